@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package servebench needs to build, test and benchmark.
+# Run as root (or with sudo available). Idempotent.
+set -euo pipefail
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake pkg-config ca-certificates curl git \
+  libcurl4-openssl-dev libjansson-dev libyajl-dev libpcre2-dev libutf8proc-dev \
+  zlib1g-dev libcmocka-dev \
+  clang libclang-rt-14-dev valgrind \
+  python3 python3-numpy python3-jinja2 \
+  nodejs npm >/dev/null

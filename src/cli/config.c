@@ -1,0 +1,93 @@
+/* config.c - reference defaults for sb_config and its destructor (see config.h).
+ * Defaults are those of the current `vllm bench serve` (reference doc section 2). */
+#include "cli/config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+
+void sb_config_defaults(sb_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->backend = sb_xstrdup("openai");
+    cfg->host = sb_xstrdup("127.0.0.1");
+    cfg->port = 8000;
+    cfg->endpoint = sb_xstrdup("/v1/completions");
+    cfg->tokenizer_mode = sb_xstrdup("auto");
+    cfg->lora_assignment = sb_xstrdup("random");
+
+    sb_dataset_opts *ds = &cfg->ds;
+    ds->name = sb_xstrdup("random");
+    ds->num_prompts = 1000;
+    ds->input_len = ds->output_len = -1;
+    ds->random_input_len = 1024;
+    ds->random_output_len = 128;
+    ds->random_batch_size = 1;
+    ds->sharegpt_output_len = -1;
+    ds->sonnet_input_len = 550;
+    ds->sonnet_output_len = 150;
+    ds->sonnet_prefix_len = 200;
+    ds->custom_output_len = 256;
+    ds->prefix_repetition_prefix_len = 256;
+    ds->prefix_repetition_suffix_len = 256;
+    ds->prefix_repetition_num_prefixes = 10;
+    ds->prefix_repetition_output_len = 128;
+    ds->hf_output_len = -1;
+    ds->spec_bench_output_len = 256;
+    ds->speed_bench_output_len = 4096;
+    ds->timed_trace_chunk_hash_size = 16;
+    ds->timed_trace_sec_multiplier = 1.0;
+
+    cfg->request_rate = INFINITY;
+    cfg->burstiness = 1.0;
+    cfg->max_concurrency = -1;
+    cfg->ramp_up_start_rps = cfg->ramp_up_end_rps = NAN;
+    cfg->temperature = cfg->top_p = cfg->top_k = cfg->min_p = NAN;
+    cfg->frequency_penalty = cfg->presence_penalty = cfg->repetition_penalty = NAN;
+    cfg->logprobs = -1;
+    cfg->best_of = -1;
+    cfg->metric_percentiles = sb_xmalloc(sizeof(double));
+    cfg->metric_percentiles[0] = 99.0;
+    cfg->n_metric_percentiles = 1;
+    cfg->goodput_ttft_ms = cfg->goodput_tpot_ms = cfg->goodput_e2el_ms = NAN;
+}
+
+static void free_kvs(sb_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void sb_config_free(sb_config *cfg)
+{
+    char **strs[] = {&cfg->backend, &cfg->base_url, &cfg->host, &cfg->endpoint, &cfg->model,
+                     &cfg->served_model_name, &cfg->tokenizer, &cfg->tokenizer_mode,
+                     &cfg->lora_assignment, &cfg->extra_body, &cfg->percentile_metrics,
+                     &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key,
+                     &cfg->ds.name, &cfg->ds.path, &cfg->ds.hf_subset, &cfg->ds.hf_split,
+                     &cfg->ds.hf_name, &cfg->ds.spec_bench_category,
+                     &cfg->ds.speed_bench_dataset_subset, &cfg->ds.speed_bench_category,
+                     &cfg->ds.request_id_prefix};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+        free(*strs[i]);
+        *strs[i] = NULL;
+    }
+    free_kvs(cfg->headers, cfg->n_headers);
+    free_kvs(cfg->metadata, cfg->n_metadata);
+    free_strv(cfg->lora_modules, cfg->n_lora_modules);
+    free_strv(cfg->sim_args, cfg->n_sim_args);
+    free(cfg->metric_percentiles);
+    memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,151 @@
+/* config.h - the parsed, validated configuration of one `servebench serve` run.
+ *
+ * cli/ fills it from the command line (vLLM-compatible flag names and defaults,
+ * reference doc ../shared/reference/vllm-bench-serve.md section 2); every later
+ * stage only reads it. Strings point into memory owned by the config (freed by
+ * sb_config_free). "Unset" is NULL for strings, NAN for optional doubles and
+ * -1 for optional counts, so a stage can tell "not given" from a value. */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sb_kv {
+    char *key;
+    char *value;
+} sb_kv;
+
+typedef enum sb_ramp {
+    SB_RAMP_NONE = 0,
+    SB_RAMP_LINEAR,
+    SB_RAMP_EXPONENTIAL,
+} sb_ramp;
+
+typedef struct sb_dataset_opts {
+    char *name;         /* --dataset-name (default "random") */
+    char *path;         /* --dataset-path */
+    long num_prompts;   /* --num-prompts (1000) */
+    uint64_t seed;      /* --seed (0) */
+    bool no_oversample; /* --no-oversample */
+    bool disable_shuffle;
+    bool skip_chat_template;
+    bool enable_multimodal_chat;
+    bool no_stream;
+    long input_len;  /* --input-len, -1 unset */
+    long output_len; /* --output-len, -1 unset */
+    /* random */
+    long random_input_len;      /* 1024 */
+    long random_output_len;     /* 128 */
+    double random_range_ratio_in;  /* --random-range-ratio (0.0; or JSON {"input","output"}) */
+    double random_range_ratio_out;
+    long random_prefix_len;  /* 0 */
+    long random_batch_size;  /* 1 */
+    bool no_reranker;
+    /* sharegpt */
+    long sharegpt_output_len; /* -1 unset */
+    /* sonnet */
+    long sonnet_input_len;  /* 550 */
+    long sonnet_output_len; /* 150 */
+    long sonnet_prefix_len; /* 200 */
+    /* burstgpt */
+    bool burstgpt_use_timestamps; /* ours: replay the CSV's arrival times */
+    /* custom */
+    long custom_output_len; /* 256; -1 = use output_tokens */
+    /* prefix_repetition */
+    long prefix_repetition_prefix_len;  /* 256 */
+    long prefix_repetition_suffix_len;  /* 256 */
+    long prefix_repetition_num_prefixes; /* 10 */
+    long prefix_repetition_output_len;  /* 128 */
+    /* hf (local files) */
+    char *hf_subset;
+    char *hf_split;
+    char *hf_name;
+    long hf_output_len; /* -1 unset */
+    /* spec_bench / speed_bench */
+    long spec_bench_output_len; /* 256 */
+    char *spec_bench_category;
+    char *speed_bench_dataset_subset;
+    long speed_bench_output_len; /* 4096 */
+    char *speed_bench_category;
+    /* timed_trace */
+    long timed_trace_chunk_hash_size; /* 16 */
+    double timed_trace_sec_multiplier; /* 1 */
+    char *request_id_prefix; /* --request-id-prefix; NULL = "bench-<8 hex>-" chosen at run */
+} sb_dataset_opts;
+
+typedef struct sb_config {
+    /* target and transport (section 2.1) */
+    char *backend;   /* "openai" */
+    char *base_url;  /* NULL unless --base-url */
+    char *host;      /* "127.0.0.1" */
+    int port;        /* 8000 */
+    char *endpoint;  /* "/v1/completions" */
+    sb_kv *headers;  /* --header KEY=VALUE ... */
+    size_t n_headers;
+    bool insecure;
+    double request_timeout_s; /* ours: per-request timeout; 0 = none (reference: 6 h) */
+    bool http2;               /* ours: --http2 */
+
+    /* model and tokenizer (2.2) */
+    char *model;             /* NULL = ask GET /v1/models */
+    char *served_model_name;
+    char *tokenizer;         /* NULL = model */
+    char *tokenizer_mode;    /* "auto" */
+    bool trust_remote_code;  /* accepted, ignored */
+    bool skip_tokenizer_init;
+    char **lora_modules;
+    size_t n_lora_modules;
+    char *lora_assignment;   /* "random" | "round-robin" */
+
+    sb_dataset_opts ds;
+
+    /* load shape (2.5) */
+    double request_rate;   /* INFINITY default */
+    double burstiness;     /* 1.0 */
+    long max_concurrency;  /* -1 = unlimited */
+    sb_ramp ramp_up;
+    double ramp_up_start_rps, ramp_up_end_rps;
+    long num_warmups;              /* 0 */
+    double ready_check_timeout_s;  /* 0 */
+    bool ignore_eos;
+
+    /* sampling and body (2.6); NAN = not given */
+    double temperature, top_p, top_k, min_p, frequency_penalty, presence_penalty,
+        repetition_penalty;
+    long logprobs;  /* -1 = null */
+    long best_of;   /* legacy, -1 unset */
+    bool use_beam_search;
+    char *extra_body; /* JSON object text, merged last */
+
+    /* metrics selection (2.7) */
+    char *percentile_metrics; /* NULL = "ttft,tpot,itl" */
+    double *metric_percentiles; /* default {99} */
+    size_t n_metric_percentiles;
+    double goodput_ttft_ms, goodput_tpot_ms, goodput_e2el_ms; /* NAN = no SLO */
+    bool goodput_set;
+
+    /* output (2.8) */
+    bool save_result, save_detailed, append_result;
+    char *result_dir;
+    char *result_filename;
+    sb_kv *metadata;
+    size_t n_metadata;
+    char *label;
+    bool disable_tqdm;
+    bool profile;
+
+    /* ours */
+    bool sim;          /* --sim: start the built-in simulator in-process */
+    char **sim_args;   /* --sim-arg "--ttft-ms 50" passed to the simulator */
+    size_t n_sim_args;
+    char *api_key;     /* from OPENAI_API_KEY; never printed or saved */
+} sb_config;
+
+/* Fills every field with the reference defaults. */
+void sb_config_defaults(sb_config *cfg);
+/* Frees every string and array the config owns. */
+void sb_config_free(sb_config *cfg);
+
+#endif

@@ -1,0 +1,78 @@
+/* record.h - what the engine measured for one request, stored compactly.
+ *
+ * One sb_record per request of the run, in dataset order. Inter-token gaps
+ * are 32-bit nanosecond deltas in one array per request, sized from the
+ * expected output length when the request starts (grown only if the server
+ * sends more), so the hot path never allocates per token. A gap of 4.29 s or
+ * more is stored as UINT32_MAX and its full value kept in the store's small
+ * overflow table (rec_store_itl_ns reads either transparently). */
+#ifndef SB_RECORD_H
+#define SB_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum sb_fail {
+    SB_FAIL_NONE = 0,
+    SB_FAIL_CONNECT,     /* connection refused / DNS / unreachable */
+    SB_FAIL_RESET,       /* connection reset or closed before a response */
+    SB_FAIL_TIMEOUT,     /* --request-timeout or stall timeout */
+    SB_FAIL_HTTP_STATUS, /* non-200; error holds status + first 200 body bytes */
+    SB_FAIL_MALFORMED,   /* a stream message that does not parse */
+    SB_FAIL_EARLY_END,   /* stream ended before [DONE] without any token */
+    SB_FAIL_NO_TOKEN,    /* "Never received a valid chunk to calculate TTFT." */
+    SB_FAIL_CANCELLED,   /* Ctrl-C grace time ran out */
+    SB_FAIL_OTHER,
+    SB_FAIL_COUNT_
+} sb_fail;
+
+/* Short stable name of a failure reason ("connect", "http_status", ...). */
+const char *sb_fail_name(sb_fail f);
+
+typedef struct sb_record {
+    uint64_t intended_ns; /* scheduled send time, relative to the benchmark start */
+    uint64_t queued_ns;   /* when it became due (before the concurrency limit) */
+    uint64_t start_ns;    /* just before the request was handed to the transport */
+    uint64_t ttft_ns;     /* first token message - start (0 if none) */
+    uint64_t latency_ns;  /* E2EL: last token message - start */
+    uint32_t *itl;        /* gaps between token messages, ns (see header comment) */
+    uint32_t n_itl, cap_itl;
+    uint16_t *itl_tokens; /* tokens per gap when the server reports usage per chunk, else NULL */
+    int32_t prompt_len;   /* dataset value, replaced by usage.prompt_tokens when reported */
+    int32_t output_tokens; /* usage.completion_tokens, or 0 */
+    int32_t output_len;   /* final count used by the metrics (section 6) */
+    int32_t n_chunks;     /* token messages received */
+    int http_status;
+    bool done;            /* finished (success or failure) */
+    bool success;
+    bool partial;         /* cut short by Ctrl-C */
+    sb_fail fail;
+    char *error;          /* heap string owned by the store, NULL on success */
+    char *text;           /* generated text when kept (save-detailed or no usage), else NULL */
+    size_t text_len;
+} sb_record;
+
+typedef struct rec_store {
+    sb_record *recs;
+    size_t n;
+    struct rec_overflow { size_t req; uint32_t j; uint64_t ns; } *overflow; /* gaps >= 4.29 s */
+    size_t n_overflow, cap_overflow;
+    uint64_t bench_start_ns; /* monotonic time of the schedule start */
+    uint64_t bench_end_ns;   /* after the last request finished */
+} rec_store;
+
+rec_store *rec_store_new(size_t n);
+void rec_store_free(rec_store *s);
+/* Reserves ITL room for a request about to start (expected_tokens gaps). */
+void rec_store_begin(rec_store *s, size_t i, uint32_t expected_tokens);
+/* Appends one inter-token gap to request i (amortised O(1), no allocation
+ * unless the reserve is exceeded). */
+void rec_store_push_itl(rec_store *s, size_t i, uint64_t gap_ns);
+/* Gap j of request i in ns. */
+uint64_t rec_store_itl_ns(const rec_store *s, size_t i, uint32_t j);
+/* Marks request i failed with a reason and a message (copied). */
+void rec_store_fail(rec_store *s, size_t i, sb_fail why, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

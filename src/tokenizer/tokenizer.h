@@ -1,0 +1,67 @@
+/* tokenizer.h - Hugging Face tokenizer.json, encoded and decoded exactly as the
+ * Rust `tokenizers` library does (golden vectors: ../shared/tokenizers).
+ *
+ * A tok is immutable after tok_load, so tok_encode/tok_decode may be called
+ * from several threads at once on the same tok. */
+#ifndef SB_TOKENIZER_H
+#define SB_TOKENIZER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+typedef struct tok tok;
+
+typedef struct tok_ids {
+    int32_t *v;
+    size_t n, cap;
+} tok_ids;
+
+void tok_ids_init(tok_ids *ids);
+void tok_ids_free(tok_ids *ids);
+void tok_ids_push(tok_ids *ids, int32_t id);
+
+/* Loads a tokenizer. spec is a tokenizer.json (or .json.gz) file, a directory
+ * holding one (plus tokenizer_config.json if present), or a model name
+ * ("org/name") resolved offline in the Hugging Face cache layout
+ * ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub). Returns
+ * NULL and fills err (naming file, JSON path, component) on failure. */
+tok *tok_load(const char *spec, sb_err *err);
+void tok_free(tok *t);
+
+/* Appends the ids of text[0..len) to out (out is not cleared). add_special
+ * applies the post-processor (BOS etc.). Invalid UTF-8 is handled lossily like
+ * HF. Returns 0, or -1 with err set. */
+int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok_ids *out,
+               sb_err *err);
+
+/* Appends the decoded text of ids to out. Ids out of range are an error. */
+int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb_buf *out,
+               sb_err *err);
+
+/* HF `vocab_size`: the model vocabulary without added tokens. */
+size_t tok_vocab_size(const tok *t);
+/* Vocabulary including added tokens (ids are below this). */
+size_t tok_vocab_size_with_added(const tok *t);
+/* transformers' num_special_tokens_to_add(pair=False). */
+size_t tok_num_special_to_add(const tok *t);
+/* transformers' all_special_ids (bos/eos/unk/pad/additional special tokens from
+ * tokenizer_config.json, else the special added tokens), ascending, unique. */
+size_t tok_special_ids(const tok *t, const int32_t **ids);
+/* Token string for an id, or NULL. */
+const char *tok_id_to_token(const tok *t, int32_t id);
+/* Id of an exact token string (vocab or added), or -1. */
+int32_t tok_token_to_id(const tok *t, const char *token);
+
+/* From tokenizer_config.json (NULL when absent): the chat template source and
+ * the bos/eos token strings the template expects. */
+const char *tok_chat_template(const tok *t);
+const char *tok_bos_token(const tok *t);
+const char *tok_eos_token(const tok *t);
+/* Path of the tokenizer.json actually loaded (for messages and results). */
+const char *tok_source_path(const tok *t);
+
+#endif
