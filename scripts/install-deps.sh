@@ -2,6 +2,7 @@
 # Installs every Debian 12 package servebench needs to build, test and benchmark.
 # Run as root (or with sudo available). Idempotent.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
@@ -13,3 +14,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   clang libclang-rt-14-dev valgrind \
   python3 python3-numpy python3-jinja2 \
   nodejs npm >/dev/null
+# npm packages used by tests and benchmarks (the Rust tokenizers library binding).
+if [ -f tests/diff/package.json ]; then
+  (cd tests/diff && npm install --no-audit --no-fund --silent)
+fi

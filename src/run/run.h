@@ -1,0 +1,16 @@
+/* run.h - one `servebench serve` benchmark, start to finish.
+ *
+ * Loads the tokenizer and dataset, optionally starts the in-process simulator
+ * (--sim), runs the ready check and warm-ups, sends the schedule through the
+ * engine, then computes metrics and prints/saves the report. */
+#ifndef SB_RUN_H
+#define SB_RUN_H
+
+#include "cli/config.h"
+
+/* Runs the benchmark described by cfg. Prints progress and the result block
+ * to stdout, messages to stderr. Returns a process exit status
+ * (cli/commands.h). */
+int run_serve(sb_config *cfg);
+
+#endif
