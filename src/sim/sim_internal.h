@@ -71,6 +71,7 @@ struct sim_conn {
 
 struct sim_server {
     sim_opts o;
+    char *own_host, *own_model; /* copies o.host, o.model point to */
     char host[256];
     int lfd, epfd, tfd, efd;
     int port;

@@ -73,6 +73,8 @@ static void server_free(sim_server *s)
     sim_heap_free(&s->heap);
     sb_buf_free(&s->scratch);
     sb_buf_free(&s->scratch2);
+    free(s->own_host);
+    free(s->own_model);
     free(s);
 }
 
@@ -80,6 +82,10 @@ static sim_server *server_new(const sim_opts *o, sb_err *err)
 {
     sim_server *s = sb_xcalloc(1, sizeof *s);
     s->o = *o;
+    /* Own the strings: callers may free their argv once sim_start returns. */
+    s->o.host = s->own_host = sb_xstrdup(o->host);
+    s->o.model = s->own_model = sb_xstrdup(o->model);
+    s->o.record_path = NULL;
     s->lfd = s->epfd = s->tfd = s->efd = -1;
     sim_heap_init(&s->heap);
     sim_metrics_init(&s->m);
