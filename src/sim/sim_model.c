@@ -227,14 +227,20 @@ static int emit_one(sim_conn *c, uint64_t planned)
         return 0;
     }
     int last = n == left;
+    uint64_t now;
     if (r->stream) {
         sim_emit_chunk(c, r->emitted, n, last, fault_here && r->fault == SIM_FAULT_MALFORMED);
+        /* Stamped as the bytes go to the kernel, before send(): a client's
+         * receive time can never precede the recorded emission. */
+        now = sb_now_ns();
+        account(c, n, planned, now);
         sim_conn_flush(c);
         if (c->dead)
             return 0;
+    } else {
+        now = sb_now_ns();
+        account(c, n, planned, now);
     }
-    uint64_t now = sb_now_ns();
-    account(c, n, planned, now);
     if (last) {
         finish(c, now);
         return 0;
