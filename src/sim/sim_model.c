@@ -183,7 +183,9 @@ static void drop(sim_conn *c, uint64_t now)
     s->t.faults++;
     c->req.last_ns = now;
     end_request(c, "drop", 200, 1);
-    sim_conn_close(c, 0);
+    sim_conn_flush(c); /* chunks coalesced before the drop still go out first */
+    if (!c->dead)
+        sim_conn_close(c, 0);
 }
 
 /* Books one emission: counters, histograms, the record, lateness. */
