@@ -189,6 +189,44 @@ static void firehose_delivers_every_token(void **state)
     json_decref(stop(&sv));
 }
 
+/* A client that stops reading: the server parks the stream on EPOLLOUT
+ * instead of buffering without bound, then resumes and loses nothing. */
+static void firehose_waits_for_a_slow_reader(void **state)
+{
+    (void)state;
+    server sv;
+    start(&sv, "--firehose");
+    int fd = sc_connect(sim_port(sv.s));
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    assert_int_equal(sc_send(fd, "POST", "/v1/completions", NULL,
+                             "{\"prompt\":\"x\",\"max_tokens\":50000,\"stream\":true,"
+                             "\"ignore_eos\":true}"),
+                     0);
+    usleep(300000); /* the socket buffers fill; the server must wait */
+    sc_resp m;
+    assert_int_equal(sc_do(sim_port(sv.s), "GET", "/metrics", NULL, NULL, &m), 0);
+    const char *g = strstr(m.body.data, "\nvllm:generation_tokens_total{");
+    assert_non_null(g);
+    double generated = atof(strchr(g, ' ') + 1);
+    assert_true(generated > 0 && generated < 50000); /* parked, not buffered whole */
+    sc_resp_free(&m);
+    sc_resp r;
+    sc_resp_init(&r);
+    assert_int_equal(sc_read(fd, &r), 0);
+    close(fd);
+    assert_true(r.complete);
+    size_t n = 0;
+    for (const char *p = r.body.data; (p = strstr(p, "\"text\":")) != NULL; p++)
+        n++;
+    assert_int_equal(n, 50000);
+    sc_resp_free(&r);
+    json_t *rec = stop(&sv);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rec, 0), "outcome")),
+                        "ok");
+    json_decref(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +234,7 @@ int main(void)
         cmocka_unit_test(max_num_seqs_queues_the_rest),
         cmocka_unit_test(tokens_per_chunk_groups_tokens),
         cmocka_unit_test(firehose_delivers_every_token),
+        cmocka_unit_test(firehose_waits_for_a_slow_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
