@@ -192,7 +192,7 @@ int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb
         int32_t a = t->added_by_id[ids[i]];
         if (a >= 0) {
             if (!(skip_special && t->added[a].special))
-                toks[k++] = t->added[a].content;
+                toks[k++] = t->added[a].dec ? t->added[a].dec : t->added[a].content;
             continue;
         }
         const char *s = (size_t)ids[i] < t->model.n_ids ? t->model.id_tok[ids[i]] : NULL;
