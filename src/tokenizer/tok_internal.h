@@ -19,6 +19,12 @@
 #include "core/err.h"
 #include "tokenizer/tokenizer.h"
 
+/* A byte range of the tokenizer.json text. */
+typedef struct tok_span {
+    const char *p;
+    size_t n;
+} tok_span;
+
 /* ---- hash maps (tok_map.c) ---------------------------------------------- */
 
 /* String -> int32, open addressing; keys are copied into one blob. */
@@ -191,7 +197,10 @@ typedef struct tok_model {
     size_t max_chars;
 } tok_model;
 
-int tok_model_parse(tok_model *m, json_t *j, const char *path, sb_err *err);
+/* vocab/merges: spans of the raw text already cut out of j (n == 0: absent,
+ * read them from j). */
+int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_span *merges,
+                    const char *path, sb_err *err);
 void tok_model_free(tok_model *m);
 /* Appends the ids of one pre-token. */
 void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
@@ -267,6 +276,14 @@ void tok_added_split(const tok *t, const tok_trie *trie, const char *s, size_t n
 
 /* tok_post.c */
 int tok_post_parse(tok *t, json_t *j, const char *path, sb_err *err);
+
+/* tok_jscan.c: the vocab/merges fast path of the loader */
+const char *tok_jscan_skip(const char *p, const char *e);
+void tok_jscan_find(const char *s, size_t n, tok_span *vocab, tok_span *merges);
+int tok_jscan_vocab(const tok_span *sp, tok_smap *m, sb_err *err);
+typedef int (*tok_merge_fn)(void *ctx, const char *a, size_t al, const char *b, size_t bl,
+                            int32_t rank, sb_err *err);
+int tok_jscan_merges(const tok_span *sp, tok_merge_fn fn, void *ctx, sb_err *err);
 
 /* tok_resolve.c: spec -> malloc'd tokenizer.json path */
 char *tok_resolve(const char *spec, sb_err *err);

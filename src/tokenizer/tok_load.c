@@ -96,7 +96,8 @@ static void index_added(tok *t)
     tok_scratch_free(&sc);
 }
 
-static int parse_components(tok *t, json_t *root, sb_err *err)
+static int parse_components(tok *t, json_t *root, const tok_span *vocab, const tok_span *merges,
+                            sb_err *err)
 {
     json_t *j;
     if (!json_is_object(root))
@@ -107,7 +108,8 @@ static int parse_components(tok *t, json_t *root, sb_err *err)
     if ((j = json_object_get(root, "pre_tokenizer")) && !json_is_null(j) &&
         !(t->pre = tok_pretok_parse(j, "pre_tokenizer", err)))
         return -1;
-    if (tok_model_parse(&t->model, json_object_get(root, "model"), "model", err) < 0)
+    if (tok_model_parse(&t->model, json_object_get(root, "model"), vocab, merges, "model",
+                        err) < 0)
         return -1;
     if (tok_post_parse(t, json_object_get(root, "post_processor"), "post_processor", err) < 0)
         return -1;
@@ -220,6 +222,53 @@ static int load_config(tok *t, const char *dir, sb_err *err)
     return 0;
 }
 
+/* Blanks a span for jansson, keeping newlines so that line/column/byte
+ * positions in its error messages stay those of the file. */
+static void blank(char *text, const tok_span *sp)
+{
+    char *p = text + (sp->p - text);
+    for (size_t i = 1; i + 1 < sp->n; i++)
+        if (p[i] != '\n')
+            p[i] = ' ';
+}
+
+/* The file's JSON with model.vocab / model.merges read by the fast path
+ * (tok_jscan.c) and everything else by jansson. */
+static json_t *parse_file(tok *t, const char *path, sb_err *err)
+{
+    sb_buf text;
+    sb_buf_init(&text);
+    if (tok_file_read(path, &text, err) < 0) {
+        sb_buf_free(&text);
+        return NULL;
+    }
+    tok_span vocab, merges;
+    tok_jscan_find(text.data ? text.data : "", text.len, &vocab, &merges);
+    /* the spans are read after jansson has the blanked text: keep copies */
+    sb_buf copy;
+    sb_buf_init(&copy);
+    sb_buf_append(&copy, vocab.p ? vocab.p : "", vocab.n);
+    sb_buf_append(&copy, merges.p ? merges.p : "", merges.n);
+    tok_span v2 = {copy.data, vocab.n}, m2 = {copy.data ? copy.data + vocab.n : NULL, merges.n};
+    if (vocab.n)
+        blank(text.data, &vocab);
+    if (merges.n)
+        blank(text.data, &merges);
+    json_error_t je;
+    json_t *root = json_loadb(text.data ? text.data : "", text.len, JSON_ALLOW_NUL, &je);
+    sb_buf_free(&text);
+    if (!root) {
+        sb_err_set(err, "%s: malformed JSON at line %d, column %d (byte %d): %s", path, je.line,
+                   je.column, je.position, je.text);
+    } else if (parse_components(t, root, &v2, &m2, err) < 0) {
+        sb_err_prefix(err, "%s: ", path);
+        json_decref(root);
+        root = NULL;
+    }
+    sb_buf_free(&copy);
+    return root;
+}
+
 tok *tok_load(const char *spec, sb_err *err)
 {
     char *path = tok_resolve(spec, err);
@@ -227,11 +276,8 @@ tok *tok_load(const char *spec, sb_err *err)
         return NULL;
     tok *t = sb_xcalloc(1, sizeof *t);
     t->path = path;
-    json_t *root = tok_json_load_file(path, 0, err);
-    if (!root || parse_components(t, root, err) < 0) {
-        if (root)
-            sb_err_prefix(err, "%s: ", path);
-        json_decref(root);
+    json_t *root = parse_file(t, path, err);
+    if (!root) {
         tok_free(t);
         return NULL;
     }

@@ -42,8 +42,14 @@ static int index_ids(tok_model *m, const char *path, sb_err *err)
     return 0;
 }
 
-static int parse_vocab_obj(tok_model *m, json_t *j, const char *path, sb_err *err)
+static int parse_vocab_obj(tok_model *m, json_t *j, const tok_span *sp, const char *path,
+                           sb_err *err)
 {
+    if (sp && sp->n) {
+        if (tok_jscan_vocab(sp, &m->vocab, err) < 0)
+            return -1;
+        return index_ids(m, path, err);
+    }
     json_t *v = json_object_get(j, "vocab");
     if (!json_is_object(v))
         return sb_err_set(err, "%s.vocab: expected an object of token -> id", path);
@@ -94,8 +100,19 @@ static int add_merge(tok_model *m, const char *a, size_t al, const char *b, size
     return 0;
 }
 
-static int parse_merges(tok_model *m, json_t *j, const char *path, sb_err *err)
+static int merge_cb(void *ctx, const char *a, size_t al, const char *b, size_t bl, int32_t rank,
+                    sb_err *err)
 {
+    return add_merge(ctx, a, al, b, bl, rank, "model.merges", err);
+}
+
+static int parse_merges(tok_model *m, json_t *j, const tok_span *sp, const char *path,
+                        sb_err *err)
+{
+    if (sp && sp->n) {
+        tok_pmap_init(&m->merges, sp->n / 24 + 16);
+        return tok_jscan_merges(sp, merge_cb, m, err);
+    }
     json_t *arr = json_object_get(j, "merges");
     char sub[512];
     snprintf(sub, sizeof sub, "%s.merges", path);
@@ -164,7 +181,8 @@ static int unk_from_token(tok_model *m, json_t *j, const char *path, sb_err *err
     return 0;
 }
 
-static int parse_bpe(tok_model *m, json_t *j, const char *path, sb_err *err)
+static int parse_bpe(tok_model *m, json_t *j, const tok_span *vsp, const tok_span *msp,
+                     const char *path, sb_err *err)
 {
     m->cont_prefix = opt_affix(j, "continuing_subword_prefix");
     m->eow_suffix = opt_affix(j, "end_of_word_suffix");
@@ -175,19 +193,20 @@ static int parse_bpe(tok_model *m, json_t *j, const char *path, sb_err *err)
     m->byte_fallback = json_is_true(json_object_get(j, "byte_fallback"));
     m->fuse_unk = json_is_true(json_object_get(j, "fuse_unk"));
     m->ignore_merges = json_is_true(json_object_get(j, "ignore_merges"));
-    if (parse_vocab_obj(m, j, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
+    if (parse_vocab_obj(m, j, vsp, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
         return -1;
     byte_tables(m);
-    return parse_merges(m, j, path, err);
+    return parse_merges(m, j, msp, path, err);
 }
 
-static int parse_wordpiece(tok_model *m, json_t *j, const char *path, sb_err *err)
+static int parse_wordpiece(tok_model *m, json_t *j, const tok_span *vsp, const char *path,
+                           sb_err *err)
 {
     const char *p = jstr(j, "continuing_subword_prefix");
     m->cont_prefix = sb_xstrdup(p ? p : "##");
     json_t *mx = json_object_get(j, "max_input_chars_per_word");
     m->max_chars = json_is_integer(mx) ? (size_t)json_integer_value(mx) : 100;
-    if (parse_vocab_obj(m, j, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
+    if (parse_vocab_obj(m, j, vsp, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
         return -1;
     if (m->kind == TOK_MODEL_WORDPIECE && m->unk_id < 0)
         return sb_err_set(err, "%s.unk_token: WordPiece needs an unk token in the vocabulary",
@@ -195,7 +214,8 @@ static int parse_wordpiece(tok_model *m, json_t *j, const char *path, sb_err *er
     return 0;
 }
 
-int tok_model_parse(tok_model *m, json_t *j, const char *path, sb_err *err)
+int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_span *merges,
+                    const char *path, sb_err *err)
 {
     memset(m, 0, sizeof *m);
     m->unk_id = -1;
@@ -214,7 +234,7 @@ int tok_model_parse(tok_model *m, json_t *j, const char *path, sb_err *err)
     }
     if (strcmp(type, "BPE") == 0) {
         m->kind = TOK_MODEL_BPE;
-        return parse_bpe(m, j, path, err);
+        return parse_bpe(m, j, vocab, merges, path, err);
     }
     if (strcmp(type, "Unigram") == 0) {
         m->kind = TOK_MODEL_UNIGRAM;
@@ -222,7 +242,7 @@ int tok_model_parse(tok_model *m, json_t *j, const char *path, sb_err *err)
     }
     if (strcmp(type, "WordPiece") == 0 || strcmp(type, "WordLevel") == 0) {
         m->kind = type[4] == 'P' ? TOK_MODEL_WORDPIECE : TOK_MODEL_WORDLEVEL;
-        return parse_wordpiece(m, j, path, err);
+        return parse_wordpiece(m, j, vocab, path, err);
     }
     return sb_err_set(err, "%s.type: unknown model type \"%s\"", path, type);
 }
