@@ -27,12 +27,16 @@ typedef struct tok_span {
 
 /* ---- hash maps (tok_map.c) ---------------------------------------------- */
 
-/* String -> int32, open addressing; keys are copied into one blob. */
+/* String -> int32, open addressing; keys are copied into one blob. A slot
+ * holds the entry index and 32 bits of the hash, so a probe that misses
+ * never touches the entry array. */
 typedef struct tok_smap {
-    uint32_t *slots; /* index+1 into ents, 0 = empty */
+    struct tok_sslot {
+        uint32_t idx; /* index+1 into ents, 0 = empty */
+        uint32_t tag; /* high hash bits */
+    } *slots;
     size_t mask;
     struct tok_sent {
-        uint64_t hash;
         uint32_t off, len;
         int32_t val;
     } *ents;
@@ -49,10 +53,13 @@ int32_t tok_smap_get(const tok_smap *m, const char *k, size_t len);
 uint64_t tok_hash(const void *p, size_t n);
 
 /* uint64 -> (int32 a, int32 b), open addressing (BPE merges: pair -> rank,
- * merged id; tries: node<<8|byte -> child). */
+ * merged id; tries: node<<8|byte -> child). Key and values share a 16-byte
+ * slot: one cache line per probe. */
 typedef struct tok_pmap {
-    uint64_t *keys; /* key+1, 0 = empty */
-    int32_t *va, *vb;
+    struct tok_pslot {
+        uint64_t key; /* key+1, 0 = empty */
+        int32_t a, b;
+    } *slots;
     size_t mask, n;
 } tok_pmap;
 
