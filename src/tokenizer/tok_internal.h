@@ -27,23 +27,22 @@ typedef struct tok_span {
 
 /* ---- hash maps (tok_map.c) ---------------------------------------------- */
 
-/* String -> int32, open addressing; keys are copied into one blob. A slot
- * holds the entry index and 32 bits of the hash, so a probe that misses
- * never touches the entry array. */
+/* String -> int32, open addressing. Entries are records in one blob
+ * ([int32 val][uint32 len][bytes][NUL], 4-aligned) and a slot holds the
+ * record's offset and 32 bits of the hash, so a lookup costs one probe into
+ * the slots and one read of the record, and a miss usually only the first. */
 typedef struct tok_smap {
     struct tok_sslot {
-        uint32_t idx; /* index+1 into ents, 0 = empty */
+        uint32_t off; /* record offset + 1, 0 = empty */
         uint32_t tag; /* high hash bits */
     } *slots;
     size_t mask;
-    struct tok_sent {
-        uint32_t off, len;
-        int32_t val;
-    } *ents;
-    size_t n, cap;
-    sb_buf keys;
+    size_t n;
+    sb_buf blob;
 } tok_smap;
 
+/* Iteration: *pos starts at 0; returns false after the last entry. */
+bool tok_smap_next(const tok_smap *m, size_t *pos, const char **key, size_t *len, int32_t *val);
 void tok_smap_init(tok_smap *m, size_t expect);
 void tok_smap_free(tok_smap *m);
 /* Inserts or overwrites. */
@@ -183,7 +182,7 @@ typedef enum { TOK_MODEL_BPE, TOK_MODEL_UNIGRAM, TOK_MODEL_WORDPIECE, TOK_MODEL_
 typedef struct tok_model {
     tok_model_kind kind;
     tok_smap vocab;       /* token -> id */
-    char **id_tok;        /* id -> token, n_ids entries (NULL for holes) */
+    const char **id_tok;  /* id -> token (in the vocab map), NULL for holes */
     size_t n_ids;
     size_t vocab_size;    /* HF get_vocab_size(false) */
     int32_t unk_id;       /* -1 when none */

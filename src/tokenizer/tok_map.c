@@ -47,35 +47,40 @@ void tok_smap_init(tok_smap *m, size_t expect)
     size_t cap = pow2_at_least(expect + expect / 2 + 2);
     m->slots = sb_xcalloc(cap, sizeof *m->slots);
     m->mask = cap - 1;
-    m->cap = expect ? expect : 16;
-    m->ents = sb_xmalloc(m->cap * sizeof *m->ents);
-    sb_buf_init(&m->keys);
+    sb_buf_init(&m->blob);
+    sb_buf_reserve(&m->blob, expect * 20 + 64);
 }
 
 void tok_smap_free(tok_smap *m)
 {
     free(m->slots);
-    free(m->ents);
-    sb_buf_free(&m->keys);
+    sb_buf_free(&m->blob);
     memset(m, 0, sizeof *m);
 }
 
-static uint64_t ent_hash(const tok_smap *m, const struct tok_sent *e)
+typedef struct rec {
+    int32_t val;
+    uint32_t len;
+    char key[];
+} rec;
+
+static rec *rec_at(const tok_smap *m, uint32_t off)
 {
-    return tok_hash(m->keys.data + e->off, e->len);
+    return (rec *)(void *)(m->blob.data + off);
 }
 
 static void smap_grow(tok_smap *m)
 {
     size_t cap = (m->mask + 1) * 2;
     struct tok_sslot *slots = sb_xcalloc(cap, sizeof *slots);
-    for (size_t i = 0; i < m->n; i++) {
-        uint64_t h = ent_hash(m, &m->ents[i]);
-        size_t j = h & (cap - 1);
-        while (slots[j].idx)
+    for (size_t i = 0; i <= m->mask; i++) {
+        if (!m->slots[i].off)
+            continue;
+        const rec *r = rec_at(m, m->slots[i].off - 1);
+        size_t j = tok_hash(r->key, r->len) & (cap - 1);
+        while (slots[j].off)
             j = (j + 1) & (cap - 1);
-        slots[j].idx = (uint32_t)(i + 1);
-        slots[j].tag = (uint32_t)(h >> 32);
+        slots[j] = m->slots[i];
     }
     free(m->slots);
     m->slots = slots;
@@ -88,11 +93,11 @@ static struct tok_sslot *smap_find(const tok_smap *m, const char *k, size_t len,
     uint32_t tag = (uint32_t)(h >> 32);
     for (;;) {
         struct tok_sslot *s = &m->slots[j];
-        if (!s->idx)
+        if (!s->off)
             return s;
         if (s->tag == tag) {
-            const struct tok_sent *e = &m->ents[s->idx - 1];
-            if (e->len == len && memcmp(m->keys.data + e->off, k, len) == 0)
+            const rec *r = rec_at(m, s->off - 1);
+            if (r->len == len && memcmp(r->key, k, len) == 0)
                 return s;
         }
         j = (j + 1) & m->mask;
@@ -103,22 +108,19 @@ void tok_smap_put(tok_smap *m, const char *k, size_t len, int32_t val)
 {
     uint64_t h = tok_hash(k, len);
     struct tok_sslot *slot = smap_find(m, k, len, h);
-    if (slot->idx) {
-        m->ents[slot->idx - 1].val = val;
+    if (slot->off) {
+        rec_at(m, slot->off - 1)->val = val;
         return;
     }
-    if (m->n == m->cap) {
-        m->cap *= 2;
-        m->ents = sb_xrealloc(m->ents, m->cap * sizeof *m->ents);
-    }
-    struct tok_sent *e = &m->ents[m->n];
-    e->off = (uint32_t)m->keys.len;
-    e->len = (uint32_t)len;
-    e->val = val;
-    sb_buf_append(&m->keys, k, len);
-    sb_buf_putc(&m->keys, '\0');
-    slot->idx = (uint32_t)++m->n;
+    size_t off = m->blob.len;
+    rec hdr = {val, (uint32_t)len};
+    sb_buf_append(&m->blob, &hdr, sizeof hdr);
+    sb_buf_append(&m->blob, k, len);
+    static const char pad[4] = {0};
+    sb_buf_append(&m->blob, pad, 4 - (len & 3)); /* NUL + alignment */
+    slot->off = (uint32_t)off + 1;
     slot->tag = (uint32_t)(h >> 32);
+    m->n++;
     if (m->n * 3 > (m->mask + 1) * 2) /* load <= 2/3 */
         smap_grow(m);
 }
@@ -128,7 +130,19 @@ int32_t tok_smap_get(const tok_smap *m, const char *k, size_t len)
     if (!m->slots)
         return -1;
     struct tok_sslot *slot = smap_find(m, k, len, tok_hash(k, len));
-    return slot->idx ? m->ents[slot->idx - 1].val : -1;
+    return slot->off ? rec_at(m, slot->off - 1)->val : -1;
+}
+
+bool tok_smap_next(const tok_smap *m, size_t *pos, const char **key, size_t *len, int32_t *val)
+{
+    if (*pos >= m->blob.len)
+        return false;
+    const rec *r = rec_at(m, (uint32_t)*pos);
+    *key = r->key;
+    *len = r->len;
+    *val = r->val;
+    *pos += sizeof *r + r->len + (4 - (r->len & 3));
+    return true;
 }
 
 static inline uint64_t mix64(uint64_t x)

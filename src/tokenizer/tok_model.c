@@ -15,7 +15,7 @@ static const char *jstr(json_t *o, const char *k)
 void tok_model_free(tok_model *m)
 {
     tok_smap_free(&m->vocab);
-    free(m->id_tok); /* strings live in the vocab key blob */
+    free((void *)m->id_tok); /* the strings live in the vocab map */
     tok_pmap_free(&m->merges);
     free(m->cont_prefix);
     free(m->eow_suffix);
@@ -28,14 +28,17 @@ void tok_model_free(tok_model *m)
 /* Fills id_tok from the vocab map (pointers into its key blob). */
 static int index_ids(tok_model *m, const char *path, sb_err *err)
 {
-    size_t max = 0;
-    for (size_t i = 0; i < m->vocab.n; i++)
-        if ((size_t)m->vocab.ents[i].val + 1 > max)
-            max = (size_t)m->vocab.ents[i].val + 1;
+    size_t max = 0, pos = 0, len;
+    const char *k;
+    int32_t v;
+    while (tok_smap_next(&m->vocab, &pos, &k, &len, &v))
+        if ((size_t)v + 1 > max)
+            max = (size_t)v + 1;
     m->n_ids = max;
     m->id_tok = sb_xcalloc(max + 1, sizeof *m->id_tok);
-    for (size_t i = 0; i < m->vocab.n; i++)
-        m->id_tok[m->vocab.ents[i].val] = m->vocab.keys.data + m->vocab.ents[i].off;
+    pos = 0;
+    while (tok_smap_next(&m->vocab, &pos, &k, &len, &v))
+        m->id_tok[v] = k; /* stays valid: the map is complete */
     m->vocab_size = m->vocab.n;
     (void)path;
     (void)err;
