@@ -50,6 +50,7 @@ void tok_scratch_free(tok_scratch *sc)
     tok_rematch_free(sc->md);
     free(sc->segs);
     free(sc->sym);
+    free(sc->cache);
     free(sc->score);
     free(sc->back);
     memset(sc, 0, sizeof *sc);
