@@ -232,18 +232,13 @@ static void blank(char *text, const tok_span *sp)
             p[i] = ' ';
 }
 
-/* The file's JSON with model.vocab / model.merges read by the fast path
- * (tok_jscan.c) and everything else by jansson. */
-static json_t *parse_file(tok *t, const char *path, sb_err *err)
+/* tokenizer.json text -> components. model.vocab / model.merges are read by
+ * the fast path (tok_jscan.c), everything else by jansson. text is modified
+ * (the two spans are blanked). name is used in messages. */
+static int parse_text(tok *t, char *text, size_t len, const char *name, sb_err *err)
 {
-    sb_buf text;
-    sb_buf_init(&text);
-    if (tok_file_read(path, &text, err) < 0) {
-        sb_buf_free(&text);
-        return NULL;
-    }
     tok_span vocab, merges;
-    tok_jscan_find(text.data ? text.data : "", text.len, &vocab, &merges);
+    tok_jscan_find(text, len, &vocab, &merges);
     /* the spans are read after jansson has the blanked text: keep copies */
     sb_buf copy;
     sb_buf_init(&copy);
@@ -251,22 +246,40 @@ static json_t *parse_file(tok *t, const char *path, sb_err *err)
     sb_buf_append(&copy, merges.p ? merges.p : "", merges.n);
     tok_span v2 = {copy.data, vocab.n}, m2 = {copy.data ? copy.data + vocab.n : NULL, merges.n};
     if (vocab.n)
-        blank(text.data, &vocab);
+        blank(text, &vocab);
     if (merges.n)
-        blank(text.data, &merges);
+        blank(text, &merges);
     json_error_t je;
-    json_t *root = json_loadb(text.data ? text.data : "", text.len, JSON_ALLOW_NUL, &je);
-    sb_buf_free(&text);
+    json_t *root = json_loadb(text, len, JSON_ALLOW_NUL, &je);
+    int rc = 0;
     if (!root) {
-        sb_err_set(err, "%s: malformed JSON at line %d, column %d (byte %d): %s", path, je.line,
-                   je.column, je.position, je.text);
+        rc = sb_err_set(err, "%s: malformed JSON at line %d, column %d (byte %d): %s", name,
+                        je.line, je.column, je.position, je.text);
     } else if (parse_components(t, root, &v2, &m2, err) < 0) {
-        sb_err_prefix(err, "%s: ", path);
-        json_decref(root);
-        root = NULL;
+        rc = sb_err_prefix(err, "%s: ", name);
     }
+    json_decref(root);
     sb_buf_free(&copy);
-    return root;
+    return rc;
+}
+
+tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err)
+{
+    tok *t = sb_xcalloc(1, sizeof *t);
+    t->path = sb_xstrdup(name ? name : "<buffer>");
+    char *text = sb_xstrndup(json, len);
+    int rc = parse_text(t, text, len, t->path, err);
+    free(text);
+    if (rc < 0) {
+        tok_free(t);
+        return NULL;
+    }
+    for (size_t i = 0; i < t->n_added; i++)
+        if (t->added[i].special)
+            add_special(t, t->added[i].content);
+    if (t->n_special)
+        qsort(t->special_ids, t->n_special, sizeof *t->special_ids, cmp_id);
+    return t;
 }
 
 tok *tok_load(const char *spec, sb_err *err)
@@ -276,14 +289,18 @@ tok *tok_load(const char *spec, sb_err *err)
         return NULL;
     tok *t = sb_xcalloc(1, sizeof *t);
     t->path = path;
-    json_t *root = parse_file(t, path, err);
-    if (!root) {
+    sb_buf text;
+    sb_buf_init(&text);
+    int rc = tok_file_read(path, &text, err);
+    if (rc == 0)
+        rc = parse_text(t, text.data ? text.data : (char *)"", text.len, path, err);
+    sb_buf_free(&text);
+    if (rc < 0) {
         tok_free(t);
         return NULL;
     }
-    json_decref(root);
     char *dcopy = sb_xstrdup(path);
-    int rc = load_config(t, dirname(dcopy), err);
+    rc = load_config(t, dirname(dcopy), err);
     free(dcopy);
     if (rc < 0) {
         tok_free(t);
