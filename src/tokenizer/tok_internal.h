@@ -35,7 +35,7 @@ typedef struct tok_smap {
     struct tok_sslot {
         uint32_t off; /* record offset + 1, 0 = empty */
         uint32_t tag; /* high hash bits */
-    } *slots;
+    } * slots;
     size_t mask;
     size_t n;
     sb_buf blob;
@@ -58,7 +58,7 @@ typedef struct tok_pmap {
     struct tok_pslot {
         uint64_t key; /* key+1, 0 = empty */
         int32_t a, b;
-    } *slots;
+    } * slots;
     size_t mask, n;
 } tok_pmap;
 
@@ -145,16 +145,16 @@ typedef struct tok_scratch {
     struct tok_seg {
         uint32_t s, e;
         bool m;
-    } *segs;          /* split segments of one piece */
+    } * segs; /* split segments of one piece */
     size_t seg_cap;
-    int32_t *sym;     /* BPE symbols */
+    int32_t *sym; /* BPE symbols */
     size_t sym_cap;
     struct tok_wcache {
         uint32_t len, nids; /* len 0 = empty; key includes the bytelevel flag */
         char key[24];
         int32_t ids[8];
-    } *cache;         /* per-thread word -> ids cache, direct-mapped */
-    double *score;    /* unigram lattice */
+    } * cache;     /* per-thread word -> ids cache, direct-mapped */
+    double *score; /* unigram lattice */
     int32_t *back;
     size_t lat_cap;
 } tok_scratch;
@@ -182,27 +182,32 @@ bool tok_pretok_bytelevel(const tok_pretok *p);
 
 /* ---- models (tok_bpe.c, tok_unigram.c, tok_wordpiece.c) ------------------- */
 
-typedef enum { TOK_MODEL_BPE, TOK_MODEL_UNIGRAM, TOK_MODEL_WORDPIECE, TOK_MODEL_WORDLEVEL } tok_model_kind;
+typedef enum {
+    TOK_MODEL_BPE,
+    TOK_MODEL_UNIGRAM,
+    TOK_MODEL_WORDPIECE,
+    TOK_MODEL_WORDLEVEL
+} tok_model_kind;
 
 typedef struct tok_model {
     tok_model_kind kind;
-    tok_smap vocab;       /* token -> id */
-    const char **id_tok;  /* id -> token (in the vocab map), NULL for holes */
+    tok_smap vocab;      /* token -> id */
+    const char **id_tok; /* id -> token (in the vocab map), NULL for holes */
     size_t n_ids;
-    size_t vocab_size;    /* HF get_vocab_size(false) */
-    int32_t unk_id;       /* -1 when none */
+    size_t vocab_size; /* HF get_vocab_size(false) */
+    int32_t unk_id;    /* -1 when none */
     /* BPE */
-    tok_pmap merges;      /* (a<<32|b) -> rank, merged id */
+    tok_pmap merges; /* (a<<32|b) -> rank, merged id */
     char *cont_prefix, *eow_suffix;
     bool byte_fallback, fuse_unk, ignore_merges;
-    int32_t byte_ids[256];    /* <0xXX> tokens for byte_fallback */
-    int32_t bl_ids[256];      /* byte-level alphabet char -> id */
-    uint16_t bl_cp[256];      /* byte -> byte-level alphabet char */
+    int32_t byte_ids[256]; /* <0xXX> tokens for byte_fallback */
+    int32_t bl_ids[256];   /* byte-level alphabet char -> id */
+    uint16_t bl_cp[256];   /* byte -> byte-level alphabet char */
     /* Unigram */
     double *scores;
     double min_score;
-    tok_pmap trie;            /* node<<8|byte -> child node, terminal id */
-    int32_t *trie_id;         /* node -> token id or -1 */
+    tok_pmap trie;    /* node<<8|byte -> child node, terminal id */
+    int32_t *trie_id; /* node -> token id or -1 */
     size_t trie_nodes;
     /* WordPiece */
     size_t max_chars;
@@ -220,10 +225,9 @@ void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, 
 void tok_bytelevel_table(uint16_t map[256]);
 void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                     tok_ids *out);
-void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf,
-                        tok_scratch *sc, tok_ids *out);
-void tok_wordpiece_encode(const tok_model *m, const tok_piece *pc, const char *buf,
-                          tok_ids *out);
+void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
+                        tok_ids *out);
+void tok_wordpiece_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_ids *out);
 int tok_unigram_parse(tok_model *m, json_t *j, const char *path, sb_err *err);
 
 /* ---- decoders (tok_decode.c) -------------------------------------------- */
@@ -246,8 +250,8 @@ typedef struct tok_added {
 
 /* Byte trie with leftmost-longest matching over added tokens. */
 typedef struct tok_trie {
-    tok_pmap edges;   /* node<<8|byte -> child */
-    int32_t *term;    /* node -> index into added[] or -1 */
+    tok_pmap edges; /* node<<8|byte -> child */
+    int32_t *term;  /* node -> index into added[] or -1 */
     size_t n_nodes, cap_nodes;
     uint8_t first[32]; /* bitset of first bytes */
     bool empty;

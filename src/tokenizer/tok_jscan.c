@@ -28,9 +28,10 @@ static int hex4(const char *p, const char *e, uint32_t *v)
     *v = 0;
     for (int i = 0; i < 4; i++) {
         char c = p[i];
-        int h = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                             : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                                    : -1;
+        int h = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
         if (h < 0)
             return -1;
         *v = *v * 16 + (uint32_t)h;
@@ -59,12 +60,26 @@ static const char *jstring(const char *p, const char *e, sb_buf *out)
             return NULL;
         uint32_t cp;
         switch (*q) {
-        case '"': case '\\': case '/': sb_buf_putc(out, *q); break;
-        case 'b': sb_buf_putc(out, '\b'); break;
-        case 'f': sb_buf_putc(out, '\f'); break;
-        case 'n': sb_buf_putc(out, '\n'); break;
-        case 'r': sb_buf_putc(out, '\r'); break;
-        case 't': sb_buf_putc(out, '\t'); break;
+        case '"':
+        case '\\':
+        case '/':
+            sb_buf_putc(out, *q);
+            break;
+        case 'b':
+            sb_buf_putc(out, '\b');
+            break;
+        case 'f':
+            sb_buf_putc(out, '\f');
+            break;
+        case 'n':
+            sb_buf_putc(out, '\n');
+            break;
+        case 'r':
+            sb_buf_putc(out, '\r');
+            break;
+        case 't':
+            sb_buf_putc(out, '\t');
+            break;
         case 'u':
             if (hex4(q + 1, e, &cp) < 0)
                 return NULL;

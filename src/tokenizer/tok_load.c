@@ -108,8 +108,7 @@ static int parse_components(tok *t, json_t *root, const tok_span *vocab, const t
     if ((j = json_object_get(root, "pre_tokenizer")) && !json_is_null(j) &&
         !(t->pre = tok_pretok_parse(j, "pre_tokenizer", err)))
         return -1;
-    if (tok_model_parse(&t->model, json_object_get(root, "model"), vocab, merges, "model",
-                        err) < 0)
+    if (tok_model_parse(&t->model, json_object_get(root, "model"), vocab, merges, "model", err) < 0)
         return -1;
     if (tok_post_parse(t, json_object_get(root, "post_processor"), "post_processor", err) < 0)
         return -1;
@@ -194,8 +193,7 @@ static int load_config(tok *t, const char *dir, sb_err *err)
         json_t *named = json_object_get(c, "extra_special_tokens");
         const char *key;
         json_t *val;
-        json_object_foreach(named, key, val)
-            add_special(t, token_str(val));
+        json_object_foreach(named, key, val) add_special(t, token_str(val));
         const char *bos = token_str(json_object_get(c, "bos_token"));
         const char *eos = token_str(json_object_get(c, "eos_token"));
         t->bos = bos ? sb_xstrdup(bos) : NULL;

@@ -64,8 +64,7 @@ static int parse_vocab_obj(tok_model *m, json_t *j, const tok_span *sp, const ch
     {
         json_int_t id = json_integer_value(val);
         if (!json_is_integer(val) || id < 0 || id > INT32_MAX - 1)
-            return sb_err_set(err, "%s.vocab[\"%s\"]: id must be a non-negative integer", path,
-                              k);
+            return sb_err_set(err, "%s.vocab[\"%s\"]: id must be a non-negative integer", path, k);
         tok_smap_put(&m->vocab, k, klen, (int32_t)id);
     }
     return index_ids(m, path, err);
@@ -76,8 +75,8 @@ static int32_t lookup(const tok_model *m, const char *s, size_t n)
     return tok_smap_get(&m->vocab, s, n);
 }
 
-static int add_merge(tok_model *m, const char *a, size_t al, const char *b, size_t bl,
-                     int32_t rank, const char *path, sb_err *err)
+static int add_merge(tok_model *m, const char *a, size_t al, const char *b, size_t bl, int32_t rank,
+                     const char *path, sb_err *err)
 {
     int32_t ia = lookup(m, a, al), ib = lookup(m, b, bl);
     if (ia < 0 || ib < 0)
@@ -109,8 +108,7 @@ static int merge_cb(void *ctx, const char *a, size_t al, const char *b, size_t b
     return add_merge(ctx, a, al, b, bl, rank, "model.merges", err);
 }
 
-static int parse_merges(tok_model *m, json_t *j, const tok_span *sp, const char *path,
-                        sb_err *err)
+static int parse_merges(tok_model *m, json_t *j, const tok_span *sp, const char *path, sb_err *err)
 {
     if (sp && sp->n) {
         tok_pmap_init(&m->merges, sp->n / 24 + 16);
@@ -191,8 +189,10 @@ static int parse_bpe(tok_model *m, json_t *j, const tok_span *vsp, const tok_spa
     m->eow_suffix = opt_affix(j, "end_of_word_suffix");
     if ((m->cont_prefix && strlen(m->cont_prefix) > 24) ||
         (m->eow_suffix && strlen(m->eow_suffix) > 24))
-        return sb_err_set(err, "%s: continuing_subword_prefix/end_of_word_suffix longer than 24 "
-                          "bytes is not supported", path);
+        return sb_err_set(err,
+                          "%s: continuing_subword_prefix/end_of_word_suffix longer than 24 "
+                          "bytes is not supported",
+                          path);
     m->byte_fallback = json_is_true(json_object_get(j, "byte_fallback"));
     m->fuse_unk = json_is_true(json_object_get(j, "fuse_unk"));
     m->ignore_merges = json_is_true(json_object_get(j, "ignore_merges"));

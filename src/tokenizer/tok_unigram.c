@@ -113,8 +113,8 @@ static void emit(const tok_model *m, const char *w, size_t n, tok_ids *out)
         tok_ids_push(out, m->unk_id);
 }
 
-void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf,
-                        tok_scratch *sc, tok_ids *out)
+void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
+                        tok_ids *out)
 {
     const char *w = buf + pc->off;
     size_t n = pc->len;
