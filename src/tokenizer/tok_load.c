@@ -220,44 +220,80 @@ static int load_config(tok *t, const char *dir, sb_err *err)
     return 0;
 }
 
-/* Blanks a span for jansson, keeping newlines so that line/column/byte
- * positions in its error messages stay those of the file. */
-static void blank(char *text, const tok_span *sp)
+/* The text jansson sees: model.vocab and model.merges replaced by {} / [],
+ * so it neither builds their DOM nor lexes their megabytes. cut[] remembers
+ * where, to map jansson's error positions back to the file's. */
+typedef struct compact {
+    sb_buf text;
+    size_t at[2], removed[2]; /* offset in the compact text, bytes removed */
+    int n;
+} compact;
+
+static void compact_build(compact *c, const char *text, size_t len, const tok_span *v,
+                          const tok_span *m)
 {
-    char *p = text + (sp->p - text);
-    for (size_t i = 1; i + 1 < sp->n; i++)
-        if (p[i] != '\n')
-            p[i] = ' ';
+    const tok_span *sp[2] = {v, m};
+    if (v->n && m->n && m->p < v->p) {
+        sp[0] = m;
+        sp[1] = v;
+    }
+    sb_buf_init(&c->text);
+    sb_buf_reserve(&c->text, len / 8 + 64);
+    c->n = 0;
+    const char *from = text;
+    for (int i = 0; i < 2; i++) {
+        if (!sp[i]->n)
+            continue;
+        sb_buf_append(&c->text, from, (size_t)(sp[i]->p - from));
+        sb_buf_append(&c->text, sp[i]->p[0] == '{' ? "{}" : "[]", 2);
+        c->at[c->n] = c->text.len;
+        c->removed[c->n++] = sp[i]->n - 2;
+        from = sp[i]->p + sp[i]->n;
+    }
+    sb_buf_append(&c->text, from, (size_t)(text + len - from));
+}
+
+/* jansson's error -> line, column, byte of the original text. */
+static int compact_error(const compact *c, const char *text, size_t len, const json_error_t *je,
+                         const char *name, sb_err *err)
+{
+    size_t pos = je->position > 0 ? (size_t)je->position : 0;
+    size_t orig = pos;
+    for (int i = 0; i < c->n; i++)
+        if (pos >= c->at[i])
+            orig += c->removed[i];
+    if (orig > len)
+        orig = len;
+    size_t line = 1, col = 0;
+    for (size_t i = 0; i < orig; i++) {
+        col++;
+        if (text[i] == '\n') {
+            line++;
+            col = 0;
+        }
+    }
+    return sb_err_set(err, "%s: malformed JSON at line %zu, column %zu (byte %zu): %s", name, line,
+                      col, orig, je->text);
 }
 
 /* tokenizer.json text -> components. model.vocab / model.merges are read by
- * the fast path (tok_jscan.c), everything else by jansson. text is modified
- * (the two spans are blanked). name is used in messages. */
-static int parse_text(tok *t, char *text, size_t len, const char *name, sb_err *err)
+ * the fast path (tok_jscan.c), everything else by jansson. name is used in
+ * messages. */
+static int parse_text(tok *t, const char *text, size_t len, const char *name, sb_err *err)
 {
     tok_span vocab, merges;
     tok_jscan_find(text, len, &vocab, &merges);
-    /* the spans are read after jansson has the blanked text: keep copies */
-    sb_buf copy;
-    sb_buf_init(&copy);
-    sb_buf_append(&copy, vocab.p ? vocab.p : "", vocab.n);
-    sb_buf_append(&copy, merges.p ? merges.p : "", merges.n);
-    tok_span v2 = {copy.data, vocab.n}, m2 = {copy.data ? copy.data + vocab.n : NULL, merges.n};
-    if (vocab.n)
-        blank(text, &vocab);
-    if (merges.n)
-        blank(text, &merges);
+    compact c;
+    compact_build(&c, text, len, &vocab, &merges);
     json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_ALLOW_NUL, &je);
+    json_t *root = json_loadb(c.text.data, c.text.len, JSON_ALLOW_NUL, &je);
     int rc = 0;
-    if (!root) {
-        rc = sb_err_set(err, "%s: malformed JSON at line %d, column %d (byte %d): %s", name,
-                        je.line, je.column, je.position, je.text);
-    } else if (parse_components(t, root, &v2, &m2, err) < 0) {
+    if (!root)
+        rc = compact_error(&c, text, len, &je, name, err);
+    else if (parse_components(t, root, &vocab, &merges, err) < 0)
         rc = sb_err_prefix(err, "%s: ", name);
-    }
     json_decref(root);
-    sb_buf_free(&copy);
+    sb_buf_free(&c.text);
     return rc;
 }
 
@@ -265,9 +301,7 @@ tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err
 {
     tok *t = sb_xcalloc(1, sizeof *t);
     t->path = sb_xstrdup(name ? name : "<buffer>");
-    char *text = sb_xstrndup(json, len);
-    int rc = parse_text(t, text, len, t->path, err);
-    free(text);
+    int rc = parse_text(t, json, len, t->path, err);
     if (rc < 0) {
         tok_free(t);
         return NULL;
@@ -291,7 +325,7 @@ tok *tok_load(const char *spec, sb_err *err)
     sb_buf_init(&text);
     int rc = tok_file_read(path, &text, err);
     if (rc == 0)
-        rc = parse_text(t, text.data ? text.data : (char *)"", text.len, path, err);
+        rc = parse_text(t, text.data ? text.data : "", text.len, path, err);
     sb_buf_free(&text);
     if (rc < 0) {
         tok_free(t);
