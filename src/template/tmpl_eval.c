@@ -178,7 +178,7 @@ static tmpl_val int_result(tmpl_ctx *c, bool overflow, int64_t v)
 static tmpl_val arith_num(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
 {
     bool fl = a.t == TV_FLOAT || b.t == TV_FLOAT;
-    int64_t x = as_i(a), y = as_i(b), r = 0;
+    int64_t x = fl ? 0 : as_i(a), y = fl ? 0 : as_i(b), r = 0;
     double fx = as_f(a), fy = as_f(b);
     bool ovf;
     switch (op) {
