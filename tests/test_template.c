@@ -136,7 +136,14 @@ static int run_lines(golden *g, int (*pick)(json_t *line), int *count)
 static int is_real(json_t *line)
 {
     json_t *t = json_object_get(line, "template");
-    return json_is_string(t) && strncmp(json_string_value(t), "feat_", 5) != 0;
+    return json_is_string(t) && strncmp(json_string_value(t), "feat_", 5) != 0 &&
+           strncmp(json_string_value(t), "extra/", 6) != 0;
+}
+
+static int is_extra(json_t *line)
+{
+    json_t *t = json_object_get(line, "template");
+    return json_is_string(t) && strncmp(json_string_value(t), "extra/", 6) == 0;
 }
 
 static int is_single_user_gen(json_t *line)
@@ -169,6 +176,14 @@ static void test_real_templates_all_conversations(void **state)
 {
     int n, fails = run_lines(*state, is_real, &n);
     assert_true(n > 50);
+    assert_int_equal(fails, 0);
+}
+
+/* Eighteen third-party templates (tests/data/templates/extra). */
+static void test_extra_templates_all_conversations(void **state)
+{
+    int n, fails = run_lines(*state, is_extra, &n);
+    assert_true(n >= 18 * 10);
     assert_int_equal(fails, 0);
 }
 
@@ -330,11 +345,49 @@ static void test_mutated_templates_never_crash(void **state)
     free(src);
 }
 
+/* Differential test against the installed jinja2: seeded random
+ * conversations (unicode, whitespace edges, template-like text, broken role
+ * order) over every template, rendered by jinja2 now and compared. The seed
+ * is SB_TEMPLATE_SEED (default fixed) so a failure can be replayed. Skipped
+ * when /usr/bin/python3 has no jinja2. */
+static void test_live_random_conversations_match_jinja2(void **state)
+{
+    (void)state;
+    sb_buf out;
+    sb_buf_init(&out);
+    if (tu_run("/usr/bin/python3 -c 'import jinja2' 2>/dev/null", 0, &out) != 0) {
+        sb_buf_free(&out);
+        skip();
+    }
+    const char *seed = getenv("SB_TEMPLATE_SEED");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/gen/gen_template_golden.py --live %s 8",
+             tu_env("SB_SOURCE_DIR"), seed && *seed ? seed : "20261123");
+    sb_buf_reset(&out);
+    assert_int_equal(tu_run(cmd, 0, &out), 0);
+    int n = 0, fails = 0;
+    for (char *p = out.data, *nl; p && *p; p = nl + 1) {
+        nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        json_error_t je;
+        json_t *line = json_loadb(p, (size_t)(nl - p), JSON_ALLOW_NUL, &je);
+        assert_non_null(line);
+        n++;
+        fails += !check_line(line);
+        json_decref(line);
+    }
+    sb_buf_free(&out);
+    assert_true(n >= 100);
+    assert_int_equal(fails, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_templates_single_user_message),
         cmocka_unit_test(test_real_templates_all_conversations),
+        cmocka_unit_test(test_extra_templates_all_conversations),
         cmocka_unit_test(test_feature_templates_match_jinja2),
         cmocka_unit_test(test_bad_templates_fail_like_jinja2),
         cmocka_unit_test(test_chat_api_matches_golden),
@@ -342,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error_names_line_and_column),
         cmocka_unit_test(test_render_error_leaves_output_untouched),
         cmocka_unit_test(test_mutated_templates_never_crash),
+        cmocka_unit_test(test_live_random_conversations_match_jinja2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

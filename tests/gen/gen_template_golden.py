@@ -9,7 +9,13 @@ It writes, under tests/data/templates/:
     which is hand-written here because that tokenizer_config.json has none;
   - golden.jsonl: one line per (template, case): the full render context as JSON,
     and either the expected output or the expected error.
-The feat_*.jinja templates in that folder are hand-written and read as they are.
+The feat_*.jinja templates in that folder are hand-written and read as they are;
+extra/*.jinja are third-party chat templates (see extra/README.md), rendered over
+the same conversations as the real families.
+
+With `--live SEED N` it prints, instead, N seeded random conversations per
+template as golden lines on stdout (tests/test_template.c runs this when
+python3-jinja2 is installed, as a differential test against jinja2 itself).
 
 The environment emulates transformers' apply_chat_template (chat_template_utils
 in transformers 4.4x): ImmutableSandboxedEnvironment(trim_blocks=True,
@@ -22,6 +28,7 @@ deterministic: re-running gives byte-identical files.
 """
 import json
 import os
+import random
 import sys
 from datetime import datetime
 
@@ -208,7 +215,53 @@ def chat_context(family, messages, gen, extra):
     return ctx
 
 
+def extra_templates():
+    d = os.path.join(OUT, "extra")
+    for fname in sorted(os.listdir(d)):
+        if fname.endswith(".jinja"):
+            with open(os.path.join(d, fname), encoding="utf-8") as f:
+                yield "extra/" + fname[:-6], f.read()
+
+
+FRAGMENTS = ["Hello", "world", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "\u2028", "\u3000",
+             "\u0085", "\x0b", "世界", "👋🏽", "e\u0301", "Straße", "{{ x }}", "{% if %}", "<s>",
+             "[INST]", "<|im_start|>", "'quote'", '"dq"', "\\", "</think>", "<think>", "42",
+             "Ünïcödé", "a\r\nb", "\x00", "\x1f"]
+
+
+def random_text(rng):
+    return "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 8)))
+
+
+def random_messages(rng):
+    msgs = []
+    if rng.random() < 0.4:
+        msgs.append(s(random_text(rng)))
+    for i in range(rng.randint(1, 5)):
+        role = "user" if i % 2 == 0 else "assistant"
+        if rng.random() < 0.08:
+            role = rng.choice(["user", "assistant", "system"])
+        msgs.append({"role": role, "content": random_text(rng)})
+    return msgs
+
+
+def live(seed, n):
+    env = make_env()
+    rng = random.Random(seed)
+    templates = [(f, chat_template(f)) for f in FAMILIES + ["mistral"]] + list(extra_templates())
+    for name, src in templates:
+        family = name if name in FAMILIES + ["mistral"] else "mistral"
+        for i in range(n):
+            ctx = chat_context(family, random_messages(rng), rng.random() < 0.7, {})
+            line = {"template": name, "case": f"live_{seed}_{i}", "context": ctx,
+                    **render(env, src, ctx)}
+            print(json.dumps(line, ensure_ascii=False))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--live":
+        live(int(sys.argv[2]), int(sys.argv[3]))
+        return
     env = make_env()
     lines = []
     for family in FAMILIES + ["mistral"]:
@@ -223,6 +276,11 @@ def main():
             ctx = chat_context(family, [u("Weather?")], True, {})
             ctx["tools"] = QWEN_TOOLS
             lines.append({"template": family, "case": "with_tools", "context": ctx,
+                          **render(env, src, ctx)})
+    for name, src in extra_templates():
+        for cname, msgs, gen, extra in CHAT_CASES:
+            ctx = chat_context("mistral", msgs, gen, extra)
+            lines.append({"template": name, "case": cname, "context": ctx,
                           **render(env, src, ctx)})
     for fname in sorted(os.listdir(OUT)):
         if fname.startswith("feat_") and fname.endswith(".jinja"):
