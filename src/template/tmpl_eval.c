@@ -3,7 +3,8 @@
  * Scoping follows jinja2: `if` blocks share their scope, every iteration of a
  * for loop gets a fresh child scope (a `set` inside a loop never leaks out,
  * not even to the next iteration, which is why templates use namespace()),
- * and macros run in a child of the template's root scope. Names not found in
+ * and macros run in a child of the scope they were defined in (resolved at
+ * call time, so a later top-level `set` is seen, a caller's `loop` is not). Names not found in
  * any scope fall back to the globals transformers installs (range, namespace,
  * raise_exception, strftime_now, dict) and else are jinja2's Undefined.
  * Runtime errors carry the line and column of the node being evaluated. */
@@ -627,20 +628,23 @@ static void exec_for(tmpl_ctx *c, const tmpl_node *x)
 
 static void exec_macro_def(tmpl_ctx *c, const tmpl_node *x)
 {
+    tmpl_macro *mac = sb_arena_alloc(c->ar, sizeof *mac);
+    mac->def = x;
+    mac->scope = c->scope;
     tmpl_val m = {.t = TV_MACRO};
-    m.u.macro = x;
+    m.u.macro = mac;
     scope_set(c, c->scope, x->s, x->n, m);
 }
 
 tmpl_val tmpl_call_macro(tmpl_ctx *c, tmpl_val mv, const tmpl_args *a)
 {
-    const tmpl_node *m = mv.u.macro;
+    const tmpl_node *m = mv.u.macro->def;
     if (a->npos > m->nkw)
         tmpl_ctx_throw(c, "macro '%s' takes not more than %zu argument(s)", m->s, m->nkw);
     if (c->depth > MAX_DEPTH / 2)
         tmpl_ctx_throw(c, "macro recursion too deep");
     tmpl_scope *saved = c->scope;
-    tmpl_scope *s = scope_new(c, c->root);
+    tmpl_scope *s = scope_new(c, mv.u.macro->scope);
     c->scope = s;
     for (size_t i = 0; i < m->nkw; i++) {
         tmpl_val *kw = NULL;

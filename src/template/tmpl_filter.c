@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 
 typedef tmpl_val (*filter_fn)(tmpl_ctx *c, tmpl_val v, const tmpl_args *a);
@@ -692,11 +693,27 @@ static bool t_numeric(tmpl_val v)
     return v.t == TV_INT || v.t == TV_FLOAT || v.t == TV_BOOL;
 }
 
+/* Python str.islower()/isupper(): at least one cased character, and no
+ * character that the opposite mapping would change. */
 static bool test_case(tmpl_ctx *c, tmpl_val v, char mode)
 {
     tmpl_val s = soft_str(c, v);
-    tmpl_val conv = tmpl_str_case(c, s, mode);
-    return tmpl_equal(s, conv);
+    bool cased = false;
+    for (size_t i = 0; i < s.u.s.n;) {
+        uint32_t cp;
+        i += tmpl_utf8_dec(s.u.s.p + i, s.u.s.n - i, &cp);
+        if (cp == 0xFFFFFFFFu)
+            continue;
+        utf8proc_category_t cat = utf8proc_category((int32_t)cp);
+        if (cat == UTF8PROC_CATEGORY_LT)
+            return false;
+        if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL) {
+            if ((cat == UTF8PROC_CATEGORY_LU) != (mode == 'u'))
+                return false;
+            cased = true;
+        }
+    }
+    return cased;
 }
 
 static bool test_cmp(tmpl_ctx *c, const char *t, tmpl_val v, tmpl_val *o)

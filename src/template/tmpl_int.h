@@ -42,6 +42,8 @@ typedef struct tmpl_list tmpl_list;
 typedef struct tmpl_dict tmpl_dict;
 typedef struct tmpl_loop tmpl_loop;
 typedef struct tmpl_node tmpl_node;
+typedef struct tmpl_scope tmpl_scope;
+typedef struct tmpl_macro tmpl_macro;
 
 typedef struct tmpl_val {
     uint8_t t;
@@ -60,7 +62,7 @@ typedef struct tmpl_val {
             int id;
             struct tmpl_val *self;
         } fn;
-        const tmpl_node *macro;
+        const tmpl_macro *macro;
         tmpl_loop *loop;
     } u;
 } tmpl_val;
@@ -72,6 +74,10 @@ struct tmpl_list {
 struct tmpl_dict {
     tmpl_val *k, *v;
     size_t n, cap;
+};
+struct tmpl_macro {
+    const tmpl_node *def; /* the N_MACRO node */
+    tmpl_scope *scope;    /* where it was defined: names resolve there at call time */
 };
 struct tmpl_loop {
     tmpl_list *items; /* the (filtered) sequence iterated */
@@ -186,7 +192,6 @@ tmpl_val tmpl_strip(tmpl_val s, const char *chars, size_t nchars, int which);
 tmpl_val tmpl_to_str(sb_arena *ar, tmpl_val v);
 
 /* ---- evaluation context (tmpl_eval.c), used by filters and methods ---- */
-typedef struct tmpl_scope tmpl_scope;
 typedef struct tmpl_ctx {
     sb_arena *ar;
     tmpl_fail *fail;

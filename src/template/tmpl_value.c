@@ -529,7 +529,7 @@ void tmpl_str(tmpl_sb *b, tmpl_val v)
     case TV_DICT: repr_dict(b, v); break;
     case TV_MACRO:
         tmpl_sb_adds(b, "<Macro '");
-        tmpl_sb_adds(b, v.u.macro->s);
+        tmpl_sb_adds(b, v.u.macro->def->s);
         tmpl_sb_adds(b, "'>");
         break;
     case TV_LOOP:

@@ -195,6 +195,10 @@ ERROR_CASES = [
     ("err_type_add", "{{ 1 + 'a' }}"),
     ("err_unterminated_string", "{{ 'abc }}"),
     ("err_bad_bracket", "{{ (1, 2] }}"),
+    ("err_break_outside_loop", "{% if true %}\n{% break %}{% endif %}"),
+    ("err_unknown_test", "{{ 1 is frobbed }}"),
+    ("err_undefined_call", "{{ nothing_here() }}"),
+    ("err_include", "{% include 'x.jinja' %}"),
 ]
 
 
