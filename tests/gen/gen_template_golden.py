@@ -160,6 +160,15 @@ TOOL_CASES = [
       {"role": "tool", "content": "{\"temp\": 21}"}],
      True, {}),
 ]
+RICH_MESSAGES = [
+    s("Be brief."), u("Weather in Paris?"),
+    {"role": "assistant", "content": "", "reasoning_content": "need weather",
+     "tool_calls": [{"id": "call_000000001", "type": "function",
+                     "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+    {"role": "tool", "tool_call_id": "call_000000001", "content": "21C"},
+    {"role": "tool", "tool_call_id": "call_000000002", "content": "sunny"},
+    u("Thanks!")]
+RICH_DOCS = [{"title": "Paris", "text": "Capital of France. \"Quoted\" é"}]
 QWEN_TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
 
@@ -207,6 +216,10 @@ def render(env, source, ctx):
         return {"output": env.from_string(source).render(**ctx)}
     except TemplateSyntaxError as e:
         return {"error": str(e.message), "line": e.lineno}
+    except TemplateError as e:
+        if type(e) is TemplateError:  # raise_exception(): the message must come through
+            return {"error": str(e), "raised": True}
+        return {"error": str(e)}
     except Exception as e:  # raise_exception, UndefinedError, TypeError, ...
         return {"error": str(e)}
 
@@ -280,6 +293,10 @@ def main():
             ctx = chat_context(family, msgs, gen, extra)
             lines.append({"template": family, "case": name, "context": ctx,
                           **render(env, src, ctx)})
+        ctx = chat_context(family, RICH_MESSAGES, True, {})
+        ctx["tools"], ctx["documents"] = QWEN_TOOLS, RICH_DOCS
+        lines.append({"template": family, "case": "rich_tools_documents", "context": ctx,
+                      **render(env, src, ctx)})
         if family == "qwen3":
             ctx = chat_context(family, [u("Weather?")], True, {})
             ctx["tools"] = QWEN_TOOLS
@@ -290,6 +307,10 @@ def main():
             ctx = chat_context("mistral", msgs, gen, extra)
             lines.append({"template": name, "case": cname, "context": ctx,
                           **render(env, src, ctx)})
+        ctx = chat_context("mistral", RICH_MESSAGES, True, {})
+        ctx["tools"], ctx["documents"] = QWEN_TOOLS, RICH_DOCS
+        lines.append({"template": name, "case": "rich_tools_documents", "context": ctx,
+                      **render(env, src, ctx)})
     for fname in sorted(os.listdir(OUT)):
         if fname.startswith("feat_") and fname.endswith(".jinja"):
             with open(os.path.join(OUT, fname), encoding="utf-8") as f:
