@@ -70,17 +70,31 @@ static tmpl_val f_length(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
     tmpl_ctx_throw(c, "object of type '%s' has no len()", tmpl_type_name(v));
 }
 
+/* transformers' tojson(x, ensure_ascii=False, indent=None, separators=None,
+ * sort_keys=False) = json.dumps with those arguments. */
 static tmpl_val f_tojson(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
-    tmpl_val *ind = farg(a, 1, "indent");
-    int indent = -1;
-    if (ind && ind->t == TV_INT)
-        indent = ind->u.i < 0 ? 0 : ind->u.i > 64 ? 64 : (int)ind->u.i;
-    if (farg(a, 2, "separators") && farg(a, 2, "separators")->t != TV_NONE)
-        tmpl_ctx_throw(c, "tojson: custom separators are not supported");
+    tmpl_json_opts o = {.indent = -1};
+    tmpl_val *asc = farg(a, 0, "ensure_ascii"), *ind = farg(a, 1, "indent");
+    tmpl_val *sep = farg(a, 2, "separators");
+    o.ensure_ascii = asc && tmpl_truthy(*asc);
+    if (ind && (ind->t == TV_INT || ind->t == TV_BOOL)) {
+        int64_t n = ind->t == TV_INT ? ind->u.i : ind->u.b;
+        o.indent = n < 0 ? 0 : n > 64 ? 64 : (int)n;
+    } else if (ind && ind->t != TV_NONE) {
+        tmpl_ctx_throw(c, "tojson: indent must be an integer or None");
+    }
+    if (sep && sep->t != TV_NONE) {
+        if (sep->t != TV_LIST || sep->u.l->n != 2 || sep->u.l->v[0].t != TV_STR ||
+            sep->u.l->v[1].t != TV_STR)
+            tmpl_ctx_throw(c, "tojson: separators must be a pair of strings");
+        o.item_sep = sb_arena_strndup(c->ar, sep->u.l->v[0].u.s.p, sep->u.l->v[0].u.s.n);
+        o.key_sep = sb_arena_strndup(c->ar, sep->u.l->v[1].u.s.p, sep->u.l->v[1].u.s.n);
+    }
+    o.sort_keys = bool_arg(a, 3, "sort_keys");
     tmpl_sb b;
     tmpl_sb_init(&b, c->ar);
-    if (tmpl_json(&b, v, indent, bool_arg(a, 3, "sort_keys"), 0) < 0)
+    if (tmpl_json(&b, v, &o, 0) < 0)
         tmpl_ctx_throw(c, "Object of type %s is not JSON serializable", tmpl_type_name(v));
     return tmpl_v_str(b.p ? b.p : "", b.n);
 }

@@ -178,9 +178,17 @@ const char *tmpl_type_name(tmpl_val v);
 /* str(v) and repr(v), appended. */
 void tmpl_str(tmpl_sb *b, tmpl_val v);
 void tmpl_repr(tmpl_sb *b, tmpl_val v);
-/* json.dumps(v, ensure_ascii=False, indent=indent(<0 = None), sort_keys).
- * Returns -1 for values json cannot encode (undefined, functions). */
-int tmpl_json(tmpl_sb *b, tmpl_val v, int indent, bool sort_keys, int level);
+/* json.dumps options as transformers' tojson passes them. */
+typedef struct tmpl_json_opts {
+    int indent;           /* < 0: None (one line) */
+    bool sort_keys;
+    bool ensure_ascii;    /* \uXXXX for non-ASCII (transformers' default is False) */
+    const char *item_sep; /* NULL: ", " without indent, "," with it */
+    const char *key_sep;  /* NULL: ": " */
+} tmpl_json_opts;
+/* json.dumps(v, ...). Returns -1 for values json cannot encode (undefined,
+ * functions, namespaces). */
+int tmpl_json(tmpl_sb *b, tmpl_val v, const tmpl_json_opts *o, int level);
 /* Python str.isspace() for one code point; UTF-8 helpers. */
 bool tmpl_py_space(uint32_t cp);
 size_t tmpl_utf8_dec(const char *p, size_t n, uint32_t *cp); /* bytes used (>= 1) */
