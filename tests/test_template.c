@@ -7,6 +7,7 @@
  * rendered here in C and compared byte for byte. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,6 +346,43 @@ static void test_mutated_templates_never_crash(void **state)
     free(src);
 }
 
+/* Inputs that once crashed the fuzzer (tests/data/templates/regress/, the
+ * fuzz_template format: source, optional NUL + JSON context) now end in
+ * output or an error. */
+static void test_fuzz_regressions_render_or_fail_cleanly(void **state)
+{
+    (void)state;
+    char *dir = tu_data_path("templates/regress");
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        sb_buf in, out;
+        sb_buf_init(&in);
+        sb_buf_init(&out);
+        assert_int_equal(tu_read_file(path, &in), 0);
+        sb_buf_putc(&in, '\0');
+        size_t src_len = strlen(in.data);
+        const char *ctx = src_len + 1 < in.len ? in.data + src_len + 1 : "{}";
+        sb_err err = {{0}};
+        tmpl *t = tmpl_compile(in.data, &err);
+        int rc = t ? tmpl_render_json(t, ctx, &out, &err) : -1;
+        assert_true(rc == 0 || strlen(err.msg) > 0);
+        tmpl_free(t);
+        sb_buf_free(&in);
+        sb_buf_free(&out);
+        n++;
+    }
+    closedir(d);
+    free(dir);
+    assert_true(n >= 1);
+}
+
 /* Differential test against the installed jinja2: seeded random
  * conversations (unicode, whitespace edges, template-like text, broken role
  * order) over every template, rendered by jinja2 now and compared. The seed
@@ -395,6 +433,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error_names_line_and_column),
         cmocka_unit_test(test_render_error_leaves_output_untouched),
         cmocka_unit_test(test_mutated_templates_never_crash),
+        cmocka_unit_test(test_fuzz_regressions_render_or_fail_cleanly),
         cmocka_unit_test(test_live_random_conversations_match_jinja2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,9 +17,14 @@
 
 #define MAX_DEPTH 400
 #define MAX_OUTPUT_BYTES ((size_t)1 << 30)
+/* A real chat template over a thousand messages executes ~1e5 statements;
+ * these bounds only stop runaway templates (nested range loops, fuzz input). */
+#define MAX_STEPS 5000000ull
+#define MAX_ARENA_BYTES ((size_t)512 << 20)
 
 struct tmpl_scope {
     tmpl_scope *parent;
+    bool captured; /* a macro defined here keeps it: a loop may not reuse it */
     const char **names;
     size_t *lens;
     tmpl_val *vals;
@@ -159,7 +164,7 @@ static tmpl_val repeat(tmpl_ctx *c, tmpl_val s, int64_t k)
             tmpl_sb_add(&b, s.u.s.p, s.u.s.n);
         return tmpl_v_str(b.p ? b.p : "", b.n);
     }
-    if ((uint64_t)k * (s.u.l->n + 1) > 10000000)
+    if ((uint64_t)k > 10000000 || (uint64_t)k * (s.u.l->n + 1) > 10000000)
         tmpl_ctx_throw(c, "list repetition too large");
     tmpl_val r = tmpl_v_list(c->ar, 0);
     r.flag = s.flag;
@@ -543,6 +548,7 @@ static tmpl_val eval(tmpl_ctx *c, const tmpl_node *x)
 /* ---- statements ---- */
 
 static int exec_body(tmpl_ctx *c, const tmpl_node *body);
+static void check_budget(tmpl_ctx *c, const tmpl_node *x);
 
 static void assign_targets(tmpl_ctx *c, tmpl_scope *s, const tmpl_node *x, tmpl_val v)
 {
@@ -610,10 +616,16 @@ static void exec_for(tmpl_ctx *c, const tmpl_node *x)
     lp->depth = 1; /* depth only grows in recursive loops, which are not supported */
     tmpl_val lv = {.t = TV_LOOP};
     lv.u.loop = lp;
-    tmpl_scope *saved = c->scope;
+    tmpl_scope *saved = c->scope, *iter = NULL;
     for (size_t i = 0; i < items->n; i++) {
+        check_budget(c, x);
         lp->i = i;
-        c->scope = scope_new(c, saved);
+        /* Every iteration starts from an empty scope; the previous one is
+         * recycled unless a macro captured it. */
+        if (!iter || iter->captured)
+            iter = scope_new(c, saved);
+        iter->n = 0;
+        c->scope = iter;
         at(c, x);
         assign_targets(c, c->scope, x, items->v[i]);
         scope_set(c, c->scope, "loop", 4, lv);
@@ -631,6 +643,7 @@ static void exec_macro_def(tmpl_ctx *c, const tmpl_node *x)
     tmpl_macro *mac = sb_arena_alloc(c->ar, sizeof *mac);
     mac->def = x;
     mac->scope = c->scope;
+    c->scope->captured = true;
     tmpl_val m = {.t = TV_MACRO};
     m.u.macro = mac;
     scope_set(c, c->scope, x->s, x->n, m);
@@ -679,8 +692,19 @@ static void exec_out(tmpl_ctx *c, const tmpl_node *x)
     }
 }
 
+static void check_budget(tmpl_ctx *c, const tmpl_node *x)
+{
+    if (++c->steps > MAX_STEPS || c->ar->total_bytes > MAX_ARENA_BYTES ||
+        c->out->n > MAX_OUTPUT_BYTES) {
+        at(c, x);
+        tmpl_ctx_throw(c, "template exceeds the rendering budget (%llu statements, %zu bytes)",
+                       MAX_STEPS, MAX_ARENA_BYTES);
+    }
+}
+
 static int exec_stmt(tmpl_ctx *c, const tmpl_node *x)
 {
+    check_budget(c, x);
     switch (x->kind) {
     case N_TEXT: tmpl_sb_add(c->out, x->s, x->n); return FLOW_NORMAL;
     case N_OUT: exec_out(c, x); return FLOW_NORMAL;

@@ -207,7 +207,8 @@ typedef struct tmpl_ctx {
     tmpl_scope *root;
     tmpl_sb *out;
     int depth;
-    int line, col; /* of the node being evaluated, for messages */
+    uint64_t steps; /* statements executed, bounded so no template runs away */
+    int line, col;  /* of the node being evaluated, for messages */
 } tmpl_ctx;
 
 _Noreturn void tmpl_ctx_throw(tmpl_ctx *c, const char *fmt, ...)

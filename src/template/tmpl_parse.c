@@ -316,6 +316,10 @@ static tmpl_node *parse_subscript(parser *P, tmpl_node *x)
                 break;
             nvec_push(P, &items, parse_subscribed(P));
         }
+        for (size_t i = 0; i < items.n; i++) /* Python lists/str reject them anyway */
+            if (items.v[i]->kind == N_SLICE)
+                tmpl_throw(P->f, items.v[i]->line, items.v[i]->col,
+                           "slices inside a tuple index are not supported");
         idx = node(P, N_TUPLE, at);
         idx->kids = items.v;
         idx->nkids = items.n;
