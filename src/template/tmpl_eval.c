@@ -101,7 +101,7 @@ static tmpl_val eval(tmpl_ctx *c, const tmpl_node *x);
 
 _Noreturn static void undefined_error(tmpl_ctx *c, tmpl_val v)
 {
-    tmpl_ctx_throw(c, "'%s' is undefined", v.u.s.p ? v.u.s.p : "value");
+    tmpl_undefined_error(c, v);
 }
 
 static bool is_num(tmpl_val v)
@@ -467,7 +467,7 @@ static tmpl_val eval_logic(tmpl_ctx *c, const tmpl_node *x)
     default: /* N_COND */
         if (tmpl_truthy(eval(c, x->a)))
             return eval(c, x->b);
-        return x->c ? eval(c, x->c) : tmpl_v_undef("conditional expression");
+        return x->c ? eval(c, x->c) : tmpl_v_undef("the inline if-expression evaluated to false and no else section was defined");
     }
 }
 

@@ -225,6 +225,9 @@ typedef struct tmpl_args {
 tmpl_val *tmpl_arg(const tmpl_args *a, size_t i, const char *kw);
 tmpl_val tmpl_apply_filter(tmpl_ctx *c, const char *name, size_t n, tmpl_val v, const tmpl_args *a);
 bool tmpl_apply_test(tmpl_ctx *c, const char *name, size_t n, tmpl_val v, const tmpl_args *a);
+/* Fails the way using an Undefined fails ("'x' is undefined" or the hint it
+ * carries, such as "'dict object' has no attribute 'x'"). */
+_Noreturn void tmpl_undefined_error(tmpl_ctx *c, tmpl_val u);
 /* obj.name as jinja2's getattr (attribute first, then item). */
 tmpl_val tmpl_getattr(tmpl_ctx *c, tmpl_val obj, const char *name, size_t n);
 /* obj[key] as jinja2's getitem (item first, then attribute). */

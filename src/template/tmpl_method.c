@@ -87,7 +87,8 @@ tmpl_val tmpl_method_lookup(tmpl_ctx *c, tmpl_val self, const char *name, size_t
 static tmpl_val missing(tmpl_ctx *c, tmpl_val obj, const char *name, size_t n)
 {
     char *msg = sb_arena_alloc(c->ar, n + 64);
-    snprintf(msg, n + 64, "%s object' has no attribute '%.*s", tmpl_type_name(obj), (int)n, name);
+    snprintf(msg, n + 64, "'%s object' has no attribute '%.*s'", tmpl_type_name(obj), (int)n,
+             name);
     return tmpl_v_undef(msg);
 }
 
@@ -121,10 +122,18 @@ static tmpl_val loop_attr(tmpl_ctx *c, tmpl_val lv, const char *name, size_t n)
     return m.t == TV_UNDEF ? missing(c, lv, name, n) : m;
 }
 
+_Noreturn void tmpl_undefined_error(tmpl_ctx *c, tmpl_val u)
+{
+    const char *what = u.u.s.p ? u.u.s.p : "value";
+    if (strchr(what, ' ')) /* already a sentence: "'dict object' has no attribute 'x'" */
+        tmpl_ctx_throw(c, "%s", what);
+    tmpl_ctx_throw(c, "'%s' is undefined", what);
+}
+
 tmpl_val tmpl_getattr(tmpl_ctx *c, tmpl_val obj, const char *name, size_t n)
 {
     if (obj.t == TV_UNDEF)
-        tmpl_ctx_throw(c, "'%s' is undefined", obj.u.s.p ? obj.u.s.p : "value");
+        tmpl_undefined_error(c, obj);
     if (n >= 2 && name[0] == '_' && name[1] == '_')
         tmpl_ctx_throw(c, "access to attribute '%.*s' of '%s' object is unsafe", (int)n, name,
                        tmpl_type_name(obj));
@@ -165,7 +174,7 @@ static tmpl_val index_seq(tmpl_ctx *c, tmpl_val obj, int64_t k)
 tmpl_val tmpl_getitem(tmpl_ctx *c, tmpl_val obj, tmpl_val key)
 {
     if (obj.t == TV_UNDEF)
-        tmpl_ctx_throw(c, "'%s' is undefined", obj.u.s.p ? obj.u.s.p : "value");
+        tmpl_undefined_error(c, obj);
     if (obj.t == TV_DICT && !(obj.flag & TV_F_NS)) {
         tmpl_val *v = tmpl_dict_find(obj.u.d, key);
         if (v)
