@@ -224,6 +224,8 @@ static tmpl_val arith_num(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
         double m = fmod(fx, fy);
         if (m != 0.0 && ((m < 0) != (fy < 0)))
             m += fy;
+        else if (m == 0.0)
+            m = copysign(0.0, fy); /* as CPython's float_rem */
         return tmpl_v_float(m);
     }
     if (y == -1)
@@ -247,6 +249,50 @@ static tmpl_val power(tmpl_ctx *c, tmpl_val a, tmpl_val b)
     return tmpl_v_int(r);
 }
 
+/* Python's `str % args` for the conversions templates use: %s %r %d %i %%.
+ * A tuple supplies one argument per conversion; a dict or list with no
+ * conversion in the string is accepted as Python accepts a mapping. */
+static tmpl_val str_format(tmpl_ctx *c, tmpl_val fmt, tmpl_val args)
+{
+    bool tuple = args.t == TV_LIST && (args.flag & TV_F_TUPLE);
+    size_t nargs = tuple ? args.u.l->n : 1, used = 0;
+    tmpl_sb b;
+    tmpl_sb_init(&b, c->ar);
+    const char *p = fmt.u.s.p, *end = p + fmt.u.s.n;
+    while (p < end) {
+        const char *pct = memchr(p, '%', (size_t)(end - p));
+        if (!pct) {
+            tmpl_sb_add(&b, p, (size_t)(end - p));
+            break;
+        }
+        tmpl_sb_add(&b, p, (size_t)(pct - p));
+        char conv = pct + 1 < end ? pct[1] : 0;
+        p = pct + 2;
+        if (conv == '%') {
+            tmpl_sb_addc(&b, '%');
+            continue;
+        }
+        if (conv != 's' && conv != 'r' && conv != 'd' && conv != 'i')
+            tmpl_ctx_throw(c, "unsupported format character in %%-formatting");
+        if (used >= nargs)
+            tmpl_ctx_throw(c, "not enough arguments for format string");
+        tmpl_val v = tuple ? args.u.l->v[used] : args;
+        used++;
+        if (conv == 'r')
+            tmpl_repr(&b, v);
+        else if (conv == 's')
+            tmpl_str(&b, v);
+        else if (v.t == TV_INT || v.t == TV_BOOL || v.t == TV_FLOAT)
+            tmpl_str(&b, v.t == TV_FLOAT ? tmpl_v_int((int64_t)v.u.f) : tmpl_v_int(as_i(v)));
+        else
+            tmpl_ctx_throw(c, "%%d format: a real number is required, not %s", tmpl_type_name(v));
+    }
+    bool mapping = !tuple && (args.t == TV_DICT || args.t == TV_LIST || args.t == TV_UNDEF);
+    if (used < nargs && !(mapping && used == 0))
+        tmpl_ctx_throw(c, "not all arguments converted during string formatting");
+    return tmpl_v_str(b.p ? b.p : "", b.n);
+}
+
 static tmpl_val binary(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
 {
     static const char *names[] = {"+", "-", "*", "/", "//", "%", "**", "~"};
@@ -258,6 +304,8 @@ static tmpl_val binary(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
         return op == OP_POW ? power(c, a, b) : arith_num(c, op, a, b);
     if (op == OP_ADD && a.t == TV_STR && b.t == TV_STR)
         return concat_str(c, a, b);
+    if (op == OP_MOD && a.t == TV_STR)
+        return str_format(c, a, b);
     if (op == OP_ADD && a.t == TV_LIST && b.t == TV_LIST && a.flag == b.flag)
         return concat_list(c, a, b);
     if (op == OP_MUL && (a.t == TV_STR || a.t == TV_LIST) && (b.t == TV_INT || b.t == TV_BOOL))
@@ -285,6 +333,8 @@ static bool contains(tmpl_ctx *c, tmpl_val hay, tmpl_val needle)
     case TV_DICT:
         if (hay.flag & TV_F_NS)
             break;
+        if ((needle.t == TV_LIST && !(needle.flag & TV_F_TUPLE)) || needle.t == TV_DICT)
+            tmpl_ctx_throw(c, "unhashable type: '%s'", tmpl_type_name(needle));
         return tmpl_dict_find(hay.u.d, needle) != NULL;
     default: break;
     }
@@ -424,6 +474,12 @@ static tmpl_val eval_slice(tmpl_ctx *c, const tmpl_node *x)
     tmpl_val obj = eval(c, x->a);
     if (obj.t == TV_UNDEF)
         undefined_error(c, obj);
+    /* jinja2 compiles slices to a plain Python subscript (not its forgiving
+     * getitem), so slicing anything but a sequence is Python's TypeError. */
+    if (obj.t == TV_DICT && !(obj.flag & TV_F_NS)) {
+        at(c, x);
+        tmpl_ctx_throw(c, "unhashable type: 'slice'");
+    }
     if (obj.t != TV_STR && obj.t != TV_LIST) {
         at(c, x);
         tmpl_ctx_throw(c, "'%s' object is not subscriptable", tmpl_type_name(obj));

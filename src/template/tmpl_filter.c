@@ -256,12 +256,16 @@ static tmpl_val f_int(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
     int64_t def = int_arg(c, a, 0, "default", 0), base = int_arg(c, a, 1, "base", 10);
     int64_t r;
+    if (v.t == TV_UNDEF) /* int(Undefined) raises, and jinja2 does not catch that */
+        tmpl_undefined_error(c, v);
     switch (v.t) {
     case TV_INT: return v;
     case TV_BOOL: return tmpl_v_int(v.u.b);
     case TV_FLOAT:
         if (isfinite(v.u.f) && fabs(v.u.f) < 9.2e18)
             return tmpl_v_int((int64_t)v.u.f);
+        if (isfinite(v.u.f)) /* Python would make a big integer */
+            tmpl_ctx_throw(c, "int: %g is beyond 64-bit integers", v.u.f);
         return tmpl_v_int(def);
     case TV_STR:
         if (parse_int(v, (int)base, &r))
@@ -282,6 +286,8 @@ static tmpl_val f_float(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
     tmpl_val *d = farg(a, 0, "default");
     double def = d && d->t == TV_FLOAT ? d->u.f : d && d->t == TV_INT ? (double)d->u.i : 0.0;
+    if (v.t == TV_UNDEF)
+        tmpl_undefined_error(c, v);
     if (v.t == TV_FLOAT)
         return v;
     if (v.t == TV_INT || v.t == TV_BOOL)
@@ -308,6 +314,8 @@ static tmpl_val f_replace(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 static tmpl_val select_common(tmpl_ctx *c, tmpl_val v, const tmpl_args *a, bool attr_mode,
                               bool keep)
 {
+    if (!tmpl_truthy(v)) /* jinja2 checks `if value:` before iterating */
+        return tmpl_v_list(c->ar, 0);
     tmpl_list *items = tmpl_iterate(c, v);
     size_t test_at = attr_mode ? 2 : 1;
     tmpl_val *testname = tmpl_arg(a, test_at, NULL);
@@ -355,6 +363,8 @@ static tmpl_val f_rejectattr(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 
 static tmpl_val f_map(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
+    if (!tmpl_truthy(v)) /* jinja2 checks `if value:` before iterating */
+        return tmpl_v_list(c->ar, 0);
     tmpl_list *items = tmpl_iterate(c, v);
     tmpl_val out = tmpl_v_list(c->ar, items->n);
     tmpl_val *attr = tmpl_arg(a, (size_t)-1, "attribute");
@@ -413,7 +423,12 @@ static tmpl_val f_indent(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
         ind = tmpl_v_str(sp, (size_t)n);
     }
     bool first = bool_arg(a, 1, "first"), blank = bool_arg(a, 2, "blank");
-    tmpl_val s = soft_str(c, v);
+    if (v.t == TV_UNDEF)
+        tmpl_undefined_error(c, v);
+    if (v.t != TV_STR) /* jinja2 does `s += "\n"` on the value itself */
+        tmpl_ctx_throw(c, "indent: unsupported operand type(s) for +=: '%s' and 'str'",
+                       tmpl_type_name(v));
+    tmpl_val s = v;
     tmpl_sb src;
     tmpl_sb_init(&src, c->ar);
     tmpl_sb_add(&src, s.u.s.p, s.u.s.n);
@@ -603,6 +618,9 @@ static tmpl_val f_unique(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
     }
     tmpl_val out = tmpl_v_list(c->ar, l->n);
     for (size_t i = 0; i < l->n; i++) {
+        tmpl_val k = sort_key(&s, l->v[i]);
+        if ((k.t == TV_LIST && !(k.flag & TV_F_TUPLE)) || k.t == TV_DICT) /* jinja2 uses a set */
+            tmpl_ctx_throw(c, "unhashable type: '%s'", tmpl_type_name(k));
         bool seen = false;
         for (size_t j = 0; j < out.u.l->n && !seen; j++)
             seen = tmpl_equal(sort_key(&s, out.u.l->v[j]), sort_key(&s, l->v[i]));
@@ -638,6 +656,9 @@ static tmpl_val f_round(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
     tmpl_val method = m ? soft_str(c, *m) : tmpl_v_cstr("common");
     if (v.t != TV_INT && v.t != TV_FLOAT && v.t != TV_BOOL)
         tmpl_ctx_throw(c, "round: '%s' is not a number", tmpl_type_name(v));
+    if (v.t != TV_FLOAT && method.u.s.n == 6 && memcmp(method.u.s.p, "common", 6) == 0 &&
+        prec >= 0) /* Python round(int, n >= 0) is the int itself */
+        return tmpl_v_int(v.t == TV_INT ? v.u.i : v.u.b);
     double x = v.t == TV_FLOAT ? v.u.f : v.t == TV_INT ? (double)v.u.i : v.u.b;
     double p = pow(10.0, (double)prec), y = x * p;
     if (method.u.s.n == 4 && memcmp(method.u.s.p, "ceil", 4) == 0)
@@ -730,6 +751,27 @@ static bool test_case(tmpl_ctx *c, tmpl_val v, char mode)
     return cased;
 }
 
+/* `value % num == 0` with Python numbers (bool counts as int). */
+static bool py_mod_is_zero(tmpl_ctx *c, tmpl_val v, tmpl_val d)
+{
+    if (v.t == TV_UNDEF)
+        tmpl_undefined_error(c, v);
+    if (!t_numeric(v) || !t_numeric(d))
+        tmpl_ctx_throw(c, "unsupported operand type(s) for %%: '%s' and '%s'", tmpl_type_name(v),
+                       tmpl_type_name(d));
+    if (v.t == TV_FLOAT || d.t == TV_FLOAT) {
+        double x = v.t == TV_FLOAT ? v.u.f : v.t == TV_INT ? (double)v.u.i : v.u.b;
+        double y = d.t == TV_FLOAT ? d.u.f : d.t == TV_INT ? (double)d.u.i : d.u.b;
+        if (y == 0.0)
+            tmpl_ctx_throw(c, "float modulo by zero");
+        return fmod(x, y) == 0.0;
+    }
+    int64_t x = v.t == TV_INT ? v.u.i : v.u.b, y = d.t == TV_INT ? d.u.i : d.u.b;
+    if (y == 0)
+        tmpl_ctx_throw(c, "integer division or modulo by zero");
+    return y == -1 || x % y == 0;
+}
+
 static bool test_cmp(tmpl_ctx *c, const char *t, tmpl_val v, tmpl_val *o)
 {
     if (!o)
@@ -751,11 +793,8 @@ static bool test_cmp(tmpl_ctx *c, const char *t, tmpl_val v, tmpl_val *o)
                 return true;
         return false;
     }
-    if (!strcmp(t, "divisibleby")) {
-        if (v.t != TV_INT || o->t != TV_INT || o->u.i == 0)
-            tmpl_ctx_throw(c, "divisibleby needs nonzero integers");
-        return v.u.i % o->u.i == 0;
-    }
+    if (!strcmp(t, "divisibleby"))
+        return py_mod_is_zero(c, v, *o);
     int r = tmpl_order(v, *o);
     if (r == -2)
         tmpl_ctx_throw(c, "test '%s': '%s' and '%s' cannot be compared", t, tmpl_type_name(v),
@@ -816,13 +855,14 @@ bool tmpl_apply_test(tmpl_ctx *c, const char *name, size_t n, tmpl_val v, const 
     if (!strcmp(t, "iterable") || !strcmp(t, "sequence"))
         return v.t == TV_UNDEF || v.t == TV_STR || v.t == TV_LIST ||
                (v.t == TV_DICT && !(v.flag & TV_F_NS));
-    if (!strcmp(t, "callable"))
-        return v.t == TV_FUNC || v.t == TV_MACRO;
+    if (!strcmp(t, "callable")) /* jinja2's Undefined defines __call__ (to fail) */
+        return v.t == TV_FUNC || v.t == TV_MACRO || v.t == TV_UNDEF;
     if (!strcmp(t, "odd") || !strcmp(t, "even")) {
-        if (v.t != TV_INT && v.t != TV_BOOL)
-            tmpl_ctx_throw(c, "test '%s' needs an integer", t);
-        int64_t i = v.t == TV_INT ? v.u.i : v.u.b;
-        return (i % 2 != 0) == (t[0] == 'o');
+        if (t[0] == 'e')
+            return py_mod_is_zero(c, v, tmpl_v_int(2));
+        if (!t_numeric(v))
+            tmpl_ctx_throw(c, "test 'odd': '%s' is not a number", tmpl_type_name(v));
+        return v.t == TV_FLOAT ? fabs(fmod(v.u.f, 2.0)) == 1.0 : (v.t == TV_INT ? v.u.i : v.u.b) % 2 != 0;
     }
     if (!strcmp(t, "lower"))
         return test_case(c, v, 'l');

@@ -182,6 +182,8 @@ tmpl_val tmpl_getitem(tmpl_ctx *c, tmpl_val obj, tmpl_val key)
     } else if ((obj.t == TV_LIST || obj.t == TV_STR) && (key.t == TV_INT || key.t == TV_BOOL)) {
         return index_seq(c, obj, key.t == TV_INT ? key.u.i : key.u.b);
     }
+    /* jinja2's getitem: a failed obj[key] falls back to getattr for string
+     * keys and is otherwise Undefined, never an error. */
     if (key.t == TV_STR)
         return tmpl_getattr(c, obj, key.u.s.p, key.u.s.n);
     return tmpl_v_undef("item not found");
@@ -414,6 +416,23 @@ static const char *special_upper(uint32_t cp)
     }
 }
 
+/* Python's full title-case mappings for the same characters. */
+static const char *special_title(uint32_t cp)
+{
+    switch (cp) {
+    case 0xDF: return "Ss";
+    case 0xFB00: return "Ff";
+    case 0xFB01: return "Fi";
+    case 0xFB02: return "Fl";
+    case 0xFB03: return "Ffi";
+    case 0xFB04: return "Ffl";
+    case 0xFB05:
+    case 0xFB06: return "St";
+    case 0x149: return "\xCA\xBCN";
+    default: return NULL;
+    }
+}
+
 static void put_cp(tmpl_sb *b, int32_t cp)
 {
     utf8proc_uint8_t u[4];
@@ -436,7 +455,7 @@ tmpl_val tmpl_str_case(tmpl_ctx *c, tmpl_val s, char mode)
             continue;
         }
         bool up = mode == 'u' || (mode == 't' && !prev_cased) || (mode == 'c' && first);
-        const char *sp = up ? special_upper(cp) : NULL;
+        const char *sp = !up ? NULL : mode == 'u' ? special_upper(cp) : special_title(cp);
         if (sp)
             tmpl_sb_adds(&b, sp);
         else if (!up && cp == 0x130)

@@ -279,9 +279,82 @@ def live(seed, n):
             print(json.dumps(line, ensure_ascii=False))
 
 
+ATOMS = ["0", "1", "2", "3", "7", "-4", "42", "100", "0.1", "0.2", "2.5", "-0.0", "1e20", "1e-7",
+         "'abc'", "'H\u00e9llo w\u00f6rld'", "'  pad  '", "'a,b,,c'", "''", "'\u00df'", "'l'",
+         "'Hello World'", "'x\\ny'", "[1, 2, 3]", "[3, 1, 2]", "['b', 'A', 'c']", "[]", "(1, 'a')",
+         "{'k': 1, 'j': [2]}", "{}", "none", "true", "false", "x", "nested", "users", "missing",
+         "messages", "nested.a", "nested.list", "nested.f", "nested.uni", "users[0]",
+         "messages[0].content", "messages[1]['role']"]
+BINOPS = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", "<=", ">", ">=", "in", "not in",
+          "and", "or"]
+FILTERS = ["upper", "lower", "trim", "length", "first", "last", "list", "string", "int", "float",
+           "tojson", "reverse|list", "sort", "unique|list", "sum", "abs", "round", "title", "capitalize",
+           "wordcount", "join(', ')", "default('d')", "items|list", "min", "max", "trim('a')",
+           "replace('l', 'L')", "indent(2)", "tojson(indent=1)", "map('string')|list", "select|list",
+           "reject|list", "first|string", "d(7, true)", "list|length", "escape"]
+METHODS = ["strip()", "upper()", "split(',')", "split()", "startswith('a')", "endswith('d')",
+           "replace('a', 'b')", "title()", "count('l')", "find('l')", "lstrip('H')", "rstrip()",
+           "get('k')", "get('a', 0)", "items()|list", "keys()|list", "values()|list",
+           "capitalize()", "lower()", "rsplit(',', 1)", "splitlines()"]
+TESTS = ["defined", "undefined", "none", "string", "number", "integer", "float", "odd", "even",
+         "lower", "upper", "mapping", "iterable", "sequence", "boolean", "true", "false",
+         "eq 3", "in [1, 2]", "divisibleby 2", "not none", "callable"]
+
+
+def random_expr(rng, depth=0):
+    r = rng.random()
+    if depth >= 3 or r < 0.25:
+        return rng.choice(ATOMS)
+    e = random_expr(rng, depth + 1)
+    if r < 0.45:
+        return f"({e} {rng.choice(BINOPS)} {random_expr(rng, depth + 1)})"
+    if r < 0.6:
+        return f"({e} | {rng.choice(FILTERS)})"
+    if r < 0.7:
+        return f"({e}).{rng.choice(METHODS)}"
+    if r < 0.78:
+        return f"({e} is {rng.choice(TESTS)})"
+    if r < 0.85:
+        # Slices only on sequences: jinja2 constant-folds slices of literals with
+        # its forgiving getitem (Undefined) but raises at runtime; templates
+        # never slice non-sequences, so that quirk is not reproduced.
+        idx = rng.choice(["0", "-1", "1:", ":2", "::-1", "1:3", "'k'", "5"])
+        if ":" in idx:
+            e = rng.choice(["'abc'", "'H\u00e9llo w\u00f6rld'", "[3, 1, 2]", "messages",
+                            "nested.list", "users", "'a,b,,c'", "(1, 'a')"])
+        return f"({e})[{idx}]"
+    if r < 0.92:
+        return f"({e} if {random_expr(rng, depth + 1)} else {random_expr(rng, depth + 1)})"
+    return f"({rng.choice(['-', 'not '])}{e})"
+
+
+import warnings
+warnings.filterwarnings("ignore", category=SyntaxWarning)
+
+
+def live_expr(seed, n):
+    """Random expressions printed with {{ }} over the feature context. Known,
+    documented differences are kept out of the grammar: lazy generators (map,
+    select, reject, unique and reverse return them in jinja2; here they are
+    always followed by |list) and slices of non-sequences."""
+    env = make_env()
+    rng = random.Random(seed)
+    for i in range(n):
+        src = "{{ " + random_expr(rng) + " }}"
+        ctx = feature_context()
+        res = render(env, src, ctx)
+        if " at 0x" in res.get("output", ""):
+            continue  # a lazy generator printed: its address is not reproducible
+        line = {"template": None, "source": src, "case": f"expr_{seed}_{i}", "context": ctx, **res}
+        print(json.dumps(line, ensure_ascii=False))
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--live":
         live(int(sys.argv[2]), int(sys.argv[3]))
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "--live-expr":
+        live_expr(int(sys.argv[2]), int(sys.argv[3]))
         return
     env = make_env()
     lines = []
