@@ -154,6 +154,16 @@ static void run_rs_op(np_rs *r, json_t *op, const where *w)
         for (size_t i = 0; i < n; i++)
             expect_u64(w, out, i, (uint64_t)x[i]);
         free(x);
+    } else if (!strcmp(w->op, "permutation") || !strcmp(w->op, "choice")) {
+        int64_t *x = malloc((n ? n : 1) * sizeof *x);
+        if (w->op[0] == 'p')
+            np_rs_permutation(r, n, x);
+        else
+            np_rs_choice(r, (size_t)json_integer_value(json_object_get(op, "pop")), n,
+                         json_is_true(json_object_get(op, "replace")), x);
+        for (size_t i = 0; i < n; i++)
+            expect_u64(w, out, i, (uint64_t)x[i]);
+        free(x);
     } else {
         fail_msg("unknown np_rs op %s", w->op);
     }
@@ -179,6 +189,12 @@ static void run_gen_op(np_gen *g, json_t *op, const where *w)
         int64_t hi = (int64_t)parse_u64(field(op, "high"));
         int64_t *x = malloc((n ? n : 1) * sizeof *x);
         np_gen_integers(g, lo, hi, n, x);
+        for (size_t i = 0; i < n; i++)
+            expect_u64(w, out, i, (uint64_t)x[i]);
+        free(x);
+    } else if (!strcmp(w->op, "permutation")) {
+        int64_t *x = malloc((n ? n : 1) * sizeof *x);
+        np_gen_permutation(g, n, x);
         for (size_t i = 0; i < n; i++)
             expect_u64(w, out, i, (uint64_t)x[i]);
         free(x);

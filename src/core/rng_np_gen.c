@@ -180,3 +180,32 @@ void np_gen_integers(np_gen *g, int64_t low, int64_t high, size_t n, int64_t *ou
         out[i] = (int64_t)(off + v);
     }
 }
+
+uint64_t np_gen_interval(np_gen *g, uint64_t max)
+{
+    if (max == 0)
+        return 0;
+    uint64_t mask = max, v;
+    for (int s = 1; s < 64; s <<= 1)
+        mask |= mask >> s;
+    if (max <= UINT32_MAX) {
+        while ((v = (np_gen_next32(g) & mask)) > max)
+            ;
+    } else {
+        while ((v = (np_gen_next64(g) & mask)) > max)
+            ;
+    }
+    return v;
+}
+
+void np_gen_permutation(np_gen *g, size_t n, int64_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int64_t)i;
+    for (size_t i = n > 0 ? n - 1 : 0; i >= 1; i--) {
+        size_t j = (size_t)np_gen_interval(g, i);
+        int64_t t = out[i];
+        out[i] = out[j];
+        out[j] = t;
+    }
+}

@@ -18,6 +18,10 @@
  * contraction (C17 mode), the results are bit-identical to numpy's. numpy's
  * policy freezes these legacy streams, so they hold for numpy 2.x too. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
 
 #include "core/rng.h"
 #include "core/rng_mt.h"
@@ -161,4 +165,47 @@ void np_rs_randint(np_rs *r, int64_t low, int64_t high, size_t n, int64_t *out)
         }
         out[i] = (int64_t)(off + v);
     }
+}
+
+uint64_t np_rs_interval(np_rs *r, uint64_t max)
+{
+    if (max == 0)
+        return 0;
+    uint64_t mask = mask_for(max), v;
+    if (max <= UINT32_MAX) {
+        while ((v = (np_rs_next32(r) & mask)) > max)
+            ;
+    } else {
+        while ((v = (np_rs_next64(r) & mask)) > max)
+            ;
+    }
+    return v;
+}
+
+void np_rs_permutation(np_rs *r, size_t n, int64_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int64_t)i;
+    /* numpy's _shuffle_raw: from the end, j uniform in [0, i]. */
+    for (size_t i = n > 0 ? n - 1 : 0; i >= 1; i--) {
+        size_t j = (size_t)np_rs_interval(r, i);
+        int64_t t = out[i];
+        out[i] = out[j];
+        out[j] = t;
+    }
+}
+
+void np_rs_choice(np_rs *r, size_t pop, size_t k, int replace, int64_t *out)
+{
+    if (pop == 0)
+        return;
+    if (replace) { /* legacy choice: randint(0, pop, size=k) */
+        np_rs_randint(r, 0, (int64_t)pop, k, out);
+        return;
+    }
+    /* legacy choice without replacement: permutation(pop)[:k] */
+    int64_t *perm = sb_xmalloc(pop * sizeof *perm);
+    np_rs_permutation(r, pop, perm);
+    memcpy(out, perm, (k < pop ? k : pop) * sizeof *out);
+    free(perm);
 }

@@ -78,6 +78,12 @@ def rs_ops(seed):
                    (-2**63, 2**63 - 1), (-2**40, 2**40)):
         ops.append({"op": "randint", "low": str(lo), "high": str(hi), "n": 120,
                     "out": ints(rs.randint(lo, hi, size=120))})
+    for n in (1, 2, 10, 1000):
+        ops.append({"op": "permutation", "n": n, "out": ints(rs.permutation(n))})
+    # pandas DataFrame.sample(n=k, replace=..., random_state=seed) is this call.
+    for pop, k, rep in ((50, 10, False), (7, 7, False), (1000, 999, False), (20, 100, True)):
+        ops.append({"op": "choice", "pop": pop, "k": k, "replace": rep,
+                    "out": ints(rs.choice(pop, size=k, replace=rep))})
     ops.append({"op": "standard_normal", "n": 3, "out": [h(v) for v in rs.standard_normal(3)]})
     ops.append({"op": "random", "n": 20, "out": [h(v) for v in rs.random_sample(20)]})
     return ops
@@ -95,6 +101,9 @@ def gen_ops(seed):
                    (-2**63, 2**63 - 1), (100, 100 + 2**33), (0, 7)):
         ops.append({"op": "integers", "low": str(lo), "high": str(hi), "n": 333,
                     "out": ints(g.integers(lo, hi, 333))})
+    ops.append({"op": "next32", "n": 1, "out": ints(g.integers(0, 2**32, 1, dtype=np.uint32))})
+    for n in (1, 2, 10, 1000, 3):
+        ops.append({"op": "permutation", "n": n, "out": ints(g.permutation(n))})
     ops.append({"op": "random", "n": 10, "out": [h(v) for v in g.random(10)]})
     return ops
 
