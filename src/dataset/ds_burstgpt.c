@@ -4,9 +4,8 @@
  * are taken as pandas' DataFrame.sample(n=N, random_state=seed) would.
  *
  * pandas turns random_state=seed into numpy's legacy RandomState(seed) and
- * calls choice(rows, N, replace): without replacement that is
- * permutation(rows)[:N] (Fisher-Yates from the end with masked rejection
- * sampling, numpy's random_interval), with replacement randint(0, rows, N).
+ * calls choice(rows, N, replace) (np_rs_choice: permutation(rows)[:N], or
+ * randint(0, rows, N) with replacement when N > rows).
  * Prompt i is the decode of ids (i + j) mod V. --burstgpt-use-timestamps
  * (ours) keeps each row's Timestamp, relative to the earliest sampled row,
  * and orders the requests by it so a replay sends them as the trace did. */
@@ -132,7 +131,7 @@ static int read_rows(const char *path, bg_row **rows, size_t *n_rows, sb_err *er
         if (line_no == 1)
             rc = find_cols(p, col, path, err);
         else if (*p) {
-            int keep;
+            int keep = 0;
             if (n == cap)
                 r = sb_xrealloc(r, (cap *= 2) * sizeof *r);
             rc = parse_row(p, col, line_no, path, &r[n], &keep, err);
@@ -146,43 +145,6 @@ static int read_rows(const char *path, bg_row **rows, size_t *n_rows, sb_err *er
     *rows = r;
     *n_rows = n;
     return rc;
-}
-
-/* numpy random_interval(max): masked rejection sampling on 32-bit draws. */
-static uint64_t rs_interval(np_rs *rs, uint64_t max)
-{
-    if (max == 0)
-        return 0;
-    uint64_t mask = max;
-    for (int s = 1; s <= 32; s *= 2)
-        mask |= mask >> s;
-    uint64_t v;
-    do
-        v = np_rs_next32(rs) & mask;
-    while (v > max);
-    return v;
-}
-
-/* DataFrame.sample(n, random_state=seed[, replace=True]) row positions. */
-static void pandas_sample(uint64_t seed, size_t rows, size_t n, int64_t *out)
-{
-    np_rs rs;
-    np_rs_seed(&rs, (uint32_t)seed);
-    if (n > rows) {
-        np_rs_randint(&rs, 0, (int64_t)rows, n, out);
-        return;
-    }
-    int64_t *perm = sb_xmalloc((rows ? rows : 1) * sizeof *perm);
-    for (size_t i = 0; i < rows; i++)
-        perm[i] = (int64_t)i;
-    for (size_t i = rows; i-- > 1;) {
-        size_t j = (size_t)rs_interval(&rs, i);
-        int64_t t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
-    memcpy(out, perm, n * sizeof *out);
-    free(perm);
 }
 
 static int cmp_ts(const void *a, const void *b)
@@ -235,7 +197,9 @@ int dataset_burstgpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     size_t n = c->o->num_prompts > 0 ? (size_t)c->o->num_prompts : 0;
     if (rc == 0 && n > 0) {
         int64_t *pick = sb_xmalloc(n * sizeof *pick);
-        pandas_sample(c->o->seed, n_rows, n, pick);
+        np_rs rs;
+        np_rs_seed(&rs, (uint32_t)c->o->seed);
+        np_rs_choice(&rs, n_rows, n, n > n_rows, pick);
         rc = build(c, rows, pick, n, ds, err);
         free(pick);
         if (rc == 0 && n > n_rows)

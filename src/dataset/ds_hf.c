@@ -111,30 +111,11 @@ static json_t *load_rows(const char *file, sb_err *err)
     return rows;
 }
 
-/* numpy random_interval on a Generator (masked rejection, 32-bit draws). */
-static size_t gen_interval(np_gen *g, size_t max)
-{
-    if (max == 0)
-        return 0;
-    uint64_t mask = max;
-    for (int s = 1; s <= 32; s *= 2)
-        mask |= mask >> s;
-    uint64_t v;
-    if (max <= 0xffffffffu)
-        do
-            v = np_gen_next32(g) & mask;
-        while (v > max);
-    else
-        do
-            v = np_gen_next64(g) & mask;
-        while (v > max);
-    return (size_t)v;
-}
-
+/* Generator.shuffle of a list: the same random_interval walk as permutation. */
 static void gen_shuffle(np_gen *g, size_t *v, size_t n)
 {
     for (size_t i = n; i-- > 1;) {
-        size_t j = gen_interval(g, i), t = v[i];
+        size_t j = (size_t)np_gen_interval(g, i), t = v[i];
         v[i] = v[j];
         v[j] = t;
     }
@@ -148,9 +129,11 @@ static void hf_order(size_t n, uint64_t seed, bool stream, size_t *order)
     np_gen g;
     np_gen_seed(&g, seed);
     if (!stream) {
+        int64_t *perm = sb_xmalloc((n ? n : 1) * sizeof *perm);
+        np_gen_permutation(&g, n, perm);
         for (size_t i = 0; i < n; i++)
-            order[i] = i;
-        gen_shuffle(&g, order, n);
+            order[i] = (size_t)perm[i];
+        free(perm);
         return;
     }
     size_t buf[HF_BUFFER], nb = 0, out = 0, used = HF_BUFFER;
