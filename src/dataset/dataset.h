@@ -16,7 +16,10 @@
 #include "tokenizer/tokenizer.h"
 
 typedef struct sb_request {
-    const char *prompt;  /* UTF-8, NUL-terminated (may contain no NUL inside) */
+    /* UTF-8, NUL-terminated. Prompts decoded from random ids (random,
+     * burstgpt, prefix_repetition) can hold NUL bytes (GPT-2's byte token 0),
+     * which the reference sends as \u0000: use prompt_bytes, not strlen. */
+    const char *prompt;
     size_t prompt_bytes;
     int32_t prompt_len;  /* client-side token count, as the reference computes it */
     int32_t output_len;  /* expected output length: max_tokens / max_completion_tokens */

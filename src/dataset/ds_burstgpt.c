@@ -147,10 +147,32 @@ static int read_rows(const char *path, bg_row **rows, size_t *n_rows, sb_err *er
     return rc;
 }
 
+typedef struct ts_key {
+    double ts;
+    size_t i;
+} ts_key;
+
+/* By time, then by sampled position: a stable order for equal timestamps. */
 static int cmp_ts(const void *a, const void *b)
 {
-    const sb_request *x = a, *y = b;
-    return (x->timestamp_s > y->timestamp_s) - (x->timestamp_s < y->timestamp_s);
+    const ts_key *x = a, *y = b;
+    if (x->ts != y->ts)
+        return x->ts < y->ts ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+static void sort_by_time(sb_dataset *ds)
+{
+    ts_key *k = sb_xmalloc((ds->n ? ds->n : 1) * sizeof *k);
+    for (size_t i = 0; i < ds->n; i++)
+        k[i] = (ts_key){ds->reqs[i].timestamp_s, i};
+    qsort(k, ds->n, sizeof *k, cmp_ts);
+    sb_request *sorted = sb_xmalloc((ds->n ? ds->n : 1) * sizeof *sorted);
+    for (size_t i = 0; i < ds->n; i++)
+        sorted[i] = ds->reqs[k[i].i];
+    memcpy(ds->reqs, sorted, ds->n * sizeof *sorted);
+    free(sorted);
+    free(k);
 }
 
 static int build(const dataset_ctx *c, const bg_row *rows, const int64_t *pick, size_t n,
@@ -176,7 +198,7 @@ static int build(const dataset_ctx *c, const bg_row *rows, const int64_t *pick, 
     }
     sb_buf_free(&text);
     if (rc == 0 && c->o->burstgpt_use_timestamps)
-        qsort(ds->reqs, ds->n, sizeof *ds->reqs, cmp_ts); /* ties: see docs/dataset.md */
+        sort_by_time(ds);
     return rc;
 }
 
