@@ -8,9 +8,13 @@
  * streams the file through YAJL's callback parser in fixed-size chunks and
  * keeps only each usable entry's byte range (so memory stays flat); pass 2
  * re-reads and parses just the entries the walk visits, in shuffled order,
- * and tokenizes only those (the reference also stops at N). */
+ * and tokenizes only those (the reference also stops at N). Whether an
+ * entry is kept depends on that entry alone, so visited entries are judged
+ * in parallel batches and taken in order: the result equals a sequential
+ * walk. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -188,12 +192,21 @@ static int sg_scan_file(const char *path, int fd, sg_scan *s, sb_err *err)
     return rc;
 }
 
+/* One visited entry, judged on a worker thread. */
+typedef struct sg_judged {
+    int status;    /* 1 accepted, 0 rejected by the length rules, -1 error */
+    int32_t plen, olen;
+    json_t *root;  /* kept for accepted entries (their turns are copied) */
+    sb_err err;
+} sg_judged;
+
 typedef struct sg_walk {
     const dataset_ctx *c;
     const char *path;
     int fd;
-    sb_buf slice;
-    tok_ids scratch;
+    const sg_entry *batch;
+    sg_judged *out;
+    size_t n, stride, first;
 } sg_walk;
 
 static const char *turn_text(json_t *turn, const char *field)
@@ -219,59 +232,149 @@ static void keep_turns(sb_dataset *ds, sb_request *r, json_t *conv)
     r->n_turns = (uint32_t)n;
 }
 
-static int sg_load_entry(sg_walk *w, const sg_entry *e, json_t **out, sb_err *err)
+static int sg_load_entry(const sg_walk *w, const sg_entry *e, sb_buf *slice, json_t **out,
+                         sb_err *err)
 {
     size_t len = (size_t)(e->end - e->start);
-    sb_buf_reset(&w->slice);
-    sb_buf_reserve(&w->slice, len + 1);
-    ssize_t got = pread(w->fd, w->slice.data, len, (off_t)e->start);
+    sb_buf_reset(slice);
+    sb_buf_reserve(slice, len + 1);
+    ssize_t got = pread(w->fd, slice->data, len, (off_t)e->start);
     if (got != (ssize_t)len)
         return sb_err_set(err, "%s: re-reading the entry at byte %llu failed", w->path,
                           (unsigned long long)e->start);
-    w->slice.len = len;
-    w->slice.data[len] = '\0';
+    slice->len = len;
+    slice->data[len] = '\0';
     json_error_t je;
-    *out = json_loadb(w->slice.data, len, JSON_ALLOW_NUL, &je);
+    *out = json_loadb(slice->data, len, JSON_ALLOW_NUL, &je);
     if (!*out)
         return sb_err_set(err, "%s: entry at byte %llu: %s", w->path,
                           (unsigned long long)e->start, je.text);
     return 0;
 }
 
-/* One entry of the walk: 1 accepted, 0 rejected by the length rules, -1 error. */
-static int sg_try(sg_walk *w, const sg_entry *e, sb_dataset *ds, sb_err *err)
+/* The reference's per-entry decision (is_valid_sequence: prompt >= 4,
+ * output >= 4 unless fixed, prompt <= 1024, total <= 2048). It depends on
+ * the entry alone, so entries can be judged in parallel and taken in order. */
+static void sg_judge(const sg_walk *w, const sg_entry *e, sb_buf *slice, tok_ids *scratch,
+                     sg_judged *j)
 {
-    json_t *root;
-    if (sg_load_entry(w, e, &root, err) != 0)
-        return -1;
-    json_t *conv = json_object_get(root, "conversations");
+    j->root = NULL;
+    j->status = -1;
+    if (sg_load_entry(w, e, slice, &j->root, &j->err) != 0)
+        return;
+    json_t *conv = json_object_get(j->root, "conversations");
     const char *prompt = turn_text(json_array_get(conv, 0), "value");
     const char *reply = turn_text(json_array_get(conv, 1), "value");
-    int rc = 0;
     if (!prompt || !reply) {
-        rc = sb_err_set(err, "%s: entry at byte %llu: conversations[%d] has no string "
-                             "\"value\"", w->path, (unsigned long long)e->start, prompt ? 1 : 0);
-        goto done;
+        sb_err_set(&j->err, "%s: entry at byte %llu: conversations[%d] has no string \"value\"",
+                   w->path, (unsigned long long)e->start, prompt ? 1 : 0);
+        return;
     }
-    long fixed = w->c->o->output_len >= 0 ? w->c->o->output_len : w->c->o->sharegpt_output_len;
-    int32_t plen, olen = (int32_t)fixed;
-    if (dataset_count_tokens(w->c->t, prompt, strlen(prompt), true, &w->scratch, &plen, err) ||
-        (fixed < 0 &&
-         dataset_count_tokens(w->c->t, reply, strlen(reply), true, &w->scratch, &olen, err))) {
-        rc = -1;
-        goto done;
+    const sb_dataset_opts *o = w->c->o;
+    long fixed = o->output_len >= 0 ? o->output_len : o->sharegpt_output_len;
+    j->olen = (int32_t)fixed;
+    if (dataset_count_tokens(w->c->t, prompt, strlen(prompt), true, scratch, &j->plen, &j->err))
+        return;
+    j->status = 0;
+    /* The reply is counted only when the prompt alone does not already fail
+     * (same decision as the reference, which always counts it). */
+    if (j->plen < 4 || j->plen > 1024)
+        return;
+    if (fixed < 0 &&
+        dataset_count_tokens(w->c->t, reply, strlen(reply), true, scratch, &j->olen, &j->err)) {
+        j->status = -1;
+        return;
     }
-    /* is_valid_sequence: min 4, prompt <= 1024, total <= 2048. */
-    if (plen < 4 || (fixed < 0 && olen < 4) || plen > 1024 || (long)plen + olen > 2048)
-        goto done;
-    sb_request *r = dataset_push(ds);
-    dataset_set_prompt(ds, r, prompt, strlen(prompt));
-    r->prompt_len = plen;
-    r->output_len = olen;
-    keep_turns(ds, r, conv);
-    rc = 1;
-done:
-    json_decref(root);
+    if ((fixed < 0 && j->olen < 4) || (long)j->plen + j->olen > 2048)
+        return;
+    j->status = 1;
+}
+
+static void *sg_judge_thread(void *arg)
+{
+    sg_walk *w = arg;
+    sb_buf slice;
+    sb_buf_init(&slice);
+    tok_ids scratch;
+    tok_ids_init(&scratch);
+    for (size_t i = w->first; i < w->n; i += w->stride)
+        sg_judge(w, &w->batch[i], &slice, &scratch, &w->out[i]);
+    sb_buf_free(&slice);
+    tok_ids_free(&scratch);
+    return NULL;
+}
+
+static size_t sg_threads(void)
+{
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("SB_THREADS");
+    if (env && atol(env) > 0)
+        nc = atol(env);
+    return nc < 1 ? 1 : nc > 32 ? 32 : (size_t)nc;
+}
+
+/* Judges batch[0..n) on nt threads. */
+static void sg_judge_batch(const sg_walk *proto, const sg_entry *batch, size_t n, sg_judged *out,
+                           size_t nt)
+{
+    sg_walk ws[32];
+    pthread_t th[32];
+    size_t started = 0;
+    for (size_t t = 0; t < nt; t++) {
+        ws[t] = *proto;
+        ws[t].batch = batch;
+        ws[t].out = out;
+        ws[t].n = n;
+        ws[t].stride = nt;
+        ws[t].first = t;
+    }
+    for (size_t t = 1; t < nt; t++) {
+        if (pthread_create(&th[t], NULL, sg_judge_thread, &ws[t]) != 0)
+            break;
+        started = t;
+    }
+    /* Work of threads that could not start is done here. */
+    for (size_t t = started + 1; t < nt; t++)
+        sg_judge_thread(&ws[t]);
+    sg_judge_thread(&ws[0]);
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+}
+
+/* Walks entries in (shuffled) order until N are accepted. */
+static int sg_walk_entries(const sg_walk *proto, const sg_entry *e, size_t n_entries, long want,
+                           sb_dataset *ds, sb_err *err)
+{
+    size_t nt = sg_threads(), chunk = 16 * nt;
+    sg_judged *out = sb_xcalloc(chunk, sizeof *out);
+    int rc = 0;
+    size_t n = 0;
+    for (size_t at = 0; at < n_entries && (long)ds->n < want && rc == 0; at += n) {
+        /* never judge many more entries than could still be needed */
+        size_t need = (size_t)(want - (long)ds->n);
+        n = need < chunk ? (need < nt ? nt : need) : chunk;
+        if (n > n_entries - at)
+            n = n_entries - at;
+        sg_judge_batch(proto, e + at, n, out, nt);
+        for (size_t i = 0; i < n; i++) {
+            if ((long)ds->n < want && rc == 0) {
+                if (out[i].status < 0) {
+                    *err = out[i].err;
+                    rc = -1;
+                } else if (out[i].status == 1) {
+                    json_t *conv = json_object_get(out[i].root, "conversations");
+                    const char *prompt = turn_text(json_array_get(conv, 0), "value");
+                    sb_request *r = dataset_push(ds);
+                    dataset_set_prompt(ds, r, prompt, strlen(prompt));
+                    r->prompt_len = out[i].plen;
+                    r->output_len = out[i].olen;
+                    keep_turns(ds, r, conv);
+                }
+            }
+            json_decref(out[i].root);
+        }
+    }
+    free(out);
     return rc;
 }
 
@@ -294,13 +397,8 @@ int dataset_sharegpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
         py_random_shuffle(&r, s.entries, s.n, sizeof *s.entries);
     }
     sg_walk w = {.c = c, .path = path, .fd = fd};
-    sb_buf_init(&w.slice);
-    tok_ids_init(&w.scratch);
-    for (size_t i = 0; rc == 0 && i < s.n && (long)ds->n < c->o->num_prompts; i++)
-        if (sg_try(&w, &s.entries[i], ds, err) < 0)
-            rc = -1;
-    sb_buf_free(&w.slice);
-    tok_ids_free(&w.scratch);
+    if (rc == 0)
+        rc = sg_walk_entries(&w, s.entries, s.n, c->o->num_prompts, ds, err);
     free(s.entries);
     close(fd);
     if (rc == 0 && s.n == 0)
