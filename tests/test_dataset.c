@@ -312,6 +312,8 @@ static void test_sharegpt_bad_input_is_named(void **state)
     expect_error(f, f->gpt2, "sharegpt_bad.json: byte 13", "not valid JSON");
     set_path(&f->cfg.ds, "datasets/sharegpt_not_list.json");
     expect_error(f, f->gpt2, "expected a JSON list", NULL);
+    set_path(&f->cfg.ds, "datasets/burstgpt_small.csv"); /* wrong format */
+    expect_error(f, f->gpt2, "burstgpt_small.csv: byte", "not valid JSON");
     /* every entry rejected by the 2048 total rule -> nothing to oversample */
     sharegpt_opts(f, 5, 0);
     f->cfg.ds.sharegpt_output_len = 5000;
@@ -562,6 +564,56 @@ static void test_hf_conversation_by_column(void **state)
     dataset_free(&ds);
 }
 
+static void hf_local(fx *f, const char *rel, const char *hf_name)
+{
+    set_str(&f->cfg.ds.name, "hf");
+    set_path(&f->cfg.ds, rel);
+    set_str(&f->cfg.ds.hf_name, hf_name);
+    f->cfg.ds.num_prompts = 3;
+    f->cfg.ds.disable_shuffle = true;
+}
+
+static void test_hf_text_classes(void **state)
+{
+    fx *f = *state;
+    sb_dataset ds;
+    /* AIMO, found by its path: no template, output = solution tokens, "Hi" pruned */
+    hf_local(f, "datasets/aimo-validation-aime", NULL);
+    load_ok(f, f->gpt2, &ds);
+    assert_int_equal(ds.n, 3);
+    assert_string_equal(ds.reqs[0].prompt, "Find the sum of the first 10 positive integers.");
+    assert_int_equal(ds.reqs[2].output_len,
+                     count_tokens(f->gpt2,
+                                  "The sum is n(n+1)/2 = 78. The sum is n(n+1)/2 = 78. "
+                                  "The sum is n(n+1)/2 = 78. ",
+                                  true));
+    dataset_free(&ds);
+    /* InstructCoder, a JSON list named by --hf-name: templated, output 200 */
+    hf_local(f, "datasets/instructcoder.json", "likaixin/InstructCoder");
+    load_ok(f, f->chat, &ds);
+    assert_int_equal(ds.n, 3);
+    assert_non_null(strstr(ds.reqs[1].prompt,
+                           "user\nx = 1\nprint(x)\n\nRename variable x to y in snippet 1. Just "
+                           "output the code, do not include any explanation.<|im_end|>"));
+    assert_int_equal(ds.reqs[1].output_len, 200);
+    dataset_free(&ds);
+    /* MTBench: turns[0], output from --hf-output-len */
+    hf_local(f, "datasets/mt_bench.jsonl", "philschmid/mt-bench");
+    f->cfg.ds.hf_output_len = 33;
+    load_ok(f, f->chat, &ds);
+    f->cfg.ds.hf_output_len = -1;
+    assert_non_null(strstr(ds.reqs[2].prompt, "Write a haiku about 2 cats."));
+    assert_int_equal(ds.reqs[2].output_len, 33);
+    dataset_free(&ds);
+    /* a set servebench cannot place */
+    hf_local(f, "datasets/custom_small.jsonl", NULL);
+    expect_error(f, f->chat, "unknown hf dataset", "--hf-name");
+    hf_local(f, "datasets/mt_bench.jsonl", "openai/gsm8k");
+    expect_error(f, f->chat, "row 1 has no question field", NULL);
+    f->cfg.ds.disable_shuffle = false;
+    set_str(&f->cfg.ds.hf_name, NULL);
+}
+
 /* ---------------- sonnet ---------------- */
 
 static void test_sonnet_fits_input_len(void **state)
@@ -699,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_spec_bench_category_and_seed_zero),
         cmocka_unit_test(test_hf_gsm8k_local_shuffle_buffer),
         cmocka_unit_test(test_hf_conversation_by_column),
+        cmocka_unit_test(test_hf_text_classes),
         cmocka_unit_test(test_sonnet_fits_input_len),
         cmocka_unit_test(test_prefix_repetition_shape),
         cmocka_unit_test(test_generate_norm_dist_exact_lengths),
