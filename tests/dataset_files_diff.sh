@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# dataset_files_diff.sh - servebench's sharegpt and sonnet datasets against
+# models of the reference built from real parts (CPython json/random, jinja2,
+# the Rust tokenizers library; tests/gen/ds_ref_files.py): identical
+# prompts, prompt lengths and output lengths, request by request. ShareGPT
+# runs on a 4 MB synthetic file (bench/gen_sharegpt.c) and the small fixture
+# (with oversampling); sonnet on the bundled data/sonnet.txt with a chat
+# template (gpt2chat), raw and templated.
+# Skips (exit 0, saying so) without node, numpy/jinja2 or tests/diff/node_modules.
+set -u
+BIN="${SB_BIN:?run through ctest}"
+SRC="${SB_SOURCE_DIR:?}"
+BUILD="${SB_BUILD_DIR:?}"
+MODS="${SB_TOK_NODE_MODULES:-$SRC/tests/diff/node_modules}"
+DATA="${SB_TEST_DATA:?}/datasets"
+if [ ! -d "$MODS/tokenizers" ] || ! command -v node >/dev/null ||
+   ! /usr/bin/python3 -c 'import numpy, jinja2' 2>/dev/null || [ ! -x "$BUILD/bench/bench_gen_sharegpt" ]; then
+  echo "dataset_files_diff: SKIPPED (needs node, numpy, jinja2, bench_gen_sharegpt and $MODS/tokenizers)"
+  exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$BUILD/bench/bench_gen_sharegpt" "$tmp/sg.json" 4000000 >/dev/null || { echo "FAIL: generator"; exit 1; }
+same() { # label
+  /usr/bin/python3 - "$tmp/ref.jsonl" "$tmp/ours.jsonl" "$1" <<'PY' || exit 1
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]
+b = [json.loads(l) for l in open(sys.argv[2], encoding='utf-8')]
+if len(a) != len(b) or not a:
+    sys.exit(f"FAIL {sys.argv[3]}: {len(a)} reference requests, {len(b)} ours")
+for i, (x, y) in enumerate(zip(a, b)):
+    if x != y:
+        sys.exit(f"FAIL {sys.argv[3]}: request {i} differs:\n ref  {str(x)[:300]}\n ours {str(y)[:300]}")
+print(f"dataset_files_diff: {sys.argv[3]}: {len(a)} requests identical")
+PY
+}
+run() { # label tokdir ref-args... -- our-args...
+  local label="$1" tokdir="$2"; shift 2
+  local ref=() ; while [ "$1" != "--" ]; do ref+=("$1"); shift; done; shift
+  /usr/bin/python3 "$SRC/tests/gen/ds_ref_files.py" "$MODS" "$tokdir" "${ref[@]}" >"$tmp/ref.jsonl" ||
+    { echo "FAIL: $label: reference model"; exit 1; }
+  "$BIN" dataset stats --tokenizer "$tokdir" "$@" --export "$tmp/ours.jsonl" >/dev/null 2>&1 ||
+    { echo "FAIL: $label: servebench"; exit 1; }
+  same "$label"
+}
+G="$DATA/gpt2" C="$DATA/gpt2chat" S="$SRC/data/sonnet.txt"
+run "sharegpt synthetic seed 0" "$G" sharegpt "$tmp/sg.json" 150 0 -- \
+  --dataset-name sharegpt --dataset-path "$tmp/sg.json" --num-prompts 150 --seed 0
+run "sharegpt synthetic seed 9" "$G" sharegpt "$tmp/sg.json" 40 9 -- \
+  --dataset-name sharegpt --dataset-path "$tmp/sg.json" --num-prompts 40 --seed 9
+run "sharegpt fixture oversampled" "$G" sharegpt "$DATA/sharegpt_small.json" 20 3 -- \
+  --dataset-name sharegpt --dataset-path "$DATA/sharegpt_small.json" --num-prompts 20 --seed 3
+run "sonnet templated" "$C" sonnet "$S" 30 0 550 200 150 openai -- \
+  --dataset-name sonnet --num-prompts 30 --seed 0
+run "sonnet raw, other lengths" "$C" sonnet "$S" 25 5 300 100 20 openai-chat -- \
+  --dataset-name sonnet --num-prompts 25 --seed 5 --sonnet-input-len 300 --sonnet-prefix-len 100 \
+  --sonnet-output-len 20 --backend openai-chat
