@@ -5,7 +5,8 @@
 # prompts, prompt lengths and output lengths, request by request. ShareGPT
 # runs on a 4 MB synthetic file (bench/gen_sharegpt.c) and the small fixture
 # (with oversampling); sonnet on the bundled data/sonnet.txt with a chat
-# template (gpt2chat), raw and templated.
+# template (gpt2chat), raw and templated; burstgpt against pandas'
+# DataFrame.sample and custom against pandas.read_json when pandas is installed.
 # Skips (exit 0, saying so) without node, numpy/jinja2 or tests/diff/node_modules.
 set -u
 BIN="${SB_BIN:?run through ctest}"
@@ -55,3 +56,18 @@ run "sonnet templated" "$C" sonnet "$S" 30 0 550 200 150 openai -- \
 run "sonnet raw, other lengths" "$C" sonnet "$S" 25 5 300 100 20 openai-chat -- \
   --dataset-name sonnet --num-prompts 25 --seed 5 --sonnet-input-len 300 --sonnet-prefix-len 100 \
   --sonnet-output-len 20 --backend openai-chat
+if /usr/bin/python3 -c 'import pandas' 2>/dev/null; then
+  for args in "5 0" "12 7" "40 1"; do # 40 > 23 matching rows: with replacement
+    set -- $args
+    run "burstgpt n=$1 seed=$2 (pandas)" "$G" burstgpt "$DATA/burstgpt_small.csv" "$1" "$2" -- \
+      --dataset-name burstgpt --dataset-path "$DATA/burstgpt_small.csv" --num-prompts "$1" --seed "$2"
+  done
+  run "custom templated, output_tokens" "$C" custom "$DATA/custom_small.jsonl" 0 4 -1 0 -- \
+    --dataset-name custom --dataset-path "$DATA/custom_small.jsonl" --num-prompts 0 --seed 4 \
+    --custom-output-len -1
+  run "custom raw, oversampled" "$G" custom "$DATA/custom_small.jsonl" 11 2 64 1 -- \
+    --dataset-name custom --dataset-path "$DATA/custom_small.jsonl" --num-prompts 11 --seed 2 \
+    --custom-output-len 64 --skip-chat-template
+else
+  echo "dataset_files_diff: burstgpt and custom parts SKIPPED (no pandas: apt install python3-pandas)"
+fi
