@@ -499,6 +499,26 @@ static void test_spec_bench_category_and_seed_zero(void **state)
     dataset_free(&ds);
 }
 
+static void test_speed_bench_subset_and_category(void **state)
+{
+    fx *f = *state;
+    set_str(&f->cfg.ds.name, "speed_bench");
+    set_path(&f->cfg.ds, "datasets/speed_bench");
+    set_str(&f->cfg.ds.speed_bench_category, "coding");
+    f->cfg.ds.num_prompts = 2;
+    sb_dataset ds;
+    load_ok(f, f->chat, &ds);
+    set_str(&f->cfg.ds.speed_bench_category, NULL);
+    assert_int_equal(ds.n, 2);
+    assert_non_null(strstr(ds.reqs[0].prompt, "user\nSpeed question 1?<|im_end|>"));
+    assert_non_null(strstr(ds.reqs[1].prompt, "user\nSpeed question 3?<|im_end|>"));
+    assert_int_equal(ds.reqs[0].output_len, 4096);
+    dataset_free(&ds);
+    set_str(&f->cfg.ds.speed_bench_dataset_subset, "throughput_1k");
+    expect_error(f, f->chat, "speed_bench/throughput_1k.jsonl", "No such file");
+    set_str(&f->cfg.ds.speed_bench_dataset_subset, NULL);
+}
+
 /* ---------------- hf (local copy) ---------------- */
 
 static int gsm_num(const char *prompt)
@@ -749,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_custom_shuffles_templates_and_counts),
         cmocka_unit_test(test_custom_bad_input_is_named),
         cmocka_unit_test(test_spec_bench_category_and_seed_zero),
+        cmocka_unit_test(test_speed_bench_subset_and_category),
         cmocka_unit_test(test_hf_gsm8k_local_shuffle_buffer),
         cmocka_unit_test(test_hf_conversation_by_column),
         cmocka_unit_test(test_hf_text_classes),

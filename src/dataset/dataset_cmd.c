@@ -59,6 +59,9 @@ static const opt ds_opts[] = {
     {"hf-output-len", O_LONG, DS(hf_output_len)},
     {"spec-bench-output-len", O_LONG, DS(spec_bench_output_len)},
     {"spec-bench-category", O_STR, DS(spec_bench_category)},
+    {"speed-bench-dataset-subset", O_STR, DS(speed_bench_dataset_subset)},
+    {"speed-bench-output-len", O_LONG, DS(speed_bench_output_len)},
+    {"speed-bench-category", O_STR, DS(speed_bench_category)},
 };
 
 #define GO(f) offsetof(dataset_gen_opts, f)
@@ -273,7 +276,8 @@ static void stats_help(FILE *f)
             "  --sonnet-output-len --sonnet-prefix-len --burstgpt-use-timestamps\n"
             "  --custom-output-len --prefix-repetition-{prefix-len,suffix-len,num-prefixes,\n"
             "  output-len} --hf-subset --hf-split --hf-name --hf-output-len\n"
-            "  --spec-bench-output-len --spec-bench-category\n\n"
+            "  --spec-bench-output-len --spec-bench-category --speed-bench-dataset-subset\n"
+            "  --speed-bench-output-len --speed-bench-category\n\n"
             "See docs/dataset.md.\n");
 }
 

@@ -119,6 +119,7 @@ int dataset_sonnet(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_burstgpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_custom(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_spec_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 
