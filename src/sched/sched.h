@@ -30,7 +30,6 @@ typedef struct sched_plan {
      * vllm computes (may be unsorted for self-timed traces; offset_ns is the
      * send time the reference's sequential loop actually achieves). */
     double *offset_s;
-    double *rate_per_s; /* rate_i the reference yields with each request */
 } sched_plan;
 
 /* Builds the schedule for n requests from cfg (request_rate, burstiness,

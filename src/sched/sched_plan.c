@@ -50,7 +50,6 @@ static int plan_offsets(const sb_config *cfg, size_t n, np_rs *rs, sched_plan *p
         double rate = sched_rate_at(cfg, i, n);
         if (!(rate > 0))
             return sched_err_rate(rate, err);
-        p->rate_per_s[i] = rate;
         double gap;
         if (isinf(rate))
             gap = 0;
@@ -86,7 +85,7 @@ static void plan_events(const sb_config *cfg, sched_plan *p)
     double last = cfg->ramp_up_start_rps;
     push_event(p, &cap, last, 0, 0); /* at the benchmark start */
     for (size_t i = 0; i < p->n; i++) {
-        double cur = trunc(p->rate_per_s[i]); /* Python int(rate) */
+        double cur = trunc(sched_rate_at(cfg, i, p->n)); /* Python int(rate) */
         for (double v = last + 1; v <= cur; v++)
             push_event(p, &cap, v, p->offset_ns[i], i);
         if (cur > last)
@@ -104,12 +103,9 @@ int sched_plan_build(const sb_config *cfg, size_t n, np_rs *rs, const double *ti
         return -1;
     out->n = n;
     out->offset_s = sb_xmalloc(n * sizeof *out->offset_s);
-    out->rate_per_s = sb_xmalloc(n * sizeof *out->rate_per_s);
     out->offset_ns = sb_xmalloc(n * sizeof *out->offset_ns);
     if (timestamps_s) { /* self-timed replay: the trace's times as they are */
         memcpy(out->offset_s, timestamps_s, n * sizeof *out->offset_s);
-        for (size_t i = 0; i < n; i++)
-            out->rate_per_s[i] = cfg->request_rate;
     } else if (plan_offsets(cfg, n, rs, out, err) < 0) {
         sched_plan_free(out);
         return -1;
@@ -133,7 +129,6 @@ void sched_plan_free(sched_plan *p)
 {
     free(p->offset_ns);
     free(p->offset_s);
-    free(p->rate_per_s);
     free(p->events);
     memset(p, 0, sizeof *p);
 }
