@@ -353,6 +353,10 @@ static void bounded_draws_stay_in_range_and_empty_ranges_do_not_crash(void **sta
     np_gen_integers(&g, 5, 5, 3, x);
     np_rs_randint(&r, 5, 2, 3, x);
     assert_int_equal(x[2], 5);
+    sb_err err;
+    assert_int_equal(np_rs_seed_checked(&r, 4294967295u, &err), 0);
+    assert_int_equal(np_rs_seed_checked(&r, 4294967296u, &err), -1);
+    assert_non_null(strstr(err.msg, "Seed must be between 0 and 2**32 - 1"));
     py_random p;
     py_random_seed(&p, 3);
     py_random_shuffle(&p, x, 0, sizeof x[0]);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 /* ---- CPython random ---- */
 typedef struct py_random {
     uint32_t mt[624];
@@ -42,6 +44,9 @@ typedef struct np_rs {
 } np_rs;
 
 void np_rs_seed(np_rs *r, uint32_t seed);              /* np.random.seed(seed) */
+/* np.random.seed(seed) for a --seed of any size: numpy accepts only
+ * 0..2^32-1 and the reference stops with its message otherwise. 0 or -1. */
+int np_rs_seed_checked(np_rs *r, uint64_t seed, sb_err *err);
 uint32_t np_rs_next32(np_rs *r);
 double np_rs_random(np_rs *r);                         /* random_sample() */
 double np_rs_standard_normal(np_rs *r);                /* legacy polar Box-Muller */

@@ -33,6 +33,16 @@ void np_rs_seed(np_rs *r, uint32_t seed)
     r->gauss = 0.0;
 }
 
+int np_rs_seed_checked(np_rs *r, uint64_t seed, sb_err *err)
+{
+    if (seed > UINT32_MAX)
+        return sb_err_set(err, "Seed must be between 0 and 2**32 - 1 (numpy's RandomState, "
+                               "which the reference seeds with --seed), got %llu",
+                          (unsigned long long)seed);
+    np_rs_seed(r, (uint32_t)seed);
+    return 0;
+}
+
 uint32_t np_rs_next32(np_rs *r)
 {
     return rng_mt_next(r->mt, &r->pos);
