@@ -145,7 +145,8 @@ static void bench_generation(const opts *o, double k)
            secs(t_draws) * 1e3, (double)t_plan / (double)t_draws);
     printf("  floor: N MT19937 doubles    : %8.3f ms  (plan / doubles = %.2fx)\n",
            secs(t_floor) * 1e3, (double)t_plan / (double)t_floor);
-    printf("  floor: first touch of 2xN   : %8.3f ms  (draws + touch = %.3f ms, plan / that = %.2fx)\n",
+    printf("  floor: first touch of 2xN   : %8.3f ms  (draws + touch = %.3f ms, plan / that = "
+           "%.2fx)\n",
            secs(t_touch) * 1e3, secs(t_draws + t_touch) * 1e3,
            (double)t_plan / (double)(t_draws + t_touch));
     if (o->python) {
@@ -167,23 +168,22 @@ static void bench_generation(const opts *o, double k)
     sb_config_free(&cfg);
 }
 
-static const char *PY_SLEEP =
-    "import sys, time, asyncio\n"
-    "n = int(sys.argv[1]); rate = float(sys.argv[2])\n"
-    "async def main():\n"
-    "    d = [(i + 1) / rate for i in range(n)]\n"
-    "    late = []\n"
-    "    s0 = time.time()\n"
-    "    for x in d:\n"
-    "        s = s0 + x - time.time()\n"
-    "        if s > 0:\n"
-    "            await asyncio.sleep(s)\n"
-    "        late.append(time.time() - (s0 + x))\n"
-    "    span = time.time() - s0\n"
-    "    late.sort()\n"
-    "    q = lambda p: late[min(n - 1, int(p * n))] * 1e6\n"
-    "    print(q(0.5), q(0.99), late[-1] * 1e6, n / span)\n"
-    "asyncio.run(main())\n";
+static const char *PY_SLEEP = "import sys, time, asyncio\n"
+                              "n = int(sys.argv[1]); rate = float(sys.argv[2])\n"
+                              "async def main():\n"
+                              "    d = [(i + 1) / rate for i in range(n)]\n"
+                              "    late = []\n"
+                              "    s0 = time.time()\n"
+                              "    for x in d:\n"
+                              "        s = s0 + x - time.time()\n"
+                              "        if s > 0:\n"
+                              "            await asyncio.sleep(s)\n"
+                              "        late.append(time.time() - (s0 + x))\n"
+                              "    span = time.time() - s0\n"
+                              "    late.sort()\n"
+                              "    q = lambda p: late[min(n - 1, int(p * n))] * 1e6\n"
+                              "    print(q(0.5), q(0.99), late[-1] * 1e6, n / span)\n"
+                              "asyncio.run(main())\n";
 
 static void sleep_loop(const opts *o, const char *label)
 {
@@ -238,7 +238,8 @@ static void bench_sleep(const opts *o)
 
 int main(int argc, char **argv)
 {
-    opts o = {1000000, 10000, 2.0, 1, getenv("SB_PYTHON") ? getenv("SB_PYTHON") : "/usr/bin/python3"};
+    opts o = {1000000, 10000, 2.0, 1,
+              getenv("SB_PYTHON") ? getenv("SB_PYTHON") : "/usr/bin/python3"};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--n") && i + 1 < argc)
             o.n = strtoull(argv[++i], NULL, 10);

@@ -18,6 +18,13 @@
  * contraction (C17 mode), the results are bit-identical to numpy's. numpy's
  * policy freezes these legacy streams, so they hold for numpy 2.x too. */
 #include <math.h>
+
+/* Bit parity with numpy/CPython needs every a*b+c rounded twice, never fused.
+ * GCC in ISO C mode already uses -ffp-contract=off; clang contracts by default
+ * on targets with FMA, so switch it off here. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +43,9 @@ void np_rs_seed(np_rs *r, uint32_t seed)
 int np_rs_seed_checked(np_rs *r, uint64_t seed, sb_err *err)
 {
     if (seed > UINT32_MAX)
-        return sb_err_set(err, "Seed must be between 0 and 2**32 - 1 (numpy's RandomState, "
-                               "which the reference seeds with --seed), got %llu",
+        return sb_err_set(err,
+                          "Seed must be between 0 and 2**32 - 1 (numpy's RandomState, "
+                          "which the reference seeds with --seed), got %llu",
                           (unsigned long long)seed);
     np_rs_seed(r, (uint32_t)seed);
     return 0;

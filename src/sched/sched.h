@@ -16,8 +16,8 @@
 #include "core/rng.h"
 
 typedef struct sched_rps_event {
-    double rps;      /* integer rate crossed */
-    uint64_t at_ns;  /* send offset at which it was crossed */
+    double rps;           /* integer rate crossed */
+    uint64_t at_ns;       /* send offset at which it was crossed */
     size_t request_index; /* the request whose send crossed it (0 for the start event) */
 } sched_rps_event;
 

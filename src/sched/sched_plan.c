@@ -10,6 +10,13 @@
  * Ramp-up events mirror the reference's rps_change_events: the start rate at
  * t=0, then one event per integer rate crossed, stamped with that send. */
 #include <math.h>
+
+/* Bit parity with numpy/CPython needs every a*b+c rounded twice, never fused.
+ * GCC in ISO C mode already uses -ffp-contract=off; clang contracts by default
+ * on targets with FMA, so switch it off here. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 #include <stdlib.h>
 #include <string.h>
 
