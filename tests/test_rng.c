@@ -336,6 +336,30 @@ static void py_random_seed_zero_and_seed_words(void **state)
         assert_true(py_random_getrandbits(&a, 64) == py_random_getrandbits(&b, 64));
 }
 
+/* shuffle moves whole items of any size exactly as it moves indices. */
+static void py_random_shuffle_moves_items_of_any_size(void **state)
+{
+    (void)state;
+    enum { N = 257 };
+    struct item {
+        unsigned char b[3];
+    } items[N];
+    size_t idx[N];
+    for (size_t i = 0; i < N; i++) {
+        idx[i] = i;
+        items[i] = (struct item){{(unsigned char)i, (unsigned char)(i >> 8), 0xab}};
+    }
+    py_random a, b;
+    py_random_seed(&a, 99);
+    py_random_seed(&b, 99);
+    py_random_shuffle(&a, items, N, sizeof items[0]);
+    py_random_shuffle(&b, idx, N, sizeof idx[0]);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(items[i].b[0] | items[i].b[1] << 8, idx[i]);
+        assert_int_equal(items[i].b[2], 0xab);
+    }
+}
+
 static void bounded_draws_stay_in_range_and_empty_ranges_do_not_crash(void **state)
 {
     (void)state;
@@ -373,6 +397,7 @@ int main(void)
         cmocka_unit_test(np_rs_matches_numpy_randomstate),
         cmocka_unit_test(np_gen_seeding_matches_seedsequence_pcg64),
         cmocka_unit_test(np_gen_matches_numpy_generator),
+        cmocka_unit_test(py_random_shuffle_moves_items_of_any_size),
         cmocka_unit_test(bounded_draws_stay_in_range_and_empty_ranges_do_not_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -241,6 +241,10 @@ static void trace_timestamps_are_used_as_is(void **state)
     for (int i = 0; i < 5; i++)
         assert_int_equal(p.offset_ns[i], want[i]);
     sched_plan_free(&p);
+    /* Gamma gaps without a RandomState: an error, not a crash. */
+    cfg.request_rate = 5;
+    assert_int_equal(sched_plan_build(&cfg, 5, NULL, NULL, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "RandomState"));
     ts[3] = NAN;
     assert_int_equal(sched_plan_build(&cfg, 5, NULL, ts, &p, &err), -1);
     assert_string_equal(err.msg, "send offset of request 3 is not a number");

@@ -62,8 +62,10 @@ static int plan_offsets(const sb_config *cfg, size_t n, np_rs *rs, sched_plan *p
             gap = 0;
         else if (isinf(k))
             gap = 1.0 / rate;
-        else
+        else if (rs)
             gap = np_rs_gamma(rs, k, 1.0 / (rate * k));
+        else
+            return sb_err_set(err, "gamma arrival gaps need the global RandomState (none given)");
         p->offset_s[i] = i ? p->offset_s[i - 1] + gap : gap;
     }
     double last = p->offset_s[n - 1];
