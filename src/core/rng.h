@@ -50,6 +50,16 @@ double np_rs_standard_gamma(np_rs *r, double shape);   /* legacy Marsaglia-Tsang
 double np_rs_gamma(np_rs *r, double shape, double scale); /* np.random.gamma */
 /* np.random.randint(low, high, size=n) with the default int64 dtype. */
 void np_rs_randint(np_rs *r, int64_t low, int64_t high, size_t n, int64_t *out);
+/* numpy's random_interval(max): uniform in [0, max] by masked rejection (the
+ * draw behind shuffle/permutation). */
+uint64_t np_rs_interval(np_rs *r, uint64_t max);
+/* RandomState.permutation(n): out[i] = the shuffled 0..n-1. */
+void np_rs_permutation(np_rs *r, size_t n, int64_t *out);
+/* RandomState.choice(pop, size=k, replace) without p: what pandas'
+ * DataFrame.sample(n=k, replace, random_state=seed) draws (BurstGPT). Without
+ * replacement k <= pop is required (numpy raises otherwise; here the first
+ * min(k, pop) are written). */
+void np_rs_choice(np_rs *r, size_t pop, size_t k, int replace, int64_t *out);
 
 /* ---- numpy Generator(PCG64), default_rng(seed) ---- */
 typedef struct np_gen {
@@ -64,5 +74,9 @@ uint32_t np_gen_next32(np_gen *g);                     /* buffered halves, as nu
 double np_gen_random(np_gen *g);                       /* Generator.random() */
 /* Generator.integers(low, high, size=n) (int64, endpoint=False). */
 void np_gen_integers(np_gen *g, int64_t low, int64_t high, size_t n, int64_t *out);
+/* random_interval(max) on this generator (32-bit buffered draws when max < 2^32). */
+uint64_t np_gen_interval(np_gen *g, uint64_t max);
+/* Generator.permutation(n) (what Hugging Face datasets' .shuffle(seed) uses). */
+void np_gen_permutation(np_gen *g, size_t n, int64_t *out);
 
 #endif
