@@ -132,6 +132,14 @@ static void invalid_load_shapes_give_the_reference_messages(void **state)
                         "--ramp-up-end-rps must be specified");
     cfg.ramp_up_end_rps = 0.5;
     assert_non_null(strstr(build_msg(&cfg, 10, &err), "whole numbers"));
+    /* Regression: 2^53 + 1 rounds to 2^53, where v + 1 == v; that spun forever. */
+    cfg.ramp_up_start_rps = cfg.ramp_up_end_rps = 9007199254740993.0;
+    assert_non_null(strstr(build_msg(&cfg, 10, &err), "whole numbers"));
+    cfg.ramp_up_start_rps = cfg.ramp_up_end_rps = 9007199254740991.0;
+    assert_string_equal(build_msg(&cfg, 10, &err), "");
+    cfg.ramp_up_start_rps = 1;
+    cfg.ramp_up_end_rps = 2e7;
+    assert_non_null(strstr(build_msg(&cfg, 10, &err), "more than 10000000 rate change events"));
     cfg.ramp_up_end_rps = -2;
     assert_string_equal(build_msg(&cfg, 10, &err),
                         "Ramp-up start and end RPS must be non-negative");
@@ -251,6 +259,40 @@ static void trace_timestamps_are_used_as_is(void **state)
     sb_config_free(&cfg);
 }
 
+/* Any mix of hostile numbers either builds a sane plan or says why. */
+static void random_load_shapes_never_crash(void **state)
+{
+    (void)state;
+    const double vals[] = {0,     -1,   1e-300, 1e-9,     0.5,       1,    3,   1000,
+                           1e300, 1e15, NAN,    INFINITY, -INFINITY, 7.25, 2e7, 9007199254740993.0};
+    const size_t nv = sizeof vals / sizeof vals[0];
+    py_random pick;
+    py_random_seed(&pick, 2024);
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    for (int it = 0; it < 3000; it++) {
+        cfg.request_rate = vals[py_random_randbelow(&pick, nv)];
+        cfg.burstiness = vals[py_random_randbelow(&pick, nv)];
+        cfg.ramp_up = (sb_ramp)py_random_randbelow(&pick, 3);
+        cfg.ramp_up_start_rps = vals[py_random_randbelow(&pick, nv)];
+        cfg.ramp_up_end_rps = vals[py_random_randbelow(&pick, nv)];
+        size_t n = (size_t)py_random_randbelow(&pick, 50);
+        np_rs rs;
+        np_rs_seed(&rs, (uint32_t)it);
+        sched_plan p;
+        sb_err err = {{0}};
+        if (sched_plan_build(&cfg, n, &rs, NULL, &p, &err) == 0) {
+            assert_int_equal(p.n, n);
+            for (size_t i = 1; i < n; i++)
+                assert_true(p.offset_ns[i] >= p.offset_ns[i - 1]);
+            sched_plan_free(&p);
+        } else {
+            assert_true(err.msg[0] != '\0');
+        }
+    }
+    sb_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +302,7 @@ int main(void)
         cmocka_unit_test(last_request_goes_out_at_n_over_rate),
         cmocka_unit_test(deadlines_are_absolute_so_nothing_drifts),
         cmocka_unit_test(trace_timestamps_are_used_as_is),
+        cmocka_unit_test(random_load_shapes_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

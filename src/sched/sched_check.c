@@ -75,9 +75,11 @@ static void py_float_repr(double v, char *out, size_t cap)
 #undef PUT
 }
 
+#define SCHED_MAX_RPS_EVENTS 10000000
+
 static int whole_rate(double v)
 {
-    return isfinite(v) && v == floor(v) && fabs(v) <= 9007199254740992.0;
+    return isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0; /* 2^53 */
 }
 
 int sched_validate(const sb_config *cfg, sb_err *err)
@@ -99,6 +101,13 @@ int sched_validate(const sb_config *cfg, sb_err *err)
             return sb_err_set(err, "Ramp-up start RPS must be less than end RPS");
         if (cfg->ramp_up == SB_RAMP_EXPONENTIAL && a == 0)
             return sb_err_set(err, "For exponential ramp-up, the start RPS cannot be 0.");
+        /* The reference records one event per integer rate crossed and would
+         * grind through billions of them; stop early with a sentence instead. */
+        if (b - a > SCHED_MAX_RPS_EVENTS)
+            return sb_err_set(err,
+                              "Ramp-up from %.0f to %.0f RPS would record more than %d rate "
+                              "change events; use a smaller range",
+                              a, b, SCHED_MAX_RPS_EVENTS);
     }
     if (!(cfg->burstiness > 0)) { /* NaN fails too, as Python's assert does */
         char b[48];

@@ -90,13 +90,15 @@ static void plan_events(const sb_config *cfg, sched_plan *p)
 {
     if (cfg->ramp_up == SB_RAMP_NONE)
         return;
+    /* sched_validate bounds both rates to whole numbers below 2^53 and their
+     * distance to SCHED_MAX_RPS_EVENTS, so these integers are exact. */
     size_t cap = 0;
-    double last = cfg->ramp_up_start_rps;
-    push_event(p, &cap, last, 0, 0); /* at the benchmark start */
+    int64_t last = (int64_t)cfg->ramp_up_start_rps;
+    push_event(p, &cap, (double)last, 0, 0); /* at the benchmark start */
     for (size_t i = 0; i < p->n; i++) {
-        double cur = trunc(sched_rate_at(cfg, i, p->n)); /* Python int(rate) */
-        for (double v = last + 1; v <= cur; v++)
-            push_event(p, &cap, v, p->offset_ns[i], i);
+        int64_t cur = (int64_t)sched_rate_at(cfg, i, p->n); /* Python int(rate) */
+        for (int64_t v = last + 1; v <= cur; v++)
+            push_event(p, &cap, (double)v, p->offset_ns[i], i);
         if (cur > last)
             last = cur;
     }
