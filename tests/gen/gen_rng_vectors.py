@@ -16,7 +16,10 @@ import os
 import random
 import sys
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # --py-only still works: CPython's random needs no numpy
+    np = None
 
 INF = float("inf")
 
@@ -196,15 +199,20 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--out", default=os.path.join(here, "..", "data", "rng"))
     ap.add_argument("--seeds", default="", help="comma-separated extra seeds (replace defaults)")
+    ap.add_argument("--py-only", action="store_true", help="write py_random.json only (no numpy)")
     a = ap.parse_args()
     extra = [int(s) for s in a.seeds.split(",") if s]
     py_seeds = extra or PY_SEEDS
     rs_seeds = [s % 2**32 for s in extra] or RS_SEEDS
     gen_seeds = extra or GEN_SEEDS
     os.makedirs(a.out, exist_ok=True)
-    meta = {"python": sys.version.split()[0], "numpy": np.__version__}
+    meta = {"python": sys.version.split()[0], "numpy": np.__version__ if np else None}
     write(os.path.join(a.out, "py_random.json"),
           dict(meta, cases=[{"seed": str(s), "ops": py_ops(s)} for s in py_seeds]))
+    if a.py_only:
+        return
+    if np is None:
+        sys.exit("numpy is needed for np_rs/np_gen/sched vectors (or pass --py-only)")
     write(os.path.join(a.out, "np_rs.json"),
           dict(meta, cases=[{"seed": str(s), "ops": rs_ops(s)} for s in rs_seeds]))
     write(os.path.join(a.out, "np_gen.json"),
