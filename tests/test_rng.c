@@ -198,6 +198,24 @@ static void run_gen_op(np_gen *g, json_t *op, const where *w)
         for (size_t i = 0; i < n; i++)
             expect_u64(w, out, i, (uint64_t)x[i]);
         free(x);
+    } else if (!strcmp(w->op, "bytes")) {
+        uint8_t *x = malloc(n ? n : 1);
+        np_gen_bytes(g, n, x);
+        for (size_t i = 0; i < n; i++)
+            expect_u64(w, out, i, x[i]);
+        free(x);
+    } else if (!strcmp(w->op, "choice_p")) {
+        json_t *pj = json_object_get(op, "p");
+        double p[16];
+        size_t np = json_array_size(pj);
+        assert_true(np > 0 && np <= 16);
+        for (size_t i = 0; i < np; i++)
+            p[i] = strtod(str_at(pj, i), NULL);
+        int64_t *x = malloc((n ? n : 1) * sizeof *x);
+        np_gen_choice_p(g, p, np, n, x);
+        for (size_t i = 0; i < n; i++)
+            expect_u64(w, out, i, (uint64_t)x[i]);
+        free(x);
     } else {
         fail_msg("unknown np_gen op %s", w->op);
     }

@@ -107,6 +107,14 @@ def gen_ops(seed):
     ops.append({"op": "next32", "n": 1, "out": ints(g.integers(0, 2**32, 1, dtype=np.uint32))})
     for n in (1, 2, 10, 1000, 3):
         ops.append({"op": "permutation", "n": n, "out": ints(g.permutation(n))})
+    # random-mm: pixel bytes (uint8 integers) and bucket choice with p.
+    for n in (1, 3, 4, 5, 1000):
+        ops.append({"op": "bytes", "n": n, "out": ints(g.integers(0, 256, n, dtype=np.uint8))})
+    for p in ([0.5, 0.5], [0.1, 0.3, 0.5, 0.1], [0.2, 0.0, 0.8], [1 / 3] * 3, [0.7, 0.1, 0.2]):
+        ops.append({"op": "choice_p", "p": [h(x) for x in p],
+                    "out": ints(g.choice(len(p), 50, p=p))})
+        ops.append({"op": "choice_p", "p": [h(x) for x in p],
+                    "out": ints(g.choice(len(p), p=p) for _ in range(5))})
     ops.append({"op": "random", "n": 10, "out": [h(v) for v in g.random(10)]})
     return ops
 
