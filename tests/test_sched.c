@@ -173,6 +173,43 @@ static void invalid_load_shapes_give_the_reference_messages(void **state)
     sb_config_free(&cfg);
 }
 
+/* Numbers in messages read as Python's repr(float) (values from CPython). */
+static void messages_print_numbers_like_python_repr(void **state)
+{
+    (void)state;
+    static const struct {
+        double v;
+        const char *repr;
+    } cases[] = {
+        {-0.0, "-0.0"},
+        {-1e-07, "-1e-07"},
+        {-123456789012345680.0, "-1.2345678901234568e+17"},
+        {-0.1, "-0.1"},
+        {-1e16, "-1e+16"},
+        {-9999999999999998.0, "-9999999999999998.0"},
+        {-0.0001, "-0.0001"},
+        {-1.5e-05, "-1.5e-05"},
+        {-2.5, "-2.5"},
+        {-100.0, "-100.0"},
+        {-1e300, "-1e+300"},
+        {-5e-324, "-5e-324"},
+        {-1.0 / 3.0, "-0.3333333333333333"},
+        {-INFINITY, "-inf"},
+    };
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.request_rate = 10;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "A positive burstiness factor is expected, but given %s.",
+                 cases[i].repr);
+        cfg.burstiness = cases[i].v;
+        sb_err err;
+        assert_string_equal(build_msg(&cfg, 3, &err), want);
+    }
+    sb_config_free(&cfg);
+}
+
 static void infinite_rate_sends_everything_at_zero_without_drawing(void **state)
 {
     (void)state;
@@ -298,6 +335,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(offsets_and_events_match_the_reference),
         cmocka_unit_test(invalid_load_shapes_give_the_reference_messages),
+        cmocka_unit_test(messages_print_numbers_like_python_repr),
         cmocka_unit_test(infinite_rate_sends_everything_at_zero_without_drawing),
         cmocka_unit_test(last_request_goes_out_at_n_over_rate),
         cmocka_unit_test(deadlines_are_absolute_so_nothing_drifts),

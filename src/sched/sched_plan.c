@@ -10,6 +10,12 @@
  * Ramp-up events mirror the reference's rps_change_events: the start rate at
  * t=0, then one event per integer rate crossed, stamped with that send. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "sched/sched.h"
+#include "sched/sched_priv.h"
 
 /* Bit parity with numpy/CPython needs every a*b+c rounded twice, never fused.
  * GCC in ISO C mode already uses -ffp-contract=off; clang contracts by default
@@ -17,12 +23,6 @@
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #endif
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/buf.h"
-#include "sched/sched.h"
-#include "sched/sched_priv.h"
 
 double sched_rate_at(const sb_config *cfg, size_t i, size_t n)
 {
