@@ -271,6 +271,31 @@ static void deadlines_are_absolute_so_nothing_drifts(void **state)
     sb_config_free(&cfg);
 }
 
+static void due_requests_are_found_from_a_cursor(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    double ts[6] = {0.0, 0.0, 1.0, 1.0, 2.5, 4.0};
+    sched_plan p;
+    sb_err err;
+    assert_int_equal(sched_plan_build(&cfg, 6, NULL, ts, &p, &err), 0);
+    uint64_t s0 = 1000;
+    assert_int_equal(sched_due(&p, 0, s0, 999), 0); /* before the start */
+    assert_int_equal(sched_due(&p, 0, s0, s0), 2);  /* both t=0 requests */
+    assert_int_equal(sched_due(&p, 2, s0, s0 + 999999999), 2);
+    assert_int_equal(sched_due(&p, 2, s0, s0 + SB_NS_PER_S), 4);
+    assert_int_equal(sched_due(&p, 4, s0, s0 + 3 * SB_NS_PER_S), 5); /* late wake: 2.5 due */
+    assert_int_equal(sched_due(&p, 5, s0, s0 + 60 * SB_NS_PER_S), 6);
+    assert_int_equal(sched_due(&p, 6, s0, s0 + 60 * SB_NS_PER_S), 6);
+    sched_plan_free(&p);
+    /* Infinite rate: everything is due at once. */
+    assert_int_equal(sched_plan_build(&cfg, 50, NULL, NULL, &p, &err), 0);
+    assert_int_equal(sched_due(&p, 0, s0, s0), 50);
+    sched_plan_free(&p);
+    sb_config_free(&cfg);
+}
+
 static void trace_timestamps_are_used_as_is(void **state)
 {
     (void)state;
@@ -340,6 +365,7 @@ int main(void)
         cmocka_unit_test(last_request_goes_out_at_n_over_rate),
         cmocka_unit_test(deadlines_are_absolute_so_nothing_drifts),
         cmocka_unit_test(trace_timestamps_are_used_as_is),
+        cmocka_unit_test(due_requests_are_found_from_a_cursor),
         cmocka_unit_test(random_load_shapes_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,4 +65,11 @@ double sched_rate_at(const sb_config *cfg, size_t i, size_t n);
  * sends do not push later ones (no drift by construction). */
 uint64_t sched_deadline_ns(const sched_plan *p, size_t i, uint64_t start_ns);
 
+/* For an event-loop sender: the first request at or after `from` whose
+ * deadline is still in the future at now_ns (n when none), so requests
+ * [from, result) are due now. Several at once after a late wake-up, or all n
+ * at time 0 for an infinite rate; the next wake-up is
+ * sched_deadline_ns(p, result, start_ns). */
+size_t sched_due(const sched_plan *p, size_t from, uint64_t start_ns, uint64_t now_ns);
+
 #endif

@@ -148,3 +148,20 @@ uint64_t sched_deadline_ns(const sched_plan *p, size_t i, uint64_t start_ns)
 {
     return start_ns + p->offset_ns[i];
 }
+
+size_t sched_due(const sched_plan *p, size_t from, uint64_t start_ns, uint64_t now_ns)
+{
+    if (now_ns < start_ns)
+        return from;
+    uint64_t elapsed = now_ns - start_ns;
+    /* offset_ns is non-decreasing: binary search for the first > elapsed. */
+    size_t lo = from, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->offset_ns[mid] <= elapsed)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
