@@ -51,7 +51,7 @@ uint32_t np_rs_next32(np_rs *r);
 double np_rs_random(np_rs *r);                            /* random_sample() */
 double np_rs_standard_normal(np_rs *r);                   /* legacy polar Box-Muller */
 double np_rs_standard_exponential(np_rs *r);              /* legacy: -log(1 - U) */
-double np_rs_standard_gamma(np_rs *r, double shape);      /* legacy Marsaglia-Tsang etc. */
+double np_rs_standard_gamma(np_rs *r, double shape);      /* legacy; NAN for shape < 0 */
 double np_rs_gamma(np_rs *r, double shape, double scale); /* np.random.gamma */
 /* np.random.randint(low, high, size=n) with the default int64 dtype. */
 void np_rs_randint(np_rs *r, int64_t low, int64_t high, size_t n, int64_t *out);

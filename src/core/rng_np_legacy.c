@@ -130,6 +130,8 @@ static double gamma_marsaglia_tsang(np_rs *r, double shape)
 
 double np_rs_standard_gamma(np_rs *r, double shape)
 {
+    if (!(shape >= 0))
+        return NAN; /* numpy raises for shape < 0 or NaN; a tiny negative shape would spin */
     if (shape == 1.0)
         return np_rs_standard_exponential(r);
     if (shape == 0.0)
