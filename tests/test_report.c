@@ -259,6 +259,7 @@ static void report_json_keys_order_and_types(void **state)
     }
     assert_int_equal(i, sizeof ref_keys / sizeof ref_keys[0]);
     assert_true(json_is_null(json_object_get(root, "label")));
+    assert_string_equal(json_string_value(json_object_get(root, "tokenizer_id")), "org/m");
     assert_true(json_is_null(json_object_get(root, "request_goodput")));
     assert_true(json_is_integer(json_object_get(root, "completed")));
     assert_true(json_is_integer(json_object_get(root, "max_concurrent_requests")));
@@ -345,7 +346,11 @@ static void report_plot_and_extras_render(void **state)
                                    "       2 |## \n"));
     sb_buf_reset(&b);
     report_ctx ctx = {.client_cpu_pct = 95.0, .fingerprint = "f00d"};
-    report_extras(&b, &cfg, &m, &ctx);
+    report_console(&b, &cfg, &m, s, &ctx);
+    /* reference order: failures, plot, block, then ours */
+    char *fail = strstr(b.data, "Failed requests during"), *plot = strstr(b.data, "Output tokens per");
+    char *block = strstr(b.data, "= Serving Benchmark Result ="), *ours = strstr(b.data, "servebench additions");
+    assert_true(fail && plot && block && ours && fail < plot && plot < block && block < ours);
     assert_non_null(strstr(b.data, "============== servebench additions ==============\n"));
     assert_non_null(strstr(b.data, "http_status:                             1"));
     assert_non_null(strstr(b.data, "Workload fingerprint (sha256):           f00d\n"));

@@ -65,8 +65,12 @@ static void header_keys(jw *w, const sb_config *cfg, const report_ctx *ctx)
     k_str(w, "endpoint_type", cfg->backend);
     k_str(w, "backend", cfg->backend);
     k_str(w, "label", cfg->label);
-    k_str(w, "model_id", ctx->model_id ? ctx->model_id : cfg->model);
-    k_str(w, "tokenizer_id", ctx->tokenizer_id);
+    const char *model = ctx->model_id ? ctx->model_id : cfg->model;
+    k_str(w, "model_id", model);
+    /* the reference: --tokenizer when given, else the model id */
+    k_str(w, "tokenizer_id", ctx->tokenizer_id ? ctx->tokenizer_id
+                             : cfg->tokenizer  ? cfg->tokenizer
+                                               : model);
     k_int(w, "num_prompts", cfg->ds.num_prompts);
     for (size_t i = 0; i < cfg->n_metadata; i++)
         k_str(w, cfg->metadata[i].key, cfg->metadata[i].value);
