@@ -278,6 +278,46 @@ static void report_json_keys_order_and_types(void **state)
     sb_config_free(&cfg);
 }
 
+/* Ramp-up keys sit after max_concurrency, events after the peaks; goodput is
+ * a number when --goodput was given. */
+static void report_json_ramp_up_and_goodput(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.model = strdup("m");
+    cfg.ramp_up = SB_RAMP_LINEAR;
+    cfg.ramp_up_start_rps = 1;
+    cfg.ramp_up_end_rps = 3;
+    cfg.max_concurrency = 2;
+    cfg.goodput_set = true;
+    cfg.goodput_ttft_ms = 150;
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    long rps[] = {1, 2};
+    const char *ts[] = {"2026-01-02T03:04:05.000001", "2026-01-02T03:04:06.5"};
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN, .rps_event_rps = rps,
+                      .rps_event_ts = ts, .n_rps_events = 2};
+    sb_buf b;
+    sb_buf_init(&b);
+    report_json(&b, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(b.data, "\"max_concurrency\": 2, \"ramp_up_strategy\": \"linear\", "
+                                   "\"ramp_up_start_rps\": 1, \"ramp_up_end_rps\": 3, "
+                                   "\"duration\": 2.0"));
+    assert_non_null(strstr(b.data, "\"request_goodput\": 1.0,"));
+    assert_non_null(strstr(b.data, "\"rtfx\": 0.0, \"rps_change_events\": [{\"rps\": 1, "
+                                   "\"timestamp\": \"2026-01-02T03:04:05.000001\"}, {\"rps\": 2, "));
+    json_t *root = json_loads(b.data, 0, NULL);
+    assert_non_null(root);
+    assert_null(json_object_get(root, "ttfts")); /* no --save-detailed */
+    json_decref(root);
+    sb_buf_free(&b);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
 static void report_save_creates_dir_and_appends_json_lines(void **state)
 {
     (void)state;
@@ -372,6 +412,7 @@ int main(void)
         cmocka_unit_test(report_json_strings_are_ascii_escaped),
         cmocka_unit_test(report_result_file_names),
         cmocka_unit_test(report_json_keys_order_and_types),
+        cmocka_unit_test(report_json_ramp_up_and_goodput),
         cmocka_unit_test(report_save_creates_dir_and_appends_json_lines),
         cmocka_unit_test(report_plot_and_extras_render),
     };
