@@ -114,6 +114,57 @@ static void report_block_without_tokenizer_drops_token_lines(void **state)
     sb_config_free(&cfg);
 }
 
+/* The block printed by a real reference run (shared/reference/
+ * seed-commands.md, copied verbatim into block_seed.txt; the doc lost the
+ * trailing spaces of "{:<10}", so lines are compared without them), rendered
+ * from the same figures. */
+static void report_block_reproduces_real_reference_output(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    sb_metrics m = {0};
+    double pcts[] = {99}, p_ttft[] = {196.95}, p_tpot[] = {6.79}, p_itl[] = {7.33}, p_e[] = {0};
+    m.pcts = pcts;
+    m.n_pcts = 1;
+    m.completed = 5;
+    m.total_input = m.total_output = 5120;
+    m.duration_s = 7.0;
+    m.request_throughput = 0.71;
+    m.output_throughput = 731.76;
+    m.max_output_tokens_per_s = 765;
+    m.max_concurrent_requests = 5;
+    m.total_token_throughput = 1463.53;
+    m.has_tokenizer = true;
+    m.selected[SB_M_TTFT] = m.selected[SB_M_TPOT] = m.selected[SB_M_ITL] = true;
+    m.stat[SB_M_TTFT] = (metrics_stat){.mean_ms = 140.16, .median_ms = 186.10, .pct_ms = p_ttft};
+    m.stat[SB_M_TPOT] = (metrics_stat){.mean_ms = 6.69, .median_ms = 6.65, .pct_ms = p_tpot};
+    m.stat[SB_M_ITL] = (metrics_stat){.mean_ms = 6.69, .median_ms = 6.64, .pct_ms = p_itl};
+    m.stat[SB_M_E2EL] = (metrics_stat){.pct_ms = p_e};
+    sb_buf got, want, stripped;
+    sb_buf_init(&got);
+    sb_buf_init(&want);
+    sb_buf_init(&stripped);
+    report_block(&got, &cfg, &m);
+    for (char *line = got.data; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t len = (size_t)(nl - line);
+        while (len && line[len - 1] == ' ')
+            len--;
+        sb_buf_append(&stripped, line, len);
+        sb_buf_putc(&stripped, '\n');
+        line = nl + 1;
+    }
+    char *path = tu_data_path("cli/block_seed.txt");
+    assert_int_equal(tu_read_file(path, &want), 0);
+    assert_string_equal(stripped.data, want.data);
+    free(path);
+    sb_buf_free(&got);
+    sb_buf_free(&want);
+    sb_buf_free(&stripped);
+    sb_config_free(&cfg);
+}
+
 static void report_failures_cap_at_ten(void **state)
 {
     (void)state;
@@ -407,6 +458,7 @@ int main(void)
         cmocka_unit_test(report_block_matches_seed_layout),
         cmocka_unit_test(report_block_with_concurrency_rate_goodput_and_e2el),
         cmocka_unit_test(report_block_without_tokenizer_drops_token_lines),
+        cmocka_unit_test(report_block_reproduces_real_reference_output),
         cmocka_unit_test(report_failures_cap_at_ten),
         cmocka_unit_test(report_py_float_is_python_repr),
         cmocka_unit_test(report_json_strings_are_ascii_escaped),
