@@ -221,6 +221,39 @@ static void report_json_strings_are_ascii_escaped(void **state)
     sb_buf_free(&b);
 }
 
+/* The ns fast path prints exactly what repr(ns / 1e9) does; checked against
+ * the general shortest-repr path on a spread of values. */
+static void report_ns_seconds_match_float_repr(void **state)
+{
+    (void)state;
+    uint64_t x = 0x12345678abcdefull;
+    sb_buf a, b;
+    sb_buf_init(&a);
+    sb_buf_init(&b);
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t ns = x % (i % 3 == 0 ? 100000ull : i % 3 == 1 ? 20000000000ull : 999999999999999ull);
+        if (i % 7 == 0)
+            ns = ns / 1000 * 1000; /* trailing zeros */
+        sb_buf_reset(&a);
+        sb_buf_reset(&b);
+        pyfmt_json_ns_as_s(&a, ns);
+        pyfmt_json_number(&b, (double)ns / 1e9);
+        if (strcmp(a.data, b.data))
+            print_error("ns %llu: %s vs %s\n", (unsigned long long)ns, a.data, b.data);
+        assert_string_equal(a.data, b.data);
+    }
+    /* repr(12345/1e9) == '1.2345e-05', repr(1.5) == '1.5' */
+    sb_buf_reset(&a);
+    pyfmt_json_ns_as_s(&a, 12345);
+    assert_string_equal(a.data, "1.2345e-05");
+    sb_buf_reset(&a);
+    pyfmt_json_ns_as_s(&a, 1500000000);
+    assert_string_equal(a.data, "1.5");
+    sb_buf_free(&a);
+    sb_buf_free(&b);
+}
+
 static time_t fixed_time(void)
 {
     setenv("TZ", "UTC", 1);
@@ -462,6 +495,7 @@ int main(void)
         cmocka_unit_test(report_failures_cap_at_ten),
         cmocka_unit_test(report_py_float_is_python_repr),
         cmocka_unit_test(report_json_strings_are_ascii_escaped),
+        cmocka_unit_test(report_ns_seconds_match_float_repr),
         cmocka_unit_test(report_result_file_names),
         cmocka_unit_test(report_json_keys_order_and_types),
         cmocka_unit_test(report_json_ramp_up_and_goodput),
