@@ -3,6 +3,7 @@
 # schedule: runs the real CPython `random` and numpy on seeds drawn now (not the
 # committed ones), then replays those fresh vectors through test_rng and
 # test_sched. Skips (exit 0 with a message) when no python3 with numpy exists.
+. "$(dirname "$0")/skip.sh"
 set -euo pipefail
 : "${SB_SOURCE_DIR:?run through ctest}" "${SB_BUILD_DIR:?run through ctest}"
 
@@ -14,8 +15,7 @@ for cand in /usr/bin/python3 python3; do
     fi
 done
 if [ -z "$py" ]; then
-    echo "SKIP: no python3 with numpy; the committed vectors in tests/data/rng still run in test_rng"
-    exit 0
+    sb_skip "no python3 with numpy; the committed vectors in tests/data/rng still run in test_rng"
 fi
 
 tmp="$(mktemp -d)"

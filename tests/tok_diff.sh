@@ -4,12 +4,12 @@
 # seeded random strings per family are encoded (with and without special
 # tokens) and random ids decoded (with and without skip_special_tokens) by
 # both, through `servebench tokenize --jsonl`. TOK_DIFF_N sets strings/family.
+. "$(dirname "$0")/skip.sh"
 set -euo pipefail
 src="${SB_SOURCE_DIR:?}"
 bin="${SB_BIN:?}"
 if [ ! -d "$src/tests/diff/node_modules/tokenizers" ] || ! command -v node >/dev/null; then
-  echo "tok_diff: SKIPPED: tests/diff/node_modules is absent (run: npm install --prefix tests/diff)"
-  exit 0
+  sb_skip "tok_diff: tests/diff/node_modules is absent (run: npm install --prefix tests/diff)"
 fi
 n="${TOK_DIFF_N:-2000}"
 out="$(mktemp -d)"
