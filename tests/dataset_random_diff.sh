@@ -6,14 +6,14 @@
 # must be identical, request by request, for several flag sets.
 # Without numpy or the npm package the comparison cannot run: it says so and
 # exits 0 (CI installs both: scripts/install-deps.sh, tests/diff).
+. "$(dirname "$0")/skip.sh"
 set -u
 BIN="${SB_BIN:?run through ctest}"
 SRC="${SB_SOURCE_DIR:?}"
 MODS="${SB_TOK_NODE_MODULES:-$SRC/tests/diff/node_modules}"
 TOK="${SB_TEST_DATA:?}/datasets/gpt2"
 if [ ! -d "$MODS/tokenizers" ] || ! command -v node >/dev/null || ! /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
-  echo "dataset_random_diff: SKIPPED (needs node, numpy and $MODS/tokenizers: npm ci in tests/diff)"
-  exit 0
+  sb_skip "dataset_random_diff: needs node, numpy and $MODS/tokenizers (npm ci in tests/diff)"
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -49,20 +49,32 @@ static long exact_peak(const rec_store *s, size_t n_ok)
     return peak;
 }
 
+/* Token message times of request i into 1 s buckets. This loop sees every
+ * token message of the run, so the bucket index is advanced by comparison
+ * instead of a division per message, and messages are counted in a register
+ * and stored once per bucket change (an in-memory += per message would chain
+ * every iteration on the previous store). */
 static void add_tokens(const rec_store *s, size_t i, uint64_t m0, double *tok, size_t nb)
 {
     const sb_record *r = &s->recs[i];
-    uint64_t t = r->start_ns + r->ttft_ns;
-    size_t b = (size_t)((t - m0) / SB_NS_PER_S);
-    if (b < nb)
-        tok[b] += 1;
+    uint64_t rel = r->start_ns + r->ttft_ns - m0;
+    size_t b = (size_t)(rel / SB_NS_PER_S);
+    uint64_t next = (uint64_t)(b + 1) * SB_NS_PER_S;
+    uint64_t run = 1;
     for (uint32_t j = 0; j < r->n_itl; j++) {
         uint32_t g = r->itl[j];
-        t += g == UINT32_MAX ? rec_store_itl_ns(s, i, j) : g;
-        b = (size_t)((t - m0) / SB_NS_PER_S);
-        if (b < nb)
-            tok[b] += 1;
+        rel += g == UINT32_MAX ? rec_store_itl_ns(s, i, j) : g;
+        if (rel >= next) {
+            if (b < nb)
+                tok[b] += (double)run;
+            run = 0;
+            b = (size_t)(rel / SB_NS_PER_S);
+            next = (uint64_t)(b + 1) * SB_NS_PER_S;
+        }
+        run++;
     }
+    if (b < nb)
+        tok[b] += (double)run;
 }
 
 void series_peaks(const rec_store *s, sb_metrics *m)

@@ -188,24 +188,43 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Gaps of one request: histogram, sums, extremes. Two histograms take
+ * alternate gaps so consecutive increments of the same (popular) bin do not
+ * wait on each other's store; they are added up by the caller. */
+static void itl_scan_one(const rec_store *s, size_t i, itl_scan *sc, uint64_t *h2)
+{
+    const sb_record *r = &s->recs[i];
+    unsigned __int128 sum = 0, sumsq = 0;
+    uint64_t mn = sc->min, mx = sc->max;
+    for (uint32_t j = 0; j < r->n_itl; j++) {
+        uint32_t g = r->itl[j];
+        uint64_t v = g == UINT32_MAX ? rec_store_itl_ns(s, i, j) : g;
+        if (j & 1)
+            h2[g >> 16]++;
+        else
+            sc->hist[g >> 16]++;
+        sum += v;
+        sumsq += (unsigned __int128)v * v;
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+    }
+    sc->sum += sum;
+    sc->sumsq += sumsq;
+    sc->min = mn;
+    sc->max = mx;
+    sc->n += r->n_itl;
+}
+
 static void itl_pass_hist(const rec_store *s, itl_scan *sc)
 {
+    uint64_t *h2 = sb_xcalloc(65536, sizeof *h2);
     sc->min = UINT64_MAX;
-    for (size_t i = 0; i < s->n; i++) {
-        const sb_record *r = &s->recs[i];
-        if (!r->success)
-            continue;
-        for (uint32_t j = 0; j < r->n_itl; j++) {
-            uint32_t g = r->itl[j];
-            uint64_t v = g == UINT32_MAX ? rec_store_itl_ns(s, i, j) : g;
-            sc->hist[g >> 16]++;
-            sc->sum += v;
-            sc->sumsq += (unsigned __int128)v * v;
-            sc->min = v < sc->min ? v : sc->min;
-            sc->max = v > sc->max ? v : sc->max;
-        }
-        sc->n += r->n_itl;
-    }
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].success)
+            itl_scan_one(s, i, sc, h2);
+    for (size_t b = 0; b < 65536; b++)
+        sc->hist[b] += h2[b];
+    free(h2);
     sc->big = sb_xmalloc((s->n_overflow ? s->n_overflow : 1) * sizeof *sc->big);
     for (size_t k = 0; k < s->n_overflow; k++)
         if (s->recs[s->overflow[k].req].success)
