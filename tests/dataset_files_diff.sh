@@ -7,7 +7,9 @@
 # (with oversampling); sonnet on the bundled data/sonnet.txt with a chat
 # template (gpt2chat), raw and templated; burstgpt against pandas'
 # DataFrame.sample and custom against pandas.read_json when pandas is installed.
-# Skips (exit 0, saying so) without node, numpy/jinja2 or tests/diff/node_modules.
+# Without node, numpy/jinja2/pandas or tests/diff/node_modules it reports a
+# skip (exit 77; a failure under CI=true, see tests/skip.sh).
+. "$(dirname "$0")/skip.sh"
 set -u
 BIN="${SB_BIN:?run through ctest}"
 SRC="${SB_SOURCE_DIR:?}"
@@ -16,8 +18,7 @@ MODS="${SB_TOK_NODE_MODULES:-$SRC/tests/diff/node_modules}"
 DATA="${SB_TEST_DATA:?}/datasets"
 if [ ! -d "$MODS/tokenizers" ] || ! command -v node >/dev/null ||
    ! /usr/bin/python3 -c 'import numpy, jinja2' 2>/dev/null || [ ! -x "$BUILD/bench/bench_gen_sharegpt" ]; then
-  echo "dataset_files_diff: SKIPPED (needs node, numpy, jinja2, bench_gen_sharegpt and $MODS/tokenizers)"
-  exit 0
+  sb_skip "dataset_files_diff: needs node, numpy, jinja2, bench_gen_sharegpt and $MODS/tokenizers"
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -69,5 +70,5 @@ if /usr/bin/python3 -c 'import pandas' 2>/dev/null; then
     --dataset-name custom --dataset-path "$DATA/custom_small.jsonl" --num-prompts 11 --seed 2 \
     --custom-output-len 64 --skip-chat-template
 else
-  echo "dataset_files_diff: burstgpt and custom parts SKIPPED (no pandas: apt install python3-pandas)"
+  sb_skip "dataset_files_diff: burstgpt and custom parts need pandas (apt install python3-pandas)"
 fi
