@@ -581,6 +581,8 @@ static void test_hf_conversation_by_column(void **state)
     /* file order, with the ShareGPT pruning: e3 (too short) is skipped */
     const int want[] = {0, 1, 2, 4};
     expect_order(&ds, want, 4);
+    assert_int_equal(ds.reqs[0].n_turns, 4);
+    assert_string_equal(ds.reqs[0].turns[2], "follow-up 0");
     dataset_free(&ds);
 }
 
