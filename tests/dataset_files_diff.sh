@@ -3,7 +3,7 @@
 # models of the reference built from real parts (CPython json/random, jinja2,
 # the Rust tokenizers library; tests/gen/ds_ref_files.py): identical
 # prompts, prompt lengths and output lengths, request by request. ShareGPT
-# runs on a 4 MB synthetic file (bench/gen_sharegpt.c) and the small fixture
+# runs on a 2 MB synthetic file (bench/gen_sharegpt.c) and the small fixture
 # (with oversampling); sonnet on the bundled data/sonnet.txt with a chat
 # template (gpt2chat), raw and templated; burstgpt against pandas'
 # DataFrame.sample and custom against pandas.read_json when pandas is installed.
@@ -22,7 +22,7 @@ if [ ! -d "$MODS/tokenizers" ] || ! command -v node >/dev/null ||
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$BUILD/bench/bench_gen_sharegpt" "$tmp/sg.json" 4000000 >/dev/null || { echo "FAIL: generator"; exit 1; }
+"$BUILD/bench/bench_gen_sharegpt" "$tmp/sg.json" 2000000 >/dev/null || { echo "FAIL: generator"; exit 1; }
 same() { # label
   /usr/bin/python3 - "$tmp/ref.jsonl" "$tmp/ours.jsonl" "$1" <<'PY' || exit 1
 import json, sys
@@ -46,16 +46,16 @@ run() { # label tokdir ref-args... -- our-args...
   same "$label"
 }
 G="$DATA/gpt2" C="$DATA/gpt2chat" S="$SRC/data/sonnet.txt"
-run "sharegpt synthetic seed 0" "$G" sharegpt "$tmp/sg.json" 150 0 -- \
-  --dataset-name sharegpt --dataset-path "$tmp/sg.json" --num-prompts 150 --seed 0
+run "sharegpt synthetic seed 0" "$G" sharegpt "$tmp/sg.json" 60 0 -- \
+  --dataset-name sharegpt --dataset-path "$tmp/sg.json" --num-prompts 60 --seed 0
 run "sharegpt synthetic seed 9" "$G" sharegpt "$tmp/sg.json" 40 9 -- \
   --dataset-name sharegpt --dataset-path "$tmp/sg.json" --num-prompts 40 --seed 9
 run "sharegpt fixture oversampled" "$G" sharegpt "$DATA/sharegpt_small.json" 20 3 -- \
   --dataset-name sharegpt --dataset-path "$DATA/sharegpt_small.json" --num-prompts 20 --seed 3
-run "sonnet templated" "$C" sonnet "$S" 30 0 550 200 150 openai -- \
-  --dataset-name sonnet --num-prompts 30 --seed 0
-run "sonnet raw, other lengths" "$C" sonnet "$S" 25 5 300 100 20 openai-chat -- \
-  --dataset-name sonnet --num-prompts 25 --seed 5 --sonnet-input-len 300 --sonnet-prefix-len 100 \
+run "sonnet templated" "$C" sonnet "$S" 15 0 550 200 150 openai -- \
+  --dataset-name sonnet --num-prompts 15 --seed 0
+run "sonnet raw, other lengths" "$C" sonnet "$S" 12 5 300 100 20 openai-chat -- \
+  --dataset-name sonnet --num-prompts 12 --seed 5 --sonnet-input-len 300 --sonnet-prefix-len 100 \
   --sonnet-output-len 20 --backend openai-chat
 if /usr/bin/python3 -c 'import pandas' 2>/dev/null; then
   for args in "5 0" "12 7" "40 1"; do # 40 > 23 matching rows: with replacement
