@@ -5,8 +5,9 @@
 // Used by tests/gen/ds_ref_*.py, the reference dataset models.
 import readline from 'node:readline';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 const [, , modules, tokPath] = process.argv;
-const require = createRequire(modules + '/package.json');
+const require = createRequire(path.resolve(modules, 'package.json'));
 const { Tokenizer } = require('tokenizers');
 const tok = Tokenizer.fromFile(tokPath);
 const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
