@@ -36,6 +36,12 @@ out=$("$BIN" dataset stats --tokenizer "$TOK" --dataset_name sharegpt \
   --dataset-path "$DATA/sharegpt_small.json" --num-prompts 5) || fail "sharegpt stats exited $?"
 grep -q "Number of requests:     5" <<<"$out" || fail "sharegpt stats: $out"
 
+# burstgpt replay times travel with an export, earliest first
+"$BIN" dataset stats --tokenizer "$TOK" --dataset-name burstgpt --dataset-path "$DATA/burstgpt_small.csv" \
+  --num-prompts 5 --burstgpt-use-timestamps --export "$tmp/b.jsonl" >/dev/null || fail "burstgpt export"
+[ "$(grep -o '"timestamp":[0-9.]*' "$tmp/b.jsonl" | head -1)" = '"timestamp":0.0' ] ||
+  fail "burstgpt export: $(head -c 300 "$tmp/b.jsonl")"
+
 # bad input: status 2 and a message naming the problem
 expect_usage() {
   local want="$1"; shift
