@@ -255,7 +255,8 @@ const cli_flag cli_flags[] = {
     {"plot-dataset-stats", NULL, FT_BOOL, C(plot_dataset_stats), 0, NULL, "off", 7,
      "accepted; the dataset statistics plot is not written yet"},
     {"config", NULL, FT_IGNORED, 0, 0, "FILE", "none", 7,
-     "accepted for compatibility (YAML option files are not read); write the flags instead"},
+     "read flags from a YAML file (key: value lines, lists, true for bare flags); flags on the "
+     "command line win"},
     /* 8: ours */
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
      "start the built-in simulated server in-process and benchmark it"},

@@ -64,6 +64,10 @@ int fv_no_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_parse_long(const char *s, long *out);
 int fv_parse_double(const char *s, double *out);
 
+/* Reads a --config YAML file into command-line words ("--key", "value",
+ * ...), malloc'd each and in an array the caller frees. */
+int cli_config_file_words(const char *path, char ***out, int *n_out, sb_err *err);
+
 /* Post-parse checks of reference doc section 2 (ramp-up, ranges, dataset
  * path rules, sampling flags) and generic --input-len/--output-len copies.
  * Notes go to notes. */
