@@ -18,6 +18,8 @@
 
 #define MS SB_NS_PER_MS
 
+static time_t fixed_time(void);
+
 static void set_req(rec_store *s, size_t i, uint64_t start_ms, uint64_t ttft_ms, uint64_t lat_ms,
                     const uint64_t *itl_ms, uint32_t n_itl, int32_t out, int32_t prompt)
 {
@@ -162,6 +164,36 @@ static void report_block_reproduces_real_reference_output(void **state)
     sb_buf_free(&got);
     sb_buf_free(&want);
     sb_buf_free(&stripped);
+    sb_config_free(&cfg);
+}
+
+/* Pooling backends: no output-token lines, E2EL by default, and the JSON's
+ * shorter pooling key set (reference doc sections 7 and 8). */
+static void report_pooling_block_and_json(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    free(cfg.backend);
+    cfg.backend = strdup("openai-embeddings");
+    cfg.model = strdup("e5");
+    expect_block(&cfg, "cli/block_pooling.txt");
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    sb_buf b;
+    sb_buf_init(&b);
+    report_json(&b, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(b.data, "\"max_concurrency\": null, \"duration\": 2.0, "
+                                   "\"completed\": 3, \"total_input_tokens\": 35, "
+                                   "\"request_throughput\": 1.5, \"total_token_throughput\": "
+                                   "17.5, \"mean_e2el_ms\": "));
+    assert_null(strstr(b.data, "\"failed\""));
+    assert_null(strstr(b.data, "ttft_ms"));
+    sb_buf_free(&b);
+    metrics_free(&m);
+    rec_store_free(s);
     sb_config_free(&cfg);
 }
 
@@ -492,6 +524,7 @@ int main(void)
         cmocka_unit_test(report_block_with_concurrency_rate_goodput_and_e2el),
         cmocka_unit_test(report_block_without_tokenizer_drops_token_lines),
         cmocka_unit_test(report_block_reproduces_real_reference_output),
+        cmocka_unit_test(report_pooling_block_and_json),
         cmocka_unit_test(report_failures_cap_at_ten),
         cmocka_unit_test(report_py_float_is_python_repr),
         cmocka_unit_test(report_json_strings_are_ascii_escaped),

@@ -34,11 +34,18 @@ double metrics_percentile_sorted(const double *v, size_t n, double p)
     return stats_lerp(v[lo], v[hi], h - fl);
 }
 
-/* --percentile-metrics: comma list; unknown names select nothing, as in the
- * reference (the cli warns about them). */
-static void select_metrics(const sb_config *cfg, bool *sel)
+bool metrics_backend_is_pooling(const char *b)
 {
-    const char *list = cfg->percentile_metrics ? cfg->percentile_metrics : "ttft,tpot,itl";
+    return b && (strstr(b, "embeddings") || !strcmp(b, "vllm-pooling") || !strcmp(b, "vllm-rerank"));
+}
+
+/* --percentile-metrics: comma list; unknown names select nothing, as in the
+ * reference (the cli warns about them). The default depends on the task. */
+static void select_metrics(const sb_config *cfg, bool pooling, bool *sel)
+{
+    const char *list = cfg->percentile_metrics ? cfg->percentile_metrics
+                       : pooling               ? "e2el"
+                                               : "ttft,tpot,itl";
     for (int k = 0; k < SB_M_COUNT_; k++)
         sel[k] = false;
     const char *p = list;
@@ -202,7 +209,8 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
     if (m->n_pcts)
         memcpy(m->pcts, cfg->metric_percentiles, m->n_pcts * sizeof *m->pcts);
     alloc_stats(m);
-    select_metrics(cfg, m->selected);
+    m->pooling = metrics_backend_is_pooling(cfg->backend);
+    select_metrics(cfg, m->pooling, m->selected);
     m->has_tokenizer = !cfg->skip_tokenizer_init;
     m->output_lens = sb_xcalloc(s->n ? s->n : 1, sizeof *m->output_lens);
     uint64_t dur = s->bench_end_ns > s->bench_start_ns ? s->bench_end_ns - s->bench_start_ns : 0;
@@ -212,6 +220,8 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
     double secs = m->duration_s;
     m->request_throughput = secs > 0 ? m->completed / secs : 0.0;
     m->output_throughput = secs > 0 ? m->total_output / secs : 0.0;
+    if (m->pooling) /* no generated tokens: input only (reference pooling metrics) */
+        m->total_output = 0, m->output_throughput = 0.0;
     m->total_token_throughput = secs > 0 ? (m->total_input + m->total_output) / secs : 0.0;
 
     double *scratch = sb_xmalloc((s->n ? s->n : 1) * sizeof *scratch);

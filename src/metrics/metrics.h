@@ -76,6 +76,7 @@ typedef struct sb_metrics {
     double max_output_tokens_per_s; /* reference: token *messages* in the busiest 1 s bucket */
     long max_concurrent_requests;   /* reference bucket method (overcounts; see ext) */
     bool has_tokenizer;          /* false with --skip-tokenizer-init */
+    bool pooling;                /* embeddings/pooling/rerank backend: no output tokens */
     bool selected[SB_M_COUNT_];  /* --percentile-metrics */
     double *pcts;                /* --metric-percentiles, copied */
     size_t n_pcts;
@@ -97,6 +98,10 @@ typedef struct sb_metrics {
  * 1. Returns 0, or -1 with err set (bad percentile); out is then left freed. */
 int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
                     sb_metrics *out, sb_err *err);
+/* True for the reference's pooling backends (openai-embeddings*,
+ * infinity-embeddings*, vllm-pooling, vllm-rerank): their result has no
+ * output tokens and reports E2EL by default (reference doc section 6). */
+bool metrics_backend_is_pooling(const char *backend);
 /* Frees what metrics_compute allocated inside m. */
 void metrics_free(sb_metrics *m);
 

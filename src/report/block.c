@@ -76,7 +76,7 @@ void report_failures(sb_buf *out, const rec_store *s)
 
 void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
 {
-    bool tok = m->has_tokenizer;
+    bool tok = m->has_tokenizer, gen = !m->pooling;
     title(out, " Serving Benchmark Result ", '=');
     line_i(out, "Successful requests:", m->completed);
     line_i(out, "Failed requests:", m->failed);
@@ -86,23 +86,24 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
         line_f(out, "Request rate configured (RPS):", cfg->request_rate);
     line_f(out, "Benchmark duration (s):", m->duration_s);
     line_i(out, "Total input tokens:", m->total_input);
-    if (tok)
+    if (gen && tok)
         line_i(out, "Total generated tokens:", m->total_output);
     line_f(out, "Request throughput (req/s):", m->request_throughput);
     if (cfg->goodput_set)
         line_f(out, "Request goodput (req/s):", m->request_goodput);
-    if (tok) {
+    if (gen && tok) {
         line_f(out, "Output token throughput (tok/s):", m->output_throughput);
         line_f(out, "Peak output token throughput (tok/s):", m->max_output_tokens_per_s);
     }
-    line_f(out, "Peak concurrent requests:", (double)m->max_concurrent_requests);
+    if (gen)
+        line_f(out, "Peak concurrent requests:", (double)m->max_concurrent_requests);
     if (tok)
         line_f(out, "Total token throughput (tok/s):", m->total_token_throughput);
-    if (tok && m->selected[SB_M_TTFT])
+    if (gen && tok && m->selected[SB_M_TTFT])
         stat_section(out, m, SB_M_TTFT, "Time to First Token", "TTFT");
-    if (tok && m->selected[SB_M_TPOT])
+    if (gen && tok && m->selected[SB_M_TPOT])
         stat_section(out, m, SB_M_TPOT, "Time per Output Token (excl. 1st token)", "TPOT");
-    if (tok && m->selected[SB_M_ITL])
+    if (gen && tok && m->selected[SB_M_ITL])
         stat_section(out, m, SB_M_ITL, "Inter-token Latency", "ITL");
     if (m->selected[SB_M_E2EL])
         stat_section(out, m, SB_M_E2EL, "End-to-end Latency", "E2EL");

@@ -150,7 +150,7 @@ static void stat_keys(jw *w, const sb_metrics *m)
 {
     char k[96], pw[40];
     for (int kind = 0; kind < SB_M_COUNT_; kind++) {
-        if (!m->selected[kind])
+        if (!m->selected[kind] || (m->pooling && kind != SB_M_E2EL))
             continue;
         const char *nm = metrics_kind_name((sb_metric_kind)kind);
         const metrics_stat *st = &m->stat[kind];
@@ -228,32 +228,55 @@ static void ours(jw *w, const sb_metrics *m, const report_ctx *ctx)
     sb_buf_puts(w->out, "}}");
 }
 
-void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
-                 const report_ctx *ctx)
+/* Pooling backends (section 8): fewer keys, inputs only. */
+static void pooling_body(jw *w, const sb_config *cfg, const sb_metrics *m, const rec_store *s)
 {
-    jw w = {out, 0};
-    sb_buf_putc(out, '{');
-    header_keys(&w, cfg, ctx);
-    k_num(&w, "duration", m->duration_s);
-    k_int(&w, "completed", m->completed);
-    k_int(&w, "failed", m->failed);
-    k_int(&w, "total_input_tokens", m->total_input);
-    k_int(&w, "total_output_tokens", m->total_output);
-    k_num(&w, "request_throughput", m->request_throughput);
-    key(&w, "request_goodput");
+    k_num(w, "duration", m->duration_s);
+    k_int(w, "completed", m->completed);
+    k_int(w, "total_input_tokens", m->total_input);
+    k_num(w, "request_throughput", m->request_throughput);
+    k_num(w, "total_token_throughput", m->total_token_throughput);
+    if (cfg->save_detailed) {
+        key(w, "input_lens");
+        sb_buf_putc(w->out, '[');
+        for (size_t i = 0; i < s->n; i++)
+            sb_buf_printf(w->out, "%s%d", i ? ", " : "", s->recs[i].prompt_len);
+        sb_buf_putc(w->out, ']');
+        key(w, "errors");
+        sb_buf_putc(w->out, '[');
+        for (size_t i = 0; i < s->n; i++) {
+            const char *e = s->recs[i].success || !s->recs[i].error ? "" : s->recs[i].error;
+            sb_buf_puts(w->out, i ? ", " : "");
+            pyfmt_json_string(w->out, e, strlen(e));
+        }
+        sb_buf_putc(w->out, ']');
+    }
+}
+
+static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                            const report_ctx *ctx)
+{
+    sb_buf *out = w->out;
+    k_num(w, "duration", m->duration_s);
+    k_int(w, "completed", m->completed);
+    k_int(w, "failed", m->failed);
+    k_int(w, "total_input_tokens", m->total_input);
+    k_int(w, "total_output_tokens", m->total_output);
+    k_num(w, "request_throughput", m->request_throughput);
+    key(w, "request_goodput");
     if (cfg->goodput_set)
         pyfmt_json_number(out, m->request_goodput);
     else
         sb_buf_puts(out, "null");
-    k_num(&w, "output_throughput", m->output_throughput);
-    k_num(&w, "total_token_throughput", m->total_token_throughput);
+    k_num(w, "output_throughput", m->output_throughput);
+    k_num(w, "total_token_throughput", m->total_token_throughput);
     if (cfg->save_detailed)
-        detail_arrays(&w, m, s);
-    k_num(&w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
-    k_int(&w, "max_concurrent_requests", m->max_concurrent_requests);
-    k_num(&w, "rtfx", 0.0);
+        detail_arrays(w, m, s);
+    k_num(w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
+    k_int(w, "max_concurrent_requests", m->max_concurrent_requests);
+    k_num(w, "rtfx", 0.0);
     if (ctx->n_rps_events) {
-        key(&w, "rps_change_events");
+        key(w, "rps_change_events");
         sb_buf_putc(out, '[');
         for (size_t i = 0; i < ctx->n_rps_events; i++) {
             jw e = {out, 0};
@@ -264,6 +287,18 @@ void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const r
         }
         sb_buf_putc(out, ']');
     }
+}
+
+void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                 const report_ctx *ctx)
+{
+    jw w = {out, 0};
+    sb_buf_putc(out, '{');
+    header_keys(&w, cfg, ctx);
+    if (m->pooling)
+        pooling_body(&w, cfg, m, s);
+    else
+        generation_body(&w, cfg, m, s, ctx);
     stat_keys(&w, m);
     ours(&w, m, ctx);
     sb_buf_putc(out, '}');
