@@ -197,6 +197,70 @@ static void report_pooling_block_and_json(void **state)
     sb_config_free(&cfg);
 }
 
+/* Counters chosen to give the figures of a real reference run's block
+ * (a published "Speculative Decoding" section: 73.47 %, 3.20, 6393 drafts,
+ * 19179 draft tokens, 14090 accepted, positions 83.42 / 72.91 / 64.07);
+ * the expected lines are that block's, trailing spaces restored. */
+static void report_spec_decode_section_from_prometheus(void **state)
+{
+    (void)state;
+    const char *before = "# HELP x\nvllm:spec_decode_num_drafts_total{engine=\"0\"} 100.0\n"
+                         "vllm:spec_decode_num_draft_tokens_total{engine=\"0\"} 300.0\n"
+                         "vllm:spec_decode_num_accepted_tokens_total{engine=\"0\"} 200.0\n"
+                         "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"0\"} 90\n"
+                         "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"1\"} 70\n"
+                         "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"2\"} 40\n"
+                         "vllm:num_requests_running 3\n";
+    /* after: two engines whose sums are before + the run's deltas */
+    const char *after = "vllm:spec_decode_num_drafts_total{engine=\"0\"} 3000.0\n"
+                        "vllm:spec_decode_num_drafts_total{engine=\"1\"} 3493\n"
+                        "vllm:spec_decode_num_draft_tokens_total 19479\n"
+                        "vllm:spec_decode_num_accepted_tokens_total 14290\n"
+                        "vllm:spec_decode_num_accepted_tokens_per_pos_total{position=\"0\"} 5423\n"
+                        "vllm:spec_decode_num_accepted_tokens_per_pos_total{position=\"1\"} 4731\n"
+                        "vllm:spec_decode_num_accepted_tokens_per_pos_total{position=\"2\"} 4136\n"
+                        "garbage line\n";
+    specdec_counts a, b;
+    specdec_parse(before, strlen(before), &a);
+    specdec_parse(after, strlen(after), &b);
+    assert_true(a.found && b.found);
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    specdec_delta(&a, &b, &m.spec);
+    sb_buf out;
+    sb_buf_init(&out);
+    report_block(&out, &cfg, &m);
+    const char *want = "---------------Speculative Decoding---------------\n"
+                       "Acceptance rate (%):                     73.47     \n"
+                       "Acceptance length:                       3.20      \n"
+                       "Drafts:                                  6393      \n"
+                       "Draft tokens:                            19179     \n"
+                       "Accepted tokens:                         14090     \n"
+                       "Per-position acceptance (%):\n"
+                       "  Position 0:                            83.42     \n"
+                       "  Position 1:                            72.91     \n"
+                       "  Position 2:                            64.07     \n"
+                       "==================================================\n";
+    assert_non_null(strstr(out.data, want));
+    sb_buf_reset(&out);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    report_json(&out, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(out.data, "\"spec_decode_num_drafts\": 6393, \"spec_decode_draft_tokens\": "
+                                     "19179, \"spec_decode_accepted_tokens\": 14090, "
+                                     "\"spec_decode_per_position_acceptance_rates\": [0.834193"));
+    /* one snapshot without the counters: no section */
+    specdec_parse("vllm:other 1\n", 13, &a);
+    specdec_delta(&a, &b, &m.spec);
+    assert_false(m.spec.present);
+    sb_buf_free(&out);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
 static void report_failures_cap_at_ten(void **state)
 {
     (void)state;
@@ -525,6 +589,7 @@ int main(void)
         cmocka_unit_test(report_block_without_tokenizer_drops_token_lines),
         cmocka_unit_test(report_block_reproduces_real_reference_output),
         cmocka_unit_test(report_pooling_block_and_json),
+        cmocka_unit_test(report_spec_decode_section_from_prometheus),
         cmocka_unit_test(report_failures_cap_at_ten),
         cmocka_unit_test(report_py_float_is_python_repr),
         cmocka_unit_test(report_json_strings_are_ascii_escaped),

@@ -20,6 +20,7 @@
 #include "cli/config.h"
 #include "core/err.h"
 #include "metrics/record.h"
+#include "metrics/specdec.h"
 
 /* Re-tokenization of generated text, for requests whose server reported no
  * usage.completion_tokens (section 6 output_len rule). count returns the
@@ -88,6 +89,9 @@ typedef struct sb_metrics {
     long *concurrent_per_s;
     size_t n_buckets;
     sb_metrics_ext ext;
+    /* Speculative decoding deltas from /metrics: metrics_compute leaves it
+     * empty; the run fills it with specdec_delta when it read the counters. */
+    specdec_result spec;
 } sb_metrics;
 
 /* Computes every figure from s. cfg supplies the percentiles, the selected

@@ -74,6 +74,23 @@ void report_failures(sb_buf *out, const rec_store *s)
     }
 }
 
+static void spec_section(sb_buf *out, const specdec_result *sp)
+{
+    title(out, "Speculative Decoding", '-');
+    line_f(out, "Acceptance rate (%):", sp->acceptance_rate_pct);
+    line_f(out, "Acceptance length:", sp->acceptance_length);
+    line_i(out, "Drafts:", sp->drafts);
+    line_i(out, "Draft tokens:", sp->draft_tokens);
+    line_i(out, "Accepted tokens:", sp->accepted);
+    if (sp->n_pos)
+        sb_buf_puts(out, "Per-position acceptance (%):\n");
+    for (size_t k = 0; k < sp->n_pos; k++) {
+        char label[48];
+        snprintf(label, sizeof label, "  Position %zu:", k);
+        line_f(out, label, sp->per_pos_rate[k] * 100.0);
+    }
+}
+
 void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
 {
     bool tok = m->has_tokenizer, gen = !m->pooling;
@@ -107,6 +124,8 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
         stat_section(out, m, SB_M_ITL, "Inter-token Latency", "ITL");
     if (m->selected[SB_M_E2EL])
         stat_section(out, m, SB_M_E2EL, "End-to-end Latency", "E2EL");
+    if (m->spec.present)
+        spec_section(out, &m->spec);
     title(out, "", '=');
 }
 

@@ -287,6 +287,21 @@ static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, co
         }
         sb_buf_putc(out, ']');
     }
+    if (m->spec.present) {
+        const specdec_result *sp = &m->spec;
+        k_num(w, "spec_decode_acceptance_rate", sp->acceptance_rate_pct);
+        k_num(w, "spec_decode_acceptance_length", sp->acceptance_length);
+        k_int(w, "spec_decode_num_drafts", sp->drafts);
+        k_int(w, "spec_decode_draft_tokens", sp->draft_tokens);
+        k_int(w, "spec_decode_accepted_tokens", sp->accepted);
+        key(w, "spec_decode_per_position_acceptance_rates");
+        sb_buf_putc(out, '[');
+        for (size_t k = 0; k < sp->n_pos; k++) {
+            sb_buf_puts(out, k ? ", " : "");
+            pyfmt_json_number(out, sp->per_pos_rate[k]);
+        }
+        sb_buf_putc(out, ']');
+    }
 }
 
 void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
