@@ -25,7 +25,7 @@ static void set_req(rec_store *s, size_t i, uint64_t start_ms, uint64_t ttft_ms,
 {
     sb_record *r = &s->recs[i];
     rec_store_begin(s, i, n_itl + 1);
-    r->intended_ns = r->start_ns = start_ms * MS;
+    r->intended_ns = r->queued_ns = r->start_ns = start_ms * MS;
     r->ttft_ns = ttft_ms * MS;
     r->latency_ns = lat_ms * MS;
     for (uint32_t j = 0; j < n_itl; j++)
@@ -101,6 +101,50 @@ static void report_block_with_concurrency_rate_goodput_and_e2el(void **state)
     cfg.percentile_metrics = strdup("ttft,tpot,itl,e2el");
     set_pcts(&cfg, (double[]){95, 99, 99.9}, 3);
     expect_block(&cfg, "cli/block_full.txt");
+    sb_config_free(&cfg);
+}
+
+/* R1 (started at 500 ms) became due at 400: 100 ms of client queueing. */
+static void report_block_queue_sections_need_a_concurrency_cap(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.max_concurrency = 2;
+    cfg.request_rate = 4.0;
+    cfg.percentile_metrics = strdup("e2el,client_queue_time,e2el_including_client_queue");
+    set_pcts(&cfg, (double[]){50, 99}, 2);
+    rec_store *s = hand_store();
+    s->recs[1].queued_ns = 400 * MS;
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    sb_buf got, want;
+    sb_buf_init(&got);
+    sb_buf_init(&want);
+    report_block(&got, &cfg, &m);
+    char *path = tu_data_path("cli/block_queue.txt");
+    assert_int_equal(tu_read_file(path, &want), 0);
+    if (strcmp(got.data, want.data) != 0)
+        print_error("got:\n%s\n", got.data);
+    assert_string_equal(got.data, want.data);
+    sb_buf_reset(&got);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    report_json(&got, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(got.data, "\"mean_client_queue_time_ms\": 33.33333333333333"));
+    assert_non_null(strstr(got.data, "\"median_e2el_including_client_queue_ms\": 400.0"));
+    /* without a cap neither section nor key appears */
+    cfg.max_concurrency = -1;
+    sb_buf_reset(&got);
+    report_block(&got, &cfg, &m);
+    assert_null(strstr(got.data, "Queue"));
+    sb_buf_reset(&got);
+    report_json(&got, &cfg, &m, s, &ctx);
+    assert_null(strstr(got.data, "client_queue"));
+    free(path);
+    sb_buf_free(&got);
+    sb_buf_free(&want);
+    metrics_free(&m);
+    rec_store_free(s);
     sb_config_free(&cfg);
 }
 
@@ -587,6 +631,7 @@ int main(void)
         cmocka_unit_test(report_block_matches_seed_layout),
         cmocka_unit_test(report_block_with_concurrency_rate_goodput_and_e2el),
         cmocka_unit_test(report_block_without_tokenizer_drops_token_lines),
+        cmocka_unit_test(report_block_queue_sections_need_a_concurrency_cap),
         cmocka_unit_test(report_block_reproduces_real_reference_output),
         cmocka_unit_test(report_pooling_block_and_json),
         cmocka_unit_test(report_spec_decode_section_from_prometheus),

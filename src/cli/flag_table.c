@@ -226,7 +226,8 @@ const cli_flag cli_flags[] = {
      "extra variables for client-side chat templates"},
     /* 6: metrics selection */
     {"percentile-metrics", NULL, FT_STR, C(percentile_metrics), 0, "LIST", "ttft,tpot,itl", 6,
-     "comma list of ttft, tpot, itl, e2el to report"},
+     "comma list of ttft, tpot, itl, e2el, client_queue_time, e2el_including_client_queue (the "
+     "last two need --max-concurrency) to report"},
     {"metric-percentiles", NULL, FT_CUSTOM, C(metric_percentiles), 0, "LIST", "99", 6,
      "comma list of percentiles, e.g. 50,90,99,99.9", NULL, false, fv_percentiles},
     {"goodput", NULL, FT_CUSTOM, C(goodput_set), 0, "KEY:VALUE ...", "none", 6,

@@ -98,18 +98,20 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
 
 static void note_metrics(const sb_config *cfg, sb_buf *notes)
 {
-    static const char *const known[] = {"ttft", "tpot", "itl", "e2el"};
+    static const char *const known[] = {"ttft", "tpot", "itl", "e2el", "client_queue_time",
+                                        "e2el_including_client_queue"};
     if (!cfg->percentile_metrics)
         return;
     const char *p = cfg->percentile_metrics;
     while (*p) {
         size_t len = strcspn(p, ",");
         bool ok = false;
-        for (size_t k = 0; k < 4; k++)
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
             ok |= strlen(known[k]) == len && !strncmp(p, known[k], len);
         if (!ok)
             sb_buf_printf(notes, "warning: --percentile-metrics: '%.*s' is not one of ttft, "
-                                 "tpot, itl, e2el; it is ignored\n", (int)len, p);
+                                 "tpot, itl, e2el, client_queue_time, "
+                                 "e2el_including_client_queue; it is ignored\n", (int)len, p);
         p += len + (p[len] == ',');
     }
 }

@@ -16,7 +16,8 @@
 #include "metrics/stats.h"
 #include "metrics/series.h"
 
-static const char *const kind_names[SB_M_COUNT_] = {"ttft", "tpot", "itl", "e2el"};
+static const char *const kind_names[SB_M_COUNT_] = {
+    "ttft", "tpot", "itl", "e2el", "client_queue_time", "e2el_including_client_queue"};
 
 const char *metrics_kind_name(sb_metric_kind k)
 {
@@ -74,8 +75,9 @@ static int32_t output_len_of(const sb_record *r, bool has_tok, const metrics_tok
 
 static void alloc_stats(sb_metrics *m)
 {
-    metrics_stat *all[] = {&m->stat[0], &m->stat[1], &m->stat[2], &m->stat[3],
-                           &m->ext.ttft_corrected, &m->ext.e2el_corrected, &m->ext.itl_token};
+    metrics_stat *all[] = {&m->stat[0], &m->stat[1], &m->stat[2], &m->stat[3], &m->stat[4],
+                           &m->stat[5], &m->ext.ttft_corrected, &m->ext.e2el_corrected,
+                           &m->ext.itl_token};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         all[i]->pct_ms = sb_xcalloc(m->n_pcts ? m->n_pcts : 1, sizeof(double));
 }
@@ -111,6 +113,11 @@ static void count_requests(const rec_store *s, const sb_config *cfg, const metri
     m->request_goodput = cfg->goodput_set ? (m->duration_s > 0 ? good / m->duration_s : 0.0) : NAN;
 }
 
+static double queue_ns(const sb_record *r)
+{
+    return r->queued_ns && r->start_ns > r->queued_ns ? (double)(r->start_ns - r->queued_ns) : 0.0;
+}
+
 static void per_request_stats(const rec_store *s, sb_metrics *m, double *scratch)
 {
     size_t n;
@@ -130,6 +137,18 @@ static void per_request_stats(const rec_store *s, sb_metrics *m, double *scratch
         if (s->recs[i].success)
             scratch[n++] = (double)s->recs[i].latency_ns;
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->stat[SB_M_E2EL]);
+    /* client queue: the wait between becoming due and being sent ([newest]
+     * reference, PR #54136); only meaningful when the engine set queued_ns */
+    n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].success)
+            scratch[n++] = queue_ns(&s->recs[i]);
+    stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->stat[SB_M_QUEUE]);
+    n = 0; /* refilled: stats_from_ns reorders the scratch array */
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].success)
+            scratch[n++] = queue_ns(&s->recs[i]) + (double)s->recs[i].latency_ns;
+    stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->stat[SB_M_E2EL_QUEUE]);
 }
 
 /* Coordinated-omission corrected latencies and send lag (ours). */
@@ -241,8 +260,9 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
 
 void metrics_free(sb_metrics *m)
 {
-    metrics_stat *all[] = {&m->stat[0], &m->stat[1], &m->stat[2], &m->stat[3],
-                           &m->ext.ttft_corrected, &m->ext.e2el_corrected, &m->ext.itl_token};
+    metrics_stat *all[] = {&m->stat[0], &m->stat[1], &m->stat[2], &m->stat[3], &m->stat[4],
+                           &m->stat[5], &m->ext.ttft_corrected, &m->ext.e2el_corrected,
+                           &m->ext.itl_token};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]->pct_ms);
     free(m->pcts);

@@ -36,10 +36,13 @@ typedef enum sb_metric_kind {
     SB_M_TPOT,
     SB_M_ITL,
     SB_M_E2EL,
+    SB_M_QUEUE,      /* client_queue_time: start - due time (waiting for a concurrency slot) */
+    SB_M_E2EL_QUEUE, /* e2el_including_client_queue: latency + queue time */
     SB_M_COUNT_
 } sb_metric_kind;
 
-/* "ttft", "tpot", "itl", "e2el". */
+/* "ttft", "tpot", "itl", "e2el", "client_queue_time",
+ * "e2el_including_client_queue" (the --percentile-metrics names). */
 const char *metrics_kind_name(sb_metric_kind k);
 
 /* One latency distribution, in milliseconds. Empty list -> every figure 0

@@ -124,6 +124,12 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
         stat_section(out, m, SB_M_ITL, "Inter-token Latency", "ITL");
     if (m->selected[SB_M_E2EL])
         stat_section(out, m, SB_M_E2EL, "End-to-end Latency", "E2EL");
+    /* [newest] queue sections: only when a concurrency cap can queue requests */
+    if (cfg->max_concurrency > 0 && m->selected[SB_M_QUEUE])
+        stat_section(out, m, SB_M_QUEUE, "Client-side Queueing", "Client Queue Time");
+    if (cfg->max_concurrency > 0 && !isinf(cfg->request_rate) && m->selected[SB_M_E2EL_QUEUE])
+        stat_section(out, m, SB_M_E2EL_QUEUE, "Queue-inclusive End-to-end Latency",
+                     "E2EL incl. Client Queue");
     if (m->spec.present)
         spec_section(out, &m->spec);
     title(out, "", '=');

@@ -146,12 +146,15 @@ static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
     sb_buf_puts(w->out, "]");
 }
 
-static void stat_keys(jw *w, const sb_metrics *m)
+static void stat_keys(jw *w, const sb_config *cfg, const sb_metrics *m)
 {
     char k[96], pw[40];
     for (int kind = 0; kind < SB_M_COUNT_; kind++) {
         if (!m->selected[kind] || (m->pooling && kind != SB_M_E2EL))
             continue;
+        if ((kind == SB_M_QUEUE && cfg->max_concurrency <= 0) ||
+            (kind == SB_M_E2EL_QUEUE && (cfg->max_concurrency <= 0 || isinf(cfg->request_rate))))
+            continue; /* as printed: the queue metrics need a concurrency cap */
         const char *nm = metrics_kind_name((sb_metric_kind)kind);
         const metrics_stat *st = &m->stat[kind];
         snprintf(k, sizeof k, "mean_%s_ms", nm);
@@ -314,7 +317,7 @@ void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const r
         pooling_body(&w, cfg, m, s);
     else
         generation_body(&w, cfg, m, s, ctx);
-    stat_keys(&w, m);
+    stat_keys(&w, cfg, m);
     ours(&w, m, ctx);
     sb_buf_putc(out, '}');
 }

@@ -12,6 +12,8 @@ ttfts = [0.1, 0.2, 0.05]
 tpots = [0.1, 0.3]
 itls = [0.1, 0.1, 0.1, 0.3, 0.3]
 e2els = [0.4, 0.8, 0.05]
+queues = [0.0, 0.1, 0.0]  # R1 waited 100 ms for a concurrency slot
+e2el_q = [0.4, 0.9, 0.05]
 dur = 2.0
 
 
@@ -58,6 +60,11 @@ def block(f, max_conc=None, rate=float("inf"), goodput=None, metrics="ttft,tpot,
         one("tpot", "TPOT", "Time per Output Token (excl. 1st token)", tpots)
         one("itl", "ITL", "Inter-token Latency", itls)
     one("e2el", "E2EL", "End-to-end Latency", e2els)
+    if max_conc is not None:
+        one("client_queue_time", "Client Queue Time", "Client-side Queueing", queues)
+    if max_conc is not None and rate != float("inf"):
+        one("e2el_including_client_queue", "E2EL incl. Client Queue",
+            "Queue-inclusive End-to-end Latency", e2el_q)
     p("=" * 50)
 
 
@@ -70,3 +77,6 @@ with open("block_notok.txt", "w") as f:
     block(f, metrics="ttft,e2el", pcts=(50.0, 12.5), tok=False)
 with open("block_pooling.txt", "w") as f:
     block(f, metrics="e2el", pooling=True)
+with open("block_queue.txt", "w") as f:
+    block(f, max_conc=2, rate=4.0,
+          metrics="e2el,client_queue_time,e2el_including_client_queue", pcts=(50.0, 99.0))
