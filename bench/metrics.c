@@ -126,8 +126,8 @@ int main(int argc, char **argv)
     double ours_s = (double)(sb_now_ns() - t0) / 1e9;
     printf("requests %zu, token messages per request %u, ITL gaps %" PRIu64 "\n", n, t,
            (uint64_t)n * (t - 1));
-    printf("stream pass (floor) %.3f s   metrics_compute %.3f s   ratio %.2f  (sink %" PRIu64
-           ")\n", floor_s, ours_s, ours_s / floor_s, sink % 10);
+    printf("stream pass (floor) %.3f s   metrics_compute %.3f s   ratio %.2f  (sink %" PRIu64 ")\n",
+           floor_s, ours_s, ours_s / floor_s, sink % 10);
     for (int k = 0; k < SB_M_COUNT_; k++) {
         const metrics_stat *st = &m.stat[k];
         printf("%-5s mean %.6f median %.6f std %.6f p50 %.6f p90 %.6f p99 %.6f p99.9 %.6f\n",

@@ -111,7 +111,8 @@ static void cli_seed2_new_cli_sharegpt_chat_with_underscore(void **state)
     assert_string_equal(c.tokenizer, "/mnt/data/models/DeepSeek-R1-Distill-Qwen-32B");
     assert_string_equal(c.endpoint, "/v1/chat/completions");
     assert_string_equal(c.ds.name, "sharegpt");
-    assert_string_equal(c.ds.path, "/mnt/data/tools/vllm/ShareGPT_V3_unfiltered_cleaned_split.json");
+    assert_string_equal(c.ds.path,
+                        "/mnt/data/tools/vllm/ShareGPT_V3_unfiltered_cleaned_split.json");
     assert_int_equal(c.ds.sharegpt_output_len, 1024);
     assert_string_equal(c.percentile_metrics, "ttft,tpot,itl,e2el");
     assert_int_equal(c.n_metric_percentiles, 2);

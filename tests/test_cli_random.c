@@ -19,11 +19,42 @@ static uint64_t next(uint64_t *s)
     return *s;
 }
 
-static const char *const values[] = {
-    "1", "0", "-1", "inf", "nan", "1e309", "abc", "", " ", "=", "a=b", "k:v", "ttft:5",
-    "{\"input\":0.1,\"output\":0.2}", "{", "[1]", "{\"a\":{\"b\":1}}", "99,99.9", ",", "1k", "1.5K",
-    "linear", "exponential", "openai-chat", "sharegpt", "random", "--", "-", "--x", "x.json",
-    "99999999999999999999999", "0x10", "\xff\xfe", "a,b,c", "e2el:-1", "tpot:1:2"};
+static const char *const values[] = {"1",
+                                     "0",
+                                     "-1",
+                                     "inf",
+                                     "nan",
+                                     "1e309",
+                                     "abc",
+                                     "",
+                                     " ",
+                                     "=",
+                                     "a=b",
+                                     "k:v",
+                                     "ttft:5",
+                                     "{\"input\":0.1,\"output\":0.2}",
+                                     "{",
+                                     "[1]",
+                                     "{\"a\":{\"b\":1}}",
+                                     "99,99.9",
+                                     ",",
+                                     "1k",
+                                     "1.5K",
+                                     "linear",
+                                     "exponential",
+                                     "openai-chat",
+                                     "sharegpt",
+                                     "random",
+                                     "--",
+                                     "-",
+                                     "--x",
+                                     "x.json",
+                                     "99999999999999999999999",
+                                     "0x10",
+                                     "\xff\xfe",
+                                     "a,b,c",
+                                     "e2el:-1",
+                                     "tpot:1:2"};
 
 static void random_argv(uint64_t *seed, char **argv, int *argc, char *store, size_t cap)
 {

@@ -91,8 +91,8 @@ static void metrics_hand_computed_figures(void **state)
     assert_int_equal(calls, 1); /* only R2 lacks a usage count */
     assert_int_equal(m.completed, 3);
     assert_int_equal(m.failed, 1);
-    assert_int_equal(m.total_input, 35);  /* 10+20+5, failures excluded */
-    assert_int_equal(m.total_output, 8);  /* 4+3+1 */
+    assert_int_equal(m.total_input, 35); /* 10+20+5, failures excluded */
+    assert_int_equal(m.total_output, 8); /* 4+3+1 */
     assert_int_equal(m.output_lens[3], 0);
     assert_near(m.duration_s, 2.0, 1e-12);
     assert_near(m.request_throughput, 1.5, 1e-12);
@@ -227,8 +227,8 @@ static void metrics_percentiles_match_numpy(void **state)
 {
     (void)state;
     double pcts[] = {0, 12.5, 50, 90, 99, 99.9, 100};
-    double want[] = {0.0, 124.003704, 499.015454, 899.009854, 989.011994, 998.0139080000001,
-                     999.008454};
+    double want[] = {0.0,        124.003704,        499.015454, 899.009854,
+                     989.011994, 998.0139080000001, 999.008454};
     rec_store *s = rec_store_new(1001);
     s->bench_end_ns = SB_NS_PER_S;
     rec_store_begin(s, 0, 1002);

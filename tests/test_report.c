@@ -248,13 +248,14 @@ static void report_pooling_block_and_json(void **state)
 static void report_spec_decode_section_from_prometheus(void **state)
 {
     (void)state;
-    const char *before = "# HELP x\nvllm:spec_decode_num_drafts_total{engine=\"0\"} 100.0\n"
-                         "vllm:spec_decode_num_draft_tokens_total{engine=\"0\"} 300.0\n"
-                         "vllm:spec_decode_num_accepted_tokens_total{engine=\"0\"} 200.0\n"
-                         "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"0\"} 90\n"
-                         "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"1\"} 70\n"
-                         "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"2\"} 40\n"
-                         "vllm:num_requests_running 3\n";
+    const char *before =
+        "# HELP x\nvllm:spec_decode_num_drafts_total{engine=\"0\"} 100.0\n"
+        "vllm:spec_decode_num_draft_tokens_total{engine=\"0\"} 300.0\n"
+        "vllm:spec_decode_num_accepted_tokens_total{engine=\"0\"} 200.0\n"
+        "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"0\"} 90\n"
+        "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"1\"} 70\n"
+        "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"2\"} 40\n"
+        "vllm:num_requests_running 3\n";
     /* after: two engines whose sums are before + the run's deltas */
     const char *after = "vllm:spec_decode_num_drafts_total{engine=\"0\"} 3000.0\n"
                         "vllm:spec_decode_num_drafts_total{engine=\"1\"} 3493\n"
@@ -292,9 +293,10 @@ static void report_spec_decode_section_from_prometheus(void **state)
     sb_buf_reset(&out);
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
     report_json(&out, &cfg, &m, s, &ctx);
-    assert_non_null(strstr(out.data, "\"spec_decode_num_drafts\": 6393, \"spec_decode_draft_tokens\": "
-                                     "19179, \"spec_decode_accepted_tokens\": 14090, "
-                                     "\"spec_decode_per_position_acceptance_rates\": [0.834193"));
+    assert_non_null(strstr(out.data,
+                           "\"spec_decode_num_drafts\": 6393, \"spec_decode_draft_tokens\": "
+                           "19179, \"spec_decode_accepted_tokens\": 14090, "
+                           "\"spec_decode_per_position_acceptance_rates\": [0.834193"));
     /* one snapshot without the counters: no section */
     specdec_parse("vllm:other 1\n", 13, &a);
     specdec_delta(&a, &b, &m.spec);
@@ -314,8 +316,9 @@ static void report_failures_cap_at_ten(void **state)
     sb_buf b;
     sb_buf_init(&b);
     report_failures(&b, s);
-    assert_non_null(strstr(b.data, "Failed requests during benchmark run detected (capping to 10):\n"
-                                   "Error 0: err 0\n"));
+    assert_non_null(strstr(b.data,
+                           "Failed requests during benchmark run detected (capping to 10):\n"
+                           "Error 0: err 0\n"));
     assert_non_null(strstr(b.data, "Error 9: err 9\n"));
     assert_null(strstr(b.data, "Error 10"));
     sb_buf_free(&b);
@@ -334,14 +337,30 @@ static void report_failures_cap_at_ten(void **state)
 static void report_py_float_is_python_repr(void **state)
 {
     (void)state;
-    struct { double v; const char *want; } cases[] = {
-        {0.1, "0.1"}, {10.0, "10.0"}, {1e16, "1e+16"}, {1234567890123456.0, "1234567890123456.0"},
-        {1e-5, "1e-05"}, {0.0001, "0.0001"}, {1.0 / 3, "0.3333333333333333"},
-        {2.5e-07, "2.5e-07"}, {123456789012345678.0, "1.2345678901234568e+17"},
-        {0.1 + 0.2, "0.30000000000000004"}, {-1.5, "-1.5"}, {1e22, "1e+22"},
-        {5e-324, "5e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
-        {INFINITY, "inf"}, {0.0, "0.0"}, {-0.0, "-0.0"}, {731.7621, "731.7621"},
-        {1e15, "1000000000000000.0"}, {0.00012, "0.00012"},
+    struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0.1, "0.1"},
+        {10.0, "10.0"},
+        {1e16, "1e+16"},
+        {1234567890123456.0, "1234567890123456.0"},
+        {1e-5, "1e-05"},
+        {0.0001, "0.0001"},
+        {1.0 / 3, "0.3333333333333333"},
+        {2.5e-07, "2.5e-07"},
+        {123456789012345678.0, "1.2345678901234568e+17"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {-1.5, "-1.5"},
+        {1e22, "1e+22"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {INFINITY, "inf"},
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {731.7621, "731.7621"},
+        {1e15, "1000000000000000.0"},
+        {0.00012, "0.00012"},
     };
     char buf[64];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -372,7 +391,9 @@ static void report_ns_seconds_match_float_repr(void **state)
     sb_buf_init(&b);
     for (int i = 0; i < 200000; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        uint64_t ns = x % (i % 3 == 0 ? 100000ull : i % 3 == 1 ? 20000000000ull : 999999999999999ull);
+        uint64_t ns = x % (i % 3 == 0   ? 100000ull
+                           : i % 3 == 1 ? 20000000000ull
+                                        : 999999999999999ull);
         if (i % 7 == 0)
             ns = ns / 1000 * 1000; /* trailing zeros */
         sb_buf_reset(&a);
@@ -423,7 +444,8 @@ static void report_result_file_names(void **state)
     cfg.ramp_up_end_rps = 20;
     p = report_result_path(&cfg, &ctx);
     assert_string_equal(
-        p, "out/dir/mylabel-ramp-up-exponential-1qps-20qps-concurrency8-Qwen3-4B-20260102-030405.json");
+        p, "out/dir/"
+           "mylabel-ramp-up-exponential-1qps-20qps-concurrency8-Qwen3-4B-20260102-030405.json");
     free(p);
     cfg.result_filename = strdup("r.json");
     p = report_result_path(&cfg, &ctx);
@@ -432,15 +454,47 @@ static void report_result_file_names(void **state)
     sb_config_free(&cfg);
 }
 
-static const char *const ref_keys[] = {
-    "date", "endpoint_type", "backend", "label", "model_id", "tokenizer_id", "num_prompts",
-    "gpu", "request_rate", "burstiness", "max_concurrency", "duration", "completed", "failed",
-    "total_input_tokens", "total_output_tokens", "request_throughput", "request_goodput",
-    "output_throughput", "total_token_throughput", "input_lens", "output_lens", "ttfts", "itls",
-    "start_times", "generated_texts", "errors", "max_output_tokens_per_s",
-    "max_concurrent_requests", "rtfx", "mean_ttft_ms", "median_ttft_ms", "std_ttft_ms",
-    "p99_ttft_ms", "p99.9_ttft_ms", "mean_e2el_ms", "median_e2el_ms", "std_e2el_ms",
-    "p99_e2el_ms", "p99.9_e2el_ms", "servebench"};
+static const char *const ref_keys[] = {"date",
+                                       "endpoint_type",
+                                       "backend",
+                                       "label",
+                                       "model_id",
+                                       "tokenizer_id",
+                                       "num_prompts",
+                                       "gpu",
+                                       "request_rate",
+                                       "burstiness",
+                                       "max_concurrency",
+                                       "duration",
+                                       "completed",
+                                       "failed",
+                                       "total_input_tokens",
+                                       "total_output_tokens",
+                                       "request_throughput",
+                                       "request_goodput",
+                                       "output_throughput",
+                                       "total_token_throughput",
+                                       "input_lens",
+                                       "output_lens",
+                                       "ttfts",
+                                       "itls",
+                                       "start_times",
+                                       "generated_texts",
+                                       "errors",
+                                       "max_output_tokens_per_s",
+                                       "max_concurrent_requests",
+                                       "rtfx",
+                                       "mean_ttft_ms",
+                                       "median_ttft_ms",
+                                       "std_ttft_ms",
+                                       "p99_ttft_ms",
+                                       "p99.9_ttft_ms",
+                                       "mean_e2el_ms",
+                                       "median_e2el_ms",
+                                       "std_e2el_ms",
+                                       "p99_e2el_ms",
+                                       "p99.9_e2el_ms",
+                                       "servebench"};
 
 static void report_json_keys_order_and_types(void **state)
 {
@@ -462,7 +516,8 @@ static void report_json_keys_order_and_types(void **state)
     sb_buf_init(&b);
     report_json(&b, &cfg, &m, s, &ctx);
     /* Python separators */
-    assert_non_null(strstr(b.data, "{\"date\": \"20260102-030405\", \"endpoint_type\": \"openai\""));
+    assert_non_null(
+        strstr(b.data, "{\"date\": \"20260102-030405\", \"endpoint_type\": \"openai\""));
     assert_non_null(strstr(b.data, "\"request_rate\": \"inf\", \"burstiness\": 1.0, "
                                    "\"max_concurrency\": null"));
     assert_non_null(strstr(b.data, "\"ttfts\": [0.1, 0.2, 0.05, 0.0]"));
@@ -492,8 +547,8 @@ static void report_json_keys_order_and_types(void **state)
     assert_string_equal(json_string_value(json_object_get(root, "gpu")), "H100");
     json_t *ours = json_object_get(root, "servebench");
     assert_string_equal(json_string_value(json_object_get(ours, "workload_fingerprint")), "ab12");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(ours, "failures_by_reason"), "http_status")),
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ours, "failures_by_reason"),
+                                                        "http_status")),
                      1);
     json_decref(root);
     sb_buf_free(&b);
@@ -521,8 +576,11 @@ static void report_json_ramp_up_and_goodput(void **state)
     assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
     long rps[] = {1, 2};
     const char *ts[] = {"2026-01-02T03:04:05.000001", "2026-01-02T03:04:06.5"};
-    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN, .rps_event_rps = rps,
-                      .rps_event_ts = ts, .n_rps_events = 2};
+    report_ctx ctx = {.finished = fixed_time(),
+                      .client_cpu_pct = NAN,
+                      .rps_event_rps = rps,
+                      .rps_event_ts = ts,
+                      .n_rps_events = 2};
     sb_buf b;
     sb_buf_init(&b);
     report_json(&b, &cfg, &m, s, &ctx);
@@ -530,8 +588,9 @@ static void report_json_ramp_up_and_goodput(void **state)
                                    "\"ramp_up_start_rps\": 1, \"ramp_up_end_rps\": 3, "
                                    "\"duration\": 2.0"));
     assert_non_null(strstr(b.data, "\"request_goodput\": 1.0,"));
-    assert_non_null(strstr(b.data, "\"rtfx\": 0.0, \"rps_change_events\": [{\"rps\": 1, "
-                                   "\"timestamp\": \"2026-01-02T03:04:05.000001\"}, {\"rps\": 2, "));
+    assert_non_null(strstr(b.data,
+                           "\"rtfx\": 0.0, \"rps_change_events\": [{\"rps\": 1, "
+                           "\"timestamp\": \"2026-01-02T03:04:05.000001\"}, {\"rps\": 2, "));
     json_t *root = json_loads(b.data, 0, NULL);
     assert_non_null(root);
     assert_null(json_object_get(root, "ttfts")); /* no --save-detailed */
@@ -612,8 +671,10 @@ static void report_plot_and_extras_render(void **state)
     report_ctx ctx = {.client_cpu_pct = 95.0, .fingerprint = "f00d"};
     report_console(&b, &cfg, &m, s, &ctx);
     /* reference order: failures, plot, block, then ours */
-    char *fail = strstr(b.data, "Failed requests during"), *plot = strstr(b.data, "Output tokens per");
-    char *block = strstr(b.data, "= Serving Benchmark Result ="), *ours = strstr(b.data, "servebench additions");
+    char *fail = strstr(b.data, "Failed requests during"),
+         *plot = strstr(b.data, "Output tokens per");
+    char *block = strstr(b.data, "= Serving Benchmark Result ="),
+         *ours = strstr(b.data, "servebench additions");
     assert_true(fail && plot && block && ours && fail < plot && plot < block && block < ours);
     assert_non_null(strstr(b.data, "============== servebench additions ==============\n"));
     assert_non_null(strstr(b.data, "http_status:                             1"));

@@ -293,7 +293,7 @@ typedef struct parse_state {
     sb_config *cfg;
     sb_buf *notes;
     unsigned char *seen;
-    int first_cli;      /* argv[1..first_cli) came from --config: not counted as duplicates */
+    int first_cli; /* argv[1..first_cli) came from --config: not counted as duplicates */
     dotted_set dotted;
 } parse_state;
 
@@ -376,8 +376,10 @@ static int parse_one(parse_state *ps, sb_err *err)
     if (!strcmp(orig, "--help-markdown"))
         return CLI_HELP_MD;
     if (strncmp(orig, "--", 2) || orig[2] == '\0')
-        return sb_err_set(err, "unrecognized argument: '%s' (flags are --name VALUE; see "
-                               "`servebench serve --help`)", orig);
+        return sb_err_set(err,
+                          "unrecognized argument: '%s' (flags are --name VALUE; see "
+                          "`servebench serve --help`)",
+                          orig);
     char *arg = sb_xstrdup(orig), *name, *path, *inline_v;
     split_arg(arg, &name, &path, &inline_v);
     const cli_flag *f = find_flag(name);
@@ -451,8 +453,13 @@ int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err
         rc = -1;
     if (at > 0 && rc == 0)
         all = expand_config(argc, argv, at, words, n_words, &argc);
-    parse_state ps = {.argc = argc, .argv = all, .i = 1, .cfg = cfg, .notes = notes,
-                      .seen = sb_xcalloc(cli_n_flags, 1), .first_cli = 1 + n_words};
+    parse_state ps = {.argc = argc,
+                      .argv = all,
+                      .i = 1,
+                      .cfg = cfg,
+                      .notes = notes,
+                      .seen = sb_xcalloc(cli_n_flags, 1),
+                      .first_cli = 1 + n_words};
     for (; ps.i < argc && rc == 0; ps.i++)
         rc = parse_one(&ps, err);
     if (rc == 0)

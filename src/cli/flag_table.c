@@ -15,6 +15,8 @@
 #define C(f) offsetof(sb_config, f)
 #define D(f) offsetof(sb_config, ds.f)
 
+/* The table is laid out by hand, one row per flag. */
+/* clang-format off */
 const char *const flag_groups[] = {
     "Target and transport", "Model and tokenizer", "Dataset selection",
     "Dataset-specific options", "Load shape", "Sampling and request body",
@@ -268,3 +270,4 @@ const cli_flag cli_flags[] = {
     {"http2", NULL, FT_BOOL, C(http2), 0, NULL, "off", 8, "use HTTP/2 (h2c or ALPN)"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
+/* clang-format on */

@@ -10,18 +10,18 @@
 #include "core/err.h"
 
 typedef enum flag_type {
-    FT_BOOL,     /* store_true; no value */
-    FT_STR,      /* char * */
-    FT_INT,      /* int */
-    FT_LONG,     /* long */
-    FT_U64,      /* uint64_t, >= 0 */
-    FT_DOUBLE,   /* double; "inf" accepted */
-    FT_STRLIST,  /* nargs='+': char ** + size_t count at n_off */
-    FT_KVLIST,   /* nargs='+' KEY=VALUE: sb_kv * + count */
-    FT_APPEND,   /* one value per use, appended; the value may start with "--" */
-    FT_JSON,     /* JSON object text; also --flag.key value */
-    FT_CUSTOM,   /* parsed by the row's handler */
-    FT_IGNORED,  /* Python-only: accepted, noted, no effect (takes a value if metavar) */
+    FT_BOOL,    /* store_true; no value */
+    FT_STR,     /* char * */
+    FT_INT,     /* int */
+    FT_LONG,    /* long */
+    FT_U64,     /* uint64_t, >= 0 */
+    FT_DOUBLE,  /* double; "inf" accepted */
+    FT_STRLIST, /* nargs='+': char ** + size_t count at n_off */
+    FT_KVLIST,  /* nargs='+' KEY=VALUE: sb_kv * + count */
+    FT_APPEND,  /* one value per use, appended; the value may start with "--" */
+    FT_JSON,    /* JSON object text; also --flag.key value */
+    FT_CUSTOM,  /* parsed by the row's handler */
+    FT_IGNORED, /* Python-only: accepted, noted, no effect (takes a value if metavar) */
 } flag_type;
 
 typedef struct cli_ctx cli_ctx;
@@ -30,8 +30,8 @@ typedef struct cli_flag {
     const char *name;  /* canonical, without "--" */
     const char *alias; /* other accepted name, or NULL */
     flag_type type;
-    size_t off;        /* offsetof(sb_config, field) */
-    size_t n_off;      /* count field for lists */
+    size_t off;          /* offsetof(sb_config, field) */
+    size_t n_off;        /* count field for lists */
     const char *metavar; /* NULL for flags without a value */
     const char *def;     /* default as shown in help and docs */
     int group;           /* index into flag_groups */

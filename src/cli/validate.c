@@ -39,13 +39,14 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
                                             "prefix_repetition"};
     for (size_t i = 0; i < sizeof synthetic / sizeof synthetic[0]; i++)
         if (cfg->ds.path && !strcmp(cfg->ds.name, synthetic[i]))
-            return sb_err_set(err, "--dataset-path %s cannot be used with --dataset-name %s (it "
-                                   "generates its prompts); choose the dataset kind of the file, "
-                                   "e.g. --dataset-name sharegpt or custom",
+            return sb_err_set(err,
+                              "--dataset-path %s cannot be used with --dataset-name %s (it "
+                              "generates its prompts); choose the dataset kind of the file, "
+                              "e.g. --dataset-name sharegpt or custom",
                               cfg->ds.path, cfg->ds.name);
-    static const char *const need_path[] = {"sharegpt", "burstgpt", "custom", "custom_image",
-                                            "custom_audio", "custom_mm", "spec_bench",
-                                            "speed_bench", "timed_trace", "hf"};
+    static const char *const need_path[] = {
+        "sharegpt",  "burstgpt",   "custom",      "custom_image", "custom_audio",
+        "custom_mm", "spec_bench", "speed_bench", "timed_trace",  "hf"};
     for (size_t i = 0; i < sizeof need_path / sizeof need_path[0]; i++)
         if (!cfg->ds.path && !strcmp(cfg->ds.name, need_path[i]) &&
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))
@@ -63,14 +64,18 @@ static bool openai_compatible(const char *backend)
 
 static int check_sampling(const sb_config *cfg, sb_err *err)
 {
-    double s[] = {cfg->temperature,       cfg->top_p,
-                  cfg->top_k,             cfg->min_p,
-                  cfg->frequency_penalty, cfg->presence_penalty,
+    double s[] = {cfg->temperature,
+                  cfg->top_p,
+                  cfg->top_k,
+                  cfg->min_p,
+                  cfg->frequency_penalty,
+                  cfg->presence_penalty,
                   cfg->repetition_penalty};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         if (!isnan(s[i]) && !openai_compatible(cfg->backend))
-            return sb_err_set(err, "Sampling parameters are only supported by openai-compatible "
-                                   "backends (--backend openai, vllm or openai-chat), not %s.",
+            return sb_err_set(err,
+                              "Sampling parameters are only supported by openai-compatible "
+                              "backends (--backend openai, vllm or openai-chat), not %s.",
                               cfg->backend);
     return 0;
 }
@@ -98,8 +103,8 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
 
 static void note_metrics(const sb_config *cfg, sb_buf *notes)
 {
-    static const char *const known[] = {"ttft", "tpot", "itl", "e2el", "client_queue_time",
-                                        "e2el_including_client_queue"};
+    static const char *const known[] = {
+        "ttft", "tpot", "itl", "e2el", "client_queue_time", "e2el_including_client_queue"};
     if (!cfg->percentile_metrics)
         return;
     const char *p = cfg->percentile_metrics;
@@ -109,9 +114,11 @@ static void note_metrics(const sb_config *cfg, sb_buf *notes)
         for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
             ok |= strlen(known[k]) == len && !strncmp(p, known[k], len);
         if (!ok)
-            sb_buf_printf(notes, "warning: --percentile-metrics: '%.*s' is not one of ttft, "
-                                 "tpot, itl, e2el, client_queue_time, "
-                                 "e2el_including_client_queue; it is ignored\n", (int)len, p);
+            sb_buf_printf(notes,
+                          "warning: --percentile-metrics: '%.*s' is not one of ttft, "
+                          "tpot, itl, e2el, client_queue_time, "
+                          "e2el_including_client_queue; it is ignored\n",
+                          (int)len, p);
         p += len + (p[len] == ',');
     }
 }

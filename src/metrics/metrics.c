@@ -37,7 +37,8 @@ double metrics_percentile_sorted(const double *v, size_t n, double p)
 
 bool metrics_backend_is_pooling(const char *b)
 {
-    return b && (strstr(b, "embeddings") || !strcmp(b, "vllm-pooling") || !strcmp(b, "vllm-rerank"));
+    return b &&
+           (strstr(b, "embeddings") || !strcmp(b, "vllm-pooling") || !strcmp(b, "vllm-rerank"));
 }
 
 /* --percentile-metrics: comma list; unknown names select nothing, as in the
@@ -75,8 +76,14 @@ static int32_t output_len_of(const sb_record *r, bool has_tok, const metrics_tok
 
 static void alloc_stats(sb_metrics *m)
 {
-    metrics_stat *all[] = {&m->stat[0], &m->stat[1], &m->stat[2], &m->stat[3], &m->stat[4],
-                           &m->stat[5], &m->ext.ttft_corrected, &m->ext.e2el_corrected,
+    metrics_stat *all[] = {&m->stat[0],
+                           &m->stat[1],
+                           &m->stat[2],
+                           &m->stat[3],
+                           &m->stat[4],
+                           &m->stat[5],
+                           &m->ext.ttft_corrected,
+                           &m->ext.e2el_corrected,
                            &m->ext.itl_token};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         all[i]->pct_ms = sb_xcalloc(m->n_pcts ? m->n_pcts : 1, sizeof(double));
@@ -157,14 +164,14 @@ static void corrected_stats(const rec_store *s, sb_metrics *m, double *scratch)
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++)
         if (s->recs[i].success)
-            scratch[n++] = (double)s->recs[i].ttft_ns + ((double)s->recs[i].start_ns -
-                                                         (double)s->recs[i].intended_ns);
+            scratch[n++] = (double)s->recs[i].ttft_ns +
+                           ((double)s->recs[i].start_ns - (double)s->recs[i].intended_ns);
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->ext.ttft_corrected);
     n = 0;
     for (size_t i = 0; i < s->n; i++)
         if (s->recs[i].success)
-            scratch[n++] = (double)s->recs[i].latency_ns + ((double)s->recs[i].start_ns -
-                                                            (double)s->recs[i].intended_ns);
+            scratch[n++] = (double)s->recs[i].latency_ns +
+                           ((double)s->recs[i].start_ns - (double)s->recs[i].intended_ns);
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->ext.e2el_corrected);
 
     double lag_pcts[] = {50.0, 99.0};
@@ -260,8 +267,14 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
 
 void metrics_free(sb_metrics *m)
 {
-    metrics_stat *all[] = {&m->stat[0], &m->stat[1], &m->stat[2], &m->stat[3], &m->stat[4],
-                           &m->stat[5], &m->ext.ttft_corrected, &m->ext.e2el_corrected,
+    metrics_stat *all[] = {&m->stat[0],
+                           &m->stat[1],
+                           &m->stat[2],
+                           &m->stat[3],
+                           &m->stat[4],
+                           &m->stat[5],
+                           &m->ext.ttft_corrected,
+                           &m->ext.e2el_corrected,
                            &m->ext.itl_token};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]->pct_ms);

@@ -48,25 +48,26 @@ const char *metrics_kind_name(sb_metric_kind k);
 /* One latency distribution, in milliseconds. Empty list -> every figure 0
  * (the reference replaces an empty list by the scalar 0). */
 typedef struct metrics_stat {
-    size_t n;         /* samples */
+    size_t n;                          /* samples */
     double mean_ms, median_ms, std_ms; /* std is population (ddof 0) */
     double min_ms, max_ms;
-    double *pct_ms;   /* one per sb_metrics.pcts, same order */
+    double *pct_ms; /* one per sb_metrics.pcts, same order */
 } metrics_stat;
 
 /* servebench's own figures (never replace the reference ones). */
 typedef struct sb_metrics_ext {
-    metrics_stat ttft_corrected;  /* ttft + (start - intended): coordinated-omission corrected */
-    metrics_stat e2el_corrected;  /* latency + (start - intended) */
-    metrics_stat itl_token;       /* gap / tokens in gap, when itl_tokens were recorded */
+    metrics_stat ttft_corrected; /* ttft + (start - intended): coordinated-omission corrected */
+    metrics_stat e2el_corrected; /* latency + (start - intended) */
+    metrics_stat itl_token;      /* gap / tokens in gap, when itl_tokens were recorded */
     bool has_itl_token;
-    double send_lag_p50_ms, send_lag_p99_ms, send_lag_max_ms; /* start - intended, all sent requests */
-    double sched_lag_p99_ms;      /* queued - intended: scheduler lateness without the semaphore wait */
+    double send_lag_p50_ms, send_lag_p99_ms,
+        send_lag_max_ms;     /* start - intended, all sent requests */
+    double sched_lag_p99_ms; /* queued - intended: scheduler lateness without the semaphore wait */
     long fail_by_reason[SB_FAIL_COUNT_];
-    long max_concurrent_exact;    /* sweep over [start, start+latency), ends before starts */
-    long concurrency_used;        /* max concurrency, or number of requests when unlimited */
+    long max_concurrent_exact;        /* sweep over [start, start+latency), ends before starts */
+    long concurrency_used;            /* max concurrency, or number of requests when unlimited */
     double generate_speed_per_client; /* output_throughput / concurrency_used */
-    long token_events;            /* token messages received (sum of n_chunks) */
+    long token_events;                /* token messages received (sum of n_chunks) */
     double token_events_per_s;
 } sb_metrics_ext;
 
@@ -75,17 +76,17 @@ typedef struct sb_metrics {
     long total_input, total_output;
     double duration_s;
     double request_throughput;
-    double request_goodput;      /* NAN when no --goodput */
+    double request_goodput; /* NAN when no --goodput */
     double output_throughput, total_token_throughput;
     double max_output_tokens_per_s; /* reference: token *messages* in the busiest 1 s bucket */
     long max_concurrent_requests;   /* reference bucket method (overcounts; see ext) */
-    bool has_tokenizer;          /* false with --skip-tokenizer-init */
-    bool pooling;                /* embeddings/pooling/rerank backend: no output tokens */
-    bool selected[SB_M_COUNT_];  /* --percentile-metrics */
-    double *pcts;                /* --metric-percentiles, copied */
+    bool has_tokenizer;             /* false with --skip-tokenizer-init */
+    bool pooling;                   /* embeddings/pooling/rerank backend: no output tokens */
+    bool selected[SB_M_COUNT_];     /* --percentile-metrics */
+    double *pcts;                   /* --metric-percentiles, copied */
     size_t n_pcts;
     metrics_stat stat[SB_M_COUNT_];
-    int32_t *output_lens;        /* per request in store order; 0 for failures */
+    int32_t *output_lens; /* per request in store order; 0 for failures */
     /* Per-second series behind the peaks (for the terminal plot); n_buckets 0
      * when nothing succeeded. */
     double *tokens_per_s;

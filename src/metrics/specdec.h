@@ -12,14 +12,14 @@
 #define SPECDEC_MAX_POS 32
 
 typedef struct specdec_counts {
-    bool found;          /* every total counter was present */
+    bool found; /* every total counter was present */
     double drafts, draft_tokens, accepted;
     double per_pos[SPECDEC_MAX_POS]; /* accepted tokens at position k */
     size_t n_pos;
 } specdec_counts;
 
 typedef struct specdec_result {
-    bool present;        /* counters found before and after */
+    bool present;               /* counters found before and after */
     double acceptance_rate_pct; /* accepted / draft tokens * 100 */
     double acceptance_length;   /* 1 + accepted / drafts */
     long drafts, draft_tokens, accepted;
@@ -32,7 +32,6 @@ typedef struct specdec_result {
  * per-position counter. Never fails: missing counters leave found false. */
 void specdec_parse(const char *text, size_t len, specdec_counts *out);
 /* Deltas and rates; present is false unless both snapshots were found. */
-void specdec_delta(const specdec_counts *before, const specdec_counts *after,
-                   specdec_result *out);
+void specdec_delta(const specdec_counts *before, const specdec_counts *after, specdec_result *out);
 
 #endif

@@ -174,11 +174,11 @@ void stats_from_ns(double *v, size_t n, const double *pcts, size_t n_pcts, metri
 /* ---- pooled ITL ---- */
 
 typedef struct itl_scan {
-    uint64_t hist[65536];  /* by high 16 bits of the stored 32-bit gap */
+    uint64_t hist[65536]; /* by high 16 bits of the stored 32-bit gap */
     size_t n;
     unsigned __int128 sum, sumsq;
     uint64_t min, max;
-    uint64_t *big;         /* true values of overflow gaps (>= UINT32_MAX), sorted */
+    uint64_t *big; /* true values of overflow gaps (>= UINT32_MAX), sorted */
     size_t n_big;
 } itl_scan;
 

@@ -68,9 +68,10 @@ static void header_keys(jw *w, const sb_config *cfg, const report_ctx *ctx)
     const char *model = ctx->model_id ? ctx->model_id : cfg->model;
     k_str(w, "model_id", model);
     /* the reference: --tokenizer when given, else the model id */
-    k_str(w, "tokenizer_id", ctx->tokenizer_id ? ctx->tokenizer_id
-                             : cfg->tokenizer  ? cfg->tokenizer
-                                               : model);
+    k_str(w, "tokenizer_id",
+          ctx->tokenizer_id ? ctx->tokenizer_id
+          : cfg->tokenizer  ? cfg->tokenizer
+                            : model);
     k_int(w, "num_prompts", cfg->ds.num_prompts);
     for (size_t i = 0; i < cfg->n_metadata; i++)
         k_str(w, cfg->metadata[i].key, cfg->metadata[i].value);

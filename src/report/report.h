@@ -43,12 +43,11 @@ void report_plot(sb_buf *out, const sb_metrics *m, int width, int height);
 void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m);
 /* servebench's additions: client health, corrected latencies, failures by
  * reason, workload fingerprint. */
-void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m,
-                   const report_ctx *ctx);
+void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx);
 
 /* Text the caller prints on stderr when no request succeeded (the
  * reference's UserWarning). */
-#define REPORT_ALL_FAILED_MSG                                                                    \
+#define REPORT_ALL_FAILED_MSG                                                                      \
     "All requests failed. This is likely due to a misconfiguration on the benchmark arguments."
 
 /* Everything the run prints on stdout after the progress bar, in the
