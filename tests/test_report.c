@@ -686,6 +686,57 @@ static void report_plot_and_extras_render(void **state)
     sb_config_free(&cfg);
 }
 
+/* Hostile bytes (invalid UTF-8, NULs, lone continuation bytes, truncated
+ * sequences, Prometheus-looking fragments) go through the JSON string
+ * escaper and the /metrics parser without crashing; the escaper's output is
+ * always valid JSON that jansson reads back. */
+static void report_random_bytes_never_break_escaping_or_metrics_parse(void **state)
+{
+    (void)state;
+    static const char *const frags[] = {"vllm:spec_decode_num_drafts_total",
+                                        "{position=\"",
+                                        "\"} ",
+                                        "1e308",
+                                        "nan",
+                                        "\n",
+                                        "#",
+                                        " ",
+                                        "\xf0\x9f",
+                                        "\xc3",
+                                        "\x80",
+                                        "\xed\xa0\x80",
+                                        "}",
+                                        "{"};
+    uint64_t x = 0xdeadbeefcafef00dull;
+    char buf[512];
+    for (int it = 0; it < 20000; it++) {
+        size_t len = 0, want = (size_t)((x >> 7) % 200);
+        while (len < want) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (x % 3 == 0) {
+                const char *f = frags[(x >> 8) % (sizeof frags / sizeof frags[0])];
+                size_t fl = strlen(f);
+                if (len + fl >= sizeof buf)
+                    break;
+                memcpy(buf + len, f, fl);
+                len += fl;
+            } else {
+                buf[len++] = (char)(x >> 16);
+            }
+        }
+        sb_buf out;
+        sb_buf_init(&out);
+        pyfmt_json_string(&out, buf, len);
+        json_t *j = json_loads(out.data, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        assert_non_null(j);
+        json_decref(j);
+        sb_buf_free(&out);
+        specdec_counts c;
+        specdec_parse(buf, len, &c);
+        assert_true(c.n_pos <= SPECDEC_MAX_POS);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +750,7 @@ int main(void)
         cmocka_unit_test(report_failures_cap_at_ten),
         cmocka_unit_test(report_py_float_is_python_repr),
         cmocka_unit_test(report_json_strings_are_ascii_escaped),
+        cmocka_unit_test(report_random_bytes_never_break_escaping_or_metrics_parse),
         cmocka_unit_test(report_ns_seconds_match_float_repr),
         cmocka_unit_test(report_result_file_names),
         cmocka_unit_test(report_json_keys_order_and_types),
