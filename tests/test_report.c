@@ -235,6 +235,12 @@ static void report_pooling_block_and_json(void **state)
                                    "17.5, \"mean_e2el_ms\": "));
     assert_null(strstr(b.data, "\"failed\""));
     assert_null(strstr(b.data, "ttft_ms"));
+    cfg.save_detailed = true;
+    sb_buf_reset(&b);
+    report_json(&b, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(b.data, "\"total_token_throughput\": 17.5, \"input_lens\": [10, 20, 5, "
+                                   "30], \"errors\": [\"\", \"\", \"\", \"Bad Request\"], "
+                                   "\"mean_e2el_ms\""));
     sb_buf_free(&b);
     metrics_free(&m);
     rec_store_free(s);

@@ -92,59 +92,72 @@ static void header_keys(jw *w, const sb_config *cfg, const report_ctx *ctx)
     }
 }
 
+/* Per-request arrays of --save-detailed, one helper per element kind. */
+typedef enum arr_kind {
+    ARR_PROMPT,
+    ARR_OUTPUT,
+    ARR_TTFT,
+    ARR_ITLS,
+    ARR_START,
+    ARR_TEXT,
+    ARR_ERROR
+} arr_kind;
+
+static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_t i, arr_kind k)
+{
+    const sb_record *r = &s->recs[i];
+    switch (k) {
+    case ARR_PROMPT:
+        sb_buf_printf(out, "%d", r->prompt_len);
+        break;
+    case ARR_OUTPUT:
+        sb_buf_printf(out, "%d", m->output_lens[i]);
+        break;
+    case ARR_TTFT: /* failures keep their 0.0 */
+        pyfmt_json_ns_as_s(out, r->success ? r->ttft_ns : 0);
+        break;
+    case ARR_ITLS:
+        sb_buf_putc(out, '[');
+        for (uint32_t j = 0; j < r->n_itl; j++) {
+            sb_buf_puts(out, j ? ", " : "");
+            pyfmt_json_ns_as_s(out, rec_store_itl_ns(s, i, j));
+        }
+        sb_buf_putc(out, ']');
+        break;
+    case ARR_START:
+        pyfmt_json_ns_as_s(out, r->start_ns);
+        break;
+    case ARR_TEXT:
+        pyfmt_json_string(out, r->text ? r->text : "", r->text ? r->text_len : 0);
+        break;
+    case ARR_ERROR: {
+        const char *e = r->success || !r->error ? "" : r->error;
+        pyfmt_json_string(out, e, strlen(e));
+        break;
+    }
+    }
+}
+
+static void k_array(jw *w, const char *name, const sb_metrics *m, const rec_store *s, arr_kind k)
+{
+    key(w, name);
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++) {
+        sb_buf_puts(w->out, i ? ", " : "");
+        arr_item(w->out, m, s, i, k);
+    }
+    sb_buf_putc(w->out, ']');
+}
+
 static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
 {
-    key(w, "input_lens");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++)
-        sb_buf_printf(w->out, "%s%d", i ? ", " : "", s->recs[i].prompt_len);
-    sb_buf_puts(w->out, "]");
-    key(w, "output_lens");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++)
-        sb_buf_printf(w->out, "%s%d", i ? ", " : "", m->output_lens[i]);
-    sb_buf_puts(w->out, "]");
-    key(w, "ttfts");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        sb_buf_puts(w->out, i ? ", " : "");
-        pyfmt_json_ns_as_s(w->out, s->recs[i].success ? s->recs[i].ttft_ns : 0);
-    }
-    sb_buf_puts(w->out, "]");
-    key(w, "itls");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        sb_buf_puts(w->out, i ? ", [" : "[");
-        for (uint32_t j = 0; j < s->recs[i].n_itl; j++) {
-            sb_buf_puts(w->out, j ? ", " : "");
-            pyfmt_json_ns_as_s(w->out, rec_store_itl_ns(s, i, j));
-        }
-        sb_buf_putc(w->out, ']');
-    }
-    sb_buf_puts(w->out, "]");
-    key(w, "start_times");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        sb_buf_puts(w->out, i ? ", " : "");
-        pyfmt_json_ns_as_s(w->out, s->recs[i].start_ns);
-    }
-    sb_buf_puts(w->out, "]");
-    key(w, "generated_texts");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        sb_buf_puts(w->out, i ? ", " : "");
-        const sb_record *r = &s->recs[i];
-        pyfmt_json_string(w->out, r->text ? r->text : "", r->text ? r->text_len : 0);
-    }
-    sb_buf_puts(w->out, "]");
-    key(w, "errors");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        const char *e = s->recs[i].success || !s->recs[i].error ? "" : s->recs[i].error;
-        sb_buf_puts(w->out, i ? ", " : "");
-        pyfmt_json_string(w->out, e, strlen(e));
-    }
-    sb_buf_puts(w->out, "]");
+    k_array(w, "input_lens", m, s, ARR_PROMPT);
+    k_array(w, "output_lens", m, s, ARR_OUTPUT);
+    k_array(w, "ttfts", m, s, ARR_TTFT);
+    k_array(w, "itls", m, s, ARR_ITLS);
+    k_array(w, "start_times", m, s, ARR_START);
+    k_array(w, "generated_texts", m, s, ARR_TEXT);
+    k_array(w, "errors", m, s, ARR_ERROR);
 }
 
 static void stat_keys(jw *w, const sb_config *cfg, const sb_metrics *m)
@@ -241,19 +254,8 @@ static void pooling_body(jw *w, const sb_config *cfg, const sb_metrics *m, const
     k_num(w, "request_throughput", m->request_throughput);
     k_num(w, "total_token_throughput", m->total_token_throughput);
     if (cfg->save_detailed) {
-        key(w, "input_lens");
-        sb_buf_putc(w->out, '[');
-        for (size_t i = 0; i < s->n; i++)
-            sb_buf_printf(w->out, "%s%d", i ? ", " : "", s->recs[i].prompt_len);
-        sb_buf_putc(w->out, ']');
-        key(w, "errors");
-        sb_buf_putc(w->out, '[');
-        for (size_t i = 0; i < s->n; i++) {
-            const char *e = s->recs[i].success || !s->recs[i].error ? "" : s->recs[i].error;
-            sb_buf_puts(w->out, i ? ", " : "");
-            pyfmt_json_string(w->out, e, strlen(e));
-        }
-        sb_buf_putc(w->out, ']');
+        k_array(w, "input_lens", m, s, ARR_PROMPT);
+        k_array(w, "errors", m, s, ARR_ERROR);
     }
 }
 
