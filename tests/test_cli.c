@@ -270,6 +270,7 @@ static void cli_bad_values_are_usage_errors(void **state)
     parse_bad("--header Foo", "--header: invalid item 'Foo'");
     parse_bad("--extra-body [1,2]", "--extra-body: not a JSON object");
     parse_bad("--seed -1", "--seed: invalid value '-1'");
+    parse_bad("--plot-timeline --timeline-itl-thresholds 25", "Invalid --timeline-itl-thresholds");
 }
 
 static void cli_goodput_messages_are_the_references(void **state)

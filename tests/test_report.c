@@ -743,6 +743,51 @@ static void report_random_bytes_never_break_escaping_or_metrics_parse(void **sta
     }
 }
 
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Hand store: R0 gaps 100,100,100 ms, R1 300,300, R2 none. With 25,50 every
+ * gap is slow and runs merge: 3 TTFT rects + 1 + 1. With 150,400 R0's gaps
+ * are fast and R1's in between. */
+static void report_timeline_merges_same_coloured_gaps(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    rec_store *s = hand_store();
+    sb_buf b;
+    sb_err err;
+    sb_buf_init(&b);
+    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
+    assert_int_equal(count(b.data, "<rect"), 5);
+    assert_int_equal(count(b.data, "fill=\"#c0392b\""), 2);
+    assert_non_null(strstr(b.data, "3 successful requests over 1.450 s"));
+    free(cfg.timeline_itl_thresholds);
+    cfg.timeline_itl_thresholds = strdup("150,400");
+    sb_buf_reset(&b);
+    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
+    assert_int_equal(count(b.data, "fill=\"#4c9a2a\""), 1);
+    assert_int_equal(count(b.data, "fill=\"#e8a317\""), 1);
+    free(cfg.timeline_itl_thresholds);
+    cfg.timeline_itl_thresholds = strdup("x");
+    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), -1);
+    assert_non_null(strstr(err.msg, "--timeline-itl-thresholds"));
+    char *p = report_sibling_path("out/a.b/r.json", ".timeline.html");
+    assert_string_equal(p, "out/a.b/r.timeline.html");
+    free(p);
+    p = report_sibling_path("out.d/noext", ".timeline.html");
+    assert_string_equal(p, "out.d/noext.timeline.html");
+    free(p);
+    sb_buf_free(&b);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -763,6 +808,7 @@ int main(void)
         cmocka_unit_test(report_json_ramp_up_and_goodput),
         cmocka_unit_test(report_save_creates_dir_and_appends_json_lines),
         cmocka_unit_test(report_plot_and_extras_render),
+        cmocka_unit_test(report_timeline_merges_same_coloured_gaps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -252,7 +252,7 @@ const cli_flag cli_flags[] = {
     {"profile", NULL, FT_BOOL, C(profile), 0, NULL, "off", 7,
      "POST /start_profile before and /stop_profile after the run"},
     {"plot-timeline", NULL, FT_BOOL, C(plot_timeline), 0, NULL, "off", 7,
-     "accepted; the timeline plot is not written yet"},
+     "write <result>.timeline.html: per-request TTFT and ITL segments (inline SVG)"},
     {"timeline-itl-thresholds", NULL, FT_STR, C(timeline_itl_thresholds), 0, "A,B", "25,50", 7,
      "ITL colour thresholds of the timeline plot (ms)"},
     {"plot-dataset-stats", NULL, FT_BOOL, C(plot_dataset_stats), 0, NULL, "off", 7,

@@ -5,6 +5,7 @@
  * them; the other checks are ones the reference makes later (or crashes on)
  * that we make up front so a bad run never starts. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/flags.h"
@@ -101,6 +102,21 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
+/* The reference checks the thresholds up front when a timeline is asked for. */
+static int check_timeline(const sb_config *cfg, sb_err *err)
+{
+    double a, b;
+    char extra;
+    if (cfg->plot_timeline &&
+        (!cfg->timeline_itl_thresholds ||
+         sscanf(cfg->timeline_itl_thresholds, "%lf,%lf%c", &a, &b, &extra) != 2))
+        return sb_err_set(err,
+                          "Invalid --timeline-itl-thresholds format: expected 2 ITL threshold "
+                          "values, got '%s'",
+                          cfg->timeline_itl_thresholds ? cfg->timeline_itl_thresholds : "");
+    return 0;
+}
+
 static void note_metrics(const sb_config *cfg, sb_buf *notes)
 {
     static const char *const known[] = {
@@ -140,7 +156,7 @@ static void apply_generic_lens(sb_config *cfg)
 int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
 {
     if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
-        check_ranges(cfg, err) < 0)
+        check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0)
         return -1;
     note_metrics(cfg, notes);
     apply_generic_lens(cfg);

@@ -70,6 +70,14 @@ char *report_result_path(const sb_config *cfg, const report_ctx *ctx);
 int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
                 const report_ctx *ctx, char **path_out, sb_err *err);
 
+/* --plot-timeline: a self-contained HTML page (inline SVG) with one row per
+ * successful request: the TTFT segment, then inter-token gaps coloured by
+ * --timeline-itl-thresholds (ms). -1 with err for bad thresholds. */
+int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, sb_err *err);
+/* result_path with its last suffix replaced ("r.json" + ".timeline.html"
+ * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
+char *report_sibling_path(const char *result_path, const char *suffix);
+
 /* Python repr() of a float (shortest round-trip digits, "inf", "nan",
  * integral values with ".0"); writes into buf (>= 32 bytes), returns buf. */
 char *report_py_float(char *buf, size_t size, double v);
