@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "report/fsutil.h"
 #include "report/pyfmt.h"
 #include "report/report.h"
 
@@ -355,8 +356,7 @@ char *report_result_path(const sb_config *cfg, const report_ctx *ctx)
     return sb_buf_steal(&b);
 }
 
-/* mkdir -p, as os.makedirs(exist_ok=True). */
-static int make_dirs(const char *dir, sb_err *err)
+int report_make_dirs(const char *dir, sb_err *err)
 {
     char *p = sb_xstrdup(dir);
     for (char *c = p + 1;; c++) {
@@ -380,7 +380,7 @@ static int make_dirs(const char *dir, sb_err *err)
 int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
                 const report_ctx *ctx, char **path_out, sb_err *err)
 {
-    if (cfg->result_dir && *cfg->result_dir && make_dirs(cfg->result_dir, err) < 0)
+    if (cfg->result_dir && *cfg->result_dir && report_make_dirs(cfg->result_dir, err) < 0)
         return -1;
     char *path = report_result_path(cfg, ctx);
     FILE *f = fopen(path, cfg->append_result ? "a+" : "w");

@@ -74,6 +74,11 @@ int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
  * successful request: the TTFT segment, then inter-token gaps coloured by
  * --timeline-itl-thresholds (ms). -1 with err for bad thresholds. */
 int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, sb_err *err);
+/* Writes report_timeline_html to report_result_path with its suffix
+ * replaced by ".timeline.html" (creating --result-dir); the run calls it
+ * when cfg->plot_timeline. Path in *path_out (malloc'd) when not NULL. */
+int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_ctx *ctx,
+                         char **path_out, sb_err *err);
 /* result_path with its last suffix replaced ("r.json" + ".timeline.html"
  * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
 char *report_sibling_path(const char *result_path, const char *suffix);

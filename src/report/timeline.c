@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/fsutil.h"
 #include "report/report.h"
 
 #define TIMELINE_MAX_ROWS 2000
@@ -110,4 +111,35 @@ char *report_sibling_path(const char *result_path, const char *suffix)
     sb_buf_append(&b, result_path, stem);
     sb_buf_puts(&b, suffix);
     return sb_buf_steal(&b);
+}
+
+int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_ctx *ctx,
+                         char **path_out, sb_err *err)
+{
+    if (cfg->result_dir && *cfg->result_dir && report_make_dirs(cfg->result_dir, err) < 0)
+        return -1;
+    sb_buf html;
+    sb_buf_init(&html);
+    if (report_timeline_html(&html, cfg, s, err) < 0) {
+        sb_buf_free(&html);
+        return -1;
+    }
+    char *result = report_result_path(cfg, ctx);
+    char *path = report_sibling_path(result, ".timeline.html");
+    free(result);
+    FILE *f = fopen(path, "w");
+    int bad = !f || fwrite(html.data, 1, html.len, f) != html.len;
+    if (f)
+        bad |= fclose(f) != 0;
+    sb_buf_free(&html);
+    if (bad) {
+        sb_err_set(err, "cannot write timeline %s", path);
+        free(path);
+        return -1;
+    }
+    if (path_out)
+        *path_out = path;
+    else
+        free(path);
+    return 0;
 }
