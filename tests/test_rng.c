@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,24 @@ static void run_gen_op(np_gen *g, json_t *op, const where *w)
         for (size_t i = 0; i < n; i++)
             expect_u64(w, out, i, (uint64_t)x[i]);
         free(x);
+    } else if (!strcmp(w->op, "bytes")) {
+        uint8_t *x = malloc(n ? n : 1);
+        np_gen_bytes(g, n, x);
+        for (size_t i = 0; i < n; i++)
+            expect_u64(w, out, i, x[i]);
+        free(x);
+    } else if (!strcmp(w->op, "choice_p")) {
+        json_t *pj = json_object_get(op, "p");
+        double p[16];
+        size_t np = json_array_size(pj);
+        assert_true(np > 0 && np <= 16);
+        for (size_t i = 0; i < np; i++)
+            p[i] = strtod(str_at(pj, i), NULL);
+        int64_t *x = malloc((n ? n : 1) * sizeof *x);
+        np_gen_choice_p(g, p, np, n, x);
+        for (size_t i = 0; i < n; i++)
+            expect_u64(w, out, i, (uint64_t)x[i]);
+        free(x);
     } else {
         fail_msg("unknown np_gen op %s", w->op);
     }
@@ -336,6 +355,30 @@ static void py_random_seed_zero_and_seed_words(void **state)
         assert_true(py_random_getrandbits(&a, 64) == py_random_getrandbits(&b, 64));
 }
 
+/* shuffle moves whole items of any size exactly as it moves indices. */
+static void py_random_shuffle_moves_items_of_any_size(void **state)
+{
+    (void)state;
+    enum { N = 257 };
+    struct item {
+        unsigned char b[3];
+    } items[N];
+    size_t idx[N];
+    for (size_t i = 0; i < N; i++) {
+        idx[i] = i;
+        items[i] = (struct item){{(unsigned char)i, (unsigned char)(i >> 8), 0xab}};
+    }
+    py_random a, b;
+    py_random_seed(&a, 99);
+    py_random_seed(&b, 99);
+    py_random_shuffle(&a, items, N, sizeof items[0]);
+    py_random_shuffle(&b, idx, N, sizeof idx[0]);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(items[i].b[0] | items[i].b[1] << 8, idx[i]);
+        assert_int_equal(items[i].b[2], 0xab);
+    }
+}
+
 static void bounded_draws_stay_in_range_and_empty_ranges_do_not_crash(void **state)
 {
     (void)state;
@@ -353,6 +396,17 @@ static void bounded_draws_stay_in_range_and_empty_ranges_do_not_crash(void **sta
     np_gen_integers(&g, 5, 5, 3, x);
     np_rs_randint(&r, 5, 2, 3, x);
     assert_int_equal(x[2], 5);
+    /* numpy refuses negative shapes; here they give NaN without drawing. */
+    np_rs_seed(&r, 5);
+    np_rs fresh;
+    np_rs_seed(&fresh, 5);
+    assert_true(isnan(np_rs_gamma(&r, -1e-300, 1.0)));
+    assert_true(isnan(np_rs_standard_gamma(&r, NAN)));
+    assert_int_equal(np_rs_next32(&r), np_rs_next32(&fresh));
+    sb_err err;
+    assert_int_equal(np_rs_seed_checked(&r, 4294967295u, &err), 0);
+    assert_int_equal(np_rs_seed_checked(&r, 4294967296u, &err), -1);
+    assert_non_null(strstr(err.msg, "Seed must be between 0 and 2**32 - 1"));
     py_random p;
     py_random_seed(&p, 3);
     py_random_shuffle(&p, x, 0, sizeof x[0]);
@@ -369,6 +423,7 @@ int main(void)
         cmocka_unit_test(np_rs_matches_numpy_randomstate),
         cmocka_unit_test(np_gen_seeding_matches_seedsequence_pcg64),
         cmocka_unit_test(np_gen_matches_numpy_generator),
+        cmocka_unit_test(py_random_shuffle_moves_items_of_any_size),
         cmocka_unit_test(bounded_draws_stay_in_range_and_empty_ranges_do_not_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,15 +22,32 @@
 #include <string.h>
 
 #include "core/buf.h"
-
 #include "core/rng.h"
 #include "core/rng_mt.h"
+
+/* Bit parity with numpy/CPython needs every a*b+c rounded twice, never fused.
+ * GCC in ISO C mode already uses -ffp-contract=off; clang contracts by default
+ * on targets with FMA, so switch it off here. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 void np_rs_seed(np_rs *r, uint32_t seed)
 {
     rng_mt_seed(r->mt, &r->pos, seed);
     r->has_gauss = 0;
     r->gauss = 0.0;
+}
+
+int np_rs_seed_checked(np_rs *r, uint64_t seed, sb_err *err)
+{
+    if (seed > UINT32_MAX)
+        return sb_err_set(err,
+                          "Seed must be between 0 and 2**32 - 1 (numpy's RandomState, "
+                          "which the reference seeds with --seed), got %llu",
+                          (unsigned long long)seed);
+    np_rs_seed(r, (uint32_t)seed);
+    return 0;
 }
 
 uint32_t np_rs_next32(np_rs *r)
@@ -113,6 +130,8 @@ static double gamma_marsaglia_tsang(np_rs *r, double shape)
 
 double np_rs_standard_gamma(np_rs *r, double shape)
 {
+    if (!(shape >= 0))
+        return NAN; /* numpy raises for shape < 0 or NaN; a tiny negative shape would spin */
     if (shape == 1.0)
         return np_rs_standard_exponential(r);
     if (shape == 0.0)

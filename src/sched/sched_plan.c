@@ -17,6 +17,13 @@
 #include "sched/sched.h"
 #include "sched/sched_priv.h"
 
+/* Bit parity with numpy/CPython needs every a*b+c rounded twice, never fused.
+ * GCC in ISO C mode already uses -ffp-contract=off; clang contracts by default
+ * on targets with FMA, so switch it off here. */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 double sched_rate_at(const sb_config *cfg, size_t i, size_t n)
 {
     if (cfg->ramp_up == SB_RAMP_NONE)
@@ -50,14 +57,15 @@ static int plan_offsets(const sb_config *cfg, size_t n, np_rs *rs, sched_plan *p
         double rate = sched_rate_at(cfg, i, n);
         if (!(rate > 0))
             return sched_err_rate(rate, err);
-        p->rate_per_s[i] = rate;
         double gap;
         if (isinf(rate))
             gap = 0;
         else if (isinf(k))
             gap = 1.0 / rate;
-        else
+        else if (rs)
             gap = np_rs_gamma(rs, k, 1.0 / (rate * k));
+        else
+            return sb_err_set(err, "gamma arrival gaps need the global RandomState (none given)");
         p->offset_s[i] = i ? p->offset_s[i - 1] + gap : gap;
     }
     double last = p->offset_s[n - 1];
@@ -82,13 +90,15 @@ static void plan_events(const sb_config *cfg, sched_plan *p)
 {
     if (cfg->ramp_up == SB_RAMP_NONE)
         return;
+    /* sched_validate bounds both rates to whole numbers below 2^53 and their
+     * distance to SCHED_MAX_RPS_EVENTS, so these integers are exact. */
     size_t cap = 0;
-    double last = cfg->ramp_up_start_rps;
-    push_event(p, &cap, last, 0, 0); /* at the benchmark start */
+    int64_t last = (int64_t)cfg->ramp_up_start_rps;
+    push_event(p, &cap, (double)last, 0, 0); /* at the benchmark start */
     for (size_t i = 0; i < p->n; i++) {
-        double cur = trunc(p->rate_per_s[i]); /* Python int(rate) */
-        for (double v = last + 1; v <= cur; v++)
-            push_event(p, &cap, v, p->offset_ns[i], i);
+        int64_t cur = (int64_t)sched_rate_at(cfg, i, p->n); /* Python int(rate) */
+        for (int64_t v = last + 1; v <= cur; v++)
+            push_event(p, &cap, (double)v, p->offset_ns[i], i);
         if (cur > last)
             last = cur;
     }
@@ -104,12 +114,9 @@ int sched_plan_build(const sb_config *cfg, size_t n, np_rs *rs, const double *ti
         return -1;
     out->n = n;
     out->offset_s = sb_xmalloc(n * sizeof *out->offset_s);
-    out->rate_per_s = sb_xmalloc(n * sizeof *out->rate_per_s);
     out->offset_ns = sb_xmalloc(n * sizeof *out->offset_ns);
     if (timestamps_s) { /* self-timed replay: the trace's times as they are */
         memcpy(out->offset_s, timestamps_s, n * sizeof *out->offset_s);
-        for (size_t i = 0; i < n; i++)
-            out->rate_per_s[i] = cfg->request_rate;
     } else if (plan_offsets(cfg, n, rs, out, err) < 0) {
         sched_plan_free(out);
         return -1;
@@ -133,7 +140,6 @@ void sched_plan_free(sched_plan *p)
 {
     free(p->offset_ns);
     free(p->offset_s);
-    free(p->rate_per_s);
     free(p->events);
     memset(p, 0, sizeof *p);
 }
@@ -141,4 +147,21 @@ void sched_plan_free(sched_plan *p)
 uint64_t sched_deadline_ns(const sched_plan *p, size_t i, uint64_t start_ns)
 {
     return start_ns + p->offset_ns[i];
+}
+
+size_t sched_due(const sched_plan *p, size_t from, uint64_t start_ns, uint64_t now_ns)
+{
+    if (now_ns < start_ns)
+        return from;
+    uint64_t elapsed = now_ns - start_ns;
+    /* offset_ns is non-decreasing: binary search for the first > elapsed. */
+    size_t lo = from, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->offset_ns[mid] <= elapsed)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }

@@ -377,7 +377,8 @@ static void init_req(sim_conn *c, int api, const sim_http_req *hr)
     r->created_s = sb_wall_ns() / SB_NS_PER_S;
     size_t n = hr->request_id.n < sizeof r->request_id ? hr->request_id.n
                                                         : sizeof r->request_id - 1;
-    memcpy(r->request_id, hr->request_id.p, n);
+    if (n)
+        memcpy(r->request_id, hr->request_id.p, n);
     r->request_id[n] = '\0';
     uint64_t id_hash = n ? sim_hash(s->o.seed, r->request_id, n)
                          : sim_hash(s->o.seed, &r->seq, sizeof r->seq);

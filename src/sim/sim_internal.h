@@ -50,6 +50,8 @@ typedef struct sim_req {
     char id[40];            /* cmpl-/chatcmpl- id */
     char request_id[128];   /* the x-request-id header, "" when absent */
     char trt_model[64];     /* TensorRT-LLM: model name from the path */
+    char prefix[384];       /* the constant start of every stream chunk */
+    uint16_t prefix_len;    /* 0 until built */
     uint64_t *emit_ns;      /* --record: every emission time */
     size_t emit_cap;
 } sim_req;
@@ -71,10 +73,12 @@ struct sim_conn {
 
 struct sim_server {
     sim_opts o;
+    char *own_host, *own_model; /* copies o.host, o.model point to */
     char host[256];
     int lfd, epfd, tfd, efd;
     int port;
     int accept_paused;
+    int have_pwait2;            /* epoll_pwait2 works (else the timerfd) */
     uint64_t armed_ns;          /* what the timerfd is set to (0 = disarmed) */
     pthread_t thread;
     int thread_running, halted;
