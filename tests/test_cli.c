@@ -281,6 +281,7 @@ static void cli_goodput_messages_are_the_references(void **state)
     parse_bad("--goodput ttft:abc", "Invalid format found");
     parse_bad("--goodput itl:5", "Invalid metric name found, itl: 5.0. The service level "
                                  "objective name should be one of ['ttft', 'tpot', 'e2el']. ");
+    parse_bad("--goodput itl:123456789", "Invalid metric name found, itl: 123456789.0.");
     parse_bad("--goodput e2el:-1", "Invalid value found, e2el: -1.0. The service level "
                                    "objective value should be non-negative.");
 }

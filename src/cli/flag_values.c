@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/flags.h"
+#include "report/report.h"
 
 int fv_parse_long(const char *s, long *out)
 {
@@ -197,10 +198,8 @@ int fv_goodput(sb_config *cfg, char **v, size_t n, sb_err *err)
         if (!colon || strchr(colon + 1, ':') || fv_parse_double(colon + 1, &x) < 0)
             return sb_err_set(err, "--goodput %s: %s", v[i], goodput_format_msg);
         size_t klen = (size_t)(colon - v[i]);
-        char pyval[48];
-        snprintf(pyval, sizeof pyval, "%g", x);
-        if (!strchr(pyval, '.') && !strchr(pyval, 'e') && !strchr(pyval, 'n'))
-            strcat(pyval, ".0"); /* Python prints the parsed float: 500.0 */
+        char pyval[48]; /* the reference prints the parsed float: 500.0 */
+        report_py_float(pyval, sizeof pyval, x);
         double *slot = klen == 4 && !strncmp(v[i], "ttft", 4)   ? &t
                        : klen == 4 && !strncmp(v[i], "tpot", 4) ? &p
                        : klen == 4 && !strncmp(v[i], "e2el", 4) ? &e
