@@ -4,7 +4,18 @@
  * it goes, so the module never prints. Formats follow reference doc sections
  * 7 (console) and 8 (JSON, file name) exactly; servebench's additions come in
  * a separate section after the reference block and under the "servebench"
- * JSON key. */
+ * JSON key.
+ *
+ * The run's end, in the reference's order (section 5 step 9):
+ *     sb_metrics m;
+ *     metrics_compute(store, cfg, &tok_cb, &m, &err);     // -1: bad percentile
+ *     specdec_delta(&metrics_before, &metrics_after, &m.spec);  // if /metrics was read
+ *     report_ctx ctx = {.model_id = ..., .client_cpu_pct = NAN, .finished = time(NULL), ...};
+ *     if (m.completed == 0) fprintf(stderr, "%s\n", REPORT_ALL_FAILED_MSG);
+ *     report_console(&buf, cfg, &m, store, &ctx);          // then print buf on stdout
+ *     if (cfg->save_result) report_save(cfg, &m, store, &ctx, &path, &err);
+ *     if (cfg->plot_timeline) report_save_timeline(cfg, store, &ctx, NULL, &err);
+ *     metrics_free(&m); */
 #ifndef SB_REPORT_H
 #define SB_REPORT_H
 
