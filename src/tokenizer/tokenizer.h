@@ -31,12 +31,27 @@ void tok_ids_push(tok_ids *ids, int32_t id);
  * NULL and fills err (naming file, JSON path, component) on failure. */
 tok *tok_load(const char *spec, sb_err *err);
 void tok_free(tok *t);
+/* Loads tokenizer.json text from memory (no tokenizer_config.json: special ids
+ * are the special added tokens). name appears in error messages. */
+tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err);
 
 /* Appends the ids of text[0..len) to out (out is not cleared). add_special
  * applies the post-processor (BOS etc.). Invalid UTF-8 is handled lossily like
  * HF. Returns 0, or -1 with err set. */
 int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok_ids *out,
                sb_err *err);
+
+/* Per-thread scratch for encoding many texts without re-allocating: one per
+ * thread, never shared. tok_encode is tok_encode_ctx with a fresh one. */
+typedef struct tok_scratch tok_ctx;
+tok_ctx *tok_ctx_new(const tok *t);
+void tok_ctx_free(tok_ctx *c);
+int tok_encode_ctx(const tok *t, tok_ctx *c, const char *text, size_t len, bool add_special,
+                   tok_ids *out, sb_err *err);
+
+/* The tokenizer bundled with servebench (GPT-2), used by `serve --sim` when
+ * no --tokenizer is given: SB_DATA_DIR/tokenizers/gpt2. */
+const char *tok_default_spec(void);
 
 /* Appends the decoded text of ids to out. Ids out of range are an error. */
 int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb_buf *out,

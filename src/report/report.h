@@ -1,0 +1,101 @@
+/* report.h - the result block, the result JSON and its file name.
+ *
+ * Everything is rendered into an sb_buf; the caller (run/serve) decides where
+ * it goes, so the module never prints. Formats follow reference doc sections
+ * 7 (console) and 8 (JSON, file name) exactly; servebench's additions come in
+ * a separate section after the reference block and under the "servebench"
+ * JSON key.
+ *
+ * The run's end, in the reference's order (section 5 step 9):
+ *     sb_metrics m;
+ *     metrics_compute(store, cfg, &tok_cb, &m, &err);     // -1: bad percentile
+ *     specdec_delta(&metrics_before, &metrics_after, &m.spec);  // if /metrics was read
+ *     report_ctx ctx = {.model_id = ..., .client_cpu_pct = NAN, .finished = time(NULL), ...};
+ *     if (m.completed == 0) fprintf(stderr, "%s\n", REPORT_ALL_FAILED_MSG);
+ *     report_console(&buf, cfg, &m, store, &ctx);          // then print buf on stdout
+ *     if (cfg->save_result) report_save(cfg, &m, store, &ctx, &path, &err);
+ *     if (cfg->plot_timeline) report_save_timeline(cfg, store, &ctx, NULL, &err);
+ *     metrics_free(&m); */
+#ifndef SB_REPORT_H
+#define SB_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "cli/config.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "metrics/metrics.h"
+#include "metrics/record.h"
+
+/* What the run knows that the config and metrics do not. Any pointer may be
+ * NULL, any double NAN when unknown. */
+typedef struct report_ctx {
+    const char *model_id;     /* resolved model (--model or from /v1/models) */
+    const char *tokenizer_id; /* NULL -> --tokenizer, else the model id (as the reference) */
+    const char *fingerprint;  /* workload sha256 hex (request bodies + schedule) */
+    double client_cpu_pct;    /* client process CPU over the run, % of one core */
+    time_t finished;          /* wall time after the run (date key, file name) */
+    /* ramp-up events, JSON "rps_change_events" (ramp-up only) */
+    const long *rps_event_rps;
+    const char *const *rps_event_ts; /* ISO-8601 strings */
+    size_t n_rps_events;
+} report_ctx;
+
+/* "Failed requests during benchmark run detected (capping to 10):" and the
+ * first ten errors, when any request failed; nothing otherwise. */
+void report_failures(sb_buf *out, const rec_store *s);
+/* Our ASCII plot of output tokens/s and concurrent requests per 1 s bucket
+ * (stands where the reference prints its termplotlib figure); nothing when no
+ * request succeeded. width/height of the drawing area in characters. */
+void report_plot(sb_buf *out, const sb_metrics *m, int width, int height);
+/* The reference's "Serving Benchmark Result" block, byte for byte. */
+void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m);
+/* servebench's additions: client health, corrected latencies, failures by
+ * reason, workload fingerprint. */
+void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx);
+
+/* Text the caller prints on stderr when no request succeeded (the
+ * reference's UserWarning). */
+#define REPORT_ALL_FAILED_MSG                                                                      \
+    "All requests failed. This is likely due to a misconfiguration on the benchmark arguments."
+
+/* Everything the run prints on stdout after the progress bar, in the
+ * reference's order: failures, our plot (80x8), the reference block, then
+ * our additions. */
+void report_console(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                    const report_ctx *ctx);
+
+/* The result JSON object (one line, Python json.dump formatting), no
+ * trailing newline. */
+void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                 const report_ctx *ctx);
+/* Result path: --result-dir + (--result-filename or the default name of
+ * section 8). malloc'd. */
+char *report_result_path(const sb_config *cfg, const report_ctx *ctx);
+/* Writes (or with --append-result appends as JSON Lines) the result JSON to
+ * report_result_path, creating --result-dir. Stores the path in *path_out
+ * (malloc'd) when path_out is not NULL. Returns 0 or -1 with err naming the
+ * file. */
+int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                const report_ctx *ctx, char **path_out, sb_err *err);
+
+/* --plot-timeline: a self-contained HTML page (inline SVG) with one row per
+ * successful request: the TTFT segment, then inter-token gaps coloured by
+ * --timeline-itl-thresholds (ms). -1 with err for bad thresholds. */
+int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, sb_err *err);
+/* Writes report_timeline_html to report_result_path with its suffix
+ * replaced by ".timeline.html" (creating --result-dir); the run calls it
+ * when cfg->plot_timeline. Path in *path_out (malloc'd) when not NULL. */
+int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_ctx *ctx,
+                         char **path_out, sb_err *err);
+/* result_path with its last suffix replaced ("r.json" + ".timeline.html"
+ * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
+char *report_sibling_path(const char *result_path, const char *suffix);
+
+/* Python repr() of a float (shortest round-trip digits, "inf", "nan",
+ * integral values with ".0"); writes into buf (>= 32 bytes), returns buf. */
+char *report_py_float(char *buf, size_t size, double v);
+
+#endif
