@@ -664,7 +664,12 @@ static void test_sonnet_fits_input_len(void **state)
     expect_error(f, f->gpt2, "no chat template", NULL);
     f->cfg.ds.sonnet_input_len = 10;
     expect_error(f, f->chat, "must be higher than the base prompt length", NULL);
+    /* a prefix longer than the input can never fit: the reference spins forever */
+    f->cfg.ds.sonnet_input_len = 100;
+    f->cfg.ds.sonnet_prefix_len = 400;
+    expect_error(f, f->chat, "draws in a row exceeded --sonnet-input-len", NULL);
     f->cfg.ds.sonnet_input_len = 550;
+    f->cfg.ds.sonnet_prefix_len = 200;
 }
 
 /* ---------------- prefix_repetition ---------------- */
