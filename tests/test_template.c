@@ -441,6 +441,14 @@ static void test_live_random_expressions_match_jinja2(void **state)
     assert_true(run_live("--live-expr", "SB_TEMPLATE_SEED", "SB_TEMPLATE_EXPR_N", 400) >= 1);
 }
 
+/* The same for random layouts of text and tags in every whitespace-control
+ * variant (-, +, trim_blocks, lstrip_blocks, comments, raw, CR/LF). */
+static void test_live_random_whitespace_layouts_match_jinja2(void **state)
+{
+    (void)state;
+    assert_true(run_live("--live-ws", "SB_TEMPLATE_SEED", "SB_TEMPLATE_WS_N", 400) >= 400);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_fuzz_regressions_render_or_fail_cleanly),
         cmocka_unit_test(test_live_random_conversations_match_jinja2),
         cmocka_unit_test(test_live_random_expressions_match_jinja2),
+        cmocka_unit_test(test_live_random_whitespace_layouts_match_jinja2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

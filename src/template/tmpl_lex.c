@@ -406,6 +406,8 @@ static size_t lex_tag(lexer *L, size_t pos, bool is_block, size_t open_at)
 static size_t lex_comment(lexer *L, size_t pos, size_t open_at)
 {
     const char *s = L->s;
+    if (pos >= L->n) /* jinja2 quietly accepts a `{#` that ends the template */
+        return pos;
     for (size_t i = pos; i + 1 < L->n; i++) {
         size_t e = match_end(L, i, '#', true);
         if (e) {

@@ -349,7 +349,57 @@ def live_expr(seed, n):
         print(json.dumps(line, ensure_ascii=False))
 
 
+WS_TEXT = ["a", "b c", " ", "  ", "\n", "\n\n", "  \n", "\n  ", "\t", "\u3000", "\u00a0",
+           " x \n ", "\r\n", "\r", "}", "{", "#"]
+WS_OPEN = ["{%", "{%-", "{%+"]
+WS_CLOSE = ["%}", "-%}", "+%}"]
+
+
+def ws_tag(rng, body):
+    return rng.choice(WS_OPEN) + " " + body + " " + rng.choice(WS_CLOSE)
+
+
+def random_layout(rng, depth=0):
+    """Text and tags with every whitespace-control variant, properly nested."""
+    out = []
+    for _ in range(rng.randint(1, 6)):
+        r = rng.random()
+        if r < 0.4 or depth >= 3:
+            out.append("".join(rng.choice(WS_TEXT) for _ in range(rng.randint(1, 3))))
+        elif r < 0.55:
+            out.append(rng.choice(["{{", "{{-"]) + " 'v' " + rng.choice(["}}", "-}}"]))
+        elif r < 0.65:
+            out.append(rng.choice(["{#", "{#-"]) + " c " + rng.choice(["#}", "-#}", "+#}"]))
+        elif r < 0.8:
+            out.append(ws_tag(rng, "if true") + random_layout(rng, depth + 1) +
+                       (ws_tag(rng, "else") + random_layout(rng, depth + 1) if rng.random() < 0.3 else "") +
+                       ws_tag(rng, "endif"))
+        elif r < 0.92:
+            out.append(ws_tag(rng, "for i in [1, 2]") + random_layout(rng, depth + 1) +
+                       ws_tag(rng, "endfor"))
+        else:
+            out.append(rng.choice(WS_OPEN) + " raw " + rng.choice(["%}", "-%}"]) + "{{ raw }}" +
+                       random_layout(rng, 3) + ws_tag(rng, "endraw"))
+    return "".join(out)
+
+
+def live_ws(seed, n):
+    """Random layouts of text and tags: the lexer's whitespace rules."""
+    env = make_env()
+    rng = random.Random(seed)
+    for i in range(n):
+        src = random_layout(rng)
+        ctx = feature_context()
+        res = render(env, src, ctx)
+        res.pop("line", None)  # jinja2 lexes lazily, so a bad layout may be reported elsewhere
+        line = {"template": None, "source": src, "case": f"ws_{seed}_{i}", "context": ctx, **res}
+        print(json.dumps(line, ensure_ascii=False))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--live-ws":
+        live_ws(int(sys.argv[2]), int(sys.argv[3]))
+        return
     if len(sys.argv) == 4 and sys.argv[1] == "--live":
         live(int(sys.argv[2]), int(sys.argv[3]))
         return
