@@ -4,7 +4,9 @@
  * environment transformers uses (tests/gen/gen_template_golden.py): the chat
  * templates of the real tokenizer families over a set of conversations, the
  * hand-written feature templates, and templates that must fail. Every line is
- * rendered here in C and compared byte for byte. */
+ * rendered here in C and compared byte for byte. With python3-jinja2 present,
+ * the generator also runs live on seeded random conversations, expressions
+ * and whitespace layouts (differential tests at the end of this file). */
 #include "testutil.h"
 
 #include <dirent.h>

@@ -14,8 +14,10 @@ extra/*.jinja are third-party chat templates (see extra/README.md), rendered ove
 the same conversations as the real families.
 
 With `--live SEED N` it prints, instead, N seeded random conversations per
-template as golden lines on stdout (tests/test_template.c runs this when
-python3-jinja2 is installed, as a differential test against jinja2 itself).
+template as golden lines on stdout; `--live-expr SEED N` prints N random
+expressions and `--live-ws SEED N` N random whitespace layouts the same way
+(tests/test_template.c runs these when python3-jinja2 is installed, as
+differential tests against jinja2 itself).
 
 The environment emulates transformers' apply_chat_template (chat_template_utils
 in transformers 4.4x): ImmutableSandboxedEnvironment(trim_blocks=True,
