@@ -19,6 +19,7 @@
 struct tmpl {
     sb_arena arena;
     tmpl_node *root;
+    tmpl_tok *toks; /* only while compiling */
 };
 
 _Noreturn void tmpl_throw(tmpl_fail *f, int line, int col, const char *fmt, ...)
@@ -64,8 +65,10 @@ tmpl *tmpl_compile(const char *src, sb_err *err)
     }
     size_t n, ntok;
     char *s = normalise(&t->arena, src, &n);
-    tmpl_tok *toks = tmpl_lex(s, n, &t->arena, &f, &ntok);
+    tmpl_tok *toks = tmpl_lex(s, n, &t->arena, &f, &ntok, &t->toks);
     t->root = tmpl_parse(toks, ntok, &t->arena, &f);
+    free(t->toks);
+    t->toks = NULL;
     return t;
 }
 
@@ -73,6 +76,7 @@ void tmpl_free(tmpl *t)
 {
     if (!t)
         return;
+    free(t->toks);
     sb_arena_free(&t->arena);
     free(t);
 }

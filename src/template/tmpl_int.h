@@ -137,8 +137,11 @@ typedef struct tmpl_fail {
 _Noreturn void tmpl_throw(tmpl_fail *f, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Lexes normalised source into an arena array of tokens ending in T_EOF. */
-tmpl_tok *tmpl_lex(const char *src, size_t n, sb_arena *ar, tmpl_fail *f, size_t *ntok);
+/* Lexes normalised source into a heap array of tokens ending in T_EOF; *owner
+ * always holds the array (also when lexing fails) and the caller frees it.
+ * Token texts live in the arena. */
+tmpl_tok *tmpl_lex(const char *src, size_t n, sb_arena *ar, tmpl_fail *f, size_t *ntok,
+                   tmpl_tok **owner);
 /* Parses tokens into an N_BODY root. */
 tmpl_node *tmpl_parse(const tmpl_tok *toks, size_t ntok, sb_arena *ar, tmpl_fail *f);
 /* True when the named filter / test exists (checked at parse time, as jinja2 does). */
