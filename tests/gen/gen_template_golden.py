@@ -153,9 +153,14 @@ CHAT_CASES = [
     ("enable_thinking_false", [u("Hello")], True, {"enable_thinking": False}),
 ]
 
+PARTS = [{"role": "system", "content": [{"type": "text", "text": "Sys as parts."}]},
+         {"role": "user", "content": [{"type": "text", "text": " Look: "}, {"type": "image"},
+                                      {"type": "image_url", "image_url": {"url": "x"}},
+                                      {"type": "text", "text": "what is it? "}]}]
 TOOL_CALL = {"type": "function",
              "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}
 TOOL_CASES = [
+    ("content_parts", PARTS, True, {}),
     ("tool_round_trip",
      [u("Weather in Paris?"),
       {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
@@ -428,7 +433,7 @@ def main():
             lines.append({"template": family, "case": "with_tools", "context": ctx,
                           **render(env, src, ctx)})
     for name, src in extra_templates(False):
-        for cname, msgs, gen, extra in CHAT_CASES:
+        for cname, msgs, gen, extra in CHAT_CASES + TOOL_CASES:
             ctx = chat_context("mistral", msgs, gen, extra)
             lines.append({"template": name, "case": cname, "context": ctx,
                           **render(env, src, ctx)})
