@@ -18,8 +18,14 @@
 #include "template/template.h"
 
 static const char *families[] = {"qwen3", "llama3", "deepseek_v3", "gemma3", "mistral"};
-static const char *bos[] = {NULL, "<|begin_of_text|>", "<\xef\xbd\x9c" "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", "<bos>", "<s>"};
-static const char *eos[] = {"<|im_end|>", "<|eot_id|>", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", "<end_of_turn>", "</s>"};
+static const char *bos[] = {NULL, "<|begin_of_text|>",
+                            "<\xef\xbd\x9c"
+                            "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                            "<bos>", "<s>"};
+static const char *eos[] = {"<|im_end|>", "<|eot_id|>",
+                            "<\xef\xbd\x9c"
+                            "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                            "<end_of_turn>", "</s>"};
 
 static char *read_all(const char *path)
 {

@@ -97,8 +97,9 @@ static int check_line(json_t *line)
         size_t wn = json_string_length(want);
         ok = rc == 0 && out.len == wn && memcmp(out.data ? out.data : "", w, wn) == 0;
         if (!ok)
-            print_message("MISMATCH %s: rc=%d err=%s\n--- want (%zu bytes)\n%s\n--- got (%zu bytes)\n%s\n",
-                          name, rc, err.msg, wn, w, out.len, out.data ? out.data : "");
+            print_message(
+                "MISMATCH %s: rc=%d err=%s\n--- want (%zu bytes)\n%s\n--- got (%zu bytes)\n%s\n",
+                name, rc, err.msg, wn, w, out.len, out.data ? out.data : "");
     } else {
         const char *msg = json_string_value(json_object_get(line, "error"));
         json_t *lineno = json_object_get(line, "line");
@@ -244,7 +245,8 @@ static void test_chat_api_matches_golden(void **state)
             tmpl_vars v = {
                 .bos_token = json_string_value(json_object_get(ctx, "bos_token")),
                 .eos_token = json_string_value(json_object_get(ctx, "eos_token")),
-                .add_generation_prompt = json_is_true(json_object_get(ctx, "add_generation_prompt")),
+                .add_generation_prompt =
+                    json_is_true(json_object_get(ctx, "add_generation_prompt")),
             };
             char *src = line_source(line);
             sb_buf out;

@@ -374,7 +374,8 @@ static size_t lex_tag(lexer *L, size_t pos, bool is_block, size_t open_at)
     L->nbr = 0;
     for (;;) {
         if (pos >= L->n)
-            lex_fail(L, open_at, is_block ? "tag '{%' is never closed" : "tag '{{' is never closed");
+            lex_fail(L, open_at,
+                     is_block ? "tag '{%' is never closed" : "tag '{{' is never closed");
         size_t e = L->nbr ? 0 : match_end(L, pos, endc, is_block);
         if (e) {
             push(L, is_block ? T_BLOCK_END : T_VAR_END, pos);
@@ -460,7 +461,8 @@ static void lex_root(lexer *L)
     size_t pos = 0;
     while (pos < L->n) {
         size_t i = pos;
-        while (i + 1 < L->n && !(s[i] == '{' && (s[i + 1] == '{' || s[i + 1] == '%' || s[i + 1] == '#')))
+        while (i + 1 < L->n &&
+               !(s[i] == '{' && (s[i + 1] == '{' || s[i + 1] == '%' || s[i + 1] == '#')))
             i++;
         if (i + 1 >= L->n) {
             emit_data(L, pos, L->n);
@@ -486,8 +488,8 @@ static void lex_root(lexer *L)
 tmpl_tok *tmpl_lex(const char *src, size_t n, sb_arena *ar, tmpl_fail *f, size_t *ntok,
                    tmpl_tok **owner)
 {
-    lexer L = {.s = src, .n = n, .cur_line = 1, .line_starting = true, .ar = ar, .f = f,
-               .owner = owner};
+    lexer L = {
+        .s = src, .n = n, .cur_line = 1, .line_starting = true, .ar = ar, .f = f, .owner = owner};
     lex_root(&L);
     push(&L, T_EOF, n);
     *ntok = L.ntok;
