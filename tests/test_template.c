@@ -10,6 +10,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,6 +351,57 @@ static void test_mutated_templates_never_crash(void **state)
     free(src);
 }
 
+typedef struct render_job {
+    const tmpl *t;
+    const char *want;
+    int mismatches;
+} render_job;
+
+static void *render_many(void *arg)
+{
+    render_job *j = arg;
+    tmpl_msg m[2] = {{"system", "Be brief."}, {"user", "Grüße 世界"}};
+    tmpl_vars v = {.eos_token = "<|im_end|>", .add_generation_prompt = true};
+    for (int i = 0; i < 2000; i++) {
+        sb_buf out;
+        sb_buf_init(&out);
+        sb_err err;
+        if (tmpl_render(j->t, m, 2, &v, &out, &err) != 0 || strcmp(out.data, j->want) != 0)
+            j->mismatches++;
+        sb_buf_free(&out);
+    }
+    return NULL;
+}
+
+/* template.h promises a compiled template can be rendered from several
+ * threads at once (run under the sanitizers in CI). */
+static void test_compiled_template_renders_from_threads(void **state)
+{
+    (void)state;
+    char *path = tu_data_path("templates/qwen3.jinja");
+    sb_buf src;
+    sb_buf_init(&src);
+    assert_int_equal(tu_read_file(path, &src), 0);
+    sb_err err;
+    tmpl *t = tmpl_compile(src.data, &err);
+    assert_non_null(t);
+    const char *want = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n"
+                       "Grüße 世界<|im_end|>\n<|im_start|>assistant\n";
+    render_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (render_job){t, want, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, render_many, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].mismatches, 0);
+    }
+    tmpl_free(t);
+    sb_buf_free(&src);
+    free(path);
+}
+
 /* Inputs that once crashed the fuzzer (tests/data/templates/regress/, the
  * fuzz_template format: source, optional NUL + JSON context) now end in
  * output or an error. */
@@ -467,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_render_error_leaves_output_untouched),
         cmocka_unit_test(test_mutated_templates_never_crash),
         cmocka_unit_test(test_fuzz_regressions_render_or_fail_cleanly),
+        cmocka_unit_test(test_compiled_template_renders_from_threads),
         cmocka_unit_test(test_live_random_conversations_match_jinja2),
         cmocka_unit_test(test_live_random_expressions_match_jinja2),
         cmocka_unit_test(test_live_random_whitespace_layouts_match_jinja2),
