@@ -39,6 +39,15 @@ void sb_config_defaults(sb_config *cfg)
     ds->speed_bench_output_len = 4096;
     ds->timed_trace_chunk_hash_size = 16;
     ds->timed_trace_sec_multiplier = 1.0;
+    ds->random_mm_base_items_per_request = 1;
+    ds->blazedit_max_distance = 1.0;
+    ds->asr_max_audio_len_sec = INFINITY;
+    ds->timed_trace_label_timestamp = sb_xstrdup("timestamp");
+    ds->timed_trace_label_input_length = sb_xstrdup("input_length");
+    ds->timed_trace_label_output_length = sb_xstrdup("output_length");
+    ds->timed_trace_label_hash_ids = sb_xstrdup("hash_ids");
+    cfg->self_timed = -1;
+    cfg->timeline_itl_thresholds = sb_xstrdup("25,50");
 
     cfg->request_rate = INFINITY;
     cfg->burstiness = 1.0;
@@ -79,7 +88,11 @@ void sb_config_free(sb_config *cfg)
                      &cfg->ds.name, &cfg->ds.path, &cfg->ds.hf_subset, &cfg->ds.hf_split,
                      &cfg->ds.hf_name, &cfg->ds.spec_bench_category,
                      &cfg->ds.speed_bench_dataset_subset, &cfg->ds.speed_bench_category,
-                     &cfg->ds.request_id_prefix};
+                     &cfg->ds.request_id_prefix, &cfg->ds.random_mm_limit_mm_per_prompt,
+                     &cfg->ds.random_mm_bucket_config, &cfg->ds.bfcl_categories,
+                     &cfg->ds.timed_trace_label_timestamp, &cfg->ds.timed_trace_label_input_length,
+                     &cfg->ds.timed_trace_label_output_length, &cfg->ds.timed_trace_label_hash_ids,
+                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

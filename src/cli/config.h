@@ -73,6 +73,23 @@ typedef struct sb_dataset_opts {
     long timed_trace_chunk_hash_size; /* 16 */
     double timed_trace_sec_multiplier; /* 1 */
     char *request_id_prefix; /* --request-id-prefix; NULL = "bench-<8 hex>-" chosen at run */
+    /* accepted for compatibility; datasets that use them read them here */
+    long random_mm_base_items_per_request;     /* 1 */
+    double random_mm_num_mm_items_range_ratio; /* 0.0 */
+    char *random_mm_limit_mm_per_prompt;       /* JSON text, NULL = {"image":255,"video":1} */
+    char *random_mm_bucket_config;             /* Python-literal dict text, NULL = default */
+    bool custom_ensure_client_side_data;
+    double blazedit_min_distance; /* 0.0 */
+    double blazedit_max_distance; /* 1.0 */
+    double asr_min_audio_len_sec; /* 0.0 */
+    double asr_max_audio_len_sec; /* inf */
+    char *bfcl_categories;
+    char *timed_trace_label_timestamp;     /* "timestamp" */
+    char *timed_trace_label_input_length;  /* "input_length" */
+    char *timed_trace_label_output_length; /* "output_length" */
+    char *timed_trace_label_hash_ids;      /* "hash_ids" */
+    char *chat_template_kwargs;            /* JSON object text */
+    bool dataset_legacy;                   /* path came from the legacy --dataset */
 } sb_dataset_opts;
 
 typedef struct sb_config {
@@ -110,6 +127,8 @@ typedef struct sb_config {
     long num_warmups;              /* 0 */
     double ready_check_timeout_s;  /* 0 */
     bool ignore_eos;
+    int self_timed;               /* --self-timed / --no-self-timed: -1 unset, 0, 1 */
+    double probe_request_rate;    /* 0.0 = no probes */
 
     /* sampling and body (2.6); NAN = not given */
     double temperature, top_p, top_k, min_p, frequency_penalty, presence_penalty,
@@ -135,6 +154,9 @@ typedef struct sb_config {
     char *label;
     bool disable_tqdm;
     bool profile;
+    bool plot_timeline;
+    char *timeline_itl_thresholds; /* "25,50" */
+    bool plot_dataset_stats;
 
     /* ours */
     bool sim;          /* --sim: start the built-in simulator in-process */

@@ -1,12 +1,54 @@
-/* serve_cmd.c - `servebench serve` (placeholder until its module lands). */
+/* serve_cmd.c - `servebench serve`: flags -> sb_config -> run_serve.
+ *
+ * The only place of the serve path that prints and picks exit codes: parse
+ * messages and the Namespace-like summary here, the run itself in
+ * src/run (run.h). run_serve is referenced weakly so this branch builds and
+ * its parser can be tested before the engine lands; once src/run provides
+ * run_serve in the same library, the strong definition is used. */
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "cli/cli.h"
 #include "cli/commands.h"
+#include "run/run.h"
+
+extern int run_serve(sb_config *cfg) __attribute__((weak));
 
 int serve_cmd(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "servebench serve: not built yet\n");
-    return SB_EXIT_FAIL;
+    sb_config cfg;
+    sb_buf notes, text;
+    sb_err err;
+    sb_buf_init(&notes);
+    sb_buf_init(&text);
+    int rc = cli_parse_serve(argc, argv, &cfg, &notes, &err);
+    if (notes.len)
+        fputs(notes.data, stderr);
+    sb_buf_free(&notes);
+    if (rc == CLI_HELP || rc == CLI_HELP_MD) {
+        (rc == CLI_HELP ? cli_serve_help : cli_serve_help_markdown)(&text);
+        fputs(text.data, stdout);
+        sb_buf_free(&text);
+        return SB_EXIT_OK;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "servebench serve: error: %s\n", err.msg);
+        return SB_EXIT_USAGE;
+    }
+    const char *key = getenv("OPENAI_API_KEY");
+    if (key && *key)
+        cfg.api_key = sb_xstrdup(key);
+    cli_serve_summary(&cfg, &text);
+    fputs(text.data, stdout);
+    fflush(stdout);
+    sb_buf_free(&text);
+    int status;
+    if (run_serve) {
+        status = run_serve(&cfg);
+    } else {
+        fprintf(stderr, "servebench serve: the benchmark engine is not part of this build\n");
+        status = SB_EXIT_FAIL;
+    }
+    sb_config_free(&cfg);
+    return status;
 }

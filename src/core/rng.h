@@ -16,15 +16,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 /* ---- CPython random ---- */
 typedef struct py_random {
     uint32_t mt[624];
     int index;
 } py_random;
 
-void py_random_seed(py_random *r, uint64_t seed);      /* random.seed(seed), seed >= 0 */
-double py_random_random(py_random *r);                 /* random.random() */
-uint64_t py_random_getrandbits(py_random *r, int k);   /* random.getrandbits(k), 1 <= k <= 64 */
+void py_random_seed(py_random *r, uint64_t seed);       /* random.seed(seed), seed >= 0 */
+double py_random_random(py_random *r);                  /* random.random() */
+uint64_t py_random_getrandbits(py_random *r, int k);    /* random.getrandbits(k), 1 <= k <= 64 */
 uint64_t py_random_randbelow(py_random *r, uint64_t n); /* random._randbelow(n), n >= 1 */
 /* random.shuffle(x) applied to an array of n items of elem_size bytes. */
 void py_random_shuffle(py_random *r, void *items, size_t n, size_t elem_size);
@@ -41,15 +43,28 @@ typedef struct np_rs {
     double gauss;
 } np_rs;
 
-void np_rs_seed(np_rs *r, uint32_t seed);              /* np.random.seed(seed) */
+void np_rs_seed(np_rs *r, uint32_t seed); /* np.random.seed(seed) */
+/* np.random.seed(seed) for a --seed of any size: numpy accepts only
+ * 0..2^32-1 and the reference stops with its message otherwise. 0 or -1. */
+int np_rs_seed_checked(np_rs *r, uint64_t seed, sb_err *err);
 uint32_t np_rs_next32(np_rs *r);
-double np_rs_random(np_rs *r);                         /* random_sample() */
-double np_rs_standard_normal(np_rs *r);                /* legacy polar Box-Muller */
-double np_rs_standard_exponential(np_rs *r);           /* legacy: -log(1 - U) */
-double np_rs_standard_gamma(np_rs *r, double shape);   /* legacy Marsaglia-Tsang etc. */
+double np_rs_random(np_rs *r);                            /* random_sample() */
+double np_rs_standard_normal(np_rs *r);                   /* legacy polar Box-Muller */
+double np_rs_standard_exponential(np_rs *r);              /* legacy: -log(1 - U) */
+double np_rs_standard_gamma(np_rs *r, double shape);      /* legacy Marsaglia-Tsang etc. */
 double np_rs_gamma(np_rs *r, double shape, double scale); /* np.random.gamma */
 /* np.random.randint(low, high, size=n) with the default int64 dtype. */
 void np_rs_randint(np_rs *r, int64_t low, int64_t high, size_t n, int64_t *out);
+/* numpy's random_interval(max): uniform in [0, max] by masked rejection (the
+ * draw behind shuffle/permutation). */
+uint64_t np_rs_interval(np_rs *r, uint64_t max);
+/* RandomState.permutation(n): out[i] = the shuffled 0..n-1. */
+void np_rs_permutation(np_rs *r, size_t n, int64_t *out);
+/* RandomState.choice(pop, size=k, replace) without p: what pandas'
+ * DataFrame.sample(n=k, replace, random_state=seed) draws (BurstGPT). Without
+ * replacement k <= pop is required (numpy raises otherwise; here the first
+ * min(k, pop) are written). */
+void np_rs_choice(np_rs *r, size_t pop, size_t k, int replace, int64_t *out);
 
 /* ---- numpy Generator(PCG64), default_rng(seed) ---- */
 typedef struct np_gen {
@@ -58,11 +73,15 @@ typedef struct np_gen {
     uint32_t uinteger;
 } np_gen;
 
-void np_gen_seed(np_gen *g, uint64_t seed);            /* np.random.default_rng(seed) */
+void np_gen_seed(np_gen *g, uint64_t seed); /* np.random.default_rng(seed) */
 uint64_t np_gen_next64(np_gen *g);
-uint32_t np_gen_next32(np_gen *g);                     /* buffered halves, as numpy */
-double np_gen_random(np_gen *g);                       /* Generator.random() */
+uint32_t np_gen_next32(np_gen *g); /* buffered halves, as numpy */
+double np_gen_random(np_gen *g);   /* Generator.random() */
 /* Generator.integers(low, high, size=n) (int64, endpoint=False). */
 void np_gen_integers(np_gen *g, int64_t low, int64_t high, size_t n, int64_t *out);
+/* random_interval(max) on this generator (32-bit buffered draws when max < 2^32). */
+uint64_t np_gen_interval(np_gen *g, uint64_t max);
+/* Generator.permutation(n) (what Hugging Face datasets' .shuffle(seed) uses). */
+void np_gen_permutation(np_gen *g, size_t n, int64_t *out);
 
 #endif

@@ -16,8 +16,9 @@
 #include "core/rng.h"
 
 typedef struct sched_rps_event {
-    double rps;      /* integer rate crossed */
-    uint64_t at_ns;  /* send offset at which it was crossed */
+    double rps;           /* integer rate crossed */
+    uint64_t at_ns;       /* send offset at which it was crossed */
+    size_t request_index; /* the request whose send crossed it (0 for the start event) */
 } sched_rps_event;
 
 typedef struct sched_plan {
@@ -25,6 +26,10 @@ typedef struct sched_plan {
     size_t n;
     sched_rps_event *events; /* ramp-up bookkeeping (reference "rps_change_events") */
     size_t n_events;
+    /* The reference's own delay_ts values in seconds, bit-identical to what
+     * vllm computes (may be unsorted for self-timed traces; offset_ns is the
+     * send time the reference's sequential loop actually achieves). */
+    double *offset_s;
 } sched_plan;
 
 /* Builds the schedule for n requests from cfg (request_rate, burstiness,
@@ -35,5 +40,20 @@ typedef struct sched_plan {
 int sched_plan_build(const sb_config *cfg, size_t n, np_rs *rs, const double *timestamps_s,
                      sched_plan *out, sb_err *err);
 void sched_plan_free(sched_plan *p);
+
+/* The reference's up-front checks on the load-shape flags (ramp-up needs
+ * request rate inf, both ramp-up rates, start <= end, exponential start > 0;
+ * burstiness > 0), with the reference's messages. sched_plan_build runs it
+ * too; cli may call it early. Returns 0 or -1 with err set. */
+int sched_validate(const sb_config *cfg, sb_err *err);
+
+/* rate_i of reference 5.1 for request i of n: request_rate, or the linear /
+ * exponential ramp-up rate at progress i / max(n-1, 1). */
+double sched_rate_at(const sb_config *cfg, size_t i, size_t n);
+
+/* Absolute monotonic deadline of request i for a run whose schedule started at
+ * start_ns: start + offset, never accumulated from the previous send, so late
+ * sends do not push later ones (no drift by construction). */
+uint64_t sched_deadline_ns(const sched_plan *p, size_t i, uint64_t start_ns);
 
 #endif

@@ -2,20 +2,80 @@
  *
  * `servebench sim` runs it in the foreground; `servebench serve --sim` and the
  * tests start it in-process on its own thread through this interface. It
- * shares only core/ with the client side. */
+ * shares only core/ with the client side. docs/sim.md is the manual. */
 #ifndef SB_SIM_H
 #define SB_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 
 typedef struct sim_server sim_server;
 
+/* Counts the prompt tokens of one request's text (completions prompt, or the
+ * concatenated chat message contents). Called on the server thread; must not
+ * block. Returns the count (the server raises 0 to 1). */
+typedef size_t (*sim_count_fn)(void *ctx, const char *text, size_t len);
+
+/* Everything `servebench sim` accepts; sim_opts_default fills the documented
+ * defaults. Strings point into argv or caller memory and must outlive the
+ * server. */
+typedef struct sim_opts {
+    const char *host;           /* --host, "127.0.0.1" */
+    int port;                   /* --port, 8000; 0 = ephemeral */
+    const char *model;          /* --model, "sim" */
+    double ttft_ms, ttft_std_ms; /* --ttft-ms 20, --ttft-std-ms 0 */
+    double itl_ms, itl_std_ms;   /* --itl-ms 5, --itl-std-ms 0 */
+    double prefill_tok_per_s;   /* --prefill-tok-per-s, 0 = prefill is free */
+    double itl_per_seq_us;      /* --itl-per-seq-us, 0: ITL grows with the running batch */
+    int max_num_seqs;           /* --max-num-seqs 256: continuous batching width */
+    long max_model_len;         /* --max-model-len, 0 = unlimited */
+    int tokens_per_chunk;       /* --tokens-per-chunk 1 */
+    uint64_t seed;              /* --seed 0 */
+    const char *record_path;    /* --record FILE, NULL = off */
+    double fail_rate, reject_rate, reset_rate, drop_rate, malformed_rate, stall_rate;
+    double stall_ms;            /* --stall-ms 1000 */
+    int firehose;               /* --firehose */
+    size_t max_body_bytes;      /* --max-body-bytes 64 MiB */
+    size_t max_header_bytes;    /* --max-header-bytes 64 KiB */
+    int quiet;                  /* --quiet: no totals on stop */
+    /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
+    sim_count_fn count_tokens;
+    void *count_ctx;
+} sim_opts;
+
+/* What the server did, for the totals line and for benchmarks. */
+typedef struct sim_totals {
+    uint64_t connections, requests, ok, faults, client_errors, client_gone;
+    uint64_t prompt_tokens, output_tokens, chunks, bytes_out;
+    uint64_t sched_samples;           /* emissions measured for schedule error */
+    uint64_t sched_p50_ns, sched_p99_ns, sched_max_ns; /* actual - planned emission */
+    uint64_t first_req_ns, last_emit_ns; /* CLOCK_MONOTONIC span of the work */
+} sim_totals;
+
+void sim_opts_default(sim_opts *o);
+/* Parses `servebench sim` flags (argv[0] is skipped) over the current values.
+ * Returns 0, 1 when --help was asked (nothing else parsed), or -1 with err. */
+int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err);
+/* The --help text. */
+const char *sim_opts_help(void);
+
 /* Starts a simulator on a background thread, configured by the same options
  * as `servebench sim` (argv[0] is ignored; "--port 0" picks a free port).
  * Returns NULL with err set on bad options or bind failure. */
 sim_server *sim_start(int argc, char **argv, sb_err *err);
+/* Same, from an options struct (lets a caller install count_tokens). */
+sim_server *sim_start_opts(const sim_opts *o, sb_err *err);
 /* The TCP port it listens on. */
 int sim_port(const sim_server *s);
+/* The numeric address it listens on ("127.0.0.1", "[::1]"). */
+const char *sim_host(const sim_server *s);
+/* Stops the loop, closes every connection and joins the thread; the server
+ * stays readable for sim_get_totals until sim_stop. Idempotent. */
+void sim_halt(sim_server *s);
+/* Totals so far; exact after sim_halt. */
+void sim_get_totals(sim_server *s, sim_totals *out);
 /* Stops the loop, closes every connection, joins the thread and frees. */
 void sim_stop(sim_server *s);
 

@@ -1,0 +1,422 @@
+/* flag_parse.c - argv -> sb_config through the flag table.
+ *
+ * Mirrors vLLM's FlexibleArgumentParser over argparse (reference doc section
+ * 1): long options only, `--flag value` or `--flag=value`, `_` accepted for
+ * `-` in the name (only before the first `.`), nargs lists that end at the
+ * next option, dotted `--extra-body.key value` building a JSON object,
+ * duplicates warned about with the last value kept. Anything else stops with
+ * a message naming the argument and, for unknown flags, the closest one. */
+#include <ctype.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/flags.h"
+
+size_t cli_flag_count(void)
+{
+    return cli_n_flags;
+}
+
+const char *cli_flag_name(size_t i)
+{
+    return i < cli_n_flags ? cli_flags[i].name : NULL;
+}
+
+const char *cli_flag_alias(size_t i)
+{
+    return i < cli_n_flags ? cli_flags[i].alias : NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = sb_xmalloc((lb + 1) * sizeof *row);
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            best = up + 1 < best ? up + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    size_t d = row[lb];
+    free(row);
+    return d;
+}
+
+static const char *closest(const char *given, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t bd = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (!cands[i])
+            continue;
+        size_t d = edit_distance(given, cands[i]);
+        if (d < bd) {
+            bd = d;
+            best = cands[i];
+        }
+    }
+    return best;
+}
+
+static const char *closest_flag(const char *given)
+{
+    const char *best = NULL;
+    size_t bd = SIZE_MAX;
+    for (size_t i = 0; i < cli_n_flags; i++) {
+        const char *names[] = {cli_flags[i].name, cli_flags[i].alias};
+        for (int k = 0; k < 2; k++) {
+            size_t d = names[k] ? edit_distance(given, names[k]) : SIZE_MAX;
+            if (d < bd) {
+                bd = d;
+                best = names[k];
+            }
+        }
+    }
+    return best;
+}
+
+static const cli_flag *find_flag(const char *name)
+{
+    for (size_t i = 0; i < cli_n_flags; i++)
+        if (!strcmp(cli_flags[i].name, name) ||
+            (cli_flags[i].alias && !strcmp(cli_flags[i].alias, name)))
+            return &cli_flags[i];
+    return NULL;
+}
+
+/* argparse treats "-x"/"--x" as options but "-1", "-.5" as values. */
+static bool looks_like_option(const char *a)
+{
+    if (a[0] != '-' || a[1] == '\0')
+        return false;
+    if (a[1] == '-')
+        return true;
+    return !(isdigit((unsigned char)a[1]) || a[1] == '.');
+}
+
+static void *field(sb_config *cfg, size_t off)
+{
+    return (char *)cfg + off;
+}
+
+static char *strip_dup(const char *s, size_t n)
+{
+    while (n && isspace((unsigned char)*s))
+        s++, n--;
+    while (n && isspace((unsigned char)s[n - 1]))
+        n--;
+    return sb_xstrndup(s, n);
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void free_kvs(sb_kv *kv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(kv[i].key);
+        free(kv[i].value);
+    }
+    free(kv);
+}
+
+static int set_choice_str(sb_config *cfg, const cli_flag *f, const char *v, sb_err *err)
+{
+    if (f->choices) {
+        bool ok = false;
+        size_t n = 0;
+        for (; f->choices[n]; n++)
+            ok |= !strcmp(f->choices[n], v);
+        if (!ok) {
+            sb_buf list;
+            sb_buf_init(&list);
+            for (size_t i = 0; i < n; i++)
+                sb_buf_printf(&list, "%s'%s'", i ? ", " : "", f->choices[i]);
+            sb_err_set(err, "--%s: invalid choice: '%s' (did you mean '%s'? choose from %s)",
+                       f->name, v, closest(v, f->choices, n), list.data);
+            sb_buf_free(&list);
+            return -1;
+        }
+    }
+    char **slot = field(cfg, f->off);
+    free(*slot);
+    *slot = sb_xstrdup(v);
+    return 0;
+}
+
+static int set_kvlist(sb_config *cfg, const cli_flag *f, char **v, size_t n, sb_err *err)
+{
+    sb_kv *kv = sb_xcalloc(n, sizeof *kv);
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(v[i], '=');
+        if (!eq) {
+            free_kvs(kv, i);
+            return sb_err_set(err, "--%s: invalid item '%s'; please use KEY=VALUE format", f->name,
+                              v[i]);
+        }
+        kv[i].key = strip_dup(v[i], (size_t)(eq - v[i]));
+        kv[i].value = strip_dup(eq + 1, strlen(eq + 1));
+    }
+    sb_kv **slot = field(cfg, f->off);
+    size_t *count = field(cfg, f->n_off);
+    free_kvs(*slot, *count);
+    *slot = kv;
+    *count = n;
+    return 0;
+}
+
+static int set_json(sb_config *cfg, const cli_flag *f, const char *v, sb_err *err)
+{
+    json_error_t je;
+    json_t *o = json_loads(v, 0, &je);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return sb_err_set(err, "--%s: not a JSON object: %s (at column %d)", f->name,
+                          o ? "a JSON value of another type" : je.text, je.column);
+    }
+    json_decref(o);
+    char **slot = field(cfg, f->off);
+    free(*slot);
+    *slot = sb_xstrdup(v);
+    return 0;
+}
+
+static int set_number(sb_config *cfg, const cli_flag *f, const char *v, sb_err *err)
+{
+    long l;
+    double d;
+    switch (f->type) {
+    case FT_INT:
+        if (fv_parse_long(v, &l) < 0 || l < INT_MIN || l > INT_MAX)
+            return sb_err_set(err, "--%s: invalid int value: '%s'", f->name, v);
+        *(int *)field(cfg, f->off) = (int)l;
+        return 0;
+    case FT_LONG:
+        if (fv_parse_long(v, &l) < 0)
+            return sb_err_set(err, "--%s: invalid int value: '%s'", f->name, v);
+        *(long *)field(cfg, f->off) = l;
+        return 0;
+    case FT_U64: {
+        char *end;
+        const char *s = v;
+        while (isspace((unsigned char)*s))
+            s++;
+        unsigned long long u = strtoull(s, &end, 10);
+        if (!isdigit((unsigned char)*s) || *end)
+            return sb_err_set(err, "--%s: invalid value '%s' (a non-negative integer)", f->name, v);
+        *(uint64_t *)field(cfg, f->off) = u;
+        return 0;
+    }
+    default:
+        if (fv_parse_double(v, &d) < 0)
+            return sb_err_set(err, "--%s: invalid float value: '%s'", f->name, v);
+        *(double *)field(cfg, f->off) = d;
+        return 0;
+    }
+}
+
+/* One use of a flag with its values (n >= 1 unless the flag takes none). */
+static int apply(sb_config *cfg, const cli_flag *f, char **v, size_t n, sb_err *err)
+{
+    switch (f->type) {
+    case FT_BOOL:
+        *(bool *)field(cfg, f->off) = true;
+        return 0;
+    case FT_IGNORED:
+        return 0;
+    case FT_STR:
+        return set_choice_str(cfg, f, v[0], err);
+    case FT_STRLIST: {
+        char ***slot = field(cfg, f->off);
+        size_t *count = field(cfg, f->n_off);
+        free_strv(*slot, *count);
+        *slot = sb_xcalloc(n, sizeof **slot);
+        for (size_t i = 0; i < n; i++)
+            (*slot)[i] = sb_xstrdup(v[i]);
+        *count = n;
+        return 0;
+    }
+    case FT_KVLIST:
+        return set_kvlist(cfg, f, v, n, err);
+    case FT_APPEND: {
+        char ***slot = field(cfg, f->off);
+        size_t *count = field(cfg, f->n_off);
+        *slot = sb_xrealloc(*slot, (*count + 1) * sizeof **slot);
+        (*slot)[(*count)++] = sb_xstrdup(v[0]);
+        return 0;
+    }
+    case FT_JSON:
+        return set_json(cfg, f, v[0], err);
+    case FT_CUSTOM:
+        return f->custom(cfg, v, n, err);
+    default:
+        return set_number(cfg, f, v[0], err);
+    }
+}
+
+static bool takes_list(const cli_flag *f)
+{
+    return f->type == FT_STRLIST || f->type == FT_KVLIST || (f->type == FT_CUSTOM && f->nargs);
+}
+
+static bool takes_value(const cli_flag *f)
+{
+    if (f->type == FT_BOOL)
+        return false;
+    if (f->type == FT_IGNORED || f->type == FT_CUSTOM)
+        return f->metavar != NULL;
+    return true;
+}
+
+#include "cli/flag_dotted.h"
+
+typedef struct parse_state {
+    int argc;
+    char **argv;
+    int i;
+    sb_config *cfg;
+    sb_buf *notes;
+    unsigned char *seen;
+    dotted_set dotted;
+} parse_state;
+
+/* Collects the values of one flag use into vals (pointers into argv or the
+ * inline "=value"). Returns the count or -1. */
+static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, char **vals,
+                          sb_err *err)
+{
+    int n = 0;
+    if (!takes_value(f)) {
+        if (inline_v)
+            return sb_err_set(err, "--%s: ignored explicit argument '%s' (the flag takes no value)",
+                              f->name, inline_v);
+        return 0;
+    }
+    if (inline_v)
+        vals[n++] = inline_v;
+    if (f->type == FT_APPEND && !inline_v) {
+        /* the simulator's own flags start with "--": take the next word as is */
+        if (ps->i + 1 >= ps->argc)
+            return sb_err_set(err, "--%s: expected one argument", f->name);
+        vals[n++] = ps->argv[++ps->i];
+        return n;
+    }
+    if (takes_list(f)) {
+        while (ps->i + 1 < ps->argc && !looks_like_option(ps->argv[ps->i + 1]))
+            vals[n++] = ps->argv[++ps->i];
+        if (n == 0)
+            return sb_err_set(err, "--%s: expected at least one argument (%s)", f->name,
+                              f->metavar);
+        return n;
+    }
+    if (!inline_v) {
+        if (ps->i + 1 >= ps->argc || looks_like_option(ps->argv[ps->i + 1]))
+            return sb_err_set(err, "--%s: expected one argument (%s)", f->name, f->metavar);
+        vals[n++] = ps->argv[++ps->i];
+    }
+    return n;
+}
+
+static void note_use(parse_state *ps, const cli_flag *f)
+{
+    size_t idx = (size_t)(f - cli_flags);
+    if (f->type == FT_IGNORED && !ps->seen[idx])
+        sb_buf_printf(ps->notes, "note: --%s is accepted for compatibility and has no effect\n",
+                      f->name);
+    if (ps->seen[idx] == 1 && f->type != FT_APPEND)
+        sb_buf_printf(ps->notes, "warning: --%s given more than once; the last value is used\n",
+                      f->name);
+    if (ps->seen[idx] < 2)
+        ps->seen[idx]++;
+}
+
+/* Splits "--name.path=value" into a normalised name, the dotted path and the
+ * inline value; arg is modified in place. */
+static void split_arg(char *arg, char **name, char **path, char **inline_v)
+{
+    char *body = arg + 2;
+    char *eq = strchr(body, '=');
+    if (eq)
+        *eq = '\0';
+    *inline_v = eq ? eq + 1 : NULL;
+    char *dot = strchr(body, '.');
+    if (dot)
+        *dot = '\0';
+    *path = dot ? dot + 1 : NULL;
+    for (char *c = body; *c; c++)
+        if (*c == '_')
+            *c = '-';
+    *name = body;
+}
+
+static int parse_one(parse_state *ps, sb_err *err)
+{
+    const char *orig = ps->argv[ps->i];
+    if (!strcmp(orig, "-h") || !strcmp(orig, "--help"))
+        return CLI_HELP;
+    if (!strcmp(orig, "--help-markdown"))
+        return CLI_HELP_MD;
+    if (strncmp(orig, "--", 2) || orig[2] == '\0')
+        return sb_err_set(err, "unrecognized argument: '%s' (flags are --name VALUE; see "
+                               "`servebench serve --help`)", orig);
+    char *arg = sb_xstrdup(orig), *name, *path, *inline_v;
+    split_arg(arg, &name, &path, &inline_v);
+    const cli_flag *f = find_flag(name);
+    int rc = 0;
+    if (!f) {
+        rc = sb_err_set(err, "unrecognized argument: --%s (did you mean --%s?)", name,
+                        closest_flag(name));
+    } else if (path && f->type != FT_JSON) {
+        rc = sb_err_set(err, "--%s.%s: only JSON-object flags (--extra-body, ...) take .KEY",
+                        f->name, path);
+    } else {
+        char **vals = sb_xmalloc((size_t)(ps->argc + 1) * sizeof *vals);
+        int n = collect_values(ps, f, inline_v, vals, err);
+        if (n < 0)
+            rc = -1;
+        else if (path)
+            rc = dotted_add(&ps->dotted, (size_t)(f - cli_flags), f->name, path, vals[0], err);
+        else {
+            note_use(ps, f);
+            rc = apply(ps->cfg, f, vals, (size_t)n, err);
+        }
+        free(vals);
+    }
+    free(arg);
+    return rc;
+}
+
+int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err *err)
+{
+    sb_config_defaults(cfg);
+    parse_state ps = {.argc = argc, .argv = argv, .i = 1, .cfg = cfg, .notes = notes,
+                      .seen = sb_xcalloc(cli_n_flags, 1)};
+    int rc = 0;
+    for (; ps.i < argc && rc == 0; ps.i++)
+        rc = parse_one(&ps, err);
+    if (rc == 0)
+        rc = dotted_apply(&ps.dotted, cfg, err);
+    if (rc == 0)
+        rc = cli_validate(cfg, notes, err) < 0 ? -1 : CLI_PARSED;
+    dotted_free(&ps.dotted);
+    free(ps.seen);
+    if (rc != CLI_PARSED)
+        sb_config_free(cfg);
+    return rc;
+}

@@ -1,0 +1,144 @@
+/* validate.c - checks on the whole parsed configuration (reference doc
+ * section 2 and the checks at the top of the reference's main).
+ *
+ * Ramp-up messages are the reference's words, since scripts and users know
+ * them; the other checks are ones the reference makes later (or crashes on)
+ * that we make up front so a bad run never starts. */
+#include <math.h>
+#include <string.h>
+
+#include "cli/flags.h"
+
+static int check_ramp(const sb_config *cfg, sb_err *err)
+{
+    if (cfg->ramp_up == SB_RAMP_NONE)
+        return 0;
+    if (!isinf(cfg->request_rate))
+        return sb_err_set(err, "When using ramp-up, do not specify --request-rate. The request "
+                               "rate will be controlled by ramp-up parameters. Please remove the "
+                               "--request-rate argument.");
+    if (isnan(cfg->ramp_up_start_rps) || isnan(cfg->ramp_up_end_rps))
+        return sb_err_set(err, "When using --ramp-up-strategy, both --ramp-up-start-rps and "
+                               "--ramp-up-end-rps must be specified");
+    if (cfg->ramp_up_start_rps < 0 || cfg->ramp_up_end_rps < 0)
+        return sb_err_set(err, "Ramp-up start and end RPS must be non-negative");
+    if (cfg->ramp_up_start_rps > cfg->ramp_up_end_rps)
+        return sb_err_set(err, "Ramp-up start RPS must be less than end RPS");
+    if (cfg->ramp_up == SB_RAMP_EXPONENTIAL && cfg->ramp_up_start_rps == 0)
+        return sb_err_set(err, "For exponential ramp-up, the start RPS cannot be 0.");
+    /* the reference divides by the first rate, so linear from 0 crashes there */
+    if (cfg->ramp_up_start_rps == 0)
+        return sb_err_set(err, "--ramp-up-start-rps 0: the first request would need an infinite "
+                               "gap; start at 1 or more");
+    return 0;
+}
+
+static int check_dataset(const sb_config *cfg, sb_err *err)
+{
+    static const char *const synthetic[] = {"random", "random-mm", "random-rerank",
+                                            "prefix_repetition"};
+    for (size_t i = 0; i < sizeof synthetic / sizeof synthetic[0]; i++)
+        if (cfg->ds.path && !strcmp(cfg->ds.name, synthetic[i]))
+            return sb_err_set(err, "--dataset-path %s cannot be used with --dataset-name %s (it "
+                                   "generates its prompts); choose the dataset kind of the file, "
+                                   "e.g. --dataset-name sharegpt or custom",
+                              cfg->ds.path, cfg->ds.name);
+    static const char *const need_path[] = {"sharegpt", "burstgpt", "custom", "custom_image",
+                                            "custom_audio", "custom_mm", "spec_bench",
+                                            "speed_bench", "timed_trace", "hf"};
+    for (size_t i = 0; i < sizeof need_path / sizeof need_path[0]; i++)
+        if (!cfg->ds.path && !strcmp(cfg->ds.name, need_path[i]) &&
+            !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))
+            return sb_err_set(err, "--dataset-name %s needs --dataset-path", cfg->ds.name);
+    if (cfg->ds.num_prompts <= 0 && strncmp(cfg->ds.name, "custom", 6) != 0)
+        return sb_err_set(err, "--num-prompts must be > 0 (got %ld)", cfg->ds.num_prompts);
+    return 0;
+}
+
+static bool openai_compatible(const char *backend)
+{
+    return !strcmp(backend, "openai") || !strcmp(backend, "vllm") ||
+           !strcmp(backend, "openai-chat");
+}
+
+static int check_sampling(const sb_config *cfg, sb_err *err)
+{
+    double s[] = {cfg->temperature,       cfg->top_p,
+                  cfg->top_k,             cfg->min_p,
+                  cfg->frequency_penalty, cfg->presence_penalty,
+                  cfg->repetition_penalty};
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        if (!isnan(s[i]) && !openai_compatible(cfg->backend))
+            return sb_err_set(err, "Sampling parameters are only supported by openai-compatible "
+                                   "backends (--backend openai, vllm or openai-chat), not %s.",
+                              cfg->backend);
+    return 0;
+}
+
+static int check_ranges(const sb_config *cfg, sb_err *err)
+{
+    if (cfg->port < 0 || cfg->port > 65535)
+        return sb_err_set(err, "--port %d is not a TCP port (0-65535)", cfg->port);
+    if (!(cfg->burstiness > 0))
+        return sb_err_set(err, "--burstiness must be > 0 (got %g); 1 is Poisson", cfg->burstiness);
+    if (!(cfg->request_timeout_s >= 0))
+        return sb_err_set(err, "--request-timeout must be >= 0 seconds (got %g)",
+                          cfg->request_timeout_s);
+    if (!(cfg->ready_check_timeout_s >= 0))
+        return sb_err_set(err, "--ready-check-timeout-sec must be >= 0 (got %g)",
+                          cfg->ready_check_timeout_s);
+    if (cfg->num_warmups < 0)
+        return sb_err_set(err, "--num-warmups must be >= 0 (got %ld)", cfg->num_warmups);
+    if (cfg->ds.random_input_len < 0 || cfg->ds.random_output_len < 0 ||
+        cfg->ds.random_prefix_len < 0)
+        return sb_err_set(err, "--random-input-len, --random-output-len and --random-prefix-len "
+                               "must be >= 0");
+    return 0;
+}
+
+static void note_metrics(const sb_config *cfg, sb_buf *notes)
+{
+    static const char *const known[] = {"ttft", "tpot", "itl", "e2el"};
+    if (!cfg->percentile_metrics)
+        return;
+    const char *p = cfg->percentile_metrics;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        bool ok = false;
+        for (size_t k = 0; k < 4; k++)
+            ok |= strlen(known[k]) == len && !strncmp(p, known[k], len);
+        if (!ok)
+            sb_buf_printf(notes, "warning: --percentile-metrics: '%.*s' is not one of ttft, "
+                                 "tpot, itl, e2el; it is ignored\n", (int)len, p);
+        p += len + (p[len] == ',');
+    }
+}
+
+/* --input-len / --output-len are copied into the dataset-specific flags
+ * (reference: since 2025-12-17). */
+static void apply_generic_lens(sb_config *cfg)
+{
+    sb_dataset_opts *ds = &cfg->ds;
+    if (ds->input_len >= 0)
+        ds->random_input_len = ds->sonnet_input_len = ds->input_len;
+    if (ds->output_len >= 0) {
+        ds->random_output_len = ds->sonnet_output_len = ds->sharegpt_output_len = ds->output_len;
+        ds->custom_output_len = ds->hf_output_len = ds->spec_bench_output_len = ds->output_len;
+        ds->prefix_repetition_output_len = ds->output_len;
+    }
+}
+
+int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
+{
+    if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
+        check_ranges(cfg, err) < 0)
+        return -1;
+    note_metrics(cfg, notes);
+    apply_generic_lens(cfg);
+    if (cfg->append_result)
+        cfg->save_result = true; /* the reference saves when either is given */
+    if (cfg->ds.dataset_legacy)
+        sb_buf_puts(notes, "note: --dataset is the legacy name of --dataset-path (with "
+                           "--dataset-name sharegpt)\n");
+    return 0;
+}

@@ -1,0 +1,105 @@
+/* metrics.h - the reference's aggregate figures computed from a rec_store.
+ *
+ * metrics_compute applies the formulas of reference doc section 6 (completed,
+ * throughputs, TTFT/TPOT/ITL/E2EL mean/median/std/percentiles with numpy's
+ * "linear" rule, goodput, peak output tokens/s and peak concurrency with the
+ * reference's 1 s buckets) and, separately in sb_metrics_ext, servebench's own
+ * figures (coordinated-omission corrected latencies, send lag, failures by
+ * reason, token-accurate ITL, exact peak concurrency). Nothing here prints.
+ *
+ * Time base: every sb_record time (intended_ns, queued_ns, start_ns) is
+ * relative to rec_store.bench_start_ns; duration is bench_end_ns -
+ * bench_start_ns. */
+#ifndef SB_METRICS_H
+#define SB_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/config.h"
+#include "core/err.h"
+#include "metrics/record.h"
+
+/* Re-tokenization of generated text, for requests whose server reported no
+ * usage.completion_tokens (section 6 output_len rule). count returns the
+ * number of ids of text encoded without special tokens, or -1 on error (then
+ * 1 is used). Keeps metrics independent of the tokenizer module. */
+typedef struct metrics_tok_cb {
+    long (*count)(void *ctx, const char *text, size_t len);
+    void *ctx;
+} metrics_tok_cb;
+
+typedef enum sb_metric_kind {
+    SB_M_TTFT = 0,
+    SB_M_TPOT,
+    SB_M_ITL,
+    SB_M_E2EL,
+    SB_M_COUNT_
+} sb_metric_kind;
+
+/* "ttft", "tpot", "itl", "e2el". */
+const char *metrics_kind_name(sb_metric_kind k);
+
+/* One latency distribution, in milliseconds. Empty list -> every figure 0
+ * (the reference replaces an empty list by the scalar 0). */
+typedef struct metrics_stat {
+    size_t n;         /* samples */
+    double mean_ms, median_ms, std_ms; /* std is population (ddof 0) */
+    double min_ms, max_ms;
+    double *pct_ms;   /* one per sb_metrics.pcts, same order */
+} metrics_stat;
+
+/* servebench's own figures (never replace the reference ones). */
+typedef struct sb_metrics_ext {
+    metrics_stat ttft_corrected;  /* ttft + (start - intended): coordinated-omission corrected */
+    metrics_stat e2el_corrected;  /* latency + (start - intended) */
+    metrics_stat itl_token;       /* gap / tokens in gap, when itl_tokens were recorded */
+    bool has_itl_token;
+    double send_lag_p50_ms, send_lag_p99_ms, send_lag_max_ms; /* start - intended, all sent requests */
+    double sched_lag_p99_ms;      /* queued - intended: scheduler lateness without the semaphore wait */
+    long fail_by_reason[SB_FAIL_COUNT_];
+    long max_concurrent_exact;    /* sweep over [start, start+latency), ends before starts */
+    long concurrency_used;        /* max concurrency, or number of requests when unlimited */
+    double generate_speed_per_client; /* output_throughput / concurrency_used */
+    long token_events;            /* token messages received (sum of n_chunks) */
+    double token_events_per_s;
+} sb_metrics_ext;
+
+typedef struct sb_metrics {
+    long completed, failed;
+    long total_input, total_output;
+    double duration_s;
+    double request_throughput;
+    double request_goodput;      /* NAN when no --goodput */
+    double output_throughput, total_token_throughput;
+    double max_output_tokens_per_s; /* reference: token *messages* in the busiest 1 s bucket */
+    long max_concurrent_requests;   /* reference bucket method (overcounts; see ext) */
+    bool has_tokenizer;          /* false with --skip-tokenizer-init */
+    bool selected[SB_M_COUNT_];  /* --percentile-metrics */
+    double *pcts;                /* --metric-percentiles, copied */
+    size_t n_pcts;
+    metrics_stat stat[SB_M_COUNT_];
+    int32_t *output_lens;        /* per request in store order; 0 for failures */
+    /* Per-second series behind the peaks (for the terminal plot); n_buckets 0
+     * when nothing succeeded. */
+    double *tokens_per_s;
+    long *concurrent_per_s;
+    size_t n_buckets;
+    sb_metrics_ext ext;
+} sb_metrics;
+
+/* Computes every figure from s. cfg supplies the percentiles, the selected
+ * metrics, goodput SLOs, max concurrency and --skip-tokenizer-init; cb may be
+ * NULL (then a request without usage counts 1 output token). Returns 0, or -1
+ * with err set (bad percentile); out is then left freed. */
+int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
+                    sb_metrics *out, sb_err *err);
+/* Frees what metrics_compute allocated inside m. */
+void metrics_free(sb_metrics *m);
+
+/* numpy.percentile(v, p) with the default "linear" method on sorted v[0..n),
+ * 0 for n == 0. Exposed for the report and tests. */
+double metrics_percentile_sorted(const double *v, size_t n, double p);
+
+#endif

@@ -1,0 +1,180 @@
+/* block.c - the printed result block (reference doc section 7), the failure
+ * listing, and servebench's additions section.
+ *
+ * Python's "{:<40} {:<10}" and "{:<40} {:<10.2f}" are printf's "%-40s %-10ld"
+ * and "%-40s %-10.2f" (both pad with trailing spaces and never truncate), and
+ * "{s:{c}^{n}}" centring puts the odd padding column on the right. Users diff
+ * these blocks and scripts grep them, so every label and condition is the
+ * reference's; our own lines never go inside the reference block. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report/pyfmt.h"
+#include "report/report.h"
+
+static void title(sb_buf *out, const char *s, char fill)
+{
+    int len = (int)strlen(s), pad = len < 50 ? 50 - len : 0;
+    int left = pad / 2;
+    for (int i = 0; i < left; i++)
+        sb_buf_putc(out, fill);
+    sb_buf_puts(out, s);
+    for (int i = 0; i < pad - left; i++)
+        sb_buf_putc(out, fill);
+    sb_buf_putc(out, '\n');
+}
+
+static void line_i(sb_buf *out, const char *label, long v)
+{
+    sb_buf_printf(out, "%-40s %-10ld\n", label, v);
+}
+
+static void line_f(sb_buf *out, const char *label, double v)
+{
+    sb_buf_printf(out, "%-40s %-10.2f\n", label, v);
+}
+
+/* "P99", "P99.9", "P12.5": str(int(p)) when integral, else str(p). */
+static void pct_word(char *buf, size_t size, double p)
+{
+    if (p == floor(p) && fabs(p) < 1e15)
+        snprintf(buf, size, "%ld", (long)p);
+    else
+        report_py_float(buf, size, p);
+}
+
+static void stat_section(sb_buf *out, const sb_metrics *m, sb_metric_kind k, const char *header,
+                         const char *name)
+{
+    char label[96], pw[40];
+    const metrics_stat *st = &m->stat[k];
+    title(out, header, '-');
+    snprintf(label, sizeof label, "Mean %s (ms):", name);
+    line_f(out, label, st->mean_ms);
+    snprintf(label, sizeof label, "Median %s (ms):", name);
+    line_f(out, label, st->median_ms);
+    for (size_t i = 0; i < m->n_pcts; i++) {
+        pct_word(pw, sizeof pw, m->pcts[i]);
+        snprintf(label, sizeof label, "P%s %s (ms):", pw, name);
+        line_f(out, label, st->pct_ms[i]);
+    }
+}
+
+void report_failures(sb_buf *out, const rec_store *s)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < s->n && shown < 10; i++) {
+        const sb_record *r = &s->recs[i];
+        if (r->success)
+            continue;
+        if (shown == 0)
+            sb_buf_puts(out, "Failed requests during benchmark run detected (capping to 10):\n");
+        sb_buf_printf(out, "Error %zu: %s\n", shown++, r->error ? r->error : "");
+    }
+}
+
+void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
+{
+    bool tok = m->has_tokenizer;
+    title(out, " Serving Benchmark Result ", '=');
+    line_i(out, "Successful requests:", m->completed);
+    line_i(out, "Failed requests:", m->failed);
+    if (cfg->max_concurrency > 0)
+        line_i(out, "Maximum request concurrency:", cfg->max_concurrency);
+    if (!isinf(cfg->request_rate))
+        line_f(out, "Request rate configured (RPS):", cfg->request_rate);
+    line_f(out, "Benchmark duration (s):", m->duration_s);
+    line_i(out, "Total input tokens:", m->total_input);
+    if (tok)
+        line_i(out, "Total generated tokens:", m->total_output);
+    line_f(out, "Request throughput (req/s):", m->request_throughput);
+    if (cfg->goodput_set)
+        line_f(out, "Request goodput (req/s):", m->request_goodput);
+    if (tok) {
+        line_f(out, "Output token throughput (tok/s):", m->output_throughput);
+        line_f(out, "Peak output token throughput (tok/s):", m->max_output_tokens_per_s);
+    }
+    line_f(out, "Peak concurrent requests:", (double)m->max_concurrent_requests);
+    if (tok)
+        line_f(out, "Total token throughput (tok/s):", m->total_token_throughput);
+    if (tok && m->selected[SB_M_TTFT])
+        stat_section(out, m, SB_M_TTFT, "Time to First Token", "TTFT");
+    if (tok && m->selected[SB_M_TPOT])
+        stat_section(out, m, SB_M_TPOT, "Time per Output Token (excl. 1st token)", "TPOT");
+    if (tok && m->selected[SB_M_ITL])
+        stat_section(out, m, SB_M_ITL, "Inter-token Latency", "ITL");
+    if (m->selected[SB_M_E2EL])
+        stat_section(out, m, SB_M_E2EL, "End-to-end Latency", "E2EL");
+    title(out, "", '=');
+}
+
+static void ext_stat(sb_buf *out, const sb_metrics *m, const metrics_stat *st, const char *name)
+{
+    char label[96], pw[40];
+    snprintf(label, sizeof label, "Mean %s (ms):", name);
+    line_f(out, label, st->mean_ms);
+    snprintf(label, sizeof label, "Median %s (ms):", name);
+    line_f(out, label, st->median_ms);
+    for (size_t i = 0; i < m->n_pcts; i++) {
+        pct_word(pw, sizeof pw, m->pcts[i]);
+        snprintf(label, sizeof label, "P%s %s (ms):", pw, name);
+        line_f(out, label, st->pct_ms[i]);
+    }
+}
+
+/* The client may have shaped the result when it was too busy to send on
+ * time: its scheduler ran late (p99 > 10 ms behind the intended send time,
+ * not counting the wait for a --max-concurrency slot) or it used nearly a
+ * whole core. */
+static bool client_limited(const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+{
+    bool late = !isinf(cfg->request_rate) && m->ext.sched_lag_p99_ms > 10.0;
+    bool busy = ctx && !isnan(ctx->client_cpu_pct) && ctx->client_cpu_pct >= 90.0;
+    return late || busy;
+}
+
+static void health(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+{
+    title(out, "Client health", '-');
+    line_f(out, "Send lag P50 (ms):", m->ext.send_lag_p50_ms);
+    line_f(out, "Send lag P99 (ms):", m->ext.send_lag_p99_ms);
+    line_f(out, "Send lag max (ms):", m->ext.send_lag_max_ms);
+    line_f(out, "Scheduler lag P99 (ms):", m->ext.sched_lag_p99_ms);
+    line_f(out, "Token events handled (/s):", m->ext.token_events_per_s);
+    if (ctx && !isnan(ctx->client_cpu_pct))
+        line_f(out, "Client CPU (% of one core):", ctx->client_cpu_pct);
+    line_i(out, "Peak concurrent requests (exact):", m->ext.max_concurrent_exact);
+    line_f(out, "Output tok/s per client:", m->ext.generate_speed_per_client);
+    line_i(out, "Clients (concurrency used):", m->ext.concurrency_used);
+    if (client_limited(cfg, m, ctx))
+        sb_buf_puts(out, "WARNING: the client was late sending requests or CPU-bound; the\n"
+                         "         figures above may describe the client, not the server.\n");
+}
+
+void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+{
+    title(out, " servebench additions ", '=');
+    health(out, cfg, m, ctx);
+    if (m->completed > 0) {
+        title(out, "Latency from intended send time", '-');
+        ext_stat(out, m, &m->ext.ttft_corrected, "TTFT");
+        ext_stat(out, m, &m->ext.e2el_corrected, "E2EL");
+    }
+    if (m->ext.has_itl_token) {
+        title(out, "Token-accurate ITL", '-');
+        ext_stat(out, m, &m->ext.itl_token, "ITL per token");
+    }
+    if (m->failed > 0) {
+        title(out, "Failures by reason", '-');
+        for (int f = 1; f < SB_FAIL_COUNT_; f++)
+            if (m->ext.fail_by_reason[f]) {
+                char label[64];
+                snprintf(label, sizeof label, "%s:", sb_fail_name((sb_fail)f));
+                line_i(out, label, m->ext.fail_by_reason[f]);
+            }
+    }
+    if (ctx && ctx->fingerprint)
+        sb_buf_printf(out, "%-40s %s\n", "Workload fingerprint (sha256):", ctx->fingerprint);
+    title(out, "", '=');
+}

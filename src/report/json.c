@@ -1,0 +1,351 @@
+/* json.c - the result JSON of reference doc section 8, written by hand.
+ *
+ * A library serializer cannot give Python's bytes: json.dump separators
+ * ", " and ": ", repr() floats, ints without a dot, ensure_ascii escapes,
+ * bare NaN/Infinity and the exact key order of the reference (header keys,
+ * --metadata, load shape, results, detail arrays only with --save-detailed,
+ * then mean/median/std/pXX per selected metric). Our additions go last,
+ * under the one key "servebench", so reference readers never see them. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report/pyfmt.h"
+#include "report/report.h"
+
+typedef struct jw {
+    sb_buf *out;
+    int n; /* members written in the current object */
+} jw;
+
+static void key(jw *w, const char *k)
+{
+    if (w->n++)
+        sb_buf_puts(w->out, ", ");
+    pyfmt_json_string(w->out, k, strlen(k));
+    sb_buf_puts(w->out, ": ");
+}
+
+static void k_str(jw *w, const char *k, const char *v)
+{
+    key(w, k);
+    if (v)
+        pyfmt_json_string(w->out, v, strlen(v));
+    else
+        sb_buf_puts(w->out, "null");
+}
+
+static void k_int(jw *w, const char *k, long v)
+{
+    key(w, k);
+    sb_buf_printf(w->out, "%ld", v);
+}
+
+static void k_num(jw *w, const char *k, double v)
+{
+    key(w, k);
+    pyfmt_json_number(w->out, v);
+}
+
+static void date_str(char *buf, size_t size, time_t t)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, size, "%Y%m%d-%H%M%S", &tm);
+}
+
+static void header_keys(jw *w, const sb_config *cfg, const report_ctx *ctx)
+{
+    char date[32];
+    date_str(date, sizeof date, ctx->finished);
+    k_str(w, "date", date);
+    k_str(w, "endpoint_type", cfg->backend);
+    k_str(w, "backend", cfg->backend);
+    k_str(w, "label", cfg->label);
+    k_str(w, "model_id", ctx->model_id ? ctx->model_id : cfg->model);
+    k_str(w, "tokenizer_id", ctx->tokenizer_id);
+    k_int(w, "num_prompts", cfg->ds.num_prompts);
+    for (size_t i = 0; i < cfg->n_metadata; i++)
+        k_str(w, cfg->metadata[i].key, cfg->metadata[i].value);
+    if (isinf(cfg->request_rate))
+        k_str(w, "request_rate", "inf");
+    else
+        k_num(w, "request_rate", cfg->request_rate);
+    k_num(w, "burstiness", cfg->burstiness);
+    key(w, "max_concurrency");
+    if (cfg->max_concurrency > 0)
+        sb_buf_printf(w->out, "%ld", cfg->max_concurrency);
+    else
+        sb_buf_puts(w->out, "null");
+    if (cfg->ramp_up != SB_RAMP_NONE) {
+        k_str(w, "ramp_up_strategy", cfg->ramp_up == SB_RAMP_LINEAR ? "linear" : "exponential");
+        k_int(w, "ramp_up_start_rps", (long)cfg->ramp_up_start_rps);
+        k_int(w, "ramp_up_end_rps", (long)cfg->ramp_up_end_rps);
+    }
+}
+
+static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
+{
+    key(w, "input_lens");
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++)
+        sb_buf_printf(w->out, "%s%d", i ? ", " : "", s->recs[i].prompt_len);
+    sb_buf_puts(w->out, "]");
+    key(w, "output_lens");
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++)
+        sb_buf_printf(w->out, "%s%d", i ? ", " : "", m->output_lens[i]);
+    sb_buf_puts(w->out, "]");
+    key(w, "ttfts");
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++) {
+        sb_buf_puts(w->out, i ? ", " : "");
+        pyfmt_json_number(w->out, s->recs[i].success ? (double)s->recs[i].ttft_ns / 1e9 : 0.0);
+    }
+    sb_buf_puts(w->out, "]");
+    key(w, "itls");
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++) {
+        sb_buf_puts(w->out, i ? ", [" : "[");
+        for (uint32_t j = 0; j < s->recs[i].n_itl; j++) {
+            sb_buf_puts(w->out, j ? ", " : "");
+            pyfmt_json_number(w->out, (double)rec_store_itl_ns(s, i, j) / 1e9);
+        }
+        sb_buf_putc(w->out, ']');
+    }
+    sb_buf_puts(w->out, "]");
+    key(w, "start_times");
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++) {
+        sb_buf_puts(w->out, i ? ", " : "");
+        pyfmt_json_number(w->out, (double)s->recs[i].start_ns / 1e9);
+    }
+    sb_buf_puts(w->out, "]");
+    key(w, "generated_texts");
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++) {
+        sb_buf_puts(w->out, i ? ", " : "");
+        const sb_record *r = &s->recs[i];
+        pyfmt_json_string(w->out, r->text ? r->text : "", r->text ? r->text_len : 0);
+    }
+    sb_buf_puts(w->out, "]");
+    key(w, "errors");
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++) {
+        const char *e = s->recs[i].success || !s->recs[i].error ? "" : s->recs[i].error;
+        sb_buf_puts(w->out, i ? ", " : "");
+        pyfmt_json_string(w->out, e, strlen(e));
+    }
+    sb_buf_puts(w->out, "]");
+}
+
+static void stat_keys(jw *w, const sb_metrics *m)
+{
+    char k[96], pw[40];
+    for (int kind = 0; kind < SB_M_COUNT_; kind++) {
+        if (!m->selected[kind])
+            continue;
+        const char *nm = metrics_kind_name((sb_metric_kind)kind);
+        const metrics_stat *st = &m->stat[kind];
+        snprintf(k, sizeof k, "mean_%s_ms", nm);
+        k_num(w, k, st->mean_ms);
+        snprintf(k, sizeof k, "median_%s_ms", nm);
+        k_num(w, k, st->median_ms);
+        snprintf(k, sizeof k, "std_%s_ms", nm);
+        k_num(w, k, st->std_ms);
+        for (size_t i = 0; i < m->n_pcts; i++) {
+            double p = m->pcts[i];
+            if (p == floor(p) && fabs(p) < 1e15)
+                snprintf(pw, sizeof pw, "%ld", (long)p);
+            else
+                report_py_float(pw, sizeof pw, p);
+            snprintf(k, sizeof k, "p%s_%s_ms", pw, nm);
+            k_num(w, k, st->pct_ms[i]);
+        }
+    }
+}
+
+static void stat_obj(sb_buf *out, const sb_metrics *m, const metrics_stat *st)
+{
+    jw w = {out, 0};
+    char k[48], pw[40];
+    sb_buf_putc(out, '{');
+    k_int(&w, "n", (long)st->n);
+    k_num(&w, "mean_ms", st->mean_ms);
+    k_num(&w, "median_ms", st->median_ms);
+    k_num(&w, "std_ms", st->std_ms);
+    k_num(&w, "min_ms", st->min_ms);
+    k_num(&w, "max_ms", st->max_ms);
+    for (size_t i = 0; i < m->n_pcts; i++) {
+        snprintf(k, sizeof k, "p%s_ms", report_py_float(pw, sizeof pw, m->pcts[i]));
+        k_num(&w, k, st->pct_ms[i]);
+    }
+    sb_buf_putc(out, '}');
+}
+
+/* Ours, under "servebench". */
+static void ours(jw *w, const sb_metrics *m, const report_ctx *ctx)
+{
+    key(w, "servebench");
+    jw o = {w->out, 0};
+    sb_buf_putc(w->out, '{');
+    k_str(&o, "version", SB_VERSION);
+    k_str(&o, "workload_fingerprint", ctx->fingerprint);
+    k_num(&o, "send_lag_p50_ms", m->ext.send_lag_p50_ms);
+    k_num(&o, "send_lag_p99_ms", m->ext.send_lag_p99_ms);
+    k_num(&o, "send_lag_max_ms", m->ext.send_lag_max_ms);
+    k_num(&o, "scheduler_lag_p99_ms", m->ext.sched_lag_p99_ms);
+    k_int(&o, "token_events", m->ext.token_events);
+    k_num(&o, "token_events_per_s", m->ext.token_events_per_s);
+    if (isnan(ctx->client_cpu_pct)) /* unknown: null, not a bare NaN strict parsers reject */
+        k_str(&o, "client_cpu_pct", NULL);
+    else
+        k_num(&o, "client_cpu_pct", ctx->client_cpu_pct);
+    k_int(&o, "max_concurrent_requests_exact", m->ext.max_concurrent_exact);
+    k_int(&o, "concurrency_used", m->ext.concurrency_used);
+    k_num(&o, "output_throughput_per_client", m->ext.generate_speed_per_client);
+    key(&o, "ttft_from_intended");
+    stat_obj(w->out, m, &m->ext.ttft_corrected);
+    key(&o, "e2el_from_intended");
+    stat_obj(w->out, m, &m->ext.e2el_corrected);
+    if (m->ext.has_itl_token) {
+        key(&o, "itl_per_token");
+        stat_obj(w->out, m, &m->ext.itl_token);
+    }
+    key(&o, "failures_by_reason");
+    jw f = {w->out, 0};
+    sb_buf_putc(w->out, '{');
+    for (int r = 1; r < SB_FAIL_COUNT_; r++)
+        if (m->ext.fail_by_reason[r])
+            k_int(&f, sb_fail_name((sb_fail)r), m->ext.fail_by_reason[r]);
+    sb_buf_puts(w->out, "}}");
+}
+
+void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                 const report_ctx *ctx)
+{
+    jw w = {out, 0};
+    sb_buf_putc(out, '{');
+    header_keys(&w, cfg, ctx);
+    k_num(&w, "duration", m->duration_s);
+    k_int(&w, "completed", m->completed);
+    k_int(&w, "failed", m->failed);
+    k_int(&w, "total_input_tokens", m->total_input);
+    k_int(&w, "total_output_tokens", m->total_output);
+    k_num(&w, "request_throughput", m->request_throughput);
+    key(&w, "request_goodput");
+    if (cfg->goodput_set)
+        pyfmt_json_number(out, m->request_goodput);
+    else
+        sb_buf_puts(out, "null");
+    k_num(&w, "output_throughput", m->output_throughput);
+    k_num(&w, "total_token_throughput", m->total_token_throughput);
+    if (cfg->save_detailed)
+        detail_arrays(&w, m, s);
+    k_num(&w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
+    k_int(&w, "max_concurrent_requests", m->max_concurrent_requests);
+    k_num(&w, "rtfx", 0.0);
+    if (ctx->n_rps_events) {
+        key(&w, "rps_change_events");
+        sb_buf_putc(out, '[');
+        for (size_t i = 0; i < ctx->n_rps_events; i++) {
+            jw e = {out, 0};
+            sb_buf_puts(out, i ? ", {" : "{");
+            k_int(&e, "rps", ctx->rps_event_rps[i]);
+            k_str(&e, "timestamp", ctx->rps_event_ts[i]);
+            sb_buf_putc(out, '}');
+        }
+        sb_buf_putc(out, ']');
+    }
+    stat_keys(&w, m);
+    ours(&w, m, ctx);
+    sb_buf_putc(out, '}');
+}
+
+char *report_result_path(const sb_config *cfg, const report_ctx *ctx)
+{
+    sb_buf b;
+    sb_buf_init(&b);
+    if (cfg->result_dir && *cfg->result_dir) {
+        sb_buf_puts(&b, cfg->result_dir);
+        if (b.data[b.len - 1] != '/')
+            sb_buf_putc(&b, '/');
+    }
+    if (cfg->result_filename) {
+        sb_buf_puts(&b, cfg->result_filename);
+        return sb_buf_steal(&b);
+    }
+    const char *model = ctx->model_id ? ctx->model_id : cfg->model ? cfg->model : "";
+    const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
+    char conc[48] = "", date[32], rate[40];
+    if (cfg->max_concurrency > 0)
+        snprintf(conc, sizeof conc, "-concurrency%ld", cfg->max_concurrency);
+    date_str(date, sizeof date, ctx->finished);
+    const char *label = cfg->label ? cfg->label : cfg->backend;
+    if (cfg->ramp_up != SB_RAMP_NONE)
+        sb_buf_printf(&b, "%s-ramp-up-%s-%ldqps-%ldqps%s-%s-%s.json", label,
+                      cfg->ramp_up == SB_RAMP_LINEAR ? "linear" : "exponential",
+                      (long)cfg->ramp_up_start_rps, (long)cfg->ramp_up_end_rps, conc, base, date);
+    else
+        sb_buf_printf(&b, "%s-%sqps%s-%s-%s.json", label,
+                      report_py_float(rate, sizeof rate, cfg->request_rate), conc, base, date);
+    return sb_buf_steal(&b);
+}
+
+/* mkdir -p, as os.makedirs(exist_ok=True). */
+static int make_dirs(const char *dir, sb_err *err)
+{
+    char *p = sb_xstrdup(dir);
+    for (char *c = p + 1;; c++) {
+        if (*c != '/' && *c != '\0')
+            continue;
+        char save = *c;
+        *c = '\0';
+        if (mkdir(p, 0777) < 0 && errno != EEXIST) {
+            sb_err_set(err, "--result-dir: cannot create %s: %s", p, strerror(errno));
+            free(p);
+            return -1;
+        }
+        *c = save;
+        if (!save)
+            break;
+    }
+    free(p);
+    return 0;
+}
+
+int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                const report_ctx *ctx, char **path_out, sb_err *err)
+{
+    if (cfg->result_dir && *cfg->result_dir && make_dirs(cfg->result_dir, err) < 0)
+        return -1;
+    char *path = report_result_path(cfg, ctx);
+    FILE *f = fopen(path, cfg->append_result ? "a+" : "w");
+    if (!f) {
+        sb_err_set(err, "cannot open result file %s: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    sb_buf b;
+    sb_buf_init(&b);
+    /* JSON Lines: a newline first when appending to a non-empty file */
+    if (cfg->append_result && fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0)
+        sb_buf_putc(&b, '\n');
+    report_json(&b, cfg, m, s, ctx);
+    int bad = fwrite(b.data, 1, b.len, f) != b.len;
+    bad |= fclose(f) != 0;
+    sb_buf_free(&b);
+    if (bad) {
+        sb_err_set(err, "writing result file %s: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    if (path_out)
+        *path_out = path;
+    else
+        free(path);
+    return 0;
+}

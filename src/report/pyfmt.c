@@ -1,0 +1,144 @@
+/* pyfmt.c - Python's text forms that the result files must reproduce:
+ * repr(float) and json.dumps(str) with ensure_ascii.
+ *
+ * repr(float) is the shortest decimal that reads back to the same double
+ * (not %.17g): we try 1..17 significant digits with %.*e and keep the first
+ * that round-trips, then lay the digits out as CPython's float_repr_style
+ * "short" does (fixed notation while the decimal exponent is in [-4, 16),
+ * else d.ddde+XX, always a ".0" on integral fixed values). */
+#include "report/pyfmt.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Shortest round-trip digits of |v| (no dot, no trailing zeros) and the
+ * decimal exponent of the first digit. */
+static void shortest_digits(double v, char *digits, int *exp10)
+{
+    char tmp[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
+        if (strtod(tmp, NULL) == v || prec == 17)
+            break;
+    }
+    char *e = strchr(tmp, 'e');
+    *exp10 = atoi(e + 1);
+    size_t n = 0;
+    for (char *p = tmp; p < e; p++)
+        if (*p >= '0' && *p <= '9')
+            digits[n++] = *p;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+}
+
+static void layout(char *out, size_t size, int neg, const char *dg, int exp10)
+{
+    int nd = (int)strlen(dg);
+    int decpt = exp10 + 1; /* digits are 0.d1d2.. x 10^decpt */
+    char body[64];
+    if (decpt <= -4 || decpt > 16) {
+        int w = snprintf(body, sizeof body, "%c", dg[0]);
+        if (nd > 1)
+            w += snprintf(body + w, sizeof body - (size_t)w, ".%s", dg + 1);
+        snprintf(body + w, sizeof body - (size_t)w, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
+    } else if (decpt <= 0) {
+        snprintf(body, sizeof body, "0.%0*d%s", -decpt, 0, dg);
+        if (decpt == 0)
+            snprintf(body, sizeof body, "0.%s", dg);
+    } else if (decpt >= nd) {
+        snprintf(body, sizeof body, "%s%0*d.0", dg, decpt - nd, 0);
+        if (decpt == nd)
+            snprintf(body, sizeof body, "%s.0", dg);
+    } else {
+        snprintf(body, sizeof body, "%.*s.%s", decpt, dg, dg + decpt);
+    }
+    snprintf(out, size, "%s%s", neg ? "-" : "", body);
+}
+
+char *report_py_float(char *buf, size_t size, double v)
+{
+    if (isnan(v))
+        snprintf(buf, size, "nan");
+    else if (isinf(v))
+        snprintf(buf, size, v < 0 ? "-inf" : "inf");
+    else if (v == 0.0)
+        snprintf(buf, size, signbit(v) ? "-0.0" : "0.0");
+    else {
+        char dg[24];
+        int e;
+        shortest_digits(fabs(v), dg, &e);
+        layout(buf, size, signbit(v) != 0, dg, e);
+    }
+    return buf;
+}
+
+void pyfmt_json_number(sb_buf *out, double v)
+{
+    char tmp[40];
+    if (isnan(v))
+        sb_buf_puts(out, "NaN");
+    else if (isinf(v))
+        sb_buf_puts(out, v < 0 ? "-Infinity" : "Infinity");
+    else
+        sb_buf_puts(out, report_py_float(tmp, sizeof tmp, v));
+}
+
+/* Next code point of UTF-8 text, U+FFFD for an invalid or truncated
+ * sequence (one byte consumed). */
+static unsigned next_cp(const unsigned char *s, size_t len, size_t *i)
+{
+    unsigned c = s[*i];
+    if (c < 0x80) {
+        (*i)++;
+        return c;
+    }
+    int n = (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 0;
+    if (n == 0 || len - *i <= (size_t)n) {
+        (*i)++;
+        return 0xFFFD;
+    }
+    unsigned cp = c & (0x3Fu >> n);
+    for (int k = 1; k <= n; k++) {
+        if ((s[*i + (size_t)k] & 0xC0) != 0x80) {
+            (*i)++;
+            return 0xFFFD;
+        }
+        cp = (cp << 6) | (s[*i + (size_t)k] & 0x3F);
+    }
+    static const unsigned min_cp[] = {0, 0x80, 0x800, 0x10000};
+    *i += (size_t)n + 1;
+    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0xFFFD;
+    return cp;
+}
+
+void pyfmt_json_string(sb_buf *out, const char *s, size_t len)
+{
+    sb_buf_putc(out, '"');
+    size_t i = 0;
+    while (i < len) {
+        unsigned cp = next_cp((const unsigned char *)s, len, &i);
+        switch (cp) {
+        case '"': sb_buf_puts(out, "\\\""); continue;
+        case '\\': sb_buf_puts(out, "\\\\"); continue;
+        case '\n': sb_buf_puts(out, "\\n"); continue;
+        case '\r': sb_buf_puts(out, "\\r"); continue;
+        case '\t': sb_buf_puts(out, "\\t"); continue;
+        case '\b': sb_buf_puts(out, "\\b"); continue;
+        case '\f': sb_buf_puts(out, "\\f"); continue;
+        default: break;
+        }
+        if (cp >= 0x20 && cp <= 0x7e)
+            sb_buf_putc(out, (char)cp);
+        else if (cp < 0x10000)
+            sb_buf_printf(out, "\\u%04x", cp);
+        else {
+            cp -= 0x10000;
+            sb_buf_printf(out, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+        }
+    }
+    sb_buf_putc(out, '"');
+}

@@ -1,0 +1,496 @@
+/* sim_api.c - endpoint routing, request validation, small JSON responses.
+ *
+ * Requests are decoded with jansson (not a hot path: one parse per request);
+ * every malformed field gets vLLM's 400 error object naming the field. Error
+ * bodies follow vLLM's shape {"object":"error","message","type","param",
+ * "code"}; unknown paths answer FastAPI's {"detail":"Not Found"}. Valid
+ * generation requests are handed to the model (sim_model.c) which owns
+ * their timing. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "sim/sim_internal.h"
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
+    }
+}
+
+void sim_api_respond(sim_conn *c, int status, const char *ctype, const char *body, size_t n)
+{
+    sb_buf_printf(&c->out, "HTTP/1.1 %d %s\r\nserver: servebench-sim\r\n", status, reason(status));
+    if (c->req.request_id[0])
+        sb_buf_printf(&c->out, "x-request-id: %s\r\n", c->req.request_id);
+    sb_buf_printf(&c->out, "content-type: %s\r\ncontent-length: %zu\r\n%s\r\n", ctype, n,
+                  c->keep_alive ? "" : "connection: close\r\n");
+    sb_buf_append(&c->out, body, n);
+}
+
+void sim_api_error(sim_conn *c, int status, const char *type, const char *msg)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:n, s:i}", "object", "error", "message", msg, "type",
+                          type, "param", "code", status);
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    if (s)
+        sim_api_respond(c, status, "application/json", s, strlen(s));
+    else
+        sim_api_respond(c, status, "application/json", "{}", 2);
+    free(s);
+    json_decref(o);
+}
+
+static void detail(sim_conn *c, int status, const char *what)
+{
+    char body[128];
+    int n = snprintf(body, sizeof body, "{\"detail\":\"%s\"}", what);
+    sim_api_respond(c, status, "application/json", body, (size_t)n);
+}
+
+static void bad_request(sim_conn *c, const char *msg)
+{
+    c->srv->m.client_errors++;
+    c->srv->t.client_errors++;
+    sim_api_error(c, 400, "BadRequestError", msg);
+}
+
+static void models(sim_conn *c)
+{
+    const sim_opts *o = &c->srv->o;
+    sb_buf *b = &c->srv->scratch;
+    sb_buf_reset(b);
+    uint64_t created = sb_wall_ns() / SB_NS_PER_S;
+    sb_buf_printf(b,
+                  "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\",\"created\":%"
+                  PRIu64 ",\"owned_by\":\"vllm\",\"root\":\"%s\",\"parent\":null,"
+                  "\"max_model_len\":%ld,\"permission\":[{\"id\":\"modelperm-sim\","
+                  "\"object\":\"model_permission\",\"created\":%" PRIu64 ",\"allow_create_engine\":"
+                  "false,\"allow_sampling\":true,\"allow_logprobs\":true,\"allow_search_indices\":"
+                  "false,\"allow_view\":true,\"allow_fine_tuning\":false,\"organization\":\"*\","
+                  "\"group\":null,\"is_blocking\":false}]}]}",
+                  o->model, created, o->model, o->max_model_len, created);
+    sim_api_respond(c, 200, "application/json", b->data, b->len);
+}
+
+static void metrics(sim_conn *c)
+{
+    sim_server *s = c->srv;
+    sb_buf *b = &s->scratch;
+    sb_buf_reset(b);
+    sim_metrics_render(&s->m, s->o.model, s->running, s->waiting, (uint32_t)s->o.max_num_seqs, b);
+    sim_api_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", b->data, b->len);
+}
+
+/* ---- generation requests ---- */
+
+typedef struct gen_args {
+    const char *prompt;     /* text to count (NUL-terminated), or NULL */
+    size_t prompt_len;
+    long id_count;          /* prompt given as token ids: their number, else -1 */
+    long max_tokens;        /* -1 = not given */
+    long min_tokens;
+    int ignore_eos;
+} gen_args;
+
+/* An optional integer field; -1 with a message when present but not one. */
+static int opt_int(json_t *o, const char *key, long lo, long *out, char *msg, size_t cap)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > 1L << 30) {
+        snprintf(msg, cap, "'%s' must be an integer >= %ld, got %s", key, lo,
+                 json_is_integer(v) ? "an out-of-range value" : "another type");
+        return -1;
+    }
+    *out = (long)json_integer_value(v);
+    return 0;
+}
+
+static int opt_bool(json_t *o, const char *key, int *out, char *msg, size_t cap)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v)) {
+        snprintf(msg, cap, "'%s' must be a boolean", key);
+        return -1;
+    }
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int completions_prompt(json_t *body, gen_args *g, char *msg, size_t cap)
+{
+    json_t *p = json_object_get(body, "prompt");
+    if (json_is_string(p)) {
+        g->prompt = json_string_value(p);
+        g->prompt_len = json_string_length(p);
+        return 0;
+    }
+    if (json_is_array(p) && json_array_size(p) > 0) {
+        json_t *first = json_array_get(p, 0);
+        if (json_is_integer(first)) {
+            size_t i;
+            json_t *v;
+            json_array_foreach(p, i, v) if (!json_is_integer(v))
+            {
+                snprintf(msg, cap, "'prompt'[%zu] must be a token id (integer)", i);
+                return -1;
+            }
+            g->id_count = (long)json_array_size(p);
+            return 0;
+        }
+        if (json_is_string(first) && json_array_size(p) == 1) {
+            g->prompt = json_string_value(first);
+            g->prompt_len = json_string_length(first);
+            return 0;
+        }
+        snprintf(msg, cap, "'prompt' must be a string, a list of token ids or a list of one "
+                           "string (the simulator serves one prompt per request)");
+        return -1;
+    }
+    snprintf(msg, cap, "'prompt' is required and must be a string or a list of token ids");
+    return -1;
+}
+
+/* Chat prompt = the message contents joined by newlines (text parts only). */
+static int chat_prompt(sim_server *s, json_t *body, gen_args *g, char *msg, size_t cap)
+{
+    json_t *m = json_object_get(body, "messages");
+    if (!json_is_array(m) || json_array_size(m) == 0) {
+        snprintf(msg, cap, "'messages' is required and must be a non-empty list");
+        return -1;
+    }
+    sb_buf *b = &s->scratch2;
+    sb_buf_reset(b);
+    size_t i;
+    json_t *e;
+    json_array_foreach(m, i, e)
+    {
+        json_t *content = json_is_object(e) ? json_object_get(e, "content") : NULL;
+        if (!json_is_object(e) || !json_is_string(json_object_get(e, "role"))) {
+            snprintf(msg, cap, "'messages'[%zu] must be an object with a string 'role'", i);
+            return -1;
+        }
+        if (b->len)
+            sb_buf_putc(b, '\n');
+        if (json_is_string(content)) {
+            sb_buf_append(b, json_string_value(content), json_string_length(content));
+        } else if (json_is_array(content)) {
+            size_t k;
+            json_t *part;
+            json_array_foreach(content, k, part)
+            {
+                json_t *t = json_object_get(part, "text");
+                if (!json_is_object(part) || !json_is_string(json_object_get(part, "type"))) {
+                    snprintf(msg, cap, "'messages'[%zu].content[%zu] must be an object with 'type'",
+                             i, k);
+                    return -1;
+                }
+                if (json_is_string(t))
+                    sb_buf_append(b, json_string_value(t), json_string_length(t));
+            }
+        } else if (content && !json_is_null(content)) {
+            snprintf(msg, cap, "'messages'[%zu].content must be a string or a list of parts", i);
+            return -1;
+        }
+    }
+    g->prompt = b->data ? b->data : "";
+    g->prompt_len = b->len;
+    return 0;
+}
+
+static int stream_flags(json_t *body, sim_req *r, char *msg, size_t cap)
+{
+    if (opt_bool(body, "stream", &r->stream, msg, cap))
+        return -1;
+    json_t *so = json_object_get(body, "stream_options");
+    if (!so || json_is_null(so))
+        return 0;
+    if (!json_is_object(so)) {
+        snprintf(msg, cap, "'stream_options' must be an object");
+        return -1;
+    }
+    if (!r->stream) {
+        snprintf(msg, cap, "Stream options can only be defined when `stream=True`.");
+        return -1;
+    }
+    if (opt_bool(so, "include_usage", &r->include_usage, msg, cap) ||
+        opt_bool(so, "continuous_usage_stats", &r->continuous_usage, msg, cap))
+        return -1;
+    return 0;
+}
+
+/* The OpenAI-compatible fields shared by completions and chat. */
+static int openai_args(sim_conn *c, json_t *body, gen_args *g, char *msg, size_t cap)
+{
+    sim_req *r = &c->req;
+    json_t *model = json_object_get(body, "model");
+    if (model && !json_is_null(model) && !json_is_string(model)) {
+        snprintf(msg, cap, "'model' must be a string");
+        return -1;
+    }
+    long n = 1;
+    if (opt_int(body, "n", 1, &n, msg, cap))
+        return -1;
+    if (n != 1) {
+        snprintf(msg, cap, "'n' must be 1 (the simulator returns one choice)");
+        return -1;
+    }
+    if (stream_flags(body, r, msg, cap) || opt_bool(body, "ignore_eos", &g->ignore_eos, msg, cap) ||
+        opt_int(body, "min_tokens", 0, &g->min_tokens, msg, cap))
+        return -1;
+    if (opt_int(body, "max_tokens", 1, &g->max_tokens, msg, cap))
+        return -1;
+    if (r->api == SIM_API_CHAT &&
+        opt_int(body, "max_completion_tokens", 1, &g->max_tokens, msg, cap))
+        return -1;
+    return 0;
+}
+
+static int tgi_args(json_t *body, gen_args *g, char *msg, size_t cap)
+{
+    json_t *in = json_object_get(body, "inputs");
+    json_t *params = json_object_get(body, "parameters");
+    if (!json_is_string(in)) {
+        snprintf(msg, cap, "'inputs' is required and must be a string");
+        return -1;
+    }
+    g->prompt = json_string_value(in);
+    g->prompt_len = json_string_length(in);
+    if (params && !json_is_null(params)) {
+        if (!json_is_object(params)) {
+            snprintf(msg, cap, "'parameters' must be an object");
+            return -1;
+        }
+        if (opt_int(params, "max_new_tokens", 1, &g->max_tokens, msg, cap) ||
+            opt_bool(params, "ignore_eos_token", &g->ignore_eos, msg, cap))
+            return -1;
+    }
+    if (g->max_tokens < 0)
+        g->max_tokens = 20; /* TGI's default max_new_tokens */
+    return 0;
+}
+
+static int trt_args(json_t *body, gen_args *g, char *msg, size_t cap)
+{
+    json_t *in = json_object_get(body, "text_input");
+    if (!json_is_string(in)) {
+        snprintf(msg, cap, "'text_input' is required and must be a string");
+        return -1;
+    }
+    g->prompt = json_string_value(in);
+    g->prompt_len = json_string_length(in);
+    if (opt_int(body, "max_tokens", 1, &g->max_tokens, msg, cap) ||
+        opt_int(body, "min_length", 0, &g->min_tokens, msg, cap))
+        return -1;
+    if (g->max_tokens < 0)
+        g->max_tokens = 16;
+    return 0;
+}
+
+static const char *model_of(json_t *body)
+{
+    json_t *m = json_object_get(body, "model");
+    return json_is_string(m) ? json_string_value(m) : NULL;
+}
+
+/* Prompt tokens, the context-length check and the output length draw. */
+static int size_request(sim_conn *c, gen_args *g, char *msg, size_t cap)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    size_t pt;
+    if (g->id_count >= 0)
+        pt = (size_t)g->id_count;
+    else if (s->o.count_tokens)
+        pt = s->o.count_tokens(s->o.count_ctx, g->prompt, g->prompt_len);
+    else
+        pt = sim_count_words(NULL, g->prompt, g->prompt_len);
+    if (pt == 0)
+        pt = 1;
+    if (pt > UINT32_MAX / 2)
+        pt = UINT32_MAX / 2;
+    r->prompt_tokens = (uint32_t)pt;
+    long mml = s->o.max_model_len;
+    if (g->max_tokens < 0)
+        g->max_tokens = mml > 0 && (long)pt < mml ? mml - (long)pt : 16;
+    if (mml > 0 && (long)pt >= mml) {
+        snprintf(msg, cap,
+                 "This model's maximum context length is %ld tokens. However, your request has "
+                 "%zu input tokens. Please reduce the length of the input messages.",
+                 mml, pt);
+        return -1;
+    }
+    if (mml > 0 && (long)pt + g->max_tokens > mml) {
+        snprintf(msg, cap,
+                 "'max_tokens' or 'max_completion_tokens' is too large: %ld. This model's maximum "
+                 "context length is %ld tokens and your request has %zu input tokens (%ld > %ld - "
+                 "%zu).",
+                 g->max_tokens, mml, pt, g->max_tokens, mml, pt);
+        return -1;
+    }
+    r->max_tokens = (uint32_t)g->max_tokens;
+    long lo = g->min_tokens < 1 ? 1 : (g->min_tokens > g->max_tokens ? g->max_tokens : g->min_tokens);
+    if (g->ignore_eos)
+        r->out_tokens = r->max_tokens;
+    else /* an EOS drawn uniformly in [max(min_tokens, 1), max_tokens] */
+        r->out_tokens = (uint32_t)(lo + (long)sim_rng_below(&r->rng, (uint64_t)(g->max_tokens - lo + 1)));
+    return 0;
+}
+
+static void init_req(sim_conn *c, int api, const sim_http_req *hr)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    free(r->emit_ns);
+    memset(r, 0, sizeof *r);
+    r->api = api;
+    r->seq = ++s->req_seq;
+    r->arrival_ns = c->in_first_ns ? c->in_first_ns : sb_now_ns();
+    r->created_s = sb_wall_ns() / SB_NS_PER_S;
+    size_t n = hr->request_id.n < sizeof r->request_id ? hr->request_id.n
+                                                        : sizeof r->request_id - 1;
+    if (n)
+        memcpy(r->request_id, hr->request_id.p, n);
+    r->request_id[n] = '\0';
+    uint64_t id_hash = n ? sim_hash(s->o.seed, r->request_id, n)
+                         : sim_hash(s->o.seed, &r->seq, sizeof r->seq);
+    sim_rng_seed(&r->rng, id_hash);
+    r->text_seed = sim_rng_next(&r->rng);
+    snprintf(r->id, sizeof r->id, "%s%016" PRIx64 "%08" PRIx64,
+             api == SIM_API_CHAT ? "chatcmpl-" : "cmpl-", r->text_seed, r->seq);
+    if (s->t.first_req_ns == 0)
+        s->t.first_req_ns = r->arrival_ns;
+    s->m.requests++;
+    s->t.requests++;
+}
+
+static void copy_trt_model(sim_conn *c, sim_str p);
+
+static void generate(sim_conn *c, int api, const sim_http_req *hr)
+{
+    sim_server *s = c->srv;
+    init_req(c, api, hr);
+    if (api == SIM_API_TRT)
+        copy_trt_model(c, hr->path);
+    json_error_t jerr;
+    json_t *body = json_loadb(hr->body, hr->body_len, 0, &jerr);
+    char msg[512] = "";
+    gen_args g = {.id_count = -1, .max_tokens = -1};
+    int rc = -1;
+    if (!body)
+        snprintf(msg, sizeof msg, "invalid JSON body at line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+    else if (!json_is_object(body))
+        snprintf(msg, sizeof msg, "the request body must be a JSON object");
+    else if (api == SIM_API_TGI)
+        rc = tgi_args(body, &g, msg, sizeof msg);
+    else if (api == SIM_API_TRT)
+        rc = trt_args(body, &g, msg, sizeof msg);
+    else if (openai_args(c, body, &g, msg, sizeof msg) == 0)
+        rc = api == SIM_API_CHAT ? chat_prompt(s, body, &g, msg, sizeof msg)
+                                 : completions_prompt(body, &g, msg, sizeof msg);
+    if (rc == 0 && (api == SIM_API_TGI || api == SIM_API_TRT))
+        c->req.stream = 1;
+    const char *model = body && (api == SIM_API_COMPLETIONS || api == SIM_API_CHAT)
+                            ? model_of(body) : NULL;
+    if (rc == 0 && model && strcmp(model, s->o.model) != 0) {
+        snprintf(msg, sizeof msg, "The model `%.200s` does not exist.", model);
+        s->m.client_errors++;
+        s->t.client_errors++;
+        sim_api_error(c, 404, "NotFoundError", msg);
+    } else if (rc == 0 && size_request(c, &g, msg, sizeof msg) == 0) {
+        sim_model_admit(c);
+    } else {
+        bad_request(c, msg);
+    }
+    json_decref(body);
+}
+
+static int trt_path(sim_conn *c, sim_str p)
+{
+    static const char pre[] = "/v2/models/", suf[] = "/generate_stream";
+    size_t np = sizeof pre - 1, ns = sizeof suf - 1;
+    if (p.n <= np + ns || strncmp(p.p, pre, np) || strncmp(p.p + p.n - ns, suf, ns))
+        return 0;
+    size_t n = p.n - np - ns;
+    if (n >= sizeof c->req.trt_model || memchr(p.p + np, '/', n))
+        return 0;
+    return 1;
+}
+
+static void copy_trt_model(sim_conn *c, sim_str p)
+{
+    size_t n = p.n - strlen("/v2/models/") - strlen("/generate_stream");
+    memcpy(c->req.trt_model, p.p + strlen("/v2/models/"), n);
+    c->req.trt_model[n] = '\0';
+}
+
+static int api_of(sim_conn *c, sim_str path)
+{
+    if (sim_str_eq(path, "/v1/completions"))
+        return SIM_API_COMPLETIONS;
+    if (sim_str_eq(path, "/v1/chat/completions"))
+        return SIM_API_CHAT;
+    if (sim_str_eq(path, "/generate_stream"))
+        return SIM_API_TGI;
+    if (trt_path(c, path))
+        return SIM_API_TRT;
+    return -1;
+}
+
+void sim_api_handle(sim_conn *c, const sim_http_req *hr)
+{
+    int get = sim_str_eq(hr->method, "GET"), post = sim_str_eq(hr->method, "POST");
+    c->req.request_id[0] = '\0';
+    int api = api_of(c, hr->path);
+    if (api >= 0) {
+        if (!post) {
+            detail(c, 405, "Method Not Allowed");
+            return;
+        }
+        generate(c, api, hr);
+        return;
+    }
+    int known = sim_str_eq(hr->path, "/health") || sim_str_eq(hr->path, "/v1/models") ||
+                sim_str_eq(hr->path, "/metrics") || sim_str_eq(hr->path, "/version");
+    if (known && !get)
+        detail(c, 405, "Method Not Allowed");
+    else if (sim_str_eq(hr->path, "/health"))
+        sim_api_respond(c, 200, "application/json", "", 0);
+    else if (sim_str_eq(hr->path, "/v1/models"))
+        models(c);
+    else if (sim_str_eq(hr->path, "/metrics"))
+        metrics(c);
+    else if (sim_str_eq(hr->path, "/version"))
+        sim_api_respond(c, 200, "application/json", "{\"version\":\"servebench-sim\"}", 28);
+    else
+        detail(c, 404, "Not Found");
+}

@@ -1,0 +1,140 @@
+/* sim_internal.h - the simulator's private types, shared by its .c files.
+ *
+ * One sim_server owns everything: the listening socket, the epoll loop, every
+ * connection, the timer heap, the batch model's queues, metrics and the
+ * record file. A connection carries at most one request at a time (HTTP/1.1
+ * without concurrent pipelining: later pipelined requests wait in its input
+ * buffer), so the request state lives inside the connection and the whole
+ * server allocates once per connection and once per recorded request, never
+ * per token. */
+#ifndef SB_SIM_INTERNAL_H
+#define SB_SIM_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "sim/sim.h"
+#include "sim/sim_heap.h"
+#include "sim/sim_http.h"
+#include "sim/sim_metrics.h"
+#include "sim/sim_rng.h"
+
+enum sim_api { SIM_API_COMPLETIONS, SIM_API_CHAT, SIM_API_TGI, SIM_API_TRT };
+
+enum sim_fault {
+    SIM_FAULT_NONE,
+    SIM_FAULT_RESET,     /* RST before any response byte */
+    SIM_FAULT_REJECT,    /* 429 */
+    SIM_FAULT_FAIL,      /* 500 */
+    SIM_FAULT_DROP,      /* connection closed mid-stream */
+    SIM_FAULT_MALFORMED, /* one corrupt chunk */
+    SIM_FAULT_STALL,     /* one pause of --stall-ms mid-stream */
+    SIM_FAULT_COUNT
+};
+
+enum sim_phase { SIM_PH_IDLE, SIM_PH_WAITING, SIM_PH_PREFILL, SIM_PH_DECODE };
+
+typedef struct sim_req {
+    int api, stream, include_usage, continuous_usage;
+    int phase, fault;
+    uint32_t fault_chunk;   /* chunk index the mid-stream fault hits */
+    uint32_t prompt_tokens, max_tokens, out_tokens, emitted, chunks, nchunks;
+    uint64_t seq;           /* arrival number */
+    uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
+    uint64_t created_s;     /* wall seconds, the "created" field */
+    uint64_t text_seed;
+    sim_rng rng;
+    char id[40];            /* cmpl-/chatcmpl- id */
+    char request_id[128];   /* the x-request-id header, "" when absent */
+    char trt_model[64];     /* TensorRT-LLM: model name from the path */
+    uint64_t *emit_ns;      /* --record: every emission time */
+    size_t emit_cap;
+} sim_req;
+
+typedef struct sim_conn sim_conn;
+struct sim_conn {
+    int fd;
+    int dead, closing, busy, want_out, peer_eof, chunked, keep_alive;
+    int firehose_blocked;      /* firehose waits for EPOLLOUT, not the heap */
+    sim_server *srv;
+    sb_buf in, out;
+    size_t out_off;
+    uint64_t in_first_ns;      /* when the pending input's first byte came */
+    sim_req req;
+    sim_timer timer;
+    sim_conn *wprev, *wnext;   /* waiting queue links */
+    sim_conn *prev, *next;     /* all live connections */
+};
+
+struct sim_server {
+    sim_opts o;
+    char *own_host, *own_model; /* copies o.host, o.model point to */
+    char host[256];
+    int lfd, epfd, tfd, efd;
+    int port;
+    int accept_paused;
+    uint64_t armed_ns;          /* what the timerfd is set to (0 = disarmed) */
+    pthread_t thread;
+    int thread_running, halted;
+    sim_conn *conns;            /* live list */
+    sim_conn *graveyard;        /* closed this iteration, freed at its end */
+    sim_heap heap;
+    sim_conn *wait_head, *wait_tail;
+    uint32_t running, waiting;
+    uint64_t req_seq;
+    sim_metrics m;
+    sim_totals t;
+    FILE *rec;
+    sb_buf scratch, scratch2;   /* reused formatting space */
+};
+
+/* sim_loop.c */
+int sim_loop_run(sim_server *s);
+void sim_loop_arm(sim_server *s);
+
+/* sim_conn.c */
+sim_conn *sim_conn_new(sim_server *s, int fd);
+void sim_conn_on_event(sim_conn *c, uint32_t events);
+void sim_conn_flush(sim_conn *c);
+void sim_conn_close(sim_conn *c, int reset);
+void sim_conn_process_input(sim_conn *c);
+void sim_conn_free(sim_conn *c);
+/* A response is complete: close or go on with pipelined input. */
+void sim_conn_response_done(sim_conn *c);
+
+/* sim_api.c */
+/* Handles one parsed request: answers at once or admits it to the model. */
+void sim_api_handle(sim_conn *c, const sim_http_req *hr);
+/* Queues a complete JSON (or text) response. */
+void sim_api_respond(sim_conn *c, int status, const char *ctype, const char *body, size_t n);
+/* vLLM's error JSON shape. */
+void sim_api_error(sim_conn *c, int status, const char *type, const char *msg);
+
+/* sim_model.c */
+void sim_model_admit(sim_conn *c);
+void sim_model_tick(sim_conn *c);
+/* The request's connection went away: leave the batch or queue. */
+void sim_model_abort(sim_conn *c, const char *outcome);
+
+/* sim_emit.c: response bytes for each API */
+void sim_emit_stream_head(sim_conn *c);
+void sim_emit_chunk(sim_conn *c, uint32_t first_tok, uint32_t ntok, int last, int corrupt);
+void sim_emit_stream_end(sim_conn *c);
+void sim_emit_full(sim_conn *c, int corrupt);
+/* Appends token i's text (JSON-safe) to b. */
+void sim_emit_token_text(const sim_req *r, uint32_t i, sb_buf *b);
+
+/* sim_fault.c */
+int sim_fault_pick(const sim_opts *o, sim_rng *r, uint32_t nchunks, uint32_t *at_chunk);
+const char *sim_fault_name(int fault);
+
+/* sim_record.c */
+void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int status);
+
+/* sim_opts.c */
+size_t sim_count_words(void *ctx, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,300 @@
+/* sim_model.c - the timing model: continuous batching, TTFT, ITL, faults.
+ *
+ * A request joins the running batch when fewer than --max-num-seqs run, else
+ * it waits FIFO and starts when one finishes, so TTFT rises under overload as
+ * on a real server. Its first chunk is planned at start + TTFT draw +
+ * prompt_tokens / --prefill-tok-per-s; every later chunk carries
+ * --tokens-per-chunk tokens and is planned that many ITL draws after the
+ * previous plan, each draw being N(--itl-ms, --itl-std-ms) plus
+ * --itl-per-seq-us per running sequence. Plans are absolute: a late emission
+ * does not push later ones back, and lateness (actual - planned) is measured
+ * into the schedule-error histogram. --firehose drops all timing and emits
+ * in bursts, yielding to other streams between bursts. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "core/clock.h"
+#include "sim/sim_internal.h"
+
+/* Firehose bursts: bounded so one stream cannot starve the others. */
+#define FIREHOSE_BURST_CHUNKS 64
+#define FIREHOSE_OUT_HIGH (256u << 10)
+
+static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
+{
+    const sim_opts *o = &s->o;
+    double ms = 0;
+    for (uint32_t i = 0; i < ntok; i++)
+        ms += sim_rng_duration(&r->rng, o->itl_ms, o->itl_std_ms) +
+              o->itl_per_seq_us * s->running / 1000.0;
+    return (uint64_t)(ms * 1e6);
+}
+
+static uint64_t ttft_ns(sim_server *s, sim_req *r)
+{
+    const sim_opts *o = &s->o;
+    double ms = sim_rng_duration(&r->rng, o->ttft_ms, o->ttft_std_ms);
+    if (o->prefill_tok_per_s > 0)
+        ms += r->prompt_tokens * 1000.0 / o->prefill_tok_per_s;
+    return (uint64_t)(ms * 1e6);
+}
+
+static void start(sim_conn *c, uint64_t now)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    s->running++;
+    r->phase = SIM_PH_PREFILL;
+    r->start_ns = now;
+    sim_prom_observe(&s->m.queue, (double)(now - r->arrival_ns) / 1e9);
+    uint64_t when = s->o.firehose ? now : now + ttft_ns(s, r);
+    if (r->fault == SIM_FAULT_STALL && r->fault_chunk == 0 && !s->o.firehose)
+        when += (uint64_t)(s->o.stall_ms * 1e6);
+    sim_heap_push(&s->heap, &c->timer, when);
+}
+
+static void wait_unlink(sim_server *s, sim_conn *c)
+{
+    if (c->wprev)
+        c->wprev->wnext = c->wnext;
+    else
+        s->wait_head = c->wnext;
+    if (c->wnext)
+        c->wnext->wprev = c->wprev;
+    else
+        s->wait_tail = c->wprev;
+    c->wprev = c->wnext = NULL;
+    s->waiting--;
+}
+
+/* A batch slot freed: the longest-waiting request starts now. */
+static void leave_batch(sim_server *s)
+{
+    s->running--;
+    if (s->wait_head) {
+        sim_conn *n = s->wait_head;
+        wait_unlink(s, n);
+        start(n, sb_now_ns());
+    }
+}
+
+static void fault_before_headers(sim_conn *c)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    s->m.faults[r->fault]++;
+    s->t.faults++;
+    r->last_ns = sb_now_ns();
+    if (r->fault == SIM_FAULT_RESET) {
+        sim_record_write(s, r, "reset", 0);
+        sim_conn_close(c, 1);
+        return;
+    }
+    if (r->fault == SIM_FAULT_REJECT) {
+        sim_record_write(s, r, "reject", 429);
+        sim_api_error(c, 429, "TooManyRequestsError",
+                      "The server is overloaded (injected by --reject-rate).");
+    } else {
+        sim_record_write(s, r, "fail", 500);
+        sim_api_error(c, 500, "InternalServerError",
+                      "Injected failure (--fail-rate).");
+    }
+}
+
+void sim_model_admit(sim_conn *c)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    uint32_t tpc = (uint32_t)s->o.tokens_per_chunk;
+    r->nchunks = (r->out_tokens + tpc - 1) / tpc;
+    r->fault = sim_fault_pick(&s->o, &r->rng, r->nchunks, &r->fault_chunk);
+    if (r->fault == SIM_FAULT_RESET || r->fault == SIM_FAULT_REJECT ||
+        r->fault == SIM_FAULT_FAIL) {
+        fault_before_headers(c);
+        return;
+    }
+    if (s->rec) {
+        r->emit_cap = r->nchunks + 1;
+        r->emit_ns = sb_xmalloc(r->emit_cap * sizeof *r->emit_ns);
+    }
+    c->busy = 1;
+    if (r->stream)
+        sim_emit_stream_head(c);
+    if (s->running < (uint32_t)s->o.max_num_seqs) {
+        start(c, r->arrival_ns);
+    } else {
+        r->phase = SIM_PH_WAITING;
+        c->wprev = s->wait_tail;
+        c->wnext = NULL;
+        if (s->wait_tail)
+            s->wait_tail->wnext = c;
+        else
+            s->wait_head = c;
+        s->wait_tail = c;
+        s->waiting++;
+    }
+    if (r->stream)
+        sim_conn_flush(c);
+}
+
+static void end_request(sim_conn *c, const char *outcome, int status, int in_batch)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    sim_record_write(s, r, outcome, status);
+    free(r->emit_ns);
+    r->emit_ns = NULL;
+    r->emit_cap = 0;
+    r->phase = SIM_PH_IDLE;
+    c->busy = 0;
+    if (in_batch)
+        leave_batch(s);
+}
+
+static void finish(sim_conn *c, uint64_t now)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    int corrupt = r->fault == SIM_FAULT_MALFORMED;
+    if (r->stream)
+        sim_emit_stream_end(c);
+    else
+        sim_emit_full(c, corrupt);
+    if (r->fault != SIM_FAULT_NONE) {
+        s->m.faults[r->fault]++;
+        s->t.faults++;
+    } else {
+        s->t.ok++;
+    }
+    if (r->out_tokens >= r->max_tokens)
+        s->m.success_length++;
+    else
+        s->m.success_stop++;
+    sim_prom_observe(&s->m.e2e, (double)(now - r->arrival_ns) / 1e9);
+    r->last_ns = now;
+    end_request(c, sim_fault_name(r->fault), 200, 1);
+    sim_conn_response_done(c);
+}
+
+static void drop(sim_conn *c, uint64_t now)
+{
+    sim_server *s = c->srv;
+    s->m.faults[SIM_FAULT_DROP]++;
+    s->t.faults++;
+    c->req.last_ns = now;
+    end_request(c, "drop", 200, 1);
+    sim_conn_close(c, 0);
+}
+
+/* Books one emission: counters, histograms, the record, lateness. */
+static void account(sim_conn *c, uint32_t ntok, uint64_t planned, uint64_t now)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    if (r->chunks == 0) {
+        r->first_ns = now;
+        sim_prom_observe(&s->m.ttft, (double)(now - r->arrival_ns) / 1e9);
+        s->m.prompt_tokens += r->prompt_tokens;
+        s->t.prompt_tokens += r->prompt_tokens;
+    } else {
+        sim_prom_observe(&s->m.itl, (double)(now - r->prev_emit_ns) / 1e9);
+    }
+    if (!s->o.firehose)
+        sim_lag_observe(&s->m.lag, now > planned ? now - planned : 0);
+    if (r->emit_ns && r->chunks < r->emit_cap)
+        r->emit_ns[r->chunks] = now;
+    r->prev_emit_ns = now;
+    r->chunks++;
+    r->emitted += ntok;
+    s->m.generation_tokens += ntok;
+    s->t.output_tokens += ntok;
+    s->t.chunks++;
+    s->t.last_emit_ns = now;
+}
+
+/* Emits the next chunk; returns 1 while the stream goes on, 0 when it ended
+ * (finished or dropped; the connection may be closed). */
+static int emit_one(sim_conn *c, uint64_t planned)
+{
+    sim_req *r = &c->req;
+    uint32_t tpc = (uint32_t)c->srv->o.tokens_per_chunk;
+    uint32_t left = r->out_tokens - r->emitted;
+    uint32_t n = left < tpc ? left : tpc;
+    int fault_here = r->chunks == r->fault_chunk;
+    if (fault_here && r->fault == SIM_FAULT_DROP) {
+        drop(c, sb_now_ns());
+        return 0;
+    }
+    int last = n == left;
+    uint64_t now;
+    if (r->stream) {
+        sim_emit_chunk(c, r->emitted, n, last, fault_here && r->fault == SIM_FAULT_MALFORMED);
+        /* Stamped as the bytes go to the kernel, before send(): a client's
+         * receive time can never precede the recorded emission. */
+        now = sb_now_ns();
+        account(c, n, planned, now);
+        sim_conn_flush(c);
+        if (c->dead)
+            return 0;
+    } else {
+        now = sb_now_ns();
+        account(c, n, planned, now);
+    }
+    if (last) {
+        finish(c, now);
+        return 0;
+    }
+    return 1;
+}
+
+static void firehose_burst(sim_conn *c)
+{
+    for (int i = 0; i < FIREHOSE_BURST_CHUNKS; i++) {
+        if (!emit_one(c, 0))
+            return;
+        if (c->out.len - c->out_off > FIREHOSE_OUT_HIGH) {
+            c->firehose_blocked = 1; /* resumes from the EPOLLOUT handler */
+            return;
+        }
+    }
+    sim_heap_push(&c->srv->heap, &c->timer, 0);
+}
+
+void sim_model_tick(sim_conn *c)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    if (c->dead || !c->busy)
+        return;
+    if (s->o.firehose) {
+        r->phase = SIM_PH_DECODE;
+        firehose_burst(c);
+        return;
+    }
+    uint64_t planned = c->timer.deadline_ns;
+    r->phase = SIM_PH_DECODE;
+    if (!emit_one(c, planned))
+        return;
+    uint32_t tpc = (uint32_t)s->o.tokens_per_chunk;
+    uint64_t next = planned + itl_ns(s, r, tpc);
+    if (r->fault == SIM_FAULT_STALL && r->chunks == r->fault_chunk)
+        next += (uint64_t)(s->o.stall_ms * 1e6);
+    sim_heap_push(&s->heap, &c->timer, next);
+}
+
+void sim_model_abort(sim_conn *c, const char *outcome)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    if (!c->busy)
+        return;
+    sim_heap_remove(&s->heap, &c->timer);
+    r->last_ns = sb_now_ns();
+    s->m.client_gone++;
+    s->t.client_gone++;
+    int in_batch = r->phase != SIM_PH_WAITING;
+    if (!in_batch)
+        wait_unlink(s, c);
+    end_request(c, outcome, 200, in_batch);
+}

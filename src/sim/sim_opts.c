@@ -1,0 +1,239 @@
+/* sim_opts.c - `servebench sim` flags: defaults, parsing, --help text.
+ *
+ * Parsing lives apart from the command so sim_start() (tests, `serve --sim`)
+ * accepts exactly the flags the command line does. Values are checked here,
+ * once, so the loop never meets a negative rate or a zero batch width. */
+#include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/sim_internal.h"
+
+static const char help_text[] =
+    "usage: servebench sim [options]\n"
+    "\n"
+    "Runs a simulated OpenAI-compatible LLM server (vLLM-shaped responses) on one\n"
+    "epoll thread. Prints `servebench sim listening on http://HOST:PORT`, serves\n"
+    "until SIGINT/SIGTERM, then prints its totals. See docs/sim.md.\n"
+    "\n"
+    "server:\n"
+    "  --host HOST               address to bind (default 127.0.0.1)\n"
+    "  --port N                  TCP port, 0 = ephemeral (default 8000)\n"
+    "  --model NAME              served model name (default sim)\n"
+    "  --max-body-bytes N        largest request body accepted (default 67108864)\n"
+    "  --max-header-bytes N      largest request header block (default 65536)\n"
+    "  --record FILE             write one JSON line of ground truth per request\n"
+    "  --quiet                   do not print totals on exit\n"
+    "timing model:\n"
+    "  --ttft-ms F               time to first token, mean (default 20)\n"
+    "  --ttft-std-ms F           TTFT standard deviation, normal draw (default 0)\n"
+    "  --itl-ms F                inter-token latency, mean (default 5)\n"
+    "  --itl-std-ms F            ITL standard deviation, normal draw (default 0)\n"
+    "  --prefill-tok-per-s F     prefill speed; adds prompt_tokens/F to TTFT (default 0 = off)\n"
+    "  --itl-per-seq-us F        ITL grows by F us per running sequence (default 0)\n"
+    "  --max-num-seqs N          continuous batching width; others wait (default 256)\n"
+    "  --max-model-len N         prompt + max_tokens limit, 400 beyond (default 0 = none)\n"
+    "  --tokens-per-chunk N      tokens carried by each stream chunk (default 1)\n"
+    "  --seed N                  seed of every draw (default 0)\n"
+    "  --firehose                no timing: emit every token as fast as possible\n"
+    "fault injection (rates in [0,1], drawn per request):\n"
+    "  --fail-rate F             HTTP 500 with a JSON error (default 0)\n"
+    "  --reject-rate F           HTTP 429 with a JSON error (default 0)\n"
+    "  --reset-rate F            TCP reset before any response byte (default 0)\n"
+    "  --drop-rate F             connection closed mid-stream (default 0)\n"
+    "  --malformed-rate F        one corrupt SSE/JSON chunk (default 0)\n"
+    "  --stall-rate F            one pause of --stall-ms mid-stream (default 0)\n"
+    "  --stall-ms F              length of a stall (default 1000)\n"
+    "  -h, --help                this text\n";
+
+const char *sim_opts_help(void)
+{
+    return help_text;
+}
+
+void sim_opts_default(sim_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = 8000;
+    o->model = "sim";
+    o->ttft_ms = 20;
+    o->itl_ms = 5;
+    o->max_num_seqs = 256;
+    o->tokens_per_chunk = 1;
+    o->stall_ms = 1000;
+    o->max_body_bytes = 64u << 20;
+    o->max_header_bytes = 64u << 10;
+}
+
+size_t sim_count_words(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    size_t n = 0;
+    int in_word = 0;
+    for (size_t i = 0; i < len; i++) {
+        int sp = isspace((unsigned char)text[i]);
+        if (!sp && !in_word)
+            n++;
+        in_word = !sp;
+    }
+    return n ? n : 1;
+}
+
+static int parse_double(const char *flag, const char *v, double lo, double hi, double *out,
+                        sb_err *err)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d < lo || d > hi)
+        return sb_err_set(err, "%s: '%s' is not a number in [%g, %g]", flag, v, lo, hi);
+    *out = d;
+    return 0;
+}
+
+static int parse_long(const char *flag, const char *v, long lo, long hi, long *out, sb_err *err)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi)
+        return sb_err_set(err, "%s: '%s' is not an integer in [%ld, %ld]", flag, v, lo, hi);
+    *out = n;
+    return 0;
+}
+
+typedef struct dflag {
+    const char *name;
+    size_t off;
+    double lo, hi;
+} dflag;
+
+#define DF(name, field, lo, hi) {name, offsetof(sim_opts, field), lo, hi}
+static const dflag dflags[] = {
+    DF("--ttft-ms", ttft_ms, 0, 1e9),
+    DF("--ttft-std-ms", ttft_std_ms, 0, 1e9),
+    DF("--itl-ms", itl_ms, 0, 1e9),
+    DF("--itl-std-ms", itl_std_ms, 0, 1e9),
+    DF("--prefill-tok-per-s", prefill_tok_per_s, 0, 1e12),
+    DF("--itl-per-seq-us", itl_per_seq_us, 0, 1e9),
+    DF("--fail-rate", fail_rate, 0, 1),
+    DF("--reject-rate", reject_rate, 0, 1),
+    DF("--reset-rate", reset_rate, 0, 1),
+    DF("--drop-rate", drop_rate, 0, 1),
+    DF("--malformed-rate", malformed_rate, 0, 1),
+    DF("--stall-rate", stall_rate, 0, 1),
+    DF("--stall-ms", stall_ms, 0, 1e9),
+};
+
+/* Integer flags: returns 1 when name matched (and *consumed set). */
+static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *err)
+{
+    long n;
+    if (!strcmp(name, "--port")) {
+        if (parse_long(name, v, 0, 65535, &n, err))
+            return -1;
+        o->port = (int)n;
+    } else if (!strcmp(name, "--max-num-seqs")) {
+        if (parse_long(name, v, 1, 10000000, &n, err))
+            return -1;
+        o->max_num_seqs = (int)n;
+    } else if (!strcmp(name, "--max-model-len")) {
+        if (parse_long(name, v, 0, 1L << 40, &n, err))
+            return -1;
+        o->max_model_len = n;
+    } else if (!strcmp(name, "--tokens-per-chunk")) {
+        if (parse_long(name, v, 1, 1000000, &n, err))
+            return -1;
+        o->tokens_per_chunk = (int)n;
+    } else if (!strcmp(name, "--seed")) {
+        if (parse_long(name, v, 0, LONG_MAX, &n, err))
+            return -1;
+        o->seed = (uint64_t)n;
+    } else if (!strcmp(name, "--max-body-bytes")) {
+        if (parse_long(name, v, 0, 1L << 40, &n, err))
+            return -1;
+        o->max_body_bytes = (size_t)n;
+    } else if (!strcmp(name, "--max-header-bytes")) {
+        if (parse_long(name, v, 256, 1L << 30, &n, err))
+            return -1;
+        o->max_header_bytes = (size_t)n;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err *err)
+{
+    for (size_t i = 0; i < sizeof dflags / sizeof dflags[0]; i++)
+        if (!strcmp(name, dflags[i].name))
+            return parse_double(name, v, dflags[i].lo, dflags[i].hi,
+                                (double *)((char *)o + dflags[i].off), err);
+    if (!strcmp(name, "--host")) {
+        if (!*v || strlen(v) >= 255)
+            return sb_err_set(err, "--host: '%s' is not a host name", v);
+        o->host = v;
+        return 0;
+    }
+    if (!strcmp(name, "--model")) {
+        if (!*v || strlen(v) > 200 || strpbrk(v, "\"\\\n"))
+            return sb_err_set(err, "--model: '%s' is not a usable model name", v);
+        o->model = v;
+        return 0;
+    }
+    if (!strcmp(name, "--record")) {
+        o->record_path = v;
+        return 0;
+    }
+    int r = parse_int_flag(o, name, v, err);
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return sb_err_set(err, "unknown option '%s' (see servebench sim --help)", name);
+    return 0;
+}
+
+int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return 1;
+        if (!strcmp(a, "--firehose")) {
+            o->firehose = 1;
+            continue;
+        }
+        if (!strcmp(a, "--quiet")) {
+            o->quiet = 1;
+            continue;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            return sb_err_set(err, "unexpected argument '%s' (see servebench sim --help)", a);
+        char name[64];
+        const char *eq = strchr(a, '=');
+        const char *v;
+        if (eq) {
+            size_t n = (size_t)(eq - a);
+            if (n >= sizeof name)
+                return sb_err_set(err, "unknown option '%s'", a);
+            memcpy(name, a, n);
+            name[n] = '\0';
+            v = eq + 1;
+        } else {
+            if (strlen(a) >= sizeof name)
+                return sb_err_set(err, "unknown option '%s'", a);
+            strcpy(name, a);
+            if (i + 1 >= argc)
+                return sb_err_set(err, "%s needs a value", a);
+            v = argv[++i];
+        }
+        if (parse_value_flag(o, name, v, err) != 0)
+            return -1;
+    }
+    return 0;
+}

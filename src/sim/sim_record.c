@@ -1,0 +1,61 @@
+/* sim_record.c - the --record ground truth, one JSON line per request.
+ *
+ * Written when a request ends (completed, faulted or abandoned), from the
+ * loop thread, through stdio buffering: one fwrite-sized append per request
+ * keeps recording off the per-token path. Times are the server's
+ * CLOCK_MONOTONIC nanoseconds, the clock sb_now_ns() reads, so a client on the
+ * same machine can line its own timestamps up with these. Schema: docs/sim.md. */
+#include <inttypes.h>
+
+#include "sim/sim_internal.h"
+
+static const char *api_name(int api)
+{
+    switch (api) {
+    case SIM_API_CHAT:
+        return "chat";
+    case SIM_API_TGI:
+        return "tgi";
+    case SIM_API_TRT:
+        return "tensorrt-llm";
+    default:
+        return "completions";
+    }
+}
+
+static void put_json_str(sb_buf *b, const char *s)
+{
+    sb_buf_putc(b, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            sb_buf_printf(b, "\\%c", c);
+        else if (c < 0x20)
+            sb_buf_printf(b, "\\u%04x", c);
+        else
+            sb_buf_putc(b, (char)c);
+    }
+    sb_buf_putc(b, '"');
+}
+
+void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int status)
+{
+    if (!s->rec)
+        return;
+    sb_buf *b = &s->scratch2;
+    sb_buf_reset(b);
+    sb_buf_printf(b, "{\"seq\":%" PRIu64 ",\"request_id\":", r->seq);
+    put_json_str(b, r->request_id);
+    sb_buf_printf(b,
+                  ",\"api\":\"%s\",\"stream\":%s,\"status\":%d,\"outcome\":\"%s\","
+                  "\"arrival_ns\":%" PRIu64 ",\"start_ns\":%" PRIu64 ",\"first_token_ns\":%" PRIu64
+                  ",\"end_ns\":%" PRIu64 ",\"prompt_tokens\":%u,\"max_tokens\":%u,"
+                  "\"output_tokens\":%u,\"emitted_tokens\":%u,\"tokens_per_chunk\":%d,\"emit_ns\":[",
+                  api_name(r->api), r->stream ? "true" : "false", status, outcome, r->arrival_ns,
+                  r->start_ns, r->first_ns, r->last_ns, r->prompt_tokens, r->max_tokens,
+                  r->out_tokens, r->emitted, s->o.tokens_per_chunk);
+    for (uint32_t i = 0; i < r->chunks && i < r->emit_cap; i++)
+        sb_buf_printf(b, "%s%" PRIu64, i ? "," : "", r->emit_ns[i]);
+    sb_buf_puts(b, "]}\n");
+    fwrite(b->data, 1, b->len, s->rec);
+}

@@ -1,0 +1,196 @@
+/* sim_server.c - creating, running on a thread, halting and freeing a server.
+ *
+ * Binding happens in the caller's thread so a busy port or bad host is an
+ * error returned by sim_start, never a silent thread failure. The loop thread
+ * then owns all server state until sim_halt joins it. */
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "sim/sim_internal.h"
+
+static int listen_on(sim_server *s, sb_err *err)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", s->o.port);
+    int rc = getaddrinfo(s->o.host, port, &hints, &ai);
+    if (rc != 0)
+        return sb_err_set(err, "cannot resolve --host '%s': %s", s->o.host, gai_strerror(rc));
+    int fd = -1, saved = 0;
+    for (struct addrinfo *a = ai; a; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 4096) == 0)
+            break;
+        saved = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(ai);
+    if (fd < 0)
+        return sb_err_set(err, "cannot listen on %s:%d: %s", s->o.host, s->o.port,
+                          strerror(saved));
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    char hbuf[NI_MAXHOST], sbuf[NI_MAXSERV];
+    getnameinfo((struct sockaddr *)&ss, sl, hbuf, sizeof hbuf, sbuf, sizeof sbuf,
+                NI_NUMERICHOST | NI_NUMERICSERV);
+    s->port = atoi(sbuf);
+    snprintf(s->host, sizeof s->host, strchr(hbuf, ':') ? "[%s]" : "%s", hbuf);
+    s->lfd = fd;
+    return 0;
+}
+
+static int add_fd(sim_server *s, int fd, void *tag)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = tag};
+    return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void server_free(sim_server *s)
+{
+    int fds[] = {s->lfd, s->epfd, s->tfd, s->efd};
+    for (size_t i = 0; i < 4; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    if (s->rec)
+        fclose(s->rec);
+    sim_heap_free(&s->heap);
+    sb_buf_free(&s->scratch);
+    sb_buf_free(&s->scratch2);
+    free(s->own_host);
+    free(s->own_model);
+    free(s);
+}
+
+static sim_server *server_new(const sim_opts *o, sb_err *err)
+{
+    sim_server *s = sb_xcalloc(1, sizeof *s);
+    s->o = *o;
+    /* Own the strings: callers may free their argv once sim_start returns. */
+    s->o.host = s->own_host = sb_xstrdup(o->host);
+    s->o.model = s->own_model = sb_xstrdup(o->model);
+    s->o.record_path = NULL;
+    s->lfd = s->epfd = s->tfd = s->efd = -1;
+    sim_heap_init(&s->heap);
+    sim_metrics_init(&s->m);
+    sb_buf_init(&s->scratch);
+    sb_buf_init(&s->scratch2);
+    if (o->record_path && !(s->rec = fopen(o->record_path, "w"))) {
+        sb_err_set(err, "--record: cannot open '%s': %s", o->record_path, strerror(errno));
+        server_free(s);
+        return NULL;
+    }
+    if (listen_on(s, err) != 0) {
+        server_free(s);
+        return NULL;
+    }
+    s->epfd = epoll_create1(EPOLL_CLOEXEC);
+    s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->epfd < 0 || s->tfd < 0 || s->efd < 0 || add_fd(s, s->lfd, &s->lfd) ||
+        add_fd(s, s->tfd, &s->tfd) || add_fd(s, s->efd, &s->efd)) {
+        sb_err_set(err, "cannot set up the event loop: %s", strerror(errno));
+        server_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static void *thread_main(void *arg)
+{
+    sim_loop_run(arg);
+    return NULL;
+}
+
+sim_server *sim_start_opts(const sim_opts *o, sb_err *err)
+{
+    sim_server *s = server_new(o, err);
+    if (!s)
+        return NULL;
+    int rc = pthread_create(&s->thread, NULL, thread_main, s);
+    if (rc != 0) {
+        sb_err_set(err, "cannot start the simulator thread: %s", strerror(rc));
+        server_free(s);
+        return NULL;
+    }
+    s->thread_running = 1;
+    return s;
+}
+
+sim_server *sim_start(int argc, char **argv, sb_err *err)
+{
+    sim_opts o;
+    sim_opts_default(&o);
+    int rc = sim_opts_parse(&o, argc, argv, err);
+    if (rc == 1)
+        sb_err_set(err, "--help is not a server option");
+    if (rc != 0)
+        return NULL;
+    return sim_start_opts(&o, err);
+}
+
+int sim_port(const sim_server *s)
+{
+    return s->port;
+}
+
+const char *sim_host(const sim_server *s)
+{
+    return s->host;
+}
+
+void sim_halt(sim_server *s)
+{
+    if (!s || s->halted)
+        return;
+    s->halted = 1;
+    if (s->thread_running) {
+        uint64_t one = 1;
+        ssize_t w = write(s->efd, &one, sizeof one);
+        (void)w;
+        pthread_join(s->thread, NULL);
+        s->thread_running = 0;
+    }
+    while (s->conns)
+        sim_conn_close(s->conns, 0);
+    while (s->graveyard) {
+        sim_conn *c = s->graveyard;
+        s->graveyard = c->next;
+        sim_conn_free(c);
+    }
+    if (s->rec)
+        fflush(s->rec);
+}
+
+void sim_get_totals(sim_server *s, sim_totals *out)
+{
+    *out = s->t;
+    out->sched_samples = s->m.lag.n;
+    out->sched_p50_ns = sim_lag_quantile(&s->m.lag, 0.50);
+    out->sched_p99_ns = sim_lag_quantile(&s->m.lag, 0.99);
+    out->sched_max_ns = s->m.lag.max_ns;
+}
+
+void sim_stop(sim_server *s)
+{
+    if (!s)
+        return;
+    sim_halt(s);
+    server_free(s);
+}

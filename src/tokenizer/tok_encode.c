@@ -1,0 +1,240 @@
+/* tok_encode.c - the encode and decode pipelines and the small accessors.
+ *
+ * encode: invalid UTF-8 is first repaired lossily (HF takes Rust strings,
+ * which are always valid; a caller with bytes would have done the same), then
+ * added tokens are cut out of the raw text, each remaining run is normalized,
+ * normalized added tokens are cut out of that, and what is left goes through
+ * the pre-tokenizer and the model. A tok_scratch per call keeps the pipeline
+ * free of per-token allocation; tok_encode_sc lets a thread reuse one. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/tok_internal.h"
+
+void tok_ids_init(tok_ids *ids)
+{
+    memset(ids, 0, sizeof *ids);
+}
+
+void tok_ids_free(tok_ids *ids)
+{
+    free(ids->v);
+    memset(ids, 0, sizeof *ids);
+}
+
+void tok_ids_push(tok_ids *ids, int32_t id)
+{
+    if (ids->n == ids->cap) {
+        ids->cap = ids->cap ? ids->cap * 2 : 64;
+        ids->v = sb_xrealloc(ids->v, ids->cap * sizeof *ids->v);
+    }
+    ids->v[ids->n++] = id;
+}
+
+void tok_scratch_init(tok_scratch *sc, const tok *t)
+{
+    (void)t;
+    memset(sc, 0, sizeof *sc);
+    sc->md = tok_rematch_new();
+}
+
+void tok_scratch_free(tok_scratch *sc)
+{
+    free(sc->a.v);
+    free(sc->b.v);
+    sb_buf_free(&sc->a.buf);
+    sb_buf_free(&sc->b.buf);
+    sb_buf_free(&sc->norm);
+    sb_buf_free(&sc->tmp);
+    sb_buf_free(&sc->word);
+    tok_rematch_free(sc->md);
+    free(sc->segs);
+    free(sc->sym);
+    free(sc->score);
+    free(sc->back);
+    memset(sc, 0, sizeof *sc);
+}
+
+typedef struct enc_ctx {
+    const tok *t;
+    tok_scratch *sc;
+    tok_ids *out;
+    bool first_run; /* the run being processed starts at offset 0 of the text */
+} enc_ctx;
+
+/* A run with no added tokens left: pre-tokenize and run the model. */
+static void model_run(enc_ctx *c, const char *s, size_t n, size_t src)
+{
+    tok_scratch *sc = c->sc;
+    sc->a.n = 0;
+    sb_buf_reset(&sc->a.buf);
+    tok_pieces_push(&sc->a, s, n, (uint32_t)src, (uint32_t)(src + n), false,
+                    c->first_run && src == 0);
+    if (c->t->pre)
+        tok_pretok_apply(c->t->pre, sc);
+    for (size_t i = 0; i < sc->a.n; i++)
+        tok_model_encode(&c->t->model, &sc->a.v[i], sc->a.buf.data, sc, c->out);
+}
+
+static void norm_seg(void *ctx, const char *s, size_t n, size_t src, int32_t idx)
+{
+    enc_ctx *c = ctx;
+    if (idx >= 0)
+        tok_ids_push(c->out, c->t->added[idx].id);
+    else
+        model_run(c, s, n, src);
+}
+
+static void raw_seg(void *ctx, const char *s, size_t n, size_t src, int32_t idx)
+{
+    enc_ctx *c = ctx;
+    if (idx >= 0) {
+        tok_ids_push(c->out, c->t->added[idx].id);
+        return;
+    }
+    const tok *t = c->t;
+    const char *ns = s;
+    size_t nn = n;
+    sb_buf normed;
+    sb_buf_init(&normed);
+    if (t->norm) {
+        tok_norm_apply(t->norm, s, n, &normed, c->sc);
+        ns = normed.data;
+        nn = normed.len;
+    }
+    c->first_run = src == 0;
+    /* offsets inside a normalized run are not original offsets; only "starts
+     * at 0" matters downstream (Metaspace prepend_scheme first) */
+    tok_added_split(t, &t->trie_norm, ns, nn, 0, norm_seg, c);
+    sb_buf_free(&normed);
+}
+
+int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
+                  tok_ids *out, sb_err *err)
+{
+    (void)err;
+    sb_buf fixed;
+    sb_buf_init(&fixed);
+    if (!tok_utf8_valid(text, len)) {
+        tok_utf8_lossy(&fixed, text, len);
+        text = fixed.data;
+        len = fixed.len;
+    }
+    if (add_special)
+        for (size_t i = 0; i < t->n_post_pre; i++)
+            tok_ids_push(out, t->post_pre[i]);
+    enc_ctx c = {t, sc, out, true};
+    if (len)
+        tok_added_split(t, &t->trie_raw, text, len, 0, raw_seg, &c);
+    if (add_special)
+        for (size_t i = 0; i < t->n_post_post; i++)
+            tok_ids_push(out, t->post_post[i]);
+    sb_buf_free(&fixed);
+    return 0;
+}
+
+int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok_ids *out,
+               sb_err *err)
+{
+    tok_scratch sc;
+    tok_scratch_init(&sc, t);
+    int rc = tok_encode_sc(t, &sc, text, len, add_special, out, err);
+    tok_scratch_free(&sc);
+    return rc;
+}
+
+void tok_pretokenize(const tok *t, const char *text, size_t len, tok_scratch *sc)
+{
+    sc->a.n = 0;
+    sb_buf_reset(&sc->a.buf);
+    tok_pieces_push(&sc->a, text, len, 0, (uint32_t)len, false, true);
+    if (t->pre)
+        tok_pretok_apply(t->pre, sc);
+}
+
+int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb_buf *out,
+               sb_err *err)
+{
+    const char **toks = sb_xmalloc((n + 1) * sizeof *toks);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] < 0 || (size_t)ids[i] >= t->n_total) {
+            free(toks);
+            return sb_err_set(err, "token id %d at position %zu is outside the vocabulary "
+                              "(0..%zu)", ids[i], i, t->n_total - 1);
+        }
+        int32_t a = t->added_by_id[ids[i]];
+        if (a >= 0) {
+            if (!(skip_special && t->added[a].special))
+                toks[k++] = t->added[a].content;
+            continue;
+        }
+        const char *s = (size_t)ids[i] < t->model.n_ids ? t->model.id_tok[ids[i]] : NULL;
+        if (s)
+            toks[k++] = s;
+    }
+    tok_decoder_run(t->dec, toks, k, out);
+    if (!out->data)
+        sb_buf_puts(out, "");
+    free(toks);
+    return 0;
+}
+
+size_t tok_vocab_size(const tok *t)
+{
+    return t->model.vocab_size;
+}
+
+size_t tok_vocab_size_with_added(const tok *t)
+{
+    return t->n_total;
+}
+
+size_t tok_num_special_to_add(const tok *t)
+{
+    return t->n_post_pre + t->n_post_post;
+}
+
+size_t tok_special_ids(const tok *t, const int32_t **ids)
+{
+    *ids = t->special_ids;
+    return t->n_special;
+}
+
+const char *tok_id_to_token(const tok *t, int32_t id)
+{
+    if (id < 0 || (size_t)id >= t->n_total)
+        return NULL;
+    if (t->added_by_id[id] >= 0)
+        return t->added[t->added_by_id[id]].content;
+    return (size_t)id < t->model.n_ids ? t->model.id_tok[id] : NULL;
+}
+
+int32_t tok_token_to_id(const tok *t, const char *token)
+{
+    size_t n = strlen(token);
+    int32_t a = t->n_added ? tok_smap_get(&t->added_map, token, n) : -1;
+    if (a >= 0)
+        return t->added[a].id;
+    return tok_smap_get(&t->model.vocab, token, n);
+}
+
+const char *tok_chat_template(const tok *t)
+{
+    return t->chat_template;
+}
+
+const char *tok_bos_token(const tok *t)
+{
+    return t->bos;
+}
+
+const char *tok_eos_token(const tok *t)
+{
+    return t->eos;
+}
+
+const char *tok_source_path(const tok *t)
+{
+    return t->path;
+}

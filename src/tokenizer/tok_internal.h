@@ -1,0 +1,288 @@
+/* tok_internal.h - the pieces of a tokenizer shared by the files of this
+ * module (not part of the public interface, tokenizer.h).
+ *
+ * The pipeline mirrors Hugging Face `tokenizers` stage by stage so that each
+ * stage can be checked against the Rust library on its own: added-token split
+ * -> normalizer -> pre-tokenizer -> model -> post-processor; decoding runs the
+ * decoder chain over token strings. Everything built by tok_load is read-only
+ * afterwards; per-call scratch lives in a tok_scratch owned by the caller. */
+#ifndef SB_TOK_INTERNAL_H
+#define SB_TOK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "tokenizer/tokenizer.h"
+
+/* ---- hash maps (tok_map.c) ---------------------------------------------- */
+
+/* String -> int32, open addressing; keys are copied into one blob. */
+typedef struct tok_smap {
+    uint32_t *slots; /* index+1 into ents, 0 = empty */
+    size_t mask;
+    struct tok_sent {
+        uint64_t hash;
+        uint32_t off, len;
+        int32_t val;
+    } *ents;
+    size_t n, cap;
+    sb_buf keys;
+} tok_smap;
+
+void tok_smap_init(tok_smap *m, size_t expect);
+void tok_smap_free(tok_smap *m);
+/* Inserts or overwrites. */
+void tok_smap_put(tok_smap *m, const char *k, size_t len, int32_t val);
+/* Value or -1. */
+int32_t tok_smap_get(const tok_smap *m, const char *k, size_t len);
+uint64_t tok_hash(const void *p, size_t n);
+
+/* uint64 -> (int32 a, int32 b), open addressing (BPE merges: pair -> rank,
+ * merged id; tries: node<<8|byte -> child). */
+typedef struct tok_pmap {
+    uint64_t *keys; /* key+1, 0 = empty */
+    int32_t *va, *vb;
+    size_t mask, n;
+} tok_pmap;
+
+void tok_pmap_init(tok_pmap *m, size_t expect);
+void tok_pmap_free(tok_pmap *m);
+void tok_pmap_put(tok_pmap *m, uint64_t key, int32_t a, int32_t b);
+/* true and *a,*b set when present. */
+bool tok_pmap_get(const tok_pmap *m, uint64_t key, int32_t *a, int32_t *b);
+
+/* ---- UTF-8 and Unicode helpers (tok_utf8.c) ----------------------------- */
+
+/* Decodes one scalar at s[0..n); returns its length (>=1). Invalid bytes
+ * yield *cp = 0xFFFD and length 1. */
+size_t tok_utf8_next(const char *s, size_t n, uint32_t *cp);
+size_t tok_utf8_put(char *out, uint32_t cp); /* out has room for 4 */
+void tok_buf_put_cp(sb_buf *b, uint32_t cp);
+/* Appends s[0..n) with invalid sequences replaced as Rust's
+ * String::from_utf8_lossy does (one U+FFFD per maximal subpart). */
+void tok_utf8_lossy(sb_buf *out, const char *s, size_t n);
+bool tok_utf8_valid(const char *s, size_t n);
+size_t tok_utf8_count(const char *s, size_t n); /* scalars */
+/* Rust char predicates. */
+bool tok_is_whitespace(uint32_t cp); /* Unicode White_Space */
+bool tok_is_alnum(uint32_t cp);      /* char::is_alphanumeric */
+bool tok_is_numeric(uint32_t cp);    /* char::is_numeric: Nd Nl No */
+bool tok_is_punct(uint32_t cp);      /* ASCII punctuation or Unicode P* */
+bool tok_is_mark(uint32_t cp);       /* M* */
+bool tok_is_control(uint32_t cp);    /* Cc Cf (bert cleanup) */
+bool tok_is_cjk(uint32_t cp);
+
+/* ---- regex (tok_regex.c) ------------------------------------------------ */
+
+typedef struct tok_regex tok_regex;
+/* Compiles an Oniguruma-syntax pattern as HF uses it (PCRE2, UTF+UCP, JIT),
+ * rewriting \s and Unicode properties to HF's tables. */
+tok_regex *tok_regex_new(const char *pattern, sb_err *err);
+void tok_regex_free(tok_regex *re);
+/* Match data usable with any tok_regex; one per thread (in tok_scratch). */
+typedef struct tok_rematch tok_rematch;
+tok_rematch *tok_rematch_new(void);
+void tok_rematch_free(tok_rematch *md);
+/* Next match at or after start in s[0..n); returns false when none. An empty
+ * match is reported as is; callers step past it. */
+bool tok_regex_find(const tok_regex *re, tok_rematch *md, const char *s, size_t n, size_t start,
+                    size_t *ms, size_t *me);
+
+/* ---- pattern: a literal string or a regex (Split, Replace) -------------- */
+
+typedef struct tok_pattern {
+    char *str; /* literal when re == NULL */
+    size_t len;
+    tok_regex *re;
+} tok_pattern;
+
+int tok_pattern_parse(tok_pattern *p, json_t *j, const char *path, sb_err *err);
+void tok_pattern_free(tok_pattern *p);
+/* Next match (literal: leftmost occurrence) like tok_regex_find. */
+bool tok_pattern_find(const tok_pattern *p, tok_rematch *md, const char *s, size_t n, size_t start,
+                      size_t *ms, size_t *me);
+
+/* ---- scratch, one per encoding thread ------------------------------------ */
+
+/* A pre-token: bytes at buf[off..off+len); src is the byte offset in the
+ * string the pre-tokenizer was given (for offsets in tests); bytelevel marks
+ * raw bytes that the model must read through the GPT-2 byte alphabet. */
+typedef struct tok_piece {
+    uint32_t off, len;
+    uint32_t src, src_end;
+    bool bytelevel;
+    bool first; /* starts at offset 0 of the original text (Metaspace "first") */
+} tok_piece;
+
+typedef struct tok_pieces {
+    tok_piece *v;
+    size_t n, cap;
+    sb_buf buf;
+} tok_pieces;
+
+typedef struct tok_scratch {
+    tok_pieces a, b;  /* pre-tokenizer stages ping-pong */
+    sb_buf norm, tmp; /* normalizer stages */
+    sb_buf word;      /* model: one pre-token rewritten */
+    tok_rematch *md;  /* match data shared by every regex (never nested) */
+    struct tok_seg {
+        uint32_t s, e;
+        bool m;
+    } *segs;          /* split segments of one piece */
+    size_t seg_cap;
+    int32_t *sym;     /* BPE symbols */
+    size_t sym_cap;
+    double *score;    /* unigram lattice */
+    int32_t *back;
+    size_t lat_cap;
+} tok_scratch;
+
+void tok_pieces_push(tok_pieces *p, const char *s, size_t len, uint32_t src, uint32_t src_end,
+                     bool bytelevel, bool first);
+
+/* ---- normalizers (tok_norm.c) ------------------------------------------- */
+
+typedef struct tok_norm tok_norm;
+tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err);
+void tok_norm_free(tok_norm *n);
+/* out = normalize(s[0..n)); out is reset first. */
+void tok_norm_apply(const tok_norm *nm, const char *s, size_t n, sb_buf *out, tok_scratch *sc);
+
+/* ---- pre-tokenizers (tok_pretok.c) -------------------------------------- */
+
+typedef struct tok_pretok tok_pretok;
+tok_pretok *tok_pretok_parse(json_t *j, const char *path, sb_err *err);
+void tok_pretok_free(tok_pretok *p);
+/* Splits pieces in sc->a (in place result in sc->a). */
+void tok_pretok_apply(const tok_pretok *p, tok_scratch *sc);
+/* Whether the chain ends in ByteLevel (pieces are bytes for the model). */
+bool tok_pretok_bytelevel(const tok_pretok *p);
+
+/* ---- models (tok_bpe.c, tok_unigram.c, tok_wordpiece.c) ------------------- */
+
+typedef enum { TOK_MODEL_BPE, TOK_MODEL_UNIGRAM, TOK_MODEL_WORDPIECE, TOK_MODEL_WORDLEVEL } tok_model_kind;
+
+typedef struct tok_model {
+    tok_model_kind kind;
+    tok_smap vocab;       /* token -> id */
+    char **id_tok;        /* id -> token, n_ids entries (NULL for holes) */
+    size_t n_ids;
+    size_t vocab_size;    /* HF get_vocab_size(false) */
+    int32_t unk_id;       /* -1 when none */
+    /* BPE */
+    tok_pmap merges;      /* (a<<32|b) -> rank, merged id */
+    char *cont_prefix, *eow_suffix;
+    bool byte_fallback, fuse_unk, ignore_merges;
+    int32_t byte_ids[256];    /* <0xXX> tokens for byte_fallback */
+    int32_t bl_ids[256];      /* byte-level alphabet char -> id */
+    uint16_t bl_cp[256];      /* byte -> byte-level alphabet char */
+    /* Unigram */
+    double *scores;
+    double min_score;
+    tok_pmap trie;            /* node<<8|byte -> child node, terminal id */
+    int32_t *trie_id;         /* node -> token id or -1 */
+    size_t trie_nodes;
+    /* WordPiece */
+    size_t max_chars;
+} tok_model;
+
+int tok_model_parse(tok_model *m, json_t *j, const char *path, sb_err *err);
+void tok_model_free(tok_model *m);
+/* Appends the ids of one pre-token. */
+void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
+                      tok_ids *out);
+
+void tok_bytelevel_table(uint16_t map[256]);
+void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
+                    tok_ids *out);
+void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf,
+                        tok_scratch *sc, tok_ids *out);
+void tok_wordpiece_encode(const tok_model *m, const tok_piece *pc, const char *buf,
+                          tok_ids *out);
+int tok_unigram_parse(tok_model *m, json_t *j, const char *path, sb_err *err);
+
+/* ---- decoders (tok_decode.c) -------------------------------------------- */
+
+typedef struct tok_decoder tok_decoder;
+tok_decoder *tok_decoder_parse(json_t *j, const char *path, sb_err *err);
+void tok_decoder_free(tok_decoder *d);
+/* tokens: n strings; output appended to out. */
+void tok_decoder_run(const tok_decoder *d, const char **toks, size_t n, sb_buf *out);
+
+/* ---- the tokenizer ------------------------------------------------------ */
+
+typedef struct tok_added {
+    char *content;
+    size_t len;
+    int32_t id;
+    bool special, lstrip, rstrip, single_word, normalized;
+} tok_added;
+
+/* Byte trie with leftmost-longest matching over added tokens. */
+typedef struct tok_trie {
+    tok_pmap edges;   /* node<<8|byte -> child */
+    int32_t *term;    /* node -> index into added[] or -1 */
+    size_t n_nodes, cap_nodes;
+    uint8_t first[32]; /* bitset of first bytes */
+    bool empty;
+} tok_trie;
+
+struct tok {
+    char *path;
+    tok_model model;
+    tok_norm *norm;
+    tok_pretok *pre;
+    tok_decoder *dec;
+    /* added tokens */
+    tok_added *added;
+    size_t n_added;
+    tok_smap added_map;   /* content -> index in added */
+    int32_t *added_by_id; /* id -> index in added, or -1; n_total entries */
+    size_t n_total;       /* ids below this exist */
+    tok_trie trie_raw, trie_norm;
+    /* post-processor: ids placed before and after a single sequence */
+    int32_t *post_pre, *post_post;
+    size_t n_post_pre, n_post_post;
+    /* config */
+    int32_t *special_ids;
+    size_t n_special;
+    char *chat_template, *bos, *eos;
+};
+
+/* tok_added.c */
+void tok_trie_init(tok_trie *t);
+void tok_trie_free(tok_trie *t);
+void tok_trie_add(tok_trie *t, const char *s, size_t len, int32_t idx);
+/* Splits text into segments: added tokens (*idx >= 0) and plain runs. The
+ * callback gets each segment in order. */
+typedef void (*tok_seg_fn)(void *ctx, const char *s, size_t len, size_t src, int32_t added_idx);
+void tok_added_split(const tok *t, const tok_trie *trie, const char *s, size_t n, size_t src0,
+                     tok_seg_fn fn, void *ctx);
+
+/* tok_post.c */
+int tok_post_parse(tok *t, json_t *j, const char *path, sb_err *err);
+
+/* tok_resolve.c: spec -> malloc'd tokenizer.json path */
+char *tok_resolve(const char *spec, sb_err *err);
+
+/* tok_json.c */
+/* flags: jansson decoding flags added to JSON_ALLOW_NUL */
+json_t *tok_json_load_file(const char *path, size_t flags, sb_err *err);
+int tok_file_read(const char *path, sb_buf *out, sb_err *err);
+
+/* tok_scratch lifetime (tok_encode.c) */
+void tok_scratch_init(tok_scratch *sc, const tok *t);
+void tok_scratch_free(tok_scratch *sc);
+/* Pre-tokenizer only (no normalizer, no added tokens): pieces of text, for
+ * tests against golden_pretok. pieces are left in sc->a. */
+void tok_pretokenize(const tok *t, const char *text, size_t len, tok_scratch *sc);
+/* tok_encode with a caller-owned scratch (one per thread, reused). */
+int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
+                  tok_ids *out, sb_err *err);
+
+#endif

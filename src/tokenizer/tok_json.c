@@ -1,0 +1,87 @@
+/* tok_json.c - reads tokenizer.json / tokenizer_config.json, plain or
+ * gzip-compressed (detected by the magic bytes, not the name), and parses it
+ * with jansson. NUL is allowed in strings (vocabularies contain U+0000).
+ * Parse errors name the file, line, column and byte offset. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "tokenizer/tok_internal.h"
+
+static int read_all(const char *path, sb_buf *out, sb_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sb_err_set(err, "%s: %s", path, strerror(errno));
+    char chunk[1 << 16];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        sb_buf_append(out, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return sb_err_set(err, "%s: read error", path);
+    return 0;
+}
+
+static int gunzip(const char *path, const sb_buf *in, sb_buf *out, sb_err *err)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return sb_err_set(err, "%s: zlib init failed", path);
+    z.next_in = (Bytef *)in->data;
+    z.avail_in = (uInt)in->len;
+    sb_buf_reserve(out, in->len * 4);
+    int rc;
+    do {
+        sb_buf_reserve(out, 1 << 20);
+        z.next_out = (Bytef *)out->data + out->len;
+        z.avail_out = (uInt)(out->cap - out->len - 1);
+        rc = inflate(&z, Z_NO_FLUSH);
+        out->len = (size_t)((char *)z.next_out - out->data);
+    } while (rc == Z_OK);
+    out->data[out->len] = '\0';
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END)
+        return sb_err_set(err, "%s: corrupt gzip data near compressed byte %lu", path,
+                          (unsigned long)z.total_in);
+    return 0;
+}
+
+/* Whole file, decompressed when it is gzip. */
+int tok_file_read(const char *path, sb_buf *out, sb_err *err)
+{
+    sb_buf raw;
+    sb_buf_init(&raw);
+    if (read_all(path, &raw, err) < 0) {
+        sb_buf_free(&raw);
+        return -1;
+    }
+    if (raw.len >= 2 && (unsigned char)raw.data[0] == 0x1f && (unsigned char)raw.data[1] == 0x8b) {
+        int rc = gunzip(path, &raw, out, err);
+        sb_buf_free(&raw);
+        return rc;
+    }
+    *out = raw;
+    return 0;
+}
+
+json_t *tok_json_load_file(const char *path, size_t flags, sb_err *err)
+{
+    sb_buf b;
+    sb_buf_init(&b);
+    if (tok_file_read(path, &b, err) < 0) {
+        sb_buf_free(&b);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(b.data ? b.data : "", b.len, JSON_ALLOW_NUL | flags, &je);
+    sb_buf_free(&b);
+    if (!j)
+        sb_err_set(err, "%s: malformed JSON at line %d, column %d (byte %d): %s", path, je.line,
+                   je.column, je.position, je.text);
+    return j;
+}

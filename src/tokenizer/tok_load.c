@@ -1,0 +1,246 @@
+/* tok_load.c - builds a tok from tokenizer.json (+ tokenizer_config.json):
+ * every component is parsed into its own structure, unknown types are errors
+ * naming the JSON path and the file (never a silent fallback), and the
+ * transformers-level facts (special ids, BOS/EOS, chat template) come from
+ * the config file beside it. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/tok_internal.h"
+
+static int parse_added(tok *t, json_t *arr, sb_err *err)
+{
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return sb_err_set(err, "added_tokens: expected an array");
+    t->n_added = json_array_size(arr);
+    t->added = sb_xcalloc(t->n_added + 1, sizeof *t->added);
+    tok_smap_init(&t->added_map, t->n_added);
+    for (size_t i = 0; i < t->n_added; i++) {
+        json_t *e = json_array_get(arr, i);
+        json_t *c = json_object_get(e, "content"), *id = json_object_get(e, "id");
+        if (!json_is_string(c) || !json_is_integer(id) || json_integer_value(id) < 0 ||
+            json_integer_value(id) > INT32_MAX - 1)
+            return sb_err_set(err, "added_tokens[%zu]: needs \"content\" and a non-negative \"id\"",
+                              i);
+        tok_added *a = &t->added[i];
+        a->len = json_string_length(c);
+        a->content = sb_xstrndup(json_string_value(c), a->len);
+        a->id = (int32_t)json_integer_value(id);
+        a->special = json_is_true(json_object_get(e, "special"));
+        a->lstrip = json_is_true(json_object_get(e, "lstrip"));
+        a->rstrip = json_is_true(json_object_get(e, "rstrip"));
+        a->single_word = json_is_true(json_object_get(e, "single_word"));
+        json_t *nz = json_object_get(e, "normalized");
+        a->normalized = json_is_boolean(nz) ? json_is_true(nz) : !a->special;
+        tok_smap_put(&t->added_map, a->content, a->len, (int32_t)i);
+    }
+    return 0;
+}
+
+static void index_added(tok *t)
+{
+    size_t total = t->model.n_ids;
+    for (size_t i = 0; i < t->n_added; i++)
+        if ((size_t)t->added[i].id + 1 > total)
+            total = (size_t)t->added[i].id + 1;
+    t->n_total = total;
+    t->added_by_id = sb_xmalloc((total + 1) * sizeof *t->added_by_id);
+    for (size_t i = 0; i <= total; i++)
+        t->added_by_id[i] = -1;
+    for (size_t i = 0; i < t->n_added; i++)
+        if (t->added_by_id[t->added[i].id] < 0)
+            t->added_by_id[t->added[i].id] = (int32_t)i;
+    tok_trie_init(&t->trie_raw);
+    tok_trie_init(&t->trie_norm);
+    tok_scratch sc;
+    tok_scratch_init(&sc, t);
+    for (size_t i = 0; i < t->n_added; i++) {
+        tok_added *a = &t->added[i];
+        if (!a->normalized || !t->norm) {
+            tok_trie_add(a->normalized ? &t->trie_norm : &t->trie_raw, a->content, a->len,
+                         (int32_t)i);
+            continue;
+        }
+        sb_buf n;
+        sb_buf_init(&n);
+        tok_norm_apply(t->norm, a->content, a->len, &n, &sc);
+        tok_trie_add(&t->trie_norm, n.data, n.len, (int32_t)i);
+        sb_buf_free(&n);
+    }
+    tok_scratch_free(&sc);
+}
+
+static int parse_components(tok *t, json_t *root, sb_err *err)
+{
+    json_t *j;
+    if (!json_is_object(root))
+        return sb_err_set(err, "top level is not a JSON object");
+    if ((j = json_object_get(root, "normalizer")) && !json_is_null(j) &&
+        !(t->norm = tok_norm_parse(j, "normalizer", err)))
+        return -1;
+    if ((j = json_object_get(root, "pre_tokenizer")) && !json_is_null(j) &&
+        !(t->pre = tok_pretok_parse(j, "pre_tokenizer", err)))
+        return -1;
+    if (tok_model_parse(&t->model, json_object_get(root, "model"), "model", err) < 0)
+        return -1;
+    if (tok_post_parse(t, json_object_get(root, "post_processor"), "post_processor", err) < 0)
+        return -1;
+    if ((j = json_object_get(root, "decoder")) && !json_is_null(j) &&
+        !(t->dec = tok_decoder_parse(j, "decoder", err)))
+        return -1;
+    if (parse_added(t, json_object_get(root, "added_tokens"), err) < 0)
+        return -1;
+    index_added(t);
+    return 0;
+}
+
+/* ---- tokenizer_config.json ------------------------------------------------ */
+
+static const char *token_str(json_t *v)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    return json_string_value(json_object_get(v, "content"));
+}
+
+static void add_special(tok *t, const char *s)
+{
+    if (!s)
+        return;
+    int32_t id = tok_token_to_id(t, s);
+    if (id < 0)
+        return;
+    for (size_t i = 0; i < t->n_special; i++)
+        if (t->special_ids[i] == id)
+            return;
+    t->special_ids = sb_xrealloc(t->special_ids, (t->n_special + 1) * sizeof *t->special_ids);
+    t->special_ids[t->n_special++] = id;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void config_template(tok *t, json_t *ct)
+{
+    if (json_is_string(ct)) {
+        t->chat_template = sb_xstrdup(json_string_value(ct));
+        return;
+    }
+    for (size_t i = 0; json_is_array(ct) && i < json_array_size(ct); i++) {
+        json_t *e = json_array_get(ct, i);
+        const char *name = json_string_value(json_object_get(e, "name"));
+        const char *tpl = json_string_value(json_object_get(e, "template"));
+        if (name && tpl && strcmp(name, "default") == 0)
+            t->chat_template = sb_xstrdup(tpl);
+    }
+}
+
+static int load_config(tok *t, const char *dir, sb_err *err)
+{
+    static const char *attrs[] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                                  "pad_token", "cls_token", "mask_token"};
+    sb_buf p;
+    sb_buf_init(&p);
+    sb_buf_printf(&p, "%s/tokenizer_config.json", dir);
+    FILE *f = fopen(p.data, "r");
+    json_t *c = NULL;
+    if (f) {
+        fclose(f);
+        /* model_max_length is often 1e30 written as an integer */
+        if (!(c = tok_json_load_file(p.data, JSON_DECODE_INT_AS_REAL, err))) {
+            sb_buf_free(&p);
+            return -1;
+        }
+    }
+    if (c) {
+        for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++)
+            add_special(t, token_str(json_object_get(c, attrs[i])));
+        json_t *extra = json_object_get(c, "additional_special_tokens");
+        for (size_t i = 0; json_is_array(extra) && i < json_array_size(extra); i++)
+            add_special(t, token_str(json_array_get(extra, i)));
+        const char *bos = token_str(json_object_get(c, "bos_token"));
+        const char *eos = token_str(json_object_get(c, "eos_token"));
+        t->bos = bos ? sb_xstrdup(bos) : NULL;
+        t->eos = eos ? sb_xstrdup(eos) : NULL;
+        config_template(t, json_object_get(c, "chat_template"));
+        json_decref(c);
+    } else {
+        for (size_t i = 0; i < t->n_added; i++)
+            if (t->added[i].special)
+                add_special(t, t->added[i].content);
+    }
+    if (!t->chat_template) { /* newer repos ship the template as its own file */
+        sb_buf_reset(&p);
+        sb_buf_printf(&p, "%s/chat_template.jinja", dir);
+        sb_buf tpl;
+        sb_buf_init(&tpl);
+        if (tok_file_read(p.data, &tpl, NULL) == 0)
+            t->chat_template = sb_buf_steal(&tpl);
+        sb_buf_free(&tpl);
+    }
+    sb_buf_free(&p);
+    if (t->n_special)
+        qsort(t->special_ids, t->n_special, sizeof *t->special_ids, cmp_id);
+    return 0;
+}
+
+tok *tok_load(const char *spec, sb_err *err)
+{
+    char *path = tok_resolve(spec, err);
+    if (!path)
+        return NULL;
+    tok *t = sb_xcalloc(1, sizeof *t);
+    t->path = path;
+    json_t *root = tok_json_load_file(path, 0, err);
+    if (!root || parse_components(t, root, err) < 0) {
+        if (root)
+            sb_err_prefix(err, "%s: ", path);
+        json_decref(root);
+        tok_free(t);
+        return NULL;
+    }
+    json_decref(root);
+    char *dcopy = sb_xstrdup(path);
+    int rc = load_config(t, dirname(dcopy), err);
+    free(dcopy);
+    if (rc < 0) {
+        tok_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void tok_free(tok *t)
+{
+    if (!t)
+        return;
+    free(t->path);
+    tok_model_free(&t->model);
+    tok_norm_free(t->norm);
+    tok_pretok_free(t->pre);
+    tok_decoder_free(t->dec);
+    for (size_t i = 0; i < t->n_added; i++)
+        free(t->added[i].content);
+    free(t->added);
+    if (t->added_map.slots)
+        tok_smap_free(&t->added_map);
+    free(t->added_by_id);
+    if (t->trie_raw.term)
+        tok_trie_free(&t->trie_raw);
+    if (t->trie_norm.term)
+        tok_trie_free(&t->trie_norm);
+    free(t->post_pre);
+    free(t->post_post);
+    free(t->special_ids);
+    free(t->chat_template);
+    free(t->bos);
+    free(t->eos);
+    free(t);
+}

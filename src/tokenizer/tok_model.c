@@ -1,0 +1,245 @@
+/* tok_model.c - reads the "model" object of tokenizer.json (BPE, Unigram,
+ * WordPiece, WordLevel) into the id <-> token tables and the merge map, and
+ * dispatches encoding of one pre-token to the right algorithm. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/tok_internal.h"
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+void tok_model_free(tok_model *m)
+{
+    tok_smap_free(&m->vocab);
+    free(m->id_tok); /* strings live in the vocab key blob */
+    tok_pmap_free(&m->merges);
+    free(m->cont_prefix);
+    free(m->eow_suffix);
+    free(m->scores);
+    tok_pmap_free(&m->trie);
+    free(m->trie_id);
+    memset(m, 0, sizeof *m);
+}
+
+/* Fills id_tok from the vocab map (pointers into its key blob). */
+static int index_ids(tok_model *m, const char *path, sb_err *err)
+{
+    size_t max = 0;
+    for (size_t i = 0; i < m->vocab.n; i++)
+        if ((size_t)m->vocab.ents[i].val + 1 > max)
+            max = (size_t)m->vocab.ents[i].val + 1;
+    m->n_ids = max;
+    m->id_tok = sb_xcalloc(max + 1, sizeof *m->id_tok);
+    for (size_t i = 0; i < m->vocab.n; i++)
+        m->id_tok[m->vocab.ents[i].val] = m->vocab.keys.data + m->vocab.ents[i].off;
+    m->vocab_size = m->vocab.n;
+    (void)path;
+    (void)err;
+    return 0;
+}
+
+static int parse_vocab_obj(tok_model *m, json_t *j, const char *path, sb_err *err)
+{
+    json_t *v = json_object_get(j, "vocab");
+    if (!json_is_object(v))
+        return sb_err_set(err, "%s.vocab: expected an object of token -> id", path);
+    tok_smap_init(&m->vocab, json_object_size(v));
+    const char *k;
+    json_t *val;
+    size_t klen;
+    json_object_keylen_foreach(v, k, klen, val)
+    {
+        json_int_t id = json_integer_value(val);
+        if (!json_is_integer(val) || id < 0 || id > INT32_MAX - 1)
+            return sb_err_set(err, "%s.vocab[\"%s\"]: id must be a non-negative integer", path,
+                              k);
+        tok_smap_put(&m->vocab, k, klen, (int32_t)id);
+    }
+    return index_ids(m, path, err);
+}
+
+static int32_t lookup(const tok_model *m, const char *s, size_t n)
+{
+    return tok_smap_get(&m->vocab, s, n);
+}
+
+static int add_merge(tok_model *m, const char *a, size_t al, const char *b, size_t bl,
+                     int32_t rank, const char *path, sb_err *err)
+{
+    int32_t ia = lookup(m, a, al), ib = lookup(m, b, bl);
+    if (ia < 0 || ib < 0)
+        return sb_err_set(err, "%s[%d]: merge token \"%.*s\" is not in the vocabulary", path,
+                          (int)rank, (int)(ia < 0 ? al : bl), ia < 0 ? a : b);
+    size_t pl = m->cont_prefix ? strlen(m->cont_prefix) : 0;
+    if (pl && bl >= pl && memcmp(b, m->cont_prefix, pl) == 0) {
+        b += pl; /* HF: a + b without its continuing-subword prefix */
+        bl -= pl;
+    }
+    char stack[256];
+    char *cat = al + bl <= sizeof stack ? stack : sb_xmalloc(al + bl);
+    memcpy(cat, a, al);
+    memcpy(cat + al, b, bl);
+    int32_t im = lookup(m, cat, al + bl);
+    if (cat != stack)
+        free(cat);
+    if (im < 0)
+        return sb_err_set(err, "%s[%d]: merged token \"%.*s%.*s\" is not in the vocabulary", path,
+                          (int)rank, (int)al, a, (int)bl, b);
+    /* HF collects the merges into a map, so a repeated pair keeps its last rank */
+    tok_pmap_put(&m->merges, ((uint64_t)(uint32_t)ia << 32) | (uint32_t)ib, rank, im);
+    return 0;
+}
+
+static int parse_merges(tok_model *m, json_t *j, const char *path, sb_err *err)
+{
+    json_t *arr = json_object_get(j, "merges");
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s.merges", path);
+    if (!arr || json_is_null(arr)) {
+        tok_pmap_init(&m->merges, 0);
+        return 0;
+    }
+    if (!json_is_array(arr))
+        return sb_err_set(err, "%s: expected an array", sub);
+    size_t n = json_array_size(arr);
+    tok_pmap_init(&m->merges, n);
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(arr, i);
+        const char *a, *b;
+        size_t al, bl;
+        if (json_is_string(e)) {
+            a = json_string_value(e);
+            const char *sp = strchr(a, ' ');
+            if (!sp)
+                return sb_err_set(err, "%s[%zu]: \"%s\" is not \"a b\"", sub, i, a);
+            al = (size_t)(sp - a);
+            b = sp + 1;
+            bl = json_string_length(e) - al - 1;
+        } else if (json_is_array(e) && json_array_size(e) == 2 &&
+                   json_is_string(json_array_get(e, 0)) && json_is_string(json_array_get(e, 1))) {
+            a = json_string_value(json_array_get(e, 0));
+            al = json_string_length(json_array_get(e, 0));
+            b = json_string_value(json_array_get(e, 1));
+            bl = json_string_length(json_array_get(e, 1));
+        } else {
+            return sb_err_set(err, "%s[%zu]: expected \"a b\" or [\"a\", \"b\"]", sub, i);
+        }
+        if (add_merge(m, a, al, b, bl, (int32_t)i, sub, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static char *opt_affix(json_t *j, const char *k)
+{
+    const char *s = jstr(j, k);
+    return s && *s ? sb_xstrdup(s) : NULL;
+}
+
+static void byte_tables(tok_model *m)
+{
+    tok_bytelevel_table(m->bl_cp);
+    for (int b = 0; b < 256; b++) {
+        char tmp[8];
+        snprintf(tmp, sizeof tmp, "<0x%02X>", b);
+        m->byte_ids[b] = lookup(m, tmp, 6);
+        size_t l = tok_utf8_put(tmp, m->bl_cp[b]);
+        m->bl_ids[b] = lookup(m, tmp, l);
+    }
+}
+
+static int unk_from_token(tok_model *m, json_t *j, const char *path, sb_err *err)
+{
+    const char *unk = jstr(j, "unk_token");
+    m->unk_id = -1;
+    if (!unk)
+        return 0;
+    m->unk_id = lookup(m, unk, strlen(unk));
+    if (m->unk_id < 0)
+        return sb_err_set(err, "%s.unk_token: \"%s\" is not in the vocabulary", path, unk);
+    return 0;
+}
+
+static int parse_bpe(tok_model *m, json_t *j, const char *path, sb_err *err)
+{
+    m->cont_prefix = opt_affix(j, "continuing_subword_prefix");
+    m->eow_suffix = opt_affix(j, "end_of_word_suffix");
+    if ((m->cont_prefix && strlen(m->cont_prefix) > 24) ||
+        (m->eow_suffix && strlen(m->eow_suffix) > 24))
+        return sb_err_set(err, "%s: continuing_subword_prefix/end_of_word_suffix longer than 24 "
+                          "bytes is not supported", path);
+    m->byte_fallback = json_is_true(json_object_get(j, "byte_fallback"));
+    m->fuse_unk = json_is_true(json_object_get(j, "fuse_unk"));
+    m->ignore_merges = json_is_true(json_object_get(j, "ignore_merges"));
+    if (parse_vocab_obj(m, j, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
+        return -1;
+    byte_tables(m);
+    return parse_merges(m, j, path, err);
+}
+
+static int parse_wordpiece(tok_model *m, json_t *j, const char *path, sb_err *err)
+{
+    const char *p = jstr(j, "continuing_subword_prefix");
+    m->cont_prefix = sb_xstrdup(p ? p : "##");
+    json_t *mx = json_object_get(j, "max_input_chars_per_word");
+    m->max_chars = json_is_integer(mx) ? (size_t)json_integer_value(mx) : 100;
+    if (parse_vocab_obj(m, j, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
+        return -1;
+    if (m->kind == TOK_MODEL_WORDPIECE && m->unk_id < 0)
+        return sb_err_set(err, "%s.unk_token: WordPiece needs an unk token in the vocabulary",
+                          path);
+    return 0;
+}
+
+int tok_model_parse(tok_model *m, json_t *j, const char *path, sb_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->unk_id = -1;
+    if (!json_is_object(j))
+        return sb_err_set(err, "%s: missing or not an object", path);
+    const char *type = jstr(j, "type");
+    if (!type) { /* very old files: infer from the fields */
+        if (json_object_get(j, "merges"))
+            type = "BPE";
+        else if (json_is_array(json_object_get(j, "vocab")))
+            type = "Unigram";
+        else if (json_object_get(j, "continuing_subword_prefix"))
+            type = "WordPiece";
+        else
+            type = "WordLevel";
+    }
+    if (strcmp(type, "BPE") == 0) {
+        m->kind = TOK_MODEL_BPE;
+        return parse_bpe(m, j, path, err);
+    }
+    if (strcmp(type, "Unigram") == 0) {
+        m->kind = TOK_MODEL_UNIGRAM;
+        return tok_unigram_parse(m, j, path, err);
+    }
+    if (strcmp(type, "WordPiece") == 0 || strcmp(type, "WordLevel") == 0) {
+        m->kind = type[4] == 'P' ? TOK_MODEL_WORDPIECE : TOK_MODEL_WORDLEVEL;
+        return parse_wordpiece(m, j, path, err);
+    }
+    return sb_err_set(err, "%s.type: unknown model type \"%s\"", path, type);
+}
+
+void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
+                      tok_ids *out)
+{
+    switch (m->kind) {
+    case TOK_MODEL_BPE:
+        tok_bpe_encode(m, pc, buf, sc, out);
+        break;
+    case TOK_MODEL_UNIGRAM:
+        tok_unigram_encode(m, pc, buf, sc, out);
+        break;
+    case TOK_MODEL_WORDPIECE:
+    case TOK_MODEL_WORDLEVEL:
+        tok_wordpiece_encode(m, pc, buf, out);
+        break;
+    }
+}

@@ -1,0 +1,341 @@
+/* tok_norm.c - HF normalizers: NFC/NFD/NFKC/NFKD, Lowercase, Prepend,
+ * Replace, Strip, StripAccents, BertNormalizer and Sequence.
+ *
+ * A normalizer maps a string to a string. HF also tracks alignments so that
+ * offsets map back; servebench only needs ids, so each stage writes a fresh
+ * buffer and the two scratch buffers of the caller ping-pong. Unicode
+ * normalization uses utf8proc. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "tokenizer/tok_internal.h"
+#include "tokenizer/tok_unicode.h"
+
+typedef enum {
+    N_NFC, N_NFD, N_NFKC, N_NFKD, N_LOWER, N_PREPEND, N_REPLACE, N_STRIP, N_STRIP_ACCENTS,
+    N_BERT, N_SEQ
+} norm_kind;
+
+struct tok_norm {
+    norm_kind kind;
+    char *str; /* Prepend text, Replace content */
+    tok_pattern pat;
+    bool left, right;                              /* Strip */
+    bool clean, chinese, strip_accents, lowercase; /* Bert */
+    tok_norm **kids;
+    size_t n_kids;
+};
+
+void tok_norm_free(tok_norm *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n_kids; i++)
+        tok_norm_free(n->kids[i]);
+    free(n->kids);
+    free(n->str);
+    tok_pattern_free(&n->pat);
+    free(n);
+}
+
+static bool jbool(json_t *o, const char *k, bool dflt)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+/* Nested Sequences are flattened so that applying a Sequence never recurses
+ * into the scratch buffers it is using. */
+static void add_kid(tok_norm *n, tok_norm *k)
+{
+    if (k->kind != N_SEQ) {
+        n->kids = sb_xrealloc(n->kids, (n->n_kids + 1) * sizeof *n->kids);
+        n->kids[n->n_kids++] = k;
+        return;
+    }
+    for (size_t i = 0; i < k->n_kids; i++)
+        add_kid(n, k->kids[i]);
+    k->n_kids = 0;
+    tok_norm_free(k);
+}
+
+static tok_norm *parse_seq(tok_norm *n, json_t *j, const char *path, sb_err *err)
+{
+    json_t *arr = json_object_get(j, "normalizers");
+    if (!json_is_array(arr)) {
+        sb_err_set(err, "%s: Sequence normalizer without a \"normalizers\" array", path);
+        tok_norm_free(n);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s.normalizers[%zu]", path, i);
+        tok_norm *k = tok_norm_parse(json_array_get(arr, i), sub, err);
+        if (!k) {
+            tok_norm_free(n);
+            return NULL;
+        }
+        add_kid(n, k);
+    }
+    return n;
+}
+
+tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err)
+{
+    const char *type = json_string_value(json_object_get(j, "type"));
+    if (!type) {
+        sb_err_set(err, "%s: normalizer without a \"type\"", path);
+        return NULL;
+    }
+    static const char *names[] = {"NFC", "NFD", "NFKC", "NFKD", "Lowercase", "Prepend",
+                                  "Replace", "Strip", "StripAccents", "BertNormalizer",
+                                  "Sequence"};
+    int kind = -1;
+    for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
+        if (strcmp(type, names[i]) == 0)
+            kind = i;
+    if (kind < 0) {
+        sb_err_set(err, "%s: unknown normalizer type \"%s\"", path, type);
+        return NULL;
+    }
+    tok_norm *n = sb_xcalloc(1, sizeof *n);
+    n->kind = (norm_kind)kind;
+    switch (n->kind) {
+    case N_SEQ:
+        return parse_seq(n, j, path, err);
+    case N_PREPEND: {
+        const char *s = json_string_value(json_object_get(j, "prepend"));
+        n->str = sb_xstrdup(s ? s : "");
+        break;
+    }
+    case N_REPLACE: {
+        const char *c = json_string_value(json_object_get(j, "content"));
+        n->str = sb_xstrdup(c ? c : "");
+        char sub[512];
+        snprintf(sub, sizeof sub, "%s.pattern", path);
+        if (tok_pattern_parse(&n->pat, json_object_get(j, "pattern"), sub, err) < 0) {
+            tok_norm_free(n);
+            return NULL;
+        }
+        break;
+    }
+    case N_STRIP:
+        n->left = jbool(j, "strip_left", true);
+        n->right = jbool(j, "strip_right", true);
+        break;
+    case N_BERT:
+        n->clean = jbool(j, "clean_text", true);
+        n->chinese = jbool(j, "handle_chinese_chars", true);
+        n->lowercase = jbool(j, "lowercase", true);
+        n->strip_accents = jbool(j, "strip_accents", n->lowercase);
+        break;
+    default:
+        break;
+    }
+    return n;
+}
+
+static void unicode_norm_run(const char *s, size_t n, sb_buf *out, int opts)
+{
+    utf8proc_uint8_t *dst = NULL;
+    utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &dst,
+                                      (utf8proc_option_t)(UTF8PROC_STABLE | opts));
+    if (r < 0) /* input is valid UTF-8 by construction; keep it unchanged */
+        sb_buf_append(out, s, n);
+    else
+        sb_buf_append(out, dst, (size_t)r);
+    free(dst);
+}
+
+/* utf8proc knows newer Unicode than HF: code points HF's tables lack are
+ * copied through and the text on either side is normalized on its own, which
+ * is what a normalizer that sees them as plain unassigned starters does. */
+static void unicode_norm(const char *s, size_t n, sb_buf *out, int opts)
+{
+    size_t run = 0;
+    for (size_t i = 0; i < n;) {
+        if ((unsigned char)s[i] < 0xDF) { /* nothing below U+07FD is affected */
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t l = tok_utf8_next(s + i, n - i, &cp);
+        if (tok_unicode_nfc_unknown(cp)) {
+            unicode_norm_run(s + run, i - run, out, opts);
+            sb_buf_append(out, s + i, l);
+            run = i + l;
+        }
+        i += l;
+    }
+    unicode_norm_run(s + run, n - run, out, opts);
+}
+
+static void lowercase(const char *s, size_t n, sb_buf *out)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        i += tok_utf8_next(s + i, n - i, &cp);
+        if (cp == 0x130) { /* Rust's full mapping: I with dot -> i + U+0307 */
+            sb_buf_append(out, "i\xCC\x87", 3);
+            continue;
+        }
+        tok_buf_put_cp(out, (uint32_t)utf8proc_tolower((utf8proc_int32_t)cp));
+    }
+}
+
+static void replace(const tok_norm *nm, const char *s, size_t n, sb_buf *out, tok_scratch *sc)
+{
+    size_t pos = 0, ms, me;
+    while (pos <= n && tok_pattern_find(&nm->pat, sc->md, s, n, pos, &ms, &me)) {
+        sb_buf_append(out, s + pos, ms - pos);
+        sb_buf_puts(out, nm->str);
+        if (me == ms) { /* empty match: keep one char and move on */
+            if (ms >= n)
+                return;
+            uint32_t cp;
+            size_t k = tok_utf8_next(s + ms, n - ms, &cp);
+            sb_buf_append(out, s + ms, k);
+            me = ms + k;
+        }
+        pos = me;
+    }
+    if (pos < n)
+        sb_buf_append(out, s + pos, n - pos);
+}
+
+static void strip(const tok_norm *nm, const char *s, size_t n, sb_buf *out)
+{
+    size_t a = 0, b = n;
+    while (nm->left && a < b) {
+        uint32_t cp;
+        size_t k = tok_utf8_next(s + a, b - a, &cp);
+        if (!tok_is_whitespace(cp))
+            break;
+        a += k;
+    }
+    while (nm->right && b > a) {
+        size_t k = b - 1;
+        while (k > a && ((unsigned char)s[k] & 0xC0) == 0x80)
+            k--;
+        uint32_t cp;
+        tok_utf8_next(s + k, b - k, &cp);
+        if (!tok_is_whitespace(cp))
+            break;
+        b = k;
+    }
+    sb_buf_append(out, s + a, b - a);
+}
+
+static void filter_marks(const char *s, size_t n, sb_buf *out, bool nonspacing_only)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = tok_utf8_next(s + i, n - i, &cp);
+        bool drop = nonspacing_only
+                        ? utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_MN
+                        : tok_is_mark(cp);
+        if (!drop)
+            sb_buf_append(out, s + i, k);
+        i += k;
+    }
+}
+
+static void bert_clean(const tok_norm *nm, const char *s, size_t n, sb_buf *out)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = tok_utf8_next(s + i, n - i, &cp);
+        i += k;
+        if (nm->clean && (cp == 0 || cp == 0xFFFD || tok_is_control(cp)))
+            continue;
+        if (nm->clean && tok_is_whitespace(cp)) {
+            sb_buf_putc(out, ' ');
+            continue;
+        }
+        bool cjk = nm->chinese && tok_is_cjk(cp);
+        if (cjk)
+            sb_buf_putc(out, ' ');
+        tok_buf_put_cp(out, cp);
+        if (cjk)
+            sb_buf_putc(out, ' ');
+    }
+}
+
+/* One stage: in -> out (out reset). */
+static void apply_one(const tok_norm *nm, const char *s, size_t n, sb_buf *out, tok_scratch *sc)
+{
+    switch (nm->kind) {
+    case N_NFC:
+        unicode_norm(s, n, out, UTF8PROC_COMPOSE);
+        break;
+    case N_NFD:
+        unicode_norm(s, n, out, UTF8PROC_DECOMPOSE);
+        break;
+    case N_NFKC:
+        unicode_norm(s, n, out, UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+        break;
+    case N_NFKD:
+        unicode_norm(s, n, out, UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT);
+        break;
+    case N_LOWER:
+        lowercase(s, n, out);
+        break;
+    case N_PREPEND:
+        if (n)
+            sb_buf_puts(out, nm->str);
+        sb_buf_append(out, s, n);
+        break;
+    case N_REPLACE:
+        replace(nm, s, n, out, sc);
+        break;
+    case N_STRIP:
+        strip(nm, s, n, out);
+        break;
+    case N_STRIP_ACCENTS:
+        filter_marks(s, n, out, false);
+        break;
+    case N_BERT: {
+        sb_buf a, b;
+        sb_buf_init(&a);
+        sb_buf_init(&b);
+        bert_clean(nm, s, n, &a);
+        if (nm->strip_accents) {
+            unicode_norm(a.data ? a.data : "", a.len, &b, UTF8PROC_DECOMPOSE);
+            sb_buf_reset(&a);
+            filter_marks(b.data ? b.data : "", b.len, &a, true);
+        }
+        if (nm->lowercase)
+            lowercase(a.data ? a.data : "", a.len, out);
+        else
+            sb_buf_append(out, a.data ? a.data : "", a.len);
+        sb_buf_free(&a);
+        sb_buf_free(&b);
+        break;
+    }
+    case N_SEQ:
+        break;
+    }
+}
+
+void tok_norm_apply(const tok_norm *nm, const char *s, size_t n, sb_buf *out, tok_scratch *sc)
+{
+    sb_buf_reset(out);
+    if (nm->kind != N_SEQ) {
+        apply_one(nm, s, n, out, sc);
+        sb_buf_putc(out, '\0'); /* keeps data non-NULL */
+        out->len--;
+        return;
+    }
+    sb_buf_append(out, s, n);
+    sb_buf_putc(out, '\0');
+    out->len--;
+    for (size_t i = 0; i < nm->n_kids; i++) {
+        sb_buf_reset(&sc->tmp);
+        tok_norm_apply(nm->kids[i], out->data, out->len, &sc->tmp, sc);
+        sb_buf t = *out;
+        *out = sc->tmp;
+        sc->tmp = t;
+    }
+}

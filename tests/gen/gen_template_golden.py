@@ -1,0 +1,246 @@
+#!/usr/bin/python3
+"""Golden renders for tests/test_template.c, made with real jinja2.
+
+Run: /usr/bin/python3 tests/gen/gen_template_golden.py   (Debian python3-jinja2)
+
+It writes, under tests/data/templates/:
+  - <family>.jinja: the chat_template of each /work/shared/tokenizers/<family>/
+    tokenizer_config.json (or $SB_TOKENIZERS/<family>/...), plus mistral.jinja,
+    which is hand-written here because that tokenizer_config.json has none;
+  - golden.jsonl: one line per (template, case): the full render context as JSON,
+    and either the expected output or the expected error.
+The feat_*.jinja templates in that folder are hand-written and read as they are.
+
+The environment emulates transformers' apply_chat_template (chat_template_utils
+in transformers 4.4x): ImmutableSandboxedEnvironment(trim_blocks=True,
+lstrip_blocks=True) with the loopcontrols extension and a {% generation %} tag
+that just renders its body, `tojson` replaced by json.dumps(ensure_ascii=False),
+and the globals raise_exception and strftime_now. The context is messages,
+tools=None, documents=None, add_generation_prompt and the tokenizer's special
+tokens (those that are not None), then any extra kwargs. The output is
+deterministic: re-running gives byte-identical files.
+"""
+import json
+import os
+import sys
+from datetime import datetime
+
+import jinja2
+from jinja2 import nodes
+from jinja2.exceptions import TemplateError, TemplateSyntaxError
+from jinja2.ext import Extension, loopcontrols
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "data", "templates")
+TOKENIZERS = os.environ.get("SB_TOKENIZERS", "/work/shared/tokenizers")
+FAMILIES = ["qwen3", "llama3", "deepseek_v3", "gemma3"]
+
+# Mistral-7B-Instruct's published chat template (v0.1/v0.2 style), written out
+# here because the mistral tokenizer_config.json in the shared data has none.
+MISTRAL = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}"
+    "{% endif %}{% endfor %}"
+)
+
+
+class GenerationTag(Extension):
+    """transformers' AssistantTracker outside of assistant-mask mode."""
+
+    tags = {"generation"}
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
+        return nodes.Scope(body, lineno=lineno)
+
+
+def raise_exception(message):
+    raise TemplateError(message)
+
+
+def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
+    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
+                      sort_keys=sort_keys)
+
+
+def strftime_now(fmt):
+    return datetime.now().strftime(fmt)
+
+
+def make_env():
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                        extensions=[GenerationTag, loopcontrols])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    env.globals["strftime_now"] = strftime_now
+    return env
+
+
+def special_tokens(family):
+    path = os.path.join(TOKENIZERS, family, "tokenizer_config.json")
+    if family == "mistral":
+        return {"bos_token": "<s>", "eos_token": "</s>"}
+    with open(path, encoding="utf-8") as f:
+        cfg = json.load(f)
+    out = {}
+    for name in ("bos_token", "eos_token"):
+        v = cfg.get(name)
+        if isinstance(v, dict):
+            v = v.get("content")
+        if v:
+            out[name] = v
+    return out
+
+
+def chat_template(family):
+    if family == "mistral":
+        return MISTRAL
+    path = os.path.join(TOKENIZERS, family, "tokenizer_config.json")
+    with open(path, encoding="utf-8") as f:
+        t = json.load(f)["chat_template"]
+    if isinstance(t, list):
+        t = next(x["template"] for x in t if x["name"] == "default")
+    return t
+
+
+SONNET_PROMPT = ("Pick as many lines as you can from these poem lines:\n"
+                 "FROM fairest creatures we desire increase,\n"
+                 "That thereby beauty's rose might never die,\n")
+
+
+def u(text):
+    return {"role": "user", "content": text}
+
+
+def a(text):
+    return {"role": "assistant", "content": text}
+
+
+def s(text):
+    return {"role": "system", "content": text}
+
+
+# (name, messages, add_generation_prompt, extra kwargs)
+CHAT_CASES = [
+    ("single_user_gen", [u(SONNET_PROMPT)], True, {}),
+    ("single_user_nogen", [u(SONNET_PROMPT)], False, {}),
+    ("short_user_gen", [u("Hello, world!")], True, {}),
+    ("system_user", [s("You are a helpful assistant."), u("What is 2+2?")], True, {}),
+    ("multi_turn", [u("Hi"), a("Hello! How can I help?"), u("Tell me a joke.")], True, {}),
+    ("multi_turn_nogen", [u("Hi"), a("Hello!"), u("Bye"), a("Goodbye.")], False, {}),
+    ("unicode", [u("  Grüße, 世界! 👋🏽 naïve café\u00a0NBSP\u2028LS\u3000 e\u0301 ")], True, {}),
+    ("whitespace_edges", [u("\n\n  leading and trailing  \n\t")], True, {}),
+    ("empty_content", [u("")], True, {}),
+    ("template_like_text", [u("{{ not a tag }} {% if %} {# c #} <|im_start|> [INST]")], True, {}),
+    ("long_prompt", [u(SONNET_PROMPT * 40)], True, {}),
+    ("think_history", [u("Q1"), a("<think>\nreasoning\n</think>\n\nA1"), u("Q2")], True, {}),
+    ("two_users", [u("first"), u("second")], True, {}),
+    ("enable_thinking_false", [u("Hello")], True, {"enable_thinking": False}),
+]
+
+TOOL_CALL = {"type": "function",
+             "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}
+TOOL_CASES = [
+    ("tool_round_trip",
+     [u("Weather in Paris?"),
+      {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
+      {"role": "tool", "content": "{\"temp\": 21}"}],
+     True, {}),
+]
+QWEN_TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
+               "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
+
+
+def feature_context():
+    return {
+        "messages": [u("Hi there"), a("Hello")],
+        "add_generation_prompt": True,
+        "bos_token": "<s>",
+        "eos_token": "</s>",
+        "tools": None,
+        "documents": None,
+        "x": 42,
+        "nested": {"a": {"b": "deep"}, "list": [10, 20, 30], "f": 2.5, "uni": "é✓"},
+        "users": [
+            {"name": "al", "age": 31, "active": True},
+            {"name": "bo", "age": 25, "active": False},
+            {"name": "cy", "age": 40, "active": True},
+        ],
+    }
+
+
+# Templates that must fail; `line` is jinja2's reported line where it has one.
+ERROR_CASES = [
+    ("err_unclosed_if", "{% if true %}never closed"),
+    ("err_bad_expr", "line one\n{{ 1 + }}"),
+    ("err_unknown_filter", "a\nb\n{{ x | no_such_filter }}"),
+    ("err_unknown_tag", "{% frobnicate %}"),
+    ("err_unclosed_var", "{{ x "),
+    ("err_unclosed_comment", "{# never closed"),
+    ("err_raise", "{{ raise_exception('custom failure message') }}"),
+    ("err_undefined_attr", "{{ missing.attr }}"),
+    ("err_type_add", "{{ 1 + 'a' }}"),
+    ("err_unterminated_string", "{{ 'abc }}"),
+    ("err_bad_bracket", "{{ (1, 2] }}"),
+]
+
+
+def render(env, source, ctx):
+    try:
+        return {"output": env.from_string(source).render(**ctx)}
+    except TemplateSyntaxError as e:
+        return {"error": str(e.message), "line": e.lineno}
+    except Exception as e:  # raise_exception, UndefinedError, TypeError, ...
+        return {"error": str(e)}
+
+
+def chat_context(family, messages, gen, extra):
+    ctx = {"messages": messages, "tools": None, "documents": None,
+           "add_generation_prompt": gen}
+    ctx.update(special_tokens(family))
+    ctx.update(extra)
+    return ctx
+
+
+def main():
+    env = make_env()
+    lines = []
+    for family in FAMILIES + ["mistral"]:
+        src = chat_template(family)
+        with open(os.path.join(OUT, family + ".jinja"), "w", encoding="utf-8") as f:
+            f.write(src)
+        for name, msgs, gen, extra in CHAT_CASES + TOOL_CASES:
+            ctx = chat_context(family, msgs, gen, extra)
+            lines.append({"template": family, "case": name, "context": ctx,
+                          **render(env, src, ctx)})
+        if family == "qwen3":
+            ctx = chat_context(family, [u("Weather?")], True, {})
+            ctx["tools"] = QWEN_TOOLS
+            lines.append({"template": family, "case": "with_tools", "context": ctx,
+                          **render(env, src, ctx)})
+    for fname in sorted(os.listdir(OUT)):
+        if fname.startswith("feat_") and fname.endswith(".jinja"):
+            with open(os.path.join(OUT, fname), encoding="utf-8") as f:
+                src = f.read()
+            ctx = feature_context()
+            lines.append({"template": fname[:-6], "case": "features", "context": ctx,
+                          **render(env, src, ctx)})
+    for name, src in ERROR_CASES:
+        ctx = feature_context()
+        res = render(env, src, ctx)
+        assert "error" in res, name
+        lines.append({"template": None, "source": src, "case": name, "context": ctx, **res})
+    with open(os.path.join(OUT, "golden.jsonl"), "w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    print(f"wrote {len(lines)} golden renders (jinja2 {jinja2.__version__})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

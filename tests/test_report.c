@@ -1,0 +1,374 @@
+/* test_report.c - the result block against expected text written by the
+ * reference's own Python format strings (tests/data/cli/gen_blocks.py), the
+ * failure listing, Python float repr, and the result JSON parsed back with
+ * jansson (key order, types) plus the file-name rules of section 8. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/config.h"
+#include "core/clock.h"
+#include "metrics/metrics.h"
+#include "report/pyfmt.h"
+#include "report/report.h"
+
+#define MS SB_NS_PER_MS
+
+static void set_req(rec_store *s, size_t i, uint64_t start_ms, uint64_t ttft_ms, uint64_t lat_ms,
+                    const uint64_t *itl_ms, uint32_t n_itl, int32_t out, int32_t prompt)
+{
+    sb_record *r = &s->recs[i];
+    rec_store_begin(s, i, n_itl + 1);
+    r->intended_ns = r->start_ns = start_ms * MS;
+    r->ttft_ns = ttft_ms * MS;
+    r->latency_ns = lat_ms * MS;
+    for (uint32_t j = 0; j < n_itl; j++)
+        rec_store_push_itl(s, i, itl_ms[j] * MS);
+    r->output_tokens = out;
+    r->prompt_len = prompt;
+    r->n_chunks = (int32_t)n_itl + 1;
+    r->success = r->done = true;
+}
+
+/* The set described in tests/data/cli/gen_blocks.py. */
+static rec_store *hand_store(void)
+{
+    rec_store *s = rec_store_new(4);
+    s->bench_end_ns = 2 * SB_NS_PER_S;
+    set_req(s, 0, 0, 100, 400, (uint64_t[]){100, 100, 100}, 3, 4, 10);
+    set_req(s, 1, 500, 200, 800, (uint64_t[]){300, 300}, 2, 3, 20);
+    set_req(s, 2, 1400, 50, 50, NULL, 0, 1, 5);
+    s->recs[2].text = strdup("é\"\n");
+    s->recs[2].text_len = strlen(s->recs[2].text);
+    s->recs[3].prompt_len = 30;
+    rec_store_fail(s, 3, SB_FAIL_HTTP_STATUS, "Bad Request");
+    return s;
+}
+
+static void set_pcts(sb_config *cfg, const double *p, size_t n)
+{
+    free(cfg->metric_percentiles);
+    cfg->metric_percentiles = malloc(n * sizeof *p);
+    memcpy(cfg->metric_percentiles, p, n * sizeof *p);
+    cfg->n_metric_percentiles = n;
+}
+
+static void expect_block(sb_config *cfg, const char *expected_file)
+{
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, cfg, NULL, &m, NULL), 0);
+    sb_buf got, want;
+    sb_buf_init(&got);
+    sb_buf_init(&want);
+    report_block(&got, cfg, &m);
+    char *path = tu_data_path(expected_file);
+    assert_int_equal(tu_read_file(path, &want), 0);
+    if (strcmp(got.data, want.data) != 0)
+        print_error("got:\n%s\nwant:\n%s\n", got.data, want.data);
+    assert_string_equal(got.data, want.data);
+    free(path);
+    sb_buf_free(&got);
+    sb_buf_free(&want);
+    metrics_free(&m);
+    rec_store_free(s);
+}
+
+static void report_block_matches_seed_layout(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    expect_block(&cfg, "cli/block_default.txt");
+    sb_config_free(&cfg);
+}
+
+static void report_block_with_concurrency_rate_goodput_and_e2el(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.max_concurrency = 10;
+    cfg.request_rate = 8.0;
+    cfg.goodput_set = true;
+    cfg.goodput_ttft_ms = 150;
+    cfg.percentile_metrics = strdup("ttft,tpot,itl,e2el");
+    set_pcts(&cfg, (double[]){95, 99, 99.9}, 3);
+    expect_block(&cfg, "cli/block_full.txt");
+    sb_config_free(&cfg);
+}
+
+static void report_block_without_tokenizer_drops_token_lines(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.skip_tokenizer_init = true;
+    cfg.percentile_metrics = strdup("ttft,e2el");
+    set_pcts(&cfg, (double[]){50, 12.5}, 2);
+    expect_block(&cfg, "cli/block_notok.txt");
+    sb_config_free(&cfg);
+}
+
+static void report_failures_cap_at_ten(void **state)
+{
+    (void)state;
+    rec_store *s = rec_store_new(12);
+    for (size_t i = 0; i < 12; i++)
+        rec_store_fail(s, i, SB_FAIL_CONNECT, "err %zu", i);
+    sb_buf b;
+    sb_buf_init(&b);
+    report_failures(&b, s);
+    assert_non_null(strstr(b.data, "Failed requests during benchmark run detected (capping to 10):\n"
+                                   "Error 0: err 0\n"));
+    assert_non_null(strstr(b.data, "Error 9: err 9\n"));
+    assert_null(strstr(b.data, "Error 10"));
+    sb_buf_free(&b);
+    rec_store_free(s);
+    /* nothing at all when everything succeeded */
+    rec_store *ok = hand_store();
+    ok->recs[3].success = true;
+    sb_buf_init(&b);
+    report_failures(&b, ok);
+    assert_int_equal(b.len, 0);
+    sb_buf_free(&b);
+    rec_store_free(ok);
+}
+
+/* Expected strings are Python 3's repr() of the same doubles. */
+static void report_py_float_is_python_repr(void **state)
+{
+    (void)state;
+    struct { double v; const char *want; } cases[] = {
+        {0.1, "0.1"}, {10.0, "10.0"}, {1e16, "1e+16"}, {1234567890123456.0, "1234567890123456.0"},
+        {1e-5, "1e-05"}, {0.0001, "0.0001"}, {1.0 / 3, "0.3333333333333333"},
+        {2.5e-07, "2.5e-07"}, {123456789012345678.0, "1.2345678901234568e+17"},
+        {0.1 + 0.2, "0.30000000000000004"}, {-1.5, "-1.5"}, {1e22, "1e+22"},
+        {5e-324, "5e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {INFINITY, "inf"}, {0.0, "0.0"}, {-0.0, "-0.0"}, {731.7621, "731.7621"},
+        {1e15, "1000000000000000.0"}, {0.00012, "0.00012"},
+    };
+    char buf[64];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_string_equal(report_py_float(buf, sizeof buf, cases[i].v), cases[i].want);
+}
+
+/* json.dumps('a"b\\\n\t\x01é😀\xff'.encode... ) with ensure_ascii; the
+ * invalid byte \xff becomes U+FFFD. */
+static void report_json_strings_are_ascii_escaped(void **state)
+{
+    (void)state;
+    const char in[] = "a\"b\\\n\t\x01\xc3\xa9\xf0\x9f\x98\x80\x7f\xff";
+    sb_buf b;
+    sb_buf_init(&b);
+    pyfmt_json_string(&b, in, sizeof in - 1);
+    assert_string_equal(b.data, "\"a\\\"b\\\\\\n\\t\\u0001\\u00e9\\ud83d\\ude00\\u007f\\ufffd\"");
+    sb_buf_free(&b);
+}
+
+static time_t fixed_time(void)
+{
+    setenv("TZ", "UTC", 1);
+    tzset();
+    return (time_t)1767323045; /* 2026-01-02 03:04:05 UTC */
+}
+
+static void report_result_file_names(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.model = strdup("Qwen/Qwen3-4B");
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    char *p = report_result_path(&cfg, &ctx);
+    assert_string_equal(p, "openai-infqps-Qwen3-4B-20260102-030405.json");
+    free(p);
+    cfg.request_rate = 10;
+    cfg.max_concurrency = 8;
+    cfg.label = strdup("mylabel");
+    cfg.result_dir = strdup("out/dir");
+    p = report_result_path(&cfg, &ctx);
+    assert_string_equal(p, "out/dir/mylabel-10.0qps-concurrency8-Qwen3-4B-20260102-030405.json");
+    free(p);
+    cfg.ramp_up = SB_RAMP_EXPONENTIAL;
+    cfg.ramp_up_start_rps = 1;
+    cfg.ramp_up_end_rps = 20;
+    p = report_result_path(&cfg, &ctx);
+    assert_string_equal(
+        p, "out/dir/mylabel-ramp-up-exponential-1qps-20qps-concurrency8-Qwen3-4B-20260102-030405.json");
+    free(p);
+    cfg.result_filename = strdup("r.json");
+    p = report_result_path(&cfg, &ctx);
+    assert_string_equal(p, "out/dir/r.json");
+    free(p);
+    sb_config_free(&cfg);
+}
+
+static const char *const ref_keys[] = {
+    "date", "endpoint_type", "backend", "label", "model_id", "tokenizer_id", "num_prompts",
+    "gpu", "request_rate", "burstiness", "max_concurrency", "duration", "completed", "failed",
+    "total_input_tokens", "total_output_tokens", "request_throughput", "request_goodput",
+    "output_throughput", "total_token_throughput", "input_lens", "output_lens", "ttfts", "itls",
+    "start_times", "generated_texts", "errors", "max_output_tokens_per_s",
+    "max_concurrent_requests", "rtfx", "mean_ttft_ms", "median_ttft_ms", "std_ttft_ms",
+    "p99_ttft_ms", "p99.9_ttft_ms", "mean_e2el_ms", "median_e2el_ms", "std_e2el_ms",
+    "p99_e2el_ms", "p99.9_e2el_ms", "servebench"};
+
+static void report_json_keys_order_and_types(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.model = strdup("org/m");
+    cfg.save_detailed = true;
+    cfg.percentile_metrics = strdup("ttft,e2el");
+    set_pcts(&cfg, (double[]){99, 99.9}, 2);
+    cfg.metadata = calloc(1, sizeof *cfg.metadata);
+    cfg.metadata[0] = (sb_kv){strdup("gpu"), strdup("H100")};
+    cfg.n_metadata = 1;
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = 12.5, .fingerprint = "ab12"};
+    sb_buf b;
+    sb_buf_init(&b);
+    report_json(&b, &cfg, &m, s, &ctx);
+    /* Python separators */
+    assert_non_null(strstr(b.data, "{\"date\": \"20260102-030405\", \"endpoint_type\": \"openai\""));
+    assert_non_null(strstr(b.data, "\"request_rate\": \"inf\", \"burstiness\": 1.0, "
+                                   "\"max_concurrency\": null"));
+    assert_non_null(strstr(b.data, "\"ttfts\": [0.1, 0.2, 0.05, 0.0]"));
+    assert_non_null(strstr(b.data, "\"itls\": [[0.1, 0.1, 0.1], [0.3, 0.3], [], []]"));
+    assert_non_null(strstr(b.data, "\"generated_texts\": [\"\", \"\", \"\\u00e9\\\"\\n\", \"\"]"));
+    assert_non_null(strstr(b.data, "\"errors\": [\"\", \"\", \"\", \"Bad Request\"]"));
+    json_error_t je;
+    json_t *root = json_loads(b.data, 0, &je);
+    assert_non_null(root);
+    size_t i = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        assert_true(i < sizeof ref_keys / sizeof ref_keys[0]);
+        assert_string_equal(k, ref_keys[i]);
+        i++;
+    }
+    assert_int_equal(i, sizeof ref_keys / sizeof ref_keys[0]);
+    assert_true(json_is_null(json_object_get(root, "label")));
+    assert_true(json_is_null(json_object_get(root, "request_goodput")));
+    assert_true(json_is_integer(json_object_get(root, "completed")));
+    assert_true(json_is_integer(json_object_get(root, "max_concurrent_requests")));
+    assert_true(json_is_real(json_object_get(root, "duration")));
+    assert_true(json_is_real(json_object_get(root, "max_output_tokens_per_s")));
+    assert_string_equal(json_string_value(json_object_get(root, "gpu")), "H100");
+    json_t *ours = json_object_get(root, "servebench");
+    assert_string_equal(json_string_value(json_object_get(ours, "workload_fingerprint")), "ab12");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(ours, "failures_by_reason"), "http_status")),
+                     1);
+    json_decref(root);
+    sb_buf_free(&b);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
+static void report_save_creates_dir_and_appends_json_lines(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sbrepXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.model = strdup("m");
+    cfg.append_result = true;
+    sb_buf d;
+    sb_buf_init(&d);
+    sb_buf_printf(&d, "%s/a/b", dir);
+    cfg.result_dir = sb_buf_steal(&d);
+    cfg.result_filename = strdup("res.json");
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    char *path = NULL;
+    sb_err err;
+    assert_int_equal(report_save(&cfg, &m, s, &ctx, &path, &err), 0);
+    assert_int_equal(report_save(&cfg, &m, s, &ctx, NULL, &err), 0);
+    sb_buf f;
+    sb_buf_init(&f);
+    assert_int_equal(tu_read_file(path, &f), 0);
+    char *nl = strchr(f.data, '\n');
+    assert_non_null(nl);
+    assert_null(strchr(nl + 1, '\n')); /* no trailing newline, one separator */
+    *nl = '\0';
+    json_t *a = json_loads(f.data, 0, NULL), *b = json_loads(nl + 1, 0, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(json_is_null(json_object_get(json_object_get(a, "servebench"), "client_cpu_pct")));
+    json_decref(a);
+    json_decref(b);
+    /* a result dir that cannot be created is an error naming it */
+    free(cfg.result_dir);
+    cfg.result_dir = strdup("/proc/no/such/dir");
+    assert_int_equal(report_save(&cfg, &m, s, &ctx, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "/proc/no"));
+    unlink(path);
+    free(path);
+    sb_buf_free(&f);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void report_plot_and_extras_render(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    sb_buf b;
+    sb_buf_init(&b);
+    report_plot(&b, &m, 60, 4);
+    /* 3 buckets: tokens [5,3,0]; the 5 column fills all 4 rows */
+    assert_non_null(strstr(b.data, "Output tokens per second (peak 5, 3 s)\n       5 |#  \n"));
+    assert_non_null(strstr(b.data, "Concurrent requests per second (peak 2, 3 s)\n"
+                                   "       2 |## \n"));
+    sb_buf_reset(&b);
+    report_ctx ctx = {.client_cpu_pct = 95.0, .fingerprint = "f00d"};
+    report_extras(&b, &cfg, &m, &ctx);
+    assert_non_null(strstr(b.data, "============== servebench additions ==============\n"));
+    assert_non_null(strstr(b.data, "http_status:                             1"));
+    assert_non_null(strstr(b.data, "Workload fingerprint (sha256):           f00d\n"));
+    assert_non_null(strstr(b.data, "WARNING: the client"));
+    sb_buf_free(&b);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(report_block_matches_seed_layout),
+        cmocka_unit_test(report_block_with_concurrency_rate_goodput_and_e2el),
+        cmocka_unit_test(report_block_without_tokenizer_drops_token_lines),
+        cmocka_unit_test(report_failures_cap_at_ten),
+        cmocka_unit_test(report_py_float_is_python_repr),
+        cmocka_unit_test(report_json_strings_are_ascii_escaped),
+        cmocka_unit_test(report_result_file_names),
+        cmocka_unit_test(report_json_keys_order_and_types),
+        cmocka_unit_test(report_save_creates_dir_and_appends_json_lines),
+        cmocka_unit_test(report_plot_and_extras_render),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

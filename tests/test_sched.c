@@ -1,0 +1,265 @@
+/* test_sched.c - the arrival schedule against the reference computation
+ * (vllm's get_request delay_ts, run with real numpy by
+ * tests/gen/gen_rng_vectors.py into tests/data/rng/sched.json), the
+ * reference's validation messages, and the sender's deadlines. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/config.h"
+#include "core/clock.h"
+#include "sched/sched.h"
+
+static json_t *load_sched_vectors(void)
+{
+    char path[4096];
+    const char *dir = getenv("SB_RNG_VECTOR_DIR");
+    if (dir && *dir) {
+        snprintf(path, sizeof path, "%s/sched.json", dir);
+    } else {
+        char *p = tu_data_path("rng/sched.json");
+        snprintf(path, sizeof path, "%s", p);
+        free(p);
+    }
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        fail_msg("%s:%d: %s", path, je.line, je.text);
+    return root;
+}
+
+static double hexd(json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (!s)
+        fail_msg("expected a float.hex string");
+    return strtod(s, NULL);
+}
+
+static void config_from_case(json_t *c, sb_config *cfg)
+{
+    sb_config_defaults(cfg);
+    cfg->request_rate = hexd(json_object_get(c, "rate"));
+    cfg->burstiness = hexd(json_object_get(c, "burstiness"));
+    const char *ramp = json_string_value(json_object_get(c, "ramp"));
+    if (!strcmp(ramp, "linear"))
+        cfg->ramp_up = SB_RAMP_LINEAR;
+    else if (!strcmp(ramp, "exponential"))
+        cfg->ramp_up = SB_RAMP_EXPONENTIAL;
+    if (cfg->ramp_up != SB_RAMP_NONE) {
+        cfg->ramp_up_start_rps = (double)json_integer_value(json_object_get(c, "start"));
+        cfg->ramp_up_end_rps = (double)json_integer_value(json_object_get(c, "end"));
+    }
+}
+
+static void check_case(json_t *c, size_t ci)
+{
+    sb_config cfg;
+    config_from_case(c, &cfg);
+    size_t n = (size_t)json_integer_value(json_object_get(c, "n"));
+    np_rs rs;
+    np_rs_seed(&rs, (uint32_t)json_integer_value(json_object_get(c, "seed")));
+    sched_plan p;
+    sb_err err = {{0}};
+    if (sched_plan_build(&cfg, n, &rs, NULL, &p, &err) < 0)
+        fail_msg("case %zu: %s", ci, err.msg);
+    json_t *offs = json_object_get(c, "offsets");
+    assert_int_equal(p.n, json_array_size(offs));
+    for (size_t i = 0; i < n; i++) {
+        double want = hexd(json_array_get(offs, i));
+        if (memcmp(&want, &p.offset_s[i], sizeof want) != 0)
+            fail_msg("case %zu request %zu: offset want %a got %a", ci, i, want, p.offset_s[i]);
+        assert_true(i == 0 || p.offset_ns[i] >= p.offset_ns[i - 1]);
+        assert_true(fabs((double)p.offset_ns[i] - want * 1e9) <= 0.5 + want * 1e-6);
+    }
+    json_t *ev = json_object_get(c, "events");
+    assert_int_equal(p.n_events, json_array_size(ev));
+    for (size_t e = 0; e < p.n_events; e++) {
+        json_t *pair = json_array_get(ev, e);
+        size_t idx = (size_t)json_integer_value(json_array_get(pair, 1));
+        assert_true(p.events[e].rps == (double)json_integer_value(json_array_get(pair, 0)));
+        assert_int_equal(p.events[e].request_index, idx);
+        assert_int_equal(p.events[e].at_ns, e == 0 ? 0 : p.offset_ns[idx]);
+    }
+    sched_plan_free(&p);
+    sb_config_free(&cfg);
+}
+
+static void offsets_and_events_match_the_reference(void **state)
+{
+    (void)state;
+    json_t *root = load_sched_vectors();
+    json_t *cases = json_object_get(root, "cases");
+    assert_true(json_array_size(cases) > 0);
+    for (size_t i = 0; i < json_array_size(cases); i++)
+        check_case(json_array_get(cases, i), i);
+    json_decref(root);
+}
+
+/* Builds with the given load shape and returns the error message ("" = ok). */
+static const char *build_msg(sb_config *cfg, size_t n, sb_err *err)
+{
+    np_rs rs;
+    np_rs_seed(&rs, 0);
+    sched_plan p;
+    err->msg[0] = '\0';
+    if (sched_plan_build(cfg, n, &rs, NULL, &p, err) == 0)
+        sched_plan_free(&p);
+    return err->msg;
+}
+
+static void invalid_load_shapes_give_the_reference_messages(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_err err;
+    sb_config_defaults(&cfg);
+    cfg.ramp_up = SB_RAMP_LINEAR;
+    cfg.ramp_up_start_rps = 1;
+    cfg.ramp_up_end_rps = 5;
+    cfg.request_rate = 10;
+    assert_string_equal(build_msg(&cfg, 10, &err),
+                        "When using ramp-up, do not specify --request-rate. The request rate "
+                        "will be controlled by ramp-up parameters.");
+    cfg.request_rate = INFINITY;
+    cfg.ramp_up_end_rps = NAN;
+    assert_string_equal(build_msg(&cfg, 10, &err),
+                        "When using --ramp-up-strategy, both --ramp-up-start-rps and "
+                        "--ramp-up-end-rps must be specified");
+    cfg.ramp_up_end_rps = 0.5;
+    assert_non_null(strstr(build_msg(&cfg, 10, &err), "whole numbers"));
+    cfg.ramp_up_end_rps = -2;
+    assert_string_equal(build_msg(&cfg, 10, &err),
+                        "Ramp-up start and end RPS must be non-negative");
+    cfg.ramp_up_end_rps = 0;
+    assert_string_equal(build_msg(&cfg, 10, &err), "Ramp-up start RPS must be less than end RPS");
+    cfg.ramp_up = SB_RAMP_EXPONENTIAL;
+    cfg.ramp_up_start_rps = 0;
+    cfg.ramp_up_end_rps = 4;
+    assert_string_equal(build_msg(&cfg, 10, &err),
+                        "For exponential ramp-up, the start RPS cannot be 0.");
+    cfg.ramp_up = SB_RAMP_LINEAR; /* the reference asserts on request 0's rate 0 */
+    assert_string_equal(build_msg(&cfg, 10, &err), "Obtained non-positive request rate 0.0.");
+    cfg.ramp_up = SB_RAMP_NONE;
+    cfg.request_rate = 0;
+    assert_string_equal(build_msg(&cfg, 10, &err), "Obtained non-positive request rate 0.0.");
+    cfg.request_rate = -2.5;
+    assert_string_equal(build_msg(&cfg, 10, &err), "Obtained non-positive request rate -2.5.");
+    cfg.request_rate = 10;
+    cfg.burstiness = 0;
+    assert_string_equal(build_msg(&cfg, 10, &err),
+                        "A positive burstiness factor is expected, but given 0.0.");
+    cfg.burstiness = -1e-7;
+    assert_string_equal(build_msg(&cfg, 10, &err),
+                        "A positive burstiness factor is expected, but given -1e-07.");
+    cfg.burstiness = NAN;
+    assert_string_equal(build_msg(&cfg, 10, &err),
+                        "A positive burstiness factor is expected, but given nan.");
+    cfg.burstiness = 1;
+    assert_string_equal(build_msg(&cfg, 0, &err), "No requests provided.");
+    assert_string_equal(build_msg(&cfg, 3, &err), "");
+    sb_config_free(&cfg);
+}
+
+static void infinite_rate_sends_everything_at_zero_without_drawing(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    np_rs rs, fresh;
+    np_rs_seed(&rs, 9);
+    np_rs_seed(&fresh, 9);
+    sched_plan p;
+    sb_err err;
+    assert_int_equal(sched_plan_build(&cfg, 100, &rs, NULL, &p, &err), 0);
+    for (size_t i = 0; i < p.n; i++)
+        assert_int_equal(p.offset_ns[i], 0);
+    assert_int_equal(p.n_events, 0);
+    /* The global RandomState is shared with datasets: no draw may be consumed. */
+    assert_int_equal(np_rs_next32(&rs), np_rs_next32(&fresh));
+    sched_plan_free(&p);
+    sb_config_free(&cfg);
+}
+
+static void last_request_goes_out_at_n_over_rate(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.request_rate = 250;
+    cfg.burstiness = 0.3;
+    np_rs rs;
+    np_rs_seed(&rs, 1234);
+    sched_plan p;
+    sb_err err;
+    assert_int_equal(sched_plan_build(&cfg, 5000, &rs, NULL, &p, &err), 0);
+    assert_int_equal(p.offset_ns[p.n - 1], 20 * SB_NS_PER_S); /* 5000 / 250 s */
+    assert_true(p.offset_ns[0] > 0); /* the first request waits one gap too */
+    sched_plan_free(&p);
+    sb_config_free(&cfg);
+}
+
+static void deadlines_are_absolute_so_nothing_drifts(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.request_rate = 3;
+    cfg.burstiness = INFINITY;
+    sched_plan p;
+    sb_err err;
+    assert_int_equal(sched_plan_build(&cfg, 3000, NULL, NULL, &p, &err), 0);
+    uint64_t start = 123456789;
+    /* Request 2999 is due exactly 1000 s after the start, however late the
+     * earlier sends were: its deadline does not depend on them. */
+    assert_int_equal(sched_deadline_ns(&p, 2999, start), start + 1000 * SB_NS_PER_S);
+    for (size_t i = 0; i < p.n; i++) {
+        uint64_t want = (uint64_t)llround((double)(i + 1) / 3.0 * 1e9);
+        uint64_t got = sched_deadline_ns(&p, i, start) - start;
+        assert_true(got + 1 >= want && got <= want + 1);
+    }
+    sched_plan_free(&p);
+    sb_config_free(&cfg);
+}
+
+static void trace_timestamps_are_used_as_is(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    double ts[5] = {0.0, 1.5, 1.25, 3.0, -1.0};
+    sched_plan p;
+    sb_err err;
+    assert_int_equal(sched_plan_build(&cfg, 5, NULL, ts, &p, &err), 0);
+    assert_true(p.offset_s[2] == 1.25 && p.offset_s[4] == -1.0);
+    /* Sent in list order: an earlier stamp after a later one goes right after it. */
+    uint64_t want[5] = {0, 1500000000u, 1500000000u, 3000000000u, 3000000000u};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(p.offset_ns[i], want[i]);
+    sched_plan_free(&p);
+    /* Gamma gaps without a RandomState: an error, not a crash. */
+    cfg.request_rate = 5;
+    assert_int_equal(sched_plan_build(&cfg, 5, NULL, NULL, &p, &err), -1);
+    assert_non_null(strstr(err.msg, "RandomState"));
+    ts[3] = NAN;
+    assert_int_equal(sched_plan_build(&cfg, 5, NULL, ts, &p, &err), -1);
+    assert_string_equal(err.msg, "send offset of request 3 is not a number");
+    sb_config_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(offsets_and_events_match_the_reference),
+        cmocka_unit_test(invalid_load_shapes_give_the_reference_messages),
+        cmocka_unit_test(infinite_rate_sends_everything_at_zero_without_drawing),
+        cmocka_unit_test(last_request_goes_out_at_n_over_rate),
+        cmocka_unit_test(deadlines_are_absolute_so_nothing_drifts),
+        cmocka_unit_test(trace_timestamps_are_used_as_is),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,186 @@
+/* test_tok_golden.c - every golden vector of the six real tokenizer families
+ * (tests/data/tokenizers/<family>/golden*.jsonl, produced by the Rust
+ * `tokenizers` library through its npm binding): encode with and without
+ * special tokens, decode with and without skip_special_tokens, re-encode of
+ * decoded text, and the pre-tokenizer's pieces with their char offsets. */
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tokenizer/tok_internal.h"
+#include "tokenizer/tokenizer.h"
+
+static const char *FAMILIES[] = {"gpt2", "qwen3", "llama3", "deepseek_v3", "mistral", "gemma3"};
+
+static tok *load_family(const char *fam)
+{
+    char rel[128];
+    snprintf(rel, sizeof rel, "tokenizers/%s", fam);
+    char *dir = tu_data_path(rel);
+    sb_err err = {{0}};
+    tok *t = tok_load(dir, &err);
+    if (!t)
+        print_error("%s\n", err.msg);
+    assert_non_null(t);
+    free(dir);
+    return t;
+}
+
+/* Calls fn for every JSON line of tests/data/tokenizers/<fam>/<file>. */
+static size_t each_line(const char *fam, const char *file, void (*fn)(const tok *, json_t *, size_t *),
+                        const tok *t, size_t *bad)
+{
+    char rel[160];
+    snprintf(rel, sizeof rel, "tokenizers/%s/%s", fam, file);
+    char *path = tu_data_path(rel);
+    sb_buf b;
+    sb_buf_init(&b);
+    assert_int_equal(tu_read_file(path, &b), 0);
+    size_t lines = 0;
+    for (char *p = b.data; p && *p;) {
+        char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        json_error_t je;
+        json_t *j = json_loadb(p, n, JSON_ALLOW_NUL, &je);
+        assert_non_null(j);
+        fn(t, j, bad);
+        json_decref(j);
+        lines++;
+        p = nl ? nl + 1 : NULL;
+    }
+    sb_buf_free(&b);
+    free(path);
+    return lines;
+}
+
+static bool ids_match(const tok_ids *ids, json_t *arr)
+{
+    if (ids->n != json_array_size(arr))
+        return false;
+    for (size_t i = 0; i < ids->n; i++)
+        if (ids->v[i] != json_integer_value(json_array_get(arr, i)))
+            return false;
+    return true;
+}
+
+static void report(size_t *bad, const char *what, const char *text, size_t len)
+{
+    if ((*bad)++ < 5)
+        print_message("  mismatch (%s) on: %.*s\n", what, (int)(len > 120 ? 120 : len), text);
+}
+
+static void check_encode(const tok *t, json_t *j, size_t *bad)
+{
+    json_t *jt = json_object_get(j, "text");
+    const char *text = json_string_value(jt);
+    size_t len = json_string_length(jt);
+    for (int special = 0; special < 2; special++) {
+        tok_ids ids;
+        tok_ids_init(&ids);
+        assert_int_equal(tok_encode(t, text, len, special, &ids, NULL), 0);
+        if (!ids_match(&ids, json_object_get(j, special ? "ids_special" : "ids")))
+            report(bad, special ? "ids_special" : "ids", text, len);
+        tok_ids_free(&ids);
+    }
+}
+
+static void check_decode(const tok *t, json_t *j, size_t *bad)
+{
+    json_t *arr = json_object_get(j, "ids");
+    size_t n = json_array_size(arr);
+    int32_t *ids = malloc((n + 1) * sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        ids[i] = (int32_t)json_integer_value(json_array_get(arr, i));
+    for (int skip = 0; skip < 2; skip++) {
+        json_t *want = json_object_get(j, skip ? "text_skip" : "text");
+        sb_buf out;
+        sb_buf_init(&out);
+        assert_int_equal(tok_decode(t, ids, n, skip, &out, NULL), 0);
+        if (out.len != json_string_length(want) ||
+            memcmp(out.data, json_string_value(want), out.len) != 0)
+            report(bad, skip ? "text_skip" : "text", out.data, out.len);
+        if (!skip) {
+            tok_ids re;
+            tok_ids_init(&re);
+            tok_encode(t, out.data, out.len, false, &re, NULL);
+            if (!ids_match(&re, json_object_get(j, "reencoded")))
+                report(bad, "reencoded", out.data, out.len);
+            tok_ids_free(&re);
+        }
+        sb_buf_free(&out);
+    }
+    free(ids);
+}
+
+static void check_pretok(const tok *t, json_t *j, size_t *bad)
+{
+    json_t *jt = json_object_get(j, "text");
+    const char *text = json_string_value(jt);
+    size_t len = json_string_length(jt);
+    json_t *want = json_object_get(j, "pieces");
+    tok_scratch sc;
+    tok_scratch_init(&sc, t);
+    tok_pretokenize(t, text, len, &sc);
+    bool ok = sc.a.n == json_array_size(want);
+    for (size_t i = 0; ok && i < sc.a.n; i++) {
+        const tok_piece *pc = &sc.a.v[i];
+        sb_buf s;
+        sb_buf_init(&s);
+        if (pc->bytelevel)
+            for (size_t k = 0; k < pc->len; k++)
+                tok_buf_put_cp(&s, t->model.bl_cp[(uint8_t)sc.a.buf.data[pc->off + k]]);
+        else
+            sb_buf_append(&s, sc.a.buf.data + pc->off, pc->len);
+        json_t *w = json_array_get(want, i);
+        json_t *ws = json_array_get(w, 0);
+        ok = s.len == json_string_length(ws) && memcmp(s.data, json_string_value(ws), s.len) == 0 &&
+             (json_int_t)tok_utf8_count(text, pc->src) == json_integer_value(json_array_get(w, 1)) &&
+             (json_int_t)tok_utf8_count(text, pc->src_end) == json_integer_value(json_array_get(w, 2));
+        sb_buf_free(&s);
+    }
+    if (!ok)
+        report(bad, "pieces", text, len);
+    tok_scratch_free(&sc);
+}
+
+static void run_family(void **state, const char *file, void (*fn)(const tok *, json_t *, size_t *))
+{
+    const char *fam = *state;
+    tok *t = load_family(fam);
+    size_t bad = 0;
+    size_t lines = each_line(fam, file, fn, t, &bad);
+    print_message("%s %s: %zu lines, %zu mismatches\n", fam, file, lines, bad);
+    assert_true(lines > 0);
+    assert_int_equal(bad, 0);
+    tok_free(t);
+}
+
+static void golden_encode_matches_hf(void **state)
+{
+    run_family(state, "golden.jsonl", check_encode);
+}
+
+static void golden_decode_and_reencode_match_hf(void **state)
+{
+    run_family(state, "golden_decode.jsonl", check_decode);
+}
+
+static void golden_pretokenizer_pieces_match_hf(void **state)
+{
+    if (strcmp(*state, "mistral") == 0)
+        skip(); /* no pre_tokenizer, so no golden_pretok.jsonl */
+    run_family(state, "golden_pretok.jsonl", check_pretok);
+}
+
+int main(void)
+{
+#define FAM(i)                                                                                   \
+    cmocka_unit_test_prestate(golden_encode_matches_hf, (void *)FAMILIES[i]),                   \
+        cmocka_unit_test_prestate(golden_decode_and_reencode_match_hf, (void *)FAMILIES[i]),    \
+        cmocka_unit_test_prestate(golden_pretokenizer_pieces_match_hf, (void *)FAMILIES[i])
+    const struct CMUnitTest tests[] = {FAM(0), FAM(1), FAM(2), FAM(3), FAM(4), FAM(5)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
