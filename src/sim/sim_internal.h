@@ -76,6 +76,7 @@ struct sim_server {
     int lfd, epfd, tfd, efd;
     int port;
     int accept_paused;
+    int have_pwait2;            /* epoll_pwait2 works (else the timerfd) */
     uint64_t armed_ns;          /* what the timerfd is set to (0 = disarmed) */
     pthread_t thread;
     int thread_running, halted;

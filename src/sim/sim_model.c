@@ -19,7 +19,6 @@
 
 /* Firehose bursts: bounded so one stream cannot starve the others. */
 #define FIREHOSE_BURST_CHUNKS 64
-#define FIREHOSE_OUT_HIGH (256u << 10)
 
 static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
 {
@@ -215,7 +214,7 @@ static void account(sim_conn *c, uint32_t ntok, uint64_t planned, uint64_t now)
 
 /* Emits the next chunk; returns 1 while the stream goes on, 0 when it ended
  * (finished or dropped; the connection may be closed). */
-static int emit_one(sim_conn *c, uint64_t planned)
+static int emit_one(sim_conn *c, uint64_t planned, int flush)
 {
     sim_req *r = &c->req;
     uint32_t tpc = (uint32_t)c->srv->o.tokens_per_chunk;
@@ -234,7 +233,8 @@ static int emit_one(sim_conn *c, uint64_t planned)
          * receive time can never precede the recorded emission. */
         now = sb_now_ns();
         account(c, n, planned, now);
-        sim_conn_flush(c);
+        if (flush)
+            sim_conn_flush(c);
         if (c->dead)
             return 0;
     } else {
@@ -248,17 +248,33 @@ static int emit_one(sim_conn *c, uint64_t planned)
     return 1;
 }
 
+/* A burst is formatted whole and written with one send(): per-chunk syscalls
+ * would cap the rate far below what the socket takes. */
 static void firehose_burst(sim_conn *c)
 {
     for (int i = 0; i < FIREHOSE_BURST_CHUNKS; i++) {
-        if (!emit_one(c, 0))
+        if (!emit_one(c, 0, 0))
             return;
-        if (c->out.len - c->out_off > FIREHOSE_OUT_HIGH) {
-            c->firehose_blocked = 1; /* resumes from the EPOLLOUT handler */
-            return;
-        }
+    }
+    sim_conn_flush(c);
+    if (c->dead)
+        return;
+    if (c->out.len - c->out_off > 0) {
+        c->firehose_blocked = 1; /* resumes from the EPOLLOUT handler */
+        return;
     }
     sim_heap_push(&c->srv->heap, &c->timer, 0);
+}
+
+/* The next plan after a chunk: one ITL per token it carried, plus a stall. */
+static uint64_t next_plan(sim_conn *c, uint64_t planned)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    uint64_t next = planned + itl_ns(s, r, (uint32_t)s->o.tokens_per_chunk);
+    if (r->fault == SIM_FAULT_STALL && r->chunks == r->fault_chunk)
+        next += (uint64_t)(s->o.stall_ms * 1e6);
+    return next;
 }
 
 void sim_model_tick(sim_conn *c)
@@ -267,20 +283,25 @@ void sim_model_tick(sim_conn *c)
     sim_req *r = &c->req;
     if (c->dead || !c->busy)
         return;
+    r->phase = SIM_PH_DECODE;
     if (s->o.firehose) {
-        r->phase = SIM_PH_DECODE;
         firehose_burst(c);
         return;
     }
+    /* A stream that fell behind its plan (an overloaded loop) sends every
+     * chunk already due in one write, as a server catching up would, instead
+     * of one syscall per overdue chunk; each keeps its own planned time. */
     uint64_t planned = c->timer.deadline_ns;
-    r->phase = SIM_PH_DECODE;
-    if (!emit_one(c, planned))
-        return;
-    uint32_t tpc = (uint32_t)s->o.tokens_per_chunk;
-    uint64_t next = planned + itl_ns(s, r, tpc);
-    if (r->fault == SIM_FAULT_STALL && r->chunks == r->fault_chunk)
-        next += (uint64_t)(s->o.stall_ms * 1e6);
-    sim_heap_push(&s->heap, &c->timer, next);
+    for (int i = 0; i < FIREHOSE_BURST_CHUNKS; i++) {
+        if (!emit_one(c, planned, 0))
+            return;
+        planned = next_plan(c, planned);
+        if (planned > sb_now_ns())
+            break;
+    }
+    sim_conn_flush(c);
+    if (!c->dead)
+        sim_heap_push(&s->heap, &c->timer, planned);
 }
 
 void sim_model_abort(sim_conn *c, const char *outcome)
