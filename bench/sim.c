@@ -11,8 +11,9 @@
  * client is a minimal epoll reader on the main thread that counts SSE events
  * ("\n\n") and timestamps each read. Schedule error comes from the simulator's
  * own histogram (actual - planned emission); the client also reports its
- * observed lateness (receive time - first event - k x ITL), which is the only
- * figure an external peer server can be compared on. See bench/sim.md. */
+ * observed lateness (receive time - (send time + (k+1) x ITL), TTFT = ITL
+ * here), the only figure an external peer server can be compared on. See
+ * bench/sim.md. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -88,6 +89,7 @@ static void client_open(client *c, int n, int port, const char *request)
     c->lat = calloc(LAT_BUCKETS + 1, sizeof *c->lat);
     for (int i = 0; i < n; i++) {
         c->fds[i] = connect_to(port);
+        c->first_ns[i] = sb_now_ns(); /* the request's send time: the plan's origin */
         if (request && send(c->fds[i], request, strlen(request), MSG_NOSIGNAL) < 0) {
             perror("bench_sim: send");
             exit(1);
@@ -109,10 +111,10 @@ static void count_read(client *c, int i, const char *p, size_t n, uint64_t now)
     }
     c->last_ch[i] = n ? p[n - 1] : c->last_ch[i];
     if (k && c->itl_ns) {
-        if (c->events[i] == 0)
-            c->first_ns[i] = now;
+        /* Planned like the server plans: TTFT (= ITL in these runs) after the
+         * send, then one ITL per event. */
         for (uint64_t e = c->events[i]; e < c->events[i] + k; e++) {
-            uint64_t planned = c->first_ns[i] + e * c->itl_ns;
+            uint64_t planned = c->first_ns[i] + (e + 1) * c->itl_ns;
             uint64_t late = now > planned ? (now - planned) / 10000 : 0;
             c->lat[late < LAT_BUCKETS ? late : LAT_BUCKETS]++;
             c->lat_n++;

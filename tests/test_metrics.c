@@ -371,6 +371,51 @@ static void metrics_skip_tokenizer_counts_one_token(void **state)
     rec_store_free(s);
 }
 
+/* Two gaps of 30 ms carrying 3 and 1 tokens, one of 10 ms carrying 2:
+ * per-token times 10, 30, 5 ms -> mean 15, median 10. The reference ITL
+ * (one sample per message) stays 30, 30, 10. */
+static void metrics_token_accurate_itl_divides_gaps(void **state)
+{
+    (void)state;
+    rec_store *s = rec_store_new(1);
+    s->bench_end_ns = SB_NS_PER_S;
+    set_req(s, 0, 0, 0, 10, 80, (uint64_t[]){30, 30, 10}, 3, 7, 1);
+    s->recs[0].itl_tokens = calloc(3, sizeof(uint16_t));
+    s->recs[0].itl_tokens[0] = 3;
+    s->recs[0].itl_tokens[1] = 1;
+    s->recs[0].itl_tokens[2] = 2;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_true(m.ext.has_itl_token);
+    assert_near(m.ext.itl_token.mean_ms, 15.0, 1e-9);
+    assert_near(m.ext.itl_token.median_ms, 10.0, 1e-9);
+    assert_near(m.stat[SB_M_ITL].mean_ms, 70.0 / 3, 1e-9);
+    metrics_free(&m);
+    sb_config_free(&cfg);
+    rec_store_free(s);
+}
+
+/* Without usage and without kept text, the engine's own count is used. */
+static void metrics_uses_engine_output_len_without_text(void **state)
+{
+    (void)state;
+    rec_store *s = hand_store();
+    s->recs[2].output_len = 9;
+    free(s->recs[2].text);
+    s->recs[2].text = NULL;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(m.output_lens[2], 9);
+    assert_int_equal(m.total_output, 16);
+    metrics_free(&m);
+    sb_config_free(&cfg);
+    rec_store_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +428,8 @@ int main(void)
         cmocka_unit_test(metrics_all_failed_and_empty_give_zeros),
         cmocka_unit_test(metrics_rejects_percentile_out_of_range),
         cmocka_unit_test(metrics_skip_tokenizer_counts_one_token),
+        cmocka_unit_test(metrics_token_accurate_itl_divides_gaps),
+        cmocka_unit_test(metrics_uses_engine_output_len_without_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

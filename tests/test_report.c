@@ -114,6 +114,57 @@ static void report_block_without_tokenizer_drops_token_lines(void **state)
     sb_config_free(&cfg);
 }
 
+/* The block printed by a real reference run (shared/reference/
+ * seed-commands.md, copied verbatim into block_seed.txt; the doc lost the
+ * trailing spaces of "{:<10}", so lines are compared without them), rendered
+ * from the same figures. */
+static void report_block_reproduces_real_reference_output(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    sb_metrics m = {0};
+    double pcts[] = {99}, p_ttft[] = {196.95}, p_tpot[] = {6.79}, p_itl[] = {7.33}, p_e[] = {0};
+    m.pcts = pcts;
+    m.n_pcts = 1;
+    m.completed = 5;
+    m.total_input = m.total_output = 5120;
+    m.duration_s = 7.0;
+    m.request_throughput = 0.71;
+    m.output_throughput = 731.76;
+    m.max_output_tokens_per_s = 765;
+    m.max_concurrent_requests = 5;
+    m.total_token_throughput = 1463.53;
+    m.has_tokenizer = true;
+    m.selected[SB_M_TTFT] = m.selected[SB_M_TPOT] = m.selected[SB_M_ITL] = true;
+    m.stat[SB_M_TTFT] = (metrics_stat){.mean_ms = 140.16, .median_ms = 186.10, .pct_ms = p_ttft};
+    m.stat[SB_M_TPOT] = (metrics_stat){.mean_ms = 6.69, .median_ms = 6.65, .pct_ms = p_tpot};
+    m.stat[SB_M_ITL] = (metrics_stat){.mean_ms = 6.69, .median_ms = 6.64, .pct_ms = p_itl};
+    m.stat[SB_M_E2EL] = (metrics_stat){.pct_ms = p_e};
+    sb_buf got, want, stripped;
+    sb_buf_init(&got);
+    sb_buf_init(&want);
+    sb_buf_init(&stripped);
+    report_block(&got, &cfg, &m);
+    for (char *line = got.data; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t len = (size_t)(nl - line);
+        while (len && line[len - 1] == ' ')
+            len--;
+        sb_buf_append(&stripped, line, len);
+        sb_buf_putc(&stripped, '\n');
+        line = nl + 1;
+    }
+    char *path = tu_data_path("cli/block_seed.txt");
+    assert_int_equal(tu_read_file(path, &want), 0);
+    assert_string_equal(stripped.data, want.data);
+    free(path);
+    sb_buf_free(&got);
+    sb_buf_free(&want);
+    sb_buf_free(&stripped);
+    sb_config_free(&cfg);
+}
+
 static void report_failures_cap_at_ten(void **state)
 {
     (void)state;
@@ -167,6 +218,39 @@ static void report_json_strings_are_ascii_escaped(void **state)
     sb_buf_init(&b);
     pyfmt_json_string(&b, in, sizeof in - 1);
     assert_string_equal(b.data, "\"a\\\"b\\\\\\n\\t\\u0001\\u00e9\\ud83d\\ude00\\u007f\\ufffd\"");
+    sb_buf_free(&b);
+}
+
+/* The ns fast path prints exactly what repr(ns / 1e9) does; checked against
+ * the general shortest-repr path on a spread of values. */
+static void report_ns_seconds_match_float_repr(void **state)
+{
+    (void)state;
+    uint64_t x = 0x12345678abcdefull;
+    sb_buf a, b;
+    sb_buf_init(&a);
+    sb_buf_init(&b);
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t ns = x % (i % 3 == 0 ? 100000ull : i % 3 == 1 ? 20000000000ull : 999999999999999ull);
+        if (i % 7 == 0)
+            ns = ns / 1000 * 1000; /* trailing zeros */
+        sb_buf_reset(&a);
+        sb_buf_reset(&b);
+        pyfmt_json_ns_as_s(&a, ns);
+        pyfmt_json_number(&b, (double)ns / 1e9);
+        if (strcmp(a.data, b.data))
+            print_error("ns %llu: %s vs %s\n", (unsigned long long)ns, a.data, b.data);
+        assert_string_equal(a.data, b.data);
+    }
+    /* repr(12345/1e9) == '1.2345e-05', repr(1.5) == '1.5' */
+    sb_buf_reset(&a);
+    pyfmt_json_ns_as_s(&a, 12345);
+    assert_string_equal(a.data, "1.2345e-05");
+    sb_buf_reset(&a);
+    pyfmt_json_ns_as_s(&a, 1500000000);
+    assert_string_equal(a.data, "1.5");
+    sb_buf_free(&a);
     sb_buf_free(&b);
 }
 
@@ -259,6 +343,7 @@ static void report_json_keys_order_and_types(void **state)
     }
     assert_int_equal(i, sizeof ref_keys / sizeof ref_keys[0]);
     assert_true(json_is_null(json_object_get(root, "label")));
+    assert_string_equal(json_string_value(json_object_get(root, "tokenizer_id")), "org/m");
     assert_true(json_is_null(json_object_get(root, "request_goodput")));
     assert_true(json_is_integer(json_object_get(root, "completed")));
     assert_true(json_is_integer(json_object_get(root, "max_concurrent_requests")));
@@ -270,6 +355,46 @@ static void report_json_keys_order_and_types(void **state)
     assert_int_equal(json_integer_value(json_object_get(
                          json_object_get(ours, "failures_by_reason"), "http_status")),
                      1);
+    json_decref(root);
+    sb_buf_free(&b);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
+/* Ramp-up keys sit after max_concurrency, events after the peaks; goodput is
+ * a number when --goodput was given. */
+static void report_json_ramp_up_and_goodput(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.model = strdup("m");
+    cfg.ramp_up = SB_RAMP_LINEAR;
+    cfg.ramp_up_start_rps = 1;
+    cfg.ramp_up_end_rps = 3;
+    cfg.max_concurrency = 2;
+    cfg.goodput_set = true;
+    cfg.goodput_ttft_ms = 150;
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    long rps[] = {1, 2};
+    const char *ts[] = {"2026-01-02T03:04:05.000001", "2026-01-02T03:04:06.5"};
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN, .rps_event_rps = rps,
+                      .rps_event_ts = ts, .n_rps_events = 2};
+    sb_buf b;
+    sb_buf_init(&b);
+    report_json(&b, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(b.data, "\"max_concurrency\": 2, \"ramp_up_strategy\": \"linear\", "
+                                   "\"ramp_up_start_rps\": 1, \"ramp_up_end_rps\": 3, "
+                                   "\"duration\": 2.0"));
+    assert_non_null(strstr(b.data, "\"request_goodput\": 1.0,"));
+    assert_non_null(strstr(b.data, "\"rtfx\": 0.0, \"rps_change_events\": [{\"rps\": 1, "
+                                   "\"timestamp\": \"2026-01-02T03:04:05.000001\"}, {\"rps\": 2, "));
+    json_t *root = json_loads(b.data, 0, NULL);
+    assert_non_null(root);
+    assert_null(json_object_get(root, "ttfts")); /* no --save-detailed */
     json_decref(root);
     sb_buf_free(&b);
     metrics_free(&m);
@@ -345,7 +470,11 @@ static void report_plot_and_extras_render(void **state)
                                    "       2 |## \n"));
     sb_buf_reset(&b);
     report_ctx ctx = {.client_cpu_pct = 95.0, .fingerprint = "f00d"};
-    report_extras(&b, &cfg, &m, &ctx);
+    report_console(&b, &cfg, &m, s, &ctx);
+    /* reference order: failures, plot, block, then ours */
+    char *fail = strstr(b.data, "Failed requests during"), *plot = strstr(b.data, "Output tokens per");
+    char *block = strstr(b.data, "= Serving Benchmark Result ="), *ours = strstr(b.data, "servebench additions");
+    assert_true(fail && plot && block && ours && fail < plot && plot < block && block < ours);
     assert_non_null(strstr(b.data, "============== servebench additions ==============\n"));
     assert_non_null(strstr(b.data, "http_status:                             1"));
     assert_non_null(strstr(b.data, "Workload fingerprint (sha256):           f00d\n"));
@@ -362,11 +491,14 @@ int main(void)
         cmocka_unit_test(report_block_matches_seed_layout),
         cmocka_unit_test(report_block_with_concurrency_rate_goodput_and_e2el),
         cmocka_unit_test(report_block_without_tokenizer_drops_token_lines),
+        cmocka_unit_test(report_block_reproduces_real_reference_output),
         cmocka_unit_test(report_failures_cap_at_ten),
         cmocka_unit_test(report_py_float_is_python_repr),
         cmocka_unit_test(report_json_strings_are_ascii_escaped),
+        cmocka_unit_test(report_ns_seconds_match_float_repr),
         cmocka_unit_test(report_result_file_names),
         cmocka_unit_test(report_json_keys_order_and_types),
+        cmocka_unit_test(report_json_ramp_up_and_goodput),
         cmocka_unit_test(report_save_creates_dir_and_appends_json_lines),
         cmocka_unit_test(report_plot_and_extras_render),
     };

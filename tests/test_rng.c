@@ -8,6 +8,7 @@
 #include "testutil.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,24 @@ static void run_gen_op(np_gen *g, json_t *op, const where *w)
         for (size_t i = 0; i < n; i++)
             expect_u64(w, out, i, (uint64_t)x[i]);
         free(x);
+    } else if (!strcmp(w->op, "bytes")) {
+        uint8_t *x = malloc(n ? n : 1);
+        np_gen_bytes(g, n, x);
+        for (size_t i = 0; i < n; i++)
+            expect_u64(w, out, i, x[i]);
+        free(x);
+    } else if (!strcmp(w->op, "choice_p")) {
+        json_t *pj = json_object_get(op, "p");
+        double p[16];
+        size_t np = json_array_size(pj);
+        assert_true(np > 0 && np <= 16);
+        for (size_t i = 0; i < np; i++)
+            p[i] = strtod(str_at(pj, i), NULL);
+        int64_t *x = malloc((n ? n : 1) * sizeof *x);
+        np_gen_choice_p(g, p, np, n, x);
+        for (size_t i = 0; i < n; i++)
+            expect_u64(w, out, i, (uint64_t)x[i]);
+        free(x);
     } else {
         fail_msg("unknown np_gen op %s", w->op);
     }
@@ -377,6 +396,13 @@ static void bounded_draws_stay_in_range_and_empty_ranges_do_not_crash(void **sta
     np_gen_integers(&g, 5, 5, 3, x);
     np_rs_randint(&r, 5, 2, 3, x);
     assert_int_equal(x[2], 5);
+    /* numpy refuses negative shapes; here they give NaN without drawing. */
+    np_rs_seed(&r, 5);
+    np_rs fresh;
+    np_rs_seed(&fresh, 5);
+    assert_true(isnan(np_rs_gamma(&r, -1e-300, 1.0)));
+    assert_true(isnan(np_rs_standard_gamma(&r, NAN)));
+    assert_int_equal(np_rs_next32(&r), np_rs_next32(&fresh));
     sb_err err;
     assert_int_equal(np_rs_seed_checked(&r, 4294967295u, &err), 0);
     assert_int_equal(np_rs_seed_checked(&r, 4294967296u, &err), -1);

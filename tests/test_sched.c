@@ -132,6 +132,14 @@ static void invalid_load_shapes_give_the_reference_messages(void **state)
                         "--ramp-up-end-rps must be specified");
     cfg.ramp_up_end_rps = 0.5;
     assert_non_null(strstr(build_msg(&cfg, 10, &err), "whole numbers"));
+    /* Regression: 2^53 + 1 rounds to 2^53, where v + 1 == v; that spun forever. */
+    cfg.ramp_up_start_rps = cfg.ramp_up_end_rps = 9007199254740993.0;
+    assert_non_null(strstr(build_msg(&cfg, 10, &err), "whole numbers"));
+    cfg.ramp_up_start_rps = cfg.ramp_up_end_rps = 9007199254740991.0;
+    assert_string_equal(build_msg(&cfg, 10, &err), "");
+    cfg.ramp_up_start_rps = 1;
+    cfg.ramp_up_end_rps = 2e7;
+    assert_non_null(strstr(build_msg(&cfg, 10, &err), "more than 10000000 rate change events"));
     cfg.ramp_up_end_rps = -2;
     assert_string_equal(build_msg(&cfg, 10, &err),
                         "Ramp-up start and end RPS must be non-negative");
@@ -162,6 +170,43 @@ static void invalid_load_shapes_give_the_reference_messages(void **state)
     cfg.burstiness = 1;
     assert_string_equal(build_msg(&cfg, 0, &err), "No requests provided.");
     assert_string_equal(build_msg(&cfg, 3, &err), "");
+    sb_config_free(&cfg);
+}
+
+/* Numbers in messages read as Python's repr(float) (values from CPython). */
+static void messages_print_numbers_like_python_repr(void **state)
+{
+    (void)state;
+    static const struct {
+        double v;
+        const char *repr;
+    } cases[] = {
+        {-0.0, "-0.0"},
+        {-1e-07, "-1e-07"},
+        {-123456789012345680.0, "-1.2345678901234568e+17"},
+        {-0.1, "-0.1"},
+        {-1e16, "-1e+16"},
+        {-9999999999999998.0, "-9999999999999998.0"},
+        {-0.0001, "-0.0001"},
+        {-1.5e-05, "-1.5e-05"},
+        {-2.5, "-2.5"},
+        {-100.0, "-100.0"},
+        {-1e300, "-1e+300"},
+        {-5e-324, "-5e-324"},
+        {-1.0 / 3.0, "-0.3333333333333333"},
+        {-INFINITY, "-inf"},
+    };
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.request_rate = 10;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "A positive burstiness factor is expected, but given %s.",
+                 cases[i].repr);
+        cfg.burstiness = cases[i].v;
+        sb_err err;
+        assert_string_equal(build_msg(&cfg, 3, &err), want);
+    }
     sb_config_free(&cfg);
 }
 
@@ -226,6 +271,31 @@ static void deadlines_are_absolute_so_nothing_drifts(void **state)
     sb_config_free(&cfg);
 }
 
+static void due_requests_are_found_from_a_cursor(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    double ts[6] = {0.0, 0.0, 1.0, 1.0, 2.5, 4.0};
+    sched_plan p;
+    sb_err err;
+    assert_int_equal(sched_plan_build(&cfg, 6, NULL, ts, &p, &err), 0);
+    uint64_t s0 = 1000;
+    assert_int_equal(sched_due(&p, 0, s0, 999), 0); /* before the start */
+    assert_int_equal(sched_due(&p, 0, s0, s0), 2);  /* both t=0 requests */
+    assert_int_equal(sched_due(&p, 2, s0, s0 + 999999999), 2);
+    assert_int_equal(sched_due(&p, 2, s0, s0 + SB_NS_PER_S), 4);
+    assert_int_equal(sched_due(&p, 4, s0, s0 + 3 * SB_NS_PER_S), 5); /* late wake: 2.5 due */
+    assert_int_equal(sched_due(&p, 5, s0, s0 + 60 * SB_NS_PER_S), 6);
+    assert_int_equal(sched_due(&p, 6, s0, s0 + 60 * SB_NS_PER_S), 6);
+    sched_plan_free(&p);
+    /* Infinite rate: everything is due at once. */
+    assert_int_equal(sched_plan_build(&cfg, 50, NULL, NULL, &p, &err), 0);
+    assert_int_equal(sched_due(&p, 0, s0, s0), 50);
+    sched_plan_free(&p);
+    sb_config_free(&cfg);
+}
+
 static void trace_timestamps_are_used_as_is(void **state)
 {
     (void)state;
@@ -251,15 +321,52 @@ static void trace_timestamps_are_used_as_is(void **state)
     sb_config_free(&cfg);
 }
 
+/* Any mix of hostile numbers either builds a sane plan or says why. */
+static void random_load_shapes_never_crash(void **state)
+{
+    (void)state;
+    const double vals[] = {0,     -1,   1e-300, 1e-9,     0.5,       1,    3,   1000,
+                           1e300, 1e15, NAN,    INFINITY, -INFINITY, 7.25, 2e7, 9007199254740993.0};
+    const size_t nv = sizeof vals / sizeof vals[0];
+    py_random pick;
+    py_random_seed(&pick, 2024);
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    for (int it = 0; it < 3000; it++) {
+        cfg.request_rate = vals[py_random_randbelow(&pick, nv)];
+        cfg.burstiness = vals[py_random_randbelow(&pick, nv)];
+        cfg.ramp_up = (sb_ramp)py_random_randbelow(&pick, 3);
+        cfg.ramp_up_start_rps = vals[py_random_randbelow(&pick, nv)];
+        cfg.ramp_up_end_rps = vals[py_random_randbelow(&pick, nv)];
+        size_t n = (size_t)py_random_randbelow(&pick, 50);
+        np_rs rs;
+        np_rs_seed(&rs, (uint32_t)it);
+        sched_plan p;
+        sb_err err = {{0}};
+        if (sched_plan_build(&cfg, n, &rs, NULL, &p, &err) == 0) {
+            assert_int_equal(p.n, n);
+            for (size_t i = 1; i < n; i++)
+                assert_true(p.offset_ns[i] >= p.offset_ns[i - 1]);
+            sched_plan_free(&p);
+        } else {
+            assert_true(err.msg[0] != '\0');
+        }
+    }
+    sb_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(offsets_and_events_match_the_reference),
         cmocka_unit_test(invalid_load_shapes_give_the_reference_messages),
+        cmocka_unit_test(messages_print_numbers_like_python_repr),
         cmocka_unit_test(infinite_rate_sends_everything_at_zero_without_drawing),
         cmocka_unit_test(last_request_goes_out_at_n_over_rate),
         cmocka_unit_test(deadlines_are_absolute_so_nothing_drifts),
         cmocka_unit_test(trace_timestamps_are_used_as_is),
+        cmocka_unit_test(due_requests_are_found_from_a_cursor),
+        cmocka_unit_test(random_load_shapes_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

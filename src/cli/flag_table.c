@@ -60,7 +60,7 @@ const cli_flag cli_flags[] = {
      "tokenizer name or path (tokenizer.json, its folder, or a Hugging Face cache id)"},
     {"tokenizer-mode", NULL, FT_STR, C(tokenizer_mode), 0, "MODE", "auto", 1,
      "vLLM tokenizer mode (auto, hf, slow, mistral, ...); recorded"},
-    {"trust-remote-code", NULL, FT_IGNORED, 0, 0, NULL, "off", 1,
+    {"trust-remote-code", NULL, FT_BOOL, C(trust_remote_code), 0, NULL, "off", 1,
      "accepted for compatibility; no Python code is ever run"},
     {"skip-tokenizer-init", NULL, FT_BOOL, C(skip_tokenizer_init), 0, NULL, "off", 1,
      "no tokenizer: output tokens only from usage (else 1); token lines are not printed"},

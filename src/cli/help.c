@@ -18,6 +18,30 @@ static void flag_usage(sb_buf *b, const cli_flag *f, const char *name)
         sb_buf_printf(b, " %s", f->metavar);
 }
 
+/* Appends text word-wrapped to width, continuation lines indented by
+ * indent columns (the first line continues the current one). */
+static void wrap(sb_buf *out, const char *text, int indent, int width)
+{
+    int col = indent;
+    const char *p = text;
+    while (*p) {
+        size_t w = strcspn(p, " ");
+        if (col > indent && col + 1 + (int)w > width) {
+            sb_buf_printf(out, "\n%*s", indent, "");
+            col = indent;
+        } else if (col > indent) {
+            sb_buf_putc(out, ' ');
+            col++;
+        }
+        sb_buf_append(out, p, w);
+        col += (int)w;
+        p += w;
+        while (*p == ' ')
+            p++;
+    }
+    sb_buf_putc(out, '\n');
+}
+
 void cli_serve_help(sb_buf *out)
 {
     sb_buf_puts(out,
@@ -42,13 +66,16 @@ void cli_serve_help(sb_buf *out)
                 sb_buf_printf(out, "  %s\n  %-28s  ", u.data, "");
             else
                 sb_buf_printf(out, "  %-28s  ", u.data);
-            sb_buf_printf(out, "%s (default: %s)\n", f->help, f->def);
+            sb_buf text;
+            sb_buf_init(&text);
+            sb_buf_printf(&text, "%s (default: %s)", f->help, f->def);
             if (f->choices) {
-                sb_buf_printf(out, "  %-28s  choices:", "");
+                sb_buf_puts(&text, "; choices:");
                 for (size_t c = 0; f->choices[c]; c++)
-                    sb_buf_printf(out, "%s %s", c ? "," : "", f->choices[c]);
-                sb_buf_putc(out, '\n');
+                    sb_buf_printf(&text, "%s %s", c ? "," : "", f->choices[c]);
             }
+            wrap(out, text.data, 32, 100);
+            sb_buf_free(&text);
             sb_buf_free(&u);
         }
     }

@@ -137,6 +137,9 @@ int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
     apply_generic_lens(cfg);
     if (cfg->append_result)
         cfg->save_result = true; /* the reference saves when either is given */
+    if (cfg->trust_remote_code)
+        sb_buf_puts(notes, "note: --trust-remote-code is accepted for compatibility and has no "
+                           "effect (no Python code is run)\n");
     if (cfg->ds.dataset_legacy)
         sb_buf_puts(notes, "note: --dataset is the legacy name of --dataset-path (with "
                            "--dataset-name sharegpt)\n");

@@ -51,7 +51,7 @@ uint32_t np_rs_next32(np_rs *r);
 double np_rs_random(np_rs *r);                            /* random_sample() */
 double np_rs_standard_normal(np_rs *r);                   /* legacy polar Box-Muller */
 double np_rs_standard_exponential(np_rs *r);              /* legacy: -log(1 - U) */
-double np_rs_standard_gamma(np_rs *r, double shape);      /* legacy Marsaglia-Tsang etc. */
+double np_rs_standard_gamma(np_rs *r, double shape);      /* legacy; NAN for shape < 0 */
 double np_rs_gamma(np_rs *r, double shape, double scale); /* np.random.gamma */
 /* np.random.randint(low, high, size=n) with the default int64 dtype. */
 void np_rs_randint(np_rs *r, int64_t low, int64_t high, size_t n, int64_t *out);
@@ -83,5 +83,13 @@ void np_gen_integers(np_gen *g, int64_t low, int64_t high, size_t n, int64_t *ou
 uint64_t np_gen_interval(np_gen *g, uint64_t max);
 /* Generator.permutation(n) (what Hugging Face datasets' .shuffle(seed) uses). */
 void np_gen_permutation(np_gen *g, size_t n, int64_t *out);
+/* Generator.integers(0, 256, n, dtype=np.uint8): random bytes as random-mm
+ * draws image pixels (each 32-bit draw gives 4 bytes, low byte first; the
+ * rest of the last draw is dropped when the call ends, as numpy does). */
+void np_gen_bytes(np_gen *g, size_t n, uint8_t *out);
+/* Generator.choice(len(p), size=k, p=p) with replacement: cdf = cumsum(p) /
+ * its last value, then k random() draws located with searchsorted(right).
+ * p must be non-negative with a positive sum (numpy validates that). */
+void np_gen_choice_p(np_gen *g, const double *p, size_t np, size_t k, int64_t *out);
 
 #endif

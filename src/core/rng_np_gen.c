@@ -16,6 +16,9 @@
  *    when high-1-low < 2^32, on 64-bit draws otherwise.
  * numpy's policy keeps the PCG64 and SeedSequence streams stable across
  * versions, so numpy 1.24 vectors also describe the reference's numpy 2.x. */
+#include <stdlib.h>
+
+#include "core/buf.h"
 #include "core/rng.h"
 
 #define SS_POOL 4
@@ -208,4 +211,46 @@ void np_gen_permutation(np_gen *g, size_t n, int64_t *out)
         out[i] = out[j];
         out[j] = t;
     }
+}
+
+void np_gen_bytes(np_gen *g, size_t n, uint8_t *out)
+{
+    uint32_t buf = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i % 4 == 0)
+            buf = np_gen_next32(g);
+        else
+            buf >>= 8;
+        out[i] = (uint8_t)buf;
+    }
+}
+
+/* Index of the first cdf entry > u (numpy searchsorted side='right'). */
+static size_t search_right(const double *cdf, size_t n, double u)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cdf[mid] <= u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void np_gen_choice_p(np_gen *g, const double *p, size_t np, size_t k, int64_t *out)
+{
+    if (np == 0)
+        return;
+    double *cdf = sb_xmalloc(np * sizeof *cdf);
+    double acc = 0;
+    for (size_t i = 0; i < np; i++)
+        cdf[i] = acc += p[i]; /* np.cumsum: sequential, left to right */
+    double last = cdf[np - 1];
+    for (size_t i = 0; i < np; i++)
+        cdf[i] /= last;
+    for (size_t i = 0; i < k; i++)
+        out[i] = (int64_t)search_right(cdf, np, np_gen_random(g));
+    free(cdf);
 }

@@ -18,6 +18,12 @@
  * contraction (C17 mode), the results are bit-identical to numpy's. numpy's
  * policy freezes these legacy streams, so they hold for numpy 2.x too. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/rng.h"
+#include "core/rng_mt.h"
 
 /* Bit parity with numpy/CPython needs every a*b+c rounded twice, never fused.
  * GCC in ISO C mode already uses -ffp-contract=off; clang contracts by default
@@ -25,13 +31,6 @@
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #endif
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/buf.h"
-
-#include "core/rng.h"
-#include "core/rng_mt.h"
 
 void np_rs_seed(np_rs *r, uint32_t seed)
 {
@@ -131,6 +130,8 @@ static double gamma_marsaglia_tsang(np_rs *r, double shape)
 
 double np_rs_standard_gamma(np_rs *r, double shape)
 {
+    if (!(shape >= 0))
+        return NAN; /* numpy raises for shape < 0 or NaN; a tiny negative shape would spin */
     if (shape == 1.0)
         return np_rs_standard_exponential(r);
     if (shape == 0.0)

@@ -1,9 +1,9 @@
 /* dataset.h - what a benchmark sends: a list of requests built from a dataset.
  *
- * One file per dataset (random.c, sharegpt.c, sonnet.c, burstgpt.c, custom.c,
- * hf.c, prefix_repetition.c, ...) produces sb_request values with the
- * reference's sampling (reference doc section 4). All memory of a dataset
- * (prompts included) lives in its arena and is freed by dataset_free. */
+ * One file per dataset (ds_random.c, ds_sharegpt.c, ds_sonnet.c, ds_burstgpt.c,
+ * ds_custom.c, ds_hf.c, ds_prefix_rep.c, ...) produces sb_request values with
+ * the reference's sampling (reference doc section 4). All memory of a dataset
+ * (prompts included) lives in its arenas and is freed by dataset_free. */
 #ifndef SB_DATASET_H
 #define SB_DATASET_H
 
@@ -16,12 +16,20 @@
 #include "tokenizer/tokenizer.h"
 
 typedef struct sb_request {
-    const char *prompt;  /* UTF-8, NUL-terminated (may contain no NUL inside) */
+    /* UTF-8, NUL-terminated. Prompts decoded from random ids (random,
+     * burstgpt, prefix_repetition) can hold NUL bytes (GPT-2's byte token 0),
+     * which the reference sends as \u0000: use prompt_bytes, not strlen. */
+    const char *prompt;
     size_t prompt_bytes;
     int32_t prompt_len;  /* client-side token count, as the reference computes it */
     int32_t output_len;  /* expected output length: max_tokens / max_completion_tokens */
     double timestamp_s;  /* arrival offset from a trace (burstgpt timestamps), or -1 */
     int has_request_id;  /* 0 for datasets whose requests carry no id (prefix_repetition) */
+    /* Whole conversation when the dataset has one (sharegpt, hf Conversation):
+     * turns[k] spoken by roles[k] ("human", "gpt", ...). n_turns = 0 otherwise. */
+    const char *const *turns;
+    const char *const *roles;
+    uint32_t n_turns;
 } sb_request;
 
 typedef struct sb_dataset {
@@ -29,6 +37,9 @@ typedef struct sb_dataset {
     size_t n;
     sb_arena arena;
     char *warning; /* non-fatal note for the user (e.g. token mismatches), or NULL */
+    /* Extra arenas filled by worker threads (random dataset); freed with the set. */
+    sb_arena *extra_arenas;
+    size_t n_extra_arenas;
 } sb_dataset;
 
 /* Builds the requests described by opts. tok may be NULL only for datasets
@@ -37,5 +48,18 @@ typedef struct sb_dataset {
 int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backend, sb_dataset *out,
                  sb_err *err);
 void dataset_free(sb_dataset *ds);
+
+/* Names accepted by --dataset-name, NULL-terminated (for help and validation). */
+extern const char *const dataset_names[];
+
+/* Summary of one length column (dataset stats). */
+typedef struct dataset_len_stats {
+    double min, max, avg, p50, p90, p95, p99;
+} dataset_len_stats;
+
+/* Input, output and total (input + output) length statistics of ds;
+ * percentiles are linear interpolation (numpy's default). ds->n must be > 0. */
+void dataset_stats(const sb_dataset *ds, dataset_len_stats *in, dataset_len_stats *out,
+                   dataset_len_stats *total);
 
 #endif

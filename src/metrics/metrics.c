@@ -57,6 +57,8 @@ static int32_t output_len_of(const sb_record *r, bool has_tok, const metrics_tok
 {
     if (r->output_tokens)
         return r->output_tokens;
+    if (!r->text && r->output_len > 0)
+        return r->output_len; /* the engine counted already and dropped the text */
     if (!has_tok || !cb || !cb->count)
         return 1;
     long n = cb->count(cb->ctx, r->text ? r->text : "", r->text ? r->text_len : 0);

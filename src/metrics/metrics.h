@@ -91,8 +91,10 @@ typedef struct sb_metrics {
 
 /* Computes every figure from s. cfg supplies the percentiles, the selected
  * metrics, goodput SLOs, max concurrency and --skip-tokenizer-init; cb may be
- * NULL (then a request without usage counts 1 output token). Returns 0, or -1
- * with err set (bad percentile); out is then left freed. */
+ * NULL (then a request without usage counts 1 output token). Output length
+ * per request: output_tokens when non-zero; else record.output_len when the
+ * engine set it and kept no text; else cb on the text (NULL text = ""); else
+ * 1. Returns 0, or -1 with err set (bad percentile); out is then left freed. */
 int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
                     sb_metrics *out, sb_err *err);
 /* Frees what metrics_compute allocated inside m. */

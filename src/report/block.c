@@ -178,3 +178,12 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
         sb_buf_printf(out, "%-40s %s\n", "Workload fingerprint (sha256):", ctx->fingerprint);
     title(out, "", '=');
 }
+
+void report_console(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                    const report_ctx *ctx)
+{
+    report_failures(out, s);
+    report_plot(out, m, 80, 8);
+    report_block(out, cfg, m);
+    report_extras(out, cfg, m, ctx);
+}

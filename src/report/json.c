@@ -65,8 +65,12 @@ static void header_keys(jw *w, const sb_config *cfg, const report_ctx *ctx)
     k_str(w, "endpoint_type", cfg->backend);
     k_str(w, "backend", cfg->backend);
     k_str(w, "label", cfg->label);
-    k_str(w, "model_id", ctx->model_id ? ctx->model_id : cfg->model);
-    k_str(w, "tokenizer_id", ctx->tokenizer_id);
+    const char *model = ctx->model_id ? ctx->model_id : cfg->model;
+    k_str(w, "model_id", model);
+    /* the reference: --tokenizer when given, else the model id */
+    k_str(w, "tokenizer_id", ctx->tokenizer_id ? ctx->tokenizer_id
+                             : cfg->tokenizer  ? cfg->tokenizer
+                                               : model);
     k_int(w, "num_prompts", cfg->ds.num_prompts);
     for (size_t i = 0; i < cfg->n_metadata; i++)
         k_str(w, cfg->metadata[i].key, cfg->metadata[i].value);
@@ -103,7 +107,7 @@ static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
     sb_buf_putc(w->out, '[');
     for (size_t i = 0; i < s->n; i++) {
         sb_buf_puts(w->out, i ? ", " : "");
-        pyfmt_json_number(w->out, s->recs[i].success ? (double)s->recs[i].ttft_ns / 1e9 : 0.0);
+        pyfmt_json_ns_as_s(w->out, s->recs[i].success ? s->recs[i].ttft_ns : 0);
     }
     sb_buf_puts(w->out, "]");
     key(w, "itls");
@@ -112,7 +116,7 @@ static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
         sb_buf_puts(w->out, i ? ", [" : "[");
         for (uint32_t j = 0; j < s->recs[i].n_itl; j++) {
             sb_buf_puts(w->out, j ? ", " : "");
-            pyfmt_json_number(w->out, (double)rec_store_itl_ns(s, i, j) / 1e9);
+            pyfmt_json_ns_as_s(w->out, rec_store_itl_ns(s, i, j));
         }
         sb_buf_putc(w->out, ']');
     }
@@ -121,7 +125,7 @@ static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
     sb_buf_putc(w->out, '[');
     for (size_t i = 0; i < s->n; i++) {
         sb_buf_puts(w->out, i ? ", " : "");
-        pyfmt_json_number(w->out, (double)s->recs[i].start_ns / 1e9);
+        pyfmt_json_ns_as_s(w->out, s->recs[i].start_ns);
     }
     sb_buf_puts(w->out, "]");
     key(w, "generated_texts");

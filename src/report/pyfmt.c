@@ -14,19 +14,31 @@
 #include <string.h>
 
 /* Shortest round-trip digits of |v| (no dot, no trailing zeros) and the
- * decimal exponent of the first digit. */
+ * decimal exponent of the first digit. Whether p significant digits read
+ * back to v is monotonic in p (more correctly rounded digits only get
+ * closer), so the shortest p is found by bisection: 4-5 conversions instead
+ * of up to 17. */
 static void shortest_digits(double v, char *digits, int *exp10)
 {
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v || prec == 17)
-            break;
+    char tmp[40], best[40];
+    int lo = 1, hi = 17;
+    snprintf(best, sizeof best, "%.16e", v);
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(tmp, sizeof tmp, "%.*e", mid - 1, v);
+        if (strtod(tmp, NULL) == v) {
+            hi = mid;
+            memcpy(best, tmp, sizeof tmp);
+        } else {
+            lo = mid + 1;
+        }
     }
-    char *e = strchr(tmp, 'e');
+    if (hi == 17)
+        snprintf(best, sizeof best, "%.16e", v);
+    char *e = strchr(best, 'e');
     *exp10 = atoi(e + 1);
     size_t n = 0;
-    for (char *p = tmp; p < e; p++)
+    for (char *p = best; p < e; p++)
         if (*p >= '0' && *p <= '9')
             digits[n++] = *p;
     while (n > 1 && digits[n - 1] == '0')
@@ -73,6 +85,64 @@ char *report_py_float(char *buf, size_t size, double v)
         layout(buf, size, signbit(v) != 0, dg, e);
     }
     return buf;
+}
+
+/* repr(ns / 1e9) without float formatting. The IEEE quotient and strtod of
+ * the decimal "ns x 10^-9" both round the same rational, so that decimal
+ * (trailing zeros dropped) reads back exactly. It is also the shortest while
+ * ns has at most 15 digits: distinct decimals of <= 15 significant digits
+ * (DBL_DIG) never round to the same double, so no shorter one can. */
+void pyfmt_json_ns_as_s(sb_buf *out, uint64_t ns)
+{
+    if (ns == 0 || ns >= 1000000000000000ull) {
+        pyfmt_json_number(out, (double)ns / 1e9);
+        return;
+    }
+    char dg[24];
+    int n = 0;
+    for (uint64_t v = ns; v; v /= 10)
+        dg[n++] = (char)('0' + v % 10);
+    for (int i = 0; i < n / 2; i++) { /* most significant first */
+        char c = dg[i];
+        dg[i] = dg[n - 1 - i];
+        dg[n - 1 - i] = c;
+    }
+    int decpt = n - 9, nd = n;
+    while (nd > 1 && dg[nd - 1] == '0')
+        nd--;
+    dg[nd] = '\0';
+    if (decpt <= -4) { /* below 1e-4 s Python switches to exponent form */
+        char b[64];
+        layout(b, sizeof b, 0, dg, decpt - 1);
+        sb_buf_puts(out, b);
+        return;
+    }
+    /* fixed notation written in place: this runs once per saved ITL gap */
+    sb_buf_reserve(out, 32);
+    char *w = out->data + out->len, *start = w;
+    if (decpt <= 0) {
+        *w++ = '0';
+        *w++ = '.';
+        for (int i = 0; i < -decpt; i++)
+            *w++ = '0';
+        memcpy(w, dg, (size_t)nd);
+        w += nd;
+    } else if (decpt >= nd) {
+        memcpy(w, dg, (size_t)nd);
+        w += nd;
+        for (int i = nd; i < decpt; i++)
+            *w++ = '0';
+        *w++ = '.';
+        *w++ = '0';
+    } else {
+        memcpy(w, dg, (size_t)decpt);
+        w += decpt;
+        *w++ = '.';
+        memcpy(w, dg + decpt, (size_t)(nd - decpt));
+        w += nd - decpt;
+    }
+    out->len += (size_t)(w - start);
+    out->data[out->len] = '\0';
 }
 
 void pyfmt_json_number(sb_buf *out, double v)

@@ -22,7 +22,7 @@
  * NULL, any double NAN when unknown. */
 typedef struct report_ctx {
     const char *model_id;     /* resolved model (--model or from /v1/models) */
-    const char *tokenizer_id; /* NULL -> JSON null */
+    const char *tokenizer_id; /* NULL -> --tokenizer, else the model id (as the reference) */
     const char *fingerprint;  /* workload sha256 hex (request bodies + schedule) */
     double client_cpu_pct;    /* client process CPU over the run, % of one core */
     time_t finished;          /* wall time after the run (date key, file name) */
@@ -45,6 +45,17 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m);
  * reason, workload fingerprint. */
 void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m,
                    const report_ctx *ctx);
+
+/* Text the caller prints on stderr when no request succeeded (the
+ * reference's UserWarning). */
+#define REPORT_ALL_FAILED_MSG                                                                    \
+    "All requests failed. This is likely due to a misconfiguration on the benchmark arguments."
+
+/* Everything the run prints on stdout after the progress bar, in the
+ * reference's order: failures, our plot (80x8), the reference block, then
+ * our additions. */
+void report_console(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                    const report_ctx *ctx);
 
 /* The result JSON object (one line, Python json.dump formatting), no
  * trailing newline. */

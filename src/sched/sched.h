@@ -22,9 +22,15 @@ typedef struct sched_rps_event {
 } sched_rps_event;
 
 typedef struct sched_plan {
-    uint64_t *offset_ns; /* n send offsets from the benchmark start, ascending */
+    /* n send offsets from the benchmark start, non-decreasing: offset_s
+     * rounded to the nearest ns, 0 where the reference sends at once. */
+    uint64_t *offset_ns;
     size_t n;
-    sched_rps_event *events; /* ramp-up bookkeeping (reference "rps_change_events") */
+    /* Ramp-up bookkeeping (reference "rps_change_events"): the start rate at
+     * 0, then one event per integer rate crossed. The reference stamps them
+     * with datetime.now() when that request is sent; the run should do the
+     * same (the planned at_ns is here for tests and replays). */
+    sched_rps_event *events;
     size_t n_events;
     /* The reference's own delay_ts values in seconds, bit-identical to what
      * vllm computes (may be unsorted for self-timed traces; offset_ns is the
@@ -34,9 +40,12 @@ typedef struct sched_plan {
 
 /* Builds the schedule for n requests from cfg (request_rate, burstiness,
  * ramp_up*). rs is the global numpy RandomState (seeded with --seed by the
- * caller, shared with any other global draws in reference order).
- * timestamps_s, when not NULL, are trace arrival times used as-is (self-timed
- * replay: no rescale). Returns 0 or -1 with err set. */
+ * caller, shared with any other global draws in reference order); it is only
+ * drawn from for gamma gaps (finite rate and burstiness) and may be NULL
+ * otherwise. timestamps_s, when not NULL, are trace arrival times used as-is
+ * (self-timed replay: no rescale, no ramp-up). On success out owns its arrays
+ * (sched_plan_free); on failure nothing needs freeing. Returns 0 or -1 with
+ * err set (the reference's message where it has one). */
 int sched_plan_build(const sb_config *cfg, size_t n, np_rs *rs, const double *timestamps_s,
                      sched_plan *out, sb_err *err);
 void sched_plan_free(sched_plan *p);
@@ -55,5 +64,12 @@ double sched_rate_at(const sb_config *cfg, size_t i, size_t n);
  * start_ns: start + offset, never accumulated from the previous send, so late
  * sends do not push later ones (no drift by construction). */
 uint64_t sched_deadline_ns(const sched_plan *p, size_t i, uint64_t start_ns);
+
+/* For an event-loop sender: the first request at or after `from` whose
+ * deadline is still in the future at now_ns (n when none), so requests
+ * [from, result) are due now. Several at once after a late wake-up, or all n
+ * at time 0 for an infinite rate; the next wake-up is
+ * sched_deadline_ns(p, result, start_ns). */
+size_t sched_due(const sched_plan *p, size_t from, uint64_t start_ns, uint64_t now_ns);
 
 #endif

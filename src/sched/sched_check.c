@@ -14,70 +14,62 @@
 #include "sched/sched.h"
 #include "sched/sched_priv.h"
 
-/* Python float repr: shortest round-trip digits, positional for exponents in
- * [-4, 16), always with a ".0" when integral. */
-static void py_float_repr(double v, char *out, size_t cap)
+/* Shortest decimal digits of finite v that read back as v (no sign, no
+ * point) and the decimal exponent of the first digit. */
+static int shortest_digits(double v, char digits[24], int *exp10)
 {
-    if (isnan(v)) {
-        snprintf(out, cap, "nan");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(out, cap, v < 0 ? "-inf" : "inf");
-        return;
-    }
     char e[40];
     for (int p = 1; p <= 17; p++) {
-        snprintf(e, sizeof e, "%.*e", p - 1, v);
-        if (strtod(e, NULL) == v)
+        snprintf(e, sizeof e, "%.*e", p - 1, fabs(v));
+        if (strtod(e, NULL) == fabs(v))
             break;
     }
-    /* e = [-]d[.ddd]e[+-]XX */
-    char digits[24];
-    size_t nd = 0;
+    int nd = 0;
     const char *s = e;
-    int neg = *s == '-';
-    if (neg)
-        s++;
     for (; *s && *s != 'e'; s++)
         if (*s != '.')
             digits[nd++] = *s;
     digits[nd] = '\0';
-    int exp10 = atoi(s + 1);
-    char *o = out;
-    size_t left = cap;
-#define PUT(...)                                                                                   \
-    do {                                                                                           \
-        int w_ = snprintf(o, left, __VA_ARGS__);                                                   \
-        if (w_ < 0 || (size_t)w_ >= left)                                                          \
-            return;                                                                                \
-        o += w_;                                                                                   \
-        left -= (size_t)w_;                                                                        \
-    } while (0)
-    if (neg)
-        PUT("-");
-    if (exp10 < -4 || exp10 >= 16) {
-        PUT("%c", digits[0]);
-        if (nd > 1)
-            PUT(".%s", digits + 1);
-        PUT("e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
-    } else if (exp10 < 0) {
-        PUT("0.");
-        for (int i = -1; i > exp10; i--)
-            PUT("0");
-        PUT("%s", digits);
-    } else {
-        for (int i = 0; i <= exp10; i++)
-            PUT("%c", (size_t)i < nd ? digits[i] : '0');
-        PUT(".");
-        PUT("%s", (size_t)exp10 + 1 < nd ? digits + exp10 + 1 : "0");
-    }
-#undef PUT
+    *exp10 = atoi(s + 1);
+    return nd;
 }
+
+/* Python float repr: shortest round-trip digits, positional for exponents in
+ * [-4, 16), always with a ".0" when integral ("0.0", "-1e-07", "1e+16"). */
+static void py_float_repr(double v, char *out, size_t cap)
+{
+    if (isnan(v) || isinf(v)) {
+        snprintf(out, cap, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
+        return;
+    }
+    char d[24], b[64];
+    int x, nd = shortest_digits(v, d, &x), n = 0;
+    if (signbit(v))
+        b[n++] = '-';
+    if (x < -4 || x >= 16) {
+        b[n++] = d[0];
+        if (nd > 1)
+            n += snprintf(b + n, sizeof b - (size_t)n, ".%s", d + 1);
+        snprintf(b + n, sizeof b - (size_t)n, "e%c%02d", x < 0 ? '-' : '+', abs(x));
+    } else if (x < 0) {
+        b[n++] = '0';
+        b[n++] = '.';
+        for (int i = -1; i > x; i--)
+            b[n++] = '0';
+        snprintf(b + n, sizeof b - (size_t)n, "%s", d);
+    } else {
+        for (int i = 0; i <= x; i++)
+            b[n++] = i < nd ? d[i] : '0';
+        snprintf(b + n, sizeof b - (size_t)n, ".%s", x + 1 < nd ? d + x + 1 : "0");
+    }
+    snprintf(out, cap, "%s", b);
+}
+
+#define SCHED_MAX_RPS_EVENTS 10000000
 
 static int whole_rate(double v)
 {
-    return isfinite(v) && v == floor(v) && fabs(v) <= 9007199254740992.0;
+    return isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0; /* 2^53 */
 }
 
 int sched_validate(const sb_config *cfg, sb_err *err)
@@ -99,6 +91,13 @@ int sched_validate(const sb_config *cfg, sb_err *err)
             return sb_err_set(err, "Ramp-up start RPS must be less than end RPS");
         if (cfg->ramp_up == SB_RAMP_EXPONENTIAL && a == 0)
             return sb_err_set(err, "For exponential ramp-up, the start RPS cannot be 0.");
+        /* The reference records one event per integer rate crossed and would
+         * grind through billions of them; stop early with a sentence instead. */
+        if (b - a > SCHED_MAX_RPS_EVENTS)
+            return sb_err_set(err,
+                              "Ramp-up from %.0f to %.0f RPS would record more than %d rate "
+                              "change events; use a smaller range",
+                              a, b, SCHED_MAX_RPS_EVENTS);
     }
     if (!(cfg->burstiness > 0)) { /* NaN fails too, as Python's assert does */
         char b[48];

@@ -10,6 +10,12 @@
  * Ramp-up events mirror the reference's rps_change_events: the start rate at
  * t=0, then one event per integer rate crossed, stamped with that send. */
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "sched/sched.h"
+#include "sched/sched_priv.h"
 
 /* Bit parity with numpy/CPython needs every a*b+c rounded twice, never fused.
  * GCC in ISO C mode already uses -ffp-contract=off; clang contracts by default
@@ -17,12 +23,6 @@
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #endif
-#include <stdlib.h>
-#include <string.h>
-
-#include "core/buf.h"
-#include "sched/sched.h"
-#include "sched/sched_priv.h"
 
 double sched_rate_at(const sb_config *cfg, size_t i, size_t n)
 {
@@ -90,13 +90,15 @@ static void plan_events(const sb_config *cfg, sched_plan *p)
 {
     if (cfg->ramp_up == SB_RAMP_NONE)
         return;
+    /* sched_validate bounds both rates to whole numbers below 2^53 and their
+     * distance to SCHED_MAX_RPS_EVENTS, so these integers are exact. */
     size_t cap = 0;
-    double last = cfg->ramp_up_start_rps;
-    push_event(p, &cap, last, 0, 0); /* at the benchmark start */
+    int64_t last = (int64_t)cfg->ramp_up_start_rps;
+    push_event(p, &cap, (double)last, 0, 0); /* at the benchmark start */
     for (size_t i = 0; i < p->n; i++) {
-        double cur = trunc(sched_rate_at(cfg, i, p->n)); /* Python int(rate) */
-        for (double v = last + 1; v <= cur; v++)
-            push_event(p, &cap, v, p->offset_ns[i], i);
+        int64_t cur = (int64_t)sched_rate_at(cfg, i, p->n); /* Python int(rate) */
+        for (int64_t v = last + 1; v <= cur; v++)
+            push_event(p, &cap, (double)v, p->offset_ns[i], i);
         if (cur > last)
             last = cur;
     }
@@ -145,4 +147,21 @@ void sched_plan_free(sched_plan *p)
 uint64_t sched_deadline_ns(const sched_plan *p, size_t i, uint64_t start_ns)
 {
     return start_ns + p->offset_ns[i];
+}
+
+size_t sched_due(const sched_plan *p, size_t from, uint64_t start_ns, uint64_t now_ns)
+{
+    if (now_ns < start_ns)
+        return from;
+    uint64_t elapsed = now_ns - start_ns;
+    /* offset_ns is non-decreasing: binary search for the first > elapsed. */
+    size_t lo = from, hi = p->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->offset_ns[mid] <= elapsed)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }

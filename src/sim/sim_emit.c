@@ -52,8 +52,17 @@ void sim_emit_stream_head(sim_conn *c)
 /* Moves the event in scratch onto the wire, chunk-framed when HTTP/1.1. */
 static void put_event(sim_conn *c, const sb_buf *ev)
 {
-    if (c->chunked)
-        sb_buf_printf(&c->out, "%zx\r\n", ev->len);
+    if (c->chunked) {
+        char hex[20];
+        size_t n = ev->len, k = sizeof hex;
+        hex[--k] = '\n';
+        hex[--k] = '\r';
+        do {
+            hex[--k] = "0123456789abcdef"[n & 15];
+            n >>= 4;
+        } while (n);
+        sb_buf_append(&c->out, hex + k, sizeof hex - k);
+    }
     sb_buf_append(&c->out, ev->data, ev->len);
     if (c->chunked)
         sb_buf_append(&c->out, "\r\n", 2);
@@ -70,12 +79,25 @@ static const char *finish_reason(const sim_req *r)
     return r->out_tokens >= r->max_tokens ? "\"length\"" : "\"stop\"";
 }
 
+/* `data: {"id":…,"object":…,"created":…,"model":…,"choices":[`, formatted
+ * once per request and copied for every chunk after that. */
 static void chunk_prefix(sim_conn *c, sb_buf *b, const char *object)
 {
-    const sim_req *r = &c->req;
-    sb_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
-                     ",\"model\":\"%s\",\"choices\":[",
-                  r->id, object, r->created_s, c->srv->o.model);
+    sim_req *r = &c->req;
+    if (r->prefix_len == 0) {
+        int n = snprintf(r->prefix, sizeof r->prefix,
+                         "data: {\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
+                         ",\"model\":\"%s\",\"choices\":[",
+                         r->id, object, r->created_s, c->srv->o.model);
+        if (n <= 0 || (size_t)n >= sizeof r->prefix) { /* a model name too long to cache */
+            sb_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
+                             ",\"model\":\"%s\",\"choices\":[",
+                          r->id, object, r->created_s, c->srv->o.model);
+            return;
+        }
+        r->prefix_len = (uint16_t)n;
+    }
+    sb_buf_append(b, r->prefix, r->prefix_len);
 }
 
 static void completions_chunk(sim_conn *c, sb_buf *b, uint32_t first, uint32_t n, int last)

@@ -118,6 +118,8 @@ void sim_model_admit(sim_conn *c)
         r->emit_ns = sb_xmalloc(r->emit_cap * sizeof *r->emit_ns);
     }
     c->busy = 1;
+    if (r->stream && !c->chunked)
+        c->keep_alive = 0; /* HTTP/1.0 has no chunking: only closing ends the stream */
     if (r->stream)
         sim_emit_stream_head(c);
     if (s->running < (uint32_t)s->o.max_num_seqs) {
@@ -183,7 +185,9 @@ static void drop(sim_conn *c, uint64_t now)
     s->t.faults++;
     c->req.last_ns = now;
     end_request(c, "drop", 200, 1);
-    sim_conn_close(c, 0);
+    sim_conn_flush(c); /* chunks coalesced before the drop still go out first */
+    if (!c->dead)
+        sim_conn_close(c, 0);
 }
 
 /* Books one emission: counters, histograms, the record, lateness. */

@@ -7,6 +7,7 @@
  * nothing here even with gemma3's 6415 added tokens. */
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "tokenizer/tok_internal.h"
 
@@ -75,9 +76,17 @@ static size_t longest_at(const tok_trie *t, const char *s, size_t n, size_t i, i
     return best;
 }
 
+/* HF tests single_word boundaries with the regex crate's \w: Alphabetic,
+ * marks, decimal digits, connector punctuation, ZWNJ/ZWJ (so '½' is not a
+ * word char, though char::is_alphanumeric says it is). */
 static bool is_word_char(uint32_t cp)
 {
-    return cp == '_' || tok_is_alnum(cp);
+    if (cp == '_' || cp == 0x200C || cp == 0x200D)
+        return true;
+    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
+           (c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME) ||
+           c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_PC;
 }
 
 static uint32_t last_cp(const char *s, size_t n)

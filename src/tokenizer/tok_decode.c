@@ -354,11 +354,12 @@ static void dec_wordpiece(const tok_decoder *d, const dlist *in, dlist *out)
         size_t n = in->len[i];
         sb_buf s;
         sb_buf_init(&s);
-        if (n >= pl && memcmp(t, d->prefix, pl) == 0)
+        if (i == 0) /* HF leaves the first token alone, prefix included */
+            sb_buf_append(&s, t, n);
+        else if (n >= pl && memcmp(t, d->prefix, pl) == 0)
             sb_buf_append(&s, t + pl, n - pl);
         else {
-            if (i)
-                sb_buf_putc(&s, ' ');
+            sb_buf_putc(&s, ' ');
             sb_buf_append(&s, t, n);
         }
         push_clean(out, &s, d->cleanup);

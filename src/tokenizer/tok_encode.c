@@ -143,6 +143,32 @@ int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok
     return rc;
 }
 
+tok_ctx *tok_ctx_new(const tok *t)
+{
+    tok_ctx *c = sb_xmalloc(sizeof *c);
+    tok_scratch_init(c, t);
+    return c;
+}
+
+void tok_ctx_free(tok_ctx *c)
+{
+    if (!c)
+        return;
+    tok_scratch_free(c);
+    free(c);
+}
+
+int tok_encode_ctx(const tok *t, tok_ctx *c, const char *text, size_t len, bool add_special,
+                   tok_ids *out, sb_err *err)
+{
+    return tok_encode_sc(t, c, text, len, add_special, out, err);
+}
+
+const char *tok_default_spec(void)
+{
+    return SB_DATA_DIR "/tokenizers/gpt2";
+}
+
 void tok_pretokenize(const tok *t, const char *text, size_t len, tok_scratch *sc)
 {
     sc->a.n = 0;
@@ -166,7 +192,7 @@ int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb
         int32_t a = t->added_by_id[ids[i]];
         if (a >= 0) {
             if (!(skip_special && t->added[a].special))
-                toks[k++] = t->added[a].content;
+                toks[k++] = t->added[a].dec ? t->added[a].dec : t->added[a].content;
             continue;
         }
         const char *s = (size_t)ids[i] < t->model.n_ids ? t->model.id_tok[ids[i]] : NULL;

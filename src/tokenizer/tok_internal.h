@@ -218,6 +218,7 @@ void tok_decoder_run(const tok_decoder *d, const char **toks, size_t n, sb_buf *
 
 typedef struct tok_added {
     char *content;
+    char *dec; /* decoded form when it differs from content (else NULL) */
     size_t len;
     int32_t id;
     bool special, lstrip, rstrip, single_word, normalized;

@@ -10,6 +10,27 @@
 
 #include "tokenizer/tok_internal.h"
 
+/* The id HF gives an added token when it loads tokenizer.json: the model's
+ * id for that string, else the id of an earlier added token with the same
+ * content, else the next id after the model vocabulary and the added tokens
+ * so far. The "id" field of the file is not used (HF only warns when it
+ * differs), which matters for hand-written files. */
+static int32_t added_id(const tok *t, const char *s, size_t len, size_t upto)
+{
+    int32_t id = tok_smap_get(&t->model.vocab, s, len);
+    if (id >= 0)
+        return id;
+    int32_t max = -1;
+    for (size_t i = 0; i < upto; i++) {
+        if (t->added[i].len == len && memcmp(t->added[i].content, s, len) == 0)
+            return t->added[i].id;
+        if (t->added[i].id > max)
+            max = t->added[i].id;
+    }
+    int32_t vs = (int32_t)t->model.vocab_size;
+    return max >= vs || vs == 0 ? max + 1 : vs;
+}
+
 static int parse_added(tok *t, json_t *arr, sb_err *err)
 {
     if (!arr || json_is_null(arr))
@@ -29,7 +50,7 @@ static int parse_added(tok *t, json_t *arr, sb_err *err)
         tok_added *a = &t->added[i];
         a->len = json_string_length(c);
         a->content = sb_xstrndup(json_string_value(c), a->len);
-        a->id = (int32_t)json_integer_value(id);
+        a->id = added_id(t, a->content, a->len, i);
         a->special = json_is_true(json_object_get(e, "special"));
         a->lstrip = json_is_true(json_object_get(e, "lstrip"));
         a->rstrip = json_is_true(json_object_get(e, "rstrip"));
@@ -69,7 +90,8 @@ static void index_added(tok *t)
         sb_buf_init(&n);
         tok_norm_apply(t->norm, a->content, a->len, &n, &sc);
         tok_trie_add(&t->trie_norm, n.data, n.len, (int32_t)i);
-        sb_buf_free(&n);
+        /* HF decodes a normalized added token as its normalized form */
+        a->dec = sb_buf_steal(&n);
     }
     tok_scratch_free(&sc);
 }
@@ -165,6 +187,13 @@ static int load_config(tok *t, const char *dir, sb_err *err)
         json_t *extra = json_object_get(c, "additional_special_tokens");
         for (size_t i = 0; json_is_array(extra) && i < json_array_size(extra); i++)
             add_special(t, token_str(json_array_get(extra, i)));
+        /* transformers >= 4.51 appends extra_special_tokens' names to
+         * SPECIAL_TOKENS_ATTRIBUTES, so they count as special too (gemma3) */
+        json_t *named = json_object_get(c, "extra_special_tokens");
+        const char *key;
+        json_t *val;
+        json_object_foreach(named, key, val)
+            add_special(t, token_str(val));
         const char *bos = token_str(json_object_get(c, "bos_token"));
         const char *eos = token_str(json_object_get(c, "eos_token"));
         t->bos = bos ? sb_xstrdup(bos) : NULL;
@@ -226,8 +255,10 @@ void tok_free(tok *t)
     tok_norm_free(t->norm);
     tok_pretok_free(t->pre);
     tok_decoder_free(t->dec);
-    for (size_t i = 0; i < t->n_added; i++)
+    for (size_t i = 0; i < t->n_added; i++) {
         free(t->added[i].content);
+        free(t->added[i].dec);
+    }
     free(t->added);
     if (t->added_map.slots)
         tok_smap_free(&t->added_map);

@@ -38,6 +38,18 @@ void tok_free(tok *t);
 int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok_ids *out,
                sb_err *err);
 
+/* Per-thread scratch for encoding many texts without re-allocating: one per
+ * thread, never shared. tok_encode is tok_encode_ctx with a fresh one. */
+typedef struct tok_scratch tok_ctx;
+tok_ctx *tok_ctx_new(const tok *t);
+void tok_ctx_free(tok_ctx *c);
+int tok_encode_ctx(const tok *t, tok_ctx *c, const char *text, size_t len, bool add_special,
+                   tok_ids *out, sb_err *err);
+
+/* The tokenizer bundled with servebench (GPT-2), used by `serve --sim` when
+ * no --tokenizer is given: SB_DATA_DIR/tokenizers/gpt2. */
+const char *tok_default_spec(void);
+
 /* Appends the decoded text of ids to out. Ids out of range are an error. */
 int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb_buf *out,
                sb_err *err);

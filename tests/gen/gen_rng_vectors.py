@@ -16,7 +16,10 @@ import os
 import random
 import sys
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError:  # --py-only still works: CPython's random needs no numpy
+    np = None
 
 INF = float("inf")
 
@@ -104,6 +107,14 @@ def gen_ops(seed):
     ops.append({"op": "next32", "n": 1, "out": ints(g.integers(0, 2**32, 1, dtype=np.uint32))})
     for n in (1, 2, 10, 1000, 3):
         ops.append({"op": "permutation", "n": n, "out": ints(g.permutation(n))})
+    # random-mm: pixel bytes (uint8 integers) and bucket choice with p.
+    for n in (1, 3, 4, 5, 1000):
+        ops.append({"op": "bytes", "n": n, "out": ints(g.integers(0, 256, n, dtype=np.uint8))})
+    for p in ([0.5, 0.5], [0.1, 0.3, 0.5, 0.1], [0.2, 0.0, 0.8], [1 / 3] * 3, [0.7, 0.1, 0.2]):
+        ops.append({"op": "choice_p", "p": [h(x) for x in p],
+                    "out": ints(g.choice(len(p), 50, p=p))})
+        ops.append({"op": "choice_p", "p": [h(x) for x in p],
+                    "out": ints(g.choice(len(p), p=p) for _ in range(5))})
     ops.append({"op": "random", "n": 10, "out": [h(v) for v in g.random(10)]})
     return ops
 
@@ -196,15 +207,20 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--out", default=os.path.join(here, "..", "data", "rng"))
     ap.add_argument("--seeds", default="", help="comma-separated extra seeds (replace defaults)")
+    ap.add_argument("--py-only", action="store_true", help="write py_random.json only (no numpy)")
     a = ap.parse_args()
     extra = [int(s) for s in a.seeds.split(",") if s]
     py_seeds = extra or PY_SEEDS
     rs_seeds = [s % 2**32 for s in extra] or RS_SEEDS
     gen_seeds = extra or GEN_SEEDS
     os.makedirs(a.out, exist_ok=True)
-    meta = {"python": sys.version.split()[0], "numpy": np.__version__}
+    meta = {"python": sys.version.split()[0], "numpy": np.__version__ if np else None}
     write(os.path.join(a.out, "py_random.json"),
           dict(meta, cases=[{"seed": str(s), "ops": py_ops(s)} for s in py_seeds]))
+    if a.py_only:
+        return
+    if np is None:
+        sys.exit("numpy is needed for np_rs/np_gen/sched vectors (or pass --py-only)")
     write(os.path.join(a.out, "np_rs.json"),
           dict(meta, cases=[{"seed": str(s), "ops": rs_ops(s)} for s in rs_seeds]))
     write(os.path.join(a.out, "np_gen.json"),

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# dataset.sh - dataset loading benchmarks (figures in bench/dataset.md).
+#   bash bench/dataset.sh [BUILD_DIR] [TOKENIZER] [RANDOM_N]
+# 1. writes the synthetic ~650 MB ShareGPT file to /tmp (bench_gen_sharegpt;
+#    never committed) unless it exists;
+# 2. the physical limit: reading the file (wc -l) from the page cache;
+# 3. servebench: sharegpt, 1,000 requests (scan + shuffle + walk + tokenize),
+#    and the scan alone (1 request), under /usr/bin/time -v for peak RSS;
+# 4. the reference's load path: Python json.load + filter + shuffle;
+# 5. servebench: random dataset, RANDOM_N requests of 1,024 tokens, with 1
+#    thread and with all cores.
+set -euo pipefail
+B="${1:-build}"
+TOK="${2:-${SB_BENCH_TOKENIZER:-tests/data/datasets/gpt2}}"
+RN="${3:-2000}"
+F=/tmp/sharegpt_synth.json
+[ -s "$F" ] || "$B/bench/bench_gen_sharegpt" "$F"
+ls -l "$F"
+/usr/bin/time -f "limit: wc -l of the file: %e s" wc -l "$F" >/dev/null
+rss() { /usr/bin/time -v "$@" 2>&1 | grep -E "^(sharegpt|random|python)|Maximum resident|Elapsed"; }
+rss "$B/bench/bench_dataset_load" "$TOK" sharegpt "$F" 1000
+rss "$B/bench/bench_dataset_load" "$TOK" sharegpt "$F" 1
+rss /usr/bin/python3 -c "
+import json, random, time
+t = time.time(); d = json.load(open('$F', encoding='utf-8')); t1 = time.time()
+d = [e for e in d if 'conversations' in e and len(e['conversations']) >= 2]
+random.seed(0); random.shuffle(d)
+print('python json.load %.2f s, filter+shuffle %.2f s, %d entries' % (t1 - t, time.time() - t1, len(d)))"
+SB_THREADS=1 rss "$B/bench/bench_dataset_load" "$TOK" random "$RN" 1024
+rss "$B/bench/bench_dataset_load" "$TOK" random "$RN" 1024

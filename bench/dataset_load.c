@@ -1,0 +1,60 @@
+/* dataset_load.c - times dataset_load for one set of dataset flags, the
+ * work `servebench serve` does before its first request.
+ *   bench_dataset_load TOKENIZER NAME [PATH] N [INPUT_LEN]
+ * e.g. sharegpt on the synthetic 650 MB file (bench/gen_sharegpt.c), or
+ * random with 100k requests of 1,024 tokens. Prints requests, seconds and
+ * the token rate; run it under /usr/bin/time -v for peak RSS
+ * (bench/dataset.sh does both). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/config.h"
+#include "core/clock.h"
+#include "dataset/dataset.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s TOKENIZER NAME [PATH] N [INPUT_LEN]\n", argv[0]);
+        return 2;
+    }
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    free(cfg.ds.name);
+    cfg.ds.name = strdup(argv[2]);
+    int a = 3;
+    if (strcmp(argv[2], "random") != 0)
+        cfg.ds.path = strdup(argv[a++]);
+    cfg.ds.num_prompts = a < argc ? atol(argv[a++]) : 1000;
+    if (a < argc)
+        cfg.ds.random_input_len = atol(argv[a++]);
+    sb_err err;
+    sb_err_clear(&err);
+    uint64_t t0 = sb_now_ns();
+    tok *t = tok_load(argv[1], &err);
+    if (!t) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    uint64_t t1 = sb_now_ns();
+    sb_dataset ds;
+    if (dataset_load(&cfg.ds, t, "openai", &ds, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    uint64_t t2 = sb_now_ns();
+    long long toks = 0;
+    for (size_t i = 0; i < ds.n; i++)
+        toks += ds.reqs[i].prompt_len;
+    double s = (double)(t2 - t1) / 1e9;
+    printf("%s: %zu requests, %lld prompt tokens, tokenizer load %.3f s, dataset %.3f s "
+           "(%.2f M prompt tokens/s)\n",
+           argv[2], ds.n, toks, (double)(t1 - t0) / 1e9, s, (double)toks / s / 1e6);
+    if (ds.warning)
+        printf("warning: %s\n", ds.warning);
+    dataset_free(&ds);
+    tok_free(t);
+    sb_config_free(&cfg);
+    return 0;
+}

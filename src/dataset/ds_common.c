@@ -1,0 +1,212 @@
+/* ds_common.c - the pieces every dataset file shares: the growing request
+ * list, warnings, oversampling (reference section 4), token counting, the
+ * user-message chat template, and reading files whole.
+ *
+ * Requests live in one malloc'd array (grown by doubling) owned by the
+ * sb_dataset; their strings live in the dataset arena. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dataset/ds_internal.h"
+#include "template/template.h"
+
+sb_request *dataset_push(sb_dataset *ds)
+{
+    /* Capacity is implicit (16, then the next power of two), so sb_dataset
+     * needs no capacity field: grow exactly when n hits 16, 32, 64, ... */
+    if (ds->n == 0)
+        ds->reqs = sb_xrealloc(ds->reqs, 16 * sizeof *ds->reqs);
+    else if (ds->n >= 16 && (ds->n & (ds->n - 1)) == 0)
+        ds->reqs = sb_xrealloc(ds->reqs, 2 * ds->n * sizeof *ds->reqs);
+    sb_request *r = &ds->reqs[ds->n++];
+    memset(r, 0, sizeof *r);
+    r->timestamp_s = -1;
+    r->has_request_id = 1;
+    return r;
+}
+
+void dataset_set_prompt(sb_dataset *ds, sb_request *r, const char *text, size_t len)
+{
+    r->prompt = sb_arena_strndup(&ds->arena, text, len);
+    r->prompt_bytes = len;
+}
+
+void dataset_warn(sb_dataset *ds, const char *fmt, ...)
+{
+    sb_buf b;
+    sb_buf_init(&b);
+    if (ds->warning) {
+        sb_buf_puts(&b, ds->warning);
+        sb_buf_putc(&b, '\n');
+        free(ds->warning);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    sb_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    ds->warning = sb_buf_steal(&b);
+}
+
+int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversample,
+                       const char *what, sb_err *err)
+{
+    if (ds->n == 0 && want <= 0)
+        return sb_err_set(err, "%s: --num-prompts is %ld: nothing to sample", what, want);
+    if (ds->n == 0)
+        return sb_err_set(err, "%s: no request survived filtering (0 of %ld asked for)", what,
+                          want);
+    if (no_oversample || want <= 0 || ds->n >= (size_t)want) {
+        if (ds->n < (size_t)want)
+            dataset_warn(ds, "%s: only %zu of %ld requests available (--no-oversample)", what,
+                         ds->n, want);
+        return 0;
+    }
+    /* Reference: random.seed(self.random_seed); random.choice(requests) per
+     * missing request, drawing from the list as it was before extension. */
+    size_t have = ds->n;
+    py_random r;
+    py_random_seed(&r, seed);
+    for (long i = 0; i < want - (long)have; i++) {
+        size_t k = py_random_choice(&r, have);
+        sb_request copy = ds->reqs[k];
+        *dataset_push(ds) = copy;
+    }
+    dataset_warn(ds, "%s: oversampled %zu requests to reach %ld (random.choice, seed %llu)", what,
+                 have, want, (unsigned long long)seed);
+    return 0;
+}
+
+int dataset_count_tokens(const tok *t, const char *text, size_t len, bool add_special,
+                         tok_ids *scratch, int32_t *n_out, sb_err *err)
+{
+    scratch->n = 0;
+    if (tok_encode(t, text, len, add_special, scratch, err) != 0)
+        return -1;
+    *n_out = (int32_t)scratch->n;
+    return 0;
+}
+
+int dataset_chat_user(const tok *t, const char *text, sb_buf *out, sb_err *err)
+{
+    const char *src = tok_chat_template(t);
+    if (!src)
+        return sb_err_set(err, "tokenizer %s has no chat template (tokenizer_config.json "
+                               "chat_template); this dataset applies one (use "
+                               "--skip-chat-template or --backend openai-chat where allowed)",
+                          tok_source_path(t));
+    tmpl_msg msg = {.role = "user", .content = text};
+    tmpl_vars vars = {.bos_token = tok_bos_token(t),
+                      .eos_token = tok_eos_token(t),
+                      .add_generation_prompt = true};
+    return tmpl_render_chat(src, &msg, 1, &vars, out, err);
+}
+
+int dataset_read_file(const char *path, sb_buf *out, sb_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sb_err_set(err, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return sb_err_set(err, "%s is a directory, expected a file", path);
+    }
+    if (st.st_size > 0)
+        sb_buf_reserve(out, (size_t)st.st_size + 1);
+    char chunk[1 << 16];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        sb_buf_append(out, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return sb_err_set(err, "reading %s failed", path);
+    if (!out->data)
+        sb_buf_append(out, "", 0);
+    return 0;
+}
+
+bool dataset_ends_with(const char *path, const char *suffix)
+{
+    size_t a = strlen(path), b = strlen(suffix);
+    return a >= b && strcmp(path + a - b, suffix) == 0;
+}
+
+int dataset_jsonl_each(const char *path, const sb_buf *data, dataset_jsonl_fn fn, void *ctx,
+                       sb_err *err)
+{
+    const char *p = data->data, *end = data->data + data->len;
+    size_t line_no = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        line_no++;
+        const char *q = p;
+        while (q < le && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < le) {
+            json_error_t je;
+            json_t *row = json_loadb(p, (size_t)(le - p), JSON_ALLOW_NUL, &je);
+            if (!row)
+                return sb_err_set(err, "%s:%zu:%d: not valid JSON: %s", path, line_no,
+                                  je.column, je.text);
+            if (!json_is_object(row)) {
+                json_decref(row);
+                return sb_err_set(err, "%s:%zu: expected a JSON object per line", path,
+                                  line_no);
+            }
+            int rc = fn(ctx, row, line_no, err);
+            json_decref(row);
+            if (rc)
+                return rc;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+int dataset_decode_range(const tok *t, int64_t start, int64_t n, sb_buf *out, sb_err *err)
+{
+    int64_t v = (int64_t)tok_vocab_size(t);
+    int32_t *ids = sb_xmalloc((size_t)(n > 0 ? n : 1) * sizeof *ids);
+    for (int64_t j = 0; j < n; j++)
+        ids[j] = (int32_t)((start + j) % v);
+    int rc = tok_decode(t, ids, (size_t)n, false, out, err);
+    free(ids);
+    return rc;
+}
+
+void dataset_mismatch_warning(sb_dataset *ds, long long total)
+{
+    if (total == 0)
+        return;
+    /* The reference's wording (random and prefix_repetition). */
+    dataset_warn(ds, "Across all generated prompts, there were %lld %s tokens than expected "
+                     "after decoding and re-encoding. This is expected due to the imperfect "
+                     "nature of the sampling procedure.",
+                 total > 0 ? total : -total, total > 0 ? "more" : "fewer");
+}
+
+static const char *turn_field(json_t *turn, const char *field)
+{
+    json_t *v = json_is_object(turn) ? json_object_get(turn, field) : NULL;
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+void dataset_keep_turns(sb_dataset *ds, sb_request *r, json_t *conv)
+{
+    size_t n = json_array_size(conv);
+    const char **turns = sb_arena_alloc(&ds->arena, (n ? n : 1) * sizeof *turns);
+    const char **roles = sb_arena_alloc(&ds->arena, (n ? n : 1) * sizeof *roles);
+    for (size_t k = 0; k < n; k++) {
+        turns[k] = sb_arena_strdup(&ds->arena, turn_field(json_array_get(conv, k), "value"));
+        roles[k] = sb_arena_strdup(&ds->arena, turn_field(json_array_get(conv, k), "from"));
+    }
+    r->turns = turns;
+    r->roles = roles;
+    r->n_turns = (uint32_t)n;
+}

@@ -1,0 +1,106 @@
+/* ds_generate.c - synthetic datasets in the manner of TensorRT-LLM's
+ * prepare_dataset.py (`token-norm-dist`, `token-unif-dist`), written as
+ * custom-dataset JSON Lines ({"prompt", "output_tokens"}) that
+ * `servebench serve --dataset-name custom --custom-output-len -1` replays.
+ *
+ * Lengths are drawn as prepare_dataset does: normal lengths from numpy's
+ * legacy RandomState(seed) (np.random.normal, then max(1, ceil(x))), uniform
+ * lengths from default_rng(seed).integers(min, max + 1); each column starts
+ * from a fresh seed, as there. prepare_dataset emits token ids; we need text,
+ * so each prompt is built like the random dataset's (consecutive non-special
+ * ids, then the decode/encode loop) and re-encodes (without special tokens)
+ * to exactly its drawn length. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset/ds_gen.h"
+#include "dataset/ds_internal.h"
+
+static void norm_lens(uint64_t seed, double mean, double stdev, size_t n, int64_t *out)
+{
+    np_rs rs;
+    np_rs_seed(&rs, (uint32_t)seed);
+    for (size_t i = 0; i < n; i++) {
+        double x = mean + stdev * np_rs_standard_normal(&rs);
+        double c = ceil(x);
+        out[i] = c < 1 ? 1 : (int64_t)c;
+    }
+}
+
+static void unif_lens(uint64_t seed, long lo, long hi, size_t n, int64_t *out)
+{
+    np_gen g;
+    np_gen_seed(&g, seed);
+    np_gen_integers(&g, lo, hi + 1, n, out);
+}
+
+static int check(const dataset_gen_opts *o, sb_err *err)
+{
+    if (o->num_requests <= 0)
+        return sb_err_set(err, "--num-requests must be > 0");
+    if (o->seed > UINT32_MAX)
+        return sb_err_set(err, "--seed must be < 2**32 (numpy RandomState)");
+    if (o->dist == DATASET_GEN_NORM) {
+        if (!(o->input_mean > 0) || !(o->output_mean > 0) || o->input_stdev < 0 ||
+            o->output_stdev < 0)
+            return sb_err_set(err, "token-norm-dist: --input-mean and --output-mean must be > 0, "
+                                   "the stdevs >= 0");
+    } else if (o->input_min < 1 || o->input_max < o->input_min || o->output_min < 1 ||
+               o->output_max < o->output_min)
+        return sb_err_set(err, "token-unif-dist: need 1 <= --input-min <= --input-max and "
+                               "1 <= --output-min <= --output-max");
+    return 0;
+}
+
+int dataset_generate(const dataset_gen_opts *o, const tok *t, sb_dataset *ds, sb_err *err)
+{
+    memset(ds, 0, sizeof *ds);
+    sb_arena_init(&ds->arena, 0);
+    if (check(o, err) != 0)
+        return -1;
+    size_t n = (size_t)o->num_requests;
+    int64_t *in = sb_xmalloc(n * sizeof *in), *out = sb_xmalloc(n * sizeof *out);
+    int64_t *off = sb_xmalloc(n * sizeof *off);
+    if (o->dist == DATASET_GEN_NORM) {
+        norm_lens(o->seed, o->input_mean, o->input_stdev, n, in);
+        norm_lens(o->seed, o->output_mean, o->output_stdev, n, out);
+    } else {
+        unif_lens(o->seed, o->input_min, o->input_max, n, in);
+        unif_lens(o->seed, o->output_min, o->output_max, n, out);
+    }
+    np_gen g;
+    np_gen_seed(&g, o->seed);
+    np_gen_integers(&g, 0, (int64_t)tok_vocab_size(t), n, off);
+    dataset_random_in ri = {.input_lens = in, .output_lens = out, .offsets = off, .n = n};
+    long long mismatch = 0;
+    int rc = dataset_random_build(t, &g, &ri, ds, &mismatch, err);
+    if (rc == 0)
+        dataset_mismatch_warning(ds, mismatch);
+    free(in);
+    free(out);
+    free(off);
+    if (rc != 0)
+        dataset_free(ds);
+    return rc;
+}
+
+int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err)
+{
+    for (size_t i = 0; i < ds->n; i++) {
+        json_t *row = json_pack("{s:s%,s:i,s:i}", "prompt", ds->reqs[i].prompt,
+                                ds->reqs[i].prompt_bytes, "output_tokens",
+                                (json_int_t)ds->reqs[i].output_len, "prompt_len",
+                                (json_int_t)ds->reqs[i].prompt_len);
+        if (!row)
+            return sb_err_set(err, "request %zu: prompt is not valid UTF-8", i);
+        if (ds->reqs[i].timestamp_s >= 0)
+            json_object_set_new(row, "timestamp", json_real(ds->reqs[i].timestamp_s));
+        int bad = json_dumpf(row, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;
+        json_decref(row);
+        if (bad)
+            return sb_err_set(err, "writing the dataset failed at request %zu", i);
+    }
+    return 0;
+}

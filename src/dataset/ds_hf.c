@@ -1,0 +1,312 @@
+/* ds_hf.c - the `hf` dataset from a local copy (reference section 4.9):
+ * --dataset-path is a downloaded JSON list or JSON Lines file (or a folder
+ * holding <subset>/<split>.jsonl or <split>.jsonl), and the reference class
+ * is chosen by --hf-name or the path, as the reference does by dataset id.
+ *
+ * Order: the reference loads with `datasets` and shuffles with seed; for a
+ * streaming load (the default) that is a 1,000-row shuffle buffer driven by
+ * numpy default_rng(seed), for --no-stream a default_rng permutation. Both
+ * are reproduced here on the row indices. Text classes supported:
+ * Conversation, InstructCoder, MTBench, HumanEval, GSM8K, AIMO. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dataset/ds_internal.h"
+
+typedef enum hf_kind { HF_CONV, HF_INSTRUCTCODER, HF_MTBENCH, HF_HUMANEVAL, HF_GSM8K, HF_AIMO } hf_kind;
+
+typedef struct hf_class {
+    hf_kind kind;
+    const char *ids;  /* '|'-separated dataset ids */
+    long default_out; /* -1: the reply's token count */
+} hf_class;
+
+static const hf_class hf_classes[] = {
+    {HF_CONV, "Aeala/ShareGPT_Vicuna_unfiltered", -1},
+    {HF_INSTRUCTCODER, "likaixin/InstructCoder", 200},
+    {HF_MTBENCH, "philschmid/mt-bench", 256},
+    {HF_HUMANEVAL, "openai/openai_humaneval", 256},
+    {HF_GSM8K, "openai/gsm8k", 256},
+    {HF_AIMO, "AI-MO/aimo-validation-aime|AI-MO/NuminaMath-1.5|AI-MO/NuminaMath-CoT", -1},
+};
+
+/* A class matches when hf_name equals one of its ids, or when the path
+ * contains an id's name part (".../gsm8k/test.jsonl"). */
+static const hf_class *hf_pick(const char *hf_name, const char *path)
+{
+    for (size_t i = 0; i < sizeof hf_classes / sizeof hf_classes[0]; i++) {
+        const char *p = hf_classes[i].ids;
+        while (*p) {
+            const char *bar = strchr(p, '|');
+            size_t n = bar ? (size_t)(bar - p) : strlen(p);
+            char id[128];
+            snprintf(id, sizeof id, "%.*s", (int)n, p);
+            const char *base = strchr(id, '/') ? strchr(id, '/') + 1 : id;
+            if ((hf_name && !strcmp(hf_name, id)) || (!hf_name && strstr(path, base)))
+                return &hf_classes[i];
+            p = bar ? bar + 1 : p + n;
+        }
+    }
+    return NULL;
+}
+
+static int resolve_file(const sb_dataset_opts *o, char *out, size_t cap, sb_err *err)
+{
+    struct stat st;
+    if (stat(o->path, &st) != 0)
+        return sb_err_set(err, "cannot open %s: no such file or directory", o->path);
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(out, cap, "%s", o->path);
+        return 0;
+    }
+    const char *split = o->hf_split ? o->hf_split : "train";
+    const char *exts[] = {"jsonl", "json"};
+    for (int sub = o->hf_subset ? 1 : 0; sub >= 0; sub--)
+        for (int e = 0; e < 2; e++) {
+            if (sub)
+                snprintf(out, cap, "%s/%s/%s.%s", o->path, o->hf_subset, split, exts[e]);
+            else
+                snprintf(out, cap, "%s/%s.%s", o->path, split, exts[e]);
+            if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+                return 0;
+        }
+    return sb_err_set(err, "%s: no %s%s%s.jsonl or .json in this folder (--hf-subset/--hf-split)",
+                      o->path, o->hf_subset ? o->hf_subset : "", o->hf_subset ? "/" : "", split);
+}
+
+static int collect_row(void *ctx, json_t *row, size_t line_no, sb_err *err)
+{
+    (void)line_no, (void)err;
+    json_array_append(ctx, row);
+    return 0;
+}
+
+/* All rows as one JSON array (a JSON list file, or JSON Lines). */
+static json_t *load_rows(const char *file, sb_err *err)
+{
+    sb_buf data;
+    sb_buf_init(&data);
+    if (dataset_read_file(file, &data, err) != 0) {
+        sb_buf_free(&data);
+        return NULL;
+    }
+    const char *p = data.data;
+    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+        p++;
+    json_t *rows = NULL;
+    if (*p == '[') {
+        json_error_t je;
+        rows = json_loadb(data.data, data.len, JSON_ALLOW_NUL, &je);
+        if (!rows)
+            sb_err_set(err, "%s:%d:%d: not valid JSON: %s", file, je.line, je.column, je.text);
+    } else {
+        rows = json_array();
+        if (dataset_jsonl_each(file, &data, collect_row, rows, err) != 0) {
+            json_decref(rows);
+            rows = NULL;
+        }
+    }
+    sb_buf_free(&data);
+    return rows;
+}
+
+/* Generator.shuffle of a list: the same random_interval walk as permutation. */
+static void gen_shuffle(np_gen *g, size_t *v, size_t n)
+{
+    for (size_t i = n; i-- > 1;) {
+        size_t j = (size_t)np_gen_interval(g, i), t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+    }
+}
+
+#define HF_BUFFER 1000
+
+/* datasets' IterableDataset.shuffle(seed) (buffer 1000) or Dataset.shuffle. */
+static void hf_order(size_t n, uint64_t seed, bool stream, size_t *order)
+{
+    np_gen g;
+    np_gen_seed(&g, seed);
+    if (!stream) {
+        int64_t *perm = sb_xmalloc((n ? n : 1) * sizeof *perm);
+        np_gen_permutation(&g, n, perm);
+        for (size_t i = 0; i < n; i++)
+            order[i] = (size_t)perm[i];
+        free(perm);
+        return;
+    }
+    size_t buf[HF_BUFFER], nb = 0, out = 0, used = HF_BUFFER;
+    int64_t idx[HF_BUFFER];
+    for (size_t x = 0; x < n; x++) {
+        if (nb < HF_BUFFER) {
+            buf[nb++] = x;
+            continue;
+        }
+        if (used == HF_BUFFER) { /* random indices come in batches of 1,000 */
+            np_gen_integers(&g, 0, HF_BUFFER, HF_BUFFER, idx);
+            used = 0;
+        }
+        size_t i = (size_t)idx[used++];
+        order[out++] = buf[i];
+        buf[i] = x;
+    }
+    gen_shuffle(&g, buf, nb);
+    for (size_t i = 0; i < nb; i++)
+        order[out++] = buf[i];
+}
+
+static const char *str_field(json_t *row, const char *key)
+{
+    json_t *v = json_object_get(row, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Prompt text of a templated class, built into b; NULL when fields lack. */
+static const char *class_prompt(hf_kind k, json_t *row, sb_buf *b)
+{
+    sb_buf_reset(b);
+    switch (k) {
+    case HF_INSTRUCTCODER: {
+        const char *in = str_field(row, "input"), *ins = str_field(row, "instruction");
+        if (!in || !ins)
+            return NULL;
+        sb_buf_printf(b, "%s\n\n%s Just output the code, do not include any explanation.", in,
+                      ins);
+        return b->data;
+    }
+    case HF_MTBENCH: {
+        json_t *t = json_array_get(json_object_get(row, "turns"), 0);
+        return json_is_string(t) ? json_string_value(t) : NULL;
+    }
+    case HF_HUMANEVAL:
+        return str_field(row, "prompt");
+    case HF_GSM8K:
+        return str_field(row, "question");
+    default:
+        return NULL;
+    }
+}
+
+static const char *const hf_fields[] = {"conversations", "input and instruction", "turns",
+                                        "prompt", "question", "problem and solution"};
+
+static int templated(const dataset_ctx *c, const hf_class *cls, json_t *rows, const size_t *order,
+                     const char *file, sb_dataset *ds, sb_err *err)
+{
+    dataset_rows list = {0};
+    sb_buf b;
+    sb_buf_init(&b);
+    int rc = 0;
+    for (size_t i = 0; i < json_array_size(rows) && rc == 0; i++) {
+        const char *p = class_prompt(cls->kind, json_array_get(rows, order[i]), &b);
+        if (!p)
+            rc = sb_err_set(err, "%s: row %zu has no %s field", file, order[i] + 1,
+                            hf_fields[cls->kind]);
+        else
+            dataset_rows_push(&list, &ds->arena, p, -1, order[i] + 1);
+    }
+    long out = c->o->output_len >= 0 ? c->o->output_len
+               : c->o->hf_output_len >= 0 ? c->o->hf_output_len : cls->default_out;
+    dataset_sample_opts so = {.output_len = out,
+                              .chat_template = !c->o->skip_chat_template,
+                              .seed = c->o->seed,
+                              .what = "hf"};
+    if (rc == 0)
+        rc = dataset_rows_sample(c, &list, file, &so, ds, err);
+    sb_buf_free(&b);
+    dataset_rows_free(&list);
+    return rc;
+}
+
+/* Conversation and AIMO: prompt/reply pairs with the length rules when the
+ * output length comes from the reply. 1 kept, 0 skipped, -1 error. */
+static int pair_row(const dataset_ctx *c, const hf_class *cls, json_t *row, size_t row_no,
+                    const char *file, tok_ids *scratch, sb_dataset *ds, sb_err *err)
+{
+    const char *prompt, *reply;
+    json_t *conv = json_object_get(row, "conversations");
+    if (cls->kind == HF_CONV) {
+        if (json_array_size(conv) < 2)
+            return 0; /* filter(len(conversations) >= 2) */
+        prompt = str_field(json_array_get(conv, 0), "value");
+        reply = str_field(json_array_get(conv, 1), "value");
+    } else {
+        prompt = str_field(row, "problem");
+        reply = str_field(row, "solution");
+    }
+    if (!prompt || !reply)
+        return sb_err_set(err, "%s: row %zu has no %s", file, row_no, hf_fields[cls->kind]);
+    long fixed = c->o->output_len >= 0 ? c->o->output_len : c->o->hf_output_len;
+    int32_t plen, olen;
+    if (dataset_count_tokens(c->t, prompt, strlen(prompt), true, scratch, &plen, err) ||
+        dataset_count_tokens(c->t, reply, strlen(reply), true, scratch, &olen, err))
+        return -1;
+    int max_p = cls->kind == HF_AIMO ? 2048 : 1024, max_t = cls->kind == HF_AIMO ? 32000 : 2048;
+    if (fixed < 0 && (plen < 4 || olen < 4 || plen > max_p || plen + olen > max_t))
+        return 0;
+    sb_request *r = dataset_push(ds);
+    dataset_set_prompt(ds, r, prompt, strlen(prompt));
+    r->prompt_len = plen;
+    r->output_len = fixed >= 0 ? (int32_t)fixed : olen;
+    if (cls->kind == HF_CONV)
+        dataset_keep_turns(ds, r, conv);
+    return 1;
+}
+
+static int pairs(const dataset_ctx *c, const hf_class *cls, json_t *rows, const size_t *order,
+                 const char *file, sb_dataset *ds, sb_err *err)
+{
+    tok_ids scratch;
+    tok_ids_init(&scratch);
+    int rc = 0;
+    for (size_t i = 0; i < json_array_size(rows) && (long)ds->n < c->o->num_prompts; i++)
+        if ((rc = pair_row(c, cls, json_array_get(rows, order[i]), order[i] + 1, file, &scratch,
+                           ds, err)) < 0)
+            break;
+    tok_ids_free(&scratch);
+    if (rc < 0)
+        return -1;
+    return dataset_oversample(ds, c->o->num_prompts, c->o->seed, c->o->no_oversample, "hf", err);
+}
+
+int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
+{
+    const sb_dataset_opts *o = c->o;
+    if (!o->path)
+        return sb_err_set(err, "--dataset-name hf needs --dataset-path to a local copy (JSON or "
+                               "JSON Lines); servebench does not download datasets");
+    if (!c->t)
+        return sb_err_set(err, "hf dataset needs a tokenizer");
+    char file[4096];
+    if (resolve_file(o, file, sizeof file, err) != 0)
+        return -1;
+    json_t *rows = load_rows(file, err);
+    if (!rows)
+        return -1;
+    const hf_class *cls = hf_pick(o->hf_name, o->path);
+    if (!cls && json_array_size(rows) && json_object_get(json_array_get(rows, 0), "conversations"))
+        cls = &hf_classes[0]; /* the legacy rule: any set with a conversations column */
+    int rc = 0;
+    if (!cls)
+        rc = sb_err_set(err, "%s: unknown hf dataset; give --hf-name (supported: "
+                             "Aeala/ShareGPT_Vicuna_unfiltered or any set with a conversations "
+                             "column, likaixin/InstructCoder, philschmid/mt-bench, "
+                             "openai/openai_humaneval, openai/gsm8k, AI-MO/aimo-validation-aime, "
+                             "AI-MO/NuminaMath-1.5, AI-MO/NuminaMath-CoT)", o->path);
+    size_t n = json_array_size(rows);
+    size_t *order = sb_xmalloc((n ? n : 1) * sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    if (rc == 0 && !o->disable_shuffle)
+        hf_order(n, o->seed, !o->no_stream, order);
+    if (rc == 0 && n == 0)
+        rc = sb_err_set(err, "%s: no rows", file);
+    if (rc == 0)
+        rc = (cls->kind == HF_CONV || cls->kind == HF_AIMO)
+                 ? pairs(c, cls, rows, order, file, ds, err)
+                 : templated(c, cls, rows, order, file, ds, err);
+    free(order);
+    json_decref(rows);
+    return rc;
+}

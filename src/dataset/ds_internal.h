@@ -1,0 +1,145 @@
+/* ds_internal.h - helpers shared by the dataset files (not part of the
+ * module's public interface; only src/dataset/ includes it).
+ *
+ * A dataset file builds its requests with a dataset_builder (growable request
+ * array + the dataset's arena), then hands them to dataset.c, which applies
+ * the reference's common steps (oversampling, id checks). */
+#ifndef SB_DS_INTERNAL_H
+#define SB_DS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/rng.h"
+#include "dataset/dataset.h"
+
+/* ---- request list ---- */
+/* Appends one request (zeroed, timestamp -1, has_request_id 1) and returns it. */
+sb_request *dataset_push(sb_dataset *ds);
+/* Copies text into the dataset arena and points r->prompt at it. */
+void dataset_set_prompt(sb_dataset *ds, sb_request *r, const char *text, size_t len);
+/* Appends a line to ds->warning. */
+void dataset_warn(sb_dataset *ds, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copies every {from, value} turn of a conversations array into the request
+ * (sb_request.turns / roles), for multi-turn use. */
+void dataset_keep_turns(sb_dataset *ds, sb_request *r, json_t *conv);
+
+/* Adds the reference's token-mismatch warning when total != 0. */
+void dataset_mismatch_warning(sb_dataset *ds, long long total);
+
+/* Reference `maybe_oversample_requests` (section 4): when fewer than want
+ * requests exist and oversampling is on, py_random re-seeded with seed picks
+ * copies with random.choice. Fails on an empty list (the reference crashes). */
+int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversample,
+                       const char *what, sb_err *err);
+
+/* ---- tokenizer helpers ---- */
+/* Number of tokens of text (add_special as transformers' tokenizer(text)). */
+int dataset_count_tokens(const tok *t, const char *text, size_t len, bool add_special,
+                         tok_ids *scratch, int32_t *n_out, sb_err *err);
+/* apply_chat_template([{"role":"user","content":text}], add_generation_prompt=True,
+ * tokenize=False) appended to out. Fails when the tokenizer has no template. */
+int dataset_chat_user(const tok *t, const char *text, sb_buf *out, sb_err *err);
+
+/* The reference's gen_prompt_decode_to_target_len (section 4.1 step 7) as a
+ * resumable state machine, so draws of extra ids can come from a shared RNG
+ * in request order while the decode/encode work runs elsewhere. */
+typedef struct dataset_fixlen {
+    tok_ids seq;     /* current ids; after DONE: the final ids */
+    sb_buf text;     /* after DONE: the last decoded text */
+    int retries;     /* remaining retries (starts at 10) */
+    int32_t target;
+    int32_t mismatch; /* len - target when retries ran out, else 0 */
+    tok_ids scratch;
+} dataset_fixlen;
+
+void dataset_fixlen_init(dataset_fixlen *f);
+void dataset_fixlen_free(dataset_fixlen *f);
+/* Starts with ids[0..n) and the target length (retries = 10). */
+void dataset_fixlen_start(dataset_fixlen *f, const int32_t *ids, size_t n, int32_t target);
+/* Runs decode/encode rounds until done (returns 0) or until extra ids are
+ * needed (returns k > 0: append exactly k drawn ids with dataset_fixlen_feed,
+ * then call again). -1 on a tokenizer error. */
+long dataset_fixlen_run(dataset_fixlen *f, const tok *t, sb_err *err);
+/* Appends the k drawn ids asked for by the last run and counts one retry. */
+void dataset_fixlen_feed(dataset_fixlen *f, const int64_t *ids, size_t k);
+
+/* ---- files ---- */
+/* Reads a whole file into out (NUL-terminated). err names the path. */
+int dataset_read_file(const char *path, sb_buf *out, sb_err *err);
+/* True when path ends with suffix. */
+bool dataset_ends_with(const char *path, const char *suffix);
+
+/* Iterates the lines of a JSON Lines buffer: calls fn for each non-blank line
+ * with its 1-based number; a nonzero return stops with that value. */
+typedef int (*dataset_jsonl_fn)(void *ctx, json_t *row, size_t line_no, sb_err *err);
+int dataset_jsonl_each(const char *path, const sb_buf *data, dataset_jsonl_fn fn, void *ctx,
+                       sb_err *err);
+
+/* What every dataset entry point gets. */
+typedef struct dataset_ctx {
+    const sb_dataset_opts *o;
+    const tok *t;
+    const char *backend;
+} dataset_ctx;
+
+/* ---- prompt rows (custom, spec_bench, hf text sets) ---- */
+typedef struct dataset_row {
+    const char *prompt;  /* in the dataset arena */
+    long output_tokens;  /* from the row, -1 when absent */
+    size_t line_no;      /* 1-based source line (or list index + 1) */
+} dataset_row;
+
+typedef struct dataset_rows {
+    dataset_row *v;
+    size_t n, cap;
+} dataset_rows;
+
+void dataset_rows_push(dataset_rows *rows, sb_arena *a, const char *prompt, long output_tokens,
+                       size_t line_no);
+void dataset_rows_free(dataset_rows *rows);
+
+typedef struct dataset_sample_opts {
+    long output_len;    /* fixed output length, or -1 = the row's output_tokens */
+    bool chat_template; /* wrap each prompt as one user message */
+    uint64_t seed;      /* for oversampling */
+    const char *what;   /* dataset name for messages */
+} dataset_sample_opts;
+
+/* CustomDataset.sample: rows in order until N (N <= 0: all), templated and
+ * counted with special tokens, then oversampled. */
+int dataset_rows_sample(const dataset_ctx *c, const dataset_rows *rows, const char *path,
+                        const dataset_sample_opts *so, sb_dataset *ds, sb_err *err);
+
+/* ---- one entry point per dataset (ds_<name>.c) ---- */
+int dataset_random(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_sharegpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_sonnet(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_burstgpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_custom(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_spec_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+
+/* The random dataset's prompt builder (also used by `dataset generate`):
+ * request i gets prefix + allowed[(offsets[i] + i + j) mod |allowed|] for
+ * j < input_lens[i], made exact by the decode/encode loop drawing extra ids
+ * from g in request order. Appends n requests to an empty ds. */
+typedef struct dataset_random_in {
+    const int64_t *input_lens, *output_lens, *offsets;
+    const int32_t *prefix;
+    size_t n_prefix, n;
+} dataset_random_in;
+int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, sb_dataset *ds,
+                         long long *mismatch_total, sb_err *err);
+
+/* The decode of ids (start + j) mod V, j < n, shared by burstgpt. */
+int dataset_decode_range(const tok *t, int64_t start, int64_t n, sb_buf *out, sb_err *err);
+
+#endif
