@@ -50,7 +50,6 @@ void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns
     st->status = 0;
     st->got_token = st->got_done = st->failed = false;
     sb_record *r = &rs->recs[idx];
-    r->start_ns = start_ns;
     r->ttft_ns = r->latency_ns = 0;
     r->n_chunks = 0;
     r->output_tokens = 0;

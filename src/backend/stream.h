@@ -57,7 +57,8 @@ typedef struct bk_stream {
 
 void bk_stream_init(bk_stream *st, bk_mode mode);
 void bk_stream_free(bk_stream *st);
-/* Starts request idx of rs, sent at start_ns (absolute monotonic). */
+/* Starts request idx of rs, sent at start_ns (absolute monotonic; the record's
+ * own start_ns, relative to the bench start, is the caller's to set). */
 void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns);
 /* Response status line received. */
 void bk_stream_status(bk_stream *st, int status);
