@@ -31,10 +31,16 @@ grep -q '"output_len": {"min": 5, "max": 9' <<<"$out" || fail "stats output: $ou
   --input-max 50 --output-min 5 --output-max 9 --seed 3 >"$tmp/u2.jsonl" || fail "generate 2"
 cmp -s "$tmp/u.jsonl" "$tmp/u2.jsonl" || fail "generate is not deterministic"
 
-# the table form, with the reference's underscore spelling of a flag
+# the table form, with the reference's underscore spelling of a flag (serve's own parser)
 out=$("$BIN" dataset stats --tokenizer "$TOK" --dataset_name sharegpt \
   --dataset-path "$DATA/sharegpt_small.json" --num-prompts 5) || fail "sharegpt stats exited $?"
 grep -q "Number of requests:     5" <<<"$out" || fail "sharegpt stats: $out"
+
+# burstgpt replay times travel with an export, earliest first
+"$BIN" dataset stats --tokenizer "$TOK" --dataset-name burstgpt --dataset-path "$DATA/burstgpt_small.csv" \
+  --num-prompts 5 --burstgpt-use-timestamps --export "$tmp/b.jsonl" >/dev/null || fail "burstgpt export"
+[ "$(grep -o '"timestamp":[0-9.]*' "$tmp/b.jsonl" | head -1)" = '"timestamp":0.0' ] ||
+  fail "burstgpt export: $(head -c 300 "$tmp/b.jsonl")"
 
 # bad input: status 2 and a message naming the problem
 expect_usage() {
@@ -44,8 +50,10 @@ expect_usage() {
   grep -q -- "$want" <<<"$out" || fail "dataset $*: message '$out' lacks '$want'"
 }
 expect_usage "No such file" stats --tokenizer "$TOK" --dataset-name sharegpt --dataset-path "$tmp/none.json"
-expect_usage "unknown option --bogus" stats --tokenizer "$TOK" --bogus 1
-expect_usage "bad value 'x' for --num-prompts" stats --tokenizer "$TOK" --num-prompts x
+expect_usage "unrecognized argument: --bogus" stats --tokenizer "$TOK" --bogus 1
+expect_usage "--num-prompts: invalid int value: 'x'" stats --tokenizer "$TOK" --num-prompts x
+expect_usage "unknown option --bogus" generate token-norm-dist --tokenizer "$TOK" --bogus 1
+expect_usage "bad value 'x' for --num-requests" generate token-norm-dist --tokenizer "$TOK" --num-requests x
 expect_usage "token-norm-dist or token-unif-dist" generate --tokenizer "$TOK" --num-requests 3
 expect_usage "--num-requests must be > 0" generate token-norm-dist --tokenizer "$TOK" --input-mean 5 --output-mean 5
 expect_usage "custom_bad.jsonl:3" stats --tokenizer "$TOK" --dataset-name custom --dataset-path "$DATA/custom_bad.jsonl"

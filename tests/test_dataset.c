@@ -312,6 +312,8 @@ static void test_sharegpt_bad_input_is_named(void **state)
     expect_error(f, f->gpt2, "sharegpt_bad.json: byte 13", "not valid JSON");
     set_path(&f->cfg.ds, "datasets/sharegpt_not_list.json");
     expect_error(f, f->gpt2, "expected a JSON list", NULL);
+    set_path(&f->cfg.ds, "datasets/burstgpt_small.csv"); /* wrong format */
+    expect_error(f, f->gpt2, "burstgpt_small.csv: byte", "not valid JSON");
     /* every entry rejected by the 2048 total rule -> nothing to oversample */
     sharegpt_opts(f, 5, 0);
     f->cfg.ds.sharegpt_output_len = 5000;
@@ -497,6 +499,26 @@ static void test_spec_bench_category_and_seed_zero(void **state)
     dataset_free(&ds);
 }
 
+static void test_speed_bench_subset_and_category(void **state)
+{
+    fx *f = *state;
+    set_str(&f->cfg.ds.name, "speed_bench");
+    set_path(&f->cfg.ds, "datasets/speed_bench");
+    set_str(&f->cfg.ds.speed_bench_category, "coding");
+    f->cfg.ds.num_prompts = 2;
+    sb_dataset ds;
+    load_ok(f, f->chat, &ds);
+    set_str(&f->cfg.ds.speed_bench_category, NULL);
+    assert_int_equal(ds.n, 2);
+    assert_non_null(strstr(ds.reqs[0].prompt, "user\nSpeed question 1?<|im_end|>"));
+    assert_non_null(strstr(ds.reqs[1].prompt, "user\nSpeed question 3?<|im_end|>"));
+    assert_int_equal(ds.reqs[0].output_len, 4096);
+    dataset_free(&ds);
+    set_str(&f->cfg.ds.speed_bench_dataset_subset, "throughput_1k");
+    expect_error(f, f->chat, "speed_bench/throughput_1k.jsonl", "No such file");
+    set_str(&f->cfg.ds.speed_bench_dataset_subset, NULL);
+}
+
 /* ---------------- hf (local copy) ---------------- */
 
 static int gsm_num(const char *prompt)
@@ -559,7 +581,59 @@ static void test_hf_conversation_by_column(void **state)
     /* file order, with the ShareGPT pruning: e3 (too short) is skipped */
     const int want[] = {0, 1, 2, 4};
     expect_order(&ds, want, 4);
+    assert_int_equal(ds.reqs[0].n_turns, 4);
+    assert_string_equal(ds.reqs[0].turns[2], "follow-up 0");
     dataset_free(&ds);
+}
+
+static void hf_local(fx *f, const char *rel, const char *hf_name)
+{
+    set_str(&f->cfg.ds.name, "hf");
+    set_path(&f->cfg.ds, rel);
+    set_str(&f->cfg.ds.hf_name, hf_name);
+    f->cfg.ds.num_prompts = 3;
+    f->cfg.ds.disable_shuffle = true;
+}
+
+static void test_hf_text_classes(void **state)
+{
+    fx *f = *state;
+    sb_dataset ds;
+    /* AIMO, found by its path: no template, output = solution tokens, "Hi" pruned */
+    hf_local(f, "datasets/aimo-validation-aime", NULL);
+    load_ok(f, f->gpt2, &ds);
+    assert_int_equal(ds.n, 3);
+    assert_string_equal(ds.reqs[0].prompt, "Find the sum of the first 10 positive integers.");
+    assert_int_equal(ds.reqs[2].output_len,
+                     count_tokens(f->gpt2,
+                                  "The sum is n(n+1)/2 = 78. The sum is n(n+1)/2 = 78. "
+                                  "The sum is n(n+1)/2 = 78. ",
+                                  true));
+    dataset_free(&ds);
+    /* InstructCoder, a JSON list named by --hf-name: templated, output 200 */
+    hf_local(f, "datasets/instructcoder.json", "likaixin/InstructCoder");
+    load_ok(f, f->chat, &ds);
+    assert_int_equal(ds.n, 3);
+    assert_non_null(strstr(ds.reqs[1].prompt,
+                           "user\nx = 1\nprint(x)\n\nRename variable x to y in snippet 1. Just "
+                           "output the code, do not include any explanation.<|im_end|>"));
+    assert_int_equal(ds.reqs[1].output_len, 200);
+    dataset_free(&ds);
+    /* MTBench: turns[0], output from --hf-output-len */
+    hf_local(f, "datasets/mt_bench.jsonl", "philschmid/mt-bench");
+    f->cfg.ds.hf_output_len = 33;
+    load_ok(f, f->chat, &ds);
+    f->cfg.ds.hf_output_len = -1;
+    assert_non_null(strstr(ds.reqs[2].prompt, "Write a haiku about 2 cats."));
+    assert_int_equal(ds.reqs[2].output_len, 33);
+    dataset_free(&ds);
+    /* a set servebench cannot place */
+    hf_local(f, "datasets/custom_small.jsonl", NULL);
+    expect_error(f, f->chat, "unknown hf dataset", "--hf-name");
+    hf_local(f, "datasets/mt_bench.jsonl", "openai/gsm8k");
+    expect_error(f, f->chat, "row 1 has no question field", NULL);
+    f->cfg.ds.disable_shuffle = false;
+    set_str(&f->cfg.ds.hf_name, NULL);
 }
 
 /* ---------------- sonnet ---------------- */
@@ -697,8 +771,10 @@ int main(void)
         cmocka_unit_test(test_custom_shuffles_templates_and_counts),
         cmocka_unit_test(test_custom_bad_input_is_named),
         cmocka_unit_test(test_spec_bench_category_and_seed_zero),
+        cmocka_unit_test(test_speed_bench_subset_and_category),
         cmocka_unit_test(test_hf_gsm8k_local_shuffle_buffer),
         cmocka_unit_test(test_hf_conversation_by_column),
+        cmocka_unit_test(test_hf_text_classes),
         cmocka_unit_test(test_sonnet_fits_input_len),
         cmocka_unit_test(test_prefix_repetition_shape),
         cmocka_unit_test(test_generate_norm_dist_exact_lengths),

@@ -2,9 +2,10 @@
  *
  * generate: synthetic JSON Lines datasets (TensorRT-LLM prepare_dataset's
  * token-norm-dist / token-unif-dist) for `serve --dataset-name custom`.
- * stats: loads any dataset with serve's dataset flags (this file parses that
- * subset itself, with the reference's spellings: `_` or `-`, `--f=v`) and
- * prints input/output/total length statistics. Only this file prints. */
+ * stats: loads any dataset from a serve command line (parsed by the cli
+ * module's serve parser, so the flags cannot drift) and prints input, output
+ * and total length statistics. generate's few flags are parsed here. Only
+ * this file prints. */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -13,53 +14,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/config.h"
 #include "core/clock.h"
 #include "dataset/dataset.h"
 #include "dataset/ds_gen.h"
 
-typedef enum opt_kind { O_STR, O_LONG, O_DOUBLE, O_BOOL, O_U64, O_RATIO } opt_kind;
+typedef enum opt_kind { O_STR, O_LONG, O_DOUBLE, O_BOOL, O_U64 } opt_kind;
 
 typedef struct opt {
     const char *name;
     opt_kind kind;
-    size_t off; /* into sb_dataset_opts */
+    size_t off; /* into dataset_gen_opts */
 } opt;
-
-#define DS(f) offsetof(sb_dataset_opts, f)
-static const opt ds_opts[] = {
-    {"dataset-name", O_STR, DS(name)},
-    {"dataset-path", O_STR, DS(path)},
-    {"num-prompts", O_LONG, DS(num_prompts)},
-    {"seed", O_U64, DS(seed)},
-    {"no-oversample", O_BOOL, DS(no_oversample)},
-    {"disable-shuffle", O_BOOL, DS(disable_shuffle)},
-    {"skip-chat-template", O_BOOL, DS(skip_chat_template)},
-    {"no-stream", O_BOOL, DS(no_stream)},
-    {"input-len", O_LONG, DS(input_len)},
-    {"output-len", O_LONG, DS(output_len)},
-    {"random-input-len", O_LONG, DS(random_input_len)},
-    {"random-output-len", O_LONG, DS(random_output_len)},
-    {"random-range-ratio", O_RATIO, 0},
-    {"random-prefix-len", O_LONG, DS(random_prefix_len)},
-    {"sharegpt-output-len", O_LONG, DS(sharegpt_output_len)},
-    {"sonnet-input-len", O_LONG, DS(sonnet_input_len)},
-    {"sonnet-output-len", O_LONG, DS(sonnet_output_len)},
-    {"sonnet-prefix-len", O_LONG, DS(sonnet_prefix_len)},
-    {"burstgpt-use-timestamps", O_BOOL, DS(burstgpt_use_timestamps)},
-    {"custom-output-len", O_LONG, DS(custom_output_len)},
-    {"prefix-repetition-prefix-len", O_LONG, DS(prefix_repetition_prefix_len)},
-    {"prefix-repetition-suffix-len", O_LONG, DS(prefix_repetition_suffix_len)},
-    {"prefix-repetition-num-prefixes", O_LONG, DS(prefix_repetition_num_prefixes)},
-    {"prefix-repetition-output-len", O_LONG, DS(prefix_repetition_output_len)},
-    {"hf-subset", O_STR, DS(hf_subset)},
-    {"hf-split", O_STR, DS(hf_split)},
-    {"hf-name", O_STR, DS(hf_name)},
-    {"hf-output-len", O_LONG, DS(hf_output_len)},
-    {"spec-bench-output-len", O_LONG, DS(spec_bench_output_len)},
-    {"spec-bench-category", O_STR, DS(spec_bench_category)},
-};
 
 #define GO(f) offsetof(dataset_gen_opts, f)
 static const opt gen_opts[] = {
@@ -73,7 +41,6 @@ static const opt gen_opts[] = {
 typedef struct cmd_common {
     const char *tokenizer; /* --tokenizer, else --model */
     const char *model;
-    const char *backend;
     const char *output; /* generate: --output FILE (default stdout) */
     int json;           /* stats: --json */
     const char *export_path; /* stats: --export FILE writes the requests as JSON Lines */
@@ -92,24 +59,7 @@ static void split_flag(const char *arg, char *name, size_t cap, const char **val
     *val = eq ? eq + 1 : NULL;
 }
 
-static int parse_ratio(const char *v, sb_dataset_opts *d)
-{
-    char *end;
-    double r = strtod(v, &end);
-    if (end != v && *end == '\0') {
-        d->random_range_ratio_in = d->random_range_ratio_out = r;
-        return 0;
-    }
-    /* {"input": a, "output": b} */
-    const char *pi = strstr(v, "\"input\""), *po = strstr(v, "\"output\"");
-    if (!pi || !po || !strchr(pi, ':') || !strchr(po, ':'))
-        return -1;
-    d->random_range_ratio_in = strtod(strchr(pi, ':') + 1, NULL);
-    d->random_range_ratio_out = strtod(strchr(po, ':') + 1, NULL);
-    return 0;
-}
-
-static int set_opt(const opt *o, void *base, const char *v, sb_dataset_opts *ds)
+static int set_opt(const opt *o, void *base, const char *v)
 {
     char *end = NULL;
     void *p = (char *)base + o->off;
@@ -130,8 +80,6 @@ static int set_opt(const opt *o, void *base, const char *v, sb_dataset_opts *ds)
     case O_DOUBLE:
         *(double *)p = strtod(v, &end);
         break;
-    case O_RATIO:
-        return parse_ratio(v, ds);
     case O_BOOL:
         return 0;
     }
@@ -149,7 +97,7 @@ static const opt *find_opt(const opt *t, size_t n, const char *name)
 /* Parses argv into the table's struct and the common flags; positional
  * arguments go to *pos (at most one). Returns 0, or prints and returns 2. */
 static int parse_args(int argc, char **argv, const opt *t, size_t nt, void *base,
-                      sb_dataset_opts *ds, cmd_common *cc, const char **pos)
+                      cmd_common *cc, const char **pos)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -167,12 +115,7 @@ static int parse_args(int argc, char **argv, const opt *t, size_t nt, void *base
         const opt *o = find_opt(t, nt, name);
         int is_bool = o && o->kind == O_BOOL;
         int common = !strcmp(name, "tokenizer") || !strcmp(name, "model") ||
-                     !strcmp(name, "backend") || !strcmp(name, "output") ||
-                     (!strcmp(name, "export") && cc);
-        if (!strcmp(name, "json") && cc) {
-            cc->json = 1;
-            continue;
-        }
+                     !strcmp(name, "output");
         if (!o && !common) {
             fprintf(stderr, "servebench dataset: unknown option --%s (see --help)\n", name);
             return SB_EXIT_USAGE;
@@ -190,11 +133,9 @@ static int parse_args(int argc, char **argv, const opt *t, size_t nt, void *base
         if (common) {
             const char **dst = !strcmp(name, "tokenizer") ? &cc->tokenizer
                                : !strcmp(name, "model")   ? &cc->model
-                               : !strcmp(name, "backend") ? &cc->backend
-                               : !strcmp(name, "export")  ? &cc->export_path
                                                           : &cc->output;
             *dst = v;
-        } else if (set_opt(o, base, v, ds) != 0) {
+        } else if (set_opt(o, base, v) != 0) {
             fprintf(stderr, "servebench dataset: bad value '%s' for --%s\n", v, name);
             return SB_EXIT_USAGE;
         }
@@ -257,24 +198,16 @@ static void print_stats(const sb_dataset *ds, const char *name, double load_s, i
 static void stats_help(FILE *f)
 {
     fprintf(f,
-            "usage: servebench dataset stats --tokenizer TOK [dataset flags] [--json]\n\n"
-            "Loads a dataset exactly as `servebench serve` would and prints the number of\n"
-            "requests and min/max/avg/p50/p90/p95/p99 of input, output and total length.\n\n"
-            "  --tokenizer TOK          tokenizer.json, a folder, or a cached model name\n"
-            "  --model NAME             used as the tokenizer when --tokenizer is absent\n"
-            "  --backend NAME           decides sonnet's raw (openai-chat) or templated prompt\n"
-            "  --json                   print the statistics as JSON\n"
-            "  --export FILE            also write the requests as JSON Lines\n"
-            "                           ({\"prompt\", \"output_tokens\", \"prompt_len\"})\n"
-            "  dataset flags, as serve: --dataset-name --dataset-path --num-prompts --seed\n"
-            "  --no-oversample --disable-shuffle --skip-chat-template --no-stream --input-len\n"
-            "  --output-len --random-input-len --random-output-len --random-range-ratio\n"
-            "  --random-prefix-len --sharegpt-output-len --sonnet-input-len\n"
-            "  --sonnet-output-len --sonnet-prefix-len --burstgpt-use-timestamps\n"
-            "  --custom-output-len --prefix-repetition-{prefix-len,suffix-len,num-prefixes,\n"
-            "  output-len} --hf-subset --hf-split --hf-name --hf-output-len\n"
-            "  --spec-bench-output-len --spec-bench-category\n\n"
-            "See docs/dataset.md.\n");
+            "usage: servebench dataset stats [serve flags...] [--json] [--export FILE]\n\n"
+            "Loads a dataset exactly as `servebench serve` would with the same command line\n"
+            "(every serve flag is accepted; the dataset flags, --tokenizer/--model and\n"
+            "--backend matter) and prints the number of requests and min/max/avg/p50/p90/\n"
+            "p95/p99 of input, output and total length. Nothing is sent.\n\n"
+            "  --tokenizer TOK  tokenizer.json, a folder, or a cached model name (else --model)\n"
+            "  --json           print the statistics as JSON\n"
+            "  --export FILE    also write the requests as JSON Lines\n"
+            "                   ({\"prompt\", \"output_tokens\", \"prompt_len\"})\n\n"
+            "See `servebench serve --help` for the dataset flags and docs/dataset.md.\n");
 }
 
 static void generate_help(FILE *f)
@@ -323,44 +256,95 @@ static int write_out(const sb_dataset *ds, const char *path)
     return SB_EXIT_OK;
 }
 
+/* Takes stats' own flags (--json, --export FILE) out of argv; the rest is a
+ * serve command line. Returns the new argc, or -1 when --export lacks a value. */
+static int strip_stats_flags(int argc, char **argv, char **out, cmd_common *cc)
+{
+    int n = 0;
+    out[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            cc->json = 1;
+        } else if (!strncmp(argv[i], "--export=", 9)) {
+            cc->export_path = argv[i] + 9;
+        } else if (!strcmp(argv[i], "--export")) {
+            if (i + 1 >= argc)
+                return -1;
+            cc->export_path = argv[++i];
+        } else
+            out[n++] = argv[i];
+    }
+    out[n] = NULL;
+    return n;
+}
+
+static int stats_run(const sb_config *cfg, const cmd_common *cc)
+{
+    cmd_common tc = {.tokenizer = cfg->tokenizer, .model = cfg->model};
+    tok *t = load_tok(&tc);
+    if (!t)
+        return SB_EXIT_USAGE;
+    sb_dataset ds;
+    sb_err err;
+    sb_err_clear(&err);
+    int rc = SB_EXIT_OK;
+    uint64_t t0 = sb_now_ns();
+    if (dataset_load(&cfg->ds, t, cfg->backend, &ds, &err) != 0) {
+        fprintf(stderr, "servebench dataset stats: %s\n", err.msg);
+        rc = SB_EXIT_USAGE;
+    } else {
+        double load_s = (double)(sb_now_ns() - t0) / 1e9;
+        if (ds.warning)
+            fprintf(stderr, "warning: %s\n", ds.warning);
+        if (ds.n == 0) {
+            fprintf(stderr, "servebench dataset stats: the dataset has no requests\n");
+            rc = SB_EXIT_FAIL;
+        } else {
+            print_stats(&ds, cfg->ds.name, load_s, cc->json);
+            if (cc->export_path)
+                rc = write_out(&ds, cc->export_path);
+        }
+        dataset_free(&ds);
+    }
+    tok_free(t);
+    return rc;
+}
+
+/* stats parses a whole `serve` command line with the cli module's parser,
+ * so every flag, alias and spelling serve accepts is accepted here too. */
 static int stats_cmd(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
         stats_help(stdout);
         return SB_EXIT_OK;
     }
-    sb_config cfg;
-    sb_config_defaults(&cfg);
     cmd_common cc = {0};
-    int rc = parse_args(argc, argv, ds_opts, sizeof ds_opts / sizeof ds_opts[0], &cfg.ds, &cfg.ds,
-                        &cc, NULL);
-    tok *t = rc == 0 ? load_tok(&cc) : NULL;
-    if (rc == 0 && !t)
-        rc = SB_EXIT_USAGE;
-    if (rc == 0) {
-        sb_dataset ds;
-        sb_err err;
-        sb_err_clear(&err);
-        uint64_t t0 = sb_now_ns();
-        if (dataset_load(&cfg.ds, t, cc.backend ? cc.backend : cfg.backend, &ds, &err) != 0) {
-            fprintf(stderr, "servebench dataset stats: %s\n", err.msg);
-            rc = SB_EXIT_USAGE;
-        } else {
-            double load_s = (double)(sb_now_ns() - t0) / 1e9;
-            if (ds.warning)
-                fprintf(stderr, "warning: %s\n", ds.warning);
-            if (ds.n == 0) {
-                fprintf(stderr, "servebench dataset stats: the dataset has no requests\n");
-                rc = SB_EXIT_FAIL;
-            } else {
-                print_stats(&ds, cfg.ds.name, load_s, cc.json);
-                if (cc.export_path)
-                    rc = write_out(&ds, cc.export_path);
-            }
-            dataset_free(&ds);
-        }
+    char **av = sb_xcalloc((size_t)argc + 1, sizeof *av);
+    int ac = strip_stats_flags(argc, argv, av, &cc);
+    if (ac < 0) {
+        free(av);
+        fprintf(stderr, "servebench dataset stats: --export needs a file name\n");
+        return SB_EXIT_USAGE;
     }
-    tok_free(t);
+    sb_config cfg;
+    sb_buf notes;
+    sb_buf_init(&notes);
+    sb_err err;
+    sb_err_clear(&err);
+    int r = cli_parse_serve(ac, av, &cfg, &notes, &err);
+    free(av);
+    if (notes.len)
+        fprintf(stderr, "%s", notes.data);
+    sb_buf_free(&notes);
+    if (r < 0) {
+        fprintf(stderr, "servebench dataset stats: error: %s\n", err.msg);
+        return SB_EXIT_USAGE;
+    }
+    if (r != CLI_PARSED) {
+        stats_help(stdout);
+        return SB_EXIT_OK;
+    }
+    int rc = stats_run(&cfg, &cc);
     sb_config_free(&cfg);
     return rc;
 }
@@ -374,9 +358,8 @@ static int generate_cmd(int argc, char **argv)
     dataset_gen_opts go = {.input_stdev = 0, .output_stdev = 0};
     cmd_common cc = {0};
     const char *dist = NULL;
-    sb_dataset_opts unused = {0};
-    int rc = parse_args(argc, argv, gen_opts, sizeof gen_opts / sizeof gen_opts[0], &go, &unused,
-                        &cc, &dist);
+    int rc = parse_args(argc, argv, gen_opts, sizeof gen_opts / sizeof gen_opts[0], &go, &cc,
+                        &dist);
     if (rc)
         return rc;
     if (!dist || (strcmp(dist, "token-norm-dist") && strcmp(dist, "token-unif-dist"))) {

@@ -54,6 +54,8 @@ void dataset_warn(sb_dataset *ds, const char *fmt, ...)
 int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversample,
                        const char *what, sb_err *err)
 {
+    if (ds->n == 0 && want <= 0)
+        return sb_err_set(err, "%s: --num-prompts is %ld: nothing to sample", what, want);
     if (ds->n == 0)
         return sb_err_set(err, "%s: no request survived filtering (0 of %ld asked for)", what,
                           want);
@@ -187,4 +189,24 @@ void dataset_mismatch_warning(sb_dataset *ds, long long total)
                      "after decoding and re-encoding. This is expected due to the imperfect "
                      "nature of the sampling procedure.",
                  total > 0 ? total : -total, total > 0 ? "more" : "fewer");
+}
+
+static const char *turn_field(json_t *turn, const char *field)
+{
+    json_t *v = json_is_object(turn) ? json_object_get(turn, field) : NULL;
+    return json_is_string(v) ? json_string_value(v) : "";
+}
+
+void dataset_keep_turns(sb_dataset *ds, sb_request *r, json_t *conv)
+{
+    size_t n = json_array_size(conv);
+    const char **turns = sb_arena_alloc(&ds->arena, (n ? n : 1) * sizeof *turns);
+    const char **roles = sb_arena_alloc(&ds->arena, (n ? n : 1) * sizeof *roles);
+    for (size_t k = 0; k < n; k++) {
+        turns[k] = sb_arena_strdup(&ds->arena, turn_field(json_array_get(conv, k), "value"));
+        roles[k] = sb_arena_strdup(&ds->arena, turn_field(json_array_get(conv, k), "from"));
+    }
+    r->turns = turns;
+    r->roles = roles;
+    r->n_turns = (uint32_t)n;
 }

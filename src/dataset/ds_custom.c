@@ -1,7 +1,8 @@
-/* ds_custom.c - the `custom` and `spec_bench` datasets, reference section
+/* ds_custom.c - the `custom`, `spec_bench` and `speed_bench` datasets, reference section
  * 4.7: JSON Lines rows with a prompt (custom: "prompt", optional
  * "output_tokens"; Spec-Bench question.jsonl: "turns"[0], filtered by
- * "category"), shuffled with CPython random, chat-templated unless
+ * "category"; SPEED-Bench <subset>.jsonl: "messages"[0].content), shuffled
+ * with CPython random, chat-templated unless
  * --skip-chat-template, and counted with special tokens.
  *
  * Both share one row list and one sampler (dataset_rows_sample), which the
@@ -75,8 +76,8 @@ typedef struct custom_load {
     dataset_rows *rows;
     sb_arena *arena;
     const char *path;
-    const char *category; /* spec_bench filter, or NULL */
-    int spec;
+    const char *category; /* spec_bench / speed_bench filter, or NULL */
+    int spec;             /* 1 spec_bench (turns[0]), 2 speed_bench (messages[0].content) */
 } custom_load;
 
 /* int(item["output_tokens"]): a number or a numeric string; -1 when absent. */
@@ -98,11 +99,14 @@ static int custom_row(void *ctx, json_t *row, size_t line_no, sb_err *err)
 {
     custom_load *l = ctx;
     if (l->spec) {
-        json_t *turns = json_object_get(row, "turns");
-        json_t *first = json_array_get(turns, 0);
+        json_t *first = l->spec == 1
+                            ? json_array_get(json_object_get(row, "turns"), 0)
+                            : json_object_get(json_array_get(json_object_get(row, "messages"), 0),
+                                              "content");
         if (!json_is_string(first))
-            return sb_err_set(err, "%s:%zu: no \"turns\" list starting with a string", l->path,
-                              line_no);
+            return sb_err_set(err, "%s:%zu: no %s", l->path, line_no,
+                              l->spec == 1 ? "\"turns\" list starting with a string"
+                                           : "\"messages\"[0].content string");
         json_t *cat = json_object_get(row, "category");
         if (l->category && !(json_is_string(cat) && !strcmp(json_string_value(cat), l->category)))
             return 0;
@@ -186,6 +190,45 @@ int dataset_spec_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
                               .chat_template = !c->o->skip_chat_template,
                               .seed = 0,
                               .what = "spec_bench"};
+    if (rc == 0)
+        rc = dataset_rows_sample(c, &rows, path, &so, ds, err);
+    dataset_rows_free(&rows);
+    return rc;
+}
+
+/* speed_bench: <dir>/<subset>.jsonl rows with messages[0].content and
+ * category; then as custom with output 4096 and, as in the reference, the
+ * shuffle seeded with 0 (--seed is not passed). */
+int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
+{
+    const sb_dataset_opts *o = c->o;
+    if (!o->path)
+        return sb_err_set(err, "--dataset-name speed_bench needs --dataset-path (a folder with "
+                               "<subset>.jsonl from SPEED-Bench)");
+    char path[4096];
+    const char *subset = o->speed_bench_dataset_subset ? o->speed_bench_dataset_subset
+                                                       : "qualitative";
+    snprintf(path, sizeof path, "%s/%s.jsonl", o->path, subset);
+    dataset_rows rows = {0};
+    custom_load l = {.rows = &rows,
+                     .arena = &ds->arena,
+                     .path = path,
+                     .category = o->speed_bench_category,
+                     .spec = 2};
+    int rc = load_rows(c, ds, &l, err);
+    if (rc == 0 && rows.n == 0)
+        rc = sb_err_set(err, "%s: no rows%s%s", path, l.category ? " in category " : "",
+                        l.category ? l.category : "");
+    if (rc == 0 && !o->disable_shuffle) {
+        py_random r;
+        py_random_seed(&r, 0);
+        py_random_shuffle(&r, rows.v, rows.n, sizeof *rows.v);
+    }
+    long out = o->output_len >= 0 ? o->output_len : o->speed_bench_output_len;
+    dataset_sample_opts so = {.output_len = out,
+                              .chat_template = !o->skip_chat_template,
+                              .seed = 0,
+                              .what = "speed_bench"};
     if (rc == 0)
         rc = dataset_rows_sample(c, &rows, path, &so, ds, err);
     dataset_rows_free(&rows);

@@ -22,7 +22,8 @@ typedef struct dataset_gen_opts {
 int dataset_generate(const dataset_gen_opts *o, const tok *t, sb_dataset *ds, sb_err *err);
 
 /* Writes ds as custom-dataset JSON Lines: {"prompt": ..., "output_tokens": N,
- * "prompt_len": N} (the custom reader ignores prompt_len). */
+ * "prompt_len": N[, "timestamp": s]} (the custom reader ignores the last two;
+ * timestamp only for requests that carry one, e.g. burstgpt replays). */
 int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err);
 
 #endif

@@ -95,6 +95,8 @@ int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err)
                                 (json_int_t)ds->reqs[i].prompt_len);
         if (!row)
             return sb_err_set(err, "request %zu: prompt is not valid UTF-8", i);
+        if (ds->reqs[i].timestamp_s >= 0)
+            json_object_set_new(row, "timestamp", json_real(ds->reqs[i].timestamp_s));
         int bad = json_dumpf(row, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;
         json_decref(row);
         if (bad)

@@ -249,6 +249,8 @@ static int pair_row(const dataset_ctx *c, const hf_class *cls, json_t *row, size
     dataset_set_prompt(ds, r, prompt, strlen(prompt));
     r->prompt_len = plen;
     r->output_len = fixed >= 0 ? (int32_t)fixed : olen;
+    if (cls->kind == HF_CONV)
+        dataset_keep_turns(ds, r, conv);
     return 1;
 }
 

@@ -25,6 +25,10 @@ void dataset_set_prompt(sb_dataset *ds, sb_request *r, const char *text, size_t 
 /* Appends a line to ds->warning. */
 void dataset_warn(sb_dataset *ds, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Copies every {from, value} turn of a conversations array into the request
+ * (sb_request.turns / roles), for multi-turn use. */
+void dataset_keep_turns(sb_dataset *ds, sb_request *r, json_t *conv);
+
 /* Adds the reference's token-mismatch warning when total != 0. */
 void dataset_mismatch_warning(sb_dataset *ds, long long total);
 
@@ -119,6 +123,7 @@ int dataset_sonnet(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_burstgpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_custom(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_spec_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 

@@ -215,23 +215,6 @@ static const char *turn_text(json_t *turn, const char *field)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* Copies every turn of conv into the request (kept for multi-turn use). */
-static void keep_turns(sb_dataset *ds, sb_request *r, json_t *conv)
-{
-    size_t n = json_array_size(conv);
-    const char **turns = sb_arena_alloc(&ds->arena, n * sizeof *turns);
-    const char **roles = sb_arena_alloc(&ds->arena, n * sizeof *roles);
-    for (size_t k = 0; k < n; k++) {
-        const char *v = turn_text(json_array_get(conv, k), "value");
-        const char *f = turn_text(json_array_get(conv, k), "from");
-        turns[k] = sb_arena_strdup(&ds->arena, v ? v : "");
-        roles[k] = sb_arena_strdup(&ds->arena, f ? f : "");
-    }
-    r->turns = turns;
-    r->roles = roles;
-    r->n_turns = (uint32_t)n;
-}
-
 static int sg_load_entry(const sg_walk *w, const sg_entry *e, sb_buf *slice, json_t **out,
                          sb_err *err)
 {
@@ -368,7 +351,7 @@ static int sg_walk_entries(const sg_walk *proto, const sg_entry *e, size_t n_ent
                     dataset_set_prompt(ds, r, prompt, strlen(prompt));
                     r->prompt_len = out[i].plen;
                     r->output_len = out[i].olen;
-                    keep_turns(ds, r, conv);
+                    dataset_keep_turns(ds, r, conv);
                 }
             }
             json_decref(out[i].root);
