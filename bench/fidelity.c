@@ -1,7 +1,7 @@
 /* fidelity.c - TTFT/ITL/E2EL error against the simulator's ground truth at
  * high concurrency.
  *
- * Usage: bench_fidelity [streams=100] [tokens=32] [itl_ms=5] [ttft_ms=20]
+ * Usage: bench_fidelity [streams=100] [tokens=32] [itl_ms=5] [ttft_ms=20] [recv_buf=0]
  * The in-process simulator records each chunk's emission time
  * (CLOCK_MONOTONIC, just before the kernel hand-over); the engine stamps each
  * received piece with the same clock. Prints the distribution of
@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     loop_req *reqs = calloc((size_t)n, sizeof *reqs);
     for (int i = 0; i < n; i++)
         reqs[i] = (loop_req){b.data, b.len, i};
-    eng_opts eo = {0};
+    eng_opts eo = {.recv_buffer_bytes = argc > 5 ? atol(argv[5]) : 0};
     eng *e = eng_new(&eo, &err);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     loop_opts lo = {.url = url, .headers = h, .id_prefix = "f-", .mode = BK_MODE_COMPLETIONS};
