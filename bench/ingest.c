@@ -1,6 +1,6 @@
 /* ingest.c - how many SSE token events one client core parses and stamps.
  *
- * Usage: bench_ingest [streams=8] [tokens_per_stream=200000]
+ * Usage: bench_ingest [streams=8] [tokens_per_stream=200000] [epoll|poll]
  * Starts the simulator in-process with --firehose (tokens as fast as the
  * socket takes them), then:
  *   engine: the real path (curl multi + epoll, SSE framing, YAJL scan,
@@ -57,7 +57,7 @@ static char *body_for(int tokens, size_t *len)
     return sb_buf_steal(&b);
 }
 
-static void bench_engine(int port, int streams, int tokens)
+static void bench_engine(int port, int streams, int tokens, bool use_poll)
 {
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", port);
@@ -66,7 +66,7 @@ static void bench_engine(int port, int streams, int tokens)
     loop_req *reqs = calloc((size_t)streams, sizeof *reqs);
     for (int i = 0; i < streams; i++)
         reqs[i] = (loop_req){body, blen, i};
-    eng_opts eo = {0};
+    eng_opts eo = {.use_poll = use_poll};
     sb_err err;
     eng *e = eng_new(&eo, &err);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -83,9 +83,9 @@ static void bench_engine(int port, int streams, int tokens)
     long events = 0, ok = 0;
     for (int i = 0; i < streams; i++)
         events += rs->recs[i].n_chunks, ok += rs->recs[i].success;
-    printf("engine: %d streams, %ld token events, ok %ld/%d, wall %.3f s, client cpu %.3f s: "
+    printf("engine (%s): %d streams, %ld token events, ok %ld/%d, wall %.3f s, client cpu %.3f s: "
            "%.0f events/s per client core (%.0f events/s wall)\n",
-           streams, events, ok, streams, wall, cpu, (double)events / cpu, (double)events / wall);
+           use_poll ? "curl_multi_poll" : "epoll+socket_action", streams, events, ok, streams, wall, cpu, (double)events / cpu, (double)events / wall);
     rec_store_free(rs);
     curl_slist_free_all(h);
     eng_free(e);
@@ -200,7 +200,7 @@ int main(int argc, char **argv)
     }
     bench_json();
     bench_raw(sim_port(sim), streams, tokens);
-    bench_engine(sim_port(sim), streams, tokens);
+    bench_engine(sim_port(sim), streams, tokens, argc > 3 && !strcmp(argv[3], "poll"));
     sim_stop(sim);
     return 0;
 }
