@@ -16,6 +16,7 @@
  * bench/sim.md. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -48,6 +49,7 @@ typedef struct client {
     char *last_ch;
     uint64_t total_events, total_bytes;
     uint64_t itl_ns; /* 0 = do not compute lateness */
+    uint64_t run_start_ns; /* events planned before the reads began are not judged */
     uint32_t *lat;
     uint64_t lat_n;
 } client;
@@ -115,6 +117,8 @@ static void count_read(client *c, int i, const char *p, size_t n, uint64_t now)
          * send, then one ITL per event. */
         for (uint64_t e = c->events[i]; e < c->events[i] + k; e++) {
             uint64_t planned = c->first_ns[i] + (e + 1) * c->itl_ns;
+            if (planned < c->run_start_ns)
+                continue; /* still opening the other connections then */
             uint64_t late = now > planned ? (now - planned) / 10000 : 0;
             c->lat[late < LAT_BUCKETS ? late : LAT_BUCKETS]++;
             c->lat_n++;
@@ -130,7 +134,8 @@ static void client_run(client *c, uint64_t seconds)
 {
     static char buf[1 << 16];
     struct epoll_event evs[256];
-    uint64_t end = sb_now_ns() + seconds * SB_NS_PER_S;
+    c->run_start_ns = sb_now_ns();
+    uint64_t end = c->run_start_ns + seconds * SB_NS_PER_S;
     while (sb_now_ns() < end) {
         int m = epoll_wait(c->epfd, evs, 256, 100);
         uint64_t now = sb_now_ns();
@@ -150,7 +155,7 @@ static double lat_quantile_us(const client *c, double q)
 {
     if (!c->lat_n)
         return 0;
-    uint64_t rank = (uint64_t)(q * (double)(c->lat_n - 1)) + 1, seen = 0;
+    uint64_t rank = (uint64_t)ceil(q * (double)c->lat_n), seen = 0;
     for (size_t b = 0; b <= LAT_BUCKETS; b++) {
         seen += c->lat[b];
         if (seen >= rank)
@@ -228,7 +233,7 @@ static int sleep_floor(int seconds, double itl_ms)
     }
     double q[2] = {0.5, 0.99}, v[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
-        uint64_t rank = (uint64_t)(q[k] * (double)(n - 1)) + 1, seen = 0;
+        uint64_t rank = (uint64_t)ceil(q[k] * (double)n), seen = 0;
         for (size_t b = 0; b <= LAT_BUCKETS; b++)
             if ((seen += lat[b]) >= rank) {
                 v[k] = (double)(b + 1) * 10.0;

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -110,7 +111,8 @@ static void cli_seed2_new_cli_sharegpt_chat_with_underscore(void **state)
     assert_string_equal(c.tokenizer, "/mnt/data/models/DeepSeek-R1-Distill-Qwen-32B");
     assert_string_equal(c.endpoint, "/v1/chat/completions");
     assert_string_equal(c.ds.name, "sharegpt");
-    assert_string_equal(c.ds.path, "/mnt/data/tools/vllm/ShareGPT_V3_unfiltered_cleaned_split.json");
+    assert_string_equal(c.ds.path,
+                        "/mnt/data/tools/vllm/ShareGPT_V3_unfiltered_cleaned_split.json");
     assert_int_equal(c.ds.sharegpt_output_len, 1024);
     assert_string_equal(c.percentile_metrics, "ttft,tpot,itl,e2el");
     assert_int_equal(c.n_metric_percentiles, 2);
@@ -268,6 +270,7 @@ static void cli_bad_values_are_usage_errors(void **state)
     parse_bad("--header Foo", "--header: invalid item 'Foo'");
     parse_bad("--extra-body [1,2]", "--extra-body: not a JSON object");
     parse_bad("--seed -1", "--seed: invalid value '-1'");
+    parse_bad("--plot-timeline --timeline-itl-thresholds 25", "Invalid --timeline-itl-thresholds");
 }
 
 static void cli_goodput_messages_are_the_references(void **state)
@@ -278,6 +281,7 @@ static void cli_goodput_messages_are_the_references(void **state)
     parse_bad("--goodput ttft:abc", "Invalid format found");
     parse_bad("--goodput itl:5", "Invalid metric name found, itl: 5.0. The service level "
                                  "objective name should be one of ['ttft', 'tpot', 'e2el']. ");
+    parse_bad("--goodput itl:123456789", "Invalid metric name found, itl: 123456789.0.");
     parse_bad("--goodput e2el:-1", "Invalid value found, e2el: -1.0. The service level "
                                    "objective value should be non-negative.");
 }
@@ -353,6 +357,53 @@ static void cli_duplicates_warn_and_keep_last(void **state)
     sb_buf_free(&n);
 }
 
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/sbcfgXXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+/* --config FILE.yaml: keys become flags, the command line wins silently. */
+static void cli_config_yaml_expands_to_flags(void **state)
+{
+    (void)state;
+    char *path = write_tmp("# bench settings\n---\nnum_prompts: 5\nmodel: \"org/m\"\n"
+                           "ignore-eos: true\ndisable_tqdm: false\nmetadata: [a=1, 'b=2']\n"
+                           "goodput:\n  - ttft:100\n  - tpot:10\nrequest-rate: 5  # rps\n");
+    char line[256];
+    snprintf(line, sizeof line, "--config %s --num-prompts 9", path);
+    sb_config c;
+    sb_buf n;
+    sb_buf_init(&n);
+    parse_ok(line, &c, &n);
+    assert_int_equal(c.ds.num_prompts, 9);
+    assert_string_equal(c.model, "org/m");
+    assert_true(c.ignore_eos);
+    assert_false(c.disable_tqdm);
+    assert_int_equal(c.n_metadata, 2);
+    assert_string_equal(c.metadata[1].value, "2");
+    assert_true(c.goodput_ttft_ms == 100 && c.goodput_tpot_ms == 10);
+    assert_true(c.request_rate == 5.0);
+    assert_null(strstr(n.data ? n.data : "", "more than once"));
+    sb_config_free(&c);
+    sb_buf_free(&n);
+    unlink(path);
+    free(path);
+    path = write_tmp("model: m\njust words\n");
+    snprintf(line, sizeof line, "--config=%s", path);
+    char want[256];
+    snprintf(want, sizeof want, "--config %s:2: expected 'key: value'", path);
+    parse_bad(line, want);
+    unlink(path);
+    free(path);
+    parse_bad("--config /no/such.yaml", "--config /no/such.yaml: No such file");
+    parse_bad("--config a.yaml --config b.yaml", "--config given more than once");
+}
+
 static void cli_help_lists_every_flag_and_docs_match(void **state)
 {
     (void)state;
@@ -420,6 +471,7 @@ int main(void)
         cmocka_unit_test(cli_ramp_up_rules),
         cmocka_unit_test(cli_dataset_and_backend_rules),
         cmocka_unit_test(cli_duplicates_warn_and_keep_last),
+        cmocka_unit_test(cli_config_yaml_expands_to_flags),
         cmocka_unit_test(cli_help_lists_every_flag_and_docs_match),
         cmocka_unit_test(cli_binary_exit_status_and_messages),
     };

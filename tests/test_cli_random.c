@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -19,11 +20,42 @@ static uint64_t next(uint64_t *s)
     return *s;
 }
 
-static const char *const values[] = {
-    "1", "0", "-1", "inf", "nan", "1e309", "abc", "", " ", "=", "a=b", "k:v", "ttft:5",
-    "{\"input\":0.1,\"output\":0.2}", "{", "[1]", "{\"a\":{\"b\":1}}", "99,99.9", ",", "1k", "1.5K",
-    "linear", "exponential", "openai-chat", "sharegpt", "random", "--", "-", "--x", "x.json",
-    "99999999999999999999999", "0x10", "\xff\xfe", "a,b,c", "e2el:-1", "tpot:1:2"};
+static const char *const values[] = {"1",
+                                     "0",
+                                     "-1",
+                                     "inf",
+                                     "nan",
+                                     "1e309",
+                                     "abc",
+                                     "",
+                                     " ",
+                                     "=",
+                                     "a=b",
+                                     "k:v",
+                                     "ttft:5",
+                                     "{\"input\":0.1,\"output\":0.2}",
+                                     "{",
+                                     "[1]",
+                                     "{\"a\":{\"b\":1}}",
+                                     "99,99.9",
+                                     ",",
+                                     "1k",
+                                     "1.5K",
+                                     "linear",
+                                     "exponential",
+                                     "openai-chat",
+                                     "sharegpt",
+                                     "random",
+                                     "--",
+                                     "-",
+                                     "--x",
+                                     "x.json",
+                                     "99999999999999999999999",
+                                     "0x10",
+                                     "\xff\xfe",
+                                     "a,b,c",
+                                     "e2el:-1",
+                                     "tpot:1:2"};
 
 static void random_argv(uint64_t *seed, char **argv, int *argc, char *store, size_t cap)
 {
@@ -89,10 +121,46 @@ static void cli_random_command_lines_never_crash(void **state)
     assert_true(counts[3] > 100);
 }
 
+/* Random YAML-ish files for --config: each ends in a config or a message
+ * naming the file. */
+static void cli_random_config_files_never_crash(void **state)
+{
+    (void)state;
+    static const char *const parts[] = {
+        "num_prompts", "model",  ": ", "5",   "\"q\"", "'x",    "[a, b]",
+        "[",           "- ",     "\n", "# c", "true",  "false", "request-rate",
+        "goodput",     "ttft:1", ":",  "\t",  "---"};
+    uint64_t seed = 12345;
+    char path[] = "/tmp/sbcfgrXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int it = 0; it < 2000; it++) {
+        FILE *f = fopen(path, "w");
+        int n = (int)(next(&seed) % 30);
+        for (int k = 0; k < n; k++)
+            fputs(parts[next(&seed) % (sizeof parts / sizeof parts[0])], f);
+        fclose(f);
+        char *argv[] = {"serve", "--config", path, NULL};
+        sb_config cfg;
+        sb_buf notes;
+        sb_err err = {{0}};
+        sb_buf_init(&notes);
+        int rc = cli_parse_serve(3, argv, &cfg, &notes, &err);
+        if (rc == CLI_PARSED)
+            sb_config_free(&cfg);
+        else
+            assert_true(err.msg[0] != '\0');
+        sb_buf_free(&notes);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(cli_random_command_lines_never_crash),
+        cmocka_unit_test(cli_random_config_files_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

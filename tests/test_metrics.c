@@ -91,8 +91,8 @@ static void metrics_hand_computed_figures(void **state)
     assert_int_equal(calls, 1); /* only R2 lacks a usage count */
     assert_int_equal(m.completed, 3);
     assert_int_equal(m.failed, 1);
-    assert_int_equal(m.total_input, 35);  /* 10+20+5, failures excluded */
-    assert_int_equal(m.total_output, 8);  /* 4+3+1 */
+    assert_int_equal(m.total_input, 35); /* 10+20+5, failures excluded */
+    assert_int_equal(m.total_output, 8); /* 4+3+1 */
     assert_int_equal(m.output_lens[3], 0);
     assert_near(m.duration_s, 2.0, 1e-12);
     assert_near(m.request_throughput, 1.5, 1e-12);
@@ -227,8 +227,8 @@ static void metrics_percentiles_match_numpy(void **state)
 {
     (void)state;
     double pcts[] = {0, 12.5, 50, 90, 99, 99.9, 100};
-    double want[] = {0.0, 124.003704, 499.015454, 899.009854, 989.011994, 998.0139080000001,
-                     999.008454};
+    double want[] = {0.0,        124.003704,        499.015454, 899.009854,
+                     989.011994, 998.0139080000001, 999.008454};
     rec_store *s = rec_store_new(1001);
     s->bench_end_ns = SB_NS_PER_S;
     rec_store_begin(s, 0, 1002);
@@ -297,6 +297,43 @@ static void metrics_itl_percentiles_include_overflow_gaps(void **state)
     assert_near(st->pct_ms[3], 7500.0, 1e-9);
     assert_near(st->mean_ms, 514.7606752691923, 1e-9);
     assert_near(st->std_ms, 407.76025959114537, 1e-7);
+    metrics_free(&m);
+    sb_config_free(&cfg);
+    rec_store_free(s);
+}
+
+/* 201 percentiles spread over far more than one pass's worth of histogram
+ * bins: the radix ITL path (several resolve passes) and the quickselect path
+ * must agree on every one, from the same values. */
+static void metrics_many_percentiles_agree_between_paths(void **state)
+{
+    (void)state;
+    size_t n = 5000;
+    rec_store *s = rec_store_new(n);
+    s->bench_end_ns = SB_NS_PER_S;
+    rec_store_begin(s, 0, (uint32_t)n + 1);
+    uint64_t x = 99;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        uint64_t v = x % 3000000000ull; /* up to 3 s: ~45000 distinct high halves */
+        s->recs[i].success = s->recs[i].done = true;
+        s->recs[i].ttft_ns = s->recs[i].latency_ns = v;
+        s->recs[i].output_tokens = 1;
+        rec_store_push_itl(s, 0, v);
+    }
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    free(cfg.metric_percentiles);
+    cfg.n_metric_percentiles = 201;
+    cfg.metric_percentiles = malloc(201 * sizeof(double));
+    for (size_t i = 0; i < 201; i++)
+        cfg.metric_percentiles[i] = (double)i / 2;
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    for (size_t i = 0; i < 201; i++)
+        assert_near(m.stat[SB_M_ITL].pct_ms[i], m.stat[SB_M_TTFT].pct_ms[i], 1e-9);
+    assert_near(m.stat[SB_M_ITL].median_ms, m.stat[SB_M_TTFT].median_ms, 1e-9);
+    assert_near(m.stat[SB_M_ITL].std_ms, m.stat[SB_M_TTFT].std_ms, 1e-6);
     metrics_free(&m);
     sb_config_free(&cfg);
     rec_store_free(s);
@@ -425,6 +462,7 @@ int main(void)
         cmocka_unit_test(metrics_corrected_latency_and_send_lag),
         cmocka_unit_test(metrics_percentiles_match_numpy),
         cmocka_unit_test(metrics_itl_percentiles_include_overflow_gaps),
+        cmocka_unit_test(metrics_many_percentiles_agree_between_paths),
         cmocka_unit_test(metrics_all_failed_and_empty_give_zeros),
         cmocka_unit_test(metrics_rejects_percentile_out_of_range),
         cmocka_unit_test(metrics_skip_tokenizer_counts_one_token),

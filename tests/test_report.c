@@ -18,12 +18,14 @@
 
 #define MS SB_NS_PER_MS
 
+static time_t fixed_time(void);
+
 static void set_req(rec_store *s, size_t i, uint64_t start_ms, uint64_t ttft_ms, uint64_t lat_ms,
                     const uint64_t *itl_ms, uint32_t n_itl, int32_t out, int32_t prompt)
 {
     sb_record *r = &s->recs[i];
     rec_store_begin(s, i, n_itl + 1);
-    r->intended_ns = r->start_ns = start_ms * MS;
+    r->intended_ns = r->queued_ns = r->start_ns = start_ms * MS;
     r->ttft_ns = ttft_ms * MS;
     r->latency_ns = lat_ms * MS;
     for (uint32_t j = 0; j < n_itl; j++)
@@ -102,6 +104,50 @@ static void report_block_with_concurrency_rate_goodput_and_e2el(void **state)
     sb_config_free(&cfg);
 }
 
+/* R1 (started at 500 ms) became due at 400: 100 ms of client queueing. */
+static void report_block_queue_sections_need_a_concurrency_cap(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.max_concurrency = 2;
+    cfg.request_rate = 4.0;
+    cfg.percentile_metrics = strdup("e2el,client_queue_time,e2el_including_client_queue");
+    set_pcts(&cfg, (double[]){50, 99}, 2);
+    rec_store *s = hand_store();
+    s->recs[1].queued_ns = 400 * MS;
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    sb_buf got, want;
+    sb_buf_init(&got);
+    sb_buf_init(&want);
+    report_block(&got, &cfg, &m);
+    char *path = tu_data_path("cli/block_queue.txt");
+    assert_int_equal(tu_read_file(path, &want), 0);
+    if (strcmp(got.data, want.data) != 0)
+        print_error("got:\n%s\n", got.data);
+    assert_string_equal(got.data, want.data);
+    sb_buf_reset(&got);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    report_json(&got, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(got.data, "\"mean_client_queue_time_ms\": 33.33333333333333"));
+    assert_non_null(strstr(got.data, "\"median_e2el_including_client_queue_ms\": 400.0"));
+    /* without a cap neither section nor key appears */
+    cfg.max_concurrency = -1;
+    sb_buf_reset(&got);
+    report_block(&got, &cfg, &m);
+    assert_null(strstr(got.data, "Queue"));
+    sb_buf_reset(&got);
+    report_json(&got, &cfg, &m, s, &ctx);
+    assert_null(strstr(got.data, "client_queue"));
+    free(path);
+    sb_buf_free(&got);
+    sb_buf_free(&want);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
 static void report_block_without_tokenizer_drops_token_lines(void **state)
 {
     (void)state;
@@ -165,6 +211,108 @@ static void report_block_reproduces_real_reference_output(void **state)
     sb_config_free(&cfg);
 }
 
+/* Pooling backends: no output-token lines, E2EL by default, and the JSON's
+ * shorter pooling key set (reference doc sections 7 and 8). */
+static void report_pooling_block_and_json(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    free(cfg.backend);
+    cfg.backend = strdup("openai-embeddings");
+    cfg.model = strdup("e5");
+    expect_block(&cfg, "cli/block_pooling.txt");
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    sb_buf b;
+    sb_buf_init(&b);
+    report_json(&b, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(b.data, "\"max_concurrency\": null, \"duration\": 2.0, "
+                                   "\"completed\": 3, \"total_input_tokens\": 35, "
+                                   "\"request_throughput\": 1.5, \"total_token_throughput\": "
+                                   "17.5, \"mean_e2el_ms\": "));
+    assert_null(strstr(b.data, "\"failed\""));
+    assert_null(strstr(b.data, "ttft_ms"));
+    cfg.save_detailed = true;
+    sb_buf_reset(&b);
+    report_json(&b, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(b.data, "\"total_token_throughput\": 17.5, \"input_lens\": [10, 20, 5, "
+                                   "30], \"errors\": [\"\", \"\", \"\", \"Bad Request\"], "
+                                   "\"mean_e2el_ms\""));
+    sb_buf_free(&b);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
+/* Counters chosen to give the figures of a real reference run's block
+ * (a published "Speculative Decoding" section: 73.47 %, 3.20, 6393 drafts,
+ * 19179 draft tokens, 14090 accepted, positions 83.42 / 72.91 / 64.07);
+ * the expected lines are that block's, trailing spaces restored. */
+static void report_spec_decode_section_from_prometheus(void **state)
+{
+    (void)state;
+    const char *before =
+        "# HELP x\nvllm:spec_decode_num_drafts_total{engine=\"0\"} 100.0\n"
+        "vllm:spec_decode_num_draft_tokens_total{engine=\"0\"} 300.0\n"
+        "vllm:spec_decode_num_accepted_tokens_total{engine=\"0\"} 200.0\n"
+        "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"0\"} 90\n"
+        "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"1\"} 70\n"
+        "vllm:spec_decode_num_accepted_tokens_per_pos_total{engine=\"0\",position=\"2\"} 40\n"
+        "vllm:num_requests_running 3\n";
+    /* after: two engines whose sums are before + the run's deltas */
+    const char *after = "vllm:spec_decode_num_drafts_total{engine=\"0\"} 3000.0\n"
+                        "vllm:spec_decode_num_drafts_total{engine=\"1\"} 3493\n"
+                        "vllm:spec_decode_num_draft_tokens_total 19479\n"
+                        "vllm:spec_decode_num_accepted_tokens_total 14290\n"
+                        "vllm:spec_decode_num_accepted_tokens_per_pos_total{position=\"0\"} 5423\n"
+                        "vllm:spec_decode_num_accepted_tokens_per_pos_total{position=\"1\"} 4731\n"
+                        "vllm:spec_decode_num_accepted_tokens_per_pos_total{position=\"2\"} 4136\n"
+                        "garbage line\n";
+    specdec_counts a, b;
+    specdec_parse(before, strlen(before), &a);
+    specdec_parse(after, strlen(after), &b);
+    assert_true(a.found && b.found);
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    rec_store *s = hand_store();
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    specdec_delta(&a, &b, &m.spec);
+    sb_buf out;
+    sb_buf_init(&out);
+    report_block(&out, &cfg, &m);
+    const char *want = "---------------Speculative Decoding---------------\n"
+                       "Acceptance rate (%):                     73.47     \n"
+                       "Acceptance length:                       3.20      \n"
+                       "Drafts:                                  6393      \n"
+                       "Draft tokens:                            19179     \n"
+                       "Accepted tokens:                         14090     \n"
+                       "Per-position acceptance (%):\n"
+                       "  Position 0:                            83.42     \n"
+                       "  Position 1:                            72.91     \n"
+                       "  Position 2:                            64.07     \n"
+                       "==================================================\n";
+    assert_non_null(strstr(out.data, want));
+    sb_buf_reset(&out);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    report_json(&out, &cfg, &m, s, &ctx);
+    assert_non_null(strstr(out.data,
+                           "\"spec_decode_num_drafts\": 6393, \"spec_decode_draft_tokens\": "
+                           "19179, \"spec_decode_accepted_tokens\": 14090, "
+                           "\"spec_decode_per_position_acceptance_rates\": [0.834193"));
+    /* one snapshot without the counters: no section */
+    specdec_parse("vllm:other 1\n", 13, &a);
+    specdec_delta(&a, &b, &m.spec);
+    assert_false(m.spec.present);
+    sb_buf_free(&out);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
 static void report_failures_cap_at_ten(void **state)
 {
     (void)state;
@@ -174,8 +322,9 @@ static void report_failures_cap_at_ten(void **state)
     sb_buf b;
     sb_buf_init(&b);
     report_failures(&b, s);
-    assert_non_null(strstr(b.data, "Failed requests during benchmark run detected (capping to 10):\n"
-                                   "Error 0: err 0\n"));
+    assert_non_null(strstr(b.data,
+                           "Failed requests during benchmark run detected (capping to 10):\n"
+                           "Error 0: err 0\n"));
     assert_non_null(strstr(b.data, "Error 9: err 9\n"));
     assert_null(strstr(b.data, "Error 10"));
     sb_buf_free(&b);
@@ -194,14 +343,30 @@ static void report_failures_cap_at_ten(void **state)
 static void report_py_float_is_python_repr(void **state)
 {
     (void)state;
-    struct { double v; const char *want; } cases[] = {
-        {0.1, "0.1"}, {10.0, "10.0"}, {1e16, "1e+16"}, {1234567890123456.0, "1234567890123456.0"},
-        {1e-5, "1e-05"}, {0.0001, "0.0001"}, {1.0 / 3, "0.3333333333333333"},
-        {2.5e-07, "2.5e-07"}, {123456789012345678.0, "1.2345678901234568e+17"},
-        {0.1 + 0.2, "0.30000000000000004"}, {-1.5, "-1.5"}, {1e22, "1e+22"},
-        {5e-324, "5e-324"}, {1.7976931348623157e308, "1.7976931348623157e+308"},
-        {INFINITY, "inf"}, {0.0, "0.0"}, {-0.0, "-0.0"}, {731.7621, "731.7621"},
-        {1e15, "1000000000000000.0"}, {0.00012, "0.00012"},
+    struct {
+        double v;
+        const char *want;
+    } cases[] = {
+        {0.1, "0.1"},
+        {10.0, "10.0"},
+        {1e16, "1e+16"},
+        {1234567890123456.0, "1234567890123456.0"},
+        {1e-5, "1e-05"},
+        {0.0001, "0.0001"},
+        {1.0 / 3, "0.3333333333333333"},
+        {2.5e-07, "2.5e-07"},
+        {123456789012345678.0, "1.2345678901234568e+17"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {-1.5, "-1.5"},
+        {1e22, "1e+22"},
+        {5e-324, "5e-324"},
+        {1.7976931348623157e308, "1.7976931348623157e+308"},
+        {INFINITY, "inf"},
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {731.7621, "731.7621"},
+        {1e15, "1000000000000000.0"},
+        {0.00012, "0.00012"},
     };
     char buf[64];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -232,7 +397,9 @@ static void report_ns_seconds_match_float_repr(void **state)
     sb_buf_init(&b);
     for (int i = 0; i < 200000; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        uint64_t ns = x % (i % 3 == 0 ? 100000ull : i % 3 == 1 ? 20000000000ull : 999999999999999ull);
+        uint64_t ns = x % (i % 3 == 0   ? 100000ull
+                           : i % 3 == 1 ? 20000000000ull
+                                        : 999999999999999ull);
         if (i % 7 == 0)
             ns = ns / 1000 * 1000; /* trailing zeros */
         sb_buf_reset(&a);
@@ -283,7 +450,8 @@ static void report_result_file_names(void **state)
     cfg.ramp_up_end_rps = 20;
     p = report_result_path(&cfg, &ctx);
     assert_string_equal(
-        p, "out/dir/mylabel-ramp-up-exponential-1qps-20qps-concurrency8-Qwen3-4B-20260102-030405.json");
+        p, "out/dir/"
+           "mylabel-ramp-up-exponential-1qps-20qps-concurrency8-Qwen3-4B-20260102-030405.json");
     free(p);
     cfg.result_filename = strdup("r.json");
     p = report_result_path(&cfg, &ctx);
@@ -292,15 +460,47 @@ static void report_result_file_names(void **state)
     sb_config_free(&cfg);
 }
 
-static const char *const ref_keys[] = {
-    "date", "endpoint_type", "backend", "label", "model_id", "tokenizer_id", "num_prompts",
-    "gpu", "request_rate", "burstiness", "max_concurrency", "duration", "completed", "failed",
-    "total_input_tokens", "total_output_tokens", "request_throughput", "request_goodput",
-    "output_throughput", "total_token_throughput", "input_lens", "output_lens", "ttfts", "itls",
-    "start_times", "generated_texts", "errors", "max_output_tokens_per_s",
-    "max_concurrent_requests", "rtfx", "mean_ttft_ms", "median_ttft_ms", "std_ttft_ms",
-    "p99_ttft_ms", "p99.9_ttft_ms", "mean_e2el_ms", "median_e2el_ms", "std_e2el_ms",
-    "p99_e2el_ms", "p99.9_e2el_ms", "servebench"};
+static const char *const ref_keys[] = {"date",
+                                       "endpoint_type",
+                                       "backend",
+                                       "label",
+                                       "model_id",
+                                       "tokenizer_id",
+                                       "num_prompts",
+                                       "gpu",
+                                       "request_rate",
+                                       "burstiness",
+                                       "max_concurrency",
+                                       "duration",
+                                       "completed",
+                                       "failed",
+                                       "total_input_tokens",
+                                       "total_output_tokens",
+                                       "request_throughput",
+                                       "request_goodput",
+                                       "output_throughput",
+                                       "total_token_throughput",
+                                       "input_lens",
+                                       "output_lens",
+                                       "ttfts",
+                                       "itls",
+                                       "start_times",
+                                       "generated_texts",
+                                       "errors",
+                                       "max_output_tokens_per_s",
+                                       "max_concurrent_requests",
+                                       "rtfx",
+                                       "mean_ttft_ms",
+                                       "median_ttft_ms",
+                                       "std_ttft_ms",
+                                       "p99_ttft_ms",
+                                       "p99.9_ttft_ms",
+                                       "mean_e2el_ms",
+                                       "median_e2el_ms",
+                                       "std_e2el_ms",
+                                       "p99_e2el_ms",
+                                       "p99.9_e2el_ms",
+                                       "servebench"};
 
 static void report_json_keys_order_and_types(void **state)
 {
@@ -322,7 +522,8 @@ static void report_json_keys_order_and_types(void **state)
     sb_buf_init(&b);
     report_json(&b, &cfg, &m, s, &ctx);
     /* Python separators */
-    assert_non_null(strstr(b.data, "{\"date\": \"20260102-030405\", \"endpoint_type\": \"openai\""));
+    assert_non_null(
+        strstr(b.data, "{\"date\": \"20260102-030405\", \"endpoint_type\": \"openai\""));
     assert_non_null(strstr(b.data, "\"request_rate\": \"inf\", \"burstiness\": 1.0, "
                                    "\"max_concurrency\": null"));
     assert_non_null(strstr(b.data, "\"ttfts\": [0.1, 0.2, 0.05, 0.0]"));
@@ -352,8 +553,8 @@ static void report_json_keys_order_and_types(void **state)
     assert_string_equal(json_string_value(json_object_get(root, "gpu")), "H100");
     json_t *ours = json_object_get(root, "servebench");
     assert_string_equal(json_string_value(json_object_get(ours, "workload_fingerprint")), "ab12");
-    assert_int_equal(json_integer_value(json_object_get(
-                         json_object_get(ours, "failures_by_reason"), "http_status")),
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(ours, "failures_by_reason"),
+                                                        "http_status")),
                      1);
     json_decref(root);
     sb_buf_free(&b);
@@ -381,8 +582,11 @@ static void report_json_ramp_up_and_goodput(void **state)
     assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
     long rps[] = {1, 2};
     const char *ts[] = {"2026-01-02T03:04:05.000001", "2026-01-02T03:04:06.5"};
-    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN, .rps_event_rps = rps,
-                      .rps_event_ts = ts, .n_rps_events = 2};
+    report_ctx ctx = {.finished = fixed_time(),
+                      .client_cpu_pct = NAN,
+                      .rps_event_rps = rps,
+                      .rps_event_ts = ts,
+                      .n_rps_events = 2};
     sb_buf b;
     sb_buf_init(&b);
     report_json(&b, &cfg, &m, s, &ctx);
@@ -390,8 +594,9 @@ static void report_json_ramp_up_and_goodput(void **state)
                                    "\"ramp_up_start_rps\": 1, \"ramp_up_end_rps\": 3, "
                                    "\"duration\": 2.0"));
     assert_non_null(strstr(b.data, "\"request_goodput\": 1.0,"));
-    assert_non_null(strstr(b.data, "\"rtfx\": 0.0, \"rps_change_events\": [{\"rps\": 1, "
-                                   "\"timestamp\": \"2026-01-02T03:04:05.000001\"}, {\"rps\": 2, "));
+    assert_non_null(strstr(b.data,
+                           "\"rtfx\": 0.0, \"rps_change_events\": [{\"rps\": 1, "
+                           "\"timestamp\": \"2026-01-02T03:04:05.000001\"}, {\"rps\": 2, "));
     json_t *root = json_loads(b.data, 0, NULL);
     assert_non_null(root);
     assert_null(json_object_get(root, "ttfts")); /* no --save-detailed */
@@ -472,8 +677,10 @@ static void report_plot_and_extras_render(void **state)
     report_ctx ctx = {.client_cpu_pct = 95.0, .fingerprint = "f00d"};
     report_console(&b, &cfg, &m, s, &ctx);
     /* reference order: failures, plot, block, then ours */
-    char *fail = strstr(b.data, "Failed requests during"), *plot = strstr(b.data, "Output tokens per");
-    char *block = strstr(b.data, "= Serving Benchmark Result ="), *ours = strstr(b.data, "servebench additions");
+    char *fail = strstr(b.data, "Failed requests during"),
+         *plot = strstr(b.data, "Output tokens per");
+    char *block = strstr(b.data, "= Serving Benchmark Result ="),
+         *ours = strstr(b.data, "servebench additions");
     assert_true(fail && plot && block && ours && fail < plot && plot < block && block < ours);
     assert_non_null(strstr(b.data, "============== servebench additions ==============\n"));
     assert_non_null(strstr(b.data, "http_status:                             1"));
@@ -485,22 +692,141 @@ static void report_plot_and_extras_render(void **state)
     sb_config_free(&cfg);
 }
 
+/* Hostile bytes (invalid UTF-8, NULs, lone continuation bytes, truncated
+ * sequences, Prometheus-looking fragments) go through the JSON string
+ * escaper and the /metrics parser without crashing; the escaper's output is
+ * always valid JSON that jansson reads back. */
+static void report_random_bytes_never_break_escaping_or_metrics_parse(void **state)
+{
+    (void)state;
+    static const char *const frags[] = {"vllm:spec_decode_num_drafts_total",
+                                        "{position=\"",
+                                        "\"} ",
+                                        "1e308",
+                                        "nan",
+                                        "\n",
+                                        "#",
+                                        " ",
+                                        "\xf0\x9f",
+                                        "\xc3",
+                                        "\x80",
+                                        "\xed\xa0\x80",
+                                        "}",
+                                        "{"};
+    uint64_t x = 0xdeadbeefcafef00dull;
+    char buf[512];
+    for (int it = 0; it < 20000; it++) {
+        size_t len = 0, want = (size_t)((x >> 7) % 200);
+        while (len < want) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            if (x % 3 == 0) {
+                const char *f = frags[(x >> 8) % (sizeof frags / sizeof frags[0])];
+                size_t fl = strlen(f);
+                if (len + fl >= sizeof buf)
+                    break;
+                memcpy(buf + len, f, fl);
+                len += fl;
+            } else {
+                buf[len++] = (char)(x >> 16);
+            }
+        }
+        sb_buf out;
+        sb_buf_init(&out);
+        pyfmt_json_string(&out, buf, len);
+        json_t *j = json_loads(out.data, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        assert_non_null(j);
+        json_decref(j);
+        sb_buf_free(&out);
+        specdec_counts c;
+        specdec_parse(buf, len, &c);
+        assert_true(c.n_pos <= SPECDEC_MAX_POS);
+    }
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* Hand store: R0 gaps 100,100,100 ms, R1 300,300, R2 none. With 25,50 every
+ * gap is slow and runs merge: 3 TTFT rects + 1 + 1. With 150,400 R0's gaps
+ * are fast and R1's in between. */
+static void report_timeline_merges_same_coloured_gaps(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    rec_store *s = hand_store();
+    sb_buf b;
+    sb_err err;
+    sb_buf_init(&b);
+    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
+    assert_int_equal(count(b.data, "<rect"), 5);
+    assert_int_equal(count(b.data, "fill=\"#c0392b\""), 2);
+    assert_non_null(strstr(b.data, "3 successful requests over 1.450 s"));
+    free(cfg.timeline_itl_thresholds);
+    cfg.timeline_itl_thresholds = strdup("150,400");
+    sb_buf_reset(&b);
+    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
+    assert_int_equal(count(b.data, "fill=\"#4c9a2a\""), 1);
+    assert_int_equal(count(b.data, "fill=\"#e8a317\""), 1);
+    free(cfg.timeline_itl_thresholds);
+    cfg.timeline_itl_thresholds = strdup("x");
+    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), -1);
+    assert_non_null(strstr(err.msg, "--timeline-itl-thresholds"));
+    free(cfg.timeline_itl_thresholds);
+    cfg.timeline_itl_thresholds = strdup("25,50");
+    char dir[] = "/tmp/sbtlXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    cfg.result_dir = strdup(dir);
+    cfg.result_filename = strdup("run.json");
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    char *written = NULL;
+    assert_int_equal(report_save_timeline(&cfg, s, &ctx, &written, &err), 0);
+    assert_non_null(strstr(written, "/run.timeline.html"));
+    sb_buf f;
+    sb_buf_init(&f);
+    assert_int_equal(tu_read_file(written, &f), 0);
+    assert_non_null(strstr(f.data, "<svg"));
+    unlink(written);
+    rmdir(dir);
+    free(written);
+    sb_buf_free(&f);
+    char *p = report_sibling_path("out/a.b/r.json", ".timeline.html");
+    assert_string_equal(p, "out/a.b/r.timeline.html");
+    free(p);
+    p = report_sibling_path("out.d/noext", ".timeline.html");
+    assert_string_equal(p, "out.d/noext.timeline.html");
+    free(p);
+    sb_buf_free(&b);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(report_block_matches_seed_layout),
         cmocka_unit_test(report_block_with_concurrency_rate_goodput_and_e2el),
         cmocka_unit_test(report_block_without_tokenizer_drops_token_lines),
+        cmocka_unit_test(report_block_queue_sections_need_a_concurrency_cap),
         cmocka_unit_test(report_block_reproduces_real_reference_output),
+        cmocka_unit_test(report_pooling_block_and_json),
+        cmocka_unit_test(report_spec_decode_section_from_prometheus),
         cmocka_unit_test(report_failures_cap_at_ten),
         cmocka_unit_test(report_py_float_is_python_repr),
         cmocka_unit_test(report_json_strings_are_ascii_escaped),
+        cmocka_unit_test(report_random_bytes_never_break_escaping_or_metrics_parse),
         cmocka_unit_test(report_ns_seconds_match_float_repr),
         cmocka_unit_test(report_result_file_names),
         cmocka_unit_test(report_json_keys_order_and_types),
         cmocka_unit_test(report_json_ramp_up_and_goodput),
         cmocka_unit_test(report_save_creates_dir_and_appends_json_lines),
         cmocka_unit_test(report_plot_and_extras_render),
+        cmocka_unit_test(report_timeline_merges_same_coloured_gaps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -189,6 +189,142 @@ static void firehose_delivers_every_token(void **state)
     json_decref(stop(&sv));
 }
 
+/* A client that stops reading: the server parks the stream on EPOLLOUT
+ * instead of buffering without bound, then resumes and loses nothing. */
+static void firehose_waits_for_a_slow_reader(void **state)
+{
+    (void)state;
+    server sv;
+    start(&sv, "--firehose");
+    int fd = sc_connect(sim_port(sv.s));
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    assert_int_equal(sc_send(fd, "POST", "/v1/completions", NULL,
+                             "{\"prompt\":\"x\",\"max_tokens\":50000,\"stream\":true,"
+                             "\"ignore_eos\":true}"),
+                     0);
+    usleep(300000); /* the socket buffers fill; the server must wait */
+    sc_resp m;
+    assert_int_equal(sc_do(sim_port(sv.s), "GET", "/metrics", NULL, NULL, &m), 0);
+    const char *g = strstr(m.body.data, "\nvllm:generation_tokens_total{");
+    assert_non_null(g);
+    double generated = atof(strchr(g, ' ') + 1);
+    assert_true(generated > 0 && generated < 50000); /* parked, not buffered whole */
+    sc_resp_free(&m);
+    sc_resp r;
+    sc_resp_init(&r);
+    assert_int_equal(sc_read(fd, &r), 0);
+    close(fd);
+    assert_true(r.complete);
+    size_t n = 0;
+    for (const char *p = r.body.data; (p = strstr(p, "\"text\":")) != NULL; p++)
+        n++;
+    assert_int_equal(n, 50000);
+    sc_resp_free(&r);
+    json_t *rec = stop(&sv);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rec, 0), "outcome")),
+                        "ok");
+    json_decref(rec);
+}
+
+static size_t count_bytes(void *ctx, const char *text, size_t len)
+{
+    (void)text;
+    *(int *)ctx += 1;
+    return len * 2;
+}
+
+/* The prompt-token hook the lead wires to --tokenizer: its count is what
+ * usage.prompt_tokens reports, for completions and chat alike. */
+static void count_tokens_hook_sets_prompt_tokens(void **state)
+{
+    (void)state;
+    int calls = 0;
+    sim_opts o;
+    sim_opts_default(&o);
+    o.port = 0;
+    o.ttft_ms = o.itl_ms = 0;
+    o.count_tokens = count_bytes;
+    o.count_ctx = &calls;
+    sb_err err;
+    sim_server *s = sim_start_opts(&o, &err);
+    assert_non_null(s);
+    sc_resp r;
+    post(sim_port(s), "{\"prompt\":\"hello\",\"max_tokens\":1}", &r);
+    assert_non_null(strstr(r.body.data, "\"prompt_tokens\":10"));
+    sc_resp_free(&r);
+    assert_int_equal(sc_do(sim_port(s), "POST", "/v1/chat/completions", NULL,
+                           "{\"messages\":[{\"role\":\"system\",\"content\":\"ab\"},"
+                           "{\"role\":\"user\",\"content\":\"cd\"}],\"max_tokens\":1}",
+                           &r),
+                     0);
+    assert_non_null(strstr(r.body.data, "\"prompt_tokens\":10")); /* "ab\ncd" */
+    sc_resp_free(&r);
+    sim_stop(s);
+    assert_int_equal(calls, 2);
+}
+
+static long tokens_for(int port, const char *rid)
+{
+    char hdr[128];
+    snprintf(hdr, sizeof hdr, "x-request-id: %s\r\n", rid);
+    sc_resp r;
+    assert_int_equal(sc_do(port, "POST", "/v1/completions", hdr,
+                           "{\"prompt\":\"x\",\"max_tokens\":1000}", &r),
+                     0);
+    const char *p = strstr(r.body.data, "\"completion_tokens\":");
+    assert_non_null(p);
+    long n = atol(p + 20);
+    sc_resp_free(&r);
+    return n;
+}
+
+/* With x-request-id the draws follow the request, not the arrival order. */
+static void request_id_fixes_draws_whatever_the_order(void **state)
+{
+    (void)state;
+    const char *ids[] = {"a", "b", "c", "d"};
+    long fwd[4];
+    server sv;
+    start(&sv, "--ttft-ms 0 --itl-ms 0 --seed 3");
+    for (int i = 0; i < 4; i++)
+        fwd[i] = tokens_for(sim_port(sv.s), ids[i]);
+    json_decref(stop(&sv));
+    start(&sv, "--ttft-ms 0 --itl-ms 0 --seed 3");
+    for (int i = 3; i >= 0; i--)
+        assert_int_equal(tokens_for(sim_port(sv.s), ids[i]), fwd[i]);
+    json_decref(stop(&sv));
+    start(&sv, "--ttft-ms 0 --itl-ms 0 --seed 4");
+    int same = 0;
+    for (int i = 0; i < 4; i++)
+        same += tokens_for(sim_port(sv.s), ids[i]) == fwd[i];
+    assert_true(same < 4); /* another seed, other draws */
+    json_decref(stop(&sv));
+}
+
+/* --ttft-std-ms draws differ per request (never below zero). */
+static void ttft_std_spreads_first_tokens(void **state)
+{
+    (void)state;
+    server sv;
+    start(&sv, "--ttft-ms 20 --ttft-std-ms 15 --itl-ms 0");
+    for (int i = 0; i < 8; i++) {
+        sc_resp r;
+        post(sim_port(sv.s), "{\"prompt\":\"x\",\"max_tokens\":1}", &r);
+        sc_resp_free(&r);
+    }
+    json_t *rec = stop(&sv);
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < json_array_size(rec); i++) {
+        json_t *j = json_array_get(rec, i);
+        uint64_t ttft = u(j, "first_token_ns") - u(j, "start_ns");
+        lo = ttft < lo ? ttft : lo;
+        hi = ttft > hi ? ttft : hi;
+    }
+    assert_true(hi - lo > 2 * SB_NS_PER_MS);
+    json_decref(rec);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +332,10 @@ int main(void)
         cmocka_unit_test(max_num_seqs_queues_the_rest),
         cmocka_unit_test(tokens_per_chunk_groups_tokens),
         cmocka_unit_test(firehose_delivers_every_token),
+        cmocka_unit_test(firehose_waits_for_a_slow_reader),
+        cmocka_unit_test(count_tokens_hook_sets_prompt_tokens),
+        cmocka_unit_test(request_id_fixes_draws_whatever_the_order),
+        cmocka_unit_test(ttft_std_spreads_first_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,7 +39,12 @@ typedef struct fact {
  * all_special_ids (sorted). */
 static const fact FACTS[] = {
     {"gpt2", 50257, 50257, 0, {50256}, 1},
-    {"qwen3", 151643, 151669, 0, {151643, 151644, 151645, 151646, 151647, 151648, 151649, 151650}, 14},
+    {"qwen3",
+     151643,
+     151669,
+     0,
+     {151643, 151644, 151645, 151646, 151647, 151648, 151649, 151650},
+     14},
     {"llama3", 128000, 128256, 1, {128000, 128009}, 2},
     {"deepseek_v3", 128000, 128815, 0, {0, 1}, 2},
     {"mistral", 32000, 32000, 1, {0, 1, 2}, 3},
@@ -116,8 +121,10 @@ static void model_name_resolves_in_hf_cache(void **state)
     char p[512], q[600];
     snprintf(p, sizeof p, "%s/hub/models--acme--tiny/snapshots/abc123", root);
     char cmd[700];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s %s/hub/models--acme--tiny/refs "
-             "%s/hub/models--acme--tiny/snapshots/zzz", p, root, root);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s %s/hub/models--acme--tiny/refs "
+             "%s/hub/models--acme--tiny/snapshots/zzz",
+             p, root, root);
     assert_int_equal(system(cmd), 0);
     snprintf(q, sizeof q, "%s/tokenizer.json.gz", p);
     char *src = tu_data_path("tokenizers/gpt2/tokenizer.json.gz");
@@ -148,8 +155,7 @@ static void model_name_resolves_in_hf_cache(void **state)
     free(root);
 }
 
-static const char *TINY_HEAD =
-    "{\"version\":\"1.0\",\"added_tokens\":[],\"normalizer\":null,";
+static const char *TINY_HEAD = "{\"version\":\"1.0\",\"added_tokens\":[],\"normalizer\":null,";
 static const char *TINY_MODEL =
     "\"model\":{\"type\":\"BPE\",\"unk_token\":null,\"vocab\":{\"a\":0,\"b\":1,\"ab\":2},"
     "\"merges\":[\"a b\"]}}";
@@ -179,8 +185,10 @@ static void unknown_component_names_type_path_and_file(void **state)
     (void)state;
     sb_buf j;
     sb_buf_init(&j);
-    sb_buf_printf(&j, "%s\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":["
-                  "{\"type\":\"Digits\"},{\"type\":\"Bogus\"}]},%s", TINY_HEAD, TINY_MODEL);
+    sb_buf_printf(&j,
+                  "%s\"pre_tokenizer\":{\"type\":\"Sequence\",\"pretokenizers\":["
+                  "{\"type\":\"Digits\"},{\"type\":\"Bogus\"}]},%s",
+                  TINY_HEAD, TINY_MODEL);
     const char *n1[] = {"Bogus", "pre_tokenizer.pretokenizers[1]", "pre-tokenizer", NULL};
     expect_load_error(j.data, n1);
     sb_buf_reset(&j);
@@ -212,8 +220,10 @@ static void malformed_json_reports_position(void **state)
     const char *n2[] = {"regex", "does not compile", "pre_tokenizer.pattern", NULL};
     sb_buf j;
     sb_buf_init(&j);
-    sb_buf_printf(&j, "%s\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(ab\"},"
-                  "\"behavior\":\"Isolated\"},%s", TINY_HEAD, TINY_MODEL);
+    sb_buf_printf(&j,
+                  "%s\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"(ab\"},"
+                  "\"behavior\":\"Isolated\"},%s",
+                  TINY_HEAD, TINY_MODEL);
     expect_load_error(j.data, n2);
     sb_buf_free(&j);
 }

@@ -18,13 +18,27 @@ typedef struct gcase {
     const char *tok, *enc, *dec, *pre;
 } gcase;
 
-#define FAMILY(f) {f, f "/golden.jsonl", f "/golden_decode.jsonl", f "/golden_pretok.jsonl"}
-#define SMALL(f) {"small/" f ".json", "small/" f ".golden.jsonl", "small/" f ".golden_decode.jsonl", NULL}
+#define FAMILY(f)                                                                                  \
+    {                                                                                              \
+        f, f "/golden.jsonl", f "/golden_decode.jsonl", f "/golden_pretok.jsonl"                   \
+    }
+#define SMALL(f)                                                                                   \
+    {                                                                                              \
+        "small/" f ".json", "small/" f ".golden.jsonl", "small/" f ".golden_decode.jsonl", NULL    \
+    }
 static const gcase CASES[] = {
-    FAMILY("gpt2"), FAMILY("qwen3"), FAMILY("llama3"), FAMILY("deepseek_v3"),
-    {"mistral", "mistral/golden.jsonl", "mistral/golden_decode.jsonl", NULL}, FAMILY("gemma3"),
-    SMALL("bert_wordpiece"), SMALL("unigram_metaspace"), SMALL("unigram_plain"),
-    SMALL("bpe_suffix"), SMALL("bpe_prefix_split"), SMALL("wordlevel_ctc"),
+    FAMILY("gpt2"),
+    FAMILY("qwen3"),
+    FAMILY("llama3"),
+    FAMILY("deepseek_v3"),
+    {"mistral", "mistral/golden.jsonl", "mistral/golden_decode.jsonl", NULL},
+    FAMILY("gemma3"),
+    SMALL("bert_wordpiece"),
+    SMALL("unigram_metaspace"),
+    SMALL("unigram_plain"),
+    SMALL("bpe_suffix"),
+    SMALL("bpe_prefix_split"),
+    SMALL("wordlevel_ctc"),
     SMALL("bytelevel_prefix"),
 };
 
@@ -43,8 +57,8 @@ static tok *load_case(const gcase *c)
 }
 
 /* Calls fn for every JSON line of tests/data/tokenizers/<fam>/<file>. */
-static size_t each_line(const char *file, void (*fn)(const tok *, json_t *, size_t *),
-                        const tok *t, size_t *bad)
+static size_t each_line(const char *file, void (*fn)(const tok *, json_t *, size_t *), const tok *t,
+                        size_t *bad)
 {
     char rel[160];
     snprintf(rel, sizeof rel, "tokenizers/%s", file);
@@ -149,9 +163,11 @@ static void check_pretok(const tok *t, json_t *j, size_t *bad)
             sb_buf_append(&s, sc.a.buf.data + pc->off, pc->len);
         json_t *w = json_array_get(want, i);
         json_t *ws = json_array_get(w, 0);
-        ok = s.len == json_string_length(ws) && memcmp(s.data, json_string_value(ws), s.len) == 0 &&
-             (json_int_t)tok_utf8_count(text, pc->src) == json_integer_value(json_array_get(w, 1)) &&
-             (json_int_t)tok_utf8_count(text, pc->src_end) == json_integer_value(json_array_get(w, 2));
+        ok =
+            s.len == json_string_length(ws) && memcmp(s.data, json_string_value(ws), s.len) == 0 &&
+            (json_int_t)tok_utf8_count(text, pc->src) == json_integer_value(json_array_get(w, 1)) &&
+            (json_int_t)tok_utf8_count(text, pc->src_end) ==
+                json_integer_value(json_array_get(w, 2));
         sb_buf_free(&s);
     }
     if (!ok)
@@ -187,7 +203,7 @@ int main(void)
     struct CMUnitTest tests[sizeof CASES / sizeof *CASES];
     for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++)
         tests[i] = (struct CMUnitTest)cmocka_unit_test_prestate(golden_vectors_match_hf,
-                                                                 (void *)&CASES[i]);
+                                                                (void *)&CASES[i]);
     for (size_t i = 0; i < sizeof CASES / sizeof *CASES; i++)
         tests[i].name = CASES[i].tok; /* one named test per tokenizer */
     return cmocka_run_group_tests(tests, NULL, NULL);

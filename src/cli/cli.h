@@ -14,8 +14,8 @@
 #include "core/err.h"
 
 #define CLI_PARSED 0
-#define CLI_HELP 1     /* --help / -h: print cli_serve_help and exit 0 */
-#define CLI_HELP_MD 2  /* --help-markdown: the flag tables of docs/serve.md */
+#define CLI_HELP 1    /* --help / -h: print cli_serve_help and exit 0 */
+#define CLI_HELP_MD 2 /* --help-markdown: the flag tables of docs/serve.md */
 
 /* Parses argv[1..argc) (argv[0] is the command name) into cfg, which is
  * filled with the defaults first and validated as the reference does.

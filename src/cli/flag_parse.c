@@ -293,6 +293,7 @@ typedef struct parse_state {
     sb_config *cfg;
     sb_buf *notes;
     unsigned char *seen;
+    int first_cli; /* argv[1..first_cli) came from --config: not counted as duplicates */
     dotted_set dotted;
 } parse_state;
 
@@ -336,6 +337,8 @@ static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, ch
 static void note_use(parse_state *ps, const cli_flag *f)
 {
     size_t idx = (size_t)(f - cli_flags);
+    if (ps->i < ps->first_cli)
+        return; /* the command line may override the file without a warning */
     if (f->type == FT_IGNORED && !ps->seen[idx])
         sb_buf_printf(ps->notes, "note: --%s is accepted for compatibility and has no effect\n",
                       f->name);
@@ -373,8 +376,10 @@ static int parse_one(parse_state *ps, sb_err *err)
     if (!strcmp(orig, "--help-markdown"))
         return CLI_HELP_MD;
     if (strncmp(orig, "--", 2) || orig[2] == '\0')
-        return sb_err_set(err, "unrecognized argument: '%s' (flags are --name VALUE; see "
-                               "`servebench serve --help`)", orig);
+        return sb_err_set(err,
+                          "unrecognized argument: '%s' (flags are --name VALUE; see "
+                          "`servebench serve --help`)",
+                          orig);
     char *arg = sb_xstrdup(orig), *name, *path, *inline_v;
     split_arg(arg, &name, &path, &inline_v);
     const cli_flag *f = find_flag(name);
@@ -402,12 +407,59 @@ static int parse_one(parse_state *ps, sb_err *err)
     return rc;
 }
 
+/* Index of the --config flag in argv, or 0; *file gets its value. */
+static int find_config(int argc, char **argv, const char **file, sb_err *err)
+{
+    int at = 0;
+    for (int i = 1; i < argc; i++) {
+        bool eq = !strncmp(argv[i], "--config=", 9);
+        if (strcmp(argv[i], "--config") && !eq)
+            continue;
+        if (at)
+            return sb_err_set(err, "--config given more than once");
+        if (!eq && i + 1 >= argc)
+            return sb_err_set(err, "--config: expected one argument (FILE)");
+        *file = eq ? argv[i] + 9 : argv[i + 1];
+        at = i;
+    }
+    return at;
+}
+
+/* argv with the --config words first and the --config flag removed. */
+static char **expand_config(int argc, char **argv, int at, char **words, int n_words, int *n_out)
+{
+    char **v = sb_xmalloc((size_t)(argc + n_words + 1) * sizeof *v);
+    int n = 0, skip = strchr(argv[at], '=') ? 1 : 2;
+    v[n++] = argv[0];
+    for (int i = 0; i < n_words; i++)
+        v[n++] = words[i];
+    for (int i = 1; i < argc; i++)
+        if (i < at || i >= at + skip)
+            v[n++] = argv[i];
+    v[n] = NULL;
+    *n_out = n;
+    return v;
+}
+
 int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err *err)
 {
     sb_config_defaults(cfg);
-    parse_state ps = {.argc = argc, .argv = argv, .i = 1, .cfg = cfg, .notes = notes,
-                      .seen = sb_xcalloc(cli_n_flags, 1)};
-    int rc = 0;
+    const char *file = NULL;
+    char **words = NULL, **all = argv;
+    int n_words = 0;
+    int at = find_config(argc, argv, &file, err);
+    int rc = at < 0 ? -1 : 0;
+    if (at > 0 && cli_config_file_words(file, &words, &n_words, err) < 0)
+        rc = -1;
+    if (at > 0 && rc == 0)
+        all = expand_config(argc, argv, at, words, n_words, &argc);
+    parse_state ps = {.argc = argc,
+                      .argv = all,
+                      .i = 1,
+                      .cfg = cfg,
+                      .notes = notes,
+                      .seen = sb_xcalloc(cli_n_flags, 1),
+                      .first_cli = 1 + n_words};
     for (; ps.i < argc && rc == 0; ps.i++)
         rc = parse_one(&ps, err);
     if (rc == 0)
@@ -416,6 +468,11 @@ int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err
         rc = cli_validate(cfg, notes, err) < 0 ? -1 : CLI_PARSED;
     dotted_free(&ps.dotted);
     free(ps.seen);
+    for (int i = 0; i < n_words; i++)
+        free(words[i]);
+    free(words);
+    if (all != argv)
+        free(all);
     if (rc != CLI_PARSED)
         sb_config_free(cfg);
     return rc;

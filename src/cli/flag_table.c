@@ -15,6 +15,8 @@
 #define C(f) offsetof(sb_config, f)
 #define D(f) offsetof(sb_config, ds.f)
 
+/* The table is laid out by hand, one row per flag. */
+/* clang-format off */
 const char *const flag_groups[] = {
     "Target and transport", "Model and tokenizer", "Dataset selection",
     "Dataset-specific options", "Load shape", "Sampling and request body",
@@ -226,7 +228,8 @@ const cli_flag cli_flags[] = {
      "extra variables for client-side chat templates"},
     /* 6: metrics selection */
     {"percentile-metrics", NULL, FT_STR, C(percentile_metrics), 0, "LIST", "ttft,tpot,itl", 6,
-     "comma list of ttft, tpot, itl, e2el to report"},
+     "comma list of ttft, tpot, itl, e2el, client_queue_time, e2el_including_client_queue (the "
+     "last two need --max-concurrency) to report"},
     {"metric-percentiles", NULL, FT_CUSTOM, C(metric_percentiles), 0, "LIST", "99", 6,
      "comma list of percentiles, e.g. 50,90,99,99.9", NULL, false, fv_percentiles},
     {"goodput", NULL, FT_CUSTOM, C(goodput_set), 0, "KEY:VALUE ...", "none", 6,
@@ -249,13 +252,14 @@ const cli_flag cli_flags[] = {
     {"profile", NULL, FT_BOOL, C(profile), 0, NULL, "off", 7,
      "POST /start_profile before and /stop_profile after the run"},
     {"plot-timeline", NULL, FT_BOOL, C(plot_timeline), 0, NULL, "off", 7,
-     "accepted; the timeline plot is not written yet"},
+     "write <result>.timeline.html: per-request TTFT and ITL segments (inline SVG)"},
     {"timeline-itl-thresholds", NULL, FT_STR, C(timeline_itl_thresholds), 0, "A,B", "25,50", 7,
      "ITL colour thresholds of the timeline plot (ms)"},
     {"plot-dataset-stats", NULL, FT_BOOL, C(plot_dataset_stats), 0, NULL, "off", 7,
      "accepted; the dataset statistics plot is not written yet"},
     {"config", NULL, FT_IGNORED, 0, 0, "FILE", "none", 7,
-     "accepted for compatibility (YAML option files are not read); write the flags instead"},
+     "read flags from a YAML file (key: value lines, lists, true for bare flags); flags on the "
+     "command line win"},
     /* 8: ours */
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
      "start the built-in simulated server in-process and benchmark it"},
@@ -266,3 +270,4 @@ const cli_flag cli_flags[] = {
     {"http2", NULL, FT_BOOL, C(http2), 0, NULL, "off", 8, "use HTTP/2 (h2c or ALPN)"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
+/* clang-format on */

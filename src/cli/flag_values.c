@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/flags.h"
+#include "report/report.h"
 
 int fv_parse_long(const char *s, long *out)
 {
@@ -51,8 +52,10 @@ int fv_max_concurrency(sb_config *cfg, char **v, size_t n, sb_err *err)
     if (fv_parse_long(v[0], &x) < 0)
         return sb_err_set(err, "--max-concurrency: invalid int value: '%s'", v[0]);
     if (x <= 0)
-        return sb_err_set(err, "--max-concurrency must be a positive integer (got %ld); "
-                               "leave it out for no limit", x);
+        return sb_err_set(err,
+                          "--max-concurrency must be a positive integer (got %ld); "
+                          "leave it out for no limit",
+                          x);
     cfg->max_concurrency = x;
     return 0;
 }
@@ -85,23 +88,29 @@ int fv_range_ratio(sb_config *cfg, char **v, size_t n, sb_err *err)
     if (*s == '{') {
         json_error_t je;
         json_t *o = json_loads(s, 0, &je);
-        json_t *a = o ? json_object_get(o, "input") : NULL, *b = o ? json_object_get(o, "output") : NULL;
+        json_t *a = o ? json_object_get(o, "input") : NULL,
+               *b = o ? json_object_get(o, "output") : NULL;
         if (!o || !json_is_number(a) || !json_is_number(b) || json_object_size(o) != 2) {
             json_decref(o);
-            return sb_err_set(err, "--random-range-ratio: '%s' is neither a number nor a JSON "
-                                   "object {\"input\": a, \"output\": b}", v[0]);
+            return sb_err_set(err,
+                              "--random-range-ratio: '%s' is neither a number nor a JSON "
+                              "object {\"input\": a, \"output\": b}",
+                              v[0]);
         }
         in = json_number_value(a);
         out = json_number_value(b);
         json_decref(o);
     } else if (fv_parse_double(s, &in) < 0) {
-        return sb_err_set(err, "--random-range-ratio: invalid value '%s' (a number in [0, 1) or "
-                               "{\"input\": a, \"output\": b})", v[0]);
+        return sb_err_set(err,
+                          "--random-range-ratio: invalid value '%s' (a number in [0, 1) or "
+                          "{\"input\": a, \"output\": b})",
+                          v[0]);
     } else {
         out = in;
     }
     if (!ratio_ok(in) || !ratio_ok(out))
-        return sb_err_set(err, "--random-range-ratio: each ratio must be in [0, 1), got '%s'", v[0]);
+        return sb_err_set(err, "--random-range-ratio: each ratio must be in [0, 1), got '%s'",
+                          v[0]);
     cfg->ds.random_range_ratio_in = in;
     cfg->ds.random_range_ratio_out = out;
     return 0;
@@ -115,8 +124,10 @@ int fv_ramp_strategy(sb_config *cfg, char **v, size_t n, sb_err *err)
     else if (!strcmp(v[0], "exponential"))
         cfg->ramp_up = SB_RAMP_EXPONENTIAL;
     else
-        return sb_err_set(err, "--ramp-up-strategy: invalid choice: '%s' (choose from 'linear', "
-                               "'exponential')", v[0]);
+        return sb_err_set(err,
+                          "--ramp-up-strategy: invalid choice: '%s' (choose from 'linear', "
+                          "'exponential')",
+                          v[0]);
     return 0;
 }
 
@@ -187,21 +198,21 @@ int fv_goodput(sb_config *cfg, char **v, size_t n, sb_err *err)
         if (!colon || strchr(colon + 1, ':') || fv_parse_double(colon + 1, &x) < 0)
             return sb_err_set(err, "--goodput %s: %s", v[i], goodput_format_msg);
         size_t klen = (size_t)(colon - v[i]);
-        char pyval[48];
-        snprintf(pyval, sizeof pyval, "%g", x);
-        if (!strchr(pyval, '.') && !strchr(pyval, 'e') && !strchr(pyval, 'n'))
-            strcat(pyval, ".0"); /* Python prints the parsed float: 500.0 */
+        char pyval[48]; /* the reference prints the parsed float: 500.0 */
+        report_py_float(pyval, sizeof pyval, x);
         double *slot = klen == 4 && !strncmp(v[i], "ttft", 4)   ? &t
                        : klen == 4 && !strncmp(v[i], "tpot", 4) ? &p
                        : klen == 4 && !strncmp(v[i], "e2el", 4) ? &e
                                                                 : NULL;
         if (!slot)
-            return sb_err_set(err, "Invalid metric name found, %.*s: %s. The service level "
-                                   "objective name should be one of ['ttft', 'tpot', 'e2el']. ",
+            return sb_err_set(err,
+                              "Invalid metric name found, %.*s: %s. The service level "
+                              "objective name should be one of ['ttft', 'tpot', 'e2el']. ",
                               (int)klen, v[i], pyval);
         if (x < 0)
-            return sb_err_set(err, "Invalid value found, %.*s: %s. The service level objective "
-                                   "value should be non-negative.",
+            return sb_err_set(err,
+                              "Invalid value found, %.*s: %s. The service level objective "
+                              "value should be non-negative.",
                               (int)klen, v[i], pyval);
         *slot = x;
     }

@@ -10,18 +10,18 @@
 #include "core/err.h"
 
 typedef enum flag_type {
-    FT_BOOL,     /* store_true; no value */
-    FT_STR,      /* char * */
-    FT_INT,      /* int */
-    FT_LONG,     /* long */
-    FT_U64,      /* uint64_t, >= 0 */
-    FT_DOUBLE,   /* double; "inf" accepted */
-    FT_STRLIST,  /* nargs='+': char ** + size_t count at n_off */
-    FT_KVLIST,   /* nargs='+' KEY=VALUE: sb_kv * + count */
-    FT_APPEND,   /* one value per use, appended; the value may start with "--" */
-    FT_JSON,     /* JSON object text; also --flag.key value */
-    FT_CUSTOM,   /* parsed by the row's handler */
-    FT_IGNORED,  /* Python-only: accepted, noted, no effect (takes a value if metavar) */
+    FT_BOOL,    /* store_true; no value */
+    FT_STR,     /* char * */
+    FT_INT,     /* int */
+    FT_LONG,    /* long */
+    FT_U64,     /* uint64_t, >= 0 */
+    FT_DOUBLE,  /* double; "inf" accepted */
+    FT_STRLIST, /* nargs='+': char ** + size_t count at n_off */
+    FT_KVLIST,  /* nargs='+' KEY=VALUE: sb_kv * + count */
+    FT_APPEND,  /* one value per use, appended; the value may start with "--" */
+    FT_JSON,    /* JSON object text; also --flag.key value */
+    FT_CUSTOM,  /* parsed by the row's handler */
+    FT_IGNORED, /* Python-only: accepted, noted, no effect (takes a value if metavar) */
 } flag_type;
 
 typedef struct cli_ctx cli_ctx;
@@ -30,8 +30,8 @@ typedef struct cli_flag {
     const char *name;  /* canonical, without "--" */
     const char *alias; /* other accepted name, or NULL */
     flag_type type;
-    size_t off;        /* offsetof(sb_config, field) */
-    size_t n_off;      /* count field for lists */
+    size_t off;          /* offsetof(sb_config, field) */
+    size_t n_off;        /* count field for lists */
     const char *metavar; /* NULL for flags without a value */
     const char *def;     /* default as shown in help and docs */
     int group;           /* index into flag_groups */
@@ -63,6 +63,10 @@ int fv_no_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err);
  * trailing junk; doubles accept inf/infinity like Python's float(). */
 int fv_parse_long(const char *s, long *out);
 int fv_parse_double(const char *s, double *out);
+
+/* Reads a --config YAML file into command-line words ("--key", "value",
+ * ...), malloc'd each and in an array the caller frees. */
+int cli_config_file_words(const char *path, char ***out, int *n_out, sb_err *err);
 
 /* Post-parse checks of reference doc section 2 (ramp-up, ranges, dataset
  * path rules, sampling flags) and generic --input-len/--output-len copies.

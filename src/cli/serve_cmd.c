@@ -2,9 +2,13 @@
  *
  * The only place of the serve path that prints and picks exit codes: parse
  * messages and the Namespace-like summary here, the run itself in
- * src/run (run.h). run_serve is referenced weakly so this branch builds and
- * its parser can be tested before the engine lands; once src/run provides
- * run_serve in the same library, the strong definition is used. */
+ * src/run (run.h).
+ *
+ * MERGE NOTE: run_serve is referenced weakly only so this branch links before
+ * the engine lands. A weak reference does not pull an object out of the
+ * static library, so once src/run defines run_serve, delete the `weak`
+ * declaration below and the `if (run_serve)` fallback and call it directly;
+ * otherwise `serve` keeps saying the engine is not part of this build. */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -5,6 +5,7 @@
  * them; the other checks are ones the reference makes later (or crashes on)
  * that we make up front so a bad run never starts. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cli/flags.h"
@@ -39,13 +40,14 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
                                             "prefix_repetition"};
     for (size_t i = 0; i < sizeof synthetic / sizeof synthetic[0]; i++)
         if (cfg->ds.path && !strcmp(cfg->ds.name, synthetic[i]))
-            return sb_err_set(err, "--dataset-path %s cannot be used with --dataset-name %s (it "
-                                   "generates its prompts); choose the dataset kind of the file, "
-                                   "e.g. --dataset-name sharegpt or custom",
+            return sb_err_set(err,
+                              "--dataset-path %s cannot be used with --dataset-name %s (it "
+                              "generates its prompts); choose the dataset kind of the file, "
+                              "e.g. --dataset-name sharegpt or custom",
                               cfg->ds.path, cfg->ds.name);
-    static const char *const need_path[] = {"sharegpt", "burstgpt", "custom", "custom_image",
-                                            "custom_audio", "custom_mm", "spec_bench",
-                                            "speed_bench", "timed_trace", "hf"};
+    static const char *const need_path[] = {
+        "sharegpt",  "burstgpt",   "custom",      "custom_image", "custom_audio",
+        "custom_mm", "spec_bench", "speed_bench", "timed_trace",  "hf"};
     for (size_t i = 0; i < sizeof need_path / sizeof need_path[0]; i++)
         if (!cfg->ds.path && !strcmp(cfg->ds.name, need_path[i]) &&
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))
@@ -63,14 +65,18 @@ static bool openai_compatible(const char *backend)
 
 static int check_sampling(const sb_config *cfg, sb_err *err)
 {
-    double s[] = {cfg->temperature,       cfg->top_p,
-                  cfg->top_k,             cfg->min_p,
-                  cfg->frequency_penalty, cfg->presence_penalty,
+    double s[] = {cfg->temperature,
+                  cfg->top_p,
+                  cfg->top_k,
+                  cfg->min_p,
+                  cfg->frequency_penalty,
+                  cfg->presence_penalty,
                   cfg->repetition_penalty};
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         if (!isnan(s[i]) && !openai_compatible(cfg->backend))
-            return sb_err_set(err, "Sampling parameters are only supported by openai-compatible "
-                                   "backends (--backend openai, vllm or openai-chat), not %s.",
+            return sb_err_set(err,
+                              "Sampling parameters are only supported by openai-compatible "
+                              "backends (--backend openai, vllm or openai-chat), not %s.",
                               cfg->backend);
     return 0;
 }
@@ -96,20 +102,39 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
+/* The reference checks the thresholds up front when a timeline is asked for. */
+static int check_timeline(const sb_config *cfg, sb_err *err)
+{
+    double a, b;
+    char extra;
+    if (cfg->plot_timeline &&
+        (!cfg->timeline_itl_thresholds ||
+         sscanf(cfg->timeline_itl_thresholds, "%lf,%lf%c", &a, &b, &extra) != 2))
+        return sb_err_set(err,
+                          "Invalid --timeline-itl-thresholds format: expected 2 ITL threshold "
+                          "values, got '%s'",
+                          cfg->timeline_itl_thresholds ? cfg->timeline_itl_thresholds : "");
+    return 0;
+}
+
 static void note_metrics(const sb_config *cfg, sb_buf *notes)
 {
-    static const char *const known[] = {"ttft", "tpot", "itl", "e2el"};
+    static const char *const known[] = {
+        "ttft", "tpot", "itl", "e2el", "client_queue_time", "e2el_including_client_queue"};
     if (!cfg->percentile_metrics)
         return;
     const char *p = cfg->percentile_metrics;
     while (*p) {
         size_t len = strcspn(p, ",");
         bool ok = false;
-        for (size_t k = 0; k < 4; k++)
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
             ok |= strlen(known[k]) == len && !strncmp(p, known[k], len);
         if (!ok)
-            sb_buf_printf(notes, "warning: --percentile-metrics: '%.*s' is not one of ttft, "
-                                 "tpot, itl, e2el; it is ignored\n", (int)len, p);
+            sb_buf_printf(notes,
+                          "warning: --percentile-metrics: '%.*s' is not one of ttft, "
+                          "tpot, itl, e2el, client_queue_time, "
+                          "e2el_including_client_queue; it is ignored\n",
+                          (int)len, p);
         p += len + (p[len] == ',');
     }
 }
@@ -131,7 +156,7 @@ static void apply_generic_lens(sb_config *cfg)
 int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
 {
     if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
-        check_ranges(cfg, err) < 0)
+        check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0)
         return -1;
     note_metrics(cfg, notes);
     apply_generic_lens(cfg);

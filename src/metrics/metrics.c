@@ -16,7 +16,8 @@
 #include "metrics/stats.h"
 #include "metrics/series.h"
 
-static const char *const kind_names[SB_M_COUNT_] = {"ttft", "tpot", "itl", "e2el"};
+static const char *const kind_names[SB_M_COUNT_] = {
+    "ttft", "tpot", "itl", "e2el", "client_queue_time", "e2el_including_client_queue"};
 
 const char *metrics_kind_name(sb_metric_kind k)
 {
@@ -34,11 +35,19 @@ double metrics_percentile_sorted(const double *v, size_t n, double p)
     return stats_lerp(v[lo], v[hi], h - fl);
 }
 
-/* --percentile-metrics: comma list; unknown names select nothing, as in the
- * reference (the cli warns about them). */
-static void select_metrics(const sb_config *cfg, bool *sel)
+bool metrics_backend_is_pooling(const char *b)
 {
-    const char *list = cfg->percentile_metrics ? cfg->percentile_metrics : "ttft,tpot,itl";
+    return b &&
+           (strstr(b, "embeddings") || !strcmp(b, "vllm-pooling") || !strcmp(b, "vllm-rerank"));
+}
+
+/* --percentile-metrics: comma list; unknown names select nothing, as in the
+ * reference (the cli warns about them). The default depends on the task. */
+static void select_metrics(const sb_config *cfg, bool pooling, bool *sel)
+{
+    const char *list = cfg->percentile_metrics ? cfg->percentile_metrics
+                       : pooling               ? "e2el"
+                                               : "ttft,tpot,itl";
     for (int k = 0; k < SB_M_COUNT_; k++)
         sel[k] = false;
     const char *p = list;
@@ -67,8 +76,15 @@ static int32_t output_len_of(const sb_record *r, bool has_tok, const metrics_tok
 
 static void alloc_stats(sb_metrics *m)
 {
-    metrics_stat *all[] = {&m->stat[0], &m->stat[1], &m->stat[2], &m->stat[3],
-                           &m->ext.ttft_corrected, &m->ext.e2el_corrected, &m->ext.itl_token};
+    metrics_stat *all[] = {&m->stat[0],
+                           &m->stat[1],
+                           &m->stat[2],
+                           &m->stat[3],
+                           &m->stat[4],
+                           &m->stat[5],
+                           &m->ext.ttft_corrected,
+                           &m->ext.e2el_corrected,
+                           &m->ext.itl_token};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         all[i]->pct_ms = sb_xcalloc(m->n_pcts ? m->n_pcts : 1, sizeof(double));
 }
@@ -104,6 +120,11 @@ static void count_requests(const rec_store *s, const sb_config *cfg, const metri
     m->request_goodput = cfg->goodput_set ? (m->duration_s > 0 ? good / m->duration_s : 0.0) : NAN;
 }
 
+static double queue_ns(const sb_record *r)
+{
+    return r->queued_ns && r->start_ns > r->queued_ns ? (double)(r->start_ns - r->queued_ns) : 0.0;
+}
+
 static void per_request_stats(const rec_store *s, sb_metrics *m, double *scratch)
 {
     size_t n;
@@ -123,6 +144,18 @@ static void per_request_stats(const rec_store *s, sb_metrics *m, double *scratch
         if (s->recs[i].success)
             scratch[n++] = (double)s->recs[i].latency_ns;
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->stat[SB_M_E2EL]);
+    /* client queue: the wait between becoming due and being sent ([newest]
+     * reference, PR #54136); only meaningful when the engine set queued_ns */
+    n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].success)
+            scratch[n++] = queue_ns(&s->recs[i]);
+    stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->stat[SB_M_QUEUE]);
+    n = 0; /* refilled: stats_from_ns reorders the scratch array */
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].success)
+            scratch[n++] = queue_ns(&s->recs[i]) + (double)s->recs[i].latency_ns;
+    stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->stat[SB_M_E2EL_QUEUE]);
 }
 
 /* Coordinated-omission corrected latencies and send lag (ours). */
@@ -131,14 +164,14 @@ static void corrected_stats(const rec_store *s, sb_metrics *m, double *scratch)
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++)
         if (s->recs[i].success)
-            scratch[n++] = (double)s->recs[i].ttft_ns + ((double)s->recs[i].start_ns -
-                                                         (double)s->recs[i].intended_ns);
+            scratch[n++] = (double)s->recs[i].ttft_ns +
+                           ((double)s->recs[i].start_ns - (double)s->recs[i].intended_ns);
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->ext.ttft_corrected);
     n = 0;
     for (size_t i = 0; i < s->n; i++)
         if (s->recs[i].success)
-            scratch[n++] = (double)s->recs[i].latency_ns + ((double)s->recs[i].start_ns -
-                                                            (double)s->recs[i].intended_ns);
+            scratch[n++] = (double)s->recs[i].latency_ns +
+                           ((double)s->recs[i].start_ns - (double)s->recs[i].intended_ns);
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->ext.e2el_corrected);
 
     double lag_pcts[] = {50.0, 99.0};
@@ -202,7 +235,8 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
     if (m->n_pcts)
         memcpy(m->pcts, cfg->metric_percentiles, m->n_pcts * sizeof *m->pcts);
     alloc_stats(m);
-    select_metrics(cfg, m->selected);
+    m->pooling = metrics_backend_is_pooling(cfg->backend);
+    select_metrics(cfg, m->pooling, m->selected);
     m->has_tokenizer = !cfg->skip_tokenizer_init;
     m->output_lens = sb_xcalloc(s->n ? s->n : 1, sizeof *m->output_lens);
     uint64_t dur = s->bench_end_ns > s->bench_start_ns ? s->bench_end_ns - s->bench_start_ns : 0;
@@ -212,6 +246,8 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
     double secs = m->duration_s;
     m->request_throughput = secs > 0 ? m->completed / secs : 0.0;
     m->output_throughput = secs > 0 ? m->total_output / secs : 0.0;
+    if (m->pooling) /* no generated tokens: input only (reference pooling metrics) */
+        m->total_output = 0, m->output_throughput = 0.0;
     m->total_token_throughput = secs > 0 ? (m->total_input + m->total_output) / secs : 0.0;
 
     double *scratch = sb_xmalloc((s->n ? s->n : 1) * sizeof *scratch);
@@ -231,8 +267,15 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
 
 void metrics_free(sb_metrics *m)
 {
-    metrics_stat *all[] = {&m->stat[0], &m->stat[1], &m->stat[2], &m->stat[3],
-                           &m->ext.ttft_corrected, &m->ext.e2el_corrected, &m->ext.itl_token};
+    metrics_stat *all[] = {&m->stat[0],
+                           &m->stat[1],
+                           &m->stat[2],
+                           &m->stat[3],
+                           &m->stat[4],
+                           &m->stat[5],
+                           &m->ext.ttft_corrected,
+                           &m->ext.e2el_corrected,
+                           &m->ext.itl_token};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         free(all[i]->pct_ms);
     free(m->pcts);

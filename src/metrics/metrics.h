@@ -20,6 +20,7 @@
 #include "cli/config.h"
 #include "core/err.h"
 #include "metrics/record.h"
+#include "metrics/specdec.h"
 
 /* Re-tokenization of generated text, for requests whose server reported no
  * usage.completion_tokens (section 6 output_len rule). count returns the
@@ -35,34 +36,38 @@ typedef enum sb_metric_kind {
     SB_M_TPOT,
     SB_M_ITL,
     SB_M_E2EL,
+    SB_M_QUEUE,      /* client_queue_time: start - due time (waiting for a concurrency slot) */
+    SB_M_E2EL_QUEUE, /* e2el_including_client_queue: latency + queue time */
     SB_M_COUNT_
 } sb_metric_kind;
 
-/* "ttft", "tpot", "itl", "e2el". */
+/* "ttft", "tpot", "itl", "e2el", "client_queue_time",
+ * "e2el_including_client_queue" (the --percentile-metrics names). */
 const char *metrics_kind_name(sb_metric_kind k);
 
 /* One latency distribution, in milliseconds. Empty list -> every figure 0
  * (the reference replaces an empty list by the scalar 0). */
 typedef struct metrics_stat {
-    size_t n;         /* samples */
+    size_t n;                          /* samples */
     double mean_ms, median_ms, std_ms; /* std is population (ddof 0) */
     double min_ms, max_ms;
-    double *pct_ms;   /* one per sb_metrics.pcts, same order */
+    double *pct_ms; /* one per sb_metrics.pcts, same order */
 } metrics_stat;
 
 /* servebench's own figures (never replace the reference ones). */
 typedef struct sb_metrics_ext {
-    metrics_stat ttft_corrected;  /* ttft + (start - intended): coordinated-omission corrected */
-    metrics_stat e2el_corrected;  /* latency + (start - intended) */
-    metrics_stat itl_token;       /* gap / tokens in gap, when itl_tokens were recorded */
+    metrics_stat ttft_corrected; /* ttft + (start - intended): coordinated-omission corrected */
+    metrics_stat e2el_corrected; /* latency + (start - intended) */
+    metrics_stat itl_token;      /* gap / tokens in gap, when itl_tokens were recorded */
     bool has_itl_token;
-    double send_lag_p50_ms, send_lag_p99_ms, send_lag_max_ms; /* start - intended, all sent requests */
-    double sched_lag_p99_ms;      /* queued - intended: scheduler lateness without the semaphore wait */
+    double send_lag_p50_ms, send_lag_p99_ms,
+        send_lag_max_ms;     /* start - intended, all sent requests */
+    double sched_lag_p99_ms; /* queued - intended: scheduler lateness without the semaphore wait */
     long fail_by_reason[SB_FAIL_COUNT_];
-    long max_concurrent_exact;    /* sweep over [start, start+latency), ends before starts */
-    long concurrency_used;        /* max concurrency, or number of requests when unlimited */
+    long max_concurrent_exact;        /* sweep over [start, start+latency), ends before starts */
+    long concurrency_used;            /* max concurrency, or number of requests when unlimited */
     double generate_speed_per_client; /* output_throughput / concurrency_used */
-    long token_events;            /* token messages received (sum of n_chunks) */
+    long token_events;                /* token messages received (sum of n_chunks) */
     double token_events_per_s;
 } sb_metrics_ext;
 
@@ -71,22 +76,26 @@ typedef struct sb_metrics {
     long total_input, total_output;
     double duration_s;
     double request_throughput;
-    double request_goodput;      /* NAN when no --goodput */
+    double request_goodput; /* NAN when no --goodput */
     double output_throughput, total_token_throughput;
     double max_output_tokens_per_s; /* reference: token *messages* in the busiest 1 s bucket */
     long max_concurrent_requests;   /* reference bucket method (overcounts; see ext) */
-    bool has_tokenizer;          /* false with --skip-tokenizer-init */
-    bool selected[SB_M_COUNT_];  /* --percentile-metrics */
-    double *pcts;                /* --metric-percentiles, copied */
+    bool has_tokenizer;             /* false with --skip-tokenizer-init */
+    bool pooling;                   /* embeddings/pooling/rerank backend: no output tokens */
+    bool selected[SB_M_COUNT_];     /* --percentile-metrics */
+    double *pcts;                   /* --metric-percentiles, copied */
     size_t n_pcts;
     metrics_stat stat[SB_M_COUNT_];
-    int32_t *output_lens;        /* per request in store order; 0 for failures */
+    int32_t *output_lens; /* per request in store order; 0 for failures */
     /* Per-second series behind the peaks (for the terminal plot); n_buckets 0
      * when nothing succeeded. */
     double *tokens_per_s;
     long *concurrent_per_s;
     size_t n_buckets;
     sb_metrics_ext ext;
+    /* Speculative decoding deltas from /metrics: metrics_compute leaves it
+     * empty; the run fills it with specdec_delta when it read the counters. */
+    specdec_result spec;
 } sb_metrics;
 
 /* Computes every figure from s. cfg supplies the percentiles, the selected
@@ -97,6 +106,10 @@ typedef struct sb_metrics {
  * 1. Returns 0, or -1 with err set (bad percentile); out is then left freed. */
 int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
                     sb_metrics *out, sb_err *err);
+/* True for the reference's pooling backends (openai-embeddings*,
+ * infinity-embeddings*, vllm-pooling, vllm-rerank): their result has no
+ * output tokens and reports E2EL by default (reference doc section 6). */
+bool metrics_backend_is_pooling(const char *backend);
 /* Frees what metrics_compute allocated inside m. */
 void metrics_free(sb_metrics *m);
 

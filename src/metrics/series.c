@@ -107,10 +107,10 @@ void series_peaks(const rec_store *s, sb_metrics *m)
     for (size_t b = 0; b < nb; b++) {
         cur += conc[b];
         conc[b] = cur;
-        m->max_output_tokens_per_s = tok[b] > m->max_output_tokens_per_s ? tok[b]
-                                                                          : m->max_output_tokens_per_s;
-        m->max_concurrent_requests = cur > m->max_concurrent_requests ? cur
-                                                                      : m->max_concurrent_requests;
+        m->max_output_tokens_per_s =
+            tok[b] > m->max_output_tokens_per_s ? tok[b] : m->max_output_tokens_per_s;
+        m->max_concurrent_requests =
+            cur > m->max_concurrent_requests ? cur : m->max_concurrent_requests;
     }
     m->tokens_per_s = tok;
     m->concurrent_per_s = conc;

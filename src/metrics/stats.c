@@ -174,11 +174,11 @@ void stats_from_ns(double *v, size_t n, const double *pcts, size_t n_pcts, metri
 /* ---- pooled ITL ---- */
 
 typedef struct itl_scan {
-    uint64_t hist[65536];  /* by high 16 bits of the stored 32-bit gap */
+    uint64_t hist[65536]; /* by high 16 bits of the stored 32-bit gap */
     size_t n;
     unsigned __int128 sum, sumsq;
     uint64_t min, max;
-    uint64_t *big;         /* true values of overflow gaps (>= UINT32_MAX), sorted */
+    uint64_t *big; /* true values of overflow gaps (>= UINT32_MAX), sorted */
     size_t n_big;
 } itl_scan;
 
@@ -246,51 +246,75 @@ static double itl_variance(const itl_scan *sc)
     return v > 0 ? (double)v : 0.0;
 }
 
-/* Resolves ranks[0..m) to values with a second pass over the bins they fall in. */
-static void itl_resolve(const rec_store *s, const itl_scan *sc, const size_t *ranks, size_t m,
-                        double *vals)
+/* Bins of at most this many distinct high halves are resolved per pass, so
+ * the low-half histograms stay at 4 MiB however many percentiles are asked
+ * for (each further group costs one more pass). */
+#define RESOLVE_SLOTS 8
+
+typedef struct rank_pos {
+    uint32_t bin;    /* high 16 bits of the gap holding the rank */
+    uint64_t before; /* gaps in lower bins */
+} rank_pos;
+
+static void locate_bins(const itl_scan *sc, const size_t *ranks, size_t m, rank_pos *pos)
 {
-    int16_t *slot = sb_xmalloc(65536 * sizeof *slot);
-    memset(slot, 0xff, 65536 * sizeof *slot); /* -1: bin not needed */
-    uint32_t *bin = sb_xmalloc(m * sizeof *bin);
-    uint64_t *before = sb_xmalloc(m * sizeof *before);
-    size_t n_slots = 0;
     uint64_t cum = 0;
     size_t r = 0;
     for (uint32_t b = 0; b < 65536 && r < m; b++) {
-        while (r < m && ranks[r] < cum + sc->hist[b]) {
-            bin[r] = b;
-            before[r] = cum;
-            if (slot[b] < 0)
-                slot[b] = (int16_t)n_slots++;
-            r++;
-        }
+        while (r < m && ranks[r] < cum + sc->hist[b])
+            pos[r++] = (rank_pos){b, cum};
         cum += sc->hist[b];
     }
-    uint64_t *lo = sb_xcalloc(n_slots * 65536, sizeof *lo);
+}
+
+/* Low-half histograms of the bins marked in slot (one pass over the gaps). */
+static void low_hist(const rec_store *s, const int32_t *slot, uint64_t *lo)
+{
     for (size_t i = 0; i < s->n; i++) {
         const sb_record *rec = &s->recs[i];
         if (!rec->success)
             continue;
         for (uint32_t j = 0; j < rec->n_itl; j++) {
-            int16_t sl = slot[rec->itl[j] >> 16];
+            int32_t sl = slot[rec->itl[j] >> 16];
             if (sl >= 0)
                 lo[(size_t)sl * 65536 + (rec->itl[j] & 0xffff)]++;
         }
     }
-    for (size_t k = 0; k < m; k++) {
-        const uint64_t *h = lo + (size_t)slot[bin[k]] * 65536;
-        uint64_t c = before[k];
-        uint32_t l = 0;
-        while (c + h[l] <= ranks[k])
-            c += h[l++];
-        uint32_t g = (bin[k] << 16) | l;
-        /* the stored UINT32_MAX is a sentinel: the value is among the big ones */
-        vals[k] = g == UINT32_MAX ? (double)sc->big[ranks[k] - c] : (double)g;
+}
+
+/* Resolves ranks[0..m) (ascending) to values, RESOLVE_SLOTS bins per pass. */
+static void itl_resolve(const rec_store *s, const itl_scan *sc, const size_t *ranks, size_t m,
+                        double *vals)
+{
+    int32_t *slot = sb_xmalloc(65536 * sizeof *slot);
+    rank_pos *pos = sb_xmalloc(m * sizeof *pos);
+    uint64_t *lo = sb_xmalloc((size_t)RESOLVE_SLOTS * 65536 * sizeof *lo);
+    locate_bins(sc, ranks, m, pos);
+    for (size_t k0 = 0, k1; k0 < m; k0 = k1) {
+        memset(slot, 0xff, 65536 * sizeof *slot); /* -1: bin not needed */
+        int n_slots = 0;
+        for (k1 = k0; k1 < m; k1++) {
+            if (slot[pos[k1].bin] >= 0)
+                continue;
+            if (n_slots == RESOLVE_SLOTS)
+                break;
+            slot[pos[k1].bin] = n_slots++;
+        }
+        memset(lo, 0, (size_t)n_slots * 65536 * sizeof *lo);
+        low_hist(s, slot, lo);
+        for (size_t k = k0; k < k1; k++) {
+            const uint64_t *h = lo + (size_t)slot[pos[k].bin] * 65536;
+            uint64_t c = pos[k].before;
+            uint32_t l = 0;
+            while (c + h[l] <= ranks[k])
+                c += h[l++];
+            uint32_t g = (pos[k].bin << 16) | l;
+            /* the stored UINT32_MAX is a sentinel: the value is among the big ones */
+            vals[k] = g == UINT32_MAX ? (double)sc->big[ranks[k] - c] : (double)g;
+        }
     }
     free(lo);
-    free(before);
-    free(bin);
+    free(pos);
     free(slot);
 }
 

@@ -74,9 +74,26 @@ void report_failures(sb_buf *out, const rec_store *s)
     }
 }
 
+static void spec_section(sb_buf *out, const specdec_result *sp)
+{
+    title(out, "Speculative Decoding", '-');
+    line_f(out, "Acceptance rate (%):", sp->acceptance_rate_pct);
+    line_f(out, "Acceptance length:", sp->acceptance_length);
+    line_i(out, "Drafts:", sp->drafts);
+    line_i(out, "Draft tokens:", sp->draft_tokens);
+    line_i(out, "Accepted tokens:", sp->accepted);
+    if (sp->n_pos)
+        sb_buf_puts(out, "Per-position acceptance (%):\n");
+    for (size_t k = 0; k < sp->n_pos; k++) {
+        char label[48];
+        snprintf(label, sizeof label, "  Position %zu:", k);
+        line_f(out, label, sp->per_pos_rate[k] * 100.0);
+    }
+}
+
 void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
 {
-    bool tok = m->has_tokenizer;
+    bool tok = m->has_tokenizer, gen = !m->pooling;
     title(out, " Serving Benchmark Result ", '=');
     line_i(out, "Successful requests:", m->completed);
     line_i(out, "Failed requests:", m->failed);
@@ -86,26 +103,35 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
         line_f(out, "Request rate configured (RPS):", cfg->request_rate);
     line_f(out, "Benchmark duration (s):", m->duration_s);
     line_i(out, "Total input tokens:", m->total_input);
-    if (tok)
+    if (gen && tok)
         line_i(out, "Total generated tokens:", m->total_output);
     line_f(out, "Request throughput (req/s):", m->request_throughput);
     if (cfg->goodput_set)
         line_f(out, "Request goodput (req/s):", m->request_goodput);
-    if (tok) {
+    if (gen && tok) {
         line_f(out, "Output token throughput (tok/s):", m->output_throughput);
         line_f(out, "Peak output token throughput (tok/s):", m->max_output_tokens_per_s);
     }
-    line_f(out, "Peak concurrent requests:", (double)m->max_concurrent_requests);
+    if (gen)
+        line_f(out, "Peak concurrent requests:", (double)m->max_concurrent_requests);
     if (tok)
         line_f(out, "Total token throughput (tok/s):", m->total_token_throughput);
-    if (tok && m->selected[SB_M_TTFT])
+    if (gen && tok && m->selected[SB_M_TTFT])
         stat_section(out, m, SB_M_TTFT, "Time to First Token", "TTFT");
-    if (tok && m->selected[SB_M_TPOT])
+    if (gen && tok && m->selected[SB_M_TPOT])
         stat_section(out, m, SB_M_TPOT, "Time per Output Token (excl. 1st token)", "TPOT");
-    if (tok && m->selected[SB_M_ITL])
+    if (gen && tok && m->selected[SB_M_ITL])
         stat_section(out, m, SB_M_ITL, "Inter-token Latency", "ITL");
     if (m->selected[SB_M_E2EL])
         stat_section(out, m, SB_M_E2EL, "End-to-end Latency", "E2EL");
+    /* [newest] queue sections: only when a concurrency cap can queue requests */
+    if (cfg->max_concurrency > 0 && m->selected[SB_M_QUEUE])
+        stat_section(out, m, SB_M_QUEUE, "Client-side Queueing", "Client Queue Time");
+    if (cfg->max_concurrency > 0 && !isinf(cfg->request_rate) && m->selected[SB_M_E2EL_QUEUE])
+        stat_section(out, m, SB_M_E2EL_QUEUE, "Queue-inclusive End-to-end Latency",
+                     "E2EL incl. Client Queue");
+    if (m->spec.present)
+        spec_section(out, &m->spec);
     title(out, "", '=');
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "report/fsutil.h"
 #include "report/pyfmt.h"
 #include "report/report.h"
 
@@ -68,9 +69,10 @@ static void header_keys(jw *w, const sb_config *cfg, const report_ctx *ctx)
     const char *model = ctx->model_id ? ctx->model_id : cfg->model;
     k_str(w, "model_id", model);
     /* the reference: --tokenizer when given, else the model id */
-    k_str(w, "tokenizer_id", ctx->tokenizer_id ? ctx->tokenizer_id
-                             : cfg->tokenizer  ? cfg->tokenizer
-                                               : model);
+    k_str(w, "tokenizer_id",
+          ctx->tokenizer_id ? ctx->tokenizer_id
+          : cfg->tokenizer  ? cfg->tokenizer
+                            : model);
     k_int(w, "num_prompts", cfg->ds.num_prompts);
     for (size_t i = 0; i < cfg->n_metadata; i++)
         k_str(w, cfg->metadata[i].key, cfg->metadata[i].value);
@@ -91,67 +93,83 @@ static void header_keys(jw *w, const sb_config *cfg, const report_ctx *ctx)
     }
 }
 
-static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
+/* Per-request arrays of --save-detailed, one helper per element kind. */
+typedef enum arr_kind {
+    ARR_PROMPT,
+    ARR_OUTPUT,
+    ARR_TTFT,
+    ARR_ITLS,
+    ARR_START,
+    ARR_TEXT,
+    ARR_ERROR
+} arr_kind;
+
+static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_t i, arr_kind k)
 {
-    key(w, "input_lens");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++)
-        sb_buf_printf(w->out, "%s%d", i ? ", " : "", s->recs[i].prompt_len);
-    sb_buf_puts(w->out, "]");
-    key(w, "output_lens");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++)
-        sb_buf_printf(w->out, "%s%d", i ? ", " : "", m->output_lens[i]);
-    sb_buf_puts(w->out, "]");
-    key(w, "ttfts");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        sb_buf_puts(w->out, i ? ", " : "");
-        pyfmt_json_ns_as_s(w->out, s->recs[i].success ? s->recs[i].ttft_ns : 0);
-    }
-    sb_buf_puts(w->out, "]");
-    key(w, "itls");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        sb_buf_puts(w->out, i ? ", [" : "[");
-        for (uint32_t j = 0; j < s->recs[i].n_itl; j++) {
-            sb_buf_puts(w->out, j ? ", " : "");
-            pyfmt_json_ns_as_s(w->out, rec_store_itl_ns(s, i, j));
+    const sb_record *r = &s->recs[i];
+    switch (k) {
+    case ARR_PROMPT:
+        sb_buf_printf(out, "%d", r->prompt_len);
+        break;
+    case ARR_OUTPUT:
+        sb_buf_printf(out, "%d", m->output_lens[i]);
+        break;
+    case ARR_TTFT: /* failures keep their 0.0 */
+        pyfmt_json_ns_as_s(out, r->success ? r->ttft_ns : 0);
+        break;
+    case ARR_ITLS:
+        sb_buf_putc(out, '[');
+        for (uint32_t j = 0; j < r->n_itl; j++) {
+            sb_buf_puts(out, j ? ", " : "");
+            pyfmt_json_ns_as_s(out, rec_store_itl_ns(s, i, j));
         }
-        sb_buf_putc(w->out, ']');
+        sb_buf_putc(out, ']');
+        break;
+    case ARR_START:
+        pyfmt_json_ns_as_s(out, r->start_ns);
+        break;
+    case ARR_TEXT:
+        pyfmt_json_string(out, r->text ? r->text : "", r->text ? r->text_len : 0);
+        break;
+    case ARR_ERROR: {
+        const char *e = r->success || !r->error ? "" : r->error;
+        pyfmt_json_string(out, e, strlen(e));
+        break;
     }
-    sb_buf_puts(w->out, "]");
-    key(w, "start_times");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        sb_buf_puts(w->out, i ? ", " : "");
-        pyfmt_json_ns_as_s(w->out, s->recs[i].start_ns);
     }
-    sb_buf_puts(w->out, "]");
-    key(w, "generated_texts");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        sb_buf_puts(w->out, i ? ", " : "");
-        const sb_record *r = &s->recs[i];
-        pyfmt_json_string(w->out, r->text ? r->text : "", r->text ? r->text_len : 0);
-    }
-    sb_buf_puts(w->out, "]");
-    key(w, "errors");
-    sb_buf_putc(w->out, '[');
-    for (size_t i = 0; i < s->n; i++) {
-        const char *e = s->recs[i].success || !s->recs[i].error ? "" : s->recs[i].error;
-        sb_buf_puts(w->out, i ? ", " : "");
-        pyfmt_json_string(w->out, e, strlen(e));
-    }
-    sb_buf_puts(w->out, "]");
 }
 
-static void stat_keys(jw *w, const sb_metrics *m)
+static void k_array(jw *w, const char *name, const sb_metrics *m, const rec_store *s, arr_kind k)
+{
+    key(w, name);
+    sb_buf_putc(w->out, '[');
+    for (size_t i = 0; i < s->n; i++) {
+        sb_buf_puts(w->out, i ? ", " : "");
+        arr_item(w->out, m, s, i, k);
+    }
+    sb_buf_putc(w->out, ']');
+}
+
+static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
+{
+    k_array(w, "input_lens", m, s, ARR_PROMPT);
+    k_array(w, "output_lens", m, s, ARR_OUTPUT);
+    k_array(w, "ttfts", m, s, ARR_TTFT);
+    k_array(w, "itls", m, s, ARR_ITLS);
+    k_array(w, "start_times", m, s, ARR_START);
+    k_array(w, "generated_texts", m, s, ARR_TEXT);
+    k_array(w, "errors", m, s, ARR_ERROR);
+}
+
+static void stat_keys(jw *w, const sb_config *cfg, const sb_metrics *m)
 {
     char k[96], pw[40];
     for (int kind = 0; kind < SB_M_COUNT_; kind++) {
-        if (!m->selected[kind])
+        if (!m->selected[kind] || (m->pooling && kind != SB_M_E2EL))
             continue;
+        if ((kind == SB_M_QUEUE && cfg->max_concurrency <= 0) ||
+            (kind == SB_M_E2EL_QUEUE && (cfg->max_concurrency <= 0 || isinf(cfg->request_rate))))
+            continue; /* as printed: the queue metrics need a concurrency cap */
         const char *nm = metrics_kind_name((sb_metric_kind)kind);
         const metrics_stat *st = &m->stat[kind];
         snprintf(k, sizeof k, "mean_%s_ms", nm);
@@ -228,32 +246,44 @@ static void ours(jw *w, const sb_metrics *m, const report_ctx *ctx)
     sb_buf_puts(w->out, "}}");
 }
 
-void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
-                 const report_ctx *ctx)
+/* Pooling backends (section 8): fewer keys, inputs only. */
+static void pooling_body(jw *w, const sb_config *cfg, const sb_metrics *m, const rec_store *s)
 {
-    jw w = {out, 0};
-    sb_buf_putc(out, '{');
-    header_keys(&w, cfg, ctx);
-    k_num(&w, "duration", m->duration_s);
-    k_int(&w, "completed", m->completed);
-    k_int(&w, "failed", m->failed);
-    k_int(&w, "total_input_tokens", m->total_input);
-    k_int(&w, "total_output_tokens", m->total_output);
-    k_num(&w, "request_throughput", m->request_throughput);
-    key(&w, "request_goodput");
+    k_num(w, "duration", m->duration_s);
+    k_int(w, "completed", m->completed);
+    k_int(w, "total_input_tokens", m->total_input);
+    k_num(w, "request_throughput", m->request_throughput);
+    k_num(w, "total_token_throughput", m->total_token_throughput);
+    if (cfg->save_detailed) {
+        k_array(w, "input_lens", m, s, ARR_PROMPT);
+        k_array(w, "errors", m, s, ARR_ERROR);
+    }
+}
+
+static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                            const report_ctx *ctx)
+{
+    sb_buf *out = w->out;
+    k_num(w, "duration", m->duration_s);
+    k_int(w, "completed", m->completed);
+    k_int(w, "failed", m->failed);
+    k_int(w, "total_input_tokens", m->total_input);
+    k_int(w, "total_output_tokens", m->total_output);
+    k_num(w, "request_throughput", m->request_throughput);
+    key(w, "request_goodput");
     if (cfg->goodput_set)
         pyfmt_json_number(out, m->request_goodput);
     else
         sb_buf_puts(out, "null");
-    k_num(&w, "output_throughput", m->output_throughput);
-    k_num(&w, "total_token_throughput", m->total_token_throughput);
+    k_num(w, "output_throughput", m->output_throughput);
+    k_num(w, "total_token_throughput", m->total_token_throughput);
     if (cfg->save_detailed)
-        detail_arrays(&w, m, s);
-    k_num(&w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
-    k_int(&w, "max_concurrent_requests", m->max_concurrent_requests);
-    k_num(&w, "rtfx", 0.0);
+        detail_arrays(w, m, s);
+    k_num(w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
+    k_int(w, "max_concurrent_requests", m->max_concurrent_requests);
+    k_num(w, "rtfx", 0.0);
     if (ctx->n_rps_events) {
-        key(&w, "rps_change_events");
+        key(w, "rps_change_events");
         sb_buf_putc(out, '[');
         for (size_t i = 0; i < ctx->n_rps_events; i++) {
             jw e = {out, 0};
@@ -264,7 +294,34 @@ void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const r
         }
         sb_buf_putc(out, ']');
     }
-    stat_keys(&w, m);
+    if (m->spec.present) {
+        const specdec_result *sp = &m->spec;
+        k_num(w, "spec_decode_acceptance_rate", sp->acceptance_rate_pct);
+        k_num(w, "spec_decode_acceptance_length", sp->acceptance_length);
+        k_int(w, "spec_decode_num_drafts", sp->drafts);
+        k_int(w, "spec_decode_draft_tokens", sp->draft_tokens);
+        k_int(w, "spec_decode_accepted_tokens", sp->accepted);
+        key(w, "spec_decode_per_position_acceptance_rates");
+        sb_buf_putc(out, '[');
+        for (size_t k = 0; k < sp->n_pos; k++) {
+            sb_buf_puts(out, k ? ", " : "");
+            pyfmt_json_number(out, sp->per_pos_rate[k]);
+        }
+        sb_buf_putc(out, ']');
+    }
+}
+
+void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                 const report_ctx *ctx)
+{
+    jw w = {out, 0};
+    sb_buf_putc(out, '{');
+    header_keys(&w, cfg, ctx);
+    if (m->pooling)
+        pooling_body(&w, cfg, m, s);
+    else
+        generation_body(&w, cfg, m, s, ctx);
+    stat_keys(&w, cfg, m);
     ours(&w, m, ctx);
     sb_buf_putc(out, '}');
 }
@@ -299,8 +356,7 @@ char *report_result_path(const sb_config *cfg, const report_ctx *ctx)
     return sb_buf_steal(&b);
 }
 
-/* mkdir -p, as os.makedirs(exist_ok=True). */
-static int make_dirs(const char *dir, sb_err *err)
+int report_make_dirs(const char *dir, sb_err *err)
 {
     char *p = sb_xstrdup(dir);
     for (char *c = p + 1;; c++) {
@@ -324,7 +380,7 @@ static int make_dirs(const char *dir, sb_err *err)
 int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
                 const report_ctx *ctx, char **path_out, sb_err *err)
 {
-    if (cfg->result_dir && *cfg->result_dir && make_dirs(cfg->result_dir, err) < 0)
+    if (cfg->result_dir && *cfg->result_dir && report_make_dirs(cfg->result_dir, err) < 0)
         return -1;
     char *path = report_result_path(cfg, ctx);
     FILE *f = fopen(path, cfg->append_result ? "a+" : "w");

@@ -192,14 +192,29 @@ void pyfmt_json_string(sb_buf *out, const char *s, size_t len)
     while (i < len) {
         unsigned cp = next_cp((const unsigned char *)s, len, &i);
         switch (cp) {
-        case '"': sb_buf_puts(out, "\\\""); continue;
-        case '\\': sb_buf_puts(out, "\\\\"); continue;
-        case '\n': sb_buf_puts(out, "\\n"); continue;
-        case '\r': sb_buf_puts(out, "\\r"); continue;
-        case '\t': sb_buf_puts(out, "\\t"); continue;
-        case '\b': sb_buf_puts(out, "\\b"); continue;
-        case '\f': sb_buf_puts(out, "\\f"); continue;
-        default: break;
+        case '"':
+            sb_buf_puts(out, "\\\"");
+            continue;
+        case '\\':
+            sb_buf_puts(out, "\\\\");
+            continue;
+        case '\n':
+            sb_buf_puts(out, "\\n");
+            continue;
+        case '\r':
+            sb_buf_puts(out, "\\r");
+            continue;
+        case '\t':
+            sb_buf_puts(out, "\\t");
+            continue;
+        case '\b':
+            sb_buf_puts(out, "\\b");
+            continue;
+        case '\f':
+            sb_buf_puts(out, "\\f");
+            continue;
+        default:
+            break;
         }
         if (cp >= 0x20 && cp <= 0x7e)
             sb_buf_putc(out, (char)cp);

@@ -4,7 +4,18 @@
  * it goes, so the module never prints. Formats follow reference doc sections
  * 7 (console) and 8 (JSON, file name) exactly; servebench's additions come in
  * a separate section after the reference block and under the "servebench"
- * JSON key. */
+ * JSON key.
+ *
+ * The run's end, in the reference's order (section 5 step 9):
+ *     sb_metrics m;
+ *     metrics_compute(store, cfg, &tok_cb, &m, &err);     // -1: bad percentile
+ *     specdec_delta(&metrics_before, &metrics_after, &m.spec);  // if /metrics was read
+ *     report_ctx ctx = {.model_id = ..., .client_cpu_pct = NAN, .finished = time(NULL), ...};
+ *     if (m.completed == 0) fprintf(stderr, "%s\n", REPORT_ALL_FAILED_MSG);
+ *     report_console(&buf, cfg, &m, store, &ctx);          // then print buf on stdout
+ *     if (cfg->save_result) report_save(cfg, &m, store, &ctx, &path, &err);
+ *     if (cfg->plot_timeline) report_save_timeline(cfg, store, &ctx, NULL, &err);
+ *     metrics_free(&m); */
 #ifndef SB_REPORT_H
 #define SB_REPORT_H
 
@@ -43,12 +54,11 @@ void report_plot(sb_buf *out, const sb_metrics *m, int width, int height);
 void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m);
 /* servebench's additions: client health, corrected latencies, failures by
  * reason, workload fingerprint. */
-void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m,
-                   const report_ctx *ctx);
+void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx);
 
 /* Text the caller prints on stderr when no request succeeded (the
  * reference's UserWarning). */
-#define REPORT_ALL_FAILED_MSG                                                                    \
+#define REPORT_ALL_FAILED_MSG                                                                      \
     "All requests failed. This is likely due to a misconfiguration on the benchmark arguments."
 
 /* Everything the run prints on stdout after the progress bar, in the
@@ -70,6 +80,19 @@ char *report_result_path(const sb_config *cfg, const report_ctx *ctx);
  * file. */
 int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
                 const report_ctx *ctx, char **path_out, sb_err *err);
+
+/* --plot-timeline: a self-contained HTML page (inline SVG) with one row per
+ * successful request: the TTFT segment, then inter-token gaps coloured by
+ * --timeline-itl-thresholds (ms). -1 with err for bad thresholds. */
+int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, sb_err *err);
+/* Writes report_timeline_html to report_result_path with its suffix
+ * replaced by ".timeline.html" (creating --result-dir); the run calls it
+ * when cfg->plot_timeline. Path in *path_out (malloc'd) when not NULL. */
+int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_ctx *ctx,
+                         char **path_out, sb_err *err);
+/* result_path with its last suffix replaced ("r.json" + ".timeline.html"
+ * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
+char *report_sibling_path(const char *result_path, const char *suffix);
 
 /* Python repr() of a float (shortest round-trip digits, "inf", "nan",
  * integral values with ".0"); writes into buf (>= 32 bytes), returns buf. */

@@ -7,6 +7,7 @@
  * work. Simulator-only figures carry the servebench_sim: prefix. */
 #include "sim/sim_metrics.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "sim/sim_internal.h"
@@ -78,7 +79,10 @@ uint64_t sim_lag_quantile(const sim_lag_hist *h, double q)
 {
     if (h->n == 0)
         return 0;
-    uint64_t rank = (uint64_t)(q * (double)(h->n - 1)) + 1, seen = 0;
+    /* Nearest rank: the smallest value with at least q of the samples at or below it. */
+    uint64_t rank = (uint64_t)ceil(q * (double)h->n), seen = 0;
+    if (rank == 0)
+        rank = 1;
     for (size_t i = 0; i < SIM_LAG_BUCKETS; i++) {
         seen += h->counts[i];
         if (seen >= rank) {

@@ -3,7 +3,8 @@
  * Scoping follows jinja2: `if` blocks share their scope, every iteration of a
  * for loop gets a fresh child scope (a `set` inside a loop never leaks out,
  * not even to the next iteration, which is why templates use namespace()),
- * and macros run in a child of the template's root scope. Names not found in
+ * and macros run in a child of the scope they were defined in (resolved at
+ * call time, so a later top-level `set` is seen, a caller's `loop` is not). Names not found in
  * any scope fall back to the globals transformers installs (range, namespace,
  * raise_exception, strftime_now, dict) and else are jinja2's Undefined.
  * Runtime errors carry the line and column of the node being evaluated. */
@@ -16,9 +17,14 @@
 
 #define MAX_DEPTH 400
 #define MAX_OUTPUT_BYTES ((size_t)1 << 30)
+/* A real chat template over a thousand messages executes ~1e5 statements;
+ * these bounds only stop runaway templates (nested range loops, fuzz input). */
+#define MAX_STEPS 5000000ull
+#define MAX_ARENA_BYTES ((size_t)512 << 20)
 
 struct tmpl_scope {
     tmpl_scope *parent;
+    bool captured; /* a macro defined here keeps it: a loop may not reuse it */
     const char **names;
     size_t *lens;
     tmpl_val *vals;
@@ -95,7 +101,7 @@ static tmpl_val eval(tmpl_ctx *c, const tmpl_node *x);
 
 _Noreturn static void undefined_error(tmpl_ctx *c, tmpl_val v)
 {
-    tmpl_ctx_throw(c, "'%s' is undefined", v.u.s.p ? v.u.s.p : "value");
+    tmpl_undefined_error(c, v);
 }
 
 static bool is_num(tmpl_val v)
@@ -158,7 +164,7 @@ static tmpl_val repeat(tmpl_ctx *c, tmpl_val s, int64_t k)
             tmpl_sb_add(&b, s.u.s.p, s.u.s.n);
         return tmpl_v_str(b.p ? b.p : "", b.n);
     }
-    if ((uint64_t)k * (s.u.l->n + 1) > 10000000)
+    if ((uint64_t)k > 10000000 || (uint64_t)k * (s.u.l->n + 1) > 10000000)
         tmpl_ctx_throw(c, "list repetition too large");
     tmpl_val r = tmpl_v_list(c->ar, 0);
     r.flag = s.flag;
@@ -218,6 +224,8 @@ static tmpl_val arith_num(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
         double m = fmod(fx, fy);
         if (m != 0.0 && ((m < 0) != (fy < 0)))
             m += fy;
+        else if (m == 0.0)
+            m = copysign(0.0, fy); /* as CPython's float_rem */
         return tmpl_v_float(m);
     }
     if (y == -1)
@@ -241,6 +249,50 @@ static tmpl_val power(tmpl_ctx *c, tmpl_val a, tmpl_val b)
     return tmpl_v_int(r);
 }
 
+/* Python's `str % args` for the conversions templates use: %s %r %d %i %%.
+ * A tuple supplies one argument per conversion; a dict or list with no
+ * conversion in the string is accepted as Python accepts a mapping. */
+static tmpl_val str_format(tmpl_ctx *c, tmpl_val fmt, tmpl_val args)
+{
+    bool tuple = args.t == TV_LIST && (args.flag & TV_F_TUPLE);
+    size_t nargs = tuple ? args.u.l->n : 1, used = 0;
+    tmpl_sb b;
+    tmpl_sb_init(&b, c->ar);
+    const char *p = fmt.u.s.p, *end = p + fmt.u.s.n;
+    while (p < end) {
+        const char *pct = memchr(p, '%', (size_t)(end - p));
+        if (!pct) {
+            tmpl_sb_add(&b, p, (size_t)(end - p));
+            break;
+        }
+        tmpl_sb_add(&b, p, (size_t)(pct - p));
+        char conv = pct + 1 < end ? pct[1] : 0;
+        p = pct + 2;
+        if (conv == '%') {
+            tmpl_sb_addc(&b, '%');
+            continue;
+        }
+        if (conv != 's' && conv != 'r' && conv != 'd' && conv != 'i')
+            tmpl_ctx_throw(c, "unsupported format character in %%-formatting");
+        if (used >= nargs)
+            tmpl_ctx_throw(c, "not enough arguments for format string");
+        tmpl_val v = tuple ? args.u.l->v[used] : args;
+        used++;
+        if (conv == 'r')
+            tmpl_repr(&b, v);
+        else if (conv == 's')
+            tmpl_str(&b, v);
+        else if (v.t == TV_INT || v.t == TV_BOOL || v.t == TV_FLOAT)
+            tmpl_str(&b, v.t == TV_FLOAT ? tmpl_v_int((int64_t)v.u.f) : tmpl_v_int(as_i(v)));
+        else
+            tmpl_ctx_throw(c, "%%d format: a real number is required, not %s", tmpl_type_name(v));
+    }
+    bool mapping = !tuple && (args.t == TV_DICT || args.t == TV_LIST || args.t == TV_UNDEF);
+    if (used < nargs && !(mapping && used == 0))
+        tmpl_ctx_throw(c, "not all arguments converted during string formatting");
+    return tmpl_v_str(b.p ? b.p : "", b.n);
+}
+
 static tmpl_val binary(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
 {
     static const char *names[] = {"+", "-", "*", "/", "//", "%", "**", "~"};
@@ -252,6 +304,8 @@ static tmpl_val binary(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
         return op == OP_POW ? power(c, a, b) : arith_num(c, op, a, b);
     if (op == OP_ADD && a.t == TV_STR && b.t == TV_STR)
         return concat_str(c, a, b);
+    if (op == OP_MOD && a.t == TV_STR)
+        return str_format(c, a, b);
     if (op == OP_ADD && a.t == TV_LIST && b.t == TV_LIST && a.flag == b.flag)
         return concat_list(c, a, b);
     if (op == OP_MUL && (a.t == TV_STR || a.t == TV_LIST) && (b.t == TV_INT || b.t == TV_BOOL))
@@ -279,6 +333,8 @@ static bool contains(tmpl_ctx *c, tmpl_val hay, tmpl_val needle)
     case TV_DICT:
         if (hay.flag & TV_F_NS)
             break;
+        if ((needle.t == TV_LIST && !(needle.flag & TV_F_TUPLE)) || needle.t == TV_DICT)
+            tmpl_ctx_throw(c, "unhashable type: '%s'", tmpl_type_name(needle));
         return tmpl_dict_find(hay.u.d, needle) != NULL;
     default: break;
     }
@@ -418,6 +474,12 @@ static tmpl_val eval_slice(tmpl_ctx *c, const tmpl_node *x)
     tmpl_val obj = eval(c, x->a);
     if (obj.t == TV_UNDEF)
         undefined_error(c, obj);
+    /* jinja2 compiles slices to a plain Python subscript (not its forgiving
+     * getitem), so slicing anything but a sequence is Python's TypeError. */
+    if (obj.t == TV_DICT && !(obj.flag & TV_F_NS)) {
+        at(c, x);
+        tmpl_ctx_throw(c, "unhashable type: 'slice'");
+    }
     if (obj.t != TV_STR && obj.t != TV_LIST) {
         at(c, x);
         tmpl_ctx_throw(c, "'%s' object is not subscriptable", tmpl_type_name(obj));
@@ -461,7 +523,7 @@ static tmpl_val eval_logic(tmpl_ctx *c, const tmpl_node *x)
     default: /* N_COND */
         if (tmpl_truthy(eval(c, x->a)))
             return eval(c, x->b);
-        return x->c ? eval(c, x->c) : tmpl_v_undef("conditional expression");
+        return x->c ? eval(c, x->c) : tmpl_v_undef("the inline if-expression evaluated to false and no else section was defined");
     }
 }
 
@@ -542,6 +604,7 @@ static tmpl_val eval(tmpl_ctx *c, const tmpl_node *x)
 /* ---- statements ---- */
 
 static int exec_body(tmpl_ctx *c, const tmpl_node *body);
+static void check_budget(tmpl_ctx *c, const tmpl_node *x);
 
 static void assign_targets(tmpl_ctx *c, tmpl_scope *s, const tmpl_node *x, tmpl_val v)
 {
@@ -609,10 +672,16 @@ static void exec_for(tmpl_ctx *c, const tmpl_node *x)
     lp->depth = 1; /* depth only grows in recursive loops, which are not supported */
     tmpl_val lv = {.t = TV_LOOP};
     lv.u.loop = lp;
-    tmpl_scope *saved = c->scope;
+    tmpl_scope *saved = c->scope, *iter = NULL;
     for (size_t i = 0; i < items->n; i++) {
+        check_budget(c, x);
         lp->i = i;
-        c->scope = scope_new(c, saved);
+        /* Every iteration starts from an empty scope; the previous one is
+         * recycled unless a macro captured it. */
+        if (!iter || iter->captured)
+            iter = scope_new(c, saved);
+        iter->n = 0;
+        c->scope = iter;
         at(c, x);
         assign_targets(c, c->scope, x, items->v[i]);
         scope_set(c, c->scope, "loop", 4, lv);
@@ -627,20 +696,24 @@ static void exec_for(tmpl_ctx *c, const tmpl_node *x)
 
 static void exec_macro_def(tmpl_ctx *c, const tmpl_node *x)
 {
+    tmpl_macro *mac = sb_arena_alloc(c->ar, sizeof *mac);
+    mac->def = x;
+    mac->scope = c->scope;
+    c->scope->captured = true;
     tmpl_val m = {.t = TV_MACRO};
-    m.u.macro = x;
+    m.u.macro = mac;
     scope_set(c, c->scope, x->s, x->n, m);
 }
 
 tmpl_val tmpl_call_macro(tmpl_ctx *c, tmpl_val mv, const tmpl_args *a)
 {
-    const tmpl_node *m = mv.u.macro;
+    const tmpl_node *m = mv.u.macro->def;
     if (a->npos > m->nkw)
         tmpl_ctx_throw(c, "macro '%s' takes not more than %zu argument(s)", m->s, m->nkw);
     if (c->depth > MAX_DEPTH / 2)
         tmpl_ctx_throw(c, "macro recursion too deep");
     tmpl_scope *saved = c->scope;
-    tmpl_scope *s = scope_new(c, c->root);
+    tmpl_scope *s = scope_new(c, mv.u.macro->scope);
     c->scope = s;
     for (size_t i = 0; i < m->nkw; i++) {
         tmpl_val *kw = NULL;
@@ -675,8 +748,19 @@ static void exec_out(tmpl_ctx *c, const tmpl_node *x)
     }
 }
 
+static void check_budget(tmpl_ctx *c, const tmpl_node *x)
+{
+    if (++c->steps > MAX_STEPS || c->ar->total_bytes > MAX_ARENA_BYTES ||
+        c->out->n > MAX_OUTPUT_BYTES) {
+        at(c, x);
+        tmpl_ctx_throw(c, "template exceeds the rendering budget (%llu statements, %zu bytes)",
+                       MAX_STEPS, MAX_ARENA_BYTES);
+    }
+}
+
 static int exec_stmt(tmpl_ctx *c, const tmpl_node *x)
 {
+    check_budget(c, x);
     switch (x->kind) {
     case N_TEXT: tmpl_sb_add(c->out, x->s, x->n); return FLOW_NORMAL;
     case N_OUT: exec_out(c, x); return FLOW_NORMAL;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 
 typedef tmpl_val (*filter_fn)(tmpl_ctx *c, tmpl_val v, const tmpl_args *a);
@@ -69,17 +70,31 @@ static tmpl_val f_length(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
     tmpl_ctx_throw(c, "object of type '%s' has no len()", tmpl_type_name(v));
 }
 
+/* transformers' tojson(x, ensure_ascii=False, indent=None, separators=None,
+ * sort_keys=False) = json.dumps with those arguments. */
 static tmpl_val f_tojson(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
-    tmpl_val *ind = farg(a, 1, "indent");
-    int indent = -1;
-    if (ind && ind->t == TV_INT)
-        indent = ind->u.i < 0 ? 0 : ind->u.i > 64 ? 64 : (int)ind->u.i;
-    if (farg(a, 2, "separators") && farg(a, 2, "separators")->t != TV_NONE)
-        tmpl_ctx_throw(c, "tojson: custom separators are not supported");
+    tmpl_json_opts o = {.indent = -1};
+    tmpl_val *asc = farg(a, 0, "ensure_ascii"), *ind = farg(a, 1, "indent");
+    tmpl_val *sep = farg(a, 2, "separators");
+    o.ensure_ascii = asc && tmpl_truthy(*asc);
+    if (ind && (ind->t == TV_INT || ind->t == TV_BOOL)) {
+        int64_t n = ind->t == TV_INT ? ind->u.i : ind->u.b;
+        o.indent = n < 0 ? 0 : n > 64 ? 64 : (int)n;
+    } else if (ind && ind->t != TV_NONE) {
+        tmpl_ctx_throw(c, "tojson: indent must be an integer or None");
+    }
+    if (sep && sep->t != TV_NONE) {
+        if (sep->t != TV_LIST || sep->u.l->n != 2 || sep->u.l->v[0].t != TV_STR ||
+            sep->u.l->v[1].t != TV_STR)
+            tmpl_ctx_throw(c, "tojson: separators must be a pair of strings");
+        o.item_sep = sb_arena_strndup(c->ar, sep->u.l->v[0].u.s.p, sep->u.l->v[0].u.s.n);
+        o.key_sep = sb_arena_strndup(c->ar, sep->u.l->v[1].u.s.p, sep->u.l->v[1].u.s.n);
+    }
+    o.sort_keys = bool_arg(a, 3, "sort_keys");
     tmpl_sb b;
     tmpl_sb_init(&b, c->ar);
-    if (tmpl_json(&b, v, indent, bool_arg(a, 3, "sort_keys"), 0) < 0)
+    if (tmpl_json(&b, v, &o, 0) < 0)
         tmpl_ctx_throw(c, "Object of type %s is not JSON serializable", tmpl_type_name(v));
     return tmpl_v_str(b.p ? b.p : "", b.n);
 }
@@ -241,12 +256,16 @@ static tmpl_val f_int(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
     int64_t def = int_arg(c, a, 0, "default", 0), base = int_arg(c, a, 1, "base", 10);
     int64_t r;
+    if (v.t == TV_UNDEF) /* int(Undefined) raises, and jinja2 does not catch that */
+        tmpl_undefined_error(c, v);
     switch (v.t) {
     case TV_INT: return v;
     case TV_BOOL: return tmpl_v_int(v.u.b);
     case TV_FLOAT:
         if (isfinite(v.u.f) && fabs(v.u.f) < 9.2e18)
             return tmpl_v_int((int64_t)v.u.f);
+        if (isfinite(v.u.f)) /* Python would make a big integer */
+            tmpl_ctx_throw(c, "int: %g is beyond 64-bit integers", v.u.f);
         return tmpl_v_int(def);
     case TV_STR:
         if (parse_int(v, (int)base, &r))
@@ -267,6 +286,8 @@ static tmpl_val f_float(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
     tmpl_val *d = farg(a, 0, "default");
     double def = d && d->t == TV_FLOAT ? d->u.f : d && d->t == TV_INT ? (double)d->u.i : 0.0;
+    if (v.t == TV_UNDEF)
+        tmpl_undefined_error(c, v);
     if (v.t == TV_FLOAT)
         return v;
     if (v.t == TV_INT || v.t == TV_BOOL)
@@ -293,6 +314,8 @@ static tmpl_val f_replace(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 static tmpl_val select_common(tmpl_ctx *c, tmpl_val v, const tmpl_args *a, bool attr_mode,
                               bool keep)
 {
+    if (!tmpl_truthy(v)) /* jinja2 checks `if value:` before iterating */
+        return tmpl_v_list(c->ar, 0);
     tmpl_list *items = tmpl_iterate(c, v);
     size_t test_at = attr_mode ? 2 : 1;
     tmpl_val *testname = tmpl_arg(a, test_at, NULL);
@@ -340,6 +363,8 @@ static tmpl_val f_rejectattr(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 
 static tmpl_val f_map(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
+    if (!tmpl_truthy(v)) /* jinja2 checks `if value:` before iterating */
+        return tmpl_v_list(c->ar, 0);
     tmpl_list *items = tmpl_iterate(c, v);
     tmpl_val out = tmpl_v_list(c->ar, items->n);
     tmpl_val *attr = tmpl_arg(a, (size_t)-1, "attribute");
@@ -398,7 +423,12 @@ static tmpl_val f_indent(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
         ind = tmpl_v_str(sp, (size_t)n);
     }
     bool first = bool_arg(a, 1, "first"), blank = bool_arg(a, 2, "blank");
-    tmpl_val s = soft_str(c, v);
+    if (v.t == TV_UNDEF)
+        tmpl_undefined_error(c, v);
+    if (v.t != TV_STR) /* jinja2 does `s += "\n"` on the value itself */
+        tmpl_ctx_throw(c, "indent: unsupported operand type(s) for +=: '%s' and 'str'",
+                       tmpl_type_name(v));
+    tmpl_val s = v;
     tmpl_sb src;
     tmpl_sb_init(&src, c->ar);
     tmpl_sb_add(&src, s.u.s.p, s.u.s.n);
@@ -588,6 +618,9 @@ static tmpl_val f_unique(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
     }
     tmpl_val out = tmpl_v_list(c->ar, l->n);
     for (size_t i = 0; i < l->n; i++) {
+        tmpl_val k = sort_key(&s, l->v[i]);
+        if ((k.t == TV_LIST && !(k.flag & TV_F_TUPLE)) || k.t == TV_DICT) /* jinja2 uses a set */
+            tmpl_ctx_throw(c, "unhashable type: '%s'", tmpl_type_name(k));
         bool seen = false;
         for (size_t j = 0; j < out.u.l->n && !seen; j++)
             seen = tmpl_equal(sort_key(&s, out.u.l->v[j]), sort_key(&s, l->v[i]));
@@ -623,6 +656,9 @@ static tmpl_val f_round(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
     tmpl_val method = m ? soft_str(c, *m) : tmpl_v_cstr("common");
     if (v.t != TV_INT && v.t != TV_FLOAT && v.t != TV_BOOL)
         tmpl_ctx_throw(c, "round: '%s' is not a number", tmpl_type_name(v));
+    if (v.t != TV_FLOAT && method.u.s.n == 6 && memcmp(method.u.s.p, "common", 6) == 0 &&
+        prec >= 0) /* Python round(int, n >= 0) is the int itself */
+        return tmpl_v_int(v.t == TV_INT ? v.u.i : v.u.b);
     double x = v.t == TV_FLOAT ? v.u.f : v.t == TV_INT ? (double)v.u.i : v.u.b;
     double p = pow(10.0, (double)prec), y = x * p;
     if (method.u.s.n == 4 && memcmp(method.u.s.p, "ceil", 4) == 0)
@@ -692,11 +728,48 @@ static bool t_numeric(tmpl_val v)
     return v.t == TV_INT || v.t == TV_FLOAT || v.t == TV_BOOL;
 }
 
+/* Python str.islower()/isupper(): at least one cased character, and no
+ * character that the opposite mapping would change. */
 static bool test_case(tmpl_ctx *c, tmpl_val v, char mode)
 {
     tmpl_val s = soft_str(c, v);
-    tmpl_val conv = tmpl_str_case(c, s, mode);
-    return tmpl_equal(s, conv);
+    bool cased = false;
+    for (size_t i = 0; i < s.u.s.n;) {
+        uint32_t cp;
+        i += tmpl_utf8_dec(s.u.s.p + i, s.u.s.n - i, &cp);
+        if (cp == 0xFFFFFFFFu)
+            continue;
+        utf8proc_category_t cat = utf8proc_category((int32_t)cp);
+        if (cat == UTF8PROC_CATEGORY_LT)
+            return false;
+        if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL) {
+            if ((cat == UTF8PROC_CATEGORY_LU) != (mode == 'u'))
+                return false;
+            cased = true;
+        }
+    }
+    return cased;
+}
+
+/* `value % num == 0` with Python numbers (bool counts as int). */
+static bool py_mod_is_zero(tmpl_ctx *c, tmpl_val v, tmpl_val d)
+{
+    if (v.t == TV_UNDEF)
+        tmpl_undefined_error(c, v);
+    if (!t_numeric(v) || !t_numeric(d))
+        tmpl_ctx_throw(c, "unsupported operand type(s) for %%: '%s' and '%s'", tmpl_type_name(v),
+                       tmpl_type_name(d));
+    if (v.t == TV_FLOAT || d.t == TV_FLOAT) {
+        double x = v.t == TV_FLOAT ? v.u.f : v.t == TV_INT ? (double)v.u.i : v.u.b;
+        double y = d.t == TV_FLOAT ? d.u.f : d.t == TV_INT ? (double)d.u.i : d.u.b;
+        if (y == 0.0)
+            tmpl_ctx_throw(c, "float modulo by zero");
+        return fmod(x, y) == 0.0;
+    }
+    int64_t x = v.t == TV_INT ? v.u.i : v.u.b, y = d.t == TV_INT ? d.u.i : d.u.b;
+    if (y == 0)
+        tmpl_ctx_throw(c, "integer division or modulo by zero");
+    return y == -1 || x % y == 0;
 }
 
 static bool test_cmp(tmpl_ctx *c, const char *t, tmpl_val v, tmpl_val *o)
@@ -720,11 +793,8 @@ static bool test_cmp(tmpl_ctx *c, const char *t, tmpl_val v, tmpl_val *o)
                 return true;
         return false;
     }
-    if (!strcmp(t, "divisibleby")) {
-        if (v.t != TV_INT || o->t != TV_INT || o->u.i == 0)
-            tmpl_ctx_throw(c, "divisibleby needs nonzero integers");
-        return v.u.i % o->u.i == 0;
-    }
+    if (!strcmp(t, "divisibleby"))
+        return py_mod_is_zero(c, v, *o);
     int r = tmpl_order(v, *o);
     if (r == -2)
         tmpl_ctx_throw(c, "test '%s': '%s' and '%s' cannot be compared", t, tmpl_type_name(v),
@@ -785,13 +855,14 @@ bool tmpl_apply_test(tmpl_ctx *c, const char *name, size_t n, tmpl_val v, const 
     if (!strcmp(t, "iterable") || !strcmp(t, "sequence"))
         return v.t == TV_UNDEF || v.t == TV_STR || v.t == TV_LIST ||
                (v.t == TV_DICT && !(v.flag & TV_F_NS));
-    if (!strcmp(t, "callable"))
-        return v.t == TV_FUNC || v.t == TV_MACRO;
+    if (!strcmp(t, "callable")) /* jinja2's Undefined defines __call__ (to fail) */
+        return v.t == TV_FUNC || v.t == TV_MACRO || v.t == TV_UNDEF;
     if (!strcmp(t, "odd") || !strcmp(t, "even")) {
-        if (v.t != TV_INT && v.t != TV_BOOL)
-            tmpl_ctx_throw(c, "test '%s' needs an integer", t);
-        int64_t i = v.t == TV_INT ? v.u.i : v.u.b;
-        return (i % 2 != 0) == (t[0] == 'o');
+        if (t[0] == 'e')
+            return py_mod_is_zero(c, v, tmpl_v_int(2));
+        if (!t_numeric(v))
+            tmpl_ctx_throw(c, "test 'odd': '%s' is not a number", tmpl_type_name(v));
+        return v.t == TV_FLOAT ? fabs(fmod(v.u.f, 2.0)) == 1.0 : (v.t == TV_INT ? v.u.i : v.u.b) % 2 != 0;
     }
     if (!strcmp(t, "lower"))
         return test_case(c, v, 'l');

@@ -42,6 +42,8 @@ typedef struct tmpl_list tmpl_list;
 typedef struct tmpl_dict tmpl_dict;
 typedef struct tmpl_loop tmpl_loop;
 typedef struct tmpl_node tmpl_node;
+typedef struct tmpl_scope tmpl_scope;
+typedef struct tmpl_macro tmpl_macro;
 
 typedef struct tmpl_val {
     uint8_t t;
@@ -60,7 +62,7 @@ typedef struct tmpl_val {
             int id;
             struct tmpl_val *self;
         } fn;
-        const tmpl_node *macro;
+        const tmpl_macro *macro;
         tmpl_loop *loop;
     } u;
 } tmpl_val;
@@ -72,6 +74,10 @@ struct tmpl_list {
 struct tmpl_dict {
     tmpl_val *k, *v;
     size_t n, cap;
+};
+struct tmpl_macro {
+    const tmpl_node *def; /* the N_MACRO node */
+    tmpl_scope *scope;    /* where it was defined: names resolve there at call time */
 };
 struct tmpl_loop {
     tmpl_list *items; /* the (filtered) sequence iterated */
@@ -172,9 +178,17 @@ const char *tmpl_type_name(tmpl_val v);
 /* str(v) and repr(v), appended. */
 void tmpl_str(tmpl_sb *b, tmpl_val v);
 void tmpl_repr(tmpl_sb *b, tmpl_val v);
-/* json.dumps(v, ensure_ascii=False, indent=indent(<0 = None), sort_keys).
- * Returns -1 for values json cannot encode (undefined, functions). */
-int tmpl_json(tmpl_sb *b, tmpl_val v, int indent, bool sort_keys, int level);
+/* json.dumps options as transformers' tojson passes them. */
+typedef struct tmpl_json_opts {
+    int indent;           /* < 0: None (one line) */
+    bool sort_keys;
+    bool ensure_ascii;    /* \uXXXX for non-ASCII (transformers' default is False) */
+    const char *item_sep; /* NULL: ", " without indent, "," with it */
+    const char *key_sep;  /* NULL: ": " */
+} tmpl_json_opts;
+/* json.dumps(v, ...). Returns -1 for values json cannot encode (undefined,
+ * functions, namespaces). */
+int tmpl_json(tmpl_sb *b, tmpl_val v, const tmpl_json_opts *o, int level);
 /* Python str.isspace() for one code point; UTF-8 helpers. */
 bool tmpl_py_space(uint32_t cp);
 size_t tmpl_utf8_dec(const char *p, size_t n, uint32_t *cp); /* bytes used (>= 1) */
@@ -186,7 +200,6 @@ tmpl_val tmpl_strip(tmpl_val s, const char *chars, size_t nchars, int which);
 tmpl_val tmpl_to_str(sb_arena *ar, tmpl_val v);
 
 /* ---- evaluation context (tmpl_eval.c), used by filters and methods ---- */
-typedef struct tmpl_scope tmpl_scope;
 typedef struct tmpl_ctx {
     sb_arena *ar;
     tmpl_fail *fail;
@@ -194,7 +207,8 @@ typedef struct tmpl_ctx {
     tmpl_scope *root;
     tmpl_sb *out;
     int depth;
-    int line, col; /* of the node being evaluated, for messages */
+    uint64_t steps; /* statements executed, bounded so no template runs away */
+    int line, col;  /* of the node being evaluated, for messages */
 } tmpl_ctx;
 
 _Noreturn void tmpl_ctx_throw(tmpl_ctx *c, const char *fmt, ...)
@@ -211,6 +225,9 @@ typedef struct tmpl_args {
 tmpl_val *tmpl_arg(const tmpl_args *a, size_t i, const char *kw);
 tmpl_val tmpl_apply_filter(tmpl_ctx *c, const char *name, size_t n, tmpl_val v, const tmpl_args *a);
 bool tmpl_apply_test(tmpl_ctx *c, const char *name, size_t n, tmpl_val v, const tmpl_args *a);
+/* Fails the way using an Undefined fails ("'x' is undefined" or the hint it
+ * carries, such as "'dict object' has no attribute 'x'"). */
+_Noreturn void tmpl_undefined_error(tmpl_ctx *c, tmpl_val u);
 /* obj.name as jinja2's getattr (attribute first, then item). */
 tmpl_val tmpl_getattr(tmpl_ctx *c, tmpl_val obj, const char *name, size_t n);
 /* obj[key] as jinja2's getitem (item first, then attribute). */

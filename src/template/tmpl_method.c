@@ -87,7 +87,8 @@ tmpl_val tmpl_method_lookup(tmpl_ctx *c, tmpl_val self, const char *name, size_t
 static tmpl_val missing(tmpl_ctx *c, tmpl_val obj, const char *name, size_t n)
 {
     char *msg = sb_arena_alloc(c->ar, n + 64);
-    snprintf(msg, n + 64, "%s object' has no attribute '%.*s", tmpl_type_name(obj), (int)n, name);
+    snprintf(msg, n + 64, "'%s object' has no attribute '%.*s'", tmpl_type_name(obj), (int)n,
+             name);
     return tmpl_v_undef(msg);
 }
 
@@ -121,10 +122,18 @@ static tmpl_val loop_attr(tmpl_ctx *c, tmpl_val lv, const char *name, size_t n)
     return m.t == TV_UNDEF ? missing(c, lv, name, n) : m;
 }
 
+_Noreturn void tmpl_undefined_error(tmpl_ctx *c, tmpl_val u)
+{
+    const char *what = u.u.s.p ? u.u.s.p : "value";
+    if (strchr(what, ' ')) /* already a sentence: "'dict object' has no attribute 'x'" */
+        tmpl_ctx_throw(c, "%s", what);
+    tmpl_ctx_throw(c, "'%s' is undefined", what);
+}
+
 tmpl_val tmpl_getattr(tmpl_ctx *c, tmpl_val obj, const char *name, size_t n)
 {
     if (obj.t == TV_UNDEF)
-        tmpl_ctx_throw(c, "'%s' is undefined", obj.u.s.p ? obj.u.s.p : "value");
+        tmpl_undefined_error(c, obj);
     if (n >= 2 && name[0] == '_' && name[1] == '_')
         tmpl_ctx_throw(c, "access to attribute '%.*s' of '%s' object is unsafe", (int)n, name,
                        tmpl_type_name(obj));
@@ -165,7 +174,7 @@ static tmpl_val index_seq(tmpl_ctx *c, tmpl_val obj, int64_t k)
 tmpl_val tmpl_getitem(tmpl_ctx *c, tmpl_val obj, tmpl_val key)
 {
     if (obj.t == TV_UNDEF)
-        tmpl_ctx_throw(c, "'%s' is undefined", obj.u.s.p ? obj.u.s.p : "value");
+        tmpl_undefined_error(c, obj);
     if (obj.t == TV_DICT && !(obj.flag & TV_F_NS)) {
         tmpl_val *v = tmpl_dict_find(obj.u.d, key);
         if (v)
@@ -173,6 +182,8 @@ tmpl_val tmpl_getitem(tmpl_ctx *c, tmpl_val obj, tmpl_val key)
     } else if ((obj.t == TV_LIST || obj.t == TV_STR) && (key.t == TV_INT || key.t == TV_BOOL)) {
         return index_seq(c, obj, key.t == TV_INT ? key.u.i : key.u.b);
     }
+    /* jinja2's getitem: a failed obj[key] falls back to getattr for string
+     * keys and is otherwise Undefined, never an error. */
     if (key.t == TV_STR)
         return tmpl_getattr(c, obj, key.u.s.p, key.u.s.n);
     return tmpl_v_undef("item not found");
@@ -405,6 +416,23 @@ static const char *special_upper(uint32_t cp)
     }
 }
 
+/* Python's full title-case mappings for the same characters. */
+static const char *special_title(uint32_t cp)
+{
+    switch (cp) {
+    case 0xDF: return "Ss";
+    case 0xFB00: return "Ff";
+    case 0xFB01: return "Fi";
+    case 0xFB02: return "Fl";
+    case 0xFB03: return "Ffi";
+    case 0xFB04: return "Ffl";
+    case 0xFB05:
+    case 0xFB06: return "St";
+    case 0x149: return "\xCA\xBCN";
+    default: return NULL;
+    }
+}
+
 static void put_cp(tmpl_sb *b, int32_t cp)
 {
     utf8proc_uint8_t u[4];
@@ -427,7 +455,7 @@ tmpl_val tmpl_str_case(tmpl_ctx *c, tmpl_val s, char mode)
             continue;
         }
         bool up = mode == 'u' || (mode == 't' && !prev_cased) || (mode == 'c' && first);
-        const char *sp = up ? special_upper(cp) : NULL;
+        const char *sp = !up ? NULL : mode == 'u' ? special_upper(cp) : special_title(cp);
         if (sp)
             tmpl_sb_adds(&b, sp);
         else if (!up && cp == 0x130)

@@ -20,6 +20,7 @@ typedef struct parser {
     sb_arena *ar;
     tmpl_fail *f;
     int nest;
+    int loops; /* for bodies being parsed (break/continue need one; macros reset it) */
 } parser;
 
 static const tmpl_tok *cur(parser *P)
@@ -315,6 +316,10 @@ static tmpl_node *parse_subscript(parser *P, tmpl_node *x)
                 break;
             nvec_push(P, &items, parse_subscribed(P));
         }
+        for (size_t i = 0; i < items.n; i++) /* Python lists/str reject them anyway */
+            if (items.v[i]->kind == N_SLICE)
+                tmpl_throw(P->f, items.v[i]->line, items.v[i]->col,
+                           "slices inside a tuple index are not supported");
         idx = node(P, N_TUPLE, at);
         idx->kids = items.v;
         idx->nkids = items.n;
@@ -739,7 +744,9 @@ static tmpl_node *parse_for(parser *P, const tmpl_tok *at)
     if (is_name(cur(P), "recursive"))
         fail_at(P, cur(P), "recursive for loops are not supported");
     end_block(P);
+    P->loops++;
     x->b = parse_body(P, stops);
+    P->loops--;
     if (is_name(advance(P), "else")) {
         end_block(P);
         x->c = parse_body(P, endfor);
@@ -811,7 +818,10 @@ static tmpl_node *parse_macro(parser *P, const tmpl_tok *at)
     x->kwv = defs.v;
     x->nkw = n;
     static const char *const endmacro[] = {"endmacro", NULL};
+    int loops = P->loops;
+    P->loops = 0;
     x->b = parse_body(P, endmacro);
+    P->loops = loops;
     expect_end_tag(P, "endmacro");
     return x;
 }
@@ -849,6 +859,8 @@ static tmpl_node *parse_statement(parser *P)
     if (is_name(k, "filter"))
         return parse_filter_block(P, k);
     if (is_name(k, "break") || is_name(k, "continue")) {
+        if (!P->loops) /* jinja2 fails when compiling the generated Python */
+            tmpl_throw(P->f, k->line, k->col, "'%.*s' outside loop", (int)k->n, k->p);
         tmpl_node *x = node(P, is_name(k, "break") ? N_BREAK : N_CONTINUE, k);
         end_block(P);
         return x;

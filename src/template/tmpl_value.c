@@ -529,7 +529,7 @@ void tmpl_str(tmpl_sb *b, tmpl_val v)
     case TV_DICT: repr_dict(b, v); break;
     case TV_MACRO:
         tmpl_sb_adds(b, "<Macro '");
-        tmpl_sb_adds(b, v.u.macro->s);
+        tmpl_sb_adds(b, v.u.macro->def->s);
         tmpl_sb_adds(b, "'>");
         break;
     case TV_LOOP:
@@ -552,17 +552,28 @@ tmpl_val tmpl_to_str(sb_arena *ar, tmpl_val v)
 
 /* ---- json.dumps ---- */
 
-static void json_str(tmpl_sb *b, const char *p, size_t n)
+static void json_escape_cp(tmpl_sb *b, uint32_t cp)
+{
+    char esc[16];
+    if (cp >= 0x10000) { /* surrogate pair, as json.dumps(ensure_ascii=True) */
+        cp -= 0x10000;
+        snprintf(esc, sizeof esc, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+    } else {
+        snprintf(esc, sizeof esc, "\\u%04x", cp);
+    }
+    tmpl_sb_adds(b, esc);
+}
+
+static void json_str(tmpl_sb *b, const char *p, size_t n, bool ascii)
 {
     tmpl_sb_addc(b, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x7F || !ascii))
             continue;
         tmpl_sb_add(b, p + run, i - run);
         run = i + 1;
-        char esc[8];
         switch (c) {
         case '"': tmpl_sb_adds(b, "\\\""); break;
         case '\\': tmpl_sb_adds(b, "\\\\"); break;
@@ -572,8 +583,15 @@ static void json_str(tmpl_sb *b, const char *p, size_t n)
         case '\b': tmpl_sb_adds(b, "\\b"); break;
         case '\f': tmpl_sb_adds(b, "\\f"); break;
         default:
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            tmpl_sb_adds(b, esc);
+            if (c >= 0x80) {
+                uint32_t cp;
+                size_t k = tmpl_utf8_dec(p + i, n - i, &cp);
+                json_escape_cp(b, cp == 0xFFFFFFFFu ? 0xFFFD : cp);
+                i += k - 1;
+                run = i + 1;
+            } else {
+                json_escape_cp(b, c);
+            }
         }
     }
     tmpl_sb_add(b, p + run, n - run);
@@ -588,10 +606,10 @@ static void json_newline(tmpl_sb *b, int indent, int level)
 }
 
 /* A dict key as json.dumps converts it; -1 for keys it rejects. */
-static int json_key(tmpl_sb *b, tmpl_val k)
+static int json_key(tmpl_sb *b, tmpl_val k, bool ascii)
 {
     if (k.t == TV_STR) {
-        json_str(b, k.u.s.p, k.u.s.n);
+        json_str(b, k.u.s.p, k.u.s.n, ascii);
         return 0;
     }
     if (k.t != TV_NONE && k.t != TV_BOOL && k.t != TV_INT && k.t != TV_FLOAT)
@@ -616,7 +634,12 @@ static int cmp_keys(const void *x, const void *y)
     return c == -2 ? 0 : c;
 }
 
-static int json_dict(tmpl_sb *b, tmpl_val v, int indent, bool sort_keys, int level)
+static const char *item_sep(const tmpl_json_opts *o)
+{
+    return o->item_sep ? o->item_sep : o->indent >= 0 ? "," : ", ";
+}
+
+static int json_dict(tmpl_sb *b, tmpl_val v, const tmpl_json_opts *o, int level)
 {
     size_t n = v.u.d->n;
     if (!n) {
@@ -627,29 +650,29 @@ static int json_dict(tmpl_sb *b, tmpl_val v, int indent, bool sort_keys, int lev
     const tmpl_val **keys = sb_arena_alloc(b->ar, n * sizeof *keys);
     for (size_t i = 0; i < n; i++)
         keys[i] = &v.u.d->k[i];
-    if (sort_keys)
+    if (o->sort_keys)
         qsort(keys, n, sizeof *keys, cmp_keys);
     for (size_t i = 0; i < n; i++)
         order[i] = (size_t)(keys[i] - v.u.d->k);
     tmpl_sb_addc(b, '{');
     for (size_t i = 0; i < n; i++) {
         if (i)
-            tmpl_sb_adds(b, indent >= 0 ? "," : ", ");
-        if (indent >= 0)
-            json_newline(b, indent, level + 1);
-        if (json_key(b, v.u.d->k[order[i]]) < 0)
+            tmpl_sb_adds(b, item_sep(o));
+        if (o->indent >= 0)
+            json_newline(b, o->indent, level + 1);
+        if (json_key(b, v.u.d->k[order[i]], o->ensure_ascii) < 0)
             return -1;
-        tmpl_sb_adds(b, ": ");
-        if (tmpl_json(b, v.u.d->v[order[i]], indent, sort_keys, level + 1) < 0)
+        tmpl_sb_adds(b, o->key_sep ? o->key_sep : ": ");
+        if (tmpl_json(b, v.u.d->v[order[i]], o, level + 1) < 0)
             return -1;
     }
-    if (indent >= 0)
-        json_newline(b, indent, level);
+    if (o->indent >= 0)
+        json_newline(b, o->indent, level);
     tmpl_sb_addc(b, '}');
     return 0;
 }
 
-int tmpl_json(tmpl_sb *b, tmpl_val v, int indent, bool sort_keys, int level)
+int tmpl_json(tmpl_sb *b, tmpl_val v, const tmpl_json_opts *o, int level)
 {
     if (level > 100)
         return -1;
@@ -658,7 +681,7 @@ int tmpl_json(tmpl_sb *b, tmpl_val v, int indent, bool sort_keys, int level)
     case TV_BOOL: tmpl_sb_adds(b, v.u.b ? "true" : "false"); return 0;
     case TV_INT: tmpl_str(b, v); return 0;
     case TV_FLOAT: put_float(b, v.u.f, true); return 0;
-    case TV_STR: json_str(b, v.u.s.p, v.u.s.n); return 0;
+    case TV_STR: json_str(b, v.u.s.p, v.u.s.n, o->ensure_ascii); return 0;
     case TV_LIST:
         if (!v.u.l->n) {
             tmpl_sb_adds(b, "[]");
@@ -667,20 +690,20 @@ int tmpl_json(tmpl_sb *b, tmpl_val v, int indent, bool sort_keys, int level)
         tmpl_sb_addc(b, '[');
         for (size_t i = 0; i < v.u.l->n; i++) {
             if (i)
-                tmpl_sb_adds(b, indent >= 0 ? "," : ", ");
-            if (indent >= 0)
-                json_newline(b, indent, level + 1);
-            if (tmpl_json(b, v.u.l->v[i], indent, sort_keys, level + 1) < 0)
+                tmpl_sb_adds(b, item_sep(o));
+            if (o->indent >= 0)
+                json_newline(b, o->indent, level + 1);
+            if (tmpl_json(b, v.u.l->v[i], o, level + 1) < 0)
                 return -1;
         }
-        if (indent >= 0)
-            json_newline(b, indent, level);
+        if (o->indent >= 0)
+            json_newline(b, o->indent, level);
         tmpl_sb_addc(b, ']');
         return 0;
     case TV_DICT:
         if (v.flag & TV_F_NS)
             return -1;
-        return json_dict(b, v, indent, sort_keys, level);
+        return json_dict(b, v, o, level);
     default: return -1;
     }
 }

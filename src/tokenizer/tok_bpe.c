@@ -18,8 +18,8 @@ void tok_bytelevel_table(uint16_t map[256])
 {
     uint16_t k = 0;
     for (unsigned b = 0; b < 256; b++)
-        map[b] = ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174) ? (uint16_t)b
-                                                                               : 256 + k++;
+        map[b] =
+            ((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174) ? (uint16_t)b : 256 + k++;
 }
 
 static void sym_reserve(tok_scratch *sc, size_t n)
@@ -91,8 +91,8 @@ static size_t initial_symbols(const tok_model *m, const char *w, size_t n, tok_s
 static int32_t pair_rank(const tok_model *m, int32_t a, int32_t b, int32_t *merged)
 {
     int32_t r;
-    if (a < 0 || b < 0 || !tok_pmap_get(&m->merges, ((uint64_t)(uint32_t)a << 32) | (uint32_t)b,
-                                        &r, merged))
+    if (a < 0 || b < 0 ||
+        !tok_pmap_get(&m->merges, ((uint64_t)(uint32_t)a << 32) | (uint32_t)b, &r, merged))
         return INT32_MAX;
     return r;
 }

@@ -14,8 +14,16 @@
 #include "tokenizer/tok_internal.h"
 
 typedef enum {
-    D_BYTELEVEL, D_METASPACE, D_BYTEFALLBACK, D_FUSE, D_STRIP, D_REPLACE, D_WORDPIECE, D_BPE,
-    D_CTC, D_SEQ
+    D_BYTELEVEL,
+    D_METASPACE,
+    D_BYTEFALLBACK,
+    D_FUSE,
+    D_STRIP,
+    D_REPLACE,
+    D_WORDPIECE,
+    D_BPE,
+    D_CTC,
+    D_SEQ
 } dec_kind;
 
 struct tok_decoder {
@@ -165,7 +173,7 @@ tok_decoder *tok_decoder_parse(json_t *j, const char *path, sb_err *err)
         return NULL;
     }
     static const char *names[] = {"ByteLevel", "Metaspace", "ByteFallback", "Fuse", "Strip",
-                                  "Replace", "WordPiece", "BPEDecoder", "CTC", "Sequence"};
+                                  "Replace",   "WordPiece", "BPEDecoder",   "CTC",  "Sequence"};
     int kind = -1;
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (strcmp(type, names[i]) == 0)
@@ -239,9 +247,10 @@ static int byte_token(const char *t, size_t n)
     int v = 0;
     for (int i = 3; i < 5; i++) {
         char c = t[i];
-        int h = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                 : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                                                        : -1;
+        int h = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                       : -1;
         if (h < 0)
             return -1;
         v = v * 16 + h;
@@ -317,10 +326,9 @@ static void dec_replace(const tok_decoder *d, const dlist *in, dlist *out, tok_r
 /* HF decoders::wordpiece::cleanup. */
 static void cleanup_str(sb_buf *s)
 {
-    static const char *from[] = {" .", " ?", " !", " ,", " ' ", " n't", " 'm", " do not",
-                                 " 's", " 've", " 're"};
-    static const char *to[] = {".", "?", "!", ",", "'", "n't", "'m", " don't", "'s", "'ve",
-                               "'re"};
+    static const char *from[] = {" .",  " ?",      " !",  " ,",   " ' ", " n't",
+                                 " 'm", " do not", " 's", " 've", " 're"};
+    static const char *to[] = {".", "?", "!", ",", "'", "n't", "'m", " don't", "'s", "'ve", "'re"};
     for (size_t r = 0; r < sizeof from / sizeof *from; r++) {
         sb_buf o;
         sb_buf_init(&o);

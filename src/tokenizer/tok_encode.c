@@ -50,6 +50,7 @@ void tok_scratch_free(tok_scratch *sc)
     tok_rematch_free(sc->md);
     free(sc->segs);
     free(sc->sym);
+    free(sc->cache);
     free(sc->score);
     free(sc->back);
     memset(sc, 0, sizeof *sc);
@@ -186,8 +187,10 @@ int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb
     for (size_t i = 0; i < n; i++) {
         if (ids[i] < 0 || (size_t)ids[i] >= t->n_total) {
             free(toks);
-            return sb_err_set(err, "token id %d at position %zu is outside the vocabulary "
-                              "(0..%zu)", ids[i], i, t->n_total - 1);
+            return sb_err_set(err,
+                              "token id %d at position %zu is outside the vocabulary "
+                              "(0..%zu)",
+                              ids[i], i, t->n_total - 1);
         }
         int32_t a = t->added_by_id[ids[i]];
         if (a >= 0) {

@@ -19,21 +19,30 @@
 #include "core/err.h"
 #include "tokenizer/tokenizer.h"
 
+/* A byte range of the tokenizer.json text. */
+typedef struct tok_span {
+    const char *p;
+    size_t n;
+} tok_span;
+
 /* ---- hash maps (tok_map.c) ---------------------------------------------- */
 
-/* String -> int32, open addressing; keys are copied into one blob. */
+/* String -> int32, open addressing. Entries are records in one blob
+ * ([int32 val][uint32 len][bytes][NUL], 4-aligned) and a slot holds the
+ * record's offset and 32 bits of the hash, so a lookup costs one probe into
+ * the slots and one read of the record, and a miss usually only the first. */
 typedef struct tok_smap {
-    uint32_t *slots; /* index+1 into ents, 0 = empty */
+    struct tok_sslot {
+        uint32_t off; /* record offset + 1, 0 = empty */
+        uint32_t tag; /* high hash bits */
+    } * slots;
     size_t mask;
-    struct tok_sent {
-        uint64_t hash;
-        uint32_t off, len;
-        int32_t val;
-    } *ents;
-    size_t n, cap;
-    sb_buf keys;
+    size_t n;
+    sb_buf blob;
 } tok_smap;
 
+/* Iteration: *pos starts at 0; returns false after the last entry. */
+bool tok_smap_next(const tok_smap *m, size_t *pos, const char **key, size_t *len, int32_t *val);
 void tok_smap_init(tok_smap *m, size_t expect);
 void tok_smap_free(tok_smap *m);
 /* Inserts or overwrites. */
@@ -43,10 +52,13 @@ int32_t tok_smap_get(const tok_smap *m, const char *k, size_t len);
 uint64_t tok_hash(const void *p, size_t n);
 
 /* uint64 -> (int32 a, int32 b), open addressing (BPE merges: pair -> rank,
- * merged id; tries: node<<8|byte -> child). */
+ * merged id; tries: node<<8|byte -> child). Key and values share a 16-byte
+ * slot: one cache line per probe. */
 typedef struct tok_pmap {
-    uint64_t *keys; /* key+1, 0 = empty */
-    int32_t *va, *vb;
+    struct tok_pslot {
+        uint64_t key; /* key+1, 0 = empty */
+        int32_t a, b;
+    } * slots;
     size_t mask, n;
 } tok_pmap;
 
@@ -133,11 +145,16 @@ typedef struct tok_scratch {
     struct tok_seg {
         uint32_t s, e;
         bool m;
-    } *segs;          /* split segments of one piece */
+    } * segs; /* split segments of one piece */
     size_t seg_cap;
-    int32_t *sym;     /* BPE symbols */
+    int32_t *sym; /* BPE symbols */
     size_t sym_cap;
-    double *score;    /* unigram lattice */
+    struct tok_wcache {
+        uint32_t len, nids; /* len 0 = empty; key includes the bytelevel flag */
+        char key[24];
+        int32_t ids[8];
+    } * cache;     /* per-thread word -> ids cache, direct-mapped */
+    double *score; /* unigram lattice */
     int32_t *back;
     size_t lat_cap;
 } tok_scratch;
@@ -165,33 +182,41 @@ bool tok_pretok_bytelevel(const tok_pretok *p);
 
 /* ---- models (tok_bpe.c, tok_unigram.c, tok_wordpiece.c) ------------------- */
 
-typedef enum { TOK_MODEL_BPE, TOK_MODEL_UNIGRAM, TOK_MODEL_WORDPIECE, TOK_MODEL_WORDLEVEL } tok_model_kind;
+typedef enum {
+    TOK_MODEL_BPE,
+    TOK_MODEL_UNIGRAM,
+    TOK_MODEL_WORDPIECE,
+    TOK_MODEL_WORDLEVEL
+} tok_model_kind;
 
 typedef struct tok_model {
     tok_model_kind kind;
-    tok_smap vocab;       /* token -> id */
-    char **id_tok;        /* id -> token, n_ids entries (NULL for holes) */
+    tok_smap vocab;      /* token -> id */
+    const char **id_tok; /* id -> token (in the vocab map), NULL for holes */
     size_t n_ids;
-    size_t vocab_size;    /* HF get_vocab_size(false) */
-    int32_t unk_id;       /* -1 when none */
+    size_t vocab_size; /* HF get_vocab_size(false) */
+    int32_t unk_id;    /* -1 when none */
     /* BPE */
-    tok_pmap merges;      /* (a<<32|b) -> rank, merged id */
+    tok_pmap merges; /* (a<<32|b) -> rank, merged id */
     char *cont_prefix, *eow_suffix;
     bool byte_fallback, fuse_unk, ignore_merges;
-    int32_t byte_ids[256];    /* <0xXX> tokens for byte_fallback */
-    int32_t bl_ids[256];      /* byte-level alphabet char -> id */
-    uint16_t bl_cp[256];      /* byte -> byte-level alphabet char */
+    int32_t byte_ids[256]; /* <0xXX> tokens for byte_fallback */
+    int32_t bl_ids[256];   /* byte-level alphabet char -> id */
+    uint16_t bl_cp[256];   /* byte -> byte-level alphabet char */
     /* Unigram */
     double *scores;
     double min_score;
-    tok_pmap trie;            /* node<<8|byte -> child node, terminal id */
-    int32_t *trie_id;         /* node -> token id or -1 */
+    tok_pmap trie;    /* node<<8|byte -> child node, terminal id */
+    int32_t *trie_id; /* node -> token id or -1 */
     size_t trie_nodes;
     /* WordPiece */
     size_t max_chars;
 } tok_model;
 
-int tok_model_parse(tok_model *m, json_t *j, const char *path, sb_err *err);
+/* vocab/merges: spans of the raw text already cut out of j (n == 0: absent,
+ * read them from j). */
+int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_span *merges,
+                    const char *path, sb_err *err);
 void tok_model_free(tok_model *m);
 /* Appends the ids of one pre-token. */
 void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
@@ -200,10 +225,9 @@ void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, 
 void tok_bytelevel_table(uint16_t map[256]);
 void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                     tok_ids *out);
-void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf,
-                        tok_scratch *sc, tok_ids *out);
-void tok_wordpiece_encode(const tok_model *m, const tok_piece *pc, const char *buf,
-                          tok_ids *out);
+void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
+                        tok_ids *out);
+void tok_wordpiece_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_ids *out);
 int tok_unigram_parse(tok_model *m, json_t *j, const char *path, sb_err *err);
 
 /* ---- decoders (tok_decode.c) -------------------------------------------- */
@@ -226,8 +250,8 @@ typedef struct tok_added {
 
 /* Byte trie with leftmost-longest matching over added tokens. */
 typedef struct tok_trie {
-    tok_pmap edges;   /* node<<8|byte -> child */
-    int32_t *term;    /* node -> index into added[] or -1 */
+    tok_pmap edges; /* node<<8|byte -> child */
+    int32_t *term;  /* node -> index into added[] or -1 */
     size_t n_nodes, cap_nodes;
     uint8_t first[32]; /* bitset of first bytes */
     bool empty;
@@ -267,6 +291,14 @@ void tok_added_split(const tok *t, const tok_trie *trie, const char *s, size_t n
 
 /* tok_post.c */
 int tok_post_parse(tok *t, json_t *j, const char *path, sb_err *err);
+
+/* tok_jscan.c: the vocab/merges fast path of the loader */
+const char *tok_jscan_skip(const char *p, const char *e);
+void tok_jscan_find(const char *s, size_t n, tok_span *vocab, tok_span *merges);
+int tok_jscan_vocab(const tok_span *sp, tok_smap *m, sb_err *err);
+typedef int (*tok_merge_fn)(void *ctx, const char *a, size_t al, const char *b, size_t bl,
+                            int32_t rank, sb_err *err);
+int tok_jscan_merges(const tok_span *sp, tok_merge_fn fn, void *ctx, sb_err *err);
 
 /* tok_resolve.c: spec -> malloc'd tokenizer.json path */
 char *tok_resolve(const char *spec, sb_err *err);

@@ -96,7 +96,8 @@ static void index_added(tok *t)
     tok_scratch_free(&sc);
 }
 
-static int parse_components(tok *t, json_t *root, sb_err *err)
+static int parse_components(tok *t, json_t *root, const tok_span *vocab, const tok_span *merges,
+                            sb_err *err)
 {
     json_t *j;
     if (!json_is_object(root))
@@ -107,7 +108,7 @@ static int parse_components(tok *t, json_t *root, sb_err *err)
     if ((j = json_object_get(root, "pre_tokenizer")) && !json_is_null(j) &&
         !(t->pre = tok_pretok_parse(j, "pre_tokenizer", err)))
         return -1;
-    if (tok_model_parse(&t->model, json_object_get(root, "model"), "model", err) < 0)
+    if (tok_model_parse(&t->model, json_object_get(root, "model"), vocab, merges, "model", err) < 0)
         return -1;
     if (tok_post_parse(t, json_object_get(root, "post_processor"), "post_processor", err) < 0)
         return -1;
@@ -192,8 +193,7 @@ static int load_config(tok *t, const char *dir, sb_err *err)
         json_t *named = json_object_get(c, "extra_special_tokens");
         const char *key;
         json_t *val;
-        json_object_foreach(named, key, val)
-            add_special(t, token_str(val));
+        json_object_foreach(named, key, val) add_special(t, token_str(val));
         const char *bos = token_str(json_object_get(c, "bos_token"));
         const char *eos = token_str(json_object_get(c, "eos_token"));
         t->bos = bos ? sb_xstrdup(bos) : NULL;
@@ -220,6 +220,100 @@ static int load_config(tok *t, const char *dir, sb_err *err)
     return 0;
 }
 
+/* The text jansson sees: model.vocab and model.merges replaced by {} / [],
+ * so it neither builds their DOM nor lexes their megabytes. cut[] remembers
+ * where, to map jansson's error positions back to the file's. */
+typedef struct compact {
+    sb_buf text;
+    size_t at[2], removed[2]; /* offset in the compact text, bytes removed */
+    int n;
+} compact;
+
+static void compact_build(compact *c, const char *text, size_t len, const tok_span *v,
+                          const tok_span *m)
+{
+    const tok_span *sp[2] = {v, m};
+    if (v->n && m->n && m->p < v->p) {
+        sp[0] = m;
+        sp[1] = v;
+    }
+    sb_buf_init(&c->text);
+    sb_buf_reserve(&c->text, len / 8 + 64);
+    c->n = 0;
+    const char *from = text;
+    for (int i = 0; i < 2; i++) {
+        if (!sp[i]->n)
+            continue;
+        sb_buf_append(&c->text, from, (size_t)(sp[i]->p - from));
+        sb_buf_append(&c->text, sp[i]->p[0] == '{' ? "{}" : "[]", 2);
+        c->at[c->n] = c->text.len;
+        c->removed[c->n++] = sp[i]->n - 2;
+        from = sp[i]->p + sp[i]->n;
+    }
+    sb_buf_append(&c->text, from, (size_t)(text + len - from));
+}
+
+/* jansson's error -> line, column, byte of the original text. */
+static int compact_error(const compact *c, const char *text, size_t len, const json_error_t *je,
+                         const char *name, sb_err *err)
+{
+    size_t pos = je->position > 0 ? (size_t)je->position : 0;
+    size_t orig = pos;
+    for (int i = 0; i < c->n; i++)
+        if (pos >= c->at[i])
+            orig += c->removed[i];
+    if (orig > len)
+        orig = len;
+    size_t line = 1, col = 0;
+    for (size_t i = 0; i < orig; i++) {
+        col++;
+        if (text[i] == '\n') {
+            line++;
+            col = 0;
+        }
+    }
+    return sb_err_set(err, "%s: malformed JSON at line %zu, column %zu (byte %zu): %s", name, line,
+                      col, orig, je->text);
+}
+
+/* tokenizer.json text -> components. model.vocab / model.merges are read by
+ * the fast path (tok_jscan.c), everything else by jansson. name is used in
+ * messages. */
+static int parse_text(tok *t, const char *text, size_t len, const char *name, sb_err *err)
+{
+    tok_span vocab, merges;
+    tok_jscan_find(text, len, &vocab, &merges);
+    compact c;
+    compact_build(&c, text, len, &vocab, &merges);
+    json_error_t je;
+    json_t *root = json_loadb(c.text.data, c.text.len, JSON_ALLOW_NUL, &je);
+    int rc = 0;
+    if (!root)
+        rc = compact_error(&c, text, len, &je, name, err);
+    else if (parse_components(t, root, &vocab, &merges, err) < 0)
+        rc = sb_err_prefix(err, "%s: ", name);
+    json_decref(root);
+    sb_buf_free(&c.text);
+    return rc;
+}
+
+tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err)
+{
+    tok *t = sb_xcalloc(1, sizeof *t);
+    t->path = sb_xstrdup(name ? name : "<buffer>");
+    int rc = parse_text(t, json, len, t->path, err);
+    if (rc < 0) {
+        tok_free(t);
+        return NULL;
+    }
+    for (size_t i = 0; i < t->n_added; i++)
+        if (t->added[i].special)
+            add_special(t, t->added[i].content);
+    if (t->n_special)
+        qsort(t->special_ids, t->n_special, sizeof *t->special_ids, cmp_id);
+    return t;
+}
+
 tok *tok_load(const char *spec, sb_err *err)
 {
     char *path = tok_resolve(spec, err);
@@ -227,17 +321,18 @@ tok *tok_load(const char *spec, sb_err *err)
         return NULL;
     tok *t = sb_xcalloc(1, sizeof *t);
     t->path = path;
-    json_t *root = tok_json_load_file(path, 0, err);
-    if (!root || parse_components(t, root, err) < 0) {
-        if (root)
-            sb_err_prefix(err, "%s: ", path);
-        json_decref(root);
+    sb_buf text;
+    sb_buf_init(&text);
+    int rc = tok_file_read(path, &text, err);
+    if (rc == 0)
+        rc = parse_text(t, text.data ? text.data : "", text.len, path, err);
+    sb_buf_free(&text);
+    if (rc < 0) {
         tok_free(t);
         return NULL;
     }
-    json_decref(root);
     char *dcopy = sb_xstrdup(path);
-    int rc = load_config(t, dirname(dcopy), err);
+    rc = load_config(t, dirname(dcopy), err);
     free(dcopy);
     if (rc < 0) {
         tok_free(t);

@@ -44,47 +44,62 @@ static size_t pow2_at_least(size_t n)
 void tok_smap_init(tok_smap *m, size_t expect)
 {
     memset(m, 0, sizeof *m);
-    size_t cap = pow2_at_least(expect * 2 + 2);
+    size_t cap = pow2_at_least(expect + expect / 2 + 2);
     m->slots = sb_xcalloc(cap, sizeof *m->slots);
     m->mask = cap - 1;
-    m->cap = expect ? expect : 16;
-    m->ents = sb_xmalloc(m->cap * sizeof *m->ents);
-    sb_buf_init(&m->keys);
+    sb_buf_init(&m->blob);
+    sb_buf_reserve(&m->blob, expect * 20 + 64);
 }
 
 void tok_smap_free(tok_smap *m)
 {
     free(m->slots);
-    free(m->ents);
-    sb_buf_free(&m->keys);
+    sb_buf_free(&m->blob);
     memset(m, 0, sizeof *m);
+}
+
+typedef struct rec {
+    int32_t val;
+    uint32_t len;
+    char key[];
+} rec;
+
+static rec *rec_at(const tok_smap *m, uint32_t off)
+{
+    return (rec *)(void *)(m->blob.data + off);
 }
 
 static void smap_grow(tok_smap *m)
 {
     size_t cap = (m->mask + 1) * 2;
-    uint32_t *slots = sb_xcalloc(cap, sizeof *slots);
-    for (size_t i = 0; i < m->n; i++) {
-        size_t j = m->ents[i].hash & (cap - 1);
-        while (slots[j])
+    struct tok_sslot *slots = sb_xcalloc(cap, sizeof *slots);
+    for (size_t i = 0; i <= m->mask; i++) {
+        if (!m->slots[i].off)
+            continue;
+        const rec *r = rec_at(m, m->slots[i].off - 1);
+        size_t j = tok_hash(r->key, r->len) & (cap - 1);
+        while (slots[j].off)
             j = (j + 1) & (cap - 1);
-        slots[j] = (uint32_t)(i + 1);
+        slots[j] = m->slots[i];
     }
     free(m->slots);
     m->slots = slots;
     m->mask = cap - 1;
 }
 
-static uint32_t *smap_find(const tok_smap *m, const char *k, size_t len, uint64_t h)
+static struct tok_sslot *smap_find(const tok_smap *m, const char *k, size_t len, uint64_t h)
 {
     size_t j = h & m->mask;
+    uint32_t tag = (uint32_t)(h >> 32);
     for (;;) {
-        uint32_t s = m->slots[j];
-        if (!s)
-            return &m->slots[j];
-        const struct tok_sent *e = &m->ents[s - 1];
-        if (e->hash == h && e->len == len && memcmp(m->keys.data + e->off, k, len) == 0)
-            return &m->slots[j];
+        struct tok_sslot *s = &m->slots[j];
+        if (!s->off)
+            return s;
+        if (s->tag == tag) {
+            const rec *r = rec_at(m, s->off - 1);
+            if (r->len == len && memcmp(r->key, k, len) == 0)
+                return s;
+        }
         j = (j + 1) & m->mask;
     }
 }
@@ -92,24 +107,21 @@ static uint32_t *smap_find(const tok_smap *m, const char *k, size_t len, uint64_
 void tok_smap_put(tok_smap *m, const char *k, size_t len, int32_t val)
 {
     uint64_t h = tok_hash(k, len);
-    uint32_t *slot = smap_find(m, k, len, h);
-    if (*slot) {
-        m->ents[*slot - 1].val = val;
+    struct tok_sslot *slot = smap_find(m, k, len, h);
+    if (slot->off) {
+        rec_at(m, slot->off - 1)->val = val;
         return;
     }
-    if (m->n == m->cap) {
-        m->cap *= 2;
-        m->ents = sb_xrealloc(m->ents, m->cap * sizeof *m->ents);
-    }
-    struct tok_sent *e = &m->ents[m->n];
-    e->hash = h;
-    e->off = (uint32_t)m->keys.len;
-    e->len = (uint32_t)len;
-    e->val = val;
-    sb_buf_append(&m->keys, k, len);
-    sb_buf_putc(&m->keys, '\0');
-    *slot = (uint32_t)++m->n;
-    if (m->n * 2 > m->mask + 1)
+    size_t off = m->blob.len;
+    rec hdr = {val, (uint32_t)len};
+    sb_buf_append(&m->blob, &hdr, sizeof hdr);
+    sb_buf_append(&m->blob, k, len);
+    static const char pad[4] = {0};
+    sb_buf_append(&m->blob, pad, 4 - (len & 3)); /* NUL + alignment */
+    slot->off = (uint32_t)off + 1;
+    slot->tag = (uint32_t)(h >> 32);
+    m->n++;
+    if (m->n * 3 > (m->mask + 1) * 2) /* load <= 2/3 */
         smap_grow(m);
 }
 
@@ -117,8 +129,20 @@ int32_t tok_smap_get(const tok_smap *m, const char *k, size_t len)
 {
     if (!m->slots)
         return -1;
-    uint32_t *slot = smap_find(m, k, len, tok_hash(k, len));
-    return *slot ? m->ents[*slot - 1].val : -1;
+    struct tok_sslot *slot = smap_find(m, k, len, tok_hash(k, len));
+    return slot->off ? rec_at(m, slot->off - 1)->val : -1;
+}
+
+bool tok_smap_next(const tok_smap *m, size_t *pos, const char **key, size_t *len, int32_t *val)
+{
+    if (*pos >= m->blob.len)
+        return false;
+    const rec *r = rec_at(m, (uint32_t)*pos);
+    *key = r->key;
+    *len = r->len;
+    *val = r->val;
+    *pos += sizeof *r + r->len + (4 - (r->len & 3));
+    return true;
 }
 
 static inline uint64_t mix64(uint64_t x)
@@ -126,66 +150,70 @@ static inline uint64_t mix64(uint64_t x)
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdULL;
     x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
     return x;
 }
 
 void tok_pmap_init(tok_pmap *m, size_t expect)
 {
-    size_t cap = pow2_at_least(expect * 2 + 2);
-    m->keys = sb_xcalloc(cap, sizeof *m->keys);
-    m->va = sb_xmalloc(cap * sizeof *m->va);
-    m->vb = sb_xmalloc(cap * sizeof *m->vb);
+    size_t cap = pow2_at_least(expect + expect / 2 + 2);
+    m->slots = sb_xcalloc(cap, sizeof *m->slots);
     m->mask = cap - 1;
     m->n = 0;
 }
 
 void tok_pmap_free(tok_pmap *m)
 {
-    free(m->keys);
-    free(m->va);
-    free(m->vb);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
 static void pmap_grow(tok_pmap *m)
 {
-    tok_pmap g;
-    tok_pmap_init(&g, (m->mask + 1));
-    for (size_t i = 0; i <= m->mask; i++)
-        if (m->keys[i])
-            tok_pmap_put(&g, m->keys[i] - 1, m->va[i], m->vb[i]);
-    tok_pmap_free(m);
-    *m = g;
+    size_t cap = (m->mask + 1) * 2;
+    struct tok_pslot *slots = sb_xcalloc(cap, sizeof *slots);
+    for (size_t i = 0; i <= m->mask; i++) {
+        if (!m->slots[i].key)
+            continue;
+        size_t j = mix64(m->slots[i].key - 1) & (cap - 1);
+        while (slots[j].key)
+            j = (j + 1) & (cap - 1);
+        slots[j] = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->mask = cap - 1;
 }
 
 void tok_pmap_put(tok_pmap *m, uint64_t key, int32_t a, int32_t b)
 {
     size_t j = mix64(key) & m->mask;
-    while (m->keys[j] && m->keys[j] != key + 1)
+    while (m->slots[j].key && m->slots[j].key != key + 1)
         j = (j + 1) & m->mask;
-    if (!m->keys[j]) {
-        m->keys[j] = key + 1;
+    if (!m->slots[j].key) {
+        m->slots[j].key = key + 1;
         m->n++;
     }
-    m->va[j] = a;
-    m->vb[j] = b;
-    if (m->n * 2 > m->mask + 1)
+    m->slots[j].a = a;
+    m->slots[j].b = b;
+    if (m->n * 3 > (m->mask + 1) * 2)
         pmap_grow(m);
 }
 
 bool tok_pmap_get(const tok_pmap *m, uint64_t key, int32_t *a, int32_t *b)
 {
-    if (!m->keys)
+    if (!m->slots)
         return false;
     size_t j = mix64(key) & m->mask;
     for (;;) {
-        uint64_t k = m->keys[j];
-        if (!k)
+        const struct tok_pslot *s = &m->slots[j];
+        if (!s->key)
             return false;
-        if (k == key + 1) {
-            *a = m->va[j];
+        if (s->key == key + 1) {
+            *a = s->a;
             if (b)
-                *b = m->vb[j];
+                *b = s->b;
             return true;
         }
         j = (j + 1) & m->mask;

@@ -14,8 +14,17 @@
 #include "tokenizer/tok_unicode.h"
 
 typedef enum {
-    N_NFC, N_NFD, N_NFKC, N_NFKD, N_LOWER, N_PREPEND, N_REPLACE, N_STRIP, N_STRIP_ACCENTS,
-    N_BERT, N_SEQ
+    N_NFC,
+    N_NFD,
+    N_NFKC,
+    N_NFKD,
+    N_LOWER,
+    N_PREPEND,
+    N_REPLACE,
+    N_STRIP,
+    N_STRIP_ACCENTS,
+    N_BERT,
+    N_SEQ
 } norm_kind;
 
 struct tok_norm {
@@ -89,8 +98,8 @@ tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err)
         sb_err_set(err, "%s: normalizer without a \"type\"", path);
         return NULL;
     }
-    static const char *names[] = {"NFC", "NFD", "NFKC", "NFKD", "Lowercase", "Prepend",
-                                  "Replace", "Strip", "StripAccents", "BertNormalizer",
+    static const char *names[] = {"NFC",     "NFD",     "NFKC",  "NFKD",         "Lowercase",
+                                  "Prepend", "Replace", "Strip", "StripAccents", "BertNormalizer",
                                   "Sequence"};
     int kind = -1;
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)

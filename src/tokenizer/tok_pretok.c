@@ -14,7 +14,15 @@
 
 typedef enum { B_REMOVED, B_ISOLATED, B_PREV, B_NEXT, B_CONTIG } behavior;
 typedef enum {
-    P_BYTELEVEL, P_SPLIT, P_DIGITS, P_METASPACE, P_WS, P_WSSPLIT, P_PUNCT, P_BERT, P_SEQ,
+    P_BYTELEVEL,
+    P_SPLIT,
+    P_DIGITS,
+    P_METASPACE,
+    P_WS,
+    P_WSSPLIT,
+    P_PUNCT,
+    P_BERT,
+    P_SEQ,
     P_CHARDELIM
 } pre_kind;
 typedef enum { PRED_NUMERIC, PRED_WHITESPACE, PRED_PUNCT, PRED_CHAR } pred_kind;
@@ -158,9 +166,9 @@ tok_pretok *tok_pretok_parse(json_t *j, const char *path, sb_err *err)
         sb_err_set(err, "%s: pre-tokenizer without a \"type\"", path);
         return NULL;
     }
-    static const char *names[] = {"ByteLevel", "Split", "Digits", "Metaspace",
-                                  "Whitespace", "WhitespaceSplit", "Punctuation",
-                                  "BertPreTokenizer", "Sequence", "CharDelimiterSplit"};
+    static const char *names[] = {
+        "ByteLevel",       "Split",       "Digits",           "Metaspace", "Whitespace",
+        "WhitespaceSplit", "Punctuation", "BertPreTokenizer", "Sequence",  "CharDelimiterSplit"};
     int kind = -1;
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (strcmp(type, names[i]) == 0)
@@ -342,8 +350,8 @@ static void emit_segs(const tok_piece *pc, const char *text, size_t k, tok_scrat
 
 /* ---- per-kind splitting ----------------------------------------------------- */
 
-static void metaspace(const tok_pretok *p, const tok_piece *pc, const char *text,
-                      tok_scratch *sc, tok_pieces *out)
+static void metaspace(const tok_pretok *p, const tok_piece *pc, const char *text, tok_scratch *sc,
+                      tok_pieces *out)
 {
     sb_buf *t = &sc->tmp;
     sb_buf_reset(t);
@@ -371,8 +379,8 @@ static void metaspace(const tok_pretok *p, const tok_piece *pc, const char *text
     emit_segs(&np, t->data, k, sc, out, false);
 }
 
-static void bytelevel(const tok_pretok *p, const tok_piece *pc, const char *text,
-                      tok_scratch *sc, tok_pieces *out)
+static void bytelevel(const tok_pretok *p, const tok_piece *pc, const char *text, tok_scratch *sc,
+                      tok_pieces *out)
 {
     const char *s = text;
     size_t n = pc->len;
@@ -395,8 +403,8 @@ static void bytelevel(const tok_pretok *p, const tok_piece *pc, const char *text
     emit_segs(&np, s, k, sc, out, true);
 }
 
-static void split_piece(const tok_pretok *p, const tok_piece *pc, const char *text,
-                        tok_scratch *sc, tok_pieces *out)
+static void split_piece(const tok_pretok *p, const tok_piece *pc, const char *text, tok_scratch *sc,
+                        tok_pieces *out)
 {
     size_t k = 0;
     tok_pattern wpat = {.re = p->re};

@@ -19,7 +19,9 @@ struct tok_regex {
     pcre2_code *code;
 };
 
-#define WS_RANGES "\\t-\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}"
+#define WS_RANGES                                                                                  \
+    "\\t-\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}" \
+    "\\x{3000}"
 
 /* Writes \p{NAME} (or \P) plus the newer code points of NAME; in_class says
  * whether we are already inside [...]. */

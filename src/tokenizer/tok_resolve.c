@@ -117,10 +117,12 @@ char *tok_resolve(const char *spec, sb_err *err)
     }
     char *p = strstr(spec, "..") ? NULL : from_cache(repo.data);
     if (!p)
-        sb_err_set(err, "tokenizer \"%s\" not found: not a file or directory, and no "
+        sb_err_set(err,
+                   "tokenizer \"%s\" not found: not a file or directory, and no "
                    "tokenizer.json in the Hugging Face cache at %s (servebench does not "
                    "download; fetch it with `huggingface-cli download %s tokenizer.json "
-                   "tokenizer_config.json` or pass a path)", spec, repo.data, spec);
+                   "tokenizer_config.json` or pass a path)",
+                   spec, repo.data, spec);
     sb_buf_free(&root);
     sb_buf_free(&repo);
     return p;

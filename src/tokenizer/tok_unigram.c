@@ -63,8 +63,11 @@ int tok_unigram_parse(tok_model *m, json_t *j, const char *path, sb_err *err)
         if (pl)
             trie_insert(m, json_string_value(p), pl, (int32_t)i);
     }
-    for (size_t i = 0; i < m->vocab.n; i++)
-        m->id_tok[m->vocab.ents[i].val] = m->vocab.keys.data + m->vocab.ents[i].off;
+    size_t pos = 0, kl;
+    const char *k;
+    int32_t id;
+    while (tok_smap_next(&m->vocab, &pos, &k, &kl, &id))
+        m->id_tok[id] = k;
     json_t *unk = json_object_get(j, "unk_id");
     m->unk_id = json_is_integer(unk) ? (int32_t)json_integer_value(unk) : -1;
     if (m->unk_id >= (int32_t)n)
@@ -110,8 +113,8 @@ static void emit(const tok_model *m, const char *w, size_t n, tok_ids *out)
         tok_ids_push(out, m->unk_id);
 }
 
-void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf,
-                        tok_scratch *sc, tok_ids *out)
+void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
+                        tok_ids *out)
 {
     const char *w = buf + pc->off;
     size_t n = pc->len;

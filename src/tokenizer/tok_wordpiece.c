@@ -15,8 +15,7 @@ static void wordlevel(const tok_model *m, const char *w, size_t n, tok_ids *out)
         tok_ids_push(out, id);
 }
 
-void tok_wordpiece_encode(const tok_model *m, const tok_piece *pc, const char *buf,
-                          tok_ids *out)
+void tok_wordpiece_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_ids *out)
 {
     const char *w = buf + pc->off;
     size_t n = pc->len;

@@ -54,13 +54,18 @@ typedef struct opts {
 
 static int parse_opts(int argc, char **argv, opts *o)
 {
-    static const struct option longs[] = {
-        {"tokenizer", required_argument, 0, 't'}, {"text", required_argument, 0, 'x'},
-        {"ids", no_argument, 0, 'i'},             {"count", no_argument, 0, 'c'},
-        {"decode", required_argument, 0, 'd'},    {"add-special-tokens", no_argument, 0, 'a'},
-        {"skip-special-tokens", no_argument, 0, 's'}, {"jsonl", required_argument, 0, 'j'},
-        {"threads", required_argument, 0, 'n'},   {"info", no_argument, 0, 'I'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    static const struct option longs[] = {{"tokenizer", required_argument, 0, 't'},
+                                          {"text", required_argument, 0, 'x'},
+                                          {"ids", no_argument, 0, 'i'},
+                                          {"count", no_argument, 0, 'c'},
+                                          {"decode", required_argument, 0, 'd'},
+                                          {"add-special-tokens", no_argument, 0, 'a'},
+                                          {"skip-special-tokens", no_argument, 0, 's'},
+                                          {"jsonl", required_argument, 0, 'j'},
+                                          {"threads", required_argument, 0, 'n'},
+                                          {"info", no_argument, 0, 'I'},
+                                          {"help", no_argument, 0, 'h'},
+                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     int c;
     optind = 1;
@@ -68,15 +73,33 @@ static int parse_opts(int argc, char **argv, opts *o)
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         char *end;
         switch (c) {
-        case 't': o->spec = optarg; break;
-        case 'x': o->text = optarg; break;
-        case 'i': o->count = false; break;
-        case 'c': o->count = true; break;
-        case 'd': o->decode = optarg; break;
-        case 'a': o->add_special = true; break;
-        case 's': o->skip_special = true; break;
-        case 'j': o->jsonl = optarg; break;
-        case 'I': o->info = true; break;
+        case 't':
+            o->spec = optarg;
+            break;
+        case 'x':
+            o->text = optarg;
+            break;
+        case 'i':
+            o->count = false;
+            break;
+        case 'c':
+            o->count = true;
+            break;
+        case 'd':
+            o->decode = optarg;
+            break;
+        case 'a':
+            o->add_special = true;
+            break;
+        case 's':
+            o->skip_special = true;
+            break;
+        case 'j':
+            o->jsonl = optarg;
+            break;
+        case 'I':
+            o->info = true;
+            break;
         case 'n':
             o->threads = strtol(optarg, &end, 10);
             if (*end || o->threads < 1 || o->threads > 1024) {
@@ -84,7 +107,9 @@ static int parse_opts(int argc, char **argv, opts *o)
                 return SB_EXIT_USAGE;
             }
             break;
-        case 'h': fputs(USAGE, stdout); return -1;
+        case 'h':
+            fputs(USAGE, stdout);
+            return -1;
         default:
             fprintf(stderr, "servebench tokenize: unknown or incomplete option '%s'\n\n%s",
                     argv[optind - 1], USAGE);
@@ -191,8 +216,10 @@ static void print_info(const tok *t)
     json_object_set_new(o, "num_special_tokens_to_add",
                         json_integer((json_int_t)tok_num_special_to_add(t)));
     json_object_set_new(o, "all_special_ids", arr);
-    json_object_set_new(o, "bos_token", tok_bos_token(t) ? json_string(tok_bos_token(t)) : json_null());
-    json_object_set_new(o, "eos_token", tok_eos_token(t) ? json_string(tok_eos_token(t)) : json_null());
+    json_object_set_new(o, "bos_token",
+                        tok_bos_token(t) ? json_string(tok_bos_token(t)) : json_null());
+    json_object_set_new(o, "eos_token",
+                        tok_eos_token(t) ? json_string(tok_eos_token(t)) : json_null());
     json_object_set_new(o, "has_chat_template", json_boolean(tok_chat_template(t) != NULL));
     char *s = json_dumps(o, JSON_COMPACT);
     printf("%s\n", s);
@@ -244,8 +271,7 @@ static int decode_line(batch_job *b, json_t *j, tok_ids *ids, size_t i)
     ids->n = 0;
     for (size_t k = 0; k < json_array_size(arr); k++) {
         json_t *v = json_array_get(arr, k);
-        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-            json_integer_value(v) > INT32_MAX) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX) {
             sb_buf_printf(&b->err, "%s:%zu: ids[%zu] is not a token id", b->file, i + 1, k);
             return -2;
         }
@@ -280,13 +306,12 @@ static void *batch_run(void *arg)
         json_t *j = json_loadb(b->lines[i], b->lens[i], JSON_ALLOW_NUL, &je);
         json_t *text = json_object_get(j, "text");
         json_t *idv = json_object_get(j, "ids");
-        int rc = json_is_string(text)  ? encode_line(b, ctx, j, &ids, i)
+        int rc = json_is_string(text) ? encode_line(b, ctx, j, &ids, i)
                  : json_is_array(idv) ? decode_line(b, j, &ids, i)
                                       : -1;
         if (rc == -1 && b->err.len == 0) {
             sb_buf_printf(&b->err, "%s:%zu: %s", b->file, i + 1,
-                          j ? "expected a \"text\" string or an \"ids\" array"
-                            : "malformed JSON");
+                          j ? "expected a \"text\" string or an \"ids\" array" : "malformed JSON");
             if (!j)
                 sb_buf_printf(&b->err, " at column %d: %s", je.column, je.text);
         }
@@ -353,8 +378,13 @@ static int do_jsonl(const tok *t, const opts *o)
     size_t per = n / (size_t)nt, extra = n % (size_t)nt, at = 0;
     for (long i = 0; i < nt; i++) {
         batch_job *b = &jobs[i];
-        *b = (batch_job){.t = t, .o = o, .file = o->jsonl, .lines = lines, .lens = lens,
-                         .first = at, .n = per + ((size_t)i < extra)};
+        *b = (batch_job){.t = t,
+                         .o = o,
+                         .file = o->jsonl,
+                         .lines = lines,
+                         .lens = lens,
+                         .first = at,
+                         .n = per + ((size_t)i < extra)};
         at += b->n;
         pthread_create(&th[i], NULL, batch_run, b);
     }

@@ -31,6 +31,9 @@ void tok_ids_push(tok_ids *ids, int32_t id);
  * NULL and fills err (naming file, JSON path, component) on failure. */
 tok *tok_load(const char *spec, sb_err *err);
 void tok_free(tok *t);
+/* Loads tokenizer.json text from memory (no tokenizer_config.json: special ids
+ * are the special added tokens). name appears in error messages. */
+tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err);
 
 /* Appends the ids of text[0..len) to out (out is not cleared). add_special
  * applies the post-processor (BOS etc.). Invalid UTF-8 is handled lossily like

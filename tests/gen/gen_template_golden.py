@@ -9,7 +9,13 @@ It writes, under tests/data/templates/:
     which is hand-written here because that tokenizer_config.json has none;
   - golden.jsonl: one line per (template, case): the full render context as JSON,
     and either the expected output or the expected error.
-The feat_*.jinja templates in that folder are hand-written and read as they are.
+The feat_*.jinja templates in that folder are hand-written and read as they are;
+extra/*.jinja are third-party chat templates (see extra/README.md), rendered over
+the same conversations as the real families.
+
+With `--live SEED N` it prints, instead, N seeded random conversations per
+template as golden lines on stdout (tests/test_template.c runs this when
+python3-jinja2 is installed, as a differential test against jinja2 itself).
 
 The environment emulates transformers' apply_chat_template (chat_template_utils
 in transformers 4.4x): ImmutableSandboxedEnvironment(trim_blocks=True,
@@ -22,6 +28,7 @@ deterministic: re-running gives byte-identical files.
 """
 import json
 import os
+import random
 import sys
 from datetime import datetime
 
@@ -153,6 +160,15 @@ TOOL_CASES = [
       {"role": "tool", "content": "{\"temp\": 21}"}],
      True, {}),
 ]
+RICH_MESSAGES = [
+    s("Be brief."), u("Weather in Paris?"),
+    {"role": "assistant", "content": "", "reasoning_content": "need weather",
+     "tool_calls": [{"id": "call_000000001", "type": "function",
+                     "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}]},
+    {"role": "tool", "tool_call_id": "call_000000001", "content": "21C"},
+    {"role": "tool", "tool_call_id": "call_000000002", "content": "sunny"},
+    u("Thanks!")]
+RICH_DOCS = [{"title": "Paris", "text": "Capital of France. \"Quoted\" é"}]
 QWEN_TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather",
                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
 
@@ -188,6 +204,10 @@ ERROR_CASES = [
     ("err_type_add", "{{ 1 + 'a' }}"),
     ("err_unterminated_string", "{{ 'abc }}"),
     ("err_bad_bracket", "{{ (1, 2] }}"),
+    ("err_break_outside_loop", "{% if true %}\n{% break %}{% endif %}"),
+    ("err_unknown_test", "{{ 1 is frobbed }}"),
+    ("err_undefined_call", "{{ nothing_here() }}"),
+    ("err_include", "{% include 'x.jinja' %}"),
 ]
 
 
@@ -196,6 +216,10 @@ def render(env, source, ctx):
         return {"output": env.from_string(source).render(**ctx)}
     except TemplateSyntaxError as e:
         return {"error": str(e.message), "line": e.lineno}
+    except TemplateError as e:
+        if type(e) is TemplateError:  # raise_exception(): the message must come through
+            return {"error": str(e), "raised": True}
+        return {"error": str(e)}
     except Exception as e:  # raise_exception, UndefinedError, TypeError, ...
         return {"error": str(e)}
 
@@ -208,7 +232,130 @@ def chat_context(family, messages, gen, extra):
     return ctx
 
 
+def extra_templates(with_clock):
+    """Templates that call strftime_now render today's date, so they can only
+    be compared live (with_clock), never against a stored golden."""
+    d = os.path.join(OUT, "extra")
+    for fname in sorted(os.listdir(d)):
+        if fname.endswith(".jinja"):
+            with open(os.path.join(d, fname), encoding="utf-8") as f:
+                src = f.read()
+            if with_clock or "strftime_now" not in src:
+                yield "extra/" + fname[:-6], src
+
+
+FRAGMENTS = ["Hello", "world", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "\u2028", "\u3000",
+             "\u0085", "\x0b", "世界", "👋🏽", "e\u0301", "Straße", "{{ x }}", "{% if %}", "<s>",
+             "[INST]", "<|im_start|>", "'quote'", '"dq"', "\\", "</think>", "<think>", "42",
+             "Ünïcödé", "a\r\nb", "\x00", "\x1f"]
+
+
+def random_text(rng):
+    return "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 8)))
+
+
+def random_messages(rng):
+    msgs = []
+    if rng.random() < 0.4:
+        msgs.append(s(random_text(rng)))
+    for i in range(rng.randint(1, 5)):
+        role = "user" if i % 2 == 0 else "assistant"
+        if rng.random() < 0.08:
+            role = rng.choice(["user", "assistant", "system"])
+        msgs.append({"role": role, "content": random_text(rng)})
+    return msgs
+
+
+def live(seed, n):
+    env = make_env()
+    rng = random.Random(seed)
+    templates = [(f, chat_template(f)) for f in FAMILIES + ["mistral"]] + list(extra_templates(True))
+    for name, src in templates:
+        family = name if name in FAMILIES + ["mistral"] else "mistral"
+        for i in range(n):
+            ctx = chat_context(family, random_messages(rng), rng.random() < 0.7, {})
+            line = {"template": name, "case": f"live_{seed}_{i}", "context": ctx,
+                    **render(env, src, ctx)}
+            print(json.dumps(line, ensure_ascii=False))
+
+
+ATOMS = ["0", "1", "2", "3", "7", "-4", "42", "100", "0.1", "0.2", "2.5", "-0.0", "1e20", "1e-7",
+         "'abc'", "'H\u00e9llo w\u00f6rld'", "'  pad  '", "'a,b,,c'", "''", "'\u00df'", "'l'",
+         "'Hello World'", "'x\\ny'", "[1, 2, 3]", "[3, 1, 2]", "['b', 'A', 'c']", "[]", "(1, 'a')",
+         "{'k': 1, 'j': [2]}", "{}", "none", "true", "false", "x", "nested", "users", "missing",
+         "messages", "nested.a", "nested.list", "nested.f", "nested.uni", "users[0]",
+         "messages[0].content", "messages[1]['role']"]
+BINOPS = ["+", "-", "*", "/", "//", "%", "~", "==", "!=", "<", "<=", ">", ">=", "in", "not in",
+          "and", "or"]
+FILTERS = ["upper", "lower", "trim", "length", "first", "last", "list", "string", "int", "float",
+           "tojson", "reverse|list", "sort", "unique|list", "sum", "abs", "round", "title", "capitalize",
+           "wordcount", "join(', ')", "default('d')", "items|list", "min", "max", "trim('a')",
+           "replace('l', 'L')", "indent(2)", "tojson(indent=1)", "map('string')|list", "select|list",
+           "reject|list", "first|string", "d(7, true)", "list|length", "escape"]
+METHODS = ["strip()", "upper()", "split(',')", "split()", "startswith('a')", "endswith('d')",
+           "replace('a', 'b')", "title()", "count('l')", "find('l')", "lstrip('H')", "rstrip()",
+           "get('k')", "get('a', 0)", "items()|list", "keys()|list", "values()|list",
+           "capitalize()", "lower()", "rsplit(',', 1)", "splitlines()"]
+TESTS = ["defined", "undefined", "none", "string", "number", "integer", "float", "odd", "even",
+         "lower", "upper", "mapping", "iterable", "sequence", "boolean", "true", "false",
+         "eq 3", "in [1, 2]", "divisibleby 2", "not none", "callable"]
+
+
+def random_expr(rng, depth=0):
+    r = rng.random()
+    if depth >= 3 or r < 0.25:
+        return rng.choice(ATOMS)
+    e = random_expr(rng, depth + 1)
+    if r < 0.45:
+        return f"({e} {rng.choice(BINOPS)} {random_expr(rng, depth + 1)})"
+    if r < 0.6:
+        return f"({e} | {rng.choice(FILTERS)})"
+    if r < 0.7:
+        return f"({e}).{rng.choice(METHODS)}"
+    if r < 0.78:
+        return f"({e} is {rng.choice(TESTS)})"
+    if r < 0.85:
+        # Slices only on sequences: jinja2 constant-folds slices of literals with
+        # its forgiving getitem (Undefined) but raises at runtime; templates
+        # never slice non-sequences, so that quirk is not reproduced.
+        idx = rng.choice(["0", "-1", "1:", ":2", "::-1", "1:3", "'k'", "5"])
+        if ":" in idx:
+            e = rng.choice(["'abc'", "'H\u00e9llo w\u00f6rld'", "[3, 1, 2]", "messages",
+                            "nested.list", "users", "'a,b,,c'", "(1, 'a')"])
+        return f"({e})[{idx}]"
+    if r < 0.92:
+        return f"({e} if {random_expr(rng, depth + 1)} else {random_expr(rng, depth + 1)})"
+    return f"({rng.choice(['-', 'not '])}{e})"
+
+
+import warnings
+warnings.filterwarnings("ignore", category=SyntaxWarning)
+
+
+def live_expr(seed, n):
+    """Random expressions printed with {{ }} over the feature context. Known,
+    documented differences are kept out of the grammar: lazy generators (map,
+    select, reject, unique and reverse return them in jinja2; here they are
+    always followed by |list) and slices of non-sequences."""
+    env = make_env()
+    rng = random.Random(seed)
+    for i in range(n):
+        src = "{{ " + random_expr(rng) + " }}"
+        ctx = feature_context()
+        res = render(env, src, ctx)
+        if " at 0x" in res.get("output", ""):
+            continue  # a lazy generator printed: its address is not reproducible
+        line = {"template": None, "source": src, "case": f"expr_{seed}_{i}", "context": ctx, **res}
+        print(json.dumps(line, ensure_ascii=False))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--live":
+        live(int(sys.argv[2]), int(sys.argv[3]))
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "--live-expr":
+        live_expr(int(sys.argv[2]), int(sys.argv[3]))
+        return
     env = make_env()
     lines = []
     for family in FAMILIES + ["mistral"]:
@@ -219,11 +366,24 @@ def main():
             ctx = chat_context(family, msgs, gen, extra)
             lines.append({"template": family, "case": name, "context": ctx,
                           **render(env, src, ctx)})
+        ctx = chat_context(family, RICH_MESSAGES, True, {})
+        ctx["tools"], ctx["documents"] = QWEN_TOOLS, RICH_DOCS
+        lines.append({"template": family, "case": "rich_tools_documents", "context": ctx,
+                      **render(env, src, ctx)})
         if family == "qwen3":
             ctx = chat_context(family, [u("Weather?")], True, {})
             ctx["tools"] = QWEN_TOOLS
             lines.append({"template": family, "case": "with_tools", "context": ctx,
                           **render(env, src, ctx)})
+    for name, src in extra_templates(False):
+        for cname, msgs, gen, extra in CHAT_CASES:
+            ctx = chat_context("mistral", msgs, gen, extra)
+            lines.append({"template": name, "case": cname, "context": ctx,
+                          **render(env, src, ctx)})
+        ctx = chat_context("mistral", RICH_MESSAGES, True, {})
+        ctx["tools"], ctx["documents"] = QWEN_TOOLS, RICH_DOCS
+        lines.append({"template": name, "case": "rich_tools_documents", "context": ctx,
+                      **render(env, src, ctx)})
     for fname in sorted(os.listdir(OUT)):
         if fname.startswith("feat_") and fname.endswith(".jinja"):
             with open(os.path.join(OUT, fname), encoding="utf-8") as f:

@@ -12,11 +12,14 @@ ttfts = [0.1, 0.2, 0.05]
 tpots = [0.1, 0.3]
 itls = [0.1, 0.1, 0.1, 0.3, 0.3]
 e2els = [0.4, 0.8, 0.05]
+queues = [0.0, 0.1, 0.0]  # R1 waited 100 ms for a concurrency slot
+e2el_q = [0.4, 0.9, 0.05]
 dur = 2.0
 
 
 def block(f, max_conc=None, rate=float("inf"), goodput=None, metrics="ttft,tpot,itl",
-          pcts=(99.0,), tok=True):
+          pcts=(99.0,), tok=True, pooling=False):
+    gen = not pooling
     p = lambda *a: print(*a, file=f)
     p("{s:{c}^{n}}".format(s=" Serving Benchmark Result ", n=50, c="="))
     p("{:<40} {:<10}".format("Successful requests:", 3))
@@ -27,17 +30,19 @@ def block(f, max_conc=None, rate=float("inf"), goodput=None, metrics="ttft,tpot,
         p("{:<40} {:<10.2f}".format("Request rate configured (RPS):", rate))
     p("{:<40} {:<10.2f}".format("Benchmark duration (s):", dur))
     p("{:<40} {:<10}".format("Total input tokens:", 35))
-    if tok:
+    if gen and tok:
         p("{:<40} {:<10}".format("Total generated tokens:", 8))
     p("{:<40} {:<10.2f}".format("Request throughput (req/s):", 3 / dur))
     if goodput is not None:
         p("{:<40} {:<10.2f}".format("Request goodput (req/s):", goodput))
-    if tok:
+    if gen and tok:
         p("{:<40} {:<10.2f}".format("Output token throughput (tok/s):", 8 / dur))
         p("{:<40} {:<10.2f}".format("Peak output token throughput (tok/s):", 5.0))
-    p("{:<40} {:<10.2f}".format("Peak concurrent requests:", 2))
+    if gen:
+        p("{:<40} {:<10.2f}".format("Peak concurrent requests:", 2))
     if tok:
-        p("{:<40} {:<10.2f}".format("Total token throughput (tok/s):", 43 / dur))
+        # pooling: total token throughput = input tokens / duration
+        p("{:<40} {:<10.2f}".format("Total token throughput (tok/s):", (35 if pooling else 43) / dur))
     sel = metrics.split(",")
 
     def one(attr, name, header, vals):
@@ -50,11 +55,16 @@ def block(f, max_conc=None, rate=float("inf"), goodput=None, metrics="ttft,tpot,
             w = str(int(q)) if int(q) == q else str(q)
             p("{:<40} {:<10.2f}".format(f"P{w} {name} (ms):", np.percentile(vals, q) * 1000))
 
-    if tok:
+    if gen and tok:
         one("ttft", "TTFT", "Time to First Token", ttfts)
         one("tpot", "TPOT", "Time per Output Token (excl. 1st token)", tpots)
         one("itl", "ITL", "Inter-token Latency", itls)
     one("e2el", "E2EL", "End-to-end Latency", e2els)
+    if max_conc is not None:
+        one("client_queue_time", "Client Queue Time", "Client-side Queueing", queues)
+    if max_conc is not None and rate != float("inf"):
+        one("e2el_including_client_queue", "E2EL incl. Client Queue",
+            "Queue-inclusive End-to-end Latency", e2el_q)
     p("=" * 50)
 
 
@@ -65,3 +75,8 @@ with open("block_full.txt", "w") as f:
           pcts=(95.0, 99.0, 99.9))
 with open("block_notok.txt", "w") as f:
     block(f, metrics="ttft,e2el", pcts=(50.0, 12.5), tok=False)
+with open("block_pooling.txt", "w") as f:
+    block(f, metrics="e2el", pooling=True)
+with open("block_queue.txt", "w") as f:
+    block(f, max_conc=2, rate=4.0,
+          metrics="e2el,client_queue_time,e2el_including_client_queue", pcts=(50.0, 99.0))
