@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""peer_compare.py - a client's per-request timings against the simulator's ground truth.
+
+Joins the client's requests to `servebench sim --record` lines by x-request-id and
+reports, in milliseconds, the distribution (p50 / p99 / max) of:
+  connect   server arrival - client start       (connect + request write + accept)
+  ttft_raw  client ttft - (server first_token - server arrival)
+  ttft_lag  (client start + ttft) - server first_token   (pure first-token delivery lag)
+  itl_err   client gap k - server gap k            (only when message counts match)
+  lat_lag   (client start + latency) - server last emission
+Client and server must read the same clock: Python's perf_counter and servebench's
+sb_now_ns are both CLOCK_MONOTONIC on Linux, so the check `clock_ok` counts requests
+whose client start precedes server arrival and whose first token is seen after it
+was sent; a different clock would put these off by seconds or more.
+
+Inputs: --peer FILE (peer_vllm.py's JSONL) or --servebench FILE (a result JSON
+written with --save-detailed; request i has id PREFIX+i, --prefix PREFIX).
+Shaped as a small script so both clients go through the same arithmetic.
+"""
+import argparse
+import json
+import sys
+
+import numpy as np
+
+
+def load_record(path):
+    rec = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                r = json.loads(line)
+                rec[r["request_id"]] = r
+    return rec
+
+
+def load_peer(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                rows.append(json.loads(line))
+    return rows
+
+
+def load_servebench(path, prefix):
+    with open(path) as f:
+        res = json.load(f)
+    n = len(res["ttfts"])
+    lats = res.get("latencies")
+    rows = []
+    for i in range(n):
+        err = res["errors"][i] if "errors" in res else ""
+        rows.append({
+            "request_id": f"{prefix}{i}",
+            "start": res["start_times"][i],
+            "ttft": res["ttfts"][i],
+            "itl": res["itls"][i],
+            "latency": lats[i] if lats is not None else None,
+            "success": err == "",
+        })
+    return rows
+
+
+def dist(xs):
+    if not xs:
+        return {"n": 0}
+    a = np.asarray(xs) * 1e3
+    return {"n": int(a.size), "mean": float(a.mean()),
+            "p50": float(np.percentile(a, 50)), "p99": float(np.percentile(a, 99)),
+            "max": float(a.max()), "min": float(a.min())}
+
+
+def compare(rows, rec):
+    m = {k: [] for k in ("connect", "ttft_raw", "ttft_lag", "itl_err", "itl_abs",
+                         "lat_lag")}
+    matched = unmatched = failed = count_mismatch = clock_ok = 0
+    for r in rows:
+        s = rec.get(r["request_id"])
+        if s is None:
+            unmatched += 1
+            continue
+        matched += 1
+        if not r["success"] or s["outcome"] != "ok":
+            failed += 1
+            continue
+        arr = s["arrival_ns"] / 1e9
+        first = s["first_token_ns"] / 1e9
+        emit = [e / 1e9 for e in s["emit_ns"]]
+        m["connect"].append(arr - r["start"])
+        m["ttft_raw"].append(r["ttft"] - (first - arr))
+        m["ttft_lag"].append(r["start"] + r["ttft"] - first)
+        if r["start"] <= arr and r["start"] + r["ttft"] >= first:
+            clock_ok += 1
+        if r.get("latency") is not None:
+            m["lat_lag"].append(r["start"] + r["latency"] - emit[-1])
+        if len(r["itl"]) == len(emit) - 1:
+            for k, gap in enumerate(r["itl"]):
+                e = gap - (emit[k + 1] - emit[k])
+                m["itl_err"].append(e)
+                m["itl_abs"].append(abs(e))
+        else:
+            count_mismatch += 1
+    out = {"matched": matched, "unmatched": unmatched, "failed": failed,
+           "itl_count_mismatch": count_mismatch, "clock_ok": clock_ok,
+           "ok": matched - failed}
+    for k, v in m.items():
+        out[k] = dist(v)
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--record", required=True, help="servebench sim --record JSONL")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--peer", help="peer_vllm.py --result-jsonl file")
+    g.add_argument("--servebench", help="servebench serve --save-detailed JSON")
+    p.add_argument("--prefix", default="sb-", help="request id prefix (--servebench)")
+    p.add_argument("--label", default="")
+    a = p.parse_args()
+    rec = load_record(a.record)
+    rows = load_peer(a.peer) if a.peer else load_servebench(a.servebench, a.prefix)
+    out = compare(rows, rec)
+    out["label"] = a.label
+    print(json.dumps(out))
+    return 0 if out["matched"] > 0 and out["unmatched"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
