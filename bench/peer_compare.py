@@ -110,6 +110,21 @@ def compare(rows, rec):
     return out
 
 
+def text(o):
+    head = (f"{o['label']}: {o['ok']}/{o['matched']} ok ({o['unmatched']} unmatched), "
+            f"clock consistent on {o['clock_ok']}, itl count mismatches "
+            f"{o['itl_count_mismatch']}")
+    if "cpu_s" in o:
+        head += f"; wall {o['duration']:.2f} s, cpu {o['cpu_s']:.2f} s"
+    lines = [head]
+    for k in ("connect", "ttft_raw", "ttft_lag", "itl_err", "itl_abs", "lat_lag"):
+        d = o[k]
+        if d["n"]:
+            lines.append(f"  {k:9s} p50 {d['p50']:9.3f}  p99 {d['p99']:9.3f}  "
+                         f"max {d['max']:9.3f}  min {d['min']:9.3f} ms  (n={d['n']})")
+    return "\n".join(lines)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--record", required=True, help="servebench sim --record JSONL")
@@ -118,12 +133,23 @@ def main():
     g.add_argument("--servebench", help="servebench serve --save-detailed JSON")
     p.add_argument("--prefix", default="sb-", help="request id prefix (--servebench)")
     p.add_argument("--label", default="")
+    p.add_argument("--summary", help="peer_vllm.py's summary line (duration, CPU)")
+    p.add_argument("--time", help="/usr/bin/time -f '%%U %%S %%e' output (CPU)")
+    p.add_argument("--text", action="store_true", help="a readable block, not JSON")
     a = p.parse_args()
     rec = load_record(a.record)
     rows = load_peer(a.peer) if a.peer else load_servebench(a.servebench, a.prefix)
     out = compare(rows, rec)
     out["label"] = a.label
-    print(json.dumps(out))
+    if a.summary:
+        with open(a.summary) as f:
+            sm = json.loads(f.read().strip().splitlines()[-1])
+        out["duration"], out["cpu_s"] = sm["duration"], sm["cpu_s"]
+    if a.time:
+        with open(a.time) as f:
+            u, s, e = (float(x) for x in f.read().split()[-3:])
+        out["duration"], out["cpu_s"] = e, u + s
+    print(text(out) if a.text else json.dumps(out))
     return 0 if out["matched"] > 0 and out["unmatched"] == 0 else 1
 
 

@@ -223,7 +223,7 @@ def main():
                     "ttft": o.ttft, "itl": o.itl, "latency": o.latency,
                     "success": o.success, "output_tokens": o.output_tokens,
                     "messages": o.messages,
-                    "error": o.error.strip().splitlines()[-1] if o.error else "",
+                    "error": " | ".join(o.error.strip().splitlines()[-2:]) if o.error else "",
                 }) + "\n")
     ok = sum(1 for o in outs if o.success)
     msgs = sum(o.messages for o in outs)
