@@ -37,6 +37,9 @@ stop_sim() {
     kill -INT "$sim_pid" 2>/dev/null || true
     wait "$sim_pid" 2>/dev/null || true
     sim_pid=
+    # the server's own lateness, so client error is not blamed for the server's
+    sim_line=$(grep -h 'schedule error' "$work/$sim_name.sim" | grep -v 'over 0 emissions' |
+      sed 's/^servebench sim: schedule error/  sim lateness/' || true)
   fi
 }
 cleanup() { stop_sim; [ -n "${KEEP:-}" ] && echo "files kept in $work" || rm -rf "$work"; }
@@ -45,7 +48,8 @@ trap cleanup EXIT
 # start_sim NAME [sim options...]: sets $url; the record goes to $work/NAME.rec
 start_sim() {
   local name=$1; shift
-  "$bin" sim --port 0 --quiet --seed 1 --max-num-seqs 100000 \
+  sim_name=$name
+  "$bin" sim --port 0 --seed 1 --max-num-seqs 100000 \
     --record "$work/$name.rec" "$@" > "$work/$name.sim" 2>&1 &
   sim_pid=$!
   for _ in $(seq 100); do grep -q listening "$work/$name.sim" && break; sleep 0.05; done
@@ -94,12 +98,14 @@ for c in $loads; do
   stop_sim
   "$py" bench/peer_compare.py --record "$work/peer$c.rec" --peer "$work/peer$c.jsonl" \
     --label "peer C=$c" --summary "$work/peer$c.sum" --text || true
+  echo "$sim_line"
   if [ "$have_sb" = 1 ]; then
     start_sim "sb$c" --ttft-ms "$ttft_ms" --itl-ms "$itl_ms"
     run_sb "sb$c" "$c" "$c" "$out_len"
     stop_sim
     "$py" bench/peer_compare.py --record "$work/sb$c.rec" --servebench "$work/sb$c.json" \
       --prefix sb- --label "servebench C=$c" --time "$work/sb$c.time" --text || true
+    echo "$sim_line"
   fi
 done
 
