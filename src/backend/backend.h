@@ -1,0 +1,94 @@
+/* backend.h - the APIs servebench can benchmark: one request body builder and
+ * one stream decoding mode per `--backend` name (reference doc section 3).
+ *
+ * A backend is a row of a constant table (backend.c); the body builders live
+ * one API per file (openai.c, openai_chat.c, tgi.c, trtllm.c, mii.c,
+ * embeddings.c). Bodies are written in Python json.dumps style (pyjson.h) in
+ * the reference's key order, with the sampling flags and --extra-body merged
+ * last. Decoding of responses is stream.h's job. */
+#ifndef SB_BACKEND_H
+#define SB_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/pyjson.h"
+#include "cli/config.h"
+#include "core/buf.h"
+#include "core/err.h"
+
+/* How a response is turned into token events. */
+typedef enum bk_mode {
+    BK_MODE_COMPLETIONS, /* SSE; token = message with non-empty choices; text choices[0].text */
+    BK_MODE_CHAT,        /* SSE; same rule; text choices[0].delta.content */
+    BK_MODE_TGI,         /* SSE; every JSON message is a token; text = last generated_text */
+    BK_MODE_TRTLLM,      /* SSE; every JSON message is a token; text += text_output */
+    BK_MODE_WHOLE,       /* not streamed: one JSON body (deepspeed-mii, embeddings) */
+} bk_mode;
+
+typedef struct bk_params bk_params;
+
+/* Everything a body builder reads for one request. */
+typedef struct bk_req {
+    const char *prompt;
+    size_t prompt_bytes;
+    int32_t prompt_len;
+    int32_t output_len;
+} bk_req;
+
+typedef struct backend {
+    const char *name;        /* --backend value */
+    const char *api_name;    /* for the URL message: "OpenAI Completions API" */
+    const char *suffixes[3]; /* accepted URL endings (NULL-terminated), plus "profile" */
+    bk_mode mode;
+    bool openai_compat;      /* sampling flags allowed, ignore_eos forced for random */
+    bool pooling;            /* embeddings: e2el metrics, no tokens */
+    bool json_content_type;  /* sends Content-Type: application/json explicitly (3.2) */
+    void (*build)(const bk_params *p, const bk_req *r, pyjson_obj *o);
+} backend;
+
+/* The backend named name, or NULL. */
+const backend *backend_find(const char *name);
+/* Comma-separated list of every name, for --help and error messages. */
+const char *backend_names(void);
+/* 0 if url ends with one of the backend's suffixes (or "profile"); else -1
+ * with the reference's message "<API> URL must end with one of: {...}.". */
+int backend_check_url(const backend *be, const char *url, sb_err *err);
+
+/* The per-run body parameters: model name, sampling flags, ignore_eos and
+ * the pre-rendered --extra-body. */
+struct bk_params {
+    const backend *be;
+    const char *model;     /* served model name, else model */
+    bool ignore_eos;
+    long logprobs;         /* -1 = null */
+    pyjson_obj extra;      /* sampling flags then --extra-body, rendered */
+    char *owned_keys[32];  /* --extra-body keys, copied */
+    size_t n_owned;
+};
+
+/* Fills p from cfg (model is the resolved model name). Fails on an
+ * --extra-body that is not a JSON object or sampling flags given to a backend
+ * that is not OpenAI-compatible. */
+int bk_params_init(bk_params *p, const backend *be, const sb_config *cfg, const char *model,
+                   bool ignore_eos, sb_err *err);
+void bk_params_free(bk_params *p);
+/* Appends the JSON body of request r to out. scratch is reused between calls. */
+void bk_build_body(const bk_params *p, const bk_req *r, pyjson_obj *scratch, sb_buf *out);
+
+/* Helpers for the per-API builders: set key to a rendered value. */
+void bk_set_str(pyjson_obj *o, const char *key, const char *s, size_t n);
+void bk_set_int(pyjson_obj *o, const char *key, long long v);
+void bk_set_float(pyjson_obj *o, const char *key, double v);
+void bk_set_raw(pyjson_obj *o, const char *key, const char *json);
+
+/* Per-API builders (one file each). */
+void bk_build_completions(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_chat(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_tgi(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_trtllm(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_mii(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_embeddings(const bk_params *p, const bk_req *r, pyjson_obj *o);
+
+#endif

@@ -1,0 +1,23 @@
+/* openai_chat.c - OpenAI chat completions body (backend openai-chat),
+ * reference section 3.4: one user message whose content is a list holding
+ * one text part. */
+#include "backend/backend.h"
+
+#include <string.h>
+
+void bk_build_chat(const bk_params *p, const bk_req *r, pyjson_obj *o)
+{
+    bk_set_str(o, "model", p->model, strlen(p->model));
+    sb_buf m;
+    sb_buf_init(&m);
+    sb_buf_puts(&m, "[{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": ");
+    pyjson_str(&m, r->prompt, r->prompt_bytes);
+    sb_buf_puts(&m, "}]}]");
+    pyjson_obj_set(o, "messages", m.data, m.len);
+    sb_buf_free(&m);
+    bk_set_int(o, "max_completion_tokens", r->output_len);
+    bk_set_raw(o, "stream", "true");
+    bk_set_raw(o, "stream_options", "{\"include_usage\": true}");
+    if (p->ignore_eos)
+        bk_set_raw(o, "ignore_eos", "true");
+}

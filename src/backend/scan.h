@@ -1,0 +1,40 @@
+/* scan.h - pulls the few fields the decoders need out of one JSON message.
+ *
+ * A streamed chunk is parsed by YAJL's event callbacks into a fixed struct
+ * (no tree, no per-message allocation): the length of "choices", the token
+ * text of choices[0] (completions "text", chat "delta.content"), "usage"
+ * counters, TGI's "generated_text", TRT-LLM's "text_output" and MII's
+ * "text"[0]. The YAJL handle is allocated once per in-flight slot and reused
+ * across messages (yajl_allow_multiple_values); only a parse error forces a
+ * fresh handle. Text is appended to a caller buffer, already unescaped. */
+#ifndef SB_SCAN_H
+#define SB_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+typedef struct bk_msg {
+    int32_t n_choices;        /* elements of "choices"; -1 when absent */
+    bool usage_truthy;        /* "usage" is a non-empty object (Python truthiness) */
+    int64_t completion_tokens; /* usage.completion_tokens, -1 absent */
+    int64_t prompt_tokens;     /* usage.prompt_tokens, -1 absent */
+    bool has_error;           /* top-level "error" key */
+    bool is_object;           /* the message is a JSON object */
+    bool has_generated_text;  /* TGI: "generated_text" is a string */
+} bk_msg;
+
+typedef struct bk_scan bk_scan;
+
+bk_scan *bk_scan_new(void);
+void bk_scan_free(bk_scan *s);
+/* Parses one complete JSON text. Token text of choices[0] (text or
+ * delta.content), "text_output" and "text"[0] is appended to text (may be
+ * NULL); TGI "generated_text" goes to gen_text (may be NULL). Returns 0, or -1
+ * with a short reason in why (the text is then not a JSON value). */
+int bk_scan_parse(bk_scan *s, const char *json, size_t len, bk_msg *out, sb_buf *text,
+                  sb_buf *gen_text, char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,274 @@
+/* stream.c - response decoding into records (rules in stream.h).
+ *
+ * The per-piece path is: SSE framing (sse.c) -> one JSON scan per message
+ * (scan.c) -> a few stores into the record. Records keep durations relative
+ * to start_ns; start_ns itself is absolute CLOCK_MONOTONIC, the clock the
+ * simulator stamps its ground truth with. */
+#include "backend/stream.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ERRBODY_MAX 200
+
+void bk_stream_init(bk_stream *st, bk_mode mode)
+{
+    memset(st, 0, sizeof *st);
+    st->mode = mode;
+    sse_init(&st->sse);
+    st->scan = bk_scan_new();
+    sb_buf_init(&st->text);
+    sb_buf_init(&st->gen);
+    sb_buf_init(&st->errbody);
+    sb_buf_init(&st->whole);
+}
+
+void bk_stream_free(bk_stream *st)
+{
+    sse_free(&st->sse);
+    bk_scan_free(st->scan);
+    sb_buf_free(&st->text);
+    sb_buf_free(&st->gen);
+    sb_buf_free(&st->errbody);
+    sb_buf_free(&st->whole);
+}
+
+void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns)
+{
+    sse_reset(&st->sse);
+    sb_buf_reset(&st->text);
+    sb_buf_reset(&st->gen);
+    sb_buf_reset(&st->errbody);
+    sb_buf_reset(&st->whole);
+    st->rs = rs;
+    st->idx = idx;
+    st->start_ns = start_ns;
+    st->prev_ns = st->last_body_ns = 0;
+    st->cum_tokens = -1;
+    st->cap_itl_tokens = 0;
+    st->status = 0;
+    st->got_token = st->got_done = st->failed = false;
+    sb_record *r = &rs->recs[idx];
+    r->ttft_ns = r->latency_ns = 0;
+    r->n_chunks = 0;
+    r->output_tokens = 0;
+    r->done = r->success = false;
+    r->fail = SB_FAIL_NONE;
+    rec_store_begin(rs, idx, r->output_len > 0 ? (uint32_t)r->output_len : 16);
+}
+
+void bk_stream_status(bk_stream *st, int status)
+{
+    st->status = status;
+    st->rs->recs[st->idx].http_status = status;
+}
+
+/* Keeps itl_tokens (ours) in step with itl: tokens delivered by the message
+ * that closed gap j. Dropped for the request if a token message lacks usage. */
+static void note_tokens(bk_stream *st, sb_record *r, const bk_msg *m)
+{
+    int64_t cum = m->completion_tokens;
+    if (cum < 0 || st->cum_tokens < 0 || cum < st->cum_tokens) {
+        free(r->itl_tokens);
+        r->itl_tokens = NULL;
+        st->cap_itl_tokens = 0;
+        st->cum_tokens = cum >= 0 && r->n_itl == 0 ? cum : -1;
+        return;
+    }
+    if (r->n_itl == 1 || r->itl_tokens) {
+        if (st->cap_itl_tokens < r->cap_itl) {
+            r->itl_tokens = sb_xrealloc(r->itl_tokens, r->cap_itl * sizeof *r->itl_tokens);
+            st->cap_itl_tokens = r->cap_itl;
+        }
+        int64_t d = cum - st->cum_tokens;
+        r->itl_tokens[r->n_itl - 1] = (uint16_t)(d > UINT16_MAX ? UINT16_MAX : d);
+    }
+    st->cum_tokens = cum;
+}
+
+static void on_token(bk_stream *st, const bk_msg *m, uint64_t t)
+{
+    sb_record *r = &st->rs->recs[st->idx];
+    if (!st->got_token) {
+        st->got_token = true;
+        r->ttft_ns = t - st->start_ns;
+    } else {
+        rec_store_push_itl(st->rs, st->idx, t - st->prev_ns);
+    }
+    if (st->mode == BK_MODE_COMPLETIONS || st->mode == BK_MODE_CHAT)
+        note_tokens(st, r, m);
+    st->prev_ns = t;
+    r->latency_ns = t - st->start_ns;
+    r->n_chunks++;
+}
+
+static void on_usage(bk_stream *st, const bk_msg *m)
+{
+    sb_record *r = &st->rs->recs[st->idx];
+    if (m->completion_tokens >= 0)
+        r->output_tokens = (int32_t)m->completion_tokens;
+    if (m->prompt_tokens >= 0)
+        r->prompt_len = (int32_t)m->prompt_tokens;
+}
+
+static int fail_malformed(bk_stream *st, const char *data, size_t len, const char *why)
+{
+    int show = len > 120 ? 120 : (int)len;
+    rec_store_fail(st->rs, st->idx, SB_FAIL_MALFORMED,
+                   "malformed stream message %u (byte %llu of the body): %s: %.*s%s",
+                   st->sse.n_msgs, (unsigned long long)st->sse.offset, why, show, data,
+                   len > 120 ? "..." : "");
+    st->failed = true;
+    return -1;
+}
+
+static bool is_done(const char *d, size_t n)
+{
+    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t'))
+        n--;
+    while (n && (*d == ' ' || *d == '\t'))
+        d++, n--;
+    return n == 6 && memcmp(d, "[DONE]", 6) == 0;
+}
+
+static int on_message(void *ud, const char *data, size_t len, uint64_t t)
+{
+    bk_stream *st = ud;
+    st->n_msgs++;
+    if (is_done(data, len)) {
+        st->got_done = true;
+        return 0;
+    }
+    bk_msg m;
+    char why[160];
+    if (bk_scan_parse(st->scan, data, len, &m, &st->text, &st->gen, why, sizeof why) != 0)
+        return fail_malformed(st, data, len, why);
+    if (!m.is_object)
+        return fail_malformed(st, data, len, "not a JSON object");
+    switch (st->mode) {
+    case BK_MODE_COMPLETIONS:
+    case BK_MODE_CHAT:
+        if (m.n_choices > 0)
+            on_token(st, &m, t);
+        else if (m.usage_truthy)
+            on_usage(st, &m);
+        /* neither (e.g. {"error": ...} mid-stream): ignored like the reference */
+        break;
+    case BK_MODE_TGI:
+    case BK_MODE_TRTLLM:
+        on_token(st, &m, t);
+        break;
+    case BK_MODE_WHOLE:
+        break;
+    }
+    return 0;
+}
+
+int bk_stream_body(bk_stream *st, const char *p, size_t n, uint64_t t_ns)
+{
+    st->last_body_ns = t_ns;
+    if (st->failed)
+        return -1;
+    if (st->status != 200) {
+        if (st->errbody.len < ERRBODY_MAX)
+            sb_buf_append(&st->errbody, p,
+                          n < ERRBODY_MAX - st->errbody.len ? n : ERRBODY_MAX - st->errbody.len);
+        return 0;
+    }
+    if (st->mode == BK_MODE_WHOLE) {
+        sb_buf_append(&st->whole, p, n);
+        return 0;
+    }
+    return sse_feed(&st->sse, p, n, t_ns, on_message, st);
+}
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "";
+    }
+}
+
+/* Non-streamed answer: one JSON object; latency ends when it has arrived. */
+static void end_whole(bk_stream *st, uint64_t t)
+{
+    sb_record *r = &st->rs->recs[st->idx];
+    bk_msg m;
+    char why[160];
+    if (bk_scan_parse(st->scan, st->whole.data ? st->whole.data : "", st->whole.len, &m,
+                      &st->text, NULL, why, sizeof why) != 0 || !m.is_object) {
+        fail_malformed(st, st->whole.data ? st->whole.data : "", st->whole.len,
+                       m.is_object ? why : "not a JSON object");
+        return;
+    }
+    if (m.prompt_tokens >= 0)
+        r->prompt_len = (int32_t)m.prompt_tokens;
+    if (m.completion_tokens >= 0)
+        r->output_tokens = (int32_t)m.completion_tokens;
+    r->latency_ns = t - st->start_ns;
+    r->ttft_ns = 0; /* reference: TTFT fixed at 0 for deepspeed-mii */
+    r->n_chunks = 1;
+    st->got_token = true;
+}
+
+static void keep_text(bk_stream *st, sb_record *r)
+{
+    const sb_buf *src = st->mode == BK_MODE_TGI ? &st->gen : &st->text;
+    free(r->text);
+    r->text = NULL;
+    r->text_len = 0;
+    if (!st->keep_text && r->output_tokens > 0)
+        return; /* the server counted the tokens: the text is not needed */
+    r->text = sb_xstrndup(src->data ? src->data : "", src->len);
+    r->text_len = src->len;
+}
+
+void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)
+{
+    sb_record *r = &st->rs->recs[st->idx];
+    if (st->failed)
+        return;
+    if (why != SB_FAIL_NONE) {
+        rec_store_fail(st->rs, st->idx, why, "%s", msg ? msg : sb_fail_name(why));
+        return;
+    }
+    if (st->status != 200) {
+        rec_store_fail(st->rs, st->idx, SB_FAIL_HTTP_STATUS, "HTTP %d %s%s%.*s", st->status,
+                       reason_phrase(st->status), st->errbody.len ? ": " : "",
+                       (int)st->errbody.len, st->errbody.data ? st->errbody.data : "");
+        return;
+    }
+    if (st->mode == BK_MODE_WHOLE) {
+        end_whole(st, st->last_body_ns ? st->last_body_ns : t_ns);
+    } else if (sse_finish(&st->sse, on_message, st) != 0) {
+        return; /* malformed last message, already recorded */
+    }
+    if (st->failed)
+        return;
+    if (!st->got_token) {
+        if (st->got_done)
+            rec_store_fail(st->rs, st->idx, SB_FAIL_NO_TOKEN, "%s", BK_NO_TOKEN_MSG);
+        else
+            rec_store_fail(st->rs, st->idx, SB_FAIL_EARLY_END,
+                           "%s (the stream ended before [DONE])", BK_NO_TOKEN_MSG);
+        return;
+    }
+    keep_text(st, r);
+    r->success = true;
+    r->done = true;
+    r->fail = SB_FAIL_NONE;
+}

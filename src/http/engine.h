@@ -1,0 +1,77 @@
+/* engine.h - the HTTP engine: libcurl's multi interface on one event loop.
+ *
+ * One eng owns one curl multi handle (so connections are pooled and reused
+ * across requests, capped at max_conns) and one epoll set driven through
+ * curl_multi_socket_action (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION), with a
+ * timerfd giving nanosecond wake-ups for the caller's send deadlines. A
+ * curl_multi_poll loop is kept as an alternative (eng_opts.use_poll) so the
+ * two can be measured (bench/engine.md).
+ *
+ * A transfer (eng_xfer) is a reusable easy handle: the caller starts it with
+ * a URL, headers and a body, and gets callbacks: the status line, every body
+ * piece with the monotonic time taken in curl's write callback before any
+ * parsing, and the end with a mapped failure reason. Nothing here knows an
+ * API's JSON. Single-threaded: all calls from the loop's thread. */
+#ifndef SB_ENGINE_H
+#define SB_ENGINE_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "metrics/record.h"
+
+typedef struct eng eng;
+typedef struct eng_xfer eng_xfer;
+
+typedef struct eng_opts {
+    long max_conns;          /* CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited */
+    bool http2;              /* ask for HTTP/2 (ALPN on https, h2c upgrade on http) */
+    bool insecure;           /* skip TLS peer and host verification */
+    double timeout_s;        /* whole-request timeout; 0 = none */
+    double stall_s;          /* abort a transfer that receives nothing this long; 0 = none */
+    double connect_timeout_s; /* 0 = curl's default */
+    long recv_buffer_bytes;  /* CURLOPT_BUFFERSIZE; 0 = curl's default (16 KiB) */
+    bool use_poll;           /* curl_multi_poll loop instead of epoll + socket_action */
+} eng_opts;
+
+typedef struct eng_ops {
+    void (*on_status)(void *ud, int status);
+    /* Returns 0 to continue, -1 to abort the transfer (ends with why = NONE
+     * from the engine's side: the callback already recorded its reason). */
+    int (*on_body)(void *ud, const char *p, size_t n, uint64_t t_ns);
+    /* why: SB_FAIL_NONE for a complete response (any status), otherwise the
+     * transport failure with a message naming the URL. aborted: on_body
+     * asked to stop. */
+    void (*on_done)(void *ud, sb_fail why, const char *msg, bool aborted, uint64_t t_ns);
+} eng_ops;
+
+eng *eng_new(const eng_opts *o, sb_err *err);
+void eng_free(eng *e);
+
+eng_xfer *eng_xfer_new(eng *e);
+void eng_xfer_free(eng_xfer *x);
+/* Starts a POST (body != NULL) or GET. url, headers and body must stay valid
+ * until on_done. Returns the monotonic time just before the hand-over to
+ * curl (the request's start), or 0 if curl refused it (on_done not called). */
+uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *headers,
+                        const char *body, size_t body_len, const eng_ops *ops, void *ud);
+/* Aborts a running transfer; on_done is called with why (e.g. CANCELLED). */
+void eng_xfer_cancel(eng_xfer *x, sb_fail why, const char *msg);
+
+/* Runs the loop until something happened (a transfer ended or data moved),
+ * deadline_ns passed (0 = no deadline), or a signal interrupted the wait.
+ * Returns the number of transfers still running. */
+int eng_step(eng *e, uint64_t deadline_ns);
+int eng_running(const eng *e);
+
+/* Blocking helper for one-off requests outside the timed run (model list,
+ * /metrics, profiler): GET or POST url, body into out. Returns the HTTP status,
+ * or -1 with err set on a transport failure. */
+int eng_fetch(eng *e, const char *method, const char *url, const struct curl_slist *headers,
+              const char *body, sb_buf *out, double timeout_s, sb_err *err);
+
+#endif

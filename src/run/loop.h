@@ -1,0 +1,67 @@
+/* loop.h - the timed send loop: schedule + concurrency limit + engine +
+ * stream decoders, filling one record per request.
+ *
+ * Requests become due at bench_start + offset_ns[i] (absolute deadlines: no
+ * drift); due requests wait in a FIFO while --max-concurrency transfers are
+ * in flight (the reference's semaphore, section 5.2). Per request the loop
+ * records queued_ns (noticed due) and start_ns (handed to curl), both
+ * relative to rs->bench_start_ns (absolute CLOCK_MONOTONIC, the simulator's
+ * clock); ttft/latency/itl are durations from start_ns. In-flight state lives in reusable slots (easy
+ * handle, decoder, header node), so a request costs no allocation beyond its
+ * record's ITL array. */
+#ifndef SB_LOOP_H
+#define SB_LOOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "http/engine.h"
+#include "metrics/record.h"
+
+typedef struct loop_req {
+    const char *body;
+    size_t body_len;
+    long id;             /* x-request-id = prefix + id; -1 = no id header */
+} loop_req;
+
+typedef struct loop_opts {
+    const char *url;
+    struct curl_slist *headers; /* shared headers (content type, auth, --header) */
+    const char *id_prefix;
+    long max_concurrency;       /* <= 0: unlimited */
+    bk_mode mode;
+    bool keep_text;             /* keep generated text even when usage came */
+    double grace_s;             /* after a stop request: wait this long for in-flight */
+    volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
+    /* Called about every 100 ms and at the end. */
+    void (*progress)(void *ud, size_t done, size_t total);
+    void *progress_ud;
+} loop_opts;
+
+typedef struct loop_stats {
+    size_t sent;            /* requests handed to the engine */
+    size_t finished;        /* of those, finished (success or failure) */
+    size_t cancelled;       /* in flight when the grace time ran out */
+    bool interrupted;       /* a stop request arrived */
+    uint64_t messages;      /* stream messages decoded */
+    uint64_t max_lag_ns;    /* worst lateness of noticing a due request */
+    size_t slots;           /* in-flight slots created (peak concurrency) */
+} loop_stats;
+
+/* Runs reqs[0..n) at rs->bench_start_ns + offset_ns[i] (the caller sets
+ * bench_start_ns, output_len and prompt_len; offsets NULL = all at once).
+ * Returns when every sent request has finished or, after a stop request,
+ * when the grace time ran out (requests still in flight are cancelled and
+ * marked partial; requests never sent are cut off: rs->n becomes the number
+ * sent, which rec_store_free still handles since they own no memory). */
+void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns,
+              size_t n, rec_store *rs, loop_stats *st);
+
+/* One request outside the timed run (ready check, warm-up): sends body and
+ * fills record 0 of a one-record store. */
+void loop_one(eng *e, const loop_opts *o, const loop_req *req, rec_store *one);
+
+#endif

@@ -1,0 +1,442 @@
+/* run.c - run_serve: one `servebench serve` benchmark, in the reference's
+ * order (section 5): tokenizer, dataset, schedule, ready check, warm-ups,
+ * the timed run, metrics, result block, result file.
+ *
+ * The only part of src/run that prints (run_serve is a command-level
+ * function): progress and messages go where the reference puts them, the
+ * result block to stdout. SIGINT during the timed run stops sending, gives
+ * in-flight requests RUN_GRACE_S to finish, then reports what was measured
+ * (marked partial). */
+#include "run/run.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "core/rng.h"
+#include "dataset/dataset.h"
+#include "http/engine.h"
+#include "metrics/metrics.h"
+#include "report/report.h"
+#include "run/loop.h"
+#include "run/run_prep.h"
+#include "sched/sched.h"
+#include "sim/sim.h"
+#include "tokenizer/tokenizer.h"
+
+#define RUN_GRACE_S 5.0      /* in-flight time allowed after Ctrl-C */
+#define RUN_STALL_S 600.0    /* nothing received for this long fails a request */
+
+static volatile sig_atomic_t run_stop; /* the one signal flag */
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    run_stop = 1;
+}
+
+typedef struct run_ctx {
+    sb_config *cfg;
+    const backend *be;
+    sim_server *sim;
+    run_target tgt;
+    eng *e;
+    tok *tk;
+    char *model_id, *model_root, *prefix;
+    sb_dataset ds;
+    bool have_ds;
+    sched_plan plan;
+    bool have_plan;
+    bk_params bp;
+    bool have_bp;
+    sb_arena bodies;
+    loop_req *reqs;
+    rec_store *rs;
+    bool progress_tty;
+} run_ctx;
+
+static int fail(const char *what, const sb_err *err)
+{
+    fprintf(stderr, "servebench serve: %s: %s\n", what, err->msg);
+    return SB_EXIT_FAIL;
+}
+
+/* Splits each --sim-arg on blanks into an argv for sim_start. */
+static int start_sim(run_ctx *c, sb_err *err)
+{
+    char *argv[128];
+    int argc = 0;
+    argv[argc++] = "sim";
+    argv[argc++] = "--port";
+    argv[argc++] = "0";
+    argv[argc++] = "--quiet";
+    char *copies[64];
+    size_t nc = 0;
+    for (size_t i = 0; i < c->cfg->n_sim_args && nc < 64; i++) {
+        char *s = copies[nc++] = sb_xstrdup(c->cfg->sim_args[i]);
+        for (char *tok = strtok(s, " \t"); tok && argc < 126; tok = strtok(NULL, " \t"))
+            argv[argc++] = tok;
+    }
+    argv[argc] = NULL;
+    c->sim = sim_start(argc, argv, err);
+    for (size_t i = 0; i < nc; i++)
+        free(copies[i]);
+    return c->sim ? 0 : -1;
+}
+
+static int resolve_model(run_ctx *c, sb_err *err)
+{
+    if (c->cfg->model) {
+        c->model_id = sb_xstrdup(c->cfg->model);
+        c->model_root = sb_xstrdup(c->cfg->model);
+        return 0;
+    }
+    printf("Model not specified, fetching first model from server...\n");
+    if (run_fetch_model(c->e, &c->tgt, &c->model_id, &c->model_root, err) != 0)
+        return -1;
+    printf("First model name: %s, first model id: %s\n", c->model_id, c->model_root);
+    return 0;
+}
+
+static int load_tokenizer(run_ctx *c, sb_err *err)
+{
+    if (c->cfg->skip_tokenizer_init)
+        return 0;
+    const char *spec = c->cfg->tokenizer ? c->cfg->tokenizer : c->model_root;
+    c->tk = tok_load(spec, err);
+    if (!c->tk && c->sim && !c->cfg->tokenizer) {
+        /* the simulator's model has no tokenizer: use the bundled GPT-2 */
+        c->tk = tok_load(SB_DATA_DIR "/tokenizers/gpt2", err);
+    }
+    return c->tk ? 0 : -1;
+}
+
+static int prepare(run_ctx *c, sb_err *err)
+{
+    sb_config *cfg = c->cfg;
+    if (cfg->sim && start_sim(c, err) != 0)
+        return sb_err_prefix(err, "starting the simulator: ");
+    char simbase[96];
+    if (c->sim)
+        snprintf(simbase, sizeof simbase, "http://%s:%d", sim_host(c->sim), sim_port(c->sim));
+    run_target_init(&c->tgt, cfg, c->sim ? simbase : NULL);
+    run_target_headers(&c->tgt, cfg);
+    if (backend_check_url(c->be, c->tgt.url, err) != 0)
+        return -1;
+    eng_opts eo = {.max_conns = cfg->max_concurrency > 0 ? cfg->max_concurrency : 0,
+                   .http2 = cfg->http2, .insecure = cfg->insecure,
+                   .timeout_s = cfg->request_timeout_s, .stall_s = RUN_STALL_S};
+    if (!(c->e = eng_new(&eo, err)))
+        return -1;
+    if (resolve_model(c, err) != 0 || load_tokenizer(c, err) != 0)
+        return -1;
+    if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
+        return -1;
+    c->have_ds = true;
+    if (c->ds.warning)
+        fprintf(stderr, "%s\n", c->ds.warning);
+    np_rs rs;
+    np_rs_seed(&rs, (uint32_t)cfg->ds.seed);
+    bool trace = c->ds.n && c->ds.reqs[0].timestamp_s >= 0 && cfg->self_timed != 0 &&
+                 cfg->self_timed != -1;
+    double *ts = NULL;
+    if (trace) {
+        ts = sb_xmalloc(c->ds.n * sizeof *ts);
+        for (size_t i = 0; i < c->ds.n; i++)
+            ts[i] = c->ds.reqs[i].timestamp_s;
+    }
+    int rc = sched_plan_build(cfg, c->ds.n, &rs, ts, &c->plan, err);
+    free(ts);
+    if (rc != 0)
+        return -1;
+    c->have_plan = true;
+    bool random_ds = !strcmp(cfg->ds.name, "random") || !strcmp(cfg->ds.name, "random-mm");
+    bool ignore_eos = cfg->ignore_eos || (random_ds && c->be->openai_compat);
+    const char *name = cfg->served_model_name ? cfg->served_model_name : c->model_id;
+    if (bk_params_init(&c->bp, c->be, cfg, name, ignore_eos, err) != 0)
+        return -1;
+    c->have_bp = true;
+    if (isnan(cfg->temperature) && c->be->openai_compat)
+        printf("WARNING: vllm bench serve no longer sets temperature==0 (greedy) in requests by "
+               "default. The default will be determined on the server side and can be "
+               "model/API specific. For the old behavior, include --temperature=0.\n");
+    sb_arena_init(&c->bodies, 0);
+    c->reqs = sb_xcalloc(c->ds.n ? c->ds.n : 1, sizeof *c->reqs);
+    run_build_bodies(&c->bp, &c->ds, &c->bodies, c->reqs);
+    c->prefix = cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix)
+                                          : run_random_prefix();
+    return 0;
+}
+
+static void progress(void *ud, size_t done, size_t total)
+{
+    run_ctx *c = ud;
+    if (!c->progress_tty)
+        return;
+    fprintf(stderr, "\r%zu/%zu requests done (%3.0f%%)", done, total,
+            total ? 100.0 * (double)done / (double)total : 100.0);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static loop_opts base_loop_opts(run_ctx *c)
+{
+    loop_opts o = {.url = c->tgt.url, .headers = c->tgt.headers, .id_prefix = c->prefix,
+                   .max_concurrency = c->cfg->max_concurrency, .mode = c->be->mode,
+                   .keep_text = c->cfg->save_detailed, .grace_s = RUN_GRACE_S};
+    return o;
+}
+
+/* The first request without an id, retried every 5 s until success or the
+ * timeout (reference step 3). */
+static int ready_check(run_ctx *c)
+{
+    printf("Starting initial single prompt test run...\n");
+    double limit = c->cfg->ready_check_timeout_s;
+    if (!(limit > 0)) {
+        printf("Skipping endpoint ready check.\n");
+        return 0;
+    }
+    printf("Waiting for endpoint to become up in %g seconds\n", limit);
+    loop_opts o = base_loop_opts(c);
+    loop_req r0 = {c->reqs[0].body, c->reqs[0].body_len, -1};
+    uint64_t end = sb_now_ns() + (uint64_t)(limit * 1e9);
+    for (;;) {
+        rec_store *one = rec_store_new(1);
+        one->recs[0].output_len = c->ds.reqs[0].output_len;
+        loop_one(c->e, &o, &r0, one);
+        bool ok = one->recs[0].success;
+        if (!ok)
+            printf("Endpoint is not ready. Error='%s'\n",
+                   one->recs[0].error ? one->recs[0].error : "");
+        char *msg = one->recs[0].error ? sb_xstrdup(one->recs[0].error) : NULL;
+        rec_store_free(one);
+        if (ok) {
+            free(msg);
+            printf("Initial test run completed.\n");
+            return 0;
+        }
+        uint64_t now = sb_now_ns();
+        if (now >= end || run_stop) {
+            fprintf(stderr, "ValueError: Initial test run failed - Please make sure benchmark "
+                            "arguments are correctly specified. Error: %s\n", msg ? msg : "");
+            free(msg);
+            return -1;
+        }
+        free(msg);
+        uint64_t next = now + 5 * SB_NS_PER_S;
+        sb_sleep_until_ns(next < end ? next : end);
+    }
+}
+
+static void warmups(run_ctx *c)
+{
+    long n = c->cfg->num_warmups;
+    if (n <= 0 || c->ds.n == 0)
+        return;
+    printf("Warming up with %ld requests...\n", n);
+    loop_req *w = sb_xcalloc((size_t)n, sizeof *w);
+    for (long i = 0; i < n; i++)
+        w[i] = (loop_req){c->reqs[0].body, c->reqs[0].body_len, -1};
+    rec_store *rs = rec_store_new((size_t)n);
+    for (long i = 0; i < n; i++)
+        rs->recs[i].output_len = c->ds.reqs[0].output_len;
+    loop_opts o = base_loop_opts(c);
+    loop_stats st;
+    rs->bench_start_ns = sb_now_ns();
+    loop_run(c->e, &o, w, NULL, (size_t)n, rs, &st);
+    rec_store_free(rs);
+    free(w);
+    printf("Warmup run completed.\n");
+}
+
+static void profile_call(run_ctx *c, const char *path, const char *before, const char *after)
+{
+    printf("%s\n", before);
+    sb_buf url, body;
+    sb_buf_init(&url);
+    sb_buf_init(&body);
+    sb_buf_printf(&url, "%s%s", c->tgt.base, path);
+    sb_err err;
+    int st = eng_fetch(c->e, "POST", url.data, c->tgt.headers, "{}", &body, 60.0, &err);
+    if (st == 200)
+        printf("%s\n", after);
+    else if (st < 0)
+        fprintf(stderr, "%s\n", err.msg);
+    sb_buf_free(&url);
+    sb_buf_free(&body);
+}
+
+static void print_load_shape(const sb_config *cfg)
+{
+    char f[64];
+    if (cfg->ramp_up != SB_RAMP_NONE) {
+        printf("Traffic ramp-up strategy: %s.\n",
+               cfg->ramp_up == SB_RAMP_LINEAR ? "linear" : "exponential");
+        printf("Will increase RPS from %g to %g RPS over the duration of the benchmark.\n",
+               cfg->ramp_up_start_rps, cfg->ramp_up_end_rps);
+    } else {
+        printf("Traffic request rate: %s\n", report_py_float(f, sizeof f, cfg->request_rate));
+    }
+    printf("Burstiness factor: %s (%s)\n", report_py_float(f, sizeof f, cfg->burstiness),
+           cfg->burstiness == 1.0 ? "Poisson process" : "Gamma distribution");
+    if (cfg->max_concurrency > 0)
+        printf("Maximum request concurrency: %ld\n", cfg->max_concurrency);
+    else
+        printf("Maximum request concurrency: None\n");
+}
+
+static long count_tokens(void *ctx, const char *text, size_t len)
+{
+    tok_ids ids;
+    tok_ids_init(&ids);
+    long n = tok_encode(ctx, text, len, false, &ids, NULL) == 0 ? (long)ids.n : -1;
+    tok_ids_free(&ids);
+    return n;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
+{
+    size_t n = c->ds.n;
+    c->rs = rec_store_new(n);
+    for (size_t i = 0; i < n; i++) {
+        c->rs->recs[i].prompt_len = c->ds.reqs[i].prompt_len;
+        c->rs->recs[i].output_len = c->ds.reqs[i].output_len;
+    }
+    loop_opts o = base_loop_opts(c);
+    o.stop = &run_stop;
+    o.progress = progress;
+    o.progress_ud = c;
+    struct sigaction sa = {0}, old;
+    sa.sa_handler = on_sigint;
+    sigaction(SIGINT, &sa, &old);
+    double cpu0 = cpu_s();
+    c->rs->bench_start_ns = sb_now_ns();
+    loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
+    *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
+    sigaction(SIGINT, &old, NULL);
+    return 0;
+}
+
+static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
+{
+    sb_config *cfg = c->cfg;
+    if (st->interrupted)
+        fprintf(stderr, "Interrupted: %zu of %zu requests were sent; %zu still running after "
+                        "%.0f s were cancelled. The results below are partial.\n",
+                st->sent, c->ds.n, st->cancelled, RUN_GRACE_S);
+    metrics_tok_cb cb = {count_tokens, c->tk};
+    sb_metrics m;
+    sb_err err;
+    if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
+        return fail("computing metrics", &err);
+    if (m.completed == 0)
+        fprintf(stderr, "UserWarning: All requests failed. This is likely due to a "
+                        "misconfiguration on the benchmark arguments.\n");
+    report_ctx rc = {.model_id = c->model_id,
+                     .tokenizer_id = cfg->tokenizer ? cfg->tokenizer : c->model_root,
+                     .client_cpu_pct = cpu_pct, .finished = time(NULL)};
+    sb_buf out;
+    sb_buf_init(&out);
+    report_failures(&out, c->rs);
+    report_plot(&out, &m, 70, 12);
+    report_block(&out, cfg, &m);
+    report_extras(&out, cfg, &m, &rc);
+    fputs(out.data ? out.data : "", stdout);
+    fflush(stdout);
+    sb_buf_free(&out);
+    if (cfg->profile)
+        profile_call(c, "/stop_profile", "Stopping profiler...", "Profiler stopped");
+    int status = m.completed == 0 ? SB_EXIT_FAIL : SB_EXIT_OK;
+    if (cfg->save_result || cfg->append_result) {
+        char *path = NULL;
+        if (report_save(cfg, &m, c->rs, &rc, &path, &err) != 0)
+            status = fail("saving the result", &err);
+        free(path);
+    }
+    metrics_free(&m);
+    return status;
+}
+
+static void cleanup(run_ctx *c)
+{
+    rec_store_free(c->rs);
+    free(c->reqs);
+    sb_arena_free(&c->bodies);
+    if (c->have_bp)
+        bk_params_free(&c->bp);
+    if (c->have_plan)
+        sched_plan_free(&c->plan);
+    if (c->have_ds)
+        dataset_free(&c->ds);
+    tok_free(c->tk);
+    eng_free(c->e);
+    run_target_free(&c->tgt);
+    if (c->sim)
+        sim_stop(c->sim);
+    free(c->model_id);
+    free(c->model_root);
+    free(c->prefix);
+}
+
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int run_serve(sb_config *cfg)
+{
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    sb_arena_init(&c.bodies, 0);
+    c.cfg = cfg;
+    c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO);
+    sb_err err;
+    sb_err_clear(&err);
+    raise_fd_limit();
+    run_stop = 0;
+    if (!(c.be = backend_find(cfg->backend))) {
+        fprintf(stderr, "servebench serve: unknown backend '%s' (choose from %s)\n",
+                cfg->backend, backend_names());
+        return SB_EXIT_USAGE;
+    }
+    int status = SB_EXIT_FAIL;
+    loop_stats st;
+    double cpu_pct = NAN;
+    if (prepare(&c, &err) != 0) {
+        status = fail("setup", &err);
+    } else if (ready_check(&c) == 0) {
+        warmups(&c);
+        printf("Starting main benchmark run...\n");
+        if (cfg->profile)
+            profile_call(&c, "/start_profile", "Starting profiler...", "Profiler started");
+        print_load_shape(cfg);
+        fflush(stdout);
+        timed_run(&c, &st, &cpu_pct);
+        status = report(&c, &st, cpu_pct);
+    }
+    cleanup(&c);
+    return status;
+}
