@@ -75,11 +75,15 @@ def dist(xs):
 def compare(rows, rec):
     m = {k: [] for k in ("connect", "ttft_raw", "ttft_lag", "itl_err", "itl_abs",
                          "lat_lag")}
-    matched = unmatched = failed = count_mismatch = clock_ok = 0
+    matched = unmatched = refused = failed = count_mismatch = clock_ok = 0
     for r in rows:
         s = rec.get(r["request_id"])
         if s is None:
-            unmatched += 1
+            # requests the sim refused before admission (4xx) are not recorded
+            if r["success"]:
+                unmatched += 1
+            else:
+                refused += 1
             continue
         matched += 1
         if not r["success"] or s["outcome"] != "ok":
@@ -102,7 +106,7 @@ def compare(rows, rec):
                 m["itl_abs"].append(abs(e))
         else:
             count_mismatch += 1
-    out = {"matched": matched, "unmatched": unmatched, "failed": failed,
+    out = {"matched": matched, "unmatched": unmatched, "refused": refused, "failed": failed,
            "itl_count_mismatch": count_mismatch, "clock_ok": clock_ok,
            "ok": matched - failed}
     for k, v in m.items():
@@ -111,14 +115,20 @@ def compare(rows, rec):
 
 
 def text(o):
-    head = (f"{o['label']}: {o['ok']}/{o['matched']} ok ({o['unmatched']} unmatched), "
+    head = (f"{o['label']}: {o['ok']}/{o['matched']} ok ({o['refused']} failed before admission, {o['unmatched']} unmatched), "
             f"clock consistent on {o['clock_ok']}, itl count mismatches "
             f"{o['itl_count_mismatch']}")
     if "cpu_s" in o:
         head += f"; wall {o['duration']:.2f} s, cpu {o['cpu_s']:.2f} s"
     lines = [head]
+    same_clock = o["clock_ok"] * 2 >= o["ok"]
+    if not same_clock:
+        lines.append(f"  start times not on the server's clock (connect p50 "
+                     f"{o['connect'].get('p50', 0) / 1e3:.3f} s): absolute columns left out")
     for k in ("connect", "ttft_raw", "ttft_lag", "itl_err", "itl_abs", "lat_lag"):
         d = o[k]
+        if not same_clock and k in ("connect", "ttft_lag", "lat_lag"):
+            continue
         if d["n"]:
             lines.append(f"  {k:9s} p50 {d['p50']:9.3f}  p99 {d['p99']:9.3f}  "
                          f"max {d['max']:9.3f}  min {d['min']:9.3f} ms  (n={d['n']})")
