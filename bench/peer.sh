@@ -85,7 +85,9 @@ run_sb() {
 }
 
 echo "== load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; ulimit -n $(ulimit -n)"
-echo "== clock: peer perf_counter = $("$py" -c 'import time; print(time.get_clock_info("perf_counter").implementation)'); sim = CLOCK_MONOTONIC (sb_now_ns)"
+echo "== clock: peer perf_counter = $("$py" -c 'import time
+a = time.perf_counter_ns(); b = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+print(time.get_clock_info("perf_counter").implementation, "(read beside CLOCK_MONOTONIC: %+d ns)" % (b - a))'); sim = CLOCK_MONOTONIC (sb_now_ns)"
 have_sb=0
 if serve_ok; then have_sb=1; else
   echo "== servebench serve: not usable in this build ($(tail -n1 "$work/probe.out")); peer only"
