@@ -8,7 +8,7 @@
 set -euo pipefail
 : "${SB_BIN:?run through ctest}"
 . "$(dirname "$0")/skip.sh"
-py=/usr/bin/python3
+py="${PYTHON:-/usr/bin/python3}"
 "$py" -c 'import aiohttp, numpy' 2>/dev/null || sb_skip "python3-aiohttp / python3-numpy not installed"
 src="${SB_SOURCE_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
 work=$(mktemp -d)
