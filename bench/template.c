@@ -18,8 +18,14 @@
 #include "template/template.h"
 
 static const char *families[] = {"qwen3", "llama3", "deepseek_v3", "gemma3", "mistral"};
-static const char *bos[] = {NULL, "<|begin_of_text|>", "<\xef\xbd\x9c" "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", "<bos>", "<s>"};
-static const char *eos[] = {"<|im_end|>", "<|eot_id|>", "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", "<end_of_turn>", "</s>"};
+static const char *bos[] = {NULL, "<|begin_of_text|>",
+                            "<\xef\xbd\x9c"
+                            "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                            "<bos>", "<s>"};
+static const char *eos[] = {"<|im_end|>", "<|eot_id|>",
+                            "<\xef\xbd\x9c"
+                            "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                            "<end_of_turn>", "</s>"};
 
 static char *read_all(const char *path)
 {
@@ -105,8 +111,8 @@ int main(int argc, char **argv)
     }
     printf("prompt: one user message of %zu bytes, add_generation_prompt=True, %.1f s per case\n",
            strlen(prompt), seconds);
-    printf("%-12s %10s %12s %12s %14s %10s %10s\n", "template", "out_bytes", "servebench/s",
-           "memcpy/s", "jinja2/s", "vs_memcpy", "vs_jinja2");
+    printf("%-12s %9s %12s %14s %12s %10s %10s %10s\n", "template", "out_bytes", "servebench/s",
+           "compile+rend/s", "memcpy/s", "jinja2/s", "vs_memcpy", "vs_jinja2");
     for (int k = 0; k < 5; k++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/tests/data/templates/%s.jinja", dir, families[k]);
@@ -136,6 +142,14 @@ int main(int argc, char **argv)
         }
         double rate = (double)n / ((double)(sb_now_ns() - t0) / 1e9);
         size_t out_bytes = out.len;
+        /* tmpl_render_chat: what a caller pays when it does not keep the tmpl. */
+        uint64_t c0 = sb_now_ns(), cn = 0;
+        while (sb_now_ns() - c0 < (uint64_t)(seconds * 1e9 / 2)) {
+            sb_buf_reset(&out);
+            tmpl_render_chat(src, &m, 1, &v, &out, &err);
+            cn++;
+        }
+        double crate = (double)cn / ((double)(sb_now_ns() - c0) / 1e9);
         char *copy = malloc(out_bytes + 1);
         uint64_t m0 = sb_now_ns(), mn = 0;
         volatile char sink = 0;
@@ -148,8 +162,8 @@ int main(int argc, char **argv)
         }
         double mrate = (double)mn / ((double)(sb_now_ns() - m0) / 1e9);
         double jrate = jinja2_rate(path, prompt_path, seconds);
-        printf("%-12s %10zu %12.0f %12.0f %14.0f %9.1fx %9.1fx\n", families[k], out_bytes, rate,
-               mrate, jrate, mrate / rate, jrate > 0 ? rate / jrate : 0.0);
+        printf("%-12s %9zu %12.0f %14.0f %12.0f %10.0f %9.1fx %9.1fx\n", families[k], out_bytes,
+               rate, crate, mrate, jrate, mrate / rate, jrate > 0 ? rate / jrate : 0.0);
         free(copy);
         sb_buf_free(&out);
         tmpl_free(t);

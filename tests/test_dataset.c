@@ -140,6 +140,7 @@ static void test_random_lengths_reencode_exactly(void **state)
     sb_dataset ds;
     load_ok(f, f->gpt2, &ds);
     assert_int_equal(ds.n, 64);
+    assert_string_equal(ds.info, "Sampling input_len from [96, 160] and output_len from [24, 40]");
     /* gpt2 adds no special tokens: inputs lie in [floor(128*.75), ceil(128*1.25)]. */
     for (size_t i = 0; i < ds.n; i++) {
         const sb_request *r = &ds.reqs[i];
@@ -292,7 +293,8 @@ static void test_sharegpt_oversamples_with_random_choice(void **state)
     const int want[] = {1, 9, 5, 11, 2, 8, 4, 0, 12, 6, 13, 4, 4, 1, 2};
     assert_int_equal(ds.n, 15);
     expect_order(&ds, want, 15);
-    assert_non_null(ds.warning);
+    assert_non_null(strstr(ds.warning, "only 11 requests passed the filters; 4 copies"));
+    assert_string_equal(ds.info, "Oversampled requests to reach 15 total samples.");
     dataset_free(&ds);
     f->cfg.ds.no_oversample = true;
     load_ok(f, f->gpt2, &ds);
@@ -664,7 +666,12 @@ static void test_sonnet_fits_input_len(void **state)
     expect_error(f, f->gpt2, "no chat template", NULL);
     f->cfg.ds.sonnet_input_len = 10;
     expect_error(f, f->chat, "must be higher than the base prompt length", NULL);
+    /* a prefix longer than the input can never fit: the reference spins forever */
+    f->cfg.ds.sonnet_input_len = 100;
+    f->cfg.ds.sonnet_prefix_len = 400;
+    expect_error(f, f->chat, "draws in a row exceeded --sonnet-input-len", NULL);
     f->cfg.ds.sonnet_input_len = 550;
+    f->cfg.ds.sonnet_prefix_len = 200;
 }
 
 /* ---------------- prefix_repetition ---------------- */

@@ -669,10 +669,15 @@ static void report_plot_and_extras_render(void **state)
     sb_buf b;
     sb_buf_init(&b);
     report_plot(&b, &m, 60, 4);
-    /* 3 buckets: tokens [5,3,0]; the 5 column fills all 4 rows */
-    assert_non_null(strstr(b.data, "Output tokens per second (peak 5, 3 s)\n       5 |#  \n"));
+    /* 3 buckets, 6 characters each: tokens [5,3,0]; only the 5 reaches the
+     * top row, 3 reaches rows 2 and below (3/5*4 = 2.4) */
+    assert_non_null(strstr(b.data, "Output tokens per second (peak 5, 3 s)\n"
+                                   "       5 |######            \n"
+                                   "         |######            \n"
+                                   "         |############      \n"));
     assert_non_null(strstr(b.data, "Concurrent requests per second (peak 2, 3 s)\n"
-                                   "       2 |## \n"));
+                                   "       2 |############      \n"));
+    assert_non_null(strstr(b.data, "       0 +------------------\n          0 s"));
     sb_buf_reset(&b);
     report_ctx ctx = {.client_cpu_pct = 95.0, .fingerprint = "f00d"};
     report_console(&b, &cfg, &m, s, &ctx);

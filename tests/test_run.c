@@ -168,7 +168,10 @@ static void faults_are_all_accounted_for(void **state)
     assert_int_equal(ok + bad, 100);
     assert_true(bad > 20 && ok > 20);
     assert_non_null(strstr(out.data, "Failed requests during benchmark run detected"));
-    assert_non_null(strstr(out.data, "HTTP 500"));
+    /* 500 and 429 -> http_status; RST and mid-stream close -> reset; cut JSON -> malformed */
+    assert_non_null(strstr(out.data, "\nhttp_status:"));
+    assert_non_null(strstr(out.data, "\nreset:"));
+    assert_non_null(strstr(out.data, "\nmalformed_stream:"));
     sb_buf_free(&out);
 }
 
@@ -206,6 +209,58 @@ static void sigint_gives_partial_result(void **state)
     sb_buf_free(&out);
 }
 
+static void ready_check_and_warmups_print_reference_lines(void **state)
+{
+    (void)state;
+    sb_buf out;
+    sb_buf_init(&out);
+    int st = serve("--sim --sim-arg --ttft-ms=2 --sim-arg --itl-ms=1 --random-input-len 16 "
+                   "--random-output-len 4 --num-prompts 4 --ready-check-timeout-sec 5 "
+                   "--num-warmups 3 --disable-tqdm",
+                   &out, 0);
+    if (st != 0)
+        fail_msg("exit %d:\n%s", st, out.data);
+    const char *a = strstr(out.data, "Waiting for endpoint to become up in 5 seconds\n");
+    const char *b = strstr(out.data, "Initial test run completed.\n");
+    const char *c = strstr(out.data, "Warming up with 3 requests...\nWarmup run completed.\n");
+    const char *d = strstr(out.data, "Starting main benchmark run...\n");
+    assert_true(a && b && c && d && a < b && b < c && c < d);
+    check_block(out.data, 4);
+    sb_buf_free(&out);
+}
+
+/* A server process killed in the middle of the run: every request ends
+ * (failed or not), nothing hangs. */
+static void server_killed_mid_run_never_hangs(void **state)
+{
+    (void)state;
+    tu_sim sim;
+    assert_int_equal(tu_sim_start(&sim, "--ttft-ms 50 --itl-ms 20 --quiet"), 0);
+    char args[512];
+    snprintf(args, sizeof args,
+             "--model sim --tokenizer %s/tokenizers/gpt2 --port %d --random-input-len 16 "
+             "--random-output-len 200 --num-prompts 20 --disable-tqdm",
+             SB_DATA_DIR, sim.port);
+    pid_t killer = fork();
+    if (killer == 0) {
+        sb_sleep_until_ns(sb_now_ns() + 1500 * SB_NS_PER_MS);
+        kill(sim.pid, SIGKILL);
+        _exit(0);
+    }
+    sb_buf out;
+    sb_buf_init(&out);
+    uint64_t t0 = sb_now_ns();
+    serve(args, &out, 0);
+    waitpid(killer, NULL, 0);
+    tu_sim_stop(&sim, NULL);
+    assert_true(sb_now_ns() - t0 < 15 * SB_NS_PER_S);
+    long ok = field_long(out.data, "Successful requests:");
+    long bad = field_long(out.data, "Failed requests:");
+    assert_int_equal(ok + bad, 20);
+    assert_true(bad > 0);
+    sb_buf_free(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +270,8 @@ int main(void)
         cmocka_unit_test(faults_are_all_accounted_for),
         cmocka_unit_test(refused_connection_fails_every_request_without_hanging),
         cmocka_unit_test(sigint_gives_partial_result),
+        cmocka_unit_test(ready_check_and_warmups_print_reference_lines),
+        cmocka_unit_test(server_killed_mid_run_never_hangs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

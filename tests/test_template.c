@@ -4,10 +4,13 @@
  * environment transformers uses (tests/gen/gen_template_golden.py): the chat
  * templates of the real tokenizer families over a set of conversations, the
  * hand-written feature templates, and templates that must fail. Every line is
- * rendered here in C and compared byte for byte. */
+ * rendered here in C and compared byte for byte. With python3-jinja2 present,
+ * the generator also runs live on seeded random conversations, expressions
+ * and whitespace layouts (differential tests at the end of this file). */
 #include "testutil.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,8 +98,9 @@ static int check_line(json_t *line)
         size_t wn = json_string_length(want);
         ok = rc == 0 && out.len == wn && memcmp(out.data ? out.data : "", w, wn) == 0;
         if (!ok)
-            print_message("MISMATCH %s: rc=%d err=%s\n--- want (%zu bytes)\n%s\n--- got (%zu bytes)\n%s\n",
-                          name, rc, err.msg, wn, w, out.len, out.data ? out.data : "");
+            print_message(
+                "MISMATCH %s: rc=%d err=%s\n--- want (%zu bytes)\n%s\n--- got (%zu bytes)\n%s\n",
+                name, rc, err.msg, wn, w, out.len, out.data ? out.data : "");
     } else {
         const char *msg = json_string_value(json_object_get(line, "error"));
         json_t *lineno = json_object_get(line, "line");
@@ -242,7 +246,8 @@ static void test_chat_api_matches_golden(void **state)
             tmpl_vars v = {
                 .bos_token = json_string_value(json_object_get(ctx, "bos_token")),
                 .eos_token = json_string_value(json_object_get(ctx, "eos_token")),
-                .add_generation_prompt = json_is_true(json_object_get(ctx, "add_generation_prompt")),
+                .add_generation_prompt =
+                    json_is_true(json_object_get(ctx, "add_generation_prompt")),
             };
             char *src = line_source(line);
             sb_buf out;
@@ -346,6 +351,57 @@ static void test_mutated_templates_never_crash(void **state)
     free(src);
 }
 
+typedef struct render_job {
+    const tmpl *t;
+    const char *want;
+    int mismatches;
+} render_job;
+
+static void *render_many(void *arg)
+{
+    render_job *j = arg;
+    tmpl_msg m[2] = {{"system", "Be brief."}, {"user", "Grüße 世界"}};
+    tmpl_vars v = {.eos_token = "<|im_end|>", .add_generation_prompt = true};
+    for (int i = 0; i < 2000; i++) {
+        sb_buf out;
+        sb_buf_init(&out);
+        sb_err err;
+        if (tmpl_render(j->t, m, 2, &v, &out, &err) != 0 || strcmp(out.data, j->want) != 0)
+            j->mismatches++;
+        sb_buf_free(&out);
+    }
+    return NULL;
+}
+
+/* template.h promises a compiled template can be rendered from several
+ * threads at once (run under the sanitizers in CI). */
+static void test_compiled_template_renders_from_threads(void **state)
+{
+    (void)state;
+    char *path = tu_data_path("templates/qwen3.jinja");
+    sb_buf src;
+    sb_buf_init(&src);
+    assert_int_equal(tu_read_file(path, &src), 0);
+    sb_err err;
+    tmpl *t = tmpl_compile(src.data, &err);
+    assert_non_null(t);
+    const char *want = "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n"
+                       "Grüße 世界<|im_end|>\n<|im_start|>assistant\n";
+    render_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (render_job){t, want, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, render_many, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(jobs[i].mismatches, 0);
+    }
+    tmpl_free(t);
+    sb_buf_free(&src);
+    free(path);
+}
+
 /* Inputs that once crashed the fuzzer (tests/data/templates/regress/, the
  * fuzz_template format: source, optional NUL + JSON context) now end in
  * output or an error. */
@@ -441,6 +497,14 @@ static void test_live_random_expressions_match_jinja2(void **state)
     assert_true(run_live("--live-expr", "SB_TEMPLATE_SEED", "SB_TEMPLATE_EXPR_N", 400) >= 1);
 }
 
+/* The same for random layouts of text and tags in every whitespace-control
+ * variant (-, +, trim_blocks, lstrip_blocks, comments, raw, CR/LF). */
+static void test_live_random_whitespace_layouts_match_jinja2(void **state)
+{
+    (void)state;
+    assert_true(run_live("--live-ws", "SB_TEMPLATE_SEED", "SB_TEMPLATE_WS_N", 400) >= 400);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,8 +519,10 @@ int main(void)
         cmocka_unit_test(test_render_error_leaves_output_untouched),
         cmocka_unit_test(test_mutated_templates_never_crash),
         cmocka_unit_test(test_fuzz_regressions_render_or_fail_cleanly),
+        cmocka_unit_test(test_compiled_template_renders_from_threads),
         cmocka_unit_test(test_live_random_conversations_match_jinja2),
         cmocka_unit_test(test_live_random_expressions_match_jinja2),
+        cmocka_unit_test(test_live_random_whitespace_layouts_match_jinja2),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

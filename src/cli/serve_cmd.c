@@ -2,21 +2,13 @@
  *
  * The only place of the serve path that prints and picks exit codes: parse
  * messages and the Namespace-like summary here, the run itself in
- * src/run (run.h).
- *
- * MERGE NOTE: run_serve is referenced weakly only so this branch links before
- * the engine lands. A weak reference does not pull an object out of the
- * static library, so once src/run defines run_serve, delete the `weak`
- * declaration below and the `if (run_serve)` fallback and call it directly;
- * otherwise `serve` keeps saying the engine is not part of this build. */
+ * src/run (run.h). */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "run/run.h"
-
-extern int run_serve(sb_config *cfg) __attribute__((weak));
 
 int serve_cmd(int argc, char **argv)
 {
@@ -46,13 +38,7 @@ int serve_cmd(int argc, char **argv)
     fputs(text.data, stdout);
     fflush(stdout);
     sb_buf_free(&text);
-    int status;
-    if (run_serve) {
-        status = run_serve(&cfg);
-    } else {
-        fprintf(stderr, "servebench serve: the benchmark engine is not part of this build\n");
-        status = SB_EXIT_FAIL;
-    }
+    int status = run_serve(&cfg);
     sb_config_free(&cfg);
     return status;
 }

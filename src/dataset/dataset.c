@@ -64,6 +64,7 @@ void dataset_free(sb_dataset *ds)
 {
     free(ds->reqs);
     free(ds->warning);
+    free(ds->info);
     sb_arena_free(&ds->arena);
     for (size_t i = 0; i < ds->n_extra_arenas; i++)
         sb_arena_free(&ds->extra_arenas[i]);

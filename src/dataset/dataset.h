@@ -37,6 +37,7 @@ typedef struct sb_dataset {
     size_t n;
     sb_arena arena;
     char *warning; /* non-fatal note for the user (e.g. token mismatches), or NULL */
+    char *info;    /* the reference's INFO log lines (sampling ranges, oversampling), or NULL */
     /* Extra arenas filled by worker threads (random dataset); freed with the set. */
     sb_arena *extra_arenas;
     size_t n_extra_arenas;

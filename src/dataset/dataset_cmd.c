@@ -294,6 +294,8 @@ static int stats_run(const sb_config *cfg, const cmd_common *cc)
         rc = SB_EXIT_USAGE;
     } else {
         double load_s = (double)(sb_now_ns() - t0) / 1e9;
+        if (ds.info)
+            fprintf(stderr, "%s\n", ds.info);
         if (ds.warning)
             fprintf(stderr, "warning: %s\n", ds.warning);
         if (ds.n == 0) {

@@ -35,20 +35,33 @@ void dataset_set_prompt(sb_dataset *ds, sb_request *r, const char *text, size_t 
     r->prompt_bytes = len;
 }
 
-void dataset_warn(sb_dataset *ds, const char *fmt, ...)
+static void append_line(char **dst, const char *fmt, va_list ap)
 {
     sb_buf b;
     sb_buf_init(&b);
-    if (ds->warning) {
-        sb_buf_puts(&b, ds->warning);
+    if (*dst) {
+        sb_buf_puts(&b, *dst);
         sb_buf_putc(&b, '\n');
-        free(ds->warning);
+        free(*dst);
     }
+    sb_buf_vprintf(&b, fmt, ap);
+    *dst = sb_buf_steal(&b);
+}
+
+void dataset_warn(sb_dataset *ds, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    sb_buf_vprintf(&b, fmt, ap);
+    append_line(&ds->warning, fmt, ap);
     va_end(ap);
-    ds->warning = sb_buf_steal(&b);
+}
+
+void dataset_info(sb_dataset *ds, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    append_line(&ds->info, fmt, ap);
+    va_end(ap);
 }
 
 int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversample,
@@ -59,12 +72,15 @@ int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversam
     if (ds->n == 0)
         return sb_err_set(err, "%s: no request survived filtering (0 of %ld asked for)", what,
                           want);
-    if (no_oversample || want <= 0 || ds->n >= (size_t)want) {
+    if (no_oversample) {
+        dataset_info(ds, "Skipping oversampling. Total samples: %zu.", ds->n);
         if (ds->n < (size_t)want)
             dataset_warn(ds, "%s: only %zu of %ld requests available (--no-oversample)", what,
                          ds->n, want);
         return 0;
     }
+    if (want <= 0 || ds->n >= (size_t)want)
+        return 0;
     /* Reference: random.seed(self.random_seed); random.choice(requests) per
      * missing request, drawing from the list as it was before extension. */
     size_t have = ds->n;
@@ -75,8 +91,10 @@ int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversam
         sb_request copy = ds->reqs[k];
         *dataset_push(ds) = copy;
     }
-    dataset_warn(ds, "%s: oversampled %zu requests to reach %ld (random.choice, seed %llu)", what,
-                 have, want, (unsigned long long)seed);
+    dataset_info(ds, "Oversampled requests to reach %ld total samples.", want);
+    dataset_warn(ds, "%s: only %zu requests passed the filters; %ld copies picked with "
+                     "random.choice (seed %llu) to reach %ld", what, have, want - (long)have,
+                 (unsigned long long)seed, want);
     return 0;
 }
 

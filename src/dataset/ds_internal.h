@@ -22,8 +22,9 @@
 sb_request *dataset_push(sb_dataset *ds);
 /* Copies text into the dataset arena and points r->prompt at it. */
 void dataset_set_prompt(sb_dataset *ds, sb_request *r, const char *text, size_t len);
-/* Appends a line to ds->warning. */
+/* Appends a line to ds->warning / ds->info. */
 void dataset_warn(sb_dataset *ds, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dataset_info(sb_dataset *ds, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Copies every {from, value} turn of a conversations array into the request
  * (sb_request.turns / roles), for multi-turn use. */

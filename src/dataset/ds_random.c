@@ -320,6 +320,8 @@ int dataset_random(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     rand_params p = {0};
     if (check_params(c->o, c->t, &p, err) != 0)
         return -1;
+    dataset_info(ds, "Sampling input_len from [%ld, %ld] and output_len from [%ld, %ld]", p.in_lo,
+                 p.in_hi, p.out_lo, p.out_hi);
     np_gen g;
     np_gen_seed(&g, c->o->seed);
     size_t n = (size_t)p.n;

@@ -254,9 +254,11 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
     per_request_stats(s, m, scratch);
     corrected_stats(s, m, scratch);
     free(scratch);
-    stats_itl(s, m->pcts, m->n_pcts, &m->stat[SB_M_ITL]);
+    series_tok tok;
+    series_begin(s, &tok);
+    stats_itl(s, m->pcts, m->n_pcts, &m->stat[SB_M_ITL], &tok); /* also fills tok */
     itl_token_stats(s, m);
-    series_peaks(s, m);
+    series_finish(s, &tok, m);
 
     m->ext.concurrency_used = cfg->max_concurrency > 0 ? cfg->max_concurrency : (long)s->n;
     m->ext.generate_speed_per_client =

@@ -8,11 +8,16 @@
 #include "core/buf.h"
 
 static const char *const fail_names[SB_FAIL_COUNT_] = {
-    [SB_FAIL_NONE] = "none",           [SB_FAIL_CONNECT] = "connect",
-    [SB_FAIL_RESET] = "reset",         [SB_FAIL_TIMEOUT] = "timeout",
-    [SB_FAIL_HTTP_STATUS] = "http_status", [SB_FAIL_MALFORMED] = "malformed_stream",
-    [SB_FAIL_EARLY_END] = "early_end", [SB_FAIL_NO_TOKEN] = "no_token",
-    [SB_FAIL_CANCELLED] = "cancelled", [SB_FAIL_OTHER] = "other",
+    [SB_FAIL_NONE] = "none",
+    [SB_FAIL_CONNECT] = "connect",
+    [SB_FAIL_RESET] = "reset",
+    [SB_FAIL_TIMEOUT] = "timeout",
+    [SB_FAIL_HTTP_STATUS] = "http_status",
+    [SB_FAIL_MALFORMED] = "malformed_stream",
+    [SB_FAIL_EARLY_END] = "early_end",
+    [SB_FAIL_NO_TOKEN] = "no_token",
+    [SB_FAIL_CANCELLED] = "cancelled",
+    [SB_FAIL_OTHER] = "other",
 };
 
 const char *sb_fail_name(sb_fail f)

@@ -38,25 +38,29 @@ typedef struct sb_record {
     uint64_t latency_ns;  /* E2EL: last token message - start */
     uint32_t *itl;        /* gaps between token messages, ns (see header comment) */
     uint32_t n_itl, cap_itl;
-    uint16_t *itl_tokens; /* tokens per gap when the server reports usage per chunk, else NULL */
-    int32_t prompt_len;   /* dataset value, replaced by usage.prompt_tokens when reported */
+    uint16_t *itl_tokens;  /* tokens per gap when the server reports usage per chunk, else NULL */
+    int32_t prompt_len;    /* dataset value, replaced by usage.prompt_tokens when reported */
     int32_t output_tokens; /* usage.completion_tokens, or 0 */
-    int32_t output_len;   /* final count used by the metrics (section 6) */
-    int32_t n_chunks;     /* token messages received */
+    int32_t output_len;    /* final count used by the metrics (section 6) */
+    int32_t n_chunks;      /* token messages received */
     int http_status;
-    bool done;            /* finished (success or failure) */
+    bool done; /* finished (success or failure) */
     bool success;
-    bool partial;         /* cut short by Ctrl-C */
+    bool partial; /* cut short by Ctrl-C */
     sb_fail fail;
-    char *error;          /* heap string owned by the store, NULL on success */
-    char *text;           /* generated text when kept (save-detailed or no usage), else NULL */
+    char *error; /* heap string owned by the store, NULL on success */
+    char *text;  /* generated text when kept (save-detailed or no usage), else NULL */
     size_t text_len;
 } sb_record;
 
 typedef struct rec_store {
     sb_record *recs;
     size_t n;
-    struct rec_overflow { size_t req; uint32_t j; uint64_t ns; } *overflow; /* gaps >= 4.29 s */
+    struct rec_overflow {
+        size_t req;
+        uint32_t j;
+        uint64_t ns;
+    } * overflow; /* gaps >= 4.29 s */
     size_t n_overflow, cap_overflow;
     uint64_t bench_start_ns; /* monotonic time of the schedule start */
     uint64_t bench_end_ns;   /* after the last request finished */

@@ -54,10 +54,12 @@ static long exact_peak(const rec_store *s, size_t n_ok)
  * instead of a division per message, and messages are counted in a register
  * and stored once per bucket change (an in-memory += per message would chain
  * every iteration on the previous store). */
-static void add_tokens(const rec_store *s, size_t i, uint64_t m0, double *tok, size_t nb)
+void series_add_tokens(const rec_store *s, size_t i, series_tok *st)
 {
     const sb_record *r = &s->recs[i];
-    uint64_t rel = r->start_ns + r->ttft_ns - m0;
+    double *tok = st->tok;
+    size_t nb = st->nb;
+    uint64_t rel = r->start_ns + r->ttft_ns - st->m0;
     size_t b = (size_t)(rel / SB_NS_PER_S);
     uint64_t next = (uint64_t)(b + 1) * SB_NS_PER_S;
     uint64_t run = 1;
@@ -77,7 +79,7 @@ static void add_tokens(const rec_store *s, size_t i, uint64_t m0, double *tok, s
         tok[b] += (double)run;
 }
 
-void series_peaks(const rec_store *s, sb_metrics *m)
+void series_begin(const rec_store *s, series_tok *t)
 {
     uint64_t m0 = UINT64_MAX, end = 0;
     size_t n_ok = 0;
@@ -89,17 +91,27 @@ void series_peaks(const rec_store *s, sb_metrics *m)
         m0 = r->start_ns < m0 ? r->start_ns : m0;
         end = r->start_ns + r->latency_ns > end ? r->start_ns + r->latency_ns : end;
     }
+    *t = (series_tok){.n_ok = n_ok};
     if (n_ok == 0)
         return;
+    t->m0 = m0;
     /* D = int(ceil(max_end - m)) + 1 */
-    size_t nb = (size_t)((end - m0 + SB_NS_PER_S - 1) / SB_NS_PER_S) + 1;
-    double *tok = sb_xcalloc(nb, sizeof *tok);
+    t->nb = (size_t)((end - m0 + SB_NS_PER_S - 1) / SB_NS_PER_S) + 1;
+    t->tok = sb_xcalloc(t->nb, sizeof *t->tok);
+}
+
+void series_finish(const rec_store *s, series_tok *t, sb_metrics *m)
+{
+    if (t->n_ok == 0)
+        return;
+    size_t nb = t->nb;
+    uint64_t m0 = t->m0;
+    double *tok = t->tok;
     long *conc = sb_xcalloc(nb + 1, sizeof *conc);
     for (size_t i = 0; i < s->n; i++) {
         const sb_record *r = &s->recs[i];
         if (!r->success)
             continue;
-        add_tokens(s, i, m0, tok, nb);
         conc[(r->start_ns - m0) / SB_NS_PER_S]++;
         conc[(r->start_ns + r->latency_ns - m0) / SB_NS_PER_S + 1]--;
     }
@@ -115,5 +127,6 @@ void series_peaks(const rec_store *s, sb_metrics *m)
     m->tokens_per_s = tok;
     m->concurrent_per_s = conc;
     m->n_buckets = nb;
-    m->ext.max_concurrent_exact = exact_peak(s, n_ok);
+    t->tok = NULL;
+    m->ext.max_concurrent_exact = exact_peak(s, t->n_ok);
 }

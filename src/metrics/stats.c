@@ -215,13 +215,16 @@ static void itl_scan_one(const rec_store *s, size_t i, itl_scan *sc, uint64_t *h
     sc->n += r->n_itl;
 }
 
-static void itl_pass_hist(const rec_store *s, itl_scan *sc)
+static void itl_pass_hist(const rec_store *s, itl_scan *sc, series_tok *tok)
 {
     uint64_t *h2 = sb_xcalloc(65536, sizeof *h2);
     sc->min = UINT64_MAX;
     for (size_t i = 0; i < s->n; i++)
-        if (s->recs[i].success)
+        if (s->recs[i].success) {
             itl_scan_one(s, i, sc, h2);
+            if (tok && tok->tok)
+                series_add_tokens(s, i, tok);
+        }
     for (size_t b = 0; b < 65536; b++)
         sc->hist[b] += h2[b];
     free(h2);
@@ -318,10 +321,11 @@ static void itl_resolve(const rec_store *s, const itl_scan *sc, const size_t *ra
     free(slot);
 }
 
-void stats_itl(const rec_store *s, const double *pcts, size_t n_pcts, metrics_stat *st)
+void stats_itl(const rec_store *s, const double *pcts, size_t n_pcts, metrics_stat *st,
+               series_tok *tok)
 {
     itl_scan *sc = sb_xcalloc(1, sizeof *sc);
-    itl_pass_hist(s, sc);
+    itl_pass_hist(s, sc, tok);
     if (sc->n == 0) {
         zero_stat(st, n_pcts);
         free(sc->big);

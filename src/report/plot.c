@@ -23,6 +23,9 @@ static void chart(sb_buf *out, const char *name, const double *v, size_t n, int 
             col[c] = v[i] > col[c] ? v[i] : col[c];
         peak = col[c] > peak ? col[c] : peak;
     }
+    /* few buckets: widen each one (up to 6 characters) so short runs stay readable */
+    size_t w = cols < (size_t)width ? (size_t)width / cols : 1;
+    w = w > 6 ? 6 : w;
     sb_buf_printf(out, "%s (peak %.0f, %zu s)\n", name, peak, n);
     for (int row = height; row >= 1; row--) {
         if (row == height)
@@ -32,14 +35,16 @@ static void chart(sb_buf *out, const char *name, const double *v, size_t n, int 
         for (size_t c = 0; c < cols; c++) {
             /* a column reaches this row when its value covers the row's band */
             double h = peak > 0 ? col[c] / peak * height : 0;
-            sb_buf_putc(out, h >= row - 0.5 && col[c] > 0 ? '#' : ' ');
+            for (size_t k = 0; k < w; k++)
+                sb_buf_putc(out, h >= row - 0.5 && col[c] > 0 ? '#' : ' ');
         }
         sb_buf_putc(out, '\n');
     }
     sb_buf_puts(out, "       0 +");
-    for (size_t c = 0; c < cols; c++)
+    for (size_t c = 0; c < cols * w; c++)
         sb_buf_putc(out, '-');
-    sb_buf_printf(out, "\n          0 s%*s%zu s\n", cols > 8 ? (int)cols - 6 : 1, "", n);
+    int span = (int)(cols * w);
+    sb_buf_printf(out, "\n          0 s%*s%zu s\n", span > 8 ? span - 6 : 1, "", n);
     free(col);
 }
 

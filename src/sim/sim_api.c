@@ -401,7 +401,8 @@ static void generate(sim_conn *c, int api, const sim_http_req *hr)
     if (api == SIM_API_TRT)
         copy_trt_model(c, hr->path);
     json_error_t jerr;
-    json_t *body = json_loadb(hr->body, hr->body_len, 0, &jerr);
+    /* vLLM accepts \u0000 in prompts (random token ids can decode to it). */
+    json_t *body = json_loadb(hr->body, hr->body_len, JSON_ALLOW_NUL, &jerr);
     char msg[512] = "";
     gen_args g = {.id_count = -1, .max_tokens = -1};
     int rc = -1;

@@ -19,6 +19,7 @@
 struct tmpl {
     sb_arena arena;
     tmpl_node *root;
+    tmpl_tok *toks; /* only while compiling */
 };
 
 _Noreturn void tmpl_throw(tmpl_fail *f, int line, int col, const char *fmt, ...)
@@ -64,8 +65,10 @@ tmpl *tmpl_compile(const char *src, sb_err *err)
     }
     size_t n, ntok;
     char *s = normalise(&t->arena, src, &n);
-    tmpl_tok *toks = tmpl_lex(s, n, &t->arena, &f, &ntok);
+    tmpl_tok *toks = tmpl_lex(s, n, &t->arena, &f, &ntok, &t->toks);
     t->root = tmpl_parse(toks, ntok, &t->arena, &f);
+    free(t->toks);
+    t->toks = NULL;
     return t;
 }
 
@@ -73,6 +76,7 @@ void tmpl_free(tmpl *t)
 {
     if (!t)
         return;
+    free(t->toks);
     sb_arena_free(&t->arena);
     free(t);
 }
@@ -106,11 +110,16 @@ static tmpl_val from_json(sb_arena *ar, json_t *j, int depth)
         size_t n = json_string_length(j);
         return tmpl_v_str(sb_arena_strndup(ar, json_string_value(j), n), n);
     }
-    case JSON_INTEGER: return tmpl_v_int((int64_t)json_integer_value(j));
-    case JSON_REAL: return tmpl_v_float(json_real_value(j));
-    case JSON_TRUE: return tmpl_v_bool(true);
-    case JSON_FALSE: return tmpl_v_bool(false);
-    default: return tmpl_v_none();
+    case JSON_INTEGER:
+        return tmpl_v_int((int64_t)json_integer_value(j));
+    case JSON_REAL:
+        return tmpl_v_float(json_real_value(j));
+    case JSON_TRUE:
+        return tmpl_v_bool(true);
+    case JSON_FALSE:
+        return tmpl_v_bool(false);
+    default:
+        return tmpl_v_none();
     }
 }
 
@@ -152,7 +161,8 @@ static void chat_vars(tmpl_ctx *c, const tmpl_msg *msgs, size_t n, const tmpl_va
     tmpl_scope_set_root(c, "messages", list);
     tmpl_scope_set_root(c, "tools", tmpl_v_none());
     tmpl_scope_set_root(c, "documents", tmpl_v_none());
-    tmpl_scope_set_root(c, "add_generation_prompt", tmpl_v_bool(vars && vars->add_generation_prompt));
+    tmpl_scope_set_root(c, "add_generation_prompt",
+                        tmpl_v_bool(vars && vars->add_generation_prompt));
     if (vars && vars->bos_token)
         tmpl_scope_set_root(c, "bos_token", tmpl_v_cstr(vars->bos_token));
     if (vars && vars->eos_token)

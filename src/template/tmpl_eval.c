@@ -318,7 +318,8 @@ static tmpl_val binary(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
 static bool contains(tmpl_ctx *c, tmpl_val hay, tmpl_val needle)
 {
     switch (hay.t) {
-    case TV_UNDEF: return false;
+    case TV_UNDEF:
+        return false;
     case TV_STR:
         if (needle.t != TV_STR)
             tmpl_ctx_throw(c, "'in <string>' requires string as left operand, not %s",
@@ -336,7 +337,8 @@ static bool contains(tmpl_ctx *c, tmpl_val hay, tmpl_val needle)
         if ((needle.t == TV_LIST && !(needle.flag & TV_F_TUPLE)) || needle.t == TV_DICT)
             tmpl_ctx_throw(c, "unhashable type: '%s'", tmpl_type_name(needle));
         return tmpl_dict_find(hay.u.d, needle) != NULL;
-    default: break;
+    default:
+        break;
     }
     tmpl_ctx_throw(c, "argument of type '%s' is not iterable", tmpl_type_name(hay));
 }
@@ -344,11 +346,16 @@ static bool contains(tmpl_ctx *c, tmpl_val hay, tmpl_val needle)
 static bool compare(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
 {
     switch (op) {
-    case OP_EQ: return tmpl_equal(a, b);
-    case OP_NE: return !tmpl_equal(a, b);
-    case OP_IN: return contains(c, b, a);
-    case OP_NOTIN: return !contains(c, b, a);
-    default: break;
+    case OP_EQ:
+        return tmpl_equal(a, b);
+    case OP_NE:
+        return !tmpl_equal(a, b);
+    case OP_IN:
+        return contains(c, b, a);
+    case OP_NOTIN:
+        return !contains(c, b, a);
+    default:
+        break;
     }
     int o = tmpl_order(a, b);
     if (o == -2) {
@@ -361,10 +368,14 @@ static bool compare(tmpl_ctx *c, int op, tmpl_val a, tmpl_val b)
                        names[op - OP_LT], tmpl_type_name(a), tmpl_type_name(b));
     }
     switch (op) {
-    case OP_LT: return o < 0;
-    case OP_LE: return o <= 0;
-    case OP_GT: return o > 0;
-    default: return o >= 0;
+    case OP_LT:
+        return o < 0;
+    case OP_LE:
+        return o <= 0;
+    case OP_GT:
+        return o > 0;
+    default:
+        return o >= 0;
     }
 }
 
@@ -511,7 +522,8 @@ static tmpl_val eval_filter(tmpl_ctx *c, const tmpl_node *x, tmpl_val operand)
 static tmpl_val eval_logic(tmpl_ctx *c, const tmpl_node *x)
 {
     switch (x->kind) {
-    case N_NOT: return tmpl_v_bool(!tmpl_truthy(eval(c, x->a)));
+    case N_NOT:
+        return tmpl_v_bool(!tmpl_truthy(eval(c, x->a)));
     case N_AND: {
         tmpl_val l = eval(c, x->a);
         return tmpl_truthy(l) ? eval(c, x->b) : l;
@@ -523,7 +535,9 @@ static tmpl_val eval_logic(tmpl_ctx *c, const tmpl_node *x)
     default: /* N_COND */
         if (tmpl_truthy(eval(c, x->a)))
             return eval(c, x->b);
-        return x->c ? eval(c, x->c) : tmpl_v_undef("the inline if-expression evaluated to false and no else section was defined");
+        return x->c ? eval(c, x->c)
+                    : tmpl_v_undef("the inline if-expression evaluated to false and no else "
+                                   "section was defined");
     }
 }
 
@@ -552,11 +566,17 @@ static tmpl_val eval(tmpl_ctx *c, const tmpl_node *x)
     }
     tmpl_val v;
     switch (x->kind) {
-    case N_LIT: v = x->lit; break;
-    case N_NAME: v = lookup(c, x->s, x->n); break;
+    case N_LIT:
+        v = x->lit;
+        break;
+    case N_NAME:
+        v = lookup(c, x->s, x->n);
+        break;
     case N_LIST:
     case N_TUPLE:
-    case N_DICT: v = eval_seq(c, x); break;
+    case N_DICT:
+        v = eval_seq(c, x);
+        break;
     case N_BIN: {
         tmpl_val a = eval(c, x->a), b = eval(c, x->b);
         at(c, x);
@@ -564,12 +584,18 @@ static tmpl_val eval(tmpl_ctx *c, const tmpl_node *x)
         break;
     }
     case N_NEG:
-    case N_POS: v = eval_unary(c, x); break;
+    case N_POS:
+        v = eval_unary(c, x);
+        break;
     case N_NOT:
     case N_AND:
     case N_OR:
-    case N_COND: v = eval_logic(c, x); break;
-    case N_CMP: v = eval_cmp(c, x); break;
+    case N_COND:
+        v = eval_logic(c, x);
+        break;
+    case N_CMP:
+        v = eval_cmp(c, x);
+        break;
     case N_ATTR: {
         tmpl_val o = eval(c, x->a);
         at(c, x);
@@ -582,9 +608,15 @@ static tmpl_val eval(tmpl_ctx *c, const tmpl_node *x)
         v = tmpl_getitem(c, o, k);
         break;
     }
-    case N_SLICE: v = eval_slice(c, x); break;
-    case N_CALL: v = eval_call(c, x); break;
-    case N_FILTER: v = eval_filter(c, x, eval(c, x->a)); break;
+    case N_SLICE:
+        v = eval_slice(c, x);
+        break;
+    case N_CALL:
+        v = eval_call(c, x);
+        break;
+    case N_FILTER:
+        v = eval_filter(c, x, eval(c, x->a));
+        break;
     case N_TEST: {
         tmpl_val o = eval(c, x->a);
         tmpl_args a;
@@ -720,8 +752,10 @@ tmpl_val tmpl_call_macro(tmpl_ctx *c, tmpl_val mv, const tmpl_args *a)
         for (size_t k = 0; k < a->nkw; k++)
             if (strcmp(a->kwn[k], m->kwn[i]) == 0)
                 kw = &a->kwv[k];
-        tmpl_val v = i < a->npos ? a->pos[i] : kw ? *kw
-                     : m->kwv[i] ? eval(c, m->kwv[i]) : tmpl_v_undef(m->kwn[i]);
+        tmpl_val v = i < a->npos ? a->pos[i]
+                     : kw        ? *kw
+                     : m->kwv[i] ? eval(c, m->kwv[i])
+                                 : tmpl_v_undef(m->kwn[i]);
         scope_set(c, s, m->kwn[i], strlen(m->kwn[i]), v);
     }
     for (size_t k = 0; k < a->nkw; k++) {
@@ -762,14 +796,22 @@ static int exec_stmt(tmpl_ctx *c, const tmpl_node *x)
 {
     check_budget(c, x);
     switch (x->kind) {
-    case N_TEXT: tmpl_sb_add(c->out, x->s, x->n); return FLOW_NORMAL;
-    case N_OUT: exec_out(c, x); return FLOW_NORMAL;
+    case N_TEXT:
+        tmpl_sb_add(c->out, x->s, x->n);
+        return FLOW_NORMAL;
+    case N_OUT:
+        exec_out(c, x);
+        return FLOW_NORMAL;
     case N_IF:
         if (tmpl_truthy(eval(c, x->a)))
             return exec_body(c, x->b);
         return x->c ? (x->c->kind == N_IF ? exec_stmt(c, x->c) : exec_body(c, x->c)) : FLOW_NORMAL;
-    case N_FOR: exec_for(c, x); return FLOW_NORMAL;
-    case N_SET: exec_set(c, x); return FLOW_NORMAL;
+    case N_FOR:
+        exec_for(c, x);
+        return FLOW_NORMAL;
+    case N_SET:
+        exec_set(c, x);
+        return FLOW_NORMAL;
     case N_SETBLOCK: {
         tmpl_val v = capture(c, x->b);
         for (const tmpl_node *f = x->c; f; f = NULL) /* {% set x | filter %} */
@@ -777,16 +819,21 @@ static int exec_stmt(tmpl_ctx *c, const tmpl_node *x)
         scope_set(c, c->scope, x->kwn[0], strlen(x->kwn[0]), v);
         return FLOW_NORMAL;
     }
-    case N_MACRO: exec_macro_def(c, x); return FLOW_NORMAL;
-    case N_BREAK: return FLOW_BREAK;
-    case N_CONTINUE: return FLOW_CONTINUE;
+    case N_MACRO:
+        exec_macro_def(c, x);
+        return FLOW_NORMAL;
+    case N_BREAK:
+        return FLOW_BREAK;
+    case N_CONTINUE:
+        return FLOW_CONTINUE;
     case N_FILTERBLOCK: {
         tmpl_val v = capture(c, x->b);
         v = eval_filter(c, x->c, v);
         tmpl_str(c->out, v);
         return FLOW_NORMAL;
     }
-    case N_BODY: return exec_body(c, x);
+    case N_BODY:
+        return exec_body(c, x);
     default:
         at(c, x);
         tmpl_ctx_throw(c, "internal error: unknown statement node");

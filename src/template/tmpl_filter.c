@@ -14,7 +14,6 @@
 #include <string.h>
 #include <utf8proc.h>
 
-
 typedef tmpl_val (*filter_fn)(tmpl_ctx *c, tmpl_val v, const tmpl_args *a);
 
 static tmpl_val *farg(const tmpl_args *a, size_t i, const char *kw)
@@ -58,14 +57,18 @@ static tmpl_val f_length(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
 {
     (void)a;
     switch (v.t) {
-    case TV_UNDEF: return tmpl_v_int(0);
-    case TV_STR: return tmpl_v_int((int64_t)tmpl_utf8_len(v.u.s.p, v.u.s.n));
-    case TV_LIST: return tmpl_v_int((int64_t)v.u.l->n);
+    case TV_UNDEF:
+        return tmpl_v_int(0);
+    case TV_STR:
+        return tmpl_v_int((int64_t)tmpl_utf8_len(v.u.s.p, v.u.s.n));
+    case TV_LIST:
+        return tmpl_v_int((int64_t)v.u.l->n);
     case TV_DICT:
         if (!(v.flag & TV_F_NS))
             return tmpl_v_int((int64_t)v.u.d->n);
         break;
-    default: break;
+    default:
+        break;
     }
     tmpl_ctx_throw(c, "object of type '%s' has no len()", tmpl_type_name(v));
 }
@@ -130,7 +133,10 @@ static tmpl_val f_title(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
         uint32_t cp;
         size_t k = tmpl_utf8_dec(s.u.s.p + i, s.u.s.n - i, &cp);
         bool sep = tmpl_py_space(cp) || (cp < 0x80 && strchr("-({[<", (int)cp) && cp);
-        tmpl_val ch = tmpl_str_case(c, tmpl_v_str(s.u.s.p + i, k), sep ? 'x' : at_start ? 'u' : 'l');
+        tmpl_val ch = tmpl_str_case(c, tmpl_v_str(s.u.s.p + i, k),
+                                    sep        ? 'x'
+                                    : at_start ? 'u'
+                                               : 'l');
         tmpl_sb_add(&b, sep ? s.u.s.p + i : ch.u.s.p, sep ? k : ch.u.s.n);
         at_start = sep;
         i += k;
@@ -259,8 +265,10 @@ static tmpl_val f_int(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
     if (v.t == TV_UNDEF) /* int(Undefined) raises, and jinja2 does not catch that */
         tmpl_undefined_error(c, v);
     switch (v.t) {
-    case TV_INT: return v;
-    case TV_BOOL: return tmpl_v_int(v.u.b);
+    case TV_INT:
+        return v;
+    case TV_BOOL:
+        return tmpl_v_int(v.u.b);
     case TV_FLOAT:
         if (isfinite(v.u.f) && fabs(v.u.f) < 9.2e18)
             return tmpl_v_int((int64_t)v.u.f);
@@ -273,12 +281,13 @@ static tmpl_val f_int(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
         {
             char *tmp = sb_arena_strndup(c->ar, v.u.s.p, v.u.s.n), *end;
             double f = strtod(tmp, &end);
-            if (end != tmp && tmpl_strip(tmpl_v_cstr(end), NULL, 0, 3).u.s.n == 0 &&
-                isfinite(f) && fabs(f) < 9.2e18)
+            if (end != tmp && tmpl_strip(tmpl_v_cstr(end), NULL, 0, 3).u.s.n == 0 && isfinite(f) &&
+                fabs(f) < 9.2e18)
                 return tmpl_v_int((int64_t)f);
         }
         return tmpl_v_int(def);
-    default: return tmpl_v_int(def);
+    default:
+        return tmpl_v_int(def);
     }
 }
 
@@ -488,8 +497,8 @@ static tmpl_val f_sum(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
         bool fl = acc.t == TV_FLOAT || x.t == TV_FLOAT;
         if ((acc.t != TV_INT && acc.t != TV_FLOAT && acc.t != TV_BOOL) ||
             (x.t != TV_INT && x.t != TV_FLOAT && x.t != TV_BOOL))
-            tmpl_ctx_throw(c, "sum: unsupported operand types '%s' and '%s'",
-                           tmpl_type_name(acc), tmpl_type_name(x));
+            tmpl_ctx_throw(c, "sum: unsupported operand types '%s' and '%s'", tmpl_type_name(acc),
+                           tmpl_type_name(x));
         if (fl) {
             double fa = acc.t == TV_FLOAT ? acc.u.f : acc.t == TV_INT ? (double)acc.u.i : acc.u.b;
             double fx = x.t == TV_FLOAT ? x.u.f : x.t == TV_INT ? (double)x.u.i : x.u.b;
@@ -638,12 +647,23 @@ static tmpl_val f_escape(tmpl_ctx *c, tmpl_val v, const tmpl_args *a)
     tmpl_sb_init(&b, c->ar);
     for (size_t i = 0; i < s.u.s.n; i++) {
         switch (s.u.s.p[i]) {
-        case '&': tmpl_sb_adds(&b, "&amp;"); break;
-        case '<': tmpl_sb_adds(&b, "&lt;"); break;
-        case '>': tmpl_sb_adds(&b, "&gt;"); break;
-        case '"': tmpl_sb_adds(&b, "&#34;"); break;
-        case '\'': tmpl_sb_adds(&b, "&#39;"); break;
-        default: tmpl_sb_addc(&b, s.u.s.p[i]);
+        case '&':
+            tmpl_sb_adds(&b, "&amp;");
+            break;
+        case '<':
+            tmpl_sb_adds(&b, "&lt;");
+            break;
+        case '>':
+            tmpl_sb_adds(&b, "&gt;");
+            break;
+        case '"':
+            tmpl_sb_adds(&b, "&#34;");
+            break;
+        case '\'':
+            tmpl_sb_adds(&b, "&#39;");
+            break;
+        default:
+            tmpl_sb_addc(&b, s.u.s.p[i]);
         }
     }
     return tmpl_v_str(b.p ? b.p : "", b.n);
@@ -688,16 +708,45 @@ typedef struct filter_def {
 } filter_def;
 
 static const filter_def filters[] = {
-    {"trim", f_trim}, {"length", f_length}, {"count", f_length}, {"tojson", f_tojson},
-    {"upper", f_upper}, {"lower", f_lower}, {"capitalize", f_capitalize}, {"title", f_title},
-    {"default", f_default}, {"d", f_default}, {"join", f_join}, {"first", f_first},
-    {"last", f_last}, {"list", f_list}, {"string", f_string}, {"safe", f_safe}, {"int", f_int},
-    {"float", f_float}, {"replace", f_replace}, {"select", f_select}, {"reject", f_reject},
-    {"selectattr", f_selectattr}, {"rejectattr", f_rejectattr}, {"map", f_map},
-    {"items", f_items}, {"indent", f_indent}, {"abs", f_abs}, {"reverse", f_reverse},
-    {"sum", f_sum}, {"wordcount", f_wordcount}, {"sort", f_sort}, {"min", f_min},
-    {"max", f_max}, {"unique", f_unique}, {"escape", f_escape}, {"e", f_escape},
-    {"forceescape", f_escape}, {"round", f_round}, {"attr", f_attr},
+    {"trim", f_trim},
+    {"length", f_length},
+    {"count", f_length},
+    {"tojson", f_tojson},
+    {"upper", f_upper},
+    {"lower", f_lower},
+    {"capitalize", f_capitalize},
+    {"title", f_title},
+    {"default", f_default},
+    {"d", f_default},
+    {"join", f_join},
+    {"first", f_first},
+    {"last", f_last},
+    {"list", f_list},
+    {"string", f_string},
+    {"safe", f_safe},
+    {"int", f_int},
+    {"float", f_float},
+    {"replace", f_replace},
+    {"select", f_select},
+    {"reject", f_reject},
+    {"selectattr", f_selectattr},
+    {"rejectattr", f_rejectattr},
+    {"map", f_map},
+    {"items", f_items},
+    {"indent", f_indent},
+    {"abs", f_abs},
+    {"reverse", f_reverse},
+    {"sum", f_sum},
+    {"wordcount", f_wordcount},
+    {"sort", f_sort},
+    {"min", f_min},
+    {"max", f_max},
+    {"unique", f_unique},
+    {"escape", f_escape},
+    {"e", f_escape},
+    {"forceescape", f_escape},
+    {"round", f_round},
+    {"attr", f_attr},
 };
 
 static const filter_def *find_filter(const char *name, size_t n)
@@ -809,10 +858,12 @@ static bool test_cmp(tmpl_ctx *c, const char *t, tmpl_val v, tmpl_val *o)
 }
 
 static const char *const tests[] = {
-    "defined", "undefined", "none", "boolean", "false", "true", "integer", "float", "number",
-    "string", "mapping", "iterable", "sequence", "callable", "odd", "even", "lower", "upper",
-    "escaped", "eq", "equalto", "==", "ne", "!=", "lt", "lessthan", "<", "le", "<=", "gt",
-    "greaterthan", ">", "ge", ">=", "sameas", "in", "divisibleby",
+    "defined", "undefined",   "none",        "boolean", "false",    "true",     "integer",
+    "float",   "number",      "string",      "mapping", "iterable", "sequence", "callable",
+    "odd",     "even",        "lower",       "upper",   "escaped",  "eq",       "equalto",
+    "==",      "ne",          "!=",          "lt",      "lessthan", "<",        "le",
+    "<=",      "gt",          "greaterthan", ">",       "ge",       ">=",       "sameas",
+    "in",      "divisibleby",
 };
 
 bool tmpl_test_exists(const char *name, size_t n)
@@ -862,7 +913,8 @@ bool tmpl_apply_test(tmpl_ctx *c, const char *name, size_t n, tmpl_val v, const 
             return py_mod_is_zero(c, v, tmpl_v_int(2));
         if (!t_numeric(v))
             tmpl_ctx_throw(c, "test 'odd': '%s' is not a number", tmpl_type_name(v));
-        return v.t == TV_FLOAT ? fabs(fmod(v.u.f, 2.0)) == 1.0 : (v.t == TV_INT ? v.u.i : v.u.b) % 2 != 0;
+        return v.t == TV_FLOAT ? fabs(fmod(v.u.f, 2.0)) == 1.0
+                               : (v.t == TV_INT ? v.u.i : v.u.b) % 2 != 0;
     }
     if (!strcmp(t, "lower"))
         return test_case(c, v, 'l');

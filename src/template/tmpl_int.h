@@ -88,19 +88,61 @@ struct tmpl_loop {
 /* ---- AST ---- */
 enum {
     /* statements */
-    N_BODY, N_TEXT, N_OUT, N_IF, N_FOR, N_SET, N_SETBLOCK, N_MACRO, N_BREAK, N_CONTINUE,
+    N_BODY,
+    N_TEXT,
+    N_OUT,
+    N_IF,
+    N_FOR,
+    N_SET,
+    N_SETBLOCK,
+    N_MACRO,
+    N_BREAK,
+    N_CONTINUE,
     N_FILTERBLOCK,
     /* expressions */
-    N_LIT, N_NAME, N_LIST, N_TUPLE, N_DICT, N_BIN, N_NEG, N_POS, N_NOT, N_AND, N_OR, N_COND,
-    N_CMP, N_ATTR, N_ITEM, N_SLICE, N_CALL, N_FILTER, N_TEST,
+    N_LIT,
+    N_NAME,
+    N_LIST,
+    N_TUPLE,
+    N_DICT,
+    N_BIN,
+    N_NEG,
+    N_POS,
+    N_NOT,
+    N_AND,
+    N_OR,
+    N_COND,
+    N_CMP,
+    N_ATTR,
+    N_ITEM,
+    N_SLICE,
+    N_CALL,
+    N_FILTER,
+    N_TEST,
 };
 /* binary operators and comparison operators (N_BIN.op, N_CMP ops) */
-enum { OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_FDIV, OP_MOD, OP_POW, OP_CAT,
-       OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOTIN };
+enum {
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_FDIV,
+    OP_MOD,
+    OP_POW,
+    OP_CAT,
+    OP_EQ,
+    OP_NE,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_IN,
+    OP_NOTIN
+};
 
 struct tmpl_node {
     uint8_t kind;
-    uint8_t op;   /* operator; N_TEST: 1 = negated; N_FOR: 1 = has filter */
+    uint8_t op; /* operator; N_TEST: 1 = negated; N_FOR: 1 = has filter */
     int line, col;
     const char *s; /* text, name, attribute, filter/test/macro name */
     size_t n;
@@ -108,16 +150,25 @@ struct tmpl_node {
     tmpl_node *a, *b, *c, *d;
     tmpl_node **kids; /* body statements, list items, positional args, dict k/v pairs */
     size_t nkids;
-    const char **kwn;   /* keyword argument names / target names / macro params */
-    tmpl_node **kwv;    /* keyword argument values / macro defaults (NULL = none) */
+    const char **kwn; /* keyword argument names / target names / macro params */
+    tmpl_node **kwv;  /* keyword argument values / macro defaults (NULL = none) */
     size_t nkw;
-    uint8_t *ops;       /* N_CMP: one operator per right operand in kids */
+    uint8_t *ops; /* N_CMP: one operator per right operand in kids */
 };
 
 /* ---- tokens ---- */
 enum {
-    T_EOF, T_DATA, T_VAR_BEGIN, T_VAR_END, T_BLOCK_BEGIN, T_BLOCK_END, T_NAME, T_STR, T_INT,
-    T_FLOAT, T_OP,
+    T_EOF,
+    T_DATA,
+    T_VAR_BEGIN,
+    T_VAR_END,
+    T_BLOCK_BEGIN,
+    T_BLOCK_END,
+    T_NAME,
+    T_STR,
+    T_INT,
+    T_FLOAT,
+    T_OP,
 };
 typedef struct tmpl_tok {
     uint8_t t;
@@ -137,8 +188,11 @@ typedef struct tmpl_fail {
 _Noreturn void tmpl_throw(tmpl_fail *f, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Lexes normalised source into an arena array of tokens ending in T_EOF. */
-tmpl_tok *tmpl_lex(const char *src, size_t n, sb_arena *ar, tmpl_fail *f, size_t *ntok);
+/* Lexes normalised source into a heap array of tokens ending in T_EOF; *owner
+ * always holds the array (also when lexing fails) and the caller frees it.
+ * Token texts live in the arena. */
+tmpl_tok *tmpl_lex(const char *src, size_t n, sb_arena *ar, tmpl_fail *f, size_t *ntok,
+                   tmpl_tok **owner);
 /* Parses tokens into an N_BODY root. */
 tmpl_node *tmpl_parse(const tmpl_tok *toks, size_t ntok, sb_arena *ar, tmpl_fail *f);
 /* True when the named filter / test exists (checked at parse time, as jinja2 does). */
@@ -180,7 +234,7 @@ void tmpl_str(tmpl_sb *b, tmpl_val v);
 void tmpl_repr(tmpl_sb *b, tmpl_val v);
 /* json.dumps options as transformers' tojson passes them. */
 typedef struct tmpl_json_opts {
-    int indent;           /* < 0: None (one line) */
+    int indent; /* < 0: None (one line) */
     bool sort_keys;
     bool ensure_ascii;    /* \uXXXX for non-ASCII (transformers' default is False) */
     const char *item_sep; /* NULL: ", " without indent, "," with it */
@@ -192,8 +246,8 @@ int tmpl_json(tmpl_sb *b, tmpl_val v, const tmpl_json_opts *o, int level);
 /* Python str.isspace() for one code point; UTF-8 helpers. */
 bool tmpl_py_space(uint32_t cp);
 size_t tmpl_utf8_dec(const char *p, size_t n, uint32_t *cp); /* bytes used (>= 1) */
-size_t tmpl_utf8_len(const char *p, size_t n);                /* code points */
-size_t tmpl_utf8_off(const char *p, size_t n, size_t idx);    /* byte offset of code point idx */
+size_t tmpl_utf8_len(const char *p, size_t n);               /* code points */
+size_t tmpl_utf8_off(const char *p, size_t n, size_t idx);   /* byte offset of code point idx */
 /* Python str.strip(chars): which = 1 left, 2 right, 3 both; chars NULL = whitespace. */
 tmpl_val tmpl_strip(tmpl_val s, const char *chars, size_t nchars, int which);
 /* str(v) as a value (strings are returned as is). */

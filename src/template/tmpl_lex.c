@@ -13,6 +13,7 @@
  * The source arrives already normalised (\r\n and \r turned into \n, one
  * trailing newline dropped), as jinja2 does before lexing. */
 #include "template/tmpl_int.h"
+#include "core/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ typedef struct lexer {
     sb_arena *ar;
     tmpl_fail *f;
     tmpl_tok *toks;
+    tmpl_tok **owner;
     size_t ntok, cap;
     char brackets[256];
     int nbr;
@@ -55,13 +57,10 @@ _Noreturn static void lex_fail(lexer *L, size_t off, const char *what)
 
 static tmpl_tok *push(lexer *L, int t, size_t off)
 {
-    if (L->ntok == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 256;
-        tmpl_tok *nt = sb_arena_alloc(L->ar, cap * sizeof *nt);
-        if (L->ntok)
-            memcpy(nt, L->toks, L->ntok * sizeof *nt);
-        L->toks = nt;
-        L->cap = cap;
+    if (L->ntok == L->cap) { /* heap, not arena: the tokens die right after parsing */
+        L->cap = L->cap ? L->cap * 2 : 256;
+        L->toks = sb_xrealloc(L->toks, L->cap * sizeof *L->toks);
+        *L->owner = L->toks; /* the caller frees it, also after a longjmp */
     }
     tmpl_tok *k = &L->toks[L->ntok++];
     memset(k, 0, sizeof *k);
@@ -375,7 +374,8 @@ static size_t lex_tag(lexer *L, size_t pos, bool is_block, size_t open_at)
     L->nbr = 0;
     for (;;) {
         if (pos >= L->n)
-            lex_fail(L, open_at, is_block ? "tag '{%' is never closed" : "tag '{{' is never closed");
+            lex_fail(L, open_at,
+                     is_block ? "tag '{%' is never closed" : "tag '{{' is never closed");
         size_t e = L->nbr ? 0 : match_end(L, pos, endc, is_block);
         if (e) {
             push(L, is_block ? T_BLOCK_END : T_VAR_END, pos);
@@ -406,6 +406,8 @@ static size_t lex_tag(lexer *L, size_t pos, bool is_block, size_t open_at)
 static size_t lex_comment(lexer *L, size_t pos, size_t open_at)
 {
     const char *s = L->s;
+    if (pos >= L->n) /* jinja2 quietly accepts a `{#` that ends the template */
+        return pos;
     for (size_t i = pos; i + 1 < L->n; i++) {
         size_t e = match_end(L, i, '#', true);
         if (e) {
@@ -459,7 +461,8 @@ static void lex_root(lexer *L)
     size_t pos = 0;
     while (pos < L->n) {
         size_t i = pos;
-        while (i + 1 < L->n && !(s[i] == '{' && (s[i + 1] == '{' || s[i + 1] == '%' || s[i + 1] == '#')))
+        while (i + 1 < L->n &&
+               !(s[i] == '{' && (s[i + 1] == '{' || s[i + 1] == '%' || s[i + 1] == '#')))
             i++;
         if (i + 1 >= L->n) {
             emit_data(L, pos, L->n);
@@ -482,9 +485,11 @@ static void lex_root(lexer *L)
     }
 }
 
-tmpl_tok *tmpl_lex(const char *src, size_t n, sb_arena *ar, tmpl_fail *f, size_t *ntok)
+tmpl_tok *tmpl_lex(const char *src, size_t n, sb_arena *ar, tmpl_fail *f, size_t *ntok,
+                   tmpl_tok **owner)
 {
-    lexer L = {.s = src, .n = n, .cur_line = 1, .line_starting = true, .ar = ar, .f = f};
+    lexer L = {
+        .s = src, .n = n, .cur_line = 1, .line_starting = true, .ar = ar, .f = f, .owner = owner};
     lex_root(&L);
     push(&L, T_EOF, n);
     *ntok = L.ntok;

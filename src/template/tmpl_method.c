@@ -16,10 +16,37 @@
 #include <utf8proc.h>
 
 enum {
-    G_RANGE = 1, G_NAMESPACE, G_RAISE, G_STRFTIME, G_DICT,
-    M_STARTSWITH, M_ENDSWITH, M_STRIP, M_LSTRIP, M_RSTRIP, M_SPLIT, M_RSPLIT, M_REPLACE,
-    M_UPPER, M_LOWER, M_TITLE, M_CAPITALIZE, M_FIND, M_RFIND, M_COUNT, M_JOIN, M_SPLITLINES,
-    M_ISDIGIT, M_ISSPACE, M_ISALPHA, M_GET, M_ITEMS, M_KEYS, M_VALUES, M_INDEX, M_CYCLE,
+    G_RANGE = 1,
+    G_NAMESPACE,
+    G_RAISE,
+    G_STRFTIME,
+    G_DICT,
+    M_STARTSWITH,
+    M_ENDSWITH,
+    M_STRIP,
+    M_LSTRIP,
+    M_RSTRIP,
+    M_SPLIT,
+    M_RSPLIT,
+    M_REPLACE,
+    M_UPPER,
+    M_LOWER,
+    M_TITLE,
+    M_CAPITALIZE,
+    M_FIND,
+    M_RFIND,
+    M_COUNT,
+    M_JOIN,
+    M_SPLITLINES,
+    M_ISDIGIT,
+    M_ISSPACE,
+    M_ISALPHA,
+    M_GET,
+    M_ITEMS,
+    M_KEYS,
+    M_VALUES,
+    M_INDEX,
+    M_CYCLE,
 };
 
 typedef struct method_def {
@@ -29,20 +56,37 @@ typedef struct method_def {
 } method_def;
 
 static const method_def methods[] = {
-    {"range", TV_UNDEF, G_RANGE}, {"namespace", TV_UNDEF, G_NAMESPACE},
-    {"raise_exception", TV_UNDEF, G_RAISE}, {"strftime_now", TV_UNDEF, G_STRFTIME},
+    {"range", TV_UNDEF, G_RANGE},
+    {"namespace", TV_UNDEF, G_NAMESPACE},
+    {"raise_exception", TV_UNDEF, G_RAISE},
+    {"strftime_now", TV_UNDEF, G_STRFTIME},
     {"dict", TV_UNDEF, G_DICT},
-    {"startswith", TV_STR, M_STARTSWITH}, {"endswith", TV_STR, M_ENDSWITH},
-    {"strip", TV_STR, M_STRIP}, {"lstrip", TV_STR, M_LSTRIP}, {"rstrip", TV_STR, M_RSTRIP},
-    {"split", TV_STR, M_SPLIT}, {"rsplit", TV_STR, M_RSPLIT}, {"replace", TV_STR, M_REPLACE},
-    {"upper", TV_STR, M_UPPER}, {"lower", TV_STR, M_LOWER}, {"title", TV_STR, M_TITLE},
-    {"capitalize", TV_STR, M_CAPITALIZE}, {"find", TV_STR, M_FIND}, {"rfind", TV_STR, M_RFIND},
-    {"count", TV_STR, M_COUNT}, {"join", TV_STR, M_JOIN}, {"splitlines", TV_STR, M_SPLITLINES},
-    {"isdigit", TV_STR, M_ISDIGIT}, {"isspace", TV_STR, M_ISSPACE},
+    {"startswith", TV_STR, M_STARTSWITH},
+    {"endswith", TV_STR, M_ENDSWITH},
+    {"strip", TV_STR, M_STRIP},
+    {"lstrip", TV_STR, M_LSTRIP},
+    {"rstrip", TV_STR, M_RSTRIP},
+    {"split", TV_STR, M_SPLIT},
+    {"rsplit", TV_STR, M_RSPLIT},
+    {"replace", TV_STR, M_REPLACE},
+    {"upper", TV_STR, M_UPPER},
+    {"lower", TV_STR, M_LOWER},
+    {"title", TV_STR, M_TITLE},
+    {"capitalize", TV_STR, M_CAPITALIZE},
+    {"find", TV_STR, M_FIND},
+    {"rfind", TV_STR, M_RFIND},
+    {"count", TV_STR, M_COUNT},
+    {"join", TV_STR, M_JOIN},
+    {"splitlines", TV_STR, M_SPLITLINES},
+    {"isdigit", TV_STR, M_ISDIGIT},
+    {"isspace", TV_STR, M_ISSPACE},
     {"isalpha", TV_STR, M_ISALPHA},
-    {"get", TV_DICT, M_GET}, {"items", TV_DICT, M_ITEMS}, {"keys", TV_DICT, M_KEYS},
+    {"get", TV_DICT, M_GET},
+    {"items", TV_DICT, M_ITEMS},
+    {"keys", TV_DICT, M_KEYS},
     {"values", TV_DICT, M_VALUES},
-    {"index", TV_LIST, M_INDEX}, {"count", TV_LIST, M_COUNT},
+    {"index", TV_LIST, M_INDEX},
+    {"count", TV_LIST, M_COUNT},
     {"cycle", TV_LOOP, M_CYCLE},
 };
 
@@ -87,8 +131,7 @@ tmpl_val tmpl_method_lookup(tmpl_ctx *c, tmpl_val self, const char *name, size_t
 static tmpl_val missing(tmpl_ctx *c, tmpl_val obj, const char *name, size_t n)
 {
     char *msg = sb_arena_alloc(c->ar, n + 64);
-    snprintf(msg, n + 64, "'%s object' has no attribute '%.*s'", tmpl_type_name(obj), (int)n,
-             name);
+    snprintf(msg, n + 64, "'%s object' has no attribute '%.*s'", tmpl_type_name(obj), (int)n, name);
     return tmpl_v_undef(msg);
 }
 
@@ -192,8 +235,10 @@ tmpl_val tmpl_getitem(tmpl_ctx *c, tmpl_val obj, tmpl_val key)
 tmpl_list *tmpl_iterate(tmpl_ctx *c, tmpl_val v)
 {
     switch (v.t) {
-    case TV_UNDEF: return tmpl_v_list(c->ar, 0).u.l;
-    case TV_LIST: return v.u.l;
+    case TV_UNDEF:
+        return tmpl_v_list(c->ar, 0).u.l;
+    case TV_LIST:
+        return v.u.l;
     case TV_DICT:
         if (v.flag & TV_F_NS)
             break;
@@ -213,7 +258,8 @@ tmpl_list *tmpl_iterate(tmpl_ctx *c, tmpl_val v)
         }
         return l.u.l;
     }
-    default: break;
+    default:
+        break;
     }
     tmpl_ctx_throw(c, "'%s' object is not iterable", tmpl_type_name(v));
 }
@@ -307,8 +353,8 @@ static tmpl_val split_m(tmpl_ctx *c, tmpl_val s, const tmpl_args *a, bool from_r
             tmpl_list_push(c->ar, out.u.l, rest);
         } else {
             tmpl_val last = words->v[words->n - 1 - keep];
-            tmpl_val head = tmpl_strip(tmpl_v_str(p, (size_t)(last.u.s.p - p) + last.u.s.n),
-                                       NULL, 0, 1);
+            tmpl_val head =
+                tmpl_strip(tmpl_v_str(p, (size_t)(last.u.s.p - p) + last.u.s.n), NULL, 0, 1);
             tmpl_list_push(c->ar, out.u.l, head);
             for (size_t w = words->n - keep; w < words->n; w++)
                 tmpl_list_push(c->ar, out.u.l, words->v[w]);
@@ -384,8 +430,8 @@ tmpl_val tmpl_str_replace(tmpl_ctx *c, tmpl_val s, tmpl_val old, tmpl_val new_, 
         return tmpl_v_str(b.p ? b.p : "", b.n);
     }
     while (i <= n) {
-        const char *hit = (count >= 0 && done >= count) ? NULL
-                                                         : memmem(p + i, n - i, old.u.s.p, old.u.s.n);
+        const char *hit =
+            (count >= 0 && done >= count) ? NULL : memmem(p + i, n - i, old.u.s.p, old.u.s.n);
         if (!hit) {
             tmpl_sb_add(&b, p + i, n - i);
             break;
@@ -403,16 +449,25 @@ tmpl_val tmpl_str_replace(tmpl_ctx *c, tmpl_val s, tmpl_val old, tmpl_val new_, 
 static const char *special_upper(uint32_t cp)
 {
     switch (cp) {
-    case 0xDF: return "SS";
-    case 0xFB00: return "FF";
-    case 0xFB01: return "FI";
-    case 0xFB02: return "FL";
-    case 0xFB03: return "FFI";
-    case 0xFB04: return "FFL";
+    case 0xDF:
+        return "SS";
+    case 0xFB00:
+        return "FF";
+    case 0xFB01:
+        return "FI";
+    case 0xFB02:
+        return "FL";
+    case 0xFB03:
+        return "FFI";
+    case 0xFB04:
+        return "FFL";
     case 0xFB05:
-    case 0xFB06: return "ST";
-    case 0x149: return "\xCA\xBCN";
-    default: return NULL;
+    case 0xFB06:
+        return "ST";
+    case 0x149:
+        return "\xCA\xBCN";
+    default:
+        return NULL;
     }
 }
 
@@ -420,16 +475,25 @@ static const char *special_upper(uint32_t cp)
 static const char *special_title(uint32_t cp)
 {
     switch (cp) {
-    case 0xDF: return "Ss";
-    case 0xFB00: return "Ff";
-    case 0xFB01: return "Fi";
-    case 0xFB02: return "Fl";
-    case 0xFB03: return "Ffi";
-    case 0xFB04: return "Ffl";
+    case 0xDF:
+        return "Ss";
+    case 0xFB00:
+        return "Ff";
+    case 0xFB01:
+        return "Fi";
+    case 0xFB02:
+        return "Fl";
+    case 0xFB03:
+        return "Ffi";
+    case 0xFB04:
+        return "Ffl";
     case 0xFB05:
-    case 0xFB06: return "St";
-    case 0x149: return "\xCA\xBCN";
-    default: return NULL;
+    case 0xFB06:
+        return "St";
+    case 0x149:
+        return "\xCA\xBCN";
+    default:
+        return NULL;
     }
 }
 
@@ -575,35 +639,53 @@ static tmpl_val is_class(tmpl_val s, int which)
 static tmpl_val call_str_method(tmpl_ctx *c, int id, tmpl_val s, const tmpl_args *a)
 {
     switch (id) {
-    case M_STARTSWITH: return starts_ends(c, s, a, false);
-    case M_ENDSWITH: return starts_ends(c, s, a, true);
-    case M_STRIP: return strip_m(c, s, a, 3);
-    case M_LSTRIP: return strip_m(c, s, a, 1);
-    case M_RSTRIP: return strip_m(c, s, a, 2);
-    case M_SPLIT: return split_m(c, s, a, false);
-    case M_RSPLIT: return split_m(c, s, a, true);
+    case M_STARTSWITH:
+        return starts_ends(c, s, a, false);
+    case M_ENDSWITH:
+        return starts_ends(c, s, a, true);
+    case M_STRIP:
+        return strip_m(c, s, a, 3);
+    case M_LSTRIP:
+        return strip_m(c, s, a, 1);
+    case M_RSTRIP:
+        return strip_m(c, s, a, 2);
+    case M_SPLIT:
+        return split_m(c, s, a, false);
+    case M_RSPLIT:
+        return split_m(c, s, a, true);
     case M_REPLACE: {
         tmpl_val *cnt = tmpl_arg(a, 2, "count");
         return tmpl_str_replace(c, s, want_str(c, tmpl_arg(a, 0, NULL), "old"),
                                 want_str(c, tmpl_arg(a, 1, NULL), "new"),
                                 cnt && cnt->t == TV_INT ? cnt->u.i : -1);
     }
-    case M_UPPER: return tmpl_str_case(c, s, 'u');
-    case M_LOWER: return tmpl_str_case(c, s, 'l');
-    case M_TITLE: return tmpl_str_case(c, s, 't');
-    case M_CAPITALIZE: return tmpl_str_case(c, s, 'c');
-    case M_FIND: return find_m(c, s, a, false);
-    case M_RFIND: return find_m(c, s, a, true);
-    case M_COUNT: return count_str(c, s, a);
-    case M_JOIN: return join_m(c, s, a);
+    case M_UPPER:
+        return tmpl_str_case(c, s, 'u');
+    case M_LOWER:
+        return tmpl_str_case(c, s, 'l');
+    case M_TITLE:
+        return tmpl_str_case(c, s, 't');
+    case M_CAPITALIZE:
+        return tmpl_str_case(c, s, 'c');
+    case M_FIND:
+        return find_m(c, s, a, false);
+    case M_RFIND:
+        return find_m(c, s, a, true);
+    case M_COUNT:
+        return count_str(c, s, a);
+    case M_JOIN:
+        return join_m(c, s, a);
     case M_SPLITLINES: {
         tmpl_val l = {.t = TV_LIST};
         l.u.l = tmpl_splitlines(c, s);
         return l;
     }
-    case M_ISDIGIT: return is_class(s, 0);
-    case M_ISSPACE: return is_class(s, 1);
-    default: return is_class(s, 2);
+    case M_ISDIGIT:
+        return is_class(s, 0);
+    case M_ISSPACE:
+        return is_class(s, 1);
+    default:
+        return is_class(s, 2);
     }
 }
 
@@ -641,12 +723,14 @@ static tmpl_val call_other_method(tmpl_ctx *c, int id, tmpl_val self, const tmpl
     }
     case M_ITEMS:
     case M_KEYS:
-    case M_VALUES: return dict_view(c, id, self);
+    case M_VALUES:
+        return dict_view(c, id, self);
     case M_CYCLE:
         if (!a->npos)
             tmpl_ctx_throw(c, "no items for cycling given");
         return a->pos[self.u.loop->i % a->npos];
-    default: break;
+    default:
+        break;
     }
     if (!x)
         tmpl_ctx_throw(c, "list method expects an argument");
@@ -722,16 +806,21 @@ tmpl_val tmpl_call_func(tmpl_ctx *c, tmpl_val fn, const tmpl_args *a)
 {
     int id = fn.u.fn.id;
     switch (id) {
-    case G_RANGE: return range_g(c, a);
-    case G_NAMESPACE: return dict_g(c, a, true);
-    case G_DICT: return dict_g(c, a, false);
+    case G_RANGE:
+        return range_g(c, a);
+    case G_NAMESPACE:
+        return dict_g(c, a, true);
+    case G_DICT:
+        return dict_g(c, a, false);
     case G_RAISE: {
         tmpl_val *m = tmpl_arg(a, 0, NULL);
         tmpl_val s = m ? tmpl_to_str(c->ar, *m) : tmpl_v_str("", 0);
         tmpl_ctx_throw(c, "raise_exception: %.*s", (int)s.u.s.n, s.u.s.p);
     }
-    case G_STRFTIME: return strftime_g(c, a);
-    default: break;
+    case G_STRFTIME:
+        return strftime_g(c, a);
+    default:
+        break;
     }
     tmpl_val self = *fn.u.fn.self;
     if (self.t == TV_STR)

@@ -49,16 +49,26 @@ static bool is_name(const tmpl_tok *k, const char *name)
 static const char *tok_desc(const tmpl_tok *k)
 {
     switch (k->t) {
-    case T_EOF: return "end of template";
-    case T_DATA: return "template data";
-    case T_VAR_BEGIN: return "'{{'";
-    case T_VAR_END: return "end of print statement '}}'";
-    case T_BLOCK_BEGIN: return "'{%'";
-    case T_BLOCK_END: return "end of statement block '%}'";
-    case T_STR: return "string";
-    case T_INT: return "integer";
-    case T_FLOAT: return "float";
-    default: return NULL;
+    case T_EOF:
+        return "end of template";
+    case T_DATA:
+        return "template data";
+    case T_VAR_BEGIN:
+        return "'{{'";
+    case T_VAR_END:
+        return "end of print statement '}}'";
+    case T_BLOCK_BEGIN:
+        return "'{%'";
+    case T_BLOCK_END:
+        return "end of statement block '%}'";
+    case T_STR:
+        return "string";
+    case T_INT:
+        return "integer";
+    case T_FLOAT:
+        return "float";
+    default:
+        return NULL;
     }
 }
 
@@ -498,8 +508,11 @@ static tmpl_node *parse_math2(parser *P)
     tmpl_node *x = parse_pow(P);
     for (;;) {
         const tmpl_tok *k = cur(P);
-        int op = is_op(k, "*") ? OP_MUL : is_op(k, "/") ? OP_DIV : is_op(k, "//") ? OP_FDIV
-               : is_op(k, "%") ? OP_MOD : -1;
+        int op = is_op(k, "*")    ? OP_MUL
+                 : is_op(k, "/")  ? OP_DIV
+                 : is_op(k, "//") ? OP_FDIV
+                 : is_op(k, "%")  ? OP_MOD
+                                  : -1;
         if (op < 0)
             return x;
         advance(P);
@@ -533,8 +546,11 @@ static tmpl_node *parse_math1(parser *P)
 static int cmp_op(parser *P)
 {
     const tmpl_tok *k = cur(P);
-    static const struct { const char *s; int op; } ops[] = {
-        {"==", OP_EQ}, {"!=", OP_NE}, {"<", OP_LT}, {"<=", OP_LE}, {">", OP_GT}, {">=", OP_GE}};
+    static const struct {
+        const char *s;
+        int op;
+    } ops[] = {{"==", OP_EQ}, {"!=", OP_NE}, {"<", OP_LT},
+               {"<=", OP_LE}, {">", OP_GT},  {">=", OP_GE}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (is_op(k, ops[i].s)) {
             advance(P);

@@ -181,14 +181,22 @@ bool tmpl_truthy(tmpl_val v)
 {
     switch (v.t) {
     case TV_UNDEF:
-    case TV_NONE: return false;
-    case TV_BOOL: return v.u.b;
-    case TV_INT: return v.u.i != 0;
-    case TV_FLOAT: return v.u.f != 0.0;
-    case TV_STR: return v.u.s.n > 0;
-    case TV_LIST: return v.u.l->n > 0;
-    case TV_DICT: return (v.flag & TV_F_NS) || v.u.d->n > 0; /* a namespace is an object */
-    default: return true;
+    case TV_NONE:
+        return false;
+    case TV_BOOL:
+        return v.u.b;
+    case TV_INT:
+        return v.u.i != 0;
+    case TV_FLOAT:
+        return v.u.f != 0.0;
+    case TV_STR:
+        return v.u.s.n > 0;
+    case TV_LIST:
+        return v.u.l->n > 0;
+    case TV_DICT:
+        return (v.flag & TV_F_NS) || v.u.d->n > 0; /* a namespace is an object */
+    default:
+        return true;
     }
 }
 
@@ -218,8 +226,10 @@ bool tmpl_equal(tmpl_val a, tmpl_val b)
         return false;
     switch (a.t) {
     case TV_UNDEF:
-    case TV_NONE: return true;
-    case TV_STR: return a.u.s.n == b.u.s.n && memcmp(a.u.s.p, b.u.s.p, a.u.s.n) == 0;
+    case TV_NONE:
+        return true;
+    case TV_STR:
+        return a.u.s.n == b.u.s.n && memcmp(a.u.s.p, b.u.s.p, a.u.s.n) == 0;
     case TV_LIST:
         if ((a.flag & TV_F_TUPLE) != (b.flag & TV_F_TUPLE) || a.u.l->n != b.u.l->n)
             return false;
@@ -240,9 +250,12 @@ bool tmpl_equal(tmpl_val a, tmpl_val b)
                 return false;
         }
         return true;
-    case TV_FUNC: return a.u.fn.id == b.u.fn.id && a.u.fn.self == b.u.fn.self;
-    case TV_MACRO: return a.u.macro == b.u.macro;
-    default: return a.u.loop == b.u.loop;
+    case TV_FUNC:
+        return a.u.fn.id == b.u.fn.id && a.u.fn.self == b.u.fn.self;
+    case TV_MACRO:
+        return a.u.macro == b.u.macro;
+    default:
+        return a.u.loop == b.u.loop;
     }
 }
 
@@ -277,8 +290,8 @@ int tmpl_order(tmpl_val a, tmpl_val b)
 
 const char *tmpl_type_name(tmpl_val v)
 {
-    static const char *names[] = {"Undefined", "NoneType", "bool", "int", "float", "str",
-                                  "list", "dict", "function", "Macro", "LoopContext"};
+    static const char *names[] = {"Undefined", "NoneType", "bool",     "int",   "float",      "str",
+                                  "list",      "dict",     "function", "Macro", "LoopContext"};
     if (v.t == TV_LIST && (v.flag & TV_F_TUPLE))
         return "tuple";
     if (v.t == TV_DICT && (v.flag & TV_F_NS))
@@ -506,9 +519,15 @@ static void repr_dict(tmpl_sb *b, tmpl_val v)
 void tmpl_repr(tmpl_sb *b, tmpl_val v)
 {
     switch (v.t) {
-    case TV_STR: repr_str(b, v.u.s.p, v.u.s.n); break;
-    case TV_UNDEF: tmpl_sb_adds(b, "Undefined"); break;
-    default: tmpl_str(b, v); break;
+    case TV_STR:
+        repr_str(b, v.u.s.p, v.u.s.n);
+        break;
+    case TV_UNDEF:
+        tmpl_sb_adds(b, "Undefined");
+        break;
+    default:
+        tmpl_str(b, v);
+        break;
     }
 }
 
@@ -516,17 +535,30 @@ void tmpl_str(tmpl_sb *b, tmpl_val v)
 {
     char tmp[32];
     switch (v.t) {
-    case TV_UNDEF: break;
-    case TV_NONE: tmpl_sb_adds(b, "None"); break;
-    case TV_BOOL: tmpl_sb_adds(b, v.u.b ? "True" : "False"); break;
+    case TV_UNDEF:
+        break;
+    case TV_NONE:
+        tmpl_sb_adds(b, "None");
+        break;
+    case TV_BOOL:
+        tmpl_sb_adds(b, v.u.b ? "True" : "False");
+        break;
     case TV_INT:
         snprintf(tmp, sizeof tmp, "%lld", (long long)v.u.i);
         tmpl_sb_adds(b, tmp);
         break;
-    case TV_FLOAT: put_float(b, v.u.f, false); break;
-    case TV_STR: tmpl_sb_add(b, v.u.s.p, v.u.s.n); break;
-    case TV_LIST: repr_seq(b, v); break;
-    case TV_DICT: repr_dict(b, v); break;
+    case TV_FLOAT:
+        put_float(b, v.u.f, false);
+        break;
+    case TV_STR:
+        tmpl_sb_add(b, v.u.s.p, v.u.s.n);
+        break;
+    case TV_LIST:
+        repr_seq(b, v);
+        break;
+    case TV_DICT:
+        repr_dict(b, v);
+        break;
     case TV_MACRO:
         tmpl_sb_adds(b, "<Macro '");
         tmpl_sb_adds(b, v.u.macro->def->s);
@@ -536,7 +568,9 @@ void tmpl_str(tmpl_sb *b, tmpl_val v)
         snprintf(tmp, sizeof tmp, "<LoopContext %zu/%zu>", v.u.loop->i + 1, v.u.loop->items->n);
         tmpl_sb_adds(b, tmp);
         break;
-    default: tmpl_sb_adds(b, "<built-in function>"); break;
+    default:
+        tmpl_sb_adds(b, "<built-in function>");
+        break;
     }
 }
 
@@ -575,13 +609,27 @@ static void json_str(tmpl_sb *b, const char *p, size_t n, bool ascii)
         tmpl_sb_add(b, p + run, i - run);
         run = i + 1;
         switch (c) {
-        case '"': tmpl_sb_adds(b, "\\\""); break;
-        case '\\': tmpl_sb_adds(b, "\\\\"); break;
-        case '\n': tmpl_sb_adds(b, "\\n"); break;
-        case '\r': tmpl_sb_adds(b, "\\r"); break;
-        case '\t': tmpl_sb_adds(b, "\\t"); break;
-        case '\b': tmpl_sb_adds(b, "\\b"); break;
-        case '\f': tmpl_sb_adds(b, "\\f"); break;
+        case '"':
+            tmpl_sb_adds(b, "\\\"");
+            break;
+        case '\\':
+            tmpl_sb_adds(b, "\\\\");
+            break;
+        case '\n':
+            tmpl_sb_adds(b, "\\n");
+            break;
+        case '\r':
+            tmpl_sb_adds(b, "\\r");
+            break;
+        case '\t':
+            tmpl_sb_adds(b, "\\t");
+            break;
+        case '\b':
+            tmpl_sb_adds(b, "\\b");
+            break;
+        case '\f':
+            tmpl_sb_adds(b, "\\f");
+            break;
         default:
             if (c >= 0x80) {
                 uint32_t cp;
@@ -677,11 +725,21 @@ int tmpl_json(tmpl_sb *b, tmpl_val v, const tmpl_json_opts *o, int level)
     if (level > 100)
         return -1;
     switch (v.t) {
-    case TV_NONE: tmpl_sb_adds(b, "null"); return 0;
-    case TV_BOOL: tmpl_sb_adds(b, v.u.b ? "true" : "false"); return 0;
-    case TV_INT: tmpl_str(b, v); return 0;
-    case TV_FLOAT: put_float(b, v.u.f, true); return 0;
-    case TV_STR: json_str(b, v.u.s.p, v.u.s.n, o->ensure_ascii); return 0;
+    case TV_NONE:
+        tmpl_sb_adds(b, "null");
+        return 0;
+    case TV_BOOL:
+        tmpl_sb_adds(b, v.u.b ? "true" : "false");
+        return 0;
+    case TV_INT:
+        tmpl_str(b, v);
+        return 0;
+    case TV_FLOAT:
+        put_float(b, v.u.f, true);
+        return 0;
+    case TV_STR:
+        json_str(b, v.u.s.p, v.u.s.n, o->ensure_ascii);
+        return 0;
     case TV_LIST:
         if (!v.u.l->n) {
             tmpl_sb_adds(b, "[]");
@@ -704,6 +762,7 @@ int tmpl_json(tmpl_sb *b, tmpl_val v, const tmpl_json_opts *o, int level)
         if (v.flag & TV_F_NS)
             return -1;
         return json_dict(b, v, o, level);
-    default: return -1;
+    default:
+        return -1;
     }
 }

@@ -14,8 +14,10 @@ extra/*.jinja are third-party chat templates (see extra/README.md), rendered ove
 the same conversations as the real families.
 
 With `--live SEED N` it prints, instead, N seeded random conversations per
-template as golden lines on stdout (tests/test_template.c runs this when
-python3-jinja2 is installed, as a differential test against jinja2 itself).
+template as golden lines on stdout; `--live-expr SEED N` prints N random
+expressions and `--live-ws SEED N` N random whitespace layouts the same way
+(tests/test_template.c runs these when python3-jinja2 is installed, as
+differential tests against jinja2 itself).
 
 The environment emulates transformers' apply_chat_template (chat_template_utils
 in transformers 4.4x): ImmutableSandboxedEnvironment(trim_blocks=True,
@@ -151,9 +153,14 @@ CHAT_CASES = [
     ("enable_thinking_false", [u("Hello")], True, {"enable_thinking": False}),
 ]
 
+PARTS = [{"role": "system", "content": [{"type": "text", "text": "Sys as parts."}]},
+         {"role": "user", "content": [{"type": "text", "text": " Look: "}, {"type": "image"},
+                                      {"type": "image_url", "image_url": {"url": "x"}},
+                                      {"type": "text", "text": "what is it? "}]}]
 TOOL_CALL = {"type": "function",
              "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}
 TOOL_CASES = [
+    ("content_parts", PARTS, True, {}),
     ("tool_round_trip",
      [u("Weather in Paris?"),
       {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]},
@@ -349,7 +356,57 @@ def live_expr(seed, n):
         print(json.dumps(line, ensure_ascii=False))
 
 
+WS_TEXT = ["a", "b c", " ", "  ", "\n", "\n\n", "  \n", "\n  ", "\t", "\u3000", "\u00a0",
+           " x \n ", "\r\n", "\r", "}", "{", "#"]
+WS_OPEN = ["{%", "{%-", "{%+"]
+WS_CLOSE = ["%}", "-%}", "+%}"]
+
+
+def ws_tag(rng, body):
+    return rng.choice(WS_OPEN) + " " + body + " " + rng.choice(WS_CLOSE)
+
+
+def random_layout(rng, depth=0):
+    """Text and tags with every whitespace-control variant, properly nested."""
+    out = []
+    for _ in range(rng.randint(1, 6)):
+        r = rng.random()
+        if r < 0.4 or depth >= 3:
+            out.append("".join(rng.choice(WS_TEXT) for _ in range(rng.randint(1, 3))))
+        elif r < 0.55:
+            out.append(rng.choice(["{{", "{{-"]) + " 'v' " + rng.choice(["}}", "-}}"]))
+        elif r < 0.65:
+            out.append(rng.choice(["{#", "{#-"]) + " c " + rng.choice(["#}", "-#}", "+#}"]))
+        elif r < 0.8:
+            out.append(ws_tag(rng, "if true") + random_layout(rng, depth + 1) +
+                       (ws_tag(rng, "else") + random_layout(rng, depth + 1) if rng.random() < 0.3 else "") +
+                       ws_tag(rng, "endif"))
+        elif r < 0.92:
+            out.append(ws_tag(rng, "for i in [1, 2]") + random_layout(rng, depth + 1) +
+                       ws_tag(rng, "endfor"))
+        else:
+            out.append(rng.choice(WS_OPEN) + " raw " + rng.choice(["%}", "-%}"]) + "{{ raw }}" +
+                       random_layout(rng, 3) + ws_tag(rng, "endraw"))
+    return "".join(out)
+
+
+def live_ws(seed, n):
+    """Random layouts of text and tags: the lexer's whitespace rules."""
+    env = make_env()
+    rng = random.Random(seed)
+    for i in range(n):
+        src = random_layout(rng)
+        ctx = feature_context()
+        res = render(env, src, ctx)
+        res.pop("line", None)  # jinja2 lexes lazily, so a bad layout may be reported elsewhere
+        line = {"template": None, "source": src, "case": f"ws_{seed}_{i}", "context": ctx, **res}
+        print(json.dumps(line, ensure_ascii=False))
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--live-ws":
+        live_ws(int(sys.argv[2]), int(sys.argv[3]))
+        return
     if len(sys.argv) == 4 and sys.argv[1] == "--live":
         live(int(sys.argv[2]), int(sys.argv[3]))
         return
@@ -376,7 +433,7 @@ def main():
             lines.append({"template": family, "case": "with_tools", "context": ctx,
                           **render(env, src, ctx)})
     for name, src in extra_templates(False):
-        for cname, msgs, gen, extra in CHAT_CASES:
+        for cname, msgs, gen, extra in CHAT_CASES + TOOL_CASES:
             ctx = chat_context("mistral", msgs, gen, extra)
             lines.append({"template": name, "case": cname, "context": ctx,
                           **render(env, src, ctx)})
