@@ -12,7 +12,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libcurl4-openssl-dev libjansson-dev libyajl-dev libpcre2-dev libutf8proc-dev \
   zlib1g-dev libcmocka-dev libssl-dev \
   clang libclang-rt-14-dev valgrind \
-  python3 python3-numpy python3-jinja2 python3-pandas >/dev/null
+  python3 python3-numpy python3-jinja2 python3-pandas python3-aiohttp >/dev/null
 # Node.js runs the reference tokenizer (npm `tokenizers`); use the machine's own if present.
 if ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null

@@ -126,7 +126,9 @@ static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_
         sb_buf_putc(out, ']');
         break;
     case ARR_START:
-        pyfmt_json_ns_as_s(out, r->start_ns);
+        /* The reference saves perf_counter() values: absolute CLOCK_MONOTONIC
+         * seconds, so rows line up with server-side clocks (sim --record). */
+        pyfmt_json_ns_as_s(out, s->bench_start_ns + r->start_ns);
         break;
     case ARR_TEXT:
         pyfmt_json_string(out, r->text ? r->text : "", r->text ? r->text_len : 0);
