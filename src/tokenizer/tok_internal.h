@@ -200,9 +200,13 @@ typedef struct tok_model {
     tok_pmap merges; /* (a<<32|b) -> rank, merged id */
     char *cont_prefix, *eow_suffix;
     bool byte_fallback, fuse_unk, ignore_merges;
-    int32_t byte_ids[256]; /* <0xXX> tokens for byte_fallback */
-    int32_t bl_ids[256];   /* byte-level alphabet char -> id */
-    uint16_t bl_cp[256];   /* byte -> byte-level alphabet char */
+    int32_t byte_ids[256];   /* <0xXX> tokens for byte_fallback */
+    int32_t bl_ids[256];     /* byte-level alphabet char -> id */
+    uint16_t bl_cp[256];     /* byte -> byte-level alphabet char */
+    int32_t ascii_ids[128];  /* id of each one-char ASCII token, -1 if none */
+    bool split_meta;         /* words may be cut before U+2581 (tok_model.c) */
+    uint32_t meta_after[16]; /* chars some token has right before a U+2581 */
+    size_t n_meta_after;
     /* Unigram */
     double *scores;
     double min_score;
