@@ -151,8 +151,8 @@ typedef struct tok_scratch {
     size_t sym_cap;
     struct tok_wcache {
         uint32_t len, nids; /* len 0 = empty; key includes the bytelevel flag */
-        char key[24];
-        int32_t ids[8];
+        char key[56];
+        int32_t ids[16];
     } * cache;     /* per-thread word -> ids cache, direct-mapped */
     double *score; /* unigram lattice */
     int32_t *back;

@@ -297,8 +297,8 @@ int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_sp
 }
 
 /* Words repeat (prose reuses a few thousand), so a small direct-mapped
- * cache per thread turns most BPE words into one L2 hit: 4096 lines of 64
- * bytes, words up to 23 bytes with up to 8 ids. Results are the model's, so
+ * cache per thread turns most BPE words into one L2 hit: 4096 lines of 128
+ * bytes, words up to 55 bytes with up to 16 ids. Results are the model's, so
  * exactness is unaffected. */
 #define WCACHE_SLOTS 4096
 
@@ -325,7 +325,7 @@ static void bpe_cached(const tok_model *m, const tok_piece *pc, const char *buf,
     size_t before = out->n;
     tok_bpe_encode(m, pc, buf, sc, out);
     size_t k = out->n - before;
-    if (k > 8)
+    if (k > 16)
         return;
     e->len = (uint32_t)n + 1;
     e->nids = (uint32_t)k;
