@@ -20,9 +20,15 @@ typedef struct gcase {
     const char *tok, *enc, *dec, *pre, *extra;
 } gcase;
 
-#define FAMILY(f, extra) {f, f "/golden.jsonl", f "/golden_decode.jsonl", f "/golden_pretok.jsonl", extra}
-#define SMALL(f)                                                                                 \
-    {"small/" f ".json", "small/" f ".golden.jsonl", "small/" f ".golden_decode.jsonl", NULL, NULL}
+#define FAMILY(f, extra)                                                                           \
+    {                                                                                              \
+        f, f "/golden.jsonl", f "/golden_decode.jsonl", f "/golden_pretok.jsonl", extra            \
+    }
+#define SMALL(f)                                                                                   \
+    {                                                                                              \
+        "small/" f ".json", "small/" f ".golden.jsonl", "small/" f ".golden_decode.jsonl", NULL,   \
+            NULL                                                                                   \
+    }
 /* clang-format off */
 static const gcase CASES[] = {
     FAMILY("gpt2", NULL),
