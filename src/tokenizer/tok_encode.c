@@ -139,6 +139,7 @@ int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok
 {
     tok_scratch sc;
     tok_scratch_init(&sc, t);
+    sc.no_cache = len < 32768;
     int rc = tok_encode_sc(t, &sc, text, len, add_special, out, err);
     tok_scratch_free(&sc);
     return rc;

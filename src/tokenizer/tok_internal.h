@@ -154,6 +154,7 @@ typedef struct tok_scratch {
         char key[56];
         int32_t ids[16];
     } * cache;     /* per-thread word -> ids cache, direct-mapped */
+    bool no_cache; /* one-shot short encode: the 512 KiB cache would not pay */
     double *score; /* unigram lattice */
     int32_t *back;
     size_t lat_cap;

@@ -311,6 +311,10 @@ static void bpe_cached(const tok_model *m, const tok_piece *pc, const char *buf,
         tok_bpe_encode(m, pc, buf, sc, out);
         return;
     }
+    if (sc->no_cache) {
+        tok_bpe_encode(m, pc, buf, sc, out);
+        return;
+    }
     if (!sc->cache)
         sc->cache = sb_xcalloc(WCACHE_SLOTS, sizeof *sc->cache);
     char key[sizeof sc->cache->key];
