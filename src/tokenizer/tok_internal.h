@@ -158,6 +158,8 @@ typedef struct tok_scratch {
     double *score; /* unigram lattice */
     int32_t *back;
     size_t lat_cap;
+    size_t *ends; /* unigram backtrack (start, end) pairs */
+    size_t ends_cap;
 } tok_scratch;
 
 void tok_pieces_push(tok_pieces *p, const char *s, size_t len, uint32_t src, uint32_t src_end,
