@@ -19,6 +19,11 @@
 #include "core/err.h"
 #include "tokenizer/tokenizer.h"
 
+/* Largest token id accepted: real vocabularies stay under 300k, and an id
+ * sizes the id -> token tables, so a stray 2e9 must be an error, not a
+ * 16 GB allocation. */
+#define TOK_MAX_ID (1 << 24)
+
 /* A byte range of the tokenizer.json text. */
 typedef struct tok_span {
     const char *p;

@@ -63,8 +63,9 @@ static int parse_vocab_obj(tok_model *m, json_t *j, const tok_span *sp, const ch
     json_object_keylen_foreach(v, k, klen, val)
     {
         json_int_t id = json_integer_value(val);
-        if (!json_is_integer(val) || id < 0 || id > INT32_MAX - 1)
-            return sb_err_set(err, "%s.vocab[\"%s\"]: id must be a non-negative integer", path, k);
+        if (!json_is_integer(val) || id < 0 || id >= TOK_MAX_ID)
+            return sb_err_set(err, "%s.vocab[\"%s\"]: id must be an integer in 0..%d", path, k,
+                              TOK_MAX_ID - 1);
         tok_smap_put(&m->vocab, k, klen, (int32_t)id);
     }
     return index_ids(m, path, err);
