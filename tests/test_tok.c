@@ -205,6 +205,13 @@ static void unknown_component_names_type_path_and_file(void **state)
                   TINY_HEAD);
     const char *n4[] = {"model.merges[0]", "\"c\"", "not in the vocabulary", NULL};
     expect_load_error(j.data, n4);
+    sb_buf_reset(&j); /* found by fuzz_tok_load: a 2e9 id must not size a table */
+    sb_buf_printf(&j,
+                  "%s\"model\":{\"type\":\"BPE\",\"vocab\":{\"l\":2051251898},"
+                  "\"merges\":[]}}",
+                  TINY_HEAD);
+    const char *n6[] = {"model.vocab[\"l\"]", "0..16777215", NULL};
+    expect_load_error(j.data, n6);
     sb_buf_reset(&j);
     sb_buf_printf(&j, "%s\"model\":{\"type\":\"Magic\"}}", TINY_HEAD);
     const char *n5[] = {"model.type", "Magic", NULL};

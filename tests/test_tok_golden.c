@@ -13,26 +13,31 @@
 #include "tokenizer/tok_internal.h"
 #include "tokenizer/tokenizer.h"
 
-/* One tokenizer and its vector files (relative to $SB_TEST_DATA/tokenizers). */
+/* One tokenizer and its vector files (relative to $SB_TEST_DATA/tokenizers);
+ * extra: golden_extra.jsonl (tests/diff/make_extra.mjs: long texts for the
+ * word-cut and cache fast paths). */
 typedef struct gcase {
-    const char *tok, *enc, *dec, *pre;
+    const char *tok, *enc, *dec, *pre, *extra;
 } gcase;
 
-#define FAMILY(f)                                                                                  \
+#define FAMILY(f, extra)                                                                           \
     {                                                                                              \
-        f, f "/golden.jsonl", f "/golden_decode.jsonl", f "/golden_pretok.jsonl"                   \
+        f, f "/golden.jsonl", f "/golden_decode.jsonl", f "/golden_pretok.jsonl", extra            \
     }
 #define SMALL(f)                                                                                   \
     {                                                                                              \
-        "small/" f ".json", "small/" f ".golden.jsonl", "small/" f ".golden_decode.jsonl", NULL    \
+        "small/" f ".json", "small/" f ".golden.jsonl", "small/" f ".golden_decode.jsonl", NULL,   \
+            NULL                                                                                   \
     }
+/* clang-format off */
 static const gcase CASES[] = {
-    FAMILY("gpt2"),
-    FAMILY("qwen3"),
-    FAMILY("llama3"),
-    FAMILY("deepseek_v3"),
-    {"mistral", "mistral/golden.jsonl", "mistral/golden_decode.jsonl", NULL},
-    FAMILY("gemma3"),
+    FAMILY("gpt2", NULL),
+    FAMILY("qwen3", "qwen3/golden_extra.jsonl"),
+    FAMILY("llama3", "llama3/golden_extra.jsonl"),
+    FAMILY("deepseek_v3", NULL),
+    {"mistral", "mistral/golden.jsonl", "mistral/golden_decode.jsonl", NULL,
+     "mistral/golden_extra.jsonl"},
+    FAMILY("gemma3", "gemma3/golden_extra.jsonl"),
     SMALL("bert_wordpiece"),
     SMALL("unigram_metaspace"),
     SMALL("unigram_plain"),
@@ -41,6 +46,7 @@ static const gcase CASES[] = {
     SMALL("wordlevel_ctc"),
     SMALL("bytelevel_prefix"),
 };
+/* clang-format on */
 
 static tok *load_case(const gcase *c)
 {
@@ -195,6 +201,7 @@ static void golden_vectors_match_hf(void **state)
     run_file(t, c->enc, check_encode);
     run_file(t, c->dec, check_decode);
     run_file(t, c->pre, check_pretok);
+    run_file(t, c->extra, check_encode);
     tok_free(t);
 }
 

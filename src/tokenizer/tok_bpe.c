@@ -42,6 +42,14 @@ static size_t initial_symbols(const tok_model *m, const char *w, size_t n, tok_s
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         size_t l = tok_utf8_next(w + i, n - i, &cp);
+        if (cp < 128 && !plen && !slen && m->ascii_ids[cp] >= 0) { /* common case */
+            if (unk_len)
+                sym[k++] = m->unk_id;
+            unk_len = 0;
+            sym[k++] = m->ascii_ids[cp];
+            i += l;
+            continue;
+        }
         bool first = i == 0, last = i + l == n;
         size_t tl = 0;
         if (plen + slen + l > sizeof tmp) { /* affixes longer than any real one */
@@ -97,8 +105,95 @@ static int32_t pair_rank(const tok_model *m, int32_t a, int32_t b, int32_t *merg
     return r;
 }
 
+/* ---- long words: a heap, as HF's BPE::merge_word ----------------------- *
+ * Pieces of thousands of symbols happen (Gemma's pre-tokenizer never splits
+ * after its normalizer has replaced the spaces), and the scan below is
+ * quadratic. The heap pops (rank, position) in the same order the scan
+ * picks pairs; stale entries are recognised as HF does: the left symbol is
+ * gone, or the pair at that position no longer has that rank. */
+typedef struct hent {
+    int32_t rank, pos;
+} hent;
+
+static bool hless(hent a, hent b)
+{
+    return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos);
+}
+
+static void hpush(hent *h, size_t *n, hent e)
+{
+    size_t i = (*n)++;
+    while (i > 0 && hless(e, h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = e;
+}
+
+static hent hpop(hent *h, size_t *n)
+{
+    hent top = h[0], last = h[--*n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && hless(h[c + 1], h[c]))
+            c++;
+        if (!hless(h[c], last))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n)
+        h[i] = last;
+    return top;
+}
+
+static void merge_heap(const tok_model *m, int32_t *sym, size_t k, tok_ids *out)
+{
+    int32_t *next = sb_xmalloc(k * sizeof *next), *prev = sb_xmalloc(k * sizeof *prev);
+    hent *heap = sb_xmalloc(3 * k * sizeof *heap); /* k-1 pairs + 2 per merge */
+    size_t hn = 0;
+    int32_t merged;
+    for (size_t i = 0; i < k; i++) {
+        next[i] = i + 1 < k ? (int32_t)i + 1 : -1;
+        prev[i] = (int32_t)i - 1;
+        if (i + 1 < k) {
+            int32_t r = pair_rank(m, sym[i], sym[i + 1], &merged);
+            if (r != INT32_MAX)
+                hpush(heap, &hn, (hent){r, (int32_t)i});
+        }
+    }
+    while (hn) {
+        hent e = hpop(heap, &hn);
+        int32_t p = e.pos, q = next[p];
+        if (sym[p] < 0 || q < 0 || pair_rank(m, sym[p], sym[q], &merged) != e.rank)
+            continue;
+        sym[p] = merged;
+        sym[q] = -1; /* gone */
+        next[p] = next[q];
+        if (next[q] >= 0)
+            prev[next[q]] = p;
+        int32_t r;
+        if (prev[p] >= 0 && (r = pair_rank(m, sym[prev[p]], sym[p], &merged)) != INT32_MAX)
+            hpush(heap, &hn, (hent){r, prev[p]});
+        if (next[p] >= 0 && (r = pair_rank(m, sym[p], sym[next[p]], &merged)) != INT32_MAX)
+            hpush(heap, &hn, (hent){r, p});
+    }
+    for (int32_t i = 0; i >= 0; i = next[i])
+        tok_ids_push(out, sym[i]);
+    free(next);
+    free(prev);
+    free(heap);
+}
+
 static void merge_all(const tok_model *m, int32_t *sym, int32_t *rank, size_t k, tok_ids *out)
 {
+    if (k > 64) {
+        merge_heap(m, sym, k, out);
+        return;
+    }
     int32_t merged;
     for (size_t i = 0; i + 1 < k; i++)
         rank[i] = pair_rank(m, sym[i], sym[i + 1], &merged);

@@ -53,6 +53,7 @@ void tok_scratch_free(tok_scratch *sc)
     free(sc->cache);
     free(sc->score);
     free(sc->back);
+    free(sc->ends);
     memset(sc, 0, sizeof *sc);
 }
 
@@ -96,18 +97,16 @@ static void raw_seg(void *ctx, const char *s, size_t n, size_t src, int32_t idx)
     const tok *t = c->t;
     const char *ns = s;
     size_t nn = n;
-    sb_buf normed;
-    sb_buf_init(&normed);
     if (t->norm) {
-        tok_norm_apply(t->norm, s, n, &normed, c->sc);
-        ns = normed.data;
-        nn = normed.len;
+        /* sc->norm is free here: later stages use sc->tmp and sc->word */
+        tok_norm_apply(t->norm, s, n, &c->sc->norm, c->sc);
+        ns = c->sc->norm.data;
+        nn = c->sc->norm.len;
     }
     c->first_run = src == 0;
     /* offsets inside a normalized run are not original offsets; only "starts
      * at 0" matters downstream (Metaspace prepend_scheme first) */
     tok_added_split(t, &t->trie_norm, ns, nn, 0, norm_seg, c);
-    sb_buf_free(&normed);
 }
 
 int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
@@ -139,6 +138,7 @@ int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok
 {
     tok_scratch sc;
     tok_scratch_init(&sc, t);
+    sc.no_cache = len < 32768;
     int rc = tok_encode_sc(t, &sc, text, len, add_special, out, err);
     tok_scratch_free(&sc);
     return rc;

@@ -19,6 +19,11 @@
 #include "core/err.h"
 #include "tokenizer/tokenizer.h"
 
+/* Largest token id accepted: real vocabularies stay under 300k, and an id
+ * sizes the id -> token tables, so a stray 2e9 must be an error, not a
+ * 16 GB allocation. */
+#define TOK_MAX_ID (1 << 24)
+
 /* A byte range of the tokenizer.json text. */
 typedef struct tok_span {
     const char *p;
@@ -151,12 +156,15 @@ typedef struct tok_scratch {
     size_t sym_cap;
     struct tok_wcache {
         uint32_t len, nids; /* len 0 = empty; key includes the bytelevel flag */
-        char key[24];
-        int32_t ids[8];
+        char key[56];
+        int32_t ids[16];
     } * cache;     /* per-thread word -> ids cache, direct-mapped */
+    bool no_cache; /* one-shot short encode: the 512 KiB cache would not pay */
     double *score; /* unigram lattice */
     int32_t *back;
     size_t lat_cap;
+    size_t *ends; /* unigram backtrack (start, end) pairs */
+    size_t ends_cap;
 } tok_scratch;
 
 void tok_pieces_push(tok_pieces *p, const char *s, size_t len, uint32_t src, uint32_t src_end,
@@ -200,9 +208,13 @@ typedef struct tok_model {
     tok_pmap merges; /* (a<<32|b) -> rank, merged id */
     char *cont_prefix, *eow_suffix;
     bool byte_fallback, fuse_unk, ignore_merges;
-    int32_t byte_ids[256]; /* <0xXX> tokens for byte_fallback */
-    int32_t bl_ids[256];   /* byte-level alphabet char -> id */
-    uint16_t bl_cp[256];   /* byte -> byte-level alphabet char */
+    int32_t byte_ids[256];   /* <0xXX> tokens for byte_fallback */
+    int32_t bl_ids[256];     /* byte-level alphabet char -> id */
+    uint16_t bl_cp[256];     /* byte -> byte-level alphabet char */
+    int32_t ascii_ids[128];  /* id of each one-char ASCII token, -1 if none */
+    bool split_meta;         /* words may be cut before U+2581 (tok_model.c) */
+    uint32_t meta_after[16]; /* chars some token has right before a U+2581 */
+    size_t n_meta_after;
     /* Unigram */
     double *scores;
     double min_score;

@@ -219,9 +219,11 @@ int tok_jscan_vocab(const tok_span *sp, tok_smap *m, sb_err *err)
         q = ws(q + 1, e);
         char *end;
         long long id = strtoll(q, &end, 10);
-        if (end == q || id < 0 || id > INT32_MAX - 1 || *end == '.' || *end == 'e') {
-            rc = sb_err_set(err, "model.vocab[\"%s\"]: id must be a non-negative integer",
-                            key.data ? key.data : "");
+        bool lead0 = q < e && q[0] == '0' && end - q > 1; /* JSON has no leading zeros */
+        if (end == q || id < 0 || id >= TOK_MAX_ID || lead0 || *end == '.' || *end == 'e' ||
+            *end == 'E') {
+            rc = sb_err_set(err, "model.vocab[\"%s\"]: id must be an integer in 0..%d",
+                            key.data ? key.data : "", TOK_MAX_ID - 1);
             break;
         }
         tok_smap_put(m, key.data ? key.data : "", key.len, (int32_t)id);

@@ -63,8 +63,9 @@ static int parse_vocab_obj(tok_model *m, json_t *j, const tok_span *sp, const ch
     json_object_keylen_foreach(v, k, klen, val)
     {
         json_int_t id = json_integer_value(val);
-        if (!json_is_integer(val) || id < 0 || id > INT32_MAX - 1)
-            return sb_err_set(err, "%s.vocab[\"%s\"]: id must be a non-negative integer", path, k);
+        if (!json_is_integer(val) || id < 0 || id >= TOK_MAX_ID)
+            return sb_err_set(err, "%s.vocab[\"%s\"]: id must be an integer in 0..%d", path, k,
+                              TOK_MAX_ID - 1);
         tok_smap_put(&m->vocab, k, klen, (int32_t)id);
     }
     return index_ids(m, path, err);
@@ -167,6 +168,10 @@ static void byte_tables(tok_model *m)
         m->byte_ids[b] = lookup(m, tmp, 6);
         size_t l = tok_utf8_put(tmp, m->bl_cp[b]);
         m->bl_ids[b] = lookup(m, tmp, l);
+        if (b < 128) {
+            tmp[0] = (char)b;
+            m->ascii_ids[b] = lookup(m, tmp, 1);
+        }
     }
 }
 
@@ -180,6 +185,47 @@ static int unk_from_token(tok_model *m, json_t *j, const char *path, sb_err *err
     if (m->unk_id < 0)
         return sb_err_set(err, "%s.unk_token: \"%s\" is not in the vocabulary", path, unk);
     return 0;
+}
+
+/* SentencePiece-style vocabularies put U+2581 almost only at the start of
+ * tokens. Collects the few chars that some token has right before a U+2581;
+ * a word may then be cut before any U+2581 preceded by another char, since
+ * no merge can produce a token spanning that point, and the short pieces hit
+ * the word cache. Returns false when the set is empty-of-U+2581 or too big. */
+static bool meta_cut_chars(tok_model *m)
+{
+    size_t pos = 0, len;
+    const char *k;
+    int32_t v;
+    bool any = false;
+    m->n_meta_after = 0;
+    while (tok_smap_next(&m->vocab, &pos, &k, &len, &v)) {
+        size_t i = 0;
+        while (i + 3 <= len && memcmp(k + i, "\xE2\x96\x81", 3) == 0)
+            i += 3;
+        any = any || i > 0;
+        for (size_t c = i; i + 3 <= len; i++) {
+            if (((unsigned char)k[i] & 0xC0) != 0x80 && i > c &&
+                memcmp(k + i, "\xE2\x96\x81", 3) == 0) {
+                size_t s = i - 1;
+                while (s > 0 && ((unsigned char)k[s] & 0xC0) == 0x80)
+                    s--;
+                uint32_t cp;
+                tok_utf8_next(k + s, i - s, &cp);
+                if (cp == 0x2581)
+                    continue;
+                size_t j = 0;
+                while (j < m->n_meta_after && m->meta_after[j] != cp)
+                    j++;
+                if (j == m->n_meta_after) {
+                    if (m->n_meta_after == 16)
+                        return false;
+                    m->meta_after[m->n_meta_after++] = cp;
+                }
+            }
+        }
+    }
+    return any;
 }
 
 static int parse_bpe(tok_model *m, json_t *j, const tok_span *vsp, const tok_span *msp,
@@ -199,6 +245,7 @@ static int parse_bpe(tok_model *m, json_t *j, const tok_span *vsp, const tok_spa
     if (parse_vocab_obj(m, j, vsp, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
         return -1;
     byte_tables(m);
+    m->split_meta = !m->cont_prefix && !m->eow_suffix && meta_cut_chars(m);
     return parse_merges(m, j, msp, path, err);
 }
 
@@ -251,8 +298,8 @@ int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_sp
 }
 
 /* Words repeat (prose reuses a few thousand), so a small direct-mapped
- * cache per thread turns most BPE words into one L2 hit: 4096 lines of 64
- * bytes, words up to 23 bytes with up to 8 ids. Results are the model's, so
+ * cache per thread turns most BPE words into one L2 hit: 4096 lines of 128
+ * bytes, words up to 55 bytes with up to 16 ids. Results are the model's, so
  * exactness is unaffected. */
 #define WCACHE_SLOTS 4096
 
@@ -262,6 +309,10 @@ static void bpe_cached(const tok_model *m, const tok_piece *pc, const char *buf,
     const char *w = buf + pc->off;
     size_t n = pc->len;
     if (n >= sizeof sc->cache->key) {
+        tok_bpe_encode(m, pc, buf, sc, out);
+        return;
+    }
+    if (sc->no_cache) {
         tok_bpe_encode(m, pc, buf, sc, out);
         return;
     }
@@ -279,7 +330,7 @@ static void bpe_cached(const tok_model *m, const tok_piece *pc, const char *buf,
     size_t before = out->n;
     tok_bpe_encode(m, pc, buf, sc, out);
     size_t k = out->n - before;
-    if (k > 8)
+    if (k > 16)
         return;
     e->len = (uint32_t)n + 1;
     e->nids = (uint32_t)k;
@@ -287,12 +338,56 @@ static void bpe_cached(const tok_model *m, const tok_piece *pc, const char *buf,
     memcpy(e->ids, out->v + before, k * sizeof *e->ids);
 }
 
+/* May the word be cut before the U+2581 at w[i]? Only when the char before
+ * it is an ordinary one-char token that no token puts before a U+2581 (an
+ * unknown char becomes <0xXX> or unk symbols, which are not the text). */
+static bool meta_cut_ok(const tok_model *m, const char *w, size_t i)
+{
+    size_t s = i - 1;
+    while (s > 0 && ((unsigned char)w[s] & 0xC0) == 0x80)
+        s--;
+    uint32_t cp;
+    tok_utf8_next(w + s, i - s, &cp);
+    if (cp == 0x2581)
+        return false;
+    for (size_t j = 0; j < m->n_meta_after; j++)
+        if (m->meta_after[j] == cp)
+            return false;
+    if (cp < 128)
+        return m->ascii_ids[cp] >= 0;
+    return tok_smap_get(&m->vocab, w + s, i - s) >= 0;
+}
+
+/* Cuts a long non-byte-level piece before each U+2581 where meta_cut_ok. */
+static void bpe_split_meta(const tok_model *m, const tok_piece *pc, const char *buf,
+                           tok_scratch *sc, tok_ids *out)
+{
+    const char *w = buf + pc->off;
+    tok_piece sub = *pc;
+    size_t start = 0;
+    for (size_t i = 1; i + 3 <= pc->len; i++) {
+        if (memcmp(w + i, "\xE2\x96\x81", 3) != 0 || !meta_cut_ok(m, w, i))
+            continue;
+        sub.off = pc->off + (uint32_t)start;
+        sub.len = (uint32_t)(i - start);
+        bpe_cached(m, &sub, buf, sc, out);
+        start = i;
+        i += 2;
+    }
+    sub.off = pc->off + (uint32_t)start;
+    sub.len = pc->len - (uint32_t)start;
+    bpe_cached(m, &sub, buf, sc, out);
+}
+
 void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                       tok_ids *out)
 {
     switch (m->kind) {
     case TOK_MODEL_BPE:
-        bpe_cached(m, pc, buf, sc, out);
+        if (m->split_meta && !pc->bytelevel && pc->len > 16)
+            bpe_split_meta(m, pc, buf, sc, out);
+        else
+            bpe_cached(m, pc, buf, sc, out);
         break;
     case TOK_MODEL_UNIGRAM:
         tok_unigram_encode(m, pc, buf, sc, out);

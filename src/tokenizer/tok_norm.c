@@ -272,12 +272,25 @@ static void bert_clean(const tok_norm *nm, const char *s, size_t n, sb_buf *out)
     }
 }
 
+/* True when every char is below U+0300: such text is in NFC and nothing in
+ * it composes (lead bytes >= 0xCC start U+0300 and up). Most prompts. */
+static bool below_u0300(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0xCC)
+            return false;
+    return true;
+}
+
 /* One stage: in -> out (out reset). */
 static void apply_one(const tok_norm *nm, const char *s, size_t n, sb_buf *out, tok_scratch *sc)
 {
     switch (nm->kind) {
     case N_NFC:
-        unicode_norm(s, n, out, UTF8PROC_COMPOSE);
+        if (below_u0300(s, n)) /* NFC leaves U+0000..U+02FF text as it is */
+            sb_buf_append(out, s, n);
+        else
+            unicode_norm(s, n, out, UTF8PROC_COMPOSE);
         break;
     case N_NFD:
         unicode_norm(s, n, out, UTF8PROC_DECOMPOSE);

@@ -159,7 +159,11 @@ void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf
     size_t k = 0, cnt = 0;
     for (size_t p = n; p > 0; p = (size_t)from[p])
         cnt++;
-    size_t *ends = sb_xmalloc((cnt + 1) * 2 * sizeof *ends);
+    if (2 * (cnt + 1) > sc->ends_cap) {
+        sc->ends_cap = 4 * (cnt + 1);
+        sc->ends = sb_xrealloc(sc->ends, sc->ends_cap * sizeof *sc->ends);
+    }
+    size_t *ends = sc->ends;
     for (size_t p = n; p > 0; p = (size_t)from[p]) {
         ends[2 * k] = (size_t)from[p];
         ends[2 * k + 1] = p;
@@ -177,5 +181,4 @@ void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf
         }
         emit(m, w + s, en - s, out);
     }
-    free(ends);
 }
