@@ -200,7 +200,8 @@ static loop_opts base_loop_opts(run_ctx *c)
 {
     loop_opts o = {.url = c->tgt.url, .headers = c->tgt.headers, .id_prefix = c->prefix,
                    .max_concurrency = c->cfg->max_concurrency, .mode = c->be->mode,
-                   .keep_text = c->cfg->save_detailed, .grace_s = RUN_GRACE_S};
+                   .keep_text = c->cfg->save_detailed, .grace_s = RUN_GRACE_S,
+                   .ignore_eos = c->bp.ignore_eos};
     return o;
 }
 
