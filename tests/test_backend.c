@@ -346,6 +346,7 @@ static void stream_tgi_and_whole_body_modes(void **state)
     assert_int_equal(r->ttft_ns, 100);
     assert_int_equal(r->latency_ns, 400);
     assert_string_equal(r->text, "ab");
+    assert_int_equal(r->output_tokens, 0); /* no ignore_eos: re-tokenized later */
     done(&f);
     const char *q[] = {"{\"data\":[{\"embedding\":[0.1]}],", "\"usage\":{\"prompt_tokens\":12}}",
                        NULL};
@@ -355,6 +356,24 @@ static void stream_tgi_and_whole_body_modes(void **state)
     assert_true(r->success);
     assert_int_equal(r->latency_ns, 800);
     assert_int_equal(r->prompt_len, 12);
+    done(&f);
+}
+
+static void stream_tgi_ignore_eos_counts_requested_length(void **state)
+{
+    (void)state;
+    fixture f;
+    f.rs = rec_store_new(1);
+    f.rs->recs[0].output_len = 4;
+    bk_stream_init(&f.st, BK_MODE_TGI);
+    f.st.count_requested = true;
+    bk_stream_begin(&f.st, f.rs, 0, 1000);
+    bk_stream_status(&f.st, 200);
+    const char *m = "data:{\"token\":{\"text\":\"a\"},\"generated_text\":\"a\"}\n\n";
+    bk_stream_body(&f.st, m, strlen(m), 1100);
+    bk_stream_end(&f.st, SB_FAIL_NONE, NULL, 1200);
+    assert_true(f.rs->recs[0].success);
+    assert_int_equal(f.rs->recs[0].output_tokens, 4);
     done(&f);
 }
 
@@ -378,6 +397,7 @@ int main(void)
         cmocka_unit_test(stream_http_error_keeps_status_and_body_excerpt),
         cmocka_unit_test(stream_transport_failure_overrides_partial_tokens),
         cmocka_unit_test(stream_tgi_and_whole_body_modes),
+        cmocka_unit_test(stream_tgi_ignore_eos_counts_requested_length),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

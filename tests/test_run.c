@@ -209,6 +209,45 @@ static void sigint_gives_partial_result(void **state)
     sb_buf_free(&out);
 }
 
+static void legacy_tgi_and_trtllm_backends_against_the_simulator(void **state)
+{
+    (void)state;
+    sb_buf out;
+    sb_buf_init(&out);
+    int st = serve("--sim --sim-arg --ttft-ms=2 --sim-arg --itl-ms=1 --backend tgi "
+                   "--endpoint /generate_stream --model sim --random-input-len 16 "
+                   "--random-output-len 8 --num-prompts 5 --ignore-eos --disable-tqdm",
+                   &out, 0);
+    if (st != 0)
+        fail_msg("exit %d:\n%s", st, out.data);
+    check_block(out.data, 5);
+    assert_int_equal(field_long(out.data, "Total generated tokens:"), 40);
+    st = serve("--sim --sim-arg --ttft-ms=2 --sim-arg --itl-ms=1 --backend tensorrt-llm "
+               "--endpoint /v2/models/ensemble/generate_stream --model sim --random-input-len 16 "
+               "--random-output-len 8 --num-prompts 5 --ignore-eos --disable-tqdm",
+               &out, 0);
+    if (st != 0)
+        fail_msg("exit %d:\n%s", st, out.data);
+    check_block(out.data, 5);
+    sb_buf_free(&out);
+}
+
+/* --http2 on http:// asks for an h2c upgrade; an HTTP/1.1-only server (the
+ * simulator) answers in HTTP/1.1 and the run goes on. */
+static void http2_flag_falls_back_to_http11(void **state)
+{
+    (void)state;
+    sb_buf out;
+    sb_buf_init(&out);
+    int st = serve("--sim --sim-arg --ttft-ms=2 --sim-arg --itl-ms=1 --http2 --model sim "
+                   "--random-input-len 16 --random-output-len 4 --num-prompts 4 --disable-tqdm",
+                   &out, 0);
+    if (st != 0)
+        fail_msg("exit %d:\n%s", st, out.data);
+    check_block(out.data, 4);
+    sb_buf_free(&out);
+}
+
 static void ready_check_and_warmups_print_reference_lines(void **state)
 {
     (void)state;
@@ -271,6 +310,8 @@ int main(void)
         cmocka_unit_test(refused_connection_fails_every_request_without_hanging),
         cmocka_unit_test(sigint_gives_partial_result),
         cmocka_unit_test(ready_check_and_warmups_print_reference_lines),
+        cmocka_unit_test(http2_flag_falls_back_to_http11),
+        cmocka_unit_test(legacy_tgi_and_trtllm_backends_against_the_simulator),
         cmocka_unit_test(server_killed_mid_run_never_hangs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

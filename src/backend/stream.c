@@ -227,6 +227,8 @@ static void end_whole(bk_stream *st, uint64_t t)
 
 static void keep_text(bk_stream *st, sb_record *r)
 {
+    if (st->count_requested && r->output_tokens <= 0)
+        r->output_tokens = r->output_len;
     const sb_buf *src = st->mode == BK_MODE_TGI ? &st->gen : &st->text;
     free(r->text);
     r->text = NULL;

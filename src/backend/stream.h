@@ -52,6 +52,7 @@ typedef struct bk_stream {
     bool got_done;     /* [DONE] seen */
     bool failed;       /* a failure was recorded during the stream */
     bool keep_text;    /* copy the text into the record even when usage came */
+    bool count_requested; /* TGI with ignore_eos: output_tokens = requested length (3.10) */
     uint64_t n_msgs;   /* messages decoded (for client health) */
 } bk_stream;
 

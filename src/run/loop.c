@@ -82,6 +82,7 @@ static slot *get_slot(loop_ctx *c)
     s->x = eng_xfer_new(c->e);
     bk_stream_init(&s->st, c->o->mode);
     s->st.keep_text = c->o->keep_text;
+    s->st.count_requested = c->o->ignore_eos && c->o->mode == BK_MODE_TGI;
     c->slots[c->n_slots++] = s;
     c->st->slots = c->n_slots;
     return s;

@@ -34,6 +34,7 @@ typedef struct loop_opts {
     long max_concurrency;       /* <= 0: unlimited */
     bk_mode mode;
     bool keep_text;             /* keep generated text even when usage came */
+    bool ignore_eos;            /* TGI counts the requested length as output (3.10) */
     double grace_s;             /* after a stop request: wait this long for in-flight */
     volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
     /* Called about every 100 ms and at the end. */

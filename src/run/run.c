@@ -141,6 +141,9 @@ static int prepare(run_ctx *c, sb_err *err)
     if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
         return -1;
     c->have_ds = true;
+    if (c->ds.info) /* the reference logs these (INFO) while sampling */
+        fprintf(stderr, "%s%s", c->ds.info,
+                c->ds.info[0] && c->ds.info[strlen(c->ds.info) - 1] == '\n' ? "" : "\n");
     if (c->ds.warning)
         fprintf(stderr, "%s\n", c->ds.warning);
     np_rs rs;
@@ -176,13 +179,18 @@ static int prepare(run_ctx *c, sb_err *err)
     return 0;
 }
 
+/* tqdm-like: done/total, percentage, rate, elapsed and ETA, on stderr. */
 static void progress(void *ud, size_t done, size_t total)
 {
     run_ctx *c = ud;
-    if (!c->progress_tty)
+    if (!c->progress_tty || !c->rs)
         return;
-    fprintf(stderr, "\r%zu/%zu requests done (%3.0f%%)", done, total,
-            total ? 100.0 * (double)done / (double)total : 100.0);
+    double el = (double)(sb_now_ns() - c->rs->bench_start_ns) / 1e9;
+    double rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\r%3.0f%% %zu/%zu [%02d:%02d<%02d:%02d, %.2f it/s]   ",
+            total ? 100.0 * (double)done / (double)total : 100.0, done, total,
+            (int)(el / 60), (int)el % 60, (int)(eta / 60), (int)eta % 60, rate);
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
@@ -192,7 +200,8 @@ static loop_opts base_loop_opts(run_ctx *c)
 {
     loop_opts o = {.url = c->tgt.url, .headers = c->tgt.headers, .id_prefix = c->prefix,
                    .max_concurrency = c->cfg->max_concurrency, .mode = c->be->mode,
-                   .keep_text = c->cfg->save_detailed, .grace_s = RUN_GRACE_S};
+                   .keep_text = c->cfg->save_detailed, .grace_s = RUN_GRACE_S,
+                   .ignore_eos = c->bp.ignore_eos};
     return o;
 }
 
