@@ -32,8 +32,8 @@ const char *sb_fail_name(sb_fail f);
 
 typedef struct sb_record {
     uint64_t intended_ns; /* scheduled send time, relative to the benchmark start */
-    uint64_t queued_ns;   /* when it became due (before the concurrency limit) */
-    uint64_t start_ns;    /* just before the request was handed to the transport */
+    uint64_t queued_ns;   /* when it became due (before the concurrency limit), relative to bench_start_ns */
+    uint64_t start_ns;    /* just before it was handed to the transport, relative to bench_start_ns */
     uint64_t ttft_ns;     /* first token message - start (0 if none) */
     uint64_t latency_ns;  /* E2EL: last token message - start */
     uint32_t *itl;        /* gaps between token messages, ns (see header comment) */
