@@ -48,7 +48,7 @@ typedef struct client {
     uint64_t *first_ns, *events;
     char *last_ch;
     uint64_t total_events, total_bytes;
-    uint64_t itl_ns; /* 0 = do not compute lateness */
+    uint64_t itl_ns;       /* 0 = do not compute lateness */
     uint64_t run_start_ns; /* events planned before the reads began are not judged */
     uint32_t *lat;
     uint64_t lat_n;

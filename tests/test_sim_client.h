@@ -22,10 +22,10 @@
 #include "core/clock.h"
 
 typedef struct sc_resp {
-    int status;          /* 0 when no status line came */
-    int reset;           /* the read ended with ECONNRESET */
-    int complete;        /* body framing finished (length reached / last chunk) */
-    sb_buf head, body;   /* raw header block, de-chunked body */
+    int status;        /* 0 when no status line came */
+    int reset;         /* the read ended with ECONNRESET */
+    int complete;      /* body framing finished (length reached / last chunk) */
+    sb_buf head, body; /* raw header block, de-chunked body */
     uint64_t first_byte_ns;
     /* SSE events: receive time of the read that completed each event. */
     size_t nev;

@@ -177,8 +177,8 @@ static void firehose_delivers_every_token(void **state)
     start(&sv, "--firehose --ttft-ms 10000 --itl-ms 10000");
     sc_resp r;
     uint64_t t0 = sb_now_ns();
-    post(sim_port(sv.s), "{\"prompt\":\"x\",\"max_tokens\":20000,\"stream\":true,\"ignore_eos\":true}",
-         &r);
+    post(sim_port(sv.s),
+         "{\"prompt\":\"x\",\"max_tokens\":20000,\"stream\":true,\"ignore_eos\":true}", &r);
     assert_true(r.complete);
     assert_true(sb_now_ns() - t0 < 10 * SB_NS_PER_S); /* the 10 s TTFT was not applied */
     size_t n = 0;
@@ -269,9 +269,9 @@ static long tokens_for(int port, const char *rid)
     char hdr[128];
     snprintf(hdr, sizeof hdr, "x-request-id: %s\r\n", rid);
     sc_resp r;
-    assert_int_equal(sc_do(port, "POST", "/v1/completions", hdr,
-                           "{\"prompt\":\"x\",\"max_tokens\":1000}", &r),
-                     0);
+    assert_int_equal(
+        sc_do(port, "POST", "/v1/completions", hdr, "{\"prompt\":\"x\",\"max_tokens\":1000}", &r),
+        0);
     const char *p = strstr(r.body.data, "\"completion_tokens\":");
     assert_non_null(p);
     long n = atol(p + 20);

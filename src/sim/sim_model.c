@@ -96,8 +96,7 @@ static void fault_before_headers(sim_conn *c)
                       "The server is overloaded (injected by --reject-rate).");
     } else {
         sim_record_write(s, r, "fail", 500);
-        sim_api_error(c, 500, "InternalServerError",
-                      "Injected failure (--fail-rate).");
+        sim_api_error(c, 500, "InternalServerError", "Injected failure (--fail-rate).");
     }
 }
 
@@ -108,8 +107,7 @@ void sim_model_admit(sim_conn *c)
     uint32_t tpc = (uint32_t)s->o.tokens_per_chunk;
     r->nchunks = (r->out_tokens + tpc - 1) / tpc;
     r->fault = sim_fault_pick(&s->o, &r->rng, r->nchunks, &r->fault_chunk);
-    if (r->fault == SIM_FAULT_RESET || r->fault == SIM_FAULT_REJECT ||
-        r->fault == SIM_FAULT_FAIL) {
+    if (r->fault == SIM_FAULT_RESET || r->fault == SIM_FAULT_REJECT || r->fault == SIM_FAULT_FAIL) {
         fault_before_headers(c);
         return;
     }

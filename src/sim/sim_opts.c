@@ -113,7 +113,10 @@ typedef struct dflag {
     double lo, hi;
 } dflag;
 
-#define DF(name, field, lo, hi) {name, offsetof(sim_opts, field), lo, hi}
+#define DF(name, field, lo, hi)                                                                    \
+    {                                                                                              \
+        name, offsetof(sim_opts, field), lo, hi                                                    \
+    }
 static const dflag dflags[] = {
     DF("--ttft-ms", ttft_ms, 0, 1e9),
     DF("--ttft-std-ms", ttft_std_ms, 0, 1e9),
