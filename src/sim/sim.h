@@ -19,8 +19,8 @@ typedef struct sim_server sim_server;
 typedef size_t (*sim_count_fn)(void *ctx, const char *text, size_t len);
 
 /* Everything `servebench sim` accepts; sim_opts_default fills the documented
- * defaults. Strings point into argv or caller memory and must outlive the
- * server. */
+ * defaults. Strings may point into argv: sim_start_opts copies what it keeps
+ * (host, model) and opens the record file before returning. */
 typedef struct sim_opts {
     const char *host;            /* --host, "127.0.0.1" */
     int port;                    /* --port, 8000; 0 = ephemeral */
@@ -28,7 +28,7 @@ typedef struct sim_opts {
     double ttft_ms, ttft_std_ms; /* --ttft-ms 20, --ttft-std-ms 0 */
     double itl_ms, itl_std_ms;   /* --itl-ms 5, --itl-std-ms 0 */
     double prefill_tok_per_s;    /* --prefill-tok-per-s, 0 = prefill is free */
-    double itl_per_seq_us;       /* --itl-per-seq-us, 0: ITL grows with the running batch */
+    double itl_per_seq_us;       /* --itl-per-seq-us 0: added per running sequence */
     int max_num_seqs;            /* --max-num-seqs 256: continuous batching width */
     long max_model_len;          /* --max-model-len, 0 = unlimited */
     int tokens_per_chunk;        /* --tokens-per-chunk 1 */
