@@ -303,7 +303,7 @@ int main(int argc, char **argv)
     sb_buf req;
     sb_buf_init(&req);
     /* Enough tokens to outlast the run at either rate. */
-    request_text(&req, timed ? (long)(seconds * 1000.0 / itl_ms) + 100 : 100000000L);
+    request_text(&req, timed ? (long)(seconds * 1000.0 / itl_ms) + 100 : 16777216L);
     if (!strcmp(mode, "raw")) {
         raw_writer w = {.n = streams};
         w.lfd = socket(AF_INET, SOCK_STREAM, 0);

@@ -118,14 +118,19 @@ typedef struct gen_args {
     int ignore_eos;
 } gen_args;
 
+/* No request may ask for more: whole bodies (non-streaming, TGI's final
+ * generated_text) are built in memory, ~6 bytes a token. */
+#define SIM_MAX_TOKENS (1L << 24)
+
 /* An optional integer field; -1 with a message when present but not one. */
 static int opt_int(json_t *o, const char *key, long lo, long *out, char *msg, size_t cap)
 {
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v))
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > 1L << 30) {
-        snprintf(msg, cap, "'%s' must be an integer >= %ld, got %s", key, lo,
+    if (!json_is_integer(v) || json_integer_value(v) < lo ||
+        json_integer_value(v) > SIM_MAX_TOKENS) {
+        snprintf(msg, cap, "'%s' must be an integer in [%ld, %ld], got %s", key, lo, SIM_MAX_TOKENS,
                  json_is_integer(v) ? "an out-of-range value" : "another type");
         return -1;
     }
@@ -343,6 +348,8 @@ static int size_request(sim_conn *c, gen_args *g, char *msg, size_t cap)
     long mml = s->o.max_model_len;
     if (g->max_tokens < 0)
         g->max_tokens = mml > 0 && (long)pt < mml ? mml - (long)pt : 16;
+    if (g->max_tokens > SIM_MAX_TOKENS)
+        g->max_tokens = SIM_MAX_TOKENS;
     if (mml > 0 && (long)pt >= mml) {
         snprintf(msg, cap,
                  "This model's maximum context length is %ld tokens. However, your request has "

@@ -19,6 +19,7 @@
 
 /* Firehose bursts: bounded so one stream cannot starve the others. */
 #define FIREHOSE_BURST_CHUNKS 64
+#define SIM_RECORD_MAX_EMITS (1u << 20)
 
 static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
 {
@@ -112,7 +113,8 @@ void sim_model_admit(sim_conn *c)
         return;
     }
     if (s->rec) {
-        r->emit_cap = r->nchunks + 1;
+        /* Bounded: a huge max_tokens must not become a huge allocation. */
+        r->emit_cap = r->nchunks + 1 < SIM_RECORD_MAX_EMITS ? r->nchunks + 1 : SIM_RECORD_MAX_EMITS;
         r->emit_ns = sb_xmalloc(r->emit_cap * sizeof *r->emit_ns);
     }
     c->busy = 1;
