@@ -163,6 +163,7 @@ static void malformed_requests_get_4xx_json(void **state)
         {"{\"prompt\":\"x\",\"stream_options\":{\"include_usage\":true}}", 400},
         {"{\"prompt\":\"x\",\"n\":2}", 400},
         {"{\"prompt\":[\"a\",\"b\"]}", 400},
+        {"{\"prompt\":\"x\",\"max_tokens\":99999999,\"stream\":true}", 400},
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         assert_int_equal(sc_do(port, "POST", "/v1/completions", NULL, bodies[i].body, &r), 0);
