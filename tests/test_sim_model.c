@@ -181,9 +181,7 @@ static void firehose_delivers_every_token(void **state)
          "{\"prompt\":\"x\",\"max_tokens\":20000,\"stream\":true,\"ignore_eos\":true}", &r);
     assert_true(r.complete);
     assert_true(sb_now_ns() - t0 < 10 * SB_NS_PER_S); /* the 10 s TTFT was not applied */
-    size_t n = 0;
-    for (const char *p = r.body.data; (p = strstr(p, "\"text\":")) != NULL; p++)
-        n++;
+    size_t n = sc_count(&r, "\"text\":");
     assert_int_equal(n, 20000);
     sc_resp_free(&r);
     json_decref(stop(&sv));
@@ -216,9 +214,7 @@ static void firehose_waits_for_a_slow_reader(void **state)
     assert_int_equal(sc_read(fd, &r), 0);
     close(fd);
     assert_true(r.complete);
-    size_t n = 0;
-    for (const char *p = r.body.data; (p = strstr(p, "\"text\":")) != NULL; p++)
-        n++;
+    size_t n = sc_count(&r, "\"text\":");
     assert_int_equal(n, 100000);
     sc_resp_free(&r);
     json_t *rec = stop(&sv);
