@@ -48,7 +48,7 @@ typedef struct client {
     uint64_t *first_ns, *events;
     char *last_ch;
     uint64_t total_events, total_bytes;
-    uint64_t itl_ns; /* 0 = do not compute lateness */
+    uint64_t itl_ns;       /* 0 = do not compute lateness */
     uint64_t run_start_ns; /* events planned before the reads began are not judged */
     uint32_t *lat;
     uint64_t lat_n;
@@ -303,7 +303,7 @@ int main(int argc, char **argv)
     sb_buf req;
     sb_buf_init(&req);
     /* Enough tokens to outlast the run at either rate. */
-    request_text(&req, timed ? (long)(seconds * 1000.0 / itl_ms) + 100 : 100000000L);
+    request_text(&req, timed ? (long)(seconds * 1000.0 / itl_ms) + 100 : 16777216L);
     if (!strcmp(mode, "raw")) {
         raw_writer w = {.n = streams};
         w.lfd = socket(AF_INET, SOCK_STREAM, 0);

@@ -126,7 +126,8 @@ static void chat_stream_starts_with_role_chunk(void **state)
         j = parse_data(ev[i]);
         check_common(j, "chat.completion.chunk");
         json_t *c = json_array_get(json_object_get(j, "choices"), 0);
-        const char *text = json_string_value(json_object_get(json_object_get(c, "delta"), "content"));
+        const char *text =
+            json_string_value(json_object_get(json_object_get(c, "delta"), "content"));
         assert_non_null(text);
         assert_true(strlen(text) > 1);
         if (i == 5)
@@ -172,10 +173,10 @@ static void no_usage_chunk_unless_asked(void **state)
     (void)state;
     sim_server *s = start("--ttft-ms 1 --itl-ms 1");
     sc_resp r;
-    assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL,
-                           "{\"prompt\":\"x\",\"max_tokens\":3,\"stream\":true,\"ignore_eos\":true}",
-                           &r),
-                     0);
+    assert_int_equal(
+        sc_do(sim_port(s), "POST", "/v1/completions", NULL,
+              "{\"prompt\":\"x\",\"max_tokens\":3,\"stream\":true,\"ignore_eos\":true}", &r),
+        0);
     char *ev[64];
     size_t n = sc_events(&r, ev, 64);
     assert_int_equal(n, 4);
@@ -230,7 +231,8 @@ static long completion_tokens(int port, const char *body)
     assert_int_equal(r.status, 200);
     json_t *j = json_loads(r.body.data, 0, NULL);
     assert_non_null(j);
-    long n = (long)json_integer_value(json_object_get(json_object_get(j, "usage"), "completion_tokens"));
+    long n =
+        (long)json_integer_value(json_object_get(json_object_get(j, "usage"), "completion_tokens"));
     json_decref(j);
     sc_resp_free(&r);
     return n;
@@ -378,7 +380,8 @@ static void keep_alive_serves_two_requests_on_one_connection(void **state)
         sc_resp_free(&r);
     }
     /* And a pipelined pair: both answered, in order. */
-    const char *two = "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n";
+    const char *two =
+        "GET /health HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(sc_send_all(fd, two, strlen(two)), 0);
     sb_buf all;
     sb_buf_init(&all);
@@ -479,7 +482,8 @@ static void five_hundred_concurrent_streams(void **state)
             ssize_t n = recv(pf[i].fd, tmp, sizeof tmp, 0);
             if (n > 0)
                 sb_buf_append(&got[i], tmp, (size_t)n);
-            if (n <= 0 || (got[i].len >= 5 && !memcmp(got[i].data + got[i].len - 5, "0\r\n\r\n", 5))) {
+            if (n <= 0 ||
+                (got[i].len >= 5 && !memcmp(got[i].data + got[i].len - 5, "0\r\n\r\n", 5))) {
                 close(pf[i].fd);
                 pf[i].fd = -1;
                 open--;

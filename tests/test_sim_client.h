@@ -22,13 +22,14 @@
 #include "core/clock.h"
 
 typedef struct sc_resp {
-    int status;          /* 0 when no status line came */
-    int reset;           /* the read ended with ECONNRESET */
-    int complete;        /* body framing finished (length reached / last chunk) */
-    sb_buf head, body;   /* raw header block, de-chunked body */
+    int status;        /* 0 when no status line came */
+    int reset;         /* the read ended with ECONNRESET */
+    int complete;      /* body framing finished (length reached / last chunk) */
+    sb_buf head, body; /* raw header block, de-chunked body */
     uint64_t first_byte_ns;
     /* SSE events: receive time of the read that completed each event. */
-    size_t nev;
+    size_t nev;     /* events seen (ev_ns keeps the first 4096) */
+    size_t scanned; /* body bytes already searched for events */
     uint64_t ev_ns[4096];
 } sc_resp;
 
@@ -106,15 +107,19 @@ static const char *sc_header(const sc_resp *r, const char *name)
     return NULL;
 }
 
-/* Counts events ("\n\n"-terminated) in the body so far, stamping new ones. */
+/* Counts events ("\n\n"-terminated) in the body bytes not yet scanned,
+ * stamping new ones (linear over the whole response). */
 static void sc_stamp_events(sc_resp *r, uint64_t t)
 {
-    size_t n = 0;
-    for (size_t i = 0; i + 1 < r->body.len; i++)
-        if (r->body.data[i] == '\n' && r->body.data[i + 1] == '\n')
-            n++;
-    while (r->nev < n && r->nev < sizeof r->ev_ns / sizeof r->ev_ns[0])
-        r->ev_ns[r->nev++] = t;
+    size_t i = r->scanned ? r->scanned - 1 : 0;
+    for (; i + 1 < r->body.len; i++)
+        if (r->body.data[i] == '\n' && r->body.data[i + 1] == '\n') {
+            if (r->nev < sizeof r->ev_ns / sizeof r->ev_ns[0])
+                r->ev_ns[r->nev] = t;
+            r->nev++;
+            i++;
+        }
+    r->scanned = r->body.len;
 }
 
 /* De-chunks raw[*off..] into body; returns 1 when the last chunk was seen. */
@@ -122,8 +127,10 @@ static int sc_dechunk(sb_buf *raw, size_t *off, sb_buf *body)
 {
     for (;;) {
         char *p = raw->data + *off;
-        char *eol = strstr(p, "\r\n");
-        if (!eol)
+        /* A bounded search: sanitizers make strstr O(rest of buffer) per call. */
+        size_t avail = raw->len - *off;
+        char *eol = memchr(p, '\r', avail < 32 ? avail : 32);
+        if (!eol || (size_t)(eol - p) + 1 >= avail)
             return 0;
         size_t sz = strtoul(p, NULL, 16);
         size_t need = (size_t)(eol - p) + 2 + sz + 2;
@@ -204,6 +211,16 @@ static int sc_do(int port, const char *method, const char *path, const char *hea
     int rc = sc_send(fd, method, path, headers, body) == 0 ? sc_read(fd, r) : -1;
     close(fd);
     return rc;
+}
+
+/* Occurrences of needle in the body, in one linear pass. */
+__attribute__((unused)) static size_t sc_count(const sc_resp *r, const char *needle)
+{
+    size_t n = 0, k = strlen(needle);
+    for (size_t i = 0; i + k <= r->body.len; i++)
+        if (r->body.data[i] == needle[0] && memcmp(r->body.data + i, needle, k) == 0)
+            n++;
+    return n;
 }
 
 /* Splits an SSE body into its "data: " payloads (malloc'd strings, n returned). */

@@ -163,6 +163,7 @@ static void malformed_requests_get_4xx_json(void **state)
         {"{\"prompt\":\"x\",\"stream_options\":{\"include_usage\":true}}", 400},
         {"{\"prompt\":\"x\",\"n\":2}", 400},
         {"{\"prompt\":[\"a\",\"b\"]}", 400},
+        {"{\"prompt\":\"x\",\"max_tokens\":99999999,\"stream\":true}", 400},
     };
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         assert_int_equal(sc_do(port, "POST", "/v1/completions", NULL, bodies[i].body, &r), 0);
@@ -182,7 +183,9 @@ static void malformed_requests_get_4xx_json(void **state)
         {"GET nopath HTTP/1.1\r\n\r\n", 400},
         {"GET / HTTP/2.0\r\n\r\n", 505},
         {"POST /v1/completions HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400},
-        {"POST /v1/completions HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411},
+        {"POST /v1/completions HTTP/1.1\r\nTransfer-Encoding: "
+         "chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+         411},
         {"POST /v1/completions HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413},
         {"POST /v1/completions HTTP/1.1\r\nBad Header\r\n\r\n", 400},
     };
@@ -227,9 +230,9 @@ static void record_matches_client_timestamps(void **state)
     sim_server *s = start(args);
     sc_resp r;
     uint64_t sent = sb_now_ns();
-    assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", "x-request-id: req-42\r\n",
-                           stream_body, &r),
-                     0);
+    assert_int_equal(
+        sc_do(sim_port(s), "POST", "/v1/completions", "x-request-id: req-42\r\n", stream_body, &r),
+        0);
     assert_int_equal(r.status, 200);
     sim_stop(s);
     sb_buf rec;

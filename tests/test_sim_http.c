@@ -113,8 +113,7 @@ static void pipelined_requests_parse_one_at_a_time(void **state)
         assert_true(sim_str_eq(r.path, paths[i]));
         off += r.total_len;
     }
-    assert_int_equal(sim_http_parse(s + off, strlen(s) - off, MAXH, MAXB, &r),
-                     SIM_HTTP_INCOMPLETE);
+    assert_int_equal(sim_http_parse(s + off, strlen(s) - off, MAXH, MAXB, &r), SIM_HTTP_INCOMPLETE);
 }
 
 int main(void)

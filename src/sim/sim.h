@@ -19,27 +19,27 @@ typedef struct sim_server sim_server;
 typedef size_t (*sim_count_fn)(void *ctx, const char *text, size_t len);
 
 /* Everything `servebench sim` accepts; sim_opts_default fills the documented
- * defaults. Strings point into argv or caller memory and must outlive the
- * server. */
+ * defaults. Strings may point into argv: sim_start_opts copies what it keeps
+ * (host, model) and opens the record file before returning. */
 typedef struct sim_opts {
-    const char *host;           /* --host, "127.0.0.1" */
-    int port;                   /* --port, 8000; 0 = ephemeral */
-    const char *model;          /* --model, "sim" */
+    const char *host;            /* --host, "127.0.0.1" */
+    int port;                    /* --port, 8000; 0 = ephemeral */
+    const char *model;           /* --model, "sim" */
     double ttft_ms, ttft_std_ms; /* --ttft-ms 20, --ttft-std-ms 0 */
     double itl_ms, itl_std_ms;   /* --itl-ms 5, --itl-std-ms 0 */
-    double prefill_tok_per_s;   /* --prefill-tok-per-s, 0 = prefill is free */
-    double itl_per_seq_us;      /* --itl-per-seq-us, 0: ITL grows with the running batch */
-    int max_num_seqs;           /* --max-num-seqs 256: continuous batching width */
-    long max_model_len;         /* --max-model-len, 0 = unlimited */
-    int tokens_per_chunk;       /* --tokens-per-chunk 1 */
-    uint64_t seed;              /* --seed 0 */
-    const char *record_path;    /* --record FILE, NULL = off */
+    double prefill_tok_per_s;    /* --prefill-tok-per-s, 0 = prefill is free */
+    double itl_per_seq_us;       /* --itl-per-seq-us 0: added per running sequence */
+    int max_num_seqs;            /* --max-num-seqs 256: continuous batching width */
+    long max_model_len;          /* --max-model-len, 0 = unlimited */
+    int tokens_per_chunk;        /* --tokens-per-chunk 1 */
+    uint64_t seed;               /* --seed 0 */
+    const char *record_path;     /* --record FILE, NULL = off */
     double fail_rate, reject_rate, reset_rate, drop_rate, malformed_rate, stall_rate;
-    double stall_ms;            /* --stall-ms 1000 */
-    int firehose;               /* --firehose */
-    size_t max_body_bytes;      /* --max-body-bytes 64 MiB */
-    size_t max_header_bytes;    /* --max-header-bytes 64 KiB */
-    int quiet;                  /* --quiet: no totals on stop */
+    double stall_ms;         /* --stall-ms 1000 */
+    int firehose;            /* --firehose */
+    size_t max_body_bytes;   /* --max-body-bytes 64 MiB */
+    size_t max_header_bytes; /* --max-header-bytes 64 KiB */
+    int quiet;               /* --quiet: no totals on stop */
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;
@@ -49,9 +49,9 @@ typedef struct sim_opts {
 typedef struct sim_totals {
     uint64_t connections, requests, ok, faults, client_errors, client_gone;
     uint64_t prompt_tokens, output_tokens, chunks, bytes_out;
-    uint64_t sched_samples;           /* emissions measured for schedule error */
+    uint64_t sched_samples;                            /* emissions measured for schedule error */
     uint64_t sched_p50_ns, sched_p99_ns, sched_max_ns; /* actual - planned emission */
-    uint64_t first_req_ns, last_emit_ns; /* CLOCK_MONOTONIC span of the work */
+    uint64_t first_req_ns, last_emit_ns;               /* CLOCK_MONOTONIC span of the work */
 } sim_totals;
 
 void sim_opts_default(sim_opts *o);

@@ -85,15 +85,16 @@ static void models(sim_conn *c)
     sb_buf *b = &c->srv->scratch;
     sb_buf_reset(b);
     uint64_t created = sb_wall_ns() / SB_NS_PER_S;
-    sb_buf_printf(b,
-                  "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\",\"created\":%"
-                  PRIu64 ",\"owned_by\":\"vllm\",\"root\":\"%s\",\"parent\":null,"
-                  "\"max_model_len\":%ld,\"permission\":[{\"id\":\"modelperm-sim\","
-                  "\"object\":\"model_permission\",\"created\":%" PRIu64 ",\"allow_create_engine\":"
-                  "false,\"allow_sampling\":true,\"allow_logprobs\":true,\"allow_search_indices\":"
-                  "false,\"allow_view\":true,\"allow_fine_tuning\":false,\"organization\":\"*\","
-                  "\"group\":null,\"is_blocking\":false}]}]}",
-                  o->model, created, o->model, o->max_model_len, created);
+    sb_buf_printf(
+        b,
+        "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\",\"created\":%" PRIu64
+        ",\"owned_by\":\"vllm\",\"root\":\"%s\",\"parent\":null,"
+        "\"max_model_len\":%ld,\"permission\":[{\"id\":\"modelperm-sim\","
+        "\"object\":\"model_permission\",\"created\":%" PRIu64 ",\"allow_create_engine\":"
+        "false,\"allow_sampling\":true,\"allow_logprobs\":true,\"allow_search_indices\":"
+        "false,\"allow_view\":true,\"allow_fine_tuning\":false,\"organization\":\"*\","
+        "\"group\":null,\"is_blocking\":false}]}]}",
+        o->model, created, o->model, o->max_model_len, created);
     sim_api_respond(c, 200, "application/json", b->data, b->len);
 }
 
@@ -109,13 +110,17 @@ static void metrics(sim_conn *c)
 /* ---- generation requests ---- */
 
 typedef struct gen_args {
-    const char *prompt;     /* text to count (NUL-terminated), or NULL */
+    const char *prompt; /* text to count (NUL-terminated), or NULL */
     size_t prompt_len;
-    long id_count;          /* prompt given as token ids: their number, else -1 */
-    long max_tokens;        /* -1 = not given */
+    long id_count;   /* prompt given as token ids: their number, else -1 */
+    long max_tokens; /* -1 = not given */
     long min_tokens;
     int ignore_eos;
 } gen_args;
+
+/* No request may ask for more: whole bodies (non-streaming, TGI's final
+ * generated_text) are built in memory, ~6 bytes a token. */
+#define SIM_MAX_TOKENS (1L << 24)
 
 /* An optional integer field; -1 with a message when present but not one. */
 static int opt_int(json_t *o, const char *key, long lo, long *out, char *msg, size_t cap)
@@ -123,8 +128,9 @@ static int opt_int(json_t *o, const char *key, long lo, long *out, char *msg, si
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v))
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > 1L << 30) {
-        snprintf(msg, cap, "'%s' must be an integer >= %ld, got %s", key, lo,
+    if (!json_is_integer(v) || json_integer_value(v) < lo ||
+        json_integer_value(v) > SIM_MAX_TOKENS) {
+        snprintf(msg, cap, "'%s' must be an integer in [%ld, %ld], got %s", key, lo, SIM_MAX_TOKENS,
                  json_is_integer(v) ? "an out-of-range value" : "another type");
         return -1;
     }
@@ -171,8 +177,9 @@ static int completions_prompt(json_t *body, gen_args *g, char *msg, size_t cap)
             g->prompt_len = json_string_length(first);
             return 0;
         }
-        snprintf(msg, cap, "'prompt' must be a string, a list of token ids or a list of one "
-                           "string (the simulator serves one prompt per request)");
+        snprintf(msg, cap,
+                 "'prompt' must be a string, a list of token ids or a list of one "
+                 "string (the simulator serves one prompt per request)");
         return -1;
     }
     snprintf(msg, cap, "'prompt' is required and must be a string or a list of token ids");
@@ -341,6 +348,8 @@ static int size_request(sim_conn *c, gen_args *g, char *msg, size_t cap)
     long mml = s->o.max_model_len;
     if (g->max_tokens < 0)
         g->max_tokens = mml > 0 && (long)pt < mml ? mml - (long)pt : 16;
+    if (g->max_tokens > SIM_MAX_TOKENS)
+        g->max_tokens = SIM_MAX_TOKENS;
     if (mml > 0 && (long)pt >= mml) {
         snprintf(msg, cap,
                  "This model's maximum context length is %ld tokens. However, your request has "
@@ -357,11 +366,13 @@ static int size_request(sim_conn *c, gen_args *g, char *msg, size_t cap)
         return -1;
     }
     r->max_tokens = (uint32_t)g->max_tokens;
-    long lo = g->min_tokens < 1 ? 1 : (g->min_tokens > g->max_tokens ? g->max_tokens : g->min_tokens);
+    long lo =
+        g->min_tokens < 1 ? 1 : (g->min_tokens > g->max_tokens ? g->max_tokens : g->min_tokens);
     if (g->ignore_eos)
         r->out_tokens = r->max_tokens;
     else /* an EOS drawn uniformly in [max(min_tokens, 1), max_tokens] */
-        r->out_tokens = (uint32_t)(lo + (long)sim_rng_below(&r->rng, (uint64_t)(g->max_tokens - lo + 1)));
+        r->out_tokens =
+            (uint32_t)(lo + (long)sim_rng_below(&r->rng, (uint64_t)(g->max_tokens - lo + 1)));
     return 0;
 }
 
@@ -375,13 +386,13 @@ static void init_req(sim_conn *c, int api, const sim_http_req *hr)
     r->seq = ++s->req_seq;
     r->arrival_ns = c->in_first_ns ? c->in_first_ns : sb_now_ns();
     r->created_s = sb_wall_ns() / SB_NS_PER_S;
-    size_t n = hr->request_id.n < sizeof r->request_id ? hr->request_id.n
-                                                        : sizeof r->request_id - 1;
+    size_t n =
+        hr->request_id.n < sizeof r->request_id ? hr->request_id.n : sizeof r->request_id - 1;
     if (n)
         memcpy(r->request_id, hr->request_id.p, n);
     r->request_id[n] = '\0';
-    uint64_t id_hash = n ? sim_hash(s->o.seed, r->request_id, n)
-                         : sim_hash(s->o.seed, &r->seq, sizeof r->seq);
+    uint64_t id_hash =
+        n ? sim_hash(s->o.seed, r->request_id, n) : sim_hash(s->o.seed, &r->seq, sizeof r->seq);
     sim_rng_seed(&r->rng, id_hash);
     r->text_seed = sim_rng_next(&r->rng);
     snprintf(r->id, sizeof r->id, "%s%016" PRIx64 "%08" PRIx64,
@@ -420,8 +431,8 @@ static void generate(sim_conn *c, int api, const sim_http_req *hr)
                                  : completions_prompt(body, &g, msg, sizeof msg);
     if (rc == 0 && (api == SIM_API_TGI || api == SIM_API_TRT))
         c->req.stream = 1;
-    const char *model = body && (api == SIM_API_COMPLETIONS || api == SIM_API_CHAT)
-                            ? model_of(body) : NULL;
+    const char *model =
+        body && (api == SIM_API_COMPLETIONS || api == SIM_API_CHAT) ? model_of(body) : NULL;
     if (rc == 0 && model && strcmp(model, s->o.model) != 0) {
         snprintf(msg, sizeof msg, "The model `%.200s` does not exist.", model);
         s->m.client_errors++;

@@ -12,8 +12,8 @@
 
 static void print_totals(const sim_totals *t)
 {
-    double span_s = t->last_emit_ns > t->first_req_ns ? (double)(t->last_emit_ns - t->first_req_ns) / 1e9
-                                                      : 0;
+    double span_s =
+        t->last_emit_ns > t->first_req_ns ? (double)(t->last_emit_ns - t->first_req_ns) / 1e9 : 0;
     printf("servebench sim: stopped: %llu connections, %llu requests (%llu ok, %llu faults, "
            "%llu client errors, %llu abandoned)\n",
            (unsigned long long)t->connections, (unsigned long long)t->requests,

@@ -149,8 +149,8 @@ void sim_conn_process_input(sim_conn *c)
     sim_server *s = c->srv;
     while (!c->dead && !c->busy && !c->closing && c->in.len > 0) {
         sim_http_req hr;
-        int rc = sim_http_parse(c->in.data, c->in.len, s->o.max_header_bytes,
-                                s->o.max_body_bytes, &hr);
+        int rc =
+            sim_http_parse(c->in.data, c->in.len, s->o.max_header_bytes, s->o.max_body_bytes, &hr);
         if (rc == SIM_HTTP_INCOMPLETE)
             return;
         if (rc == SIM_HTTP_ERROR) {

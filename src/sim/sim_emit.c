@@ -16,14 +16,13 @@
 /* Short, common English words with a leading space: real tokenizers map most
  * to one token, so clients that re-tokenize count close to what was sent. */
 static const char *const words[64] = {
-    " the",   " of",    " and",  " to",    " in",    " is",   " that",  " it",
-    " for",   " was",   " on",   " are",   " as",    " with", " be",    " at",
-    " one",   " have",  " this", " from",  " by",    " not",  " but",   " what",
-    " all",   " were",  " when", " we",    " there", " can",  " an",    " your",
-    " which", " their", " said", " if",    " do",    " will", " each",  " about",
-    " how",   " up",    " out",  " them",  " then",  " she",  " many",  " some",
-    " so",    " these", " would", " other", " into", " has",  " more",  " her",
-    " two",   " like",  " him",  " see",   " time",  " could", " no",   " make",
+    " the",   " of",    " and",   " to",    " in",   " is",   " that", " it",   " for",   " was",
+    " on",    " are",   " as",    " with",  " be",   " at",   " one",  " have", " this",  " from",
+    " by",    " not",   " but",   " what",  " all",  " were", " when", " we",   " there", " can",
+    " an",    " your",  " which", " their", " said", " if",   " do",   " will", " each",  " about",
+    " how",   " up",    " out",   " them",  " then", " she",  " many", " some", " so",    " these",
+    " would", " other", " into",  " has",   " more", " her",  " two",  " like", " him",   " see",
+    " time",  " could", " no",    " make",
 };
 
 void sim_emit_token_text(const sim_req *r, uint32_t i, sb_buf *b)
@@ -34,8 +33,7 @@ void sim_emit_token_text(const sim_req *r, uint32_t i, sb_buf *b)
 
 static void head(sim_conn *c, int status, const char *reason, const char *extra)
 {
-    sb_buf_printf(&c->out, "HTTP/1.1 %d %s\r\nserver: servebench-sim\r\n%s", status, reason,
-                  extra);
+    sb_buf_printf(&c->out, "HTTP/1.1 %d %s\r\nserver: servebench-sim\r\n%s", status, reason, extra);
     if (c->req.request_id[0])
         sb_buf_printf(&c->out, "x-request-id: %s\r\n", c->req.request_id);
 }
@@ -90,8 +88,9 @@ static void chunk_prefix(sim_conn *c, sb_buf *b, const char *object)
                          ",\"model\":\"%s\",\"choices\":[",
                          r->id, object, r->created_s, c->srv->o.model);
         if (n <= 0 || (size_t)n >= sizeof r->prefix) { /* a model name too long to cache */
-            sb_buf_printf(b, "data: {\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
-                             ",\"model\":\"%s\",\"choices\":[",
+            sb_buf_printf(b,
+                          "data: {\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
+                          ",\"model\":\"%s\",\"choices\":[",
                           r->id, object, r->created_s, c->srv->o.model);
             return;
         }
@@ -244,8 +243,9 @@ void sim_emit_full(sim_conn *c, int corrupt)
     const sim_req *r = &c->req;
     int chat = r->api == SIM_API_CHAT;
     sb_buf_reset(b);
-    sb_buf_printf(b, "{\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
-                     ",\"model\":\"%s\",\"choices\":[{\"index\":0,",
+    sb_buf_printf(b,
+                  "{\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
+                  ",\"model\":\"%s\",\"choices\":[{\"index\":0,",
                   r->id, chat ? "chat.completion" : "text_completion", r->created_s,
                   c->srv->o.model);
     sb_buf_puts(b, chat ? "\"message\":{\"role\":\"assistant\",\"content\":\"" : "\"text\":\"");

@@ -18,7 +18,12 @@ const char *sim_fault_name(int fault)
 int sim_fault_pick(const sim_opts *o, sim_rng *r, uint32_t nchunks, uint32_t *at_chunk)
 {
     const double rates[SIM_FAULT_COUNT] = {
-        0, o->reset_rate, o->reject_rate, o->fail_rate, o->drop_rate, o->malformed_rate,
+        0,
+        o->reset_rate,
+        o->reject_rate,
+        o->fail_rate,
+        o->drop_rate,
+        o->malformed_rate,
         o->stall_rate,
     };
     int hit = SIM_FAULT_NONE;

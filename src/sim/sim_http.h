@@ -15,14 +15,14 @@ typedef struct sim_str {
 
 typedef struct sim_http_req {
     sim_str method, path, version;
-    sim_str request_id;   /* x-request-id header, empty when absent */
+    sim_str request_id; /* x-request-id header, empty when absent */
     sim_str content_type;
-    const char *body;     /* Content-Length bytes after the headers */
+    const char *body; /* Content-Length bytes after the headers */
     size_t body_len;
-    size_t total_len;     /* header + body bytes this request used */
-    int keep_alive;       /* HTTP/1.1 default on; Connection: close turns it off */
-    int status;           /* on SIM_HTTP_ERROR: the 4xx/5xx to answer */
-    const char *error;    /* on SIM_HTTP_ERROR: a static sentence saying what is wrong */
+    size_t total_len;  /* header + body bytes this request used */
+    int keep_alive;    /* HTTP/1.1 default on; Connection: close turns it off */
+    int status;        /* on SIM_HTTP_ERROR: the 4xx/5xx to answer */
+    const char *error; /* on SIM_HTTP_ERROR: a static sentence saying what is wrong */
 } sim_http_req;
 
 enum { SIM_HTTP_INCOMPLETE = 0, SIM_HTTP_DONE = 1, SIM_HTTP_ERROR = -1 };

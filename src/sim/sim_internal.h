@@ -40,19 +40,19 @@ enum sim_phase { SIM_PH_IDLE, SIM_PH_WAITING, SIM_PH_PREFILL, SIM_PH_DECODE };
 typedef struct sim_req {
     int api, stream, include_usage, continuous_usage;
     int phase, fault;
-    uint32_t fault_chunk;   /* chunk index the mid-stream fault hits */
+    uint32_t fault_chunk; /* chunk index the mid-stream fault hits */
     uint32_t prompt_tokens, max_tokens, out_tokens, emitted, chunks, nchunks;
-    uint64_t seq;           /* arrival number */
+    uint64_t seq; /* arrival number */
     uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
-    uint64_t created_s;     /* wall seconds, the "created" field */
+    uint64_t created_s; /* wall seconds, the "created" field */
     uint64_t text_seed;
     sim_rng rng;
-    char id[40];            /* cmpl-/chatcmpl- id */
-    char request_id[128];   /* the x-request-id header, "" when absent */
-    char trt_model[64];     /* TensorRT-LLM: model name from the path */
-    char prefix[384];       /* the constant start of every stream chunk */
-    uint16_t prefix_len;    /* 0 until built */
-    uint64_t *emit_ns;      /* --record: every emission time */
+    char id[40];          /* cmpl-/chatcmpl- id */
+    char request_id[128]; /* the x-request-id header, "" when absent */
+    char trt_model[64];   /* TensorRT-LLM: model name from the path */
+    char prefix[384];     /* the constant start of every stream chunk */
+    uint16_t prefix_len;  /* 0 until built */
+    uint64_t *emit_ns;    /* --record: every emission time */
     size_t emit_cap;
 } sim_req;
 
@@ -60,15 +60,15 @@ typedef struct sim_conn sim_conn;
 struct sim_conn {
     int fd;
     int dead, closing, busy, want_out, peer_eof, chunked, keep_alive;
-    int firehose_blocked;      /* firehose waits for EPOLLOUT, not the heap */
+    int firehose_blocked; /* firehose waits for EPOLLOUT, not the heap */
     sim_server *srv;
     sb_buf in, out;
     size_t out_off;
-    uint64_t in_first_ns;      /* when the pending input's first byte came */
+    uint64_t in_first_ns; /* when the pending input's first byte came */
     sim_req req;
     sim_timer timer;
-    sim_conn *wprev, *wnext;   /* waiting queue links */
-    sim_conn *prev, *next;     /* all live connections */
+    sim_conn *wprev, *wnext; /* waiting queue links */
+    sim_conn *prev, *next;   /* all live connections */
 };
 
 struct sim_server {
@@ -78,12 +78,12 @@ struct sim_server {
     int lfd, epfd, tfd, efd;
     int port;
     int accept_paused;
-    int have_pwait2;            /* epoll_pwait2 works (else the timerfd) */
-    uint64_t armed_ns;          /* what the timerfd is set to (0 = disarmed) */
+    int have_pwait2;   /* epoll_pwait2 works (else the timerfd) */
+    uint64_t armed_ns; /* what the timerfd is set to (0 = disarmed) */
     pthread_t thread;
     int thread_running, halted;
-    sim_conn *conns;            /* live list */
-    sim_conn *graveyard;        /* closed this iteration, freed at its end */
+    sim_conn *conns;     /* live list */
+    sim_conn *graveyard; /* closed this iteration, freed at its end */
     sim_heap heap;
     sim_conn *wait_head, *wait_tail;
     uint32_t running, waiting;
@@ -91,7 +91,7 @@ struct sim_server {
     sim_metrics m;
     sim_totals t;
     FILE *rec;
-    sb_buf scratch, scratch2;   /* reused formatting space */
+    sb_buf scratch, scratch2; /* reused formatting space */
 };
 
 /* sim_loop.c */

@@ -13,15 +13,14 @@
 #include "sim/sim_internal.h"
 
 /* vLLM's bucket bounds (vllm/v1/metrics/loggers.py). */
-static const double ttft_bounds[] = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,
-                                     0.25,  0.5,   0.75, 1.0,  2.5,  5.0,  7.5,  10.0,
+static const double ttft_bounds[] = {0.001, 0.005, 0.01, 0.02,  0.04,  0.06,  0.08, 0.1,
+                                     0.25,  0.5,   0.75, 1.0,   2.5,   5.0,   7.5,  10.0,
                                      20.0,  40.0,  80.0, 160.0, 640.0, 2560.0};
-static const double itl_bounds[] = {0.01, 0.025, 0.05, 0.075, 0.1,  0.15, 0.2,
-                                    0.3,  0.4,   0.5,  0.75,  1.0,  2.5,  5.0,
-                                    7.5,  10.0,  20.0, 40.0,  80.0};
-static const double e2e_bounds[] = {0.3,  0.5,  0.8,   1.0,   1.5,   2.0,   2.5,   5.0,
-                                    10.0, 15.0, 20.0,  30.0,  40.0,  50.0,  60.0,  120.0,
-                                    240.0, 480.0, 960.0, 1920.0, 7680.0};
+static const double itl_bounds[] = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,  0.3,  0.4, 0.5,
+                                    0.75, 1.0,   2.5,  5.0,   7.5, 10.0, 20.0, 40.0, 80.0};
+static const double e2e_bounds[] = {0.3,  0.5,   0.8,   1.0,   1.5,   2.0,    2.5,
+                                    5.0,  10.0,  15.0,  20.0,  30.0,  40.0,   50.0,
+                                    60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
 
 static void hist_init(sim_prom_hist *h, const double *b, size_t n)
 {
@@ -107,8 +106,8 @@ static void hist(sb_buf *b, const char *name, const char *help, const char *mode
     uint64_t cum = 0;
     for (size_t i = 0; i < h->nbounds; i++) {
         cum += h->counts[i];
-        sb_buf_printf(b, "%s_bucket{le=\"%g\",model_name=\"%s\"} %llu\n", name, h->bounds[i],
-                      model, (unsigned long long)cum);
+        sb_buf_printf(b, "%s_bucket{le=\"%g\",model_name=\"%s\"} %llu\n", name, h->bounds[i], model,
+                      (unsigned long long)cum);
     }
     sb_buf_printf(b, "%s_bucket{le=\"+Inf\",model_name=\"%s\"} %llu\n", name, model,
                   (unsigned long long)h->total);
@@ -117,27 +116,29 @@ static void hist(sb_buf *b, const char *name, const char *help, const char *mode
     sb_buf_printf(b, "%s_sum{model_name=\"%s\"} %.9g\n", name, model, h->sum_s);
 }
 
-void sim_metrics_render(const sim_metrics *m, const char *model, uint32_t running,
-                        uint32_t waiting, uint32_t max_num_seqs, sb_buf *b)
+void sim_metrics_render(const sim_metrics *m, const char *model, uint32_t running, uint32_t waiting,
+                        uint32_t max_num_seqs, sb_buf *b)
 {
     double usage = max_num_seqs ? (double)running / max_num_seqs : 0;
-    gauge(b, "vllm:num_requests_running", "Number of requests in model execution batches.",
-          "gauge", model, running);
-    gauge(b, "vllm:num_requests_waiting", "Number of requests waiting to be processed.",
-          "gauge", model, waiting);
+    gauge(b, "vllm:num_requests_running", "Number of requests in model execution batches.", "gauge",
+          model, running);
+    gauge(b, "vllm:num_requests_waiting", "Number of requests waiting to be processed.", "gauge",
+          model, waiting);
     gauge(b, "vllm:kv_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage.", "gauge",
           model, usage);
-    gauge(b, "vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.",
-          "gauge", model, usage);
-    gauge(b, "vllm:prompt_tokens_total", "Number of prefill tokens processed.", "counter",
-          model, (double)m->prompt_tokens);
+    gauge(b, "vllm:gpu_cache_usage_perc", "GPU KV-cache usage. 1 means 100 percent usage.", "gauge",
+          model, usage);
+    gauge(b, "vllm:prompt_tokens_total", "Number of prefill tokens processed.", "counter", model,
+          (double)m->prompt_tokens);
     gauge(b, "vllm:generation_tokens_total", "Number of generation tokens processed.", "counter",
           model, (double)m->generation_tokens);
     sb_buf_printf(b, "# HELP vllm:request_success_total Count of successfully processed requests.\n"
                      "# TYPE vllm:request_success_total counter\n");
-    sb_buf_printf(b, "vllm:request_success_total{finished_reason=\"length\",model_name=\"%s\"} %llu\n",
+    sb_buf_printf(b,
+                  "vllm:request_success_total{finished_reason=\"length\",model_name=\"%s\"} %llu\n",
                   model, (unsigned long long)m->success_length);
-    sb_buf_printf(b, "vllm:request_success_total{finished_reason=\"stop\",model_name=\"%s\"} %llu\n",
+    sb_buf_printf(b,
+                  "vllm:request_success_total{finished_reason=\"stop\",model_name=\"%s\"} %llu\n",
                   model, (unsigned long long)m->success_stop);
     hist(b, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.",
          model, &m->ttft);
@@ -149,9 +150,10 @@ void sim_metrics_render(const sim_metrics *m, const char *model, uint32_t runnin
          model, &m->e2e);
     hist(b, "vllm:request_queue_time_seconds",
          "Histogram of time spent in WAITING phase for request.", model, &m->queue);
-    sb_buf_printf(b, "# HELP servebench_sim:requests_total Requests parsed.\n"
-                     "# TYPE servebench_sim:requests_total counter\n"
-                     "servebench_sim:requests_total %llu\n",
+    sb_buf_printf(b,
+                  "# HELP servebench_sim:requests_total Requests parsed.\n"
+                  "# TYPE servebench_sim:requests_total counter\n"
+                  "servebench_sim:requests_total %llu\n",
                   (unsigned long long)m->requests);
     sb_buf_printf(b, "# HELP servebench_sim:faults_total Injected faults by kind.\n"
                      "# TYPE servebench_sim:faults_total counter\n");

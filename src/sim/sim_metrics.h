@@ -43,7 +43,7 @@ void sim_lag_observe(sim_lag_hist *h, uint64_t lag_ns);
 /* q in [0, 1]; returns the upper bound of the bucket holding that rank. */
 uint64_t sim_lag_quantile(const sim_lag_hist *h, double q);
 /* Prometheus text exposition of everything, plus the live gauges. */
-void sim_metrics_render(const sim_metrics *m, const char *model, uint32_t running,
-                        uint32_t waiting, uint32_t max_num_seqs, sb_buf *out);
+void sim_metrics_render(const sim_metrics *m, const char *model, uint32_t running, uint32_t waiting,
+                        uint32_t max_num_seqs, sb_buf *out);
 
 #endif

@@ -19,6 +19,7 @@
 
 /* Firehose bursts: bounded so one stream cannot starve the others. */
 #define FIREHOSE_BURST_CHUNKS 64
+#define SIM_RECORD_MAX_EMITS (1u << 20)
 
 static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
 {
@@ -96,8 +97,7 @@ static void fault_before_headers(sim_conn *c)
                       "The server is overloaded (injected by --reject-rate).");
     } else {
         sim_record_write(s, r, "fail", 500);
-        sim_api_error(c, 500, "InternalServerError",
-                      "Injected failure (--fail-rate).");
+        sim_api_error(c, 500, "InternalServerError", "Injected failure (--fail-rate).");
     }
 }
 
@@ -108,13 +108,13 @@ void sim_model_admit(sim_conn *c)
     uint32_t tpc = (uint32_t)s->o.tokens_per_chunk;
     r->nchunks = (r->out_tokens + tpc - 1) / tpc;
     r->fault = sim_fault_pick(&s->o, &r->rng, r->nchunks, &r->fault_chunk);
-    if (r->fault == SIM_FAULT_RESET || r->fault == SIM_FAULT_REJECT ||
-        r->fault == SIM_FAULT_FAIL) {
+    if (r->fault == SIM_FAULT_RESET || r->fault == SIM_FAULT_REJECT || r->fault == SIM_FAULT_FAIL) {
         fault_before_headers(c);
         return;
     }
     if (s->rec) {
-        r->emit_cap = r->nchunks + 1;
+        /* Bounded: a huge max_tokens must not become a huge allocation. */
+        r->emit_cap = r->nchunks + 1 < SIM_RECORD_MAX_EMITS ? r->nchunks + 1 : SIM_RECORD_MAX_EMITS;
         r->emit_ns = sb_xmalloc(r->emit_cap * sizeof *r->emit_ns);
     }
     c->busy = 1;

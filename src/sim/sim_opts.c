@@ -113,7 +113,10 @@ typedef struct dflag {
     double lo, hi;
 } dflag;
 
-#define DF(name, field, lo, hi) {name, offsetof(sim_opts, field), lo, hi}
+#define DF(name, field, lo, hi)                                                                    \
+    {                                                                                              \
+        name, offsetof(sim_opts, field), lo, hi                                                    \
+    }
 static const dflag dflags[] = {
     DF("--ttft-ms", ttft_ms, 0, 1e9),
     DF("--ttft-std-ms", ttft_std_ms, 0, 1e9),
@@ -143,7 +146,7 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
             return -1;
         o->max_num_seqs = (int)n;
     } else if (!strcmp(name, "--max-model-len")) {
-        if (parse_long(name, v, 0, 1L << 40, &n, err))
+        if (parse_long(name, v, 0, 1L << 31, &n, err))
             return -1;
         o->max_model_len = n;
     } else if (!strcmp(name, "--tokens-per-chunk")) {

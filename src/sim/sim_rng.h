@@ -19,8 +19,8 @@ uint64_t sim_splitmix64(uint64_t *state);
 uint64_t sim_hash(uint64_t seed, const void *p, size_t n);
 void sim_rng_seed(sim_rng *r, uint64_t seed);
 uint64_t sim_rng_next(sim_rng *r);
-double sim_rng_uniform(sim_rng *r);                 /* [0, 1) with 53 bits */
-uint64_t sim_rng_below(sim_rng *r, uint64_t n);     /* [0, n), n >= 1 */
+double sim_rng_uniform(sim_rng *r);             /* [0, 1) with 53 bits */
+uint64_t sim_rng_below(sim_rng *r, uint64_t n); /* [0, n), n >= 1 */
 /* Normal(mean, std) by Box-Muller, clamped at 0 (a duration). */
 double sim_rng_duration(sim_rng *r, double mean, double std);
 

@@ -18,7 +18,8 @@
 
 static int listen_on(sim_server *s, sb_err *err)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char port[16];
@@ -43,8 +44,7 @@ static int listen_on(sim_server *s, sb_err *err)
     }
     freeaddrinfo(ai);
     if (fd < 0)
-        return sb_err_set(err, "cannot listen on %s:%d: %s", s->o.host, s->o.port,
-                          strerror(saved));
+        return sb_err_set(err, "cannot listen on %s:%d: %s", s->o.host, s->o.port, strerror(saved));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     getsockname(fd, (struct sockaddr *)&ss, &sl);
