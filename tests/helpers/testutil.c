@@ -99,10 +99,9 @@ int tu_sim_start(tu_sim *sim, const char *extra_args)
     }
     sim->port = atoi(colon + 1);
     snprintf(sim->url, sizeof sim->url, "http://127.0.0.1:%d", sim->port);
-    if (pid < (pid_t)(sizeof sim_out_fd / sizeof sim_out_fd[0]))
-        sim_out_fd[pid % 1024] = fds[0];
-    else
-        close(fds[0]);
+    /* Keep the read end open until tu_sim_stop: closing it would SIGPIPE the
+     * simulator when it prints its totals on exit. */
+    sim_out_fd[pid % 1024] = fds[0];
     return sim->port > 0 ? 0 : -1;
 }
 
