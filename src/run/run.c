@@ -86,10 +86,36 @@ static int start_sim(run_ctx *c, sb_err *err)
             argv[argc++] = tok;
     }
     argv[argc] = NULL;
-    c->sim = sim_start(argc, argv, err);
+    sim_opts o;
+    sim_opts_default(&o);
+    int rc = sim_opts_parse(&o, argc, argv, err);
+    if (rc == 1)
+        sb_err_set(err, "--sim-arg: --help is not a server option");
+    if (rc == 0 && c->tk && !o.tokenizer) {
+        /* Count prompt tokens with the benchmark's own tokenizer, so usage.prompt_tokens
+         * (which the reference's totals use) is what a real server would report. */
+        o.count_tokens = sim_count_with_tok;
+        o.count_ctx = c->tk;
+    }
+    c->sim = rc == 0 ? sim_start_opts(&o, err) : NULL;
     for (size_t i = 0; i < nc; i++)
         free(copies[i]);
     return c->sim ? 0 : -1;
+}
+
+/* With --sim the tokenizer is needed before the simulator starts (it counts
+ * prompt tokens with it) and the model name may not name one: fall back to the
+ * bundled GPT-2 unless --tokenizer was given explicitly. */
+static int load_sim_tokenizer(run_ctx *c, sb_err *err)
+{
+    const sb_config *cfg = c->cfg;
+    if (cfg->skip_tokenizer_init)
+        return 0;
+    const char *spec = cfg->tokenizer ? cfg->tokenizer : cfg->model;
+    c->tk = spec ? tok_load(spec, err) : NULL;
+    if (!c->tk && !cfg->tokenizer)
+        c->tk = tok_load(SB_DATA_DIR "/tokenizers/gpt2", err);
+    return c->tk ? 0 : -1;
 }
 
 static int resolve_model(run_ctx *c, sb_err *err)
@@ -108,20 +134,18 @@ static int resolve_model(run_ctx *c, sb_err *err)
 
 static int load_tokenizer(run_ctx *c, sb_err *err)
 {
-    if (c->cfg->skip_tokenizer_init)
+    if (c->cfg->skip_tokenizer_init || c->tk)
         return 0;
     const char *spec = c->cfg->tokenizer ? c->cfg->tokenizer : c->model_root;
     c->tk = tok_load(spec, err);
-    if (!c->tk && c->sim && !c->cfg->tokenizer) {
-        /* the simulator's model has no tokenizer: use the bundled GPT-2 */
-        c->tk = tok_load(SB_DATA_DIR "/tokenizers/gpt2", err);
-    }
     return c->tk ? 0 : -1;
 }
 
 static int prepare(run_ctx *c, sb_err *err)
 {
     sb_config *cfg = c->cfg;
+    if (cfg->sim && load_sim_tokenizer(c, err) != 0)
+        return sb_err_prefix(err, "loading the tokenizer: ");
     if (cfg->sim && start_sim(c, err) != 0)
         return sb_err_prefix(err, "starting the simulator: ");
     char simbase[96];
@@ -396,11 +420,12 @@ static void cleanup(run_ctx *c)
         sched_plan_free(&c->plan);
     if (c->have_ds)
         dataset_free(&c->ds);
+    /* The simulator counts prompt tokens with c->tk on its own thread: stop it first. */
+    if (c->sim)
+        sim_stop(c->sim);
     tok_free(c->tk);
     eng_free(c->e);
     run_target_free(&c->tgt);
-    if (c->sim)
-        sim_stop(c->sim);
     free(c->model_id);
     free(c->model_root);
     free(c->prefix);

@@ -40,6 +40,8 @@ typedef struct sim_opts {
     size_t max_body_bytes;   /* --max-body-bytes 64 MiB */
     size_t max_header_bytes; /* --max-header-bytes 64 KiB */
     int quiet;               /* --quiet: no totals on stop */
+    const char *tokenizer;      /* --tokenizer SPEC: count prompt tokens exactly (loaded by
+                                   sim_start_opts unless count_tokens is already set) */
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;
@@ -65,6 +67,10 @@ const char *sim_opts_help(void);
  * as `servebench sim` (argv[0] is ignored; "--port 0" picks a free port).
  * Returns NULL with err set on bad options or bind failure. */
 sim_server *sim_start(int argc, char **argv, sb_err *err);
+/* A sim_count_fn that counts with a tokenizer (ctx is a `const tok *`,
+ * tokenizer/tokenizer.h), special tokens included, as vLLM counts a prompt. */
+size_t sim_count_with_tok(void *ctx, const char *text, size_t len);
+
 /* Same, from an options struct (lets a caller install count_tokens). */
 sim_server *sim_start_opts(const sim_opts *o, sb_err *err);
 /* The TCP port it listens on. */

@@ -91,8 +91,13 @@ struct sim_server {
     sim_metrics m;
     sim_totals t;
     FILE *rec;
+    struct tok *tk;           /* --tokenizer, owned; NULL when counting words */
     sb_buf scratch, scratch2; /* reused formatting space */
 };
+
+/* sim_tok.c */
+int sim_tok_attach(sim_server *s, sb_err *err);
+void sim_tok_detach(sim_server *s);
 
 /* sim_loop.c */
 int sim_loop_run(sim_server *s);

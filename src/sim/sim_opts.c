@@ -27,6 +27,9 @@ static const char help_text[] =
     "  --max-body-bytes N        largest request body accepted (default 67108864)\n"
     "  --max-header-bytes N      largest request header block (default 65536)\n"
     "  --record FILE             write one JSON line of ground truth per request\n"
+    "  --tokenizer SPEC          count prompt tokens with this tokenizer (file, directory or\n"
+    "                            HF cache name) as vLLM does, special tokens included;\n"
+    "                            default: whitespace-separated words\n"
     "  --quiet                   do not print totals on exit\n"
     "timing model:\n"
     "  --ttft-ms F               time to first token, mean (default 20)\n"
@@ -191,6 +194,10 @@ static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err
     }
     if (!strcmp(name, "--record")) {
         o->record_path = v;
+        return 0;
+    }
+    if (!strcmp(name, "--tokenizer")) {
+        o->tokenizer = v;
         return 0;
     }
     int r = parse_int_flag(o, name, v, err);

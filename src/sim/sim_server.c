@@ -71,6 +71,7 @@ static void server_free(sim_server *s)
             close(fds[i]);
     if (s->rec)
         fclose(s->rec);
+    sim_tok_detach(s);
     sim_heap_free(&s->heap);
     sb_buf_free(&s->scratch);
     sb_buf_free(&s->scratch2);
@@ -98,7 +99,7 @@ static sim_server *server_new(const sim_opts *o, sb_err *err)
         server_free(s);
         return NULL;
     }
-    if (listen_on(s, err) != 0) {
+    if (sim_tok_attach(s, err) != 0 || listen_on(s, err) != 0) {
         server_free(s);
         return NULL;
     }
