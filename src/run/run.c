@@ -26,6 +26,7 @@
 #include "http/engine.h"
 #include "metrics/metrics.h"
 #include "report/report.h"
+#include "run/fingerprint.h"
 #include "run/loop.h"
 #include "run/run_prep.h"
 #include "sched/sched.h"
@@ -61,6 +62,7 @@ typedef struct run_ctx {
     loop_req *reqs;
     rec_store *rs;
     bool progress_tty;
+    char fingerprint[RUN_FP_HEX];
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -174,6 +176,8 @@ static int prepare(run_ctx *c, sb_err *err)
     sb_arena_init(&c->bodies, 0);
     c->reqs = sb_xcalloc(c->ds.n ? c->ds.n : 1, sizeof *c->reqs);
     run_build_bodies(&c->bp, &c->ds, &c->bodies, c->reqs);
+    if (run_fingerprint(c->reqs, c->plan.offset_ns, c->ds.n, c->fingerprint, err) != 0)
+        return -1;
     c->prefix = cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix)
                                           : run_random_prefix();
     return 0;
@@ -362,7 +366,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                         "misconfiguration on the benchmark arguments.\n");
     report_ctx rc = {.model_id = c->model_id,
                      .tokenizer_id = cfg->tokenizer ? cfg->tokenizer : c->model_root,
-                     .client_cpu_pct = cpu_pct, .finished = time(NULL)};
+                     .fingerprint = c->fingerprint, .client_cpu_pct = cpu_pct,
+                     .finished = time(NULL)};
     sb_buf out;
     sb_buf_init(&out);
     report_failures(&out, c->rs);
