@@ -5,7 +5,7 @@
  * The only part of src/run that prints (run_serve is a command-level
  * function): progress and messages go where the reference puts them, the
  * result block to stdout. SIGINT during the timed run stops sending, gives
- * in-flight requests RUN_GRACE_S to finish, then reports what was measured
+ * in-flight requests --grace-sec to finish, then reports what was measured
  * (marked partial). */
 #include "run/run.h"
 
@@ -32,9 +32,6 @@
 #include "sched/sched.h"
 #include "sim/sim.h"
 #include "tokenizer/tokenizer.h"
-
-#define RUN_GRACE_S 5.0      /* in-flight time allowed after Ctrl-C */
-#define RUN_STALL_S 600.0    /* nothing received for this long fails a request */
 
 static volatile sig_atomic_t run_stop; /* the one signal flag */
 
@@ -135,7 +132,7 @@ static int prepare(run_ctx *c, sb_err *err)
         return -1;
     eng_opts eo = {.max_conns = cfg->max_concurrency > 0 ? cfg->max_concurrency : 0,
                    .http2 = cfg->http2, .insecure = cfg->insecure,
-                   .timeout_s = cfg->request_timeout_s, .stall_s = RUN_STALL_S};
+                   .timeout_s = cfg->request_timeout_s, .stall_s = cfg->stall_timeout_s};
     if (!(c->e = eng_new(&eo, err)))
         return -1;
     if (resolve_model(c, err) != 0 || load_tokenizer(c, err) != 0)
@@ -204,7 +201,7 @@ static loop_opts base_loop_opts(run_ctx *c)
 {
     loop_opts o = {.url = c->tgt.url, .headers = c->tgt.headers, .id_prefix = c->prefix,
                    .max_concurrency = c->cfg->max_concurrency, .mode = c->be->mode,
-                   .keep_text = c->cfg->save_detailed, .grace_s = RUN_GRACE_S,
+                   .keep_text = c->cfg->save_detailed, .grace_s = c->cfg->grace_s,
                    .ignore_eos = c->bp.ignore_eos};
     return o;
 }
@@ -354,8 +351,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     sb_config *cfg = c->cfg;
     if (st->interrupted)
         fprintf(stderr, "Interrupted: %zu of %zu requests were sent; %zu still running after "
-                        "%.0f s were cancelled. The results below are partial.\n",
-                st->sent, c->ds.n, st->cancelled, RUN_GRACE_S);
+                        "%g s were cancelled. The results below are partial.\n",
+                st->sent, c->ds.n, st->cancelled, cfg->grace_s);
     metrics_tok_cb cb = {count_tokens, c->tk};
     sb_metrics m;
     sb_err err;
