@@ -60,6 +60,7 @@ typedef struct run_ctx {
     rec_store *rs;
     bool progress_tty;
     char fingerprint[RUN_FP_HEX];
+    specdec_counts spec_before, spec_after; /* /metrics around the run */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -330,6 +331,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
         c->rs->recs[i].prompt_len = c->ds.reqs[i].prompt_len;
         c->rs->recs[i].output_len = c->ds.reqs[i].output_len;
     }
+    run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
     o.stop = &run_stop;
     o.progress = progress;
@@ -343,6 +345,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
     sigaction(SIGINT, &old, NULL);
+    run_scrape_spec(c->e, &c->tgt, &c->spec_after);
     return 0;
 }
 
@@ -358,6 +361,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     sb_err err;
     if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
         return fail("computing metrics", &err);
+    specdec_delta(&c->spec_before, &c->spec_after, &m.spec);
     if (m.completed == 0)
         fprintf(stderr, "UserWarning: All requests failed. This is likely due to a "
                         "misconfiguration on the benchmark arguments.\n");
