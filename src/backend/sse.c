@@ -28,6 +28,7 @@ void sse_reset(sse_dec *d)
     sb_buf_reset(&d->data);
     d->line_ts = d->data_ts = 0;
     d->have_data = d->skip_lf = d->bom_checked = false;
+    d->bom_n = 0;
     d->offset = 0;
     d->n_msgs = 0;
 }
@@ -73,15 +74,31 @@ static size_t find_eol(const char *p, size_t n)
     return cr ? (size_t)(cr - p) : lim;
 }
 
+static const char sse_bom[3] = {'\xEF', '\xBB', '\xBF'};
+
+/* A UTF-8 BOM may open the stream (standard), possibly split over pieces:
+ * matching bytes are held back; on a mismatch the held ones start the first
+ * line (they hold no line end). Advances p and n past what it consumed. */
+static void skip_bom(sse_dec *d, const char **p, size_t *n, uint64_t t_ns)
+{
+    while (*n && !d->bom_checked) {
+        if (**p == sse_bom[d->bom_n]) {
+            (*p)++, (*n)--, d->offset++;
+            d->bom_checked = ++d->bom_n == 3;
+            continue;
+        }
+        d->bom_checked = true;
+        if (d->bom_n) {
+            sb_buf_append(&d->line, sse_bom, d->bom_n);
+            d->line_ts = t_ns;
+        }
+    }
+}
+
 int sse_feed(sse_dec *d, const char *p, size_t n, uint64_t t_ns, sse_msg_fn fn, void *ud)
 {
-    if (!d->bom_checked && n) {
-        /* A UTF-8 BOM may open the stream (standard); one split over the
-         * first two pieces is not recognised, which no server does. */
-        d->bom_checked = true;
-        if (n >= 3 && d->offset == 0 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-            p += 3, n -= 3, d->offset += 3;
-    }
+    if (!d->bom_checked)
+        skip_bom(d, &p, &n, t_ns);
     d->offset += n;
     if (d->skip_lf && n) {
         d->skip_lf = false;
@@ -122,6 +139,9 @@ int sse_feed(sse_dec *d, const char *p, size_t n, uint64_t t_ns, sse_msg_fn fn, 
 
 int sse_finish(sse_dec *d, sse_msg_fn fn, void *ud)
 {
+    if (!d->bom_checked && d->bom_n) /* the stream was only a BOM prefix */
+        sb_buf_append(&d->line, sse_bom, d->bom_n);
+    d->bom_checked = true;
     if (d->line.len) {
         int rc = on_line(d, d->line.data, d->line.len, d->line_ts, fn, ud);
         sb_buf_reset(&d->line);

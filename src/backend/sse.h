@@ -30,6 +30,7 @@ typedef struct sse_dec {
     bool have_data;     /* at least one data: line since the last dispatch */
     bool skip_lf;       /* previous piece ended in CR: drop a leading LF */
     bool bom_checked;   /* the stream's first bytes were checked for a BOM */
+    uint8_t bom_n;      /* BOM bytes matched so far while not yet checked */
     uint64_t offset;    /* bytes fed so far, for error messages */
     uint32_t n_msgs;    /* messages dispatched */
 } sse_dec;

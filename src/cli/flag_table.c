@@ -267,6 +267,10 @@ const cli_flag cli_flags[] = {
      "one argument for the simulator, repeatable (--sim-arg=--ttft-ms=20)"},
     {"request-timeout", NULL, FT_DOUBLE, C(request_timeout_s), 0, "S", "0 (none)", 8,
      "fail a request after this many seconds"},
+    {"stall-timeout", NULL, FT_DOUBLE, C(stall_timeout_s), 0, "S", "600", 8,
+     "fail a stream (reason timeout) when nothing arrives for this many seconds"},
+    {"grace-sec", NULL, FT_DOUBLE, C(grace_s), 0, "S", "5", 8,
+     "after Ctrl-C, let in-flight requests finish this long, then cancel them and report"},
     {"http2", NULL, FT_BOOL, C(http2), 0, NULL, "off", 8, "use HTTP/2 (h2c or ALPN)"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];

@@ -90,6 +90,12 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
     if (!(cfg->request_timeout_s >= 0))
         return sb_err_set(err, "--request-timeout must be >= 0 seconds (got %g)",
                           cfg->request_timeout_s);
+    if (!(cfg->stall_timeout_s > 0) || isinf(cfg->stall_timeout_s))
+        return sb_err_set(err, "--stall-timeout must be a number of seconds > 0 (got %g)",
+                          cfg->stall_timeout_s);
+    if (!(cfg->grace_s >= 0) || isinf(cfg->grace_s))
+        return sb_err_set(err, "--grace-sec must be a number of seconds >= 0 (got %g)",
+                          cfg->grace_s);
     if (!(cfg->ready_check_timeout_s >= 0))
         return sb_err_set(err, "--ready-check-timeout-sec must be >= 0 (got %g)",
                           cfg->ready_check_timeout_s);

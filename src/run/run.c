@@ -5,7 +5,7 @@
  * The only part of src/run that prints (run_serve is a command-level
  * function): progress and messages go where the reference puts them, the
  * result block to stdout. SIGINT during the timed run stops sending, gives
- * in-flight requests RUN_GRACE_S to finish, then reports what was measured
+ * in-flight requests --grace-sec to finish, then reports what was measured
  * (marked partial). */
 #include "run/run.h"
 
@@ -26,14 +26,12 @@
 #include "http/engine.h"
 #include "metrics/metrics.h"
 #include "report/report.h"
+#include "run/fingerprint.h"
 #include "run/loop.h"
 #include "run/run_prep.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
 #include "tokenizer/tokenizer.h"
-
-#define RUN_GRACE_S 5.0      /* in-flight time allowed after Ctrl-C */
-#define RUN_STALL_S 600.0    /* nothing received for this long fails a request */
 
 static volatile sig_atomic_t run_stop; /* the one signal flag */
 
@@ -61,6 +59,8 @@ typedef struct run_ctx {
     loop_req *reqs;
     rec_store *rs;
     bool progress_tty;
+    char fingerprint[RUN_FP_HEX];
+    specdec_counts spec_before, spec_after; /* /metrics around the run */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -157,7 +157,7 @@ static int prepare(run_ctx *c, sb_err *err)
         return -1;
     eng_opts eo = {.max_conns = cfg->max_concurrency > 0 ? cfg->max_concurrency : 0,
                    .http2 = cfg->http2, .insecure = cfg->insecure,
-                   .timeout_s = cfg->request_timeout_s, .stall_s = RUN_STALL_S};
+                   .timeout_s = cfg->request_timeout_s, .stall_s = cfg->stall_timeout_s};
     if (!(c->e = eng_new(&eo, err)))
         return -1;
     if (resolve_model(c, err) != 0 || load_tokenizer(c, err) != 0)
@@ -198,6 +198,8 @@ static int prepare(run_ctx *c, sb_err *err)
     sb_arena_init(&c->bodies, 0);
     c->reqs = sb_xcalloc(c->ds.n ? c->ds.n : 1, sizeof *c->reqs);
     run_build_bodies(&c->bp, &c->ds, &c->bodies, c->reqs);
+    if (run_fingerprint(c->reqs, c->plan.offset_ns, c->ds.n, c->fingerprint, err) != 0)
+        return -1;
     c->prefix = cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix)
                                           : run_random_prefix();
     return 0;
@@ -224,7 +226,7 @@ static loop_opts base_loop_opts(run_ctx *c)
 {
     loop_opts o = {.url = c->tgt.url, .headers = c->tgt.headers, .id_prefix = c->prefix,
                    .max_concurrency = c->cfg->max_concurrency, .mode = c->be->mode,
-                   .keep_text = c->cfg->save_detailed, .grace_s = RUN_GRACE_S,
+                   .keep_text = c->cfg->save_detailed, .grace_s = c->cfg->grace_s,
                    .ignore_eos = c->bp.ignore_eos};
     return o;
 }
@@ -353,6 +355,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
         c->rs->recs[i].prompt_len = c->ds.reqs[i].prompt_len;
         c->rs->recs[i].output_len = c->ds.reqs[i].output_len;
     }
+    run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
     o.stop = &run_stop;
     o.progress = progress;
@@ -366,6 +369,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
     sigaction(SIGINT, &old, NULL);
+    run_scrape_spec(c->e, &c->tgt, &c->spec_after);
     return 0;
 }
 
@@ -374,19 +378,21 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     sb_config *cfg = c->cfg;
     if (st->interrupted)
         fprintf(stderr, "Interrupted: %zu of %zu requests were sent; %zu still running after "
-                        "%.0f s were cancelled. The results below are partial.\n",
-                st->sent, c->ds.n, st->cancelled, RUN_GRACE_S);
+                        "%g s were cancelled. The results below are partial.\n",
+                st->sent, c->ds.n, st->cancelled, cfg->grace_s);
     metrics_tok_cb cb = {count_tokens, c->tk};
     sb_metrics m;
     sb_err err;
     if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
         return fail("computing metrics", &err);
+    specdec_delta(&c->spec_before, &c->spec_after, &m.spec);
     if (m.completed == 0)
         fprintf(stderr, "UserWarning: All requests failed. This is likely due to a "
                         "misconfiguration on the benchmark arguments.\n");
     report_ctx rc = {.model_id = c->model_id,
                      .tokenizer_id = cfg->tokenizer ? cfg->tokenizer : c->model_root,
-                     .client_cpu_pct = cpu_pct, .finished = time(NULL)};
+                     .fingerprint = c->fingerprint, .client_cpu_pct = cpu_pct,
+                     .finished = time(NULL)};
     sb_buf out;
     sb_buf_init(&out);
     report_failures(&out, c->rs);

@@ -11,6 +11,7 @@
 #include "core/err.h"
 #include "dataset/dataset.h"
 #include "http/engine.h"
+#include "metrics/specdec.h"
 #include "run/loop.h"
 
 typedef struct run_target {
@@ -29,6 +30,10 @@ void run_target_free(run_target *t);
 
 /* GET {base}/v1/models: data[0].id and data[0].root (malloc'd). */
 int run_fetch_model(eng *e, const run_target *t, char **id, char **root, sb_err *err);
+
+/* GET {base}/metrics and parse the spec-decode counters; out->found is
+ * false when the server has no /metrics or no counters (scrape.c). */
+void run_scrape_spec(eng *e, const run_target *t, specdec_counts *out);
 
 /* "bench-" + 8 random hex digits + "-" (malloc'd). */
 char *run_random_prefix(void);
