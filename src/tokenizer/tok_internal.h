@@ -124,6 +124,18 @@ void tok_pattern_free(tok_pattern *p);
 bool tok_pattern_find(const tok_pattern *p, tok_rematch *md, const char *s, size_t n, size_t start,
                       size_t *ms, size_t *me);
 
+/* ---- large piece cache (tok_pcache.c) ------------------------------------ */
+
+typedef struct tok_pcache tok_pcache;
+/* budget: bytes of slots + entries it may hold (at least 1 MiB). */
+tok_pcache *tok_pcache_new(size_t budget);
+void tok_pcache_free(tok_pcache *c);
+/* The cached ids of a piece (valid until the next put), or NULL. */
+const int32_t *tok_pcache_get(const tok_pcache *c, const char *k, size_t n, bool bytelevel,
+                              size_t *nids);
+void tok_pcache_put(tok_pcache *c, const char *k, size_t n, bool bytelevel, const int32_t *ids,
+                    size_t nids);
+
 /* ---- scratch, one per encoding thread ------------------------------------ */
 
 /* A pre-token: bytes at buf[off..off+len); src is the byte offset in the
@@ -160,6 +172,7 @@ typedef struct tok_scratch {
         int32_t ids[16];
     } * cache;     /* per-thread word -> ids cache, direct-mapped */
     bool no_cache; /* one-shot short encode: the 512 KiB cache would not pay */
+    tok_pcache *pcache; /* large cache, replaces `cache` when set (tok_ctx_cache) */
     double *score; /* unigram lattice */
     int32_t *back;
     size_t lat_cap;

@@ -303,11 +303,31 @@ int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_sp
  * exactness is unaffected. */
 #define WCACHE_SLOTS 4096
 
+static void bpe_pcached(const tok_model *m, const tok_piece *pc, const char *buf,
+                        tok_scratch *sc, tok_ids *out)
+{
+    const char *w = buf + pc->off;
+    size_t nids;
+    const int32_t *hit = tok_pcache_get(sc->pcache, w, pc->len, pc->bytelevel, &nids);
+    if (hit) {
+        for (size_t i = 0; i < nids; i++)
+            tok_ids_push(out, hit[i]);
+        return;
+    }
+    size_t before = out->n;
+    tok_bpe_encode(m, pc, buf, sc, out);
+    tok_pcache_put(sc->pcache, w, pc->len, pc->bytelevel, out->v + before, out->n - before);
+}
+
 static void bpe_cached(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                        tok_ids *out)
 {
     const char *w = buf + pc->off;
     size_t n = pc->len;
+    if (sc->pcache) {
+        bpe_pcached(m, pc, buf, sc, out);
+        return;
+    }
     if (n >= sizeof sc->cache->key) {
         tok_bpe_encode(m, pc, buf, sc, out);
         return;
