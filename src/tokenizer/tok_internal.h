@@ -225,6 +225,11 @@ typedef struct tok_model {
     int32_t bl_ids[256];     /* byte-level alphabet char -> id */
     uint16_t bl_cp[256];     /* byte -> byte-level alphabet char */
     int32_t ascii_ids[128];  /* id of each one-char ASCII token, -1 if none */
+    /* byte pair (x<<8|y) -> {rank, merged} of bl_ids[x], bl_ids[y] (rank
+     * INT32_MAX: no merge); NULL unless every byte has a byte-level id */
+    struct tok_bpair {
+        int32_t rank, merged;
+    } * bl_pair;
     bool split_meta;         /* words may be cut before U+2581 (tok_model.c) */
     uint32_t meta_after[16]; /* chars some token has right before a U+2581 */
     size_t n_meta_after;
