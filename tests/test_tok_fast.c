@@ -39,6 +39,15 @@ static void whole_run(const char *s, size_t n, sb_buf *out, int opts)
     }
 }
 
+/* xorshift32: the same sequence everywhere (rand_r is POSIX-only). */
+static unsigned next_rand(unsigned *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s >> 1;
+}
+
 /* Chars from ranges where composition, reordering and decomposition happen:
  * marks, Hangul jamo and syllables, Indic two-part vowels, compat forms. */
 static uint32_t tricky_char(unsigned *seed)
@@ -50,8 +59,8 @@ static uint32_t tricky_char(unsigned *seed)
         {0x370, 0x3ff},   {0x1e00, 0x1eff}, {0x1f00, 0x1fff}, {0x2000, 0x2100},
         {0xf900, 0xfaff}, {0xfb00, 0xfb4f}, {0x7fd, 0x8d3},   {0x11100, 0x11134},
         {0x3040, 0x30ff}, {0xff00, 0xffef}, {0x1f000, 0x1f6ff}};
-    size_t k = (size_t)rand_r(seed) % (sizeof pool / sizeof *pool);
-    return pool[k][0] + (uint32_t)rand_r(seed) % (pool[k][1] - pool[k][0] + 1);
+    size_t k = (size_t)next_rand(seed) % (sizeof pool / sizeof *pool);
+    return pool[k][0] + (uint32_t)next_rand(seed) % (pool[k][1] - pool[k][0] + 1);
 }
 
 static void check_form(const char *name, int opts)
@@ -72,7 +81,7 @@ static void check_form(const char *name, int opts)
     for (int it = 0; it < 40000; it++) {
         char s[16 * 4];
         size_t n = 0;
-        for (int q = 1 + rand_r(&seed) % 14; q > 0; q--)
+        for (int q = 1 + next_rand(&seed) % 14; q > 0; q--)
             n += tok_utf8_put(s + n, tricky_char(&seed));
         sb_buf_reset(&got);
         sb_buf_reset(&want);
@@ -141,7 +150,7 @@ static void check_cache(const char *family, size_t budget)
     tok_ids_init(&b);
     int32_t ids[400];
     for (int r = 0; r < 120; r++) {
-        size_t off = (size_t)rand_r(&seed) % V;
+        size_t off = (size_t)next_rand(&seed) % V;
         for (size_t j = 0; j < 400; j++)
             ids[j] = (int32_t)((off + j * (r % 3 == 2 ? 7 : 1)) % V);
         sb_buf_reset(&text);
