@@ -57,6 +57,8 @@ typedef struct dataset_fixlen {
     int32_t target;
     int32_t mismatch; /* len - target when retries ran out, else 0 */
     tok_ids scratch;
+    tok_ctx *ctx; /* encode scratch + piece cache, reused across requests */
+    const tok *ctx_tok;
 } dataset_fixlen;
 
 void dataset_fixlen_init(dataset_fixlen *f);

@@ -109,10 +109,11 @@ static int32_t pair_rank(const tok_model *m, int32_t a, int32_t b, int32_t *merg
  * Pieces of thousands of symbols happen (Gemma's pre-tokenizer never splits
  * after its normalizer has replaced the spaces), and the scan below is
  * quadratic. The heap pops (rank, position) in the same order the scan
- * picks pairs; stale entries are recognised as HF does: the left symbol is
- * gone, or the pair at that position no longer has that rank. */
+ * picks pairs; stale entries are recognised as HF does (the left symbol is
+ * gone, or the pair at that position is no longer the one pushed). */
 typedef struct hent {
     int32_t rank, pos;
+    int32_t left, right, merged; /* the pair when pushed: checks staleness */
 } hent;
 
 static bool hless(hent a, hent b)
@@ -150,7 +151,31 @@ static hent hpop(hent *h, size_t *n)
     return top;
 }
 
-static void merge_heap(const tok_model *m, int32_t *sym, size_t k, tok_ids *out)
+/* Rank of the pair at sym[i], sym[i+1] before any merge: from the byte-pair
+ * table when the symbols are still the bytes of a byte-level piece. */
+static int32_t first_rank(const tok_model *m, const int32_t *sym, const uint8_t *bytes, size_t i,
+                          int32_t *merged)
+{
+    if (bytes) {
+        const struct tok_bpair *e = &m->bl_pair[(uint32_t)bytes[i] << 8 | bytes[i + 1]];
+        *merged = e->merged;
+        return e->rank;
+    }
+    return pair_rank(m, sym[i], sym[i + 1], merged);
+}
+
+static void hpush_pair(const tok_model *m, hent *h, size_t *hn, const int32_t *sym, int32_t p,
+                       int32_t q)
+{
+    int32_t merged, r = pair_rank(m, sym[p], sym[q], &merged);
+    if (r != INT32_MAX)
+        hpush(h, hn, (hent){r, p, sym[p], sym[q], merged});
+}
+
+/* A popped entry is live when its pair is still there: a rank names one
+ * pair, so "same two ids at p" is HF's "same rank at p" without a lookup. */
+static void merge_heap(const tok_model *m, int32_t *sym, size_t k, const uint8_t *bytes,
+                       tok_ids *out)
 {
     int32_t *next = sb_xmalloc(k * sizeof *next), *prev = sb_xmalloc(k * sizeof *prev);
     hent *heap = sb_xmalloc(3 * k * sizeof *heap); /* k-1 pairs + 2 per merge */
@@ -160,26 +185,25 @@ static void merge_heap(const tok_model *m, int32_t *sym, size_t k, tok_ids *out)
         next[i] = i + 1 < k ? (int32_t)i + 1 : -1;
         prev[i] = (int32_t)i - 1;
         if (i + 1 < k) {
-            int32_t r = pair_rank(m, sym[i], sym[i + 1], &merged);
+            int32_t r = first_rank(m, sym, bytes, i, &merged);
             if (r != INT32_MAX)
-                hpush(heap, &hn, (hent){r, (int32_t)i});
+                hpush(heap, &hn, (hent){r, (int32_t)i, sym[i], sym[i + 1], merged});
         }
     }
     while (hn) {
         hent e = hpop(heap, &hn);
         int32_t p = e.pos, q = next[p];
-        if (sym[p] < 0 || q < 0 || pair_rank(m, sym[p], sym[q], &merged) != e.rank)
+        if (sym[p] != e.left || q < 0 || sym[q] != e.right)
             continue;
-        sym[p] = merged;
+        sym[p] = e.merged;
         sym[q] = -1; /* gone */
         next[p] = next[q];
         if (next[q] >= 0)
             prev[next[q]] = p;
-        int32_t r;
-        if (prev[p] >= 0 && (r = pair_rank(m, sym[prev[p]], sym[p], &merged)) != INT32_MAX)
-            hpush(heap, &hn, (hent){r, prev[p]});
-        if (next[p] >= 0 && (r = pair_rank(m, sym[p], sym[next[p]], &merged)) != INT32_MAX)
-            hpush(heap, &hn, (hent){r, p});
+        if (prev[p] >= 0)
+            hpush_pair(m, heap, &hn, sym, prev[p], p);
+        if (next[p] >= 0)
+            hpush_pair(m, heap, &hn, sym, p, next[p]);
     }
     for (int32_t i = 0; i >= 0; i = next[i])
         tok_ids_push(out, sym[i]);
@@ -188,15 +212,16 @@ static void merge_heap(const tok_model *m, int32_t *sym, size_t k, tok_ids *out)
     free(heap);
 }
 
-static void merge_all(const tok_model *m, int32_t *sym, int32_t *rank, size_t k, tok_ids *out)
+static void merge_all(const tok_model *m, int32_t *sym, int32_t *rank, size_t k,
+                      const uint8_t *bytes, tok_ids *out)
 {
     if (k > 64) {
-        merge_heap(m, sym, k, out);
+        merge_heap(m, sym, k, bytes, out);
         return;
     }
     int32_t merged;
     for (size_t i = 0; i + 1 < k; i++)
-        rank[i] = pair_rank(m, sym[i], sym[i + 1], &merged);
+        rank[i] = first_rank(m, sym, bytes, i, &merged);
     while (k > 1) {
         size_t best = 0;
         for (size_t i = 1; i + 1 < k; i++)
@@ -244,7 +269,8 @@ void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, to
             sym_reserve(sc, n + 1);
             for (size_t i = 0; i < n; i++)
                 sc->sym[i] = m->bl_ids[(uint8_t)w[i]];
-            merge_all(m, sc->sym, sc->sym + sc->sym_cap, n, out);
+            merge_all(m, sc->sym, sc->sym + sc->sym_cap, n, m->bl_pair ? (const uint8_t *)w : NULL,
+                      out);
             return;
         }
         w = sc->word.data;
@@ -260,5 +286,5 @@ void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, to
     size_t slen = m->eow_suffix ? strlen(m->eow_suffix) : 0;
     sym_reserve(sc, n * (plen + 4) + slen + 8); /* byte fallback: one id per byte */
     size_t k = initial_symbols(m, w, n, sc);
-    merge_all(m, sc->sym, sc->sym + sc->sym_cap, k, out);
+    merge_all(m, sc->sym, sc->sym + sc->sym_cap, k, NULL, out);
 }

@@ -48,6 +48,7 @@ void tok_scratch_free(tok_scratch *sc)
     sb_buf_free(&sc->tmp);
     sb_buf_free(&sc->word);
     tok_rematch_free(sc->md);
+    tok_pcache_free(sc->pcache);
     free(sc->segs);
     free(sc->sym);
     free(sc->cache);
@@ -157,6 +158,12 @@ void tok_ctx_free(tok_ctx *c)
         return;
     tok_scratch_free(c);
     free(c);
+}
+
+void tok_ctx_cache(tok_ctx *c, size_t bytes)
+{
+    tok_pcache_free(c->pcache);
+    c->pcache = bytes ? tok_pcache_new(bytes) : NULL;
 }
 
 int tok_encode_ctx(const tok *t, tok_ctx *c, const char *text, size_t len, bool add_special,

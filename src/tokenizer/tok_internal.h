@@ -124,6 +124,18 @@ void tok_pattern_free(tok_pattern *p);
 bool tok_pattern_find(const tok_pattern *p, tok_rematch *md, const char *s, size_t n, size_t start,
                       size_t *ms, size_t *me);
 
+/* ---- large piece cache (tok_pcache.c) ------------------------------------ */
+
+typedef struct tok_pcache tok_pcache;
+/* budget: bytes of slots + entries it may hold (at least 1 MiB). */
+tok_pcache *tok_pcache_new(size_t budget);
+void tok_pcache_free(tok_pcache *c);
+/* The cached ids of a piece (valid until the next put), or NULL. */
+const int32_t *tok_pcache_get(const tok_pcache *c, const char *k, size_t n, bool bytelevel,
+                              size_t *nids);
+void tok_pcache_put(tok_pcache *c, const char *k, size_t n, bool bytelevel, const int32_t *ids,
+                    size_t nids);
+
 /* ---- scratch, one per encoding thread ------------------------------------ */
 
 /* A pre-token: bytes at buf[off..off+len); src is the byte offset in the
@@ -160,6 +172,7 @@ typedef struct tok_scratch {
         int32_t ids[16];
     } * cache;     /* per-thread word -> ids cache, direct-mapped */
     bool no_cache; /* one-shot short encode: the 512 KiB cache would not pay */
+    tok_pcache *pcache; /* large cache, replaces `cache` when set (tok_ctx_cache) */
     double *score; /* unigram lattice */
     int32_t *back;
     size_t lat_cap;
@@ -212,6 +225,11 @@ typedef struct tok_model {
     int32_t bl_ids[256];     /* byte-level alphabet char -> id */
     uint16_t bl_cp[256];     /* byte -> byte-level alphabet char */
     int32_t ascii_ids[128];  /* id of each one-char ASCII token, -1 if none */
+    /* byte pair (x<<8|y) -> {rank, merged} of bl_ids[x], bl_ids[y] (rank
+     * INT32_MAX: no merge); NULL unless every byte has a byte-level id */
+    struct tok_bpair {
+        int32_t rank, merged;
+    } * bl_pair;
     bool split_meta;         /* words may be cut before U+2581 (tok_model.c) */
     uint32_t meta_after[16]; /* chars some token has right before a U+2581 */
     size_t n_meta_after;

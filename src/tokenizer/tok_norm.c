@@ -158,27 +158,71 @@ static void unicode_norm_run(const char *s, size_t n, sb_buf *out, int opts)
     free(dst);
 }
 
+/* May a normalization run be cut right before cp? Yes when cp is a starter
+ * with no decomposition that composes with nothing (utf8proc's comb_index)
+ * and is not Hangul: nothing before it can reorder or compose across it, so
+ * every normalization form of X cp Y is form(X) cp form(Y), and cp is its
+ * own form. ASCII qualifies (no ASCII char is the second of a composition;
+ * one being the first is fine, its marks stay on its side). */
+static bool norm_cut_before(uint32_t cp)
+{
+    if (cp < 0x80)
+        return true;
+    if ((cp >= 0x1100 && cp <= 0x11FF) || (cp >= 0xAC00 && cp <= 0xD7A3) ||
+        tok_unicode_nfc_unknown(cp))
+        return false;
+    const utf8proc_property_t *p = utf8proc_get_property((utf8proc_int32_t)cp);
+    return p->combining_class == 0 && p->decomp_seqindex == UINT16_MAX &&
+           p->comb_index == UINT16_MAX;
+}
+
+/* Flushes s[*from..to): through utf8proc when something in it may change. */
+static void norm_flush(const char *s, size_t *from, size_t to, bool dirty, sb_buf *out, int opts)
+{
+    if (dirty)
+        unicode_norm_run(s + *from, to - *from, out, opts);
+    else
+        sb_buf_append(out, s + *from, to - *from);
+    *from = to;
+}
+
 /* utf8proc knows newer Unicode than HF: code points HF's tables lack are
  * copied through and the text on either side is normalized on its own, which
- * is what a normalizer that sees them as plain unassigned starters does. */
+ * is what a normalizer that sees them as plain unassigned starters does.
+ * Only the stretches between cut points that hold a char which may change go
+ * through utf8proc (its per-char cost dominated random-prompt encoding); the
+ * rest is copied, which is exact by norm_cut_before. */
 static void unicode_norm(const char *s, size_t n, sb_buf *out, int opts)
 {
-    size_t run = 0;
+    size_t from = 0, last_cut = 0;
+    bool dirty = false;
     for (size_t i = 0; i < n;) {
-        if ((unsigned char)s[i] < 0xDF) { /* nothing below U+07FD is affected */
-            i++;
+        if ((unsigned char)s[i] < 0x80) {
+            if (dirty)
+                norm_flush(s, &from, i, true, out, opts);
+            dirty = false;
+            last_cut = i++;
             continue;
         }
         uint32_t cp;
         size_t l = tok_utf8_next(s + i, n - i, &cp);
         if (tok_unicode_nfc_unknown(cp)) {
-            unicode_norm_run(s + run, i - run, out, opts);
+            norm_flush(s, &from, i, dirty, out, opts);
             sb_buf_append(out, s + i, l);
-            run = i + l;
+            from = last_cut = i + l;
+            dirty = false;
+        } else if (norm_cut_before(cp)) {
+            if (dirty)
+                norm_flush(s, &from, i, true, out, opts);
+            dirty = false;
+            last_cut = i;
+        } else if (!dirty) {
+            norm_flush(s, &from, last_cut, false, out, opts); /* clean part before the cut */
+            dirty = true;
         }
         i += l;
     }
-    unicode_norm_run(s + run, n - run, out, opts);
+    norm_flush(s, &from, n, dirty, out, opts);
 }
 
 static void lowercase(const char *s, size_t n, sb_buf *out)

@@ -48,6 +48,10 @@ tok_ctx *tok_ctx_new(const tok *t);
 void tok_ctx_free(tok_ctx *c);
 int tok_encode_ctx(const tok *t, tok_ctx *c, const char *text, size_t len, bool add_special,
                    tok_ids *out, sb_err *err);
+/* Gives c a pre-token -> ids cache of up to `bytes` (keys of any length),
+ * for callers that re-encode the same pieces many times. Output is the same
+ * with or without it. 0 removes it. */
+void tok_ctx_cache(tok_ctx *c, size_t bytes);
 
 /* The tokenizer bundled with servebench (GPT-2), used by `serve --sim` when
  * no --tokenizer is given: SB_DATA_DIR/tokenizers/gpt2. */
