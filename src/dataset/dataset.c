@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dataset/ds_internal.h"
+#include "template/template.h"
 
 typedef struct ds_entry {
     const char *name;
@@ -45,7 +46,11 @@ int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backen
         if (strcmp(name, ds_table[i].name) != 0)
             continue;
         dataset_ctx c = {.o = opts, .t = tok, .backend = backend ? backend : "openai"};
-        if (ds_table[i].load(&c, out, err) != 0) {
+        if (tok && tok_chat_template(tok))
+            c.chat = tmpl_compile(tok_chat_template(tok), &c.chat_err);
+        int rc = ds_table[i].load(&c, out, err);
+        tmpl_free(c.chat);
+        if (rc != 0) {
             dataset_free(out);
             return -1;
         }

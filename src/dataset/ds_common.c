@@ -108,10 +108,10 @@ int dataset_count_tokens(const tok *t, const char *text, size_t len, bool add_sp
     return 0;
 }
 
-int dataset_chat_user(const tok *t, const char *text, sb_buf *out, sb_err *err)
+int dataset_chat_user(const dataset_ctx *c, const char *text, sb_buf *out, sb_err *err)
 {
-    const char *src = tok_chat_template(t);
-    if (!src)
+    const tok *t = c->t;
+    if (!tok_chat_template(t))
         return sb_err_set(err, "tokenizer %s has no chat template (tokenizer_config.json "
                                "chat_template); this dataset applies one (use "
                                "--skip-chat-template or --backend openai-chat where allowed)",
@@ -120,7 +120,11 @@ int dataset_chat_user(const tok *t, const char *text, sb_buf *out, sb_err *err)
     tmpl_vars vars = {.bos_token = tok_bos_token(t),
                       .eos_token = tok_eos_token(t),
                       .add_generation_prompt = true};
-    return tmpl_render_chat(src, &msg, 1, &vars, out, err);
+    if (!c->chat) {
+        *err = c->chat_err;
+        return sb_err_prefix(err, "chat template of %s: ", tok_source_path(t));
+    }
+    return tmpl_render(c->chat, &msg, 1, &vars, out, err);
 }
 
 int dataset_read_file(const char *path, sb_buf *out, sb_err *err)

@@ -52,7 +52,7 @@ int dataset_rows_sample(const dataset_ctx *c, const dataset_rows *rows, const ch
         sb_buf_reset(&fmt);
         const char *prompt = row->prompt;
         if (rc == 0 && so->chat_template && c->t) {
-            rc = dataset_chat_user(c->t, row->prompt, &fmt, err);
+            rc = dataset_chat_user(c, row->prompt, &fmt, err);
             prompt = fmt.data;
         }
         int32_t plen = 1; /* the reference's value without a tokenizer */

@@ -43,9 +43,10 @@ int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversam
 /* Number of tokens of text (add_special as transformers' tokenizer(text)). */
 int dataset_count_tokens(const tok *t, const char *text, size_t len, bool add_special,
                          tok_ids *scratch, int32_t *n_out, sb_err *err);
+struct dataset_ctx;
 /* apply_chat_template([{"role":"user","content":text}], add_generation_prompt=True,
  * tokenize=False) appended to out. Fails when the tokenizer has no template. */
-int dataset_chat_user(const tok *t, const char *text, sb_buf *out, sb_err *err);
+int dataset_chat_user(const struct dataset_ctx *c, const char *text, sb_buf *out, sb_err *err);
 
 /* The reference's gen_prompt_decode_to_target_len (section 4.1 step 7) as a
  * resumable state machine, so draws of extra ids can come from a shared RNG
@@ -89,6 +90,10 @@ typedef struct dataset_ctx {
     const sb_dataset_opts *o;
     const tok *t;
     const char *backend;
+    /* The tokenizer's chat template, compiled once per load (compiling costs
+     * 10-100x a render); NULL when absent or when it did not compile (chat_err). */
+    struct tmpl *chat;
+    sb_err chat_err;
 } dataset_ctx;
 
 /* ---- prompt rows (custom, spec_bench, hf text sets) ---- */

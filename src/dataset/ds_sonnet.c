@@ -45,13 +45,13 @@ static void split_lines(sb_buf *text, sonnet_lines *l)
     }
 }
 
-static int templated_len(const tok *t, const char *prompt, sb_buf *fmt, tok_ids *scratch,
-                         int32_t *n, sb_err *err)
+static int templated_len(const dataset_ctx *c, const char *prompt, sb_buf *fmt,
+                         tok_ids *scratch, int32_t *n, sb_err *err)
 {
     sb_buf_reset(fmt);
-    if (dataset_chat_user(t, prompt, fmt, err) != 0)
+    if (dataset_chat_user(c, prompt, fmt, err) != 0)
         return -1;
-    return dataset_count_tokens(t, fmt->data, fmt->len, true, scratch, n, err);
+    return dataset_count_tokens(c->t, fmt->data, fmt->len, true, scratch, n, err);
 }
 
 typedef struct sonnet_plan {
@@ -70,7 +70,7 @@ static int plan(const dataset_ctx *c, const sonnet_lines *l, sb_buf *fmt, tok_id
     }
     double avg = (double)sum / (double)l->n;
     int32_t base_offset;
-    if (templated_len(c->t, SONNET_BASE, fmt, scratch, &base_offset, err) != 0)
+    if (templated_len(c, SONNET_BASE, fmt, scratch, &base_offset, err) != 0)
         return -1;
     p->input_len = c->o->input_len >= 0 ? c->o->input_len : c->o->sonnet_input_len;
     if (p->input_len <= base_offset)
@@ -110,7 +110,7 @@ static int sample(const dataset_ctx *c, const sonnet_lines *l, const sonnet_plan
         for (long i = 0; i < k; i++)
             sb_buf_append(&prompt, l->line[pick[i]], l->len[pick[i]]);
         int32_t plen;
-        if (templated_len(c->t, prompt.data, &fmt, &scratch, &plen, err) != 0) {
+        if (templated_len(c, prompt.data, &fmt, &scratch, &plen, err) != 0) {
             rc = -1;
             break;
         }
