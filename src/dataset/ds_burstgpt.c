@@ -112,7 +112,7 @@ static int read_rows(const char *path, bg_row **rows, size_t *n_rows, sb_err *er
 {
     sb_buf text;
     sb_buf_init(&text);
-    if (dataset_read_file(path, &text, err) != 0) {
+    if (sb_read_file(path, &text, err) != 0) {
         sb_buf_free(&text);
         return -1;
     }

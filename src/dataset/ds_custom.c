@@ -126,7 +126,7 @@ static int load_rows(const dataset_ctx *c, sb_dataset *ds, custom_load *l, sb_er
 {
     sb_buf data;
     sb_buf_init(&data);
-    int rc = dataset_read_file(l->path, &data, err);
+    int rc = sb_read_file(l->path, &data, err);
     if (rc == 0)
         rc = dataset_jsonl_each(l->path, &data, custom_row, l, err);
     sb_buf_free(&data);

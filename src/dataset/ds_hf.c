@@ -87,7 +87,7 @@ static json_t *load_rows(const char *file, sb_err *err)
 {
     sb_buf data;
     sb_buf_init(&data);
-    if (dataset_read_file(file, &data, err) != 0) {
+    if (sb_read_file(file, &data, err) != 0) {
         sb_buf_free(&data);
         return NULL;
     }

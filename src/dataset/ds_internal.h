@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "core/buf.h"
+#include "core/file.h"
 #include "core/rng.h"
 #include "dataset/dataset.h"
 
@@ -73,9 +74,7 @@ long dataset_fixlen_run(dataset_fixlen *f, const tok *t, sb_err *err);
 /* Appends the k drawn ids asked for by the last run and counts one retry. */
 void dataset_fixlen_feed(dataset_fixlen *f, const int64_t *ids, size_t k);
 
-/* ---- files ---- */
-/* Reads a whole file into out (NUL-terminated). err names the path. */
-int dataset_read_file(const char *path, sb_buf *out, sb_err *err);
+/* ---- files: sb_read_file (core/file.h) ---- */
 /* True when path ends with suffix. */
 bool dataset_ends_with(const char *path, const char *suffix);
 

@@ -142,7 +142,7 @@ int dataset_sonnet(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     const char *path = c->o->path ? c->o->path : SB_DATA_DIR "/sonnet.txt";
     sb_buf text;
     sb_buf_init(&text);
-    if (dataset_read_file(path, &text, err) != 0) {
+    if (sb_read_file(path, &text, err) != 0) {
         sb_buf_free(&text);
         return -1;
     }

@@ -8,23 +8,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/file.h"
 #include "tokenizer/tok_internal.h"
-
-static int read_all(const char *path, sb_buf *out, sb_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return sb_err_set(err, "%s: %s", path, strerror(errno));
-    char chunk[1 << 16];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        sb_buf_append(out, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        return sb_err_set(err, "%s: read error", path);
-    return 0;
-}
 
 static int gunzip(const char *path, const sb_buf *in, sb_buf *out, sb_err *err)
 {
@@ -56,7 +41,7 @@ int tok_file_read(const char *path, sb_buf *out, sb_err *err)
 {
     sb_buf raw;
     sb_buf_init(&raw);
-    if (read_all(path, &raw, err) < 0) {
+    if (sb_read_file(path, &raw, err) < 0) {
         sb_buf_free(&raw);
         return -1;
     }
