@@ -1,6 +1,7 @@
 /* ingest.c - how many SSE token events one client core parses and stamps.
  *
- * Usage: bench_ingest [streams=8] [tokens_per_stream=200000] [epoll|poll]
+ * Usage: bench_ingest [streams=8] [tokens_per_stream=200000] [epoll|poll] [engine]
+ * (a fourth argument "engine" runs the engine part only, for perf record)
  * Starts the simulator in-process with --firehose (tokens as fast as the
  * socket takes them), then:
  *   engine: the real path (curl multi + epoll, SSE framing, JSON scan,
@@ -209,8 +210,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sim: %s\n", err.msg);
         return 1;
     }
-    bench_json();
-    bench_raw(sim_port(sim), streams, tokens);
+    if (!(argc > 4 && !strcmp(argv[4], "engine"))) {
+        bench_json();
+        bench_raw(sim_port(sim), streams, tokens);
+    }
     bench_engine(sim_port(sim), streams, tokens, argc > 3 && !strcmp(argv[3], "poll"));
     sim_stop(sim);
     return 0;

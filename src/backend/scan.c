@@ -62,7 +62,7 @@ static int fail(cur *c, const char *why)
     return -1;
 }
 
-static void emit(sink *k, const void *p, size_t n)
+static inline void emit(sink *k, const void *p, size_t n)
 {
     if (k->buf) {
         sb_buf_append(k->buf, p, n);
@@ -217,9 +217,10 @@ static int escape(cur *c, sink *k)
 static int string(cur *c, sink *k, bool *escaped)
 {
     const unsigned char *p = ++c->p, *end = c->end;
+    bool want = k->buf || k->fix; /* most strings are only validated */
     for (;;) {
         const unsigned char *q = plain_run(p, end);
-        if (q > p)
+        if (q > p && want)
             emit(k, p, (size_t)(q - p));
         p = q;
         if (p >= end) {
@@ -246,7 +247,8 @@ static int string(cur *c, sink *k, bool *escaped)
                 c->p = p;
                 return fail(c, "invalid UTF-8 in string");
             }
-            emit(k, p, n);
+            if (want)
+                emit(k, p, n);
             p += n;
         }
     }
@@ -384,16 +386,22 @@ static int key(cur *c, enum role obj, enum role *child)
         return fail(c, c->p >= c->end ? "unexpected end" : "expected a string key");
     const unsigned char *s = c->p + 1;
     bool escaped = false;
-    char kb[24];
-    sink k = {.fix = obj == R_NONE ? NULL : kb, .cap = sizeof kb};
-    if (string(c, &k, &escaped) != 0)
+    sink none = {0};
+    if (string(c, &none, &escaped) != 0)
         return -1;
     if (obj == R_NONE)
         return 0;
-    if (!escaped)
+    if (!escaped) {
         *child = member_role(c, obj, (const char *)s, (size_t)(c->p - 1 - s));
-    else
-        *child = member_role(c, obj, kb, k.len <= k.cap ? k.len : 0);
+        return 0;
+    }
+    /* rare: decode the escaped key again into a small buffer to compare */
+    char kb[24];
+    sink k = {.fix = kb, .cap = sizeof kb};
+    cur again = *c;
+    again.p = s - 1;
+    string(&again, &k, &escaped);
+    *child = member_role(c, obj, kb, k.len <= k.cap ? k.len : 0);
     return 0;
 }
 
