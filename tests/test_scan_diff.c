@@ -63,6 +63,11 @@ static void dump(const char *what, const char *m, size_t n)
     fputc('\n', stderr);
 }
 
+static bool buf_eq(const sb_buf *x, const sb_buf *y)
+{
+    return x->len == y->len && (x->len == 0 || memcmp(x->data, y->data, x->len) == 0);
+}
+
 /* Checks one message against both oracles; returns whether ours accepted. */
 static bool check_one(const char *m, size_t n)
 {
@@ -102,8 +107,7 @@ static bool check_one(const char *m, size_t n)
                 a.has_error == b.has_error && a.is_object == b.is_object &&
                 a.has_generated_text == b.has_generated_text;
     if (!sur)
-        same = same && D.t1.len == D.t2.len && memcmp(D.t1.data, D.t2.data, D.t1.len) == 0 &&
-               D.g1.len == D.g2.len && memcmp(D.g1.data, D.g2.data, D.g1.len) == 0;
+        same = same && buf_eq(&D.t1, &D.t2) && buf_eq(&D.g1, &D.g2);
     if (!same) {
         dump("fields differ", m, n);
         fprintf(stderr, "ours: choices %d usage %d ct %lld pt %lld err %d obj %d gen %d text %zu\n",

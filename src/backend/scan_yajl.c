@@ -55,7 +55,7 @@ static int on_value(bk_yscan *s)
     int d = s->depth;
     if (d == 0)
         return 0;
-    if (s->kind[d] == 'a' && d <= MAXD) {
+    if (d <= MAXD && s->kind[d] == 'a') { /* depth first: kind[] has MAXD + 1 slots */
         s->elem[d]++;
         if (d == 2 && s->kind[1] == 'm' && s->key[1] == K_CHOICES)
             s->out->n_choices++;
