@@ -70,6 +70,8 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
     for (int i = 0; i < streams; i++)
         reqs[i] = (loop_req){body, blen, i};
     eng_opts eo = {.use_poll = use_poll};
+    if (getenv("SB_INGEST_RECV_BUF")) /* CURLOPT_BUFFERSIZE experiment */
+        eo.recv_buffer_bytes = atol(getenv("SB_INGEST_RECV_BUF"));
     sb_err err;
     eng *e = eng_new(&eo, &err);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
