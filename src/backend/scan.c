@@ -73,9 +73,11 @@ static inline void emit(sink *k, const void *p, size_t n)
     }
 }
 
-static void skip_ws(cur *c)
+static inline void skip_ws(cur *c)
 {
     const unsigned char *p = c->p;
+    if (p < c->end && *p > ' ')
+        return; /* compact JSON: the usual case */
     while (p < c->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     c->p = p;
@@ -214,7 +216,7 @@ static int escape(cur *c, sink *k)
 
 /* String at c->p (on the opening quote); decoded bytes go to k. Sets
  * *escaped when the string held an escape (keys then need decoding). */
-static int string(cur *c, sink *k, bool *escaped)
+static inline __attribute__((always_inline)) int string(cur *c, sink *k, bool *escaped)
 {
     const unsigned char *p = ++c->p, *end = c->end;
     bool want = k->buf || k->fix; /* most strings are only validated */
