@@ -1,14 +1,16 @@
 /* ingest.c - how many SSE token events one client core parses and stamps.
  *
- * Usage: bench_ingest [streams=8] [tokens_per_stream=200000] [epoll|poll]
+ * Usage: bench_ingest [streams=8] [tokens_per_stream=200000] [epoll|poll] [engine]
+ * (a fourth argument "engine" runs the engine part only, for perf record)
  * Starts the simulator in-process with --firehose (tokens as fast as the
  * socket takes them), then:
- *   engine: the real path (curl multi + epoll, SSE framing, YAJL scan,
+ *   engine: the real path (curl multi + epoll, SSE framing, JSON scan,
  *           record updates) on `streams` concurrent completions streams;
  *   raw:    the physical limit on this machine: the same streams read with
  *           plain recv() into one buffer, counting "\n\n" only;
- *   json:   YAJL scan vs jansson json_loadb on one real chunk (why scan.c
- *           uses YAJL).
+ *   json:   one real chunk through the hand-written scanner (scan.c), the
+ *           previous YAJL event scan (scan_yajl.c) and jansson's tree
+ *           (json_loadb), the peers a C implementer would otherwise pick.
  * Rates are token events per second of the client thread's own CPU time
  * (CLOCK_THREAD_CPUTIME_ID), so the simulator's CPU use does not count. */
 #include <arpa/inet.h>
@@ -24,6 +26,7 @@
 
 #include "backend/backend.h"
 #include "backend/scan.h"
+#include "backend/scan_yajl.h"
 #include "cli/config.h"
 #include "core/clock.h"
 #include "http/engine.h"
@@ -67,6 +70,8 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
     for (int i = 0; i < streams; i++)
         reqs[i] = (loop_req){body, blen, i};
     eng_opts eo = {.use_poll = use_poll};
+    if (getenv("SB_INGEST_RECV_BUF")) /* CURLOPT_BUFFERSIZE experiment */
+        eo.recv_buffer_bytes = atol(getenv("SB_INGEST_RECV_BUF"));
     sb_err err;
     eng *e = eng_new(&eo, &err);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -159,6 +164,7 @@ static void bench_json(void)
     size_t len = strlen(m);
     int iters = 1000000;
     bk_scan *s = bk_scan_new();
+    bk_yscan *ys = bk_yscan_new();
     sb_buf text;
     sb_buf_init(&text);
     char why[128];
@@ -167,6 +173,12 @@ static void bench_json(void)
     for (int i = 0; i < iters; i++) {
         sb_buf_reset(&text);
         bk_scan_parse(s, m, len, &msg, &text, NULL, why, sizeof why);
+    }
+    double mine = thread_cpu_s() - c0;
+    c0 = thread_cpu_s();
+    for (int i = 0; i < iters; i++) {
+        sb_buf_reset(&text);
+        bk_yscan_parse(ys, m, len, &msg, &text, NULL, why, sizeof why);
     }
     double yajl = thread_cpu_s() - c0;
     c0 = thread_cpu_s();
@@ -180,10 +192,12 @@ static void bench_json(void)
         json_decref(j);
     }
     double jan = thread_cpu_s() - c0;
-    printf("json:   one %zu-byte chunk x %d: YAJL scan %.0f ns/msg, jansson tree %.0f ns/msg "
-           "(jansson/YAJL = %.2f)\n",
-           len, iters, yajl / iters * 1e9, jan / iters * 1e9, jan / yajl);
+    printf("json:   one %zu-byte chunk x %d: scan.c %.0f ns/msg, YAJL scan %.0f ns/msg, jansson "
+           "tree %.0f ns/msg (YAJL/scan.c = %.2f, jansson/scan.c = %.2f)\n",
+           len, iters, mine / iters * 1e9, yajl / iters * 1e9, jan / iters * 1e9, yajl / mine,
+           jan / mine);
     bk_scan_free(s);
+    bk_yscan_free(ys);
     sb_buf_free(&text);
 }
 
@@ -198,8 +212,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sim: %s\n", err.msg);
         return 1;
     }
-    bench_json();
-    bench_raw(sim_port(sim), streams, tokens);
+    if (!(argc > 4 && !strcmp(argv[4], "engine"))) {
+        bench_json();
+        bench_raw(sim_port(sim), streams, tokens);
+    }
     bench_engine(sim_port(sim), streams, tokens, argc > 3 && !strcmp(argv[3], "poll"));
     sim_stop(sim);
     return 0;

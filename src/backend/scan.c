@@ -1,242 +1,548 @@
-/* scan.c - YAJL event-driven field extraction (see scan.h).
+/* scan.c - single-pass validating JSON scanner for one stream message
+ * (see scan.h).
  *
- * Chosen over jansson because jansson builds a heap tree per message (one
- * malloc per object, key and string), which is exactly the per-token
- * allocation the hot path must avoid; bench/ingest.c measures both. The path
- * to each value is tracked with a small fixed stack: a key id per object
- * level and an element index per array level, deep enough for
- * choices[0].delta.content. */
+ * Why hand-written: the decoders need five paths out of a ~200-byte chunk,
+ * yet every message must be fully validated (reference 3.5: a message that
+ * is not JSON fails the request). A generic event parser (YAJL, kept in
+ * scan_yajl.c as the test oracle) pays a callback, a path-stack update and a
+ * buffer copy per token; here the path is the recursion itself: each value is
+ * parsed with a "role" saying what its position means (choices[0], usage,
+ * delta...), and everything else is validated and skipped. No allocation
+ * except appending extracted text to the caller's buffers.
+ *
+ * Grammar is RFC 8259, strict: whitespace is SP HT LF CR only, no comments,
+ * no NaN/Infinity, exactly one value. Strings reject raw control bytes and
+ * invalid UTF-8 (overlongs, surrogates, > U+10FFFF), as the reference's
+ * strict bytes.decode("utf-8") does. Integers outside int64 and reals that
+ * overflow a double are errors, as in YAJL and jansson. Nesting is capped at
+ * SCAN_MAX_DEPTH so a hostile stream cannot exhaust the stack. */
 #include "backend/scan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_parse.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-#include "core/buf.h"
-
-enum { K_OTHER, K_CHOICES, K_TEXT, K_DELTA, K_CONTENT, K_USAGE, K_COMPLETION, K_PROMPT,
-       K_GENERATED, K_TEXT_OUTPUT, K_ERROR };
-
-#define MAXD 8
+#define SCAN_MAX_DEPTH 1024
 
 struct bk_scan {
-    yajl_handle h;
-    int depth;            /* containers open */
-    char kind[MAXD + 1];  /* 'm' object, 'a' array at each depth */
-    uint8_t key[MAXD + 1]; /* current key id at object depths */
-    int32_t elem[MAXD + 1]; /* current element index at array depths */
-    int values;           /* top-level values completed in this message */
+    int unused; /* the scanner keeps no state between messages */
+};
+
+/* What a value's position means to the decoders. */
+enum role { R_NONE, R_TOP, R_CHOICES, R_CHOICE0, R_DELTA, R_USAGE, R_COMPLETION, R_PROMPT,
+            R_APPEND, R_GENERATED, R_MII_TEXT };
+
+typedef struct cur {
+    const unsigned char *p, *beg, *end;
     bk_msg *out;
     sb_buf *text, *gen;
-};
+    const char *err;          /* first error, static text */
+    const unsigned char *err_at;
+    int depth;
+} cur;
 
-static int key_id(const unsigned char *k, size_t n)
+/* Where decoded string bytes go: a growable buffer, a small fixed one (keys
+ * with escapes), or nowhere (validation only). */
+typedef struct sink {
+    sb_buf *buf;
+    char *fix;
+    size_t len, cap;
+} sink;
+
+static int fail(cur *c, const char *why)
 {
-#define K(s, id) if (n == sizeof(s) - 1 && memcmp(k, s, n) == 0) return id
-    K("choices", K_CHOICES);
-    K("text", K_TEXT);
-    K("delta", K_DELTA);
-    K("content", K_CONTENT);
-    K("usage", K_USAGE);
-    K("completion_tokens", K_COMPLETION);
-    K("prompt_tokens", K_PROMPT);
-    K("generated_text", K_GENERATED);
-    K("text_output", K_TEXT_OUTPUT);
-    K("error", K_ERROR);
-#undef K
-    return K_OTHER;
+    if (!c->err) {
+        c->err = why;
+        c->err_at = c->p;
+    }
+    return -1;
 }
 
-/* Registers a new value at the current depth (advances array indices, counts
- * choices elements and truthy usage). Returns the parent depth. */
-static int on_value(bk_scan *s)
+static inline void emit(sink *k, const void *p, size_t n)
 {
-    int d = s->depth;
-    if (d == 0)
+    if (k->buf) {
+        sb_buf_append(k->buf, p, n);
+    } else if (k->fix) {
+        if (k->len + n <= k->cap)
+            memcpy(k->fix + k->len, p, n);
+        k->len += n;
+    }
+}
+
+static inline void skip_ws(cur *c)
+{
+    const unsigned char *p = c->p;
+    if (p < c->end && *p > ' ')
+        return; /* compact JSON: the usual case */
+    while (p < c->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    c->p = p;
+}
+
+/* 1 for bytes a string run stops at: '"', '\\', controls, non-ASCII. */
+static const unsigned char str_stop[256] = {
+    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
+{
+#ifdef __SSE2__
+    const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed compare: < 0x20 also catches 0x80..0xff */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+                                 _mm_cmplt_epi8(v, sp));
+        int mask = _mm_movemask_epi8(m);
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
+    while (p < end && !str_stop[*p])
+        p++;
+    return p;
+}
+
+/* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned b = p[0];
+    size_t n;
+    unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    if (b >= 0xc2 && b <= 0xdf)
+        n = 2;
+    else if (b >= 0xe0 && b <= 0xef)
+        n = 3, lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
+    else if (b >= 0xf0 && b <= 0xf4)
+        n = 4, lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
+    else
         return 0;
-    if (s->kind[d] == 'a' && d <= MAXD) {
-        s->elem[d]++;
-        if (d == 2 && s->kind[1] == 'm' && s->key[1] == K_CHOICES)
-            s->out->n_choices++;
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+static int hex4(const unsigned char *p, const unsigned char *end, unsigned *v)
+{
+    if (end - p < 4)
+        return -1;
+    unsigned r = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned ch = p[i], d;
+        if (ch >= '0' && ch <= '9')
+            d = ch - '0';
+        else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+            d = (ch | 0x20) - 'a' + 10;
+        else
+            return -1;
+        r = r << 4 | d;
     }
-    return d;
+    *v = r;
+    return 0;
 }
 
-/* Path predicates on the current parent depth d. */
-static bool at_choice0(const bk_scan *s)
+static size_t put_utf8(unsigned cp, unsigned char *o)
 {
-    return s->kind[1] == 'm' && s->key[1] == K_CHOICES && s->kind[2] == 'a' && s->elem[2] == 0 &&
-           s->kind[3] == 'm';
-}
-
-static void value_done(bk_scan *s)
-{
-    if (s->depth == 0)
-        s->values++;
-}
-
-static int cb_null(void *ctx)
-{
-    bk_scan *s = ctx;
-    on_value(s);
-    value_done(s);
-    return 1;
-}
-
-static int cb_bool(void *ctx, int v)
-{
-    (void)v;
-    return cb_null(ctx);
-}
-
-static int cb_int(void *ctx, long long v)
-{
-    bk_scan *s = ctx;
-    int d = on_value(s);
-    if (d == 2 && s->kind[1] == 'm' && s->key[1] == K_USAGE && s->kind[2] == 'm') {
-        if (s->key[2] == K_COMPLETION)
-            s->out->completion_tokens = v;
-        else if (s->key[2] == K_PROMPT)
-            s->out->prompt_tokens = v;
-    }
-    value_done(s);
-    return 1;
-}
-
-static int cb_double(void *ctx, double v)
-{
-    (void)v;
-    return cb_null(ctx);
-}
-
-static int cb_string(void *ctx, const unsigned char *v, size_t n)
-{
-    bk_scan *s = ctx;
-    int d = on_value(s);
-    sb_buf *t = s->text;
-    if (d == 1 && s->kind[1] == 'm') {
-        if (s->key[1] == K_TEXT_OUTPUT && t)
-            sb_buf_append(t, v, n);
-        else if (s->key[1] == K_GENERATED) {
-            s->out->has_generated_text = true;
-            if (s->gen) {
-                sb_buf_reset(s->gen);
-                sb_buf_append(s->gen, v, n);
-            }
-        }
-    } else if (d == 2 && s->kind[1] == 'm' && s->key[1] == K_TEXT && s->kind[2] == 'a' &&
-               s->elem[2] == 0 && t) {
-        sb_buf_append(t, v, n); /* deepspeed-mii: "text": ["..."] */
-    } else if (d == 3 && at_choice0(s) && s->key[3] == K_TEXT && t) {
-        sb_buf_append(t, v, n);
-    } else if (d == 4 && at_choice0(s) && s->key[3] == K_DELTA && s->kind[4] == 'm' &&
-               s->key[4] == K_CONTENT && t) {
-        sb_buf_append(t, v, n);
-    }
-    value_done(s);
-    return 1;
-}
-
-static int open_container(bk_scan *s, char kind)
-{
-    on_value(s);
-    s->depth++;
-    if (s->depth <= MAXD) {
-        s->kind[s->depth] = kind;
-        s->key[s->depth] = K_OTHER;
-        s->elem[s->depth] = -1;
-    }
-    if (s->depth == 1 && kind == 'm')
-        s->out->is_object = true;
-    if (s->depth == 2 && s->kind[1] == 'm' && s->key[1] == K_CHOICES && kind == 'a')
-        s->out->n_choices = 0;
-    return 1;
-}
-
-static int cb_start_map(void *ctx)
-{
-    return open_container(ctx, 'm');
-}
-
-static int cb_start_array(void *ctx)
-{
-    return open_container(ctx, 'a');
-}
-
-static int cb_end(void *ctx)
-{
-    bk_scan *s = ctx;
-    if (s->depth <= MAXD)
-        s->kind[s->depth] = 0;
-    s->depth--;
-    value_done(s);
-    return 1;
-}
-
-static int cb_key(void *ctx, const unsigned char *k, size_t n)
-{
-    bk_scan *s = ctx;
-    int d = s->depth;
-    if (d > MAXD)
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
         return 1;
-    s->key[d] = (uint8_t)key_id(k, n);
-    if (d == 1 && s->key[1] == K_ERROR)
-        s->out->has_error = true;
-    if (d == 2 && s->kind[1] == 'm' && s->key[1] == K_USAGE)
-        s->out->usage_truthy = true;
-    return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xc0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xe0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xf0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 4;
 }
 
-static const yajl_callbacks callbacks = {
-    cb_null, cb_bool, cb_int, cb_double, NULL, cb_string, cb_start_map, cb_key, cb_end,
-    cb_start_array, cb_end,
-};
-
-static void fresh_handle(bk_scan *s)
+/* \uXXXX at c->p (after the backslash and 'u'). A high surrogate followed
+ * by an escaped low one is joined; a lone surrogate is kept as its 3-byte
+ * form (Python keeps lone surrogates too; it never reaches a tokenizer as
+ * valid text either way). */
+static int unicode_escape(cur *c, sink *k)
 {
-    if (s->h)
-        yajl_free(s->h);
-    s->h = yajl_alloc(&callbacks, NULL, s);
-    yajl_config(s->h, yajl_allow_multiple_values, 1);
+    unsigned cp, lo;
+    if (hex4(c->p, c->end, &cp) != 0)
+        return fail(c, "bad \\u escape in string");
+    c->p += 4;
+    if (cp >= 0xd800 && cp <= 0xdbff && c->end - c->p >= 6 && c->p[0] == '\\' &&
+        c->p[1] == 'u' && hex4(c->p + 2, c->end, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        c->p += 6;
+    }
+    unsigned char o[4];
+    emit(k, o, put_utf8(cp, o));
+    return 0;
+}
+
+static int escape(cur *c, sink *k)
+{
+    if (c->p >= c->end)
+        return fail(c, "unterminated string");
+    char ch;
+    switch (*c->p++) {
+    case '"': ch = '"'; break;
+    case '\\': ch = '\\'; break;
+    case '/': ch = '/'; break;
+    case 'b': ch = '\b'; break;
+    case 'f': ch = '\f'; break;
+    case 'n': ch = '\n'; break;
+    case 'r': ch = '\r'; break;
+    case 't': ch = '\t'; break;
+    case 'u': return unicode_escape(c, k);
+    default: c->p--; return fail(c, "invalid escape in string");
+    }
+    emit(k, &ch, 1);
+    return 0;
+}
+
+/* String at c->p (on the opening quote); decoded bytes go to k. Sets
+ * *escaped when the string held an escape (keys then need decoding). */
+static inline __attribute__((always_inline)) int string(cur *c, sink *k, bool *escaped)
+{
+    const unsigned char *p = ++c->p, *end = c->end;
+    bool want = k->buf || k->fix; /* most strings are only validated */
+    for (;;) {
+        const unsigned char *q = plain_run(p, end);
+        if (q > p && want)
+            emit(k, p, (size_t)(q - p));
+        p = q;
+        if (p >= end) {
+            c->p = p;
+            return fail(c, "unterminated string");
+        }
+        unsigned b = *p;
+        if (b == '"') {
+            c->p = p + 1;
+            return 0;
+        }
+        if (b == '\\') {
+            c->p = p + 1;
+            *escaped = true;
+            if (escape(c, k) != 0)
+                return -1;
+            p = c->p;
+        } else if (b < 0x20) {
+            c->p = p;
+            return fail(c, "control character in string");
+        } else {
+            size_t n = utf8_len(p, end);
+            if (n == 0) {
+                c->p = p;
+                return fail(c, "invalid UTF-8 in string");
+            }
+            if (want)
+                emit(k, p, n);
+            p += n;
+        }
+    }
+}
+
+/* Integer magnitude fits int64 (a negative one may be 2^63). */
+static bool int_fits(const unsigned char *d, size_t n, bool neg, long long *v)
+{
+    unsigned long long r = 0, lim = neg ? 9223372036854775808ULL : 9223372036854775807ULL;
+    for (size_t i = 0; i < n; i++) {
+        unsigned dig = d[i] - '0';
+        if (r > (lim - dig) / 10)
+            return false;
+        r = r * 10 + dig;
+    }
+    *v = neg ? (long long)(0ULL - r) : (long long)r;
+    return true;
+}
+
+/* A real overflows a double: only possible with an exponent or > 300
+ * integer digits, so strtod runs on those only. */
+static bool real_overflows(const unsigned char *s, size_t n)
+{
+    char small[400];
+    char *b = n < sizeof small ? small : sb_xmalloc(n + 1);
+    memcpy(b, s, n);
+    b[n] = 0;
+    bool inf = isinf(strtod(b, NULL));
+    if (b != small)
+        free(b);
+    return inf;
+}
+
+static const unsigned char *digits(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+static int number(cur *c, enum role r)
+{
+    const unsigned char *s = c->p, *p = s, *end = c->end;
+    bool neg = p < end && *p == '-';
+    p += neg;
+    const unsigned char *d0 = p;
+    if (p < end && *p == '0')
+        p++;
+    else if (p < end && *p >= '1' && *p <= '9')
+        p = digits(p, end);
+    else
+        return c->p = p, fail(c, "invalid number");
+    size_t nint = (size_t)(p - d0);
+    bool frac = p < end && *p == '.', exp = false;
+    if (frac) {
+        const unsigned char *q = digits(++p, end);
+        if (q == p)
+            return c->p = p, fail(c, "invalid number");
+        p = q;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        exp = true;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        const unsigned char *q = digits(p, end);
+        if (q == p)
+            return c->p = p, fail(c, "invalid number");
+        p = q;
+    }
+    c->p = p;
+    if (!frac && !exp) {
+        long long v = 0;
+        if (nint > 18 && !int_fits(d0, nint, neg, &v))
+            return c->p = s, fail(c, "integer out of range");
+        if (r == R_COMPLETION || r == R_PROMPT) {
+            if (nint <= 18)
+                int_fits(d0, nint, neg, &v);
+            if (r == R_COMPLETION)
+                c->out->completion_tokens = v;
+            else
+                c->out->prompt_tokens = v;
+        }
+    } else if ((exp || nint > 300) && real_overflows(s, (size_t)(p - s))) {
+        return c->p = s, fail(c, "number out of range");
+    }
+    return 0;
+}
+
+static int literal(cur *c, const char *w, size_t n)
+{
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0)
+        return fail(c, "invalid literal");
+    c->p += n;
+    return 0;
+}
+
+static int value(cur *c, enum role r);
+
+/* Role of a member's value, from the object's role and the key. */
+static enum role member_role(cur *c, enum role obj, const char *k, size_t n)
+{
+#define IS(s) (n == sizeof(s) - 1 && memcmp(k, s, n) == 0)
+    switch (obj) {
+    case R_TOP:
+        if (IS("choices")) return R_CHOICES;
+        if (IS("text")) return R_MII_TEXT;
+        if (IS("usage")) return R_USAGE;
+        if (IS("generated_text")) return R_GENERATED;
+        if (IS("text_output")) return R_APPEND;
+        if (IS("error")) c->out->has_error = true;
+        return R_NONE;
+    case R_USAGE:
+        c->out->usage_truthy = true;
+        if (IS("completion_tokens")) return R_COMPLETION;
+        if (IS("prompt_tokens")) return R_PROMPT;
+        return R_NONE;
+    case R_CHOICE0:
+        if (IS("text")) return R_APPEND;
+        if (IS("delta")) return R_DELTA;
+        return R_NONE;
+    case R_DELTA:
+        return IS("content") ? R_APPEND : R_NONE;
+    default:
+        return R_NONE;
+    }
+#undef IS
+}
+
+/* Key at c->p: validated, and decoded only when its object's role cares. */
+static int key(cur *c, enum role obj, enum role *child)
+{
+    *child = R_NONE;
+    if (c->p >= c->end || *c->p != '"')
+        return fail(c, c->p >= c->end ? "unexpected end" : "expected a string key");
+    const unsigned char *s = c->p + 1;
+    bool escaped = false;
+    sink none = {0};
+    if (string(c, &none, &escaped) != 0)
+        return -1;
+    if (obj == R_NONE)
+        return 0;
+    if (!escaped) {
+        *child = member_role(c, obj, (const char *)s, (size_t)(c->p - 1 - s));
+        return 0;
+    }
+    /* rare: decode the escaped key again into a small buffer to compare */
+    char kb[24];
+    sink k = {.fix = kb, .cap = sizeof kb};
+    cur again = *c;
+    again.p = s - 1;
+    string(&again, &k, &escaped);
+    *child = member_role(c, obj, kb, k.len <= k.cap ? k.len : 0);
+    return 0;
+}
+
+static int object(cur *c, enum role r)
+{
+    enum role obj = r == R_TOP || r == R_USAGE || r == R_CHOICE0 || r == R_DELTA ? r : R_NONE;
+    if (r == R_TOP)
+        c->out->is_object = true;
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return 0;
+    }
+    for (;;) {
+        enum role child;
+        if (key(c, obj, &child) != 0)
+            return -1;
+        skip_ws(c);
+        if (c->p >= c->end || *c->p != ':')
+            return fail(c, "expected ':'");
+        c->p++;
+        if (value(c, child) != 0)
+            return -1;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            skip_ws(c);
+            continue;
+        }
+        if (c->p < c->end && *c->p == '}') {
+            c->p++;
+            return 0;
+        }
+        return fail(c, c->p >= c->end ? "unexpected end" : "expected ',' or '}'");
+    }
+}
+
+static int array(cur *c, enum role r)
+{
+    if (r == R_CHOICES)
+        c->out->n_choices = 0;
+    c->p++;
+    skip_ws(c);
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+        return 0;
+    }
+    for (int i = 0;; i++) {
+        enum role child = R_NONE;
+        if (i == 0 && r == R_CHOICES)
+            child = R_CHOICE0;
+        else if (i == 0 && r == R_MII_TEXT)
+            child = R_APPEND;
+        if (r == R_CHOICES)
+            c->out->n_choices++;
+        if (value(c, child) != 0)
+            return -1;
+        skip_ws(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (c->p < c->end && *c->p == ']') {
+            c->p++;
+            return 0;
+        }
+        return fail(c, c->p >= c->end ? "unexpected end" : "expected ',' or ']'");
+    }
+}
+
+static int string_value(cur *c, enum role r)
+{
+    bool escaped = false;
+    sink k = {0};
+    if (r == R_APPEND) {
+        k.buf = c->text;
+    } else if (r == R_GENERATED) {
+        c->out->has_generated_text = true;
+        k.buf = c->gen;
+        if (k.buf)
+            sb_buf_reset(k.buf);
+    }
+    return string(c, &k, &escaped);
+}
+
+static int value(cur *c, enum role r)
+{
+    skip_ws(c);
+    if (c->p >= c->end)
+        return fail(c, "unexpected end");
+    int rc;
+    switch (*c->p) {
+    case '{':
+    case '[':
+        if (++c->depth > SCAN_MAX_DEPTH)
+            return fail(c, "nesting too deep");
+        rc = *c->p == '{' ? object(c, r) : array(c, r);
+        c->depth--;
+        return rc;
+    case '"': return string_value(c, r);
+    case 't': return literal(c, "true", 4);
+    case 'f': return literal(c, "false", 5);
+    case 'n': return literal(c, "null", 4);
+    default:
+        if (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'))
+            return number(c, r);
+        return fail(c, "unexpected character");
+    }
 }
 
 bk_scan *bk_scan_new(void)
 {
-    bk_scan *s = sb_xcalloc(1, sizeof *s);
-    fresh_handle(s);
-    return s;
+    return sb_xcalloc(1, sizeof(bk_scan));
 }
 
 void bk_scan_free(bk_scan *s)
 {
-    if (!s)
-        return;
-    yajl_free(s->h);
     free(s);
 }
 
 int bk_scan_parse(bk_scan *s, const char *json, size_t len, bk_msg *out, sb_buf *text,
                   sb_buf *gen_text, char *why, size_t why_size)
 {
+    (void)s;
     *out = (bk_msg){.n_choices = -1, .completion_tokens = -1, .prompt_tokens = -1};
-    s->out = out;
-    s->text = text;
-    s->gen = gen_text;
-    s->depth = 0;
-    s->values = 0;
-    memset(s->kind, 0, sizeof s->kind);
-    yajl_status st = yajl_parse(s->h, (const unsigned char *)json, len);
-    if (st == yajl_status_ok && s->values == 1 && s->depth == 0)
-        return 0;
-    if (st != yajl_status_ok) {
-        unsigned char *e = yajl_get_error(s->h, 0, (const unsigned char *)json, len);
-        snprintf(why, why_size, "%s", (const char *)e);
-        yajl_free_error(s->h, e);
-    } else {
-        snprintf(why, why_size, s->values == 0 ? "incomplete JSON value"
-                                               : "more than one JSON value in one message");
+    const unsigned char *b = (const unsigned char *)json;
+    cur c = {.p = b, .beg = b, .end = b + len, .out = out, .text = text, .gen = gen_text};
+    skip_ws(&c);
+    if (c.p == c.end) {
+        snprintf(why, why_size, "empty JSON text");
+        return -1;
     }
-    fresh_handle(s);
+    if (value(&c, R_TOP) == 0) {
+        skip_ws(&c);
+        if (c.p == c.end)
+            return 0;
+        fail(&c, "trailing characters after the JSON value");
+    }
+    snprintf(why, why_size, "%s at byte %zu", c.err, (size_t)(c.err_at - c.beg));
     return -1;
 }

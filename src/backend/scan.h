@@ -1,12 +1,12 @@
 /* scan.h - pulls the few fields the decoders need out of one JSON message.
  *
- * A streamed chunk is parsed by YAJL's event callbacks into a fixed struct
- * (no tree, no per-message allocation): the length of "choices", the token
- * text of choices[0] (completions "text", chat "delta.content"), "usage"
+ * One pass over the message validates all of it (RFC 8259, escapes, strict
+ * UTF-8, int64/double range, nesting <= 1024) and fills a fixed struct (no
+ * tree, no per-message allocation): the length of "choices", the token text
+ * of choices[0] (completions "text", chat "delta.content"), "usage"
  * counters, TGI's "generated_text", TRT-LLM's "text_output" and MII's
- * "text"[0]. The YAJL handle is allocated once per in-flight slot and reused
- * across messages (yajl_allow_multiple_values); only a parse error forces a
- * fresh handle. Text is appended to a caller buffer, already unescaped. */
+ * "text"[0]. Text is appended to a caller buffer, already unescaped.
+ * scan_yajl.h is the YAJL-based predecessor, kept as the test oracle. */
 #ifndef SB_SCAN_H
 #define SB_SCAN_H
 
