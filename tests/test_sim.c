@@ -12,23 +12,6 @@
 #include "sim/sim.h"
 #include "test_sim_client.h"
 
-static sim_server *start(const char *args)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "sim --port 0 --quiet %s", args ? args : "");
-    char *argv[64];
-    int argc = 0;
-    for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
-        argv[argc++] = t;
-    sb_err err;
-    sb_err_clear(&err);
-    sim_server *s = sim_start(argc, argv, &err);
-    if (!s)
-        print_error("sim_start: %s\n", err.msg);
-    assert_non_null(s);
-    return s;
-}
-
 static json_t *parse_data(const char *ev)
 {
     assert_true(strncmp(ev, "data: ", 6) == 0);
@@ -60,7 +43,7 @@ static void check_usage(json_t *u, long prompt, long completion)
 static void completions_stream_has_vllm_shape(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 5 --itl-ms 1");
+    sim_server *s = sc_sim_start("--ttft-ms 5 --itl-ms 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL,
                            "{\"model\":\"sim\",\"prompt\":\"one two three four\",\"max_tokens\":7,"
@@ -103,7 +86,7 @@ static void completions_stream_has_vllm_shape(void **state)
 static void chat_stream_starts_with_role_chunk(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 5 --itl-ms 1");
+    sim_server *s = sc_sim_start("--ttft-ms 5 --itl-ms 1");
     sc_resp r;
     assert_int_equal(
         sc_do(sim_port(s), "POST", "/v1/chat/completions", NULL,
@@ -147,7 +130,7 @@ static void chat_stream_starts_with_role_chunk(void **state)
 static void continuous_usage_is_on_every_chunk(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--ttft-ms 1 --itl-ms 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL,
                            "{\"prompt\":\"x y\",\"max_tokens\":4,\"stream\":true,\"ignore_eos\":"
@@ -171,7 +154,7 @@ static void continuous_usage_is_on_every_chunk(void **state)
 static void no_usage_chunk_unless_asked(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--ttft-ms 1 --itl-ms 1");
     sc_resp r;
     assert_int_equal(
         sc_do(sim_port(s), "POST", "/v1/completions", NULL,
@@ -192,7 +175,7 @@ static void no_usage_chunk_unless_asked(void **state)
 static void non_streaming_bodies(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--ttft-ms 1 --itl-ms 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL,
                            "{\"prompt\":\"p q r\",\"max_tokens\":6,\"ignore_eos\":true}", &r),
@@ -241,7 +224,7 @@ static long completion_tokens(int port, const char *body)
 static void max_tokens_bounds_output_and_eos_is_seeded(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 0 --itl-ms 0 --seed 7");
+    sim_server *s = sc_sim_start("--ttft-ms 0 --itl-ms 0 --seed 7");
     int shorter = 0;
     long first[20];
     for (int i = 0; i < 20; i++) {
@@ -258,7 +241,7 @@ static void max_tokens_bounds_output_and_eos_is_seeded(void **state)
                      33);
     sim_stop(s);
     /* Same seed, same arrival order: the same draws. */
-    s = start("--ttft-ms 0 --itl-ms 0 --seed 7");
+    s = sc_sim_start("--ttft-ms 0 --itl-ms 0 --seed 7");
     for (int i = 0; i < 20; i++) {
         char body[128];
         snprintf(body, sizeof body, "{\"prompt\":\"x\",\"max_tokens\":%d}", 10 + i);
@@ -270,7 +253,7 @@ static void max_tokens_bounds_output_and_eos_is_seeded(void **state)
 static void models_and_health(void **state)
 {
     (void)state;
-    sim_server *s = start("--model my-model");
+    sim_server *s = sc_sim_start("--model my-model");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "GET", "/v1/models", NULL, NULL, &r), 0);
     assert_int_equal(r.status, 200);
@@ -319,7 +302,7 @@ static double metric(int port, const char *name)
 static void metrics_counters_follow_requests(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--ttft-ms 1 --itl-ms 1");
     int port = sim_port(s);
     assert_true(metric(port, "vllm:generation_tokens_total") == 0);
     assert_true(metric(port, "vllm:num_requests_running") == 0);
@@ -337,7 +320,7 @@ static void metrics_counters_follow_requests(void **state)
 static void max_model_len_gives_vllm_400(void **state)
 {
     (void)state;
-    sim_server *s = start("--max-model-len 10");
+    sim_server *s = sc_sim_start("--max-model-len 10");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL,
                            "{\"prompt\":\"a b c d\",\"max_tokens\":7}", &r),
@@ -363,7 +346,7 @@ static void max_model_len_gives_vllm_400(void **state)
 static void keep_alive_serves_two_requests_on_one_connection(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--ttft-ms 1 --itl-ms 1");
     int fd = sc_connect(sim_port(s));
     assert_true(fd >= 0);
     for (int i = 0; i < 2; i++) {
@@ -403,7 +386,7 @@ static void keep_alive_serves_two_requests_on_one_connection(void **state)
 static void tgi_and_tensorrt_streams(void **state)
 {
     (void)state;
-    sim_server *s = start("--ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--ttft-ms 1 --itl-ms 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/generate_stream", NULL,
                            "{\"inputs\":\"a b\",\"parameters\":{\"max_new_tokens\":4,"
@@ -459,7 +442,7 @@ static void five_hundred_concurrent_streams(void **state)
         rl.rlim_cur = 4 * N;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    sim_server *s = start("--ttft-ms 20 --itl-ms 2 --max-num-seqs 1000");
+    sim_server *s = sc_sim_start("--ttft-ms 20 --itl-ms 2 --max-num-seqs 1000");
     static struct pollfd pf[N];
     static sb_buf got[N];
     const char *body = "{\"prompt\":\"x y\",\"max_tokens\":10,\"stream\":true,\"ignore_eos\":true}";

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+
+#include "sim/sim.h"
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -243,6 +245,25 @@ static void sc_events_free(char **ev, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(ev[i]);
+}
+
+/* Starts an in-process simulator on an ephemeral port with extra options
+ * (space-separated); fails the test if it does not start. */
+static inline sim_server *sc_sim_start(const char *args)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "sim --port 0 --quiet %s", args ? args : "");
+    char *argv[64];
+    int argc = 0;
+    for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
+        argv[argc++] = t;
+    sb_err err;
+    sb_err_clear(&err);
+    sim_server *s = sim_start(argc, argv, &err);
+    if (!s)
+        print_error("sim_start: %s\n", err.msg);
+    assert_non_null(s);
+    return s;
 }
 
 #endif

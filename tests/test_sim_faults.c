@@ -11,23 +11,6 @@
 #include "sim/sim.h"
 #include "test_sim_client.h"
 
-static sim_server *start(const char *args)
-{
-    char buf[1024];
-    snprintf(buf, sizeof buf, "sim --port 0 --quiet %s", args ? args : "");
-    char *argv[64];
-    int argc = 0;
-    for (char *t = strtok(buf, " "); t && argc < 63; t = strtok(NULL, " "))
-        argv[argc++] = t;
-    sb_err err;
-    sb_err_clear(&err);
-    sim_server *s = sim_start(argc, argv, &err);
-    if (!s)
-        print_error("sim_start: %s\n", err.msg);
-    assert_non_null(s);
-    return s;
-}
-
 static const char *stream_body =
     "{\"prompt\":\"a b c\",\"max_tokens\":6,\"stream\":true,\"ignore_eos\":true,"
     "\"stream_options\":{\"include_usage\":true}}";
@@ -46,7 +29,7 @@ static void assert_error_json(const sc_resp *r, int code)
 static void fail_rate_gives_500_json(void **state)
 {
     (void)state;
-    sim_server *s = start("--fail-rate 1");
+    sim_server *s = sc_sim_start("--fail-rate 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL, stream_body, &r), 0);
     assert_error_json(&r, 500);
@@ -57,7 +40,7 @@ static void fail_rate_gives_500_json(void **state)
 static void reject_rate_gives_429_json(void **state)
 {
     (void)state;
-    sim_server *s = start("--reject-rate 1");
+    sim_server *s = sc_sim_start("--reject-rate 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/chat/completions", NULL,
                            "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", &r),
@@ -70,7 +53,7 @@ static void reject_rate_gives_429_json(void **state)
 static void reset_rate_resets_before_headers(void **state)
 {
     (void)state;
-    sim_server *s = start("--reset-rate 1");
+    sim_server *s = sc_sim_start("--reset-rate 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL, stream_body, &r), -1);
     assert_int_equal(r.status, 0);
@@ -83,7 +66,7 @@ static void reset_rate_resets_before_headers(void **state)
 static void drop_rate_truncates_stream(void **state)
 {
     (void)state;
-    sim_server *s = start("--drop-rate 1 --ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--drop-rate 1 --ttft-ms 1 --itl-ms 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL, stream_body, &r), 0);
     assert_int_equal(r.status, 200);
@@ -97,7 +80,7 @@ static void drop_rate_truncates_stream(void **state)
 static void malformed_rate_corrupts_one_chunk(void **state)
 {
     (void)state;
-    sim_server *s = start("--malformed-rate 1 --ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--malformed-rate 1 --ttft-ms 1 --itl-ms 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL, stream_body, &r), 0);
     assert_int_equal(r.status, 200);
@@ -120,7 +103,7 @@ static void malformed_rate_corrupts_one_chunk(void **state)
 static void stall_rate_pauses_mid_stream(void **state)
 {
     (void)state;
-    sim_server *s = start("--stall-rate 1 --stall-ms 300 --ttft-ms 1 --itl-ms 1");
+    sim_server *s = sc_sim_start("--stall-rate 1 --stall-ms 300 --ttft-ms 1 --itl-ms 1");
     sc_resp r;
     assert_int_equal(sc_do(sim_port(s), "POST", "/v1/completions", NULL, stream_body, &r), 0);
     assert_int_equal(r.status, 200);
@@ -147,7 +130,7 @@ static void raw_request(int port, const char *bytes, size_t n, sc_resp *r)
 static void malformed_requests_get_4xx_json(void **state)
 {
     (void)state;
-    sim_server *s = start("--max-body-bytes 1000 --max-header-bytes 4096");
+    sim_server *s = sc_sim_start("--max-body-bytes 1000 --max-header-bytes 4096");
     int port = sim_port(s);
     sc_resp r;
     const struct {
@@ -227,7 +210,7 @@ static void record_matches_client_timestamps(void **state)
     close(tfd);
     char args[256];
     snprintf(args, sizeof args, "--ttft-ms 30 --itl-ms 10 --record %s", path);
-    sim_server *s = start(args);
+    sim_server *s = sc_sim_start(args);
     sc_resp r;
     uint64_t sent = sb_now_ns();
     assert_int_equal(

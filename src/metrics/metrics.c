@@ -74,18 +74,23 @@ static int32_t output_len_of(const sb_record *r, bool has_tok, const metrics_tok
     return n < 0 ? 1 : (int32_t)n;
 }
 
+/* Every stat that owns a percentile array, for allocation and release. */
+static size_t all_stats(sb_metrics *m, metrics_stat **all)
+{
+    size_t n = 0;
+    for (int k = 0; k < SB_M_COUNT_; k++)
+        all[n++] = &m->stat[k];
+    all[n++] = &m->ext.ttft_corrected;
+    all[n++] = &m->ext.e2el_corrected;
+    all[n++] = &m->ext.itl_token;
+    return n;
+}
+
 static void alloc_stats(sb_metrics *m)
 {
-    metrics_stat *all[] = {&m->stat[0],
-                           &m->stat[1],
-                           &m->stat[2],
-                           &m->stat[3],
-                           &m->stat[4],
-                           &m->stat[5],
-                           &m->ext.ttft_corrected,
-                           &m->ext.e2el_corrected,
-                           &m->ext.itl_token};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    metrics_stat *all[SB_M_COUNT_ + 3];
+    size_t n = all_stats(m, all);
+    for (size_t i = 0; i < n; i++)
         all[i]->pct_ms = sb_xcalloc(m->n_pcts ? m->n_pcts : 1, sizeof(double));
 }
 
@@ -269,16 +274,9 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
 
 void metrics_free(sb_metrics *m)
 {
-    metrics_stat *all[] = {&m->stat[0],
-                           &m->stat[1],
-                           &m->stat[2],
-                           &m->stat[3],
-                           &m->stat[4],
-                           &m->stat[5],
-                           &m->ext.ttft_corrected,
-                           &m->ext.e2el_corrected,
-                           &m->ext.itl_token};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+    metrics_stat *all[SB_M_COUNT_ + 3];
+    size_t n = all_stats(m, all);
+    for (size_t i = 0; i < n; i++)
         free(all[i]->pct_ms);
     free(m->pcts);
     free(m->output_lens);
