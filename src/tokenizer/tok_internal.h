@@ -348,4 +348,8 @@ void tok_pretokenize(const tok *t, const char *text, size_t len, tok_scratch *sc
 int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
                   tok_ids *out, sb_err *err);
 
+/* tok_download.c: opt-in fetch of a model's tokenizer files into the HF cache. */
+bool tok_download_enabled(void);
+int tok_download(const char *spec, const char *repo_dir, sb_err *err);
+
 #endif

@@ -3,7 +3,8 @@
  * offline in the Hugging Face cache layout
  *   $HF_HUB_CACHE | $HF_HOME/hub | ~/.cache/huggingface/hub
  *     /models--ORG--NAME/snapshots/<rev>/   (<rev> from refs/main, else any).
- * Nothing here touches the network: downloading is not implemented. */
+ * Nothing here touches the network unless SERVEBENCH_DOWNLOAD=1 asks for the
+ * missing model to be fetched into that cache (tok_download.c). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,13 +116,23 @@ char *tok_resolve(const char *spec, sb_err *err)
         else
             sb_buf_putc(&repo, *c);
     }
-    char *p = strstr(spec, "..") ? NULL : from_cache(repo.data);
+    bool safe = !strstr(spec, "..") && spec[0] != '/';
+    char *p = safe ? from_cache(repo.data) : NULL;
+    if (!p && safe && strchr(spec, '/') && tok_download_enabled()) {
+        if (tok_download(spec, repo.data, err) != 0) {
+            sb_buf_free(&root);
+            sb_buf_free(&repo);
+            return NULL;
+        }
+        p = from_cache(repo.data);
+    }
     if (!p)
         sb_err_set(err,
                    "tokenizer \"%s\" not found: not a file or directory, and no "
-                   "tokenizer.json in the Hugging Face cache at %s (servebench does not "
-                   "download; fetch it with `huggingface-cli download %s tokenizer.json "
-                   "tokenizer_config.json` or pass a path)",
+                   "tokenizer.json in the Hugging Face cache at %s (servebench works offline; "
+                   "set SERVEBENCH_DOWNLOAD=1 to fetch it from $HF_ENDPOINT, run "
+                   "`huggingface-cli download %s tokenizer.json tokenizer_config.json`, "
+                   "or pass a path)",
                    spec, repo.data, spec);
     sb_buf_free(&root);
     sb_buf_free(&repo);
