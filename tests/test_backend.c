@@ -144,7 +144,7 @@ static void python_float_repr(void **state)
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         sb_buf b;
         sb_buf_init(&b);
-        pyjson_float(&b, c[i].v);
+        pyfmt_json_number(&b, c[i].v);
         assert_string_equal(b.data, c[i].want);
         sb_buf_free(&b);
     }
@@ -155,7 +155,7 @@ static void python_string_escapes(void **state)
     (void)state;
     sb_buf b;
     sb_buf_init(&b);
-    pyjson_str(&b, "a\x01\t\\/\xff", 6);
+    pyfmt_json_string(&b, "a\x01\t\\/\xff", 6);
     assert_string_equal(b.data, "\"a\\u0001\\t\\\\/\\ufffd\"");
     sb_buf_free(&b);
 }

@@ -13,7 +13,7 @@
 #include "cli/config.h"
 #include "core/clock.h"
 #include "metrics/metrics.h"
-#include "report/pyfmt.h"
+#include "core/pyfmt.h"
 #include "report/report.h"
 
 #define MS SB_NS_PER_MS
@@ -370,7 +370,7 @@ static void report_py_float_is_python_repr(void **state)
     };
     char buf[64];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        assert_string_equal(report_py_float(buf, sizeof buf, cases[i].v), cases[i].want);
+        assert_string_equal(py_float_repr(buf, sizeof buf, cases[i].v), cases[i].want);
 }
 
 /* json.dumps('a"b\\\n\t\x01é😀\xff'.encode... ) with ensure_ascii; the

@@ -80,7 +80,7 @@ void bk_set_str(pyjson_obj *o, const char *key, const char *s, size_t n)
 {
     sb_buf t;
     sb_buf_init(&t);
-    pyjson_str(&t, s, n);
+    pyfmt_json_string(&t, s, n);
     pyjson_obj_set(o, key, t.data, t.len);
     sb_buf_free(&t);
 }
@@ -96,7 +96,7 @@ void bk_set_float(pyjson_obj *o, const char *key, double v)
 {
     sb_buf t;
     sb_buf_init(&t);
-    pyjson_float(&t, v);
+    pyfmt_json_number(&t, v);
     pyjson_obj_set(o, key, t.data, t.len);
     sb_buf_free(&t);
 }

@@ -11,7 +11,7 @@ void bk_build_chat(const bk_params *p, const bk_req *r, pyjson_obj *o)
     sb_buf m;
     sb_buf_init(&m);
     sb_buf_puts(&m, "[{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": ");
-    pyjson_str(&m, r->prompt, r->prompt_bytes);
+    pyfmt_json_string(&m, r->prompt, r->prompt_bytes);
     sb_buf_puts(&m, "}]}]");
     pyjson_obj_set(o, "messages", m.data, m.len);
     sb_buf_free(&m);

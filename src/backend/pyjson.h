@@ -12,11 +12,8 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/pyfmt.h" /* strings and numbers: pyfmt_json_string, pyfmt_json_number */
 
-/* A JSON string literal of s[0..n) (UTF-8; invalid bytes become \ufffd). */
-void pyjson_str(sb_buf *b, const char *s, size_t n);
-/* Python float repr of v ("inf"/"nan" are written as Infinity/NaN as json.dumps does). */
-void pyjson_float(sb_buf *b, double v);
 /* Re-serialises the JSON text json (any value) in Python's style into b.
  * Returns 0, or -1 with err naming the offset of a syntax error. */
 int pyjson_reformat(sb_buf *b, const char *json, sb_err *err);

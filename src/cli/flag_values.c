@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli/flags.h"
-#include "report/report.h"
+#include "core/pyfmt.h"
 
 int fv_parse_long(const char *s, long *out)
 {
@@ -199,7 +199,7 @@ int fv_goodput(sb_config *cfg, char **v, size_t n, sb_err *err)
             return sb_err_set(err, "--goodput %s: %s", v[i], goodput_format_msg);
         size_t klen = (size_t)(colon - v[i]);
         char pyval[48]; /* the reference prints the parsed float: 500.0 */
-        report_py_float(pyval, sizeof pyval, x);
+        py_float_repr(pyval, sizeof pyval, x);
         double *slot = klen == 4 && !strncmp(v[i], "ttft", 4)   ? &t
                        : klen == 4 && !strncmp(v[i], "tpot", 4) ? &p
                        : klen == 4 && !strncmp(v[i], "e2el", 4) ? &e

@@ -9,7 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/flags.h"
-#include "report/report.h"
+#include "core/pyfmt.h"
 
 static void flag_usage(sb_buf *b, const cli_flag *f, const char *name)
 {
@@ -142,7 +142,7 @@ static void py_str(sb_buf *out, const char *s)
 static void py_num(sb_buf *out, double v)
 {
     char b[40];
-    sb_buf_puts(out, isnan(v) ? "None" : report_py_float(b, sizeof b, v));
+    sb_buf_puts(out, isnan(v) ? "None" : py_float_repr(b, sizeof b, v));
 }
 
 static bool unset_long(const cli_flag *f, long v)

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "report/pyfmt.h"
+#include "core/pyfmt.h"
 #include "report/report.h"
 
 static void title(sb_buf *out, const char *s, char fill)
@@ -41,7 +41,7 @@ static void pct_word(char *buf, size_t size, double p)
     if (p == floor(p) && fabs(p) < 1e15)
         snprintf(buf, size, "%ld", (long)p);
     else
-        report_py_float(buf, size, p);
+        py_float_repr(buf, size, p);
 }
 
 static void stat_section(sb_buf *out, const sb_metrics *m, sb_metric_kind k, const char *header,

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "report/fsutil.h"
-#include "report/pyfmt.h"
+#include "core/pyfmt.h"
 #include "report/report.h"
 
 typedef struct jw {
@@ -185,7 +185,7 @@ static void stat_keys(jw *w, const sb_config *cfg, const sb_metrics *m)
             if (p == floor(p) && fabs(p) < 1e15)
                 snprintf(pw, sizeof pw, "%ld", (long)p);
             else
-                report_py_float(pw, sizeof pw, p);
+                py_float_repr(pw, sizeof pw, p);
             snprintf(k, sizeof k, "p%s_%s_ms", pw, nm);
             k_num(w, k, st->pct_ms[i]);
         }
@@ -204,7 +204,7 @@ static void stat_obj(sb_buf *out, const sb_metrics *m, const metrics_stat *st)
     k_num(&w, "min_ms", st->min_ms);
     k_num(&w, "max_ms", st->max_ms);
     for (size_t i = 0; i < m->n_pcts; i++) {
-        snprintf(k, sizeof k, "p%s_ms", report_py_float(pw, sizeof pw, m->pcts[i]));
+        snprintf(k, sizeof k, "p%s_ms", py_float_repr(pw, sizeof pw, m->pcts[i]));
         k_num(&w, k, st->pct_ms[i]);
     }
     sb_buf_putc(out, '}');
@@ -354,7 +354,7 @@ char *report_result_path(const sb_config *cfg, const report_ctx *ctx)
                       (long)cfg->ramp_up_start_rps, (long)cfg->ramp_up_end_rps, conc, base, date);
     else
         sb_buf_printf(&b, "%s-%sqps%s-%s-%s.json", label,
-                      report_py_float(rate, sizeof rate, cfg->request_rate), conc, base, date);
+                      py_float_repr(rate, sizeof rate, cfg->request_rate), conc, base, date);
     return sb_buf_steal(&b);
 }
 

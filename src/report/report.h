@@ -94,8 +94,5 @@ int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_
  * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
 char *report_sibling_path(const char *result_path, const char *suffix);
 
-/* Python repr() of a float (shortest round-trip digits, "inf", "nan",
- * integral values with ".0"); writes into buf (>= 32 bytes), returns buf. */
-char *report_py_float(char *buf, size_t size, double v);
 
 #endif

@@ -25,6 +25,7 @@
 #include "dataset/dataset.h"
 #include "http/engine.h"
 #include "metrics/metrics.h"
+#include "core/pyfmt.h"
 #include "report/report.h"
 #include "run/fingerprint.h"
 #include "run/loop.h"
@@ -320,9 +321,9 @@ static void print_load_shape(const sb_config *cfg)
         printf("Will increase RPS from %g to %g RPS over the duration of the benchmark.\n",
                cfg->ramp_up_start_rps, cfg->ramp_up_end_rps);
     } else {
-        printf("Traffic request rate: %s\n", report_py_float(f, sizeof f, cfg->request_rate));
+        printf("Traffic request rate: %s\n", py_float_repr(f, sizeof f, cfg->request_rate));
     }
-    printf("Burstiness factor: %s (%s)\n", report_py_float(f, sizeof f, cfg->burstiness),
+    printf("Burstiness factor: %s (%s)\n", py_float_repr(f, sizeof f, cfg->burstiness),
            cfg->burstiness == 1.0 ? "Poisson process" : "Gamma distribution");
     if (cfg->max_concurrency > 0)
         printf("Maximum request concurrency: %ld\n", cfg->max_concurrency);

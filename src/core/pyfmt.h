@@ -1,13 +1,16 @@
-/* pyfmt.h - Python text forms for the result JSON (internal to src/report). */
-#ifndef SB_REPORT_PYFMT_H
-#define SB_REPORT_PYFMT_H
+/* pyfmt.h - Python text forms servebench must reproduce byte for byte: repr(float)
+ * and json.dumps output (request bodies as aiohttp sends them, the result JSON). */
+#ifndef SB_PYFMT_H
+#define SB_PYFMT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "report/report.h"
 
+/* Python repr() of a float (shortest round-trip digits, "inf", "nan",
+ * integral values with ".0"); writes into buf (>= 32 bytes), returns buf. */
+char *py_float_repr(char *buf, size_t size, double v);
 /* json.dump of a float: repr, with bare NaN / Infinity / -Infinity. */
 void pyfmt_json_number(sb_buf *out, double v);
 /* json.dump of the float ns / 1e9 (a time in seconds), without float

@@ -6,7 +6,9 @@
  * that round-trips, then lay the digits out as CPython's float_repr_style
  * "short" does (fixed notation while the decimal exponent is in [-4, 16),
  * else d.ddde+XX, always a ".0" on integral fixed values). */
-#include "report/pyfmt.h"
+#include "core/pyfmt.h"
+
+#include <stdint.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -70,7 +72,7 @@ static void layout(char *out, size_t size, int neg, const char *dg, int exp10)
     snprintf(out, size, "%s%s", neg ? "-" : "", body);
 }
 
-char *report_py_float(char *buf, size_t size, double v)
+char *py_float_repr(char *buf, size_t size, double v)
 {
     if (isnan(v))
         snprintf(buf, size, "nan");
@@ -153,77 +155,85 @@ void pyfmt_json_number(sb_buf *out, double v)
     else if (isinf(v))
         sb_buf_puts(out, v < 0 ? "-Infinity" : "Infinity");
     else
-        sb_buf_puts(out, report_py_float(tmp, sizeof tmp, v));
+        sb_buf_puts(out, py_float_repr(tmp, sizeof tmp, v));
 }
 
-/* Next code point of UTF-8 text, U+FFFD for an invalid or truncated
- * sequence (one byte consumed). */
-static unsigned next_cp(const unsigned char *s, size_t len, size_t *i)
+/* Decodes one UTF-8 sequence at s (n bytes left); returns its length, or 0
+ * for an invalid sequence (the caller writes U+FFFD and skips one byte). */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
-    unsigned c = s[*i];
-    if (c < 0x80) {
-        (*i)++;
-        return c;
+    unsigned c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0xC2 || c > 0xF4)
+        return 0;
+    if (c < 0xE0)
+        len = 2, v = c & 0x1F, min = 0x80;
+    else if (c < 0xF0)
+        len = 3, v = c & 0x0F, min = 0x800;
+    else
+        len = 4, v = c & 0x07, min = 0x10000;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
     }
-    int n = (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 0;
-    if (n == 0 || len - *i <= (size_t)n) {
-        (*i)++;
-        return 0xFFFD;
-    }
-    unsigned cp = c & (0x3Fu >> n);
-    for (int k = 1; k <= n; k++) {
-        if ((s[*i + (size_t)k] & 0xC0) != 0x80) {
-            (*i)++;
-            return 0xFFFD;
-        }
-        cp = (cp << 6) | (s[*i + (size_t)k] & 0x3F);
-    }
-    static const unsigned min_cp[] = {0, 0x80, 0x800, 0x10000};
-    *i += (size_t)n + 1;
-    if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0xFFFD;
-    return cp;
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
 }
 
-void pyfmt_json_string(sb_buf *out, const char *s, size_t len)
+static void put_u16(sb_buf *b, unsigned v)
 {
-    sb_buf_putc(out, '"');
-    size_t i = 0;
-    while (i < len) {
-        unsigned cp = next_cp((const unsigned char *)s, len, &i);
-        switch (cp) {
-        case '"':
-            sb_buf_puts(out, "\\\"");
+    sb_buf_printf(b, "\\u%04x", v & 0xffffu);
+}
+
+void pyfmt_json_string(sb_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    sb_buf_reserve(b, n + 2);
+    sb_buf_putc(b, '"');
+    size_t run = 0; /* plain ASCII bytes waiting to be copied at once */
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+            run++;
             continue;
-        case '\\':
-            sb_buf_puts(out, "\\\\");
-            continue;
-        case '\n':
-            sb_buf_puts(out, "\\n");
-            continue;
-        case '\r':
-            sb_buf_puts(out, "\\r");
-            continue;
-        case '\t':
-            sb_buf_puts(out, "\\t");
-            continue;
-        case '\b':
-            sb_buf_puts(out, "\\b");
-            continue;
-        case '\f':
-            sb_buf_puts(out, "\\f");
-            continue;
-        default:
-            break;
         }
-        if (cp >= 0x20 && cp <= 0x7e)
-            sb_buf_putc(out, (char)cp);
-        else if (cp < 0x10000)
-            sb_buf_printf(out, "\\u%04x", cp);
-        else {
+        sb_buf_append(b, p + i - run, run);
+        run = 0;
+        switch (c) {
+        case '"': sb_buf_puts(b, "\\\""); continue;
+        case '\\': sb_buf_puts(b, "\\\\"); continue;
+        case '\n': sb_buf_puts(b, "\\n"); continue;
+        case '\r': sb_buf_puts(b, "\\r"); continue;
+        case '\t': sb_buf_puts(b, "\\t"); continue;
+        case '\b': sb_buf_puts(b, "\\b"); continue;
+        case '\f': sb_buf_puts(b, "\\f"); continue;
+        default: break;
+        }
+        if (c < 0x80) {
+            put_u16(b, c);
+            continue;
+        }
+        uint32_t cp;
+        size_t len = utf8_next(p + i, n - i, &cp);
+        if (!len) {
+            put_u16(b, 0xFFFD);
+            continue;
+        }
+        if (cp >= 0x10000) {
             cp -= 0x10000;
-            sb_buf_printf(out, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+            put_u16(b, 0xD800 + (cp >> 10));
+            put_u16(b, 0xDC00 + (cp & 0x3FF));
+        } else {
+            put_u16(b, cp);
         }
+        i += len - 1;
     }
-    sb_buf_putc(out, '"');
+    sb_buf_append(b, p + n - run, run);
+    sb_buf_putc(b, '"');
 }
