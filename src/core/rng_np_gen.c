@@ -20,6 +20,7 @@
 
 #include "core/buf.h"
 #include "core/rng.h"
+#include "core/rng_shared.h"
 
 #define SS_POOL 4
 #define SS_INIT_A 0x43b0d7e5u
@@ -188,9 +189,7 @@ uint64_t np_gen_interval(np_gen *g, uint64_t max)
 {
     if (max == 0)
         return 0;
-    uint64_t mask = max, v;
-    for (int s = 1; s < 64; s <<= 1)
-        mask |= mask >> s;
+    uint64_t mask = rng_mask_for(max), v;
     if (max <= UINT32_MAX) {
         while ((v = (np_gen_next32(g) & mask)) > max)
             ;
@@ -201,16 +200,14 @@ uint64_t np_gen_interval(np_gen *g, uint64_t max)
     return v;
 }
 
+static uint64_t gen_interval(void *g, uint64_t max)
+{
+    return np_gen_interval(g, max);
+}
+
 void np_gen_permutation(np_gen *g, size_t n, int64_t *out)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int64_t)i;
-    for (size_t i = n > 0 ? n - 1 : 0; i >= 1; i--) {
-        size_t j = (size_t)np_gen_interval(g, i);
-        int64_t t = out[i];
-        out[i] = out[j];
-        out[j] = t;
-    }
+    rng_permutation(g, gen_interval, n, out);
 }
 
 void np_gen_bytes(np_gen *g, size_t n, uint8_t *out)

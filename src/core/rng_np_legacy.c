@@ -24,6 +24,7 @@
 #include "core/buf.h"
 #include "core/rng.h"
 #include "core/rng_mt.h"
+#include "core/rng_shared.h"
 
 /* Bit parity with numpy/CPython needs every a*b+c rounded twice, never fused.
  * GCC in ISO C mode already uses -ffp-contract=off; clang contracts by default
@@ -147,17 +148,6 @@ double np_rs_gamma(np_rs *r, double shape, double scale)
 }
 
 /* Smallest 2^k - 1 >= v. */
-static uint64_t mask_for(uint64_t v)
-{
-    v |= v >> 1;
-    v |= v >> 2;
-    v |= v >> 4;
-    v |= v >> 8;
-    v |= v >> 16;
-    v |= v >> 32;
-    return v;
-}
-
 void np_rs_randint(np_rs *r, int64_t low, int64_t high, size_t n, int64_t *out)
 {
     if (high <= low) { /* numpy raises "low >= high"; callers validate first */
@@ -166,7 +156,7 @@ void np_rs_randint(np_rs *r, int64_t low, int64_t high, size_t n, int64_t *out)
         return;
     }
     uint64_t rng = (uint64_t)high - 1u - (uint64_t)low;
-    uint64_t off = (uint64_t)low, mask = mask_for(rng);
+    uint64_t off = (uint64_t)low, mask = rng_mask_for(rng);
     for (size_t i = 0; i < n; i++) {
         uint64_t v;
         if (rng == 0) {
@@ -190,7 +180,7 @@ uint64_t np_rs_interval(np_rs *r, uint64_t max)
 {
     if (max == 0)
         return 0;
-    uint64_t mask = mask_for(max), v;
+    uint64_t mask = rng_mask_for(max), v;
     if (max <= UINT32_MAX) {
         while ((v = (np_rs_next32(r) & mask)) > max)
             ;
@@ -201,17 +191,14 @@ uint64_t np_rs_interval(np_rs *r, uint64_t max)
     return v;
 }
 
+static uint64_t rs_interval(void *r, uint64_t max)
+{
+    return np_rs_interval(r, max);
+}
+
 void np_rs_permutation(np_rs *r, size_t n, int64_t *out)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int64_t)i;
-    /* numpy's _shuffle_raw: from the end, j uniform in [0, i]. */
-    for (size_t i = n > 0 ? n - 1 : 0; i >= 1; i--) {
-        size_t j = (size_t)np_rs_interval(r, i);
-        int64_t t = out[i];
-        out[i] = out[j];
-        out[j] = t;
-    }
+    rng_permutation(r, rs_interval, n, out);
 }
 
 void np_rs_choice(np_rs *r, size_t pop, size_t k, int replace, int64_t *out)
