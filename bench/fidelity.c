@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     pyjson_obj_init(&o);
     sb_buf b;
     sb_buf_init(&b);
-    bk_req r = {"hello world", 11, 2, tokens};
+    bk_req r = {.prompt = "hello world", .prompt_bytes = 11, .prompt_len = 2, .output_len = tokens};
     bk_build_body(&bp, &r, &o, &b);
     loop_req *reqs = calloc((size_t)n, sizeof *reqs);
     for (int i = 0; i < n; i++)

@@ -51,7 +51,7 @@ static char *body_for(int tokens, size_t *len)
     pyjson_obj_init(&o);
     sb_buf b;
     sb_buf_init(&b);
-    bk_req r = {"hi", 2, 1, tokens};
+    bk_req r = {.prompt = "hi", .prompt_bytes = 2, .prompt_len = 1, .output_len = tokens};
     bk_build_body(&p, &r, &o, &b);
     pyjson_obj_free(&o);
     bk_params_free(&p);

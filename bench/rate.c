@@ -61,7 +61,7 @@ int main(int argc, char **argv)
     pyjson_obj_init(&o);
     sb_buf b;
     sb_buf_init(&b);
-    bk_req r = {"hi", 2, 1, 2};
+    bk_req r = {.prompt = "hi", .prompt_bytes = 2, .prompt_len = 1, .output_len = 2};
     bk_build_body(&bp, &r, &o, &b);
     loop_req *reqs = calloc(n, sizeof *reqs);
     for (size_t i = 0; i < n; i++)

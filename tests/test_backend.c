@@ -24,7 +24,7 @@ static char *body_for(sb_config *cfg, const char *backend_name, bool ignore_eos,
     pyjson_obj_init(&scratch);
     sb_buf out;
     sb_buf_init(&out);
-    bk_req r = {prompt, strlen(prompt), 7, 16};
+    bk_req r = {.prompt = prompt, .prompt_bytes = strlen(prompt), .prompt_len = 7, .output_len = 16};
     bk_build_body(&p, &r, &scratch, &out);
     pyjson_obj_free(&scratch);
     bk_params_free(&p);

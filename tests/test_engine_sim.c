@@ -58,7 +58,7 @@ static void fidelity_within_1ms_at_50_streams(void **state)
     loop_req reqs[N];
     for (int i = 0; i < N; i++) {
         sb_buf_init(&bodies[i]);
-        bk_req r = {"hello world", 11, 2, OUT_TOKENS};
+        bk_req r = {.prompt = "hello world", .prompt_bytes = 11, .prompt_len = 2, .output_len = OUT_TOKENS};
         bk_build_body(&bp, &r, &scratch, &bodies[i]);
         reqs[i] = (loop_req){bodies[i].data, bodies[i].len, i};
     }

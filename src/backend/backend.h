@@ -35,6 +35,15 @@ typedef struct bk_req {
     size_t prompt_bytes;
     int32_t prompt_len;
     int32_t output_len;
+    /* The other prompt forms of sb_request (dataset.h): token ids, a list of
+     * texts (batches, rerank query + documents), multimodal parts. */
+    const int32_t *ids;
+    uint32_t n_ids;
+    const char *const *texts;
+    const size_t *text_bytes;
+    uint32_t n_texts;
+    const char *mm_parts;
+    size_t mm_parts_bytes;
 } bk_req;
 
 typedef struct backend {

@@ -30,6 +30,22 @@ typedef struct sb_request {
     const char *const *turns;
     const char *const *roles;
     uint32_t n_turns;
+    /* Prompt forms other than one text (the reference's SampleRequest.prompt
+     * may be a list). At most one of ids / texts is set; prompt is then "".
+     *  - ids: token ids sent as the prompt itself (timed_trace);
+     *  - texts: a list of strings (--random-batch-size > 1 batches for the
+     *    embeddings backends; random-rerank: texts[0] = query, rest = documents).
+     * mm_parts: multimodal content parts (random-mm, custom_image,
+     * custom_audio), pre-rendered in Python json.dumps style as JSON objects
+     * joined by ", " (no brackets); chat bodies put them after the text part.
+     * All of it lives in the dataset's arenas. */
+    const int32_t *ids;
+    uint32_t n_ids;
+    const char *const *texts;
+    const size_t *text_bytes;
+    uint32_t n_texts;
+    const char *mm_parts;
+    size_t mm_parts_bytes;
 } sb_request;
 
 typedef struct sb_dataset {

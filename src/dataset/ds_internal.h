@@ -134,14 +134,20 @@ int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 
-/* The random dataset's prompt builder (also used by `dataset generate`):
- * request i gets prefix + allowed[(offsets[i] + i + j) mod |allowed|] for
+/* The random dataset's prompt builder (also used by `dataset generate`,
+ * random-rerank and random-mm): request i gets
+ * prefix + allowed[(offsets[i] + index_base + i + j) mod |allowed|] for
  * j < input_lens[i], made exact by the decode/encode loop drawing extra ids
- * from g in request order. Appends n requests to an empty ds. */
+ * from g in request order. allowed = NULL means 0..V-1 without
+ * all_special_ids (section 4.1 step 4); random-mm passes its own list.
+ * Appends n requests to an empty ds. */
 typedef struct dataset_random_in {
     const int64_t *input_lens, *output_lens, *offsets;
     const int32_t *prefix;
     size_t n_prefix, n;
+    size_t index_base;      /* added to i in the window start (random-rerank) */
+    const int32_t *allowed; /* NULL = default list */
+    size_t n_allowed;
 } dataset_random_in;
 int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, sb_dataset *ds,
                          long long *mismatch_total, sb_err *err);

@@ -32,7 +32,7 @@ typedef struct rand_work {
     const int32_t *prefix;
     size_t n_prefix;
     const int64_t *input_lens, *offsets;
-    size_t n;
+    size_t n, index_base;
     sb_dataset *ds;
     pending *pend;
     int32_t *mismatch;
@@ -53,7 +53,7 @@ static void build_seq(const rand_work *w, size_t i, tok_ids *seq)
     for (size_t j = 0; j < w->n_prefix; j++)
         tok_ids_push(seq, w->prefix[j]);
     /* inner = allowed[(offset + i + j) mod len(allowed)] */
-    uint64_t start = (uint64_t)w->offsets[i] + i;
+    uint64_t start = (uint64_t)w->offsets[i] + w->index_base + i;
     for (int64_t j = 0; j < w->input_lens[i]; j++)
         tok_ids_push(seq, w->allowed[(start + (uint64_t)j) % w->n_allowed]);
 }
@@ -270,7 +270,14 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
 {
     rand_work *w = sb_xcalloc(1, sizeof *w);
     w->t = t;
-    w->allowed = allowed_ids(t, &w->n_allowed);
+    int32_t *own_allowed = NULL;
+    if (in->allowed) {
+        w->allowed = in->allowed;
+        w->n_allowed = in->n_allowed;
+    } else {
+        w->allowed = own_allowed = allowed_ids(t, &w->n_allowed);
+    }
+    w->index_base = in->index_base;
     int rc = 0;
     if (w->n_allowed == 0)
         rc = sb_err_set(err, "random prompts: the tokenizer has no non-special token");
@@ -306,7 +313,7 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
     pthread_mutex_destroy(&w->err_lock);
     free(w->pend);
     free(w->mismatch);
-    free((void *)w->allowed);
+    free(own_allowed);
     free(w);
     return rc;
 }

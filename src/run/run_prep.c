@@ -119,7 +119,17 @@ void run_build_bodies(const bk_params *p, const sb_dataset *ds, sb_arena *a, loo
     sb_buf_init(&b);
     for (size_t i = 0; i < ds->n; i++) {
         const sb_request *q = &ds->reqs[i];
-        bk_req r = {q->prompt, q->prompt_bytes, q->prompt_len, q->output_len};
+        bk_req r = {.prompt = q->prompt,
+                    .prompt_bytes = q->prompt_bytes,
+                    .prompt_len = q->prompt_len,
+                    .output_len = q->output_len,
+                    .ids = q->ids,
+                    .n_ids = q->n_ids,
+                    .texts = q->texts,
+                    .text_bytes = q->text_bytes,
+                    .n_texts = q->n_texts,
+                    .mm_parts = q->mm_parts,
+                    .mm_parts_bytes = q->mm_parts_bytes};
         sb_buf_reset(&b);
         bk_build_body(p, &r, &scratch, &b);
         out[i].body = sb_arena_strndup(a, b.data, b.len);
