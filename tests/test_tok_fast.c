@@ -2,7 +2,9 @@
  * plain path: the normalizers' copy-through of stretches that cannot change
  * (against utf8proc over the whole run, which is what they replaced), and the
  * large piece cache (against encoding without it, for real tokenizers and a
- * budget small enough to be dropped and refilled many times). */
+ * budget small enough to be dropped and refilled many times), the chunk and
+ * sub-piece caches (tok_chunk.c, tok_bpe_long.c) against encoding without
+ * any cache, and the ByteLevel decode table against the decoder chain. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -211,6 +213,156 @@ static void piece_cache_keys_on_bytes_and_flag(void **state)
     tok_pcache_free(c);
 }
 
+
+/* Text fragments that meet at chunk cuts in every way that matters: letters
+ * of several scripts, spaces, marks after letters and after spaces, digits,
+ * contractions, punctuation, newlines and long space-less CJK / Thai runs
+ * (which take tok_bpe_long's path). */
+static const char *const frags[] = {
+    "the", " cat", "'s", "'LL", " ", "  ", "\n", "\r\n", "\t", "7", "42", "1234", ".", ",",
+    "!?", " (", ")", "\xcc\x81", "e\xcc\x81", " \xcc\x81", "\xd0\xbf\xd1\x80\xd0\xb8", " \xd0\xbc\xd0\xb8\xd1\x80",
+    "\xce\xb1\xce\xb2", " \xce\xb3", "\xe4\xb8\x80\xe4\xba\x8c\xe4\xb8\x89\xe5\x9b\x9b\xe4\xba\x94\xe5\x85\xad\xe4\xb8\x83",
+    "\xe3\x82\xab\xe3\x82\xbf\xe3\x83\xbb\xe3\x83\xbc", "\xe0\xb8\x81\xe0\xb8\xb2\xe0\xb8\xa3\xe0\xb8\x9e",
+    "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", "\xe1\x84\x80\xe1\x85\xa1", "\xef\xbc\x8c", "\xe3\x80\x82",
+    "\xc2\xa0", "\xe2\x80\x83", "x", " y", "Z", "<think>", "<|im_start|>", "\xe2\x96\x81", "\xf0\x9f\x98\x80",
+    "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", " \xd8\xa7", "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d",
+};
+
+/* A random text of fragments; long space-less runs now and then. */
+static void random_text(unsigned *seed, sb_buf *out)
+{
+    size_t nf = sizeof frags / sizeof *frags;
+    int n = 50 + (int)(next_rand(seed) % 600);
+    for (int i = 0; i < n; i++) {
+        const char *f = frags[next_rand(seed) % nf];
+        int rep = next_rand(seed) % 9 == 0 ? 2 + (int)(next_rand(seed) % 40) : 1;
+        while (rep--)
+            sb_buf_puts(out, f);
+    }
+}
+
+static void expect_same(const tok *t, tok_ctx *fast, tok_ctx *plain, const sb_buf *text,
+                        tok_ids *a, tok_ids *b, const char *what, int it)
+{
+    sb_err err;
+    a->n = b->n = 0;
+    assert_int_equal(tok_encode_ctx(t, fast, text->data, text->len, false, a, &err), 0);
+    assert_int_equal(tok_encode_ctx(t, plain, text->data, text->len, false, b, &err), 0);
+    if (a->n != b->n || memcmp(a->v, b->v, a->n * sizeof *a->v) != 0)
+        fail_msg("%s: chunked encode differs from the plain one (%s %d, %zu bytes)", t->path,
+                 what, it, text->len);
+}
+
+/* Random-dataset windows (and their cut and extended re-encodes) and
+ * adversarial texts: chunked + cached == plain, with budgets small enough
+ * that the caches are dropped and refilled. */
+static void check_chunks(const char *family, bool eligible, size_t budget)
+{
+    char *path = tu_data_path(family);
+    sb_err err;
+    tok *t = tok_load(path, &err);
+    assert_non_null(t);
+    assert_int_equal(t->chunk_ok, eligible);
+    tok_ctx *fast = tok_ctx_new(t), *plain = tok_ctx_new(t);
+    tok_ctx_cache(fast, budget);
+    tok_ctx_chunks(fast, budget);
+    size_t V = tok_vocab_size(t);
+    unsigned seed = 23;
+    sb_buf text;
+    sb_buf_init(&text);
+    tok_ids a, b;
+    tok_ids_init(&a);
+    tok_ids_init(&b);
+    int32_t ids[1200];
+    for (int r = 0; r < 150; r++) {
+        size_t off = (size_t)next_rand(&seed) % V, n = 300 + next_rand(&seed) % 900;
+        for (size_t j = 0; j < n; j++)
+            ids[j] = (int32_t)((off + j) % V);
+        sb_buf_reset(&text);
+        assert_int_equal(tok_decode(t, ids, n, false, &text, &err), 0);
+        expect_same(t, fast, plain, &text, &a, &b, "window", r);
+        /* the dataset's later rounds: the re-encode cut short, or extended */
+        size_t cut = a.n * 3 / 4;
+        sb_buf_reset(&text);
+        assert_int_equal(tok_decode(t, a.v, cut, false, &text, &err), 0);
+        expect_same(t, fast, plain, &text, &a, &b, "cut window", r);
+    }
+    for (int r = 0; r < 400; r++) {
+        sb_buf_reset(&text);
+        random_text(&seed, &text);
+        expect_same(t, fast, plain, &text, &a, &b, "text", r);
+    }
+    tok_ids_free(&a);
+    tok_ids_free(&b);
+    sb_buf_free(&text);
+    tok_ctx_free(fast);
+    tok_ctx_free(plain);
+    tok_free(t);
+    free(path);
+}
+
+static void chunk_caches_give_plain_ids(void **state)
+{
+    (void)state;
+    check_chunks("tokenizers/qwen3", true, 64u << 20);
+    check_chunks("tokenizers/qwen3", true, 1u << 20);
+    check_chunks("tokenizers/llama3", true, 1u << 20);
+    check_chunks("tokenizers/gpt2", true, 1u << 20);
+    check_chunks("tokenizers/deepseek_v3", true, 1u << 20);
+    check_chunks("tokenizers/gemma3", false, 1u << 20);
+    check_chunks("tokenizers/mistral", false, 1u << 20);
+}
+
+/* The decode table against the decoder chain on the same token strings. */
+static void check_decode_table(const char *family)
+{
+    char *path = tu_data_path(family);
+    sb_err err;
+    tok *t = tok_load(path, &err);
+    assert_non_null(t);
+    assert_non_null(t->dec_blob);
+    unsigned seed = 5;
+    int32_t ids[300];
+    const char *toks[300];
+    sb_buf got, want;
+    sb_buf_init(&got);
+    sb_buf_init(&want);
+    for (int r = 0; r < 300; r++) {
+        size_t n = 1 + next_rand(&seed) % 300;
+        bool skip = r % 2;
+        size_t k = 0;
+        for (size_t j = 0; j < n; j++) {
+            ids[j] = (int32_t)(next_rand(&seed) % t->n_total);
+            if (r % 5 == 0 && t->n_added && j % 7 == 0) /* added and special tokens */
+                ids[j] = t->added[next_rand(&seed) % t->n_added].id;
+            int32_t ai = t->added_by_id[ids[j]];
+            const char *s = ai >= 0 ? (skip && t->added[ai].special ? NULL
+                                       : t->added[ai].dec ? t->added[ai].dec
+                                                          : t->added[ai].content)
+                            : t->model.id_tok[ids[j]];
+            if (s)
+                toks[k++] = s;
+        }
+        sb_buf_reset(&got);
+        sb_buf_reset(&want);
+        assert_int_equal(tok_decode(t, ids, n, skip, &got, &err), 0);
+        tok_decoder_run(t->dec, toks, k, &want);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, got.len);
+    }
+    sb_buf_free(&got);
+    sb_buf_free(&want);
+    tok_free(t);
+    free(path);
+}
+
+static void decode_table_matches_decoder(void **state)
+{
+    (void)state;
+    check_decode_table("tokenizers/qwen3");
+    check_decode_table("tokenizers/gpt2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +370,8 @@ int main(void)
         cmocka_unit_test(nfc_composes_across_ascii_and_hangul),
         cmocka_unit_test(piece_cache_gives_plain_ids),
         cmocka_unit_test(piece_cache_keys_on_bytes_and_flag),
+        cmocka_unit_test(chunk_caches_give_plain_ids),
+        cmocka_unit_test(decode_table_matches_decoder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

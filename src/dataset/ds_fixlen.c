@@ -16,6 +16,9 @@
  * of consecutive vocabulary ids, so with ~100k of them every id is in
  * hundreds of prompts and nearly every piece is a hit after warm-up. */
 #define DATASET_FIXLEN_CACHE ((size_t)64 << 20)
+/* Chunk cache: the text of the whole allowed-id cycle is ~1 MB, so its
+ * recurring chunks fit many times over. */
+#define DATASET_FIXLEN_CHUNKS ((size_t)32 << 20)
 
 void dataset_fixlen_init(dataset_fixlen *f)
 {
@@ -55,6 +58,7 @@ long dataset_fixlen_run(dataset_fixlen *f, const tok *t, sb_err *err)
             tok_ctx_free(f->ctx);
             f->ctx = tok_ctx_new(t);
             tok_ctx_cache(f->ctx, DATASET_FIXLEN_CACHE);
+            tok_ctx_chunks(f->ctx, DATASET_FIXLEN_CHUNKS);
             f->ctx_tok = t;
         }
         if (tok_encode_ctx(t, f->ctx, f->text.data ? f->text.data : "", f->text.len, false,

@@ -288,3 +288,17 @@ void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, to
     size_t k = initial_symbols(m, w, n, sc);
     merge_all(m, sc->sym, sc->sym + sc->sym_cap, k, NULL, out);
 }
+
+bool tok_bpe_bytes(const tok_model *m, const uint8_t *w, size_t n, tok_scratch *sc, tok_ids *out)
+{
+    if (!m->bl_pair || (m->cont_prefix && *m->cont_prefix) || (m->eow_suffix && *m->eow_suffix))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (m->bl_ids[w[i]] < 0)
+            return false;
+    sym_reserve(sc, n + 1);
+    for (size_t i = 0; i < n; i++)
+        sc->sym[i] = m->bl_ids[w[i]];
+    merge_all(m, sc->sym, sc->sym + sc->sym_cap, n, w, out);
+    return true;
+}

@@ -193,27 +193,39 @@ tok_decoder *tok_decoder_parse(json_t *j, const char *path, sb_err *err)
 
 /* ---- the chain ---------------------------------------------------------- */
 
+/* Appends what ByteLevel makes of one token before the joined bytes are
+ * repaired: its alphabet chars as bytes, or, when a char is outside the
+ * alphabet, the token unchanged (HF). */
+static void bytelevel_raw(const tok_decoder *d, const char *t, size_t n, sb_buf *raw)
+{
+    size_t mark = raw->len;
+    for (size_t k = 0; k < n;) {
+        uint32_t cp;
+        k += tok_utf8_next(t + k, n - k, &cp);
+        if (cp < 0x144 && d->rev[cp]) {
+            sb_buf_putc(raw, (char)(d->rev[cp] - 1));
+        } else {
+            raw->len = mark;
+            sb_buf_append(raw, t, n);
+            return;
+        }
+    }
+}
+
+bool tok_decoder_token_bytes(const tok_decoder *d, const char *tok, size_t n, sb_buf *raw)
+{
+    if (!d || d->kind != D_BYTELEVEL)
+        return false;
+    bytelevel_raw(d, tok, n, raw);
+    return true;
+}
+
 static void dec_bytelevel(const tok_decoder *d, const dlist *in, dlist *out)
 {
     sb_buf raw;
     sb_buf_init(&raw);
-    for (size_t i = 0; i < in->n; i++) {
-        const char *t = dl_str(in, i);
-        size_t n = in->len[i], mark = raw.len;
-        bool ok = true;
-        for (size_t k = 0; k < n && ok;) {
-            uint32_t cp;
-            k += tok_utf8_next(t + k, n - k, &cp);
-            if (cp < 0x144 && d->rev[cp])
-                sb_buf_putc(&raw, (char)(d->rev[cp] - 1));
-            else
-                ok = false;
-        }
-        if (!ok) { /* HF: a token with a char outside the alphabet stays as is */
-            raw.len = mark;
-            sb_buf_append(&raw, t, n);
-        }
-    }
+    for (size_t i = 0; i < in->n; i++)
+        bytelevel_raw(d, dl_str(in, i), in->len[i], &raw);
     sb_buf s;
     sb_buf_init(&s);
     tok_utf8_lossy(&s, raw.data ? raw.data : "", raw.len);

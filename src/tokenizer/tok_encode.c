@@ -49,6 +49,12 @@ void tok_scratch_free(tok_scratch *sc)
     sb_buf_free(&sc->word);
     tok_rematch_free(sc->md);
     tok_pcache_free(sc->pcache);
+    tok_pcache_free(sc->ccache);
+    tok_pcache_free(sc->scache);
+    free(sc->compat);
+    free(sc->sub.v);
+    sb_buf_free(&sc->head_key);
+    free(sc->head_ids.v);
     free(sc->segs);
     free(sc->sym);
     free(sc->cache);
@@ -110,6 +116,57 @@ static void raw_seg(void *ctx, const char *s, size_t n, size_t src, int32_t idx)
     tok_added_split(t, &t->trie_norm, ns, nn, 0, norm_seg, c);
 }
 
+static void encode_plain(enc_ctx *c, const char *s, size_t n)
+{
+    c->first_run = true;
+    tok_added_split(c->t, &c->t->trie_raw, s, n, 0, raw_seg, c);
+}
+
+/* Texts shorter than this are encoded whole: cutting would not pay. */
+#define CHUNK_MIN_TEXT 256
+
+/* Encodes s as chunks cut at tok_chunk_next (exact: see tok_chunk.c). The
+ * first and last chunk depend on where the text starts and ends, so only the
+ * chunks between two cuts, which recur, go through the chunk cache. */
+static void encode_chunked(enc_ctx *c, const char *s, size_t n)
+{
+    tok_scratch *sc = c->sc;
+    tok_pcache *cc = sc->ccache;
+    size_t a = tok_chunk_next(c->t->letters, s, n, 0);
+    if (a < n && sc->head_key.len == a && memcmp(sc->head_key.data, s, a) == 0) {
+        for (size_t i = 0; i < sc->head_ids.n; i++)
+            tok_ids_push(c->out, sc->head_ids.v[i]);
+    } else {
+        size_t before = c->out->n;
+        encode_plain(c, s, a);
+        if (a < n) {
+            sb_buf_reset(&sc->head_key);
+            sb_buf_append(&sc->head_key, s, a);
+            sc->head_ids.n = 0;
+            for (size_t i = before; i < c->out->n; i++)
+                tok_ids_push(&sc->head_ids, c->out->v[i]);
+        }
+    }
+    while (a < n) {
+        size_t b = tok_chunk_next(c->t->letters, s, n, a + 1);
+        if (b == n) {
+            encode_plain(c, s + a, n - a);
+            break;
+        }
+        size_t k;
+        const int32_t *ids = tok_pcache_get(cc, s + a, b - a, false, &k);
+        if (ids) {
+            for (size_t i = 0; i < k; i++)
+                tok_ids_push(c->out, ids[i]);
+        } else {
+            size_t before = c->out->n;
+            encode_plain(c, s + a, b - a);
+            tok_pcache_put(cc, s + a, b - a, false, c->out->v + before, c->out->n - before);
+        }
+        a = b;
+    }
+}
+
 int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
                   tok_ids *out, sb_err *err)
 {
@@ -125,7 +182,9 @@ int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, b
         for (size_t i = 0; i < t->n_post_pre; i++)
             tok_ids_push(out, t->post_pre[i]);
     enc_ctx c = {t, sc, out, true};
-    if (len)
+    if (len && sc->ccache && t->chunk_ok && len >= CHUNK_MIN_TEXT)
+        encode_chunked(&c, text, len);
+    else if (len)
         tok_added_split(t, &t->trie_raw, text, len, 0, raw_seg, &c);
     if (add_special)
         for (size_t i = 0; i < t->n_post_post; i++)
@@ -166,6 +225,14 @@ void tok_ctx_cache(tok_ctx *c, size_t bytes)
     c->pcache = bytes ? tok_pcache_new(bytes) : NULL;
 }
 
+void tok_ctx_chunks(tok_ctx *c, size_t bytes)
+{
+    tok_pcache_free(c->ccache);
+    tok_pcache_free(c->scache);
+    c->ccache = bytes ? tok_pcache_new(bytes) : NULL;
+    c->scache = bytes ? tok_pcache_new(bytes) : NULL;
+}
+
 int tok_encode_ctx(const tok *t, tok_ctx *c, const char *text, size_t len, bool add_special,
                    tok_ids *out, sb_err *err)
 {
@@ -186,26 +253,72 @@ void tok_pretokenize(const tok *t, const char *text, size_t len, tok_scratch *sc
         tok_pretok_apply(t->pre, sc);
 }
 
+/* The string tok_decode hands the decoder for id, or NULL when none. */
+static const char *decode_str(const tok *t, int32_t id, bool skip_special)
+{
+    int32_t a = t->added_by_id[id];
+    if (a >= 0)
+        return skip_special && t->added[a].special ? NULL
+               : t->added[a].dec                 ? t->added[a].dec
+                                                 : t->added[a].content;
+    return (size_t)id < t->model.n_ids ? t->model.id_tok[id] : NULL;
+}
+
+void tok_decode_table(tok *t)
+{
+    sb_buf blob;
+    sb_buf_init(&blob);
+    uint32_t *off = sb_xmalloc((t->n_total + 1) * sizeof *off);
+    for (size_t id = 0; id < t->n_total; id++) {
+        off[id] = (uint32_t)blob.len;
+        const char *s = decode_str(t, (int32_t)id, false);
+        if (s && !tok_decoder_token_bytes(t->dec, s, strlen(s), &blob)) {
+            free(off);
+            sb_buf_free(&blob);
+            return;
+        }
+    }
+    off[t->n_total] = (uint32_t)blob.len;
+    t->dec_off = off;
+    t->dec_blob = blob.data ? blob.data : sb_xstrdup("");
+}
+
+/* tok_decode for a lone ByteLevel decoder: copy each id's bytes, repair once. */
+static void decode_table(const tok *t, const int32_t *ids, size_t n, bool skip_special,
+                         sb_buf *out)
+{
+    sb_buf raw;
+    sb_buf_init(&raw);
+    for (size_t i = 0; i < n; i++) {
+        int32_t a = t->added_by_id[ids[i]];
+        if (a >= 0 && skip_special && t->added[a].special)
+            continue;
+        sb_buf_append(&raw, t->dec_blob + t->dec_off[ids[i]],
+                      t->dec_off[ids[i] + 1] - t->dec_off[ids[i]]);
+    }
+    tok_utf8_lossy(out, raw.data ? raw.data : "", raw.len);
+    sb_buf_free(&raw);
+}
+
 int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb_buf *out,
                sb_err *err)
 {
-    const char **toks = sb_xmalloc((n + 1) * sizeof *toks);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (ids[i] < 0 || (size_t)ids[i] >= t->n_total) {
-            free(toks);
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] < 0 || (size_t)ids[i] >= t->n_total)
             return sb_err_set(err,
                               "token id %d at position %zu is outside the vocabulary "
                               "(0..%zu)",
                               ids[i], i, t->n_total - 1);
-        }
-        int32_t a = t->added_by_id[ids[i]];
-        if (a >= 0) {
-            if (!(skip_special && t->added[a].special))
-                toks[k++] = t->added[a].dec ? t->added[a].dec : t->added[a].content;
-            continue;
-        }
-        const char *s = (size_t)ids[i] < t->model.n_ids ? t->model.id_tok[ids[i]] : NULL;
+    if (t->dec_blob) {
+        decode_table(t, ids, n, skip_special, out);
+        if (!out->data)
+            sb_buf_puts(out, "");
+        return 0;
+    }
+    const char **toks = sb_xmalloc((n + 1) * sizeof *toks);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = decode_str(t, ids[i], skip_special);
         if (s)
             toks[k++] = s;
     }

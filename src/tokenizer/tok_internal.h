@@ -173,6 +173,15 @@ typedef struct tok_scratch {
     } * cache;     /* per-thread word -> ids cache, direct-mapped */
     bool no_cache; /* one-shot short encode: the 512 KiB cache would not pay */
     tok_pcache *pcache; /* large cache, replaces `cache` when set (tok_ctx_cache) */
+    tok_pcache *ccache; /* chunk -> ids cache for long texts (tok_chunk.c), or NULL */
+    tok_pcache *scache; /* sub-piece -> ids cache for long pieces (tok_bpe_long.c) */
+    struct tok_compat {
+        uint64_t key; /* a << 32 | b, plus 1 in bit 63 when the slot is used */
+        bool ok;
+    } * compat; /* direct-mapped cache of token-pair compatibility */
+    tok_ids sub;  /* tok_bpe_long scratch */
+    sb_buf head_key; /* the last first chunk encoded (the random dataset's */
+    tok_ids head_ids; /* later rounds re-encode the same start) and its ids */
     double *score; /* unigram lattice */
     int32_t *back;
     size_t lat_cap;
@@ -255,6 +264,13 @@ void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, 
 void tok_bytelevel_table(uint16_t map[256]);
 void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                     tok_ids *out);
+/* Plain merge-rank BPE of raw bytes w[0..n) of a byte-level piece (no
+ * ignore_merges shortcut); false, with nothing written, when the model is
+ * not a plain byte-level BPE. */
+bool tok_bpe_bytes(const tok_model *m, const uint8_t *w, size_t n, tok_scratch *sc, tok_ids *out);
+/* tok_bpe_long.c: BPE of a long byte-level piece from cached sub-pieces
+ * (needs sc->scache); false when it does not apply. */
+bool tok_bpe_long(const tok_model *m, const uint8_t *w, size_t n, tok_scratch *sc, tok_ids *out);
 void tok_unigram_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                         tok_ids *out);
 void tok_wordpiece_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_ids *out);
@@ -267,6 +283,9 @@ tok_decoder *tok_decoder_parse(json_t *j, const char *path, sb_err *err);
 void tok_decoder_free(tok_decoder *d);
 /* tokens: n strings; output appended to out. */
 void tok_decoder_run(const tok_decoder *d, const char **toks, size_t n, sb_buf *out);
+/* For a lone ByteLevel decoder: appends one token's bytes as the decoder
+ * joins them before its UTF-8 repair, and returns true; false otherwise. */
+bool tok_decoder_token_bytes(const tok_decoder *d, const char *tok, size_t n, sb_buf *raw);
 
 /* ---- the tokenizer ------------------------------------------------------ */
 
@@ -307,6 +326,12 @@ struct tok {
     int32_t *special_ids;
     size_t n_special;
     char *chat_template, *bos, *eos;
+    bool chunk_ok; /* long texts may be cut at tok_chunk_next (tok_chunk.c) */
+    uint8_t *letters; /* tok_chunk_letters, when chunk_ok */
+    /* Lone ByteLevel decoder: each id's bytes, dec_blob[dec_off[id]..dec_off[id+1]),
+     * so decode is a copy per id and one UTF-8 repair (NULL otherwise). */
+    uint32_t *dec_off;
+    char *dec_blob;
 };
 
 /* tok_added.c */
@@ -318,6 +343,16 @@ void tok_trie_add(tok_trie *t, const char *s, size_t len, int32_t idx);
 typedef void (*tok_seg_fn)(void *ctx, const char *s, size_t len, size_t src, int32_t added_idx);
 void tok_added_split(const tok *t, const tok_trie *trie, const char *s, size_t n, size_t src0,
                      tok_seg_fn fn, void *ctx);
+
+/* tok_encode.c: fills dec_off / dec_blob when the decoder allows (load time). */
+void tok_decode_table(tok *t);
+
+/* tok_chunk.c: safe cut points for chunked encoding. */
+bool tok_chunk_eligible(const tok *t, json_t *root);
+/* Bitmap of the BMP code points the tokenizer's regexes take for \p{L}. */
+uint8_t *tok_chunk_letters(void);
+/* The first cut used at or after byte from of s[0..n), or n when none. */
+size_t tok_chunk_next(const uint8_t *letters, const char *s, size_t n, size_t from);
 
 /* tok_post.c */
 int tok_post_parse(tok *t, json_t *j, const char *path, sb_err *err);

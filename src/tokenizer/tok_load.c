@@ -118,6 +118,10 @@ static int parse_components(tok *t, json_t *root, const tok_span *vocab, const t
     if (parse_added(t, json_object_get(root, "added_tokens"), err) < 0)
         return -1;
     index_added(t);
+    t->chunk_ok = tok_chunk_eligible(t, root);
+    if (t->chunk_ok && !(t->letters = tok_chunk_letters()))
+        t->chunk_ok = false;
+    tok_decode_table(t);
     return 0;
 }
 
@@ -358,6 +362,9 @@ void tok_free(tok *t)
     if (t->added_map.slots)
         tok_smap_free(&t->added_map);
     free(t->added_by_id);
+    free(t->dec_off);
+    free(t->letters);
+    free(t->dec_blob);
     if (t->trie_raw.term)
         tok_trie_free(&t->trie_raw);
     if (t->trie_norm.term)

@@ -337,7 +337,8 @@ static void bpe_pcached(const tok_model *m, const tok_piece *pc, const char *buf
         return;
     }
     size_t before = out->n;
-    tok_bpe_encode(m, pc, buf, sc, out);
+    if (!(pc->bytelevel && tok_bpe_long(m, (const uint8_t *)w, pc->len, sc, out)))
+        tok_bpe_encode(m, pc, buf, sc, out);
     tok_pcache_put(sc->pcache, w, pc->len, pc->bytelevel, out->v + before, out->n - before);
 }
 

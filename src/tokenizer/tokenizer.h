@@ -52,6 +52,11 @@ int tok_encode_ctx(const tok *t, tok_ctx *c, const char *text, size_t len, bool 
  * for callers that re-encode the same pieces many times. Output is the same
  * with or without it. 0 removes it. */
 void tok_ctx_cache(tok_ctx *c, size_t bytes);
+/* Gives c a chunk cache of about `bytes` (0 removes it): long texts are then
+ * cut at safe places and chunks seen before are not encoded again. Same ids
+ * as without it (tok_chunk.c says why); only tokenizers whose pipeline allows
+ * the cut use it. Pays off when texts share long stretches (random dataset). */
+void tok_ctx_chunks(tok_ctx *c, size_t bytes);
 
 /* The tokenizer bundled with servebench (GPT-2), used by `serve --sim` when
  * no --tokenizer is given: SB_DATA_DIR/tokenizers/gpt2. */
