@@ -34,18 +34,18 @@ static void pyhash_matches_cpython_for_every_seed_and_string(void **state)
     json_t *strings = json_object_get(root, "strings");
     size_t ci, checked = 0;
     json_t *c;
-    json_array_foreach(json_object_get(root, "cases"), ci, c) {
+    json_array_foreach(json_object_get(root, "cases"), ci, c)
+    {
         pyhash_key k;
-        pyhash_key_from_seed(&k, (uint32_t)strtoull(json_string_value(json_object_get(c, "seed")),
-                                                    NULL, 10));
+        pyhash_key_from_seed(
+            &k, (uint32_t)strtoull(json_string_value(json_object_get(c, "seed")), NULL, 10));
         json_t *want = json_object_get(c, "hash");
         assert_int_equal(json_array_size(want), json_array_size(strings));
         for (size_t i = 0; i < json_array_size(strings); i++) {
             json_t *s = json_array_get(strings, i);
             int64_t got;
-            assert_int_equal(pyhash_str(&k, json_string_value(s), json_string_length(s), &got,
-                                        NULL),
-                             0);
+            assert_int_equal(
+                pyhash_str(&k, json_string_value(s), json_string_length(s), &got, NULL), 0);
             long long w = strtoll(json_string_value(json_array_get(want, i)), NULL, 10);
             if (got != w)
                 fail_msg("seed %s, hash(%s): got %lld, python %lld",
@@ -65,10 +65,11 @@ static void pyhash_seeds_the_chunk_draws_like_python(void **state)
     json_t *draws = json_object_get(root, "draws");
     size_t ci;
     json_t *c;
-    json_array_foreach(json_object_get(root, "cases"), ci, c) {
+    json_array_foreach(json_object_get(root, "cases"), ci, c)
+    {
         pyhash_key k;
-        pyhash_key_from_seed(&k, (uint32_t)strtoull(json_string_value(json_object_get(c, "seed")),
-                                                    NULL, 10));
+        pyhash_key_from_seed(
+            &k, (uint32_t)strtoull(json_string_value(json_object_get(c, "seed")), NULL, 10));
         for (size_t d = 0; d < json_array_size(draws); d++) {
             json_t *spec = json_array_get(draws, d);
             const char *key = json_string_value(json_object_get(spec, "key"));

@@ -109,12 +109,12 @@ static void timed_trace_shared_hash_ids_share_prefixes(void **state)
     sb_dataset ds;
     load_ok(f, &ds);
     const sb_request *q = ds.reqs;
-    assert_true(same_ids(&q[0], &q[2], 40));                  /* same hash ids, same length */
-    assert_true(same_ids(&q[0], &q[1], 32));                  /* hash ids 0, 1 shared */
-    assert_false(same_ids(&q[0], &q[1], 33));                 /* 2:8 vs 3:16 differ */
-    assert_true(same_ids(&q[0], &q[3], 16));                  /* hash id 0 */
-    assert_false(same_ids(&q[0], &q[3], 17));                 /* 1:16 vs 5:16 */
-    assert_int_equal(q[3].prompt_len, 32);                    /* 100 asked, 2 hash ids */
+    assert_true(same_ids(&q[0], &q[2], 40));  /* same hash ids, same length */
+    assert_true(same_ids(&q[0], &q[1], 32));  /* hash ids 0, 1 shared */
+    assert_false(same_ids(&q[0], &q[1], 33)); /* 2:8 vs 3:16 differ */
+    assert_true(same_ids(&q[0], &q[3], 16));  /* hash id 0 */
+    assert_false(same_ids(&q[0], &q[3], 17)); /* 1:16 vs 5:16 */
+    assert_int_equal(q[3].prompt_len, 32);    /* 100 asked, 2 hash ids */
     dataset_free(&ds);
     /* another hash seed: other ids, same sharing */
     f->cfg.ds.timed_trace_hash_seed = 12345;
@@ -227,7 +227,8 @@ static void timed_trace_bad_input_names_line_and_field(void **state)
     bad(f, buf, ":2: no \"input_length\" field", "--timed-trace-label-input-length");
     snprintf(buf, sizeof buf,
              "%s%s{\"timestamp\": 1, \"input_length\": \"4\", \"output_length\": 1, "
-             "\"hash_ids\": [1]}\n", ok, ok);
+             "\"hash_ids\": [1]}\n",
+             ok, ok);
     bad(f, buf, ":3: \"input_length\" must be a non-negative integer", NULL);
     bad(f, "{\"timestamp\": 0, \"input_length\": 4, \"output_length\": -2, \"hash_ids\": []}\n",
         ":1: \"output_length\" must be a non-negative integer", NULL);
@@ -239,7 +240,8 @@ static void timed_trace_bad_input_names_line_and_field(void **state)
         "\"timestamp\" must be a number", NULL);
     bad(f, "{\"timestamp\": 0, \"input_length\": 4, \"output_length\": 2, \"hash_ids\": 7}\n",
         ":1: no \"hash_ids\" list", NULL);
-    bad(f, "{\"timestamp\": 0, \"input_length\": 40, \"output_length\": 2, \"hash_ids\": [1, null]}\n",
+    bad(f,
+        "{\"timestamp\": 0, \"input_length\": 40, \"output_length\": 2, \"hash_ids\": [1, null]}\n",
         ":1: \"hash_ids\"[1] must be a number or a string", NULL);
     bad(f, "\n  \n", "the trace has no requests", NULL);
     bad(f, "{\"timestamp\": 0,\n", ":1:", "not valid JSON");
@@ -408,13 +410,11 @@ static void hash_seed_defaults_to_pythonhashseed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(timed_trace_builds_id_prompts_like_python, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(timed_trace_builds_id_prompts_like_python, setup, teardown),
         cmocka_unit_test_setup_teardown(timed_trace_shared_hash_ids_share_prefixes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(timed_trace_chunk_size_and_multiplier, setup, teardown),
-        cmocka_unit_test_setup_teardown(timed_trace_first_lines_then_oversampling, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(timed_trace_first_lines_then_oversampling, setup, teardown),
         cmocka_unit_test_setup_teardown(timed_trace_timestamps_are_the_schedule, setup, teardown),
         cmocka_unit_test_setup_teardown(timed_trace_bad_input_names_line_and_field, setup,
                                         teardown),

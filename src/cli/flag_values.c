@@ -249,8 +249,10 @@ int fv_hash_seed(sb_config *cfg, char **v, size_t n, sb_err *err)
                                "reproduced; give the number the reference ran with as "
                                "PYTHONHASHSEED (0..4294967295)");
     if (end == v[0] || *end || errno || !isdigit((unsigned char)v[0][0]) || s > 4294967295LL)
-        return sb_err_set(err, "--timed-trace-hash-seed: invalid value '%s' (an integer in "
-                               "0..4294967295, as PYTHONHASHSEED)", v[0]);
+        return sb_err_set(err,
+                          "--timed-trace-hash-seed: invalid value '%s' (an integer in "
+                          "0..4294967295, as PYTHONHASHSEED)",
+                          v[0]);
     cfg->ds.timed_trace_hash_seed = s;
     return 0;
 }

@@ -133,8 +133,8 @@ int pyhash_str(const pyhash_key *k, const char *utf8, size_t len, int64_t *out, 
     for (size_t i = 0; i < n; i++) {
         uint32_t u;
         memcpy(&u, cps.data + i * sizeof u, sizeof u);
-        unsigned char b[4] = {(unsigned char)u, (unsigned char)(u >> 8),
-                              (unsigned char)(u >> 16), (unsigned char)(u >> 24)};
+        unsigned char b[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
+                              (unsigned char)(u >> 24)};
         sb_buf_append(&form, b, width);
     }
     *out = pyhash_bytes(k, form.data, form.len);

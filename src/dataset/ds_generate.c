@@ -114,8 +114,7 @@ int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err)
         if (!prompt)
             return sb_err_set(err, "request %zu: prompt is not valid UTF-8", i);
         json_t *row = json_pack("{s:o,s:i,s:i}", "prompt", prompt, "output_tokens",
-                                (json_int_t)r->output_len, "prompt_len",
-                                (json_int_t)r->prompt_len);
+                                (json_int_t)r->output_len, "prompt_len", (json_int_t)r->prompt_len);
         if (r->timestamp_s >= 0)
             json_object_set_new(row, "timestamp", json_real(r->timestamp_s));
         int bad = json_dumpf(row, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;

@@ -48,9 +48,9 @@ typedef struct tt_load {
     size_t n_vocab;
     pyhash_key key;
     tt_cache cache;
-    tok_ids ids;  /* the request being built */
-    sb_buf text;  /* hash key text */
-    long want;    /* rows to read */
+    tok_ids ids; /* the request being built */
+    sb_buf text; /* hash key text */
+    long want;   /* rows to read */
     double last_ts;
     size_t back_in_time; /* lines whose timestamp is before the previous one */
 } tt_load;
@@ -139,8 +139,8 @@ static int hash_id_text(tt_load *l, json_t *h, size_t line_no, size_t k, sb_err 
     else if (json_is_string(h))
         sb_buf_append(&l->text, json_string_value(h), json_string_length(h));
     else
-        return sb_err_set(err, "%s:%zu: \"%s\"[%zu] must be a number or a string", l->path,
-                          line_no, l->c->o->timed_trace_label_hash_ids, k);
+        return sb_err_set(err, "%s:%zu: \"%s\"[%zu] must be a number or a string", l->path, line_no,
+                          l->c->o->timed_trace_label_hash_ids, k);
     return 0;
 }
 
@@ -151,7 +151,8 @@ static int build_ids(tt_load *l, json_t *hash_ids, long input_len, size_t line_n
     size_t remaining = (size_t)input_len, k;
     json_t *h;
     l->ids.n = 0;
-    json_array_foreach(hash_ids, k, h) {
+    json_array_foreach(hash_ids, k, h)
+    {
         if (remaining == 0)
             break;
         size_t size = remaining < chunk_size ? remaining : chunk_size;
@@ -172,16 +173,16 @@ static int build_ids(tt_load *l, json_t *hash_ids, long input_len, size_t line_n
 
 /* A non-negative integer field of the line (a JSON integer, as the
  * reference's min() and choices(k=...) need). */
-static int int_field(tt_load *l, json_t *row, const char *label, const char *flag,
-                     size_t line_no, long *out, sb_err *err)
+static int int_field(tt_load *l, json_t *row, const char *label, const char *flag, size_t line_no,
+                     long *out, sb_err *err)
 {
     json_t *v = json_object_get(row, label);
     if (!v)
-        return sb_err_set(err, "%s:%zu: no \"%s\" field (--timed-trace-label-%s)", l->path,
-                          line_no, label, flag);
+        return sb_err_set(err, "%s:%zu: no \"%s\" field (--timed-trace-label-%s)", l->path, line_no,
+                          label, flag);
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX)
-        return sb_err_set(err, "%s:%zu: \"%s\" must be a non-negative integer", l->path,
-                          line_no, label);
+        return sb_err_set(err, "%s:%zu: \"%s\" must be a non-negative integer", l->path, line_no,
+                          label);
     *out = (long)json_integer_value(v);
     return 0;
 }
@@ -191,8 +192,8 @@ static int timestamp_field(tt_load *l, json_t *row, size_t line_no, double *out,
     const char *label = l->c->o->timed_trace_label_timestamp;
     json_t *v = json_object_get(row, label);
     if (!v)
-        return sb_err_set(err, "%s:%zu: no \"%s\" field (--timed-trace-label-timestamp)",
-                          l->path, line_no, label);
+        return sb_err_set(err, "%s:%zu: no \"%s\" field (--timed-trace-label-timestamp)", l->path,
+                          line_no, label);
     if (!json_is_number(v) || json_number_value(v) < 0)
         return sb_err_set(err, "%s:%zu: \"%s\" must be a number >= 0", l->path, line_no, label);
     *out = json_number_value(v) * l->c->o->timed_trace_sec_multiplier;
@@ -246,8 +247,9 @@ static uint32_t hash_seed(const sb_dataset_opts *o, sb_dataset *ds)
     errno = 0;
     unsigned long long v = strtoull(env, &end, 10);
     if (*end || errno || env[0] < '0' || env[0] > '9' || v > PYHASH_SEED_MAX) {
-        dataset_warn(ds, "timed_trace: PYTHONHASHSEED=%s is not a seed number; hashing with "
-                         "seed 0 (set --timed-trace-hash-seed to the reference run's seed)",
+        dataset_warn(ds,
+                     "timed_trace: PYTHONHASHSEED=%s is not a seed number; hashing with "
+                     "seed 0 (set --timed-trace-hash-seed to the reference run's seed)",
                      env);
         return 0;
     }
@@ -259,8 +261,9 @@ static int check_opts(const dataset_ctx *c, sb_err *err)
     if (!c->o->path)
         return sb_err_set(err, "--dataset-name timed_trace needs --dataset-path (a .jsonl trace)");
     if (strcmp(c->backend, "vllm") != 0 && strcmp(c->backend, "openai") != 0)
-        return sb_err_set(err, "--dataset-name timed_trace sends token-id prompts to the "
-                               "completions API: use --backend vllm or openai (got %s)",
+        return sb_err_set(err,
+                          "--dataset-name timed_trace sends token-id prompts to the "
+                          "completions API: use --backend vllm or openai (got %s)",
                           c->backend);
     if (!c->t)
         return sb_err_set(err, "timed_trace dataset needs a tokenizer (its vocabulary)");
@@ -286,9 +289,11 @@ static int read_trace(tt_load *l, sb_err *err)
     if (rc == 0 && l->ds->n == 0)
         rc = sb_err_set(err, "%s: the trace has no requests", l->path);
     if (rc == 0 && l->back_in_time)
-        dataset_warn(l->ds, "timed_trace: %zu line(s) of %s have a timestamp before the "
-                            "previous line's; they are sent right after it (the reference "
-                            "sends in file order)", l->back_in_time, l->path);
+        dataset_warn(l->ds,
+                     "timed_trace: %zu line(s) of %s have a timestamp before the "
+                     "previous line's; they are sent right after it (the reference "
+                     "sends in file order)",
+                     l->back_in_time, l->path);
     return rc;
 }
 
@@ -296,7 +301,9 @@ int dataset_timed_trace(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 {
     if (check_opts(c, err) != 0)
         return -1;
-    tt_load l = {.c = c, .ds = ds, .path = c->o->path,
+    tt_load l = {.c = c,
+                 .ds = ds,
+                 .path = c->o->path,
                  .want = c->o->num_prompts > 0 ? c->o->num_prompts : LONG_MAX};
     pyhash_key_from_seed(&l.key, hash_seed(c->o, ds));
     int32_t *vocab = non_special_vocab(c->t, &l.n_vocab);
