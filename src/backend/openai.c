@@ -1,13 +1,39 @@
 /* openai.c - OpenAI completions body (backends openai, vllm, lmdeploy,
- * scalellm, sglang, llama.cpp), key order as reference section 3.3. */
+ * scalellm, sglang, llama.cpp), key order as reference section 3.3.
+ *
+ * "prompt" is the text, or, for the reference's list prompts, a JSON list in
+ * json.dumps style (", " between items): token ids (timed_trace) or strings
+ * (batches). */
 #include "backend/backend.h"
 
 #include <string.h>
 
+static void set_prompt(pyjson_obj *o, const bk_req *r)
+{
+    if (!r->ids && !r->texts) {
+        bk_set_str(o, "prompt", r->prompt, r->prompt_bytes);
+        return;
+    }
+    sb_buf t;
+    sb_buf_init(&t);
+    sb_buf_putc(&t, '[');
+    if (r->ids)
+        for (uint32_t i = 0; i < r->n_ids; i++)
+            sb_buf_printf(&t, "%s%d", i ? ", " : "", (int)r->ids[i]);
+    else
+        for (uint32_t i = 0; i < r->n_texts; i++) {
+            sb_buf_puts(&t, i ? ", " : "");
+            pyfmt_json_string(&t, r->texts[i], r->text_bytes[i]);
+        }
+    sb_buf_putc(&t, ']');
+    pyjson_obj_set(o, "prompt", t.data, t.len);
+    sb_buf_free(&t);
+}
+
 void bk_build_completions(const bk_params *p, const bk_req *r, pyjson_obj *o)
 {
     bk_set_str(o, "model", p->model, strlen(p->model));
-    bk_set_str(o, "prompt", r->prompt, r->prompt_bytes);
+    set_prompt(o, r);
     bk_set_raw(o, "repetition_penalty", "1.0");
     bk_set_int(o, "max_tokens", r->output_len);
     if (p->logprobs >= 0)

@@ -41,6 +41,7 @@ void sb_config_defaults(sb_config *cfg)
     ds->speed_bench_output_len = 4096;
     ds->timed_trace_chunk_hash_size = 16;
     ds->timed_trace_sec_multiplier = 1.0;
+    ds->timed_trace_hash_seed = -1;
     ds->random_mm_base_items_per_request = 1;
     ds->blazedit_max_distance = 1.0;
     ds->asr_max_audio_len_sec = INFINITY;

@@ -72,6 +72,9 @@ typedef struct sb_dataset_opts {
     /* timed_trace */
     long timed_trace_chunk_hash_size; /* 16 */
     double timed_trace_sec_multiplier; /* 1 */
+    /* ours: the PYTHONHASHSEED the reference ran with (its prompts depend on
+     * it); -1 = unset: $PYTHONHASHSEED when a number, else 0 */
+    long long timed_trace_hash_seed;
     char *request_id_prefix; /* --request-id-prefix; NULL = "bench-<8 hex>-" chosen at run */
     /* accepted for compatibility; datasets that use them read them here */
     long random_mm_base_items_per_request;     /* 1 */

@@ -235,6 +235,28 @@ int fv_legacy_dataset(sb_config *cfg, char **v, size_t n, sb_err *err)
     return 0;
 }
 
+/* --timed-trace-hash-seed: what CPython accepts as PYTHONHASHSEED, except
+ * "random", which has no reproducible prompts to match. */
+int fv_hash_seed(sb_config *cfg, char **v, size_t n, sb_err *err)
+{
+    (void)n;
+    long long s;
+    char *end;
+    errno = 0;
+    s = strtoll(v[0], &end, 10);
+    if (!strcmp(v[0], "random"))
+        return sb_err_set(err, "--timed-trace-hash-seed random: a random hash seed cannot be "
+                               "reproduced; give the number the reference ran with as "
+                               "PYTHONHASHSEED (0..4294967295)");
+    if (end == v[0] || *end || errno || !isdigit((unsigned char)v[0][0]) || s > 4294967295LL)
+        return sb_err_set(err,
+                          "--timed-trace-hash-seed: invalid value '%s' (an integer in "
+                          "0..4294967295, as PYTHONHASHSEED)",
+                          v[0]);
+    cfg->ds.timed_trace_hash_seed = s;
+    return 0;
+}
+
 int fv_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err)
 {
     (void)v, (void)n, (void)err;

@@ -56,6 +56,7 @@ int fv_ramp_end(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_percentiles(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_goodput(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_legacy_dataset(sb_config *cfg, char **v, size_t n, sb_err *err);
+int fv_hash_seed(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_no_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err);
 

@@ -197,6 +197,10 @@ static void show_custom(sb_buf *out, const cli_flag *f, const sb_config *cfg)
         sb_buf_putc(out, ']');
     } else if (!strcmp(n, "dataset"))
         py_str(out, cfg->ds.dataset_legacy ? cfg->ds.path : NULL);
+    else if (!strcmp(n, "timed-trace-hash-seed"))
+        cfg->ds.timed_trace_hash_seed < 0
+            ? sb_buf_puts(out, "None")
+            : sb_buf_printf(out, "%lld", cfg->ds.timed_trace_hash_seed);
     else if (!strcmp(n, "self-timed") || !strcmp(n, "no-self-timed"))
         sb_buf_puts(out, cfg->self_timed < 0 ? "None" : cfg->self_timed ? "True" : "False");
 }

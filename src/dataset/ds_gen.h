@@ -23,7 +23,9 @@ int dataset_generate(const dataset_gen_opts *o, const tok *t, sb_dataset *ds, sb
 
 /* Writes ds as custom-dataset JSON Lines: {"prompt": ..., "output_tokens": N,
  * "prompt_len": N[, "timestamp": s]} (the custom reader ignores the last two;
- * timestamp only for requests that carry one, e.g. burstgpt replays). */
+ * timestamp only for requests that carry one, e.g. burstgpt replays). A
+ * prompt that is a list in the reference is written as that list: token ids
+ * (timed_trace) or strings (batches). */
 int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err);
 
 #endif

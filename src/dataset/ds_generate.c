@@ -86,17 +86,37 @@ int dataset_generate(const dataset_gen_opts *o, const tok *t, sb_dataset *ds, sb
     return rc;
 }
 
+/* The request's prompt as JSON: the text, or the list the reference sends
+ * (token ids for timed_trace, strings for batches). NULL for invalid UTF-8. */
+static json_t *prompt_json(const sb_request *r)
+{
+    if (!r->ids && !r->texts)
+        return json_stringn(r->prompt, r->prompt_bytes);
+    json_t *a = json_array();
+    for (uint32_t i = 0; r->ids && i < r->n_ids; i++)
+        json_array_append_new(a, json_integer(r->ids[i]));
+    for (uint32_t i = 0; !r->ids && i < r->n_texts; i++) {
+        json_t *s = json_stringn(r->texts[i], r->text_bytes[i]);
+        if (!s) {
+            json_decref(a);
+            return NULL;
+        }
+        json_array_append_new(a, s);
+    }
+    return a;
+}
+
 int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err)
 {
     for (size_t i = 0; i < ds->n; i++) {
-        json_t *row = json_pack("{s:s%,s:i,s:i}", "prompt", ds->reqs[i].prompt,
-                                ds->reqs[i].prompt_bytes, "output_tokens",
-                                (json_int_t)ds->reqs[i].output_len, "prompt_len",
-                                (json_int_t)ds->reqs[i].prompt_len);
-        if (!row)
+        const sb_request *r = &ds->reqs[i];
+        json_t *prompt = prompt_json(r);
+        if (!prompt)
             return sb_err_set(err, "request %zu: prompt is not valid UTF-8", i);
-        if (ds->reqs[i].timestamp_s >= 0)
-            json_object_set_new(row, "timestamp", json_real(ds->reqs[i].timestamp_s));
+        json_t *row = json_pack("{s:o,s:i,s:i}", "prompt", prompt, "output_tokens",
+                                (json_int_t)r->output_len, "prompt_len", (json_int_t)r->prompt_len);
+        if (r->timestamp_s >= 0)
+            json_object_set_new(row, "timestamp", json_real(r->timestamp_s));
         int bad = json_dumpf(row, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;
         json_decref(row);
         if (bad)

@@ -142,6 +142,15 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
     return c->tk ? 0 : -1;
 }
 
+/* Send at the requests' own timestamps (reference 5.1 self-timed): with
+ * --self-timed, and by default for timed_trace (--no-self-timed turns it off). */
+static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
+{
+    bool on = cfg->self_timed == 1 ||
+              (cfg->self_timed == -1 && !strcmp(cfg->ds.name, "timed_trace"));
+    return on && ds->n && ds->reqs[0].timestamp_s >= 0;
+}
+
 static int prepare(run_ctx *c, sb_err *err)
 {
     sb_config *cfg = c->cfg;
@@ -173,9 +182,8 @@ static int prepare(run_ctx *c, sb_err *err)
         fprintf(stderr, "%s\n", c->ds.warning);
     np_rs rs;
     np_rs_seed(&rs, (uint32_t)cfg->ds.seed);
-    bool trace = c->ds.n && c->ds.reqs[0].timestamp_s >= 0 && cfg->self_timed != 0 &&
-                 cfg->self_timed != -1;
     double *ts = NULL;
+    bool trace = replays_trace(cfg, &c->ds);
     if (trace) {
         ts = sb_xmalloc(c->ds.n * sizeof *ts);
         for (size_t i = 0; i < c->ds.n; i++)
@@ -186,7 +194,9 @@ static int prepare(run_ctx *c, sb_err *err)
     if (rc != 0)
         return -1;
     c->have_plan = true;
-    bool random_ds = !strcmp(cfg->ds.name, "random") || !strcmp(cfg->ds.name, "random-mm");
+    /* forced by the reference for these datasets (2.5) */
+    bool random_ds = !strcmp(cfg->ds.name, "random") || !strcmp(cfg->ds.name, "random-mm") ||
+                     !strcmp(cfg->ds.name, "timed_trace");
     bool ignore_eos = cfg->ignore_eos || (random_ds && c->be->openai_compat);
     const char *name = cfg->served_model_name ? cfg->served_model_name : c->model_id;
     if (bk_params_init(&c->bp, c->be, cfg, name, ignore_eos, err) != 0)
@@ -312,10 +322,12 @@ static void profile_call(run_ctx *c, const char *path, const char *before, const
     sb_buf_free(&body);
 }
 
-static void print_load_shape(const sb_config *cfg)
+static void print_load_shape(const sb_config *cfg, bool self_timed)
 {
     char f[64];
-    if (cfg->ramp_up != SB_RAMP_NONE) {
+    if (self_timed) {
+        printf("Self timing is set, using the timestamps from the trace file.\n");
+    } else if (cfg->ramp_up != SB_RAMP_NONE) {
         printf("Traffic ramp-up strategy: %s.\n",
                cfg->ramp_up == SB_RAMP_LINEAR ? "linear" : "exponential");
         printf("Will increase RPS from %g to %g RPS over the duration of the benchmark.\n",
@@ -323,8 +335,9 @@ static void print_load_shape(const sb_config *cfg)
     } else {
         printf("Traffic request rate: %s\n", py_float_repr(f, sizeof f, cfg->request_rate));
     }
-    printf("Burstiness factor: %s (%s)\n", py_float_repr(f, sizeof f, cfg->burstiness),
-           cfg->burstiness == 1.0 ? "Poisson process" : "Gamma distribution");
+    if (!self_timed)
+        printf("Burstiness factor: %s (%s)\n", py_float_repr(f, sizeof f, cfg->burstiness),
+               cfg->burstiness == 1.0 ? "Poisson process" : "Gamma distribution");
     if (cfg->max_concurrency > 0)
         printf("Maximum request concurrency: %ld\n", cfg->max_concurrency);
     else
@@ -473,7 +486,7 @@ int run_serve(sb_config *cfg)
         printf("Starting main benchmark run...\n");
         if (cfg->profile)
             profile_call(&c, "/start_profile", "Starting profiler...", "Profiler started");
-        print_load_shape(cfg);
+        print_load_shape(cfg, replays_trace(cfg, &c.ds));
         fflush(stdout);
         timed_run(&c, &st, &cpu_pct);
         status = report(&c, &st, cpu_pct);
