@@ -23,13 +23,15 @@ static const ds_entry ds_table[] = {
     {"prefix_repetition", dataset_prefix_rep},
     {"spec_bench", dataset_spec_bench},
     {"speed_bench", dataset_speed_bench},
+    {"random-rerank", dataset_random_rerank},
 };
 
 const char *const dataset_names[] = {"random", "sharegpt", "sonnet", "burstgpt", "custom", "hf",
-                                     "prefix_repetition", "spec_bench", "speed_bench", NULL};
+                                     "prefix_repetition", "spec_bench", "speed_bench", "random-rerank",
+                                     NULL};
 
 /* Datasets of the reference that need images, audio, or a server. */
-static const char *const ds_unsupported[] = {"random-mm", "random-rerank", "custom_image",
+static const char *const ds_unsupported[] = {"random-mm", "custom_image",
                                              "custom_mm", "custom_audio", "timed_trace",
                                              NULL};
 
