@@ -31,9 +31,13 @@ static char *body(sb_config *cfg, const char *be_name, bool ignore_eos, const ch
     pyjson_obj_init(&scratch);
     sb_buf out;
     sb_buf_init(&out);
-    bk_req r = {.prompt = n_texts ? "" : prompt, .prompt_bytes = n_texts ? 0 : strlen(prompt),
-                .prompt_len = 7, .output_len = 0, .texts = n_texts ? texts : NULL,
-                .text_bytes = n_texts ? text_bytes : NULL, .n_texts = n_texts};
+    bk_req r = {.prompt = n_texts ? "" : prompt,
+                .prompt_bytes = n_texts ? 0 : strlen(prompt),
+                .prompt_len = 7,
+                .output_len = 0,
+                .texts = n_texts ? texts : NULL,
+                .text_bytes = n_texts ? text_bytes : NULL,
+                .n_texts = n_texts};
     bk_build_body(&p, &r, &scratch, &out);
     pyjson_obj_free(&scratch);
     bk_params_free(&p);
@@ -80,8 +84,9 @@ static void embeddings_list_input_then_common_fields(void **state)
                            "\"dimensions\": 8}");
     free(b);
     b = body(&cfg, "openai-embeddings", false, "one", 0);
-    assert_string_equal(b, "{\"model\": \"m/x\", \"input\": \"one\", \"truncate_prompt_tokens\": 4, "
-                           "\"dimensions\": 8}");
+    assert_string_equal(b,
+                        "{\"model\": \"m/x\", \"input\": \"one\", \"truncate_prompt_tokens\": 4, "
+                        "\"dimensions\": 8}");
     free(b);
     sb_config_free(&cfg);
 }
@@ -104,7 +109,8 @@ static void other_pooling_bodies_follow_reference_key_order(void **state)
                            "\"ignore_eos\": true}");
     free(b);
     b = body(&cfg, "vllm-pooling", false, "p", 0);
-    assert_string_equal(b, "{\"model\": \"m/x\", \"truncate_prompt_tokens\": -1, \"input\": \"p\"}");
+    assert_string_equal(b,
+                        "{\"model\": \"m/x\", \"truncate_prompt_tokens\": -1, \"input\": \"p\"}");
     free(b);
     sb_config_free(&cfg);
 }

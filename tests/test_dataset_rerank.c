@@ -290,9 +290,9 @@ static void test_cli_lists_only_for_backends_that_take_them(void **state)
     expect_parse_error("--model m --backend vllm-rerank", "--dataset-name random-rerank");
     expect_parse_error("--model m --backend openai-embeddings --random-batch-size 0",
                        "--random-batch-size must be >= 1");
-    assert_int_equal(parse_line("--model m --backend openai-embeddings --random-batch-size 4",
-                                &err),
-                     CLI_PARSED);
+    assert_int_equal(
+        parse_line("--model m --backend openai-embeddings --random-batch-size 4", &err),
+        CLI_PARSED);
     assert_int_equal(
         parse_line("--model m --backend vllm-rerank --dataset-name random-rerank", &err),
         CLI_PARSED);

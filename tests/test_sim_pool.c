@@ -53,9 +53,8 @@ static void embeddings_answer_one_vector_per_input(void **state)
         assert_int_equal(json_array_size(json_object_get(d, "embedding")), 16);
     }
     assert_int_equal(usage_prompt(j), 6);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "usage"),
-                                                        "total_tokens")),
-                     6);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(j, "usage"), "total_tokens")), 6);
     json_decref(j);
     /* one string, token ids, lists of token ids, chat messages */
     j = post_json(s, "/v1/embeddings", "{\"input\":\"one two\"}", 200);
@@ -75,10 +74,9 @@ static void embeddings_answer_one_vector_per_input(void **state)
     assert_int_equal(usage_prompt(j), 3);
     json_decref(j);
     j = post_json(s, "/pooling", "{\"input\":\"p q\"}", 200);
-    assert_string_equal(json_string_value(
-                            json_object_get(json_array_get(json_object_get(j, "data"), 0),
-                                            "object")),
-                        "pooling");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(j, "data"), 0), "object")),
+        "pooling");
     json_decref(j);
     sim_stop(s);
 }
@@ -115,8 +113,8 @@ static void rerank_answer_sorted_results_with_documents(void **state)
         assert_int_equal(seen, 7);
         json_decref(j);
     }
-    json_t *j = post_json(s, "/rerank", "{\"query\":\"q\",\"documents\":[\"a\",\"b\"],\"top_n\":1}",
-                          200);
+    json_t *j =
+        post_json(s, "/rerank", "{\"query\":\"q\",\"documents\":[\"a\",\"b\"],\"top_n\":1}", 200);
     assert_int_equal(json_array_size(json_object_get(j, "results")), 1);
     json_decref(j);
     sim_stop(s);

@@ -30,8 +30,10 @@ int dataset_group(sb_dataset *ds, long batch, const dataset_group_head *head, sb
         for (size_t j = 0; j < k; j++) {
             const sb_request *q = &ds->reqs[i + j];
             if (q->n_texts || q->n_ids || q->mm_parts)
-                return sb_err_set(err, "--random-batch-size: request %zu is not a plain text "
-                                       "prompt and cannot be batched", i + j);
+                return sb_err_set(err,
+                                  "--random-batch-size: request %zu is not a plain text "
+                                  "prompt and cannot be batched",
+                                  i + j);
             texts[extra + j] = q->prompt;
             bytes[extra + j] = q->prompt_bytes;
             sum += q->prompt_len;

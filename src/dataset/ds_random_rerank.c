@@ -64,8 +64,8 @@ static int rr_check(const dataset_ctx *c, long *L, sb_err *err)
         return sb_err_set(err, "--dataset-path cannot be used with --dataset-name random-rerank");
     double ri = o->random_range_ratio_in, ro = o->random_range_ratio_out;
     if (!(ri >= 0.0 && ri < 1.0) || !(ro >= 0.0 && ro < 1.0))
-        return sb_err_set(err, "--random-range-ratio must be in [0, 1), got input %g output %g",
-                          ri, ro);
+        return sb_err_set(err, "--random-range-ratio must be in [0, 1), got input %g output %g", ri,
+                          ro);
     *L = o->input_len >= 0 ? o->input_len : o->random_input_len;
     if (*L < 0)
         return sb_err_set(err, "random-rerank: --random-input-len must be >= 0, got %ld", *L);
@@ -73,14 +73,15 @@ static int rr_check(const dataset_ctx *c, long *L, sb_err *err)
         return sb_err_set(err, "random-rerank: --num-prompts must be >= 1, got %ld",
                           o->num_prompts);
     if (o->random_batch_size < 1)
-        return sb_err_set(err, "--random-batch-size must be >= 1, got %ld",
-                          o->random_batch_size);
+        return sb_err_set(err, "--random-batch-size must be >= 1, got %ld", o->random_batch_size);
     /* The reference asserts this (an AssertionError traceback): the query
      * takes one prompt and one batch slot. */
     if (o->no_reranker && (o->num_prompts < 2 || o->random_batch_size < 2))
-        return sb_err_set(err, "random-rerank with --no-reranker needs --num-prompts >= 2 and "
-                               "--random-batch-size >= 2 (the query takes one of each), got %ld "
-                               "and %ld", o->num_prompts, o->random_batch_size);
+        return sb_err_set(err,
+                          "random-rerank with --no-reranker needs --num-prompts >= 2 and "
+                          "--random-batch-size >= 2 (the query takes one of each), got %ld "
+                          "and %ld",
+                          o->num_prompts, o->random_batch_size);
     return 0;
 }
 
@@ -92,8 +93,8 @@ static int rr_query(const dataset_ctx *c, np_gen *g, const rr_draws *q, sb_datas
     sb_dataset qs;
     memset(&qs, 0, sizeof qs);
     sb_arena_init(&qs.arena, 0);
-    dataset_random_in in = {.input_lens = q->in, .output_lens = q->out, .offsets = q->off,
-                            .n = 1, .index_base = 0};
+    dataset_random_in in = {
+        .input_lens = q->in, .output_lens = q->out, .offsets = q->off, .n = 1, .index_base = 0};
     int rc = dataset_random_build(c->t, g, &in, &qs, mismatch, err);
     if (rc == 0) {
         const sb_request *r = &qs.reqs[0];
@@ -131,8 +132,8 @@ int dataset_random_rerank(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     long long mq = 0, md = 0;
     int rc = rr_query(c, &g, &q, ds, &head, &qlen, &mq, err);
     if (rc == 0) {
-        dataset_random_in in = {.input_lens = d.in, .output_lens = d.out, .offsets = d.off,
-                                .n = d.n, .index_base = 1};
+        dataset_random_in in = {
+            .input_lens = d.in, .output_lens = d.out, .offsets = d.off, .n = d.n, .index_base = 1};
         rc = dataset_random_build(c->t, &g, &in, ds, &md, err);
     }
     if (rc == 0) {

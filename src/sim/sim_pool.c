@@ -51,7 +51,8 @@ static int item_tokens(sim_server *s, json_t *v, size_t *n)
         return -1;
     size_t i;
     json_t *x;
-    json_array_foreach(v, i, x) {
+    json_array_foreach(v, i, x)
+    {
         if (!json_is_integer(x))
             return -1;
     }
@@ -69,7 +70,8 @@ static long input_counts(sim_server *s, json_t *in, size_t *counts, size_t cap)
         return -1;
     size_t i;
     json_t *x;
-    json_array_foreach(in, i, x) {
+    json_array_foreach(in, i, x)
+    {
         if (item_tokens(s, x, &counts[i]) != 0)
             return -1;
     }
@@ -83,7 +85,8 @@ static long messages_count(sim_server *s, json_t *msgs, size_t *count)
         return -1;
     size_t i, j, n = 0;
     json_t *m, *part;
-    json_array_foreach(msgs, i, m) {
+    json_array_foreach(msgs, i, m)
+    {
         json_t *content = json_object_get(m, "content");
         if (json_is_string(content)) {
             n += count_text(s, json_string_value(content), json_string_length(content));
@@ -91,7 +94,8 @@ static long messages_count(sim_server *s, json_t *msgs, size_t *count)
         }
         if (!json_is_array(content))
             return -1;
-        json_array_foreach(content, j, part) {
+        json_array_foreach(content, j, part)
+        {
             json_t *t = json_object_get(part, "text");
             if (json_is_string(t))
                 n += count_text(s, json_string_value(t), json_string_length(t));
@@ -156,8 +160,8 @@ static json_t *rerank_answer(sim_conn *c, json_t *docs, long top_n, size_t total
     size_t keep = top_n > 0 && (size_t)top_n < n ? (size_t)top_n : n;
     json_t *res = json_array();
     for (size_t k = 0; k < keep; k++) {
-        json_t *doc = json_pack("{s:O, s:n}", "text", json_array_get(docs, order[k]),
-                                "multi_modal");
+        json_t *doc =
+            json_pack("{s:O, s:n}", "text", json_array_get(docs, order[k]), "multi_modal");
         json_array_append_new(res, json_pack("{s:I, s:o, s:f}", "index", (json_int_t)order[k],
                                              "document", doc, "relevance_score",
                                              pseudo(r->text_seed, order[k])));
@@ -188,14 +192,15 @@ static int pool_answer(sim_conn *c, json_t *body, json_t **out, char *msg, size_
             return snprintf(msg, cap, "documents: a non-empty list of strings is required"), 400;
         size_t qn = count_text(s, json_string_value(q), json_string_length(q)), i;
         json_t *d;
-        json_array_foreach(docs, i, d) {
+        json_array_foreach(docs, i, d)
+        {
             if (!json_is_string(d))
                 return snprintf(msg, cap, "documents[%zu]: a string is required", i), 400;
             total += qn + count_text(s, json_string_value(d), json_string_length(d));
         }
         json_t *tn = json_object_get(body, "top_n");
-        *out = rerank_answer(c, docs, json_is_integer(tn) ? (long)json_integer_value(tn) : 0,
-                             total);
+        *out =
+            rerank_answer(c, docs, json_is_integer(tn) ? (long)json_integer_value(tn) : 0, total);
         c->req.prompt_tokens = (uint32_t)(total < UINT32_MAX / 2 ? total : UINT32_MAX / 2);
         return 0;
     }
@@ -207,8 +212,9 @@ static int pool_answer(sim_conn *c, json_t *body, json_t **out, char *msg, size_
     else
         return snprintf(msg, cap, "input: field required"), 400;
     if (n_seq < 0)
-        return snprintf(msg, cap, "%s: expected a string, a list of strings, token ids or lists "
-                                  "of token ids (at most 4096)",
+        return snprintf(msg, cap,
+                        "%s: expected a string, a list of strings, token ids or lists "
+                        "of token ids (at most 4096)",
                         in ? "input" : "messages"),
                400;
     long mml = s->o.max_model_len;
