@@ -3,7 +3,7 @@
  * vllm-rerank (query + documents, no ignore_eos nor --extra-body),
  * openai-embeddings with a list input, openai-embeddings-chat,
  * infinity-embeddings, vllm-pooling; their URL checks; and a rerank answer
- * decoded into a record (prompt_len from usage.prompt_tokens). */
+ * decoded into a record (prompt_len from usage.prompt_tokens, TTFT = latency). */
 #include "testutil.h"
 
 #include <math.h>
@@ -136,13 +136,13 @@ static void pooling_backends_check_url_endings(void **state)
     assert_non_null(strstr(backend_names(), "infinity-embeddings"));
 }
 
-static void rerank_answer_gives_prompt_len_from_usage(void **state)
+static void rerank_answer_gives_prompt_len_from_usage_ttft_latency(void **state)
 {
     (void)state;
     rec_store *rs = rec_store_new(1);
     rs->recs[0].prompt_len = 99;
     bk_stream st;
-    bk_stream_init(&st, BK_MODE_WHOLE);
+    bk_stream_init(&st, backend_find("vllm-rerank")->mode);
     bk_stream_begin(&st, rs, 0, 1000);
     bk_stream_status(&st, 200);
     const char *a = "{\"id\":\"rerank-1\",\"model\":\"m\",\"usage\":{\"prompt_tokens\":41,"
@@ -154,6 +154,7 @@ static void rerank_answer_gives_prompt_len_from_usage(void **state)
     assert_true(rs->recs[0].success);
     assert_int_equal(rs->recs[0].prompt_len, 41);
     assert_int_equal(rs->recs[0].latency_ns, 700);
+    assert_int_equal(rs->recs[0].ttft_ns, 700); /* the reference's ttft = latency */
     bk_stream_free(&st);
     rec_store_free(rs);
 }
@@ -166,7 +167,7 @@ int main(void)
         cmocka_unit_test(embeddings_list_input_then_common_fields),
         cmocka_unit_test(other_pooling_bodies_follow_reference_key_order),
         cmocka_unit_test(pooling_backends_check_url_endings),
-        cmocka_unit_test(rerank_answer_gives_prompt_len_from_usage),
+        cmocka_unit_test(rerank_answer_gives_prompt_len_from_usage_ttft_latency),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -40,15 +40,15 @@ static const backend table[] = {
     {"deepspeed-mii", "DeepSpeed-MII API", {"", NULL}, BK_MODE_WHOLE, false, false, false, false,
      false, bk_build_mii},
     /* Pooling backends (section 3.9): one JSON answer, e2el metrics only. */
-    {"openai-embeddings", "OpenAI Embeddings API", EMB, BK_MODE_WHOLE, false, true, true, true,
+    {"openai-embeddings", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
      false, bk_build_embeddings},
-    {"openai-embeddings-chat", "OpenAI Embeddings API", EMB, BK_MODE_WHOLE, false, true, true,
+    {"openai-embeddings-chat", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
      false, false, bk_build_embeddings_chat},
-    {"infinity-embeddings", "Infinity Embeddings API", EMB, BK_MODE_WHOLE, false, true, true, true,
+    {"infinity-embeddings", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
      false, bk_build_infinity},
-    {"vllm-pooling", "vLLM Pooling API", {"pooling", NULL}, BK_MODE_WHOLE, false, true, true, true,
+    {"vllm-pooling", "vLLM Pooling API", {"pooling", NULL}, BK_MODE_POOLING, false, true, true, true,
      false, bk_build_pooling},
-    {"vllm-rerank", "vLLM score API", {"rerank", NULL}, BK_MODE_WHOLE, false, true, true, true,
+    {"vllm-rerank", "vLLM score API", {"rerank", NULL}, BK_MODE_POOLING, false, true, true, true,
      true, bk_build_rerank},
 };
 #undef EMB

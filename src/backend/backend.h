@@ -24,7 +24,8 @@ typedef enum bk_mode {
     BK_MODE_CHAT,        /* SSE; same rule; text choices[0].delta.content */
     BK_MODE_TGI,         /* SSE; every JSON message is a token; text = last generated_text */
     BK_MODE_TRTLLM,      /* SSE; every JSON message is a token; text += text_output */
-    BK_MODE_WHOLE,       /* not streamed: one JSON body (deepspeed-mii, embeddings) */
+    BK_MODE_WHOLE,       /* not streamed: one JSON body, TTFT 0 (deepspeed-mii) */
+    BK_MODE_POOLING,     /* as WHOLE, TTFT = latency (pooling backends, 3.9) */
 } bk_mode;
 
 typedef struct bk_params bk_params;
