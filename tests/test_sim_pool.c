@@ -2,7 +2,8 @@
  * over real sockets: vLLM's EmbeddingResponse and RerankResponse shapes,
  * usage counted per input (words here; the tokenizer path is covered by
  * tests/serve_pooling.sh), every accepted input form, 4xx errors naming the
- * field, the prefill-time latency model and the malformed-answer fault. */
+ * field, the prefill-time latency model, --embedding-dim and the
+ * malformed-answer fault. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -164,7 +165,7 @@ static void bad_pooling_requests_get_4xx_naming_the_field(void **state)
 static void latency_grows_with_prefill(void **state)
 {
     (void)state;
-    sim_server *s = sc_sim_start("--ttft-ms 1 --prefill-tok-per-s 1000");
+    sim_server *s = sc_sim_start("--ttft-ms 1 --prefill-tok-per-s 1000 --embedding-dim 3");
     sb_buf big;
     sb_buf_init(&big);
     sb_buf_puts(&big, "{\"input\":\"");
@@ -175,6 +176,8 @@ static void latency_grows_with_prefill(void **state)
     json_t *j = post_json(s, "/v1/embeddings", big.data, 200);
     uint64_t took = sb_now_ns() - t0;
     assert_int_equal(usage_prompt(j), 200);
+    json_t *vec = json_object_get(json_array_get(json_object_get(j, "data"), 0), "embedding");
+    assert_int_equal(json_array_size(vec), 3); /* --embedding-dim */
     json_decref(j);
     assert_true(took >= 200 * SB_NS_PER_MS);
     sb_buf_free(&big);

@@ -11,7 +11,7 @@
  * admitted (into the connection's pool buffer, reused) and sent whole at
  * that time. Token counts use the sim's tokenizer (--tokenizer) or its word
  * count; a rerank document counts as query + document tokens, one pair per
- * document. Embedding vectors are SIM_EMBED_DIM deterministic floats. */
+ * document. Embedding vectors have --embedding-dim deterministic floats. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -20,8 +20,6 @@
 #include <string.h>
 
 #include "sim/sim_internal.h"
-
-#define SIM_EMBED_DIM 16
 
 static size_t count_text(sim_server *s, const char *t, size_t n)
 {
@@ -131,7 +129,7 @@ static json_t *embed_answer(sim_conn *c, long n_seq, size_t total)
     json_t *data = json_array();
     for (long k = 0; k < n_seq; k++) {
         json_t *vec = json_array();
-        for (int d = 0; d < SIM_EMBED_DIM; d++)
+        for (int d = 0; d < c->srv->o.embedding_dim; d++)
             json_array_append_new(
                 vec, json_real(2.0 * pseudo(r->text_seed + (uint64_t)k, (uint64_t)d) - 1.0));
         json_array_append_new(data, json_pack("{s:I, s:s, s:o}", "index", (json_int_t)k, "object",
