@@ -110,35 +110,58 @@ static double pseudo(uint64_t seed, uint64_t i)
     return (double)(sim_splitmix64(&st) >> 11) / 9007199254740992.0;
 }
 
-static json_t *usage(size_t prompt, bool completion)
+static json_t *usage(size_t prompt)
 {
-    json_t *u = json_pack("{s:I, s:I}", "prompt_tokens", (json_int_t)prompt, "total_tokens",
-                          (json_int_t)prompt);
-    if (completion) {
-        json_object_set_new(u, "completion_tokens", json_integer(0));
-        json_object_set_new(u, "prompt_tokens_details", json_null());
-    }
-    return u;
+    return json_pack("{s:I, s:I}", "prompt_tokens", (json_int_t)prompt, "total_tokens",
+                     (json_int_t)prompt);
 }
 
-/* EmbeddingResponse / PoolingResponse: one vector per input sequence. */
-static json_t *embed_answer(sim_conn *c, long n_seq, size_t total)
+/* One vector value in (-1, 1) with 6 decimals, written by hand: with real
+ * dimensions (1024 floats per input) printf-style formatting would make the
+ * sim, not the client, the bottleneck. */
+static void put_value(sb_buf *b, double x)
+{
+    char t[16];
+    size_t n = 0;
+    if (x < 0) {
+        t[n++] = '-';
+        x = -x;
+    }
+    long m = (long)(x * 1e6);
+    if (m > 999999)
+        m = 999999;
+    t[n++] = '0';
+    t[n++] = '.';
+    for (int i = 5; i >= 0; i--, m /= 10)
+        t[n + (size_t)i] = (char)('0' + m % 10);
+    sb_buf_append(b, t, n + 6);
+}
+
+/* EmbeddingResponse / PoolingResponse, one vector per input sequence,
+ * written into the connection's pool buffer. */
+static void embed_answer(sim_conn *c, long n_seq, size_t total)
 {
     const sim_req *r = &c->req;
     bool pool = r->api == SIM_API_POOLING;
-    json_t *data = json_array();
+    sb_buf *b = &c->pool;
+    /* the model name was checked at startup to need no JSON escaping */
+    sb_buf_printf(
+        b, "{\"id\":\"%s\",\"object\":\"list\",\"created\":%" PRIu64 ",\"model\":\"%s\",\"data\":[",
+        r->id, r->created_s, c->srv->o.model);
     for (long k = 0; k < n_seq; k++) {
-        json_t *vec = json_array();
-        for (int d = 0; d < c->srv->o.embedding_dim; d++)
-            json_array_append_new(
-                vec, json_real(2.0 * pseudo(r->text_seed + (uint64_t)k, (uint64_t)d) - 1.0));
-        json_array_append_new(data, json_pack("{s:I, s:s, s:o}", "index", (json_int_t)k, "object",
-                                              pool ? "pooling" : "embedding",
-                                              pool ? "data" : "embedding", vec));
+        sb_buf_printf(b, "%s{\"index\":%ld,\"object\":\"%s\",\"%s\":[", k ? "," : "", k,
+                      pool ? "pooling" : "embedding", pool ? "data" : "embedding");
+        for (int d = 0; d < c->srv->o.embedding_dim; d++) {
+            if (d)
+                sb_buf_putc(b, ',');
+            put_value(b, 2.0 * pseudo(r->text_seed + (uint64_t)k, (uint64_t)d) - 1.0);
+        }
+        sb_buf_puts(b, "]}");
     }
-    return json_pack("{s:s, s:s, s:I, s:s, s:o, s:o}", "id", r->id, "object", "list", "created",
-                     (json_int_t)r->created_s, "model", c->srv->o.model, "data", data, "usage",
-                     usage(total, true));
+    sb_buf_printf(b,
+                  "],\"usage\":{\"prompt_tokens\":%zu,\"total_tokens\":%zu,"
+                  "\"completion_tokens\":0,\"prompt_tokens_details\":null}}",
+                  total, total);
 }
 
 /* RerankResponse: results sorted by relevance, best first, top_n of them. */
@@ -166,10 +189,12 @@ static json_t *rerank_answer(sim_conn *c, json_t *docs, long top_n, size_t total
     }
     free(order);
     return json_pack("{s:s, s:s, s:o, s:o}", "id", r->id, "model", c->srv->o.model, "usage",
-                     usage(total, false), "results", res);
+                     usage(total), "results", res);
 }
 
-/* Validates the body, counts its tokens and renders the answer into *out.
+/* Validates the body, counts its tokens and renders the answer: rerank's as
+ * a jansson tree in *out (it carries the documents' texts, escaped by
+ * jansson), embeddings' straight into c->pool (*out stays NULL).
  * Returns 0, or the HTTP status of the error written into msg. */
 static int pool_answer(sim_conn *c, json_t *body, json_t **out, char *msg, size_t cap)
 {
@@ -228,7 +253,7 @@ static int pool_answer(sim_conn *c, json_t *body, json_t **out, char *msg, size_
         /* truncate_prompt_tokens -1 means "cut to the model's length" */
         total += mml > 0 && (long)counts[k] > mml ? (size_t)mml : counts[k];
     }
-    *out = embed_answer(c, n_seq, total);
+    embed_answer(c, n_seq, total);
     c->req.prompt_tokens = (uint32_t)(total < UINT32_MAX / 2 ? total : UINT32_MAX / 2);
     return 0;
 }
@@ -252,6 +277,7 @@ int sim_pool_handle(sim_conn *c, const sim_http_req *hr)
     json_t *body = json_loadb(hr->body, hr->body_len, JSON_ALLOW_NUL, &jerr);
     json_t *answer = NULL;
     char msg[512] = "";
+    sb_buf_reset(&c->pool);
     int status = body ? pool_answer(c, body, &answer, msg, sizeof msg) : 400;
     if (!body)
         snprintf(msg, sizeof msg, "invalid JSON body at line %d, column %d: %s", jerr.line,
@@ -263,11 +289,12 @@ int sim_pool_handle(sim_conn *c, const sim_http_req *hr)
         sim_api_error(c, status, status == 404 ? "NotFoundError" : "BadRequestError", msg);
         return 1;
     }
-    char *text = json_dumps(answer, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(answer);
-    sb_buf_reset(&c->pool);
-    sb_buf_puts(&c->pool, text ? text : "{}");
-    free(text);
+    if (answer) {
+        char *text = json_dumps(answer, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(answer);
+        sb_buf_puts(&c->pool, text ? text : "{}");
+        free(text);
+    }
     /* No tokens to generate: one answer when the prefill ends. */
     r->stream = 0;
     r->max_tokens = 0;
