@@ -15,29 +15,43 @@
 #include <string.h>
 
 #define COMPL {"completions", NULL}
+#define EMB {"embeddings", NULL}
+/* name, api_name, suffixes, mode, openai_compat, pooling, json_content_type,
+ * takes_lists, no_extra_body, build */
 static const backend table[] = {
-    {"openai", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false,
-     bk_build_completions},
-    {"vllm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false,
-     bk_build_completions},
-    {"lmdeploy", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false,
-     bk_build_completions},
-    {"scalellm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false,
-     bk_build_completions},
-    {"sglang", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false,
-     bk_build_completions},
-    {"llama.cpp", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false,
-     bk_build_completions},
+    {"openai", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false, false,
+     false, bk_build_completions},
+    {"vllm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false, false,
+     false, bk_build_completions},
+    {"lmdeploy", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
+     false, bk_build_completions},
+    {"scalellm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
+     false, bk_build_completions},
+    {"sglang", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
+     false, bk_build_completions},
+    {"llama.cpp", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
+     false, bk_build_completions},
     {"openai-chat", "OpenAI Chat Completions API", {"chat/completions", NULL}, BK_MODE_CHAT, true,
-     false, true, bk_build_chat},
-    {"tgi", "TGI API", {"generate_stream", NULL}, BK_MODE_TGI, false, false, false, bk_build_tgi},
+     false, true, false, false, bk_build_chat},
+    {"tgi", "TGI API", {"generate_stream", NULL}, BK_MODE_TGI, false, false, false, false, false,
+     bk_build_tgi},
     {"tensorrt-llm", "TensorRT-LLM API", {"generate_stream", NULL}, BK_MODE_TRTLLM, false, false,
-     false, bk_build_trtllm},
-    {"deepspeed-mii", "DeepSpeed-MII API", {"", NULL}, BK_MODE_WHOLE, false, false, false,
-     bk_build_mii},
-    {"openai-embeddings", "OpenAI Embeddings API", {"embeddings", NULL}, BK_MODE_WHOLE, false,
-     true, true, bk_build_embeddings},
+     false, false, false, bk_build_trtllm},
+    {"deepspeed-mii", "DeepSpeed-MII API", {"", NULL}, BK_MODE_WHOLE, false, false, false, false,
+     false, bk_build_mii},
+    /* Pooling backends (section 3.9): one JSON answer, e2el metrics only. */
+    {"openai-embeddings", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
+     false, bk_build_embeddings},
+    {"openai-embeddings-chat", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
+     false, false, bk_build_embeddings_chat},
+    {"infinity-embeddings", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
+     false, bk_build_infinity},
+    {"vllm-pooling", "vLLM Pooling API", {"pooling", NULL}, BK_MODE_POOLING, false, true, true, true,
+     false, bk_build_pooling},
+    {"vllm-rerank", "vLLM score API", {"rerank", NULL}, BK_MODE_POOLING, false, true, true, true,
+     true, bk_build_rerank},
 };
+#undef EMB
 #undef COMPL
 
 const backend *backend_find(const char *name)
@@ -51,7 +65,8 @@ const backend *backend_find(const char *name)
 const char *backend_names(void)
 {
     return "openai, vllm, lmdeploy, scalellm, sglang, llama.cpp, openai-chat, tgi, tensorrt-llm, "
-           "deepspeed-mii, openai-embeddings";
+           "deepspeed-mii, openai-embeddings, openai-embeddings-chat, infinity-embeddings, "
+           "vllm-pooling, vllm-rerank";
 }
 
 static bool ends_with(const char *s, const char *suf)
@@ -104,6 +119,22 @@ void bk_set_float(pyjson_obj *o, const char *key, double v)
 void bk_set_raw(pyjson_obj *o, const char *key, const char *json)
 {
     pyjson_obj_set(o, key, json, strlen(json));
+}
+
+void bk_set_str_list(pyjson_obj *o, const char *key, const char *const *texts,
+                     const size_t *bytes, uint32_t n)
+{
+    sb_buf t;
+    sb_buf_init(&t);
+    sb_buf_putc(&t, '[');
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            sb_buf_puts(&t, ", ");
+        pyfmt_json_string(&t, texts[i], bytes[i]);
+    }
+    sb_buf_putc(&t, ']');
+    pyjson_obj_set(o, key, t.data, t.len);
+    sb_buf_free(&t);
 }
 
 /* Keys of --extra-body are copied (the rendered dict points at them); a key
@@ -201,7 +232,7 @@ void bk_build_body(const bk_params *p, const bk_req *r, pyjson_obj *scratch, sb_
 {
     pyjson_obj_reset(scratch);
     p->be->build(p, r, scratch);
-    for (size_t i = 0; i < p->extra.n; i++) {
+    for (size_t i = 0; i < p->extra.n && !p->be->no_extra_body; i++) {
         const pyjson_kv *kv = &p->extra.kv[i];
         pyjson_obj_set(scratch, kv->key, p->extra.vals.data + kv->val_off, kv->val_len);
     }

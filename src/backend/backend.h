@@ -3,7 +3,7 @@
  *
  * A backend is a row of a constant table (backend.c); the body builders live
  * one API per file (openai.c, openai_chat.c, tgi.c, trtllm.c, mii.c,
- * embeddings.c). Bodies are written in Python json.dumps style (pyjson.h) in
+ * embeddings.c, rerank.c). Bodies are written in Python json.dumps style (pyjson.h) in
  * the reference's key order, with the sampling flags and --extra-body merged
  * last. Decoding of responses is stream.h's job. */
 #ifndef SB_BACKEND_H
@@ -24,7 +24,8 @@ typedef enum bk_mode {
     BK_MODE_CHAT,        /* SSE; same rule; text choices[0].delta.content */
     BK_MODE_TGI,         /* SSE; every JSON message is a token; text = last generated_text */
     BK_MODE_TRTLLM,      /* SSE; every JSON message is a token; text += text_output */
-    BK_MODE_WHOLE,       /* not streamed: one JSON body (deepspeed-mii, embeddings) */
+    BK_MODE_WHOLE,       /* not streamed: one JSON body, TTFT 0 (deepspeed-mii) */
+    BK_MODE_POOLING,     /* as WHOLE, TTFT = latency (pooling backends, 3.9) */
 } bk_mode;
 
 typedef struct bk_params bk_params;
@@ -54,6 +55,8 @@ typedef struct backend {
     bool openai_compat;      /* sampling flags allowed, ignore_eos forced for random */
     bool pooling;            /* embeddings: e2el metrics, no tokens */
     bool json_content_type;  /* sends Content-Type: application/json explicitly (3.2) */
+    bool takes_lists;        /* accepts a list of texts (batches, query + documents) */
+    bool no_extra_body;      /* --extra-body is not merged (vllm-rerank, 3.9) */
     void (*build)(const bk_params *p, const bk_req *r, pyjson_obj *o);
 } backend;
 
@@ -91,6 +94,9 @@ void bk_set_str(pyjson_obj *o, const char *key, const char *s, size_t n);
 void bk_set_int(pyjson_obj *o, const char *key, long long v);
 void bk_set_float(pyjson_obj *o, const char *key, double v);
 void bk_set_raw(pyjson_obj *o, const char *key, const char *json);
+/* key = ["t0", "t1", ...] (json.dumps of a list of strings). */
+void bk_set_str_list(pyjson_obj *o, const char *key, const char *const *texts,
+                     const size_t *bytes, uint32_t n);
 
 /* Per-API builders (one file each). */
 void bk_build_completions(const bk_params *p, const bk_req *r, pyjson_obj *o);
@@ -99,5 +105,9 @@ void bk_build_tgi(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_trtllm(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_mii(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_embeddings(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_embeddings_chat(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_infinity(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_pooling(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_rerank(const bk_params *p, const bk_req *r, pyjson_obj *o);
 
 #endif

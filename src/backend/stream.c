@@ -160,6 +160,7 @@ static int on_message(void *ud, const char *data, size_t len, uint64_t t)
         on_token(st, &m, t);
         break;
     case BK_MODE_WHOLE:
+    case BK_MODE_POOLING:
         break;
     }
     return 0;
@@ -176,7 +177,7 @@ int bk_stream_body(bk_stream *st, const char *p, size_t n, uint64_t t_ns)
                           n < ERRBODY_MAX - st->errbody.len ? n : ERRBODY_MAX - st->errbody.len);
         return 0;
     }
-    if (st->mode == BK_MODE_WHOLE) {
+    if (st->mode == BK_MODE_WHOLE || st->mode == BK_MODE_POOLING) {
         sb_buf_append(&st->whole, p, n);
         return 0;
     }
@@ -220,7 +221,9 @@ static void end_whole(bk_stream *st, uint64_t t)
     if (m.completion_tokens >= 0)
         r->output_tokens = (int32_t)m.completion_tokens;
     r->latency_ns = t - st->start_ns;
-    r->ttft_ns = 0; /* reference: TTFT fixed at 0 for deepspeed-mii */
+    /* reference: TTFT fixed at 0 for deepspeed-mii; the pooling functions
+     * set ttft = latency (3.9) */
+    r->ttft_ns = st->mode == BK_MODE_POOLING ? r->latency_ns : 0;
     r->n_chunks = 1;
     st->got_token = true;
 }
@@ -254,7 +257,7 @@ void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)
                        (int)st->errbody.len, st->errbody.data ? st->errbody.data : "");
         return;
     }
-    if (st->mode == BK_MODE_WHOLE) {
+    if (st->mode == BK_MODE_WHOLE || st->mode == BK_MODE_POOLING) {
         end_whole(st, st->last_body_ns ? st->last_body_ns : t_ns);
     } else if (sse_finish(&st->sse, on_message, st) != 0) {
         return; /* malformed last message, already recorded */

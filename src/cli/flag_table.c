@@ -107,9 +107,10 @@ const cli_flag cli_flags[] = {
     {"random-prefix-len", NULL, FT_LONG, D(random_prefix_len), 0, "N", "0", 3,
      "random: shared prefix tokens before each prompt"},
     {"random-batch-size", NULL, FT_LONG, D(random_batch_size), 0, "N", "1", 3,
-     "random: prompts per request (embeddings and rerank only)"},
+     "random: prompts per request (list-input embeddings backends); random-rerank: documents "
+     "per request"},
     {"no-reranker", NULL, FT_BOOL, D(no_reranker), 0, NULL, "off", 3,
-     "random-rerank: the model is not a reranker"},
+     "random-rerank: the model is not a reranker (query counted once, not per pair)"},
     {"random-mm-base-items-per-request", NULL, FT_LONG, D(random_mm_base_items_per_request), 0,
      "N", "1", 3, "random-mm: multimodal items per request"},
     {"random-mm-num-mm-items-range-ratio", NULL, FT_DOUBLE,

@@ -57,6 +57,44 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
+/* Backends whose body takes a list of texts (section 3.9): embeddings
+ * `input`, /pooling `input`, /rerank query + documents. */
+static bool takes_lists(const char *backend)
+{
+    return !strcmp(backend, "openai-embeddings") || !strcmp(backend, "infinity-embeddings") ||
+           !strcmp(backend, "vllm-pooling") || !strcmp(backend, "vllm-rerank");
+}
+
+/* List prompts: --random-batch-size > 1 (random) and random-rerank's
+ * [query, documents...] go only to backends that take lists, and
+ * vllm-rerank needs the query + documents form. The reference sends them
+ * anyway and fails every request (or asserts); we stop before the run. */
+static int check_lists(const sb_config *cfg, sb_err *err)
+{
+    const char *ds = cfg->ds.name, *be = cfg->backend;
+    bool rerank_ds = !strcmp(ds, "random-rerank");
+    if (cfg->ds.random_batch_size < 1)
+        return sb_err_set(err, "--random-batch-size must be >= 1 (got %ld)",
+                          cfg->ds.random_batch_size);
+    if (!strcmp(ds, "random") && cfg->ds.random_batch_size > 1 && !takes_lists(be))
+        return sb_err_set(err,
+                          "--random-batch-size %ld sends lists of prompts, which only the "
+                          "embeddings backends take (openai-embeddings, infinity-embeddings, "
+                          "vllm-pooling), not --backend %s",
+                          cfg->ds.random_batch_size, be);
+    if (rerank_ds && !takes_lists(be))
+        return sb_err_set(err,
+                          "--dataset-name random-rerank sends [query, documents...] lists: use "
+                          "--backend vllm-rerank (or openai-embeddings, infinity-embeddings, "
+                          "vllm-pooling), not %s",
+                          be);
+    if (!strcmp(be, "vllm-rerank") && !rerank_ds)
+        return sb_err_set(err, "--backend vllm-rerank sends a query and documents: it needs "
+                               "--dataset-name random-rerank (got %s)",
+                          ds);
+    return 0;
+}
+
 static bool openai_compatible(const char *backend)
 {
     return !strcmp(backend, "openai") || !strcmp(backend, "vllm") ||
@@ -162,7 +200,7 @@ static void apply_generic_lens(sb_config *cfg)
 int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
 {
     if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
-        check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0)
+        check_lists(cfg, err) < 0 || check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0)
         return -1;
     note_metrics(cfg, notes);
     apply_generic_lens(cfg);

@@ -24,15 +24,16 @@ static const ds_entry ds_table[] = {
     {"spec_bench", dataset_spec_bench},
     {"speed_bench", dataset_speed_bench},
     {"timed_trace", dataset_timed_trace},
+    {"random-rerank", dataset_random_rerank},
 };
 
 const char *const dataset_names[] = {"random", "sharegpt", "sonnet", "burstgpt", "custom", "hf",
                                      "prefix_repetition", "spec_bench", "speed_bench", "timed_trace",
-                                     NULL};
+                                     "random-rerank", NULL};
 
-/* Datasets of the reference that need images, audio, or a server. */
-static const char *const ds_unsupported[] = {"random-mm", "random-rerank", "custom_image",
-                                             "custom_mm", "custom_audio", NULL};
+/* Datasets of the reference that need images or audio. */
+static const char *const ds_unsupported[] = {"random-mm", "custom_image", "custom_mm",
+                                             "custom_audio", NULL};
 
 int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backend, sb_dataset *out,
                  sb_err *err)

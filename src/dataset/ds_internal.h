@@ -134,6 +134,21 @@ int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_timed_trace(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_random_rerank(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+
+/* ---- list prompts (ds_batch.c) ---- */
+/* A text put first in every group (random-rerank's query) and what it adds to
+ * each group's prompt_len: len_once + len_per_item * (documents in the group). */
+typedef struct dataset_group_head {
+    const char *text;
+    size_t bytes;
+    int64_t len_once, len_per_item;
+} dataset_group_head;
+/* Replaces the plain-text requests of ds by groups of `batch` consecutive
+ * ones (the last may be shorter): texts = [head,] prompts, prompt_len = the
+ * head's share + the sum, output_len 0 (reference 4.1 step 8, 4.3). head may
+ * be NULL. Fails on batch < 1 or a request that is not one plain text. */
+int dataset_group(sb_dataset *ds, long batch, const dataset_group_head *head, sb_err *err);
 
 /* The random dataset's prompt builder (also used by `dataset generate`,
  * random-rerank and random-mm): request i gets

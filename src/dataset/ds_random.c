@@ -242,8 +242,8 @@ static int check_params(const sb_dataset_opts *o, const tok *t, rand_params *p, 
     if (L < 0 || O < 0 || o->random_prefix_len < 0)
         return sb_err_set(err, "random dataset: lengths must be >= 0 (input %ld, output %ld, "
                                "prefix %ld)", L, O, o->random_prefix_len);
-    if (o->random_batch_size > 1)
-        return sb_err_set(err, "--random-batch-size > 1 (embedding batches) is not supported");
+    if (o->random_batch_size < 1)
+        return sb_err_set(err, "--random-batch-size must be >= 1, got %ld", o->random_batch_size);
     long S = (long)tok_num_special_to_add(t);
     long Lr = L - S > 0 ? L - S : 0;
     p->n = o->num_prompts;
@@ -352,6 +352,9 @@ int dataset_random(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     int rc = dataset_random_build(c->t, &g, &ri, ds, &total, err);
     if (rc == 0)
         dataset_mismatch_warning(ds, total);
+    /* Section 4.1 step 8: embeddings batches (ds_batch.c). */
+    if (rc == 0 && c->o->random_batch_size > 1)
+        rc = dataset_group(ds, c->o->random_batch_size, NULL, err);
     tok_ids_free(&prefix);
     free(in);
     free(out);

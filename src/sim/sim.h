@@ -32,6 +32,7 @@ typedef struct sim_opts {
     int max_num_seqs;            /* --max-num-seqs 256: continuous batching width */
     long max_model_len;          /* --max-model-len, 0 = unlimited */
     int tokens_per_chunk;        /* --tokens-per-chunk 1 */
+    int embedding_dim;           /* --embedding-dim 16: floats per pooling vector */
     uint64_t seed;               /* --seed 0 */
     const char *record_path;     /* --record FILE, NULL = off */
     double fail_rate, reject_rate, reset_rate, drop_rate, malformed_rate, stall_rate;

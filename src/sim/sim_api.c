@@ -376,7 +376,7 @@ static int size_request(sim_conn *c, gen_args *g, char *msg, size_t cap)
     return 0;
 }
 
-static void init_req(sim_conn *c, int api, const sim_http_req *hr)
+void sim_api_init_req(sim_conn *c, int api, const sim_http_req *hr)
 {
     sim_server *s = c->srv;
     sim_req *r = &c->req;
@@ -408,7 +408,7 @@ static void copy_trt_model(sim_conn *c, sim_str p);
 static void generate(sim_conn *c, int api, const sim_http_req *hr)
 {
     sim_server *s = c->srv;
-    init_req(c, api, hr);
+    sim_api_init_req(c, api, hr);
     if (api == SIM_API_TRT)
         copy_trt_model(c, hr->path);
     json_error_t jerr;
@@ -491,6 +491,8 @@ void sim_api_handle(sim_conn *c, const sim_http_req *hr)
         generate(c, api, hr);
         return;
     }
+    if (sim_pool_handle(c, hr))
+        return;
     int known = sim_str_eq(hr->path, "/health") || sim_str_eq(hr->path, "/v1/models") ||
                 sim_str_eq(hr->path, "/metrics") || sim_str_eq(hr->path, "/version");
     if (known && !get)

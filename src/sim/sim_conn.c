@@ -35,6 +35,7 @@ sim_conn *sim_conn_new(sim_server *s, int fd)
     c->srv = s;
     sb_buf_init(&c->in);
     sb_buf_init(&c->out);
+    sb_buf_init(&c->pool);
     sim_timer_init(&c->timer);
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
@@ -56,6 +57,7 @@ void sim_conn_free(sim_conn *c)
 {
     sb_buf_free(&c->in);
     sb_buf_free(&c->out);
+    sb_buf_free(&c->pool);
     free(c->req.emit_ns);
     free(c);
 }

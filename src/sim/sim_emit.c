@@ -242,6 +242,10 @@ void sim_emit_full(sim_conn *c, int corrupt)
     sb_buf *b = &c->srv->scratch;
     const sim_req *r = &c->req;
     int chat = r->api == SIM_API_CHAT;
+    if (r->api == SIM_API_EMBED || r->api == SIM_API_POOLING || r->api == SIM_API_RERANK) {
+        sim_pool_emit(c, corrupt);
+        return;
+    }
     sb_buf_reset(b);
     sb_buf_printf(b,
                   "{\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64

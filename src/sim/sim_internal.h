@@ -22,7 +22,15 @@
 #include "sim/sim_metrics.h"
 #include "sim/sim_rng.h"
 
-enum sim_api { SIM_API_COMPLETIONS, SIM_API_CHAT, SIM_API_TGI, SIM_API_TRT };
+enum sim_api {
+    SIM_API_COMPLETIONS,
+    SIM_API_CHAT,
+    SIM_API_TGI,
+    SIM_API_TRT,
+    SIM_API_EMBED,   /* pooling endpoints (sim_pool.c): one JSON answer, no tokens */
+    SIM_API_POOLING,
+    SIM_API_RERANK,
+};
 
 enum sim_fault {
     SIM_FAULT_NONE,
@@ -63,6 +71,7 @@ struct sim_conn {
     int firehose_blocked; /* firehose waits for EPOLLOUT, not the heap */
     sim_server *srv;
     sb_buf in, out;
+    sb_buf pool; /* a pooling request's answer, rendered at admission (sim_pool.c) */
     size_t out_off;
     uint64_t in_first_ns; /* when the pending input's first byte came */
     sim_req req;
@@ -120,6 +129,14 @@ void sim_api_handle(sim_conn *c, const sim_http_req *hr);
 void sim_api_respond(sim_conn *c, int status, const char *ctype, const char *body, size_t n);
 /* vLLM's error JSON shape. */
 void sim_api_error(sim_conn *c, int status, const char *type, const char *msg);
+/* Starts the request state of c for api (id, seed, arrival, counters). */
+void sim_api_init_req(sim_conn *c, int api, const sim_http_req *hr);
+
+/* sim_pool.c: embeddings, pooling and rerank */
+/* Handles hr when its path is a pooling endpoint (returns 1), else 0. */
+int sim_pool_handle(sim_conn *c, const sim_http_req *hr);
+/* Queues the answer rendered at admission (half of it when corrupt). */
+void sim_pool_emit(sim_conn *c, int corrupt);
 
 /* sim_model.c */
 void sim_model_admit(sim_conn *c);

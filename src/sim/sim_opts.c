@@ -41,6 +41,7 @@ static const char help_text[] =
     "  --max-num-seqs N          continuous batching width; others wait (default 256)\n"
     "  --max-model-len N         prompt + max_tokens limit, 400 beyond (default 0 = none)\n"
     "  --tokens-per-chunk N      tokens carried by each stream chunk (default 1)\n"
+    "  --embedding-dim N         floats per embedding / pooling vector (default 16)\n"
     "  --seed N                  seed of every draw (default 0)\n"
     "  --firehose                no timing: emit every token as fast as possible\n"
     "fault injection (rates in [0,1], drawn per request):\n"
@@ -68,6 +69,7 @@ void sim_opts_default(sim_opts *o)
     o->itl_ms = 5;
     o->max_num_seqs = 256;
     o->tokens_per_chunk = 1;
+    o->embedding_dim = 16;
     o->stall_ms = 1000;
     o->max_body_bytes = 64u << 20;
     o->max_header_bytes = 64u << 10;
@@ -156,6 +158,10 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
         if (parse_long(name, v, 1, 1000000, &n, err))
             return -1;
         o->tokens_per_chunk = (int)n;
+    } else if (!strcmp(name, "--embedding-dim")) {
+        if (parse_long(name, v, 1, 65536, &n, err))
+            return -1;
+        o->embedding_dim = (int)n;
     } else if (!strcmp(name, "--seed")) {
         if (parse_long(name, v, 0, LONG_MAX, &n, err))
             return -1;

@@ -18,6 +18,12 @@ static const char *api_name(int api)
         return "tgi";
     case SIM_API_TRT:
         return "tensorrt-llm";
+    case SIM_API_EMBED:
+        return "embeddings";
+    case SIM_API_POOLING:
+        return "pooling";
+    case SIM_API_RERANK:
+        return "rerank";
     default:
         return "completions";
     }

@@ -1,0 +1,24 @@
+/* rerank.c - vLLM's /rerank body (reference section 3.9, vllm-rerank): the
+ * request's list of texts is [query, documents...] (random-rerank), sent as
+ * {"model", "query", "documents", "truncate_prompt_tokens": -1}. Unlike the
+ * other pooling calls the reference adds neither ignore_eos nor
+ * --extra-body here (the backend row sets no_extra_body). */
+#include "backend/backend.h"
+
+#include <string.h>
+
+void bk_build_rerank(const bk_params *p, const bk_req *r, pyjson_obj *o)
+{
+    bk_set_str(o, "model", p->model, strlen(p->model));
+    if (r->n_texts) {
+        bk_set_str(o, "query", r->texts[0], r->text_bytes[0]);
+        bk_set_str_list(o, "documents", r->texts + 1, r->text_bytes + 1, r->n_texts - 1);
+    } else {
+        /* The reference asserts a list; validation (cli) only lets
+         * random-rerank reach this backend, so this is a safety net: the
+         * server answers the missing documents with a 4xx. */
+        bk_set_str(o, "query", r->prompt, r->prompt_bytes);
+        bk_set_raw(o, "documents", "[]");
+    }
+    bk_set_int(o, "truncate_prompt_tokens", -1);
+}
