@@ -283,21 +283,34 @@ void tok_decode_table(tok *t)
     t->dec_blob = blob.data ? blob.data : sb_xstrdup("");
 }
 
-/* tok_decode for a lone ByteLevel decoder: copy each id's bytes, repair once. */
+/* tok_decode for a lone ByteLevel decoder: copy each id's bytes straight
+ * into out; only text that is not valid UTF-8 takes the repair pass. */
 static void decode_table(const tok *t, const int32_t *ids, size_t n, bool skip_special,
                          sb_buf *out)
 {
-    sb_buf raw;
-    sb_buf_init(&raw);
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += t->dec_off[ids[i] + 1] - t->dec_off[ids[i]];
+    sb_buf_reserve(out, total);
+    char *dst = out->data + out->len;
+    size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         int32_t a = t->added_by_id[ids[i]];
         if (a >= 0 && skip_special && t->added[a].special)
             continue;
-        sb_buf_append(&raw, t->dec_blob + t->dec_off[ids[i]],
-                      t->dec_off[ids[i] + 1] - t->dec_off[ids[i]]);
+        size_t len = t->dec_off[ids[i] + 1] - t->dec_off[ids[i]];
+        memcpy(dst + at, t->dec_blob + t->dec_off[ids[i]], len);
+        at += len;
     }
-    tok_utf8_lossy(out, raw.data ? raw.data : "", raw.len);
-    sb_buf_free(&raw);
+    if (tok_utf8_valid(dst, at)) {
+        out->len += at;
+        out->data[out->len] = '\0';
+        return;
+    }
+    char *raw = sb_xmalloc(at + 1);
+    memcpy(raw, dst, at);
+    tok_utf8_lossy(out, raw, at);
+    free(raw);
 }
 
 int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb_buf *out,
