@@ -23,15 +23,17 @@ static const ds_entry ds_table[] = {
     {"prefix_repetition", dataset_prefix_rep},
     {"spec_bench", dataset_spec_bench},
     {"speed_bench", dataset_speed_bench},
+    {"random-mm", dataset_random_mm},
+    {"custom_image", dataset_custom_image},
+    {"custom_audio", dataset_custom_audio},
 };
 
 const char *const dataset_names[] = {"random", "sharegpt", "sonnet", "burstgpt", "custom", "hf",
-                                     "prefix_repetition", "spec_bench", "speed_bench", NULL};
+                                     "prefix_repetition", "spec_bench", "speed_bench", "random-mm",
+                                     "custom_image", "custom_audio", NULL};
 
 /* Datasets of the reference that need images, audio, or a server. */
-static const char *const ds_unsupported[] = {"random-mm", "random-rerank", "custom_image",
-                                             "custom_mm", "custom_audio", "timed_trace",
-                                             NULL};
+static const char *const ds_unsupported[] = {"random-rerank", "custom_mm", "timed_trace", NULL};
 
 int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backend, sb_dataset *out,
                  sb_err *err)

@@ -97,6 +97,9 @@ int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err)
             return sb_err_set(err, "request %zu: prompt is not valid UTF-8", i);
         if (ds->reqs[i].timestamp_s >= 0)
             json_object_set_new(row, "timestamp", json_real(ds->reqs[i].timestamp_s));
+        if (ds->reqs[i].mm_parts) /* multimodal parts, as rendered into chat bodies */
+            json_object_set_new(row, "mm_parts",
+                                json_stringn(ds->reqs[i].mm_parts, ds->reqs[i].mm_parts_bytes));
         int bad = json_dumpf(row, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;
         json_decref(row);
         if (bad)

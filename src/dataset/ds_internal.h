@@ -133,6 +133,9 @@ int dataset_spec_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_random_mm(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_custom_image(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_custom_audio(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 
 /* The random dataset's prompt builder (also used by `dataset generate`,
  * random-rerank and random-mm): request i gets

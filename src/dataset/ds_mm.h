@@ -1,0 +1,43 @@
+/* ds_mm.h - what the multimodal dataset files share (random-mm's item plan,
+ * the image rule of custom_image). Private to src/dataset/. */
+#ifndef SB_DS_MM_H
+#define SB_DS_MM_H
+
+#include <stdint.h>
+
+#include "dataset/ds_internal.h"
+
+/* One bucket of --random-mm-bucket-config: (H, W, T) -> probability;
+ * T == 1 is an image, T > 1 a video. */
+typedef struct mm_bucket {
+    int64_t h, w, t;
+    double p;
+} mm_bucket;
+
+/* random-mm's sampling parameters after the reference's
+ * get_mm_item_sampling_params (section 4.2): buckets with p > 0 in config
+ * order, normalised to sum 1; limits of the modalities that have buckets
+ * (-1 = modality absent); item counts drawn from [lo, hi]. */
+typedef struct mm_plan {
+    mm_bucket *b;
+    size_t n;
+    long limit_image, limit_video;
+    long lo, hi;
+} mm_plan;
+
+/* Parses --random-mm-bucket-config (a Python literal dict of (H, W, T)
+ * tuples, or strings holding them, to numbers) into buckets in dict order
+ * (a repeated key keeps its first place and its last value). *out is
+ * malloc'd. NULL text = the reference default. */
+int mm_parse_buckets(const char *text, mm_bucket **out, size_t *n, sb_err *err);
+
+/* Builds the plan from the options (limits JSON, buckets, base count,
+ * range ratio), with the reference's checks and messages; appends the
+ * reference's INFO lines to ds. */
+int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *err);
+void mm_plan_free(mm_plan *p);
+
+/* Python repr of the normalised bucket dict ("{(256, 256, 1): 0.5, ...}"). */
+void mm_buckets_repr(const mm_bucket *b, size_t n, sb_buf *out);
+
+#endif
