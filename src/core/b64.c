@@ -9,6 +9,8 @@ static const char b64_alphabet[] =
 void sb_b64_encode(sb_buf *out, const void *p, size_t n)
 {
     const uint8_t *s = p;
+    if (n == 0)
+        return;
     sb_buf_reserve(out, (n + 2) / 3 * 4);
     size_t i = 0;
     for (; i + 3 <= n; i += 3) {

@@ -320,9 +320,10 @@ int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *
     p->hi = sum < hi ? sum : hi;
     p->lo = lo > 0 ? lo : 0;
     if (p->lo > p->hi) {
+        sb_err_set(err, "random-mm: min num mm items is greater than max mm items: %ld > %ld",
+                   p->lo, p->hi);
         mm_plan_free(p);
-        return sb_err_set(err, "random-mm: min num mm items is greater than max mm items: "
-                               "%ld > %ld", lo > 0 ? lo : 0, p->hi);
+        return -1;
     }
     dataset_info(ds, "Sampling number of multimodal items from [%ld, %ld]", p->lo, p->hi);
     return 0;

@@ -19,6 +19,9 @@ n, L, O = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 r, P, seed = float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
 base, ratio = int(sys.argv[9]), float(sys.argv[10])
 limits, buckets = json.loads(sys.argv[11]), ast.literal_eval(sys.argv[12])
+# the flag's parser: string keys hold tuples, values go through float()
+buckets = {tuple(ast.literal_eval(k) if isinstance(k, str) else k): float(v)
+           for k, v in buckets.items()}
 here = sys.path[0]
 srv = subprocess.Popen(['node', here + '/ds_tok_server.mjs', mods, tokpath],
                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding='utf-8')
