@@ -99,8 +99,9 @@ static void test_bucket_literal_forms(void **state)
     assert_true(b[2].h == 720 && b[2].w == 1280 && b[2].t == 16 && b[2].p == 0.0);
     free(b);
     /* String keys, int values, trailing commas, a repeated key (first place, last value). */
-    assert_int_equal(mm_parse_buckets(" { '(1, 2, 1)': 1, (3,4,1,): \"0.5\", (1 ,2, 1): 0.25, } ",
-                                      &b, &n, &err), 0);
+    assert_int_equal(
+        mm_parse_buckets(" { '(1, 2, 1)': 1, (3,4,1,): \"0.5\", (1 ,2, 1): 0.25, } ", &b, &n, &err),
+        0);
     assert_int_equal(n, 2);
     assert_true(b[0].h == 1 && b[0].w == 2 && b[0].t == 1 && b[0].p == 0.25);
     assert_true(b[1].h == 3 && b[1].w == 4 && b[1].p == 0.5);
@@ -216,8 +217,7 @@ static void test_random_mm_matches_reference_model(void **state)
         const sb_request *r = &ds.reqs[i];
         assert_string_equal(r->prompt, json_string_value(json_object_get(row, "prompt")));
         assert_int_equal(r->prompt_len, json_integer_value(json_object_get(row, "prompt_len")));
-        assert_int_equal(r->output_len,
-                         json_integer_value(json_object_get(row, "output_tokens")));
+        assert_int_equal(r->output_len, json_integer_value(json_object_get(row, "output_tokens")));
         json_t *parts = json_object_get(row, "mm_parts");
         if (parts) {
             assert_non_null(r->mm_parts);
@@ -272,7 +272,10 @@ static void test_chat_body_parts_follow_text(void **state)
     const char *parts = "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file://a.jpg\"}}, "
                         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://b\"}}";
     /* An empty prompt keeps its text part, as the reference's _get_chat_content does. */
-    bk_req r = {.prompt = "", .prompt_bytes = 0, .output_len = 5, .mm_parts = parts,
+    bk_req r = {.prompt = "",
+                .prompt_bytes = 0,
+                .output_len = 5,
+                .mm_parts = parts,
                 .mm_parts_bytes = strlen(parts)};
     bk_build_body(&p, &r, &scratch, &out);
     assert_string_equal(out.data,
@@ -381,8 +384,9 @@ static void test_custom_audio_wav_matches_soundfile(void **state)
     char *b = tu_data_path("datasets/mm/stereo_float.wav");
     sb_buf rows;
     sb_buf_init(&rows);
-    sb_buf_printf(&rows, "{\"prompt\": \"Transcribe.\", \"audio\": \"%s\"}\n"
-                         "{\"prompt\": \"And this?\", \"audio\": \"%s\", \"output_tokens\": 9}\n",
+    sb_buf_printf(&rows,
+                  "{\"prompt\": \"Transcribe.\", \"audio\": \"%s\"}\n"
+                  "{\"prompt\": \"And this?\", \"audio\": \"%s\", \"output_tokens\": 9}\n",
                   a, b);
     set_str(&f->cfg.ds.name, "custom_audio");
     char *path = temp_jsonl(f, rows.data);
@@ -406,8 +410,10 @@ static void test_custom_audio_wav_matches_soundfile(void **state)
         assert_non_null(line);
         sb_buf want;
         sb_buf_init(&want);
-        sb_buf_printf(&want, "{\"type\": \"input_audio\", \"input_audio\": {\"data\": \"%s\", "
-                             "\"format\": \"wav\"}}", line);
+        sb_buf_printf(&want,
+                      "{\"type\": \"input_audio\", \"input_audio\": {\"data\": \"%s\", "
+                      "\"format\": \"wav\"}}",
+                      line);
         assert_string_equal(ds.reqs[i].mm_parts, want.data);
         assert_int_equal(ds.reqs[i].output_len, 40);
         sb_buf_free(&want);

@@ -78,8 +78,8 @@ int sb_wav_reencode(const char *path, sb_buf *out, sb_err *err)
     sf_close(in);
     if (got != in_info.frames) {
         free(y);
-        return sb_err_set(err, "%s: audio ends after %lld of %lld frames", path,
-                          (long long)got, (long long)in_info.frames);
+        return sb_err_set(err, "%s: audio ends after %lld of %lld frames", path, (long long)got,
+                          (long long)in_info.frames);
     }
     SF_INFO out_info = {.samplerate = in_info.samplerate,
                         .channels = in_info.channels,

@@ -45,9 +45,9 @@ static void rows_push(mm_rows *rows, const char *prompt, const char *aux, size_t
         rows->cap = rows->cap ? rows->cap * 2 : 64;
         rows->v = sb_xrealloc(rows->v, rows->cap * sizeof *rows->v);
     }
-    rows->v[rows->n++] = (mm_row){sb_arena_strdup(rows->arena, prompt),
-                                  sb_arena_strndup(rows->arena, aux, aux_len), output_tokens,
-                                  line_no};
+    rows->v[rows->n++] =
+        (mm_row){sb_arena_strdup(rows->arena, prompt), sb_arena_strndup(rows->arena, aux, aux_len),
+                 output_tokens, line_no};
 }
 
 /* process_image for a string (section 4.9 image rule). */
@@ -82,12 +82,14 @@ static int image_row(mm_rows *rows, json_t *row, size_t line_no, sb_err *err)
     json_t *prompt = json_object_get(row, "prompt");
     json_t *files = json_object_get(row, "image_files");
     if (!(prompt && files) && json_object_get(row, "content"))
-        return sb_err_set(err, "%s:%zu: interleaved \"content\" rows are not supported by "
-                               "servebench yet; use \"prompt\" + \"image_files\"", rows->path,
-                          line_no);
+        return sb_err_set(err,
+                          "%s:%zu: interleaved \"content\" rows are not supported by "
+                          "servebench yet; use \"prompt\" + \"image_files\"",
+                          rows->path, line_no);
     if (!(prompt && files))
-        return sb_err_set(err, "%s:%zu: each custom image dataset line must contain either "
-                               "'prompt' and 'image_files' fields, or a 'content' field",
+        return sb_err_set(err,
+                          "%s:%zu: each custom image dataset line must contain either "
+                          "'prompt' and 'image_files' fields, or a 'content' field",
                           rows->path, line_no);
     if (!json_is_string(prompt))
         return sb_err_set(err, "%s:%zu: 'prompt' must be a string", rows->path, line_no);
@@ -102,8 +104,10 @@ static int image_row(mm_rows *rows, json_t *row, size_t line_no, sb_err *err)
     {
         if (!json_is_string(f)) {
             sb_buf_free(&parts);
-            return sb_err_set(err, "%s:%zu: image_files[%zu] must be a string (URL, file path "
-                                   "or base64 data URL)", rows->path, line_no, i);
+            return sb_err_set(err,
+                              "%s:%zu: image_files[%zu] must be a string (URL, file path "
+                              "or base64 data URL)",
+                              rows->path, line_no, i);
         }
         image_part(&parts, json_string_value(f));
     }
@@ -122,8 +126,8 @@ static int audio_row(mm_rows *rows, json_t *row, size_t line_no, sb_err *err)
         return sb_err_set(err, "%s:%zu: no string \"audio\" field (the audio file's path)",
                           rows->path, line_no);
     json_t *ot = json_object_get(row, "output_tokens");
-    rows_push(rows, json_string_value(prompt), json_string_value(audio),
-              json_string_length(audio), ot ? row_output_tokens(ot) : -1, line_no);
+    rows_push(rows, json_string_value(prompt), json_string_value(audio), json_string_length(audio),
+              ot ? row_output_tokens(ot) : -1, line_no);
     return 0;
 }
 
@@ -140,8 +144,10 @@ static int load_mm_rows(const dataset_ctx *c, mm_rows *rows, const char *what, s
     if (!dataset_ends_with(c->o->path, ".jsonl"))
         return sb_err_set(err, "%s: only JSONL format is supported for %s", c->o->path, what);
     if (strcmp(c->backend, "openai-chat") != 0)
-        return sb_err_set(err, "--dataset-name %s sends images or audio and needs --backend "
-                               "openai-chat (got %s)", what, c->backend);
+        return sb_err_set(err,
+                          "--dataset-name %s sends images or audio and needs --backend "
+                          "openai-chat (got %s)",
+                          what, c->backend);
     sb_buf data;
     sb_buf_init(&data);
     int rc = sb_read_file(c->o->path, &data, err);
@@ -177,8 +183,8 @@ static int sample_one(const dataset_ctx *c, const mm_rows *rows, const mm_row *r
                       sb_dataset *ds, tok_ids *scratch, sb_buf *parts, sb_err *err)
 {
     int32_t plen = 1; /* the reference's value without a tokenizer */
-    if (c->t && dataset_count_tokens(c->t, row->prompt, strlen(row->prompt), true, scratch,
-                                     &plen, err) != 0)
+    if (c->t && dataset_count_tokens(c->t, row->prompt, strlen(row->prompt), true, scratch, &plen,
+                                     err) != 0)
         return -1;
     sb_buf_reset(parts);
     if (!rows->audio)
@@ -211,15 +217,16 @@ static int row_output(const dataset_ctx *c, const mm_rows *rows, const mm_row *r
         return 0;
     }
     if (row->output_tokens < 0)
-        return sb_err_set(err, "%s:%zu: if no output length is provided the custom dataset "
-                               "must contain an 'output_tokens' field", rows->path,
-                          row->line_no);
+        return sb_err_set(err,
+                          "%s:%zu: if no output length is provided the custom dataset "
+                          "must contain an 'output_tokens' field",
+                          rows->path, row->line_no);
     *out = row->output_tokens;
     return 0;
 }
 
-static int sample_rows(const dataset_ctx *c, const mm_rows *rows, const char *what,
-                       sb_dataset *ds, sb_err *err)
+static int sample_rows(const dataset_ctx *c, const mm_rows *rows, const char *what, sb_dataset *ds,
+                       sb_err *err)
 {
     long want = c->o->num_prompts <= 0 ? (long)rows->n : c->o->num_prompts;
     tok_ids scratch;

@@ -31,8 +31,7 @@ static void lit_ws(lit *l)
 
 static int lit_fail(lit *l, sb_err *err, const char *expected)
 {
-    return sb_err_set(err, "%s: expected %s at offset %zu in '%s'", l->what, expected, l->i,
-                      l->s);
+    return sb_err_set(err, "%s: expected %s at offset %zu in '%s'", l->what, expected, l->i, l->s);
 }
 
 /* A Python int or float literal (optional sign). is_int tells which. */
@@ -53,8 +52,8 @@ static int lit_number(lit *l, double *v, int64_t *iv, int *is_int, sb_err *err)
         return 0;
     }
     double d = strtod(p, &end);
-    if (end == p || isalpha((unsigned char)*p) || (*p && isalpha((unsigned char)p[1]) &&
-                                                   (*p == '-' || *p == '+')))
+    if (end == p || isalpha((unsigned char)*p) ||
+        (*p && isalpha((unsigned char)p[1]) && (*p == '-' || *p == '+')))
         return lit_fail(l, err, "a number");
     *v = d;
     *is_int = 0;
@@ -95,15 +94,19 @@ static int lit_tuple(lit *l, int64_t key[3], sb_err *err)
         if (lit_number(l, &d, &key[k], &is_int, err) != 0)
             return -1;
         if (!is_int)
-            return sb_err_set(err, "%s: invalid bucket key: element %d is not an integer "
-                                   "(expected a tuple (H, W, T) of ints)", l->what, k + 1);
+            return sb_err_set(err,
+                              "%s: invalid bucket key: element %d is not an integer "
+                              "(expected a tuple (H, W, T) of ints)",
+                              l->what, k + 1);
         if (k < 2 && !lit_char(l, ','))
             return lit_fail(l, err, "',' between the tuple's three integers");
     }
     lit_char(l, ',');
     if (!lit_char(l, ')'))
-        return sb_err_set(err, "%s: invalid bucket key at offset %zu: expected a tuple "
-                               "(H, W, T) of exactly three ints", l->what, l->i);
+        return sb_err_set(err,
+                          "%s: invalid bucket key at offset %zu: expected a tuple "
+                          "(H, W, T) of exactly three ints",
+                          l->what, l->i);
     return 0;
 }
 
@@ -119,8 +122,8 @@ static int parse_key(lit *l, int64_t key[3], sb_err *err)
     int rc = lit_tuple(&inner, key, err);
     lit_ws(&inner);
     if (rc == 0 && inner.s[inner.i])
-        rc = sb_err_set(err, "%s: invalid bucket key '%s'. Expected tuple (H, W, T).", l->what,
-                        str);
+        rc =
+            sb_err_set(err, "%s: invalid bucket key '%s'. Expected tuple (H, W, T).", l->what, str);
     free(str);
     return rc;
 }
@@ -232,8 +235,10 @@ static int parse_limits(const char *text, long *image, long *video, sb_err *err)
         if (rc != 0)
             break;
         if (!json_is_integer(v))
-            rc = sb_err_set(err, "--random-mm-limit-mm-per-prompt: the limit of \"%s\" must be "
-                                 "an integer", k);
+            rc = sb_err_set(err,
+                            "--random-mm-limit-mm-per-prompt: the limit of \"%s\" must be "
+                            "an integer",
+                            k);
         else if (!strcmp(k, "image"))
             *image = (long)json_integer_value(v);
         else if (!strcmp(k, "video"))
@@ -248,17 +253,19 @@ static const char *modality(const mm_bucket *b)
     return b->t == 1 ? "image" : "video";
 }
 
-static int check_buckets(const mm_bucket *b, size_t n, long lim_image, long lim_video,
-                         sb_err *err)
+static int check_buckets(const mm_bucket *b, size_t n, long lim_image, long lim_video, sb_err *err)
 {
     for (size_t i = 0; i < n; i++) {
         if (b[i].t < 1)
-            return sb_err_set(err, "--random-mm-bucket-config: invalid multimodal item "
-                                   "configuration: (%lld, %lld, %lld)", (long long)b[i].h,
-                              (long long)b[i].w, (long long)b[i].t);
+            return sb_err_set(err,
+                              "--random-mm-bucket-config: invalid multimodal item "
+                              "configuration: (%lld, %lld, %lld)",
+                              (long long)b[i].h, (long long)b[i].w, (long long)b[i].t);
         if ((b[i].t == 1 ? lim_image : lim_video) < 0)
-            return sb_err_set(err, "random-mm: modality %s is not in "
-                                   "--random-mm-limit-mm-per-prompt", modality(&b[i]));
+            return sb_err_set(err,
+                              "random-mm: modality %s is not in "
+                              "--random-mm-limit-mm-per-prompt",
+                              modality(&b[i]));
     }
     return 0;
 }
@@ -292,8 +299,7 @@ int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *
     memset(p, 0, sizeof *p);
     double r = o->random_mm_num_mm_items_range_ratio;
     if (!(r >= 0.0 && r <= 1.0))
-        return sb_err_set(err, "--random-mm-num-mm-items-range-ratio must be in [0, 1], got %g",
-                          r);
+        return sb_err_set(err, "--random-mm-num-mm-items-range-ratio must be in [0, 1], got %g", r);
     long lim_image, lim_video;
     if (parse_limits(o->random_mm_limit_mm_per_prompt, &lim_image, &lim_video, err) != 0 ||
         mm_parse_buckets(o->random_mm_bucket_config, &p->b, &p->n, err) != 0 ||

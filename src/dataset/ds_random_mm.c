@@ -35,8 +35,8 @@ static int mm_allowed(const tok *t, int32_t **out, size_t *n_out, sb_err *err)
         json_t *root = json_load_file(path, 0, &je);
         if (!root) {
             free(banned);
-            return sb_err_set(err, "%s:%d: %s (reading added_tokens for random-mm)", path,
-                              je.line, je.text);
+            return sb_err_set(err, "%s:%d: %s (reading added_tokens for random-mm)", path, je.line,
+                              je.text);
         }
         size_t i;
         json_t *a;
@@ -72,14 +72,15 @@ static int mm_lengths(const sb_dataset_opts *o, const tok *t, long iv[4], sb_err
 {
     double ri = o->random_range_ratio_in, ro = o->random_range_ratio_out;
     if (!(ri >= 0.0 && ri < 1.0) || !(ro >= 0.0 && ro < 1.0))
-        return sb_err_set(err, "--random-range-ratio must be in [0, 1), got input %g output %g",
-                          ri, ro);
+        return sb_err_set(err, "--random-range-ratio must be in [0, 1), got input %g output %g", ri,
+                          ro);
     long L = o->input_len >= 0 ? o->input_len : o->random_input_len;
     long O = o->output_len >= 0 ? o->output_len : o->random_output_len;
     if (L < 0 || O < 0 || o->random_prefix_len < 0 || o->num_prompts < 0)
-        return sb_err_set(err, "random-mm: lengths and --num-prompts must be >= 0 (input %ld, "
-                               "output %ld, prefix %ld, prompts %ld)", L, O, o->random_prefix_len,
-                          o->num_prompts);
+        return sb_err_set(err,
+                          "random-mm: lengths and --num-prompts must be >= 0 (input %ld, "
+                          "output %ld, prefix %ld, prompts %ld)",
+                          L, O, o->random_prefix_len, o->num_prompts);
     long S = (long)tok_num_special_to_add(t);
     long Lr = L - S > 0 ? L - S : 0;
     iv[0] = (long)floor((double)Lr * (1.0 - ri));
@@ -207,22 +208,26 @@ static int mm_items(mm_state *s, const mm_plan *p, sb_dataset *ds, sb_err *err)
 static int mm_check(const dataset_ctx *c, const mm_plan *p, sb_err *err)
 {
     if (strcmp(c->backend, "openai-chat") != 0)
-        return sb_err_set(err, "Multi-modal content (images) is not supported on backend '%s'; "
-                               "use --backend openai-chat", c->backend);
+        return sb_err_set(err,
+                          "Multi-modal content (images) is not supported on backend '%s'; "
+                          "use --backend openai-chat",
+                          c->backend);
     if (c->o->random_batch_size > 1)
         return sb_err_set(err, "--random-batch-size > 1 is not supported for random-mm");
     for (size_t i = 0; i < p->n; i++) {
         const mm_bucket *b = &p->b[i];
         if (b->t > 1)
-            return sb_err_set(err, "--random-mm-bucket-config: video bucket (%lld, %lld, %lld) "
-                                   "has probability > 0, but servebench cannot encode video "
-                                   "(the reference writes mp4v through OpenCV); give video "
-                                   "buckets probability 0", (long long)b->h, (long long)b->w,
-                              (long long)b->t);
+            return sb_err_set(err,
+                              "--random-mm-bucket-config: video bucket (%lld, %lld, %lld) "
+                              "has probability > 0, but servebench cannot encode video "
+                              "(the reference writes mp4v through OpenCV); give video "
+                              "buckets probability 0",
+                              (long long)b->h, (long long)b->w, (long long)b->t);
         if (b->h < 1 || b->w < 1 || b->h > 65500 || b->w > 65500)
-            return sb_err_set(err, "--random-mm-bucket-config: image bucket (%lld, %lld, 1) "
-                                   "needs 1 <= H, W <= 65500", (long long)b->h,
-                              (long long)b->w);
+            return sb_err_set(err,
+                              "--random-mm-bucket-config: image bucket (%lld, %lld, 1) "
+                              "needs 1 <= H, W <= 65500",
+                              (long long)b->h, (long long)b->w);
     }
     return 0;
 }
