@@ -284,6 +284,17 @@ static void test_chat_body_parts_follow_text(void **state)
                         "\"image_url\": {\"url\": \"file://a.jpg\"}}, {\"type\": \"image_url\", "
                         "\"image_url\": {\"url\": \"http://b\"}}]}], \"max_completion_tokens\": 5, "
                         "\"stream\": true, \"stream_options\": {\"include_usage\": true}}");
+    /* A prompt that already was a list of parts is the content as it is. */
+    const char *whole = "{\"text\": \"hi\", \"type\": \"text\"}";
+    bk_req w = {.prompt = "hi",
+                .prompt_bytes = 2,
+                .output_len = 5,
+                .mm_parts = whole,
+                .mm_parts_bytes = strlen(whole),
+                .mm_content_only = true};
+    sb_buf_reset(&out);
+    bk_build_body(&p, &w, &scratch, &out);
+    assert_non_null(strstr(out.data, "\"content\": [{\"text\": \"hi\", \"type\": \"text\"}]}]"));
     sb_buf_free(&out);
     pyjson_obj_free(&scratch);
     bk_params_free(&p);
@@ -361,7 +372,14 @@ static void test_custom_image_bad_rows_are_named(void **state)
     set_str(&f->cfg.ds.name, "custom_image");
     f->cfg.ds.num_prompts = 1;
     const char *bad[][2] = {
-        {"{\"content\": [{\"type\": \"text\", \"text\": \"x\"}]}\n", ":1: interleaved"},
+        {"{\"content\": []}\n", ":1: 'content' must contain at least one item"},
+        {"{\"content\": \"x\"}\n", ":1: 'content' must be a list"},
+        {"{\"content\": [{\"type\": \"text\", \"text\": 3}]}\n", "content[0]: text content"},
+        {"{\"content\": [{\"type\": \"text\", \"text\": \"a\"}, {\"type\": \"video\"}]}\n",
+         "content[1]: content parts must have type"},
+        {"{\"content\": [{\"type\": \"image_url\", \"image_url\": {\"detail\": 1}}]}\n",
+         "content[0]: image URL content parts"},
+        {"{\"content\": [7]}\n", "content[0]: each item in 'content' must be a dictionary"},
         {"{\"prompt\": \"x\"}\n", ":1: each custom image dataset line"},
         {"\n{\"prompt\": \"x\", \"image_files\": []}\n", ":2: 'image_files' must be a non-empty"},
         {"{\"prompt\": 3, \"image_files\": [\"a\"]}\n", "'prompt' must be a string"},
@@ -373,6 +391,61 @@ static void test_custom_image_bad_rows_are_named(void **state)
         unlink(path);
         free(path);
     }
+}
+
+/* "content" rows and --enable-multimodal-chat: the parts are the whole
+ * content (reference [newest] _get_chat_content / _is_chat_messages). */
+static void test_custom_image_content_rows_and_chat_form(void **state)
+{
+    fx *f = *state;
+    set_str(&f->cfg.ds.name, "custom_image");
+    f->cfg.ds.num_prompts = 2;
+    f->cfg.ds.disable_shuffle = true;
+    char *path = temp_jsonl(
+        f, "{\"content\": [{\"type\": \"text\", \"text\": \"Compare \"}, {\"type\": \"image\", "
+           "\"image\": \"a.png\"}, {\"type\": \"text\", \"text\": \"and\"}, {\"type\": "
+           "\"image_url\", \"image_url\": {\"detail\": \"high\", \"url\": \"http://x/b.png\"}}, "
+           "{\"type\": \"image_url\", \"image_url\": \"c.png\", \"ignored\": 1}]}\n"
+           "{\"prompt\": \"Look\", \"image_files\": [\"d.png\"]}\n");
+    sb_dataset ds;
+    sb_err err;
+    if (load(f, "openai-chat", &ds, &err) != 0)
+        fail_msg("custom_image: %s", err.msg);
+    assert_int_equal(ds.n, 2);
+    assert_true(ds.reqs[0].mm_content_only);
+    assert_string_equal(ds.reqs[0].prompt, "Compare and");
+    assert_int_equal(ds.reqs[0].prompt_len, 2);
+    assert_string_equal(
+        ds.reqs[0].mm_parts,
+        "{\"type\": \"text\", \"text\": \"Compare \"}, {\"type\": \"image_url\", "
+        "\"image_url\": {\"url\": \"file://a.png\"}}, {\"type\": \"text\", \"text\": "
+        "\"and\"}, {\"type\": \"image_url\", \"image_url\": {\"url\": \"http://x/b.png\", "
+        "\"detail\": \"high\"}}, {\"type\": \"image_url\", \"image_url\": {\"url\": "
+        "\"file://c.png\"}}");
+    assert_false(ds.reqs[1].mm_content_only);
+    dataset_free(&ds);
+    /* --enable-multimodal-chat: {"text", "type"} part first, content only. */
+    f->cfg.ds.enable_multimodal_chat = true;
+    if (load(f, "openai-chat", &ds, &err) != 0)
+        fail_msg("custom_image: %s", err.msg);
+    assert_true(ds.reqs[1].mm_content_only);
+    assert_string_equal(ds.reqs[1].mm_parts,
+                        "{\"text\": \"Look\", \"type\": \"text\"}, {\"type\": \"image_url\", "
+                        "\"image_url\": {\"url\": \"file://d.png\"}}");
+    dataset_free(&ds);
+    /* random-mm too, and a request without items keeps its text part. */
+    ref_opts(f);
+    if (load(f, "openai-chat", &ds, &err) != 0)
+        fail_msg("random-mm: %s", err.msg);
+    for (size_t i = 0; i < ds.n; i++) {
+        assert_true(ds.reqs[i].mm_content_only);
+        assert_memory_equal(ds.reqs[i].mm_parts, "{\"text\": ", 9);
+    }
+    dataset_free(&ds);
+    f->cfg.ds.enable_multimodal_chat = false;
+    f->cfg.ds.disable_shuffle = false;
+    unlink(path);
+    free(path);
 }
 
 /* ---------------- custom_audio ---------------- */
@@ -448,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_chat_body_parts_follow_text),
         cmocka_unit_test(test_custom_image_rule_shuffle_and_counts),
         cmocka_unit_test(test_custom_image_bad_rows_are_named),
+        cmocka_unit_test(test_custom_image_content_rows_and_chat_form),
         cmocka_unit_test(test_custom_audio_wav_matches_soundfile),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

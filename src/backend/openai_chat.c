@@ -2,7 +2,9 @@
  * reference section 3.4: one user message whose content is a list holding
  * one text part, then the request's multimodal parts (images, audio) in
  * dataset order. The text part is always there, even for an empty prompt:
- * the reference's _get_chat_content never drops it. */
+ * the reference's _get_chat_content never drops it. When the dataset's
+ * prompt already was a list of parts (mm_content_only), that list is the
+ * content as it is. */
 #include "backend/backend.h"
 
 #include <string.h>
@@ -14,11 +16,15 @@ void bk_build_chat(const bk_params *p, const bk_req *r, pyjson_obj *o)
     sb_buf_init(&m);
     /* Multimodal parts can be megabytes of base64: reserve once. */
     sb_buf_reserve(&m, r->prompt_bytes + r->mm_parts_bytes + 96);
-    sb_buf_puts(&m, "[{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": ");
-    pyfmt_json_string(&m, r->prompt, r->prompt_bytes);
-    sb_buf_putc(&m, '}');
+    sb_buf_puts(&m, "[{\"role\": \"user\", \"content\": [");
+    if (!r->mm_content_only) {
+        sb_buf_puts(&m, "{\"type\": \"text\", \"text\": ");
+        pyfmt_json_string(&m, r->prompt, r->prompt_bytes);
+        sb_buf_putc(&m, '}');
+    }
     if (r->mm_parts && r->mm_parts_bytes) {
-        sb_buf_puts(&m, ", ");
+        if (!r->mm_content_only)
+            sb_buf_puts(&m, ", ");
         sb_buf_append(&m, r->mm_parts, r->mm_parts_bytes);
     }
     sb_buf_puts(&m, "]}]");

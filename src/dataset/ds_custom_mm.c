@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "core/b64.h"
-#include "core/pyfmt.h"
 #include "core/wav.h"
 #include "dataset/ds_mm.h"
 
@@ -28,6 +27,7 @@ typedef struct mm_row {
     const char *aux; /* custom_image: rendered parts; custom_audio: the audio path */
     long output_tokens;
     size_t line_no;
+    bool content_only; /* a "content" row: aux is the whole content list */
 } mm_row;
 
 typedef struct mm_rows {
@@ -38,34 +38,17 @@ typedef struct mm_rows {
     int audio;
 } mm_rows;
 
-static void rows_push(mm_rows *rows, const char *prompt, const char *aux, size_t aux_len,
-                      long output_tokens, size_t line_no)
+static mm_row *rows_push(mm_rows *rows, const char *prompt, const char *aux, size_t aux_len,
+                         long output_tokens, size_t line_no)
 {
     if (rows->n == rows->cap) {
         rows->cap = rows->cap ? rows->cap * 2 : 64;
         rows->v = sb_xrealloc(rows->v, rows->cap * sizeof *rows->v);
     }
-    rows->v[rows->n++] =
+    rows->v[rows->n] =
         (mm_row){sb_arena_strdup(rows->arena, prompt), sb_arena_strndup(rows->arena, aux, aux_len),
-                 output_tokens, line_no};
-}
-
-/* process_image for a string (section 4.9 image rule). */
-static void image_part(sb_buf *parts, const char *s)
-{
-    static const char *const as_is[] = {"http://", "https://", "file://", "data:image/"};
-    int keep = 0;
-    for (size_t i = 0; i < sizeof as_is / sizeof as_is[0]; i++)
-        keep |= !strncmp(s, as_is[i], strlen(as_is[i]));
-    sb_buf url;
-    sb_buf_init(&url);
-    sb_buf_printf(&url, "%s%s", keep ? "" : "file://", s);
-    if (parts->len)
-        sb_buf_puts(parts, ", ");
-    sb_buf_puts(parts, "{\"type\": \"image_url\", \"image_url\": {\"url\": ");
-    pyfmt_json_string(parts, url.data, url.len);
-    sb_buf_puts(parts, "}}");
-    sb_buf_free(&url);
+                 output_tokens, line_no, false};
+    return &rows->v[rows->n++];
 }
 
 static long row_output_tokens(json_t *v)
@@ -77,15 +60,30 @@ static long row_output_tokens(json_t *v)
     return -1;
 }
 
+/* A "content" row (reference [newest]): its parts are the whole content. */
+static int content_row(mm_rows *rows, json_t *content, size_t line_no, sb_err *err)
+{
+    sb_buf parts, text;
+    sb_buf_init(&parts);
+    sb_buf_init(&text);
+    int rc = mm_content_parts(content, &parts, &text, err);
+    if (rc == 0)
+        rows_push(rows, text.data ? text.data : "", parts.data, parts.len, -1, line_no)
+            ->content_only = true;
+    else
+        sb_err_prefix(err, "%s:%zu: ", rows->path, line_no);
+    sb_buf_free(&parts);
+    sb_buf_free(&text);
+    return rc;
+}
+
 static int image_row(mm_rows *rows, json_t *row, size_t line_no, sb_err *err)
 {
     json_t *prompt = json_object_get(row, "prompt");
     json_t *files = json_object_get(row, "image_files");
-    if (!(prompt && files) && json_object_get(row, "content"))
-        return sb_err_set(err,
-                          "%s:%zu: interleaved \"content\" rows are not supported by "
-                          "servebench yet; use \"prompt\" + \"image_files\"",
-                          rows->path, line_no);
+    json_t *content = json_object_get(row, "content");
+    if (content) /* sample() looks at "content" first */
+        return content_row(rows, content, line_no, err);
     if (!(prompt && files))
         return sb_err_set(err,
                           "%s:%zu: each custom image dataset line must contain either "
@@ -109,7 +107,7 @@ static int image_row(mm_rows *rows, json_t *row, size_t line_no, sb_err *err)
                               "or base64 data URL)",
                               rows->path, line_no, i);
         }
-        image_part(&parts, json_string_value(f));
+        mm_image_url_part(&parts, json_string_value(f), NULL);
     }
     rows_push(rows, json_string_value(prompt), parts.data, parts.len, -1, line_no);
     sb_buf_free(&parts);
@@ -187,9 +185,15 @@ static int sample_one(const dataset_ctx *c, const mm_rows *rows, const mm_row *r
                                      err) != 0)
         return -1;
     sb_buf_reset(parts);
-    if (!rows->audio)
+    bool content_only = row->content_only;
+    if (!rows->audio && !content_only && c->o->enable_multimodal_chat) {
+        /* The prompt becomes a chat message list, which the chat backend
+         * sends as it is. */
+        mm_chat_wrap(parts, row->prompt, strlen(row->prompt), row->aux, strlen(row->aux));
+        content_only = true;
+    } else if (!rows->audio) {
         sb_buf_puts(parts, row->aux);
-    else if (c->t && audio_part(row->aux, parts, err) != 0)
+    } else if (c->t && audio_part(row->aux, parts, err) != 0)
         return sb_err_prefix(err, "%s:%zu: ", rows->path, row->line_no);
     sb_request *r = dataset_push(ds);
     dataset_set_prompt(ds, r, row->prompt, strlen(row->prompt));
@@ -199,6 +203,7 @@ static int sample_one(const dataset_ctx *c, const mm_rows *rows, const mm_row *r
         r->mm_parts = sb_arena_strndup(&ds->arena, parts->data, parts->len);
         r->mm_parts_bytes = parts->len;
     }
+    r->mm_content_only = content_only;
     return 0;
 }
 

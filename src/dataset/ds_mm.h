@@ -37,6 +37,17 @@ int mm_parse_buckets(const char *text, mm_bucket **out, size_t *n, sb_err *err);
 int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *err);
 void mm_plan_free(mm_plan *p);
 
+/* Appends (", "-joined) the image_url part of an image string by the image
+ * rule of section 4.9; image_url = the row's image_url dict whose other keys
+ * follow "url", or NULL. */
+void mm_image_url_part(sb_buf *parts, const char *s, json_t *image_url);
+/* custom_image "content" rows: appends the checked, rewritten parts and the
+ * concatenated text of the text parts. Messages name content[i]. */
+int mm_content_parts(json_t *content, sb_buf *parts, sb_buf *text, sb_err *err);
+/* apply_multimodal_chat_transformation's content list: a {"text": ...,
+ * "type": "text"} part, then parts[0..n) (already rendered). */
+void mm_chat_wrap(sb_buf *out, const char *prompt, size_t len, const char *parts, size_t n);
+
 /* Python repr of the normalised bucket dict ("{(256, 256, 1): 0.5, ...}"). */
 void mm_buckets_repr(const mm_bucket *b, size_t n, sb_buf *out);
 

@@ -257,6 +257,15 @@ static int mm_build(mm_state *s, const dataset_ctx *c, const mm_plan *p, const l
         rc = mm_text(s, i, in[i], off[i], ds, r, err);
         if (rc == 0)
             rc = mm_items(s, p, ds, err);
+        if (rc == 0 && c->o->enable_multimodal_chat) {
+            /* The reference turns the prompt into a chat message list, which
+             * the chat backend sends as it is. */
+            sb_buf_reset(&s->jpeg);
+            mm_chat_wrap(&s->jpeg, r->prompt, r->prompt_bytes, s->parts.data, s->parts.len);
+            sb_buf_reset(&s->parts);
+            sb_buf_append(&s->parts, s->jpeg.data, s->jpeg.len);
+            r->mm_content_only = true;
+        }
         if (rc == 0 && s->parts.len) {
             r->mm_parts = sb_arena_strndup(&ds->arena, s->parts.data, s->parts.len);
             r->mm_parts_bytes = s->parts.len;
