@@ -48,6 +48,28 @@ int mm_content_parts(json_t *content, sb_buf *parts, sb_buf *text, sb_err *err);
  * "type": "text"} part, then parts[0..n) (already rendered). */
 void mm_chat_wrap(sb_buf *out, const char *prompt, size_t len, const char *parts, size_t n);
 
+/* Images queued for encoding (ds_mm_encode.c): drawn in order, encoded
+ * in parallel. part = the rendered image_url part once run. */
+typedef struct mm_image_job {
+    uint8_t *px;
+    uint32_t w, h;
+    sb_buf part;
+} mm_image_job;
+
+typedef struct mm_encoder {
+    mm_image_job *jobs;
+    size_t n, cap;
+    size_t px_bytes; /* pixels queued, to bound memory */
+} mm_encoder;
+
+/* Queues an h x w RGB image; returns its pixel buffer for the caller to fill. */
+uint8_t *mm_encoder_add(mm_encoder *e, uint32_t w, uint32_t h);
+/* Encodes every queued image (JPEG + base64 part) on all cores. */
+int mm_encoder_run(mm_encoder *e, sb_err *err);
+/* Drops the queued jobs (after their parts were used). */
+void mm_encoder_clear(mm_encoder *e);
+void mm_encoder_free(mm_encoder *e);
+
 /* Python repr of the normalised bucket dict ("{(256, 256, 1): 0.5, ...}"). */
 void mm_buckets_repr(const mm_bucket *b, size_t n, sb_buf *out);
 

@@ -6,9 +6,9 @@
  * order: input lengths, output lengths, offsets, the prefix; then for each
  * request in turn its decode/encode top-up draws, its item count, and per
  * item a bucket choice followed by the H*W*3 pixel bytes. Because the image
- * draws sit between requests' text draws, requests are built one after the
- * other here (the random dataset's parallel pass cannot be used); JPEG
- * encoding dominates the time anyway.
+ * draws sit between requests' text draws, requests are drawn one after the
+ * other here (the random dataset's parallel pass cannot be used); the JPEG
+ * encoding, which dominates the time, runs on every core (ds_mm_encode.c).
  *
  * Like the reference, every request body part is built before the run
  * starts: a 720x1280 noise image is ~0.55 MB of JPEG, ~0.74 MB of base64,
@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/b64.h"
-#include "core/jpeg.h"
 #include "dataset/ds_mm.h"
 
 /* allowed = 0..V-1 minus the *added* tokens marked special (the reference
@@ -102,9 +100,8 @@ typedef struct mm_state {
     tok_ids prefix;
     dataset_fixlen f;
     tok_ids seq;
-    sb_buf parts, jpeg;
-    uint8_t *pixels;
-    size_t pixels_cap;
+    sb_buf parts, wrap;
+    mm_encoder enc;
     long long mismatch;
 } mm_state;
 
@@ -135,35 +132,14 @@ static int mm_text(mm_state *s, size_t i, int64_t input_len, int64_t offset, sb_
     return 0;
 }
 
-/* generate_synthetic_image + process_image: H x W x 3 uint8 draws, JPEG,
- * base64 data URL part. */
-static int mm_image(mm_state *s, const mm_bucket *b, sb_err *err)
-{
-    size_t n = (size_t)b->h * (size_t)b->w * 3;
-    if (n > s->pixels_cap) {
-        s->pixels = sb_xrealloc(s->pixels, n);
-        s->pixels_cap = n;
-    }
-    np_gen_bytes(&s->g, n, s->pixels);
-    sb_buf_reset(&s->jpeg);
-    if (sb_jpeg_encode_rgb(s->pixels, (uint32_t)b->w, (uint32_t)b->h, &s->jpeg, err) != 0)
-        return -1;
-    if (s->parts.len)
-        sb_buf_puts(&s->parts, ", ");
-    sb_buf_puts(&s->parts, "{\"type\": \"image_url\", \"image_url\": {\"url\": "
-                           "\"data:image/jpeg;base64,");
-    sb_b64_encode(&s->parts, s->jpeg.data, s->jpeg.len);
-    sb_buf_puts(&s->parts, "\"}}");
-    return 0;
-}
-
 /* get_mm_item_iterator: the item count, then one bucket choice per item;
- * a modality at its limit loses its buckets and the rest are renormalised. */
-static int mm_items(mm_state *s, const mm_plan *p, sb_dataset *ds, sb_err *err)
+ * a modality at its limit loses its buckets and the rest are renormalised.
+ * Each image's H x W x 3 uint8 pixels (generate_synthetic_image) are drawn
+ * right after its choice and queued for encoding. Returns the item count. */
+static size_t mm_items(mm_state *s, const mm_plan *p, sb_dataset *ds)
 {
     int64_t k;
     np_gen_integers(&s->g, p->lo, p->hi + 1, 1, &k);
-    sb_buf_reset(&s->parts);
     if (k == 0)
         return 0;
     mm_bucket *b = sb_xmalloc(p->n * sizeof *b);
@@ -172,8 +148,7 @@ static int mm_items(mm_state *s, const mm_plan *p, sb_dataset *ds, sb_err *err)
     size_t nb = p->n;
     long count[2] = {0, 0};
     const long limit[2] = {p->limit_image, p->limit_video};
-    int rc = 0;
-    while (rc == 0 && count[0] + count[1] < k) {
+    while (count[0] + count[1] < k) {
         for (size_t i = 0; i < nb; i++)
             prob[i] = b[i].p;
         int64_t pick;
@@ -181,7 +156,8 @@ static int mm_items(mm_state *s, const mm_plan *p, sb_dataset *ds, sb_err *err)
         int m = b[pick].t == 1 ? 0 : 1;
         if (count[m] < limit[m]) {
             count[m]++;
-            rc = mm_image(s, &b[pick], err);
+            uint32_t w = (uint32_t)b[pick].w, h = (uint32_t)b[pick].h;
+            np_gen_bytes(&s->g, (size_t)w * h * 3, mm_encoder_add(&s->enc, w, h));
             continue;
         }
         size_t kept = 0;
@@ -202,7 +178,41 @@ static int mm_items(mm_state *s, const mm_plan *p, sb_dataset *ds, sb_err *err)
     }
     free(b);
     free(prob);
-    return rc;
+    return (size_t)(count[0] + count[1]);
+}
+
+/* Encodes the queued images and gives requests [from, to) their parts, in
+ * item order (n_items[i] images each). */
+static int mm_flush(mm_state *s, const dataset_ctx *c, sb_dataset *ds, size_t from, size_t to,
+                    const size_t *n_items, sb_err *err)
+{
+    if (s->enc.n && mm_encoder_run(&s->enc, err) != 0)
+        return -1;
+    size_t job = 0;
+    for (size_t i = from; i < to; i++) {
+        sb_request *r = &ds->reqs[i];
+        sb_buf_reset(&s->parts);
+        for (size_t k = 0; k < n_items[i - from]; k++, job++) {
+            if (k)
+                sb_buf_puts(&s->parts, ", ");
+            sb_buf_append(&s->parts, s->enc.jobs[job].part.data, s->enc.jobs[job].part.len);
+        }
+        if (c->o->enable_multimodal_chat) {
+            /* The reference turns the prompt into a chat message list, which
+             * the chat backend sends as it is. */
+            sb_buf_reset(&s->wrap);
+            mm_chat_wrap(&s->wrap, r->prompt, r->prompt_bytes, s->parts.data, s->parts.len);
+            sb_buf_reset(&s->parts);
+            sb_buf_append(&s->parts, s->wrap.data, s->wrap.len);
+            r->mm_content_only = true;
+        }
+        if (s->parts.len) {
+            r->mm_parts = sb_arena_strndup(&ds->arena, s->parts.data, s->parts.len);
+            r->mm_parts_bytes = s->parts.len;
+        }
+    }
+    mm_encoder_clear(&s->enc);
+    return 0;
 }
 
 static int mm_check(const dataset_ctx *c, const mm_plan *p, sb_err *err)
@@ -250,27 +260,22 @@ static int mm_build(mm_state *s, const dataset_ctx *c, const mm_plan *p, const l
     for (long j = 0; j < P; j++)
         tok_ids_push(&s->prefix, s->allowed[idx[j]]);
     free(idx);
+    /* Pixels wait for the encoder in batches of at most ~256 MB. */
+    size_t *n_items = sb_xmalloc((n ? n : 1) * sizeof *n_items);
+    size_t from = 0;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         sb_request *r = dataset_push(ds);
         r->output_len = (int32_t)out[i];
         rc = mm_text(s, i, in[i], off[i], ds, r, err);
         if (rc == 0)
-            rc = mm_items(s, p, ds, err);
-        if (rc == 0 && c->o->enable_multimodal_chat) {
-            /* The reference turns the prompt into a chat message list, which
-             * the chat backend sends as it is. */
-            sb_buf_reset(&s->jpeg);
-            mm_chat_wrap(&s->jpeg, r->prompt, r->prompt_bytes, s->parts.data, s->parts.len);
-            sb_buf_reset(&s->parts);
-            sb_buf_append(&s->parts, s->jpeg.data, s->jpeg.len);
-            r->mm_content_only = true;
-        }
-        if (rc == 0 && s->parts.len) {
-            r->mm_parts = sb_arena_strndup(&ds->arena, s->parts.data, s->parts.len);
-            r->mm_parts_bytes = s->parts.len;
+            n_items[i - from] = mm_items(s, p, ds);
+        if (rc == 0 && (s->enc.px_bytes >= (256u << 20) || i + 1 == n)) {
+            rc = mm_flush(s, c, ds, from, i + 1, n_items, err);
+            from = i + 1;
         }
     }
+    free(n_items);
     free(in);
     free(out);
     free(off);
@@ -302,15 +307,15 @@ int dataset_random_mm(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     tok_ids_init(&s.seq);
     dataset_fixlen_init(&s.f);
     sb_buf_init(&s.parts);
-    sb_buf_init(&s.jpeg);
+    sb_buf_init(&s.wrap);
     if (rc == 0)
         rc = mm_build(&s, c, &p, iv, ds, err);
     if (rc == 0)
         dataset_mismatch_warning(ds, s.mismatch);
     free(allowed);
-    free(s.pixels);
+    mm_encoder_free(&s.enc);
     sb_buf_free(&s.parts);
-    sb_buf_free(&s.jpeg);
+    sb_buf_free(&s.wrap);
     dataset_fixlen_free(&s.f);
     tok_ids_free(&s.seq);
     tok_ids_free(&s.prefix);
