@@ -238,6 +238,41 @@ static void test_random_mm_matches_reference_model(void **state)
     dataset_free(&ds);
 }
 
+/* One thread and a flush after every request give the same bytes as the
+ * default batches on every core. */
+static void test_random_mm_threads_and_batches_do_not_change_output(void **state)
+{
+    fx *f = *state;
+    ref_opts(f);
+    set_str(&f->cfg.ds.random_mm_bucket_config, "{(40, 30, 1): 0.5, (7, 9, 1): 0.5}");
+    f->cfg.ds.num_prompts = 24;
+    sb_dataset a, b;
+    sb_err err;
+    if (load(f, "openai-chat", &a, &err) != 0)
+        fail_msg("random-mm: %s", err.msg);
+    setenv("SB_THREADS", "1", 1);
+    setenv("SB_MM_BATCH_BYTES", "1", 1);
+    int rc = load(f, "openai-chat", &b, &err);
+    unsetenv("SB_THREADS");
+    unsetenv("SB_MM_BATCH_BYTES");
+    if (rc != 0)
+        fail_msg("random-mm: %s", err.msg);
+    assert_int_equal(a.n, b.n);
+    size_t images = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        assert_string_equal(a.reqs[i].prompt, b.reqs[i].prompt);
+        assert_int_equal(a.reqs[i].mm_parts_bytes, b.reqs[i].mm_parts_bytes);
+        if (a.reqs[i].mm_parts) {
+            assert_memory_equal(a.reqs[i].mm_parts, b.reqs[i].mm_parts, a.reqs[i].mm_parts_bytes);
+            for (const char *q = a.reqs[i].mm_parts; (q = strstr(q, "image_url\": {")); q++)
+                images++;
+        }
+    }
+    assert_true(images > 20);
+    dataset_free(&a);
+    dataset_free(&b);
+}
+
 static void test_random_mm_rejects_other_backends_and_video(void **state)
 {
     fx *f = *state;
@@ -517,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_bucket_literal_forms),
         cmocka_unit_test(test_plan_checks_and_item_range),
         cmocka_unit_test(test_random_mm_matches_reference_model),
+        cmocka_unit_test(test_random_mm_threads_and_batches_do_not_change_output),
         cmocka_unit_test(test_random_mm_rejects_other_backends_and_video),
         cmocka_unit_test(test_chat_body_parts_follow_text),
         cmocka_unit_test(test_custom_image_rule_shuffle_and_counts),

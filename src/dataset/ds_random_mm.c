@@ -260,7 +260,12 @@ static int mm_build(mm_state *s, const dataset_ctx *c, const mm_plan *p, const l
     for (long j = 0; j < P; j++)
         tok_ids_push(&s->prefix, s->allowed[idx[j]]);
     free(idx);
-    /* Pixels wait for the encoder in batches of at most ~256 MB. */
+    /* Pixels wait for the encoder in batches of about 256 MB
+     * (SB_MM_BATCH_BYTES: tests prove batching never changes the output). */
+    size_t batch = 256u << 20;
+    const char *env = getenv("SB_MM_BATCH_BYTES");
+    if (env && atol(env) > 0)
+        batch = (size_t)atol(env);
     size_t *n_items = sb_xmalloc((n ? n : 1) * sizeof *n_items);
     size_t from = 0;
     int rc = 0;
@@ -270,7 +275,7 @@ static int mm_build(mm_state *s, const dataset_ctx *c, const mm_plan *p, const l
         rc = mm_text(s, i, in[i], off[i], ds, r, err);
         if (rc == 0)
             n_items[i - from] = mm_items(s, p, ds);
-        if (rc == 0 && (s->enc.px_bytes >= (256u << 20) || i + 1 == n)) {
+        if (rc == 0 && (s->enc.px_bytes >= batch || i + 1 == n)) {
             rc = mm_flush(s, c, ds, from, i + 1, n_items, err);
             from = i + 1;
         }
