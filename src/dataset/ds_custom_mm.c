@@ -8,13 +8,16 @@
  *  - custom_image: "prompt" + "image_files" (every file, in order), each by
  *    the image rule of section 4.9: http://, https://, file:// and
  *    data:image/ strings are sent as they are, anything else as
- *    file://<path>. Expected output = --custom-output-len (`or 0`).
+ *    file://<path>. Expected output = --custom-output-len (`or 0`). A
+ *    "content" row (reference [newest]) is sent as its own content list
+ *    (ds_mm_parts.c); with --enable-multimodal-chat a prompt row becomes the
+ *    reference's chat message, sent as it is.
  *  - custom_audio (chat style, --enable-multimodal-chat): the file is read
  *    and re-written as 16-bit WAV (core/wav.c, as python-soundfile does) and
  *    sent as an input_audio part.
  *
  * Parts are pre-rendered here (sb_request.mm_parts); openai_chat.c puts them
- * after the text part. */
+ * after the text part, or alone when mm_content_only is set. */
 #include <stdlib.h>
 #include <string.h>
 
