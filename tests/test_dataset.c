@@ -755,7 +755,7 @@ static void test_unknown_and_unsupported_names(void **state)
     fx *f = *state;
     set_str(&f->cfg.ds.name, "nope");
     expect_error(f, f->gpt2, "unknown --dataset-name 'nope'", "sharegpt");
-    set_str(&f->cfg.ds.name, "random-mm");
+    set_str(&f->cfg.ds.name, "custom_mm");
     expect_error(f, f->gpt2, "not supported", NULL);
 }
 

@@ -45,6 +45,7 @@ typedef struct bk_req {
     uint32_t n_texts;
     const char *mm_parts;
     size_t mm_parts_bytes;
+    bool mm_content_only; /* mm_parts is the whole content list (no text part) */
 } bk_req;
 
 typedef struct backend {

@@ -1,6 +1,10 @@
 /* openai_chat.c - OpenAI chat completions body (backend openai-chat),
  * reference section 3.4: one user message whose content is a list holding
- * one text part. */
+ * one text part, then the request's multimodal parts (images, audio) in
+ * dataset order. The text part is always there, even for an empty prompt:
+ * the reference's _get_chat_content never drops it. When the dataset's
+ * prompt already was a list of parts (mm_content_only), that list is the
+ * content as it is. */
 #include "backend/backend.h"
 
 #include <string.h>
@@ -10,9 +14,20 @@ void bk_build_chat(const bk_params *p, const bk_req *r, pyjson_obj *o)
     bk_set_str(o, "model", p->model, strlen(p->model));
     sb_buf m;
     sb_buf_init(&m);
-    sb_buf_puts(&m, "[{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": ");
-    pyfmt_json_string(&m, r->prompt, r->prompt_bytes);
-    sb_buf_puts(&m, "}]}]");
+    /* Multimodal parts can be megabytes of base64: reserve once. */
+    sb_buf_reserve(&m, r->prompt_bytes + r->mm_parts_bytes + 96);
+    sb_buf_puts(&m, "[{\"role\": \"user\", \"content\": [");
+    if (!r->mm_content_only) {
+        sb_buf_puts(&m, "{\"type\": \"text\", \"text\": ");
+        pyfmt_json_string(&m, r->prompt, r->prompt_bytes);
+        sb_buf_putc(&m, '}');
+    }
+    if (r->mm_parts && r->mm_parts_bytes) {
+        if (!r->mm_content_only)
+            sb_buf_puts(&m, ", ");
+        sb_buf_append(&m, r->mm_parts, r->mm_parts_bytes);
+    }
+    sb_buf_puts(&m, "]}]");
     pyjson_obj_set(o, "messages", m.data, m.len);
     sb_buf_free(&m);
     bk_set_int(o, "max_completion_tokens", r->output_len);

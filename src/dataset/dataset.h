@@ -7,6 +7,7 @@
 #ifndef SB_DATASET_H
 #define SB_DATASET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,10 @@ typedef struct sb_request {
     uint32_t n_texts;
     const char *mm_parts;
     size_t mm_parts_bytes;
+    /* mm_parts is the whole content list (the prompt was already a list of
+     * parts: custom_image "content" rows, --enable-multimodal-chat), so chat
+     * bodies add no text part of their own. */
+    bool mm_content_only;
 } sb_request;
 
 typedef struct sb_dataset {

@@ -117,6 +117,8 @@ int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err)
                                 (json_int_t)r->output_len, "prompt_len", (json_int_t)r->prompt_len);
         if (r->timestamp_s >= 0)
             json_object_set_new(row, "timestamp", json_real(r->timestamp_s));
+        if (r->mm_parts) /* multimodal parts, as rendered into chat bodies */
+            json_object_set_new(row, "mm_parts", json_stringn(r->mm_parts, r->mm_parts_bytes));
         int bad = json_dumpf(row, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;
         json_decref(row);
         if (bad)

@@ -149,6 +149,9 @@ typedef struct dataset_group_head {
  * head's share + the sum, output_len 0 (reference 4.1 step 8, 4.3). head may
  * be NULL. Fails on batch < 1 or a request that is not one plain text. */
 int dataset_group(sb_dataset *ds, long batch, const dataset_group_head *head, sb_err *err);
+int dataset_random_mm(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_custom_image(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_custom_audio(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 
 /* The random dataset's prompt builder (also used by `dataset generate`,
  * random-rerank and random-mm): request i gets

@@ -129,7 +129,8 @@ void run_build_bodies(const bk_params *p, const sb_dataset *ds, sb_arena *a, loo
                     .text_bytes = q->text_bytes,
                     .n_texts = q->n_texts,
                     .mm_parts = q->mm_parts,
-                    .mm_parts_bytes = q->mm_parts_bytes};
+                    .mm_parts_bytes = q->mm_parts_bytes,
+                    .mm_content_only = q->mm_content_only};
         sb_buf_reset(&b);
         bk_build_body(p, &r, &scratch, &b);
         out[i].body = sb_arena_strndup(a, b.data, b.len);

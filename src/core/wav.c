@@ -1,0 +1,100 @@
+/* wav.c - audio file -> PCM_16 WAV bytes through libsndfile (see wav.h).
+ * The samples pass through doubles exactly as python-soundfile passes them
+ * (normalised read, normalised write), and the output goes through
+ * libsndfile's virtual I/O into an sb_buf so the header is written the way
+ * a seekable BytesIO gets it. */
+#include "core/wav.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sndfile.h>
+
+typedef struct wav_mem {
+    sb_buf *b;
+    size_t start; /* where this file begins in b */
+    sf_count_t pos;
+} wav_mem;
+
+static sf_count_t mem_len(void *u)
+{
+    wav_mem *m = u;
+    return (sf_count_t)(m->b->len - m->start);
+}
+
+static sf_count_t mem_seek(sf_count_t off, int whence, void *u)
+{
+    wav_mem *m = u;
+    sf_count_t base = whence == SEEK_CUR ? m->pos : whence == SEEK_END ? mem_len(u) : 0;
+    if (base + off < 0)
+        return -1;
+    m->pos = base + off;
+    return m->pos;
+}
+
+static sf_count_t mem_read(void *ptr, sf_count_t n, void *u)
+{
+    wav_mem *m = u;
+    sf_count_t avail = mem_len(u) - m->pos;
+    if (n > avail)
+        n = avail > 0 ? avail : 0;
+    memcpy(ptr, m->b->data + m->start + m->pos, (size_t)n);
+    m->pos += n;
+    return n;
+}
+
+static sf_count_t mem_write(const void *ptr, sf_count_t n, void *u)
+{
+    wav_mem *m = u;
+    size_t end = m->start + (size_t)m->pos + (size_t)n;
+    if (end > m->b->len) {
+        sb_buf_reserve(m->b, end - m->b->len);
+        memset(m->b->data + m->b->len, 0, end - m->b->len);
+        m->b->len = end;
+        m->b->data[end] = '\0';
+    }
+    memcpy(m->b->data + m->start + m->pos, ptr, (size_t)n);
+    m->pos += n;
+    return n;
+}
+
+static sf_count_t mem_tell(void *u)
+{
+    return ((wav_mem *)u)->pos;
+}
+
+int sb_wav_reencode(const char *path, sb_buf *out, sb_err *err)
+{
+    SF_INFO in_info = {0};
+    SNDFILE *in = sf_open(path, SFM_READ, &in_info);
+    if (!in)
+        return sb_err_set(err, "%s: cannot read audio: %s", path, sf_strerror(NULL));
+    /* python-soundfile turns clipping on for every file it opens; with it
+     * libsndfile scales doubles by 0x8000 instead of 0x7FFF on write. */
+    sf_command(in, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    size_t n = (size_t)in_info.frames * (size_t)in_info.channels;
+    double *y = sb_xmalloc((n ? n : 1) * sizeof *y);
+    sf_count_t got = sf_readf_double(in, y, in_info.frames);
+    sf_close(in);
+    if (got != in_info.frames) {
+        free(y);
+        return sb_err_set(err, "%s: audio ends after %lld of %lld frames", path, (long long)got,
+                          (long long)in_info.frames);
+    }
+    SF_INFO out_info = {.samplerate = in_info.samplerate,
+                        .channels = in_info.channels,
+                        .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SF_VIRTUAL_IO io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
+    wav_mem m = {.b = out, .start = out->len, .pos = 0};
+    SNDFILE *o = sf_open_virtual(&io, SFM_WRITE, &out_info, &m);
+    int rc = 0;
+    if (!o)
+        rc = sb_err_set(err, "%s: cannot write WAV: %s", path, sf_strerror(NULL));
+    else if (sf_command(o, SFC_SET_CLIPPING, NULL, SF_TRUE),
+             sf_writef_double(o, y, in_info.frames) != in_info.frames)
+        rc = sb_err_set(err, "%s: writing WAV failed: %s", path, sf_strerror(o));
+    if (o && sf_close(o) != 0 && rc == 0)
+        rc = sb_err_set(err, "%s: finishing WAV failed", path);
+    free(y);
+    return rc;
+}

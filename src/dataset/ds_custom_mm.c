@@ -1,0 +1,285 @@
+/* ds_custom_mm.c - the `custom_image` and `custom_audio` datasets,
+ * reference section 4.7 (CustomImageDataset, CustomAudioDataset): JSON Lines
+ * rows shuffled with CPython random seeded by --seed, the first N kept
+ * (N <= 0: all), then oversampled like `custom`. Neither applies a chat
+ * template in the chat path; prompt_len counts the raw prompt with special
+ * tokens.
+ *
+ *  - custom_image: "prompt" + "image_files" (every file, in order), each by
+ *    the image rule of section 4.9: http://, https://, file:// and
+ *    data:image/ strings are sent as they are, anything else as
+ *    file://<path>. Expected output = --custom-output-len (`or 0`). A
+ *    "content" row (reference [newest]) is sent as its own content list
+ *    (ds_mm_parts.c); with --enable-multimodal-chat a prompt row becomes the
+ *    reference's chat message, sent as it is.
+ *  - custom_audio (chat style, --enable-multimodal-chat): the file is read
+ *    and re-written as 16-bit WAV (core/wav.c, as python-soundfile does) and
+ *    sent as an input_audio part.
+ *
+ * Parts are pre-rendered here (sb_request.mm_parts); openai_chat.c puts them
+ * after the text part, or alone when mm_content_only is set. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/b64.h"
+#include "core/wav.h"
+#include "dataset/ds_mm.h"
+
+typedef struct mm_row {
+    const char *prompt;
+    const char *aux; /* custom_image: rendered parts; custom_audio: the audio path */
+    long output_tokens;
+    size_t line_no;
+    bool content_only; /* a "content" row: aux is the whole content list */
+} mm_row;
+
+typedef struct mm_rows {
+    mm_row *v;
+    size_t n, cap;
+    sb_arena *arena;
+    const char *path;
+    int audio;
+} mm_rows;
+
+static mm_row *rows_push(mm_rows *rows, const char *prompt, const char *aux, size_t aux_len,
+                         long output_tokens, size_t line_no)
+{
+    if (rows->n == rows->cap) {
+        rows->cap = rows->cap ? rows->cap * 2 : 64;
+        rows->v = sb_xrealloc(rows->v, rows->cap * sizeof *rows->v);
+    }
+    rows->v[rows->n] =
+        (mm_row){sb_arena_strdup(rows->arena, prompt), sb_arena_strndup(rows->arena, aux, aux_len),
+                 output_tokens, line_no, false};
+    return &rows->v[rows->n++];
+}
+
+static long row_output_tokens(json_t *v)
+{
+    if (json_is_integer(v))
+        return (long)json_integer_value(v);
+    if (json_is_real(v))
+        return (long)json_real_value(v);
+    return -1;
+}
+
+/* A "content" row (reference [newest]): its parts are the whole content. */
+static int content_row(mm_rows *rows, json_t *content, size_t line_no, sb_err *err)
+{
+    sb_buf parts, text;
+    sb_buf_init(&parts);
+    sb_buf_init(&text);
+    int rc = mm_content_parts(content, &parts, &text, err);
+    if (rc == 0)
+        rows_push(rows, text.data ? text.data : "", parts.data, parts.len, -1, line_no)
+            ->content_only = true;
+    else
+        sb_err_prefix(err, "%s:%zu: ", rows->path, line_no);
+    sb_buf_free(&parts);
+    sb_buf_free(&text);
+    return rc;
+}
+
+static int image_row(mm_rows *rows, json_t *row, size_t line_no, sb_err *err)
+{
+    json_t *prompt = json_object_get(row, "prompt");
+    json_t *files = json_object_get(row, "image_files");
+    json_t *content = json_object_get(row, "content");
+    if (content) /* sample() looks at "content" first */
+        return content_row(rows, content, line_no, err);
+    if (!(prompt && files))
+        return sb_err_set(err,
+                          "%s:%zu: each custom image dataset line must contain either "
+                          "'prompt' and 'image_files' fields, or a 'content' field",
+                          rows->path, line_no);
+    if (!json_is_string(prompt))
+        return sb_err_set(err, "%s:%zu: 'prompt' must be a string", rows->path, line_no);
+    if (!json_is_array(files) || json_array_size(files) == 0)
+        return sb_err_set(err, "%s:%zu: 'image_files' must be a non-empty list", rows->path,
+                          line_no);
+    sb_buf parts;
+    sb_buf_init(&parts);
+    size_t i;
+    json_t *f;
+    json_array_foreach(files, i, f)
+    {
+        if (!json_is_string(f)) {
+            sb_buf_free(&parts);
+            return sb_err_set(err,
+                              "%s:%zu: image_files[%zu] must be a string (URL, file path "
+                              "or base64 data URL)",
+                              rows->path, line_no, i);
+        }
+        mm_image_url_part(&parts, json_string_value(f), NULL);
+    }
+    rows_push(rows, json_string_value(prompt), parts.data, parts.len, -1, line_no);
+    sb_buf_free(&parts);
+    return 0;
+}
+
+static int audio_row(mm_rows *rows, json_t *row, size_t line_no, sb_err *err)
+{
+    json_t *prompt = json_object_get(row, "prompt");
+    json_t *audio = json_object_get(row, "audio");
+    if (!json_is_string(prompt))
+        return sb_err_set(err, "%s:%zu: no string \"prompt\" field", rows->path, line_no);
+    if (!json_is_string(audio))
+        return sb_err_set(err, "%s:%zu: no string \"audio\" field (the audio file's path)",
+                          rows->path, line_no);
+    json_t *ot = json_object_get(row, "output_tokens");
+    rows_push(rows, json_string_value(prompt), json_string_value(audio), json_string_length(audio),
+              ot ? row_output_tokens(ot) : -1, line_no);
+    return 0;
+}
+
+static int mm_row_cb(void *ctx, json_t *row, size_t line_no, sb_err *err)
+{
+    mm_rows *rows = ctx;
+    return rows->audio ? audio_row(rows, row, line_no, err) : image_row(rows, row, line_no, err);
+}
+
+static int load_mm_rows(const dataset_ctx *c, mm_rows *rows, const char *what, sb_err *err)
+{
+    if (!c->o->path)
+        return sb_err_set(err, "--dataset-name %s needs --dataset-path (a .jsonl file)", what);
+    if (!dataset_ends_with(c->o->path, ".jsonl"))
+        return sb_err_set(err, "%s: only JSONL format is supported for %s", c->o->path, what);
+    if (strcmp(c->backend, "openai-chat") != 0)
+        return sb_err_set(err,
+                          "--dataset-name %s sends images or audio and needs --backend "
+                          "openai-chat (got %s)",
+                          what, c->backend);
+    sb_buf data;
+    sb_buf_init(&data);
+    int rc = sb_read_file(c->o->path, &data, err);
+    if (rc == 0)
+        rc = dataset_jsonl_each(c->o->path, &data, mm_row_cb, rows, err);
+    sb_buf_free(&data);
+    if (rc == 0 && rows->n == 0)
+        rc = sb_err_set(err, "%s: no rows", c->o->path);
+    if (rc == 0 && !c->o->disable_shuffle) {
+        py_random r;
+        py_random_seed(&r, c->o->seed);
+        py_random_shuffle(&r, rows->v, rows->n, sizeof *rows->v);
+    }
+    return rc;
+}
+
+/* The input_audio part of one row (custom_audio chat style). */
+static int audio_part(const char *path, sb_buf *parts, sb_err *err)
+{
+    sb_buf wav;
+    sb_buf_init(&wav);
+    int rc = sb_wav_reencode(path, &wav, err);
+    if (rc == 0) {
+        sb_buf_puts(parts, "{\"type\": \"input_audio\", \"input_audio\": {\"data\": \"");
+        sb_b64_encode(parts, wav.data, wav.len);
+        sb_buf_puts(parts, "\", \"format\": \"wav\"}}");
+    }
+    sb_buf_free(&wav);
+    return rc;
+}
+
+static int sample_one(const dataset_ctx *c, const mm_rows *rows, const mm_row *row, long out,
+                      sb_dataset *ds, tok_ids *scratch, sb_buf *parts, sb_err *err)
+{
+    int32_t plen = 1; /* the reference's value without a tokenizer */
+    if (c->t && dataset_count_tokens(c->t, row->prompt, strlen(row->prompt), true, scratch, &plen,
+                                     err) != 0)
+        return -1;
+    sb_buf_reset(parts);
+    bool content_only = row->content_only;
+    if (!rows->audio && !content_only && c->o->enable_multimodal_chat) {
+        /* The prompt becomes a chat message list, which the chat backend
+         * sends as it is. */
+        mm_chat_wrap(parts, row->prompt, strlen(row->prompt), row->aux, strlen(row->aux));
+        content_only = true;
+    } else if (!rows->audio) {
+        sb_buf_puts(parts, row->aux);
+    } else if (c->t && audio_part(row->aux, parts, err) != 0)
+        return sb_err_prefix(err, "%s:%zu: ", rows->path, row->line_no);
+    sb_request *r = dataset_push(ds);
+    dataset_set_prompt(ds, r, row->prompt, strlen(row->prompt));
+    r->prompt_len = plen;
+    r->output_len = (int32_t)out;
+    if (parts->len) {
+        r->mm_parts = sb_arena_strndup(&ds->arena, parts->data, parts->len);
+        r->mm_parts_bytes = parts->len;
+    }
+    r->mm_content_only = content_only;
+    return 0;
+}
+
+/* Output length per row: --custom-output-len; custom_audio reads
+ * "output_tokens" when it is -1 (and uses 256 without a tokenizer);
+ * custom_image sends `output_len or 0` as the reference does. */
+static int row_output(const dataset_ctx *c, const mm_rows *rows, const mm_row *row, long *out,
+                      sb_err *err)
+{
+    long o = c->o->output_len >= 0 ? c->o->output_len : c->o->custom_output_len;
+    *out = o;
+    if (!rows->audio || o != -1)
+        return 0;
+    if (!c->t) {
+        *out = 256;
+        return 0;
+    }
+    if (row->output_tokens < 0)
+        return sb_err_set(err,
+                          "%s:%zu: if no output length is provided the custom dataset "
+                          "must contain an 'output_tokens' field",
+                          rows->path, row->line_no);
+    *out = row->output_tokens;
+    return 0;
+}
+
+static int sample_rows(const dataset_ctx *c, const mm_rows *rows, const char *what, sb_dataset *ds,
+                       sb_err *err)
+{
+    long want = c->o->num_prompts <= 0 ? (long)rows->n : c->o->num_prompts;
+    tok_ids scratch;
+    tok_ids_init(&scratch);
+    sb_buf parts;
+    sb_buf_init(&parts);
+    int rc = 0;
+    for (size_t i = 0; i < rows->n && (long)ds->n < want && rc == 0; i++) {
+        long out;
+        rc = row_output(c, rows, &rows->v[i], &out, err);
+        if (rc == 0)
+            rc = sample_one(c, rows, &rows->v[i], out, ds, &scratch, &parts, err);
+    }
+    tok_ids_free(&scratch);
+    sb_buf_free(&parts);
+    if (rc == 0)
+        rc = dataset_oversample(ds, want, c->o->seed, c->o->no_oversample, what, err);
+    return rc;
+}
+
+int dataset_custom_image(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
+{
+    if (c->o->custom_ensure_client_side_data)
+        return sb_err_set(err, "--custom-ensure-client-side-data is not supported: the "
+                               "reference decodes each image and re-encodes it as PNG with "
+                               "Pillow, which servebench does not reproduce");
+    mm_rows rows = {.arena = &ds->arena, .path = c->o->path, .audio = 0};
+    int rc = load_mm_rows(c, &rows, "custom_image", err);
+    if (rc == 0)
+        rc = sample_rows(c, &rows, "custom_image", ds, err);
+    free(rows.v);
+    return rc;
+}
+
+int dataset_custom_audio(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
+{
+    if (!c->o->enable_multimodal_chat)
+        return sb_err_set(err, "custom_audio without --enable-multimodal-chat is the "
+                               "Whisper style, which needs the openai-audio backend "
+                               "(/v1/audio/transcriptions); servebench has no openai-audio "
+                               "backend: add --enable-multimodal-chat for chat audio models");
+    mm_rows rows = {.arena = &ds->arena, .path = c->o->path, .audio = 1};
+    int rc = load_mm_rows(c, &rows, "custom_audio", err);
+    if (rc == 0)
+        rc = sample_rows(c, &rows, "custom_audio", ds, err);
+    free(rows.v);
+    return rc;
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""ds_ref_random_mm.py - a model of the reference random-mm dataset (vLLM
+RandomMultiModalDataset.sample, reference doc 4.2), written from the spec,
+with numpy's real default_rng, Pillow's real JPEG encoder and the real Rust
+tokenizers (through tests/gen/ds_tok_server.mjs). Text is made as in
+ds_ref_random.py (prefix drawn, not fixed on its own, as servebench's random
+dataset does); then per request: item count, bucket choices with
+renormalisation at a modality's limit, H x W x 3 uint8 pixels, JPEG, base64.
+Prints one JSON line per request: {"prompt", "output_tokens", "prompt_len",
+"mm_parts"} with the parts as json.dumps renders them, joined by ", ".
+usage: ds_ref_random_mm.py NODE_MODULES TOKENIZER_JSON N INPUT_LEN OUTPUT_LEN RATIO PREFIX SEED
+       BASE_ITEMS ITEMS_RATIO LIMITS_JSON BUCKETS_LITERAL"""
+import ast, base64, io, json, math, subprocess, sys
+import numpy as np
+from PIL import Image
+
+mods, tokpath = sys.argv[1], sys.argv[2]
+n, L, O = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+r, P, seed = float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
+base, ratio = int(sys.argv[9]), float(sys.argv[10])
+limits, buckets = json.loads(sys.argv[11]), ast.literal_eval(sys.argv[12])
+# the flag's parser: string keys hold tuples, values go through float()
+buckets = {tuple(ast.literal_eval(k) if isinstance(k, str) else k): float(v)
+           for k, v in buckets.items()}
+here = sys.path[0]
+srv = subprocess.Popen(['node', here + '/ds_tok_server.mjs', mods, tokpath],
+                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding='utf-8')
+
+def ask(q):
+    srv.stdin.write(json.dumps(q) + '\n')
+    srv.stdin.flush()
+    return json.loads(srv.stdout.readline())
+
+V = ask({'op': 'vocab'})['vocab_size']
+S = 0  # num_special_tokens_to_add for the GPT-2 tokenizer used here
+special = [t['id'] for t in json.load(open(tokpath, encoding='utf-8')).get('added_tokens', [])
+           if t.get('special')]
+
+def fix(seq, target, rng):
+    tries = 10
+    while True:
+        text = ask({'op': 'dec', 'ids': seq})['text']
+        seq = ask({'op': 'enc', 'text': text})['ids']
+        if tries <= 0 or len(seq) == target:
+            break
+        if len(seq) < target:
+            seq = seq + rng.integers(0, V, size=target - len(seq)).tolist()
+        else:
+            seq = seq[:target]
+        tries -= 1
+    return text, seq
+
+def modality(k):
+    return 'image' if k[-1] == 1 else 'video'
+
+def normalize(b):
+    b = {k: v for k, v in b.items() if v > 0}
+    total = sum(b.values())
+    return {k: v / total for k, v in b.items()}
+
+rng = np.random.default_rng(seed)
+Lr = max(0, L - S)
+lo, hi = math.floor(Lr * (1 - r)), math.ceil(Lr * (1 + r))
+olo, ohi = max(1, math.floor(O * (1 - r))), max(1, math.ceil(O * (1 + r)))
+ins = rng.integers(lo, hi + 1, size=n)
+outs = rng.integers(olo, ohi + 1, size=n)
+offs = rng.integers(0, V, size=n)
+buckets = normalize(buckets)
+mods_present = {modality(k) for k in buckets}
+limits = {k: v for k, v in limits.items() if k in mods_present}
+kmax = min(sum(limits.values()), math.ceil(base * (1 + ratio)))
+kmin = max(0, math.floor(base * (1 - ratio)))
+allowed = np.array(sorted(set(range(V)) - set(special)))
+prefix = allowed[rng.integers(0, len(allowed), size=P)].tolist() if P > 0 else []
+for i in range(n):
+    inner = allowed[(offs[i] + i + np.arange(ins[i])) % len(allowed)].tolist()
+    text, seq = fix(prefix + inner, P + int(ins[i]), rng)
+    k = int(rng.integers(kmin, kmax + 1))
+    parts = []
+    if k:
+        count = {modality(b): 0 for b in buckets}
+        copy = dict(buckets)
+        while sum(count.values()) < k:
+            cfg = rng.choice(list(copy.keys()), p=list(copy.values()))
+            m = modality(cfg)
+            if count[m] < limits[m]:
+                count[m] += 1
+                px = rng.integers(0, 256, (cfg[0], cfg[1], 3), dtype=np.uint8)
+                bio = io.BytesIO()
+                Image.fromarray(px).save(bio, format='JPEG')
+                url = 'data:image/jpeg;base64,' + base64.b64encode(bio.getvalue()).decode()
+                parts.append(json.dumps({'type': 'image_url', 'image_url': {'url': url}}))
+            else:
+                for kk in copy:
+                    if modality(kk) == m:
+                        copy[kk] = 0
+                if all(v == 0 for v in copy.values()):
+                    break
+                copy = normalize(copy)
+    row = {'prompt': text, 'output_tokens': int(outs[i]), 'prompt_len': len(seq)}
+    if parts:
+        row['mm_parts'] = ', '.join(parts)
+    print(json.dumps(row))
+srv.stdin.close()
+srv.wait()
