@@ -6,6 +6,7 @@
  * buffer and the two scratch buffers of the caller ping-pong. Unicode
  * normalization uses utf8proc. */
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -176,6 +177,28 @@ static bool norm_cut_before(uint32_t cp)
            p->comb_index == UINT16_MAX;
 }
 
+/* What unicode_norm does with a BMP char, looked up once per char instead of
+ * two property queries: the table is built on first use and only read after
+ * (pthread_once), so threads share it. */
+enum { CH_CUT = 0, CH_UNKNOWN = 1, CH_DIRTY = 2 };
+static uint8_t bmp_class[0x10000];
+static pthread_once_t bmp_once = PTHREAD_ONCE_INIT;
+
+static void bmp_build(void)
+{
+    for (uint32_t cp = 0; cp < 0x10000; cp++)
+        bmp_class[cp] = tok_unicode_nfc_unknown(cp) ? CH_UNKNOWN
+                        : norm_cut_before(cp)       ? CH_CUT
+                                                    : CH_DIRTY;
+}
+
+static int char_class(uint32_t cp)
+{
+    if (cp < 0x10000)
+        return bmp_class[cp];
+    return tok_unicode_nfc_unknown(cp) ? CH_UNKNOWN : norm_cut_before(cp) ? CH_CUT : CH_DIRTY;
+}
+
 /* Flushes s[*from..to): through utf8proc when something in it may change. */
 static void norm_flush(const char *s, size_t *from, size_t to, bool dirty, sb_buf *out, int opts)
 {
@@ -194,6 +217,7 @@ static void norm_flush(const char *s, size_t *from, size_t to, bool dirty, sb_bu
  * rest is copied, which is exact by norm_cut_before. */
 static void unicode_norm(const char *s, size_t n, sb_buf *out, int opts)
 {
+    pthread_once(&bmp_once, bmp_build);
     size_t from = 0, last_cut = 0;
     bool dirty = false;
     for (size_t i = 0; i < n;) {
@@ -206,12 +230,13 @@ static void unicode_norm(const char *s, size_t n, sb_buf *out, int opts)
         }
         uint32_t cp;
         size_t l = tok_utf8_next(s + i, n - i, &cp);
-        if (tok_unicode_nfc_unknown(cp)) {
+        int cls = char_class(cp);
+        if (cls == CH_UNKNOWN) {
             norm_flush(s, &from, i, dirty, out, opts);
             sb_buf_append(out, s + i, l);
             from = last_cut = i + l;
             dirty = false;
-        } else if (norm_cut_before(cp)) {
+        } else if (cls == CH_CUT) {
             if (dirty)
                 norm_flush(s, &from, i, true, out, opts);
             dirty = false;

@@ -6,6 +6,7 @@
  * texts with U+FFFD are compared byte for byte with the Rust library. */
 #include "tokenizer/tok_internal.h"
 
+#include <string.h>
 #include <utf8proc.h>
 
 /* Length of the valid sequence starting at s (0 when ill-formed), and the
@@ -58,6 +59,22 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp, size_t *b
 
 size_t tok_utf8_next(const char *s, size_t n, uint32_t *cp)
 {
+    const unsigned char *u = (const unsigned char *)s;
+    /* Fast paths for ASCII and well-formed 2- and 3-byte sequences (nearly
+     * all text); everything else takes the full check. */
+    if (u[0] < 0x80) {
+        *cp = u[0];
+        return 1;
+    }
+    if (u[0] >= 0xC2 && u[0] <= 0xDF && n >= 2 && (u[1] & 0xC0) == 0x80) {
+        *cp = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+        return 2;
+    }
+    if ((u[0] & 0xF0) == 0xE0 && n >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80 &&
+        (u[0] != 0xE0 || u[1] >= 0xA0) && (u[0] != 0xED || u[1] <= 0x9F)) {
+        *cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+        return 3;
+    }
     size_t bad;
     size_t k = utf8_seq((const unsigned char *)s, n, cp, &bad);
     if (k)
@@ -99,6 +116,10 @@ void tok_buf_put_cp(sb_buf *b, uint32_t cp)
 
 void tok_utf8_lossy(sb_buf *out, const char *s, size_t n)
 {
+    if (tok_utf8_valid(s, n)) {
+        sb_buf_append(out, s, n);
+        return;
+    }
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, run = 0;
     while (i < n) {
@@ -124,14 +145,19 @@ bool tok_utf8_valid(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, u + i, 8), (w & 0x8080808080808080ULL) == 0)) {
+            i += 8; /* eight ASCII bytes */
+            continue;
+        }
         if (u[i] < 0x80) {
             i++;
             continue;
         }
         uint32_t cp;
-        size_t bad, k = utf8_seq(u + i, n - i, &cp, &bad);
-        if (!k)
-            return false;
+        size_t k = tok_utf8_next(s + i, n - i, &cp);
+        if (cp == 0xFFFD && (k != 3 || memcmp(u + i, "\xEF\xBF\xBD", 3) != 0))
+            return false; /* tok_utf8_next's stand-in for an ill-formed byte */
         i += k;
     }
     return true;
