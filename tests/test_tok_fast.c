@@ -363,6 +363,86 @@ static void decode_table_matches_decoder(void **state)
     check_decode_table("tokenizers/gpt2");
 }
 
+/* tok_window ranges of a vocabulary cycle == decode + plain encode of the
+ * same ids, and every cut it reports splices exactly. */
+static void check_window(const char *family)
+{
+    char *path = tu_data_path(family);
+    sb_err err;
+    tok *t = tok_load(path, &err);
+    assert_non_null(t);
+    size_t V = tok_vocab_size(t), n = V + 1500;
+    int32_t *cyc = malloc(n * sizeof *cyc);
+    size_t m = 0;
+    for (size_t id = 0; id < V; id++)
+        if (t->added_by_id[id] < 0)
+            cyc[m++] = (int32_t)id;
+    for (size_t k = m; k < n; k++)
+        cyc[k] = cyc[k - m];
+    tok_ctx *ctx = tok_ctx_new(t), *plain = tok_ctx_new(t);
+    tok_ctx_chunks(ctx, 1u << 20);
+    tok_window *w = tok_window_new(t, ctx, cyc, n, &err);
+    assert_non_null(w);
+    unsigned seed = 41;
+    sb_buf text, scratch;
+    sb_buf_init(&text);
+    sb_buf_init(&scratch);
+    tok_ids a, b, cuts, tail;
+    tok_ids_init(&a);
+    tok_ids_init(&b);
+    tok_ids_init(&cuts);
+    tok_ids_init(&tail);
+    for (int r = 0; r < 300; r++) {
+        size_t s = (size_t)next_rand(&seed) % m, len = 1 + next_rand(&seed) % 1400;
+        a.n = b.n = cuts.n = 0;
+        assert_int_equal(tok_window_encode(w, ctx, s, s + len, &a, &cuts, &scratch, &err), 0);
+        sb_buf_reset(&text);
+        assert_int_equal(tok_decode(t, cyc + s, len, false, &text, &err), 0);
+        assert_int_equal(tok_encode_ctx(t, plain, text.data, text.len, false, &b, &err), 0);
+        if (a.n != b.n || memcmp(a.v, b.v, a.n * sizeof *a.v) != 0)
+            fail_msg("%s: window [%zu, +%zu) differs from decode + encode", family, s, len);
+        /* splice at a reported cut: the rest cut short by a quarter */
+        if (cuts.n == 0)
+            continue;
+        size_t k = (size_t)cuts.v[next_rand(&seed) % cuts.n], end = k + (a.n - k) * 3 / 4 + 1;
+        assert_true(k < a.n);
+        if (end > a.n)
+            end = a.n;
+        sb_buf_reset(&text);
+        assert_int_equal(tok_decode(t, a.v, end, false, &text, &err), 0);
+        b.n = 0;
+        assert_int_equal(tok_encode_ctx(t, plain, text.data, text.len, false, &b, &err), 0);
+        sb_buf_reset(&text);
+        assert_int_equal(tok_decode(t, a.v + k, end - k, false, &text, &err), 0);
+        tail.n = 0;
+        assert_int_equal(tok_encode_ctx(t, plain, text.data, text.len, false, &tail, &err), 0);
+        assert_int_equal(b.n, k + tail.n);
+        assert_memory_equal(b.v, a.v, k * sizeof *a.v);
+        assert_memory_equal(b.v + k, tail.v, tail.n * sizeof *tail.v);
+    }
+    tok_ids_free(&a);
+    tok_ids_free(&b);
+    tok_ids_free(&cuts);
+    tok_ids_free(&tail);
+    sb_buf_free(&text);
+    sb_buf_free(&scratch);
+    tok_window_free(w);
+    tok_ctx_free(ctx);
+    tok_ctx_free(plain);
+    free(cyc);
+    tok_free(t);
+    free(path);
+}
+
+static void window_ranges_give_plain_ids(void **state)
+{
+    (void)state;
+    check_window("tokenizers/qwen3");
+    check_window("tokenizers/llama3");
+    check_window("tokenizers/gpt2");
+    check_window("tokenizers/deepseek_v3");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +452,7 @@ int main(void)
         cmocka_unit_test(piece_cache_keys_on_bytes_and_flag),
         cmocka_unit_test(chunk_caches_give_plain_ids),
         cmocka_unit_test(decode_table_matches_decoder),
+        cmocka_unit_test(window_ranges_give_plain_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

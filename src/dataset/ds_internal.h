@@ -59,20 +59,47 @@ typedef struct dataset_fixlen {
     int32_t target;
     int32_t mismatch; /* len - target when retries ran out, else 0 */
     tok_ids scratch;
-    tok_ctx *ctx; /* encode scratch + piece cache, reused across requests */
+    tok_ctx *ctx; /* encode scratch + piece and chunk caches, reused across requests */
     const tok *ctx_tok;
+    /* Splicing (see ds_fixlen.c): chunk cuts of seq as id counts, and how
+     * many leading ids of seq are the last encode's output unchanged. */
+    tok_ids cuts;
+    size_t common;
+    tok_ids last_in;  /* the ids the last round decoded */
+    bool text_whole;  /* text holds the decode of all of last_in */
+    /* First round from a tok_window range instead of decode + encode. */
+    const tok_window *win;
+    size_t win_a, win_b;
 } dataset_fixlen;
 
 void dataset_fixlen_init(dataset_fixlen *f);
 void dataset_fixlen_free(dataset_fixlen *f);
 /* Starts with ids[0..n) and the target length (retries = 10). */
 void dataset_fixlen_start(dataset_fixlen *f, const int32_t *ids, size_t n, int32_t target);
+/* dataset_fixlen_start with ids = the ids of window w's range [a, b), whose
+ * first round takes tok_window_encode (same result, less work). */
+void dataset_fixlen_start_window(dataset_fixlen *f, const tok_window *w, const int32_t *ids,
+                                 size_t a, size_t b, int32_t target);
 /* Runs decode/encode rounds until done (returns 0) or until extra ids are
  * needed (returns k > 0: append exactly k drawn ids with dataset_fixlen_feed,
  * then call again). -1 on a tokenizer error. */
 long dataset_fixlen_run(dataset_fixlen *f, const tok *t, sb_err *err);
 /* Appends the k drawn ids asked for by the last run and counts one retry. */
 void dataset_fixlen_feed(dataset_fixlen *f, const int64_t *ids, size_t k);
+
+/* What a loop that asked for ids needs to go on in another dataset_fixlen
+ * (the random dataset hands requests from worker threads to one thread). */
+typedef struct dataset_fixlen_saved {
+    int32_t *ids, *cuts;
+    size_t n, n_cuts, common;
+    int retries;
+    int32_t target;
+} dataset_fixlen_saved;
+/* Copies f's state into s (s owns its arrays: dataset_fixlen_saved_free). */
+void dataset_fixlen_save(const dataset_fixlen *f, dataset_fixlen_saved *s);
+/* Puts s's state into f, as if f had run the rounds itself. */
+void dataset_fixlen_restore(dataset_fixlen *f, const dataset_fixlen_saved *s);
+void dataset_fixlen_saved_free(dataset_fixlen_saved *s);
 
 /* ---- files: sb_read_file (core/file.h) ---- */
 /* True when path ends with suffix. */

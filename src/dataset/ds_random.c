@@ -19,9 +19,7 @@
 #include "dataset/ds_internal.h"
 
 typedef struct pending {
-    int32_t *ids; /* NULL when the request finished in pass 1 */
-    size_t n;
-    int retries;
+    dataset_fixlen_saved st; /* st.ids NULL when the request finished in pass 1 */
     long need;
 } pending;
 
@@ -40,6 +38,11 @@ typedef struct rand_work {
     atomic_int failed;
     sb_err err; /* first worker error */
     pthread_mutex_t err_lock;
+    /* With no prefix every request is a range of the allowed cycle: cycle =
+     * allowed twice over as far as the longest window reaches, and win the
+     * tokenizer's precomputed encoder of its ranges (NULL: plain rounds). */
+    int32_t *cycle;
+    tok_window *win;
 } rand_work;
 
 typedef struct rand_worker {
@@ -68,8 +71,14 @@ static void finish_req(sb_request *r, sb_arena *a, const dataset_fixlen *f)
 static int pass1_one(rand_work *w, size_t i, dataset_fixlen *f, tok_ids *seq, sb_arena *a,
                      sb_err *err)
 {
-    build_seq(w, i, seq);
-    dataset_fixlen_start(f, seq->v, seq->n, (int32_t)(w->n_prefix + (size_t)w->input_lens[i]));
+    int32_t target = (int32_t)(w->n_prefix + (size_t)w->input_lens[i]);
+    if (w->win) {
+        size_t a = (size_t)(((uint64_t)w->offsets[i] + w->index_base + i) % w->n_allowed);
+        dataset_fixlen_start_window(f, w->win, w->cycle, a, a + (size_t)w->input_lens[i], target);
+    } else {
+        build_seq(w, i, seq);
+        dataset_fixlen_start(f, seq->v, seq->n, target);
+    }
     long need = dataset_fixlen_run(f, w->t, err);
     if (need < 0)
         return -1;
@@ -79,10 +88,7 @@ static int pass1_one(rand_work *w, size_t i, dataset_fixlen *f, tok_ids *seq, sb
         return 0;
     }
     pending *p = &w->pend[i];
-    p->n = f->seq.n;
-    p->ids = sb_xmalloc((p->n ? p->n : 1) * sizeof *p->ids);
-    memcpy(p->ids, f->seq.v, p->n * sizeof *p->ids);
-    p->retries = f->retries;
+    dataset_fixlen_save(f, &p->st);
     p->need = need;
     return 0;
 }
@@ -144,10 +150,9 @@ static int pass2(rand_work *w, np_gen *g, sb_err *err)
     int rc = 0;
     for (size_t i = 0; i < w->n && rc == 0; i++) {
         pending *p = &w->pend[i];
-        if (!p->ids)
+        if (!p->st.ids)
             continue;
-        dataset_fixlen_start(&f, p->ids, p->n, (int32_t)(w->n_prefix + (size_t)w->input_lens[i]));
-        f.retries = p->retries;
+        dataset_fixlen_restore(&f, &p->st);
         rc = finish_with_draws(&f, w->t, g, p->need, V, &draw, &draw_cap, err);
         if (rc == 0) {
             finish_req(&w->ds->reqs[i], &w->ds->arena, &f);
@@ -157,6 +162,25 @@ static int pass2(rand_work *w, np_gen *g, sb_err *err)
     free(draw);
     dataset_fixlen_free(&f);
     return rc;
+}
+
+/* The cycle and its window encoder (random prompts without a prefix). */
+static void build_window(rand_work *w)
+{
+    if (w->n_prefix > 0 || w->n == 0 || w->n_allowed == 0)
+        return;
+    int64_t longest = 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->input_lens[i] > longest)
+            longest = w->input_lens[i];
+    size_t len = w->n_allowed + (size_t)longest;
+    w->cycle = sb_xmalloc((len ? len : 1) * sizeof *w->cycle);
+    for (size_t k = 0; k < len; k++)
+        w->cycle[k] = w->allowed[k % w->n_allowed];
+    tok_ctx *ctx = tok_ctx_new(w->t);
+    sb_err err;
+    w->win = tok_window_new(w->t, ctx, w->cycle, len, &err);
+    tok_ctx_free(ctx);
 }
 
 static int run_threads(rand_work *w, sb_dataset *ds)
@@ -298,6 +322,7 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
     if (rc == 0 && first != 0)
         rc = sb_err_set(err, "random prompts: internal error, request list not empty");
     if (rc == 0 && n > 0) {
+        build_window(w);
         rc = run_threads(w, ds);
         if (rc != 0)
             *err = w->err;
@@ -307,13 +332,15 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
     long long total = 0;
     for (size_t i = 0; i < n; i++) {
         total += w->mismatch[i];
-        free(w->pend[i].ids);
+        dataset_fixlen_saved_free(&w->pend[i].st);
     }
     *mismatch_total = total;
     pthread_mutex_destroy(&w->err_lock);
     free(w->pend);
     free(w->mismatch);
     free(own_allowed);
+    tok_window_free(w->win);
+    free(w->cycle);
     free(w);
     return rc;
 }

@@ -59,8 +59,7 @@ static void encode_part(const tok_model *m, const uint8_t *w, size_t n, tok_scra
     size_t k;
     const int32_t *hit = tok_pcache_get(sc->scache, (const char *)w, n, true, &k);
     if (hit) {
-        for (size_t i = 0; i < k; i++)
-            tok_ids_push(out, hit[i]);
+        tok_ids_append(out, hit, k);
         return;
     }
     size_t before = out->n;

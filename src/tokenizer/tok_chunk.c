@@ -193,6 +193,11 @@ static uint32_t cp_at(const char *s, size_t h)
 /* About one safe cut in TOK_CHUNK_EVERY is used. */
 #define TOK_CHUNK_EVERY 16
 
+bool tok_chunk_letter_before(const uint8_t *letters, const char *s, size_t h)
+{
+    return h > 0 && is_letter(letters, cp_before(s, h));
+}
+
 size_t tok_chunk_next(const uint8_t *letters, const char *s, size_t n, size_t from)
 {
     /* The hash reads 8 bytes s[h-3..h+5), so cuts lie in [3, n-5]. */
@@ -203,7 +208,7 @@ size_t tok_chunk_next(const uint8_t *letters, const char *s, size_t n, size_t fr
         if (!sp)
             break;
         h = (size_t)(sp - s);
-        if (!is_letter(letters, cp_before(s, h)) || !is_letter(letters, cp_at(s, h + 1)))
+        if (!tok_chunk_letter_before(letters, s, h) || !is_letter(letters, cp_at(s, h + 1)))
             continue;
         uint64_t x;
         memcpy(&x, s + h - 3, sizeof x);

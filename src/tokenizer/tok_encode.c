@@ -22,6 +22,20 @@ void tok_ids_free(tok_ids *ids)
     memset(ids, 0, sizeof *ids);
 }
 
+void tok_ids_append(tok_ids *ids, const int32_t *v, size_t n)
+{
+    if (ids->n + n > ids->cap) {
+        size_t cap = ids->cap ? ids->cap : 64;
+        while (cap < ids->n + n)
+            cap *= 2;
+        ids->v = sb_xrealloc(ids->v, cap * sizeof *ids->v);
+        ids->cap = cap;
+    }
+    if (n)
+        memcpy(ids->v + ids->n, v, n * sizeof *v);
+    ids->n += n;
+}
+
 void tok_ids_push(tok_ids *ids, int32_t id)
 {
     if (ids->n == ids->cap) {
@@ -69,6 +83,8 @@ typedef struct enc_ctx {
     tok_scratch *sc;
     tok_ids *out;
     bool first_run; /* the run being processed starts at offset 0 of the text */
+    tok_ids *cuts;  /* where chunks start, as ids counts from out_base, or NULL */
+    size_t out_base;
 } enc_ctx;
 
 /* A run with no added tokens left: pre-tokenize and run the model. */
@@ -134,8 +150,7 @@ static void encode_chunked(enc_ctx *c, const char *s, size_t n)
     tok_pcache *cc = sc->ccache;
     size_t a = tok_chunk_next(c->t->letters, s, n, 0);
     if (a < n && sc->head_key.len == a && memcmp(sc->head_key.data, s, a) == 0) {
-        for (size_t i = 0; i < sc->head_ids.n; i++)
-            tok_ids_push(c->out, sc->head_ids.v[i]);
+        tok_ids_append(c->out, sc->head_ids.v, sc->head_ids.n);
     } else {
         size_t before = c->out->n;
         encode_plain(c, s, a);
@@ -143,11 +158,12 @@ static void encode_chunked(enc_ctx *c, const char *s, size_t n)
             sb_buf_reset(&sc->head_key);
             sb_buf_append(&sc->head_key, s, a);
             sc->head_ids.n = 0;
-            for (size_t i = before; i < c->out->n; i++)
-                tok_ids_push(&sc->head_ids, c->out->v[i]);
+            tok_ids_append(&sc->head_ids, c->out->v + before, c->out->n - before);
         }
     }
     while (a < n) {
+        if (c->cuts)
+            tok_ids_push(c->cuts, (int32_t)(c->out->n - c->out_base));
         size_t b = tok_chunk_next(c->t->letters, s, n, a + 1);
         if (b == n) {
             encode_plain(c, s + a, n - a);
@@ -156,8 +172,7 @@ static void encode_chunked(enc_ctx *c, const char *s, size_t n)
         size_t k;
         const int32_t *ids = tok_pcache_get(cc, s + a, b - a, false, &k);
         if (ids) {
-            for (size_t i = 0; i < k; i++)
-                tok_ids_push(c->out, ids[i]);
+            tok_ids_append(c->out, ids, k);
         } else {
             size_t before = c->out->n;
             encode_plain(c, s + a, b - a);
@@ -167,8 +182,8 @@ static void encode_chunked(enc_ctx *c, const char *s, size_t n)
     }
 }
 
-int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
-                  tok_ids *out, sb_err *err)
+static int encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
+                     tok_ids *out, tok_ids *cuts, sb_err *err)
 {
     (void)err;
     sb_buf fixed;
@@ -181,7 +196,7 @@ int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, b
     if (add_special)
         for (size_t i = 0; i < t->n_post_pre; i++)
             tok_ids_push(out, t->post_pre[i]);
-    enc_ctx c = {t, sc, out, true};
+    enc_ctx c = {t, sc, out, true, add_special ? NULL : cuts, out->n};
     if (len && sc->ccache && t->chunk_ok && len >= CHUNK_MIN_TEXT)
         encode_chunked(&c, text, len);
     else if (len)
@@ -191,6 +206,12 @@ int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, b
             tok_ids_push(out, t->post_post[i]);
     sb_buf_free(&fixed);
     return 0;
+}
+
+int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
+                  tok_ids *out, sb_err *err)
+{
+    return encode_sc(t, sc, text, len, add_special, out, NULL, err);
 }
 
 int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok_ids *out,
@@ -237,6 +258,12 @@ int tok_encode_ctx(const tok *t, tok_ctx *c, const char *text, size_t len, bool 
                    tok_ids *out, sb_err *err)
 {
     return tok_encode_sc(t, c, text, len, add_special, out, err);
+}
+
+int tok_encode_ctx_cuts(const tok *t, tok_ctx *c, const char *text, size_t len, tok_ids *out,
+                        tok_ids *cuts, sb_err *err)
+{
+    return encode_sc(t, c, text, len, false, out, cuts, err);
 }
 
 const char *tok_default_spec(void)

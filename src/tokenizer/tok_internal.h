@@ -351,6 +351,8 @@ void tok_decode_table(tok *t);
 bool tok_chunk_eligible(const tok *t, json_t *root);
 /* Bitmap of the BMP code points the tokenizer's regexes take for \p{L}. */
 uint8_t *tok_chunk_letters(void);
+/* True when the char that ends right before s[h] is a well-formed letter. */
+bool tok_chunk_letter_before(const uint8_t *letters, const char *s, size_t h);
 /* The first cut used at or after byte from of s[0..n), or n when none. */
 size_t tok_chunk_next(const uint8_t *letters, const char *s, size_t n, size_t from);
 

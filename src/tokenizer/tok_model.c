@@ -332,8 +332,7 @@ static void bpe_pcached(const tok_model *m, const tok_piece *pc, const char *buf
     size_t nids;
     const int32_t *hit = tok_pcache_get(sc->pcache, w, pc->len, pc->bytelevel, &nids);
     if (hit) {
-        for (size_t i = 0; i < nids; i++)
-            tok_ids_push(out, hit[i]);
+        tok_ids_append(out, hit, nids);
         return;
     }
     size_t before = out->n;

@@ -23,6 +23,8 @@ typedef struct tok_ids {
 void tok_ids_init(tok_ids *ids);
 void tok_ids_free(tok_ids *ids);
 void tok_ids_push(tok_ids *ids, int32_t id);
+/* Appends v[0..n) (one copy; the hot paths copy cached encodings). */
+void tok_ids_append(tok_ids *ids, const int32_t *v, size_t n);
 
 /* Loads a tokenizer. spec is a tokenizer.json (or .json.gz) file, a directory
  * holding one (plus tokenizer_config.json if present), or a model name
@@ -57,6 +59,31 @@ void tok_ctx_cache(tok_ctx *c, size_t bytes);
  * as without it (tok_chunk.c says why); only tokenizers whose pipeline allows
  * the cut use it. Pays off when texts share long stretches (random dataset). */
 void tok_ctx_chunks(tok_ctx *c, size_t bytes);
+/* tok_encode_ctx (no special tokens) that also appends to cuts the places
+ * where a chunked encode cut the text, as counts of ids written before each
+ * (ascending, each < the ids written). For such a cut k the ids out[0..k)
+ * are closed: any id list that starts with out[0..k+1) decodes to text that
+ * encodes to out[0..k) followed by the encoding of what the rest decodes to
+ * (tok_chunk.c: the text is cut right before a space that follows a letter,
+ * and the id at k starts with that space). Nothing is appended when the
+ * tokenizer or the text is not chunked. */
+int tok_encode_ctx_cuts(const tok *t, tok_ctx *c, const char *text, size_t len, tok_ids *out,
+                        tok_ids *cuts, sb_err *err);
+
+/* Ranges of one long id list (the random dataset's windows of the vocabulary
+ * cycle): encodes what any ids[a..b) decodes to with work only near a and b,
+ * after encoding the list's text once (tok_window.c). ids is borrowed and must
+ * outlive the window. NULL (not an error) when the tokenizer does not allow
+ * it; then use tok_decode + tok_encode_ctx_cuts. Read-only once built, so
+ * threads share it, each with its own ctx. */
+typedef struct tok_window tok_window;
+tok_window *tok_window_new(const tok *t, tok_ctx *ctx, const int32_t *ids, size_t n, sb_err *err);
+void tok_window_free(tok_window *w);
+/* Appends encode(decode(ids[a..b))) to out, the ids tok_decode then
+ * tok_encode_ctx_cuts give, and cuts with the same guarantee (possibly at
+ * other places); text is scratch. */
+int tok_window_encode(const tok_window *w, tok_ctx *ctx, size_t a, size_t b, tok_ids *out,
+                      tok_ids *cuts, sb_buf *text, sb_err *err);
 
 /* The tokenizer bundled with servebench (GPT-2), used by `serve --sim` when
  * no --tokenizer is given: SB_DATA_DIR/tokenizers/gpt2. */
