@@ -66,6 +66,8 @@ def video_part(rng, width, height, num_frames):
     import os, tempfile
     import cv2
     px = rng.integers(0, 256, (num_frames, height, width, 3), dtype=np.uint8)
+    if os.environ.get('SB_DUMP_FRAMES'):  # the drawn frames, for tests/mm_video_diff.sh
+        np.save(os.environ['SB_DUMP_FRAMES'], px)
     fd, path = tempfile.mkstemp(suffix='.mp4')
     os.close(fd)
     try:
