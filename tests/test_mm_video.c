@@ -48,7 +48,8 @@ static void test_skip_bytes_leaves_the_stream_where_the_draw_does(void **state)
             np_gen_bytes(&a, sizes[i], sink);
             np_gen_skip_bytes(&b, sizes[i]);
             if (!same_gen(&a, &b))
-                fail_msg("skip of %zu bytes (half pending %d) differs from the draw", sizes[i], odd);
+                fail_msg("skip of %zu bytes (half pending %d) differs from the draw", sizes[i],
+                         odd);
             assert_true(np_gen_next64(&a) == np_gen_next64(&b));
         }
     }
@@ -141,9 +142,9 @@ static int64_t rd_seek(void *o, int64_t off, int whence)
     rd *r = o;
     if (whence == AVSEEK_SIZE)
         return (int64_t)r->n;
-    int64_t base = (whence & ~AVSEEK_FORCE) == SEEK_CUR ? (int64_t)r->pos
+    int64_t base = (whence & ~AVSEEK_FORCE) == SEEK_CUR   ? (int64_t)r->pos
                    : (whence & ~AVSEEK_FORCE) == SEEK_END ? (int64_t)r->n
-                                                           : 0;
+                                                          : 0;
     if (base + off < 0 || base + off > (int64_t)r->n)
         return -1;
     r->pos = (size_t)(base + off);

@@ -39,11 +39,11 @@ typedef struct video_mem {
 } video_mem;
 
 struct sb_video {
-    uint32_t w, h;      /* even encoded size */
-    uint32_t in_h;      /* rows the caller fills (odd H included) */
-    size_t stride;      /* bytes per input row */
-    uint8_t *in;        /* BGR24 input rows */
-    uint8_t *yuv;       /* the YUV420P picture's planes */
+    uint32_t w, h; /* even encoded size */
+    uint32_t in_h; /* rows the caller fills (odd H included) */
+    size_t stride; /* bytes per input row */
+    uint8_t *in;   /* BGR24 input rows */
+    uint8_t *yuv;  /* the YUV420P picture's planes */
     AVFrame *pic;
     AVFormatContext *oc;
     AVStream *st;
@@ -244,8 +244,7 @@ sb_video *sb_video_new(uint32_t w, uint32_t h, double fps, sb_err *err)
     /* OpenCV drops an odd last column/row and refuses what is left empty. */
     uint32_t ew = w & ~1u, eh = h & ~1u;
     if (ew == 0 || eh == 0 || ew > SB_VIDEO_MAX_DIM || eh > SB_VIDEO_MAX_DIM) {
-        sb_err_set(err, "video: frame size %ux%u (W x H) is outside 2..%d", w, h,
-                   SB_VIDEO_MAX_DIM);
+        sb_err_set(err, "video: frame size %ux%u (W x H) is outside 2..%d", w, h, SB_VIDEO_MAX_DIM);
         return NULL;
     }
     sb_video *v = sb_xcalloc(1, sizeof *v);

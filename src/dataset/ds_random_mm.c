@@ -243,8 +243,8 @@ static int mm_check(const dataset_ctx *c, const mm_plan *p, sb_err *err)
                               "--random-mm-bucket-config: video bucket (%lld, %lld, %lld) "
                               "needs 2 <= H, W <= %d (the reference's OpenCV VideoWriter "
                               "fails to open otherwise) and T <= %d",
-                              (long long)b->h, (long long)b->w, (long long)b->t,
-                              SB_VIDEO_MAX_DIM, MM_MAX_FRAMES);
+                              (long long)b->h, (long long)b->w, (long long)b->t, SB_VIDEO_MAX_DIM,
+                              MM_MAX_FRAMES);
         if (b->t == 1 && (b->h < 1 || b->w < 1 || b->h > 65500 || b->w > 65500))
             return sb_err_set(err,
                               "--random-mm-bucket-config: image bucket (%lld, %lld, 1) "
