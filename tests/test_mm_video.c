@@ -468,6 +468,21 @@ static void test_random_mm_video_bucket_limits(void **state)
             fail_msg("%s: '%s'", bad[i], err.msg);
         assert_int_equal(ds.n, 0);
     }
+    /* With a video limit of 0 no video is ever opened, as in the reference. */
+    ref_opts(f);
+    set_str(&f->cfg.ds.random_mm_bucket_config, "{(1, 8, 4): 0.5, (6, 5, 1): 0.5}");
+    set_str(&f->cfg.ds.random_mm_limit_mm_per_prompt, "{\"image\": 2, \"video\": 0}");
+    sb_dataset ds;
+    sb_err err;
+    if (load(f, &ds, &err) != 0)
+        fail_msg("video limit 0: %s", err.msg);
+    size_t images = 0;
+    for (size_t i = 0; i < ds.n; i++) {
+        assert_true(!ds.reqs[i].mm_parts || !strstr(ds.reqs[i].mm_parts, "video_url"));
+        images += count(ds.reqs[i].mm_parts, "image_url\": {");
+    }
+    assert_true(images > 0);
+    dataset_free(&ds);
 }
 
 int main(void)
