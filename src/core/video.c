@@ -52,7 +52,6 @@ struct sb_video {
     AVIOContext *io;
     video_mem mem;
     int64_t frame_idx;
-    int header_written;
 };
 
 #if LIBAVFORMAT_VERSION_MAJOR >= 61
@@ -199,7 +198,6 @@ static int video_open_output(sb_video *v, sb_err *err)
     int rc = avformat_write_header(v->oc, NULL);
     if (rc < 0)
         return av_fail(err, "writing the MP4 header", rc);
-    v->header_written = 1;
     return 0;
 }
 
@@ -315,7 +313,6 @@ int sb_video_finish(sb_video *v, sb_buf *out, sb_err *err)
     if (v->frame_idx > 0 && video_send(v, NULL, err) != 0)
         return -1;
     int rc = av_write_trailer(v->oc);
-    v->header_written = 0;
     if (rc < 0)
         return av_fail(err, "writing the MP4 trailer", rc);
     avio_flush(v->io);
