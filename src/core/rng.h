@@ -87,6 +87,19 @@ void np_gen_permutation(np_gen *g, size_t n, int64_t *out);
  * draws image pixels (each 32-bit draw gives 4 bytes, low byte first; the
  * rest of the last draw is dropped when the call ends, as numpy does). */
 void np_gen_bytes(np_gen *g, size_t n, uint8_t *out);
+/* np_gen_bytes(g, n, out) drawn in pieces: the same bytes when the pieces'
+ * sizes add up to n, whatever they are. Start with a zeroed state. */
+typedef struct np_gen_bytes_state {
+    uint32_t buf;
+    unsigned left; /* bytes of buf not yet handed out */
+} np_gen_bytes_state;
+void np_gen_bytes_part(np_gen *g, np_gen_bytes_state *s, size_t n, uint8_t *out);
+/* Leaves g as np_gen_bytes(g, n, ...) would, in O(log n) (random-mm draws a
+ * video's frames later, on a worker, from a copy taken before the skip). */
+void np_gen_skip_bytes(np_gen *g, size_t n);
+/* PCG64.advance(delta): the state delta 64-bit draws later; drops the
+ * buffered 32-bit half as numpy does. */
+void np_gen_advance(np_gen *g, unsigned __int128 delta);
 /* Generator.choice(len(p), size=k, p=p) with replacement: cdf = cumsum(p) /
  * its last value, then k random() draws located with searchsorted(right).
  * p must be non-negative with a positive sum (numpy validates that). */

@@ -222,6 +222,52 @@ void np_gen_bytes(np_gen *g, size_t n, uint8_t *out)
     }
 }
 
+void np_gen_bytes_part(np_gen *g, np_gen_bytes_state *s, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s->left == 0) {
+            s->buf = np_gen_next32(g);
+            s->left = 4;
+        } else {
+            s->buf >>= 8;
+        }
+        s->left--;
+        out[i] = (uint8_t)s->buf;
+    }
+}
+
+/* An LCG's jump ahead (Brown, "Random number generation with arbitrary
+ * strides"): delta steps of state = state * M + inc as one multiply-add. */
+void np_gen_advance(np_gen *g, u128 delta)
+{
+    u128 mult = PCG_MULT, plus = g->inc, acc_mult = 1, acc_plus = 0;
+    while (delta) {
+        if (delta & 1u) {
+            acc_mult *= mult;
+            acc_plus = acc_plus * mult + plus;
+        }
+        plus = (mult + 1u) * plus;
+        mult *= mult;
+        delta >>= 1;
+    }
+    g->state = acc_mult * g->state + acc_plus;
+    g->has_uint32 = 0;
+    g->uinteger = 0;
+}
+
+void np_gen_skip_bytes(np_gen *g, size_t n)
+{
+    size_t k = n / 4 + (n % 4 != 0); /* 32-bit draws np_gen_bytes takes */
+    if (k && g->has_uint32) {
+        g->has_uint32 = 0;
+        k--;
+    }
+    if (k / 2)
+        np_gen_advance(g, (u128)(k / 2));
+    if (k % 2)
+        (void)np_gen_next32(g); /* leaves the high half buffered */
+}
+
 /* Index of the first cdf entry > u (numpy searchsorted side='right'). */
 static size_t search_right(const double *cdf, size_t n, double u)
 {

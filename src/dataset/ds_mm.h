@@ -48,11 +48,15 @@ int mm_content_parts(json_t *content, sb_buf *parts, sb_buf *text, sb_err *err);
  * "type": "text"} part, then parts[0..n) (already rendered). */
 void mm_chat_wrap(sb_buf *out, const char *prompt, size_t len, const char *parts, size_t n);
 
-/* Images queued for encoding (ds_mm_encode.c): drawn in order, encoded
- * in parallel. part = the rendered image_url part once run. */
+/* Items queued for encoding (ds_mm_encode.c): drawn in order, encoded
+ * in parallel. An image holds its pixels; a video (t > 1) holds the
+ * generator as it was before its frames were drawn (the caller skipped the
+ * stream past them), and the worker draws them frame by frame while
+ * encoding. part = the rendered image_url / video_url part once run. */
 typedef struct mm_image_job {
     uint8_t *px;
-    uint32_t w, h;
+    uint32_t w, h, t;
+    np_gen g;
     sb_buf part;
 } mm_image_job;
 
@@ -64,7 +68,10 @@ typedef struct mm_encoder {
 
 /* Queues an h x w RGB image; returns its pixel buffer for the caller to fill. */
 uint8_t *mm_encoder_add(mm_encoder *e, uint32_t w, uint32_t h);
-/* Encodes every queued image (JPEG + base64 part) on all cores. */
+/* Queues a t-frame h x w video whose t*h*w*3 uint8 draws start at *g, and
+ * moves *g past them. */
+void mm_encoder_add_video(mm_encoder *e, uint32_t w, uint32_t h, uint32_t t, np_gen *g);
+/* Encodes every queued item (JPEG or MP4, base64 part) on all cores. */
 int mm_encoder_run(mm_encoder *e, sb_err *err);
 /* Drops the queued jobs (after their parts were used). */
 void mm_encoder_clear(mm_encoder *e);

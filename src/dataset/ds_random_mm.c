@@ -1,11 +1,13 @@
 /* ds_random_mm.c - the `random-mm` dataset, reference section 4.2
  * (RandomMultiModalDataset): random text prompts as in section 4.1 plus, per
- * request, a drawn number of synthetic images attached as JPEG data URLs.
+ * request, a drawn number of synthetic images attached as JPEG data URLs and
+ * videos (buckets with T > 1) attached as mp4v MP4 data URLs.
  *
  * One numpy default_rng(seed) stream feeds everything in the reference's
  * order: input lengths, output lengths, offsets, the prefix; then for each
  * request in turn its decode/encode top-up draws, its item count, and per
- * item a bucket choice followed by the H*W*3 pixel bytes. Because the image
+ * item a bucket choice followed by the H*W*3 pixel bytes (T*H*W*3 for a
+ * video, drawn later by the encoder from a saved generator). Because the image
  * draws sit between requests' text draws, requests are drawn one after the
  * other here (the random dataset's parallel pass cannot be used); the JPEG
  * encoding, which dominates the time, runs on every core (ds_mm_encode.c).
@@ -17,7 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/video.h"
 #include "dataset/ds_mm.h"
+
+/* Frames per video item at most: a sanity bound, far above real use. */
+#define MM_MAX_FRAMES 100000
 
 /* allowed = 0..V-1 minus the *added* tokens marked special (the reference
  * reads added_tokens_decoder, not all_special_ids, so placeholder tokens
@@ -157,7 +163,10 @@ static size_t mm_items(mm_state *s, const mm_plan *p, sb_dataset *ds)
         if (count[m] < limit[m]) {
             count[m]++;
             uint32_t w = (uint32_t)b[pick].w, h = (uint32_t)b[pick].h;
-            np_gen_bytes(&s->g, (size_t)w * h * 3, mm_encoder_add(&s->enc, w, h));
+            if (m == 1)
+                mm_encoder_add_video(&s->enc, w, h, (uint32_t)b[pick].t, &s->g);
+            else
+                np_gen_bytes(&s->g, (size_t)w * h * 3, mm_encoder_add(&s->enc, w, h));
             continue;
         }
         size_t kept = 0;
@@ -226,14 +235,19 @@ static int mm_check(const dataset_ctx *c, const mm_plan *p, sb_err *err)
         return sb_err_set(err, "--random-batch-size > 1 is not supported for random-mm");
     for (size_t i = 0; i < p->n; i++) {
         const mm_bucket *b = &p->b[i];
-        if (b->t > 1)
+        /* OpenCV's VideoWriter drops an odd last column/row and cannot open
+         * with less than 2 or, for mpeg4, more than 8191 left. With a video
+         * limit of 0 the reference never opens one: no check then. */
+        if (b->t > 1 && p->limit_video > 0 &&
+            (b->h < 2 || b->w < 2 || b->h > SB_VIDEO_MAX_DIM || b->w > SB_VIDEO_MAX_DIM ||
+             b->t > MM_MAX_FRAMES))
             return sb_err_set(err,
                               "--random-mm-bucket-config: video bucket (%lld, %lld, %lld) "
-                              "has probability > 0, but servebench cannot encode video "
-                              "(the reference writes mp4v through OpenCV); give video "
-                              "buckets probability 0",
-                              (long long)b->h, (long long)b->w, (long long)b->t);
-        if (b->h < 1 || b->w < 1 || b->h > 65500 || b->w > 65500)
+                              "needs 2 <= H, W <= %d (the reference's OpenCV VideoWriter "
+                              "fails to open otherwise) and T <= %d",
+                              (long long)b->h, (long long)b->w, (long long)b->t, SB_VIDEO_MAX_DIM,
+                              MM_MAX_FRAMES);
+        if (b->t == 1 && (b->h < 1 || b->w < 1 || b->h > 65500 || b->w > 65500))
             return sb_err_set(err,
                               "--random-mm-bucket-config: image bucket (%lld, %lld, 1) "
                               "needs 1 <= H, W <= 65500",

@@ -5,7 +5,9 @@ with numpy's real default_rng, Pillow's real JPEG encoder and the real Rust
 tokenizers (through tests/gen/ds_tok_server.mjs). Text is made as in
 ds_ref_random.py (prefix drawn, not fixed on its own, as servebench's random
 dataset does); then per request: item count, bucket choices with
-renormalisation at a modality's limit, H x W x 3 uint8 pixels, JPEG, base64.
+renormalisation at a modality's limit, H x W x 3 uint8 pixels, JPEG, base64;
+for a video bucket (T > 1) T x H x W x 3 pixels through OpenCV's
+cv2.VideoWriter (mp4v, 30 fps; cv2 imported only then), base64.
 Prints one JSON line per request: {"prompt", "output_tokens", "prompt_len",
 "mm_parts"} with the parts as json.dumps renders them, joined by ", ".
 usage: ds_ref_random_mm.py NODE_MODULES TOKENIZER_JSON N INPUT_LEN OUTPUT_LEN RATIO PREFIX SEED
@@ -58,6 +60,30 @@ def normalize(b):
     total = sum(b.values())
     return {k: v / total for k, v in b.items()}
 
+def video_part(rng, width, height, num_frames):
+    # generate_synthetic_video + process_video: frames drawn at once, written
+    # as they are (OpenCV takes them as BGR) by cv2.VideoWriter to a file
+    import os, tempfile
+    import cv2
+    px = rng.integers(0, 256, (num_frames, height, width, 3), dtype=np.uint8)
+    if os.environ.get('SB_DUMP_FRAMES'):  # the drawn frames, for tests/mm_video_diff.sh
+        np.save(os.environ['SB_DUMP_FRAMES'], px)
+    fd, path = tempfile.mkstemp(suffix='.mp4')
+    os.close(fd)
+    try:
+        vw = cv2.VideoWriter(path, fourcc=cv2.VideoWriter_fourcc(*'mp4v'), fps=30,
+                             frameSize=(width, height))
+        if not vw.isOpened():
+            raise RuntimeError('Failed to create video writer')
+        for frame in px:
+            vw.write(frame)
+        vw.release()
+        data = open(path, 'rb').read()
+    finally:
+        os.unlink(path)
+    url = 'data:video/mp4;base64,' + base64.b64encode(data).decode()
+    return {'type': 'video_url', 'video_url': {'url': url}}
+
 rng = np.random.default_rng(seed)
 Lr = max(0, L - S)
 lo, hi = math.floor(Lr * (1 - r)), math.ceil(Lr * (1 + r))
@@ -85,6 +111,9 @@ for i in range(n):
             m = modality(cfg)
             if count[m] < limits[m]:
                 count[m] += 1
+                if m == 'video':
+                    parts.append(json.dumps(video_part(rng, int(cfg[1]), int(cfg[0]), int(cfg[2]))))
+                    continue
                 px = rng.integers(0, 256, (cfg[0], cfg[1], 3), dtype=np.uint8)
                 bio = io.BytesIO()
                 Image.fromarray(px).save(bio, format='JPEG')
