@@ -308,6 +308,15 @@ void tok_decode_table(tok *t)
     off[t->n_total] = (uint32_t)blob.len;
     t->dec_off = off;
     t->dec_blob = blob.data ? blob.data : sb_xstrdup("");
+    t->dec_clean = sb_xcalloc(t->n_total / 8 + 1, 1);
+    for (size_t id = 0; id < t->n_total; id++)
+        if (tok_utf8_valid(t->dec_blob + off[id], off[id + 1] - off[id]))
+            t->dec_clean[id >> 3] |= (uint8_t)(1u << (id & 7));
+}
+
+static bool id_clean(const tok *t, int32_t id)
+{
+    return t->dec_clean[id >> 3] >> (id & 7) & 1;
 }
 
 /* tok_decode for a lone ByteLevel decoder: copy each id's bytes straight
@@ -320,16 +329,28 @@ static void decode_table(const tok *t, const int32_t *ids, size_t n, bool skip_s
         total += t->dec_off[ids[i] + 1] - t->dec_off[ids[i]];
     sb_buf_reserve(out, total);
     char *dst = out->data + out->len;
-    size_t at = 0;
+    size_t at = 0, run = SIZE_MAX; /* start of the current run of unclean ids */
+    bool valid = true;
     for (size_t i = 0; i < n; i++) {
         int32_t a = t->added_by_id[ids[i]];
         if (a >= 0 && skip_special && t->added[a].special)
             continue;
+        /* A clean id starts on a char boundary and ends a whole char, so
+         * only runs of unclean ids can make the text ill-formed. */
+        bool clean = id_clean(t, ids[i]);
+        if (clean && run != SIZE_MAX) {
+            valid = valid && tok_utf8_valid(dst + run, at - run);
+            run = SIZE_MAX;
+        } else if (!clean && run == SIZE_MAX) {
+            run = at;
+        }
         size_t len = t->dec_off[ids[i] + 1] - t->dec_off[ids[i]];
         memcpy(dst + at, t->dec_blob + t->dec_off[ids[i]], len);
         at += len;
     }
-    if (tok_utf8_valid(dst, at)) {
+    if (run != SIZE_MAX)
+        valid = valid && tok_utf8_valid(dst + run, at - run);
+    if (valid) {
         out->len += at;
         out->data[out->len] = '\0';
         return;

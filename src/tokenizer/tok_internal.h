@@ -332,6 +332,7 @@ struct tok {
      * so decode is a copy per id and one UTF-8 repair (NULL otherwise). */
     uint32_t *dec_off;
     char *dec_blob;
+    uint8_t *dec_clean; /* bit per id: its bytes are valid UTF-8 on their own */
 };
 
 /* tok_added.c */

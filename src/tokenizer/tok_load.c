@@ -365,6 +365,7 @@ void tok_free(tok *t)
     free(t->dec_off);
     free(t->letters);
     free(t->dec_blob);
+    free(t->dec_clean);
     if (t->trie_raw.term)
         tok_trie_free(&t->trie_raw);
     if (t->trie_norm.term)
