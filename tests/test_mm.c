@@ -528,7 +528,7 @@ static void test_custom_audio_wav_matches_soundfile(void **state)
     }
     dataset_free(&ds);
     f->cfg.ds.enable_multimodal_chat = false;
-    expect_error(f, "openai-chat", "needs the openai-audio backend");
+    expect_error(f, "openai-chat", "needs --backend openai-audio");
     f->cfg.ds.enable_multimodal_chat = true;
     unlink(path);
     free(path);

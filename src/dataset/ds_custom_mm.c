@@ -15,6 +15,13 @@
  *  - custom_audio (chat style, --enable-multimodal-chat): the file is read
  *    and re-written as 16-bit WAV (core/wav.c, as python-soundfile does) and
  *    sent as an input_audio part.
+ *  - custom_audio (Whisper style, no --enable-multimodal-chat, --backend
+ *    openai-audio): the same WAV bytes ride on the request (audio_wav) with
+ *    their duration; the prompt is never sent (the form has no prompt field)
+ *    but is chat-templated, when the tokenizer has a template and
+ *    --skip-chat-template is off, for prompt_len. Without a tokenizer the
+ *    reference attaches no audio and its request function raises, so that is
+ *    an error here.
  *
  * Parts are pre-rendered here (sb_request.mm_parts); openai_chat.c puts them
  * after the text part, or alone when mm_content_only is set. */
@@ -144,11 +151,18 @@ static int load_mm_rows(const dataset_ctx *c, mm_rows *rows, const char *what, s
         return sb_err_set(err, "--dataset-name %s needs --dataset-path (a .jsonl file)", what);
     if (!dataset_ends_with(c->o->path, ".jsonl"))
         return sb_err_set(err, "%s: only JSONL format is supported for %s", c->o->path, what);
-    if (strcmp(c->backend, "openai-chat") != 0)
+    bool whisper = rows->audio && !c->o->enable_multimodal_chat;
+    const char *need = whisper ? "openai-audio" : "openai-chat";
+    if (strcmp(c->backend, need) != 0)
         return sb_err_set(err,
-                          "--dataset-name %s sends images or audio and needs --backend "
-                          "openai-chat (got %s)",
-                          what, c->backend);
+                          "--dataset-name %s%s sends %s and needs --backend %s (got %s)%s", what,
+                          rows->audio ? (whisper ? " (Whisper style)" : " (chat style)") : "",
+                          rows->audio ? "audio" : "images", need, c->backend,
+                          whisper ? "; add --enable-multimodal-chat for chat audio models" : "");
+    if (whisper && !c->t)
+        return sb_err_set(err, "--dataset-name custom_audio (Whisper style) needs a tokenizer: "
+                               "without one the reference attaches no audio to the requests "
+                               "and its openai-audio request function fails");
     sb_buf data;
     sb_buf_init(&data);
     int rc = sb_read_file(c->o->path, &data, err);
@@ -180,9 +194,55 @@ static int audio_part(const char *path, sb_buf *parts, sb_err *err)
     return rc;
 }
 
+/* Whisper style: the row's WAV bytes and duration onto r, and the prompt
+ * chat-templated when the tokenizer has a template (reference 4.7). */
+static int whisper_row(const dataset_ctx *c, const mm_row *row, sb_dataset *ds, sb_request *r,
+                       sb_buf *wav, sb_buf *prompt, sb_err *err)
+{
+    sb_buf_reset(wav);
+    sb_buf_reset(prompt);
+    if (sb_wav_reencode(row->aux, wav, err) != 0 ||
+        sb_wav_duration(wav, 0, &r->audio_duration_s, err) != 0)
+        return -1;
+    r->audio_wav = (const unsigned char *)sb_arena_strndup(&ds->arena, wav->data, wav->len);
+    r->audio_wav_bytes = wav->len;
+    if (!c->o->skip_chat_template && tok_chat_template(c->t))
+        return dataset_chat_user(c, row->prompt, prompt, err);
+    sb_buf_puts(prompt, row->prompt);
+    return 0;
+}
+
+static int sample_whisper(const dataset_ctx *c, const mm_rows *rows, const mm_row *row, long out,
+                          sb_dataset *ds, tok_ids *scratch, sb_buf *wav, sb_err *err)
+{
+    sb_request r = {0};
+    sb_buf prompt;
+    sb_buf_init(&prompt);
+    int32_t plen = 1;
+    int rc = whisper_row(c, row, ds, &r, wav, &prompt, err);
+    if (rc == 0)
+        rc = dataset_count_tokens(c->t, prompt.data ? prompt.data : "", prompt.len, true, scratch,
+                                  &plen, err);
+    if (rc == 0) {
+        sb_request *q = dataset_push(ds);
+        dataset_set_prompt(ds, q, prompt.data ? prompt.data : "", prompt.len);
+        q->prompt_len = plen;
+        q->output_len = (int32_t)out;
+        q->audio_wav = r.audio_wav;
+        q->audio_wav_bytes = r.audio_wav_bytes;
+        q->audio_duration_s = r.audio_duration_s;
+    } else {
+        sb_err_prefix(err, "%s:%zu: ", rows->path, row->line_no);
+    }
+    sb_buf_free(&prompt);
+    return rc;
+}
+
 static int sample_one(const dataset_ctx *c, const mm_rows *rows, const mm_row *row, long out,
                       sb_dataset *ds, tok_ids *scratch, sb_buf *parts, sb_err *err)
 {
+    if (rows->audio && !c->o->enable_multimodal_chat)
+        return sample_whisper(c, rows, row, out, ds, scratch, parts, err);
     int32_t plen = 1; /* the reference's value without a tokenizer */
     if (c->t && dataset_count_tokens(c->t, row->prompt, strlen(row->prompt), true, scratch, &plen,
                                      err) != 0)
@@ -271,11 +331,6 @@ int dataset_custom_image(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 
 int dataset_custom_audio(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 {
-    if (!c->o->enable_multimodal_chat)
-        return sb_err_set(err, "custom_audio without --enable-multimodal-chat is the "
-                               "Whisper style, which needs the openai-audio backend "
-                               "(/v1/audio/transcriptions); servebench has no openai-audio "
-                               "backend: add --enable-multimodal-chat for chat audio models");
     mm_rows rows = {.arena = &ds->arena, .path = c->o->path, .audio = 1};
     int rc = load_mm_rows(c, &rows, "custom_audio", err);
     if (rc == 0)
