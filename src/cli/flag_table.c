@@ -91,7 +91,7 @@ const cli_flag cli_flags[] = {
     {"skip-chat-template", NULL, FT_BOOL, D(skip_chat_template), 0, NULL, "off", 2,
      "do not apply the tokenizer's chat template"},
     {"enable-multimodal-chat", NULL, FT_BOOL, D(enable_multimodal_chat), 0, NULL, "off", 2,
-     "chat-style multimodal datasets (custom_audio needs it)"},
+     "chat-style multimodal datasets (custom_audio: chat style; without it Whisper style)"},
     {"disable-shuffle", NULL, FT_BOOL, D(disable_shuffle), 0, NULL, "off", 2,
      "keep dataset order"},
     {"request-id-prefix", NULL, FT_STR, D(request_id_prefix), 0, "TEXT", "bench-<8 hex>-", 2,
