@@ -134,7 +134,7 @@ const cli_flag cli_flags[] = {
     {"custom-output-len", NULL, FT_LONG, D(custom_output_len), 0, "N", "256", 3,
      "custom: output tokens; -1 = the row's output_tokens"},
     {"custom-ensure-client-side-data", NULL, FT_BOOL, D(custom_ensure_client_side_data), 0, NULL,
-     "off", 3, "custom_image: inline images as base64 (not supported: an error)"},
+     "off", 3, "custom_image: fetch every image and send it inline as a PNG data URL"},
     {"spec-bench-output-len", NULL, FT_LONG, D(spec_bench_output_len), 0, "N", "256", 3,
      "spec_bench: output tokens"},
     {"spec-bench-category", NULL, FT_STR, D(spec_bench_category), 0, "NAME", "all", 3,
