@@ -116,6 +116,10 @@ post() { # post NAME CONTENT_TYPE BODYFILE WANT_STATUS WANT_TEXT
 B=xyzB
 printf -- '--%s\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF\r\n--%s\r\nContent-Disposition: form-data; name="model"\r\n\r\nm\r\n--%s--\r\n' $B $B $B > "$tmp/ok"
 post ok "multipart/form-data; boundary=$B" "$tmp/ok" 200 '"prompt_tokens":1,'
+# prompt tokens: ceil(50 x 0.05 s) = 3 for tone16.wav (8 kHz mono PCM_16, 400 frames)
+{ printf -- '--%s\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n' $B
+  cat "$MM/tone16.wav"; printf -- '\r\n--%s--\r\n' $B; } > "$tmp/wav"
+post wav-tokens "multipart/form-data; boundary=\"$B\"" "$tmp/wav" 200 '"prompt_tokens":3,'
 post json application/json "$tmp/ok" 400 'must be multipart/form-data'
 post no-boundary "multipart/form-data" "$tmp/ok" 400 'without a valid boundary'
 post wrong-boundary "multipart/form-data; boundary=other" "$tmp/ok" 400 'no .--other. delimiter'
