@@ -68,7 +68,8 @@ static void test_py_str_forms(void **state)
         {"42", "42"},
         {"\"tab\\there\"", "tab\there"},
         {"[\"a\", \"it's\", \"\\u00e9\", \"q\\\"'\"]", "['a', \"it's\", '\xc3\xa9', 'q\"\\'']"},
-        {"{\"k\": null, \"on\": false, \"n\": [1, 2.0]}", "{'k': None, 'on': False, 'n': [1, 2.0]}"},
+        {"{\"k\": null, \"on\": false, \"n\": [1, 2.0]}",
+         "{'k': None, 'on': False, 'n': [1, 2.0]}"},
         {"[\"\\u0085\\n\"]", "['\\x85\\n']"},
         {"[]", "[]"},
         {"{}", "{}"},
@@ -83,7 +84,8 @@ static void test_py_str_forms(void **state)
     }
 }
 
-#define PART(ct) "--" BK_FORM_BOUNDARY "\r\nContent-Type: " ct "\r\nContent-Disposition: form-data; "
+#define PART(ct)                                                                                   \
+    "--" BK_FORM_BOUNDARY "\r\nContent-Type: " ct "\r\nContent-Disposition: form-data; "
 #define TEXT(name, value) PART("text/plain; charset=utf-8") "name=\"" name "\"\r\n\r\n" value "\r\n"
 
 static void test_form_bytes(void **state)
@@ -104,11 +106,11 @@ static void test_form_bytes(void **state)
     sb_buf_init(&out);
     bk_build_body(&p, &r, &scratch, &out);
     static const char want[] =
-        PART("audio/wav") "name=\"file\"; filename=\"audio.wav\"\r\n\r\nRIFF\0\1\r\n\r\n"
-        TEXT("model", "whisper") TEXT("max_completion_tokens", "7") TEXT("stream", "True")
-        TEXT("language", "de") TEXT("stream_include_usage", "True")
-        TEXT("stream_continuous_usage_stats", "True") TEXT("ignore_eos", "True")
-        TEXT("a\\\"b", "[1]") "--" BK_FORM_BOUNDARY "--\r\n";
+        PART("audio/wav") "name=\"file\"; filename=\"audio.wav\"\r\n\r\nRIFF\0\1\r\n\r\n" TEXT(
+            "model", "whisper") TEXT("max_completion_tokens", "7") TEXT("stream", "True")
+            TEXT("language", "de") TEXT("stream_include_usage", "True")
+                TEXT("stream_continuous_usage_stats", "True") TEXT("ignore_eos", "True")
+                    TEXT("a\\\"b", "[1]") "--" BK_FORM_BOUNDARY "--\r\n";
     assert_int_equal(out.len, sizeof want - 1);
     assert_memory_equal(out.data, want, sizeof want - 1);
     sb_buf_free(&out);
@@ -228,8 +230,7 @@ int main(void)
         cmocka_unit_test(test_py_str_forms),
         cmocka_unit_test(test_form_bytes),
         cmocka_unit_test_setup_teardown(test_whisper_rows_carry_soundfile_wav, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_whisper_needs_backend_and_tokenizer, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_whisper_needs_backend_and_tokenizer, setup, teardown),
     };
     return cmocka_run_group_tests(t, NULL, NULL);
 }

@@ -80,7 +80,8 @@ static void py_repr(sb_buf *b, json_t *v)
         json_t *x;
         bool first = true;
         sb_buf_putc(b, '{');
-        json_object_foreach(v, k, x) {
+        json_object_foreach(v, k, x)
+        {
             sb_buf_puts(b, first ? "" : ", ");
             first = false;
             py_repr_str(b, k, strlen(k));
@@ -94,23 +95,34 @@ static void py_repr(sb_buf *b, json_t *v)
         size_t i;
         json_t *x;
         sb_buf_putc(b, '[');
-        json_array_foreach(v, i, x) {
+        json_array_foreach(v, i, x)
+        {
             sb_buf_puts(b, i ? ", " : "");
             py_repr(b, x);
         }
         sb_buf_putc(b, ']');
         break;
     }
-    case JSON_STRING: py_repr_str(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: sb_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
+    case JSON_STRING:
+        py_repr_str(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        sb_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
     case JSON_REAL: {
         char t[40];
         sb_buf_puts(b, py_float_repr(t, sizeof t, json_real_value(v)));
         break;
     }
-    case JSON_TRUE: sb_buf_puts(b, "True"); break;
-    case JSON_FALSE: sb_buf_puts(b, "False"); break;
-    case JSON_NULL: sb_buf_puts(b, "None"); break;
+    case JSON_TRUE:
+        sb_buf_puts(b, "True");
+        break;
+    case JSON_FALSE:
+        sb_buf_puts(b, "False");
+        break;
+    case JSON_NULL:
+        sb_buf_puts(b, "None");
+        break;
     }
 }
 

@@ -74,8 +74,8 @@ static int simple_trns_index(const png_byte *a, int n)
 
 /* Rows as libpng gives them (8-bit samples, palette indices unpacked) to
  * RGB, plus image.info's transparency. */
-static int png_to_rgb(png_structp ps, png_infop pi, png_bytep *rows, int depth0,
-                      sb_rgb_image *out, sb_err *err)
+static int png_to_rgb(png_structp ps, png_infop pi, png_bytep *rows, int depth0, sb_rgb_image *out,
+                      sb_err *err)
 {
     int ct = png_get_color_type(ps, pi);
     png_colorp pal = NULL;
@@ -94,9 +94,15 @@ static int png_to_rgb(png_structp ps, png_infop pi, png_bytep *rows, int depth0,
         uint8_t *o = out->px + (size_t)y * w * 3;
         for (size_t x = 0; x < w; x++, o += 3) {
             switch (ct) {
-            case PNG_COLOR_TYPE_GRAY: o[0] = o[1] = o[2] = r[x]; break;
-            case PNG_COLOR_TYPE_GRAY_ALPHA: o[0] = o[1] = o[2] = r[2 * x]; break;
-            case PNG_COLOR_TYPE_RGB: memcpy(o, r + 3 * x, 3); break;
+            case PNG_COLOR_TYPE_GRAY:
+                o[0] = o[1] = o[2] = r[x];
+                break;
+            case PNG_COLOR_TYPE_GRAY_ALPHA:
+                o[0] = o[1] = o[2] = r[2 * x];
+                break;
+            case PNG_COLOR_TYPE_RGB:
+                memcpy(o, r + 3 * x, 3);
+                break;
             case PNG_COLOR_TYPE_RGB_ALPHA: {
                 /* rgba_to_rgb: white canvas, paste(image, mask=alpha) */
                 unsigned a = r[4 * x + 3];
@@ -153,8 +159,7 @@ static void png_icc_raw(const unsigned char *d, size_t n, sb_buf *icc)
             return;
         const unsigned char *c = d + off + 8;
         const unsigned char *nul = memchr(c, 0, len);
-        if (!memcmp(d + off + 4, "iCCP", 4) && nul && (size_t)(nul - c) + 2 <= len &&
-            nul[1] == 0) {
+        if (!memcmp(d + off + 4, "iCCP", 4) && nul && (size_t)(nul - c) + 2 <= len && nul[1] == 0) {
             z_stream z = {0};
             unsigned char tmp[16384];
             if (inflateInit(&z) != Z_OK)

@@ -56,7 +56,7 @@ typedef struct zenc {
     const sb_rgb_image *img;
     size_t rowbytes;
     uint32_t y;
-    int state; /* 1: rows, 2: finishing, 3: ended */
+    int state;                              /* 1: rows, 2: finishing, 3: ended */
     uint8_t *cur, *prev, *sub, *up, *paeth; /* each rowbytes + 1, [0] = filter type */
     z_stream z;
 } zenc;
@@ -178,15 +178,15 @@ void sb_png_write(const sb_rgb_image *img, sb_buf *out)
     if (img->has_trns) {
         unsigned char t[6];
         for (int i = 0; i < 3; i++)
-            t[2 * i] = (unsigned char)(img->trns[i] >> 8), t[2 * i + 1] = (unsigned char)img->trns[i];
+            t[2 * i] = (unsigned char)(img->trns[i] >> 8),
+                  t[2 * i + 1] = (unsigned char)img->trns[i];
         chunk(out, "tRNS", t, 6);
     }
     idat_stream(img, out);
     chunk(out, "IEND", NULL, 0);
 }
 
-int sb_png_data_url(const unsigned char *data, size_t n, const char *what, sb_buf *out,
-                    sb_err *err)
+int sb_png_data_url(const unsigned char *data, size_t n, const char *what, sb_buf *out, sb_err *err)
 {
     sb_rgb_image img;
     if (sb_img_decode_rgb(data, n, what, &img, err) != 0)

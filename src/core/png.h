@@ -28,9 +28,9 @@
 /* An 8-bit RGB image plus what Pillow's PNG writer reads from image.info. */
 typedef struct sb_rgb_image {
     uint32_t w, h;
-    uint8_t *px;      /* h rows of 3 * w bytes, malloc'd */
-    sb_buf icc;       /* ICC profile bytes, empty when none */
-    bool has_trns;    /* image.info["transparency"] as an RGB triple */
+    uint8_t *px;   /* h rows of 3 * w bytes, malloc'd */
+    sb_buf icc;    /* ICC profile bytes, empty when none */
+    bool has_trns; /* image.info["transparency"] as an RGB triple */
     uint16_t trns[3];
 } sb_rgb_image;
 

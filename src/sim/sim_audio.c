@@ -26,7 +26,7 @@
 #include "sim/sim_internal.h"
 
 typedef struct form_part {
-    const char *name;   /* points into the body; name_n bytes */
+    const char *name; /* points into the body; name_n bytes */
     size_t name_n;
     const char *data;
     size_t data_n;
@@ -145,8 +145,7 @@ static int field_int(const form_part *fp, long lo, long *out, char *msg, size_t 
     }
     if (!end || *end || v < lo) {
         snprintf(msg, cap, "form field '%.*s' must be an integer >= %ld (got '%.*s')",
-                 (int)fp->name_n, fp->name, lo, (int)(fp->data_n > 40 ? 40 : fp->data_n),
-                 fp->data);
+                 (int)fp->name_n, fp->name, lo, (int)(fp->data_n > 40 ? 40 : fp->data_n), fp->data);
         return -1;
     }
     *out = v;
@@ -179,8 +178,7 @@ static int take_field(const form_part *fp, audio_args *a, char *msg, size_t cap)
 
 /* Walks the parts of body (RFC 2046 5.1.1: the preamble before the first
  * delimiter is ignored; the close delimiter is required). */
-static int parse_form(const char *body, size_t n, sim_str bnd, audio_args *a, char *msg,
-                      size_t cap)
+static int parse_form(const char *body, size_t n, sim_str bnd, audio_args *a, char *msg, size_t cap)
 {
     char delim[80];
     int dn = snprintf(delim, sizeof delim, "\r\n--%.*s", (int)bnd.n, bnd.p);
