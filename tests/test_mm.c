@@ -385,7 +385,8 @@ static void test_custom_image_rule_shuffle_and_counts(void **state)
     o->num_prompts = 1;
     expect_error(f, "openai", "needs --backend openai-chat");
     o->custom_ensure_client_side_data = true;
-    expect_error(f, "openai-chat", "--custom-ensure-client-side-data is not supported");
+    /* the rows name files that do not exist: inlining them fails, naming the URL */
+    expect_error(f, "openai-chat", "Invalid image URL: file://");
     o->custom_ensure_client_side_data = false;
 }
 
@@ -529,7 +530,7 @@ static void test_custom_audio_wav_matches_soundfile(void **state)
     }
     dataset_free(&ds);
     f->cfg.ds.enable_multimodal_chat = false;
-    expect_error(f, "openai-chat", "needs the openai-audio backend");
+    expect_error(f, "openai-chat", "needs --backend openai-audio");
     f->cfg.ds.enable_multimodal_chat = true;
     unlink(path);
     free(path);

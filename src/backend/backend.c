@@ -17,39 +17,43 @@
 #define COMPL {"completions", NULL}
 #define EMB {"embeddings", NULL}
 /* name, api_name, suffixes, mode, openai_compat, pooling, json_content_type,
- * takes_lists, no_extra_body, build */
+ * takes_lists, no_extra_body, multipart, build */
 static const backend table[] = {
     {"openai", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false, false,
-     false, bk_build_completions},
+     false, false, bk_build_completions},
     {"vllm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false, false,
-     false, bk_build_completions},
+     false, false, bk_build_completions},
     {"lmdeploy", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
-     false, bk_build_completions},
+     false, false, bk_build_completions},
     {"scalellm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
-     false, bk_build_completions},
+     false, false, bk_build_completions},
     {"sglang", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
-     false, bk_build_completions},
+     false, false, bk_build_completions},
     {"llama.cpp", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
-     false, bk_build_completions},
+     false, false, bk_build_completions},
     {"openai-chat", "OpenAI Chat Completions API", {"chat/completions", NULL}, BK_MODE_CHAT, true,
-     false, true, false, false, bk_build_chat},
+     false, true, false, false, false, bk_build_chat},
+    /* Whisper-style ASR (3.8): multipart form, chat deltas, not OpenAI-compatible
+     * for the sampling flags (the reference's list holds completions and chat only). */
+    {"openai-audio", "OpenAI Audio API", {"transcriptions", "translations", NULL}, BK_MODE_AUDIO,
+     false, false, false, false, false, true, bk_build_audio},
     {"tgi", "TGI API", {"generate_stream", NULL}, BK_MODE_TGI, false, false, false, false, false,
-     bk_build_tgi},
+     false, bk_build_tgi},
     {"tensorrt-llm", "TensorRT-LLM API", {"generate_stream", NULL}, BK_MODE_TRTLLM, false, false,
-     false, false, false, bk_build_trtllm},
+     false, false, false, false, bk_build_trtllm},
     {"deepspeed-mii", "DeepSpeed-MII API", {"", NULL}, BK_MODE_WHOLE, false, false, false, false,
-     false, bk_build_mii},
+     false, false, bk_build_mii},
     /* Pooling backends (section 3.9): one JSON answer, e2el metrics only. */
     {"openai-embeddings", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
-     false, bk_build_embeddings},
+     false, false, bk_build_embeddings},
     {"openai-embeddings-chat", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
-     false, false, bk_build_embeddings_chat},
+     false, false, false, bk_build_embeddings_chat},
     {"infinity-embeddings", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
-     false, bk_build_infinity},
+     false, false, bk_build_infinity},
     {"vllm-pooling", "vLLM Pooling API", {"pooling", NULL}, BK_MODE_POOLING, false, true, true, true,
-     false, bk_build_pooling},
+     false, false, bk_build_pooling},
     {"vllm-rerank", "vLLM score API", {"rerank", NULL}, BK_MODE_POOLING, false, true, true, true,
-     true, bk_build_rerank},
+     true, false, bk_build_rerank},
 };
 #undef EMB
 #undef COMPL
@@ -64,9 +68,15 @@ const backend *backend_find(const char *name)
 
 const char *backend_names(void)
 {
-    return "openai, vllm, lmdeploy, scalellm, sglang, llama.cpp, openai-chat, tgi, tensorrt-llm, "
+    return "openai, vllm, lmdeploy, scalellm, sglang, llama.cpp, openai-chat, openai-audio, tgi, "
+           "tensorrt-llm, "
            "deepspeed-mii, openai-embeddings, openai-embeddings-chat, infinity-embeddings, "
            "vllm-pooling, vllm-rerank";
+}
+
+const char *backend_content_type(const backend *be)
+{
+    return be->multipart ? "multipart/form-data; boundary=" BK_FORM_BOUNDARY : "application/json";
 }
 
 static bool ends_with(const char *s, const char *suf)
@@ -236,5 +246,8 @@ void bk_build_body(const bk_params *p, const bk_req *r, pyjson_obj *scratch, sb_
         const pyjson_kv *kv = &p->extra.kv[i];
         pyjson_obj_set(scratch, kv->key, p->extra.vals.data + kv->val_off, kv->val_len);
     }
-    pyjson_obj_write(scratch, out);
+    if (p->be->multipart)
+        bk_form_write(scratch, r, out);
+    else
+        pyjson_obj_write(scratch, out);
 }

@@ -26,6 +26,7 @@ typedef enum bk_mode {
     BK_MODE_TRTLLM,      /* SSE; every JSON message is a token; text += text_output */
     BK_MODE_WHOLE,       /* not streamed: one JSON body, TTFT 0 (deepspeed-mii) */
     BK_MODE_POOLING,     /* as WHOLE, TTFT = latency (pooling backends, 3.9) */
+    BK_MODE_AUDIO,       /* as CHAT, but usage.prompt_tokens is not taken (openai-audio, 3.8) */
 } bk_mode;
 
 typedef struct bk_params bk_params;
@@ -46,6 +47,10 @@ typedef struct bk_req {
     const char *mm_parts;
     size_t mm_parts_bytes;
     bool mm_content_only; /* mm_parts is the whole content list (no text part) */
+    /* The request's audio as WAV bytes (openai-audio sends them as the
+     * multipart "file" field); NULL/0 when the dataset has no audio. */
+    const unsigned char *audio_wav;
+    size_t audio_wav_bytes;
 } bk_req;
 
 typedef struct backend {
@@ -58,6 +63,7 @@ typedef struct backend {
     bool json_content_type;  /* sends Content-Type: application/json explicitly (3.2) */
     bool takes_lists;        /* accepts a list of texts (batches, query + documents) */
     bool no_extra_body;      /* --extra-body is not merged (vllm-rerank, 3.9) */
+    bool multipart;          /* body is multipart/form-data (openai-audio, 3.8), not JSON */
     void (*build)(const bk_params *p, const bk_req *r, pyjson_obj *o);
 } backend;
 
@@ -68,6 +74,14 @@ const char *backend_names(void);
 /* 0 if url ends with one of the backend's suffixes (or "profile"); else -1
  * with the reference's message "<API> URL must end with one of: {...}.". */
 int backend_check_url(const backend *be, const char *url, sb_err *err);
+
+/* The Content-Type every request of be carries: application/json, or
+ * multipart/form-data with the fixed boundary for multipart backends. */
+const char *backend_content_type(const backend *be);
+
+/* The fixed multipart boundary (aiohttp draws uuid4().hex per request; this
+ * one has the same shape, see audio.c). */
+#define BK_FORM_BOUNDARY "5e7b0a3c9d1f4b26a8c4e0f2d6b19a73"
 
 /* The per-run body parameters: model name, sampling flags, ignore_eos and
  * the pre-rendered --extra-body. */
@@ -87,7 +101,8 @@ struct bk_params {
 int bk_params_init(bk_params *p, const backend *be, const sb_config *cfg, const char *model,
                    bool ignore_eos, sb_err *err);
 void bk_params_free(bk_params *p);
-/* Appends the JSON body of request r to out. scratch is reused between calls. */
+/* Appends the body of request r to out: JSON, or for a multipart backend
+ * the form aiohttp writes (audio.c). scratch is reused between calls. */
 void bk_build_body(const bk_params *p, const bk_req *r, pyjson_obj *scratch, sb_buf *out);
 
 /* Helpers for the per-API builders: set key to a rendered value. */
@@ -110,5 +125,13 @@ void bk_build_embeddings_chat(const bk_params *p, const bk_req *r, pyjson_obj *o
 void bk_build_infinity(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_pooling(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_rerank(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_audio(const bk_params *p, const bk_req *r, pyjson_obj *o);
+
+/* audio.c: the form of a multipart body: field "file" (r's WAV bytes), then
+ * one text field per entry of o holding Python's str() of the value. */
+void bk_form_write(const pyjson_obj *o, const bk_req *r, sb_buf *out);
+/* Python str() of one JSON value as pyjson renders it: a string as it is,
+ * True/False/None, numbers as repr, lists/dicts as Python repr. */
+void bk_py_str(sb_buf *b, const char *json, size_t n);
 
 #endif

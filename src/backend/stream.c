@@ -96,7 +96,7 @@ static void on_token(bk_stream *st, const bk_msg *m, uint64_t t)
     } else {
         rec_store_push_itl(st->rs, st->idx, t - st->prev_ns);
     }
-    if (st->mode == BK_MODE_COMPLETIONS || st->mode == BK_MODE_CHAT)
+    if (st->mode == BK_MODE_COMPLETIONS || st->mode == BK_MODE_CHAT || st->mode == BK_MODE_AUDIO)
         note_tokens(st, r, m);
     st->prev_ns = t;
     r->latency_ns = t - st->start_ns;
@@ -108,7 +108,8 @@ static void on_usage(bk_stream *st, const bk_msg *m)
     sb_record *r = &st->rs->recs[st->idx];
     if (m->completion_tokens >= 0)
         r->output_tokens = (int32_t)m->completion_tokens;
-    if (m->prompt_tokens >= 0)
+    /* the reference's audio function keeps the dataset's prompt_len (3.8) */
+    if (m->prompt_tokens >= 0 && st->mode != BK_MODE_AUDIO)
         r->prompt_len = (int32_t)m->prompt_tokens;
 }
 
@@ -149,6 +150,7 @@ static int on_message(void *ud, const char *data, size_t len, uint64_t t)
     switch (st->mode) {
     case BK_MODE_COMPLETIONS:
     case BK_MODE_CHAT:
+    case BK_MODE_AUDIO:
         if (m.n_choices > 0)
             on_token(st, &m, t);
         else if (m.usage_truthy)

@@ -98,3 +98,17 @@ int sb_wav_reencode(const char *path, sb_buf *out, sb_err *err)
     free(y);
     return rc;
 }
+
+int sb_wav_duration(sb_buf *wav, size_t start, double *seconds, sb_err *err)
+{
+    wav_mem m = {.b = wav, .start = start};
+    SF_VIRTUAL_IO io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open_virtual(&io, SFM_READ, &info, &m);
+    if (!f)
+        return sb_err_set(err, "cannot read back the WAV bytes: %s", sf_strerror(NULL));
+    sf_close(f);
+    /* soundfile.info(f).duration: frames / samplerate as a float division */
+    *seconds = info.samplerate > 0 ? (double)info.frames / info.samplerate : 0.0;
+    return 0;
+}

@@ -11,5 +11,8 @@
 /* Reads any file libsndfile reads (WAV, FLAC, OGG, ...) and appends the WAV
  * bytes to out. 0, or -1 with err naming path. */
 int sb_wav_reencode(const char *path, sb_buf *out, sb_err *err);
+/* Duration in seconds (frames / sample rate, as soundfile.info reports it) of
+ * the WAV that starts at byte start of wav and runs to its end. */
+int sb_wav_duration(sb_buf *wav, size_t start, double *seconds, sb_err *err);
 
 #endif

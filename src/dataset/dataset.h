@@ -51,6 +51,12 @@ typedef struct sb_request {
      * parts: custom_image "content" rows, --enable-multimodal-chat), so chat
      * bodies add no text part of their own. */
     bool mm_content_only;
+    /* custom_audio Whisper style (openai-audio, reference 3.8/4.7): the row's
+     * audio re-written as 16-bit WAV (core/wav.c) and its duration in seconds
+     * (frames / sample rate, as soundfile.info reports it). NULL/0 otherwise. */
+    const unsigned char *audio_wav;
+    size_t audio_wav_bytes;
+    double audio_duration_s;
 } sb_request;
 
 typedef struct sb_dataset {

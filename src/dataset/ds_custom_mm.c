@@ -15,13 +15,24 @@
  *  - custom_audio (chat style, --enable-multimodal-chat): the file is read
  *    and re-written as 16-bit WAV (core/wav.c, as python-soundfile does) and
  *    sent as an input_audio part.
+ *  - custom_audio (Whisper style, no --enable-multimodal-chat, --backend
+ *    openai-audio): the same WAV bytes ride on the request (audio_wav) with
+ *    their duration; the prompt is never sent (the form has no prompt field)
+ *    but is chat-templated, when the tokenizer has a template and
+ *    --skip-chat-template is off, for prompt_len. Without a tokenizer the
+ *    reference attaches no audio and its request function raises, so that is
+ *    an error here.
  *
  * Parts are pre-rendered here (sb_request.mm_parts); openai_chat.c puts them
  * after the text part, or alone when mm_content_only is set. */
+#include <ctype.h>
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/b64.h"
+#include "core/file.h"
+#include "core/png.h"
 #include "core/wav.h"
 #include "dataset/ds_mm.h"
 
@@ -39,6 +50,7 @@ typedef struct mm_rows {
     sb_arena *arena;
     const char *path;
     int audio;
+    bool inline_images; /* --custom-ensure-client-side-data */
 } mm_rows;
 
 static mm_row *rows_push(mm_rows *rows, const char *prompt, const char *aux, size_t aux_len,
@@ -63,13 +75,136 @@ static long row_output_tokens(json_t *v)
     return -1;
 }
 
+/* ---- --custom-ensure-client-side-data (reference process_image) ---- */
+
+static size_t curl_collect(char *p, size_t size, size_t n, void *ud)
+{
+    sb_buf_append(ud, p, size * n);
+    return size * n;
+}
+
+/* GET url into out: vLLM's fetch has a 5 s timeout (VLLM_IMAGE_FETCH_TIMEOUT). */
+static int http_get(const char *url, sb_buf *out, sb_err *err)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return sb_err_set(err, "cannot start libcurl");
+    char cerr[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK)
+        return sb_err_set(err, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
+    if (status != 200)
+        return sb_err_set(err, "HTTP %ld", status);
+    return 0;
+}
+
+/* file://PATH as urllib's url2pathname reads it: %XX decoded. */
+static char *file_url_path(const char *url)
+{
+    const char *s = url + strlen("file://");
+    char *p = sb_xmalloc(strlen(s) + 1), *o = p;
+    for (; *s; s++) {
+        if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+            char hex[3] = {s[1], s[2], '\0'};
+            *o++ = (char)strtol(hex, NULL, 16);
+            s += 2;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+    return p;
+}
+
+/* The image string s as the reference sends it with ensure_client_side_data:
+ * data:image/ URLs as they are, anything else (after the image rule's
+ * file:// prefix) fetched, decoded, converted to RGB and re-encoded as PNG
+ * (core/png.h). */
+static int inline_image(const char *s, sb_buf *url_out, sb_err *err)
+{
+    sb_buf_reset(url_out);
+    if (!strncmp(s, "data:image/", 11)) {
+        sb_buf_puts(url_out, s);
+        return 0;
+    }
+    sb_buf url, bytes;
+    sb_buf_init(&url);
+    sb_buf_init(&bytes);
+    bool scheme = !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
+                  !strncmp(s, "file://", 7);
+    sb_buf_printf(&url, "%s%s", scheme ? "" : "file://", s);
+    int rc;
+    if (!strncmp(url.data, "file://", 7)) {
+        char *path = file_url_path(url.data);
+        rc = sb_read_file(path, &bytes, err);
+        free(path);
+    } else {
+        rc = http_get(url.data, &bytes, err);
+    }
+    if (rc == 0)
+        rc = sb_png_data_url((const unsigned char *)bytes.data, bytes.len, url.data, url_out,
+                             err);
+    if (rc != 0)
+        sb_err_prefix(err, "Invalid image URL: %s: ", url.data);
+    sb_buf_free(&url);
+    sb_buf_free(&bytes);
+    return rc;
+}
+
+/* Replaces the image strings of a "content" list by their data URLs, so that
+ * mm_content_parts (which keeps data:image/ URLs as they are) renders the
+ * reference's parts; malformed parts are left for it to report. */
+static int inline_content(json_t *content, sb_err *err)
+{
+    size_t i;
+    json_t *part;
+    sb_buf u;
+    sb_buf_init(&u);
+    int rc = 0;
+    json_array_foreach(content, i, part)
+    {
+        const char *type = json_string_value(json_object_get(part, "type"));
+        json_t *holder = NULL;
+        const char *key = NULL;
+        if (type && !strcmp(type, "image"))
+            holder = part, key = "image";
+        else if (type && !strcmp(type, "image_url") &&
+                 json_is_string(json_object_get(part, "image_url")))
+            holder = part, key = "image_url";
+        else if (type && !strcmp(type, "image_url"))
+            holder = json_object_get(part, "image_url"), key = "url";
+        json_t *v = holder ? json_object_get(holder, key) : NULL;
+        if (!json_is_string(v))
+            continue;
+        if ((rc = inline_image(json_string_value(v), &u, err)) != 0) {
+            sb_err_prefix(err, "content[%zu]: ", i);
+            break;
+        }
+        json_object_set_new(holder, key, json_stringn(u.data, u.len));
+    }
+    sb_buf_free(&u);
+    return rc;
+}
+
 /* A "content" row (reference [newest]): its parts are the whole content. */
 static int content_row(mm_rows *rows, json_t *content, size_t line_no, sb_err *err)
 {
     sb_buf parts, text;
     sb_buf_init(&parts);
     sb_buf_init(&text);
-    int rc = mm_content_parts(content, &parts, &text, err);
+    int rc = rows->inline_images && json_is_array(content) ? inline_content(content, err) : 0;
+    if (rc == 0)
+        rc = mm_content_parts(content, &parts, &text, err);
     if (rc == 0)
         rows_push(rows, text.data ? text.data : "", parts.data, parts.len, -1, line_no)
             ->content_only = true;
@@ -97,21 +232,29 @@ static int image_row(mm_rows *rows, json_t *row, size_t line_no, sb_err *err)
     if (!json_is_array(files) || json_array_size(files) == 0)
         return sb_err_set(err, "%s:%zu: 'image_files' must be a non-empty list", rows->path,
                           line_no);
-    sb_buf parts;
+    sb_buf parts, url;
     sb_buf_init(&parts);
+    sb_buf_init(&url);
     size_t i;
     json_t *f;
     json_array_foreach(files, i, f)
     {
         if (!json_is_string(f)) {
             sb_buf_free(&parts);
+            sb_buf_free(&url);
             return sb_err_set(err,
                               "%s:%zu: image_files[%zu] must be a string (URL, file path "
                               "or base64 data URL)",
                               rows->path, line_no, i);
         }
-        mm_image_url_part(&parts, json_string_value(f), NULL);
+        if (rows->inline_images && inline_image(json_string_value(f), &url, err) != 0) {
+            sb_buf_free(&parts);
+            sb_buf_free(&url);
+            return sb_err_prefix(err, "%s:%zu: image_files[%zu]: ", rows->path, line_no, i);
+        }
+        mm_image_url_part(&parts, rows->inline_images ? url.data : json_string_value(f), NULL);
     }
+    sb_buf_free(&url);
     rows_push(rows, json_string_value(prompt), parts.data, parts.len, -1, line_no);
     sb_buf_free(&parts);
     return 0;
@@ -144,11 +287,18 @@ static int load_mm_rows(const dataset_ctx *c, mm_rows *rows, const char *what, s
         return sb_err_set(err, "--dataset-name %s needs --dataset-path (a .jsonl file)", what);
     if (!dataset_ends_with(c->o->path, ".jsonl"))
         return sb_err_set(err, "%s: only JSONL format is supported for %s", c->o->path, what);
-    if (strcmp(c->backend, "openai-chat") != 0)
+    bool whisper = rows->audio && !c->o->enable_multimodal_chat;
+    const char *need = whisper ? "openai-audio" : "openai-chat";
+    if (strcmp(c->backend, need) != 0)
         return sb_err_set(err,
-                          "--dataset-name %s sends images or audio and needs --backend "
-                          "openai-chat (got %s)",
-                          what, c->backend);
+                          "--dataset-name %s%s sends %s and needs --backend %s (got %s)%s", what,
+                          rows->audio ? (whisper ? " (Whisper style)" : " (chat style)") : "",
+                          rows->audio ? "audio" : "images", need, c->backend,
+                          whisper ? "; add --enable-multimodal-chat for chat audio models" : "");
+    if (whisper && !c->t)
+        return sb_err_set(err, "--dataset-name custom_audio (Whisper style) needs a tokenizer: "
+                               "without one the reference attaches no audio to the requests "
+                               "and its openai-audio request function fails");
     sb_buf data;
     sb_buf_init(&data);
     int rc = sb_read_file(c->o->path, &data, err);
@@ -180,9 +330,55 @@ static int audio_part(const char *path, sb_buf *parts, sb_err *err)
     return rc;
 }
 
+/* Whisper style: the row's WAV bytes and duration onto r, and the prompt
+ * chat-templated when the tokenizer has a template (reference 4.7). */
+static int whisper_row(const dataset_ctx *c, const mm_row *row, sb_dataset *ds, sb_request *r,
+                       sb_buf *wav, sb_buf *prompt, sb_err *err)
+{
+    sb_buf_reset(wav);
+    sb_buf_reset(prompt);
+    if (sb_wav_reencode(row->aux, wav, err) != 0 ||
+        sb_wav_duration(wav, 0, &r->audio_duration_s, err) != 0)
+        return -1;
+    r->audio_wav = (const unsigned char *)sb_arena_strndup(&ds->arena, wav->data, wav->len);
+    r->audio_wav_bytes = wav->len;
+    if (!c->o->skip_chat_template && tok_chat_template(c->t))
+        return dataset_chat_user(c, row->prompt, prompt, err);
+    sb_buf_puts(prompt, row->prompt);
+    return 0;
+}
+
+static int sample_whisper(const dataset_ctx *c, const mm_rows *rows, const mm_row *row, long out,
+                          sb_dataset *ds, tok_ids *scratch, sb_buf *wav, sb_err *err)
+{
+    sb_request r = {0};
+    sb_buf prompt;
+    sb_buf_init(&prompt);
+    int32_t plen = 1;
+    int rc = whisper_row(c, row, ds, &r, wav, &prompt, err);
+    if (rc == 0)
+        rc = dataset_count_tokens(c->t, prompt.data ? prompt.data : "", prompt.len, true, scratch,
+                                  &plen, err);
+    if (rc == 0) {
+        sb_request *q = dataset_push(ds);
+        dataset_set_prompt(ds, q, prompt.data ? prompt.data : "", prompt.len);
+        q->prompt_len = plen;
+        q->output_len = (int32_t)out;
+        q->audio_wav = r.audio_wav;
+        q->audio_wav_bytes = r.audio_wav_bytes;
+        q->audio_duration_s = r.audio_duration_s;
+    } else {
+        sb_err_prefix(err, "%s:%zu: ", rows->path, row->line_no);
+    }
+    sb_buf_free(&prompt);
+    return rc;
+}
+
 static int sample_one(const dataset_ctx *c, const mm_rows *rows, const mm_row *row, long out,
                       sb_dataset *ds, tok_ids *scratch, sb_buf *parts, sb_err *err)
 {
+    if (rows->audio && !c->o->enable_multimodal_chat)
+        return sample_whisper(c, rows, row, out, ds, scratch, parts, err);
     int32_t plen = 1; /* the reference's value without a tokenizer */
     if (c->t && dataset_count_tokens(c->t, row->prompt, strlen(row->prompt), true, scratch, &plen,
                                      err) != 0)
@@ -257,11 +453,8 @@ static int sample_rows(const dataset_ctx *c, const mm_rows *rows, const char *wh
 
 int dataset_custom_image(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 {
-    if (c->o->custom_ensure_client_side_data)
-        return sb_err_set(err, "--custom-ensure-client-side-data is not supported: the "
-                               "reference decodes each image and re-encodes it as PNG with "
-                               "Pillow, which servebench does not reproduce");
-    mm_rows rows = {.arena = &ds->arena, .path = c->o->path, .audio = 0};
+    mm_rows rows = {.arena = &ds->arena, .path = c->o->path, .audio = 0,
+                    .inline_images = c->o->custom_ensure_client_side_data};
     int rc = load_mm_rows(c, &rows, "custom_image", err);
     if (rc == 0)
         rc = sample_rows(c, &rows, "custom_image", ds, err);
@@ -271,11 +464,6 @@ int dataset_custom_image(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 
 int dataset_custom_audio(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 {
-    if (!c->o->enable_multimodal_chat)
-        return sb_err_set(err, "custom_audio without --enable-multimodal-chat is the "
-                               "Whisper style, which needs the openai-audio backend "
-                               "(/v1/audio/transcriptions); servebench has no openai-audio "
-                               "backend: add --enable-multimodal-chat for chat audio models");
     mm_rows rows = {.arena = &ds->arena, .path = c->o->path, .audio = 1};
     int rc = load_mm_rows(c, &rows, "custom_audio", err);
     if (rc == 0)

@@ -254,6 +254,11 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
     if (m->pooling) /* no generated tokens: input only (reference pooling metrics) */
         m->total_output = 0, m->output_throughput = 0.0;
     m->total_token_throughput = secs > 0 ? (m->total_input + m->total_output) / secs : 0.0;
+    double audio_s = 0.0; /* summed in store order like the reference's loop */
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].success)
+            audio_s += s->recs[i].input_audio_s;
+    m->rtfx = secs > 0 ? audio_s / secs : 0.0;
 
     double *scratch = sb_xmalloc((s->n ? s->n : 1) * sizeof *scratch);
     per_request_stats(s, m, scratch);

@@ -80,6 +80,7 @@ typedef struct sb_metrics {
     double output_throughput, total_token_throughput;
     double max_output_tokens_per_s; /* reference: token *messages* in the busiest 1 s bucket */
     long max_concurrent_requests;   /* reference bucket method (overcounts; see ext) */
+    double rtfx; /* inverse real-time factor: audio seconds of successes / duration (6) */
     bool has_tokenizer;             /* false with --skip-tokenizer-init */
     bool pooling;                   /* embeddings/pooling/rerank backend: no output tokens */
     bool selected[SB_M_COUNT_];     /* --percentile-metrics */

@@ -43,6 +43,7 @@ typedef struct sb_record {
     int32_t output_tokens; /* usage.completion_tokens, or 0 */
     int32_t output_len;    /* final count used by the metrics (section 6) */
     int32_t n_chunks;      /* token messages received */
+    double input_audio_s;  /* seconds of audio sent (openai-audio), else 0: RTFx */
     int http_status;
     bool done; /* finished (success or failure) */
     bool success;

@@ -114,6 +114,8 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
     }
     if (gen)
         line_f(out, "Peak concurrent requests:", (double)m->max_concurrent_requests);
+    if (gen && m->rtfx > 0) /* audio requests only (3.8) */
+        line_f(out, "RTFx (Inverse Real-Time Factor):", m->rtfx);
     if (tok)
         line_f(out, "Total token throughput (tok/s):", m->total_token_throughput);
     if (gen && tok && m->selected[SB_M_TTFT])

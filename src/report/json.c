@@ -283,7 +283,7 @@ static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, co
         detail_arrays(w, m, s);
     k_num(w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
     k_int(w, "max_concurrent_requests", m->max_concurrent_requests);
-    k_num(w, "rtfx", 0.0);
+    k_num(w, "rtfx", m->rtfx);
     if (ctx->n_rps_events) {
         key(w, "rps_change_events");
         sb_buf_putc(out, '[');

@@ -162,7 +162,7 @@ static int prepare(run_ctx *c, sb_err *err)
     if (c->sim)
         snprintf(simbase, sizeof simbase, "http://%s:%d", sim_host(c->sim), sim_port(c->sim));
     run_target_init(&c->tgt, cfg, c->sim ? simbase : NULL);
-    run_target_headers(&c->tgt, cfg);
+    run_target_headers(&c->tgt, cfg, backend_content_type(c->be));
     if (backend_check_url(c->be, c->tgt.url, err) != 0)
         return -1;
     eng_opts eo = {.max_conns = cfg->max_concurrency > 0 ? cfg->max_concurrency : 0,
@@ -175,6 +175,12 @@ static int prepare(run_ctx *c, sb_err *err)
     if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
         return -1;
     c->have_ds = true;
+    for (size_t i = 0; c->be->multipart && i < c->ds.n; i++)
+        if (!c->ds.reqs[i].audio_wav) /* the reference raises TypeError here (3.8) */
+            return sb_err_set(err, "--backend %s sends each request's audio, but request %zu of "
+                                   "--dataset-name %s has none (use custom_audio without "
+                                   "--enable-multimodal-chat)",
+                              c->be->name, i, cfg->ds.name);
     if (c->ds.info) /* the reference logs these (INFO) while sampling */
         fprintf(stderr, "%s%s", c->ds.info,
                 c->ds.info[0] && c->ds.info[strlen(c->ds.info) - 1] == '\n' ? "" : "\n");
@@ -368,6 +374,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     for (size_t i = 0; i < n; i++) {
         c->rs->recs[i].prompt_len = c->ds.reqs[i].prompt_len;
         c->rs->recs[i].output_len = c->ds.reqs[i].output_len;
+        c->rs->recs[i].input_audio_s = c->ds.reqs[i].audio_duration_s;
     }
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);

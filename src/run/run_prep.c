@@ -39,12 +39,15 @@ static bool user_sets(const sb_config *cfg, const char *name)
     return false;
 }
 
-void run_target_headers(run_target *t, const sb_config *cfg)
+void run_target_headers(run_target *t, const sb_config *cfg, const char *content_type)
 {
     sb_buf line;
     sb_buf_init(&line);
-    if (!user_sets(cfg, "Content-Type"))
-        t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
+    if (!user_sets(cfg, "Content-Type")) {
+        sb_buf_printf(&line, "Content-Type: %s", content_type);
+        t->headers = curl_slist_append(t->headers, line.data);
+        sb_buf_reset(&line);
+    }
     if (cfg->api_key && *cfg->api_key && !user_sets(cfg, "Authorization")) {
         sb_buf_printf(&line, "Authorization: Bearer %s", cfg->api_key);
         t->headers = curl_slist_append(t->headers, line.data);
@@ -130,7 +133,9 @@ void run_build_bodies(const bk_params *p, const sb_dataset *ds, sb_arena *a, loo
                     .n_texts = q->n_texts,
                     .mm_parts = q->mm_parts,
                     .mm_parts_bytes = q->mm_parts_bytes,
-                    .mm_content_only = q->mm_content_only};
+                    .mm_content_only = q->mm_content_only,
+                    .audio_wav = q->audio_wav,
+                    .audio_wav_bytes = q->audio_wav_bytes};
         sb_buf_reset(&b);
         bk_build_body(p, &r, &scratch, &b);
         out[i].body = sb_arena_strndup(a, b.data, b.len);

@@ -23,9 +23,10 @@ typedef struct run_target {
 /* Base and API URL as the reference builds them (plain concatenation; IPv6
  * hosts bracketed). */
 void run_target_init(run_target *t, const sb_config *cfg, const char *sim_base);
-/* Content-Type and Authorization, overridden by --header pairs (3.2), plus
- * "Expect:" so curl never waits for a 100-continue. */
-void run_target_headers(run_target *t, const sb_config *cfg);
+/* Content-Type (content_type: backend_content_type) and Authorization,
+ * overridden by --header pairs (3.2), plus "Expect:" so curl never waits for
+ * a 100-continue. */
+void run_target_headers(run_target *t, const sb_config *cfg, const char *content_type);
 void run_target_free(run_target *t);
 
 /* GET {base}/v1/models: data[0].id and data[0].root (malloc'd). */

@@ -79,6 +79,11 @@ static void bad_request(sim_conn *c, const char *msg)
     sim_api_error(c, 400, "BadRequestError", msg);
 }
 
+void sim_api_bad_request(sim_conn *c, const char *msg)
+{
+    bad_request(c, msg);
+}
+
 static void models(sim_conn *c)
 {
     const sim_opts *o = &c->srv->o;
@@ -403,6 +408,25 @@ void sim_api_init_req(sim_conn *c, int api, const sim_http_req *hr)
     s->t.requests++;
 }
 
+void sim_api_admit(sim_conn *c, const char *model, long prompt_tokens, long max_tokens,
+                   long min_tokens, int ignore_eos)
+{
+    sim_server *s = c->srv;
+    char msg[512] = "";
+    gen_args g = {.id_count = prompt_tokens, .max_tokens = max_tokens, .min_tokens = min_tokens,
+                  .ignore_eos = ignore_eos};
+    if (model && strcmp(model, s->o.model) != 0) {
+        snprintf(msg, sizeof msg, "The model `%.200s` does not exist.", model);
+        s->m.client_errors++;
+        s->t.client_errors++;
+        sim_api_error(c, 404, "NotFoundError", msg);
+    } else if (size_request(c, &g, msg, sizeof msg) == 0) {
+        sim_model_admit(c);
+    } else {
+        bad_request(c, msg);
+    }
+}
+
 static void copy_trt_model(sim_conn *c, sim_str p);
 
 static void generate(sim_conn *c, int api, const sim_http_req *hr)
@@ -491,7 +515,7 @@ void sim_api_handle(sim_conn *c, const sim_http_req *hr)
         generate(c, api, hr);
         return;
     }
-    if (sim_pool_handle(c, hr))
+    if (sim_pool_handle(c, hr) || sim_audio_handle(c, hr))
         return;
     int known = sim_str_eq(hr->path, "/health") || sim_str_eq(hr->path, "/v1/models") ||
                 sim_str_eq(hr->path, "/metrics") || sim_str_eq(hr->path, "/version");

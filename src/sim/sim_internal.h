@@ -131,6 +131,17 @@ void sim_api_respond(sim_conn *c, int status, const char *ctype, const char *bod
 void sim_api_error(sim_conn *c, int status, const char *type, const char *msg);
 /* Starts the request state of c for api (id, seed, arrival, counters). */
 void sim_api_init_req(sim_conn *c, int api, const sim_http_req *hr);
+/* vLLM's 400 error object, counted as a client error. */
+void sim_api_bad_request(sim_conn *c, const char *msg);
+/* A started request (sim_api_init_req) whose fields were read elsewhere:
+ * model check (404), prompt/context sizing and output draw (400), then the
+ * model. model may be NULL; max_tokens -1 = not given. */
+void sim_api_admit(sim_conn *c, const char *model, long prompt_tokens, long max_tokens,
+                   long min_tokens, int ignore_eos);
+
+/* sim_audio.c: /v1/audio/transcriptions and /v1/audio/translations */
+/* Handles hr when its path is an audio endpoint (returns 1), else 0. */
+int sim_audio_handle(sim_conn *c, const sim_http_req *hr);
 
 /* sim_pool.c: embeddings, pooling and rerank */
 /* Handles hr when its path is a pooling endpoint (returns 1), else 0. */

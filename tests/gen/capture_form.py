@@ -1,0 +1,35 @@
+#!/usr/bin/env python3
+"""capture_form.py - a minimal OpenAI audio endpoint for body checks: every
+POST is appended to OUT as one JSON line {"path", "content_type",
+"body_b64"}, and the answer is a two-chunk SSE stream (one chat delta, then
+usage). Prints "listening PORT".
+usage: capture_form.py OUT"""
+import base64, json, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+out = open(sys.argv[1], 'a', encoding='utf-8')
+
+class H(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *a):
+        pass
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers['Content-Length']))
+        out.write(json.dumps({'path': self.path,
+                              'content_type': self.headers.get('Content-Type'),
+                              'body_b64': base64.b64encode(body).decode()}) + '\n')
+        out.flush()
+        sse = ('data: {"choices": [{"delta": {"content": "x"}}]}\n\n'
+               'data: {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}\n\n'
+               'data: [DONE]\n\n').encode()
+        self.send_response(200)
+        self.send_header('Content-Type', 'text/event-stream')
+        self.send_header('Content-Length', str(len(sse)))
+        self.end_headers()
+        self.wfile.write(sse)
+
+srv = ThreadingHTTPServer(('127.0.0.1', 0), H)
+print('listening', srv.server_address[1], flush=True)
+srv.serve_forever()
