@@ -116,23 +116,25 @@ void tok_buf_put_cp(sb_buf *b, uint32_t cp)
 
 void tok_utf8_lossy(sb_buf *out, const char *s, size_t n)
 {
-    if (tok_utf8_valid(s, n)) {
-        sb_buf_append(out, s, n);
-        return;
-    }
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, run = 0;
     while (i < n) {
+        uint64_t w;
+        if (i + 8 <= n && (memcpy(&w, u + i, 8), (w & 0x8080808080808080ULL) == 0)) {
+            i += 8; /* eight ASCII bytes */
+            continue;
+        }
         if (u[i] < 0x80) {
             i++;
             continue;
         }
         uint32_t cp;
-        size_t bad, k = utf8_seq(u + i, n - i, &cp, &bad);
-        if (k) {
+        size_t bad, k = tok_utf8_next(s + i, n - i, &cp);
+        if (cp != 0xFFFD || (k == 3 && memcmp(u + i, "\xEF\xBF\xBD", 3) == 0)) {
             i += k;
             continue;
         }
+        utf8_seq(u + i, n - i, &cp, &bad); /* how much one U+FFFD replaces */
         sb_buf_append(out, s + run, i - run);
         sb_buf_append(out, "\xEF\xBF\xBD", 3);
         i += bad;
