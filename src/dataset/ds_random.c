@@ -5,15 +5,19 @@
  *
  * Speed: 100k prompts of 1,024 tokens are ~100M tokens of decode + encode.
  * Pass 1 runs every request's loop on all cores until the loop either ends
- * or needs extra ids from the RNG; pass 2 then finishes the requests that
- * need draws, one after another in request order, drawing from the single
- * np_gen stream exactly as the reference's sequential loop does. The result
- * is byte-identical whatever the thread count. */
+ * or needs extra ids from the RNG; pass 2 finishes the requests that need
+ * draws, one after another in request order, drawing from the single np_gen
+ * stream exactly as the reference's sequential loop does. Pass 2 runs on its
+ * own thread right behind pass 1 (it waits for each request's pass 1), so
+ * the two overlap. The result is byte-identical whatever the thread count.
+ * Without a random prefix, each request's first round comes from a
+ * tok_window over the allowed-id cycle (tokenizer.h). */
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dataset/ds_internal.h"
@@ -33,6 +37,7 @@ typedef struct rand_work {
     size_t n, index_base;
     sb_dataset *ds;
     pending *pend;
+    atomic_uchar *done; /* pass 1 finished request i (pend[i] / reqs[i] written) */
     int32_t *mismatch;
     atomic_size_t next;
     atomic_int failed;
@@ -93,6 +98,15 @@ static int pass1_one(rand_work *w, size_t i, dataset_fixlen *f, tok_ids *seq, sb
     return 0;
 }
 
+/* Records the first error of any thread and stops the others. */
+static void fail(rand_work *w, const sb_err *err)
+{
+    pthread_mutex_lock(&w->err_lock);
+    if (!atomic_exchange(&w->failed, 1))
+        w->err = *err;
+    pthread_mutex_unlock(&w->err_lock);
+}
+
 static void *pass1_thread(void *arg)
 {
     rand_worker *me = arg;
@@ -109,12 +123,10 @@ static void *pass1_thread(void *arg)
         size_t i1 = i0 + 16 < w->n ? i0 + 16 : w->n;
         for (size_t i = i0; i < i1; i++) {
             if (pass1_one(w, i, &f, &seq, me->arena, &err) != 0) {
-                pthread_mutex_lock(&w->err_lock);
-                if (!atomic_exchange(&w->failed, 1))
-                    w->err = err;
-                pthread_mutex_unlock(&w->err_lock);
+                fail(w, &err);
                 break;
             }
+            atomic_store_explicit(&w->done[i], 1, memory_order_release);
         }
     }
     tok_ids_free(&seq);
@@ -140,28 +152,48 @@ static int finish_with_draws(dataset_fixlen *f, const tok *t, np_gen *g, long ne
     return 0;
 }
 
-static int pass2(rand_work *w, np_gen *g, sb_err *err)
+/* Waits until pass 1 has finished request i; false when a thread failed. */
+static bool wait_done(rand_work *w, size_t i)
 {
+    while (!atomic_load_explicit(&w->done[i], memory_order_acquire)) {
+        if (atomic_load(&w->failed))
+            return false;
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
+typedef struct pass2_arg {
+    rand_work *w;
+    np_gen *g;
+} pass2_arg;
+
+static void *pass2_thread(void *arg)
+{
+    rand_work *w = ((pass2_arg *)arg)->w;
+    np_gen *g = ((pass2_arg *)arg)->g;
     dataset_fixlen f;
     dataset_fixlen_init(&f);
     int64_t *draw = NULL;
     size_t draw_cap = 0;
     int64_t V = (int64_t)tok_vocab_size(w->t);
-    int rc = 0;
-    for (size_t i = 0; i < w->n && rc == 0; i++) {
+    sb_err err;
+    for (size_t i = 0; i < w->n && wait_done(w, i); i++) {
         pending *p = &w->pend[i];
         if (!p->st.ids)
             continue;
         dataset_fixlen_restore(&f, &p->st);
-        rc = finish_with_draws(&f, w->t, g, p->need, V, &draw, &draw_cap, err);
-        if (rc == 0) {
-            finish_req(&w->ds->reqs[i], &w->ds->arena, &f);
-            w->mismatch[i] = f.mismatch;
+        if (finish_with_draws(&f, w->t, g, p->need, V, &draw, &draw_cap, &err) != 0) {
+            fail(w, &err);
+            break;
         }
+        finish_req(&w->ds->reqs[i], &w->ds->arena, &f);
+        w->mismatch[i] = f.mismatch;
     }
     free(draw);
     dataset_fixlen_free(&f);
-    return rc;
+    return NULL;
 }
 
 /* The cycle and its window encoder (random prompts without a prefix). */
@@ -183,7 +215,7 @@ static void build_window(rand_work *w)
     tok_ctx_free(ctx);
 }
 
-static int run_threads(rand_work *w, sb_dataset *ds)
+static int run_threads(rand_work *w, np_gen *g, sb_dataset *ds)
 {
     /* SB_THREADS caps the workers (tests prove the count never changes output). */
     long nc = sysconf(_SC_NPROCESSORS_ONLN);
@@ -204,6 +236,9 @@ static int run_threads(rand_work *w, sb_dataset *ds)
         ws[k].w = w;
         ws[k].arena = &ds->extra_arenas[k];
     }
+    pass2_arg p2 = {w, g};
+    pthread_t p2th;
+    bool p2_started = pthread_create(&p2th, NULL, pass2_thread, &p2) == 0;
     size_t started = 0;
     for (size_t k = 1; k < nt; k++)
         if (pthread_create(&th[k], NULL, pass1_thread, &ws[k]) == 0)
@@ -213,6 +248,10 @@ static int run_threads(rand_work *w, sb_dataset *ds)
     pass1_thread(&ws[0]);
     for (size_t k = 1; k <= started; k++)
         pthread_join(th[k], NULL);
+    if (p2_started)
+        pthread_join(p2th, NULL);
+    else
+        pass2_thread(&p2); /* no thread: the same work after pass 1 */
     free(th);
     free(ws);
     return atomic_load(&w->failed) ? -1 : 0;
@@ -308,6 +347,7 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
     pthread_mutex_init(&w->err_lock, NULL);
     size_t n = in->n;
     w->pend = sb_xcalloc(n + 1, sizeof *w->pend);
+    w->done = sb_xcalloc(n + 1, sizeof *w->done);
     w->mismatch = sb_xcalloc(n + 1, sizeof *w->mismatch);
     w->prefix = in->prefix;
     w->n_prefix = in->n_prefix;
@@ -323,11 +363,9 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
         rc = sb_err_set(err, "random prompts: internal error, request list not empty");
     if (rc == 0 && n > 0) {
         build_window(w);
-        rc = run_threads(w, ds);
+        rc = run_threads(w, g, ds);
         if (rc != 0)
             *err = w->err;
-        else
-            rc = pass2(w, g, err);
     }
     long long total = 0;
     for (size_t i = 0; i < n; i++) {
@@ -337,6 +375,7 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
     *mismatch_total = total;
     pthread_mutex_destroy(&w->err_lock);
     free(w->pend);
+    free(w->done);
     free(w->mismatch);
     free(own_allowed);
     tok_window_free(w->win);
