@@ -27,38 +27,19 @@
 
 /* allowed = 0..V-1 minus the *added* tokens marked special (the reference
  * reads added_tokens_decoder, not all_special_ids, so placeholder tokens
- * such as <image> are excluded too). Read from tokenizer.json's
- * "added_tokens"; when the tokenizer has no file, all_special_ids. */
+ * such as <image> are excluded too). */
 static int mm_allowed(const tok *t, int32_t **out, size_t *n_out, sb_err *err)
 {
+    (void)err;
     size_t V = tok_vocab_size(t);
     uint8_t *banned = sb_xcalloc(V ? V : 1, 1);
-    const char *path = tok_source_path(t);
-    if (path) {
-        json_error_t je;
-        json_t *root = json_load_file(path, 0, &je);
-        if (!root) {
-            free(banned);
-            return sb_err_set(err, "%s:%d: %s (reading added_tokens for random-mm)", path, je.line,
-                              je.text);
-        }
-        size_t i;
-        json_t *a;
-        json_array_foreach(json_object_get(root, "added_tokens"), i, a)
-        {
-            json_t *id = json_object_get(a, "id");
-            if (json_is_true(json_object_get(a, "special")) && json_is_integer(id) &&
-                json_integer_value(id) >= 0 && (size_t)json_integer_value(id) < V)
-                banned[json_integer_value(id)] = 1;
-        }
-        json_decref(root);
-    } else {
-        const int32_t *sp;
-        size_t nsp = tok_special_ids(t, &sp);
-        for (size_t i = 0; i < nsp; i++)
-            if (sp[i] >= 0 && (size_t)sp[i] < V)
-                banned[sp[i]] = 1;
-    }
+    size_t ns = tok_added_special_ids(t, NULL, 0);
+    int32_t *sp = sb_xmalloc((ns ? ns : 1) * sizeof *sp);
+    tok_added_special_ids(t, sp, ns);
+    for (size_t i = 0; i < ns; i++)
+        if (sp[i] >= 0 && (size_t)sp[i] < V)
+            banned[sp[i]] = 1;
+    free(sp);
     int32_t *a = sb_xmalloc((V ? V : 1) * sizeof *a);
     size_t n = 0;
     for (size_t id = 0; id < V; id++)

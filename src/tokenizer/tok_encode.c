@@ -411,6 +411,18 @@ size_t tok_special_ids(const tok *t, const int32_t **ids)
     return t->n_special;
 }
 
+size_t tok_added_special_ids(const tok *t, int32_t *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->n_added; i++)
+        if (t->added[i].special) {
+            if (k < cap)
+                out[k] = t->added[i].id;
+            k++;
+        }
+    return k;
+}
+
 const char *tok_id_to_token(const tok *t, int32_t id)
 {
     if (id < 0 || (size_t)id >= t->n_total)

@@ -102,6 +102,10 @@ size_t tok_num_special_to_add(const tok *t);
 /* transformers' all_special_ids (bos/eos/unk/pad/additional special tokens from
  * tokenizer_config.json, else the special added tokens), ascending, unique. */
 size_t tok_special_ids(const tok *t, const int32_t **ids);
+/* The ids of tokenizer.json's added tokens marked "special" (what
+ * transformers lists in added_tokens_decoder with special=True): writes up
+ * to cap of them to out and returns how many there are. */
+size_t tok_added_special_ids(const tok *t, int32_t *out, size_t cap);
 /* Token string for an id, or NULL. */
 const char *tok_id_to_token(const tok *t, int32_t id);
 /* Id of an exact token string (vocab or added), or -1. */
