@@ -5,20 +5,14 @@
 # file paths) and custom_audio (WAV parts); every request must succeed and
 # the simulator must have received every request.
 set -euo pipefail
-: "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}"
+: "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
-pid=
+. "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 TOK="$SB_TEST_DATA/datasets/gpt2"
 MM="$SB_TEST_DATA/datasets/mm"
 
-"$SB_BIN" sim --port 0 --model m --ttft-ms 1 --itl-ms 0.1 --record "$tmp/rec.jsonl" > "$tmp/sim.out" &
-pid=$!
-for _ in $(seq 100); do grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
-line=$(head -n1 "$tmp/sim.out")
-[[ "$line" =~ ^servebench\ sim\ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] ||
-    { echo "bad sim line: $line"; exit 1; }
-port=${BASH_REMATCH[1]}
+sim_start --model m --ttft-ms 1 --itl-ms 0.1 --record "$tmp/rec.jsonl"
 
 # run NAME N ARGS...: serve must exit 0 with N successes and no failure.
 run() {

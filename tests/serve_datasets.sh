@@ -7,18 +7,13 @@
 set -euo pipefail
 : "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
-pid=
+. "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 D="$SB_TEST_DATA/datasets"
 tok="$SB_TEST_DATA/tokenizers/gpt2"
 chat="$D/gpt2chat"
 
-"$SB_BIN" sim --port 0 --model m --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.1 > "$tmp/sim.out" &
-pid=$!
-for _ in $(seq 200); do grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
-line=$(head -n1 "$tmp/sim.out")
-[[ "$line" =~ http://127\.0\.0\.1:([0-9]+)$ ]] || { echo "FAIL: bad sim line: $line"; exit 1; }
-url="http://127.0.0.1:${BASH_REMATCH[1]}"
+sim_start --model m --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.1
 
 # run NAME N [serve flags...]: --num-prompts N gives N requests, all successful.
 # runb NAME N WANT [flags...]: the same where N prompts make WANT requests (batches).

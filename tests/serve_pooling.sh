@@ -10,20 +10,14 @@
 # the prompt tokens the server counted (usage.prompt_tokens), which the
 # sim's --record gives per request.
 set -euo pipefail
-: "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}"
+: "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 TOK="$SB_TEST_DATA/datasets/gpt2"
 tmp=$(mktemp -d)
-pid=
+. "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 
-"$SB_BIN" sim --port 0 --model sim --tokenizer "$TOK" --ttft-ms 2 --prefill-tok-per-s 200000 \
-    --record "$tmp/rec.jsonl" >"$tmp/sim.out" &
-pid=$!
-for _ in $(seq 100); do grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
-line=$(head -n1 "$tmp/sim.out")
-[[ "$line" =~ ^servebench\ sim\ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] ||
-    { echo "bad sim line: $line"; exit 1; }
-port=${BASH_REMATCH[1]}
+sim_start --model sim --tokenizer "$TOK" --ttft-ms 2 --prefill-tok-per-s 200000 \
+    --record "$tmp/rec.jsonl"
 
 # run NAME REQUESTS INPUT_TOKENS API serve-flags...: one benchmark, then its checks.
 run() {

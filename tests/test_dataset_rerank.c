@@ -4,6 +4,7 @@
  * 4.3), --no-reranker, --random-batch-size > 1 for random (4.1 step 8), and
  * the checks on the flags that combine them (cli validation). Request-by-
  * request agreement with the reference is tests/dataset_rerank_diff.sh. */
+#include "dsfx.h"
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -16,34 +17,7 @@
  * reference model: a change to the list is a change of behaviour. */
 #define RERANK_DIGEST 0xe99d0da735ac071cull
 
-typedef struct fx {
-    sb_config cfg;
-    tok *gpt2;
-} fx;
-
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    sb_config_defaults(&f->cfg);
-    char *p = tu_data_path("datasets/gpt2");
-    sb_err err;
-    sb_err_clear(&err);
-    f->gpt2 = tok_load(p, &err);
-    if (!f->gpt2)
-        fail_msg("tok_load %s: %s", p, err.msg);
-    free(p);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    sb_config_free(&f->cfg);
-    tok_free(f->gpt2);
-    free(f);
-    return 0;
-}
+typedef dsfx fx;
 
 static void opts(fx *f, const char *name, long n, long in, long batch, bool no_reranker,
                  uint64_t seed)
@@ -312,5 +286,5 @@ int main(void)
         cmocka_unit_test(test_random_batches_group_consecutive_prompts),
         cmocka_unit_test(test_cli_lists_only_for_backends_that_take_them),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, dsfx_setup, dsfx_teardown);
 }

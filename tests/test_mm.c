@@ -4,6 +4,7 @@
  * JPEG, Rust tokenizers), custom_image's image rule, custom_audio's WAV
  * bytes against python-soundfile's (tests/data/datasets/mm/audio_ref.txt),
  * and the chat body with parts after the text part (reference 3.4). */
+#include "dsfx.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -18,39 +19,8 @@
 #include "dataset/dataset.h"
 #include "dataset/ds_mm.h"
 
-typedef struct fx {
-    sb_config cfg;
-    tok *gpt2;
-} fx;
+typedef dsfx fx;
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    sb_config_defaults(&f->cfg);
-    char *p = tu_data_path("datasets/gpt2");
-    sb_err err;
-    f->gpt2 = tok_load(p, &err);
-    free(p);
-    if (!f->gpt2)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    sb_config_free(&f->cfg);
-    tok_free(f->gpt2);
-    free(f);
-    return 0;
-}
-
-static void set_str(char **dst, const char *v)
-{
-    free(*dst);
-    *dst = v ? sb_xstrdup(v) : NULL;
-}
 
 static int load(fx *f, const char *backend, sb_dataset *ds, sb_err *err)
 {
@@ -130,9 +100,9 @@ static void test_bucket_literal_forms(void **state)
 static void mm_opts(fx *f, const char *buckets, const char *limits, long base, double ratio)
 {
     sb_dataset_opts *o = &f->cfg.ds;
-    set_str(&o->name, "random-mm");
-    set_str(&o->random_mm_bucket_config, buckets);
-    set_str(&o->random_mm_limit_mm_per_prompt, limits);
+    dsfx_set_str(&o->name, "random-mm");
+    dsfx_set_str(&o->random_mm_bucket_config, buckets);
+    dsfx_set_str(&o->random_mm_limit_mm_per_prompt, limits);
     o->random_mm_base_items_per_request = base;
     o->random_mm_num_mm_items_range_ratio = ratio;
 }
@@ -244,7 +214,7 @@ static void test_random_mm_threads_and_batches_do_not_change_output(void **state
 {
     fx *f = *state;
     ref_opts(f);
-    set_str(&f->cfg.ds.random_mm_bucket_config, "{(40, 30, 1): 0.5, (7, 9, 1): 0.5}");
+    dsfx_set_str(&f->cfg.ds.random_mm_bucket_config, "{(40, 30, 1): 0.5, (7, 9, 1): 0.5}");
     f->cfg.ds.num_prompts = 24;
     sb_dataset a, b;
     sb_err err;
@@ -343,9 +313,9 @@ static void test_custom_image_rule_shuffle_and_counts(void **state)
 {
     fx *f = *state;
     sb_dataset_opts *o = &f->cfg.ds;
-    set_str(&o->name, "custom_image");
+    dsfx_set_str(&o->name, "custom_image");
     char *p = tu_data_path("datasets/mm/images.jsonl");
-    set_str(&o->path, p);
+    dsfx_set_str(&o->path, p);
     free(p);
     o->num_prompts = 6; /* 4 rows: 2 oversampled copies */
     o->seed = 0;
@@ -399,14 +369,14 @@ static char *temp_jsonl(fx *f, const char *text)
     FILE *fp = fdopen(fd, "w");
     fputs(text, fp);
     fclose(fp);
-    set_str(&f->cfg.ds.path, path);
+    dsfx_set_str(&f->cfg.ds.path, path);
     return path;
 }
 
 static void test_custom_image_bad_rows_are_named(void **state)
 {
     fx *f = *state;
-    set_str(&f->cfg.ds.name, "custom_image");
+    dsfx_set_str(&f->cfg.ds.name, "custom_image");
     f->cfg.ds.num_prompts = 1;
     const char *bad[][2] = {
         {"{\"content\": []}\n", ":1: 'content' must contain at least one item"},
@@ -435,7 +405,7 @@ static void test_custom_image_bad_rows_are_named(void **state)
 static void test_custom_image_content_rows_and_chat_form(void **state)
 {
     fx *f = *state;
-    set_str(&f->cfg.ds.name, "custom_image");
+    dsfx_set_str(&f->cfg.ds.name, "custom_image");
     f->cfg.ds.num_prompts = 2;
     f->cfg.ds.disable_shuffle = true;
     char *path = temp_jsonl(
@@ -498,7 +468,7 @@ static void test_custom_audio_wav_matches_soundfile(void **state)
                   "{\"prompt\": \"Transcribe.\", \"audio\": \"%s\"}\n"
                   "{\"prompt\": \"And this?\", \"audio\": \"%s\", \"output_tokens\": 9}\n",
                   a, b);
-    set_str(&f->cfg.ds.name, "custom_audio");
+    dsfx_set_str(&f->cfg.ds.name, "custom_audio");
     char *path = temp_jsonl(f, rows.data);
     f->cfg.ds.enable_multimodal_chat = true;
     f->cfg.ds.disable_shuffle = true;
@@ -562,5 +532,5 @@ int main(void)
         cmocka_unit_test(test_custom_image_content_rows_and_chat_form),
         cmocka_unit_test(test_custom_audio_wav_matches_soundfile),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, dsfx_setup, dsfx_teardown);
 }

@@ -10,6 +10,7 @@
  *    Debian's python3-opencv on FFmpeg 5.1; tests/mm_video_diff.sh makes the
  *    same comparison live): prompts after videos (draw order), part layout,
  *    every byte; and thread count and batching do not change them. */
+#include "dsfx.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -304,39 +305,8 @@ static void test_video_refuses_what_opencv_cannot_open(void **state)
 
 /* ---------------- random-mm with videos ---------------- */
 
-typedef struct fx {
-    sb_config cfg;
-    tok *gpt2;
-} fx;
+typedef dsfx fx;
 
-static int setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    sb_config_defaults(&f->cfg);
-    char *p = tu_data_path("datasets/gpt2");
-    sb_err err;
-    f->gpt2 = tok_load(p, &err);
-    free(p);
-    if (!f->gpt2)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx *f = *state;
-    sb_config_free(&f->cfg);
-    tok_free(f->gpt2);
-    free(f);
-    return 0;
-}
-
-static void set_str(char **dst, const char *v)
-{
-    free(*dst);
-    *dst = v ? sb_xstrdup(v) : NULL;
-}
 
 /* The flags tests/data/datasets/mm/random_mm_video_ref.jsonl was made with:
  * ds_ref_random_mm.py NODE_MODULES gpt2/tokenizer.json 6 20 4 0.25 2 11 2 1.0
@@ -344,9 +314,9 @@ static void set_str(char **dst, const char *v)
 static void ref_opts(fx *f)
 {
     sb_dataset_opts *o = &f->cfg.ds;
-    set_str(&o->name, "random-mm");
-    set_str(&o->random_mm_bucket_config, "{(16, 16, 3): 0.4, (9, 11, 2): 0.3, (6, 5, 1): 0.3}");
-    set_str(&o->random_mm_limit_mm_per_prompt, "{\"image\": 2, \"video\": 2}");
+    dsfx_set_str(&o->name, "random-mm");
+    dsfx_set_str(&o->random_mm_bucket_config, "{(16, 16, 3): 0.4, (9, 11, 2): 0.3, (6, 5, 1): 0.3}");
+    dsfx_set_str(&o->random_mm_limit_mm_per_prompt, "{\"image\": 2, \"video\": 2}");
     o->random_mm_base_items_per_request = 2;
     o->random_mm_num_mm_items_range_ratio = 1.0;
     o->num_prompts = 6;
@@ -424,7 +394,7 @@ static void test_random_mm_videos_threads_and_batches_do_not_change_output(void 
 {
     fx *f = *state;
     ref_opts(f);
-    set_str(&f->cfg.ds.random_mm_bucket_config, "{(12, 10, 2): 0.5, (7, 9, 1): 0.25, "
+    dsfx_set_str(&f->cfg.ds.random_mm_bucket_config, "{(12, 10, 2): 0.5, (7, 9, 1): 0.25, "
                                                 "(4, 6, 5): 0.25}");
     f->cfg.ds.num_prompts = 16;
     sb_dataset a, b;
@@ -460,7 +430,7 @@ static void test_random_mm_video_bucket_limits(void **state)
                          "{(8, 9000, 2): 1}", "{(8, 8, 100001): 1}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         ref_opts(f);
-        set_str(&f->cfg.ds.random_mm_bucket_config, bad[i]);
+        dsfx_set_str(&f->cfg.ds.random_mm_bucket_config, bad[i]);
         sb_dataset ds;
         sb_err err;
         assert_int_equal(load(f, &ds, &err), -1);
@@ -470,8 +440,8 @@ static void test_random_mm_video_bucket_limits(void **state)
     }
     /* With a video limit of 0 no video is ever opened, as in the reference. */
     ref_opts(f);
-    set_str(&f->cfg.ds.random_mm_bucket_config, "{(1, 8, 4): 0.5, (6, 5, 1): 0.5}");
-    set_str(&f->cfg.ds.random_mm_limit_mm_per_prompt, "{\"image\": 2, \"video\": 0}");
+    dsfx_set_str(&f->cfg.ds.random_mm_bucket_config, "{(1, 8, 4): 0.5, (6, 5, 1): 0.5}");
+    dsfx_set_str(&f->cfg.ds.random_mm_limit_mm_per_prompt, "{\"image\": 2, \"video\": 0}");
     sb_dataset ds;
     sb_err err;
     if (load(f, &ds, &err) != 0)
@@ -494,11 +464,11 @@ int main(void)
         cmocka_unit_test(test_video_reads_back_as_mp4v_30fps_frames),
         cmocka_unit_test(test_video_same_frames_same_bytes),
         cmocka_unit_test(test_video_refuses_what_opencv_cannot_open),
-        cmocka_unit_test_setup_teardown(test_random_mm_videos_match_reference_model, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_random_mm_videos_match_reference_model, dsfx_setup,
+                                        dsfx_teardown),
         cmocka_unit_test_setup_teardown(
-            test_random_mm_videos_threads_and_batches_do_not_change_output, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_random_mm_video_bucket_limits, setup, teardown),
+            test_random_mm_videos_threads_and_batches_do_not_change_output, dsfx_setup, dsfx_teardown),
+        cmocka_unit_test_setup_teardown(test_random_mm_video_bucket_limits, dsfx_setup, dsfx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,25 +8,16 @@
 # input_lens match, --no-self-timed falls back to the request rate, and
 # --backend openai-chat is refused with a message.
 set -euo pipefail
-: "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}"
+: "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
-pid=
+. "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 tok="$SB_TEST_DATA/tokenizers/gpt2"
 trace="$SB_TEST_DATA/datasets/timed_trace_small.jsonl"
 
 # start_sim [ARGS...]: a fast simulator counting prompts with the tokenizer; sets $url.
-start_sim() {
-    "$SB_BIN" sim --port 0 --model tt --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.1 "$@" \
-        > "$tmp/sim.out" &
-    pid=$!
-    for _ in $(seq 200); do grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
-    local line
-    line=$(head -n1 "$tmp/sim.out")
-    [[ "$line" =~ http://127\.0\.0\.1:([0-9]+)$ ]] || { echo "FAIL: bad sim line: $line"; exit 1; }
-    url="http://127.0.0.1:${BASH_REMATCH[1]}"
-}
-stop_sim() { kill "$pid"; wait "$pid" || true; pid=; } # flushes --record
+start_sim() { sim_start --model tt --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.1 "$@"; }
+stop_sim() { sim_stop; } # flushes --record
 
 start_sim --record "$tmp/truth.jsonl"
 common=(--backend vllm --model tt --tokenizer "$tok" --dataset-name timed_trace

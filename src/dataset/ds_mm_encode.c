@@ -20,7 +20,8 @@
 #include "core/video.h"
 #include "dataset/ds_mm.h"
 
-uint8_t *mm_encoder_add(mm_encoder *e, uint32_t w, uint32_t h)
+/* A new zeroed job of w x h at the end of the queue. */
+static mm_image_job *new_job(mm_encoder *e, uint32_t w, uint32_t h)
 {
     if (e->n == e->cap) {
         e->cap = e->cap ? e->cap * 2 : 16;
@@ -30,6 +31,12 @@ uint8_t *mm_encoder_add(mm_encoder *e, uint32_t w, uint32_t h)
     memset(j, 0, sizeof *j);
     j->w = w;
     j->h = h;
+    return j;
+}
+
+uint8_t *mm_encoder_add(mm_encoder *e, uint32_t w, uint32_t h)
+{
+    mm_image_job *j = new_job(e, w, h);
     size_t bytes = (size_t)w * h * 3;
     j->px = sb_xmalloc(bytes ? bytes : 1);
     e->px_bytes += bytes;
@@ -38,14 +45,7 @@ uint8_t *mm_encoder_add(mm_encoder *e, uint32_t w, uint32_t h)
 
 void mm_encoder_add_video(mm_encoder *e, uint32_t w, uint32_t h, uint32_t t, np_gen *g)
 {
-    if (e->n == e->cap) {
-        e->cap = e->cap ? e->cap * 2 : 16;
-        e->jobs = sb_xrealloc(e->jobs, e->cap * sizeof *e->jobs);
-    }
-    mm_image_job *j = &e->jobs[e->n++];
-    memset(j, 0, sizeof *j);
-    j->w = w;
-    j->h = h;
+    mm_image_job *j = new_job(e, w, h);
     j->t = t;
     j->g = *g;
     size_t frame = (size_t)w * h * 3;

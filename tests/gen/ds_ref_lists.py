@@ -8,25 +8,16 @@ Prints one JSON line per request: {"body": <json.dumps of the payload, as
 aiohttp sends it>, "prompt_len": n}.
 usage: ds_ref_lists.py NODE_MODULES TOKENIZER_JSON MODE N INPUT_LEN BATCH RATIO SEED SPECIAL_IDS
 MODE: rerank | rerank-no-reranker | random (random: output length 16, then batched)"""
-import json, math, subprocess, sys
+import json, math, sys
 import numpy as np
+from ref_tok import RefTok, fix_to_target
 
 mods, tokpath, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 n, L, B = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
 r, seed = float(sys.argv[7]), int(sys.argv[8])
 special = [int(x) for x in sys.argv[9].split(',') if x]
-here = sys.path[0]
-srv = subprocess.Popen(['node', here + '/ds_tok_server.mjs', mods, tokpath],
-                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding='utf-8')
-
-
-def ask(q):
-    srv.stdin.write(json.dumps(q) + '\n')
-    srv.stdin.flush()
-    return json.loads(srv.stdout.readline())
-
-
-V = ask({'op': 'vocab'})['vocab_size']
+tok = RefTok(mods, tokpath)
+V = tok.vocab_size
 S = 0  # num_special_tokens_to_add: 0 for the GPT-2 tokenizer used here
 rng = np.random.default_rng(seed)
 allowed = np.array(sorted(set(range(V)) - set(special)))
@@ -34,20 +25,7 @@ allowed = np.array(sorted(set(range(V)) - set(special)))
 
 def to_target(seq, target):
     """decode -> encode, topped up from rng or cut, at most 10 retries."""
-    tries, mismatch = 10, 0
-    while True:
-        text = ask({'op': 'dec', 'ids': seq})['text']
-        seq = ask({'op': 'enc', 'text': text})['ids']
-        if tries <= 0:
-            mismatch = len(seq) - target
-            break
-        if len(seq) == target:
-            break
-        if len(seq) < target:
-            seq = seq + rng.integers(0, V, size=target - len(seq)).tolist()
-        else:
-            seq = seq[:target]
-        tries -= 1
+    text, seq, _ = fix_to_target(tok, seq, target, rng)
     return text, len(seq)
 
 
@@ -97,5 +75,4 @@ else:
         group = reqs[i:i + B]
         emit({'model': 'm', 'input': [g[0] for g in group], 'truncate_prompt_tokens': -1},
              sum(g[1] for g in group))
-srv.stdin.close()
-srv.wait()
+tok.close()

@@ -2,45 +2,20 @@
 """ds_ref_random.py - a model of the reference random dataset (vLLM
 RandomDataset.sample + gen_prompt_decode_to_target_len, reference doc 4.1),
 written from the spec, with numpy's real default_rng and the real Rust
-tokenizers (through tests/gen/ds_tok_server.mjs). Prints one JSON line per
+tokenizers (through tests/gen/ref_tok.py). Prints one JSON line per
 request: {"prompt", "output_tokens", "prompt_len"}.
 usage: ds_ref_random.py NODE_MODULES TOKENIZER_JSON N INPUT_LEN OUTPUT_LEN RATIO PREFIX SEED SPECIAL_IDS"""
-import json, math, subprocess, sys
+import json, math, sys
 import numpy as np
+from ref_tok import RefTok, fix_to_target
 
 mods, tokpath = sys.argv[1], sys.argv[2]
 n, L, O = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 r, P, seed = float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
 special = [int(x) for x in sys.argv[9].split(',') if x]
-here = sys.path[0]
-srv = subprocess.Popen(['node', here + '/ds_tok_server.mjs', mods, tokpath],
-                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding='utf-8')
-
-def ask(q):
-    srv.stdin.write(json.dumps(q) + '\n')
-    srv.stdin.flush()
-    return json.loads(srv.stdout.readline())
-
-V = ask({'op': 'vocab'})['vocab_size']
+tok = RefTok(mods, tokpath)
+V = tok.vocab_size
 S = 0  # num_special_tokens_to_add: 0 for the GPT-2 and Qwen3 tokenizers used here
-
-def fix(seq, target, rng):
-    tries = 10
-    mismatch = 0
-    while True:
-        text = ask({'op': 'dec', 'ids': seq})['text']
-        seq = ask({'op': 'enc', 'text': text})['ids']
-        if tries <= 0:
-            mismatch = len(seq) - target
-            break
-        if len(seq) == target:
-            break
-        if len(seq) < target:
-            seq = seq + rng.integers(0, V, size=target - len(seq)).tolist()
-        else:
-            seq = seq[:target]
-        tries -= 1
-    return text, seq
 
 rng = np.random.default_rng(seed)
 Lr = max(0, L - S)
@@ -53,7 +28,6 @@ allowed = np.array(sorted(set(range(V)) - set(special)))
 prefix = allowed[rng.integers(0, len(allowed), size=P)].tolist() if P > 0 else []
 for i in range(n):
     inner = allowed[(offs[i] + i + np.arange(ins[i])) % len(allowed)].tolist()
-    text, seq = fix(prefix + inner, P + int(ins[i]), rng)
+    text, seq, _ = fix_to_target(tok, prefix + inner, P + int(ins[i]), rng)
     print(json.dumps({'prompt': text, 'output_tokens': int(outs[i]), 'prompt_len': len(seq)}))
-srv.stdin.close()
-srv.wait()
+tok.close()

@@ -12,8 +12,9 @@ Prints one JSON line per request: {"prompt", "output_tokens", "prompt_len",
 "mm_parts"} with the parts as json.dumps renders them, joined by ", ".
 usage: ds_ref_random_mm.py NODE_MODULES TOKENIZER_JSON N INPUT_LEN OUTPUT_LEN RATIO PREFIX SEED
        BASE_ITEMS ITEMS_RATIO LIMITS_JSON BUCKETS_LITERAL"""
-import ast, base64, io, json, math, subprocess, sys
+import ast, base64, io, json, math, sys
 import numpy as np
+from ref_tok import RefTok, fix_to_target
 from PIL import Image
 
 mods, tokpath = sys.argv[1], sys.argv[2]
@@ -24,32 +25,14 @@ limits, buckets = json.loads(sys.argv[11]), ast.literal_eval(sys.argv[12])
 # the flag's parser: string keys hold tuples, values go through float()
 buckets = {tuple(ast.literal_eval(k) if isinstance(k, str) else k): float(v)
            for k, v in buckets.items()}
-here = sys.path[0]
-srv = subprocess.Popen(['node', here + '/ds_tok_server.mjs', mods, tokpath],
-                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding='utf-8')
-
-def ask(q):
-    srv.stdin.write(json.dumps(q) + '\n')
-    srv.stdin.flush()
-    return json.loads(srv.stdout.readline())
-
-V = ask({'op': 'vocab'})['vocab_size']
+tok = RefTok(mods, tokpath)
+V = tok.vocab_size
 S = 0  # num_special_tokens_to_add for the GPT-2 tokenizer used here
 special = [t['id'] for t in json.load(open(tokpath, encoding='utf-8')).get('added_tokens', [])
            if t.get('special')]
 
 def fix(seq, target, rng):
-    tries = 10
-    while True:
-        text = ask({'op': 'dec', 'ids': seq})['text']
-        seq = ask({'op': 'enc', 'text': text})['ids']
-        if tries <= 0 or len(seq) == target:
-            break
-        if len(seq) < target:
-            seq = seq + rng.integers(0, V, size=target - len(seq)).tolist()
-        else:
-            seq = seq[:target]
-        tries -= 1
+    text, seq, _ = fix_to_target(tok, seq, target, rng)
     return text, seq
 
 def modality(k):
@@ -130,5 +113,4 @@ for i in range(n):
     if parts:
         row['mm_parts'] = ', '.join(parts)
     print(json.dumps(row))
-srv.stdin.close()
-srv.wait()
+tok.close()
