@@ -192,11 +192,19 @@ typedef struct dataset_random_in {
     const int32_t *prefix;
     size_t n_prefix, n;
     size_t index_base;      /* added to i in the window start (random-rerank) */
+    size_t prefix_target;   /* --random-prefix-len; 0 = n_prefix (a fixed prefix can differ) */
     const int32_t *allowed; /* NULL = default list */
     size_t n_allowed;
 } dataset_random_in;
 int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, sb_dataset *ds,
                          long long *mismatch_total, sb_err *err);
+
+/* The reference's get_prefix (section 4.1 step 5): P ids drawn from allowed
+ * with g, then made exact by the decode/encode loop (target P, top-ups from
+ * g), appended to prefix; a loop that ran out of retries adds the
+ * reference's prefix warning to ds. Shared by random and random-mm. */
+int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_t n_allowed,
+                          long P, tok_ids *prefix, sb_dataset *ds, sb_err *err);
 
 /* The decode of ids (start + j) mod V, j < n, shared by burstgpt. */
 int dataset_decode_range(const tok *t, int64_t start, int64_t n, sb_buf *out, sb_err *err);

@@ -32,7 +32,7 @@ typedef struct rand_work {
     const int32_t *allowed;
     size_t n_allowed;
     const int32_t *prefix;
-    size_t n_prefix;
+    size_t n_prefix, prefix_target;
     const int64_t *input_lens, *offsets;
     size_t n, index_base;
     sb_dataset *ds;
@@ -76,7 +76,7 @@ static void finish_req(sb_request *r, sb_arena *a, const dataset_fixlen *f)
 static int pass1_one(rand_work *w, size_t i, dataset_fixlen *f, tok_ids *seq, sb_arena *a,
                      sb_err *err)
 {
-    int32_t target = (int32_t)(w->n_prefix + (size_t)w->input_lens[i]);
+    int32_t target = (int32_t)(w->prefix_target + (size_t)w->input_lens[i]);
     if (w->win) {
         size_t a = (size_t)(((uint64_t)w->offsets[i] + w->index_base + i) % w->n_allowed);
         dataset_fixlen_start_window(f, w->win, w->cycle, a, a + (size_t)w->input_lens[i], target);
@@ -276,18 +276,39 @@ static int32_t *allowed_ids(const tok *t, size_t *n_out)
     return a;
 }
 
-/* Prefix: allowed[rng.integers(0, len(allowed), P)]. Not length-fixed on its
- * own: the reference fixes prefix + inner together (get_prefix only draws). */
-static void make_prefix(np_gen *g, const int32_t *allowed, size_t n_allowed, long P,
-                        tok_ids *prefix)
+int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_t n_allowed,
+                          long P, tok_ids *prefix, sb_dataset *ds, sb_err *err)
 {
-    if (P <= 0)
-        return;
+    if (P <= 0 || n_allowed == 0)
+        return 0;
     int64_t *idx = sb_xmalloc((size_t)P * sizeof *idx);
     np_gen_integers(g, 0, (int64_t)n_allowed, (size_t)P, idx);
+    int32_t *ids = sb_xmalloc((size_t)P * sizeof *ids);
     for (long j = 0; j < P; j++)
-        tok_ids_push(prefix, allowed[idx[j]]);
+        ids[j] = allowed[idx[j]];
     free(idx);
+    dataset_fixlen f;
+    dataset_fixlen_init(&f);
+    dataset_fixlen_start(&f, ids, (size_t)P, (int32_t)P);
+    free(ids);
+    int64_t *draw = NULL;
+    size_t draw_cap = 0;
+    long need = dataset_fixlen_run(&f, t, err);
+    int rc = need < 0 ? -1
+                      : finish_with_draws(&f, t, g, need, (int64_t)tok_vocab_size(t), &draw,
+                                          &draw_cap, err);
+    free(draw);
+    if (rc == 0) {
+        tok_ids_append(prefix, f.seq.v, f.seq.n);
+        if (f.mismatch != 0) /* the reference's wording */
+            dataset_warn(ds, "Prefix tokenization produced %d %s tokens than expected after "
+                             "decoding and re-encoding. This is expected due to the imperfect "
+                             "nature of the sampling procedure",
+                         f.mismatch > 0 ? f.mismatch : -f.mismatch,
+                         f.mismatch > 0 ? "more" : "fewer");
+    }
+    dataset_fixlen_free(&f);
+    return rc;
 }
 
 typedef struct rand_params {
@@ -351,6 +372,7 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
     w->mismatch = sb_xcalloc(n + 1, sizeof *w->mismatch);
     w->prefix = in->prefix;
     w->n_prefix = in->n_prefix;
+    w->prefix_target = in->prefix_target ? in->prefix_target : in->n_prefix;
     w->input_lens = in->input_lens;
     w->offsets = in->offsets;
     w->n = n;
@@ -409,13 +431,14 @@ int dataset_random(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     int32_t *allowed = allowed_ids(c->t, &n_allowed);
     tok_ids prefix;
     tok_ids_init(&prefix);
-    if (n_allowed)
-        make_prefix(&g, allowed, n_allowed, p.prefix_len, &prefix);
+    int rc = dataset_random_prefix(c->t, &g, allowed, n_allowed, p.prefix_len, &prefix, ds, err);
     free(allowed);
     dataset_random_in ri = {.input_lens = in, .output_lens = out, .offsets = off,
-                            .prefix = prefix.v, .n_prefix = prefix.n, .n = n};
+                            .prefix = prefix.v, .n_prefix = prefix.n, .n = n,
+                            .prefix_target = (size_t)p.prefix_len};
     long long total = 0;
-    int rc = dataset_random_build(c->t, &g, &ri, ds, &total, err);
+    if (rc == 0)
+        rc = dataset_random_build(c->t, &g, &ri, ds, &total, err);
     if (rc == 0)
         dataset_mismatch_warning(ds, total);
     /* Section 4.1 step 8: embeddings batches (ds_batch.c). */

@@ -84,7 +84,8 @@ typedef struct mm_state {
     np_gen g;
     const int32_t *allowed;
     size_t n_allowed;
-    tok_ids prefix;
+    tok_ids prefix; /* fixed by the decode/encode loop, so maybe not prefix_len long */
+    long prefix_len;
     dataset_fixlen f;
     tok_ids seq;
     sb_buf parts, wrap;
@@ -102,7 +103,7 @@ static int mm_text(mm_state *s, size_t i, int64_t input_len, int64_t offset, sb_
     uint64_t start = (uint64_t)offset + i;
     for (int64_t j = 0; j < input_len; j++)
         tok_ids_push(&s->seq, s->allowed[(start + (uint64_t)j) % s->n_allowed]);
-    dataset_fixlen_start(&s->f, s->seq.v, s->seq.n, (int32_t)(s->prefix.n + (size_t)input_len));
+    dataset_fixlen_start(&s->f, s->seq.v, s->seq.n, (int32_t)(s->prefix_len + input_len));
     int64_t V = (int64_t)tok_vocab_size(s->t);
     long need;
     while ((need = dataset_fixlen_run(&s->f, s->t, err)) > 0) {
@@ -247,14 +248,15 @@ static int mm_build(mm_state *s, const dataset_ctx *c, const mm_plan *p, const l
     np_gen_integers(&s->g, iv[0], iv[1] + 1, n, in);
     np_gen_integers(&s->g, iv[2], iv[3] + 1, n, out);
     np_gen_integers(&s->g, 0, (int64_t)tok_vocab_size(s->t), n, off);
-    /* Prefix drawn once, as ds_random.c does (get_prefix draws only). */
-    long P = c->o->random_prefix_len;
-    int64_t *idx = sb_xmalloc((size_t)(P > 0 ? P : 1) * sizeof *idx);
-    if (P > 0)
-        np_gen_integers(&s->g, 0, (int64_t)s->n_allowed, (size_t)P, idx);
-    for (long j = 0; j < P; j++)
-        tok_ids_push(&s->prefix, s->allowed[idx[j]]);
-    free(idx);
+    /* The prefix, drawn once and made exact as random's (get_prefix). */
+    s->prefix_len = c->o->random_prefix_len;
+    if (dataset_random_prefix(s->t, &s->g, s->allowed, s->n_allowed, s->prefix_len, &s->prefix,
+                              ds, err) != 0) {
+        free(in);
+        free(out);
+        free(off);
+        return -1;
+    }
     /* Pixels wait for the encoder in batches of about 256 MB
      * (SB_MM_BATCH_BYTES: tests prove batching never changes the output). */
     size_t batch = 256u << 20;

@@ -25,7 +25,9 @@ ins = rng.integers(lo, hi + 1, size=n)
 outs = rng.integers(olo, ohi + 1, size=n)
 offs = rng.integers(0, V, size=n)
 allowed = np.array(sorted(set(range(V)) - set(special)))
-prefix = allowed[rng.integers(0, len(allowed), size=P)].tolist() if P > 0 else []
+prefix = []
+if P > 0:  # get_prefix: drawn, then made exact on its own (target P, top-ups from rng)
+    _, prefix, _ = fix_to_target(tok, allowed[rng.integers(0, len(allowed), size=P)].tolist(), P, rng)
 for i in range(n):
     inner = allowed[(offs[i] + i + np.arange(ins[i])) % len(allowed)].tolist()
     text, seq, _ = fix_to_target(tok, prefix + inner, P + int(ins[i]), rng)

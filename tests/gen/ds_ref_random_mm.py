@@ -3,8 +3,8 @@
 RandomMultiModalDataset.sample, reference doc 4.2), written from the spec,
 with numpy's real default_rng, Pillow's real JPEG encoder and the real Rust
 tokenizers (through tests/gen/ds_tok_server.mjs). Text is made as in
-ds_ref_random.py (prefix drawn, not fixed on its own, as servebench's random
-dataset does); then per request: item count, bucket choices with
+ds_ref_random.py (prefix drawn, then made exact on its own: get_prefix, reference
+4.1 step 5); then per request: item count, bucket choices with
 renormalisation at a modality's limit, H x W x 3 uint8 pixels, JPEG, base64;
 for a video bucket (T > 1) T x H x W x 3 pixels through OpenCV's
 cv2.VideoWriter (mp4v, 30 fps; cv2 imported only then), base64.
@@ -80,7 +80,9 @@ limits = {k: v for k, v in limits.items() if k in mods_present}
 kmax = min(sum(limits.values()), math.ceil(base * (1 + ratio)))
 kmin = max(0, math.floor(base * (1 - ratio)))
 allowed = np.array(sorted(set(range(V)) - set(special)))
-prefix = allowed[rng.integers(0, len(allowed), size=P)].tolist() if P > 0 else []
+prefix = []
+if P > 0:  # get_prefix: drawn, then made exact on its own (target P, top-ups from rng)
+    _, prefix, _ = fix_to_target(tok, allowed[rng.integers(0, len(allowed), size=P)].tolist(), P, rng)
 for i in range(n):
     inner = allowed[(offs[i] + i + np.arange(ins[i])) % len(allowed)].tolist()
     text, seq = fix(prefix + inner, P + int(ins[i]), rng)
