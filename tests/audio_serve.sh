@@ -33,6 +33,7 @@ printf '{"prompt": "Transcribe.", "audio": "%s"}\n{"prompt": "Again.", "audio": 
   "$MM/tone16.wav" "$MM/stereo_float.wav" > "$tmp/audio.jsonl"
 
 start() { # start CMD...: background server printing "... PORT" or "...:PORT"
+  rm -f "$tmp/srv.out" # else the wait below can read the previous server's line
   "$@" > "$tmp/srv.out" 2>&1 &
   pid=$!
   for _ in $(seq 100); do grep -q listening "$tmp/srv.out" && break; sleep 0.05; done

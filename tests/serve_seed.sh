@@ -10,24 +10,17 @@
 # through a Hugging Face cache layout built in a temp dir from the bundled
 # tokenizers, as they would on a machine that downloaded them once.
 set -euo pipefail
-: "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}"
+: "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
-pid=
+. "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 toks="$SB_TEST_DATA/tokenizers"
 
 # start_sim MODEL: a fast simulator serving MODEL (a real server answers 404
 # for any other model name), 1024-token outputs in ~0.1 s each; sets $port.
 start_sim() {
-    [ -n "$pid" ] && { kill "$pid"; wait "$pid" || true; }
-    "$SB_BIN" sim --port 0 --model "$1" --ttft-ms 2 --itl-ms 0.1 > "$tmp/sim.out" &
-    pid=$!
-    for _ in $(seq 100); do grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
-    local line
-    line=$(head -n1 "$tmp/sim.out")
-    [[ "$line" =~ ^servebench\ sim\ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] ||
-        { echo "bad sim line: $line"; exit 1; }
-    port=${BASH_REMATCH[1]}
+    [ -n "$pid" ] && sim_stop
+    sim_start --model "$1" --ttft-ms 2 --itl-ms 0.1
 }
 
 hub="$tmp/hub"

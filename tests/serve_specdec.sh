@@ -63,6 +63,7 @@ PY
 # start_py MODE: sets $port.
 start_py() {
     [ -n "$pid" ] && { kill "$pid"; wait "$pid" 2>/dev/null || true; }
+    rm -f "$tmp/py.out" # else the wait below can read the previous server's port
     python3 "$tmp/srv.py" "$1" > "$tmp/py.out" 2>&1 &
     pid=$!
     for _ in $(seq 100); do grep -q '^port' "$tmp/py.out" && break; sleep 0.05; done

@@ -7,6 +7,7 @@
 # (tests/helpers is not globbed as tests; tests/*.sh are.)
 pid=
 sim_start() {
+    rm -f "$tmp/sim.out" # a restart must not read the previous simulator's line
     "$SB_BIN" sim --port 0 "$@" > "$tmp/sim.out" &
     pid=$!
     for _ in $(seq 200); do grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
