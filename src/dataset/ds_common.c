@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dataset/ds_internal.h"
 #include "template/template.h"
@@ -207,4 +208,18 @@ void dataset_keep_turns(sb_dataset *ds, sb_request *r, json_t *conv)
     r->turns = turns;
     r->roles = roles;
     r->n_turns = (uint32_t)n;
+}
+
+size_t dataset_threads(size_t n)
+{
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("SB_THREADS");
+    if (env && atol(env) > 0)
+        nc = atol(env);
+    size_t nt = nc > 0 ? (size_t)nc : 1;
+    if (nt > 64)
+        nt = 64;
+    if (nt > n)
+        nt = n ? n : 1;
+    return nt;
 }

@@ -101,6 +101,10 @@ void dataset_fixlen_save(const dataset_fixlen *f, dataset_fixlen_saved *s);
 void dataset_fixlen_restore(dataset_fixlen *f, const dataset_fixlen_saved *s);
 void dataset_fixlen_saved_free(dataset_fixlen_saved *s);
 
+/* Worker threads for n jobs: online cores, capped by $SB_THREADS (tests
+ * prove the count never changes output), at most 64 and at most n (>= 1). */
+size_t dataset_threads(size_t n);
+
 /* ---- files: sb_read_file (core/file.h) ---- */
 /* True when path ends with suffix. */
 bool dataset_ends_with(const char *path, const char *suffix);

@@ -13,7 +13,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/b64.h"
 #include "core/jpeg.h"
@@ -133,15 +132,7 @@ static void *enc_thread(void *arg)
 
 int mm_encoder_run(mm_encoder *e, sb_err *err)
 {
-    long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *env = getenv("SB_THREADS");
-    if (env && atol(env) > 0)
-        nc = atol(env);
-    size_t nt = nc > 0 ? (size_t)nc : 1;
-    if (nt > 64)
-        nt = 64;
-    if (nt > e->n)
-        nt = e->n ? e->n : 1;
+    size_t nt = dataset_threads(e->n);
     enc_run r = {.e = e};
     atomic_init(&r.next, 0);
     atomic_init(&r.failed, 0);

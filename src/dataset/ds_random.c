@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "dataset/ds_internal.h"
 
@@ -217,16 +216,7 @@ static void build_window(rand_work *w)
 
 static int run_threads(rand_work *w, np_gen *g, sb_dataset *ds)
 {
-    /* SB_THREADS caps the workers (tests prove the count never changes output). */
-    long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    const char *env = getenv("SB_THREADS");
-    if (env && atol(env) > 0)
-        nc = atol(env);
-    size_t nt = nc > 0 ? (size_t)nc : 1;
-    if (nt > 64)
-        nt = 64;
-    if (nt > w->n / 16 + 1)
-        nt = w->n / 16 + 1;
+    size_t nt = dataset_threads(w->n / 16 + 1); /* jobs are blocks of 16 requests */
     ds->extra_arenas = sb_xcalloc(nt, sizeof *ds->extra_arenas);
     ds->n_extra_arenas = nt;
     rand_worker *ws = sb_xcalloc(nt, sizeof *ws);
