@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dataset/dataset.h"
 #include "dataset/ds_gen.h"
@@ -638,6 +639,78 @@ static void test_hf_text_classes(void **state)
     set_str(&f->cfg.ds.hf_name, NULL);
 }
 
+/* A temporary hf file: rows (JSON text) joined as a JSON list or as JSON
+ * Lines; pad bytes of an unused "pad" field make rows span read chunks. */
+static char *hf_tmp_file(bool list, const char *const *rows, size_t n, size_t pad)
+{
+    char *path = sb_xstrdup("/tmp/sb_test_hf_XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    assert_non_null(fp);
+    fputs(list ? "[\n" : "", fp);
+    for (size_t i = 0; i < n; i++) {
+        fputs(list && i ? ",\n" : "", fp);
+        if (pad && rows[i][0] == '{') {
+            fputs("{\"pad\": \"", fp);
+            for (size_t k = 0; k < pad; k++)
+                fputc('x', fp);
+            fprintf(fp, "\", %s", rows[i] + 1);
+        } else {
+            fputs(rows[i], fp);
+        }
+        fputs(list ? "" : "\n", fp);
+    }
+    fputs(list ? "\n]\n" : "", fp);
+    assert_int_equal(fclose(fp), 0);
+    return path;
+}
+
+#define HF_CONV_ROW(q)                                                                         \
+    "{\"conversations\": [{\"from\": \"human\", \"value\": \"Question number " #q              \
+    ": please explain topic " #q " in detail.\"}, {\"from\": \"gpt\", \"value\": \"answer "  \
+    #q " goes on for a few words here.\"}]}"
+
+/* Rows are kept as byte ranges and parsed when visited; the file is still
+ * checked whole, so a bad row after the visited ones fails the load as it
+ * did when every row was parsed (and as the reference's loader does). */
+static void test_hf_rows_streamed_bad_row_still_fails(void **state)
+{
+    fx *f = *state;
+    const char *rows[] = {HF_CONV_ROW(0), "7", HF_CONV_ROW(2), HF_CONV_ROW(3), HF_CONV_ROW(4),
+                          "{\"conversations\": [}"};
+    set_str(&f->cfg.ds.name, "hf");
+    set_str(&f->cfg.ds.hf_name, "Aeala/ShareGPT_Vicuna_unfiltered");
+    f->cfg.ds.num_prompts = 3;
+    f->cfg.ds.disable_shuffle = true;
+    sb_dataset ds;
+    for (int list = 0; list < 2; list++)
+        for (size_t pad = 0; pad <= (3u << 20); pad += 3u << 20) {
+            /* good rows (a scalar list element is skipped as a row without
+             * conversations; JSON Lines has no scalar rows), rows spanning chunks */
+            const char *good[] = {rows[0], rows[2], rows[3], rows[4]};
+            char *path = list ? hf_tmp_file(true, rows, 5, pad) : hf_tmp_file(false, good, 4, pad);
+            set_str(&f->cfg.ds.path, path);
+            load_ok(f, f->gpt2, &ds);
+            const int want[] = {0, 2, 3};
+            expect_order(&ds, want, 3);
+            assert_int_equal(ds.n, 3);
+            dataset_free(&ds);
+            unlink(path);
+            free(path);
+            /* the same with a malformed last row, never visited */
+            const char *bad[] = {rows[0], rows[2], rows[3], rows[4], rows[5]};
+            path = list ? hf_tmp_file(true, rows, 6, pad) : hf_tmp_file(false, bad, 5, pad);
+            set_str(&f->cfg.ds.path, path);
+            /* JSON list: line:column of the bad byte; JSON Lines: file:line */
+            expect_error(f, f->gpt2, list ? ":7:" : ":5:", "not valid JSON");
+            unlink(path);
+            free(path);
+        }
+    f->cfg.ds.disable_shuffle = false;
+    set_str(&f->cfg.ds.hf_name, NULL);
+}
+
 /* ---------------- sonnet ---------------- */
 
 static void test_sonnet_fits_input_len(void **state)
@@ -782,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_hf_gsm8k_local_shuffle_buffer),
         cmocka_unit_test(test_hf_conversation_by_column),
         cmocka_unit_test(test_hf_text_classes),
+        cmocka_unit_test(test_hf_rows_streamed_bad_row_still_fails),
         cmocka_unit_test(test_sonnet_fits_input_len),
         cmocka_unit_test(test_prefix_repetition_shape),
         cmocka_unit_test(test_generate_norm_dist_exact_lengths),

@@ -7,10 +7,17 @@
  * streaming load (the default) that is a 1,000-row shuffle buffer driven by
  * numpy default_rng(seed), for --no-stream a default_rng permutation. Both
  * are reproduced here on the row indices. Text classes supported:
- * Conversation, InstructCoder, MTBench, HumanEval, GSM8K, AIMO. */
+ * Conversation, InstructCoder, MTBench, HumanEval, GSM8K, AIMO.
+ *
+ * A real copy (ShareGPT_Vicuna_unfiltered) is ~650 MB, so the file is not
+ * held: ds_scan keeps each row's byte range (checking the whole file) and a
+ * row is parsed only when the walk visits it. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "dataset/ds_internal.h"
 
@@ -75,40 +82,20 @@ static int resolve_file(const sb_dataset_opts *o, char *out, size_t cap, sb_err 
                       o->path, o->hf_subset ? o->hf_subset : "", o->hf_subset ? "/" : "", split);
 }
 
-static int collect_row(void *ctx, json_t *row, size_t line_no, sb_err *err)
-{
-    (void)line_no, (void)err;
-    json_array_append(ctx, row);
-    return 0;
-}
+/* The rows of the open file: ranges, parsed one at a time on demand. */
+typedef struct hf_rows {
+    const char *file;
+    int fd;
+    dataset_scan scan;
+    sb_buf slice;
+} hf_rows;
 
-/* All rows as one JSON array (a JSON list file, or JSON Lines). */
-static json_t *load_rows(const char *file, sb_err *err)
+/* Row i (0-based), owned by the caller. */
+static json_t *hf_row(hf_rows *rs, size_t i, sb_err *err)
 {
-    sb_buf data;
-    sb_buf_init(&data);
-    if (sb_read_file(file, &data, err) != 0) {
-        sb_buf_free(&data);
-        return NULL;
-    }
-    const char *p = data.data;
-    while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
-        p++;
-    json_t *rows = NULL;
-    if (*p == '[') {
-        json_error_t je;
-        rows = json_loadb(data.data, data.len, JSON_ALLOW_NUL, &je);
-        if (!rows)
-            sb_err_set(err, "%s:%d:%d: not valid JSON: %s", file, je.line, je.column, je.text);
-    } else {
-        rows = json_array();
-        if (dataset_jsonl_each(file, &data, collect_row, rows, err) != 0) {
-            json_decref(rows);
-            rows = NULL;
-        }
-    }
-    sb_buf_free(&data);
-    return rows;
+    json_t *row = NULL;
+    dataset_scan_load(rs->file, rs->fd, &rs->scan.rows[i], &rs->slice, &row, err);
+    return row;
 }
 
 /* Generator.shuffle of a list: the same random_interval walk as permutation. */
@@ -191,20 +178,26 @@ static const char *class_prompt(hf_kind k, json_t *row, sb_buf *b)
 static const char *const hf_fields[] = {"conversations", "input and instruction", "turns",
                                         "prompt", "question", "problem and solution"};
 
-static int templated(const dataset_ctx *c, const hf_class *cls, json_t *rows, const size_t *order,
+static int templated(const dataset_ctx *c, const hf_class *cls, hf_rows *rows, const size_t *order,
                      const char *file, sb_dataset *ds, sb_err *err)
 {
     dataset_rows list = {0};
     sb_buf b;
     sb_buf_init(&b);
     int rc = 0;
-    for (size_t i = 0; i < json_array_size(rows) && rc == 0; i++) {
-        const char *p = class_prompt(cls->kind, json_array_get(rows, order[i]), &b);
+    for (size_t i = 0; i < rows->scan.n && rc == 0; i++) {
+        json_t *row = hf_row(rows, order[i], err);
+        if (!row) {
+            rc = -1;
+            break;
+        }
+        const char *p = class_prompt(cls->kind, row, &b);
         if (!p)
             rc = sb_err_set(err, "%s: row %zu has no %s field", file, order[i] + 1,
                             hf_fields[cls->kind]);
         else
             dataset_rows_push(&list, &ds->arena, p, -1, order[i] + 1);
+        json_decref(row);
     }
     long out = c->o->output_len >= 0 ? c->o->output_len
                : c->o->hf_output_len >= 0 ? c->o->hf_output_len : cls->default_out;
@@ -254,16 +247,19 @@ static int pair_row(const dataset_ctx *c, const hf_class *cls, json_t *row, size
     return 1;
 }
 
-static int pairs(const dataset_ctx *c, const hf_class *cls, json_t *rows, const size_t *order,
+static int pairs(const dataset_ctx *c, const hf_class *cls, hf_rows *rows, const size_t *order,
                  const char *file, sb_dataset *ds, sb_err *err)
 {
     tok_ids scratch;
     tok_ids_init(&scratch);
     int rc = 0;
-    for (size_t i = 0; i < json_array_size(rows) && (long)ds->n < c->o->num_prompts; i++)
-        if ((rc = pair_row(c, cls, json_array_get(rows, order[i]), order[i] + 1, file, &scratch,
-                           ds, err)) < 0)
+    for (size_t i = 0; i < rows->scan.n && (long)ds->n < c->o->num_prompts; i++) {
+        json_t *row = hf_row(rows, order[i], err);
+        rc = row ? pair_row(c, cls, row, order[i] + 1, file, &scratch, ds, err) : -1;
+        json_decref(row);
+        if (rc < 0)
             break;
+    }
     tok_ids_free(&scratch);
     if (rc < 0)
         return -1;
@@ -281,20 +277,26 @@ int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     char file[4096];
     if (resolve_file(o, file, sizeof file, err) != 0)
         return -1;
-    json_t *rows = load_rows(file, err);
-    if (!rows)
-        return -1;
-    const hf_class *cls = hf_pick(o->hf_name, o->path);
-    if (!cls && json_array_size(rows) && json_object_get(json_array_get(rows, 0), "conversations"))
-        cls = &hf_classes[0]; /* the legacy rule: any set with a conversations column */
-    int rc = 0;
-    if (!cls)
+    hf_rows rows = {.file = file, .fd = open(file, O_RDONLY)};
+    if (rows.fd < 0)
+        return sb_err_set(err, "cannot open %s: %s", file, strerror(errno));
+    sb_buf_init(&rows.slice);
+    int rc = dataset_scan_rows(file, rows.fd, &rows.scan, err);
+    const hf_class *cls = rc == 0 ? hf_pick(o->hf_name, o->path) : NULL;
+    if (rc == 0 && !cls && rows.scan.n) {
+        json_t *first = hf_row(&rows, 0, err);
+        rc = first ? 0 : -1;
+        if (json_object_get(first, "conversations"))
+            cls = &hf_classes[0]; /* the legacy rule: any set with a conversations column */
+        json_decref(first);
+    }
+    if (rc == 0 && !cls)
         rc = sb_err_set(err, "%s: unknown hf dataset; give --hf-name (supported: "
                              "Aeala/ShareGPT_Vicuna_unfiltered or any set with a conversations "
                              "column, likaixin/InstructCoder, philschmid/mt-bench, "
                              "openai/openai_humaneval, openai/gsm8k, AI-MO/aimo-validation-aime, "
                              "AI-MO/NuminaMath-1.5, AI-MO/NuminaMath-CoT)", o->path);
-    size_t n = json_array_size(rows);
+    size_t n = rows.scan.n;
     size_t *order = sb_xmalloc((n ? n : 1) * sizeof *order);
     for (size_t i = 0; i < n; i++)
         order[i] = i;
@@ -304,9 +306,11 @@ int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
         rc = sb_err_set(err, "%s: no rows", file);
     if (rc == 0)
         rc = (cls->kind == HF_CONV || cls->kind == HF_AIMO)
-                 ? pairs(c, cls, rows, order, file, ds, err)
-                 : templated(c, cls, rows, order, file, ds, err);
+                 ? pairs(c, cls, &rows, order, file, ds, err)
+                 : templated(c, cls, &rows, order, file, ds, err);
     free(order);
-    json_decref(rows);
+    dataset_scan_free(&rows.scan);
+    sb_buf_free(&rows.slice);
+    close(rows.fd);
     return rc;
 }

@@ -115,6 +115,24 @@ typedef int (*dataset_jsonl_fn)(void *ctx, json_t *row, size_t line_no, sb_err *
 int dataset_jsonl_each(const char *path, const sb_buf *data, dataset_jsonl_fn fn, void *ctx,
                        sb_err *err);
 
+/* ds_scan.c: the rows of a JSON list (top-level elements) or JSON Lines file
+ * (non-blank lines) as byte ranges; the whole file is checked, nothing kept
+ * but the ranges. A scalar list element has an empty range (reads as null). */
+typedef struct dataset_range {
+    uint64_t start, end;
+    size_t line; /* 1-based line of a JSON Lines row; 0 in a JSON list */
+} dataset_range;
+typedef struct dataset_scan {
+    dataset_range *rows;
+    size_t n, cap;
+    bool is_list;
+} dataset_scan;
+int dataset_scan_rows(const char *path, int fd, dataset_scan *out, sb_err *err);
+/* Parses one row (slice is scratch); *row is owned by the caller. */
+int dataset_scan_load(const char *path, int fd, const dataset_range *r, sb_buf *slice,
+                      json_t **row, sb_err *err);
+void dataset_scan_free(dataset_scan *s);
+
 /* What every dataset entry point gets. */
 typedef struct dataset_ctx {
     const sb_dataset_opts *o;
