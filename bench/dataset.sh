@@ -6,6 +6,7 @@
 # 2. the physical limit: reading the file (wc -l) from the page cache;
 # 3. servebench: sharegpt, 1,000 requests (scan + shuffle + walk + tokenize),
 #    and the scan alone (1 request), under /usr/bin/time -v for peak RSS;
+#    hf (Conversation class), 1,000 requests, through `servebench dataset stats`;
 # 4. the reference's load path: Python json.load + filter + shuffle;
 # 5. servebench: random dataset, RANDOM_N requests of 1,024 tokens, with 1
 #    thread and with all cores; the floor on the same machine (one table
@@ -21,9 +22,12 @@ F=/tmp/sharegpt_synth.json
 [ -s "$F" ] || "$B/bench/bench_gen_sharegpt" "$F"
 ls -l "$F"
 /usr/bin/time -f "limit: wc -l of the file: %e s" wc -l "$F" >/dev/null
-rss() { /usr/bin/time -v "$@" 2>&1 | grep -E "^(sharegpt|random|python|decode-only)|Maximum resident|Elapsed"; }
+rss() { /usr/bin/time -v "$@" 2>&1 | grep -E "^(sharegpt|random|python|decode-only|Load time)|Maximum resident|Elapsed"; }
 rss "$B/bench/bench_dataset_load" "$TOK" sharegpt "$F" 1000
 rss "$B/bench/bench_dataset_load" "$TOK" sharegpt "$F" 1
+# the hf Conversation class on the same file (it reads the ShareGPT shape)
+rss "$B/servebench" dataset stats --dataset-name hf --dataset-path "$F" \
+  --hf-name Aeala/ShareGPT_Vicuna_unfiltered --num-prompts 1000 --tokenizer "$TOK"
 rss /usr/bin/python3 -c "
 import json, random, time
 t = time.time(); d = json.load(open('$F', encoding='utf-8')); t1 = time.time()

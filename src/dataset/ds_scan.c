@@ -100,13 +100,14 @@ static const yajl_callbacks scan_callbacks = {
 };
 
 /* "file:line:column (byte N): not valid JSON: ..." for a YAJL error; the
- * line and column are counted over the bytes before the error. */
+ * line and column (in characters, like jansson's) are counted over the bytes
+ * YAJL consumed, the bad one included. */
 static int scan_json_error(scan_state *s, const char *path, int fd, const unsigned char *chunk,
                            size_t len, sb_err *err)
 {
     uint64_t at = scan_pos(s);
     unsigned char *msg = yajl_get_error(s->h, 0, chunk, len);
-    size_t line = 1, col = 1;
+    size_t line = 1, col = 0;
     unsigned char buf[65536];
     uint64_t off = 0;
     while (off < at) {
@@ -116,13 +117,17 @@ static int scan_json_error(scan_state *s, const char *path, int fd, const unsign
             break;
         for (ssize_t i = 0; i < got; i++)
             if (buf[i] == '\n')
-                line++, col = 1;
+                line++, col = 0;
             else if ((buf[i] & 0xC0) != 0x80)
                 col++;
         off += (uint64_t)got;
     }
-    sb_err_set(err, "%s:%zu:%zu (byte %llu): not valid JSON: %s", path, line, col,
-               (unsigned long long)at, (const char *)msg);
+    at = off; /* at the end, YAJL counts a byte past the file */
+    size_t mlen = strlen((const char *)msg); /* YAJL ends it with a newline */
+    while (mlen && (msg[mlen - 1] == '\n' || msg[mlen - 1] == ' '))
+        mlen--;
+    sb_err_set(err, "%s:%zu:%zu (byte %llu): not valid JSON: %.*s", path, line, col,
+               (unsigned long long)at, (int)mlen, (const char *)msg);
     yajl_free_error(s->h, msg);
     return -1;
 }
