@@ -99,30 +99,39 @@ static const yajl_callbacks scan_callbacks = {
     .yajl_end_array = scan_close,
 };
 
-/* "file:line:column (byte N): not valid JSON: ..." for a YAJL error; the
- * line and column (in characters, like jansson's) are counted over the bytes
- * YAJL consumed, the bad one included. */
-static int scan_json_error(scan_state *s, const char *path, int fd, const unsigned char *chunk,
-                           size_t len, sb_err *err)
+/* Line and column (in characters, like jansson's) of the byte before *at,
+ * counted by re-reading the file; *at is cut to the bytes the file has. */
+static void scan_line_col(int fd, uint64_t *at, size_t *line, size_t *col)
 {
-    uint64_t at = scan_pos(s);
-    unsigned char *msg = yajl_get_error(s->h, 0, chunk, len);
-    size_t line = 1, col = 0;
-    unsigned char buf[65536];
+    enum { N = 65536 };
+    unsigned char *buf = sb_xmalloc(N);
     uint64_t off = 0;
-    while (off < at) {
-        size_t want = at - off < sizeof buf ? (size_t)(at - off) : sizeof buf;
+    *line = 1, *col = 0;
+    while (off < *at) {
+        size_t want = *at - off < N ? (size_t)(*at - off) : N;
         ssize_t got = pread(fd, buf, want, (off_t)off);
         if (got <= 0)
             break;
         for (ssize_t i = 0; i < got; i++)
             if (buf[i] == '\n')
-                line++, col = 0;
+                ++*line, *col = 0;
             else if ((buf[i] & 0xC0) != 0x80)
-                col++;
+                ++*col;
         off += (uint64_t)got;
     }
-    at = off; /* at the end, YAJL counts a byte past the file */
+    free(buf);
+    *at = off; /* at the end of the file YAJL counts one byte past it */
+}
+
+/* "file:line:column (byte N): not valid JSON: ..." for a YAJL error, N
+ * being the bytes YAJL consumed, the bad one included. */
+static int scan_json_error(scan_state *s, const char *path, int fd, const unsigned char *chunk,
+                           size_t len, sb_err *err)
+{
+    uint64_t at = scan_pos(s);
+    size_t line, col;
+    scan_line_col(fd, &at, &line, &col);
+    unsigned char *msg = yajl_get_error(s->h, 0, chunk, len);
     size_t mlen = strlen((const char *)msg); /* YAJL ends it with a newline */
     while (mlen && (msg[mlen - 1] == '\n' || msg[mlen - 1] == ' '))
         mlen--;
