@@ -172,8 +172,21 @@ static int scan_list(const char *path, int fd, unsigned char *buf, size_t nfirst
     return rc;
 }
 
-/* One JSON Lines line (without its '\n'): checked with the same parser and
- * messages as dataset_jsonl_each, then only its range is kept. */
+/* True when the line is one valid JSON object, checked by YAJL without a
+ * tree (jansson building and freeing one per line doubled the scan). */
+static bool scan_line_is_object(const char *p, size_t len, size_t q)
+{
+    if (p[q] != '{')
+        return false;
+    yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+    bool ok = yajl_parse(h, (const unsigned char *)p, len) == yajl_status_ok &&
+              yajl_complete_parse(h) == yajl_status_ok;
+    yajl_free(h);
+    return ok;
+}
+
+/* One JSON Lines line (without its '\n'): kept as a range when it is an
+ * object; otherwise judged by the parser and messages of dataset_jsonl_each. */
 static int scan_line(const char *path, const char *p, size_t len, uint64_t start, size_t line_no,
                      dataset_scan *out, sb_err *err)
 {
@@ -182,6 +195,10 @@ static int scan_line(const char *path, const char *p, size_t len, uint64_t start
         q++;
     if (q == len)
         return 0;
+    if (scan_line_is_object(p, len, q)) {
+        scan_push(out, start, start + len, line_no);
+        return 0;
+    }
     json_error_t je;
     json_t *row = json_loadb(p, len, JSON_ALLOW_NUL, &je);
     if (!row)
