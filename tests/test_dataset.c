@@ -707,6 +707,13 @@ static void test_hf_rows_streamed_bad_row_still_fails(void **state)
             unlink(path);
             free(path);
         }
+    /* a JSON Lines row that is valid JSON but not an object, never visited */
+    const char *notobj[] = {rows[0], rows[2], rows[3], "[1, 2]"};
+    char *path = hf_tmp_file(false, notobj, 4, 0);
+    set_str(&f->cfg.ds.path, path);
+    expect_error(f, f->gpt2, ":4: expected a JSON object per line", NULL);
+    unlink(path);
+    free(path);
     f->cfg.ds.disable_shuffle = false;
     set_str(&f->cfg.ds.hf_name, NULL);
 }
