@@ -7,6 +7,7 @@
  * parsed (ints, floats, strings, tuples); anything else is a clear error. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +295,14 @@ static int normalize(mm_bucket *b, size_t *n, sb_err *err)
     return 0;
 }
 
+/* A whole double as a long, saturated (a bare cast of one out of range is UB). */
+static long clamp_long(double x)
+{
+    if (x >= (double)LONG_MAX)
+        return LONG_MAX;
+    return x <= (double)LONG_MIN ? LONG_MIN : (long)x;
+}
+
 int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *err)
 {
     memset(p, 0, sizeof *p);
@@ -319,10 +328,13 @@ int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *
         *(p->b[i].t == 1 ? &has_image : &has_video) = 1;
     p->limit_image = has_image ? lim_image : -1;
     p->limit_video = has_video ? lim_video : -1;
-    long sum = (has_image ? lim_image : 0) + (has_video ? lim_video : 0);
+    /* Python's ints do not overflow: saturate (both limits are >= 0 here). */
+    long sum = has_image ? lim_image : 0;
+    if (has_video)
+        sum = lim_video > LONG_MAX - sum ? LONG_MAX : sum + lim_video;
     long base = o->random_mm_base_items_per_request;
-    long hi = (long)ceil((double)base * (1.0 + r));
-    long lo = (long)floor((double)base * (1.0 - r));
+    long hi = clamp_long(ceil((double)base * (1.0 + r)));
+    long lo = clamp_long(floor((double)base * (1.0 - r)));
     p->hi = sum < hi ? sum : hi;
     p->lo = lo > 0 ? lo : 0;
     if (p->lo > p->hi) {
