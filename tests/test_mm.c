@@ -160,6 +160,10 @@ static void test_plan_checks_and_item_range(void **state)
         {"{(8, 8, 0): 1}", NULL, 1, 0, "invalid multimodal item configuration: (8, 8, 0)"},
         {"{(8, 8, 1): 0}", NULL, 1, 0, "must be non-zero"},
         {"{(8, 8, 1): -1, (4, 4, 1): 2}", NULL, 1, 0, "must be non-negative"},
+        /* fuzz_mm_config: NaN probabilities (the reference raises; the draw took bucket 0) */
+        {"{(8, 8, 1): 1e999, (4, 4, 1): 1}", NULL, 1, 0, "must be finite"},
+        {"{(8, 8, 1): 'nan'}", NULL, 1, 0, "must be finite"},
+        {"{(8, 8, 1): 1e308, (4, 4, 1): 1e308}", NULL, 1, 0, "sum is not finite"},
         {"{(8, 8, 1): 1}", "{\"image\": 2}", 5, 0, "5 > 2"},
         {NULL, "[1]", 1, 0, "must be a JSON object"},
         {NULL, "{\"image\": \"3\"}", 1, 0, "must be an integer"},

@@ -281,6 +281,12 @@ static int normalize(mm_bucket *b, size_t *n, sb_err *err)
         if (b[i].p < 0)
             return sb_err_set(err, "--random-mm-bucket-config: bucket config values must be "
                                    "non-negative");
+        /* inf or nan (1e999, "nan") make NaN probabilities, which the
+         * reference's rng.choice rejects; our draw would pick bucket 0 */
+        if (!isfinite(b[i].p))
+            return sb_err_set(err, "--random-mm-bucket-config: bucket config values must be "
+                                   "finite (got %g for (%lld, %lld, %lld))",
+                              b[i].p, (long long)b[i].h, (long long)b[i].w, (long long)b[i].t);
         if (b[i].p > 0) {
             b[k++] = b[i];
             total += b[i].p;
@@ -289,6 +295,9 @@ static int normalize(mm_bucket *b, size_t *n, sb_err *err)
     if (k == 0)
         return sb_err_set(err, "--random-mm-bucket-config: got invalid bucket config. Bucket "
                                "config values must be non-zero.");
+    if (!isfinite(total))
+        return sb_err_set(err, "--random-mm-bucket-config: the bucket config values' sum is "
+                               "not finite (they would not normalise to probabilities)");
     for (size_t i = 0; i < k; i++)
         b[i].p /= total;
     *n = k;
