@@ -113,8 +113,8 @@ static void check_window(const unsigned char *d, size_t n)
     size_t m = n / 2, V = tok_vocab_size(g_tok);
     if (m == 0 || V == 0)
         return;
-    if (m > 256)
-        m = 256;
+    if (m > 96)
+        m = 96; /* small, so that many cycles run a second */
     size_t len = m * 8; /* the cycle, repeated */
     int32_t *cyc = malloc(len * sizeof *cyc);
     for (size_t i = 0; i < m; i++)
@@ -125,7 +125,7 @@ static void check_window(const unsigned char *d, size_t n)
     tok_window *w = tok_window_new(g_tok, g_fast, cyc, len, &err);
     if (w) {
         /* a few ranges: every start of the first cycle, lengths from the input */
-        for (size_t s = 0; s < m && s < 16; s++) {
+        for (size_t s = 0; s < m && s < 8; s++) {
             size_t l = 1 + (size_t)d[(2 * s) % n] * 7 % (len - s);
             check_range(w, cyc, s, s + l);
         }
