@@ -35,6 +35,15 @@ static void die(const char *what, const char *msg)
     abort();
 }
 
+/* Removes the private directory when the fuzzer exits. */
+static void remove_dir(void)
+{
+    char p[96];
+    snprintf(p, sizeof p, "%s/a.wav", g_dir);
+    unlink(p);
+    rmdir(g_dir);
+}
+
 /* A private directory with one tiny WAV for audio rows to name. */
 static void make_dir(void)
 {
@@ -53,6 +62,7 @@ static void make_dir(void)
     fwrite(wav.data, 1, wav.len, f);
     fclose(f);
     sb_buf_free(&wav);
+    atexit(remove_dir);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
