@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     unsigned mode = data[0] % 4;
     /* small counts, and now and then one of the extremes the flag accepts */
     static const long big[] = {LONG_MAX, LONG_MIN, LONG_MAX / 2 + 1, -1, 1L << 53};
-    long base = data[1] < 250 ? data[1] % 16 : big[data[1] - 250];
+    long base = data[1] < 251 ? data[1] % 16 : big[data[1] - 251];
     double ratio = data[2] / 250.0; /* a few values above 1 to hit the range check */
     char *text = malloc(size - 2);
     memcpy(text, data + 3, size - 3);
