@@ -29,9 +29,21 @@ static sim_server *g_sim;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
-    char *args[] = {"sim",           "--port",           "0", "--quiet", "--ttft-ms", "0",
-                    "--itl-ms",      "0",                "--max-model-len", "48",
-                    "--embedding-dim", "3", "--tokens-per-chunk", "8", NULL};
+    char *args[] = {"sim",
+                    "--port",
+                    "0",
+                    "--quiet",
+                    "--ttft-ms",
+                    "0",
+                    "--itl-ms",
+                    "0",
+                    "--max-model-len",
+                    "48",
+                    "--embedding-dim",
+                    "3",
+                    "--tokens-per-chunk",
+                    "8",
+                    NULL};
     sb_err err;
     g_sim = sim_start((int)(sizeof args / sizeof args[0]) - 1, args, &err);
     if (!g_sim) {

@@ -114,7 +114,7 @@ static void check_window(const unsigned char *d, size_t n)
     if (m == 0 || V == 0)
         return;
     if (m > 96)
-        m = 96; /* small, so that many cycles run a second */
+        m = 96;         /* small, so that many cycles run a second */
     size_t len = m * 8; /* the cycle, repeated */
     int32_t *cyc = malloc(len * sizeof *cyc);
     for (size_t i = 0; i < m; i++)
