@@ -470,6 +470,9 @@ static void test_custom_bad_input_is_named(void **state)
     custom_opts(f, "datasets/custom_noout.jsonl", 0, 0, -1);
     f->cfg.ds.disable_shuffle = true;
     expect_error(f, f->chat, "custom_noout.jsonl:2", "output_tokens");
+    /* out of a count's range: no usable count (1e300 reached a float-to-long cast, UB) */
+    custom_opts(f, "datasets/custom_bigout.jsonl", 0, 0, -1);
+    expect_error(f, f->chat, "custom_bigout.jsonl:2", "output_tokens");
     f->cfg.ds.disable_shuffle = false;
     custom_opts(f, "datasets/custom_noprompt.jsonl", 0, 0, 10);
     expect_error(f, f->chat, "custom_noprompt.jsonl:2", "\"prompt\"");

@@ -7,6 +7,7 @@
 #include "dsfx.h"
 #include "testutil.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,31 @@ static void test_plan_checks_and_item_range(void **state)
     assert_non_null(strstr(ds.info, "Sampling number of multimodal items from [1, 3]"));
     mm_plan_free(&p);
     dataset_free(&ds);
+    /* Limits and base counts at the ends of their types (fuzz_mm_config found
+     * the limits' sum and the range's casts overflowing): Python's ints
+     * saturate here, max = min(sum, ceil(base * 2)). */
+    const struct {
+        long base;
+        long lo, hi;
+    } huge[] = {{LONG_MAX, LONG_MAX, LONG_MAX}, {3, 0, 6}, {LONG_MIN, 0, -1}};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        mm_opts(f, "{(8, 8, 1): 1, (8, 8, 4): 1}",
+                "{\"image\": 9223372036854775807, \"video\": 9223372036854775807}", huge[i].base,
+                huge[i].base == 3 ? 1.0 : 0.0);
+        memset(&ds, 0, sizeof ds);
+        sb_err_clear(&err);
+        int rc = mm_plan_build(&f->cfg.ds, &ds, &p, &err);
+        if (huge[i].lo > huge[i].hi) {
+            assert_int_equal(rc, -1);
+            assert_non_null(strstr(err.msg, "min num mm items is greater than max"));
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(p.lo, huge[i].lo);
+            assert_int_equal(p.hi, huge[i].hi);
+            mm_plan_free(&p);
+        }
+        dataset_free(&ds);
+    }
     const struct {
         const char *buckets, *limits;
         long base;
@@ -134,6 +160,10 @@ static void test_plan_checks_and_item_range(void **state)
         {"{(8, 8, 0): 1}", NULL, 1, 0, "invalid multimodal item configuration: (8, 8, 0)"},
         {"{(8, 8, 1): 0}", NULL, 1, 0, "must be non-zero"},
         {"{(8, 8, 1): -1, (4, 4, 1): 2}", NULL, 1, 0, "must be non-negative"},
+        /* fuzz_mm_config: NaN probabilities (the reference raises; the draw took bucket 0) */
+        {"{(8, 8, 1): 1e999, (4, 4, 1): 1}", NULL, 1, 0, "must be finite"},
+        {"{(8, 8, 1): 'nan'}", NULL, 1, 0, "must be finite"},
+        {"{(8, 8, 1): 1e308, (4, 4, 1): 1e308}", NULL, 1, 0, "sum is not finite"},
         {"{(8, 8, 1): 1}", "{\"image\": 2}", 5, 0, "5 > 2"},
         {NULL, "[1]", 1, 0, "must be a JSON object"},
         {NULL, "{\"image\": \"3\"}", 1, 0, "must be an integer"},
@@ -517,6 +547,46 @@ static void test_custom_audio_wav_matches_soundfile(void **state)
     free(b);
 }
 
+/* "output_tokens" out of a count's range is no usable count (fuzz_dataset_rows
+ * found 1e300 reaching a float-to-long cast, UB); in range it is int(). */
+static void test_custom_audio_output_tokens_out_of_range(void **state)
+{
+    fx *f = *state;
+    char *wav = tu_data_path("datasets/mm/tone16.wav");
+    const char *bad[] = {"1e300", "-1e300", "99999999999", "-3", "\"7\""};
+    dsfx_set_str(&f->cfg.ds.name, "custom_audio");
+    f->cfg.ds.enable_multimodal_chat = true;
+    f->cfg.ds.custom_output_len = -1;
+    f->cfg.ds.num_prompts = 1;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sb_buf rows;
+        sb_buf_init(&rows);
+        sb_buf_printf(&rows, "{\"prompt\": \"x\", \"audio\": \"%s\", \"output_tokens\": %s}\n",
+                      wav, bad[i]);
+        char *path = temp_jsonl(f, rows.data);
+        expect_error(f, "openai-chat", ":1: if no output length is provided");
+        unlink(path);
+        free(path);
+        sb_buf_free(&rows);
+    }
+    sb_buf rows;
+    sb_buf_init(&rows);
+    sb_buf_printf(&rows, "{\"prompt\": \"x\", \"audio\": \"%s\", \"output_tokens\": 7.9}\n",
+                  wav);
+    char *path = temp_jsonl(f, rows.data);
+    sb_dataset ds;
+    sb_err err;
+    if (load(f, "openai-chat", &ds, &err) != 0)
+        fail_msg("custom_audio: %s", err.msg);
+    assert_int_equal(ds.reqs[0].output_len, 7);
+    dataset_free(&ds);
+    unlink(path);
+    free(path);
+    sb_buf_free(&rows);
+    f->cfg.ds.enable_multimodal_chat = false;
+    free(wav);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -531,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_custom_image_bad_rows_are_named),
         cmocka_unit_test(test_custom_image_content_rows_and_chat_form),
         cmocka_unit_test(test_custom_audio_wav_matches_soundfile),
+        cmocka_unit_test(test_custom_audio_output_tokens_out_of_range),
     };
     return cmocka_run_group_tests(tests, dsfx_setup, dsfx_teardown);
 }

@@ -7,6 +7,7 @@
  *
  * Both share one row list and one sampler (dataset_rows_sample), which the
  * hf file also uses for its templated text datasets. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,17 +81,23 @@ typedef struct custom_load {
     int spec;             /* 1 spec_bench (turns[0]), 2 speed_bench (messages[0].content) */
 } custom_load;
 
-/* int(item["output_tokens"]): a number or a numeric string; -1 when absent. */
+/* int(item["output_tokens"]): a number or a numeric string; -1 when absent
+ * or not a usable count (0..INT32_MAX; a float outside long's range must
+ * never reach the cast, which would be UB). */
 static long output_tokens(json_t *v)
 {
-    if (json_is_integer(v))
-        return (long)json_integer_value(v);
-    if (json_is_real(v))
-        return (long)json_real_value(v);
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        return n >= 0 && n <= INT32_MAX ? (long)n : -1;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        return d > -1.0 && d < (double)INT32_MAX + 1.0 ? (long)d : -1;
+    }
     if (json_is_string(v)) {
         char *end;
         long n = strtol(json_string_value(v), &end, 10);
-        return *end == '\0' && end != json_string_value(v) ? n : -1;
+        return *end == '\0' && end != json_string_value(v) && n >= 0 && n <= INT32_MAX ? n : -1;
     }
     return -1;
 }

@@ -27,6 +27,7 @@
  * after the text part, or alone when mm_content_only is set. */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,13 +67,16 @@ static mm_row *rows_push(mm_rows *rows, const char *prompt, const char *aux, siz
     return &rows->v[rows->n++];
 }
 
+/* int(output_tokens) when that is a usable count (0..INT32_MAX), else -1:
+ * a float outside long's range must never reach the cast (UB). */
 static long row_output_tokens(json_t *v)
 {
-    if (json_is_integer(v))
-        return (long)json_integer_value(v);
-    if (json_is_real(v))
-        return (long)json_real_value(v);
-    return -1;
+    if (json_is_integer(v)) {
+        json_int_t n = json_integer_value(v);
+        return n >= 0 && n <= INT32_MAX ? (long)n : -1;
+    }
+    double d = json_is_real(v) ? json_real_value(v) : -1.0;
+    return d > -1.0 && d < (double)INT32_MAX + 1.0 ? (long)d : -1;
 }
 
 /* ---- --custom-ensure-client-side-data (reference process_image) ---- */

@@ -7,6 +7,7 @@
  * parsed (ints, floats, strings, tuples); anything else is a clear error. */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,12 @@ static int normalize(mm_bucket *b, size_t *n, sb_err *err)
         if (b[i].p < 0)
             return sb_err_set(err, "--random-mm-bucket-config: bucket config values must be "
                                    "non-negative");
+        /* inf or nan (1e999, "nan") make NaN probabilities, which the
+         * reference's rng.choice rejects; our draw would pick bucket 0 */
+        if (!isfinite(b[i].p))
+            return sb_err_set(err, "--random-mm-bucket-config: bucket config values must be "
+                                   "finite (got %g for (%lld, %lld, %lld))",
+                              b[i].p, (long long)b[i].h, (long long)b[i].w, (long long)b[i].t);
         if (b[i].p > 0) {
             b[k++] = b[i];
             total += b[i].p;
@@ -288,10 +295,21 @@ static int normalize(mm_bucket *b, size_t *n, sb_err *err)
     if (k == 0)
         return sb_err_set(err, "--random-mm-bucket-config: got invalid bucket config. Bucket "
                                "config values must be non-zero.");
+    if (!isfinite(total))
+        return sb_err_set(err, "--random-mm-bucket-config: the bucket config values' sum is "
+                               "not finite (they would not normalise to probabilities)");
     for (size_t i = 0; i < k; i++)
         b[i].p /= total;
     *n = k;
     return 0;
+}
+
+/* A whole double as a long, saturated (a bare cast of one out of range is UB). */
+static long clamp_long(double x)
+{
+    if (x >= (double)LONG_MAX)
+        return LONG_MAX;
+    return x <= (double)LONG_MIN ? LONG_MIN : (long)x;
 }
 
 int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *err)
@@ -319,10 +337,13 @@ int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *
         *(p->b[i].t == 1 ? &has_image : &has_video) = 1;
     p->limit_image = has_image ? lim_image : -1;
     p->limit_video = has_video ? lim_video : -1;
-    long sum = (has_image ? lim_image : 0) + (has_video ? lim_video : 0);
+    /* Python's ints do not overflow: saturate (both limits are >= 0 here). */
+    long sum = has_image ? lim_image : 0;
+    if (has_video)
+        sum = lim_video > LONG_MAX - sum ? LONG_MAX : sum + lim_video;
     long base = o->random_mm_base_items_per_request;
-    long hi = (long)ceil((double)base * (1.0 + r));
-    long lo = (long)floor((double)base * (1.0 - r));
+    long hi = clamp_long(ceil((double)base * (1.0 + r)));
+    long lo = clamp_long(floor((double)base * (1.0 - r)));
     p->hi = sum < hi ? sum : hi;
     p->lo = lo > 0 ? lo : 0;
     if (p->lo > p->hi) {
