@@ -42,6 +42,15 @@ grep -q "Number of requests:     5" <<<"$out" || fail "sharegpt stats: $out"
 [ "$(grep -o '"timestamp":[0-9.]*' "$tmp/b.jsonl" | head -1)" = '"timestamp":0.0' ] ||
   fail "burstgpt export: $(head -c 300 "$tmp/b.jsonl")"
 
+# without --backend, stats builds list / media requests for a backend that takes them
+out=$("$BIN" dataset stats --tokenizer "$TOK" --dataset-name random-rerank --random-input-len 32 \
+  --random-batch-size 4 --num-prompts 8 2>&1) || fail "random-rerank stats exited $?: $out"
+grep -q "note: --dataset-name random-rerank: requests built for --backend vllm-rerank" <<<"$out" &&
+  grep -q "Number of requests:     2" <<<"$out" || fail "random-rerank stats: $out"
+out=$("$BIN" dataset stats --tokenizer "$TOK" --dataset-name random-mm --random-input-len 16 \
+  --random-mm-bucket-config '{(8, 8, 1): 1.0}' --num-prompts 3 2>&1) || fail "random-mm stats exited $?: $out"
+grep -q "Number of requests:     3" <<<"$out" || fail "random-mm stats: $out"
+
 # bad input: status 2 and a message naming the problem
 expect_usage() {
   local want="$1"; shift
@@ -58,4 +67,5 @@ expect_usage "token-norm-dist or token-unif-dist" generate --tokenizer "$TOK" --
 expect_usage "--num-requests must be > 0" generate token-norm-dist --tokenizer "$TOK" --input-mean 5 --output-mean 5
 expect_usage "custom_bad.jsonl:3" stats --tokenizer "$TOK" --dataset-name custom --dataset-path "$DATA/custom_bad.jsonl"
 expect_usage "--tokenizer (or --model) is required" stats --dataset-name random
+expect_usage "use --backend vllm-rerank" stats --tokenizer "$TOK" --backend openai --dataset-name random-rerank
 echo "dataset_cli: ok"

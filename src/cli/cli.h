@@ -25,6 +25,12 @@
  * the closest valid flag for an unknown one); in those cases cfg is already
  * freed. OPENAI_API_KEY is read by the caller, not here. */
 int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err *err);
+/* cli_parse_serve for `dataset stats`: without --backend, a dataset that
+ * needs another backend than the default gets it (random-rerank:
+ * vllm-rerank; random batches: openai-embeddings; random-mm, custom_image:
+ * openai-chat; custom_audio: openai-audio, or openai-chat with
+ * --enable-multimodal-chat), with a note. */
+int cli_parse_dataset_stats(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err *err);
 
 /* Grouped `servebench serve --help` text. */
 void cli_serve_help(sb_buf *out);

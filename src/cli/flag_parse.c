@@ -441,7 +441,32 @@ static char **expand_config(int argc, char **argv, int at, char **words, int n_w
     return v;
 }
 
-int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err *err)
+/* `dataset stats` only builds requests; where the dataset needs a backend
+ * other than the default (list prompts, images, audio), it takes that one
+ * instead of stopping, unless --backend was given. */
+static void stats_backend(sb_config *cfg, const unsigned char *seen, sb_buf *notes)
+{
+    for (size_t i = 0; i < cli_n_flags; i++)
+        if (!strcmp(cli_flags[i].name, "backend") && seen[i])
+            return;
+    const char *ds = cfg->ds.name, *be = NULL;
+    if (!strcmp(ds, "random-rerank"))
+        be = "vllm-rerank";
+    else if (!strcmp(ds, "random") && cfg->ds.random_batch_size > 1)
+        be = "openai-embeddings";
+    else if (!strcmp(ds, "random-mm") || !strcmp(ds, "custom_image"))
+        be = "openai-chat";
+    else if (!strcmp(ds, "custom_audio"))
+        be = cfg->ds.enable_multimodal_chat ? "openai-chat" : "openai-audio";
+    if (!be)
+        return;
+    free(cfg->backend);
+    cfg->backend = sb_xstrdup(be);
+    sb_buf_printf(notes, "note: --dataset-name %s: requests built for --backend %s\n", ds, be);
+}
+
+static int parse_flags(int argc, char **argv, sb_config *cfg, sb_buf *notes, bool stats,
+                       sb_err *err)
 {
     sb_config_defaults(cfg);
     const char *file = NULL;
@@ -464,6 +489,8 @@ int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err
         rc = parse_one(&ps, err);
     if (rc == 0)
         rc = dotted_apply(&ps.dotted, cfg, err);
+    if (rc == 0 && stats)
+        stats_backend(cfg, ps.seen, notes);
     if (rc == 0)
         rc = cli_validate(cfg, notes, err) < 0 ? -1 : CLI_PARSED;
     dotted_free(&ps.dotted);
@@ -476,4 +503,14 @@ int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err
     if (rc != CLI_PARSED)
         sb_config_free(cfg);
     return rc;
+}
+
+int cli_parse_serve(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err *err)
+{
+    return parse_flags(argc, argv, cfg, notes, false, err);
+}
+
+int cli_parse_dataset_stats(int argc, char **argv, sb_config *cfg, sb_buf *notes, sb_err *err)
+{
+    return parse_flags(argc, argv, cfg, notes, true, err);
 }

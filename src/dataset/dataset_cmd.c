@@ -333,7 +333,7 @@ static int stats_cmd(int argc, char **argv)
     sb_buf_init(&notes);
     sb_err err;
     sb_err_clear(&err);
-    int r = cli_parse_serve(ac, av, &cfg, &notes, &err);
+    int r = cli_parse_dataset_stats(ac, av, &cfg, &notes, &err);
     free(av);
     if (notes.len)
         fprintf(stderr, "%s", notes.data);
