@@ -99,7 +99,8 @@ static void test_form_bytes(void **state)
     if (bk_params_init(&p, backend_find("openai-audio"), &cfg, "whisper", true, &err) != 0)
         fail_msg("%s", err.msg);
     static const unsigned char wav[] = {'R', 'I', 'F', 'F', 0, 1, '\r', '\n'};
-    bk_req r = {.prompt = "", .output_len = 7, .audio_wav = wav, .audio_wav_bytes = sizeof wav};
+    bk_req r = {
+        .prompt = "", .output_len = 7, .forms.audio_wav = wav, .forms.audio_wav_bytes = sizeof wav};
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf out;
@@ -192,16 +193,16 @@ static void test_whisper_rows_carry_soundfile_wav(void **state)
         const sb_request *r = &ds.reqs[i];
         sb_buf b64;
         sb_buf_init(&b64);
-        sb_b64_encode(&b64, r->audio_wav, r->audio_wav_bytes);
+        sb_b64_encode(&b64, r->forms.audio_wav, r->forms.audio_wav_bytes);
         assert_string_equal(b64.data, line);
         sb_buf_free(&b64);
         assert_true(fabs(r->audio_duration_s - secs[i]) < 1e-12);
         /* gpt2 has no chat template: the plain prompt, as the reference */
         assert_string_equal(r->prompt, prompts[i]);
         assert_int_equal(r->output_len, 40);
-        assert_null(r->mm_parts);
+        assert_null(r->forms.mm_parts);
     }
-    assert_non_null(ds.reqs[2].audio_wav);
+    assert_non_null(ds.reqs[2].forms.audio_wav);
     dataset_free(&ds);
     sb_buf_free(&ref);
     free(ref_path);

@@ -35,9 +35,9 @@ static char *body(sb_config *cfg, const char *be_name, bool ignore_eos, const ch
                 .prompt_bytes = n_texts ? 0 : strlen(prompt),
                 .prompt_len = 7,
                 .output_len = 0,
-                .texts = n_texts ? texts : NULL,
-                .text_bytes = n_texts ? text_bytes : NULL,
-                .n_texts = n_texts};
+                .forms.texts = n_texts ? texts : NULL,
+                .forms.text_bytes = n_texts ? text_bytes : NULL,
+                .forms.n_texts = n_texts};
     bk_build_body(&p, &r, &scratch, &out);
     pyjson_obj_free(&scratch);
     bk_params_free(&p);

@@ -58,9 +58,9 @@ static uint64_t digest(const sb_dataset *ds)
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < ds->n; i++) {
         const sb_request *r = &ds->reqs[i];
-        for (uint32_t k = 0; k < r->n_texts; k++) {
-            const unsigned char *p = (const unsigned char *)r->texts[k];
-            for (size_t b = 0; b <= r->text_bytes[k]; b++)
+        for (uint32_t k = 0; k < r->forms.n_texts; k++) {
+            const unsigned char *p = (const unsigned char *)r->forms.texts[k];
+            for (size_t b = 0; b <= r->forms.text_bytes[k]; b++)
                 h = (h ^ p[b]) * 1099511628211ull;
         }
         int32_t lens[2] = {r->prompt_len, r->output_len};
@@ -82,26 +82,26 @@ static void test_rerank_layout_and_prompt_len(void **state)
     load_ok(f, &ds);
     assert_int_equal(ds.n, 4);
     const uint32_t want_texts[] = {4, 4, 4, 2};
-    const char *query = ds.reqs[0].texts[0];
-    int32_t qlen = ntok(f->gpt2, query, ds.reqs[0].text_bytes[0]);
+    const char *query = ds.reqs[0].forms.texts[0];
+    int32_t qlen = ntok(f->gpt2, query, ds.reqs[0].forms.text_bytes[0]);
     assert_int_equal(qlen, 31);
     for (size_t i = 0; i < ds.n; i++) {
         const sb_request *r = &ds.reqs[i];
-        assert_int_equal(r->n_texts, want_texts[i]);
+        assert_int_equal(r->forms.n_texts, want_texts[i]);
         assert_string_equal(r->prompt, "");
         assert_int_equal(r->output_len, 0);
         assert_true(r->has_request_id);
-        assert_memory_equal(r->texts[0], query, ds.reqs[0].text_bytes[0] + 1);
+        assert_memory_equal(r->forms.texts[0], query, ds.reqs[0].forms.text_bytes[0] + 1);
         int32_t sum = 0;
-        for (uint32_t k = 1; k < r->n_texts; k++) {
-            int32_t d = ntok(f->gpt2, r->texts[k], r->text_bytes[k]);
+        for (uint32_t k = 1; k < r->forms.n_texts; k++) {
+            int32_t d = ntok(f->gpt2, r->forms.texts[k], r->forms.text_bytes[k]);
             assert_int_equal(d, 32);
             sum += d;
         }
-        assert_int_equal(r->prompt_len, (qlen + 1) * (int32_t)(r->n_texts - 1) + sum);
+        assert_int_equal(r->prompt_len, (qlen + 1) * (int32_t)(r->forms.n_texts - 1) + sum);
     }
     /* every document is a different window (index i + 1) */
-    assert_memory_not_equal(ds.reqs[0].texts[1], ds.reqs[0].texts[2], 8);
+    assert_memory_not_equal(ds.reqs[0].forms.texts[1], ds.reqs[0].forms.texts[2], 8);
     assert_non_null(ds.info);
     assert_non_null(strstr(ds.info, "Sampling input_len from [31, 31] and output_len from [1, 1]"));
     assert_non_null(strstr(ds.info, "Sampling input_len from [32, 32] and output_len from [1, 1]"));
@@ -117,14 +117,14 @@ static void test_rerank_no_reranker_counts_query_once(void **state)
     sb_dataset ds;
     load_ok(f, &ds);
     assert_int_equal(ds.n, 3);
-    int32_t qlen = ntok(f->gpt2, ds.reqs[0].texts[0], ds.reqs[0].text_bytes[0]);
+    int32_t qlen = ntok(f->gpt2, ds.reqs[0].forms.texts[0], ds.reqs[0].forms.text_bytes[0]);
     assert_int_equal(qlen, 40);
     for (size_t i = 0; i < ds.n; i++) {
         const sb_request *r = &ds.reqs[i];
-        assert_int_equal(r->n_texts, 4);
+        assert_int_equal(r->forms.n_texts, 4);
         int32_t sum = 0;
-        for (uint32_t k = 1; k < r->n_texts; k++)
-            sum += ntok(f->gpt2, r->texts[k], r->text_bytes[k]);
+        for (uint32_t k = 1; k < r->forms.n_texts; k++)
+            sum += ntok(f->gpt2, r->forms.texts[k], r->forms.text_bytes[k]);
         assert_int_equal(r->prompt_len, qlen + sum);
     }
     dataset_free(&ds);
@@ -185,7 +185,7 @@ static void test_rerank_tiny_input_len(void **state)
     sb_dataset ds;
     load_ok(f, &ds);
     assert_int_equal(ds.n, 2);
-    assert_int_equal(ds.reqs[0].text_bytes[0], 0);
+    assert_int_equal(ds.reqs[0].forms.text_bytes[0], 0);
     /* documents: 2 - 0 - 1 = 1 token each; pairs (0 + 1) + 1 */
     assert_int_equal(ds.reqs[0].prompt_len, 4);
     assert_int_equal(ds.reqs[1].prompt_len, 2);
@@ -208,13 +208,14 @@ static void test_random_batches_group_consecutive_prompts(void **state)
     size_t src = 0;
     for (size_t i = 0; i < b.n; i++) {
         const sb_request *r = &b.reqs[i];
-        assert_int_equal(r->n_texts, want[i]);
+        assert_int_equal(r->forms.n_texts, want[i]);
         assert_int_equal(r->output_len, 0);
         assert_string_equal(r->prompt, "");
         int32_t sum = 0;
-        for (uint32_t k = 0; k < r->n_texts; k++, src++) {
-            assert_int_equal(r->text_bytes[k], one.reqs[src].prompt_bytes);
-            assert_memory_equal(r->texts[k], one.reqs[src].prompt, one.reqs[src].prompt_bytes);
+        for (uint32_t k = 0; k < r->forms.n_texts; k++, src++) {
+            assert_int_equal(r->forms.text_bytes[k], one.reqs[src].prompt_bytes);
+            assert_memory_equal(r->forms.texts[k], one.reqs[src].prompt,
+                                one.reqs[src].prompt_bytes);
             sum += one.reqs[src].prompt_len;
         }
         assert_int_equal(r->prompt_len, sum);

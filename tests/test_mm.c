@@ -220,12 +220,13 @@ static void test_random_mm_matches_reference_model(void **state)
         assert_int_equal(r->output_len, json_integer_value(json_object_get(row, "output_tokens")));
         json_t *parts = json_object_get(row, "mm_parts");
         if (parts) {
-            assert_non_null(r->mm_parts);
-            assert_int_equal(r->mm_parts_bytes, json_string_length(parts));
-            assert_memory_equal(r->mm_parts, json_string_value(parts), r->mm_parts_bytes);
+            assert_non_null(r->forms.mm_parts);
+            assert_int_equal(r->forms.mm_parts_bytes, json_string_length(parts));
+            assert_memory_equal(r->forms.mm_parts, json_string_value(parts),
+                                r->forms.mm_parts_bytes);
             with_parts++;
         } else {
-            assert_null(r->mm_parts);
+            assert_null(r->forms.mm_parts);
             without++;
         }
         json_decref(row);
@@ -261,10 +262,11 @@ static void test_random_mm_threads_and_batches_do_not_change_output(void **state
     size_t images = 0;
     for (size_t i = 0; i < a.n; i++) {
         assert_string_equal(a.reqs[i].prompt, b.reqs[i].prompt);
-        assert_int_equal(a.reqs[i].mm_parts_bytes, b.reqs[i].mm_parts_bytes);
-        if (a.reqs[i].mm_parts) {
-            assert_memory_equal(a.reqs[i].mm_parts, b.reqs[i].mm_parts, a.reqs[i].mm_parts_bytes);
-            for (const char *q = a.reqs[i].mm_parts; (q = strstr(q, "image_url\": {")); q++)
+        assert_int_equal(a.reqs[i].forms.mm_parts_bytes, b.reqs[i].forms.mm_parts_bytes);
+        if (a.reqs[i].forms.mm_parts) {
+            assert_memory_equal(a.reqs[i].forms.mm_parts, b.reqs[i].forms.mm_parts,
+                                a.reqs[i].forms.mm_parts_bytes);
+            for (const char *q = a.reqs[i].forms.mm_parts; (q = strstr(q, "image_url\": {")); q++)
                 images++;
         }
     }
@@ -311,8 +313,8 @@ static void test_chat_body_parts_follow_text(void **state)
     bk_req r = {.prompt = "",
                 .prompt_bytes = 0,
                 .output_len = 5,
-                .mm_parts = parts,
-                .mm_parts_bytes = strlen(parts)};
+                .forms.mm_parts = parts,
+                .forms.mm_parts_bytes = strlen(parts)};
     bk_build_body(&p, &r, &scratch, &out);
     assert_string_equal(out.data,
                         "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": "
@@ -325,9 +327,9 @@ static void test_chat_body_parts_follow_text(void **state)
     bk_req w = {.prompt = "hi",
                 .prompt_bytes = 2,
                 .output_len = 5,
-                .mm_parts = whole,
-                .mm_parts_bytes = strlen(whole),
-                .mm_content_only = true};
+                .forms.mm_parts = whole,
+                .forms.mm_parts_bytes = strlen(whole),
+                .forms.mm_content_only = true};
     sb_buf_reset(&out);
     bk_build_body(&p, &w, &scratch, &out);
     assert_non_null(strstr(out.data, "\"content\": [{\"text\": \"hi\", \"type\": \"text\"}]}]"));
@@ -370,7 +372,7 @@ static void test_custom_image_rule_shuffle_and_counts(void **state)
     for (size_t i = 0; i < 4; i++) {
         const sb_request *r = &ds.reqs[i];
         assert_string_equal(r->prompt, prompts[order[i]]);
-        assert_string_equal(r->mm_parts, want[order[i]]);
+        assert_string_equal(r->forms.mm_parts, want[order[i]]);
         assert_int_equal(r->output_len, 33);
         /* tokenizer(prompt) with special tokens, no chat template */
         tok_ids ids;
@@ -380,7 +382,7 @@ static void test_custom_image_rule_shuffle_and_counts(void **state)
         tok_ids_free(&ids);
     }
     for (size_t i = 4; i < 6; i++)
-        assert_non_null(ds.reqs[i].mm_parts);
+        assert_non_null(ds.reqs[i].forms.mm_parts);
     dataset_free(&ds);
     o->num_prompts = 1;
     expect_error(f, "openai", "needs --backend openai-chat");
@@ -449,24 +451,24 @@ static void test_custom_image_content_rows_and_chat_form(void **state)
     if (load(f, "openai-chat", &ds, &err) != 0)
         fail_msg("custom_image: %s", err.msg);
     assert_int_equal(ds.n, 2);
-    assert_true(ds.reqs[0].mm_content_only);
+    assert_true(ds.reqs[0].forms.mm_content_only);
     assert_string_equal(ds.reqs[0].prompt, "Compare and");
     assert_int_equal(ds.reqs[0].prompt_len, 2);
     assert_string_equal(
-        ds.reqs[0].mm_parts,
+        ds.reqs[0].forms.mm_parts,
         "{\"type\": \"text\", \"text\": \"Compare \"}, {\"type\": \"image_url\", "
         "\"image_url\": {\"url\": \"file://a.png\"}}, {\"type\": \"text\", \"text\": "
         "\"and\"}, {\"type\": \"image_url\", \"image_url\": {\"url\": \"http://x/b.png\", "
         "\"detail\": \"high\"}}, {\"type\": \"image_url\", \"image_url\": {\"url\": "
         "\"file://c.png\"}}");
-    assert_false(ds.reqs[1].mm_content_only);
+    assert_false(ds.reqs[1].forms.mm_content_only);
     dataset_free(&ds);
     /* --enable-multimodal-chat: {"text", "type"} part first, content only. */
     f->cfg.ds.enable_multimodal_chat = true;
     if (load(f, "openai-chat", &ds, &err) != 0)
         fail_msg("custom_image: %s", err.msg);
-    assert_true(ds.reqs[1].mm_content_only);
-    assert_string_equal(ds.reqs[1].mm_parts,
+    assert_true(ds.reqs[1].forms.mm_content_only);
+    assert_string_equal(ds.reqs[1].forms.mm_parts,
                         "{\"text\": \"Look\", \"type\": \"text\"}, {\"type\": \"image_url\", "
                         "\"image_url\": {\"url\": \"file://d.png\"}}");
     dataset_free(&ds);
@@ -475,8 +477,8 @@ static void test_custom_image_content_rows_and_chat_form(void **state)
     if (load(f, "openai-chat", &ds, &err) != 0)
         fail_msg("random-mm: %s", err.msg);
     for (size_t i = 0; i < ds.n; i++) {
-        assert_true(ds.reqs[i].mm_content_only);
-        assert_memory_equal(ds.reqs[i].mm_parts, "{\"text\": ", 9);
+        assert_true(ds.reqs[i].forms.mm_content_only);
+        assert_memory_equal(ds.reqs[i].forms.mm_parts, "{\"text\": ", 9);
     }
     dataset_free(&ds);
     f->cfg.ds.enable_multimodal_chat = false;
@@ -524,7 +526,7 @@ static void test_custom_audio_wav_matches_soundfile(void **state)
                       "{\"type\": \"input_audio\", \"input_audio\": {\"data\": \"%s\", "
                       "\"format\": \"wav\"}}",
                       line);
-        assert_string_equal(ds.reqs[i].mm_parts, want.data);
+        assert_string_equal(ds.reqs[i].forms.mm_parts, want.data);
         assert_int_equal(ds.reqs[i].output_len, 40);
         sb_buf_free(&want);
     }

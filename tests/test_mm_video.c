@@ -368,16 +368,18 @@ static void test_random_mm_videos_match_reference_model(void **state)
         json_t *parts = json_object_get(row, "mm_parts");
         prev_videos = 0;
         if (parts) {
-            assert_non_null(r->mm_parts);
-            assert_int_equal(r->mm_parts_bytes, json_string_length(parts));
-            assert_memory_equal(r->mm_parts, json_string_value(parts), r->mm_parts_bytes);
-            prev_videos = count(r->mm_parts, "{\"type\": \"video_url\", \"video_url\": {\"url\": "
-                                             "\"data:video/mp4;base64,AAAAHGZ0eXBpc29t");
+            assert_non_null(r->forms.mm_parts);
+            assert_int_equal(r->forms.mm_parts_bytes, json_string_length(parts));
+            assert_memory_equal(r->forms.mm_parts, json_string_value(parts),
+                                r->forms.mm_parts_bytes);
+            prev_videos =
+                count(r->forms.mm_parts, "{\"type\": \"video_url\", \"video_url\": {\"url\": "
+                                         "\"data:video/mp4;base64,AAAAHGZ0eXBpc29t");
             videos += prev_videos;
-            images += count(r->mm_parts, "{\"type\": \"image_url\", \"image_url\": {\"url\": "
-                                         "\"data:image/jpeg;base64,");
+            images += count(r->forms.mm_parts, "{\"type\": \"image_url\", \"image_url\": {\"url\": "
+                                               "\"data:image/jpeg;base64,");
         } else {
-            assert_null(r->mm_parts);
+            assert_null(r->forms.mm_parts);
         }
         json_decref(row);
     }
@@ -412,10 +414,11 @@ static void test_random_mm_videos_threads_and_batches_do_not_change_output(void 
     size_t videos = 0;
     for (size_t i = 0; i < a.n; i++) {
         assert_string_equal(a.reqs[i].prompt, b.reqs[i].prompt);
-        assert_int_equal(a.reqs[i].mm_parts_bytes, b.reqs[i].mm_parts_bytes);
-        if (a.reqs[i].mm_parts) {
-            assert_memory_equal(a.reqs[i].mm_parts, b.reqs[i].mm_parts, a.reqs[i].mm_parts_bytes);
-            videos += count(a.reqs[i].mm_parts, "\"video_url\": {");
+        assert_int_equal(a.reqs[i].forms.mm_parts_bytes, b.reqs[i].forms.mm_parts_bytes);
+        if (a.reqs[i].forms.mm_parts) {
+            assert_memory_equal(a.reqs[i].forms.mm_parts, b.reqs[i].forms.mm_parts,
+                                a.reqs[i].forms.mm_parts_bytes);
+            videos += count(a.reqs[i].forms.mm_parts, "\"video_url\": {");
         }
     }
     assert_true(videos > 8);
@@ -448,8 +451,8 @@ static void test_random_mm_video_bucket_limits(void **state)
         fail_msg("video limit 0: %s", err.msg);
     size_t images = 0;
     for (size_t i = 0; i < ds.n; i++) {
-        assert_true(!ds.reqs[i].mm_parts || !strstr(ds.reqs[i].mm_parts, "video_url"));
-        images += count(ds.reqs[i].mm_parts, "image_url\": {");
+        assert_true(!ds.reqs[i].forms.mm_parts || !strstr(ds.reqs[i].forms.mm_parts, "video_url"));
+        images += count(ds.reqs[i].forms.mm_parts, "image_url\": {");
     }
     assert_true(images > 0);
     dataset_free(&ds);

@@ -69,7 +69,8 @@ static void load_ok(fx *f, sb_dataset *ds)
 
 static bool same_ids(const sb_request *a, const sb_request *b, size_t n)
 {
-    return a->n_ids >= n && b->n_ids >= n && !memcmp(a->ids, b->ids, n * sizeof *a->ids);
+    return a->forms.n_ids >= n && b->forms.n_ids >= n &&
+           !memcmp(a->forms.ids, b->forms.ids, n * sizeof *a->forms.ids);
 }
 
 static void timed_trace_builds_id_prompts_like_python(void **state)
@@ -80,11 +81,11 @@ static void timed_trace_builds_id_prompts_like_python(void **state)
     assert_int_equal(ds.n, 6);
     /* request 0: hash ids 0, 1, 2 -> 16 + 16 + 8 ids; CPython's first ids */
     static const int32_t first[] = {13541, 17782, 16100, 15866, 37727, 42434, 825, 36395};
-    assert_int_equal(ds.reqs[0].n_ids, 40);
-    assert_memory_equal(ds.reqs[0].ids, first, sizeof first);
+    assert_int_equal(ds.reqs[0].forms.n_ids, 40);
+    assert_memory_equal(ds.reqs[0].forms.ids, first, sizeof first);
     static const int32_t r4[] = {24980, 15278, 36199, 4506, 31054, 31925, 25699};
-    assert_int_equal(ds.reqs[4].n_ids, 7);
-    assert_memory_equal(ds.reqs[4].ids, r4, sizeof r4);
+    assert_int_equal(ds.reqs[4].forms.n_ids, 7);
+    assert_memory_equal(ds.reqs[4].forms.ids, r4, sizeof r4);
     int32_t in[] = {40, 50, 40, 32, 7, 33}, out[] = {5, 3, 4, 2, 6, 1};
     double ts[] = {0, 0.25, 0.5, 1, 0.75, 1.5};
     for (size_t i = 0; i < ds.n; i++) {
@@ -92,7 +93,7 @@ static void timed_trace_builds_id_prompts_like_python(void **state)
         assert_string_equal(r->prompt, "");
         assert_int_equal(r->prompt_bytes, 0);
         assert_int_equal(r->prompt_len, in[i]);
-        assert_int_equal(r->n_ids, (uint32_t)r->prompt_len);
+        assert_int_equal(r->forms.n_ids, (uint32_t)r->prompt_len);
         assert_int_equal(r->output_len, out[i]);
         assert_true(r->timestamp_s == ts[i]);
         assert_true(r->has_request_id);
@@ -120,7 +121,7 @@ static void timed_trace_shared_hash_ids_share_prefixes(void **state)
     f->cfg.ds.timed_trace_hash_seed = 12345;
     sb_dataset d2;
     load_ok(f, &d2);
-    assert_int_not_equal(d2.reqs[0].ids[0], 13541);
+    assert_int_not_equal(d2.reqs[0].forms.ids[0], 13541);
     assert_true(same_ids(&d2.reqs[0], &d2.reqs[1], 32));
     assert_false(same_ids(&d2.reqs[0], &d2.reqs[1], 33));
     dataset_free(&d2);
@@ -162,7 +163,7 @@ static void timed_trace_first_lines_then_oversampling(void **state)
     for (size_t i = 6; i < 10; i++) { /* copies of earlier requests */
         bool found = false;
         for (size_t j = 0; j < 6; j++)
-            found |= ds.reqs[i].ids == ds.reqs[j].ids &&
+            found |= ds.reqs[i].forms.ids == ds.reqs[j].forms.ids &&
                      ds.reqs[i].timestamp_s == ds.reqs[j].timestamp_s;
         assert_true(found);
     }
@@ -287,7 +288,7 @@ static void completions_body_sends_list_prompts(void **state)
 {
     fx *f = *state;
     int32_t ids[] = {1, 20, 300};
-    bk_req r = {.prompt = "", .ids = ids, .n_ids = 3, .prompt_len = 3, .output_len = 8};
+    bk_req r = {.prompt = "", .forms.ids = ids, .forms.n_ids = 3, .prompt_len = 3, .output_len = 8};
     char *b = completions_body(&f->cfg, &r);
     assert_string_equal(b, "{\"model\": \"m\", \"prompt\": [1, 20, 300], \"repetition_penalty\": "
                            "1.0, \"max_tokens\": 8, \"logprobs\": null, \"stream\": true, "
@@ -295,7 +296,11 @@ static void completions_body_sends_list_prompts(void **state)
     free(b);
     const char *texts[] = {"a", "caf\xc3\xa9"};
     size_t lens[] = {1, 5};
-    bk_req t = {.prompt = "", .texts = texts, .text_bytes = lens, .n_texts = 2, .output_len = 1};
+    bk_req t = {.prompt = "",
+                .forms.texts = texts,
+                .forms.text_bytes = lens,
+                .forms.n_texts = 2,
+                .output_len = 1};
     b = completions_body(&f->cfg, &t);
     assert_non_null(strstr(b, "\"prompt\": [\"a\", \"caf\\u00e9\"], "));
     free(b);
@@ -308,10 +313,10 @@ static void export_writes_list_prompts(void **state)
     load_ok(f, &ds);
     const char *texts[] = {"x", "y z"};
     size_t lens[] = {1, 3};
-    ds.reqs[5].ids = NULL; /* a batch-style request, as another dataset makes */
-    ds.reqs[5].texts = texts;
-    ds.reqs[5].text_bytes = lens;
-    ds.reqs[5].n_texts = 2;
+    ds.reqs[5].forms.ids = NULL; /* a batch-style request, as another dataset makes */
+    ds.reqs[5].forms.texts = texts;
+    ds.reqs[5].forms.text_bytes = lens;
+    ds.reqs[5].forms.n_texts = 2;
     FILE *fp = fopen(f->tmp, "w");
     sb_err err;
     assert_int_equal(dataset_write_jsonl(&ds, fp, &err), 0);
@@ -325,9 +330,9 @@ static void export_writes_list_prompts(void **state)
         json_t *p = json_object_get(row, "prompt");
         assert_true(json_is_array(p));
         if (i < 5) {
-            assert_int_equal(json_array_size(p), ds.reqs[i].n_ids);
+            assert_int_equal(json_array_size(p), ds.reqs[i].forms.n_ids);
             for (size_t j = 0; j < json_array_size(p); j++)
-                assert_int_equal(json_integer_value(json_array_get(p, j)), ds.reqs[i].ids[j]);
+                assert_int_equal(json_integer_value(json_array_get(p, j)), ds.reqs[i].forms.ids[j]);
             assert_true(json_real_value(json_object_get(row, "timestamp")) ==
                         ds.reqs[i].timestamp_s);
         } else {
@@ -392,18 +397,18 @@ static void hash_seed_defaults_to_pythonhashseed(void **state)
     load_ok(f, &a);
     f->cfg.ds.timed_trace_hash_seed = 12345;
     load_ok(f, &b);
-    assert_memory_equal(a.reqs[0].ids, b.reqs[0].ids, 40 * sizeof *a.reqs[0].ids);
+    assert_memory_equal(a.reqs[0].forms.ids, b.reqs[0].forms.ids, 40 * sizeof *a.reqs[0].forms.ids);
     dataset_free(&a);
     dataset_free(&b);
     f->cfg.ds.timed_trace_hash_seed = -1;
     setenv("PYTHONHASHSEED", "random", 1);
     load_ok(f, &a); /* seed 0, with a warning */
-    assert_int_equal(a.reqs[0].ids[0], 13541);
+    assert_int_equal(a.reqs[0].forms.ids[0], 13541);
     assert_non_null(strstr(a.warning, "PYTHONHASHSEED=random is not a seed number"));
     dataset_free(&a);
     unsetenv("PYTHONHASHSEED");
     load_ok(f, &a);
-    assert_int_equal(a.reqs[0].ids[0], 13541);
+    assert_int_equal(a.reqs[0].forms.ids[0], 13541);
     dataset_free(&a);
 }
 

@@ -177,11 +177,11 @@ static void part_head(sb_buf *b, const char *ctype)
 
 void bk_form_write(const pyjson_obj *o, const bk_req *r, sb_buf *out)
 {
-    sb_buf_reserve(out, r->audio_wav_bytes + 256 + 160 * o->n);
+    sb_buf_reserve(out, r->forms.audio_wav_bytes + 256 + 160 * o->n);
     part_head(out, "audio/wav");
     sb_buf_puts(out, "name=\"file\"; filename=\"audio.wav\"\r\n\r\n");
-    if (r->audio_wav_bytes)
-        sb_buf_append(out, r->audio_wav, r->audio_wav_bytes);
+    if (r->forms.audio_wav_bytes)
+        sb_buf_append(out, r->forms.audio_wav, r->forms.audio_wav_bytes);
     sb_buf_puts(out, "\r\n");
     for (size_t i = 0; i < o->n; i++) {
         part_head(out, "text/plain; charset=utf-8");

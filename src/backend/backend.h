@@ -16,6 +16,7 @@
 #include "backend/pyjson.h"
 #include "cli/config.h"
 #include "core/buf.h"
+#include "core/prompt.h"
 #include "core/err.h"
 
 /* How a response is turned into token events. */
@@ -37,20 +38,7 @@ typedef struct bk_req {
     size_t prompt_bytes;
     int32_t prompt_len;
     int32_t output_len;
-    /* The other prompt forms of sb_request (dataset.h): token ids, a list of
-     * texts (batches, rerank query + documents), multimodal parts. */
-    const int32_t *ids;
-    uint32_t n_ids;
-    const char *const *texts;
-    const size_t *text_bytes;
-    uint32_t n_texts;
-    const char *mm_parts;
-    size_t mm_parts_bytes;
-    bool mm_content_only; /* mm_parts is the whole content list (no text part) */
-    /* The request's audio as WAV bytes (openai-audio sends them as the
-     * multipart "file" field); NULL/0 when the dataset has no audio. */
-    const unsigned char *audio_wav;
-    size_t audio_wav_bytes;
+    sb_prompt_forms forms; /* the other prompt forms (core/prompt.h) */
 } bk_req;
 
 typedef struct backend {

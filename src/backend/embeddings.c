@@ -12,8 +12,8 @@
 /* `input`: the text, or the list of texts of a batched request. */
 static void set_input(pyjson_obj *o, const bk_req *r)
 {
-    if (r->n_texts)
-        bk_set_str_list(o, "input", r->texts, r->text_bytes, r->n_texts);
+    if (r->forms.n_texts)
+        bk_set_str_list(o, "input", r->forms.texts, r->forms.text_bytes, r->forms.n_texts);
     else
         bk_set_str(o, "input", r->prompt, r->prompt_bytes);
 }
@@ -42,9 +42,9 @@ void bk_build_embeddings_chat(const bk_params *p, const bk_req *r, pyjson_obj *o
     sb_buf_puts(&m, "[{\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": ");
     pyfmt_json_string(&m, r->prompt, r->prompt_bytes);
     sb_buf_puts(&m, "}");
-    if (r->mm_parts_bytes) {
+    if (r->forms.mm_parts_bytes) {
         sb_buf_puts(&m, ", ");
-        sb_buf_append(&m, r->mm_parts, r->mm_parts_bytes);
+        sb_buf_append(&m, r->forms.mm_parts, r->forms.mm_parts_bytes);
     }
     sb_buf_puts(&m, "]}]");
     pyjson_obj_set(o, "messages", m.data, m.len);

@@ -10,19 +10,19 @@
 
 static void set_prompt(pyjson_obj *o, const bk_req *r)
 {
-    if (r->texts) {
-        bk_set_str_list(o, "prompt", r->texts, r->text_bytes, r->n_texts);
+    if (r->forms.texts) {
+        bk_set_str_list(o, "prompt", r->forms.texts, r->forms.text_bytes, r->forms.n_texts);
         return;
     }
-    if (!r->ids) {
+    if (!r->forms.ids) {
         bk_set_str(o, "prompt", r->prompt, r->prompt_bytes);
         return;
     }
     sb_buf t;
     sb_buf_init(&t);
     sb_buf_putc(&t, '[');
-    for (uint32_t i = 0; i < r->n_ids; i++)
-        sb_buf_printf(&t, "%s%d", i ? ", " : "", (int)r->ids[i]);
+    for (uint32_t i = 0; i < r->forms.n_ids; i++)
+        sb_buf_printf(&t, "%s%d", i ? ", " : "", (int)r->forms.ids[i]);
     sb_buf_putc(&t, ']');
     pyjson_obj_set(o, "prompt", t.data, t.len);
     sb_buf_free(&t);

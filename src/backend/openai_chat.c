@@ -15,17 +15,17 @@ void bk_build_chat(const bk_params *p, const bk_req *r, pyjson_obj *o)
     sb_buf m;
     sb_buf_init(&m);
     /* Multimodal parts can be megabytes of base64: reserve once. */
-    sb_buf_reserve(&m, r->prompt_bytes + r->mm_parts_bytes + 96);
+    sb_buf_reserve(&m, r->prompt_bytes + r->forms.mm_parts_bytes + 96);
     sb_buf_puts(&m, "[{\"role\": \"user\", \"content\": [");
-    if (!r->mm_content_only) {
+    if (!r->forms.mm_content_only) {
         sb_buf_puts(&m, "{\"type\": \"text\", \"text\": ");
         pyfmt_json_string(&m, r->prompt, r->prompt_bytes);
         sb_buf_putc(&m, '}');
     }
-    if (r->mm_parts && r->mm_parts_bytes) {
-        if (!r->mm_content_only)
+    if (r->forms.mm_parts && r->forms.mm_parts_bytes) {
+        if (!r->forms.mm_content_only)
             sb_buf_puts(&m, ", ");
-        sb_buf_append(&m, r->mm_parts, r->mm_parts_bytes);
+        sb_buf_append(&m, r->forms.mm_parts, r->forms.mm_parts_bytes);
     }
     sb_buf_puts(&m, "]}]");
     pyjson_obj_set(o, "messages", m.data, m.len);

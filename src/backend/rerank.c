@@ -10,9 +10,10 @@
 void bk_build_rerank(const bk_params *p, const bk_req *r, pyjson_obj *o)
 {
     bk_set_str(o, "model", p->model, strlen(p->model));
-    if (r->n_texts) {
-        bk_set_str(o, "query", r->texts[0], r->text_bytes[0]);
-        bk_set_str_list(o, "documents", r->texts + 1, r->text_bytes + 1, r->n_texts - 1);
+    if (r->forms.n_texts) {
+        bk_set_str(o, "query", r->forms.texts[0], r->forms.text_bytes[0]);
+        bk_set_str_list(o, "documents", r->forms.texts + 1, r->forms.text_bytes + 1,
+                        r->forms.n_texts - 1);
     } else {
         /* The reference asserts a list; validation (cli) only lets
          * random-rerank reach this backend, so this is a safety net: the

@@ -13,6 +13,7 @@
 
 #include "cli/config.h"
 #include "core/arena.h"
+#include "core/prompt.h"
 #include "core/err.h"
 #include "tokenizer/tokenizer.h"
 
@@ -31,31 +32,11 @@ typedef struct sb_request {
     const char *const *turns;
     const char *const *roles;
     uint32_t n_turns;
-    /* Prompt forms other than one text (the reference's SampleRequest.prompt
-     * may be a list). At most one of ids / texts is set; prompt is then "".
-     *  - ids: token ids sent as the prompt itself (timed_trace);
-     *  - texts: a list of strings (--random-batch-size > 1 batches for the
-     *    embeddings backends; random-rerank: texts[0] = query, rest = documents).
-     * mm_parts: multimodal content parts (random-mm, custom_image,
-     * custom_audio), pre-rendered in Python json.dumps style as JSON objects
-     * joined by ", " (no brackets); chat bodies put them after the text part.
-     * All of it lives in the dataset's arenas. */
-    const int32_t *ids;
-    uint32_t n_ids;
-    const char *const *texts;
-    const size_t *text_bytes;
-    uint32_t n_texts;
-    const char *mm_parts;
-    size_t mm_parts_bytes;
-    /* mm_parts is the whole content list (the prompt was already a list of
-     * parts: custom_image "content" rows, --enable-multimodal-chat), so chat
-     * bodies add no text part of their own. */
-    bool mm_content_only;
-    /* custom_audio Whisper style (openai-audio, reference 3.8/4.7): the row's
-     * audio re-written as 16-bit WAV (core/wav.c) and its duration in seconds
-     * (frames / sample rate, as soundfile.info reports it). NULL/0 otherwise. */
-    const unsigned char *audio_wav;
-    size_t audio_wav_bytes;
+    /* Prompt forms other than one text (core/prompt.h); all of it lives in
+     * the dataset's arenas. */
+    sb_prompt_forms forms;
+    /* custom_audio Whisper style: the audio's duration in seconds (frames /
+     * sample rate, as soundfile.info reports it), 0 otherwise. */
     double audio_duration_s;
 } sb_request;
 

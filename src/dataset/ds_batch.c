@@ -29,7 +29,7 @@ int dataset_group(sb_dataset *ds, long batch, const dataset_group_head *head, sb
         }
         for (size_t j = 0; j < k; j++) {
             const sb_request *q = &ds->reqs[i + j];
-            if (q->n_texts || q->n_ids || q->mm_parts)
+            if (q->forms.n_texts || q->forms.n_ids || q->forms.mm_parts)
                 return sb_err_set(err,
                                   "--random-batch-size: request %zu is not a plain text "
                                   "prompt and cannot be batched",
@@ -43,9 +43,9 @@ int dataset_group(sb_dataset *ds, long batch, const dataset_group_head *head, sb
         r->prompt = "";
         r->timestamp_s = -1;
         r->has_request_id = 1;
-        r->texts = texts;
-        r->text_bytes = bytes;
-        r->n_texts = (uint32_t)(k + extra);
+        r->forms.texts = texts;
+        r->forms.text_bytes = bytes;
+        r->forms.n_texts = (uint32_t)(k + extra);
         r->prompt_len = (int32_t)sum;
         r->output_len = 0;
     }

@@ -344,8 +344,8 @@ static int whisper_row(const dataset_ctx *c, const mm_row *row, sb_dataset *ds, 
     if (sb_wav_reencode(row->aux, wav, err) != 0 ||
         sb_wav_duration(wav, 0, &r->audio_duration_s, err) != 0)
         return -1;
-    r->audio_wav = (const unsigned char *)sb_arena_strndup(&ds->arena, wav->data, wav->len);
-    r->audio_wav_bytes = wav->len;
+    r->forms.audio_wav = (const unsigned char *)sb_arena_strndup(&ds->arena, wav->data, wav->len);
+    r->forms.audio_wav_bytes = wav->len;
     if (!c->o->skip_chat_template && tok_chat_template(c->t))
         return dataset_chat_user(c, row->prompt, prompt, err);
     sb_buf_puts(prompt, row->prompt);
@@ -368,8 +368,8 @@ static int sample_whisper(const dataset_ctx *c, const mm_rows *rows, const mm_ro
         dataset_set_prompt(ds, q, prompt.data ? prompt.data : "", prompt.len);
         q->prompt_len = plen;
         q->output_len = (int32_t)out;
-        q->audio_wav = r.audio_wav;
-        q->audio_wav_bytes = r.audio_wav_bytes;
+        q->forms.audio_wav = r.forms.audio_wav;
+        q->forms.audio_wav_bytes = r.forms.audio_wav_bytes;
         q->audio_duration_s = r.audio_duration_s;
     } else {
         sb_err_prefix(err, "%s:%zu: ", rows->path, row->line_no);
@@ -403,10 +403,10 @@ static int sample_one(const dataset_ctx *c, const mm_rows *rows, const mm_row *r
     r->prompt_len = plen;
     r->output_len = (int32_t)out;
     if (parts->len) {
-        r->mm_parts = sb_arena_strndup(&ds->arena, parts->data, parts->len);
-        r->mm_parts_bytes = parts->len;
+        r->forms.mm_parts = sb_arena_strndup(&ds->arena, parts->data, parts->len);
+        r->forms.mm_parts_bytes = parts->len;
     }
-    r->mm_content_only = content_only;
+    r->forms.mm_content_only = content_only;
     return 0;
 }
 

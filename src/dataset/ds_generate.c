@@ -90,13 +90,13 @@ int dataset_generate(const dataset_gen_opts *o, const tok *t, sb_dataset *ds, sb
  * (token ids for timed_trace, strings for batches). NULL for invalid UTF-8. */
 static json_t *prompt_json(const sb_request *r)
 {
-    if (!r->ids && !r->texts)
+    if (!r->forms.ids && !r->forms.texts)
         return json_stringn(r->prompt, r->prompt_bytes);
     json_t *a = json_array();
-    for (uint32_t i = 0; r->ids && i < r->n_ids; i++)
-        json_array_append_new(a, json_integer(r->ids[i]));
-    for (uint32_t i = 0; !r->ids && i < r->n_texts; i++) {
-        json_t *s = json_stringn(r->texts[i], r->text_bytes[i]);
+    for (uint32_t i = 0; r->forms.ids && i < r->forms.n_ids; i++)
+        json_array_append_new(a, json_integer(r->forms.ids[i]));
+    for (uint32_t i = 0; !r->forms.ids && i < r->forms.n_texts; i++) {
+        json_t *s = json_stringn(r->forms.texts[i], r->forms.text_bytes[i]);
         if (!s) {
             json_decref(a);
             return NULL;
@@ -117,8 +117,9 @@ int dataset_write_jsonl(const sb_dataset *ds, FILE *f, sb_err *err)
                                 (json_int_t)r->output_len, "prompt_len", (json_int_t)r->prompt_len);
         if (r->timestamp_s >= 0)
             json_object_set_new(row, "timestamp", json_real(r->timestamp_s));
-        if (r->mm_parts) /* multimodal parts, as rendered into chat bodies */
-            json_object_set_new(row, "mm_parts", json_stringn(r->mm_parts, r->mm_parts_bytes));
+        if (r->forms.mm_parts) /* multimodal parts, as rendered into chat bodies */
+            json_object_set_new(row, "mm_parts",
+                                json_stringn(r->forms.mm_parts, r->forms.mm_parts_bytes));
         int bad = json_dumpf(row, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF;
         json_decref(row);
         if (bad)

@@ -195,11 +195,11 @@ static int mm_flush(mm_state *s, const dataset_ctx *c, sb_dataset *ds, size_t fr
             mm_chat_wrap(&s->wrap, r->prompt, r->prompt_bytes, s->parts.data, s->parts.len);
             sb_buf_reset(&s->parts);
             sb_buf_append(&s->parts, s->wrap.data, s->wrap.len);
-            r->mm_content_only = true;
+            r->forms.mm_content_only = true;
         }
         if (s->parts.len) {
-            r->mm_parts = sb_arena_strndup(&ds->arena, s->parts.data, s->parts.len);
-            r->mm_parts_bytes = s->parts.len;
+            r->forms.mm_parts = sb_arena_strndup(&ds->arena, s->parts.data, s->parts.len);
+            r->forms.mm_parts_bytes = s->parts.len;
         }
     }
     mm_encoder_clear(&s->enc);

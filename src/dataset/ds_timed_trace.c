@@ -227,8 +227,8 @@ static int trace_row(void *ctx, json_t *row, size_t line_no, sb_err *err)
         memcpy(ids, l->ids.v, l->ids.n * sizeof *ids);
     r->prompt = "";
     r->prompt_bytes = 0;
-    r->ids = ids;
-    r->n_ids = (uint32_t)l->ids.n;
+    r->forms.ids = ids;
+    r->forms.n_ids = (uint32_t)l->ids.n;
     r->prompt_len = (int32_t)l->ids.n;
     r->output_len = (int32_t)out_len;
     r->timestamp_s = ts;

@@ -176,7 +176,7 @@ static int prepare(run_ctx *c, sb_err *err)
         return -1;
     c->have_ds = true;
     for (size_t i = 0; c->be->multipart && i < c->ds.n; i++)
-        if (!c->ds.reqs[i].audio_wav) /* the reference raises TypeError here (3.8) */
+        if (!c->ds.reqs[i].forms.audio_wav) /* the reference raises TypeError here (3.8) */
             return sb_err_set(err, "--backend %s sends each request's audio, but request %zu of "
                                    "--dataset-name %s has none (use custom_audio without "
                                    "--enable-multimodal-chat)",

@@ -126,16 +126,7 @@ void run_build_bodies(const bk_params *p, const sb_dataset *ds, sb_arena *a, loo
                     .prompt_bytes = q->prompt_bytes,
                     .prompt_len = q->prompt_len,
                     .output_len = q->output_len,
-                    .ids = q->ids,
-                    .n_ids = q->n_ids,
-                    .texts = q->texts,
-                    .text_bytes = q->text_bytes,
-                    .n_texts = q->n_texts,
-                    .mm_parts = q->mm_parts,
-                    .mm_parts_bytes = q->mm_parts_bytes,
-                    .mm_content_only = q->mm_content_only,
-                    .audio_wav = q->audio_wav,
-                    .audio_wav_bytes = q->audio_wav_bytes};
+                    .forms = q->forms};
         sb_buf_reset(&b);
         bk_build_body(p, &r, &scratch, &b);
         out[i].body = sb_arena_strndup(a, b.data, b.len);
