@@ -4,9 +4,10 @@
  *
  * Why it is exact. A cut at byte h of text T is safe when
  * encode(T) = encode(T[0..h)) ++ encode(T[h..)) for every T with the same
- * few bytes around h. We cut only at h where T[h-1] and T[h+1] are ASCII
- * letters and T[h] is a space, and only for tokenizers whose every stage
- * keeps such a cut:
+ * few bytes around h. We cut only at h where T[h] is a space and T[h-1] is
+ * a letter (\p{L} as the tokenizer's regexes see it, BMP only); what follows
+ * the space does not matter. Only for tokenizers whose every stage keeps
+ * such a cut:
  *  - added tokens: none contains a space and none strips whitespace or needs
  *    word boundaries, so no added-token match crosses h or changes with it;
  *  - normalizer: none, or NFC. A space never composes with what precedes
@@ -17,9 +18,9 @@
  *    splits), each without look-behind. In each, a letter is matched only
  *    by an alternative that is a fixed contraction or ends with a letter run
  *    (letters, or letters and marks); so the piece holding T[h-1] ends
- *    exactly at h whatever precedes it and whether or not T[h..] follows,
- *    and " " + letters starts a piece at h the same way whether scanning T
- *    or T[h..]. Later stages (ByteLevel, DeepSeek's further splits) work
+ *    exactly at h whatever precedes it and whether or not T[h..] follows
+ *    (a space is never part of such a piece); with no look-behind, the scan
+ *    of T from h is then the scan of T[h..], whatever T[h..] is. Later stages (ByteLevel, DeepSeek's further splits) work
  *    inside pieces, and the model sees one piece at a time.
  * Which safe cuts are used is decided by the bytes around each one (a hash),
  * not by where the text starts, so the random dataset's windows of the same
@@ -177,25 +178,12 @@ static uint32_t cp_before(const char *s, size_t h)
     return 0;
 }
 
-/* The code point starting at s[h] (h + 3 <= n), 0 as above. */
-static uint32_t cp_at(const char *s, size_t h)
-{
-    const unsigned char *u = (const unsigned char *)s + h;
-    if (u[0] < 0x80)
-        return u[0];
-    if ((u[0] & 0xe0) == 0xc0 && (u[1] & 0xc0) == 0x80)
-        return (uint32_t)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
-    if ((u[0] & 0xf0) == 0xe0 && (u[1] & 0xc0) == 0x80 && (u[2] & 0xc0) == 0x80)
-        return (uint32_t)(u[0] & 0x0f) << 12 | (uint32_t)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
-    return 0;
-}
-
 /* About one safe cut in TOK_CHUNK_EVERY is used. */
 #define TOK_CHUNK_EVERY 16
 
-bool tok_chunk_letter_before(const uint8_t *letters, const char *s, size_t h)
+bool tok_chunk_cut_at(const uint8_t *letters, const char *s, size_t h)
 {
-    return h > 0 && is_letter(letters, cp_before(s, h));
+    return h > 0 && s[h] == ' ' && is_letter(letters, cp_before(s, h));
 }
 
 size_t tok_chunk_next(const uint8_t *letters, const char *s, size_t n, size_t from)
@@ -208,7 +196,7 @@ size_t tok_chunk_next(const uint8_t *letters, const char *s, size_t n, size_t fr
         if (!sp)
             break;
         h = (size_t)(sp - s);
-        if (!tok_chunk_letter_before(letters, s, h) || !is_letter(letters, cp_at(s, h + 1)))
+        if (!tok_chunk_cut_at(letters, s, h))
             continue;
         uint64_t x;
         memcpy(&x, s + h - 3, sizeof x);

@@ -352,8 +352,9 @@ void tok_decode_table(tok *t);
 bool tok_chunk_eligible(const tok *t, json_t *root);
 /* Bitmap of the BMP code points the tokenizer's regexes take for \p{L}. */
 uint8_t *tok_chunk_letters(void);
-/* True when the char that ends right before s[h] is a well-formed letter. */
-bool tok_chunk_letter_before(const uint8_t *letters, const char *s, size_t h);
+/* May a text be cut right before s[h]? (s[h] is a space and a well-formed
+ * letter ends right before it: the rule argued at the top of tok_chunk.c.) */
+bool tok_chunk_cut_at(const uint8_t *letters, const char *s, size_t h);
 /* The first cut used at or after byte from of s[0..n), or n when none. */
 size_t tok_chunk_next(const uint8_t *letters, const char *s, size_t n, size_t from);
 

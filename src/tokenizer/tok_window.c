@@ -31,11 +31,10 @@ static size_t token_len(const tok *t, int32_t id)
     return t->dec_off[id + 1] - t->dec_off[id];
 }
 
-/* Cut before token i: it starts with a space and a letter ends before it. */
+/* Cut before token i: tok_chunk.c's rule, at a token boundary. */
 static bool is_cut(const tok *t, const char *raw, const size_t *off, const int32_t *ids, size_t i)
 {
-    return token_len(t, ids[i]) > 0 && raw[off[i]] == ' ' &&
-           tok_chunk_letter_before(t->letters, raw, off[i]);
+    return token_len(t, ids[i]) > 0 && tok_chunk_cut_at(t->letters, raw, off[i]);
 }
 
 tok_window *tok_window_new(const tok *t, tok_ctx *ctx, const int32_t *ids, size_t n, sb_err *err)
