@@ -33,7 +33,6 @@ void dataset_fixlen_init(dataset_fixlen *f)
 {
     memset(f, 0, sizeof *f);
     tok_ids_init(&f->seq);
-    tok_ids_init(&f->scratch);
     tok_ids_init(&f->cuts);
     tok_ids_init(&f->last_in);
     sb_buf_init(&f->text);
@@ -42,7 +41,6 @@ void dataset_fixlen_init(dataset_fixlen *f)
 void dataset_fixlen_free(dataset_fixlen *f)
 {
     tok_ids_free(&f->seq);
-    tok_ids_free(&f->scratch);
     tok_ids_free(&f->cuts);
     tok_ids_free(&f->last_in);
     sb_buf_free(&f->text);
@@ -99,13 +97,15 @@ static int one_round(dataset_fixlen *f, const tok *t, sb_err *err)
         tok_ctx_chunks(f->ctx, DATASET_FIXLEN_CHUNKS);
         f->ctx_tok = t;
     }
+    /* last_in keeps this round's input; seq keeps its first k ids and
+     * receives the encoding of the rest in place. */
     ids_set(&f->last_in, f->seq.v, f->seq.n);
     size_t k = splice_point(f), c0 = f->cuts.n;
-    f->scratch.n = 0;
     if (f->win) { /* first round of a window: the window does decode + encode */
         f->text_whole = false;
-        if (tok_window_encode(f->win, f->ctx, f->win_a, f->win_b, &f->scratch, &f->cuts,
-                              &f->text, err) != 0)
+        f->seq.n = 0;
+        if (tok_window_encode(f->win, f->ctx, f->win_a, f->win_b, &f->seq, &f->cuts, &f->text,
+                              err) != 0)
             return -1;
         f->win = NULL;
     } else {
@@ -113,16 +113,13 @@ static int one_round(dataset_fixlen *f, const tok *t, sb_err *err)
         if (tok_decode(t, f->seq.v + k, f->seq.n - k, false, &f->text, err) != 0)
             return -1;
         f->text_whole = k == 0;
-        ids_set(&f->scratch, f->seq.v, k);
+        f->seq.n = k;
         if (tok_encode_ctx_cuts(t, f->ctx, f->text.data ? f->text.data : "", f->text.len,
-                                &f->scratch, &f->cuts, err) != 0)
+                                &f->seq, &f->cuts, err) != 0)
             return -1;
     }
     for (size_t i = c0; i < f->cuts.n; i++) /* the tail's cuts count from k */
         f->cuts.v[i] += (int32_t)k;
-    tok_ids tmp = f->seq;
-    f->seq = f->scratch;
-    f->scratch = tmp;
     f->common = f->seq.n;
     return 0;
 }

@@ -58,7 +58,6 @@ typedef struct dataset_fixlen {
     int retries;     /* remaining retries (starts at 10) */
     int32_t target;
     int32_t mismatch; /* len - target when retries ran out, else 0 */
-    tok_ids scratch;
     tok_ctx *ctx; /* encode scratch + piece and chunk caches, reused across requests */
     const tok *ctx_tok;
     /* Splicing (see ds_fixlen.c): chunk cuts of seq as id counts, and how
