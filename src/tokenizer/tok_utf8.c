@@ -114,42 +114,15 @@ void tok_buf_put_cp(sb_buf *b, uint32_t cp)
     sb_buf_append(b, tmp, tok_utf8_put(tmp, cp));
 }
 
-void tok_utf8_lossy(sb_buf *out, const char *s, size_t n)
+/* Where the first ill-formed sequence at or after i starts (n when none):
+ * eight ASCII bytes at a time, then tok_utf8_next's fast paths. */
+static size_t next_bad(const char *s, size_t i, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, run = 0;
     while (i < n) {
         uint64_t w;
         if (i + 8 <= n && (memcpy(&w, u + i, 8), (w & 0x8080808080808080ULL) == 0)) {
-            i += 8; /* eight ASCII bytes */
-            continue;
-        }
-        if (u[i] < 0x80) {
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        size_t bad, k = tok_utf8_next(s + i, n - i, &cp);
-        if (cp != 0xFFFD || (k == 3 && memcmp(u + i, "\xEF\xBF\xBD", 3) == 0)) {
-            i += k;
-            continue;
-        }
-        utf8_seq(u + i, n - i, &cp, &bad); /* how much one U+FFFD replaces */
-        sb_buf_append(out, s + run, i - run);
-        sb_buf_append(out, "\xEF\xBF\xBD", 3);
-        i += bad;
-        run = i;
-    }
-    sb_buf_append(out, s + run, n - run);
-}
-
-bool tok_utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        uint64_t w;
-        if (i + 8 <= n && (memcpy(&w, u + i, 8), (w & 0x8080808080808080ULL) == 0)) {
-            i += 8; /* eight ASCII bytes */
+            i += 8;
             continue;
         }
         if (u[i] < 0x80) {
@@ -159,10 +132,29 @@ bool tok_utf8_valid(const char *s, size_t n)
         uint32_t cp;
         size_t k = tok_utf8_next(s + i, n - i, &cp);
         if (cp == 0xFFFD && (k != 3 || memcmp(u + i, "\xEF\xBF\xBD", 3) != 0))
-            return false; /* tok_utf8_next's stand-in for an ill-formed byte */
+            return i; /* tok_utf8_next's stand-in for an ill-formed byte */
         i += k;
     }
-    return true;
+    return n;
+}
+
+void tok_utf8_lossy(sb_buf *out, const char *s, size_t n)
+{
+    size_t run = 0;
+    for (size_t i = next_bad(s, 0, n); i < n; i = next_bad(s, run, n)) {
+        uint32_t cp;
+        size_t bad;
+        utf8_seq((const unsigned char *)s + i, n - i, &cp, &bad); /* what one U+FFFD replaces */
+        sb_buf_append(out, s + run, i - run);
+        sb_buf_append(out, "\xEF\xBF\xBD", 3);
+        run = i + bad;
+    }
+    sb_buf_append(out, s + run, n - run);
+}
+
+bool tok_utf8_valid(const char *s, size_t n)
+{
+    return next_bad(s, 0, n) == n;
 }
 
 size_t tok_utf8_count(const char *s, size_t n)
