@@ -243,6 +243,16 @@ static void merge_all(const tok_model *m, int32_t *sym, int32_t *rank, size_t k,
         tok_ids_push(out, sym[i]);
 }
 
+/* BPE of bytes that all have a byte-level id: one symbol per byte. */
+static void merge_bytes(const tok_model *m, const uint8_t *w, size_t n, tok_scratch *sc,
+                        tok_ids *out)
+{
+    sym_reserve(sc, n + 1);
+    for (size_t i = 0; i < n; i++)
+        sc->sym[i] = m->bl_ids[w[i]];
+    merge_all(m, sc->sym, sc->sym + sc->sym_cap, n, m->bl_pair ? w : NULL, out);
+}
+
 void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                     tok_ids *out)
 {
@@ -266,11 +276,7 @@ void tok_bpe_encode(const tok_model *m, const tok_piece *pc, const char *buf, to
             }
         }
         if (direct) {
-            sym_reserve(sc, n + 1);
-            for (size_t i = 0; i < n; i++)
-                sc->sym[i] = m->bl_ids[(uint8_t)w[i]];
-            merge_all(m, sc->sym, sc->sym + sc->sym_cap, n, m->bl_pair ? (const uint8_t *)w : NULL,
-                      out);
+            merge_bytes(m, (const uint8_t *)w, n, sc, out);
             return;
         }
         w = sc->word.data;
@@ -296,9 +302,6 @@ bool tok_bpe_bytes(const tok_model *m, const uint8_t *w, size_t n, tok_scratch *
     for (size_t i = 0; i < n; i++)
         if (m->bl_ids[w[i]] < 0)
             return false;
-    sym_reserve(sc, n + 1);
-    for (size_t i = 0; i < n; i++)
-        sc->sym[i] = m->bl_ids[w[i]];
-    merge_all(m, sc->sym, sc->sym + sc->sym_cap, n, w, out);
+    merge_bytes(m, w, n, sc, out);
     return true;
 }
