@@ -16,6 +16,7 @@
 # Without node + the npm `tokenizers` package, numpy, Pillow or cv2 it
 # reports a skip (exit 77; a failure under CI=true: tests/skip.sh).
 . "$(dirname "$0")/skip.sh"
+. "$(dirname "$0")/helpers/mm_case.sh"
 set -u
 BIN="${SB_BIN:?run through ctest}"
 SRC="${SB_SOURCE_DIR:?}"
@@ -84,16 +85,7 @@ PY
 
 # N INPUT OUTPUT RATIO PREFIX SEED BASE ITEMS_RATIO | LIMITS | BUCKETS
 while IFS='|' read -r args limits buckets; do
-  read -r n in out ratio prefix seed base iratio <<<"$args"
-  $PY "$SRC/tests/gen/ds_ref_random_mm.py" "$MODS" "$TOK/tokenizer.json" "$n" "$in" "$out" \
-    "$ratio" "$prefix" "$seed" "$base" "$iratio" "$limits" "$buckets" >"$tmp/ref.jsonl" ||
-    { echo "FAIL: reference model"; exit 1; }
-  "$BIN" dataset stats --tokenizer "$TOK" --backend openai-chat --dataset-name random-mm \
-    --num-prompts "$n" --random-input-len "$in" --random-output-len "$out" \
-    --random-range-ratio "$ratio" --random-prefix-len "$prefix" --seed "$seed" \
-    --random-mm-base-items-per-request "$base" --random-mm-num-mm-items-range-ratio "$iratio" \
-    --random-mm-limit-mm-per-prompt "$limits" --random-mm-bucket-config "$buckets" \
-    --export "$tmp/ours.jsonl" >"$tmp/log" 2>&1 || { echo "FAIL: servebench"; cat "$tmp/log"; exit 1; }
+  mm_case "$args" "$limits" "$buckets"
   same "$tmp/ref.jsonl" "$tmp/ours.jsonl" "random-mm $args $buckets"
   check_decode "$tmp/ours.jsonl"
 done <<'CASES'
