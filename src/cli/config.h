@@ -82,11 +82,6 @@ typedef struct sb_dataset_opts {
     char *random_mm_limit_mm_per_prompt;       /* JSON text, NULL = {"image":255,"video":1} */
     char *random_mm_bucket_config;             /* Python-literal dict text, NULL = default */
     bool custom_ensure_client_side_data;
-    double blazedit_min_distance; /* 0.0 */
-    double blazedit_max_distance; /* 1.0 */
-    double asr_min_audio_len_sec; /* 0.0 */
-    double asr_max_audio_len_sec; /* inf */
-    char *bfcl_categories;
     char *timed_trace_label_timestamp;     /* "timestamp" */
     char *timed_trace_label_input_length;  /* "input_length" */
     char *timed_trace_label_output_length; /* "output_length" */
@@ -115,7 +110,6 @@ typedef struct sb_config {
     char *served_model_name;
     char *tokenizer;         /* NULL = model */
     char *tokenizer_mode;    /* "auto" */
-    bool trust_remote_code;  /* accepted, ignored */
     bool skip_tokenizer_init;
     char **lora_modules;
     size_t n_lora_modules;
@@ -140,7 +134,6 @@ typedef struct sb_config {
         repetition_penalty;
     long logprobs;  /* -1 = null */
     long best_of;   /* legacy, -1 unset */
-    bool use_beam_search;
     char *extra_body; /* JSON object text, merged last */
 
     /* metrics selection (2.7) */

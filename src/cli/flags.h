@@ -22,6 +22,7 @@ typedef enum flag_type {
     FT_JSON,    /* JSON object text; also --flag.key value */
     FT_CUSTOM,  /* parsed by the row's handler */
     FT_IGNORED, /* Python-only: accepted, noted, no effect (takes a value if metavar) */
+    FT_UNSUPPORTED, /* a reference flag servebench lacks: stops with "not supported yet" */
 } flag_type;
 
 typedef struct cli_ctx cli_ctx;

@@ -266,6 +266,9 @@ static void show_value(sb_buf *out, const cli_flag *f, const sb_config *cfg)
     case FT_IGNORED:
         sb_buf_puts(out, "None");
         break;
+    case FT_UNSUPPORTED: /* never set: the default as the reference prints it */
+        sb_buf_puts(out, strcmp(f->def, "none") ? f->def : "None");
+        break;
     }
 }
 
