@@ -279,6 +279,18 @@ const cli_flag cli_flags[] = {
     {"grace-sec", NULL, FT_DOUBLE, C(grace_s), 0, "S", "5", 8,
      "after Ctrl-C, let in-flight requests finish this long, then cancel them and report"},
     {"http2", NULL, FT_BOOL, C(http2), 0, NULL, "off", 8, "use HTTP/2 (h2c or ALPN)"},
+    {"server-metrics", NULL, FT_CUSTOM, C(server_metrics), 0, NULL, "auto", 8,
+     "scrape the server's Prometheus metrics during the run (auto: when it has /metrics)",
+     NULL, false, fv_server_metrics},
+    {"no-server-metrics", NULL, FT_CUSTOM, C(server_metrics), 0, NULL, "auto", 8,
+     "do not scrape the server's metrics", NULL, false, fv_no_server_metrics},
+    {"server-metrics-url", NULL, FT_STR, C(server_metrics_url), 0, "URL", "base URL + /metrics",
+     8, "where the server's Prometheus metrics are (implies --server-metrics)"},
+    {"server-metrics-interval", NULL, FT_DOUBLE, C(server_metrics_interval_s), 0, "S", "1.0", 8,
+     "seconds between scrapes of the server and GPU metrics"},
+    {"gpu-metrics-url", NULL, FT_STR, C(gpu_metrics_url), 0, "URL", "none", 8,
+     "a DCGM exporter's metrics URL: GPU utilisation, memory, power and clocks on the run's "
+     "timeline"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
 /* clang-format on */

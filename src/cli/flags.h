@@ -60,6 +60,8 @@ int fv_legacy_dataset(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_hash_seed(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_no_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err);
+int fv_server_metrics(sb_config *cfg, char **v, size_t n, sb_err *err);
+int fv_no_server_metrics(sb_config *cfg, char **v, size_t n, sb_err *err);
 
 /* Number parsing shared by the parser and the handlers: whole string, no
  * trailing junk; doubles accept inf/infinity like Python's float(). */

@@ -48,6 +48,8 @@ void sb_config_defaults(sb_config *cfg)
     ds->timed_trace_label_output_length = sb_xstrdup("output_length");
     ds->timed_trace_label_hash_ids = sb_xstrdup("hash_ids");
     cfg->self_timed = -1;
+    cfg->server_metrics = -1;
+    cfg->server_metrics_interval_s = 1.0;
     cfg->timeline_itl_thresholds = sb_xstrdup("25,50");
 
     cfg->request_rate = INFINITY;
@@ -93,7 +95,8 @@ void sb_config_free(sb_config *cfg)
                      &cfg->ds.random_mm_bucket_config,
                      &cfg->ds.timed_trace_label_timestamp, &cfg->ds.timed_trace_label_input_length,
                      &cfg->ds.timed_trace_label_output_length, &cfg->ds.timed_trace_label_hash_ids,
-                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds};
+                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds,
+                     &cfg->server_metrics_url, &cfg->gpu_metrics_url};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -127,6 +127,11 @@ typedef struct sb_config {
     double ready_check_timeout_s;  /* 0 */
     bool ignore_eos;
     int self_timed;               /* --self-timed / --no-self-timed: -1 unset, 0, 1 */
+    /* Server and GPU telemetry during the run (src/telemetry). */
+    int server_metrics;           /* --server-metrics / --no-server-metrics: -1 auto, 0, 1 */
+    char *server_metrics_url;     /* default base URL + /metrics */
+    double server_metrics_interval_s; /* 1.0 */
+    char *gpu_metrics_url;        /* DCGM exporter, or NULL */
     double probe_request_rate;    /* 0.0 = no probes */
 
     /* sampling and body (2.6); NAN = not given */

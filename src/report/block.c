@@ -212,6 +212,8 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
                 line_i(out, label, m->ext.fail_by_reason[f]);
             }
     }
+    if (ctx && ctx->extras_text)
+        sb_buf_puts(out, ctx->extras_text);
     if (ctx && ctx->fingerprint)
         sb_buf_printf(out, "%-40s %s\n", "Workload fingerprint (sha256):", ctx->fingerprint);
     title(out, "", '=');

@@ -262,7 +262,12 @@ static void ours(jw *w, const sb_metrics *m, const report_ctx *ctx)
     for (int r = 1; r < SB_FAIL_COUNT_; r++)
         if (m->ext.fail_by_reason[r])
             k_int(&f, sb_fail_name((sb_fail)r), m->ext.fail_by_reason[r]);
-    sb_buf_puts(w->out, "}}");
+    sb_buf_putc(w->out, '}');
+    if (ctx->ours_json && *ctx->ours_json) {
+        sb_buf_puts(w->out, ", ");
+        sb_buf_puts(w->out, ctx->ours_json);
+    }
+    sb_buf_putc(w->out, '}');
 }
 
 /* Pooling backends (section 8): fewer keys, inputs only. */

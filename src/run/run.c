@@ -31,6 +31,7 @@
 #include "run/loop.h"
 #include "run/probe.h"
 #include "run/run_prep.h"
+#include "run/run_tm.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
 #include "tokenizer/tokenizer.h"
@@ -65,6 +66,7 @@ typedef struct run_ctx {
     specdec_counts spec_before, spec_after; /* /metrics around the run */
     char *probe_body;                        /* --probe-request-rate's "Hi" request */
     metrics_probe probe;
+    run_tm tm; /* server and GPU telemetry during the timed run */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -417,8 +419,10 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
         if (!probe)
             fprintf(stderr, "servebench serve: %s; the run goes on without probes\n", err.msg);
     }
+    run_tm_start(&c->tm, c->cfg, c->e, &c->tgt);
     c->rs->bench_start_ns = sb_now_ns();
     loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
     if (probe)
         run_probe_stop(probe, &c->probe);
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
@@ -467,8 +471,13 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                      .tokenizer_id = cfg->tokenizer ? cfg->tokenizer : c->model_root,
                      .fingerprint = c->fingerprint, .client_cpu_pct = cpu_pct,
                      .finished = time(NULL)};
-    sb_buf out;
+    sb_buf out, tm_json, tm_text;
     sb_buf_init(&out);
+    sb_buf_init(&tm_json);
+    sb_buf_init(&tm_text);
+    run_tm_render(&c->tm, c->rs->bench_end_ns - c->rs->bench_start_ns, &tm_json, &tm_text);
+    rc.ours_json = tm_json.data;
+    rc.extras_text = tm_text.data;
     report_failures(&out, c->rs);
     report_plot(&out, &m, 70, 12);
     report_block(&out, cfg, &m);
@@ -486,6 +495,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
         free(path);
     }
     metrics_free(&m);
+    sb_buf_free(&tm_json);
+    sb_buf_free(&tm_text);
     return status;
 }
 
@@ -510,6 +521,7 @@ static void cleanup(run_ctx *c)
     free(c->model_root);
     free(c->prefix);
     free(c->probe_body);
+    run_tm_free(&c->tm);
 }
 
 static void raise_fd_limit(void)
