@@ -4,13 +4,15 @@
  * and returns the process exit status:
  *   0  success
  *   1  the work failed (server unreachable, all requests failed, I/O error)
- *   2  bad usage (unknown flag, bad value, missing file); message on stderr */
+ *   2  bad usage (unknown flag, bad value, missing file); message on stderr
+ *   130 serve: interrupted by Ctrl-C; what was measured is reported, marked partial */
 #ifndef SB_COMMANDS_H
 #define SB_COMMANDS_H
 
 #define SB_EXIT_OK 0
 #define SB_EXIT_FAIL 1
 #define SB_EXIT_USAGE 2
+#define SB_EXIT_INTERRUPTED 130
 
 int serve_cmd(int argc, char **argv);    /* cli/serve_cmd.c */
 int sim_cmd(int argc, char **argv);      /* sim/sim_cmd.c */

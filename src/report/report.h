@@ -41,6 +41,10 @@ typedef struct report_ctx {
     const long *rps_event_rps;
     const char *const *rps_event_ts; /* ISO-8601 strings */
     size_t n_rps_events;
+    /* Ctrl-C ended the run early: sent of planned requests went out (block
+     * line and JSON "servebench": {"partial": true, ...}) */
+    bool partial;
+    size_t sent, planned;
 } report_ctx;
 
 /* "Failed requests during benchmark run detected (capping to 10):" and the
@@ -94,5 +98,11 @@ int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_
  * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
 char *report_sibling_path(const char *result_path, const char *suffix);
 
+
+/* Before the run: creates --result-dir (as the save will) and proves that a
+ * file can be written there, and that an existing --result-filename can be
+ * written, so an unwritable place stops the run before anything is sent
+ * instead of after it. 0, or -1 with err naming the directory or file. */
+int report_check_result_dir(const sb_config *cfg, sb_err *err);
 
 #endif
