@@ -15,33 +15,35 @@
 
 int report_check_result_dir(const sb_config *cfg, sb_err *err)
 {
-    const char *dir = cfg->result_dir && *cfg->result_dir ? cfg->result_dir : ".";
-    if (report_make_dirs(dir, err) < 0)
+    if (cfg->result_dir && *cfg->result_dir && report_make_dirs(cfg->result_dir, err) < 0)
         return sb_err_prefix(err, "--result-dir: ");
-    sb_buf p;
+    /* the folder the file will be in: report_result_path's dir + filename */
+    sb_buf full, p;
+    sb_buf_init(&full);
     sb_buf_init(&p);
-    /* a --result-filename with a folder in it is written into that folder */
-    const char *fn = cfg->result_filename, *slash = fn ? strrchr(fn, '/') : NULL;
+    if (cfg->result_dir && *cfg->result_dir)
+        sb_buf_printf(&full, "%s/", cfg->result_dir);
+    sb_buf_puts(&full, cfg->result_filename ? cfg->result_filename : "x");
+    const char *slash = strrchr(full.data, '/');
     if (slash)
-        sb_buf_printf(&p, "%s/%.*s/.servebench-probe-XXXXXX", dir, (int)(slash - fn), fn);
+        sb_buf_printf(&p, "%.*s/.servebench-probe-XXXXXX", (int)(slash - full.data), full.data);
     else
-        sb_buf_printf(&p, "%s/.servebench-probe-XXXXXX", dir);
+        sb_buf_puts(&p, ".servebench-probe-XXXXXX");
     int fd = mkstemp(p.data);
     int rc = 0;
     if (fd < 0) {
-        rc = sb_err_set(err, "--result-dir %s: cannot write a file in %.*s: %s", dir,
-                        (int)(strrchr(p.data, '/') - p.data), p.data, strerror(errno));
+        rc = sb_err_set(err, "cannot write the result file in %.*s: %s",
+                        slash ? (int)(slash - full.data) : 1, slash ? full.data : ".",
+                        strerror(errno));
     } else {
         close(fd);
         unlink(p.data);
     }
-    if (rc == 0 && cfg->result_filename) {
-        sb_buf_reset(&p);
-        sb_buf_printf(&p, "%s/%s", dir, cfg->result_filename);
-        if (access(p.data, F_OK) == 0 && access(p.data, W_OK) != 0)
-            rc = sb_err_set(err, "--result-filename %s: cannot write it: %s", p.data,
-                            strerror(errno));
-    }
+    if (rc == 0 && cfg->result_filename && access(full.data, F_OK) == 0 &&
+        access(full.data, W_OK) != 0)
+        rc = sb_err_set(err, "--result-filename: cannot write %s: %s", full.data,
+                        strerror(errno));
+    sb_buf_free(&full);
     sb_buf_free(&p);
     return rc;
 }
