@@ -87,7 +87,7 @@ void sb_config_free(sb_config *cfg)
     char **strs[] = {&cfg->backend, &cfg->base_url, &cfg->host, &cfg->endpoint, &cfg->model,
                      &cfg->served_model_name, &cfg->tokenizer, &cfg->tokenizer_mode,
                      &cfg->lora_assignment, &cfg->extra_body, &cfg->percentile_metrics,
-                     &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key,
+                     &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key, &cfg->ca_bundle,
                      &cfg->ds.name, &cfg->ds.path, &cfg->ds.hf_subset, &cfg->ds.hf_split,
                      &cfg->ds.hf_name, &cfg->ds.spec_bench_category,
                      &cfg->ds.speed_bench_dataset_subset, &cfg->ds.speed_bench_category,

@@ -277,6 +277,8 @@ const cli_flag cli_flags[] = {
     {"grace-sec", NULL, FT_DOUBLE, C(grace_s), 0, "S", "5", 8,
      "after Ctrl-C, let in-flight requests finish this long, then cancel them and report"},
     {"http2", NULL, FT_BOOL, C(http2), 0, NULL, "off", 8, "use HTTP/2 (h2c or ALPN)"},
+    {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
+     "PEM file of the CA certificates that https:// servers are verified against"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
 /* clang-format on */

@@ -4,10 +4,12 @@
  * Ramp-up messages are the reference's words, since scripts and users know
  * them; the other checks are ones the reference makes later (or crashes on)
  * that we make up front so a bad run never starts. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli/flags.h"
 
@@ -179,7 +181,8 @@ static int check_url(const char *url, sb_err *err)
 {
     size_t skip = !strncasecmp(url, "http://", 7) ? 7 : !strncasecmp(url, "https://", 8) ? 8 : 0;
     if (!skip)
-        return sb_err_set(err, "--base-url '%s': the scheme must be http:// or https://", url);
+        return sb_err_set(err, "--base-url '%.*s': the scheme must be http:// or https://",
+                          (int)strcspn(url, ":/@"), url);
     if (has_ctl(url) || strchr(url, ' '))
         return sb_err_set(err, "--base-url: holds a space or control character");
     const char *a = url + skip;
@@ -187,10 +190,9 @@ static int check_url(const char *url, sb_err *err)
     const char *at = memchr(a, '@', alen);
     while (at && memchr(at + 1, '@', alen - (size_t)(at + 1 - a)))
         at = memchr(at + 1, '@', alen - (size_t)(at + 1 - a));
-    if (at) { /* user:password@ - never quoted: it may be a secret */
-        alen -= (size_t)(at + 1 - a);
-        a = at + 1;
-    }
+    if (at) /* never quoted: it is a secret, and error messages name the URL */
+        return sb_err_set(err, "--base-url: a user:password@ part is not accepted (messages "
+                               "name the URL); send it as --header Authorization=...");
     const char *host_end = a;
     if (*a == '[') {
         host_end = memchr(a, ']', alen);
@@ -221,6 +223,16 @@ static int check_url(const char *url, sb_err *err)
             return sb_err_set(err, "--base-url: port %.*s is not a TCP port (1-65535)",
                               (int)(end - host_end - 1), host_end + 1);
     }
+    return 0;
+}
+
+static int check_tls(const sb_config *cfg, sb_buf *notes, sb_err *err)
+{
+    if (cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
+        return sb_err_set(err, "--ca-bundle %s: %s", cfg->ca_bundle, strerror(errno));
+    if (cfg->insecure)
+        sb_buf_puts(notes, "warning: --insecure: https:// certificates and host names are not "
+                           "verified; anyone on the path can read and change the traffic\n");
     return 0;
 }
 
@@ -314,7 +326,7 @@ int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
 {
     if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
         check_lists(cfg, err) < 0 || check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0 ||
-        check_target(cfg, err) < 0)
+        check_target(cfg, err) < 0 || check_tls(cfg, notes, err) < 0)
         return -1;
     note_metrics(cfg, notes);
     apply_generic_lens(cfg);

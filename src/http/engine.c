@@ -223,6 +223,8 @@ eng_xfer *eng_xfer_new(eng *e)
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (e->o.ca_bundle)
+        curl_easy_setopt(c, CURLOPT_CAINFO, e->o.ca_bundle);
     if (e->o.timeout_s > 0)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(e->o.timeout_s * 1000.0));
     if (e->o.connect_timeout_s > 0)
@@ -479,6 +481,8 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (e && e->o.ca_bundle)
+        curl_easy_setopt(c, CURLOPT_CAINFO, e->o.ca_bundle);
     CURLcode rc = curl_easy_perform(c);
     long code = -1;
     if (rc == CURLE_OK)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,9 +186,15 @@ static int prepare(run_ctx *c, sb_err *err)
     run_target_headers(&c->tgt, cfg, backend_content_type(c->be));
     if (backend_check_url(c->be, c->tgt.url, err) != 0)
         return -1;
+    /* SSL_CERT_FILE as OpenSSL's own tools read it: libcurl sets its built-in
+     * bundle path, which hides the variable from OpenSSL. */
+    const char *ca = cfg->ca_bundle ? cfg->ca_bundle : getenv("SSL_CERT_FILE");
     eng_opts eo = {.max_conns = cfg->max_concurrency > 0 ? cfg->max_concurrency : 0,
                    .http2 = cfg->http2, .insecure = cfg->insecure,
+                   .ca_bundle = ca && *ca ? ca : NULL,
                    .timeout_s = cfg->request_timeout_s, .stall_s = cfg->stall_timeout_s};
+    if (!strncasecmp(c->tgt.url, "https://", 8) && eng_tls_check(&eo, c->tgt.url, 10.0, err) != 0)
+        return -1;
     if (!(c->e = eng_new(&eo, err)))
         return -1;
     if (resolve_model(c, err) != 0)
