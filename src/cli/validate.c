@@ -56,7 +56,7 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))
             return sb_err_set(err, "--dataset-name %s needs --dataset-path", cfg->ds.name);
     if (cfg->ds.num_prompts <= 0 && strncmp(cfg->ds.name, "custom", 6) != 0)
-        return sb_err_set(err, "--num-prompts must be > 0 (got %ld)", cfg->ds.num_prompts);
+        return sb_err_set(err, "--num-prompts %ld: must be > 0", cfg->ds.num_prompts);
     return 0;
 }
 
