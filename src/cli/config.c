@@ -87,7 +87,7 @@ void sb_config_free(sb_config *cfg)
     char **strs[] = {&cfg->backend, &cfg->base_url, &cfg->host, &cfg->endpoint, &cfg->model,
                      &cfg->served_model_name, &cfg->tokenizer, &cfg->tokenizer_mode,
                      &cfg->lora_assignment, &cfg->extra_body, &cfg->percentile_metrics,
-                     &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key, &cfg->ca_bundle,
+                     &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key,
                      &cfg->ds.name, &cfg->ds.path, &cfg->ds.hf_subset, &cfg->ds.hf_split,
                      &cfg->ds.hf_name, &cfg->ds.spec_bench_category,
                      &cfg->ds.speed_bench_dataset_subset, &cfg->ds.speed_bench_category,
@@ -100,6 +100,8 @@ void sb_config_free(sb_config *cfg)
         free(*strs[i]);
         *strs[i] = NULL;
     }
+    free(cfg->ca_bundle);
+    cfg->ca_bundle = NULL;
     free_kvs(cfg->headers, cfg->n_headers);
     free_kvs(cfg->metadata, cfg->n_metadata);
     free_strv(cfg->lora_modules, cfg->n_lora_modules);

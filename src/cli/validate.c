@@ -240,7 +240,8 @@ static int check_target(const sb_config *cfg, sb_err *err)
 {
     if (cfg->base_url && !cfg->sim && check_url(cfg->base_url, err) != 0)
         return -1;
-    if (!cfg->base_url && !cfg->sim && (!*cfg->host || has_ctl(cfg->host) || strpbrk(cfg->host, " /@")))
+    if (!cfg->base_url && !cfg->sim &&
+        (!*cfg->host || has_ctl(cfg->host) || strpbrk(cfg->host, " /@")))
         return sb_err_set(err, "--host '%s' is not a host name or address", cfg->host);
     if (!cfg->base_url && !cfg->sim && cfg->port == 0)
         return sb_err_set(err, "--port 0 is not a port a server listens on (1-65535)");

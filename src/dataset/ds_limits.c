@@ -35,9 +35,9 @@
 typedef struct len_flag {
     const char *flag;
     long v;
-    long lo;      /* smallest accepted value */
-    long max;     /* largest accepted value */
-    long unset;   /* the "not given" value accepted besides [lo, max], or 0 for none */
+    long lo;    /* smallest accepted value */
+    long max;   /* largest accepted value */
+    long unset; /* the "not given" value accepted besides [lo, max], or 0 for none */
     const char *unset_means;
 } len_flag;
 
@@ -52,8 +52,8 @@ static int check_one(const len_flag *f, sb_err *err)
         return sb_err_set(err, "--%s %ld: must be >= %ld", f->flag, f->v, f->lo);
     }
     if (f->v > f->max)
-        return sb_err_set(err, "--%s %ld: more than %ld, the most servebench accepts (%s)",
-                          f->flag, f->v, f->max,
+        return sb_err_set(err, "--%s %ld: more than %ld, the most servebench accepts (%s)", f->flag,
+                          f->v, f->max,
                           f->max == DS_MAX_TOKENS ? "no model takes that many tokens"
                                                   : "more cannot be held in memory");
     return 0;
@@ -90,8 +90,9 @@ static double in_tokens(const sb_dataset_opts *o, const char **which)
 
 static double out_tokens(const sb_dataset_opts *o)
 {
-    long lens[] = {o->random_output_len,    o->sonnet_output_len,      o->sharegpt_output_len,
-                   o->custom_output_len,    o->hf_output_len,          o->spec_bench_output_len,
+    long lens[] = {o->random_output_len,      o->sonnet_output_len,
+                   o->sharegpt_output_len,    o->custom_output_len,
+                   o->hf_output_len,          o->spec_bench_output_len,
                    o->speed_bench_output_len, o->prefix_repetition_output_len};
     const char *n = o->name ? o->name : "random";
     /* the output length of the chosen dataset; the largest if unsure */
@@ -139,8 +140,8 @@ int dataset_check_opts(const sb_dataset_opts *o, long num_warmups, sb_err *err)
         {"speed-bench-output-len", o->speed_bench_output_len, 0, T, 0, NULL},
         {"prefix-repetition-prefix-len", o->prefix_repetition_prefix_len, 0, T, 0, NULL},
         {"prefix-repetition-suffix-len", o->prefix_repetition_suffix_len, 0, T, 0, NULL},
-        {"prefix-repetition-num-prefixes", o->prefix_repetition_num_prefixes, 1, DS_MAX_PROMPTS,
-         0, NULL},
+        {"prefix-repetition-num-prefixes", o->prefix_repetition_num_prefixes, 1, DS_MAX_PROMPTS, 0,
+         NULL},
         {"prefix-repetition-output-len", o->prefix_repetition_output_len, 0, T, 0, NULL},
         {"timed-trace-chunk-hash-size", o->timed_trace_chunk_hash_size, 1, T, 0, NULL},
     };

@@ -44,8 +44,8 @@ struct eng_xfer {
     eng_xfer *prev, *next;     /* in e->active while running */
     uint64_t last_rx_ns;       /* start, then the newest body piece */
     bool active, status_sent, aborted;
-    unsigned attempts;         /* requests curl put on the wire for this start */
-    bool resend_refused;       /* curl wanted to resend it: see attempt_cb */
+    unsigned attempts;   /* requests curl put on the wire for this start */
+    bool resend_refused; /* curl wanted to resend it: see attempt_cb */
     char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -63,8 +63,7 @@ int eng_tls_check(const eng_opts *o, const char *url, double connect_s, sb_err *
         char hp[300];
         host_port(url, hp, sizeof hp);
         const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-        ret = sb_err_set(err, "TLS handshake with %s failed: %s%s", hp, detail,
-                         advice(rc, detail));
+        ret = sb_err_set(err, "TLS handshake with %s failed: %s%s", hp, detail, advice(rc, detail));
     }
     curl_easy_cleanup(c);
     return ret;

@@ -209,8 +209,8 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
 {
     title(out, " servebench additions ", '=');
     if (ctx && ctx->partial)
-        sb_buf_printf(out, "%-40s %zu of %zu requests sent\n", "PARTIAL (interrupted):",
-                      ctx->sent, ctx->planned);
+        sb_buf_printf(out, "%-40s %zu of %zu requests sent\n", "PARTIAL (interrupted):", ctx->sent,
+                      ctx->planned);
     health(out, cfg, m, ctx);
     if (m->completed > 0) {
         title(out, "Latency from intended send time", '-');

@@ -98,7 +98,6 @@ int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_
  * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
 char *report_sibling_path(const char *result_path, const char *suffix);
 
-
 /* Before the run: creates --result-dir (as the save will) and proves that a
  * file can be written there, and that an existing --result-filename can be
  * written, so an unwritable place stops the run before anything is sent

@@ -41,8 +41,7 @@ int report_check_result_dir(const sb_config *cfg, sb_err *err)
     }
     if (rc == 0 && cfg->result_filename && access(full.data, F_OK) == 0 &&
         access(full.data, W_OK) != 0)
-        rc = sb_err_set(err, "--result-filename: cannot write %s: %s", full.data,
-                        strerror(errno));
+        rc = sb_err_set(err, "--result-filename: cannot write %s: %s", full.data, strerror(errno));
     sb_buf_free(&full);
     sb_buf_free(&p);
     return rc;

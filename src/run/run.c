@@ -190,9 +190,11 @@ static int prepare(run_ctx *c, sb_err *err)
      * bundle path, which hides the variable from OpenSSL. */
     const char *ca = cfg->ca_bundle ? cfg->ca_bundle : getenv("SSL_CERT_FILE");
     eng_opts eo = {.max_conns = cfg->max_concurrency > 0 ? cfg->max_concurrency : 0,
-                   .http2 = cfg->http2, .insecure = cfg->insecure,
+                   .http2 = cfg->http2,
+                   .insecure = cfg->insecure,
                    .ca_bundle = ca && *ca ? ca : NULL,
-                   .timeout_s = cfg->request_timeout_s, .stall_s = cfg->stall_timeout_s};
+                   .timeout_s = cfg->request_timeout_s,
+                   .stall_s = cfg->stall_timeout_s};
     if (!strncasecmp(c->tgt.url, "https://", 8) && eng_tls_check(&eo, c->tgt.url, 10.0, err) != 0)
         return -1;
     if (!(c->e = eng_new(&eo, err)))
@@ -443,8 +445,11 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                         "misconfiguration on the benchmark arguments.\n");
     report_ctx rc = {.model_id = c->model_id,
                      .tokenizer_id = cfg->tokenizer ? cfg->tokenizer : c->model_root,
-                     .fingerprint = c->fingerprint, .client_cpu_pct = cpu_pct,
-                     .finished = time(NULL), .partial = st->interrupted, .sent = st->sent,
+                     .fingerprint = c->fingerprint,
+                     .client_cpu_pct = cpu_pct,
+                     .finished = time(NULL),
+                     .partial = st->interrupted,
+                     .sent = st->sent,
                      .planned = c->ds.n};
     sb_buf out;
     sb_buf_init(&out);
@@ -459,7 +464,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
         profile_call(c, "/stop_profile", "Stopping profiler...", "Profiler stopped");
     /* An interrupted run must not look complete to a script: 130, as a
      * shell reports a command ended by SIGINT (docs/serve.md EXIT STATUS). */
-    int status = st->interrupted ? SB_EXIT_INTERRUPTED
+    int status = st->interrupted    ? SB_EXIT_INTERRUPTED
                  : m.completed == 0 ? SB_EXIT_FAIL
                                     : SB_EXIT_OK;
     if (cfg->save_result || cfg->append_result) {
