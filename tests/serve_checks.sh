@@ -141,13 +141,17 @@ def serve():
         c.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
         c.close()
 threading.Thread(target=serve, daemon=True).start()
-p = subprocess.run([sb, "serve", "--port", str(ls.getsockname()[1]), "--model", "sim", "--tokenizer",
-                    data + "/tokenizers/gpt2", "--num-prompts", "1", "--random-input-len", "8",
-                    "--random-output-len", "4"], capture_output=True, timeout=60)
-sys.stdout.buffer.write(p.stdout)
+for extra in ([], ["--ready-check-timeout-sec", "1"]):
+    p = subprocess.run([sb, "serve", "--port", str(ls.getsockname()[1]), "--model", "sim",
+                        "--tokenizer", data + "/tokenizers/gpt2", "--num-prompts", "1",
+                        "--random-input-len", "8", "--random-output-len", "4"] + extra,
+                       capture_output=True, timeout=60)
+    sys.stdout.buffer.write(p.stdout + p.stderr)
 PY
 grep -a '^Error 0:' "$tmp/utf.out" > "$tmp/err0"
 grep -qF 'bad \xff\xfe byte \x1b[31mred' "$tmp/err0" || { echo "FAIL: failure line not escaped:"; cat -v "$tmp/err0"; exit 1; }
+grep -a 'Endpoint is not ready' "$tmp/utf.out" | grep -qF 'bad \xff\xfe byte \x1b[31mred' ||
+    { echo "FAIL: ready-check line not escaped:"; grep -a 'not ready' "$tmp/utf.out" | cat -v; exit 1; }
 python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$tmp/utf.out" ||
     { echo "FAIL: stdout is not valid UTF-8"; exit 1; }
 echo "serve_checks: ok"

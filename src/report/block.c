@@ -65,7 +65,7 @@ static void stat_section(sb_buf *out, const sb_metrics *m, sb_metric_kind k, con
 /* A failure text can quote a server's body: invalid UTF-8 and control bytes
  * (an ESC sequence would drive the terminal) are written as \xNN, so the
  * line says what was received without passing raw bytes on. */
-static void put_text(sb_buf *out, const char *s)
+void report_put_text(sb_buf *out, const char *s)
 {
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t len = strlen(s);
@@ -94,7 +94,7 @@ void report_failures(sb_buf *out, const rec_store *s)
         if (shown == 0)
             sb_buf_puts(out, "Failed requests during benchmark run detected (capping to 10):\n");
         sb_buf_printf(out, "Error %zu: ", shown++);
-        put_text(out, r->error ? r->error : "");
+        report_put_text(out, r->error ? r->error : "");
         sb_buf_putc(out, '\n');
     }
 }

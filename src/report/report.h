@@ -47,8 +47,12 @@ typedef struct report_ctx {
     size_t sent, planned;
 } report_ctx;
 
+/* Appends s for a terminal: invalid UTF-8 and control bytes (a server's
+ * body quoted in a failure text) as \xNN, the rest as is. */
+void report_put_text(sb_buf *out, const char *s);
 /* "Failed requests during benchmark run detected (capping to 10):" and the
- * first ten errors, when any request failed; nothing otherwise. */
+ * first ten errors (through report_put_text), when any request failed;
+ * nothing otherwise. */
 void report_failures(sb_buf *out, const rec_store *s);
 /* Our ASCII plot of output tokens/s and concurrent requests per 1 s bucket
  * (stands where the reference prints its termplotlib figure); nothing when no

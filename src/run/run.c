@@ -300,10 +300,15 @@ static int ready_check(run_ctx *c)
         one->recs[0].output_len = c->ds.reqs[0].output_len;
         loop_one(c->e, &o, &r0, one);
         bool ok = one->recs[0].success;
+        char *msg = NULL;
+        if (one->recs[0].error) { /* a server's body may be in it: escaped */
+            sb_buf e;
+            sb_buf_init(&e);
+            report_put_text(&e, one->recs[0].error);
+            msg = sb_buf_steal(&e);
+        }
         if (!ok)
-            printf("Endpoint is not ready. Error='%s'\n",
-                   one->recs[0].error ? one->recs[0].error : "");
-        char *msg = one->recs[0].error ? sb_xstrdup(one->recs[0].error) : NULL;
+            printf("Endpoint is not ready. Error='%s'\n", msg ? msg : "");
         rec_store_free(one);
         if (ok) {
             free(msg);
