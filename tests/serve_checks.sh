@@ -54,6 +54,21 @@ rc=0
 "$SB_BIN" dataset stats "${tokf[@]}" --random-prefix-len 2305843009213693952 > /dev/null 2> "$tmp/ds.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q -- '--random-prefix-len 2305843009213693952' "$tmp/ds.err" ||
     { echo "FAIL dataset stats: exit $rc"; cat "$tmp/ds.err"; exit 1; }
+# and so does dataset generate (these crashed or ran out of memory)
+gen() { # dist flags...: exit 2 naming the flag
+    local dist=$1
+    shift
+    rc=0
+    timeout 20 "$SB_BIN" dataset generate "$dist" "${tokf[@]}" --num-requests 2 --output "$tmp/g.jsonl" \
+        --input-mean 8 --output-mean 8 --input-stdev 0 --output-stdev 0 --input-min 1 \
+        --input-max 8 --output-min 1 --output-max 8 "$@" > /dev/null 2> "$tmp/g.err" || rc=$?
+    [ "$rc" -eq 2 ] && grep -q -- "$1" "$tmp/g.err" || { echo "FAIL dataset generate $dist $*: exit $rc"; cat "$tmp/g.err"; exit 1; }
+}
+gen token-norm-dist --num-requests 2305843009213693952
+gen token-norm-dist --num-requests 2147483648
+gen token-norm-dist --num-requests 200000000
+for f in input-mean output-mean input-stdev output-stdev; do gen token-norm-dist --$f 1e300; done
+for f in input-max output-max; do gen token-unif-dist --$f 9223372036854775807; done
 
 # --- 5. checks before sending
 usage "--base-url 'http://': has no host" --base-url http://

@@ -15,22 +15,7 @@
 #include <unistd.h>
 
 #include "dataset/dataset.h"
-
-/* The longest prompt or output we accept, in tokens. The largest context
- * windows served today are around 10 million tokens; 2^24 leaves room and
- * keeps every product below in range of a 64-bit size. */
-#define DS_MAX_TOKENS (1L << 24)
-/* More prompts than this cannot be held (each costs a request, a body and a
- * record): 2^28 x 512 bytes is already 128 GiB. */
-#define DS_MAX_PROMPTS (1L << 28)
-/* Bytes a request costs before its token ids: the sb_request, the loop's
- * body pointer, the record, the JSON body's fixed part. A round upper bound,
- * not a measurement: the estimate only has to be right within a factor. */
-#define DS_BYTES_PER_REQUEST 512.0
-/* A prompt token costs its id (4 bytes) and its text (about 4 bytes) in the
- * body; an expected output token one 4-byte ITL slot. */
-#define DS_BYTES_PER_IN_TOKEN 8.0
-#define DS_BYTES_PER_OUT_TOKEN 4.0
+#include "dataset/ds_internal.h"
 
 typedef struct len_flag {
     const char *flag;
@@ -114,6 +99,20 @@ static void human_bytes(char *out, size_t cap, double b)
     snprintf(out, cap, "%.1f %s", b, unit[u]);
 }
 
+int ds_check_memory(double need_bytes, const char *what, const char *advice, sb_err *err)
+{
+    double have = phys_bytes();
+    if (!(need_bytes > have))
+        return 0;
+    char a[32], b[32];
+    human_bytes(a, sizeof a, need_bytes);
+    human_bytes(b, sizeof b, have);
+    return sb_err_set(err,
+                      "%s needs about %s of memory for its prompts, bodies and records, more than "
+                      "this machine's %s: %s",
+                      what, a, b, advice);
+}
+
 int dataset_check_opts(const sb_dataset_opts *o, long num_warmups, sb_err *err)
 {
     const char *name = o->name ? o->name : "random";
@@ -158,16 +157,10 @@ int dataset_check_opts(const sb_dataset_opts *o, long num_warmups, sb_err *err)
     if (!strcmp(name, "prefix_repetition"))
         need += (double)o->prefix_repetition_num_prefixes *
                 (double)o->prefix_repetition_prefix_len * DS_BYTES_PER_IN_TOKEN;
-    double have = phys_bytes();
-    if (need > have) {
-        char a[32], b[32];
-        human_bytes(a, sizeof a, need);
-        human_bytes(b, sizeof b, have);
-        return sb_err_set(err,
-                          "--num-prompts %ld%s%s needs about %s of memory for its prompts, "
-                          "bodies and records, more than this machine's %s: lower --num-prompts "
-                          "or the lengths",
-                          o->num_prompts, which ? " with " : "", which ? which : "", a, b);
-    }
+    char flags_used[160];
+    snprintf(flags_used, sizeof flags_used, "--num-prompts %ld%s%s", o->num_prompts,
+             which ? " with " : "", which ? which : "");
+    if (ds_check_memory(need, flags_used, "lower --num-prompts or the lengths", err) != 0)
+        return -1;
     return 0;
 }
