@@ -37,6 +37,9 @@ usage "--random-prefix-len 9223372036854775807:" --random-prefix-len 92233720368
 usage "--random-output-len 9223372036854775807:" --random-output-len 9223372036854775807
 usage "--custom-output-len -5: must be >= 0, or -1" --custom-output-len -5
 usage "needs about" --num-prompts 200000000 --random-input-len 16000000
+usage "--random-mm-base-items-per-request needs about" --dataset-name random-mm --backend openai-chat \
+    --endpoint /v1/chat/completions --random-mm-base-items-per-request 65536 --num-prompts 100000 \
+    --random-mm-limit-mm-per-prompt '{"image": 100000, "video": 0}'
 for f in num-prompts num-warmups input-len output-len random-input-len random-output-len \
     random-prefix-len random-batch-size random-mm-base-items-per-request sharegpt-output-len \
     sonnet-input-len sonnet-output-len sonnet-prefix-len custom-output-len hf-output-len \

@@ -245,6 +245,9 @@ int dataset_decode_range(const tok *t, int64_t start, int64_t n, sb_buf *out, sb
  * body; an expected output token one 4-byte ITL slot. */
 #define DS_BYTES_PER_IN_TOKEN 8.0
 #define DS_BYTES_PER_OUT_TOKEN 4.0
+/* A random-mm image or video, base64 in its body: 64 KiB is a small JPEG
+ * of the default buckets (a floor; videos are larger). */
+#define DS_BYTES_PER_MM_ITEM 65536.0
 
 /* Fails (err names what and gives advice) when need_bytes, an estimate made
  * with the DS_BYTES_* figures, exceeds this machine's physical memory. */

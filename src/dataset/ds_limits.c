@@ -154,12 +154,16 @@ int dataset_check_opts(const sb_dataset_opts *o, long num_warmups, sb_err *err)
     double need = n * (DS_BYTES_PER_REQUEST + in_tokens(o, &which) * DS_BYTES_PER_IN_TOKEN +
                        out_tokens(o) * DS_BYTES_PER_OUT_TOKEN) +
                   (double)num_warmups * DS_BYTES_PER_REQUEST;
+    if (!strcmp(name, "random-mm"))
+        need += n * (double)o->random_mm_base_items_per_request *
+                (1.0 + o->random_mm_num_mm_items_range_ratio) * DS_BYTES_PER_MM_ITEM;
     if (!strcmp(name, "prefix_repetition"))
         need += (double)o->prefix_repetition_num_prefixes *
                 (double)o->prefix_repetition_prefix_len * DS_BYTES_PER_IN_TOKEN;
     char flags_used[160];
-    snprintf(flags_used, sizeof flags_used, "--num-prompts %ld%s%s", o->num_prompts,
-             which ? " with " : "", which ? which : "");
+    snprintf(flags_used, sizeof flags_used, "--num-prompts %ld%s%s%s", o->num_prompts,
+             which ? " with " : "", which ? which : "",
+             !strcmp(name, "random-mm") ? " and --random-mm-base-items-per-request" : "");
     if (ds_check_memory(need, flags_used, "lower --num-prompts or the lengths", err) != 0)
         return -1;
     return 0;
