@@ -120,8 +120,8 @@ int dataset_check_opts(const sb_dataset_opts *o, long num_warmups, sb_err *err)
     bool custom = !strncmp(name, "custom", 6);
     const long T = DS_MAX_TOKENS;
     const len_flag flags[] = {
-        {"num-prompts", o->num_prompts, custom ? LONG_MIN : 1, DS_MAX_PROMPTS, 0,
-         NULL}, /* custom: <= 0 = every row */
+        /* custom datasets take <= 0 as every row */
+        {"num-prompts", o->num_prompts, custom ? LONG_MIN : 1, DS_MAX_PROMPTS, 0, NULL},
         {"num-warmups", num_warmups, 0, DS_MAX_PROMPTS, 0, NULL},
         {"input-len", o->input_len, 0, T, -1, "not given"},
         {"output-len", o->output_len, 0, T, -1, "not given"},
