@@ -93,11 +93,20 @@ static char *canon_flag(const char *name)
     sb_buf_puts(&b, "--");
     for (const char *p = name; *p; p++)
         sb_buf_putc(&b, *p == '_' ? '-' : *p);
+    /* The table holds names without dashes; aliases may use '_' (base_url). */
     for (size_t i = 0; i < cli_flag_count(); i++) {
-        const char *al = cli_flag_alias(i);
-        if (!strcmp(cli_flag_name(i), b.data) || (al && !strcmp(al, b.data))) {
-            sb_buf_free(&b);
-            return sb_xstrdup(cli_flag_name(i));
+        const char *nm = cli_flag_name(i), *al = cli_flag_alias(i);
+        bool hit = !strcmp(nm, b.data + 2);
+        for (size_t j = 0; al && !hit; j++) {
+            char x = al[j] == '_' ? '-' : al[j], y = b.data[2 + j];
+            if (x != y)
+                break;
+            hit = x == '\0';
+        }
+        if (hit) {
+            sb_buf_reset(&b);
+            sb_buf_printf(&b, "--%s", nm);
+            return sb_buf_steal(&b);
         }
     }
     sb_buf_free(&b);
