@@ -160,6 +160,8 @@ static size_t side_values(const side *s, const char *key, double *out)
 /* Which per-request sample a latency key is tested on. */
 static int sample_kind(const char *key)
 {
+    if (!strncmp(key, "std_", 4))
+        return 0; /* a location test says nothing about a spread */
     if (strstr(key, "_ttft_ms"))
         return 1;
     if (strstr(key, "_itl_ms") || strstr(key, "_tpot_ms"))
