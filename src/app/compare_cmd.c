@@ -41,15 +41,15 @@ static const char usage_text[] =
     "Exit status: 0 no gate tripped; 1 a gate tripped; 2 bad usage or input.\n";
 
 typedef struct side {
-    const char *label; /* the argument as given */
-    json_t *runs;      /* array of result objects */
+    const char *label;         /* the argument as given */
+    json_t *runs;              /* array of result objects */
     double *ttft, *itl, *e2el; /* pooled per-request samples (ms); NULL when none */
     size_t n_ttft, n_itl, n_e2el;
 } side;
 
 typedef struct gate {
     char key[96];
-    bool up;  /* + : fail when the metric rises by more than amount */
+    bool up; /* + : fail when the metric rises by more than amount */
     bool pct;
     double amount;
 } gate;
@@ -116,7 +116,8 @@ static int load_side(side *s, const char *arg)
         if (kind == SWEEP_FILE_SWEEP) {
             json_decref(objs);
             rc = bad("%s is a sweep file (sweep.jsonl); compare the per-point results in its "
-                     "points/ folder%s", f, "");
+                     "points/ folder%s",
+                     f, "");
             break;
         }
         size_t i;
@@ -326,20 +327,26 @@ static int compare_pair(side *a, side *b, json_t *keys, double alpha, bool show_
             snprintf(pv, sizeof pv, "%.3g", t.p);
         printf("%-34s %14s %14s %14s %9s %10s %-13s %s\n", k, fmt_val(x, sizeof x, sa.mean),
                fmt_val(y, sizeof y, sb.mean), fmt_val(z, sizeof z, na && nb ? d : NAN), w, pv,
-               t.name, !na ? "(only in B)" : !nb ? "(only in A)" : sig ? "significant" : "");
+               t.name,
+               !na   ? "(only in B)"
+               : !nb ? "(only in A)"
+               : sig ? "significant"
+                     : "");
     }
     if (common == 0) {
         free(va);
         free(vb);
-        fprintf(stderr, "servebench compare: error: %s and %s have no metric in common (mixed "
-                        "schemas: e.g. a pooling result against a generation result)\n",
+        fprintf(stderr,
+                "servebench compare: error: %s and %s have no metric in common (mixed "
+                "schemas: e.g. a pooling result against a generation result)\n",
                 a->label, b->label);
         return SB_EXIT_USAGE;
     }
     printf("Significance: p < %g. welch = Welch's t test on the per-run values (2+ runs a side); "
            "mann-whitney = Mann-Whitney U on per-request samples (TTFT; per-request mean ITL for "
            "ITL and TPOT; TTFT + ITLs for E2EL), which compares the distributions, not the "
-           "percentile itself.\n", alpha);
+           "percentile itself.\n",
+           alpha);
     for (size_t g = 0; g < n_gates; g++) {
         size_t na = side_values(a, gates[g].key, va), nb = side_values(b, gates[g].key, vb);
         if (!na || !nb) {

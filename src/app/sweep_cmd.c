@@ -192,8 +192,10 @@ static int load_params(cmd_state *s, const char *path)
     }
     int rc = 0;
     if (!json_is_array(root) || json_array_size(root) == 0) {
-        fprintf(stderr, "servebench sweep: error: --params %s: expected a non-empty JSON list of "
-                        "objects (vLLM's --bench-params format)\n", path);
+        fprintf(stderr,
+                "servebench sweep: error: --params %s: expected a non-empty JSON list of "
+                "objects (vLLM's --bench-params format)\n",
+                path);
         json_decref(root);
         return SB_EXIT_USAGE;
     }
@@ -239,8 +241,10 @@ static int load_params(cmd_state *s, const char *path)
                 free(flag); /* an unset flag: the serve default */
                 continue;
             } else if (!json_is_true(v)) {
-                fprintf(stderr, "servebench sweep: error: --params %s: item %zu: \"%s\" must be "
-                                "a string, number or boolean\n", path, i, k);
+                fprintf(stderr,
+                        "servebench sweep: error: --params %s: item %zu: \"%s\" must be "
+                        "a string, number or boolean\n",
+                        path, i, k);
                 free(flag);
                 rc = SB_EXIT_USAGE;
                 break;
@@ -451,7 +455,8 @@ static int parse_args(int argc, char **argv, cmd_state *s)
         } else if (!strcmp(name, "--result-dir") || !strcmp(name, "--result-filename") ||
                    !strcmp(name, "--append-result")) {
             return usage_err("%s: the sweep names each point's result file itself (use "
-                             "--output-dir)%s", name, "");
+                             "--output-dir)%s",
+                             name, "");
         } else {
             push_serve(s, a); /* a serve flag or its value */
             hashed = true;
@@ -496,7 +501,8 @@ static int check_opts(cmd_state *s)
             return usage_err("--search needs --slo (what the capacity must meet)%s%s", "", "");
         if (o->n_axes || o->n_param_sets)
             return usage_err("--search runs one load axis; it cannot be combined with grid "
-                             "axes or --params%s%s", "", "");
+                             "axes or --params%s%s",
+                             "", "");
         const char *flag = o->search == SWEEP_SEARCH_RATE ? "--request-rate" : "--max-concurrency";
         if (has_flag(s, flag))
             return usage_err("%s is what --search varies; do not give it as well%s", flag, "");
@@ -506,8 +512,7 @@ static int check_opts(cmd_state *s)
         o->search_max = isnan(s->max) ? (conc ? 4096 : 10000) : s->max;
         if (!(o->search_min > 0) || o->search_min > o->search_start ||
             o->search_start > o->search_max)
-            return usage_err("need 0 < --search-min <= --search-start <= --search-max%s%s", "",
-                             "");
+            return usage_err("need 0 < --search-min <= --search-start <= --search-max%s%s", "", "");
         if (conc && (o->search_start != floor(o->search_start) || o->search_min < 1))
             return usage_err("--search max-concurrency takes whole numbers >= 1%s%s", "", "");
         char *end;
@@ -519,7 +524,8 @@ static int check_opts(cmd_state *s)
         }
         if (end == s->tol_spec || *end || !(o->search_tol > 0))
             return usage_err("--search-tolerance '%s': a positive number, or a percentage "
-                             "like 5%%%s", s->tol_spec, "");
+                             "like 5%%%s",
+                             s->tol_spec, "");
         if (o->search_max_runs < o->num_runs)
             o->search_max_runs = o->num_runs;
     } else if (o->n_slo && !o->n_axes && !o->n_param_sets) {
@@ -530,8 +536,10 @@ static int check_opts(cmd_state *s)
     size_t points = o->n_param_sets ? o->n_param_sets : 1;
     for (size_t a = 0; a < o->n_axes; a++) {
         if (has_flag(s, o->axes[a].flag))
-            fprintf(stderr, "servebench sweep: note: %s is swept; its value among the serve "
-                            "flags is overridden at every point\n", o->axes[a].flag);
+            fprintf(stderr,
+                    "servebench sweep: note: %s is swept; its value among the serve "
+                    "flags is overridden at every point\n",
+                    o->axes[a].flag);
         if (points > SWEEP_MAX_POINTS / o->axes[a].n)
             return usage_err("the grid has more than 100000 points%s%s", "", "");
         points *= o->axes[a].n;

@@ -63,9 +63,9 @@ typedef struct run_ctx {
     bool progress_tty;
     char fingerprint[RUN_FP_HEX];
     specdec_counts spec_before, spec_after; /* /metrics around the run */
-    run_point *pt;   /* NULL for a plain `serve` */
-    bool tk_borrowed; /* c->tk belongs to pt's caller */
-    char *tk_spec;    /* what c->tk was loaded from, when loaded here */
+    run_point *pt;                          /* NULL for a plain `serve` */
+    bool tk_borrowed;                       /* c->tk belongs to pt's caller */
+    char *tk_spec;                          /* what c->tk was loaded from, when loaded here */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -425,7 +425,8 @@ static int trim_window(run_ctx *c, sb_err *err)
     p->excluded_tail = wi.excluded_tail;
     p->window_s = wi.duration_s;
     printf("Steady-state window: %ld requests counted over %.3f s (%ld excluded at the start, "
-           "%ld at the end)\n", wi.counted, wi.duration_s, wi.excluded_head, wi.excluded_tail);
+           "%ld at the end)\n",
+           wi.counted, wi.duration_s, wi.excluded_head, wi.excluded_tail);
     return 0;
 }
 

@@ -38,7 +38,7 @@ typedef struct run_point {
     long warmup_requests, cooldown_requests;
     /* out */
     char fingerprint[65];
-    bool skipped, interrupted, measured; /* measured: metrics were computed */
+    bool skipped, interrupted, measured;        /* measured: metrics were computed */
     long counted, excluded_head, excluded_tail; /* with a window */
     double window_s;
     uint64_t timed_start_ns, timed_end_ns; /* monotonic; 0 when not reached */

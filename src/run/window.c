@@ -67,8 +67,9 @@ int run_window_apply(rec_store *s, const run_window_opts *o, run_window_info *in
     uint64_t cool = o->cooldown_s > 0 ? (uint64_t)(o->cooldown_s * 1e9) : 0;
     uint64_t w1 = cool < end ? end - cool : 0;
     if (w0 >= w1)
-        return sb_err_set(err, "the steady-state window is empty: the run lasted %.3f s, "
-                               "--warmup-sec %g + --cooldown-sec %g leave nothing",
+        return sb_err_set(err,
+                          "the steady-state window is empty: the run lasted %.3f s, "
+                          "--warmup-sec %g + --cooldown-sec %g leave nothing",
                           (double)end / 1e9, o->warmup_s, o->cooldown_s);
     bool *drop = sb_xcalloc(s->n ? s->n : 1, sizeof *drop);
     key_idx *tmp = sb_xcalloc(s->n ? s->n : 1, sizeof *tmp);
@@ -100,9 +101,11 @@ int run_window_apply(rec_store *s, const run_window_opts *o, run_window_info *in
         }
     if (kept == 0) {
         free(drop);
-        return sb_err_set(err, "the steady-state window holds no request (%ld excluded at the "
-                               "start, %ld at the end): use a shorter warm-up/cool-down or more "
-                               "prompts", head, tail);
+        return sb_err_set(err,
+                          "the steady-state window holds no request (%ld excluded at the "
+                          "start, %ld at the end): use a shorter warm-up/cool-down or more "
+                          "prompts",
+                          head, tail);
     }
     if (o->warmup_requests > 0 || o->cooldown_requests > 0) {
         w0 = first;

@@ -125,8 +125,10 @@ int sweep_json_load(const char *path, bool allow_truncated_tail, json_t **objs,
         json_array_append_new(arr, one);
     } else if (one && json_is_array(one)) {
         json_decref(one);
-        rc = sb_err_set(err, "%s: a JSON list, not a result object (a result file holds one "
-                             "object, or one object per line)", path);
+        rc = sb_err_set(err,
+                        "%s: a JSON list, not a result object (a result file holds one "
+                        "object, or one object per line)",
+                        path);
     } else if (one) {
         json_decref(one);
         rc = sb_err_set(err, "%s: not a JSON object", path);
@@ -157,9 +159,10 @@ int sweep_json_load(const char *path, bool allow_truncated_tail, json_t **objs,
                                : !json_object_get(o, "completed") ? "completed"
                                                                   : NULL;
             if (miss) {
-                sb_err_set(err, "%s: %s%zu is not a benchmark result: it has no \"%s\" field "
-                                "(expected the JSON of `servebench serve --save-result` or "
-                                "`vllm bench serve --save-result`)",
+                sb_err_set(err,
+                           "%s: %s%zu is not a benchmark result: it has no \"%s\" field "
+                           "(expected the JSON of `servebench serve --save-result` or "
+                           "`vllm bench serve --save-result`)",
                            path, json_array_size(arr) > 1 ? "object " : "object ", i + 1, miss);
                 json_decref(arr);
                 return -1;
@@ -180,7 +183,7 @@ double sweep_json_num(const json_t *obj, const char *key)
 
 bool sweep_is_config_key(const char *key)
 {
-    static const char *const cfg[] = {"num_prompts", "request_rate", "burstiness",
+    static const char *const cfg[] = {"num_prompts",     "request_rate",      "burstiness",
                                       "max_concurrency", "ramp_up_start_rps", "ramp_up_end_rps"};
     for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
         if (!strcmp(key, cfg[i]))

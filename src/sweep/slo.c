@@ -61,8 +61,10 @@ static int parse_item(const char *item, sweep_slo *s, sb_err *err)
         *colon = '\0';
         const char *metric = lhs, *stat = colon + 1;
         if (!is_latency(metric, strlen(metric)))
-            return sb_err_set(err, "--slo item '%s': metric '%s' is not one of ttft, tpot, itl, "
-                                   "e2el", item, metric);
+            return sb_err_set(err,
+                              "--slo item '%s': metric '%s' is not one of ttft, tpot, itl, "
+                              "e2el",
+                              item, metric);
         s->pct = pct_of(stat);
         char pw[32];
         if (!isnan(s->pct)) {
@@ -75,14 +77,18 @@ static int parse_item(const char *item, sweep_slo *s, sb_err *err)
                               stat);
         }
         if (!s->upper)
-            return sb_err_set(err, "--slo item '%s': a latency objective is an upper limit "
-                                   "(use <= or <)", item);
+            return sb_err_set(err,
+                              "--slo item '%s': a latency objective is an upper limit "
+                              "(use <= or <)",
+                              item);
         return 0;
     }
     if (!strcmp(lhs, "goodput")) {
         if (s->upper || s->limit <= 0 || s->limit > 1)
-            return sb_err_set(err, "--slo item '%s': goodput takes a fraction in (0, 1] as a "
-                                   "lower limit (goodput>=0.95)", item);
+            return sb_err_set(err,
+                              "--slo item '%s': goodput takes a fraction in (0, 1] as a "
+                              "lower limit (goodput>=0.95)",
+                              item);
         snprintf(s->key, sizeof s->key, "goodput");
         return 0;
     }

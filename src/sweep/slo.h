@@ -17,11 +17,11 @@
 #define SWEEP_SLO_MAX 16
 
 typedef struct sweep_slo {
-    char key[64];  /* result key: p99_ttft_ms, output_throughput, or "goodput" */
-    bool upper;    /* true: value <= limit; false: value >= limit */
-    bool strict;   /* < or > */
+    char key[64]; /* result key: p99_ttft_ms, output_throughput, or "goodput" */
+    bool upper;   /* true: value <= limit; false: value >= limit */
+    bool strict;  /* < or > */
     double limit;
-    double pct;    /* the percentile it needs (99 for p99_*), or NAN */
+    double pct; /* the percentile it needs (99 for p99_*), or NAN */
 } sweep_slo;
 
 /* Parses a comma-separated list. Items: METRIC:STAT OP VALUE (METRIC one of

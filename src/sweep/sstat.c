@@ -125,8 +125,7 @@ int sweep_welch(const double *a, size_t na, const double *b, size_t nb, sweep_te
         return 0;
     }
     out->stat = diff / sqrt(va + vb);
-    out->df = (va + vb) * (va + vb) /
-              (va * va / (double)(sa.n - 1) + vb * vb / (double)(sb.n - 1));
+    out->df = (va + vb) * (va + vb) / (va * va / (double)(sa.n - 1) + vb * vb / (double)(sb.n - 1));
     out->p = 2.0 * (1.0 - sweep_t_cdf(fabs(out->stat), out->df));
     return 0;
 }

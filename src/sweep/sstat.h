@@ -12,9 +12,9 @@
 typedef struct sweep_summary {
     size_t n;
     double mean;
-    double std;      /* sample standard deviation (n-1); NAN for n < 2 */
-    double cv;       /* std / |mean|; NAN when undefined */
-    double ci_half;  /* half-width of the 95% Student-t interval of the mean; NAN for n < 2 */
+    double std;     /* sample standard deviation (n-1); NAN for n < 2 */
+    double cv;      /* std / |mean|; NAN when undefined */
+    double ci_half; /* half-width of the 95% Student-t interval of the mean; NAN for n < 2 */
 } sweep_summary;
 
 /* Summary of v[0..n) (non-finite values skipped). n == 0 gives mean NAN. */
@@ -26,9 +26,9 @@ double sweep_t_cdf(double t, double df);
 double sweep_t_quantile(double q, double df);
 
 typedef struct sweep_test {
-    double stat;  /* t (Welch) or z of U (Mann-Whitney) */
-    double df;    /* Welch-Satterthwaite degrees of freedom; NAN for Mann-Whitney */
-    double p;     /* two-sided p-value; NAN when the test cannot be done */
+    double stat; /* t (Welch) or z of U (Mann-Whitney) */
+    double df;   /* Welch-Satterthwaite degrees of freedom; NAN for Mann-Whitney */
+    double p;    /* two-sided p-value; NAN when the test cannot be done */
 } sweep_test;
 
 /* Welch's unequal-variance t test of two sets of per-run values (each

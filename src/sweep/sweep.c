@@ -68,7 +68,7 @@ typedef struct sweep_ctx {
     bool capacity_written;
     uint64_t last_end_ns; /* previous run's timed end, for overhead_s */
     bool any_run;
-    bool stop;       /* Ctrl-C or --stop-on-failure */
+    bool stop; /* Ctrl-C or --stop-on-failure */
     int failures;
     /* the run being started, for the on_start callback */
     size_t cur_point;
@@ -174,15 +174,17 @@ static int load_existing(sweep_ctx *c, const char *path, json_t **dangling, sb_e
         return -1;
     if (kind != SWEEP_FILE_SWEEP) {
         json_decref(objs);
-        return sb_err_set(err, "%s is not a sweep file (its first line has no \"type\": "
-                               "\"sweep\"); use --force to overwrite it or another --output-dir",
+        return sb_err_set(err,
+                          "%s is not a sweep file (its first line has no \"type\": "
+                          "\"sweep\"); use --force to overwrite it or another --output-dir",
                           path);
     }
     json_t *hdr = json_array_get(objs, 0);
     const char *h = json_string_value(json_object_get(hdr, "args_sha256"));
     if (!h || strcmp(h, c->o->args_sha256) != 0) {
-        sb_err_set(err, "%s holds a sweep of other arguments (args_sha256 %.12s..., now "
-                        "%.12s...); use --force to start over, or another --output-dir",
+        sb_err_set(err,
+                   "%s holds a sweep of other arguments (args_sha256 %.12s..., now "
+                   "%.12s...); use --force to start over, or another --output-dir",
                    path, h ? h : "missing", c->o->args_sha256);
         json_decref(objs);
         return -1;
@@ -229,7 +231,7 @@ static int load_existing(sweep_ctx *c, const char *path, json_t **dangling, sb_e
                 c->done = sb_xrealloc(c->done, (c->n_done + 1) * sizeof *c->done);
                 const char *hl = json_string_value(json_object_get(o, "client_health"));
                 c->done[c->n_done++] = (done_run){
-                    (size_t)pt, (long)rn, obj_params_str(json_object_get(o, "params")),
+                    (size_t)pt,     (long)rn,       obj_params_str(json_object_get(o, "params")),
                     sb_xstrdup(fp), json_incref(m), sb_xstrdup(hl ? hl : "unknown")};
             }
         }
@@ -368,10 +370,14 @@ static int do_run(sweep_ctx *c, point_state *ps, long run, long total_runs, sb_e
     char *base;
     char **av = point_argv(c, ps->params, ps->index, run, &argc, &base);
     free(base);
-    sweep_run_req req = {.point = ps->index, .run = run, .argv = av, .argc = argc,
+    sweep_run_req req = {.point = ps->index,
+                         .run = run,
+                         .argv = av,
+                         .argc = argc,
                          .window = &o->window,
                          .skip_if_fingerprint = d ? d->fingerprint : NULL,
-                         .on_start = on_start, .ud = c};
+                         .on_start = on_start,
+                         .ud = c};
     c->cur_point = ps->index;
     c->cur_run = run;
     c->cur_params = ps->params;
@@ -460,7 +466,8 @@ typedef struct slo_check {
 static double run_value(const json_t *m, const char *key)
 {
     if (!strcmp(key, "goodput")) {
-        double g = sweep_json_num(m, "request_goodput"), t = sweep_json_num(m, "request_throughput");
+        double g = sweep_json_num(m, "request_goodput"),
+               t = sweep_json_num(m, "request_throughput");
         return t > 0 ? g / t : NAN;
     }
     return sweep_json_num(m, key);
@@ -502,8 +509,8 @@ static bool point_slo(const sweep_ctx *c, const point_state *ps, bool *uncertain
         check_slo(ps, s, &k);
         json_t *j = json_object();
         json_object_set_new(j, "key", json_string(s->key));
-        json_object_set_new(j, "op", json_string(s->upper ? (s->strict ? "<" : "<=")
-                                                          : (s->strict ? ">" : ">=")));
+        json_object_set_new(
+            j, "op", json_string(s->upper ? (s->strict ? "<" : "<=") : (s->strict ? ">" : ">=")));
         json_object_set_new(j, "value", jnum(s->limit));
         json_object_set_new(j, "mean", jnum(k.mean));
         json_object_set_new(j, "pass", json_boolean(k.pass));
@@ -810,8 +817,9 @@ static int search_eval_load(sweep_ctx *c, double load, const char *phase, long *
     ev->pass = pass;
     ev->uncertain = unc;
     snprintf(ev->why, sizeof ev->why, "%s", why.data ? why.data : "");
-    printf("[search] %s=%s: %s%s%s%s\n", flag, val, pass ? "meets the SLOs" : "fails: ",
-           pass ? "" : ev->why, unc ? " (uncertain: " : "", unc ? "interval still straddles a limit)" : "");
+    printf("[search] %s=%s: %s%s%s%s\n", flag, val,
+           pass ? "meets the SLOs" : "fails: ", pass ? "" : ev->why, unc ? " (uncertain: " : "",
+           unc ? "interval still straddles a limit)" : "");
     if (rc == 0 && !c->stop && (long)index >= c->steps_written) {
         json_t *line = json_object();
         json_object_set_new(line, "type", json_string("search_step"));
@@ -912,14 +920,15 @@ static int run_search(sweep_ctx *c, int *found_out, sb_err *err)
         printf("No load met the SLOs: even %s=%s failed: %s\n", axis_flag(o->search), a, hi.why);
     } else {
         fmt_load(o, lo.load, a, sizeof a);
-        printf("Capacity: %s = %s (the highest load that met every SLO)\n", axis_flag(o->search), a);
+        printf("Capacity: %s = %s (the highest load that met every SLO)\n", axis_flag(o->search),
+               a);
         if (isnan(hi.load)) {
             printf("Tolerance: not bracketed: --search-max %g still met the SLOs\n", o->search_max);
         } else {
             fmt_load(o, hi.load, b, sizeof b);
             if (o->search_tol_rel)
-                printf("Tolerance: %g%% (the capacity lies in [%s, %s))\n", 100 * o->search_tol,
-                       a, b);
+                printf("Tolerance: %g%% (the capacity lies in [%s, %s))\n", 100 * o->search_tol, a,
+                       b);
             else
                 printf("Tolerance: %g (the capacity lies in [%s, %s))\n", o->search_tol, a, b);
             printf("Next step failed: %s=%s: %s\n", axis_flag(o->search), b, hi.why);
@@ -927,8 +936,8 @@ static int run_search(sweep_ctx *c, int *found_out, sb_err *err)
         printf("Deciding runs: point %zu (%s) files %s/points/p%04zu-r*.json", lo.point, a,
                o->output_dir, lo.point);
         if (!isnan(hi.load))
-            printf("; point %zu (%s) files %s/points/p%04zu-r*.json", hi.point, b,
-                   o->output_dir, hi.point);
+            printf("; point %zu (%s) files %s/points/p%04zu-r*.json", hi.point, b, o->output_dir,
+                   hi.point);
         printf("\n");
         if (any_uncertain)
             printf("Note: a deciding load stayed within the run-to-run noise of a limit after "
@@ -1010,8 +1019,8 @@ static json_t *header_line(const sweep_opts *o)
         const sweep_slo *s = &o->slo[i];
         json_t *j = json_object();
         json_object_set_new(j, "key", json_string(s->key));
-        json_object_set_new(j, "op", json_string(s->upper ? (s->strict ? "<" : "<=")
-                                                          : (s->strict ? ">" : ">=")));
+        json_object_set_new(
+            j, "op", json_string(s->upper ? (s->strict ? "<" : "<=") : (s->strict ? ">" : ">=")));
         json_object_set_new(j, "value", jnum(s->limit));
         json_array_append_new(slo, j);
     }
@@ -1124,7 +1133,6 @@ int sweep_run(const sweep_opts *o, sweep_runner *r, sb_err *err)
     if (rc != 0)
         return -1;
     if (rc == 0)
-        printf("\nsweep: results in %s/sweep.jsonl and %s/points/\n", o->output_dir,
-               o->output_dir);
+        printf("\nsweep: results in %s/sweep.jsonl and %s/points/\n", o->output_dir, o->output_dir);
     return (c.failures || c.stop || !found) ? 1 : 0;
 }

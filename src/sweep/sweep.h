@@ -40,8 +40,8 @@ typedef enum sweep_search_axis {
 /* What the driver asks a runner to do: one run of one point. */
 typedef struct sweep_run_req {
     size_t point;
-    long run;                 /* 1-based */
-    char **argv;              /* full serve argv, argv[0] = "serve" */
+    long run;    /* 1-based */
+    char **argv; /* full serve argv, argv[0] = "serve" */
     int argc;
     const run_window_opts *window;
     const char *skip_if_fingerprint; /* skip when the workload has this fingerprint */
