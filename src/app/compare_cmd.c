@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/commands.h"
+#include "app/commands.h"
 #include "core/buf.h"
 #include "sweep/result.h"
 #include "sweep/sstat.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/commands.h"
+#include "app/commands.h"
 #include "sweep/result.h"
 #include "sweep/sweep.h"
 

@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 
 /* Runs the benchmark described by cfg. Prints progress and the result block
  * to stdout, messages to stderr. Returns a process exit status
- * (cli/commands.h). */
+ * (core/exit.h). */
 int run_serve(sb_config *cfg);
 
 /* One run driven by a caller that runs many (sweep): the tokenizer is kept
