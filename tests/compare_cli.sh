@@ -11,22 +11,23 @@ tmp=$(mktemp -d)
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 source "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 
-# serve_to NAME: one detailed result of 100 requests into $tmp/NAME.json.
+# serve_to NAME: one detailed result of 100 requests into $tmp/NAME.json
+# (5 at a time: all 100 at once would measure the client's connection setup).
 # The fixed request-id prefix makes the simulator draw the same timings for
 # the same request in every run, so two runs differ only by real jitter.
 serve_to() {
     "$SB_BIN" serve --base-url "$url" --model sim --tokenizer "$SB_SOURCE_DIR/data/tokenizers/gpt2" \
         --dataset-name random --random-input-len 16 --random-output-len 16 --num-prompts 100 \
-        --max-concurrency 20 --request-id-prefix cmp- --disable-tqdm --save-result --save-detailed \
+        --max-concurrency 5 --request-id-prefix cmp- --disable-tqdm --save-result --save-detailed \
         --result-dir "$tmp" --result-filename "$1.json" > "$tmp/$1.out" 2>&1 ||
         { cat "$tmp/$1.out"; echo "FAIL: serve $1"; exit 1; }
 }
-sim_start --ttft-ms 20 --ttft-std-ms 5 --itl-ms 5 --itl-std-ms 3 --seed 1
+sim_start --ttft-ms 30 --ttft-std-ms 15 --itl-ms 5 --itl-std-ms 3 --seed 1
 serve_to a1
 serve_to a2
 serve_to a3
 sim_stop
-sim_start --ttft-ms 20 --ttft-std-ms 5 --itl-ms 5.5 --itl-std-ms 3 --seed 1
+sim_start --ttft-ms 30 --ttft-std-ms 15 --itl-ms 5.5 --itl-std-ms 3 --seed 1
 serve_to b1
 serve_to b2
 serve_to b3
@@ -42,7 +43,11 @@ cmp() { # cmp NAME ARGS... : output in $tmp/NAME.cmp, status in $rc
 }
 row() { grep -E "^$2 " "$tmp/$1.cmp" || true; }
 
-cmp same "$tmp/a1.json" "$tmp/a2.json" --all
+# The simulator's own spread (TTFT sd 15 ms, ITL sd 3 ms) is kept well above
+# what a loaded test machine adds between two runs, and the "same" check uses
+# alpha 0.01: at 0.05, with two independent families of rows tested, one
+# identical pair in ten would be flagged by chance alone.
+cmp same "$tmp/a1.json" "$tmp/a2.json" --all --alpha 0.01
 [ $rc = 0 ] || { cat "$tmp/same.cmp"; echo "FAIL: same config exit $rc"; exit 1; }
 for k in mean_ttft_ms mean_itl_ms mean_tpot_ms p99_itl_ms; do
     r=$(row same $k)
@@ -52,7 +57,7 @@ if grep -q "significant$" "$tmp/same.cmp"; then
     cat "$tmp/same.cmp"; echo "FAIL: two runs of one configuration differ significantly"; exit 1
 fi
 
-cmp itl "$tmp/a1.json" "$tmp/b1.json"
+cmp itl "$tmp/a1.json" "$tmp/b1.json" --alpha 0.01
 [ $rc = 0 ] || { cat "$tmp/itl.cmp"; exit 1; }
 for k in mean_itl_ms median_itl_ms mean_tpot_ms; do
     r=$(row itl $k)

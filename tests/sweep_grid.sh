@@ -121,6 +121,30 @@ run --output-dir "$tmp/g" "${base[@]}" --request-rate 100,200 --force
 [ "$rc" = 0 ] || { cat "$tmp/force.out"; echo "FAIL: --force exited $rc"; exit 1; }
 [ "$(grep -c '"status":"ok"' "$tmp/g/sweep.jsonl")" = 2 ] || { echo "FAIL: --force kept old lines"; exit 1; }
 
+# Result files without their sweep.jsonl, or a sweep.jsonl of another schema,
+# are not overwritten without --force.
+mkdir -p "$tmp/orphan/points" "$tmp/schema"
+echo '{}' > "$tmp/orphan/points/p0000-r1.json"
+name=orphan
+run --output-dir "$tmp/orphan" "${base[@]}"
+[ "$rc" = 2 ] && grep -q "holds result files but no sweep.jsonl" "$tmp/orphan.out" || { cat "$tmp/orphan.out"; exit 1; }
+[ "$(cat "$tmp/orphan/points/p0000-r1.json")" = '{}' ] || { echo "FAIL: orphan result overwritten"; exit 1; }
+echo '{"type": "sweep", "schema": "servebench-sweep/0"}' > "$tmp/schema/sweep.jsonl"
+name=schema
+run --output-dir "$tmp/schema" "${base[@]}"
+[ "$rc" = 2 ] && grep -q 'line 1: field "schema" is "servebench-sweep/0"' "$tmp/schema.out" || { cat "$tmp/schema.out"; exit 1; }
+echo '{"duration": 1, "completed": 1}' > "$tmp/schema/sweep.jsonl"
+name=schema2
+run --output-dir "$tmp/schema" "${base[@]}"
+[ "$rc" = 2 ] && grep -q "is not a sweep file" "$tmp/schema2.out" || { cat "$tmp/schema2.out"; exit 1; }
+
+# vLLM's named form of a params file: {"name": {flags}, ...}
+echo '{"short": {"random_input_len": 8}, "long": {"random_input_len": 32}}' > "$tmp/named.json"
+name=named
+run --output-dir "$tmp/n" "${base[@]}" --bench-params "$tmp/named.json"
+[ "$rc" = 0 ] || { cat "$tmp/named.out"; exit 1; }
+grep -q '"params":{"--random-input-len":"32"}' "$tmp/n/sweep.jsonl" || { echo "FAIL: named params"; exit 1; }
+
 # 5. bad usage: a flag that is not a serve flag, a bad point value, a bad params file
 name=u1; run --output-dir "$tmp/u" "${base[@]}" --sweep no-such-flag=1,2
 [ "$rc" = 2 ] && grep -q "no-such-flag: not a serve flag" "$tmp/u1.out" || { cat "$tmp/u1.out"; exit 1; }
@@ -131,5 +155,7 @@ name=u3; run --output-dir "$tmp/u" "${base[@]}" --params "$tmp/trunc.json"
 [ "$rc" = 2 ] && grep -q "trunc.json: line 1" "$tmp/u3.out" || { cat "$tmp/u3.out"; exit 1; }
 name=u4; run --output-dir "$tmp/u" "${base[@]}" --result-dir "$tmp"
 [ "$rc" = 2 ] && grep -q "use --output-dir" "$tmp/u4.out" || { cat "$tmp/u4.out"; exit 1; }
+name=u5; run --output-dir "$tmp/u" "${base[@]}" --serve-params "$tmp/named.json"
+[ "$rc" = 2 ] && grep -q "serve-params (of .vllm bench sweep.) is not supported yet" "$tmp/u5.out" || { cat "$tmp/u5.out"; exit 1; }
 [ ! -e "$tmp/u/sweep.jsonl" ] || { echo "FAIL: bad usage wrote a sweep file"; exit 1; }
 echo "sweep_grid: ok"

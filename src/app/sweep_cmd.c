@@ -191,6 +191,18 @@ static int load_params(cmd_state *s, const char *path)
         return SB_EXIT_USAGE;
     }
     int rc = 0;
+    if (json_is_object(root)) {
+        /* vLLM also takes {"name": {flags...}, ...}: the items in file order */
+        json_t *list = json_array();
+        const char *name;
+        json_t *v;
+        json_object_foreach(root, name, v)
+        {
+            json_array_append(list, v);
+        }
+        json_decref(root);
+        root = list;
+    }
     if (!json_is_array(root) || json_array_size(root) == 0) {
         fprintf(stderr,
                 "servebench sweep: error: --params %s: expected a non-empty JSON list of "
@@ -452,6 +464,12 @@ static int parse_args(int argc, char **argv, cmd_state *s)
             rc = parse_long(name, v, &o->search_max_runs, 1);
         } else if (!strcmp(name, "--save-result") || !strcmp(name, "--save-detailed")) {
             hashed = false; /* every point saves its detailed result anyway */
+        } else if (!strcmp(name, "--serve-params") || !strcmp(name, "--serve-cmd") ||
+                   !strcmp(name, "--bench-cmd")) {
+            return usage_err("%s (of `vllm bench sweep`) is not supported yet: servebench sweep "
+                             "runs its points in-process against a server that is already up "
+                             "(use --between-cmd to reconfigure it between points)%s",
+                             name, "");
         } else if (!strcmp(name, "--result-dir") || !strcmp(name, "--result-filename") ||
                    !strcmp(name, "--append-result")) {
             return usage_err("%s: the sweep names each point's result file itself (use "

@@ -10,6 +10,7 @@
  * metrics, so a resumed search walks the same loads again and skips them. */
 #include "sweep/sweep.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -180,6 +181,15 @@ static int load_existing(sweep_ctx *c, const char *path, json_t **dangling, sb_e
                           path);
     }
     json_t *hdr = json_array_get(objs, 0);
+    const char *schema = json_string_value(json_object_get(hdr, "schema"));
+    if (!schema || strcmp(schema, "servebench-sweep/1") != 0) {
+        sb_err_set(err,
+                   "%s: line 1: field \"schema\" is %s%.60s%s, this servebench writes "
+                   "servebench-sweep/1; use --force to start over or another --output-dir",
+                   path, schema ? "\"" : "", schema ? schema : "missing", schema ? "\"" : "");
+        json_decref(objs);
+        return -1;
+    }
     const char *h = json_string_value(json_object_get(hdr, "args_sha256"));
     if (!h || strcmp(h, c->o->args_sha256) != 0) {
         sb_err_set(err,
@@ -1042,6 +1052,23 @@ static json_t *header_line(const sweep_opts *o)
     return h;
 }
 
+/* Whether dir holds a pNNNN-rK.json file (a sweep's, whose log is gone). */
+static bool points_dir_has_results(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    struct dirent *e;
+    while (!found && (e = readdir(d))) {
+        unsigned pt, run;
+        char tail[8];
+        found = sscanf(e->d_name, "p%4u-r%u.%5s", &pt, &run, tail) == 3 && !strcmp(tail, "json");
+    }
+    closedir(d);
+    return found;
+}
+
 static int open_jsonl(sweep_ctx *c, sb_err *err)
 {
     const sweep_opts *o = c->o;
@@ -1051,6 +1078,14 @@ static int open_jsonl(sweep_ctx *c, sb_err *err)
     struct stat st;
     bool exists = stat(path.data, &st) == 0;
     json_t *dangling = NULL;
+    if (!exists && !o->force && points_dir_has_results(c->points_dir)) {
+        sb_err_set(err,
+                   "%s holds result files but no sweep.jsonl: they would be overwritten; "
+                   "use --force or another --output-dir",
+                   c->points_dir);
+        sb_buf_free(&path);
+        return -1;
+    }
     if (exists && !o->force) {
         if (load_existing(c, path.data, &dangling, err) != 0) {
             sb_buf_free(&path);
