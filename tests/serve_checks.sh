@@ -114,7 +114,7 @@ int_run() { # signals...
         --grace-sec 60 --save-result --result-dir "$tmp/int" --result-filename r.json \
         > "$tmp/int.out" 2> "$tmp/int.err" &
     cpid=$!
-    for _ in $(seq 200); do grep -q 'Maximum request concurrency' "$tmp/int.out" 2>/dev/null && break; sleep 0.05; done
+    for _ in $(seq 600); do grep -q 'Maximum request concurrency' "$tmp/int.out" 2>/dev/null && break; sleep 0.05; done
     sleep 0.5
     kill -INT "$cpid"
     sleep 0.3
