@@ -269,7 +269,8 @@ const cli_flag cli_flags[] = {
      "command line win"},
     /* 8: ours */
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
-     "start the built-in simulated server in-process and benchmark it"},
+     "start the built-in simulated server in-process and benchmark it; it serves the model "
+     "named by `--served-model-name` or `--model` (default `sim`)"},
     {"sim-arg", NULL, FT_APPEND, C(sim_args), C(n_sim_args), "ARG", "none", 8,
      "one argument for the simulator, repeatable (--sim-arg=--ttft-ms=20)"},
     {"request-timeout", NULL, FT_DOUBLE, C(request_timeout_s), 0, "S", "0 (none)", 8,
@@ -291,6 +292,8 @@ const cli_flag cli_flags[] = {
     {"gpu-metrics-url", NULL, FT_STR, C(gpu_metrics_url), 0, "URL", "none", 8,
      "a DCGM exporter's metrics URL: GPU utilisation, memory, power and clocks on the run's "
      "timeline"},
+    {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
+     "PEM file of the CA certificates that https:// servers are verified against"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
 /* clang-format on */
