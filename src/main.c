@@ -16,6 +16,8 @@ static const command commands[] = {
     {"sim", sim_cmd, "run the built-in simulated OpenAI-compatible LLM server"},
     {"tokenize", tokenize_cmd, "encode/decode text with a Hugging Face tokenizer.json"},
     {"dataset", dataset_cmd, "generate synthetic datasets and show dataset statistics"},
+    {"report", report_cmd, "one self-contained HTML report from result and sweep files"},
+    {"plot", plot_cmd, "one report chart as a PNG or SVG image"},
 };
 
 static void usage(FILE *out)

@@ -16,5 +16,7 @@ int serve_cmd(int argc, char **argv);    /* cli/serve_cmd.c */
 int sim_cmd(int argc, char **argv);      /* sim/sim_cmd.c */
 int tokenize_cmd(int argc, char **argv); /* tokenizer/tokenize_cmd.c */
 int dataset_cmd(int argc, char **argv);  /* dataset/dataset_cmd.c */
+int report_cmd(int argc, char **argv);   /* app/report_cmd.c */
+int plot_cmd(int argc, char **argv);     /* app/plot_cmd.c */
 
 #endif

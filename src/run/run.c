@@ -426,6 +426,26 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     if (cfg->profile)
         profile_call(c, "/stop_profile", "Stopping profiler...", "Profiler stopped");
     int status = m.completed == 0 ? SB_EXIT_FAIL : SB_EXIT_OK;
+    /* Like the reference (vllm/benchmarks/serve.py: main), the plots go next
+     * to the result name whether or not the result is saved, and a plot that
+     * cannot be written is a warning, not a failed run. */
+    char *plot_path = NULL;
+    if (cfg->plot_timeline) {
+        if (report_save_timeline(cfg, c->rs, &rc, &plot_path, &err) == 0)
+            printf("Timeline plot saved to: %s\n", plot_path);
+        else
+            fprintf(stderr, "UserWarning: Failed to generate timeline plot: %s\n", err.msg);
+        free(plot_path);
+        plot_path = NULL;
+    }
+    if (cfg->plot_dataset_stats) {
+        if (report_save_dataset_stats(cfg, &m, c->rs, &rc, &plot_path, &err) == 0)
+            printf("Dataset statistics plot saved to: %s\n", plot_path);
+        else
+            fprintf(stderr, "UserWarning: Failed to generate dataset statistics plot: %s\n",
+                    err.msg);
+        free(plot_path);
+    }
     if (cfg->save_result || cfg->append_result) {
         char *path = NULL;
         if (report_save(cfg, &m, c->rs, &rc, &path, &err) != 0)
