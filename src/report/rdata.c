@@ -35,8 +35,10 @@ static void vec_push(report_vec *v, double x, bool *over)
     v->v[v->n++] = x;
 }
 
-/* Exact for up to 15 significant digits and 22 decimals (both factors are
- * exact doubles, one correctly rounded division); else strtod. */
+/* The plain decimal form the writers use ("0.012345678901234567", "512")
+ * is read as an integer mantissa over a power of ten: exact up to 15
+ * significant digits, within an ulp or two up to 19 (values are only
+ * drawn; printed figures are kept as text). Anything else goes to strtod. */
 static double parse_num(const char *s, size_t len)
 {
     static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -50,7 +52,7 @@ static double parse_num(const char *s, size_t len)
         char c = s[i];
         if (c >= '0' && c <= '9') {
             m = m * 10 + (uint64_t)(c - '0');
-            if (m || frac >= 0)
+            if (m) /* significant digits: leading zeros do not grow m */
                 digits++;
             if (frac >= 0)
                 frac++;
@@ -60,7 +62,7 @@ static double parse_num(const char *s, size_t len)
             break;
         }
     }
-    if (i == len && digits <= 15 && frac <= 22) {
+    if (i == len && digits <= 19 && frac <= 22) {
         double d = (double)m / p10[frac < 0 ? 0 : frac];
         return neg ? -d : d;
     }
@@ -287,8 +289,11 @@ int report_run_load(report_run *r, const char *path, sb_err *err)
         total += n;
         ys = yajl_parse(h, (const unsigned char *)out, m);
     }
-    if (!st.done && ys == yajl_status_ok && !ferror(fp))
+    bool cut = false; /* the input ended inside the object */
+    if (!st.done && ys == yajl_status_ok && !ferror(fp) && total > 0) {
         ys = yajl_complete_parse(h);
+        cut = !st.done;
+    }
     if (ferror(fp)) {
         rc = sb_err_set(err, "reading %s: %s", path, strerror(errno));
     } else if (st.too_deep) {
@@ -296,14 +301,14 @@ int report_run_load(report_run *r, const char *path, sb_err *err)
     } else if (st.over) {
         rc = sb_err_set(err, "%s: a per-request array holds more than %u values", path,
                         RDATA_MAX_VALUES);
-    } else if (!st.done && ys != yajl_status_ok) {
+    } else if (cut || (!st.done && ys == yajl_status_ok)) {
+        rc = sb_err_set(err, "%s: %s", path,
+                        total ? "truncated JSON (the object never closes)" : "empty file");
+    } else if (!st.done) {
         unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
         rc = sb_err_set(err, "%s: not valid JSON near byte %zu: %s", path,
                         yajl_get_bytes_consumed(h), (const char *)msg);
         yajl_free_error(h, msg);
-    } else if (!st.done) {
-        rc = sb_err_set(err, "%s: %s", path,
-                        total ? "truncated JSON (the object never closes)" : "empty file");
     } else if (!report_run_get(r, "duration") || !report_run_get(r, "completed")) {
         rc = sb_err_set(err,
                         "%s: not a benchmark result JSON (no \"duration\"/\"completed\" key; "
@@ -385,7 +390,8 @@ bool report_is_sweep(const char *path)
     char *nl = strchr(head, '\n');
     if (nl)
         *nl = '\0';
-    return strstr(head, "\"type\": \"sweep\"") || strstr(head, "\"type\":\"sweep\"");
+    /* every sweep.jsonl line starts with its "type" key (docs/sweep.md) */
+    return !strncmp(head, "{\"type\": ", 9) || !strncmp(head, "{\"type\":", 8);
 }
 
 static char *params_text(json_t *params, const char *skip)
@@ -569,17 +575,17 @@ int report_sweep_load(report_sweep *s, const char *path, sb_err *err)
         if (!strcmp(type, "sweep")) {
             const char *schema = jstr(o, "schema");
             if (!schema || strncmp(schema, "servebench-sweep/", 17)) {
-                json_decref(o);
                 rc = sb_err_set(err, "%s:%zu: unknown sweep schema '%s'", path, lineno,
                                 schema ? schema : "(none)");
+                json_decref(o);
                 break;
             }
             sweep_header(s, o);
             header = true;
         } else if (!header) {
-            json_decref(o);
             rc = sb_err_set(err, "%s:%zu: a \"%s\" line before the \"sweep\" line", path, lineno,
                             type);
+            json_decref(o);
             break;
         } else if (!strcmp(type, "point")) {
             sweep_point(s, o);

@@ -85,7 +85,8 @@ typedef struct report_sweep {
     size_t n_failed_runs;
 } report_sweep;
 
-/* True when the file's first line is a servebench sweep line. */
+/* True when the file's first line starts with a "type" key, as every line
+ * of a sweep.jsonl does (a result JSON starts with "date"). */
 bool report_is_sweep(const char *path);
 int report_sweep_load(report_sweep *s, const char *path, sb_err *err);
 void report_sweep_free(report_sweep *s);
