@@ -21,6 +21,7 @@
 #define RDATA_MAX_VAL 4096          /* bytes of one kept value */
 #define RDATA_MAX_VALUES (1u << 30) /* elements of one per-request array */
 #define RDATA_MAX_DEPTH 64
+#define RDATA_MAX_LINE (64 << 20) /* bytes of one sweep.jsonl line */
 
 static void vec_push(report_vec *v, double x, bool *over)
 {
@@ -535,6 +536,29 @@ static void sweep_run(report_sweep *s, json_t *o)
     }
 }
 
+/* One line (without its newline) into b; 1 read, 0 at end of file, -1 past
+ * RDATA_MAX_LINE. Sweep lines are small; the cap only stops a foreign file
+ * from filling memory. */
+static int read_line(FILE *f, sb_buf *b)
+{
+    char chunk[65536];
+    sb_buf_reset(b);
+    bool any = false;
+    while (fgets(chunk, sizeof chunk, f)) {
+        any = true;
+        size_t n = strlen(chunk);
+        bool nl = n && chunk[n - 1] == '\n';
+        sb_buf_append(b, chunk, n - nl);
+        if (b->len > RDATA_MAX_LINE)
+            return -1;
+        if (nl)
+            return 1;
+    }
+    if (!b->data)
+        sb_buf_append(b, "", 0);
+    return any ? 1 : 0;
+}
+
 int report_sweep_load(report_sweep *s, const char *path, sb_err *err)
 {
     memset(s, 0, sizeof *s);
@@ -542,19 +566,26 @@ int report_sweep_load(report_sweep *s, const char *path, sb_err *err)
     FILE *f = fopen(path, "rb");
     if (!f)
         return sb_err_set(err, "cannot open %s: %s", path, strerror(errno));
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
+    sb_buf line;
+    sb_buf_init(&line);
+    size_t lineno = 0;
     int rc = 0;
     bool header = false;
-    while ((len = getline(&line, &cap, f)) > 0) {
+    for (;;) {
+        int status = read_line(f, &line);
+        if (status == 0)
+            break;
         lineno++;
-        if (len > (ssize_t)(64 << 20)) {
-            rc = sb_err_set(err, "%s:%zu: line longer than 64 MiB", path, lineno);
+        if (status < 0) {
+            rc = sb_err_set(err, "%s:%zu: line longer than %d MiB", path, lineno,
+                            RDATA_MAX_LINE >> 20);
             break;
         }
+        size_t len = line.len;
+        if (len == 0 || (len == 1 && line.data[0] == '\r'))
+            continue;
         json_error_t je;
-        json_t *o = json_loadb(line, (size_t)len, 0, &je);
+        json_t *o = json_loadb(line.data, len, 0, &je);
         if (!o || !json_is_object(o)) {
             /* only the last line may be cut short by a killed sweep */
             bool last = fgetc(f) == EOF;
@@ -602,7 +633,7 @@ int report_sweep_load(report_sweep *s, const char *path, sb_err *err)
         }
         json_decref(o);
     }
-    free(line);
+    sb_buf_free(&line);
     fclose(f);
     if (rc == 0 && !header)
         rc = sb_err_set(err, "%s: empty sweep file", path);
