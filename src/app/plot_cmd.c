@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "cli/commands.h"
+#include "app/commands.h"
 #include "report/html.h"
 
 static void usage(FILE *f)

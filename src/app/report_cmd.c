@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/commands.h"
+#include "app/commands.h"
 #include "report/html.h"
 
 static void usage(FILE *f)
