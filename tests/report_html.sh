@@ -49,7 +49,7 @@ png "$tmp/res/run.dataset_stats.png" 1600 1120 50
 sweep="$SB_TEST_DATA/report/sweep.jsonl"
 "$SB_BIN" report "$tmp/res/run.json" "$sweep" -o "$tmp/report.html" > "$tmp/report.out" ||
     die "report failed"
-grep -q "Wrote $tmp/report.html (15 charts" "$tmp/report.out" || die "report: $(cat "$tmp/report.out")"
+grep -q "Wrote $tmp/report.html (16 charts" "$tmp/report.out" || die "report: $(cat "$tmp/report.out")"
 set +e
 "$SB_BIN" report "$tmp/res/run.json" -o "$tmp/report.html" > /dev/null 2> "$tmp/again.err"
 rc=$?
@@ -78,8 +78,8 @@ done
 
 # 3. plots
 "$SB_BIN" plot "$tmp/res/run.json" "$sweep" --list > "$tmp/list"
-[ "$(wc -l < "$tmp/list")" = 15 ] || die "plot --list: $(cat "$tmp/list")"
-for c in ttft-cdf itl-hist throughput-time scatter-e2el-output f2-sweep-pareto f2-sweep-latency; do
+[ "$(wc -l < "$tmp/list")" = 16 ] || die "plot --list: $(cat "$tmp/list")"
+for c in ttft-cdf itl-hist throughput-time scatter-e2el-output f2-sweep-pareto f2-sweep-ttft f2-sweep-tpot; do
     "$SB_BIN" plot "$tmp/res/run.json" "$sweep" -o "$tmp/$c.png" --chart "$c" --width 640 \
         --height 400 > /dev/null || die "plot $c"
     png "$tmp/$c.png" 640 400 20

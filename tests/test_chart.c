@@ -348,10 +348,11 @@ static void sweep_file_gives_points_capacity_and_the_pareto_front(void **state)
     assert_true(report_point_mean(&s.pts[1], "p99_ttft_ms") == 120);
     report_charts cs = {0};
     report_charts_sweep(&cs, &s, "");
-    const chart *lat = report_charts_find(&cs, "sweep-latency");
+    const chart *lat = report_charts_find(&cs, "sweep-ttft");
     const chart *thr = report_charts_find(&cs, "sweep-throughput");
     const chart *par = report_charts_find(&cs, "sweep-pareto");
     assert_non_null(lat);
+    assert_non_null(report_charts_find(&cs, "sweep-tpot"));
     assert_non_null(thr);
     assert_non_null(par);
     bool slo = false, cap = false;

@@ -230,20 +230,20 @@ static void axes(const chart *c, const chart_canvas *cv, const frame *f)
     cv->group(cv->ud, "grid", true);
     for (double v = ceil(f->rx.lo / sx) * sx; v <= f->rx.hi + sx * 1e-9; v += sx) {
         double xy[4] = {fx(f, v), f->py, fx(f, v), f->py + f->ph};
-        cv->polyline(cv->ud, xy, 2, CHART_GRID, false, 1);
+        cv->polyline(cv->ud, xy, 2, CHART_GRID, CHART_SOLID, 1);
         tick_label(lab, sizeof lab, v, sx);
         cv->text(cv->ud, xy[0], f->py + f->ph + 14, lab, 1, 11, CHART_MUTED, false);
     }
     for (double v = ceil(f->ry.lo / sy) * sy; v <= f->ry.hi + sy * 1e-9; v += sy) {
         double xy[4] = {f->px, fy(f, v), f->px + f->pw, fy(f, v)};
-        cv->polyline(cv->ud, xy, 2, CHART_GRID, false, 1);
+        cv->polyline(cv->ud, xy, 2, CHART_GRID, CHART_SOLID, 1);
         tick_label(lab, sizeof lab, v, sy);
         cv->text(cv->ud, f->px - 5, xy[1] + 4, lab, 2, 11, CHART_MUTED, false);
     }
     cv->group(cv->ud, NULL, false);
     double box[10] = {f->px,         f->py, f->px + f->pw, f->py, f->px + f->pw,
                       f->py + f->ph, f->px, f->py + f->ph, f->px, f->py};
-    cv->polyline(cv->ud, box, 5, CHART_FG, false, 1);
+    cv->polyline(cv->ud, box, 5, CHART_FG, CHART_SOLID, 1);
     cv->text(cv->ud, f->px + f->pw / 2, f->py + f->ph + 32, c->x_label, 1, 12, CHART_FG, false);
     cv->text(cv->ud, f->px - 52, f->py + f->ph / 2, c->y_label, 1, 12, CHART_FG, true);
 }
@@ -274,7 +274,7 @@ static void series(const chart_series *s, const chart_canvas *cv, const frame *f
                 xy[2 * k + 1] = clampy(f, fy(f, s->y[j]));
                 k++;
             } else if (k) { /* a gap (NaN) ends one polyline */
-                cv->polyline(cv->ud, xy, k, st, false, 2);
+                cv->polyline(cv->ud, xy, k, st, s->dash, 2);
                 if (k == 1)
                     cv->dots(cv->ud, xy, 1, 3, st);
                 k = 0;
@@ -301,7 +301,7 @@ static void series(const chart_series *s, const chart_canvas *cv, const frame *f
             if (!isfinite(s->x[j]))
                 continue;
             double x = clampx(f, fx(f, s->x[j])), xy[4] = {x, f->py, x, f->py + f->ph};
-            cv->polyline(cv->ud, xy, 2, st, true, 1.2);
+            cv->polyline(cv->ud, xy, 2, st, CHART_DASHED, 1.2);
             if (s->labels && s->labels[j]) { /* stagger labels so neighbours stay readable */
                 bool right = x > f->px + 0.75 * f->pw;
                 cv->text(cv->ud, right ? x - 3 : x + 3, f->py + 12 + 12 * (double)(*mark_no % 5),
@@ -315,7 +315,7 @@ static void series(const chart_series *s, const chart_canvas *cv, const frame *f
             if (!isfinite(s->x[j]))
                 continue;
             double y = clampy(f, fy(f, s->x[j])), xy[4] = {f->px, y, f->px + f->pw, y};
-            cv->polyline(cv->ud, xy, 2, st, true, 1.5);
+            cv->polyline(cv->ud, xy, 2, st, CHART_DASHED, 1.5);
             if (s->labels && s->labels[j])
                 cv->text(cv->ud, f->px + 4, y - 4, s->labels[j], 0, 10, st, false);
         }
@@ -331,8 +331,13 @@ static void legend(const chart *c, const chart_canvas *cv, const frame *f)
         if (!s->name)
             continue;
         double x = f->px + f->pw - 8;
-        cv->text(cv->ud, x - 16, y + 4, s->name, 2, 11, CHART_FG, false);
-        cv->rect(cv->ud, x - 12, y - 4, 10, 8, CHART_S0 + s->colour, true);
+        cv->text(cv->ud, x - 22, y + 4, s->name, 2, 11, CHART_FG, false);
+        if (s->kind == CHART_LINE) { /* a line sample shows the dash pattern */
+            double xy[4] = {x - 18, y, x, y};
+            cv->polyline(cv->ud, xy, 2, CHART_S0 + s->colour, s->dash, 2);
+        } else {
+            cv->rect(cv->ud, x - 12, y - 4, 10, 8, CHART_S0 + s->colour, true);
+        }
         y += 15;
     }
 }

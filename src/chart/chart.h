@@ -34,8 +34,11 @@ typedef enum chart_style {
     CHART_NSERIES = 8
 } chart_style;
 
+enum { CHART_SOLID, CHART_DASHED, CHART_DOTTED };
+
 typedef struct chart_series {
     chart_kind kind;
+    int dash;   /* LINE: CHART_SOLID (default), CHART_DASHED or CHART_DOTTED */
     char *name; /* legend text; NULL for none */
     int colour; /* 0..CHART_NSERIES-1 */
     double *x, *y;
@@ -72,7 +75,8 @@ bool chart_has_data(const chart *c);
 /* The primitive sink: coordinates are device units (px), y grows down. */
 typedef struct chart_canvas {
     void *ud;
-    void (*polyline)(void *ud, const double *xy, size_t n, int style, bool dashed, double width);
+    /* dash: CHART_SOLID, CHART_DASHED or CHART_DOTTED */
+    void (*polyline)(void *ud, const double *xy, size_t n, int style, int dash, double width);
     void (*rect)(void *ud, double x, double y, double w, double h, int style, bool fill);
     void (*dots)(void *ud, const double *xy, size_t n, double r, int style);
     /* anchor: 0 start, 1 middle, 2 end; rotated: -90 degrees (y axis label) */

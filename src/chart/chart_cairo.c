@@ -22,15 +22,15 @@ static void colour(cairo_t *cr, int style, double alpha)
                           (c & 255) / 255.0, alpha);
 }
 
-static void c_polyline(void *ud, const double *xy, size_t n, int style, bool dashed, double w)
+static void c_polyline(void *ud, const double *xy, size_t n, int style, int dash, double w)
 {
     cairo_t *cr = ud;
     if (n < 2)
         return;
     colour(cr, style, 1);
     cairo_set_line_width(cr, w);
-    double dash[2] = {5, 3};
-    cairo_set_dash(cr, dash, dashed ? 2 : 0, 0);
+    static const double pattern[3][2] = {{0, 0}, {5, 3}, {1.5, 2.5}};
+    cairo_set_dash(cr, pattern[dash], dash > 0 && dash < 3 ? 2 : 0, 0);
     cairo_move_to(cr, xy[0], xy[1]);
     for (size_t i = 1; i < n; i++)
         cairo_line_to(cr, xy[2 * i], xy[2 * i + 1]);

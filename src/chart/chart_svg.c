@@ -79,11 +79,13 @@ static void esc(sb_buf *b, const char *s)
         }
 }
 
-static void svg_polyline(void *ud, const double *xy, size_t n, int style, bool dashed, double w)
+static void svg_polyline(void *ud, const double *xy, size_t n, int style, int dash, double w)
 {
     sb_buf *b = ud;
     sb_buf_printf(b, "<polyline class=\"ln c-%s\" stroke-width=\"%g\"%s points=\"", cls(style), w,
-                  dashed ? " stroke-dasharray=\"5 3\"" : "");
+                  dash == CHART_DASHED   ? " stroke-dasharray=\"5 3\""
+                  : dash == CHART_DOTTED ? " stroke-dasharray=\"1.5 2.5\""
+                                         : "");
     for (size_t i = 0; i < n; i++)
         sb_buf_printf(b, "%s%.1f,%.1f", i ? " " : "", xy[2 * i], xy[2 * i + 1]);
     sb_buf_puts(b, "\"/>\n");

@@ -366,10 +366,18 @@ static double xpos(const report_point *p, double inf_at)
     return isinf(p->load) ? inf_at : p->load;
 }
 
-/* One line per group (the other grid axes) of metric key against load. */
-static void lines_vs_load(chart *c, report_point **pts, size_t n, const char *key, const char *name,
-                          int colour, double inf_at, bool many_groups)
+/* The series style of one metric: with one group the metrics take their own
+ * colours; with several groups (other grid axes) a group keeps one colour
+ * and the metric shows in the dash pattern. */
+typedef struct mstyle {
+    const char *key, *name;
+    int colour, dash;
+} mstyle;
+
+static void lines_vs_load(chart *c, report_point **pts, size_t n, const mstyle *m, double inf_at,
+                          bool many_groups)
 {
+    int group_no = 0;
     for (size_t g = 0; g < n; g++) {
         bool first = true;
         for (size_t j = 0; j < g; j++)
@@ -381,17 +389,51 @@ static void lines_vs_load(chart *c, report_point **pts, size_t n, const char *ke
         for (size_t j = 0; j < n; j++)
             if (!strcmp(pts[j]->group, pts[g]->group)) {
                 x[k] = xpos(pts[j], inf_at);
-                y[k++] = report_point_mean(pts[j], key);
+                y[k++] = report_point_mean(pts[j], m->key);
             }
         char label[256];
         if (many_groups && *pts[g]->group)
-            snprintf(label, sizeof label, "%s %s", name, pts[g]->group);
+            snprintf(label, sizeof label, "%s %s", m->name, pts[g]->group);
         else
-            snprintf(label, sizeof label, "%s", name);
-        chart_add(c, CHART_LINE, label, colour++, x, y, k);
-        chart_add(c, CHART_POINTS, NULL, colour - 1, x, y, k);
+            snprintf(label, sizeof label, "%s", m->name);
+        int colour = many_groups ? group_no : m->colour;
+        chart_series *s = chart_add(c, CHART_LINE, label, colour, x, y, k);
+        s->dash = many_groups ? m->dash : CHART_SOLID;
+        chart_add(c, CHART_POINTS, NULL, colour, x, y, k);
+        group_no++;
         free(x);
         free(y);
+    }
+}
+
+/* Mean requests in flight at a point: Little's law on the measured request
+ * rate and mean E2EL (or TTFT + TPOT x (mean output - 1) when E2EL was not
+ * a selected metric), else its --max-concurrency. */
+static double point_concurrency(const report_point *p)
+{
+    double rate = report_point_mean(p, "request_throughput");
+    double e2el = report_point_mean(p, "mean_e2el_ms");
+    if (!isfinite(e2el)) {
+        double out =
+            report_point_mean(p, "total_output_tokens") / report_point_mean(p, "completed");
+        e2el = report_point_mean(p, "mean_ttft_ms") +
+               report_point_mean(p, "mean_tpot_ms") * (out > 1 ? out - 1 : 0);
+    }
+    double c = rate * e2el / 1e3;
+    return isfinite(c) && c > 0 ? c : p->max_concurrency;
+}
+
+static void slo_lines(chart *c, const report_sweep *s, const char *const *keys)
+{
+    for (size_t i = 0; i < s->n_slo; i++) {
+        bool match = false;
+        for (const char *const *k = keys; *k; k++)
+            match |= strstr(s->slo[i].key, *k) != NULL;
+        if (!match)
+            continue;
+        char lab[160];
+        snprintf(lab, sizeof lab, "SLO %s %s %g", s->slo[i].key, s->slo[i].op, s->slo[i].value);
+        chart_add_marker(c, CHART_HLINE, 1, s->slo[i].value, lab);
     }
 }
 
@@ -421,51 +463,43 @@ void report_charts_sweep(report_charts *cs, const report_sweep *s, const char *p
     for (size_t i = 1; i < n; i++)
         many |= strcmp(pts[i]->group, pts[0]->group) != 0;
 
-    chart *lat = mk(prefix, "sweep-latency", "Latency percentiles vs load", xl, "latency (ms)");
-    static const char *const keys[] = {"median_ttft_ms", "p99_ttft_ms", "median_tpot_ms",
-                                       "p99_tpot_ms", "p99_itl_ms"};
-    static const char *const names[] = {"p50 TTFT", "p99 TTFT", "p50 TPOT", "p99 TPOT", "p99 ITL"};
-    for (int k = 0; k < 5; k++)
-        lines_vs_load(lat, pts, n, keys[k], names[k], k, inf_at, many);
-    for (size_t i = 0; i < s->n_slo; i++) {
-        char lab[160];
-        snprintf(lab, sizeof lab, "SLO %s %s %g", s->slo[i].key, s->slo[i].op, s->slo[i].value);
-        if (strstr(s->slo[i].key, "_ms"))
-            chart_add_marker(lat, CHART_HLINE, 1, s->slo[i].value, lab);
-    }
+    chart *ttft = mk(prefix, "sweep-ttft", "TTFT vs load", xl, "TTFT (ms)");
+    static const mstyle ttft_m[] = {{"median_ttft_ms", "p50 TTFT", 0, CHART_SOLID},
+                                    {"p99_ttft_ms", "p99 TTFT", 1, CHART_DASHED}};
+    for (int k = 0; k < 2; k++)
+        lines_vs_load(ttft, pts, n, &ttft_m[k], inf_at, many);
+    slo_lines(ttft, s, (const char *const[]){"ttft", NULL});
+    chart *tpot = mk(prefix, "sweep-tpot", "TPOT and ITL vs load", xl, "latency (ms)");
+    static const mstyle tpot_m[] = {{"median_tpot_ms", "p50 TPOT", 0, CHART_SOLID},
+                                    {"p99_tpot_ms", "p99 TPOT", 1, CHART_DASHED},
+                                    {"p99_itl_ms", "p99 ITL", 2, CHART_DOTTED}};
+    for (int k = 0; k < 3; k++)
+        lines_vs_load(tpot, pts, n, &tpot_m[k], inf_at, many);
+    slo_lines(tpot, s, (const char *const[]){"tpot", "itl", NULL});
     chart *thr = mk(prefix, "sweep-throughput", "Throughput vs load", xl, "tokens/s");
-    lines_vs_load(thr, pts, n, "output_throughput", "output tok/s", 0, inf_at, many);
-    lines_vs_load(thr, pts, n, "total_token_throughput", "total tok/s", 2, inf_at, many);
-    for (size_t i = 0; i < s->n_slo; i++)
-        if (strstr(s->slo[i].key, "throughput")) {
-            char lab[160];
-            snprintf(lab, sizeof lab, "SLO %s %s %g", s->slo[i].key, s->slo[i].op, s->slo[i].value);
-            chart_add_marker(thr, CHART_HLINE, 1, s->slo[i].value, lab);
+    static const mstyle thr_m[] = {{"output_throughput", "output tok/s", 0, CHART_SOLID},
+                                   {"total_token_throughput", "total tok/s", 2, CHART_DASHED}};
+    for (int k = 0; k < 2; k++)
+        lines_vs_load(thr, pts, n, &thr_m[k], inf_at, many);
+    slo_lines(thr, s, (const char *const[]){"throughput", NULL});
+    chart *lat[] = {ttft, tpot, thr};
+    for (int i = 0; i < 3; i++) {
+        if (s->has_capacity && s->capacity_found && isfinite(s->capacity)) {
+            char lab[96];
+            snprintf(lab, sizeof lab, "capacity %.4g", s->capacity);
+            chart_add_marker(lat[i], CHART_VLINE, 4, s->capacity, lab);
         }
-    if (s->has_capacity && s->capacity_found && isfinite(s->capacity)) {
-        char lab[96];
-        snprintf(lab, sizeof lab, "capacity %.4g", s->capacity);
-        chart_add_marker(lat, CHART_VLINE, 4, s->capacity, lab);
-        chart_add_marker(thr, CHART_VLINE, 4, s->capacity, lab);
-    }
-    if (has_inf) {
-        chart_set_note(lat, "load inf drawn at %.4g", inf_at);
-        chart_set_note(thr, "load inf drawn at %.4g", inf_at);
+        if (has_inf)
+            chart_set_note(lat[i], "load inf drawn at %.4g", inf_at);
     }
     /* Pareto: vllm/benchmarks/sweep/plot_pareto.py puts tokens/s per user
      * (output throughput / concurrency) against total throughput. */
     chart *par = mk(prefix, "sweep-pareto", "Pareto front: throughput vs per-user speed",
                     "output tokens/s per user", "total tokens/s");
-    par->x_from_zero = true;
     double *px = sb_xmalloc((n ? n : 1) * sizeof *px), *py = sb_xmalloc((n ? n : 1) * sizeof *py);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        double conc = report_point_mean(pts[i], "max_concurrency");
-        if (!isfinite(conc) && !strcmp(axis, "--max-concurrency") && isfinite(pts[i]->load))
-            conc = pts[i]->load;
-        if (!isfinite(conc) || conc <= 0) /* Little's law: in flight = rate x latency */
-            conc = report_point_mean(pts[i], "request_throughput") *
-                   report_point_mean(pts[i], "mean_e2el_ms") / 1e3;
+        double conc = point_concurrency(pts[i]);
         double out = report_point_mean(pts[i], "output_throughput");
         double tot = report_point_mean(pts[i], "total_token_throughput");
         if (isfinite(conc) && conc > 0 && isfinite(out) && isfinite(tot)) {
@@ -473,7 +507,7 @@ void report_charts_sweep(report_charts *cs, const report_sweep *s, const char *p
             py[m++] = tot;
         }
     }
-    chart_add(par, CHART_POINTS, "runs", 0, px, py, m);
+    chart_add(par, CHART_POINTS, "points", 0, px, py, m);
     /* the front: points no other point beats on both axes, by falling x */
     double *fx = sb_xmalloc((m ? m : 1) * sizeof *fx), *fy = sb_xmalloc((m ? m : 1) * sizeof *fy);
     size_t nf = 0;
@@ -494,8 +528,11 @@ void report_charts_sweep(report_charts *cs, const report_sweep *s, const char *p
         }
     }
     chart_add(par, CHART_LINE, "Pareto front", 1, fx, fy, nf);
+    chart_set_note(par, "concurrency: requests in flight by Little's law (request rate x mean "
+                        "E2EL), else --max-concurrency");
     free(px), free(py), free(fx), free(fy);
-    add(cs, lat, "Sweep");
+    add(cs, ttft, "Sweep");
+    add(cs, tpot, "Sweep");
     add(cs, thr, "Sweep");
     add(cs, par, "Sweep");
     free(pts);

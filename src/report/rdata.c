@@ -497,6 +497,7 @@ static void sweep_point(report_sweep *s, json_t *o)
     p->params = params_text(params, NULL);
     p->group = params_text(params, s->load_axis);
     p->load = load_of(params, s->load_axis);
+    p->max_concurrency = load_of(params, "--max-concurrency");
     p->runs = (int)jnum(o, "runs");
     p->ok_runs = (int)jnum(o, "ok_runs");
     p->partial = json_is_true(json_object_get(o, "partial"));

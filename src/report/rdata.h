@@ -53,9 +53,10 @@ size_t report_run_requests(const report_run *r);
 
 typedef struct report_point {
     int index;
-    char *params; /* "--request-rate=4 --max-concurrency=8" */
-    char *group;  /* params without the load axis (one curve per group) */
-    double load;  /* the load axis value (INFINITY for inf, NAN if none) */
+    char *params;           /* "--request-rate=4 --max-concurrency=8" */
+    char *group;            /* params without the load axis (one curve per group) */
+    double load;            /* the load axis value (INFINITY for inf, NAN if none) */
+    double max_concurrency; /* its --max-concurrency, NAN when not set */
     char *client_health;
     bool partial;
     int runs, ok_runs;

@@ -101,5 +101,4 @@ int report_save_dataset_stats(const sb_config *cfg, const sb_metrics *m, const r
  * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
 char *report_sibling_path(const char *result_path, const char *suffix);
 
-
 #endif
