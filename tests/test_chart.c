@@ -296,6 +296,46 @@ static void result_json_is_read_with_nan_infinity_nested_keys_and_arrays(void **
     free(path);
 }
 
+/* What `vllm bench serve --save-result --save-detailed` writes (newest
+ * keys: latencies, queue_times; perf_counter start times; no "servebench"). */
+static const char reference_json[] =
+    "{\"date\": \"20261203-080000\", \"endpoint_type\": \"vllm\", \"backend\": \"vllm\", "
+    "\"label\": null, \"model_id\": \"Qwen/Qwen3-4B\", \"tokenizer_id\": \"Qwen/Qwen3-4B\", "
+    "\"num_prompts\": 2, \"request_rate\": \"inf\", \"burstiness\": 1.0, "
+    "\"max_concurrency\": null, \"duration\": 1.5, \"completed\": 2, \"failed\": 0, "
+    "\"total_input_tokens\": 30, \"total_output_tokens\": 5, \"request_throughput\": 1.33, "
+    "\"request_goodput\": null, \"output_throughput\": 3.3, \"total_token_throughput\": 23.3, "
+    "\"input_lens\": [10, 20], \"output_lens\": [3, 2], \"ttfts\": [0.1, 0.2], "
+    "\"itls\": [[0.05, 0.05], [0.1]], \"latencies\": [0.4, 0.5], "
+    "\"start_times\": [81234.5, 81234.75], \"queue_times\": [0.0, 0.0], "
+    "\"generated_texts\": [\"a\", \"b\"], \"errors\": [\"\", \"\"], "
+    "\"max_output_tokens_per_s\": 4.0, \"max_concurrent_requests\": 2, \"rtfx\": 0.0, "
+    "\"mean_ttft_ms\": 150.0, \"median_ttft_ms\": 150.0, \"std_ttft_ms\": 50.0, "
+    "\"p99_ttft_ms\": 199.0}";
+
+static void reference_result_uses_its_latencies_and_has_unknown_health(void **state)
+{
+    (void)state;
+    char *path = write_tmp(reference_json);
+    report_run r;
+    sb_err err;
+    assert_int_equal(report_run_load(&r, path, &err), 0);
+    assert_string_equal(report_client_health(&r), "unknown");
+    report_charts cs = {0};
+    report_charts_run(&cs, &r, "");
+    /* E2EL from "latencies" (0.4 s), not TTFT + ITLs (0.2 s) */
+    const chart *sc = report_charts_find(&cs, "scatter-e2el-output");
+    assert_int_equal(sc->s[0].n, 2);
+    assert_true(fabs(sc->s[0].y[0] - 400) < 1e-9);
+    /* concurrency over time from perf_counter start times: both in flight at t=0 */
+    const chart *cc = report_charts_find(&cs, "concurrency-time");
+    assert_true(cc->n >= 1 && cc->s[0].kind == CHART_LINE && cc->s[0].y[0] == 2);
+    report_charts_free(&cs);
+    report_run_free(&r);
+    unlink(path);
+    free(path);
+}
+
 static void bad_result_files_are_named_with_the_reason(void **state)
 {
     (void)state;
@@ -400,6 +440,7 @@ int main(void)
         cmocka_unit_test(svg_of_an_empty_chart_says_no_data),
         cmocka_unit_test(png_is_the_asked_size_not_blank_and_has_the_series_colour),
         cmocka_unit_test(result_json_is_read_with_nan_infinity_nested_keys_and_arrays),
+        cmocka_unit_test(reference_result_uses_its_latencies_and_has_unknown_health),
         cmocka_unit_test(bad_result_files_are_named_with_the_reason),
         cmocka_unit_test(sweep_file_gives_points_capacity_and_the_pareto_front),
     };
