@@ -245,7 +245,8 @@ static const char result_json[] =
     "\"start_times\": [100.0, 100.5, 101.0], \"generated_texts\": [\"a NaN\", \"\", \"b\"], "
     "\"errors\": [\"\", \"HTTP 500: Infinity\", \"\"], \"mean_ttft_ms\": 150.0, "
     "\"median_ttft_ms\": 150.0, \"p99_ttft_ms\": 199.0, \"p99.9_ttft_ms\": 199.9, "
-    "\"servebench\": {\"workload_fingerprint\": \"abc\", \"scheduler_lag_p99_ms\": 25.0, "
+    "\"servebench\": {\"workload_fingerprint\": \"abc\", \"partial\": true, "
+    "\"requests_sent\": 3, \"requests_planned\": 10, \"scheduler_lag_p99_ms\": 25.0, "
     "\"ttft_from_intended\": {\"n\": 2}}}\n{\"second\": 1}\n";
 
 static void result_json_is_read_with_nan_infinity_nested_keys_and_arrays(void **state)
@@ -270,6 +271,16 @@ static void result_json_is_read_with_nan_infinity_nested_keys_and_arrays(void **
     assert_true(r.itl_off.v[1] == 2 && r.itl_off.v[2] == 2 && r.itl_off.v[3] == 3);
     assert_true(r.failed.v[0] == 0 && r.failed.v[1] == 1 && r.failed.v[2] == 0);
     assert_string_equal(report_client_health(&r), "client-limited");
+    {
+        report_charts none = {0};
+        report_inputs in = {&r, 1, NULL, 0, &none};
+        sb_buf html;
+        sb_buf_init(&html);
+        report_html(&html, &in);
+        assert_non_null(strstr(html.data, "<b class=\"bad\">partial</b> (3 of 10 sent)"));
+        assert_non_null(strstr(html.data, "<td class=\"h-client-limited\">client-limited</td>"));
+        sb_buf_free(&html);
+    }
 
     report_charts cs = {0};
     report_charts_run(&cs, &r, "");

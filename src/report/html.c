@@ -108,8 +108,16 @@ static void run_table(sb_buf *b, const report_inputs *in)
         sb_buf_puts(b, "</td>");
         const char *h = report_client_health(r);
         sb_buf_printf(b, "<td class=\"h-%s\">%s</td>", h, h);
-        sb_buf_printf(b, "<td>%s</td></tr>\n",
-                      is_partial(r) ? "<b class=\"bad\">partial</b>" : "no");
+        if (!is_partial(r)) {
+            sb_buf_puts(b, "<td>no</td></tr>\n");
+        } else {
+            double sent = report_run_num(r, "servebench.requests_sent");
+            double planned = report_run_num(r, "servebench.requests_planned");
+            sb_buf_puts(b, "<td><b class=\"bad\">partial</b>");
+            if (isfinite(sent) && isfinite(planned))
+                sb_buf_printf(b, " (%.0f of %.0f sent)", sent, planned);
+            sb_buf_puts(b, "</td></tr>\n");
+        }
     }
     sb_buf_puts(b, "</table></div></section>\n");
 }
