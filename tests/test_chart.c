@@ -347,6 +347,37 @@ static void reference_result_uses_its_latencies_and_has_unknown_health(void **st
     free(path);
 }
 
+/* Values no writer produces (negative, null, huge) are left out or land at
+ * the edges; nothing is cast out of range (UBSan) or allocated from them. */
+static void odd_values_draw_without_harm(void **state)
+{
+    (void)state;
+    char *path =
+        write_tmp("{\"duration\": 1, \"completed\": 3, \"ttfts\": [null, -5, 0.1], "
+                  "\"itls\": [[NaN], [-1e300, 1e300], []], \"output_lens\": [2, 3, 1e300], "
+                  "\"input_lens\": [1, 2, 3], \"start_times\": [NaN, -1e300, 5], "
+                  "\"latencies\": [Infinity, -1, 0.2]}");
+    report_run r;
+    sb_err err;
+    assert_int_equal(report_run_load(&r, path, &err), 0);
+    report_charts cs = {0};
+    report_charts_run(&cs, &r, "");
+    assert_int_equal(cs.n, 12);
+    const chart *tp = report_charts_find(&cs, "throughput-time");
+    assert_non_null(tp->note); /* the start times span ~1e300 s: not drawn, said so */
+    sb_buf svg;
+    sb_buf_init(&svg);
+    for (size_t i = 0; i < cs.n; i++)
+        chart_svg(&svg, cs.c[i], 400, 300, false);
+    assert_null(strstr(svg.data, "nan"));
+    assert_null(strstr(svg.data, "inf\""));
+    sb_buf_free(&svg);
+    report_charts_free(&cs);
+    report_run_free(&r);
+    unlink(path);
+    free(path);
+}
+
 static void bad_result_files_are_named_with_the_reason(void **state)
 {
     (void)state;
@@ -452,6 +483,7 @@ int main(void)
         cmocka_unit_test(png_is_the_asked_size_not_blank_and_has_the_series_colour),
         cmocka_unit_test(result_json_is_read_with_nan_infinity_nested_keys_and_arrays),
         cmocka_unit_test(reference_result_uses_its_latencies_and_has_unknown_health),
+        cmocka_unit_test(odd_values_draw_without_harm),
         cmocka_unit_test(bad_result_files_are_named_with_the_reason),
         cmocka_unit_test(sweep_file_gives_points_capacity_and_the_pareto_front),
     };

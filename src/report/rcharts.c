@@ -15,8 +15,8 @@
 #define HIST_BINS 60
 #define CDF_STEPS 400
 #define SCATTER_MAX 3000
-#define SERIES_MAX 2000       /* points of a time series after max-pooling */
-#define BUCKETS_MAX 100000000 /* 1 s buckets: over three years of run */
+#define SERIES_MAX 2000     /* points of a time series after max-pooling */
+#define BUCKETS_MAX 1000000 /* time buckets; longer runs get wider buckets */
 
 static void add(report_charts *cs, chart *c, const char *section)
 {
@@ -216,10 +216,20 @@ static void series_line(chart *c, const double *y, size_t n, double dt, int colo
     }
     chart_add(c, CHART_LINE, NULL, colour, px, py, cols);
     if (cols < n)
-        chart_set_note(c, "%zu one-second buckets drawn as %zu points (maximum of each group)", n,
+        chart_set_note(c, "%zu buckets of %g s drawn as %zu points (maximum of each group)", n, dt,
                        cols);
     free(px);
     free(py);
+}
+
+/* The bucket of time t (s since the first start); values a malformed file
+ * puts outside the run (negative, NaN, past the end) land in the edge ones. */
+static size_t bucket(double t, double dt, size_t nb)
+{
+    if (!(t > 0))
+        return 0;
+    double b = t / dt;
+    return b < (double)(nb - 1) ? (size_t)b : nb - 1;
 }
 
 static void time_series(report_charts *cs, const report_run *r, const char *prefix, size_t n)
@@ -241,36 +251,39 @@ static void time_series(report_charts *cs, const report_run *r, const char *pref
                 t1 = e > t1 ? e : t1;
             }
         double span = t1 - t0;
-        if (isfinite(span) && span >= 0 && span < BUCKETS_MAX) {
-            size_t nb = (size_t)span + 1;
+        if (!(isfinite(span) && span >= 0 && span < 1e10)) {
+            chart_set_note(tp, "start_times span %g s: not drawn", span);
+            chart_set_note(cc, "start_times span %g s: not drawn", span);
+        } else {
+            /* 1 s buckets as the reference's peak figures; wider past BUCKETS_MAX */
+            double dt = span < BUCKETS_MAX ? 1.0 : ceil(span / BUCKETS_MAX);
+            size_t nb = (size_t)(span / dt) + 1;
             double *tok = sb_xcalloc(nb, sizeof *tok), *conc = sb_xcalloc(nb + 1, sizeof *conc);
             for (size_t i = 0; i < n; i++) {
                 if (is_failed(r, i))
                     continue;
                 double s = r->start_times.v[i] - t0, t = s + r->ttfts.v[i];
-                size_t b = (size_t)t;
-                tok[b < nb ? b : nb - 1]++;
+                tok[bucket(t, dt, nb)]++;
                 for (size_t j = (size_t)r->itl_off.v[i]; j < (size_t)r->itl_off.v[i + 1]; j++) {
                     t += r->itls.v[j];
-                    b = (size_t)t;
-                    tok[b < nb ? b : nb - 1]++;
+                    tok[bucket(t, dt, nb)]++;
                 }
                 /* in flight during bucket b when it started before b+1 and ended after b */
-                size_t a = (size_t)s, e = (size_t)(s + e2el_s(r, i));
-                conc[a < nb ? a : nb - 1]++;
-                conc[(e < nb ? e : nb - 1) + 1]--;
+                conc[bucket(s, dt, nb)]++;
+                conc[bucket(s + e2el_s(r, i), dt, nb) + 1]--;
             }
-            for (size_t b = 1; b < nb; b++)
-                conc[b] += conc[b - 1];
-            series_line(tp, tok, nb, 1.0, 0);
-            series_line(cc, conc, nb, 1.0, 3);
+            for (size_t b = 0; b < nb; b++) {
+                conc[b] += b ? conc[b - 1] : 0;
+                tok[b] /= dt;
+            }
+            series_line(tp, tok, nb, dt, 0);
+            series_line(cc, conc, nb, dt, 3);
             free(tok);
             free(conc);
         }
     }
     double pk = report_run_num(r, "max_output_tokens_per_s");
     if (isfinite(pk)) {
-        chart_add(tp, CHART_HLINE, NULL, 1, NULL, NULL, 0);
         char lab[64];
         snprintf(lab, sizeof lab, "printed peak %.0f tok/s", pk);
         chart_add_marker(tp, CHART_HLINE, 1, pk, lab);
@@ -324,13 +337,16 @@ void report_charts_run(report_charts *cs, const report_run *r, const char *prefi
     for (size_t i = 0; i < n; i++) {
         if (is_failed(r, i))
             continue;
-        ttft[nt++] = r->ttfts.v[i] * 1e3;
-        double e = e2el_s(r, i);
+        /* a null or non-finite value (a hand-edited file) is left out, not drawn */
+        double t = r->ttfts.v[i], e = e2el_s(r, i);
+        if (isfinite(t))
+            ttft[nt++] = t * 1e3;
         if (isfinite(e))
             e2el[ne++] = e * 1e3;
         double out = r->output_lens.n ? r->output_lens.v[i] : 0;
-        if (out > 1 && isfinite(e)) /* vllm/benchmarks/serve.py: calculate_metrics */
-            tpot[np++] = (e - r->ttfts.v[i]) * 1e3 / (out - 1);
+        double tp = (e - t) * 1e3 / (out - 1);
+        if (out > 1 && isfinite(tp)) /* vllm/benchmarks/serve.py: calculate_metrics */
+            tpot[np++] = tp;
     }
     size_t ni = 0;
     double *itl = NULL;
@@ -339,7 +355,8 @@ void report_charts_run(report_charts *cs, const report_run *r, const char *prefi
         for (size_t i = 0; i < n; i++)
             if (!is_failed(r, i))
                 for (size_t j = (size_t)r->itl_off.v[i]; j < (size_t)r->itl_off.v[i + 1]; j++)
-                    itl[ni++] = r->itls.v[j] * 1e3;
+                    if (isfinite(r->itls.v[j]))
+                        itl[ni++] = r->itls.v[j] * 1e3;
     }
     const char *why = "no per-request data: run with --save-detailed";
     distribution(cs, r, prefix, "ttft", "TTFT", ttft, nt, why);

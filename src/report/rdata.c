@@ -438,6 +438,13 @@ static double jnum(json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* An integer field (point index, run counts); -1 when absent or not one. */
+static int jint(json_t *o, const char *k)
+{
+    double d = jnum(o, k);
+    return d >= 0 && d <= 1e9 && d == floor(d) ? (int)d : -1;
+}
+
 static report_point *point_at(report_sweep *s, int index)
 {
     for (size_t i = 0; i < s->n_pts; i++)
@@ -490,7 +497,7 @@ static void sweep_header(report_sweep *s, json_t *o)
 
 static void sweep_point(report_sweep *s, json_t *o)
 {
-    report_point *p = point_at(s, (int)jnum(o, "point"));
+    report_point *p = point_at(s, jint(o, "point"));
     json_t *params = json_object_get(o, "params");
     free(p->params);
     free(p->group);
@@ -498,8 +505,8 @@ static void sweep_point(report_sweep *s, json_t *o)
     p->group = params_text(params, s->load_axis);
     p->load = load_of(params, s->load_axis);
     p->max_concurrency = load_of(params, "--max-concurrency");
-    p->runs = (int)jnum(o, "runs");
-    p->ok_runs = (int)jnum(o, "ok_runs");
+    p->runs = jint(o, "runs");
+    p->ok_runs = jint(o, "ok_runs");
     p->partial = json_is_true(json_object_get(o, "partial"));
     free(p->client_health);
     p->client_health = sb_xstrdup(jstr(o, "client_health") ? jstr(o, "client_health") : "unknown");
@@ -526,7 +533,7 @@ static void sweep_run(report_sweep *s, json_t *o)
     const char *status = jstr(o, "status");
     if (!status || !strcmp(status, "started"))
         return;
-    report_point *p = point_at(s, (int)jnum(o, "point"));
+    report_point *p = point_at(s, jint(o, "point"));
     if (strcmp(status, "ok")) {
         s->n_failed_runs++;
         return;
