@@ -58,7 +58,7 @@ set -e
 "$SB_BIN" report "$tmp/res/run.json" "$sweep" -o "$tmp/report.html" --force > /dev/null ||
     die "--force"
 # self-contained: nothing fetched (the SVG namespace URI is a name, not a request)
-if grep -oE '(src|href|url)\(?=?"?[^ >]*' "$tmp/report.html" | grep -q .; then
+if grep -qE '[[:space:]](src|href|srcset|xlink:href)=|url\(|@import' "$tmp/report.html"; then
     die "report references an external resource"
 fi
 if grep -oE 'https?://[^" ]+' "$tmp/report.html" | grep -vqx 'http://www.w3.org/2000/svg'; then

@@ -139,8 +139,8 @@ static void svg_parses_back_with_escaped_text_and_marks_inside(void **state)
     assert_int_equal(st.svg, 1);
     assert_true(st.w == 600 && st.h == 400);
     assert_int_equal(st.bad_coords, 0);
-    /* 5 bars + background + the legend swatch of the dots (a line's is a line) */
-    assert_int_equal(st.rects, 5 + 1 + 1);
+    /* 5 bars + background + legend panel + the swatch of the dots (a line's is a line) */
+    assert_int_equal(st.rects, 5 + 1 + 1 + 1);
     assert_int_equal(st.paths, 1);          /* one dots path (the NaN point left out) */
     assert_true(st.polylines >= 1 + 2 + 1); /* frame, 2 markers, 1 SLO line, grid, line */
     const char *t = st.text.data;

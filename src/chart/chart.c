@@ -325,6 +325,20 @@ static void series(const chart_series *s, const chart_canvas *cv, const frame *f
 
 static void legend(const chart *c, const chart_canvas *cv, const frame *f)
 {
+    /* a translucent panel keeps the names readable over the data; its width
+     * is estimated (the canvases have no text metrics): 6.3 px a character */
+    size_t rows = 0, longest = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->s[i].name) {
+            rows++;
+            size_t len = strlen(c->s[i].name);
+            longest = len > longest ? len : longest;
+        }
+    if (rows) {
+        double w = fmin(6.3 * (double)longest + 40, f->pw - 4);
+        cv->rect(cv->ud, f->px + f->pw - w - 2, f->py + 3, w, 15.0 * (double)rows + 6, CHART_PANEL,
+                 true);
+    }
     double y = f->py + 14;
     for (size_t i = 0; i < c->n; i++) {
         const chart_series *s = &c->s[i];

@@ -30,6 +30,7 @@ typedef enum chart_style {
     CHART_FG,
     CHART_GRID,
     CHART_MUTED,
+    CHART_PANEL, /* the legend's backing, translucent */
     CHART_S0,
     CHART_NSERIES = 8
 } chart_style;

@@ -11,9 +11,9 @@
 
 #include "chart/chart.h"
 
-static const unsigned rgb[CHART_S0 + CHART_NSERIES] = {0x222222, 0xdddddd, 0x666666, 0x1f77b4,
-                                                       0xd62728, 0x2ca02c, 0xff7f0e, 0x9467bd,
-                                                       0x8c564b, 0xe377c2, 0x17becf};
+static const unsigned rgb[CHART_S0 + CHART_NSERIES] = {0x222222, 0xdddddd, 0x666666, 0xffffff,
+                                                       0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e,
+                                                       0x9467bd, 0x8c564b, 0xe377c2, 0x17becf};
 
 static void colour(cairo_t *cr, int style, double alpha)
 {
@@ -41,7 +41,7 @@ static void c_polyline(void *ud, const double *xy, size_t n, int style, int dash
 static void c_rect(void *ud, double x, double y, double w, double h, int style, bool fill)
 {
     cairo_t *cr = ud;
-    colour(cr, style, 1);
+    colour(cr, style, style == CHART_PANEL ? 0.85 : 1);
     cairo_rectangle(cr, x, y, w, h);
     if (fill)
         cairo_fill(cr);

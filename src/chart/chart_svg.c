@@ -12,15 +12,15 @@
 #include "chart/chart.h"
 
 static const char *const light[CHART_S0 + CHART_NSERIES] = {
-    "#222",    "#ddd",    "#666",    "#1f77b4", "#d62728", "#2ca02c",
-    "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+    "#222",    "#ddd",    "#666",    "#fff",    "#1f77b4", "#d62728",
+    "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 static const char *const dark[CHART_S0 + CHART_NSERIES] = {
-    "#e6e6e6", "#3a3a3a", "#aaa",    "#5fa8e8", "#ff6b6b", "#6ad46a",
-    "#ffab4c", "#c39bf0", "#d09a85", "#f5a3d8", "#4fd8e8"};
+    "#e6e6e6", "#3a3a3a", "#aaa",    "#1e1e1e", "#5fa8e8", "#ff6b6b",
+    "#6ad46a", "#ffab4c", "#c39bf0", "#d09a85", "#f5a3d8", "#4fd8e8"};
 
 static void css_rules(sb_buf *b, const char *const *pal)
 {
-    static const char *const names[] = {"fg", "grid", "muted"};
+    static const char *const names[] = {"fg", "grid", "muted", "panel"};
     for (int i = 0; i < CHART_S0 + CHART_NSERIES; i++) {
         char n[8];
         if (i < CHART_S0)
@@ -53,8 +53,8 @@ const char *chart_svg_css(void)
 
 static const char *cls(int style)
 {
-    static const char *const n[CHART_S0 + CHART_NSERIES] = {"fg", "grid", "muted", "s0", "s1", "s2",
-                                                            "s3", "s4",   "s5",    "s6", "s7"};
+    static const char *const n[CHART_S0 + CHART_NSERIES] = {
+        "fg", "grid", "muted", "panel", "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
     return n[style >= 0 && style < CHART_S0 + CHART_NSERIES ? style : 0];
 }
 
@@ -95,7 +95,11 @@ static void svg_rect(void *ud, double x, double y, double w, double h, int style
 {
     sb_buf_printf(ud,
                   "<rect class=\"c-%s\"%s x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>",
-                  cls(style), fill ? " stroke-width=\"0\"" : " fill-opacity=\"0\"", x, y, w, h);
+                  cls(style),
+                  !fill                  ? " fill-opacity=\"0\""
+                  : style == CHART_PANEL ? " stroke-width=\"0\" fill-opacity=\"0.85\""
+                                         : " stroke-width=\"0\"",
+                  x, y, w, h);
 }
 
 static void svg_dots(void *ud, const double *xy, size_t n, double r, int style)
