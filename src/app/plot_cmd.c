@@ -123,6 +123,7 @@ int plot_cmd(int argc, char **argv)
             fprintf(stderr, "servebench plot: %s exists; use --force to overwrite it\n", out);
         } else if (png) {
             rc = chart_png(out, &c, 1, 1, w, h, &err) == 0 ? SB_EXIT_OK : SB_EXIT_FAIL;
+            chart_png_shutdown();
         } else {
             sb_buf svg;
             sb_buf_init(&svg);

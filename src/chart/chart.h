@@ -96,6 +96,10 @@ void chart_svg(sb_buf *out, const chart *c, int w, int h, bool standalone);
 /* The CSS the SVG classes need (both colour schemes), for a page holding
  * several non-standalone charts. */
 const char *chart_svg_css(void);
+/* Frees cairo's and fontconfig's process-wide caches (fonts, patterns) so
+ * leak checkers see a clean exit; call once, when no more PNG will be drawn
+ * in the process (the next chart_png would load them again). */
+void chart_png_shutdown(void);
 /* PNG of w x h px through cairo; -1 with err naming the path. */
 int chart_png(const char *path, const chart *const *charts, size_t n_charts, int cols, int w, int h,
               sb_err *err);

@@ -5,6 +5,7 @@
  * the light palette on white: a PNG goes into slides and documents whose
  * background we do not know. */
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <errno.h>
 #include <math.h>
 #include <string.h>
@@ -111,4 +112,10 @@ int chart_png(const char *path, const chart *const *charts, size_t n_charts, int
     if (st != CAIRO_STATUS_SUCCESS)
         return sb_err_set(err, "cannot write PNG %s: %s", path, cairo_status_to_string(st));
     return 0;
+}
+
+void chart_png_shutdown(void)
+{
+    cairo_debug_reset_static_data();
+    FcFini();
 }

@@ -28,6 +28,7 @@
 #include "core/pyfmt.h"
 #include "report/report.h"
 #include "run/fingerprint.h"
+#include "chart/chart.h"
 #include "run/loop.h"
 #include "run/run_prep.h"
 #include "sched/sched.h"
@@ -445,6 +446,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
             fprintf(stderr, "UserWarning: Failed to generate dataset statistics plot: %s\n",
                     err.msg);
         free(plot_path);
+        chart_png_shutdown(); /* fonts loaded for the PNG, freed before exit */
     }
     if (cfg->save_result || cfg->append_result) {
         char *path = NULL;
