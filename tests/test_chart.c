@@ -124,6 +124,7 @@ static chart *sample_chart(void)
     chart_add_marker(c, CHART_VLINE, 1, 70, "right"); /* markers widen the x range */
     chart_add_marker(c, CHART_HLINE, 4, 20, "SLO <= 20");
     chart_set_note(c, "%d values above %s", 3, "p99.9");
+    c->x_inf = 60; /* an unbounded load drawn at 60 */
     return c;
 }
 
@@ -152,6 +153,8 @@ static void svg_parses_back_with_escaped_text_and_marks_inside(void **state)
     assert_non_null(strstr(t, "|SLO <= 20|"));
     assert_non_null(strstr(t, "|line \"a\"|"));
     assert_non_null(strstr(t, "|3 values above p99.9|"));
+    assert_non_null(strstr(t, "|inf|"));
+    assert_null(strstr(t, "|60|")); /* the tick under "inf" gives way */
     /* the dots path holds exactly the 2 finite points */
     const char *d = strstr(out.data, "class=\"dt");
     assert_non_null(d);

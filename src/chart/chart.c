@@ -26,6 +26,7 @@ chart *chart_new(const char *id, const char *title, const char *x_label, const c
     c->x_label = sb_xstrdup(x_label);
     c->y_label = sb_xstrdup(y_label);
     c->y_from_zero = true;
+    c->x_inf = NAN;
     return c;
 }
 
@@ -228,12 +229,16 @@ static void axes(const chart *c, const chart_canvas *cv, const frame *f)
     char lab[32];
     double sx = nice_step(f->rx, 6), sy = nice_step(f->ry, 5);
     cv->group(cv->ud, "grid", true);
+    double inf_px = isfinite(c->x_inf) ? fx(f, c->x_inf) : NAN;
     for (double v = ceil(f->rx.lo / sx) * sx; v <= f->rx.hi + sx * 1e-9; v += sx) {
         double xy[4] = {fx(f, v), f->py, fx(f, v), f->py + f->ph};
         cv->polyline(cv->ud, xy, 2, CHART_GRID, CHART_SOLID, 1);
         tick_label(lab, sizeof lab, v, sx);
-        cv->text(cv->ud, xy[0], f->py + f->ph + 14, lab, 1, 11, CHART_MUTED, false);
+        if (!(fabs(xy[0] - inf_px) < 30)) /* the "inf" label wins a crowded spot */
+            cv->text(cv->ud, xy[0], f->py + f->ph + 14, lab, 1, 11, CHART_MUTED, false);
     }
+    if (isfinite(inf_px))
+        cv->text(cv->ud, inf_px, f->py + f->ph + 14, "inf", 1, 11, CHART_FG, false);
     for (double v = ceil(f->ry.lo / sy) * sy; v <= f->ry.hi + sy * 1e-9; v += sy) {
         double xy[4] = {f->px, fy(f, v), f->px + f->pw, fy(f, v)};
         cv->polyline(cv->ud, xy, 2, CHART_GRID, CHART_SOLID, 1);

@@ -56,6 +56,7 @@ typedef struct chart {
     char *note;              /* one line under the chart (what was left out), or NULL */
     chart_series *s;
     size_t n, cap;
+    double x_inf;     /* x position labelled "inf" (a sweep's unbounded load); NAN: none */
     bool y_from_zero; /* include 0 on the y axis */
     bool x_from_zero;
 } chart;

@@ -507,7 +507,7 @@ void report_charts_sweep(report_charts *cs, const report_sweep *s, const char *p
             chart_add_marker(lat[i], CHART_VLINE, 4, s->capacity, lab);
         }
         if (has_inf)
-            chart_set_note(lat[i], "load inf drawn at %.4g", inf_at);
+            lat[i]->x_inf = inf_at;
     }
     /* Pareto: vllm/benchmarks/sweep/plot_pareto.py puts tokens/s per user
      * (output throughput / concurrency) against total throughput. */
