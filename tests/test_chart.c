@@ -255,6 +255,7 @@ static const char result_json[] =
     "\"median_ttft_ms\": 150.0, \"p99_ttft_ms\": 199.0, \"p99.9_ttft_ms\": 199.9, "
     "\"servebench\": {\"workload_fingerprint\": \"abc\", \"partial\": true, "
     "\"requests_sent\": 3, \"requests_planned\": 10, \"scheduler_lag_p99_ms\": 25.0, "
+    "\"client_cpu_pct\": 95.0, "
     "\"ttft_from_intended\": {\"n\": 2}}}\n{\"second\": 1}\n";
 
 static void result_json_is_read_with_nan_infinity_nested_keys_and_arrays(void **state)

@@ -50,7 +50,13 @@ static void cell_num(sb_buf *b, double v, const char *fmt)
 
 const char *report_client_health(const report_run *r)
 {
-    double lag = report_run_num(r, "servebench.scheduler_lag_p99_ms");
+    const char *saved = report_run_get(r, "servebench.client_health");
+    if (saved && (!strcmp(saved, "ok") || !strcmp(saved, "client-limited")))
+        return !strcmp(saved, "ok") ? "ok" : "client-limited";
+    /* older files: the rule of report/block.c: report_client_limited */
+    double lag = isinf(report_run_num(r, "request_rate"))
+                     ? NAN
+                     : report_run_num(r, "servebench.scheduler_lag_p99_ms");
     double cpu = report_run_num(r, "servebench.client_cpu_pct");
     if (!isfinite(lag) && !isfinite(cpu))
         return "unknown";

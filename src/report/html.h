@@ -18,8 +18,9 @@ typedef struct report_inputs {
     const report_charts *charts; /* every chart of every file, in page order */
 } report_inputs;
 
-/* "ok", "client-limited" (scheduler lag p99 > 10 ms or client CPU >= 90% of
- * a core, as `servebench sweep` judges) or "unknown" (no figures). */
+/* The file's servebench.client_health, else the same rule from its figures:
+ * "client-limited" (scheduler lag p99 > 10 ms at a finite rate, or client CPU
+ * >= 90% of a core), "ok", or "unknown" (no figures: reference files). */
 const char *report_client_health(const report_run *r);
 /* Appends the whole page. */
 void report_html(sb_buf *out, const report_inputs *in);
