@@ -76,6 +76,22 @@ for bad in "$tmp/missing.json" "$SB_TEST_DATA/report"; do
     [ "$rc" = 2 ] && grep -qF "$bad" "$tmp/bad.err" || die "bad input $bad: rc $rc $(cat "$tmp/bad.err")"
 done
 
+# a real sweep (servebench sweep against the simulator) reads back with data in every chart
+"$SB_BIN" sweep --output-dir "$tmp/sw" --request-rate 50,inf --sim --model sim --num-prompts 20 \
+    --random-input-len 16 --random-output-len 4 --disable-tqdm > "$tmp/sweep.out" 2>&1 ||
+    { cat "$tmp/sweep.out"; die "sweep failed"; }
+"$SB_BIN" report "$tmp/sw/sweep.jsonl" "$tmp/sw/points/p0000-r1.json" -o "$tmp/sweep.html" \
+    > /dev/null || die "report of a real sweep"
+! grep -q "no data" "$tmp/sweep.html" || die "a chart of the real sweep has no data"
+python3 - "$tmp/sweep.html" <<'PY' || die "real sweep page"
+import re, sys
+page = open(sys.argv[1]).read()
+for c in ["sweep-ttft", "sweep-tpot", "sweep-throughput", "sweep-pareto", "f2-scatter-ttft-input"]:
+    body = page.split('id="chart-%s"' % c, 1)[1].split("</svg>", 1)[0]
+    assert 'class="dt c-s' in body, c  # its data points were drawn
+assert re.search(r">inf</text>", page)  # the unbounded load is labelled on the axis
+PY
+
 # 3. plots
 "$SB_BIN" plot "$tmp/res/run.json" "$sweep" --list > "$tmp/list"
 [ "$(wc -l < "$tmp/list")" = 16 ] || die "plot --list: $(cat "$tmp/list")"
