@@ -46,7 +46,9 @@ static const fact FACTS[] = {
      {151643, 151644, 151645, 151646, 151647, 151648, 151649, 151650},
      14},
     {"llama3", 128000, 128256, 1, {128000, 128009}, 2},
-    {"deepseek_v3", 128000, 128815, 0, {0, 1}, 2},
+    /* LlamaTokenizerFast with add_bos_token: transformers adds BOS (id 0),
+     * which tokenizer.json alone does not */
+    {"deepseek_v3", 128000, 128815, 1, {0, 1}, 2},
     {"mistral", 32000, 32000, 1, {0, 1, 2}, 3},
     {"gemma3", 262144, 262145, 1, {0, 2, 3, 106, 255999, 256000, 262144}, 7},
 };

@@ -54,7 +54,7 @@ static tok *load_case(const gcase *c)
     snprintf(rel, sizeof rel, "tokenizers/%s", c->tok);
     char *dir = tu_data_path(rel);
     sb_err err = {{0}};
-    tok *t = tok_load(dir, &err);
+    tok *t = tok_load_compat(dir, TOK_COMPAT_TOKENIZERS, &err); /* golden = Rust library */
     if (!t)
         print_error("%s\n", err.msg);
     assert_non_null(t);

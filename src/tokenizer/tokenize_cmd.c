@@ -20,9 +20,11 @@ static const char *USAGE =
     "usage: servebench tokenize [--tokenizer T] [--text S | --jsonl FILE | --decode IDS]\n"
     "                           [--ids | --count | --info] [--add-special-tokens]\n"
     "                           [--skip-special-tokens] [--threads N]\n"
+    "                           [--tokenizer-compat transformers|transformers5|tokenizers]\n"
     "\n"
-    "Encodes text with a Hugging Face tokenizer.json exactly as the Rust `tokenizers`\n"
-    "library does, or decodes ids. Text comes from --text, else from stdin.\n"
+    "Encodes text with a Hugging Face tokenizer.json as transformers does (the Rust\n"
+    "`tokenizers` library plus tokenizer_config.json's rules), or decodes ids. Text\n"
+    "comes from --text, else from stdin.\n"
     "\n"
     "  --tokenizer T          tokenizer.json(.gz), a directory holding one, or a model\n"
     "                         name found offline in the Hugging Face cache\n"
@@ -41,6 +43,9 @@ static const char *USAGE =
     "  --threads N            threads for --jsonl (default: all cores)\n"
     "  --info                 print the tokenizer's facts as JSON (vocab sizes,\n"
     "                         special ids, tokens added per sequence, bos/eos)\n"
+    "  --tokenizer-compat R   rules over tokenizer.json: transformers (default: 4.56-4.57,\n"
+    "                         as vLLM requires), transformers5 (no decode clean-up for\n"
+    "                         BPE models) or tokenizers (the bare Rust library)\n"
     "  -h, --help             this text\n"
     "\n"
     "Exit status: 0 ok, 1 the work failed (bad tokenizer file, bad input line),\n"
@@ -50,6 +55,7 @@ typedef struct opts {
     const char *spec, *text, *jsonl, *decode;
     bool count, info, add_special, skip_special;
     long threads;
+    tok_compat compat;
 } opts;
 
 static int parse_opts(int argc, char **argv, opts *o)
@@ -64,6 +70,7 @@ static int parse_opts(int argc, char **argv, opts *o)
                                           {"jsonl", required_argument, 0, 'j'},
                                           {"threads", required_argument, 0, 'n'},
                                           {"info", no_argument, 0, 'I'},
+                                          {"tokenizer-compat", required_argument, 0, 'C'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -99,6 +106,15 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case 'I':
             o->info = true;
+            break;
+        case 'C':
+            if (tok_compat_parse(optarg, &o->compat) < 0) {
+                fprintf(stderr,
+                        "servebench tokenize: --tokenizer-compat: '%s' is not transformers, "
+                        "transformers5 or tokenizers\n",
+                        optarg);
+                return SB_EXIT_USAGE;
+            }
             break;
         case 'n':
             o->threads = strtol(optarg, &end, 10);
@@ -221,6 +237,12 @@ static void print_info(const tok *t)
     json_object_set_new(o, "eos_token",
                         tok_eos_token(t) ? json_string(tok_eos_token(t)) : json_null());
     json_object_set_new(o, "has_chat_template", json_boolean(tok_chat_template(t) != NULL));
+    json_object_set_new(o, "tokenizer_compat", json_string(tok_compat_name(tok_compat_of(t))));
+    json_object_set_new(o, "clean_up_tokenization_spaces", json_boolean(tok_cleans_up(t)));
+    double mml = tok_model_max_length(t);
+    json_object_set_new(o, "model_max_length",
+                        mml < 9e15 && mml == (double)(json_int_t)mml ? json_integer((json_int_t)mml)
+                                                                     : json_real(mml));
     char *s = json_dumps(o, JSON_COMPACT);
     printf("%s\n", s);
     free(s);
@@ -415,7 +437,7 @@ int tokenize_cmd(int argc, char **argv)
     if (rc)
         return rc < 0 ? SB_EXIT_OK : rc;
     sb_err err = {{0}};
-    tok *t = tok_load(o.spec ? o.spec : tok_default_spec(), &err);
+    tok *t = tok_load_compat(o.spec ? o.spec : tok_default_spec(), o.compat, &err);
     if (!t) {
         fprintf(stderr, "servebench tokenize: %s\n", err.msg);
         return SB_EXIT_FAIL;
