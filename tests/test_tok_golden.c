@@ -45,6 +45,7 @@ static const gcase CASES[] = {
     SMALL("bpe_prefix_split"),
     SMALL("wordlevel_ctc"),
     SMALL("bytelevel_prefix"),
+    SMALL("unigram_nmt"),
 };
 /* clang-format on */
 

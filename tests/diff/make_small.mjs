@@ -2,7 +2,7 @@
 // components the six real families do not (Unigram, WordPiece, WordLevel,
 // BERT normalizer/pre-tokenizer/post-processor, Metaspace, Digits,
 // Punctuation, Split behaviours, CTC/BPEDecoder/WordPiece decoders, added
-// tokens with lstrip/rstrip/single_word), and their expected outputs from
+// tokens with lstrip/rstrip/single_word, the Nmt normalizer), and their expected outputs from
 // the Rust library (npm tokenizers). Deterministic; writes into
 // tests/data/tokenizers/small/. usage: node tests/diff/make_small.mjs
 import fs from 'node:fs';
@@ -165,7 +165,25 @@ const SPECS = {
       return { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: true, vocab, merges };
     })(),
   }),
+  unigram_nmt: base({
+    added_tokens: [added('<unk>', 0), added('<s>', 1), added('</s>', 2)],
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Nmt' }, { type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 0, vocab: unigramVocab(), byte_fallback: true },
+  }),
 };
+
+// Texts with the characters Nmt drops or turns into spaces (last spec, so
+// the earlier specs' texts stay as they were).
+const NMT_CHARS = ['\u0001', '\u0008', '\u000b', '\u000e', '\u001f', '\u007f', '\u008f', '\u009f', '\t', '\n',
+  '\u000c', '\r', '\u1680', '\u200b', '\u200d', '\u200f', '\u2028', '\u2029', '\u2581', '\ufeff', '\ufffd',
+  '\u0080', '\u0090', '\u00a0', '\u2000', '\u0000'];
+function nmtText() {
+  const cps = Array.from(text()); // code points: never split a surrogate pair
+  for (let k = int(1, 4); k > 0; k--) cps.splice(int(0, cps.length), 0, pick(NMT_CHARS));
+  return cps.join('');
+}
 
 fs.mkdirSync(OUT, { recursive: true });
 for (const [name, spec] of Object.entries(SPECS)) {
@@ -174,7 +192,7 @@ for (const [name, spec] of Object.entries(SPECS)) {
   fs.writeFileSync(path.join(OUT, `${name}.json`), json + '\n');
   const lines = [];
   for (let i = 0; i < 150; i++) {
-    const t = text();
+    const t = name === 'unigram_nmt' ? nmtText() : text();
     const ids = Array.from((await tok.encode(t, null, { addSpecialTokens: false })).getIds());
     const sp = Array.from((await tok.encode(t, null, { addSpecialTokens: true })).getIds());
     lines.push(JSON.stringify({ text: t, ids, ids_special: sp }));
