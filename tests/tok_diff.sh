@@ -3,7 +3,8 @@
 # binding in tests/diff/node_modules, installed by scripts/install-deps.sh):
 # seeded random strings per family are encoded (with and without special
 # tokens) and random ids decoded (with and without skip_special_tokens) by
-# both, through `servebench tokenize --jsonl --tokenizer-compat tokenizers` (the
+# both (and pairs of strings encoded as text/text_pair), through
+# `servebench tokenize --jsonl --tokenizer-compat tokenizers` (the
 # bare library; the transformers layer is checked by dataset_random_diff.sh).
 # TOK_DIFF_N sets strings/family.
 . "$(dirname "$0")/skip.sh"

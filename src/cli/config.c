@@ -86,7 +86,8 @@ static void free_strv(char **v, size_t n)
 void sb_config_free(sb_config *cfg)
 {
     char **strs[] = {&cfg->backend, &cfg->base_url, &cfg->host, &cfg->endpoint, &cfg->model,
-                     &cfg->served_model_name, &cfg->tokenizer, &cfg->tokenizer_mode, &cfg->tokenizer_compat,
+                     &cfg->served_model_name, &cfg->tokenizer, &cfg->tokenizer_mode,
+                     &cfg->tokenizer_compat,
                      &cfg->lora_assignment, &cfg->extra_body, &cfg->percentile_metrics,
                      &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key,
                      &cfg->ds.name, &cfg->ds.path, &cfg->ds.hf_subset, &cfg->ds.hf_split,

@@ -155,8 +155,10 @@ static tok *load_tok(const cmd_common *cc)
     sb_err_clear(&err);
     tok_compat tc = TOK_COMPAT_TRANSFORMERS;
     if (cc->compat && tok_compat_parse(cc->compat, &tc) != 0) {
-        fprintf(stderr, "servebench dataset: --tokenizer-compat: '%s' is not transformers, "
-                        "transformers5 or tokenizers\n", cc->compat);
+        fprintf(stderr,
+                "servebench dataset: --tokenizer-compat: '%s' is not transformers, "
+                "transformers5 or tokenizers\n",
+                cc->compat);
         return NULL;
     }
     tok *t = tok_load_compat(spec, tc, &err);
@@ -287,8 +289,8 @@ static int strip_stats_flags(int argc, char **argv, char **out, cmd_common *cc)
 
 static int stats_run(const sb_config *cfg, const cmd_common *cc)
 {
-    cmd_common tc = {.tokenizer = cfg->tokenizer, .model = cfg->model,
-                     .compat = cfg->tokenizer_compat};
+    cmd_common tc = {
+        .tokenizer = cfg->tokenizer, .model = cfg->model, .compat = cfg->tokenizer_compat};
     tok *t = load_tok(&tc);
     if (!t)
         return SB_EXIT_USAGE;

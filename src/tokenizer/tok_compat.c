@@ -90,7 +90,7 @@ static const char *cfg_token(json_t *cfg, const char *k)
 {
     json_t *v = json_object_get(cfg, k);
     return json_is_string(v) ? json_string_value(v)
-                              : json_string_value(json_object_get(v, "content"));
+                             : json_string_value(json_object_get(v, "content"));
 }
 
 /* update_post_processor: [bos] $A [eos]. */
@@ -121,6 +121,18 @@ static int llama_post(tok *t, json_t *cfg, const char *cfg_path, sb_err *err)
         t->post_post = sb_xmalloc(sizeof *t->post_post);
         t->post_post[t->n_post_post++] = ids[1];
     }
+    /* pair: [bos] A [eos] [bos] B [eos] */
+    free(t->post_pair);
+    t->post_pair = sb_xmalloc(6 * sizeof *t->post_pair);
+    t->n_post_pair = 0;
+    t->pair_err = NULL;
+    for (int s = 0; s < 2; s++) {
+        if (on[0])
+            t->post_pair[t->n_post_pair++] = ids[0];
+        t->post_pair[t->n_post_pair++] = s ? TOK_PAIR_B : TOK_PAIR_A;
+        if (on[1])
+            t->post_pair[t->n_post_pair++] = ids[1];
+    }
     return 0;
 }
 
@@ -143,7 +155,7 @@ int tok_compat_apply(tok *t, json_t *cfg, const char *cfg_path, sb_err *err)
 void tok_compat_cleanup(sb_buf *out, size_t from)
 {
     static const char *const pat[][2] = {
-        {" .", "."},   {" ?", "?"},     {" !", "!"},   {" ,", ","},     {" ' ", "'"},
+        {" .", "."},     {" ?", "?"},   {" !", "!"},   {" ,", ","},     {" ' ", "'"},
         {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"},
     };
     if (!out->data || out->len <= from)

@@ -210,6 +210,27 @@ static int encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len
     return 0;
 }
 
+int tok_encode_pair(const tok *t, const char *a, size_t alen, const char *b, size_t blen,
+                    bool add_special, tok_ids *out, sb_err *err)
+{
+    if (!add_special)
+        return tok_encode(t, a, alen, false, out, err) || tok_encode(t, b, blen, false, out, err)
+                   ? -1
+                   : 0;
+    if (t->pair_err)
+        return sb_err_set(err, "%s: pair encoding through %s is not supported yet", t->path,
+                          t->pair_err);
+    for (size_t i = 0; i < t->n_post_pair; i++) {
+        int32_t v = t->post_pair[i];
+        if (v >= 0)
+            tok_ids_push(out, v);
+        else if (tok_encode(t, v == TOK_PAIR_A ? a : b, v == TOK_PAIR_A ? alen : blen, false, out,
+                            err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int tok_encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len, bool add_special,
                   tok_ids *out, sb_err *err)
 {

@@ -322,6 +322,11 @@ struct tok {
     /* post-processor: ids placed before and after a single sequence */
     int32_t *post_pre, *post_post;
     size_t n_post_pre, n_post_post;
+    /* ... and around a pair: ids >= 0, TOK_PAIR_A / TOK_PAIR_B where the
+     * sequences go; pair_err says why a pair cannot be encoded (NULL: it can) */
+    int32_t *post_pair;
+    size_t n_post_pair;
+    const char *pair_err;
     /* config */
     int32_t *special_ids;
     size_t n_special;
@@ -372,6 +377,8 @@ void tok_compat_defaults(json_t *cfg);
 void tok_compat_cleanup(sb_buf *out, size_t from);
 
 /* tok_post.c */
+#define TOK_PAIR_A (-1)
+#define TOK_PAIR_B (-2)
 int tok_post_parse(tok *t, json_t *j, const char *path, sb_err *err);
 
 /* tok_jscan.c: the vocab/merges fast path of the loader */

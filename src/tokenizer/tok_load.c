@@ -427,6 +427,7 @@ void tok_free(tok *t)
         tok_trie_free(&t->trie_norm);
     free(t->post_pre);
     free(t->post_post);
+    free(t->post_pair);
     free(t->special_ids);
     free(t->chat_template);
     free(t->bos);

@@ -30,6 +30,7 @@ static const char *USAGE =
     "                         name found offline in the Hugging Face cache\n"
     "                         (default: the bundled GPT-2 tokenizer)\n"
     "  --text S               text to encode (default: read stdin to EOF)\n"
+    "  --text-pair S          encode the pair (text, S), as transformers' text_pair\n"
     "  --ids                  print the ids as a JSON array (default)\n"
     "  --count                print only the number of ids\n"
     "  --decode 1,2,3         decode these ids and print the text\n"
@@ -38,6 +39,7 @@ static const char *USAGE =
     "  --jsonl FILE           encode the \"text\" of each JSON line of FILE; prints one\n"
     "                         {\"ids\":[...],\"count\":N} line per input line, in order;\n"
     "                         a line {\"ids\":[...]} is decoded to {\"text\":\"...\"};\n"
+    "                         a \"text_pair\" string makes the line a pair;\n"
     "                         a line's \"add_special_tokens\"/\"skip_special_tokens\"\n"
     "                         booleans override the flags for that line\n"
     "  --threads N            threads for --jsonl (default: all cores)\n"
@@ -52,7 +54,7 @@ static const char *USAGE =
     "2 bad usage. See docs/tokenize.md.\n";
 
 typedef struct opts {
-    const char *spec, *text, *jsonl, *decode;
+    const char *spec, *text, *jsonl, *decode, *pair;
     bool count, info, add_special, skip_special;
     long threads;
     tok_compat compat;
@@ -62,6 +64,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 {
     static const struct option longs[] = {{"tokenizer", required_argument, 0, 't'},
                                           {"text", required_argument, 0, 'x'},
+                                          {"text-pair", required_argument, 0, 'p'},
                                           {"ids", no_argument, 0, 'i'},
                                           {"count", no_argument, 0, 'c'},
                                           {"decode", required_argument, 0, 'd'},
@@ -85,6 +88,9 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case 'x':
             o->text = optarg;
+            break;
+        case 'p':
+            o->pair = optarg;
             break;
         case 'i':
             o->count = false;
@@ -134,6 +140,10 @@ static int parse_opts(int argc, char **argv, opts *o)
     }
     if (optind < argc) {
         fprintf(stderr, "servebench tokenize: unexpected argument '%s'\n", argv[optind]);
+        return SB_EXIT_USAGE;
+    }
+    if (o->pair && (o->jsonl || o->decode || o->info)) {
+        fprintf(stderr, "servebench tokenize: --text-pair goes with --text or stdin\n");
         return SB_EXIT_USAGE;
     }
     if ((o->text != NULL) + (o->jsonl != NULL) + (o->decode != NULL) > 1) {
@@ -203,7 +213,9 @@ static int do_text(const tok *t, const opts *o)
     tok_ids ids;
     tok_ids_init(&ids);
     sb_err err = {{0}};
-    int rc = tok_encode(t, in.data ? in.data : "", in.len, o->add_special, &ids, &err);
+    int rc = o->pair ? tok_encode_pair(t, in.data ? in.data : "", in.len, o->pair, strlen(o->pair),
+                                       o->add_special, &ids, &err)
+                     : tok_encode(t, in.data ? in.data : "", in.len, o->add_special, &ids, &err);
     if (rc < 0)
         fprintf(stderr, "servebench tokenize: %s\n", err.msg);
     else if (o->count)
@@ -272,10 +284,17 @@ static bool line_flag(json_t *j, const char *key, bool dflt)
 static int encode_line(batch_job *b, tok_ctx *ctx, json_t *j, tok_ids *ids, size_t i)
 {
     sb_err err = {{0}};
-    json_t *text = json_object_get(j, "text");
+    json_t *text = json_object_get(j, "text"), *pair = json_object_get(j, "text_pair");
+    bool sp = line_flag(j, "add_special_tokens", b->o->add_special);
     ids->n = 0;
-    if (tok_encode_ctx(b->t, ctx, json_string_value(text), json_string_length(text),
-                       line_flag(j, "add_special_tokens", b->o->add_special), ids, &err) < 0) {
+    if (pair && !json_is_string(pair)) {
+        sb_buf_printf(&b->err, "%s:%zu: \"text_pair\" is not a string", b->file, i + 1);
+        return -2;
+    }
+    if ((pair ? tok_encode_pair(b->t, json_string_value(text), json_string_length(text),
+                                json_string_value(pair), json_string_length(pair), sp, ids, &err)
+              : tok_encode_ctx(b->t, ctx, json_string_value(text), json_string_length(text), sp,
+                               ids, &err)) < 0) {
         sb_buf_printf(&b->err, "%s:%zu: %s", b->file, i + 1, err.msg);
         return -2;
     }

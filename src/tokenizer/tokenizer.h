@@ -62,6 +62,14 @@ tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err
 int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok_ids *out,
                sb_err *err);
 
+/* Appends the ids of the pair (a, b), as transformers' tokenizer(a, text_pair=b)
+ * and the Rust library's encode(a, b) give them: each text encoded on its own,
+ * placed by the post-processor's pair layout when add_special (e.g. BERT
+ * [CLS] a [SEP] b [SEP]), else one after the other. A post-processor chain
+ * with no exact pair layout is an error naming it. */
+int tok_encode_pair(const tok *t, const char *a, size_t alen, const char *b, size_t blen,
+                    bool add_special, tok_ids *out, sb_err *err);
+
 /* Per-thread scratch for encoding many texts without re-allocating: one per
  * thread, never shared. tok_encode is tok_encode_ctx with a fresh one. */
 typedef struct tok_scratch tok_ctx;

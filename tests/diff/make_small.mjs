@@ -207,3 +207,19 @@ for (const [name, spec] of Object.entries(SPECS)) {
   fs.writeFileSync(path.join(OUT, `${name}.golden_decode.jsonl`), dec.join('\n') + '\n');
   console.log(name, 'ok');
 }
+
+// Pairs (text, text_pair) for the post-processors' pair layouts: BERT,
+// RoBERTa, a pair template, none. Drawn after everything above.
+for (const name of ['bert_wordpiece', 'unigram_metaspace', 'bpe_suffix', 'bytelevel_prefix', 'unigram_nmt']) {
+  const tok = Tokenizer.fromString(JSON.stringify(SPECS[name]));
+  const gen = name === 'unigram_nmt' ? nmtText : text;
+  const lines = [];
+  for (let i = 0; i < 60; i++) {
+    const a = gen(), b = gen();
+    const ids = Array.from((await tok.encode(a, b, { addSpecialTokens: false })).getIds());
+    const sp = Array.from((await tok.encode(a, b, { addSpecialTokens: true })).getIds());
+    lines.push(JSON.stringify({ text: a, text_pair: b, ids, ids_special: sp }));
+  }
+  fs.writeFileSync(path.join(OUT, `${name}.golden_pair.jsonl`), lines.join('\n') + '\n');
+  console.log(name, 'pairs ok');
+}
