@@ -52,6 +52,7 @@ static const gcase CASES[] = {
     SMALL("wordlevel_ctc"),
     SMALL_PAIR("bytelevel_prefix"),
     SMALL_PAIR("unigram_nmt"),
+    SMALL("unigram_precompiled"),
 };
 /* clang-format on */
 

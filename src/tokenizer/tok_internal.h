@@ -195,6 +195,11 @@ void tok_pieces_push(tok_pieces *p, const char *s, size_t len, uint32_t src, uin
 /* ---- normalizers (tok_norm.c) ------------------------------------------- */
 
 typedef struct tok_norm tok_norm;
+/* tok_precompiled.c: SentencePiece precompiled_charsmap */
+typedef struct tok_charsmap tok_charsmap;
+tok_charsmap *tok_charsmap_parse(json_t *j, const char *path, sb_err *err);
+void tok_charsmap_free(tok_charsmap *m);
+void tok_charsmap_apply(const tok_charsmap *m, const char *s, size_t n, sb_buf *out);
 tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err);
 void tok_norm_free(tok_norm *n);
 /* out = normalize(s[0..n)); out is reset first. */

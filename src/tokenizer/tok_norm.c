@@ -1,5 +1,6 @@
 /* tok_norm.c - HF normalizers: NFC/NFD/NFKC/NFKD, Lowercase, Prepend,
- * Replace, Strip, StripAccents, BertNormalizer, Nmt and Sequence.
+ * Replace, Strip, StripAccents, BertNormalizer, Nmt, Precompiled
+ * (tok_precompiled.c) and Sequence.
  *
  * A normalizer maps a string to a string. HF also tracks alignments so that
  * offsets map back; servebench only needs ids, so each stage writes a fresh
@@ -26,6 +27,7 @@ typedef enum {
     N_STRIP_ACCENTS,
     N_BERT,
     N_NMT,
+    N_PRECOMPILED,
     N_SEQ
 } norm_kind;
 
@@ -35,6 +37,7 @@ struct tok_norm {
     tok_pattern pat;
     bool left, right;                              /* Strip */
     bool clean, chinese, strip_accents, lowercase; /* Bert */
+    tok_charsmap *cm; /* Precompiled */
     tok_norm **kids;
     size_t n_kids;
 };
@@ -47,6 +50,7 @@ void tok_norm_free(tok_norm *n)
         tok_norm_free(n->kids[i]);
     free(n->kids);
     free(n->str);
+    tok_charsmap_free(n->cm);
     tok_pattern_free(&n->pat);
     free(n);
 }
@@ -102,7 +106,7 @@ tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err)
     }
     static const char *names[] = {"NFC",     "NFD",     "NFKC",  "NFKD",         "Lowercase",
                                   "Prepend", "Replace", "Strip", "StripAccents", "BertNormalizer",
-                                  "Nmt",     "Sequence"};
+                                  "Nmt",     "Precompiled", "Sequence"};
     int kind = -1;
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (strcmp(type, names[i]) == 0)
@@ -132,6 +136,12 @@ tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err)
         }
         break;
     }
+    case N_PRECOMPILED:
+        if (!(n->cm = tok_charsmap_parse(j, path, err))) {
+            tok_norm_free(n);
+            return NULL;
+        }
+        break;
     case N_STRIP:
         n->left = jbool(j, "strip_left", true);
         n->right = jbool(j, "strip_right", true);
@@ -429,6 +439,9 @@ static void apply_one(const tok_norm *nm, const char *s, size_t n, sb_buf *out, 
     }
     case N_NMT:
         nmt(s, n, out);
+        break;
+    case N_PRECOMPILED:
+        tok_charsmap_apply(nm->cm, s, n, out);
         break;
     case N_SEQ:
         break;
