@@ -35,6 +35,8 @@ static const char *const datasets[] = {
     "timed_trace", NULL};
 static const char *const ramp_choices[] = {"linear", "exponential", NULL};
 static const char *const lora_choices[] = {"random", "round-robin", NULL};
+static const char *const tok_compat_choices[] = {"transformers", "transformers5", "tokenizers",
+                                                 NULL};
 static const char *const speed_subsets[] = {"qualitative", "throughput_1k", "throughput_2k",
                                             "throughput_8k", "throughput_16k", "throughput_32k",
                                             NULL};
@@ -63,6 +65,9 @@ const cli_flag cli_flags[] = {
     {"tokenizer-mode", NULL, FT_STR, C(tokenizer_mode), 0, "MODE", "auto", 1,
      "vLLM tokenizer mode: auto and hf read tokenizer.json; slow, mistral and others are not "
      "supported yet"},
+    {"tokenizer-compat", NULL, FT_STR, C(tokenizer_compat), 0, "RULES", "transformers", 1,
+     "rules over tokenizer.json: transformers (4.56-4.57, as vLLM), transformers5, tokenizers",
+     tok_compat_choices},
     {"trust-remote-code", NULL, FT_IGNORED, 0, 0, NULL, "off", 1,
      "accepted for compatibility; no Python code is ever run"},
     {"skip-tokenizer-init", NULL, FT_BOOL, C(skip_tokenizer_init), 0, NULL, "off", 1,

@@ -18,6 +18,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->stall_timeout_s = 600.0;
     cfg->endpoint = sb_xstrdup("/v1/completions");
     cfg->tokenizer_mode = sb_xstrdup("auto");
+    cfg->tokenizer_compat = sb_xstrdup("transformers");
     cfg->lora_assignment = sb_xstrdup("random");
 
     sb_dataset_opts *ds = &cfg->ds;
@@ -86,6 +87,7 @@ void sb_config_free(sb_config *cfg)
 {
     char **strs[] = {&cfg->backend, &cfg->base_url, &cfg->host, &cfg->endpoint, &cfg->model,
                      &cfg->served_model_name, &cfg->tokenizer, &cfg->tokenizer_mode,
+                     &cfg->tokenizer_compat,
                      &cfg->lora_assignment, &cfg->extra_body, &cfg->percentile_metrics,
                      &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key,
                      &cfg->ds.name, &cfg->ds.path, &cfg->ds.hf_subset, &cfg->ds.hf_split,

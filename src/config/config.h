@@ -112,6 +112,7 @@ typedef struct sb_config {
     char *served_model_name;
     char *tokenizer;         /* NULL = model */
     char *tokenizer_mode;    /* "auto" */
+    char *tokenizer_compat;  /* "transformers": rules over tokenizer.json (tokenizer.h) */
     bool skip_tokenizer_init;
     char **lora_modules;
     size_t n_lora_modules;

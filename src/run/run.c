@@ -129,6 +129,15 @@ static int start_sim(run_ctx *c, sb_err *err)
     return c->sim ? 0 : -1;
 }
 
+/* --tokenizer-compat (the flag table admits only the three names). */
+static tok_compat run_tok_compat(const sb_config *cfg)
+{
+    tok_compat tc = TOK_COMPAT_TRANSFORMERS;
+    if (cfg->tokenizer_compat)
+        (void)tok_compat_parse(cfg->tokenizer_compat, &tc);
+    return tc;
+}
+
 /* With --sim the tokenizer is needed before the simulator starts (it counts
  * prompt tokens with it) and the model name may not name one: fall back to the
  * bundled GPT-2 unless --tokenizer was given explicitly. */
@@ -140,9 +149,10 @@ static int load_sim_tokenizer(run_ctx *c, sb_err *err)
     if (c->tk)
         return 0; /* kept from an earlier run of a sweep */
     const char *spec = cfg->tokenizer ? cfg->tokenizer : cfg->model;
-    c->tk = spec ? tok_load(spec, err) : NULL;
+    tok_compat tc = run_tok_compat(cfg);
+    c->tk = spec ? tok_load_compat(spec, tc, err) : NULL;
     if (!c->tk && !cfg->tokenizer)
-        c->tk = tok_load(spec = SB_DATA_DIR "/tokenizers/gpt2", err);
+        c->tk = tok_load_compat(spec = SB_DATA_DIR "/tokenizers/gpt2", tc, err);
     if (c->tk)
         c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
@@ -167,7 +177,7 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
     if (c->cfg->skip_tokenizer_init || c->tk)
         return 0;
     const char *spec = c->cfg->tokenizer ? c->cfg->tokenizer : c->model_root;
-    c->tk = tok_load(spec, err);
+    c->tk = tok_load_compat(spec, run_tok_compat(c->cfg), err);
     if (c->tk)
         c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
