@@ -82,7 +82,10 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
     loop_stats st;
     double c0 = thread_cpu_s();
     rs->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, NULL, (size_t)streams, rs, &st);
+    if (loop_run(e, &lo, reqs, NULL, (size_t)streams, rs, &st, &err) != 0) {
+        fprintf(stderr, "bench_ingest: %s\n", err.msg);
+        exit(1);
+    }
     double cpu = thread_cpu_s() - c0;
     double wall = (double)(rs->bench_end_ns - rs->bench_start_ns) / 1e9;
     long events = 0, ok = 0;

@@ -10,6 +10,7 @@
 #include "http/engine.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +31,13 @@ struct eng {
     uint64_t curl_deadline_ns; /* 0 = curl wants no timeout call */
     uint64_t armed_ns;         /* what the timerfd is set to (0 = disarmed) */
     int running;
-    int progressed;            /* transfers finished in this step */
-    eng_xfer *active;          /* running transfers, for the stall check */
+    int progressed;   /* transfers finished in this step */
+    eng_xfer *active; /* running transfers, for the stall check */
     uint64_t next_stall_check_ns;
+    int open_socks;          /* sockets curl holds open: connections, idle or busy */
+    curl_socket_t fresh[16]; /* sockets new since the last kick that wait to be writable */
+    int n_fresh;
+    struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
 };
 
 struct eng_xfer {
@@ -41,8 +46,9 @@ struct eng_xfer {
     const eng_ops *ops;
     void *ud;
     const char *url;
-    eng_xfer *prev, *next;     /* in e->active while running */
-    uint64_t last_rx_ns;       /* start, then the newest body piece */
+    char *url_copy;        /* the URL set on the easy handle */
+    eng_xfer *prev, *next; /* in e->active while running */
+    uint64_t last_rx_ns;   /* start, then the newest body piece */
     bool active, status_sent, aborted;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -71,8 +77,11 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
         op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
         epoll_ctl(e->epfd, op, s, &ev);
     }
-    if (!socketp)
+    if (!socketp) {
         curl_multi_assign(e->multi, s, e);
+        if ((what & CURL_POLL_OUT) && e->n_fresh < (int)(sizeof e->fresh / sizeof e->fresh[0]))
+            e->fresh[e->n_fresh++] = s;
+    }
     return 0;
 }
 
@@ -84,6 +93,28 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     if (timeout_ms == 0)
         e->curl_deadline_ns = 1; /* "as soon as possible": already due */
     return 0;
+}
+
+/* Sockets are opened and closed here so the engine knows how many
+ * connections exist: when every one is busy, a new transfer cannot reuse one
+ * and skips curl's search of the connection cache (CURLOPT_FRESH_CONNECT),
+ * which walks every connection to the host: O(connections) per request,
+ * O(N^2) for a burst of N. */
+static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    eng *e = ud;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd != CURL_SOCKET_BAD)
+        e->open_socks++;
+    return fd;
+}
+
+static int close_cb(void *ud, curl_socket_t fd)
+{
+    eng *e = ud;
+    e->open_socks--;
+    return close(fd);
 }
 
 eng *eng_new(const eng_opts *o, sb_err *err)
@@ -124,6 +155,7 @@ void eng_free(eng *e)
         return;
     if (e->multi)
         curl_multi_cleanup(e->multi);
+    curl_slist_free_all(e->resolve);
     if (e->epfd >= 0)
         close(e->epfd);
     if (e->tfd >= 0)
@@ -193,6 +225,12 @@ eng_xfer *eng_xfer_new(eng *e)
     curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "servebench/" SB_VERSION);
     curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, e);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, e);
+    if (e->resolve)
+        curl_easy_setopt(c, CURLOPT_RESOLVE, e->resolve);
     if (e->o.http2)
         curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
     else
@@ -219,6 +257,7 @@ void eng_xfer_free(eng_xfer *x)
         unlink_active(x->e, x);
     }
     curl_easy_cleanup(x->easy);
+    free(x->url_copy);
     free(x);
 }
 
@@ -226,12 +265,20 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
                         const char *body, size_t body_len, const eng_ops *ops, void *ud)
 {
     CURL *c = x->easy;
+    eng *e = x->e;
     x->ops = ops;
     x->ud = ud;
-    x->url = url;
     x->status_sent = x->aborted = false;
     x->errbuf[0] = '\0';
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    /* A slot sends the same URL again: setting it anew costs a copy and a
+     * parse, so it is passed on only when it changed (compared by content:
+     * a caller may reuse its buffer). Headers and body are pointers. */
+    if (!x->url_copy || strcmp(x->url_copy, url) != 0) {
+        free(x->url_copy);
+        x->url_copy = sb_xstrdup(url);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+    }
+    x->url = url;
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -239,18 +286,84 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     } else {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     }
+    /* HTTP/1.1: a running transfer holds its connection, so with as many
+     * running as open there is no idle one to find. */
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long)(!e->o.http2 && e->running >= e->open_socks));
     uint64_t t = sb_now_ns();
-    if (curl_multi_add_handle(x->e->multi, c) != CURLM_OK)
+    if (curl_multi_add_handle(e->multi, c) != CURLM_OK)
         return 0;
     x->last_rx_ns = t;
-    link_active(x->e, x);
+    link_active(e, x);
     return t;
+}
+
+void eng_kick(eng *e)
+{
+    if (e->o.use_poll || !e->curl_deadline_ns || e->curl_deadline_ns > sb_now_ns())
+        return;
+    int running = 0;
+    e->n_fresh = 0;
+    e->curl_deadline_ns = 0;
+    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    /* curl 7.88 waits for a writable event after a non-blocking connect();
+     * on a nearby server the connection is often up already, so offer the
+     * write at once (curl checks with poll(0) and waits if it is not). */
+    for (int i = 0; i < e->n_fresh; i++)
+        curl_multi_socket_action(e->multi, e->fresh[i], CURL_CSELECT_OUT, &running);
+    e->n_fresh = 0;
+}
+
+int eng_resolve(eng *e, const char *url, sb_err *err)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL;
+    int rc = 0;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        rc = sb_err_set(err, "resolving the server: cannot read the host and port of %s", url);
+        goto out;
+    }
+    size_t hl = strlen(host);
+    if (host[0] == '[') { /* an IPv6 literal needs no resolution */
+        goto out;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *res = NULL;
+    int g = getaddrinfo(host, port, &hints, &res);
+    if (g != 0) {
+        /* left to curl, so the request fails with its usual reason and URL */
+        goto out;
+    }
+    sb_buf b;
+    sb_buf_init(&b);
+    sb_buf_printf(&b, "%.*s:%s:", (int)hl, host, port);
+    size_t n = 0;
+    for (struct addrinfo *a = res; a && n < 8; a = a->ai_next) {
+        char ip[NI_MAXHOST];
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST) != 0)
+            continue;
+        bool v6 = a->ai_family == AF_INET6;
+        sb_buf_printf(&b, "%s%s%s%s", n ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "");
+        n++;
+    }
+    freeaddrinfo(res);
+    if (n) {
+        curl_slist_free_all(e->resolve);
+        e->resolve = curl_slist_append(NULL, b.data);
+    }
+    sb_buf_free(&b);
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
 }
 
 static sb_fail map_code(CURLcode rc)
 {
     switch (rc) {
-    case CURLE_OK: return SB_FAIL_NONE;
+    case CURLE_OK:
+        return SB_FAIL_NONE;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -258,7 +371,8 @@ static sb_fail map_code(CURLcode rc)
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
         return SB_FAIL_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT: return SB_FAIL_TIMEOUT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return SB_FAIL_TIMEOUT;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
@@ -266,7 +380,8 @@ static sb_fail map_code(CURLcode rc)
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
         return SB_FAIL_RESET;
-    default: return SB_FAIL_OTHER;
+    default:
+        return SB_FAIL_OTHER;
     }
 }
 
@@ -398,7 +513,8 @@ int eng_step(eng *e, uint64_t deadline_ns)
         int fd = evs[i].data.fd;
         if (fd == e->tfd) {
             uint64_t ticks;
-            if (read(e->tfd, &ticks, sizeof ticks) < 0) { /* spurious: nothing to do */ }
+            if (read(e->tfd, &ticks, sizeof ticks) < 0) { /* spurious: nothing to do */
+            }
             e->armed_ns = 0;
             continue;
         }
@@ -418,6 +534,11 @@ int eng_step(eng *e, uint64_t deadline_ns)
 int eng_running(const eng *e)
 {
     return e->running;
+}
+
+int eng_open_conns(const eng *e)
+{
+    return e->open_socks;
 }
 
 static size_t fetch_write(char *p, size_t size, size_t nmemb, void *ud)

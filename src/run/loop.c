@@ -88,6 +88,77 @@ static slot *get_slot(loop_ctx *c)
     return s;
 }
 
+/* Preconnect transfers: a GET of the request URL whose answer (often 404 or
+ * 405) is thrown away; only the keep-alive connection it leaves in the pool
+ * matters. */
+typedef struct pre_xfer {
+    int status, done;
+    sb_fail why;
+    char msg[512];
+} pre_xfer;
+
+static void p_status(void *ud, int status)
+{
+    ((pre_xfer *)ud)->status = status;
+}
+
+static int p_body(void *ud, const char *p, size_t n, uint64_t t)
+{
+    (void)ud, (void)p, (void)t;
+    return n > (1u << 20) ? -1 : 0; /* nobody sends a megabyte for this; if so, stop */
+}
+
+static void p_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_t t)
+{
+    pre_xfer *px = ud;
+    (void)aborted, (void)t;
+    px->done = 1;
+    px->why = why;
+    if (msg)
+        snprintf(px->msg, sizeof px->msg, "%s", msg);
+}
+
+static const eng_ops pre_ops = {p_status, p_body, p_done};
+
+/* Creates slots up to want (easy handles with every fixed option set), so a
+ * burst at t0 does not pay curl_easy_init per request. */
+static void prewarm(loop_ctx *c, size_t want)
+{
+    slot *got = NULL;
+    while (c->n_slots < want) {
+        slot *s = get_slot(c);
+        s->next_free = got;
+        got = s;
+    }
+    while (got) {
+        slot *s = got;
+        got = s->next_free;
+        s->next_free = c->free_list;
+        c->free_list = s;
+    }
+}
+
+/* Opens k connections before t0 (--preconnect): k GETs at once on k slots,
+ * then waits for all. Returns the first transport failure's message in err
+ * (HTTP statuses do not matter). */
+static int preconnect(loop_ctx *c, size_t k, sb_err *err)
+{
+    pre_xfer *px = sb_xcalloc(k, sizeof *px);
+    size_t n = 0;
+    for (slot *s = c->free_list; s && n < k; s = s->next_free, n++)
+        if (!eng_xfer_start(s->x, c->o->url, c->o->headers, NULL, 0, &pre_ops, &px[n]))
+            px[n] = (pre_xfer){.done = 1, .why = SB_FAIL_OTHER, .msg = "refused by curl"};
+    while (eng_running(c->e) > 0)
+        eng_step(c->e, 0);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (px[i].why != SB_FAIL_NONE)
+            rc = sb_err_set(err, "--preconnect: opening connection %zu of %zu failed: %s", i + 1, n,
+                            px[i].msg);
+    free(px);
+    return rc;
+}
+
 static void start(loop_ctx *c, const loop_req *r, size_t i)
 {
     slot *s = get_slot(c);
@@ -113,6 +184,9 @@ static void start(loop_ctx *c, const loop_req *r, size_t i)
     }
     s->st.start_ns = t;
     c->rs->recs[i].start_ns = t - c->rs->bench_start_ns;
+    /* Connect and write now, before the next request is set up: its bytes
+     * leave right after its recorded start, and in schedule order. */
+    eng_kick(c->e);
 }
 
 static void free_slots(loop_ctx *c)
@@ -132,19 +206,47 @@ static void cancel_inflight(loop_ctx *c)
         if (!s->busy)
             continue;
         size_t req = s->req;
-        eng_xfer_cancel(s->x, SB_FAIL_CANCELLED, "cancelled: still running when the grace time after the interrupt ran out");
+        eng_xfer_cancel(s->x, SB_FAIL_CANCELLED,
+                        "cancelled: still running when the grace time after the interrupt ran out");
         c->rs->recs[req].partial = true;
         c->st->cancelled++;
     }
 }
 
-void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns,
-              size_t n, rec_store *rs, loop_stats *st)
+/* How many requests are due together at the start: all of them without a
+ * schedule, else those due within the first second (a burst's width). */
+static size_t first_wave(const uint64_t *offset_ns, size_t n)
+{
+    if (!offset_ns)
+        return n;
+    size_t k = 0;
+    while (k < n && offset_ns[k] < SB_NS_PER_S)
+        k++;
+    return k ? k : 1;
+}
+
+int loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns, size_t n,
+             rec_store *rs, loop_stats *st, sb_err *err)
 {
     memset(st, 0, sizeof *st);
     loop_ctx c = {.e = e, .o = o, .rs = rs, .st = st};
     size_t cap = o->max_concurrency > 0 ? (size_t)o->max_concurrency : n;
     size_t next = 0, head = 0;
+    /* Everything that can be done before t0 is done before t0: the host is
+     * resolved once, the slots for the first wave exist, and with
+     * --preconnect their connections are open. */
+    if (eng_resolve(e, o->url, err) != 0)
+        return -1;
+    size_t wave = first_wave(offset_ns, n);
+    if (wave > cap)
+        wave = cap;
+    prewarm(&c, wave);
+    if (o->preconnect && n && preconnect(&c, wave, err) != 0) {
+        free_slots(&c);
+        return -1;
+    }
+    st->preconnected = o->preconnect ? (size_t)eng_open_conns(e) : 0;
+    rs->bench_start_ns = sb_now_ns();
     uint64_t t0 = rs->bench_start_ns;
     uint64_t grace_end = 0, next_progress = 0;
     for (;;) {
@@ -161,8 +263,14 @@ void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *
                 if (lag > st->max_lag_ns)
                     st->max_lag_ns = lag;
             }
-            while (head < next && c.inflight < cap)
+            for (size_t k = 1; head < next && c.inflight < cap; k++) {
                 start(&c, &reqs[head], head), head++;
+                /* In a long burst, let arriving responses in now and then
+                 * (a zero-wait step), so early requests' first tokens are not
+                 * stamped only after the whole burst has gone out. */
+                if (k % 64 == 0)
+                    eng_step(e, 1);
+            }
         }
         if (o->progress && now >= next_progress) {
             o->progress(o->progress_ud, st->finished, n);
@@ -192,6 +300,7 @@ void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *
     if (o->progress)
         o->progress(o->progress_ud, st->finished, n);
     free_slots(&c);
+    return 0;
 }
 
 void loop_one(eng *e, const loop_opts *o, const loop_req *req, rec_store *one)
@@ -199,7 +308,9 @@ void loop_one(eng *e, const loop_opts *o, const loop_req *req, rec_store *one)
     loop_opts o1 = *o;
     o1.progress = NULL;
     o1.max_concurrency = 1;
+    o1.preconnect = false;
     loop_stats st;
-    one->bench_start_ns = sb_now_ns();
-    loop_run(e, &o1, req, NULL, 1, one, &st);
+    sb_err err;
+    if (loop_run(e, &o1, req, NULL, 1, one, &st, &err) != 0)
+        rec_store_fail(one, 0, SB_FAIL_OTHER, "%s", err.msg);
 }

@@ -304,8 +304,9 @@ static void warmups(run_ctx *c)
         rs->recs[i].output_len = c->ds.reqs[0].output_len;
     loop_opts o = base_loop_opts(c);
     loop_stats st;
-    rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, w, NULL, (size_t)n, rs, &st);
+    sb_err err;
+    if (loop_run(c->e, &o, w, NULL, (size_t)n, rs, &st, &err) != 0)
+        fprintf(stderr, "warm-up: %s\n", err.msg);
     rec_store_free(rs);
     free(w);
     printf("Warmup run completed.\n");
@@ -367,7 +368,7 @@ static double cpu_s(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
-static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
+static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
 {
     size_t n = c->ds.n;
     c->rs = rec_store_new(n);
@@ -385,8 +386,11 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
     double cpu0 = cpu_s();
-    c->rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    int rc = loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st, err);
+    if (rc != 0) {
+        sigaction(SIGINT, &old, NULL);
+        return -1;
+    }
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
     sigaction(SIGINT, &old, NULL);
@@ -495,8 +499,10 @@ int run_serve(sb_config *cfg)
             profile_call(&c, "/start_profile", "Starting profiler...", "Profiler started");
         print_load_shape(cfg, replays_trace(cfg, &c.ds));
         fflush(stdout);
-        timed_run(&c, &st, &cpu_pct);
-        status = report(&c, &st, cpu_pct);
+        if (timed_run(&c, &st, &cpu_pct, &err) != 0)
+            status = fail("setup", &err);
+        else
+            status = report(&c, &st, cpu_pct);
     }
     cleanup(&c);
     return status;
