@@ -277,6 +277,9 @@ const cli_flag cli_flags[] = {
     {"grace-sec", NULL, FT_DOUBLE, C(grace_s), 0, "S", "5", 8,
      "after Ctrl-C, let in-flight requests finish this long, then cancel them and report"},
     {"http2", NULL, FT_BOOL, C(http2), 0, NULL, "off", 8, "use HTTP/2 (h2c or ALPN)"},
+    {"preconnect", NULL, FT_BOOL, C(preconnect), 0, NULL, "off", 8,
+     "open the connections of the first wave before t0, so TTFT holds no connection set-up "
+     "(docs/engine.md)"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
 /* clang-format on */

@@ -379,6 +379,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     }
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
+    o.preconnect = c->cfg->preconnect;
     o.stop = &run_stop;
     o.progress = progress;
     o.progress_ud = c;
