@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -35,6 +38,8 @@ struct eng {
     eng_xfer *active; /* running transfers, for the stall check */
     uint64_t next_stall_check_ns;
     int open_socks;          /* sockets curl holds open: connections, idle or busy */
+    int plain_http;          /* https URL, plain server: 0 not probed, 1 yes, -1 no */
+    char plain_where[80];    /* its address, when 1 */
     curl_socket_t fresh[16]; /* sockets new since the last kick that wait to be writable */
     int n_fresh;
     struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
@@ -48,6 +53,7 @@ struct eng_xfer {
     const char *url;
     char *url_copy;        /* the URL set on the easy handle */
     eng_xfer *prev, *next; /* in e->active while running */
+    uint64_t start_ns;     /* handed to curl */
     uint64_t last_rx_ns;   /* start, then the newest body piece */
     bool active, status_sent, aborted;
     char errbuf[CURL_ERROR_SIZE];
@@ -292,7 +298,7 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     uint64_t t = sb_now_ns();
     if (curl_multi_add_handle(e->multi, c) != CURLM_OK)
         return 0;
-    x->last_rx_ns = t;
+    x->start_ns = x->last_rx_ns = t;
     link_active(e, x);
     return t;
 }
@@ -449,11 +455,79 @@ static void arm_timer(eng *e, uint64_t at_ns)
 /* Our own stall timeout: curl's low-speed check averages over a 5 s window,
  * so "nothing for 1 s" would fire after up to 6 s. A scan of the running
  * transfers every stall/10 (at most every 100 ms) is cheap next to the I/O. */
+/* An https:// URL aimed at a plain-HTTP port: the server reads the TLS
+ * ClientHello as the start of a request line and waits for the rest, so the
+ * handshake would hang until the stall timeout. A TCP connection that is up
+ * with no TLS answer after this long gets one side probe. */
+#define TLS_PROBE_AFTER_NS (2 * SB_NS_PER_S)
+
+/* True when an https transfer has no TLS session and received nothing. (curl
+ * 7.88 stamps CONNECT_TIME only once the whole connection, TLS included, is
+ * up, so a pending TCP connect is not told apart: the probe decides.) */
+static bool tls_waiting(const eng_xfer *x)
+{
+    if (x->last_rx_ns != x->start_ns || strncasecmp(x->url, "https://", 8) != 0)
+        return false;
+    curl_off_t tls = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    return tls == 0;
+}
+
+/* One plain "HEAD / HTTP/1.0" on a new connection to the transfer's server
+ * (at most 1.5 s, once per engine): does it answer "HTTP/"? A TLS server
+ * answers with an alert or closes. */
+static bool answers_plain_http(CURL *easy, char *where, size_t wn)
+{
+    char *ip = NULL;
+    long port = 0;
+    curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip);
+    curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &port);
+    if (!ip || !ip[0] || port <= 0)
+        return false;
+    snprintf(where, wn, "%s:%ld", ip, port);
+    char ps[16];
+    snprintf(ps, sizeof ps, "%ld", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *a = NULL;
+    if (getaddrinfo(ip, ps, &hints, &a) != 0)
+        return false;
+    bool plain = false;
+    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && (connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS)) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        static const char req[] = "HEAD / HTTP/1.0\r\n\r\n";
+        if (poll(&p, 1, 500) == 1 && send(fd, req, sizeof req - 1, MSG_NOSIGNAL) > 0) {
+            p.events = POLLIN;
+            char got[5];
+            if (poll(&p, 1, 1000) == 1 && recv(fd, got, sizeof got, MSG_WAITALL) == 5)
+                plain = memcmp(got, "HTTP/", 5) == 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(a);
+    return plain;
+}
+
 static void check_stalls(eng *e, uint64_t now)
 {
     uint64_t stall = (uint64_t)(e->o.stall_s * 1e9);
     for (eng_xfer *x = e->active, *nx; x; x = nx) {
         nx = x->next;
+        if (e->plain_http >= 0 && (e->plain_http == 1 || now - x->start_ns >= TLS_PROBE_AFTER_NS) &&
+            tls_waiting(x)) {
+            if (e->plain_http == 0)
+                e->plain_http =
+                    answers_plain_http(x->easy, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+            if (e->plain_http == 1) {
+                char msg[700];
+                snprintf(msg, sizeof msg,
+                         "TLS handshake: the server at %s speaks plain HTTP, not TLS (use "
+                         "http:// instead of https://) (%s)",
+                         e->plain_where, x->url);
+                eng_xfer_cancel(x, SB_FAIL_CONNECT, msg);
+                continue;
+            }
+        }
         if (now - x->last_rx_ns >= stall) {
             char msg[600];
             snprintf(msg, sizeof msg, "stall timeout: nothing received for %.3f s (%s)",
@@ -571,10 +645,36 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    /* https to a plain-HTTP port would hang for the whole timeout: a
+     * handshake not done in 3 s gets the side probe. */
+    bool tls = strncasecmp(url, "https://", 8) == 0;
+    if (e && tls && e->plain_http == 1) {
+        curl_easy_cleanup(c);
+        sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
+                   url, e->plain_where);
+        return -1;
+    }
+    bool short_connect = e && tls && e->plain_http == 0 && (timeout_s <= 0 || timeout_s > 3);
+    if (short_connect)
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
     CURLcode rc = curl_easy_perform(c);
     long code = -1;
+    if (rc == CURLE_OPERATION_TIMEDOUT && short_connect) {
+        curl_off_t up = 0;
+        curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &up);
+        if (up == 0)
+            e->plain_http = answers_plain_http(c, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+        if (e->plain_http != 1) { /* a slow TLS server: once more, with the caller's time */
+            curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 0L);
+            sb_buf_reset(out);
+            rc = curl_easy_perform(c);
+        }
+    }
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    else if (e && tls && e->plain_http == 1)
+        sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
+                   url, e->plain_where);
     else
         sb_err_set(err, "%s %s: %s: %s", method, url, curl_easy_strerror(rc),
                    errbuf[0] ? errbuf : "no detail");
