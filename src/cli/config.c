@@ -95,7 +95,8 @@ void sb_config_free(sb_config *cfg)
                      &cfg->ds.random_mm_bucket_config, &cfg->ds.bfcl_categories,
                      &cfg->ds.timed_trace_label_timestamp, &cfg->ds.timed_trace_label_input_length,
                      &cfg->ds.timed_trace_label_output_length, &cfg->ds.timed_trace_label_hash_ids,
-                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds};
+                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds,
+                     &cfg->rx_timestamps};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

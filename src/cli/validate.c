@@ -121,6 +121,13 @@ static int check_sampling(const sb_config *cfg, sb_err *err)
 
 static int check_ranges(const sb_config *cfg, sb_err *err)
 {
+    /* Kernel stamps need our own recvmsg() path: libcurl 7.88 reads with recv() and drops the
+     * control messages (docs/engine.md, "Receive timestamps"). */
+    if (cfg->rx_timestamps && !strcmp(cfg->rx_timestamps, "kernel"))
+        return sb_err_set(err, "--rx-timestamps kernel is not supported yet");
+    if (cfg->rx_timestamps && strcmp(cfg->rx_timestamps, "user") != 0)
+        return sb_err_set(err, "--rx-timestamps must be user or kernel (got '%s')",
+                          cfg->rx_timestamps);
     if (cfg->port < 0 || cfg->port > 65535)
         return sb_err_set(err, "--port %d is not a TCP port (0-65535)", cfg->port);
     if (!(cfg->burstiness > 0))

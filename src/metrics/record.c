@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 
@@ -23,6 +24,21 @@ static const char *const fail_names[SB_FAIL_COUNT_] = {
 const char *sb_fail_name(sb_fail f)
 {
     return (f >= 0 && f < SB_FAIL_COUNT_) ? fail_names[f] : "other";
+}
+
+int rec_store_fits(size_t n, sb_err *err)
+{
+    size_t per = sizeof(sb_record) > REC_MIN_BYTES_PER_REQUEST ? sizeof(sb_record)
+                                                                : REC_MIN_BYTES_PER_REQUEST;
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    double phys = pages > 0 && psz > 0 ? (double)pages * (double)psz : 0;
+    double need = (double)n * (double)per;
+    if (n > SIZE_MAX / per || (phys > 0 && need > phys / 2))
+        return sb_err_set(err,
+                          "%zu requests need at least %.1f GiB for their records alone (%zu "
+                          "bytes each), more than half of this machine's memory (%.1f GiB)",
+                          n, need / (1u << 30), per, phys / (1u << 30));
+    return 0;
 }
 
 rec_store *rec_store_new(size_t n)

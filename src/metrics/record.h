@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 typedef enum sb_fail {
     SB_FAIL_NONE = 0,
     SB_FAIL_CONNECT,     /* connection refused / DNS / unreachable */
@@ -67,6 +69,13 @@ typedef struct rec_store {
     uint64_t bench_end_ns;   /* after the last request finished */
 } rec_store;
 
+/* Checks, before anything is built for them, that n requests' records and
+ * per-request bookkeeping (at least REC_MIN_BYTES_PER_REQUEST each) fit in
+ * half of this machine's physical memory, so an absurd request count fails
+ * at once with a sentence instead of allocating until the machine swaps.
+ * Returns 0, or -1 with err set. */
+#define REC_MIN_BYTES_PER_REQUEST 256
+int rec_store_fits(size_t n, sb_err *err);
 rec_store *rec_store_new(size_t n);
 void rec_store_free(rec_store *s);
 /* Reserves ITL room for a request about to start (expected_tokens gaps). */

@@ -172,6 +172,8 @@ static int prepare(run_ctx *c, sb_err *err)
         return -1;
     if (resolve_model(c, err) != 0 || load_tokenizer(c, err) != 0)
         return -1;
+    if (cfg->ds.num_prompts > 0 && rec_store_fits((size_t)cfg->ds.num_prompts, err) != 0)
+        return sb_err_prefix(err, "--num-prompts %ld: ", cfg->ds.num_prompts);
     if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
         return -1;
     c->have_ds = true;
