@@ -29,7 +29,7 @@ const char *sb_fail_name(sb_fail f)
 int rec_store_fits(size_t n, sb_err *err)
 {
     size_t per = sizeof(sb_record) > REC_MIN_BYTES_PER_REQUEST ? sizeof(sb_record)
-                                                                : REC_MIN_BYTES_PER_REQUEST;
+                                                               : REC_MIN_BYTES_PER_REQUEST;
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
     double phys = pages > 0 && psz > 0 ? (double)pages * (double)psz : 0;
     double need = (double)n * (double)per;
@@ -91,6 +91,24 @@ void rec_store_push_itl(rec_store *s, size_t i, uint64_t gap_ns)
         gap_ns = UINT32_MAX;
     }
     r->itl[r->n_itl++] = (uint32_t)gap_ns;
+}
+
+void rec_store_trim(rec_store *s, size_t i)
+{
+    sb_record *r = &s->recs[i];
+    if (r->cap_itl == r->n_itl)
+        return;
+    if (r->n_itl == 0) {
+        free(r->itl);
+        free(r->itl_tokens);
+        r->itl = NULL;
+        r->itl_tokens = NULL;
+    } else {
+        r->itl = sb_xrealloc(r->itl, (size_t)r->n_itl * sizeof *r->itl);
+        if (r->itl_tokens)
+            r->itl_tokens = sb_xrealloc(r->itl_tokens, (size_t)r->n_itl * sizeof *r->itl_tokens);
+    }
+    r->cap_itl = r->n_itl;
 }
 
 uint64_t rec_store_itl_ns(const rec_store *s, size_t i, uint32_t j)

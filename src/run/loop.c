@@ -56,6 +56,7 @@ static void s_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_
     loop_ctx *c = s->ctx;
     (void)aborted; /* the decoder recorded its own reason before aborting */
     bk_stream_end(&s->st, why, msg, t);
+    rec_store_trim(c->rs, s->req);
     c->st->messages += s->st.n_msgs;
     c->st->finished++;
     c->inflight--;
