@@ -76,6 +76,8 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
     eng *e = eng_new(&eo, &err);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     loop_opts lo = {.url = url, .headers = h, .id_prefix = "ing-", .mode = BK_MODE_COMPLETIONS};
+    if (getenv("SB_INGEST_WORKERS")) /* --num-workers: rate per wall second is the figure */
+        lo.num_workers = atol(getenv("SB_INGEST_WORKERS"));
     rec_store *rs = rec_store_new((size_t)streams);
     for (int i = 0; i < streams; i++)
         rs->recs[i].output_len = tokens;

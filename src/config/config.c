@@ -16,6 +16,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->port = 8000;
     cfg->grace_s = 5.0;
     cfg->stall_timeout_s = 600.0;
+    cfg->num_workers = 1;
     cfg->endpoint = sb_xstrdup("/v1/completions");
     cfg->tokenizer_mode = sb_xstrdup("auto");
     cfg->lora_assignment = sb_xstrdup("random");

@@ -155,6 +155,11 @@ eng *eng_new(const eng_opts *o, sb_err *err)
     return e;
 }
 
+const eng_opts *eng_options(const eng *e)
+{
+    return &e->o;
+}
+
 void eng_free(eng *e)
 {
     if (!e)

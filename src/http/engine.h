@@ -50,6 +50,8 @@ typedef struct eng_ops {
 } eng_ops;
 
 eng *eng_new(const eng_opts *o, sb_err *err);
+/* The options e was made with (to make a sibling engine for another loop). */
+const eng_opts *eng_options(const eng *e);
 void eng_free(eng *e);
 
 eng_xfer *eng_xfer_new(eng *e);

@@ -1,6 +1,7 @@
 /* record.c - the per-request measurement store (see record.h). */
 #include "metrics/record.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,11 +84,15 @@ void rec_store_push_itl(rec_store *s, size_t i, uint64_t gap_ns)
         r->itl = sb_xrealloc(r->itl, (size_t)r->cap_itl * sizeof *r->itl);
     }
     if (gap_ns >= UINT32_MAX) {
+        if (s->lock)
+            pthread_mutex_lock(s->lock);
         if (s->n_overflow == s->cap_overflow) {
             s->cap_overflow = s->cap_overflow ? s->cap_overflow * 2 : 8;
             s->overflow = sb_xrealloc(s->overflow, s->cap_overflow * sizeof *s->overflow);
         }
         s->overflow[s->n_overflow++] = (struct rec_overflow){i, r->n_itl, gap_ns};
+        if (s->lock)
+            pthread_mutex_unlock(s->lock);
         gap_ns = UINT32_MAX;
     }
     r->itl[r->n_itl++] = (uint32_t)gap_ns;

@@ -68,6 +68,7 @@ typedef struct rec_store {
     size_t n_overflow, cap_overflow;
     uint64_t bench_start_ns; /* monotonic time of the schedule start */
     uint64_t bench_end_ns;   /* after the last request finished */
+    void *lock; /* a pthread_mutex_t guarding the overflow table while several loops run */
 } rec_store;
 
 /* Checks, before anything is built for them, that n requests' records and

@@ -24,6 +24,10 @@
 #include "http/engine.h"
 #include "metrics/record.h"
 
+#define LOOP_MAX_WORKERS SB_MAX_WORKERS
+
+#define LOOP_MAX_WORKERS SB_MAX_WORKERS
+
 typedef struct loop_req {
     const char *body;
     size_t body_len;
@@ -36,10 +40,14 @@ typedef struct loop_opts {
     const char *id_prefix;
     long max_concurrency; /* <= 0: unlimited */
     bk_mode mode;
-    bool keep_text;              /* keep generated text even when usage came */
-    bool ignore_eos;             /* TGI counts the requested length as output (3.10) */
-    double grace_s;              /* after a stop request: wait this long for in-flight */
-    bool preconnect;             /* open the first wave's connections before t0 */
+    bool keep_text;  /* keep generated text even when usage came */
+    bool ignore_eos; /* TGI counts the requested length as output (3.10) */
+    double grace_s;  /* after a stop request: wait this long for in-flight */
+    bool preconnect; /* open the first wave's connections before t0 */
+    /* Event loops, each on its own thread with its own engine (> 1: request i
+     * goes to loop i % num_workers at its unchanged schedule time, and
+     * --max-concurrency is split between them); <= 1: one loop, this thread. */
+    long num_workers;
     volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
     /* Called about every 100 ms and at the end. */
     void (*progress)(void *ud, size_t done, size_t total);
@@ -47,14 +55,17 @@ typedef struct loop_opts {
 } loop_opts;
 
 typedef struct loop_stats {
-    size_t sent;         /* requests handed to the engine */
-    size_t finished;     /* of those, finished (success or failure) */
-    size_t cancelled;    /* in flight when the grace time ran out */
-    bool interrupted;    /* a stop request arrived */
-    uint64_t messages;   /* stream messages decoded */
-    uint64_t max_lag_ns; /* worst lateness of noticing a due request */
-    size_t slots;        /* in-flight slots created (peak concurrency) */
-    size_t preconnected; /* connections open at t0 (--preconnect) */
+    size_t sent;                              /* requests handed to the engine */
+    size_t finished;                          /* of those, finished (success or failure) */
+    size_t cancelled;                         /* in flight when the grace time ran out */
+    bool interrupted;                         /* a stop request arrived */
+    uint64_t messages;                        /* stream messages decoded */
+    uint64_t max_lag_ns;                      /* worst lateness of noticing a due request */
+    size_t slots;                             /* in-flight slots created (peak concurrency) */
+    size_t preconnected;                      /* connections open at t0 (--preconnect) */
+    size_t workers;                           /* event loops that ran */
+    double worker_cpu_s[LOOP_MAX_WORKERS];    /* each loop's thread CPU from t0 */
+    uint64_t worker_lag_ns[LOOP_MAX_WORKERS]; /* each loop's worst send lag */
 } loop_stats;
 
 /* Runs reqs[0..n) at rs->bench_start_ns + offset_ns[i] (the caller sets

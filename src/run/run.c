@@ -370,6 +370,24 @@ static double cpu_s(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Client health per event loop (--num-workers > 1): each loop's CPU and worst
+ * send lag on stderr, and a warning for a loop that was busy nearly all the
+ * time (its sends and receive stamps may then be late). */
+static void report_workers(const loop_stats *st, double wall)
+{
+    if (st->workers < 2 || !(wall > 0))
+        return;
+    for (size_t k = 0; k < st->workers; k++) {
+        double pct = 100.0 * st->worker_cpu_s[k] / wall;
+        fprintf(stderr, "event loop %zu: CPU %.1f%% of one core, worst send lag %.3f ms\n", k + 1,
+                pct, (double)st->worker_lag_ns[k] / 1e6);
+        if (pct >= 90.0)
+            fprintf(stderr, "WARNING: event loop %zu was saturated (CPU %.0f%% of the run): its "
+                            "requests may have been sent late and its tokens stamped late\n",
+                    k + 1, pct);
+    }
+}
+
 static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
 {
     size_t n = c->ds.n;
@@ -382,6 +400,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
     o.preconnect = c->cfg->preconnect;
+    o.num_workers = c->cfg->num_workers;
     o.stop = &run_stop;
     o.progress = progress;
     o.progress_ud = c;
@@ -396,6 +415,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     }
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
+    report_workers(st, wall);
     sigaction(SIGINT, &old, NULL);
     run_scrape_spec(c->e, &c->tgt, &c->spec_after);
     return 0;
