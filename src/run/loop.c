@@ -229,7 +229,8 @@ typedef struct worker {
     size_t m, n_total, head;
     unsigned char *sent; /* per global index, workers mode only */
     double cpu_s;
-    int over; /* set (release) when the worker's loop has returned */
+    uint64_t end_ns; /* when its last request finished */
+    int over;        /* set (release) when the worker's loop has returned */
     pthread_t th;
 } worker;
 
@@ -332,6 +333,7 @@ static void worker_drive(worker *w, size_t cap, bool progress)
         eng_step(e, deadline);
     }
     w->head = head;
+    w->end_ns = sb_now_ns();
     w->cpu_s = thread_cpu_s() - cpu0;
 }
 
@@ -400,6 +402,8 @@ static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const ui
         nw = LOOP_MAX_WORKERS;
     if (nw > n)
         nw = n ? n : 1;
+    if (o->max_concurrency > 0 && nw > (size_t)o->max_concurrency)
+        nw = (size_t)o->max_concurrency; /* every loop gets at least one slot */
     worker *w = sb_xcalloc(nw, sizeof *w);
     eng **engs = sb_xcalloc(nw, sizeof *engs);
     size_t *maps = sb_xmalloc((n ? n : 1) * sizeof *maps);
@@ -424,8 +428,6 @@ static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const ui
         wo[k].progress = NULL;
         if (total_cap)
             wo[k].max_concurrency = (long)(total_cap / nw + (k < total_cap % nw));
-        if (total_cap && wo[k].max_concurrency == 0)
-            wo[k].max_concurrency = 1;
         engs[k] = k == 0 ? e : eng_new(eng_options(e), err);
         if (!engs[k]) {
             rc = -1;
@@ -461,9 +463,14 @@ static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const ui
             if (!done)
                 sb_sleep_until_ns(sb_now_ns() + 100 * SB_NS_PER_MS);
         }
-        for (size_t k = 0; k < started; k++)
+        /* The run ends when the last loop's last request did, not when this
+         * thread noticed (it polls every 100 ms). */
+        rs->bench_end_ns = rs->bench_start_ns;
+        for (size_t k = 0; k < started; k++) {
             pthread_join(w[k].th, NULL);
-        rs->bench_end_ns = sb_now_ns();
+            if (w[k].end_ns > rs->bench_end_ns)
+                rs->bench_end_ns = w[k].end_ns;
+        }
     }
     memset(st, 0, sizeof *st);
     st->workers = nw;
