@@ -267,7 +267,8 @@ const cli_flag cli_flags[] = {
      "command line win"},
     /* 8: ours */
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
-     "start the built-in simulated server in-process and benchmark it"},
+     "start the built-in simulated server in-process and benchmark it; it serves the model "
+     "named by `--served-model-name` or `--model` (default `sim`)"},
     {"sim-arg", NULL, FT_APPEND, C(sim_args), C(n_sim_args), "ARG", "none", 8,
      "one argument for the simulator, repeatable (--sim-arg=--ttft-ms=20)"},
     {"request-timeout", NULL, FT_DOUBLE, C(request_timeout_s), 0, "S", "0 (none)", 8,
@@ -286,6 +287,8 @@ const cli_flag cli_flags[] = {
     {"rx-timestamps", NULL, FT_STR, C(rx_timestamps), 0, "MODE", "user", 8,
      "receive time of each piece: user (read in curl's write callback); kernel (SO_TIMESTAMPING) "
      "is not supported yet (docs/engine.md)"},
+    {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
+     "PEM file of the CA certificates that https:// servers are verified against"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
 /* clang-format on */

@@ -319,7 +319,7 @@ static void worker_drive(worker *w, size_t cap, bool progress)
         bool all_sent = st->interrupted || head == n;
         if (all_sent && c->inflight == 0)
             break;
-        if (st->interrupted && now >= grace_end) {
+        if (st->interrupted && (now >= grace_end || *o->stop > 1)) {
             cancel_inflight(c);
             break;
         }

@@ -48,7 +48,8 @@ typedef struct loop_opts {
      * goes to loop i % num_workers at its unchanged schedule time, and
      * --max-concurrency is split between them); <= 1: one loop, this thread. */
     long num_workers;
-    volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
+    /* set by a signal handler: 1 stop sending, 2 end the grace now; may be NULL */
+    volatile sig_atomic_t *stop;
     /* Called about every 100 ms and at the end. */
     void (*progress)(void *ud, size_t done, size_t total);
     void *progress_ud;
