@@ -28,12 +28,12 @@ typedef struct eng eng;
 typedef struct eng_xfer eng_xfer;
 
 typedef struct eng_opts {
-    long max_conns;          /* CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited */
-    bool http2;              /* ask for HTTP/2 (ALPN on https, h2c upgrade on http) */
-    bool insecure;           /* skip TLS peer and host verification */
-    const char *ca_bundle;   /* CURLOPT_CAINFO: PEM file of trusted CAs; NULL = curl's default */
-    double timeout_s;        /* whole-request timeout; 0 = none */
-    double stall_s;          /* abort a transfer that receives nothing this long; 0 = none */
+    long max_conns;           /* CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited */
+    bool http2;               /* ask for HTTP/2 (ALPN on https, h2c upgrade on http) */
+    bool insecure;            /* skip TLS peer and host verification */
+    const char *ca_bundle;    /* CURLOPT_CAINFO: PEM file of trusted CAs; NULL = curl's default */
+    double timeout_s;         /* whole-request timeout; 0 = none */
+    double stall_s;           /* abort a transfer that receives nothing this long; 0 = none */
     double connect_timeout_s; /* 0 = curl's default */
     long recv_buffer_bytes;   /* CURLOPT_BUFFERSIZE; 0 = curl's default (16 KiB) */
     bool use_poll;            /* curl_multi_poll loop instead of epoll + socket_action */
