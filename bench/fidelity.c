@@ -78,7 +78,8 @@ int main(int argc, char **argv)
         rs->recs[i].output_len = tokens;
     loop_stats st;
     rs->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, NULL, (size_t)n, rs, &st);
+    if (loop_run(e, &lo, reqs, NULL, (size_t)n, rs, &st, &err) != 0)
+        return 1;
     sim_stop(sim);
 
     double *errs = malloc(sizeof *errs * (size_t)n * (size_t)(tokens + 1));

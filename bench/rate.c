@@ -77,7 +77,8 @@ int main(int argc, char **argv)
         st->recs[i].output_len = 2;
     loop_stats ls;
     st->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, plan.offset_ns, n, st, &ls);
+    if (loop_run(e, &lo, reqs, plan.offset_ns, n, st, &ls, &err) != 0)
+        return 1;
     double *lag = malloc(n * sizeof *lag);
     size_t ok = 0;
     for (size_t i = 0; i < n; i++) {

@@ -72,7 +72,7 @@ static void fidelity_within_1ms_at_50_streams(void **state)
         rs->recs[i].output_len = OUT_TOKENS;
     loop_stats st;
     rs->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, NULL, N, rs, &st);
+    assert_int_equal(loop_run(e, &lo, reqs, NULL, N, rs, &st, &err), 0);
     sim_stop(sim); /* flushes the record */
 
     FILE *f = fopen(rec, "r");

@@ -264,6 +264,30 @@ static void metrics_percentiles_match_numpy(void **state)
  * 1000 values above plus 5e9, 7.5e9 and 4294967295 ns (pasted):
  *   p50 501.004546, p99 991.9927410800001, p99.9 4998.589934590113,
  *   p100 7500.0, mean 514.7606752691923, std 407.76025959114537 (ms). */
+/* A request that got fewer tokens than reserved keeps 4 bytes per gap after
+ * rec_store_trim; gaps (an overflowing one included) read back unchanged. */
+static void record_trim_keeps_only_received_gaps(void **state)
+{
+    (void)state;
+    rec_store *s = rec_store_new(2);
+    rec_store_begin(s, 0, 1000);
+    assert_true(s->recs[0].cap_itl >= 999);
+    rec_store_push_itl(s, 0, 5);
+    rec_store_push_itl(s, 0, (uint64_t)5 << 32);
+    rec_store_push_itl(s, 0, 7);
+    rec_store_trim(s, 0);
+    assert_int_equal(s->recs[0].cap_itl, 3);
+    assert_int_equal(s->recs[0].n_itl, 3);
+    assert_int_equal(rec_store_itl_ns(s, 0, 0), 5);
+    assert_int_equal(rec_store_itl_ns(s, 0, 1), (uint64_t)5 << 32);
+    assert_int_equal(rec_store_itl_ns(s, 0, 2), 7);
+    rec_store_begin(s, 1, 50);
+    rec_store_trim(s, 1); /* no gap at all: nothing kept */
+    assert_null(s->recs[1].itl);
+    assert_int_equal(s->recs[1].cap_itl, 0);
+    rec_store_free(s);
+}
+
 static void metrics_itl_percentiles_include_overflow_gaps(void **state)
 {
     (void)state;
@@ -462,6 +486,7 @@ int main(void)
         cmocka_unit_test(metrics_corrected_latency_and_send_lag),
         cmocka_unit_test(metrics_percentiles_match_numpy),
         cmocka_unit_test(metrics_itl_percentiles_include_overflow_gaps),
+        cmocka_unit_test(record_trim_keeps_only_received_gaps),
         cmocka_unit_test(metrics_many_percentiles_agree_between_paths),
         cmocka_unit_test(metrics_all_failed_and_empty_give_zeros),
         cmocka_unit_test(metrics_rejects_percentile_out_of_range),

@@ -250,6 +250,13 @@ static int check_target(const sb_config *cfg, sb_err *err)
 
 static int check_ranges(const sb_config *cfg, sb_err *err)
 {
+    /* Kernel stamps need our own recvmsg() path: libcurl 7.88 reads with recv() and drops the
+     * control messages (docs/engine.md, "Receive timestamps"). */
+    if (cfg->rx_timestamps && !strcmp(cfg->rx_timestamps, "kernel"))
+        return sb_err_set(err, "--rx-timestamps kernel is not supported yet");
+    if (cfg->rx_timestamps && strcmp(cfg->rx_timestamps, "user") != 0)
+        return sb_err_set(err, "--rx-timestamps must be user or kernel (got '%s')",
+                          cfg->rx_timestamps);
     if (cfg->port < 0 || cfg->port > 65535)
         return sb_err_set(err, "--port %d is not a TCP port (0-65535)", cfg->port);
     if (!(cfg->burstiness > 0))
@@ -266,6 +273,9 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
     if (!(cfg->ready_check_timeout_s >= 0))
         return sb_err_set(err, "--ready-check-timeout-sec must be >= 0 (got %g)",
                           cfg->ready_check_timeout_s);
+    if (cfg->num_workers < 1 || cfg->num_workers > SB_MAX_WORKERS)
+        return sb_err_set(err, "--num-workers must be 1 to %d (got %ld)", SB_MAX_WORKERS,
+                          cfg->num_workers);
     if (cfg->num_warmups < 0)
         return sb_err_set(err, "--num-warmups must be >= 0 (got %ld)", cfg->num_warmups);
     /* Counts and lengths: dataset_check_opts (serve_cmd and dataset_load). */

@@ -8,6 +8,10 @@
 #ifndef SB_CONFIG_H
 #define SB_CONFIG_H
 
+/* Most event loops --num-workers may ask for (run/loop.h sizes its per-loop
+ * health arrays with it). */
+#define SB_MAX_WORKERS 64
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +108,9 @@ typedef struct sb_config {
     char *ca_bundle;
     double request_timeout_s; /* ours: per-request timeout; 0 = none (reference: 6 h) */
     bool http2;               /* ours: --http2 */
+    bool preconnect;          /* ours: --preconnect, connections opened before t0 */
+    long num_workers;         /* ours: --num-workers, event loops (1..SB_MAX_WORKERS) */
+    char *rx_timestamps;      /* ours: --rx-timestamps, "user" (NULL = user) */
     double grace_s;           /* ours: --grace-sec, in-flight time after Ctrl-C (5) */
     double stall_timeout_s;   /* ours: --stall-timeout, silence that fails a stream (600) */
 

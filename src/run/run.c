@@ -244,6 +244,8 @@ static int prepare(run_ctx *c, sb_err *err)
     c->usage_error = true; /* a missing tokenizer or dataset file, a bad row */
     if (load_tokenizer(c, err) != 0)
         return -1;
+    if (cfg->ds.num_prompts > 0 && rec_store_fits((size_t)cfg->ds.num_prompts, err) != 0)
+        return sb_err_prefix(err, "--num-prompts %ld: ", cfg->ds.num_prompts);
     if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
         return -1;
     c->usage_error = false;
@@ -387,8 +389,9 @@ static void warmups(run_ctx *c)
         rs->recs[i].output_len = c->ds.reqs[0].output_len;
     loop_opts o = base_loop_opts(c);
     loop_stats st;
-    rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, w, NULL, (size_t)n, rs, &st);
+    sb_err err;
+    if (loop_run(c->e, &o, w, NULL, (size_t)n, rs, &st, &err) != 0)
+        fprintf(stderr, "warm-up: %s\n", err.msg);
     rec_store_free(rs);
     free(w);
     printf("Warmup run completed.\n");
@@ -450,7 +453,25 @@ static double cpu_s(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
-static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
+/* Client health per event loop (--num-workers > 1): each loop's CPU and worst
+ * send lag on stderr, and a warning for a loop that was busy nearly all the
+ * time (its sends and receive stamps may then be late). */
+static void report_workers(const loop_stats *st, double wall)
+{
+    if (st->workers < 2 || !(wall > 0))
+        return;
+    for (size_t k = 0; k < st->workers; k++) {
+        double pct = 100.0 * st->worker_cpu_s[k] / wall;
+        fprintf(stderr, "event loop %zu: CPU %.1f%% of one core, worst send lag %.3f ms\n", k + 1,
+                pct, (double)st->worker_lag_ns[k] / 1e6);
+        if (pct >= 90.0)
+            fprintf(stderr, "WARNING: event loop %zu was saturated (CPU %.0f%% of the run): its "
+                            "requests may have been sent late and its tokens stamped late\n",
+                    k + 1, pct);
+    }
+}
+
+static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
 {
     size_t n = c->ds.n;
     c->rs = rec_store_new(n);
@@ -461,6 +482,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     }
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
+    o.preconnect = c->cfg->preconnect;
+    o.num_workers = c->cfg->num_workers;
     o.stop = &run_stop;
     o.progress = progress;
     o.progress_ud = c;
@@ -470,20 +493,23 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     double cpu0 = cpu_s();
     run_probe *probe = NULL;
     if (c->probe_body) {
-        sb_err err;
+        sb_err perr;
         double timeout = c->cfg->request_timeout_s > 0 ? c->cfg->request_timeout_s
                                                        : c->cfg->stall_timeout_s;
         probe = run_probe_start(c->e, c->tgt.url, c->tgt.headers, c->probe_body,
-                                c->cfg->probe_request_rate, timeout, &err);
+                                c->cfg->probe_request_rate, timeout, &perr);
         if (!probe)
-            fprintf(stderr, "servebench serve: %s; the run goes on without probes\n", err.msg);
+            fprintf(stderr, "servebench serve: %s; the run goes on without probes\n", perr.msg);
     }
     run_tm_start(&c->tm, c->cfg, c->e, &c->tgt);
-    c->rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    int rc = loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st, err);
     run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
     if (probe)
         run_probe_stop(probe, &c->probe);
+    if (rc != 0) {
+        sigaction(SIGINT, &old, NULL);
+        return -1;
+    }
     if (c->pt) {
         c->pt->timed_start_ns = c->rs->bench_start_ns;
         c->pt->timed_end_ns = c->rs->bench_end_ns;
@@ -491,6 +517,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     }
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
+    report_workers(st, wall);
     sigaction(SIGINT, &old, NULL);
     run_scrape_spec(c->e, &c->tgt, &c->spec_after);
     return 0;
@@ -705,8 +732,10 @@ int run_serve_point(sb_config *cfg, run_point *pt)
             profile_call(&c, "/start_profile", "Starting profiler...", "Profiler started");
         print_load_shape(cfg, replays_trace(cfg, &c.ds));
         fflush(stdout);
-        timed_run(&c, &st, &cpu_pct);
-        status = report(&c, &st, cpu_pct);
+        if (timed_run(&c, &st, &cpu_pct, &err) != 0)
+            status = fail("setup", &err);
+        else
+            status = report(&c, &st, cpu_pct);
     }
     cleanup(&c);
     return status;
