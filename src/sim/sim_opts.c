@@ -106,8 +106,11 @@ static int parse_long(const char *flag, const char *v, long lo, long hi, long *o
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        return sb_err_set(err, "%s: '%s' is not an integer in [%ld, %ld]", flag, v, lo, hi);
+    if (errno || end == v || *end || n < lo || n > hi) {
+        /* -1 in sight of the caller, which reads *out only on 0 */
+        sb_err_set(err, "%s: '%s' is not an integer in [%ld, %ld]", flag, v, lo, hi);
+        return -1;
+    }
     *out = n;
     return 0;
 }
