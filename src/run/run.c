@@ -115,7 +115,7 @@ static int load_sim_tokenizer(run_ctx *c, sb_err *err)
     const char *spec = cfg->tokenizer ? cfg->tokenizer : cfg->model;
     c->tk = spec ? tok_load(spec, err) : NULL;
     if (!c->tk && !cfg->tokenizer)
-        c->tk = tok_load(SB_DATA_DIR "/tokenizers/gpt2", err);
+        c->tk = tok_load(tok_default_spec(), err);
     return c->tk ? 0 : -1;
 }
 
