@@ -34,7 +34,7 @@ if [ "$which_tools" = all ] || [ "$which_tools" = cppcheck ]; then
   # each file its real defines and include paths.
   cppcheck --project="$dir/compile_commands.json" --file-filter="$PWD/$filter*" \
     --enable=warning,performance,portability --std=c11 --inline-suppr \
-    --suppressions-list=.cppcheck-suppressions --error-exitcode=1 -j "$jobs" -q \
+    --library=.cppcheck.cfg --suppressions-list=.cppcheck-suppressions --error-exitcode=1 -j "$jobs" -q \
     --template='{file}:{line}:{column}: {severity}: {message} [{id}]' >"$log" 2>&1 || true
   n=$(grep -cE '^[^ ]+:[0-9]+:[0-9]+: ' "$log" || true)
   if [ "$n" -ne 0 ]; then

@@ -186,9 +186,12 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
 static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err *err)
 {
     for (size_t i = 0; i < sizeof dflags / sizeof dflags[0]; i++)
-        if (!strcmp(name, dflags[i].name))
-            return parse_double(name, v, dflags[i].lo, dflags[i].hi,
-                                (double *)((char *)o + dflags[i].off), err);
+        if (!strcmp(name, dflags[i].name)) {
+            /* offsetof arithmetic on the struct's bytes, not a reinterpretation */
+            /* cppcheck-suppress invalidPointerCast */
+            double *field = (double *)((char *)o + dflags[i].off);
+            return parse_double(name, v, dflags[i].lo, dflags[i].hi, field, err);
+        }
     if (!strcmp(name, "--host")) {
         if (!*v || strlen(v) >= 255)
             return sb_err_set(err, "--host: '%s' is not a host name", v);

@@ -400,7 +400,7 @@ static void put_float(tmpl_sb *b, double f, bool json)
         if (strtod(tmp, NULL) == f)
             break;
     }
-    char digits[32];
+    char digits[32] = {0};
     size_t nd = 0;
     const char *q = tmp;
     bool neg = *q == '-';
