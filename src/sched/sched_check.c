@@ -30,7 +30,7 @@ static int shortest_digits(double v, char digits[24], int *exp10)
         if (*s != '.')
             digits[nd++] = *s;
     digits[nd] = '\0';
-    *exp10 = atoi(s + 1);
+    *exp10 = (int)strtol(s + 1, NULL, 10);
     return nd;
 }
 
