@@ -93,8 +93,6 @@ void sim_heap_push(sim_heap *h, sim_timer *t, uint64_t deadline_ns)
     sim_heap_remove(h, t);
     if (h->n == h->cap) {
         h->cap = h->cap ? h->cap * 2 : 256;
-        /* an array of pointers: a pointer's size is meant */
-        /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
         h->v = sb_xrealloc(h->v, h->cap * sizeof *h->v);
     }
     t->deadline_ns = deadline_ns;

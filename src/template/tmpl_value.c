@@ -695,13 +695,11 @@ static int json_dict(tmpl_sb *b, tmpl_val v, const tmpl_json_opts *o, int level)
         return 0;
     }
     size_t *order = sb_arena_alloc(b->ar, n * sizeof *order);
-    /* keys is an array of pointers: a pointer's size is meant (twice) */
-    /* NOLINTNEXTLINE(bugprone-sizeof-expression) */
     const tmpl_val **keys = sb_arena_alloc(b->ar, n * sizeof *keys);
     for (size_t i = 0; i < n; i++)
         keys[i] = &v.u.d->k[i];
     if (o->sort_keys)
-        qsort(keys, n, sizeof *keys, cmp_keys); /* NOLINT(bugprone-sizeof-expression) */
+        qsort(keys, n, sizeof *keys, cmp_keys);
     for (size_t i = 0; i < n; i++)
         order[i] = (size_t)(keys[i] - v.u.d->k);
     tmpl_sb_addc(b, '{');
