@@ -247,9 +247,10 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
             name[n] = '\0';
             v = eq + 1;
         } else {
-            if (strlen(a) >= sizeof name)
+            size_t len = strlen(a);
+            if (len >= sizeof name)
                 return sb_err_set(err, "unknown option '%s'", a);
-            strcpy(name, a);
+            memcpy(name, a, len + 1);
             if (i + 1 >= argc)
                 return sb_err_set(err, "%s needs a value", a);
             v = argv[++i];
