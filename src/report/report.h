@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "metrics/metrics.h"
@@ -55,6 +55,11 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m);
 /* servebench's additions: client health, corrected latencies, failures by
  * reason, workload fingerprint. */
 void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx);
+
+/* The client-health verdict: true when the client may have shaped the
+ * result (its scheduler ran > 10 ms late at p99 with a finite rate, or it used
+ * >= 90% of a core). The JSON says "client_health": "client-limited" or "ok". */
+bool report_client_limited(const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx);
 
 /* Text the caller prints on stderr when no request succeeded (the
  * reference's UserWarning). */
