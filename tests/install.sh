@@ -83,6 +83,10 @@ complete_words() {
 [[ " $(complete_words servebench sim --max-) " == *" --max-num-seqs "* ]] || fail "sim flags"
 [[ " $(complete_words servebench dataset generate --input-m) " == *" --input-mean "* ]] ||
   fail "dataset generate flags"
+# sweep takes serve's flags besides its own (its usage line says so)
+sweep_num=" $(complete_words servebench sweep --num-) "
+[[ "$sweep_num" == *" --num-prompts "* && "$sweep_num" == *" --num-runs "* ]] ||
+  fail "sweep: serve and sweep flags:$sweep_num"
 all=" $(complete_words servebench serve --) "
 missing=""
 for f in $("$bin" serve --help-markdown | grep -o '^| `--[A-Za-z0-9._-]*' | cut -c4-); do
