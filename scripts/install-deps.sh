@@ -13,6 +13,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   zlib1g-dev libcmocka-dev libssl-dev libjpeg62-turbo-dev libsndfile1-dev libpng-dev libcairo2-dev libexpat1-dev \
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
   clang libclang-rt-14-dev valgrind chromium \
+  clang-tidy clang-format cppcheck man-db file \
   python3 python3-numpy python3-jinja2 python3-pandas python3-aiohttp \
   python3-pil python3-soundfile python3-opencv >/dev/null
 # Node.js runs the reference tokenizer (npm `tokenizers`); use the machine's own if present.

@@ -361,12 +361,12 @@ static void test_custom_image_rule_shuffle_and_counts(void **state)
     const char *prompts[] = {"Describe the cat.", "Compare them.", "Which \"one\" is red?", ""};
     const char *want[] = {
         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file://photos/cat.jpg\"}}",
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"https://example.com/a.png\"}}, "
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file:///srv/b.png\"}}, "
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/png;base64,"
-        "iVBORw0KGgo=\"}}",
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file:///abs/path/red.webp\"}}, "
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://host/x.gif\"}}",
+        ("{\"type\": \"image_url\", \"image_url\": {\"url\": \"https://example.com/a.png\"}}, "
+         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file:///srv/b.png\"}}, "
+         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/png;base64,"
+         "iVBORw0KGgo=\"}}"),
+        ("{\"type\": \"image_url\", \"image_url\": {\"url\": \"file:///abs/path/red.webp\"}}, "
+         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://host/x.gif\"}}"),
         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file://empty_prompt.jpg\"}}"};
     const int order[] = {2, 0, 1, 3};
     for (size_t i = 0; i < 4; i++) {

@@ -291,7 +291,7 @@ static int compare_pair(side *a, side *b, json_t *keys, double alpha, bool show_
            a->ttft ? ", per-request samples" : "", b->label, rb, rb == 1 ? "" : "s",
            b->ttft ? ", per-request samples" : "");
     const char *fa = fingerprint_of(a), *fb = fingerprint_of(b);
-    if (fa && fb && strcmp(fa, fb))
+    if (fa && fb && strcmp(fa, fb) != 0)
         printf("Note: the workload fingerprints differ: A and B did not send the same requests "
                "on the same schedule.\n");
     printf("%-34s %14s %14s %14s %9s %10s %-13s %s\n", "metric", "A", "B", "B-A", "B-A %", "p",

@@ -374,7 +374,7 @@ static int generate_cmd(int argc, char **argv)
                         &dist);
     if (rc)
         return rc;
-    if (!dist || (strcmp(dist, "token-norm-dist") && strcmp(dist, "token-unif-dist"))) {
+    if (!dist || (strcmp(dist, "token-norm-dist") != 0 && strcmp(dist, "token-unif-dist") != 0)) {
         fprintf(stderr, "servebench dataset generate: give token-norm-dist or token-unif-dist\n");
         return SB_EXIT_USAGE;
     }

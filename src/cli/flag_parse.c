@@ -377,7 +377,7 @@ static int parse_one(parse_state *ps, sb_err *err)
         return CLI_HELP;
     if (!strcmp(orig, "--help-markdown"))
         return CLI_HELP_MD;
-    if (strncmp(orig, "--", 2) || orig[2] == '\0')
+    if (strncmp(orig, "--", 2) != 0 || orig[2] == '\0')
         return sb_err_set(err,
                           "unrecognized argument: '%s' (flags are --name VALUE; see "
                           "`servebench serve --help`)",
@@ -415,7 +415,7 @@ static int find_config(int argc, char **argv, const char **file, sb_err *err)
     int at = 0;
     for (int i = 1; i < argc; i++) {
         bool eq = !strncmp(argv[i], "--config=", 9);
-        if (strcmp(argv[i], "--config") && !eq)
+        if (strcmp(argv[i], "--config") != 0 && !eq)
             continue;
         if (at)
             return sb_err_set(err, "--config given more than once");

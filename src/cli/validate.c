@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -285,11 +286,20 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
 /* The reference checks the thresholds up front when a timeline is asked for. */
 static int check_timeline(const sb_config *cfg, sb_err *err)
 {
-    double a, b;
-    char extra;
-    if (cfg->plot_timeline &&
-        (!cfg->timeline_itl_thresholds ||
-         sscanf(cfg->timeline_itl_thresholds, "%lf,%lf%c", &a, &b, &extra) != 2))
+    /* two numbers "A,B" and nothing else; strtod, unlike sscanf, reports a bad number */
+    const char *s = cfg->timeline_itl_thresholds;
+    char *end = NULL;
+    bool ok = s != NULL;
+    if (ok) {
+        (void)strtod(s, &end);
+        ok = end != s && *end == ',';
+    }
+    if (ok) {
+        s = end + 1;
+        (void)strtod(s, &end);
+        ok = end != s && *end == '\0';
+    }
+    if (cfg->plot_timeline && !ok)
         return sb_err_set(err,
                           "Invalid --timeline-itl-thresholds format: expected 2 ITL threshold "
                           "values, got '%s'",

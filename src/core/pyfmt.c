@@ -38,7 +38,7 @@ static void shortest_digits(double v, char *digits, int *exp10)
     if (hi == 17)
         snprintf(best, sizeof best, "%.16e", v);
     char *e = strchr(best, 'e');
-    *exp10 = atoi(e + 1);
+    *exp10 = (int)strtol(e + 1, NULL, 10);
     size_t n = 0;
     for (char *p = best; p < e; p++)
         if (*p >= '0' && *p <= '9')

@@ -229,8 +229,8 @@ size_t dataset_threads(size_t n)
 {
     long nc = sysconf(_SC_NPROCESSORS_ONLN);
     const char *env = getenv("SB_THREADS");
-    if (env && atol(env) > 0)
-        nc = atol(env);
+    if (env && strtol(env, NULL, 10) > 0)
+        nc = strtol(env, NULL, 10);
     size_t nt = nc > 0 ? (size_t)nc : 1;
     if (nt > 64)
         nt = 64;

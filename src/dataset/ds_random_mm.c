@@ -261,8 +261,8 @@ static int mm_build(mm_state *s, const dataset_ctx *c, const mm_plan *p, const l
      * (SB_MM_BATCH_BYTES: tests prove batching never changes the output). */
     size_t batch = 256u << 20;
     const char *env = getenv("SB_MM_BATCH_BYTES");
-    if (env && atol(env) > 0)
-        batch = (size_t)atol(env);
+    if (env && strtol(env, NULL, 10) > 0)
+        batch = (size_t)strtol(env, NULL, 10);
     size_t *n_items = sb_xmalloc((n ? n : 1) * sizeof *n_items);
     size_t from = 0;
     int rc = 0;

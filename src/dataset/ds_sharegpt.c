@@ -291,8 +291,8 @@ static size_t sg_threads(void)
 {
     long nc = sysconf(_SC_NPROCESSORS_ONLN);
     const char *env = getenv("SB_THREADS");
-    if (env && atol(env) > 0)
-        nc = atol(env);
+    if (env && strtol(env, NULL, 10) > 0)
+        nc = strtol(env, NULL, 10);
     return nc < 1 ? 1 : nc > 32 ? 32 : (size_t)nc;
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/datadir.h"
 #include "dataset/ds_internal.h"
 
 #define SONNET_BASE "Pick as many lines as you can from these poem lines:\n"
@@ -139,7 +140,7 @@ int dataset_sonnet(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 {
     if (!c->t)
         return sb_err_set(err, "sonnet dataset needs a tokenizer");
-    const char *path = c->o->path ? c->o->path : SB_DATA_DIR "/sonnet.txt";
+    const char *path = c->o->path ? c->o->path : sb_data_path("sonnet.txt");
     sb_buf text;
     sb_buf_init(&text);
     if (sb_read_file(path, &text, err) != 0) {

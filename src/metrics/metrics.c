@@ -180,7 +180,7 @@ static void corrected_stats(const rec_store *s, sb_metrics *m, double *scratch)
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->ext.e2el_corrected);
 
     double lag_pcts[] = {50.0, 99.0};
-    double lag_out[2];
+    double lag_out[2] = {0};
     metrics_stat lag = {.pct_ms = lag_out};
     n = 0;
     for (size_t i = 0; i < s->n; i++)

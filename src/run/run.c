@@ -152,7 +152,7 @@ static int load_sim_tokenizer(run_ctx *c, sb_err *err)
     tok_compat tc = run_tok_compat(cfg);
     c->tk = spec ? tok_load_compat(spec, tc, err) : NULL;
     if (!c->tk && !cfg->tokenizer)
-        c->tk = tok_load_compat(spec = SB_DATA_DIR "/tokenizers/gpt2", tc, err);
+        c->tk = tok_load_compat(spec = tok_default_spec(), tc, err);
     if (c->tk)
         c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;

@@ -30,9 +30,13 @@ static int shortest_digits(double v, char digits[24], int *exp10)
         if (*s != '.')
             digits[nd++] = *s;
     digits[nd] = '\0';
-    *exp10 = atoi(s + 1);
+    *exp10 = (int)strtol(s + 1, NULL, 10);
     return nd;
 }
+
+/* Room for any repr below (at most 25 bytes: sign, 17 digits, point, "e-308")
+ * and for its working copy, so the final copy can never truncate. */
+#define PY_REPR_CAP 64
 
 /* Python float repr: shortest round-trip digits, positional for exponents in
  * [-4, 16), always with a ".0" when integral ("0.0", "-1e-07", "1e+16"). */
@@ -42,7 +46,7 @@ static void py_float_repr(double v, char *out, size_t cap)
         snprintf(out, cap, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
         return;
     }
-    char d[24], b[64];
+    char d[24], b[PY_REPR_CAP];
     int x, nd = shortest_digits(v, d, &x), n = 0;
     if (signbit(v))
         b[n++] = '-';
@@ -100,7 +104,7 @@ int sched_validate(const sb_config *cfg, sb_err *err)
                               a, b, SCHED_MAX_RPS_EVENTS);
     }
     if (!(cfg->burstiness > 0)) { /* NaN fails too, as Python's assert does */
-        char b[48];
+        char b[PY_REPR_CAP];
         py_float_repr(cfg->burstiness, b, sizeof b);
         return sb_err_set(err, "A positive burstiness factor is expected, but given %s.", b);
     }
@@ -111,7 +115,7 @@ int sched_validate(const sb_config *cfg, sb_err *err)
  * --request-rate): the reference asserts on it. */
 int sched_err_rate(double rate, sb_err *err)
 {
-    char r[48];
+    char r[PY_REPR_CAP];
     py_float_repr(rate, r, sizeof r);
     return sb_err_set(err, "Obtained non-positive request rate %s.", r);
 }

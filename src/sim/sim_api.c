@@ -474,7 +474,7 @@ static int trt_path(sim_conn *c, sim_str p)
 {
     static const char pre[] = "/v2/models/", suf[] = "/generate_stream";
     size_t np = sizeof pre - 1, ns = sizeof suf - 1;
-    if (p.n <= np + ns || strncmp(p.p, pre, np) || strncmp(p.p + p.n - ns, suf, ns))
+    if (p.n <= np + ns || strncmp(p.p, pre, np) != 0 || strncmp(p.p + p.n - ns, suf, ns) != 0)
         return 0;
     size_t n = p.n - np - ns;
     if (n >= sizeof c->req.trt_model || memchr(p.p + np, '/', n))

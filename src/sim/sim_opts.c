@@ -106,8 +106,11 @@ static int parse_long(const char *flag, const char *v, long lo, long hi, long *o
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        return sb_err_set(err, "%s: '%s' is not an integer in [%ld, %ld]", flag, v, lo, hi);
+    if (errno || end == v || *end || n < lo || n > hi) {
+        /* -1 in sight of the caller, which reads *out only on 0 */
+        sb_err_set(err, "%s: '%s' is not an integer in [%ld, %ld]", flag, v, lo, hi);
+        return -1;
+    }
     *out = n;
     return 0;
 }
@@ -183,9 +186,12 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
 static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err *err)
 {
     for (size_t i = 0; i < sizeof dflags / sizeof dflags[0]; i++)
-        if (!strcmp(name, dflags[i].name))
-            return parse_double(name, v, dflags[i].lo, dflags[i].hi,
-                                (double *)((char *)o + dflags[i].off), err);
+        if (!strcmp(name, dflags[i].name)) {
+            /* offsetof arithmetic on the struct's bytes, not a reinterpretation */
+            /* cppcheck-suppress invalidPointerCast */
+            double *field = (double *)((char *)o + dflags[i].off);
+            return parse_double(name, v, dflags[i].lo, dflags[i].hi, field, err);
+        }
     if (!strcmp(name, "--host")) {
         if (!*v || strlen(v) >= 255)
             return sb_err_set(err, "--host: '%s' is not a host name", v);
@@ -241,9 +247,10 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
             name[n] = '\0';
             v = eq + 1;
         } else {
-            if (strlen(a) >= sizeof name)
+            size_t len = strlen(a);
+            if (len >= sizeof name)
                 return sb_err_set(err, "unknown option '%s'", a);
-            strcpy(name, a);
+            memcpy(name, a, len + 1);
             if (i + 1 >= argc)
                 return sb_err_set(err, "%s needs a value", a);
             v = argv[++i];

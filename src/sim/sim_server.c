@@ -51,7 +51,7 @@ static int listen_on(sim_server *s, sb_err *err)
     char hbuf[NI_MAXHOST], sbuf[NI_MAXSERV];
     getnameinfo((struct sockaddr *)&ss, sl, hbuf, sizeof hbuf, sbuf, sizeof sbuf,
                 NI_NUMERICHOST | NI_NUMERICSERV);
-    s->port = atoi(sbuf);
+    s->port = (int)strtol(sbuf, NULL, 10);
     snprintf(s->host, sizeof s->host, strchr(hbuf, ':') ? "[%s]" : "%s", hbuf);
     s->lfd = fd;
     return 0;

@@ -400,7 +400,7 @@ static void put_float(tmpl_sb *b, double f, bool json)
         if (strtod(tmp, NULL) == f)
             break;
     }
-    char digits[32];
+    char digits[32] = {0};
     size_t nd = 0;
     const char *q = tmp;
     bool neg = *q == '-';
@@ -409,7 +409,7 @@ static void put_float(tmpl_sb *b, double f, bool json)
     for (; *q && *q != 'e'; q++)
         if (*q >= '0' && *q <= '9')
             digits[nd++] = *q;
-    int exp10 = atoi(q + 1);
+    int exp10 = (int)strtol(q + 1, NULL, 10);
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
     int decpt = exp10 + 1;
