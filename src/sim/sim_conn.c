@@ -326,11 +326,14 @@ static void on_readable(sim_conn *c)
         c->rdhup_seen = 1;
         return;
     }
-    for (;;) {
+    /* Each read is parsed before the next, so pipelined requests are answered
+     * (and the output cap can pause reading) as they come, and the input
+     * buffer never holds more than one request plus one read. */
+    while (!c->draining && wants_input(c)) {
         if (c->in.len == 0)
             c->in_first_ns = sb_now_ns(); /* the arrival time of the next request */
         sb_buf_reserve(&c->in, READ_CHUNK);
-        ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len - 1, MSG_DONTWAIT);
+        ssize_t n = recv(c->fd, c->in.data + c->in.len, READ_CHUNK, MSG_DONTWAIT);
         if (n > 0) {
             c->in.len += (size_t)n;
             c->in.data[c->in.len] = '\0';
@@ -339,7 +342,8 @@ static void on_readable(sim_conn *c)
                 sim_conn_close(c, 0);
                 return;
             }
-            if ((size_t)n < READ_CHUNK || (c->busy && c->in.len >= SIM_PIPELINE_BYTES))
+            sim_conn_process_input(c);
+            if (c->dead || (size_t)n < READ_CHUNK)
                 break;
             continue;
         }
@@ -354,6 +358,8 @@ static void on_readable(sim_conn *c)
         sim_conn_close(c, 0);
         return;
     }
+    if (c->dead)
+        return;
     if (c->peer_eof && c->busy) {
         sim_conn_close(c, 0); /* the client left mid-request: abort it, as vLLM does */
         return;
