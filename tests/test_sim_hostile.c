@@ -365,8 +365,21 @@ static void half_closed_connections_are_answered_and_closed(void **state)
     assert_int_equal(read_all(fd, &out), 0);
     assert_int_equal(out.len, 0);
     close(fd);
+    /* A stream request then a half-close: counted as a disconnect (vLLM
+     * aborts it), the connection closed, not left streaming to nobody. */
+    fd = sc_connect(port);
+    assert_int_equal(sc_send(fd, "POST", "/v1/completions", NULL,
+                             "{\"prompt\":\"x\",\"max_tokens\":100000,\"stream\":true}"),
+                     0);
+    shutdown(fd, SHUT_WR);
+    sb_buf_reset(&out);
+    read_all(fd, &out);
+    close(fd);
     sb_buf_free(&out);
     usleep(100000);
+    sim_totals t;
+    sim_get_totals(s, &t);
+    assert_int_equal(t.client_gone, 1);
     assert_int_equal(tcp_state_count(port, TCP_CLOSE_WAIT), 0);
     double share = idle_cpu_share();
     assert_true(share < 0.05);

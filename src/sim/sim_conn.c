@@ -365,6 +365,10 @@ static void on_readable(sim_conn *c)
         return;
     }
     sim_conn_process_input(c);
+    /* The end of input came with the request (a half-close right after it):
+     * counted as closed too, as vLLM aborts on disconnect. */
+    if (!c->dead && c->peer_eof && c->busy)
+        sim_conn_close(c, 0);
 }
 
 /* Output drained: a paused stream resumes, paused parsing goes on. */
