@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "fuzz_private_dir.h"
 #include "cli/flags.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -19,12 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    (void)argc, (void)argv;
-    static char dir[] = "/tmp/sb-fuzz-configXXXXXX";
-    if (!mkdtemp(dir) || chdir(dir) != 0) {
-        perror("fuzz_config: private directory");
-        abort();
-    }
+    fuzz_enter_private_dir(*argc, *argv, "config");
     return 0;
 }
 

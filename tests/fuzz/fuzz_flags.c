@@ -6,7 +6,7 @@
  * Each must end in a parsed result, help, or -1 with a message, never a
  * crash, leak or UB (flag values are numbers the parsers range-check). Paths
  * in words stay inside a private empty directory ('/' becomes '_' and the
- * fuzzer runs there), so a word naming a file never reads the disk at large
+ * fuzzer runs there: fuzz_private_dir.h), so a word naming a file never reads the disk at large
  * and nothing a parser might create lands in the source tree. */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "fuzz_private_dir.h"
 #include "sim/sim.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -24,12 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    (void)argc, (void)argv;
-    static char dir[] = "/tmp/sb-fuzz-flagsXXXXXX";
-    if (!mkdtemp(dir) || chdir(dir) != 0) {
-        perror("fuzz_flags: private directory");
-        abort();
-    }
+    fuzz_enter_private_dir(*argc, *argv, "flags");
     return 0;
 }
 
