@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/clock.h"

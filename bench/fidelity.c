@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "http/engine.h"
 #include "run/loop.h"

@@ -26,8 +26,8 @@
 
 #include "backend/backend.h"
 #include "backend/scan.h"
-#include "backend/scan_yajl.h"
-#include "cli/config.h"
+#include "oracle/scan_yajl.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "http/engine.h"
 #include "run/loop.h"

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "metrics/metrics.h"
 

@@ -12,7 +12,7 @@
 #include <sys/resource.h>
 
 #include "backend/backend.h"
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "core/rng.h"
 #include "http/engine.h"

@@ -22,7 +22,7 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/rng.h"

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/commands.h"
+#include "app/commands.h"
 
 typedef struct command {
     const char *name;

@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "cli/config.h"
-#include "core/b64.h"
+#include "config/config.h"
+#include "media/b64.h"
 #include "dataset/dataset.h"
 
 static void test_backend_row_and_urls(void **state)

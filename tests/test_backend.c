@@ -10,7 +10,7 @@
 #include "backend/backend.h"
 #include "backend/pyjson.h"
 #include "backend/stream.h"
-#include "cli/config.h"
+#include "config/config.h"
 
 static char *body_for(sb_config *cfg, const char *backend_name, bool ignore_eos,
                       const char *prompt)

@@ -12,7 +12,7 @@
 
 #include "backend/backend.h"
 #include "backend/stream.h"
-#include "cli/config.h"
+#include "config/config.h"
 
 static const char *const texts[] = {"q \"1\"", "d\xc3\xa9", "two\nlines"};
 static const size_t text_bytes[] = {5, 3, 9};

@@ -15,8 +15,8 @@
 
 #include "backend/backend.h"
 #include "backend/pyjson.h"
-#include "cli/config.h"
-#include "core/b64.h"
+#include "config/config.h"
+#include "media/b64.h"
 #include "dataset/dataset.h"
 #include "dataset/ds_mm.h"
 

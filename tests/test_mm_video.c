@@ -2,7 +2,7 @@
  *  - the numpy draws: skipping a video's T*H*W*3 uint8 draws, or taking them
  *    in pieces, leaves the Generator exactly where one np_gen_bytes call does
  *    (what lets the encoder draw frames later, on a worker);
- *  - core/video.c's MP4, read back with libavformat/libavcodec: the 'mp4v'
+ *  - media/video.c's MP4, read back with libavformat/libavcodec: the 'mp4v'
  *    tag, 30 fps, T frames of the even-rounded size, luma close to the frames
  *    given (PSNR), the same bytes for the same frames, OpenCV's size limits;
  *  - random-mm requests with video buckets against a committed output of the
@@ -21,8 +21,8 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 
-#include "cli/config.h"
-#include "core/video.h"
+#include "config/config.h"
+#include "media/video.h"
 #include "dataset/dataset.h"
 #include "dataset/ds_mm.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "metrics/metrics.h"
 #include "core/pyfmt.h"

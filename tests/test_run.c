@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "run/run.h"
 

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "backend/scan.h"
-#include "backend/scan_yajl.h"
+#include "oracle/scan_yajl.h"
 #include "testutil.h"
 
 typedef struct diff_ctx {

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "backend/pyjson.h"
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/prompt.h"
 #include "core/err.h"

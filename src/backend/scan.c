@@ -4,8 +4,8 @@
  * Why hand-written: the decoders need five paths out of a ~200-byte chunk,
  * yet every message must be fully validated (reference 3.5: a message that
  * is not JSON fails the request). A generic event parser (YAJL, kept in
- * scan_yajl.c as the test oracle) pays a callback, a path-stack update and a
- * buffer copy per token; here the path is the recursion itself: each value is
+ * tests/oracle/scan_yajl.c as the test oracle) pays a callback, a path-stack
+ * update and a buffer copy per token; here the path is the recursion itself: each value is
  * parsed with a "role" saying what its position means (choices[0], usage,
  * delta...), and everything else is validated and skipped. No allocation
  * except appending extracted text to the caller's buffers.

@@ -6,7 +6,8 @@
  * of choices[0] (completions "text", chat "delta.content"), "usage"
  * counters, TGI's "generated_text", TRT-LLM's "text_output" and MII's
  * "text"[0]. Text is appended to a caller buffer, already unescaped.
- * scan_yajl.h is the YAJL-based predecessor, kept as the test oracle. */
+ * tests/oracle/scan_yajl.h is the YAJL-based predecessor, kept as the test
+ * oracle. */
 #ifndef SB_SCAN_H
 #define SB_SCAN_H
 

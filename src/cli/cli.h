@@ -9,7 +9,7 @@
 #ifndef SB_CLI_H
 #define SB_CLI_H
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/err.h"
 

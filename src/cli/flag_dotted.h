@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/err.h"
 
 #define DOTTED_MAX 8

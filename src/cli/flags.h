@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/err.h"
 

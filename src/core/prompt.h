@@ -30,7 +30,7 @@ typedef struct sb_prompt_forms {
      * bodies add no text part of their own. */
     bool mm_content_only;
     /* custom_audio Whisper style (openai-audio, reference 3.8/4.7): the row's
-     * audio re-written as 16-bit WAV (core/wav.c), sent as the multipart
+     * audio re-written as 16-bit WAV (media/wav.c), sent as the multipart
      * "file" field. NULL/0 otherwise. */
     const unsigned char *audio_wav;
     size_t audio_wav_bytes;

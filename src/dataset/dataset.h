@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/arena.h"
 #include "core/prompt.h"
 #include "core/err.h"

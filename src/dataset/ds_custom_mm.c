@@ -13,7 +13,7 @@
  *    (ds_mm_parts.c); with --enable-multimodal-chat a prompt row becomes the
  *    reference's chat message, sent as it is.
  *  - custom_audio (chat style, --enable-multimodal-chat): the file is read
- *    and re-written as 16-bit WAV (core/wav.c, as python-soundfile does) and
+ *    and re-written as 16-bit WAV (media/wav.c, as python-soundfile does) and
  *    sent as an input_audio part.
  *  - custom_audio (Whisper style, no --enable-multimodal-chat, --backend
  *    openai-audio): the same WAV bytes ride on the request (audio_wav) with
@@ -31,10 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/b64.h"
+#include "media/b64.h"
 #include "core/file.h"
-#include "core/png.h"
-#include "core/wav.h"
+#include "media/png.h"
+#include "media/wav.h"
 #include "dataset/ds_mm.h"
 
 typedef struct mm_row {
@@ -133,7 +133,7 @@ static char *file_url_path(const char *url)
 /* The image string s as the reference sends it with ensure_client_side_data:
  * data:image/ URLs as they are, anything else (after the image rule's
  * file:// prefix) fetched, decoded, converted to RGB and re-encoded as PNG
- * (core/png.h). */
+ * (media/png.h). */
 static int inline_image(const char *s, sb_buf *url_out, sb_err *err)
 {
     sb_buf_reset(url_out);

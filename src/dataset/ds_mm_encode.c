@@ -8,15 +8,15 @@
  * Videos (~0.3 s for 16 frames of 720x1280) are not drawn up front: 44 MB
  * of frames each would be held for nothing. The job keeps a copy of the
  * generator where the frames start and the stream jumps past them; the
- * worker then draws and encodes one frame at a time (core/video.c). */
+ * worker then draws and encodes one frame at a time (media/video.c). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/b64.h"
-#include "core/jpeg.h"
-#include "core/video.h"
+#include "media/b64.h"
+#include "media/jpeg.h"
+#include "media/video.h"
 #include "dataset/ds_mm.h"
 
 /* A new zeroed job of w x h at the end of the queue. */

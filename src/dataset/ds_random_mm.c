@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/video.h"
+#include "media/video.h"
 #include "dataset/ds_mm.h"
 
 /* Frames per video item at most: a sanity bound, far above real use. */

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/err.h"
 #include "metrics/record.h"
 #include "metrics/specdec.h"

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "metrics/metrics.h"

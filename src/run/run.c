@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
-#include "cli/commands.h"
+#include "core/exit.h"
 #include "core/clock.h"
 #include "core/rng.h"
 #include "dataset/dataset.h"

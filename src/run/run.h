@@ -6,11 +6,11 @@
 #ifndef SB_RUN_H
 #define SB_RUN_H
 
-#include "cli/config.h"
+#include "config/config.h"
 
 /* Runs the benchmark described by cfg. Prints progress and the result block
  * to stdout, messages to stderr. Returns a process exit status
- * (cli/commands.h). */
+ * (core/exit.h). */
 int run_serve(sb_config *cfg);
 
 #endif

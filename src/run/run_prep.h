@@ -6,7 +6,7 @@
 #include <curl/curl.h>
 
 #include "backend/backend.h"
-#include "cli/config.h"
+#include "config/config.h"
 #include "core/arena.h"
 #include "core/err.h"
 #include "dataset/dataset.h"

@@ -4,7 +4,7 @@
 #ifndef SB_TEST_DSFX_H
 #define SB_TEST_DSFX_H
 
-#include "cli/config.h"
+#include "config/config.h"
 #include "tokenizer/tokenizer.h"
 
 typedef struct dsfx {

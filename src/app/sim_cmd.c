@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 
-#include "cli/commands.h"
+#include "app/commands.h"
 #include "sim/sim.h"
 
 static void print_totals(const sim_totals *t)

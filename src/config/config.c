@@ -1,6 +1,6 @@
 /* config.c - reference defaults for sb_config and its destructor (see config.h).
  * Defaults are those of the current `vllm bench serve` (reference doc section 2). */
-#include "cli/config.h"
+#include "config/config.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "cli/commands.h"
+#include "app/commands.h"
 #include "run/run.h"
 
 int serve_cmd(int argc, char **argv)

@@ -4,7 +4,7 @@
  * libpng and libjpeg are the libraries Pillow decodes with, so pixels are
  * the same; the conversion rules are Pillow's convert() (and vLLM's white
  * compositing for RGBA), and image.info keeps what Pillow would keep. */
-#include "core/png.h"
+#include "media/png.h"
 
 #include <setjmp.h>
 #include <stdio.h>

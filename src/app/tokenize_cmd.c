@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/commands.h"
+#include "app/commands.h"
 #include "tokenizer/tokenizer.h"
 
 static const char *USAGE =

@@ -1,6 +1,6 @@
 /* b64.c - base64 encoding for multimodal request parts (see b64.h). Writes
  * straight into the reserved buffer: a 720p image is ~0.7 MB of output. */
-#include "core/b64.h"
+#include "media/b64.h"
 
 #include <stdint.h>
 

@@ -15,8 +15,8 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/commands.h"
-#include "cli/config.h"
+#include "app/commands.h"
+#include "config/config.h"
 #include "core/clock.h"
 #include "dataset/dataset.h"
 #include "dataset/ds_gen.h"

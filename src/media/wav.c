@@ -3,7 +3,7 @@
  * (normalised read, normalised write), and the output goes through
  * libsndfile's virtual I/O into an sb_buf so the header is written the way
  * a seekable BytesIO gets it. */
-#include "core/wav.h"
+#include "media/wav.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * else (its default quality -1 means "libjpeg's 75"), so plain defaults here
  * give the same bytes when both link the same libjpeg-turbo. libjpeg reports
  * errors by calling error_exit, which must not return: it longjmps back. */
-#include "core/jpeg.h"
+#include "media/jpeg.h"
 
 #include <setjmp.h>
 #include <stdio.h>

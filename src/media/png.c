@@ -11,14 +11,14 @@
  * max(65536, 4 x width) bytes until it reports the end; each call's output
  * becomes one IDAT chunk, so the chunk split is reproduced by running the
  * same state machine here. */
-#include "core/png.h"
+#include "media/png.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "core/b64.h"
+#include "media/b64.h"
 
 /* zlib fails here only without memory: abort like the allocators. */
 static void zfail(const char *what)

@@ -6,7 +6,7 @@
  * to each value is tracked with a small fixed stack: a key id per object
  * level and an element index per array level, deep enough for
  * choices[0].delta.content. */
-#include "backend/scan_yajl.h"
+#include "oracle/scan_yajl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

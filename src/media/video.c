@@ -13,7 +13,7 @@
  *    written.
  * The file is written into memory through a seekable AVIOContext, which the
  * MP4 muxer treats as it treats a file (it seeks back to patch sizes). */
-#include "core/video.h"
+#include "media/video.h"
 
 #include <limits.h>
 #include <pthread.h>

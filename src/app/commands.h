@@ -1,0 +1,15 @@
+/* commands.h - the subcommands main.c dispatches to.
+ *
+ * Each takes the arguments after its own name (argv[0] is the command name)
+ * and returns the process exit status, one of core/exit.h's SB_EXIT_*. */
+#ifndef SB_COMMANDS_H
+#define SB_COMMANDS_H
+
+#include "core/exit.h"
+
+int serve_cmd(int argc, char **argv);    /* app/serve_cmd.c */
+int sim_cmd(int argc, char **argv);      /* app/sim_cmd.c */
+int tokenize_cmd(int argc, char **argv); /* app/tokenize_cmd.c */
+int dataset_cmd(int argc, char **argv);  /* app/dataset_cmd.c */
+
+#endif
