@@ -17,15 +17,14 @@ runs="${FUZZ_RUNS:-10000000}"
 out="${FUZZ_OUT:-/tmp/sb-fuzz-out}"
 build="${FUZZ_BUILD:-build-fuzz}"
 mkdir -p "$out"
-if [ ! -d "$build" ] || [ -n "${FUZZ_REBUILD:-}" ]; then
-  CC=clang bash scripts/build.sh "$build" -DSB_FUZZ=ON -DSB_SANITIZE=ON -DSB_WERROR=OFF
-else
-  cmake --build "$build" -j"$(nproc)" >/dev/null
-fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  for f in "$build"/tests/fuzz/fuzz_*; do targets+=("$(basename "$f")"); done
+  for f in tests/fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
 fi
+# Only the fuzzers (and the library) are built, not every test and bench.
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_FUZZ=ON -DSB_SANITIZE=ON \
+  -DSB_WERROR=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >/dev/null
 status=0
 printf '%-20s %12s %9s %10s  %s\n' target runs seconds 'execs/s' result
 for t in "${targets[@]}"; do
