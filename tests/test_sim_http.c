@@ -95,8 +95,17 @@ static void impossible_request_lines_fail_before_the_headers_end(void **state)
 {
     (void)state;
     const char *bad[] = {
-        "\x16\x03\x01\x00\xa5\x01", "\x80", " GET", "GET\t/", "GET x", "GET / HTTP/2",
-        "GET / HTTP/1.1\n", "GET / HTTP/1.1x", "GET / XTTP", "GET /a\x01b", "GET / HTTP/1.1\r\r",
+        "\x16\x03\x01\x00\xa5\x01",
+        "\x80",
+        " GET",
+        "GET\t/",
+        "GET x",
+        "GET / HTTP/2",
+        "GET / HTTP/1.1\n",
+        "GET / HTTP/1.1x",
+        "GET / XTTP",
+        "GET /a\x01b",
+        "GET / HTTP/1.1\r\r",
     };
     sim_http_req r;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
