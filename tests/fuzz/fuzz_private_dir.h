@@ -9,11 +9,30 @@
 #ifndef SB_FUZZ_PRIVATE_DIR_H
 #define SB_FUZZ_PRIVATE_DIR_H
 
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static char fuzz_private_dir[64];
+
+/* At exit: the files the target left (flat: nothing makes directories), then
+ * the directory itself. */
+static void fuzz_remove_private_dir(void)
+{
+    DIR *d = opendir(fuzz_private_dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                unlinkat(dirfd(d), e->d_name, 0);
+        closedir(d);
+    }
+    rmdir(fuzz_private_dir);
+}
 
 static void fuzz_enter_private_dir(int argc, char **argv, const char *name)
 {
@@ -24,12 +43,12 @@ static void fuzz_enter_private_dir(int argc, char **argv, const char *name)
             (abs = realpath(argv[i], NULL)) != NULL)
             argv[i] = abs; /* kept for the process's life, as argv is */
     }
-    static char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/sb-fuzz-%sXXXXXX", name);
-    if (!mkdtemp(dir) || chdir(dir) != 0) {
+    snprintf(fuzz_private_dir, sizeof fuzz_private_dir, "/tmp/sb-fuzz-%sXXXXXX", name);
+    if (!mkdtemp(fuzz_private_dir) || chdir(fuzz_private_dir) != 0) {
         perror("fuzz: private directory");
         abort();
     }
+    atexit(fuzz_remove_private_dir);
 }
 
 #endif
