@@ -144,7 +144,7 @@ static const dflag dflags[] = {
 /* Integer flags: returns 1 when name matched (and *consumed set). */
 static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *err)
 {
-    long n;
+    long n = 0; /* parse_long sets it on success; 0 keeps gcc -O2 from guessing */
     if (!strcmp(name, "--port")) {
         if (parse_long(name, v, 0, 65535, &n, err))
             return -1;
