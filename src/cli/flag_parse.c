@@ -26,11 +26,6 @@ const char *cli_flag_name(size_t i)
     return i < cli_n_flags ? cli_flags[i].name : NULL;
 }
 
-const char *cli_flag_alias(size_t i)
-{
-    return i < cli_n_flags ? cli_flags[i].alias : NULL;
-}
-
 static size_t edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);

@@ -24,17 +24,6 @@ const char *metrics_kind_name(sb_metric_kind k)
     return (k >= 0 && k < SB_M_COUNT_) ? kind_names[k] : "?";
 }
 
-double metrics_percentile_sorted(const double *v, size_t n, double p)
-{
-    if (n == 0)
-        return 0.0;
-    double h = (double)(n - 1) * (p / 100.0);
-    double fl = floor(h);
-    size_t lo = fl > (double)(n - 1) ? n - 1 : (size_t)fl;
-    size_t hi = lo + 1 < n ? lo + 1 : n - 1;
-    return stats_lerp(v[lo], v[hi], h - fl);
-}
-
 bool metrics_backend_is_pooling(const char *b)
 {
     return b &&

@@ -114,8 +114,4 @@ bool metrics_backend_is_pooling(const char *backend);
 /* Frees what metrics_compute allocated inside m. */
 void metrics_free(sb_metrics *m);
 
-/* numpy.percentile(v, p) with the default "linear" method on sorted v[0..n),
- * 0 for n == 0. Exposed for the report and tests. */
-double metrics_percentile_sorted(const double *v, size_t n, double p);
-
 #endif
