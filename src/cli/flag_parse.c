@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/flags.h"
+#include "cli/opt.h"
 
 size_t cli_flag_count(void)
 {
@@ -26,59 +27,16 @@ const char *cli_flag_name(size_t i)
     return i < cli_n_flags ? cli_flags[i].name : NULL;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t *row = sb_xmalloc((lb + 1) * sizeof *row);
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            best = up + 1 < best ? up + 1 : best;
-            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    size_t d = row[lb];
-    free(row);
-    return d;
-}
-
-static const char *closest(const char *given, const char *const *cands, size_t n)
-{
-    const char *best = NULL;
-    size_t bd = SIZE_MAX;
-    for (size_t i = 0; i < n; i++) {
-        if (!cands[i])
-            continue;
-        size_t d = edit_distance(given, cands[i]);
-        if (d < bd) {
-            bd = d;
-            best = cands[i];
-        }
-    }
-    return best;
-}
-
+/* Every canonical name and alias, for the closest-name hint. */
 static const char *closest_flag(const char *given)
 {
-    const char *best = NULL;
-    size_t bd = SIZE_MAX;
+    const char **names = sb_xmalloc(2 * cli_n_flags * sizeof *names);
     for (size_t i = 0; i < cli_n_flags; i++) {
-        const char *names[] = {cli_flags[i].name, cli_flags[i].alias};
-        for (int k = 0; k < 2; k++) {
-            size_t d = names[k] ? edit_distance(given, names[k]) : SIZE_MAX;
-            if (d < bd) {
-                bd = d;
-                best = names[k];
-            }
-        }
+        names[2 * i] = cli_flags[i].name;
+        names[2 * i + 1] = cli_flags[i].alias;
     }
+    const char *best = cli_opt_closest(given, names, 2 * cli_n_flags);
+    free(names);
     return best;
 }
 
@@ -144,7 +102,7 @@ static int set_choice_str(sb_config *cfg, const cli_flag *f, const char *v, sb_e
             for (size_t i = 0; i < n; i++)
                 sb_buf_printf(&list, "%s'%s'", i ? ", " : "", f->choices[i]);
             sb_err_set(err, "--%s: invalid choice: '%s' (did you mean '%s'? choose from %s)",
-                       f->name, v, closest(v, f->choices, n), list.data);
+                       f->name, v, cli_opt_closest(v, f->choices, n), list.data);
             sb_buf_free(&list);
             return -1;
         }
@@ -300,8 +258,7 @@ static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, ch
     int n = 0;
     if (!takes_value(f)) {
         if (inline_v)
-            return sb_err_set(err, "--%s: ignored explicit argument '%s' (the flag takes no value)",
-                              f->name, inline_v);
+            return cli_opt_no_value(err, f->name, inline_v);
         return 0;
     }
     if (inline_v)
@@ -309,7 +266,7 @@ static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, ch
     if (f->type == FT_APPEND && !inline_v) {
         /* the simulator's own flags start with "--": take the next word as is */
         if (ps->i + 1 >= ps->argc)
-            return sb_err_set(err, "--%s: expected one argument", f->name);
+            return cli_opt_needs_value(err, f->name);
         vals[n++] = ps->argv[++ps->i];
         return n;
     }
@@ -317,13 +274,12 @@ static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, ch
         while (ps->i + 1 < ps->argc && !looks_like_option(ps->argv[ps->i + 1]))
             vals[n++] = ps->argv[++ps->i];
         if (n == 0)
-            return sb_err_set(err, "--%s: expected at least one argument (%s)", f->name,
-                              f->metavar);
+            return cli_opt_needs_value(err, f->name);
         return n;
     }
     if (!inline_v) {
         if (ps->i + 1 >= ps->argc || looks_like_option(ps->argv[ps->i + 1]))
-            return sb_err_set(err, "--%s: expected one argument (%s)", f->name, f->metavar);
+            return cli_opt_needs_value(err, f->name);
         vals[n++] = ps->argv[++ps->i];
     }
     return n;
@@ -344,23 +300,18 @@ static void note_use(parse_state *ps, const cli_flag *f)
         ps->seen[idx]++;
 }
 
-/* Splits "--name.path=value" into a normalised name, the dotted path and the
- * inline value; arg is modified in place. */
-static void split_arg(char *arg, char **name, char **path, char **inline_v)
+/* Splits "--name.path=value" into the name (cli_opt_name's spelling rule),
+ * the dotted path and the inline value; arg is modified in place. */
+static void split_arg(char *arg, char *name, size_t cap, char **path, char **inline_v)
 {
+    cli_opt_name(arg, name, cap, true);
     char *body = arg + 2;
     char *eq = strchr(body, '=');
     if (eq)
         *eq = '\0';
     *inline_v = eq ? eq + 1 : NULL;
     char *dot = strchr(body, '.');
-    if (dot)
-        *dot = '\0';
     *path = dot ? dot + 1 : NULL;
-    for (char *c = body; *c; c++)
-        if (*c == '_')
-            *c = '-';
-    *name = body;
 }
 
 static int parse_one(parse_state *ps, sb_err *err)
@@ -375,13 +326,12 @@ static int parse_one(parse_state *ps, sb_err *err)
                           "unrecognized argument: '%s' (flags are --name VALUE; see "
                           "`servebench serve --help`)",
                           orig);
-    char *arg = sb_xstrdup(orig), *name, *path, *inline_v;
-    split_arg(arg, &name, &path, &inline_v);
+    char *arg = sb_xstrdup(orig), name[128], *path, *inline_v;
+    split_arg(arg, name, sizeof name, &path, &inline_v);
     const cli_flag *f = find_flag(name);
     int rc = 0;
     if (!f) {
-        rc = sb_err_set(err, "unrecognized argument: --%s (did you mean --%s?)", name,
-                        closest_flag(name));
+        rc = cli_opt_unknown(err, name, closest_flag(name));
     } else if (path && f->type != FT_JSON) {
         rc = sb_err_set(err, "--%s.%s: only JSON-object flags (--extra-body, ...) take .KEY",
                         f->name, path);
