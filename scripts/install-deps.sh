@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates curl git \
-  libcurl4-openssl-dev libjansson-dev libyajl-dev libpcre2-dev libutf8proc-dev \
+  libcurl4-openssl-dev libjansson-dev libyajl-dev libyaml-dev libpcre2-dev libutf8proc-dev \
   zlib1g-dev libcmocka-dev libssl-dev libjpeg62-turbo-dev libsndfile1-dev libpng-dev \
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
   clang libclang-rt-14-dev valgrind \
