@@ -3,10 +3,11 @@
  * vLLM's FlexibleArgumentParser reads the file with yaml.safe_load and turns
  * the mapping into command-line words (vllm/utils/argparse_utils.py:
  * FlexibleArgumentParser.load_config_file): `key: value` becomes
- * `--key str(value)`, a list `--key str(item)...`, a nested mapping dotted
- * keys (`extra-body: {a: 1}` is `--extra-body.a 1`), `true` a bare flag and
- * `false` nothing. libyaml parses the file (anchors, aliases, flow and block
- * collections, every quoting style); the YAML 1.1 implicit types PyYAML's
+ * `--key str(value)`, a list `--key str(item)...` (an empty one nothing), a
+ * nested mapping `--key json.dumps(value)` (`extra-body: {a: 1}` is
+ * `--extra-body '{"a": 1}'`), `true` a bare flag and `false` nothing.
+ * libyaml parses the file (anchors, aliases, flow and block collections,
+ * every quoting style); the YAML 1.1 implicit types PyYAML's
  * SafeLoader resolves in plain scalars are resolved here the same way and
  * written as Python's str() writes them, so `1_000` is 1000, `0x10` is 16,
  * `yes` is true, `~` is None, `1.5e+3` is 1500.0. Merge keys (`<<: *base`)
@@ -160,7 +161,7 @@ static char *yaml_float(const char *text)
     return sb_xstrdup(py_float_repr(buf, sizeof buf, r));
 }
 
-typedef enum ytype { Y_STR, Y_TRUE, Y_FALSE, Y_OTHER } ytype;
+typedef enum ytype { Y_STR, Y_TRUE, Y_FALSE, Y_NULL, Y_INT, Y_FLOAT, Y_DATE } ytype;
 
 /* A scalar as Python's str() of what yaml.safe_load makes of it; *t says
  * whether it was a bool. */
@@ -182,18 +183,22 @@ static int scalar_text(cfg_ctx *c, const yaml_node_t *n, char **out, ytype *t)
         *out = sb_xstrdup(yes ? "True" : "False");
         return 0;
     }
-    *t = Y_OTHER;
     if (match(&c->re_float, s)) {
+        *t = Y_FLOAT;
         *out = yaml_float(s);
         return 0;
     }
-    if (match(&c->re_int, s))
+    if (match(&c->re_int, s)) {
+        *t = Y_INT;
         return yaml_int(c, n, s, out);
+    }
     if (match(&c->re_null, s)) {
+        *t = Y_NULL;
         *out = sb_xstrdup("None");
         return 0;
     }
     if (match(&c->re_date, s)) {
+        *t = Y_DATE;
         int y, m, d;
         if (sscanf(s, "%d-%d-%d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
             return fail_at(c, n, "not a valid date", s);
@@ -324,14 +329,77 @@ static int collect_pairs(cfg_ctx *c, yaml_node_t *map, pairs *out, int depth)
     return rc;
 }
 
-static int emit_mapping(cfg_ctx *c, yaml_node_t *map, const char *prefix, int depth);
+/* json.dumps(value) of what safe_load makes of node v (default separators,
+ * ensure_ascii, floats as repr, NaN/Infinity bare). */
+static int write_json(cfg_ctx *c, yaml_node_t *v, sb_buf *b, int depth)
+{
+    if (depth > CONFIG_MAX_DEPTH)
+        return fail_at(c, v, "mappings nested too deep", NULL);
+    if (++c->visits > CONFIG_MAX_VISITS || b->len > CONFIG_MAX_BYTES)
+        return fail_at(c, v, "aliases and merges expand too far", NULL);
+    if (v->type == YAML_SEQUENCE_NODE) {
+        sb_buf_putc(b, '[');
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            if (it > v->data.sequence.items.start)
+                sb_buf_puts(b, ", ");
+            if (write_json(c, yaml_document_get_node(c->doc, *it), b, depth + 1) < 0)
+                return -1;
+        }
+        sb_buf_putc(b, ']');
+        return 0;
+    }
+    if (v->type == YAML_MAPPING_NODE) {
+        pairs ps = {0};
+        int rc = collect_pairs(c, v, &ps, depth);
+        sb_buf_putc(b, '{');
+        for (size_t i = 0; rc == 0 && i < ps.n; i++) {
+            if (i)
+                sb_buf_puts(b, ", ");
+            pyfmt_json_string(b, ps.v[i].key, strlen(ps.v[i].key));
+            sb_buf_puts(b, ": ");
+            rc = write_json(c, ps.v[i].val, b, depth + 1);
+        }
+        sb_buf_putc(b, '}');
+        pairs_free(&ps);
+        return rc;
+    }
+    char *s;
+    ytype t;
+    if (scalar_text(c, v, &s, &t) < 0)
+        return -1;
+    int rc = 0;
+    if (t == Y_STR)
+        pyfmt_json_string(b, s, strlen(s));
+    else if (t == Y_TRUE || t == Y_FALSE || t == Y_NULL)
+        sb_buf_puts(b, t == Y_TRUE ? "true" : t == Y_FALSE ? "false" : "null");
+    else if (t == Y_FLOAT && !strcmp(s, "nan"))
+        sb_buf_puts(b, "NaN");
+    else if (t == Y_FLOAT && (!strcmp(s, "inf") || !strcmp(s, "-inf")))
+        sb_buf_puts(b, s[0] == '-' ? "-Infinity" : "Infinity");
+    else if (t == Y_DATE)
+        rc = fail_at(c, v, "a date inside a mapping is not JSON serializable", s);
+    else
+        sb_buf_puts(b, s);
+    free(s);
+    return rc;
+}
 
 /* One key with its value, as FlexibleArgumentParser.load_config_file does. */
 static int emit_pair(cfg_ctx *c, const char *key, yaml_node_t *v, int depth)
 {
-    if (v->type == YAML_MAPPING_NODE)
-        return emit_mapping(c, v, key, depth + 1);
+    if (v->type == YAML_MAPPING_NODE) { /* one JSON object text, as json.dumps writes it */
+        sb_buf json;
+        sb_buf_init(&json);
+        int rc = write_json(c, v, &json, depth + 1);
+        if (rc == 0 && push_key(c, key) == 0)
+            return push(c, sb_buf_steal(&json));
+        sb_buf_free(&json);
+        return -1;
+    }
     if (v->type == YAML_SEQUENCE_NODE) {
+        if (v->data.sequence.items.top == v->data.sequence.items.start)
+            return 0; /* an empty list adds nothing */
         if (push_key(c, key) < 0)
             return -1;
         for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
@@ -365,19 +433,12 @@ static int emit_pair(cfg_ctx *c, const char *key, yaml_node_t *v, int depth)
     return push(c, s);
 }
 
-static int emit_mapping(cfg_ctx *c, yaml_node_t *map, const char *prefix, int depth)
+static int emit_mapping(cfg_ctx *c, yaml_node_t *map)
 {
     pairs ps = {0};
-    int rc = collect_pairs(c, map, &ps, depth);
-    for (size_t i = 0; rc == 0 && i < ps.n; i++) {
-        sb_buf full;
-        sb_buf_init(&full);
-        if (prefix)
-            sb_buf_printf(&full, "%s.", prefix);
-        sb_buf_puts(&full, ps.v[i].key);
-        rc = emit_pair(c, full.data, ps.v[i].val, depth);
-        sb_buf_free(&full);
-    }
+    int rc = collect_pairs(c, map, &ps, 0);
+    for (size_t i = 0; rc == 0 && i < ps.n; i++)
+        rc = emit_pair(c, ps.v[i].key, ps.v[i].val, 0);
     pairs_free(&ps);
     return rc;
 }
@@ -447,7 +508,7 @@ static int load(cfg_ctx *c, const unsigned char *text, size_t len)
     if (rc == 0 && root && root->type != YAML_MAPPING_NODE)
         rc = fail_at(c, root, "the file must be a mapping of flag names to values", NULL);
     else if (rc == 0 && root)
-        rc = emit_mapping(c, root, NULL, 0);
+        rc = emit_mapping(c, root);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     return rc;

@@ -1,6 +1,8 @@
 """The words vLLM's FlexibleArgumentParser.load_config_file makes of a YAML file
-(vllm/utils/argparse_utils.py), one per line, with yaml.safe_load as it uses: the
-oracle of tests/test_config_yaml.c. store_true flags: true -> bare flag, false -> none."""
+(vllm/utils/argparse_utils.py, May 2026), one per line, with yaml.safe_load as it uses:
+the oracle of tests/test_config_yaml.c. Reimplemented from its documented rules: true ->
+bare flag, false -> nothing, list -> its items (empty: nothing), mapping -> json.dumps."""
+import json
 import sys
 
 import yaml
@@ -8,23 +10,24 @@ import yaml
 out = []
 
 
-def walk(prefix, d):
+def walk(d):
     for key, value in d.items():
-        full = f"{prefix}.{key}" if prefix else key
         if isinstance(value, bool):
             if value:
-                out.append("--" + full)
+                out.append("--" + key)
         elif isinstance(value, list):
-            out.append("--" + full)
-            out.extend(str(item) for item in value)
+            if value:
+                out.append("--" + key)
+                out.extend(str(item) for item in value)
         elif isinstance(value, dict):
-            walk(full, value)
+            out.append("--" + key)
+            out.append(json.dumps(value))
         else:
-            out.append("--" + full)
+            out.append("--" + key)
             out.append(str(value))
 
 
 with open(sys.argv[1]) as f:
     config = yaml.safe_load(f)
-walk("", config or {})
+walk(config or {})
 print("\n".join(out))
