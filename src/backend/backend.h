@@ -1,5 +1,6 @@
 /* backend.h - the APIs servebench can benchmark: one request body builder and
- * one stream decoding mode per `--backend` name (reference doc section 3).
+ * one stream decoding mode per `--backend` name (vllm/benchmarks/lib/endpoint_request_func.py:
+ * ASYNC_REQUEST_FUNCS).
  *
  * A backend is a row of a constant table (backend.c); the body builders live
  * one API per file (openai.c, openai_chat.c, tgi.c, trtllm.c, mii.c,

@@ -3,9 +3,10 @@
  * One table (flag_table.c) lists every flag with its names, type, default,
  * help text and config field, so parsing, --help, the Namespace-like summary
  * and docs/serve.md cannot drift apart. Parsing rules follow the reference's
- * FlexibleArgumentParser (reference doc section 1): `--flag value` and
- * `--flag=value`, `_` for `-` in the name, nargs lists ending at the next
- * flag, dotted `--extra-body.key value`, duplicates warn and keep the last. */
+ * FlexibleArgumentParser (vllm/utils/argparse_utils.py:
+ * FlexibleArgumentParser.parse_args): `--flag value` and `--flag=value`, `_` for `-` in the name,
+ * nargs lists ending at the next flag, dotted `--extra-body.key value`, duplicates warn and keep
+ * the last. */
 #ifndef SB_CLI_H
 #define SB_CLI_H
 

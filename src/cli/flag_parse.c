@@ -1,7 +1,8 @@
 /* flag_parse.c - argv -> sb_config through the flag table.
  *
- * Mirrors vLLM's FlexibleArgumentParser over argparse (reference doc section
- * 1): long options only, `--flag value` or `--flag=value`, `_` accepted for
+ * Mirrors vLLM's FlexibleArgumentParser over argparse
+ * (vllm/utils/argparse_utils.py: FlexibleArgumentParser.parse_args): long options only, `--flag
+ * value` or `--flag=value`, `_` accepted for
  * `-` in the name (only before the first `.`), nargs lists that end at the
  * next option, dotted `--extra-body.key value` building a JSON object,
  * duplicates warned about with the last value kept. Anything else stops with

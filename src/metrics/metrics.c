@@ -1,4 +1,5 @@
-/* metrics.c - reference aggregation (doc section 6) over a rec_store.
+/* metrics.c - reference aggregation (doc vllm/benchmarks/serve.py: calculate_metrics) over a
+ * rec_store.
  *
  * One pass decides each request's output length (usage count, else the
  * re-tokenized text through a callback, else 1) and gathers the per-request

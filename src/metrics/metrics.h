@@ -1,6 +1,6 @@
 /* metrics.h - the reference's aggregate figures computed from a rec_store.
  *
- * metrics_compute applies the formulas of reference doc section 6 (completed,
+ * metrics_compute applies the formulas of vllm/benchmarks/serve.py: calculate_metrics (completed,
  * throughputs, TTFT/TPOT/ITL/E2EL mean/median/std/percentiles with numpy's
  * "linear" rule, goodput, peak output tokens/s and peak concurrency with the
  * reference's 1 s buckets) and, separately in sb_metrics_ext, servebench's own
@@ -23,9 +23,9 @@
 #include "metrics/specdec.h"
 
 /* Re-tokenization of generated text, for requests whose server reported no
- * usage.completion_tokens (section 6 output_len rule). count returns the
- * number of ids of text encoded without special tokens, or -1 on error (then
- * 1 is used). Keeps metrics independent of the tokenizer module. */
+ * usage.completion_tokens (vllm/benchmarks/serve.py: calculate_metrics output_len rule). count
+ * returns the number of ids of text encoded without special tokens, or -1 on error (then 1 is
+ * used). Keeps metrics independent of the tokenizer module. */
 typedef struct metrics_tok_cb {
     long (*count)(void *ctx, const char *text, size_t len);
     void *ctx;
@@ -109,7 +109,7 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
                     sb_metrics *out, sb_err *err);
 /* True for the reference's pooling backends (openai-embeddings*,
  * infinity-embeddings*, vllm-pooling, vllm-rerank): their result has no
- * output tokens and reports E2EL by default (reference doc section 6). */
+ * output tokens and reports E2EL by default (vllm/benchmarks/serve.py: calculate_metrics). */
 bool metrics_backend_is_pooling(const char *backend);
 /* Frees what metrics_compute allocated inside m. */
 void metrics_free(sb_metrics *m);

@@ -3,12 +3,12 @@
  *
  * Requests become due at bench_start + offset_ns[i] (absolute deadlines: no
  * drift); due requests wait in a FIFO while --max-concurrency transfers are
- * in flight (the reference's semaphore, section 5.2). Per request the loop
+ * in flight (the reference's semaphore, vllm/benchmarks/serve.py: benchmark). Per request the loop
  * records queued_ns (noticed due) and start_ns (handed to curl), both
  * relative to rs->bench_start_ns (absolute CLOCK_MONOTONIC, the simulator's
- * clock); ttft/latency/itl are durations from start_ns. In-flight state lives in reusable slots (easy
- * handle, decoder, header node), so a request costs no allocation beyond its
- * record's ITL array. */
+ * clock); ttft/latency/itl are durations from start_ns. In-flight state lives in reusable slots
+ * (easy handle, decoder, header node), so a request costs no allocation beyond its record's ITL
+ * array. */
 #ifndef SB_LOOP_H
 #define SB_LOOP_H
 

@@ -1,5 +1,5 @@
 /* run.c - run_serve: one `servebench serve` benchmark, in the reference's
- * order (section 5): tokenizer, dataset, schedule, ready check, warm-ups,
+ * order (vllm/benchmarks/serve.py: benchmark): tokenizer, dataset, schedule, ready check, warm-ups,
  * the timed run, metrics, result block, result file.
  *
  * The only part of src/run that prints (run_serve is a command-level
@@ -142,7 +142,7 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
     return c->tk ? 0 : -1;
 }
 
-/* Send at the requests' own timestamps (reference 5.1 self-timed): with
+/* Send at the requests' own timestamps (vllm/benchmarks/serve.py: get_request self-timed): with
  * --self-timed, and by default for timed_trace (--no-self-timed turns it off). */
 static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
 {

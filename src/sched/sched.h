@@ -1,6 +1,6 @@
 /* sched.h - when each request is sent: the reference's arrival schedule.
  *
- * All send offsets are computed before the first send (reference doc 5.1):
+ * All send offsets are computed before the first send (vllm/benchmarks/serve.py: get_request):
  * gamma/Poisson gaps from numpy's legacy global RandomState seeded with
  * --seed, constant spacing for burstiness inf, ramp-up rates, and the final
  * rescale so the last request goes out at N / rate. The engine sends against
@@ -56,7 +56,7 @@ void sched_plan_free(sched_plan *p);
  * too; cli may call it early. Returns 0 or -1 with err set. */
 int sched_validate(const sb_config *cfg, sb_err *err);
 
-/* rate_i of reference 5.1 for request i of n: request_rate, or the linear /
+/* rate_i of vllm/benchmarks/serve.py: get_request for request i of n: request_rate, or the linear /
  * exponential ramp-up rate at progress i / max(n-1, 1). */
 double sched_rate_at(const sb_config *cfg, size_t i, size_t n);
 

@@ -1,11 +1,11 @@
 /* sched_check.c - the reference's validation of the load-shape flags.
  *
  * vllm checks ramp-up flags in main_async before anything is sent and asserts
- * burstiness > 0 and rate_i > 0 in get_request (reference doc 2.5 and 5.1).
- * The messages below are the reference's own, with numbers printed the way
- * Python's repr() prints a float ("0.0", "-1.5", "inf"), so a user switching
- * tools sees the same sentence. Ramp-up rates are Python ints there; here they
- * must at least be whole numbers small enough for a double to hold exactly. */
+ * burstiness > 0 and rate_i > 0 in get_request (vllm/benchmarks/serve.py: add_cli_args,
+ * get_request). The messages below are the reference's own, with numbers printed the way Python's
+ * repr() prints a float ("0.0", "-1.5", "inf"), so a user switching tools sees the same sentence.
+ * Ramp-up rates are Python ints there; here they must at least be whole numbers small enough for a
+ * double to hold exactly. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

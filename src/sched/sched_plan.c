@@ -1,4 +1,4 @@
-/* sched_plan.c - the arrival schedule of reference doc 5.1, computed up front.
+/* sched_plan.c - the arrival schedule of vllm/benchmarks/serve.py: get_request, computed up front.
  *
  * vllm (since PR #21108) precomputes every send delay before the first send:
  * gap_i is 0 for an infinite rate, 1/rate_i for burstiness inf, otherwise one
