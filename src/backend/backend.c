@@ -35,7 +35,8 @@ static const backend table[] = {
     {"openai-chat", "OpenAI Chat Completions API", {"chat/completions", NULL}, BK_MODE_CHAT, true,
      false, true, false, false, false, bk_build_chat},
     /* Whisper-style ASR (async_request_openai_audio): multipart form, chat
-     * deltas, not OpenAI-compatible for the sampling flags (the reference's list holds completions and chat only). */
+     * deltas, not OpenAI-compatible for the sampling flags (the reference's
+     * list holds completions and chat only). */
     {"openai-audio", "OpenAI Audio API", {"transcriptions", "translations", NULL}, BK_MODE_AUDIO,
      false, false, false, false, false, true, bk_build_audio},
     {"tgi", "TGI API", {"generate_stream", NULL}, BK_MODE_TGI, false, false, false, false, false,
