@@ -51,7 +51,8 @@ int main(int argc, char **argv)
     np_rs rs0;
     np_rs_seed(&rs0, 0);
     sched_plan plan;
-    if (sched_plan_build(&cfg, n, &rs0, NULL, &plan, &err) != 0) {
+    sched_opts so = {.request_rate = rate, .burstiness = burst, .ramp_up = SCHED_RAMP_NONE};
+    if (sched_plan_build(&so, n, &rs0, NULL, &plan, &err) != 0) {
         fprintf(stderr, "sched: %s\n", err.msg);
         return 1;
     }

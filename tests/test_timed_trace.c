@@ -189,7 +189,8 @@ static void timed_trace_timestamps_are_the_schedule(void **state)
     f->cfg.request_rate = 3; /* ignored by a self-timed plan */
     sched_plan p;
     sb_err err;
-    assert_int_equal(sched_plan_build(&f->cfg, ds.n, NULL, ts, &p, &err), 0);
+    sched_opts so = {.request_rate = f->cfg.request_rate, .burstiness = f->cfg.burstiness};
+    assert_int_equal(sched_plan_build(&so, ds.n, NULL, ts, &p, &err), 0);
     uint64_t want[] = {0, 500000000, 1000000000, 2000000000, 2000000000, 3000000000};
     for (size_t i = 0; i < ds.n; i++)
         assert_int_equal(p.offset_ns[i], want[i]);

@@ -151,6 +151,19 @@ static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
     return on && ds->n && ds->reqs[0].timestamp_s >= 0;
 }
 
+/* The load-shape flags, the scheduler's own options. */
+static sched_opts sched_opts_of(const sb_config *cfg)
+{
+    sched_opts o = {.request_rate = cfg->request_rate,
+                    .burstiness = cfg->burstiness,
+                    .ramp_up = cfg->ramp_up == SB_RAMP_LINEAR        ? SCHED_RAMP_LINEAR
+                               : cfg->ramp_up == SB_RAMP_EXPONENTIAL ? SCHED_RAMP_EXPONENTIAL
+                                                                     : SCHED_RAMP_NONE,
+                    .ramp_up_start_rps = cfg->ramp_up_start_rps,
+                    .ramp_up_end_rps = cfg->ramp_up_end_rps};
+    return o;
+}
+
 static int prepare(run_ctx *c, sb_err *err)
 {
     sb_config *cfg = c->cfg;
@@ -195,7 +208,8 @@ static int prepare(run_ctx *c, sb_err *err)
         for (size_t i = 0; i < c->ds.n; i++)
             ts[i] = c->ds.reqs[i].timestamp_s;
     }
-    int rc = sched_plan_build(cfg, c->ds.n, &rs, ts, &c->plan, err);
+    sched_opts so = sched_opts_of(cfg);
+    int rc = sched_plan_build(&so, c->ds.n, &rs, ts, &c->plan, err);
     free(ts);
     if (rc != 0)
         return -1;

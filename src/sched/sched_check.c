@@ -22,9 +22,9 @@ static int whole_rate(double v)
     return isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0; /* 2^53 */
 }
 
-int sched_validate(const sb_config *cfg, sb_err *err)
+int sched_validate(const sched_opts *cfg, sb_err *err)
 {
-    if (cfg->ramp_up != SB_RAMP_NONE) {
+    if (cfg->ramp_up != SCHED_RAMP_NONE) {
         if (!isinf(cfg->request_rate) || cfg->request_rate < 0)
             return sb_err_set(err, "When using ramp-up, do not specify --request-rate. The "
                                    "request rate will be controlled by ramp-up parameters.");
@@ -39,7 +39,7 @@ int sched_validate(const sb_config *cfg, sb_err *err)
             return sb_err_set(err, "Ramp-up start and end RPS must be non-negative");
         if (a > b)
             return sb_err_set(err, "Ramp-up start RPS must be less than end RPS");
-        if (cfg->ramp_up == SB_RAMP_EXPONENTIAL && a == 0)
+        if (cfg->ramp_up == SCHED_RAMP_EXPONENTIAL && a == 0)
             return sb_err_set(err, "For exponential ramp-up, the start RPS cannot be 0.");
         /* The reference records one event per integer rate crossed and would
          * grind through billions of them; stop early with a sentence instead. */
