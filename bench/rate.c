@@ -19,6 +19,7 @@
 #include "run/loop.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
+#include "run/run.h"
 
 static int cmp(const void *a, const void *b)
 {
@@ -57,7 +58,8 @@ int main(int argc, char **argv)
         return 1;
     }
     bk_params bp;
-    bk_params_init(&bp, backend_find("openai"), &cfg, "sim", true, &err);
+    bk_params_init(&bp, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}), "sim", true,
+                   &err);
     pyjson_obj o;
     pyjson_obj_init(&o);
     sb_buf b;

@@ -18,6 +18,7 @@
 #include "dataset/dataset.h"
 #include "dataset/ds_gen.h"
 #include "sched/sched.h"
+#include "run/run.h"
 
 typedef struct fx {
     sb_config cfg;
@@ -273,7 +274,9 @@ static char *completions_body(const sb_config *cfg, const bk_req *r)
 {
     bk_params p;
     sb_err err;
-    assert_int_equal(bk_params_init(&p, backend_find("vllm"), cfg, "m", true, &err), 0);
+    assert_int_equal(
+        bk_params_init(&p, backend_find("vllm"), run_bk_opts(cfg, &(bk_opts){0}), "m", true, &err),
+        0);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf out;

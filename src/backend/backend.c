@@ -192,7 +192,7 @@ static int add_extra_body(bk_params *p, const char *text, sb_err *err)
     return 0;
 }
 
-int bk_params_init(bk_params *p, const backend *be, const sb_config *cfg, const char *model,
+int bk_params_init(bk_params *p, const backend *be, const bk_opts *cfg, const char *model,
                    bool ignore_eos, sb_err *err)
 {
     memset(p, 0, sizeof *p);

@@ -151,6 +151,20 @@ static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
     return on && ds->n && ds->reqs[0].timestamp_s >= 0;
 }
 
+const bk_opts *run_bk_opts(const sb_config *cfg, bk_opts *out)
+{
+    *out = (bk_opts){.top_p = cfg->top_p,
+                     .top_k = cfg->top_k,
+                     .min_p = cfg->min_p,
+                     .temperature = cfg->temperature,
+                     .frequency_penalty = cfg->frequency_penalty,
+                     .presence_penalty = cfg->presence_penalty,
+                     .repetition_penalty = cfg->repetition_penalty,
+                     .logprobs = cfg->logprobs,
+                     .extra_body = cfg->extra_body};
+    return out;
+}
+
 /* The load-shape flags, the scheduler's own options. */
 static sched_opts sched_opts_of(const sb_config *cfg)
 {
@@ -219,7 +233,7 @@ static int prepare(run_ctx *c, sb_err *err)
                      !strcmp(cfg->ds.name, "timed_trace");
     bool ignore_eos = cfg->ignore_eos || (random_ds && c->be->openai_compat);
     const char *name = cfg->served_model_name ? cfg->served_model_name : c->model_id;
-    if (bk_params_init(&c->bp, c->be, cfg, name, ignore_eos, err) != 0)
+    if (bk_params_init(&c->bp, c->be, run_bk_opts(cfg, &(bk_opts){0}), name, ignore_eos, err) != 0)
         return -1;
     c->have_bp = true;
     if (isnan(cfg->temperature) && c->be->openai_compat)

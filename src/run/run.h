@@ -6,11 +6,16 @@
 #ifndef SB_RUN_H
 #define SB_RUN_H
 
+#include "backend/backend.h"
 #include "config/config.h"
 
 /* Runs the benchmark described by cfg. Prints progress and the result block
  * to stdout, messages to stderr. Returns a process exit status
  * (core/exit.h). */
 int run_serve(sb_config *cfg);
+
+/* The backend's options from cfg (the sampling flags, --logprobs,
+ * --extra-body), written into out, which is returned; out points into cfg. */
+const bk_opts *run_bk_opts(const sb_config *cfg, bk_opts *out);
 
 #endif
