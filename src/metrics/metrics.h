@@ -17,7 +17,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "core/err.h"
 #include "metrics/record.h"
 #include "metrics/specdec.h"
@@ -99,13 +98,27 @@ typedef struct sb_metrics {
     specdec_result spec;
 } sb_metrics;
 
+/* The metric flags, all metrics_compute reads of the configuration (run/
+ * fills it from sb_config; tests set it). Pointers are only read during the
+ * call. */
+typedef struct metrics_opts {
+    const char *backend;              /* --backend: pooling backends default to e2el */
+    const char *percentile_metrics;   /* --percentile-metrics, NULL = the default */
+    const double *metric_percentiles; /* --metric-percentiles */
+    size_t n_metric_percentiles;
+    double goodput_ttft_ms, goodput_tpot_ms, goodput_e2el_ms; /* NAN = no SLO */
+    bool goodput_set;                                         /* --goodput given */
+    long max_concurrency;                                     /* -1 = unlimited */
+    bool skip_tokenizer_init;                                 /* --skip-tokenizer-init */
+} metrics_opts;
+
 /* Computes every figure from s. cfg supplies the percentiles, the selected
  * metrics, goodput SLOs, max concurrency and --skip-tokenizer-init; cb may be
  * NULL (then a request without usage counts 1 output token). Output length
  * per request: output_tokens when non-zero; else record.output_len when the
  * engine set it and kept no text; else cb on the text (NULL text = ""); else
  * 1. Returns 0, or -1 with err set (bad percentile); out is then left freed. */
-int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
+int metrics_compute(const rec_store *s, const metrics_opts *cfg, const metrics_tok_cb *cb,
                     sb_metrics *out, sb_err *err);
 /* True for the reference's pooling backends (openai-embeddings*,
  * infinity-embeddings*, vllm-pooling, vllm-rerank): their result has no

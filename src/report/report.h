@@ -9,7 +9,7 @@
  *
  * The run's end, in the order of vllm/benchmarks/serve.py: main_async:
  *     sb_metrics m;
- *     metrics_compute(store, cfg, &tok_cb, &m, &err);     // -1: bad percentile
+ *     metrics_compute(store, &mopts, &tok_cb, &m, &err);  // -1: bad percentile
  *     specdec_delta(&metrics_before, &metrics_after, &m.spec);  // if /metrics was read
  *     report_ctx ctx = {.model_id = ..., .client_cpu_pct = NAN, .finished = time(NULL), ...};
  *     if (m.completed == 0) fprintf(stderr, "%s\n", REPORT_ALL_FAILED_MSG);

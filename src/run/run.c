@@ -165,6 +165,21 @@ const bk_opts *run_bk_opts(const sb_config *cfg, bk_opts *out)
     return out;
 }
 
+const metrics_opts *run_metrics_opts(const sb_config *cfg, metrics_opts *out)
+{
+    *out = (metrics_opts){.backend = cfg->backend,
+                          .percentile_metrics = cfg->percentile_metrics,
+                          .metric_percentiles = cfg->metric_percentiles,
+                          .n_metric_percentiles = cfg->n_metric_percentiles,
+                          .goodput_ttft_ms = cfg->goodput_ttft_ms,
+                          .goodput_tpot_ms = cfg->goodput_tpot_ms,
+                          .goodput_e2el_ms = cfg->goodput_e2el_ms,
+                          .goodput_set = cfg->goodput_set,
+                          .max_concurrency = cfg->max_concurrency,
+                          .skip_tokenizer_init = cfg->skip_tokenizer_init};
+    return out;
+}
+
 /* The load-shape flags, the scheduler's own options. */
 static sched_opts sched_opts_of(const sb_config *cfg)
 {
@@ -432,7 +447,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     metrics_tok_cb cb = {count_tokens, c->tk};
     sb_metrics m;
     sb_err err;
-    if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
+    if (metrics_compute(c->rs, run_metrics_opts(cfg, &(metrics_opts){0}), c->tk ? &cb : NULL, &m,
+                        &err) != 0)
         return fail("computing metrics", &err);
     specdec_delta(&c->spec_before, &c->spec_after, &m.spec);
     if (m.completed == 0)
