@@ -50,16 +50,6 @@ static const cli_flag *find_flag(const char *name)
     return NULL;
 }
 
-/* argparse treats "-x"/"--x" as options but "-1", "-.5" as values. */
-static bool looks_like_option(const char *a)
-{
-    if (a[0] != '-' || a[1] == '\0')
-        return false;
-    if (a[1] == '-')
-        return true;
-    return !(isdigit((unsigned char)a[1]) || a[1] == '.');
-}
-
 static void *field(sb_config *cfg, size_t off)
 {
     return (char *)cfg + off;
@@ -272,14 +262,14 @@ static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, ch
         return n;
     }
     if (takes_list(f)) {
-        while (ps->i + 1 < ps->argc && !looks_like_option(ps->argv[ps->i + 1]))
+        while (ps->i + 1 < ps->argc && !cli_opt_is_option(ps->argv[ps->i + 1]))
             vals[n++] = ps->argv[++ps->i];
         if (n == 0)
             return cli_opt_needs_value(err, f->name);
         return n;
     }
     if (!inline_v) {
-        if (ps->i + 1 >= ps->argc || looks_like_option(ps->argv[ps->i + 1]))
+        if (ps->i + 1 >= ps->argc || cli_opt_is_option(ps->argv[ps->i + 1]))
             return cli_opt_needs_value(err, f->name);
         vals[n++] = ps->argv[++ps->i];
     }
