@@ -144,7 +144,8 @@ static char *yaml_float(const char *text)
     } else if (strchr(p, ':')) { /* base 60, summed from the last part as PyYAML does */
         double parts[64];
         int np = 0;
-        for (char *t = strtok(p, ":"); t && np < 64; t = strtok(NULL, ":"))
+        char *save = NULL;
+        for (char *t = strtok_r(p, ":", &save); t && np < 64; t = strtok_r(NULL, ":", &save))
             parts[np++] = strtod(t, NULL);
         double base = 1.0;
         r = 0.0;
@@ -443,26 +444,31 @@ static int emit_mapping(cfg_ctx *c, yaml_node_t *map)
     return rc;
 }
 
-/* PyYAML's implicit resolvers (yaml/resolver.py: Resolver), in its order. */
-static void compile_resolvers(cfg_ctx *c)
+/* PyYAML's implicit resolvers (yaml/resolver.py: Resolver), in its order.
+ * Returns 0, or -1 when the C library rejects a pattern (then none is kept). */
+static int compile_resolvers(cfg_ctx *c)
 {
-    regcomp(&c->re_bool,
-            "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
-            REG_EXTENDED | REG_NOSUB);
-    regcomp(&c->re_float,
-            "^([-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?"
-            "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
-            REG_EXTENDED | REG_NOSUB);
-    regcomp(&c->re_int,
-            "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
-            "|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
-            REG_EXTENDED | REG_NOSUB);
-    regcomp(&c->re_null, "^(~|null|Null|NULL|)$", REG_EXTENDED | REG_NOSUB);
-    regcomp(&c->re_date, "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", REG_EXTENDED | REG_NOSUB);
-    regcomp(&c->re_time,
-            "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?"
-            "([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?$",
-            REG_EXTENDED | REG_NOSUB);
+    static const char *const pats[6] = {
+        "^(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$",
+        "^([-+]?[0-9][0-9_]*\\.[0-9_]*([eE][-+][0-9]+)?|\\.[0-9][0-9_]*([eE][-+][0-9]+)?"
+        "|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\\.[0-9_]*|[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$",
+        "^([-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+"
+        "|[-+]?[1-9][0-9_]*(:[0-5]?[0-9])+)$",
+        "^(~|null|Null|NULL|)$",
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        "^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(\\.[0-9]*)?"
+        "([ \t]*(Z|[-+][0-9]{1,2}(:[0-9]{2})?))?$",
+    };
+    regex_t *res[6] = {&c->re_bool, &c->re_float, &c->re_int,
+                       &c->re_null, &c->re_date,  &c->re_time};
+    for (int i = 0; i < 6; i++)
+        if (regcomp(res[i], pats[i], REG_EXTENDED | REG_NOSUB) != 0) {
+            while (i-- > 0)
+                regfree(res[i]);
+            return sb_err_set(c->err, "--config %s: cannot compile the YAML type patterns",
+                              c->path);
+        }
+    return 0;
 }
 
 static void free_resolvers(cfg_ctx *c)
@@ -534,9 +540,11 @@ int cli_config_file_words(const char *path, char ***out, int *n_out, sb_err *err
     fclose(f);
     cfg_ctx c = {.path = path, .err = err};
     if (rc == 0) {
-        compile_resolvers(&c);
-        rc = load(&c, (const unsigned char *)(text.data ? text.data : ""), text.len);
-        free_resolvers(&c);
+        rc = compile_resolvers(&c);
+        if (rc == 0) {
+            rc = load(&c, (const unsigned char *)(text.data ? text.data : ""), text.len);
+            free_resolvers(&c);
+        }
     }
     sb_buf_free(&text);
     if (rc < 0) {
