@@ -80,7 +80,7 @@ int main(int argc, char **argv)
         st->recs[i].output_len = 2;
     loop_stats ls;
     st->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, plan.offset_ns, n, st, &ls);
+    loop_run(e, &lo, reqs, &plan, n, st, &ls);
     double *lag = malloc(n * sizeof *lag);
     size_t ok = 0;
     for (size_t i = 0; i < n; i++) {

@@ -20,6 +20,7 @@
 #include "backend/backend.h"
 #include "http/engine.h"
 #include "metrics/record.h"
+#include "sched/sched.h"
 
 typedef struct loop_req {
     const char *body;
@@ -52,14 +53,15 @@ typedef struct loop_stats {
     size_t slots;           /* in-flight slots created (peak concurrency) */
 } loop_stats;
 
-/* Runs reqs[0..n) at rs->bench_start_ns + offset_ns[i] (the caller sets
- * bench_start_ns, output_len and prompt_len; offsets NULL = all at once).
+/* Runs reqs[0..n) at their deadlines in plan (sched_due, sched_deadline_ns
+ * from rs->bench_start_ns; the caller sets bench_start_ns, output_len and
+ * prompt_len; plan NULL = all at once).
  * Returns when every sent request has finished or, after a stop request,
  * when the grace time ran out (requests still in flight are cancelled and
  * marked partial; requests never sent are cut off: rs->n becomes the number
  * sent, which rec_store_free still handles since they own no memory). */
-void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns,
-              size_t n, rec_store *rs, loop_stats *st);
+void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan, size_t n,
+              rec_store *rs, loop_stats *st);
 
 /* One request outside the timed run (ready check, warm-up): sends body and
  * fills record 0 of a one-record store. */

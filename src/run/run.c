@@ -429,7 +429,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     sigaction(SIGINT, &sa, &old);
     double cpu0 = cpu_s();
     c->rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    loop_run(c->e, &o, c->reqs, &c->plan, n, c->rs, st);
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
     sigaction(SIGINT, &old, NULL);
