@@ -41,9 +41,10 @@ void cli_serve_help_markdown(sb_buf *out);
  * name, header values redacted, the API key never shown. */
 void cli_serve_summary(const sb_config *cfg, sb_buf *out);
 
-/* Number of table rows, and row i's canonical flag name ("--request-rate"):
- * for tests and docs checks. */
+/* Number of table rows, and row i's canonical flag name ("--request-rate")
+ * and alias (NULL if none): for tests, docs checks and sweep's axes. */
 size_t cli_flag_count(void);
 const char *cli_flag_name(size_t i);
+const char *cli_flag_alias(size_t i);
 
 #endif

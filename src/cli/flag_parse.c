@@ -28,6 +28,11 @@ const char *cli_flag_name(size_t i)
     return i < cli_n_flags ? cli_flags[i].name : NULL;
 }
 
+const char *cli_flag_alias(size_t i)
+{
+    return i < cli_n_flags ? cli_flags[i].alias : NULL;
+}
+
 /* Every canonical name and alias, for the closest-name hint. */
 static const char *closest_flag(const char *given)
 {
@@ -354,7 +359,7 @@ static int find_config(int argc, char **argv, const char **file, sb_err *err)
         if (at)
             return sb_err_set(err, "--config given more than once");
         if (!eq && i + 1 >= argc)
-            return sb_err_set(err, "--config: expected one argument (FILE)");
+            return cli_opt_needs_value(err, "config");
         *file = eq ? argv[i] + 9 : argv[i + 1];
         at = i;
     }

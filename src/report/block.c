@@ -155,7 +155,7 @@ static void ext_stat(sb_buf *out, const sb_metrics *m, const metrics_stat *st, c
  * time: its scheduler ran late (p99 > 10 ms behind the intended send time,
  * not counting the wait for a --max-concurrency slot) or it used nearly a
  * whole core. */
-static bool client_limited(const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+bool report_client_limited(const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
 {
     bool late = !isinf(cfg->request_rate) && m->ext.sched_lag_p99_ms > 10.0;
     bool busy = ctx && !isnan(ctx->client_cpu_pct) && ctx->client_cpu_pct >= 90.0;
@@ -175,7 +175,7 @@ static void health(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
     line_i(out, "Peak concurrent requests (exact):", m->ext.max_concurrent_exact);
     line_f(out, "Output tok/s per client:", m->ext.generate_speed_per_client);
     line_i(out, "Clients (concurrency used):", m->ext.concurrency_used);
-    if (client_limited(cfg, m, ctx))
+    if (report_client_limited(cfg, m, ctx))
         sb_buf_puts(out, "WARNING: the client was late sending requests or CPU-bound; the\n"
                          "         figures above may describe the client, not the server.\n");
 }

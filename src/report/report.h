@@ -57,6 +57,11 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m);
  * reason, workload fingerprint. */
 void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx);
 
+/* The client-health verdict: true when the client may have shaped the
+ * result (its scheduler ran > 10 ms late at p99 with a finite rate, or it used
+ * >= 90% of a core). The JSON says "client_health": "client-limited" or "ok". */
+bool report_client_limited(const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx);
+
 /* Text the caller prints on stderr when no request succeeded (the
  * reference's UserWarning). */
 #define REPORT_ALL_FAILED_MSG                                                                      \

@@ -30,6 +30,7 @@
 #include "run/fingerprint.h"
 #include "run/loop.h"
 #include "run/run_prep.h"
+#include "run/window.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
 #include "tokenizer/tokenizer.h"
@@ -62,6 +63,9 @@ typedef struct run_ctx {
     bool progress_tty;
     char fingerprint[RUN_FP_HEX];
     specdec_counts spec_before, spec_after; /* /metrics around the run */
+    run_point *pt;                          /* NULL for a plain `serve` */
+    bool tk_borrowed;                       /* c->tk belongs to pt's caller */
+    char *tk_spec;                          /* what c->tk was loaded from, when loaded here */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -112,10 +116,14 @@ static int load_sim_tokenizer(run_ctx *c, sb_err *err)
     const sb_config *cfg = c->cfg;
     if (cfg->skip_tokenizer_init)
         return 0;
+    if (c->tk)
+        return 0; /* kept from an earlier run of a sweep */
     const char *spec = cfg->tokenizer ? cfg->tokenizer : cfg->model;
     c->tk = spec ? tok_load(spec, err) : NULL;
     if (!c->tk && !cfg->tokenizer)
-        c->tk = tok_load(SB_DATA_DIR "/tokenizers/gpt2", err);
+        c->tk = tok_load(spec = SB_DATA_DIR "/tokenizers/gpt2", err);
+    if (c->tk)
+        c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
 }
 
@@ -139,6 +147,8 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
         return 0;
     const char *spec = c->cfg->tokenizer ? c->cfg->tokenizer : c->model_root;
     c->tk = tok_load(spec, err);
+    if (c->tk)
+        c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
 }
 
@@ -430,10 +440,36 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     double cpu0 = cpu_s();
     c->rs->bench_start_ns = sb_now_ns();
     loop_run(c->e, &o, c->reqs, &c->plan, n, c->rs, st);
+    if (c->pt) {
+        c->pt->timed_start_ns = c->rs->bench_start_ns;
+        c->pt->timed_end_ns = c->rs->bench_end_ns;
+        c->pt->interrupted = st->interrupted;
+    }
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
     sigaction(SIGINT, &old, NULL);
     run_scrape_spec(c->e, &c->tgt, &c->spec_after);
+    return 0;
+}
+
+/* A sweep's steady-state window: drops the ramp-up and drain requests from
+ * the store before the metrics (window.h) and says what counted. */
+static int trim_window(run_ctx *c, sb_err *err)
+{
+    run_point *p = c->pt;
+    run_window_opts o = {p->warmup_s, p->cooldown_s, p->warmup_requests, p->cooldown_requests};
+    if (!run_window_active(&o))
+        return 0;
+    run_window_info wi;
+    if (run_window_apply(c->rs, &o, &wi, err) != 0)
+        return -1;
+    p->counted = wi.counted;
+    p->excluded_head = wi.excluded_head;
+    p->excluded_tail = wi.excluded_tail;
+    p->window_s = wi.duration_s;
+    printf("Steady-state window: %ld requests counted over %.3f s (%ld excluded at the start, "
+           "%ld at the end)\n",
+           wi.counted, wi.duration_s, wi.excluded_head, wi.excluded_tail);
     return 0;
 }
 
@@ -447,6 +483,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     metrics_tok_cb cb = {count_tokens, c->tk};
     sb_metrics m;
     sb_err err;
+    if (c->pt && trim_window(c, &err) != 0)
+        return fail("steady-state window", &err);
     if (metrics_compute(c->rs, run_metrics_opts(cfg, &(metrics_opts){0}), c->tk ? &cb : NULL, &m,
                         &err) != 0)
         return fail("computing metrics", &err);
@@ -474,8 +512,13 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
         char *path = NULL;
         if (report_save(cfg, &m, c->rs, &rc, &path, &err) != 0)
             status = fail("saving the result", &err);
-        free(path);
+        if (c->pt && status == SB_EXIT_OK)
+            c->pt->result_path = path;
+        else
+            free(path);
     }
+    if (c->pt)
+        c->pt->measured = true;
     metrics_free(&m);
     return status;
 }
@@ -494,7 +537,14 @@ static void cleanup(run_ctx *c)
     /* The simulator counts prompt tokens with c->tk on its own thread: stop it first. */
     if (c->sim)
         sim_stop(c->sim);
-    tok_free(c->tk);
+    if (c->pt && !c->tk_borrowed && c->tk) {
+        c->pt->tk = c->tk; /* handed to the sweep, which runs the next point with it */
+        c->pt->tok_spec = c->tk_spec;
+        c->tk_spec = NULL;
+    } else if (!c->tk_borrowed) {
+        tok_free(c->tk);
+    }
+    free(c->tk_spec);
     eng_free(c->e);
     run_target_free(&c->tgt);
     free(c->model_id);
@@ -513,10 +563,20 @@ static void raise_fd_limit(void)
 
 int run_serve(sb_config *cfg)
 {
+    return run_serve_point(cfg, NULL);
+}
+
+int run_serve_point(sb_config *cfg, run_point *pt)
+{
     run_ctx c;
     memset(&c, 0, sizeof c);
     sb_arena_init(&c.bodies, 0);
     c.cfg = cfg;
+    c.pt = pt;
+    if (pt && pt->tk) {
+        c.tk = pt->tk;
+        c.tk_borrowed = true;
+    }
     c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO);
     sb_err err;
     sb_err_clear(&err);
@@ -532,6 +592,10 @@ int run_serve(sb_config *cfg)
     double cpu_pct = NAN;
     if (prepare(&c, &err) != 0) {
         status = fail("setup", &err);
+    } else if (pt && (memcpy(pt->fingerprint, c.fingerprint, RUN_FP_HEX),
+                      pt->skip && pt->skip(pt->ud, c.fingerprint))) {
+        pt->skipped = true;
+        status = SB_EXIT_OK;
     } else if (ready_check(&c) == 0) {
         warmups(&c);
         printf("Starting main benchmark run...\n");
