@@ -39,6 +39,8 @@ typedef struct bk_req {
     int32_t prompt_len;
     int32_t output_len;
     sb_prompt_forms forms; /* the other prompt forms (core/prompt.h) */
+    const char *model;     /* this request's "model" (a --lora-modules pick), or NULL */
+    const char *request_id; /* its x-request-id, or NULL when it carries none */
 } bk_req;
 
 typedef struct backend {
@@ -83,6 +85,12 @@ struct bk_params {
     size_t n_owned;
 };
 
+/* The "model" value of request r: its LoRA module, else the run's model. */
+static inline const char *bk_model(const bk_params *p, const bk_req *r)
+{
+    return r->model ? r->model : p->model;
+}
+
 /* The request-body flags, all a backend reads of the configuration (run/
  * fills it from sb_config; tests set it). Sampling values are NAN when not
  * given. Nothing here is kept after bk_params_init. */
@@ -90,6 +98,7 @@ typedef struct bk_opts {
     double top_p, top_k, min_p, temperature, frequency_penalty, presence_penalty,
         repetition_penalty;
     long logprobs;          /* --logprobs, -1 = null */
+    long best_of;           /* --best-of, -1 = not sent */
     const char *extra_body; /* --extra-body JSON object text, or NULL */
 } bk_opts;
 
@@ -120,7 +129,10 @@ void bk_build_trtllm(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_mii(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_embeddings(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_embeddings_chat(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_embeddings_clip(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_embeddings_vlm2vec(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_infinity(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_infinity_clip(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_pooling(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_rerank(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_audio(const bk_params *p, const bk_req *r, pyjson_obj *o);
