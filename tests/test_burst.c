@@ -63,7 +63,8 @@ static rec_store *run_loops(bool preconnect, const uint64_t *offsets, long worke
     rec_store *rs = rec_store_new(N);
     for (int i = 0; i < N; i++)
         rs->recs[i].output_len = 4;
-    assert_int_equal(loop_run(e, &lo, reqs, offsets, N, rs, st, &err), 0);
+    sched_plan plan = {.offset_ns = (uint64_t *)offsets, .n = N};
+    assert_int_equal(loop_run(e, &lo, reqs, offsets ? &plan : NULL, N, rs, st, &err), 0);
     assert_int_equal(tu_sim_stop(&sim, NULL), 0); /* flushes the record */
 
     assert_int_equal(st->sent, N);

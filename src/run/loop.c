@@ -224,7 +224,7 @@ typedef struct worker {
     loop_ctx c;
     loop_stats st;
     const loop_req *reqs;
-    const uint64_t *offset_ns;
+    const sched_plan *plan; /* NULL: every request due at t0 */
     const size_t *map;
     size_t m, n_total, head;
     unsigned char *sent; /* per global index, workers mode only */
@@ -239,9 +239,16 @@ static size_t gi(const worker *w, size_t k)
     return w->map ? w->map[k] : k;
 }
 
+/* Request k's deadline offset from t0 (sched/ owns the schedule). */
 static uint64_t off_of(const worker *w, size_t k)
 {
-    return w->offset_ns ? w->offset_ns[gi(w, k)] : 0;
+    return w->plan ? sched_deadline_ns(w->plan, gi(w, k), 0) : 0;
+}
+
+/* Request k's absolute deadline for a run that started at t0. */
+static uint64_t deadline_of(const worker *w, size_t k, uint64_t t0)
+{
+    return w->plan ? sched_deadline_ns(w->plan, gi(w, k), t0) : t0;
 }
 
 /* Before t0: slots for the first wave (and their connections). */
@@ -292,9 +299,9 @@ static void worker_drive(worker *w, size_t cap, bool progress)
             grace_end = now + (uint64_t)(o->grace_s * 1e9);
         }
         if (!st->interrupted) {
-            for (; next < n && t0 + off_of(w, next) <= now; next++) {
+            for (; next < n && deadline_of(w, next, t0) <= now; next++) {
                 sb_record *r = &rs->recs[gi(w, next)];
-                r->intended_ns = off_of(w, next);
+                r->intended_ns = deadline_of(w, next, t0) - t0;
                 r->queued_ns = now - t0;
                 uint64_t lag = now - (t0 + r->intended_ns);
                 if (lag > st->max_lag_ns)
@@ -325,7 +332,7 @@ static void worker_drive(worker *w, size_t cap, bool progress)
         }
         uint64_t deadline = 0;
         if (!st->interrupted && next < n)
-            deadline = t0 + off_of(w, next);
+            deadline = deadline_of(w, next, t0);
         if (st->interrupted)
             deadline = deadline && deadline < grace_end ? deadline : grace_end;
         if (progress && o->progress && (!deadline || next_progress < deadline))
@@ -337,11 +344,11 @@ static void worker_drive(worker *w, size_t cap, bool progress)
     w->cpu_s = thread_cpu_s() - cpu0;
 }
 
-static int one_loop(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns,
+static int one_loop(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan,
                     size_t n, rec_store *rs, loop_stats *st, sb_err *err)
 {
     size_t cap = o->max_concurrency > 0 ? (size_t)o->max_concurrency : n;
-    worker w = {.reqs = reqs, .offset_ns = offset_ns, .m = n, .n_total = n};
+    worker w = {.reqs = reqs, .plan = plan, .m = n, .n_total = n};
     /* Everything that can be done before t0 is done before t0: the host is
      * resolved once, the slots for the first wave exist, and with
      * --preconnect their connections are open. */
@@ -394,7 +401,7 @@ static void compact_sent(rec_store *rs, const unsigned char *sent, size_t n)
     free(to);
 }
 
-static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns,
+static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan,
                       size_t n, rec_store *rs, loop_stats *st, sb_err *err)
 {
     size_t nw = (size_t)o->num_workers;
@@ -421,7 +428,7 @@ static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const ui
             maps[pos++] = i;
         w[k].m = (size_t)(maps + pos - w[k].map);
         w[k].reqs = reqs;
-        w[k].offset_ns = offset_ns;
+        w[k].plan = plan;
         w[k].n_total = n;
         w[k].sent = sent;
         wo[k] = *o;
@@ -503,12 +510,12 @@ static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const ui
     return rc;
 }
 
-int loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns, size_t n,
+int loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan, size_t n,
              rec_store *rs, loop_stats *st, sb_err *err)
 {
     if (o->num_workers > 1)
-        return many_loops(e, o, reqs, offset_ns, n, rs, st, err);
-    return one_loop(e, o, reqs, offset_ns, n, rs, st, err);
+        return many_loops(e, o, reqs, plan, n, rs, st, err);
+    return one_loop(e, o, reqs, plan, n, rs, st, err);
 }
 
 void loop_one(eng *e, const loop_opts *o, const loop_req *req, rec_store *one)

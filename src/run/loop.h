@@ -1,8 +1,8 @@
 /* loop.h - the timed send loop: schedule + concurrency limit + engine +
  * stream decoders, filling one record per request.
  *
- * Requests become due at bench_start + offset_ns[i] (absolute deadlines: no
- * drift); due requests wait in a FIFO while --max-concurrency transfers are
+ * Requests become due at the scheduler's deadlines (sched_deadline_ns:
+ * bench_start + the plan's offset, absolute: no drift); due requests wait in a FIFO while --max-concurrency transfers are
  * in flight (the reference's semaphore, vllm/benchmarks/serve.py: benchmark).
  * Per request the loop records queued_ns (noticed due) and start_ns (handed
  * to curl, which connects and writes it at once), both relative to
@@ -23,10 +23,11 @@
 #include "backend/backend.h"
 #include "http/engine.h"
 #include "metrics/record.h"
+#include "sched/sched.h"
 
-#define LOOP_MAX_WORKERS SB_MAX_WORKERS
-
-#define LOOP_MAX_WORKERS SB_MAX_WORKERS
+/* The most event loops (--num-workers); run.c checks it equals config's
+ * SB_MAX_WORKERS, which bounds the flag. */
+#define LOOP_MAX_WORKERS 64
 
 typedef struct loop_req {
     const char *body;
@@ -69,15 +70,15 @@ typedef struct loop_stats {
     uint64_t worker_lag_ns[LOOP_MAX_WORKERS]; /* each loop's worst send lag */
 } loop_stats;
 
-/* Runs reqs[0..n) at rs->bench_start_ns + offset_ns[i] (the caller sets
- * output_len and prompt_len; offsets NULL = all at once). bench_start_ns (t0)
+/* Runs reqs[0..n) at their deadlines in plan (the caller sets output_len and
+ * prompt_len; plan NULL = all at once). bench_start_ns (t0)
  * is taken here, after the preparation (resolve, slots, --preconnect).
  * Returns -1 with err set only when the preparation failed (nothing sent).
  * Returns when every sent request has finished or, after a stop request,
  * when the grace time ran out (requests still in flight are cancelled and
  * marked partial; requests never sent are cut off: rs->n becomes the number
  * sent, which rec_store_free still handles since they own no memory). */
-int loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns, size_t n,
+int loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan, size_t n,
              rec_store *rs, loop_stats *st, sb_err *err);
 
 /* One request outside the timed run (ready check, warm-up): sends body and
