@@ -28,7 +28,7 @@ static const char *const cases[] = {
     "a: 0x1F\nb: 017\nc: 0b101\nd: 1:30\ne: +5\nf: -0\ng: 09\nh: 0o17\ni: 1_0\n",
     "a: 1.5e+3\nb: 1e3\nc: .5\nd: -.inf\ne: .NaN\nf: 1.\ng: 1_0.5\nh: 1:30.5\ni: 0.1\n"
     "j: 1e-7\nk: 12345678901234567.0\nl: -0.0\n",
-    "a: ~\nb: null\nc:\nd: 'yes'\ne: \"1_000\"\nf: NULL\ng: 2001-12-14\n",
+    "a: ~\nb: null\nc:\nd: 'yes'\ne: \"1_000\"\nf: NULL\ng: 2001-12-14\nh: 2000-02-29\n",
     "metadata: [a=1, 'b=2', 3, 4.0, true, ~]\ngoodput:\n  - ttft:100\n  - tpot:10\n",
     "base: &b {model: m, num-prompts: 5}\nother: *b\nlist: &l [x, y]\nagain: *l\n",
     "defaults: &d\n  model: m\n  seed: 1\nrun:\n  <<: *d\n  seed: 2\n  port: 8\n",
@@ -103,6 +103,12 @@ static void bad_files_say_where(void **state)
     bad("1: x\n", "a key must be a flag name");
     bad("a: !!int 5\n", "explicit YAML tags are not supported yet");
     bad("a: 2001-12-14 10:00:00\n", "timestamps are not supported yet");
+    /* datetime.date rejects these, so safe_load does */
+    bad("a: 2001-02-29\n", "not a valid date");
+    bad("a: 1900-02-29\n", "not a valid date");
+    bad("a: 2001-04-31\n", "not a valid date");
+    bad("a: 2001-13-01\n", "not a valid date");
+    bad("a: 0000-01-01\n", "not a valid date");
     bad("a: [[1]]\n", "lists of lists or mappings are not supported yet");
     bad("a: 1\n---\nb: 2\n", "more than one YAML document");
     bad("a: &x {b: *x}\n", "nested too deep");

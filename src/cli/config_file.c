@@ -83,8 +83,9 @@ static char *no_underscores(const char *s)
 }
 
 /* str(int(s)) for s matching PyYAML's int pattern (construct_yaml_int):
- * 0b binary, 0x hex, a leading 0 octal, a:b:c base 60. */
-static int yaml_int(cfg_ctx *c, const yaml_node_t *n, const char *text, char **out)
+ * 0b binary, 0x hex, a leading 0 octal, a:b:c base 60. NULL (err set) when
+ * out of range. */
+static char *yaml_int(cfg_ctx *c, const yaml_node_t *n, const char *text)
 {
     char *v = no_underscores(text), *p = v;
     int neg = *p == '-';
@@ -116,16 +117,33 @@ static int yaml_int(cfg_ctx *c, const yaml_node_t *n, const char *text, char **o
         ok = !*end && errno == 0;
     }
     free(v);
-    if (!ok || r > (unsigned long long)INT64_MAX + (unsigned long long)neg)
-        return fail_at(c, n, "integer out of range", text);
+    if (!ok || r > (unsigned long long)INT64_MAX + (unsigned long long)neg) {
+        fail_at(c, n, "integer out of range", text);
+        return NULL;
+    }
     sb_buf b;
     sb_buf_init(&b);
     if (neg && r)
         sb_buf_printf(&b, "-%llu", r);
     else
         sb_buf_printf(&b, "%llu", r);
-    *out = sb_buf_steal(&b);
-    return 0;
+    return sb_buf_steal(&b);
+}
+
+/* Whether a YYYY-MM-DD text (the date pattern matched, so every field is
+ * digits) names a day datetime.date accepts: PyYAML's construct_yaml_timestamp
+ * builds one, which rejects year 0, month 13 and February 30. */
+static bool valid_date(const char *s)
+{
+    int y = 0;
+    for (int i = 0; i < 4; i++)
+        y = y * 10 + (s[i] - '0');
+    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m != 2 || d <= 28 || leap;
 }
 
 /* str(float(s)) for s matching PyYAML's float pattern (construct_yaml_float). */
@@ -164,55 +182,56 @@ static char *yaml_float(const char *text)
 
 typedef enum ytype { Y_STR, Y_TRUE, Y_FALSE, Y_NULL, Y_INT, Y_FLOAT, Y_DATE } ytype;
 
-/* A scalar as Python's str() of what yaml.safe_load makes of it; *t says
- * whether it was a bool. */
-static int scalar_text(cfg_ctx *c, const yaml_node_t *n, char **out, ytype *t)
+/* A scalar as Python's str() of what yaml.safe_load makes of it (a new
+ * string), or NULL with err set; *t says which type it resolved to. The text
+ * is the result rather than an out parameter so that no caller can use a
+ * value a failed call did not write. */
+static char *scalar_text(cfg_ctx *c, const yaml_node_t *n, ytype *t)
 {
     const char *s = (const char *)n->data.scalar.value;
     const char *tag = (const char *)n->tag;
     *t = Y_STR;
     /* libyaml gives an untagged scalar the str tag; any other is explicit */
-    if (tag && strcmp(tag, YAML_STR_TAG) != 0)
-        return fail_at(c, n, "explicit YAML tags are not supported yet", tag);
-    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) { /* quoted or block: a str */
-        *out = sb_xstrdup(s);
-        return 0;
+    if (tag && strcmp(tag, YAML_STR_TAG) != 0) {
+        fail_at(c, n, "explicit YAML tags are not supported yet", tag);
+        return NULL;
     }
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) /* quoted or block: a str */
+        return sb_xstrdup(s);
     if (match(&c->re_bool, s)) {
         bool yes = strchr("yYtT", s[0]) || !strcmp(s, "on") || !strcmp(s, "On") || !strcmp(s, "ON");
         *t = yes ? Y_TRUE : Y_FALSE;
-        *out = sb_xstrdup(yes ? "True" : "False");
-        return 0;
+        return sb_xstrdup(yes ? "True" : "False");
     }
     if (match(&c->re_float, s)) {
         *t = Y_FLOAT;
-        *out = yaml_float(s);
-        return 0;
+        return yaml_float(s);
     }
     if (match(&c->re_int, s)) {
         *t = Y_INT;
-        return yaml_int(c, n, s, out);
+        return yaml_int(c, n, s);
     }
     if (match(&c->re_null, s)) {
         *t = Y_NULL;
-        *out = sb_xstrdup("None");
-        return 0;
+        return sb_xstrdup("None");
     }
     if (match(&c->re_date, s)) {
         *t = Y_DATE;
-        int y, m, d;
-        if (sscanf(s, "%d-%d-%d", &y, &m, &d) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
-            return fail_at(c, n, "not a valid date", s);
-        *out = sb_xstrdup(s); /* str(datetime.date) is the same YYYY-MM-DD */
-        return 0;
+        if (!valid_date(s)) {
+            fail_at(c, n, "not a valid date", s);
+            return NULL;
+        }
+        return sb_xstrdup(s); /* str(datetime.date) is the same YYYY-MM-DD */
     }
-    if (match(&c->re_time, s))
-        return fail_at(c, n, "timestamps are not supported yet", s);
-    if (!strcmp(s, "=")) /* PyYAML resolves it to the 'value' tag, which safe_load rejects */
-        return fail_at(c, n, "'=' is not a value safe_load accepts", NULL);
-    *t = Y_STR;
-    *out = sb_xstrdup(s);
-    return 0;
+    if (match(&c->re_time, s)) {
+        fail_at(c, n, "timestamps are not supported yet", s);
+        return NULL;
+    }
+    if (!strcmp(s, "=")) { /* PyYAML resolves it to the 'value' tag, which safe_load rejects */
+        fail_at(c, n, "'=' is not a value safe_load accepts", NULL);
+        return NULL;
+    }
+    return sb_xstrdup(s);
 }
 
 static int push_key(cfg_ctx *c, const char *key)
@@ -223,21 +242,22 @@ static int push_key(cfg_ctx *c, const char *key)
     return push(c, sb_buf_steal(&b));
 }
 
-/* One mapping key as a string (PyYAML would build a non-str key, which
- * FlexibleArgumentParser cannot turn into a flag). */
-static int key_text(cfg_ctx *c, const yaml_node_t *k, char **out)
+/* One mapping key as a new string, or NULL with err set (PyYAML would build
+ * a non-str key, which FlexibleArgumentParser cannot turn into a flag). */
+static char *key_text(cfg_ctx *c, const yaml_node_t *k)
 {
-    if (k->type != YAML_SCALAR_NODE)
-        return fail_at(c, k, "a key must be a plain name", NULL);
-    ytype t;
-    if (scalar_text(c, k, out, &t) < 0)
-        return -1;
-    if (t != Y_STR || !**out) {
-        int rc = fail_at(c, k, "a key must be a flag name", *out);
-        free(*out);
-        return rc;
+    if (k->type != YAML_SCALAR_NODE) {
+        fail_at(c, k, "a key must be a plain name", NULL);
+        return NULL;
     }
-    return 0;
+    ytype t;
+    char *key = scalar_text(c, k, &t);
+    if (key && (t != Y_STR || !*key)) {
+        fail_at(c, k, "a key must be a flag name", key);
+        free(key);
+        return NULL;
+    }
+    return key;
 }
 
 /* The pairs of a mapping in dict order: merge keys (`<<`) first, as
@@ -317,10 +337,11 @@ static int collect_pairs(cfg_ctx *c, yaml_node_t *map, pairs *out, int depth)
             rc = merge_into(c, v, out, depth);
             continue;
         }
-        char *key;
-        rc = key_text(c, k, &key);
-        if (rc == 0)
+        char *key = key_text(c, k);
+        if (key)
             pairs_set(&own, key, v);
+        else
+            rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < own.n; i++) {
         pairs_set(out, own.v[i].key, own.v[i].val);
@@ -365,9 +386,9 @@ static int write_json(cfg_ctx *c, yaml_node_t *v, sb_buf *b, int depth)
         pairs_free(&ps);
         return rc;
     }
-    char *s;
     ytype t;
-    if (scalar_text(c, v, &s, &t) < 0)
+    char *s = scalar_text(c, v, &t);
+    if (!s)
         return -1;
     int rc = 0;
     if (t == Y_STR)
@@ -408,16 +429,16 @@ static int emit_pair(cfg_ctx *c, const char *key, yaml_node_t *v, int depth)
             yaml_node_t *item = yaml_document_get_node(c->doc, *it);
             if (item->type != YAML_SCALAR_NODE)
                 return fail_at(c, item, "lists of lists or mappings are not supported yet", NULL);
-            char *s;
             ytype t;
-            if (scalar_text(c, item, &s, &t) < 0 || push(c, s) < 0)
+            char *s = scalar_text(c, item, &t);
+            if (!s || push(c, s) < 0)
                 return -1;
         }
         return 0;
     }
-    char *s;
     ytype t;
-    if (scalar_text(c, v, &s, &t) < 0)
+    char *s = scalar_text(c, v, &t);
+    if (!s)
         return -1;
     if (t == Y_FALSE) { /* store_true flags stay off */
         free(s);
@@ -515,6 +536,7 @@ static int load(cfg_ctx *c, const unsigned char *text, size_t len)
         rc = fail_at(c, root, "the file must be a mapping of flag names to values", NULL);
     else if (rc == 0 && root)
         rc = emit_mapping(c, root);
+    c->doc = NULL; /* doc lives on this stack frame only */
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     return rc;
