@@ -102,7 +102,9 @@ int cli_args_next(cli_args *a, const cli_opt *table, size_t n, size_t *row, cons
     }
     if (w[1] != '-')
         return sb_err_set(err, "unknown option %s (options are --name VALUE)", w);
-    char name[128];
+    /* zeroed, not only NUL-terminated: clang's analyzer does not tie strlen(name) to
+     * the NUL cli_opt_name writes, and edit_distance reads name up to that length */
+    char name[128] = {0};
     const char *inline_v = cli_opt_name(w, name, sizeof name, false);
     for (size_t r = 0; r < n; r++) {
         if (strcmp(table[r].name, name) != 0)
