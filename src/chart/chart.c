@@ -186,6 +186,19 @@ static double nice_step(range r, int want)
     return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
 }
 
+/* Ticks are the multiples k * step inside r (with a 1e-9 step slack at the top), counted
+ * with an integer so rounding does not pile up along the axis and a degenerate step
+ * (zero or NaN on an empty range) draws nothing instead of looping. *first is the k of
+ * the first tick. */
+static int tick_count(range r, double step, double *first)
+{
+    *first = ceil(r.lo / step);
+    double n = floor(r.hi / step + 1e-9) - *first + 1;
+    if (!(n > 0))
+        return 0;
+    return n > 100 ? 100 : (int)n;
+}
+
 static void tick_label(char *out, size_t size, double v, double step)
 {
     if (fabs(v) < step * 1e-9)
@@ -230,7 +243,10 @@ static void axes(const chart *c, const chart_canvas *cv, const frame *f)
     double sx = nice_step(f->rx, 6), sy = nice_step(f->ry, 5);
     cv->group(cv->ud, "grid", true);
     double inf_px = isfinite(c->x_inf) ? fx(f, c->x_inf) : NAN;
-    for (double v = ceil(f->rx.lo / sx) * sx; v <= f->rx.hi + sx * 1e-9; v += sx) {
+    double k0;
+    int nx = tick_count(f->rx, sx, &k0);
+    for (int i = 0; i < nx; i++) {
+        double v = (k0 + i) * sx;
         double xy[4] = {fx(f, v), f->py, fx(f, v), f->py + f->ph};
         cv->polyline(cv->ud, xy, 2, CHART_GRID, CHART_SOLID, 1);
         tick_label(lab, sizeof lab, v, sx);
@@ -239,7 +255,9 @@ static void axes(const chart *c, const chart_canvas *cv, const frame *f)
     }
     if (isfinite(inf_px))
         cv->text(cv->ud, inf_px, f->py + f->ph + 14, "inf", 1, 11, CHART_FG, false);
-    for (double v = ceil(f->ry.lo / sy) * sy; v <= f->ry.hi + sy * 1e-9; v += sy) {
+    int ny = tick_count(f->ry, sy, &k0);
+    for (int i = 0; i < ny; i++) {
+        double v = (k0 + i) * sy;
         double xy[4] = {f->px, fy(f, v), f->px + f->pw, fy(f, v)};
         cv->polyline(cv->ud, xy, 2, CHART_GRID, CHART_SOLID, 1);
         tick_label(lab, sizeof lab, v, sy);
