@@ -95,7 +95,7 @@ static void run_table(sb_buf *b, const report_inputs *in)
         cell(b, report_run_get(r, "request_rate"));
         cell(b, report_run_get(r, "burstiness"));
         const char *mc = report_run_get(r, "max_concurrency");
-        cell(b, mc && strcmp(mc, "null") ? mc : "none");
+        cell(b, mc && strcmp(mc, "null") != 0 ? mc : "none");
         cell(b, report_run_get(r, "num_prompts"));
         cell_num(b, report_run_num(r, "completed"), "%.0f");
         cell_num(b, report_run_num(r, "failed"), "%.0f");
@@ -220,8 +220,8 @@ void report_html(sb_buf *b, const report_inputs *in)
         /* a new section when the heading changes, or a later file starts */
         const char *dash = strchr(c->id, '-');
         bool new_file = i && dash && c->id[0] == 'f' &&
-                        strncmp(c->id, in->charts->c[i - 1]->id, (size_t)(dash - c->id) + 1);
-        if (!open || strcmp(open, sec) || new_file) {
+                        strncmp(c->id, in->charts->c[i - 1]->id, (size_t)(dash - c->id) + 1) != 0;
+        if (!open || strcmp(open, sec) != 0 || new_file) {
             if (open)
                 sb_buf_puts(b, "</div></section>\n");
             sb_buf_puts(b, "<section class=\"charts\"><h2>");

@@ -98,7 +98,7 @@ static void markers(chart *c, const report_run *r, const char *m)
         const char *key = r->kv[i].key;
         size_t kl = strlen(key);
         bool median = !strncmp(key, "median_", 7);
-        if (kl <= sl || strcmp(key + kl - sl, suffix) || (!median && key[0] != 'p') ||
+        if (kl <= sl || strcmp(key + kl - sl, suffix) != 0 || (!median && key[0] != 'p') ||
             (!median && kl - sl < 2))
             continue;
         v = report_run_num(r, key);

@@ -235,6 +235,13 @@ typedef struct nanfilter {
     int skip; /* letters of a bare NaN/Infinity still to drop */
 } nanfilter;
 
+/* What the filter writes for a bare NaN and Infinity: bytes for yajl_parse, which takes
+ * a length, so no terminating NUL (out is not a string). */
+static const char nan_bytes[4] = {'n', 'u', 'l', 'l'};
+static const char inf_bytes[5] = {'1', 'e', '9', '9', '9'};
+
+/* Writes at most 4 bytes per 3 read (NaN -> null), plus 4 when a NaN is cut by the
+ * chunk's end: out of 2 * CHUNK bytes holds what one CHUNK-byte read makes. */
 static size_t filter(nanfilter *f, const char *in, size_t n, char *out)
 {
     size_t o = 0;
@@ -254,13 +261,13 @@ static size_t filter(nanfilter *f, const char *in, size_t n, char *out)
         } else if (c == '"') {
             f->in_str = true;
         } else if (c == 'N') { /* NaN */
-            memcpy(out + o, "null", 4);
-            o += 4;
+            memcpy(out + o, nan_bytes, sizeof nan_bytes);
+            o += sizeof nan_bytes;
             f->skip = 2;
             continue;
         } else if (c == 'I') { /* Infinity */
-            memcpy(out + o, "1e999", 5);
-            o += 5;
+            memcpy(out + o, inf_bytes, sizeof inf_bytes);
+            o += sizeof inf_bytes;
             f->skip = 7;
             continue;
         }
@@ -280,7 +287,7 @@ int report_run_load(report_run *r, const char *path, sb_err *err)
     yajl_handle h = yajl_alloc(&callbacks, NULL, &st);
     yajl_config(h, yajl_allow_multiple_values, 1);
     enum { CHUNK = 1 << 20 };
-    char *in = sb_xmalloc(CHUNK), *out = sb_xmalloc(CHUNK * 2);
+    char *in = sb_xmalloc(CHUNK), *out = sb_xmalloc((size_t)CHUNK * 2);
     nanfilter nf = {0};
     yajl_status ys = yajl_status_ok;
     size_t n, total = 0;
@@ -363,7 +370,7 @@ double report_run_num(const report_run *r, const char *key)
 {
     for (size_t i = 0; i < r->n_kv; i++)
         if (!strcmp(r->kv[i].key, key)) {
-            if (r->kv[i].is_str && strcmp(r->kv[i].val, "inf"))
+            if (r->kv[i].is_str && strcmp(r->kv[i].val, "inf") != 0)
                 return NAN;
             char *end;
             double d = strtod(r->kv[i].val, &end);
@@ -476,7 +483,7 @@ static void sweep_header(report_sweep *s, json_t *o)
         {
             const char *f = jstr(a, "flag");
             if (f && (!buf[0] || !strcmp(f, "--request-rate") ||
-                      (!strcmp(f, "--max-concurrency") && strcmp(buf, "--request-rate"))))
+                      (!strcmp(f, "--max-concurrency") && strcmp(buf, "--request-rate") != 0)))
                 snprintf(buf, sizeof buf, "%s", f);
         }
     }
@@ -534,7 +541,7 @@ static void sweep_run(report_sweep *s, json_t *o)
     if (!status || !strcmp(status, "started"))
         return;
     report_point *p = point_at(s, jint(o, "point"));
-    if (strcmp(status, "ok")) {
+    if (strcmp(status, "ok") != 0) {
         s->n_failed_runs++;
         return;
     }
@@ -613,7 +620,7 @@ int report_sweep_load(report_sweep *s, const char *path, sb_err *err)
         }
         if (!strcmp(type, "sweep")) {
             const char *schema = jstr(o, "schema");
-            if (!schema || strncmp(schema, "servebench-sweep/", 17)) {
+            if (!schema || strncmp(schema, "servebench-sweep/", 17) != 0) {
                 rc = sb_err_set(err, "%s:%zu: unknown sweep schema '%s'", path, lineno,
                                 schema ? schema : "(none)");
                 json_decref(o);
