@@ -13,7 +13,8 @@
 #include "core/buf.h"
 
 #define SIM_PROM_MAX_BUCKETS 24
-#define SIM_LAG_BUCKETS (64 * 16)
+/* 64 octaves of 16 buckets; a size_t, as it bounds size_t indexes */
+#define SIM_LAG_BUCKETS ((size_t)64 * 16)
 
 typedef struct sim_prom_hist {
     const double *bounds; /* seconds, ascending */
