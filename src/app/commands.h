@@ -11,5 +11,6 @@ int serve_cmd(int argc, char **argv);    /* app/serve_cmd.c */
 int sim_cmd(int argc, char **argv);      /* app/sim_cmd.c */
 int tokenize_cmd(int argc, char **argv); /* app/tokenize_cmd.c */
 int dataset_cmd(int argc, char **argv);  /* app/dataset_cmd.c */
+int kv_cmd(int argc, char **argv);       /* app/kv_cmd.c */
 
 #endif
