@@ -17,6 +17,8 @@ static const command commands[] = {
     {"tokenize", tokenize_cmd, "encode/decode text with a Hugging Face tokenizer.json"},
     {"dataset", dataset_cmd, "generate synthetic datasets and show dataset statistics"},
     {"kv", kv_cmd, "KV-cache sizing: tokens and sequences that fit on a GPU, from config.json"},
+    {"sweep", sweep_cmd, "run serve over a grid, repeat points, search the capacity under SLOs"},
+    {"compare", compare_cmd, "compare result JSON files metric by metric, with significance"},
 };
 
 static void usage(FILE *out)

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/pyfmt.h"
 #include "report/report.h"
@@ -61,6 +62,28 @@ static void stat_section(sb_buf *out, const sb_metrics *m, sb_metric_kind k, con
     }
 }
 
+/* A failure text can quote a server's body: invalid UTF-8 and control bytes
+ * (an ESC sequence would drive the terminal) are written as \xNN, so the
+ * line says what was received without passing raw bytes on. */
+void report_put_text(sb_buf *out, const char *s)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t len = strlen(s);
+    while (len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, (utf8proc_ssize_t)len, &cp);
+        if (k <= 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+            size_t bad = k > 0 ? (size_t)k : 1;
+            for (size_t i = 0; i < bad; i++)
+                sb_buf_printf(out, "\\x%02x", p[i]);
+            p += bad, len -= bad;
+            continue;
+        }
+        sb_buf_append(out, (const char *)p, (size_t)k);
+        p += k, len -= (size_t)k;
+    }
+}
+
 void report_failures(sb_buf *out, const rec_store *s)
 {
     size_t shown = 0;
@@ -70,7 +93,9 @@ void report_failures(sb_buf *out, const rec_store *s)
             continue;
         if (shown == 0)
             sb_buf_puts(out, "Failed requests during benchmark run detected (capping to 10):\n");
-        sb_buf_printf(out, "Error %zu: %s\n", shown++, r->error ? r->error : "");
+        sb_buf_printf(out, "Error %zu: ", shown++);
+        report_put_text(out, r->error ? r->error : "");
+        sb_buf_putc(out, '\n');
     }
 }
 
@@ -155,7 +180,7 @@ static void ext_stat(sb_buf *out, const sb_metrics *m, const metrics_stat *st, c
  * time: its scheduler ran late (p99 > 10 ms behind the intended send time,
  * not counting the wait for a --max-concurrency slot) or it used nearly a
  * whole core. */
-static bool client_limited(const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+bool report_client_limited(const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
 {
     bool late = !isinf(cfg->request_rate) && m->ext.sched_lag_p99_ms > 10.0;
     bool busy = ctx && !isnan(ctx->client_cpu_pct) && ctx->client_cpu_pct >= 90.0;
@@ -175,7 +200,7 @@ static void health(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
     line_i(out, "Peak concurrent requests (exact):", m->ext.max_concurrent_exact);
     line_f(out, "Output tok/s per client:", m->ext.generate_speed_per_client);
     line_i(out, "Clients (concurrency used):", m->ext.concurrency_used);
-    if (client_limited(cfg, m, ctx))
+    if (report_client_limited(cfg, m, ctx))
         sb_buf_puts(out, "WARNING: the client was late sending requests or CPU-bound; the\n"
                          "         figures above may describe the client, not the server.\n");
 }
@@ -183,6 +208,9 @@ static void health(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
 void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
 {
     title(out, " servebench additions ", '=');
+    if (ctx && ctx->partial)
+        sb_buf_printf(out, "%-40s %zu of %zu requests sent\n", "PARTIAL (interrupted):", ctx->sent,
+                      ctx->planned);
     health(out, cfg, m, ctx);
     if (m->completed > 0) {
         title(out, "Latency from intended send time", '-');

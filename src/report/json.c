@@ -211,13 +211,19 @@ static void stat_obj(sb_buf *out, const sb_metrics *m, const metrics_stat *st)
 }
 
 /* Ours, under "servebench". */
-static void ours(jw *w, const sb_metrics *m, const report_ctx *ctx)
+static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
 {
     key(w, "servebench");
     jw o = {w->out, 0};
     sb_buf_putc(w->out, '{');
     k_str(&o, "version", SB_VERSION);
     k_str(&o, "workload_fingerprint", ctx->fingerprint);
+    key(&o, "partial");
+    sb_buf_puts(w->out, ctx->partial ? "true" : "false");
+    if (ctx->partial) {
+        k_int(&o, "requests_sent", (long)ctx->sent);
+        k_int(&o, "requests_planned", (long)ctx->planned);
+    }
     k_num(&o, "send_lag_p50_ms", m->ext.send_lag_p50_ms);
     k_num(&o, "send_lag_p99_ms", m->ext.send_lag_p99_ms);
     k_num(&o, "send_lag_max_ms", m->ext.send_lag_max_ms);
@@ -228,6 +234,7 @@ static void ours(jw *w, const sb_metrics *m, const report_ctx *ctx)
         k_str(&o, "client_cpu_pct", NULL);
     else
         k_num(&o, "client_cpu_pct", ctx->client_cpu_pct);
+    k_str(&o, "client_health", report_client_limited(cfg, m, ctx) ? "client-limited" : "ok");
     k_int(&o, "max_concurrent_requests_exact", m->ext.max_concurrent_exact);
     k_int(&o, "concurrency_used", m->ext.concurrency_used);
     k_num(&o, "output_throughput_per_client", m->ext.generate_speed_per_client);
@@ -324,7 +331,7 @@ void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const r
     else
         generation_body(&w, cfg, m, s, ctx);
     stat_keys(&w, cfg, m);
-    ours(&w, m, ctx);
+    ours(&w, cfg, m, ctx);
     sb_buf_putc(out, '}');
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,16 +31,23 @@
 #include "run/fingerprint.h"
 #include "run/loop.h"
 #include "run/run_prep.h"
+#include "run/window.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
 #include "tokenizer/tokenizer.h"
 
 static volatile sig_atomic_t run_stop; /* the one signal flag */
 
+/* The first Ctrl-C stops sending and starts the grace time; a second one
+ * ends the grace time at once (the loop cancels what is still running). */
 static void on_sigint(int sig)
 {
     (void)sig;
-    run_stop = 1;
+    static const char msg[] = "\nInterrupted again: cancelling the requests in flight now.\n";
+    if (run_stop && write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+        /* nothing to do: stderr is gone */
+    }
+    run_stop = run_stop ? 2 : 1;
 }
 
 typedef struct run_ctx {
@@ -61,7 +69,11 @@ typedef struct run_ctx {
     rec_store *rs;
     bool progress_tty;
     char fingerprint[RUN_FP_HEX];
+    bool usage_error; /* prepare failed on the user's input (exit 2), not the work */
     specdec_counts spec_before, spec_after; /* /metrics around the run */
+    run_point *pt;                          /* NULL for a plain `serve` */
+    bool tk_borrowed;                       /* c->tk belongs to pt's caller */
+    char *tk_spec;                          /* what c->tk was loaded from, when loaded here */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -79,6 +91,13 @@ static int start_sim(run_ctx *c, sb_err *err)
     argv[argc++] = "--port";
     argv[argc++] = "0";
     argv[argc++] = "--quiet";
+    /* Serve the model the requests name (docs/serve.md's `--sim --model
+     * Qwen/Qwen3-4B` example); a --sim-arg --model given later still wins. */
+    const char *model = c->cfg->served_model_name ? c->cfg->served_model_name : c->cfg->model;
+    if (model) {
+        argv[argc++] = "--model";
+        argv[argc++] = (char *)model;
+    }
     char *copies[64];
     size_t nc = 0;
     for (size_t i = 0; i < c->cfg->n_sim_args && nc < 64; i++) {
@@ -112,10 +131,14 @@ static int load_sim_tokenizer(run_ctx *c, sb_err *err)
     const sb_config *cfg = c->cfg;
     if (cfg->skip_tokenizer_init)
         return 0;
+    if (c->tk)
+        return 0; /* kept from an earlier run of a sweep */
     const char *spec = cfg->tokenizer ? cfg->tokenizer : cfg->model;
     c->tk = spec ? tok_load(spec, err) : NULL;
     if (!c->tk && !cfg->tokenizer)
-        c->tk = tok_load(SB_DATA_DIR "/tokenizers/gpt2", err);
+        c->tk = tok_load(spec = SB_DATA_DIR "/tokenizers/gpt2", err);
+    if (c->tk)
+        c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
 }
 
@@ -139,6 +162,8 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
         return 0;
     const char *spec = c->cfg->tokenizer ? c->cfg->tokenizer : c->model_root;
     c->tk = tok_load(spec, err);
+    if (c->tk)
+        c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
 }
 
@@ -154,8 +179,14 @@ static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
 static int prepare(run_ctx *c, sb_err *err)
 {
     sb_config *cfg = c->cfg;
+    /* Bad input found here is the user's to fix (exit 2); each check is
+     * made before anything is sent. */
+    c->usage_error = true;
+    if ((cfg->save_result || cfg->append_result) && report_check_result_dir(cfg, err) != 0)
+        return -1;
     if (cfg->sim && load_sim_tokenizer(c, err) != 0)
         return sb_err_prefix(err, "loading the tokenizer: ");
+    c->usage_error = false;
     if (cfg->sim && start_sim(c, err) != 0)
         return sb_err_prefix(err, "starting the simulator: ");
     char simbase[96];
@@ -165,15 +196,27 @@ static int prepare(run_ctx *c, sb_err *err)
     run_target_headers(&c->tgt, cfg, backend_content_type(c->be));
     if (backend_check_url(c->be, c->tgt.url, err) != 0)
         return -1;
+    /* SSL_CERT_FILE as OpenSSL's own tools read it: libcurl sets its built-in
+     * bundle path, which hides the variable from OpenSSL. */
+    const char *ca = cfg->ca_bundle ? cfg->ca_bundle : getenv("SSL_CERT_FILE");
     eng_opts eo = {.max_conns = cfg->max_concurrency > 0 ? cfg->max_concurrency : 0,
-                   .http2 = cfg->http2, .insecure = cfg->insecure,
-                   .timeout_s = cfg->request_timeout_s, .stall_s = cfg->stall_timeout_s};
+                   .http2 = cfg->http2,
+                   .insecure = cfg->insecure,
+                   .ca_bundle = ca && *ca ? ca : NULL,
+                   .timeout_s = cfg->request_timeout_s,
+                   .stall_s = cfg->stall_timeout_s};
+    if (!strncasecmp(c->tgt.url, "https://", 8) && eng_tls_check(&eo, c->tgt.url, 10.0, err) != 0)
+        return -1;
     if (!(c->e = eng_new(&eo, err)))
         return -1;
-    if (resolve_model(c, err) != 0 || load_tokenizer(c, err) != 0)
+    if (resolve_model(c, err) != 0)
+        return -1;
+    c->usage_error = true; /* a missing tokenizer or dataset file, a bad row */
+    if (load_tokenizer(c, err) != 0)
         return -1;
     if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
         return -1;
+    c->usage_error = false;
     c->have_ds = true;
     for (size_t i = 0; c->be->multipart && i < c->ds.n; i++)
         if (!c->ds.reqs[i].forms.audio_wav) /* the reference raises TypeError here (3.8) */
@@ -267,10 +310,15 @@ static int ready_check(run_ctx *c)
         one->recs[0].output_len = c->ds.reqs[0].output_len;
         loop_one(c->e, &o, &r0, one);
         bool ok = one->recs[0].success;
+        char *msg = NULL;
+        if (one->recs[0].error) { /* a server's body may be in it: escaped */
+            sb_buf e;
+            sb_buf_init(&e);
+            report_put_text(&e, one->recs[0].error);
+            msg = sb_buf_steal(&e);
+        }
         if (!ok)
-            printf("Endpoint is not ready. Error='%s'\n",
-                   one->recs[0].error ? one->recs[0].error : "");
-        char *msg = one->recs[0].error ? sb_xstrdup(one->recs[0].error) : NULL;
+            printf("Endpoint is not ready. Error='%s'\n", msg ? msg : "");
         rec_store_free(one);
         if (ok) {
             free(msg);
@@ -387,10 +435,36 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     double cpu0 = cpu_s();
     c->rs->bench_start_ns = sb_now_ns();
     loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    if (c->pt) {
+        c->pt->timed_start_ns = c->rs->bench_start_ns;
+        c->pt->timed_end_ns = c->rs->bench_end_ns;
+        c->pt->interrupted = st->interrupted;
+    }
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
     sigaction(SIGINT, &old, NULL);
     run_scrape_spec(c->e, &c->tgt, &c->spec_after);
+    return 0;
+}
+
+/* A sweep's steady-state window: drops the ramp-up and drain requests from
+ * the store before the metrics (window.h) and says what counted. */
+static int trim_window(run_ctx *c, sb_err *err)
+{
+    run_point *p = c->pt;
+    run_window_opts o = {p->warmup_s, p->cooldown_s, p->warmup_requests, p->cooldown_requests};
+    if (!run_window_active(&o))
+        return 0;
+    run_window_info wi;
+    if (run_window_apply(c->rs, &o, &wi, err) != 0)
+        return -1;
+    p->counted = wi.counted;
+    p->excluded_head = wi.excluded_head;
+    p->excluded_tail = wi.excluded_tail;
+    p->window_s = wi.duration_s;
+    printf("Steady-state window: %ld requests counted over %.3f s (%ld excluded at the start, "
+           "%ld at the end)\n",
+           wi.counted, wi.duration_s, wi.excluded_head, wi.excluded_tail);
     return 0;
 }
 
@@ -404,6 +478,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     metrics_tok_cb cb = {count_tokens, c->tk};
     sb_metrics m;
     sb_err err;
+    if (c->pt && trim_window(c, &err) != 0)
+        return fail("steady-state window", &err);
     if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
         return fail("computing metrics", &err);
     specdec_delta(&c->spec_before, &c->spec_after, &m.spec);
@@ -412,8 +488,12 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                         "misconfiguration on the benchmark arguments.\n");
     report_ctx rc = {.model_id = c->model_id,
                      .tokenizer_id = cfg->tokenizer ? cfg->tokenizer : c->model_root,
-                     .fingerprint = c->fingerprint, .client_cpu_pct = cpu_pct,
-                     .finished = time(NULL)};
+                     .fingerprint = c->fingerprint,
+                     .client_cpu_pct = cpu_pct,
+                     .finished = time(NULL),
+                     .partial = st->interrupted,
+                     .sent = st->sent,
+                     .planned = c->ds.n};
     sb_buf out;
     sb_buf_init(&out);
     report_failures(&out, c->rs);
@@ -425,13 +505,22 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     sb_buf_free(&out);
     if (cfg->profile)
         profile_call(c, "/stop_profile", "Stopping profiler...", "Profiler stopped");
-    int status = m.completed == 0 ? SB_EXIT_FAIL : SB_EXIT_OK;
+    /* An interrupted run must not look complete to a script: 130, as a
+     * shell reports a command ended by SIGINT (docs/serve.md EXIT STATUS). */
+    int status = st->interrupted    ? SB_EXIT_INTERRUPTED
+                 : m.completed == 0 ? SB_EXIT_FAIL
+                                    : SB_EXIT_OK;
     if (cfg->save_result || cfg->append_result) {
         char *path = NULL;
         if (report_save(cfg, &m, c->rs, &rc, &path, &err) != 0)
             status = fail("saving the result", &err);
-        free(path);
+        if (c->pt && status == SB_EXIT_OK)
+            c->pt->result_path = path;
+        else
+            free(path);
     }
+    if (c->pt)
+        c->pt->measured = true;
     metrics_free(&m);
     return status;
 }
@@ -450,7 +539,14 @@ static void cleanup(run_ctx *c)
     /* The simulator counts prompt tokens with c->tk on its own thread: stop it first. */
     if (c->sim)
         sim_stop(c->sim);
-    tok_free(c->tk);
+    if (c->pt && !c->tk_borrowed && c->tk) {
+        c->pt->tk = c->tk; /* handed to the sweep, which runs the next point with it */
+        c->pt->tok_spec = c->tk_spec;
+        c->tk_spec = NULL;
+    } else if (!c->tk_borrowed) {
+        tok_free(c->tk);
+    }
+    free(c->tk_spec);
     eng_free(c->e);
     run_target_free(&c->tgt);
     free(c->model_id);
@@ -469,10 +565,20 @@ static void raise_fd_limit(void)
 
 int run_serve(sb_config *cfg)
 {
+    return run_serve_point(cfg, NULL);
+}
+
+int run_serve_point(sb_config *cfg, run_point *pt)
+{
     run_ctx c;
     memset(&c, 0, sizeof c);
     sb_arena_init(&c.bodies, 0);
     c.cfg = cfg;
+    c.pt = pt;
+    if (pt && pt->tk) {
+        c.tk = pt->tk;
+        c.tk_borrowed = true;
+    }
     c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO);
     sb_err err;
     sb_err_clear(&err);
@@ -488,6 +594,12 @@ int run_serve(sb_config *cfg)
     double cpu_pct = NAN;
     if (prepare(&c, &err) != 0) {
         status = fail("setup", &err);
+        if (c.usage_error)
+            status = SB_EXIT_USAGE;
+    } else if (pt && (memcpy(pt->fingerprint, c.fingerprint, RUN_FP_HEX),
+                      pt->skip && pt->skip(pt->ud, c.fingerprint))) {
+        pt->skipped = true;
+        status = SB_EXIT_OK;
     } else if (ready_check(&c) == 0) {
         warmups(&c);
         printf("Starting main benchmark run...\n");

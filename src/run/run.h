@@ -6,11 +6,47 @@
 #ifndef SB_RUN_H
 #define SB_RUN_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "config/config.h"
 
 /* Runs the benchmark described by cfg. Prints progress and the result block
  * to stdout, messages to stderr. Returns a process exit status
  * (core/exit.h). */
 int run_serve(sb_config *cfg);
+
+/* One run driven by a caller that runs many (sweep): the tokenizer is kept
+ * across runs, the caller may skip a run once its workload is known, and the
+ * outcome comes back as values, not only as printed text. Zero-initialise,
+ * then set the inputs. */
+typedef struct run_point {
+    /* in/out: a loaded tokenizer to use (not freed by the run). When NULL and
+     * the run loads one, it is handed back here (the caller frees it with
+     * tok_free) together with tok_spec (malloc'd, what it was loaded from). */
+    struct tok *tk;
+    char *tok_spec;
+    /* Called once the workload fingerprint is known, before the ready check;
+     * returning true skips the run (status SB_EXIT_OK, skipped set). */
+    bool (*skip)(void *ud, const char *fingerprint);
+    void *ud;
+    /* Steady-state window: requests that started in the first warmup_s
+     * seconds or finished in the last cooldown_s seconds, and the first
+     * warmup_requests started / last cooldown_requests finished, are left out
+     * of the metrics (see run_window in window.c). All 0: everything counts. */
+    double warmup_s, cooldown_s;
+    long warmup_requests, cooldown_requests;
+    /* out */
+    char fingerprint[65];
+    bool skipped, interrupted, measured;        /* measured: metrics were computed */
+    long counted, excluded_head, excluded_tail; /* with a window */
+    double window_s;
+    uint64_t timed_start_ns, timed_end_ns; /* monotonic; 0 when not reached */
+    char *result_path;                     /* malloc'd when a result was saved */
+} run_point;
+
+/* run_serve with a run_point (NULL: exactly run_serve). Returns the exit
+ * status run_serve would. */
+int run_serve_point(sb_config *cfg, run_point *p);
 
 #endif
