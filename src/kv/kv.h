@@ -40,6 +40,10 @@ typedef struct kv_model {
      * the dtype's bytes), split into the parts that tensor parallelism shards. */
     double state_elems_per_layer;
     char state_formula[160]; /* how state_elems_per_layer was computed */
+    /* Parameter counts estimated from the shapes (kv_model_parse), 0 when the
+     * architecture's shapes are not covered (MLA, hybrids): total, and active
+     * per token (MoE: the routed experts a token uses plus the shared part). */
+    double params_total, params_active;
 } kv_model;
 
 typedef struct kv_load_opts {

@@ -231,6 +231,35 @@ static void count_layers(kv_model *m)
                                              : "standard attention (MHA)";
 }
 
+/* Parameters of a standard decoder from its shapes: embeddings (twice unless
+ * tied), per layer Q/K/V/O projections, a gated MLP (3 x hidden x
+ * intermediate) or MoE experts (num_experts of moe_intermediate_size, of
+ * which num_experts_per_tok are active, plus the router), and the norms.
+ * Qwen3-4B: 4.02e9, as its model card's 4.0B. Not for MLA or hybrids. */
+static void estimate_params(const cfg_ctx *c, kv_model *m)
+{
+    double h = (double)get_int(c, "hidden_size"), inter = (double)get_int(c, "intermediate_size");
+    double vocab = (double)get_int(c, "vocab_size");
+    if (m->mla || m->n_state || h <= 0 || vocab <= 0)
+        return;
+    double experts = (double)get_int(c, "num_experts"), active = (double)get_int(c, "num_experts_per_tok");
+    if (experts <= 0)
+        experts = (double)get_int(c, "num_local_experts");
+    double moe_inter = (double)get_int(c, "moe_intermediate_size");
+    if (moe_inter <= 0)
+        moe_inter = inter;
+    double q = (double)m->n_heads * m->head_dim, kv = (double)m->n_kv_heads * m->head_dim;
+    double attn = h * q + 2 * h * kv + q * h + 2 * h;
+    double mlp_all = experts > 0 ? experts * 3 * h * moe_inter + h * experts : 3 * h * inter;
+    double mlp_active = experts > 0 ? active * 3 * h * moe_inter + h * experts : mlp_all;
+    if (inter <= 0 && experts <= 0)
+        return;
+    json_t *tie = get(c, "tie_word_embeddings");
+    double embed = vocab * h * (tie && json_is_true(tie) ? 1 : 2) + h;
+    m->params_total = m->n_layers * (attn + mlp_all) + embed;
+    m->params_active = m->n_layers * (attn + mlp_active) + embed;
+}
+
 static int parse_root(cfg_ctx *c, kv_model *m, const kv_load_opts *o, sb_err *err)
 {
     if (!json_is_object(c->root))
@@ -257,6 +286,7 @@ static int parse_root(cfg_ctx *c, kv_model *m, const kv_load_opts *o, sb_err *er
     if (dtype(c, m, err) || attention(c, m, err) || layers(c, m, err))
         return -1;
     count_layers(m);
+    estimate_params(c, m);
     return 0;
 }
 
