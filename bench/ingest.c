@@ -32,6 +32,7 @@
 #include "http/engine.h"
 #include "run/loop.h"
 #include "sim/sim.h"
+#include "run/run.h"
 
 static double thread_cpu_s(void)
 {
@@ -46,7 +47,7 @@ static char *body_for(int tokens, size_t *len)
     sb_config_defaults(&cfg);
     bk_params p;
     sb_err err;
-    bk_params_init(&p, backend_find("openai"), &cfg, "sim", true, &err);
+    bk_params_init(&p, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}), "sim", true, &err);
     pyjson_obj o;
     pyjson_obj_init(&o);
     sb_buf b;

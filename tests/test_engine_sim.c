@@ -24,6 +24,7 @@
 #include "http/engine.h"
 #include "run/loop.h"
 #include "sim/sim.h"
+#include "run/run.h"
 
 #define N 50
 #define OUT_TOKENS 24
@@ -51,7 +52,9 @@ static void fidelity_within_1ms_at_50_streams(void **state)
     sb_config cfg;
     sb_config_defaults(&cfg);
     bk_params bp;
-    assert_int_equal(bk_params_init(&bp, backend_find("openai"), &cfg, "sim", true, &err), 0);
+    assert_int_equal(bk_params_init(&bp, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}),
+                                    "sim", true, &err),
+                     0);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf bodies[N];

@@ -19,6 +19,7 @@
 #include "media/b64.h"
 #include "dataset/dataset.h"
 #include "dataset/ds_mm.h"
+#include "run/run.h"
 
 typedef dsfx fx;
 
@@ -302,7 +303,7 @@ static void test_chat_body_parts_follow_text(void **state)
     const backend *be = backend_find("openai-chat");
     bk_params p;
     sb_err err;
-    assert_int_equal(bk_params_init(&p, be, &cfg, "m", false, &err), 0);
+    assert_int_equal(bk_params_init(&p, be, run_bk_opts(&cfg, &(bk_opts){0}), "m", false, &err), 0);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf out;

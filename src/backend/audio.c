@@ -1,6 +1,6 @@
 /* audio.c - the openai-audio backend (Whisper-style transcription and
- * translation), reference section 3.8: a multipart/form-data body written
- * byte for byte as aiohttp's FormData writes it.
+ * translation), vllm/benchmarks/lib/endpoint_request_func.py: async_request_openai_audio: a
+ * multipart/form-data body written byte for byte as aiohttp's FormData writes it.
  *
  * The reference builds a dict (model, max_completion_tokens, stream,
  * language, stream_include_usage, stream_continuous_usage_stats, then

@@ -2,9 +2,9 @@
  * (see scan.h).
  *
  * Why hand-written: the decoders need five paths out of a ~200-byte chunk,
- * yet every message must be fully validated (reference 3.5: a message that
- * is not JSON fails the request). A generic event parser (YAJL, kept in
- * tests/oracle/scan_yajl.c as the test oracle) pays a callback, a path-stack
+ * yet every message must be fully validated (vllm/benchmarks/lib/endpoint_request_func.py:
+ * async_request_openai_completions: a message that is not JSON fails the request). A generic event
+ * parser (YAJL, kept in tests/oracle/scan_yajl.c as the test oracle) pays a callback, a path-stack
  * update and a buffer copy per token; here the path is the recursion itself: each value is
  * parsed with a "role" saying what its position means (choices[0], usage,
  * delta...), and everything else is validated and skipped. No allocation

@@ -3,11 +3,11 @@
  * Follows the SSE standard (lines end in LF, CRLF or CR; "data:" with or
  * without one space; several data lines joined with LF; comments and other
  * fields ignored; a blank line dispatches) and keeps the reference client's
- * timing (reference doc 3.5): a message is stamped with the receive time of
- * the piece that held the last byte of its last data line, so a server that
- * sends the blank line in a later write does not delay the message. Memory is
- * one line buffer and one data buffer, reused: no allocation per message
- * once they have grown to the largest message. */
+ * timing (vllm/benchmarks/lib/endpoint_request_func.py: async_request_openai_completions): a
+ * message is stamped with the receive time of the piece that held the last byte of its last data
+ * line, so a server that sends the blank line in a later write does not delay the message. Memory
+ * is one line buffer and one data buffer, reused: no allocation per message once they have grown to
+ * the largest message. */
 #ifndef SB_SSE_H
 #define SB_SSE_H
 

@@ -1,7 +1,8 @@
 /* flag_parse.c - argv -> sb_config through the flag table.
  *
- * Mirrors vLLM's FlexibleArgumentParser over argparse (reference doc section
- * 1): long options only, `--flag value` or `--flag=value`, `_` accepted for
+ * Mirrors vLLM's FlexibleArgumentParser over argparse
+ * (vllm/utils/argparse_utils.py: FlexibleArgumentParser.parse_args): long options only, `--flag
+ * value` or `--flag=value`, `_` accepted for
  * `-` in the name (only before the first `.`), nargs lists that end at the
  * next option, dotted `--extra-body.key value` building a JSON object,
  * duplicates warned about with the last value kept. Anything else stops with
@@ -27,6 +28,11 @@ const char *cli_flag_name(size_t i)
     return i < cli_n_flags ? cli_flags[i].name : NULL;
 }
 
+const char *cli_flag_alias(size_t i)
+{
+    return i < cli_n_flags ? cli_flags[i].alias : NULL;
+}
+
 /* Every canonical name and alias, for the closest-name hint. */
 static const char *closest_flag(const char *given)
 {
@@ -47,16 +53,6 @@ static const cli_flag *find_flag(const char *name)
             (cli_flags[i].alias && !strcmp(cli_flags[i].alias, name)))
             return &cli_flags[i];
     return NULL;
-}
-
-/* argparse treats "-x"/"--x" as options but "-1", "-.5" as values. */
-static bool looks_like_option(const char *a)
-{
-    if (a[0] != '-' || a[1] == '\0')
-        return false;
-    if (a[1] == '-')
-        return true;
-    return !(isdigit((unsigned char)a[1]) || a[1] == '.');
 }
 
 static void *field(sb_config *cfg, size_t off)
@@ -271,14 +267,14 @@ static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, ch
         return n;
     }
     if (takes_list(f)) {
-        while (ps->i + 1 < ps->argc && !looks_like_option(ps->argv[ps->i + 1]))
+        while (ps->i + 1 < ps->argc && !cli_opt_is_option(ps->argv[ps->i + 1]))
             vals[n++] = ps->argv[++ps->i];
         if (n == 0)
             return cli_opt_needs_value(err, f->name);
         return n;
     }
     if (!inline_v) {
-        if (ps->i + 1 >= ps->argc || looks_like_option(ps->argv[ps->i + 1]))
+        if (ps->i + 1 >= ps->argc || cli_opt_is_option(ps->argv[ps->i + 1]))
             return cli_opt_needs_value(err, f->name);
         vals[n++] = ps->argv[++ps->i];
     }
@@ -363,7 +359,7 @@ static int find_config(int argc, char **argv, const char **file, sb_err *err)
         if (at)
             return sb_err_set(err, "--config given more than once");
         if (!eq && i + 1 >= argc)
-            return sb_err_set(err, "--config: expected one argument (FILE)");
+            return cli_opt_needs_value(err, "config");
         *file = eq ? argv[i] + 9 : argv[i + 1];
         at = i;
     }

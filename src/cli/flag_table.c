@@ -1,9 +1,9 @@
 /* flag_table.c - every `servebench serve` flag, one row each.
  *
- * Names and defaults are those of the current `vllm bench serve` (reference
- * doc section 2) plus the older benchmark_serving.py ones (section 11), so
- * existing command lines run unchanged. Help text, the docs' tables and the
- * Namespace-style summary are all generated from these rows. */
+ * Names and defaults are those of the current `vllm bench serve`
+ * (vllm/benchmarks/serve.py: add_cli_args) plus the older benchmark_serving.py ones
+ * (benchmarks/benchmark_serving.py (v0.8.5)), so existing command lines run unchanged. Help text,
+ * the docs' tables and the Namespace-style summary are all generated from these rows. */
 #include <stddef.h>
 
 #include "cli/flags.h"

@@ -81,8 +81,7 @@ int cli_opt_no_value(sb_err *err, const char *name, const char *given)
     return sb_err_set(err, "--%s takes no value (got '%s')", name, given);
 }
 
-/* "-x" and "--x" are options, "-1" and "-.5" are values (as argparse). */
-static bool looks_like_option(const char *a)
+bool cli_opt_is_option(const char *a)
 {
     if (a[0] != '-' || a[1] == '\0')
         return false;
@@ -97,7 +96,7 @@ int cli_args_next(cli_args *a, const cli_opt *table, size_t n, size_t *row, cons
     const char *w = a->argv[a->i++];
     if (!strcmp(w, "-h") || !strcmp(w, "--help"))
         return CLI_ARG_HELP;
-    if (!looks_like_option(w) || !strcmp(w, "--")) {
+    if (!cli_opt_is_option(w) || !strcmp(w, "--")) {
         *val = w;
         return CLI_ARG_WORD;
     }
@@ -119,7 +118,7 @@ int cli_args_next(cli_args *a, const cli_opt *table, size_t n, size_t *row, cons
             *val = inline_v;
             return CLI_ARG_FLAG;
         }
-        if (a->i >= a->argc || looks_like_option(a->argv[a->i]))
+        if (a->i >= a->argc || cli_opt_is_option(a->argv[a->i]))
             return cli_opt_needs_value(err, name);
         *val = a->argv[a->i++];
         return CLI_ARG_FLAG;

@@ -43,6 +43,9 @@ int cli_args_next(cli_args *a, const cli_opt *table, size_t n, size_t *row, cons
  * '.') into name with '_' as '-'; returns the inline value after '=' or
  * NULL. A name longer than cap - 1 is cut (and then matches nothing). */
 const char *cli_opt_name(const char *arg, char *name, size_t cap, bool stop_dot);
+/* Whether word a is an option ("-x", "--x") rather than a value ("-1",
+ * "-.5", "x"), as argparse decides. */
+bool cli_opt_is_option(const char *a);
 /* The candidate closest to given by edit distance (NULL when none). */
 const char *cli_opt_closest(const char *given, const char *const *cands, size_t n);
 /* The rule set's messages; each sets err and returns -1. */

@@ -1,5 +1,5 @@
-/* validate.c - checks on the whole parsed configuration (reference doc
- * section 2 and the checks at the top of the reference's main).
+/* validate.c - checks on the whole parsed configuration (the flag rules of
+ * vllm/benchmarks/serve.py: add_cli_args and the checks at the top of its main_async).
  *
  * Ramp-up messages are the reference's words, since scripts and users know
  * them; the other checks are ones the reference makes later (or crashes on)
@@ -60,8 +60,9 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
-/* Backends whose body takes a list of texts (section 3.9): embeddings
- * `input`, /pooling `input`, /rerank query + documents. */
+/* Backends whose body takes a list of texts (vllm/benchmarks/lib/endpoint_request_func.py:
+ * async_request_openai_embeddings, async_request_vllm_rerank): embeddings `input`, /pooling
+ * `input`, /rerank query + documents. */
 static bool takes_lists(const char *backend)
 {
     return !strcmp(backend, "openai-embeddings") || !strcmp(backend, "infinity-embeddings") ||

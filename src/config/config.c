@@ -1,5 +1,5 @@
 /* config.c - reference defaults for sb_config and its destructor (see config.h).
- * Defaults are those of the current `vllm bench serve` (reference doc section 2). */
+ * Defaults are those of the current `vllm bench serve` (vllm/benchmarks/serve.py: add_cli_args). */
 #include "config/config.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* ds_common.c - the pieces every dataset file shares: the growing request
- * list, warnings, oversampling (reference section 4), token counting, the
- * user-message chat template, and reading files whole.
+ * list, warnings, oversampling (vllm/benchmarks/datasets/datasets.py: get_samples), token counting,
+ * the user-message chat template, and reading files whole.
  *
  * Requests live in one malloc'd array (grown by doubling) owned by the
  * sb_dataset; their strings live in the dataset arena. */

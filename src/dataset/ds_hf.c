@@ -1,4 +1,5 @@
-/* ds_hf.c - the `hf` dataset from a local copy (reference section 4.9):
+/* ds_hf.c - the `hf` dataset from a local copy (vllm/benchmarks/datasets/datasets.py:
+ * HuggingFaceDataset):
  * --dataset-path is a downloaded JSON list or JSON Lines file (or a folder
  * holding <subset>/<split>.jsonl or <split>.jsonl), and the reference class
  * is chosen by --hf-name or the path, as the reference does by dataset id.

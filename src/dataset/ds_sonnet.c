@@ -1,4 +1,5 @@
-/* ds_sonnet.c - the deprecated `sonnet` dataset, reference section 4.5.
+/* ds_sonnet.c - the deprecated `sonnet` dataset, vllm/benchmarks/datasets/datasets.py:
+ * SonnetDataset.sample.
  *
  * Lines of a poem (data/sonnet.txt by default) are drawn with CPython's
  * random.choices after a fixed prefix of lines, wrapped in the tokenizer's

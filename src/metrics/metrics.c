@@ -1,4 +1,5 @@
-/* metrics.c - reference aggregation (doc section 6) over a rec_store.
+/* metrics.c - reference aggregation (doc vllm/benchmarks/serve.py: calculate_metrics) over a
+ * rec_store.
  *
  * One pass decides each request's output length (usage count, else the
  * re-tokenized text through a callback, else 1) and gathers the per-request
@@ -32,7 +33,7 @@ bool metrics_backend_is_pooling(const char *b)
 
 /* --percentile-metrics: comma list; unknown names select nothing, as in the
  * reference (the cli warns about them). The default depends on the task. */
-static void select_metrics(const sb_config *cfg, bool pooling, bool *sel)
+static void select_metrics(const metrics_opts *cfg, bool pooling, bool *sel)
 {
     const char *list = cfg->percentile_metrics ? cfg->percentile_metrics
                        : pooling               ? "e2el"
@@ -85,7 +86,7 @@ static void alloc_stats(sb_metrics *m)
 
 /* Counts, totals, output lengths and goodput: the first loop of the
  * reference's calculate_metrics. */
-static void count_requests(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
+static void count_requests(const rec_store *s, const metrics_opts *cfg, const metrics_tok_cb *cb,
                            sb_metrics *m)
 {
     double slo_ttft = cfg->goodput_ttft_ms / 1000.0, slo_tpot = cfg->goodput_tpot_ms / 1000.0;
@@ -208,7 +209,7 @@ static void itl_token_stats(const rec_store *s, sb_metrics *m)
     free(v);
 }
 
-static int check_percentiles(const sb_config *cfg, sb_err *err)
+static int check_percentiles(const metrics_opts *cfg, sb_err *err)
 {
     for (size_t i = 0; i < cfg->n_metric_percentiles; i++) {
         double p = cfg->metric_percentiles[i];
@@ -218,7 +219,7 @@ static int check_percentiles(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
-int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
+int metrics_compute(const rec_store *s, const metrics_opts *cfg, const metrics_tok_cb *cb,
                     sb_metrics *m, sb_err *err)
 {
     memset(m, 0, sizeof *m);

@@ -41,7 +41,8 @@ typedef struct sb_record {
     uint16_t *itl_tokens;  /* tokens per gap when the server reports usage per chunk, else NULL */
     int32_t prompt_len;    /* dataset value, replaced by usage.prompt_tokens when reported */
     int32_t output_tokens; /* usage.completion_tokens, or 0 */
-    int32_t output_len;    /* final count used by the metrics (section 6) */
+    int32_t output_len;    /* final count used by the metrics (vllm/benchmarks/serve.py:
+                              calculate_metrics) */
     int32_t n_chunks;      /* token messages received */
     double input_audio_s;  /* seconds of audio sent (openai-audio), else 0: RTFx */
     int http_status;

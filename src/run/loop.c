@@ -138,8 +138,8 @@ static void cancel_inflight(loop_ctx *c)
     }
 }
 
-void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns,
-              size_t n, rec_store *rs, loop_stats *st)
+void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan, size_t n,
+              rec_store *rs, loop_stats *st)
 {
     memset(st, 0, sizeof *st);
     loop_ctx c = {.e = e, .o = o, .rs = rs, .st = st};
@@ -154,8 +154,9 @@ void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *
             grace_end = now + (uint64_t)(o->grace_s * 1e9);
         }
         if (!st->interrupted) {
-            for (; next < n && t0 + (offset_ns ? offset_ns[next] : 0) <= now; next++) {
-                rs->recs[next].intended_ns = offset_ns ? offset_ns[next] : 0;
+            size_t due = plan ? sched_due(plan, next, t0, now) : n;
+            for (; next < n && next < due; next++) {
+                rs->recs[next].intended_ns = plan ? plan->offset_ns[next] : 0;
                 rs->recs[next].queued_ns = now - t0;
                 uint64_t lag = now - (t0 + rs->recs[next].intended_ns);
                 if (lag > st->max_lag_ns)
@@ -177,7 +178,7 @@ void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *
         }
         uint64_t deadline = 0;
         if (!st->interrupted && next < n)
-            deadline = t0 + (offset_ns ? offset_ns[next] : 0);
+            deadline = plan ? sched_deadline_ns(plan, next, t0) : t0;
         if (st->interrupted)
             deadline = deadline && deadline < grace_end ? deadline : grace_end;
         if (o->progress && (!deadline || next_progress < deadline))

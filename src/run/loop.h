@@ -3,12 +3,12 @@
  *
  * Requests become due at bench_start + offset_ns[i] (absolute deadlines: no
  * drift); due requests wait in a FIFO while --max-concurrency transfers are
- * in flight (the reference's semaphore, section 5.2). Per request the loop
+ * in flight (the reference's semaphore, vllm/benchmarks/serve.py: benchmark). Per request the loop
  * records queued_ns (noticed due) and start_ns (handed to curl), both
  * relative to rs->bench_start_ns (absolute CLOCK_MONOTONIC, the simulator's
- * clock); ttft/latency/itl are durations from start_ns. In-flight state lives in reusable slots (easy
- * handle, decoder, header node), so a request costs no allocation beyond its
- * record's ITL array. */
+ * clock); ttft/latency/itl are durations from start_ns. In-flight state lives in reusable slots
+ * (easy handle, decoder, header node), so a request costs no allocation beyond its record's ITL
+ * array. */
 #ifndef SB_LOOP_H
 #define SB_LOOP_H
 
@@ -20,6 +20,7 @@
 #include "backend/backend.h"
 #include "http/engine.h"
 #include "metrics/record.h"
+#include "sched/sched.h"
 
 typedef struct loop_req {
     const char *body;
@@ -53,14 +54,15 @@ typedef struct loop_stats {
     size_t slots;           /* in-flight slots created (peak concurrency) */
 } loop_stats;
 
-/* Runs reqs[0..n) at rs->bench_start_ns + offset_ns[i] (the caller sets
- * bench_start_ns, output_len and prompt_len; offsets NULL = all at once).
+/* Runs reqs[0..n) at their deadlines in plan (sched_due, sched_deadline_ns
+ * from rs->bench_start_ns; the caller sets bench_start_ns, output_len and
+ * prompt_len; plan NULL = all at once).
  * Returns when every sent request has finished or, after a stop request,
  * when the grace time ran out (requests still in flight are cancelled and
  * marked partial; requests never sent are cut off: rs->n becomes the number
  * sent, which rec_store_free still handles since they own no memory). */
-void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns,
-              size_t n, rec_store *rs, loop_stats *st);
+void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan, size_t n,
+              rec_store *rs, loop_stats *st);
 
 /* One request outside the timed run (ready check, warm-up): sends body and
  * fills record 0 of a one-record store. */

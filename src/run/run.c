@@ -1,5 +1,5 @@
 /* run.c - run_serve: one `servebench serve` benchmark, in the reference's
- * order (section 5): tokenizer, dataset, schedule, ready check, warm-ups,
+ * order (vllm/benchmarks/serve.py: benchmark): tokenizer, dataset, schedule, ready check, warm-ups,
  * the timed run, metrics, result block, result file.
  *
  * The only part of src/run that prints (run_serve is a command-level
@@ -167,13 +167,55 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
     return c->tk ? 0 : -1;
 }
 
-/* Send at the requests' own timestamps (reference 5.1 self-timed): with
+/* Send at the requests' own timestamps (vllm/benchmarks/serve.py: get_request self-timed): with
  * --self-timed, and by default for timed_trace (--no-self-timed turns it off). */
 static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
 {
     bool on = cfg->self_timed == 1 ||
               (cfg->self_timed == -1 && !strcmp(cfg->ds.name, "timed_trace"));
     return on && ds->n && ds->reqs[0].timestamp_s >= 0;
+}
+
+const bk_opts *run_bk_opts(const sb_config *cfg, bk_opts *out)
+{
+    *out = (bk_opts){.top_p = cfg->top_p,
+                     .top_k = cfg->top_k,
+                     .min_p = cfg->min_p,
+                     .temperature = cfg->temperature,
+                     .frequency_penalty = cfg->frequency_penalty,
+                     .presence_penalty = cfg->presence_penalty,
+                     .repetition_penalty = cfg->repetition_penalty,
+                     .logprobs = cfg->logprobs,
+                     .extra_body = cfg->extra_body};
+    return out;
+}
+
+const metrics_opts *run_metrics_opts(const sb_config *cfg, metrics_opts *out)
+{
+    *out = (metrics_opts){.backend = cfg->backend,
+                          .percentile_metrics = cfg->percentile_metrics,
+                          .metric_percentiles = cfg->metric_percentiles,
+                          .n_metric_percentiles = cfg->n_metric_percentiles,
+                          .goodput_ttft_ms = cfg->goodput_ttft_ms,
+                          .goodput_tpot_ms = cfg->goodput_tpot_ms,
+                          .goodput_e2el_ms = cfg->goodput_e2el_ms,
+                          .goodput_set = cfg->goodput_set,
+                          .max_concurrency = cfg->max_concurrency,
+                          .skip_tokenizer_init = cfg->skip_tokenizer_init};
+    return out;
+}
+
+/* The load-shape flags, the scheduler's own options. */
+static sched_opts sched_opts_of(const sb_config *cfg)
+{
+    sched_opts o = {.request_rate = cfg->request_rate,
+                    .burstiness = cfg->burstiness,
+                    .ramp_up = cfg->ramp_up == SB_RAMP_LINEAR        ? SCHED_RAMP_LINEAR
+                               : cfg->ramp_up == SB_RAMP_EXPONENTIAL ? SCHED_RAMP_EXPONENTIAL
+                                                                     : SCHED_RAMP_NONE,
+                    .ramp_up_start_rps = cfg->ramp_up_start_rps,
+                    .ramp_up_end_rps = cfg->ramp_up_end_rps};
+    return o;
 }
 
 static int prepare(run_ctx *c, sb_err *err)
@@ -238,7 +280,8 @@ static int prepare(run_ctx *c, sb_err *err)
         for (size_t i = 0; i < c->ds.n; i++)
             ts[i] = c->ds.reqs[i].timestamp_s;
     }
-    int rc = sched_plan_build(cfg, c->ds.n, &rs, ts, &c->plan, err);
+    sched_opts so = sched_opts_of(cfg);
+    int rc = sched_plan_build(&so, c->ds.n, &rs, ts, &c->plan, err);
     free(ts);
     if (rc != 0)
         return -1;
@@ -248,7 +291,7 @@ static int prepare(run_ctx *c, sb_err *err)
                      !strcmp(cfg->ds.name, "timed_trace");
     bool ignore_eos = cfg->ignore_eos || (random_ds && c->be->openai_compat);
     const char *name = cfg->served_model_name ? cfg->served_model_name : c->model_id;
-    if (bk_params_init(&c->bp, c->be, cfg, name, ignore_eos, err) != 0)
+    if (bk_params_init(&c->bp, c->be, run_bk_opts(cfg, &(bk_opts){0}), name, ignore_eos, err) != 0)
         return -1;
     c->have_bp = true;
     if (isnan(cfg->temperature) && c->be->openai_compat)
@@ -434,7 +477,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     sigaction(SIGINT, &sa, &old);
     double cpu0 = cpu_s();
     c->rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    loop_run(c->e, &o, c->reqs, &c->plan, n, c->rs, st);
     if (c->pt) {
         c->pt->timed_start_ns = c->rs->bench_start_ns;
         c->pt->timed_end_ns = c->rs->bench_end_ns;
@@ -480,7 +523,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     sb_err err;
     if (c->pt && trim_window(c, &err) != 0)
         return fail("steady-state window", &err);
-    if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
+    if (metrics_compute(c->rs, run_metrics_opts(cfg, &(metrics_opts){0}), c->tk ? &cb : NULL, &m,
+                        &err) != 0)
         return fail("computing metrics", &err);
     specdec_delta(&c->spec_before, &c->spec_after, &m.spec);
     if (m.completed == 0)

@@ -1,11 +1,11 @@
 /* sched_check.c - the reference's validation of the load-shape flags.
  *
  * vllm checks ramp-up flags in main_async before anything is sent and asserts
- * burstiness > 0 and rate_i > 0 in get_request (reference doc 2.5 and 5.1).
- * The messages below are the reference's own, with numbers printed the way
- * Python's repr() prints a float ("0.0", "-1.5", "inf"), so a user switching
- * tools sees the same sentence. Ramp-up rates are Python ints there; here they
- * must at least be whole numbers small enough for a double to hold exactly. */
+ * burstiness > 0 and rate_i > 0 in get_request (vllm/benchmarks/serve.py: add_cli_args,
+ * get_request). The messages below are the reference's own, with numbers printed the way Python's
+ * repr() prints a float ("0.0", "-1.5", "inf"), so a user switching tools sees the same sentence.
+ * Ramp-up rates are Python ints there; here they must at least be whole numbers small enough for a
+ * double to hold exactly. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +22,9 @@ static int whole_rate(double v)
     return isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0; /* 2^53 */
 }
 
-int sched_validate(const sb_config *cfg, sb_err *err)
+int sched_validate(const sched_opts *cfg, sb_err *err)
 {
-    if (cfg->ramp_up != SB_RAMP_NONE) {
+    if (cfg->ramp_up != SCHED_RAMP_NONE) {
         if (!isinf(cfg->request_rate) || cfg->request_rate < 0)
             return sb_err_set(err, "When using ramp-up, do not specify --request-rate. The "
                                    "request rate will be controlled by ramp-up parameters.");
@@ -39,7 +39,7 @@ int sched_validate(const sb_config *cfg, sb_err *err)
             return sb_err_set(err, "Ramp-up start and end RPS must be non-negative");
         if (a > b)
             return sb_err_set(err, "Ramp-up start RPS must be less than end RPS");
-        if (cfg->ramp_up == SB_RAMP_EXPONENTIAL && a == 0)
+        if (cfg->ramp_up == SCHED_RAMP_EXPONENTIAL && a == 0)
             return sb_err_set(err, "For exponential ramp-up, the start RPS cannot be 0.");
         /* The reference records one event per integer rate crossed and would
          * grind through billions of them; stop early with a sentence instead. */
