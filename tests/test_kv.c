@@ -10,6 +10,7 @@
  * tokens"). Also the safetensors weight readers and bad configs. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "core/file.h"
 #include "kv/kv.h"
+#include "kv/kv_perf.h"
 
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
@@ -193,6 +195,42 @@ static void published_qwen3_235b_on_4_h100(void **state)
     kv_model_free(&m);
 }
 
+/* The roofline step model on Qwen3-4B (4.02e9 parameters from its shapes, as
+ * its model card's 4.0B): on one T4, a decode step of 5 sequences holding
+ * 1,536 tokens each reads 8.045e9 B of weights + 7,680 x 147,456 B of KV
+ * = 9.177e9 B at 320 GB/s x 0.75 = 38.24 ms, + 1.5 ms overhead. */
+static void roofline_qwen3_4b(void **state)
+{
+    (void)state;
+    kv_model m;
+    load("qwen3_4b.json", &m);
+    assert_true(fabs(m.params_total - 4.0225e9) < 1e6);
+    assert_true(m.params_total == m.params_active);
+    kv_opts o = h100();
+    o.weights_bytes = m.params_total * 2;
+    kv_plan plan;
+    assert_int_equal(kv_plan_make(&m, &o, &plan, NULL), 0);
+    assert_true(plan.token_bytes == 147456.0);
+    kv_perf_opts po = KV_PERF_DEFAULTS;
+    po.gpu = kv_gpu_find("t4");
+    assert_non_null(po.gpu);
+    kv_perf p;
+    assert_int_equal(kv_perf_init(&p, &m, &plan, o.weights_bytes, &po, NULL), 0);
+    double want = (m.params_total * 2 + 7680.0 * 147456.0) / (320e9 * 0.75) * 1e3 + 1.5;
+    assert_true(fabs(kv_perf_decode_ms(&p, 5, 7680) - want) < 1e-9);
+    assert_true(fabs(want - 39.74) < 0.05);
+    /* prefill of 1,024 tokens: compute 2 x 4.02e9 x 1024 / (65e12 x 0.5) = 253 ms */
+    assert_true(fabs(kv_perf_prefill_ms(&p, 1024) -
+                     (2 * m.params_active * 1024 / 32.5e12 * 1e3 + 1.5)) < 1e-9);
+    /* TP 4 adds 2 x 36 all-reduces of 30 us and splits the weights */
+    po.tp = 4;
+    po.gpu = kv_gpu_find("a100-80g");
+    assert_int_equal(kv_perf_init(&p, &m, &plan, o.weights_bytes, &po, NULL), 0);
+    assert_true(fabs(p.weights_bytes_gpu - m.params_total * 2 / 4) < 1);
+    assert_null(kv_gpu_find("gtx480"));
+    kv_model_free(&m);
+}
+
 static void bad_configs_name_field_and_arch(void **state)
 {
     (void)state;
@@ -288,6 +326,7 @@ int main(void)
         cmocka_unit_test(sliding_window_models),
         cmocka_unit_test(hybrid_models),
         cmocka_unit_test(published_qwen3_235b_on_4_h100),
+        cmocka_unit_test(roofline_qwen3_4b),
         cmocka_unit_test(bad_configs_name_field_and_arch),
         cmocka_unit_test(weights_from_index_or_headers),
     };

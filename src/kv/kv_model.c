@@ -242,7 +242,8 @@ static void estimate_params(const cfg_ctx *c, kv_model *m)
     double vocab = (double)get_int(c, "vocab_size");
     if (m->mla || m->n_state || h <= 0 || vocab <= 0)
         return;
-    double experts = (double)get_int(c, "num_experts"), active = (double)get_int(c, "num_experts_per_tok");
+    double experts = (double)get_int(c, "num_experts"),
+           active = (double)get_int(c, "num_experts_per_tok");
     if (experts <= 0)
         experts = (double)get_int(c, "num_local_experts");
     double moe_inter = (double)get_int(c, "moe_intermediate_size");
