@@ -49,6 +49,17 @@ typedef struct sim_opts {
     unsigned idle_timeout_ms;  /* an idle keep-alive connection closes after, 120 s */
     const char *tokenizer;     /* --tokenizer SPEC: count prompt tokens exactly (loaded by
                                   sim_start_opts unless count_tokens is already set) */
+    /* Capacity mode (sim_capacity.h): with --model-config and --gpu, timing and
+     * admission come from the model on that GPU instead of the fixed times. */
+    const char *model_config;      /* --model-config SPEC, NULL = off */
+    const char *gpu;               /* --gpu NAME */
+    int tensor_parallel_size;      /* --tensor-parallel-size 1 */
+    double gpu_memory_utilization; /* --gpu-memory-utilization 0.9 */
+    const char *kv_cache_dtype;    /* --kv-cache-dtype auto */
+    double mfu, mbu;               /* --mfu 0.5, --mbu 0.75 */
+    double step_overhead_ms;       /* --step-overhead-ms 1.5 */
+    double allreduce_us;           /* --allreduce-us 30 */
+    double overhead_gib;           /* --overhead-gib 2 */
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;

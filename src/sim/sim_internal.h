@@ -17,6 +17,7 @@
 
 #include "core/buf.h"
 #include "sim/sim.h"
+#include "sim/sim_capacity.h"
 #include "sim/sim_heap.h"
 #include "sim/sim_http.h"
 #include "sim/sim_metrics.h"
@@ -50,7 +51,8 @@ typedef struct sim_req {
     int phase, fault;
     uint32_t fault_chunk; /* chunk index the mid-stream fault hits */
     uint32_t prompt_tokens, max_tokens, out_tokens, emitted, chunks, nchunks;
-    uint64_t seq; /* arrival number */
+    uint32_t kv_reserved; /* capacity mode: KV tokens held while running */
+    uint64_t seq;         /* arrival number */
     uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
     uint64_t created_s; /* wall seconds, the "created" field */
     uint64_t text_seed;
@@ -123,6 +125,7 @@ struct sim_server {
     sim_totals t;
     FILE *rec;
     struct tok *tk;           /* --tokenizer, owned; NULL when counting words */
+    sim_capacity *cap;        /* capacity mode (--model-config), owned; NULL when off */
     sb_buf scratch, scratch2; /* reused formatting space */
 };
 
