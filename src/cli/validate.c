@@ -45,9 +45,25 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
                               "generates its prompts); choose the dataset kind of the file, "
                               "e.g. --dataset-name sharegpt or custom",
                               cfg->ds.path, cfg->ds.name);
+    if (cfg->ds.mooncake_workload) {
+        /* SGLang's bench_serving downloads these; servebench stays offline. */
+        const char *file = !strcmp(cfg->ds.mooncake_workload, "mooncake")
+                               ? "arxiv-trace/mooncake_trace.jsonl"
+                               : NULL;
+        return sb_err_set(err,
+                          "--mooncake-workload %s: servebench does not download traces; fetch "
+                          "https://raw.githubusercontent.com/kvcache-ai/Mooncake/main/"
+                          "FAST25-release/%s%s%s and pass it with --dataset-path",
+                          cfg->ds.mooncake_workload, file ? file : "traces/",
+                          file ? "" : cfg->ds.mooncake_workload, file ? "" : "_trace.jsonl");
+    }
+    if (cfg->ds.strict && strcmp(cfg->ds.name, "mooncake") != 0)
+        return sb_err_set(err, "--strict is not supported yet for --dataset-name %s (only mooncake "
+                               "skips bad rows)",
+                          cfg->ds.name);
     static const char *const need_path[] = {
         "sharegpt",  "burstgpt",   "custom",      "custom_image", "custom_audio",
-        "custom_mm", "spec_bench", "speed_bench", "timed_trace",  "hf"};
+        "custom_mm", "spec_bench", "speed_bench", "timed_trace",  "hf", "mooncake"};
     for (size_t i = 0; i < sizeof need_path / sizeof need_path[0]; i++)
         if (!cfg->ds.path && !strcmp(cfg->ds.name, need_path[i]) &&
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))

@@ -42,6 +42,9 @@ void sb_config_defaults(sb_config *cfg)
     ds->timed_trace_chunk_hash_size = 16;
     ds->timed_trace_sec_multiplier = 1.0;
     ds->timed_trace_hash_seed = -1;
+    ds->mooncake_block_size = 512;
+    ds->mooncake_slowdown_factor = 1.0;
+    ds->mooncake_num_rounds = 1;
     ds->random_mm_base_items_per_request = 1;
     ds->blazedit_max_distance = 1.0;
     ds->asr_max_audio_len_sec = INFINITY;
@@ -95,7 +98,8 @@ void sb_config_free(sb_config *cfg)
                      &cfg->ds.random_mm_bucket_config, &cfg->ds.bfcl_categories,
                      &cfg->ds.timed_trace_label_timestamp, &cfg->ds.timed_trace_label_input_length,
                      &cfg->ds.timed_trace_label_output_length, &cfg->ds.timed_trace_label_hash_ids,
-                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds};
+                     &cfg->ds.chat_template_kwargs, &cfg->ds.mooncake_workload,
+                     &cfg->timeline_itl_thresholds};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -189,6 +189,16 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
         ext_stat(out, m, &m->ext.ttft_corrected, "TTFT");
         ext_stat(out, m, &m->ext.e2el_corrected, "E2EL");
     }
+    if (ctx && ctx->trace.present) {
+        const report_trace *t = &ctx->trace;
+        title(out, "Trace prefix sharing", '-');
+        line_i(out, "Trace rows used:", (long)t->rows);
+        line_i(out, "Trace rows skipped (bad):", (long)t->rows_skipped);
+        line_i(out, "Prompt tokens:", (long)t->prompt_tokens);
+        line_i(out, "Prompt tokens in blocks seen before:", (long)t->shared_tokens);
+        line_f(out, "Prefix-shared fraction (%):",
+               t->prompt_tokens ? 100.0 * (double)t->shared_tokens / (double)t->prompt_tokens : 0);
+    }
     if (m->ext.has_itl_token) {
         title(out, "Token-accurate ITL", '-');
         ext_stat(out, m, &m->ext.itl_token, "ITL per token");

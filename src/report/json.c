@@ -240,6 +240,20 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
         key(&o, "itl_per_token");
         stat_obj(w->out, m, &m->ext.itl_token);
     }
+    if (ctx->trace.present) {
+        const report_trace *t = &ctx->trace;
+        key(&o, "trace");
+        jw tw = {w->out, 0};
+        sb_buf_putc(w->out, '{');
+        k_str(&tw, "dataset", t->dataset);
+        k_int(&tw, "rows", (long)t->rows);
+        k_int(&tw, "rows_skipped", (long)t->rows_skipped);
+        k_int(&tw, "prompt_tokens", (long)t->prompt_tokens);
+        k_int(&tw, "shared_prompt_tokens", (long)t->shared_tokens);
+        k_num(&tw, "prefix_shared_fraction",
+              t->prompt_tokens ? (double)t->shared_tokens / (double)t->prompt_tokens : 0.0);
+        sb_buf_putc(w->out, '}');
+    }
     key(&o, "failures_by_reason");
     jw f = {w->out, 0};
     sb_buf_putc(w->out, '{');

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -28,6 +29,15 @@
 #include "core/err.h"
 #include "metrics/metrics.h"
 #include "metrics/record.h"
+
+/* A trace dataset's facts (mooncake): rows used and skipped, and the prompt
+ * tokens in blocks an earlier request sent (the prefix sharing it implies). */
+typedef struct report_trace {
+    bool present;
+    const char *dataset;
+    size_t rows, rows_skipped;
+    uint64_t prompt_tokens, shared_tokens;
+} report_trace;
 
 /* What the run knows that the config and metrics do not. Any pointer may be
  * NULL, any double NAN when unknown. */
@@ -41,6 +51,7 @@ typedef struct report_ctx {
     const long *rps_event_rps;
     const char *const *rps_event_ts; /* ISO-8601 strings */
     size_t n_rps_events;
+    report_trace trace; /* present = false for other datasets */
 } report_ctx;
 
 /* "Failed requests during benchmark run detected (capping to 10):" and the
