@@ -39,12 +39,31 @@
 #define MC_MAX_TOKENS ((uint64_t)1 << 30)
 #define MC_REASONS 3 /* bad-row reasons quoted in the warning */
 
+#define MC_DENSE_MAX ((int64_t)1 << 24) /* ids below index an array (8 bytes each) */
+
+typedef struct mc_block {
+    uint32_t idx1; /* 1 + index of its full block in the pool; 0 = not drawn yet */
+    uint32_t sent; /* tokens of this block an earlier request sent */
+} mc_block;
+
 typedef struct mc_slot {
     int64_t id;
-    uint32_t used;   /* 0 = empty slot */
-    uint32_t sent;   /* tokens of this block an earlier request sent */
-    size_t off;      /* full block at pool[off] */
+    mc_block b;
 } mc_slot;
+
+typedef struct mc_hash {
+    int64_t *v;
+    size_t n, cap;
+} mc_hash;
+
+static void mc_hash_push(mc_hash *h, int64_t v)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 64;
+        h->v = sb_xrealloc(h->v, h->cap * sizeof *h->v);
+    }
+    h->v[h->n++] = v;
+}
 
 typedef struct mc_load {
     const dataset_ctx *c;
@@ -53,13 +72,14 @@ typedef struct mc_load {
     const int32_t *vocab;
     size_t n_vocab;
     size_t block;
-    mc_slot *slots;
+    mc_block *dense; /* ids 0 .. dense_cap-1 */
+    size_t dense_cap;
+    mc_slot *slots; /* other ids: open addressing */
     size_t cap, n_slots;
     int32_t *pool;
     size_t pool_n, pool_cap;
     uint64_t total_tokens; /* kept in request prompts */
-    tok_ids ids;           /* the prompt being built */
-    tok_ids hist;          /* multi-round history */
+    mc_hash hash;          /* the row's hash ids */
     double first_ms, last_ms;
     size_t back_in_time;
     size_t skipped;
@@ -85,7 +105,7 @@ static void draw(const mc_load *l, uint64_t s, int32_t *out, size_t n)
 static size_t slot_of(const mc_slot *slots, size_t cap, int64_t id)
 {
     size_t i = (size_t)(((uint64_t)id * 0x9E3779B97F4A7C15ULL) >> 17) & (cap - 1);
-    while (slots[i].used && slots[i].id != id)
+    while (slots[i].b.idx1 && slots[i].id != id)
         i = (i + 1) & (cap - 1);
     return i;
 }
@@ -95,22 +115,46 @@ static void map_grow(mc_load *l)
     size_t cap = l->cap ? l->cap * 2 : 4096;
     mc_slot *slots = sb_xcalloc(cap, sizeof *slots);
     for (size_t i = 0; i < l->cap; i++)
-        if (l->slots[i].used)
+        if (l->slots[i].b.idx1)
             slots[slot_of(slots, cap, l->slots[i].id)] = l->slots[i];
     free(l->slots);
     l->slots = slots;
     l->cap = cap;
 }
 
-/* The slot of hash id `id`, its full block drawn on first use. */
-static mc_slot *block_of(mc_load *l, int64_t id, sb_err *err)
+/* Where id's block is kept. Traces number their blocks 0, 1, 2, ...: such
+ * ids index a flat array (consecutive ids share cache lines, which a hash
+ * table's scattered probes do not: 3x faster on a 1M-row trace); an id far
+ * beyond the ids seen so far, or negative, goes to the hash table. */
+static mc_block *find_block(mc_load *l, int64_t id)
 {
+    if (id >= 0 && (uint64_t)id < l->dense_cap)
+        return &l->dense[id];
+    if (id >= 0 && id < MC_DENSE_MAX && (uint64_t)id < 2 * l->dense_cap + 65536) {
+        size_t cap = l->dense_cap ? l->dense_cap : 65536;
+        while (cap <= (uint64_t)id)
+            cap *= 2;
+        l->dense = sb_xrealloc(l->dense, cap * sizeof *l->dense);
+        memset(l->dense + l->dense_cap, 0, (cap - l->dense_cap) * sizeof *l->dense);
+        l->dense_cap = cap;
+        return &l->dense[id];
+    }
     if (2 * (l->n_slots + 1) > l->cap)
         map_grow(l);
-    size_t i = slot_of(l->slots, l->cap, id);
-    mc_slot *s = &l->slots[i];
-    if (s->used)
-        return s;
+    mc_slot *s = &l->slots[slot_of(l->slots, l->cap, id)];
+    if (!s->b.idx1) {
+        s->id = id;
+        l->n_slots++;
+    }
+    return &s->b;
+}
+
+/* Block of hash id `id`, drawn on first use. */
+static mc_block *block_of(mc_load *l, int64_t id, sb_err *err)
+{
+    mc_block *b = find_block(l, id);
+    if (b->idx1)
+        return b;
     if (l->pool_n + l->block > MC_MAX_TOKENS)
         return sb_err_set(err, "%s: the trace's distinct blocks exceed %llu tokens; use fewer "
                                "rows (--num-prompts) or a smaller --mooncake-block-size",
@@ -121,10 +165,9 @@ static mc_slot *block_of(mc_load *l, int64_t id, sb_err *err)
         l->pool = sb_xrealloc(l->pool, l->pool_cap * sizeof *l->pool);
     }
     draw(l, l->c->o->seed * 0xD1B54A32D192ED03ULL ^ (uint64_t)id, l->pool + l->pool_n, l->block);
-    *s = (mc_slot){.id = id, .used = 1, .off = l->pool_n};
+    b->idx1 = (uint32_t)(l->pool_n / l->block) + 1;
     l->pool_n += l->block;
-    l->n_slots++;
-    return s;
+    return b;
 }
 
 /* A bad row: fatal with --strict, else counted and its reason kept. */
@@ -149,6 +192,101 @@ static int bad_row(mc_load *l, size_t line_no, sb_err *err, const char *fmt, ...
     return 0;
 }
 
+/* One row's fields, from the fast scanner or from jansson. */
+typedef struct mc_fields {
+    double ts_ms;
+    long in_len, out_len;
+    size_t n_ids;
+} mc_fields;
+
+/* Writes the row's blocks for in_len tokens to out, counting in *shared the
+ * tokens an earlier request already sent. */
+static int add_blocks(mc_load *l, size_t in_len, int32_t *out, uint64_t *shared, sb_err *err)
+{
+    size_t remaining = in_len;
+    for (size_t k = 0; remaining > 0; k++) {
+        size_t size = remaining < l->block ? remaining : l->block;
+        mc_block *s = block_of(l, l->hash.v[k], err);
+        if (!s)
+            return -1;
+        *shared += size < s->sent ? size : s->sent;
+        if (size > s->sent)
+            s->sent = (uint32_t)size;
+        memcpy(out, l->pool + (size_t)(s->idx1 - 1) * l->block, size * sizeof *out);
+        out += size;
+        remaining -= size;
+    }
+    return 0;
+}
+
+/* A request of n ids; their room is in the dataset's arena, for the caller
+ * to fill. */
+static int32_t *push_request(mc_load *l, size_t n, long out_len, double ts_s, sb_err *err)
+{
+    if (l->total_tokens + n > MC_MAX_TOKENS || n > INT32_MAX)
+        return sb_err_set(err, "%s: the prompts exceed %llu tokens in all; use fewer rows "
+                               "(--num-prompts) or rounds",
+                          l->path, (unsigned long long)MC_MAX_TOKENS),
+               NULL;
+    l->total_tokens += n;
+    sb_request *r = dataset_push(l->ds);
+    int32_t *ids = sb_arena_alloc(&l->ds->arena, (n ? n : 1) * sizeof *ids);
+    r->prompt = "";
+    r->prompt_bytes = 0;
+    r->forms.ids = ids;
+    r->forms.n_ids = (uint32_t)n;
+    r->prompt_len = (int32_t)n;
+    r->output_len = (int32_t)out_len;
+    r->timestamp_s = ts_s;
+    l->ds->trace.prompt_tokens += n;
+    return ids;
+}
+
+/* A checked row (its hash ids in l->hash): its requests, one per round. */
+static int use_row(mc_load *l, const mc_fields *f, size_t line_no, sb_err *err)
+{
+    const sb_dataset_opts *o = l->c->o;
+    size_t need = ((size_t)f->in_len + l->block - 1) / l->block;
+    if (f->n_ids < need)
+        return bad_row(l, line_no, err,
+                       "input_length %ld needs %zu hash ids of %zu tokens "
+                       "(--mooncake-block-size), the row has %zu",
+                       f->in_len, need, l->block, f->n_ids);
+    if (l->ds->trace.rows_used == 0)
+        l->first_ms = l->last_ms = f->ts_ms;
+    if (f->ts_ms < l->last_ms)
+        l->back_in_time++;
+    l->last_ms = f->ts_ms;
+    double ts_s = f->ts_ms > l->first_ms
+                      ? (f->ts_ms - l->first_ms) / 1000.0 * o->mooncake_slowdown_factor
+                      : 0;
+    size_t user_n = (size_t)f->in_len;
+    int32_t *user = push_request(l, user_n, f->out_len, ts_s, err);
+    uint64_t shared = 0;
+    if (!user || add_blocks(l, user_n, user, &shared, err) != 0)
+        return -1;
+    l->ds->trace.shared_tokens += shared;
+    l->ds->trace.rows_used++;
+    /* Rounds 2..N: the previous prompt (all sent before), a placeholder reply
+     * (never sent, so never shared), then the row's blocks again (shared). */
+    const int32_t *prev = user;
+    size_t prev_n = user_n;
+    for (long r = 1; r < o->mooncake_num_rounds; r++) {
+        size_t n = prev_n + (size_t)f->out_len + user_n;
+        int32_t *ids = push_request(l, n, f->out_len, ts_s, err);
+        if (!ids)
+            return -1;
+        memcpy(ids, prev, prev_n * sizeof *ids);
+        uint64_t st = o->seed ^ ((uint64_t)line_no << 20) ^ (uint64_t)r;
+        draw(l, splitmix64(&st), ids + prev_n, (size_t)f->out_len);
+        memcpy(ids + prev_n + f->out_len, user, user_n * sizeof *ids);
+        l->ds->trace.shared_tokens += prev_n + user_n;
+        prev = ids;
+        prev_n = n;
+    }
+    return 0;
+}
+
 /* A JSON integer field in [lo, INT32_MAX]; 1 = present and valid. */
 static int int_field(json_t *row, const char *name, long lo, long *out)
 {
@@ -159,54 +297,10 @@ static int int_field(json_t *row, const char *name, long lo, long *out)
     return 1;
 }
 
-/* Appends the row's blocks for in_len tokens to l->ids, counting in *shared
- * the tokens an earlier request already sent. */
-static int add_blocks(mc_load *l, json_t *hash_ids, size_t in_len, uint64_t *shared, sb_err *err)
+/* The general path: any row jansson reads, with a reason for each flaw. */
+static int json_row(mc_load *l, json_t *row, size_t line_no, sb_err *err)
 {
-    size_t remaining = in_len;
-    for (size_t k = 0; remaining > 0; k++) {
-        size_t size = remaining < l->block ? remaining : l->block;
-        mc_slot *s = block_of(l, json_integer_value(json_array_get(hash_ids, k)), err);
-        if (!s)
-            return -1;
-        *shared += size < s->sent ? size : s->sent;
-        if (size > s->sent)
-            s->sent = (uint32_t)size;
-        tok_ids_append(&l->ids, l->pool + s->off, size);
-        remaining -= size;
-    }
-    return 0;
-}
-
-/* Copies l->ids into a request of the dataset. */
-static int push_request(mc_load *l, long out_len, double ts_s, sb_err *err)
-{
-    if (l->total_tokens + l->ids.n > MC_MAX_TOKENS)
-        return sb_err_set(err, "%s: the prompts exceed %llu tokens in all; use fewer rows "
-                               "(--num-prompts) or rounds",
-                          l->path, (unsigned long long)MC_MAX_TOKENS);
-    if (l->ids.n > INT32_MAX)
-        return sb_err_set(err, "%s: a prompt of %zu tokens is too long", l->path, l->ids.n);
-    l->total_tokens += l->ids.n;
-    sb_request *r = dataset_push(l->ds);
-    int32_t *ids = sb_arena_alloc(&l->ds->arena, (l->ids.n ? l->ids.n : 1) * sizeof *ids);
-    memcpy(ids, l->ids.v, l->ids.n * sizeof *ids);
-    r->prompt = "";
-    r->prompt_bytes = 0;
-    r->forms.ids = ids;
-    r->forms.n_ids = (uint32_t)l->ids.n;
-    r->prompt_len = (int32_t)l->ids.n;
-    r->output_len = (int32_t)out_len;
-    r->timestamp_s = ts_s;
-    r->has_request_id = 1;
-    l->ds->trace.prompt_tokens += l->ids.n;
-    return 0;
-}
-
-/* One row: its requests (one per round), or a skipped bad row. */
-static int mc_row(mc_load *l, json_t *row, size_t line_no, sb_err *err)
-{
-    const sb_dataset_opts *o = l->c->o;
+    mc_fields f = {0};
     if (!json_is_object(row))
         return bad_row(l, line_no, err, "not a JSON object");
     json_t *tsv = json_object_get(row, "timestamp");
@@ -214,71 +308,135 @@ static int mc_row(mc_load *l, json_t *row, size_t line_no, sb_err *err)
         return bad_row(l, line_no, err, "no \"timestamp\" field");
     if (!json_is_number(tsv) || !(json_number_value(tsv) >= 0))
         return bad_row(l, line_no, err, "\"timestamp\" must be a number >= 0 (milliseconds)");
-    long in_len, out_len;
-    if (!int_field(row, "input_length", 1, &in_len))
-        return bad_row(l, line_no, err, "%s", json_object_get(row, "input_length")
-                                                  ? "\"input_length\" must be an integer >= 1"
-                                                  : "no \"input_length\" field");
-    if (!int_field(row, "output_length", 1, &out_len))
-        return bad_row(l, line_no, err, "%s", json_object_get(row, "output_length")
-                                                  ? "\"output_length\" must be an integer >= 1"
-                                                  : "no \"output_length\" field");
+    f.ts_ms = json_number_value(tsv);
+    if (!int_field(row, "input_length", 1, &f.in_len))
+        return bad_row(l, line_no, err, "%s",
+                       json_object_get(row, "input_length")
+                           ? "\"input_length\" must be an integer >= 1"
+                           : "no \"input_length\" field");
+    if (!int_field(row, "output_length", 1, &f.out_len))
+        return bad_row(l, line_no, err, "%s",
+                       json_object_get(row, "output_length")
+                           ? "\"output_length\" must be an integer >= 1"
+                           : "no \"output_length\" field");
     json_t *hash_ids = json_object_get(row, "hash_ids");
     if (!json_is_array(hash_ids))
-        return bad_row(l, line_no, err, "%s", hash_ids ? "\"hash_ids\" must be a list"
-                                                       : "no \"hash_ids\" field");
-    size_t need = ((size_t)in_len + l->block - 1) / l->block;
-    if (json_array_size(hash_ids) < need)
-        return bad_row(l, line_no, err,
-                       "input_length %ld needs %zu hash ids of %zu tokens "
-                       "(--mooncake-block-size), the row has %zu",
-                       in_len, need, l->block, json_array_size(hash_ids));
-    for (size_t k = 0; k < json_array_size(hash_ids); k++)
-        if (!json_is_integer(json_array_get(hash_ids, k)))
+        return bad_row(l, line_no, err, "%s",
+                       hash_ids ? "\"hash_ids\" must be a list" : "no \"hash_ids\" field");
+    l->hash.n = 0;
+    for (size_t k = 0; k < json_array_size(hash_ids); k++) {
+        json_t *h = json_array_get(hash_ids, k);
+        if (!json_is_integer(h))
             return bad_row(l, line_no, err, "\"hash_ids\"[%zu] is not an integer", k);
-
-    double ms = json_number_value(tsv);
-    if (l->ds->trace.rows_used == 0)
-        l->first_ms = l->last_ms = ms;
-    if (ms < l->last_ms)
-        l->back_in_time++;
-    l->last_ms = ms;
-    double ts_s = ms > l->first_ms ? (ms - l->first_ms) / 1000.0 * o->mooncake_slowdown_factor : 0;
-
-    l->ids.n = 0;
-    uint64_t shared = 0;
-    if (add_blocks(l, hash_ids, (size_t)in_len, &shared, err) != 0)
-        return -1;
-    size_t user_n = l->ids.n;
-    l->ds->trace.shared_tokens += shared;
-    if (push_request(l, out_len, ts_s, err) != 0)
-        return -1;
-    /* Rounds 2..N: the previous prompt (all sent before), a placeholder reply
-     * (never sent, so never shared), then the row's blocks again (shared). */
-    l->hist.n = 0;
-    tok_ids_append(&l->hist, l->ids.v, user_n);
-    for (long r = 1; r < o->mooncake_num_rounds; r++) {
-        size_t prev = l->hist.n;
-        if (prev + (size_t)out_len + user_n > INT32_MAX)
-            return sb_err_set(err, "%s:%zu: round %ld's prompt is too long", l->path, line_no,
-                              r + 1);
-        size_t at = l->hist.n;
-        for (long j = 0; j < out_len; j++)
-            tok_ids_push(&l->hist, 0);
-        uint64_t s = o->seed ^ ((uint64_t)line_no << 20) ^ (uint64_t)r;
-        draw(l, splitmix64(&s), l->hist.v + at, (size_t)out_len);
-        tok_ids_append(&l->hist, l->ids.v, user_n);
-        l->ds->trace.shared_tokens += prev + user_n;
-        l->ids.n = 0;
-        tok_ids_append(&l->ids, l->hist.v, l->hist.n);
-        if (push_request(l, out_len, ts_s, err) != 0)
-            return -1;
-        /* keep only this round's user blocks at the front of ids for the next round */
-        memmove(l->ids.v, l->ids.v + l->ids.n - user_n, user_n * sizeof *l->ids.v);
-        l->ids.n = user_n;
+        mc_hash_push(&l->hash, json_integer_value(h));
     }
-    l->ds->trace.rows_used++;
-    return 0;
+    f.n_ids = l->hash.n;
+    return use_row(l, &f, line_no, err);
+}
+
+/* The fast path below reads the common shape only: a flat object of the four
+ * plain keys, integer values and one list of integers. Anything else, every
+ * flaw included, goes through jansson for its verdict and message, so both
+ * paths accept the same rows. */
+static const char *skip_ws(const char *p, const char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* A JSON integer of at most 18 digits (no fraction, exponent or leading
+ * zero), or NULL. */
+static const char *scan_int(const char *p, const char *e, int64_t *out)
+{
+    bool neg = p < e && *p == '-';
+    p += neg;
+    const char *d = p;
+    uint64_t v = 0;
+    while (p < e && *p >= '0' && *p <= '9' && p - d < 18)
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    if (p == d || (p - d > 1 && *d == '0') ||
+        (p < e && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E')))
+        return NULL;
+    *out = neg ? -(int64_t)v : (int64_t)v;
+    return p;
+}
+
+/* 1 with *f and l->hash filled, 0 when the row needs jansson. */
+static int fast_row(mc_load *l, const char *p, const char *e, mc_fields *f)
+{
+    enum { TS = 1, IN = 2, OUT = 4, IDS = 8 };
+    int have = 0;
+    if (p == e || *p++ != '{')
+        return 0;
+    l->hash.n = 0;
+    for (;;) {
+        p = skip_ws(p, e);
+        if (p == e || *p++ != '"')
+            return 0;
+        const char *k = p;
+        while (p < e && *p != '"' && *p != '\\')
+            p++;
+        if (p == e || *p != '"')
+            return 0;
+        size_t kn = (size_t)(p++ - k);
+        p = skip_ws(p, e);
+        if (p == e || *p++ != ':')
+            return 0;
+        p = skip_ws(p, e);
+        int bit = kn == 9 && !memcmp(k, "timestamp", 9)         ? TS
+                  : kn == 12 && !memcmp(k, "input_length", 12)  ? IN
+                  : kn == 13 && !memcmp(k, "output_length", 13) ? OUT
+                  : kn == 8 && !memcmp(k, "hash_ids", 8)        ? IDS
+                                                                : 0;
+        if (!bit || (have & bit))
+            return 0; /* other keys and duplicates: jansson decides */
+        have |= bit;
+        int64_t v;
+        if (bit == IDS) {
+            if (p == e || *p++ != '[')
+                return 0;
+            p = skip_ws(p, e);
+            if (p < e && *p == ']')
+                p++;
+            else
+                for (;;) {
+                    if (!(p = scan_int(skip_ws(p, e), e, &v)))
+                        return 0;
+                    mc_hash_push(&l->hash, v);
+                    p = skip_ws(p, e);
+                    if (p < e && *p == ',') {
+                        p++;
+                        continue;
+                    }
+                    if (p == e || *p++ != ']')
+                        return 0;
+                    break;
+                }
+        } else {
+            if (!(p = scan_int(p, e, &v)))
+                return 0;
+            if (bit == TS) {
+                if (v < 0)
+                    return 0;
+                f->ts_ms = (double)v;
+            } else {
+                if (v < 1 || v > INT32_MAX)
+                    return 0;
+                *(bit == IN ? &f->in_len : &f->out_len) = (long)v;
+            }
+        }
+        p = skip_ws(p, e);
+        if (p < e && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p == e || *p++ != '}')
+            return 0;
+        break;
+    }
+    f->n_ids = l->hash.n;
+    return have == (TS | IN | OUT | IDS) && p == e;
 }
 
 static int read_rows(mc_load *l, const sb_buf *data, sb_err *err)
@@ -297,17 +455,18 @@ static int read_rows(mc_load *l, const sb_buf *data, sb_err *err)
             t--;
         p = nl ? nl + 1 : end;
         int rc;
+        mc_fields f = {0};
         if (b == t) {
-            if (!nl && line_no > 1) /* the newline that ends the last line */
-                break;
             rc = bad_row(l, line_no, err, "empty line");
+        } else if (fast_row(l, b, t, &f)) {
+            rc = use_row(l, &f, line_no, err);
         } else {
             json_error_t je;
             json_t *row = json_loadb(b, (size_t)(t - b), JSON_REJECT_DUPLICATES, &je);
             if (!row)
                 rc = bad_row(l, line_no, err, "not JSON: %s (column %d)", je.text, je.column);
             else
-                rc = mc_row(l, row, line_no, err);
+                rc = json_row(l, row, line_no, err);
             json_decref(row);
         }
         if (rc != 0)
@@ -369,8 +528,6 @@ int dataset_mooncake(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     mc_load l = {.c = c, .ds = ds, .path = c->o->path, .block = (size_t)c->o->mooncake_block_size};
     int32_t *vocab = dataset_non_special_vocab(c->t, &l.n_vocab);
     l.vocab = vocab;
-    tok_ids_init(&l.ids);
-    tok_ids_init(&l.hist);
     ds->trace = (sb_dataset_trace){.present = true};
     sb_buf data;
     sb_buf_init(&data);
@@ -394,9 +551,9 @@ int dataset_mooncake(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     for (size_t i = 0; i < MC_REASONS; i++)
         free(l.reasons[i]);
     free(l.slots);
+    free(l.dense);
     free(l.pool);
-    tok_ids_free(&l.ids);
-    tok_ids_free(&l.hist);
+    free(l.hash.v);
     free(vocab);
     return rc;
 }
