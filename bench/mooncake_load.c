@@ -45,8 +45,9 @@ static int generate(const char *path, long rows, long block, long max_blocks)
             sess[s][k] = next_id++;
         sess_n[s] = nb;
         long in_len = (nb - 1) * block + 1 + (long)(next(&x) % (uint64_t)block);
-        fprintf(f, "{\"timestamp\": %ld, \"input_length\": %ld, \"output_length\": %ld, "
-                   "\"hash_ids\": [",
+        fprintf(f,
+                "{\"timestamp\": %ld, \"input_length\": %ld, \"output_length\": %ld, "
+                "\"hash_ids\": [",
                 ts, in_len, 1 + (long)(next(&x) % 500));
         for (int k = 0; k < nb; k++)
             fprintf(f, "%s%ld", k ? ", " : "", sess[s][k]);
@@ -96,7 +97,8 @@ int main(int argc, char **argv)
     double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec -
                           r0.ru_stime.tv_sec) +
                  (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec -
-                          r0.ru_stime.tv_usec) / 1e6;
+                          r0.ru_stime.tv_usec) /
+                     1e6;
     printf("mooncake: %zu rows, %zu requests, %llu prompt tokens, %.1f%% in blocks seen before, "
            "%zu skipped, load %.3f s wall, %.3f s CPU (user + sys)\n",
            ds.trace.rows_used, ds.n, (unsigned long long)ds.trace.prompt_tokens,

@@ -83,6 +83,22 @@ for base in (0, 3):
 assert d[3]["prompt"] == d[0]["prompt"][:9]
 PY
 
+# the general (jansson) path reads the same rows as the fast scanner: extra keys, other key
+# order, real timestamps, escapes and spacing all give the same prompts and sharing
+/usr/bin/python3 - "$trace" > "$tmp/slow.jsonl" <<'PY'
+import json, sys
+for i, l in enumerate(open(sys.argv[1])):
+    r = json.loads(l)
+    o = {"hash_ids": r["hash_ids"], "note": "x\u00e9", "output_length": r["output_length"],
+         "input_length": r["input_length"], "timestamp": float(r["timestamp"])}
+    print(json.dumps(o, indent=None, separators=(" , ", " : ")) if i % 2 else json.dumps(o))
+PY
+"$SB_BIN" dataset stats "${common[@]}" --dataset-path "$tmp/slow.jsonl" --export "$tmp/slow_ds.jsonl" > "$tmp/slow_stats.txt" 2>&1
+cmp <(/usr/bin/python3 -c 'import json,sys; [print(json.loads(l)["prompt"]) for l in open(sys.argv[1])]' "$tmp/ds.jsonl") \
+    <(/usr/bin/python3 -c 'import json,sys; [print(json.loads(l)["prompt"]) for l in open(sys.argv[1])]' "$tmp/slow_ds.jsonl") ||
+    { echo "FAIL: the general path built other prompts"; exit 1; }
+grep -q "^Prefix-shared tokens: *109 of 209 " "$tmp/slow_stats.txt" || { echo "FAIL: stats sharing"; cat "$tmp/slow_stats.txt"; exit 1; }
+
 # bad rows: skipped, counted, named by file:line; --strict stops at the first
 { cat "$trace"; echo; echo '{"timestamp": 1500, "input_length": 10, "output_length": 2, "hash_ids": [1, "x"]}'
   echo '{"timestamp": 1600, "output_length": 2, "hash_ids": [1]}'

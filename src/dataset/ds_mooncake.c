@@ -156,8 +156,9 @@ static mc_block *block_of(mc_load *l, int64_t id, sb_err *err)
     if (b->idx1)
         return b;
     if (l->pool_n + l->block > MC_MAX_TOKENS)
-        return sb_err_set(err, "%s: the trace's distinct blocks exceed %llu tokens; use fewer "
-                               "rows (--num-prompts) or a smaller --mooncake-block-size",
+        return sb_err_set(err,
+                          "%s: the trace's distinct blocks exceed %llu tokens; use fewer "
+                          "rows (--num-prompts) or a smaller --mooncake-block-size",
                           l->path, (unsigned long long)MC_MAX_TOKENS),
                NULL;
     if (l->pool_n + l->block > l->pool_cap) {
@@ -224,8 +225,9 @@ static int add_blocks(mc_load *l, size_t in_len, int32_t *out, uint64_t *shared,
 static int32_t *push_request(mc_load *l, size_t n, long out_len, double ts_s, sb_err *err)
 {
     if (l->total_tokens + n > MC_MAX_TOKENS || n > INT32_MAX)
-        return sb_err_set(err, "%s: the prompts exceed %llu tokens in all; use fewer rows "
-                               "(--num-prompts) or rounds",
+        return sb_err_set(err,
+                          "%s: the prompts exceed %llu tokens in all; use fewer rows "
+                          "(--num-prompts) or rounds",
                           l->path, (unsigned long long)MC_MAX_TOKENS),
                NULL;
     l->total_tokens += n;
@@ -543,8 +545,9 @@ int dataset_mooncake(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     if (rc == 0) {
         report_skips(&l);
         if (c->o->num_prompts > 0 && ds->trace.rows_used < (size_t)c->o->num_prompts)
-            dataset_info(ds, "mooncake: the trace has %zu usable rows, fewer than --num-prompts "
-                             "%ld; all are used (no oversampling, as SGLang)",
+            dataset_info(ds,
+                         "mooncake: the trace has %zu usable rows, fewer than --num-prompts "
+                         "%ld; all are used (no oversampling, as SGLang)",
                          ds->trace.rows_used, c->o->num_prompts);
     }
     sb_buf_free(&data);
