@@ -355,6 +355,52 @@ static void test_mutations(void **state)
             D.n_checked, D.n_valid, D.n_lone_surrogate, D.n_yajl_lax);
 }
 
+/* Chat delta channels (ours): content, reasoning under either of vLLM's
+ * names, tool calls; empty strings and empty lists do not count, and
+ * reasoning text never joins the answer text the reference keeps. */
+static void test_delta_channels(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *msg;
+        bool content, reasoning, tool;
+        const char *text;
+    } cases[] = {
+        {"{\"choices\":[{\"delta\":{\"content\":\" hi\"}}]}", true, false, false, " hi"},
+        {"{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}", false, false,
+         false, ""},
+        {"{\"choices\":[{\"delta\":{\"reasoning_content\":\"think\"}}]}", false, true, false, ""},
+        {"{\"choices\":[{\"delta\":{\"reasoning\":\"\\u00e9\",\"content\":null}}]}", false, true,
+         false, ""},
+        {"{\"choices\":[{\"delta\":{\"reasoning\":\"\",\"content\":\"a\"}}]}", true, false, false,
+         "a"},
+        {"{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+         "\"{\\\"x\\\": 1}\"}}]}}]}",
+         false, false, true, ""},
+        {"{\"choices\":[{\"delta\":{\"tool_calls\":[]}}]}", false, false, false, ""},
+        /* only choices[0].delta counts, and only there */
+        {"{\"reasoning\":\"x\",\"choices\":[{\"text\":\"t\"},{\"delta\":{\"content\":\"y\"}}]}",
+         false, false, false, "t"},
+    };
+    bk_msg m;
+    char why[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sb_buf_reset(&D.t1);
+        assert_int_equal(
+            bk_scan_parse(D.mine, cases[i].msg, strlen(cases[i].msg), &m, &D.t1, NULL, why,
+                          sizeof why),
+            0);
+        if (m.delta_content != cases[i].content || m.delta_reasoning != cases[i].reasoning ||
+            m.delta_tool_call != cases[i].tool)
+            print_error("case %zu: %s\n", i, cases[i].msg);
+        assert_true(m.delta_content == cases[i].content);
+        assert_true(m.delta_reasoning == cases[i].reasoning);
+        assert_true(m.delta_tool_call == cases[i].tool);
+        assert_int_equal(D.t1.len, strlen(cases[i].text));
+        assert_memory_equal(D.t1.len ? D.t1.data : "", cases[i].text, D.t1.len);
+    }
+}
+
 static void test_limits_and_messages(void **state)
 {
     (void)state;
@@ -382,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_real_chunks),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_limits_and_messages),
+        cmocka_unit_test(test_delta_channels),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     for (size_t i = 0; i < C.n; i++)

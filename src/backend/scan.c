@@ -34,7 +34,7 @@ struct bk_scan {
 
 /* What a value's position means to the decoders. */
 enum role { R_NONE, R_TOP, R_CHOICES, R_CHOICE0, R_DELTA, R_USAGE, R_COMPLETION, R_PROMPT,
-            R_APPEND, R_GENERATED, R_MII_TEXT };
+            R_APPEND, R_GENERATED, R_MII_TEXT, R_CONTENT, R_REASONING, R_TOOL_CALLS };
 
 typedef struct cur {
     const unsigned char *p, *beg, *end;
@@ -373,7 +373,10 @@ static enum role member_role(cur *c, enum role obj, const char *k, size_t n)
         if (IS("delta")) return R_DELTA;
         return R_NONE;
     case R_DELTA:
-        return IS("content") ? R_APPEND : R_NONE;
+        if (IS("content")) return R_CONTENT;
+        if (IS("reasoning_content") || IS("reasoning")) return R_REASONING;
+        if (IS("tool_calls")) return R_TOOL_CALLS;
+        return R_NONE;
     default:
         return R_NONE;
     }
@@ -452,6 +455,8 @@ static int array(cur *c, enum role r)
         c->p++;
         return 0;
     }
+    if (r == R_TOOL_CALLS)
+        c->out->delta_tool_call = true;
     for (int i = 0;; i++) {
         enum role child = R_NONE;
         if (i == 0 && r == R_CHOICES)
@@ -479,7 +484,8 @@ static int string_value(cur *c, enum role r)
 {
     bool escaped = false;
     sink k = {0};
-    if (r == R_APPEND) {
+    const unsigned char *open = c->p;
+    if (r == R_APPEND || r == R_CONTENT) {
         k.buf = c->text;
     } else if (r == R_GENERATED) {
         c->out->has_generated_text = true;
@@ -487,7 +493,10 @@ static int string_value(cur *c, enum role r)
         if (k.buf)
             sb_buf_reset(k.buf);
     }
-    return string(c, &k, &escaped);
+    int rc = string(c, &k, &escaped);
+    if (rc == 0 && c->p - open > 2) /* more than the two quotes: not empty */
+        c->out->delta_content |= r == R_CONTENT, c->out->delta_reasoning |= r == R_REASONING;
+    return rc;
 }
 
 static int value(cur *c, enum role r)

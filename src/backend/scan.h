@@ -25,6 +25,11 @@ typedef struct bk_msg {
     bool has_error;           /* top-level "error" key */
     bool is_object;           /* the message is a JSON object */
     bool has_generated_text;  /* TGI: "generated_text" is a string */
+    /* chat choices[0].delta (ours, beside the reference's timing): a
+     * non-empty "content"; a non-empty "reasoning_content" or "reasoning"
+     * (vLLM's reasoning parsers: older and newer name); a non-empty
+     * "tool_calls" list */
+    bool delta_content, delta_reasoning, delta_tool_call;
 } bk_msg;
 
 typedef struct bk_scan bk_scan;

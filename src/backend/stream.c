@@ -52,6 +52,8 @@ void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns
     sb_record *r = &rs->recs[idx];
     r->ttft_ns = r->latency_ns = 0;
     r->n_chunks = 0;
+    r->reasoning_ttft_ns = r->answer_ttft_ns = 0;
+    r->n_reasoning_msgs = r->n_answer_msgs = r->n_tool_call_msgs = 0;
     r->output_tokens = 0;
     r->done = r->success = false;
     r->fail = SB_FAIL_NONE;
@@ -101,6 +103,13 @@ static void on_token(bk_stream *st, const bk_msg *m, uint64_t t)
     st->prev_ns = t;
     r->latency_ns = t - st->start_ns;
     r->n_chunks++;
+    /* ours: which channel the message fed (TTFT above stays the reference's:
+     * any message with choices, reasoning included) */
+    if (m->delta_reasoning && r->n_reasoning_msgs++ == 0)
+        r->reasoning_ttft_ns = t - st->start_ns;
+    if (m->delta_content && r->n_answer_msgs++ == 0)
+        r->answer_ttft_ns = t - st->start_ns;
+    r->n_tool_call_msgs += m->delta_tool_call;
 }
 
 static void on_usage(bk_stream *st, const bk_msg *m)

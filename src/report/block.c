@@ -189,6 +189,19 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
         ext_stat(out, m, &m->ext.ttft_corrected, "TTFT");
         ext_stat(out, m, &m->ext.e2el_corrected, "E2EL");
     }
+    const sb_metrics_ext *x = &m->ext;
+    if (x->reasoning_responses || x->tool_call_responses) {
+        title(out, "Reasoning and tool calls", '-');
+        line_i(out, "Responses with reasoning:", x->reasoning_responses);
+        line_i(out, "Responses with a tool call:", x->tool_call_responses);
+        line_i(out, "Reasoning messages:", x->reasoning_msgs);
+        line_i(out, "Answer messages:", x->answer_msgs);
+        line_i(out, "Tool-call messages:", x->tool_call_msgs);
+        if (x->ttf_reasoning.n)
+            ext_stat(out, m, &x->ttf_reasoning, "time to first reasoning token");
+        if (x->ttf_answer.n)
+            ext_stat(out, m, &x->ttf_answer, "time to first answer token");
+    }
     if (ctx && ctx->trace.present) {
         const report_trace *t = &ctx->trace;
         title(out, "Trace prefix sharing", '-');

@@ -120,10 +120,23 @@ static void chat_chunk(sim_conn *c, sb_buf *b, uint32_t first, uint32_t n, int l
 {
     const sim_req *r = &c->req;
     chunk_prefix(c, b, "chat.completion.chunk");
-    sb_buf_puts(b, "{\"index\":0,\"delta\":{\"content\":\"");
-    for (uint32_t i = 0; i < n; i++)
-        sim_emit_token_text(r, first + i, b);
-    sb_buf_puts(b, "\"},\"logprobs\":null,\"finish_reason\":");
+    /* --reasoning-tokens: tokens [first, split) are reasoning, the rest answer */
+    uint64_t nr = (uint64_t)c->srv->o.reasoning_tokens, end = (uint64_t)first + n;
+    uint32_t split = (uint32_t)(first >= nr ? first : end < nr ? end : nr);
+    sb_buf_puts(b, "{\"index\":0,\"delta\":{");
+    if (split > first) {
+        sb_buf_puts(b, "\"reasoning_content\":\"");
+        for (uint32_t i = first; i < split; i++)
+            sim_emit_token_text(r, i, b);
+        sb_buf_puts(b, split < end ? "\"," : "\"");
+    }
+    if (split < end || split == first) {
+        sb_buf_puts(b, "\"content\":\"");
+        for (uint32_t i = split; i < end; i++)
+            sim_emit_token_text(r, i, b);
+        sb_buf_putc(b, '"');
+    }
+    sb_buf_puts(b, "},\"logprobs\":null,\"finish_reason\":");
     sb_buf_puts(b, last ? finish_reason(r) : "null");
     sb_buf_puts(b, last ? ",\"stop_reason\":null}]" : "}]");
     if (r->continuous_usage) {
