@@ -8,7 +8,9 @@
 # N x --itl-ms after the request started (lower bounds only: no upper timing
 # bounds under load), the reference's
 # TTFT is still the first message with choices (the role chunk, <= both), and
-# without --reasoning-tokens the section is absent and the counts are zero.
+# with --tool-call-tokens every response holds a tool call whose argument
+# deltas are counted (and in the output tokens), and without either option
+# the section is absent and the counts are zero.
 set -euo pipefail
 : "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
@@ -52,6 +54,20 @@ assert res["mean_ttft_ms"] <= r["mean_ms"] + 1e-9, (res["mean_ttft_ms"], r["mean
 assert res["total_output_tokens"] == 4 * out, res["total_output_tokens"]
 print(f"reasoning_sim: ttft {res['mean_ttft_ms']:.2f} ms, first reasoning {r['mean_ms']:.2f} ms, "
       f"first answer {a['mean_ms']:.2f} ms")
+PY
+
+# tool calls: the sim's last 3 tokens are tool-call argument deltas
+sim_start --model rs --ttft-ms 1 --itl-ms 0.1 --reasoning-tokens 2 --tool-call-tokens 3
+run tool
+sim_stop
+grep -Eq "^Responses with a tool call: +4 *$" "$tmp/tool.txt" || { echo "FAIL: block tool count"; cat "$tmp/tool.txt"; exit 1; }
+/usr/bin/python3 - "$tmp/tool.json" $OUT <<'PY'
+import json, sys
+res = json.load(open(sys.argv[1]))
+c, out = res["servebench"]["channels"], int(sys.argv[2])
+assert c["responses_with_tool_call"] == 4 and c["tool_call_messages"] == 4 * 3, c
+assert c["reasoning_messages"] == 4 * 2 and c["answer_messages"] == 4 * (out - 5), c
+assert res["total_output_tokens"] == 4 * out, res["total_output_tokens"]  # usage counts tool tokens
 PY
 
 sim_start --model rs --ttft-ms 1 --itl-ms 0.1
