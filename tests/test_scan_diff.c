@@ -401,6 +401,34 @@ static void test_delta_channels(void **state)
     }
 }
 
+/* Responses API events: the type names the channel whatever the key order,
+ * the delta's place in the text is reported, usage is response.usage. */
+static void test_responses_events(void **state)
+{
+    (void)state;
+    bk_msg m;
+    char why[160];
+    const char *a = "{\"delta\":\" hi\\n\",\"type\":\"response.reasoning_text.delta\"}";
+    sb_buf_reset(&D.t1);
+    sb_buf_puts(&D.t1, "ab");
+    assert_int_equal(bk_scan_parse(D.mine, a, strlen(a), &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(m.resp_event, BK_RESP_REASONING);
+    assert_int_equal(m.delta_from, 2);
+    assert_int_equal(m.delta_to, 6);
+    const char *b = "{\"type\":\"response.completed\",\"response\":{\"id\":\"r\",\"usage\":"
+                    "{\"input_tokens\":7,\"output_tokens\":9,\"total_tokens\":16}}}";
+    assert_int_equal(bk_scan_parse(D.mine, b, strlen(b), &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(m.resp_event, BK_RESP_COMPLETED);
+    assert_int_equal(m.prompt_tokens, 7);
+    assert_int_equal(m.completion_tokens, 9);
+    const char *c = "{\"type\":\"response.output_text.delta\",\"delta\":\"x\"}";
+    assert_int_equal(bk_scan_parse(D.mine, c, strlen(c), &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(m.resp_event, BK_RESP_TEXT);
+    const char *d = "{\"type\":\"response.in_progress\"}";
+    assert_int_equal(bk_scan_parse(D.mine, d, strlen(d), &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(m.resp_event, BK_RESP_NONE);
+}
+
 static void test_limits_and_messages(void **state)
 {
     (void)state;
@@ -429,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_limits_and_messages),
         cmocka_unit_test(test_delta_channels),
+        cmocka_unit_test(test_responses_events),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     for (size_t i = 0; i < C.n; i++)

@@ -142,6 +142,43 @@ static bool is_done(const char *d, size_t n)
     return n == 6 && memcmp(d, "[DONE]", 6) == 0;
 }
 
+/* One Responses API event: deltas are token messages of their channel (TTFT
+ * at the first of any kind, as chat's reference rule counts reasoning);
+ * response.completed carries the usage and ends the stream as [DONE] does. */
+static int on_response_event(bk_stream *st, const bk_msg *m, const char *data, size_t len,
+                             uint64_t t)
+{
+    bk_msg ev = *m;
+    switch (m->resp_event) {
+    case BK_RESP_TEXT:
+        ev.delta_content = m->delta_to > m->delta_from;
+        on_token(st, &ev, t);
+        break;
+    case BK_RESP_REASONING:
+        ev.delta_reasoning = true;
+        on_token(st, &ev, t);
+        break;
+    case BK_RESP_TOOL:
+        ev.delta_tool_call = true;
+        on_token(st, &ev, t);
+        break;
+    case BK_RESP_COMPLETED:
+        on_usage(st, m);
+        st->got_done = true;
+        break;
+    case BK_RESP_FAILED: {
+        int show = len > 200 ? 200 : (int)len;
+        rec_store_fail(st->rs, st->idx, SB_FAIL_OTHER, "the server sent a failure event: %.*s%s",
+                       show, data, len > 200 ? "..." : "");
+        st->failed = true;
+        return -1;
+    }
+    case BK_RESP_NONE:
+        break;
+    }
+    return 0;
+}
+
 static int on_message(void *ud, const char *data, size_t len, uint64_t t)
 {
     bk_stream *st = ud;
@@ -156,7 +193,12 @@ static int on_message(void *ud, const char *data, size_t len, uint64_t t)
         return fail_malformed(st, data, len, why);
     if (!m.is_object)
         return fail_malformed(st, data, len, "not a JSON object");
+    /* a top-level "delta" string is answer text only in an output_text event */
+    if ((st->mode != BK_MODE_RESPONSES || m.resp_event != BK_RESP_TEXT) && m.delta_to > m.delta_from)
+        st->text.data[st->text.len = m.delta_from] = '\0';
     switch (st->mode) {
+    case BK_MODE_RESPONSES:
+        return on_response_event(st, &m, data, len, t);
     case BK_MODE_COMPLETIONS:
     case BK_MODE_CHAT:
     case BK_MODE_AUDIO:

@@ -25,7 +25,7 @@ const char *const flag_groups[] = {
 const size_t flag_n_groups = sizeof flag_groups / sizeof flag_groups[0];
 
 static const char *const backends[] = {
-    "openai", "vllm", "openai-chat", "openai-audio", "openai-embeddings",
+    "openai", "vllm", "openai-chat", "openai-responses", "openai-audio", "openai-embeddings",
     "openai-embeddings-chat", "openai-embeddings-clip", "openai-embeddings-vlm2vec",
     "infinity-embeddings", "infinity-embeddings-clip", "vllm-pooling", "vllm-rerank", "tgi",
     "lmdeploy", "deepspeed-mii", "tensorrt-llm", "scalellm", "sglang", "llama.cpp", NULL};

@@ -250,6 +250,8 @@ void sim_emit_chunk(sim_conn *c, uint32_t first, uint32_t n, int last, int corru
         completions_chunk(c, b, first, n, last);
     else if (r->api == SIM_API_CHAT)
         chat_chunk(c, b, first, n, last);
+    else if (r->api == SIM_API_RESPONSES)
+        sim_responses_chunk(c, b, first, n);
     else if (r->api == SIM_API_TGI)
         tgi_chunk(c, b, first, n, last);
     else
@@ -273,6 +275,11 @@ void sim_emit_stream_end(sim_conn *c)
     if (openai) {
         sb_buf_reset(b);
         sb_buf_puts(b, "data: [DONE]\n\n");
+        put_event(c, b);
+    }
+    if (r->api == SIM_API_RESPONSES) {
+        sb_buf_reset(b);
+        sim_responses_end(c, b);
         put_event(c, b);
     }
     if (c->chunked)
