@@ -30,13 +30,15 @@ grep -Eq '^Successful requests: +4 +$' "$tmp/b.out" || { cat "$tmp/b.out"; exit 
 # --grace-sec 0.2 they are cancelled and the partial result is reported.
 "$SB_BIN" sim --port 0 --itl-ms 1 --stall-rate 0.5 --stall-ms 30000 --seed 3 > "$tmp/sim.out" &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
+# generous waits: the machine may be loaded (a missed line left port empty)
+for _ in $(seq 600); do grep -q listening "$tmp/sim.out" 2>/dev/null && break; sleep 0.05; done
 port=$(sed -nE '1s/.*:([0-9]+)$/\1/p' "$tmp/sim.out")
+[ -n "$port" ] || { echo "the simulator did not start"; cat "$tmp/sim.out"; exit 1; }
 timeout 20 "$SB_BIN" serve --port "$port" --model sim --tokenizer "$SB_TEST_DATA/tokenizers/gpt2" \
     --grace-sec 0.2 --num-prompts 8 --random-input-len 16 --random-output-len 20 \
     > "$tmp/c.out" 2> "$tmp/c.err" &
 cpid=$!
-for _ in $(seq 200); do grep -q 'Maximum request concurrency' "$tmp/c.out" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q 'Maximum request concurrency' "$tmp/c.out" 2>/dev/null && break; sleep 0.05; done
 sleep 0.5
 kill -INT "$cpid"
 rc=0

@@ -248,7 +248,7 @@ static void timed_trace_bad_input_names_line_and_field(void **state)
     bad(f, "{\"timestamp\": 0,\n", ":1:", "not valid JSON");
     bad(f, "[1, 2]\n", ":1: expected a JSON object", NULL);
     f->cfg.ds.timed_trace_chunk_hash_size = 0;
-    bad(f, ok, "--timed-trace-chunk-hash-size must be >= 1", NULL);
+    bad(f, ok, "--timed-trace-chunk-hash-size 0: must be >= 1", NULL);
     f->cfg.ds.timed_trace_chunk_hash_size = 16;
     free(f->cfg.ds.timed_trace_label_timestamp);
     f->cfg.ds.timed_trace_label_timestamp = sb_xstrdup("ts");

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "app/commands.h"
+#include "dataset/dataset.h"
 #include "run/run.h"
 
 int serve_cmd(int argc, char **argv)
@@ -29,6 +30,12 @@ int serve_cmd(int argc, char **argv)
     }
     if (rc < 0) {
         fprintf(stderr, "servebench serve: error: %s\n", err.msg);
+        return SB_EXIT_USAGE;
+    }
+    /* Counts and lengths before anything is allocated from them. */
+    if (dataset_check_opts(&cfg.ds, cfg.num_warmups, &err) != 0) {
+        fprintf(stderr, "servebench serve: error: %s\n", err.msg);
+        sb_config_free(&cfg);
         return SB_EXIT_USAGE;
     }
     const char *key = getenv("OPENAI_API_KEY");

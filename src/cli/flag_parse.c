@@ -465,6 +465,22 @@ static void stats_backend(sb_config *cfg, const unsigned char *seen, sb_buf *not
     sb_buf_printf(notes, "note: --dataset-name %s: requests built for --backend %s\n", ds, be);
 }
 
+/* --sim starts its own server on a free port, so where to connect is not the
+ * user's to say: name what is ignored rather than ignore it silently. */
+static void sim_ignored(const sb_config *cfg, const unsigned char *seen, sb_buf *notes)
+{
+    if (!cfg->sim)
+        return;
+    for (size_t i = 0; i < cli_n_flags; i++) {
+        const char *n = cli_flags[i].name;
+        if (seen[i] && (!strcmp(n, "base-url") || !strcmp(n, "host") || !strcmp(n, "port")))
+            sb_buf_printf(notes,
+                          "warning: --%s is ignored with --sim (the built-in simulator listens "
+                          "on a free local port)\n",
+                          n);
+    }
+}
+
 static int parse_flags(int argc, char **argv, sb_config *cfg, sb_buf *notes, bool stats,
                        sb_err *err)
 {
@@ -491,6 +507,8 @@ static int parse_flags(int argc, char **argv, sb_config *cfg, sb_buf *notes, boo
         rc = dotted_apply(&ps.dotted, cfg, err);
     if (rc == 0 && stats)
         stats_backend(cfg, ps.seen, notes);
+    if (rc == 0)
+        sim_ignored(cfg, ps.seen, notes);
     if (rc == 0)
         rc = cli_validate(cfg, notes, err) < 0 ? -1 : CLI_PARSED;
     dotted_free(&ps.dotted);

@@ -282,7 +282,8 @@ const cli_flag cli_flags[] = {
      "command line win"},
     /* 8: ours */
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
-     "start the built-in simulated server in-process and benchmark it"},
+     "start the built-in simulated server in-process and benchmark it; it serves the model "
+     "named by `--served-model-name` or `--model` (default `sim`)"},
     {"sim-arg", NULL, FT_APPEND, C(sim_args), C(n_sim_args), "ARG", "none", 8,
      "one argument for the simulator, repeatable (--sim-arg=--ttft-ms=20)"},
     {"request-timeout", NULL, FT_DOUBLE, C(request_timeout_s), 0, "S", "0 (none)", 8,
@@ -292,6 +293,8 @@ const cli_flag cli_flags[] = {
     {"grace-sec", NULL, FT_DOUBLE, C(grace_s), 0, "S", "5", 8,
      "after Ctrl-C, let in-flight requests finish this long, then cancel them and report"},
     {"http2", NULL, FT_BOOL, C(http2), 0, NULL, "off", 8, "use HTTP/2 (h2c or ALPN)"},
+    {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
+     "PEM file of the CA certificates that https:// servers are verified against"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
 /* clang-format on */

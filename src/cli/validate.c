@@ -4,9 +4,12 @@
  * Ramp-up messages are the reference's words, since scripts and users know
  * them; the other checks are ones the reference makes later (or crashes on)
  * that we make up front so a bad run never starts. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cli/flags.h"
 
@@ -69,7 +72,7 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))
             return sb_err_set(err, "--dataset-name %s needs --dataset-path", cfg->ds.name);
     if (cfg->ds.num_prompts <= 0 && strncmp(cfg->ds.name, "custom", 6) != 0)
-        return sb_err_set(err, "--num-prompts must be > 0 (got %ld)", cfg->ds.num_prompts);
+        return sb_err_set(err, "--num-prompts %ld: must be > 0", cfg->ds.num_prompts);
     return 0;
 }
 
@@ -135,6 +138,132 @@ static int check_sampling(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
+/* Seconds become integer milliseconds (curl) or nanoseconds (our clocks):
+ * a value past 10^9 s would overflow them, and one below 1 ms would round
+ * to curl's 0, which means "no timeout", the opposite of what was asked. */
+static int check_seconds(const sb_config *cfg, sb_err *err)
+{
+    const struct {
+        const char *flag;
+        double v;
+    } t[] = {{"--request-timeout", cfg->request_timeout_s},
+             {"--stall-timeout", cfg->stall_timeout_s},
+             {"--grace-sec", cfg->grace_s},
+             {"--ready-check-timeout-sec", cfg->ready_check_timeout_s}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i].v > 1e9)
+            return sb_err_set(err, "%s %g: more than 10^9 seconds", t[i].flag, t[i].v);
+    if (cfg->request_timeout_s > 0 && cfg->request_timeout_s < 0.001)
+        return sb_err_set(err,
+                          "--request-timeout %g: below 1 ms, the finest timeout the HTTP "
+                          "engine keeps (0 means no timeout)",
+                          cfg->request_timeout_s);
+    return 0;
+}
+
+static bool has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return true;
+    return false;
+}
+
+/* A CR or LF inside a header would end the line on the wire and start a
+ * header (or a body) of the user's making: header injection. Values are not
+ * quoted in the message, since they may be secrets (Authorization). */
+static int check_headers(const sb_config *cfg, sb_err *err)
+{
+    for (size_t i = 0; i < cfg->n_headers; i++) {
+        const char *k = cfg->headers[i].key, *v = cfg->headers[i].value;
+        if (!*k || strpbrk(k, ": \t") || has_ctl(k))
+            return sb_err_set(err,
+                              "--header #%zu: the name must be a non-empty HTTP token (no "
+                              "spaces, colons or control characters)",
+                              i + 1);
+        for (const char *p = v; *p; p++)
+            if (*p == '\r' || *p == '\n' || *p == 0x7f || ((unsigned char)*p < 0x20 && *p != '\t'))
+                return sb_err_set(err,
+                                  "--header %s: the value holds a CR, LF or other control "
+                                  "character, which would end the header line on the wire",
+                                  k);
+    }
+    return 0;
+}
+
+/* The URL as libcurl would take it, checked now rather than failing every
+ * request later: http or https, a host, a port in 1-65535 if one is given. */
+static int check_url(const char *url, sb_err *err)
+{
+    size_t skip = !strncasecmp(url, "http://", 7) ? 7 : !strncasecmp(url, "https://", 8) ? 8 : 0;
+    if (!skip)
+        return sb_err_set(err, "--base-url '%.*s': the scheme must be http:// or https://",
+                          (int)strcspn(url, ":/@"), url);
+    if (has_ctl(url) || strchr(url, ' '))
+        return sb_err_set(err, "--base-url: holds a space or control character");
+    const char *a = url + skip;
+    size_t alen = strcspn(a, "/?#");
+    const char *at = memchr(a, '@', alen);
+    while (at && memchr(at + 1, '@', alen - (size_t)(at + 1 - a)))
+        at = memchr(at + 1, '@', alen - (size_t)(at + 1 - a));
+    if (at) /* never quoted: it is a secret, and error messages name the URL */
+        return sb_err_set(err, "--base-url: a user:password@ part is not accepted (messages "
+                               "name the URL); send it as --header Authorization=...");
+    const char *host_end = a;
+    if (*a == '[') {
+        host_end = memchr(a, ']', alen);
+        if (!host_end)
+            return sb_err_set(err, "--base-url: an IPv6 address '[' without ']'");
+        host_end++;
+    } else {
+        while (host_end < a + alen && *host_end != ':')
+            host_end++;
+    }
+    if (host_end == a || (*a == '[' && host_end - a <= 2))
+        return sb_err_set(err, "--base-url '%.*s': has no host", (int)skip, url);
+    if (host_end < a + alen) {
+        if (*host_end != ':')
+            return sb_err_set(err, "--base-url: unexpected text after the IPv6 address");
+        const char *p = host_end + 1, *end = a + alen;
+        long port = 0;
+        if (p == end)
+            return sb_err_set(err, "--base-url: ':' without a port number");
+        for (; p < end; p++) {
+            if (*p < '0' || *p > '9')
+                return sb_err_set(err, "--base-url: the port is not a number");
+            port = port * 10 + (*p - '0');
+            if (port > 65535)
+                break;
+        }
+        if (port < 1 || port > 65535)
+            return sb_err_set(err, "--base-url: port %.*s is not a TCP port (1-65535)",
+                              (int)(end - host_end - 1), host_end + 1);
+    }
+    return 0;
+}
+
+static int check_tls(const sb_config *cfg, sb_buf *notes, sb_err *err)
+{
+    if (cfg->ca_bundle && access(cfg->ca_bundle, R_OK) != 0)
+        return sb_err_set(err, "--ca-bundle %s: %s", cfg->ca_bundle, strerror(errno));
+    if (cfg->insecure)
+        sb_buf_puts(notes, "warning: --insecure: https:// certificates and host names are not "
+                           "verified; anyone on the path can read and change the traffic\n");
+    return 0;
+}
+
+static int check_target(const sb_config *cfg, sb_err *err)
+{
+    if (cfg->base_url && !cfg->sim && check_url(cfg->base_url, err) != 0)
+        return -1;
+    if (!cfg->base_url && !cfg->sim &&
+        (!*cfg->host || has_ctl(cfg->host) || strpbrk(cfg->host, " /@")))
+        return sb_err_set(err, "--host '%s' is not a host name or address", cfg->host);
+    if (!cfg->base_url && !cfg->sim && cfg->port == 0)
+        return sb_err_set(err, "--port 0 is not a port a server listens on (1-65535)");
+    return check_headers(cfg, err);
+}
+
 static int check_ranges(const sb_config *cfg, sb_err *err)
 {
     if (cfg->port < 0 || cfg->port > 65535)
@@ -155,11 +284,8 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
                           cfg->ready_check_timeout_s);
     if (cfg->num_warmups < 0)
         return sb_err_set(err, "--num-warmups must be >= 0 (got %ld)", cfg->num_warmups);
-    if (cfg->ds.random_input_len < 0 || cfg->ds.random_output_len < 0 ||
-        cfg->ds.random_prefix_len < 0)
-        return sb_err_set(err, "--random-input-len, --random-output-len and --random-prefix-len "
-                               "must be >= 0");
-    return 0;
+    /* Counts and lengths: dataset_check_opts (serve_cmd and dataset_load). */
+    return check_seconds(cfg, err);
 }
 
 /* The reference checks the thresholds up front when a timeline is asked for. */
@@ -216,7 +342,8 @@ static void apply_generic_lens(sb_config *cfg)
 int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
 {
     if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
-        check_lists(cfg, err) < 0 || check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0)
+        check_lists(cfg, err) < 0 || check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0 ||
+        check_target(cfg, err) < 0 || check_tls(cfg, notes, err) < 0)
         return -1;
     note_metrics(cfg, notes);
     apply_generic_lens(cfg);

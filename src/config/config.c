@@ -104,6 +104,8 @@ void sb_config_free(sb_config *cfg)
         free(*strs[i]);
         *strs[i] = NULL;
     }
+    free(cfg->ca_bundle);
+    cfg->ca_bundle = NULL;
     free_kvs(cfg->headers, cfg->n_headers);
     free_kvs(cfg->metadata, cfg->n_metadata);
     free_strv(cfg->lora_modules, cfg->n_lora_modules);

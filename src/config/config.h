@@ -111,6 +111,8 @@ typedef struct sb_config {
     sb_kv *headers;  /* --header KEY=VALUE ... */
     size_t n_headers;
     bool insecure;
+    /* ours: --ca-bundle PEM file; NULL = $SSL_CERT_FILE or the system's */
+    char *ca_bundle;
     double request_timeout_s; /* ours: per-request timeout; 0 = none (reference: 6 h) */
     bool http2;               /* ours: --http2 */
     double grace_s;           /* ours: --grace-sec, in-flight time after Ctrl-C (5) */

@@ -46,6 +46,8 @@ int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backen
     memset(out, 0, sizeof *out);
     sb_arena_init(&out->arena, 0);
     const char *name = opts->name ? opts->name : "random";
+    if (dataset_check_opts(opts, 0, err) != 0)
+        return -1;
     for (size_t i = 0; ds_unsupported[i]; i++)
         if (!strcmp(name, ds_unsupported[i]))
             return sb_err_set(err, "--dataset-name %s is not supported by servebench yet", name);

@@ -68,6 +68,11 @@ typedef struct sb_dataset {
 int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backend, sb_dataset *out,
                  sb_err *err);
 void dataset_free(sb_dataset *ds);
+/* Range checks on every count and length flag of opts (and the warm-up
+ * count), and an estimate of the memory they need against this machine's:
+ * call before anything is allocated. Returns 0, or -1 with err naming the
+ * flag and the value as given. dataset_load makes it too. */
+int dataset_check_opts(const sb_dataset_opts *opts, long num_warmups, sb_err *err);
 
 /* Names accepted by --dataset-name, NULL-terminated (for help and validation). */
 extern const char *const dataset_names[];

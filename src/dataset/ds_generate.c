@@ -36,10 +36,58 @@ static void unif_lens(uint64_t seed, long lo, long hi, size_t n, int64_t *out)
     np_gen_integers(&g, lo, hi + 1, n, out);
 }
 
+/* Counts and lengths bounded before they size an allocation (as
+ * dataset_check_opts does for serve's flags). With mean and stdev at most
+ * 2^24, a draw (within 40 stdev of the mean in a double) stays in int32. */
+static int check_sizes(const dataset_gen_opts *o, sb_err *err)
+{
+    if (o->num_requests > DS_MAX_PROMPTS)
+        return sb_err_set(err, "--num-requests %ld: more than %ld, the most servebench accepts",
+                          o->num_requests, DS_MAX_PROMPTS);
+    double in, out;
+    if (o->dist == DATASET_GEN_NORM) {
+        const struct {
+            const char *flag;
+            double v;
+        } d[] = {{"--input-mean", o->input_mean},
+                 {"--input-stdev", o->input_stdev},
+                 {"--output-mean", o->output_mean},
+                 {"--output-stdev", o->output_stdev}};
+        for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+            if (!(d[i].v <= (double)DS_MAX_TOKENS))
+                return sb_err_set(err, "%s %g: must be a number of tokens up to %ld", d[i].flag,
+                                  d[i].v, DS_MAX_TOKENS);
+        in = o->input_mean + o->input_stdev; /* a typical size, for the estimate */
+        out = o->output_mean + o->output_stdev;
+    } else {
+        const struct {
+            const char *flag;
+            long v;
+        } d[] = {{"--input-min", o->input_min},
+                 {"--input-max", o->input_max},
+                 {"--output-min", o->output_min},
+                 {"--output-max", o->output_max}};
+        for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+            if (d[i].v > DS_MAX_TOKENS)
+                return sb_err_set(err, "%s %ld: more than %ld tokens (no model takes that many)",
+                                  d[i].flag, d[i].v, DS_MAX_TOKENS);
+        in = (double)o->input_max;
+        out = (double)o->output_max;
+    }
+    char what[64];
+    snprintf(what, sizeof what, "--num-requests %ld", o->num_requests);
+    return ds_check_memory(
+        (double)o->num_requests *
+            (DS_BYTES_PER_REQUEST + in * DS_BYTES_PER_IN_TOKEN + out * DS_BYTES_PER_OUT_TOKEN),
+        what, "lower --num-requests or the lengths", err);
+}
+
 static int check(const dataset_gen_opts *o, sb_err *err)
 {
     if (o->num_requests <= 0)
         return sb_err_set(err, "--num-requests must be > 0");
+    if (check_sizes(o, err) != 0)
+        return -1;
     if (o->seed > UINT32_MAX)
         return sb_err_set(err, "--seed must be < 2**32 (numpy RandomState)");
     if (o->dist == DATASET_GEN_NORM) {

@@ -235,4 +235,27 @@ int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_
 /* The decode of ids (start + j) mod V, j < n, shared by burstgpt. */
 int dataset_decode_range(const tok *t, int64_t start, int64_t n, sb_buf *out, sb_err *err);
 
+/* The longest prompt or output we accept, in tokens. The largest context
+ * windows served today are around 10 million tokens; 2^24 leaves room and
+ * keeps every product below in range of a 64-bit size. */
+#define DS_MAX_TOKENS (1L << 24)
+/* More prompts than this cannot be held (each costs a request, a body and a
+ * record): 2^28 x 512 bytes is already 128 GiB. */
+#define DS_MAX_PROMPTS (1L << 28)
+/* Bytes a request costs before its token ids: the sb_request, the loop's
+ * body pointer, the record, the JSON body's fixed part. A round upper bound,
+ * not a measurement: the estimate only has to be right within a factor. */
+#define DS_BYTES_PER_REQUEST 512.0
+/* A prompt token costs its id (4 bytes) and its text (about 4 bytes) in the
+ * body; an expected output token one 4-byte ITL slot. */
+#define DS_BYTES_PER_IN_TOKEN 8.0
+#define DS_BYTES_PER_OUT_TOKEN 4.0
+/* A random-mm image or video, base64 in its body: 64 KiB is a small JPEG
+ * of the default buckets (a floor; videos are larger). */
+#define DS_BYTES_PER_MM_ITEM 65536.0
+
+/* Fails (err names what and gives advice) when need_bytes, an estimate made
+ * with the DS_BYTES_* figures, exceeds this machine's physical memory. */
+int ds_check_memory(double need_bytes, const char *what, const char *advice, sb_err *err);
+
 #endif

@@ -44,6 +44,8 @@ struct eng_xfer {
     eng_xfer *prev, *next;     /* in e->active while running */
     uint64_t last_rx_ns;       /* start, then the newest body piece */
     bool active, status_sent, aborted;
+    unsigned attempts;   /* requests curl put on the wire for this start */
+    bool resend_refused; /* curl wanted to resend it: see attempt_cb */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -150,6 +152,24 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* Every attempt is one request. libcurl resends a request by itself when a
+ * reused connection dies before any response byte (Curl_retry_request:
+ * "Connection died, retrying a fresh connect"), and on an HTTP/2
+ * REFUSED_STREAM; the server then sees two requests for one of ours and the
+ * latency would include the failed attempt. CURLOPT_PREREQFUNCTION runs once
+ * per request about to be sent, resends included, so a second call is the
+ * resend: refuse it and let the transfer fail as the reset it was. */
+static int attempt_cb(void *ud, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port,
+                      int conn_local_port)
+{
+    (void)conn_primary_ip, (void)conn_local_ip, (void)conn_primary_port, (void)conn_local_port;
+    eng_xfer *x = ud;
+    if (++x->attempts == 1)
+        return CURL_PREREQFUNC_OK;
+    x->resend_refused = true;
+    return CURL_PREREQFUNC_ABORT;
+}
+
 static void link_active(eng *e, eng_xfer *x)
 {
     x->prev = NULL;
@@ -185,6 +205,8 @@ eng_xfer *eng_xfer_new(eng *e)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, attempt_cb);
+    curl_easy_setopt(c, CURLOPT_PREREQDATA, x);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
     /* Keep-alive probes notice a peer that vanished without a FIN (half-open). */
@@ -201,6 +223,8 @@ eng_xfer *eng_xfer_new(eng *e)
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (e->o.ca_bundle)
+        curl_easy_setopt(c, CURLOPT_CAINFO, e->o.ca_bundle);
     if (e->o.timeout_s > 0)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(e->o.timeout_s * 1000.0));
     if (e->o.connect_timeout_s > 0)
@@ -229,7 +253,8 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     x->ops = ops;
     x->ud = ud;
     x->url = url;
-    x->status_sent = x->aborted = false;
+    x->status_sent = x->aborted = x->resend_refused = false;
+    x->attempts = 0;
     x->errbuf[0] = '\0';
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
@@ -289,7 +314,13 @@ static void finish(eng_xfer *x, CURLcode rc)
     }
     sb_fail why = map_code(rc);
     char msg[CURL_ERROR_SIZE + 512];
-    if (why != SB_FAIL_NONE)
+    if (x->resend_refused) {
+        why = SB_FAIL_RESET;
+        snprintf(msg, sizeof msg,
+                 "connection reset: the reused connection closed before the response (not "
+                 "resent: every attempt is one request) (%s)",
+                 x->url);
+    } else if (why != SB_FAIL_NONE)
         snprintf(msg, sizeof msg, "%s: %s (%s)", curl_easy_strerror(rc),
                  x->errbuf[0] ? x->errbuf : "no detail", x->url);
     x->ops->on_done(x->ud, why, why == SB_FAIL_NONE ? NULL : msg, false, t);
@@ -450,6 +481,8 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (e && e->o.ca_bundle)
+        curl_easy_setopt(c, CURLOPT_CAINFO, e->o.ca_bundle);
     CURLcode rc = curl_easy_perform(c);
     long code = -1;
     if (rc == CURLE_OK)

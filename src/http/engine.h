@@ -31,6 +31,7 @@ typedef struct eng_opts {
     long max_conns;          /* CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited */
     bool http2;              /* ask for HTTP/2 (ALPN on https, h2c upgrade on http) */
     bool insecure;           /* skip TLS peer and host verification */
+    const char *ca_bundle;   /* CURLOPT_CAINFO: PEM file of trusted CAs; NULL = curl's default */
     double timeout_s;        /* whole-request timeout; 0 = none */
     double stall_s;          /* abort a transfer that receives nothing this long; 0 = none */
     double connect_timeout_s; /* 0 = curl's default */
@@ -73,5 +74,13 @@ int eng_running(const eng *e);
  * or -1 with err set on a transport failure. */
 int eng_fetch(eng *e, const char *method, const char *url, const struct curl_slist *headers,
               const char *body, sb_buf *out, double timeout_s, sb_err *err);
+
+/* Before a run against an https:// URL: one TLS handshake (connect only, at
+ * most connect_s seconds) with the options' verification settings, so an
+ * expired, self-signed or wrong-host certificate, or a plain-HTTP port,
+ * stops the run at once with one clear message instead of failing every
+ * request. The message names host and port, never the URL's user:password.
+ * 0, or -1 with err. (http/tls_check.c) */
+int eng_tls_check(const eng_opts *o, const char *url, double connect_s, sb_err *err);
 
 #endif

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "core/pyfmt.h"
 #include "report/report.h"
@@ -61,6 +62,28 @@ static void stat_section(sb_buf *out, const sb_metrics *m, sb_metric_kind k, con
     }
 }
 
+/* A failure text can quote a server's body: invalid UTF-8 and control bytes
+ * (an ESC sequence would drive the terminal) are written as \xNN, so the
+ * line says what was received without passing raw bytes on. */
+void report_put_text(sb_buf *out, const char *s)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t len = strlen(s);
+    while (len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(p, (utf8proc_ssize_t)len, &cp);
+        if (k <= 0 || cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+            size_t bad = k > 0 ? (size_t)k : 1;
+            for (size_t i = 0; i < bad; i++)
+                sb_buf_printf(out, "\\x%02x", p[i]);
+            p += bad, len -= bad;
+            continue;
+        }
+        sb_buf_append(out, (const char *)p, (size_t)k);
+        p += k, len -= (size_t)k;
+    }
+}
+
 void report_failures(sb_buf *out, const rec_store *s)
 {
     size_t shown = 0;
@@ -70,7 +93,9 @@ void report_failures(sb_buf *out, const rec_store *s)
             continue;
         if (shown == 0)
             sb_buf_puts(out, "Failed requests during benchmark run detected (capping to 10):\n");
-        sb_buf_printf(out, "Error %zu: %s\n", shown++, r->error ? r->error : "");
+        sb_buf_printf(out, "Error %zu: ", shown++);
+        report_put_text(out, r->error ? r->error : "");
+        sb_buf_putc(out, '\n');
     }
 }
 
@@ -183,6 +208,9 @@ static void health(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
 void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
 {
     title(out, " servebench additions ", '=');
+    if (ctx && ctx->partial)
+        sb_buf_printf(out, "%-40s %zu of %zu requests sent\n", "PARTIAL (interrupted):", ctx->sent,
+                      ctx->planned);
     health(out, cfg, m, ctx);
     if (m->completed > 0) {
         title(out, "Latency from intended send time", '-');

@@ -218,6 +218,12 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
     sb_buf_putc(w->out, '{');
     k_str(&o, "version", SB_VERSION);
     k_str(&o, "workload_fingerprint", ctx->fingerprint);
+    key(&o, "partial");
+    sb_buf_puts(w->out, ctx->partial ? "true" : "false");
+    if (ctx->partial) {
+        k_int(&o, "requests_sent", (long)ctx->sent);
+        k_int(&o, "requests_planned", (long)ctx->planned);
+    }
     k_num(&o, "send_lag_p50_ms", m->ext.send_lag_p50_ms);
     k_num(&o, "send_lag_p99_ms", m->ext.send_lag_p99_ms);
     k_num(&o, "send_lag_max_ms", m->ext.send_lag_max_ms);

@@ -52,10 +52,18 @@ typedef struct report_ctx {
     const char *const *rps_event_ts; /* ISO-8601 strings */
     size_t n_rps_events;
     report_trace trace; /* present = false for other datasets */
+    /* Ctrl-C ended the run early: sent of planned requests went out (block
+     * line and JSON "servebench": {"partial": true, ...}) */
+    bool partial;
+    size_t sent, planned;
 } report_ctx;
 
+/* Appends s for a terminal: invalid UTF-8 and control bytes (a server's
+ * body quoted in a failure text) as \xNN, the rest as is. */
+void report_put_text(sb_buf *out, const char *s);
 /* "Failed requests during benchmark run detected (capping to 10):" and the
- * first ten errors, when any request failed; nothing otherwise. */
+ * first ten errors (through report_put_text), when any request failed;
+ * nothing otherwise. */
 void report_failures(sb_buf *out, const rec_store *s);
 /* Our ASCII plot of output tokens/s and concurrent requests per 1 s bucket
  * (stands where the reference prints its termplotlib figure); nothing when no
@@ -110,5 +118,10 @@ int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_
  * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
 char *report_sibling_path(const char *result_path, const char *suffix);
 
+/* Before the run: creates --result-dir (as the save will) and proves that a
+ * file can be written there, and that an existing --result-filename can be
+ * written, so an unwritable place stops the run before anything is sent
+ * instead of after it. 0, or -1 with err naming the directory or file. */
+int report_check_result_dir(const sb_config *cfg, sb_err *err);
 
 #endif

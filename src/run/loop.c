@@ -171,7 +171,7 @@ void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *
         bool all_sent = st->interrupted || head == n;
         if (all_sent && c.inflight == 0)
             break;
-        if (st->interrupted && now >= grace_end) {
+        if (st->interrupted && (now >= grace_end || *o->stop > 1)) {
             cancel_inflight(&c);
             break;
         }

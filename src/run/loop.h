@@ -36,7 +36,8 @@ typedef struct loop_opts {
     bool keep_text;             /* keep generated text even when usage came */
     bool ignore_eos;            /* TGI counts the requested length as output (3.10) */
     double grace_s;             /* after a stop request: wait this long for in-flight */
-    volatile sig_atomic_t *stop; /* set by a signal handler; may be NULL */
+    /* set by a signal handler: 1 stop sending, 2 end the grace now; may be NULL */
+    volatile sig_atomic_t *stop;
     /* Called about every 100 ms and at the end. */
     void (*progress)(void *ud, size_t done, size_t total);
     void *progress_ud;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,10 +38,16 @@
 
 static volatile sig_atomic_t run_stop; /* the one signal flag */
 
+/* The first Ctrl-C stops sending and starts the grace time; a second one
+ * ends the grace time at once (the loop cancels what is still running). */
 static void on_sigint(int sig)
 {
     (void)sig;
-    run_stop = 1;
+    static const char msg[] = "\nInterrupted again: cancelling the requests in flight now.\n";
+    if (run_stop && write(STDERR_FILENO, msg, sizeof msg - 1) < 0) {
+        /* nothing to do: stderr is gone */
+    }
+    run_stop = run_stop ? 2 : 1;
 }
 
 typedef struct run_ctx {
@@ -62,6 +69,7 @@ typedef struct run_ctx {
     rec_store *rs;
     bool progress_tty;
     char fingerprint[RUN_FP_HEX];
+    bool usage_error; /* prepare failed on the user's input (exit 2), not the work */
     specdec_counts spec_before, spec_after; /* /metrics around the run */
     run_point *pt;                          /* NULL for a plain `serve` */
     bool tk_borrowed;                       /* c->tk belongs to pt's caller */
@@ -83,6 +91,13 @@ static int start_sim(run_ctx *c, sb_err *err)
     argv[argc++] = "--port";
     argv[argc++] = "0";
     argv[argc++] = "--quiet";
+    /* Serve the model the requests name (docs/serve.md's `--sim --model
+     * Qwen/Qwen3-4B` example); a --sim-arg --model given later still wins. */
+    const char *model = c->cfg->served_model_name ? c->cfg->served_model_name : c->cfg->model;
+    if (model) {
+        argv[argc++] = "--model";
+        argv[argc++] = (char *)model;
+    }
     char *copies[64];
     size_t nc = 0;
     for (size_t i = 0; i < c->cfg->n_sim_args && nc < 64; i++) {
@@ -166,8 +181,14 @@ static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
 static int prepare(run_ctx *c, sb_err *err)
 {
     sb_config *cfg = c->cfg;
+    /* Bad input found here is the user's to fix (exit 2); each check is
+     * made before anything is sent. */
+    c->usage_error = true;
+    if ((cfg->save_result || cfg->append_result) && report_check_result_dir(cfg, err) != 0)
+        return -1;
     if (cfg->sim && load_sim_tokenizer(c, err) != 0)
         return sb_err_prefix(err, "loading the tokenizer: ");
+    c->usage_error = false;
     if (cfg->sim && start_sim(c, err) != 0)
         return sb_err_prefix(err, "starting the simulator: ");
     char simbase[96];
@@ -177,15 +198,27 @@ static int prepare(run_ctx *c, sb_err *err)
     run_target_headers(&c->tgt, cfg, backend_content_type(c->be));
     if (backend_check_url(c->be, c->tgt.url, err) != 0)
         return -1;
+    /* SSL_CERT_FILE as OpenSSL's own tools read it: libcurl sets its built-in
+     * bundle path, which hides the variable from OpenSSL. */
+    const char *ca = cfg->ca_bundle ? cfg->ca_bundle : getenv("SSL_CERT_FILE");
     eng_opts eo = {.max_conns = cfg->max_concurrency > 0 ? cfg->max_concurrency : 0,
-                   .http2 = cfg->http2, .insecure = cfg->insecure,
-                   .timeout_s = cfg->request_timeout_s, .stall_s = cfg->stall_timeout_s};
+                   .http2 = cfg->http2,
+                   .insecure = cfg->insecure,
+                   .ca_bundle = ca && *ca ? ca : NULL,
+                   .timeout_s = cfg->request_timeout_s,
+                   .stall_s = cfg->stall_timeout_s};
+    if (!strncasecmp(c->tgt.url, "https://", 8) && eng_tls_check(&eo, c->tgt.url, 10.0, err) != 0)
+        return -1;
     if (!(c->e = eng_new(&eo, err)))
         return -1;
-    if (resolve_model(c, err) != 0 || load_tokenizer(c, err) != 0)
+    if (resolve_model(c, err) != 0)
+        return -1;
+    c->usage_error = true; /* a missing tokenizer or dataset file, a bad row */
+    if (load_tokenizer(c, err) != 0)
         return -1;
     if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
         return -1;
+    c->usage_error = false;
     c->have_ds = true;
     for (size_t i = 0; c->be->multipart && i < c->ds.n; i++)
         if (!c->ds.reqs[i].forms.audio_wav) /* the reference raises TypeError here (3.8) */
@@ -279,10 +312,15 @@ static int ready_check(run_ctx *c)
         one->recs[0].output_len = c->ds.reqs[0].output_len;
         loop_one(c->e, &o, &r0, one);
         bool ok = one->recs[0].success;
+        char *msg = NULL;
+        if (one->recs[0].error) { /* a server's body may be in it: escaped */
+            sb_buf e;
+            sb_buf_init(&e);
+            report_put_text(&e, one->recs[0].error);
+            msg = sb_buf_steal(&e);
+        }
         if (!ok)
-            printf("Endpoint is not ready. Error='%s'\n",
-                   one->recs[0].error ? one->recs[0].error : "");
-        char *msg = one->recs[0].error ? sb_xstrdup(one->recs[0].error) : NULL;
+            printf("Endpoint is not ready. Error='%s'\n", msg ? msg : "");
         rec_store_free(one);
         if (ok) {
             free(msg);
@@ -452,8 +490,12 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                         "misconfiguration on the benchmark arguments.\n");
     report_ctx rc = {.model_id = c->model_id,
                      .tokenizer_id = cfg->tokenizer ? cfg->tokenizer : c->model_root,
-                     .fingerprint = c->fingerprint, .client_cpu_pct = cpu_pct,
-                     .finished = time(NULL)};
+                     .fingerprint = c->fingerprint,
+                     .client_cpu_pct = cpu_pct,
+                     .finished = time(NULL),
+                     .partial = st->interrupted,
+                     .sent = st->sent,
+                     .planned = c->ds.n};
     if (c->ds.trace.present)
         rc.trace = (report_trace){.present = true,
                                   .dataset = cfg->ds.name,
@@ -472,7 +514,11 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     sb_buf_free(&out);
     if (cfg->profile)
         profile_call(c, "/stop_profile", "Stopping profiler...", "Profiler stopped");
-    int status = m.completed == 0 ? SB_EXIT_FAIL : SB_EXIT_OK;
+    /* An interrupted run must not look complete to a script: 130, as a
+     * shell reports a command ended by SIGINT (docs/serve.md EXIT STATUS). */
+    int status = st->interrupted    ? SB_EXIT_INTERRUPTED
+                 : m.completed == 0 ? SB_EXIT_FAIL
+                                    : SB_EXIT_OK;
     if (cfg->save_result || cfg->append_result) {
         char *path = NULL;
         if (report_save(cfg, &m, c->rs, &rc, &path, &err) != 0)
@@ -557,6 +603,8 @@ int run_serve_point(sb_config *cfg, run_point *pt)
     double cpu_pct = NAN;
     if (prepare(&c, &err) != 0) {
         status = fail("setup", &err);
+        if (c.usage_error)
+            status = SB_EXIT_USAGE;
     } else if (pt && (memcpy(pt->fingerprint, c.fingerprint, RUN_FP_HEX),
                       pt->skip && pt->skip(pt->ud, c.fingerprint))) {
         pt->skipped = true;

@@ -98,7 +98,7 @@ static int inproc_run(sweep_runner *self, const sweep_run_req *req, sweep_run_ou
     out->window_s = p.window_s;
     out->timed_start_ns = p.timed_start_ns;
     out->timed_end_ns = p.timed_end_ns;
-    if (out->status != 0 && !out->skipped)
+    if (out->status != 0 && !out->skipped && !out->interrupted) /* 130: partial, not failed */
         snprintf(out->reason, sizeof out->reason, "%s (serve exit status %d; its message is above)",
                  !p.timed_start_ns ? "setup or the ready check failed"
                  : p.measured      ? "no request succeeded, or the result could not be saved"

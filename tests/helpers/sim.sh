@@ -10,7 +10,7 @@ sim_start() {
     rm -f "$tmp/sim.out" # a restart must not read the previous simulator's line
     "$SB_BIN" sim --port 0 "$@" > "$tmp/sim.out" &
     pid=$!
-    for _ in $(seq 200); do grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
+    for _ in $(seq 200); do grep -q listening "$tmp/sim.out" 2>/dev/null && break; sleep 0.05; done
     local line
     line=$(head -n1 "$tmp/sim.out")
     [[ "$line" =~ ^servebench\ sim\ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] ||
