@@ -386,10 +386,9 @@ static void test_delta_channels(void **state)
     char why[160];
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sb_buf_reset(&D.t1);
-        assert_int_equal(
-            bk_scan_parse(D.mine, cases[i].msg, strlen(cases[i].msg), &m, &D.t1, NULL, why,
-                          sizeof why),
-            0);
+        assert_int_equal(bk_scan_parse(D.mine, cases[i].msg, strlen(cases[i].msg), &m, &D.t1, NULL,
+                                       why, sizeof why),
+                         0);
         if (m.delta_content != cases[i].content || m.delta_reasoning != cases[i].reasoning ||
             m.delta_tool_call != cases[i].tool)
             print_error("case %zu: %s\n", i, cases[i].msg);
@@ -453,10 +452,8 @@ static void test_limits_and_messages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_chunks),
-        cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_limits_and_messages),
-        cmocka_unit_test(test_delta_channels),
+        cmocka_unit_test(test_real_chunks),         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_limits_and_messages), cmocka_unit_test(test_delta_channels),
         cmocka_unit_test(test_responses_events),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);

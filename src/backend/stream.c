@@ -194,7 +194,8 @@ static int on_message(void *ud, const char *data, size_t len, uint64_t t)
     if (!m.is_object)
         return fail_malformed(st, data, len, "not a JSON object");
     /* a top-level "delta" string is answer text only in an output_text event */
-    if ((st->mode != BK_MODE_RESPONSES || m.resp_event != BK_RESP_TEXT) && m.delta_to > m.delta_from)
+    if ((st->mode != BK_MODE_RESPONSES || m.resp_event != BK_RESP_TEXT) &&
+        m.delta_to > m.delta_from)
         st->text.data[st->text.len = m.delta_from] = '\0';
     switch (st->mode) {
     case BK_MODE_RESPONSES:

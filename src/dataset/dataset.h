@@ -44,10 +44,10 @@ typedef struct sb_request {
  * all zero for other datasets. */
 typedef struct sb_dataset_trace {
     bool present;
-    size_t rows_used;          /* trace rows (sessions) behind the requests */
-    size_t rows_skipped;       /* bad rows skipped (without --strict) */
-    uint64_t prompt_tokens;    /* over all requests, in send order */
-    uint64_t shared_tokens;    /* of those, tokens of blocks an earlier request sent */
+    size_t rows_used;       /* trace rows (sessions) behind the requests */
+    size_t rows_skipped;    /* bad rows skipped (without --strict) */
+    uint64_t prompt_tokens; /* over all requests, in send order */
+    uint64_t shared_tokens; /* of those, tokens of blocks an earlier request sent */
 } sb_dataset_trace;
 
 typedef struct sb_dataset {

@@ -27,7 +27,7 @@ enum sim_api {
     SIM_API_CHAT,
     SIM_API_TGI,
     SIM_API_TRT,
-    SIM_API_EMBED,   /* pooling endpoints (sim_pool.c): one JSON answer, no tokens */
+    SIM_API_EMBED, /* pooling endpoints (sim_pool.c): one JSON answer, no tokens */
     SIM_API_POOLING,
     SIM_API_RERANK,
     SIM_API_RESPONSES, /* /v1/responses (sim_responses.c): typed SSE events */
