@@ -29,8 +29,11 @@
 #include "core/pyfmt.h"
 #include "report/report.h"
 #include "run/fingerprint.h"
+#include "chart/chart.h"
 #include "run/loop.h"
+#include "run/probe.h"
 #include "run/run_prep.h"
+#include "run/run_tm.h"
 #include "run/window.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
@@ -71,6 +74,9 @@ typedef struct run_ctx {
     char fingerprint[RUN_FP_HEX];
     bool usage_error; /* prepare failed on the user's input (exit 2), not the work */
     specdec_counts spec_before, spec_after; /* /metrics around the run */
+    char *probe_body;                        /* --probe-request-rate's "Hi" request */
+    metrics_probe probe;
+    run_tm tm; /* server and GPU telemetry during the timed run */
     run_point *pt;                          /* NULL for a plain `serve` */
     bool tk_borrowed;                       /* c->tk belongs to pt's caller */
     char *tk_spec;                          /* what c->tk was loaded from, when loaded here */
@@ -123,6 +129,15 @@ static int start_sim(run_ctx *c, sb_err *err)
     return c->sim ? 0 : -1;
 }
 
+/* --tokenizer-compat (the flag table admits only the three names). */
+static tok_compat run_tok_compat(const sb_config *cfg)
+{
+    tok_compat tc = TOK_COMPAT_TRANSFORMERS;
+    if (cfg->tokenizer_compat)
+        (void)tok_compat_parse(cfg->tokenizer_compat, &tc);
+    return tc;
+}
+
 /* With --sim the tokenizer is needed before the simulator starts (it counts
  * prompt tokens with it) and the model name may not name one: fall back to the
  * bundled GPT-2 unless --tokenizer was given explicitly. */
@@ -134,9 +149,10 @@ static int load_sim_tokenizer(run_ctx *c, sb_err *err)
     if (c->tk)
         return 0; /* kept from an earlier run of a sweep */
     const char *spec = cfg->tokenizer ? cfg->tokenizer : cfg->model;
-    c->tk = spec ? tok_load(spec, err) : NULL;
+    tok_compat tc = run_tok_compat(cfg);
+    c->tk = spec ? tok_load_compat(spec, tc, err) : NULL;
     if (!c->tk && !cfg->tokenizer)
-        c->tk = tok_load(spec = SB_DATA_DIR "/tokenizers/gpt2", err);
+        c->tk = tok_load_compat(spec = SB_DATA_DIR "/tokenizers/gpt2", tc, err);
     if (c->tk)
         c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
@@ -161,7 +177,7 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
     if (c->cfg->skip_tokenizer_init || c->tk)
         return 0;
     const char *spec = c->cfg->tokenizer ? c->cfg->tokenizer : c->model_root;
-    c->tk = tok_load(spec, err);
+    c->tk = tok_load_compat(spec, run_tok_compat(c->cfg), err);
     if (c->tk)
         c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
@@ -176,6 +192,20 @@ static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
               (cfg->self_timed == -1 &&
                (!strcmp(cfg->ds.name, "timed_trace") || !strcmp(cfg->ds.name, "mooncake")));
     return on && ds->n && ds->reqs[0].timestamp_s >= 0;
+}
+
+/* The probe request of vllm/benchmarks/serve.py: prompt "Hi", one output
+ * token, no multimodal data, no request id. */
+static char *probe_body(const bk_params *p)
+{
+    bk_req r = {.prompt = "Hi", .prompt_bytes = 2, .prompt_len = 1, .output_len = 1};
+    pyjson_obj scratch;
+    pyjson_obj_init(&scratch);
+    sb_buf b;
+    sb_buf_init(&b);
+    bk_build_body(p, &r, &scratch, &b);
+    pyjson_obj_free(&scratch);
+    return b.data; /* the buffer's memory, now owned by the caller */
 }
 
 static int prepare(run_ctx *c, sb_err *err)
@@ -259,11 +289,16 @@ static int prepare(run_ctx *c, sb_err *err)
                "model/API specific. For the old behavior, include --temperature=0.\n");
     sb_arena_init(&c->bodies, 0);
     c->reqs = sb_xcalloc(c->ds.n ? c->ds.n : 1, sizeof *c->reqs);
-    run_build_bodies(&c->bp, &c->ds, &c->bodies, c->reqs);
-    if (run_fingerprint(c->reqs, c->plan.offset_ns, c->ds.n, c->fingerprint, err) != 0)
-        return -1;
+    run_lora lora = {.names = cfg->lora_modules,
+                     .n = cfg->n_lora_modules,
+                     .round_robin = !strcmp(cfg->lora_assignment, "round-robin")};
     c->prefix = cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix)
                                           : run_random_prefix();
+    run_build_bodies(&c->bp, &c->ds, &lora, c->prefix, &c->bodies, c->reqs);
+    if (cfg->probe_request_rate > 0)
+        c->probe_body = probe_body(&c->bp);
+    if (run_fingerprint(c->reqs, c->plan.offset_ns, c->ds.n, c->fingerprint, err) != 0)
+        return -1;
     return 0;
 }
 
@@ -435,8 +470,22 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
     double cpu0 = cpu_s();
+    run_probe *probe = NULL;
+    if (c->probe_body) {
+        sb_err err;
+        double timeout = c->cfg->request_timeout_s > 0 ? c->cfg->request_timeout_s
+                                                       : c->cfg->stall_timeout_s;
+        probe = run_probe_start(c->e, c->tgt.url, c->tgt.headers, c->probe_body,
+                                c->cfg->probe_request_rate, timeout, &err);
+        if (!probe)
+            fprintf(stderr, "servebench serve: %s; the run goes on without probes\n", err.msg);
+    }
+    run_tm_start(&c->tm, c->cfg, c->e, &c->tgt);
     c->rs->bench_start_ns = sb_now_ns();
     loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
+    if (probe)
+        run_probe_stop(probe, &c->probe);
     if (c->pt) {
         c->pt->timed_start_ns = c->rs->bench_start_ns;
         c->pt->timed_end_ns = c->rs->bench_end_ns;
@@ -447,6 +496,22 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     sigaction(SIGINT, &old, NULL);
     run_scrape_spec(c->e, &c->tgt, &c->spec_after);
     return 0;
+}
+
+/* num_input_sequences summed over the successes, as vLLM counts a pooling
+ * request's inputs: each text of a batch, each document of a rerank request
+ * (texts[0] is its query), else one. */
+static long input_sequences(const run_ctx *c)
+{
+    bool rerank = !strcmp(c->be->name, "vllm-rerank");
+    long total = 0;
+    for (size_t i = 0; i < c->ds.n && i < c->rs->n; i++) {
+        if (!c->rs->recs[i].success)
+            continue;
+        uint32_t k = c->ds.reqs[i].forms.n_texts;
+        total += k == 0 ? 1 : rerank && k > 1 ? (long)k - 1 : (long)k;
+    }
+    return total;
 }
 
 /* A sweep's steady-state window: drops the ramp-up and drain requests from
@@ -485,6 +550,9 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
         return fail("computing metrics", &err);
     specdec_delta(&c->spec_before, &c->spec_after, &m.spec);
+    m.probe = c->probe;
+    if (m.pooling)
+        metrics_set_input_sequences(&m, input_sequences(c));
     if (m.completed == 0)
         fprintf(stderr, "UserWarning: All requests failed. This is likely due to a "
                         "misconfiguration on the benchmark arguments.\n");
@@ -503,8 +571,13 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                                   .rows_skipped = c->ds.trace.rows_skipped,
                                   .prompt_tokens = c->ds.trace.prompt_tokens,
                                   .shared_tokens = c->ds.trace.shared_tokens};
-    sb_buf out;
+    sb_buf out, tm_json, tm_text;
     sb_buf_init(&out);
+    sb_buf_init(&tm_json);
+    sb_buf_init(&tm_text);
+    run_tm_render(&c->tm, c->rs->bench_end_ns - c->rs->bench_start_ns, &tm_json, &tm_text);
+    rc.ours_json = tm_json.data;
+    rc.extras_text = tm_text.data;
     report_failures(&out, c->rs);
     report_plot(&out, &m, 70, 12);
     report_block(&out, cfg, &m);
@@ -519,6 +592,27 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     int status = st->interrupted    ? SB_EXIT_INTERRUPTED
                  : m.completed == 0 ? SB_EXIT_FAIL
                                     : SB_EXIT_OK;
+    /* Like the reference (vllm/benchmarks/serve.py: main), the plots go next
+     * to the result name whether or not the result is saved, and a plot that
+     * cannot be written is a warning, not a failed run. */
+    char *plot_path = NULL;
+    if (cfg->plot_timeline) {
+        if (report_save_timeline(cfg, c->rs, &rc, &plot_path, &err) == 0)
+            printf("Timeline plot saved to: %s\n", plot_path);
+        else
+            fprintf(stderr, "UserWarning: Failed to generate timeline plot: %s\n", err.msg);
+        free(plot_path);
+        plot_path = NULL;
+    }
+    if (cfg->plot_dataset_stats) {
+        if (report_save_dataset_stats(cfg, &m, c->rs, &rc, &plot_path, &err) == 0)
+            printf("Dataset statistics plot saved to: %s\n", plot_path);
+        else
+            fprintf(stderr, "UserWarning: Failed to generate dataset statistics plot: %s\n",
+                    err.msg);
+        free(plot_path);
+        chart_png_shutdown(); /* fonts loaded for the PNG, freed before exit */
+    }
     if (cfg->save_result || cfg->append_result) {
         char *path = NULL;
         if (report_save(cfg, &m, c->rs, &rc, &path, &err) != 0)
@@ -531,6 +625,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     if (c->pt)
         c->pt->measured = true;
     metrics_free(&m);
+    sb_buf_free(&tm_json);
+    sb_buf_free(&tm_text);
     return status;
 }
 
@@ -561,6 +657,8 @@ static void cleanup(run_ctx *c)
     free(c->model_id);
     free(c->model_root);
     free(c->prefix);
+    free(c->probe_body);
+    run_tm_free(&c->tm);
 }
 
 static void raise_fd_limit(void)
