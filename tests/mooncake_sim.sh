@@ -58,6 +58,8 @@ for i, (row, d) in enumerate(zip(rows, ds)):
 tr = res["servebench"]["trace"]
 assert tr["prompt_tokens"] == total and tr["shared_prompt_tokens"] == shared, (tr, total, shared)
 assert abs(tr["prefix_shared_fraction"] - shared / total) < 1e-12
+# completions text deltas are answer messages (one token per message from the sim)
+assert res["servebench"]["channels"]["answer_messages"] == sum(r["output_length"] for r in rows)
 assert tr["rows"] == 6 and tr["rows_skipped"] == 0, tr
 m = re.search(r"Prefix-shared fraction \(%\): +([0-9.]+)", out)
 assert m and abs(float(m.group(1)) - 100 * shared / total) < 0.006, m

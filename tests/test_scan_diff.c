@@ -378,9 +378,10 @@ static void test_delta_channels(void **state)
          "\"{\\\"x\\\": 1}\"}}]}}]}",
          false, false, true, ""},
         {"{\"choices\":[{\"delta\":{\"tool_calls\":[]}}]}", false, false, false, ""},
-        /* only choices[0].delta counts, and only there */
+        /* only choices[0] counts; completions text is answer text too */
         {"{\"reasoning\":\"x\",\"choices\":[{\"text\":\"t\"},{\"delta\":{\"content\":\"y\"}}]}",
-         false, false, false, "t"},
+         true, false, false, "t"},
+        {"{\"choices\":[{\"text\":\"\"}]}", false, false, false, ""},
     };
     bk_msg m;
     char why[160];

@@ -538,7 +538,8 @@ static int string_value(cur *c, enum role r)
     if (rc == 0 && r == R_RDELTA)
         c->out->delta_to = c->text ? c->text->len : 0;
     if (rc == 0 && c->p - open > 2) /* more than the two quotes: not empty */
-        c->out->delta_content |= r == R_CONTENT, c->out->delta_reasoning |= r == R_REASONING;
+        c->out->delta_content |= r == R_CONTENT || r == R_APPEND,
+            c->out->delta_reasoning |= r == R_REASONING;
     return rc;
 }
 

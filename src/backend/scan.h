@@ -34,10 +34,11 @@ typedef struct bk_msg {
     bool has_error;           /* top-level "error" key */
     bool is_object;           /* the message is a JSON object */
     bool has_generated_text;  /* TGI: "generated_text" is a string */
-    /* chat choices[0].delta (ours, beside the reference's timing): a
-     * non-empty "content"; a non-empty "reasoning_content" or "reasoning"
-     * (vLLM's reasoning parsers: older and newer name); a non-empty
-     * "tool_calls" list */
+    /* answer channels (ours, beside the reference's timing): non-empty
+     * answer text (chat delta.content, or the text the other APIs append);
+     * in chat choices[0].delta a non-empty "reasoning_content" or
+     * "reasoning" (vLLM's reasoning parsers: older and newer name) and a
+     * non-empty "tool_calls" list */
     bool delta_content, delta_reasoning, delta_tool_call;
     /* Responses API events (openai-responses): the top-level "type", and
      * where the top-level "delta" string went in the text buffer (appended
