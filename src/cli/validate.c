@@ -49,9 +49,14 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
                               "generates its prompts); choose the dataset kind of the file, "
                               "e.g. --dataset-name sharegpt or custom",
                               cfg->ds.path, cfg->ds.name);
+    if (cfg->ds.strict && strcmp(cfg->ds.name, "mooncake") != 0)
+        return sb_err_set(err,
+                          "--strict is not supported yet for --dataset-name %s (only mooncake "
+                          "skips bad rows)",
+                          cfg->ds.name);
     static const char *const need_path[] = {
-        "sharegpt",  "burstgpt",   "custom",      "custom_image", "custom_audio",
-        "custom_mm", "spec_bench", "speed_bench", "timed_trace",  "hf"};
+        "sharegpt",   "burstgpt",    "custom",      "custom_image", "custom_audio", "custom_mm",
+        "spec_bench", "speed_bench", "timed_trace", "hf",           "mooncake"};
     for (size_t i = 0; i < sizeof need_path / sizeof need_path[0]; i++)
         if (!cfg->ds.path && !strcmp(cfg->ds.name, need_path[i]) &&
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))

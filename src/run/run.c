@@ -186,11 +186,13 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
 }
 
 /* Send at the requests' own timestamps (vllm/benchmarks/serve.py: get_request self-timed): with
- * --self-timed, and by default for timed_trace (--no-self-timed turns it off). */
+ * --self-timed, and by default for timed_trace and mooncake (SGLang ignores
+ * the request rate for mooncake); --no-self-timed turns it off. */
 static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
 {
     bool on = cfg->self_timed == 1 ||
-              (cfg->self_timed == -1 && !strcmp(cfg->ds.name, "timed_trace"));
+              (cfg->self_timed == -1 &&
+               (!strcmp(cfg->ds.name, "timed_trace") || !strcmp(cfg->ds.name, "mooncake")));
     return on && ds->n && ds->reqs[0].timestamp_s >= 0;
 }
 
@@ -636,6 +638,13 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                      .partial = st->interrupted,
                      .sent = st->sent,
                      .planned = c->ds.n};
+    if (c->ds.trace.present)
+        rc.trace = (report_trace){.present = true,
+                                  .dataset = cfg->ds.name,
+                                  .rows = c->ds.trace.rows_used,
+                                  .rows_skipped = c->ds.trace.rows_skipped,
+                                  .prompt_tokens = c->ds.trace.prompt_tokens,
+                                  .shared_tokens = c->ds.trace.shared_tokens};
     sb_buf out, tm_json, tm_text;
     sb_buf_init(&out);
     sb_buf_init(&tm_json);

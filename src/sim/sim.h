@@ -32,6 +32,10 @@ typedef struct sim_opts {
     int max_num_seqs;            /* --max-num-seqs 256: continuous batching width */
     long max_model_len;          /* --max-model-len, 0 = unlimited */
     int tokens_per_chunk;        /* --tokens-per-chunk 1 */
+    long reasoning_tokens;       /* --reasoning-tokens 0: chat streams' first N tokens are
+                                    "reasoning_content" deltas, the rest "content" */
+    long tool_call_tokens;       /* --tool-call-tokens 0: chat streams' last N tokens are
+                                    one tool call's "tool_calls" argument deltas */
     int embedding_dim;           /* --embedding-dim 16: floats per pooling vector */
     uint64_t seed;               /* --seed 0 */
     const char *record_path;     /* --record FILE, NULL = off */

@@ -522,7 +522,7 @@ void sim_api_handle(sim_conn *c, const sim_http_req *hr)
         generate(c, api, hr);
         return;
     }
-    if (sim_pool_handle(c, hr) || sim_audio_handle(c, hr))
+    if (sim_pool_handle(c, hr) || sim_audio_handle(c, hr) || sim_responses_handle(c, hr))
         return;
     int known = sim_str_eq(hr->path, "/health") || sim_str_eq(hr->path, "/v1/models") ||
                 sim_str_eq(hr->path, "/metrics") || sim_str_eq(hr->path, "/version");

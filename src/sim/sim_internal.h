@@ -31,6 +31,7 @@ enum sim_api {
     SIM_API_EMBED, /* pooling endpoints (sim_pool.c): one JSON answer, no tokens */
     SIM_API_POOLING,
     SIM_API_RERANK,
+    SIM_API_RESPONSES, /* /v1/responses (sim_responses.c): typed SSE events */
 };
 
 enum sim_fault {
@@ -173,6 +174,14 @@ void sim_api_admit(sim_conn *c, const char *model, long prompt_tokens, long max_
 /* sim_audio.c: /v1/audio/transcriptions and /v1/audio/translations */
 /* Handles hr when its path is an audio endpoint (returns 1), else 0. */
 int sim_audio_handle(sim_conn *c, const sim_http_req *hr);
+
+/* sim_responses.c: the OpenAI Responses API */
+/* Handles hr when its path is /v1/responses (returns 1), else 0. */
+int sim_responses_handle(sim_conn *c, const sim_http_req *hr);
+/* The events of tokens [first, first + n) (response.created first), into b. */
+void sim_responses_chunk(sim_conn *c, sb_buf *b, uint32_t first, uint32_t n);
+/* response.completed with the usage, into b. */
+void sim_responses_end(sim_conn *c, sb_buf *b);
 
 /* sim_pool.c: embeddings, pooling and rerank */
 /* Handles hr when its path is a pooling endpoint (returns 1), else 0. */

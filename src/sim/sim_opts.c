@@ -43,6 +43,10 @@ static const char help_text[] =
     "  --max-num-seqs N          continuous batching width; others wait (default 256)\n"
     "  --max-model-len N         prompt + max_tokens limit, 400 beyond (default 0 = none)\n"
     "  --tokens-per-chunk N      tokens carried by each stream chunk (default 1)\n"
+    "  --reasoning-tokens N      chat streams: the first N output tokens are\n"
+    "                            reasoning_content deltas, the rest content (default 0)\n"
+    "  --tool-call-tokens N      chat streams: the last N output tokens are one tool\n"
+    "                            call's argument deltas (delta.tool_calls) (default 0)\n"
     "  --embedding-dim N         floats per embedding / pooling vector (default 16)\n"
     "  --seed N                  seed of every draw (default 0)\n"
     "  --firehose                no timing: emit every token as fast as possible\n"
@@ -189,6 +193,14 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
         if (parse_long(name, v, 1, 1000000, &n, err))
             return -1;
         o->tokens_per_chunk = (int)n;
+    } else if (!strcmp(name, "--reasoning-tokens")) {
+        if (parse_long(name, v, 0, 1L << 31, &n, err))
+            return -1;
+        o->reasoning_tokens = n;
+    } else if (!strcmp(name, "--tool-call-tokens")) {
+        if (parse_long(name, v, 0, 1L << 31, &n, err))
+            return -1;
+        o->tool_call_tokens = n;
     } else if (!strcmp(name, "--embedding-dim")) {
         if (parse_long(name, v, 1, 65536, &n, err))
             return -1;
@@ -288,6 +300,8 @@ static const cli_opt sim_flags[] = {
     {"malformed-rate", true},
     {"stall-rate", true},
     {"stall-ms", true},
+    {"reasoning-tokens", true},
+    {"tool-call-tokens", true},
     {"model-config", true},
     {"gpu", true},
     {"tensor-parallel-size", true},
