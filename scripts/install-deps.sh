@@ -12,7 +12,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libcurl4-openssl-dev libjansson-dev libyajl-dev libpcre2-dev libutf8proc-dev \
   zlib1g-dev libcmocka-dev libssl-dev libjpeg62-turbo-dev libsndfile1-dev libpng-dev \
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
-  clang libclang-rt-14-dev valgrind \
+  clang libclang-rt-14-dev valgrind openmpi-bin libopenmpi-dev \
   python3 python3-numpy python3-jinja2 python3-pandas python3-aiohttp \
   python3-pil python3-soundfile python3-opencv >/dev/null
 # Node.js runs the reference tokenizer (npm `tokenizers`); use the machine's own if present.

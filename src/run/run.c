@@ -30,6 +30,7 @@
 #include "report/report.h"
 #include "run/fingerprint.h"
 #include "run/loop.h"
+#include "run/run_mpi.h"
 #include "run/run_prep.h"
 #include "run/window.h"
 #include "sched/sched.h"
@@ -74,6 +75,7 @@ typedef struct run_ctx {
     run_point *pt;                          /* NULL for a plain `serve` */
     bool tk_borrowed;                       /* c->tk belongs to pt's caller */
     char *tk_spec;                          /* what c->tk was loaded from, when loaded here */
+    run_shard sh;                           /* this rank's part of an MPI job (run_mpi.h) */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -418,23 +420,43 @@ static double cpu_s(void)
 static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
 {
     size_t n = c->ds.n;
+    const loop_req *reqs = c->reqs;
+    const uint64_t *offs = c->plan.offset_ns;
+    sb_err err;
+    if (mpir_dump_schedule(offs, n, c->sh.rank, c->sh.size, &err) != 0)
+        return fail("test hook", &err);
+    if (c->sh.on) { /* this rank's shard, at the single-process times */
+        run_shard_take(&c->sh, c->reqs, offs, n);
+        n = c->sh.n, reqs = c->sh.reqs, offs = c->sh.offset_ns;
+    }
     c->rs = rec_store_new(n);
-    for (size_t i = 0; i < n; i++) {
-        c->rs->recs[i].prompt_len = c->ds.reqs[i].prompt_len;
-        c->rs->recs[i].output_len = c->ds.reqs[i].output_len;
-        c->rs->recs[i].input_audio_s = c->ds.reqs[i].audio_duration_s;
+    for (size_t j = 0; j < n; j++) {
+        size_t i = c->sh.on ? c->sh.gidx[j] : j;
+        c->rs->recs[j].prompt_len = c->ds.reqs[i].prompt_len;
+        c->rs->recs[j].output_len = c->ds.reqs[i].output_len;
+        c->rs->recs[j].input_audio_s = c->ds.reqs[i].audio_duration_s;
     }
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
+    if (c->sh.on)
+        o.max_concurrency = c->sh.max_conc =
+            mpir_share(o.max_concurrency, c->sh.rank, c->sh.size);
     o.stop = &run_stop;
     o.progress = progress;
     o.progress_ud = c;
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
+    uint64_t t0 = 0;
+    if (c->sh.on && run_shard_start(&c->sh, &t0, &err) != 0) {
+        sigaction(SIGINT, &old, NULL);
+        return fail("synchronised start", &err);
+    }
+    if (t0) /* all ranks begin at rank 0's instant */
+        sb_sleep_until_ns(t0);
     double cpu0 = cpu_s();
-    c->rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    c->rs->bench_start_ns = t0 ? t0 : sb_now_ns();
+    loop_run(c->e, &o, reqs, offs, n, c->rs, st);
     if (c->pt) {
         c->pt->timed_start_ns = c->rs->bench_start_ns;
         c->pt->timed_end_ns = c->rs->bench_end_ns;
@@ -444,6 +466,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
     sigaction(SIGINT, &old, NULL);
     run_scrape_spec(c->e, &c->tgt, &c->spec_after);
+    if (c->sh.on && run_shard_merge(&c->sh, &c->rs, st, cpu_pct, c->ds.n, &err) != 0)
+        return fail("merging the ranks' records", &err);
     return 0;
 }
 
@@ -493,7 +517,9 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                      .finished = time(NULL),
                      .partial = st->interrupted,
                      .sent = st->sent,
-                     .planned = c->ds.n};
+                     .planned = c->ds.n,
+                     .mpi_text = c->sh.text.data,
+                     .mpi_json = c->sh.json.data};
     sb_buf out;
     sb_buf_init(&out);
     report_failures(&out, c->rs);
@@ -527,6 +553,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
 
 static void cleanup(run_ctx *c)
 {
+    run_shard_free(&c->sh);
     rec_store_free(c->rs);
     free(c->reqs);
     sb_arena_free(&c->bodies);
@@ -579,7 +606,9 @@ int run_serve_point(sb_config *cfg, run_point *pt)
         c.tk = pt->tk;
         c.tk_borrowed = true;
     }
-    c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO);
+    c.sh = (run_shard){.on = mpir_active(), .rank = mpir_rank(), .size = mpir_size(),
+                       .lead_s = 0.2};
+    c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO) && c.sh.rank == 0;
     sb_err err;
     sb_err_clear(&err);
     raise_fd_limit();
@@ -589,26 +618,56 @@ int run_serve_point(sb_config *cfg, run_point *pt)
                 cfg->backend, backend_names());
         return SB_EXIT_USAGE;
     }
+    if (cfg->mpi && !c.sh.on) { /* only `servebench serve` enters MPI mode (serve_cmd.c) */
+        fprintf(stderr, "servebench: --mpi is supported by `servebench serve` only\n");
+        return SB_EXIT_USAGE;
+    }
+    if (c.sh.size > 1 && cfg->sim) {
+        fprintf(stderr, "servebench serve: --sim under MPI would start one simulator per rank; "
+                        "start `servebench sim` once and point --base-url at it\n");
+        return SB_EXIT_USAGE;
+    }
+    if (c.sh.size > 1 && cfg->max_concurrency > 0 && cfg->max_concurrency < c.sh.size) {
+        fprintf(stderr, "servebench serve: --max-concurrency %ld is split across %d ranks: give "
+                        "at least one per rank\n", cfg->max_concurrency, c.sh.size);
+        return SB_EXIT_USAGE;
+    }
     int status = SB_EXIT_FAIL;
     loop_stats st;
     double cpu_pct = NAN;
-    if (prepare(&c, &err) != 0) {
+    int prep = prepare(&c, &err);
+    if (prep != 0) {
         status = fail("setup", &err);
         if (c.usage_error)
             status = SB_EXIT_USAGE;
+    }
+    bool all_ok = run_shard_agree(&c.sh, prep == 0); /* every rank, or none, goes on */
+    if (prep != 0) {
+        /* reported above */
+    } else if (!all_ok) {
+        fprintf(stderr, "servebench serve: rank %d: another rank failed its setup\n", c.sh.rank);
     } else if (pt && (memcpy(pt->fingerprint, c.fingerprint, RUN_FP_HEX),
                       pt->skip && pt->skip(pt->ud, c.fingerprint))) {
         pt->skipped = true;
         status = SB_EXIT_OK;
-    } else if (ready_check(&c) == 0) {
-        warmups(&c);
+    } else if (!run_shard_agree(&c.sh, ready_check(&c) == 0)) {
+        if (c.sh.on)
+            fprintf(stderr, "servebench serve: rank %d: the ready check failed on a rank\n",
+                    c.sh.rank);
+    } else {
+        if (c.sh.rank == 0) /* once, not once per rank */
+            warmups(&c);
         printf("Starting main benchmark run...\n");
         if (cfg->profile)
             profile_call(&c, "/start_profile", "Starting profiler...", "Profiler started");
         print_load_shape(cfg, replays_trace(cfg, &c.ds));
         fflush(stdout);
-        timed_run(&c, &st, &cpu_pct);
-        status = report(&c, &st, cpu_pct);
+        if (timed_run(&c, &st, &cpu_pct) != 0)
+            status = SB_EXIT_FAIL;
+        else if (c.sh.rank != 0) /* rank 0 reports for all */
+            status = st.interrupted ? SB_EXIT_INTERRUPTED : SB_EXIT_OK;
+        else
+            status = report(&c, &st, cpu_pct);
     }
     cleanup(&c);
     return status;
