@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! ldd "$SB_BIN" | grep -q libmpi; then
+if ! grep -q libmpi <<< "$(ldd "$SB_BIN")"; then
     rc=0
     "$SB_BIN" serve --mpi --sim --num-prompts 1 > "$tmp/o" 2> "$tmp/e" || rc=$?
     [ "$rc" = 2 ] || { echo "--mpi without MPI: exit $rc, expected 2"; cat "$tmp/e"; exit 1; }

@@ -61,9 +61,16 @@ typedef struct mpir_clock {
  * estimate must find. */
 int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *clk, sb_err *err);
 
-/* Gathers each rank's bytes to rank 0: *all (malloc'd) holds them end to
- * end, lens[r] (malloc'd, size ranks) their sizes. Non-root ranks get NULLs. */
-int mpir_gather(const void *buf, size_t len, char **all, size_t **lens, sb_err *err);
+/* Gathers each rank's bytes to rank 0 point to point: *all (malloc'd) holds
+ * them end to end, lens[r] (malloc'd, size ranks) their sizes, lost[r]
+ * (malloc'd) set for a rank whose bytes had not arrived timeout_s after rank
+ * 0 got here (killed, hung): its len is 0. Rank 0 then tells each other rank
+ * whether the job lost one, and after a loss mpir_stop skips MPI_Finalize
+ * (it would wait for the dead rank forever). Non-root ranks get NULLs. Not
+ * a collective: a dead rank cannot hang it (with `mpirun --enable-recovery`;
+ * by default Open MPI ends the whole job when a rank dies). */
+int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_t **lens,
+                bool **lost, sb_err *err);
 
 /* ---- pure helpers (mpir_shard.c) ---- */
 
@@ -91,6 +98,7 @@ typedef struct mpir_health {
     int64_t offset_ns;
     uint64_t uncertainty_ns, rtt_ns;
     uint8_t interrupted;
+    uint8_t lost; /* set on rank 0 for a rank whose records never came */
 } mpir_health;
 
 /* Fills the send-lag figures of h from the records of rs. */
@@ -102,7 +110,8 @@ void mpir_pack(sb_buf *out, const mpir_health *h, const rec_store *rs, int rank,
 
 /* Merges packs[0..n) (one per rank, sizes lens) into a new store in request
  * order holding the requests that were sent, of n_global planned. health
- * (n entries) receives each rank's health. */
+ * (n entries) receives each rank's health; a rank with len 0 (lost) gets
+ * health with lost set and its planned share, nothing else. */
 rec_store *mpir_merge(const char *all, const size_t *lens, int n, size_t n_global,
                       mpir_health *health, sb_err *err);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -34,6 +35,7 @@ const char *mpir_launcher(void)
 
 static struct {
     bool active;
+    bool lost; /* a rank died: MPI_Finalize would wait for it */
     int rank, size;
 } g;
 
@@ -81,6 +83,10 @@ void mpir_stop(void)
     if (!g.active)
         return;
     g.active = false;
+    if (g.lost) { /* the job is broken; finalising would hang on the lost rank */
+        fflush(NULL);
+        return;
+    }
     MPI_Finalize();
 }
 
@@ -159,60 +165,115 @@ int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *
     return 0;
 }
 
-int mpir_gather(const void *buf, size_t len, char **all, size_t **lens, sb_err *err)
+/* Rank 0's side of mpir_gather: one state per rank. */
+typedef struct peer {
+    MPI_Request rq;
+    uint64_t len;
+    char *buf;
+    int state; /* 0 waiting for the size, 1 for the bytes, 2 done, 3 lost */
+} peer;
+
+static void gather_root(const void *mine, size_t len, double timeout_s, peer *p)
+{
+    p[0].len = len;
+    p[0].buf = sb_xmalloc(len ? len : 1);
+    memcpy(p[0].buf, mine, len);
+    p[0].state = 2;
+    for (int r = 1; r < g.size; r++)
+        if (MPI_Irecv(&p[r].len, 1, MPI_UINT64_T, r, 20, MPI_COMM_WORLD, &p[r].rq) != MPI_SUCCESS)
+            p[r].state = 3;
+    uint64_t deadline = sb_now_ns() + (uint64_t)(timeout_s * 1e9);
+    for (;;) {
+        bool waiting = false;
+        for (int r = 1; r < g.size; r++) {
+            if (p[r].state > 1)
+                continue;
+            int flag = 0;
+            if (MPI_Test(&p[r].rq, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+                p[r].state = 3;
+                continue;
+            }
+            if (!flag) {
+                waiting = true;
+            } else if (p[r].state == 0 && p[r].len <= INT_MAX) {
+                p[r].buf = sb_xmalloc(p[r].len ? p[r].len : 1);
+                p[r].state = MPI_Irecv(p[r].buf, (int)p[r].len, MPI_BYTE, r, 21, MPI_COMM_WORLD,
+                                       &p[r].rq) == MPI_SUCCESS
+                                 ? 1
+                                 : 3;
+                waiting = waiting || p[r].state == 1;
+            } else {
+                p[r].state = p[r].state == 1 ? 2 : 3; /* too big to receive: lost */
+            }
+        }
+        if (!waiting)
+            return;
+        if (sb_now_ns() > deadline)
+            break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    for (int r = 1; r < g.size; r++)
+        if (p[r].state < 2) { /* silent past the deadline: lost */
+            MPI_Cancel(&p[r].rq);
+            MPI_Request_free(&p[r].rq);
+            p[r].buf = NULL; /* may still be written by a late message: left allocated */
+            p[r].state = 3;
+        }
+}
+
+int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_t **lens,
+                bool **lost, sb_err *err)
 {
     *all = NULL;
     *lens = NULL;
-    if (len > INT_MAX)
-        return sb_err_set(err,
-                          "rank %d's records take %zu bytes, over MPI's 2 GiB message "
-                          "limit; use more ranks or fewer requests per run",
-                          g.rank, len);
-    int mine = (int)len;
-    int *counts = g.rank == 0 ? sb_xcalloc((size_t)g.size, sizeof *counts) : NULL;
-    int rc = MPI_Gather(&mine, 1, MPI_INT, counts, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (rc != MPI_SUCCESS) {
-        free(counts);
-        return mpi_fail(err, "gather of the record sizes", rc);
+    *lost = NULL;
+    if (g.rank != 0) {
+        uint64_t l = len;
+        int rc = MPI_Send(&l, 1, MPI_UINT64_T, 0, 20, MPI_COMM_WORLD);
+        if (rc == MPI_SUCCESS && len <= INT_MAX)
+            rc = MPI_Send(buf, (int)len, MPI_BYTE, 0, 21, MPI_COMM_WORLD);
+        int verdict = 0;
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Recv(&verdict, 1, MPI_INT, 0, 22, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail(err, "sending the records to rank 0", rc);
+        g.lost = verdict != 0;
+        if (len > INT_MAX)
+            return sb_err_set(err,
+                              "rank %d's records take %zu bytes, over MPI's 2 GiB message "
+                              "limit; use more ranks or fewer requests per run",
+                              g.rank, len);
+        return 0;
     }
-    int *displs = NULL;
-    char *recv = NULL;
-    bool too_big = false;
-    if (g.rank == 0) {
-        displs = sb_xcalloc((size_t)g.size, sizeof *displs);
-        long long total = 0;
-        for (int r = 0; r < g.size; r++) {
-            if (total > INT_MAX)
-                too_big = true;
-            displs[r] = too_big ? 0 : (int)total;
-            total += counts[r];
-        }
-        too_big = too_big || total > INT_MAX;
-        recv = sb_xmalloc(too_big || total == 0 ? 1 : (size_t)total);
+    peer *p = sb_xcalloc((size_t)g.size, sizeof *p);
+    gather_root(buf, len, timeout_s, p);
+    *lens = sb_xcalloc((size_t)g.size, sizeof **lens);
+    *lost = sb_xcalloc((size_t)g.size, sizeof **lost);
+    size_t total = 0;
+    for (int r = 0; r < g.size; r++)
+        if (p[r].state == 2)
+            total += p[r].len;
+        else
+            (*lost)[r] = g.lost = true;
+    *all = sb_xmalloc(total ? total : 1);
+    for (int r = 0, off = 0; r < g.size; r++) {
+        if (p[r].state != 2)
+            continue;
+        memcpy(*all + off, p[r].buf, p[r].len);
+        off += (int)p[r].len;
+        (*lens)[r] = p[r].len;
     }
-    /* Everyone learns whether rank 0 can take it all in one call. */
-    int big = too_big;
-    MPI_Bcast(&big, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (big) {
-        free(counts);
-        free(displs);
-        free(recv);
-        return sb_err_set(err, "the ranks' records together exceed MPI's 2 GiB message limit");
+    /* The survivors learn whether to skip MPI_Finalize. */
+    int verdict = g.lost;
+    for (int r = 1; r < g.size; r++) {
+        if (p[r].state == 2)
+            MPI_Send(&verdict, 1, MPI_INT, r, 22, MPI_COMM_WORLD);
+        if (p[r].state != 3)
+            free(p[r].buf);
     }
-    rc = MPI_Gatherv(buf, mine, MPI_BYTE, recv, counts, displs, MPI_BYTE, 0, MPI_COMM_WORLD);
-    free(displs);
-    if (rc != MPI_SUCCESS) {
-        free(counts);
-        free(recv);
-        return mpi_fail(err, "gather of the records", rc);
-    }
-    if (g.rank == 0) {
-        *lens = sb_xcalloc((size_t)g.size, sizeof **lens);
-        for (int r = 0; r < g.size; r++)
-            (*lens)[r] = (size_t)counts[r];
-        *all = recv;
-    }
-    free(counts);
+    free(p[0].buf);
+    free(p);
     return 0;
 }
 
@@ -270,12 +331,15 @@ int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *
     return sb_err_set(err, "%s", no_mpi);
 }
 
-int mpir_gather(const void *buf, size_t len, char **all, size_t **lens, sb_err *err)
+int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_t **lens,
+                bool **lost, sb_err *err)
 {
     (void)buf;
     (void)len;
+    (void)timeout_s;
     *all = NULL;
     *lens = NULL;
+    *lost = NULL;
     return sb_err_set(err, "%s", no_mpi);
 }
 

@@ -225,6 +225,16 @@ static int walk(const char *all, const size_t *lens, int n, size_t n_global, mpi
 {
     size_t off = 0;
     for (int k = 0; k < n; k++) {
+        if (lens[k] == 0) { /* lost: nothing came */
+            memset(&health[k], 0, sizeof health[k]);
+            health[k].rank = k;
+            health[k].lost = 1;
+            health[k].planned = mpir_shard_len(n_global, k, n);
+            health[k].cpu_pct = health[k].lag_p50_ms = health[k].lag_p99_ms = NAN;
+            health[k].lag_max_ms = NAN;
+            snprintf(health[k].host, sizeof health[k].host, "?");
+            continue;
+        }
         rd r = {all + off, lens[k], false};
         off += lens[k];
         take(&r, &health[k], sizeof health[k]);
@@ -275,6 +285,10 @@ void mpir_health_text(sb_buf *out, const mpir_health *h, int n, bool *limited)
             snprintf(conc, sizeof conc, "%lld", (long long)h[k].max_concurrency);
         else
             snprintf(conc, sizeof conc, "-");
+        if (h[k].lost) {
+            sb_buf_printf(out, "%-5d %-14s %6s   LOST\n", (int)h[k].rank, "?", "-");
+            continue;
+        }
         sb_buf_printf(out, "%-5d %-14.14s %6llu %8.2f %8.2f %8.1f %6s %+.3f ms +- %.3f ms\n",
                       (int)h[k].rank, h[k].host, (unsigned long long)h[k].sent, h[k].lag_p99_ms,
                       h[k].lag_max_ms, h[k].cpu_pct, conc, (double)h[k].offset_ns / 1e6,
@@ -282,6 +296,12 @@ void mpir_health_text(sb_buf *out, const mpir_health *h, int n, bool *limited)
         if (h[k].cpu_pct >= 90.0 || h[k].lag_p99_ms > 10.0)
             *limited = true;
     }
+    for (int k = 0; k < n; k++)
+        if (h[k].lost)
+            sb_buf_printf(out,
+                          "WARNING: rank %d was lost (no records reached rank 0): its %llu "
+                          "requests are unaccounted for; the result is partial.\n",
+                          k, (unsigned long long)h[k].planned);
     if (*limited)
         sb_buf_puts(out, "WARNING: at least one rank's client was busy (>= 90% CPU or p99 send "
                          "lag > 10 ms): the result may describe the client, not the server.\n");
@@ -304,9 +324,13 @@ void mpir_health_json(sb_buf *out, const mpir_health *h, int n, double lead_s)
     }
     sb_buf_printf(out,
                   "{\"ranks\": %d, \"start_lead_s\": %g, \"requests_sent\": %llu, "
-                  "\"requests_unaccounted\": %llu, \"per_rank\": [",
+                  "\"requests_unaccounted\": %llu, \"lost_ranks\": [",
                   n, lead_s, (unsigned long long)sent,
                   (unsigned long long)(planned > sent ? planned - sent : 0));
+    for (int k = 0, m = 0; k < n; k++)
+        if (h[k].lost)
+            sb_buf_printf(out, "%s%d", m++ ? ", " : "", k);
+    sb_buf_puts(out, "], \"per_rank\": [");
     for (int k = 0; k < n; k++) {
         sb_buf_printf(out, "%s{\"rank\": %d, \"host\": \"", k ? ", " : "", (int)h[k].rank);
         for (const char *c = h[k].host; *c; c++) /* hostnames: letters, digits, '-', '.' */
@@ -328,9 +352,10 @@ void mpir_health_json(sb_buf *out, const mpir_health *h, int n, double lead_s)
         jnum(out, "send_lag_max_ms", h[k].lag_max_ms);
         sb_buf_printf(out,
                       ", \"clock_offset_ns\": %lld, \"clock_uncertainty_ns\": %llu, "
-                      "\"clock_rtt_ns\": %llu, \"interrupted\": %s}",
+                      "\"clock_rtt_ns\": %llu, \"interrupted\": %s, \"lost\": %s}",
                       (long long)h[k].offset_ns, (unsigned long long)h[k].uncertainty_ns,
-                      (unsigned long long)h[k].rtt_ns, h[k].interrupted ? "true" : "false");
+                      (unsigned long long)h[k].rtt_ns, h[k].interrupted ? "true" : "false",
+                      h[k].lost ? "true" : "false");
     }
     sb_buf_puts(out, "]}");
 }

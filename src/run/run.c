@@ -607,7 +607,7 @@ int run_serve_point(sb_config *cfg, run_point *pt)
         c.tk_borrowed = true;
     }
     c.sh = (run_shard){.on = mpir_active(), .rank = mpir_rank(), .size = mpir_size(),
-                       .lead_s = 0.2};
+                       .lead_s = 0.2, .gather_timeout_s = cfg->mpi_gather_timeout_s};
     c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO) && c.sh.rank == 0;
     sb_err err;
     sb_err_clear(&err);

@@ -56,7 +56,9 @@ int run_shard_merge(run_shard *sh, rec_store **rs, loop_stats *st, double *cpu_p
     mpir_pack(&pack, &h, *rs, sh->rank, sh->size);
     char *all = NULL;
     size_t *lens = NULL;
-    int rc = mpir_gather(pack.data, pack.len, &all, &lens, err);
+    bool *lost = NULL;
+    int rc = mpir_gather(pack.data, pack.len, sh->gather_timeout_s, &all, &lens, &lost, err);
+    free(lost); /* a lost rank's len is 0: mpir_merge marks it */
     sb_buf_free(&pack);
     if (rc != 0 || sh->rank != 0)
         return rc;
@@ -77,7 +79,7 @@ int run_shard_merge(run_shard *sh, rec_store **rs, loop_stats *st, double *cpu_p
         st->sent += x->sent;
         st->finished += x->finished;
         st->cancelled += x->cancelled;
-        st->interrupted = st->interrupted || x->interrupted;
+        st->interrupted = st->interrupted || x->interrupted || x->lost;
         if (!isnan(x->cpu_pct) && (isnan(cpu) || x->cpu_pct > cpu))
             cpu = x->cpu_pct;
     }

@@ -17,9 +17,10 @@
 typedef struct run_shard {
     bool on; /* an MPI job (mpir_active) */
     int rank, size;
-    double lead_s;  /* start this far after the offset estimation */
-    long max_conc;  /* this rank's share of --max-concurrency (<= 0 unlimited) */
-    mpir_clock clk; /* this rank's offset to rank 0 */
+    double lead_s;           /* start this far after the offset estimation */
+    double gather_timeout_s; /* --mpi-gather-timeout */
+    long max_conc;           /* this rank's share of --max-concurrency (<= 0 unlimited) */
+    mpir_clock clk;          /* this rank's offset to rank 0 */
     /* this rank's requests: local j is global gidx[j] */
     size_t n;
     size_t *gidx;
