@@ -18,6 +18,8 @@ static const command commands[] = {
     {"dataset", dataset_cmd, "generate synthetic datasets and show dataset statistics"},
     {"sweep", sweep_cmd, "run serve over a grid, repeat points, search the capacity under SLOs"},
     {"compare", compare_cmd, "compare result JSON files metric by metric, with significance"},
+    {"report", report_cmd, "one self-contained HTML report from result and sweep files"},
+    {"plot", plot_cmd, "one report chart as a PNG or SVG image"},
 };
 
 static void usage(FILE *out)

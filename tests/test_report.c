@@ -778,6 +778,15 @@ static void report_timeline_merges_same_coloured_gaps(void **state)
     assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
     assert_int_equal(count(b.data, "fill=\"#4c9a2a\""), 1);
     assert_int_equal(count(b.data, "fill=\"#e8a317\""), 1);
+    /* a gap equal to a threshold is in the class above it, as plot.py's
+     * itl_type (itl < t0, then itl < t1): 100 ms is mid, 300 ms is slow */
+    free(cfg.timeline_itl_thresholds);
+    cfg.timeline_itl_thresholds = strdup("100,300");
+    sb_buf_reset(&b);
+    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
+    assert_int_equal(count(b.data, "fill=\"#4c9a2a\""), 0);
+    assert_int_equal(count(b.data, "fill=\"#e8a317\""), 1);
+    assert_int_equal(count(b.data, "fill=\"#c0392b\""), 1);
     free(cfg.timeline_itl_thresholds);
     cfg.timeline_itl_thresholds = strdup("x");
     assert_int_equal(report_timeline_html(&b, &cfg, s, &err), -1);

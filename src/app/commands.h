@@ -13,5 +13,7 @@ int tokenize_cmd(int argc, char **argv); /* app/tokenize_cmd.c */
 int dataset_cmd(int argc, char **argv);  /* app/dataset_cmd.c */
 int sweep_cmd(int argc, char **argv);    /* app/sweep_cmd.c */
 int compare_cmd(int argc, char **argv);  /* app/compare_cmd.c */
+int report_cmd(int argc, char **argv);   /* app/report_cmd.c */
+int plot_cmd(int argc, char **argv);     /* app/plot_cmd.c */
 
 #endif

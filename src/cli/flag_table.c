@@ -261,7 +261,7 @@ const cli_flag cli_flags[] = {
     {"timeline-itl-thresholds", NULL, FT_STR, C(timeline_itl_thresholds), 0, "A,B", "25,50", 7,
      "ITL colour thresholds of the timeline plot (ms)"},
     {"plot-dataset-stats", NULL, FT_BOOL, C(plot_dataset_stats), 0, NULL, "off", 7,
-     "accepted; the dataset statistics plot is not written yet"},
+     "write <result>.dataset_stats.png: token histograms and per-request tokens"},
     {"config", NULL, FT_IGNORED, 0, 0, "FILE", "none", 7,
      "read flags from a YAML file (key: value lines, lists, true for bare flags); flags on the "
      "command line win"},

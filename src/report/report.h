@@ -15,6 +15,7 @@
  *     report_console(&buf, cfg, &m, store, &ctx);          // then print buf on stdout
  *     if (cfg->save_result) report_save(cfg, &m, store, &ctx, &path, &err);
  *     if (cfg->plot_timeline) report_save_timeline(cfg, store, &ctx, NULL, &err);
+ *     if (cfg->plot_dataset_stats) report_save_dataset_stats(cfg, &m, store, &ctx, NULL, &err);
  *     metrics_free(&m); */
 #ifndef SB_REPORT_H
 #define SB_REPORT_H
@@ -106,6 +107,12 @@ int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, 
  * when cfg->plot_timeline. Path in *path_out (malloc'd) when not NULL. */
 int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_ctx *ctx,
                          char **path_out, sb_err *err);
+/* --plot-dataset-stats: the reference's 2x2 PNG (prompt, output and total
+ * token histograms, stacked tokens per request) at report_result_path with
+ * its suffix replaced by ".dataset_stats.png". Path in *path_out (malloc'd)
+ * when not NULL. */
+int report_save_dataset_stats(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+                              const report_ctx *ctx, char **path_out, sb_err *err);
 /* result_path with its last suffix replaced ("r.json" + ".timeline.html"
  * -> "r.timeline.html"), as the reference names its plot files. malloc'd. */
 char *report_sibling_path(const char *result_path, const char *suffix);

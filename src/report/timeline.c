@@ -26,7 +26,7 @@ static const char *const colours[] = {"#4c9a2a", "#e8a317", "#c0392b"}; /* fast,
 static int itl_class(uint64_t gap_ns, double lo_ms, double hi_ms)
 {
     double ms = (double)gap_ns / 1e6;
-    return ms < lo_ms ? 0 : ms <= hi_ms ? 1 : 2;
+    return ms < lo_ms ? 0 : ms < hi_ms ? 1 : 2; /* plot.py: itl_type */
 }
 
 static void rect(sb_buf *out, double x0, double x1, size_t row, const char *fill, double scale)
@@ -84,7 +84,7 @@ int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, 
                   "<h3>Request timeline: %zu successful requests over %.3f s</h3>\n<p>"
                   "<span style=\"color:%s\">&#9632; TTFT</span> &nbsp; <span style=\"color:%s\">"
                   "&#9632; ITL &lt; %g ms</span> &nbsp; <span style=\"color:%s\">&#9632; %g-%g "
-                  "ms</span> &nbsp; <span style=\"color:%s\">&#9632; &gt; %g ms</span>%s</p>\n",
+                  "ms</span> &nbsp; <span style=\"color:%s\">&#9632; &ge; %g ms</span>%s</p>\n",
                   n_ok, span / 1e9, TTFT_COLOUR, colours[0], lo, colours[1], lo, hi, colours[2], hi,
                   n_ok > rows ? " (first requests only)" : "");
     sb_buf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\">\n",

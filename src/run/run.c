@@ -29,6 +29,7 @@
 #include "core/pyfmt.h"
 #include "report/report.h"
 #include "run/fingerprint.h"
+#include "chart/chart.h"
 #include "run/loop.h"
 #include "run/run_mpi.h"
 #include "run/run_prep.h"
@@ -536,6 +537,27 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     int status = st->interrupted    ? SB_EXIT_INTERRUPTED
                  : m.completed == 0 ? SB_EXIT_FAIL
                                     : SB_EXIT_OK;
+    /* Like the reference (vllm/benchmarks/serve.py: main), the plots go next
+     * to the result name whether or not the result is saved, and a plot that
+     * cannot be written is a warning, not a failed run. */
+    char *plot_path = NULL;
+    if (cfg->plot_timeline) {
+        if (report_save_timeline(cfg, c->rs, &rc, &plot_path, &err) == 0)
+            printf("Timeline plot saved to: %s\n", plot_path);
+        else
+            fprintf(stderr, "UserWarning: Failed to generate timeline plot: %s\n", err.msg);
+        free(plot_path);
+        plot_path = NULL;
+    }
+    if (cfg->plot_dataset_stats) {
+        if (report_save_dataset_stats(cfg, &m, c->rs, &rc, &plot_path, &err) == 0)
+            printf("Dataset statistics plot saved to: %s\n", plot_path);
+        else
+            fprintf(stderr, "UserWarning: Failed to generate dataset statistics plot: %s\n",
+                    err.msg);
+        free(plot_path);
+        chart_png_shutdown(); /* fonts loaded for the PNG, freed before exit */
+    }
     if (cfg->save_result || cfg->append_result) {
         char *path = NULL;
         if (report_save(cfg, &m, c->rs, &rc, &path, &err) != 0)
