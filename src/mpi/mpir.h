@@ -52,6 +52,8 @@ typedef struct mpir_clock {
     uint64_t uncertainty_ns;
     uint64_t rtt_ns;
     int samples;
+    double init_s; /* MPI_Init on this rank */
+    double sync_s; /* offset estimation + start broadcast, without the lead */
 } mpir_clock;
 
 /* Offset estimation against rank 0 (samples round trips each), then rank 0
@@ -98,7 +100,8 @@ typedef struct mpir_health {
     int64_t offset_ns;
     uint64_t uncertainty_ns, rtt_ns;
     uint8_t interrupted;
-    uint8_t lost; /* set on rank 0 for a rank whose records never came */
+    uint8_t lost;          /* set on rank 0 for a rank whose records never came */
+    double init_s, sync_s; /* start-up cost (mpir_clock) */
 } mpir_health;
 
 /* Fills the send-lag figures of h from the records of rs. */

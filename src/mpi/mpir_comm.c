@@ -36,6 +36,7 @@ const char *mpir_launcher(void)
 static struct {
     bool active;
     bool lost; /* a rank died: MPI_Finalize would wait for it */
+    double init_s;
     int rank, size;
 } g;
 
@@ -59,7 +60,9 @@ int mpir_start(bool required, sb_err *err)
         return 0;
     if (!required && !mpir_launcher())
         return 0;
+    uint64_t t0 = sb_now_ns();
     int rc = MPI_Init(NULL, NULL);
+    g.init_s = (double)(sb_now_ns() - t0) / 1e9;
     if (rc != MPI_SUCCESS)
         return mpi_fail(err, "MPI_Init", rc);
     /* Errors come back as codes: a failed call is reported, not an abort. */
@@ -127,6 +130,7 @@ static int64_t clock_shift(void)
 int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *clk, sb_err *err)
 {
     memset(clk, 0, sizeof *clk);
+    uint64_t began = sb_now_ns();
     if (samples < 1 || samples > 1000)
         samples = 20;
     int64_t shift = clock_shift();
@@ -160,6 +164,8 @@ int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *
     rc = MPI_Bcast(&start0, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
     if (rc != MPI_SUCCESS)
         return mpi_fail(err, "broadcast of the start instant", rc);
+    clk->init_s = g.init_s;
+    clk->sync_s = (double)(sb_now_ns() - began) / 1e9;
     /* rank-0 time -> this rank's (shifted) clock -> CLOCK_MONOTONIC */
     *start_ns = (uint64_t)((int64_t)start0 - clk->offset_ns - shift);
     return 0;

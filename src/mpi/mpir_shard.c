@@ -343,6 +343,10 @@ void mpir_health_json(sb_buf *out, const mpir_health *h, int n, double lead_s)
                       (unsigned long long)h[k].planned, (unsigned long long)h[k].sent,
                       (unsigned long long)h[k].finished, (unsigned long long)h[k].cancelled,
                       (long long)h[k].max_concurrency);
+        jnum(out, "mpi_init_s", h[k].init_s);
+        sb_buf_puts(out, ", ");
+        jnum(out, "clock_sync_s", h[k].sync_s);
+        sb_buf_puts(out, ", ");
         jnum(out, "client_cpu_pct", h[k].cpu_pct);
         sb_buf_puts(out, ", ");
         jnum(out, "send_lag_p50_ms", h[k].lag_p50_ms);

@@ -49,6 +49,8 @@ int run_shard_merge(run_shard *sh, rec_store **rs, loop_stats *st, double *cpu_p
     h.offset_ns = sh->clk.offset_ns;
     h.uncertainty_ns = sh->clk.uncertainty_ns;
     h.rtt_ns = sh->clk.rtt_ns;
+    h.init_s = sh->clk.init_s;
+    h.sync_s = sh->clk.sync_s;
     h.interrupted = st->interrupted;
     mpir_health_lag(&h, *rs);
     sb_buf pack;
