@@ -273,6 +273,14 @@ rec_store *mpir_merge(const char *all, const size_t *lens, int n, size_t n_globa
     return s;
 }
 
+static void fmt_num(char *dst, size_t n, const char *fmt, double v)
+{
+    if (isfinite(v))
+        snprintf(dst, n, fmt, v);
+    else
+        snprintf(dst, n, "%8s", "-");
+}
+
 void mpir_health_text(sb_buf *out, const mpir_health *h, int n, bool *limited)
 {
     *limited = false;
@@ -289,10 +297,13 @@ void mpir_health_text(sb_buf *out, const mpir_health *h, int n, bool *limited)
             sb_buf_printf(out, "%-5d %-14s %6s   LOST\n", (int)h[k].rank, "?", "-");
             continue;
         }
-        sb_buf_printf(out, "%-5d %-14.14s %6llu %8.2f %8.2f %8.1f %6s %+.3f ms +- %.3f ms\n",
-                      (int)h[k].rank, h[k].host, (unsigned long long)h[k].sent, h[k].lag_p99_ms,
-                      h[k].lag_max_ms, h[k].cpu_pct, conc, (double)h[k].offset_ns / 1e6,
-                      (double)h[k].uncertainty_ns / 1e6);
+        char p99[24], mx[24], cpu[24]; /* "-" where the rank sent nothing */
+        fmt_num(p99, sizeof p99, "%8.2f", h[k].lag_p99_ms);
+        fmt_num(mx, sizeof mx, "%8.2f", h[k].lag_max_ms);
+        fmt_num(cpu, sizeof cpu, "%8.1f", h[k].cpu_pct);
+        sb_buf_printf(out, "%-5d %-14.14s %6llu %s %s %s %6s %+.3f ms +- %.3f ms\n", (int)h[k].rank,
+                      h[k].host, (unsigned long long)h[k].sent, p99, mx, cpu, conc,
+                      (double)h[k].offset_ns / 1e6, (double)h[k].uncertainty_ns / 1e6);
         if (h[k].cpu_pct >= 90.0 || h[k].lag_p99_ms > 10.0)
             *limited = true;
     }

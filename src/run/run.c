@@ -185,7 +185,9 @@ static int prepare(run_ctx *c, sb_err *err)
     /* Bad input found here is the user's to fix (exit 2); each check is
      * made before anything is sent. */
     c->usage_error = true;
-    if ((cfg->save_result || cfg->append_result) && report_check_result_dir(cfg, err) != 0)
+    /* Rank 0 alone writes the result: the others' machines need no result dir. */
+    if ((cfg->save_result || cfg->append_result) && c->sh.rank == 0 &&
+        report_check_result_dir(cfg, err) != 0)
         return -1;
     if (cfg->sim && load_sim_tokenizer(c, err) != 0)
         return sb_err_prefix(err, "loading the tokenizer: ");
