@@ -6,7 +6,9 @@
 # runs on a 2 MB synthetic file (bench/gen_sharegpt.c) and the small fixture
 # (with oversampling); sonnet on the bundled data/sonnet.txt with a chat
 # template (gpt2chat), raw and templated; burstgpt against pandas'
-# DataFrame.sample and custom against pandas.read_json when pandas is installed.
+# DataFrame.sample and custom against pandas.read_json when pandas is installed;
+# sonnet, sharegpt, prefix_repetition and custom again for every bundled
+# tokenizer family (tests/data/tokenizers).
 # Without node, numpy/jinja2/pandas or tests/diff/node_modules it reports a
 # skip (exit 77; a failure under CI=true, see tests/skip.sh).
 . "$(dirname "$0")/skip.sh"
@@ -57,6 +59,37 @@ run "sonnet templated" "$C" sonnet "$S" 15 0 550 200 150 openai -- \
 run "sonnet raw, other lengths" "$C" sonnet "$S" 12 5 300 100 20 openai-chat -- \
   --dataset-name sonnet --num-prompts 12 --seed 5 --sonnet-input-len 300 --sonnet-prefix-len 100 \
   --sonnet-output-len 20 --backend openai-chat
+# every bundled tokenizer family, under its tokenizer_config.json's
+# transformers rules (Llama-3's decode clean-up, DeepSeek-V3's BOS, the
+# chat templates); Mistral has no chat template, so sonnet and templated
+# custom are not defined for it (the reference raises too)
+T="${SB_TEST_DATA:?}/tokenizers"
+for fam in llama3 deepseek_v3 qwen3 gemma3 mistral gpt2; do
+  if [ "$fam" != mistral ] && [ "$fam" != gpt2 ]; then
+    run "$fam sonnet templated" "$T/$fam" sonnet "$S" 6 0 550 200 150 openai -- \
+      --dataset-name sonnet --num-prompts 6 --seed 0
+  fi
+  run "$fam sharegpt fixture" "$T/$fam" sharegpt "$DATA/sharegpt_small.json" 20 3 -- \
+    --dataset-name sharegpt --dataset-path "$DATA/sharegpt_small.json" --num-prompts 20 --seed 3
+  run "$fam prefix_repetition" "$T/$fam" prefix_repetition - 12 3 40 20 3 7 -- \
+    --dataset-name prefix_repetition --num-prompts 12 --seed 3 --prefix-repetition-prefix-len 40 \
+    --prefix-repetition-suffix-len 20 --prefix-repetition-num-prefixes 3 \
+    --prefix-repetition-output-len 7
+done
+run "llama3 prefix_repetition, other lengths" "$T/llama3" prefix_repetition - 10 8 100 60 2 5 -- \
+  --dataset-name prefix_repetition --num-prompts 10 --seed 8 --prefix-repetition-prefix-len 100 \
+  --prefix-repetition-suffix-len 60 --prefix-repetition-num-prefixes 2 \
+  --prefix-repetition-output-len 5
+if /usr/bin/python3 -c 'import pandas' 2>/dev/null; then
+  for fam in llama3 deepseek_v3 qwen3 gemma3; do
+    run "$fam custom templated" "$T/$fam" custom "$DATA/custom_small.jsonl" 0 4 -1 0 -- \
+      --dataset-name custom --dataset-path "$DATA/custom_small.jsonl" --num-prompts 0 --seed 4 \
+      --custom-output-len -1
+  done
+  run "mistral custom raw" "$T/mistral" custom "$DATA/custom_small.jsonl" 11 2 64 1 -- \
+    --dataset-name custom --dataset-path "$DATA/custom_small.jsonl" --num-prompts 11 --seed 2 \
+    --custom-output-len 64 --skip-chat-template
+fi
 if /usr/bin/python3 -c 'import pandas' 2>/dev/null; then
   for args in "12 7" "40 1"; do # 40 > 23 matching rows: with replacement
     set -- $args

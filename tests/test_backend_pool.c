@@ -7,6 +7,7 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,10 +160,119 @@ static void rerank_answer_gives_prompt_len_from_usage_ttft_latency(void **state)
     rec_store_free(rs);
 }
 
+
+/* One body of an image request (one image_url part) with an optional id. */
+static char *mm_body(const char *be_name, const char *prompt, const char *request_id)
+{
+    static const char part[] =
+        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/jpeg;base64,QQ==\"}}";
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    bk_params p;
+    sb_err err;
+    if (bk_params_init(&p, backend_find(be_name), &cfg, "m", false, &err) != 0)
+        fail_msg("bk_params_init: %s", err.msg);
+    pyjson_obj scratch;
+    pyjson_obj_init(&scratch);
+    sb_buf out;
+    sb_buf_init(&out);
+    bk_req r = {.prompt = prompt,
+                .prompt_bytes = strlen(prompt),
+                .forms.mm_parts = part,
+                .forms.mm_parts_bytes = sizeof part - 1,
+                .request_id = request_id};
+    bk_build_body(&p, &r, &scratch, &out);
+    pyjson_obj_free(&scratch);
+    bk_params_free(&p);
+    sb_config_free(&cfg);
+    return sb_buf_steal(&out);
+}
+
+#define IMG "{\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/jpeg;base64,QQ==\"}}"
+
+/* _preprocess_clip: an image blanks the text; the chat content keeps the
+ * text part first. */
+static void clip_blanks_text_of_image_requests(void **state)
+{
+    (void)state;
+    char *b = mm_body("openai-embeddings-clip", "a cat", "bench-1");
+    assert_string_equal(b, "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": "
+                           "[{\"type\": \"text\", \"text\": \"\"}, " IMG
+                           "]}], \"truncate_prompt_tokens\": -1}");
+    free(b);
+}
+
+/* _preprocess_vlm2vec: image first; even ids (and no id) image-only text, odd
+ * ids the question form; the number is the id's trailing digits. */
+static void vlm2vec_alternates_instruction_by_request_number(void **state)
+{
+    (void)state;
+    const char *head = "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": [" IMG
+                       ", {\"type\": \"text\", \"text\": ";
+    const char *tail = "}]}], \"truncate_prompt_tokens\": -1}";
+    struct { const char *id, *text; } cases[] = {
+        {"bench-ab12cd34-10", "\"Represent the given image.\""},
+        {"bench-ab12cd34-7", "\"Represent the given image with the following question: a cat\""},
+        {NULL, "\"Represent the given image.\""},
+        {"run-x", "\"Represent the given image.\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *b = mm_body("openai-embeddings-vlm2vec", "a cat", cases[i].id);
+        char want[512];
+        snprintf(want, sizeof want, "%s%s%s", head, cases[i].text, tail);
+        assert_string_equal(b, want);
+        free(b);
+    }
+}
+
+/* infinity-embeddings-clip: the image's URL as input with its modality. */
+static void infinity_clip_sends_image_url_and_modality(void **state)
+{
+    (void)state;
+    char *b = mm_body("infinity-embeddings-clip", "a cat", NULL);
+    assert_string_equal(b, "{\"model\": \"m\", \"input\": \"data:image/jpeg;base64,QQ==\", "
+                           "\"modality\": \"image\"}");
+    free(b);
+    b = mm_body("infinity-embeddings", "a cat", NULL); /* text kept without clip */
+    assert_string_equal(b, "{\"model\": \"m\", \"input\": \"a cat\"}");
+    free(b);
+}
+
+/* A --lora-modules pick replaces "model"; --best-of is a sampling field. */
+static void lora_model_and_best_of_in_body(void **state)
+{
+    (void)state;
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.best_of = 3;
+    bk_params p;
+    sb_err err;
+    if (bk_params_init(&p, backend_find("openai-embeddings"), &cfg, "m", false, &err) == 0)
+        fail_msg("best_of accepted for a pooling backend");
+    if (bk_params_init(&p, backend_find("openai"), &cfg, "m", false, &err) != 0)
+        fail_msg("bk_params_init: %s", err.msg);
+    pyjson_obj scratch;
+    pyjson_obj_init(&scratch);
+    sb_buf out;
+    sb_buf_init(&out);
+    bk_req r = {.prompt = "hi", .prompt_bytes = 2, .output_len = 4, .model = "lora-b"};
+    bk_build_body(&p, &r, &scratch, &out);
+    assert_non_null(strstr(out.data, "{\"model\": \"lora-b\", \"prompt\": \"hi\""));
+    assert_non_null(strstr(out.data, "\"best_of\": 3"));
+    sb_buf_free(&out);
+    pyjson_obj_free(&scratch);
+    bk_params_free(&p);
+    sb_config_free(&cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rerank_body_is_query_documents_without_extras),
+        cmocka_unit_test(clip_blanks_text_of_image_requests),
+        cmocka_unit_test(vlm2vec_alternates_instruction_by_request_number),
+        cmocka_unit_test(infinity_clip_sends_image_url_and_modality),
+        cmocka_unit_test(lora_model_and_best_of_in_body),
         cmocka_unit_test(rerank_rejects_sampling_flags),
         cmocka_unit_test(embeddings_list_input_then_common_fields),
         cmocka_unit_test(other_pooling_bodies_follow_reference_key_order),

@@ -228,18 +228,21 @@ static void report_pooling_block_and_json(void **state)
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
     sb_buf b;
     sb_buf_init(&b);
+    metrics_set_input_sequences(&m, 6); /* the run counts them from its dataset */
     report_json(&b, &cfg, &m, s, &ctx);
     assert_non_null(strstr(b.data, "\"max_concurrency\": null, \"duration\": 2.0, "
                                    "\"completed\": 3, \"total_input_tokens\": 35, "
-                                   "\"request_throughput\": 1.5, \"total_token_throughput\": "
-                                   "17.5, \"mean_e2el_ms\": "));
+                                   "\"total_input_sequences\": 6, \"request_throughput\": 1.5, "
+                                   "\"input_sequence_throughput\": 3.0, \"total_token_throughput\": "
+                                   "17.5, \"latencies\": [0.4, 0.8, 0.05, 0.0], \"queue_times\": "));
     assert_null(strstr(b.data, "\"failed\""));
     assert_null(strstr(b.data, "ttft_ms"));
     cfg.save_detailed = true;
     sb_buf_reset(&b);
     report_json(&b, &cfg, &m, s, &ctx);
     assert_non_null(strstr(b.data, "\"total_token_throughput\": 17.5, \"input_lens\": [10, 20, 5, "
-                                   "30], \"errors\": [\"\", \"\", \"\", \"Bad Request\"], "
+                                   "30], \"latencies\": "));
+    assert_non_null(strstr(b.data, "], \"errors\": [\"\", \"\", \"\", \"Bad Request\"], "
                                    "\"mean_e2el_ms\""));
     sb_buf_free(&b);
     metrics_free(&m);
@@ -484,7 +487,9 @@ static const char *const ref_keys[] = {"date",
                                        "output_lens",
                                        "ttfts",
                                        "itls",
+                                       "latencies",
                                        "start_times",
+                                       "queue_times",
                                        "generated_texts",
                                        "errors",
                                        "max_output_tokens_per_s",

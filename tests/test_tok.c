@@ -46,7 +46,9 @@ static const fact FACTS[] = {
      {151643, 151644, 151645, 151646, 151647, 151648, 151649, 151650},
      14},
     {"llama3", 128000, 128256, 1, {128000, 128009}, 2},
-    {"deepseek_v3", 128000, 128815, 0, {0, 1}, 2},
+    /* LlamaTokenizerFast with add_bos_token: transformers adds BOS (id 0),
+     * which tokenizer.json alone does not */
+    {"deepseek_v3", 128000, 128815, 1, {0, 1}, 2},
     {"mistral", 32000, 32000, 1, {0, 1, 2}, 3},
     {"gemma3", 262144, 262145, 1, {0, 2, 3, 106, 255999, 256000, 262144}, 7},
 };
@@ -112,6 +114,98 @@ static void copy_file(const char *from, const char *to)
     fwrite(b.data, 1, b.len, f);
     fclose(f);
     sb_buf_free(&b);
+}
+
+/* tokenizer_config.json rules (tok_compat.c): a LlamaTokenizerFast config
+ * with add_eos_token puts BOS and EOS around the sequence (and the pair);
+ * special_tokens_map.json overrides the config's eos_token;
+ * chat_template.jinja wins over the config's template; the clean-up runs in
+ * decode; none of it under TOK_COMPAT_TOKENIZERS. */
+static void config_rules_as_transformers(void **state)
+{
+    (void)state;
+    char *d = tmpdir(), p[600];
+    char *src = tu_data_path("tokenizers/small/unigram_nmt.json"); /* <unk>=0 <s>=1 </s>=2 */
+    snprintf(p, sizeof p, "%s/tokenizer.json", d);
+    copy_file(src, p);
+    snprintf(p, sizeof p, "%s/tokenizer_config.json", d);
+    write_file(p, "{\"tokenizer_class\": \"LlamaTokenizerFast\", \"add_eos_token\": true,"
+                  " \"eos_token\": \"<unk>\", \"clean_up_tokenization_spaces\": true,"
+                  " \"chat_template\": \"from-config\", \"model_max_length\": 4096}");
+    snprintf(p, sizeof p, "%s/special_tokens_map.json", d);
+    write_file(p, "{\"eos_token\": {\"content\": \"</s>\"}}");
+    snprintf(p, sizeof p, "%s/chat_template.jinja", d);
+    write_file(p, "from-file");
+    sb_err err = {{0}};
+    tok *t = tok_load(d, &err);
+    assert_non_null(t);
+    assert_int_equal(tok_num_special_to_add(t), 2);
+    assert_string_equal(tok_eos_token(t), "</s>");
+    assert_string_equal(tok_bos_token(t), "<s>"); /* the class default */
+    assert_string_equal(tok_chat_template(t), "from-file");
+    assert_true(tok_model_max_length(t) == 4096.0);
+    tok_ids ids, pair;
+    tok_ids_init(&ids);
+    tok_ids_init(&pair);
+    assert_int_equal(tok_encode(t, "the", 3, true, &ids, &err), 0);
+    assert_true(ids.n >= 3);
+    assert_int_equal(ids.v[0], 1);
+    assert_int_equal(ids.v[ids.n - 1], 2);
+    assert_int_equal(tok_encode_pair(t, "the", 3, "the", 3, true, &pair, &err), 0);
+    assert_int_equal(pair.n, 2 * ids.n);
+    assert_memory_equal(pair.v, ids.v, ids.n * sizeof *ids.v);
+    assert_memory_equal(pair.v + ids.n, ids.v, ids.n * sizeof *ids.v);
+    int32_t dot[2];
+    dot[0] = tok_token_to_id(t, "\xe2\x96\x81the");
+    dot[1] = tok_token_to_id(t, "\xe2\x96\x81.");
+    assert_true(dot[0] >= 0 && dot[1] >= 0);
+    sb_buf out;
+    sb_buf_init(&out);
+    assert_int_equal(tok_decode(t, dot, 2, false, &out, &err), 0);
+    assert_string_equal(out.data, "the."); /* "the ." cleaned up */
+    sb_buf_free(&out);
+    tok_free(t);
+    t = tok_load_compat(d, TOK_COMPAT_TOKENIZERS, &err);
+    assert_non_null(t);
+    assert_int_equal(tok_num_special_to_add(t), 0);
+    assert_false(tok_cleans_up(t));
+    sb_buf_init(&out);
+    assert_int_equal(tok_decode(t, dot, 2, false, &out, &err), 0);
+    assert_string_equal(out.data, "the .");
+    sb_buf_free(&out);
+    tok_free(t);
+    /* add_bos_token with no bos token is an error naming the file */
+    snprintf(p, sizeof p, "%s/special_tokens_map.json", d);
+    write_file(p, "{\"bos_token\": null}");
+    assert_null(tok_load(d, &err));
+    assert_non_null(strstr(err.msg, "tokenizer_config.json"));
+    assert_non_null(strstr(err.msg, "bos_token"));
+    tok_ids_free(&ids);
+    tok_ids_free(&pair);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d);
+    assert_int_equal(system(cmd), 0);
+    free(src);
+    free(d);
+}
+
+/* A malformed precompiled_charsmap is an error naming it. */
+static void bad_charsmap_is_named(void **state)
+{
+    (void)state;
+    const char *bad[] = {"\"!!notbase64\"", "\"AAAA\"", "\"/////w==\"", "null"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "{\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": %s},"
+                 " \"model\": {\"type\": \"WordLevel\", \"vocab\": {\"a\": 0},"
+                 " \"unk_token\": \"a\"}}",
+                 bad[i]);
+        sb_err err = {{0}};
+        assert_null(tok_load_buffer(json, strlen(json), "cm.json", &err));
+        assert_non_null(strstr(err.msg, "normalizer"));
+        assert_non_null(strstr(err.msg, "precompiled_charsmap"));
+    }
 }
 
 static void model_name_resolves_in_hf_cache(void **state)
@@ -349,6 +443,8 @@ int main(void)
         cmocka_unit_test(decode_rejects_ids_outside_vocab),
         cmocka_unit_test(threads_share_one_tokenizer),
         cmocka_unit_test(default_tokenizer_is_bundled_gpt2),
+        cmocka_unit_test(config_rules_as_transformers),
+        cmocka_unit_test(bad_charsmap_is_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -369,7 +369,9 @@ static void check_window(const char *family)
 {
     char *path = tu_data_path(family);
     sb_err err;
-    tok *t = tok_load(path, &err);
+    /* the bare library: under transformers' decode clean-up (llama3) there
+     * is no window (window_off_under_cleanup) */
+    tok *t = tok_load_compat(path, TOK_COMPAT_TOKENIZERS, &err);
     assert_non_null(t);
     size_t V = tok_vocab_size(t), n = V + 1500;
     int32_t *cyc = malloc(n * sizeof *cyc);
@@ -443,6 +445,59 @@ static void window_ranges_give_plain_ids(void **state)
     check_window("tokenizers/deepseek_v3");
 }
 
+/* transformers' clean-up can join text across a cut, so a tokenizer that
+ * cleans up gives no window and reports no cuts. */
+static void window_off_under_cleanup(void **state)
+{
+    (void)state;
+    char *path = tu_data_path("tokenizers/llama3");
+    sb_err err;
+    tok *t = tok_load(path, &err);
+    assert_non_null(t);
+    assert_true(tok_cleans_up(t));
+    int32_t ids[4] = {9906, 1174, 1917, 13};
+    tok_ctx *ctx = tok_ctx_new(t);
+    tok_ctx_chunks(ctx, 1u << 20);
+    assert_null(tok_window_new(t, ctx, ids, 4, &err));
+    sb_buf text;
+    sb_buf_init(&text);
+    unsigned x = 7; /* varied words, so the chunker finds its cuts */
+    for (int i = 0; i < 3000; i++) {
+        int len = 2 + (int)((x >> 16) % 6);
+        for (int k = 0; k < len; k++) {
+            x = x * 1103515245u + 12345u;
+            sb_buf_putc(&text, (char)('a' + (x >> 16) % 26));
+        }
+        sb_buf_puts(&text, i % 7 == 3 ? " , " : " ");
+    }
+    tok_ids out, cuts;
+    tok_ids_init(&out);
+    tok_ids_init(&cuts);
+    assert_int_equal(tok_encode_ctx_cuts(t, ctx, text.data, text.len, &out, &cuts, &err), 0);
+    assert_true(out.n > 1000);
+    assert_int_equal(cuts.n, 0);
+    /* the same text under the bare library is cut */
+    tok *raw = tok_load_compat(path, TOK_COMPAT_TOKENIZERS, &err);
+    assert_non_null(raw);
+    tok_ctx *rctx = tok_ctx_new(raw);
+    tok_ctx_chunks(rctx, 1u << 20);
+    tok_ids rout;
+    tok_ids_init(&rout);
+    assert_int_equal(tok_encode_ctx_cuts(raw, rctx, text.data, text.len, &rout, &cuts, &err), 0);
+    assert_true(cuts.n > 0);
+    assert_int_equal(rout.n, out.n);
+    assert_memory_equal(rout.v, out.v, out.n * sizeof *out.v);
+    tok_ids_free(&rout);
+    tok_ctx_free(rctx);
+    tok_free(raw);
+    tok_ids_free(&out);
+    tok_ids_free(&cuts);
+    sb_buf_free(&text);
+    tok_ctx_free(ctx);
+    tok_free(t);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +508,7 @@ int main(void)
         cmocka_unit_test(chunk_caches_give_plain_ids),
         cmocka_unit_test(decode_table_matches_decoder),
         cmocka_unit_test(window_ranges_give_plain_ids),
+        cmocka_unit_test(window_off_under_cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

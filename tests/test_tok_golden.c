@@ -17,17 +17,23 @@
  * extra: golden_extra.jsonl (tests/diff/make_extra.mjs: long texts for the
  * word-cut and cache fast paths). */
 typedef struct gcase {
-    const char *tok, *enc, *dec, *pre, *extra;
+    const char *tok, *enc, *dec, *pre, *extra, *pair;
 } gcase;
 
 #define FAMILY(f, extra)                                                                           \
     {                                                                                              \
-        f, f "/golden.jsonl", f "/golden_decode.jsonl", f "/golden_pretok.jsonl", extra            \
+        f, f "/golden.jsonl", f "/golden_decode.jsonl", f "/golden_pretok.jsonl", extra, NULL      \
     }
 #define SMALL(f)                                                                                   \
     {                                                                                              \
         "small/" f ".json", "small/" f ".golden.jsonl", "small/" f ".golden_decode.jsonl", NULL,   \
-            NULL                                                                                   \
+            NULL, NULL                                                                             \
+    }
+/* ... with pair vectors (small/NAME.golden_pair.jsonl: text, text_pair) */
+#define SMALL_PAIR(f)                                                                              \
+    {                                                                                              \
+        "small/" f ".json", "small/" f ".golden.jsonl", "small/" f ".golden_decode.jsonl", NULL,   \
+            NULL, "small/" f ".golden_pair.jsonl"                                                  \
     }
 /* clang-format off */
 static const gcase CASES[] = {
@@ -36,15 +42,17 @@ static const gcase CASES[] = {
     FAMILY("llama3", "llama3/golden_extra.jsonl"),
     FAMILY("deepseek_v3", NULL),
     {"mistral", "mistral/golden.jsonl", "mistral/golden_decode.jsonl", NULL,
-     "mistral/golden_extra.jsonl"},
+     "mistral/golden_extra.jsonl", NULL},
     FAMILY("gemma3", "gemma3/golden_extra.jsonl"),
-    SMALL("bert_wordpiece"),
-    SMALL("unigram_metaspace"),
+    SMALL_PAIR("bert_wordpiece"),
+    SMALL_PAIR("unigram_metaspace"),
     SMALL("unigram_plain"),
-    SMALL("bpe_suffix"),
+    SMALL_PAIR("bpe_suffix"),
     SMALL("bpe_prefix_split"),
     SMALL("wordlevel_ctc"),
-    SMALL("bytelevel_prefix"),
+    SMALL_PAIR("bytelevel_prefix"),
+    SMALL_PAIR("unigram_nmt"),
+    SMALL("unigram_precompiled"),
 };
 /* clang-format on */
 
@@ -54,7 +62,7 @@ static tok *load_case(const gcase *c)
     snprintf(rel, sizeof rel, "tokenizers/%s", c->tok);
     char *dir = tu_data_path(rel);
     sb_err err = {{0}};
-    tok *t = tok_load(dir, &err);
+    tok *t = tok_load_compat(dir, TOK_COMPAT_TOKENIZERS, &err); /* golden = Rust library */
     if (!t)
         print_error("%s\n", err.msg);
     assert_non_null(t);
@@ -116,6 +124,24 @@ static void check_encode(const tok *t, json_t *j, size_t *bad)
         assert_int_equal(tok_encode(t, text, len, special, &ids, NULL), 0);
         if (!ids_match(&ids, json_object_get(j, special ? "ids_special" : "ids")))
             report(bad, special ? "ids_special" : "ids", text, len);
+        tok_ids_free(&ids);
+    }
+}
+
+/* text + text_pair, both special-token modes. */
+static void check_pair(const tok *t, json_t *j, size_t *bad)
+{
+    json_t *ja = json_object_get(j, "text"), *jb = json_object_get(j, "text_pair");
+    for (int special = 0; special < 2; special++) {
+        tok_ids ids;
+        tok_ids_init(&ids);
+        assert_int_equal(tok_encode_pair(t, json_string_value(ja), json_string_length(ja),
+                                         json_string_value(jb), json_string_length(jb), special,
+                                         &ids, NULL),
+                         0);
+        if (!ids_match(&ids, json_object_get(j, special ? "ids_special" : "ids")))
+            report(bad, special ? "pair ids_special" : "pair ids", json_string_value(ja),
+                   json_string_length(ja));
         tok_ids_free(&ids);
     }
 }
@@ -202,6 +228,7 @@ static void golden_vectors_match_hf(void **state)
     run_file(t, c->dec, check_decode);
     run_file(t, c->pre, check_pretok);
     run_file(t, c->extra, check_encode);
+    run_file(t, c->pair, check_pair);
     tok_free(t);
 }
 

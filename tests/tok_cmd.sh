@@ -2,7 +2,8 @@
 # tok_cmd.sh - `servebench tokenize` end to end on real tokenizer files:
 # --text/stdin, --ids/--count, --decode with and without
 # --skip-special-tokens, --add-special-tokens, --jsonl order with several
-# threads (and per-line overrides), --info, --help, and exit status 1/2 with a
+# threads (and per-line overrides), --info, --help, --text-pair,
+# --tokenizer-compat and the transformers rules, and exit status 1/2 with a
 # message naming the problem for bad input.
 set -uo pipefail
 bin="${SB_BIN:?}"
@@ -34,6 +35,22 @@ check jsonl_decode_line '{"text":"Hello world"}' "$(tail -1 "$tmp/out4.jsonl")"
 
 info="$("$bin" tokenize --tokenizer "$data/gemma3" --info)"
 check info_vocab "1" "$(echo "$info" | grep -c '"vocab_size":262144')"
+# transformers rules (docs/tokenize.md): Llama-3's clean_up_tokenization_spaces,
+# DeepSeek-V3's LlamaTokenizerFast BOS, pairs; --tokenizer-compat tokenizers
+# gives the bare library's answers
+check cleanup_decode "Hello, world." "$("$bin" tokenize --tokenizer "$data/llama3" --decode 9906,1174,1917,13)"
+check cleanup_off "Hello , world." "$("$bin" tokenize --tokenizer "$data/llama3" --decode 9906,1174,1917,13 --tokenizer-compat tokenizers)"
+check cleanup_t5_bpe "Hello , world." "$("$bin" tokenize --tokenizer "$data/llama3" --decode 9906,1174,1917,13 --tokenizer-compat transformers5)"
+check deepseek_bos "[0,19923,2058]" "$("$bin" tokenize --tokenizer "$data/deepseek_v3" --text 'Hello world' --add-special-tokens)"
+check deepseek_bare "[19923,2058]" "$("$bin" tokenize --tokenizer "$data/deepseek_v3" --text 'Hello world' --add-special-tokens --tokenizer-compat tokenizers)"
+check deepseek_pair "[0,6366,0,14371]" "$("$bin" tokenize --tokenizer "$data/deepseek_v3" --text hi --text-pair yo --add-special-tokens)"
+check pair_plain "[6151,16417]" "$("$bin" tokenize --tokenizer "$data/llama3" --text hi --text-pair yo)"
+dsinfo="$("$bin" tokenize --tokenizer "$data/deepseek_v3" --info)"
+check info_deepseek_to_add "1" "$(echo "$dsinfo" | grep -c '"num_special_tokens_to_add":1,')"
+check info_max_length "1" "$(echo "$dsinfo" | grep -c '"model_max_length":131072')"
+check info_cleanup "1" "$("$bin" tokenize --tokenizer "$data/llama3" --info | grep -c '"clean_up_tokenization_spaces":true')"
+check bad_compat_exit "2" "$(status "$bin" tokenize --tokenizer-compat bogus --text a)"
+check pair_with_decode_exit "2" "$(status "$bin" tokenize --text-pair a --decode 1)"
 check help_exit "0" "$(status "$bin" tokenize --help)"
 check help_mentions_jsonl "1" "$("$bin" tokenize --help | grep -c -- '^  --jsonl FILE')"
 check unknown_flag_exit "2" "$(status "$bin" tokenize --bogus)"

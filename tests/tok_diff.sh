@@ -3,7 +3,10 @@
 # binding in tests/diff/node_modules, installed by scripts/install-deps.sh):
 # seeded random strings per family are encoded (with and without special
 # tokens) and random ids decoded (with and without skip_special_tokens) by
-# both, through `servebench tokenize --jsonl`. TOK_DIFF_N sets strings/family.
+# both (and pairs of strings encoded as text/text_pair), through
+# `servebench tokenize --jsonl --tokenizer-compat tokenizers` (the
+# bare library; the transformers layer is checked by dataset_random_diff.sh).
+# TOK_DIFF_N sets strings/family.
 . "$(dirname "$0")/skip.sh"
 set -euo pipefail
 src="${SB_SOURCE_DIR:?}"
@@ -18,7 +21,7 @@ fail=0
 for fam in gpt2 qwen3 llama3 deepseek_v3 mistral gemma3; do
   dir="$src/tests/data/tokenizers/$fam"
   node "$src/tests/diff/tok_diff.mjs" "$dir" "$fam" "$n" "$out"
-  "$bin" tokenize --tokenizer "$dir" --jsonl "$out/$fam.in.jsonl" > "$out/$fam.got.jsonl"
+  "$bin" tokenize --tokenizer-compat tokenizers --tokenizer "$dir" --jsonl "$out/$fam.in.jsonl" > "$out/$fam.got.jsonl"
   node "$src/tests/diff/compare.mjs" "$out" "$fam" || fail=1
 done
 exit $fail

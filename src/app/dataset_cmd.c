@@ -44,6 +44,7 @@ typedef struct cmd_common {
     const char *output; /* generate: --output FILE (default stdout) */
     int json;           /* stats: --json */
     const char *export_path; /* stats: --export FILE writes the requests as JSON Lines */
+    const char *compat;      /* stats: --tokenizer-compat */
 } cmd_common;
 
 /* "--foo_bar=1" -> name "foo-bar", value "1" (the reference normalises '_'). */
@@ -152,7 +153,15 @@ static tok *load_tok(const cmd_common *cc)
     }
     sb_err err;
     sb_err_clear(&err);
-    tok *t = tok_load(spec, &err);
+    tok_compat tc = TOK_COMPAT_TRANSFORMERS;
+    if (cc->compat && tok_compat_parse(cc->compat, &tc) != 0) {
+        fprintf(stderr,
+                "servebench dataset: --tokenizer-compat: '%s' is not transformers, "
+                "transformers5 or tokenizers\n",
+                cc->compat);
+        return NULL;
+    }
+    tok *t = tok_load_compat(spec, tc, &err);
     if (!t)
         fprintf(stderr, "servebench dataset: %s\n", err.msg);
     return t;
@@ -280,7 +289,8 @@ static int strip_stats_flags(int argc, char **argv, char **out, cmd_common *cc)
 
 static int stats_run(const sb_config *cfg, const cmd_common *cc)
 {
-    cmd_common tc = {.tokenizer = cfg->tokenizer, .model = cfg->model};
+    cmd_common tc = {
+        .tokenizer = cfg->tokenizer, .model = cfg->model, .compat = cfg->tokenizer_compat};
     tok *t = load_tok(&tc);
     if (!t)
         return SB_EXIT_USAGE;

@@ -20,14 +20,17 @@ static const char *USAGE =
     "usage: servebench tokenize [--tokenizer T] [--text S | --jsonl FILE | --decode IDS]\n"
     "                           [--ids | --count | --info] [--add-special-tokens]\n"
     "                           [--skip-special-tokens] [--threads N]\n"
+    "                           [--tokenizer-compat transformers|transformers5|tokenizers]\n"
     "\n"
-    "Encodes text with a Hugging Face tokenizer.json exactly as the Rust `tokenizers`\n"
-    "library does, or decodes ids. Text comes from --text, else from stdin.\n"
+    "Encodes text with a Hugging Face tokenizer.json as transformers does (the Rust\n"
+    "`tokenizers` library plus tokenizer_config.json's rules), or decodes ids. Text\n"
+    "comes from --text, else from stdin.\n"
     "\n"
     "  --tokenizer T          tokenizer.json(.gz), a directory holding one, or a model\n"
     "                         name found offline in the Hugging Face cache\n"
     "                         (default: the bundled GPT-2 tokenizer)\n"
     "  --text S               text to encode (default: read stdin to EOF)\n"
+    "  --text-pair S          encode the pair (text, S), as transformers' text_pair\n"
     "  --ids                  print the ids as a JSON array (default)\n"
     "  --count                print only the number of ids\n"
     "  --decode 1,2,3         decode these ids and print the text\n"
@@ -36,26 +39,32 @@ static const char *USAGE =
     "  --jsonl FILE           encode the \"text\" of each JSON line of FILE; prints one\n"
     "                         {\"ids\":[...],\"count\":N} line per input line, in order;\n"
     "                         a line {\"ids\":[...]} is decoded to {\"text\":\"...\"};\n"
+    "                         a \"text_pair\" string makes the line a pair;\n"
     "                         a line's \"add_special_tokens\"/\"skip_special_tokens\"\n"
     "                         booleans override the flags for that line\n"
     "  --threads N            threads for --jsonl (default: all cores)\n"
     "  --info                 print the tokenizer's facts as JSON (vocab sizes,\n"
     "                         special ids, tokens added per sequence, bos/eos)\n"
+    "  --tokenizer-compat R   rules over tokenizer.json: transformers (default: 4.56-4.57,\n"
+    "                         as vLLM requires), transformers5 (no decode clean-up for\n"
+    "                         BPE models) or tokenizers (the bare Rust library)\n"
     "  -h, --help             this text\n"
     "\n"
     "Exit status: 0 ok, 1 the work failed (bad tokenizer file, bad input line),\n"
     "2 bad usage. See docs/tokenize.md.\n";
 
 typedef struct opts {
-    const char *spec, *text, *jsonl, *decode;
+    const char *spec, *text, *jsonl, *decode, *pair;
     bool count, info, add_special, skip_special;
     long threads;
+    tok_compat compat;
 } opts;
 
 static int parse_opts(int argc, char **argv, opts *o)
 {
     static const struct option longs[] = {{"tokenizer", required_argument, 0, 't'},
                                           {"text", required_argument, 0, 'x'},
+                                          {"text-pair", required_argument, 0, 'p'},
                                           {"ids", no_argument, 0, 'i'},
                                           {"count", no_argument, 0, 'c'},
                                           {"decode", required_argument, 0, 'd'},
@@ -64,6 +73,7 @@ static int parse_opts(int argc, char **argv, opts *o)
                                           {"jsonl", required_argument, 0, 'j'},
                                           {"threads", required_argument, 0, 'n'},
                                           {"info", no_argument, 0, 'I'},
+                                          {"tokenizer-compat", required_argument, 0, 'C'},
                                           {"help", no_argument, 0, 'h'},
                                           {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
@@ -78,6 +88,9 @@ static int parse_opts(int argc, char **argv, opts *o)
             break;
         case 'x':
             o->text = optarg;
+            break;
+        case 'p':
+            o->pair = optarg;
             break;
         case 'i':
             o->count = false;
@@ -100,6 +113,15 @@ static int parse_opts(int argc, char **argv, opts *o)
         case 'I':
             o->info = true;
             break;
+        case 'C':
+            if (tok_compat_parse(optarg, &o->compat) < 0) {
+                fprintf(stderr,
+                        "servebench tokenize: --tokenizer-compat: '%s' is not transformers, "
+                        "transformers5 or tokenizers\n",
+                        optarg);
+                return SB_EXIT_USAGE;
+            }
+            break;
         case 'n':
             o->threads = strtol(optarg, &end, 10);
             if (*end || o->threads < 1 || o->threads > 1024) {
@@ -118,6 +140,10 @@ static int parse_opts(int argc, char **argv, opts *o)
     }
     if (optind < argc) {
         fprintf(stderr, "servebench tokenize: unexpected argument '%s'\n", argv[optind]);
+        return SB_EXIT_USAGE;
+    }
+    if (o->pair && (o->jsonl || o->decode || o->info)) {
+        fprintf(stderr, "servebench tokenize: --text-pair goes with --text or stdin\n");
         return SB_EXIT_USAGE;
     }
     if ((o->text != NULL) + (o->jsonl != NULL) + (o->decode != NULL) > 1) {
@@ -187,7 +213,9 @@ static int do_text(const tok *t, const opts *o)
     tok_ids ids;
     tok_ids_init(&ids);
     sb_err err = {{0}};
-    int rc = tok_encode(t, in.data ? in.data : "", in.len, o->add_special, &ids, &err);
+    int rc = o->pair ? tok_encode_pair(t, in.data ? in.data : "", in.len, o->pair, strlen(o->pair),
+                                       o->add_special, &ids, &err)
+                     : tok_encode(t, in.data ? in.data : "", in.len, o->add_special, &ids, &err);
     if (rc < 0)
         fprintf(stderr, "servebench tokenize: %s\n", err.msg);
     else if (o->count)
@@ -221,6 +249,12 @@ static void print_info(const tok *t)
     json_object_set_new(o, "eos_token",
                         tok_eos_token(t) ? json_string(tok_eos_token(t)) : json_null());
     json_object_set_new(o, "has_chat_template", json_boolean(tok_chat_template(t) != NULL));
+    json_object_set_new(o, "tokenizer_compat", json_string(tok_compat_name(tok_compat_of(t))));
+    json_object_set_new(o, "clean_up_tokenization_spaces", json_boolean(tok_cleans_up(t)));
+    double mml = tok_model_max_length(t);
+    json_object_set_new(o, "model_max_length",
+                        mml < 9e15 && mml == (double)(json_int_t)mml ? json_integer((json_int_t)mml)
+                                                                     : json_real(mml));
     char *s = json_dumps(o, JSON_COMPACT);
     printf("%s\n", s);
     free(s);
@@ -250,10 +284,17 @@ static bool line_flag(json_t *j, const char *key, bool dflt)
 static int encode_line(batch_job *b, tok_ctx *ctx, json_t *j, tok_ids *ids, size_t i)
 {
     sb_err err = {{0}};
-    json_t *text = json_object_get(j, "text");
+    json_t *text = json_object_get(j, "text"), *pair = json_object_get(j, "text_pair");
+    bool sp = line_flag(j, "add_special_tokens", b->o->add_special);
     ids->n = 0;
-    if (tok_encode_ctx(b->t, ctx, json_string_value(text), json_string_length(text),
-                       line_flag(j, "add_special_tokens", b->o->add_special), ids, &err) < 0) {
+    if (pair && !json_is_string(pair)) {
+        sb_buf_printf(&b->err, "%s:%zu: \"text_pair\" is not a string", b->file, i + 1);
+        return -2;
+    }
+    if ((pair ? tok_encode_pair(b->t, json_string_value(text), json_string_length(text),
+                                json_string_value(pair), json_string_length(pair), sp, ids, &err)
+              : tok_encode_ctx(b->t, ctx, json_string_value(text), json_string_length(text), sp,
+                               ids, &err)) < 0) {
         sb_buf_printf(&b->err, "%s:%zu: %s", b->file, i + 1, err.msg);
         return -2;
     }
@@ -415,7 +456,7 @@ int tokenize_cmd(int argc, char **argv)
     if (rc)
         return rc < 0 ? SB_EXIT_OK : rc;
     sb_err err = {{0}};
-    tok *t = tok_load(o.spec ? o.spec : tok_default_spec(), &err);
+    tok *t = tok_load_compat(o.spec ? o.spec : tok_default_spec(), o.compat, &err);
     if (!t) {
         fprintf(stderr, "servebench tokenize: %s\n", err.msg);
         return SB_EXIT_FAIL;

@@ -195,7 +195,7 @@ void bk_form_write(const pyjson_obj *o, const bk_req *r, sb_buf *out)
 
 void bk_build_audio(const bk_params *p, const bk_req *r, pyjson_obj *o)
 {
-    bk_set_str(o, "model", p->model, strlen(p->model));
+    bk_set_str(o, "model", bk_model(p, r), strlen(bk_model(p, r)));
     bk_set_int(o, "max_completion_tokens", r->output_len);
     bk_set_raw(o, "stream", "true");
     bk_set_str(o, "language", "en", 2);

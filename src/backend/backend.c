@@ -48,8 +48,14 @@ static const backend table[] = {
      false, false, bk_build_embeddings},
     {"openai-embeddings-chat", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
      false, false, false, bk_build_embeddings_chat},
+    {"openai-embeddings-clip", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
+     false, false, false, bk_build_embeddings_clip},
+    {"openai-embeddings-vlm2vec", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true,
+     true, false, false, false, bk_build_embeddings_vlm2vec},
     {"infinity-embeddings", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
      false, false, bk_build_infinity},
+    {"infinity-embeddings-clip", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true,
+     true, true, false, false, bk_build_infinity_clip},
     {"vllm-pooling", "vLLM Pooling API", {"pooling", NULL}, BK_MODE_POOLING, false, true, true, true,
      false, false, bk_build_pooling},
     {"vllm-rerank", "vLLM score API", {"rerank", NULL}, BK_MODE_POOLING, false, true, true, true,
@@ -70,7 +76,8 @@ const char *backend_names(void)
 {
     return "openai, vllm, lmdeploy, scalellm, sglang, llama.cpp, openai-chat, openai-audio, tgi, "
            "tensorrt-llm, "
-           "deepspeed-mii, openai-embeddings, openai-embeddings-chat, infinity-embeddings, "
+           "deepspeed-mii, openai-embeddings, openai-embeddings-chat, openai-embeddings-clip, "
+           "openai-embeddings-vlm2vec, infinity-embeddings, infinity-embeddings-clip, "
            "vllm-pooling, vllm-rerank";
 }
 
@@ -206,6 +213,8 @@ int bk_params_init(bk_params *p, const backend *be, const sb_config *cfg, const 
         {"frequency_penalty", cfg->frequency_penalty, false},
         {"presence_penalty", cfg->presence_penalty, false},
         {"repetition_penalty", cfg->repetition_penalty, false},
+        /* benchmark_serving.py v0.6 sent best_of; kept for old command lines. */
+        {"best_of", cfg->best_of < 0 ? NAN : (double)cfg->best_of, true},
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         if (isnan(s[i].v))

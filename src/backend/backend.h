@@ -39,6 +39,8 @@ typedef struct bk_req {
     int32_t prompt_len;
     int32_t output_len;
     sb_prompt_forms forms; /* the other prompt forms (core/prompt.h) */
+    const char *model;     /* this request's "model" (a --lora-modules pick), or NULL */
+    const char *request_id; /* its x-request-id, or NULL when it carries none */
 } bk_req;
 
 typedef struct backend {
@@ -83,6 +85,12 @@ struct bk_params {
     size_t n_owned;
 };
 
+/* The "model" value of request r: its LoRA module, else the run's model. */
+static inline const char *bk_model(const bk_params *p, const bk_req *r)
+{
+    return r->model ? r->model : p->model;
+}
+
 /* Fills p from cfg (model is the resolved model name). Fails on an
  * --extra-body that is not a JSON object or sampling flags given to a backend
  * that is not OpenAI-compatible. */
@@ -110,7 +118,10 @@ void bk_build_trtllm(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_mii(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_embeddings(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_embeddings_chat(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_embeddings_clip(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_embeddings_vlm2vec(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_infinity(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_infinity_clip(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_pooling(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_rerank(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_audio(const bk_params *p, const bk_req *r, pyjson_obj *o);

@@ -30,7 +30,7 @@ static void set_prompt(pyjson_obj *o, const bk_req *r)
 
 void bk_build_completions(const bk_params *p, const bk_req *r, pyjson_obj *o)
 {
-    bk_set_str(o, "model", p->model, strlen(p->model));
+    bk_set_str(o, "model", bk_model(p, r), strlen(bk_model(p, r)));
     set_prompt(o, r);
     bk_set_raw(o, "repetition_penalty", "1.0");
     bk_set_int(o, "max_tokens", r->output_len);

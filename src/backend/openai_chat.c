@@ -11,7 +11,7 @@
 
 void bk_build_chat(const bk_params *p, const bk_req *r, pyjson_obj *o)
 {
-    bk_set_str(o, "model", p->model, strlen(p->model));
+    bk_set_str(o, "model", bk_model(p, r), strlen(bk_model(p, r)));
     sb_buf m;
     sb_buf_init(&m);
     /* Multimodal parts can be megabytes of base64: reserve once. */

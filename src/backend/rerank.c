@@ -9,7 +9,7 @@
 
 void bk_build_rerank(const bk_params *p, const bk_req *r, pyjson_obj *o)
 {
-    bk_set_str(o, "model", p->model, strlen(p->model));
+    bk_set_str(o, "model", bk_model(p, r), strlen(bk_model(p, r)));
     if (r->forms.n_texts) {
         bk_set_str(o, "query", r->forms.texts[0], r->forms.text_bytes[0]);
         bk_set_str_list(o, "documents", r->forms.texts + 1, r->forms.text_bytes + 1,

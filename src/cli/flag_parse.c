@@ -240,6 +240,8 @@ static int apply(sb_config *cfg, const cli_flag *f, char **v, size_t n, sb_err *
         return 0;
     case FT_IGNORED:
         return 0;
+    case FT_UNSUPPORTED:
+        return sb_err_set(err, "--%s is not supported yet (%s)", f->name, f->help);
     case FT_STR:
         return set_choice_str(cfg, f, v[0], err);
     case FT_STRLIST: {
@@ -279,7 +281,7 @@ static bool takes_value(const cli_flag *f)
 {
     if (f->type == FT_BOOL)
         return false;
-    if (f->type == FT_IGNORED || f->type == FT_CUSTOM)
+    if (f->type == FT_IGNORED || f->type == FT_CUSTOM || f->type == FT_UNSUPPORTED)
         return f->metavar != NULL;
     return true;
 }

@@ -264,6 +264,20 @@ int fv_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err)
     return 0;
 }
 
+int fv_server_metrics(sb_config *cfg, char **v, size_t n, sb_err *err)
+{
+    (void)v, (void)n, (void)err;
+    cfg->server_metrics = 1;
+    return 0;
+}
+
+int fv_no_server_metrics(sb_config *cfg, char **v, size_t n, sb_err *err)
+{
+    (void)v, (void)n, (void)err;
+    cfg->server_metrics = 0;
+    return 0;
+}
+
 int fv_no_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err)
 {
     (void)v, (void)n, (void)err;

@@ -22,6 +22,7 @@ typedef enum flag_type {
     FT_JSON,    /* JSON object text; also --flag.key value */
     FT_CUSTOM,  /* parsed by the row's handler */
     FT_IGNORED, /* Python-only: accepted, noted, no effect (takes a value if metavar) */
+    FT_UNSUPPORTED, /* a reference flag servebench lacks: stops with "not supported yet" */
 } flag_type;
 
 typedef struct cli_ctx cli_ctx;
@@ -59,6 +60,8 @@ int fv_legacy_dataset(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_hash_seed(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_no_self_timed(sb_config *cfg, char **v, size_t n, sb_err *err);
+int fv_server_metrics(sb_config *cfg, char **v, size_t n, sb_err *err);
+int fv_no_server_metrics(sb_config *cfg, char **v, size_t n, sb_err *err);
 
 /* Number parsing shared by the parser and the handlers: whole string, no
  * trailing junk; doubles accept inf/infinity like Python's float(). */

@@ -203,6 +203,10 @@ static void show_custom(sb_buf *out, const cli_flag *f, const sb_config *cfg)
             : sb_buf_printf(out, "%lld", cfg->ds.timed_trace_hash_seed);
     else if (!strcmp(n, "self-timed") || !strcmp(n, "no-self-timed"))
         sb_buf_puts(out, cfg->self_timed < 0 ? "None" : cfg->self_timed ? "True" : "False");
+    else if (!strcmp(n, "server-metrics") || !strcmp(n, "no-server-metrics"))
+        sb_buf_puts(out, cfg->server_metrics < 0   ? "None"
+                         : cfg->server_metrics ? "True"
+                                               : "False");
 }
 
 static void show_value(sb_buf *out, const cli_flag *f, const sb_config *cfg)
@@ -265,6 +269,9 @@ static void show_value(sb_buf *out, const cli_flag *f, const sb_config *cfg)
         break;
     case FT_IGNORED:
         sb_buf_puts(out, "None");
+        break;
+    case FT_UNSUPPORTED: /* never set: the default as the reference prints it */
+        sb_buf_puts(out, strcmp(f->def, "none") ? f->def : "None");
         break;
     }
 }

@@ -327,19 +327,30 @@ static void apply_generic_lens(sb_config *cfg)
     }
 }
 
+/* servebench reads tokenizer.json as transformers' fast tokenizer does, which
+ * is what vLLM's "auto" and "hf" modes load; the other modes (the slow
+ * SentencePiece/Python tokenizers, mistral_common, model-specific plugins)
+ * encode differently and are not implemented. */
+static int check_tokenizer_mode(const sb_config *cfg, sb_err *err)
+{
+    const char *m = cfg->tokenizer_mode;
+    if (!strcmp(m, "auto") || !strcmp(m, "hf"))
+        return 0;
+    return sb_err_set(err, "--tokenizer-mode %s is not supported yet (servebench reads "
+                           "tokenizer.json as the fast tokenizer: auto or hf)", m);
+}
+
 int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
 {
     if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
         check_lists(cfg, err) < 0 || check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0 ||
-        check_target(cfg, err) < 0 || check_tls(cfg, notes, err) < 0)
+        check_tokenizer_mode(cfg, err) < 0 || check_target(cfg, err) < 0 ||
+        check_tls(cfg, notes, err) < 0)
         return -1;
     note_metrics(cfg, notes);
     apply_generic_lens(cfg);
     if (cfg->append_result)
         cfg->save_result = true; /* the reference saves when either is given */
-    if (cfg->trust_remote_code)
-        sb_buf_puts(notes, "note: --trust-remote-code is accepted for compatibility and has no "
-                           "effect (no Python code is run)\n");
     if (cfg->ds.dataset_legacy)
         sb_buf_puts(notes, "note: --dataset is the legacy name of --dataset-path (with "
                            "--dataset-name sharegpt)\n");

@@ -19,6 +19,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->stall_timeout_s = 600.0;
     cfg->endpoint = sb_xstrdup("/v1/completions");
     cfg->tokenizer_mode = sb_xstrdup("auto");
+    cfg->tokenizer_compat = sb_xstrdup("transformers");
     cfg->lora_assignment = sb_xstrdup("random");
 
     sb_dataset_opts *ds = &cfg->ds;
@@ -44,13 +45,13 @@ void sb_config_defaults(sb_config *cfg)
     ds->timed_trace_sec_multiplier = 1.0;
     ds->timed_trace_hash_seed = -1;
     ds->random_mm_base_items_per_request = 1;
-    ds->blazedit_max_distance = 1.0;
-    ds->asr_max_audio_len_sec = INFINITY;
     ds->timed_trace_label_timestamp = sb_xstrdup("timestamp");
     ds->timed_trace_label_input_length = sb_xstrdup("input_length");
     ds->timed_trace_label_output_length = sb_xstrdup("output_length");
     ds->timed_trace_label_hash_ids = sb_xstrdup("hash_ids");
     cfg->self_timed = -1;
+    cfg->server_metrics = -1;
+    cfg->server_metrics_interval_s = 1.0;
     cfg->timeline_itl_thresholds = sb_xstrdup("25,50");
 
     cfg->request_rate = INFINITY;
@@ -87,16 +88,18 @@ void sb_config_free(sb_config *cfg)
 {
     char **strs[] = {&cfg->backend, &cfg->base_url, &cfg->host, &cfg->endpoint, &cfg->model,
                      &cfg->served_model_name, &cfg->tokenizer, &cfg->tokenizer_mode,
+                     &cfg->tokenizer_compat,
                      &cfg->lora_assignment, &cfg->extra_body, &cfg->percentile_metrics,
                      &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key,
                      &cfg->ds.name, &cfg->ds.path, &cfg->ds.hf_subset, &cfg->ds.hf_split,
                      &cfg->ds.hf_name, &cfg->ds.spec_bench_category,
                      &cfg->ds.speed_bench_dataset_subset, &cfg->ds.speed_bench_category,
                      &cfg->ds.request_id_prefix, &cfg->ds.random_mm_limit_mm_per_prompt,
-                     &cfg->ds.random_mm_bucket_config, &cfg->ds.bfcl_categories,
+                     &cfg->ds.random_mm_bucket_config,
                      &cfg->ds.timed_trace_label_timestamp, &cfg->ds.timed_trace_label_input_length,
                      &cfg->ds.timed_trace_label_output_length, &cfg->ds.timed_trace_label_hash_ids,
-                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds};
+                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds,
+                     &cfg->server_metrics_url, &cfg->gpu_metrics_url};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

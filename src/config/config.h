@@ -82,11 +82,6 @@ typedef struct sb_dataset_opts {
     char *random_mm_limit_mm_per_prompt;       /* JSON text, NULL = {"image":255,"video":1} */
     char *random_mm_bucket_config;             /* Python-literal dict text, NULL = default */
     bool custom_ensure_client_side_data;
-    double blazedit_min_distance; /* 0.0 */
-    double blazedit_max_distance; /* 1.0 */
-    double asr_min_audio_len_sec; /* 0.0 */
-    double asr_max_audio_len_sec; /* inf */
-    char *bfcl_categories;
     char *timed_trace_label_timestamp;     /* "timestamp" */
     char *timed_trace_label_input_length;  /* "input_length" */
     char *timed_trace_label_output_length; /* "output_length" */
@@ -117,7 +112,7 @@ typedef struct sb_config {
     char *served_model_name;
     char *tokenizer;         /* NULL = model */
     char *tokenizer_mode;    /* "auto" */
-    bool trust_remote_code;  /* accepted, ignored */
+    char *tokenizer_compat;  /* "transformers": rules over tokenizer.json (tokenizer.h) */
     bool skip_tokenizer_init;
     char **lora_modules;
     size_t n_lora_modules;
@@ -135,6 +130,11 @@ typedef struct sb_config {
     double ready_check_timeout_s;  /* 0 */
     bool ignore_eos;
     int self_timed;               /* --self-timed / --no-self-timed: -1 unset, 0, 1 */
+    /* Server and GPU telemetry during the run (src/telemetry). */
+    int server_metrics;           /* --server-metrics / --no-server-metrics: -1 auto, 0, 1 */
+    char *server_metrics_url;     /* default base URL + /metrics */
+    double server_metrics_interval_s; /* 1.0 */
+    char *gpu_metrics_url;        /* DCGM exporter, or NULL */
     double probe_request_rate;    /* 0.0 = no probes */
 
     /* sampling and body (2.6); NAN = not given */
@@ -142,7 +142,6 @@ typedef struct sb_config {
         repetition_penalty;
     long logprobs;  /* -1 = null */
     long best_of;   /* legacy, -1 unset */
-    bool use_beam_search;
     char *extra_body; /* JSON object text, merged last */
 
     /* metrics selection (2.7) */

@@ -53,7 +53,12 @@ int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backen
     for (size_t i = 0; i < sizeof ds_table / sizeof ds_table[0]; i++) {
         if (strcmp(name, ds_table[i].name) != 0)
             continue;
-        dataset_ctx c = {.o = opts, .t = tok, .backend = backend ? backend : "openai"};
+        /* vllm/benchmarks/serve.py: main seeds random with --seed before the datasets. */
+        py_random_seed(&out->py_global, opts->seed);
+        dataset_ctx c = {.o = opts,
+                         .t = tok,
+                         .backend = backend ? backend : "openai",
+                         .py_global = &out->py_global};
         if (tok && tok_chat_template(tok))
             c.chat = tmpl_compile(tok_chat_template(tok), &c.chat_err);
         int rc = ds_table[i].load(&c, out, err);

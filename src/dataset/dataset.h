@@ -15,6 +15,7 @@
 #include "core/arena.h"
 #include "core/prompt.h"
 #include "core/err.h"
+#include "core/rng.h"
 #include "tokenizer/tokenizer.h"
 
 typedef struct sb_request {
@@ -46,6 +47,10 @@ typedef struct sb_dataset {
     sb_arena arena;
     char *warning; /* non-fatal note for the user (e.g. token mismatches), or NULL */
     char *info;    /* the reference's INFO log lines (sampling ranges, oversampling), or NULL */
+    /* Python's global `random` as the reference leaves it after sampling (seeded
+     * with --seed, re-seeded and drawn from by some datasets): the run draws the
+     * --lora-modules choices from it, as vllm/benchmarks/serve.py: benchmark does. */
+    py_random py_global;
     /* Extra arenas filled by worker threads (random dataset); freed with the set. */
     sb_arena *extra_arenas;
     size_t n_extra_arenas;

@@ -85,10 +85,10 @@ int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversam
     /* Reference: random.seed(self.random_seed); random.choice(requests) per
      * missing request, drawing from the list as it was before extension. */
     size_t have = ds->n;
-    py_random r;
-    py_random_seed(&r, seed);
+    py_random *r = &ds->py_global;
+    py_random_seed(r, seed);
     for (long i = 0; i < want - (long)have; i++) {
-        size_t k = py_random_choice(&r, have);
+        size_t k = py_random_choice(r, have);
         sb_request copy = ds->reqs[k];
         *dataset_push(ds) = copy;
     }
@@ -120,7 +120,8 @@ int dataset_chat_user(const dataset_ctx *c, const char *text, sb_buf *out, sb_er
     tmpl_msg msg = {.role = "user", .content = text};
     tmpl_vars vars = {.bos_token = tok_bos_token(t),
                       .eos_token = tok_eos_token(t),
-                      .add_generation_prompt = true};
+                      .add_generation_prompt = true,
+                      .kwargs_json = c->o->chat_template_kwargs};
     if (!c->chat) {
         *err = c->chat_err;
         return sb_err_prefix(err, "chat template of %s: ", tok_source_path(t));
@@ -128,6 +129,20 @@ int dataset_chat_user(const dataset_ctx *c, const char *text, sb_buf *out, sb_er
     return tmpl_render(c->chat, &msg, 1, &vars, out, err);
 }
 
+
+bool dataset_backend_takes_images(const char *backend)
+{
+    static const char *const names[] = {"openai-chat",
+                                        "openai-embeddings-chat",
+                                        "openai-embeddings-clip",
+                                        "openai-embeddings-vlm2vec",
+                                        "infinity-embeddings",
+                                        "infinity-embeddings-clip"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(backend, names[i]))
+            return true;
+    return false;
+}
 
 bool dataset_ends_with(const char *path, const char *suffix)
 {

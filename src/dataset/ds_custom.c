@@ -156,9 +156,8 @@ int dataset_custom(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     if (rc == 0 && rows.n == 0)
         rc = sb_err_set(err, "%s: no rows", path);
     if (rc == 0 && !c->o->disable_shuffle) {
-        py_random r;
-        py_random_seed(&r, c->o->seed);
-        py_random_shuffle(&r, rows.v, rows.n, sizeof *rows.v);
+        py_random_seed(c->py_global, c->o->seed);
+        py_random_shuffle(c->py_global, rows.v, rows.n, sizeof *rows.v);
     }
     long out = c->o->output_len >= 0 ? c->o->output_len : c->o->custom_output_len;
     dataset_sample_opts so = {.output_len = out,
@@ -188,9 +187,8 @@ int dataset_spec_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
                         l.category ? l.category : "");
     /* The reference does not pass --seed to SpecBench: it always shuffles with 0. */
     if (rc == 0 && !c->o->disable_shuffle) {
-        py_random r;
-        py_random_seed(&r, 0);
-        py_random_shuffle(&r, rows.v, rows.n, sizeof *rows.v);
+        py_random_seed(c->py_global, 0);
+        py_random_shuffle(c->py_global, rows.v, rows.n, sizeof *rows.v);
     }
     long out = c->o->output_len >= 0 ? c->o->output_len : c->o->spec_bench_output_len;
     dataset_sample_opts so = {.output_len = out,
@@ -227,9 +225,8 @@ int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
         rc = sb_err_set(err, "%s: no rows%s%s", path, l.category ? " in category " : "",
                         l.category ? l.category : "");
     if (rc == 0 && !o->disable_shuffle) {
-        py_random r;
-        py_random_seed(&r, 0);
-        py_random_shuffle(&r, rows.v, rows.n, sizeof *rows.v);
+        py_random_seed(c->py_global, 0);
+        py_random_shuffle(c->py_global, rows.v, rows.n, sizeof *rows.v);
     }
     long out = o->output_len >= 0 ? o->output_len : o->speed_bench_output_len;
     dataset_sample_opts so = {.output_len = out,

@@ -293,7 +293,8 @@ static int load_mm_rows(const dataset_ctx *c, mm_rows *rows, const char *what, s
         return sb_err_set(err, "%s: only JSONL format is supported for %s", c->o->path, what);
     bool whisper = rows->audio && !c->o->enable_multimodal_chat;
     const char *need = whisper ? "openai-audio" : "openai-chat";
-    if (strcmp(c->backend, need) != 0)
+    bool ok = rows->audio ? !strcmp(c->backend, need) : dataset_backend_takes_images(c->backend);
+    if (!ok)
         return sb_err_set(err,
                           "--dataset-name %s%s sends %s and needs --backend %s (got %s)%s", what,
                           rows->audio ? (whisper ? " (Whisper style)" : " (chat style)") : "",
@@ -312,9 +313,8 @@ static int load_mm_rows(const dataset_ctx *c, mm_rows *rows, const char *what, s
     if (rc == 0 && rows->n == 0)
         rc = sb_err_set(err, "%s: no rows", c->o->path);
     if (rc == 0 && !c->o->disable_shuffle) {
-        py_random r;
-        py_random_seed(&r, c->o->seed);
-        py_random_shuffle(&r, rows->v, rows->n, sizeof *rows->v);
+        py_random_seed(c->py_global, c->o->seed);
+        py_random_shuffle(c->py_global, rows->v, rows->n, sizeof *rows->v);
     }
     return rc;
 }

@@ -106,6 +106,9 @@ size_t dataset_threads(size_t n);
 
 /* ---- files: sb_read_file (core/file.h) ---- */
 /* True when path ends with suffix. */
+/* True for the backends that send image parts: openai-chat and the
+ * multimodal embeddings APIs (-chat, -clip, -vlm2vec, infinity). */
+bool dataset_backend_takes_images(const char *backend);
 bool dataset_ends_with(const char *path, const char *suffix);
 
 /* Iterates the lines of a JSON Lines buffer: calls fn for each non-blank line
@@ -141,6 +144,9 @@ typedef struct dataset_ctx {
      * 10-100x a render); NULL when absent or when it did not compile (chat_err). */
     struct tmpl *chat;
     sb_err chat_err;
+    /* Python's global `random` (sb_dataset.py_global): the reference's
+     * datasets re-seed it and shuffle or draw with it. */
+    py_random *py_global;
 } dataset_ctx;
 
 /* ---- prompt rows (custom, spec_bench, hf text sets) ---- */

@@ -101,9 +101,8 @@ int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     if (rc == 0)
         dataset_mismatch_warning(ds, mismatch);
     if (rc == 0 && !o->disable_shuffle) {
-        py_random r;
-        py_random_seed(&r, o->seed);
-        py_random_shuffle(&r, ds->reqs, ds->n, sizeof *ds->reqs);
+        py_random_seed(c->py_global, o->seed);
+        py_random_shuffle(c->py_global, ds->reqs, ds->n, sizeof *ds->reqs);
     }
     dataset_fixlen_free(&f);
     tok_ids_free(&pre);

@@ -208,10 +208,10 @@ static int mm_flush(mm_state *s, const dataset_ctx *c, sb_dataset *ds, size_t fr
 
 static int mm_check(const dataset_ctx *c, const mm_plan *p, sb_err *err)
 {
-    if (strcmp(c->backend, "openai-chat") != 0)
+    if (!dataset_backend_takes_images(c->backend))
         return sb_err_set(err,
                           "Multi-modal content (images) is not supported on backend '%s'; "
-                          "use --backend openai-chat",
+                          "use --backend openai-chat (or a multimodal embeddings backend)",
                           c->backend);
     if (c->o->random_batch_size > 1)
         return sb_err_set(err, "--random-batch-size > 1 is not supported for random-mm");

@@ -375,9 +375,8 @@ int dataset_sharegpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     sg_scan s = {0};
     int rc = sg_scan_file(path, fd, &s, err);
     if (rc == 0 && !c->o->disable_shuffle) {
-        py_random r;
-        py_random_seed(&r, c->o->seed);
-        py_random_shuffle(&r, s.entries, s.n, sizeof *s.entries);
+        py_random_seed(c->py_global, c->o->seed);
+        py_random_shuffle(c->py_global, s.entries, s.n, sizeof *s.entries);
     }
     sg_walk w = {.c = c, .path = path, .fd = fd};
     if (rc == 0)

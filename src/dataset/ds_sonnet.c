@@ -87,8 +87,8 @@ static int plan(const dataset_ctx *c, const sonnet_lines *l, sb_buf *fmt, tok_id
 static int sample(const dataset_ctx *c, const sonnet_lines *l, const sonnet_plan *p,
                   sb_dataset *ds, sb_err *err)
 {
-    py_random r;
-    py_random_seed(&r, c->o->seed);
+    py_random *r = c->py_global;
+    py_random_seed(r, c->o->seed);
     long k = p->n_in - p->n_pre > 0 ? p->n_in - p->n_pre : 0; /* choices(k<0) is empty */
     size_t *pick = sb_xmalloc((size_t)(k ? k : 1) * sizeof *pick);
     size_t n_pre = (size_t)p->n_pre < l->n ? (size_t)p->n_pre : l->n; /* data[:n] */
@@ -102,7 +102,7 @@ static int sample(const dataset_ctx *c, const sonnet_lines *l, const sonnet_plan
     int rc = 0;
     long rejects = 0;
     while (rc == 0 && (long)ds->n < c->o->num_prompts) {
-        py_random_choices(&r, l->n, (size_t)k, pick);
+        py_random_choices(r, l->n, (size_t)k, pick);
         sb_buf_reset(&prompt);
         sb_buf_puts(&prompt, SONNET_BASE);
         for (size_t i = 0; i < n_pre; i++)

@@ -125,7 +125,7 @@ static void count_requests(const rec_store *s, const sb_config *cfg, const metri
     m->request_goodput = cfg->goodput_set ? (m->duration_s > 0 ? good / m->duration_s : 0.0) : NAN;
 }
 
-static double queue_ns(const sb_record *r)
+double metrics_queue_ns(const sb_record *r)
 {
     return r->queued_ns && r->start_ns > r->queued_ns ? (double)(r->start_ns - r->queued_ns) : 0.0;
 }
@@ -154,12 +154,12 @@ static void per_request_stats(const rec_store *s, sb_metrics *m, double *scratch
     n = 0;
     for (size_t i = 0; i < s->n; i++)
         if (s->recs[i].success)
-            scratch[n++] = queue_ns(&s->recs[i]);
+            scratch[n++] = metrics_queue_ns(&s->recs[i]);
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->stat[SB_M_QUEUE]);
     n = 0; /* refilled: stats_from_ns reorders the scratch array */
     for (size_t i = 0; i < s->n; i++)
         if (s->recs[i].success)
-            scratch[n++] = queue_ns(&s->recs[i]) + (double)s->recs[i].latency_ns;
+            scratch[n++] = metrics_queue_ns(&s->recs[i]) + (double)s->recs[i].latency_ns;
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->stat[SB_M_E2EL_QUEUE]);
 }
 
@@ -288,4 +288,23 @@ void metrics_free(sb_metrics *m)
     free(m->tokens_per_s);
     free(m->concurrent_per_s);
     memset(m, 0, sizeof *m);
+}
+
+void metrics_set_input_sequences(sb_metrics *m, long n)
+{
+    m->total_input_sequences = n;
+    m->input_sequence_throughput = m->duration_s > 0 ? (double)n / m->duration_s : 0.0;
+}
+
+void metrics_probe_summary(double *e2el_ns, size_t n, long failed, metrics_probe *out)
+{
+    double p99 = 99.0, pct;
+    metrics_stat st = {.pct_ms = &pct};
+    stats_from_ns(e2el_ns, n, &p99, 1, &st);
+    *out = (metrics_probe){.ran = true,
+                           .completed = (long)n,
+                           .failed = failed,
+                           .median_ms = st.median_ms,
+                           .p99_ms = pct,
+                           .max_ms = st.max_ms};
 }

@@ -71,6 +71,14 @@ typedef struct sb_metrics_ext {
     double token_events_per_s;
 } sb_metrics_ext;
 
+/* --probe-request-rate: the side loop of 1-token "Hi" requests, reported apart
+ * from the benchmark (vllm/benchmarks/serve.py: the probe section). */
+typedef struct metrics_probe {
+    bool ran;                            /* probes were enabled */
+    long completed, failed;
+    double median_ms, p99_ms, max_ms;    /* E2EL of the successful probes */
+} metrics_probe;
+
 typedef struct sb_metrics {
     long completed, failed;
     long total_input, total_output;
@@ -97,6 +105,12 @@ typedef struct sb_metrics {
     /* Speculative decoding deltas from /metrics: metrics_compute leaves it
      * empty; the run fills it with specdec_delta when it read the counters. */
     specdec_result spec;
+    /* Pooling: inputs embedded or scored by the successful requests (a batch
+     * counts its texts, a rerank request its documents) and per second. The
+     * run fills the count (metrics_set_input_sequences); 0 otherwise. */
+    long total_input_sequences;
+    double input_sequence_throughput;
+    metrics_probe probe; /* filled by the run with metrics_probe_summary */
 } sb_metrics;
 
 /* Computes every figure from s. cfg supplies the percentiles, the selected
@@ -111,6 +125,14 @@ int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_
  * infinity-embeddings*, vllm-pooling, vllm-rerank): their result has no
  * output tokens and reports E2EL by default (reference doc section 6). */
 bool metrics_backend_is_pooling(const char *backend);
+/* client_queue_time of one request in ns: start - due time (time spent waiting
+ * for a --max-concurrency slot), 0 when it never waited. */
+double metrics_queue_ns(const sb_record *r);
+/* Sets the pooling input count and its throughput over m->duration_s. */
+void metrics_set_input_sequences(sb_metrics *m, long n);
+/* Summarises probe E2ELs e2el_ns[0..n) (reordered) of n successes and
+ * `failed` failures into out, with numpy's median and linear percentile. */
+void metrics_probe_summary(double *e2el_ns, size_t n, long failed, metrics_probe *out);
 /* Frees what metrics_compute allocated inside m. */
 void metrics_free(sb_metrics *m);
 

@@ -131,6 +131,8 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
     if (gen && tok)
         line_i(out, "Total generated tokens:", m->total_output);
     line_f(out, "Request throughput (req/s):", m->request_throughput);
+    if (!gen)
+        line_f(out, "Input throughput (inputs/s):", m->input_sequence_throughput);
     if (cfg->goodput_set)
         line_f(out, "Request goodput (req/s):", m->request_goodput);
     if (gen && tok) {
@@ -143,6 +145,14 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
         line_f(out, "RTFx (Inverse Real-Time Factor):", m->rtfx);
     if (tok)
         line_f(out, "Total token throughput (tok/s):", m->total_token_throughput);
+    if (m->probe.ran && m->probe.completed > 0) {
+        title(out, "Probe Requests", '-');
+        line_i(out, "Probe requests completed:", m->probe.completed);
+        line_i(out, "Probe requests failed:", m->probe.failed);
+        line_f(out, "Median probe E2EL (ms):", m->probe.median_ms);
+        line_f(out, "P99 probe E2EL (ms):", m->probe.p99_ms);
+        line_f(out, "Max probe E2EL (ms):", m->probe.max_ms);
+    }
     if (gen && tok && m->selected[SB_M_TTFT])
         stat_section(out, m, SB_M_TTFT, "Time to First Token", "TTFT");
     if (gen && tok && m->selected[SB_M_TPOT])
@@ -232,6 +242,8 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
                 line_i(out, label, m->ext.fail_by_reason[f]);
             }
     }
+    if (ctx && ctx->extras_text)
+        sb_buf_puts(out, ctx->extras_text);
     if (ctx && ctx->fingerprint)
         sb_buf_printf(out, "%-40s %s\n", "Workload fingerprint (sha256):", ctx->fingerprint);
     title(out, "", '=');

@@ -101,7 +101,9 @@ typedef enum arr_kind {
     ARR_ITLS,
     ARR_START,
     ARR_TEXT,
-    ARR_ERROR
+    ARR_ERROR,
+    ARR_LATENCY, /* failures keep their 0.0, as RequestFuncOutput.latency */
+    ARR_QUEUE
 } arr_kind;
 
 static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_t i, arr_kind k)
@@ -138,6 +140,12 @@ static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_
         pyfmt_json_string(out, e, strlen(e));
         break;
     }
+    case ARR_LATENCY:
+        pyfmt_json_ns_as_s(out, r->success ? r->latency_ns : 0);
+        break;
+    case ARR_QUEUE:
+        pyfmt_json_ns_as_s(out, (uint64_t)metrics_queue_ns(r));
+        break;
     }
 }
 
@@ -152,15 +160,24 @@ static void k_array(jw *w, const char *name, const sb_metrics *m, const rec_stor
     sb_buf_putc(w->out, ']');
 }
 
-static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s)
+/* The per-request arrays in the reference's order; latencies and queue_times
+ * are written even without --save-detailed (newest vllm/benchmarks/serve.py). */
+static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s, bool detailed)
 {
-    k_array(w, "input_lens", m, s, ARR_PROMPT);
-    k_array(w, "output_lens", m, s, ARR_OUTPUT);
-    k_array(w, "ttfts", m, s, ARR_TTFT);
-    k_array(w, "itls", m, s, ARR_ITLS);
-    k_array(w, "start_times", m, s, ARR_START);
-    k_array(w, "generated_texts", m, s, ARR_TEXT);
-    k_array(w, "errors", m, s, ARR_ERROR);
+    if (detailed) {
+        k_array(w, "input_lens", m, s, ARR_PROMPT);
+        k_array(w, "output_lens", m, s, ARR_OUTPUT);
+        k_array(w, "ttfts", m, s, ARR_TTFT);
+        k_array(w, "itls", m, s, ARR_ITLS);
+    }
+    k_array(w, "latencies", m, s, ARR_LATENCY);
+    if (detailed)
+        k_array(w, "start_times", m, s, ARR_START);
+    k_array(w, "queue_times", m, s, ARR_QUEUE);
+    if (detailed) {
+        k_array(w, "generated_texts", m, s, ARR_TEXT);
+        k_array(w, "errors", m, s, ARR_ERROR);
+    }
 }
 
 static void stat_keys(jw *w, const sb_config *cfg, const sb_metrics *m)
@@ -256,7 +273,12 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
     for (int r = 1; r < SB_FAIL_COUNT_; r++)
         if (m->ext.fail_by_reason[r])
             k_int(&f, sb_fail_name((sb_fail)r), m->ext.fail_by_reason[r]);
-    sb_buf_puts(w->out, "}}");
+    sb_buf_putc(w->out, '}');
+    if (ctx->ours_json && *ctx->ours_json) {
+        sb_buf_puts(w->out, ", ");
+        sb_buf_puts(w->out, ctx->ours_json);
+    }
+    sb_buf_putc(w->out, '}');
 }
 
 /* Pooling backends (section 8): fewer keys, inputs only. */
@@ -265,12 +287,16 @@ static void pooling_body(jw *w, const sb_config *cfg, const sb_metrics *m, const
     k_num(w, "duration", m->duration_s);
     k_int(w, "completed", m->completed);
     k_int(w, "total_input_tokens", m->total_input);
+    k_int(w, "total_input_sequences", m->total_input_sequences);
     k_num(w, "request_throughput", m->request_throughput);
+    k_num(w, "input_sequence_throughput", m->input_sequence_throughput);
     k_num(w, "total_token_throughput", m->total_token_throughput);
-    if (cfg->save_detailed) {
+    if (cfg->save_detailed)
         k_array(w, "input_lens", m, s, ARR_PROMPT);
+    k_array(w, "latencies", m, s, ARR_LATENCY);
+    k_array(w, "queue_times", m, s, ARR_QUEUE);
+    if (cfg->save_detailed)
         k_array(w, "errors", m, s, ARR_ERROR);
-    }
 }
 
 static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
@@ -290,11 +316,17 @@ static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, co
         sb_buf_puts(out, "null");
     k_num(w, "output_throughput", m->output_throughput);
     k_num(w, "total_token_throughput", m->total_token_throughput);
-    if (cfg->save_detailed)
-        detail_arrays(w, m, s);
+    detail_arrays(w, m, s, cfg->save_detailed);
     k_num(w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
     k_int(w, "max_concurrent_requests", m->max_concurrent_requests);
     k_num(w, "rtfx", m->rtfx);
+    if (m->probe.ran) {
+        k_int(w, "probe_completed", m->probe.completed);
+        k_int(w, "probe_failed", m->probe.failed);
+        k_num(w, "probe_median_e2el_ms", m->probe.median_ms);
+        k_num(w, "probe_p99_e2el_ms", m->probe.p99_ms);
+        k_num(w, "probe_max_e2el_ms", m->probe.max_ms);
+    }
     if (ctx->n_rps_events) {
         key(w, "rps_change_events");
         sb_buf_putc(out, '[');

@@ -42,6 +42,11 @@ typedef struct report_ctx {
     const long *rps_event_rps;
     const char *const *rps_event_ts; /* ISO-8601 strings */
     size_t n_rps_events;
+    /* Rendered by stages the report does not know (telemetry): JSON members
+     * added inside "servebench" ("key": value, ...) and text sections added to
+     * the additions block. NULL when none. */
+    const char *ours_json;
+    const char *extras_text;
     /* Ctrl-C ended the run early: sent of planned requests went out (block
      * line and JSON "servebench": {"partial": true, ...}) */
     bool partial;

@@ -31,8 +31,10 @@
 #include "run/fingerprint.h"
 #include "chart/chart.h"
 #include "run/loop.h"
+#include "run/probe.h"
 #include "run/run_mpi.h"
 #include "run/run_prep.h"
+#include "run/run_tm.h"
 #include "run/window.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
@@ -73,6 +75,9 @@ typedef struct run_ctx {
     char fingerprint[RUN_FP_HEX];
     bool usage_error; /* prepare failed on the user's input (exit 2), not the work */
     specdec_counts spec_before, spec_after; /* /metrics around the run */
+    char *probe_body;                        /* --probe-request-rate's "Hi" request */
+    metrics_probe probe;
+    run_tm tm; /* server and GPU telemetry during the timed run */
     run_point *pt;                          /* NULL for a plain `serve` */
     bool tk_borrowed;                       /* c->tk belongs to pt's caller */
     char *tk_spec;                          /* what c->tk was loaded from, when loaded here */
@@ -126,6 +131,15 @@ static int start_sim(run_ctx *c, sb_err *err)
     return c->sim ? 0 : -1;
 }
 
+/* --tokenizer-compat (the flag table admits only the three names). */
+static tok_compat run_tok_compat(const sb_config *cfg)
+{
+    tok_compat tc = TOK_COMPAT_TRANSFORMERS;
+    if (cfg->tokenizer_compat)
+        (void)tok_compat_parse(cfg->tokenizer_compat, &tc);
+    return tc;
+}
+
 /* With --sim the tokenizer is needed before the simulator starts (it counts
  * prompt tokens with it) and the model name may not name one: fall back to the
  * bundled GPT-2 unless --tokenizer was given explicitly. */
@@ -137,9 +151,10 @@ static int load_sim_tokenizer(run_ctx *c, sb_err *err)
     if (c->tk)
         return 0; /* kept from an earlier run of a sweep */
     const char *spec = cfg->tokenizer ? cfg->tokenizer : cfg->model;
-    c->tk = spec ? tok_load(spec, err) : NULL;
+    tok_compat tc = run_tok_compat(cfg);
+    c->tk = spec ? tok_load_compat(spec, tc, err) : NULL;
     if (!c->tk && !cfg->tokenizer)
-        c->tk = tok_load(spec = SB_DATA_DIR "/tokenizers/gpt2", err);
+        c->tk = tok_load_compat(spec = SB_DATA_DIR "/tokenizers/gpt2", tc, err);
     if (c->tk)
         c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
@@ -164,7 +179,7 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
     if (c->cfg->skip_tokenizer_init || c->tk)
         return 0;
     const char *spec = c->cfg->tokenizer ? c->cfg->tokenizer : c->model_root;
-    c->tk = tok_load(spec, err);
+    c->tk = tok_load_compat(spec, run_tok_compat(c->cfg), err);
     if (c->tk)
         c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
@@ -177,6 +192,20 @@ static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
     bool on = cfg->self_timed == 1 ||
               (cfg->self_timed == -1 && !strcmp(cfg->ds.name, "timed_trace"));
     return on && ds->n && ds->reqs[0].timestamp_s >= 0;
+}
+
+/* The probe request of vllm/benchmarks/serve.py: prompt "Hi", one output
+ * token, no multimodal data, no request id. */
+static char *probe_body(const bk_params *p)
+{
+    bk_req r = {.prompt = "Hi", .prompt_bytes = 2, .prompt_len = 1, .output_len = 1};
+    pyjson_obj scratch;
+    pyjson_obj_init(&scratch);
+    sb_buf b;
+    sb_buf_init(&b);
+    bk_build_body(p, &r, &scratch, &b);
+    pyjson_obj_free(&scratch);
+    return b.data; /* the buffer's memory, now owned by the caller */
 }
 
 static int prepare(run_ctx *c, sb_err *err)
@@ -262,11 +291,16 @@ static int prepare(run_ctx *c, sb_err *err)
                "model/API specific. For the old behavior, include --temperature=0.\n");
     sb_arena_init(&c->bodies, 0);
     c->reqs = sb_xcalloc(c->ds.n ? c->ds.n : 1, sizeof *c->reqs);
-    run_build_bodies(&c->bp, &c->ds, &c->bodies, c->reqs);
-    if (run_fingerprint(c->reqs, c->plan.offset_ns, c->ds.n, c->fingerprint, err) != 0)
-        return -1;
+    run_lora lora = {.names = cfg->lora_modules,
+                     .n = cfg->n_lora_modules,
+                     .round_robin = !strcmp(cfg->lora_assignment, "round-robin")};
     c->prefix = cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix)
                                           : run_random_prefix();
+    run_build_bodies(&c->bp, &c->ds, &lora, c->prefix, &c->bodies, c->reqs);
+    if (cfg->probe_request_rate > 0)
+        c->probe_body = probe_body(&c->bp);
+    if (run_fingerprint(c->reqs, c->plan.offset_ns, c->ds.n, c->fingerprint, err) != 0)
+        return -1;
     return 0;
 }
 
@@ -458,8 +492,23 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     if (t0) /* all ranks begin at rank 0's instant */
         sb_sleep_until_ns(t0);
     double cpu0 = cpu_s();
+    run_probe *probe = NULL;
+    if (c->probe_body && c->sh.rank == 0) { /* one probe stream per run, not per rank */
+        sb_err perr;
+        double timeout = c->cfg->request_timeout_s > 0 ? c->cfg->request_timeout_s
+                                                       : c->cfg->stall_timeout_s;
+        probe = run_probe_start(c->e, c->tgt.url, c->tgt.headers, c->probe_body,
+                                c->cfg->probe_request_rate, timeout, &perr);
+        if (!probe)
+            fprintf(stderr, "servebench serve: %s; the run goes on without probes\n", perr.msg);
+    }
+    if (c->sh.rank == 0) /* rank 0 scrapes for all */
+        run_tm_start(&c->tm, c->cfg, c->e, &c->tgt);
     c->rs->bench_start_ns = t0 ? t0 : sb_now_ns();
     loop_run(c->e, &o, reqs, offs, n, c->rs, st);
+    run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
+    if (probe)
+        run_probe_stop(probe, &c->probe);
     if (c->pt) {
         c->pt->timed_start_ns = c->rs->bench_start_ns;
         c->pt->timed_end_ns = c->rs->bench_end_ns;
@@ -472,6 +521,22 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     if (c->sh.on && run_shard_merge(&c->sh, &c->rs, st, cpu_pct, c->ds.n, &err) != 0)
         return fail("merging the ranks' records", &err);
     return 0;
+}
+
+/* num_input_sequences summed over the successes, as vLLM counts a pooling
+ * request's inputs: each text of a batch, each document of a rerank request
+ * (texts[0] is its query), else one. */
+static long input_sequences(const run_ctx *c)
+{
+    bool rerank = !strcmp(c->be->name, "vllm-rerank");
+    long total = 0;
+    for (size_t i = 0; i < c->ds.n && i < c->rs->n; i++) {
+        if (!c->rs->recs[i].success)
+            continue;
+        uint32_t k = c->ds.reqs[i].forms.n_texts;
+        total += k == 0 ? 1 : rerank && k > 1 ? (long)k - 1 : (long)k;
+    }
+    return total;
 }
 
 /* A sweep's steady-state window: drops the ramp-up and drain requests from
@@ -510,6 +575,9 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
         return fail("computing metrics", &err);
     specdec_delta(&c->spec_before, &c->spec_after, &m.spec);
+    m.probe = c->probe;
+    if (m.pooling)
+        metrics_set_input_sequences(&m, input_sequences(c));
     if (m.completed == 0)
         fprintf(stderr, "UserWarning: All requests failed. This is likely due to a "
                         "misconfiguration on the benchmark arguments.\n");
@@ -523,8 +591,13 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                      .planned = c->ds.n,
                      .mpi_text = c->sh.text.data,
                      .mpi_json = c->sh.json.data};
-    sb_buf out;
+    sb_buf out, tm_json, tm_text;
     sb_buf_init(&out);
+    sb_buf_init(&tm_json);
+    sb_buf_init(&tm_text);
+    run_tm_render(&c->tm, c->rs->bench_end_ns - c->rs->bench_start_ns, &tm_json, &tm_text);
+    rc.ours_json = tm_json.data;
+    rc.extras_text = tm_text.data;
     report_failures(&out, c->rs);
     report_plot(&out, &m, 70, 12);
     report_block(&out, cfg, &m);
@@ -572,6 +645,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     if (c->pt)
         c->pt->measured = true;
     metrics_free(&m);
+    sb_buf_free(&tm_json);
+    sb_buf_free(&tm_text);
     return status;
 }
 
@@ -603,6 +678,8 @@ static void cleanup(run_ctx *c)
     free(c->model_id);
     free(c->model_root);
     free(c->prefix);
+    free(c->probe_body);
+    run_tm_free(&c->tm);
 }
 
 static void raise_fd_limit(void)

@@ -114,8 +114,14 @@ char *run_random_prefix(void)
     return p;
 }
 
-void run_build_bodies(const bk_params *p, const sb_dataset *ds, sb_arena *a, loop_req *out)
+void run_build_bodies(const bk_params *p, const sb_dataset *ds, const run_lora *lora,
+                      const char *id_prefix, sb_arena *a, loop_req *out)
 {
+    sb_buf id;
+    sb_buf_init(&id);
+    /* random.choice over the names, one per request in order, from Python's
+     * global random as the dataset left it (copied: ds stays as it was). */
+    py_random rng = ds->py_global;
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf b;
@@ -127,6 +133,14 @@ void run_build_bodies(const bk_params *p, const sb_dataset *ds, sb_arena *a, loo
                     .prompt_len = q->prompt_len,
                     .output_len = q->output_len,
                     .forms = q->forms};
+        if (q->has_request_id) {
+            sb_buf_reset(&id);
+            sb_buf_printf(&id, "%s%zu", id_prefix, i);
+            r.request_id = id.data;
+        }
+        if (lora && lora->n)
+            r.model = lora->names[lora->round_robin ? i % lora->n
+                                                    : py_random_choice(&rng, lora->n)];
         sb_buf_reset(&b);
         bk_build_body(p, &r, &scratch, &b);
         out[i].body = sb_arena_strndup(a, b.data, b.len);
@@ -134,5 +148,6 @@ void run_build_bodies(const bk_params *p, const sb_dataset *ds, sb_arena *a, loo
         out[i].id = q->has_request_id ? (long)i : -1;
     }
     sb_buf_free(&b);
+    sb_buf_free(&id);
     pyjson_obj_free(&scratch);
 }

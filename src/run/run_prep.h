@@ -39,7 +39,17 @@ void run_scrape_spec(eng *e, const run_target *t, specdec_counts *out);
 /* "bench-" + 8 random hex digits + "-" (malloc'd). */
 char *run_random_prefix(void);
 
-/* Builds one body per request into arena memory. */
-void run_build_bodies(const bk_params *p, const sb_dataset *ds, sb_arena *a, loop_req *out);
+/* --lora-modules: the names a request's "model" field is replaced by. */
+typedef struct run_lora {
+    char *const *names; /* NULL or empty: no replacement */
+    size_t n;
+    bool round_robin; /* request i gets names[i % n]; else random.choice */
+} run_lora;
+
+/* Builds one body per request into arena memory, with request i's LoRA name
+ * picked as vllm/benchmarks/serve.py: benchmark does; id_prefix + i is the
+ * x-request-id the body builders may read (vlm2vec numbers its prompts). */
+void run_build_bodies(const bk_params *p, const sb_dataset *ds, const run_lora *lora,
+                      const char *id_prefix, sb_arena *a, loop_req *out);
 
 #endif

@@ -62,7 +62,11 @@ static int inproc_run(sweep_runner *self, const sweep_run_req *req, sweep_run_ou
     const char *key = getenv("OPENAI_API_KEY");
     if (key && *key)
         cfg.api_key = sb_xstrdup(key);
-    if (ip->tk && !(same(ip->tk_model, cfg.model) && same(ip->tk_tokenizer, cfg.tokenizer))) {
+    tok_compat compat = TOK_COMPAT_TRANSFORMERS; /* the flag table admits only valid names */
+    if (cfg.tokenizer_compat)
+        (void)tok_compat_parse(cfg.tokenizer_compat, &compat);
+    if (ip->tk && !(same(ip->tk_model, cfg.model) && same(ip->tk_tokenizer, cfg.tokenizer) &&
+                    tok_compat_of(ip->tk) == compat)) {
         tok_free(ip->tk); /* this point names another tokenizer */
         ip->tk = NULL;
     }

@@ -42,7 +42,7 @@ static bool compatible(const tok_model *m, tok_scratch *sc, int32_t a, int32_t b
     uint64_t key = (uint64_t)(uint32_t)a << 32 | (uint32_t)b | 1ULL << 63;
     if (!sc->compat)
         sc->compat = sb_xcalloc(COMPAT_SLOTS, sizeof *sc->compat);
-    struct tok_compat *e = &sc->compat[(key * 0x9e3779b97f4a7c15ULL) >> 48];
+    struct tok_pair_ok *e = &sc->compat[(key * 0x9e3779b97f4a7c15ULL) >> 48];
     if (e->key == key)
         return e->ok;
     sc->sub.n = 0;

@@ -196,7 +196,9 @@ static int encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len
     if (add_special)
         for (size_t i = 0; i < t->n_post_pre; i++)
             tok_ids_push(out, t->post_pre[i]);
-    enc_ctx c = {t, sc, out, true, add_special ? NULL : cuts, out->n};
+    /* decode's clean-up breaks the cut guarantee (a clean-up can join text
+     * across a cut), so no cuts are reported under it */
+    enc_ctx c = {t, sc, out, true, add_special || t->cleanup ? NULL : cuts, out->n};
     if (len && sc->ccache && t->chunk_ok && len >= CHUNK_MIN_TEXT)
         encode_chunked(&c, text, len);
     else if (len)
@@ -205,6 +207,27 @@ static int encode_sc(const tok *t, tok_scratch *sc, const char *text, size_t len
         for (size_t i = 0; i < t->n_post_post; i++)
             tok_ids_push(out, t->post_post[i]);
     sb_buf_free(&fixed);
+    return 0;
+}
+
+int tok_encode_pair(const tok *t, const char *a, size_t alen, const char *b, size_t blen,
+                    bool add_special, tok_ids *out, sb_err *err)
+{
+    if (!add_special)
+        return tok_encode(t, a, alen, false, out, err) || tok_encode(t, b, blen, false, out, err)
+                   ? -1
+                   : 0;
+    if (t->pair_err)
+        return sb_err_set(err, "%s: pair encoding through %s is not supported yet", t->path,
+                          t->pair_err);
+    for (size_t i = 0; i < t->n_post_pair; i++) {
+        int32_t v = t->post_pair[i];
+        if (v >= 0)
+            tok_ids_push(out, v);
+        else if (tok_encode(t, v == TOK_PAIR_A ? a : b, v == TOK_PAIR_A ? alen : blen, false, out,
+                            err) != 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -370,10 +393,13 @@ int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb
                               "token id %d at position %zu is outside the vocabulary "
                               "(0..%zu)",
                               ids[i], i, t->n_total - 1);
+    size_t from = out->len;
     if (t->dec_blob) {
         decode_table(t, ids, n, skip_special, out);
         if (!out->data)
             sb_buf_puts(out, "");
+        if (t->cleanup)
+            tok_compat_cleanup(out, from);
         return 0;
     }
     const char **toks = sb_xmalloc((n + 1) * sizeof *toks);
@@ -386,6 +412,8 @@ int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb
     tok_decoder_run(t->dec, toks, k, out);
     if (!out->data)
         sb_buf_puts(out, "");
+    if (t->cleanup)
+        tok_compat_cleanup(out, from);
     free(toks);
     return 0;
 }

@@ -175,7 +175,7 @@ typedef struct tok_scratch {
     tok_pcache *pcache; /* large cache, replaces `cache` when set (tok_ctx_cache) */
     tok_pcache *ccache; /* chunk -> ids cache for long texts (tok_chunk.c), or NULL */
     tok_pcache *scache; /* sub-piece -> ids cache for long pieces (tok_bpe_long.c) */
-    struct tok_compat {
+    struct tok_pair_ok {
         uint64_t key; /* a << 32 | b, plus 1 in bit 63 when the slot is used */
         bool ok;
     } * compat; /* direct-mapped cache of token-pair compatibility */
@@ -195,6 +195,11 @@ void tok_pieces_push(tok_pieces *p, const char *s, size_t len, uint32_t src, uin
 /* ---- normalizers (tok_norm.c) ------------------------------------------- */
 
 typedef struct tok_norm tok_norm;
+/* tok_precompiled.c: SentencePiece precompiled_charsmap */
+typedef struct tok_charsmap tok_charsmap;
+tok_charsmap *tok_charsmap_parse(json_t *j, const char *path, sb_err *err);
+void tok_charsmap_free(tok_charsmap *m);
+void tok_charsmap_apply(const tok_charsmap *m, const char *s, size_t n, sb_buf *out);
 tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err);
 void tok_norm_free(tok_norm *n);
 /* out = normalize(s[0..n)); out is reset first. */
@@ -322,10 +327,19 @@ struct tok {
     /* post-processor: ids placed before and after a single sequence */
     int32_t *post_pre, *post_post;
     size_t n_post_pre, n_post_post;
+    /* ... and around a pair: ids >= 0, TOK_PAIR_A / TOK_PAIR_B where the
+     * sequences go; pair_err says why a pair cannot be encoded (NULL: it can) */
+    int32_t *post_pair;
+    size_t n_post_pair;
+    const char *pair_err;
     /* config */
     int32_t *special_ids;
     size_t n_special;
     char *chat_template, *bos, *eos;
+    /* transformers layer (tok_compat.c) */
+    tok_compat compat;
+    bool cleanup;       /* decode applies clean_up_tokenization */
+    double max_length;  /* model_max_length */
     bool chunk_ok; /* long texts may be cut at tok_chunk_next (tok_chunk.c) */
     uint8_t *letters; /* tok_chunk_letters, when chunk_ok */
     /* Lone ByteLevel decoder: each id's bytes, dec_blob[dec_off[id]..dec_off[id+1]),
@@ -358,7 +372,18 @@ bool tok_chunk_cut_at(const uint8_t *letters, const char *s, size_t h);
 /* The first cut used at or after byte from of s[0..n), or n when none. */
 size_t tok_chunk_next(const uint8_t *letters, const char *s, size_t n, size_t from);
 
+/* tok_compat.c: applies tokenizer_config.json's transformers rules (cfg may
+ * be NULL: no config file) after the special ids are known. */
+int tok_compat_apply(tok *t, json_t *cfg, const char *cfg_path, sb_err *err);
+/* Fills the special-token attributes the config leaves out with the defaults
+ * of its tokenizer_class (before the special ids are collected). */
+void tok_compat_defaults(json_t *cfg);
+/* clean_up_tokenization on out->data[from..], in place. */
+void tok_compat_cleanup(sb_buf *out, size_t from);
+
 /* tok_post.c */
+#define TOK_PAIR_A (-1)
+#define TOK_PAIR_B (-2)
 int tok_post_parse(tok *t, json_t *j, const char *path, sb_err *err);
 
 /* tok_jscan.c: the vocab/merges fast path of the loader */

@@ -169,6 +169,37 @@ static void config_template(tok *t, json_t *ct)
     }
 }
 
+/* special_tokens_map.json: transformers' from_pretrained lets its entries
+ * override tokenizer_config.json's. */
+static int merge_special_map(json_t **c, const char *dir, sb_err *err)
+{
+    sb_buf p;
+    sb_buf_init(&p);
+    sb_buf_printf(&p, "%s/special_tokens_map.json", dir);
+    FILE *f = fopen(p.data, "r");
+    json_t *m = NULL;
+    if (f) {
+        fclose(f);
+        m = tok_json_load_file(p.data, 0, err);
+        if (!m) {
+            sb_buf_free(&p);
+            return -1;
+        }
+        if (!json_is_object(m)) {
+            json_decref(m);
+            int rc = sb_err_set(err, "%s: expected a JSON object", p.data);
+            sb_buf_free(&p);
+            return rc;
+        }
+        if (!*c)
+            *c = json_object();
+        json_object_update(*c, m);
+        json_decref(m);
+    }
+    sb_buf_free(&p);
+    return 0;
+}
+
 static int load_config(tok *t, const char *dir, sb_err *err)
 {
     static const char *attrs[] = {"bos_token", "eos_token", "unk_token", "sep_token",
@@ -185,8 +216,32 @@ static int load_config(tok *t, const char *dir, sb_err *err)
             sb_buf_free(&p);
             return -1;
         }
+        if (!json_is_object(c)) {
+            json_decref(c);
+            int rc = sb_err_set(err, "%s: expected a JSON object", p.data);
+            sb_buf_free(&p);
+            return rc;
+        }
     }
+    if (merge_special_map(&c, dir, err) < 0) {
+        json_decref(c);
+        sb_buf_free(&p);
+        return -1;
+    }
+    /* a separate chat_template.jinja clobbers the config's template, as in
+     * transformers' from_pretrained */
+    sb_buf tpl;
+    sb_buf_init(&tpl);
+    sb_buf_reset(&p);
+    sb_buf_printf(&p, "%s/chat_template.jinja", dir);
+    if (tok_file_read(p.data, &tpl, NULL) == 0)
+        t->chat_template = sb_buf_steal(&tpl);
+    sb_buf_free(&tpl);
+    sb_buf_reset(&p);
+    sb_buf_printf(&p, "%s/tokenizer_config.json", dir);
+    int rc = 0;
     if (c) {
+        tok_compat_defaults(c);
         for (size_t i = 0; i < sizeof attrs / sizeof *attrs; i++)
             add_special(t, token_str(json_object_get(c, attrs[i])));
         json_t *extra = json_object_get(c, "additional_special_tokens");
@@ -202,26 +257,19 @@ static int load_config(tok *t, const char *dir, sb_err *err)
         const char *eos = token_str(json_object_get(c, "eos_token"));
         t->bos = bos ? sb_xstrdup(bos) : NULL;
         t->eos = eos ? sb_xstrdup(eos) : NULL;
-        config_template(t, json_object_get(c, "chat_template"));
-        json_decref(c);
+        if (!t->chat_template)
+            config_template(t, json_object_get(c, "chat_template"));
     } else {
         for (size_t i = 0; i < t->n_added; i++)
             if (t->added[i].special)
                 add_special(t, t->added[i].content);
     }
-    if (!t->chat_template) { /* newer repos ship the template as its own file */
-        sb_buf_reset(&p);
-        sb_buf_printf(&p, "%s/chat_template.jinja", dir);
-        sb_buf tpl;
-        sb_buf_init(&tpl);
-        if (tok_file_read(p.data, &tpl, NULL) == 0)
-            t->chat_template = sb_buf_steal(&tpl);
-        sb_buf_free(&tpl);
-    }
+    rc = tok_compat_apply(t, c, p.data, err);
+    json_decref(c);
     sb_buf_free(&p);
     if (t->n_special)
         qsort(t->special_ids, t->n_special, sizeof *t->special_ids, cmp_id);
-    return 0;
+    return rc;
 }
 
 /* The text jansson sees: model.vocab and model.merges replaced by {} / [],
@@ -305,6 +353,7 @@ tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err
 {
     tok *t = sb_xcalloc(1, sizeof *t);
     t->path = sb_xstrdup(name ? name : "<buffer>");
+    t->max_length = 1e30;
     int rc = parse_text(t, json, len, t->path, err);
     if (rc < 0) {
         tok_free(t);
@@ -320,11 +369,17 @@ tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err
 
 tok *tok_load(const char *spec, sb_err *err)
 {
+    return tok_load_compat(spec, TOK_COMPAT_TRANSFORMERS, err);
+}
+
+tok *tok_load_compat(const char *spec, tok_compat compat, sb_err *err)
+{
     char *path = tok_resolve(spec, err);
     if (!path)
         return NULL;
     tok *t = sb_xcalloc(1, sizeof *t);
     t->path = path;
+    t->compat = compat;
     sb_buf text;
     sb_buf_init(&text);
     int rc = tok_file_read(path, &text, err);
@@ -372,6 +427,7 @@ void tok_free(tok *t)
         tok_trie_free(&t->trie_norm);
     free(t->post_pre);
     free(t->post_post);
+    free(t->post_pair);
     free(t->special_ids);
     free(t->chat_template);
     free(t->bos);

@@ -1,5 +1,6 @@
 /* tok_norm.c - HF normalizers: NFC/NFD/NFKC/NFKD, Lowercase, Prepend,
- * Replace, Strip, StripAccents, BertNormalizer and Sequence.
+ * Replace, Strip, StripAccents, BertNormalizer, Nmt, Precompiled
+ * (tok_precompiled.c) and Sequence.
  *
  * A normalizer maps a string to a string. HF also tracks alignments so that
  * offsets map back; servebench only needs ids, so each stage writes a fresh
@@ -25,6 +26,8 @@ typedef enum {
     N_STRIP,
     N_STRIP_ACCENTS,
     N_BERT,
+    N_NMT,
+    N_PRECOMPILED,
     N_SEQ
 } norm_kind;
 
@@ -34,6 +37,7 @@ struct tok_norm {
     tok_pattern pat;
     bool left, right;                              /* Strip */
     bool clean, chinese, strip_accents, lowercase; /* Bert */
+    tok_charsmap *cm; /* Precompiled */
     tok_norm **kids;
     size_t n_kids;
 };
@@ -46,6 +50,7 @@ void tok_norm_free(tok_norm *n)
         tok_norm_free(n->kids[i]);
     free(n->kids);
     free(n->str);
+    tok_charsmap_free(n->cm);
     tok_pattern_free(&n->pat);
     free(n);
 }
@@ -101,7 +106,7 @@ tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err)
     }
     static const char *names[] = {"NFC",     "NFD",     "NFKC",  "NFKD",         "Lowercase",
                                   "Prepend", "Replace", "Strip", "StripAccents", "BertNormalizer",
-                                  "Sequence"};
+                                  "Nmt",     "Precompiled", "Sequence"};
     int kind = -1;
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (strcmp(type, names[i]) == 0)
@@ -131,6 +136,12 @@ tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err)
         }
         break;
     }
+    case N_PRECOMPILED:
+        if (!(n->cm = tok_charsmap_parse(j, path, err))) {
+            tok_norm_free(n);
+            return NULL;
+        }
+        break;
     case N_STRIP:
         n->left = jbool(j, "strip_left", true);
         n->right = jbool(j, "strip_right", true);
@@ -341,6 +352,27 @@ static void bert_clean(const tok_norm *nm, const char *s, size_t n, sb_buf *out)
     }
 }
 
+/* SentencePiece's nmt_nfkc rules without the NFKC (HF normalizers::unicode
+ * Nmt): C0/DEL/some C1 controls are dropped, and tab, LF, FF, CR, U+1680,
+ * U+200B..U+200F, U+2028, U+2029, U+2581, U+FEFF and U+FFFD become a space. */
+static void nmt(const char *s, size_t n, sb_buf *out)
+{
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = tok_utf8_next(s + i, n - i, &cp);
+        bool drop = (cp >= 0x01 && cp <= 0x08) || cp == 0x0B || (cp >= 0x0E && cp <= 0x1F) ||
+                    cp == 0x7F || cp == 0x8F || cp == 0x9F;
+        bool space = cp == 0x09 || cp == 0x0A || cp == 0x0C || cp == 0x0D || cp == 0x1680 ||
+                     (cp >= 0x200B && cp <= 0x200F) || cp == 0x2028 || cp == 0x2029 ||
+                     cp == 0x2581 || cp == 0xFEFF || cp == 0xFFFD;
+        if (space)
+            sb_buf_putc(out, ' ');
+        else if (!drop)
+            sb_buf_append(out, s + i, k);
+        i += k;
+    }
+}
+
 /* True when every char is below U+0300: such text is in NFC and nothing in
  * it composes (lead bytes >= 0xCC start U+0300 and up). Most prompts. */
 static bool below_u0300(const char *s, size_t n)
@@ -405,6 +437,12 @@ static void apply_one(const tok_norm *nm, const char *s, size_t n, sb_buf *out, 
         sb_buf_free(&b);
         break;
     }
+    case N_NMT:
+        nmt(s, n, out);
+        break;
+    case N_PRECOMPILED:
+        tok_charsmap_apply(nm->cm, s, n, out);
+        break;
     case N_SEQ:
         break;
     }

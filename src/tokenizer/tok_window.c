@@ -39,7 +39,7 @@ static bool is_cut(const tok *t, const char *raw, const size_t *off, const int32
 
 tok_window *tok_window_new(const tok *t, tok_ctx *ctx, const int32_t *ids, size_t n, sb_err *err)
 {
-    if (!t->chunk_ok || !t->dec_blob || n < 2)
+    if (!t->chunk_ok || !t->dec_blob || t->cleanup || n < 2) /* clean-up: see encode_sc */
         return NULL;
     for (size_t i = 0; i < n; i++)
         if (ids[i] < 0 || (size_t)ids[i] >= t->n_total || t->added_by_id[ids[i]] >= 0)

@@ -26,12 +26,31 @@ void tok_ids_push(tok_ids *ids, int32_t id);
 /* Appends v[0..n) (one copy; the hot paths copy cached encodings). */
 void tok_ids_append(tok_ids *ids, const int32_t *v, size_t n);
 
+/* Which library's rules sit on top of tokenizer.json (tok_compat.c,
+ * docs/tokenize.md). TOK_COMPAT_TRANSFORMERS is what the reference runs:
+ * transformers 4.56-4.57 (vLLM requires transformers >= 4.56, < 5), driven by
+ * tokenizer_config.json: clean_up_tokenization_spaces in decode, the
+ * Llama/Gemma classes' add_bos_token/add_eos_token post-processor.
+ * TOK_COMPAT_TRANSFORMERS5 differs only in the clean-up, which transformers
+ * >= 5.7 skips for BPE models. TOK_COMPAT_TOKENIZERS is the bare Rust
+ * library (tokenizer.json alone decides ids and text). */
+typedef enum tok_compat {
+    TOK_COMPAT_TRANSFORMERS = 0,
+    TOK_COMPAT_TRANSFORMERS5,
+    TOK_COMPAT_TOKENIZERS,
+} tok_compat;
+/* "transformers", "transformers5", "tokenizers" -> *out; -1 when unknown. */
+int tok_compat_parse(const char *s, tok_compat *out);
+const char *tok_compat_name(tok_compat c);
+
 /* Loads a tokenizer. spec is a tokenizer.json (or .json.gz) file, a directory
  * holding one (plus tokenizer_config.json if present), or a model name
  * ("org/name") resolved offline in the Hugging Face cache layout
  * ($HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub). Returns
  * NULL and fills err (naming file, JSON path, component) on failure. */
 tok *tok_load(const char *spec, sb_err *err);
+/* tok_load with explicit rules (tok_load uses TOK_COMPAT_TRANSFORMERS). */
+tok *tok_load_compat(const char *spec, tok_compat compat, sb_err *err);
 void tok_free(tok *t);
 /* Loads tokenizer.json text from memory (no tokenizer_config.json: special ids
  * are the special added tokens). name appears in error messages. */
@@ -42,6 +61,14 @@ tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err
  * HF. Returns 0, or -1 with err set. */
 int tok_encode(const tok *t, const char *text, size_t len, bool add_special, tok_ids *out,
                sb_err *err);
+
+/* Appends the ids of the pair (a, b), as transformers' tokenizer(a, text_pair=b)
+ * and the Rust library's encode(a, b) give them: each text encoded on its own,
+ * placed by the post-processor's pair layout when add_special (e.g. BERT
+ * [CLS] a [SEP] b [SEP]), else one after the other. A post-processor chain
+ * with no exact pair layout is an error naming it. */
+int tok_encode_pair(const tok *t, const char *a, size_t alen, const char *b, size_t blen,
+                    bool add_special, tok_ids *out, sb_err *err);
 
 /* Per-thread scratch for encoding many texts without re-allocating: one per
  * thread, never shared. tok_encode is tok_encode_ctx with a fresh one. */
@@ -89,15 +116,27 @@ int tok_window_encode(const tok_window *w, tok_ctx *ctx, size_t a, size_t b, tok
  * no --tokenizer is given: SB_DATA_DIR/tokenizers/gpt2. */
 const char *tok_default_spec(void);
 
-/* Appends the decoded text of ids to out. Ids out of range are an error. */
+/* Appends the decoded text of ids to out. Ids out of range are an error.
+ * Under the transformers rules the appended text is cleaned up as
+ * transformers' decode does when tokenizer_config.json says
+ * clean_up_tokenization_spaces (tok_cleans_up). */
 int tok_decode(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb_buf *out,
                sb_err *err);
+
+/* Does tok_decode apply transformers' clean_up_tokenization? */
+bool tok_cleans_up(const tok *t);
+/* The rules the tok was loaded with. */
+tok_compat tok_compat_of(const tok *t);
+/* transformers' model_max_length (tokenizer_config.json; transformers'
+ * VERY_LARGE_INTEGER, 1e30, when absent). */
+double tok_model_max_length(const tok *t);
 
 /* HF `vocab_size`: the model vocabulary without added tokens. */
 size_t tok_vocab_size(const tok *t);
 /* Vocabulary including added tokens (ids are below this). */
 size_t tok_vocab_size_with_added(const tok *t);
-/* transformers' num_special_tokens_to_add(pair=False). */
+/* transformers' num_special_tokens_to_add(pair=False): under the
+ * transformers rules, what the Llama/Gemma classes' post-processor adds. */
 size_t tok_num_special_to_add(const tok *t);
 /* transformers' all_special_ids (bos/eos/unk/pad/additional special tokens from
  * tokenizer_config.json, else the special added tokens), ascending, unique. */

@@ -17,5 +17,5 @@ want.forEach((w, i) => {
   if (isDeepStrictEqual(JSON.parse(w), JSON.parse(got[i]))) return;
   if (bad++ < 5) console.log(`  ${fam} line ${i + 1} differs: ${input[i].slice(0, 200)}`);
 });
-console.log(`${fam}: ${want.length} lines (encode x2 per text, decode x2 per id sequence), ${bad} mismatches`);
+console.log(`${fam}: ${want.length} lines (encode x2 per text, decode x2 per id sequence, pairs x2), ${bad} mismatches`);
 process.exit(bad ? 1 : 0);

@@ -2,7 +2,7 @@
 // components the six real families do not (Unigram, WordPiece, WordLevel,
 // BERT normalizer/pre-tokenizer/post-processor, Metaspace, Digits,
 // Punctuation, Split behaviours, CTC/BPEDecoder/WordPiece decoders, added
-// tokens with lstrip/rstrip/single_word), and their expected outputs from
+// tokens with lstrip/rstrip/single_word, the Nmt and Precompiled normalizers), and their expected outputs from
 // the Rust library (npm tokenizers). Deterministic; writes into
 // tests/data/tokenizers/small/. usage: node tests/diff/make_small.mjs
 import fs from 'node:fs';
@@ -100,6 +100,52 @@ function unigramVocab() {
   return pieces;
 }
 
+// A SentencePiece precompiled_charsmap: a double-array trie in darts-clone's
+// unit layout (label in bits 0-7, has-leaf bit 8, offset from bit 10; a
+// leaf's value unit, bit 31 set, sits at the node's base XOR 0) over the
+// UTF-8 keys, whose values are byte offsets of NUL-terminated replacements.
+// Bases are placed first-fit, each used once; base64 of: u32le trie bytes, units, strings.
+function charsmap(map) {
+  const root = { kids: new Map(), value: null };
+  let blob = Buffer.alloc(0);
+  for (const [k, v] of Object.entries(map)) {
+    let n = root;
+    for (const b of Buffer.from(k, 'utf8')) {
+      if (!n.kids.has(b)) n.kids.set(b, { kids: new Map(), value: null });
+      n = n.kids.get(b);
+    }
+    n.value = blob.length;
+    blob = Buffer.concat([blob, Buffer.from(v, 'utf8'), Buffer.from([0])]);
+  }
+  // every base is used by one node only (as darts-clone does), or a lookup
+  // could follow another node's child through a shared base
+  const units = [0], used = new Set([0]), bases = new Set();
+  const queue = [[root, 0, 0]];
+  while (queue.length) {
+    const [n, pos, label] = queue.shift();
+    const labels = [...n.kids.keys()].sort((a, b) => a - b);
+    if (n.value !== null) labels.unshift(0);
+    let base = 1;
+    while (bases.has(base) || !labels.every((l) => (base ^ l) !== 0 && !used.has(base ^ l))) base++;
+    bases.add(base);
+    labels.forEach((l) => used.add(base ^ l));
+    units[pos] = ((((pos ^ base) << 10) | (n.value !== null ? 1 << 8 : 0) | label) >>> 0);
+    if (n.value !== null) units[base] = (n.value | 0x80000000) >>> 0;
+    for (const l of labels) if (l) queue.push([n.kids.get(l), base ^ l, l]);
+  }
+  const size = Math.max(...used) + 1;
+  const out = Buffer.alloc(4 + 4 * size);
+  out.writeUInt32LE(4 * size, 0);
+  for (let i = 0; i < size; i++) out.writeUInt32LE(units[i] || 0, 4 + 4 * i);
+  return Buffer.concat([out, blob]).toString('base64');
+}
+// Keys: clusters, a key that is a prefix of another ('e' wins over
+// 'e\u0301': the shortest match replaces the whole cluster), a multi-char key
+// spanning two clusters ('th', never matched), a char inside a long cluster.
+const CHARSMAP = charsmap({ 'ﬁ': 'fi', 'Ⅻ': 'XII', '½': '1⁄2', '\u00a0': ' ', '\u3000': ' ', 'e': 'E',
+  'e\u0301': 'é', 'A\u030a': 'Å', 'ß': 'ss', 'İ': 'i\u0307', '🙂': ':)', '👨': 'man', 'ǅ': 'Dž', 'th': 'TH',
+  '\r\n': '\n', 'x\u0301': 'X', '中文': 'zhongwen', '日': 'ri' });
+
 const SPECS = {
   bert_wordpiece: base({
     added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].map((t, i) => added(t, i)),
@@ -165,7 +211,38 @@ const SPECS = {
       return { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: true, vocab, merges };
     })(),
   }),
+  unigram_nmt: base({
+    added_tokens: [added('<unk>', 0), added('<s>', 1), added('</s>', 2)],
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Nmt' }, { type: 'NFKC' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 0, vocab: unigramVocab(), byte_fallback: true },
+  }),
+  unigram_precompiled: base({
+    added_tokens: [added('<unk>', 0), added('<s>', 1), added('</s>', 2)],
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Precompiled', precompiled_charsmap: CHARSMAP }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 0, vocab: unigramVocab(), byte_fallback: true },
+  }),
 };
+
+// Texts with the characters Nmt drops or turns into spaces (last spec, so
+// the earlier specs' texts stay as they were).
+const NMT_CHARS = ['\u0001', '\u0008', '\u000b', '\u000e', '\u001f', '\u007f', '\u008f', '\u009f', '\t', '\n',
+  '\u000c', '\r', '\u1680', '\u200b', '\u200d', '\u200f', '\u2028', '\u2029', '\u2581', '\ufeff', '\ufffd',
+  '\u0080', '\u0090', '\u00a0', '\u2000', '\u0000'];
+const PRE_CHARS = ['\r\n', '👨\u200d👩\u200d👧', 'ǅ', 'x\u0301', 'A\u030a', '\u0000', 'e\u0301\u0301', '中文字'];
+function preText() {
+  const cps = Array.from(text());
+  for (let k = int(1, 3); k > 0; k--) cps.splice(int(0, cps.length), 0, pick(PRE_CHARS));
+  return cps.join('');
+}
+function nmtText() {
+  const cps = Array.from(text()); // code points: never split a surrogate pair
+  for (let k = int(1, 4); k > 0; k--) cps.splice(int(0, cps.length), 0, pick(NMT_CHARS));
+  return cps.join('');
+}
 
 fs.mkdirSync(OUT, { recursive: true });
 for (const [name, spec] of Object.entries(SPECS)) {
@@ -174,7 +251,7 @@ for (const [name, spec] of Object.entries(SPECS)) {
   fs.writeFileSync(path.join(OUT, `${name}.json`), json + '\n');
   const lines = [];
   for (let i = 0; i < 150; i++) {
-    const t = text();
+    const t = name === 'unigram_nmt' ? nmtText() : name === 'unigram_precompiled' ? preText() : text();
     const ids = Array.from((await tok.encode(t, null, { addSpecialTokens: false })).getIds());
     const sp = Array.from((await tok.encode(t, null, { addSpecialTokens: true })).getIds());
     lines.push(JSON.stringify({ text: t, ids, ids_special: sp }));
@@ -188,4 +265,20 @@ for (const [name, spec] of Object.entries(SPECS)) {
   fs.writeFileSync(path.join(OUT, `${name}.golden.jsonl`), lines.join('\n') + '\n');
   fs.writeFileSync(path.join(OUT, `${name}.golden_decode.jsonl`), dec.join('\n') + '\n');
   console.log(name, 'ok');
+}
+
+// Pairs (text, text_pair) for the post-processors' pair layouts: BERT,
+// RoBERTa, a pair template, none. Drawn after everything above.
+for (const name of ['bert_wordpiece', 'unigram_metaspace', 'bpe_suffix', 'bytelevel_prefix', 'unigram_nmt']) {
+  const tok = Tokenizer.fromString(JSON.stringify(SPECS[name]));
+  const gen = name === 'unigram_nmt' ? nmtText : text;
+  const lines = [];
+  for (let i = 0; i < 60; i++) {
+    const a = gen(), b = gen();
+    const ids = Array.from((await tok.encode(a, b, { addSpecialTokens: false })).getIds());
+    const sp = Array.from((await tok.encode(a, b, { addSpecialTokens: true })).getIds());
+    lines.push(JSON.stringify({ text: a, text_pair: b, ids, ids_special: sp }));
+  }
+  fs.writeFileSync(path.join(OUT, `${name}.golden_pair.jsonl`), lines.join('\n') + '\n');
+  console.log(name, 'pairs ok');
 }

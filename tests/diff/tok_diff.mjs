@@ -21,8 +21,10 @@ const { Tokenizer } = require('tokenizers');
 
 const [tokDir, family, nStr, outDir] = process.argv.slice(2);
 const N = Number(nStr);
+// TOKDIR: a directory with tokenizer.json(.gz), or a tokenizer.json file
 const gz = path.join(tokDir, 'tokenizer.json.gz');
-const json = fs.existsSync(gz) ? zlib.gunzipSync(fs.readFileSync(gz)).toString('utf8')
+const json = fs.statSync(tokDir).isFile() ? fs.readFileSync(tokDir, 'utf8')
+  : fs.existsSync(gz) ? zlib.gunzipSync(fs.readFileSync(gz)).toString('utf8')
   : fs.readFileSync(path.join(tokDir, 'tokenizer.json'), 'utf8');
 const tok = Tokenizer.fromString(json);
 const added = JSON.parse(json).added_tokens.map((t) => t.content);
@@ -98,6 +100,15 @@ for (let i = 0; i < Math.ceil(N / 4); i++) {
   for (const skip of [false, true]) {
     input.push(JSON.stringify({ ids: seq, skip_special_tokens: skip }));
     want.push(JSON.stringify({ text: await tok.decode(seq, skip) }));
+  }
+}
+// pairs (transformers' text_pair; drawn last, so the lines above keep their texts)
+for (let i = 0; i < Math.ceil(N / 8); i++) {
+  const text = randomText(), pair = randomText();
+  for (const sp of [false, true]) {
+    const ids = Array.from((await tok.encode(text, pair, { addSpecialTokens: sp })).getIds());
+    input.push(JSON.stringify({ text, text_pair: pair, add_special_tokens: sp }));
+    want.push(JSON.stringify({ ids, count: ids.length }));
   }
 }
 const w = (name, lines) => fs.writeFileSync(path.join(outDir, `${family}.${name}.jsonl`), lines.join('\n') + '\n');

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""capture_chat.py - a minimal OpenAI chat endpoint for body checks: every
+"""capture_chat.py - a minimal OpenAI chat/completions endpoint for body checks: every
 POST body is appended (as one JSON string line) to OUT, and the answer is a
 two-chunk SSE stream (one token, then usage). Prints "listening PORT".
 usage: capture_chat.py OUT"""
@@ -18,7 +18,8 @@ class H(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers['Content-Length']))
         out.write(json.dumps(body.decode('utf-8')) + '\n')
         out.flush()
-        sse = ('data: {"choices": [{"delta": {"content": "x"}}]}\n\n'
+        # "text" too, so completions backends (choices[0].text) can use it.
+        sse = ('data: {"choices": [{"text": "x", "delta": {"content": "x"}}]}\n\n'
                'data: {"choices": [], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}\n\n'
                'data: [DONE]\n\n').encode()
         self.send_response(200)

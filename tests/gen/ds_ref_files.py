@@ -1,26 +1,32 @@
 #!/usr/bin/env python3
-"""ds_ref_files.py - models of the reference's sharegpt and sonnet datasets
-(vLLM ShareGPTDataset / SonnetDataset, reference doc 4.4 and 4.5), written
+"""ds_ref_files.py - models of the reference's sharegpt, sonnet, burstgpt,
+custom and prefix_repetition datasets (vLLM ShareGPTDataset, SonnetDataset,
+BurstGPTDataset, CustomDataset, PrefixRepetitionRandomDataset), written
 from the spec with CPython's json and random, jinja2 for the chat template
 (rendered as transformers does: trim_blocks, lstrip_blocks) and the real
-Rust tokenizers through tests/gen/ds_tok_server.mjs. Prints one JSON line per
+Rust tokenizers through tests/gen/ds_tok_server.mjs under the transformers
+rules of TOKENIZER_DIR's tokenizer_config.json. Prints one JSON line per
 request: {"prompt", "output_tokens", "prompt_len"}.
 usage: ds_ref_files.py NODE_MODULES TOKENIZER_DIR sharegpt FILE N SEED
        ds_ref_files.py NODE_MODULES TOKENIZER_DIR sonnet FILE N SEED INPUT PREFIX OUTPUT BACKEND
        ds_ref_files.py NODE_MODULES TOKENIZER_DIR burstgpt FILE N SEED   (needs pandas)
-       ds_ref_files.py NODE_MODULES TOKENIZER_DIR custom FILE N SEED OUTPUT_LEN SKIP_TEMPLATE (pandas)"""
+       ds_ref_files.py NODE_MODULES TOKENIZER_DIR custom FILE N SEED OUTPUT_LEN SKIP_TEMPLATE (pandas)
+       ds_ref_files.py NODE_MODULES TOKENIZER_DIR prefix_repetition - N SEED PREFIX SUFFIX NUM_PREFIXES OUTPUT"""
 import json, random, subprocess, sys
 
 mods, tokdir, kind, path, n, seed = sys.argv[1:7]
 n, seed = int(n), int(seed)
 here = sys.path[0]
-srv = subprocess.Popen(['node', here + '/ds_tok_server.mjs', mods, tokdir + '/tokenizer.json'],
+srv = subprocess.Popen(['node', here + '/ds_tok_server.mjs', mods, tokdir],
                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding='utf-8')
 
-def count(text):  # len(tokenizer(text).input_ids): with special tokens
-    srv.stdin.write(json.dumps({'op': 'enc', 'text': text, 'special': True}) + '\n')
+def ask(q):
+    srv.stdin.write(json.dumps(q) + '\n')
     srv.stdin.flush()
-    return len(json.loads(srv.stdout.readline())['ids'])
+    return json.loads(srv.stdout.readline())
+
+def count(text):  # len(tokenizer(text).input_ids): with special tokens
+    return len(ask({'op': 'enc', 'text': text, 'special': True})['ids'])
 
 def emit(prompt, out, plen):
     print(json.dumps({'prompt': prompt, 'output_tokens': out, 'prompt_len': plen}))
@@ -58,14 +64,41 @@ elif kind == 'burstgpt':
         srv.stdin.write(json.dumps({'op': 'dec', 'ids': ids}) + '\n')
         srv.stdin.flush()
         emit(json.loads(srv.stdout.readline())['text'], int(rows[i][3]), int(rows[i][2]))
+elif kind == 'prefix_repetition':
+    import numpy as np
+    pre_len, suf_len, n_pre, out = (int(x) for x in sys.argv[7:11])
+    random.seed(seed)  # the dataset re-seeds both global RNGs
+    np.random.seed(seed)
+    V = ask({'op': 'vocab'})['vocab_size']
+    def exact(target):  # gen_prompt_decode_to_target_len, top-ups from np.random
+        seq, tries = np.random.randint(0, V, size=target).tolist(), 10
+        while True:
+            seq = ask({'op': 'enc', 'text': ask({'op': 'dec', 'ids': seq})['text']})['ids']
+            if tries <= 0 or len(seq) == target:
+                return seq
+            if len(seq) < target:
+                seq += np.random.randint(0, V, size=target - len(seq)).tolist()
+            else:
+                seq = seq[:target]
+            tries -= 1
+    got = []
+    for _ in range(n_pre):
+        p = exact(pre_len)
+        for _ in range(n // n_pre):
+            both = p + exact(suf_len)
+            got.append((ask({'op': 'dec', 'ids': both})['text'], out, len(both)))
+    random.shuffle(got)
+    for p, o, pl in got:
+        emit(p, o, pl)
 else:
     import jinja2
     cfg = json.load(open(tokdir + '/tokenizer_config.json', encoding='utf-8'))
     env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    tokstr = lambda v: v.get('content') if isinstance(v, dict) else v  # AddedToken entries
     tmpl = env.from_string(cfg.get('chat_template') or '')
     def chat(text):
         return tmpl.render(messages=[{'role': 'user', 'content': text}], add_generation_prompt=True,
-                           bos_token=cfg.get('bos_token'), eos_token=cfg.get('eos_token'))
+                           bos_token=tokstr(cfg.get('bos_token')), eos_token=tokstr(cfg.get('eos_token')))
 if kind == 'custom':
     import pandas as pd
     out_len, skip = int(sys.argv[7]), sys.argv[8] == '1'

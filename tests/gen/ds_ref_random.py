@@ -4,7 +4,9 @@ RandomDataset.sample + gen_prompt_decode_to_target_len, reference doc 4.1),
 written from the spec, with numpy's real default_rng and the real Rust
 tokenizers (through tests/gen/ref_tok.py). Prints one JSON line per
 request: {"prompt", "output_tokens", "prompt_len"}.
-usage: ds_ref_random.py NODE_MODULES TOKENIZER_JSON N INPUT_LEN OUTPUT_LEN RATIO PREFIX SEED SPECIAL_IDS"""
+TOKENIZER is a tokenizer.json or a directory (then its tokenizer_config.json
+rules apply as transformers applies them: ds_tok_server.mjs).
+usage: ds_ref_random.py NODE_MODULES TOKENIZER N INPUT_LEN OUTPUT_LEN RATIO PREFIX SEED"""
 import json, math, sys
 import numpy as np
 from ref_tok import RefTok, fix_to_target
@@ -12,10 +14,10 @@ from ref_tok import RefTok, fix_to_target
 mods, tokpath = sys.argv[1], sys.argv[2]
 n, L, O = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 r, P, seed = float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
-special = [int(x) for x in sys.argv[9].split(',') if x]
 tok = RefTok(mods, tokpath)
 V = tok.vocab_size
-S = 0  # num_special_tokens_to_add: 0 for the GPT-2 and Qwen3 tokenizers used here
+special = tok.all_special_ids
+S = tok.num_special
 
 rng = np.random.default_rng(seed)
 Lr = max(0, L - S)

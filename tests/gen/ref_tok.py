@@ -6,14 +6,21 @@ import json, subprocess, sys
 
 
 class RefTok:
-    """The npm `tokenizers` binding in a node child, one JSON line per call."""
+    """The npm `tokenizers` binding in a node child, one JSON line per call;
+    tokpath is a tokenizer.json (bare library) or a directory (plus the
+    transformers rules of its tokenizer_config.json: ds_tok_server.mjs)."""
 
     def __init__(self, mods, tokpath):
         here = sys.path[0]
         self.srv = subprocess.Popen(['node', here + '/ds_tok_server.mjs', mods, tokpath],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                     encoding='utf-8')
-        self.vocab_size = self.ask({'op': 'vocab'})['vocab_size']
+        info = self.ask({'op': 'vocab'})
+        self.vocab_size = info['vocab_size']
+        # transformers' num_special_tokens_to_add() and all_special_ids
+        # (tokenizer_config.json rules when tokpath is a directory)
+        self.num_special = info['num_special']
+        self.all_special_ids = info['all_special_ids']
 
     def ask(self, q):
         self.srv.stdin.write(json.dumps(q) + '\n')
