@@ -27,7 +27,10 @@ port=$(sed -nE 's/.*listening on http:\/\/[^:]+:([0-9]+).*/\1/p' "$tmp/sim.out")
 # 200 requests at 40/s: 5 s of sending; rank 2 dies once the run is under way
 # (we wait for
 # rank 0's "Starting main benchmark run" line, then 1.5 s).
-timeout 120 mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 4 \
+# The victim is found by its environment: this test's tag and rank 2 (other
+# tests may run ranks at the same time).
+export SB_MPI_TEST_TAG="lost$$"
+timeout 120 mpirun --allow-run-as-root --oversubscribe --enable-recovery -np 4 -x SB_MPI_TEST_TAG \
     "$SB_BIN" serve --base-url "http://127.0.0.1:$port" --model sim \
     --tokenizer "$SB_SOURCE_DIR/data/tokenizers/gpt2" --dataset-name random \
     --random-input-len 32 --random-output-len 8 --num-prompts 200 --seed 3 \
@@ -41,7 +44,8 @@ done
 sleep 1.5
 victim=
 for p in $(pgrep -f "servebench serve" || true); do
-    if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=2; then
+    env=$(tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null || true)
+    if grep -qx OMPI_COMM_WORLD_RANK=2 <<< "$env" && grep -qx "SB_MPI_TEST_TAG=$SB_MPI_TEST_TAG" <<< "$env"; then
         victim=$p
     fi
 done

@@ -723,6 +723,11 @@ int run_serve_point(sb_config *cfg, run_point *pt)
         fprintf(stderr, "servebench: --mpi is supported by `servebench serve` only\n");
         return SB_EXIT_USAGE;
     }
+    if (!c.sh.on && cfg->mpi_gather_timeout_s != 60.0) { /* not silently ignored */
+        fprintf(stderr, "servebench serve: --mpi-gather-timeout applies to MPI runs only "
+                        "(mpirun, or --mpi)\n");
+        return SB_EXIT_USAGE;
+    }
     if (c.sh.size > 1 && cfg->sim) {
         fprintf(stderr, "servebench serve: --sim under MPI would start one simulator per rank; "
                         "start `servebench sim` once and point --base-url at it\n");
