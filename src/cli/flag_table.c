@@ -290,6 +290,13 @@ const cli_flag cli_flags[] = {
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
      "start the built-in simulated server in-process and benchmark it; it serves the model "
      "named by `--served-model-name` or `--model` (default `sim`)"},
+    {"mpi", NULL, FT_BOOL, C(mpi), 0, NULL, "off", 8,
+     "run as one rank of an MPI job (`mpirun -np N servebench serve ...`; implied under mpirun): "
+     "the schedule and --max-concurrency are split across the ranks, one merged result on rank "
+     "0 (docs/scale-out.md)"},
+    {"mpi-gather-timeout", NULL, FT_DOUBLE, C(mpi_gather_timeout_s), 0, "S", "60", 8,
+     "MPI: once rank 0 has finished, wait this long for each other rank's records; a rank "
+     "still silent is reported lost"},
     {"sim-arg", NULL, FT_APPEND, C(sim_args), C(n_sim_args), "ARG", "none", 8,
      "one argument for the simulator, repeatable (--sim-arg=--ttft-ms=20)"},
     {"request-timeout", NULL, FT_DOUBLE, C(request_timeout_s), 0, "S", "0 (none)", 8,

@@ -140,6 +140,7 @@ static int check_seconds(const sb_config *cfg, sb_err *err)
     } t[] = {{"--request-timeout", cfg->request_timeout_s},
              {"--stall-timeout", cfg->stall_timeout_s},
              {"--grace-sec", cfg->grace_s},
+             {"--mpi-gather-timeout", cfg->mpi_gather_timeout_s},
              {"--ready-check-timeout-sec", cfg->ready_check_timeout_s}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (t[i].v > 1e9)
@@ -277,6 +278,9 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
     if (!(cfg->grace_s >= 0) || isinf(cfg->grace_s))
         return sb_err_set(err, "--grace-sec must be a number of seconds >= 0 (got %g)",
                           cfg->grace_s);
+    if (!(cfg->mpi_gather_timeout_s > 0))
+        return sb_err_set(err, "--mpi-gather-timeout must be a number of seconds > 0 (got %g)",
+                          cfg->mpi_gather_timeout_s);
     if (!(cfg->ready_check_timeout_s >= 0))
         return sb_err_set(err, "--ready-check-timeout-sec must be >= 0 (got %g)",
                           cfg->ready_check_timeout_s);

@@ -15,6 +15,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->host = sb_xstrdup("127.0.0.1");
     cfg->port = 8000;
     cfg->grace_s = 5.0;
+    cfg->mpi_gather_timeout_s = 60.0;
     cfg->stall_timeout_s = 600.0;
     cfg->num_workers = 1;
     cfg->endpoint = sb_xstrdup("/v1/completions");

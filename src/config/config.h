@@ -177,6 +177,8 @@ typedef struct sb_config {
 
     /* ours */
     bool sim;          /* --sim: start the built-in simulator in-process */
+    bool mpi;          /* --mpi: require an MPI job (src/mpi, docs/scale-out.md) */
+    double mpi_gather_timeout_s; /* --mpi-gather-timeout: rank 0 waits this long for a rank (60) */
     char **sim_args;   /* --sim-arg "--ttft-ms 50" passed to the simulator */
     size_t n_sim_args;
     char *api_key;     /* from OPENAI_API_KEY; never printed or saved */

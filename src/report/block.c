@@ -222,6 +222,8 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
         sb_buf_printf(out, "%-40s %zu of %zu requests sent\n", "PARTIAL (interrupted):", ctx->sent,
                       ctx->planned);
     health(out, cfg, m, ctx);
+    if (ctx && ctx->mpi_text)
+        sb_buf_puts(out, ctx->mpi_text);
     if (m->completed > 0) {
         title(out, "Latency from intended send time", '-');
         ext_stat(out, m, &m->ext.ttft_corrected, "TTFT");

@@ -252,6 +252,10 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
     else
         k_num(&o, "client_cpu_pct", ctx->client_cpu_pct);
     k_str(&o, "client_health", report_client_limited(cfg, m, ctx) ? "client-limited" : "ok");
+    if (ctx->mpi_json) { /* already one JSON object (mpir_health_json) */
+        key(&o, "mpi");
+        sb_buf_puts(w->out, ctx->mpi_json);
+    }
     k_int(&o, "max_concurrent_requests_exact", m->ext.max_concurrent_exact);
     k_int(&o, "concurrency_used", m->ext.concurrency_used);
     k_num(&o, "output_throughput_per_client", m->ext.generate_speed_per_client);

@@ -63,6 +63,9 @@ typedef struct report_ctx {
      * line and JSON "servebench": {"partial": true, ...}) */
     bool partial;
     size_t sent, planned;
+    /* A multi-rank run (src/mpi): per-rank health, printed after the client
+     * health lines, and one JSON object for "servebench": {"mpi": ...}. */
+    const char *mpi_text, *mpi_json;
 } report_ctx;
 
 /* Appends s for a terminal: invalid UTF-8 and control bytes (a server's
