@@ -118,8 +118,10 @@ static int set_flag(kv_args *a, const char *name, const char *v, sb_err *err)
         rc = integer(name, v, 1, 1 << 20, &a->o.block_size, err);
     else if (!strcmp(name, "assume-gqa"))
         a->assume_gqa = true;
-    else
+    else if (!strcmp(name, "json"))
         a->json = true;
+    else
+        rc = sb_err_set(err, "--%s: not supported yet", name); /* a row without a handler */
     return rc;
 }
 
