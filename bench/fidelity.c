@@ -20,6 +20,7 @@
 #include "http/engine.h"
 #include "run/loop.h"
 #include "sim/sim.h"
+#include "run/run.h"
 
 static int cmp(const void *a, const void *b)
 {
@@ -59,7 +60,8 @@ int main(int argc, char **argv)
     sb_config cfg;
     sb_config_defaults(&cfg);
     bk_params bp;
-    bk_params_init(&bp, backend_find("openai"), &cfg, "sim", true, &err);
+    bk_params_init(&bp, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}), "sim", true,
+                   &err);
     pyjson_obj o;
     pyjson_obj_init(&o);
     sb_buf b;
@@ -78,7 +80,8 @@ int main(int argc, char **argv)
         rs->recs[i].output_len = tokens;
     loop_stats st;
     rs->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, NULL, (size_t)n, rs, &st);
+    if (loop_run(e, &lo, reqs, NULL, (size_t)n, rs, &st, &err) != 0)
+        return 1;
     sim_stop(sim);
 
     double *errs = malloc(sizeof *errs * (size_t)n * (size_t)(tokens + 1));

@@ -32,6 +32,7 @@
 #include "http/engine.h"
 #include "run/loop.h"
 #include "sim/sim.h"
+#include "run/run.h"
 
 static double thread_cpu_s(void)
 {
@@ -46,7 +47,7 @@ static char *body_for(int tokens, size_t *len)
     sb_config_defaults(&cfg);
     bk_params p;
     sb_err err;
-    bk_params_init(&p, backend_find("openai"), &cfg, "sim", true, &err);
+    bk_params_init(&p, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}), "sim", true, &err);
     pyjson_obj o;
     pyjson_obj_init(&o);
     sb_buf b;
@@ -76,13 +77,18 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
     eng *e = eng_new(&eo, &err);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     loop_opts lo = {.url = url, .headers = h, .id_prefix = "ing-", .mode = BK_MODE_COMPLETIONS};
+    if (getenv("SB_INGEST_WORKERS")) /* --num-workers: rate per wall second is the figure */
+        lo.num_workers = atol(getenv("SB_INGEST_WORKERS"));
     rec_store *rs = rec_store_new((size_t)streams);
     for (int i = 0; i < streams; i++)
         rs->recs[i].output_len = tokens;
     loop_stats st;
     double c0 = thread_cpu_s();
     rs->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, NULL, (size_t)streams, rs, &st);
+    if (loop_run(e, &lo, reqs, NULL, (size_t)streams, rs, &st, &err) != 0) {
+        fprintf(stderr, "bench_ingest: %s\n", err.msg);
+        exit(1);
+    }
     double cpu = thread_cpu_s() - c0;
     double wall = (double)(rs->bench_end_ns - rs->bench_start_ns) / 1e9;
     long events = 0, ok = 0;

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "metrics/metrics.h"
+#include "run/run.h"
 
 static uint64_t xs(uint64_t *s)
 {
@@ -119,7 +120,7 @@ int main(int argc, char **argv)
     sb_metrics m;
     sb_err err;
     uint64_t t0 = sb_now_ns();
-    if (metrics_compute(s, &cfg, NULL, &m, &err) < 0) {
+    if (metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "metrics/metrics.h"
 #include "report/report.h"
+#include "run/run.h"
 
 static uint64_t xs(uint64_t *s)
 {
@@ -57,7 +58,7 @@ int main(int argc, char **argv)
     cfg.model = strdup("m");
     cfg.save_detailed = true;
     sb_metrics m;
-    metrics_compute(s, &cfg, NULL, &m, NULL);
+    metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL);
     report_ctx ctx = {.finished = 0, .client_cpu_pct = -1};
     sb_buf b;
     sb_buf_init(&b);

@@ -19,6 +19,7 @@
 #include "run/loop.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
+#include "run/run.h"
 
 static int cmp(const void *a, const void *b)
 {
@@ -51,12 +52,14 @@ int main(int argc, char **argv)
     np_rs rs0;
     np_rs_seed(&rs0, 0);
     sched_plan plan;
-    if (sched_plan_build(&cfg, n, &rs0, NULL, &plan, &err) != 0) {
+    sched_opts so = {.request_rate = rate, .burstiness = burst, .ramp_up = SCHED_RAMP_NONE};
+    if (sched_plan_build(&so, n, &rs0, NULL, &plan, &err) != 0) {
         fprintf(stderr, "sched: %s\n", err.msg);
         return 1;
     }
     bk_params bp;
-    bk_params_init(&bp, backend_find("openai"), &cfg, "sim", true, &err);
+    bk_params_init(&bp, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}), "sim", true,
+                   &err);
     pyjson_obj o;
     pyjson_obj_init(&o);
     sb_buf b;
@@ -77,7 +80,8 @@ int main(int argc, char **argv)
         st->recs[i].output_len = 2;
     loop_stats ls;
     st->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, plan.offset_ns, n, st, &ls);
+    if (loop_run(e, &lo, reqs, &plan, n, st, &ls, &err) != 0)
+        return 1;
     double *lag = malloc(n * sizeof *lag);
     size_t ok = 0;
     for (size_t i = 0; i < n; i++) {

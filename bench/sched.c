@@ -97,7 +97,8 @@ static void bench_generation(const opts *o, double k)
             sched_plan_free(&p);
         np_rs_seed(&rs, 0);
         uint64_t t0 = sb_now_ns();
-        if (sched_plan_build(&cfg, o->n, &rs, NULL, &p, &err) < 0) {
+        sched_opts so = {.request_rate = cfg.request_rate, .burstiness = cfg.burstiness};
+        if (sched_plan_build(&so, o->n, &rs, NULL, &p, &err) < 0) {
             fprintf(stderr, "sched_plan_build: %s\n", err.msg);
             exit(1);
         }

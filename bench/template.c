@@ -18,14 +18,20 @@
 #include "template/template.h"
 
 static const char *families[] = {"qwen3", "llama3", "deepseek_v3", "gemma3", "mistral"};
+/* One element split in two literals (the hex escape must end before "b"/"e"):
+ * parenthesised so the concatenation is visibly meant. */
 static const char *bos[] = {NULL, "<|begin_of_text|>",
-                            "<\xef\xbd\x9c"
-                            "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                            ("<\xef\xbd\x9c"
+                             "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"),
                             "<bos>", "<s>"};
 static const char *eos[] = {"<|im_end|>", "<|eot_id|>",
-                            "<\xef\xbd\x9c"
-                            "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+                            ("<\xef\xbd\x9c"
+                             "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>"),
                             "<end_of_turn>", "</s>"};
+
+/* Keeps the copy loop from being optimised away; file scope, so no compiler
+ * calls it set-but-unused. */
+static volatile char bench_sink;
 
 static char *read_all(const char *path)
 {
@@ -152,11 +158,10 @@ int main(int argc, char **argv)
         double crate = (double)cn / ((double)(sb_now_ns() - c0) / 1e9);
         char *copy = malloc(out_bytes + 1);
         uint64_t m0 = sb_now_ns(), mn = 0;
-        volatile char sink = 0;
         while (sb_now_ns() - m0 < (uint64_t)(seconds * 1e9 / 4)) {
             for (int r = 0; r < 1000; r++) {
                 memcpy(copy, out.data, out_bytes);
-                sink ^= copy[r % (out_bytes ? out_bytes : 1)];
+                bench_sink ^= copy[r % (out_bytes ? out_bytes : 1)];
             }
             mn += 1000;
         }

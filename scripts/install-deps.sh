@@ -9,11 +9,12 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates curl git \
-  libcurl4-openssl-dev libjansson-dev libyajl-dev libpcre2-dev libutf8proc-dev \
+  libcurl4-openssl-dev libjansson-dev libyajl-dev libyaml-dev libpcre2-dev libutf8proc-dev \
   zlib1g-dev libcmocka-dev libssl-dev libjpeg62-turbo-dev libsndfile1-dev libpng-dev libcairo2-dev libexpat1-dev \
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
   clang libclang-rt-14-dev valgrind chromium \
-  python3 python3-numpy python3-jinja2 python3-pandas python3-aiohttp \
+  clang-tidy clang-format cppcheck man-db file \
+  python3 python3-numpy python3-jinja2 python3-pandas python3-aiohttp python3-yaml \
   python3-pil python3-soundfile python3-opencv >/dev/null
 # Node.js runs the reference tokenizer (npm `tokenizers`); use the machine's own if present.
 if ! command -v npm >/dev/null 2>&1; then

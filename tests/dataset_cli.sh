@@ -59,7 +59,7 @@ expect_usage() {
   grep -q -- "$want" <<<"$out" || fail "dataset $*: message '$out' lacks '$want'"
 }
 expect_usage "No such file" stats --tokenizer "$TOK" --dataset-name sharegpt --dataset-path "$tmp/none.json"
-expect_usage "unrecognized argument: --bogus" stats --tokenizer "$TOK" --bogus 1
+expect_usage "unknown option --bogus" stats --tokenizer "$TOK" --bogus 1
 expect_usage "--num-prompts: invalid int value: 'x'" stats --tokenizer "$TOK" --num-prompts x
 expect_usage "unknown option --bogus" generate token-norm-dist --tokenizer "$TOK" --bogus 1
 expect_usage "bad value 'x' for --num-requests" generate token-norm-dist --tokenizer "$TOK" --num-requests x

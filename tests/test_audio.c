@@ -19,6 +19,7 @@
 #include "config/config.h"
 #include "media/b64.h"
 #include "dataset/dataset.h"
+#include "run/run.h"
 
 static void test_backend_row_and_urls(void **state)
 {
@@ -49,7 +50,9 @@ static void test_sampling_flags_rejected(void **state)
     cfg.temperature = 0.0;
     bk_params p;
     sb_err err;
-    assert_int_equal(bk_params_init(&p, backend_find("openai-audio"), &cfg, "m", false, &err), -1);
+    assert_int_equal(bk_params_init(&p, backend_find("openai-audio"),
+                                    run_bk_opts(&cfg, &(bk_opts){0}), "m", false, &err),
+                     -1);
     assert_non_null(strstr(err.msg, "only supported by openai-compatible backends"));
     sb_config_free(&cfg);
 }
@@ -96,7 +99,8 @@ static void test_form_bytes(void **state)
     cfg.extra_body = sb_xstrdup("{\"language\": \"de\", \"a\\\"b\": [1]}");
     bk_params p;
     sb_err err;
-    if (bk_params_init(&p, backend_find("openai-audio"), &cfg, "whisper", true, &err) != 0)
+    if (bk_params_init(&p, backend_find("openai-audio"), run_bk_opts(&cfg, &(bk_opts){0}),
+                       "whisper", true, &err) != 0)
         fail_msg("%s", err.msg);
     static const unsigned char wav[] = {'R', 'I', 'F', 'F', 0, 1, '\r', '\n'};
     bk_req r = {

@@ -11,6 +11,7 @@
 #include "backend/pyjson.h"
 #include "backend/stream.h"
 #include "config/config.h"
+#include "run/run.h"
 
 static char *body_for(sb_config *cfg, const char *backend_name, bool ignore_eos,
                       const char *prompt)
@@ -19,7 +20,8 @@ static char *body_for(sb_config *cfg, const char *backend_name, bool ignore_eos,
     assert_non_null(be);
     bk_params p;
     sb_err err;
-    assert_int_equal(bk_params_init(&p, be, cfg, "m/x", ignore_eos, &err), 0);
+    assert_int_equal(
+        bk_params_init(&p, be, run_bk_opts(cfg, &(bk_opts){0}), "m/x", ignore_eos, &err), 0);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf out;
@@ -110,12 +112,16 @@ static void sampling_flags_rejected_for_legacy_backends(void **state)
     cfg.temperature = 0.5;
     bk_params p;
     sb_err err;
-    assert_int_equal(bk_params_init(&p, backend_find("tgi"), &cfg, "m", false, &err), -1);
+    assert_int_equal(
+        bk_params_init(&p, backend_find("tgi"), run_bk_opts(&cfg, &(bk_opts){0}), "m", false, &err),
+        -1);
     assert_non_null(strstr(err.msg, "--temperature"));
     free(cfg.extra_body);
     cfg.extra_body = sb_xstrdup("[1]");
     cfg.temperature = NAN;
-    assert_int_equal(bk_params_init(&p, backend_find("openai"), &cfg, "m", false, &err), -1);
+    assert_int_equal(bk_params_init(&p, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}),
+                                    "m", false, &err),
+                     -1);
     assert_non_null(strstr(err.msg, "JSON object"));
     sb_config_free(&cfg);
 }

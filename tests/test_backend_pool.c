@@ -14,6 +14,7 @@
 #include "backend/backend.h"
 #include "backend/stream.h"
 #include "config/config.h"
+#include "run/run.h"
 
 static const char *const texts[] = {"q \"1\"", "d\xc3\xa9", "two\nlines"};
 static const size_t text_bytes[] = {5, 3, 9};
@@ -26,7 +27,7 @@ static char *body(sb_config *cfg, const char *be_name, bool ignore_eos, const ch
     assert_non_null(be);
     bk_params p;
     sb_err err;
-    if (bk_params_init(&p, be, cfg, "m/x", ignore_eos, &err) != 0)
+    if (bk_params_init(&p, be, run_bk_opts(cfg, &(bk_opts){0}), "m/x", ignore_eos, &err) != 0)
         fail_msg("bk_params_init: %s", err.msg);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
@@ -68,7 +69,9 @@ static void rerank_rejects_sampling_flags(void **state)
     cfg.temperature = 0.1;
     bk_params p;
     sb_err err;
-    assert_int_equal(bk_params_init(&p, backend_find("vllm-rerank"), &cfg, "m", false, &err), -1);
+    assert_int_equal(bk_params_init(&p, backend_find("vllm-rerank"),
+                                    run_bk_opts(&cfg, &(bk_opts){0}), "m", false, &err),
+                     -1);
     assert_non_null(strstr(err.msg, "--temperature"));
     sb_config_free(&cfg);
 }
@@ -170,7 +173,8 @@ static char *mm_body(const char *be_name, const char *prompt, const char *reques
     sb_config_defaults(&cfg);
     bk_params p;
     sb_err err;
-    if (bk_params_init(&p, backend_find(be_name), &cfg, "m", false, &err) != 0)
+    if (bk_params_init(&p, backend_find(be_name), run_bk_opts(&cfg, &(bk_opts){0}), "m", false,
+                       &err) != 0)
         fail_msg("bk_params_init: %s", err.msg);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
@@ -247,9 +251,10 @@ static void lora_model_and_best_of_in_body(void **state)
     cfg.best_of = 3;
     bk_params p;
     sb_err err;
-    if (bk_params_init(&p, backend_find("openai-embeddings"), &cfg, "m", false, &err) == 0)
+    if (bk_params_init(&p, backend_find("openai-embeddings"), run_bk_opts(&cfg, &(bk_opts){0}), "m", false, &err) == 0)
         fail_msg("best_of accepted for a pooling backend");
-    if (bk_params_init(&p, backend_find("openai"), &cfg, "m", false, &err) != 0)
+    if (bk_params_init(&p, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}), "m", false,
+                       &err) != 0)
         fail_msg("bk_params_init: %s", err.msg);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);

@@ -27,6 +27,7 @@
 #include "http/engine.h"
 #include "run/loop.h"
 #include "sim/sim.h"
+#include "run/run.h"
 
 #define N 50
 #define OUT_TOKENS 24
@@ -58,7 +59,9 @@ static void stamps_follow_emissions_at_50_streams(void **state)
     sb_config cfg;
     sb_config_defaults(&cfg);
     bk_params bp;
-    assert_int_equal(bk_params_init(&bp, backend_find("openai"), &cfg, "sim", true, &err), 0);
+    assert_int_equal(bk_params_init(&bp, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}),
+                                    "sim", true, &err),
+                     0);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf bodies[N];
@@ -79,7 +82,7 @@ static void stamps_follow_emissions_at_50_streams(void **state)
         rs->recs[i].output_len = OUT_TOKENS;
     loop_stats st;
     rs->bench_start_ns = sb_now_ns();
-    loop_run(e, &lo, reqs, NULL, N, rs, &st);
+    assert_int_equal(loop_run(e, &lo, reqs, NULL, N, rs, &st, &err), 0);
     sim_stop(sim); /* flushes the record */
 
     FILE *f = fopen(rec, "r");

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "metrics/metrics.h"
+#include "run/run.h"
 
 #define MS SB_NS_PER_MS
 
@@ -87,7 +88,8 @@ static void metrics_hand_computed_figures(void **state)
     metrics_tok_cb cb = {count_words, &calls};
     sb_metrics m;
     sb_err err;
-    assert_int_equal(metrics_compute(s, &cfg, &cb, &m, &err), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), &cb, &m, &err),
+                     0);
     assert_int_equal(calls, 1); /* only R2 lacks a usage count */
     assert_int_equal(m.completed, 3);
     assert_int_equal(m.failed, 1);
@@ -143,7 +145,8 @@ static void metrics_peaks_use_reference_buckets(void **state)
     sb_config cfg;
     sb_config_defaults(&cfg);
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     assert_int_equal(m.n_buckets, 3);
     assert_near(m.tokens_per_s[0], 5, 0);
     assert_near(m.tokens_per_s[1], 3, 0);
@@ -169,7 +172,8 @@ static double goodput_with(double ttft, double tpot, double e2el)
     cfg.goodput_tpot_ms = tpot;
     cfg.goodput_e2el_ms = e2el;
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     double g = m.request_goodput;
     metrics_free(&m);
     sb_config_free(&cfg);
@@ -204,7 +208,8 @@ static void metrics_corrected_latency_and_send_lag(void **state)
     sb_config cfg;
     sb_config_defaults(&cfg);
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     assert_near(m.ext.ttft_corrected.mean_ms, 150.0, 1e-9);
     assert_near(m.ext.send_lag_p50_ms, 0.0, 1e-9);
     assert_near(m.ext.send_lag_p99_ms, 97.0, 1e-9);
@@ -246,7 +251,8 @@ static void metrics_percentiles_match_numpy(void **state)
     memcpy(cfg.metric_percentiles, pcts, sizeof pcts);
     cfg.n_metric_percentiles = 7;
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     for (int k = 0; k < 2; k++) {
         const metrics_stat *st = &m.stat[k == 0 ? SB_M_TTFT : SB_M_ITL];
         for (size_t i = 0; i < 7; i++)
@@ -264,6 +270,30 @@ static void metrics_percentiles_match_numpy(void **state)
  * 1000 values above plus 5e9, 7.5e9 and 4294967295 ns (pasted):
  *   p50 501.004546, p99 991.9927410800001, p99.9 4998.589934590113,
  *   p100 7500.0, mean 514.7606752691923, std 407.76025959114537 (ms). */
+/* A request that got fewer tokens than reserved keeps 4 bytes per gap after
+ * rec_store_trim; gaps (an overflowing one included) read back unchanged. */
+static void record_trim_keeps_only_received_gaps(void **state)
+{
+    (void)state;
+    rec_store *s = rec_store_new(2);
+    rec_store_begin(s, 0, 1000);
+    assert_true(s->recs[0].cap_itl >= 999);
+    rec_store_push_itl(s, 0, 5);
+    rec_store_push_itl(s, 0, (uint64_t)5 << 32);
+    rec_store_push_itl(s, 0, 7);
+    rec_store_trim(s, 0);
+    assert_int_equal(s->recs[0].cap_itl, 3);
+    assert_int_equal(s->recs[0].n_itl, 3);
+    assert_int_equal(rec_store_itl_ns(s, 0, 0), 5);
+    assert_int_equal(rec_store_itl_ns(s, 0, 1), (uint64_t)5 << 32);
+    assert_int_equal(rec_store_itl_ns(s, 0, 2), 7);
+    rec_store_begin(s, 1, 50);
+    rec_store_trim(s, 1); /* no gap at all: nothing kept */
+    assert_null(s->recs[1].itl);
+    assert_int_equal(s->recs[1].cap_itl, 0);
+    rec_store_free(s);
+}
+
 static void metrics_itl_percentiles_include_overflow_gaps(void **state)
 {
     (void)state;
@@ -288,7 +318,8 @@ static void metrics_itl_percentiles_include_overflow_gaps(void **state)
     memcpy(cfg.metric_percentiles, pcts, sizeof pcts);
     cfg.n_metric_percentiles = 4;
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     const metrics_stat *st = &m.stat[SB_M_ITL];
     assert_int_equal(st->n, 1003);
     assert_near(st->pct_ms[0], 501.004546, 1e-9);
@@ -329,7 +360,8 @@ static void metrics_many_percentiles_agree_between_paths(void **state)
     for (size_t i = 0; i < 201; i++)
         cfg.metric_percentiles[i] = (double)i / 2;
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     for (size_t i = 0; i < 201; i++)
         assert_near(m.stat[SB_M_ITL].pct_ms[i], m.stat[SB_M_TTFT].pct_ms[i], 1e-9);
     assert_near(m.stat[SB_M_ITL].median_ms, m.stat[SB_M_TTFT].median_ms, 1e-9);
@@ -352,7 +384,8 @@ static void metrics_all_failed_and_empty_give_zeros(void **state)
         cfg.goodput_set = true;
         cfg.goodput_ttft_ms = 10;
         sb_metrics m;
-        assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+        assert_int_equal(
+            metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL), 0);
         assert_int_equal(m.completed, 0);
         assert_int_equal(m.failed, (long)n);
         assert_int_equal(m.ext.fail_by_reason[SB_FAIL_HTTP_STATUS], (long)n);
@@ -380,7 +413,8 @@ static void metrics_rejects_percentile_out_of_range(void **state)
     cfg.metric_percentiles[0] = 101;
     sb_metrics m;
     sb_err err;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, &err), -1);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, &err),
+                     -1);
     assert_non_null(strstr(err.msg, "101"));
     sb_config_free(&cfg);
     rec_store_free(s);
@@ -398,7 +432,8 @@ static void metrics_skip_tokenizer_counts_one_token(void **state)
     int calls = 0;
     metrics_tok_cb cb = {count_words, &calls};
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, &cb, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), &cb, &m, NULL),
+                     0);
     assert_int_equal(calls, 0);
     assert_int_equal(m.output_lens[2], 1);
     assert_true(m.selected[SB_M_E2EL]);
@@ -424,7 +459,8 @@ static void metrics_token_accurate_itl_divides_gaps(void **state)
     sb_config cfg;
     sb_config_defaults(&cfg);
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     assert_true(m.ext.has_itl_token);
     assert_near(m.ext.itl_token.mean_ms, 15.0, 1e-9);
     assert_near(m.ext.itl_token.median_ms, 10.0, 1e-9);
@@ -445,7 +481,8 @@ static void metrics_uses_engine_output_len_without_text(void **state)
     sb_config cfg;
     sb_config_defaults(&cfg);
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     assert_int_equal(m.output_lens[2], 9);
     assert_int_equal(m.total_output, 16);
     metrics_free(&m);
@@ -462,6 +499,7 @@ int main(void)
         cmocka_unit_test(metrics_corrected_latency_and_send_lag),
         cmocka_unit_test(metrics_percentiles_match_numpy),
         cmocka_unit_test(metrics_itl_percentiles_include_overflow_gaps),
+        cmocka_unit_test(record_trim_keeps_only_received_gaps),
         cmocka_unit_test(metrics_many_percentiles_agree_between_paths),
         cmocka_unit_test(metrics_all_failed_and_empty_give_zeros),
         cmocka_unit_test(metrics_rejects_percentile_out_of_range),

@@ -19,6 +19,7 @@
 #include "media/b64.h"
 #include "dataset/dataset.h"
 #include "dataset/ds_mm.h"
+#include "run/run.h"
 
 typedef dsfx fx;
 
@@ -302,7 +303,7 @@ static void test_chat_body_parts_follow_text(void **state)
     const backend *be = backend_find("openai-chat");
     bk_params p;
     sb_err err;
-    assert_int_equal(bk_params_init(&p, be, &cfg, "m", false, &err), 0);
+    assert_int_equal(bk_params_init(&p, be, run_bk_opts(&cfg, &(bk_opts){0}), "m", false, &err), 0);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf out;
@@ -361,12 +362,12 @@ static void test_custom_image_rule_shuffle_and_counts(void **state)
     const char *prompts[] = {"Describe the cat.", "Compare them.", "Which \"one\" is red?", ""};
     const char *want[] = {
         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file://photos/cat.jpg\"}}",
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"https://example.com/a.png\"}}, "
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file:///srv/b.png\"}}, "
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/png;base64,"
-        "iVBORw0KGgo=\"}}",
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file:///abs/path/red.webp\"}}, "
-        "{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://host/x.gif\"}}",
+        ("{\"type\": \"image_url\", \"image_url\": {\"url\": \"https://example.com/a.png\"}}, "
+         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file:///srv/b.png\"}}, "
+         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/png;base64,"
+         "iVBORw0KGgo=\"}}"),
+        ("{\"type\": \"image_url\", \"image_url\": {\"url\": \"file:///abs/path/red.webp\"}}, "
+         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"http://host/x.gif\"}}"),
         "{\"type\": \"image_url\", \"image_url\": {\"url\": \"file://empty_prompt.jpg\"}}"};
     const int order[] = {2, 0, 1, 3};
     for (size_t i = 0; i < 4; i++) {

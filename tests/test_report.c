@@ -15,6 +15,7 @@
 #include "metrics/metrics.h"
 #include "core/pyfmt.h"
 #include "report/report.h"
+#include "run/run.h"
 
 #define MS SB_NS_PER_MS
 
@@ -63,7 +64,8 @@ static void expect_block(sb_config *cfg, const char *expected_file)
 {
     rec_store *s = hand_store();
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     sb_buf got, want;
     sb_buf_init(&got);
     sb_buf_init(&want);
@@ -117,7 +119,8 @@ static void report_block_queue_sections_need_a_concurrency_cap(void **state)
     rec_store *s = hand_store();
     s->recs[1].queued_ns = 400 * MS;
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     sb_buf got, want;
     sb_buf_init(&got);
     sb_buf_init(&want);
@@ -224,7 +227,8 @@ static void report_pooling_block_and_json(void **state)
     expect_block(&cfg, "cli/block_pooling.txt");
     rec_store *s = hand_store();
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
     sb_buf b;
     sb_buf_init(&b);
@@ -282,7 +286,8 @@ static void report_spec_decode_section_from_prometheus(void **state)
     sb_config_defaults(&cfg);
     rec_store *s = hand_store();
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     specdec_delta(&a, &b, &m.spec);
     sb_buf out;
     sb_buf_init(&out);
@@ -521,7 +526,8 @@ static void report_json_keys_order_and_types(void **state)
     cfg.n_metadata = 1;
     rec_store *s = hand_store();
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = 12.5, .fingerprint = "ab12"};
     sb_buf b;
     sb_buf_init(&b);
@@ -584,7 +590,8 @@ static void report_json_ramp_up_and_goodput(void **state)
     cfg.goodput_ttft_ms = 150;
     rec_store *s = hand_store();
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     long rps[] = {1, 2};
     const char *ts[] = {"2026-01-02T03:04:05.000001", "2026-01-02T03:04:06.5"};
     report_ctx ctx = {.finished = fixed_time(),
@@ -628,7 +635,8 @@ static void report_save_creates_dir_and_appends_json_lines(void **state)
     cfg.result_filename = strdup("res.json");
     rec_store *s = hand_store();
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
     char *path = NULL;
     sb_err err;
@@ -670,7 +678,8 @@ static void report_plot_and_extras_render(void **state)
     sb_config_defaults(&cfg);
     rec_store *s = hand_store();
     sb_metrics m;
-    assert_int_equal(metrics_compute(s, &cfg, NULL, &m, NULL), 0);
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
     sb_buf b;
     sb_buf_init(&b);
     report_plot(&b, &m, 60, 4);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
 #include "core/clock.h"
 #include "sched/sched.h"
 
@@ -40,17 +39,17 @@ static double hexd(json_t *v)
     return strtod(s, NULL);
 }
 
-static void config_from_case(json_t *c, sb_config *cfg)
+static void config_from_case(json_t *c, sched_opts *cfg)
 {
-    sb_config_defaults(cfg);
+    *cfg = (sched_opts){.ramp_up = SCHED_RAMP_NONE};
     cfg->request_rate = hexd(json_object_get(c, "rate"));
     cfg->burstiness = hexd(json_object_get(c, "burstiness"));
     const char *ramp = json_string_value(json_object_get(c, "ramp"));
     if (!strcmp(ramp, "linear"))
-        cfg->ramp_up = SB_RAMP_LINEAR;
+        cfg->ramp_up = SCHED_RAMP_LINEAR;
     else if (!strcmp(ramp, "exponential"))
-        cfg->ramp_up = SB_RAMP_EXPONENTIAL;
-    if (cfg->ramp_up != SB_RAMP_NONE) {
+        cfg->ramp_up = SCHED_RAMP_EXPONENTIAL;
+    if (cfg->ramp_up != SCHED_RAMP_NONE) {
         cfg->ramp_up_start_rps = (double)json_integer_value(json_object_get(c, "start"));
         cfg->ramp_up_end_rps = (double)json_integer_value(json_object_get(c, "end"));
     }
@@ -58,7 +57,7 @@ static void config_from_case(json_t *c, sb_config *cfg)
 
 static void check_case(json_t *c, size_t ci)
 {
-    sb_config cfg;
+    sched_opts cfg;
     config_from_case(c, &cfg);
     size_t n = (size_t)json_integer_value(json_object_get(c, "n"));
     np_rs rs;
@@ -86,7 +85,6 @@ static void check_case(json_t *c, size_t ci)
         assert_int_equal(p.events[e].at_ns, e == 0 ? 0 : p.offset_ns[idx]);
     }
     sched_plan_free(&p);
-    sb_config_free(&cfg);
 }
 
 static void offsets_and_events_match_the_reference(void **state)
@@ -101,7 +99,7 @@ static void offsets_and_events_match_the_reference(void **state)
 }
 
 /* Builds with the given load shape and returns the error message ("" = ok). */
-static const char *build_msg(sb_config *cfg, size_t n, sb_err *err)
+static const char *build_msg(sched_opts *cfg, size_t n, sb_err *err)
 {
     np_rs rs;
     np_rs_seed(&rs, 0);
@@ -115,10 +113,10 @@ static const char *build_msg(sb_config *cfg, size_t n, sb_err *err)
 static void invalid_load_shapes_give_the_reference_messages(void **state)
 {
     (void)state;
-    sb_config cfg;
+    sched_opts cfg;
     sb_err err;
-    sb_config_defaults(&cfg);
-    cfg.ramp_up = SB_RAMP_LINEAR;
+    cfg = (sched_opts){.request_rate = INFINITY, .burstiness = 1.0};
+    cfg.ramp_up = SCHED_RAMP_LINEAR;
     cfg.ramp_up_start_rps = 1;
     cfg.ramp_up_end_rps = 5;
     cfg.request_rate = 10;
@@ -145,14 +143,14 @@ static void invalid_load_shapes_give_the_reference_messages(void **state)
                         "Ramp-up start and end RPS must be non-negative");
     cfg.ramp_up_end_rps = 0;
     assert_string_equal(build_msg(&cfg, 10, &err), "Ramp-up start RPS must be less than end RPS");
-    cfg.ramp_up = SB_RAMP_EXPONENTIAL;
+    cfg.ramp_up = SCHED_RAMP_EXPONENTIAL;
     cfg.ramp_up_start_rps = 0;
     cfg.ramp_up_end_rps = 4;
     assert_string_equal(build_msg(&cfg, 10, &err),
                         "For exponential ramp-up, the start RPS cannot be 0.");
-    cfg.ramp_up = SB_RAMP_LINEAR; /* the reference asserts on request 0's rate 0 */
+    cfg.ramp_up = SCHED_RAMP_LINEAR; /* the reference asserts on request 0's rate 0 */
     assert_string_equal(build_msg(&cfg, 10, &err), "Obtained non-positive request rate 0.0.");
-    cfg.ramp_up = SB_RAMP_NONE;
+    cfg.ramp_up = SCHED_RAMP_NONE;
     cfg.request_rate = 0;
     assert_string_equal(build_msg(&cfg, 10, &err), "Obtained non-positive request rate 0.0.");
     cfg.request_rate = -2.5;
@@ -170,7 +168,6 @@ static void invalid_load_shapes_give_the_reference_messages(void **state)
     cfg.burstiness = 1;
     assert_string_equal(build_msg(&cfg, 0, &err), "No requests provided.");
     assert_string_equal(build_msg(&cfg, 3, &err), "");
-    sb_config_free(&cfg);
 }
 
 /* Numbers in messages read as Python's repr(float) (values from CPython). */
@@ -196,8 +193,8 @@ static void messages_print_numbers_like_python_repr(void **state)
         {-1.0 / 3.0, "-0.3333333333333333"},
         {-INFINITY, "-inf"},
     };
-    sb_config cfg;
-    sb_config_defaults(&cfg);
+    sched_opts cfg;
+    cfg = (sched_opts){.request_rate = INFINITY, .burstiness = 1.0};
     cfg.request_rate = 10;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char want[128];
@@ -207,14 +204,13 @@ static void messages_print_numbers_like_python_repr(void **state)
         sb_err err;
         assert_string_equal(build_msg(&cfg, 3, &err), want);
     }
-    sb_config_free(&cfg);
 }
 
 static void infinite_rate_sends_everything_at_zero_without_drawing(void **state)
 {
     (void)state;
-    sb_config cfg;
-    sb_config_defaults(&cfg);
+    sched_opts cfg;
+    cfg = (sched_opts){.request_rate = INFINITY, .burstiness = 1.0};
     np_rs rs, fresh;
     np_rs_seed(&rs, 9);
     np_rs_seed(&fresh, 9);
@@ -227,14 +223,13 @@ static void infinite_rate_sends_everything_at_zero_without_drawing(void **state)
     /* The global RandomState is shared with datasets: no draw may be consumed. */
     assert_int_equal(np_rs_next32(&rs), np_rs_next32(&fresh));
     sched_plan_free(&p);
-    sb_config_free(&cfg);
 }
 
 static void last_request_goes_out_at_n_over_rate(void **state)
 {
     (void)state;
-    sb_config cfg;
-    sb_config_defaults(&cfg);
+    sched_opts cfg;
+    cfg = (sched_opts){.request_rate = INFINITY, .burstiness = 1.0};
     cfg.request_rate = 250;
     cfg.burstiness = 0.3;
     np_rs rs;
@@ -245,14 +240,13 @@ static void last_request_goes_out_at_n_over_rate(void **state)
     assert_int_equal(p.offset_ns[p.n - 1], 20 * SB_NS_PER_S); /* 5000 / 250 s */
     assert_true(p.offset_ns[0] > 0); /* the first request waits one gap too */
     sched_plan_free(&p);
-    sb_config_free(&cfg);
 }
 
 static void deadlines_are_absolute_so_nothing_drifts(void **state)
 {
     (void)state;
-    sb_config cfg;
-    sb_config_defaults(&cfg);
+    sched_opts cfg;
+    cfg = (sched_opts){.request_rate = INFINITY, .burstiness = 1.0};
     cfg.request_rate = 3;
     cfg.burstiness = INFINITY;
     sched_plan p;
@@ -268,14 +262,13 @@ static void deadlines_are_absolute_so_nothing_drifts(void **state)
         assert_true(got + 1 >= want && got <= want + 1);
     }
     sched_plan_free(&p);
-    sb_config_free(&cfg);
 }
 
 static void due_requests_are_found_from_a_cursor(void **state)
 {
     (void)state;
-    sb_config cfg;
-    sb_config_defaults(&cfg);
+    sched_opts cfg;
+    cfg = (sched_opts){.request_rate = INFINITY, .burstiness = 1.0};
     double ts[6] = {0.0, 0.0, 1.0, 1.0, 2.5, 4.0};
     sched_plan p;
     sb_err err;
@@ -293,14 +286,13 @@ static void due_requests_are_found_from_a_cursor(void **state)
     assert_int_equal(sched_plan_build(&cfg, 50, NULL, NULL, &p, &err), 0);
     assert_int_equal(sched_due(&p, 0, s0, s0), 50);
     sched_plan_free(&p);
-    sb_config_free(&cfg);
 }
 
 static void trace_timestamps_are_used_as_is(void **state)
 {
     (void)state;
-    sb_config cfg;
-    sb_config_defaults(&cfg);
+    sched_opts cfg;
+    cfg = (sched_opts){.request_rate = INFINITY, .burstiness = 1.0};
     double ts[5] = {0.0, 1.5, 1.25, 3.0, -1.0};
     sched_plan p;
     sb_err err;
@@ -318,7 +310,6 @@ static void trace_timestamps_are_used_as_is(void **state)
     ts[3] = NAN;
     assert_int_equal(sched_plan_build(&cfg, 5, NULL, ts, &p, &err), -1);
     assert_string_equal(err.msg, "send offset of request 3 is not a number");
-    sb_config_free(&cfg);
 }
 
 /* Any mix of hostile numbers either builds a sane plan or says why. */
@@ -330,12 +321,12 @@ static void random_load_shapes_never_crash(void **state)
     const size_t nv = sizeof vals / sizeof vals[0];
     py_random pick;
     py_random_seed(&pick, 2024);
-    sb_config cfg;
-    sb_config_defaults(&cfg);
+    sched_opts cfg;
+    cfg = (sched_opts){.request_rate = INFINITY, .burstiness = 1.0};
     for (int it = 0; it < 3000; it++) {
         cfg.request_rate = vals[py_random_randbelow(&pick, nv)];
         cfg.burstiness = vals[py_random_randbelow(&pick, nv)];
-        cfg.ramp_up = (sb_ramp)py_random_randbelow(&pick, 3);
+        cfg.ramp_up = (sched_ramp)py_random_randbelow(&pick, 3);
         cfg.ramp_up_start_rps = vals[py_random_randbelow(&pick, nv)];
         cfg.ramp_up_end_rps = vals[py_random_randbelow(&pick, nv)];
         size_t n = (size_t)py_random_randbelow(&pick, 50);
@@ -352,7 +343,6 @@ static void random_load_shapes_never_crash(void **state)
             assert_true(err.msg[0] != '\0');
         }
     }
-    sb_config_free(&cfg);
 }
 
 int main(void)

@@ -226,7 +226,7 @@ __attribute__((unused)) static size_t sc_count(const sc_resp *r, const char *nee
 }
 
 /* Splits an SSE body into its "data: " payloads (malloc'd strings, n returned). */
-static size_t sc_events(const sc_resp *r, char **out, size_t max)
+__attribute__((unused)) static size_t sc_events(const sc_resp *r, char **out, size_t max)
 {
     size_t n = 0;
     const char *p = r->body.data ? r->body.data : "";
@@ -241,7 +241,7 @@ static size_t sc_events(const sc_resp *r, char **out, size_t max)
     return n;
 }
 
-static void sc_events_free(char **ev, size_t n)
+__attribute__((unused)) static void sc_events_free(char **ev, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(ev[i]);

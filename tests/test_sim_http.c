@@ -88,6 +88,35 @@ static void malformed_inputs_name_their_status(void **state)
     }
 }
 
+/* Bytes that can no longer begin "METHOD /target HTTP/1.x\r\n" are refused
+ * before the header block ends (a TLS ClientHello must not wait for the
+ * header limit or a timeout); every prefix of a valid line still waits. */
+static void impossible_request_lines_fail_before_the_headers_end(void **state)
+{
+    (void)state;
+    const char *bad[] = {
+        "\x16\x03\x01\x00\xa5\x01",
+        "\x80",
+        " GET",
+        "GET\t/",
+        "GET x",
+        "GET / HTTP/2",
+        "GET / HTTP/1.1\n",
+        "GET / HTTP/1.1x",
+        "GET / XTTP",
+        "GET /a\x01b",
+        "GET / HTTP/1.1\r\r",
+    };
+    sim_http_req r;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(parse(bad[i], &r), SIM_HTTP_ERROR);
+        assert_int_equal(r.status, 400);
+    }
+    const char *line = "DELETE /v1/x?y=1 http/1.0\r\nHost: a";
+    for (size_t n = 0; n <= strlen(line); n++)
+        assert_int_equal(sim_http_parse(line, n, MAXH, MAXB, &r), SIM_HTTP_INCOMPLETE);
+}
+
 static void header_limit_gives_431(void **state)
 {
     (void)state;
@@ -123,6 +152,7 @@ int main(void)
         cmocka_unit_test(every_prefix_is_incomplete),
         cmocka_unit_test(connection_header_and_version_set_keep_alive),
         cmocka_unit_test(malformed_inputs_name_their_status),
+        cmocka_unit_test(impossible_request_lines_fail_before_the_headers_end),
         cmocka_unit_test(header_limit_gives_431),
         cmocka_unit_test(pipelined_requests_parse_one_at_a_time),
     };

@@ -9,7 +9,7 @@
 #include "backend/sse.h"
 
 typedef struct got {
-    sb_buf all;   /* messages joined by '|' */
+    sb_buf all; /* messages joined by '|' */
     uint64_t ts[64];
     int n;
 } got;
@@ -104,7 +104,8 @@ static void sse_bom_at_stream_start_is_skipped(void **state)
     sse_init(&d);
     got g = {0};
     sb_buf_init(&g.all);
-    const char s[] = "\xEF\xBB\xBF" "data: q\n\n";
+    const char s[] = "\xEF\xBB\xBF"
+                     "data: q\n\n";
     sse_feed(&d, s, sizeof s - 1, 5, collect, &g);
     assert_string_equal(g.all.data, "q");
     sb_buf_free(&g.all);
@@ -145,7 +146,8 @@ static void sse_callback_can_stop_the_feed(void **state)
     sse_dec d;
     sse_init(&d);
     int n = 0;
-    assert_int_equal(sse_feed(&d, "data: a\n\ndata: b\n\ndata: c\n\n", 27, 1, stop_at_second, &n), -1);
+    assert_int_equal(sse_feed(&d, "data: a\n\ndata: b\n\ndata: c\n\n", 27, 1, stop_at_second, &n),
+                     -1);
     assert_int_equal(n, 2);
     sse_free(&d);
 }
@@ -165,6 +167,50 @@ static void sse_reset_drops_partial_state(void **state)
     sse_free(&d);
 }
 
+/* A line (or a message of several data lines) longer than max_line stops
+ * the feed with SSE_TOO_LONG however it is cut; exactly max_line is fine.
+ * Lowered from 16 MiB so every split can be tried. */
+static int feed_cut(const char *s, size_t cut, size_t max)
+{
+    sse_dec d;
+    sse_init(&d);
+    d.max_line = max;
+    got g = {0};
+    sb_buf_init(&g.all);
+    size_t n = strlen(s);
+    int rc = sse_feed(&d, s, cut, 1, collect, &g);
+    if (rc == 0)
+        rc = sse_feed(&d, s + cut, n - cut, 2, collect, &g);
+    if (rc == 0)
+        rc = sse_finish(&d, collect, &g);
+    sb_buf_free(&g.all);
+    sse_free(&d);
+    return rc;
+}
+
+static void sse_caps_a_long_line(void **state)
+{
+    (void)state;
+    /* "data: " + 20 payload bytes = a 26-byte line, 20 bytes of data */
+    const char *line = "data: 01234567890123456789\n\n";
+    const char *open = "data: 01234567890123456789";            /* never ended */
+    const char *two = "data: 0123456789\ndata: 0123456789\n\n"; /* 21-byte message */
+    for (size_t cut = 0; cut <= strlen(line); cut++) {
+        assert_int_equal(feed_cut(line, cut, 26), 0);
+        assert_int_equal(feed_cut(line, cut, 19), SSE_TOO_LONG);
+    }
+    for (size_t cut = 0; cut <= strlen(open); cut++) {
+        assert_int_equal(feed_cut(open, cut, 26), 0);
+        int rc = feed_cut(open, cut, 25);
+        if (rc != SSE_TOO_LONG)
+            fail_msg("cut %zu: an unended 26-byte line passed a 25-byte cap (%d)", cut, rc);
+    }
+    for (size_t cut = 0; cut <= strlen(two); cut++) {
+        assert_int_equal(feed_cut(two, cut, 22), 0);
+        assert_int_equal(feed_cut(two, cut, 20), SSE_TOO_LONG);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +225,7 @@ int main(void)
         cmocka_unit_test(sse_timestamp_is_the_piece_with_the_data),
         cmocka_unit_test(sse_callback_can_stop_the_feed),
         cmocka_unit_test(sse_reset_drops_partial_state),
+        cmocka_unit_test(sse_caps_a_long_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

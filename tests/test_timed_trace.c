@@ -18,6 +18,7 @@
 #include "dataset/dataset.h"
 #include "dataset/ds_gen.h"
 #include "sched/sched.h"
+#include "run/run.h"
 
 typedef struct fx {
     sb_config cfg;
@@ -189,7 +190,8 @@ static void timed_trace_timestamps_are_the_schedule(void **state)
     f->cfg.request_rate = 3; /* ignored by a self-timed plan */
     sched_plan p;
     sb_err err;
-    assert_int_equal(sched_plan_build(&f->cfg, ds.n, NULL, ts, &p, &err), 0);
+    sched_opts so = {.request_rate = f->cfg.request_rate, .burstiness = f->cfg.burstiness};
+    assert_int_equal(sched_plan_build(&so, ds.n, NULL, ts, &p, &err), 0);
     uint64_t want[] = {0, 500000000, 1000000000, 2000000000, 2000000000, 3000000000};
     for (size_t i = 0; i < ds.n; i++)
         assert_int_equal(p.offset_ns[i], want[i]);
@@ -272,7 +274,9 @@ static char *completions_body(const sb_config *cfg, const bk_req *r)
 {
     bk_params p;
     sb_err err;
-    assert_int_equal(bk_params_init(&p, backend_find("vllm"), cfg, "m", true, &err), 0);
+    assert_int_equal(
+        bk_params_init(&p, backend_find("vllm"), run_bk_opts(cfg, &(bk_opts){0}), "m", true, &err),
+        0);
     pyjson_obj scratch;
     pyjson_obj_init(&scratch);
     sb_buf out;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "app/commands.h"
+#include "cli/opt.h"
 #include "core/buf.h"
 #include "sweep/result.h"
 #include "sweep/sstat.h"
@@ -291,7 +292,7 @@ static int compare_pair(side *a, side *b, json_t *keys, double alpha, bool show_
            a->ttft ? ", per-request samples" : "", b->label, rb, rb == 1 ? "" : "s",
            b->ttft ? ", per-request samples" : "");
     const char *fa = fingerprint_of(a), *fb = fingerprint_of(b);
-    if (fa && fb && strcmp(fa, fb))
+    if (fa && fb && strcmp(fa, fb) != 0)
         printf("Note: the workload fingerprints differ: A and B did not send the same requests "
                "on the same schedule.\n");
     printf("%-34s %14s %14s %14s %9s %10s %-13s %s\n", "metric", "A", "B", "B-A", "B-A %", "p",
@@ -382,36 +383,38 @@ int compare_cmd(int argc, char **argv)
     const char *fail_if = NULL;
     double alpha = 0.05;
     bool need_sig = false, show_all = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *eq = strchr(a, '=');
-        size_t nl = eq && a[0] == '-' ? (size_t)(eq - a) : strlen(a);
-        const char *v = eq && a[0] == '-' ? eq + 1 : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    static const cli_opt flags[] = {
+        {"fail-if", true}, {"alpha", true}, {"require-significance", false}, {"all", false}};
+    cli_args args = {.argc = argc, .argv = argv, .i = 1};
+    sb_err err;
+    sb_err_clear(&err);
+    for (;;) {
+        size_t row;
+        const char *v;
+        int k = cli_args_next(&args, flags, sizeof flags / sizeof flags[0], &row, &v, &err);
+        if (k == CLI_ARG_END)
+            break;
+        if (k == CLI_ARG_HELP) {
             fputs(usage_text, stdout);
             return SB_EXIT_OK;
-        } else if (!strncmp(a, "--fail-if", nl) && nl == 9) {
-            if (!v && i + 1 >= argc)
-                return bad("--fail-if needs a value%s%s", "", "");
-            fail_if = v ? v : argv[++i];
-        } else if (!strncmp(a, "--alpha", nl) && nl == 7) {
-            if (!v && i + 1 >= argc)
-                return bad("--alpha needs a value%s%s", "", "");
-            const char *s = v ? v : argv[++i];
+        }
+        if (k < 0)
+            return bad("%s (see servebench compare --help)%s", err.msg, "");
+        if (k == CLI_ARG_WORD) {
+            if (nf == CMP_MAX_SIDES)
+                return bad("more than 16 files to compare%s%s", "", "");
+            files[nf++] = v;
+        } else if (row == 0) {
+            fail_if = v;
+        } else if (row == 1) {
             char *end;
-            alpha = strtod(s, &end);
-            if (end == s || *end || !(alpha > 0 && alpha < 1))
-                return bad("--alpha '%s': a number in (0, 1)%s", s, "");
-        } else if (!strcmp(a, "--require-significance")) {
+            alpha = strtod(v, &end);
+            if (end == v || *end || !(alpha > 0 && alpha < 1))
+                return bad("--alpha '%s': a number in (0, 1)%s", v, "");
+        } else if (row == 2) {
             need_sig = true;
-        } else if (!strcmp(a, "--all")) {
-            show_all = true;
-        } else if (a[0] == '-' && a[1]) {
-            return bad("unknown option %s (see servebench compare --help)%s", a, "");
-        } else if (nf == CMP_MAX_SIDES) {
-            return bad("more than 16 files to compare%s%s", "", "");
         } else {
-            files[nf++] = a;
+            show_all = true;
         }
     }
     if (nf < 2) {

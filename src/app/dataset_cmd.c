@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cli/opt.h"
 #include "app/commands.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -47,19 +48,6 @@ typedef struct cmd_common {
     const char *compat;      /* stats: --tokenizer-compat */
 } cmd_common;
 
-/* "--foo_bar=1" -> name "foo-bar", value "1" (the reference normalises '_'). */
-static void split_flag(const char *arg, char *name, size_t cap, const char **val)
-{
-    const char *eq = strchr(arg, '=');
-    size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
-    if (n >= cap)
-        n = cap - 1;
-    for (size_t i = 0; i < n; i++)
-        name[i] = arg[i] == '_' ? '-' : arg[i];
-    name[n] = '\0';
-    *val = eq ? eq + 1 : NULL;
-}
-
 static int set_opt(const opt *o, void *base, const char *v)
 {
     char *end = NULL;
@@ -87,61 +75,61 @@ static int set_opt(const opt *o, void *base, const char *v)
     return errno || end == v || *end ? -1 : 0;
 }
 
-static const opt *find_opt(const opt *t, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(t[i].name, name))
-            return &t[i];
-    return NULL;
-}
+/* The flags every generator takes besides its table's. */
+static const char *const common_flags[] = {"tokenizer", "model", "output"};
+#define N_COMMON (sizeof common_flags / sizeof common_flags[0])
 
-/* Parses argv into the table's struct and the common flags; positional
- * arguments go to *pos (at most one). Returns 0, or prints and returns 2. */
+/* Parses argv into the table's struct and the common flags (cli/opt.h's
+ * rules); positional arguments go to *pos (at most one). Returns 0, or
+ * prints and returns 2. */
 static int parse_args(int argc, char **argv, const opt *t, size_t nt, void *base,
                       cmd_common *cc, const char **pos)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strncmp(a, "--", 2) != 0) {
+    cli_opt *flags = sb_xmalloc((N_COMMON + nt) * sizeof *flags);
+    for (size_t i = 0; i < N_COMMON; i++)
+        flags[i] = (cli_opt){common_flags[i], true};
+    for (size_t i = 0; i < nt; i++)
+        flags[N_COMMON + i] = (cli_opt){t[i].name, t[i].kind != O_BOOL};
+    cli_args a = {.argc = argc, .argv = argv, .i = 1};
+    sb_err err;
+    sb_err_clear(&err);
+    int rc = 0;
+    for (;;) {
+        size_t row;
+        const char *v;
+        int k = cli_args_next(&a, flags, N_COMMON + nt, &row, &v, &err);
+        if (k == CLI_ARG_END)
+            break;
+        if (k < 0 || k == CLI_ARG_HELP) { /* --help was handled before */
+            fprintf(stderr, "servebench dataset: %s (see --help)\n", err.msg);
+            rc = SB_EXIT_USAGE;
+            break;
+        }
+        if (k == CLI_ARG_WORD) {
             if (pos && !*pos) {
-                *pos = a;
+                *pos = v;
                 continue;
             }
-            fprintf(stderr, "servebench dataset: unexpected argument '%s'\n", a);
-            return SB_EXIT_USAGE;
+            fprintf(stderr, "servebench dataset: unexpected argument '%s'\n", v);
+            rc = SB_EXIT_USAGE;
+            break;
         }
-        char name[128];
-        const char *v;
-        split_flag(a + 2, name, sizeof name, &v);
-        const opt *o = find_opt(t, nt, name);
-        int is_bool = o && o->kind == O_BOOL;
-        int common = !strcmp(name, "tokenizer") || !strcmp(name, "model") ||
-                     !strcmp(name, "output");
-        if (!o && !common) {
-            fprintf(stderr, "servebench dataset: unknown option --%s (see --help)\n", name);
-            return SB_EXIT_USAGE;
-        }
-        if (is_bool) {
-            *(bool *)((char *)base + o->off) = true;
+        if (row < N_COMMON) {
+            const char **dst = row == 0 ? &cc->tokenizer : row == 1 ? &cc->model : &cc->output;
+            *dst = v;
             continue;
         }
-        if (!v && i + 1 >= argc) {
-            fprintf(stderr, "servebench dataset: --%s needs a value\n", name);
-            return SB_EXIT_USAGE;
-        }
-        if (!v)
-            v = argv[++i];
-        if (common) {
-            const char **dst = !strcmp(name, "tokenizer") ? &cc->tokenizer
-                               : !strcmp(name, "model")   ? &cc->model
-                                                          : &cc->output;
-            *dst = v;
+        const opt *o = &t[row - N_COMMON];
+        if (o->kind == O_BOOL) {
+            *(bool *)((char *)base + o->off) = true;
         } else if (set_opt(o, base, v) != 0) {
-            fprintf(stderr, "servebench dataset: bad value '%s' for --%s\n", v, name);
-            return SB_EXIT_USAGE;
+            fprintf(stderr, "servebench dataset: bad value '%s' for --%s\n", v, o->name);
+            rc = SB_EXIT_USAGE;
+            break;
         }
     }
-    return 0;
+    free(flags);
+    return rc;
 }
 
 static tok *load_tok(const cmd_common *cc)
@@ -335,7 +323,7 @@ static int stats_cmd(int argc, char **argv)
     int ac = strip_stats_flags(argc, argv, av, &cc);
     if (ac < 0) {
         free(av);
-        fprintf(stderr, "servebench dataset stats: --export needs a file name\n");
+        fprintf(stderr, "servebench dataset stats: --export needs a value\n");
         return SB_EXIT_USAGE;
     }
     sb_config cfg;
@@ -374,7 +362,7 @@ static int generate_cmd(int argc, char **argv)
                         &dist);
     if (rc)
         return rc;
-    if (!dist || (strcmp(dist, "token-norm-dist") && strcmp(dist, "token-unif-dist"))) {
+    if (!dist || (strcmp(dist, "token-norm-dist") != 0 && strcmp(dist, "token-unif-dist") != 0)) {
         fprintf(stderr, "servebench dataset generate: give token-norm-dist or token-unif-dist\n");
         return SB_EXIT_USAGE;
     }

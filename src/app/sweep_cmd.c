@@ -282,7 +282,7 @@ static void hash_args(cmd_state *s, char hex[65])
         EVP_DigestUpdate(md, s->hash_args[i], strlen(s->hash_args[i]) + 1);
     EVP_DigestFinal_ex(md, d, &dl);
     EVP_MD_CTX_free(md);
-    for (unsigned i = 0; i < 32 && i < dl; i++)
+    for (size_t i = 0; i < 32 && i < dl; i++)
         snprintf(hex + 2 * i, 3, "%02x", d[i]);
     hex[64] = '\0';
 }

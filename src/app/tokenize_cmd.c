@@ -5,7 +5,6 @@
  * checks a prompt length with; it prints exactly what tok_encode/tok_decode
  * return. Batch mode splits the lines into one contiguous range per thread,
  * each with its own tok_ctx, and prints the ranges in order. */
-#include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "app/commands.h"
+#include "cli/opt.h"
 #include "tokenizer/tokenizer.h"
 
 static const char *USAGE =
@@ -60,87 +60,83 @@ typedef struct opts {
     tok_compat compat;
 } opts;
 
+static const cli_opt tok_flags[] = {
+    {"tokenizer", true},
+    {"text", true},
+    {"text-pair", true},
+    {"ids", false},
+    {"count", false},
+    {"decode", true},
+    {"add-special-tokens", false},
+    {"skip-special-tokens", false},
+    {"jsonl", true},
+    {"threads", true},
+    {"info", false},
+    {"tokenizer-compat", true},
+};
+
 static int parse_opts(int argc, char **argv, opts *o)
 {
-    static const struct option longs[] = {{"tokenizer", required_argument, 0, 't'},
-                                          {"text", required_argument, 0, 'x'},
-                                          {"text-pair", required_argument, 0, 'p'},
-                                          {"ids", no_argument, 0, 'i'},
-                                          {"count", no_argument, 0, 'c'},
-                                          {"decode", required_argument, 0, 'd'},
-                                          {"add-special-tokens", no_argument, 0, 'a'},
-                                          {"skip-special-tokens", no_argument, 0, 's'},
-                                          {"jsonl", required_argument, 0, 'j'},
-                                          {"threads", required_argument, 0, 'n'},
-                                          {"info", no_argument, 0, 'I'},
-                                          {"tokenizer-compat", required_argument, 0, 'C'},
-                                          {"help", no_argument, 0, 'h'},
-                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
+    cli_args a = {.argc = argc, .argv = argv, .i = 1};
+    size_t row;
+    const char *v;
+    sb_err err;
+    sb_err_clear(&err);
+    for (;;) {
+        int k =
+            cli_args_next(&a, tok_flags, sizeof tok_flags / sizeof tok_flags[0], &row, &v, &err);
+        if (k == CLI_ARG_END)
+            break;
+        if (k == CLI_ARG_HELP) {
+            fputs(USAGE, stdout);
+            return -1;
+        }
+        if (k < 0) {
+            fprintf(stderr, "servebench tokenize: %s (see --help)\n", err.msg);
+            return SB_EXIT_USAGE;
+        }
+        if (k == CLI_ARG_WORD) {
+            fprintf(stderr, "servebench tokenize: unexpected argument '%s'\n", v);
+            return SB_EXIT_USAGE;
+        }
+        const char *name = tok_flags[row].name;
         char *end;
-        switch (c) {
-        case 't':
-            o->spec = optarg;
-            break;
-        case 'x':
-            o->text = optarg;
-            break;
-        case 'p':
-            o->pair = optarg;
-            break;
-        case 'i':
+        if (!strcmp(name, "tokenizer"))
+            o->spec = v;
+        else if (!strcmp(name, "text"))
+            o->text = v;
+        else if (!strcmp(name, "text-pair"))
+            o->pair = v;
+        else if (!strcmp(name, "ids"))
             o->count = false;
-            break;
-        case 'c':
+        else if (!strcmp(name, "count"))
             o->count = true;
-            break;
-        case 'd':
-            o->decode = optarg;
-            break;
-        case 'a':
+        else if (!strcmp(name, "decode"))
+            o->decode = v;
+        else if (!strcmp(name, "add-special-tokens"))
             o->add_special = true;
-            break;
-        case 's':
+        else if (!strcmp(name, "skip-special-tokens"))
             o->skip_special = true;
-            break;
-        case 'j':
-            o->jsonl = optarg;
-            break;
-        case 'I':
+        else if (!strcmp(name, "jsonl"))
+            o->jsonl = v;
+        else if (!strcmp(name, "info"))
             o->info = true;
-            break;
-        case 'C':
-            if (tok_compat_parse(optarg, &o->compat) < 0) {
+        else if (!strcmp(name, "tokenizer-compat")) {
+            if (tok_compat_parse(v, &o->compat) < 0) {
                 fprintf(stderr,
                         "servebench tokenize: --tokenizer-compat: '%s' is not transformers, "
                         "transformers5 or tokenizers\n",
-                        optarg);
+                        v);
                 return SB_EXIT_USAGE;
             }
-            break;
-        case 'n':
-            o->threads = strtol(optarg, &end, 10);
+        } else { /* threads */
+            o->threads = strtol(v, &end, 10);
             if (*end || o->threads < 1 || o->threads > 1024) {
-                fprintf(stderr, "servebench tokenize: --threads: '%s' is not 1..1024\n", optarg);
+                fprintf(stderr, "servebench tokenize: --threads: '%s' is not 1..1024\n", v);
                 return SB_EXIT_USAGE;
             }
-            break;
-        case 'h':
-            fputs(USAGE, stdout);
-            return -1;
-        default:
-            fprintf(stderr, "servebench tokenize: unknown or incomplete option '%s'\n\n%s",
-                    argv[optind - 1], USAGE);
-            return SB_EXIT_USAGE;
         }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "servebench tokenize: unexpected argument '%s'\n", argv[optind]);
-        return SB_EXIT_USAGE;
     }
     if (o->pair && (o->jsonl || o->decode || o->info)) {
         fprintf(stderr, "servebench tokenize: --text-pair goes with --text or stdin\n");

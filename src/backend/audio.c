@@ -1,6 +1,6 @@
 /* audio.c - the openai-audio backend (Whisper-style transcription and
- * translation), reference section 3.8: a multipart/form-data body written
- * byte for byte as aiohttp's FormData writes it.
+ * translation), vllm/benchmarks/lib/endpoint_request_func.py: async_request_openai_audio: a
+ * multipart/form-data body written byte for byte as aiohttp's FormData writes it.
  *
  * The reference builds a dict (model, max_completion_tokens, stream,
  * language, stream_include_usage, stream_continuous_usage_stats, then
@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 /* Python str.isprintable() is false for these non-ASCII code points too
  * (C1 controls, NBSP, soft hyphen, line/paragraph separators, the common
  * format characters); repr() escapes them. Rarer unprintable code points
@@ -33,27 +35,15 @@ static bool py_unprintable(uint32_t c)
            (c >= 0xd800 && c <= 0xdfff);
 }
 
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char b = s[0];
-    size_t len = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
-    if (len > n)
-        len = n;
-    uint32_t c = len == 1 ? b : len == 2 ? b & 0x1f : len == 3 ? b & 0x0f : b & 0x07;
-    for (size_t i = 1; i < len; i++)
-        c = (c << 6) | (s[i] & 0x3f);
-    *cp = c;
-    return len;
-}
-
 /* Python repr() of a str: single quotes unless the text holds ' and no ". */
 static void py_repr_str(sb_buf *b, const char *s, size_t n)
 {
     char q = memchr(s, '\'', n) && !memchr(s, '"', n) ? '"' : '\'';
     sb_buf_putc(b, q);
     for (size_t i = 0; i < n;) {
-        uint32_t c;
-        size_t len = utf8_next((const unsigned char *)s + i, n - i, &c);
+        uint32_t c = 0xFFFD; /* jansson strings are valid UTF-8; a stray byte stays as it is */
+        size_t len = sb_utf8_decode(s + i, n - i, &c);
+        len += !len;
         if (c == '\\' || c == (uint32_t)q)
             sb_buf_printf(b, "\\%c", (char)c);
         else if (c == '\t')

@@ -1,11 +1,12 @@
 /* backend.c - the backend table, URL checks and the shared body plumbing.
  *
- * Names follow the reference table (section 3.1 and the legacy table of
- * 3.10): every OpenAI-completions-shaped server (vllm, lmdeploy, scalellm,
- * sglang, llama.cpp) shares one builder. The sampling flags are merged into
- * a dict in the reference's order (top_p, top_k, min_p, temperature,
- * frequency_penalty, presence_penalty, repetition_penalty), then
- * --extra-body is merged over it, then that dict over the body (3.3). */
+ * Names follow the reference's tables (vllm/benchmarks/lib/endpoint_request_func.py:
+ * ASYNC_REQUEST_FUNCS, and the legacy benchmarks/backend_request_func.py of v0.8.5): every
+ * OpenAI-completions-shaped server (vllm, lmdeploy, scalellm, sglang, llama.cpp) shares one
+ * builder. The sampling flags are merged into a dict in the reference's order (top_p, top_k,
+ * min_p, temperature, frequency_penalty, presence_penalty, repetition_penalty), then
+ * --extra-body is merged over it, then that dict over the body
+ * (endpoint_request_func.py: async_request_openai_completions). */
 #include "backend/backend.h"
 
 #include <jansson.h>
@@ -33,8 +34,9 @@ static const backend table[] = {
      false, false, bk_build_completions},
     {"openai-chat", "OpenAI Chat Completions API", {"chat/completions", NULL}, BK_MODE_CHAT, true,
      false, true, false, false, false, bk_build_chat},
-    /* Whisper-style ASR (3.8): multipart form, chat deltas, not OpenAI-compatible
-     * for the sampling flags (the reference's list holds completions and chat only). */
+    /* Whisper-style ASR (async_request_openai_audio): multipart form, chat
+     * deltas, not OpenAI-compatible for the sampling flags (the reference's
+     * list holds completions and chat only). */
     {"openai-audio", "OpenAI Audio API", {"transcriptions", "translations", NULL}, BK_MODE_AUDIO,
      false, false, false, false, false, true, bk_build_audio},
     {"tgi", "TGI API", {"generate_stream", NULL}, BK_MODE_TGI, false, false, false, false, false,
@@ -43,7 +45,8 @@ static const backend table[] = {
      false, false, false, false, bk_build_trtllm},
     {"deepspeed-mii", "DeepSpeed-MII API", {"", NULL}, BK_MODE_WHOLE, false, false, false, false,
      false, false, bk_build_mii},
-    /* Pooling backends (section 3.9): one JSON answer, e2el metrics only. */
+    /* Pooling backends (endpoint_request_func.py: async_request_openai_embeddings,
+     * async_request_vllm_rerank): one JSON answer, e2el metrics only. */
     {"openai-embeddings", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
      false, false, bk_build_embeddings},
     {"openai-embeddings-chat", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
@@ -196,7 +199,7 @@ static int add_extra_body(bk_params *p, const char *text, sb_err *err)
     return 0;
 }
 
-int bk_params_init(bk_params *p, const backend *be, const sb_config *cfg, const char *model,
+int bk_params_init(bk_params *p, const backend *be, const bk_opts *cfg, const char *model,
                    bool ignore_eos, sb_err *err)
 {
     memset(p, 0, sizeof *p);

@@ -1,5 +1,6 @@
 /* backend.h - the APIs servebench can benchmark: one request body builder and
- * one stream decoding mode per `--backend` name (reference doc section 3).
+ * one stream decoding mode per `--backend` name (vllm/benchmarks/lib/endpoint_request_func.py:
+ * ASYNC_REQUEST_FUNCS).
  *
  * A backend is a row of a constant table (backend.c); the body builders live
  * one API per file (openai.c, openai_chat.c, tgi.c, trtllm.c, mii.c,
@@ -14,7 +15,6 @@
 #include <stdint.h>
 
 #include "backend/pyjson.h"
-#include "config/config.h"
 #include "core/buf.h"
 #include "core/prompt.h"
 #include "core/err.h"
@@ -91,10 +91,21 @@ static inline const char *bk_model(const bk_params *p, const bk_req *r)
     return r->model ? r->model : p->model;
 }
 
-/* Fills p from cfg (model is the resolved model name). Fails on an
+/* The request-body flags, all a backend reads of the configuration (run/
+ * fills it from sb_config; tests set it). Sampling values are NAN when not
+ * given. Nothing here is kept after bk_params_init. */
+typedef struct bk_opts {
+    double top_p, top_k, min_p, temperature, frequency_penalty, presence_penalty,
+        repetition_penalty;
+    long logprobs;          /* --logprobs, -1 = null */
+    long best_of;           /* --best-of, -1 = not sent */
+    const char *extra_body; /* --extra-body JSON object text, or NULL */
+} bk_opts;
+
+/* Fills p from o (model is the resolved model name). Fails on an
  * --extra-body that is not a JSON object or sampling flags given to a backend
  * that is not OpenAI-compatible. */
-int bk_params_init(bk_params *p, const backend *be, const sb_config *cfg, const char *model,
+int bk_params_init(bk_params *p, const backend *be, const bk_opts *o, const char *model,
                    bool ignore_eos, sb_err *err);
 void bk_params_free(bk_params *p);
 /* Appends the body of request r to out: JSON, or for a multipart backend

@@ -1,7 +1,7 @@
-/* embeddings.c - the embedding and pooling bodies of reference section 3.9:
- * openai-embeddings (`input`), openai-embeddings-chat (`messages`),
- * infinity-embeddings (`input`, no truncation key) and vllm-pooling
- * (`truncate_prompt_tokens` before `input`). None is streamed; prompt_len
+/* embeddings.c - the embedding and pooling bodies of vllm/benchmarks/lib/endpoint_request_func.py:
+ * async_request_openai_embeddings, async_request_vllm_rerank: openai-embeddings (`input`),
+ * openai-embeddings-chat (`messages`), infinity-embeddings (`input`, no truncation key) and
+ * vllm-pooling (`truncate_prompt_tokens` before `input`). None is streamed; prompt_len
  * comes from usage.prompt_tokens of the answer. A request with a list of
  * texts (--random-batch-size > 1) sends the list as `input`. Key order is
  * the reference dict's; ignore_eos and --extra-body follow (bk_build_body). */

@@ -1,5 +1,5 @@
-/* mii.c - DeepSpeed-MII body (section 3.10): not streamed, so TTFT is 0 and
- * the latency ends when the whole JSON answer has arrived. */
+/* mii.c - DeepSpeed-MII body (benchmarks/backend_request_func.py (v0.8.5)): not streamed, so TTFT
+ * is 0 and the latency ends when the whole JSON answer has arrived. */
 #include "backend/backend.h"
 
 void bk_build_mii(const bk_params *p, const bk_req *r, pyjson_obj *o)

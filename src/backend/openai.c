@@ -1,5 +1,6 @@
 /* openai.c - OpenAI completions body (backends openai, vllm, lmdeploy,
- * scalellm, sglang, llama.cpp), key order as reference section 3.3.
+ * scalellm, sglang, llama.cpp), key order as vllm/benchmarks/lib/endpoint_request_func.py:
+ * async_request_openai_completions.
  *
  * "prompt" is the text, or, for the reference's list prompts, a JSON list in
  * json.dumps style (", " between items): token ids (timed_trace) or strings

@@ -1,10 +1,9 @@
 /* openai_chat.c - OpenAI chat completions body (backend openai-chat),
- * reference section 3.4: one user message whose content is a list holding
- * one text part, then the request's multimodal parts (images, audio) in
- * dataset order. The text part is always there, even for an empty prompt:
- * the reference's _get_chat_content never drops it. When the dataset's
- * prompt already was a list of parts (mm_content_only), that list is the
- * content as it is. */
+ * vllm/benchmarks/lib/endpoint_request_func.py: async_request_openai_chat_completions: one user
+ * message whose content is a list holding one text part, then the request's multimodal parts
+ * (images, audio) in dataset order. The text part is always there, even for an empty prompt: the
+ * reference's _get_chat_content never drops it. When the dataset's prompt already was a list of
+ * parts (mm_content_only), that list is the content as it is. */
 #include "backend/backend.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
-/* rerank.c - vLLM's /rerank body (reference section 3.9, vllm-rerank): the
- * request's list of texts is [query, documents...] (random-rerank), sent as
+/* rerank.c - vLLM's /rerank body (vllm/benchmarks/lib/endpoint_request_func.py:
+ * async_request_openai_embeddings, async_request_vllm_rerank, vllm-rerank): the request's list of
+ * texts is [query, documents...] (random-rerank), sent as
  * {"model", "query", "documents", "truncate_prompt_tokens": -1}. Unlike the
  * other pooling calls the reference adds neither ignore_eos nor
  * --extra-body here (the backend row sets no_extra_body). */

@@ -2,9 +2,9 @@
  * (see scan.h).
  *
  * Why hand-written: the decoders need five paths out of a ~200-byte chunk,
- * yet every message must be fully validated (reference 3.5: a message that
- * is not JSON fails the request). A generic event parser (YAJL, kept in
- * tests/oracle/scan_yajl.c as the test oracle) pays a callback, a path-stack
+ * yet every message must be fully validated (vllm/benchmarks/lib/endpoint_request_func.py:
+ * async_request_openai_completions: a message that is not JSON fails the request). A generic event
+ * parser (YAJL, kept in tests/oracle/scan_yajl.c as the test oracle) pays a callback, a path-stack
  * update and a buffer copy per token; here the path is the recursion itself: each value is
  * parsed with a "role" saying what its position means (choices[0], usage,
  * delta...), and everything else is validated and skipped. No allocation
@@ -25,6 +25,8 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+
+#include "core/utf8.h"
 
 #define SCAN_MAX_DEPTH 1024
 
@@ -108,28 +110,6 @@ static const unsigned char *plain_run(const unsigned char *p, const unsigned cha
     return p;
 }
 
-/* Length of the valid UTF-8 sequence at p (first byte >= 0x80), or 0. */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-    unsigned b = p[0];
-    size_t n;
-    unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    if (b >= 0xc2 && b <= 0xdf)
-        n = 2;
-    else if (b >= 0xe0 && b <= 0xef)
-        n = 3, lo = b == 0xe0 ? 0xa0 : 0x80, hi = b == 0xed ? 0x9f : 0xbf;
-    else if (b >= 0xf0 && b <= 0xf4)
-        n = 4, lo = b == 0xf0 ? 0x90 : 0x80, hi = b == 0xf4 ? 0x8f : 0xbf;
-    else
-        return 0;
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    return n;
-}
-
 static int hex4(const unsigned char *p, const unsigned char *end, unsigned *v)
 {
     if (end - p < 4)
@@ -149,30 +129,6 @@ static int hex4(const unsigned char *p, const unsigned char *end, unsigned *v)
     return 0;
 }
 
-static size_t put_utf8(unsigned cp, unsigned char *o)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xc0 | cp >> 6);
-        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xe0 | cp >> 12);
-        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xf0 | cp >> 18);
-    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* \uXXXX at c->p (after the backslash and 'u'). A high surrogate followed
  * by an escaped low one is joined; a lone surrogate is kept as its 3-byte
  * form (Python keeps lone surrogates too; it never reaches a tokenizer as
@@ -188,8 +144,8 @@ static int unicode_escape(cur *c, sink *k)
         cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
         c->p += 6;
     }
-    unsigned char o[4];
-    emit(k, o, put_utf8(cp, o));
+    char o[4];
+    emit(k, o, sb_utf8_encode(o, cp));
     return 0;
 }
 
@@ -244,7 +200,8 @@ static inline __attribute__((always_inline)) int string(cur *c, sink *k, bool *e
             c->p = p;
             return fail(c, "control character in string");
         } else {
-            size_t n = utf8_len(p, end);
+            uint32_t cp;
+            size_t n = sb_utf8_decode((const char *)p, (size_t)(end - p), &cp);
             if (n == 0) {
                 c->p = p;
                 return fail(c, "invalid UTF-8 in string");

@@ -12,6 +12,7 @@
 void sse_init(sse_dec *d)
 {
     memset(d, 0, sizeof *d);
+    d->max_line = SSE_MAX_LINE;
     sb_buf_init(&d->line);
     sb_buf_init(&d->data);
 }
@@ -57,6 +58,8 @@ static int on_line(sse_dec *d, const char *s, size_t n, uint64_t ts, sse_msg_fn 
     s += 5, n -= 5;
     if (n && s[0] == ' ')
         s++, n--;
+    if (d->data.len + n + 1 > d->max_line)
+        return SSE_TOO_LONG;
     if (d->have_data)
         sb_buf_putc(&d->data, '\n');
     sb_buf_append(&d->data, s, n);
@@ -108,6 +111,8 @@ int sse_feed(sse_dec *d, const char *p, size_t n, uint64_t t_ns, sse_msg_fn fn, 
     while (n) {
         size_t e = find_eol(p, n);
         if (e == n) { /* cut line: keep it for the next piece */
+            if (d->line.len + n > d->max_line)
+                return SSE_TOO_LONG;
             sb_buf_append(&d->line, p, n);
             d->line_ts = t_ns;
             return 0;
@@ -115,6 +120,8 @@ int sse_feed(sse_dec *d, const char *p, size_t n, uint64_t t_ns, sse_msg_fn fn, 
         int rc;
         if (d->line.len) {
             uint64_t ts = e ? t_ns : d->line_ts;
+            if (d->line.len + e > d->max_line)
+                return SSE_TOO_LONG;
             sb_buf_append(&d->line, p, e);
             rc = on_line(d, d->line.data, d->line.len, ts, fn, ud);
             sb_buf_reset(&d->line);
@@ -122,7 +129,7 @@ int sse_feed(sse_dec *d, const char *p, size_t n, uint64_t t_ns, sse_msg_fn fn, 
             rc = on_line(d, p, e, t_ns, fn, ud);
         }
         if (rc != 0)
-            return -1;
+            return rc == SSE_TOO_LONG ? SSE_TOO_LONG : -1;
         if (p[e] == '\r') {
             if (e + 1 == n) {
                 d->skip_lf = true;
@@ -146,7 +153,7 @@ int sse_finish(sse_dec *d, sse_msg_fn fn, void *ud)
         int rc = on_line(d, d->line.data, d->line.len, d->line_ts, fn, ud);
         sb_buf_reset(&d->line);
         if (rc != 0)
-            return -1;
+            return rc == SSE_TOO_LONG ? SSE_TOO_LONG : -1;
     }
     return dispatch(d, fn, ud) != 0 ? -1 : 0;
 }

@@ -124,6 +124,20 @@ static int fail_malformed(bk_stream *st, const char *data, size_t len, const cha
     return -1;
 }
 
+/* An SSE line or message past the decoder's cap: one failure with its
+ * reason, and the transfer stops (no more memory for it). */
+static int too_long(bk_stream *st, int rc)
+{
+    if (rc != SSE_TOO_LONG)
+        return rc;
+    rec_store_fail(st->rs, st->idx, SB_FAIL_MALFORMED,
+                   "malformed stream: a line or message longer than %zu bytes (at byte %llu of "
+                   "the body); the transfer was stopped there",
+                   st->sse.max_line, (unsigned long long)st->sse.offset);
+    st->failed = true;
+    return -1;
+}
+
 static bool is_done(const char *d, size_t n)
 {
     while (n && (d[n - 1] == ' ' || d[n - 1] == '\t'))
@@ -183,7 +197,7 @@ int bk_stream_body(bk_stream *st, const char *p, size_t n, uint64_t t_ns)
         sb_buf_append(&st->whole, p, n);
         return 0;
     }
-    return sse_feed(&st->sse, p, n, t_ns, on_message, st);
+    return too_long(st, sse_feed(&st->sse, p, n, t_ns, on_message, st));
 }
 
 static const char *reason_phrase(int status)
@@ -261,8 +275,8 @@ void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)
     }
     if (st->mode == BK_MODE_WHOLE || st->mode == BK_MODE_POOLING) {
         end_whole(st, st->last_body_ns ? st->last_body_ns : t_ns);
-    } else if (sse_finish(&st->sse, on_message, st) != 0) {
-        return; /* malformed last message, already recorded */
+    } else if (too_long(st, sse_finish(&st->sse, on_message, st)) != 0) {
+        return; /* malformed or too long last message, already recorded */
     }
     if (st->failed)
         return;

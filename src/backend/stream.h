@@ -1,5 +1,6 @@
 /* stream.h - turns one response (status, body pieces with receive times,
- * end) into one sb_record, with the reference's timing rules (section 3.5):
+ * end) into one sb_record, with the reference's timing rules
+ * (vllm/benchmarks/lib/endpoint_request_func.py: async_request_openai_completions):
  *
  *  - one timestamp per message: the receive time of the piece that carried
  *    it (taken by the engine before any parsing);

@@ -1,5 +1,5 @@
 /* tgi.c - Hugging Face text-generation-inference /generate_stream body
- * (legacy reference table, section 3.10). */
+ * (legacy reference table, benchmarks/backend_request_func.py (v0.8.5)). */
 #include "backend/backend.h"
 
 #include <stdio.h>

@@ -3,9 +3,10 @@
  * One table (flag_table.c) lists every flag with its names, type, default,
  * help text and config field, so parsing, --help, the Namespace-like summary
  * and docs/serve.md cannot drift apart. Parsing rules follow the reference's
- * FlexibleArgumentParser (reference doc section 1): `--flag value` and
- * `--flag=value`, `_` for `-` in the name, nargs lists ending at the next
- * flag, dotted `--extra-body.key value`, duplicates warn and keep the last. */
+ * FlexibleArgumentParser (vllm/utils/argparse_utils.py:
+ * FlexibleArgumentParser.parse_args): `--flag value` and `--flag=value`, `_` for `-` in the name,
+ * nargs lists ending at the next flag, dotted `--extra-body.key value`, duplicates warn and keep
+ * the last. */
 #ifndef SB_CLI_H
 #define SB_CLI_H
 
@@ -41,7 +42,7 @@ void cli_serve_help_markdown(sb_buf *out);
 void cli_serve_summary(const sb_config *cfg, sb_buf *out);
 
 /* Number of table rows, and row i's canonical flag name ("--request-rate")
- * and alias (NULL if none): for tests and docs checks. */
+ * and alias (NULL if none): for tests, docs checks and sweep's axes. */
 size_t cli_flag_count(void);
 const char *cli_flag_name(size_t i);
 const char *cli_flag_alias(size_t i);

@@ -1,6 +1,7 @@
 /* flag_dotted.c - dotted options for JSON-object flags, as vLLM's
  * FlexibleArgumentParser turns `--extra-body.foo 1 --extra-body.bar x` into
- * `--extra-body '{"foo": 1, "bar": "x"}'` (reference doc section 1). */
+ * `--extra-body '{"foo": 1, "bar": "x"}'` (vllm/utils/argparse_utils.py:
+ * FlexibleArgumentParser.parse_args). */
 #include "cli/flag_dotted.h"
 
 #include <ctype.h>

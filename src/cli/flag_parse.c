@@ -1,7 +1,8 @@
 /* flag_parse.c - argv -> sb_config through the flag table.
  *
- * Mirrors vLLM's FlexibleArgumentParser over argparse (reference doc section
- * 1): long options only, `--flag value` or `--flag=value`, `_` accepted for
+ * Mirrors vLLM's FlexibleArgumentParser over argparse
+ * (vllm/utils/argparse_utils.py: FlexibleArgumentParser.parse_args): long options only, `--flag
+ * value` or `--flag=value`, `_` accepted for
  * `-` in the name (only before the first `.`), nargs lists that end at the
  * next option, dotted `--extra-body.key value` building a JSON object,
  * duplicates warned about with the last value kept. Anything else stops with
@@ -15,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "cli/flags.h"
+#include "cli/opt.h"
 
 size_t cli_flag_count(void)
 {
@@ -31,59 +33,16 @@ const char *cli_flag_alias(size_t i)
     return i < cli_n_flags ? cli_flags[i].alias : NULL;
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t *row = sb_xmalloc((lb + 1) * sizeof *row);
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            best = up + 1 < best ? up + 1 : best;
-            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    size_t d = row[lb];
-    free(row);
-    return d;
-}
-
-static const char *closest(const char *given, const char *const *cands, size_t n)
-{
-    const char *best = NULL;
-    size_t bd = SIZE_MAX;
-    for (size_t i = 0; i < n; i++) {
-        if (!cands[i])
-            continue;
-        size_t d = edit_distance(given, cands[i]);
-        if (d < bd) {
-            bd = d;
-            best = cands[i];
-        }
-    }
-    return best;
-}
-
+/* Every canonical name and alias, for the closest-name hint. */
 static const char *closest_flag(const char *given)
 {
-    const char *best = NULL;
-    size_t bd = SIZE_MAX;
+    const char **names = sb_xmalloc(2 * cli_n_flags * sizeof *names);
     for (size_t i = 0; i < cli_n_flags; i++) {
-        const char *names[] = {cli_flags[i].name, cli_flags[i].alias};
-        for (int k = 0; k < 2; k++) {
-            size_t d = names[k] ? edit_distance(given, names[k]) : SIZE_MAX;
-            if (d < bd) {
-                bd = d;
-                best = names[k];
-            }
-        }
+        names[2 * i] = cli_flags[i].name;
+        names[2 * i + 1] = cli_flags[i].alias;
     }
+    const char *best = cli_opt_closest(given, names, 2 * cli_n_flags);
+    free(names);
     return best;
 }
 
@@ -94,16 +53,6 @@ static const cli_flag *find_flag(const char *name)
             (cli_flags[i].alias && !strcmp(cli_flags[i].alias, name)))
             return &cli_flags[i];
     return NULL;
-}
-
-/* argparse treats "-x"/"--x" as options but "-1", "-.5" as values. */
-static bool looks_like_option(const char *a)
-{
-    if (a[0] != '-' || a[1] == '\0')
-        return false;
-    if (a[1] == '-')
-        return true;
-    return !(isdigit((unsigned char)a[1]) || a[1] == '.');
 }
 
 static void *field(sb_config *cfg, size_t off)
@@ -149,7 +98,7 @@ static int set_choice_str(sb_config *cfg, const cli_flag *f, const char *v, sb_e
             for (size_t i = 0; i < n; i++)
                 sb_buf_printf(&list, "%s'%s'", i ? ", " : "", f->choices[i]);
             sb_err_set(err, "--%s: invalid choice: '%s' (did you mean '%s'? choose from %s)",
-                       f->name, v, closest(v, f->choices, n), list.data);
+                       f->name, v, cli_opt_closest(v, f->choices, n), list.data);
             sb_buf_free(&list);
             return -1;
         }
@@ -307,8 +256,7 @@ static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, ch
     int n = 0;
     if (!takes_value(f)) {
         if (inline_v)
-            return sb_err_set(err, "--%s: ignored explicit argument '%s' (the flag takes no value)",
-                              f->name, inline_v);
+            return cli_opt_no_value(err, f->name, inline_v);
         return 0;
     }
     if (inline_v)
@@ -316,21 +264,20 @@ static int collect_values(parse_state *ps, const cli_flag *f, char *inline_v, ch
     if (f->type == FT_APPEND && !inline_v) {
         /* the simulator's own flags start with "--": take the next word as is */
         if (ps->i + 1 >= ps->argc)
-            return sb_err_set(err, "--%s: expected one argument", f->name);
+            return cli_opt_needs_value(err, f->name);
         vals[n++] = ps->argv[++ps->i];
         return n;
     }
     if (takes_list(f)) {
-        while (ps->i + 1 < ps->argc && !looks_like_option(ps->argv[ps->i + 1]))
+        while (ps->i + 1 < ps->argc && !cli_opt_is_option(ps->argv[ps->i + 1]))
             vals[n++] = ps->argv[++ps->i];
         if (n == 0)
-            return sb_err_set(err, "--%s: expected at least one argument (%s)", f->name,
-                              f->metavar);
+            return cli_opt_needs_value(err, f->name);
         return n;
     }
     if (!inline_v) {
-        if (ps->i + 1 >= ps->argc || looks_like_option(ps->argv[ps->i + 1]))
-            return sb_err_set(err, "--%s: expected one argument (%s)", f->name, f->metavar);
+        if (ps->i + 1 >= ps->argc || cli_opt_is_option(ps->argv[ps->i + 1]))
+            return cli_opt_needs_value(err, f->name);
         vals[n++] = ps->argv[++ps->i];
     }
     return n;
@@ -351,23 +298,18 @@ static void note_use(parse_state *ps, const cli_flag *f)
         ps->seen[idx]++;
 }
 
-/* Splits "--name.path=value" into a normalised name, the dotted path and the
- * inline value; arg is modified in place. */
-static void split_arg(char *arg, char **name, char **path, char **inline_v)
+/* Splits "--name.path=value" into the name (cli_opt_name's spelling rule),
+ * the dotted path and the inline value; arg is modified in place. */
+static void split_arg(char *arg, char *name, size_t cap, char **path, char **inline_v)
 {
+    cli_opt_name(arg, name, cap, true);
     char *body = arg + 2;
     char *eq = strchr(body, '=');
     if (eq)
         *eq = '\0';
     *inline_v = eq ? eq + 1 : NULL;
     char *dot = strchr(body, '.');
-    if (dot)
-        *dot = '\0';
     *path = dot ? dot + 1 : NULL;
-    for (char *c = body; *c; c++)
-        if (*c == '_')
-            *c = '-';
-    *name = body;
 }
 
 static int parse_one(parse_state *ps, sb_err *err)
@@ -377,18 +319,17 @@ static int parse_one(parse_state *ps, sb_err *err)
         return CLI_HELP;
     if (!strcmp(orig, "--help-markdown"))
         return CLI_HELP_MD;
-    if (strncmp(orig, "--", 2) || orig[2] == '\0')
+    if (strncmp(orig, "--", 2) != 0 || orig[2] == '\0')
         return sb_err_set(err,
                           "unrecognized argument: '%s' (flags are --name VALUE; see "
                           "`servebench serve --help`)",
                           orig);
-    char *arg = sb_xstrdup(orig), *name, *path, *inline_v;
-    split_arg(arg, &name, &path, &inline_v);
+    char *arg = sb_xstrdup(orig), name[128], *path, *inline_v;
+    split_arg(arg, name, sizeof name, &path, &inline_v);
     const cli_flag *f = find_flag(name);
     int rc = 0;
     if (!f) {
-        rc = sb_err_set(err, "unrecognized argument: --%s (did you mean --%s?)", name,
-                        closest_flag(name));
+        rc = cli_opt_unknown(err, name, closest_flag(name));
     } else if (path && f->type != FT_JSON) {
         rc = sb_err_set(err, "--%s.%s: only JSON-object flags (--extra-body, ...) take .KEY",
                         f->name, path);
@@ -415,12 +356,12 @@ static int find_config(int argc, char **argv, const char **file, sb_err *err)
     int at = 0;
     for (int i = 1; i < argc; i++) {
         bool eq = !strncmp(argv[i], "--config=", 9);
-        if (strcmp(argv[i], "--config") && !eq)
+        if (strcmp(argv[i], "--config") != 0 && !eq)
             continue;
         if (at)
             return sb_err_set(err, "--config given more than once");
         if (!eq && i + 1 >= argc)
-            return sb_err_set(err, "--config: expected one argument (FILE)");
+            return cli_opt_needs_value(err, "config");
         *file = eq ? argv[i] + 9 : argv[i + 1];
         at = i;
     }

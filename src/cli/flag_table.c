@@ -1,9 +1,9 @@
 /* flag_table.c - every `servebench serve` flag, one row each.
  *
- * Names and defaults are those of the current `vllm bench serve` (reference
- * doc section 2) plus the older benchmark_serving.py ones (section 11), so
- * existing command lines run unchanged. Help text, the docs' tables and the
- * Namespace-style summary are all generated from these rows. */
+ * Names and defaults are those of the current `vllm bench serve`
+ * (vllm/benchmarks/serve.py: add_cli_args) plus the older benchmark_serving.py ones
+ * (benchmarks/benchmark_serving.py (v0.8.5)), so existing command lines run unchanged. Help text,
+ * the docs' tables and the Namespace-style summary are all generated from these rows. */
 #include <stddef.h>
 
 #include "cli/flags.h"
@@ -297,6 +297,15 @@ const cli_flag cli_flags[] = {
     {"gpu-metrics-url", NULL, FT_STR, C(gpu_metrics_url), 0, "URL", "none", 8,
      "a DCGM exporter's metrics URL: GPU utilisation, memory, power and clocks on the run's "
      "timeline"},
+    {"preconnect", NULL, FT_BOOL, C(preconnect), 0, NULL, "off", 8,
+     "open the connections of the first wave before t0, so TTFT holds no connection set-up "
+     "(docs/engine.md)"},
+    {"num-workers", NULL, FT_LONG, C(num_workers), 0, "N", "1", 8,
+     "event loops on their own threads, request i on loop i % N at its scheduled time "
+     "(docs/engine.md)"},
+    {"rx-timestamps", NULL, FT_STR, C(rx_timestamps), 0, "MODE", "user", 8,
+     "receive time of each piece: user (read in curl's write callback); kernel (SO_TIMESTAMPING) "
+     "is not supported yet (docs/engine.md)"},
     {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
      "PEM file of the CA certificates that https:// servers are verified against"},
 };

@@ -72,7 +72,7 @@ int fv_parse_double(const char *s, double *out);
  * ...), malloc'd each and in an array the caller frees. */
 int cli_config_file_words(const char *path, char ***out, int *n_out, sb_err *err);
 
-/* Post-parse checks of reference doc section 2 (ramp-up, ranges, dataset
+/* Post-parse checks of vllm/benchmarks/serve.py: add_cli_args (ramp-up, ranges, dataset
  * path rules, sampling flags) and generic --input-len/--output-len copies.
  * Notes go to notes. */
 int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err);

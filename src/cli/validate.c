@@ -1,5 +1,5 @@
-/* validate.c - checks on the whole parsed configuration (reference doc
- * section 2 and the checks at the top of the reference's main).
+/* validate.c - checks on the whole parsed configuration (the flag rules of
+ * vllm/benchmarks/serve.py: add_cli_args and the checks at the top of its main_async).
  *
  * Ramp-up messages are the reference's words, since scripts and users know
  * them; the other checks are ones the reference makes later (or crashes on)
@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -60,8 +61,9 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
-/* Backends whose body takes a list of texts (section 3.9): embeddings
- * `input`, /pooling `input`, /rerank query + documents. */
+/* Backends whose body takes a list of texts (vllm/benchmarks/lib/endpoint_request_func.py:
+ * async_request_openai_embeddings, async_request_vllm_rerank): embeddings `input`, /pooling
+ * `input`, /rerank query + documents. */
 static bool takes_lists(const char *backend)
 {
     return !strcmp(backend, "openai-embeddings") || !strcmp(backend, "infinity-embeddings") ||
@@ -250,6 +252,13 @@ static int check_target(const sb_config *cfg, sb_err *err)
 
 static int check_ranges(const sb_config *cfg, sb_err *err)
 {
+    /* Kernel stamps need our own recvmsg() path: libcurl 7.88 reads with recv() and drops the
+     * control messages (docs/engine.md, "Receive timestamps"). */
+    if (cfg->rx_timestamps && !strcmp(cfg->rx_timestamps, "kernel"))
+        return sb_err_set(err, "--rx-timestamps kernel is not supported yet");
+    if (cfg->rx_timestamps && strcmp(cfg->rx_timestamps, "user") != 0)
+        return sb_err_set(err, "--rx-timestamps must be user or kernel (got '%s')",
+                          cfg->rx_timestamps);
     if (cfg->port < 0 || cfg->port > 65535)
         return sb_err_set(err, "--port %d is not a TCP port (0-65535)", cfg->port);
     if (!(cfg->burstiness > 0))
@@ -266,6 +275,9 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
     if (!(cfg->ready_check_timeout_s >= 0))
         return sb_err_set(err, "--ready-check-timeout-sec must be >= 0 (got %g)",
                           cfg->ready_check_timeout_s);
+    if (cfg->num_workers < 1 || cfg->num_workers > SB_MAX_WORKERS)
+        return sb_err_set(err, "--num-workers must be 1 to %d (got %ld)", SB_MAX_WORKERS,
+                          cfg->num_workers);
     if (cfg->num_warmups < 0)
         return sb_err_set(err, "--num-warmups must be >= 0 (got %ld)", cfg->num_warmups);
     /* Counts and lengths: dataset_check_opts (serve_cmd and dataset_load). */
@@ -275,11 +287,20 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
 /* The reference checks the thresholds up front when a timeline is asked for. */
 static int check_timeline(const sb_config *cfg, sb_err *err)
 {
-    double a, b;
-    char extra;
-    if (cfg->plot_timeline &&
-        (!cfg->timeline_itl_thresholds ||
-         sscanf(cfg->timeline_itl_thresholds, "%lf,%lf%c", &a, &b, &extra) != 2))
+    /* two numbers "A,B" and nothing else; strtod, unlike sscanf, reports a bad number */
+    const char *s = cfg->timeline_itl_thresholds;
+    char *end = NULL;
+    bool ok = s != NULL;
+    if (ok) {
+        (void)strtod(s, &end);
+        ok = end != s && *end == ',';
+    }
+    if (ok) {
+        s = end + 1;
+        (void)strtod(s, &end);
+        ok = end != s && *end == '\0';
+    }
+    if (cfg->plot_timeline && !ok)
         return sb_err_set(err,
                           "Invalid --timeline-itl-thresholds format: expected 2 ITL threshold "
                           "values, got '%s'",

@@ -1,5 +1,5 @@
 /* config.c - reference defaults for sb_config and its destructor (see config.h).
- * Defaults are those of the current `vllm bench serve` (reference doc section 2). */
+ * Defaults are those of the current `vllm bench serve` (vllm/benchmarks/serve.py: add_cli_args). */
 #include "config/config.h"
 
 #include <math.h>
@@ -16,6 +16,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->port = 8000;
     cfg->grace_s = 5.0;
     cfg->stall_timeout_s = 600.0;
+    cfg->num_workers = 1;
     cfg->endpoint = sb_xstrdup("/v1/completions");
     cfg->tokenizer_mode = sb_xstrdup("auto");
     cfg->tokenizer_compat = sb_xstrdup("transformers");
@@ -98,7 +99,7 @@ void sb_config_free(sb_config *cfg)
                      &cfg->ds.timed_trace_label_timestamp, &cfg->ds.timed_trace_label_input_length,
                      &cfg->ds.timed_trace_label_output_length, &cfg->ds.timed_trace_label_hash_ids,
                      &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds,
-                     &cfg->server_metrics_url, &cfg->gpu_metrics_url};
+                     &cfg->server_metrics_url, &cfg->gpu_metrics_url, &cfg->rx_timestamps};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -1,12 +1,15 @@
 /* config.h - the parsed, validated configuration of one `servebench serve` run.
  *
  * cli/ fills it from the command line (vLLM-compatible flag names and defaults,
- * reference doc ../shared/reference/vllm-bench-serve.md section 2); every later
- * stage only reads it. Strings point into memory owned by the config (freed by
- * sb_config_free). "Unset" is NULL for strings, NAN for optional doubles and
- * -1 for optional counts, so a stage can tell "not given" from a value. */
+ * vllm/benchmarks/serve.py: add_cli_args); every later stage only reads it. Strings point into
+ * memory owned by the config (freed by sb_config_free). "Unset" is NULL for strings, NAN for
+ * optional doubles and -1 for optional counts, so a stage can tell "not given" from a value. */
 #ifndef SB_CONFIG_H
 #define SB_CONFIG_H
+
+/* Most event loops --num-workers may ask for (run/loop.h sizes its per-loop
+ * health arrays with it). */
+#define SB_MAX_WORKERS 64
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -91,7 +94,7 @@ typedef struct sb_dataset_opts {
 } sb_dataset_opts;
 
 typedef struct sb_config {
-    /* target and transport (section 2.1) */
+    /* target and transport */
     char *backend;   /* "openai" */
     char *base_url;  /* NULL unless --base-url */
     char *host;      /* "127.0.0.1" */
@@ -104,10 +107,13 @@ typedef struct sb_config {
     char *ca_bundle;
     double request_timeout_s; /* ours: per-request timeout; 0 = none (reference: 6 h) */
     bool http2;               /* ours: --http2 */
+    bool preconnect;          /* ours: --preconnect, connections opened before t0 */
+    long num_workers;         /* ours: --num-workers, event loops (1..SB_MAX_WORKERS) */
+    char *rx_timestamps;      /* ours: --rx-timestamps, "user" (NULL = user) */
     double grace_s;           /* ours: --grace-sec, in-flight time after Ctrl-C (5) */
     double stall_timeout_s;   /* ours: --stall-timeout, silence that fails a stream (600) */
 
-    /* model and tokenizer (2.2) */
+    /* model and tokenizer */
     char *model;             /* NULL = ask GET /v1/models */
     char *served_model_name;
     char *tokenizer;         /* NULL = model */
@@ -120,7 +126,7 @@ typedef struct sb_config {
 
     sb_dataset_opts ds;
 
-    /* load shape (2.5) */
+    /* load shape */
     double request_rate;   /* INFINITY default */
     double burstiness;     /* 1.0 */
     long max_concurrency;  /* -1 = unlimited */
@@ -137,21 +143,21 @@ typedef struct sb_config {
     char *gpu_metrics_url;        /* DCGM exporter, or NULL */
     double probe_request_rate;    /* 0.0 = no probes */
 
-    /* sampling and body (2.6); NAN = not given */
+    /* sampling and body; NAN = not given */
     double temperature, top_p, top_k, min_p, frequency_penalty, presence_penalty,
         repetition_penalty;
     long logprobs;  /* -1 = null */
     long best_of;   /* legacy, -1 unset */
     char *extra_body; /* JSON object text, merged last */
 
-    /* metrics selection (2.7) */
+    /* metrics selection */
     char *percentile_metrics; /* NULL = "ttft,tpot,itl" */
     double *metric_percentiles; /* default {99} */
     size_t n_metric_percentiles;
     double goodput_ttft_ms, goodput_tpot_ms, goodput_e2el_ms; /* NAN = no SLO */
     bool goodput_set;
 
-    /* output (2.8) */
+    /* output */
     bool save_result, save_detailed, append_result;
     char *result_dir;
     char *result_filename;

@@ -70,7 +70,7 @@ void sb_buf_reset(sb_buf *b)
 void sb_buf_reserve(sb_buf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
-    if (need <= b->cap)
+    if (b->data && need <= b->cap) /* no data means no room, whatever cap says */
         return;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)

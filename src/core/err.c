@@ -5,21 +5,20 @@
 #include <stdio.h>
 #include <string.h>
 
-int sb_err_set(sb_err *err, const char *fmt, ...)
+void sb_err_format(sb_err *err, const char *fmt, ...)
 {
     if (!err)
-        return -1;
+        return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    return -1;
 }
 
-int sb_err_prefix(sb_err *err, const char *fmt, ...)
+void sb_err_prefix_format(sb_err *err, const char *fmt, ...)
 {
     if (!err)
-        return -1;
+        return;
     char head[512];
     va_list ap;
     va_start(ap, fmt);
@@ -33,7 +32,6 @@ int sb_err_prefix(sb_err *err, const char *fmt, ...)
     memmove(err->msg + hl, err->msg, ol);
     memcpy(err->msg, head, hl);
     err->msg[hl + ol] = '\0';
-    return -1;
 }
 
 void sb_err_clear(sb_err *err)

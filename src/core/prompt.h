@@ -29,9 +29,10 @@ typedef struct sb_prompt_forms {
      * parts: custom_image "content" rows, --enable-multimodal-chat), so chat
      * bodies add no text part of their own. */
     bool mm_content_only;
-    /* custom_audio Whisper style (openai-audio, reference 3.8/4.7): the row's
-     * audio re-written as 16-bit WAV (media/wav.c), sent as the multipart
-     * "file" field. NULL/0 otherwise. */
+    /* custom_audio Whisper style (openai-audio, vllm/benchmarks/lib/endpoint_request_func.py:
+     * async_request_openai_audio; vllm/benchmarks/datasets/datasets.py: CustomDataset.sample): the
+     * row's audio re-written as 16-bit WAV (media/wav.c), sent as the multipart "file" field.
+     * NULL/0 otherwise. */
     const unsigned char *audio_wav;
     size_t audio_wav_bytes;
 } sb_prompt_forms;

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/utf8.h"
+
 /* Shortest round-trip digits of |v| (no dot, no trailing zeros) and the
  * decimal exponent of the first digit. Whether p significant digits read
  * back to v is monotonic in p (more correctly rounded digits only get
@@ -38,7 +40,7 @@ static void shortest_digits(double v, char *digits, int *exp10)
     if (hi == 17)
         snprintf(best, sizeof best, "%.16e", v);
     char *e = strchr(best, 'e');
-    *exp10 = atoi(e + 1);
+    *exp10 = (int)strtol(e + 1, NULL, 10);
     size_t n = 0;
     for (char *p = best; p < e; p++)
         if (*p >= '0' && *p <= '9')
@@ -158,34 +160,6 @@ void pyfmt_json_number(sb_buf *out, double v)
         sb_buf_puts(out, py_float_repr(tmp, sizeof tmp, v));
 }
 
-/* Decodes one UTF-8 sequence at s (n bytes left); returns its length, or 0
- * for an invalid sequence (the caller writes U+FFFD and skips one byte). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0xC2 || c > 0xF4)
-        return 0;
-    if (c < 0xE0)
-        len = 2, v = c & 0x1F, min = 0x80;
-    else if (c < 0xF0)
-        len = 3, v = c & 0x0F, min = 0x800;
-    else
-        len = 4, v = c & 0x07, min = 0x10000;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 static void put_u16(sb_buf *b, unsigned v)
 {
     sb_buf_printf(b, "\\u%04x", v & 0xffffu);
@@ -193,13 +167,18 @@ static void put_u16(sb_buf *b, unsigned v)
 
 void pyfmt_json_string(sb_buf *b, const char *s, size_t n)
 {
+    pyfmt_json_string_as(b, s, n, true);
+}
+
+void pyfmt_json_string_as(sb_buf *b, const char *s, size_t n, bool ensure_ascii)
+{
     const unsigned char *p = (const unsigned char *)s;
     sb_buf_reserve(b, n + 2);
     sb_buf_putc(b, '"');
-    size_t run = 0; /* plain ASCII bytes waiting to be copied at once */
+    size_t run = 0; /* bytes written as they are, waiting to be copied at once */
     for (size_t i = 0; i < n; i++) {
         unsigned c = p[i];
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x7F || !ensure_ascii)) {
             run++;
             continue;
         }
@@ -220,7 +199,7 @@ void pyfmt_json_string(sb_buf *b, const char *s, size_t n)
             continue;
         }
         uint32_t cp;
-        size_t len = utf8_next(p + i, n - i, &cp);
+        size_t len = sb_utf8_decode(s + i, n - i, &cp);
         if (!len) {
             put_u16(b, 0xFFFD);
             continue;

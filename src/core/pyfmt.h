@@ -3,6 +3,7 @@
 #ifndef SB_PYFMT_H
 #define SB_PYFMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +20,8 @@ void pyfmt_json_ns_as_s(sb_buf *out, uint64_t ns);
 /* json.dump of a str with ensure_ascii=True (\uXXXX lowercase, surrogate
  * pairs above the BMP); invalid UTF-8 bytes become U+FFFD. */
 void pyfmt_json_string(sb_buf *out, const char *s, size_t len);
+/* The same with ensure_ascii chosen: false writes bytes >= 0x7F as they are
+ * (json.dumps(ensure_ascii=False), Jinja's tojson filter without it). */
+void pyfmt_json_string_as(sb_buf *out, const char *s, size_t len, bool ensure_ascii);
 
 #endif

@@ -13,10 +13,9 @@
  *    chosen by the largest code point, so "é" hashes its latin-1 byte. */
 #include <string.h>
 
-#include <utf8proc.h>
-
 #include "core/buf.h"
 #include "core/pyhash.h"
+#include "core/utf8.h"
 
 void pyhash_key_from_seed(pyhash_key *k, uint32_t seed)
 {
@@ -104,16 +103,14 @@ static int32_t decode_utf8(const char *utf8, size_t len, sb_buf *cps, sb_err *er
     int32_t max = 0;
     size_t i = 0;
     while (i < len) {
-        utf8proc_int32_t cp;
-        utf8proc_ssize_t n =
-            utf8proc_iterate((const utf8proc_uint8_t *)utf8 + i, (utf8proc_ssize_t)(len - i), &cp);
-        if (n <= 0)
+        uint32_t u;
+        size_t n = sb_utf8_decode(utf8 + i, len - i, &u);
+        if (!n)
             return sb_err_set(err, "hash(): invalid UTF-8 at byte %zu", i);
-        uint32_t u = (uint32_t)cp;
         sb_buf_append(cps, &u, sizeof u);
-        if (cp > max)
-            max = cp;
-        i += (size_t)n;
+        if ((int32_t)u > max)
+            max = (int32_t)u;
+        i += n;
     }
     return max;
 }

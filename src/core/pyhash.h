@@ -2,8 +2,8 @@
  * PYTHONHASHSEED.
  *
  * The reference's timed_trace dataset seeds random.Random with
- * hash(f"{h}:{size}") & 0xFFFFFFFF (reference doc 4.10). Python salts string
- * hashes per process, so its prompts repeat only when PYTHONHASHSEED is fixed;
+ * hash(f"{h}:{size}") & 0xFFFFFFFF (vllm/benchmarks/datasets/datasets.py: TimedTrace.sample).
+ * Python salts string hashes per process, so its prompts repeat only when PYTHONHASHSEED is fixed;
  * with PYTHONHASHSEED=N the reference sends what these functions give for
  * seed N. Only CPython 3.11+ is offered: its default algorithm is SipHash-1-3
  * (3.4-3.10 used SipHash-2-4), which is what the reference's Python runs. */

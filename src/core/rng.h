@@ -1,6 +1,7 @@
 /* rng.h - the random number generators the reference draws from, reimplemented
  * bit-exactly so the same --seed gives the same requests and send schedule as
- * `vllm bench serve` (reference doc sections 4 and 12). Never libc rand().
+ * `vllm bench serve` (vllm/benchmarks/datasets/datasets.py: get_samples, the np.random and random
+ * draws). Never libc rand().
  *
  *  - py_random: CPython's `random` module (MT19937, random.seed(int) through
  *    init_by_array of the seed's 32-bit words).

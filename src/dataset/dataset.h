@@ -2,8 +2,8 @@
  *
  * One file per dataset (ds_random.c, ds_sharegpt.c, ds_sonnet.c, ds_burstgpt.c,
  * ds_custom.c, ds_hf.c, ds_prefix_rep.c, ...) produces sb_request values with
- * the reference's sampling (reference doc section 4). All memory of a dataset
- * (prompts included) lives in its arenas and is freed by dataset_free. */
+ * the reference's sampling (vllm/benchmarks/datasets/datasets.py: get_samples). All memory of a
+ * dataset (prompts included) lives in its arenas and is freed by dataset_free. */
 #ifndef SB_DATASET_H
 #define SB_DATASET_H
 

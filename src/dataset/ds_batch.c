@@ -1,6 +1,7 @@
 /* ds_batch.c - prompts grouped into list requests: --random-batch-size B > 1
- * for the random dataset (reference section 4.1 step 8) and the
- * [query, documents...] requests of random-rerank (section 4.3).
+ * for the random dataset (vllm/benchmarks/datasets/datasets.py: RandomDataset.sample, batch_size >
+ * 1) and the [query, documents...] requests of random-rerank (vllm/benchmarks/datasets/datasets.py:
+ * RandomDatasetForReranking.sample).
  *
  * Matches the reference's loop `for i in range(0, N, B)`: the last group may
  * be shorter; the expected output length is 0; the id is the group number

@@ -1,7 +1,7 @@
-/* ds_burstgpt.c - the `burstgpt` dataset, reference section 4.6: the BurstGPT
- * trace CSV (Timestamp, Model, Request tokens, Response tokens, Total tokens,
- * Log Type). Rows with Model == "GPT-4" and Response tokens > 0 are kept and N
- * are taken as pandas' DataFrame.sample(n=N, random_state=seed) would.
+/* ds_burstgpt.c - the `burstgpt` dataset, vllm/benchmarks/datasets/datasets.py:
+ * BurstGPTDataset.sample: the BurstGPT trace CSV (Timestamp, Model, Request tokens, Response
+ * tokens, Total tokens, Log Type). Rows with Model == "GPT-4" and Response tokens > 0 are kept and
+ * N are taken as pandas' DataFrame.sample(n=N, random_state=seed) would.
  *
  * pandas turns random_state=seed into numpy's legacy RandomState(seed) and
  * calls choice(rows, N, replace) (np_rs_choice: permutation(rows)[:N], or

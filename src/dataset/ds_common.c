@@ -1,6 +1,6 @@
 /* ds_common.c - the pieces every dataset file shares: the growing request
- * list, warnings, oversampling (reference section 4), token counting, the
- * user-message chat template, and reading files whole.
+ * list, warnings, oversampling (vllm/benchmarks/datasets/datasets.py: get_samples), token counting,
+ * the user-message chat template, and reading files whole.
  *
  * Requests live in one malloc'd array (grown by doubling) owned by the
  * sb_dataset; their strings live in the dataset arena. */
@@ -229,8 +229,8 @@ size_t dataset_threads(size_t n)
 {
     long nc = sysconf(_SC_NPROCESSORS_ONLN);
     const char *env = getenv("SB_THREADS");
-    if (env && atol(env) > 0)
-        nc = atol(env);
+    if (env && strtol(env, NULL, 10) > 0)
+        nc = strtol(env, NULL, 10);
     size_t nt = nc > 0 ? (size_t)nc : 1;
     if (nt > 64)
         nt = 64;

@@ -1,7 +1,7 @@
-/* ds_custom.c - the `custom`, `spec_bench` and `speed_bench` datasets, reference section
- * 4.7: JSON Lines rows with a prompt (custom: "prompt", optional
- * "output_tokens"; Spec-Bench question.jsonl: "turns"[0], filtered by
- * "category"; SPEED-Bench <subset>.jsonl: "messages"[0].content), shuffled
+/* ds_custom.c - the `custom`, `spec_bench` and `speed_bench` datasets
+ * (vllm/benchmarks/datasets/datasets.py: CustomDataset.sample, SpecBench, SpeedBench): JSON Lines
+ * rows with a prompt (custom: "prompt", optional "output_tokens"; Spec-Bench question.jsonl:
+ * "turns"[0], filtered by "category"; SPEED-Bench <subset>.jsonl: "messages"[0].content), shuffled
  * with CPython random, chat-templated unless
  * --skip-chat-template, and counted with special tokens.
  *

@@ -1,17 +1,15 @@
 /* ds_custom_mm.c - the `custom_image` and `custom_audio` datasets,
- * reference section 4.7 (CustomImageDataset, CustomAudioDataset): JSON Lines
- * rows shuffled with CPython random seeded by --seed, the first N kept
- * (N <= 0: all), then oversampled like `custom`. Neither applies a chat
- * template in the chat path; prompt_len counts the raw prompt with special
- * tokens.
+ * vllm/benchmarks/datasets/datasets.py: CustomDataset.sample (CustomImageDataset,
+ * CustomAudioDataset): JSON Lines rows shuffled with CPython random seeded by --seed, the first N
+ * kept (N <= 0: all), then oversampled like `custom`. Neither applies a chat template in the chat
+ * path; prompt_len counts the raw prompt with special tokens.
  *
  *  - custom_image: "prompt" + "image_files" (every file, in order), each by
- *    the image rule of section 4.9: http://, https://, file:// and
- *    data:image/ strings are sent as they are, anything else as
- *    file://<path>. Expected output = --custom-output-len (`or 0`). A
- *    "content" row (reference [newest]) is sent as its own content list
- *    (ds_mm_parts.c); with --enable-multimodal-chat a prompt row becomes the
- *    reference's chat message, sent as it is.
+ *    the image rule of vllm/benchmarks/datasets/datasets.py: HuggingFaceDataset: http://, https://,
+ * file:// and data:image/ strings are sent as they are, anything else as file://<path>. Expected
+ * output = --custom-output-len (`or 0`). A "content" row (reference [newest]) is sent as its own
+ * content list (ds_mm_parts.c); with --enable-multimodal-chat a prompt row becomes the reference's
+ * chat message, sent as it is.
  *  - custom_audio (chat style, --enable-multimodal-chat): the file is read
  *    and re-written as 16-bit WAV (media/wav.c, as python-soundfile does) and
  *    sent as an input_audio part.
@@ -335,7 +333,8 @@ static int audio_part(const char *path, sb_buf *parts, sb_err *err)
 }
 
 /* Whisper style: the row's WAV bytes and duration onto r, and the prompt
- * chat-templated when the tokenizer has a template (reference 4.7). */
+ * chat-templated when the tokenizer has a template (vllm/benchmarks/datasets/datasets.py:
+ * CustomDataset.sample). */
 static int whisper_row(const dataset_ctx *c, const mm_row *row, sb_dataset *ds, sb_request *r,
                        sb_buf *wav, sb_buf *prompt, sb_err *err)
 {

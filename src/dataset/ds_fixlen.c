@@ -1,6 +1,7 @@
 /* ds_fixlen.c - the reference's decode/encode loop that makes a random id
  * sequence decode to text which re-encodes to exactly the target length
- * (gen_prompt_decode_to_target_len, reference section 4.1 step 7).
+ * (gen_prompt_decode_to_target_len, vllm/benchmarks/datasets/datasets.py:
+ * gen_prompt_decode_to_target_len).
  *
  * Written as a resumable state machine: the loop only needs the RNG when the
  * re-encoded sequence is too short, so callers can run the expensive rounds

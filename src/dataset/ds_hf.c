@@ -1,4 +1,5 @@
-/* ds_hf.c - the `hf` dataset from a local copy (reference section 4.9):
+/* ds_hf.c - the `hf` dataset from a local copy (vllm/benchmarks/datasets/datasets.py:
+ * HuggingFaceDataset):
  * --dataset-path is a downloaded JSON list or JSON Lines file (or a folder
  * holding <subset>/<split>.jsonl or <split>.jsonl), and the reference class
  * is chosen by --hf-name or the path, as the reference does by dataset id.
@@ -290,12 +291,16 @@ int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
             cls = &hf_classes[0]; /* the legacy rule: any set with a conversations column */
         json_decref(first);
     }
-    if (rc == 0 && !cls)
-        rc = sb_err_set(err, "%s: unknown hf dataset; give --hf-name (supported: "
-                             "Aeala/ShareGPT_Vicuna_unfiltered or any set with a conversations "
-                             "column, likaixin/InstructCoder, philschmid/mt-bench, "
-                             "openai/openai_humaneval, openai/gsm8k, AI-MO/aimo-validation-aime, "
-                             "AI-MO/NuminaMath-1.5, AI-MO/NuminaMath-CoT)", o->path);
+    if (rc == 0 && !cls) {
+        sb_err_set(err,
+                   "%s: unknown hf dataset; give --hf-name (supported: "
+                   "Aeala/ShareGPT_Vicuna_unfiltered or any set with a conversations "
+                   "column, likaixin/InstructCoder, philschmid/mt-bench, "
+                   "openai/openai_humaneval, openai/gsm8k, AI-MO/aimo-validation-aime, "
+                   "AI-MO/NuminaMath-1.5, AI-MO/NuminaMath-CoT)",
+                   o->path);
+        rc = -1; /* in the analyzer's sight: cls is read below only when rc == 0 */
+    }
     size_t n = rows.scan.n;
     size_t *order = sb_xmalloc((n ? n : 1) * sizeof *order);
     for (size_t i = 0; i < n; i++)

@@ -34,9 +34,9 @@ void dataset_keep_turns(sb_dataset *ds, sb_request *r, json_t *conv);
 /* Adds the reference's token-mismatch warning when total != 0. */
 void dataset_mismatch_warning(sb_dataset *ds, long long total);
 
-/* Reference `maybe_oversample_requests` (section 4): when fewer than want
- * requests exist and oversampling is on, py_random re-seeded with seed picks
- * copies with random.choice. Fails on an empty list (the reference crashes). */
+/* Reference `maybe_oversample_requests` (vllm/benchmarks/datasets/datasets.py: get_samples): when
+ * fewer than want requests exist and oversampling is on, py_random re-seeded with seed picks copies
+ * with random.choice. Fails on an empty list (the reference crashes). */
 int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversample,
                        const char *what, sb_err *err);
 
@@ -49,9 +49,9 @@ struct dataset_ctx;
  * tokenize=False) appended to out. Fails when the tokenizer has no template. */
 int dataset_chat_user(const struct dataset_ctx *c, const char *text, sb_buf *out, sb_err *err);
 
-/* The reference's gen_prompt_decode_to_target_len (section 4.1 step 7) as a
- * resumable state machine, so draws of extra ids can come from a shared RNG
- * in request order while the decode/encode work runs elsewhere. */
+/* The reference's gen_prompt_decode_to_target_len (vllm/benchmarks/datasets/datasets.py:
+ * gen_prompt_decode_to_target_len) as a resumable state machine, so draws of extra ids can come
+ * from a shared RNG in request order while the decode/encode work runs elsewhere. */
 typedef struct dataset_fixlen {
     tok_ids seq;     /* current ids; after DONE: the final ids */
     sb_buf text;     /* after DONE: the last decoded text */
@@ -200,8 +200,9 @@ typedef struct dataset_group_head {
 } dataset_group_head;
 /* Replaces the plain-text requests of ds by groups of `batch` consecutive
  * ones (the last may be shorter): texts = [head,] prompts, prompt_len = the
- * head's share + the sum, output_len 0 (reference 4.1 step 8, 4.3). head may
- * be NULL. Fails on batch < 1 or a request that is not one plain text. */
+ * head's share + the sum, output_len 0 (vllm/benchmarks/datasets/datasets.py: RandomDataset.sample,
+ * batch_size > 1, RandomDatasetForReranking.sample). head may be NULL. Fails on batch < 1 or a
+ * request that is not one plain text. */
 int dataset_group(sb_dataset *ds, long batch, const dataset_group_head *head, sb_err *err);
 int dataset_random_mm(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_custom_image(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
@@ -212,7 +213,7 @@ int dataset_custom_audio(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
  * prefix + allowed[(offsets[i] + index_base + i + j) mod |allowed|] for
  * j < input_lens[i], made exact by the decode/encode loop drawing extra ids
  * from g in request order. allowed = NULL means 0..V-1 without
- * all_special_ids (section 4.1 step 4); random-mm passes its own list.
+ * all_special_ids (datasets.py: RandomDataset.sample); random-mm passes its own list.
  * Appends n requests to an empty ds. */
 typedef struct dataset_random_in {
     const int64_t *input_lens, *output_lens, *offsets;
@@ -226,8 +227,8 @@ typedef struct dataset_random_in {
 int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, sb_dataset *ds,
                          long long *mismatch_total, sb_err *err);
 
-/* The reference's get_prefix (section 4.1 step 5): P ids drawn from allowed
- * with g, then made exact by the decode/encode loop (target P, top-ups from
+/* The reference's get_prefix (vllm/benchmarks/datasets/datasets.py: RandomDataset.get_prefix): P
+ * ids drawn from allowed with g, then made exact by the decode/encode loop (target P, top-ups from
  * g), appended to prefix; a loop that ran out of retries adds the
  * reference's prefix warning to ds. Shared by random and random-mm. */
 int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_t n_allowed,

@@ -15,8 +15,9 @@ typedef struct mm_bucket {
 } mm_bucket;
 
 /* random-mm's sampling parameters after the reference's
- * get_mm_item_sampling_params (section 4.2): buckets with p > 0 in config
- * order, normalised to sum 1; limits of the modalities that have buckets
+ * get_mm_item_sampling_params (vllm/benchmarks/datasets/datasets.py:
+ * RandomMultiModalDataset.sample): buckets with p > 0 in config order, normalised to sum 1; limits
+ * of the modalities that have buckets
  * (-1 = modality absent); item counts drawn from [lo, hi]. */
 typedef struct mm_plan {
     mm_bucket *b;
@@ -38,8 +39,8 @@ int mm_plan_build(const sb_dataset_opts *o, sb_dataset *ds, mm_plan *p, sb_err *
 void mm_plan_free(mm_plan *p);
 
 /* Appends (", "-joined) the image_url part of an image string by the image
- * rule of section 4.9; image_url = the row's image_url dict whose other keys
- * follow "url", or NULL. */
+ * rule of vllm/benchmarks/datasets/datasets.py: HuggingFaceDataset; image_url = the row's image_url
+ * dict whose other keys follow "url", or NULL. */
 void mm_image_url_part(sb_buf *parts, const char *s, json_t *image_url);
 /* custom_image "content" rows: appends the checked, rewritten parts and the
  * concatenated text of the text parts. Messages name content[i]. */

@@ -1,6 +1,6 @@
 /* ds_mm_config.c - random-mm's options as the reference reads them
- * (section 4.2): --random-mm-bucket-config is a Python literal
- * (ast.literal_eval) dict of (H, W, T) -> probability whose keys may also be
+ * (vllm/benchmarks/datasets/datasets.py: RandomMultiModalDataset.sample): --random-mm-bucket-config
+ * is a Python literal (ast.literal_eval) dict of (H, W, T) -> probability whose keys may also be
  * strings holding such a tuple; --random-mm-limit-mm-per-prompt is JSON.
  * The checks run in the reference's order so the first error is the one
  * vLLM would report. Only the literal forms a bucket dict can hold are

@@ -1,5 +1,6 @@
 /* ds_mm_parts.c - chat content parts as the reference's datasets build them
- * (reference 4.7, 4.9), rendered in Python json.dumps style:
+ * (vllm/benchmarks/datasets/datasets.py: CustomDataset.sample, HuggingFaceDataset), rendered in
+ * Python json.dumps style:
  *  - the image rule (process_image on a string): http://, https://, file://
  *    and data:image/ strings are URLs as they are, anything else file://<path>;
  *  - custom_image "content" rows: text / image / image_url parts, checked

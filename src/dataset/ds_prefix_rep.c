@@ -1,6 +1,6 @@
-/* ds_prefix_rep.c - the `prefix_repetition` dataset, reference section 4.8:
- * num_prefixes shared prefixes, each followed by N / num_prefixes random
- * suffixes, for prefix-cache benchmarks.
+/* ds_prefix_rep.c - the `prefix_repetition` dataset, vllm/benchmarks/datasets/datasets.py:
+ * PrefixRepetitionRandomDataset.sample: num_prefixes shared prefixes, each followed by N /
+ * num_prefixes random suffixes, for prefix-cache benchmarks.
  *
  * The reference re-seeds the global numpy RandomState and Python random
  * with --seed; token ids come from np.random.randint(0, V), each part is

@@ -1,7 +1,7 @@
-/* ds_random.c - the `random` dataset, reference section 4.1 (current
- * algorithm: special-token count subtracted, special ids excluded, numpy
- * default_rng(seed) drawing input lengths, output lengths and offsets in that
- * order, an optional shared prefix, and the iterative decode/encode loop).
+/* ds_random.c - the `random` dataset, vllm/benchmarks/datasets/datasets.py: RandomDataset.sample
+ * (current algorithm: special-token count subtracted, special ids excluded, numpy default_rng(seed)
+ * drawing input lengths, output lengths and offsets in that order, an optional shared prefix, and
+ * the iterative decode/encode loop).
  *
  * Speed: 100k prompts of 1,024 tokens are ~100M tokens of decode + encode.
  * Pass 1 runs every request's loop on all cores until the loop either ends
@@ -247,7 +247,8 @@ static int run_threads(rand_work *w, np_gen *g, sb_dataset *ds)
     return atomic_load(&w->failed) ? -1 : 0;
 }
 
-/* allowed = 0..V-1 without all_special_ids, ascending (section 4.1 step 4). */
+/* allowed = 0..V-1 without all_special_ids, ascending (vllm/benchmarks/datasets/datasets.py:
+ * RandomDataset.sample). */
 static int32_t *allowed_ids(const tok *t, size_t *n_out)
 {
     size_t V = tok_vocab_size(t);

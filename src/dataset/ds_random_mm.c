@@ -1,7 +1,8 @@
-/* ds_random_mm.c - the `random-mm` dataset, reference section 4.2
- * (RandomMultiModalDataset): random text prompts as in section 4.1 plus, per
- * request, a drawn number of synthetic images attached as JPEG data URLs and
- * videos (buckets with T > 1) attached as mp4v MP4 data URLs.
+/* ds_random_mm.c - the `random-mm` dataset, vllm/benchmarks/datasets/datasets.py:
+ * RandomMultiModalDataset.sample (RandomMultiModalDataset): random text prompts as in
+ * vllm/benchmarks/datasets/datasets.py: RandomDataset.sample plus, per request, a drawn number of
+ * synthetic images attached as JPEG data URLs and videos (buckets with T > 1) attached as mp4v MP4
+ * data URLs.
  *
  * One numpy default_rng(seed) stream feeds everything in the reference's
  * order: input lengths, output lengths, offsets, the prefix; then for each
@@ -51,8 +52,8 @@ static int mm_allowed(const tok *t, int32_t **out, size_t *n_out, sb_err *err)
     return 0;
 }
 
-/* The random dataset's length intervals (section 4.1 steps 1-2); random-mm
- * has no "no input token" check. */
+/* The random dataset's length intervals (vllm/benchmarks/datasets/datasets.py: RandomDataset.sample
+ * steps 1-2); random-mm has no "no input token" check. */
 static int mm_lengths(const sb_dataset_opts *o, const tok *t, long iv[4], sb_err *err)
 {
     double ri = o->random_range_ratio_in, ro = o->random_range_ratio_out;
@@ -261,8 +262,8 @@ static int mm_build(mm_state *s, const dataset_ctx *c, const mm_plan *p, const l
      * (SB_MM_BATCH_BYTES: tests prove batching never changes the output). */
     size_t batch = 256u << 20;
     const char *env = getenv("SB_MM_BATCH_BYTES");
-    if (env && atol(env) > 0)
-        batch = (size_t)atol(env);
+    if (env && strtol(env, NULL, 10) > 0)
+        batch = (size_t)strtol(env, NULL, 10);
     size_t *n_items = sb_xmalloc((n ? n : 1) * sizeof *n_items);
     size_t from = 0;
     int rc = 0;

@@ -1,7 +1,7 @@
-/* ds_random_rerank.c - the `random-rerank` dataset (reference section 4.3,
- * vLLM's RandomDatasetForReranking): one random query and N random
- * documents, sent as [query, doc, doc, ...] lists of --random-batch-size
- * documents each (the vllm-rerank backend makes query + documents of them).
+/* ds_random_rerank.c - the `random-rerank` dataset (vllm/benchmarks/datasets/datasets.py:
+ * RandomDatasetForReranking.sample, vLLM's RandomDatasetForReranking): one random query and N
+ * random documents, sent as [query, doc, doc, ...] lists of --random-batch-size documents each (the
+ * vllm-rerank backend makes query + documents of them).
  *
  * The reference's steps, in its RNG order (one numpy default_rng(seed)):
  *  1. query length parameter: L // 2 - 1 for a reranker (one separator token
@@ -36,7 +36,7 @@ static void rr_draws_free(rr_draws *d)
 }
 
 /* The reference's get_sampling_params(n, range_ratio, len_param, 0): the
- * interval rule of section 4.1 step 2 (output length 0 gives [1, 1]), logged
+ * interval rule of RandomDataset.sample (step 2) (output length 0 gives [1, 1]), logged
  * as INFO, then input lengths, output lengths and offsets drawn in that order. */
 static void rr_sample(const dataset_ctx *c, np_gen *g, long len_param, size_t n, sb_dataset *ds,
                       rr_draws *d)

@@ -1,8 +1,8 @@
-/* ds_sharegpt.c - the `sharegpt` dataset, reference section 4.4: a JSON list
- * of {id, conversations: [{from, value}, ...]}; entries with >= 2 turns are
- * kept, shuffled with CPython random seeded by --seed, then walked until N
- * requests pass the length rules (prompt >= 4, output >= 4 unless fixed,
- * prompt <= 1024, prompt + output <= 2048).
+/* ds_sharegpt.c - the `sharegpt` dataset, vllm/benchmarks/datasets/datasets.py:
+ * ShareGPTDataset.sample: a JSON list of {id, conversations: [{from, value}, ...]}; entries with >=
+ * 2 turns are kept, shuffled with CPython random seeded by --seed, then walked until N requests
+ * pass the length rules (prompt >= 4, output >= 4 unless fixed, prompt <= 1024, prompt + output <=
+ * 2048).
  *
  * The real file is ~650 MB. Instead of building a document tree, pass 1
  * streams the file through YAJL's callback parser in fixed-size chunks and
@@ -291,8 +291,8 @@ static size_t sg_threads(void)
 {
     long nc = sysconf(_SC_NPROCESSORS_ONLN);
     const char *env = getenv("SB_THREADS");
-    if (env && atol(env) > 0)
-        nc = atol(env);
+    if (env && strtol(env, NULL, 10) > 0)
+        nc = strtol(env, NULL, 10);
     return nc < 1 ? 1 : nc > 32 ? 32 : (size_t)nc;
 }
 

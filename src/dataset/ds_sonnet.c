@@ -1,4 +1,5 @@
-/* ds_sonnet.c - the deprecated `sonnet` dataset, reference section 4.5.
+/* ds_sonnet.c - the deprecated `sonnet` dataset, vllm/benchmarks/datasets/datasets.py:
+ * SonnetDataset.sample.
  *
  * Lines of a poem (data/sonnet.txt by default) are drawn with CPython's
  * random.choices after a fixed prefix of lines, wrapped in the tokenizer's
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/datadir.h"
 #include "dataset/ds_internal.h"
 
 #define SONNET_BASE "Pick as many lines as you can from these poem lines:\n"
@@ -139,7 +141,7 @@ int dataset_sonnet(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 {
     if (!c->t)
         return sb_err_set(err, "sonnet dataset needs a tokenizer");
-    const char *path = c->o->path ? c->o->path : SB_DATA_DIR "/sonnet.txt";
+    const char *path = c->o->path ? c->o->path : sb_data_path("sonnet.txt");
     sb_buf text;
     sb_buf_init(&text);
     if (sb_read_file(path, &text, err) != 0) {

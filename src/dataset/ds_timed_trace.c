@@ -1,7 +1,7 @@
-/* ds_timed_trace.c - the `timed_trace` dataset, reference section 4.10:
- * Mooncake / Qwen-Bailian style JSON Lines traces, one request per line with
- * a timestamp, an input length, an output length and a list of hash ids
- * (field names from --timed-trace-label-*).
+/* ds_timed_trace.c - the `timed_trace` dataset, vllm/benchmarks/datasets/datasets.py:
+ * TimedTrace.sample: Mooncake / Qwen-Bailian style JSON Lines traces, one request per line with a
+ * timestamp, an input length, an output length and a list of hash ids (field names from
+ * --timed-trace-label-*).
  *
  * The prompt is a list of token ids, never text, so the server sees exactly
  * input_length tokens. Hash id h covers the next min(chunk, remaining) ids,
@@ -144,7 +144,8 @@ static int hash_id_text(tt_load *l, json_t *h, size_t line_no, size_t k, sb_err 
     return 0;
 }
 
-/* The prompt ids of one line (reference 4.10), into l->ids. */
+/* The prompt ids of one line (vllm/benchmarks/datasets/datasets.py: TimedTrace.sample), into
+ * l->ids. */
 static int build_ids(tt_load *l, json_t *hash_ids, long input_len, size_t line_no, sb_err *err)
 {
     size_t chunk_size = (size_t)l->c->o->timed_trace_chunk_hash_size;

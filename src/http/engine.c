@@ -10,11 +10,15 @@
 #include "http/engine.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -30,9 +34,15 @@ struct eng {
     uint64_t curl_deadline_ns; /* 0 = curl wants no timeout call */
     uint64_t armed_ns;         /* what the timerfd is set to (0 = disarmed) */
     int running;
-    int progressed;            /* transfers finished in this step */
-    eng_xfer *active;          /* running transfers, for the stall check */
+    int progressed;   /* transfers finished in this step */
+    eng_xfer *active; /* running transfers, for the stall check */
     uint64_t next_stall_check_ns;
+    int open_socks;          /* sockets curl holds open: connections, idle or busy */
+    int plain_http;          /* https URL, plain server: 0 not probed, 1 yes, -1 no */
+    char plain_where[80];    /* its address, when 1 */
+    curl_socket_t fresh[16]; /* sockets new since the last kick that wait to be writable */
+    int n_fresh;
+    struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
 };
 
 struct eng_xfer {
@@ -41,8 +51,10 @@ struct eng_xfer {
     const eng_ops *ops;
     void *ud;
     const char *url;
-    eng_xfer *prev, *next;     /* in e->active while running */
-    uint64_t last_rx_ns;       /* start, then the newest body piece */
+    char *url_copy;        /* the URL set on the easy handle */
+    eng_xfer *prev, *next; /* in e->active while running */
+    uint64_t start_ns;     /* handed to curl */
+    uint64_t last_rx_ns;   /* start, then the newest body piece */
     bool active, status_sent, aborted;
     unsigned attempts;   /* requests curl put on the wire for this start */
     bool resend_refused; /* curl wanted to resend it: see attempt_cb */
@@ -73,8 +85,11 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
         op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
         epoll_ctl(e->epfd, op, s, &ev);
     }
-    if (!socketp)
+    if (!socketp) {
         curl_multi_assign(e->multi, s, e);
+        if ((what & CURL_POLL_OUT) && e->n_fresh < (int)(sizeof e->fresh / sizeof e->fresh[0]))
+            e->fresh[e->n_fresh++] = s;
+    }
     return 0;
 }
 
@@ -86,6 +101,28 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     if (timeout_ms == 0)
         e->curl_deadline_ns = 1; /* "as soon as possible": already due */
     return 0;
+}
+
+/* Sockets are opened and closed here so the engine knows how many
+ * connections exist: when every one is busy, a new transfer cannot reuse one
+ * and skips curl's search of the connection cache (CURLOPT_FRESH_CONNECT),
+ * which walks every connection to the host: O(connections) per request,
+ * O(N^2) for a burst of N. */
+static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    eng *e = ud;
+    (void)purpose;
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd != CURL_SOCKET_BAD)
+        e->open_socks++;
+    return fd;
+}
+
+static int close_cb(void *ud, curl_socket_t fd)
+{
+    eng *e = ud;
+    e->open_socks--;
+    return close(fd);
 }
 
 eng *eng_new(const eng_opts *o, sb_err *err)
@@ -120,12 +157,18 @@ eng *eng_new(const eng_opts *o, sb_err *err)
     return e;
 }
 
+const eng_opts *eng_options(const eng *e)
+{
+    return &e->o;
+}
+
 void eng_free(eng *e)
 {
     if (!e)
         return;
     if (e->multi)
         curl_multi_cleanup(e->multi);
+    curl_slist_free_all(e->resolve);
     if (e->epfd >= 0)
         close(e->epfd);
     if (e->tfd >= 0)
@@ -215,6 +258,12 @@ eng_xfer *eng_xfer_new(eng *e)
     curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 10L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "servebench/" SB_VERSION);
     curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, e);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, e);
+    if (e->resolve)
+        curl_easy_setopt(c, CURLOPT_RESOLVE, e->resolve);
     if (e->o.http2)
         curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
     else
@@ -243,6 +292,7 @@ void eng_xfer_free(eng_xfer *x)
         unlink_active(x->e, x);
     }
     curl_easy_cleanup(x->easy);
+    free(x->url_copy);
     free(x);
 }
 
@@ -250,13 +300,21 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
                         const char *body, size_t body_len, const eng_ops *ops, void *ud)
 {
     CURL *c = x->easy;
+    eng *e = x->e;
     x->ops = ops;
     x->ud = ud;
-    x->url = url;
     x->status_sent = x->aborted = x->resend_refused = false;
     x->attempts = 0;
     x->errbuf[0] = '\0';
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    /* A slot sends the same URL again: setting it anew costs a copy and a
+     * parse, so it is passed on only when it changed (compared by content:
+     * a caller may reuse its buffer). Headers and body are pointers. */
+    if (!x->url_copy || strcmp(x->url_copy, url) != 0) {
+        free(x->url_copy);
+        x->url_copy = sb_xstrdup(url);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+    }
+    x->url = url;
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -264,18 +322,84 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     } else {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     }
+    /* HTTP/1.1: a running transfer holds its connection, so with as many
+     * running as open there is no idle one to find. */
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long)(!e->o.http2 && e->running >= e->open_socks));
     uint64_t t = sb_now_ns();
-    if (curl_multi_add_handle(x->e->multi, c) != CURLM_OK)
+    if (curl_multi_add_handle(e->multi, c) != CURLM_OK)
         return 0;
-    x->last_rx_ns = t;
-    link_active(x->e, x);
+    x->start_ns = x->last_rx_ns = t;
+    link_active(e, x);
     return t;
+}
+
+void eng_kick(eng *e)
+{
+    if (e->o.use_poll || !e->curl_deadline_ns || e->curl_deadline_ns > sb_now_ns())
+        return;
+    int running = 0;
+    e->n_fresh = 0;
+    e->curl_deadline_ns = 0;
+    curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    /* curl 7.88 waits for a writable event after a non-blocking connect();
+     * on a nearby server the connection is often up already, so offer the
+     * write at once (curl checks with poll(0) and waits if it is not). */
+    for (int i = 0; i < e->n_fresh; i++)
+        curl_multi_socket_action(e->multi, e->fresh[i], CURL_CSELECT_OUT, &running);
+    e->n_fresh = 0;
+}
+
+int eng_resolve(eng *e, const char *url, sb_err *err)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL;
+    int rc = 0;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        rc = sb_err_set(err, "resolving the server: cannot read the host and port of %s", url);
+        goto out;
+    }
+    size_t hl = strlen(host);
+    if (host[0] == '[') { /* an IPv6 literal needs no resolution */
+        goto out;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *res = NULL;
+    int g = getaddrinfo(host, port, &hints, &res);
+    if (g != 0) {
+        /* left to curl, so the request fails with its usual reason and URL */
+        goto out;
+    }
+    sb_buf b;
+    sb_buf_init(&b);
+    sb_buf_printf(&b, "%.*s:%s:", (int)hl, host, port);
+    size_t n = 0;
+    for (struct addrinfo *a = res; a && n < 8; a = a->ai_next) {
+        char ip[NI_MAXHOST];
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, ip, sizeof ip, NULL, 0, NI_NUMERICHOST) != 0)
+            continue;
+        bool v6 = a->ai_family == AF_INET6;
+        sb_buf_printf(&b, "%s%s%s%s", n ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "");
+        n++;
+    }
+    freeaddrinfo(res);
+    if (n) {
+        curl_slist_free_all(e->resolve);
+        e->resolve = curl_slist_append(NULL, b.data);
+    }
+    sb_buf_free(&b);
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
 }
 
 static sb_fail map_code(CURLcode rc)
 {
     switch (rc) {
-    case CURLE_OK: return SB_FAIL_NONE;
+    case CURLE_OK:
+        return SB_FAIL_NONE;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -283,7 +407,8 @@ static sb_fail map_code(CURLcode rc)
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CACERT_BADFILE:
         return SB_FAIL_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT: return SB_FAIL_TIMEOUT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return SB_FAIL_TIMEOUT;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_GOT_NOTHING:
@@ -291,7 +416,8 @@ static sb_fail map_code(CURLcode rc)
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
         return SB_FAIL_RESET;
-    default: return SB_FAIL_OTHER;
+    default:
+        return SB_FAIL_OTHER;
     }
 }
 
@@ -365,11 +491,79 @@ static void arm_timer(eng *e, uint64_t at_ns)
 /* Our own stall timeout: curl's low-speed check averages over a 5 s window,
  * so "nothing for 1 s" would fire after up to 6 s. A scan of the running
  * transfers every stall/10 (at most every 100 ms) is cheap next to the I/O. */
+/* An https:// URL aimed at a plain-HTTP port: the server reads the TLS
+ * ClientHello as the start of a request line and waits for the rest, so the
+ * handshake would hang until the stall timeout. A TCP connection that is up
+ * with no TLS answer after this long gets one side probe. */
+#define TLS_PROBE_AFTER_NS (2 * SB_NS_PER_S)
+
+/* True when an https transfer has no TLS session and received nothing. (curl
+ * 7.88 stamps CONNECT_TIME only once the whole connection, TLS included, is
+ * up, so a pending TCP connect is not told apart: the probe decides.) */
+static bool tls_waiting(const eng_xfer *x)
+{
+    if (x->last_rx_ns != x->start_ns || strncasecmp(x->url, "https://", 8) != 0)
+        return false;
+    curl_off_t tls = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    return tls == 0;
+}
+
+/* One plain "HEAD / HTTP/1.0" on a new connection to the transfer's server
+ * (at most 1.5 s, once per engine): does it answer "HTTP/"? A TLS server
+ * answers with an alert or closes. */
+static bool answers_plain_http(CURL *easy, char *where, size_t wn)
+{
+    char *ip = NULL;
+    long port = 0;
+    curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip);
+    curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &port);
+    if (!ip || !ip[0] || port <= 0)
+        return false;
+    snprintf(where, wn, "%s:%ld", ip, port);
+    char ps[16];
+    snprintf(ps, sizeof ps, "%ld", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *a = NULL;
+    if (getaddrinfo(ip, ps, &hints, &a) != 0)
+        return false;
+    bool plain = false;
+    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && (connect(fd, a->ai_addr, a->ai_addrlen) == 0 || errno == EINPROGRESS)) {
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        static const char req[] = "HEAD / HTTP/1.0\r\n\r\n";
+        if (poll(&p, 1, 500) == 1 && send(fd, req, sizeof req - 1, MSG_NOSIGNAL) > 0) {
+            p.events = POLLIN;
+            char got[5];
+            if (poll(&p, 1, 1000) == 1 && recv(fd, got, sizeof got, MSG_WAITALL) == 5)
+                plain = memcmp(got, "HTTP/", 5) == 0;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(a);
+    return plain;
+}
+
 static void check_stalls(eng *e, uint64_t now)
 {
     uint64_t stall = (uint64_t)(e->o.stall_s * 1e9);
     for (eng_xfer *x = e->active, *nx; x; x = nx) {
         nx = x->next;
+        if (e->plain_http >= 0 && (e->plain_http == 1 || now - x->start_ns >= TLS_PROBE_AFTER_NS) &&
+            tls_waiting(x)) {
+            if (e->plain_http == 0)
+                e->plain_http =
+                    answers_plain_http(x->easy, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+            if (e->plain_http == 1) {
+                char msg[700];
+                snprintf(msg, sizeof msg,
+                         "TLS handshake: the server at %s speaks plain HTTP, not TLS (use "
+                         "http:// instead of https://) (%s)",
+                         e->plain_where, x->url);
+                eng_xfer_cancel(x, SB_FAIL_CONNECT, msg);
+                continue;
+            }
+        }
         if (now - x->last_rx_ns >= stall) {
             char msg[600];
             snprintf(msg, sizeof msg, "stall timeout: nothing received for %.3f s (%s)",
@@ -429,7 +623,8 @@ int eng_step(eng *e, uint64_t deadline_ns)
         int fd = evs[i].data.fd;
         if (fd == e->tfd) {
             uint64_t ticks;
-            if (read(e->tfd, &ticks, sizeof ticks) < 0) { /* spurious: nothing to do */ }
+            if (read(e->tfd, &ticks, sizeof ticks) < 0) { /* spurious: nothing to do */
+            }
             e->armed_ns = 0;
             continue;
         }
@@ -449,6 +644,11 @@ int eng_step(eng *e, uint64_t deadline_ns)
 int eng_running(const eng *e)
 {
     return e->running;
+}
+
+int eng_open_conns(const eng *e)
+{
+    return e->open_socks;
 }
 
 static size_t fetch_write(char *p, size_t size, size_t nmemb, void *ud)
@@ -483,10 +683,36 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
     }
     if (e && e->o.ca_bundle)
         curl_easy_setopt(c, CURLOPT_CAINFO, e->o.ca_bundle);
+    /* https to a plain-HTTP port would hang for the whole timeout: a
+     * handshake not done in 3 s gets the side probe. */
+    bool tls = strncasecmp(url, "https://", 8) == 0;
+    if (e && tls && e->plain_http == 1) {
+        curl_easy_cleanup(c);
+        sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
+                   url, e->plain_where);
+        return -1;
+    }
+    bool short_connect = e && tls && e->plain_http == 0 && (timeout_s <= 0 || timeout_s > 3);
+    if (short_connect)
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
     CURLcode rc = curl_easy_perform(c);
     long code = -1;
+    if (rc == CURLE_OPERATION_TIMEDOUT && short_connect) {
+        curl_off_t up = 0;
+        curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &up);
+        if (up == 0)
+            e->plain_http = answers_plain_http(c, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+        if (e->plain_http != 1) { /* a slow TLS server: once more, with the caller's time */
+            curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 0L);
+            sb_buf_reset(out);
+            rc = curl_easy_perform(c);
+        }
+    }
     if (rc == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    else if (e && tls && e->plain_http == 1)
+        sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
+                   url, e->plain_where);
     else
         sb_err_set(err, "%s %s: %s: %s", method, url, curl_easy_strerror(rc),
                    errbuf[0] ? errbuf : "no detail");

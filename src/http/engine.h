@@ -28,15 +28,15 @@ typedef struct eng eng;
 typedef struct eng_xfer eng_xfer;
 
 typedef struct eng_opts {
-    long max_conns;          /* CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited */
-    bool http2;              /* ask for HTTP/2 (ALPN on https, h2c upgrade on http) */
-    bool insecure;           /* skip TLS peer and host verification */
-    const char *ca_bundle;   /* CURLOPT_CAINFO: PEM file of trusted CAs; NULL = curl's default */
-    double timeout_s;        /* whole-request timeout; 0 = none */
-    double stall_s;          /* abort a transfer that receives nothing this long; 0 = none */
+    long max_conns;           /* CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited */
+    bool http2;               /* ask for HTTP/2 (ALPN on https, h2c upgrade on http) */
+    bool insecure;            /* skip TLS peer and host verification */
+    const char *ca_bundle;    /* CURLOPT_CAINFO: PEM file of trusted CAs; NULL = curl's default */
+    double timeout_s;         /* whole-request timeout; 0 = none */
+    double stall_s;           /* abort a transfer that receives nothing this long; 0 = none */
     double connect_timeout_s; /* 0 = curl's default */
-    long recv_buffer_bytes;  /* CURLOPT_BUFFERSIZE; 0 = curl's default (16 KiB) */
-    bool use_poll;           /* curl_multi_poll loop instead of epoll + socket_action */
+    long recv_buffer_bytes;   /* CURLOPT_BUFFERSIZE; 0 = curl's default (16 KiB) */
+    bool use_poll;            /* curl_multi_poll loop instead of epoll + socket_action */
 } eng_opts;
 
 typedef struct eng_ops {
@@ -51,6 +51,8 @@ typedef struct eng_ops {
 } eng_ops;
 
 eng *eng_new(const eng_opts *o, sb_err *err);
+/* The options e was made with (to make a sibling engine for another loop). */
+const eng_opts *eng_options(const eng *e);
 void eng_free(eng *e);
 
 eng_xfer *eng_xfer_new(eng *e);
@@ -60,6 +62,19 @@ void eng_xfer_free(eng_xfer *x);
  * curl (the request's start), or 0 if curl refused it (on_done not called). */
 uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *headers,
                         const char *body, size_t body_len, const eng_ops *ops, void *ud);
+/* Drives transfers that curl wants to run now (those just started): the
+ * caller records a request's start, starts it and kicks, so its connection
+ * is opened and its bytes written before the next request is even set up
+ * (the first request of a burst goes out first, not after all of them). */
+void eng_kick(eng *e);
+/* Resolves url's host once (getaddrinfo) and pins the addresses for every
+ * transfer created afterwards (CURLOPT_RESOLVE), so no request pays a name
+ * look-up or a resolver thread inside its timing. A host that does not
+ * resolve is left to curl (the requests then fail with curl's reason).
+ * Returns -1 only for a URL without a readable host. */
+int eng_resolve(eng *e, const char *url, sb_err *err);
+/* Sockets (connections) open now, idle or busy. */
+int eng_open_conns(const eng *e);
 /* Aborts a running transfer; on_done is called with why (e.g. CANCELLED). */
 void eng_xfer_cancel(eng_xfer *x, sb_fail why, const char *msg);
 

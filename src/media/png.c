@@ -177,9 +177,10 @@ void sb_png_write(const sb_rgb_image *img, sb_buf *out)
     }
     if (img->has_trns) {
         unsigned char t[6];
-        for (int i = 0; i < 3; i++)
-            t[2 * i] = (unsigned char)(img->trns[i] >> 8),
-                  t[2 * i + 1] = (unsigned char)img->trns[i];
+        for (size_t i = 0; i < 3; i++) {
+            t[2 * i] = (unsigned char)(img->trns[i] >> 8);
+            t[2 * i + 1] = (unsigned char)img->trns[i];
+        }
         chunk(out, "tRNS", t, 6);
     }
     idat_stream(img, out);

@@ -1,7 +1,7 @@
 /* png.h - an image file turned into the PNG data URL the reference's
- * --custom-ensure-client-side-data sends (reference 4.7/4.9: vLLM's
- * fetch_image, convert_image_mode(image, "RGB"), encode_image_url(image) =
- * Pillow's image.save(buf, "PNG"), base64, "data:image/png;base64,").
+ * --custom-ensure-client-side-data sends (vllm/benchmarks/datasets/datasets.py:
+ * CustomDataset.sample, HuggingFaceDataset: vLLM's fetch_image, convert_image_mode(image, "RGB"),
+ * encode_image_url(image) = Pillow's image.save(buf, "PNG"), base64, "data:image/png;base64,").
  *
  * Decoding (img.c): PNG through libpng, JPEG through libjpeg (the library
  * Pillow decodes with: same pixels). Conversion to RGB as vLLM does it:

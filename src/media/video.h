@@ -1,8 +1,8 @@
 /* video.h - MPEG-4 Part 2 video in an MP4 file, written in memory as OpenCV's
  * cv2.VideoWriter(path, fourcc('m','p','4','v'), fps, (W, H)) writes it with
- * FFmpeg's libraries (random-mm's video items, reference section 4.2): same
- * encoder, rate, GOP, time base, colour conversion and muxer, so with the
- * same libavcodec/libavformat/libswscale the file is byte-identical.
+ * FFmpeg's libraries (random-mm's video items, vllm/benchmarks/datasets/datasets.py:
+ * RandomMultiModalDataset.sample): same encoder, rate, GOP, time base, colour conversion and muxer,
+ * so with the same libavcodec/libavformat/libswscale the file is byte-identical.
  *
  * Frames are given one at a time in OpenCV's layout: H rows of W pixels of
  * 3 bytes in B, G, R order (what VideoWriter.write reads, whatever the

@@ -1,4 +1,5 @@
-/* metrics.c - reference aggregation (doc section 6) over a rec_store.
+/* metrics.c - reference aggregation (doc vllm/benchmarks/serve.py: calculate_metrics) over a
+ * rec_store.
  *
  * One pass decides each request's output length (usage count, else the
  * re-tokenized text through a callback, else 1) and gathers the per-request
@@ -24,17 +25,6 @@ const char *metrics_kind_name(sb_metric_kind k)
     return (k >= 0 && k < SB_M_COUNT_) ? kind_names[k] : "?";
 }
 
-double metrics_percentile_sorted(const double *v, size_t n, double p)
-{
-    if (n == 0)
-        return 0.0;
-    double h = (double)(n - 1) * (p / 100.0);
-    double fl = floor(h);
-    size_t lo = fl > (double)(n - 1) ? n - 1 : (size_t)fl;
-    size_t hi = lo + 1 < n ? lo + 1 : n - 1;
-    return stats_lerp(v[lo], v[hi], h - fl);
-}
-
 bool metrics_backend_is_pooling(const char *b)
 {
     return b &&
@@ -43,7 +33,7 @@ bool metrics_backend_is_pooling(const char *b)
 
 /* --percentile-metrics: comma list; unknown names select nothing, as in the
  * reference (the cli warns about them). The default depends on the task. */
-static void select_metrics(const sb_config *cfg, bool pooling, bool *sel)
+static void select_metrics(const metrics_opts *cfg, bool pooling, bool *sel)
 {
     const char *list = cfg->percentile_metrics ? cfg->percentile_metrics
                        : pooling               ? "e2el"
@@ -96,7 +86,7 @@ static void alloc_stats(sb_metrics *m)
 
 /* Counts, totals, output lengths and goodput: the first loop of the
  * reference's calculate_metrics. */
-static void count_requests(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
+static void count_requests(const rec_store *s, const metrics_opts *cfg, const metrics_tok_cb *cb,
                            sb_metrics *m)
 {
     double slo_ttft = cfg->goodput_ttft_ms / 1000.0, slo_tpot = cfg->goodput_tpot_ms / 1000.0;
@@ -180,7 +170,7 @@ static void corrected_stats(const rec_store *s, sb_metrics *m, double *scratch)
     stats_from_ns(scratch, n, m->pcts, m->n_pcts, &m->ext.e2el_corrected);
 
     double lag_pcts[] = {50.0, 99.0};
-    double lag_out[2];
+    double lag_out[2] = {0};
     metrics_stat lag = {.pct_ms = lag_out};
     n = 0;
     for (size_t i = 0; i < s->n; i++)
@@ -219,7 +209,7 @@ static void itl_token_stats(const rec_store *s, sb_metrics *m)
     free(v);
 }
 
-static int check_percentiles(const sb_config *cfg, sb_err *err)
+static int check_percentiles(const metrics_opts *cfg, sb_err *err)
 {
     for (size_t i = 0; i < cfg->n_metric_percentiles; i++) {
         double p = cfg->metric_percentiles[i];
@@ -229,7 +219,7 @@ static int check_percentiles(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
-int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
+int metrics_compute(const rec_store *s, const metrics_opts *cfg, const metrics_tok_cb *cb,
                     sb_metrics *m, sb_err *err)
 {
     memset(m, 0, sizeof *m);

@@ -1,6 +1,6 @@
 /* metrics.h - the reference's aggregate figures computed from a rec_store.
  *
- * metrics_compute applies the formulas of reference doc section 6 (completed,
+ * metrics_compute applies the formulas of vllm/benchmarks/serve.py: calculate_metrics (completed,
  * throughputs, TTFT/TPOT/ITL/E2EL mean/median/std/percentiles with numpy's
  * "linear" rule, goodput, peak output tokens/s and peak concurrency with the
  * reference's 1 s buckets) and, separately in sb_metrics_ext, servebench's own
@@ -17,15 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "core/err.h"
 #include "metrics/record.h"
 #include "metrics/specdec.h"
 
 /* Re-tokenization of generated text, for requests whose server reported no
- * usage.completion_tokens (section 6 output_len rule). count returns the
- * number of ids of text encoded without special tokens, or -1 on error (then
- * 1 is used). Keeps metrics independent of the tokenizer module. */
+ * usage.completion_tokens (vllm/benchmarks/serve.py: calculate_metrics output_len rule). count
+ * returns the number of ids of text encoded without special tokens, or -1 on error (then 1 is
+ * used). Keeps metrics independent of the tokenizer module. */
 typedef struct metrics_tok_cb {
     long (*count)(void *ctx, const char *text, size_t len);
     void *ctx;
@@ -113,17 +112,31 @@ typedef struct sb_metrics {
     metrics_probe probe; /* filled by the run with metrics_probe_summary */
 } sb_metrics;
 
+/* The metric flags, all metrics_compute reads of the configuration (run/
+ * fills it from sb_config; tests set it). Pointers are only read during the
+ * call. */
+typedef struct metrics_opts {
+    const char *backend;              /* --backend: pooling backends default to e2el */
+    const char *percentile_metrics;   /* --percentile-metrics, NULL = the default */
+    const double *metric_percentiles; /* --metric-percentiles */
+    size_t n_metric_percentiles;
+    double goodput_ttft_ms, goodput_tpot_ms, goodput_e2el_ms; /* NAN = no SLO */
+    bool goodput_set;                                         /* --goodput given */
+    long max_concurrency;                                     /* -1 = unlimited */
+    bool skip_tokenizer_init;                                 /* --skip-tokenizer-init */
+} metrics_opts;
+
 /* Computes every figure from s. cfg supplies the percentiles, the selected
  * metrics, goodput SLOs, max concurrency and --skip-tokenizer-init; cb may be
  * NULL (then a request without usage counts 1 output token). Output length
  * per request: output_tokens when non-zero; else record.output_len when the
  * engine set it and kept no text; else cb on the text (NULL text = ""); else
  * 1. Returns 0, or -1 with err set (bad percentile); out is then left freed. */
-int metrics_compute(const rec_store *s, const sb_config *cfg, const metrics_tok_cb *cb,
+int metrics_compute(const rec_store *s, const metrics_opts *cfg, const metrics_tok_cb *cb,
                     sb_metrics *out, sb_err *err);
 /* True for the reference's pooling backends (openai-embeddings*,
  * infinity-embeddings*, vllm-pooling, vllm-rerank): their result has no
- * output tokens and reports E2EL by default (reference doc section 6). */
+ * output tokens and reports E2EL by default (vllm/benchmarks/serve.py: calculate_metrics). */
 bool metrics_backend_is_pooling(const char *backend);
 /* client_queue_time of one request in ns: start - due time (time spent waiting
  * for a --max-concurrency slot), 0 when it never waited. */
@@ -135,9 +148,5 @@ void metrics_set_input_sequences(sb_metrics *m, long n);
 void metrics_probe_summary(double *e2el_ns, size_t n, long failed, metrics_probe *out);
 /* Frees what metrics_compute allocated inside m. */
 void metrics_free(sb_metrics *m);
-
-/* numpy.percentile(v, p) with the default "linear" method on sorted v[0..n),
- * 0 for n == 0. Exposed for the report and tests. */
-double metrics_percentile_sorted(const double *v, size_t n, double p);
 
 #endif

@@ -1,9 +1,11 @@
 /* record.c - the per-request measurement store (see record.h). */
 #include "metrics/record.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 
@@ -23,6 +25,21 @@ static const char *const fail_names[SB_FAIL_COUNT_] = {
 const char *sb_fail_name(sb_fail f)
 {
     return (f >= 0 && f < SB_FAIL_COUNT_) ? fail_names[f] : "other";
+}
+
+int rec_store_fits(size_t n, sb_err *err)
+{
+    size_t per = sizeof(sb_record) > REC_MIN_BYTES_PER_REQUEST ? sizeof(sb_record)
+                                                               : REC_MIN_BYTES_PER_REQUEST;
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    double phys = pages > 0 && psz > 0 ? (double)pages * (double)psz : 0;
+    double need = (double)n * (double)per;
+    if (n > SIZE_MAX / per || (phys > 0 && need > phys / 2))
+        return sb_err_set(err,
+                          "%zu requests need at least %.1f GiB for their records alone (%zu "
+                          "bytes each), more than half of this machine's memory (%.1f GiB)",
+                          n, need / (1u << 30), per, phys / (1u << 30));
+    return 0;
 }
 
 rec_store *rec_store_new(size_t n)
@@ -67,14 +84,36 @@ void rec_store_push_itl(rec_store *s, size_t i, uint64_t gap_ns)
         r->itl = sb_xrealloc(r->itl, (size_t)r->cap_itl * sizeof *r->itl);
     }
     if (gap_ns >= UINT32_MAX) {
+        if (s->lock)
+            pthread_mutex_lock(s->lock);
         if (s->n_overflow == s->cap_overflow) {
             s->cap_overflow = s->cap_overflow ? s->cap_overflow * 2 : 8;
             s->overflow = sb_xrealloc(s->overflow, s->cap_overflow * sizeof *s->overflow);
         }
         s->overflow[s->n_overflow++] = (struct rec_overflow){i, r->n_itl, gap_ns};
+        if (s->lock)
+            pthread_mutex_unlock(s->lock);
         gap_ns = UINT32_MAX;
     }
     r->itl[r->n_itl++] = (uint32_t)gap_ns;
+}
+
+void rec_store_trim(rec_store *s, size_t i)
+{
+    sb_record *r = &s->recs[i];
+    if (r->cap_itl == r->n_itl)
+        return;
+    if (r->n_itl == 0) {
+        free(r->itl);
+        free(r->itl_tokens);
+        r->itl = NULL;
+        r->itl_tokens = NULL;
+    } else {
+        r->itl = sb_xrealloc(r->itl, (size_t)r->n_itl * sizeof *r->itl);
+        if (r->itl_tokens)
+            r->itl_tokens = sb_xrealloc(r->itl_tokens, (size_t)r->n_itl * sizeof *r->itl_tokens);
+    }
+    r->cap_itl = r->n_itl;
 }
 
 uint64_t rec_store_itl_ns(const rec_store *s, size_t i, uint32_t j)

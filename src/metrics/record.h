@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/err.h"
+
 typedef enum sb_fail {
     SB_FAIL_NONE = 0,
     SB_FAIL_CONNECT,     /* connection refused / DNS / unreachable */
@@ -32,16 +34,18 @@ const char *sb_fail_name(sb_fail f);
 
 typedef struct sb_record {
     uint64_t intended_ns; /* scheduled send time, relative to the benchmark start */
-    uint64_t queued_ns;   /* when it became due (before the concurrency limit), relative to bench_start_ns */
-    uint64_t start_ns;    /* just before it was handed to the transport, relative to bench_start_ns */
-    uint64_t ttft_ns;     /* first token message - start (0 if none) */
-    uint64_t latency_ns;  /* E2EL: last token message - start */
-    uint32_t *itl;        /* gaps between token messages, ns (see header comment) */
+    uint64_t queued_ns;   /* when it became due (before the concurrency limit), relative to
+                             bench_start_ns */
+    uint64_t start_ns; /* just before it was handed to the transport, relative to bench_start_ns */
+    uint64_t ttft_ns;  /* first token message - start (0 if none) */
+    uint64_t latency_ns; /* E2EL: last token message - start */
+    uint32_t *itl;       /* gaps between token messages, ns (see header comment) */
     uint32_t n_itl, cap_itl;
     uint16_t *itl_tokens;  /* tokens per gap when the server reports usage per chunk, else NULL */
     int32_t prompt_len;    /* dataset value, replaced by usage.prompt_tokens when reported */
     int32_t output_tokens; /* usage.completion_tokens, or 0 */
-    int32_t output_len;    /* final count used by the metrics (section 6) */
+    int32_t output_len;    /* final count used by the metrics (vllm/benchmarks/serve.py:
+                              calculate_metrics) */
     int32_t n_chunks;      /* token messages received */
     double input_audio_s;  /* seconds of audio sent (openai-audio), else 0: RTFx */
     int http_status;
@@ -65,8 +69,16 @@ typedef struct rec_store {
     size_t n_overflow, cap_overflow;
     uint64_t bench_start_ns; /* monotonic time of the schedule start */
     uint64_t bench_end_ns;   /* after the last request finished */
+    void *lock; /* a pthread_mutex_t guarding the overflow table while several loops run */
 } rec_store;
 
+/* Checks, before anything is built for them, that n requests' records and
+ * per-request bookkeeping (at least REC_MIN_BYTES_PER_REQUEST each) fit in
+ * half of this machine's physical memory, so an absurd request count fails
+ * at once with a sentence instead of allocating until the machine swaps.
+ * Returns 0, or -1 with err set. */
+#define REC_MIN_BYTES_PER_REQUEST 256
+int rec_store_fits(size_t n, sb_err *err);
 rec_store *rec_store_new(size_t n);
 void rec_store_free(rec_store *s);
 /* Reserves ITL room for a request about to start (expected_tokens gaps). */
@@ -74,6 +86,9 @@ void rec_store_begin(rec_store *s, size_t i, uint32_t expected_tokens);
 /* Appends one inter-token gap to request i (amortised O(1), no allocation
  * unless the reserve is exceeded). */
 void rec_store_push_itl(rec_store *s, size_t i, uint64_t gap_ns);
+/* Request i ended: its ITL array is cut to the gaps received, so a request
+ * that got fewer tokens than expected keeps 4 bytes per gap, not its reserve. */
+void rec_store_trim(rec_store *s, size_t i);
 /* Gap j of request i in ns. */
 uint64_t rec_store_itl_ns(const rec_store *s, size_t i, uint32_t j);
 /* Marks request i failed with a reason and a message (copied). */

@@ -1,5 +1,5 @@
 /* series.c - the 1 s bucket series behind "Peak output token throughput" and
- * "Peak concurrent requests" (reference doc section 6), plus our exact peak.
+ * "Peak concurrent requests" (vllm/benchmarks/serve.py: calculate_metrics), plus our exact peak.
  *
  * The reference's rules are reproduced as they are, including their known
  * flaws, so numbers agree on the same event log: buckets start at the

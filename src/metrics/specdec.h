@@ -1,7 +1,7 @@
 /* specdec.h - speculative-decoding figures from the server's /metrics.
  *
  * The reference reads vLLM's Prometheus counters before and after the run
- * and prints their deltas (reference doc section 6, "Spec-decode block").
+ * and prints their deltas (vllm/benchmarks/serve.py: calculate_metrics, "Spec-decode block").
  * The engine fetches the two texts; this parses and subtracts them. */
 #ifndef SB_METRICS_SPECDEC_H
 #define SB_METRICS_SPECDEC_H

@@ -1,4 +1,4 @@
-/* block.c - the printed result block (reference doc section 7), the failure
+/* block.c - the printed result block (vllm/benchmarks/serve.py: benchmark), the failure
  * listing, and servebench's additions section.
  *
  * Python's "{:<40} {:<10}" and "{:<40} {:<10.2f}" are printf's "%-40s %-10ld"

@@ -1,4 +1,4 @@
-/* json.c - the result JSON of reference doc section 8, written by hand.
+/* json.c - the result JSON of vllm/benchmarks/serve.py: main_async, written by hand.
  *
  * A library serializer cannot give Python's bytes: json.dump separators
  * ", " and ": ", repr() floats, ints without a dot, ensure_ascii escapes,
@@ -277,7 +277,7 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
     sb_buf_putc(w->out, '}');
 }
 
-/* Pooling backends (section 8): fewer keys, inputs only. */
+/* Pooling backends (vllm/benchmarks/serve.py: main_async): fewer keys, inputs only. */
 static void pooling_body(jw *w, const sb_config *cfg, const sb_metrics *m, const rec_store *s)
 {
     k_num(w, "duration", m->duration_s);

@@ -1,14 +1,15 @@
 /* report.h - the result block, the result JSON and its file name.
  *
  * Everything is rendered into an sb_buf; the caller (run/serve) decides where
- * it goes, so the module never prints. Formats follow reference doc sections
- * 7 (console) and 8 (JSON, file name) exactly; servebench's additions come in
+ * it goes, so the module never prints. Formats follow the reference exactly
+ * (vllm/benchmarks/serve.py: benchmark prints the block, main_async writes the
+ * JSON, compute_result_filename names it); servebench's additions come in
  * a separate section after the reference block and under the "servebench"
  * JSON key.
  *
- * The run's end, in the reference's order (section 5 step 9):
+ * The run's end, in the order of vllm/benchmarks/serve.py: main_async:
  *     sb_metrics m;
- *     metrics_compute(store, cfg, &tok_cb, &m, &err);     // -1: bad percentile
+ *     metrics_compute(store, &mopts, &tok_cb, &m, &err);  // -1: bad percentile
  *     specdec_delta(&metrics_before, &metrics_after, &m.spec);  // if /metrics was read
  *     report_ctx ctx = {.model_id = ..., .client_cpu_pct = NAN, .finished = time(NULL), ...};
  *     if (m.completed == 0) fprintf(stderr, "%s\n", REPORT_ALL_FAILED_MSG);
@@ -91,7 +92,7 @@ void report_console(sb_buf *out, const sb_config *cfg, const sb_metrics *m, cons
 void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
                  const report_ctx *ctx);
 /* Result path: --result-dir + (--result-filename or the default name of
- * section 8). malloc'd. */
+ * vllm/benchmarks/serve.py: main_async). malloc'd. */
 char *report_result_path(const sb_config *cfg, const report_ctx *ctx);
 /* Writes (or with --append-result appends as JSON Lines) the result JSON to
  * report_result_path, creating --result-dir. Stores the path in *path_out

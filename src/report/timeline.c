@@ -61,8 +61,19 @@ static void row(sb_buf *out, const rec_store *s, size_t i, size_t r, uint64_t t0
 int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, sb_err *err)
 {
     double lo = 25, hi = 50;
-    if (cfg->timeline_itl_thresholds &&
-        sscanf(cfg->timeline_itl_thresholds, "%lf,%lf", &lo, &hi) != 2)
+    const char *th = cfg->timeline_itl_thresholds;
+    bool ok = true;
+    if (th) { /* "A,B"; strtod, unlike sscanf, says where a number stops */
+        char *end;
+        lo = strtod(th, &end);
+        ok = end != th && *end == ',';
+        if (ok) {
+            const char *b = end + 1;
+            hi = strtod(b, &end);
+            ok = end != b;
+        }
+    }
+    if (!ok)
         return sb_err_set(err,
                           "Invalid --timeline-itl-thresholds format: '%s' (two ms values, "
                           "e.g. 25,50)",

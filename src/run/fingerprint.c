@@ -43,10 +43,10 @@ int run_fingerprint(const loop_req *reqs, const uint64_t *offset_ns, size_t n,
     EVP_MD_CTX_free(md);
     if (!ok)
         return sb_err_set(err, "libcrypto: sha256 of the workload failed");
-    for (unsigned i = 0; i < dn; i++) {
+    for (size_t i = 0; i < dn; i++) {
         hex[2 * i] = digits[d[i] >> 4];
         hex[2 * i + 1] = digits[d[i] & 15];
     }
-    hex[2 * dn] = '\0';
+    hex[2 * (size_t)dn] = '\0';
     return 0;
 }

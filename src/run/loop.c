@@ -8,9 +8,11 @@
  * request's slot serves the next queued one in the same turn. */
 #include "run/loop.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend/stream.h"
 #include "core/buf.h"
@@ -23,6 +25,7 @@ typedef struct slot {
     struct curl_slist idnode; /* x-request-id in front of the shared headers */
     char idbuf[256];
     size_t req;
+    uint64_t msgs_counted; /* of st.n_msgs, already added to the loop's stats */
     bool busy;
     struct slot *next_free;
 } slot;
@@ -56,8 +59,10 @@ static void s_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_
     loop_ctx *c = s->ctx;
     (void)aborted; /* the decoder recorded its own reason before aborting */
     bk_stream_end(&s->st, why, msg, t);
-    c->st->messages += s->st.n_msgs;
-    c->st->finished++;
+    rec_store_trim(c->rs, s->req);
+    c->st->messages += s->st.n_msgs - s->msgs_counted; /* n_msgs runs on over the slot's requests */
+    s->msgs_counted = s->st.n_msgs;
+    __atomic_add_fetch(&c->st->finished, 1, __ATOMIC_RELAXED); /* read by the progress thread */
     c->inflight--;
     s->busy = false;
     s->next_free = c->free_list;
@@ -88,6 +93,77 @@ static slot *get_slot(loop_ctx *c)
     return s;
 }
 
+/* Preconnect transfers: a GET of the request URL whose answer (often 404 or
+ * 405) is thrown away; only the keep-alive connection it leaves in the pool
+ * matters. */
+typedef struct pre_xfer {
+    int status, done;
+    sb_fail why;
+    char msg[512];
+} pre_xfer;
+
+static void p_status(void *ud, int status)
+{
+    ((pre_xfer *)ud)->status = status;
+}
+
+static int p_body(void *ud, const char *p, size_t n, uint64_t t)
+{
+    (void)ud, (void)p, (void)t;
+    return n > (1u << 20) ? -1 : 0; /* nobody sends a megabyte for this; if so, stop */
+}
+
+static void p_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_t t)
+{
+    pre_xfer *px = ud;
+    (void)aborted, (void)t;
+    px->done = 1;
+    px->why = why;
+    if (msg)
+        snprintf(px->msg, sizeof px->msg, "%s", msg);
+}
+
+static const eng_ops pre_ops = {p_status, p_body, p_done};
+
+/* Creates slots up to want (easy handles with every fixed option set), so a
+ * burst at t0 does not pay curl_easy_init per request. */
+static void prewarm(loop_ctx *c, size_t want)
+{
+    slot *got = NULL;
+    while (c->n_slots < want) {
+        slot *s = get_slot(c);
+        s->next_free = got;
+        got = s;
+    }
+    while (got) {
+        slot *s = got;
+        got = s->next_free;
+        s->next_free = c->free_list;
+        c->free_list = s;
+    }
+}
+
+/* Opens k connections before t0 (--preconnect): k GETs at once on k slots,
+ * then waits for all. Returns the first transport failure's message in err
+ * (HTTP statuses do not matter). */
+static int preconnect(loop_ctx *c, size_t k, sb_err *err)
+{
+    pre_xfer *px = sb_xcalloc(k, sizeof *px);
+    size_t n = 0;
+    for (slot *s = c->free_list; s && n < k; s = s->next_free, n++)
+        if (!eng_xfer_start(s->x, c->o->url, c->o->headers, NULL, 0, &pre_ops, &px[n]))
+            px[n] = (pre_xfer){.done = 1, .why = SB_FAIL_OTHER, .msg = "refused by curl"};
+    while (eng_running(c->e) > 0)
+        eng_step(c->e, 0);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (px[i].why != SB_FAIL_NONE)
+            rc = sb_err_set(err, "--preconnect: opening connection %zu of %zu failed: %s", i + 1, n,
+                            px[i].msg);
+    free(px);
+    return rc;
+}
+
 static void start(loop_ctx *c, const loop_req *r, size_t i)
 {
     slot *s = get_slot(c);
@@ -113,6 +189,9 @@ static void start(loop_ctx *c, const loop_req *r, size_t i)
     }
     s->st.start_ns = t;
     c->rs->recs[i].start_ns = t - c->rs->bench_start_ns;
+    /* Connect and write now, before the next request is set up: its bytes
+     * leave right after its recorded start, and in schedule order. */
+    eng_kick(c->e);
 }
 
 static void free_slots(loop_ctx *c)
@@ -132,21 +211,87 @@ static void cancel_inflight(loop_ctx *c)
         if (!s->busy)
             continue;
         size_t req = s->req;
-        eng_xfer_cancel(s->x, SB_FAIL_CANCELLED, "cancelled: still running when the grace time after the interrupt ran out");
+        eng_xfer_cancel(s->x, SB_FAIL_CANCELLED,
+                        "cancelled: still running when the grace time after the interrupt ran out");
         c->rs->recs[req].partial = true;
         c->st->cancelled++;
     }
 }
 
-void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *offset_ns,
-              size_t n, rec_store *rs, loop_stats *st)
+/* One event loop's share of the run: the requests map[0..m) (global indices,
+ * ascending; map NULL = all n in order) on its own engine. */
+typedef struct worker {
+    loop_ctx c;
+    loop_stats st;
+    const loop_req *reqs;
+    const sched_plan *plan; /* NULL: every request due at t0 */
+    const size_t *map;
+    size_t m, n_total, head;
+    unsigned char *sent; /* per global index, workers mode only */
+    double cpu_s;
+    uint64_t end_ns; /* when its last request finished */
+    int over;        /* set (release) when the worker's loop has returned */
+    pthread_t th;
+} worker;
+
+static size_t gi(const worker *w, size_t k)
 {
-    memset(st, 0, sizeof *st);
-    loop_ctx c = {.e = e, .o = o, .rs = rs, .st = st};
-    size_t cap = o->max_concurrency > 0 ? (size_t)o->max_concurrency : n;
-    size_t next = 0, head = 0;
+    return w->map ? w->map[k] : k;
+}
+
+/* Request k's deadline offset from t0 (sched/ owns the schedule). */
+static uint64_t off_of(const worker *w, size_t k)
+{
+    return w->plan ? sched_deadline_ns(w->plan, gi(w, k), 0) : 0;
+}
+
+/* Request k's absolute deadline for a run that started at t0. */
+static uint64_t deadline_of(const worker *w, size_t k, uint64_t t0)
+{
+    return w->plan ? sched_deadline_ns(w->plan, gi(w, k), t0) : t0;
+}
+
+/* Before t0: slots for the first wave (and their connections). */
+static int worker_prepare(worker *w, eng *e, const loop_opts *o, rec_store *rs, size_t cap,
+                          sb_err *err)
+{
+    memset(&w->st, 0, sizeof w->st);
+    w->c = (loop_ctx){.e = e, .o = o, .rs = rs, .st = &w->st};
+    if (eng_resolve(e, o->url, err) != 0)
+        return -1;
+    size_t wave = 0;
+    while (wave < w->m && off_of(w, wave) < SB_NS_PER_S)
+        wave++;
+    if (!wave && w->m)
+        wave = 1;
+    if (wave > cap)
+        wave = cap;
+    prewarm(&w->c, wave);
+    if (o->preconnect && w->m && preconnect(&w->c, wave, err) != 0)
+        return -1;
+    w->st.preconnected = o->preconnect ? (size_t)eng_open_conns(e) : 0;
+    return 0;
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* From t0 to the end: the send loop proper. */
+static void worker_drive(worker *w, size_t cap, bool progress)
+{
+    loop_ctx *c = &w->c;
+    const loop_opts *o = c->o;
+    loop_stats *st = &w->st;
+    rec_store *rs = c->rs;
+    eng *e = c->e;
+    size_t n = w->m, next = 0, head = 0;
     uint64_t t0 = rs->bench_start_ns;
     uint64_t grace_end = 0, next_progress = 0;
+    double cpu0 = thread_cpu_s();
     for (;;) {
         uint64_t now = sb_now_ns();
         if (!st->interrupted && o->stop && *o->stop) {
@@ -154,44 +299,223 @@ void loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const uint64_t *
             grace_end = now + (uint64_t)(o->grace_s * 1e9);
         }
         if (!st->interrupted) {
-            for (; next < n && t0 + (offset_ns ? offset_ns[next] : 0) <= now; next++) {
-                rs->recs[next].intended_ns = offset_ns ? offset_ns[next] : 0;
-                rs->recs[next].queued_ns = now - t0;
-                uint64_t lag = now - (t0 + rs->recs[next].intended_ns);
+            for (; next < n && deadline_of(w, next, t0) <= now; next++) {
+                sb_record *r = &rs->recs[gi(w, next)];
+                r->intended_ns = deadline_of(w, next, t0) - t0;
+                r->queued_ns = now - t0;
+                uint64_t lag = now - (t0 + r->intended_ns);
                 if (lag > st->max_lag_ns)
                     st->max_lag_ns = lag;
             }
-            while (head < next && c.inflight < cap)
-                start(&c, &reqs[head], head), head++;
+            for (size_t k = 1; head < next && c->inflight < cap; k++) {
+                size_t i = gi(w, head++);
+                if (w->sent)
+                    w->sent[i] = 1;
+                start(c, &w->reqs[i], i);
+                /* In a long burst, let arriving responses in now and then
+                 * (a zero-wait step), so early requests' first tokens are not
+                 * stamped only after the whole burst has gone out. */
+                if (k % 64 == 0)
+                    eng_step(e, 1);
+            }
         }
-        if (o->progress && now >= next_progress) {
-            o->progress(o->progress_ud, st->finished, n);
+        if (progress && o->progress && now >= next_progress) {
+            o->progress(o->progress_ud, st->finished, w->n_total);
             next_progress = now + 100 * SB_NS_PER_MS;
         }
         bool all_sent = st->interrupted || head == n;
-        if (all_sent && c.inflight == 0)
+        if (all_sent && c->inflight == 0)
             break;
         if (st->interrupted && (now >= grace_end || *o->stop > 1)) {
-            cancel_inflight(&c);
+            cancel_inflight(c);
             break;
         }
         uint64_t deadline = 0;
         if (!st->interrupted && next < n)
-            deadline = t0 + (offset_ns ? offset_ns[next] : 0);
+            deadline = deadline_of(w, next, t0);
         if (st->interrupted)
             deadline = deadline && deadline < grace_end ? deadline : grace_end;
-        if (o->progress && (!deadline || next_progress < deadline))
+        if (progress && o->progress && (!deadline || next_progress < deadline))
             deadline = next_progress;
         eng_step(e, deadline);
     }
+    w->head = head;
+    w->end_ns = sb_now_ns();
+    w->cpu_s = thread_cpu_s() - cpu0;
+}
+
+static int one_loop(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan,
+                    size_t n, rec_store *rs, loop_stats *st, sb_err *err)
+{
+    size_t cap = o->max_concurrency > 0 ? (size_t)o->max_concurrency : n;
+    worker w = {.reqs = reqs, .plan = plan, .m = n, .n_total = n};
+    /* Everything that can be done before t0 is done before t0: the host is
+     * resolved once, the slots for the first wave exist, and with
+     * --preconnect their connections are open. */
+    if (worker_prepare(&w, e, o, rs, cap, err) != 0) {
+        free_slots(&w.c);
+        return -1;
+    }
+    rs->bench_start_ns = sb_now_ns();
+    worker_drive(&w, cap, true);
     rs->bench_end_ns = sb_now_ns();
+    *st = w.st;
+    st->workers = 1;
+    st->worker_cpu_s[0] = w.cpu_s;
+    st->worker_lag_ns[0] = w.st.max_lag_ns;
     /* Requests are sent in index order, so the ones never sent after an
      * interrupt are exactly the tail: leave them out of the result. */
     if (st->interrupted)
-        rs->n = head;
+        rs->n = w.head;
     if (o->progress)
         o->progress(o->progress_ud, st->finished, n);
-    free_slots(&c);
+    free_slots(&w.c);
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    size_t cap = w->c.o->max_concurrency > 0 ? (size_t)w->c.o->max_concurrency : w->m;
+    worker_drive(w, cap, false);
+    __atomic_store_n(&w->over, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* After an interrupt with several workers the requests never sent are not a
+ * tail: the sent ones move to the front in index order (records carry their
+ * own lengths, so nothing else refers to an index), overflow gaps follow. */
+static void compact_sent(rec_store *rs, const unsigned char *sent, size_t n)
+{
+    size_t *to = sb_xmalloc((n ? n : 1) * sizeof *to);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        to[i] = k;
+        if (sent[i])
+            rs->recs[k++] = rs->recs[i];
+    }
+    for (size_t j = 0; j < rs->n_overflow; j++)
+        rs->overflow[j].req = to[rs->overflow[j].req];
+    memset(rs->recs + k, 0, (n - k) * sizeof *rs->recs);
+    rs->n = k;
+    free(to);
+}
+
+static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan,
+                      size_t n, rec_store *rs, loop_stats *st, sb_err *err)
+{
+    size_t nw = (size_t)o->num_workers;
+    if (nw > LOOP_MAX_WORKERS)
+        nw = LOOP_MAX_WORKERS;
+    if (nw > n)
+        nw = n ? n : 1;
+    if (o->max_concurrency > 0 && nw > (size_t)o->max_concurrency)
+        nw = (size_t)o->max_concurrency; /* every loop gets at least one slot */
+    worker *w = sb_xcalloc(nw, sizeof *w);
+    eng **engs = sb_xcalloc(nw, sizeof *engs);
+    size_t *maps = sb_xmalloc((n ? n : 1) * sizeof *maps);
+    unsigned char *sent = sb_xcalloc(n ? n : 1, 1);
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    rs->lock = &mu;
+    int rc = 0;
+    /* Shard i % nw: each loop keeps the global schedule's times for its
+     * requests; --max-concurrency is split as evenly as it goes. */
+    size_t total_cap = o->max_concurrency > 0 ? (size_t)o->max_concurrency : 0;
+    loop_opts *wo = sb_xcalloc(nw, sizeof *wo);
+    for (size_t k = 0, pos = 0; k < nw; k++) {
+        w[k].map = maps + pos;
+        for (size_t i = k; i < n; i += nw)
+            maps[pos++] = i;
+        w[k].m = (size_t)(maps + pos - w[k].map);
+        w[k].reqs = reqs;
+        w[k].plan = plan;
+        w[k].n_total = n;
+        w[k].sent = sent;
+        wo[k] = *o;
+        wo[k].progress = NULL;
+        if (total_cap)
+            wo[k].max_concurrency = (long)(total_cap / nw + (k < total_cap % nw));
+        engs[k] = k == 0 ? e : eng_new(eng_options(e), err);
+        if (!engs[k]) {
+            rc = -1;
+            break;
+        }
+        size_t cap = wo[k].max_concurrency > 0 ? (size_t)wo[k].max_concurrency : w[k].m;
+        if (worker_prepare(&w[k], engs[k], &wo[k], rs, cap, err) != 0) {
+            rc = -1;
+            break;
+        }
+    }
+    size_t started = 0;
+    if (rc == 0) {
+        rs->bench_start_ns = sb_now_ns();
+        for (; started < nw; started++)
+            if (pthread_create(&w[started].th, NULL, worker_main, &w[started]) != 0) {
+                /* the started ones run to their end; the result is not reported */
+                rc = sb_err_set(err, "starting event loop %zu of %zu failed", started + 1, nw);
+                break;
+            }
+        /* Progress from here, on this thread: the loops only count. */
+        bool done = false;
+        while (!done) {
+            size_t fin = 0;
+            done = true;
+            for (size_t k = 0; k < started; k++) {
+                fin += __atomic_load_n(&w[k].st.finished, __ATOMIC_RELAXED);
+                if (!__atomic_load_n(&w[k].over, __ATOMIC_ACQUIRE))
+                    done = false;
+            }
+            if (o->progress)
+                o->progress(o->progress_ud, fin, n);
+            if (!done)
+                sb_sleep_until_ns(sb_now_ns() + 100 * SB_NS_PER_MS);
+        }
+        /* The run ends when the last loop's last request did, not when this
+         * thread noticed (it polls every 100 ms). */
+        rs->bench_end_ns = rs->bench_start_ns;
+        for (size_t k = 0; k < started; k++) {
+            pthread_join(w[k].th, NULL);
+            if (w[k].end_ns > rs->bench_end_ns)
+                rs->bench_end_ns = w[k].end_ns;
+        }
+    }
+    memset(st, 0, sizeof *st);
+    st->workers = nw;
+    for (size_t k = 0; k < nw; k++) {
+        st->sent += w[k].st.sent;
+        st->finished += w[k].st.finished;
+        st->cancelled += w[k].st.cancelled;
+        st->interrupted |= w[k].st.interrupted;
+        st->messages += w[k].st.messages;
+        st->slots += w[k].st.slots;
+        st->preconnected += w[k].st.preconnected;
+        if (w[k].st.max_lag_ns > st->max_lag_ns)
+            st->max_lag_ns = w[k].st.max_lag_ns;
+        st->worker_cpu_s[k] = w[k].cpu_s;
+        st->worker_lag_ns[k] = w[k].st.max_lag_ns;
+        free_slots(&w[k].c);
+        if (k > 0)
+            eng_free(engs[k]);
+    }
+    if (rc == 0 && st->interrupted)
+        compact_sent(rs, sent, n);
+    if (rc == 0 && o->progress)
+        o->progress(o->progress_ud, st->finished, n);
+    rs->lock = NULL;
+    free(wo);
+    free(sent);
+    free(maps);
+    free(engs);
+    free(w);
+    return rc;
+}
+
+int loop_run(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan, size_t n,
+             rec_store *rs, loop_stats *st, sb_err *err)
+{
+    if (o->num_workers > 1)
+        return many_loops(e, o, reqs, plan, n, rs, st, err);
+    return one_loop(e, o, reqs, plan, n, rs, st, err);
 }
 
 void loop_one(eng *e, const loop_opts *o, const loop_req *req, rec_store *one)
@@ -199,7 +523,9 @@ void loop_one(eng *e, const loop_opts *o, const loop_req *req, rec_store *one)
     loop_opts o1 = *o;
     o1.progress = NULL;
     o1.max_concurrency = 1;
+    o1.preconnect = false;
     loop_stats st;
-    one->bench_start_ns = sb_now_ns();
-    loop_run(e, &o1, req, NULL, 1, one, &st);
+    sb_err err;
+    if (loop_run(e, &o1, req, NULL, 1, one, &st, &err) != 0)
+        rec_store_fail(one, 0, SB_FAIL_OTHER, "%s", err.msg);
 }

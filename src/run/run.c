@@ -1,5 +1,5 @@
 /* run.c - run_serve: one `servebench serve` benchmark, in the reference's
- * order (section 5): tokenizer, dataset, schedule, ready check, warm-ups,
+ * order (vllm/benchmarks/serve.py: benchmark): tokenizer, dataset, schedule, ready check, warm-ups,
  * the timed run, metrics, result block, result file.
  *
  * The only part of src/run that prints (run_serve is a command-level
@@ -38,6 +38,8 @@
 #include "sched/sched.h"
 #include "sim/sim.h"
 #include "tokenizer/tokenizer.h"
+
+_Static_assert(LOOP_MAX_WORKERS == SB_MAX_WORKERS, "loop.h and config.h disagree on --num-workers");
 
 static volatile sig_atomic_t run_stop; /* the one signal flag */
 
@@ -152,7 +154,7 @@ static int load_sim_tokenizer(run_ctx *c, sb_err *err)
     tok_compat tc = run_tok_compat(cfg);
     c->tk = spec ? tok_load_compat(spec, tc, err) : NULL;
     if (!c->tk && !cfg->tokenizer)
-        c->tk = tok_load_compat(spec = SB_DATA_DIR "/tokenizers/gpt2", tc, err);
+        c->tk = tok_load_compat(spec = tok_default_spec(), tc, err);
     if (c->tk)
         c->tk_spec = sb_xstrdup(spec);
     return c->tk ? 0 : -1;
@@ -183,13 +185,56 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
     return c->tk ? 0 : -1;
 }
 
-/* Send at the requests' own timestamps (reference 5.1 self-timed): with
+/* Send at the requests' own timestamps (vllm/benchmarks/serve.py: get_request self-timed): with
  * --self-timed, and by default for timed_trace (--no-self-timed turns it off). */
 static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
 {
     bool on = cfg->self_timed == 1 ||
               (cfg->self_timed == -1 && !strcmp(cfg->ds.name, "timed_trace"));
     return on && ds->n && ds->reqs[0].timestamp_s >= 0;
+}
+
+const bk_opts *run_bk_opts(const sb_config *cfg, bk_opts *out)
+{
+    *out = (bk_opts){.top_p = cfg->top_p,
+                     .top_k = cfg->top_k,
+                     .min_p = cfg->min_p,
+                     .temperature = cfg->temperature,
+                     .frequency_penalty = cfg->frequency_penalty,
+                     .presence_penalty = cfg->presence_penalty,
+                     .repetition_penalty = cfg->repetition_penalty,
+                     .logprobs = cfg->logprobs,
+                     .best_of = cfg->best_of,
+                     .extra_body = cfg->extra_body};
+    return out;
+}
+
+const metrics_opts *run_metrics_opts(const sb_config *cfg, metrics_opts *out)
+{
+    *out = (metrics_opts){.backend = cfg->backend,
+                          .percentile_metrics = cfg->percentile_metrics,
+                          .metric_percentiles = cfg->metric_percentiles,
+                          .n_metric_percentiles = cfg->n_metric_percentiles,
+                          .goodput_ttft_ms = cfg->goodput_ttft_ms,
+                          .goodput_tpot_ms = cfg->goodput_tpot_ms,
+                          .goodput_e2el_ms = cfg->goodput_e2el_ms,
+                          .goodput_set = cfg->goodput_set,
+                          .max_concurrency = cfg->max_concurrency,
+                          .skip_tokenizer_init = cfg->skip_tokenizer_init};
+    return out;
+}
+
+/* The load-shape flags, the scheduler's own options. */
+static sched_opts sched_opts_of(const sb_config *cfg)
+{
+    sched_opts o = {.request_rate = cfg->request_rate,
+                    .burstiness = cfg->burstiness,
+                    .ramp_up = cfg->ramp_up == SB_RAMP_LINEAR        ? SCHED_RAMP_LINEAR
+                               : cfg->ramp_up == SB_RAMP_EXPONENTIAL ? SCHED_RAMP_EXPONENTIAL
+                                                                     : SCHED_RAMP_NONE,
+                    .ramp_up_start_rps = cfg->ramp_up_start_rps,
+                    .ramp_up_end_rps = cfg->ramp_up_end_rps};
+    return o;
 }
 
 /* The probe request of vllm/benchmarks/serve.py: prompt "Hi", one output
@@ -244,6 +289,8 @@ static int prepare(run_ctx *c, sb_err *err)
     c->usage_error = true; /* a missing tokenizer or dataset file, a bad row */
     if (load_tokenizer(c, err) != 0)
         return -1;
+    if (cfg->ds.num_prompts > 0 && rec_store_fits((size_t)cfg->ds.num_prompts, err) != 0)
+        return sb_err_prefix(err, "--num-prompts %ld: ", cfg->ds.num_prompts);
     if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
         return -1;
     c->usage_error = false;
@@ -268,7 +315,8 @@ static int prepare(run_ctx *c, sb_err *err)
         for (size_t i = 0; i < c->ds.n; i++)
             ts[i] = c->ds.reqs[i].timestamp_s;
     }
-    int rc = sched_plan_build(cfg, c->ds.n, &rs, ts, &c->plan, err);
+    sched_opts so = sched_opts_of(cfg);
+    int rc = sched_plan_build(&so, c->ds.n, &rs, ts, &c->plan, err);
     free(ts);
     if (rc != 0)
         return -1;
@@ -278,7 +326,7 @@ static int prepare(run_ctx *c, sb_err *err)
                      !strcmp(cfg->ds.name, "timed_trace");
     bool ignore_eos = cfg->ignore_eos || (random_ds && c->be->openai_compat);
     const char *name = cfg->served_model_name ? cfg->served_model_name : c->model_id;
-    if (bk_params_init(&c->bp, c->be, cfg, name, ignore_eos, err) != 0)
+    if (bk_params_init(&c->bp, c->be, run_bk_opts(cfg, &(bk_opts){0}), name, ignore_eos, err) != 0)
         return -1;
     c->have_bp = true;
     if (isnan(cfg->temperature) && c->be->openai_compat)
@@ -387,8 +435,9 @@ static void warmups(run_ctx *c)
         rs->recs[i].output_len = c->ds.reqs[0].output_len;
     loop_opts o = base_loop_opts(c);
     loop_stats st;
-    rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, w, NULL, (size_t)n, rs, &st);
+    sb_err err;
+    if (loop_run(c->e, &o, w, NULL, (size_t)n, rs, &st, &err) != 0)
+        fprintf(stderr, "warm-up: %s\n", err.msg);
     rec_store_free(rs);
     free(w);
     printf("Warmup run completed.\n");
@@ -450,7 +499,25 @@ static double cpu_s(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
-static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
+/* Client health per event loop (--num-workers > 1): each loop's CPU and worst
+ * send lag on stderr, and a warning for a loop that was busy nearly all the
+ * time (its sends and receive stamps may then be late). */
+static void report_workers(const loop_stats *st, double wall)
+{
+    if (st->workers < 2 || !(wall > 0))
+        return;
+    for (size_t k = 0; k < st->workers; k++) {
+        double pct = 100.0 * st->worker_cpu_s[k] / wall;
+        fprintf(stderr, "event loop %zu: CPU %.1f%% of one core, worst send lag %.3f ms\n", k + 1,
+                pct, (double)st->worker_lag_ns[k] / 1e6);
+        if (pct >= 90.0)
+            fprintf(stderr, "WARNING: event loop %zu was saturated (CPU %.0f%% of the run): its "
+                            "requests may have been sent late and its tokens stamped late\n",
+                    k + 1, pct);
+    }
+}
+
+static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
 {
     size_t n = c->ds.n;
     c->rs = rec_store_new(n);
@@ -461,6 +528,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     }
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
+    o.preconnect = c->cfg->preconnect;
+    o.num_workers = c->cfg->num_workers;
     o.stop = &run_stop;
     o.progress = progress;
     o.progress_ud = c;
@@ -470,20 +539,23 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     double cpu0 = cpu_s();
     run_probe *probe = NULL;
     if (c->probe_body) {
-        sb_err err;
+        sb_err perr;
         double timeout = c->cfg->request_timeout_s > 0 ? c->cfg->request_timeout_s
                                                        : c->cfg->stall_timeout_s;
         probe = run_probe_start(c->e, c->tgt.url, c->tgt.headers, c->probe_body,
-                                c->cfg->probe_request_rate, timeout, &err);
+                                c->cfg->probe_request_rate, timeout, &perr);
         if (!probe)
-            fprintf(stderr, "servebench serve: %s; the run goes on without probes\n", err.msg);
+            fprintf(stderr, "servebench serve: %s; the run goes on without probes\n", perr.msg);
     }
     run_tm_start(&c->tm, c->cfg, c->e, &c->tgt);
-    c->rs->bench_start_ns = sb_now_ns();
-    loop_run(c->e, &o, c->reqs, c->plan.offset_ns, n, c->rs, st);
+    int rc = loop_run(c->e, &o, c->reqs, &c->plan, n, c->rs, st, err);
     run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
     if (probe)
         run_probe_stop(probe, &c->probe);
+    if (rc != 0) {
+        sigaction(SIGINT, &old, NULL);
+        return -1;
+    }
     if (c->pt) {
         c->pt->timed_start_ns = c->rs->bench_start_ns;
         c->pt->timed_end_ns = c->rs->bench_end_ns;
@@ -491,6 +563,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct)
     }
     double wall = (double)(c->rs->bench_end_ns - c->rs->bench_start_ns) / 1e9;
     *cpu_pct = wall > 0 ? 100.0 * (cpu_s() - cpu0) / wall : NAN;
+    report_workers(st, wall);
     sigaction(SIGINT, &old, NULL);
     run_scrape_spec(c->e, &c->tgt, &c->spec_after);
     return 0;
@@ -545,7 +618,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     sb_err err;
     if (c->pt && trim_window(c, &err) != 0)
         return fail("steady-state window", &err);
-    if (metrics_compute(c->rs, cfg, c->tk ? &cb : NULL, &m, &err) != 0)
+    if (metrics_compute(c->rs, run_metrics_opts(cfg, &(metrics_opts){0}), c->tk ? &cb : NULL, &m,
+                        &err) != 0)
         return fail("computing metrics", &err);
     specdec_delta(&c->spec_before, &c->spec_after, &m.spec);
     m.probe = c->probe;
@@ -705,8 +779,10 @@ int run_serve_point(sb_config *cfg, run_point *pt)
             profile_call(&c, "/start_profile", "Starting profiler...", "Profiler started");
         print_load_shape(cfg, replays_trace(cfg, &c.ds));
         fflush(stdout);
-        timed_run(&c, &st, &cpu_pct);
-        status = report(&c, &st, cpu_pct);
+        if (timed_run(&c, &st, &cpu_pct, &err) != 0)
+            status = fail("setup", &err);
+        else
+            status = report(&c, &st, cpu_pct);
     }
     cleanup(&c);
     return status;

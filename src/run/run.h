@@ -9,12 +9,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend/backend.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 
 /* Runs the benchmark described by cfg. Prints progress and the result block
  * to stdout, messages to stderr. Returns a process exit status
  * (core/exit.h). */
 int run_serve(sb_config *cfg);
+
+/* The backend's options from cfg (the sampling flags, --logprobs,
+ * --extra-body), written into out, which is returned; out points into cfg. */
+const bk_opts *run_bk_opts(const sb_config *cfg, bk_opts *out);
+/* The metrics' options from cfg, the same way. */
+const metrics_opts *run_metrics_opts(const sb_config *cfg, metrics_opts *out);
 
 /* One run driven by a caller that runs many (sweep): the tokenizer is kept
  * across runs, the caller may skip a run once its workload is known, and the

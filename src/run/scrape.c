@@ -1,5 +1,5 @@
 /* scrape.c - GET {base}/metrics before and after the timed run (reference
- * section 5 steps 7 and 9) for the speculative-decoding counters.
+ * vllm/benchmarks/serve.py: benchmark steps 7 and 9) for the speculative-decoding counters.
  *
  * A server without /metrics (404, connection refused, not Prometheus text)
  * is normal, not an error: the counts stay "not found" and the report prints

@@ -1,6 +1,6 @@
 /* sched.h - when each request is sent: the reference's arrival schedule.
  *
- * All send offsets are computed before the first send (reference doc 5.1):
+ * All send offsets are computed before the first send (vllm/benchmarks/serve.py: get_request):
  * gamma/Poisson gaps from numpy's legacy global RandomState seeded with
  * --seed, constant spacing for burstiness inf, ramp-up rates, and the final
  * rescale so the last request goes out at N / rate. The engine sends against
@@ -11,9 +11,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
 #include "core/err.h"
 #include "core/rng.h"
+
+typedef enum sched_ramp {
+    SCHED_RAMP_NONE = 0,
+    SCHED_RAMP_LINEAR,
+    SCHED_RAMP_EXPONENTIAL,
+} sched_ramp;
+
+/* The load-shape flags, all the scheduler reads (run/ fills it from the
+ * configuration; tests and benchmarks set it directly). */
+typedef struct sched_opts {
+    double request_rate; /* --request-rate; INFINITY sends everything at once */
+    double burstiness;   /* --burstiness: gamma shape; 1 = Poisson, inf = constant gaps */
+    sched_ramp ramp_up;  /* --ramp-up-strategy */
+    double ramp_up_start_rps, ramp_up_end_rps; /* --ramp-up-start-rps / --ramp-up-end-rps */
+} sched_opts;
 
 typedef struct sched_rps_event {
     double rps;           /* integer rate crossed */
@@ -38,15 +52,13 @@ typedef struct sched_plan {
     double *offset_s;
 } sched_plan;
 
-/* Builds the schedule for n requests from cfg (request_rate, burstiness,
- * ramp_up*). rs is the global numpy RandomState (seeded with --seed by the
- * caller, shared with any other global draws in reference order); it is only
- * drawn from for gamma gaps (finite rate and burstiness) and may be NULL
- * otherwise. timestamps_s, when not NULL, are trace arrival times used as-is
- * (self-timed replay: no rescale, no ramp-up). On success out owns its arrays
- * (sched_plan_free); on failure nothing needs freeing. Returns 0 or -1 with
- * err set (the reference's message where it has one). */
-int sched_plan_build(const sb_config *cfg, size_t n, np_rs *rs, const double *timestamps_s,
+/* Builds the schedule for n requests from the load shape cfg. rs is the global numpy RandomState
+ * (seeded with --seed by the caller, shared with any other global draws in reference order); it is
+ * only drawn from for gamma gaps (finite rate and burstiness) and may be NULL otherwise.
+ * timestamps_s, when not NULL, are trace arrival times used as-is (self-timed replay: no rescale,
+ * no ramp-up). On success out owns its arrays (sched_plan_free); on failure nothing needs freeing.
+ * Returns 0 or -1 with err set (the reference's message where it has one). */
+int sched_plan_build(const sched_opts *cfg, size_t n, np_rs *rs, const double *timestamps_s,
                      sched_plan *out, sb_err *err);
 void sched_plan_free(sched_plan *p);
 
@@ -54,11 +66,11 @@ void sched_plan_free(sched_plan *p);
  * request rate inf, both ramp-up rates, start <= end, exponential start > 0;
  * burstiness > 0), with the reference's messages. sched_plan_build runs it
  * too; cli may call it early. Returns 0 or -1 with err set. */
-int sched_validate(const sb_config *cfg, sb_err *err);
+int sched_validate(const sched_opts *cfg, sb_err *err);
 
-/* rate_i of reference 5.1 for request i of n: request_rate, or the linear /
+/* rate_i of vllm/benchmarks/serve.py: get_request for request i of n: request_rate, or the linear /
  * exponential ramp-up rate at progress i / max(n-1, 1). */
-double sched_rate_at(const sb_config *cfg, size_t i, size_t n);
+double sched_rate_at(const sched_opts *cfg, size_t i, size_t n);
 
 /* Absolute monotonic deadline of request i for a run whose schedule started at
  * start_ns: start + offset, never accumulated from the previous send, so late

@@ -1,69 +1,19 @@
 /* sched_check.c - the reference's validation of the load-shape flags.
  *
  * vllm checks ramp-up flags in main_async before anything is sent and asserts
- * burstiness > 0 and rate_i > 0 in get_request (reference doc 2.5 and 5.1).
- * The messages below are the reference's own, with numbers printed the way
- * Python's repr() prints a float ("0.0", "-1.5", "inf"), so a user switching
- * tools sees the same sentence. Ramp-up rates are Python ints there; here they
- * must at least be whole numbers small enough for a double to hold exactly. */
+ * burstiness > 0 and rate_i > 0 in get_request (vllm/benchmarks/serve.py: add_cli_args,
+ * get_request). The messages below are the reference's own, with numbers printed the way Python's
+ * repr() prints a float ("0.0", "-1.5", "inf"), so a user switching tools sees the same sentence.
+ * Ramp-up rates are Python ints there; here they must at least be whole numbers small enough for a
+ * double to hold exactly. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/pyfmt.h"
 #include "sched/sched.h"
 #include "sched/sched_priv.h"
-
-/* Shortest decimal digits of finite v that read back as v (no sign, no
- * point) and the decimal exponent of the first digit. */
-static int shortest_digits(double v, char digits[24], int *exp10)
-{
-    char e[40];
-    for (int p = 1; p <= 17; p++) {
-        snprintf(e, sizeof e, "%.*e", p - 1, fabs(v));
-        if (strtod(e, NULL) == fabs(v))
-            break;
-    }
-    int nd = 0;
-    const char *s = e;
-    for (; *s && *s != 'e'; s++)
-        if (*s != '.')
-            digits[nd++] = *s;
-    digits[nd] = '\0';
-    *exp10 = atoi(s + 1);
-    return nd;
-}
-
-/* Python float repr: shortest round-trip digits, positional for exponents in
- * [-4, 16), always with a ".0" when integral ("0.0", "-1e-07", "1e+16"). */
-static void py_float_repr(double v, char *out, size_t cap)
-{
-    if (isnan(v) || isinf(v)) {
-        snprintf(out, cap, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
-        return;
-    }
-    char d[24], b[64];
-    int x, nd = shortest_digits(v, d, &x), n = 0;
-    if (signbit(v))
-        b[n++] = '-';
-    if (x < -4 || x >= 16) {
-        b[n++] = d[0];
-        if (nd > 1)
-            n += snprintf(b + n, sizeof b - (size_t)n, ".%s", d + 1);
-        snprintf(b + n, sizeof b - (size_t)n, "e%c%02d", x < 0 ? '-' : '+', abs(x));
-    } else if (x < 0) {
-        b[n++] = '0';
-        b[n++] = '.';
-        for (int i = -1; i > x; i--)
-            b[n++] = '0';
-        snprintf(b + n, sizeof b - (size_t)n, "%s", d);
-    } else {
-        for (int i = 0; i <= x; i++)
-            b[n++] = i < nd ? d[i] : '0';
-        snprintf(b + n, sizeof b - (size_t)n, ".%s", x + 1 < nd ? d + x + 1 : "0");
-    }
-    snprintf(out, cap, "%s", b);
-}
 
 #define SCHED_MAX_RPS_EVENTS 10000000
 
@@ -72,9 +22,9 @@ static int whole_rate(double v)
     return isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0; /* 2^53 */
 }
 
-int sched_validate(const sb_config *cfg, sb_err *err)
+int sched_validate(const sched_opts *cfg, sb_err *err)
 {
-    if (cfg->ramp_up != SB_RAMP_NONE) {
+    if (cfg->ramp_up != SCHED_RAMP_NONE) {
         if (!isinf(cfg->request_rate) || cfg->request_rate < 0)
             return sb_err_set(err, "When using ramp-up, do not specify --request-rate. The "
                                    "request rate will be controlled by ramp-up parameters.");
@@ -89,7 +39,7 @@ int sched_validate(const sb_config *cfg, sb_err *err)
             return sb_err_set(err, "Ramp-up start and end RPS must be non-negative");
         if (a > b)
             return sb_err_set(err, "Ramp-up start RPS must be less than end RPS");
-        if (cfg->ramp_up == SB_RAMP_EXPONENTIAL && a == 0)
+        if (cfg->ramp_up == SCHED_RAMP_EXPONENTIAL && a == 0)
             return sb_err_set(err, "For exponential ramp-up, the start RPS cannot be 0.");
         /* The reference records one event per integer rate crossed and would
          * grind through billions of them; stop early with a sentence instead. */
@@ -101,7 +51,7 @@ int sched_validate(const sb_config *cfg, sb_err *err)
     }
     if (!(cfg->burstiness > 0)) { /* NaN fails too, as Python's assert does */
         char b[48];
-        py_float_repr(cfg->burstiness, b, sizeof b);
+        py_float_repr(b, sizeof b, cfg->burstiness);
         return sb_err_set(err, "A positive burstiness factor is expected, but given %s.", b);
     }
     return 0;
@@ -112,6 +62,6 @@ int sched_validate(const sb_config *cfg, sb_err *err)
 int sched_err_rate(double rate, sb_err *err)
 {
     char r[48];
-    py_float_repr(rate, r, sizeof r);
+    py_float_repr(r, sizeof r, rate);
     return sb_err_set(err, "Obtained non-positive request rate %s.", r);
 }

@@ -1,4 +1,4 @@
-/* sched_plan.c - the arrival schedule of reference doc 5.1, computed up front.
+/* sched_plan.c - the arrival schedule of vllm/benchmarks/serve.py: get_request, computed up front.
  *
  * vllm (since PR #21108) precomputes every send delay before the first send:
  * gap_i is 0 for an infinite rate, 1/rate_i for burstiness inf, otherwise one
@@ -24,13 +24,13 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-double sched_rate_at(const sb_config *cfg, size_t i, size_t n)
+double sched_rate_at(const sched_opts *cfg, size_t i, size_t n)
 {
-    if (cfg->ramp_up == SB_RAMP_NONE)
+    if (cfg->ramp_up == SCHED_RAMP_NONE)
         return cfg->request_rate;
     double progress = (double)i / (double)(n > 1 ? n - 1 : 1);
     double a = cfg->ramp_up_start_rps, b = cfg->ramp_up_end_rps;
-    if (cfg->ramp_up == SB_RAMP_LINEAR)
+    if (cfg->ramp_up == SCHED_RAMP_LINEAR)
         return a + (b - a) * progress;
     return a * pow(b / a, progress);
 }
@@ -50,7 +50,7 @@ static int to_ns(double s, size_t i, uint64_t *out, sb_err *err)
 }
 
 /* delay_ts of the reference: gaps, running sum, rescale. */
-static int plan_offsets(const sb_config *cfg, size_t n, np_rs *rs, sched_plan *p, sb_err *err)
+static int plan_offsets(const sched_opts *cfg, size_t n, np_rs *rs, sched_plan *p, sb_err *err)
 {
     double k = cfg->burstiness;
     for (size_t i = 0; i < n; i++) {
@@ -69,7 +69,7 @@ static int plan_offsets(const sb_config *cfg, size_t n, np_rs *rs, sched_plan *p
         p->offset_s[i] = i ? p->offset_s[i - 1] + gap : gap;
     }
     double last = p->offset_s[n - 1];
-    if (cfg->ramp_up == SB_RAMP_NONE && last != 0) {
+    if (cfg->ramp_up == SCHED_RAMP_NONE && last != 0) {
         double factor = ((double)n / cfg->request_rate) / last;
         for (size_t i = 0; i < n; i++)
             p->offset_s[i] = p->offset_s[i] * factor;
@@ -86,9 +86,9 @@ static void push_event(sched_plan *p, size_t *cap, double rps, uint64_t at_ns, s
     p->events[p->n_events++] = (sched_rps_event){rps, at_ns, i};
 }
 
-static void plan_events(const sb_config *cfg, sched_plan *p)
+static void plan_events(const sched_opts *cfg, sched_plan *p)
 {
-    if (cfg->ramp_up == SB_RAMP_NONE)
+    if (cfg->ramp_up == SCHED_RAMP_NONE)
         return;
     /* sched_validate bounds both rates to whole numbers below 2^53 and their
      * distance to SCHED_MAX_RPS_EVENTS, so these integers are exact. */
@@ -104,7 +104,7 @@ static void plan_events(const sb_config *cfg, sched_plan *p)
     }
 }
 
-int sched_plan_build(const sb_config *cfg, size_t n, np_rs *rs, const double *timestamps_s,
+int sched_plan_build(const sched_opts *cfg, size_t n, np_rs *rs, const double *timestamps_s,
                      sched_plan *out, sb_err *err)
 {
     memset(out, 0, sizeof *out);

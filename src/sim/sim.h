@@ -41,8 +41,14 @@ typedef struct sim_opts {
     size_t max_body_bytes;   /* --max-body-bytes 64 MiB */
     size_t max_header_bytes; /* --max-header-bytes 64 KiB */
     int quiet;               /* --quiet: no totals on stop */
-    const char *tokenizer;      /* --tokenizer SPEC: count prompt tokens exactly (loaded by
-                                   sim_start_opts unless count_tokens is already set) */
+    /* Connection limits (docs/sim.md, LIMITS); not flags: 0 picks the default,
+     * tests set small values. */
+    size_t max_out_bytes;      /* pending response bytes that pause a connection, 4 MiB */
+    unsigned read_timeout_ms;  /* a request's bytes must all come within, 30 s */
+    unsigned write_timeout_ms; /* pending output with no progress for this long drops, 30 s */
+    unsigned idle_timeout_ms;  /* an idle keep-alive connection closes after, 120 s */
+    const char *tokenizer;     /* --tokenizer SPEC: count prompt tokens exactly (loaded by
+                                  sim_start_opts unless count_tokens is already set) */
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;
@@ -51,6 +57,7 @@ typedef struct sim_opts {
 /* What the server did, for the totals line and for benchmarks. */
 typedef struct sim_totals {
     uint64_t connections, requests, ok, faults, client_errors, client_gone;
+    uint64_t read_timeouts, write_timeouts, idle_timeouts; /* connections the limits dropped */
     uint64_t prompt_tokens, output_tokens, chunks, bytes_out;
     uint64_t sched_samples;                            /* emissions measured for schedule error */
     uint64_t sched_p50_ns, sched_p99_ns, sched_max_ns; /* actual - planned emission */

@@ -25,6 +25,8 @@ static const char *reason(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
     case 411:
         return "Length Required";
     case 413:
@@ -413,7 +415,9 @@ void sim_api_admit(sim_conn *c, const char *model, long prompt_tokens, long max_
 {
     sim_server *s = c->srv;
     char msg[512] = "";
-    gen_args g = {.id_count = prompt_tokens, .max_tokens = max_tokens, .min_tokens = min_tokens,
+    gen_args g = {.id_count = prompt_tokens,
+                  .max_tokens = max_tokens,
+                  .min_tokens = min_tokens,
                   .ignore_eos = ignore_eos};
     if (model && strcmp(model, s->o.model) != 0) {
         snprintf(msg, sizeof msg, "The model `%.200s` does not exist.", model);
@@ -474,7 +478,7 @@ static int trt_path(sim_conn *c, sim_str p)
 {
     static const char pre[] = "/v2/models/", suf[] = "/generate_stream";
     size_t np = sizeof pre - 1, ns = sizeof suf - 1;
-    if (p.n <= np + ns || strncmp(p.p, pre, np) || strncmp(p.p + p.n - ns, suf, ns))
+    if (p.n <= np + ns || strncmp(p.p, pre, np) != 0 || strncmp(p.p + p.n - ns, suf, ns) != 0)
         return 0;
     size_t n = p.n - np - ns;
     if (n >= sizeof c->req.trt_model || memchr(p.p + np, '/', n))

@@ -15,6 +15,7 @@ void sim_timer_init(sim_timer *t)
     t->deadline_ns = 0;
     t->order = 0;
     t->idx = SIM_TIMER_IDLE;
+    t->io = 0;
 }
 
 void sim_heap_init(sim_heap *h)

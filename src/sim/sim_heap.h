@@ -15,6 +15,7 @@ typedef struct sim_timer {
     uint64_t deadline_ns;
     uint64_t order; /* insertion number: equal deadlines fire first-in first-out */
     size_t idx;     /* slot in the heap, SIM_TIMER_IDLE when not queued */
+    int io;         /* a connection's I/O deadline (sim_conn.io_timer), not its model tick */
 } sim_timer;
 
 typedef struct sim_heap {

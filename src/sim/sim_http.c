@@ -142,6 +142,43 @@ static int parse_header(const char *p, const char *eol, sim_http_req *req, long 
     return 0;
 }
 
+/* Whether buf[0..len), with no complete header block yet, can still begin a
+ * valid request line ("METHOD /target HTTP/1.x\r\n"). Bytes that cannot
+ * (a TLS ClientHello on the plain port, binary garbage, bare-LF lines) are
+ * refused at once instead of waiting for the header limit or a timeout. */
+static int line_prefix_ok(const char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len && is_tchar((unsigned char)buf[i]))
+        i++;
+    if (i == len)
+        return 1;
+    if (i == 0 || buf[i] != ' ')
+        return 0;
+    size_t t = ++i;
+    while (i < len && buf[i] != ' ') {
+        if ((unsigned char)buf[i] <= ' ' || (unsigned char)buf[i] == 0x7f)
+            return 0;
+        i++;
+    }
+    if (t < len && buf[t] != '/')
+        return 0;
+    if (i == len)
+        return 1;
+    i++;
+    static const char v[] = "HTTP/1.";
+    for (size_t k = 0; i < len && k < sizeof v - 1; k++, i++)
+        if ((buf[i] | 0x20) != (v[k] | 0x20))
+            return 0;
+    if (i < len && buf[i] != '0' && buf[i] != '1')
+        return 0;
+    if (++i < len && buf[i] != '\r')
+        return 0;
+    if (++i < len && buf[i] != '\n')
+        return 0;
+    return 1;
+}
+
 int sim_http_parse(const char *buf, size_t len, size_t max_header, size_t max_body,
                    sim_http_req *req)
 {
@@ -149,6 +186,9 @@ int sim_http_parse(const char *buf, size_t len, size_t max_header, size_t max_bo
     size_t scan = len < max_header ? len : max_header;
     size_t hlen = header_end(buf, scan);
     if (hlen == 0) {
+        const char *eol = find_crlf(buf, buf + scan);
+        if (!line_prefix_ok(buf, eol ? (size_t)(eol - buf) + 2 : scan))
+            return fail(req, 400, "malformed request line (not an HTTP/1.x request)");
         if (len >= max_header)
             return fail(req, 431, "request header block too large");
         return SIM_HTTP_INCOMPLETE;

@@ -27,7 +27,7 @@ enum sim_api {
     SIM_API_CHAT,
     SIM_API_TGI,
     SIM_API_TRT,
-    SIM_API_EMBED,   /* pooling endpoints (sim_pool.c): one JSON answer, no tokens */
+    SIM_API_EMBED, /* pooling endpoints (sim_pool.c): one JSON answer, no tokens */
     SIM_API_POOLING,
     SIM_API_RERANK,
 };
@@ -64,18 +64,38 @@ typedef struct sim_req {
     size_t emit_cap;
 } sim_req;
 
+/* Defaults of the connection limits (sim_opts fields left 0; docs/sim.md). */
+#define SIM_MAX_OUT_BYTES ((size_t)4 << 20)
+#define SIM_READ_TIMEOUT_MS 30000u
+#define SIM_WRITE_TIMEOUT_MS 30000u
+#define SIM_IDLE_TIMEOUT_MS 120000u
+/* After an error answer the socket is shut for writing and the client's
+ * remaining bytes are read and dropped this long, so closing with unread input
+ * does not turn into an RST that destroys the answer before the client reads it. */
+#define SIM_LINGER_MS 1000u
+/* A busy connection stops reading once this much pipelined input waits. */
+#define SIM_PIPELINE_BYTES ((size_t)64 << 10)
+
 typedef struct sim_conn sim_conn;
 struct sim_conn {
     int fd;
-    int dead, closing, busy, want_out, peer_eof, chunked, keep_alive;
-    int firehose_blocked; /* firehose waits for EPOLLOUT, not the heap */
+    int dead, closing, busy, peer_eof, chunked, keep_alive;
+    int linger;      /* close through shutdown + drain (an error answer) */
+    int draining;    /* write side shut: reading only to discard */
+    int rdhup_seen;  /* the peer's FIN was reported while not reading */
+    int gen_blocked; /* output over max_out_bytes: the stream waits for EPOLLOUT */
+    uint32_t events; /* what epoll watches now */
     sim_server *srv;
     sb_buf in, out;
     sb_buf pool; /* a pooling request's answer, rendered at admission (sim_pool.c) */
     size_t out_off;
-    uint64_t in_first_ns; /* when the pending input's first byte came */
+    uint64_t in_first_ns;   /* when the pending input's first byte came */
+    uint64_t last_out_ns;   /* the socket last took output bytes (or output began) */
+    uint64_t idle_since_ns; /* the last request ended (or the connection opened) */
+    uint64_t blocked_plan;  /* the planned emission a gen_blocked stream resumes at */
     sim_req req;
-    sim_timer timer;
+    sim_timer timer;         /* model: the next emission */
+    sim_timer io_timer;      /* limits: read, write, idle and linger deadlines */
     sim_conn *wprev, *wnext; /* waiting queue links */
     sim_conn *prev, *next;   /* all live connections */
 };
@@ -87,7 +107,9 @@ struct sim_server {
     int lfd, epfd, tfd, efd;
     int port;
     int accept_paused;
-    int have_pwait2;   /* epoll_pwait2 works (else the timerfd) */
+    int have_pwait2; /* epoll_pwait2 works (else the timerfd) */
+    size_t max_out;  /* resolved limits (sim_opts 0 = the SIM_* default) */
+    uint64_t read_timeout_ns, write_timeout_ns, idle_timeout_ns;
     uint64_t armed_ns; /* what the timerfd is set to (0 = disarmed) */
     pthread_t thread;
     int thread_running, halted;
@@ -119,6 +141,12 @@ void sim_conn_flush(sim_conn *c);
 void sim_conn_close(sim_conn *c, int reset);
 void sim_conn_process_input(sim_conn *c);
 void sim_conn_free(sim_conn *c);
+/* The I/O deadline of c fired (or may have moved): act or re-arm. */
+void sim_conn_on_timer(sim_conn *c);
+/* Response bytes waiting for the socket. */
+size_t sim_conn_pending(const sim_conn *c);
+/* Pending output is at or over the cap: produce nothing more for c. */
+int sim_conn_out_full(const sim_conn *c);
 /* A response is complete: close or go on with pipelined input. */
 void sim_conn_response_done(sim_conn *c);
 
@@ -152,7 +180,9 @@ void sim_pool_emit(sim_conn *c, int corrupt);
 /* sim_model.c */
 void sim_model_admit(sim_conn *c);
 void sim_model_tick(sim_conn *c);
-/* The request's connection went away: leave the batch or queue. */
+/* The request's connection went away: leave the batch or queue, recording
+ * outcome; NULL = "client_gone", or the injected fault's name when the fault
+ * had already struck (the client refused a corrupt chunk, gave up in a stall). */
 void sim_model_abort(sim_conn *c, const char *outcome);
 
 /* sim_emit.c: response bytes for each API */

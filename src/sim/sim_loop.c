@@ -63,16 +63,21 @@ static void accept_all(sim_server *s)
 static void run_due_timers(sim_server *s)
 {
     uint64_t now = sb_now_ns();
-    /* Bounded per pass so socket events are never starved by firehose streams. */
-    for (int budget = 4096; budget > 0; budget--) {
+    /* Bounded per pass (256 ticks of up to 64 chunks each) so socket events, a
+     * /health probe among them, wait a few ms at most behind firehose streams. */
+    for (int budget = 256; budget > 0; budget--) {
         sim_timer *t = sim_heap_top(&s->heap);
         if (!t)
             return;
         if (t->deadline_ns > now && t->deadline_ns > (now = sb_now_ns()))
             return;
         sim_heap_remove(&s->heap, t);
-        sim_conn *c = (sim_conn *)((char *)t - offsetof(sim_conn, timer));
-        sim_model_tick(c);
+        if (t->io) {
+            sim_conn_on_timer((sim_conn *)((char *)t - offsetof(sim_conn, io_timer)));
+        } else {
+            sim_conn *c = (sim_conn *)((char *)t - offsetof(sim_conn, timer));
+            sim_model_tick(c);
+        }
     }
 }
 

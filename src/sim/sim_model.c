@@ -263,8 +263,9 @@ static void firehose_burst(sim_conn *c)
     sim_conn_flush(c);
     if (c->dead)
         return;
-    if (c->out.len - c->out_off > 0) {
-        c->firehose_blocked = 1; /* resumes from the EPOLLOUT handler */
+    if (sim_conn_pending(c) > 0) {
+        c->gen_blocked = 1; /* resumes from the EPOLLOUT handler */
+        c->blocked_plan = 0;
         return;
     }
     sim_heap_push(&c->srv->heap, &c->timer, 0);
@@ -292,20 +293,38 @@ void sim_model_tick(sim_conn *c)
         firehose_burst(c);
         return;
     }
+    uint64_t planned = c->timer.deadline_ns;
+    if (r->stream && sim_conn_out_full(c)) {
+        /* The client does not read: produce nothing more until it does (the
+         * EPOLLOUT handler resumes at this plan, or the write timeout drops it). */
+        c->gen_blocked = 1;
+        c->blocked_plan = planned;
+        return;
+    }
     /* A stream that fell behind its plan (an overloaded loop) sends every
      * chunk already due in one write, as a server catching up would, instead
      * of one syscall per overdue chunk; each keeps its own planned time. */
-    uint64_t planned = c->timer.deadline_ns;
     for (int i = 0; i < FIREHOSE_BURST_CHUNKS; i++) {
         if (!emit_one(c, planned, 0))
             return;
         planned = next_plan(c, planned);
-        if (planned > sb_now_ns())
+        if (planned > sb_now_ns() || sim_conn_out_full(c))
             break;
     }
     sim_conn_flush(c);
     if (!c->dead)
         sim_heap_push(&s->heap, &c->timer, planned);
+}
+
+/* The injected fault of r has already struck: its corrupt chunk was sent, or
+ * its pause is under way. A client leaving then left because of it. */
+static int fault_struck(const sim_req *r)
+{
+    if (r->fault == SIM_FAULT_MALFORMED)
+        return r->chunks > r->fault_chunk;
+    if (r->fault == SIM_FAULT_STALL)
+        return r->phase != SIM_PH_WAITING && r->chunks == r->fault_chunk;
+    return 0;
 }
 
 void sim_model_abort(sim_conn *c, const char *outcome)
@@ -315,9 +334,19 @@ void sim_model_abort(sim_conn *c, const char *outcome)
     if (!c->busy)
         return;
     sim_heap_remove(&s->heap, &c->timer);
+    c->gen_blocked = 0;
     r->last_ns = sb_now_ns();
-    s->m.client_gone++;
-    s->t.client_gone++;
+    if (!outcome && fault_struck(r)) {
+        /* Recorded and counted as the fault, not as a client that went away. */
+        outcome = sim_fault_name(r->fault);
+        s->m.faults[r->fault]++;
+        s->t.faults++;
+    } else {
+        if (!outcome)
+            outcome = "client_gone";
+        s->m.client_gone++;
+        s->t.client_gone++;
+    }
     int in_batch = r->phase != SIM_PH_WAITING;
     if (!in_batch)
         wait_unlink(s, c);

@@ -8,9 +8,11 @@
 #include <stddef.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/opt.h"
 #include "sim/sim_internal.h"
 
 static const char help_text[] =
@@ -106,8 +108,11 @@ static int parse_long(const char *flag, const char *v, long lo, long hi, long *o
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        return sb_err_set(err, "%s: '%s' is not an integer in [%ld, %ld]", flag, v, lo, hi);
+    if (errno || end == v || *end || n < lo || n > hi) {
+        /* -1 in sight of the caller, which reads *out only on 0 */
+        sb_err_set(err, "%s: '%s' is not an integer in [%ld, %ld]", flag, v, lo, hi);
+        return -1;
+    }
     *out = n;
     return 0;
 }
@@ -141,7 +146,7 @@ static const dflag dflags[] = {
 /* Integer flags: returns 1 when name matched (and *consumed set). */
 static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *err)
 {
-    long n;
+    long n = 0; /* parse_long sets it on success; 0 keeps gcc -O2 from guessing */
     if (!strcmp(name, "--port")) {
         if (parse_long(name, v, 0, 65535, &n, err))
             return -1;
@@ -183,9 +188,12 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
 static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err *err)
 {
     for (size_t i = 0; i < sizeof dflags / sizeof dflags[0]; i++)
-        if (!strcmp(name, dflags[i].name))
-            return parse_double(name, v, dflags[i].lo, dflags[i].hi,
-                                (double *)((char *)o + dflags[i].off), err);
+        if (!strcmp(name, dflags[i].name)) {
+            /* offsetof arithmetic on the struct's bytes, not a reinterpretation */
+            /* cppcheck-suppress invalidPointerCast */
+            double *field = (double *)((char *)o + dflags[i].off);
+            return parse_double(name, v, dflags[i].lo, dflags[i].hi, field, err);
+        }
     if (!strcmp(name, "--host")) {
         if (!*v || strlen(v) >= 255)
             return sb_err_set(err, "--host: '%s' is not a host name", v);
@@ -209,47 +217,67 @@ static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err
     int r = parse_int_flag(o, name, v, err);
     if (r < 0)
         return -1;
-    if (r == 0)
-        return sb_err_set(err, "unknown option '%s' (see servebench sim --help)", name);
+    if (r == 0) /* sim_flags lists a flag this file does not read */
+        return sb_err_set(err, "%s: not supported yet", name);
     return 0;
 }
 
+/* Every sim flag; the values are read by parse_value_flag. */
+static const cli_opt sim_flags[] = {
+    {"host", true},
+    {"port", true},
+    {"model", true},
+    {"max-body-bytes", true},
+    {"max-header-bytes", true},
+    {"record", true},
+    {"tokenizer", true},
+    {"quiet", false},
+    {"ttft-ms", true},
+    {"ttft-std-ms", true},
+    {"itl-ms", true},
+    {"itl-std-ms", true},
+    {"prefill-tok-per-s", true},
+    {"itl-per-seq-us", true},
+    {"max-num-seqs", true},
+    {"max-model-len", true},
+    {"tokens-per-chunk", true},
+    {"embedding-dim", true},
+    {"seed", true},
+    {"firehose", false},
+    {"fail-rate", true},
+    {"reject-rate", true},
+    {"reset-rate", true},
+    {"drop-rate", true},
+    {"malformed-rate", true},
+    {"stall-rate", true},
+    {"stall-ms", true},
+};
+
 int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
 {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+    cli_args a = {.argc = argc, .argv = argv, .i = 1};
+    size_t row;
+    const char *v;
+    for (;;) {
+        int k = cli_args_next(&a, sim_flags, sizeof sim_flags / sizeof sim_flags[0], &row, &v, err);
+        if (k == CLI_ARG_END)
+            return 0;
+        if (k == CLI_ARG_HELP)
             return 1;
-        if (!strcmp(a, "--firehose")) {
-            o->firehose = 1;
-            continue;
-        }
-        if (!strcmp(a, "--quiet")) {
-            o->quiet = 1;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0)
-            return sb_err_set(err, "unexpected argument '%s' (see servebench sim --help)", a);
-        char name[64];
-        const char *eq = strchr(a, '=');
-        const char *v;
-        if (eq) {
-            size_t n = (size_t)(eq - a);
-            if (n >= sizeof name)
-                return sb_err_set(err, "unknown option '%s'", a);
-            memcpy(name, a, n);
-            name[n] = '\0';
-            v = eq + 1;
-        } else {
-            if (strlen(a) >= sizeof name)
-                return sb_err_set(err, "unknown option '%s'", a);
-            strcpy(name, a);
-            if (i + 1 >= argc)
-                return sb_err_set(err, "%s needs a value", a);
-            v = argv[++i];
-        }
-        if (parse_value_flag(o, name, v, err) != 0)
+        if (k < 0)
             return -1;
+        if (k == CLI_ARG_WORD)
+            return sb_err_set(err, "unexpected argument '%s' (see servebench sim --help)", v);
+        const char *name = sim_flags[row].name;
+        if (!strcmp(name, "firehose"))
+            o->firehose = 1;
+        else if (!strcmp(name, "quiet"))
+            o->quiet = 1;
+        else {
+            char flag[64];
+            snprintf(flag, sizeof flag, "--%s", name);
+            if (parse_value_flag(o, flag, v, err) != 0)
+                return -1;
+        }
     }
-    return 0;
 }

@@ -73,7 +73,7 @@ static long input_counts(sim_server *s, json_t *in, size_t *counts, size_t cap)
         if (item_tokens(s, x, &counts[i]) != 0)
             return -1;
     }
-    return (long)json_array_size(in);
+    return (long)i; /* the entries filled (all of them: jansson's foreach stops only at the end) */
 }
 
 /* Chat embeddings: the text of every message (string content or text parts). */

@@ -6,7 +6,9 @@
  * CLOCK_MONOTONIC nanoseconds, the clock sb_now_ns() reads, so a client on the
  * same machine can line its own timestamps up with these. Schema: docs/sim.md. */
 #include <inttypes.h>
+#include <string.h>
 
+#include "core/pyfmt.h"
 #include "sim/sim_internal.h"
 
 static const char *api_name(int api)
@@ -29,21 +31,6 @@ static const char *api_name(int api)
     }
 }
 
-static void put_json_str(sb_buf *b, const char *s)
-{
-    sb_buf_putc(b, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            sb_buf_printf(b, "\\%c", c);
-        else if (c < 0x20)
-            sb_buf_printf(b, "\\u%04x", c);
-        else
-            sb_buf_putc(b, (char)c);
-    }
-    sb_buf_putc(b, '"');
-}
-
 void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int status)
 {
     if (!s->rec)
@@ -51,7 +38,7 @@ void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int 
     sb_buf *b = &s->scratch2;
     sb_buf_reset(b);
     sb_buf_printf(b, "{\"seq\":%" PRIu64 ",\"request_id\":", r->seq);
-    put_json_str(b, r->request_id);
+    pyfmt_json_string_as(b, r->request_id, strlen(r->request_id), false);
     sb_buf_printf(
         b,
         ",\"api\":\"%s\",\"stream\":%s,\"status\":%d,\"outcome\":\"%s\","

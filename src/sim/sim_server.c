@@ -51,7 +51,7 @@ static int listen_on(sim_server *s, sb_err *err)
     char hbuf[NI_MAXHOST], sbuf[NI_MAXSERV];
     getnameinfo((struct sockaddr *)&ss, sl, hbuf, sizeof hbuf, sbuf, sizeof sbuf,
                 NI_NUMERICHOST | NI_NUMERICSERV);
-    s->port = atoi(sbuf);
+    s->port = (int)strtol(sbuf, NULL, 10);
     snprintf(s->host, sizeof s->host, strchr(hbuf, ':') ? "[%s]" : "%s", hbuf);
     s->lfd = fd;
     return 0;
@@ -90,6 +90,13 @@ static sim_server *server_new(const sim_opts *o, sb_err *err)
     s->o.record_path = NULL;
     s->lfd = s->epfd = s->tfd = s->efd = -1;
     s->have_pwait2 = 1;
+    s->max_out = o->max_out_bytes ? o->max_out_bytes : SIM_MAX_OUT_BYTES;
+    s->read_timeout_ns =
+        (uint64_t)(o->read_timeout_ms ? o->read_timeout_ms : SIM_READ_TIMEOUT_MS) * 1000000u;
+    s->write_timeout_ns =
+        (uint64_t)(o->write_timeout_ms ? o->write_timeout_ms : SIM_WRITE_TIMEOUT_MS) * 1000000u;
+    s->idle_timeout_ns =
+        (uint64_t)(o->idle_timeout_ms ? o->idle_timeout_ms : SIM_IDLE_TIMEOUT_MS) * 1000000u;
     sim_heap_init(&s->heap);
     sim_metrics_init(&s->m);
     sb_buf_init(&s->scratch);

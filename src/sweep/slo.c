@@ -66,16 +66,17 @@ static int parse_item(const char *item, sweep_slo *s, sb_err *err)
                               "e2el",
                               item, metric);
         s->pct = pct_of(stat);
-        char pw[32];
+        int w;
         if (!isnan(s->pct)) {
-            snprintf(pw, sizeof pw, "%s", stat + 1);
-            snprintf(s->key, sizeof s->key, "p%s_%s_ms", pw, metric);
+            w = snprintf(s->key, sizeof s->key, "p%s_%s_ms", stat + 1, metric);
         } else if (!strcmp(stat, "mean") || !strcmp(stat, "median") || !strcmp(stat, "std")) {
-            snprintf(s->key, sizeof s->key, "%s_%s_ms", stat, metric);
+            w = snprintf(s->key, sizeof s->key, "%s_%s_ms", stat, metric);
         } else {
             return sb_err_set(err, "--slo item '%s': '%s' is not pNN, mean, median or std", item,
                               stat);
         }
+        if (w < 0 || (size_t)w >= sizeof s->key) /* a percentile with very many digits */
+            return sb_err_set(err, "--slo item '%s': the statistic's name is too long", item);
         if (!s->upper)
             return sb_err_set(err,
                               "--slo item '%s': a latency objective is an upper limit "

@@ -360,7 +360,8 @@ static int do_run(sweep_ctx *c, point_state *ps, long run, long total_runs, sb_e
     uint64_t t0 = sb_now_ns();
     if (o->between_cmd && c->any_run && !d) {
         fflush(stdout);
-        int st = system(o->between_cmd);
+        /* --between-cmd is a shell command line by definition (as in vLLM's sweep) */
+        int st = system(o->between_cmd); /* NOLINT(cert-env33-c) */
         if (st != 0) {
             char why[300];
             snprintf(why, sizeof why, "--between-cmd exited with status %d",
@@ -568,7 +569,7 @@ static int finish_point(sweep_ctx *c, point_state *ps, sb_err *err)
         partial = partial || ps->runs[i].partial;
         if (!strcmp(ps->runs[i].health, "client-limited"))
             health = "client-limited";
-        else if (!strcmp(ps->runs[i].health, "unknown") && strcmp(health, "client-limited"))
+        else if (!strcmp(ps->runs[i].health, "unknown") && strcmp(health, "client-limited") != 0)
             health = "unknown";
         if (ps->runs[i].metrics) {
             ok_runs++;
@@ -1063,7 +1064,10 @@ static bool points_dir_has_results(const char *dir)
     while (!found && (e = readdir(d))) {
         unsigned pt, run;
         char tail[8];
-        found = sscanf(e->d_name, "p%4u-r%u.%5s", &pt, &run, tail) == 3 && !strcmp(tail, "json");
+        /* a file-name pattern test; the numbers themselves are not used */
+        found =
+            sscanf(e->d_name, "p%4u-r%u.%5s", &pt, &run, tail) == 3 && /* NOLINT(cert-err34-c) */
+            !strcmp(tail, "json");
     }
     closedir(d);
     return found;

@@ -57,7 +57,7 @@ static char *normalise(sb_arena *ar, const char *src, size_t *n_out)
 tmpl *tmpl_compile(const char *src, sb_err *err)
 {
     tmpl *t = sb_xcalloc(1, sizeof *t);
-    sb_arena_init(&t->arena, 64 * 1024);
+    sb_arena_init(&t->arena, (size_t)64 * 1024);
     tmpl_fail f = {.err = err};
     if (setjmp(f.jb)) {
         tmpl_free(t);
@@ -179,7 +179,7 @@ typedef struct render_job {
 static int render(const tmpl *t, const render_job *job, sb_buf *out, sb_err *err)
 {
     sb_arena ar;
-    sb_arena_init(&ar, 64 * 1024);
+    sb_arena_init(&ar, (size_t)64 * 1024);
     tmpl_fail f = {.err = err};
     tmpl_sb buf;
     tmpl_sb_init(&buf, &ar);

@@ -14,6 +14,7 @@
  * trailing newline dropped), as jinja2 does before lexing. */
 #include "template/tmpl_int.h"
 #include "core/buf.h"
+#include "core/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -163,26 +164,7 @@ static int hexval(char c)
 static void put_utf8(tmpl_sb *b, uint32_t cp)
 {
     char u[4];
-    if (cp < 0x80) {
-        tmpl_sb_addc(b, (char)cp);
-        return;
-    }
-    if (cp < 0x800) {
-        u[0] = (char)(0xC0 | (cp >> 6));
-        u[1] = (char)(0x80 | (cp & 0x3F));
-        tmpl_sb_add(b, u, 2);
-    } else if (cp < 0x10000) {
-        u[0] = (char)(0xE0 | (cp >> 12));
-        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[2] = (char)(0x80 | (cp & 0x3F));
-        tmpl_sb_add(b, u, 3);
-    } else {
-        u[0] = (char)(0xF0 | (cp >> 18));
-        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        u[3] = (char)(0x80 | (cp & 0x3F));
-        tmpl_sb_add(b, u, 4);
-    }
+    tmpl_sb_add(b, u, sb_utf8_encode(u, cp));
 }
 
 /* One escape after a backslash at s[i] (Python unicode-escape); returns the

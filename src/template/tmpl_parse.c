@@ -808,7 +808,7 @@ static tmpl_node *parse_macro(parser *P, const tmpl_tok *at)
     x->s = expect_name(P, &x->n);
     expect_op(P, "(");
     nvec defs = {0};
-    const char *names[64];
+    const char *names[64] = {0};
     size_t n = 0;
     while (!is_op(cur(P), ")")) {
         if (n)

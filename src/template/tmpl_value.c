@@ -14,6 +14,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "core/pyfmt.h"
+#include "core/utf8.h"
+
 /* ---- arena string builder ---- */
 
 void tmpl_sb_init(tmpl_sb *b, sb_arena *ar)
@@ -303,14 +306,12 @@ const char *tmpl_type_name(tmpl_val v)
 
 size_t tmpl_utf8_dec(const char *p, size_t n, uint32_t *cp)
 {
-    utf8proc_int32_t c;
-    utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)p, (utf8proc_ssize_t)n, &c);
-    if (k <= 0) { /* invalid byte: one unit of its own, never whitespace */
+    size_t k = sb_utf8_decode(p, n, cp);
+    if (!k) { /* invalid byte: one unit of its own, never whitespace */
         *cp = 0xFFFFFFFFu;
         return 1;
     }
-    *cp = (uint32_t)c;
-    return (size_t)k;
+    return k;
 }
 
 size_t tmpl_utf8_len(const char *p, size_t n)
@@ -382,64 +383,15 @@ tmpl_val tmpl_strip(tmpl_val s, const char *chars, size_t nchars, int which)
 
 /* ---- str(), repr() ---- */
 
-/* Python float repr: shortest digits that round-trip, exponent form when the
- * decimal point is before the 4th leading zero or after the 16th digit. */
+/* Python float repr (core/pyfmt.h); json.dumps spells the non-finite ones
+ * NaN, Infinity, -Infinity. */
 static void put_float(tmpl_sb *b, double f, bool json)
 {
-    if (isnan(f)) {
-        tmpl_sb_adds(b, json ? "NaN" : "nan");
-        return;
-    }
-    if (isinf(f)) {
-        tmpl_sb_adds(b, f < 0 ? (json ? "-Infinity" : "-inf") : (json ? "Infinity" : "inf"));
-        return;
-    }
-    char tmp[64];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, f);
-        if (strtod(tmp, NULL) == f)
-            break;
-    }
-    char digits[32];
-    size_t nd = 0;
-    const char *q = tmp;
-    bool neg = *q == '-';
-    if (neg)
-        q++;
-    for (; *q && *q != 'e'; q++)
-        if (*q >= '0' && *q <= '9')
-            digits[nd++] = *q;
-    int exp10 = atoi(q + 1);
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    int decpt = exp10 + 1;
-    if (neg)
-        tmpl_sb_addc(b, '-');
-    if (decpt > -4 && decpt <= 16) {
-        if (decpt <= 0) {
-            tmpl_sb_adds(b, "0.");
-            for (int i = 0; i < -decpt; i++)
-                tmpl_sb_addc(b, '0');
-            tmpl_sb_add(b, digits, nd);
-        } else if ((size_t)decpt >= nd) {
-            tmpl_sb_add(b, digits, nd);
-            for (size_t i = nd; i < (size_t)decpt; i++)
-                tmpl_sb_addc(b, '0');
-            tmpl_sb_adds(b, ".0");
-        } else {
-            tmpl_sb_add(b, digits, (size_t)decpt);
-            tmpl_sb_addc(b, '.');
-            tmpl_sb_add(b, digits + decpt, nd - (size_t)decpt);
-        }
-        return;
-    }
-    tmpl_sb_addc(b, digits[0]);
-    if (nd > 1) {
-        tmpl_sb_addc(b, '.');
-        tmpl_sb_add(b, digits + 1, nd - 1);
-    }
-    snprintf(tmp, sizeof tmp, "e%c%02d", exp10 < 0 ? '-' : '+', abs(exp10));
-    tmpl_sb_adds(b, tmp);
+    char tmp[40];
+    if (json && (isnan(f) || isinf(f)))
+        tmpl_sb_adds(b, isnan(f) ? "NaN" : f < 0 ? "-Infinity" : "Infinity");
+    else
+        tmpl_sb_adds(b, py_float_repr(tmp, sizeof tmp, f));
 }
 
 static bool py_printable(uint32_t cp)
@@ -586,64 +538,14 @@ tmpl_val tmpl_to_str(sb_arena *ar, tmpl_val v)
 
 /* ---- json.dumps ---- */
 
-static void json_escape_cp(tmpl_sb *b, uint32_t cp)
-{
-    char esc[16];
-    if (cp >= 0x10000) { /* surrogate pair, as json.dumps(ensure_ascii=True) */
-        cp -= 0x10000;
-        snprintf(esc, sizeof esc, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
-    } else {
-        snprintf(esc, sizeof esc, "\\u%04x", cp);
-    }
-    tmpl_sb_adds(b, esc);
-}
-
+/* json.dumps of a str (core/pyfmt.h), ensure_ascii as asked. */
 static void json_str(tmpl_sb *b, const char *p, size_t n, bool ascii)
 {
-    tmpl_sb_addc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x7F || !ascii))
-            continue;
-        tmpl_sb_add(b, p + run, i - run);
-        run = i + 1;
-        switch (c) {
-        case '"':
-            tmpl_sb_adds(b, "\\\"");
-            break;
-        case '\\':
-            tmpl_sb_adds(b, "\\\\");
-            break;
-        case '\n':
-            tmpl_sb_adds(b, "\\n");
-            break;
-        case '\r':
-            tmpl_sb_adds(b, "\\r");
-            break;
-        case '\t':
-            tmpl_sb_adds(b, "\\t");
-            break;
-        case '\b':
-            tmpl_sb_adds(b, "\\b");
-            break;
-        case '\f':
-            tmpl_sb_adds(b, "\\f");
-            break;
-        default:
-            if (c >= 0x80) {
-                uint32_t cp;
-                size_t k = tmpl_utf8_dec(p + i, n - i, &cp);
-                json_escape_cp(b, cp == 0xFFFFFFFFu ? 0xFFFD : cp);
-                i += k - 1;
-                run = i + 1;
-            } else {
-                json_escape_cp(b, c);
-            }
-        }
-    }
-    tmpl_sb_add(b, p + run, n - run);
-    tmpl_sb_addc(b, '"');
+    sb_buf t;
+    sb_buf_init(&t);
+    pyfmt_json_string_as(&t, p, n, ascii);
+    tmpl_sb_add(b, t.data, t.len);
+    sb_buf_free(&t);
 }
 
 static void json_newline(tmpl_sb *b, int indent, int level)

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "tokenizer/tok_internal.h"
+#include "core/utf8.h"
 
 /* Pre-tokenizer regexes for which the argument above was checked by hand. */
 static const char *const split_ok[] = {
@@ -44,8 +45,10 @@ static const char *const split_ok[] = {
 static const char *const ds3_split[] = {
     "\\p{N}{1,3}",
     "[\xe4\xb8\x80-\xe9\xbe\xa5\xe3\x81\x80-\xe3\x82\x9f\xe3\x82\xa0-\xe3\x83\xbf]+",
-    "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+|"
-    " ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+",
+    /* one pattern over three lines */
+    ("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|"
+     "[^\r\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+|"
+     " ?[\\p{P}\\p{S}]+[\r\n]*|\\s*[\r\n]+|\\s+(?!\\S)|\\s+"),
 };
 
 static bool is_type(json_t *j, const char *type)
@@ -122,16 +125,8 @@ uint8_t *tok_chunk_letters(void)
     for (uint32_t cp = 0x80; cp < 0x10000; cp++) {
         if (cp >= 0xd800 && cp < 0xe000)
             continue;
-        char u[3];
-        size_t n = cp < 0x800 ? 2 : 3;
-        if (n == 2) {
-            u[0] = (char)(0xc0 | cp >> 6);
-            u[1] = (char)(0x80 | (cp & 0x3f));
-        } else {
-            u[0] = (char)(0xe0 | cp >> 12);
-            u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-            u[2] = (char)(0x80 | (cp & 0x3f));
-        }
+        char u[4];
+        size_t n = sb_utf8_encode(u, cp);
         size_t ms, me;
         if (tok_regex_find(re, md, u, n, 0, &ms, &me) && ms == 0 && me == n)
             bits[cp >> 3] |= (uint8_t)(1u << (cp & 7));

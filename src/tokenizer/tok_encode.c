@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/datadir.h"
 #include "tokenizer/tok_internal.h"
 
 void tok_ids_init(tok_ids *ids)
@@ -291,7 +292,7 @@ int tok_encode_ctx_cuts(const tok *t, tok_ctx *c, const char *text, size_t len, 
 
 const char *tok_default_spec(void)
 {
-    return SB_DATA_DIR "/tokenizers/gpt2";
+    return sb_data_path("tokenizers/gpt2");
 }
 
 void tok_pretokenize(const tok *t, const char *text, size_t len, tok_scratch *sc)

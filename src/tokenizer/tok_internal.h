@@ -87,7 +87,6 @@ bool tok_utf8_valid(const char *s, size_t n);
 size_t tok_utf8_count(const char *s, size_t n); /* scalars */
 /* Rust char predicates. */
 bool tok_is_whitespace(uint32_t cp); /* Unicode White_Space */
-bool tok_is_alnum(uint32_t cp);      /* char::is_alphanumeric */
 bool tok_is_numeric(uint32_t cp);    /* char::is_numeric: Nd Nl No */
 bool tok_is_punct(uint32_t cp);      /* ASCII punctuation or Unicode P* */
 bool tok_is_mark(uint32_t cp);       /* M* */

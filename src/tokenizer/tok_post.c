@@ -62,8 +62,11 @@ static int parse_template(json_t *j, idv *pre, idv *post, const char *path, sb_e
 static int pair_id(json_t *j, const char *k, int32_t *id, const char *path, sb_err *err)
 {
     json_t *p = json_object_get(j, k);
-    if (!json_is_array(p) || !json_is_integer(json_array_get(p, 1)))
-        return sb_err_set(err, "%s.%s: expected [token, id]", path, k);
+    if (!json_is_array(p) || !json_is_integer(json_array_get(p, 1))) {
+        /* -1 in sight of the caller, which reads *id only on 0 */
+        sb_err_set(err, "%s.%s: expected [token, id]", path, k);
+        return -1;
+    }
     *id = (int32_t)json_integer_value(json_array_get(p, 1));
     return 0;
 }

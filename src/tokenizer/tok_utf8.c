@@ -1,82 +1,20 @@
 /* tok_utf8.c - UTF-8 decoding, Rust-compatible lossy repair, and the Rust
  * `char` predicates the HF components are written with.
  *
- * Lossy repair follows Rust's String::from_utf8_lossy exactly (one U+FFFD per
- * "maximal subpart" of an ill-formed sequence, Unicode ch. 3), because decoded
- * texts with U+FFFD are compared byte for byte with the Rust library. */
+ * Decoding itself is core/utf8.h's. Lossy repair follows Rust's
+ * String::from_utf8_lossy exactly (one U+FFFD per "maximal subpart" of an
+ * ill-formed sequence, Unicode ch. 3), because decoded texts with U+FFFD are
+ * compared byte for byte with the Rust library. */
 #include "tokenizer/tok_internal.h"
 
 #include <string.h>
 #include <utf8proc.h>
 
-/* Length of the valid sequence starting at s (0 when ill-formed), and the
- * length of the maximal subpart to replace when ill-formed (*bad). */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp, size_t *bad)
-{
-    unsigned char c = s[0];
-    *bad = 1;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t need;
-    unsigned char lo = 0x80, hi = 0xBF;
-    uint32_t v;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        v = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        v = c & 0x0F;
-        if (c == 0xE0)
-            lo = 0xA0;
-        if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        v = c & 0x07;
-        if (c == 0xF0)
-            lo = 0x90;
-        if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i <= need; i++) {
-        if (i >= n)
-            return 0;
-        unsigned char d = s[i];
-        if (d < lo || d > hi)
-            return 0;
-        lo = 0x80;
-        hi = 0xBF;
-        v = (v << 6) | (d & 0x3F);
-        *bad = i + 1;
-    }
-    *cp = v;
-    return need + 1;
-}
+#include "core/utf8.h"
 
 size_t tok_utf8_next(const char *s, size_t n, uint32_t *cp)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    /* Fast paths for ASCII and well-formed 2- and 3-byte sequences (nearly
-     * all text); everything else takes the full check. */
-    if (u[0] < 0x80) {
-        *cp = u[0];
-        return 1;
-    }
-    if (u[0] >= 0xC2 && u[0] <= 0xDF && n >= 2 && (u[1] & 0xC0) == 0x80) {
-        *cp = (uint32_t)(u[0] & 0x1F) << 6 | (u[1] & 0x3F);
-        return 2;
-    }
-    if ((u[0] & 0xF0) == 0xE0 && n >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80 &&
-        (u[0] != 0xE0 || u[1] >= 0xA0) && (u[0] != 0xED || u[1] <= 0x9F)) {
-        *cp = (uint32_t)(u[0] & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
-        return 3;
-    }
-    size_t bad;
-    size_t k = utf8_seq((const unsigned char *)s, n, cp, &bad);
+    size_t k = sb_utf8_decode(s, n, cp);
     if (k)
         return k;
     *cp = 0xFFFD;
@@ -85,27 +23,7 @@ size_t tok_utf8_next(const char *s, size_t n, uint32_t *cp)
 
 size_t tok_utf8_put(char *out, uint32_t cp)
 {
-    unsigned char *o = (unsigned char *)out;
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | (cp >> 18));
-    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
+    return sb_utf8_encode(out, cp);
 }
 
 void tok_buf_put_cp(sb_buf *b, uint32_t cp)
@@ -115,7 +33,7 @@ void tok_buf_put_cp(sb_buf *b, uint32_t cp)
 }
 
 /* Where the first ill-formed sequence at or after i starts (n when none):
- * eight ASCII bytes at a time, then tok_utf8_next's fast paths. */
+ * eight ASCII bytes at a time, then sb_utf8_decode. */
 static size_t next_bad(const char *s, size_t i, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -130,9 +48,9 @@ static size_t next_bad(const char *s, size_t i, size_t n)
             continue;
         }
         uint32_t cp;
-        size_t k = tok_utf8_next(s + i, n - i, &cp);
-        if (cp == 0xFFFD && (k != 3 || memcmp(u + i, "\xEF\xBF\xBD", 3) != 0))
-            return i; /* tok_utf8_next's stand-in for an ill-formed byte */
+        size_t k = sb_utf8_decode(s + i, n - i, &cp);
+        if (!k)
+            return i;
         i += k;
     }
     return n;
@@ -142,9 +60,7 @@ void tok_utf8_lossy(sb_buf *out, const char *s, size_t n)
 {
     size_t run = 0;
     for (size_t i = next_bad(s, 0, n); i < n; i = next_bad(s, run, n)) {
-        uint32_t cp;
-        size_t bad;
-        utf8_seq((const unsigned char *)s + i, n - i, &cp, &bad); /* what one U+FFFD replaces */
+        size_t bad = sb_utf8_bad_len(s + i, n - i); /* what one U+FFFD replaces */
         sb_buf_append(out, s + run, i - run);
         sb_buf_append(out, "\xEF\xBF\xBD", 3);
         run = i + bad;
@@ -177,12 +93,6 @@ bool tok_is_numeric(uint32_t cp)
 {
     utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
     return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
-}
-
-bool tok_is_alnum(uint32_t cp)
-{
-    utf8proc_category_t c = utf8proc_category((utf8proc_int32_t)cp);
-    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) || tok_is_numeric(cp);
 }
 
 bool tok_is_punct(uint32_t cp)

@@ -113,7 +113,7 @@ int tok_window_encode(const tok_window *w, tok_ctx *ctx, size_t a, size_t b, tok
                       tok_ids *cuts, sb_buf *text, sb_err *err);
 
 /* The tokenizer bundled with servebench (GPT-2), used by `serve --sim` when
- * no --tokenizer is given: SB_DATA_DIR/tokenizers/gpt2. */
+ * no --tokenizer is given: tokenizers/gpt2 of the data directory (core/datadir.h). */
 const char *tok_default_spec(void);
 
 /* Appends the decoded text of ids to out. Ids out of range are an error.

@@ -72,8 +72,8 @@ static void sse_both(const char *body, size_t n, uint32_t seed)
 }
 
 /* Decodes body into record 0 of rs, whole or in seeded pieces. */
-static void decode(bk_mode mode, int status, const char *body, size_t n, uint32_t seed,
-                   bool split, rec_store *rs)
+static void decode(bk_mode mode, int status, const char *body, size_t n, uint32_t seed, bool split,
+                   rec_store *rs)
 {
     bk_stream st;
     bk_stream_init(&st, mode);
@@ -126,8 +126,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 5)
         return 0;
-    static const bk_mode modes[] = {BK_MODE_COMPLETIONS, BK_MODE_CHAT, BK_MODE_TGI,
-                                    BK_MODE_TRTLLM, BK_MODE_WHOLE};
+    static const bk_mode modes[] = {BK_MODE_COMPLETIONS, BK_MODE_CHAT, BK_MODE_TGI, BK_MODE_TRTLLM,
+                                    BK_MODE_WHOLE};
     bk_mode mode = modes[data[0] % 5];
     int status = (data[0] & 0x80) ? 500 : 200;
     uint32_t seed = (uint32_t)data[1] | (uint32_t)data[2] << 8 | (uint32_t)data[3] << 16 |

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# serve_longline.sh - a server that never ends its SSE line (40 MB of one
+# "data:" line) must not grow the client without limit: the request fails
+# with reason malformed_stream and a message naming the 16 MiB cap, and the
+# client's peak RSS stays far below the line's size (the line buffer is
+# capped, the rest of the body is never read).
+set -euo pipefail
+: "${SB_BIN:?run through ctest}"
+tmp=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+cat > "$tmp/srv.py" <<'PY'
+import socket, sys, threading
+size = int(sys.argv[1])
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+def serve(c):
+    buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            d = c.recv(65536)
+            if not d:
+                return
+            buf += d
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+        c.sendall(b'data: {"choices":[{"index":0,"text":"')
+        chunk = b"a" * 65536
+        left = size
+        while left > 0:
+            c.sendall(chunk[:min(left, len(chunk))])
+            left -= len(chunk)
+        c.sendall(b'"}]}\n\ndata: [DONE]\n\n')
+    except OSError:
+        pass  # the client stopped reading: expected
+    finally:
+        c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+python3 "$tmp/srv.py" 40000000 > "$tmp/port" &
+pid=$!
+for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+port=$(cat "$tmp/port")
+# Runs the client and prints its peak RSS in KiB (ru_maxrss of the child).
+python3 - "$SB_BIN" "$port" "$SB_TEST_DATA/tokenizers/gpt2" "$tmp/out" <<'PY' > "$tmp/rss"
+import resource, subprocess, sys
+sb, port, tok, out = sys.argv[1:]
+with open(out, "w") as f:
+    rc = subprocess.call([sb, "serve", "--base-url", "http://127.0.0.1:" + port, "--model", "sim",
+                          "--tokenizer", tok, "--dataset-name", "random", "--random-input-len", "8",
+                          "--random-output-len", "4", "--num-prompts", "2"], stdout=f,
+                         stderr=subprocess.STDOUT)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+read -r rc rss < "$tmp/rss"
+[ "$rc" -eq 1 ] || { echo "want exit 1 (all failed), got $rc"; cat "$tmp/out"; exit 1; }
+grep -Eq '^malformed_stream: +2 *$' "$tmp/out" || { echo "no malformed_stream reason"; cat "$tmp/out"; exit 1; }
+grep -q 'a line or message longer than 16777216 bytes' "$tmp/out" ||
+    { echo "message does not name the cap"; cat "$tmp/out"; exit 1; }
+# 16 MiB line buffer (grown by doubling: a 32 MiB block at most, plus the copy
+# while growing) next to a ~40 MiB baseline (tokenizer, dataset): 40 MB
+# unbounded would already be over 160 MiB with the rest.
+[ "$rss" -lt 163840 ] || { echo "peak RSS $rss KiB: the line was not capped"; exit 1; }
+echo "peak RSS ${rss} KiB"
