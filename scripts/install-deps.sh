@@ -12,7 +12,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libcurl4-openssl-dev libjansson-dev libyajl-dev libyaml-dev libpcre2-dev libutf8proc-dev \
   zlib1g-dev libcmocka-dev libssl-dev libjpeg62-turbo-dev libsndfile1-dev libpng-dev libcairo2-dev libexpat1-dev \
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev \
-  clang libclang-rt-14-dev valgrind chromium \
+  clang libclang-rt-14-dev valgrind chromium openmpi-bin libopenmpi-dev \
   clang-tidy clang-format cppcheck man-db file \
   python3 python3-numpy python3-jinja2 python3-pandas python3-aiohttp python3-yaml \
   python3-pil python3-soundfile python3-opencv >/dev/null

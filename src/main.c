@@ -16,6 +16,7 @@ static const command commands[] = {
     {"sim", sim_cmd, "run the built-in simulated OpenAI-compatible LLM server"},
     {"tokenize", tokenize_cmd, "encode/decode text with a Hugging Face tokenizer.json"},
     {"dataset", dataset_cmd, "generate synthetic datasets and show dataset statistics"},
+    {"kv", kv_cmd, "KV-cache sizing: tokens and sequences that fit on a GPU, from config.json"},
     {"sweep", sweep_cmd, "run serve over a grid, repeat points, search the capacity under SLOs"},
     {"compare", compare_cmd, "compare result JSON files metric by metric, with significance"},
     {"report", report_cmd, "one self-contained HTML report from result and sweep files"},

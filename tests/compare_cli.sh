@@ -2,7 +2,7 @@
 # compare_cli.sh - `servebench compare` on results of `servebench sim`:
 # two runs of one configuration show no significant difference; a 10%
 # longer ITL is significant (Mann-Whitney on per-request samples); repeated
-# runs use Welch's t; --fail-if gates set the exit status; a reference-style
+# runs use Welch's t (three runs a side, ITL doubled); --fail-if gates set the exit status; a reference-style
 # file (no "servebench" key, NaN, no per-request arrays) compares with what
 # it holds; bad input names the file and the field.
 set -euo pipefail
@@ -11,26 +11,38 @@ tmp=$(mktemp -d)
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 source "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 
-# serve_to NAME: one detailed result of 100 requests into $tmp/NAME.json
-# (5 at a time: all 100 at once would measure the client's connection setup).
-# The fixed request-id prefix makes the simulator draw the same timings for
-# the same request in every run, so two runs differ only by real jitter.
+# serve_to NAME [N]: one detailed result of N (100) requests into
+# $tmp/NAME.json (20 at a time: all at once would measure the client's
+# connection setup). The fixed request-id prefix makes the simulator draw the
+# same timings for the same request in every run, so two runs differ only by
+# real jitter.
 serve_to() {
     "$SB_BIN" serve --base-url "$url" --model sim --tokenizer "$SB_SOURCE_DIR/data/tokenizers/gpt2" \
-        --dataset-name random --random-input-len 16 --random-output-len 16 --num-prompts 100 \
-        --max-concurrency 5 --request-id-prefix cmp- --disable-tqdm --save-result --save-detailed \
+        --dataset-name random --random-input-len 16 --random-output-len 16 --num-prompts "${2:-100}" \
+        --max-concurrency 20 --request-id-prefix cmp- --disable-tqdm --save-result --save-detailed \
         --result-dir "$tmp" --result-filename "$1.json" > "$tmp/$1.out" 2>&1 ||
         { cat "$tmp/$1.out"; echo "FAIL: serve $1"; exit 1; }
 }
-sim_start --ttft-ms 30 --ttft-std-ms 15 --itl-ms 5 --itl-std-ms 3 --seed 1
+# What a loaded machine adds is absolute (a preempted thread delays a chunk
+# by some ms whatever the ITL), so the simulated times are long enough that
+# 10% of the ITL (2 ms) dwarfs it, and their own spread (TTFT sd 30 ms; ITL
+# sd 8 ms, 2 ms on a request's mean of 15 gaps) is well above it: the 10%
+# shift sits ~7 standard errors out with 100 requests a side, a shift of
+# 0.5 ms between two runs of one configuration under 2.
+sim_start --ttft-ms 40 --ttft-std-ms 30 --itl-ms 20 --itl-std-ms 8 --seed 1
 serve_to a1
 serve_to a2
 serve_to a3
 sim_stop
-sim_start --ttft-ms 30 --ttft-std-ms 15 --itl-ms 5.5 --itl-std-ms 3 --seed 1
+sim_start --ttft-ms 40 --ttft-std-ms 30 --itl-ms 22 --itl-std-ms 8 --seed 1
 serve_to b1
-serve_to b2
-serve_to b3
+sim_stop
+# Welch's t on three per-run means has 4 degrees of freedom: it needs a
+# difference many times the run-to-run jitter of a loaded machine, not 10%.
+sim_start --ttft-ms 40 --ttft-std-ms 30 --itl-ms 40 --itl-std-ms 8 --seed 1
+serve_to c1 40
+serve_to c2 40
+serve_to c3 40
 sim_stop
 
 cmp() { # cmp NAME ARGS... : output in $tmp/NAME.cmp, status in $rc
@@ -43,8 +55,8 @@ cmp() { # cmp NAME ARGS... : output in $tmp/NAME.cmp, status in $rc
 }
 row() { grep -E "^$2 " "$tmp/$1.cmp" || true; }
 
-# The simulator's own spread (TTFT sd 15 ms, ITL sd 3 ms) is kept well above
-# what a loaded test machine adds between two runs, and the "same" check uses
+# The simulator's own spread is kept well above what a loaded test machine
+# adds between two runs (see above), and the "same" check uses
 # alpha 0.01: at 0.05, with two independent families of rows tested, one
 # identical pair in ten would be flagged by chance alone.
 cmp same "$tmp/a1.json" "$tmp/a2.json" --all --alpha 0.01
@@ -65,7 +77,7 @@ for k in mean_itl_ms median_itl_ms mean_tpot_ms; do
 done
 
 # Repeated runs on both sides: Welch's t on the per-run values.
-cmp welch "$tmp/a1.json,$tmp/a2.json,$tmp/a3.json" "$tmp/b1.json,$tmp/b2.json,$tmp/b3.json"
+cmp welch "$tmp/a1.json,$tmp/a2.json,$tmp/a3.json" "$tmp/c1.json,$tmp/c2.json,$tmp/c3.json"
 r=$(row welch mean_itl_ms)
 [[ "$r" == *welch*significant ]] || { cat "$tmp/welch.cmp"; echo "FAIL: welch row: $r"; exit 1; }
 grep -q "^A: .* (3 runs, per-request samples)" "$tmp/welch.cmp" || { cat "$tmp/welch.cmp"; exit 1; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # flag_audit.sh - no serve flag is accepted and silently ignored:
-#  1. tests/gen/flag_audit.py walks the flag table: every row's field is read
-#     outside the parser, or the row is marked FT_IGNORED / FT_UNSUPPORTED;
+#  1. tests/gen/flag_audit.py walks the serve flag table: every row's field is
+#     read outside the parser, or the row is marked FT_IGNORED / FT_UNSUPPORTED;
+#     and every other subcommand's cli_opt table: every listed flag is handled;
 #  2. every FT_UNSUPPORTED flag stops with "not supported yet" and exit 2;
 #  3. every FT_IGNORED flag prints its "no effect" note and the run goes on;
 #  4. --tokenizer-mode: auto and hf run, other modes stop.

@@ -355,6 +355,80 @@ static void test_mutations(void **state)
             D.n_checked, D.n_valid, D.n_lone_surrogate, D.n_yajl_lax);
 }
 
+/* Chat delta channels (ours): content, reasoning under either of vLLM's
+ * names, tool calls; empty strings and empty lists do not count, and
+ * reasoning text never joins the answer text the reference keeps. */
+static void test_delta_channels(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *msg;
+        bool content, reasoning, tool;
+        const char *text;
+    } cases[] = {
+        {"{\"choices\":[{\"delta\":{\"content\":\" hi\"}}]}", true, false, false, " hi"},
+        {"{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}", false, false,
+         false, ""},
+        {"{\"choices\":[{\"delta\":{\"reasoning_content\":\"think\"}}]}", false, true, false, ""},
+        {"{\"choices\":[{\"delta\":{\"reasoning\":\"\\u00e9\",\"content\":null}}]}", false, true,
+         false, ""},
+        {"{\"choices\":[{\"delta\":{\"reasoning\":\"\",\"content\":\"a\"}}]}", true, false, false,
+         "a"},
+        {"{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+         "\"{\\\"x\\\": 1}\"}}]}}]}",
+         false, false, true, ""},
+        {"{\"choices\":[{\"delta\":{\"tool_calls\":[]}}]}", false, false, false, ""},
+        /* only choices[0] counts; completions text is answer text too */
+        {"{\"reasoning\":\"x\",\"choices\":[{\"text\":\"t\"},{\"delta\":{\"content\":\"y\"}}]}",
+         true, false, false, "t"},
+        {"{\"choices\":[{\"text\":\"\"}]}", false, false, false, ""},
+    };
+    bk_msg m;
+    char why[160];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sb_buf_reset(&D.t1);
+        assert_int_equal(bk_scan_parse(D.mine, cases[i].msg, strlen(cases[i].msg), &m, &D.t1, NULL,
+                                       why, sizeof why),
+                         0);
+        if (m.delta_content != cases[i].content || m.delta_reasoning != cases[i].reasoning ||
+            m.delta_tool_call != cases[i].tool)
+            print_error("case %zu: %s\n", i, cases[i].msg);
+        assert_true(m.delta_content == cases[i].content);
+        assert_true(m.delta_reasoning == cases[i].reasoning);
+        assert_true(m.delta_tool_call == cases[i].tool);
+        assert_int_equal(D.t1.len, strlen(cases[i].text));
+        assert_memory_equal(D.t1.len ? D.t1.data : "", cases[i].text, D.t1.len);
+    }
+}
+
+/* Responses API events: the type names the channel whatever the key order,
+ * the delta's place in the text is reported, usage is response.usage. */
+static void test_responses_events(void **state)
+{
+    (void)state;
+    bk_msg m;
+    char why[160];
+    const char *a = "{\"delta\":\" hi\\n\",\"type\":\"response.reasoning_text.delta\"}";
+    sb_buf_reset(&D.t1);
+    sb_buf_puts(&D.t1, "ab");
+    assert_int_equal(bk_scan_parse(D.mine, a, strlen(a), &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(m.resp_event, BK_RESP_REASONING);
+    assert_int_equal(m.delta_from, 2);
+    assert_int_equal(m.delta_to, 6);
+    const char *b = "{\"type\":\"response.completed\",\"response\":{\"id\":\"r\",\"usage\":"
+                    "{\"input_tokens\":7,\"output_tokens\":9,\"total_tokens\":16}}}";
+    assert_int_equal(bk_scan_parse(D.mine, b, strlen(b), &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(m.resp_event, BK_RESP_COMPLETED);
+    assert_int_equal(m.prompt_tokens, 7);
+    assert_int_equal(m.completion_tokens, 9);
+    const char *c = "{\"type\":\"response.output_text.delta\",\"delta\":\"x\"}";
+    assert_int_equal(bk_scan_parse(D.mine, c, strlen(c), &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(m.resp_event, BK_RESP_TEXT);
+    const char *d = "{\"type\":\"response.in_progress\"}";
+    assert_int_equal(bk_scan_parse(D.mine, d, strlen(d), &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(m.resp_event, BK_RESP_NONE);
+}
+
 static void test_limits_and_messages(void **state)
 {
     (void)state;
@@ -379,9 +453,9 @@ static void test_limits_and_messages(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_chunks),
-        cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_limits_and_messages),
+        cmocka_unit_test(test_real_chunks),         cmocka_unit_test(test_mutations),
+        cmocka_unit_test(test_limits_and_messages), cmocka_unit_test(test_delta_channels),
+        cmocka_unit_test(test_responses_events),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     for (size_t i = 0; i < C.n; i++)

@@ -185,6 +185,15 @@ static void print_stats(const sb_dataset *ds, const char *name, double load_s, i
     printf("Dataset:                %s\n", name);
     printf("Number of requests:     %zu\n", ds->n);
     printf("Load time (s):          %.3f\n", load_s);
+    if (ds->trace.present) /* mooncake: the sharing its hash ids imply */
+        printf("Trace rows:             %zu used, %zu skipped\n"
+               "Prefix-shared tokens:   %llu of %llu (%.2f%%)\n",
+               ds->trace.rows_used, ds->trace.rows_skipped,
+               (unsigned long long)ds->trace.shared_tokens,
+               (unsigned long long)ds->trace.prompt_tokens,
+               ds->trace.prompt_tokens
+                   ? 100.0 * (double)ds->trace.shared_tokens / (double)ds->trace.prompt_tokens
+                   : 0.0);
     printf("%-16s %10s %10s %10s %10s %10s %10s %10s\n", "(tokens)", "min", "max", "avg", "p50",
            "p90", "p95", "p99");
     print_row("input length", &in);

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "app/commands.h"
 #include "dataset/dataset.h"
+#include "mpi/mpir.h"
 #include "run/run.h"
 
 int serve_cmd(int argc, char **argv)
@@ -38,6 +39,13 @@ int serve_cmd(int argc, char **argv)
         sb_config_free(&cfg);
         return SB_EXIT_USAGE;
     }
+    /* Under mpirun (or with --mpi) this process is one rank of the run;
+     * from here on only rank 0 prints to stdout (docs/scale-out.md). */
+    if (mpir_start(cfg.mpi, &err) != 0) {
+        fprintf(stderr, "servebench serve: error: %s\n", err.msg);
+        sb_config_free(&cfg);
+        return SB_EXIT_USAGE;
+    }
     const char *key = getenv("OPENAI_API_KEY");
     if (key && *key)
         cfg.api_key = sb_xstrdup(key);
@@ -47,5 +55,6 @@ int serve_cmd(int argc, char **argv)
     sb_buf_free(&text);
     int status = run_serve(&cfg);
     sb_config_free(&cfg);
+    mpir_stop();
     return status;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mpi/mpir.h"
 #include "cli/cli.h"
 #include "app/commands.h"
 #include "sweep/result.h"
@@ -661,6 +662,13 @@ static void free_state(cmd_state *s)
 
 int sweep_cmd(int argc, char **argv)
 {
+    const char *mpi = mpir_launcher();
+    if (mpi) { /* N ranks would each run the whole sweep */
+        fprintf(stderr, "servebench sweep: error: started by an MPI launcher (%s): sweeps do not "
+                        "run across MPI ranks yet; run `mpirun ... servebench serve` per point "
+                        "(docs/scale-out.md)\n", mpi);
+        return SB_EXIT_USAGE;
+    }
     cmd_state s;
     memset(&s, 0, sizeof s);
     int rc = parse_args(argc, argv, &s);

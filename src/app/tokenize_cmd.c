@@ -130,12 +130,15 @@ static int parse_opts(int argc, char **argv, opts *o)
                         v);
                 return SB_EXIT_USAGE;
             }
-        } else { /* threads */
+        } else if (!strcmp(name, "threads")) {
             o->threads = strtol(v, &end, 10);
             if (*end || o->threads < 1 || o->threads > 1024) {
                 fprintf(stderr, "servebench tokenize: --threads: '%s' is not 1..1024\n", v);
                 return SB_EXIT_USAGE;
             }
+        } else { /* a row of tok_flags without a handler */
+            fprintf(stderr, "servebench tokenize: --%s: not supported yet\n", name);
+            return SB_EXIT_USAGE;
         }
     }
     if (o->pair && (o->jsonl || o->decode || o->info)) {

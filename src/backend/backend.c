@@ -34,6 +34,10 @@ static const backend table[] = {
      false, false, bk_build_completions},
     {"openai-chat", "OpenAI Chat Completions API", {"chat/completions", NULL}, BK_MODE_CHAT, true,
      false, true, false, false, false, bk_build_chat},
+    /* ours: the OpenAI Responses API (POST /v1/responses, streamed events);
+     * sampling flags go through --extra-body (its fields differ from chat's) */
+    {"openai-responses", "OpenAI Responses API", {"responses", NULL}, BK_MODE_RESPONSES, false,
+     false, true, false, false, false, bk_build_responses},
     /* Whisper-style ASR (async_request_openai_audio): multipart form, chat
      * deltas, not OpenAI-compatible for the sampling flags (the reference's
      * list holds completions and chat only). */
@@ -77,7 +81,8 @@ const backend *backend_find(const char *name)
 
 const char *backend_names(void)
 {
-    return "openai, vllm, lmdeploy, scalellm, sglang, llama.cpp, openai-chat, openai-audio, tgi, "
+    return "openai, vllm, lmdeploy, scalellm, sglang, llama.cpp, openai-chat, openai-responses, "
+           "openai-audio, tgi, "
            "tensorrt-llm, "
            "deepspeed-mii, openai-embeddings, openai-embeddings-chat, openai-embeddings-clip, "
            "openai-embeddings-vlm2vec, infinity-embeddings, infinity-embeddings-clip, "

@@ -28,6 +28,8 @@ typedef enum bk_mode {
     BK_MODE_WHOLE,       /* not streamed: one JSON body, TTFT 0 (deepspeed-mii) */
     BK_MODE_POOLING,     /* as WHOLE, TTFT = latency (pooling backends, 3.9) */
     BK_MODE_AUDIO,       /* as CHAT, but usage.prompt_tokens is not taken (openai-audio, 3.8) */
+    BK_MODE_RESPONSES,   /* SSE events of the Responses API; token = a text, reasoning or
+                            tool-argument delta event; usage from response.completed */
 } bk_mode;
 
 typedef struct bk_params bk_params;
@@ -136,6 +138,7 @@ void bk_build_infinity_clip(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_pooling(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_rerank(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_audio(const bk_params *p, const bk_req *r, pyjson_obj *o);
+void bk_build_responses(const bk_params *p, const bk_req *r, pyjson_obj *o);
 
 /* audio.c: the form of a multipart body: field "file" (r's WAV bytes), then
  * one text field per entry of o holding Python's str() of the value. */

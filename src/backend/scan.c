@@ -36,7 +36,8 @@ struct bk_scan {
 
 /* What a value's position means to the decoders. */
 enum role { R_NONE, R_TOP, R_CHOICES, R_CHOICE0, R_DELTA, R_USAGE, R_COMPLETION, R_PROMPT,
-            R_APPEND, R_GENERATED, R_MII_TEXT };
+            R_APPEND, R_GENERATED, R_MII_TEXT, R_CONTENT, R_REASONING, R_TOOL_CALLS,
+            R_TYPE, R_RDELTA, R_RESPONSE, R_RUSAGE };
 
 typedef struct cur {
     const unsigned char *p, *beg, *end;
@@ -318,7 +319,17 @@ static enum role member_role(cur *c, enum role obj, const char *k, size_t n)
         if (IS("usage")) return R_USAGE;
         if (IS("generated_text")) return R_GENERATED;
         if (IS("text_output")) return R_APPEND;
+        if (IS("type")) return R_TYPE;
+        if (IS("delta")) return R_RDELTA;
+        if (IS("response")) return R_RESPONSE;
         if (IS("error")) c->out->has_error = true;
+        return R_NONE;
+    case R_RESPONSE:
+        return IS("usage") ? R_RUSAGE : R_NONE;
+    case R_RUSAGE:
+        c->out->usage_truthy = true;
+        if (IS("output_tokens")) return R_COMPLETION;
+        if (IS("input_tokens")) return R_PROMPT;
         return R_NONE;
     case R_USAGE:
         c->out->usage_truthy = true;
@@ -330,7 +341,10 @@ static enum role member_role(cur *c, enum role obj, const char *k, size_t n)
         if (IS("delta")) return R_DELTA;
         return R_NONE;
     case R_DELTA:
-        return IS("content") ? R_APPEND : R_NONE;
+        if (IS("content")) return R_CONTENT;
+        if (IS("reasoning_content") || IS("reasoning")) return R_REASONING;
+        if (IS("tool_calls")) return R_TOOL_CALLS;
+        return R_NONE;
     default:
         return R_NONE;
     }
@@ -366,7 +380,10 @@ static int key(cur *c, enum role obj, enum role *child)
 
 static int object(cur *c, enum role r)
 {
-    enum role obj = r == R_TOP || r == R_USAGE || r == R_CHOICE0 || r == R_DELTA ? r : R_NONE;
+    enum role obj = r == R_TOP || r == R_USAGE || r == R_CHOICE0 || r == R_DELTA ||
+                            r == R_RESPONSE || r == R_RUSAGE
+                        ? r
+                        : R_NONE;
     if (r == R_TOP)
         c->out->is_object = true;
     c->p++;
@@ -409,6 +426,8 @@ static int array(cur *c, enum role r)
         c->p++;
         return 0;
     }
+    if (r == R_TOOL_CALLS)
+        c->out->delta_tool_call = true;
     for (int i = 0;; i++) {
         enum role child = R_NONE;
         if (i == 0 && r == R_CHOICES)
@@ -432,11 +451,37 @@ static int array(cur *c, enum role r)
     }
 }
 
+static bk_resp_event resp_event_of(const char *t, size_t n)
+{
+#define IS(s) (n == sizeof(s) - 1 && memcmp(t, s, n) == 0)
+    if (IS("response.output_text.delta"))
+        return BK_RESP_TEXT;
+    if (IS("response.reasoning_text.delta") || IS("response.reasoning_summary_text.delta"))
+        return BK_RESP_REASONING;
+    if (IS("response.function_call_arguments.delta"))
+        return BK_RESP_TOOL;
+    if (IS("response.completed"))
+        return BK_RESP_COMPLETED;
+    if (IS("response.failed") || IS("response.incomplete") || IS("error"))
+        return BK_RESP_FAILED;
+    return BK_RESP_NONE;
+#undef IS
+}
+
 static int string_value(cur *c, enum role r)
 {
     bool escaped = false;
     sink k = {0};
-    if (r == R_APPEND) {
+    const unsigned char *open = c->p;
+    char tb[48];
+    if (r == R_TYPE) {
+        k.fix = tb;
+        k.cap = sizeof tb;
+    } else if (r == R_RDELTA) {
+        k.buf = c->text;
+        c->out->delta_from = c->text ? c->text->len : 0;
+    }
+    if (r == R_APPEND || r == R_CONTENT) {
         k.buf = c->text;
     } else if (r == R_GENERATED) {
         c->out->has_generated_text = true;
@@ -444,7 +489,15 @@ static int string_value(cur *c, enum role r)
         if (k.buf)
             sb_buf_reset(k.buf);
     }
-    return string(c, &k, &escaped);
+    int rc = string(c, &k, &escaped);
+    if (rc == 0 && r == R_TYPE && k.len <= k.cap)
+        c->out->resp_event = resp_event_of(tb, k.len);
+    if (rc == 0 && r == R_RDELTA)
+        c->out->delta_to = c->text ? c->text->len : 0;
+    if (rc == 0 && c->p - open > 2) /* more than the two quotes: not empty */
+        c->out->delta_content |= r == R_CONTENT || r == R_APPEND,
+            c->out->delta_reasoning |= r == R_REASONING;
+    return rc;
 }
 
 static int value(cur *c, enum role r)

@@ -17,6 +17,15 @@
 
 #include "core/buf.h"
 
+typedef enum bk_resp_event {
+    BK_RESP_NONE,      /* no "type", or one the decoder ignores */
+    BK_RESP_TEXT,      /* response.output_text.delta */
+    BK_RESP_REASONING, /* response.reasoning_text.delta, response.reasoning_summary_text.delta */
+    BK_RESP_TOOL,      /* response.function_call_arguments.delta */
+    BK_RESP_COMPLETED, /* response.completed (its response.usage holds the counts) */
+    BK_RESP_FAILED,    /* response.failed, response.incomplete, error */
+} bk_resp_event;
+
 typedef struct bk_msg {
     int32_t n_choices;        /* elements of "choices"; -1 when absent */
     bool usage_truthy;        /* "usage" is a non-empty object (Python truthiness) */
@@ -25,6 +34,17 @@ typedef struct bk_msg {
     bool has_error;           /* top-level "error" key */
     bool is_object;           /* the message is a JSON object */
     bool has_generated_text;  /* TGI: "generated_text" is a string */
+    /* answer channels (ours, beside the reference's timing): non-empty
+     * answer text (chat delta.content, or the text the other APIs append);
+     * in chat choices[0].delta a non-empty "reasoning_content" or
+     * "reasoning" (vLLM's reasoning parsers: older and newer name) and a
+     * non-empty "tool_calls" list */
+    bool delta_content, delta_reasoning, delta_tool_call;
+    /* Responses API events (openai-responses): the top-level "type", and
+     * where the top-level "delta" string went in the text buffer (appended
+     * whatever the type; the decoder keeps it only for output text) */
+    bk_resp_event resp_event;
+    size_t delta_from, delta_to;
 } bk_msg;
 
 typedef struct bk_scan bk_scan;

@@ -52,6 +52,8 @@ void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns
     sb_record *r = &rs->recs[idx];
     r->ttft_ns = r->latency_ns = 0;
     r->n_chunks = 0;
+    r->reasoning_ttft_ns = r->answer_ttft_ns = 0;
+    r->n_reasoning_msgs = r->n_answer_msgs = r->n_tool_call_msgs = 0;
     r->output_tokens = 0;
     r->done = r->success = false;
     r->fail = SB_FAIL_NONE;
@@ -101,6 +103,13 @@ static void on_token(bk_stream *st, const bk_msg *m, uint64_t t)
     st->prev_ns = t;
     r->latency_ns = t - st->start_ns;
     r->n_chunks++;
+    /* ours: which channel the message fed (TTFT above stays the reference's:
+     * any message with choices, reasoning included) */
+    if (m->delta_reasoning && r->n_reasoning_msgs++ == 0)
+        r->reasoning_ttft_ns = t - st->start_ns;
+    if (m->delta_content && r->n_answer_msgs++ == 0)
+        r->answer_ttft_ns = t - st->start_ns;
+    r->n_tool_call_msgs += m->delta_tool_call;
 }
 
 static void on_usage(bk_stream *st, const bk_msg *m)
@@ -147,6 +156,43 @@ static bool is_done(const char *d, size_t n)
     return n == 6 && memcmp(d, "[DONE]", 6) == 0;
 }
 
+/* One Responses API event: deltas are token messages of their channel (TTFT
+ * at the first of any kind, as chat's reference rule counts reasoning);
+ * response.completed carries the usage and ends the stream as [DONE] does. */
+static int on_response_event(bk_stream *st, const bk_msg *m, const char *data, size_t len,
+                             uint64_t t)
+{
+    bk_msg ev = *m;
+    switch (m->resp_event) {
+    case BK_RESP_TEXT:
+        ev.delta_content = m->delta_to > m->delta_from;
+        on_token(st, &ev, t);
+        break;
+    case BK_RESP_REASONING:
+        ev.delta_reasoning = true;
+        on_token(st, &ev, t);
+        break;
+    case BK_RESP_TOOL:
+        ev.delta_tool_call = true;
+        on_token(st, &ev, t);
+        break;
+    case BK_RESP_COMPLETED:
+        on_usage(st, m);
+        st->got_done = true;
+        break;
+    case BK_RESP_FAILED: {
+        int show = len > 200 ? 200 : (int)len;
+        rec_store_fail(st->rs, st->idx, SB_FAIL_OTHER, "the server sent a failure event: %.*s%s",
+                       show, data, len > 200 ? "..." : "");
+        st->failed = true;
+        return -1;
+    }
+    case BK_RESP_NONE:
+        break;
+    }
+    return 0;
+}
+
 static int on_message(void *ud, const char *data, size_t len, uint64_t t)
 {
     bk_stream *st = ud;
@@ -161,7 +207,13 @@ static int on_message(void *ud, const char *data, size_t len, uint64_t t)
         return fail_malformed(st, data, len, why);
     if (!m.is_object)
         return fail_malformed(st, data, len, "not a JSON object");
+    /* a top-level "delta" string is answer text only in an output_text event */
+    if ((st->mode != BK_MODE_RESPONSES || m.resp_event != BK_RESP_TEXT) &&
+        m.delta_to > m.delta_from)
+        st->text.data[st->text.len = m.delta_from] = '\0';
     switch (st->mode) {
+    case BK_MODE_RESPONSES:
+        return on_response_event(st, &m, data, len, t);
     case BK_MODE_COMPLETIONS:
     case BK_MODE_CHAT:
     case BK_MODE_AUDIO:

@@ -105,4 +105,8 @@ void chart_png_shutdown(void);
 int chart_png(const char *path, const chart *const *charts, size_t n_charts, int cols, int w, int h,
               sb_err *err);
 
+/* Appends s with <, >, & and " as XML entities (NULL appends nothing): for
+ * SVG text and attributes, and the HTML page around the charts. */
+void chart_xml_escape(sb_buf *b, const char *s);
+
 #endif

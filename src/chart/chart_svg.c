@@ -58,9 +58,9 @@ static const char *cls(int style)
     return n[style >= 0 && style < CHART_S0 + CHART_NSERIES ? style : 0];
 }
 
-static void esc(sb_buf *b, const char *s)
+void chart_xml_escape(sb_buf *b, const char *s)
 {
-    for (; *s; s++)
+    for (; s && *s; s++)
         switch (*s) {
         case '<':
             sb_buf_puts(b, "&lt;");
@@ -126,7 +126,7 @@ static void svg_text(void *ud, double x, double y, const char *s, int anchor, do
     if (rotated)
         sb_buf_printf(b, " transform=\"rotate(-90 %.1f %.1f)\"", x, y);
     sb_buf_putc(b, '>');
-    esc(b, s ? s : "");
+    chart_xml_escape(b, s ? s : "");
     sb_buf_puts(b, "</text>\n");
 }
 
@@ -144,7 +144,7 @@ void chart_svg(sb_buf *out, const chart *c, int w, int h, bool standalone)
                   "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" id=\"chart-%s\" "
                   "width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n<title>",
                   c->id, w, h, w, h);
-    esc(out, c->title);
+    chart_xml_escape(out, c->title);
     sb_buf_puts(out, "</title>\n");
     if (standalone) /* a file opened alone needs its own colours and background */
         sb_buf_printf(out,

@@ -25,14 +25,14 @@ const char *const flag_groups[] = {
 const size_t flag_n_groups = sizeof flag_groups / sizeof flag_groups[0];
 
 static const char *const backends[] = {
-    "openai", "vllm", "openai-chat", "openai-audio", "openai-embeddings",
+    "openai", "vllm", "openai-chat", "openai-responses", "openai-audio", "openai-embeddings",
     "openai-embeddings-chat", "openai-embeddings-clip", "openai-embeddings-vlm2vec",
     "infinity-embeddings", "infinity-embeddings-clip", "vllm-pooling", "vllm-rerank", "tgi",
     "lmdeploy", "deepspeed-mii", "tensorrt-llm", "scalellm", "sglang", "llama.cpp", NULL};
 static const char *const datasets[] = {
     "sharegpt", "burstgpt", "sonnet", "random", "random-mm", "random-rerank", "hf", "custom",
     "custom_image", "custom_audio", "custom_mm", "prefix_repetition", "spec_bench", "speed_bench",
-    "timed_trace", NULL};
+    "timed_trace", "mooncake", NULL};
 static const char *const ramp_choices[] = {"linear", "exponential", NULL};
 static const char *const lora_choices[] = {"random", "round-robin", NULL};
 static const char *const tok_compat_choices[] = {"transformers", "transformers5", "tokenizers",
@@ -191,6 +191,18 @@ const cli_flag cli_flags[] = {
      "KEY", "output_length", 3, "timed_trace: output length field"},
     {"timed-trace-label-hash-ids", NULL, FT_STR, D(timed_trace_label_hash_ids), 0, "KEY",
      "hash_ids", 3, "timed_trace: hash ids field"},
+    {"mooncake-block-size", NULL, FT_LONG, D(mooncake_block_size), 0, "N", "512", 3,
+     "mooncake (ours, AIPerf's default): tokens per hash id; the last block may be partial"},
+    {"mooncake-slowdown-factor", NULL, FT_DOUBLE, D(mooncake_slowdown_factor), 0, "X", "1.0", 3,
+     "mooncake: replay the timestamps (ms) this many times slower; 0.5 = twice as fast"},
+    {"mooncake-num-rounds", NULL, FT_LONG, D(mooncake_num_rounds), 0, "N", "1", 3,
+     "mooncake: rounds per trace row, each resending the history with a placeholder reply"},
+    {"mooncake-workload", NULL, FT_UNSUPPORTED, 0, 0, "NAME", "none", 3,
+     "mooncake: SGLang downloads this trace (mooncake, conversation, synthetic, toolagent); "
+     "servebench stays offline: fetch it from github.com/kvcache-ai/Mooncake, FAST25-release/, "
+     "and pass it with --dataset-path"},
+    {"strict", NULL, FT_BOOL, D(strict), 0, NULL, "off", 3,
+     "mooncake (ours): a bad trace row stops the load instead of being skipped and counted"},
     /* 4: load shape */
     {"request-rate", NULL, FT_CUSTOM, C(request_rate), 0, "RPS", "inf", 4,
      "requests per second; inf sends everything at time 0", NULL, false, fv_rate},
@@ -212,9 +224,11 @@ const cli_flag cli_flags[] = {
     {"ignore-eos", NULL, FT_BOOL, C(ignore_eos), 0, NULL, "off", 4,
      "send ignore_eos: true (forced for random, random-mm, timed_trace)"},
     {"self-timed", NULL, FT_CUSTOM, C(self_timed), 0, NULL, "unset", 4,
-     "timed_trace: replay the trace timestamps", NULL, false, fv_self_timed},
+     "timed_trace, mooncake: replay the trace timestamps (their default)", NULL, false,
+     fv_self_timed},
     {"no-self-timed", NULL, FT_CUSTOM, C(self_timed), 0, NULL, "unset", 4,
-     "timed_trace: use --request-rate instead of the timestamps", NULL, false, fv_no_self_timed},
+     "timed_trace, mooncake: use --request-rate instead of the timestamps", NULL, false,
+     fv_no_self_timed},
     {"probe-request-rate", NULL, FT_DOUBLE, C(probe_request_rate), 0, "RPS", "0.0", 4,
      ">0: a side loop of 1-token probe requests"},
     /* 5: sampling and request body */
@@ -276,6 +290,13 @@ const cli_flag cli_flags[] = {
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
      "start the built-in simulated server in-process and benchmark it; it serves the model "
      "named by `--served-model-name` or `--model` (default `sim`)"},
+    {"mpi", NULL, FT_BOOL, C(mpi), 0, NULL, "off", 8,
+     "run as one rank of an MPI job (`mpirun -np N servebench serve ...`; implied under mpirun): "
+     "the schedule and --max-concurrency are split across the ranks, one merged result on rank "
+     "0 (docs/scale-out.md)"},
+    {"mpi-gather-timeout", NULL, FT_DOUBLE, C(mpi_gather_timeout_s), 0, "S", "60", 8,
+     "MPI: once rank 0 has finished, wait this long for each other rank's records; a rank "
+     "still silent is reported lost"},
     {"sim-arg", NULL, FT_APPEND, C(sim_args), C(n_sim_args), "ARG", "none", 8,
      "one argument for the simulator, repeatable (--sim-arg=--ttft-ms=20)"},
     {"request-timeout", NULL, FT_DOUBLE, C(request_timeout_s), 0, "S", "0 (none)", 8,

@@ -49,9 +49,14 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
                               "generates its prompts); choose the dataset kind of the file, "
                               "e.g. --dataset-name sharegpt or custom",
                               cfg->ds.path, cfg->ds.name);
+    if (cfg->ds.strict && strcmp(cfg->ds.name, "mooncake") != 0)
+        return sb_err_set(err,
+                          "--strict is not supported yet for --dataset-name %s (only mooncake "
+                          "skips bad rows)",
+                          cfg->ds.name);
     static const char *const need_path[] = {
-        "sharegpt",  "burstgpt",   "custom",      "custom_image", "custom_audio",
-        "custom_mm", "spec_bench", "speed_bench", "timed_trace",  "hf"};
+        "sharegpt",   "burstgpt",    "custom",      "custom_image", "custom_audio", "custom_mm",
+        "spec_bench", "speed_bench", "timed_trace", "hf",           "mooncake"};
     for (size_t i = 0; i < sizeof need_path / sizeof need_path[0]; i++)
         if (!cfg->ds.path && !strcmp(cfg->ds.name, need_path[i]) &&
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))
@@ -135,6 +140,7 @@ static int check_seconds(const sb_config *cfg, sb_err *err)
     } t[] = {{"--request-timeout", cfg->request_timeout_s},
              {"--stall-timeout", cfg->stall_timeout_s},
              {"--grace-sec", cfg->grace_s},
+             {"--mpi-gather-timeout", cfg->mpi_gather_timeout_s},
              {"--ready-check-timeout-sec", cfg->ready_check_timeout_s}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (t[i].v > 1e9)
@@ -272,6 +278,9 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
     if (!(cfg->grace_s >= 0) || isinf(cfg->grace_s))
         return sb_err_set(err, "--grace-sec must be a number of seconds >= 0 (got %g)",
                           cfg->grace_s);
+    if (!(cfg->mpi_gather_timeout_s > 0))
+        return sb_err_set(err, "--mpi-gather-timeout must be a number of seconds > 0 (got %g)",
+                          cfg->mpi_gather_timeout_s);
     if (!(cfg->ready_check_timeout_s >= 0))
         return sb_err_set(err, "--ready-check-timeout-sec must be >= 0 (got %g)",
                           cfg->ready_check_timeout_s);

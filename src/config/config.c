@@ -15,6 +15,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->host = sb_xstrdup("127.0.0.1");
     cfg->port = 8000;
     cfg->grace_s = 5.0;
+    cfg->mpi_gather_timeout_s = 60.0;
     cfg->stall_timeout_s = 600.0;
     cfg->num_workers = 1;
     cfg->endpoint = sb_xstrdup("/v1/completions");
@@ -44,6 +45,9 @@ void sb_config_defaults(sb_config *cfg)
     ds->timed_trace_chunk_hash_size = 16;
     ds->timed_trace_sec_multiplier = 1.0;
     ds->timed_trace_hash_seed = -1;
+    ds->mooncake_block_size = 512;
+    ds->mooncake_slowdown_factor = 1.0;
+    ds->mooncake_num_rounds = 1;
     ds->random_mm_base_items_per_request = 1;
     ds->timed_trace_label_timestamp = sb_xstrdup("timestamp");
     ds->timed_trace_label_input_length = sb_xstrdup("input_length");

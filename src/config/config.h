@@ -78,6 +78,11 @@ typedef struct sb_dataset_opts {
     /* ours: the PYTHONHASHSEED the reference ran with (its prompts depend on
      * it); -1 = unset: $PYTHONHASHSEED when a number, else 0 */
     long long timed_trace_hash_seed;
+    /* mooncake (SGLang bench_serving's names; block size ours, AIPerf's 512) */
+    long mooncake_block_size;        /* 512 tokens per hash id */
+    double mooncake_slowdown_factor; /* 1.0: send at (ts - first ts) / 1000 x factor s */
+    long mooncake_num_rounds;        /* 1: rounds per trace row (session) */
+    bool strict;                     /* --strict: a bad dataset row stops the load */
     char *request_id_prefix; /* --request-id-prefix; NULL = "bench-<8 hex>-" chosen at run */
     /* accepted for compatibility; datasets that use them read them here */
     long random_mm_base_items_per_request;     /* 1 */
@@ -172,6 +177,8 @@ typedef struct sb_config {
 
     /* ours */
     bool sim;          /* --sim: start the built-in simulator in-process */
+    bool mpi;          /* --mpi: require an MPI job (src/mpi, docs/scale-out.md) */
+    double mpi_gather_timeout_s; /* --mpi-gather-timeout: rank 0 waits this long for a rank (60) */
     char **sim_args;   /* --sim-arg "--ttft-ms 50" passed to the simulator */
     size_t n_sim_args;
     char *api_key;     /* from OPENAI_API_KEY; never printed or saved */

@@ -24,6 +24,7 @@ static const ds_entry ds_table[] = {
     {"spec_bench", dataset_spec_bench},
     {"speed_bench", dataset_speed_bench},
     {"timed_trace", dataset_timed_trace},
+    {"mooncake", dataset_mooncake},
     {"random-rerank", dataset_random_rerank},
     {"random-mm", dataset_random_mm},
     {"custom_image", dataset_custom_image},
@@ -33,7 +34,7 @@ static const ds_entry ds_table[] = {
 const char *const dataset_names[] = {"random", "sharegpt", "sonnet", "burstgpt", "custom", "hf",
                                      "prefix_repetition", "spec_bench", "speed_bench", "timed_trace",
                                      "random-rerank", "random-mm", "custom_image", "custom_audio",
-                                     NULL};
+                                     "mooncake", NULL};
 
 /* Names of the reference that servebench refuses by name (the newest
  * reference no longer accepts custom_mm either). */

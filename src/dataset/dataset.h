@@ -41,6 +41,16 @@ typedef struct sb_request {
     double audio_duration_s;
 } sb_request;
 
+/* What a trace dataset (mooncake) knows about its rows, for the report;
+ * all zero for other datasets. */
+typedef struct sb_dataset_trace {
+    bool present;
+    size_t rows_used;       /* trace rows (sessions) behind the requests */
+    size_t rows_skipped;    /* bad rows skipped (without --strict) */
+    uint64_t prompt_tokens; /* over all requests, in send order */
+    uint64_t shared_tokens; /* of those, tokens of blocks an earlier request sent */
+} sb_dataset_trace;
+
 typedef struct sb_dataset {
     sb_request *reqs;
     size_t n;
@@ -54,6 +64,7 @@ typedef struct sb_dataset {
     /* Extra arenas filled by worker threads (random dataset); freed with the set. */
     sb_arena *extra_arenas;
     size_t n_extra_arenas;
+    sb_dataset_trace trace;
 } sb_dataset;
 
 /* Builds the requests described by opts. tok may be NULL only for datasets

@@ -238,3 +238,22 @@ size_t dataset_threads(size_t n)
         nt = n ? n : 1;
     return nt;
 }
+
+/* Sorted ids of the vocabulary (added tokens included) without the special
+ * ids, as the reference's sorted non-special vocabulary. */
+int32_t *dataset_non_special_vocab(const tok *t, size_t *n_out)
+{
+    const int32_t *sp;
+    size_t n_sp = tok_special_ids(t, &sp), j = 0, n = 0;
+    size_t v = tok_vocab_size_with_added(t);
+    int32_t *out = sb_xmalloc((v ? v : 1) * sizeof *out);
+    for (size_t id = 0; id < v; id++) {
+        while (j < n_sp && (size_t)sp[j] < id)
+            j++;
+        if ((j < n_sp && (size_t)sp[j] == id) || !tok_id_to_token(t, (int32_t)id))
+            continue;
+        out[n++] = (int32_t)id;
+    }
+    *n_out = n;
+    return out;
+}

@@ -188,6 +188,11 @@ int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_timed_trace(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+int dataset_mooncake(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+
+/* Sorted ids of t's vocabulary (added tokens included) without its special
+ * ids, as the reference's timed_trace draws from; malloc'd, count in *n_out. */
+int32_t *dataset_non_special_vocab(const tok *t, size_t *n_out);
 int dataset_random_rerank(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 
 /* ---- list prompts (ds_batch.c) ---- */

@@ -55,25 +55,6 @@ typedef struct tt_load {
     size_t back_in_time; /* lines whose timestamp is before the previous one */
 } tt_load;
 
-/* Sorted ids of the vocabulary (added tokens included) without the special
- * ids, as the reference's sorted non-special vocabulary. */
-static int32_t *non_special_vocab(const tok *t, size_t *n_out)
-{
-    const int32_t *sp;
-    size_t n_sp = tok_special_ids(t, &sp), j = 0, n = 0;
-    size_t v = tok_vocab_size_with_added(t);
-    int32_t *out = sb_xmalloc((v ? v : 1) * sizeof *out);
-    for (size_t id = 0; id < v; id++) {
-        while (j < n_sp && (size_t)sp[j] < id)
-            j++;
-        if ((j < n_sp && (size_t)sp[j] == id) || !tok_id_to_token(t, (int32_t)id))
-            continue;
-        out[n++] = (int32_t)id;
-    }
-    *n_out = n;
-    return out;
-}
-
 static size_t slot_of(const tt_cache *c, uint64_t key)
 {
     size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 20) & (c->cap - 1);
@@ -307,7 +288,7 @@ int dataset_timed_trace(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
                  .path = c->o->path,
                  .want = c->o->num_prompts > 0 ? c->o->num_prompts : LONG_MAX};
     pyhash_key_from_seed(&l.key, hash_seed(c->o, ds));
-    int32_t *vocab = non_special_vocab(c->t, &l.n_vocab);
+    int32_t *vocab = dataset_non_special_vocab(c->t, &l.n_vocab);
     l.vocab = vocab;
     tok_ids_init(&l.ids);
     sb_buf_init(&l.text);

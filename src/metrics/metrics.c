@@ -73,12 +73,14 @@ static size_t all_stats(sb_metrics *m, metrics_stat **all)
     all[n++] = &m->ext.ttft_corrected;
     all[n++] = &m->ext.e2el_corrected;
     all[n++] = &m->ext.itl_token;
+    all[n++] = &m->ext.ttf_reasoning;
+    all[n++] = &m->ext.ttf_answer;
     return n;
 }
 
 static void alloc_stats(sb_metrics *m)
 {
-    metrics_stat *all[SB_M_COUNT_ + 3];
+    metrics_stat *all[SB_M_COUNT_ + 5];
     size_t n = all_stats(m, all);
     for (size_t i = 0; i < n; i++)
         all[i]->pct_ms = sb_xcalloc(m->n_pcts ? m->n_pcts : 1, sizeof(double));
@@ -188,6 +190,31 @@ static void corrected_stats(const rec_store *s, sb_metrics *m, double *scratch)
     m->ext.sched_lag_p99_ms = lag_out[1];
 }
 
+/* Reasoning / answer / tool-call channels of chat streams (ours). */
+static void channel_stats(const rec_store *s, sb_metrics *m, double *scratch)
+{
+    sb_metrics_ext *x = &m->ext;
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const sb_record *r = &s->recs[i];
+        if (!r->success)
+            continue;
+        x->reasoning_responses += r->n_reasoning_msgs > 0;
+        x->tool_call_responses += r->n_tool_call_msgs > 0;
+        x->reasoning_msgs += r->n_reasoning_msgs;
+        x->answer_msgs += r->n_answer_msgs;
+        x->tool_call_msgs += r->n_tool_call_msgs;
+        if (r->n_reasoning_msgs)
+            scratch[n++] = (double)r->reasoning_ttft_ns;
+    }
+    stats_from_ns(scratch, n, m->pcts, m->n_pcts, &x->ttf_reasoning);
+    n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->recs[i].success && s->recs[i].n_answer_msgs)
+            scratch[n++] = (double)s->recs[i].answer_ttft_ns;
+    stats_from_ns(scratch, n, m->pcts, m->n_pcts, &x->ttf_answer);
+}
+
 /* Token-accurate ITL (ours): each gap divided by the tokens it delivered. */
 static void itl_token_stats(const rec_store *s, sb_metrics *m)
 {
@@ -253,6 +280,7 @@ int metrics_compute(const rec_store *s, const metrics_opts *cfg, const metrics_t
     double *scratch = sb_xmalloc((s->n ? s->n : 1) * sizeof *scratch);
     per_request_stats(s, m, scratch);
     corrected_stats(s, m, scratch);
+    channel_stats(s, m, scratch);
     free(scratch);
     series_tok tok;
     series_begin(s, &tok);
@@ -269,7 +297,7 @@ int metrics_compute(const rec_store *s, const metrics_opts *cfg, const metrics_t
 
 void metrics_free(sb_metrics *m)
 {
-    metrics_stat *all[SB_M_COUNT_ + 3];
+    metrics_stat *all[SB_M_COUNT_ + 5];
     size_t n = all_stats(m, all);
     for (size_t i = 0; i < n; i++)
         free(all[i]->pct_ms);

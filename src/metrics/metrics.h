@@ -67,6 +67,11 @@ typedef struct sb_metrics_ext {
     long concurrency_used;            /* max concurrency, or number of requests when unlimited */
     double generate_speed_per_client; /* output_throughput / concurrency_used */
     long token_events;                /* token messages received (sum of n_chunks) */
+    /* chat stream channels over successful requests (ours) */
+    long reasoning_responses, tool_call_responses; /* requests with >= 1 such message */
+    long reasoning_msgs, answer_msgs, tool_call_msgs;
+    metrics_stat ttf_reasoning; /* first reasoning message - start, where there was one */
+    metrics_stat ttf_answer;    /* first answer (content) message - start, where there was one */
     double token_events_per_s;
 } sb_metrics_ext;
 

@@ -48,6 +48,10 @@ typedef struct sb_record {
                               calculate_metrics) */
     int32_t n_chunks;      /* token messages received */
     double input_audio_s;  /* seconds of audio sent (openai-audio), else 0: RTFx */
+    /* chat stream channels (ours): first message with reasoning / answer
+     * text, relative to start (0 = none), and messages carrying each */
+    uint64_t reasoning_ttft_ns, answer_ttft_ns;
+    uint32_t n_reasoning_msgs, n_answer_msgs, n_tool_call_msgs;
     int http_status;
     bool done; /* finished (success or failure) */
     bool success;

@@ -222,10 +222,35 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
         sb_buf_printf(out, "%-40s %zu of %zu requests sent\n", "PARTIAL (interrupted):", ctx->sent,
                       ctx->planned);
     health(out, cfg, m, ctx);
+    if (ctx && ctx->mpi_text)
+        sb_buf_puts(out, ctx->mpi_text);
     if (m->completed > 0) {
         title(out, "Latency from intended send time", '-');
         ext_stat(out, m, &m->ext.ttft_corrected, "TTFT");
         ext_stat(out, m, &m->ext.e2el_corrected, "E2EL");
+    }
+    const sb_metrics_ext *x = &m->ext;
+    if (x->reasoning_responses || x->tool_call_responses) {
+        title(out, "Reasoning and tool calls", '-');
+        line_i(out, "Responses with reasoning:", x->reasoning_responses);
+        line_i(out, "Responses with a tool call:", x->tool_call_responses);
+        line_i(out, "Reasoning messages:", x->reasoning_msgs);
+        line_i(out, "Answer messages:", x->answer_msgs);
+        line_i(out, "Tool-call messages:", x->tool_call_msgs);
+        if (x->ttf_reasoning.n)
+            ext_stat(out, m, &x->ttf_reasoning, "time to first reasoning token");
+        if (x->ttf_answer.n)
+            ext_stat(out, m, &x->ttf_answer, "time to first answer token");
+    }
+    if (ctx && ctx->trace.present) {
+        const report_trace *t = &ctx->trace;
+        title(out, "Trace prefix sharing", '-');
+        line_i(out, "Trace rows used:", (long)t->rows);
+        line_i(out, "Trace rows skipped (bad):", (long)t->rows_skipped);
+        line_i(out, "Prompt tokens:", (long)t->prompt_tokens);
+        line_i(out, "Prompt tokens in blocks seen before:", (long)t->shared_tokens);
+        line_f(out, "Prefix-shared fraction (%):",
+               t->prompt_tokens ? 100.0 * (double)t->shared_tokens / (double)t->prompt_tokens : 0);
     }
     if (m->ext.has_itl_token) {
         title(out, "Token-accurate ITL", '-');

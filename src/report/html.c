@@ -10,31 +10,11 @@
 
 #include "report/html.h"
 
-static void esc(sb_buf *b, const char *s)
-{
-    for (; s && *s; s++)
-        switch (*s) {
-        case '<':
-            sb_buf_puts(b, "&lt;");
-            break;
-        case '>':
-            sb_buf_puts(b, "&gt;");
-            break;
-        case '&':
-            sb_buf_puts(b, "&amp;");
-            break;
-        case '"':
-            sb_buf_puts(b, "&quot;");
-            break;
-        default:
-            sb_buf_putc(b, *s);
-        }
-}
 
 static void cell(sb_buf *b, const char *s)
 {
     sb_buf_puts(b, "<td>");
-    esc(b, s && *s ? s : "—");
+    chart_xml_escape(b, s && *s ? s : "—");
     sb_buf_puts(b, "</td>");
 }
 
@@ -105,12 +85,12 @@ static void run_table(sb_buf *b, const report_inputs *in)
         cell_num(b, report_run_num(r, "p99_tpot_ms"), "%.2f");
         const char *fp = report_run_get(r, "servebench.workload_fingerprint");
         sb_buf_puts(b, "<td class=\"fp\" title=\"");
-        esc(b, fp);
+        chart_xml_escape(b, fp);
         sb_buf_puts(b, "\">");
         if (fp && strlen(fp) > 12)
             sb_buf_printf(b, "%.12s…", fp);
         else
-            esc(b, fp && *fp ? fp : "—");
+            chart_xml_escape(b, fp && *fp ? fp : "—");
         sb_buf_puts(b, "</td>");
         const char *h = report_client_health(r);
         sb_buf_printf(b, "<td class=\"h-%s\">%s</td>", h, h);
@@ -131,18 +111,18 @@ static void run_table(sb_buf *b, const report_inputs *in)
 static void sweep_table(sb_buf *b, const report_sweep *s, size_t k)
 {
     sb_buf_printf(b, "<section id=\"sweep-%zu\"><h2>Sweep: ", k + 1);
-    esc(b, s->path);
+    chart_xml_escape(b, s->path);
     sb_buf_puts(b, "</h2><p>mode ");
-    esc(b, s->mode);
+    chart_xml_escape(b, s->mode);
     sb_buf_puts(b, ", load axis ");
-    esc(b, s->load_axis ? s->load_axis : "none");
+    chart_xml_escape(b, s->load_axis ? s->load_axis : "none");
     sb_buf_printf(b,
                   ", %zu points, %zu runs failed or partial. Figures are means over the "
                   "ok runs of each point.",
                   s->n_pts, s->n_failed_runs);
     for (size_t i = 0; i < s->n_slo; i++) {
         sb_buf_puts(b, i ? ", " : " SLO: ");
-        esc(b, s->slo[i].key);
+        chart_xml_escape(b, s->slo[i].key);
         sb_buf_printf(b, " %s %g", s->slo[i].op, s->slo[i].value);
     }
     sb_buf_puts(b, "</p>\n");
@@ -156,7 +136,7 @@ static void sweep_table(sb_buf *b, const report_sweep *s, size_t k)
             sb_buf_printf(b, "; %g failed", s->upper);
         if (s->capacity_reason) {
             sb_buf_puts(b, ": ");
-            esc(b, s->capacity_reason);
+            chart_xml_escape(b, s->capacity_reason);
         }
         sb_buf_puts(b, "</p>\n");
     }
@@ -174,9 +154,9 @@ static void sweep_table(sb_buf *b, const report_sweep *s, size_t k)
         cell_num(b, report_point_mean(p, "p99_tpot_ms"), "%.2f");
         const char *h = p->client_health ? p->client_health : "unknown";
         sb_buf_puts(b, "<td class=\"h-");
-        esc(b, h);
+        chart_xml_escape(b, h);
         sb_buf_puts(b, "\">");
-        esc(b, h);
+        chart_xml_escape(b, h);
         sb_buf_printf(b, "</td><td>%s</td>",
                       p->partial || !p->params ? "<b class=\"bad\">partial</b>" : "no");
         sb_buf_printf(b, "<td class=\"fp\">%.12s</td>", p->fingerprint ? p->fingerprint : "—");
@@ -225,14 +205,14 @@ void report_html(sb_buf *b, const report_inputs *in)
             if (open)
                 sb_buf_puts(b, "</div></section>\n");
             sb_buf_puts(b, "<section class=\"charts\"><h2>");
-            esc(b, sec);
+            chart_xml_escape(b, sec);
             if (c->id[0] == 'f' && dash && c->id[1] >= '0' && c->id[1] <= '9')
                 sb_buf_printf(b, " (file %.*s)", (int)(dash - c->id - 1), c->id + 1);
             sb_buf_puts(b, "</h2><div class=\"grid\">\n");
             open = sec;
         }
         sb_buf_puts(b, "<figure data-chart=\"");
-        esc(b, c->id);
+        chart_xml_escape(b, c->id);
         sb_buf_puts(b, "\">\n");
         chart_svg(b, c, 560, 340, false);
         sb_buf_puts(b, "</figure>\n");

@@ -252,6 +252,10 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
     else
         k_num(&o, "client_cpu_pct", ctx->client_cpu_pct);
     k_str(&o, "client_health", report_client_limited(cfg, m, ctx) ? "client-limited" : "ok");
+    if (ctx->mpi_json) { /* already one JSON object (mpir_health_json) */
+        key(&o, "mpi");
+        sb_buf_puts(w->out, ctx->mpi_json);
+    }
     k_int(&o, "max_concurrent_requests_exact", m->ext.max_concurrent_exact);
     k_int(&o, "concurrency_used", m->ext.concurrency_used);
     k_num(&o, "output_throughput_per_client", m->ext.generate_speed_per_client);
@@ -262,6 +266,38 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
     if (m->ext.has_itl_token) {
         key(&o, "itl_per_token");
         stat_obj(w->out, m, &m->ext.itl_token);
+    }
+    /* chat stream channels: always present, zero where the server sent none */
+    key(&o, "channels");
+    jw cw = {w->out, 0};
+    sb_buf_putc(w->out, '{');
+    k_int(&cw, "responses_with_reasoning", m->ext.reasoning_responses);
+    k_int(&cw, "responses_with_tool_call", m->ext.tool_call_responses);
+    k_int(&cw, "reasoning_messages", m->ext.reasoning_msgs);
+    k_int(&cw, "answer_messages", m->ext.answer_msgs);
+    k_int(&cw, "tool_call_messages", m->ext.tool_call_msgs);
+    if (m->ext.ttf_reasoning.n) {
+        key(&cw, "time_to_first_reasoning");
+        stat_obj(w->out, m, &m->ext.ttf_reasoning);
+    }
+    if (m->ext.ttf_answer.n) {
+        key(&cw, "time_to_first_answer");
+        stat_obj(w->out, m, &m->ext.ttf_answer);
+    }
+    sb_buf_putc(w->out, '}');
+    if (ctx->trace.present) {
+        const report_trace *t = &ctx->trace;
+        key(&o, "trace");
+        jw tw = {w->out, 0};
+        sb_buf_putc(w->out, '{');
+        k_str(&tw, "dataset", t->dataset);
+        k_int(&tw, "rows", (long)t->rows);
+        k_int(&tw, "rows_skipped", (long)t->rows_skipped);
+        k_int(&tw, "prompt_tokens", (long)t->prompt_tokens);
+        k_int(&tw, "shared_prompt_tokens", (long)t->shared_tokens);
+        k_num(&tw, "prefix_shared_fraction",
+              t->prompt_tokens ? (double)t->shared_tokens / (double)t->prompt_tokens : 0.0);
+        sb_buf_putc(w->out, '}');
     }
     key(&o, "failures_by_reason");
     jw f = {w->out, 0};

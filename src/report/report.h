@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "config/config.h"
@@ -30,6 +31,15 @@
 #include "core/err.h"
 #include "metrics/metrics.h"
 #include "metrics/record.h"
+
+/* A trace dataset's facts (mooncake): rows used and skipped, and the prompt
+ * tokens in blocks an earlier request sent (the prefix sharing it implies). */
+typedef struct report_trace {
+    bool present;
+    const char *dataset;
+    size_t rows, rows_skipped;
+    uint64_t prompt_tokens, shared_tokens;
+} report_trace;
 
 /* What the run knows that the config and metrics do not. Any pointer may be
  * NULL, any double NAN when unknown. */
@@ -43,6 +53,7 @@ typedef struct report_ctx {
     const long *rps_event_rps;
     const char *const *rps_event_ts; /* ISO-8601 strings */
     size_t n_rps_events;
+    report_trace trace; /* present = false for other datasets */
     /* Rendered by stages the report does not know (telemetry): JSON members
      * added inside "servebench" ("key": value, ...) and text sections added to
      * the additions block. NULL when none. */
@@ -52,6 +63,9 @@ typedef struct report_ctx {
      * line and JSON "servebench": {"partial": true, ...}) */
     bool partial;
     size_t sent, planned;
+    /* A multi-rank run (src/mpi): per-rank health, printed after the client
+     * health lines, and one JSON object for "servebench": {"mpi": ...}. */
+    const char *mpi_text, *mpi_json;
 } report_ctx;
 
 /* Appends s for a terminal: invalid UTF-8 and control bytes (a server's

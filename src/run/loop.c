@@ -344,6 +344,15 @@ static void worker_drive(worker *w, size_t cap, bool progress)
     w->cpu_s = thread_cpu_s() - cpu0;
 }
 
+/* t0, once the preparation is done: now, or the agreed start instant. */
+static uint64_t take_t0(const loop_opts *o)
+{
+    if (!o->start_at_ns)
+        return sb_now_ns();
+    sb_sleep_until_ns(o->start_at_ns);
+    return o->start_at_ns;
+}
+
 static int one_loop(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan,
                     size_t n, rec_store *rs, loop_stats *st, sb_err *err)
 {
@@ -356,7 +365,7 @@ static int one_loop(eng *e, const loop_opts *o, const loop_req *reqs, const sche
         free_slots(&w.c);
         return -1;
     }
-    rs->bench_start_ns = sb_now_ns();
+    rs->bench_start_ns = take_t0(o);
     worker_drive(&w, cap, true);
     rs->bench_end_ns = sb_now_ns();
     *st = w.st;
@@ -448,7 +457,7 @@ static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const sc
     }
     size_t started = 0;
     if (rc == 0) {
-        rs->bench_start_ns = sb_now_ns();
+        rs->bench_start_ns = take_t0(o);
         for (; started < nw; started++)
             if (pthread_create(&w[started].th, NULL, worker_main, &w[started]) != 0) {
                 /* the started ones run to their end; the result is not reported */

@@ -49,6 +49,10 @@ typedef struct loop_opts {
      * goes to loop i % num_workers at its unchanged schedule time, and
      * --max-concurrency is split between them); <= 1: one loop, this thread. */
     long num_workers;
+    /* 0: t0 is taken when the preparation is done; else the loop waits for
+     * this CLOCK_MONOTONIC instant and takes it as t0 (a start agreed across
+     * processes: the MPI ranks of one run). */
+    uint64_t start_at_ns;
     /* set by a signal handler: 1 stop sending, 2 end the grace now; may be NULL */
     volatile sig_atomic_t *stop;
     /* Called about every 100 ms and at the end. */

@@ -32,6 +32,7 @@
 #include "chart/chart.h"
 #include "run/loop.h"
 #include "run/probe.h"
+#include "run/run_mpi.h"
 #include "run/run_prep.h"
 #include "run/run_tm.h"
 #include "run/window.h"
@@ -82,6 +83,7 @@ typedef struct run_ctx {
     run_point *pt;                          /* NULL for a plain `serve` */
     bool tk_borrowed;                       /* c->tk belongs to pt's caller */
     char *tk_spec;                          /* what c->tk was loaded from, when loaded here */
+    run_shard sh;                           /* this rank's part of an MPI job (run_mpi.h) */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -186,11 +188,13 @@ static int load_tokenizer(run_ctx *c, sb_err *err)
 }
 
 /* Send at the requests' own timestamps (vllm/benchmarks/serve.py: get_request self-timed): with
- * --self-timed, and by default for timed_trace (--no-self-timed turns it off). */
+ * --self-timed, and by default for timed_trace and mooncake (SGLang ignores
+ * the request rate for mooncake); --no-self-timed turns it off. */
 static bool replays_trace(const sb_config *cfg, const sb_dataset *ds)
 {
     bool on = cfg->self_timed == 1 ||
-              (cfg->self_timed == -1 && !strcmp(cfg->ds.name, "timed_trace"));
+              (cfg->self_timed == -1 &&
+               (!strcmp(cfg->ds.name, "timed_trace") || !strcmp(cfg->ds.name, "mooncake")));
     return on && ds->n && ds->reqs[0].timestamp_s >= 0;
 }
 
@@ -257,7 +261,9 @@ static int prepare(run_ctx *c, sb_err *err)
     /* Bad input found here is the user's to fix (exit 2); each check is
      * made before anything is sent. */
     c->usage_error = true;
-    if ((cfg->save_result || cfg->append_result) && report_check_result_dir(cfg, err) != 0)
+    /* Rank 0 alone writes the result: the others' machines need no result dir. */
+    if ((cfg->save_result || cfg->append_result) && c->sh.rank == 0 &&
+        report_check_result_dir(cfg, err) != 0)
         return -1;
     if (cfg->sim && load_sim_tokenizer(c, err) != 0)
         return sb_err_prefix(err, "loading the tokenizer: ");
@@ -520,25 +526,42 @@ static void report_workers(const loop_stats *st, double wall)
 static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
 {
     size_t n = c->ds.n;
+    const loop_req *reqs = c->reqs;
+    const uint64_t *offs = c->plan.offset_ns;
+    if (mpir_dump_schedule(offs, n, c->sh.rank, c->sh.size, err) != 0)
+        return sb_err_prefix(err, "test hook: ");
+    if (c->sh.on) { /* this rank's shard, at the single-process times */
+        run_shard_take(&c->sh, c->reqs, offs, n);
+        n = c->sh.n, reqs = c->sh.reqs, offs = c->sh.offset_ns;
+    }
     c->rs = rec_store_new(n);
-    for (size_t i = 0; i < n; i++) {
-        c->rs->recs[i].prompt_len = c->ds.reqs[i].prompt_len;
-        c->rs->recs[i].output_len = c->ds.reqs[i].output_len;
-        c->rs->recs[i].input_audio_s = c->ds.reqs[i].audio_duration_s;
+    for (size_t j = 0; j < n; j++) {
+        size_t i = c->sh.on ? c->sh.gidx[j] : j;
+        c->rs->recs[j].prompt_len = c->ds.reqs[i].prompt_len;
+        c->rs->recs[j].output_len = c->ds.reqs[i].output_len;
+        c->rs->recs[j].input_audio_s = c->ds.reqs[i].audio_duration_s;
     }
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
     o.preconnect = c->cfg->preconnect;
     o.num_workers = c->cfg->num_workers;
+    if (c->sh.on)
+        o.max_concurrency = c->sh.max_conc =
+            mpir_share(o.max_concurrency, c->sh.rank, c->sh.size);
     o.stop = &run_stop;
     o.progress = progress;
     o.progress_ud = c;
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
+    uint64_t t0 = 0;
+    if (c->sh.on && run_shard_start(&c->sh, &t0, err) != 0) {
+        sigaction(SIGINT, &old, NULL);
+        return sb_err_prefix(err, "synchronised start: ");
+    }
     double cpu0 = cpu_s();
     run_probe *probe = NULL;
-    if (c->probe_body) {
+    if (c->probe_body && c->sh.rank == 0) { /* one probe stream per run, not per rank */
         sb_err perr;
         double timeout = c->cfg->request_timeout_s > 0 ? c->cfg->request_timeout_s
                                                        : c->cfg->stall_timeout_s;
@@ -547,8 +570,11 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
         if (!probe)
             fprintf(stderr, "servebench serve: %s; the run goes on without probes\n", perr.msg);
     }
-    run_tm_start(&c->tm, c->cfg, c->e, &c->tgt);
-    int rc = loop_run(c->e, &o, c->reqs, &c->plan, n, c->rs, st, err);
+    if (c->sh.rank == 0) /* rank 0 scrapes for all */
+        run_tm_start(&c->tm, c->cfg, c->e, &c->tgt);
+    o.start_at_ns = t0; /* 0: when the preparation is done; else rank 0's instant */
+    sched_plan shard = {.offset_ns = (uint64_t *)offs, .n = n};
+    int rc = loop_run(c->e, &o, reqs, c->sh.on ? &shard : &c->plan, n, c->rs, st, err);
     run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
     if (probe)
         run_probe_stop(probe, &c->probe);
@@ -566,6 +592,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     report_workers(st, wall);
     sigaction(SIGINT, &old, NULL);
     run_scrape_spec(c->e, &c->tgt, &c->spec_after);
+    if (c->sh.on && run_shard_merge(&c->sh, &c->rs, st, cpu_pct, c->ds.n, err) != 0)
+        return sb_err_prefix(err, "merging the ranks' records: ");
     return 0;
 }
 
@@ -635,7 +663,16 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                      .finished = time(NULL),
                      .partial = st->interrupted,
                      .sent = st->sent,
-                     .planned = c->ds.n};
+                     .planned = c->ds.n,
+                     .mpi_text = c->sh.text.data,
+                     .mpi_json = c->sh.json.data};
+    if (c->ds.trace.present)
+        rc.trace = (report_trace){.present = true,
+                                  .dataset = cfg->ds.name,
+                                  .rows = c->ds.trace.rows_used,
+                                  .rows_skipped = c->ds.trace.rows_skipped,
+                                  .prompt_tokens = c->ds.trace.prompt_tokens,
+                                  .shared_tokens = c->ds.trace.shared_tokens};
     sb_buf out, tm_json, tm_text;
     sb_buf_init(&out);
     sb_buf_init(&tm_json);
@@ -697,6 +734,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
 
 static void cleanup(run_ctx *c)
 {
+    run_shard_free(&c->sh);
     rec_store_free(c->rs);
     free(c->reqs);
     sb_arena_free(&c->bodies);
@@ -751,7 +789,9 @@ int run_serve_point(sb_config *cfg, run_point *pt)
         c.tk = pt->tk;
         c.tk_borrowed = true;
     }
-    c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO);
+    c.sh = (run_shard){.on = mpir_active(), .rank = mpir_rank(), .size = mpir_size(),
+                       .lead_s = 0.2, .gather_timeout_s = cfg->mpi_gather_timeout_s};
+    c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO) && c.sh.rank == 0;
     sb_err err;
     sb_err_clear(&err);
     raise_fd_limit();
@@ -761,19 +801,50 @@ int run_serve_point(sb_config *cfg, run_point *pt)
                 cfg->backend, backend_names());
         return SB_EXIT_USAGE;
     }
+    if (cfg->mpi && !c.sh.on) { /* only `servebench serve` enters MPI mode (serve_cmd.c) */
+        fprintf(stderr, "servebench: --mpi is supported by `servebench serve` only\n");
+        return SB_EXIT_USAGE;
+    }
+    if (!c.sh.on && cfg->mpi_gather_timeout_s != 60.0) { /* not silently ignored */
+        fprintf(stderr, "servebench serve: --mpi-gather-timeout applies to MPI runs only "
+                        "(mpirun, or --mpi)\n");
+        return SB_EXIT_USAGE;
+    }
+    if (c.sh.size > 1 && cfg->sim) {
+        fprintf(stderr, "servebench serve: --sim under MPI would start one simulator per rank; "
+                        "start `servebench sim` once and point --base-url at it\n");
+        return SB_EXIT_USAGE;
+    }
+    if (c.sh.size > 1 && cfg->max_concurrency > 0 && cfg->max_concurrency < c.sh.size) {
+        fprintf(stderr, "servebench serve: --max-concurrency %ld is split across %d ranks: give "
+                        "at least one per rank\n", cfg->max_concurrency, c.sh.size);
+        return SB_EXIT_USAGE;
+    }
     int status = SB_EXIT_FAIL;
     loop_stats st;
     double cpu_pct = NAN;
-    if (prepare(&c, &err) != 0) {
+    int prep = prepare(&c, &err);
+    if (prep != 0) {
         status = fail("setup", &err);
         if (c.usage_error)
             status = SB_EXIT_USAGE;
+    }
+    bool all_ok = run_shard_agree(&c.sh, prep == 0); /* every rank, or none, goes on */
+    if (prep != 0) {
+        /* reported above */
+    } else if (!all_ok) {
+        fprintf(stderr, "servebench serve: rank %d: another rank failed its setup\n", c.sh.rank);
     } else if (pt && (memcpy(pt->fingerprint, c.fingerprint, RUN_FP_HEX),
                       pt->skip && pt->skip(pt->ud, c.fingerprint))) {
         pt->skipped = true;
         status = SB_EXIT_OK;
-    } else if (ready_check(&c) == 0) {
-        warmups(&c);
+    } else if (!run_shard_agree(&c.sh, ready_check(&c) == 0)) {
+        if (c.sh.on)
+            fprintf(stderr, "servebench serve: rank %d: the ready check failed on a rank\n",
+                    c.sh.rank);
+    } else {
+        if (c.sh.rank == 0) /* once, not once per rank */
+            warmups(&c);
         printf("Starting main benchmark run...\n");
         if (cfg->profile)
             profile_call(&c, "/start_profile", "Starting profiler...", "Profiler started");
@@ -781,6 +852,8 @@ int run_serve_point(sb_config *cfg, run_point *pt)
         fflush(stdout);
         if (timed_run(&c, &st, &cpu_pct, &err) != 0)
             status = fail("setup", &err);
+        else if (c.sh.rank != 0) /* rank 0 reports for all */
+            status = st.interrupted ? SB_EXIT_INTERRUPTED : SB_EXIT_OK;
         else
             status = report(&c, &st, cpu_pct);
     }

@@ -32,6 +32,10 @@ typedef struct sim_opts {
     int max_num_seqs;            /* --max-num-seqs 256: continuous batching width */
     long max_model_len;          /* --max-model-len, 0 = unlimited */
     int tokens_per_chunk;        /* --tokens-per-chunk 1 */
+    long reasoning_tokens;       /* --reasoning-tokens 0: chat streams' first N tokens are
+                                    "reasoning_content" deltas, the rest "content" */
+    long tool_call_tokens;       /* --tool-call-tokens 0: chat streams' last N tokens are
+                                    one tool call's "tool_calls" argument deltas */
     int embedding_dim;           /* --embedding-dim 16: floats per pooling vector */
     uint64_t seed;               /* --seed 0 */
     const char *record_path;     /* --record FILE, NULL = off */
@@ -49,6 +53,17 @@ typedef struct sim_opts {
     unsigned idle_timeout_ms;  /* an idle keep-alive connection closes after, 120 s */
     const char *tokenizer;     /* --tokenizer SPEC: count prompt tokens exactly (loaded by
                                   sim_start_opts unless count_tokens is already set) */
+    /* Capacity mode (sim_capacity.h): with --model-config and --gpu, timing and
+     * admission come from the model on that GPU instead of the fixed times. */
+    const char *model_config;      /* --model-config SPEC, NULL = off */
+    const char *gpu;               /* --gpu NAME */
+    int tensor_parallel_size;      /* --tensor-parallel-size 1 */
+    double gpu_memory_utilization; /* --gpu-memory-utilization 0.9 */
+    const char *kv_cache_dtype;    /* --kv-cache-dtype auto */
+    double mfu, mbu;               /* --mfu 0.5, --mbu 0.75 */
+    double step_overhead_ms;       /* --step-overhead-ms 1.5 */
+    double allreduce_us;           /* --allreduce-us 30 */
+    double overhead_gib;           /* --overhead-gib 2 */
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;

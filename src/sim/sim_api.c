@@ -110,7 +110,10 @@ static void metrics(sim_conn *c)
     sim_server *s = c->srv;
     sb_buf *b = &s->scratch;
     sb_buf_reset(b);
-    sim_metrics_render(&s->m, s->o.model, s->running, s->waiting, (uint32_t)s->o.max_num_seqs, b);
+    /* capacity mode: the share of KV tokens reserved; else running / batch width */
+    double usage =
+        s->cap ? sim_capacity_usage(s->cap) : (double)s->running / (double)s->o.max_num_seqs;
+    sim_metrics_render(&s->m, s->o.model, s->running, s->waiting, usage, b);
     sim_api_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", b->data, b->len);
 }
 
@@ -519,7 +522,7 @@ void sim_api_handle(sim_conn *c, const sim_http_req *hr)
         generate(c, api, hr);
         return;
     }
-    if (sim_pool_handle(c, hr) || sim_audio_handle(c, hr))
+    if (sim_pool_handle(c, hr) || sim_audio_handle(c, hr) || sim_responses_handle(c, hr))
         return;
     int known = sim_str_eq(hr->path, "/health") || sim_str_eq(hr->path, "/v1/models") ||
                 sim_str_eq(hr->path, "/metrics") || sim_str_eq(hr->path, "/version");

@@ -116,14 +116,56 @@ static void completions_chunk(sim_conn *c, sb_buf *b, uint32_t first, uint32_t n
     sb_buf_puts(b, "}\n\n");
 }
 
+static uint32_t clamp_u32(uint64_t v, uint32_t lo, uint32_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : (uint32_t)v;
+}
+
+/* The delta members for tokens [first, end): with --reasoning-tokens R and
+ * --tool-call-tokens T, tokens [0, R) are reasoning_content, the last T of
+ * the request's output are one tool call's argument deltas (its id and name
+ * on the first), the rest content. A chunk may straddle and carry several. */
+static void chat_delta(sim_conn *c, sb_buf *b, uint32_t first, uint32_t end)
+{
+    const sim_req *r = &c->req;
+    uint64_t nt = (uint64_t)c->srv->o.tool_call_tokens, nr = (uint64_t)c->srv->o.reasoning_tokens;
+    uint64_t tool_from = r->out_tokens > nt ? r->out_tokens - nt : 0;
+    uint64_t first_tool = tool_from > nr ? tool_from : nr < r->out_tokens ? nr : r->out_tokens;
+    uint32_t a = clamp_u32(nr, first, end);
+    uint32_t t = clamp_u32(tool_from, a, end);
+    if (a > first) {
+        sb_buf_puts(b, "\"reasoning_content\":\"");
+        for (uint32_t i = first; i < a; i++)
+            sim_emit_token_text(r, i, b);
+        sb_buf_puts(b, a < end ? "\"," : "\"");
+    }
+    if (t > a || first == end) {
+        sb_buf_puts(b, "\"content\":\"");
+        for (uint32_t i = a; i < t; i++)
+            sim_emit_token_text(r, i, b);
+        sb_buf_puts(b, t < end ? "\"," : "\"");
+    }
+    if (end > t) {
+        if (t == first_tool) /* the call's first delta names it */
+            sb_buf_printf(b,
+                          "\"tool_calls\":[{\"index\":0,\"id\":\"call_%s\",\"type\":\"function\","
+                          "\"function\":{\"name\":\"sim_tool\",\"arguments\":\"",
+                          r->id);
+        else
+            sb_buf_puts(b, "\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"");
+        for (uint32_t i = t; i < end; i++)
+            sim_emit_token_text(r, i, b);
+        sb_buf_puts(b, "\"}}]");
+    }
+}
+
 static void chat_chunk(sim_conn *c, sb_buf *b, uint32_t first, uint32_t n, int last)
 {
     const sim_req *r = &c->req;
     chunk_prefix(c, b, "chat.completion.chunk");
-    sb_buf_puts(b, "{\"index\":0,\"delta\":{\"content\":\"");
-    for (uint32_t i = 0; i < n; i++)
-        sim_emit_token_text(r, first + i, b);
-    sb_buf_puts(b, "\"},\"logprobs\":null,\"finish_reason\":");
+    sb_buf_puts(b, "{\"index\":0,\"delta\":{");
+    chat_delta(c, b, first, first + n);
+    sb_buf_puts(b, "},\"logprobs\":null,\"finish_reason\":");
     sb_buf_puts(b, last ? finish_reason(r) : "null");
     sb_buf_puts(b, last ? ",\"stop_reason\":null}]" : "}]");
     if (r->continuous_usage) {
@@ -208,6 +250,8 @@ void sim_emit_chunk(sim_conn *c, uint32_t first, uint32_t n, int last, int corru
         completions_chunk(c, b, first, n, last);
     else if (r->api == SIM_API_CHAT)
         chat_chunk(c, b, first, n, last);
+    else if (r->api == SIM_API_RESPONSES)
+        sim_responses_chunk(c, b, first, n);
     else if (r->api == SIM_API_TGI)
         tgi_chunk(c, b, first, n, last);
     else
@@ -231,6 +275,11 @@ void sim_emit_stream_end(sim_conn *c)
     if (openai) {
         sb_buf_reset(b);
         sb_buf_puts(b, "data: [DONE]\n\n");
+        put_event(c, b);
+    }
+    if (r->api == SIM_API_RESPONSES) {
+        sb_buf_reset(b);
+        sim_responses_end(c, b);
         put_event(c, b);
     }
     if (c->chunked)

@@ -17,6 +17,7 @@
 
 #include "core/buf.h"
 #include "sim/sim.h"
+#include "sim/sim_capacity.h"
 #include "sim/sim_heap.h"
 #include "sim/sim_http.h"
 #include "sim/sim_metrics.h"
@@ -30,6 +31,7 @@ enum sim_api {
     SIM_API_EMBED, /* pooling endpoints (sim_pool.c): one JSON answer, no tokens */
     SIM_API_POOLING,
     SIM_API_RERANK,
+    SIM_API_RESPONSES, /* /v1/responses (sim_responses.c): typed SSE events */
 };
 
 enum sim_fault {
@@ -50,7 +52,8 @@ typedef struct sim_req {
     int phase, fault;
     uint32_t fault_chunk; /* chunk index the mid-stream fault hits */
     uint32_t prompt_tokens, max_tokens, out_tokens, emitted, chunks, nchunks;
-    uint64_t seq; /* arrival number */
+    uint32_t kv_reserved; /* capacity mode: KV tokens held while running */
+    uint64_t seq;         /* arrival number */
     uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
     uint64_t created_s; /* wall seconds, the "created" field */
     uint64_t text_seed;
@@ -123,6 +126,7 @@ struct sim_server {
     sim_totals t;
     FILE *rec;
     struct tok *tk;           /* --tokenizer, owned; NULL when counting words */
+    sim_capacity *cap;        /* capacity mode (--model-config), owned; NULL when off */
     sb_buf scratch, scratch2; /* reused formatting space */
 };
 
@@ -170,6 +174,14 @@ void sim_api_admit(sim_conn *c, const char *model, long prompt_tokens, long max_
 /* sim_audio.c: /v1/audio/transcriptions and /v1/audio/translations */
 /* Handles hr when its path is an audio endpoint (returns 1), else 0. */
 int sim_audio_handle(sim_conn *c, const sim_http_req *hr);
+
+/* sim_responses.c: the OpenAI Responses API */
+/* Handles hr when its path is /v1/responses (returns 1), else 0. */
+int sim_responses_handle(sim_conn *c, const sim_http_req *hr);
+/* The events of tokens [first, first + n) (response.created first), into b. */
+void sim_responses_chunk(sim_conn *c, sb_buf *b, uint32_t first, uint32_t n);
+/* response.completed with the usage, into b. */
+void sim_responses_end(sim_conn *c, sb_buf *b);
 
 /* sim_pool.c: embeddings, pooling and rerank */
 /* Handles hr when its path is a pooling endpoint (returns 1), else 0. */

@@ -117,9 +117,8 @@ static void hist(sb_buf *b, const char *name, const char *help, const char *mode
 }
 
 void sim_metrics_render(const sim_metrics *m, const char *model, uint32_t running, uint32_t waiting,
-                        uint32_t max_num_seqs, sb_buf *b)
+                        double usage, sb_buf *b)
 {
-    double usage = max_num_seqs ? (double)running / max_num_seqs : 0;
     gauge(b, "vllm:num_requests_running", "Number of requests in model execution batches.", "gauge",
           model, running);
     gauge(b, "vllm:num_requests_waiting", "Number of requests waiting to be processed.", "gauge",

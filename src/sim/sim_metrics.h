@@ -43,8 +43,9 @@ void sim_prom_observe(sim_prom_hist *h, double seconds);
 void sim_lag_observe(sim_lag_hist *h, uint64_t lag_ns);
 /* q in [0, 1]; returns the upper bound of the bucket holding that rank. */
 uint64_t sim_lag_quantile(const sim_lag_hist *h, double q);
-/* Prometheus text exposition of everything, plus the live gauges. */
+/* Prometheus text exposition of everything, plus the live gauges
+ * (kv_usage: the KV-cache usage gauge, 0..1). */
 void sim_metrics_render(const sim_metrics *m, const char *model, uint32_t running, uint32_t waiting,
-                        uint32_t max_num_seqs, sb_buf *out);
+                        double kv_usage, sb_buf *out);
 
 #endif

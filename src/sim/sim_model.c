@@ -24,6 +24,9 @@
 static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
 {
     const sim_opts *o = &s->o;
+    if (s->cap) /* one decode step per token; the batch holds about this context each */
+        return ntok * sim_capacity_step_ns(s->cap, s->running,
+                                           (double)s->running * (r->prompt_tokens + r->emitted));
     double ms = 0;
     for (uint32_t i = 0; i < ntok; i++)
         ms += sim_rng_duration(&r->rng, o->itl_ms, o->itl_std_ms) +
@@ -34,6 +37,8 @@ static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
 static uint64_t ttft_ns(sim_server *s, sim_req *r)
 {
     const sim_opts *o = &s->o;
+    if (s->cap)
+        return sim_capacity_prefill_ns(s->cap, r->prompt_tokens);
     double ms = sim_rng_duration(&r->rng, o->ttft_ms, o->ttft_std_ms);
     if (o->prefill_tok_per_s > 0)
         ms += r->prompt_tokens * 1000.0 / o->prefill_tok_per_s;
@@ -45,6 +50,10 @@ static void start(sim_conn *c, uint64_t now)
     sim_server *s = c->srv;
     sim_req *r = &c->req;
     s->running++;
+    if (s->cap) {
+        r->kv_reserved = r->prompt_tokens + r->out_tokens;
+        sim_capacity_reserve(s->cap, r->kv_reserved);
+    }
     r->phase = SIM_PH_PREFILL;
     r->start_ns = now;
     sim_prom_observe(&s->m.queue, (double)(now - r->arrival_ns) / 1e9);
@@ -69,10 +78,25 @@ static void wait_unlink(sim_server *s, sim_conn *c)
 }
 
 /* A batch slot freed: the longest-waiting request starts now. */
-static void leave_batch(sim_server *s)
+/* A request can join the batch: a slot is free and, in capacity mode, the
+ * KV cache holds its prompt and output besides what runs. */
+static int can_start(const sim_server *s, const sim_req *r)
+{
+    if (s->running >= (uint32_t)s->o.max_num_seqs)
+        return 0;
+    return !s->cap || sim_capacity_fits(s->cap, (long)r->prompt_tokens + r->out_tokens, s->running);
+}
+
+/* A request left the batch: the longest-waiting requests start now, in
+ * order, while they fit (one, without the capacity model). */
+static void leave_batch(sim_server *s, sim_req *gone)
 {
     s->running--;
-    if (s->wait_head) {
+    if (s->cap) {
+        sim_capacity_release(s->cap, gone->kv_reserved);
+        gone->kv_reserved = 0;
+    }
+    while (s->wait_head && can_start(s, &s->wait_head->req)) {
         sim_conn *n = s->wait_head;
         wait_unlink(s, n);
         start(n, sb_now_ns());
@@ -122,7 +146,7 @@ void sim_model_admit(sim_conn *c)
         c->keep_alive = 0; /* HTTP/1.0 has no chunking: only closing ends the stream */
     if (r->stream)
         sim_emit_stream_head(c);
-    if (s->running < (uint32_t)s->o.max_num_seqs) {
+    if (!s->wait_head && can_start(s, r)) {
         start(c, r->arrival_ns);
     } else {
         r->phase = SIM_PH_WAITING;
@@ -150,7 +174,7 @@ static void end_request(sim_conn *c, const char *outcome, int status, int in_bat
     r->phase = SIM_PH_IDLE;
     c->busy = 0;
     if (in_batch)
-        leave_batch(s);
+        leave_batch(s, r);
 }
 
 static void finish(sim_conn *c, uint64_t now)

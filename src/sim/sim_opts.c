@@ -43,6 +43,10 @@ static const char help_text[] =
     "  --max-num-seqs N          continuous batching width; others wait (default 256)\n"
     "  --max-model-len N         prompt + max_tokens limit, 400 beyond (default 0 = none)\n"
     "  --tokens-per-chunk N      tokens carried by each stream chunk (default 1)\n"
+    "  --reasoning-tokens N      chat streams: the first N output tokens are\n"
+    "                            reasoning_content deltas, the rest content (default 0)\n"
+    "  --tool-call-tokens N      chat streams: the last N output tokens are one tool\n"
+    "                            call's argument deltas (delta.tool_calls) (default 0)\n"
     "  --embedding-dim N         floats per embedding / pooling vector (default 16)\n"
     "  --seed N                  seed of every draw (default 0)\n"
     "  --firehose                no timing: emit every token as fast as possible\n"
@@ -54,6 +58,18 @@ static const char help_text[] =
     "  --malformed-rate F        one corrupt SSE/JSON chunk (default 0)\n"
     "  --stall-rate F            one pause of --stall-ms mid-stream (default 0)\n"
     "  --stall-ms F              length of a stall (default 1000)\n"
+    "capacity mode (timing and admission from a model on a GPU, docs/sim.md):\n"
+    "  --model-config SPEC       config.json, model folder or cached model name\n"
+    "  --gpu NAME                t4, l4, a10, l40s, a100-40g, a100-80g, h100-pcie,\n"
+    "                            h100, h200, b200, mi300x\n"
+    "  --tensor-parallel-size N  GPUs the model is split over (default 1)\n"
+    "  --gpu-memory-utilization F  share of GPU memory for weights + cache (0.9)\n"
+    "  --kv-cache-dtype D        auto, fp8, ... (default auto)\n"
+    "  --mfu F                   share of peak FLOP/s in prefill (default 0.5)\n"
+    "  --mbu F                   share of peak bandwidth in decode (default 0.75)\n"
+    "  --step-overhead-ms F      fixed cost of every step (default 1.5)\n"
+    "  --allreduce-us F          one all-reduce with TP > 1, two per layer (30)\n"
+    "  --overhead-gib F          memory kept from the KV cache per GPU (2)\n"
     "  -h, --help                this text\n";
 
 const char *sim_opts_help(void)
@@ -75,6 +91,14 @@ void sim_opts_default(sim_opts *o)
     o->stall_ms = 1000;
     o->max_body_bytes = 64u << 20;
     o->max_header_bytes = 64u << 10;
+    o->tensor_parallel_size = 1;
+    o->gpu_memory_utilization = 0.9;
+    o->kv_cache_dtype = "auto";
+    o->mfu = 0.5;
+    o->mbu = 0.75;
+    o->step_overhead_ms = 1.5;
+    o->allreduce_us = 30;
+    o->overhead_gib = 2;
 }
 
 size_t sim_count_words(void *ctx, const char *text, size_t len)
@@ -141,6 +165,12 @@ static const dflag dflags[] = {
     DF("--malformed-rate", malformed_rate, 0, 1),
     DF("--stall-rate", stall_rate, 0, 1),
     DF("--stall-ms", stall_ms, 0, 1e9),
+    DF("--gpu-memory-utilization", gpu_memory_utilization, 0.01, 1),
+    DF("--mfu", mfu, 0.001, 1),
+    DF("--mbu", mbu, 0.001, 1),
+    DF("--step-overhead-ms", step_overhead_ms, 0, 1e6),
+    DF("--allreduce-us", allreduce_us, 0, 1e6),
+    DF("--overhead-gib", overhead_gib, 0, 1e6),
 };
 
 /* Integer flags: returns 1 when name matched (and *consumed set). */
@@ -163,6 +193,14 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
         if (parse_long(name, v, 1, 1000000, &n, err))
             return -1;
         o->tokens_per_chunk = (int)n;
+    } else if (!strcmp(name, "--reasoning-tokens")) {
+        if (parse_long(name, v, 0, 1L << 31, &n, err))
+            return -1;
+        o->reasoning_tokens = n;
+    } else if (!strcmp(name, "--tool-call-tokens")) {
+        if (parse_long(name, v, 0, 1L << 31, &n, err))
+            return -1;
+        o->tool_call_tokens = n;
     } else if (!strcmp(name, "--embedding-dim")) {
         if (parse_long(name, v, 1, 65536, &n, err))
             return -1;
@@ -171,6 +209,10 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
         if (parse_long(name, v, 0, LONG_MAX, &n, err))
             return -1;
         o->seed = (uint64_t)n;
+    } else if (!strcmp(name, "--tensor-parallel-size")) {
+        if (parse_long(name, v, 1, 1024, &n, err))
+            return -1;
+        o->tensor_parallel_size = (int)n;
     } else if (!strcmp(name, "--max-body-bytes")) {
         if (parse_long(name, v, 0, 1L << 40, &n, err))
             return -1;
@@ -214,6 +256,13 @@ static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err
         o->tokenizer = v;
         return 0;
     }
+    const char **strs[] = {&o->model_config, &o->gpu, &o->kv_cache_dtype};
+    const char *str_names[] = {"--model-config", "--gpu", "--kv-cache-dtype"};
+    for (size_t i = 0; i < 3; i++)
+        if (!strcmp(name, str_names[i])) {
+            *strs[i] = v;
+            return 0;
+        }
     int r = parse_int_flag(o, name, v, err);
     if (r < 0)
         return -1;
@@ -251,6 +300,18 @@ static const cli_opt sim_flags[] = {
     {"malformed-rate", true},
     {"stall-rate", true},
     {"stall-ms", true},
+    {"reasoning-tokens", true},
+    {"tool-call-tokens", true},
+    {"model-config", true},
+    {"gpu", true},
+    {"tensor-parallel-size", true},
+    {"gpu-memory-utilization", true},
+    {"kv-cache-dtype", true},
+    {"mfu", true},
+    {"mbu", true},
+    {"step-overhead-ms", true},
+    {"allreduce-us", true},
+    {"overhead-gib", true},
 };
 
 int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)

@@ -26,6 +26,8 @@ static const char *api_name(int api)
         return "pooling";
     case SIM_API_RERANK:
         return "rerank";
+    case SIM_API_RESPONSES:
+        return "responses";
     default:
         return "completions";
     }

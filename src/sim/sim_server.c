@@ -72,12 +72,49 @@ static void server_free(sim_server *s)
     if (s->rec)
         fclose(s->rec);
     sim_tok_detach(s);
+    if (s->cap) {
+        sim_capacity_free(s->cap);
+        free(s->cap);
+    }
     sim_heap_free(&s->heap);
     sb_buf_free(&s->scratch);
     sb_buf_free(&s->scratch2);
     free(s->own_host);
     free(s->own_model);
     free(s);
+}
+
+/* --model-config: the capacity model replaces the fixed timings; its one
+ * line of facts goes to stderr so a run's log says what was simulated. */
+static int capacity_attach(sim_server *s, sb_err *err)
+{
+    const sim_opts *o = &s->o;
+    sim_capacity_opts co = {.model_config = o->model_config,
+                            .gpu = o->gpu,
+                            .tp = o->tensor_parallel_size,
+                            .gpu_memory_utilization = o->gpu_memory_utilization,
+                            .kv_cache_dtype = o->kv_cache_dtype,
+                            .max_model_len = o->max_model_len,
+                            .mfu = o->mfu,
+                            .mbu = o->mbu,
+                            .step_overhead_ms = o->step_overhead_ms,
+                            .allreduce_us = o->allreduce_us,
+                            .overhead_gib = o->overhead_gib};
+    s->cap = sb_xcalloc(1, sizeof *s->cap);
+    if (sim_capacity_init(s->cap, &co, err) != 0) {
+        free(s->cap);
+        s->cap = NULL;
+        return -1;
+    }
+    s->o.model_config = s->o.gpu = s->o.kv_cache_dtype = NULL; /* argv may go */
+    if (!o->quiet) {
+        sb_buf line;
+        sb_buf_init(&line);
+        sim_capacity_describe(s->cap, &co, &line);
+        fprintf(stderr, "servebench sim: %s\n", line.data);
+        sb_buf_free(&line);
+    }
+    return 0;
 }
 
 static sim_server *server_new(const sim_opts *o, sb_err *err)
@@ -103,6 +140,10 @@ static sim_server *server_new(const sim_opts *o, sb_err *err)
     sb_buf_init(&s->scratch2);
     if (o->record_path && !(s->rec = fopen(o->record_path, "w"))) {
         sb_err_set(err, "--record: cannot open '%s': %s", o->record_path, strerror(errno));
+        server_free(s);
+        return NULL;
+    }
+    if (o->model_config && capacity_attach(s, err) != 0) {
         server_free(s);
         return NULL;
     }

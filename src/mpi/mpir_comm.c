@@ -1,0 +1,352 @@
+/* mpir_comm.c - every MPI call of servebench (mpir.h). Built with MPI when
+ * CMake found it (SB_HAVE_MPI); otherwise each entry point says that this
+ * build has no MPI support, so `--mpi` or a start under mpirun never runs
+ * N independent benchmarks by mistake. */
+#include "mpi/mpir.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+
+const char *mpir_launcher(void)
+{
+    /* Open MPI, then PMIx (Open MPI 5, Slurm), then PMI (MPICH, Slurm). */
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"};
+    static char found[128];
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v) {
+            snprintf(found, sizeof found, "%s=%s", vars[i], v);
+            return found;
+        }
+    }
+    return NULL;
+}
+
+#ifdef SB_HAVE_MPI
+
+#include <mpi.h>
+
+static struct {
+    bool active;
+    bool lost; /* a rank died: MPI_Finalize would wait for it */
+    double init_s;
+    int rank, size;
+} g;
+
+bool mpir_built(void)
+{
+    return true;
+}
+
+static int mpi_fail(sb_err *err, const char *what, int rc)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    if (MPI_Error_string(rc, msg, &len) != MPI_SUCCESS)
+        snprintf(msg, sizeof msg, "error %d", rc);
+    return sb_err_set(err, "MPI %s failed: %s", what, msg);
+}
+
+int mpir_start(bool required, sb_err *err)
+{
+    if (g.active)
+        return 0;
+    if (!required && !mpir_launcher())
+        return 0;
+    uint64_t t0 = sb_now_ns();
+    int rc = MPI_Init(NULL, NULL);
+    g.init_s = (double)(sb_now_ns() - t0) / 1e9;
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, "MPI_Init", rc);
+    /* Errors come back as codes: a failed call is reported, not an abort. */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g.size);
+    g.active = true;
+    if (g.rank != 0) { /* rank 0 alone prints the result */
+        fflush(stdout);
+        int fd = open("/dev/null", O_WRONLY);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            close(fd);
+        }
+    }
+    return 0;
+}
+
+void mpir_stop(void)
+{
+    if (!g.active)
+        return;
+    g.active = false;
+    if (g.lost) { /* the job is broken; finalising would hang on the lost rank */
+        fflush(NULL);
+        return;
+    }
+    MPI_Finalize();
+}
+
+bool mpir_active(void)
+{
+    return g.active;
+}
+
+int mpir_rank(void)
+{
+    return g.active ? g.rank : 0;
+}
+
+int mpir_size(void)
+{
+    return g.active ? g.size : 1;
+}
+
+bool mpir_agree(bool ok)
+{
+    int in = ok ? 1 : 0, out = 0;
+    if (MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return false;
+    return out != 0;
+}
+
+/* This rank's clock with the test hook's shift (SB_MPI_TEST_CLOCK_SHIFT). */
+static int64_t clock_shift(void)
+{
+    const char *v = getenv("SB_MPI_TEST_CLOCK_SHIFT");
+    int rank = -1;
+    long long ns = 0;
+    if (v && sscanf(v, "%d:%lld", &rank, &ns) == 2 && rank == g.rank)
+        return (int64_t)ns;
+    return 0;
+}
+
+int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *clk, sb_err *err)
+{
+    memset(clk, 0, sizeof *clk);
+    uint64_t began = sb_now_ns();
+    if (samples < 1 || samples > 1000)
+        samples = 20;
+    int64_t shift = clock_shift();
+    uint64_t *t = sb_xcalloc((size_t)samples * 3, sizeof *t);
+    int rc = MPI_SUCCESS;
+    /* One rank at a time, so rank 0's stamps are not delayed by the others. */
+    for (int r = 1; r < g.size && rc == MPI_SUCCESS; r++) {
+        for (int i = 0; i < samples && rc == MPI_SUCCESS; i++) {
+            if (g.rank == 0) {
+                uint64_t t1;
+                rc = MPI_Recv(&t1, 1, MPI_UINT64_T, r, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                uint64_t t2 = sb_now_ns() + (uint64_t)shift;
+                if (rc == MPI_SUCCESS)
+                    rc = MPI_Send(&t2, 1, MPI_UINT64_T, r, 8, MPI_COMM_WORLD);
+            } else if (g.rank == r) {
+                uint64_t *t1 = &t[i], *t2 = &t[samples + i], *t4 = &t[2 * samples + i];
+                *t1 = sb_now_ns() + (uint64_t)shift;
+                rc = MPI_Send(t1, 1, MPI_UINT64_T, 0, 7, MPI_COMM_WORLD);
+                if (rc == MPI_SUCCESS)
+                    rc = MPI_Recv(t2, 1, MPI_UINT64_T, 0, 8, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                *t4 = sb_now_ns() + (uint64_t)shift;
+            }
+        }
+    }
+    if (rc == MPI_SUCCESS && g.rank != 0)
+        mpir_offset_estimate(&t[0], &t[samples], &t[2 * samples], samples, clk);
+    free(t);
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, "clock offset ping-pong", rc);
+    uint64_t start0 = g.rank == 0 ? sb_now_ns() + (uint64_t)shift + (uint64_t)(lead_s * 1e9) : 0;
+    rc = MPI_Bcast(&start0, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, "broadcast of the start instant", rc);
+    clk->init_s = g.init_s;
+    clk->sync_s = (double)(sb_now_ns() - began) / 1e9;
+    /* rank-0 time -> this rank's (shifted) clock -> CLOCK_MONOTONIC */
+    *start_ns = (uint64_t)((int64_t)start0 - clk->offset_ns - shift);
+    return 0;
+}
+
+/* Rank 0's side of mpir_gather: one state per rank. */
+typedef struct peer {
+    MPI_Request rq;
+    uint64_t len;
+    char *buf;
+    int state; /* 0 waiting for the size, 1 for the bytes, 2 done, 3 lost */
+} peer;
+
+static void gather_root(const void *mine, size_t len, double timeout_s, peer *p)
+{
+    p[0].len = len;
+    p[0].buf = sb_xmalloc(len ? len : 1);
+    memcpy(p[0].buf, mine, len);
+    p[0].state = 2;
+    for (int r = 1; r < g.size; r++)
+        if (MPI_Irecv(&p[r].len, 1, MPI_UINT64_T, r, 20, MPI_COMM_WORLD, &p[r].rq) != MPI_SUCCESS)
+            p[r].state = 3;
+    uint64_t deadline = sb_now_ns() + (uint64_t)(timeout_s * 1e9);
+    for (;;) {
+        bool waiting = false;
+        for (int r = 1; r < g.size; r++) {
+            if (p[r].state > 1)
+                continue;
+            int flag = 0;
+            if (MPI_Test(&p[r].rq, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+                p[r].state = 3;
+                continue;
+            }
+            if (!flag) {
+                waiting = true;
+            } else if (p[r].state == 0 && p[r].len <= INT_MAX) {
+                p[r].buf = sb_xmalloc(p[r].len ? p[r].len : 1);
+                p[r].state = MPI_Irecv(p[r].buf, (int)p[r].len, MPI_BYTE, r, 21, MPI_COMM_WORLD,
+                                       &p[r].rq) == MPI_SUCCESS
+                                 ? 1
+                                 : 3;
+                waiting = waiting || p[r].state == 1;
+            } else {
+                p[r].state = p[r].state == 1 ? 2 : 3; /* too big to receive: lost */
+            }
+        }
+        if (!waiting)
+            return;
+        if (sb_now_ns() > deadline)
+            break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    for (int r = 1; r < g.size; r++)
+        if (p[r].state < 2) { /* silent past the deadline: lost */
+            MPI_Cancel(&p[r].rq);
+            MPI_Request_free(&p[r].rq);
+            p[r].buf = NULL; /* may still be written by a late message: left allocated */
+            p[r].state = 3;
+        }
+}
+
+int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_t **lens,
+                bool **lost, sb_err *err)
+{
+    *all = NULL;
+    *lens = NULL;
+    *lost = NULL;
+    if (g.rank != 0) {
+        uint64_t l = len;
+        int rc = MPI_Send(&l, 1, MPI_UINT64_T, 0, 20, MPI_COMM_WORLD);
+        if (rc == MPI_SUCCESS && len <= INT_MAX)
+            rc = MPI_Send(buf, (int)len, MPI_BYTE, 0, 21, MPI_COMM_WORLD);
+        int verdict = 0;
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Recv(&verdict, 1, MPI_INT, 0, 22, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail(err, "sending the records to rank 0", rc);
+        g.lost = verdict != 0;
+        if (len > INT_MAX)
+            return sb_err_set(err,
+                              "rank %d's records take %zu bytes, over MPI's 2 GiB message "
+                              "limit; use more ranks or fewer requests per run",
+                              g.rank, len);
+        return 0;
+    }
+    peer *p = sb_xcalloc((size_t)g.size, sizeof *p);
+    gather_root(buf, len, timeout_s, p);
+    *lens = sb_xcalloc((size_t)g.size, sizeof **lens);
+    *lost = sb_xcalloc((size_t)g.size, sizeof **lost);
+    size_t total = 0;
+    for (int r = 0; r < g.size; r++)
+        if (p[r].state == 2)
+            total += p[r].len;
+        else
+            (*lost)[r] = g.lost = true;
+    *all = sb_xmalloc(total ? total : 1);
+    for (int r = 0, off = 0; r < g.size; r++) {
+        if (p[r].state != 2)
+            continue;
+        memcpy(*all + off, p[r].buf, p[r].len);
+        off += (int)p[r].len;
+        (*lens)[r] = p[r].len;
+    }
+    /* The survivors learn whether to skip MPI_Finalize. */
+    int verdict = g.lost;
+    for (int r = 1; r < g.size; r++) {
+        if (p[r].state == 2)
+            MPI_Send(&verdict, 1, MPI_INT, r, 22, MPI_COMM_WORLD);
+        if (p[r].state != 3)
+            free(p[r].buf);
+    }
+    free(p[0].buf);
+    free(p);
+    return 0;
+}
+
+#else /* no MPI at build time */
+
+static const char no_mpi[] =
+    "this servebench was built without MPI support (install libopenmpi-dev and rebuild; "
+    "see docs/scale-out.md)";
+
+bool mpir_built(void)
+{
+    return false;
+}
+
+int mpir_start(bool required, sb_err *err)
+{
+    const char *l = mpir_launcher();
+    if (required)
+        return sb_err_set(err, "--mpi: %s", no_mpi);
+    if (l) /* N copies would each run the whole benchmark: refuse */
+        return sb_err_set(err, "started by an MPI launcher (%s), but %s", l, no_mpi);
+    return 0;
+}
+
+void mpir_stop(void)
+{
+}
+
+bool mpir_active(void)
+{
+    return false;
+}
+
+int mpir_rank(void)
+{
+    return 0;
+}
+
+int mpir_size(void)
+{
+    return 1;
+}
+
+bool mpir_agree(bool ok)
+{
+    return ok;
+}
+
+int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *clk, sb_err *err)
+{
+    (void)lead_s;
+    (void)samples;
+    (void)start_ns;
+    memset(clk, 0, sizeof *clk);
+    return sb_err_set(err, "%s", no_mpi);
+}
+
+int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_t **lens,
+                bool **lost, sb_err *err)
+{
+    (void)buf;
+    (void)len;
+    (void)timeout_s;
+    *all = NULL;
+    *lens = NULL;
+    *lost = NULL;
+    return sb_err_set(err, "%s", no_mpi);
+}
+
+#endif

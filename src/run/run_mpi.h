@@ -1,0 +1,46 @@
+/* run_mpi.h - the serve run's side of a multi-rank run (src/mpi/mpir.h):
+ * this rank's shard of the requests before the timed loop, the synchronised
+ * start, and the merge of every rank's records on rank 0 after it. */
+#ifndef SB_RUN_MPI_H
+#define SB_RUN_MPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "metrics/record.h"
+#include "mpi/mpir.h"
+#include "run/loop.h"
+
+typedef struct run_shard {
+    bool on; /* an MPI job (mpir_active) */
+    int rank, size;
+    double lead_s;           /* start this far after the offset estimation */
+    double gather_timeout_s; /* --mpi-gather-timeout */
+    long max_conc;           /* this rank's share of --max-concurrency (<= 0 unlimited) */
+    mpir_clock clk;          /* this rank's offset to rank 0 */
+    /* this rank's requests: local j is global gidx[j] */
+    size_t n;
+    size_t *gidx;
+    loop_req *reqs;
+    uint64_t *offset_ns;
+    mpir_health *health; /* rank 0 after the merge: one per rank */
+    sb_buf text, json;   /* rank 0 after the merge: per-rank health */
+} run_shard;
+
+/* Takes the requests i % size == rank of reqs/offset_ns[0..n). */
+void run_shard_take(run_shard *sh, const loop_req *reqs, const uint64_t *offset_ns, size_t n);
+/* Logical AND of ok over the ranks (ok itself when not an MPI job). */
+bool run_shard_agree(const run_shard *sh, bool ok);
+/* Waits for the common start; *start_ns: the instant on this rank's clock. */
+int run_shard_start(run_shard *sh, uint64_t *start_ns, sb_err *err);
+/* Sends this rank's records and health to rank 0. On rank 0 *rs is replaced
+ * by the merged store (request order, rank 0's timeline), st and *cpu_pct by
+ * the totals (CPU: the busiest rank), and n_global is what was planned. */
+int run_shard_merge(run_shard *sh, rec_store **rs, loop_stats *st, double *cpu_pct, size_t n_global,
+                    sb_err *err);
+void run_shard_free(run_shard *sh);
+
+#endif
