@@ -91,7 +91,7 @@ static int integer(const char *flag, const char *v, long lo, long hi, long *out,
 
 static int set_flag(kv_args *a, const char *name, const char *v, sb_err *err)
 {
-    long n;
+    long n = 0;
     int rc = 0;
     if (!strcmp(name, "config"))
         a->config = v;
@@ -103,7 +103,7 @@ static int set_flag(kv_args *a, const char *name, const char *v, sb_err *err)
         a->o.cache_dtype = v;
     else if (!strcmp(name, "tensor-parallel-size") || !strcmp(name, "pipeline-parallel-size")) {
         rc = integer(name, v, 1, 4096, &n, err);
-        if (rc == 0) /* n is unset when integer() fails */
+        if (rc == 0)
             *(name[0] == 't' ? &a->o.tp : &a->o.pp) = (int)n;
     } else if (!strcmp(name, "max-model-len"))
         rc = integer(name, v, 1, 1L << 40, &a->o.max_model_len, err);
