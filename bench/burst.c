@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* burst.c - send and receive delay of a burst of N simultaneous requests,
  * servebench's engine against a minimal raw client, both measured by a
  * simulator in its own process.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # capacity.sh - the capacity model's predictions of bench/capacity.md:
 #   bash bench/capacity.sh [build-dir]
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dataset.sh - dataset loading benchmarks (figures in bench/dataset.md).
 #   bash bench/dataset.sh [BUILD_DIR] [TOKENIZER] [RANDOM_N] [PEER_N]
 # 1. writes the synthetic ~650 MB ShareGPT file to /tmp (bench_gen_sharegpt;

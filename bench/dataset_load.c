@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset_load.c - times dataset_load for one set of dataset flags, the
  * work `servebench serve` does before its first request.
  *   bench_dataset_load TOKENIZER NAME [PATH] N [INPUT_LEN]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fidelity.c - TTFT/ITL/E2EL error against the simulator's ground truth at
  * high concurrency.
  *
@@ -47,8 +48,9 @@ int main(int argc, char **argv)
     close(mkstemp(rec));
     char nseq[16];
     snprintf(nseq, sizeof nseq, "%d", n);
-    char *sargv[] = {"sim", "--port", "0", "--quiet", "--ttft-ms", (char *)ttft, "--itl-ms",
-                     (char *)itl, "--max-num-seqs", nseq, "--record", rec, NULL};
+    char *sargv[] = {"sim",        "--port",   "0",         "--quiet",        "--ttft-ms",
+                     (char *)ttft, "--itl-ms", (char *)itl, "--max-num-seqs", nseq,
+                     "--record",   rec,        NULL};
     sb_err err;
     sim_server *sim = sim_start(12, sargv, &err);
     if (!sim) {
@@ -116,7 +118,8 @@ int main(int argc, char **argv)
     qsort(errs, ne, sizeof *errs, cmp);
     printf("fidelity: %d streams x %d tokens, itl %s ms: %ld ok, %zu samples: |client - server| "
            "p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms, max %.3f ms\n",
-           n, tokens, itl, ok, ne, errs[ne / 2] / 1e6, errs[(size_t)((double)(ne - 1) * 0.99)] / 1e6,
+           n, tokens, itl, ok, ne, errs[ne / 2] / 1e6,
+           errs[(size_t)((double)(ne - 1) * 0.99)] / 1e6,
            errs[(size_t)((double)(ne - 1) * 0.999)] / 1e6, errs[ne - 1] / 1e6);
     size_t per = 0;
     for (size_t s = 0; s < st.slots; s++)

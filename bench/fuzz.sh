@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every libFuzzer target (tests/fuzz/fuzz_*.c) for a fixed number of
 # executions, 10^7 by default, from its committed seed corpus, and prints one
 # line per target: executions, seconds, execs/s, and whether it found a crash.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gen_result.c - a synthetic --save-detailed result JSON for bench/report.sh.
  *
  * usage: bench_gen_result OUT.json N_REQUESTS ITLS_PER_REQUEST

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ingest.c - how many SSE token events one client core parses and stamps.
  *
  * Usage: bench_ingest [streams=8] [tokens_per_stream=200000] [epoll|poll] [engine]
@@ -96,7 +97,8 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
         events += rs->recs[i].n_chunks, ok += rs->recs[i].success;
     printf("engine (%s): %d streams, %ld token events, ok %ld/%d, wall %.3f s, client cpu %.3f s: "
            "%.0f events/s per client core (%.0f events/s wall)\n",
-           use_poll ? "curl_multi_poll" : "epoll+socket_action", streams, events, ok, streams, wall, cpu, (double)events / cpu, (double)events / wall);
+           use_poll ? "curl_multi_poll" : "epoll+socket_action", streams, events, ok, streams, wall,
+           cpu, (double)events / cpu, (double)events / wall);
     rec_store_free(rs);
     curl_slist_free_all(h);
     eng_free(e);
@@ -114,14 +116,16 @@ static void bench_raw(int port, int streams, int tokens)
     int open = 0;
     for (int i = 0; i < streams; i++) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+        struct sockaddr_in a = {.sin_family = AF_INET,
+                                .sin_port = htons((uint16_t)port),
                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
             continue;
         char hdr[256];
         int n = snprintf(hdr, sizeof hdr,
                          "POST /v1/completions HTTP/1.0\r\nContent-Type: application/json\r\n"
-                         "Content-Length: %zu\r\n\r\n", blen);
+                         "Content-Length: %zu\r\n\r\n",
+                         blen);
         if (write(fd, hdr, (size_t)n) < 0 || write(fd, body, blen) < 0)
             continue;
         struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics.c - how fast metrics_compute aggregates a large run.
  *
  * Builds a synthetic rec_store (N requests x T token messages, deterministic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics_json.c - how fast the --save-detailed result JSON is rendered.
  *
  * With --save-detailed the file holds every ITL gap as a Python float repr,

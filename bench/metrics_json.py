@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # Peer for bench_metrics_json: the reference writes its result with
 # json.dump; time json.dumps of the same ITL values (as the reference holds
 # them: a list of lists of float seconds). usage: metrics_json.py DIR T

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 # The peer for bench_metrics: the reference's aggregation (numpy mean, median,
 # std, percentile "linear", the 1 s bucket peaks) on the arrays bench_metrics
 # wrote to DIR. Loading the files is not timed; numpy gets flat float64 arrays

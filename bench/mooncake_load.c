@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mooncake_load.c - times the mooncake dataset's load of a large trace.
  *   bench_mooncake_load TOKENIZER FILE ROWS BLOCK [MAX_BLOCKS]
  * Writes FILE first when it does not exist: ROWS Mooncake-style lines, as

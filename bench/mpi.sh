@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mpi.sh - cost and gain of a multi-rank run (docs/scale-out.md), on this machine:
 #  1. start-up: MPI_Init and the clock-offset estimation + start broadcast
 #     for 4 ranks (from the result JSON's servebench.mpi.per_rank), and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/peer.sh - how well a client measures itself: the reference's Python asyncio
 # path (bench/peer_vllm.py) and, when it works, `servebench serve`, each checked
 # request by request against the simulator's ground truth (bench/peer.md).

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """peer_compare.py - a client's per-request timings against the simulator's ground truth.
 
 Joins the client's requests to `servebench sim --record` lines by x-request-id and

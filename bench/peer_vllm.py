@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """peer_vllm.py - the measuring path of `vllm bench serve`, reimplemented minimally.
 
 This is NOT vLLM's code (vllm cannot be installed here). It is written from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // random_peer.mjs - the reference's random-dataset loop (reference doc 4.1:
 // windows of consecutive non-special ids, decode, re-encode, cut or top up,
 // at most 10 rounds) on the Rust `tokenizers` library (npm binding from

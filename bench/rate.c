@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rate.c - achieved vs requested request rate, and send lateness.
  *
  * Usage: bench_rate [rate=1000] [seconds=2] [burstiness=inf]
@@ -37,8 +38,8 @@ int main(int argc, char **argv)
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
-    char *sargv[] = {"sim", "--port", "0", "--quiet", "--ttft-ms", "1", "--itl-ms", "1",
-                     "--max-num-seqs", "100000", NULL};
+    char *sargv[] = {"sim", "--port",         "0",      "--quiet", "--ttft-ms", "1", "--itl-ms",
+                     "1",   "--max-num-seqs", "100000", NULL};
     sb_err err;
     sim_server *sim = sim_start(10, sargv, &err);
     if (!sim) {

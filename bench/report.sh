@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # report.sh - `servebench report` on a synthetic --save-detailed result of N
 # requests (default 1,000,000, 8 ITLs each), against the physical limit of
 # reading the file (cat) and against Python's json.load of the same file.

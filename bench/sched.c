@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sched.c - benchmark of the arrival scheduler (see bench/sched.md).
  *
  * 1. Schedule generation: sched_plan_build for N requests (gamma gaps from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim.c - bench_sim: how fast and how punctually `servebench sim` emits.
  *
  *   bench_sim firehose N SECONDS   token events/s, --firehose, N streams

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/sim.sh - emission rate and schedule error of `servebench sim` (bench/sim.md).
 #
 # Runs, in one go so every figure shares the machine's load of the moment:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/sim_hostile.sh - `servebench sim` under hostile clients (bench/sim.md,
 # "Hostile clients"): /health probe latency during each attack and the
 # server's CPU over one idle second after it (from /proc/PID/stat ticks).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # startup.py - exec of `servebench serve` (random dataset) to its first request at the
 # simulator (its --record arrival_ns, CLOCK_MONOTONIC = time.clock_gettime_ns here), 5 runs.
 # Usage: python3 bench/startup.py build/servebench TOKENIZER_DIR

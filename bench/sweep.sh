@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/sweep.sh [BUILD] [TOKENIZER] - a sweep's overhead between points.
 # Runs a 10-point sweep of small runs against `servebench sim` in one process
 # (one tokenizer load), then the same 10 runs as 10 `servebench serve`

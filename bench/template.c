@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* template.c - bench_template: chat-template rendering throughput.
  *
  * The hot path is the datasets' case: one user message, add_generation_prompt

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_bench.c - tokenizer speed and memory: load time of a tokenizer.json,
  * single-thread encode throughput on a text file, and the resident memory
  * after loading. Prints one JSON line so bench/tok_bench.sh can put it next

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tok_bench.sh - servebench's tokenizer against the Rust `tokenizers` library
 # (npm binding, tests/diff/node_modules) on the same tokenizer.json and the
 # same texts, in the same run, alternating the two so machine load hits both.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tok_hf.js - the peer for bench_tok_bench: the Rust `tokenizers` library
 // (npm binding, tests/diff/node_modules) on the same tokenizer and text.
 // Prints one JSON line: load time, single-call encode throughput, tokens.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds servebench into ./build (or $1 with extra cmake args after it).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Formats every C file of the project with the repository's .clang-format:
 #   bash scripts/format.sh            rewrite the files in place
 #   bash scripts/format.sh --check    change nothing; list the files that differ and

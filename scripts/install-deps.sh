@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs every Debian 12 package servebench needs to build, test and benchmark.
 # Run as root (or with sudo available). Idempotent.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Static analysis of src/ with the committed configuration: clang-tidy (.clang-tidy)
 # and cppcheck (.cppcheck-suppressions). The baseline is zero findings: any
 # finding is printed and fails. CI runs it (.ci/run); developers:

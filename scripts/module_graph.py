@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """module_graph.py - the folder-level include graph of src/, checked against docs/ARCHITECTURE.md.
 
 An edge A -> B exists when a file in src/A/ has `#include "B/..."` (src/main.c counts as app/).

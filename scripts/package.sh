@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the Debian package (CPack, DEB generator) from a build folder:
 #   bash scripts/package.sh [build-dir]      -> build-dir/servebench_VERSION_ARCH.deb
 # Install it with `sudo apt-get install ./build-dir/servebench_*.deb`; its library

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # README command 1: install what is needed, build, and run a real benchmark
 # against the built-in simulator.
 set -euo pipefail

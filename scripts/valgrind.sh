@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every cmocka test binary, and one real `serve --sim` benchmark, under valgrind
 # memcheck: any invalid access or definite/indirect leak fails. Slow (tens of minutes for
 # the tokenizer tests); CI runs the suite under ASan+UBSan instead, this is for developers:

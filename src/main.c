@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* main.c - servebench's entry point: picks the subcommand, nothing else.
  * All work lives in the library under src/; see docs/ARCHITECTURE.md. */
 #include <stdio.h>
@@ -30,7 +31,9 @@ static void usage(FILE *out)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "  %-10s %s\n", "help", "this text, or `servebench help <command>`");
     fprintf(out, "  %-10s %s\n", "version", "print the version");
-    fprintf(out, "\n`servebench <command> --help` describes each command; docs/ has the manual pages.\n");
+    fprintf(
+        out,
+        "\n`servebench <command> --help` describes each command; docs/ has the manual pages.\n");
 }
 
 static const command *find(const char *name)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # audio_serve.sh - the openai-audio backend with custom_audio (Whisper style)
 # over real sockets:
 #  1. bodies byte for byte: every multipart body servebench sends equals the

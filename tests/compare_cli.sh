@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # compare_cli.sh - `servebench compare` on results of `servebench sim`:
 # two runs of one configuration show no significant difference; a 10%
 # longer ITL is significant (Mann-Whitney on per-request samples); repeated

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dataset_cli.sh - `servebench dataset` end to end: help texts, a generated
 # dataset read back through `stats --dataset-name custom` with the lengths it
 # was generated with, and the exit status and message of bad input.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dataset_files_diff.sh - servebench's sharegpt and sonnet datasets against
 # models of the reference built from real parts (CPython json/random, jinja2,
 # the Rust tokenizers library; tests/gen/ds_ref_files.py): identical

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dataset_random_diff.sh - servebench's random dataset against a model of the
 # reference built from real parts: numpy's default_rng and the Rust
 # `tokenizers` library (npm binding installed by `npm ci` in tests/diff, as

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # dataset_rerank_diff.sh - the request bodies servebench sends for list
 # prompts, byte for byte, against a model of the reference built from real
 # parts (tests/gen/ds_ref_lists.py: numpy's default_rng, the Rust

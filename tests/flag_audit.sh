@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # flag_audit.sh - no serve flag is accepted and silently ignored:
 #  1. tests/gen/flag_audit.py walks the serve flag table: every row's field is
 #     read outside the parser, or the row is marked FT_IGNORED / FT_UNSUPPORTED;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # img_inline.sh - custom_image with --custom-ensure-client-side-data end to
 # end: images as local paths, file:// URLs, http:// URLs (a local Python
 # http.server), data: URLs (kept) and a "content" row whose image_url dict

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # `cmake --install` to a temporary prefix, then the tree is moved elsewhere: the
 # installed binary must find its bundled data next to itself (not in the source
 # tree), the man pages must render, one per command page of docs/, and the bash

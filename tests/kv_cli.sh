@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # kv_cli.sh - `servebench kv` as a user runs it: a config file, a model folder
 # (weights from its safetensors index), a model name in the Hugging Face cache
 # ($HF_HUB_CACHE), --json figures, and clear failures with their exit status

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mm_body_diff.sh - whole chat request bodies as sent over the wire, byte for
 # byte against Python's json.dumps of the payload the reference builds
 # (reference 3.4, newest _get_chat_messages): random-mm requests from the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mm_media_diff.sh - multimodal request parts against the real Python parts
 # the reference uses, live:
 #  - random-mm: servebench's requests (prompts, lengths, every image part)

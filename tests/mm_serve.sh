@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mm_serve.sh - multimodal datasets end to end over real sockets: `servebench
 # serve --backend openai-chat` against `servebench sim` with random-mm (two
 # 720x1280 noise images per request, ~1.5 MB bodies), custom_image (URLs and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mm_video_diff.sh - random-mm video items against the reference, live:
 #  - whole requests (prompts, lengths, every image and video part) from
 #    servebench against tests/gen/ds_ref_random_mm.py, a model of the

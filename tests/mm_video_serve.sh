@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mm_video_serve.sh - random-mm with video items end to end over real
 # sockets: `servebench serve --backend openai-chat` against `servebench sim`
 # with a small video bucket ((64, 64, 4), with and without images, with and

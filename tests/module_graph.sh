@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The folder-level include graph of src/ has no cycle and docs/ARCHITECTURE.md's module-graph
 # block lists it exactly (scripts/module_graph.py). Then the checker itself is shown to catch a
 # cycle, an undocumented edge and a layer drawn upside down, on a small tree built here.

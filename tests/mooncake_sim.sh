@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mooncake_sim.sh - `servebench serve --dataset-name mooncake` end to end
 # against a real `servebench sim` (--record is the server's truth): every
 # request succeeds with exactly input_length prompt tokens at the server,

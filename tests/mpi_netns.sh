@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mpi_netns.sh - one mpirun across two network namespaces joined by a veth
 # pair, as two machines would be: the simulator and ranks 0-1 in namespace A,
 # ranks 2-3 in namespace B (started through a launcher agent that enters B

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mpi_rank_lost.sh - a rank killed mid-run (SIGKILL): under
 # `mpirun --enable-recovery` the other ranks finish, and rank 0's merged
 # result names the lost rank and the requests it leaves unaccounted for,

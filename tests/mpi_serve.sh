@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # mpi_serve.sh - `mpirun -np 4 servebench serve` against one `servebench sim`
 # gives the single-process result: same completed count, token totals and
 # workload fingerprint, and the ranks' intended send times together are the

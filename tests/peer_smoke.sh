@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # peer_smoke.sh - bench/peer_vllm.py and bench/peer_compare.py against a real
 # `servebench sim`: every request is joined to the sim's record by x-request-id,
 # the two clocks agree (client start before server arrival, first token seen

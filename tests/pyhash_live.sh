@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # pyhash_live.sh - live differential test of core/pyhash.c: the local CPython
 # (/usr/bin/python3, 3.11+: SipHash-1-3) prints hash(str) and the timed_trace
 # chunk draws under PYTHONHASHSEED values drawn now (not the committed ones),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # reasoning_sim.sh - reasoning deltas end to end against a real `servebench sim
 # --reasoning-tokens N` (its chat streams' first N tokens are reasoning_content
 # deltas, the rest content, one token per message): the additions block and

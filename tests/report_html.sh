@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # report_html.sh - `servebench report` and `plot` end to end, and the two
 # plot flags of `serve`: a real run against the in-process simulator with
 # --save-detailed --plot-timeline --plot-dataset-stats; the HTML report of that

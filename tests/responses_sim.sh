@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # responses_sim.sh - `--backend openai-responses` (POST /v1/responses, typed SSE
 # events) end to end against a real `servebench sim` (--record is its truth):
 # the body is OpenAI's (model, input, max_output_tokens, stream), every request

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # rng_live.sh - live differential test of the reference RNGs and the arrival
 # schedule: runs the real CPython `random` and numpy on seeds drawn now (not the
 # committed ones), then replays those fresh vectors through test_rng and

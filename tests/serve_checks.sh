@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_checks.sh - issue 9's careless-user defects of `serve`, each checked
 # where it was found:
 #  - counts and lengths that overflowed allocation sizes (or the int32 output

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_datasets.sh - `servebench serve` with every dataset servebench has,
 # against one real `servebench sim` over a socket: each run must account for
 # every request it built as a success (issue 5, "done when"). Per-dataset

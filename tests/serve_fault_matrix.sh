@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_fault_matrix.sh - every simulator fault kind (fail, reject, reset,
 # drop, malformed, stall) at 5 % with 2,000 requests and 500 concurrent
 # streams, for the completions (vllm), chat (openai-chat) and tgi backends:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_fingerprint.sh - the workload fingerprint (sha256 of the request
 # bodies and the send schedule) is the same for two runs with the same flags
 # and seed, differs when the seed changes the prompts or the arrival times,

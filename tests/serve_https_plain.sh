@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_https_plain.sh - an https:// URL aimed at a plain-HTTP port whose
 # server waits silently for the end of a request line that never comes (the
 # TLS ClientHello has no CRLF): the run must stop with a message saying the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_longline.sh - a server that never ends its SSE line (40 MB of one
 # "data:" line) must not grow the client without limit: the request fails
 # with reason malformed_stream and a message naming the 16 MiB cap, and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_lora.sh - flags that change what each request carries, checked on the
 # bodies a capture server receives (tests/gen/capture_chat.py), in send order
 # (--max-concurrency 1 keeps dataset order):

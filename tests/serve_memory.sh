@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_memory.sh - memory stays bounded for large runs:
 # 1. an absurd --num-prompts (2^31) fails at once, before any allocation for
 #    the requests, with a sentence naming the flag and the memory it needs;

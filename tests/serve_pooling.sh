@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_pooling.sh - the pooling backends end to end against a real
 # `servebench sim` (its /rerank, /v1/embeddings and /pooling endpoints) on an
 # ephemeral port, counting prompt tokens with the same GPT-2 tokenizer:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_secrets.sh - an API key never leaves the request: planted in
 # OPENAI_API_KEY, in --header Authorization=..., in a custom secret header and
 # in a --base-url user:password@ part, it must not appear in anything the

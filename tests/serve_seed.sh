@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_seed.sh - the four real command lines of
 # shared/reference/seed-commands.md, unchanged except host/port/paths and
 # --num-prompts, against a real `servebench sim` on an ephemeral port. Each

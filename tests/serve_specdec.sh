@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_specdec.sh - GET /metrics before and after the timed run feeds the
 # speculative-decoding block (reference sections 5 and 7). A small Python
 # server (stdlib only, a server we did not write in C) streams completions

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_telemetry.sh - server and GPU metrics scraped during a run, end to end:
 #  - the simulator's /metrics (vLLM names) by default: with --max-num-seqs 4
 #    and more load than that, requests_running peaks at exactly 4, the KV

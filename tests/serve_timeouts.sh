@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_timeouts.sh - --stall-timeout and --grace-sec end to end against the
 # simulator's fault injection: a stream that pauses longer than the stall
 # timeout fails with reason timeout, one that pauses less succeeds; Ctrl-C

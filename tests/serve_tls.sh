@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_tls.sh - https:// against a local TLS front (tests/helpers/tls_front.py)
 # of the simulator, with certificates made here by openssl: a certificate from
 # our CA works with --ca-bundle and with SSL_CERT_FILE; expired, wrong-host

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # serve_workers.sh - `--num-workers 2` against one loop on the same workload
 # (in-process simulator, 300 requests at 500/s, --max-concurrency 50): same
 # workload fingerprint, same counts and token totals, and a result JSON with the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # sim_capacity.sh - the simulator's capacity mode end to end: Qwen3-4B's
 # config (tests/data/kv) on a T4 with --overhead-gib 5.3 leaves a KV cache of
 # 5,136 tokens (servebench kv says so too), so requests of 2,000 prompt + 32

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # sim_curl.sh - `servebench sim` against the curl CLI, a client we did not
 # write: streaming over HTTP/1.1 (chunked) and HTTP/1.0 (close-delimited),
 # a non-streaming body, keep-alive reuse, and SIGINT printing the totals.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # sim_tokenizer.sh - `servebench sim --tokenizer` reports usage.prompt_tokens as the
 # tokenizer counts the prompt (special tokens included, as vLLM does), for completions
 # and chat, and equals `servebench tokenize --count --add-special-tokens`.

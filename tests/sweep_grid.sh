@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # sweep_grid.sh - `servebench sweep` against a real `servebench sim`: a 2x2
 # grid with --num-runs 2 writes one ordinary result JSON per run and a
 # sweep.jsonl whose lines follow docs/sweep.md; a --params file (vLLM's

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # sweep_resume.sh - a sweep killed with SIGKILL in the middle, restarted with
 # the same arguments, repeats no run that had finished (each is skipped by
 # its workload fingerprint), marks the run that was killed partial and runs

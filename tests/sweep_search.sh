@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # sweep_search.sh - the SLO capacity search against `servebench sim` whose
 # capacity is known in advance. The simulator runs at most 4 sequences; each
 # takes TTFT 20 ms + 16 gaps of 30 ms = 500 ms. So:

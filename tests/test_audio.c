@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_audio.c - the openai-audio backend (reference 3.8): its table row
  * (URL endings, multipart Content-Type, no sampling flags), Python str()
  * forms of form values (vectors from CPython's str(json.loads(v))), the

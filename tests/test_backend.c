@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_backend.c - request bodies byte for byte (reference doc 3.3, 3.4,
  * 3.10, Python json.dumps style), URL suffix checks, and response decoding
  * into records (bk_stream): token rules, usage, failures. */
@@ -13,8 +14,7 @@
 #include "config/config.h"
 #include "run/run.h"
 
-static char *body_for(sb_config *cfg, const char *backend_name, bool ignore_eos,
-                      const char *prompt)
+static char *body_for(sb_config *cfg, const char *backend_name, bool ignore_eos, const char *prompt)
 {
     const backend *be = backend_find(backend_name);
     assert_non_null(be);
@@ -26,7 +26,8 @@ static char *body_for(sb_config *cfg, const char *backend_name, bool ignore_eos,
     pyjson_obj_init(&scratch);
     sb_buf out;
     sb_buf_init(&out);
-    bk_req r = {.prompt = prompt, .prompt_bytes = strlen(prompt), .prompt_len = 7, .output_len = 16};
+    bk_req r = {
+        .prompt = prompt, .prompt_bytes = strlen(prompt), .prompt_len = 7, .output_len = 16};
     bk_build_body(&p, &r, &scratch, &out);
     pyjson_obj_free(&scratch);
     bk_params_free(&p);
@@ -55,7 +56,8 @@ static void body_sampling_then_extra_body_merge_like_dict_update(void **state)
     cfg.temperature = 0.7;
     cfg.top_k = 20;
     cfg.logprobs = 3;
-    cfg.extra_body = sb_xstrdup("{\"max_tokens\": 5, \"temperature\": 0, \"x\": [1.5, \"\\u00e9\"]}");
+    cfg.extra_body =
+        sb_xstrdup("{\"max_tokens\": 5, \"temperature\": 0, \"x\": [1.5, \"\\u00e9\"]}");
     char *b = body_for(&cfg, "openai", false, "p");
     assert_string_equal(b, "{\"model\": \"m/x\", \"prompt\": \"p\", \"repetition_penalty\": 1.0, "
                            "\"max_tokens\": 5, \"logprobs\": 3, \"stream\": true, "
@@ -99,7 +101,8 @@ static void body_legacy_backends(void **state)
                            "\"top_p\": 1.0}");
     free(b);
     b = body_for(&cfg, "openai-embeddings", false, "q");
-    assert_string_equal(b, "{\"model\": \"m/x\", \"input\": \"q\", \"truncate_prompt_tokens\": -1}");
+    assert_string_equal(b,
+                        "{\"model\": \"m/x\", \"input\": \"q\", \"truncate_prompt_tokens\": -1}");
     free(b);
     sb_config_free(&cfg);
 }
@@ -142,10 +145,21 @@ static void url_suffix_check_uses_reference_message(void **state)
 static void python_float_repr(void **state)
 {
     (void)state;
-    struct { double v; const char *want; } c[] = {
-        {1.0, "1.0"}, {0.7, "0.7"}, {100.0, "100.0"}, {1e16, "1e+16"}, {1.5e-7, "1.5e-07"},
-        {0.0001, "0.0001"}, {123456789.125, "123456789.125"}, {-2.5, "-2.5"}, {0.1 + 0.2, "0.30000000000000004"},
-        {1e15, "1000000000000000.0"}, {INFINITY, "Infinity"},
+    struct {
+        double v;
+        const char *want;
+    } c[] = {
+        {1.0, "1.0"},
+        {0.7, "0.7"},
+        {100.0, "100.0"},
+        {1e16, "1e+16"},
+        {1.5e-7, "1.5e-07"},
+        {0.0001, "0.0001"},
+        {123456789.125, "123456789.125"},
+        {-2.5, "-2.5"},
+        {0.1 + 0.2, "0.30000000000000004"},
+        {1e15, "1000000000000000.0"},
+        {INFINITY, "Infinity"},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         sb_buf b;
@@ -293,7 +307,8 @@ static void stream_early_end_after_a_token_is_success(void **state)
 static void stream_malformed_json_fails_and_aborts(void **state)
 {
     (void)state;
-    const char *p[] = {"data: {\"choices\":[{\"text\":\"a\"}]}\n\n", "data: {\"choices\":[{\"te\n\n",
+    const char *p[] = {"data: {\"choices\":[{\"text\":\"a\"}]}\n\n",
+                       "data: {\"choices\":[{\"te\n\n",
                        "data: {\"choices\":[{\"text\":\"b\"}]}\n\n", NULL};
     uint64_t ts[] = {1100, 1200, 1300, 1400};
     fixture f;
@@ -322,7 +337,8 @@ static void stream_http_error_keeps_status_and_body_excerpt(void **state)
     sb_record *r = &f.rs->recs[0];
     assert_int_equal(r->fail, SB_FAIL_HTTP_STATUS);
     assert_int_equal(r->http_status, 503);
-    assert_non_null(strstr(r->error, "HTTP 503 Service Unavailable: {\"error\":\"overloaded\"}xxx"));
+    assert_non_null(
+        strstr(r->error, "HTTP 503 Service Unavailable: {\"error\":\"overloaded\"}xxx"));
     assert_true(strlen(r->error) < 240);
     done(&f);
 }

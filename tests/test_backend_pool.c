@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_backend_pool.c - the pooling backends' request bodies byte for byte
  * against json.dumps of the reference's payload dicts (reference 3.9):
  * vllm-rerank (query + documents, no ignore_eos nor --extra-body),
@@ -163,7 +164,6 @@ static void rerank_answer_gives_prompt_len_from_usage_ttft_latency(void **state)
     rec_store_free(rs);
 }
 
-
 /* One body of an image request (one image_url part) with an optional id. */
 static char *mm_body(const char *be_name, const char *prompt, const char *request_id)
 {
@@ -214,7 +214,9 @@ static void vlm2vec_alternates_instruction_by_request_number(void **state)
     const char *head = "{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": [" IMG
                        ", {\"type\": \"text\", \"text\": ";
     const char *tail = "}]}], \"truncate_prompt_tokens\": -1}";
-    struct { const char *id, *text; } cases[] = {
+    struct {
+        const char *id, *text;
+    } cases[] = {
         {"bench-ab12cd34-10", "\"Represent the given image.\""},
         {"bench-ab12cd34-7", "\"Represent the given image with the following question: a cat\""},
         {NULL, "\"Represent the given image.\""},
@@ -251,7 +253,8 @@ static void lora_model_and_best_of_in_body(void **state)
     cfg.best_of = 3;
     bk_params p;
     sb_err err;
-    if (bk_params_init(&p, backend_find("openai-embeddings"), run_bk_opts(&cfg, &(bk_opts){0}), "m", false, &err) == 0)
+    if (bk_params_init(&p, backend_find("openai-embeddings"), run_bk_opts(&cfg, &(bk_opts){0}), "m",
+                       false, &err) == 0)
         fail_msg("best_of accepted for a pooling backend");
     if (bk_params_init(&p, backend_find("openai"), run_bk_opts(&cfg, &(bk_opts){0}), "m", false,
                        &err) != 0)

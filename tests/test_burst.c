@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_burst.c - the burst bench's logic (bench/burst.c) at N = 200, against
  * `servebench sim --record` in its own process.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_chart.c - the chart model and its two renderers, and the readers
  * behind `servebench report`/`plot`: SVG output parsed back with expat (well
  * formed, escaped text restored, every mark inside the view box), PNG output

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cli.c - `servebench serve` flags: the seed command lines of
  * shared/reference/seed-commands.md parse to the expected config, plus the
  * parsing rules (=, underscores, nargs lists, dotted JSON), bad values with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cli_opt.c - the one command-line rule set (cli/opt.h) and every
  * subcommand following it: exact names (no prefixes), `_` for `-`,
  * `--flag value` and `--flag=value`, "unknown option --x (did you mean

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_cli_random.c - bad input never crashes the serve parser: many
  * seeded random command lines built from real flag names (with = forms,
  * underscores, dots) and hostile values must each end in CLI_PARSED, a help

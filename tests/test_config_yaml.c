@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_config_yaml.c - `--config FILE.yaml` reads YAML as the reference does:
  * every case's words equal those PyYAML's safe_load gives through vLLM's
  * load_config_file rules (tests/gen/yaml_config_words.py), and the YAML that

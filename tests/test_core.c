@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_core.c - core utilities: buffer, arena, error messages, clock. */
 #include "testutil.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dataset.c - the dataset loaders (src/dataset/) on real files with the
  * real GPT-2 tokenizer (tests/data/datasets/gpt2; gpt2chat adds a ChatML
  * chat template). Expected orders (shuffles, oversampling picks, pandas
@@ -239,8 +240,7 @@ static void expect_order(const sb_dataset *ds, const int *want, size_t n)
     assert_true(ds->n >= n);
     for (size_t i = 0; i < n; i++)
         if (qnum(ds->reqs[i].prompt) != want[i])
-            fail_msg("request %zu: got question %d, want %d", i, qnum(ds->reqs[i].prompt),
-                     want[i]);
+            fail_msg("request %zu: got question %d, want %d", i, qnum(ds->reqs[i].prompt), want[i]);
 }
 
 static void test_sharegpt_filters_and_shuffles_like_reference(void **state)
@@ -669,10 +669,10 @@ static char *hf_tmp_file(bool list, const char *const *rows, size_t n, size_t pa
     return path;
 }
 
-#define HF_CONV_ROW(q)                                                                         \
-    "{\"conversations\": [{\"from\": \"human\", \"value\": \"Question number " #q              \
-    ": please explain topic " #q " in detail.\"}, {\"from\": \"gpt\", \"value\": \"answer "  \
-    #q " goes on for a few words here.\"}]}"
+#define HF_CONV_ROW(q)                                                                             \
+    "{\"conversations\": [{\"from\": \"human\", \"value\": \"Question number " #q                  \
+    ": please explain topic " #q " in detail.\"}, {\"from\": \"gpt\", \"value\": \"answer " #q     \
+    " goes on for a few words here.\"}]}"
 
 /* Rows are kept as byte ranges and parsed when visited; the file is still
  * checked whole, so a bad row after the visited ones fails the load as it
@@ -680,8 +680,9 @@ static char *hf_tmp_file(bool list, const char *const *rows, size_t n, size_t pa
 static void test_hf_rows_streamed_bad_row_still_fails(void **state)
 {
     fx *f = *state;
-    const char *rows[] = {HF_CONV_ROW(0), "7", HF_CONV_ROW(2), HF_CONV_ROW(3), HF_CONV_ROW(4),
-                          "{\"conversations\": [}"};
+    const char *rows[] = {HF_CONV_ROW(0), "7",
+                          HF_CONV_ROW(2), HF_CONV_ROW(3),
+                          HF_CONV_ROW(4), "{\"conversations\": [}"};
     set_str(&f->cfg.ds.name, "hf");
     set_str(&f->cfg.ds.hf_name, "Aeala/ShareGPT_Vicuna_unfiltered");
     f->cfg.ds.num_prompts = 3;
@@ -787,8 +788,12 @@ static void test_prefix_repetition_shape(void **state)
 static void test_generate_norm_dist_exact_lengths(void **state)
 {
     fx *f = *state;
-    dataset_gen_opts go = {.dist = DATASET_GEN_NORM, .num_requests = 50, .seed = 0,
-                           .input_mean = 64, .input_stdev = 0, .output_mean = 16,
+    dataset_gen_opts go = {.dist = DATASET_GEN_NORM,
+                           .num_requests = 50,
+                           .seed = 0,
+                           .input_mean = 64,
+                           .input_stdev = 0,
+                           .output_mean = 16,
                            .output_stdev = 4};
     sb_dataset ds;
     sb_err err;

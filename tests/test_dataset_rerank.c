@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_dataset_rerank.c - list prompts (src/dataset/ds_random_rerank.c,
  * ds_batch.c) with the real GPT-2 tokenizer: random-rerank's
  * [query, documents...] layout, lengths and prompt_len formula (reference

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_engine.c - the libcurl engine (src/http/engine.c) against a tiny
  * raw-socket HTTP server running on a thread of this test: receive
  * timestamps, connection reuse, and each transport failure (refused, reset,
@@ -24,7 +25,7 @@ typedef struct rawsrv {
     enum mode mode;
     int accepts;
     int requests;
-    volatile int cfd; /* connection being served, -1 none */
+    volatile int cfd;    /* connection being served, -1 none */
     uint64_t sent_ns[8]; /* when each SSE piece was written */
     pthread_t th;
 } rawsrv;
@@ -156,7 +157,10 @@ typedef struct got {
     bool done, aborted;
 } got;
 
-static void g_status(void *ud, int st) { ((got *)ud)->status = st; }
+static void g_status(void *ud, int st)
+{
+    ((got *)ud)->status = st;
+}
 static int g_body(void *ud, const char *p, size_t n, uint64_t t)
 {
     got *g = ud;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_engine_sim.c - timestamps against the simulator's ground truth.
  *
  * The in-process simulator records, per request, the CLOCK_MONOTONIC time of
@@ -48,8 +49,8 @@ static void stamps_follow_emissions_at_50_streams(void **state)
     char rec[] = "/tmp/sb_fid_XXXXXX";
     int fd = mkstemp(rec);
     close(fd);
-    char *argv[] = {"sim", "--port", "0", "--quiet", "--ttft-ms", "20", "--itl-ms", "5",
-                    "--record", rec, NULL};
+    char *argv[] = {"sim",      "--port", "0",        "--quiet", "--ttft-ms", "20",
+                    "--itl-ms", "5",      "--record", rec,       NULL};
     sb_err err;
     sim_server *sim = sim_start(10, argv, &err);
     assert_non_null(sim);
@@ -68,14 +69,18 @@ static void stamps_follow_emissions_at_50_streams(void **state)
     loop_req reqs[N];
     for (int i = 0; i < N; i++) {
         sb_buf_init(&bodies[i]);
-        bk_req r = {.prompt = "hello world", .prompt_bytes = 11, .prompt_len = 2, .output_len = OUT_TOKENS};
+        bk_req r = {
+            .prompt = "hello world", .prompt_bytes = 11, .prompt_len = 2, .output_len = OUT_TOKENS};
         bk_build_body(&bp, &r, &scratch, &bodies[i]);
         reqs[i] = (loop_req){bodies[i].data, bodies[i].len, i};
     }
     eng_opts eo = {.max_conns = N};
     eng *e = eng_new(&eo, &err);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    loop_opts lo = {.url = url, .headers = h, .id_prefix = "fid-", .max_concurrency = N,
+    loop_opts lo = {.url = url,
+                    .headers = h,
+                    .id_prefix = "fid-",
+                    .max_concurrency = N,
                     .mode = BK_MODE_COMPLETIONS};
     rec_store *rs = rec_store_new(N);
     for (int i = 0; i < N; i++)
@@ -139,7 +144,8 @@ static void stamps_follow_emissions_at_50_streams(void **state)
     double p50 = errs[n_err / 2];
     double p99 = errs[(size_t)((double)(n_err - 1) * 0.99)];
     print_message("|client - server| over %zu TTFT ends, ITL gaps, E2EL ends: p50 %.3f ms, "
-                  "p99 %.3f ms, max %.3f ms\n", n_err, p50, p99, worst_ms);
+                  "p99 %.3f ms, max %.3f ms\n",
+                  n_err, p50, p99, worst_ms);
 
     rec_store_free(rs);
     curl_slist_free_all(h);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_kv.c - `servebench kv`'s arithmetic (src/kv/) against values computed
  * by hand from the configs in tests/data/kv (the formula a person applies:
  * bytes per token = 2 x layers x KV heads x head dim x dtype bytes), one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_metrics.c - the reference formulas (doc section 6) on hand-made
  * record sets whose figures are worked out in the comments, and percentiles
  * checked against numpy (values computed with /usr/bin/python3 + numpy and

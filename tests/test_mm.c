@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_mm.c - multimodal requests: base64, the random-mm option parsers and
  * plan checks, random-mm requests against a committed output of the Python
  * reference model (tests/gen/ds_ref_random_mm.py: numpy default_rng, Pillow
@@ -22,7 +23,6 @@
 #include "run/run.h"
 
 typedef dsfx fx;
-
 
 static int load(fx *f, const char *backend, sb_dataset *ds, sb_err *err)
 {
@@ -564,8 +564,8 @@ static void test_custom_audio_output_tokens_out_of_range(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sb_buf rows;
         sb_buf_init(&rows);
-        sb_buf_printf(&rows, "{\"prompt\": \"x\", \"audio\": \"%s\", \"output_tokens\": %s}\n",
-                      wav, bad[i]);
+        sb_buf_printf(&rows, "{\"prompt\": \"x\", \"audio\": \"%s\", \"output_tokens\": %s}\n", wav,
+                      bad[i]);
         char *path = temp_jsonl(f, rows.data);
         expect_error(f, "openai-chat", ":1: if no output length is provided");
         unlink(path);
@@ -574,8 +574,7 @@ static void test_custom_audio_output_tokens_out_of_range(void **state)
     }
     sb_buf rows;
     sb_buf_init(&rows);
-    sb_buf_printf(&rows, "{\"prompt\": \"x\", \"audio\": \"%s\", \"output_tokens\": 7.9}\n",
-                  wav);
+    sb_buf_printf(&rows, "{\"prompt\": \"x\", \"audio\": \"%s\", \"output_tokens\": 7.9}\n", wav);
     char *path = temp_jsonl(f, rows.data);
     sb_dataset ds;
     sb_err err;

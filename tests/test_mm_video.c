@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_mm_video.c - random-mm's video items (reference 4.2):
  *  - the numpy draws: skipping a video's T*H*W*3 uint8 draws, or taking them
  *    in pieces, leaves the Generator exactly where one np_gen_bytes call does
@@ -307,7 +308,6 @@ static void test_video_refuses_what_opencv_cannot_open(void **state)
 
 typedef dsfx fx;
 
-
 /* The flags tests/data/datasets/mm/random_mm_video_ref.jsonl was made with:
  * ds_ref_random_mm.py NODE_MODULES gpt2/tokenizer.json 6 20 4 0.25 2 11 2 1.0
  *   '{"image": 2, "video": 2}' '{(16, 16, 3): 0.4, (9, 11, 2): 0.3, (6, 5, 1): 0.3}' */
@@ -315,7 +315,8 @@ static void ref_opts(fx *f)
 {
     sb_dataset_opts *o = &f->cfg.ds;
     dsfx_set_str(&o->name, "random-mm");
-    dsfx_set_str(&o->random_mm_bucket_config, "{(16, 16, 3): 0.4, (9, 11, 2): 0.3, (6, 5, 1): 0.3}");
+    dsfx_set_str(&o->random_mm_bucket_config,
+                 "{(16, 16, 3): 0.4, (9, 11, 2): 0.3, (6, 5, 1): 0.3}");
     dsfx_set_str(&o->random_mm_limit_mm_per_prompt, "{\"image\": 2, \"video\": 2}");
     o->random_mm_base_items_per_request = 2;
     o->random_mm_num_mm_items_range_ratio = 1.0;
@@ -397,7 +398,7 @@ static void test_random_mm_videos_threads_and_batches_do_not_change_output(void 
     fx *f = *state;
     ref_opts(f);
     dsfx_set_str(&f->cfg.ds.random_mm_bucket_config, "{(12, 10, 2): 0.5, (7, 9, 1): 0.25, "
-                                                "(4, 6, 5): 0.25}");
+                                                     "(4, 6, 5): 0.25}");
     f->cfg.ds.num_prompts = 16;
     sb_dataset a, b;
     sb_err err;
@@ -470,8 +471,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_mm_videos_match_reference_model, dsfx_setup,
                                         dsfx_teardown),
         cmocka_unit_test_setup_teardown(
-            test_random_mm_videos_threads_and_batches_do_not_change_output, dsfx_setup, dsfx_teardown),
-        cmocka_unit_test_setup_teardown(test_random_mm_video_bucket_limits, dsfx_setup, dsfx_teardown),
+            test_random_mm_videos_threads_and_batches_do_not_change_output, dsfx_setup,
+            dsfx_teardown),
+        cmocka_unit_test_setup_teardown(test_random_mm_video_bucket_limits, dsfx_setup,
+                                        dsfx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

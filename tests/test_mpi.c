@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_mpi.c - the MPI-free half of a multi-rank run (src/mpi/mpir_shard.c):
  * concurrency shares, shard sizes, the NTP-style offset estimate, and the
  * pack -> gather bytes -> merge round trip of records, which must give back

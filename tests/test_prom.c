@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_prom.c - the Prometheus text parser (src/telemetry/prom.c) on the
  * format's corner cases: labels with escapes and trailing commas, # TYPE
  * covering histogram suffixes, timestamps, NaN/+Inf, CRLF, blank and comment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_pyhash.c - CPython's hash(str) for a PYTHONHASHSEED (core/pyhash.c)
  * against vectors printed by real interpreters (tests/gen/gen_pyhash_vectors.py,
  * committed as tests/data/rng/pyhash.json), plus the timed_trace chunk draw

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_report.c - the result block against expected text written by the
  * reference's own Python format strings (tests/data/cli/gen_blocks.py), the
  * failure listing, Python float repr, and the result JSON parsed back with
@@ -234,11 +235,12 @@ static void report_pooling_block_and_json(void **state)
     sb_buf_init(&b);
     metrics_set_input_sequences(&m, 6); /* the run counts them from its dataset */
     report_json(&b, &cfg, &m, s, &ctx);
-    assert_non_null(strstr(b.data, "\"max_concurrency\": null, \"duration\": 2.0, "
-                                   "\"completed\": 3, \"total_input_tokens\": 35, "
-                                   "\"total_input_sequences\": 6, \"request_throughput\": 1.5, "
-                                   "\"input_sequence_throughput\": 3.0, \"total_token_throughput\": "
-                                   "17.5, \"latencies\": [0.4, 0.8, 0.05, 0.0], \"queue_times\": "));
+    assert_non_null(strstr(b.data,
+                           "\"max_concurrency\": null, \"duration\": 2.0, "
+                           "\"completed\": 3, \"total_input_tokens\": 35, "
+                           "\"total_input_sequences\": 6, \"request_throughput\": 1.5, "
+                           "\"input_sequence_throughput\": 3.0, \"total_token_throughput\": "
+                           "17.5, \"latencies\": [0.4, 0.8, 0.05, 0.0], \"queue_times\": "));
     assert_null(strstr(b.data, "\"failed\""));
     assert_null(strstr(b.data, "ttft_ms"));
     cfg.save_detailed = true;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_rng.c - the three reference RNGs against vectors written by the real
  * CPython `random` and numpy (tests/gen/gen_rng_vectors.py, committed under
  * tests/data/rng/). Every op of a case runs on one generator in order, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_run.c - run_serve end to end against the in-process simulator
  * (--sim): the seed command lines of reference/seed-commands.md (small
  * --num-prompts, our simulator instead of a GPU server) must print the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_run_sse.c - regressions the fuzz_sse target found in SSE framing,
  * runnable without clang: a UTF-8 BOM split over the first pieces, and the
  * fuzz seed corpus (tests/fuzz/corpus/fuzz_sse, real server chunks) framed
@@ -60,7 +61,8 @@ static void same_at_every_cut(const char *s, size_t n, const char *want)
 static void bom_split_over_pieces_is_skipped(void **state)
 {
     (void)state;
-    const char s[] = "\xEF\xBB\xBF" "data: q\n\n";
+    const char s[] = "\xEF\xBB\xBF"
+                     "data: q\n\n";
     same_at_every_cut(s, sizeof s - 1, "1:q|");
 }
 
@@ -69,12 +71,14 @@ static void partial_bom_is_line_text_at_every_cut(void **state)
     (void)state;
     /* two BOM bytes, then a data line: the line is "\xEF\xBB" "data: q",
      * not a data field, so no message, however it is cut */
-    const char a[] = "\xEF\xBB" "data: q\n\ndata: r\n\n";
+    const char a[] = "\xEF\xBB"
+                     "data: q\n\ndata: r\n\n";
     same_at_every_cut(a, sizeof a - 1, "1:r|");
     /* only a BOM prefix, then the end of the stream */
     same_at_every_cut("\xEF\xBB", 2, "");
     /* a BOM later in the stream is not skipped */
-    const char b[] = "data: a\n\n\xEF\xBB\xBF" "data: b\n\n";
+    const char b[] = "data: a\n\n\xEF\xBB\xBF"
+                     "data: b\n\n";
     same_at_every_cut(b, sizeof b - 1, "1:a|");
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_scan_diff.c - differential test of the hand-written message scanner
  * (src/backend/scan.c) against two independent parsers: YAJL (the previous
  * scanner, scan_yajl.c, in strict single-value mode) for the extracted
@@ -112,10 +113,12 @@ static bool check_one(const char *m, size_t n)
         dump("fields differ", m, n);
         fprintf(stderr, "ours: choices %d usage %d ct %lld pt %lld err %d obj %d gen %d text %zu\n",
                 a.n_choices, a.usage_truthy, (long long)a.completion_tokens,
-                (long long)a.prompt_tokens, a.has_error, a.is_object, a.has_generated_text, D.t1.len);
+                (long long)a.prompt_tokens, a.has_error, a.is_object, a.has_generated_text,
+                D.t1.len);
         fprintf(stderr, "yajl: choices %d usage %d ct %lld pt %lld err %d obj %d gen %d text %zu\n",
                 b.n_choices, b.usage_truthy, (long long)b.completion_tokens,
-                (long long)b.prompt_tokens, b.has_error, b.is_object, b.has_generated_text, D.t2.len);
+                (long long)b.prompt_tokens, b.has_error, b.is_object, b.has_generated_text,
+                D.t2.len);
         fail();
     }
     return mine;
@@ -197,22 +200,37 @@ static void test_real_chunks(void **state)
 {
     (void)state;
     const tu_sim *sim = &D.sim;
-    struct { const char *path, *body; bool stream; } cases[] = {
-        {"/v1/completions", "{\"model\":\"sim\",\"prompt\":\"hi\",\"max_tokens\":6,\"stream\":true,"
-         "\"ignore_eos\":true,\"stream_options\":{\"include_usage\":true}}", true},
-        {"/v1/completions", "{\"model\":\"sim\",\"prompt\":\"hi\",\"max_tokens\":6,\"stream\":true,"
+    struct {
+        const char *path, *body;
+        bool stream;
+    } cases[] = {
+        {"/v1/completions",
+         "{\"model\":\"sim\",\"prompt\":\"hi\",\"max_tokens\":6,\"stream\":true,"
+         "\"ignore_eos\":true,\"stream_options\":{\"include_usage\":true}}",
+         true},
+        {"/v1/completions",
+         "{\"model\":\"sim\",\"prompt\":\"hi\",\"max_tokens\":6,\"stream\":true,"
          "\"ignore_eos\":true,\"stream_options\":{\"include_usage\":true,"
-         "\"continuous_usage_stats\":true}}", true},
-        {"/v1/chat/completions", "{\"model\":\"sim\",\"messages\":[{\"role\":\"user\",\"content\":"
+         "\"continuous_usage_stats\":true}}",
+         true},
+        {"/v1/chat/completions",
+         "{\"model\":\"sim\",\"messages\":[{\"role\":\"user\",\"content\":"
          "\"hi\"}],\"max_completion_tokens\":6,\"stream\":true,\"ignore_eos\":true,"
-         "\"stream_options\":{\"include_usage\":true}}", true},
-        {"/v1/chat/completions", "{\"model\":\"sim\",\"messages\":[{\"role\":\"user\",\"content\":"
+         "\"stream_options\":{\"include_usage\":true}}",
+         true},
+        {"/v1/chat/completions",
+         "{\"model\":\"sim\",\"messages\":[{\"role\":\"user\",\"content\":"
          "\"hi\"}],\"max_completion_tokens\":6,\"stream\":true,\"ignore_eos\":true,"
-         "\"stream_options\":{\"include_usage\":true,\"continuous_usage_stats\":true}}", true},
-        {"/generate_stream", "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":6,"
-         "\"details\":true}}", true},
-        {"/v2/models/ensemble/generate_stream", "{\"text_input\":\"hi\",\"max_tokens\":6,"
-         "\"stream\":true}", true},
+         "\"stream_options\":{\"include_usage\":true,\"continuous_usage_stats\":true}}",
+         true},
+        {"/generate_stream",
+         "{\"inputs\":\"hi\",\"parameters\":{\"max_new_tokens\":6,"
+         "\"details\":true}}",
+         true},
+        {"/v2/models/ensemble/generate_stream",
+         "{\"text_input\":\"hi\",\"max_tokens\":6,"
+         "\"stream\":true}",
+         true},
         {"/v1/completions", "{\"model\":\"sim\",\"prompt\":\"hi\",\"max_tokens\":6}", false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -232,7 +250,8 @@ static void test_real_chunks(void **state)
     bk_msg m;
     char why[160];
     sb_buf_reset(&D.t1);
-    assert_int_equal(bk_scan_parse(D.mine, C.msg[0], C.len[0], &m, &D.t1, NULL, why, sizeof why), 0);
+    assert_int_equal(bk_scan_parse(D.mine, C.msg[0], C.len[0], &m, &D.t1, NULL, why, sizeof why),
+                     0);
     assert_int_equal(m.n_choices, 1);
     assert_true(D.t1.len > 0);
 }
@@ -266,11 +285,47 @@ static const char *const edge[] = {
 };
 
 static const char *const inserts[] = {
-    "\\u", "\\ud83d\\ude00", "\\ud800", "\\udc00", "\\x", "\\", "\"", "1e400", "-1e-400",
-    "123456789012345678901234567890", "9223372036854775807", "-9223372036854775807", "0.0e0",
-    "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82", "\xff", "\x01", "\x7f",
-    "01", "-", "1.", ".5", "1e", "tru", "nul", "NaN", "Infinity", "[", "]", "{", "}", ",", ":",
-    "\x0c", "\x0b", "/*c*/", "\xef\xbb\xbf", "\"\":{}", ",\"usage\":{\"completion_tokens\":7}",
+    "\\u",
+    "\\ud83d\\ude00",
+    "\\ud800",
+    "\\udc00",
+    "\\x",
+    "\\",
+    "\"",
+    "1e400",
+    "-1e-400",
+    "123456789012345678901234567890",
+    "9223372036854775807",
+    "-9223372036854775807",
+    "0.0e0",
+    "\xc0\xaf",
+    "\xed\xa0\x80",
+    "\xf4\x90\x80\x80",
+    "\xe2\x82",
+    "\xff",
+    "\x01",
+    "\x7f",
+    "01",
+    "-",
+    "1.",
+    ".5",
+    "1e",
+    "tru",
+    "nul",
+    "NaN",
+    "Infinity",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "\x0c",
+    "\x0b",
+    "/*c*/",
+    "\xef\xbb\xbf",
+    "\"\":{}",
+    ",\"usage\":{\"completion_tokens\":7}",
 };
 
 static const char special[] = "\"\\{}[],:0e-. \t\n\x80\xc0\xed\xf4\xff";
@@ -306,7 +361,7 @@ static void mutate(sb_buf *out, const char *src, size_t n)
             sb_buf_free(&tail);
             break;
         }
-        case 4: { /* wrap in deep nesting */
+        case 4: {                           /* wrap in deep nesting */
             int d = 1 + (int)(rnd() % 300); /* 3 edits stay under the 1024 cap */
             sb_buf w;
             sb_buf_init(&w);
@@ -438,7 +493,8 @@ static void test_limits_and_messages(void **state)
     sb_buf_init(&deep);
     for (int i = 0; i < 100000; i++)
         sb_buf_putc(&deep, '[');
-    assert_int_equal(bk_scan_parse(D.mine, deep.data, deep.len, &m, NULL, NULL, why, sizeof why), -1);
+    assert_int_equal(bk_scan_parse(D.mine, deep.data, deep.len, &m, NULL, NULL, why, sizeof why),
+                     -1);
     assert_non_null(strstr(why, "nesting too deep"));
     sb_buf_free(&deep);
     const char *bad = "{\"choices\":[{\"text\":\"a\"}],}";

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sched.c - the arrival schedule against the reference computation
  * (vllm's get_request delay_ts, run with real numpy by
  * tests/gen/gen_rng_vectors.py into tests/data/rng/sched.json), the

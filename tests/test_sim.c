@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sim.c - the simulator's endpoints over real sockets: stream shapes
  * (every chunk parsed with jansson), usage, non-streaming bodies, /v1/models,
  * /health, /metrics, max_tokens and ignore_eos, context-length errors,

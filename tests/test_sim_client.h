@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sim_client.h - a minimal blocking HTTP/1.1 client for the sim tests.
  *
  * Raw sockets on purpose: the tests check the bytes the simulator sends

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sim_faults.c - what a client sees from each injected fault (rate 1.0
  * makes each deterministic), malformed requests answered with 4xx JSON,
  * the --record ground truth against a raw-socket client's own timestamps,

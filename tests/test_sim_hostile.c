@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sim_hostile.c - the simulator against careless and hostile clients,
  * over real sockets: requests cut short by a close (the CLOSE-WAIT busy loop),
  * a TLS ClientHello on the plain port, pipelined garbage, oversized and

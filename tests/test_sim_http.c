@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sim_http.c - the simulator's request parser as a pure function:
  * complete, partial, pipelined and malformed inputs, and each limit. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sim_model.c - the timing model seen from outside: never early against
  * its plan (TTFT, ITL, prefill, per-sequence ITL growth), continuous batching
  * with a waiting queue, tokens per chunk, and firehose delivering everything.

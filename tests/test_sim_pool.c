@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sim_pool.c - the simulator's pooling endpoints (src/sim/sim_pool.c)
  * over real sockets: vLLM's EmbeddingResponse and RerankResponse shapes,
  * usage counted per input (words here; the tokenizer path is covered by

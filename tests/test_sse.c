@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sse.c - SSE framing (src/backend/sse.c): every case of reference doc
  * 3.5 and the SSE standard, fed whole and split at every byte offset. */
 #include "testutil.h"

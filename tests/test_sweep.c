@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_sweep.c - the statistics behind sweep and compare (sweep/sstat.c),
  * the SLO parser (sweep/slo.c), result-file reading (sweep/result.c) and the
  * steady-state window (run/window.c). Reference values: Student-t quantiles

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_template.c - chat-template rendering against real jinja2.
  *
  * tests/data/templates/golden.jsonl holds renders made by jinja2 3.1 in the

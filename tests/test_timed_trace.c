@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_timed_trace.c - the timed_trace dataset (src/dataset/ds_timed_trace.c)
  * on real trace files with the real GPT-2 tokenizer: token ids (the values
  * below were printed by CPython under PYTHONHASHSEED=0 with the model in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_tok.c - the tokenizer's interface facts and its behaviour on bad
  * input: vocab sizes / special ids / tokens added per sequence as
  * transformers reports them, resolving a model name in the Hugging Face cache

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_tok_fast.c - the tokenizer's shortcuts give the same output as the
  * plain path: the normalizers' copy-through of stretches that cannot change
  * (against utf8proc over the whole run, which is what they replaced), and the
@@ -26,9 +27,9 @@ static void whole_run(const char *s, size_t n, sb_buf *out, int opts)
         size_t l = i < n ? tok_utf8_next(s + i, n - i, &cp) : 0;
         if (i == n || tok_unicode_nfc_unknown(cp)) {
             utf8proc_uint8_t *d = NULL;
-            utf8proc_ssize_t r = utf8proc_map((const utf8proc_uint8_t *)s + from,
-                                              (utf8proc_ssize_t)(i - from), &d,
-                                              (utf8proc_option_t)(UTF8PROC_STABLE | opts));
+            utf8proc_ssize_t r =
+                utf8proc_map((const utf8proc_uint8_t *)s + from, (utf8proc_ssize_t)(i - from), &d,
+                             (utf8proc_option_t)(UTF8PROC_STABLE | opts));
             assert_true(r >= 0);
             sb_buf_append(out, d, (size_t)r);
             free(d);
@@ -55,11 +56,10 @@ static unsigned next_rand(unsigned *s)
 static uint32_t tricky_char(unsigned *seed)
 {
     static const uint32_t pool[][2] = {
-        {0x20, 0x7e},     {0x300, 0x36f},   {0x1100, 0x1112}, {0x1161, 0x1175},
-        {0x11a7, 0x11c2}, {0xac00, 0xac40}, {0xbb8, 0xbd7},   {0xc80, 0xcd6},
-        {0xd00, 0xd57},   {0x1b00, 0x1b44}, {0x4e00, 0x4e40}, {0xc0, 0x17f},
-        {0x370, 0x3ff},   {0x1e00, 0x1eff}, {0x1f00, 0x1fff}, {0x2000, 0x2100},
-        {0xf900, 0xfaff}, {0xfb00, 0xfb4f}, {0x7fd, 0x8d3},   {0x11100, 0x11134},
+        {0x20, 0x7e},     {0x300, 0x36f},   {0x1100, 0x1112},  {0x1161, 0x1175}, {0x11a7, 0x11c2},
+        {0xac00, 0xac40}, {0xbb8, 0xbd7},   {0xc80, 0xcd6},    {0xd00, 0xd57},   {0x1b00, 0x1b44},
+        {0x4e00, 0x4e40}, {0xc0, 0x17f},    {0x370, 0x3ff},    {0x1e00, 0x1eff}, {0x1f00, 0x1fff},
+        {0x2000, 0x2100}, {0xf900, 0xfaff}, {0xfb00, 0xfb4f},  {0x7fd, 0x8d3},   {0x11100, 0x11134},
         {0x3040, 0x30ff}, {0xff00, 0xffef}, {0x1f000, 0x1f6ff}};
     size_t k = (size_t)next_rand(seed) % (sizeof pool / sizeof *pool);
     return pool[k][0] + (uint32_t)next_rand(seed) % (pool[k][1] - pool[k][0] + 1);
@@ -118,9 +118,12 @@ static void nfc_composes_across_ascii_and_hangul(void **state)
     tok_scratch sc;
     memset(&sc, 0, sizeof sc);
     static const char *cases[][2] = {
-        {"\xe4\xb8\x80" "cafe\xcc\x81!", "\xe4\xb8\x80" "caf\xc3\xa9!"}, /* e + acute */
-        {"\xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8", "\xea\xb0\x81"},       /* L V T -> one syllable */
-        {"\xe0\xaf\x86\xe0\xae\xbe", "\xe0\xaf\x8a"},                   /* Tamil two-part vowel */
+        {"\xe4\xb8\x80"
+         "cafe\xcc\x81!",
+         "\xe4\xb8\x80"
+         "caf\xc3\xa9!"},                                         /* e + acute */
+        {"\xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8", "\xea\xb0\x81"}, /* L V T -> one syllable */
+        {"\xe0\xaf\x86\xe0\xae\xbe", "\xe0\xaf\x8a"},             /* Tamil two-part vowel */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         sb_buf out;
@@ -213,19 +216,54 @@ static void piece_cache_keys_on_bytes_and_flag(void **state)
     tok_pcache_free(c);
 }
 
-
 /* Text fragments that meet at chunk cuts in every way that matters: letters
  * of several scripts, spaces, marks after letters and after spaces, digits,
  * contractions, punctuation, newlines and long space-less CJK / Thai runs
  * (which take tok_bpe_long's path). */
 static const char *const frags[] = {
-    "the", " cat", "'s", "'LL", " ", "  ", "\n", "\r\n", "\t", "7", "42", "1234", ".", ",",
-    "!?", " (", ")", "\xcc\x81", "e\xcc\x81", " \xcc\x81", "\xd0\xbf\xd1\x80\xd0\xb8", " \xd0\xbc\xd0\xb8\xd1\x80",
-    "\xce\xb1\xce\xb2", " \xce\xb3", "\xe4\xb8\x80\xe4\xba\x8c\xe4\xb8\x89\xe5\x9b\x9b\xe4\xba\x94\xe5\x85\xad\xe4\xb8\x83",
-    "\xe3\x82\xab\xe3\x82\xbf\xe3\x83\xbb\xe3\x83\xbc", "\xe0\xb8\x81\xe0\xb8\xb2\xe0\xb8\xa3\xe0\xb8\x9e",
-    "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", "\xe1\x84\x80\xe1\x85\xa1", "\xef\xbc\x8c", "\xe3\x80\x82",
-    "\xc2\xa0", "\xe2\x80\x83", "x", " y", "Z", "<think>", "<|im_start|>", "\xe2\x96\x81", "\xf0\x9f\x98\x80",
-    "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", " \xd8\xa7", "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d",
+    "the",
+    " cat",
+    "'s",
+    "'LL",
+    " ",
+    "  ",
+    "\n",
+    "\r\n",
+    "\t",
+    "7",
+    "42",
+    "1234",
+    ".",
+    ",",
+    "!?",
+    " (",
+    ")",
+    "\xcc\x81",
+    "e\xcc\x81",
+    " \xcc\x81",
+    "\xd0\xbf\xd1\x80\xd0\xb8",
+    " \xd0\xbc\xd0\xb8\xd1\x80",
+    "\xce\xb1\xce\xb2",
+    " \xce\xb3",
+    "\xe4\xb8\x80\xe4\xba\x8c\xe4\xb8\x89\xe5\x9b\x9b\xe4\xba\x94\xe5\x85\xad\xe4\xb8\x83",
+    "\xe3\x82\xab\xe3\x82\xbf\xe3\x83\xbb\xe3\x83\xbc",
+    "\xe0\xb8\x81\xe0\xb8\xb2\xe0\xb8\xa3\xe0\xb8\x9e",
+    "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4",
+    "\xe1\x84\x80\xe1\x85\xa1",
+    "\xef\xbc\x8c",
+    "\xe3\x80\x82",
+    "\xc2\xa0",
+    "\xe2\x80\x83",
+    "x",
+    " y",
+    "Z",
+    "<think>",
+    "<|im_start|>",
+    "\xe2\x96\x81",
+    "\xf0\x9f\x98\x80",
+    "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7",
+    " \xd8\xa7",
+    "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d",
 };
 
 /* A random text of fragments; long space-less runs now and then. */
@@ -241,16 +279,16 @@ static void random_text(unsigned *seed, sb_buf *out)
     }
 }
 
-static void expect_same(const tok *t, tok_ctx *fast, tok_ctx *plain, const sb_buf *text,
-                        tok_ids *a, tok_ids *b, const char *what, int it)
+static void expect_same(const tok *t, tok_ctx *fast, tok_ctx *plain, const sb_buf *text, tok_ids *a,
+                        tok_ids *b, const char *what, int it)
 {
     sb_err err;
     a->n = b->n = 0;
     assert_int_equal(tok_encode_ctx(t, fast, text->data, text->len, false, a, &err), 0);
     assert_int_equal(tok_encode_ctx(t, plain, text->data, text->len, false, b, &err), 0);
     if (a->n != b->n || memcmp(a->v, b->v, a->n * sizeof *a->v) != 0)
-        fail_msg("%s: chunked encode differs from the plain one (%s %d, %zu bytes)", t->path,
-                 what, it, text->len);
+        fail_msg("%s: chunked encode differs from the plain one (%s %d, %zu bytes)", t->path, what,
+                 it, text->len);
 }
 
 /* Random-dataset windows (and their cut and extended re-encodes) and
@@ -337,9 +375,9 @@ static void check_decode_table(const char *family)
                 ids[j] = t->added[next_rand(&seed) % t->n_added].id;
             int32_t ai = t->added_by_id[ids[j]];
             const char *s = ai >= 0 ? (skip && t->added[ai].special ? NULL
-                                       : t->added[ai].dec ? t->added[ai].dec
-                                                          : t->added[ai].content)
-                            : t->model.id_tok[ids[j]];
+                                       : t->added[ai].dec           ? t->added[ai].dec
+                                                                    : t->added[ai].content)
+                                    : t->model.id_tok[ids[j]];
             if (s)
                 toks[k++] = s;
         }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* test_tok_golden.c - every golden vector of the six real tokenizer families
  * (tests/data/tokenizers/<family>/golden*.jsonl, produced by the Rust
  * `tokenizers` library through its npm binding): encode with and without

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # timed_trace_diff.sh - servebench's timed_trace dataset against a model of
 # the reference (tests/gen/ds_ref_timed_trace.py) that runs CPython's real
 # hash() and random.Random under PYTHONHASHSEED: identical token ids, prompt

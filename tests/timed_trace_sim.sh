@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # timed_trace_sim.sh - `servebench serve --dataset-name timed_trace` end to
 # end against a real `servebench sim` (with --record ground truth): every
 # request succeeds, the server counts exactly the token ids the dataset built

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tok_cmd.sh - `servebench tokenize` end to end on real tokenizer files:
 # --text/stdin, --ids/--count, --decode with and without
 # --skip-special-tokens, --add-special-tokens, --jsonl order with several

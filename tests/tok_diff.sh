@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tok_diff.sh - differential test against the Rust `tokenizers` library (npm
 # binding in tests/diff/node_modules, installed by scripts/install-deps.sh):
 # seeded random strings per family are encoded (with and without special

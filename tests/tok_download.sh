@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # tok_download.sh - the opt-in download path: a model name missing from the Hugging
 # Face cache fails offline (the default) with a message naming SERVEBENCH_DOWNLOAD;
 # with SERVEBENCH_DOWNLOAD=1 it is fetched from $HF_ENDPOINT (here a local http.server

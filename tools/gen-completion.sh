@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Writes the bash completion of servebench from the built binary itself, so it
 # follows the flag tables without a second list to keep in step:
 #   tools/gen-completion.sh path/to/servebench OUT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* md2man.c - build-time converter of the manual pages in docs/ (Markdown) to
  * man(7) roff, so `man servebench-serve` shows the same text as docs/serve.md.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* commands.h - the subcommands main.c dispatches to.
  *
  * Each takes the arguments after its own name (argv[0] is the command name)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* compare_cmd.c - `servebench compare BASE OTHER...`: every metric side by
  * side, the change in absolute and %, and whether it is significant.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset_cmd.c - `servebench dataset generate|stats`.
  *
  * generate: synthetic JSON Lines datasets (TensorRT-LLM prepare_dataset's
@@ -42,8 +43,8 @@ static const opt gen_opts[] = {
 typedef struct cmd_common {
     const char *tokenizer; /* --tokenizer, else --model */
     const char *model;
-    const char *output; /* generate: --output FILE (default stdout) */
-    int json;           /* stats: --json */
+    const char *output;      /* generate: --output FILE (default stdout) */
+    int json;                /* stats: --json */
     const char *export_path; /* stats: --export FILE writes the requests as JSON Lines */
     const char *compat;      /* stats: --tokenizer-compat */
 } cmd_common;
@@ -82,8 +83,8 @@ static const char *const common_flags[] = {"tokenizer", "model", "output"};
 /* Parses argv into the table's struct and the common flags (cli/opt.h's
  * rules); positional arguments go to *pos (at most one). Returns 0, or
  * prints and returns 2. */
-static int parse_args(int argc, char **argv, const opt *t, size_t nt, void *base,
-                      cmd_common *cc, const char **pos)
+static int parse_args(int argc, char **argv, const opt *t, size_t nt, void *base, cmd_common *cc,
+                      const char **pos)
 {
     cli_opt *flags = sb_xmalloc((N_COMMON + nt) * sizeof *flags);
     for (size_t i = 0; i < N_COMMON; i++)
@@ -246,8 +247,7 @@ static int write_out(const sb_dataset *ds, const char *path)
 {
     FILE *f = path ? fopen(path, "w") : stdout;
     if (!f) {
-        fprintf(stderr, "servebench dataset: cannot write %s: %s\n", path,
-                strerror(errno));
+        fprintf(stderr, "servebench dataset: cannot write %s: %s\n", path, strerror(errno));
         return SB_EXIT_FAIL;
     }
     sb_err err;
@@ -367,8 +367,8 @@ static int generate_cmd(int argc, char **argv)
     dataset_gen_opts go = {.input_stdev = 0, .output_stdev = 0};
     cmd_common cc = {0};
     const char *dist = NULL;
-    int rc = parse_args(argc, argv, gen_opts, sizeof gen_opts / sizeof gen_opts[0], &go, &cc,
-                        &dist);
+    int rc =
+        parse_args(argc, argv, gen_opts, sizeof gen_opts / sizeof gen_opts[0], &go, &cc, &dist);
     if (rc)
         return rc;
     if (!dist || (strcmp(dist, "token-norm-dist") != 0 && strcmp(dist, "token-unif-dist") != 0)) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kv_cmd.c - `servebench kv`: how much KV cache a model gets on a GPU, how
  * many sequences of a length fit, and the longest length for a concurrency,
  * with the arithmetic printed (src/kv/). docs/kv.md is the manual. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* plot_cmd.c - `servebench plot FILE... -o out.png|out.svg --chart NAME`.
  *
  * Any chart of the report as a standalone image: the same chart description

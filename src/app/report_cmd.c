@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report_cmd.c - `servebench report FILE... -o report.html`.
  *
  * Reads result JSON files and sweep.jsonl files and writes one

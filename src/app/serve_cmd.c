@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* serve_cmd.c - `servebench serve`: flags -> sb_config -> run_serve.
  *
  * The only place of the serve path that prints and picks exit codes: parse

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_cmd.c - `servebench sim`: flags, the listening line, signals, totals.
  *
  * SIGINT and SIGTERM are blocked before the server thread starts (so it

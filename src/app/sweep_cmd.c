@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sweep_cmd.c - `servebench sweep`: sweep options -> sweep_opts, every other
  * argument -> the serve flags of each point; then sweep_run.
  *
@@ -664,9 +665,11 @@ int sweep_cmd(int argc, char **argv)
 {
     const char *mpi = mpir_launcher();
     if (mpi) { /* N ranks would each run the whole sweep */
-        fprintf(stderr, "servebench sweep: error: started by an MPI launcher (%s): sweeps do not "
-                        "run across MPI ranks yet; run `mpirun ... servebench serve` per point "
-                        "(docs/scale-out.md)\n", mpi);
+        fprintf(stderr,
+                "servebench sweep: error: started by an MPI launcher (%s): sweeps do not "
+                "run across MPI ranks yet; run `mpirun ... servebench serve` per point "
+                "(docs/scale-out.md)\n",
+                mpi);
         return SB_EXIT_USAGE;
     }
     cmd_state s;

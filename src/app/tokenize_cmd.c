@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tokenize_cmd.c - `servebench tokenize`: encode text, count tokens, decode
  * ids, or encode a JSONL file in batch with every core (output order kept).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* audio.c - the openai-audio backend (Whisper-style transcription and
  * translation), vllm/benchmarks/lib/endpoint_request_func.py: async_request_openai_audio: a
  * multipart/form-data body written byte for byte as aiohttp's FormData writes it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* backend.c - the backend table, URL checks and the shared body plumbing.
  *
  * Names follow the reference's tables (vllm/benchmarks/lib/endpoint_request_func.py:
@@ -15,15 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COMPL {"completions", NULL}
-#define EMB {"embeddings", NULL}
+#define COMPL                                                                                      \
+    {                                                                                              \
+        "completions", NULL                                                                        \
+    }
+#define EMB                                                                                        \
+    {                                                                                              \
+        "embeddings", NULL                                                                         \
+    }
 /* name, api_name, suffixes, mode, openai_compat, pooling, json_content_type,
  * takes_lists, no_extra_body, multipart, build */
 static const backend table[] = {
     {"openai", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false, false,
      false, false, bk_build_completions},
-    {"vllm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false, false,
-     false, false, bk_build_completions},
+    {"vllm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, true, false, false, false, false,
+     false, bk_build_completions},
     {"lmdeploy", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
      false, false, bk_build_completions},
     {"scalellm", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
@@ -32,23 +39,77 @@ static const backend table[] = {
      false, false, bk_build_completions},
     {"llama.cpp", "OpenAI Completions API", COMPL, BK_MODE_COMPLETIONS, false, false, false, false,
      false, false, bk_build_completions},
-    {"openai-chat", "OpenAI Chat Completions API", {"chat/completions", NULL}, BK_MODE_CHAT, true,
-     false, true, false, false, false, bk_build_chat},
+    {"openai-chat",
+     "OpenAI Chat Completions API",
+     {"chat/completions", NULL},
+     BK_MODE_CHAT,
+     true,
+     false,
+     true,
+     false,
+     false,
+     false,
+     bk_build_chat},
     /* ours: the OpenAI Responses API (POST /v1/responses, streamed events);
      * sampling flags go through --extra-body (its fields differ from chat's) */
-    {"openai-responses", "OpenAI Responses API", {"responses", NULL}, BK_MODE_RESPONSES, false,
-     false, true, false, false, false, bk_build_responses},
+    {"openai-responses",
+     "OpenAI Responses API",
+     {"responses", NULL},
+     BK_MODE_RESPONSES,
+     false,
+     false,
+     true,
+     false,
+     false,
+     false,
+     bk_build_responses},
     /* Whisper-style ASR (async_request_openai_audio): multipart form, chat
      * deltas, not OpenAI-compatible for the sampling flags (the reference's
      * list holds completions and chat only). */
-    {"openai-audio", "OpenAI Audio API", {"transcriptions", "translations", NULL}, BK_MODE_AUDIO,
-     false, false, false, false, false, true, bk_build_audio},
-    {"tgi", "TGI API", {"generate_stream", NULL}, BK_MODE_TGI, false, false, false, false, false,
-     false, bk_build_tgi},
-    {"tensorrt-llm", "TensorRT-LLM API", {"generate_stream", NULL}, BK_MODE_TRTLLM, false, false,
-     false, false, false, false, bk_build_trtllm},
-    {"deepspeed-mii", "DeepSpeed-MII API", {"", NULL}, BK_MODE_WHOLE, false, false, false, false,
-     false, false, bk_build_mii},
+    {"openai-audio",
+     "OpenAI Audio API",
+     {"transcriptions", "translations", NULL},
+     BK_MODE_AUDIO,
+     false,
+     false,
+     false,
+     false,
+     false,
+     true,
+     bk_build_audio},
+    {"tgi",
+     "TGI API",
+     {"generate_stream", NULL},
+     BK_MODE_TGI,
+     false,
+     false,
+     false,
+     false,
+     false,
+     false,
+     bk_build_tgi},
+    {"tensorrt-llm",
+     "TensorRT-LLM API",
+     {"generate_stream", NULL},
+     BK_MODE_TRTLLM,
+     false,
+     false,
+     false,
+     false,
+     false,
+     false,
+     bk_build_trtllm},
+    {"deepspeed-mii",
+     "DeepSpeed-MII API",
+     {"", NULL},
+     BK_MODE_WHOLE,
+     false,
+     false,
+     false,
+     false,
+     false,
+     false,
+     bk_build_mii},
     /* Pooling backends (endpoint_request_func.py: async_request_openai_embeddings,
      * async_request_vllm_rerank): one JSON answer, e2el metrics only. */
     {"openai-embeddings", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
@@ -57,16 +118,34 @@ static const backend table[] = {
      false, false, false, bk_build_embeddings_chat},
     {"openai-embeddings-clip", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
      false, false, false, bk_build_embeddings_clip},
-    {"openai-embeddings-vlm2vec", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true,
-     true, false, false, false, bk_build_embeddings_vlm2vec},
-    {"infinity-embeddings", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true, true, true,
-     false, false, bk_build_infinity},
-    {"infinity-embeddings-clip", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true,
-     true, true, false, false, bk_build_infinity_clip},
-    {"vllm-pooling", "vLLM Pooling API", {"pooling", NULL}, BK_MODE_POOLING, false, true, true, true,
-     false, false, bk_build_pooling},
-    {"vllm-rerank", "vLLM score API", {"rerank", NULL}, BK_MODE_POOLING, false, true, true, true,
-     true, false, bk_build_rerank},
+    {"openai-embeddings-vlm2vec", "OpenAI Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
+     false, false, false, bk_build_embeddings_vlm2vec},
+    {"infinity-embeddings", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
+     true, false, false, bk_build_infinity},
+    {"infinity-embeddings-clip", "Infinity Embeddings API", EMB, BK_MODE_POOLING, false, true, true,
+     true, false, false, bk_build_infinity_clip},
+    {"vllm-pooling",
+     "vLLM Pooling API",
+     {"pooling", NULL},
+     BK_MODE_POOLING,
+     false,
+     true,
+     true,
+     true,
+     false,
+     false,
+     bk_build_pooling},
+    {"vllm-rerank",
+     "vLLM score API",
+     {"rerank", NULL},
+     BK_MODE_POOLING,
+     false,
+     true,
+     true,
+     true,
+     true,
+     false,
+     bk_build_rerank},
 };
 #undef EMB
 #undef COMPL
@@ -112,8 +191,7 @@ int backend_check_url(const backend *be, const char *url, sb_err *err)
     for (int i = 0; be->suffixes[i]; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "'%s', ", be->suffixes[i]);
     snprintf(list + n, sizeof list - n, "'profile'");
-    return sb_err_set(err, "%s URL must end with one of: {%s}. (URL: %s)", be->api_name, list,
-                      url);
+    return sb_err_set(err, "%s URL must end with one of: {%s}. (URL: %s)", be->api_name, list, url);
 }
 
 void bk_set_str(pyjson_obj *o, const char *key, const char *s, size_t n)
@@ -146,8 +224,8 @@ void bk_set_raw(pyjson_obj *o, const char *key, const char *json)
     pyjson_obj_set(o, key, json, strlen(json));
 }
 
-void bk_set_str_list(pyjson_obj *o, const char *key, const char *const *texts,
-                     const size_t *bytes, uint32_t n)
+void bk_set_str_list(pyjson_obj *o, const char *key, const char *const *texts, const size_t *bytes,
+                     uint32_t n)
 {
     sb_buf t;
     sb_buf_init(&t);
@@ -192,7 +270,8 @@ static int add_extra_body(bk_params *p, const char *text, sb_err *err)
     json_t *x;
     sb_buf t;
     sb_buf_init(&t);
-    json_object_foreach(v, k, x) {
+    json_object_foreach(v, k, x)
+    {
         sb_buf_reset(&t);
         char *one = json_dumps(x, JSON_ENCODE_ANY);
         pyjson_reformat(&t, one, NULL);
@@ -213,7 +292,11 @@ int bk_params_init(bk_params *p, const backend *be, const bk_opts *cfg, const ch
     p->ignore_eos = ignore_eos;
     p->logprobs = cfg->logprobs;
     pyjson_obj_init(&p->extra);
-    struct { const char *k; double v; bool is_int; } s[] = {
+    struct {
+        const char *k;
+        double v;
+        bool is_int;
+    } s[] = {
         {"top_p", cfg->top_p, false},
         {"top_k", cfg->top_k, true},
         {"min_p", cfg->min_p, false},

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* backend.h - the APIs servebench can benchmark: one request body builder and
  * one stream decoding mode per `--backend` name (vllm/benchmarks/lib/endpoint_request_func.py:
  * ASYNC_REQUEST_FUNCS).
@@ -40,8 +41,8 @@ typedef struct bk_req {
     size_t prompt_bytes;
     int32_t prompt_len;
     int32_t output_len;
-    sb_prompt_forms forms; /* the other prompt forms (core/prompt.h) */
-    const char *model;     /* this request's "model" (a --lora-modules pick), or NULL */
+    sb_prompt_forms forms;  /* the other prompt forms (core/prompt.h) */
+    const char *model;      /* this request's "model" (a --lora-modules pick), or NULL */
     const char *request_id; /* its x-request-id, or NULL when it carries none */
 } bk_req;
 
@@ -50,12 +51,12 @@ typedef struct backend {
     const char *api_name;    /* for the URL message: "OpenAI Completions API" */
     const char *suffixes[3]; /* accepted URL endings (NULL-terminated), plus "profile" */
     bk_mode mode;
-    bool openai_compat;      /* sampling flags allowed, ignore_eos forced for random */
-    bool pooling;            /* embeddings: e2el metrics, no tokens */
-    bool json_content_type;  /* sends Content-Type: application/json explicitly (3.2) */
-    bool takes_lists;        /* accepts a list of texts (batches, query + documents) */
-    bool no_extra_body;      /* --extra-body is not merged (vllm-rerank, 3.9) */
-    bool multipart;          /* body is multipart/form-data (openai-audio, 3.8), not JSON */
+    bool openai_compat;     /* sampling flags allowed, ignore_eos forced for random */
+    bool pooling;           /* embeddings: e2el metrics, no tokens */
+    bool json_content_type; /* sends Content-Type: application/json explicitly (3.2) */
+    bool takes_lists;       /* accepts a list of texts (batches, query + documents) */
+    bool no_extra_body;     /* --extra-body is not merged (vllm-rerank, 3.9) */
+    bool multipart;         /* body is multipart/form-data (openai-audio, 3.8), not JSON */
     void (*build)(const bk_params *p, const bk_req *r, pyjson_obj *o);
 } backend;
 
@@ -79,11 +80,11 @@ const char *backend_content_type(const backend *be);
  * the pre-rendered --extra-body. */
 struct bk_params {
     const backend *be;
-    const char *model;     /* served model name, else model */
+    const char *model; /* served model name, else model */
     bool ignore_eos;
-    long logprobs;         /* -1 = null */
-    pyjson_obj extra;      /* sampling flags then --extra-body, rendered */
-    char *owned_keys[32];  /* --extra-body keys, copied */
+    long logprobs;        /* -1 = null */
+    pyjson_obj extra;     /* sampling flags then --extra-body, rendered */
+    char *owned_keys[32]; /* --extra-body keys, copied */
     size_t n_owned;
 };
 
@@ -120,8 +121,8 @@ void bk_set_int(pyjson_obj *o, const char *key, long long v);
 void bk_set_float(pyjson_obj *o, const char *key, double v);
 void bk_set_raw(pyjson_obj *o, const char *key, const char *json);
 /* key = ["t0", "t1", ...] (json.dumps of a list of strings). */
-void bk_set_str_list(pyjson_obj *o, const char *key, const char *const *texts,
-                     const size_t *bytes, uint32_t n);
+void bk_set_str_list(pyjson_obj *o, const char *key, const char *const *texts, const size_t *bytes,
+                     uint32_t n);
 
 /* Per-API builders (one file each). */
 void bk_build_completions(const bk_params *p, const bk_req *r, pyjson_obj *o);

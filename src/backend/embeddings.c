@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* embeddings.c - the embedding and pooling bodies of vllm/benchmarks/lib/endpoint_request_func.py:
  * async_request_openai_embeddings, async_request_vllm_rerank: openai-embeddings (`input`),
  * openai-embeddings-chat (`messages`), infinity-embeddings (`input`, no truncation key) and
@@ -126,9 +127,8 @@ static void infinity_item(pyjson_obj *o, const bk_req *r)
     sb_buf_putc(&t, ']');
     json_t *parts = json_loads(t.data, 0, NULL), *item = json_array_get(parts, 0);
     const char *type = json_string_value(json_object_get(item, "type"));
-    const char *url = type ? json_string_value(
-                                 json_object_get(json_object_get(item, type), "url"))
-                           : NULL;
+    const char *url =
+        type ? json_string_value(json_object_get(json_object_get(item, type), "url")) : NULL;
     if (url) {
         bk_set_str(o, "input", url, strlen(url));
         size_t n = strcspn(type, "_");

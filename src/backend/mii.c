@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mii.c - DeepSpeed-MII body (benchmarks/backend_request_func.py (v0.8.5)): not streamed, so TTFT
  * is 0 and the latency ends when the whole JSON answer has arrived. */
 #include "backend/backend.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* openai.c - OpenAI completions body (backends openai, vllm, lmdeploy,
  * scalellm, sglang, llama.cpp), key order as vllm/benchmarks/lib/endpoint_request_func.py:
  * async_request_openai_completions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* openai_chat.c - OpenAI chat completions body (backend openai-chat),
  * vllm/benchmarks/lib/endpoint_request_func.py: async_request_openai_chat_completions: one user
  * message whose content is a list holding one text part, then the request's multimodal parts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* openai_responses.c - OpenAI Responses API body (backend openai-responses,
  * ours; upstream is adding it): POST /v1/responses with the prompt as the
  * "input" string, "max_output_tokens" for the output length and

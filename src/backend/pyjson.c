@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pyjson.c - Python json.dumps-compatible writing (see pyjson.h).
  *
  * Only request bodies go through here, once per request before the run
@@ -13,10 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-
-
-
 static void write_value(sb_buf *b, json_t *v)
 {
     switch (json_typeof(v)) {
@@ -25,7 +22,8 @@ static void write_value(sb_buf *b, json_t *v)
         json_t *x;
         bool first = true;
         sb_buf_putc(b, '{');
-        json_object_foreach(v, k, x) {
+        json_object_foreach(v, k, x)
+        {
             if (!first)
                 sb_buf_puts(b, ", ");
             first = false;
@@ -40,7 +38,8 @@ static void write_value(sb_buf *b, json_t *v)
         size_t i;
         json_t *x;
         sb_buf_putc(b, '[');
-        json_array_foreach(v, i, x) {
+        json_array_foreach(v, i, x)
+        {
             if (i)
                 sb_buf_puts(b, ", ");
             write_value(b, x);
@@ -48,12 +47,24 @@ static void write_value(sb_buf *b, json_t *v)
         sb_buf_putc(b, ']');
         break;
     }
-    case JSON_STRING: pyfmt_json_string(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: sb_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); break;
-    case JSON_REAL: pyfmt_json_number(b, json_real_value(v)); break;
-    case JSON_TRUE: sb_buf_puts(b, "true"); break;
-    case JSON_FALSE: sb_buf_puts(b, "false"); break;
-    case JSON_NULL: sb_buf_puts(b, "null"); break;
+    case JSON_STRING:
+        pyfmt_json_string(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        sb_buf_printf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        pyfmt_json_number(b, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        sb_buf_puts(b, "true");
+        break;
+    case JSON_FALSE:
+        sb_buf_puts(b, "false");
+        break;
+    case JSON_NULL:
+        sb_buf_puts(b, "null");
+        break;
     }
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pyjson.h - JSON text written the way Python's json.dumps writes it.
  *
  * The reference sends bodies through aiohttp's json= (json.dumps defaults):

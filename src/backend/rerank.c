@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rerank.c - vLLM's /rerank body (vllm/benchmarks/lib/endpoint_request_func.py:
  * async_request_openai_embeddings, async_request_vllm_rerank, vllm-rerank): the request's list of
  * texts is [query, documents...] (random-rerank), sent as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scan.c - single-pass validating JSON scanner for one stream message
  * (see scan.h).
  *
@@ -35,15 +36,32 @@ struct bk_scan {
 };
 
 /* What a value's position means to the decoders. */
-enum role { R_NONE, R_TOP, R_CHOICES, R_CHOICE0, R_DELTA, R_USAGE, R_COMPLETION, R_PROMPT,
-            R_APPEND, R_GENERATED, R_MII_TEXT, R_CONTENT, R_REASONING, R_TOOL_CALLS,
-            R_TYPE, R_RDELTA, R_RESPONSE, R_RUSAGE };
+enum role {
+    R_NONE,
+    R_TOP,
+    R_CHOICES,
+    R_CHOICE0,
+    R_DELTA,
+    R_USAGE,
+    R_COMPLETION,
+    R_PROMPT,
+    R_APPEND,
+    R_GENERATED,
+    R_MII_TEXT,
+    R_CONTENT,
+    R_REASONING,
+    R_TOOL_CALLS,
+    R_TYPE,
+    R_RDELTA,
+    R_RESPONSE,
+    R_RUSAGE
+};
 
 typedef struct cur {
     const unsigned char *p, *beg, *end;
     bk_msg *out;
     sb_buf *text, *gen;
-    const char *err;          /* first error, static text */
+    const char *err; /* first error, static text */
     const unsigned char *err_at;
     int depth;
 } cur;
@@ -79,7 +97,7 @@ static inline void emit(sink *k, const void *p, size_t n)
 static inline void skip_ws(cur *c)
 {
     const unsigned char *p = c->p;
-    if (p < c->end && *p > ' ')
+    if (p<c->end && * p> ' ')
         return; /* compact JSON: the usual case */
     while (p < c->end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
@@ -88,7 +106,10 @@ static inline void skip_ws(cur *c)
 
 /* 1 for bytes a string run stops at: '"', '\\', controls, non-ASCII. */
 static const unsigned char str_stop[256] = {
-    [0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+    [0 ... 0x1f] = 1,
+    ['"'] = 1,
+    ['\\'] = 1,
+    [0x80 ... 0xff] = 1,
 };
 
 static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end)
@@ -140,8 +161,8 @@ static int unicode_escape(cur *c, sink *k)
     if (hex4(c->p, c->end, &cp) != 0)
         return fail(c, "bad \\u escape in string");
     c->p += 4;
-    if (cp >= 0xd800 && cp <= 0xdbff && c->end - c->p >= 6 && c->p[0] == '\\' &&
-        c->p[1] == 'u' && hex4(c->p + 2, c->end, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
+    if (cp >= 0xd800 && cp <= 0xdbff && c->end - c->p >= 6 && c->p[0] == '\\' && c->p[1] == 'u' &&
+        hex4(c->p + 2, c->end, &lo) == 0 && lo >= 0xdc00 && lo <= 0xdfff) {
         cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
         c->p += 6;
     }
@@ -156,16 +177,35 @@ static int escape(cur *c, sink *k)
         return fail(c, "unterminated string");
     char ch;
     switch (*c->p++) {
-    case '"': ch = '"'; break;
-    case '\\': ch = '\\'; break;
-    case '/': ch = '/'; break;
-    case 'b': ch = '\b'; break;
-    case 'f': ch = '\f'; break;
-    case 'n': ch = '\n'; break;
-    case 'r': ch = '\r'; break;
-    case 't': ch = '\t'; break;
-    case 'u': return unicode_escape(c, k);
-    default: c->p--; return fail(c, "invalid escape in string");
+    case '"':
+        ch = '"';
+        break;
+    case '\\':
+        ch = '\\';
+        break;
+    case '/':
+        ch = '/';
+        break;
+    case 'b':
+        ch = '\b';
+        break;
+    case 'f':
+        ch = '\f';
+        break;
+    case 'n':
+        ch = '\n';
+        break;
+    case 'r':
+        ch = '\r';
+        break;
+    case 't':
+        ch = '\t';
+        break;
+    case 'u':
+        return unicode_escape(c, k);
+    default:
+        c->p--;
+        return fail(c, "invalid escape in string");
     }
     emit(k, &ch, 1);
     return 0;
@@ -314,36 +354,54 @@ static enum role member_role(cur *c, enum role obj, const char *k, size_t n)
 #define IS(s) (n == sizeof(s) - 1 && memcmp(k, s, n) == 0)
     switch (obj) {
     case R_TOP:
-        if (IS("choices")) return R_CHOICES;
-        if (IS("text")) return R_MII_TEXT;
-        if (IS("usage")) return R_USAGE;
-        if (IS("generated_text")) return R_GENERATED;
-        if (IS("text_output")) return R_APPEND;
-        if (IS("type")) return R_TYPE;
-        if (IS("delta")) return R_RDELTA;
-        if (IS("response")) return R_RESPONSE;
-        if (IS("error")) c->out->has_error = true;
+        if (IS("choices"))
+            return R_CHOICES;
+        if (IS("text"))
+            return R_MII_TEXT;
+        if (IS("usage"))
+            return R_USAGE;
+        if (IS("generated_text"))
+            return R_GENERATED;
+        if (IS("text_output"))
+            return R_APPEND;
+        if (IS("type"))
+            return R_TYPE;
+        if (IS("delta"))
+            return R_RDELTA;
+        if (IS("response"))
+            return R_RESPONSE;
+        if (IS("error"))
+            c->out->has_error = true;
         return R_NONE;
     case R_RESPONSE:
         return IS("usage") ? R_RUSAGE : R_NONE;
     case R_RUSAGE:
         c->out->usage_truthy = true;
-        if (IS("output_tokens")) return R_COMPLETION;
-        if (IS("input_tokens")) return R_PROMPT;
+        if (IS("output_tokens"))
+            return R_COMPLETION;
+        if (IS("input_tokens"))
+            return R_PROMPT;
         return R_NONE;
     case R_USAGE:
         c->out->usage_truthy = true;
-        if (IS("completion_tokens")) return R_COMPLETION;
-        if (IS("prompt_tokens")) return R_PROMPT;
+        if (IS("completion_tokens"))
+            return R_COMPLETION;
+        if (IS("prompt_tokens"))
+            return R_PROMPT;
         return R_NONE;
     case R_CHOICE0:
-        if (IS("text")) return R_APPEND;
-        if (IS("delta")) return R_DELTA;
+        if (IS("text"))
+            return R_APPEND;
+        if (IS("delta"))
+            return R_DELTA;
         return R_NONE;
     case R_DELTA:
-        if (IS("content")) return R_CONTENT;
-        if (IS("reasoning_content") || IS("reasoning")) return R_REASONING;
-        if (IS("tool_calls")) return R_TOOL_CALLS;
+        if (IS("content"))
+            return R_CONTENT;
+        if (IS("reasoning_content") || IS("reasoning"))
+            return R_REASONING;
+        if (IS("tool_calls"))
+            return R_TOOL_CALLS;
         return R_NONE;
     default:
         return R_NONE;
@@ -514,10 +572,14 @@ static int value(cur *c, enum role r)
         rc = *c->p == '{' ? object(c, r) : array(c, r);
         c->depth--;
         return rc;
-    case '"': return string_value(c, r);
-    case 't': return literal(c, "true", 4);
-    case 'f': return literal(c, "false", 5);
-    case 'n': return literal(c, "null", 4);
+    case '"':
+        return string_value(c, r);
+    case 't':
+        return literal(c, "true", 4);
+    case 'f':
+        return literal(c, "false", 5);
+    case 'n':
+        return literal(c, "null", 4);
     default:
         if (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'))
             return number(c, r);

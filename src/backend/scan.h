@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scan.h - pulls the few fields the decoders need out of one JSON message.
  *
  * One pass over the message validates all of it (RFC 8259, escapes, strict
@@ -27,13 +28,13 @@ typedef enum bk_resp_event {
 } bk_resp_event;
 
 typedef struct bk_msg {
-    int32_t n_choices;        /* elements of "choices"; -1 when absent */
-    bool usage_truthy;        /* "usage" is a non-empty object (Python truthiness) */
+    int32_t n_choices;         /* elements of "choices"; -1 when absent */
+    bool usage_truthy;         /* "usage" is a non-empty object (Python truthiness) */
     int64_t completion_tokens; /* usage.completion_tokens, -1 absent */
     int64_t prompt_tokens;     /* usage.prompt_tokens, -1 absent */
-    bool has_error;           /* top-level "error" key */
-    bool is_object;           /* the message is a JSON object */
-    bool has_generated_text;  /* TGI: "generated_text" is a string */
+    bool has_error;            /* top-level "error" key */
+    bool is_object;            /* the message is a JSON object */
+    bool has_generated_text;   /* TGI: "generated_text" is a string */
     /* answer channels (ours, beside the reference's timing): non-empty
      * answer text (chat delta.content, or the text the other APIs append);
      * in chat choices[0].delta a non-empty "reasoning_content" or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sse.c - SSE framing (see sse.h for the rules and the timestamp choice).
  *
  * The fast path handles whole lines straight out of the piece: memchr finds

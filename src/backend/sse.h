@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sse.h - Server-Sent Events framing: raw body pieces in, whole messages out.
  *
  * Follows the SSE standard (lines end in LF, CRLF or CR; "data:" with or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stream.c - response decoding into records (rules in stream.h).
  *
  * The per-piece path is: SSE framing (sse.c) -> one JSON scan per message
@@ -255,20 +256,34 @@ int bk_stream_body(bk_stream *st, const char *p, size_t n, uint64_t t_ns)
 static const char *reason_phrase(int status)
 {
     switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 413:
+        return "Payload Too Large";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "";
     }
 }
 
@@ -278,8 +293,9 @@ static void end_whole(bk_stream *st, uint64_t t)
     sb_record *r = &st->rs->recs[st->idx];
     bk_msg m;
     char why[160];
-    if (bk_scan_parse(st->scan, st->whole.data ? st->whole.data : "", st->whole.len, &m,
-                      &st->text, NULL, why, sizeof why) != 0 || !m.is_object) {
+    if (bk_scan_parse(st->scan, st->whole.data ? st->whole.data : "", st->whole.len, &m, &st->text,
+                      NULL, why, sizeof why) != 0 ||
+        !m.is_object) {
         fail_malformed(st, st->whole.data ? st->whole.data : "", st->whole.len,
                        m.is_object ? why : "not a JSON object");
         return;
@@ -321,8 +337,8 @@ void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)
     }
     if (st->status != 200) {
         rec_store_fail(st->rs, st->idx, SB_FAIL_HTTP_STATUS, "HTTP %d %s%s%.*s", st->status,
-                       reason_phrase(st->status), st->errbody.len ? ": " : "",
-                       (int)st->errbody.len, st->errbody.data ? st->errbody.data : "");
+                       reason_phrase(st->status), st->errbody.len ? ": " : "", (int)st->errbody.len,
+                       st->errbody.data ? st->errbody.data : "");
         return;
     }
     if (st->mode == BK_MODE_WHOLE || st->mode == BK_MODE_POOLING) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stream.h - turns one response (status, body pieces with receive times,
  * end) into one sb_record, with the reference's timing rules
  * (vllm/benchmarks/lib/endpoint_request_func.py: async_request_openai_completions):
@@ -30,31 +31,31 @@
 #include "backend/sse.h"
 #include "metrics/record.h"
 
-#define BK_NO_TOKEN_MSG                                                                          \
+#define BK_NO_TOKEN_MSG                                                                            \
     "Never received a valid chunk to calculate TTFT.This response will be marked as failed!"
 
 typedef struct bk_stream {
     bk_mode mode;
     sse_dec sse;
     bk_scan *scan;
-    sb_buf text;       /* generated text of the current request */
-    sb_buf gen;        /* TGI generated_text of the newest message */
-    sb_buf errbody;    /* first bytes of a non-200 body */
-    sb_buf whole;      /* body of a non-streamed backend */
+    sb_buf text;    /* generated text of the current request */
+    sb_buf gen;     /* TGI generated_text of the newest message */
+    sb_buf errbody; /* first bytes of a non-200 body */
+    sb_buf whole;   /* body of a non-streamed backend */
     rec_store *rs;
     size_t idx;
     uint64_t start_ns;
-    uint64_t prev_ns;  /* newest token message */
+    uint64_t prev_ns; /* newest token message */
     uint64_t last_body_ns;
     int64_t cum_tokens; /* completion_tokens of the previous token message, -1 unknown */
     uint32_t cap_itl_tokens;
     int status;
     bool got_token;
-    bool got_done;     /* [DONE] seen */
-    bool failed;       /* a failure was recorded during the stream */
-    bool keep_text;    /* copy the text into the record even when usage came */
+    bool got_done;        /* [DONE] seen */
+    bool failed;          /* a failure was recorded during the stream */
+    bool keep_text;       /* copy the text into the record even when usage came */
     bool count_requested; /* TGI with ignore_eos: output_tokens = requested length (3.10) */
-    uint64_t n_msgs;   /* messages decoded (for client health) */
+    uint64_t n_msgs;      /* messages decoded (for client health) */
 } bk_stream;
 
 void bk_stream_init(bk_stream *st, bk_mode mode);

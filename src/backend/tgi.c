@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tgi.c - Hugging Face text-generation-inference /generate_stream body
  * (legacy reference table, benchmarks/backend_request_func.py (v0.8.5)). */
 #include "backend/backend.h"

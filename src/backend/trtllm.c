@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* trtllm.c - TensorRT-LLM Triton ensemble generate_stream body (section
  * 3.10); with ignore_eos the reference asks for min_length = max_tokens. */
 #include "backend/backend.h"

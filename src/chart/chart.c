@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* chart.c - the chart model and its one layout/drawing routine.
  *
  * Layout is deliberately plain: fixed margins sized for 5-digit tick labels,

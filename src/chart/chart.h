@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* chart.h - one chart description, drawn to SVG or to a cairo surface.
  *
  * A chart is data plus labels: series of lines, steps, bars, points and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* chart_cairo.c - the cairo canvas of chart_draw, and PNG files.
  *
  * The same primitive calls as the SVG writer, painted with cairo's image

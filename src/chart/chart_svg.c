@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* chart_svg.c - the SVG canvas of chart_draw.
  *
  * Colours are CSS classes (c-fg, c-grid, c-muted, c-s0..c-s7) so one file

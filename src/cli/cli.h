@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cli.h - `servebench serve` command line -> sb_config.
  *
  * One table (flag_table.c) lists every flag with its names, type, default,

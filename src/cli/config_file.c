@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config_file.c - `--config FILE.yaml`: flags written as YAML keys.
  *
  * vLLM's FlexibleArgumentParser reads the file with yaml.safe_load and turns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flag_dotted.c - dotted options for JSON-object flags, as vLLM's
  * FlexibleArgumentParser turns `--extra-body.foo 1 --extra-body.bar x` into
  * `--extra-body '{"foo": 1, "bar": "x"}'` (vllm/utils/argparse_utils.py:

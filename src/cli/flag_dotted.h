@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flag_dotted.h - `--extra-body.key value` options (internal to src/cli). */
 #ifndef SB_CLI_FLAG_DOTTED_H
 #define SB_CLI_FLAG_DOTTED_H

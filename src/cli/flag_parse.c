@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flag_parse.c - argv -> sb_config through the flag table.
  *
  * Mirrors vLLM's FlexibleArgumentParser over argparse

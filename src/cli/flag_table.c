@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flag_table.c - every `servebench serve` flag, one row each.
  *
  * Names and defaults are those of the current `vllm bench serve`

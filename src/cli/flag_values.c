@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flag_values.c - values that need more than a number or a string.
  *
  * Messages quote the reference's wording where users may grep for it

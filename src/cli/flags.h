@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flags.h - the flag table's row type (internal to src/cli). */
 #ifndef SB_CLI_FLAGS_H
 #define SB_CLI_FLAGS_H
@@ -10,18 +11,18 @@
 #include "core/err.h"
 
 typedef enum flag_type {
-    FT_BOOL,    /* store_true; no value */
-    FT_STR,     /* char * */
-    FT_INT,     /* int */
-    FT_LONG,    /* long */
-    FT_U64,     /* uint64_t, >= 0 */
-    FT_DOUBLE,  /* double; "inf" accepted */
-    FT_STRLIST, /* nargs='+': char ** + size_t count at n_off */
-    FT_KVLIST,  /* nargs='+' KEY=VALUE: sb_kv * + count */
-    FT_APPEND,  /* one value per use, appended; the value may start with "--" */
-    FT_JSON,    /* JSON object text; also --flag.key value */
-    FT_CUSTOM,  /* parsed by the row's handler */
-    FT_IGNORED, /* Python-only: accepted, noted, no effect (takes a value if metavar) */
+    FT_BOOL,        /* store_true; no value */
+    FT_STR,         /* char * */
+    FT_INT,         /* int */
+    FT_LONG,        /* long */
+    FT_U64,         /* uint64_t, >= 0 */
+    FT_DOUBLE,      /* double; "inf" accepted */
+    FT_STRLIST,     /* nargs='+': char ** + size_t count at n_off */
+    FT_KVLIST,      /* nargs='+' KEY=VALUE: sb_kv * + count */
+    FT_APPEND,      /* one value per use, appended; the value may start with "--" */
+    FT_JSON,        /* JSON object text; also --flag.key value */
+    FT_CUSTOM,      /* parsed by the row's handler */
+    FT_IGNORED,     /* Python-only: accepted, noted, no effect (takes a value if metavar) */
     FT_UNSUPPORTED, /* a reference flag servebench lacks: stops with "not supported yet" */
 } flag_type;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* help.c - text generated from the flag table: `serve --help`, the flag
  * tables of docs/serve.md (--help-markdown) and the one-line summary of the
  * parsed flags that stands where the reference prints its Namespace. */
@@ -204,9 +205,7 @@ static void show_custom(sb_buf *out, const cli_flag *f, const sb_config *cfg)
     else if (!strcmp(n, "self-timed") || !strcmp(n, "no-self-timed"))
         sb_buf_puts(out, cfg->self_timed < 0 ? "None" : cfg->self_timed ? "True" : "False");
     else if (!strcmp(n, "server-metrics") || !strcmp(n, "no-server-metrics"))
-        sb_buf_puts(out, cfg->server_metrics < 0   ? "None"
-                         : cfg->server_metrics ? "True"
-                                               : "False");
+        sb_buf_puts(out, cfg->server_metrics < 0 ? "None" : cfg->server_metrics ? "True" : "False");
 }
 
 static void show_value(sb_buf *out, const cli_flag *f, const sb_config *cfg)

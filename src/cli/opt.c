@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* opt.c - the command-line rule set (see opt.h). */
 #include "cli/opt.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* opt.h - the one command-line rule set of every subcommand.
  *
  * Long options only, named exactly (no prefixes), `_` and `-` alike in a

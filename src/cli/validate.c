@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* validate.c - checks on the whole parsed configuration (the flag rules of
  * vllm/benchmarks/serve.py: add_cli_args and the checks at the top of its main_async).
  *
@@ -99,8 +100,9 @@ static int check_lists(const sb_config *cfg, sb_err *err)
                           "vllm-pooling), not %s",
                           be);
     if (!strcmp(be, "vllm-rerank") && !rerank_ds)
-        return sb_err_set(err, "--backend vllm-rerank sends a query and documents: it needs "
-                               "--dataset-name random-rerank (got %s)",
+        return sb_err_set(err,
+                          "--backend vllm-rerank sends a query and documents: it needs "
+                          "--dataset-name random-rerank (got %s)",
                           ds);
     return 0;
 }
@@ -362,8 +364,10 @@ static int check_tokenizer_mode(const sb_config *cfg, sb_err *err)
     const char *m = cfg->tokenizer_mode;
     if (!strcmp(m, "auto") || !strcmp(m, "hf"))
         return 0;
-    return sb_err_set(err, "--tokenizer-mode %s is not supported yet (servebench reads "
-                           "tokenizer.json as the fast tokenizer: auto or hf)", m);
+    return sb_err_set(err,
+                      "--tokenizer-mode %s is not supported yet (servebench reads "
+                      "tokenizer.json as the fast tokenizer: auto or hf)",
+                      m);
 }
 
 int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)

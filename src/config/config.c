@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.c - reference defaults for sb_config and its destructor (see config.h).
  * Defaults are those of the current `vllm bench serve` (vllm/benchmarks/serve.py: add_cli_args). */
 #include "config/config.h"
@@ -90,20 +91,42 @@ static void free_strv(char **v, size_t n)
 
 void sb_config_free(sb_config *cfg)
 {
-    char **strs[] = {&cfg->backend, &cfg->base_url, &cfg->host, &cfg->endpoint, &cfg->model,
-                     &cfg->served_model_name, &cfg->tokenizer, &cfg->tokenizer_mode,
+    char **strs[] = {&cfg->backend,
+                     &cfg->base_url,
+                     &cfg->host,
+                     &cfg->endpoint,
+                     &cfg->model,
+                     &cfg->served_model_name,
+                     &cfg->tokenizer,
+                     &cfg->tokenizer_mode,
                      &cfg->tokenizer_compat,
-                     &cfg->lora_assignment, &cfg->extra_body, &cfg->percentile_metrics,
-                     &cfg->result_dir, &cfg->result_filename, &cfg->label, &cfg->api_key,
-                     &cfg->ds.name, &cfg->ds.path, &cfg->ds.hf_subset, &cfg->ds.hf_split,
-                     &cfg->ds.hf_name, &cfg->ds.spec_bench_category,
-                     &cfg->ds.speed_bench_dataset_subset, &cfg->ds.speed_bench_category,
-                     &cfg->ds.request_id_prefix, &cfg->ds.random_mm_limit_mm_per_prompt,
+                     &cfg->lora_assignment,
+                     &cfg->extra_body,
+                     &cfg->percentile_metrics,
+                     &cfg->result_dir,
+                     &cfg->result_filename,
+                     &cfg->label,
+                     &cfg->api_key,
+                     &cfg->ds.name,
+                     &cfg->ds.path,
+                     &cfg->ds.hf_subset,
+                     &cfg->ds.hf_split,
+                     &cfg->ds.hf_name,
+                     &cfg->ds.spec_bench_category,
+                     &cfg->ds.speed_bench_dataset_subset,
+                     &cfg->ds.speed_bench_category,
+                     &cfg->ds.request_id_prefix,
+                     &cfg->ds.random_mm_limit_mm_per_prompt,
                      &cfg->ds.random_mm_bucket_config,
-                     &cfg->ds.timed_trace_label_timestamp, &cfg->ds.timed_trace_label_input_length,
-                     &cfg->ds.timed_trace_label_output_length, &cfg->ds.timed_trace_label_hash_ids,
-                     &cfg->ds.chat_template_kwargs, &cfg->timeline_itl_thresholds,
-                     &cfg->server_metrics_url, &cfg->gpu_metrics_url, &cfg->rx_timestamps};
+                     &cfg->ds.timed_trace_label_timestamp,
+                     &cfg->ds.timed_trace_label_input_length,
+                     &cfg->ds.timed_trace_label_output_length,
+                     &cfg->ds.timed_trace_label_hash_ids,
+                     &cfg->ds.chat_template_kwargs,
+                     &cfg->timeline_itl_thresholds,
+                     &cfg->server_metrics_url,
+                     &cfg->gpu_metrics_url,
+                     &cfg->rx_timestamps};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.h - the parsed, validated configuration of one `servebench serve` run.
  *
  * cli/ fills it from the command line (vLLM-compatible flag names and defaults,
@@ -39,12 +40,12 @@ typedef struct sb_dataset_opts {
     long input_len;  /* --input-len, -1 unset */
     long output_len; /* --output-len, -1 unset */
     /* random */
-    long random_input_len;      /* 1024 */
-    long random_output_len;     /* 128 */
-    double random_range_ratio_in;  /* --random-range-ratio (0.0; or JSON {"input","output"}) */
+    long random_input_len;        /* 1024 */
+    long random_output_len;       /* 128 */
+    double random_range_ratio_in; /* --random-range-ratio (0.0; or JSON {"input","output"}) */
     double random_range_ratio_out;
-    long random_prefix_len;  /* 0 */
-    long random_batch_size;  /* 1 */
+    long random_prefix_len; /* 0 */
+    long random_batch_size; /* 1 */
     bool no_reranker;
     /* sharegpt */
     long sharegpt_output_len; /* -1 unset */
@@ -57,10 +58,10 @@ typedef struct sb_dataset_opts {
     /* custom */
     long custom_output_len; /* 256; -1 = use output_tokens */
     /* prefix_repetition */
-    long prefix_repetition_prefix_len;  /* 256 */
-    long prefix_repetition_suffix_len;  /* 256 */
+    long prefix_repetition_prefix_len;   /* 256 */
+    long prefix_repetition_suffix_len;   /* 256 */
     long prefix_repetition_num_prefixes; /* 10 */
-    long prefix_repetition_output_len;  /* 128 */
+    long prefix_repetition_output_len;   /* 128 */
     /* hf (local files) */
     char *hf_subset;
     char *hf_split;
@@ -73,7 +74,7 @@ typedef struct sb_dataset_opts {
     long speed_bench_output_len; /* 4096 */
     char *speed_bench_category;
     /* timed_trace */
-    long timed_trace_chunk_hash_size; /* 16 */
+    long timed_trace_chunk_hash_size;  /* 16 */
     double timed_trace_sec_multiplier; /* 1 */
     /* ours: the PYTHONHASHSEED the reference ran with (its prompts depend on
      * it); -1 = unset: $PYTHONHASHSEED when a number, else 0 */
@@ -100,12 +101,12 @@ typedef struct sb_dataset_opts {
 
 typedef struct sb_config {
     /* target and transport */
-    char *backend;   /* "openai" */
-    char *base_url;  /* NULL unless --base-url */
-    char *host;      /* "127.0.0.1" */
-    int port;        /* 8000 */
-    char *endpoint;  /* "/v1/completions" */
-    sb_kv *headers;  /* --header KEY=VALUE ... */
+    char *backend;  /* "openai" */
+    char *base_url; /* NULL unless --base-url */
+    char *host;     /* "127.0.0.1" */
+    int port;       /* 8000 */
+    char *endpoint; /* "/v1/completions" */
+    sb_kv *headers; /* --header KEY=VALUE ... */
     size_t n_headers;
     bool insecure;
     /* ours: --ca-bundle PEM file; NULL = $SSL_CERT_FILE or the system's */
@@ -119,44 +120,44 @@ typedef struct sb_config {
     double stall_timeout_s;   /* ours: --stall-timeout, silence that fails a stream (600) */
 
     /* model and tokenizer */
-    char *model;             /* NULL = ask GET /v1/models */
+    char *model; /* NULL = ask GET /v1/models */
     char *served_model_name;
-    char *tokenizer;         /* NULL = model */
-    char *tokenizer_mode;    /* "auto" */
-    char *tokenizer_compat;  /* "transformers": rules over tokenizer.json (tokenizer.h) */
+    char *tokenizer;        /* NULL = model */
+    char *tokenizer_mode;   /* "auto" */
+    char *tokenizer_compat; /* "transformers": rules over tokenizer.json (tokenizer.h) */
     bool skip_tokenizer_init;
     char **lora_modules;
     size_t n_lora_modules;
-    char *lora_assignment;   /* "random" | "round-robin" */
+    char *lora_assignment; /* "random" | "round-robin" */
 
     sb_dataset_opts ds;
 
     /* load shape */
-    double request_rate;   /* INFINITY default */
-    double burstiness;     /* 1.0 */
-    long max_concurrency;  /* -1 = unlimited */
+    double request_rate;  /* INFINITY default */
+    double burstiness;    /* 1.0 */
+    long max_concurrency; /* -1 = unlimited */
     sb_ramp ramp_up;
     double ramp_up_start_rps, ramp_up_end_rps;
-    long num_warmups;              /* 0 */
-    double ready_check_timeout_s;  /* 0 */
+    long num_warmups;             /* 0 */
+    double ready_check_timeout_s; /* 0 */
     bool ignore_eos;
-    int self_timed;               /* --self-timed / --no-self-timed: -1 unset, 0, 1 */
+    int self_timed; /* --self-timed / --no-self-timed: -1 unset, 0, 1 */
     /* Server and GPU telemetry during the run (src/telemetry). */
-    int server_metrics;           /* --server-metrics / --no-server-metrics: -1 auto, 0, 1 */
-    char *server_metrics_url;     /* default base URL + /metrics */
+    int server_metrics;               /* --server-metrics / --no-server-metrics: -1 auto, 0, 1 */
+    char *server_metrics_url;         /* default base URL + /metrics */
     double server_metrics_interval_s; /* 1.0 */
-    char *gpu_metrics_url;        /* DCGM exporter, or NULL */
-    double probe_request_rate;    /* 0.0 = no probes */
+    char *gpu_metrics_url;            /* DCGM exporter, or NULL */
+    double probe_request_rate;        /* 0.0 = no probes */
 
     /* sampling and body; NAN = not given */
     double temperature, top_p, top_k, min_p, frequency_penalty, presence_penalty,
         repetition_penalty;
-    long logprobs;  /* -1 = null */
-    long best_of;   /* legacy, -1 unset */
+    long logprobs;    /* -1 = null */
+    long best_of;     /* legacy, -1 unset */
     char *extra_body; /* JSON object text, merged last */
 
     /* metrics selection */
-    char *percentile_metrics; /* NULL = "ttft,tpot,itl" */
+    char *percentile_metrics;   /* NULL = "ttft,tpot,itl" */
     double *metric_percentiles; /* default {99} */
     size_t n_metric_percentiles;
     double goodput_ttft_ms, goodput_tpot_ms, goodput_e2el_ms; /* NAN = no SLO */
@@ -176,12 +177,12 @@ typedef struct sb_config {
     bool plot_dataset_stats;
 
     /* ours */
-    bool sim;          /* --sim: start the built-in simulator in-process */
-    bool mpi;          /* --mpi: require an MPI job (src/mpi, docs/scale-out.md) */
+    bool sim;                    /* --sim: start the built-in simulator in-process */
+    bool mpi;                    /* --mpi: require an MPI job (src/mpi, docs/scale-out.md) */
     double mpi_gather_timeout_s; /* --mpi-gather-timeout: rank 0 waits this long for a rank (60) */
-    char **sim_args;   /* --sim-arg "--ttft-ms 50" passed to the simulator */
+    char **sim_args;             /* --sim-arg "--ttft-ms 50" passed to the simulator */
     size_t n_sim_args;
-    char *api_key;     /* from OPENAI_API_KEY; never printed or saved */
+    char *api_key; /* from OPENAI_API_KEY; never printed or saved */
 } sb_config;
 
 /* Fills every field with the reference defaults. */

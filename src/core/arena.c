@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* arena.c - bump allocator (see arena.h). Large requests get a block of their
  * own so a 50 MB prompt does not waste the rest of a 1 MiB block. */
 #include "core/arena.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* buf.h - a growable byte buffer, always NUL-terminated after its contents.
  *
  * The owner of an sb_buf calls sb_buf_free once. Growth doubles, so appending

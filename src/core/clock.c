@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clock.c - monotonic and wall clocks (see clock.h). */
 #include "core/clock.h"
 

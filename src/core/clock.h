@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clock.h - the one clock servebench measures with.
  *
  * Everything inside the program is monotonic uint64_t nanoseconds

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* datadir.c - run-time location of the bundled data (see datadir.h). */
 #include "core/datadir.h"
 

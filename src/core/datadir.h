@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* datadir.h - where the bundled data (data/ of the source tree: the default
  * GPT-2 tokenizer, sonnet.txt) is found at run time. */
 #ifndef SB_DATADIR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* err.c - formatting of sb_err messages (see err.h). */
 #include "core/err.h"
 

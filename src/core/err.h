@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* err.h - the error value every library function fills instead of printing.
  *
  * Library code never prints or exits: it returns -1 (or NULL) and writes one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* exit.h - the process exit statuses every subcommand returns.
  *
  *   0  success

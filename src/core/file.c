@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* file.c - whole-file reading shared by the modules that load files (tokenizer,
  * datasets). Errors name the path; a directory is refused up front, since
  * fread on one fails late with a less helpful message. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* file.h - reading whole files into memory. */
 #ifndef SB_FILE_H
 #define SB_FILE_H

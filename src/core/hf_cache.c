@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hf_cache.c - model files on disk or in the Hugging Face cache (hf_cache.h).
  * The snapshot named by refs/main wins; without it the first snapshot that
  * holds one of the wanted files is used, as huggingface_hub does offline. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* hf_cache.h - finds a model's files offline: a path to the file itself, a
  * folder holding it, or a model name ("org/name") in the Hugging Face cache
  * layout

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* prompt.h - the forms a request's prompt can take besides one text (the
  * reference's SampleRequest.prompt may be a list of strings, token ids, or
  * chat parts with images and audio). The dataset module fills them in its

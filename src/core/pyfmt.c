@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pyfmt.c - Python's text forms that the result files must reproduce:
  * repr(float) and json.dumps(str) with ensure_ascii.
  *
@@ -185,14 +186,29 @@ void pyfmt_json_string_as(sb_buf *b, const char *s, size_t n, bool ensure_ascii)
         sb_buf_append(b, p + i - run, run);
         run = 0;
         switch (c) {
-        case '"': sb_buf_puts(b, "\\\""); continue;
-        case '\\': sb_buf_puts(b, "\\\\"); continue;
-        case '\n': sb_buf_puts(b, "\\n"); continue;
-        case '\r': sb_buf_puts(b, "\\r"); continue;
-        case '\t': sb_buf_puts(b, "\\t"); continue;
-        case '\b': sb_buf_puts(b, "\\b"); continue;
-        case '\f': sb_buf_puts(b, "\\f"); continue;
-        default: break;
+        case '"':
+            sb_buf_puts(b, "\\\"");
+            continue;
+        case '\\':
+            sb_buf_puts(b, "\\\\");
+            continue;
+        case '\n':
+            sb_buf_puts(b, "\\n");
+            continue;
+        case '\r':
+            sb_buf_puts(b, "\\r");
+            continue;
+        case '\t':
+            sb_buf_puts(b, "\\t");
+            continue;
+        case '\b':
+            sb_buf_puts(b, "\\b");
+            continue;
+        case '\f':
+            sb_buf_puts(b, "\\f");
+            continue;
+        default:
+            break;
         }
         if (c < 0x80) {
             put_u16(b, c);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pyfmt.h - Python text forms servebench must reproduce byte for byte: repr(float)
  * and json.dumps output (request bodies as aiohttp sends them, the result JSON). */
 #ifndef SB_PYFMT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pyhash.c - CPython 3.11+ str hashing (see pyhash.h for why it exists).
  *
  * Written from the behaviour of CPython (Python/pyhash.c, Python/bootstrap_hash.c,

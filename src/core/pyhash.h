@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pyhash.h - CPython's hash() of a str, bit for bit, for a given
  * PYTHONHASHSEED.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng.h - the random number generators the reference draws from, reimplemented
  * bit-exactly so the same --seed gives the same requests and send schedule as
  * `vllm bench serve` (vllm/benchmarks/datasets/datasets.py: get_samples, the np.random and random

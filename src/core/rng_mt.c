@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng_mt.c - MT19937 (Matsumoto & Nishimura 1998), written from the paper's
  * published algorithm. CPython's `random` and numpy's legacy RandomState both
  * run this generator unchanged; only their seeding differs, so the core lives

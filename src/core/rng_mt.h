@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng_mt.h - the MT19937 core shared by py_random (CPython) and np_rs (numpy
  * RandomState). Private to src/core/rng*.c: both generators own a plain
  * 624-word state plus a position, and differ only in how they seed it and

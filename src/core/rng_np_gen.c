@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng_np_gen.c - numpy's default_rng(seed): SeedSequence -> PCG64 -> Generator.
  *
  * Written from numpy's documented algorithms (numpy/random/bit_generator.pyx,

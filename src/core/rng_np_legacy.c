@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng_np_legacy.c - numpy's legacy RandomState (np.random.seed / gamma /
  * randint), the global generator the reference draws arrival gaps from.
  *

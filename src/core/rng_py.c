@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng_py.c - CPython's `random` module on top of MT19937 (rng_mt.c).
  *
  * Matches CPython 3.x (Modules/_randommodule.c and Lib/random.py, read for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng_shared.c - see rng_shared.h. */
 #include "core/rng_shared.h"
 

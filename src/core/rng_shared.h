@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rng_shared.h - pieces numpy builds the same way on every bit generator
  * (legacy RandomState and Generator/PCG64 alike). Private to src/core/rng*.c. */
 #ifndef SB_RNG_SHARED_H

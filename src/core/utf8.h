@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* utf8.h - the one UTF-8 decoder and encoder every module uses.
  *
  * Strict Unicode ch. 3 decoding (table 3-7): no overlong forms, no

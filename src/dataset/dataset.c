@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset.c - dataset_load: picks the dataset file for --dataset-name and
  * owns the life of an sb_dataset. Each dataset's sampling lives in its own
  * ds_<name>.c; this file only dispatches and cleans up on failure, so a
@@ -31,10 +32,22 @@ static const ds_entry ds_table[] = {
     {"custom_audio", dataset_custom_audio},
 };
 
-const char *const dataset_names[] = {"random", "sharegpt", "sonnet", "burstgpt", "custom", "hf",
-                                     "prefix_repetition", "spec_bench", "speed_bench", "timed_trace",
-                                     "random-rerank", "random-mm", "custom_image", "custom_audio",
-                                     "mooncake", NULL};
+const char *const dataset_names[] = {"random",
+                                     "sharegpt",
+                                     "sonnet",
+                                     "burstgpt",
+                                     "custom",
+                                     "hf",
+                                     "prefix_repetition",
+                                     "spec_bench",
+                                     "speed_bench",
+                                     "timed_trace",
+                                     "random-rerank",
+                                     "random-mm",
+                                     "custom_image",
+                                     "custom_audio",
+                                     "mooncake",
+                                     NULL};
 
 /* Names of the reference that servebench refuses by name (the newest
  * reference no longer accepts custom_mm either). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dataset.h - what a benchmark sends: a list of requests built from a dataset.
  *
  * One file per dataset (ds_random.c, ds_sharegpt.c, ds_sonnet.c, ds_burstgpt.c,
@@ -24,10 +25,10 @@ typedef struct sb_request {
      * which the reference sends as \u0000: use prompt_bytes, not strlen. */
     const char *prompt;
     size_t prompt_bytes;
-    int32_t prompt_len;  /* client-side token count, as the reference computes it */
-    int32_t output_len;  /* expected output length: max_tokens / max_completion_tokens */
-    double timestamp_s;  /* arrival offset from a trace (burstgpt timestamps), or -1 */
-    int has_request_id;  /* 0 for datasets whose requests carry no id (prefix_repetition) */
+    int32_t prompt_len; /* client-side token count, as the reference computes it */
+    int32_t output_len; /* expected output length: max_tokens / max_completion_tokens */
+    double timestamp_s; /* arrival offset from a trace (burstgpt timestamps), or -1 */
+    int has_request_id; /* 0 for datasets whose requests carry no id (prefix_repetition) */
     /* Whole conversation when the dataset has one (sharegpt, hf Conversation):
      * turns[k] spoken by roles[k] ("human", "gpt", ...). n_turns = 0 otherwise. */
     const char *const *turns;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_batch.c - prompts grouped into list requests: --random-batch-size B > 1
  * for the random dataset (vllm/benchmarks/datasets/datasets.py: RandomDataset.sample, batch_size >
  * 1) and the [query, documents...] requests of random-rerank (vllm/benchmarks/datasets/datasets.py:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_burstgpt.c - the `burstgpt` dataset, vllm/benchmarks/datasets/datasets.py:
  * BurstGPTDataset.sample: the BurstGPT trace CSV (Timestamp, Model, Request tokens, Response
  * tokens, Total tokens, Log Type). Rows with Model == "GPT-4" and Response tokens > 0 are kept and
@@ -21,7 +22,7 @@ typedef struct bg_row {
 
 enum { COL_TS, COL_MODEL, COL_REQ, COL_RESP, N_COLS };
 static const char *const bg_col_names[N_COLS] = {"Timestamp", "Model", "Request tokens",
-                                                  "Response tokens"};
+                                                 "Response tokens"};
 
 /* Splits one CSV line into fields (RFC 4180 quoting), in place in buf. */
 static size_t csv_fields(char *line, char **f, size_t max)
@@ -80,9 +81,11 @@ static int find_cols(char *header, int *col, const char *path, sb_err *err)
             if (strcmp(f[k], bg_col_names[c]) == 0)
                 col[c] = (int)k;
         if (col[c] < 0)
-            return sb_err_set(err, "%s:1: BurstGPT CSV has no \"%s\" column (expected Timestamp, "
-                                   "Model, Request tokens, Response tokens, Total tokens, Log "
-                                   "Type)", path, bg_col_names[c]);
+            return sb_err_set(err,
+                              "%s:1: BurstGPT CSV has no \"%s\" column (expected Timestamp, "
+                              "Model, Request tokens, Response tokens, Total tokens, Log "
+                              "Type)",
+                              path, bg_col_names[c]);
     }
     return 0;
 }
@@ -99,8 +102,10 @@ static int parse_row(char *line, const int *col, size_t line_no, const char *pat
     double ts, rq, rs;
     if (!parse_num(f[col[COL_TS]], &ts) || !parse_num(f[col[COL_REQ]], &rq) ||
         !parse_num(f[col[COL_RESP]], &rs))
-        return sb_err_set(err, "%s:%zu: Timestamp, Request tokens and Response tokens must be "
-                               "numbers", path, line_no);
+        return sb_err_set(err,
+                          "%s:%zu: Timestamp, Request tokens and Response tokens must be "
+                          "numbers",
+                          path, line_no);
     *keep = strcmp(f[col[COL_MODEL]], "GPT-4") == 0 && rs > 0;
     row->ts = ts;
     row->req = (long)rq;
@@ -225,8 +230,10 @@ int dataset_burstgpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
         rc = build(c, rows, pick, n, ds, err);
         free(pick);
         if (rc == 0 && n > n_rows)
-            dataset_warn(ds, "burstgpt: %zu requests asked for, %zu matching rows: sampled "
-                             "with replacement", n, n_rows);
+            dataset_warn(ds,
+                         "burstgpt: %zu requests asked for, %zu matching rows: sampled "
+                         "with replacement",
+                         n, n_rows);
     }
     free(rows);
     return rc;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_common.c - the pieces every dataset file shares: the growing request
  * list, warnings, oversampling (vllm/benchmarks/datasets/datasets.py: get_samples), token counting,
  * the user-message chat template, and reading files whole.
@@ -93,9 +94,10 @@ int dataset_oversample(sb_dataset *ds, long want, uint64_t seed, bool no_oversam
         *dataset_push(ds) = copy;
     }
     dataset_info(ds, "Oversampled requests to reach %ld total samples.", want);
-    dataset_warn(ds, "%s: only %zu requests passed the filters; %ld copies picked with "
-                     "random.choice (seed %llu) to reach %ld", what, have, want - (long)have,
-                 (unsigned long long)seed, want);
+    dataset_warn(ds,
+                 "%s: only %zu requests passed the filters; %ld copies picked with "
+                 "random.choice (seed %llu) to reach %ld",
+                 what, have, want - (long)have, (unsigned long long)seed, want);
     return 0;
 }
 
@@ -113,9 +115,10 @@ int dataset_chat_user(const dataset_ctx *c, const char *text, sb_buf *out, sb_er
 {
     const tok *t = c->t;
     if (!tok_chat_template(t))
-        return sb_err_set(err, "tokenizer %s has no chat template (tokenizer_config.json "
-                               "chat_template); this dataset applies one (use "
-                               "--skip-chat-template or --backend openai-chat where allowed)",
+        return sb_err_set(err,
+                          "tokenizer %s has no chat template (tokenizer_config.json "
+                          "chat_template); this dataset applies one (use "
+                          "--skip-chat-template or --backend openai-chat where allowed)",
                           tok_source_path(t));
     tmpl_msg msg = {.role = "user", .content = text};
     tmpl_vars vars = {.bos_token = tok_bos_token(t),
@@ -128,7 +131,6 @@ int dataset_chat_user(const dataset_ctx *c, const char *text, sb_buf *out, sb_er
     }
     return tmpl_render(c->chat, &msg, 1, &vars, out, err);
 }
-
 
 bool dataset_backend_takes_images(const char *backend)
 {
@@ -166,12 +168,11 @@ int dataset_jsonl_each(const char *path, const sb_buf *data, dataset_jsonl_fn fn
             json_error_t je;
             json_t *row = json_loadb(p, (size_t)(le - p), JSON_ALLOW_NUL, &je);
             if (!row)
-                return sb_err_set(err, "%s:%zu:%d: not valid JSON: %s", path, line_no,
-                                  je.column, je.text);
+                return sb_err_set(err, "%s:%zu:%d: not valid JSON: %s", path, line_no, je.column,
+                                  je.text);
             if (!json_is_object(row)) {
                 json_decref(row);
-                return sb_err_set(err, "%s:%zu: expected a JSON object per line", path,
-                                  line_no);
+                return sb_err_set(err, "%s:%zu: expected a JSON object per line", path, line_no);
             }
             int rc = fn(ctx, row, line_no, err);
             json_decref(row);
@@ -199,9 +200,10 @@ void dataset_mismatch_warning(sb_dataset *ds, long long total)
     if (total == 0)
         return;
     /* The reference's wording (random and prefix_repetition). */
-    dataset_warn(ds, "Across all generated prompts, there were %lld %s tokens than expected "
-                     "after decoding and re-encoding. This is expected due to the imperfect "
-                     "nature of the sampling procedure.",
+    dataset_warn(ds,
+                 "Across all generated prompts, there were %lld %s tokens than expected "
+                 "after decoding and re-encoding. This is expected due to the imperfect "
+                 "nature of the sampling procedure.",
                  total > 0 ? total : -total, total > 0 ? "more" : "fewer");
 }
 

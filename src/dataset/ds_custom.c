@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_custom.c - the `custom`, `spec_bench` and `speed_bench` datasets
  * (vllm/benchmarks/datasets/datasets.py: CustomDataset.sample, SpecBench, SpeedBench): JSON Lines
  * rows with a prompt (custom: "prompt", optional "output_tokens"; Spec-Bench question.jsonl:
@@ -46,8 +47,10 @@ int dataset_rows_sample(const dataset_ctx *c, const dataset_rows *rows, const ch
         long out = so->output_len;
         if (out < 0) {
             if (row->output_tokens < 0)
-                rc = sb_err_set(err, "%s:%zu: no usable \"output_tokens\" (needed because "
-                                     "--custom-output-len is -1)", path, row->line_no);
+                rc = sb_err_set(err,
+                                "%s:%zu: no usable \"output_tokens\" (needed because "
+                                "--custom-output-len is -1)",
+                                path, row->line_no);
             out = row->output_tokens;
         }
         sb_buf_reset(&fmt);
@@ -106,10 +109,10 @@ static int custom_row(void *ctx, json_t *row, size_t line_no, sb_err *err)
 {
     custom_load *l = ctx;
     if (l->spec) {
-        json_t *first = l->spec == 1
-                            ? json_array_get(json_object_get(row, "turns"), 0)
-                            : json_object_get(json_array_get(json_object_get(row, "messages"), 0),
-                                              "content");
+        json_t *first =
+            l->spec == 1
+                ? json_array_get(json_object_get(row, "turns"), 0)
+                : json_object_get(json_array_get(json_object_get(row, "messages"), 0), "content");
         if (!json_is_string(first))
             return sb_err_set(err, "%s:%zu: no %s", l->path, line_no,
                               l->spec == 1 ? "\"turns\" list starting with a string"
@@ -148,8 +151,10 @@ int dataset_custom(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     if (!path)
         return sb_err_set(err, "--dataset-name custom needs --dataset-path (a .jsonl file)");
     if (!dataset_ends_with(path, ".jsonl"))
-        return sb_err_set(err, "%s: the custom dataset reads JSON Lines only (a .jsonl file with "
-                               "a \"prompt\" field per line)", path);
+        return sb_err_set(err,
+                          "%s: the custom dataset reads JSON Lines only (a .jsonl file with "
+                          "a \"prompt\" field per line)",
+                          path);
     dataset_rows rows = {0};
     custom_load l = {.rows = &rows, .arena = &ds->arena, .path = path};
     int rc = load_rows(c, ds, &l, err);
@@ -211,8 +216,8 @@ int dataset_speed_bench(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
         return sb_err_set(err, "--dataset-name speed_bench needs --dataset-path (a folder with "
                                "<subset>.jsonl from SPEED-Bench)");
     char path[4096];
-    const char *subset = o->speed_bench_dataset_subset ? o->speed_bench_dataset_subset
-                                                       : "qualitative";
+    const char *subset =
+        o->speed_bench_dataset_subset ? o->speed_bench_dataset_subset : "qualitative";
     snprintf(path, sizeof path, "%s/%s.jsonl", o->path, subset);
     dataset_rows rows = {0};
     custom_load l = {.rows = &rows,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_custom_mm.c - the `custom_image` and `custom_audio` datasets,
  * vllm/benchmarks/datasets/datasets.py: CustomDataset.sample (CustomImageDataset,
  * CustomAudioDataset): JSON Lines rows shuffled with CPython random seeded by --seed, the first N
@@ -142,8 +143,8 @@ static int inline_image(const char *s, sb_buf *url_out, sb_err *err)
     sb_buf url, bytes;
     sb_buf_init(&url);
     sb_buf_init(&bytes);
-    bool scheme = !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) ||
-                  !strncmp(s, "file://", 7);
+    bool scheme =
+        !strncmp(s, "http://", 7) || !strncmp(s, "https://", 8) || !strncmp(s, "file://", 7);
     sb_buf_printf(&url, "%s%s", scheme ? "" : "file://", s);
     int rc;
     if (!strncmp(url.data, "file://", 7)) {
@@ -154,8 +155,7 @@ static int inline_image(const char *s, sb_buf *url_out, sb_err *err)
         rc = http_get(url.data, &bytes, err);
     }
     if (rc == 0)
-        rc = sb_png_data_url((const unsigned char *)bytes.data, bytes.len, url.data, url_out,
-                             err);
+        rc = sb_png_data_url((const unsigned char *)bytes.data, bytes.len, url.data, url_out, err);
     if (rc != 0)
         sb_err_prefix(err, "Invalid image URL: %s: ", url.data);
     sb_buf_free(&url);
@@ -293,9 +293,8 @@ static int load_mm_rows(const dataset_ctx *c, mm_rows *rows, const char *what, s
     const char *need = whisper ? "openai-audio" : "openai-chat";
     bool ok = rows->audio ? !strcmp(c->backend, need) : dataset_backend_takes_images(c->backend);
     if (!ok)
-        return sb_err_set(err,
-                          "--dataset-name %s%s sends %s and needs --backend %s (got %s)%s", what,
-                          rows->audio ? (whisper ? " (Whisper style)" : " (chat style)") : "",
+        return sb_err_set(err, "--dataset-name %s%s sends %s and needs --backend %s (got %s)%s",
+                          what, rows->audio ? (whisper ? " (Whisper style)" : " (chat style)") : "",
                           rows->audio ? "audio" : "images", need, c->backend,
                           whisper ? "; add --enable-multimodal-chat for chat audio models" : "");
     if (whisper && !c->t)
@@ -456,7 +455,9 @@ static int sample_rows(const dataset_ctx *c, const mm_rows *rows, const char *wh
 
 int dataset_custom_image(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
 {
-    mm_rows rows = {.arena = &ds->arena, .path = c->o->path, .audio = 0,
+    mm_rows rows = {.arena = &ds->arena,
+                    .path = c->o->path,
+                    .audio = 0,
                     .inline_images = c->o->custom_ensure_client_side_data};
     int rc = load_mm_rows(c, &rows, "custom_image", err);
     if (rc == 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_fixlen.c - the reference's decode/encode loop that makes a random id
  * sequence decode to text which re-encodes to exactly the target length
  * (gen_prompt_decode_to_target_len, vllm/benchmarks/datasets/datasets.py:
@@ -115,8 +116,8 @@ static int one_round(dataset_fixlen *f, const tok *t, sb_err *err)
             return -1;
         f->text_whole = k == 0;
         f->seq.n = k;
-        if (tok_encode_ctx_cuts(t, f->ctx, f->text.data ? f->text.data : "", f->text.len,
-                                &f->seq, &f->cuts, err) != 0)
+        if (tok_encode_ctx_cuts(t, f->ctx, f->text.data ? f->text.data : "", f->text.len, &f->seq,
+                                &f->cuts, err) != 0)
             return -1;
     }
     for (size_t i = c0; i < f->cuts.n; i++) /* the tail's cuts count from k */

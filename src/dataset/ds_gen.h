@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_gen.h - `servebench dataset generate`: synthetic custom datasets
  * (TensorRT-LLM prepare_dataset's token-norm-dist / token-unif-dist). */
 #ifndef SB_DS_GEN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_generate.c - synthetic datasets in the manner of TensorRT-LLM's
  * prepare_dataset.py (`token-norm-dist`, `token-unif-dist`), written as
  * custom-dataset JSON Lines ({"prompt", "output_tokens"}) that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_hf.c - the `hf` dataset from a local copy (vllm/benchmarks/datasets/datasets.py:
  * HuggingFaceDataset):
  * --dataset-path is a downloaded JSON list or JSON Lines file (or a folder
@@ -22,7 +23,14 @@
 
 #include "dataset/ds_internal.h"
 
-typedef enum hf_kind { HF_CONV, HF_INSTRUCTCODER, HF_MTBENCH, HF_HUMANEVAL, HF_GSM8K, HF_AIMO } hf_kind;
+typedef enum hf_kind {
+    HF_CONV,
+    HF_INSTRUCTCODER,
+    HF_MTBENCH,
+    HF_HUMANEVAL,
+    HF_GSM8K,
+    HF_AIMO
+} hf_kind;
 
 typedef struct hf_class {
     hf_kind kind;
@@ -159,8 +167,7 @@ static const char *class_prompt(hf_kind k, json_t *row, sb_buf *b)
         const char *in = str_field(row, "input"), *ins = str_field(row, "instruction");
         if (!in || !ins)
             return NULL;
-        sb_buf_printf(b, "%s\n\n%s Just output the code, do not include any explanation.", in,
-                      ins);
+        sb_buf_printf(b, "%s\n\n%s Just output the code, do not include any explanation.", in, ins);
         return b->data;
     }
     case HF_MTBENCH: {
@@ -176,8 +183,8 @@ static const char *class_prompt(hf_kind k, json_t *row, sb_buf *b)
     }
 }
 
-static const char *const hf_fields[] = {"conversations", "input and instruction", "turns",
-                                        "prompt", "question", "problem and solution"};
+static const char *const hf_fields[] = {"conversations", "input and instruction", "turns", "prompt",
+                                        "question",      "problem and solution"};
 
 static int templated(const dataset_ctx *c, const hf_class *cls, hf_rows *rows, const size_t *order,
                      const char *file, sb_dataset *ds, sb_err *err)
@@ -200,8 +207,9 @@ static int templated(const dataset_ctx *c, const hf_class *cls, hf_rows *rows, c
             dataset_rows_push(&list, &ds->arena, p, -1, order[i] + 1);
         json_decref(row);
     }
-    long out = c->o->output_len >= 0 ? c->o->output_len
-               : c->o->hf_output_len >= 0 ? c->o->hf_output_len : cls->default_out;
+    long out = c->o->output_len >= 0      ? c->o->output_len
+               : c->o->hf_output_len >= 0 ? c->o->hf_output_len
+                                          : cls->default_out;
     dataset_sample_opts so = {.output_len = out,
                               .chat_template = !c->o->skip_chat_template,
                               .seed = c->o->seed,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_internal.h - helpers shared by the dataset files (not part of the
  * module's public interface; only src/dataset/ includes it).
  *
@@ -53,19 +54,19 @@ int dataset_chat_user(const struct dataset_ctx *c, const char *text, sb_buf *out
  * gen_prompt_decode_to_target_len) as a resumable state machine, so draws of extra ids can come
  * from a shared RNG in request order while the decode/encode work runs elsewhere. */
 typedef struct dataset_fixlen {
-    tok_ids seq;     /* current ids; after DONE: the final ids */
-    sb_buf text;     /* after DONE: the last decoded text */
-    int retries;     /* remaining retries (starts at 10) */
+    tok_ids seq; /* current ids; after DONE: the final ids */
+    sb_buf text; /* after DONE: the last decoded text */
+    int retries; /* remaining retries (starts at 10) */
     int32_t target;
     int32_t mismatch; /* len - target when retries ran out, else 0 */
-    tok_ctx *ctx; /* encode scratch + piece and chunk caches, reused across requests */
+    tok_ctx *ctx;     /* encode scratch + piece and chunk caches, reused across requests */
     const tok *ctx_tok;
     /* Splicing (see ds_fixlen.c): chunk cuts of seq as id counts, and how
      * many leading ids of seq are the last encode's output unchanged. */
     tok_ids cuts;
     size_t common;
-    tok_ids last_in;  /* the ids the last round decoded */
-    bool text_whole;  /* text holds the decode of all of last_in */
+    tok_ids last_in; /* the ids the last round decoded */
+    bool text_whole; /* text holds the decode of all of last_in */
     /* First round from a tok_window range instead of decode + encode. */
     const tok_window *win;
     size_t win_a, win_b;
@@ -131,8 +132,8 @@ typedef struct dataset_scan {
 } dataset_scan;
 int dataset_scan_rows(const char *path, int fd, dataset_scan *out, sb_err *err);
 /* Parses one row (slice is scratch); *row is owned by the caller. */
-int dataset_scan_load(const char *path, int fd, const dataset_range *r, sb_buf *slice,
-                      json_t **row, sb_err *err);
+int dataset_scan_load(const char *path, int fd, const dataset_range *r, sb_buf *slice, json_t **row,
+                      sb_err *err);
 void dataset_scan_free(dataset_scan *s);
 
 /* What every dataset entry point gets. */
@@ -151,9 +152,9 @@ typedef struct dataset_ctx {
 
 /* ---- prompt rows (custom, spec_bench, hf text sets) ---- */
 typedef struct dataset_row {
-    const char *prompt;  /* in the dataset arena */
-    long output_tokens;  /* from the row, -1 when absent */
-    size_t line_no;      /* 1-based source line (or list index + 1) */
+    const char *prompt; /* in the dataset arena */
+    long output_tokens; /* from the row, -1 when absent */
+    size_t line_no;     /* 1-based source line (or list index + 1) */
 } dataset_row;
 
 typedef struct dataset_rows {
@@ -236,8 +237,8 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
  * ids drawn from allowed with g, then made exact by the decode/encode loop (target P, top-ups from
  * g), appended to prefix; a loop that ran out of retries adds the
  * reference's prefix warning to ds. Shared by random and random-mm. */
-int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_t n_allowed,
-                          long P, tok_ids *prefix, sb_dataset *ds, sb_err *err);
+int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_t n_allowed, long P,
+                          tok_ids *prefix, sb_dataset *ds, sb_err *err);
 
 /* The decode of ids (start + j) mod V, j < n, shared by burstgpt. */
 int dataset_decode_range(const tok *t, int64_t start, int64_t n, sb_buf *out, sb_err *err);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_limits.c - range checks on every count and length flag of every dataset,
  * made before anything is allocated (dataset_check_opts in dataset.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_mm.h - what the multimodal dataset files share (random-mm's item plan,
  * the image rule of custom_image). Private to src/dataset/. */
 #ifndef SB_DS_MM_H

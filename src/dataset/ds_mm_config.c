@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_mm_config.c - random-mm's options as the reference reads them
  * (vllm/benchmarks/datasets/datasets.py: RandomMultiModalDataset.sample): --random-mm-bucket-config
  * is a Python literal (ast.literal_eval) dict of (H, W, T) -> probability whose keys may also be
@@ -284,8 +285,9 @@ static int normalize(mm_bucket *b, size_t *n, sb_err *err)
         /* inf or nan (1e999, "nan") make NaN probabilities, which the
          * reference's rng.choice rejects; our draw would pick bucket 0 */
         if (!isfinite(b[i].p))
-            return sb_err_set(err, "--random-mm-bucket-config: bucket config values must be "
-                                   "finite (got %g for (%lld, %lld, %lld))",
+            return sb_err_set(err,
+                              "--random-mm-bucket-config: bucket config values must be "
+                              "finite (got %g for (%lld, %lld, %lld))",
                               b[i].p, (long long)b[i].h, (long long)b[i].w, (long long)b[i].t);
         if (b[i].p > 0) {
             b[k++] = b[i];

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_mm_encode.c - random-mm's images encoded on every core. The pixels
  * must be drawn in request order from one numpy stream, but JPEG encoding
  * and base64 (~15 ms for a 720x1280 image, 90% of random-mm's time) depend

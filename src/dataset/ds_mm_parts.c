@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_mm_parts.c - chat content parts as the reference's datasets build them
  * (vllm/benchmarks/datasets/datasets.py: CustomDataset.sample, HuggingFaceDataset), rendered in
  * Python json.dumps style:

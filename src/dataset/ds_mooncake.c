@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_mooncake.c - the `mooncake` dataset: Mooncake (FAST'25) traces as SGLang's
  * bench_serving (--dataset-name mooncake) and AIPerf (mooncake_trace) read them.
  *

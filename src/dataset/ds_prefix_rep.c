@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_prefix_rep.c - the `prefix_repetition` dataset, vllm/benchmarks/datasets/datasets.py:
  * PrefixRepetitionRandomDataset.sample: num_prefixes shared prefixes, each followed by N /
  * num_prefixes random suffixes, for prefix-cache benchmarks.
@@ -71,9 +72,10 @@ int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
                                "and the lengths >= 0");
     long per = o->num_prompts / o->prefix_repetition_num_prefixes;
     if (per == 0)
-        return sb_err_set(err, "prefix_repetition: --num-prompts (%ld) must be at least "
-                               "--prefix-repetition-num-prefixes (%ld)", o->num_prompts,
-                          o->prefix_repetition_num_prefixes);
+        return sb_err_set(err,
+                          "prefix_repetition: --num-prompts (%ld) must be at least "
+                          "--prefix-repetition-num-prefixes (%ld)",
+                          o->num_prompts, o->prefix_repetition_num_prefixes);
     if (o->seed > UINT32_MAX)
         return sb_err_set(err, "prefix_repetition: --seed must be < 2**32 (numpy RandomState)");
     long out_len = o->output_len >= 0 ? o->output_len : o->prefix_repetition_output_len;
@@ -92,8 +94,7 @@ int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     for (long p = 0; p < o->prefix_repetition_num_prefixes && rc == 0; p++) {
         rc = exact_tokens(c->t, &rs, o->prefix_repetition_prefix_len, &f, &pre, &mismatch, err);
         for (long s = 0; s < per && rc == 0; s++) {
-            rc = exact_tokens(c->t, &rs, o->prefix_repetition_suffix_len, &f, &suf, &mismatch,
-                              err);
+            rc = exact_tokens(c->t, &rs, o->prefix_repetition_suffix_len, &f, &suf, &mismatch, err);
             if (rc == 0)
                 rc = add_request(c->t, &pre, &suf, out_len, &joined, &text, ds, err);
         }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_random.c - the `random` dataset, vllm/benchmarks/datasets/datasets.py: RandomDataset.sample
  * (current algorithm: special-token count subtracted, special ids excluded, numpy default_rng(seed)
  * drawing input lengths, output lengths and offsets in that order, an optional shared prefix, and
@@ -267,8 +268,8 @@ static int32_t *allowed_ids(const tok *t, size_t *n_out)
     return a;
 }
 
-int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_t n_allowed,
-                          long P, tok_ids *prefix, sb_dataset *ds, sb_err *err)
+int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_t n_allowed, long P,
+                          tok_ids *prefix, sb_dataset *ds, sb_err *err)
 {
     if (P <= 0 || n_allowed == 0)
         return 0;
@@ -292,9 +293,10 @@ int dataset_random_prefix(const tok *t, np_gen *g, const int32_t *allowed, size_
     if (rc == 0) {
         tok_ids_append(prefix, f.seq.v, f.seq.n);
         if (f.mismatch != 0) /* the reference's wording */
-            dataset_warn(ds, "Prefix tokenization produced %d %s tokens than expected after "
-                             "decoding and re-encoding. This is expected due to the imperfect "
-                             "nature of the sampling procedure",
+            dataset_warn(ds,
+                         "Prefix tokenization produced %d %s tokens than expected after "
+                         "decoding and re-encoding. This is expected due to the imperfect "
+                         "nature of the sampling procedure",
                          f.mismatch > 0 ? f.mismatch : -f.mismatch,
                          f.mismatch > 0 ? "more" : "fewer");
     }
@@ -310,13 +312,15 @@ static int check_params(const sb_dataset_opts *o, const tok *t, rand_params *p, 
 {
     double ri = o->random_range_ratio_in, ro = o->random_range_ratio_out;
     if (!(ri >= 0.0 && ri < 1.0) || !(ro >= 0.0 && ro < 1.0))
-        return sb_err_set(err, "--random-range-ratio must be in [0, 1), got input %g output %g",
-                          ri, ro);
+        return sb_err_set(err, "--random-range-ratio must be in [0, 1), got input %g output %g", ri,
+                          ro);
     long L = o->input_len >= 0 ? o->input_len : o->random_input_len;
     long O = o->output_len >= 0 ? o->output_len : o->random_output_len;
     if (L < 0 || O < 0 || o->random_prefix_len < 0)
-        return sb_err_set(err, "random dataset: lengths must be >= 0 (input %ld, output %ld, "
-                               "prefix %ld)", L, O, o->random_prefix_len);
+        return sb_err_set(err,
+                          "random dataset: lengths must be >= 0 (input %ld, output %ld, "
+                          "prefix %ld)",
+                          L, O, o->random_prefix_len);
     if (o->random_batch_size < 1)
         return sb_err_set(err, "--random-batch-size must be >= 1, got %ld", o->random_batch_size);
     long S = (long)tok_num_special_to_add(t);
@@ -332,9 +336,11 @@ static int check_params(const sb_dataset_opts *o, const tok *t, rand_params *p, 
     if (p->out_hi < 1)
         p->out_hi = 1;
     if (p->prefix_len + p->in_lo < 1)
-        return sb_err_set(err, "random dataset: --random-input-len %ld minus %ld special "
-                               "token(s) leaves no input token; raise --random-input-len or "
-                               "--random-prefix-len", L, S);
+        return sb_err_set(err,
+                          "random dataset: --random-input-len %ld minus %ld special "
+                          "token(s) leaves no input token; raise --random-input-len or "
+                          "--random-prefix-len",
+                          L, S);
     if (p->n < 0)
         return sb_err_set(err, "--num-prompts must be >= 0, got %ld", p->n);
     return 0;
@@ -424,8 +430,12 @@ int dataset_random(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     tok_ids_init(&prefix);
     int rc = dataset_random_prefix(c->t, &g, allowed, n_allowed, p.prefix_len, &prefix, ds, err);
     free(allowed);
-    dataset_random_in ri = {.input_lens = in, .output_lens = out, .offsets = off,
-                            .prefix = prefix.v, .n_prefix = prefix.n, .n = n,
+    dataset_random_in ri = {.input_lens = in,
+                            .output_lens = out,
+                            .offsets = off,
+                            .prefix = prefix.v,
+                            .n_prefix = prefix.n,
+                            .n = n,
                             .prefix_target = (size_t)p.prefix_len};
     long long total = 0;
     if (rc == 0)

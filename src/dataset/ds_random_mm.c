@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_random_mm.c - the `random-mm` dataset, vllm/benchmarks/datasets/datasets.py:
  * RandomMultiModalDataset.sample (RandomMultiModalDataset): random text prompts as in
  * vllm/benchmarks/datasets/datasets.py: RandomDataset.sample plus, per request, a drawn number of
@@ -251,8 +252,8 @@ static int mm_build(mm_state *s, const dataset_ctx *c, const mm_plan *p, const l
     np_gen_integers(&s->g, 0, (int64_t)tok_vocab_size(s->t), n, off);
     /* The prefix, drawn once and made exact as random's (get_prefix). */
     s->prefix_len = c->o->random_prefix_len;
-    if (dataset_random_prefix(s->t, &s->g, s->allowed, s->n_allowed, s->prefix_len, &s->prefix,
-                              ds, err) != 0) {
+    if (dataset_random_prefix(s->t, &s->g, s->allowed, s->n_allowed, s->prefix_len, &s->prefix, ds,
+                              err) != 0) {
         free(in);
         free(out);
         free(off);

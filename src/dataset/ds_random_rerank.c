@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_random_rerank.c - the `random-rerank` dataset (vllm/benchmarks/datasets/datasets.py:
  * RandomDatasetForReranking.sample, vLLM's RandomDatasetForReranking): one random query and N
  * random documents, sent as [query, doc, doc, ...] lists of --random-batch-size documents each (the

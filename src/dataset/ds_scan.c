@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_scan.c - the rows of a JSON list or JSON Lines file as byte ranges,
  * so that a loader keeps only offsets and parses a row when it visits it.
  *
@@ -143,8 +144,8 @@ static int scan_json_error(scan_state *s, const char *path, int fd, const unsign
 
 /* A JSON list: ranges of the top-level elements. buf already holds the
  * first nfirst bytes (read to tell the layout apart). */
-static int scan_list(const char *path, int fd, unsigned char *buf, size_t nfirst,
-                     dataset_scan *out, sb_err *err)
+static int scan_list(const char *path, int fd, unsigned char *buf, size_t nfirst, dataset_scan *out,
+                     sb_err *err)
 {
     scan_state s = {.out = out};
     s.h = yajl_alloc(&scan_callbacks, NULL, &s);
@@ -202,8 +203,7 @@ static int scan_line(const char *path, const char *p, size_t len, uint64_t start
     json_error_t je;
     json_t *row = json_loadb(p, len, JSON_ALLOW_NUL, &je);
     if (!row)
-        return sb_err_set(err, "%s:%zu:%d: not valid JSON: %s", path, line_no, je.column,
-                          je.text);
+        return sb_err_set(err, "%s:%zu:%d: not valid JSON: %s", path, line_no, je.column, je.text);
     int is_obj = json_is_object(row);
     json_decref(row);
     if (!is_obj)
@@ -269,8 +269,8 @@ int dataset_scan_rows(const char *path, int fd, dataset_scan *out, sb_err *err)
     return rc;
 }
 
-int dataset_scan_load(const char *path, int fd, const dataset_range *r, sb_buf *slice,
-                      json_t **row, sb_err *err)
+int dataset_scan_load(const char *path, int fd, const dataset_range *r, sb_buf *slice, json_t **row,
+                      sb_err *err)
 {
     if (r->end == r->start) {
         *row = json_null();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_sharegpt.c - the `sharegpt` dataset, vllm/benchmarks/datasets/datasets.py:
  * ShareGPTDataset.sample: a JSON list of {id, conversations: [{from, value}, ...]}; entries with >=
  * 2 turns are kept, shuffled with CPython random seeded by --seed, then walked until N requests
@@ -32,9 +33,9 @@ typedef struct sg_scan {
     yajl_handle h;
     uint64_t chunk_base;
     int depth;
-    int top_is_list;     /* 1 once the top-level '[' was seen */
-    int in_conv_key;     /* the last key at entry level was "conversations" */
-    int conv_depth;      /* depth of the conversations array, 0 when outside */
+    int top_is_list; /* 1 once the top-level '[' was seen */
+    int in_conv_key; /* the last key at entry level was "conversations" */
+    int conv_depth;  /* depth of the conversations array, 0 when outside */
     long conv_count;
     uint64_t entry_start;
     sg_entry *entries;
@@ -156,8 +157,8 @@ static int sg_parse_error(sg_scan *s, const char *path, const unsigned char *chu
                           sb_err *err)
 {
     unsigned char *msg = yajl_get_error(s->h, 0, chunk, len);
-    sb_err_set(err, "%s: byte %llu: not valid JSON: %s", path,
-               (unsigned long long)sg_pos(s), (const char *)msg);
+    sb_err_set(err, "%s: byte %llu: not valid JSON: %s", path, (unsigned long long)sg_pos(s),
+               (const char *)msg);
     yajl_free_error(s->h, msg);
     return -1;
 }
@@ -194,9 +195,9 @@ static int sg_scan_file(const char *path, int fd, sg_scan *s, sb_err *err)
 
 /* One visited entry, judged on a worker thread. */
 typedef struct sg_judged {
-    int status;    /* 1 accepted, 0 rejected by the length rules, -1 error */
+    int status; /* 1 accepted, 0 rejected by the length rules, -1 error */
     int32_t plen, olen;
-    json_t *root;  /* kept for accepted entries (their turns are copied) */
+    json_t *root; /* kept for accepted entries (their turns are copied) */
     sb_err err;
 } sg_judged;
 
@@ -230,8 +231,8 @@ static int sg_load_entry(const sg_walk *w, const sg_entry *e, sb_buf *slice, jso
     json_error_t je;
     *out = json_loadb(slice->data, len, JSON_ALLOW_NUL, &je);
     if (!*out)
-        return sb_err_set(err, "%s: entry at byte %llu: %s", w->path,
-                          (unsigned long long)e->start, je.text);
+        return sb_err_set(err, "%s: entry at byte %llu: %s", w->path, (unsigned long long)e->start,
+                          je.text);
     return 0;
 }
 
@@ -387,7 +388,7 @@ int dataset_sharegpt(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
         return sb_err_set(err, "%s: no entry has a \"conversations\" list with at least 2 turns",
                           path);
     if (rc == 0)
-        rc = dataset_oversample(ds, c->o->num_prompts, c->o->seed, c->o->no_oversample,
-                                "sharegpt", err);
+        rc = dataset_oversample(ds, c->o->num_prompts, c->o->seed, c->o->no_oversample, "sharegpt",
+                                err);
     return rc;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_sonnet.c - the deprecated `sonnet` dataset, vllm/benchmarks/datasets/datasets.py:
  * SonnetDataset.sample.
  *
@@ -47,8 +48,8 @@ static void split_lines(sb_buf *text, sonnet_lines *l)
     }
 }
 
-static int templated_len(const dataset_ctx *c, const char *prompt, sb_buf *fmt,
-                         tok_ids *scratch, int32_t *n, sb_err *err)
+static int templated_len(const dataset_ctx *c, const char *prompt, sb_buf *fmt, tok_ids *scratch,
+                         int32_t *n, sb_err *err)
 {
     sb_buf_reset(fmt);
     if (dataset_chat_user(c, prompt, fmt, err) != 0)
@@ -76,8 +77,10 @@ static int plan(const dataset_ctx *c, const sonnet_lines *l, sb_buf *fmt, tok_id
         return -1;
     p->input_len = c->o->input_len >= 0 ? c->o->input_len : c->o->sonnet_input_len;
     if (p->input_len <= base_offset)
-        return sb_err_set(err, "sonnet: --sonnet-input-len (%ld) must be higher than the base "
-                               "prompt length (%d)", p->input_len, base_offset);
+        return sb_err_set(err,
+                          "sonnet: --sonnet-input-len (%ld) must be higher than the base "
+                          "prompt length (%d)",
+                          p->input_len, base_offset);
     /* Python round(): half to even, which nearbyint gives in the default mode. */
     p->n_in = (long)nearbyint((double)(p->input_len - base_offset) / avg);
     p->n_pre = (long)nearbyint((double)(c->o->sonnet_prefix_len - base_offset) / avg);
@@ -86,8 +89,8 @@ static int plan(const dataset_ctx *c, const sonnet_lines *l, sb_buf *fmt, tok_id
     return 0;
 }
 
-static int sample(const dataset_ctx *c, const sonnet_lines *l, const sonnet_plan *p,
-                  sb_dataset *ds, sb_err *err)
+static int sample(const dataset_ctx *c, const sonnet_lines *l, const sonnet_plan *p, sb_dataset *ds,
+                  sb_err *err)
 {
     py_random *r = c->py_global;
     py_random_seed(r, c->o->seed);
@@ -118,9 +121,11 @@ static int sample(const dataset_ctx *c, const sonnet_lines *l, const sonnet_plan
         }
         if (plen > p->input_len) {
             if (++rejects >= SONNET_MAX_REJECTS)
-                rc = sb_err_set(err, "sonnet: %ld draws in a row exceeded --sonnet-input-len "
-                                     "%ld tokens (last: %d); lower --sonnet-prefix-len or "
-                                     "raise --sonnet-input-len", rejects, p->input_len, plen);
+                rc = sb_err_set(err,
+                                "sonnet: %ld draws in a row exceeded --sonnet-input-len "
+                                "%ld tokens (last: %d); lower --sonnet-prefix-len or "
+                                "raise --sonnet-input-len",
+                                rejects, p->input_len, plen);
             continue;
         }
         rejects = 0;

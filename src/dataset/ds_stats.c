@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_stats.c - length statistics of a request list for `servebench dataset
  * stats`: input, output and total (input + output) lengths with min, max,
  * mean and percentiles, the table trtllm-bench prints for its datasets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* ds_timed_trace.c - the `timed_trace` dataset, vllm/benchmarks/datasets/datasets.py:
  * TimedTrace.sample: Mooncake / Qwen-Bailian style JSON Lines traces, one request per line with a
  * timestamp, an input length, an output length and a list of hash ids (field names from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine.c - libcurl multi + epoll event loop (see engine.h).
  *
  * Why socket_action + epoll: with thousands of streams in flight,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* engine.h - the HTTP engine: libcurl's multi interface on one event loop.
  *
  * One eng owns one curl multi handle (so connections are pooled and reused

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tls_check.c - eng_tls_check: one handshake before an https:// run (see
  * engine.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kv.h - KV-cache sizing: how many tokens and sequences of a model fit on a
  * GPU, from its config.json, as vLLM allocates them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kv_model.c - config.json -> per-layer KV facts (kv.h).
  *
  * Transformers configs name the same facts differently per family, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kv_perf.c - the roofline step model (kv_perf.h). GPU figures are the
  * vendors' datasheet numbers: dense (not sparse) bf16/fp16 tensor FLOP/s,
  * memory bandwidth, and the memory nvidia-smi reports in GiB. */

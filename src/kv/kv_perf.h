@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kv_perf.h - a roofline timing model of an LLM server step, for the
  * simulator's capacity mode (`servebench sim --model-config --gpu`).
  *

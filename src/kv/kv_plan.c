@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kv_plan.c - the KV-cache arithmetic of `servebench kv` (kv.h).
  *
  * Follows what vLLM allocates: K and V per attention layer and token (MLA:

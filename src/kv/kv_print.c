@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kv_print.c - `servebench kv`'s report: every figure of the plan with the
  * arithmetic that produced it, in the order a person would check it by hand
  * (the KV-cache formula of the blog posts people size vLLM with), and the

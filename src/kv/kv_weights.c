@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* kv_weights.c - the size of a model's weights from the files beside its
  * config.json, without reading the tensors: the index's metadata.total_size
  * when the checkpoint is sharded, else each .safetensors header (an 8-byte

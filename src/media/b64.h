@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* b64.h - standard base64 (RFC 4648, '+' '/', '=' padding, no line breaks):
  * what Python's base64.b64encode writes into the data URLs and input_audio
  * parts of multimodal requests. */

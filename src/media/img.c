@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* img.c - PNG and JPEG files decoded to the RGB image vLLM's
  * fetch_image + convert_image_mode(image, "RGB") produce (see png.h).
  *

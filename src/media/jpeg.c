@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* jpeg.c - RGB -> JPEG with libjpeg (see jpeg.h). Pillow's JPEG encoder
  * calls jpeg_set_defaults and, with no save options, changes nothing
  * else (its default quality -1 means "libjpeg's 75"), so plain defaults here

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* jpeg.h - baseline JPEG encoding of RGB pixels with libjpeg-turbo, set up as
  * Pillow's Image.save(format="JPEG") with no options (libjpeg defaults:
  * quality 75, 4:2:0 chroma subsampling, JFIF header, islow DCT, standard

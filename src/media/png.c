@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* png.c - Pillow's PNG writer for an RGB image, byte for byte (see png.h).
  *
  * Pillow (PngImagePlugin._save + libImaging/ZipEncode.c) writes the

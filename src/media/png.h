@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* png.h - an image file turned into the PNG data URL the reference's
  * --custom-ensure-client-side-data sends (vllm/benchmarks/datasets/datasets.py:
  * CustomDataset.sample, HuggingFaceDataset: vLLM's fetch_image, convert_image_mode(image, "RGB"),

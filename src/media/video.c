@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* video.c - mp4v video in an MP4 file, set up as OpenCV 4.x's FFmpeg
  * backend sets up cv2.VideoWriter(path, fourcc('m','p','4','v'), fps,
  * (W, H)) (modules/videoio/src/cap_ffmpeg_impl.hpp was read for behaviour):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* video.h - MPEG-4 Part 2 video in an MP4 file, written in memory as OpenCV's
  * cv2.VideoWriter(path, fourcc('m','p','4','v'), fps, (W, H)) writes it with
  * FFmpeg's libraries (random-mm's video items, vllm/benchmarks/datasets/datasets.py:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wav.c - audio file -> PCM_16 WAV bytes through libsndfile (see wav.h).
  * The samples pass through doubles exactly as python-soundfile passes them
  * (normalised read, normalised write), and the output goes through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* wav.h - an audio file re-written as 16-bit PCM WAV in memory, as the
  * reference's custom_audio does with python-soundfile (sf.read(path) as
  * float64, then sf.write(buf, y, sr, format="WAV"), whose default subtype is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics.c - reference aggregation (doc vllm/benchmarks/serve.py: calculate_metrics) over a
  * rec_store.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* metrics.h - the reference's aggregate figures computed from a rec_store.
  *
  * metrics_compute applies the formulas of vllm/benchmarks/serve.py: calculate_metrics (completed,
@@ -78,9 +79,9 @@ typedef struct sb_metrics_ext {
 /* --probe-request-rate: the side loop of 1-token "Hi" requests, reported apart
  * from the benchmark (vllm/benchmarks/serve.py: the probe section). */
 typedef struct metrics_probe {
-    bool ran;                            /* probes were enabled */
+    bool ran; /* probes were enabled */
     long completed, failed;
-    double median_ms, p99_ms, max_ms;    /* E2EL of the successful probes */
+    double median_ms, p99_ms, max_ms; /* E2EL of the successful probes */
 } metrics_probe;
 
 typedef struct sb_metrics {
@@ -92,11 +93,11 @@ typedef struct sb_metrics {
     double output_throughput, total_token_throughput;
     double max_output_tokens_per_s; /* reference: token *messages* in the busiest 1 s bucket */
     long max_concurrent_requests;   /* reference bucket method (overcounts; see ext) */
-    double rtfx; /* inverse real-time factor: audio seconds of successes / duration (6) */
-    bool has_tokenizer;             /* false with --skip-tokenizer-init */
-    bool pooling;                   /* embeddings/pooling/rerank backend: no output tokens */
-    bool selected[SB_M_COUNT_];     /* --percentile-metrics */
-    double *pcts;                   /* --metric-percentiles, copied */
+    double rtfx;        /* inverse real-time factor: audio seconds of successes / duration (6) */
+    bool has_tokenizer; /* false with --skip-tokenizer-init */
+    bool pooling;       /* embeddings/pooling/rerank backend: no output tokens */
+    bool selected[SB_M_COUNT_]; /* --percentile-metrics */
+    double *pcts;               /* --metric-percentiles, copied */
     size_t n_pcts;
     metrics_stat stat[SB_M_COUNT_];
     int32_t *output_lens; /* per request in store order; 0 for failures */

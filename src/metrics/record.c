@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* record.c - the per-request measurement store (see record.h). */
 #include "metrics/record.h"
 

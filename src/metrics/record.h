@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* record.h - what the engine measured for one request, stored compactly.
  *
  * One sb_record per request of the run, in dataset order. Inter-token gaps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* series.c - the 1 s bucket series behind "Peak output token throughput" and
  * "Peak concurrent requests" (vllm/benchmarks/serve.py: calculate_metrics), plus our exact peak.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* series.h - per-second series and peaks (internal to src/metrics). */
 #ifndef SB_METRICS_SERIES_H
 #define SB_METRICS_SERIES_H

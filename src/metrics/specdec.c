@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* specdec.c - Prometheus counter parsing and deltas for the speculative
  * decoding block (see specdec.h). Only the four counter families the
  * reference reads are looked at; other lines, comments and malformed values

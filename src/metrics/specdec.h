@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* specdec.h - speculative-decoding figures from the server's /metrics.
  *
  * The reference reads vLLM's Prometheus counters before and after the run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stats.c - numpy-compatible summaries without sorted copies (see stats.h).
  *
  * numpy's percentile "linear" needs the order statistics floor(h) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* stats.h - order statistics used by metrics.c (internal to src/metrics).
  *
  * Two paths: small per-request lists (at most one value per request) are

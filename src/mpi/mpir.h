@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mpir.h - one benchmark run across the ranks of an MPI job (docs/scale-out.md).
  *
  * Every rank builds the same dataset and schedule from the same seed and

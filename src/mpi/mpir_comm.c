@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mpir_comm.c - every MPI call of servebench (mpir.h). Built with MPI when
  * CMake found it (SB_HAVE_MPI); otherwise each entry point says that this
  * build has no MPI support, so `--mpi` or a start under mpirun never runs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* mpir_shard.c - the MPI-free half of a multi-rank run (mpir.h): shares,
  * the offset estimate, packing and merging records, per-rank health. */
 #include "mpi/mpir.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* block.c - the printed result block (vllm/benchmarks/serve.py: benchmark), the failure
  * listing, and servebench's additions section.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dstats.c - `--plot-dataset-stats`: <result stem>.dataset_stats.png.
  *
  * The reference's 2x2 matplotlib figure (vllm/benchmarks/plot.py:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fsutil.h - file helpers shared by the report writers (internal). */
 #ifndef SB_REPORT_FSUTIL_H
 #define SB_REPORT_FSUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* html.c - the report page: a run table per kind of input, then the charts
  * grouped by section, each an inline SVG inside a <figure data-chart=ID> so
  * tests (and readers' scripts) can find every chart by its id. */
@@ -9,7 +10,6 @@
 #include <string.h>
 
 #include "report/html.h"
-
 
 static void cell(sb_buf *b, const char *s)
 {

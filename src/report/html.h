@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* html.h - the self-contained HTML report of `servebench report`.
  *
  * One file with inline CSS and inline SVG charts: no script, no font, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* json.c - the result JSON of vllm/benchmarks/serve.py: main_async, written by hand.
  *
  * A library serializer cannot give Python's bytes: json.dump separators

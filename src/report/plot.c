@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* plot.c - our terminal drawing of the per-second series, in the place
  * where the reference prints its termplotlib figure (or its "tip:" line).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rcharts.c - building chart descriptions from result and sweep files.
  *
  * Cost is linear in the number of values: the shown range of a histogram

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rcharts.h - the charts of `servebench report` and `servebench plot`.
  *
  * One list of chart descriptions per input file, built from what the file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdata.c - reading result JSON files (streamed through YAJL) and sweep
  * JSON Lines files (jansson, one small object a line).
  *

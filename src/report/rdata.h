@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rdata.h - result files read back for `servebench report` and `plot`.
  *
  * A result JSON (ours or the reference's `vllm bench serve --save-result`)

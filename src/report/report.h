@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* report.h - the result block, the result JSON and its file name.
  *
  * Everything is rendered into an sb_buf; the caller (run/serve) decides where

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* result_dir.c - report_check_result_dir: the result file's place, checked
  * before the run (see report.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* timeline.c - `--plot-timeline`: <result stem>.timeline.html.
  *
  * The reference draws a plotly Gantt chart (one row per request: a TTFT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fingerprint.c - sha256 of the workload (bodies in order + send schedule)
  * through OpenSSL's EVP interface.
  *
@@ -32,8 +33,8 @@ static int hash_all(EVP_MD_CTX *md, const loop_req *reqs, const uint64_t *offset
     return 1;
 }
 
-int run_fingerprint(const loop_req *reqs, const uint64_t *offset_ns, size_t n,
-                    char hex[RUN_FP_HEX], sb_err *err)
+int run_fingerprint(const loop_req *reqs, const uint64_t *offset_ns, size_t n, char hex[RUN_FP_HEX],
+                    sb_err *err)
 {
     static const char digits[] = "0123456789abcdef";
     unsigned char d[EVP_MAX_MD_SIZE];

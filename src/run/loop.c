@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* loop.c - the timed send loop (see loop.h).
  *
  * Shape: one thread, one loop. Each turn moves newly due requests into the

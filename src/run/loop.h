@@ -1,14 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* loop.h - the timed send loop: schedule + concurrency limit + engine +
  * stream decoders, filling one record per request.
  *
  * Requests become due at the scheduler's deadlines (sched_deadline_ns:
- * bench_start + the plan's offset, absolute: no drift); due requests wait in a FIFO while --max-concurrency transfers are
- * in flight (the reference's semaphore, vllm/benchmarks/serve.py: benchmark).
- * Per request the loop records queued_ns (noticed due) and start_ns (handed
- * to curl, which connects and writes it at once), both relative to
- * rs->bench_start_ns (absolute CLOCK_MONOTONIC, the simulator's clock);
- * ttft/latency/itl are durations from start_ns. Before t0 the host is
- * resolved once and the slots of the first wave are created (docs/engine.md
+ * bench_start + the plan's offset, absolute: no drift); due requests wait in a FIFO while
+ * --max-concurrency transfers are in flight (the reference's semaphore, vllm/benchmarks/serve.py:
+ * benchmark). Per request the loop records queued_ns (noticed due) and start_ns (handed to curl,
+ * which connects and writes it at once), both relative to rs->bench_start_ns (absolute
+ * CLOCK_MONOTONIC, the simulator's clock); ttft/latency/itl are durations from start_ns. Before t0
+ * the host is resolved once and the slots of the first wave are created (docs/engine.md
  * "Burst-exact sending"). In-flight state lives in reusable slots (easy
  * handle, decoder, header node), so a request costs no allocation beyond its
  * record's ITL array. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probe.c - the --probe-request-rate side loop (see probe.h).
  *
  * A thread of its own with blocking transfers (eng_fetch) rather than slots in

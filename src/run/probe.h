@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* probe.h - --probe-request-rate: a side loop of 1-token "Hi" requests during
  * the timed run, reported apart from the benchmark (newest
  * vllm/benchmarks/serve.py: the probe task): send one, wait for the whole

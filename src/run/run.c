@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run.c - run_serve: one `servebench serve` benchmark, in the reference's
  * order (vllm/benchmarks/serve.py: benchmark): tokenizer, dataset, schedule, ready check, warm-ups,
  * the timed run, metrics, result block, result file.
@@ -77,13 +78,13 @@ typedef struct run_ctx {
     char fingerprint[RUN_FP_HEX];
     bool usage_error; /* prepare failed on the user's input (exit 2), not the work */
     specdec_counts spec_before, spec_after; /* /metrics around the run */
-    char *probe_body;                        /* --probe-request-rate's "Hi" request */
+    char *probe_body;                       /* --probe-request-rate's "Hi" request */
     metrics_probe probe;
-    run_tm tm; /* server and GPU telemetry during the timed run */
-    run_point *pt;                          /* NULL for a plain `serve` */
-    bool tk_borrowed;                       /* c->tk belongs to pt's caller */
-    char *tk_spec;                          /* what c->tk was loaded from, when loaded here */
-    run_shard sh;                           /* this rank's part of an MPI job (run_mpi.h) */
+    run_tm tm;        /* server and GPU telemetry during the timed run */
+    run_point *pt;    /* NULL for a plain `serve` */
+    bool tk_borrowed; /* c->tk belongs to pt's caller */
+    char *tk_spec;    /* what c->tk was loaded from, when loaded here */
+    run_shard sh;     /* this rank's part of an MPI job (run_mpi.h) */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -303,9 +304,10 @@ static int prepare(run_ctx *c, sb_err *err)
     c->have_ds = true;
     for (size_t i = 0; c->be->multipart && i < c->ds.n; i++)
         if (!c->ds.reqs[i].forms.audio_wav) /* the reference raises TypeError here (3.8) */
-            return sb_err_set(err, "--backend %s sends each request's audio, but request %zu of "
-                                   "--dataset-name %s has none (use custom_audio without "
-                                   "--enable-multimodal-chat)",
+            return sb_err_set(err,
+                              "--backend %s sends each request's audio, but request %zu of "
+                              "--dataset-name %s has none (use custom_audio without "
+                              "--enable-multimodal-chat)",
                               c->be->name, i, cfg->ds.name);
     if (c->ds.info) /* the reference logs these (INFO) while sampling */
         fprintf(stderr, "%s%s", c->ds.info,
@@ -344,8 +346,8 @@ static int prepare(run_ctx *c, sb_err *err)
     run_lora lora = {.names = cfg->lora_modules,
                      .n = cfg->n_lora_modules,
                      .round_robin = !strcmp(cfg->lora_assignment, "round-robin")};
-    c->prefix = cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix)
-                                          : run_random_prefix();
+    c->prefix =
+        cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix) : run_random_prefix();
     run_build_bodies(&c->bp, &c->ds, &lora, c->prefix, &c->bodies, c->reqs);
     if (cfg->probe_request_rate > 0)
         c->probe_body = probe_body(&c->bp);
@@ -364,8 +366,8 @@ static void progress(void *ud, size_t done, size_t total)
     double rate = el > 0 ? (double)done / el : 0;
     double eta = rate > 0 ? (double)(total - done) / rate : 0;
     fprintf(stderr, "\r%3.0f%% %zu/%zu [%02d:%02d<%02d:%02d, %.2f it/s]   ",
-            total ? 100.0 * (double)done / (double)total : 100.0, done, total,
-            (int)(el / 60), (int)el % 60, (int)(eta / 60), (int)eta % 60, rate);
+            total ? 100.0 * (double)done / (double)total : 100.0, done, total, (int)(el / 60),
+            (int)el % 60, (int)(eta / 60), (int)eta % 60, rate);
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
@@ -373,9 +375,13 @@ static void progress(void *ud, size_t done, size_t total)
 
 static loop_opts base_loop_opts(run_ctx *c)
 {
-    loop_opts o = {.url = c->tgt.url, .headers = c->tgt.headers, .id_prefix = c->prefix,
-                   .max_concurrency = c->cfg->max_concurrency, .mode = c->be->mode,
-                   .keep_text = c->cfg->save_detailed, .grace_s = c->cfg->grace_s,
+    loop_opts o = {.url = c->tgt.url,
+                   .headers = c->tgt.headers,
+                   .id_prefix = c->prefix,
+                   .max_concurrency = c->cfg->max_concurrency,
+                   .mode = c->be->mode,
+                   .keep_text = c->cfg->save_detailed,
+                   .grace_s = c->cfg->grace_s,
                    .ignore_eos = c->bp.ignore_eos};
     return o;
 }
@@ -416,8 +422,10 @@ static int ready_check(run_ctx *c)
         }
         uint64_t now = sb_now_ns();
         if (now >= end || run_stop) {
-            fprintf(stderr, "ValueError: Initial test run failed - Please make sure benchmark "
-                            "arguments are correctly specified. Error: %s\n", msg ? msg : "");
+            fprintf(stderr,
+                    "ValueError: Initial test run failed - Please make sure benchmark "
+                    "arguments are correctly specified. Error: %s\n",
+                    msg ? msg : "");
             free(msg);
             return -1;
         }
@@ -517,8 +525,9 @@ static void report_workers(const loop_stats *st, double wall)
         fprintf(stderr, "event loop %zu: CPU %.1f%% of one core, worst send lag %.3f ms\n", k + 1,
                 pct, (double)st->worker_lag_ns[k] / 1e6);
         if (pct >= 90.0)
-            fprintf(stderr, "WARNING: event loop %zu was saturated (CPU %.0f%% of the run): its "
-                            "requests may have been sent late and its tokens stamped late\n",
+            fprintf(stderr,
+                    "WARNING: event loop %zu was saturated (CPU %.0f%% of the run): its "
+                    "requests may have been sent late and its tokens stamped late\n",
                     k + 1, pct);
     }
 }
@@ -546,8 +555,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     o.preconnect = c->cfg->preconnect;
     o.num_workers = c->cfg->num_workers;
     if (c->sh.on)
-        o.max_concurrency = c->sh.max_conc =
-            mpir_share(o.max_concurrency, c->sh.rank, c->sh.size);
+        o.max_concurrency = c->sh.max_conc = mpir_share(o.max_concurrency, c->sh.rank, c->sh.size);
     o.stop = &run_stop;
     o.progress = progress;
     o.progress_ud = c;
@@ -563,8 +571,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     run_probe *probe = NULL;
     if (c->probe_body && c->sh.rank == 0) { /* one probe stream per run, not per rank */
         sb_err perr;
-        double timeout = c->cfg->request_timeout_s > 0 ? c->cfg->request_timeout_s
-                                                       : c->cfg->stall_timeout_s;
+        double timeout =
+            c->cfg->request_timeout_s > 0 ? c->cfg->request_timeout_s : c->cfg->stall_timeout_s;
         probe = run_probe_start(c->e, c->tgt.url, c->tgt.headers, c->probe_body,
                                 c->cfg->probe_request_rate, timeout, &perr);
         if (!probe)
@@ -638,8 +646,9 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
 {
     sb_config *cfg = c->cfg;
     if (st->interrupted)
-        fprintf(stderr, "Interrupted: %zu of %zu requests were sent; %zu still running after "
-                        "%g s were cancelled. The results below are partial.\n",
+        fprintf(stderr,
+                "Interrupted: %zu of %zu requests were sent; %zu still running after "
+                "%g s were cancelled. The results below are partial.\n",
                 st->sent, c->ds.n, st->cancelled, cfg->grace_s);
     metrics_tok_cb cb = {count_tokens, c->tk};
     sb_metrics m;
@@ -789,16 +798,19 @@ int run_serve_point(sb_config *cfg, run_point *pt)
         c.tk = pt->tk;
         c.tk_borrowed = true;
     }
-    c.sh = (run_shard){.on = mpir_active(), .rank = mpir_rank(), .size = mpir_size(),
-                       .lead_s = 0.2, .gather_timeout_s = cfg->mpi_gather_timeout_s};
+    c.sh = (run_shard){.on = mpir_active(),
+                       .rank = mpir_rank(),
+                       .size = mpir_size(),
+                       .lead_s = 0.2,
+                       .gather_timeout_s = cfg->mpi_gather_timeout_s};
     c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO) && c.sh.rank == 0;
     sb_err err;
     sb_err_clear(&err);
     raise_fd_limit();
     run_stop = 0;
     if (!(c.be = backend_find(cfg->backend))) {
-        fprintf(stderr, "servebench serve: unknown backend '%s' (choose from %s)\n",
-                cfg->backend, backend_names());
+        fprintf(stderr, "servebench serve: unknown backend '%s' (choose from %s)\n", cfg->backend,
+                backend_names());
         return SB_EXIT_USAGE;
     }
     if (cfg->mpi && !c.sh.on) { /* only `servebench serve` enters MPI mode (serve_cmd.c) */
@@ -816,8 +828,10 @@ int run_serve_point(sb_config *cfg, run_point *pt)
         return SB_EXIT_USAGE;
     }
     if (c.sh.size > 1 && cfg->max_concurrency > 0 && cfg->max_concurrency < c.sh.size) {
-        fprintf(stderr, "servebench serve: --max-concurrency %ld is split across %d ranks: give "
-                        "at least one per rank\n", cfg->max_concurrency, c.sh.size);
+        fprintf(stderr,
+                "servebench serve: --max-concurrency %ld is split across %d ranks: give "
+                "at least one per rank\n",
+                cfg->max_concurrency, c.sh.size);
         return SB_EXIT_USAGE;
     }
     int status = SB_EXIT_FAIL;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run.h - one `servebench serve` benchmark, start to finish.
  *
  * Loads the tokenizer and dataset, optionally starts the in-process simulator

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run_mpi.c - sharding, start and merge of a multi-rank serve run (run_mpi.h). */
 #include "run/run_mpi.h"
 

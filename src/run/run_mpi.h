@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run_mpi.h - the serve run's side of a multi-rank run (src/mpi/mpir.h):
  * this rank's shard of the requests before the timed loop, the synchronised
  * start, and the merge of every rank's records on rank 0 after it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run_prep.c - URLs, headers, model discovery and bodies for run_serve.
  *
  * Bodies are all built before the first send (reference: the dataset is
@@ -139,8 +140,8 @@ void run_build_bodies(const bk_params *p, const sb_dataset *ds, const run_lora *
             r.request_id = id.data;
         }
         if (lora && lora->n)
-            r.model = lora->names[lora->round_robin ? i % lora->n
-                                                    : py_random_choice(&rng, lora->n)];
+            r.model =
+                lora->names[lora->round_robin ? i % lora->n : py_random_choice(&rng, lora->n)];
         sb_buf_reset(&b);
         bk_build_body(p, &r, &scratch, &b);
         out[i].body = sb_arena_strndup(a, b.data, b.len);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run_prep.h - what run_serve prepares before the timed run: target URLs,
  * shared headers, the model name, request bodies. Internal to src/run. */
 #ifndef SB_RUN_PREP_H
@@ -15,8 +16,8 @@
 #include "run/loop.h"
 
 typedef struct run_target {
-    char *base;        /* server base: --base-url, or http://host:port */
-    char *url;         /* base + endpoint */
+    char *base; /* server base: --base-url, or http://host:port */
+    char *url;  /* base + endpoint */
     struct curl_slist *headers;
 } run_target;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run_tm.c - the run's telemetry (run_tm.h). With no flag the server's
  * /metrics is tried: a server without one is normal (quietly off, as the
  * spec-decode scrape treats it); an explicit --server-metrics or

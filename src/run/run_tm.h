@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* run_tm.h - the run's telemetry: the server's Prometheus metrics and a DCGM
  * exporter scraped during the timed run (src/telemetry), rendered for the
  * result JSON and the additions block. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scrape.c - GET {base}/metrics before and after the timed run (reference
  * vllm/benchmarks/serve.py: benchmark steps 7 and 9) for the speculative-decoding counters.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* window.c - trims a run to its steady state (see window.h).
  *
  * Works on the finished store, after the run and before the metrics: the

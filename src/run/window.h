@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* window.h - the steady-state window of a run: leave the ramp-up and the
  * drain out of the metrics.
  *

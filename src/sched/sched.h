@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sched.h - when each request is sent: the reference's arrival schedule.
  *
  * All send offsets are computed before the first send (vllm/benchmarks/serve.py: get_request):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sched_check.c - the reference's validation of the load-shape flags.
  *
  * vllm checks ramp-up flags in main_async before anything is sent and asserts

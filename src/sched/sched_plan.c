@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sched_plan.c - the arrival schedule of vllm/benchmarks/serve.py: get_request, computed up front.
  *
  * vllm (since PR #21108) precomputes every send delay before the first send:

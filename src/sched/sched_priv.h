@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sched_priv.h - helpers shared by the files of src/sched/ only. */
 #ifndef SB_SCHED_PRIV_H
 #define SB_SCHED_PRIV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim.h - the built-in simulated OpenAI-compatible LLM server.
  *
  * `servebench sim` runs it in the foreground; `servebench serve --sim` and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_api.c - endpoint routing, request validation, small JSON responses.
  *
  * Requests are decoded with jansson (not a hot path: one parse per request);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_audio.c - the simulator's Whisper-style endpoints, POST
  * /v1/audio/transcriptions and /v1/audio/translations: a multipart/form-data
  * body (RFC 7578) with a "file" part and text fields, answered like a chat

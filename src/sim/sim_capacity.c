@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_capacity.c - the simulator's capacity mode (sim_capacity.h). */
 #include "sim/sim_capacity.h"
 

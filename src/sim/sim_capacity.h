@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_capacity.h - the simulator's capacity mode (`--model-config FILE --gpu
  * NAME`): timing and admission derived from a model and a GPU instead of
  * fixed --ttft-ms / --itl-ms.

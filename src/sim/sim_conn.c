@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_conn.c - one client connection: reads, writes, limits, closing.
  *
  * Level-triggered epoll, so the watched set is recomputed from the state

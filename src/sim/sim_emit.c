@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_emit.c - the bytes of every response shape the simulator speaks.
  *
  * Streams copy vLLM's OpenAI server field for field (completions:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_fault.c - which fault, if any, a request suffers.
  *
  * Every rate is drawn on every request, in a fixed order, whether or not an

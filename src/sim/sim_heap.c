@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_heap.c - timer min-heap (see sim_heap.h).
  *
  * A heap rather than a timing wheel: deadlines span microseconds (firehose,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_heap.h - a binary min-heap of timers keyed on absolute deadlines (ns).
  *
  * Timers are embedded in their owners (one per connection), so pushing and

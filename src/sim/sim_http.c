@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_http.c - HTTP/1.1 request parsing for the simulator.
  *
  * Stateless: the connection keeps bytes until a whole request (headers and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_http.h - the simulator's HTTP/1.1 request parser.
  *
  * A pure function over a byte buffer (no sockets, no allocation) so the

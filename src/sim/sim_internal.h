@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_internal.h - the simulator's private types, shared by its .c files.
  *
  * One sim_server owns everything: the listening socket, the epoll loop, every

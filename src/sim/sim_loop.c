@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_loop.c - the simulator's single-threaded epoll loop.
  *
  * One thread serves every connection: epoll for sockets and an eventfd

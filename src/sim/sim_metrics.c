@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_metrics.c - Prometheus text for GET /metrics and the lag histogram.
  *
  * Names follow vLLM's /metrics (vllm:num_requests_running, ...). Both the

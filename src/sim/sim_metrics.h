@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_metrics.h - counters and histograms behind GET /metrics and the totals.
  *
  * Prometheus histograms use vLLM's metric names and bucket bounds so

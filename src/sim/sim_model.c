@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_model.c - the timing model: continuous batching, TTFT, ITL, faults.
  *
  * A request joins the running batch when fewer than --max-num-seqs run, else

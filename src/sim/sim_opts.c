@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_opts.c - `servebench sim` flags: defaults, parsing, --help text.
  *
  * Parsing lives apart from the command so sim_start() (tests, `serve --sim`)

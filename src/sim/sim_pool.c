@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_pool.c - the simulator's pooling endpoints, in vLLM's JSON shapes:
  * POST /v1/embeddings (input: a string, a list of strings, token ids, or a
  * list of token id lists; or chat `messages`), /pooling, and /rerank,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_record.c - the --record ground truth, one JSON line per request.
  *
  * Written when a request ends (completed, faulted or abandoned), from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_responses.c - the OpenAI Responses API endpoint, POST /v1/responses.
  *
  * The body OpenAI documents: "model", "input" (a string, or a list of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_rng.c - xoshiro256** with splitmix64 seeding (see sim_rng.h).
  *
  * Chosen for speed and a published, easily re-derived definition: anyone can

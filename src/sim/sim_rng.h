@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_rng.h - the simulator's own seeded generator (never libc rand()).
  *
  * xoshiro256** (Blackman & Vigna, 2018) seeded through splitmix64. Each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_server.c - creating, running on a thread, halting and freeing a server.
  *
  * Binding happens in the caller's thread so a busy port or bad host is an

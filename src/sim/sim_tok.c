@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sim_tok.c - exact prompt-token counts for usage.prompt_tokens (--tokenizer).
  *
  * The reference takes "Total input tokens" from the server's usage, so a

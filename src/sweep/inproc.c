@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* inproc.c - the in-process point runner: parse the point's serve flags,
  * run it with run_serve_point, keep the tokenizer for the next point.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* result.c - result JSON files back into memory (see result.h). */
 #include "sweep/result.h"
 

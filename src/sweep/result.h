@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* result.h - reading result JSON files back: ours (`serve --save-result`),
  * the reference's (`vllm bench serve --save-result`), JSON Lines of several
  * runs (`--append-result`), and sweep files.

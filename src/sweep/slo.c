@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* slo.c - parsing and checking SLO items (see slo.h). */
 #include "sweep/slo.h"
 

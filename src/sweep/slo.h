@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* slo.h - latency/throughput objectives a sweep point must meet.
  *
  * "ttft:p99<=500,tpot:p99<=50": each item names a result key (here

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sstat.c - Student-t intervals, Welch's t test and the Mann-Whitney U test
  * (see sstat.h).
  *

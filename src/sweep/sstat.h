@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sstat.h - the statistics of many runs: summaries with Student-t
  * confidence intervals, and two-sample tests (Welch's t on per-run values,
  * Mann-Whitney U on per-request samples).

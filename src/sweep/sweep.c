@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sweep.c - the sweep driver (see sweep.h): grid order, repeats, resume,
  * the SLO capacity search, and the sweep.jsonl writer.
  *

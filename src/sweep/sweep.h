@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* sweep.h - many `serve` runs: a grid of flag values, repeats of each point,
  * and the search for the highest load that meets SLOs.
  *

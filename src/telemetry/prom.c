@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* prom.c - Prometheus text format 0.0.4 (prom.h).
  *
  * The format requires a family's samples to follow its `# TYPE` line, so only

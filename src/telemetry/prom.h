@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* prom.h - a parser for the Prometheus text exposition format 0.0.4, the
  * /metrics body of vLLM, SGLang, TGI, llama.cpp, Dynamo and the DCGM
  * exporter.

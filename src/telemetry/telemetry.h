@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* telemetry.h - the server's own figures during a run: a thread scrapes a
  * Prometheus endpoint (the server's /metrics, or a DCGM exporter for the
  * GPUs) every interval, maps the metric names of vLLM (v0 and v1), SGLang,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tm_report.c - what a telemetry series says over the run (tm_summarize), as
  * result-JSON data and as a section of the additions block. Counters become
  * deltas and rates here, so a server restarted mid-run (a counter going back)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tm_scraper.c - the scraping thread (telemetry.h). Scrapes happen on an
  * absolute schedule (origin + k x interval, so a slow scrape does not shift
  * the later ones), each a blocking GET with a timeout of one interval (at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tm_series.c - metric names of each server mapped to one set of quantities,
  * and the time series they fill (telemetry.h).
  *

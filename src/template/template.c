@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* template.c - the public face of the template module (see template.h).
  *
  * Compiling normalises the source the way jinja2 does before lexing (every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* template.h - renders Hugging Face chat templates (a Jinja2 subset) in C.
  *
  * Chat templates live in tokenizer_config.json as Jinja2 source; transformers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tmpl_eval.c - walks the AST and writes the rendered text.
  *
  * Scoping follows jinja2: `if` blocks share their scope, every iteration of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tmpl_filter.c - jinja2's filters and tests that chat templates use.
  *
  * Each filter follows jinja2 3.1's filters.py / tests.py behaviour (soft_str

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tmpl_int.h - shared internals of the template module (not for callers).
  *
  * The module is split like a small interpreter: tmpl_lex.c turns the source

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tmpl_lex.c - jinja2's lexer, as configured by transformers.
  *
  * transformers renders chat templates with trim_blocks and lstrip_blocks on,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tmpl_method.c - attribute and item access, Python methods, globals.
  *
  * jinja2 resolves `obj.name` as getattr first and obj["name"] second, and

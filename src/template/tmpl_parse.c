@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tmpl_parse.c - recursive-descent parser from tokens to the AST.
  *
  * The expression grammar and its precedence are jinja2's (parser.py), which

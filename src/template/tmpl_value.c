@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tmpl_value.c - Python value semantics for the template evaluator.
  *
  * A chat template's output bytes depend on how Python prints and compares

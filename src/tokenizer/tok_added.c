@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_added.c - finding added tokens in text the way HF's AddedVocabulary
  * does: a leftmost-longest scan (HF uses aho-corasick LeftmostLongest),
  * single_word boundaries, lstrip/rstrip swallowing whitespace.

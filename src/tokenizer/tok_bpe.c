@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_bpe.c - the BPE model: a pre-token -> ids, as HF's BPE::tokenize.
  *
  * Symbols start as the characters of the piece (through the byte-level

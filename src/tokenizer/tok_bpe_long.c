@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_bpe_long.c - exact BPE of long byte-level pieces from cached pieces of
  * them.
  *

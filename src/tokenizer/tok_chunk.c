@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_chunk.c - where a long text may be cut so that its pieces can be
  * encoded, and cached, one chunk at a time with exactly the ids of a whole-
  * text encode (used by tok_encode_sc when a tok_ctx has a chunk cache).
@@ -20,13 +21,12 @@
  *    (letters, or letters and marks); so the piece holding T[h-1] ends
  *    exactly at h whatever precedes it and whether or not T[h..] follows
  *    (a space is never part of such a piece); with no look-behind, the scan
- *    of T from h is then the scan of T[h..], whatever T[h..] is. Later stages (ByteLevel, DeepSeek's further splits) work
- *    inside pieces, and the model sees one piece at a time.
- * Which safe cuts are used is decided by the bytes around each one (a hash),
- * not by where the text starts, so the random dataset's windows of the same
- * vocabulary cycle cut the shared text at the same places and hit the cache.
- * tests/test_tok_fast.c compares chunked and whole encodes on every
- * tokenizer. */
+ *    of T from h is then the scan of T[h..], whatever T[h..] is. Later stages (ByteLevel,
+ * DeepSeek's further splits) work inside pieces, and the model sees one piece at a time. Which safe
+ * cuts are used is decided by the bytes around each one (a hash), not by where the text starts, so
+ * the random dataset's windows of the same vocabulary cycle cut the shared text at the same places
+ * and hit the cache. tests/test_tok_fast.c compares chunked and whole encodes on every tokenizer.
+ */
 #include <string.h>
 
 #include "tokenizer/tok_internal.h"
@@ -35,10 +35,12 @@
 /* Pre-tokenizer regexes for which the argument above was checked by hand. */
 static const char *const split_ok[] = {
     /* Qwen2 / Qwen3 */
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
     /* Llama 3 */
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"
     "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
 };
 

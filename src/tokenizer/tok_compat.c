@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_compat.c - the transformers layer over tokenizer.json.
  *
  * The reference (vllm/benchmarks/datasets/datasets.py) tokenizes through a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_decode.c - HF decoders: ByteLevel, Metaspace, ByteFallback, Fuse,
  * Strip, Replace, WordPiece, BPEDecoder, CTC and Sequence.
  *

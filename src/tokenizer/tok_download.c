@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_download.c - the opt-in download of a tokenizer into the Hugging Face cache.
  *
  * Offline is the default (a benchmark should not depend on the network, and
@@ -101,8 +102,9 @@ int tok_download(const char *spec, const char *repo_dir, sb_err *err)
     sb_buf_init(&url);
     sb_buf_init(&path);
     sb_buf_printf(&dir, "%s/snapshots/main", repo_dir);
-    int rc = mkdirs(dir.data) == 0 ? 0 : sb_err_set(err, "cannot create %s: %s", dir.data,
-                                                      strerror(errno));
+    int rc = mkdirs(dir.data) == 0
+                 ? 0
+                 : sb_err_set(err, "cannot create %s: %s", dir.data, strerror(errno));
     static const char *files[] = {"tokenizer.json", "tokenizer_config.json"};
     for (int i = 0; i < 2 && rc == 0; i++) {
         sb_buf_reset(&url);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_encode.c - the encode and decode pipelines and the small accessors.
  *
  * encode: invalid UTF-8 is first repaired lossily (HF takes Rust strings,
@@ -310,8 +311,8 @@ static const char *decode_str(const tok *t, int32_t id, bool skip_special)
     int32_t a = t->added_by_id[id];
     if (a >= 0)
         return skip_special && t->added[a].special ? NULL
-               : t->added[a].dec                 ? t->added[a].dec
-                                                 : t->added[a].content;
+               : t->added[a].dec                   ? t->added[a].dec
+                                                   : t->added[a].content;
     return (size_t)id < t->model.n_ids ? t->model.id_tok[id] : NULL;
 }
 
@@ -345,8 +346,7 @@ static bool id_clean(const tok *t, int32_t id)
 
 /* tok_decode for a lone ByteLevel decoder: copy each id's bytes straight
  * into out; only text that is not valid UTF-8 takes the repair pass. */
-static void decode_table(const tok *t, const int32_t *ids, size_t n, bool skip_special,
-                         sb_buf *out)
+static void decode_table(const tok *t, const int32_t *ids, size_t n, bool skip_special, sb_buf *out)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)

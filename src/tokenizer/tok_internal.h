@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_internal.h - the pieces of a tokenizer shared by the files of this
  * module (not part of the public interface, tokenizer.h).
  *
@@ -169,19 +170,19 @@ typedef struct tok_scratch {
         uint32_t len, nids; /* len 0 = empty; key includes the bytelevel flag */
         char key[56];
         int32_t ids[16];
-    } * cache;     /* per-thread word -> ids cache, direct-mapped */
-    bool no_cache; /* one-shot short encode: the 512 KiB cache would not pay */
+    } * cache;          /* per-thread word -> ids cache, direct-mapped */
+    bool no_cache;      /* one-shot short encode: the 512 KiB cache would not pay */
     tok_pcache *pcache; /* large cache, replaces `cache` when set (tok_ctx_cache) */
     tok_pcache *ccache; /* chunk -> ids cache for long texts (tok_chunk.c), or NULL */
     tok_pcache *scache; /* sub-piece -> ids cache for long pieces (tok_bpe_long.c) */
     struct tok_pair_ok {
         uint64_t key; /* a << 32 | b, plus 1 in bit 63 when the slot is used */
         bool ok;
-    } * compat; /* direct-mapped cache of token-pair compatibility */
-    tok_ids sub;  /* tok_bpe_long scratch */
-    sb_buf head_key; /* the last first chunk encoded (the random dataset's */
+    } * compat;       /* direct-mapped cache of token-pair compatibility */
+    tok_ids sub;      /* tok_bpe_long scratch */
+    sb_buf head_key;  /* the last first chunk encoded (the random dataset's */
     tok_ids head_ids; /* later rounds re-encode the same start) and its ids */
-    double *score; /* unigram lattice */
+    double *score;    /* unigram lattice */
     int32_t *back;
     size_t lat_cap;
     size_t *ends; /* unigram backtrack (start, end) pairs */
@@ -234,10 +235,10 @@ typedef struct tok_model {
     tok_pmap merges; /* (a<<32|b) -> rank, merged id */
     char *cont_prefix, *eow_suffix;
     bool byte_fallback, fuse_unk, ignore_merges;
-    int32_t byte_ids[256];   /* <0xXX> tokens for byte_fallback */
-    int32_t bl_ids[256];     /* byte-level alphabet char -> id */
-    uint16_t bl_cp[256];     /* byte -> byte-level alphabet char */
-    int32_t ascii_ids[128];  /* id of each one-char ASCII token, -1 if none */
+    int32_t byte_ids[256];  /* <0xXX> tokens for byte_fallback */
+    int32_t bl_ids[256];    /* byte-level alphabet char -> id */
+    uint16_t bl_cp[256];    /* byte -> byte-level alphabet char */
+    int32_t ascii_ids[128]; /* id of each one-char ASCII token, -1 if none */
     /* byte pair (x<<8|y) -> {rank, merged} of bl_ids[x], bl_ids[y] (rank
      * INT32_MAX: no merge); NULL unless every byte has a byte-level id */
     struct tok_bpair {
@@ -337,10 +338,10 @@ struct tok {
     char *chat_template, *bos, *eos;
     /* transformers layer (tok_compat.c) */
     tok_compat compat;
-    bool cleanup;       /* decode applies clean_up_tokenization */
-    double max_length;  /* model_max_length */
-    bool chunk_ok; /* long texts may be cut at tok_chunk_next (tok_chunk.c) */
-    uint8_t *letters; /* tok_chunk_letters, when chunk_ok */
+    bool cleanup;      /* decode applies clean_up_tokenization */
+    double max_length; /* model_max_length */
+    bool chunk_ok;     /* long texts may be cut at tok_chunk_next (tok_chunk.c) */
+    uint8_t *letters;  /* tok_chunk_letters, when chunk_ok */
     /* Lone ByteLevel decoder: each id's bytes, dec_blob[dec_off[id]..dec_off[id+1]),
      * so decode is a copy per id and one UTF-8 repair (NULL otherwise). */
     uint32_t *dec_off;

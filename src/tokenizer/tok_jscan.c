@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_jscan.c - a fast path for the two big parts of a BPE tokenizer.json:
  * model.vocab (hundreds of thousands of "token": id pairs) and model.merges.
  *

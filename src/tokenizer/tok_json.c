@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_json.c - reads tokenizer.json / tokenizer_config.json, plain or
  * gzip-compressed (detected by the magic bytes, not the name), and parses it
  * with jansson. NUL is allowed in strings (vocabularies contain U+0000).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_load.c - builds a tok from tokenizer.json (+ tokenizer_config.json):
  * every component is parsed into its own structure, unknown types are errors
  * naming the JSON path and the file (never a silent fallback), and the

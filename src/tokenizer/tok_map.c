@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_map.c - the two hash maps the tokenizer lives on: token string -> id
  * (vocabularies of up to a few hundred thousand entries) and a 64-bit key ->
  * two int32 values (BPE merge pairs, trie edges).

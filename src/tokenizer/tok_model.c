@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_model.c - reads the "model" object of tokenizer.json (BPE, Unigram,
  * WordPiece, WordLevel) into the id <-> token tables and the merge map, and
  * dispatches encoding of one pre-token to the right algorithm. */
@@ -325,8 +326,8 @@ int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_sp
  * exactness is unaffected. */
 #define WCACHE_SLOTS 4096
 
-static void bpe_pcached(const tok_model *m, const tok_piece *pc, const char *buf,
-                        tok_scratch *sc, tok_ids *out)
+static void bpe_pcached(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
+                        tok_ids *out)
 {
     const char *w = buf + pc->off;
     size_t nids;

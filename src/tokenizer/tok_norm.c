@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_norm.c - HF normalizers: NFC/NFD/NFKC/NFKD, Lowercase, Prepend,
  * Replace, Strip, StripAccents, BertNormalizer, Nmt, Precompiled
  * (tok_precompiled.c) and Sequence.
@@ -37,7 +38,7 @@ struct tok_norm {
     tok_pattern pat;
     bool left, right;                              /* Strip */
     bool clean, chinese, strip_accents, lowercase; /* Bert */
-    tok_charsmap *cm; /* Precompiled */
+    tok_charsmap *cm;                              /* Precompiled */
     tok_norm **kids;
     size_t n_kids;
 };
@@ -104,9 +105,9 @@ tok_norm *tok_norm_parse(json_t *j, const char *path, sb_err *err)
         sb_err_set(err, "%s: normalizer without a \"type\"", path);
         return NULL;
     }
-    static const char *names[] = {"NFC",     "NFD",     "NFKC",  "NFKD",         "Lowercase",
-                                  "Prepend", "Replace", "Strip", "StripAccents", "BertNormalizer",
-                                  "Nmt",     "Precompiled", "Sequence"};
+    static const char *names[] = {
+        "NFC",   "NFD",          "NFKC",           "NFKD", "Lowercase",   "Prepend", "Replace",
+        "Strip", "StripAccents", "BertNormalizer", "Nmt",  "Precompiled", "Sequence"};
     int kind = -1;
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (strcmp(type, names[i]) == 0)

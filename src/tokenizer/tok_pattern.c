@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_pattern.c - the {"String": s} | {"Regex": r} pattern object that HF's
  * Split pre-tokenizer and Replace normalizer/decoder share. A literal string
  * is matched with memmem rather than compiled, as HF does. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_pcache.c - a large per-thread pre-token -> ids cache for workloads that
  * re-encode the same pieces many times (the random dataset re-encodes nearly
  * the same text in its second round, and its prompts are windows of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_post.c - post-processors (TemplateProcessing, BertProcessing,
  * RobertaProcessing, ByteLevel, Sequence) reduced to what encoding needs: the
  * ids placed before and after one sequence, and the layout of a pair (special

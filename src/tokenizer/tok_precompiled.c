@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_precompiled.c - the SentencePiece `Precompiled` normalizer: the
  * precompiled_charsmap of a SentencePiece model (base64 in tokenizer.json),
  * applied as HF tokenizers' normalizers::precompiled does.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_pretok.c - HF pre-tokenizers: ByteLevel, Split, Digits, Metaspace,
  * Whitespace, WhitespaceSplit, Punctuation, BertPreTokenizer, Sequence.
  *

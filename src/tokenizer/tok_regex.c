@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_regex.c - the regexes of HF pre-tokenizers (written for Oniguruma)
  * run on PCRE2 with UTF + UCP and the JIT.
  *

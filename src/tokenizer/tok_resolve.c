@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_resolve.c - turns a --tokenizer argument into a tokenizer.json path:
  * a file, a directory holding tokenizer.json(.gz), or a model name looked up
  * offline in the Hugging Face cache layout

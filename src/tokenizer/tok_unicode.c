@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_unicode.c - code points HF's Oniguruma tables (Unicode 16) put in a
  * general category that PCRE2 10.42 (Unicode 14) does not know yet.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_unicode.h - Unicode data where the libraries we link lag behind the
  * tables HF's Rust library was built with. */
 #ifndef SB_TOK_UNICODE_H

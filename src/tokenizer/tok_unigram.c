@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_unigram.c - the Unigram model (SentencePiece): Viterbi over a byte trie
  * of the vocabulary, as HF's Unigram::encode_optimized.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_utf8.c - UTF-8 decoding, Rust-compatible lossy repair, and the Rust
  * `char` predicates the HF components are written with.
  *

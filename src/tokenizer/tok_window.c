@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_window.c - encode(decode(ids[a..b))) for many ranges of one long id
  * list (the random dataset's windows of the vocabulary cycle) with work only
  * near a and b.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tok_wordpiece.c - WordPiece (greedy longest match first, "##" for
  * continuations, whole word -> unk when any part is missing or the word is
  * longer than max_input_chars_per_word) and WordLevel (whole word or unk). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tokenizer.h - Hugging Face tokenizer.json, encoded and decoded exactly as the
  * Rust `tokenizers` library does (golden vectors: ../shared/tokenizers).
  *

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // compare.mjs - checks servebench's --jsonl output (FAMILY.got.jsonl) against
 // the Rust library's (FAMILY.want.jsonl), line by line, as parsed JSON.
 // usage: node compare.mjs OUTDIR FAMILY ; exit 1 on any mismatch.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // make_extra.mjs - extra golden vectors for the fast paths that cut long
 // SentencePiece words (Mistral, Gemma 3: no pre-tokenizer splits their text)
 // and for the word cache: long texts with U+2581-adjacent chars that some

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // make_small.mjs - small hand-made tokenizer.json files that exercise the
 // components the six real families do not (Unigram, WordPiece, WordLevel,
 // BERT normalizer/pre-tokenizer/post-processor, Metaspace, Digits,

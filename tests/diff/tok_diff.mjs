@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // tok_diff.mjs - differential test input: seeded random strings per family,
 // encoded by the Rust `tokenizers` library (npm binding, this folder's
 // node_modules), plus random id sequences decoded by it.

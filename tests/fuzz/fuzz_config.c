@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_config.c - libFuzzer target for the `--config FILE.yaml` reader: the
  * input is the file. It is read into words (cli_config_file_words) and then
  * through `serve --config FILE`, which expands the words before the command

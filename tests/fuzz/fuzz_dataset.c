@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_dataset.c - libFuzzer target for the dataset file parsers: the first
  * byte picks the dataset (sharegpt JSON, custom JSONL, burstgpt CSV, hf
  * JSON/JSONL, spec_bench JSONL), the rest is the file. Any input must give

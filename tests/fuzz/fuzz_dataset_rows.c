@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_dataset_rows.c - libFuzzer target for the row checks of the JSONL
  * datasets added with the multimodal work: timed_trace (ds_timed_trace.c),
  * custom_image and custom_audio (ds_custom_mm.c), through the public

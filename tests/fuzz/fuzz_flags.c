@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_flags.c - libFuzzer target for the command-line parsers: `serve`
  * (cli_parse_serve, with every flag value parser behind it), `dataset stats`
  * (cli_parse_dataset_stats) and `sim` (sim_opts_parse), on argv vectors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_mm_config.c - libFuzzer target for random-mm's option parsers
  * (src/dataset/ds_mm_config.c): the --random-mm-bucket-config Python-literal
  * dict and the --random-mm-limit-mm-per-prompt JSON.

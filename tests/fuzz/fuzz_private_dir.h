@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_private_dir.h - runs a fuzz target inside a private empty directory.
  *
  * For targets whose inputs name files (flag values, config entries): with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_prom.c - libFuzzer target for the Prometheus text parser and the
  * telemetry name map (src/telemetry). Besides "never crash": every sample
  * handed out lies inside the input with its labels in order, a parse either

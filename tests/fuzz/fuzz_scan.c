@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_scan.c - libFuzzer target for the backend stream field scanner
  * (src/backend/scan.c), the one JSON parser on the per-message path.
  *

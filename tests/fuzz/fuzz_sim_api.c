@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_sim_api.c - libFuzzer target for the simulator's request bodies on
  * the endpoints added for pooling (/v1/embeddings, /pooling, /rerank:
  * sim_pool.c) and audio (/v1/audio/transcriptions and /translations,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_sim_http.c - libFuzzer target for the simulator's HTTP request parser.
  *
  * Feeds arbitrary bytes to sim_http_parse under a small and a large limit and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_sse.c - libFuzzer target for the response path: SSE framing (sse.c)
  * and the backend stream decoder (stream.c + scan.c) over arbitrary bytes
  * split at arbitrary points.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_template.c - libFuzzer target: any bytes as a chat template.
  *
  * The input is split at the first NUL: the part before is the template source,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_template_msgs.c - libFuzzer target: the real chat templates of
  * tests/data/templates rendered with arbitrary messages.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_tok_chunk.c - libFuzzer target for the tokenizer's shortcuts: they
  * must give exactly the ids of the plain path (tokenizer.h promises it).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_tok_encode.c - libFuzzer target for encoding and decoding: the input
  * is encoded (with and without special tokens; invalid UTF-8 included), the
  * ids are decoded again, and the input is also read as an id sequence and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* fuzz_tok_load.c - libFuzzer target for the tokenizer.json loader: any
  * bytes must give a tokenizer or an error message, never a crash or a leak.
  * A loaded tokenizer is also exercised once (encode + decode) so that a

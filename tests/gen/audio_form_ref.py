@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """audio_form_ref.py - the multipart bodies the reference's openai-audio
 request function (endpoint_request_func.py, async_request_openai_audio)
 sends, built with the real aiohttp FormData and python-soundfile, for a

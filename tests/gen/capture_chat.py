@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """capture_chat.py - a minimal OpenAI chat/completions endpoint for body checks: every
 POST body is appended (as one JSON string line) to OUT, and the answer is a
 two-chunk SSE stream (one token, then usage). Prints "listening PORT".

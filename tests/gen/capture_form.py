@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """capture_form.py - a minimal OpenAI audio endpoint for body checks: every
 POST is appended to OUT as one JSON line {"path", "content_type",
 "body_b64"}, and the answer is a two-chunk SSE stream (one chat delta, then

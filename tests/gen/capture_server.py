@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """capture_server.py - a stand-in pooling server for the differential tests:
 writes every POST body it receives, keyed by its x-request-id, one JSON line
 each ({"id", "path", "body"}) to OUT, and answers 200 with a body that has

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """ds_ref_files.py - models of the reference's sharegpt, sonnet, burstgpt,
 custom and prefix_repetition datasets (vLLM ShareGPTDataset, SonnetDataset,
 BurstGPTDataset, CustomDataset, PrefixRepetitionRandomDataset), written

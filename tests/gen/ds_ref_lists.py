@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """ds_ref_lists.py - a model of the reference's list-prompt requests, written
 from the reference code's behaviour (vLLM RandomDatasetForReranking.sample,
 RandomDataset.sample with batchsize > 1, gen_prompt_decode_to_target_len, and

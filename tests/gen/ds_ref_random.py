@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """ds_ref_random.py - a model of the reference random dataset (vLLM
 RandomDataset.sample + gen_prompt_decode_to_target_len, reference doc 4.1),
 written from the spec, with numpy's real default_rng and the real Rust

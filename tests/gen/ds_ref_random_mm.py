@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """ds_ref_random_mm.py - a model of the reference random-mm dataset (vLLM
 RandomMultiModalDataset.sample, reference doc 4.2), written from the spec,
 with numpy's real default_rng, Pillow's real JPEG encoder and the real Rust

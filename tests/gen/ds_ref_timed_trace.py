@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """ds_ref_timed_trace.py - model of the reference's timed_trace dataset
 (reference doc 4.10) written from the spec with CPython's own hash() and
 random.Random, so it must run under the PYTHONHASHSEED being checked:

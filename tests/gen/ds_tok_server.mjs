@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ds_tok_server.mjs - a model of the tokenizer the reference runs: the Rust
 // `tokenizers` library (npm binding, as in tests/diff) under the rules a
 // transformers 4.56-4.57 fast tokenizer adds from tokenizer_config.json,

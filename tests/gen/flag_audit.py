@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """flag_audit.py - no flag is accepted and silently ignored.
 
 Walks the serve flag table (src/cli/flag_table.c) row by row. A row is

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the str-hash vectors tests/test_pyhash.c compares against: for each
 PYTHONHASHSEED, a fresh interpreter started with that seed prints hash(s) of
 many strings (ASCII of every length around the 8-byte SipHash block, latin-1,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the RNG and schedule vectors that tests/test_rng.c and
 tests/test_sched.c compare against, by running the real CPython `random` and
 numpy (legacy RandomState, default_rng/PCG64) on many seeds and sizes.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """Golden renders for tests/test_template.c, made with real jinja2.
 
 Run: /usr/bin/python3 tests/gen/gen_template_golden.py   (Debian python3-jinja2)

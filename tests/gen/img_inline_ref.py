@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """img_inline_ref.py - test images and the data URLs the reference's
 --custom-ensure-client-side-data sends for them (datasets.py process_image:
 vLLM fetch_image -> convert_image_mode(image, "RGB") -> encode_image_url =

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """metrics_server.py - a Prometheus endpoint shaped like NVIDIA's dcgm-exporter
 for the telemetry tests, plus broken ones. GET /metrics: two GPUs whose
 utilisation is 40 and 80 %, framebuffer used 1000 + 10 x scrape number and

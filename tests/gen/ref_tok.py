@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """ref_tok.py - shared by the reference dataset models (ds_ref_random.py,
 ds_ref_lists.py, ds_ref_random_mm.py): the real Rust `tokenizers` library
 through tests/gen/ds_tok_server.mjs, and the reference's

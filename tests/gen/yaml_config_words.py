@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The words vLLM's FlexibleArgumentParser.load_config_file makes of a YAML file
 (vllm/utils/argparse_utils.py, May 2026), one per line, with yaml.safe_load as it uses:
 the oracle of tests/test_config_yaml.c. Reimplemented from its documented rules: true ->

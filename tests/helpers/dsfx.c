@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dsfx.c - the dataset tests' shared fixture (dsfx.h). */
 #include "dsfx.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* dsfx.h - the fixture the dataset tests share: a config with defaults and
  * the GPT-2 tokenizer of tests/data/datasets/gpt2, for cmocka setup and
  * teardown, plus the string setter they all use on config fields. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # mm_case.sh - sourced by the random-mm differential tests (mm_media_diff,
 # mm_video_diff): one flag set through the Python model of the reference
 # (tests/gen/ds_ref_random_mm.py) and through servebench's --export.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # sim.sh - sourced by the shell tests that talk to a real `servebench sim`:
 #   sim_start [SIM ARGS...]   starts it on an ephemeral port, output in
 #                             $tmp/sim.out; sets $pid, $port and $url

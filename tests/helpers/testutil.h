@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* testutil.h - shared plumbing for the cmocka tests: paths from the
  * environment CTest sets, running the real binary, and starting a real
  * `servebench sim` on an ephemeral port. */

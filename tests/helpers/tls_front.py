@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """tls_front.py CERT KEY TARGET_PORT - a TLS front for a plain-HTTP server.
 
 Listens on an ephemeral 127.0.0.1 port, prints "listening PORT", and for each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scan_yajl.c - the previous, YAJL event-driven field extraction, kept as
  * the oracle of tests/test_scan_diff.c and the "before" of bench/ingest.c
  * (scan.c is the hand-written scanner the decoders use now).
@@ -15,25 +16,38 @@
 
 #include "core/buf.h"
 
-enum { K_OTHER, K_CHOICES, K_TEXT, K_DELTA, K_CONTENT, K_USAGE, K_COMPLETION, K_PROMPT,
-       K_GENERATED, K_TEXT_OUTPUT, K_ERROR };
+enum {
+    K_OTHER,
+    K_CHOICES,
+    K_TEXT,
+    K_DELTA,
+    K_CONTENT,
+    K_USAGE,
+    K_COMPLETION,
+    K_PROMPT,
+    K_GENERATED,
+    K_TEXT_OUTPUT,
+    K_ERROR
+};
 
 #define MAXD 8
 
 struct bk_yscan {
     yajl_handle h;
-    int depth;            /* containers open */
-    char kind[MAXD + 1];  /* 'm' object, 'a' array at each depth */
-    uint8_t key[MAXD + 1]; /* current key id at object depths */
+    int depth;              /* containers open */
+    char kind[MAXD + 1];    /* 'm' object, 'a' array at each depth */
+    uint8_t key[MAXD + 1];  /* current key id at object depths */
     int32_t elem[MAXD + 1]; /* current element index at array depths */
-    int values;           /* top-level values completed in this message */
+    int values;             /* top-level values completed in this message */
     bk_msg *out;
     sb_buf *text, *gen;
 };
 
 static int key_id(const unsigned char *k, size_t n)
 {
-#define K(s, id) if (n == sizeof(s) - 1 && memcmp(k, s, n) == 0) return id
+#define K(s, id)                                                                                   \
+    if (n == sizeof(s) - 1 && memcmp(k, s, n) == 0)                                                \
+    return id
     K("choices", K_CHOICES);
     K("text", K_TEXT);
     K("delta", K_DELTA);
@@ -189,8 +203,8 @@ static int cb_key(void *ctx, const unsigned char *k, size_t n)
 }
 
 static const yajl_callbacks callbacks = {
-    cb_null, cb_bool, cb_int, cb_double, NULL, cb_string, cb_start_map, cb_key, cb_end,
-    cb_start_array, cb_end,
+    cb_null,      cb_bool, cb_int, cb_double,      NULL,   cb_string,
+    cb_start_map, cb_key,  cb_end, cb_start_array, cb_end,
 };
 
 static void fresh_handle(bk_yscan *s)
@@ -217,7 +231,7 @@ void bk_yscan_free(bk_yscan *s)
 }
 
 int bk_yscan_parse(bk_yscan *s, const char *json, size_t len, bk_msg *out, sb_buf *text,
-                  sb_buf *gen_text, char *why, size_t why_size)
+                   sb_buf *gen_text, char *why, size_t why_size)
 {
     *out = (bk_msg){.n_choices = -1, .completion_tokens = -1, .prompt_tokens = -1};
     s->out = out;
@@ -234,8 +248,9 @@ int bk_yscan_parse(bk_yscan *s, const char *json, size_t len, bk_msg *out, sb_bu
         snprintf(why, why_size, "%s", (const char *)e);
         yajl_free_error(s->h, e);
     } else {
-        snprintf(why, why_size, s->values == 0 ? "incomplete JSON value"
-                                               : "more than one JSON value in one message");
+        snprintf(why, why_size,
+                 s->values == 0 ? "incomplete JSON value"
+                                : "more than one JSON value in one message");
     }
     fresh_handle(s);
     return -1;
@@ -262,7 +277,8 @@ int bk_yscan_parse_strict(bk_yscan *s, const char *json, size_t len, bk_msg *out
         snprintf(why, why_size, "%s", (const char *)e);
         yajl_free_error(s->h, e);
     } else {
-        snprintf(why, why_size, "%s", s->values == 0 ? "incomplete JSON value" : "more than one JSON value");
+        snprintf(why, why_size, "%s",
+                 s->values == 0 ? "incomplete JSON value" : "more than one JSON value");
     }
     return -1;
 }

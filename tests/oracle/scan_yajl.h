@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* scan_yajl.h - the YAJL-based field extraction that scan.c replaced, kept
  * as the differential oracle (tests/test_scan_diff.c) and as the "before"
  * figure of bench/ingest.c. Same bk_msg, same path rules as scan.h. */

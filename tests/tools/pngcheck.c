@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pngcheck.c - decodes a PNG with libpng for the shell tests and prints
  * "WIDTH HEIGHT INK_PERMILLE COLOURS LUMA": the share of pixels that differ
  * from the top-left (background) pixel, the number of distinct colours

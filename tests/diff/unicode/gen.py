@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 import json
 d=json.load(open('onig.json'))
 out=['/* tok_unicode.c - code points HF\'s Oniguruma tables (Unicode 16) put in a',

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 const fs=require('fs');
 const pc=new Map(fs.readFileSync('pcre.txt','utf8').trim().split('\n').map(l=>{const [a,b]=l.split(' ');return [parseInt(a,16),+b]}));
 const res=[/^\p{L}$/u,/^\p{N}$/u,/^\p{P}$/u,/^\p{S}$/u,/^\p{M}$/u];

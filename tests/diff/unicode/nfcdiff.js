@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which code points does HF's NFD/NFC (Unicode 9 tables) treat differently
 // from utf8proc? Input: nfcprobe output on stdin-file argv[2]. Output: a JSON
 // list of code points HF does not know as combining or decomposable.

@@ -1,9 +1,14 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Prints, for each code point utf8proc gives a non-zero combining class or a
  * canonical decomposition, utf8proc's NFD of "U+0345 cp" and NFC of "cp". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <utf8proc.h>
-static void hex(const utf8proc_uint8_t *s) { for (; *s; s++) printf("%02x", *s); }
+static void hex(const utf8proc_uint8_t *s)
+{
+    for (; *s; s++)
+        printf("%02x", *s);
+}
 int main(void)
 {
     for (utf8proc_int32_t cp = 0xA0; cp < 0x110000; cp++) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 const fs=require('fs');
 const {Tokenizer}=require('../node_modules/tokenizers');
 const diff=JSON.parse(fs.readFileSync('diff.json','utf8'));
