@@ -120,12 +120,16 @@ bool mpir_agree(bool ok)
 /* This rank's clock with the test hook's shift (SB_MPI_TEST_CLOCK_SHIFT). */
 static int64_t clock_shift(void)
 {
-    const char *v = getenv("SB_MPI_TEST_CLOCK_SHIFT");
-    int rank = -1;
-    long long ns = 0;
-    if (v && sscanf(v, "%d:%lld", &rank, &ns) == 2 && rank == g.rank)
-        return (int64_t)ns;
-    return 0;
+    const char *v = getenv("SB_MPI_TEST_CLOCK_SHIFT"); /* "RANK:NS" */
+    if (!v)
+        return 0;
+    char *end;
+    long rank = strtol(v, &end, 10);
+    if (*end != ':' || rank != g.rank)
+        return 0;
+    const char *ns_text = end + 1;
+    long long ns = strtoll(ns_text, &end, 10);
+    return *end == '\0' && end != ns_text ? (int64_t)ns : 0;
 }
 
 int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *clk, sb_err *err)
@@ -147,7 +151,8 @@ int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *
                 if (rc == MPI_SUCCESS)
                     rc = MPI_Send(&t2, 1, MPI_UINT64_T, r, 8, MPI_COMM_WORLD);
             } else if (g.rank == r) {
-                uint64_t *t1 = &t[i], *t2 = &t[samples + i], *t4 = &t[2 * samples + i];
+                uint64_t *t1 = &t[i], *t2 = &t[(size_t)samples + i],
+                         *t4 = &t[2 * (size_t)samples + i];
                 *t1 = sb_now_ns() + (uint64_t)shift;
                 rc = MPI_Send(t1, 1, MPI_UINT64_T, 0, 7, MPI_COMM_WORLD);
                 if (rc == MPI_SUCCESS)
@@ -157,7 +162,7 @@ int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *
         }
     }
     if (rc == MPI_SUCCESS && g.rank != 0)
-        mpir_offset_estimate(&t[0], &t[samples], &t[2 * samples], samples, clk);
+        mpir_offset_estimate(&t[0], &t[samples], &t[2 * (size_t)samples], samples, clk);
     free(t);
     if (rc != MPI_SUCCESS)
         return mpi_fail(err, "clock offset ping-pong", rc);
