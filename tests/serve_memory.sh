@@ -37,4 +37,13 @@ read -r rc large < <(peak "${common[@]}" --num-prompts 200000)
 grep -Eq '^Successful requests: +200000 +$' "$tmp/run.out" || { cat "$tmp/run.out"; exit 1; }
 bound=$((small + 199000))
 echo "peak RSS: 1,000 requests ${small} KiB, 200,000 requests ${large} KiB (bound ${bound} KiB)"
-[ "$large" -lt "$bound" ] || { echo "over the bound: $(( (large - small) * 1024 / 199000 )) B per request"; exit 1; }
+# Under AddressSanitizer (the ASan CI build) every allocation carries shadow
+# memory and a quarantine, so RSS bounds say nothing: the functional checks
+# run, the RSS bound is reported but not asserted.
+asan=0
+ldd "$SB_BIN" 2>/dev/null | grep -q libasan && asan=1
+if [ "$asan" = 1 ]; then
+    echo "(ASan build: the bound is not asserted)"
+else
+    [ "$large" -lt "$bound" ] || { echo "over the bound: $(( (large - small) * 1024 / 199000 )) B per request"; exit 1; }
+fi
