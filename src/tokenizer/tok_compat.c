@@ -97,7 +97,7 @@ static const char *cfg_token(json_t *cfg, const char *k)
 /* update_post_processor: [bos] $A [eos]. */
 static int llama_post(tok *t, json_t *cfg, const char *cfg_path, sb_err *err)
 {
-    int32_t ids[2];
+    int32_t ids[2] = {-1, -1}; /* set below for each token that is on */
     const char *keys[2] = {"bos_token", "eos_token"};
     bool on[2] = {cfg_bool(cfg, "add_bos_token", true), cfg_bool(cfg, "add_eos_token", false)};
     for (int i = 0; i < 2; i++) {
