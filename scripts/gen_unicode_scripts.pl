@@ -8,7 +8,7 @@
 # HF's `Any`.
 #
 # usage: perl scripts/gen_unicode_scripts.pl [OUT.c]
-#   (default src/tokenizer/tok_scripts.c; clang-format -i is run on it)
+#   (default src/tokenizer/tok_scripts.c; formatted with the repository's .clang-format)
 #
 # There is no Scripts-9.0.0.txt on the build machines and no network. Perl's
 # own Unicode database (Unicode::UCD, part of every Perl 5) has the current
@@ -19,9 +19,10 @@
 # and PCRE2's \p{Script=...} give the current Script too, but no Age.
 use strict;
 use warnings;
+use FindBin;
 use Unicode::UCD qw(prop_invmap prop_invlist);
 
-my $out = shift // 'src/tokenizer/tok_scripts.c';
+my $out = shift // "$FindBin::Bin/../src/tokenizer/tok_scripts.c";
 my $ucd = Unicode::UCD::UnicodeVersion();
 my ($maj, $min) = split /\./, $ucd;
 die "Perl's Unicode $ucd is older than 9.0\n" if $maj < 9;
@@ -137,6 +138,8 @@ unsigned tok_script_count(void)
 }
 EOF
 close $fh or die "$out: $!\n";
-system('clang-format', '-i', $out) == 0 or die "clang-format -i $out failed\n";
+# the repository's style wherever OUT is
+system('clang-format', '-i', "--style=file:$FindBin::Bin/../.clang-format", $out) == 0
+    or die "clang-format -i $out failed\n";
 printf STDERR "%s: %d scripts, %d runs, %d code points assigned after 9.0 -> Any\n",
     $out, $nnames, $nruns, $later;
