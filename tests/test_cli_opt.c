@@ -128,6 +128,8 @@ static void every_subcommand(void **state)
     binary("dataset generate token-norm-dist --bogus 1", 2, "unknown option --bogus");
     binary("dataset generate token-norm-dist --num-requests", 2, "--num-requests needs a value");
     binary("dataset stats --bogus 1", 2, "unknown option --bogus");
+    binary("dataset stats --export", 2, "--export needs a value");
+    binary("dataset stats --json=1", 2, "--json takes no value");
     binary("compare --al 0.1 a b", 2, "unknown option --al (did you mean --all?)");
     binary("compare a b --alpha", 2, "--alpha needs a value");
     binary("compare a b --all=1", 2, "--all takes no value");

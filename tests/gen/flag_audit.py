@@ -93,8 +93,9 @@ def audit_cli_opt_tables(src, bad):
 
 # Subcommands whose flag table lives in another module, audited there (serve:
 # cli/flag_table.c; sim: sim/sim_opts.c), or is built from rows stored by
-# offset (dataset generate: gen_opts through set_opt), with the call that
-# shows the entry point parses through cli/.
+# offset (dataset generate: gen_opts through set_opt; dataset stats' own
+# table is audited), with the call that shows the entry point parses through
+# cli/.
 DELEGATED = {
     'serve_cmd.c': 'cli_parse_serve',
     'sim_cmd.c': 'sim_opts_parse',
