@@ -5,7 +5,8 @@
 # with reason malformed_stream and a message naming the 16 MiB cap, and the
 # client's peak RSS stays far below the line's size (the line buffer is
 # capped, the rest of the body is never read). The same for a non-streamed
-# (embeddings) response body of 40 MB.
+# (embeddings) response body of 40 MB, and for a side request's reply (the
+# /v1/models lookup when --model is not given) of 100 MB.
 set -euo pipefail
 : "${SB_BIN:?run through ctest}"
 tmp=$(mktemp -d)
@@ -26,6 +27,14 @@ def serve(c):
             if not d:
                 return
             buf += d
+        if b"/v1/models" in buf.split(b"\r\n", 1)[0]:
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Connection: close\r\n\r\n" + b'{"data":[{"id":"')
+            chunk = b"m" * 65536
+            for _ in range(100 * 1024 * 1024 // len(chunk)):
+                c.sendall(chunk)
+            c.sendall(b'"}]}')
+            return
         if b"/v1/embeddings" in buf.split(b"\r\n", 1)[0]:
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                       b"Connection: close\r\n\r\n")
@@ -102,3 +111,12 @@ grep -q 'a body longer than 16777216 bytes' "$tmp/out2" ||
     { echo "embeddings: message does not name the cap"; cat "$tmp/out2"; exit 1; }
 [ "$rss" -lt 163840 ] || [ "$asan" = 1 ] || { echo "embeddings: peak RSS $rss KiB: the body was not capped"; exit 1; }
 echo "embeddings: peak RSS ${rss} KiB"
+
+# A side request's reply: without --model, serve asks /v1/models first.
+rc=0
+"$SB_BIN" serve --base-url "http://127.0.0.1:$port" --tokenizer "$SB_TEST_DATA/tokenizers/gpt2" \
+  --dataset-name random --random-input-len 8 --num-prompts 1 >"$tmp/out3" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || { echo "models: want a failure"; cat "$tmp/out3"; exit 1; }
+grep -q 'v1/models: the reply is longer than 67108864 bytes' "$tmp/out3" ||
+    { echo "models: message does not name the cap"; cat "$tmp/out3"; exit 1; }
+echo "models: $(grep -m1 "longer than" "$tmp/out3")"

@@ -652,10 +652,17 @@ int eng_open_conns(const eng *e)
     return e->open_socks;
 }
 
+/* A side request's reply (metrics scrape, probe, /v1/models): held whole,
+ * so capped; returning short makes curl stop with CURLE_WRITE_ERROR. */
+#define FETCH_MAX ((size_t)64 << 20)
 static size_t fetch_write(char *p, size_t size, size_t nmemb, void *ud)
 {
-    sb_buf_append(ud, p, size * nmemb);
-    return size * nmemb;
+    sb_buf *out = ud;
+    size_t n = size * nmemb;
+    if (n > FETCH_MAX || out->len > FETCH_MAX - n)
+        return 0;
+    sb_buf_append(out, p, n);
+    return n;
 }
 
 int eng_fetch(eng *e, const char *method, const char *url, const struct curl_slist *headers,
@@ -714,6 +721,9 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
     else if (e && tls && e->plain_http == 1)
         sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
                    url, e->plain_where);
+    else if (rc == CURLE_WRITE_ERROR)
+        sb_err_set(err, "%s %s: the reply is longer than %zu bytes; the transfer was stopped",
+                   method, url, FETCH_MAX);
     else
         sb_err_set(err, "%s %s: %s: %s", method, url, curl_easy_strerror(rc),
                    errbuf[0] ? errbuf : "no detail");
