@@ -513,7 +513,7 @@ static bool tls_waiting(const eng_xfer *x)
 /* One plain "HEAD / HTTP/1.0" on a new connection to the transfer's server
  * (at most 1.5 s, once per engine): does it answer "HTTP/"? A TLS server
  * answers with an alert or closes. */
-static bool answers_plain_http(CURL *easy, char *where, size_t wn)
+bool eng_answers_plain_http(CURL *easy, char *where, size_t wn)
 {
     char *ip = NULL;
     long port = 0;
@@ -554,7 +554,7 @@ static void check_stalls(eng *e, uint64_t now)
             tls_waiting(x)) {
             if (e->plain_http == 0)
                 e->plain_http =
-                    answers_plain_http(x->easy, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+                    eng_answers_plain_http(x->easy, e->plain_where, sizeof e->plain_where) ? 1 : -1;
             if (e->plain_http == 1) {
                 char msg[700];
                 snprintf(msg, sizeof msg,
@@ -709,7 +709,7 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
         curl_off_t up = 0;
         curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &up);
         if (up == 0)
-            e->plain_http = answers_plain_http(c, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+            e->plain_http = eng_answers_plain_http(c, e->plain_where, sizeof e->plain_where) ? 1 : -1;
         if (e->plain_http != 1) { /* a slow TLS server: once more, with the caller's time */
             curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 0L);
             sb_buf_reset(out);
