@@ -21,7 +21,7 @@ trap 'rm -rf "$out"' EXIT
 "$helper" scripts > "$out/table.txt"
 node "$src/tests/diff/scripts_diff.mjs" gen "$out" "$out/table.txt" "$n"
 fail=0
-for p in us_alone us_metaspace metaspace_us wsplit_us us_split; do
+for p in us_alone us_metaspace metaspace_us wsplit_us us_split ws_alone us_ws; do
   "$helper" pieces "$out/$p.json" "$out/$p.in.jsonl" > "$out/$p.got.jsonl"
   node "$src/tests/diff/scripts_diff.mjs" pieces "$out" "$p" || fail=1
 done

@@ -6,6 +6,10 @@
  * rewritten before compiling (see tests/data/tokenizers/README.md):
  *  - `\s` is Unicode White_Space in Oniguruma; PCRE2's \s also matches
  *    U+180E, so \s/\S become explicit classes;
+ *  - `\w` is Unicode's word class in Oniguruma (UTS #18: Alphabetic, marks,
+ *    decimal digits, connector punctuation, joiners); PCRE2 10.42's \w is
+ *    letters, numbers and '_' only, so Thai and Devanagari words split at
+ *    their vowel signs: \w/\W become that explicit class;
  *  - HF's tables are Unicode 16 and PCRE2 10.42's are Unicode 14: \p{X} gets
  *    the code points that Unicode 15/16 added to X (tok_unicode_extra). */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -23,6 +27,8 @@ struct tok_regex {
 #define WS_RANGES                                                                                  \
     "\\t-\\r\\x{20}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}" \
     "\\x{3000}"
+
+#define WORD_CLASS "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}"
 
 /* Writes \p{NAME} (or \P) plus the newer code points of NAME; in_class says
  * whether we are already inside [...]. */
@@ -44,6 +50,23 @@ static void put_property(sb_buf *o, const char *name, size_t nlen, bool neg, boo
         sb_buf_putc(o, ']');
 }
 
+/* The word class, plus what Unicode 15/16 added to letters, marks and
+ * digits (Alphabetic beyond L is marks and Nl, none of them new since 14). */
+static void put_word_class(sb_buf *o, bool neg, bool in_class)
+{
+    if (!in_class)
+        sb_buf_puts(o, neg ? "[^" : "[");
+    sb_buf_puts(o, WORD_CLASS);
+    static const char *const newer[] = {"L", "M", "N"};
+    for (size_t k = 0; k < sizeof newer / sizeof newer[0]; k++) {
+        const char *extra = tok_unicode_extra(newer[k], 1);
+        if (extra)
+            sb_buf_puts(o, extra);
+    }
+    if (!in_class)
+        sb_buf_putc(o, ']');
+}
+
 static void rewrite(const char *p, sb_buf *o)
 {
     bool in_class = false;
@@ -57,6 +80,12 @@ static void rewrite(const char *p, sb_buf *o)
                     sb_buf_puts(o, in_class ? WS_RANGES : "[" WS_RANGES "]");
                 else
                     sb_buf_puts(o, in_class ? "\\S" : "[^" WS_RANGES "]");
+                i++;
+                continue;
+            }
+            if (d == 'w' || (d == 'W' && !in_class)) {
+                /* (\W inside a class would need a negated union: left to PCRE2) */
+                put_word_class(o, d == 'W', in_class);
                 i++;
                 continue;
             }

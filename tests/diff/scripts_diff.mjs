@@ -91,11 +91,14 @@ const base = (o) => ({ version: '1.0', truncation: null, padding: null, added_to
 const US = { type: 'UnicodeScripts' };
 const META = (scheme, split) => ({ type: 'Metaspace', replacement: '▁', prepend_scheme: scheme, split });
 // Only members that match the Rust library on any text join UnicodeScripts
-// here (Whitespace, Punctuation, Digits, BertPreTokenizer and the
-// BertNormalizer, Lowercase, NFKC normalizers still differ on some code
-// points Unicode assigned after the tables they were built with).
+// here (Punctuation, Digits, BertPreTokenizer and the BertNormalizer,
+// Lowercase, NFKC normalizers still differ on some code points Unicode
+// assigned after the tables they were built with). Whitespace (\w+|[^\w\s]+)
+// joined once \w became Oniguruma's word class (tok_regex.c).
 const PRE = {
   us_alone: US,
+  ws_alone: { type: 'Whitespace' },
+  us_ws: { type: 'Sequence', pretokenizers: [US, { type: 'Whitespace' }] },
   us_metaspace: { type: 'Sequence', pretokenizers: [US, META('always', true)] },
   metaspace_us: { type: 'Sequence', pretokenizers: [META('first', false), US] },
   wsplit_us: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, US] },
