@@ -65,6 +65,7 @@ typedef struct sim_req {
     char prefix[384];     /* the constant start of every stream chunk */
     uint16_t prefix_len;  /* 0 until built */
     uint64_t *emit_ns;    /* --record: every emission time */
+    char *rec_messages;   /* --record-messages: the chat request's "messages" (JSON), or NULL */
     size_t emit_cap;
 } sim_req;
 
