@@ -404,6 +404,8 @@ static int check_multi_turn(const sb_config *cfg, sb_err *err)
                           cfg->num_workers);
     if (cfg->self_timed == 1)
         return sb_err_set(err, "--multi-turn with --self-timed is not supported yet");
+    if (cfg->n_lora_modules)
+        return sb_err_set(err, "--multi-turn with --lora-modules is not supported yet");
     if (cfg->max_active_conversations < 0)
         return sb_err_set(err, "--max-active-conversations %ld: must be >= 1 (or 0: no limit)",
                           cfg->max_active_conversations);
