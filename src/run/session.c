@@ -374,6 +374,17 @@ static size_t feed_take(void *ud, uint64_t now, uint64_t *wake)
     return SIZE_MAX;
 }
 
+/* A conversation ended: its place goes to a waiting one, and its history
+ * and body (the transfer is over) are freed, so memory follows the active
+ * conversations, not all of them. */
+static void conv_over(sess_set *s, sess_conv *c)
+{
+    s->active--;
+    s->over++;
+    sb_buf_free(&c->hist);
+    sb_buf_free(&c->body);
+}
+
 static void feed_done(void *ud, size_t i, const char *text, size_t len, uint64_t now)
 {
     sess_set *s = ud;
@@ -388,8 +399,7 @@ static void feed_done(void *ud, size_t i, const char *text, size_t len, uint64_t
          * with no reply in it (upstream drops the conversation too). */
         c->state = C_FAILED;
         c->fail = r->fail;
-        s->active--;
-        s->over++;
+        conv_over(s, c);
         return;
     }
     c->turns_ok++;
@@ -400,8 +410,7 @@ static void feed_done(void *ud, size_t i, const char *text, size_t len, uint64_t
     bool more = c->turn < c->n_turns;
     if (!more) {
         c->state = C_DONE;
-        s->active--;
-        s->over++;
+        conv_over(s, c);
         return;
     }
     double think = s->o.think_s;
