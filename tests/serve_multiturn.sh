@@ -110,6 +110,13 @@ for _, d in sorted(ev, key=lambda e: (e[0], e[1])):
     peak = max(peak, cur)
 assert 1 <= peak <= max_active, (name, peak, max_active)
 assert res["completed"] == sum(per_turn_ok.values()), res["completed"]
+# --session-header x-session-id (plain run only): one id per conversation
+sids = {cid: {t.get("session_id") for t in ts} for cid, ts in by_conv.items()}
+if name == "plain":
+    assert all(len(v) == 1 and None not in v for v in sids.values()), sids
+    assert len({next(iter(v)) for v in sids.values()}) == len(sids), sids
+else:
+    assert all(v == {None} for v in sids.values()), sids
 print(f"{name}: {len(truth)} turns, {failed} failed turns, peak {peak} active conversations")
 PY
 }

@@ -403,6 +403,11 @@ void sim_api_init_req(sim_conn *c, int api, const sim_http_req *hr)
     if (n)
         memcpy(r->request_id, hr->request_id.p, n);
     r->request_id[n] = '\0';
+    size_t ns =
+        hr->session_id.n < sizeof r->session_id ? hr->session_id.n : sizeof r->session_id - 1;
+    if (ns)
+        memcpy(r->session_id, hr->session_id.p, ns);
+    r->session_id[ns] = '\0';
     uint64_t id_hash =
         n ? sim_hash(s->o.seed, r->request_id, n) : sim_hash(s->o.seed, &r->seq, sizeof r->seq);
     sim_rng_seed(&r->rng, id_hash);
