@@ -298,6 +298,10 @@ static int start_sessions(run_ctx *c, sb_err *err)
     long fixed = cfg->ds.output_len >= 0             ? cfg->ds.output_len
                  : !strcmp(cfg->ds.name, "sharegpt") ? cfg->ds.sharegpt_output_len
                                                      : -1;
+    if (fixed < 0 && !c->tk)
+        return sb_err_set(err, "--multi-turn takes each turn's max tokens from the dataset's reply "
+                               "counted with the tokenizer: with --skip-tokenizer-init give "
+                               "--output-len");
     if (!c->prefix)
         c->prefix =
             cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix) : run_random_prefix();
