@@ -226,7 +226,7 @@ static rec_store *sb_run(int port, size_t n, bool preconnect, double *used)
     }
     loop_req *reqs = calloc(n, sizeof *reqs);
     for (size_t i = 0; i < n; i++)
-        reqs[i] = (loop_req){BODY, strlen(BODY), (long)i};
+        reqs[i] = (loop_req){BODY, strlen(BODY), (long)i, NULL};
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     loop_opts lo = {.url = url,
                     .headers = h,

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
     bk_build_body(&bp, &r, &o, &b);
     loop_req *reqs = calloc((size_t)n, sizeof *reqs);
     for (int i = 0; i < n; i++)
-        reqs[i] = (loop_req){b.data, b.len, i};
+        reqs[i] = (loop_req){b.data, b.len, i, NULL};
     eng_opts eo = {.recv_buffer_bytes = argc > 5 ? atol(argv[5]) : 0};
     eng *e = eng_new(&eo, &err);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");

@@ -70,7 +70,7 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
     char *body = body_for(tokens, &blen);
     loop_req *reqs = calloc((size_t)streams, sizeof *reqs);
     for (int i = 0; i < streams; i++)
-        reqs[i] = (loop_req){body, blen, i};
+        reqs[i] = (loop_req){body, blen, i, NULL};
     eng_opts eo = {.use_poll = use_poll};
     if (getenv("SB_INGEST_RECV_BUF")) /* CURLOPT_BUFFERSIZE experiment */
         eo.recv_buffer_bytes = atol(getenv("SB_INGEST_RECV_BUF"));

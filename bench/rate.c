@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     bk_build_body(&bp, &r, &o, &b);
     loop_req *reqs = calloc(n, sizeof *reqs);
     for (size_t i = 0; i < n; i++)
-        reqs[i] = (loop_req){b.data, b.len, (long)i};
+        reqs[i] = (loop_req){b.data, b.len, (long)i, NULL};
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", sim_port(sim));
     eng_opts eo = {0};

@@ -52,7 +52,7 @@ static rec_store *run_loops(bool preconnect, const uint64_t *offsets, long worke
     assert_non_null(e);
     static loop_req reqs[N];
     for (int i = 0; i < N; i++)
-        reqs[i] = (loop_req){BODY, strlen(BODY), i};
+        reqs[i] = (loop_req){BODY, strlen(BODY), i, NULL};
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     loop_opts lo = {.url = url,
                     .headers = h,

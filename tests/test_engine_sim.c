@@ -72,7 +72,7 @@ static void stamps_follow_emissions_at_50_streams(void **state)
         bk_req r = {
             .prompt = "hello world", .prompt_bytes = 11, .prompt_len = 2, .output_len = OUT_TOKENS};
         bk_build_body(&bp, &r, &scratch, &bodies[i]);
-        reqs[i] = (loop_req){bodies[i].data, bodies[i].len, i};
+        reqs[i] = (loop_req){bodies[i].data, bodies[i].len, i, NULL};
     }
     eng_opts eo = {.max_conns = N};
     eng *e = eng_new(&eo, &err);

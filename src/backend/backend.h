@@ -44,6 +44,11 @@ typedef struct bk_req {
     sb_prompt_forms forms;  /* the other prompt forms (core/prompt.h) */
     const char *model;      /* this request's "model" (a --lora-modules pick), or NULL */
     const char *request_id; /* its x-request-id, or NULL when it carries none */
+    /* openai-chat: the whole "messages" list, already rendered (a multi-turn
+     * session's history, run/session.c), sent in place of the one user
+     * message built from prompt; NULL otherwise */
+    const char *chat_messages;
+    size_t chat_messages_bytes;
 } bk_req;
 
 typedef struct backend {

@@ -35,6 +35,8 @@ static const char *const datasets[] = {
     "custom_image", "custom_audio", "custom_mm", "prefix_repetition", "spec_bench", "speed_bench",
     "timed_trace", "mooncake", NULL};
 static const char *const ramp_choices[] = {"linear", "exponential", NULL};
+static const char *const mt_rate_choices[] = {"conversations", "turns", NULL};
+static const char *const think_choices[] = {"constant", "exponential", NULL};
 static const char *const lora_choices[] = {"random", "round-robin", NULL};
 static const char *const tok_compat_choices[] = {"transformers", "transformers5", "tokenizers",
                                                  NULL};
@@ -203,7 +205,8 @@ const cli_flag cli_flags[] = {
      "servebench stays offline: fetch it from github.com/kvcache-ai/Mooncake, FAST25-release/, "
      "and pass it with --dataset-path"},
     {"strict", NULL, FT_BOOL, D(strict), 0, NULL, "off", 3,
-     "mooncake (ours): a bad trace row stops the load instead of being skipped and counted"},
+     "mooncake, --multi-turn (ours): a bad trace row or conversation stops the load instead of "
+     "being skipped and counted"},
     /* 4: load shape */
     {"request-rate", NULL, FT_CUSTOM, C(request_rate), 0, "RPS", "inf", 4,
      "requests per second; inf sends everything at time 0", NULL, false, fv_rate},
@@ -330,6 +333,20 @@ const cli_flag cli_flags[] = {
      "is not supported yet (docs/engine.md)"},
     {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
      "PEM file of the CA certificates that https:// servers are verified against"},
+    {"multi-turn", NULL, FT_BOOL, D(multi_turn), 0, NULL, "off", 8,
+     "replay whole conversations (sharegpt, custom): turn k sends the history with the "
+     "server's own earlier replies (openai-chat; docs/serve.md MULTI-TURN)"},
+    {"max-active-conversations", NULL, FT_LONG, C(max_active_conversations), 0, "N", "0 (no limit)",
+     8, "--multi-turn: conversations in progress at once; others wait to start"},
+    {"multi-turn-rate", NULL, FT_STR, C(multi_turn_rate), 0, "UNIT", "conversations", 8,
+     "--multi-turn: what --request-rate counts: conversation starts, or turns sent", mt_rate_choices},
+    {"think-time", NULL, FT_DOUBLE, C(think_time_s), 0, "S", "0", 8,
+     "--multi-turn: pause between a reply's end and the next turn"},
+    {"think-time-distribution", NULL, FT_STR, C(think_time_dist), 0, "KIND", "constant", 8,
+     "--multi-turn: constant, or exponential with mean --think-time", think_choices},
+    {"session-header", NULL, FT_STR, C(session_header), 0, "NAME", "none", 8,
+     "--multi-turn: send NAME: <conversation id> on every turn (session affinity, e.g. "
+     "x-session-id as upstream's multi-turn benchmark sends)"},
 };
 const size_t cli_n_flags = sizeof cli_flags / sizeof cli_flags[0];
 /* clang-format on */

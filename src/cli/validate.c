@@ -50,10 +50,10 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
                               "generates its prompts); choose the dataset kind of the file, "
                               "e.g. --dataset-name sharegpt or custom",
                               cfg->ds.path, cfg->ds.name);
-    if (cfg->ds.strict && strcmp(cfg->ds.name, "mooncake") != 0)
+    if (cfg->ds.strict && strcmp(cfg->ds.name, "mooncake") != 0 && !cfg->ds.multi_turn)
         return sb_err_set(err,
                           "--strict is not supported yet for --dataset-name %s (only mooncake "
-                          "skips bad rows)",
+                          "and --multi-turn skip bad rows)",
                           cfg->ds.name);
     static const char *const need_path[] = {
         "sharegpt",   "burstgpt",    "custom",      "custom_image", "custom_audio", "custom_mm",
@@ -370,8 +370,58 @@ static int check_tokenizer_mode(const sb_config *cfg, sb_err *err)
                       m);
 }
 
+/* --multi-turn and its flags (run/session.h): each session flag needs the
+ * switch, and the switch needs a chat backend and a conversation dataset. */
+static int check_multi_turn(const sb_config *cfg, sb_err *err)
+{
+    const char *only = NULL;
+    if (cfg->max_active_conversations != 0)
+        only = "--max-active-conversations";
+    else if (strcmp(cfg->multi_turn_rate, "conversations") != 0)
+        only = "--multi-turn-rate";
+    else if (cfg->think_time_s != 0.0)
+        only = "--think-time";
+    else if (strcmp(cfg->think_time_dist, "constant") != 0)
+        only = "--think-time-distribution";
+    else if (cfg->session_header)
+        only = "--session-header";
+    if (!cfg->ds.multi_turn)
+        return only ? sb_err_set(err, "%s applies to --multi-turn runs only", only) : 0;
+    if (strcmp(cfg->backend, "openai-chat") != 0)
+        return sb_err_set(err,
+                          "--multi-turn sends the conversation history as chat messages: use "
+                          "--backend openai-chat (with --endpoint /v1/chat/completions), not %s",
+                          cfg->backend);
+    if (strcmp(cfg->ds.name, "sharegpt") != 0 && strcmp(cfg->ds.name, "custom") != 0)
+        return sb_err_set(err,
+                          "--multi-turn needs conversations: --dataset-name sharegpt or custom "
+                          "(not %s)",
+                          cfg->ds.name);
+    if (cfg->num_workers > 1)
+        return sb_err_set(err,
+                          "--multi-turn with --num-workers %ld is not supported yet (one "
+                          "event loop runs the sessions)",
+                          cfg->num_workers);
+    if (cfg->self_timed == 1)
+        return sb_err_set(err, "--multi-turn with --self-timed is not supported yet");
+    if (cfg->n_lora_modules)
+        return sb_err_set(err, "--multi-turn with --lora-modules is not supported yet");
+    if (cfg->max_active_conversations < 0)
+        return sb_err_set(err, "--max-active-conversations %ld: must be >= 1 (or 0: no limit)",
+                          cfg->max_active_conversations);
+    if (!(cfg->think_time_s >= 0.0 && cfg->think_time_s <= 86400.0))
+        return sb_err_set(err, "--think-time %g: must be in 0..86400 seconds", cfg->think_time_s);
+    const char *h = cfg->session_header;
+    if (h && (!*h || strpbrk(h, ": \t") || has_ctl(h)))
+        return sb_err_set(err, "--session-header: the name must be a non-empty HTTP token (no "
+                               "spaces, colons or control characters)");
+    return 0;
+}
+
 int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
 {
+    if (check_multi_turn(cfg, err) < 0)
+        return -1;
     if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
         check_lists(cfg, err) < 0 || check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0 ||
         check_tokenizer_mode(cfg, err) < 0 || check_target(cfg, err) < 0 ||

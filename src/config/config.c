@@ -23,6 +23,8 @@ void sb_config_defaults(sb_config *cfg)
     cfg->tokenizer_mode = sb_xstrdup("auto");
     cfg->tokenizer_compat = sb_xstrdup("transformers");
     cfg->lora_assignment = sb_xstrdup("random");
+    cfg->multi_turn_rate = sb_xstrdup("conversations");
+    cfg->think_time_dist = sb_xstrdup("constant");
 
     sb_dataset_opts *ds = &cfg->ds;
     ds->name = sb_xstrdup("random");
@@ -101,6 +103,9 @@ void sb_config_free(sb_config *cfg)
                      &cfg->tokenizer_mode,
                      &cfg->tokenizer_compat,
                      &cfg->lora_assignment,
+                     &cfg->multi_turn_rate,
+                     &cfg->think_time_dist,
+                     &cfg->session_header,
                      &cfg->extra_body,
                      &cfg->percentile_metrics,
                      &cfg->result_dir,

@@ -81,6 +81,9 @@ typedef struct sb_dataset_opts {
     double mooncake_slowdown_factor; /* 1.0: send at (ts - first ts) / 1000 x factor s */
     long mooncake_num_rounds;        /* 1: rounds per trace row (session) */
     bool strict;                     /* --strict: a bad dataset row stops the load */
+    /* --multi-turn (ours): keep every turn of a conversation (sharegpt, custom) and check
+     * that each has a user turn (run/session.h replays them) */
+    bool multi_turn;
     char *request_id_prefix; /* --request-id-prefix; NULL = "bench-<8 hex>-" chosen at run */
     /* accepted for compatibility; datasets that use them read them here */
     long random_mm_base_items_per_request;     /* 1 */
@@ -180,6 +183,12 @@ typedef struct sb_config {
     char **sim_args;             /* --sim-arg "--ttft-ms 50" passed to the simulator */
     size_t n_sim_args;
     char *api_key; /* from OPENAI_API_KEY; never printed or saved */
+    /* --multi-turn sessions (ours, run/session.h); ds.multi_turn is the switch */
+    long max_active_conversations; /* 0 = no limit */
+    char *multi_turn_rate;         /* what --request-rate counts: "conversations" | "turns" */
+    double think_time_s;           /* pause between a reply and the next turn (0) */
+    char *think_time_dist;         /* "constant" | "exponential" (mean think_time_s) */
+    char *session_header;          /* header carrying the conversation id, NULL = none */
 } sb_config;
 
 /* Fills every field with the reference defaults. */

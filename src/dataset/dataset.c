@@ -58,6 +58,7 @@ int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backen
 {
     memset(out, 0, sizeof *out);
     sb_arena_init(&out->arena, 0);
+    out->multi_turn = opts->multi_turn;
     const char *name = opts->name ? opts->name : "random";
     if (dataset_check_opts(opts, 0, err) != 0)
         return -1;
@@ -81,6 +82,11 @@ int dataset_load(const sb_dataset_opts *opts, const tok *tok, const char *backen
             dataset_free(out);
             return -1;
         }
+        if (out->conv_skipped)
+            dataset_warn(out,
+                         "%zu conversation%s skipped (no user turn, or a turn that is not "
+                         "a known role with text; --strict stops at the first)",
+                         out->conv_skipped, out->conv_skipped == 1 ? "" : "s");
         return 0;
     }
     sb_buf names;

@@ -66,6 +66,10 @@ typedef struct sb_dataset {
     sb_arena *extra_arenas;
     size_t n_extra_arenas;
     sb_dataset_trace trace;
+    /* --multi-turn: turns[] roles are "user"/"assistant"/"system", and
+     * conversations without a user turn (or with unknown roles) were skipped */
+    bool multi_turn;
+    size_t conv_skipped;
 } sb_dataset;
 
 /* Builds the requests described by opts. tok may be NULL only for datasets

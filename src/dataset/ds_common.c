@@ -219,12 +219,83 @@ void dataset_keep_turns(sb_dataset *ds, sb_request *r, json_t *conv)
     const char **turns = sb_arena_alloc(&ds->arena, (n ? n : 1) * sizeof *turns);
     const char **roles = sb_arena_alloc(&ds->arena, (n ? n : 1) * sizeof *roles);
     for (size_t k = 0; k < n; k++) {
-        turns[k] = sb_arena_strdup(&ds->arena, turn_field(json_array_get(conv, k), "value"));
-        roles[k] = sb_arena_strdup(&ds->arena, turn_field(json_array_get(conv, k), "from"));
+        json_t *t = json_array_get(conv, k);
+        const char *role = turn_field(t, "from");
+        const char *text = turn_field(t, "value");
+        if (!json_object_get(t, "from")) { /* OpenAI form: {"role", "content"} */
+            role = turn_field(t, "role");
+            text = turn_field(t, "content");
+        }
+        /* --multi-turn: the roles as dataset_conv_check names them */
+        const char *norm = ds->multi_turn ? dataset_role_name(role) : NULL;
+        turns[k] = sb_arena_strdup(&ds->arena, text);
+        roles[k] = norm ? norm : sb_arena_strdup(&ds->arena, role);
     }
     r->turns = turns;
     r->roles = roles;
     r->n_turns = (uint32_t)n;
+}
+
+const char *dataset_role_name(const char *role)
+{
+    /* ShareGPT's speaker names (FastChat's conversion: human/gpt, and the
+     * chatgpt/bard/bing dumps), and the OpenAI role names. */
+    static const char *const user[] = {"human", "user"};
+    static const char *const assistant[] = {"gpt", "assistant", "chatgpt", "bard", "bing", "model"};
+    for (size_t i = 0; i < sizeof user / sizeof user[0]; i++)
+        if (!strcmp(role, user[i]))
+            return "user";
+    for (size_t i = 0; i < sizeof assistant / sizeof assistant[0]; i++)
+        if (!strcmp(role, assistant[i]))
+            return "assistant";
+    return !strcmp(role, "system") ? "system" : NULL;
+}
+
+int dataset_conv_check(json_t *conv, char *why, size_t cap)
+{
+    if (!json_is_array(conv) || json_array_size(conv) == 0) {
+        snprintf(why, cap, "the conversation is not a non-empty list of turns");
+        return -1;
+    }
+    size_t users = 0, k;
+    json_t *t;
+    json_array_foreach(conv, k, t)
+    {
+        bool sharegpt = json_object_get(t, "from") != NULL;
+        json_t *role = json_object_get(t, sharegpt ? "from" : "role");
+        json_t *text = json_object_get(t, sharegpt ? "value" : "content");
+        if (!json_is_string(role) || !json_is_string(text)) {
+            snprintf(why, cap,
+                     "turn %zu is not an object with string \"from\"/\"value\" (or "
+                     "\"role\"/\"content\")",
+                     k + 1);
+            return -1;
+        }
+        const char *name = dataset_role_name(json_string_value(role));
+        if (!name) {
+            snprintf(why, cap, "turn %zu has the unknown role \"%.40s\"", k + 1,
+                     json_string_value(role));
+            return -1;
+        }
+        users += !strcmp(name, "user");
+    }
+    if (users == 0) {
+        snprintf(why, cap, "no user turn");
+        return -1;
+    }
+    return 0;
+}
+
+int dataset_conv_skip(const sb_dataset_opts *o, sb_dataset *ds, const char *where, const char *why,
+                      sb_err *err)
+{
+    if (o->strict)
+        return sb_err_set(err, "%s: bad conversation: %s (--strict)", where, why);
+    /* The first few are named; the count says how many in all. */
+    if (ds->conv_skipped < 10)
+        dataset_warn(ds, "%s: conversation skipped: %s", where, why);
+    ds->conv_skipped++;
+    return 0;
 }
 
 size_t dataset_threads(size_t n)

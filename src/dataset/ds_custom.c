@@ -25,6 +25,8 @@ void dataset_rows_push(dataset_rows *rows, sb_arena *a, const char *prompt, long
     r->prompt = sb_arena_strdup(a, prompt);
     r->output_tokens = output_tokens;
     r->line_no = line_no;
+    r->turns = r->roles = NULL;
+    r->n_turns = 0;
 }
 
 void dataset_rows_free(dataset_rows *rows)
@@ -68,6 +70,9 @@ int dataset_rows_sample(const dataset_ctx *c, const dataset_rows *rows, const ch
         dataset_set_prompt(ds, r, prompt, strlen(prompt));
         r->prompt_len = plen;
         r->output_len = (int32_t)out;
+        r->turns = row->turns;
+        r->roles = row->roles;
+        r->n_turns = row->n_turns;
     }
     sb_buf_free(&fmt);
     tok_ids_free(&scratch);
@@ -79,6 +84,8 @@ int dataset_rows_sample(const dataset_ctx *c, const dataset_rows *rows, const ch
 typedef struct custom_load {
     dataset_rows *rows;
     sb_arena *arena;
+    sb_dataset *ds;              /* --multi-turn: skipped conversations are counted here */
+    const sb_dataset_opts *opts; /* NULL unless custom --multi-turn */
     const char *path;
     const char *category; /* spec_bench / speed_bench filter, or NULL */
     int spec;             /* 1 spec_bench (turns[0]), 2 speed_bench (messages[0].content) */
@@ -105,6 +112,36 @@ static long output_tokens(json_t *v)
     return -1;
 }
 
+/* --multi-turn: a row is one conversation, "messages" ([{role, content}],
+ * the OpenAI form upstream's multi-turn benchmark reads) or "conversations"
+ * ([{from, value}], ShareGPT's); its prompt is the first user turn, and
+ * "output_tokens" (optional) the first reply's length. */
+static int custom_conversation(custom_load *l, json_t *row, size_t line_no, sb_err *err)
+{
+    json_t *conv = json_object_get(row, "messages");
+    if (!conv)
+        conv = json_object_get(row, "conversations");
+    char why[256], where[4200];
+    snprintf(where, sizeof where, "%s:%zu", l->path, line_no);
+    if (!conv)
+        return dataset_conv_skip(l->opts, l->ds, where,
+                                 "no \"messages\" (or \"conversations\") list", err);
+    if (dataset_conv_check(conv, why, sizeof why) != 0)
+        return dataset_conv_skip(l->opts, l->ds, where, why, err);
+    sb_request tmp = {0};
+    dataset_keep_turns(l->ds, &tmp, conv);
+    uint32_t first = 0;
+    while (strcmp(tmp.roles[first], "user") != 0)
+        first++; /* dataset_conv_check saw one */
+    json_t *ot = json_object_get(row, "output_tokens");
+    dataset_rows_push(l->rows, l->arena, tmp.turns[first], ot ? output_tokens(ot) : -1, line_no);
+    dataset_row *r = &l->rows->v[l->rows->n - 1];
+    r->turns = tmp.turns;
+    r->roles = tmp.roles;
+    r->n_turns = tmp.n_turns;
+    return 0;
+}
+
 static int custom_row(void *ctx, json_t *row, size_t line_no, sb_err *err)
 {
     custom_load *l = ctx;
@@ -123,6 +160,8 @@ static int custom_row(void *ctx, json_t *row, size_t line_no, sb_err *err)
         dataset_rows_push(l->rows, l->arena, json_string_value(first), -1, line_no);
         return 0;
     }
+    if (l->opts)
+        return custom_conversation(l, row, line_no, err);
     json_t *p = json_object_get(row, "prompt");
     if (!json_is_string(p))
         return sb_err_set(err, "%s:%zu: no string \"prompt\" field", l->path, line_no);
@@ -156,7 +195,11 @@ int dataset_custom(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
                           "a \"prompt\" field per line)",
                           path);
     dataset_rows rows = {0};
-    custom_load l = {.rows = &rows, .arena = &ds->arena, .path = path};
+    custom_load l = {.rows = &rows,
+                     .arena = &ds->arena,
+                     .path = path,
+                     .ds = ds,
+                     .opts = c->o->multi_turn ? c->o : NULL};
     int rc = load_rows(c, ds, &l, err);
     if (rc == 0 && rows.n == 0)
         rc = sb_err_set(err, "%s: no rows", path);

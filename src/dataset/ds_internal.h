@@ -31,6 +31,17 @@ void dataset_info(sb_dataset *ds, const char *fmt, ...) __attribute__((format(pr
 /* Copies every {from, value} turn of a conversations array into the request
  * (sb_request.turns / roles), for multi-turn use. */
 void dataset_keep_turns(sb_dataset *ds, sb_request *r, json_t *conv);
+/* --multi-turn: "user", "assistant" or "system" for a dataset's speaker name
+ * (human/gpt/chatgpt/bard/bing/model and the OpenAI roles), NULL for others. */
+const char *dataset_role_name(const char *role);
+/* --multi-turn: 0 when conv is a list of turns ({from, value} or {role,
+ * content}) with known roles and at least one user turn; else -1 with the
+ * reason in why. */
+int dataset_conv_check(json_t *conv, char *why, size_t cap);
+/* A bad conversation at where ("file:line"): with --strict an error, else
+ * counted in ds->conv_skipped and named in the warning (the first ten). */
+int dataset_conv_skip(const sb_dataset_opts *o, sb_dataset *ds, const char *where, const char *why,
+                      sb_err *err);
 
 /* Adds the reference's token-mismatch warning when total != 0. */
 void dataset_mismatch_warning(sb_dataset *ds, long long total);
@@ -155,6 +166,10 @@ typedef struct dataset_row {
     const char *prompt; /* in the dataset arena */
     long output_tokens; /* from the row, -1 when absent */
     size_t line_no;     /* 1-based source line (or list index + 1) */
+    /* --multi-turn custom rows: the whole conversation (sb_request.turns) */
+    const char *const *turns;
+    const char *const *roles;
+    uint32_t n_turns;
 } dataset_row;
 
 typedef struct dataset_rows {

@@ -195,11 +195,31 @@ static int sg_scan_file(const char *path, int fd, sg_scan *s, sb_err *err)
 
 /* One visited entry, judged on a worker thread. */
 typedef struct sg_judged {
-    int status; /* 1 accepted, 0 rejected by the length rules, -1 error */
+    int status; /* 1 accepted, 0 rejected by the length rules, -1 error, 2 bad conversation
+                   (--multi-turn: err holds where and why) */
     int32_t plen, olen;
     json_t *root; /* kept for accepted entries (their turns are copied) */
     sb_err err;
+    char why[256]; /* status 2: what is wrong with the conversation */
 } sg_judged;
+
+/* 1-based line of byte off in the file (for naming a bad conversation; the
+ * rare case, so it re-reads the file's head rather than keeping line starts). */
+static size_t sg_line_of(int fd, uint64_t off)
+{
+    char buf[1 << 16];
+    size_t line = 1;
+    for (uint64_t at = 0; at < off;) {
+        size_t want = off - at < sizeof buf ? (size_t)(off - at) : sizeof buf;
+        ssize_t got = pread(fd, buf, want, (off_t)at);
+        if (got <= 0)
+            break;
+        for (ssize_t i = 0; i < got; i++)
+            line += buf[i] == '\n';
+        at += (uint64_t)got;
+    }
+    return line;
+}
 
 typedef struct sg_walk {
     const dataset_ctx *c;
@@ -247,6 +267,13 @@ static void sg_judge(const sg_walk *w, const sg_entry *e, sb_buf *slice, tok_ids
     if (sg_load_entry(w, e, slice, &j->root, &j->err) != 0)
         return;
     json_t *conv = json_object_get(j->root, "conversations");
+    char why[256];
+    if (w->c->o->multi_turn && dataset_conv_check(conv, why, sizeof why) != 0) {
+        sb_err_set(&j->err, "%s:%zu", w->path, sg_line_of(w->fd, e->start));
+        snprintf(j->why, sizeof j->why, "%s", why);
+        j->status = 2;
+        return;
+    }
     const char *prompt = turn_text(json_array_get(conv, 0), "value");
     const char *reply = turn_text(json_array_get(conv, 1), "value");
     if (!prompt || !reply) {
@@ -345,6 +372,8 @@ static int sg_walk_entries(const sg_walk *proto, const sg_entry *e, size_t n_ent
                 if (out[i].status < 0) {
                     *err = out[i].err;
                     rc = -1;
+                } else if (out[i].status == 2) {
+                    rc = dataset_conv_skip(proto->c->o, ds, out[i].err.msg, out[i].why, err);
                 } else if (out[i].status == 1) {
                     json_t *conv = json_object_get(out[i].root, "conversations");
                     const char *prompt = turn_text(json_array_get(conv, 0), "value");

@@ -327,3 +327,8 @@ void metrics_probe_summary(double *e2el_ns, size_t n, long failed, metrics_probe
                            .p99_ms = pct,
                            .max_ms = st.max_ms};
 }
+
+void metrics_stat_of(double *v_ns, size_t n, const double *pcts, size_t n_pcts, metrics_stat *st)
+{
+    stats_from_ns(v_ns, n, pcts, n_pcts, st);
+}

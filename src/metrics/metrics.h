@@ -152,6 +152,11 @@ void metrics_set_input_sequences(sb_metrics *m, long n);
 /* Summarises probe E2ELs e2el_ns[0..n) (reordered) of n successes and
  * `failed` failures into out, with numpy's median and linear percentile. */
 void metrics_probe_summary(double *e2el_ns, size_t n, long failed, metrics_probe *out);
+/* Summarises v_ns[0..n) (nanoseconds; reordered in place) into st as
+ * metrics_compute summarises each latency list (numpy mean, median, std and
+ * "linear" percentiles; every figure 0 when n is 0). st->pct_ms must have
+ * room for n_pcts values. For figures beside the reference's (per turn). */
+void metrics_stat_of(double *v_ns, size_t n, const double *pcts, size_t n_pcts, metrics_stat *st);
 /* Frees what metrics_compute allocated inside m. */
 void metrics_free(sb_metrics *m);
 

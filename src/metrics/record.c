@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -64,6 +65,34 @@ void rec_store_free(rec_store *s)
     free(s->recs);
     free(s->overflow);
     free(s);
+}
+
+void rec_store_keep(rec_store *s, const unsigned char *keep)
+{
+    size_t n = s->n;
+    size_t *to = sb_xmalloc((n ? n : 1) * sizeof *to);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        to[i] = k;
+        if (keep[i]) {
+            s->recs[k++] = s->recs[i];
+        } else {
+            free(s->recs[i].itl);
+            free(s->recs[i].itl_tokens);
+            free(s->recs[i].error);
+            free(s->recs[i].text);
+        }
+    }
+    size_t m = 0;
+    for (size_t j = 0; j < s->n_overflow; j++)
+        if (s->overflow[j].req < n && keep[s->overflow[j].req]) {
+            s->overflow[m] = s->overflow[j];
+            s->overflow[m++].req = to[s->overflow[j].req];
+        }
+    s->n_overflow = m;
+    memset(s->recs + k, 0, (n - k) * sizeof *s->recs);
+    s->n = k;
+    free(to);
 }
 
 void rec_store_begin(rec_store *s, size_t i, uint32_t expected_tokens)

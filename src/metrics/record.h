@@ -96,6 +96,12 @@ void rec_store_push_itl(rec_store *s, size_t i, uint64_t gap_ns);
 void rec_store_trim(rec_store *s, size_t i);
 /* Gap j of request i in ns. */
 uint64_t rec_store_itl_ns(const rec_store *s, size_t i, uint32_t j);
+/* Keeps only the records i with keep[i] (for i < s->n), moved to the front in
+ * index order (records carry their own lengths, so nothing else refers to an
+ * index); the rest are freed and s->n becomes the number kept. Requests never
+ * sent after an interrupt, or turns of a session that ended early, leave
+ * this way. */
+void rec_store_keep(rec_store *s, const unsigned char *keep);
 /* Marks request i failed with a reason and a message (copied). */
 void rec_store_fail(rec_store *s, size_t i, sb_fail why, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

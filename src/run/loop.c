@@ -23,7 +23,8 @@ typedef struct slot {
     struct loop_ctx *ctx;
     eng_xfer *x;
     bk_stream st;
-    struct curl_slist idnode; /* x-request-id in front of the shared headers */
+    struct curl_slist idnode;  /* x-request-id in front of the shared headers */
+    struct curl_slist hdrnode; /* loop_req.header in front of those */
     char idbuf[256];
     size_t req;
     uint64_t msgs_counted; /* of st.n_msgs, already added to the loop's stats */
@@ -61,6 +62,9 @@ static void s_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_
     (void)aborted; /* the decoder recorded its own reason before aborting */
     bk_stream_end(&s->st, why, msg, t);
     rec_store_trim(c->rs, s->req);
+    if (c->o->feed) /* the reply may start the conversation's next turn */
+        c->o->feed->done(c->o->feed->ud, s->req, s->st.text.data ? s->st.text.data : "",
+                         s->st.text.len, t);
     c->st->messages += s->st.n_msgs - s->msgs_counted; /* n_msgs runs on over the slot's requests */
     s->msgs_counted = s->st.n_msgs;
     __atomic_add_fetch(&c->st->finished, 1, __ATOMIC_RELAXED); /* read by the progress thread */
@@ -178,6 +182,11 @@ static void start(loop_ctx *c, const loop_req *r, size_t i)
         s->idnode.next = c->o->headers;
         h = &s->idnode;
     }
+    if (r->header) {
+        s->hdrnode.data = (char *)r->header; /* curl only reads it */
+        s->hdrnode.next = h;
+        h = &s->hdrnode;
+    }
     c->inflight++;
     c->st->sent++;
     /* start_ns is re-read inside eng_xfer_start right before the hand-over;
@@ -263,6 +272,8 @@ static int worker_prepare(worker *w, eng *e, const loop_opts *o, rec_store *rs, 
     size_t wave = 0;
     while (wave < w->m && off_of(w, wave) < SB_NS_PER_S)
         wave++;
+    if (o->feed) /* its first wave, not every record it may fill */
+        wave = o->feed->first_wave;
     if (!wave && w->m)
         wave = 1;
     if (wave > cap)
@@ -279,6 +290,21 @@ static double thread_cpu_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Feed mode (loop_feed): starts what the feed has due while slots are free. */
+static void feed_start(worker *w, size_t cap, uint64_t now, uint64_t *wake)
+{
+    loop_ctx *c = &w->c;
+    const loop_feed *f = c->o->feed;
+    while (c->inflight < cap) {
+        size_t i = f->take(f->ud, now, wake);
+        if (i == SIZE_MAX)
+            return;
+        start(c, &f->reqs[i], i);
+        now = sb_now_ns();
+    }
+    *wake = 0; /* no slot free: the next chance comes with a completion */
 }
 
 /* From t0 to the end: the send loop proper. */
@@ -299,7 +325,10 @@ static void worker_drive(worker *w, size_t cap, bool progress)
             st->interrupted = true;
             grace_end = now + (uint64_t)(o->grace_s * 1e9);
         }
-        if (!st->interrupted) {
+        uint64_t wake = 0;
+        if (!st->interrupted && o->feed) {
+            feed_start(w, cap, now, &wake);
+        } else if (!st->interrupted) {
             for (; next < n && deadline_of(w, next, t0) <= now; next++) {
                 sb_record *r = &rs->recs[gi(w, next)];
                 r->intended_ns = deadline_of(w, next, t0) - t0;
@@ -324,7 +353,7 @@ static void worker_drive(worker *w, size_t cap, bool progress)
             o->progress(o->progress_ud, st->finished, w->n_total);
             next_progress = now + 100 * SB_NS_PER_MS;
         }
-        bool all_sent = st->interrupted || head == n;
+        bool all_sent = st->interrupted || (o->feed ? !o->feed->pending(o->feed->ud) : head == n);
         if (all_sent && c->inflight == 0)
             break;
         if (st->interrupted && (now >= grace_end || *o->stop > 1)) {
@@ -334,6 +363,8 @@ static void worker_drive(worker *w, size_t cap, bool progress)
         uint64_t deadline = 0;
         if (!st->interrupted && next < n)
             deadline = deadline_of(w, next, t0);
+        if (!st->interrupted && wake)
+            deadline = wake;
         if (st->interrupted)
             deadline = deadline && deadline < grace_end ? deadline : grace_end;
         if (progress && o->progress && (!deadline || next_progress < deadline))
@@ -375,7 +406,7 @@ static int one_loop(eng *e, const loop_opts *o, const loop_req *reqs, const sche
     st->worker_lag_ns[0] = w.st.max_lag_ns;
     /* Requests are sent in index order, so the ones never sent after an
      * interrupt are exactly the tail: leave them out of the result. */
-    if (st->interrupted)
+    if (st->interrupted && !o->feed)
         rs->n = w.head;
     if (o->progress)
         o->progress(o->progress_ud, st->finished, n);
@@ -390,25 +421,6 @@ static void *worker_main(void *arg)
     worker_drive(w, cap, false);
     __atomic_store_n(&w->over, 1, __ATOMIC_RELEASE);
     return NULL;
-}
-
-/* After an interrupt with several workers the requests never sent are not a
- * tail: the sent ones move to the front in index order (records carry their
- * own lengths, so nothing else refers to an index), overflow gaps follow. */
-static void compact_sent(rec_store *rs, const unsigned char *sent, size_t n)
-{
-    size_t *to = sb_xmalloc((n ? n : 1) * sizeof *to);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        to[i] = k;
-        if (sent[i])
-            rs->recs[k++] = rs->recs[i];
-    }
-    for (size_t j = 0; j < rs->n_overflow; j++)
-        rs->overflow[j].req = to[rs->overflow[j].req];
-    memset(rs->recs + k, 0, (n - k) * sizeof *rs->recs);
-    rs->n = k;
-    free(to);
 }
 
 static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const sched_plan *plan,
@@ -508,7 +520,7 @@ static int many_loops(eng *e, const loop_opts *o, const loop_req *reqs, const sc
             eng_free(engs[k]);
     }
     if (rc == 0 && st->interrupted)
-        compact_sent(rs, sent, n);
+        rec_store_keep(rs, sent); /* the sent ones, in index order */
     if (rc == 0 && o->progress)
         o->progress(o->progress_ud, st->finished, n);
     rs->lock = NULL;

@@ -33,7 +33,32 @@ typedef struct loop_req {
     const char *body;
     size_t body_len;
     long id; /* x-request-id = prefix + id; -1 = no id header */
+    /* One more header line ("name: value") for this request, or NULL: a
+     * session's affinity header (--session-header). Must outlive the request. */
+    const char *header;
 } loop_req;
+
+/* Requests made during the run from earlier replies (multi-turn sessions,
+ * run/session.h), in place of a fixed list and schedule. The loop asks take
+ * for the next request whenever it has a free slot, and tells done when one
+ * ends, from inside its event loop (one thread: the feed needs no lock). */
+typedef struct loop_feed {
+    void *ud;
+    /* Requests it starts at t0 (slots made, and connections opened with
+     * --preconnect, before t0). */
+    size_t first_wave;
+    /* Bodies by record index; take fills entry i before it returns i. */
+    const loop_req *reqs;
+    /* The next request to start at now (absolute ns): its record index, or
+     * SIZE_MAX when none is due; then *wake_ns is when one may next become
+     * due without a completion (0: only after a completion). The feed sets the
+     * record's intended_ns, queued_ns, prompt_len and output_len. */
+    size_t (*take)(void *ud, uint64_t now_ns, uint64_t *wake_ns);
+    /* Request i ended (its record is final): text is the streamed reply. */
+    void (*done)(void *ud, size_t i, const char *text, size_t len, uint64_t now_ns);
+    /* True while requests may still come (running or future sessions). */
+    bool (*pending)(void *ud);
+} loop_feed;
 
 typedef struct loop_opts {
     const char *url;
@@ -55,6 +80,9 @@ typedef struct loop_opts {
     uint64_t start_at_ns;
     /* set by a signal handler: 1 stop sending, 2 end the grace now; may be NULL */
     volatile sig_atomic_t *stop;
+    /* Not NULL: requests come from the feed (one event loop only); the records
+     * of requests it never handed out stay in rs for the feed's owner to drop. */
+    const loop_feed *feed;
     /* Called about every 100 ms and at the end. */
     void (*progress)(void *ud, size_t done, size_t total);
     void *progress_ud;
@@ -75,7 +103,8 @@ typedef struct loop_stats {
 } loop_stats;
 
 /* Runs reqs[0..n) at their deadlines in plan (the caller sets output_len and
- * prompt_len; plan NULL = all at once). bench_start_ns (t0)
+ * prompt_len; plan NULL = all at once), or with o->feed the feed's requests
+ * (reqs and plan unused, n = records in rs). bench_start_ns (t0)
  * is taken here, after the preparation (resolve, slots, --preconnect).
  * Returns -1 with err set only when the preparation failed (nothing sent).
  * Returns when every sent request has finished or, after a stop request,

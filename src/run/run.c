@@ -36,6 +36,7 @@
 #include "run/run_mpi.h"
 #include "run/run_prep.h"
 #include "run/run_tm.h"
+#include "run/session.h"
 #include "run/window.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
@@ -85,6 +86,7 @@ typedef struct run_ctx {
     bool tk_borrowed; /* c->tk belongs to pt's caller */
     char *tk_spec;    /* what c->tk was loaded from, when loaded here */
     run_shard sh;     /* this rank's part of an MPI job (run_mpi.h) */
+    sess_set *sess;   /* --multi-turn: the conversations, else NULL */
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -282,6 +284,41 @@ static char *probe_body(const bk_params *p)
     return b.data; /* the buffer's memory, now owned by the caller */
 }
 
+static bool multi_turn_counts_turns(const sb_config *cfg)
+{
+    return !strcmp(cfg->multi_turn_rate, "turns");
+}
+
+/* --multi-turn: the conversations of the dataset as sessions (session.h). */
+static int start_sessions(run_ctx *c, sb_err *err)
+{
+    const sb_config *cfg = c->cfg;
+    /* Every turn's max tokens: --output-len or --sharegpt-output-len when
+     * given, else the dataset's reply to that turn (upstream's default). */
+    long fixed = cfg->ds.output_len >= 0             ? cfg->ds.output_len
+                 : !strcmp(cfg->ds.name, "sharegpt") ? cfg->ds.sharegpt_output_len
+                                                     : -1;
+    if (fixed < 0 && !c->tk)
+        return sb_err_set(err, "--multi-turn takes each turn's max tokens from the dataset's reply "
+                               "counted with the tokenizer: with --skip-tokenizer-init give "
+                               "--output-len");
+    if (!c->prefix)
+        c->prefix =
+            cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix) : run_random_prefix();
+    sess_opts so = {.max_active = cfg->max_active_conversations,
+                    .rate_counts_turns = multi_turn_counts_turns(cfg),
+                    .think_s = cfg->think_time_s,
+                    .think_exponential = !strcmp(cfg->think_time_dist, "exponential"),
+                    .session_header = cfg->session_header,
+                    .id_prefix = c->prefix,
+                    .seed = (uint32_t)cfg->ds.seed,
+                    .fixed_output_len = fixed};
+    c->sess = sess_new(&so, &c->ds, &c->bp, c->tk, err);
+    if (!c->sess)
+        return -1;
+    return rec_store_fits(sess_turns(c->sess), err);
+}
+
 static int prepare(run_ctx *c, sb_err *err)
 {
     sb_config *cfg = c->cfg;
@@ -350,7 +387,10 @@ static int prepare(run_ctx *c, sb_err *err)
             ts[i] = c->ds.reqs[i].timestamp_s;
     }
     sched_opts so = sched_opts_of(cfg);
-    int rc = sched_plan_build(&so, c->ds.n, &rs, ts, &c->plan, err);
+    /* --multi-turn: one send time per conversation, or per turn */
+    size_t plan_n =
+        cfg->ds.multi_turn ? sess_plan_size(&c->ds, multi_turn_counts_turns(cfg)) : c->ds.n;
+    int rc = sched_plan_build(&so, plan_n, &rs, ts, &c->plan, err);
     free(ts);
     if (rc != 0)
         return -1;
@@ -363,6 +403,8 @@ static int prepare(run_ctx *c, sb_err *err)
     if (bk_params_init(&c->bp, c->be, run_bk_opts(cfg, &(bk_opts){0}), name, ignore_eos, err) != 0)
         return -1;
     c->have_bp = true;
+    if (cfg->ds.multi_turn && start_sessions(c, err) != 0)
+        return -1;
     if (isnan(cfg->temperature) && c->be->openai_compat)
         printf("WARNING: vllm bench serve no longer sets temperature==0 (greedy) in requests by "
                "default. The default will be determined on the server side and can be "
@@ -372,8 +414,9 @@ static int prepare(run_ctx *c, sb_err *err)
     run_lora lora = {.names = cfg->lora_modules,
                      .n = cfg->n_lora_modules,
                      .round_robin = !strcmp(cfg->lora_assignment, "round-robin")};
-    c->prefix =
-        cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix) : run_random_prefix();
+    if (!c->prefix) /* start_sessions may have chosen it */
+        c->prefix =
+            cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix) : run_random_prefix();
     run_build_bodies(&c->bp, &c->ds, &lora, c->prefix, &c->bodies, c->reqs);
     if (cfg->probe_request_rate > 0)
         c->probe_body = probe_body(&c->bp);
@@ -424,7 +467,7 @@ static int ready_check(run_ctx *c)
     }
     printf("Waiting for endpoint to become up in %g seconds\n", limit);
     loop_opts o = base_loop_opts(c);
-    loop_req r0 = {c->reqs[0].body, c->reqs[0].body_len, -1};
+    loop_req r0 = {c->reqs[0].body, c->reqs[0].body_len, -1, NULL};
     uint64_t end = sb_now_ns() + (uint64_t)(limit * 1e9);
     for (;;) {
         rec_store *one = rec_store_new(1);
@@ -469,7 +512,7 @@ static void warmups(run_ctx *c)
     printf("Warming up with %ld requests...\n", n);
     loop_req *w = sb_xcalloc((size_t)n, sizeof *w);
     for (long i = 0; i < n; i++)
-        w[i] = (loop_req){c->reqs[0].body, c->reqs[0].body_len, -1};
+        w[i] = (loop_req){c->reqs[0].body, c->reqs[0].body_len, -1, NULL};
     rec_store *rs = rec_store_new((size_t)n);
     for (long i = 0; i < n; i++)
         rs->recs[i].output_len = c->ds.reqs[0].output_len;
@@ -569,8 +612,10 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
         run_shard_take(&c->sh, c->reqs, offs, n);
         n = c->sh.n, reqs = c->sh.reqs, offs = c->sh.offset_ns;
     }
+    if (c->sess) /* the feed sets each turn's lengths when it sends it */
+        n = sess_turns(c->sess);
     c->rs = rec_store_new(n);
-    for (size_t j = 0; j < n; j++) {
+    for (size_t j = 0; !c->sess && j < n; j++) {
         size_t i = c->sh.on ? c->sh.gidx[j] : j;
         c->rs->recs[j].prompt_len = c->ds.reqs[i].prompt_len;
         c->rs->recs[j].output_len = c->ds.reqs[i].output_len;
@@ -583,6 +628,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     if (c->sh.on)
         o.max_concurrency = c->sh.max_conc = mpir_share(o.max_concurrency, c->sh.rank, c->sh.size);
     o.stop = &run_stop;
+    if (c->sess)
+        o.feed = sess_feed(c->sess, c->rs, &c->plan);
     o.progress = progress;
     o.progress_ud = c;
     struct sigaction sa = {0}, old;
@@ -609,6 +656,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     o.start_at_ns = t0; /* 0: when the preparation is done; else rank 0's instant */
     sched_plan shard = {.offset_ns = (uint64_t *)offs, .n = n};
     int rc = loop_run(c->e, &o, reqs, c->sh.on ? &shard : &c->plan, n, c->rs, st, err);
+    if (rc == 0 && c->sess)
+        sess_finish(c->sess, c->rs);
     run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
     if (probe)
         run_probe_stop(probe, &c->probe);
@@ -675,7 +724,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
         fprintf(stderr,
                 "Interrupted: %zu of %zu requests were sent; %zu still running after "
                 "%g s were cancelled. The results below are partial.\n",
-                st->sent, c->ds.n, st->cancelled, cfg->grace_s);
+                st->sent, c->sess ? sess_turns(c->sess) : c->ds.n, st->cancelled, cfg->grace_s);
     metrics_tok_cb cb = {count_tokens, c->tk};
     sb_metrics m;
     sb_err err;
@@ -698,7 +747,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
                      .finished = time(NULL),
                      .partial = st->interrupted,
                      .sent = st->sent,
-                     .planned = c->ds.n,
+                     .planned = c->sess ? sess_turns(c->sess) : c->ds.n,
                      .mpi_text = c->sh.text.data,
                      .mpi_json = c->sh.json.data};
     if (c->ds.trace.present)
@@ -715,6 +764,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     report_opts ro;
     run_report_opts(cfg, &ro);
     run_tm_render(&c->tm, c->rs->bench_end_ns - c->rs->bench_start_ns, &tm_json, &tm_text);
+    if (c->sess)
+        sess_render(c->sess, c->rs, &m, &tm_json, &tm_text);
     rc.ours_json = tm_json.data;
     rc.extras_text = tm_text.data;
     report_failures(&out, c->rs);
@@ -772,6 +823,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
 static void cleanup(run_ctx *c)
 {
     run_shard_free(&c->sh);
+    sess_free(c->sess);
     rec_store_free(c->rs);
     free(c->reqs);
     sb_arena_free(&c->bodies);
@@ -850,6 +902,11 @@ int run_serve_point(sb_config *cfg, run_point *pt)
                         "(mpirun, or --mpi)\n");
         return SB_EXIT_USAGE;
     }
+    if (c.sh.on && cfg->ds.multi_turn) {
+        fprintf(stderr, "servebench serve: --multi-turn under MPI is not supported yet (a "
+                        "conversation's turns must stay on one rank)\n");
+        return SB_EXIT_USAGE;
+    }
     if (c.sh.size > 1 && cfg->sim) {
         fprintf(stderr, "servebench serve: --sim under MPI would start one simulator per rank; "
                         "start `servebench sim` once and point --base-url at it\n");
@@ -891,6 +948,9 @@ int run_serve_point(sb_config *cfg, run_point *pt)
         if (cfg->profile)
             profile_call(&c, "/start_profile", "Starting profiler...", "Profiler started");
         print_load_shape(cfg, replays_trace(cfg, &c.ds));
+        if (c.sess)
+            printf("Multi-turn: %zu conversations, %zu turns; the request rate counts %s\n",
+                   sess_conversations(c.sess), sess_turns(c.sess), cfg->multi_turn_rate);
         fflush(stdout);
         if (timed_run(&c, &st, &cpu_pct, &err) != 0)
             status = fail("setup", &err);

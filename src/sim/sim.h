@@ -40,6 +40,7 @@ typedef struct sim_opts {
     int embedding_dim;           /* --embedding-dim 16: floats per pooling vector */
     uint64_t seed;               /* --seed 0 */
     const char *record_path;     /* --record FILE, NULL = off */
+    int record_messages;         /* --record-messages: chat "messages" in each record line */
     double fail_rate, reject_rate, reset_rate, drop_rate, malformed_rate, stall_rate;
     double stall_ms;         /* --stall-ms 1000 */
     int firehose;            /* --firehose */

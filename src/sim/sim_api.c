@@ -392,6 +392,7 @@ void sim_api_init_req(sim_conn *c, int api, const sim_http_req *hr)
     sim_server *s = c->srv;
     sim_req *r = &c->req;
     free(r->emit_ns);
+    free(r->rec_messages);
     memset(r, 0, sizeof *r);
     r->api = api;
     r->seq = ++s->req_seq;
@@ -402,6 +403,11 @@ void sim_api_init_req(sim_conn *c, int api, const sim_http_req *hr)
     if (n)
         memcpy(r->request_id, hr->request_id.p, n);
     r->request_id[n] = '\0';
+    size_t ns =
+        hr->session_id.n < sizeof r->session_id ? hr->session_id.n : sizeof r->session_id - 1;
+    if (ns)
+        memcpy(r->session_id, hr->session_id.p, ns);
+    r->session_id[ns] = '\0';
     uint64_t id_hash =
         n ? sim_hash(s->o.seed, r->request_id, n) : sim_hash(s->o.seed, &r->seq, sizeof r->seq);
     sim_rng_seed(&r->rng, id_hash);
@@ -463,6 +469,8 @@ static void generate(sim_conn *c, int api, const sim_http_req *hr)
                                  : completions_prompt(body, &g, msg, sizeof msg);
     if (rc == 0 && (api == SIM_API_TGI || api == SIM_API_TRT))
         c->req.stream = 1;
+    if (rc == 0 && api == SIM_API_CHAT && s->o.record_messages) /* body size is capped */
+        c->req.rec_messages = json_dumps(json_object_get(body, "messages"), JSON_COMPACT);
     const char *model =
         body && (api == SIM_API_COMPLETIONS || api == SIM_API_CHAT) ? model_of(body) : NULL;
     if (rc == 0 && model && strcmp(model, s->o.model) != 0) {

@@ -137,6 +137,8 @@ static int parse_header(const char *p, const char *eol, sim_http_req *req, long 
             req->keep_alive = 1;
     } else if (sim_str_eq(name, "x-request-id")) {
         req->request_id = v;
+    } else if (sim_str_eq(name, "x-session-id")) {
+        req->session_id = v;
     } else if (sim_str_eq(name, "content-type")) {
         req->content_type = v;
     }

@@ -17,6 +17,7 @@ typedef struct sim_str {
 typedef struct sim_http_req {
     sim_str method, path, version;
     sim_str request_id; /* x-request-id header, empty when absent */
+    sim_str session_id; /* x-session-id header (a client's session affinity), empty when absent */
     sim_str content_type;
     const char *body; /* Content-Length bytes after the headers */
     size_t body_len;

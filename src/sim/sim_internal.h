@@ -61,10 +61,12 @@ typedef struct sim_req {
     sim_rng rng;
     char id[40];          /* cmpl-/chatcmpl- id */
     char request_id[128]; /* the x-request-id header, "" when absent */
+    char session_id[128]; /* the x-session-id header, "" when absent (--record) */
     char trt_model[64];   /* TensorRT-LLM: model name from the path */
     char prefix[384];     /* the constant start of every stream chunk */
     uint16_t prefix_len;  /* 0 until built */
     uint64_t *emit_ns;    /* --record: every emission time */
+    char *rec_messages;   /* --record-messages: the chat request's "messages" (JSON), or NULL */
     size_t emit_cap;
 } sim_req;
 

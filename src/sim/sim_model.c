@@ -171,6 +171,8 @@ static void end_request(sim_conn *c, const char *outcome, int status, int in_bat
     sim_record_write(s, r, outcome, status);
     free(r->emit_ns);
     r->emit_ns = NULL;
+    free(r->rec_messages);
+    r->rec_messages = NULL;
     r->emit_cap = 0;
     r->phase = SIM_PH_IDLE;
     c->busy = 0;

@@ -30,6 +30,7 @@ static const char help_text[] =
     "  --max-body-bytes N        largest request body accepted (default 67108864)\n"
     "  --max-header-bytes N      largest request header block (default 65536)\n"
     "  --record FILE             write one JSON line of ground truth per request\n"
+    "  --record-messages         with --record: each chat request's \"messages\" too\n"
     "  --tokenizer SPEC          count prompt tokens with this tokenizer (file, directory or\n"
     "                            HF cache name) as vLLM does, special tokens included;\n"
     "                            default: whitespace-separated words\n"
@@ -282,6 +283,7 @@ static const cli_opt sim_flags[] = {
     {"record", true},
     {"tokenizer", true},
     {"quiet", false},
+    {"record-messages", false},
     {"ttft-ms", true},
     {"ttft-std-ms", true},
     {"itl-ms", true},
@@ -335,6 +337,8 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
             o->firehose = 1;
         else if (!strcmp(name, "quiet"))
             o->quiet = 1;
+        else if (!strcmp(name, "record-messages"))
+            o->record_messages = 1;
         else {
             char flag[64];
             snprintf(flag, sizeof flag, "--%s", name);

@@ -53,6 +53,13 @@ void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int 
         s->o.tokens_per_chunk);
     for (uint32_t i = 0; i < r->chunks && i < r->emit_cap; i++)
         sb_buf_printf(b, "%s%" PRIu64, i ? "," : "", r->emit_ns[i]);
-    sb_buf_puts(b, "]}\n");
+    sb_buf_putc(b, ']');
+    if (r->session_id[0]) {
+        sb_buf_puts(b, ",\"session_id\":");
+        pyfmt_json_string_as(b, r->session_id, strlen(r->session_id), false);
+    }
+    if (r->rec_messages) /* --record-messages */
+        sb_buf_printf(b, ",\"messages\":%s", r->rec_messages);
+    sb_buf_puts(b, "}\n");
     fwrite(b->data, 1, b->len, s->rec);
 }
