@@ -463,7 +463,7 @@ static void json_reader_decodes_escapes_and_rejects_what_json_rejects(void **sta
         {"{\"duration\": [1 2]}", "',' or ']' expected"},
         {"{\"duration\": \"a\x01\"}", "a control character"},
         {"{\"duration\": \"\xff\"}", "invalid UTF-8"},
-        {"{\"duration\": \"\xc0\xaf\"}", "invalid UTF-8"}, /* overlong '/' */
+        {"{\"duration\": \"\xc0\xaf\"}", "invalid UTF-8"},     /* overlong '/' */
         {"{\"duration\": \"\xed\xa0\x80\"}", "invalid UTF-8"}, /* an encoded surrogate */
         {"{\"duration\": \"\\q\"}", "an unknown escape"},
         {"{\"duration\": \"\\u12g4\"}", "four hex digits"},
@@ -502,8 +502,10 @@ static void server_metrics_become_charts_with_gaps_as_breaks(void **state)
         "\"prefix_cache_hits_per_s\": [null, 5, 0, 15]}, "
         "\"gaps\": [{\"t_s\": 2.5, \"error\": \"GET: HTTP 503\"}], "
         "\"summary\": {\"samples\": 4, \"kv_cache_usage_peak\": 0.6}}, "
-        "\"gpu_metrics\": {\"url\": \"u\", \"interval_s\": 1.0, \"source\": \"dcgm\", \"t_s\": [0.5, "
-        "1.5], \"series\": {\"gpu_memory_used_mib\": [3000, 3010]}, \"gaps\": [], \"summary\": {}}, "
+        "\"gpu_metrics\": {\"url\": \"u\", \"interval_s\": 1.0, \"source\": \"dcgm\", \"t_s\": "
+        "[0.5, "
+        "1.5], \"series\": {\"gpu_memory_used_mib\": [3000, 3010]}, \"gaps\": [], \"summary\": "
+        "{}}, "
         "\"client_cpu_pct\": 5}}");
     report_run r;
     sb_err err;

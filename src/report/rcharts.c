@@ -464,7 +464,8 @@ static void prefix_chart(report_charts *cs, const report_run *r, const char *pre
     if (isfinite(end) && end > 0)
         chart_add_marker(c, CHART_VLINE, 4, end, "end of the run");
     char *prev = c->note ? sb_xstrdup(c->note) : NULL;
-    chart_set_note(c, "%s%shits / queries (tokens) between scrapes; none where nothing was looked up",
+    chart_set_note(c,
+                   "%s%shits / queries (tokens) between scrapes; none where nothing was looked up",
                    prev ? prev : "", prev ? "; " : "");
     free(prev);
     free(rate.v.v);
@@ -475,20 +476,19 @@ static void prefix_chart(report_charts *cs, const report_run *r, const char *pre
 static void server_charts(report_charts *cs, const report_run *r, const char *prefix)
 {
     if (r->server.present) {
-        static const tm_line_spec req[] = {
-            {"requests_running", "running", 1, 0, CHART_SOLID},
-            {"requests_waiting", "waiting", 1, 1, CHART_DASHED}};
+        static const tm_line_spec req[] = {{"requests_running", "running", 1, 0, CHART_SOLID},
+                                           {"requests_waiting", "waiting", 1, 1, CHART_DASHED}};
         tm_chart(cs, r, prefix, "server-requests", "Server requests running and waiting",
                  "requests", false, req, 2);
         static const tm_line_spec kv[] = {{"kv_cache_usage", "KV cache", 100, 3, CHART_SOLID}};
-        tm_chart(cs, r, prefix, "server-kv-cache", "KV-cache usage over time",
-                 "KV-cache usage (%)", false, kv, 1);
+        tm_chart(cs, r, prefix, "server-kv-cache", "KV-cache usage over time", "KV-cache usage (%)",
+                 false, kv, 1);
         prefix_chart(cs, r, prefix);
         static const tm_line_spec tok[] = {
             {"prompt_tokens_per_s", "prompt (prefill)", 1, 0, CHART_SOLID},
             {"generation_tokens_per_s", "generated", 1, 2, CHART_DASHED}};
-        tm_chart(cs, r, prefix, "server-tokens", "Server token throughput over time",
-                 "tokens/s", false, tok, 2);
+        tm_chart(cs, r, prefix, "server-tokens", "Server token throughput over time", "tokens/s",
+                 false, tok, 2);
         if (r->server.n_s == 0) {
             chart *c = mk(prefix, "server-requests", "Server requests running and waiting",
                           "time since the benchmark start (s)", "requests");
@@ -504,11 +504,11 @@ static void server_charts(report_charts *cs, const report_run *r, const char *pr
                  "GPU utilisation (%)", true, util, 1);
         static const tm_line_spec mem[] = {
             {"gpu_memory_used_mib", "memory used", 1, 3, CHART_SOLID}};
-        tm_chart(cs, r, prefix, "gpu-memory", "GPU memory used over time",
-                 "GPU memory used (MiB)", true, mem, 1);
+        tm_chart(cs, r, prefix, "gpu-memory", "GPU memory used over time", "GPU memory used (MiB)",
+                 true, mem, 1);
         static const tm_line_spec pw[] = {{"gpu_power_w", "power", 1, 1, CHART_SOLID}};
-        tm_chart(cs, r, prefix, "gpu-power", "GPU power draw over time", "GPU power (W)", true,
-                 pw, 1);
+        tm_chart(cs, r, prefix, "gpu-power", "GPU power draw over time", "GPU power (W)", true, pw,
+                 1);
     }
 }
 

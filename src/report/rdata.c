@@ -99,11 +99,11 @@ typedef struct rstate {
     report_vec *vec;
     /* inside servebench.server_metrics / gpu_metrics (depth 3 and deeper) */
     report_tm *tm;
-    char tkey[64];     /* its key being read (depth 3) */
-    char skey[64];     /* series name (depth 4, inside "series") */
-    char gkey[16];     /* key inside one gaps[] entry (depth 5) */
-    report_vec *tvec;  /* the t_s or series array being read */
-    int tvec_depth;    /* the depth of its values */
+    char tkey[64];    /* its key being read (depth 3) */
+    char skey[64];    /* series name (depth 4, inside "series") */
+    char gkey[16];    /* key inside one gaps[] entry (depth 5) */
+    report_vec *tvec; /* the t_s or series array being read */
+    int tvec_depth;   /* the depth of its values */
     bool over, too_deep;
 } rstate;
 
@@ -141,8 +141,7 @@ static void tm_value(rstate *st, double x, const char *text, size_t len, bool is
             tm->source = sb_xstrndup(text, len < 64 ? len : 64);
     } else if (st->tvec && st->depth == st->tvec_depth) {
         vec_push(st->tvec, is_str ? NAN : x, &st->over);
-    } else if (st->depth == 5 && !strcmp(st->tkey, "gaps") && !strcmp(st->gkey, "t_s") &&
-               !is_str) {
+    } else if (st->depth == 5 && !strcmp(st->tkey, "gaps") && !strcmp(st->gkey, "t_s") && !is_str) {
         vec_push(&tm->gaps, x, &st->over);
     }
 }
@@ -751,8 +750,7 @@ static int jopen(jreader *j, const char *path, sb_err *err)
             if (n == 0)
                 break;
             if (b.len + (size_t)n > RDATA_MAX_STREAM) {
-                rc = sb_err_set(err, "reading %s: more than %zu GiB", path,
-                                RDATA_MAX_STREAM >> 30);
+                rc = sb_err_set(err, "reading %s: more than %zu GiB", path, RDATA_MAX_STREAM >> 30);
                 break;
             }
             sb_buf_append(&b, chunk, (size_t)n);

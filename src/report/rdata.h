@@ -33,11 +33,12 @@ typedef struct report_kv {
 /* One server-side time series block of the result JSON
  * (servebench.server_metrics or servebench.gpu_metrics, docs/serve.md). */
 typedef struct report_tm_series {
-    char *key; /* "kv_cache_usage", "prompt_tokens_per_s", ... */
+    char *key;    /* "kv_cache_usage", "prompt_tokens_per_s", ... */
     report_vec v; /* one value per scrape time, NAN where the scrape had none */
 } report_tm_series;
 
-#define REPORT_TM_MAX_SERIES 64 /* series kept per block; a foreign file's extra ones are skipped */
+/* series kept per block; a foreign file's extra ones are skipped */
+#define REPORT_TM_MAX_SERIES 64
 
 typedef struct report_tm {
     bool present;
@@ -55,9 +56,9 @@ typedef struct report_run {
     size_t n_kv, cap_kv;
     /* --save-detailed arrays (n == 0 when absent); times in seconds */
     report_vec input_lens, output_lens, ttfts, latencies, start_times;
-    report_vec itls;    /* every request's ITLs, one after another */
-    report_vec itl_off; /* request i's ITLs are itls.v[itl_off.v[i] .. itl_off.v[i+1]) */
-    report_vec failed;  /* 1 where errors[i] is a non-empty string */
+    report_vec itls;       /* every request's ITLs, one after another */
+    report_vec itl_off;    /* request i's ITLs are itls.v[itl_off.v[i] .. itl_off.v[i+1]) */
+    report_vec failed;     /* 1 where errors[i] is a non-empty string */
     report_tm server, gpu; /* servebench.server_metrics, servebench.gpu_metrics */
 } report_run;
 
