@@ -755,10 +755,11 @@ static int jopen(jreader *j, const char *path, sb_err *err)
             }
             sb_buf_append(&b, chunk, (size_t)n);
         }
-        j->end = (j->base = b.data) + b.len;
-        if (rc != 0 || !b.data) {
+        if (rc == 0 && b.data) {
+            j->base = b.data;
+            j->end = b.data + b.len;
+        } else {
             sb_buf_free(&b);
-            j->base = j->end = NULL;
         }
     }
     close(fd);
