@@ -33,7 +33,11 @@
 #define RDATA_MAX_STREAM ((size_t)1 << 36) /* bytes read from a pipe (not mappable) */
 #define RDATA_RELEASE (64u << 20)          /* mapped bytes read before they are released */
 
-static void vec_push(report_vec *v, double x, bool *over)
+/* The few helpers of the per-number path are inlined at every use: a call
+ * per number costs as much as converting it. */
+#define RDATA_HOT static inline __attribute__((always_inline))
+
+RDATA_HOT void vec_push(report_vec *v, double x, bool *over)
 {
     if (v->n == v->cap) {
         if (v->cap >= RDATA_MAX_VALUES) {
@@ -302,8 +306,12 @@ static bool jfail(jreader *j, const char *what)
     return false;
 }
 
-static void jws(jreader *j)
+RDATA_HOT void jws(jreader *j)
 {
+    if (j->p < j->end && *j->p == ' ') /* the ", " and ": " our writers put */
+        j->p++;
+    if (j->p < j->end && (unsigned char)*j->p > ' ')
+        return;
     while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
         j->p++;
 }
@@ -334,7 +342,7 @@ static bool jword(jreader *j, const char *w, size_t n)
     return true;
 }
 
-static bool is_digit(char c)
+RDATA_HOT bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
 }
@@ -343,7 +351,7 @@ static bool is_digit(char c)
  * 19 digits, when the caller goes to strtod anyway); returns how many. Eight
  * at a time where the bytes allow: a number's 17 fraction digits are most
  * of a result file. */
-static size_t digits(const char **qp, const char *e, uint64_t *m)
+RDATA_HOT size_t digits(const char **qp, const char *e, uint64_t *m)
 {
     const char *q = *qp;
     uint64_t acc = *m;
@@ -373,28 +381,19 @@ static size_t digits(const char **qp, const char *e, uint64_t *m)
     return n;
 }
 
-/* A number, checked against the JSON grammar and converted in the same
- * pass: the digits accumulate into the mantissa parse_num would build, so
- * the fast path gives the same double as parse_num; an exponent or more than
- * 19 significant digits goes to parse_num (strtod). */
-static bool jnumber(jreader *j)
+/* A number at j->p (not -Infinity), checked against the JSON grammar and
+ * converted in the same pass: the digits accumulate into the mantissa
+ * parse_num would build, so the fast path gives the same double as
+ * parse_num; an exponent or more than 19 significant digits goes to
+ * parse_num (strtod). *slow says the text may need number()'s care. */
+RDATA_HOT bool jscan_number(jreader *j, double *out, bool *slow)
 {
     static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                  1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                  1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     const char *s = j->p, *q = s, *e = j->end;
-    bool neg = false, slow = false;
-    if (q < e && *q == '-') {
-        neg = true;
-        q++;
-        if (q < e && *q == 'I') {
-            j->p = q;
-            if (!jword(j, "Infinity", 8))
-                return false;
-            value(j->st, -INFINITY, "-Infinity", 9, false);
-            return true;
-        }
-    }
+    bool neg = q < e && *q == '-', expo = false;
+    q += neg;
     uint64_t m = 0;
     size_t sig = 0, frac = 0;
     if (q < e && *q == '0') {
@@ -418,7 +417,7 @@ static bool jnumber(jreader *j)
         frac = (size_t)(q - fs);
     }
     if (q < e && (*q == 'e' || *q == 'E')) {
-        slow = true;
+        expo = true;
         q++;
         if (q < e && (*q == '+' || *q == '-'))
             q++;
@@ -430,12 +429,34 @@ static bool jnumber(jreader *j)
             q++;
     }
     j->p = q;
-    if (slow || sig > 19 || frac > 22) {
-        number(j->st, s, (size_t)(q - s));
+    *slow = expo || sig > 19 || frac > 22;
+    if (*slow) {
+        *out = parse_num(s, (size_t)(q - s));
     } else {
         double d = (double)m / p10[frac];
-        value(j->st, neg ? -d : d, s, (size_t)(q - s), false);
+        *out = neg ? -d : d;
     }
+    return true;
+}
+
+static bool jnumber(jreader *j)
+{
+    const char *s = j->p;
+    if (j->end - s >= 2 && s[0] == '-' && s[1] == 'I') {
+        j->p++;
+        if (!jword(j, "Infinity", 8))
+            return false;
+        value(j->st, -INFINITY, "-Infinity", 9, false);
+        return true;
+    }
+    double x;
+    bool slow;
+    if (!jscan_number(j, &x, &slow))
+        return false;
+    if (slow && isinf(x))
+        number(j->st, s, (size_t)(j->p - s)); /* 1e999 at a scalar key reads "Infinity" */
+    else
+        value(j->st, x, s, (size_t)(j->p - s), false);
     return true;
 }
 
@@ -598,6 +619,19 @@ static bool jstring(jreader *j)
 
 static bool jvalue(jreader *j);
 
+/* The vector the plain numbers of the array just opened go to, as value()
+ * would put them (ttfts, one request's ITLs, a telemetry series), or NULL. */
+static report_vec *direct_vec(const rstate *st)
+{
+    if (st->tm)
+        return st->tvec && st->depth == st->tvec_depth ? st->tvec : NULL;
+    if (st->tgt == T_VEC && st->depth == 2)
+        return st->vec;
+    if (st->tgt == T_ITLS && st->depth == 3)
+        return &st->r->itls;
+    return NULL;
+}
+
 static bool jarray(jreader *j)
 {
     j->p++;
@@ -609,9 +643,20 @@ static bool jarray(jreader *j)
         end_container(j->st);
         return true;
     }
+    report_vec *direct = direct_vec(j->st);
     for (;;) {
-        if (!jvalue(j))
+        /* the per-request arrays are most of a file: their plain numbers skip value() */
+        jws(j);
+        char c = j->p < j->end ? *j->p : 0;
+        if (direct && (is_digit(c) || (c == '-' && j->end - j->p >= 2 && j->p[1] != 'I'))) {
+            double x;
+            bool slow;
+            if (!jscan_number(j, &x, &slow))
+                return false;
+            vec_push(direct, x, &j->st->over);
+        } else if (!jvalue(j)) {
             return false;
+        }
         jws(j);
         if (j->p >= j->end)
             return jfail(j, "");
