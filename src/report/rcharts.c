@@ -233,7 +233,10 @@ static size_t bucket(double t, double dt, size_t nb)
     return b < (double)(nb - 1) ? (size_t)b : nb - 1;
 }
 
-static void time_series(report_charts *cs, const report_run *r, const char *prefix, size_t n)
+/* e2e[i] is e2el_s(r, i), computed once (summing a request's ITLs is the
+ * dearest part of it). */
+static void time_series(report_charts *cs, const report_run *r, const char *prefix, size_t n,
+                        const double *e2e)
 {
     chart *tp = mk(prefix, "throughput-time", "Output tokens per second over time",
                    "time since the first request (s)", "output tokens/s");
@@ -247,7 +250,7 @@ static void time_series(report_charts *cs, const report_run *r, const char *pref
         double t0 = INFINITY, t1 = 0;
         for (size_t i = 0; i < n; i++)
             if (!is_failed(r, i)) {
-                double s = r->start_times.v[i], e = s + e2el_s(r, i);
+                double s = r->start_times.v[i], e = s + e2e[i];
                 t0 = s < t0 ? s : t0;
                 t1 = e > t1 ? e : t1;
             }
@@ -271,7 +274,7 @@ static void time_series(report_charts *cs, const report_run *r, const char *pref
                 }
                 /* in flight during bucket b when it started before b+1 and ended after b */
                 conc[bucket(s, dt, nb)]++;
-                conc[bucket(s + e2el_s(r, i), dt, nb) + 1]--;
+                conc[bucket(s + e2e[i], dt, nb) + 1]--;
             }
             for (size_t b = 0; b < nb; b++) {
                 conc[b] += b ? conc[b - 1] : 0;
@@ -293,7 +296,8 @@ static void time_series(report_charts *cs, const report_run *r, const char *pref
     add(cs, cc, "Over time");
 }
 
-static void scatter(report_charts *cs, const report_run *r, const char *prefix, size_t n)
+static void scatter(report_charts *cs, const report_run *r, const char *prefix, size_t n,
+                    const double *e2e)
 {
     chart *a = mk(prefix, "scatter-ttft-input", "TTFT vs input length", "input length (tokens)",
                   "TTFT (ms)");
@@ -314,7 +318,7 @@ static void scatter(report_charts *cs, const report_run *r, const char *prefix, 
         x1[k] = r->input_lens.n ? r->input_lens.v[i] : NAN;
         y1[k] = r->ttfts.v[i] * 1e3;
         x2[k] = r->output_lens.n ? r->output_lens.v[i] : NAN;
-        y2[k] = e2el_s(r, i) * 1e3;
+        y2[k] = e2e[i] * 1e3;
         k++;
     }
     chart_add(a, CHART_POINTS, NULL, 0, x1, y1, k);
@@ -518,12 +522,15 @@ void report_charts_run(report_charts *cs, const report_run *r, const char *prefi
     double *ttft = sb_xmalloc((n ? n : 1) * sizeof *ttft),
            *e2el = sb_xmalloc((n ? n : 1) * sizeof *e2el);
     double *tpot = sb_xmalloc((n ? n : 1) * sizeof *tpot);
+    double *e2e = sb_xmalloc((n ? n : 1) * sizeof *e2e); /* seconds; only read for successes */
     size_t nt = 0, ne = 0, np = 0;
     for (size_t i = 0; i < n; i++) {
+        e2e[i] = NAN;
         if (is_failed(r, i))
             continue;
+        e2e[i] = e2el_s(r, i);
         /* a null or non-finite value (a hand-edited file) is left out, not drawn */
-        double t = r->ttfts.v[i], e = e2el_s(r, i);
+        double t = r->ttfts.v[i], e = e2e[i];
         if (isfinite(t))
             ttft[nt++] = t * 1e3;
         if (isfinite(e))
@@ -549,8 +556,9 @@ void report_charts_run(report_charts *cs, const report_run *r, const char *prefi
     distribution(cs, r, prefix, "itl", "ITL", itl, ni, why);
     distribution(cs, r, prefix, "e2el", "E2EL", e2el, ne, why);
     free(ttft), free(e2el), free(tpot), free(itl);
-    time_series(cs, r, prefix, n);
-    scatter(cs, r, prefix, n);
+    time_series(cs, r, prefix, n, e2e);
+    scatter(cs, r, prefix, n, e2e);
+    free(e2e);
     server_charts(cs, r, prefix);
 }
 
