@@ -455,14 +455,12 @@ static void prefix_chart(report_charts *cs, const report_run *r, const char *pre
         return;
     }
     size_t n = q->n < h->n ? q->n : h->n;
-    report_tm_series rate = {.key = "prefix_cache_hit_rate_interval"};
-    rate.v.v = sb_xmalloc((n ? n : 1) * sizeof *rate.v.v);
-    rate.v.n = rate.v.cap = n;
+    report_vec rate = {sb_xmalloc((n ? n : 1) * sizeof(double)), n, n};
     for (size_t i = 0; i < n; i++)
-        rate.v.v[i] = q->v[i] > 0 ? h->v[i] / q->v[i] : NAN;
+        rate.v[i] = q->v[i] > 0 ? h->v[i] / q->v[i] : NAN;
     chart *c = mk(prefix, "server-prefix-cache", "Prefix-cache hit rate over time",
                   "time since the benchmark start (s)", "hit rate (%)");
-    tm_line(c, tq, &rate.v, 100, NULL, 2, CHART_SOLID);
+    tm_line(c, tq, &rate, 100, NULL, 2, CHART_SOLID);
     c->y_from_zero = c->x_from_zero = true;
     double end = report_run_num(r, "duration");
     if (isfinite(end) && end > 0)
@@ -472,7 +470,7 @@ static void prefix_chart(report_charts *cs, const report_run *r, const char *pre
                    "%s%shits / queries (tokens) between scrapes; none where nothing was looked up",
                    prev ? prev : "", prev ? "; " : "");
     free(prev);
-    free(rate.v.v);
+    free(rate.v);
     add(cs, c, "Server metrics");
 }
 
