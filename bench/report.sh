@@ -4,6 +4,8 @@
 # requests (default 1,000,000, 8 ITLs each), against the physical limit of
 # reading the file (cat) and against Python's json.load of the same file.
 # usage: bash bench/report.sh [BUILD_DIR] [N] [ITLS_PER_REQUEST]
+# With CALLGRIND=1 (and valgrind installed) it also counts the instructions
+# of one `servebench report` run: a figure the machine's load does not move.
 # Figures: bench/report.md.
 set -euo pipefail
 build=${1:-build}
@@ -28,6 +30,11 @@ t "servebench report" "$build/servebench" report "$tmp/r.json" -o "$tmp/r.html"
 t "servebench report (again)" "$build/servebench" report "$tmp/r.json" -o "$tmp/r.html" --force
 t "servebench plot (PNG)" "$build/servebench" plot "$tmp/r.json" -o "$tmp/p.png" --chart itl-cdf
 echo "HTML: $(stat -c %s "$tmp/r.html") bytes"
+if [ "${CALLGRIND:-0}" = 1 ] && command -v valgrind > /dev/null; then
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$build/servebench" report \
+        "$tmp/r.json" -o "$tmp/cg.html" 2>&1 > /dev/null | grep -o 'refs: .*' |
+        sed 's/^/servebench report instructions (callgrind) /'
+fi
 if python3 -c 'import json' 2> /dev/null; then
     t "python3 json.load only" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/r.json"
 fi

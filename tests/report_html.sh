@@ -7,11 +7,15 @@
 # every chart in the DOM as an inline SVG, light and dark screenshots decoded
 # and not blank); PNG plots decoded with libpng at the asked size; SVG plots
 # parsed as XML; bad input named with exit 2; no overwrite without --force.
+# Server-side series: a run scraping the simulator's /metrics and a
+# DCGM-shaped endpoint that fails every third scrape gives the server and
+# GPU charts, the failed scrapes drawn as breaks in the line.
 set -euo pipefail
 : "${SB_BIN:?run through ctest}"
 source "$SB_SOURCE_DIR/tests/skip.sh"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+mpid=
+trap '[ -n "$mpid" ] && kill "$mpid" 2> /dev/null; rm -rf "$tmp"' EXIT
 pngcheck="$SB_BUILD_DIR/tests/sb_pngcheck"
 die() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -46,11 +50,69 @@ png "$tmp/res/run.dataset_stats.png" 1600 1120 50
     die "plots not written without --save-result"
 [ ! -e "$tmp/nosave/n.json" ] || die "result written without --save-result"
 
+# 1b. server and GPU metrics scraped during the run (docs/serve.md)
+python3 "$SB_SOURCE_DIR/tests/gen/metrics_server.py" > "$tmp/m.out" &
+mpid=$!
+for _ in $(seq 100); do grep -q listening "$tmp/m.out" && break; sleep 0.05; done
+mport=$(awk '{print $2}' "$tmp/m.out")
+[ -n "$mport" ] || die "metrics server did not start"
+"$SB_BIN" serve --sim --sim-arg "--max-num-seqs 4 --itl-ms 20" --model sim --num-prompts 40 \
+    --request-rate 30 --random-input-len 32 --random-output-len 16 --server-metrics \
+    --server-metrics-interval 0.2 --gpu-metrics-url "http://127.0.0.1:$mport/flaky" \
+    --save-result --save-detailed --result-dir "$tmp/res" --result-filename tm.json \
+    --disable-tqdm > "$tmp/tm.out" 2>&1 || { cat "$tmp/tm.out"; die "serve with metrics failed"; }
+"$SB_BIN" report "$tmp/res/tm.json" -o "$tmp/tm.html" > /dev/null || die "report with metrics"
+"$SB_BIN" plot "$tmp/res/tm.json" --list > "$tmp/tmlist"
+server_charts="server-requests server-kv-cache server-tokens gpu-utilization gpu-memory gpu-power"
+for c in $server_charts; do
+    grep -q "^$c " "$tmp/tmlist" || die "no chart $c: $(cat "$tmp/tmlist")"
+done
+python3 - "$tmp/tm.html" "$tmp/res/tm.json" <<'PY' || die "server charts"
+import json, re, sys
+page = open(sys.argv[1]).read()
+sb = json.load(open(sys.argv[2]))["servebench"]
+gaps = len(sb["gpu_metrics"]["gaps"])
+assert gaps >= 2, "the flaky endpoint gave %d gaps" % gaps
+def body(c):
+    return page.split('id="chart-%s"' % c, 1)[1].split("</svg>", 1)[0]
+for c in ["server-requests", "server-kv-cache", "server-tokens", "gpu-utilization", "gpu-memory"]:
+    b = body(c)
+    assert 'polyline class="ln c-s' in b, c
+    assert "time since the benchmark start (s)" in b and "end of the run" in b, c
+assert "requests" in body("server-requests") and "KV-cache usage (%)" in body("server-kv-cache")
+assert "GPU memory used (MiB)" in body("gpu-memory")
+# running and waiting: two named lines
+assert ">running<" in body("server-requests") and ">waiting<" in body("server-requests")
+# the GPU lines break at every failed scrape: one polyline per stretch between gaps
+mem = body("gpu-memory")
+lines = len(re.findall(r'<polyline class="ln c-s3"', mem))
+assert lines >= gaps, (lines, gaps)
+assert "failed scrape" in page.split('data-chart="gpu-memory"', 1)[1].split("</figure>", 1)[0]
+# the server's own blocks had no gaps: one unbroken line per series
+assert len(re.findall(r'<polyline class="ln c-s3"', body("server-kv-cache"))) == 1
+PY
+for c in server-requests gpu-memory; do
+    "$SB_BIN" plot "$tmp/res/tm.json" -o "$tmp/$c.png" --chart "$c" --width 640 --height 400 \
+        > /dev/null || die "plot $c"
+    png "$tmp/$c.png" 640 400 20
+    "$SB_BIN" plot "$tmp/res/tm.json" -o "$tmp/$c.svg" --chart "$c" > /dev/null || die "svg $c"
+    python3 - "$tmp/$c.svg" "$c" <<'PY' || die "svg $c"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+assert root.get("id") == "chart-" + sys.argv[2], root.get("id")
+assert len(root.findall(".//" + ns + "polyline")) >= 2  # frame plus the series
+assert any(t.text == "time since the benchmark start (s)" for t in root.iter(ns + "text"))
+PY
+done
+kill "$mpid" 2> /dev/null
+mpid=
+
 # 2. the report
 sweep="$SB_TEST_DATA/report/sweep.jsonl"
 "$SB_BIN" report "$tmp/res/run.json" "$sweep" -o "$tmp/report.html" > "$tmp/report.out" ||
     die "report failed"
-grep -q "Wrote $tmp/report.html (16 charts" "$tmp/report.out" || die "report: $(cat "$tmp/report.out")"
+grep -q "Wrote $tmp/report.html (19 charts" "$tmp/report.out" || die "report: $(cat "$tmp/report.out")"
 set +e
 "$SB_BIN" report "$tmp/res/run.json" -o "$tmp/report.html" > /dev/null 2> "$tmp/again.err"
 rc=$?
@@ -95,7 +157,7 @@ PY
 
 # 3. plots
 "$SB_BIN" plot "$tmp/res/run.json" "$sweep" --list > "$tmp/list"
-[ "$(wc -l < "$tmp/list")" = 16 ] || die "plot --list: $(cat "$tmp/list")"
+[ "$(wc -l < "$tmp/list")" = 19 ] || die "plot --list: $(cat "$tmp/list")"
 for c in ttft-cdf itl-hist throughput-time scatter-e2el-output f2-sweep-pareto f2-sweep-ttft f2-sweep-tpot; do
     "$SB_BIN" plot "$tmp/res/run.json" "$sweep" -o "$tmp/$c.png" --chart "$c" --width 640 \
         --height 400 > /dev/null || die "plot $c"
@@ -150,6 +212,23 @@ for i in ids:  # every chart drew something: marks beyond its frame and grid
     assert re.search(r'<(rect|path) class="(c-s|dt)|polyline class="ln c-s', body), i
 assert "<table>" in dom and "client-limited" in dom and "partial" in dom
 assert "Capacity under the SLOs" in dom
+PY
+# the server-metric page: no console message, every chart drawn
+cr --dump-dom "file://$tmp/tm.html" > "$tmp/tm.dom" 2> "$tmp/tm.err" || die "chromium tm"
+if grep -E 'CONSOLE|ERR_|Failed to load|Refused' "$tmp/tm.err"; then
+    die "chromium reported the lines above (server-metric page)"
+fi
+python3 - "$tmp/tm.dom" "$tmp/tmlist" <<'PY' || die "DOM check (server-metric page)"
+import re, sys
+dom = open(sys.argv[1]).read()
+ids = [l.split()[0] for l in open(sys.argv[2])]
+figs = re.findall(r'<figure data-chart="([^"]+)">\s*<svg[^>]*id="chart-([^"]+)"', dom)
+assert [a for a, b in figs] == ids, (figs, ids)
+for i in ids:
+    body = dom.split('id="chart-%s"' % i, 1)[1].split("</svg>", 1)[0]
+    assert body.count("<text") >= 5, i
+    assert re.search(r'<(rect|path) class="(c-s|dt)|polyline class="ln c-s', body), i
+assert "<h2>Server metrics</h2>" in dom and "<h2>GPU metrics</h2>" in dom
 PY
 cr --screenshot="$tmp/light.png" --window-size=1280,3000 "file://$tmp/report.html" \
     > /dev/null 2>&1 || die "screenshot"

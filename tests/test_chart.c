@@ -420,6 +420,144 @@ static void bad_result_files_are_named_with_the_reason(void **state)
     report_run_free(&r);
 }
 
+/* The reader is strict JSON plus the bare NaN/Infinity Python writes:
+ * escapes and surrogate pairs decoded, long and exponent numbers through
+ * strtod, and every grammar error named with its byte. */
+static void json_reader_decodes_escapes_and_rejects_what_json_rejects(void **state)
+{
+    (void)state;
+    char *path = write_tmp(
+        "{\"duration\": 1, \"completed\": 1, \"s\": \"a\\u00e9\\ud83d\\ude00\\n\\\"/\\/\", "
+        "\"lone\": \"\\udc00x\", \"utf8\": \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\", "
+        "\"e\": 1.5e3, \"neg\": -0.25, \"big\": 123456789012345678901234, "
+        "\"long\": 0.00000000000000000000000000000000000000000000000000000000000000000000001, "
+        "\"ninf\": -Infinity, \"t\": true, \"o\": {\"x\": [1, {\"y\": []}]}, "
+        "\"ttfts\": [0.012345678901234567, 1E-3, 0, -0.0]}\n{\"second\": 1}");
+    report_run r;
+    sb_err err;
+    assert_int_equal(report_run_load(&r, path, &err), 0);
+    assert_string_equal(report_run_get(&r, "s"), "a\xc3\xa9\xf0\x9f\x98\x80\n\"//");
+    assert_string_equal(report_run_get(&r, "lone"), "\xef\xbf\xbdx");
+    assert_string_equal(report_run_get(&r, "utf8"), "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    assert_true(report_run_num(&r, "e") == 1500 && report_run_num(&r, "neg") == -0.25);
+    assert_true(report_run_num(&r, "big") == 123456789012345678901234.0);
+    assert_true(report_run_num(&r, "long") == 1e-71);
+    assert_true(isinf(report_run_num(&r, "ninf")) && report_run_num(&r, "ninf") < 0);
+    assert_string_equal(report_run_get(&r, "t"), "true");
+    assert_null(report_run_get(&r, "o"));
+    assert_int_equal(r.ttfts.n, 4);
+    assert_true(r.ttfts.v[0] == strtod("0.012345678901234567", NULL) || /* within an ulp */
+                fabs(r.ttfts.v[0] - 0.012345678901234567) < 1e-17);
+    assert_true(r.ttfts.v[1] == 1e-3 && r.ttfts.v[2] == 0 && signbit(r.ttfts.v[3]));
+    report_run_free(&r);
+    unlink(path);
+    free(path);
+
+    struct {
+        const char *text, *want;
+    } bad[] = {
+        {"{\"duration\": 01}", "near byte 14"},
+        {"{\"duration\": 1,}", "a key (a string) expected"},
+        {"{\"duration\" 1}", "':' expected"},
+        {"{\"duration\": [1,]}", "a value expected"},
+        {"{\"duration\": [1 2]}", "',' or ']' expected"},
+        {"{\"duration\": \"a\x01\"}", "a control character"},
+        {"{\"duration\": \"\xff\"}", "invalid UTF-8"},
+        {"{\"duration\": \"\xc0\xaf\"}", "invalid UTF-8"},     /* overlong '/' */
+        {"{\"duration\": \"\xed\xa0\x80\"}", "invalid UTF-8"}, /* an encoded surrogate */
+        {"{\"duration\": \"\\q\"}", "an unknown escape"},
+        {"{\"duration\": \"\\u12g4\"}", "four hex digits"},
+        {"{\"duration\": tru}", "unknown word"},
+        {"{\"duration\": 1.}", "a digit expected after '.'"},
+        {"{\"duration\": 1e+}", "a digit expected in the exponent"},
+        {"{\"duration\": -}", "a value expected"},
+        {"{\"duration\": \"abc", "truncated"},
+        {"{\"duration\": 1.5", "truncated"},
+        {"  \n ", "truncated"},
+        {"[1, 2]", "not a benchmark result JSON"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        path = write_tmp(bad[i].text);
+        assert_int_equal(report_run_load(&r, path, &err), -1);
+        if (!strstr(err.msg, bad[i].want) || !strstr(err.msg, path))
+            fail_msg("case %zu: '%s'", i, err.msg);
+        report_run_free(&r);
+        unlink(path);
+        free(path);
+    }
+}
+
+/* servebench.server_metrics and gpu_metrics become charts aligned on the
+ * benchmark's clock; a failed scrape and a null value break the line, a
+ * counter pair gives the prefix-cache hit rate per interval. */
+static void server_metrics_become_charts_with_gaps_as_breaks(void **state)
+{
+    (void)state;
+    char *path = write_tmp(
+        "{\"duration\": 3.5, \"completed\": 1, \"servebench\": {\"version\": \"x\", "
+        "\"server_metrics\": {\"url\": \"http://h/metrics\", \"interval_s\": 1.0, \"source\": "
+        "\"vllm\", \"t_s\": [0, 1, 2, 3], \"series\": {\"kv_cache_usage\": [0.1, null, 0.5, 0.6], "
+        "\"requests_running\": [1, 2, 3, 4], \"requests_waiting\": [0, 0, 1, 0], "
+        "\"prefix_cache_queries_per_s\": [null, 10, 0, 20], "
+        "\"prefix_cache_hits_per_s\": [null, 5, 0, 15]}, "
+        "\"gaps\": [{\"t_s\": 2.5, \"error\": \"GET: HTTP 503\"}], "
+        "\"summary\": {\"samples\": 4, \"kv_cache_usage_peak\": 0.6}}, "
+        "\"gpu_metrics\": {\"url\": \"u\", \"interval_s\": 1.0, \"source\": \"dcgm\", \"t_s\": "
+        "[0.5, "
+        "1.5], \"series\": {\"gpu_memory_used_mib\": [3000, 3010]}, \"gaps\": [], \"summary\": "
+        "{}}, "
+        "\"client_cpu_pct\": 5}}");
+    report_run r;
+    sb_err err;
+    assert_int_equal(report_run_load(&r, path, &err), 0);
+    assert_true(r.server.present && r.gpu.present);
+    assert_string_equal(r.server.source, "vllm");
+    assert_true(r.server.interval_s == 1.0);
+    assert_int_equal(r.server.t.n, 4);
+    assert_int_equal(r.server.gaps.n, 1);
+    assert_true(r.server.gaps.v[0] == 2.5);
+    const report_vec *kv = report_tm_get(&r.server, "kv_cache_usage");
+    assert_non_null(kv);
+    assert_true(kv->n == 4 && isnan(kv->v[1]) && kv->v[3] == 0.6);
+    assert_null(report_run_get(&r, "servebench.server_metrics"));
+    assert_string_equal(report_run_get(&r, "servebench.client_cpu_pct"), "5"); /* after the block */
+
+    report_charts cs = {0};
+    report_charts_run(&cs, &r, "");
+    const chart *c = report_charts_find(&cs, "server-kv-cache");
+    assert_non_null(c);
+    assert_string_equal(c->y_label, "KV-cache usage (%)");
+    /* rows and the gap merged in time order: 0, 1, 2, 2.5 (gap), 3 */
+    assert_int_equal(c->s[0].n, 5);
+    assert_true(c->s[0].x[3] == 2.5 && isnan(c->s[0].y[3]));
+    assert_true(fabs(c->s[0].y[0] - 10) < 1e-9 && isnan(c->s[0].y[1]) && c->s[0].y[4] == 60);
+    const chart *p = report_charts_find(&cs, "server-prefix-cache");
+    assert_non_null(p);
+    assert_true(p->s[0].y[1] == 50 && isnan(p->s[0].y[2]) && p->s[0].y[4] == 75);
+    const chart *q = report_charts_find(&cs, "server-requests");
+    assert_non_null(q);
+    assert_int_equal(q->n, 3); /* running, waiting, the end-of-run marker */
+    assert_true(q->s[2].kind == CHART_VLINE && q->s[2].x[0] == 3.5);
+    assert_non_null(report_charts_find(&cs, "gpu-memory"));
+    assert_null(report_charts_find(&cs, "gpu-utilization")); /* not in the file */
+    assert_null(report_charts_find(&cs, "server-tokens"));
+    assert_non_null(strstr(c->note, "1 failed scrape"));
+    /* the SVG draws no segment across the null (t=1) or the gap (t=2.5): the
+     * three stretches are single points, each its own polyline and dot */
+    sb_buf svg;
+    sb_buf_init(&svg);
+    chart_svg(&svg, c, 400, 300, true);
+    size_t lines = 0;
+    for (const char *x = svg.data; (x = strstr(x, "<polyline class=\"ln c-s3\"")); x++)
+        lines++;
+    assert_int_equal(lines, 3);
+    sb_buf_free(&svg);
+    report_charts_free(&cs);
+    report_run_free(&r);
+    unlink(path);
+    free(path);
+}
+
 /* ---- sweeps ---- */
 
 static void sweep_file_gives_points_capacity_and_the_pareto_front(void **state)
@@ -495,6 +633,8 @@ int main(void)
         cmocka_unit_test(reference_result_uses_its_latencies_and_has_unknown_health),
         cmocka_unit_test(odd_values_draw_without_harm),
         cmocka_unit_test(bad_result_files_are_named_with_the_reason),
+        cmocka_unit_test(json_reader_decodes_escapes_and_rejects_what_json_rejects),
+        cmocka_unit_test(server_metrics_become_charts_with_gaps_as_breaks),
         cmocka_unit_test(sweep_file_gives_points_capacity_and_the_pareto_front),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -233,7 +233,10 @@ static size_t bucket(double t, double dt, size_t nb)
     return b < (double)(nb - 1) ? (size_t)b : nb - 1;
 }
 
-static void time_series(report_charts *cs, const report_run *r, const char *prefix, size_t n)
+/* e2e[i] is e2el_s(r, i), computed once (summing a request's ITLs is the
+ * dearest part of it). */
+static void time_series(report_charts *cs, const report_run *r, const char *prefix, size_t n,
+                        const double *e2e)
 {
     chart *tp = mk(prefix, "throughput-time", "Output tokens per second over time",
                    "time since the first request (s)", "output tokens/s");
@@ -247,7 +250,7 @@ static void time_series(report_charts *cs, const report_run *r, const char *pref
         double t0 = INFINITY, t1 = 0;
         for (size_t i = 0; i < n; i++)
             if (!is_failed(r, i)) {
-                double s = r->start_times.v[i], e = s + e2el_s(r, i);
+                double s = r->start_times.v[i], e = s + e2e[i];
                 t0 = s < t0 ? s : t0;
                 t1 = e > t1 ? e : t1;
             }
@@ -271,7 +274,7 @@ static void time_series(report_charts *cs, const report_run *r, const char *pref
                 }
                 /* in flight during bucket b when it started before b+1 and ended after b */
                 conc[bucket(s, dt, nb)]++;
-                conc[bucket(s + e2el_s(r, i), dt, nb) + 1]--;
+                conc[bucket(s + e2e[i], dt, nb) + 1]--;
             }
             for (size_t b = 0; b < nb; b++) {
                 conc[b] += b ? conc[b - 1] : 0;
@@ -293,7 +296,8 @@ static void time_series(report_charts *cs, const report_run *r, const char *pref
     add(cs, cc, "Over time");
 }
 
-static void scatter(report_charts *cs, const report_run *r, const char *prefix, size_t n)
+static void scatter(report_charts *cs, const report_run *r, const char *prefix, size_t n,
+                    const double *e2e)
 {
     chart *a = mk(prefix, "scatter-ttft-input", "TTFT vs input length", "input length (tokens)",
                   "TTFT (ms)");
@@ -314,7 +318,7 @@ static void scatter(report_charts *cs, const report_run *r, const char *prefix, 
         x1[k] = r->input_lens.n ? r->input_lens.v[i] : NAN;
         y1[k] = r->ttfts.v[i] * 1e3;
         x2[k] = r->output_lens.n ? r->output_lens.v[i] : NAN;
-        y2[k] = e2el_s(r, i) * 1e3;
+        y2[k] = e2e[i] * 1e3;
         k++;
     }
     chart_add(a, CHART_POINTS, NULL, 0, x1, y1, k);
@@ -328,18 +332,203 @@ static void scatter(report_charts *cs, const report_run *r, const char *prefix, 
     add(cs, b, "Per request");
 }
 
+/* ---- server-side time series (servebench.server_metrics, gpu_metrics) ---- */
+
+/* The series key of either block, the preferred one first. */
+static const report_vec *tm_series(const report_run *r, const char *key, bool gpu_first,
+                                   const report_tm **from)
+{
+    const report_tm *order[2] = {gpu_first ? &r->gpu : &r->server,
+                                 gpu_first ? &r->server : &r->gpu};
+    for (int i = 0; i < 2; i++) {
+        const report_vec *v = order[i]->present ? report_tm_get(order[i], key) : NULL;
+        if (v && v->n) {
+            *from = order[i];
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* One line of a telemetry series against its scrape times, y scaled by
+ * scale. A failed scrape (gaps[].t_s) and a scrape without the value (null)
+ * break the line there: nothing is drawn across a gap. Past SERIES_MAX rows
+ * each group of rows becomes its maximum, still broken where the group
+ * held a gap. */
+static void tm_line(chart *c, const report_tm *tm, const report_vec *y, double scale,
+                    const char *name, int colour, int dash)
+{
+    size_t rows = tm->t.n < y->n ? tm->t.n : y->n, ng = tm->gaps.n, n = rows + ng;
+    double *mx = sb_xmalloc((n ? n : 1) * sizeof *mx), *my = sb_xmalloc((n ? n : 1) * sizeof *my);
+    size_t k = 0, g = 0;
+    for (size_t i = 0; i <= rows; i++) { /* rows and gaps merged in time order */
+        while (g < ng && (i == rows || !(tm->gaps.v[g] > tm->t.v[i]))) {
+            mx[k] = tm->gaps.v[g++];
+            my[k++] = NAN;
+        }
+        if (i < rows) {
+            mx[k] = tm->t.v[i];
+            my[k++] = y->v[i] * scale;
+        }
+    }
+    size_t groups = k < SERIES_MAX ? k : SERIES_MAX;
+    double *px = sb_xmalloc(2 * (groups ? groups : 1) * sizeof *px),
+           *py = sb_xmalloc(2 * (groups ? groups : 1) * sizeof *py);
+    size_t m = 0;
+    for (size_t q = 0; q < groups; q++) {
+        size_t a = q * k / groups, b = (q + 1) * k / groups;
+        double top = NAN;
+        bool broken = false;
+        for (size_t i = a; i < b; i++) {
+            if (!isfinite(my[i]))
+                broken = true;
+            else if (!(my[i] <= top))
+                top = my[i];
+        }
+        px[m] = mx[a];
+        py[m++] = top;
+        if (broken && !isnan(top)) {
+            px[m] = mx[b - 1];
+            py[m++] = NAN;
+        }
+    }
+    chart_series *s = chart_add(c, CHART_LINE, name, colour, px, py, m);
+    s->dash = dash;
+    if (groups < k)
+        chart_set_note(c, "%zu scrapes drawn as %zu points (maximum of each group)", k, groups);
+    free(mx), free(my), free(px), free(py);
+}
+
+typedef struct tm_line_spec {
+    const char *key, *name;
+    double scale;
+    int colour, dash;
+} tm_line_spec;
+
+/* A chart of the telemetry series in spec (those the file holds); none
+ * when it holds none of them. */
+static void tm_chart(report_charts *cs, const report_run *r, const char *prefix, const char *id,
+                     const char *title, const char *yl, bool gpu, const tm_line_spec *spec,
+                     size_t n_spec)
+{
+    chart *c = NULL;
+    const report_tm *tm = NULL;
+    for (size_t i = 0; i < n_spec; i++) {
+        const report_tm *from;
+        const report_vec *v = tm_series(r, spec[i].key, gpu, &from);
+        if (!v)
+            continue;
+        if (!c)
+            c = mk(prefix, id, title, "time since the benchmark start (s)", yl);
+        tm_line(c, from, v, spec[i].scale, n_spec > 1 ? spec[i].name : NULL, spec[i].colour,
+                spec[i].dash);
+        tm = from;
+    }
+    if (!c)
+        return;
+    c->y_from_zero = true;
+    c->x_from_zero = true;
+    double end = report_run_num(r, "duration");
+    if (isfinite(end) && end > 0)
+        chart_add_marker(c, CHART_VLINE, 4, end, "end of the run");
+    if (tm->gaps.n) {
+        char *prev = c->note ? sb_xstrdup(c->note) : NULL;
+        chart_set_note(c, "%s%s%zu failed scrape%s (%s): no line across them", prev ? prev : "",
+                       prev ? "; " : "", tm->gaps.n, tm->gaps.n == 1 ? "" : "s",
+                       tm->source ? tm->source : "metrics");
+        free(prev);
+    }
+    add(cs, c, gpu ? "GPU metrics" : "Server metrics");
+}
+
+/* The prefix-cache hit rate per scrape interval: hits/s over queries/s from
+ * the counters, else the server's own gauge. */
+static void prefix_chart(report_charts *cs, const report_run *r, const char *prefix)
+{
+    const report_tm *tq = NULL, *th = NULL;
+    const report_vec *q = tm_series(r, "prefix_cache_queries_per_s", false, &tq),
+                     *h = tm_series(r, "prefix_cache_hits_per_s", false, &th);
+    if (!q || !h || tq != th) {
+        static const tm_line_spec g[] = {{"prefix_cache_hit_rate", "hit rate", 100, 2, 0}};
+        tm_chart(cs, r, prefix, "server-prefix-cache", "Prefix-cache hit rate over time",
+                 "hit rate (%)", false, g, 1);
+        return;
+    }
+    size_t n = q->n < h->n ? q->n : h->n;
+    report_vec rate = {sb_xmalloc((n ? n : 1) * sizeof(double)), n, n};
+    for (size_t i = 0; i < n; i++)
+        rate.v[i] = q->v[i] > 0 ? h->v[i] / q->v[i] : NAN;
+    chart *c = mk(prefix, "server-prefix-cache", "Prefix-cache hit rate over time",
+                  "time since the benchmark start (s)", "hit rate (%)");
+    tm_line(c, tq, &rate, 100, NULL, 2, CHART_SOLID);
+    c->y_from_zero = c->x_from_zero = true;
+    double end = report_run_num(r, "duration");
+    if (isfinite(end) && end > 0)
+        chart_add_marker(c, CHART_VLINE, 4, end, "end of the run");
+    char *prev = c->note ? sb_xstrdup(c->note) : NULL;
+    chart_set_note(c,
+                   "%s%shits / queries (tokens) between scrapes; none where nothing was looked up",
+                   prev ? prev : "", prev ? "; " : "");
+    free(prev);
+    free(rate.v);
+    add(cs, c, "Server metrics");
+}
+
+/* The server-side charts, only for the blocks the file holds. */
+static void server_charts(report_charts *cs, const report_run *r, const char *prefix)
+{
+    if (r->server.present) {
+        static const tm_line_spec req[] = {{"requests_running", "running", 1, 0, CHART_SOLID},
+                                           {"requests_waiting", "waiting", 1, 1, CHART_DASHED}};
+        tm_chart(cs, r, prefix, "server-requests", "Server requests running and waiting",
+                 "requests", false, req, 2);
+        static const tm_line_spec kv[] = {{"kv_cache_usage", "KV cache", 100, 3, CHART_SOLID}};
+        tm_chart(cs, r, prefix, "server-kv-cache", "KV-cache usage over time", "KV-cache usage (%)",
+                 false, kv, 1);
+        prefix_chart(cs, r, prefix);
+        static const tm_line_spec tok[] = {
+            {"prompt_tokens_per_s", "prompt (prefill)", 1, 0, CHART_SOLID},
+            {"generation_tokens_per_s", "generated", 1, 2, CHART_DASHED}};
+        tm_chart(cs, r, prefix, "server-tokens", "Server token throughput over time", "tokens/s",
+                 false, tok, 2);
+        if (r->server.n_s == 0) {
+            chart *c = mk(prefix, "server-requests", "Server requests running and waiting",
+                          "time since the benchmark start (s)", "requests");
+            chart_set_note(c, "no scrape of the server's metrics gave a value (%zu failed)",
+                           r->server.gaps.n);
+            add(cs, c, "Server metrics");
+        }
+    }
+    if (r->gpu.present || report_tm_get(&r->server, "gpu_utilization_pct")) {
+        static const tm_line_spec util[] = {
+            {"gpu_utilization_pct", "utilisation", 1, 0, CHART_SOLID}};
+        tm_chart(cs, r, prefix, "gpu-utilization", "GPU utilisation over time",
+                 "GPU utilisation (%)", true, util, 1);
+        static const tm_line_spec mem[] = {
+            {"gpu_memory_used_mib", "memory used", 1, 3, CHART_SOLID}};
+        tm_chart(cs, r, prefix, "gpu-memory", "GPU memory used over time", "GPU memory used (MiB)",
+                 true, mem, 1);
+        static const tm_line_spec pw[] = {{"gpu_power_w", "power", 1, 1, CHART_SOLID}};
+        tm_chart(cs, r, prefix, "gpu-power", "GPU power draw over time", "GPU power (W)", true, pw,
+                 1);
+    }
+}
+
 void report_charts_run(report_charts *cs, const report_run *r, const char *prefix)
 {
     size_t n = report_run_requests(r);
     double *ttft = sb_xmalloc((n ? n : 1) * sizeof *ttft),
            *e2el = sb_xmalloc((n ? n : 1) * sizeof *e2el);
     double *tpot = sb_xmalloc((n ? n : 1) * sizeof *tpot);
+    double *e2e = sb_xmalloc((n ? n : 1) * sizeof *e2e); /* seconds; only read for successes */
     size_t nt = 0, ne = 0, np = 0;
     for (size_t i = 0; i < n; i++) {
+        e2e[i] = NAN;
         if (is_failed(r, i))
             continue;
+        e2e[i] = e2el_s(r, i);
         /* a null or non-finite value (a hand-edited file) is left out, not drawn */
-        double t = r->ttfts.v[i], e = e2el_s(r, i);
+        double t = r->ttfts.v[i], e = e2e[i];
         if (isfinite(t))
             ttft[nt++] = t * 1e3;
         if (isfinite(e))
@@ -365,8 +554,10 @@ void report_charts_run(report_charts *cs, const report_run *r, const char *prefi
     distribution(cs, r, prefix, "itl", "ITL", itl, ni, why);
     distribution(cs, r, prefix, "e2el", "E2EL", e2el, ne, why);
     free(ttft), free(e2el), free(tpot), free(itl);
-    time_series(cs, r, prefix, n);
-    scatter(cs, r, prefix, n);
+    time_series(cs, r, prefix, n, e2e);
+    scatter(cs, r, prefix, n, e2e);
+    free(e2e);
+    server_charts(cs, r, prefix);
 }
 
 /* ---- sweeps ---- */

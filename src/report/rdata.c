@@ -1,19 +1,26 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* rdata.c - reading result JSON files (streamed through YAJL) and sweep
- * JSON Lines files (jansson, one small object a line).
+/* rdata.c - reading result JSON files (our own strict JSON reader over the
+ * mapped file) and sweep JSON Lines files (jansson, one small object a line).
  *
- * Python's json.dump writes NaN and Infinity bare, and so does our writer;
- * YAJL rejects them, so the bytes pass through a filter that turns NaN into
- * null and Infinity into 1e999 (read back as inf by strtod) outside strings.
- * Numbers arrive as text (yajl_number) and take a fast path for the plain
- * decimal form the writers use; anything else goes to strtod. */
+ * A 1,000,000-request --save-detailed file is hundreds of MB, almost all of
+ * it numbers in a few arrays, so the reader is a single pass over the bytes
+ * with no DOM and no copy: numbers go straight into flat double arrays (the
+ * plain decimal form the writers use takes an integer-mantissa fast path),
+ * strings are only copied when kept. It accepts the bare NaN, Infinity and
+ * -Infinity that Python's json.dump and our writer emit, and rejects
+ * everything else RFC 8259 rejects (invalid UTF-8 included), naming the
+ * byte. Only the first value is read, so a JSON Lines file written with
+ * --append-result gives its first run. */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_parse.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "report/rdata.h"
@@ -22,9 +29,15 @@
 #define RDATA_MAX_VAL 4096          /* bytes of one kept value */
 #define RDATA_MAX_VALUES (1u << 30) /* elements of one per-request array */
 #define RDATA_MAX_DEPTH 64
-#define RDATA_MAX_LINE (64 << 20) /* bytes of one sweep.jsonl line */
+#define RDATA_MAX_LINE (64 << 20)          /* bytes of one sweep.jsonl line */
+#define RDATA_MAX_STREAM ((size_t)1 << 36) /* bytes read from a pipe (not mappable) */
+#define RDATA_RELEASE (64u << 20)          /* mapped bytes read before they are released */
 
-static void vec_push(report_vec *v, double x, bool *over)
+/* The few helpers of the per-number path are inlined at every use: a call
+ * per number costs as much as converting it. */
+#define RDATA_HOT static inline __attribute__((always_inline))
+
+RDATA_HOT void vec_push(report_vec *v, double x, bool *over)
 {
     if (v->n == v->cap) {
         if (v->cap >= RDATA_MAX_VALUES) {
@@ -40,7 +53,8 @@ static void vec_push(report_vec *v, double x, bool *over)
 /* The plain decimal form the writers use ("0.012345678901234567", "512")
  * is read as an integer mantissa over a power of ten: exact up to 15
  * significant digits, within an ulp or two up to 19 (values are only
- * drawn; printed figures are kept as text). Anything else goes to strtod. */
+ * drawn; printed figures are kept as text). Anything else goes to strtod.
+ * s[0..len) is a valid JSON number. */
 static double parse_num(const char *s, size_t len)
 {
     static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
@@ -69,11 +83,13 @@ static double parse_num(const char *s, size_t len)
         return neg ? -d : d;
     }
     char tmp[64];
-    if (len >= sizeof tmp)
-        return NAN;
-    memcpy(tmp, s, len);
-    tmp[len] = '\0';
-    return strtod(tmp, NULL);
+    char *t = len < sizeof tmp ? tmp : sb_xmalloc(len + 1);
+    memcpy(t, s, len);
+    t[len] = '\0';
+    double d = strtod(t, NULL);
+    if (t != tmp)
+        free(t);
+    return d;
 }
 
 typedef enum target { T_NONE, T_VEC, T_ITLS, T_ERRORS } target;
@@ -85,8 +101,14 @@ typedef struct rstate {
     bool in_sb; /* inside the top-level "servebench" object */
     target tgt; /* the top-level array being read */
     report_vec *vec;
-    bool over, done, too_deep;
-    size_t n_values;
+    /* inside servebench.server_metrics / gpu_metrics (depth 3 and deeper) */
+    report_tm *tm;
+    char tkey[64];    /* its key being read (depth 3) */
+    char skey[64];    /* series name (depth 4, inside "series") */
+    char gkey[16];    /* key inside one gaps[] entry (depth 5) */
+    report_vec *tvec; /* the t_s or series array being read */
+    int tvec_depth;   /* the depth of its values */
+    bool over, too_deep;
 } rstate;
 
 static void kv_add(rstate *st, const char *val, size_t len, bool is_str)
@@ -112,8 +134,28 @@ static bool scalar_level(const rstate *st)
     return st->depth == 1 || (st->in_sb && st->depth == 2);
 }
 
+/* A value inside a telemetry block. */
+static void tm_value(rstate *st, double x, const char *text, size_t len, bool is_str)
+{
+    report_tm *tm = st->tm;
+    if (st->depth == 3) {
+        if (!strcmp(st->tkey, "interval_s") && !is_str)
+            tm->interval_s = x;
+        else if (!strcmp(st->tkey, "source") && is_str && !tm->source)
+            tm->source = sb_xstrndup(text, len < 64 ? len : 64);
+    } else if (st->tvec && st->depth == st->tvec_depth) {
+        vec_push(st->tvec, is_str ? NAN : x, &st->over);
+    } else if (st->depth == 5 && !strcmp(st->tkey, "gaps") && !strcmp(st->gkey, "t_s") && !is_str) {
+        vec_push(&tm->gaps, x, &st->over);
+    }
+}
+
 static void value(rstate *st, double x, const char *text, size_t len, bool is_str)
 {
+    if (st->tm) {
+        tm_value(st, x, text, len, is_str);
+        return;
+    }
     if (scalar_level(st) && st->tgt == T_NONE) {
         kv_add(st, text, len, is_str);
         return;
@@ -126,75 +168,98 @@ static void value(rstate *st, double x, const char *text, size_t len, bool is_st
         vec_push(&st->r->failed, is_str && len > 0 ? 1 : 0, &st->over);
 }
 
-static int cb_null(void *ud)
+static void number(rstate *st, const char *s, size_t len)
 {
-    value(ud, NAN, "null", 4, false);
-    return 1;
-}
-
-static int cb_bool(void *ud, int b)
-{
-    value(ud, b, b ? "true" : "false", b ? 4 : 5, false);
-    return 1;
-}
-
-static int cb_number(void *ud, const char *s, size_t len)
-{
-    rstate *st = ud;
     double x = parse_num(s, len);
-    if (isinf(x) && scalar_level(st) && st->tgt == T_NONE)
+    if (isinf(x) && scalar_level(st) && st->tgt == T_NONE && !st->tm)
         value(st, x, x > 0 ? "Infinity" : "-Infinity", x > 0 ? 8 : 9, false);
     else
         value(st, x, s, len, false);
-    return 1;
 }
 
-static int cb_string(void *ud, const unsigned char *s, size_t len)
+static bool start_map(rstate *st)
 {
-    value(ud, NAN, (const char *)s, len, true);
-    return 1;
-}
-
-static int cb_start_map(void *ud)
-{
-    rstate *st = ud;
     if (st->depth == 1 && st->tgt == T_NONE && !strcmp(st->key, "servebench"))
         st->in_sb = true;
+    if (st->in_sb && st->depth == 2 && !st->tm) {
+        report_tm *tm = !strcmp(st->key, "server_metrics") ? &st->r->server
+                        : !strcmp(st->key, "gpu_metrics")  ? &st->r->gpu
+                                                           : NULL;
+        if (tm && !tm->present) {
+            tm->present = true;
+            st->tm = tm;
+            st->tkey[0] = '\0';
+        }
+    }
     if (++st->depth > RDATA_MAX_DEPTH) {
         st->too_deep = true;
-        return 0;
+        return false;
     }
-    return 1;
+    return true;
 }
 
-static int cb_key(void *ud, const unsigned char *k, size_t len)
+static void copy_key(char *dst, size_t cap, const char *k, size_t len)
 {
-    rstate *st = ud;
+    size_t n = len < cap - 1 ? len : cap - 1;
+    memcpy(dst, k, n);
+    dst[n] = '\0';
+}
+
+static void key(rstate *st, const char *k, size_t len)
+{
+    if (st->tm) {
+        if (st->depth == 3)
+            copy_key(st->tkey, sizeof st->tkey, k, len);
+        else if (st->depth == 4)
+            copy_key(st->skey, sizeof st->skey, k, len);
+        else if (st->depth == 5)
+            copy_key(st->gkey, sizeof st->gkey, k, len);
+        return;
+    }
     if (st->depth == 1 || (st->in_sb && st->depth == 2))
-        snprintf(st->key, sizeof st->key, "%.*s", (int)(len < 255 ? len : 255), (const char *)k);
-    return 1;
+        copy_key(st->key, sizeof st->key, k, len);
 }
 
-static int cb_end(void *ud)
+static void end_container(rstate *st)
 {
-    rstate *st = ud;
     st->depth--;
+    if (st->tvec && st->depth < st->tvec_depth)
+        st->tvec = NULL;
+    if (st->tm && st->depth == 2)
+        st->tm = NULL;
     if (st->depth == 1) {
         st->tgt = T_NONE;
         st->in_sb = false;
     }
-    if (st->depth == 0) {
-        st->done = true;
-        return 0; /* the first object is the run; stop (JSON Lines may follow) */
-    }
-    return 1;
 }
 
-static int cb_start_array(void *ud)
+/* A new series of the telemetry block being read (NULL past the cap or
+ * for a repeated name). */
+static report_vec *tm_new_series(report_tm *tm, const char *name)
 {
-    rstate *st = ud;
+    if (tm->n_s >= REPORT_TM_MAX_SERIES || report_tm_get(tm, name))
+        return NULL;
+    tm->s = sb_xrealloc(tm->s, (tm->n_s + 1) * sizeof *tm->s);
+    report_tm_series *e = &tm->s[tm->n_s++];
+    memset(e, 0, sizeof *e);
+    e->key = sb_xstrdup(name);
+    return &e->v;
+}
+
+static bool start_array(rstate *st)
+{
     report_run *r = st->r;
-    if (st->depth == 1) {
+    if (st->tm) {
+        report_vec *v = NULL;
+        if (st->depth == 3 && !strcmp(st->tkey, "t_s") && st->tm->t.n == 0)
+            v = &st->tm->t;
+        else if (st->depth == 4 && !strcmp(st->tkey, "series"))
+            v = tm_new_series(st->tm, st->skey);
+        if (v) {
+            st->tvec = v;
+            st->tvec_depth = st->depth + 1;
+        }
+    } else if (st->depth == 1) {
         static const char *const names[] = {"input_lens", "output_lens", "ttfts", "latencies",
                                             "start_times"};
         report_vec *vecs[] = {&r->input_lens, &r->output_lens, &r->ttfts, &r->latencies,
@@ -213,112 +278,578 @@ static int cb_start_array(void *ud)
     }
     if (++st->depth > RDATA_MAX_DEPTH) {
         st->too_deep = true;
-        return 0;
+        return false;
     }
-    return 1;
+    return true;
 }
 
-static const yajl_callbacks callbacks = {
-    .yajl_null = cb_null,
-    .yajl_boolean = cb_bool,
-    .yajl_number = cb_number,
-    .yajl_string = cb_string,
-    .yajl_start_map = cb_start_map,
-    .yajl_map_key = cb_key,
-    .yajl_end_map = cb_end,
-    .yajl_start_array = cb_start_array,
-    .yajl_end_array = cb_end,
-};
+/* ---- the JSON reader ---- */
 
-/* The NaN/Infinity filter; state survives chunk boundaries. */
-typedef struct nanfilter {
-    bool in_str, esc;
-    int skip; /* letters of a bare NaN/Infinity still to drop */
-} nanfilter;
+typedef struct jreader {
+    const char *base, *p, *end;
+    const char *err; /* what is wrong, NULL while fine */
+    size_t err_at;   /* byte offset of the problem */
+    bool cut;        /* the input ended inside the value */
+    bool mapped;     /* base is an mmap of the file */
+    size_t released; /* mapped bytes already given back */
+    sb_buf str;      /* the last string read, unescaped, at most RDATA_MAX_VAL + 4 bytes */
+    rstate *st;
+} jreader;
 
-/* What the filter writes for a bare NaN and Infinity: bytes for yajl_parse, which takes
- * a length, so no terminating NUL (out is not a string). */
-static const char nan_bytes[4] = {'n', 'u', 'l', 'l'};
-static const char inf_bytes[5] = {'1', 'e', '9', '9', '9'};
-
-/* Writes at most 4 bytes per 3 read (NaN -> null), plus 4 when a NaN is cut by the
- * chunk's end: out of 2 * CHUNK bytes holds what one CHUNK-byte read makes. */
-static size_t filter(nanfilter *f, const char *in, size_t n, char *out)
+static bool jfail(jreader *j, const char *what)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = in[i];
-        if (f->skip) {
-            f->skip--;
-            continue;
-        }
-        if (f->in_str) {
-            if (f->esc)
-                f->esc = false;
-            else if (c == '\\')
-                f->esc = true;
-            else if (c == '"')
-                f->in_str = false;
-        } else if (c == '"') {
-            f->in_str = true;
-        } else if (c == 'N') { /* NaN */
-            memcpy(out + o, nan_bytes, sizeof nan_bytes);
-            o += sizeof nan_bytes;
-            f->skip = 2;
-            continue;
-        } else if (c == 'I') { /* Infinity */
-            memcpy(out + o, inf_bytes, sizeof inf_bytes);
-            o += sizeof inf_bytes;
-            f->skip = 7;
-            continue;
-        }
-        out[o++] = c;
+    if (!j->err) {
+        j->cut = j->p >= j->end;
+        j->err = j->cut ? "the input ends inside a value" : what;
+        j->err_at = (size_t)(j->p - j->base);
     }
-    return o;
+    return false;
+}
+
+RDATA_HOT void jws(jreader *j)
+{
+    if (j->p < j->end && *j->p == ' ') /* the ", " and ": " our writers put */
+        j->p++;
+    if (j->p < j->end && (unsigned char)*j->p > ' ')
+        return;
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
+        j->p++;
+}
+
+/* Gives the mapped pages already read back to the kernel, so resident
+ * memory does not grow with the file. */
+static void jrelease(jreader *j)
+{
+    size_t done = (size_t)(j->p - j->base);
+    if (!j->mapped || done - j->released < RDATA_RELEASE)
+        return;
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t upto = done / (size_t)(pg > 0 ? pg : 4096) * (size_t)(pg > 0 ? pg : 4096);
+    if (upto > j->released &&
+        madvise((void *)(j->base + j->released), upto - j->released, MADV_DONTNEED) == 0)
+        j->released = upto;
+}
+
+static bool jword(jreader *j, const char *w, size_t n)
+{
+    if ((size_t)(j->end - j->p) < n) {
+        j->p = j->end;
+        return jfail(j, "");
+    }
+    if (memcmp(j->p, w, n) != 0)
+        return jfail(j, "unknown word (not true, false, null, NaN or Infinity)");
+    j->p += n;
+    return true;
+}
+
+RDATA_HOT bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Reads the decimal digits at *q into m (m * 10^k + digits, wrapping past
+ * 19 digits, when the caller goes to strtod anyway); returns how many. Eight
+ * at a time where the bytes allow: a number's 17 fraction digits are most
+ * of a result file. */
+RDATA_HOT size_t digits(const char **qp, const char *e, uint64_t *m)
+{
+    const char *q = *qp;
+    uint64_t acc = *m;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (e - q >= 8) {
+        uint64_t x;
+        memcpy(&x, q, 8); /* byte k is the k-th character */
+        const uint64_t hi = 0xF0F0F0F0F0F0F0F0u, zeros = 0x3030303030303030u;
+        /* every byte 0x30..0x39: high nibble 3, and adding 6 does not carry out of the low one */
+        if ((x & hi) != zeros || ((x + 0x0606060606060606u) & hi) != zeros)
+            break;
+        x -= zeros;
+        x = x * 10 + (x >> 8); /* even bytes: two-digit values */
+        x &= 0x00FF00FF00FF00FFu;
+        x = x * 100 + (x >> 16); /* even 16-bit lanes: four-digit values */
+        x &= 0x0000FFFF0000FFFFu;
+        x = x * 10000 + (x >> 32); /* low 32 bits: the eight-digit value */
+        acc = acc * 100000000u + (x & 0xFFFFFFFFu);
+        q += 8;
+    }
+#endif
+    while (q < e && is_digit(*q))
+        acc = acc * 10 + (uint64_t)(*q++ - '0');
+    size_t n = (size_t)(q - *qp);
+    *qp = q;
+    *m = acc;
+    return n;
+}
+
+/* A number at j->p (not -Infinity), checked against the JSON grammar and
+ * converted in the same pass: the digits accumulate into the mantissa
+ * parse_num would build, so the fast path gives the same double as
+ * parse_num; an exponent or more than 19 significant digits goes to
+ * parse_num (strtod). *slow says the text may need number()'s care. */
+RDATA_HOT bool jscan_number(jreader *j, double *out, bool *slow)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *s = j->p, *q = s, *e = j->end;
+    bool neg = q < e && *q == '-', expo = false;
+    q += neg;
+    uint64_t m = 0;
+    size_t sig = 0, frac = 0;
+    if (q < e && *q == '0') {
+        q++;
+    } else if (q < e && *q >= '1' && *q <= '9') {
+        sig = digits(&q, e, &m);
+    } else {
+        j->p = q;
+        return jfail(j, "a value expected");
+    }
+    if (q < e && *q == '.') {
+        const char *fs = ++q;
+        if (m == 0) /* leading zeros of a fraction are no significant digits */
+            while (q < e && *q == '0')
+                q++;
+        sig += digits(&q, e, &m);
+        if (q == fs) {
+            j->p = q;
+            return jfail(j, "a digit expected after '.'");
+        }
+        frac = (size_t)(q - fs);
+    }
+    if (q < e && (*q == 'e' || *q == 'E')) {
+        expo = true;
+        q++;
+        if (q < e && (*q == '+' || *q == '-'))
+            q++;
+        if (q >= e || !is_digit(*q)) {
+            j->p = q;
+            return jfail(j, "a digit expected in the exponent");
+        }
+        while (q < e && is_digit(*q))
+            q++;
+    }
+    j->p = q;
+    *slow = expo || sig > 19 || frac > 22;
+    if (*slow) {
+        *out = parse_num(s, (size_t)(q - s));
+    } else {
+        double d = (double)m / p10[frac];
+        *out = neg ? -d : d;
+    }
+    return true;
+}
+
+static bool jnumber(jreader *j)
+{
+    const char *s = j->p;
+    if (j->end - s >= 2 && s[0] == '-' && s[1] == 'I') {
+        j->p++;
+        if (!jword(j, "Infinity", 8))
+            return false;
+        value(j->st, -INFINITY, "-Infinity", 9, false);
+        return true;
+    }
+    double x;
+    bool slow;
+    if (!jscan_number(j, &x, &slow))
+        return false;
+    if (slow && isinf(x))
+        number(j->st, s, (size_t)(j->p - s)); /* 1e999 at a scalar key reads "Infinity" */
+    else
+        value(j->st, x, s, (size_t)(j->p - s), false);
+    return true;
+}
+
+/* Length of the UTF-8 sequence at q (RFC 3629: no overlong forms, no
+ * surrogates, at most U+10FFFF), 0 when invalid, -1 when cut by the end. */
+static int utf8_len(const unsigned char *q, const unsigned char *e)
+{
+    unsigned char c = q[0];
+    int n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    for (int i = 1; i < n; i++) {
+        if (q + i >= e)
+            return -1;
+        unsigned char lim_lo = i == 1 ? lo : 0x80, lim_hi = i == 1 ? hi : 0xBF;
+        if (q[i] < lim_lo || q[i] > lim_hi)
+            return 0;
+    }
+    return n;
+}
+
+static int hex4(const unsigned char *q, const unsigned char *e)
+{
+    if (e - q < 4)
+        return -2;
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = q[i], d = c >= '0' && c <= '9'   ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Appends to the kept string, up to its cap (kept values are cut at
+ * RDATA_MAX_VAL; an "errors" entry only needs to be non-empty). */
+static void jkeep(jreader *j, const void *p, size_t n)
+{
+    size_t room = RDATA_MAX_VAL + 4 > j->str.len ? RDATA_MAX_VAL + 4 - j->str.len : 0;
+    sb_buf_append(&j->str, p, n < room ? n : room);
+}
+
+static void jkeep_cp(jreader *j, unsigned cp)
+{
+    char u[4];
+    size_t n;
+    if (cp < 0x80) {
+        u[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        u[0] = (char)(0xC0 | (cp >> 6));
+        u[1] = (char)(0x80 | (cp & 0x3F));
+        n = 2;
+    } else if (cp < 0x10000) {
+        u[0] = (char)(0xE0 | (cp >> 12));
+        u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[2] = (char)(0x80 | (cp & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | (cp >> 18));
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        u[3] = (char)(0x80 | (cp & 0x3F));
+        n = 4;
+    }
+    jkeep(j, u, n);
+}
+
+/* A \u escape at q (after the backslash and 'u'); a surrogate pair counts
+ * as one character, a lone surrogate becomes U+FFFD. Returns bytes read
+ * after the 'u', 0 on error. */
+static size_t junicode(jreader *j, const unsigned char *q, const unsigned char *e)
+{
+    int cp = hex4(q, e);
+    if (cp < 0) {
+        j->p = (const char *)(cp == -2 ? e : q);
+        return jfail(j, "four hex digits expected after \\u"), 0;
+    }
+    if (cp >= 0xD800 && cp <= 0xDBFF && e - q >= 10 && q[4] == '\\' && q[5] == 'u') {
+        int lo = hex4(q + 6, e);
+        if (lo >= 0xDC00 && lo <= 0xDFFF) {
+            jkeep_cp(j, 0x10000 + (((unsigned)cp - 0xD800) << 10) + ((unsigned)lo - 0xDC00));
+            return 10;
+        }
+    }
+    jkeep_cp(j, cp >= 0xD800 && cp <= 0xDFFF ? 0xFFFD : (unsigned)cp);
+    return 4;
+}
+
+/* The string at j->p (its opening quote) into j->str. */
+static bool jstring(jreader *j)
+{
+    const unsigned char *q = (const unsigned char *)j->p + 1, *e = (const unsigned char *)j->end;
+    const unsigned char *run = q;
+    sb_buf_reset(&j->str);
+    for (;;) {
+        while (q < e && *q >= 0x20 && *q != '"' && *q != '\\' && *q < 0x80)
+            q++;
+        if (q >= e) {
+            j->p = (const char *)q;
+            return jfail(j, "");
+        }
+        if (*q == '"') {
+            jkeep(j, run, (size_t)(q - run));
+            j->p = (const char *)q + 1;
+            sb_buf_append(&j->str, "", 0); /* a terminated, non-NULL data */
+            return true;
+        }
+        if (*q < 0x20) {
+            j->p = (const char *)q;
+            return jfail(j, "a control character inside a string");
+        }
+        if (*q >= 0x80) {
+            int n = utf8_len(q, e);
+            if (n <= 0) {
+                j->p = (const char *)(n < 0 ? e : q);
+                return jfail(j, "invalid UTF-8 inside a string");
+            }
+            q += n;
+            continue;
+        }
+        jkeep(j, run, (size_t)(q - run)); /* a backslash */
+        if (++q >= e) {
+            j->p = (const char *)q;
+            return jfail(j, "");
+        }
+        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+        const char *f = *q ? strchr(from, *q) : NULL;
+        if (f) {
+            jkeep(j, &to[f - from], 1);
+            q++;
+        } else if (*q == 'u') {
+            size_t n = junicode(j, q + 1, e);
+            if (!n)
+                return false;
+            q += 1 + n;
+        } else {
+            j->p = (const char *)q;
+            return jfail(j, "an unknown escape inside a string");
+        }
+        run = q;
+    }
+}
+
+static bool jvalue(jreader *j);
+
+/* The vector the plain numbers of the array just opened go to, as value()
+ * would put them (ttfts, one request's ITLs, a telemetry series), or NULL. */
+static report_vec *direct_vec(const rstate *st)
+{
+    if (st->tm)
+        return st->tvec && st->depth == st->tvec_depth ? st->tvec : NULL;
+    if (st->tgt == T_VEC && st->depth == 2)
+        return st->vec;
+    if (st->tgt == T_ITLS && st->depth == 3)
+        return &st->r->itls;
+    return NULL;
+}
+
+static bool jarray(jreader *j)
+{
+    j->p++;
+    if (!start_array(j->st))
+        return jfail(j, "nested too deep");
+    jws(j);
+    if (j->p < j->end && *j->p == ']') {
+        j->p++;
+        end_container(j->st);
+        return true;
+    }
+    report_vec *direct = direct_vec(j->st);
+    for (;;) {
+        /* the per-request arrays are most of a file: their plain numbers skip value() */
+        jws(j);
+        char c = j->p < j->end ? *j->p : 0;
+        if (direct && (is_digit(c) || (c == '-' && j->end - j->p >= 2 && j->p[1] != 'I'))) {
+            double x;
+            bool slow;
+            if (!jscan_number(j, &x, &slow))
+                return false;
+            vec_push(direct, x, &j->st->over);
+        } else if (!jvalue(j)) {
+            return false;
+        }
+        jws(j);
+        if (j->p >= j->end)
+            return jfail(j, "");
+        if (*j->p == ',') {
+            j->p++;
+            jrelease(j);
+            continue;
+        }
+        if (*j->p != ']')
+            return jfail(j, "',' or ']' expected");
+        j->p++;
+        end_container(j->st);
+        return true;
+    }
+}
+
+static bool jobject(jreader *j)
+{
+    j->p++;
+    if (!start_map(j->st))
+        return jfail(j, "nested too deep");
+    jws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        end_container(j->st);
+        return true;
+    }
+    for (;;) {
+        jws(j);
+        if (j->p >= j->end)
+            return jfail(j, "");
+        if (*j->p != '"')
+            return jfail(j, "a key (a string) expected");
+        if (!jstring(j))
+            return false;
+        key(j->st, j->str.data, j->str.len);
+        jws(j);
+        if (j->p >= j->end)
+            return jfail(j, "");
+        if (*j->p != ':')
+            return jfail(j, "':' expected after a key");
+        j->p++;
+        if (!jvalue(j))
+            return false;
+        jws(j);
+        if (j->p >= j->end)
+            return jfail(j, "");
+        if (*j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (*j->p != '}')
+            return jfail(j, "',' or '}' expected");
+        j->p++;
+        end_container(j->st);
+        return true;
+    }
+}
+
+static bool jvalue(jreader *j)
+{
+    jws(j);
+    if (j->p >= j->end)
+        return jfail(j, "");
+    switch (*j->p) {
+    case '{':
+        return jobject(j);
+    case '[':
+        return jarray(j);
+    case '"':
+        if (!jstring(j))
+            return false;
+        value(j->st, NAN, j->str.data, j->str.len, true);
+        return true;
+    case 't':
+        if (!jword(j, "true", 4))
+            return false;
+        value(j->st, 1, "true", 4, false);
+        return true;
+    case 'f':
+        if (!jword(j, "false", 5))
+            return false;
+        value(j->st, 0, "false", 5, false);
+        return true;
+    case 'n':
+    case 'N': /* NaN, as Python's json.dump writes it, reads as null */
+        if (!(*j->p == 'n' ? jword(j, "null", 4) : jword(j, "NaN", 3)))
+            return false;
+        value(j->st, NAN, "null", 4, false);
+        return true;
+    case 'I':
+        if (!jword(j, "Infinity", 8))
+            return false;
+        value(j->st, INFINITY, "Infinity", 8, false);
+        return true;
+    default:
+        return jnumber(j);
+    }
+}
+
+/* The file's bytes: mapped when it is a regular file, else read (a pipe)
+ * up to RDATA_MAX_STREAM. 0, or -1 with err. */
+static int jopen(jreader *j, const char *path, sb_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sb_err_set(err, "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    int rc = 0;
+    if (fstat(fd, &sb) != 0) {
+        rc = sb_err_set(err, "reading %s: %s", path, strerror(errno));
+    } else if (S_ISDIR(sb.st_mode)) {
+        rc = sb_err_set(err, "reading %s: %s", path, strerror(EISDIR));
+    } else if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            rc = sb_err_set(err, "reading %s: %s", path, strerror(errno));
+        } else {
+            (void)madvise(m, (size_t)sb.st_size, MADV_SEQUENTIAL);
+            j->base = m;
+            j->end = j->base + sb.st_size;
+            j->mapped = true;
+        }
+    } else {
+        sb_buf b;
+        sb_buf_init(&b);
+        char chunk[65536];
+        for (;;) {
+            ssize_t n = read(fd, chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                rc = sb_err_set(err, "reading %s: %s", path, strerror(errno));
+                break;
+            }
+            if (n == 0)
+                break;
+            if (b.len + (size_t)n > RDATA_MAX_STREAM) {
+                rc = sb_err_set(err, "reading %s: more than %zu GiB", path, RDATA_MAX_STREAM >> 30);
+                break;
+            }
+            sb_buf_append(&b, chunk, (size_t)n);
+        }
+        if (rc == 0 && b.data) {
+            j->base = b.data;
+            j->end = b.data + b.len;
+        } else {
+            sb_buf_free(&b);
+        }
+    }
+    close(fd);
+    j->p = j->base;
+    return rc;
+}
+
+static void jclose(jreader *j)
+{
+    if (j->mapped)
+        munmap((void *)j->base, (size_t)(j->end - j->base));
+    else
+        free((void *)j->base);
+    sb_buf_free(&j->str);
 }
 
 int report_run_load(report_run *r, const char *path, sb_err *err)
 {
     memset(r, 0, sizeof *r);
     r->path = sb_xstrdup(path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return sb_err_set(err, "cannot open %s: %s", path, strerror(errno));
     rstate st = {.r = r};
-    yajl_handle h = yajl_alloc(&callbacks, NULL, &st);
-    yajl_config(h, yajl_allow_multiple_values, 1);
-    enum { CHUNK = 1 << 20 };
-    char *in = sb_xmalloc(CHUNK), *out = sb_xmalloc((size_t)CHUNK * 2);
-    nanfilter nf = {0};
-    yajl_status ys = yajl_status_ok;
-    size_t n, total = 0;
+    jreader j = {.st = &st};
+    sb_buf_init(&j.str);
+    if (jopen(&j, path, err) != 0) {
+        jclose(&j);
+        return -1;
+    }
     int rc = 0;
-    while (!st.done && ys == yajl_status_ok && (n = fread(in, 1, CHUNK, fp)) > 0) {
-        size_t m = filter(&nf, in, n, out);
-        total += n;
-        ys = yajl_parse(h, (const unsigned char *)out, m);
-    }
-    bool cut = false; /* the input ended inside the object */
-    if (!st.done && ys == yajl_status_ok && !ferror(fp) && total > 0) {
-        ys = yajl_complete_parse(h);
-        cut = !st.done;
-    }
-    if (ferror(fp)) {
-        rc = sb_err_set(err, "reading %s: %s", path, strerror(errno));
-    } else if (st.too_deep) {
-        rc = sb_err_set(err, "%s: JSON nested deeper than %d levels", path, RDATA_MAX_DEPTH);
-    } else if (st.over) {
-        rc = sb_err_set(err, "%s: a per-request array holds more than %u values", path,
-                        RDATA_MAX_VALUES);
-    } else if (cut || (!st.done && ys == yajl_status_ok)) {
+    size_t total = (size_t)(j.end - j.base);
+    jws(&j);
+    if (j.p >= j.end) {
         rc = sb_err_set(err, "%s: %s", path,
                         total ? "truncated JSON (the object never closes)" : "empty file");
-    } else if (!st.done) {
-        unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
-        rc = sb_err_set(err, "%s: not valid JSON near byte %zu: %s", path,
-                        yajl_get_bytes_consumed(h), (const char *)msg);
-        yajl_free_error(h, msg);
-    } else if (!report_run_get(r, "duration") || !report_run_get(r, "completed")) {
+    } else if (!jvalue(&j)) {
+        if (st.too_deep)
+            rc = sb_err_set(err, "%s: JSON nested deeper than %d levels", path, RDATA_MAX_DEPTH);
+        else if (j.cut)
+            rc = sb_err_set(err, "%s: truncated JSON (the object never closes)", path);
+        else
+            rc = sb_err_set(err, "%s: not valid JSON near byte %zu: %s", path, j.err_at, j.err);
+    }
+    if (rc == 0 && st.over) {
+        rc = sb_err_set(err, "%s: a per-request array holds more than %u values", path,
+                        RDATA_MAX_VALUES);
+    } else if (rc == 0 && (!report_run_get(r, "duration") || !report_run_get(r, "completed"))) {
         rc = sb_err_set(err,
                         "%s: not a benchmark result JSON (no \"duration\"/\"completed\" key; "
                         "write one with `servebench serve --save-result`)",
@@ -337,10 +868,7 @@ int report_run_load(report_run *r, const char *path, sb_err *err)
                         "%s: the per-request arrays (ttfts, itls, input_lens, ...) differ "
                         "in length",
                         path);
-    yajl_free(h);
-    free(in);
-    free(out);
-    fclose(fp);
+    jclose(&j);
     return rc;
 }
 
@@ -351,6 +879,17 @@ void report_run_free(report_run *r)
         free(r->kv[i].val);
     }
     free(r->kv);
+    report_tm *tms[] = {&r->server, &r->gpu};
+    for (size_t i = 0; i < 2; i++) {
+        for (size_t k = 0; k < tms[i]->n_s; k++) {
+            free(tms[i]->s[k].key);
+            free(tms[i]->s[k].v.v);
+        }
+        free(tms[i]->s);
+        free(tms[i]->source);
+        free(tms[i]->t.v);
+        free(tms[i]->gaps.v);
+    }
     report_vec *v[] = {&r->input_lens,  &r->output_lens, &r->ttfts,   &r->latencies,
                        &r->start_times, &r->itls,        &r->itl_off, &r->failed};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
@@ -378,6 +917,14 @@ double report_run_num(const report_run *r, const char *key)
             return end != r->kv[i].val && !*end ? d : NAN;
         }
     return NAN;
+}
+
+const report_vec *report_tm_get(const report_tm *tm, const char *key)
+{
+    for (size_t i = 0; i < tm->n_s; i++)
+        if (!strcmp(tm->s[i].key, key))
+            return &tm->s[i].v;
+    return NULL;
 }
 
 size_t report_run_requests(const report_run *r)

@@ -8,8 +8,8 @@
  * report_sweep: one entry per point with the mean of its runs.
  *
  * Result files can be large (a 1,000,000-request run with ITLs is hundreds of
- * MB), so they are streamed through YAJL's event parser into flat arrays
- * instead of being built as a DOM. */
+ * MB), so they are read in one pass over the mapped file straight into flat
+ * arrays instead of being built as a DOM. */
 #ifndef SB_REPORT_RDATA_H
 #define SB_REPORT_RDATA_H
 
@@ -30,15 +30,36 @@ typedef struct report_kv {
     bool is_str;
 } report_kv;
 
+/* One server-side time series block of the result JSON
+ * (servebench.server_metrics or servebench.gpu_metrics, docs/serve.md). */
+typedef struct report_tm_series {
+    char *key;    /* "kv_cache_usage", "prompt_tokens_per_s", ... */
+    report_vec v; /* one value per scrape time, NAN where the scrape had none */
+} report_tm_series;
+
+/* series kept per block; a foreign file's extra ones are skipped */
+#define REPORT_TM_MAX_SERIES 64
+
+typedef struct report_tm {
+    bool present;
+    char *source; /* "vllm", "dcgm", ... */
+    double interval_s;
+    report_vec t;    /* t_s: scrape times, seconds from the benchmark start */
+    report_vec gaps; /* gaps[].t_s: times of failed scrapes */
+    report_tm_series *s;
+    size_t n_s;
+} report_tm;
+
 typedef struct report_run {
     char *path;
     report_kv *kv;
     size_t n_kv, cap_kv;
     /* --save-detailed arrays (n == 0 when absent); times in seconds */
     report_vec input_lens, output_lens, ttfts, latencies, start_times;
-    report_vec itls;    /* every request's ITLs, one after another */
-    report_vec itl_off; /* request i's ITLs are itls.v[itl_off.v[i] .. itl_off.v[i+1]) */
-    report_vec failed;  /* 1 where errors[i] is a non-empty string */
+    report_vec itls;       /* every request's ITLs, one after another */
+    report_vec itl_off;    /* request i's ITLs are itls.v[itl_off.v[i] .. itl_off.v[i+1]) */
+    report_vec failed;     /* 1 where errors[i] is a non-empty string */
+    report_tm server, gpu; /* servebench.server_metrics, servebench.gpu_metrics */
 } report_run;
 
 /* Reads one result JSON (the first object of a JSON Lines file written with
@@ -49,6 +70,8 @@ void report_run_free(report_run *r);
 const char *report_run_get(const report_run *r, const char *key);
 /* The number at key, or NAN when absent, null or not a number. */
 double report_run_num(const report_run *r, const char *key);
+/* The series of block tm with this key, or NULL. */
+const report_vec *report_tm_get(const report_tm *tm, const char *key);
 /* Number of requests in the detailed arrays (0 when not saved). */
 size_t report_run_requests(const report_run *r);
 

@@ -4,12 +4,14 @@
 for the telemetry tests, plus broken ones. GET /metrics: two GPUs whose
 utilisation is 40 and 80 %, framebuffer used 1000 + 10 x scrape number and
 2000 MiB, power 100 and 300 W, SM clock 1400 and 1600 MHz. GET /garbage: a
-body that is not the text format. GET /slow: answers after 3 s. Prints
+body that is not the text format. GET /slow: answers after 3 s. GET /flaky:
+/metrics, but every third request answers HTTP 503 (gaps in a series). Prints
 "listening PORT". usage: metrics_server.py"""
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 scrapes = 0
+flaky = 0
 
 
 class H(BaseHTTPRequestHandler):
@@ -27,8 +29,15 @@ class H(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
-        global scrapes
-        if self.path == '/metrics':
+        global scrapes, flaky
+        if self.path == '/flaky':
+            flaky += 1
+            if flaky % 3 == 0:
+                self.send_response(503)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+                return
+        if self.path in ('/metrics', '/flaky'):
             scrapes += 1
             rows = []
             for name, kind, vals in (
