@@ -715,7 +715,8 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
         curl_off_t up = 0;
         curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &up);
         if (up == 0)
-            e->plain_http = eng_answers_plain_http(c, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+            e->plain_http =
+                eng_answers_plain_http(c, e->plain_where, sizeof e->plain_where) ? 1 : -1;
         if (e->plain_http != 1) { /* a slow TLS server: once more, with the caller's time */
             curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 0L);
             sb_buf_reset(out);

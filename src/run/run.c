@@ -572,7 +572,7 @@ static long auto_workers(const sb_config *cfg, size_t n, bool mpi)
     cpu_set_t set;
     long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
     long free_cores = cpus - 1 - (cfg->sim ? 1 : 0);
-    double streams = cfg->max_concurrency > 0    ? (double)cfg->max_concurrency
+    double streams = cfg->max_concurrency > 0   ? (double)cfg->max_concurrency
                      : isinf(cfg->request_rate) ? (double)n
                                                 : cfg->request_rate * 10.0;
     if (streams > (double)n)
