@@ -713,6 +713,63 @@ static void report_save_creates_dir_and_appends_json_lines(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* report_save hands the buffer to the file every 1 MiB while writing the
+ * per-request arrays: a --save-detailed result of 40,000 requests (over 3 MiB)
+ * crosses that several times, and the file must equal report_json's text
+ * byte for byte (also after a JSON Lines separator). */
+static void report_save_streams_large_detailed_result(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sbrepXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.model = strdup("m");
+    cfg.save_detailed = true;
+    cfg.append_result = true;
+    cfg.result_dir = strdup(dir);
+    cfg.result_filename = strdup("big.json");
+    enum { N = 40000 };
+    rec_store *s = rec_store_new(N);
+    s->bench_end_ns = 900 * SB_NS_PER_S;
+    for (size_t i = 0; i < N; i++) {
+        uint64_t itl[5] = {3 + i % 7, 4, 5 + i % 3, 6, 7};
+        set_req(s, i, i * 20, 30 + i % 50, 200 + i % 90, itl, 5, 6, (int32_t)(10 + i % 40));
+        char t[64];
+        int tl = snprintf(t, sizeof t, "answer %zu \"q\" \u00e9", i);
+        s->recs[i].text = strndup(t, (size_t)tl);
+        s->recs[i].text_len = (size_t)tl;
+    }
+    rec_store_fail(s, 17, SB_FAIL_HTTP_STATUS, "Bad Request");
+    sb_metrics m;
+    assert_int_equal(metrics_compute(s, run_metrics_opts(&cfg, &(metrics_opts){0}), NULL, &m, NULL),
+                     0);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    const report_opts *ro = run_report_opts(&cfg, &(report_opts){0});
+    sb_buf want, got;
+    sb_buf_init(&want);
+    sb_buf_init(&got);
+    report_json(&want, ro, &m, s, &ctx);
+    assert_in_range(want.len, (size_t)3 << 20, (size_t)64 << 20);
+    char *path = NULL;
+    sb_err err;
+    assert_int_equal(report_save(ro, &m, s, &ctx, &path, &err), 0);
+    assert_int_equal(report_save(ro, &m, s, &ctx, NULL, &err), 0);
+    assert_int_equal(tu_read_file(path, &got), 0);
+    assert_int_equal(got.len, 2 * want.len + 1);
+    assert_memory_equal(got.data, want.data, want.len);
+    assert_int_equal(got.data[want.len], '\n');
+    assert_memory_equal(got.data + want.len + 1, want.data, want.len);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    sb_buf_free(&want);
+    sb_buf_free(&got);
+    metrics_free(&m);
+    rec_store_free(s);
+    sb_config_free(&cfg);
+}
+
 static void report_plot_and_extras_render(void **state)
 {
     (void)state;
@@ -901,6 +958,7 @@ int main(void)
         cmocka_unit_test(report_json_ramp_up_and_goodput),
         cmocka_unit_test(report_takes_its_own_options_without_a_config),
         cmocka_unit_test(report_save_creates_dir_and_appends_json_lines),
+        cmocka_unit_test(report_save_streams_large_detailed_result),
         cmocka_unit_test(report_plot_and_extras_render),
         cmocka_unit_test(report_timeline_merges_same_coloured_gaps),
     };

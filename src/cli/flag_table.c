@@ -325,9 +325,10 @@ const cli_flag cli_flags[] = {
     {"preconnect", NULL, FT_BOOL, C(preconnect), 0, NULL, "off", 8,
      "open the connections of the first wave before t0, so TTFT holds no connection set-up "
      "(docs/engine.md)"},
-    {"num-workers", NULL, FT_LONG, C(num_workers), 0, "N", "1", 8,
-     "event loops on their own threads, request i on loop i % N at its scheduled time "
-     "(docs/engine.md)"},
+    {"num-workers", NULL, FT_CUSTOM, C(num_workers), 0, "N", "auto", 8,
+     "event loops on their own threads, request i on loop i % N at its scheduled time; auto: "
+     "one per 512 streams in flight, at most the free cores (docs/engine.md)",
+     NULL, false, fv_num_workers},
     {"rx-timestamps", NULL, FT_STR, C(rx_timestamps), 0, "MODE", "user", 8,
      "receive time of each piece: user (read in curl's write callback); kernel (SO_TIMESTAMPING) "
      "is not supported yet (docs/engine.md)"},

@@ -61,6 +61,22 @@ int fv_max_concurrency(sb_config *cfg, char **v, size_t n, sb_err *err)
     return 0;
 }
 
+/* --num-workers N | auto (0 in the config: run.c chooses). */
+int fv_num_workers(sb_config *cfg, char **v, size_t n, sb_err *err)
+{
+    (void)n;
+    if (strcmp(v[0], "auto") == 0) {
+        cfg->num_workers = 0;
+        return 0;
+    }
+    long x;
+    if (fv_parse_long(v[0], &x) < 0 || x < 1 || x > SB_MAX_WORKERS)
+        return sb_err_set(err, "--num-workers must be auto or 1 to %d (got '%s')", SB_MAX_WORKERS,
+                          v[0]);
+    cfg->num_workers = x;
+    return 0;
+}
+
 int fv_rate(sb_config *cfg, char **v, size_t n, sb_err *err)
 {
     (void)n;

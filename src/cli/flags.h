@@ -50,6 +50,7 @@ extern const size_t flag_n_groups;
 
 /* Value handlers used by table rows (flag_values.c). */
 int fv_max_concurrency(sb_config *cfg, char **v, size_t n, sb_err *err);
+int fv_num_workers(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_rate(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_range_ratio(sb_config *cfg, char **v, size_t n, sb_err *err);
 int fv_ramp_strategy(sb_config *cfg, char **v, size_t n, sb_err *err);

@@ -286,8 +286,8 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
     if (!(cfg->ready_check_timeout_s >= 0))
         return sb_err_set(err, "--ready-check-timeout-sec must be >= 0 (got %g)",
                           cfg->ready_check_timeout_s);
-    if (cfg->num_workers < 1 || cfg->num_workers > SB_MAX_WORKERS)
-        return sb_err_set(err, "--num-workers must be 1 to %d (got %ld)", SB_MAX_WORKERS,
+    if (cfg->num_workers < 0 || cfg->num_workers > SB_MAX_WORKERS)
+        return sb_err_set(err, "--num-workers must be auto or 1 to %d (got %ld)", SB_MAX_WORKERS,
                           cfg->num_workers);
     if (cfg->num_warmups < 0)
         return sb_err_set(err, "--num-warmups must be >= 0 (got %ld)", cfg->num_warmups);

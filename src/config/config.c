@@ -18,7 +18,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->grace_s = 5.0;
     cfg->mpi_gather_timeout_s = 60.0;
     cfg->stall_timeout_s = 600.0;
-    cfg->num_workers = 1;
+    cfg->num_workers = 0; /* auto */
     cfg->endpoint = sb_xstrdup("/v1/completions");
     cfg->tokenizer_mode = sb_xstrdup("auto");
     cfg->tokenizer_compat = sb_xstrdup("transformers");

@@ -114,7 +114,7 @@ typedef struct sb_config {
     double request_timeout_s; /* ours: per-request timeout; 0 = none (reference: 6 h) */
     bool http2;               /* ours: --http2 */
     bool preconnect;          /* ours: --preconnect, connections opened before t0 */
-    long num_workers;         /* ours: --num-workers, event loops (1..SB_MAX_WORKERS) */
+    long num_workers;         /* ours: --num-workers, event loops (1..SB_MAX_WORKERS); 0 = auto */
     char *rx_timestamps;      /* ours: --rx-timestamps, "user" (NULL = user) */
     double grace_s;           /* ours: --grace-sec, in-flight time after Ctrl-C (5) */
     double stall_timeout_s;   /* ours: --stall-timeout, silence that fails a stream (600) */

@@ -202,9 +202,19 @@ static void build_window(rand_work *w)
     if (w->n_prefix > 0 || w->n == 0 || w->n_allowed == 0)
         return;
     int64_t longest = 0;
-    for (size_t i = 0; i < w->n; i++)
+    uint64_t total = 0;
+    for (size_t i = 0; i < w->n; i++) {
         if (w->input_lens[i] > longest)
             longest = w->input_lens[i];
+        total += (uint64_t)w->input_lens[i];
+    }
+    /* The window encodes the whole cycle (every allowed id, ~50k-150k
+     * tokens) up front; prompts asking for fewer tokens than that in all
+     * are cheaper encoded one by one (the same ids: test_tok_fast), e.g.
+     * 10 prompts of 128 tokens: a third of start-up's CPU (bench/engine.md
+     * (e)). */
+    if (total < (uint64_t)w->n_allowed)
+        return;
     size_t len = w->n_allowed + (size_t)longest;
     w->cycle = sb_xmalloc((len ? len : 1) * sizeof *w->cycle);
     for (size_t k = 0; k < len; k++)

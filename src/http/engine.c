@@ -59,6 +59,7 @@ struct eng_xfer {
     bool active, status_sent, aborted;
     unsigned attempts;   /* requests curl put on the wire for this start */
     bool resend_refused; /* curl wanted to resend it: see attempt_cb */
+    long recv_buf;       /* CURLOPT_BUFFERSIZE now set on the easy handle (0 = curl's default) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -279,8 +280,6 @@ eng_xfer *eng_xfer_new(eng *e)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(e->o.timeout_s * 1000.0));
     if (e->o.connect_timeout_s > 0)
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(e->o.connect_timeout_s * 1000.0));
-    if (e->o.recv_buffer_bytes > 0)
-        curl_easy_setopt(c, CURLOPT_BUFFERSIZE, e->o.recv_buffer_bytes);
     return x;
 }
 
@@ -323,6 +322,13 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     } else {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     }
+    /* curl 7.88 frees the receive buffer when a transfer ends and allocates
+     * it when the next one starts, so its size can change per transfer. */
+    long rb = e->o.recv_buffer_bytes > 0  ? e->o.recv_buffer_bytes
+              : e->running < ENG_BIG_BUFS ? ENG_RECV_BIG
+                                          : ENG_RECV_SMALL;
+    if (rb != x->recv_buf && curl_easy_setopt(c, CURLOPT_BUFFERSIZE, rb) == CURLE_OK)
+        x->recv_buf = rb;
     /* HTTP/1.1: a running transfer holds its connection, so with as many
      * running as open there is no idle one to find. */
     curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long)(!e->o.http2 && e->running >= e->open_socks));

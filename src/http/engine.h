@@ -28,6 +28,16 @@
 typedef struct eng eng;
 typedef struct eng_xfer eng_xfer;
 
+/* Receive buffer per transfer (libcurl's, allocated when the transfer starts
+ * and freed when it ends). 16 KiB reads a fast stream in fewer recv() calls;
+ * 1 KiB (curl's minimum) holds a few token messages and keeps a stream's
+ * client memory under 8 KB. With many streams in flight each one is slow
+ * (the server shares its output among them), so the big buffer goes to the
+ * first ENG_BIG_BUFS only: at most 1 MiB per engine. */
+#define ENG_RECV_BIG 16384L
+#define ENG_RECV_SMALL 1024L
+#define ENG_BIG_BUFS 64
+
 typedef struct eng_opts {
     long max_conns;           /* CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited */
     bool http2;               /* ask for HTTP/2 (ALPN on https, h2c upgrade on http) */
@@ -36,7 +46,8 @@ typedef struct eng_opts {
     double timeout_s;         /* whole-request timeout; 0 = none */
     double stall_s;           /* abort a transfer that receives nothing this long; 0 = none */
     double connect_timeout_s; /* 0 = curl's default */
-    long recv_buffer_bytes;   /* CURLOPT_BUFFERSIZE; 0 = curl's default (16 KiB) */
+    long recv_buffer_bytes;   /* CURLOPT_BUFFERSIZE; 0 = ENG_RECV_BIG for the first
+                               * ENG_BIG_BUFS transfers in flight, ENG_RECV_SMALL beyond */
     bool use_poll;            /* curl_multi_poll loop instead of epoll + socket_action */
 } eng_opts;
 

@@ -23,6 +23,26 @@ typedef struct jw {
     int n; /* members written in the current object */
 } jw;
 
+/* Where report_save's output goes while the per-request arrays are written:
+ * the buffer is handed to the file whenever it holds JSON_FLUSH_AT bytes, so
+ * the text of a --save-detailed result (tens of bytes per request, more with
+ * ITLs and texts: gigabytes for 10 million requests) is never held whole.
+ * NULL sink (report_json): everything stays in the buffer. */
+#define JSON_FLUSH_AT (1u << 20)
+typedef struct json_sink {
+    FILE *f;
+    bool bad; /* a write failed; errno tells why */
+} json_sink;
+
+static void maybe_flush(sb_buf *out, json_sink *sink)
+{
+    if (!sink || out->len < JSON_FLUSH_AT)
+        return;
+    if (!sink->bad && fwrite(out->data, 1, out->len, sink->f) != out->len)
+        sink->bad = true;
+    sb_buf_reset(out);
+}
+
 static void key(jw *w, const char *k)
 {
     if (w->n++)
@@ -150,34 +170,37 @@ static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_
     }
 }
 
-static void k_array(jw *w, const char *name, const sb_metrics *m, const rec_store *s, arr_kind k)
+static void k_array(jw *w, const char *name, const sb_metrics *m, const rec_store *s, arr_kind k,
+                    json_sink *sink)
 {
     key(w, name);
     sb_buf_putc(w->out, '[');
     for (size_t i = 0; i < s->n; i++) {
         sb_buf_puts(w->out, i ? ", " : "");
         arr_item(w->out, m, s, i, k);
+        maybe_flush(w->out, sink);
     }
     sb_buf_putc(w->out, ']');
 }
 
 /* The per-request arrays in the reference's order; latencies and queue_times
  * are written even without --save-detailed (newest vllm/benchmarks/serve.py). */
-static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s, bool detailed)
+static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s, bool detailed,
+                          json_sink *sink)
 {
     if (detailed) {
-        k_array(w, "input_lens", m, s, ARR_PROMPT);
-        k_array(w, "output_lens", m, s, ARR_OUTPUT);
-        k_array(w, "ttfts", m, s, ARR_TTFT);
-        k_array(w, "itls", m, s, ARR_ITLS);
+        k_array(w, "input_lens", m, s, ARR_PROMPT, sink);
+        k_array(w, "output_lens", m, s, ARR_OUTPUT, sink);
+        k_array(w, "ttfts", m, s, ARR_TTFT, sink);
+        k_array(w, "itls", m, s, ARR_ITLS, sink);
     }
-    k_array(w, "latencies", m, s, ARR_LATENCY);
+    k_array(w, "latencies", m, s, ARR_LATENCY, sink);
     if (detailed)
-        k_array(w, "start_times", m, s, ARR_START);
-    k_array(w, "queue_times", m, s, ARR_QUEUE);
+        k_array(w, "start_times", m, s, ARR_START, sink);
+    k_array(w, "queue_times", m, s, ARR_QUEUE, sink);
     if (detailed) {
-        k_array(w, "generated_texts", m, s, ARR_TEXT);
-        k_array(w, "errors", m, s, ARR_ERROR);
+        k_array(w, "generated_texts", m, s, ARR_TEXT, sink);
+        k_array(w, "errors", m, s, ARR_ERROR, sink);
     }
 }
 
@@ -315,7 +338,8 @@ static void ours(jw *w, const report_opts *ro, const sb_metrics *m, const report
 }
 
 /* Pooling backends (vllm/benchmarks/serve.py: main_async): fewer keys, inputs only. */
-static void pooling_body(jw *w, const report_opts *ro, const sb_metrics *m, const rec_store *s)
+static void pooling_body(jw *w, const report_opts *ro, const sb_metrics *m, const rec_store *s,
+                         json_sink *sink)
 {
     k_num(w, "duration", m->duration_s);
     k_int(w, "completed", m->completed);
@@ -325,15 +349,15 @@ static void pooling_body(jw *w, const report_opts *ro, const sb_metrics *m, cons
     k_num(w, "input_sequence_throughput", m->input_sequence_throughput);
     k_num(w, "total_token_throughput", m->total_token_throughput);
     if (ro->save_detailed)
-        k_array(w, "input_lens", m, s, ARR_PROMPT);
-    k_array(w, "latencies", m, s, ARR_LATENCY);
-    k_array(w, "queue_times", m, s, ARR_QUEUE);
+        k_array(w, "input_lens", m, s, ARR_PROMPT, sink);
+    k_array(w, "latencies", m, s, ARR_LATENCY, sink);
+    k_array(w, "queue_times", m, s, ARR_QUEUE, sink);
     if (ro->save_detailed)
-        k_array(w, "errors", m, s, ARR_ERROR);
+        k_array(w, "errors", m, s, ARR_ERROR, sink);
 }
 
 static void generation_body(jw *w, const report_opts *ro, const sb_metrics *m, const rec_store *s,
-                            const report_ctx *ctx)
+                            const report_ctx *ctx, json_sink *sink)
 {
     sb_buf *out = w->out;
     k_num(w, "duration", m->duration_s);
@@ -349,7 +373,7 @@ static void generation_body(jw *w, const report_opts *ro, const sb_metrics *m, c
         sb_buf_puts(out, "null");
     k_num(w, "output_throughput", m->output_throughput);
     k_num(w, "total_token_throughput", m->total_token_throughput);
-    detail_arrays(w, m, s, ro->save_detailed);
+    detail_arrays(w, m, s, ro->save_detailed, sink);
     k_num(w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
     k_int(w, "max_concurrent_requests", m->max_concurrent_requests);
     k_num(w, "rtfx", m->rtfx);
@@ -389,19 +413,25 @@ static void generation_body(jw *w, const report_opts *ro, const sb_metrics *m, c
     }
 }
 
-void report_json(sb_buf *out, const report_opts *ro, const sb_metrics *m, const rec_store *s,
-                 const report_ctx *ctx)
+static void json_to(sb_buf *out, const report_opts *ro, const sb_metrics *m, const rec_store *s,
+                    const report_ctx *ctx, json_sink *sink)
 {
     jw w = {out, 0};
     sb_buf_putc(out, '{');
     header_keys(&w, ro, ctx);
     if (m->pooling)
-        pooling_body(&w, ro, m, s);
+        pooling_body(&w, ro, m, s, sink);
     else
-        generation_body(&w, ro, m, s, ctx);
+        generation_body(&w, ro, m, s, ctx, sink);
     stat_keys(&w, ro, m);
     ours(&w, ro, m, ctx);
     sb_buf_putc(out, '}');
+}
+
+void report_json(sb_buf *out, const report_opts *ro, const sb_metrics *m, const rec_store *s,
+                 const report_ctx *ctx)
+{
+    json_to(out, ro, m, s, ctx, NULL);
 }
 
 char *report_result_path(const report_opts *ro, const report_ctx *ctx)
@@ -471,8 +501,9 @@ int report_save(const report_opts *ro, const sb_metrics *m, const rec_store *s,
     /* JSON Lines: a newline first when appending to a non-empty file */
     if (ro->append_result && fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0)
         sb_buf_putc(&b, '\n');
-    report_json(&b, ro, m, s, ctx);
-    int bad = fwrite(b.data, 1, b.len, f) != b.len;
+    json_sink sink = {f, false};
+    json_to(&b, ro, m, s, ctx, &sink);
+    bool bad = sink.bad || fwrite(b.data, 1, b.len, f) != b.len;
     bad |= fclose(f) != 0;
     sb_buf_free(&b);
     if (bad) {

@@ -25,11 +25,11 @@ typedef struct slot {
     bk_stream st;
     struct curl_slist idnode;  /* x-request-id in front of the shared headers */
     struct curl_slist hdrnode; /* loop_req.header in front of those */
-    char idbuf[256];
     size_t req;
     uint64_t msgs_counted; /* of st.n_msgs, already added to the loop's stats */
     bool busy;
     struct slot *next_free;
+    char idbuf[]; /* "x-request-id: <prefix><id>", sized for the run's prefix (id_cap) */
 } slot;
 
 typedef struct loop_ctx {
@@ -41,6 +41,7 @@ typedef struct loop_ctx {
     size_t n_slots, cap_slots;
     slot *free_list;
     size_t inflight;
+    size_t id_cap; /* bytes of a slot's idbuf */
 } loop_ctx;
 
 static void s_status(void *ud, int status)
@@ -87,7 +88,11 @@ static slot *get_slot(loop_ctx *c)
         c->cap_slots = c->cap_slots ? c->cap_slots * 2 : 64;
         c->slots = sb_xrealloc(c->slots, c->cap_slots * sizeof *c->slots);
     }
-    slot *s = sb_xcalloc(1, sizeof *s);
+    /* A slot is held per stream in flight: its header line is sized to
+     * the prefix, not a fixed 256 bytes (client memory per stream). */
+    if (!c->id_cap)
+        c->id_cap = sizeof "x-request-id: " + (c->o->id_prefix ? strlen(c->o->id_prefix) : 0) + 24;
+    slot *s = sb_xcalloc(1, sizeof *s + c->id_cap);
     s->ctx = c;
     s->x = eng_xfer_new(c->e);
     bk_stream_init(&s->st, c->o->mode);
@@ -176,8 +181,8 @@ static void start(loop_ctx *c, const loop_req *r, size_t i)
     s->busy = true;
     struct curl_slist *h = c->o->headers;
     if (r->id >= 0) {
-        snprintf(s->idbuf, sizeof s->idbuf, "x-request-id: %s%ld",
-                 c->o->id_prefix ? c->o->id_prefix : "", r->id);
+        snprintf(s->idbuf, c->id_cap, "x-request-id: %s%ld", c->o->id_prefix ? c->o->id_prefix : "",
+                 r->id);
         s->idnode.data = s->idbuf;
         s->idnode.next = c->o->headers;
         h = &s->idnode;

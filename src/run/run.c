@@ -11,6 +11,7 @@
 #include "run/run.h"
 
 #include <math.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -601,6 +602,32 @@ static void report_workers(const loop_stats *st, double wall)
     }
 }
 
+/* --num-workers auto: one event loop keeps up with a few hundred streams
+ * (bench/engine.md (a): ~1.7 M token events/s per core), so a loop is added
+ * per 512 streams expected in flight, up to the cores this process may use
+ * less one (the progress thread, the kernel's network work, often the server
+ * itself) and less one more for an in-process --sim. Streams expected:
+ * --max-concurrency; else every request for --request-rate inf; else ten
+ * seconds of arrivals. Under MPI each rank keeps one loop: ranks share the
+ * machine's cores already. On the 2-core development machine this is 1. */
+static long auto_workers(const sb_config *cfg, size_t n, bool mpi)
+{
+    cpu_set_t set;
+    long cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    long free_cores = cpus - 1 - (cfg->sim ? 1 : 0);
+    double streams = cfg->max_concurrency > 0   ? (double)cfg->max_concurrency
+                     : isinf(cfg->request_rate) ? (double)n
+                                                : cfg->request_rate * 10.0;
+    if (streams > (double)n)
+        streams = (double)n;
+    long w = (long)(streams / 512.0);
+    if (w > free_cores)
+        w = free_cores;
+    if (w > SB_MAX_WORKERS)
+        w = SB_MAX_WORKERS;
+    return mpi || w < 1 ? 1 : w;
+}
+
 static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
 {
     size_t n = c->ds.n;
@@ -624,7 +651,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
     o.preconnect = c->cfg->preconnect;
-    o.num_workers = c->cfg->num_workers;
+    o.num_workers =
+        c->cfg->num_workers > 0 ? c->cfg->num_workers : auto_workers(c->cfg, n, c->sh.on);
     if (c->sh.on)
         o.max_concurrency = c->sh.max_conc = mpir_share(o.max_concurrency, c->sh.rank, c->sh.size);
     o.stop = &run_stop;
