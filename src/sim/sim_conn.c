@@ -124,6 +124,8 @@ void sim_conn_free(sim_conn *c)
     sb_buf_free(&c->out);
     sb_buf_free(&c->pool);
     free(c->req.emit_ns);
+    free(c->pfx_hash);
+    free(c->pfx_ent);
     free(c);
 }
 
