@@ -81,7 +81,7 @@ typedef struct sim_totals {
     uint64_t read_timeouts, write_timeouts, idle_timeouts; /* connections the limits dropped */
     uint64_t prompt_tokens, output_tokens, chunks, bytes_out;
     uint64_t prefix_queries, prefix_hits; /* prompt tokens looked up / found in the prefix cache */
-    uint64_t sched_samples;                            /* emissions measured for schedule error */
+    uint64_t sched_samples;               /* emissions measured for schedule error */
     uint64_t sched_p50_ns, sched_p99_ns, sched_max_ns; /* actual - planned emission */
     uint64_t first_req_ns, last_emit_ns;               /* CLOCK_MONOTONIC span of the work */
 } sim_totals;

@@ -123,8 +123,8 @@ static void metrics(sim_conn *c)
 typedef struct gen_args {
     const char *prompt; /* text to count (NUL-terminated), or NULL */
     size_t prompt_len;
-    long id_count;   /* prompt given as token ids: their number, else -1 */
-    json_t *ids;     /* those ids (completions), keyed for the prefix cache */
+    long id_count;    /* prompt given as token ids: their number, else -1 */
+    json_t *ids;      /* those ids (completions), keyed for the prefix cache */
     const char *salt; /* cache_salt, NULL when absent */
     size_t salt_len;
     long max_tokens; /* -1 = not given */

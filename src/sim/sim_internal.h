@@ -54,12 +54,12 @@ typedef struct sim_req {
     int phase, fault;
     uint32_t fault_chunk; /* chunk index the mid-stream fault hits */
     uint32_t prompt_tokens, max_tokens, out_tokens, emitted, chunks, nchunks;
-    uint32_t kv_reserved; /* capacity mode: KV tokens held while running */
-    int pfx_keyed;        /* the prompt was keyed for the prefix cache (sim_key_begin) */
-    uint32_t pfx_blocks;  /* its full blocks: hashes in the connection's pfx_hash */
-    uint32_t pfx_held;    /* cache entries it pins while running (pfx_ent) */
+    uint32_t kv_reserved;   /* capacity mode: KV tokens held while running */
+    int pfx_keyed;          /* the prompt was keyed for the prefix cache (sim_key_begin) */
+    uint32_t pfx_blocks;    /* its full blocks: hashes in the connection's pfx_hash */
+    uint32_t pfx_held;      /* cache entries it pins while running (pfx_ent) */
     uint32_t cached_tokens; /* prompt tokens found in the prefix cache at start */
-    uint64_t seq;         /* arrival number */
+    uint64_t seq;           /* arrival number */
     uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
     uint64_t created_s; /* wall seconds, the "created" field */
     uint64_t text_seed;
@@ -138,10 +138,10 @@ struct sim_server {
     sim_metrics m;
     sim_totals t;
     FILE *rec;
-    struct tok *tk;           /* --tokenizer, owned; NULL when counting words */
-    sim_capacity *cap;        /* capacity mode (--model-config), owned; NULL when off */
-    sim_prefix *pfx;          /* prefix cache, owned; NULL with --no-enable-prefix-caching */
-    int32_t *pfx_ids;         /* token ids of the prompt being keyed (tokenizer), reused */
+    struct tok *tk;    /* --tokenizer, owned; NULL when counting words */
+    sim_capacity *cap; /* capacity mode (--model-config), owned; NULL when off */
+    sim_prefix *pfx;   /* prefix cache, owned; NULL with --no-enable-prefix-caching */
+    int32_t *pfx_ids;  /* token ids of the prompt being keyed (tokenizer), reused */
     size_t pfx_ids_cap;
     sb_buf scratch, scratch2; /* reused formatting space */
 };

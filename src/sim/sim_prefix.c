@@ -76,7 +76,8 @@ void sim_pfx_hasher_push(sim_pfx_hasher *h, uint64_t id)
 sim_prefix *sim_prefix_new(uint32_t block_size, uint32_t capacity_blocks, sb_err *err)
 {
     if (block_size == 0 || capacity_blocks == 0 || capacity_blocks > SIM_PREFIX_MAX_BLOCKS) {
-        sb_err_set(err, "prefix cache: %u blocks of %u tokens is not a usable size (1 to %u blocks)",
+        sb_err_set(err,
+                   "prefix cache: %u blocks of %u tokens is not a usable size (1 to %u blocks)",
                    capacity_blocks, block_size, SIM_PREFIX_MAX_BLOCKS);
         return NULL;
     }
