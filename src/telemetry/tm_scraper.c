@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tm_scraper.c - the scraping thread (telemetry.h). Scrapes happen on an
- * absolute schedule (origin + k x interval, so a slow scrape does not shift
- * the later ones), each a blocking GET with a timeout of one interval (at
- * least 1 s). The first failure is reported on stderr; later ones only
- * become gaps. */
+/* tm_scraper.c - the scraping thread (telemetry.h). The first scrape is
+ * taken in the caller's thread before tm_scraper_start returns: it is the
+ * baseline of every counter, and a run's first requests (a cold prefix
+ * cache's misses) must come after it or the deltas over the run leave them
+ * out. Later scrapes happen on the thread on an absolute schedule (start + k
+ * x interval, so a slow scrape does not shift the later ones), each a
+ * blocking GET with a timeout of one interval (at least 1 s). The first
+ * failure is reported on stderr; later ones only become gaps. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,8 @@ struct tm_scraper {
     tm_scraper_opts o;
     tm_series s;
     pthread_t thread;
+    bool thread_started;
+    uint64_t start; /* the first scrape began: the schedule's zero */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;       /* under mu */
@@ -77,15 +82,11 @@ static bool wait_until(tm_scraper *sc, uint64_t deadline)
 static void *scraper_main(void *arg)
 {
     tm_scraper *sc = arg;
-    uint64_t start = sb_now_ns(), step = (uint64_t)(sc->o.interval_s * 1e9);
+    uint64_t step = (uint64_t)(sc->o.interval_s * 1e9);
     for (uint64_t k = 1;; k++) {
-        scrape(sc);
-        if (sc->o.quiet_if_absent && !sc->any_ok) {
-            sc->absent = true; /* no /metrics here: nothing to follow */
-            return NULL;
-        }
-        if (wait_until(sc, start + k * step))
+        if (wait_until(sc, sc->start + k * step))
             break;
+        scrape(sc);
     }
     scrape(sc); /* the state at the end of the run */
     return NULL;
@@ -105,6 +106,12 @@ tm_scraper *tm_scraper_start(const tm_scraper_opts *o, sb_err *err)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&sc->cv, &ca);
     pthread_condattr_destroy(&ca);
+    sc->start = sb_now_ns();
+    scrape(sc); /* the baseline, before the caller sends anything */
+    if (sc->o.quiet_if_absent && !sc->any_ok) {
+        sc->absent = true; /* no /metrics here: nothing to follow */
+        return sc;
+    }
     if (pthread_create(&sc->thread, NULL, scraper_main, sc) != 0) {
         sb_err_set(err, "%s: cannot start the scraping thread", o->what);
         pthread_cond_destroy(&sc->cv);
@@ -113,6 +120,7 @@ tm_scraper *tm_scraper_start(const tm_scraper_opts *o, sb_err *err)
         free(sc);
         return NULL;
     }
+    sc->thread_started = true;
     return sc;
 }
 
@@ -135,7 +143,8 @@ void tm_scraper_stop(tm_scraper *sc, tm_series *out, bool *absent)
     sc->stop = true;
     pthread_cond_signal(&sc->cv);
     pthread_mutex_unlock(&sc->mu);
-    pthread_join(sc->thread, NULL);
+    if (sc->thread_started)
+        pthread_join(sc->thread, NULL);
     *absent = sc->absent;
     *out = sc->s;
     pthread_cond_destroy(&sc->cv);
