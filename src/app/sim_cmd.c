@@ -29,6 +29,10 @@ static void print_totals(const sim_totals *t)
            "max %.1f us over %llu emissions\n",
            (double)t->sched_p50_ns / 1e3, (double)t->sched_p99_ns / 1e3,
            (double)t->sched_max_ns / 1e3, (unsigned long long)t->sched_samples);
+    if (t->prefix_queries > 0)
+        printf("servebench sim: prefix cache: %llu of %llu prompt tokens hit (%.2f%%)\n",
+               (unsigned long long)t->prefix_hits, (unsigned long long)t->prefix_queries,
+               100.0 * (double)t->prefix_hits / (double)t->prefix_queries);
 }
 
 int sim_cmd(int argc, char **argv)

@@ -66,6 +66,11 @@ typedef struct sim_opts {
     double step_overhead_ms;       /* --step-overhead-ms 1.5 */
     double allreduce_us;           /* --allreduce-us 30 */
     double overhead_gib;           /* --overhead-gib 2 */
+    /* Prefix cache (docs/sim.md, PREFIX CACHE): full blocks of prompt tokens
+     * already computed cost no prefill time. */
+    int enable_prefix_caching; /* --enable-prefix-caching (default) / --no-enable-prefix-caching */
+    int block_size;            /* --block-size 16: tokens per cached block */
+    long num_gpu_blocks;       /* --num-gpu-blocks-override, 0 = the default capacity */
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;
@@ -76,7 +81,8 @@ typedef struct sim_totals {
     uint64_t connections, requests, ok, faults, client_errors, client_gone;
     uint64_t read_timeouts, write_timeouts, idle_timeouts; /* connections the limits dropped */
     uint64_t prompt_tokens, output_tokens, chunks, bytes_out;
-    uint64_t sched_samples;                            /* emissions measured for schedule error */
+    uint64_t prefix_queries, prefix_hits; /* prompt tokens looked up / found in the prefix cache */
+    uint64_t sched_samples;               /* emissions measured for schedule error */
     uint64_t sched_p50_ns, sched_p99_ns, sched_max_ns; /* actual - planned emission */
     uint64_t first_req_ns, last_emit_ns;               /* CLOCK_MONOTONIC span of the work */
 } sim_totals;

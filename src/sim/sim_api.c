@@ -123,7 +123,10 @@ static void metrics(sim_conn *c)
 typedef struct gen_args {
     const char *prompt; /* text to count (NUL-terminated), or NULL */
     size_t prompt_len;
-    long id_count;   /* prompt given as token ids: their number, else -1 */
+    long id_count;    /* prompt given as token ids: their number, else -1 */
+    json_t *ids;      /* those ids (completions), keyed for the prefix cache */
+    const char *salt; /* cache_salt, NULL when absent */
+    size_t salt_len;
     long max_tokens; /* -1 = not given */
     long min_tokens;
     int ignore_eos;
@@ -181,6 +184,7 @@ static int completions_prompt(json_t *body, gen_args *g, char *msg, size_t cap)
                 return -1;
             }
             g->id_count = (long)json_array_size(p);
+            g->ids = p;
             return 0;
         }
         if (json_is_string(first) && json_array_size(p) == 1) {
@@ -286,6 +290,16 @@ static int openai_args(sim_conn *c, json_t *body, gen_args *g, char *msg, size_t
         return -1;
     if (opt_int(body, "max_tokens", 1, &g->max_tokens, msg, cap))
         return -1;
+    /* vLLM's cache_salt: requests with different salts share no cached block. */
+    json_t *salt = json_object_get(body, "cache_salt");
+    if (salt && !json_is_null(salt)) {
+        if (!json_is_string(salt) || json_string_length(salt) == 0) {
+            snprintf(msg, cap, "Parameter 'cache_salt' must be a non-empty string if provided.");
+            return -1;
+        }
+        g->salt = json_string_value(salt);
+        g->salt_len = json_string_length(salt);
+    }
     if (r->api == SIM_API_CHAT &&
         opt_int(body, "max_completion_tokens", 1, &g->max_tokens, msg, cap))
         return -1;
@@ -345,12 +359,22 @@ static int size_request(sim_conn *c, gen_args *g, char *msg, size_t cap)
     sim_server *s = c->srv;
     sim_req *r = &c->req;
     size_t pt;
-    if (g->id_count >= 0)
+    if (g->id_count >= 0) {
         pt = (size_t)g->id_count;
-    else if (s->o.count_tokens)
-        pt = s->o.count_tokens(s->o.count_ctx, g->prompt, g->prompt_len);
-    else
-        pt = sim_count_words(NULL, g->prompt, g->prompt_len);
+        if (g->ids && s->pfx) {
+            sim_key_begin(c, pt, g->salt, g->salt_len);
+            size_t i;
+            json_t *v;
+            json_array_foreach(g->ids, i, v)
+            {
+                /* as the tokenizer path keys them: the same ids share blocks */
+                sim_pfx_hasher_push(&c->pfx_h, (uint64_t)(uint32_t)json_integer_value(v));
+            }
+            sim_key_end(c);
+        }
+    } else {
+        pt = sim_prompt_tokens(c, g->prompt, g->prompt_len, g->salt, g->salt_len);
+    }
     if (pt == 0)
         pt = 1;
     if (pt > UINT32_MAX / 2)

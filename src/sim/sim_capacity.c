@@ -53,7 +53,7 @@ int sim_capacity_init(sim_capacity *c, const sim_capacity_opts *o, sb_err *err)
                   .utilization = o->gpu_memory_utilization,
                   .overhead_gib = o->overhead_gib,
                   .weights_bytes = c->weights_bytes,
-                  .block_size = 16,
+                  .block_size = o->block_size > 0 ? o->block_size : 16,
                   .max_model_len = o->max_model_len};
     kv_perf_opts po = {gpu, o->tp, o->mfu, o->mbu, o->step_overhead_ms, o->allreduce_us};
     if (kv_plan_make(&c->model, &ko, &c->plan, err) != 0 ||
@@ -68,6 +68,8 @@ int sim_capacity_init(sim_capacity *c, const sim_capacity_opts *o, sb_err *err)
         return -1;
     }
     c->kv_tokens = c->plan.kv_tokens;
+    if (o->num_blocks > 0) /* vLLM's --num-gpu-blocks-override replaces the profiled count */
+        c->kv_tokens = o->num_blocks * ko.block_size;
     return 0;
 }
 

@@ -27,6 +27,8 @@ typedef struct sim_capacity_opts {
     double gpu_memory_utilization;
     const char *kv_cache_dtype;
     long max_model_len; /* 0: max_position_embeddings */
+    long block_size;    /* tokens per KV block (--block-size) */
+    long num_blocks;    /* --num-gpu-blocks-override: the cache holds this many blocks, 0 = plan */
     double mfu, mbu, step_overhead_ms, allreduce_us, overhead_gib;
 } sim_capacity_opts;
 

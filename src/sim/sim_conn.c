@@ -125,6 +125,8 @@ void sim_conn_free(sim_conn *c)
     sb_buf_free(&c->pool);
     free(c->req.emit_ns);
     free(c->req.rec_messages);
+    free(c->pfx_hash);
+    free(c->pfx_ent);
     free(c);
 }
 

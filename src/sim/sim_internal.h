@@ -22,6 +22,7 @@
 #include "sim/sim_heap.h"
 #include "sim/sim_http.h"
 #include "sim/sim_metrics.h"
+#include "sim/sim_prefix.h"
 #include "sim/sim_rng.h"
 
 enum sim_api {
@@ -53,8 +54,12 @@ typedef struct sim_req {
     int phase, fault;
     uint32_t fault_chunk; /* chunk index the mid-stream fault hits */
     uint32_t prompt_tokens, max_tokens, out_tokens, emitted, chunks, nchunks;
-    uint32_t kv_reserved; /* capacity mode: KV tokens held while running */
-    uint64_t seq;         /* arrival number */
+    uint32_t kv_reserved;   /* capacity mode: KV tokens held while running */
+    int pfx_keyed;          /* the prompt was keyed for the prefix cache (sim_key_begin) */
+    uint32_t pfx_blocks;    /* its full blocks: hashes in the connection's pfx_hash */
+    uint32_t pfx_held;      /* cache entries it pins while running (pfx_ent) */
+    uint32_t cached_tokens; /* prompt tokens found in the prefix cache at start */
+    uint64_t seq;           /* arrival number */
     uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
     uint64_t created_s; /* wall seconds, the "created" field */
     uint64_t text_seed;
@@ -100,6 +105,13 @@ struct sim_conn {
     uint64_t idle_since_ns; /* the last request ended (or the connection opened) */
     uint64_t blocked_plan;  /* the planned emission a gen_blocked stream resumes at */
     sim_req req;
+    /* The prefix cache's view of the request's prompt, reused across its
+     * requests: block hashes while keying and waiting, then the pinned
+     * entries while running; pfx_cap entries each (at most the capacity). */
+    sim_pfx_hasher pfx_h;
+    uint64_t *pfx_hash;
+    uint32_t *pfx_ent;
+    uint32_t pfx_cap;
     sim_timer timer;         /* model: the next emission */
     sim_timer io_timer;      /* limits: read, write, idle and linger deadlines */
     sim_conn *wprev, *wnext; /* waiting queue links */
@@ -128,14 +140,28 @@ struct sim_server {
     sim_metrics m;
     sim_totals t;
     FILE *rec;
-    struct tok *tk;           /* --tokenizer, owned; NULL when counting words */
-    sim_capacity *cap;        /* capacity mode (--model-config), owned; NULL when off */
+    struct tok *tk;    /* --tokenizer, owned; NULL when counting words */
+    sim_capacity *cap; /* capacity mode (--model-config), owned; NULL when off */
+    sim_prefix *pfx;   /* prefix cache, owned; NULL with --no-enable-prefix-caching */
+    int32_t *pfx_ids;  /* token ids of the prompt being keyed (tokenizer), reused */
+    size_t pfx_ids_cap;
     sb_buf scratch, scratch2; /* reused formatting space */
 };
 
 /* sim_tok.c */
 int sim_tok_attach(sim_server *s, sb_err *err);
 void sim_tok_detach(sim_server *s);
+/* Prompt tokens of text as the server counts them (the count_tokens hook, or
+ * words). With the prefix cache on it also keys the prompt's full blocks:
+ * the tokenizer's ids when the hook is the tokenizer's (sim_count_with_tok),
+ * else one id per whitespace-separated word (its FNV-1a hash). salt: vLLM's
+ * cache_salt, or NULL. */
+size_t sim_prompt_tokens(sim_conn *c, const char *text, size_t len, const char *salt,
+                         size_t salt_len);
+/* Keying a prompt given as ids, with the prefix cache on: begin with at most
+ * max_tokens ids to come, push each id, end. */
+void sim_key_begin(sim_conn *c, size_t max_tokens, const char *salt, size_t salt_len);
+void sim_key_end(sim_conn *c);
 
 /* sim_loop.c */
 int sim_loop_run(sim_server *s);

@@ -132,6 +132,14 @@ void sim_metrics_render(const sim_metrics *m, const char *model, uint32_t runnin
           (double)m->prompt_tokens);
     gauge(b, "vllm:generation_tokens_total", "Number of generation tokens processed.", "counter",
           model, (double)m->generation_tokens);
+    /* vLLM v1's prefix-cache counters (vllm/v1/metrics/loggers.py), in tokens:
+     * a hit rate is hits / queries over an interval. */
+    gauge(b, "vllm:prefix_cache_queries_total",
+          "Prefix cache queries, in terms of number of queried tokens.", "counter", model,
+          (double)m->prefix_queries);
+    gauge(b, "vllm:prefix_cache_hits_total",
+          "Prefix cache hits, in terms of number of cached tokens.", "counter", model,
+          (double)m->prefix_hits);
     sb_buf_printf(b, "# HELP vllm:request_success_total Count of successfully processed requests.\n"
                      "# TYPE vllm:request_success_total counter\n");
     sb_buf_printf(b,

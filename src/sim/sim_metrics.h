@@ -32,6 +32,7 @@ typedef struct sim_lag_hist {
 
 typedef struct sim_metrics {
     uint64_t prompt_tokens, generation_tokens;
+    uint64_t prefix_queries, prefix_hits;  /* prompt tokens looked up / found cached */
     uint64_t success_length, success_stop; /* finished_reason label */
     uint64_t requests, client_errors, client_gone;
     uint64_t faults[8];

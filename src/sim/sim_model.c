@@ -4,7 +4,8 @@
  * A request joins the running batch when fewer than --max-num-seqs run, else
  * it waits FIFO and starts when one finishes, so TTFT rises under overload as
  * on a real server. Its first chunk is planned at start + TTFT draw +
- * prompt_tokens / --prefill-tok-per-s; every later chunk carries
+ * uncached prompt tokens / --prefill-tok-per-s (the prefix cache, sim_prefix.h,
+ * is looked up as it starts); every later chunk carries
  * --tokens-per-chunk tokens and is planned that many ITL draws after the
  * previous plan, each draw being N(--itl-ms, --itl-std-ms) plus
  * --itl-per-seq-us per running sequence. Plans are absolute: a late emission
@@ -35,15 +36,50 @@ static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
     return (uint64_t)(ms * 1e6);
 }
 
+/* Prefill covers only the prompt tokens the prefix cache did not hold. */
 static uint64_t ttft_ns(sim_server *s, sim_req *r)
 {
     const sim_opts *o = &s->o;
+    uint32_t fresh = r->prompt_tokens - r->cached_tokens;
     if (s->cap)
-        return sim_capacity_prefill_ns(s->cap, r->prompt_tokens);
+        return sim_capacity_prefill_ns(s->cap, fresh);
     double ms = sim_rng_duration(&r->rng, o->ttft_ms, o->ttft_std_ms);
     if (o->prefill_tok_per_s > 0)
-        ms += r->prompt_tokens * 1000.0 / o->prefill_tok_per_s;
+        ms += fresh * 1000.0 / o->prefill_tok_per_s;
     return (uint64_t)(ms * 1e6);
+}
+
+/* Capacity mode: cached blocks no running request holds live in the KV
+ * memory the running requests leave free, and go when it is needed. */
+static void prefix_room(sim_server *s)
+{
+    if (!s->pfx || !s->cap)
+        return;
+    long bs = sim_prefix_block_size(s->pfx);
+    long free_blocks = (s->cap->kv_tokens - s->cap->reserved) / bs;
+    sim_prefix_set_room(s->pfx, free_blocks > 0 ? (uint32_t)free_blocks : 0);
+}
+
+/* The request joins the batch: its leading cached blocks are hits (vLLM
+ * counts queries and hits in tokens when it schedules a new request,
+ * vllm/v1/core/kv_cache_manager.py: get_computed_blocks) and all its full
+ * blocks are held, and cached for others, while it runs. */
+static void prefix_lookup(sim_conn *c)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    if (!s->pfx || !r->pfx_keyed)
+        return;
+    uint32_t bs = sim_prefix_block_size(s->pfx);
+    /* the last prompt token is always computed: it gives the first logits */
+    uint32_t max_hit = r->prompt_tokens > 0 ? (r->prompt_tokens - 1) / bs : 0;
+    uint32_t hits =
+        sim_prefix_acquire(s->pfx, c->pfx_hash, r->pfx_blocks, max_hit, c->pfx_ent, &r->pfx_held);
+    r->cached_tokens = hits * bs;
+    s->m.prefix_queries += r->prompt_tokens;
+    s->m.prefix_hits += r->cached_tokens;
+    s->t.prefix_queries += r->prompt_tokens;
+    s->t.prefix_hits += r->cached_tokens;
 }
 
 static void start(sim_conn *c, uint64_t now)
@@ -51,9 +87,11 @@ static void start(sim_conn *c, uint64_t now)
     sim_server *s = c->srv;
     sim_req *r = &c->req;
     s->running++;
+    prefix_lookup(c);
     if (s->cap) {
         r->kv_reserved = r->prompt_tokens + r->out_tokens;
         sim_capacity_reserve(s->cap, r->kv_reserved);
+        prefix_room(s);
     }
     r->phase = SIM_PH_PREFILL;
     r->start_ns = now;
@@ -96,6 +134,7 @@ static void leave_batch(sim_server *s, sim_req *gone)
     if (s->cap) {
         sim_capacity_release(s->cap, gone->kv_reserved);
         gone->kv_reserved = 0;
+        prefix_room(s);
     }
     while (s->wait_head && can_start(s, &s->wait_head->req)) {
         sim_conn *n = s->wait_head;
@@ -178,6 +217,13 @@ static void end_request(sim_conn *c, const char *outcome, int status, int in_bat
     c->busy = 0;
     if (in_batch)
         leave_batch(s, r);
+    /* After leaving: its KV reservation is free again (capacity mode), so
+     * its blocks stay cached in that room; requests started by leave_batch
+     * found them still held. */
+    if (s->pfx && r->pfx_held) {
+        sim_prefix_release(s->pfx, c->pfx_ent, r->pfx_held);
+        r->pfx_held = 0;
+    }
 }
 
 static void finish(sim_conn *c, uint64_t now)

@@ -15,6 +15,7 @@
 
 #include "cli/opt.h"
 #include "sim/sim_internal.h"
+#include "sim/sim_prefix.h"
 
 static const char help_text[] =
     "usage: servebench sim [options]\n"
@@ -52,6 +53,12 @@ static const char help_text[] =
     "  --embedding-dim N         floats per embedding / pooling vector (default 16)\n"
     "  --seed N                  seed of every draw (default 0)\n"
     "  --firehose                no timing: emit every token as fast as possible\n"
+    "prefix cache (full blocks of prompt tokens seen before cost no prefill):\n"
+    "  --enable-prefix-caching   on (the default, as vLLM)\n"
+    "  --no-enable-prefix-caching  off: every prompt token is prefilled\n"
+    "  --block-size N            tokens per cached block (default 16)\n"
+    "  --num-gpu-blocks-override N  cache capacity in blocks (default: the capacity\n"
+    "                            mode's KV cache, else 1048576 tokens' worth)\n"
     "fault injection (rates in [0,1], drawn per request):\n"
     "  --fail-rate F             HTTP 500 with a JSON error (default 0)\n"
     "  --reject-rate F           HTTP 429 with a JSON error (default 0)\n"
@@ -101,6 +108,8 @@ void sim_opts_default(sim_opts *o)
     o->step_overhead_ms = 1.5;
     o->allreduce_us = 30;
     o->overhead_gib = 2;
+    o->enable_prefix_caching = 1;
+    o->block_size = 16;
 }
 
 size_t sim_count_words(void *ctx, const char *text, size_t len)
@@ -215,6 +224,14 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
         if (parse_long(name, v, 1, 1024, &n, err))
             return -1;
         o->tensor_parallel_size = (int)n;
+    } else if (!strcmp(name, "--block-size")) {
+        if (parse_long(name, v, 1, 1L << 20, &n, err))
+            return -1;
+        o->block_size = (int)n;
+    } else if (!strcmp(name, "--num-gpu-blocks-override")) {
+        if (parse_long(name, v, 1, (long)SIM_PREFIX_MAX_BLOCKS, &n, err))
+            return -1;
+        o->num_gpu_blocks = n;
     } else if (!strcmp(name, "--max-body-bytes")) {
         if (parse_long(name, v, 0, 1L << 40, &n, err))
             return -1;
@@ -315,6 +332,10 @@ static const cli_opt sim_flags[] = {
     {"step-overhead-ms", true},
     {"allreduce-us", true},
     {"overhead-gib", true},
+    {"enable-prefix-caching", false},
+    {"no-enable-prefix-caching", false},
+    {"block-size", true},
+    {"num-gpu-blocks-override", true},
 };
 
 int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
@@ -339,6 +360,10 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
             o->quiet = 1;
         else if (!strcmp(name, "record-messages"))
             o->record_messages = 1;
+        else if (!strcmp(name, "enable-prefix-caching"))
+            o->enable_prefix_caching = 1;
+        else if (!strcmp(name, "no-enable-prefix-caching"))
+            o->enable_prefix_caching = 0;
         else {
             char flag[64];
             snprintf(flag, sizeof flag, "--%s", name);

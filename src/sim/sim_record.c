@@ -42,15 +42,15 @@ void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int 
     sb_buf_reset(b);
     sb_buf_printf(b, "{\"seq\":%" PRIu64 ",\"request_id\":", r->seq);
     pyfmt_json_string_as(b, r->request_id, strlen(r->request_id), false);
-    sb_buf_printf(
-        b,
-        ",\"api\":\"%s\",\"stream\":%s,\"status\":%d,\"outcome\":\"%s\","
-        "\"arrival_ns\":%" PRIu64 ",\"start_ns\":%" PRIu64 ",\"first_token_ns\":%" PRIu64
-        ",\"end_ns\":%" PRIu64 ",\"prompt_tokens\":%u,\"max_tokens\":%u,"
-        "\"output_tokens\":%u,\"emitted_tokens\":%u,\"tokens_per_chunk\":%d,\"emit_ns\":[",
-        api_name(r->api), r->stream ? "true" : "false", status, outcome, r->arrival_ns, r->start_ns,
-        r->first_ns, r->last_ns, r->prompt_tokens, r->max_tokens, r->out_tokens, r->emitted,
-        s->o.tokens_per_chunk);
+    sb_buf_printf(b,
+                  ",\"api\":\"%s\",\"stream\":%s,\"status\":%d,\"outcome\":\"%s\","
+                  "\"arrival_ns\":%" PRIu64 ",\"start_ns\":%" PRIu64 ",\"first_token_ns\":%" PRIu64
+                  ",\"end_ns\":%" PRIu64 ",\"prompt_tokens\":%u,\"max_tokens\":%u,"
+                  "\"output_tokens\":%u,\"emitted_tokens\":%u,\"tokens_per_chunk\":%d,"
+                  "\"cached_tokens\":%u,\"emit_ns\":[",
+                  api_name(r->api), r->stream ? "true" : "false", status, outcome, r->arrival_ns,
+                  r->start_ns, r->first_ns, r->last_ns, r->prompt_tokens, r->max_tokens,
+                  r->out_tokens, r->emitted, s->o.tokens_per_chunk, r->cached_tokens);
     for (uint32_t i = 0; i < r->chunks && i < r->emit_cap; i++)
         sb_buf_printf(b, "%s%" PRIu64, i ? "," : "", r->emit_ns[i]);
     sb_buf_putc(b, ']');

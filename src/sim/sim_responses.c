@@ -64,7 +64,6 @@ int sim_responses_handle(sim_conn *c, const sim_http_req *hr)
         return 1;
     }
     sim_api_init_req(c, SIM_API_RESPONSES, hr);
-    sim_server *s = c->srv;
     char msg[512] = "";
     json_error_t jerr;
     json_t *body = json_loadb(hr->body, hr->body_len, JSON_ALLOW_NUL, &jerr);
@@ -89,8 +88,7 @@ int sim_responses_handle(sim_conn *c, const sim_http_req *hr)
         sim_api_bad_request(c, msg);
     } else {
         const char *t = text.data ? text.data : "";
-        size_t pt = s->o.count_tokens ? s->o.count_tokens(s->o.count_ctx, t, text.len)
-                                      : sim_count_words(NULL, t, text.len);
+        size_t pt = sim_prompt_tokens(c, t, text.len, NULL, 0);
         c->req.stream = 1;
         sim_api_admit(c, model ? json_string_value(model) : NULL, pt < 1 ? 1 : (long)pt,
                       json_is_integer(max) ? (long)json_integer_value(max) : -1, 0,

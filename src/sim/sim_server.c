@@ -73,6 +73,7 @@ static void server_free(sim_server *s)
     if (s->rec)
         fclose(s->rec);
     sim_tok_detach(s);
+    sim_prefix_free(s->pfx);
     if (s->cap) {
         sim_capacity_free(s->cap);
         free(s->cap);
@@ -100,7 +101,9 @@ static int capacity_attach(sim_server *s, sb_err *err)
                             .mbu = o->mbu,
                             .step_overhead_ms = o->step_overhead_ms,
                             .allreduce_us = o->allreduce_us,
-                            .overhead_gib = o->overhead_gib};
+                            .overhead_gib = o->overhead_gib,
+                            .block_size = o->block_size,
+                            .num_blocks = o->num_gpu_blocks};
     s->cap = sb_xcalloc(1, sizeof *s->cap);
     if (sim_capacity_init(s->cap, &co, err) != 0) {
         free(s->cap);
@@ -116,6 +119,24 @@ static int capacity_attach(sim_server *s, sb_err *err)
         sb_buf_free(&line);
     }
     return 0;
+}
+
+/* The prefix cache holds --num-gpu-blocks-override blocks, else what the
+ * capacity mode's KV cache holds, else 2^20 tokens' worth. */
+static int prefix_attach(sim_server *s, sb_err *err)
+{
+    const sim_opts *o = &s->o;
+    if (!o->enable_prefix_caching)
+        return 0;
+    long bs = o->block_size, blocks = o->num_gpu_blocks;
+    if (blocks <= 0)
+        blocks = s->cap ? s->cap->kv_tokens / bs : ((1L << 20) + bs - 1) / bs;
+    if (blocks < 1)
+        blocks = 1;
+    if (blocks > (long)SIM_PREFIX_MAX_BLOCKS)
+        blocks = (long)SIM_PREFIX_MAX_BLOCKS;
+    s->pfx = sim_prefix_new((uint32_t)bs, (uint32_t)blocks, err);
+    return s->pfx ? 0 : -1;
 }
 
 static sim_server *server_new(const sim_opts *o, sb_err *err)
@@ -144,7 +165,7 @@ static sim_server *server_new(const sim_opts *o, sb_err *err)
         server_free(s);
         return NULL;
     }
-    if (o->model_config && capacity_attach(s, err) != 0) {
+    if ((o->model_config && capacity_attach(s, err) != 0) || prefix_attach(s, err) != 0) {
         server_free(s);
         return NULL;
     }

@@ -107,8 +107,10 @@ typedef struct tm_scraper_opts {
     const char *what;     /* "server metrics" / "GPU metrics", for messages */
 } tm_scraper_opts;
 
-/* Starts scraping now (a first scrape at once). NULL with err if the thread
- * could not start. */
+/* Takes a first scrape before returning (the counters' baseline: what the
+ * caller sends afterwards is inside the run's deltas; a hanging endpoint
+ * delays the return by the scrape timeout, one interval, at least 1 s), then
+ * scrapes on a thread. NULL with err if the thread could not start. */
 tm_scraper *tm_scraper_start(const tm_scraper_opts *o, sb_err *err);
 /* Sets the benchmark origin once it is known (rows before it are negative). */
 void tm_scraper_set_origin(tm_scraper *sc, uint64_t origin_ns);

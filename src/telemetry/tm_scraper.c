@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* tm_scraper.c - the scraping thread (telemetry.h). Scrapes happen on an
- * absolute schedule (origin + k x interval, so a slow scrape does not shift
- * the later ones), each a blocking GET with a timeout of one interval (at
- * least 1 s). The first failure is reported on stderr; later ones only
- * become gaps. */
+/* tm_scraper.c - the scraping thread (telemetry.h). The first scrape is
+ * taken in the caller's thread before tm_scraper_start returns: it is the
+ * baseline of every counter, and a run's first requests (a cold prefix
+ * cache's misses) must come after it or the deltas over the run leave them
+ * out. Later scrapes happen on the thread on an absolute schedule (start + k
+ * x interval, so a slow scrape does not shift the later ones), each a
+ * blocking GET with a timeout of one interval (at least 1 s). The first
+ * failure is reported on stderr; later ones only become gaps. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,8 @@ struct tm_scraper {
     tm_scraper_opts o;
     tm_series s;
     pthread_t thread;
+    bool thread_started;
+    uint64_t start;  /* the first scrape began: the schedule's zero */
     sb_waiter w;     /* its mutex also guards s and origin */
     uint64_t origin; /* under w.mu */
     bool any_ok, reported, absent;
@@ -63,15 +68,11 @@ static void scrape(tm_scraper *sc)
 static void *scraper_main(void *arg)
 {
     tm_scraper *sc = arg;
-    uint64_t start = sb_now_ns(), step = (uint64_t)(sc->o.interval_s * 1e9);
+    uint64_t step = (uint64_t)(sc->o.interval_s * 1e9);
     for (uint64_t k = 1;; k++) {
-        scrape(sc);
-        if (sc->o.quiet_if_absent && !sc->any_ok) {
-            sc->absent = true; /* no /metrics here: nothing to follow */
-            return NULL;
-        }
-        if (sb_waiter_sleep_until(&sc->w, start + k * step))
+        if (sb_waiter_sleep_until(&sc->w, sc->start + k * step))
             break;
+        scrape(sc);
     }
     scrape(sc); /* the state at the end of the run */
     return NULL;
@@ -86,6 +87,12 @@ tm_scraper *tm_scraper_start(const tm_scraper_opts *o, sb_err *err)
     sc->o.url = sc->s.url; /* the caller's string may go once we return */
     sc->s.interval_s = o->interval_s;
     sb_waiter_init(&sc->w);
+    sc->start = sb_now_ns();
+    scrape(sc); /* the baseline, before the caller sends anything */
+    if (sc->o.quiet_if_absent && !sc->any_ok) {
+        sc->absent = true; /* no /metrics here: nothing to follow */
+        return sc;
+    }
     if (pthread_create(&sc->thread, NULL, scraper_main, sc) != 0) {
         sb_err_set(err, "%s: cannot start the scraping thread", o->what);
         sb_waiter_destroy(&sc->w);
@@ -93,6 +100,7 @@ tm_scraper *tm_scraper_start(const tm_scraper_opts *o, sb_err *err)
         free(sc);
         return NULL;
     }
+    sc->thread_started = true;
     return sc;
 }
 
@@ -112,7 +120,8 @@ void tm_scraper_set_origin(tm_scraper *sc, uint64_t origin_ns)
 void tm_scraper_stop(tm_scraper *sc, tm_series *out, bool *absent)
 {
     sb_waiter_stop(&sc->w);
-    pthread_join(sc->thread, NULL);
+    if (sc->thread_started)
+        pthread_join(sc->thread, NULL);
     *absent = sc->absent;
     *out = sc->s;
     sb_waiter_destroy(&sc->w);
