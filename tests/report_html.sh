@@ -63,7 +63,7 @@ mport=$(awk '{print $2}' "$tmp/m.out")
     --disable-tqdm > "$tmp/tm.out" 2>&1 || { cat "$tmp/tm.out"; die "serve with metrics failed"; }
 "$SB_BIN" report "$tmp/res/tm.json" -o "$tmp/tm.html" > /dev/null || die "report with metrics"
 "$SB_BIN" plot "$tmp/res/tm.json" --list > "$tmp/tmlist"
-server_charts="server-requests server-kv-cache server-tokens gpu-utilization gpu-memory gpu-power"
+server_charts="server-requests server-kv-cache server-prefix-cache server-tokens gpu-utilization gpu-memory gpu-power"
 for c in $server_charts; do
     grep -q "^$c " "$tmp/tmlist" || die "no chart $c: $(cat "$tmp/tmlist")"
 done
@@ -75,7 +75,8 @@ gaps = len(sb["gpu_metrics"]["gaps"])
 assert gaps >= 2, "the flaky endpoint gave %d gaps" % gaps
 def body(c):
     return page.split('id="chart-%s"' % c, 1)[1].split("</svg>", 1)[0]
-for c in ["server-requests", "server-kv-cache", "server-tokens", "gpu-utilization", "gpu-memory"]:
+for c in ["server-requests", "server-kv-cache", "server-prefix-cache", "server-tokens", "gpu-utilization",
+          "gpu-memory"]:
     b = body(c)
     assert 'polyline class="ln c-s' in b, c
     assert "time since the benchmark start (s)" in b and "end of the run" in b, c
@@ -112,7 +113,7 @@ mpid=
 sweep="$SB_TEST_DATA/report/sweep.jsonl"
 "$SB_BIN" report "$tmp/res/run.json" "$sweep" -o "$tmp/report.html" > "$tmp/report.out" ||
     die "report failed"
-grep -q "Wrote $tmp/report.html (19 charts" "$tmp/report.out" || die "report: $(cat "$tmp/report.out")"
+grep -q "Wrote $tmp/report.html (20 charts" "$tmp/report.out" || die "report: $(cat "$tmp/report.out")"
 set +e
 "$SB_BIN" report "$tmp/res/run.json" -o "$tmp/report.html" > /dev/null 2> "$tmp/again.err"
 rc=$?
@@ -157,7 +158,7 @@ PY
 
 # 3. plots
 "$SB_BIN" plot "$tmp/res/run.json" "$sweep" --list > "$tmp/list"
-[ "$(wc -l < "$tmp/list")" = 19 ] || die "plot --list: $(cat "$tmp/list")"
+[ "$(wc -l < "$tmp/list")" = 20 ] || die "plot --list: $(cat "$tmp/list")"
 for c in ttft-cdf itl-hist throughput-time scatter-e2el-output f2-sweep-pareto f2-sweep-ttft f2-sweep-tpot; do
     "$SB_BIN" plot "$tmp/res/run.json" "$sweep" -o "$tmp/$c.png" --chart "$c" --width 640 \
         --height 400 > /dev/null || die "plot $c"
