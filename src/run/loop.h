@@ -55,6 +55,10 @@ typedef struct loop_opts {
     uint64_t start_at_ns;
     /* set by a signal handler: 1 stop sending, 2 end the grace now; may be NULL */
     volatile sig_atomic_t *stop;
+    /* Called as each request ends, with its record, on its event loop's
+     * thread (with --num-workers > 1, from several at once); may be NULL. */
+    void (*on_done)(void *ud, const sb_record *r);
+    void *on_done_ud;
     /* Called about every 100 ms and at the end. */
     void (*progress)(void *ud, size_t done, size_t total);
     void *progress_ud;
