@@ -131,8 +131,8 @@ typedef struct mpir_health {
     char host[64];
     uint64_t planned, sent, finished, cancelled;
     uint64_t succeeded, failed; /* of the records sent: successes, failures (cancelled included) */
-    int64_t max_concurrency; /* this rank's share; <= 0 unlimited */
-    double cpu_pct;          /* process CPU over the timed run, % of one core; NAN unknown */
+    int64_t max_concurrency;    /* this rank's share; <= 0 unlimited */
+    double cpu_pct;             /* process CPU over the timed run, % of one core; NAN unknown */
     double lag_p50_ms, lag_p99_ms, lag_max_ms; /* start - intended */
     uint64_t end_rel_ns;                       /* bench_end - bench_start */
     int64_t offset_ns;

@@ -314,7 +314,7 @@ int mpir_gather(const void *buf, size_t len, const mpir_wait *w, char **all, siz
 struct mpir_live {
     MPI_Comm comm;
     MPI_Request rq;
-    size_t words;     /* the caller's; word 0 of the buffers is the done flag */
+    size_t words; /* the caller's; word 0 of the buffers is the done flag */
     uint64_t *send, *recv;
     bool pending, all_done, broken;
 };

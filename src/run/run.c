@@ -874,8 +874,7 @@ int run_serve_point(sb_config *cfg, run_point *pt)
                        .gather_timeout_s = cfg->mpi_gather_timeout_s};
     /* Under mpirun a rank's stderr is a pipe to mpirun, whatever mpirun's
      * own is: rank 0 shows the progress unless --disable-tqdm. */
-    c.progress_tty =
-        !cfg->disable_tqdm && c.sh.rank == 0 && (c.sh.on || isatty(STDERR_FILENO));
+    c.progress_tty = !cfg->disable_tqdm && c.sh.rank == 0 && (c.sh.on || isatty(STDERR_FILENO));
     c.sh.live_on = c.sh.on && !cfg->disable_tqdm;
     sb_err err;
     sb_err_clear(&err);

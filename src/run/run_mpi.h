@@ -46,7 +46,7 @@ typedef struct run_shard {
     hist ttft_us;
     uint64_t *mine, *snap, *sum; /* [succeeded, failed, output tokens, TTFT counts...] */
     size_t words;
-    run_live view; /* the latest sum */
+    run_live view;       /* the latest sum */
     mpir_health *health; /* rank 0 after the merge: one per rank */
     sb_buf text, json;   /* rank 0 after the merge: per-rank health */
 } run_shard;
