@@ -105,6 +105,12 @@ int mpir_live_step(mpir_live *l, const uint64_t *mine, uint64_t *sum);
  * mpir_stop skips MPI_Finalize). Frees l either way. */
 int mpir_live_close(mpir_live *l, const uint64_t *mine, uint64_t *sum, const mpir_wait *w);
 
+/* Rank 0's bytes in b to every rank (a collective): rank 0 sends b, the
+ * others get it in b (replacing what it held). The others wait politely
+ * (polling with naps, not Open MPI's busy wait): they may wait long while
+ * rank 0 works alone (between the points of a sweep). */
+int mpir_bcast(sb_buf *b, sb_err *err);
+
 /* ---- pure helpers (mpir_shard.c) ---- */
 
 /* Seconds from Open MPI's SIGTERM to the ranks (mpirun's answer to Ctrl-C

@@ -311,6 +311,45 @@ int mpir_gather(const void *buf, size_t len, const mpir_wait *w, char **all, siz
     return 0;
 }
 
+/* Waits for rq, napping between tests (1 ms). */
+static int wait_polite(MPI_Request *rq)
+{
+    for (;;) {
+        int flag = 0;
+        int rc = MPI_Test(rq, &flag, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || flag)
+            return rc;
+        nap_ms(1);
+    }
+}
+
+int mpir_bcast(sb_buf *b, sb_err *err)
+{
+    uint64_t len = g.rank == 0 ? b->len : 0;
+    MPI_Request rq;
+    int rc = MPI_Ibcast(&len, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &rq);
+    if (rc == MPI_SUCCESS)
+        rc = wait_polite(&rq);
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, "broadcast from rank 0", rc);
+    if (len > INT_MAX)
+        return sb_err_set(err, "broadcast from rank 0: %llu bytes, over MPI's 2 GiB limit",
+                          (unsigned long long)len);
+    if (g.rank != 0) {
+        sb_buf_free(b);
+        sb_buf_init(b);
+        sb_buf_reserve(b, len + 1);
+        b->len = len;
+        b->data[len] = 0;
+    }
+    if (len == 0)
+        return 0;
+    rc = MPI_Ibcast(b->data, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD, &rq);
+    if (rc == MPI_SUCCESS)
+        rc = wait_polite(&rq);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "broadcast from rank 0", rc);
+}
+
 struct mpir_live {
     MPI_Comm comm;
     MPI_Request rq;
@@ -463,6 +502,12 @@ int mpir_gather(const void *buf, size_t len, const mpir_wait *w, char **all, siz
     *all = NULL;
     *lens = NULL;
     *lost = NULL;
+    return sb_err_set(err, "%s", no_mpi);
+}
+
+int mpir_bcast(sb_buf *b, sb_err *err)
+{
+    (void)b;
     return sb_err_set(err, "%s", no_mpi);
 }
 

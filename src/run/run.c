@@ -921,7 +921,8 @@ int run_serve_point(sb_config *cfg, run_point *pt)
     } else if (!all_ok) {
         fprintf(stderr, "servebench serve: rank %d: another rank failed its setup\n", c.sh.rank);
     } else if (pt && (memcpy(pt->fingerprint, c.fingerprint, RUN_FP_HEX),
-                      pt->skip && pt->skip(pt->ud, c.fingerprint))) {
+                      /* a sweep across ranks: all skip or none (same fingerprint) */
+                      !run_shard_agree(&c.sh, !(pt->skip && pt->skip(pt->ud, c.fingerprint))))) {
         pt->skipped = true;
         status = SB_EXIT_OK;
     } else if (!run_shard_agree(&c.sh, ready_check(&c) == 0)) {
