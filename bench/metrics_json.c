@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     sb_buf b;
     sb_buf_init(&b);
     uint64_t t0 = sb_now_ns();
-    report_json(&b, &cfg, &m, s, &ctx);
+    report_json(&b, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     double ours = (double)(sb_now_ns() - t0) / 1e9;
     char *copy = malloc(b.len);
     memset(copy, 1, b.len); /* fault the pages in before timing */

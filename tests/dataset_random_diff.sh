@@ -29,7 +29,12 @@ while read -r fam n in out ratio prefix seed; do
     "$ratio" "$prefix" "$seed" >"$tmp/ref.jsonl" || { echo "FAIL $fam: reference model"; exit 1; }
   "$BIN" dataset stats --tokenizer "$tok" --num-prompts "$n" --random-input-len "$in" \
     --random-output-len "$out" --random-range-ratio "$ratio" --random-prefix-len "$prefix" \
-    --seed "$seed" --export "$tmp/ours.jsonl" >/dev/null 2>&1 || { echo "FAIL $fam: servebench"; exit 1; }
+    --seed "$seed" --export "$tmp/ours.jsonl" >"$tmp/out.txt" 2>&1 || {
+    rc=$?
+    echo "FAIL $fam $n $in $out $ratio $prefix $seed: servebench exited $rc; its output:"
+    tail -n 20 "$tmp/out.txt"
+    exit 1
+  }
   /usr/bin/python3 - "$tmp/ref.jsonl" "$tmp/ours.jsonl" "$fam $n $in $out $ratio $prefix $seed" <<'PY' || exit 1
 import json, sys
 a = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]

@@ -68,6 +68,21 @@ static void rules(void **state)
     expect("-q", "E:unknown option -q (options are --name VALUE)");
 }
 
+/* The hint's edit distance is quadratic in the word: a word longer than any
+ * option name gets no hint (a megabyte-long argument once cost seconds). */
+static void long_word_no_hint(void **state)
+{
+    (void)state;
+    const char *names[] = {"seed", "max-tokens"};
+    char word[CLI_OPT_HINT_MAX + 2];
+    memset(word, 's', sizeof word - 1);
+    word[sizeof word - 1] = '\0';
+    assert_null(cli_opt_closest(word, names, 2));
+    word[CLI_OPT_HINT_MAX] = '\0';
+    assert_string_equal(cli_opt_closest(word, names, 2), "seed");
+    assert_string_equal(cli_opt_closest("sed", names, 2), "seed");
+}
+
 /* Each subcommand's binary says the same sentences. */
 static void binary(const char *args, int status, const char *want)
 {
@@ -109,6 +124,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rules),
         cmocka_unit_test(every_subcommand),
+        cmocka_unit_test(long_word_no_hint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,7 +70,7 @@ static void expect_block(sb_config *cfg, const char *expected_file)
     sb_buf got, want;
     sb_buf_init(&got);
     sb_buf_init(&want);
-    report_block(&got, cfg, &m);
+    report_block(&got, run_report_opts(cfg, &(report_opts){0}), &m);
     char *path = tu_data_path(expected_file);
     assert_int_equal(tu_read_file(path, &want), 0);
     if (strcmp(got.data, want.data) != 0)
@@ -125,7 +125,7 @@ static void report_block_queue_sections_need_a_concurrency_cap(void **state)
     sb_buf got, want;
     sb_buf_init(&got);
     sb_buf_init(&want);
-    report_block(&got, &cfg, &m);
+    report_block(&got, run_report_opts(&cfg, &(report_opts){0}), &m);
     char *path = tu_data_path("cli/block_queue.txt");
     assert_int_equal(tu_read_file(path, &want), 0);
     if (strcmp(got.data, want.data) != 0)
@@ -133,16 +133,16 @@ static void report_block_queue_sections_need_a_concurrency_cap(void **state)
     assert_string_equal(got.data, want.data);
     sb_buf_reset(&got);
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
-    report_json(&got, &cfg, &m, s, &ctx);
+    report_json(&got, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     assert_non_null(strstr(got.data, "\"mean_client_queue_time_ms\": 33.33333333333333"));
     assert_non_null(strstr(got.data, "\"median_e2el_including_client_queue_ms\": 400.0"));
     /* without a cap neither section nor key appears */
     cfg.max_concurrency = -1;
     sb_buf_reset(&got);
-    report_block(&got, &cfg, &m);
+    report_block(&got, run_report_opts(&cfg, &(report_opts){0}), &m);
     assert_null(strstr(got.data, "Queue"));
     sb_buf_reset(&got);
-    report_json(&got, &cfg, &m, s, &ctx);
+    report_json(&got, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     assert_null(strstr(got.data, "client_queue"));
     free(path);
     sb_buf_free(&got);
@@ -195,7 +195,7 @@ static void report_block_reproduces_real_reference_output(void **state)
     sb_buf_init(&got);
     sb_buf_init(&want);
     sb_buf_init(&stripped);
-    report_block(&got, &cfg, &m);
+    report_block(&got, run_report_opts(&cfg, &(report_opts){0}), &m);
     for (char *line = got.data; *line;) {
         char *nl = strchr(line, '\n');
         size_t len = (size_t)(nl - line);
@@ -234,7 +234,7 @@ static void report_pooling_block_and_json(void **state)
     sb_buf b;
     sb_buf_init(&b);
     metrics_set_input_sequences(&m, 6); /* the run counts them from its dataset */
-    report_json(&b, &cfg, &m, s, &ctx);
+    report_json(&b, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     assert_non_null(strstr(b.data,
                            "\"max_concurrency\": null, \"duration\": 2.0, "
                            "\"completed\": 3, \"total_input_tokens\": 35, "
@@ -245,7 +245,7 @@ static void report_pooling_block_and_json(void **state)
     assert_null(strstr(b.data, "ttft_ms"));
     cfg.save_detailed = true;
     sb_buf_reset(&b);
-    report_json(&b, &cfg, &m, s, &ctx);
+    report_json(&b, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     assert_non_null(strstr(b.data, "\"total_token_throughput\": 17.5, \"input_lens\": [10, 20, 5, "
                                    "30], \"latencies\": "));
     assert_non_null(strstr(b.data, "], \"errors\": [\"\", \"\", \"\", \"Bad Request\"], "
@@ -293,7 +293,7 @@ static void report_spec_decode_section_from_prometheus(void **state)
     specdec_delta(&a, &b, &m.spec);
     sb_buf out;
     sb_buf_init(&out);
-    report_block(&out, &cfg, &m);
+    report_block(&out, run_report_opts(&cfg, &(report_opts){0}), &m);
     const char *want = "---------------Speculative Decoding---------------\n"
                        "Acceptance rate (%):                     73.47     \n"
                        "Acceptance length:                       3.20      \n"
@@ -308,7 +308,7 @@ static void report_spec_decode_section_from_prometheus(void **state)
     assert_non_null(strstr(out.data, want));
     sb_buf_reset(&out);
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
-    report_json(&out, &cfg, &m, s, &ctx);
+    report_json(&out, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     assert_non_null(strstr(out.data,
                            "\"spec_decode_num_drafts\": 6393, \"spec_decode_draft_tokens\": "
                            "19179, \"spec_decode_accepted_tokens\": 14090, "
@@ -445,26 +445,26 @@ static void report_result_file_names(void **state)
     sb_config_defaults(&cfg);
     cfg.model = strdup("Qwen/Qwen3-4B");
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
-    char *p = report_result_path(&cfg, &ctx);
+    char *p = report_result_path(run_report_opts(&cfg, &(report_opts){0}), &ctx);
     assert_string_equal(p, "openai-infqps-Qwen3-4B-20260102-030405.json");
     free(p);
     cfg.request_rate = 10;
     cfg.max_concurrency = 8;
     cfg.label = strdup("mylabel");
     cfg.result_dir = strdup("out/dir");
-    p = report_result_path(&cfg, &ctx);
+    p = report_result_path(run_report_opts(&cfg, &(report_opts){0}), &ctx);
     assert_string_equal(p, "out/dir/mylabel-10.0qps-concurrency8-Qwen3-4B-20260102-030405.json");
     free(p);
     cfg.ramp_up = SB_RAMP_EXPONENTIAL;
     cfg.ramp_up_start_rps = 1;
     cfg.ramp_up_end_rps = 20;
-    p = report_result_path(&cfg, &ctx);
+    p = report_result_path(run_report_opts(&cfg, &(report_opts){0}), &ctx);
     assert_string_equal(
         p, "out/dir/"
            "mylabel-ramp-up-exponential-1qps-20qps-concurrency8-Qwen3-4B-20260102-030405.json");
     free(p);
     cfg.result_filename = strdup("r.json");
-    p = report_result_path(&cfg, &ctx);
+    p = report_result_path(run_report_opts(&cfg, &(report_opts){0}), &ctx);
     assert_string_equal(p, "out/dir/r.json");
     free(p);
     sb_config_free(&cfg);
@@ -533,7 +533,7 @@ static void report_json_keys_order_and_types(void **state)
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = 12.5, .fingerprint = "ab12"};
     sb_buf b;
     sb_buf_init(&b);
-    report_json(&b, &cfg, &m, s, &ctx);
+    report_json(&b, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     /* Python separators */
     assert_non_null(
         strstr(b.data, "{\"date\": \"20260102-030405\", \"endpoint_type\": \"openai\""));
@@ -603,7 +603,7 @@ static void report_json_ramp_up_and_goodput(void **state)
                       .n_rps_events = 2};
     sb_buf b;
     sb_buf_init(&b);
-    report_json(&b, &cfg, &m, s, &ctx);
+    report_json(&b, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     assert_non_null(strstr(b.data, "\"max_concurrency\": 2, \"ramp_up_strategy\": \"linear\", "
                                    "\"ramp_up_start_rps\": 1, \"ramp_up_end_rps\": 3, "
                                    "\"duration\": 2.0"));
@@ -619,6 +619,43 @@ static void report_json_ramp_up_and_goodput(void **state)
     metrics_free(&m);
     rec_store_free(s);
     sb_config_free(&cfg);
+}
+
+/* report/ takes its own options: a caller with no sb_config at all gets the
+ * header keys, the --metadata echo and the file name from report_opts. */
+static void report_takes_its_own_options_without_a_config(void **state)
+{
+    (void)state;
+    sb_kv meta[] = {{"gpu", "H100"}, {"run", "7"}};
+    report_opts ro = {.backend = "vllm",
+                      .model = "org/m",
+                      .num_prompts = 4,
+                      .metadata = meta,
+                      .n_metadata = 2,
+                      .request_rate = 2.5,
+                      .burstiness = 1.0,
+                      .max_concurrency = -1,
+                      .ramp_up_strategy = NULL,
+                      .result_dir = "d/"};
+    rec_store *s = hand_store();
+    sb_metrics m;
+    metrics_opts mo = {.backend = "vllm", .max_concurrency = -1};
+    assert_int_equal(metrics_compute(s, &mo, NULL, &m, NULL), 0);
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    sb_buf b;
+    sb_buf_init(&b);
+    report_json(&b, &ro, &m, s, &ctx);
+    assert_non_null(strstr(b.data, "\"endpoint_type\": \"vllm\", \"backend\": \"vllm\", "
+                                   "\"label\": null, \"model_id\": \"org/m\", "
+                                   "\"tokenizer_id\": \"org/m\", \"num_prompts\": 4, "
+                                   "\"gpu\": \"H100\", \"run\": \"7\", \"request_rate\": 2.5, "
+                                   "\"burstiness\": 1.0, \"max_concurrency\": null, \"duration\""));
+    char *p = report_result_path(&ro, &ctx);
+    assert_string_equal(p, "d/vllm-2.5qps-m-20260102-030405.json");
+    free(p);
+    sb_buf_free(&b);
+    metrics_free(&m);
+    rec_store_free(s);
 }
 
 static void report_save_creates_dir_and_appends_json_lines(void **state)
@@ -642,8 +679,10 @@ static void report_save_creates_dir_and_appends_json_lines(void **state)
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
     char *path = NULL;
     sb_err err;
-    assert_int_equal(report_save(&cfg, &m, s, &ctx, &path, &err), 0);
-    assert_int_equal(report_save(&cfg, &m, s, &ctx, NULL, &err), 0);
+    assert_int_equal(
+        report_save(run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx, &path, &err), 0);
+    assert_int_equal(report_save(run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx, NULL, &err),
+                     0);
     sb_buf f;
     sb_buf_init(&f);
     assert_int_equal(tu_read_file(path, &f), 0);
@@ -660,7 +699,8 @@ static void report_save_creates_dir_and_appends_json_lines(void **state)
     /* a result dir that cannot be created is an error naming it */
     free(cfg.result_dir);
     cfg.result_dir = strdup("/proc/no/such/dir");
-    assert_int_equal(report_save(&cfg, &m, s, &ctx, NULL, &err), -1);
+    assert_int_equal(report_save(run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx, NULL, &err),
+                     -1);
     assert_non_null(strstr(err.msg, "/proc/no"));
     unlink(path);
     free(path);
@@ -696,7 +736,7 @@ static void report_plot_and_extras_render(void **state)
     assert_non_null(strstr(b.data, "       0 +------------------\n          0 s"));
     sb_buf_reset(&b);
     report_ctx ctx = {.client_cpu_pct = 95.0, .fingerprint = "f00d"};
-    report_console(&b, &cfg, &m, s, &ctx);
+    report_console(&b, run_report_opts(&cfg, &(report_opts){0}), &m, s, &ctx);
     /* reference order: failures, plot, block, then ours */
     char *fail = strstr(b.data, "Failed requests during"),
          *plot = strstr(b.data, "Output tokens per");
@@ -784,14 +824,16 @@ static void report_timeline_merges_same_coloured_gaps(void **state)
     sb_buf b;
     sb_err err;
     sb_buf_init(&b);
-    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
+    assert_int_equal(report_timeline_html(&b, run_report_opts(&cfg, &(report_opts){0}), s, &err),
+                     0);
     assert_int_equal(count(b.data, "<rect"), 5);
     assert_int_equal(count(b.data, "fill=\"#c0392b\""), 2);
     assert_non_null(strstr(b.data, "3 successful requests over 1.450 s"));
     free(cfg.timeline_itl_thresholds);
     cfg.timeline_itl_thresholds = strdup("150,400");
     sb_buf_reset(&b);
-    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
+    assert_int_equal(report_timeline_html(&b, run_report_opts(&cfg, &(report_opts){0}), s, &err),
+                     0);
     assert_int_equal(count(b.data, "fill=\"#4c9a2a\""), 1);
     assert_int_equal(count(b.data, "fill=\"#e8a317\""), 1);
     /* a gap equal to a threshold is in the class above it, as plot.py's
@@ -799,13 +841,15 @@ static void report_timeline_merges_same_coloured_gaps(void **state)
     free(cfg.timeline_itl_thresholds);
     cfg.timeline_itl_thresholds = strdup("100,300");
     sb_buf_reset(&b);
-    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), 0);
+    assert_int_equal(report_timeline_html(&b, run_report_opts(&cfg, &(report_opts){0}), s, &err),
+                     0);
     assert_int_equal(count(b.data, "fill=\"#4c9a2a\""), 0);
     assert_int_equal(count(b.data, "fill=\"#e8a317\""), 1);
     assert_int_equal(count(b.data, "fill=\"#c0392b\""), 1);
     free(cfg.timeline_itl_thresholds);
     cfg.timeline_itl_thresholds = strdup("x");
-    assert_int_equal(report_timeline_html(&b, &cfg, s, &err), -1);
+    assert_int_equal(report_timeline_html(&b, run_report_opts(&cfg, &(report_opts){0}), s, &err),
+                     -1);
     assert_non_null(strstr(err.msg, "--timeline-itl-thresholds"));
     free(cfg.timeline_itl_thresholds);
     cfg.timeline_itl_thresholds = strdup("25,50");
@@ -815,7 +859,8 @@ static void report_timeline_merges_same_coloured_gaps(void **state)
     cfg.result_filename = strdup("run.json");
     report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
     char *written = NULL;
-    assert_int_equal(report_save_timeline(&cfg, s, &ctx, &written, &err), 0);
+    assert_int_equal(
+        report_save_timeline(run_report_opts(&cfg, &(report_opts){0}), s, &ctx, &written, &err), 0);
     assert_non_null(strstr(written, "/run.timeline.html"));
     sb_buf f;
     sb_buf_init(&f);
@@ -854,6 +899,7 @@ int main(void)
         cmocka_unit_test(report_result_file_names),
         cmocka_unit_test(report_json_keys_order_and_types),
         cmocka_unit_test(report_json_ramp_up_and_goodput),
+        cmocka_unit_test(report_takes_its_own_options_without_a_config),
         cmocka_unit_test(report_save_creates_dir_and_appends_json_lines),
         cmocka_unit_test(report_plot_and_extras_render),
         cmocka_unit_test(report_timeline_merges_same_coloured_gaps),

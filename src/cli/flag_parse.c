@@ -98,8 +98,13 @@ static int set_choice_str(sb_config *cfg, const cli_flag *f, const char *v, sb_e
             sb_buf_init(&list);
             for (size_t i = 0; i < n; i++)
                 sb_buf_printf(&list, "%s'%s'", i ? ", " : "", f->choices[i]);
-            sb_err_set(err, "--%s: invalid choice: '%s' (did you mean '%s'? choose from %s)",
-                       f->name, v, cli_opt_closest(v, f->choices, n), list.data);
+            const char *hint = cli_opt_closest(v, f->choices, n);
+            if (hint)
+                sb_err_set(err, "--%s: invalid choice: '%s' (did you mean '%s'? choose from %s)",
+                           f->name, v, hint, list.data);
+            else
+                sb_err_set(err, "--%s: invalid choice: '%.64s...' (choose from %s)", f->name, v,
+                           list.data);
             sb_buf_free(&list);
             return -1;
         }

@@ -51,6 +51,11 @@ static size_t edit_distance(const char *a, const char *b)
 
 const char *cli_opt_closest(const char *given, const char *const *cands, size_t n)
 {
+    /* The distance costs len(given) x len(name) per candidate: a word far
+     * longer than any option name gets no hint rather than seconds of work
+     * (a fuzzer's megabyte-long argument, a pasted prompt). */
+    if (strlen(given) > CLI_OPT_HINT_MAX)
+        return NULL;
     const char *best = NULL;
     size_t bd = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {

@@ -47,7 +47,9 @@ const char *cli_opt_name(const char *arg, char *name, size_t cap, bool stop_dot)
 /* Whether word a is an option ("-x", "--x") rather than a value ("-1",
  * "-.5", "x"), as argparse decides. */
 bool cli_opt_is_option(const char *a);
-/* The candidate closest to given by edit distance (NULL when none). */
+/* The candidate closest to given by edit distance (NULL when none, or when
+ * given is longer than CLI_OPT_HINT_MAX bytes). */
+#define CLI_OPT_HINT_MAX 64
 const char *cli_opt_closest(const char *given, const char *const *cands, size_t n);
 /* The rule set's messages; each sets err and returns -1. */
 int cli_opt_unknown(sb_err *err, const char *name, const char *closest);

@@ -16,10 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct sb_kv {
-    char *key;
-    char *value;
-} sb_kv;
+#include "core/kv.h"
 
 typedef enum sb_ramp {
     SB_RAMP_NONE = 0,

@@ -117,16 +117,16 @@ static void spec_section(sb_buf *out, const specdec_result *sp)
     }
 }
 
-void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
+void report_block(sb_buf *out, const report_opts *ro, const sb_metrics *m)
 {
     bool tok = m->has_tokenizer, gen = !m->pooling;
     title(out, " Serving Benchmark Result ", '=');
     line_i(out, "Successful requests:", m->completed);
     line_i(out, "Failed requests:", m->failed);
-    if (cfg->max_concurrency > 0)
-        line_i(out, "Maximum request concurrency:", cfg->max_concurrency);
-    if (!isinf(cfg->request_rate))
-        line_f(out, "Request rate configured (RPS):", cfg->request_rate);
+    if (ro->max_concurrency > 0)
+        line_i(out, "Maximum request concurrency:", ro->max_concurrency);
+    if (!isinf(ro->request_rate))
+        line_f(out, "Request rate configured (RPS):", ro->request_rate);
     line_f(out, "Benchmark duration (s):", m->duration_s);
     line_i(out, "Total input tokens:", m->total_input);
     if (gen && tok)
@@ -134,7 +134,7 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
     line_f(out, "Request throughput (req/s):", m->request_throughput);
     if (!gen)
         line_f(out, "Input throughput (inputs/s):", m->input_sequence_throughput);
-    if (cfg->goodput_set)
+    if (ro->goodput_set)
         line_f(out, "Request goodput (req/s):", m->request_goodput);
     if (gen && tok) {
         line_f(out, "Output token throughput (tok/s):", m->output_throughput);
@@ -163,9 +163,9 @@ void report_block(sb_buf *out, const sb_config *cfg, const sb_metrics *m)
     if (m->selected[SB_M_E2EL])
         stat_section(out, m, SB_M_E2EL, "End-to-end Latency", "E2EL");
     /* [newest] queue sections: only when a concurrency cap can queue requests */
-    if (cfg->max_concurrency > 0 && m->selected[SB_M_QUEUE])
+    if (ro->max_concurrency > 0 && m->selected[SB_M_QUEUE])
         stat_section(out, m, SB_M_QUEUE, "Client-side Queueing", "Client Queue Time");
-    if (cfg->max_concurrency > 0 && !isinf(cfg->request_rate) && m->selected[SB_M_E2EL_QUEUE])
+    if (ro->max_concurrency > 0 && !isinf(ro->request_rate) && m->selected[SB_M_E2EL_QUEUE])
         stat_section(out, m, SB_M_E2EL_QUEUE, "Queue-inclusive End-to-end Latency",
                      "E2EL incl. Client Queue");
     if (m->spec.present)
@@ -191,14 +191,14 @@ static void ext_stat(sb_buf *out, const sb_metrics *m, const metrics_stat *st, c
  * time: its scheduler ran late (p99 > 10 ms behind the intended send time,
  * not counting the wait for a --max-concurrency slot) or it used nearly a
  * whole core. */
-bool report_client_limited(const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+bool report_client_limited(const report_opts *ro, const sb_metrics *m, const report_ctx *ctx)
 {
-    bool late = !isinf(cfg->request_rate) && m->ext.sched_lag_p99_ms > 10.0;
+    bool late = !isinf(ro->request_rate) && m->ext.sched_lag_p99_ms > 10.0;
     bool busy = ctx && !isnan(ctx->client_cpu_pct) && ctx->client_cpu_pct >= 90.0;
     return late || busy;
 }
 
-static void health(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+static void health(sb_buf *out, const report_opts *ro, const sb_metrics *m, const report_ctx *ctx)
 {
     title(out, "Client health", '-');
     line_f(out, "Send lag P50 (ms):", m->ext.send_lag_p50_ms);
@@ -211,18 +211,18 @@ static void health(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
     line_i(out, "Peak concurrent requests (exact):", m->ext.max_concurrent_exact);
     line_f(out, "Output tok/s per client:", m->ext.generate_speed_per_client);
     line_i(out, "Clients (concurrency used):", m->ext.concurrency_used);
-    if (report_client_limited(cfg, m, ctx))
+    if (report_client_limited(ro, m, ctx))
         sb_buf_puts(out, "WARNING: the client was late sending requests or CPU-bound; the\n"
                          "         figures above may describe the client, not the server.\n");
 }
 
-void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+void report_extras(sb_buf *out, const report_opts *ro, const sb_metrics *m, const report_ctx *ctx)
 {
     title(out, " servebench additions ", '=');
     if (ctx && ctx->partial)
         sb_buf_printf(out, "%-40s %zu of %zu requests sent\n", "PARTIAL (interrupted):", ctx->sent,
                       ctx->planned);
-    health(out, cfg, m, ctx);
+    health(out, ro, m, ctx);
     if (ctx && ctx->mpi_text)
         sb_buf_puts(out, ctx->mpi_text);
     if (m->completed > 0) {
@@ -273,11 +273,11 @@ void report_extras(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const
     title(out, "", '=');
 }
 
-void report_console(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+void report_console(sb_buf *out, const report_opts *ro, const sb_metrics *m, const rec_store *s,
                     const report_ctx *ctx)
 {
     report_failures(out, s);
     report_plot(out, m, 80, 8);
-    report_block(out, cfg, m);
-    report_extras(out, cfg, m, ctx);
+    report_block(out, ro, m);
+    report_extras(out, ro, m, ctx);
 }

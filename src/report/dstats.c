@@ -13,10 +13,10 @@
 #include "report/rcharts.h"
 #include "report/report.h"
 
-int report_save_dataset_stats(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+int report_save_dataset_stats(const report_opts *ro, const sb_metrics *m, const rec_store *s,
                               const report_ctx *ctx, char **path_out, sb_err *err)
 {
-    if (cfg->result_dir && *cfg->result_dir && report_make_dirs(cfg->result_dir, err) < 0)
+    if (ro->result_dir && *ro->result_dir && report_make_dirs(ro->result_dir, err) < 0)
         return -1;
     int *prompt = sb_xmalloc((s->n ? s->n : 1) * sizeof *prompt);
     int *output = sb_xmalloc((s->n ? s->n : 1) * sizeof *output);
@@ -26,7 +26,7 @@ int report_save_dataset_stats(const sb_config *cfg, const sb_metrics *m, const r
     }
     report_charts cs = {0};
     report_charts_dataset(&cs, prompt, output, s->n);
-    char *result = report_result_path(cfg, ctx);
+    char *result = report_result_path(ro, ctx);
     char *path = report_sibling_path(result, ".dataset_stats.png");
     free(result);
     int rc = chart_png(path, (const chart *const *)cs.c, cs.n, 2, 800, 560, err);

@@ -59,38 +59,38 @@ static void date_str(char *buf, size_t size, time_t t)
     strftime(buf, size, "%Y%m%d-%H%M%S", &tm);
 }
 
-static void header_keys(jw *w, const sb_config *cfg, const report_ctx *ctx)
+static void header_keys(jw *w, const report_opts *ro, const report_ctx *ctx)
 {
     char date[32];
     date_str(date, sizeof date, ctx->finished);
     k_str(w, "date", date);
-    k_str(w, "endpoint_type", cfg->backend);
-    k_str(w, "backend", cfg->backend);
-    k_str(w, "label", cfg->label);
-    const char *model = ctx->model_id ? ctx->model_id : cfg->model;
+    k_str(w, "endpoint_type", ro->backend);
+    k_str(w, "backend", ro->backend);
+    k_str(w, "label", ro->label);
+    const char *model = ctx->model_id ? ctx->model_id : ro->model;
     k_str(w, "model_id", model);
     /* the reference: --tokenizer when given, else the model id */
     k_str(w, "tokenizer_id",
           ctx->tokenizer_id ? ctx->tokenizer_id
-          : cfg->tokenizer  ? cfg->tokenizer
+          : ro->tokenizer   ? ro->tokenizer
                             : model);
-    k_int(w, "num_prompts", cfg->ds.num_prompts);
-    for (size_t i = 0; i < cfg->n_metadata; i++)
-        k_str(w, cfg->metadata[i].key, cfg->metadata[i].value);
-    if (isinf(cfg->request_rate))
+    k_int(w, "num_prompts", ro->num_prompts);
+    for (size_t i = 0; i < ro->n_metadata; i++)
+        k_str(w, ro->metadata[i].key, ro->metadata[i].value);
+    if (isinf(ro->request_rate))
         k_str(w, "request_rate", "inf");
     else
-        k_num(w, "request_rate", cfg->request_rate);
-    k_num(w, "burstiness", cfg->burstiness);
+        k_num(w, "request_rate", ro->request_rate);
+    k_num(w, "burstiness", ro->burstiness);
     key(w, "max_concurrency");
-    if (cfg->max_concurrency > 0)
-        sb_buf_printf(w->out, "%ld", cfg->max_concurrency);
+    if (ro->max_concurrency > 0)
+        sb_buf_printf(w->out, "%ld", ro->max_concurrency);
     else
         sb_buf_puts(w->out, "null");
-    if (cfg->ramp_up != SB_RAMP_NONE) {
-        k_str(w, "ramp_up_strategy", cfg->ramp_up == SB_RAMP_LINEAR ? "linear" : "exponential");
-        k_int(w, "ramp_up_start_rps", (long)cfg->ramp_up_start_rps);
-        k_int(w, "ramp_up_end_rps", (long)cfg->ramp_up_end_rps);
+    if (ro->ramp_up_strategy) {
+        k_str(w, "ramp_up_strategy", ro->ramp_up_strategy);
+        k_int(w, "ramp_up_start_rps", (long)ro->ramp_up_start_rps);
+        k_int(w, "ramp_up_end_rps", (long)ro->ramp_up_end_rps);
     }
 }
 
@@ -181,14 +181,14 @@ static void detail_arrays(jw *w, const sb_metrics *m, const rec_store *s, bool d
     }
 }
 
-static void stat_keys(jw *w, const sb_config *cfg, const sb_metrics *m)
+static void stat_keys(jw *w, const report_opts *ro, const sb_metrics *m)
 {
     char k[96], pw[40];
     for (int kind = 0; kind < SB_M_COUNT_; kind++) {
         if (!m->selected[kind] || (m->pooling && kind != SB_M_E2EL))
             continue;
-        if ((kind == SB_M_QUEUE && cfg->max_concurrency <= 0) ||
-            (kind == SB_M_E2EL_QUEUE && (cfg->max_concurrency <= 0 || isinf(cfg->request_rate))))
+        if ((kind == SB_M_QUEUE && ro->max_concurrency <= 0) ||
+            (kind == SB_M_E2EL_QUEUE && (ro->max_concurrency <= 0 || isinf(ro->request_rate))))
             continue; /* as printed: the queue metrics need a concurrency cap */
         const char *nm = metrics_kind_name((sb_metric_kind)kind);
         const metrics_stat *st = &m->stat[kind];
@@ -229,7 +229,7 @@ static void stat_obj(sb_buf *out, const sb_metrics *m, const metrics_stat *st)
 }
 
 /* Ours, under "servebench". */
-static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_ctx *ctx)
+static void ours(jw *w, const report_opts *ro, const sb_metrics *m, const report_ctx *ctx)
 {
     key(w, "servebench");
     jw o = {w->out, 0};
@@ -252,7 +252,7 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
         k_str(&o, "client_cpu_pct", NULL);
     else
         k_num(&o, "client_cpu_pct", ctx->client_cpu_pct);
-    k_str(&o, "client_health", report_client_limited(cfg, m, ctx) ? "client-limited" : "ok");
+    k_str(&o, "client_health", report_client_limited(ro, m, ctx) ? "client-limited" : "ok");
     if (ctx->mpi_json) { /* already one JSON object (mpir_health_json) */
         key(&o, "mpi");
         sb_buf_puts(w->out, ctx->mpi_json);
@@ -315,7 +315,7 @@ static void ours(jw *w, const sb_config *cfg, const sb_metrics *m, const report_
 }
 
 /* Pooling backends (vllm/benchmarks/serve.py: main_async): fewer keys, inputs only. */
-static void pooling_body(jw *w, const sb_config *cfg, const sb_metrics *m, const rec_store *s)
+static void pooling_body(jw *w, const report_opts *ro, const sb_metrics *m, const rec_store *s)
 {
     k_num(w, "duration", m->duration_s);
     k_int(w, "completed", m->completed);
@@ -324,15 +324,15 @@ static void pooling_body(jw *w, const sb_config *cfg, const sb_metrics *m, const
     k_num(w, "request_throughput", m->request_throughput);
     k_num(w, "input_sequence_throughput", m->input_sequence_throughput);
     k_num(w, "total_token_throughput", m->total_token_throughput);
-    if (cfg->save_detailed)
+    if (ro->save_detailed)
         k_array(w, "input_lens", m, s, ARR_PROMPT);
     k_array(w, "latencies", m, s, ARR_LATENCY);
     k_array(w, "queue_times", m, s, ARR_QUEUE);
-    if (cfg->save_detailed)
+    if (ro->save_detailed)
         k_array(w, "errors", m, s, ARR_ERROR);
 }
 
-static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+static void generation_body(jw *w, const report_opts *ro, const sb_metrics *m, const rec_store *s,
                             const report_ctx *ctx)
 {
     sb_buf *out = w->out;
@@ -343,13 +343,13 @@ static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, co
     k_int(w, "total_output_tokens", m->total_output);
     k_num(w, "request_throughput", m->request_throughput);
     key(w, "request_goodput");
-    if (cfg->goodput_set)
+    if (ro->goodput_set)
         pyfmt_json_number(out, m->request_goodput);
     else
         sb_buf_puts(out, "null");
     k_num(w, "output_throughput", m->output_throughput);
     k_num(w, "total_token_throughput", m->total_token_throughput);
-    detail_arrays(w, m, s, cfg->save_detailed);
+    detail_arrays(w, m, s, ro->save_detailed);
     k_num(w, "max_output_tokens_per_s", m->max_output_tokens_per_s);
     k_int(w, "max_concurrent_requests", m->max_concurrent_requests);
     k_num(w, "rtfx", m->rtfx);
@@ -389,48 +389,47 @@ static void generation_body(jw *w, const sb_config *cfg, const sb_metrics *m, co
     }
 }
 
-void report_json(sb_buf *out, const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+void report_json(sb_buf *out, const report_opts *ro, const sb_metrics *m, const rec_store *s,
                  const report_ctx *ctx)
 {
     jw w = {out, 0};
     sb_buf_putc(out, '{');
-    header_keys(&w, cfg, ctx);
+    header_keys(&w, ro, ctx);
     if (m->pooling)
-        pooling_body(&w, cfg, m, s);
+        pooling_body(&w, ro, m, s);
     else
-        generation_body(&w, cfg, m, s, ctx);
-    stat_keys(&w, cfg, m);
-    ours(&w, cfg, m, ctx);
+        generation_body(&w, ro, m, s, ctx);
+    stat_keys(&w, ro, m);
+    ours(&w, ro, m, ctx);
     sb_buf_putc(out, '}');
 }
 
-char *report_result_path(const sb_config *cfg, const report_ctx *ctx)
+char *report_result_path(const report_opts *ro, const report_ctx *ctx)
 {
     sb_buf b;
     sb_buf_init(&b);
-    if (cfg->result_dir && *cfg->result_dir) {
-        sb_buf_puts(&b, cfg->result_dir);
+    if (ro->result_dir && *ro->result_dir) {
+        sb_buf_puts(&b, ro->result_dir);
         if (b.data[b.len - 1] != '/')
             sb_buf_putc(&b, '/');
     }
-    if (cfg->result_filename) {
-        sb_buf_puts(&b, cfg->result_filename);
+    if (ro->result_filename) {
+        sb_buf_puts(&b, ro->result_filename);
         return sb_buf_steal(&b);
     }
-    const char *model = ctx->model_id ? ctx->model_id : cfg->model ? cfg->model : "";
+    const char *model = ctx->model_id ? ctx->model_id : ro->model ? ro->model : "";
     const char *base = strrchr(model, '/') ? strrchr(model, '/') + 1 : model;
     char conc[48] = "", date[32], rate[40];
-    if (cfg->max_concurrency > 0)
-        snprintf(conc, sizeof conc, "-concurrency%ld", cfg->max_concurrency);
+    if (ro->max_concurrency > 0)
+        snprintf(conc, sizeof conc, "-concurrency%ld", ro->max_concurrency);
     date_str(date, sizeof date, ctx->finished);
-    const char *label = cfg->label ? cfg->label : cfg->backend;
-    if (cfg->ramp_up != SB_RAMP_NONE)
-        sb_buf_printf(&b, "%s-ramp-up-%s-%ldqps-%ldqps%s-%s-%s.json", label,
-                      cfg->ramp_up == SB_RAMP_LINEAR ? "linear" : "exponential",
-                      (long)cfg->ramp_up_start_rps, (long)cfg->ramp_up_end_rps, conc, base, date);
+    const char *label = ro->label ? ro->label : ro->backend;
+    if (ro->ramp_up_strategy)
+        sb_buf_printf(&b, "%s-ramp-up-%s-%ldqps-%ldqps%s-%s-%s.json", label, ro->ramp_up_strategy,
+                      (long)ro->ramp_up_start_rps, (long)ro->ramp_up_end_rps, conc, base, date);
     else
         sb_buf_printf(&b, "%s-%sqps%s-%s-%s.json", label,
-                      py_float_repr(rate, sizeof rate, cfg->request_rate), conc, base, date);
+                      py_float_repr(rate, sizeof rate, ro->request_rate), conc, base, date);
     return sb_buf_steal(&b);
 }
 
@@ -455,13 +454,13 @@ int report_make_dirs(const char *dir, sb_err *err)
     return 0;
 }
 
-int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
+int report_save(const report_opts *ro, const sb_metrics *m, const rec_store *s,
                 const report_ctx *ctx, char **path_out, sb_err *err)
 {
-    if (cfg->result_dir && *cfg->result_dir && report_make_dirs(cfg->result_dir, err) < 0)
+    if (ro->result_dir && *ro->result_dir && report_make_dirs(ro->result_dir, err) < 0)
         return -1;
-    char *path = report_result_path(cfg, ctx);
-    FILE *f = fopen(path, cfg->append_result ? "a+" : "w");
+    char *path = report_result_path(ro, ctx);
+    FILE *f = fopen(path, ro->append_result ? "a+" : "w");
     if (!f) {
         sb_err_set(err, "cannot open result file %s: %s", path, strerror(errno));
         free(path);
@@ -470,9 +469,9 @@ int report_save(const sb_config *cfg, const sb_metrics *m, const rec_store *s,
     sb_buf b;
     sb_buf_init(&b);
     /* JSON Lines: a newline first when appending to a non-empty file */
-    if (cfg->append_result && fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0)
+    if (ro->append_result && fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0)
         sb_buf_putc(&b, '\n');
-    report_json(&b, cfg, m, s, ctx);
+    report_json(&b, ro, m, s, ctx);
     int bad = fwrite(b.data, 1, b.len, f) != b.len;
     bad |= fclose(f) != 0;
     sb_buf_free(&b);

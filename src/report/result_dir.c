@@ -14,17 +14,17 @@
 #include "report/fsutil.h"
 #include "report/report.h"
 
-int report_check_result_dir(const sb_config *cfg, sb_err *err)
+int report_check_result_dir(const report_opts *ro, sb_err *err)
 {
-    if (cfg->result_dir && *cfg->result_dir && report_make_dirs(cfg->result_dir, err) < 0)
+    if (ro->result_dir && *ro->result_dir && report_make_dirs(ro->result_dir, err) < 0)
         return sb_err_prefix(err, "--result-dir: ");
     /* the folder the file will be in: report_result_path's dir + filename */
     sb_buf full, p;
     sb_buf_init(&full);
     sb_buf_init(&p);
-    if (cfg->result_dir && *cfg->result_dir)
-        sb_buf_printf(&full, "%s/", cfg->result_dir);
-    sb_buf_puts(&full, cfg->result_filename ? cfg->result_filename : "x");
+    if (ro->result_dir && *ro->result_dir)
+        sb_buf_printf(&full, "%s/", ro->result_dir);
+    sb_buf_puts(&full, ro->result_filename ? ro->result_filename : "x");
     const char *slash = strrchr(full.data, '/');
     if (slash)
         sb_buf_printf(&p, "%.*s/.servebench-probe-XXXXXX", (int)(slash - full.data), full.data);
@@ -40,7 +40,7 @@ int report_check_result_dir(const sb_config *cfg, sb_err *err)
         close(fd);
         unlink(p.data);
     }
-    if (rc == 0 && cfg->result_filename && access(full.data, F_OK) == 0 &&
+    if (rc == 0 && ro->result_filename && access(full.data, F_OK) == 0 &&
         access(full.data, W_OK) != 0)
         rc = sb_err_set(err, "--result-filename: cannot write %s: %s", full.data, strerror(errno));
     sb_buf_free(&full);

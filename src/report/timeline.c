@@ -59,10 +59,10 @@ static void row(sb_buf *out, const rec_store *s, size_t i, size_t r, uint64_t t0
         rect(out, run_start, t, r, colours[cls], scale);
 }
 
-int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, sb_err *err)
+int report_timeline_html(sb_buf *out, const report_opts *ro, const rec_store *s, sb_err *err)
 {
     double lo = 25, hi = 50;
-    const char *th = cfg->timeline_itl_thresholds;
+    const char *th = ro->timeline_itl_thresholds;
     bool ok = true;
     if (th) { /* "A,B"; strtod, unlike sscanf, says where a number stops */
         char *end;
@@ -78,7 +78,7 @@ int report_timeline_html(sb_buf *out, const sb_config *cfg, const rec_store *s, 
         return sb_err_set(err,
                           "Invalid --timeline-itl-thresholds format: '%s' (two ms values, "
                           "e.g. 25,50)",
-                          cfg->timeline_itl_thresholds);
+                          ro->timeline_itl_thresholds);
     uint64_t t0 = UINT64_MAX, t1 = 0;
     size_t n_ok = 0;
     for (size_t i = 0; i < s->n; i++)
@@ -125,18 +125,18 @@ char *report_sibling_path(const char *result_path, const char *suffix)
     return sb_buf_steal(&b);
 }
 
-int report_save_timeline(const sb_config *cfg, const rec_store *s, const report_ctx *ctx,
+int report_save_timeline(const report_opts *ro, const rec_store *s, const report_ctx *ctx,
                          char **path_out, sb_err *err)
 {
-    if (cfg->result_dir && *cfg->result_dir && report_make_dirs(cfg->result_dir, err) < 0)
+    if (ro->result_dir && *ro->result_dir && report_make_dirs(ro->result_dir, err) < 0)
         return -1;
     sb_buf html;
     sb_buf_init(&html);
-    if (report_timeline_html(&html, cfg, s, err) < 0) {
+    if (report_timeline_html(&html, ro, s, err) < 0) {
         sb_buf_free(&html);
         return -1;
     }
-    char *result = report_result_path(cfg, ctx);
+    char *result = report_result_path(ro, ctx);
     char *path = report_sibling_path(result, ".timeline.html");
     free(result);
     FILE *f = fopen(path, "w");

@@ -257,6 +257,32 @@ const metrics_opts *run_metrics_opts(const sb_config *cfg, metrics_opts *out)
     return out;
 }
 
+const report_opts *run_report_opts(const sb_config *cfg, report_opts *out)
+{
+    *out = (report_opts){.backend = cfg->backend,
+                         .label = cfg->label,
+                         .model = cfg->model,
+                         .tokenizer = cfg->tokenizer,
+                         .num_prompts = cfg->ds.num_prompts,
+                         .metadata = cfg->metadata,
+                         .n_metadata = cfg->n_metadata,
+                         .request_rate = cfg->request_rate,
+                         .burstiness = cfg->burstiness,
+                         .max_concurrency = cfg->max_concurrency,
+                         .ramp_up_strategy = cfg->ramp_up == SB_RAMP_LINEAR        ? "linear"
+                                             : cfg->ramp_up == SB_RAMP_EXPONENTIAL ? "exponential"
+                                                                                   : NULL,
+                         .ramp_up_start_rps = cfg->ramp_up_start_rps,
+                         .ramp_up_end_rps = cfg->ramp_up_end_rps,
+                         .goodput_set = cfg->goodput_set,
+                         .save_detailed = cfg->save_detailed,
+                         .append_result = cfg->append_result,
+                         .result_dir = cfg->result_dir,
+                         .result_filename = cfg->result_filename,
+                         .timeline_itl_thresholds = cfg->timeline_itl_thresholds};
+    return out;
+}
+
 /* The load-shape flags, the scheduler's own options. */
 static sched_opts sched_opts_of(const sb_config *cfg)
 {
@@ -292,7 +318,7 @@ static int prepare(run_ctx *c, sb_err *err)
     c->usage_error = true;
     /* Rank 0 alone writes the result: the others' machines need no result dir. */
     if ((cfg->save_result || cfg->append_result) && c->sh.rank == 0 &&
-        report_check_result_dir(cfg, err) != 0)
+        report_check_result_dir(run_report_opts(cfg, &(report_opts){0}), err) != 0)
         return -1;
     if (cfg->sim && load_sim_tokenizer(c, err) != 0)
         return sb_err_prefix(err, "loading the tokenizer: ");
@@ -753,13 +779,15 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     sb_buf_init(&out);
     sb_buf_init(&tm_json);
     sb_buf_init(&tm_text);
+    report_opts ro;
+    run_report_opts(cfg, &ro);
     run_tm_render(&c->tm, c->rs->bench_end_ns - c->rs->bench_start_ns, &tm_json, &tm_text);
     rc.ours_json = tm_json.data;
     rc.extras_text = tm_text.data;
     report_failures(&out, c->rs);
     report_plot(&out, &m, 70, 12);
-    report_block(&out, cfg, &m);
-    report_extras(&out, cfg, &m, &rc);
+    report_block(&out, &ro, &m);
+    report_extras(&out, &ro, &m, &rc);
     fputs(out.data ? out.data : "", stdout);
     fflush(stdout);
     sb_buf_free(&out);
@@ -775,7 +803,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
      * cannot be written is a warning, not a failed run. */
     char *plot_path = NULL;
     if (cfg->plot_timeline) {
-        if (report_save_timeline(cfg, c->rs, &rc, &plot_path, &err) == 0)
+        if (report_save_timeline(&ro, c->rs, &rc, &plot_path, &err) == 0)
             printf("Timeline plot saved to: %s\n", plot_path);
         else
             fprintf(stderr, "UserWarning: Failed to generate timeline plot: %s\n", err.msg);
@@ -783,7 +811,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
         plot_path = NULL;
     }
     if (cfg->plot_dataset_stats) {
-        if (report_save_dataset_stats(cfg, &m, c->rs, &rc, &plot_path, &err) == 0)
+        if (report_save_dataset_stats(&ro, &m, c->rs, &rc, &plot_path, &err) == 0)
             printf("Dataset statistics plot saved to: %s\n", plot_path);
         else
             fprintf(stderr, "UserWarning: Failed to generate dataset statistics plot: %s\n",
@@ -793,7 +821,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     }
     if (cfg->save_result || cfg->append_result) {
         char *path = NULL;
-        if (report_save(cfg, &m, c->rs, &rc, &path, &err) != 0)
+        if (report_save(&ro, &m, c->rs, &rc, &path, &err) != 0)
             status = fail("saving the result", &err);
         if (c->pt && status == SB_EXIT_OK)
             c->pt->result_path = path;

@@ -13,6 +13,7 @@
 #include "backend/backend.h"
 #include "config/config.h"
 #include "metrics/metrics.h"
+#include "report/report.h"
 
 /* Runs the benchmark described by cfg. Prints progress and the result block
  * to stdout, messages to stderr. Returns a process exit status
@@ -24,6 +25,9 @@ int run_serve(sb_config *cfg);
 const bk_opts *run_bk_opts(const sb_config *cfg, bk_opts *out);
 /* The metrics' options from cfg, the same way. */
 const metrics_opts *run_metrics_opts(const sb_config *cfg, metrics_opts *out);
+/* The report's options from cfg, the same way (the one place report/ learns
+ * the configuration). */
+const report_opts *run_report_opts(const sb_config *cfg, report_opts *out);
 
 /* One run driven by a caller that runs many (sweep): the tokenizer is kept
  * across runs, the caller may skip a run once its workload is known, and the
