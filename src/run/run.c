@@ -411,8 +411,9 @@ static int prepare(run_ctx *c, sb_err *err)
 }
 
 /* tqdm-like: done/total, percentage, rate, elapsed and ETA, on stderr; in an
- * MPI run (v set) the sums over the ranks and their live TTFT percentiles. */
-static void progress_print(const run_ctx *c, size_t done, size_t total, const run_live *v)
+ * MPI run (v set) the sums over the ranks and their live TTFT percentiles.
+ * end: the last line (a newline follows). */
+static void progress_print(const run_ctx *c, size_t done, size_t total, const run_live *v, bool end)
 {
     double el = (double)(sb_now_ns() - c->rs->bench_start_ns) / 1e9;
     double rate = el > 0 ? (double)done / el : 0;
@@ -425,7 +426,7 @@ static void progress_print(const run_ctx *c, size_t done, size_t total, const ru
     if (v)
         fprintf(stderr, ", %d ranks", c->sh.size);
     fputs("]   ", stderr);
-    if (done == total)
+    if (end)
         fputc('\n', stderr);
     fflush(stderr);
 }
@@ -437,11 +438,11 @@ static void progress(void *ud, size_t done, size_t total)
         return;
     if (c->sh.on) { /* every rank takes part in the live sums; rank 0 shows them */
         if (run_shard_live(&c->sh) && c->progress_tty)
-            progress_print(c, c->sh.view.finished, c->ds.n, &c->sh.view);
+            progress_print(c, c->sh.view.finished, c->ds.n, &c->sh.view, false);
         return;
     }
     if (c->progress_tty)
-        progress_print(c, done, total, NULL);
+        progress_print(c, done, total, NULL, done == total);
 }
 
 static loop_opts base_loop_opts(run_ctx *c)
@@ -670,12 +671,11 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     o.start_at_ns = t0; /* 0: when the preparation is done; else rank 0's instant */
     sched_plan shard = {.offset_ns = (uint64_t *)offs, .n = n};
     int rc = loop_run(c->e, &o, reqs, c->sh.on ? &shard : &c->plan, n, c->rs, st, err);
-    run_shard_live_end(&c->sh); /* on every rank, even after a failed start */
-    if (c->sh.live_on && c->progress_tty) {
-        progress_print(c, c->sh.view.finished, c->ds.n, &c->sh.view);
-        if (c->sh.view.finished != c->ds.n)
-            fputc('\n', stderr);
-    }
+    /* On every rank, even after a failed start; then the sums once every
+     * rank is done. */
+    run_shard_live_end(&c->sh);
+    if (c->sh.live_on && c->progress_tty)
+        progress_print(c, c->sh.view.finished, c->ds.n, &c->sh.view, true);
     run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
     if (probe)
         run_probe_stop(probe, &c->probe);
