@@ -4,7 +4,9 @@
 # "data:" line) must not grow the client without limit: the request fails
 # with reason malformed_stream and a message naming the 16 MiB cap, and the
 # client's peak RSS stays far below the line's size (the line buffer is
-# capped, the rest of the body is never read).
+# capped, the rest of the body is never read). The same for a non-streamed
+# (embeddings) response body of 40 MB, and for a side request's reply (the
+# /v1/models lookup when --model is not given) of 100 MB.
 set -euo pipefail
 : "${SB_BIN:?run through ctest}"
 tmp=$(mktemp -d)
@@ -25,6 +27,25 @@ def serve(c):
             if not d:
                 return
             buf += d
+        if b"/v1/models" in buf.split(b"\r\n", 1)[0]:
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Connection: close\r\n\r\n" + b'{"data":[{"id":"')
+            chunk = b"m" * 65536
+            for _ in range(100 * 1024 * 1024 // len(chunk)):
+                c.sendall(chunk)
+            c.sendall(b'"}]}')
+            return
+        if b"/v1/embeddings" in buf.split(b"\r\n", 1)[0]:
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      b"Connection: close\r\n\r\n")
+            c.sendall(b'{"data":[{"embedding":[')
+            chunk = b"0.5," * 16384
+            left = size
+            while left > 0:
+                c.sendall(chunk)
+                left -= len(chunk)
+            c.sendall(b'0.5]}],"usage":{"prompt_tokens":8}}')
+            return
         c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
         c.sendall(b'data: {"choices":[{"index":0,"text":"')
         chunk = b"a" * 65536
@@ -71,3 +92,31 @@ asan=0
 ldd "$SB_BIN" 2>/dev/null | grep -q libasan && asan=1
 [ "$rss" -lt 163840 ] || [ "$asan" = 1 ] || { echo "peak RSS $rss KiB: the line was not capped"; exit 1; }
 echo "peak RSS ${rss} KiB"
+
+# A non-streamed body: the embeddings backend holds the body whole until it ends.
+python3 - "$SB_BIN" "$port" "$SB_TEST_DATA/tokenizers/gpt2" "$tmp/out2" <<'PY' > "$tmp/rss2"
+import resource, subprocess, sys
+sb, port, tok, out = sys.argv[1:]
+with open(out, "w") as f:
+    rc = subprocess.call([sb, "serve", "--base-url", "http://127.0.0.1:" + port, "--model", "sim",
+                          "--backend", "openai-embeddings", "--endpoint", "/v1/embeddings",
+                          "--tokenizer", tok, "--dataset-name", "random", "--random-input-len", "8",
+                          "--num-prompts", "2"], stdout=f, stderr=subprocess.STDOUT)
+print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
+read -r rc rss < "$tmp/rss2"
+[ "$rc" -eq 1 ] || { echo "embeddings: want exit 1 (all failed), got $rc"; cat "$tmp/out2"; exit 1; }
+grep -Eq '^malformed_stream: +2 *$' "$tmp/out2" || { echo "embeddings: no malformed_stream reason"; cat "$tmp/out2"; exit 1; }
+grep -q 'a body longer than 16777216 bytes' "$tmp/out2" ||
+    { echo "embeddings: message does not name the cap"; cat "$tmp/out2"; exit 1; }
+[ "$rss" -lt 163840 ] || [ "$asan" = 1 ] || { echo "embeddings: peak RSS $rss KiB: the body was not capped"; exit 1; }
+echo "embeddings: peak RSS ${rss} KiB"
+
+# A side request's reply: without --model, serve asks /v1/models first.
+rc=0
+"$SB_BIN" serve --base-url "http://127.0.0.1:$port" --tokenizer "$SB_TEST_DATA/tokenizers/gpt2" \
+  --dataset-name random --random-input-len 8 --num-prompts 1 >"$tmp/out3" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || { echo "models: want a failure"; cat "$tmp/out3"; exit 1; }
+grep -q 'v1/models: the reply is longer than 67108864 bytes' "$tmp/out3" ||
+    { echo "models: message does not name the cap"; cat "$tmp/out3"; exit 1; }
+echo "models: $(grep -m1 "longer than" "$tmp/out3")"

@@ -2,8 +2,13 @@
 /* test_core.c - core utilities: buffer, arena, error messages, clock. */
 #include "testutil.h"
 
+#include <signal.h>
+#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/clock.h"
@@ -23,6 +28,32 @@ static void buf_appends_and_stays_nul_terminated(void **state)
     char *s = sb_buf_steal(&b);
     assert_null(b.data);
     free(s);
+}
+
+/* A size that would wrap (len + extra, or the doubling) aborts with the
+ * out-of-memory message instead of returning a small buffer; run in a child
+ * so the abort is observed. */
+static void buf_reserve_refuses_wrapping_sizes(void **state)
+{
+    (void)state;
+    const size_t extras[] = {SIZE_MAX, SIZE_MAX - 3, SIZE_MAX / 2 + 1};
+    for (size_t k = 0; k < sizeof extras / sizeof extras[0]; k++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            if (!freopen("/dev/null", "w", stderr)) /* the expected message */
+                _exit(2);
+            sb_buf b;
+            sb_buf_init(&b);
+            sb_buf_puts(&b, "abcd");
+            sb_buf_reserve(&b, extras[k]);
+            _exit(0); /* reached only if the size wrapped */
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSIGNALED(st));
+        assert_int_equal(WTERMSIG(st), SIGABRT);
+    }
 }
 
 static void arena_keeps_alignment_and_large_blocks(void **state)
@@ -61,6 +92,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(buf_appends_and_stays_nul_terminated),
+        cmocka_unit_test(buf_reserve_refuses_wrapping_sizes),
         cmocka_unit_test(arena_keeps_alignment_and_large_blocks),
         cmocka_unit_test(err_prefix_keeps_message),
         cmocka_unit_test(clock_is_monotonic),

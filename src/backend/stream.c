@@ -247,6 +247,16 @@ int bk_stream_body(bk_stream *st, const char *p, size_t n, uint64_t t_ns)
         return 0;
     }
     if (st->mode == BK_MODE_WHOLE || st->mode == BK_MODE_POOLING) {
+        /* A non-streamed body is held whole until it ends: the same cap as
+         * an SSE message, so a server that never stops cannot grow us. */
+        if (n > st->sse.max_line || st->whole.len > st->sse.max_line - n) {
+            rec_store_fail(st->rs, st->idx, SB_FAIL_MALFORMED,
+                           "malformed response: a body longer than %zu bytes; the transfer was "
+                           "stopped there",
+                           st->sse.max_line);
+            st->failed = true;
+            return -1;
+        }
         sb_buf_append(&st->whole, p, n);
         return 0;
     }

@@ -2,6 +2,7 @@
 /* buf.c - growable buffer and aborting allocators (see buf.h). */
 #include "core/buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,12 +71,17 @@ void sb_buf_reset(sb_buf *b)
 
 void sb_buf_reserve(sb_buf *b, size_t extra)
 {
+    /* Sizes come from input (lengths read off the wire or a file): an
+     * overflowing sum or doubling must fail loudly, never wrap to a small
+     * buffer that the caller then writes past. */
+    if (extra > SIZE_MAX - 1 - b->len)
+        oom(SIZE_MAX);
     size_t need = b->len + extra + 1;
     if (b->data && need <= b->cap) /* no data means no room, whatever cap says */
         return;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
-        cap *= 2;
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     b->data = sb_xrealloc(b->data, cap);
     b->cap = cap;
 }

@@ -513,7 +513,7 @@ static bool tls_waiting(const eng_xfer *x)
 /* One plain "HEAD / HTTP/1.0" on a new connection to the transfer's server
  * (at most 1.5 s, once per engine): does it answer "HTTP/"? A TLS server
  * answers with an alert or closes. */
-static bool answers_plain_http(CURL *easy, char *where, size_t wn)
+bool eng_answers_plain_http(CURL *easy, char *where, size_t wn)
 {
     char *ip = NULL;
     long port = 0;
@@ -554,7 +554,7 @@ static void check_stalls(eng *e, uint64_t now)
             tls_waiting(x)) {
             if (e->plain_http == 0)
                 e->plain_http =
-                    answers_plain_http(x->easy, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+                    eng_answers_plain_http(x->easy, e->plain_where, sizeof e->plain_where) ? 1 : -1;
             if (e->plain_http == 1) {
                 char msg[700];
                 snprintf(msg, sizeof msg,
@@ -652,10 +652,17 @@ int eng_open_conns(const eng *e)
     return e->open_socks;
 }
 
+/* A side request's reply (metrics scrape, probe, /v1/models): held whole,
+ * so capped; returning short makes curl stop with CURLE_WRITE_ERROR. */
+#define FETCH_MAX ((size_t)64 << 20)
 static size_t fetch_write(char *p, size_t size, size_t nmemb, void *ud)
 {
-    sb_buf_append(ud, p, size * nmemb);
-    return size * nmemb;
+    sb_buf *out = ud;
+    size_t n = size * nmemb;
+    if (n > FETCH_MAX || out->len > FETCH_MAX - n)
+        return 0;
+    sb_buf_append(out, p, n);
+    return n;
 }
 
 int eng_fetch(eng *e, const char *method, const char *url, const struct curl_slist *headers,
@@ -702,7 +709,8 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
         curl_off_t up = 0;
         curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &up);
         if (up == 0)
-            e->plain_http = answers_plain_http(c, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+            e->plain_http =
+                eng_answers_plain_http(c, e->plain_where, sizeof e->plain_where) ? 1 : -1;
         if (e->plain_http != 1) { /* a slow TLS server: once more, with the caller's time */
             curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 0L);
             sb_buf_reset(out);
@@ -714,6 +722,9 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
     else if (e && tls && e->plain_http == 1)
         sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
                    url, e->plain_where);
+    else if (rc == CURLE_WRITE_ERROR)
+        sb_err_set(err, "%s %s: the reply is longer than %zu bytes; the transfer was stopped",
+                   method, url, FETCH_MAX);
     else
         sb_err_set(err, "%s %s: %s: %s", method, url, curl_easy_strerror(rc),
                    errbuf[0] ? errbuf : "no detail");

@@ -99,4 +99,9 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
  * 0, or -1 with err. (http/tls_check.c) */
 int eng_tls_check(const eng_opts *o, const char *url, double connect_s, sb_err *err);
 
+/* Within http/ only: does the server easy is connected to answer a plain
+ * "HEAD / HTTP/1.0" on a new connection (at most 1.5 s)? Writes "ip:port"
+ * to where. (http/engine.c) */
+bool eng_answers_plain_http(CURL *easy, char *where, size_t wn);
+
 #endif

@@ -49,7 +49,6 @@ int eng_tls_check(const eng_opts *o, const char *url, double connect_s, sb_err *
     curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_s * 1000.0));
     if (o->http2)
         curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
     if (o->insecure) {
@@ -58,7 +57,28 @@ int eng_tls_check(const eng_opts *o, const char *url, double connect_s, sb_err *
     }
     if (o->ca_bundle)
         curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_bundle);
+    /* A plain-HTTP server reads the ClientHello as a partial request line
+     * and says nothing: after a short wait with TCP up and no handshake, ask
+     * it plainly, and only a real (slow) TLS server gets the full time. */
+    double first_s = connect_s > 2.0 ? 1.5 : connect_s;
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(first_s * 1000.0));
     CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OPERATION_TIMEDOUT && first_s < connect_s) {
+        /* (the TCP connect time is not kept for a connect that timed out;
+         * the peer's address is, and the side probe needs it) */
+        curl_off_t tls = 0;
+        curl_easy_getinfo(c, CURLINFO_APPCONNECT_TIME_T, &tls);
+        char where[128];
+        if (tls == 0 && eng_answers_plain_http(c, where, sizeof where)) {
+            curl_easy_cleanup(c);
+            return sb_err_set(err,
+                              "TLS handshake with %s failed: the server speaks plain HTTP, not "
+                              "TLS (is the port a plain-HTTP one? then use http://)",
+                              where);
+        }
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(connect_s * 1000.0));
+        rc = curl_easy_perform(c);
+    }
     int ret = 0;
     if (rc != CURLE_OK) {
         char hp[300];

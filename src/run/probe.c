@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/waiter.h"
 
 struct run_probe {
     eng *e;
@@ -23,9 +24,7 @@ struct run_probe {
     uint64_t gap_ns; /* 1 / rate */
     double timeout_s;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;       /* under mu */
+    sb_waiter w;
     double *e2el_ns; /* successful probes; owned */
     size_t n_ok, cap;
     long failed;
@@ -38,19 +37,6 @@ static void record_ok(run_probe *p, double e2el_ns)
         p->e2el_ns = sb_xrealloc(p->e2el_ns, p->cap * sizeof *p->e2el_ns);
     }
     p->e2el_ns[p->n_ok++] = e2el_ns;
-}
-
-/* Sleeps until deadline (CLOCK_MONOTONIC ns) or stop; true when stopped. */
-static bool wait_until(run_probe *p, uint64_t deadline_ns)
-{
-    struct timespec ts = {.tv_sec = (time_t)(deadline_ns / 1000000000u),
-                          .tv_nsec = (long)(deadline_ns % 1000000000u)};
-    pthread_mutex_lock(&p->mu);
-    while (!p->stop && pthread_cond_timedwait(&p->cv, &p->mu, &ts) == 0)
-        ;
-    bool stop = p->stop;
-    pthread_mutex_unlock(&p->mu);
-    return stop;
 }
 
 static void *probe_main(void *arg)
@@ -69,7 +55,7 @@ static void *probe_main(void *arg)
             record_ok(p, (double)(t1 - t0));
         else
             p->failed++;
-        if (wait_until(p, t1 + p->gap_ns))
+        if (sb_waiter_sleep_until(&p->w, t1 + p->gap_ns))
             break;
     } while (true);
     sb_buf_free(&reply);
@@ -86,15 +72,9 @@ run_probe *run_probe_start(const eng *e, const char *url, const struct curl_slis
                      .headers = headers,
                      .gap_ns = (uint64_t)(1e9 / rate_per_s),
                      .timeout_s = timeout_s};
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sb_waiter_init(&p->w);
     if (pthread_create(&p->thread, NULL, probe_main, p) != 0) {
-        pthread_cond_destroy(&p->cv);
-        pthread_mutex_destroy(&p->mu);
+        sb_waiter_destroy(&p->w);
         free(p);
         sb_err_set(err, "--probe-request-rate: cannot start the probe thread");
         return NULL;
@@ -104,14 +84,10 @@ run_probe *run_probe_start(const eng *e, const char *url, const struct curl_slis
 
 void run_probe_stop(run_probe *p, metrics_probe *out)
 {
-    pthread_mutex_lock(&p->mu);
-    p->stop = true;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    sb_waiter_stop(&p->w);
     pthread_join(p->thread, NULL);
     metrics_probe_summary(p->e2el_ns, p->n_ok, p->failed, out);
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
+    sb_waiter_destroy(&p->w);
     free(p->e2el_ns);
     free(p);
 }

@@ -11,16 +11,15 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/waiter.h"
 #include "telemetry/telemetry.h"
 
 struct tm_scraper {
     tm_scraper_opts o;
     tm_series s;
     pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;       /* under mu */
-    uint64_t origin; /* under mu */
+    sb_waiter w;     /* its mutex also guards s and origin */
+    uint64_t origin; /* under w.mu */
     bool any_ok, reported, absent;
 };
 
@@ -40,7 +39,7 @@ static void scrape(tm_scraper *sc)
     else if (st != 200)
         snprintf(why, sizeof why, "%s", err.msg);
     /* the series is shared with tm_scraper_set_origin: add under the lock */
-    pthread_mutex_lock(&sc->mu);
+    pthread_mutex_lock(&sc->w.mu);
     int64_t t = (int64_t)now - (int64_t)sc->origin;
     if (!why[0]) {
         size_t gaps = sc->s.n_gaps;
@@ -52,26 +51,13 @@ static void scrape(tm_scraper *sc)
     } else {
         tm_series_add_gap(&sc->s, t, why);
     }
-    pthread_mutex_unlock(&sc->mu);
+    pthread_mutex_unlock(&sc->w.mu);
     if (why[0] && !sc->reported && !(sc->o.quiet_if_absent && !sc->any_ok)) {
         fprintf(stderr, "servebench serve: %s: %s; the benchmark goes on (gaps are recorded)\n",
                 sc->o.what, why);
         sc->reported = true;
     }
     sb_buf_free(&body);
-}
-
-/* Sleeps until deadline or stop; true when stopped. */
-static bool wait_until(tm_scraper *sc, uint64_t deadline)
-{
-    struct timespec ts = {.tv_sec = (time_t)(deadline / 1000000000u),
-                          .tv_nsec = (long)(deadline % 1000000000u)};
-    pthread_mutex_lock(&sc->mu);
-    while (!sc->stop && pthread_cond_timedwait(&sc->cv, &sc->mu, &ts) == 0)
-        ;
-    bool stop = sc->stop;
-    pthread_mutex_unlock(&sc->mu);
-    return stop;
 }
 
 static void *scraper_main(void *arg)
@@ -84,7 +70,7 @@ static void *scraper_main(void *arg)
             sc->absent = true; /* no /metrics here: nothing to follow */
             return NULL;
         }
-        if (wait_until(sc, start + k * step))
+        if (sb_waiter_sleep_until(&sc->w, start + k * step))
             break;
     }
     scrape(sc); /* the state at the end of the run */
@@ -99,16 +85,10 @@ tm_scraper *tm_scraper_start(const tm_scraper_opts *o, sb_err *err)
     sc->s.url = sb_xstrdup(o->url);
     sc->o.url = sc->s.url; /* the caller's string may go once we return */
     sc->s.interval_s = o->interval_s;
-    pthread_mutex_init(&sc->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&sc->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    sb_waiter_init(&sc->w);
     if (pthread_create(&sc->thread, NULL, scraper_main, sc) != 0) {
         sb_err_set(err, "%s: cannot start the scraping thread", o->what);
-        pthread_cond_destroy(&sc->cv);
-        pthread_mutex_destroy(&sc->mu);
+        sb_waiter_destroy(&sc->w);
         tm_series_free(&sc->s);
         free(sc);
         return NULL;
@@ -118,7 +98,7 @@ tm_scraper *tm_scraper_start(const tm_scraper_opts *o, sb_err *err)
 
 void tm_scraper_set_origin(tm_scraper *sc, uint64_t origin_ns)
 {
-    pthread_mutex_lock(&sc->mu);
+    pthread_mutex_lock(&sc->w.mu);
     int64_t shift = (int64_t)origin_ns - (int64_t)sc->origin;
     sc->origin = origin_ns;
     /* rows taken before the origin was known move onto the new clock */
@@ -126,19 +106,15 @@ void tm_scraper_set_origin(tm_scraper *sc, uint64_t origin_ns)
         sc->s.rows[i].t_ns -= shift;
     for (size_t i = 0; i < sc->s.n_gaps; i++)
         sc->s.gaps[i].t_ns -= shift;
-    pthread_mutex_unlock(&sc->mu);
+    pthread_mutex_unlock(&sc->w.mu);
 }
 
 void tm_scraper_stop(tm_scraper *sc, tm_series *out, bool *absent)
 {
-    pthread_mutex_lock(&sc->mu);
-    sc->stop = true;
-    pthread_cond_signal(&sc->cv);
-    pthread_mutex_unlock(&sc->mu);
+    sb_waiter_stop(&sc->w);
     pthread_join(sc->thread, NULL);
     *absent = sc->absent;
     *out = sc->s;
-    pthread_cond_destroy(&sc->cv);
-    pthread_mutex_destroy(&sc->mu);
+    sb_waiter_destroy(&sc->w);
     free(sc);
 }
