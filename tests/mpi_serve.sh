@@ -3,7 +3,9 @@
 # mpi_serve.sh - `mpirun -np 4 servebench serve` against one `servebench sim`
 # gives the single-process result: same completed count, token totals and
 # workload fingerprint, and the ranks' intended send times together are the
-# single-process schedule exactly. One rank's clock is shifted by 50 ms (test
+# single-process schedule exactly; rank 0's live progress line ends with the
+# sums over all ranks and TTFT percentiles from the merged histograms (within
+# their stated precision of the exact ones). One rank's clock is shifted by 50 ms (test
 # hook): the estimated offset must hold it within the reported uncertainty.
 # Without MPI built in, `--mpi` must say so (then the rest is skipped: 77).
 # Open MPI's own libraries (libmpi, libopen-pal, hwloc and the plugins it loads) leak
@@ -89,6 +91,23 @@ for r in ranks:
     err = abs(r["clock_offset_ns"] - true)
     assert err <= r["clock_uncertainty_ns"], (r["rank"], r["clock_offset_ns"], r["clock_uncertainty_ns"])
 print("offsets:", [(r["clock_offset_ns"], r["clock_uncertainty_ns"]) for r in ranks])
+PY
+
+# Live progress: the last line counts every rank's requests (a rank alone has
+# 11), its TTFT percentiles come from the merged histograms: nearest rank,
+# within 2^-7 of the exact value plus the 0.05 ms of printing.
+python3 - "$tmp/four.err" "$tmp/four.json" <<'PY'
+import json, math, re, sys
+text = open(sys.argv[1]).read().replace("\r", "\n")
+lines = re.findall(r"(\d+)/42 \[[^]]*TTFT p50 ([0-9.]+) ms p99 ([0-9.]+) ms, 4 ranks\]", text)
+assert lines, "no aggregated progress line:\n" + text[-2000:]
+done, p50, p99 = lines[-1]
+assert done == "42", lines[-1]
+t = sorted(json.load(open(sys.argv[2]))["ttfts"])
+for q, live in ((0.5, float(p50)), (0.99, float(p99))):
+    exact = t[math.ceil(q * len(t)) - 1] * 1e3
+    assert abs(live - exact) <= exact / 128 + 0.051, (q, live, exact)
+print("live progress:", lines[-1], "exact p50/p99 ms:", t[20] * 1e3, t[41] * 1e3)
 PY
 
 # --max-concurrency is global: fewer slots than ranks is refused.

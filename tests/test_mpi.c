@@ -194,6 +194,23 @@ static void health_json_names_what_is_unaccounted(void **state)
     sb_buf_free(&t);
 }
 
+/* Open MPI's kill sequence after Ctrl-C on mpirun: the time from its
+ * SIGTERM to its SIGKILL, as mpirun passes --mca on to the ranks. */
+static void kill_timeout_comes_from_mpiruns_setting(void **state)
+{
+    (void)state;
+    const char *name = "OMPI_MCA_odls_base_sigkill_timeout";
+    unsetenv(name);
+    assert_true(mpir_kill_after_s() == 1.0); /* Open MPI's default */
+    setenv(name, "20", 1);
+    assert_true(mpir_kill_after_s() == 20.0);
+    setenv(name, "soon", 1);
+    assert_true(mpir_kill_after_s() == 1.0);
+    setenv(name, "-3", 1);
+    assert_true(mpir_kill_after_s() == 1.0);
+    unsetenv(name);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +219,7 @@ int main(void)
         cmocka_unit_test(offset_comes_from_the_fastest_round_trip),
         cmocka_unit_test(packed_records_merge_in_request_order),
         cmocka_unit_test(health_json_names_what_is_unaccounted),
+        cmocka_unit_test(kill_timeout_comes_from_mpiruns_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -697,17 +697,28 @@ static void free_state(cmd_state *s)
     free(s->hash_args);
 }
 
+static int sweep_main(int argc, char **argv);
+
+/* Under mpirun every point runs on all ranks: rank 0 runs the sweep and
+ * writes its files, the others follow (sweep_mpi_runner, docs/scale-out.md). */
 int sweep_cmd(int argc, char **argv)
 {
-    const char *mpi = mpir_launcher();
-    if (mpi) { /* N ranks would each run the whole sweep */
-        fprintf(stderr,
-                "servebench sweep: error: started by an MPI launcher (%s): sweeps do not "
-                "run across MPI ranks yet; run `mpirun ... servebench serve` per point "
-                "(docs/scale-out.md)\n",
-                mpi);
+    sb_err err;
+    if (mpir_start(false, &err) != 0) {
+        fprintf(stderr, "servebench sweep: error: %s\n", err.msg);
         return SB_EXIT_USAGE;
     }
+    if (!mpir_active())
+        return sweep_main(argc, argv);
+    int st = mpir_rank() == 0 ? sweep_main(argc, argv) : sweep_mpi_follow();
+    if (mpir_rank() == 0)
+        sweep_mpi_end(); /* on every way out, or the others wait forever */
+    mpir_stop();
+    return st;
+}
+
+static int sweep_main(int argc, char **argv)
+{
     cmd_state s;
     memset(&s, 0, sizeof s);
     int rc = parse_args(argc, argv, &s);
@@ -726,7 +737,7 @@ int sweep_cmd(int argc, char **argv)
     s.o.argv = argv + 1;
     s.o.argc = argc - 1;
     s.o.args_sha256 = hex;
-    sweep_runner *r = sweep_inproc_runner();
+    sweep_runner *r = mpir_active() ? sweep_mpi_runner() : sweep_inproc_runner();
     sb_err err;
     int st = sweep_run(&s.o, r, &err);
     r->free(r);

@@ -16,6 +16,7 @@
 #ifndef SB_MPIR_H
 #define SB_MPIR_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,18 +65,59 @@ typedef struct mpir_clock {
  * estimate must find. */
 int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *clk, sb_err *err);
 
+/* How long rank 0 waits for the other ranks at the end of a run. */
+typedef struct mpir_wait {
+    double timeout_s;                  /* --mpi-gather-timeout */
+    const volatile sig_atomic_t *stop; /* the interrupt flag, or NULL */
+    /* Once *stop is set, at most this long from then: after an interrupt,
+     * mpirun kills the ranks soon (mpir_kill_after_s). */
+    double stop_timeout_s;
+} mpir_wait;
+
 /* Gathers each rank's bytes to rank 0 point to point: *all (malloc'd) holds
  * them end to end, lens[r] (malloc'd, size ranks) their sizes, lost[r]
- * (malloc'd) set for a rank whose bytes had not arrived timeout_s after rank
- * 0 got here (killed, hung): its len is 0. Rank 0 then tells each other rank
- * whether the job lost one, and after a loss mpir_stop skips MPI_Finalize
- * (it would wait for the dead rank forever). Non-root ranks get NULLs. Not
- * a collective: a dead rank cannot hang it (with `mpirun --enable-recovery`;
- * by default Open MPI ends the whole job when a rank dies). */
-int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_t **lens,
+ * (malloc'd) set for a rank whose bytes had not arrived within w's time
+ * after rank 0 got here (killed, hung): its len is 0. Rank 0 then tells each
+ * other rank whether the job lost one, and after a loss mpir_stop skips
+ * MPI_Finalize (it would wait for the dead rank forever). Non-root ranks get
+ * NULLs. Not a collective: a dead rank cannot hang it (with `mpirun
+ * --enable-recovery`; by default Open MPI ends the whole job when a rank
+ * dies). */
+int mpir_gather(const void *buf, size_t len, const mpir_wait *w, char **all, size_t **lens,
                 bool **lost, sb_err *err);
 
+/* Live aggregation during the run (rank 0's progress line): every rank
+ * contributes a vector of `words` counters and every rank gets their sum,
+ * through non-blocking MPI_Iallreduce rounds on a communicator of their own,
+ * one round in flight at a time, so nothing waits in the send loop and no
+ * sample travels. Open is a collective (all ranks, at the same point). */
+typedef struct mpir_live mpir_live;
+mpir_live *mpir_live_open(size_t words, sb_err *err);
+/* Called now and then by each rank: when the round in flight has completed,
+ * copies its sum into sum and returns 1 (then starts the next round with
+ * mine); 0 while it is still under way; -1 once the aggregation broke (an
+ * MPI error), after which it does nothing. */
+int mpir_live_step(mpir_live *l, const uint64_t *mine, uint64_t *sum);
+/* After this rank's last request: goes on with rounds (mine, flagged done)
+ * until one in which every rank was done, so that all ranks ran the same
+ * rounds, with the final sum in sum; returns 0, or -1 when w's time ran out
+ * first (a rank is gone: then the communicator is left as it is and
+ * mpir_stop skips MPI_Finalize). Frees l either way. */
+int mpir_live_close(mpir_live *l, const uint64_t *mine, uint64_t *sum, const mpir_wait *w);
+
+/* Rank 0's bytes in b to every rank (a collective): rank 0 sends b, the
+ * others get it in b (replacing what it held). The others wait politely
+ * (polling with naps, not Open MPI's busy wait): they may wait long while
+ * rank 0 works alone (between the points of a sweep). */
+int mpir_bcast(sb_buf *b, sb_err *err);
+
 /* ---- pure helpers (mpir_shard.c) ---- */
+
+/* Seconds from Open MPI's SIGTERM to the ranks (mpirun's answer to Ctrl-C
+ * or SIGTERM: SIGCONT, then SIGTERM, then SIGKILL, each that long apart) to
+ * its SIGKILL: odls_base_sigkill_timeout as mpirun passes it to the ranks
+ * (OMPI_MCA_odls_base_sigkill_timeout), else Open MPI's default, 1. */
+double mpir_kill_after_s(void);
 
 /* This rank's share of a global --max-concurrency (total <= 0: unlimited,
  * returns total). */
@@ -94,8 +136,9 @@ typedef struct mpir_health {
     int32_t rank;
     char host[64];
     uint64_t planned, sent, finished, cancelled;
-    int64_t max_concurrency; /* this rank's share; <= 0 unlimited */
-    double cpu_pct;          /* process CPU over the timed run, % of one core; NAN unknown */
+    uint64_t succeeded, failed; /* of the records sent: successes, failures (cancelled included) */
+    int64_t max_concurrency;    /* this rank's share; <= 0 unlimited */
+    double cpu_pct;             /* process CPU over the timed run, % of one core; NAN unknown */
     double lag_p50_ms, lag_p99_ms, lag_max_ms; /* start - intended */
     uint64_t end_rel_ns;                       /* bench_end - bench_start */
     int64_t offset_ns;

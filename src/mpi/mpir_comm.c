@@ -62,7 +62,10 @@ int mpir_start(bool required, sb_err *err)
     if (!required && !mpir_launcher())
         return 0;
     uint64_t t0 = sb_now_ns();
-    int rc = MPI_Init(NULL, NULL);
+    /* Other threads (event loops, the simulator) never call MPI; the main
+     * thread makes every call. */
+    int provided = MPI_THREAD_SINGLE;
+    int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
     g.init_s = (double)(sb_now_ns() - t0) / 1e9;
     if (rc != MPI_SUCCESS)
         return mpi_fail(err, "MPI_Init", rc);
@@ -185,7 +188,27 @@ typedef struct peer {
     int state; /* 0 waiting for the size, 1 for the bytes, 2 done, 3 lost */
 } peer;
 
-static void gather_root(const void *mine, size_t len, double timeout_s, peer *p)
+/* The deadline of a wait that began at began_ns: w's timeout, cut short
+ * once an interrupt arrived (stop_ns: when this rank first saw it). */
+static uint64_t wait_deadline(const mpir_wait *w, uint64_t began_ns, uint64_t *stop_ns)
+{
+    uint64_t d = began_ns + (uint64_t)(w->timeout_s * 1e9);
+    if (w->stop && *w->stop && !*stop_ns)
+        *stop_ns = sb_now_ns();
+    if (*stop_ns) {
+        uint64_t s = *stop_ns + (uint64_t)(w->stop_timeout_s * 1e9);
+        d = s < d ? s : d;
+    }
+    return d;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void gather_root(const void *mine, size_t len, const mpir_wait *w, peer *p)
 {
     p[0].len = len;
     p[0].buf = sb_xmalloc(len ? len : 1);
@@ -194,7 +217,7 @@ static void gather_root(const void *mine, size_t len, double timeout_s, peer *p)
     for (int r = 1; r < g.size; r++)
         if (MPI_Irecv(&p[r].len, 1, MPI_UINT64_T, r, 20, MPI_COMM_WORLD, &p[r].rq) != MPI_SUCCESS)
             p[r].state = 3;
-    uint64_t deadline = sb_now_ns() + (uint64_t)(timeout_s * 1e9);
+    uint64_t began = sb_now_ns(), stop_ns = 0;
     for (;;) {
         bool waiting = false;
         for (int r = 1; r < g.size; r++) {
@@ -220,10 +243,9 @@ static void gather_root(const void *mine, size_t len, double timeout_s, peer *p)
         }
         if (!waiting)
             return;
-        if (sb_now_ns() > deadline)
+        if (sb_now_ns() > wait_deadline(w, began, &stop_ns))
             break;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
+        nap_ms(1);
     }
     for (int r = 1; r < g.size; r++)
         if (p[r].state < 2) { /* silent past the deadline: lost */
@@ -234,7 +256,7 @@ static void gather_root(const void *mine, size_t len, double timeout_s, peer *p)
         }
 }
 
-int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_t **lens,
+int mpir_gather(const void *buf, size_t len, const mpir_wait *w, char **all, size_t **lens,
                 bool **lost, sb_err *err)
 {
     *all = NULL;
@@ -259,7 +281,7 @@ int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_
         return 0;
     }
     peer *p = sb_xcalloc((size_t)g.size, sizeof *p);
-    gather_root(buf, len, timeout_s, p);
+    gather_root(buf, len, w, p);
     *lens = sb_xcalloc((size_t)g.size, sizeof **lens);
     *lost = sb_xcalloc((size_t)g.size, sizeof **lost);
     size_t total = 0;
@@ -286,6 +308,134 @@ int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_
     }
     free(p[0].buf);
     free(p);
+    return 0;
+}
+
+/* Waits for rq, napping between tests (1 ms). */
+static int wait_polite(MPI_Request *rq)
+{
+    for (;;) {
+        int flag = 0;
+        int rc = MPI_Test(rq, &flag, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || flag)
+            return rc;
+        nap_ms(1);
+    }
+}
+
+int mpir_bcast(sb_buf *b, sb_err *err)
+{
+    uint64_t len = g.rank == 0 ? b->len : 0;
+    MPI_Request rq;
+    int rc = MPI_Ibcast(&len, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &rq);
+    if (rc == MPI_SUCCESS)
+        rc = wait_polite(&rq);
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, "broadcast from rank 0", rc);
+    if (len > INT_MAX)
+        return sb_err_set(err, "broadcast from rank 0: %llu bytes, over MPI's 2 GiB limit",
+                          (unsigned long long)len);
+    if (g.rank != 0) {
+        sb_buf_free(b);
+        sb_buf_init(b);
+        sb_buf_reserve(b, len + 1);
+        b->len = len;
+        b->data[len] = 0;
+    }
+    if (len == 0)
+        return 0;
+    rc = MPI_Ibcast(b->data, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD, &rq);
+    if (rc == MPI_SUCCESS)
+        rc = wait_polite(&rq);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "broadcast from rank 0", rc);
+}
+
+struct mpir_live {
+    MPI_Comm comm;
+    MPI_Request rq;
+    size_t words; /* the caller's; word 0 of the buffers is the done flag */
+    uint64_t *send, *recv;
+    bool pending, all_done, broken;
+};
+
+mpir_live *mpir_live_open(size_t words, sb_err *err)
+{
+    mpir_live *l = sb_xcalloc(1, sizeof *l);
+    l->words = words;
+    /* A communicator of its own: the rounds never match the gather's
+     * messages or a collective of the run. */
+    int rc = MPI_Comm_dup(MPI_COMM_WORLD, &l->comm);
+    if (rc != MPI_SUCCESS) {
+        free(l);
+        mpi_fail(err, "MPI_Comm_dup for the live progress", rc);
+        return NULL;
+    }
+    MPI_Comm_set_errhandler(l->comm, MPI_ERRORS_RETURN);
+    l->send = sb_xcalloc(words + 1, sizeof *l->send);
+    l->recv = sb_xcalloc(words + 1, sizeof *l->recv);
+    return l;
+}
+
+static int live_round(mpir_live *l, const uint64_t *mine, bool done, uint64_t *sum)
+{
+    if (l->broken)
+        return -1;
+    int got = 0;
+    if (l->pending) {
+        int flag = 0;
+        if (MPI_Test(&l->rq, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) {
+            l->broken = true;
+            return -1;
+        }
+        if (!flag)
+            return 0;
+        l->pending = false;
+        memcpy(sum, l->recv + 1, l->words * sizeof *sum);
+        /* Every rank sees the same sums: all stop after the same round. */
+        l->all_done = l->recv[0] == (uint64_t)g.size;
+        got = 1;
+    }
+    if (l->all_done)
+        return got;
+    l->send[0] = done ? 1 : 0;
+    memcpy(l->send + 1, mine, l->words * sizeof *mine);
+    if (l->words + 1 > INT_MAX ||
+        MPI_Iallreduce(l->send, l->recv, (int)(l->words + 1), MPI_UINT64_T, MPI_SUM, l->comm,
+                       &l->rq) != MPI_SUCCESS) {
+        l->broken = true;
+        return -1;
+    }
+    l->pending = true;
+    return got;
+}
+
+int mpir_live_step(mpir_live *l, const uint64_t *mine, uint64_t *sum)
+{
+    return live_round(l, mine, false, sum);
+}
+
+int mpir_live_close(mpir_live *l, const uint64_t *mine, uint64_t *sum, const mpir_wait *w)
+{
+    uint64_t began = sb_now_ns(), stop_ns = 0;
+    while (!l->all_done && !l->broken) {
+        if (live_round(l, mine, true, sum) != 0 || l->all_done)
+            continue;
+        if (sb_now_ns() > wait_deadline(w, began, &stop_ns)) {
+            l->broken = true;
+            break;
+        }
+        nap_ms(1);
+    }
+    if (l->broken) {
+        /* A round may never complete (a rank is gone): its buffers and the
+         * communicator stay as they are, and MPI_Finalize would wait. */
+        g.lost = true;
+        return -1;
+    }
+    MPI_Comm_free(&l->comm);
+    free(l->send);
+    free(l->recv);
+    free(l);
     return 0;
 }
 
@@ -343,16 +493,46 @@ int mpir_sync_start(double lead_s, int samples, uint64_t *start_ns, mpir_clock *
     return sb_err_set(err, "%s", no_mpi);
 }
 
-int mpir_gather(const void *buf, size_t len, double timeout_s, char **all, size_t **lens,
+int mpir_gather(const void *buf, size_t len, const mpir_wait *w, char **all, size_t **lens,
                 bool **lost, sb_err *err)
 {
     (void)buf;
     (void)len;
-    (void)timeout_s;
+    (void)w;
     *all = NULL;
     *lens = NULL;
     *lost = NULL;
     return sb_err_set(err, "%s", no_mpi);
+}
+
+int mpir_bcast(sb_buf *b, sb_err *err)
+{
+    (void)b;
+    return sb_err_set(err, "%s", no_mpi);
+}
+
+mpir_live *mpir_live_open(size_t words, sb_err *err)
+{
+    (void)words;
+    sb_err_set(err, "%s", no_mpi);
+    return NULL;
+}
+
+int mpir_live_step(mpir_live *l, const uint64_t *mine, uint64_t *sum)
+{
+    (void)l;
+    (void)mine;
+    (void)sum;
+    return -1;
+}
+
+int mpir_live_close(mpir_live *l, const uint64_t *mine, uint64_t *sum, const mpir_wait *w)
+{
+    (void)l;
+    (void)mine;
+    (void)sum;
+    (void)w;
+    return -1;
 }
 
 #endif

@@ -8,6 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+double mpir_kill_after_s(void)
+{
+    const char *v = getenv("OMPI_MCA_odls_base_sigkill_timeout");
+    if (!v || !*v)
+        return 1.0;
+    char *end;
+    double s = strtod(v, &end);
+    return *end == '\0' && isfinite(s) && s >= 0 ? s : 1.0;
+}
+
 long mpir_share(long total, int rank, int size)
 {
     if (total <= 0 || size <= 1)
@@ -351,9 +361,11 @@ void mpir_health_json(sb_buf *out, const mpir_health *h, int n, double lead_s)
         sb_buf_printf(out,
                       "\", \"requests_planned\": %llu, \"requests_sent\": %llu, "
                       "\"requests_finished\": %llu, \"requests_cancelled\": %llu, "
+                      "\"requests_succeeded\": %llu, \"requests_failed\": %llu, "
                       "\"max_concurrency\": %lld, ",
                       (unsigned long long)h[k].planned, (unsigned long long)h[k].sent,
                       (unsigned long long)h[k].finished, (unsigned long long)h[k].cancelled,
+                      (unsigned long long)h[k].succeeded, (unsigned long long)h[k].failed,
                       (long long)h[k].max_concurrency);
         jnum(out, "mpi_init_s", h[k].init_s);
         sb_buf_puts(out, ", ");

@@ -66,6 +66,8 @@ static void s_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_
     if (c->o->feed) /* the reply may start the conversation's next turn */
         c->o->feed->done(c->o->feed->ud, s->req, s->st.text.data ? s->st.text.data : "",
                          s->st.text.len, t);
+    if (c->o->on_done)
+        c->o->on_done(c->o->on_done_ud, &c->rs->recs[s->req]);
     c->st->messages += s->st.n_msgs - s->msgs_counted; /* n_msgs runs on over the slot's requests */
     s->msgs_counted = s->st.n_msgs;
     __atomic_add_fetch(&c->st->finished, 1, __ATOMIC_RELAXED); /* read by the progress thread */

@@ -83,6 +83,10 @@ typedef struct loop_opts {
     /* Not NULL: requests come from the feed (one event loop only); the records
      * of requests it never handed out stay in rs for the feed's owner to drop. */
     const loop_feed *feed;
+    /* Called as each request ends, with its record, on its event loop's
+     * thread (with --num-workers > 1, from several at once); may be NULL. */
+    void (*on_done)(void *ud, const sb_record *r);
+    void *on_done_ud;
     /* Called about every 100 ms and at the end. */
     void (*progress)(void *ud, size_t done, size_t total);
     void *progress_ud;

@@ -10,6 +10,7 @@
  * (marked partial). */
 #include "run/run.h"
 
+#include <errno.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
@@ -59,6 +60,30 @@ static void on_sigint(int sig)
     run_stop = run_stop ? 2 : 1;
 }
 
+static volatile sig_atomic_t run_job_stopped; /* under MPI: a forwarded Ctrl-Z stopped this rank */
+
+/* Under mpirun, Ctrl-C or SIGTERM on mpirun reaches the ranks as Open MPI's
+ * kill sequence: SIGCONT at once, then SIGTERM, then SIGKILL, each
+ * odls_base_sigkill_timeout apart (docs/scale-out.md). So a SIGCONT that
+ * does not resume a forwarded Ctrl-Z (SIGTSTP) is the stop, as is SIGTERM;
+ * a later one does not cut the grace short (the SIGKILL bounds it). */
+static void on_mpi_signal(int sig)
+{
+    int saved = errno;
+    if (sig == SIGTSTP) {
+        run_job_stopped = 1;
+        kill(getpid(), SIGSTOP); /* what SIGTSTP would have done */
+    } else if (sig == SIGCONT && run_job_stopped) {
+        run_job_stopped = 0;
+    } else if (!run_stop) {
+        run_stop = 1;
+    }
+    errno = saved;
+}
+
+enum { RUN_MPI_SIGNALS = 3 };
+static const int run_mpi_signals[RUN_MPI_SIGNALS] = {SIGTERM, SIGCONT, SIGTSTP};
+
 typedef struct run_ctx {
     sb_config *cfg;
     const backend *be;
@@ -88,6 +113,9 @@ typedef struct run_ctx {
     char *tk_spec;    /* what c->tk was loaded from, when loaded here */
     run_shard sh;     /* this rank's part of an MPI job (run_mpi.h) */
     sess_set *sess;   /* --multi-turn: the conversations, else NULL */
+    double grace_s;   /* --grace-sec as applied (under MPI: what fits before mpirun's SIGKILL) */
+    bool mpi_sig_set; /* under MPI: mpirun's kill sequence handled until the result is out */
+    struct sigaction old_mpi_sig[RUN_MPI_SIGNALS];
 } run_ctx;
 
 static int fail(const char *what, const sb_err *err)
@@ -426,21 +454,39 @@ static int prepare(run_ctx *c, sb_err *err)
     return 0;
 }
 
-/* tqdm-like: done/total, percentage, rate, elapsed and ETA, on stderr. */
+/* tqdm-like: done/total, percentage, rate, elapsed and ETA, on stderr; in an
+ * MPI run (v set) the sums over the ranks and their live TTFT percentiles.
+ * end: the last line (a newline follows). */
+static void progress_print(const run_ctx *c, size_t done, size_t total, const run_live *v, bool end)
+{
+    double el = (double)(sb_now_ns() - c->rs->bench_start_ns) / 1e9;
+    double rate = el > 0 ? (double)done / el : 0;
+    double eta = rate > 0 && done < total ? (double)(total - done) / rate : 0;
+    fprintf(stderr, "\r%3.0f%% %zu/%zu [%02d:%02d<%02d:%02d, %.2f it/s",
+            total ? 100.0 * (double)done / (double)total : 100.0, done, total, (int)(el / 60),
+            (int)el % 60, (int)(eta / 60), (int)eta % 60, rate);
+    if (v && isfinite(v->ttft_p50_ms))
+        fprintf(stderr, ", TTFT p50 %.1f ms p99 %.1f ms", v->ttft_p50_ms, v->ttft_p99_ms);
+    if (v)
+        fprintf(stderr, ", %d ranks", c->sh.size);
+    fputs("]   ", stderr);
+    if (end)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
 static void progress(void *ud, size_t done, size_t total)
 {
     run_ctx *c = ud;
-    if (!c->progress_tty || !c->rs)
+    if (!c->rs)
         return;
-    double el = (double)(sb_now_ns() - c->rs->bench_start_ns) / 1e9;
-    double rate = el > 0 ? (double)done / el : 0;
-    double eta = rate > 0 ? (double)(total - done) / rate : 0;
-    fprintf(stderr, "\r%3.0f%% %zu/%zu [%02d:%02d<%02d:%02d, %.2f it/s]   ",
-            total ? 100.0 * (double)done / (double)total : 100.0, done, total, (int)(el / 60),
-            (int)el % 60, (int)(eta / 60), (int)eta % 60, rate);
-    if (done == total)
-        fputc('\n', stderr);
-    fflush(stderr);
+    if (c->sh.on) { /* every rank takes part in the live sums; rank 0 shows them */
+        if (run_shard_live(&c->sh) && c->progress_tty)
+            progress_print(c, c->sh.view.finished, c->ds.n, &c->sh.view, false);
+        return;
+    }
+    if (c->progress_tty)
+        progress_print(c, done, total, NULL, done == total);
 }
 
 static loop_opts base_loop_opts(run_ctx *c)
@@ -660,9 +706,25 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
         o.feed = sess_feed(c->sess, c->rs, &c->plan);
     o.progress = progress;
     o.progress_ud = c;
+    if (c->sh.on) {
+        c->sh.stop = &run_stop;
+        c->sh.kill_after_s = mpir_kill_after_s();
+    }
+    o.grace_s = c->grace_s = run_shard_grace(&c->sh, c->cfg->grace_s);
+    if (c->sh.live_on) {
+        o.on_done = run_shard_on_done;
+        o.on_done_ud = &c->sh;
+    }
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
+    if (c->sh.on) { /* until the merged result is written (cleanup restores them) */
+        struct sigaction ms = {0};
+        ms.sa_handler = on_mpi_signal;
+        for (int k = 0; k < RUN_MPI_SIGNALS; k++)
+            sigaction(run_mpi_signals[k], &ms, &c->old_mpi_sig[k]);
+        c->mpi_sig_set = true;
+    }
     uint64_t t0 = 0;
     if (c->sh.on && run_shard_start(&c->sh, &t0, err) != 0) {
         sigaction(SIGINT, &old, NULL);
@@ -686,6 +748,11 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     int rc = loop_run(c->e, &o, reqs, c->sh.on ? &shard : &c->plan, n, c->rs, st, err);
     if (rc == 0 && c->sess)
         sess_finish(c->sess, c->rs);
+    /* On every rank, even after a failed start; then the sums once every
+     * rank is done. */
+    run_shard_live_end(&c->sh);
+    if (c->sh.live_on && c->progress_tty)
+        progress_print(c, c->sh.view.finished, c->ds.n, &c->sh.view, true);
     run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
     if (probe)
         run_probe_stop(probe, &c->probe);
@@ -752,7 +819,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
         fprintf(stderr,
                 "Interrupted: %zu of %zu requests were sent; %zu still running after "
                 "%g s were cancelled. The results below are partial.\n",
-                st->sent, c->sess ? sess_turns(c->sess) : c->ds.n, st->cancelled, cfg->grace_s);
+                st->sent, c->sess ? sess_turns(c->sess) : c->ds.n, st->cancelled, c->grace_s);
     metrics_tok_cb cb = {count_tokens, c->tk};
     sb_metrics m;
     sb_err err;
@@ -850,6 +917,8 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
 
 static void cleanup(run_ctx *c)
 {
+    for (int k = 0; c->mpi_sig_set && k < RUN_MPI_SIGNALS; k++)
+        sigaction(run_mpi_signals[k], &c->old_mpi_sig[k], NULL);
     run_shard_free(&c->sh);
     sess_free(c->sess);
     rec_store_free(c->rs);
@@ -911,7 +980,10 @@ int run_serve_point(sb_config *cfg, run_point *pt)
                        .size = mpir_size(),
                        .lead_s = 0.2,
                        .gather_timeout_s = cfg->mpi_gather_timeout_s};
-    c.progress_tty = !cfg->disable_tqdm && isatty(STDERR_FILENO) && c.sh.rank == 0;
+    /* Under mpirun a rank's stderr is a pipe to mpirun, whatever mpirun's
+     * own is: rank 0 shows the progress unless --disable-tqdm. */
+    c.progress_tty = !cfg->disable_tqdm && c.sh.rank == 0 && (c.sh.on || isatty(STDERR_FILENO));
+    c.sh.live_on = c.sh.on && !cfg->disable_tqdm;
     sb_err err;
     sb_err_clear(&err);
     raise_fd_limit();
@@ -962,7 +1034,8 @@ int run_serve_point(sb_config *cfg, run_point *pt)
     } else if (!all_ok) {
         fprintf(stderr, "servebench serve: rank %d: another rank failed its setup\n", c.sh.rank);
     } else if (pt && (memcpy(pt->fingerprint, c.fingerprint, RUN_FP_HEX),
-                      pt->skip && pt->skip(pt->ud, c.fingerprint))) {
+                      /* a sweep across ranks: all skip or none (same fingerprint) */
+                      !run_shard_agree(&c.sh, !(pt->skip && pt->skip(pt->ud, c.fingerprint))))) {
         pt->skipped = true;
         status = SB_EXIT_OK;
     } else if (!run_shard_agree(&c.sh, ready_check(&c) == 0)) {

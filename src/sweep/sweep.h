@@ -73,6 +73,17 @@ struct sweep_runner {
  * --tokenizer differs from the one that loaded it). */
 sweep_runner *sweep_inproc_runner(void);
 
+/* Under MPI (docs/scale-out.md): rank 0 runs the sweep with
+ * sweep_mpi_runner, which sends each run's request (serve flags, the
+ * fingerprint to skip) to the other ranks and then runs it as rank 0 of the
+ * job; the other ranks run sweep_mpi_follow, which runs each request it
+ * receives as one more rank, until sweep_mpi_end (rank 0, on every way out
+ * of the sweep, after the runner is freed). */
+sweep_runner *sweep_mpi_runner(void);
+/* Returns 0, or 1 after a failure to hear from rank 0 (printed). */
+int sweep_mpi_follow(void);
+void sweep_mpi_end(void);
+
 typedef struct sweep_opts {
     char **serve_args; /* flags every point gets */
     size_t n_serve_args;
