@@ -37,7 +37,7 @@ start() { # start CMD...: background server printing "... PORT" or "...:PORT"
   rm -f "$tmp/srv.out" # else the wait below can read the previous server's line
   "$@" > "$tmp/srv.out" 2>&1 &
   pid=$!
-  for _ in $(seq 100); do grep -q listening "$tmp/srv.out" && break; sleep 0.05; done
+  for _ in $(seq 600); do grep -q listening "$tmp/srv.out" && break; sleep 0.05; done
   port=$(head -n1 "$tmp/srv.out" | grep -o '[0-9]*$')
   [ -n "$port" ] || { echo "FAIL: server did not start"; cat "$tmp/srv.out"; exit 1; }
 }

@@ -30,7 +30,7 @@ start_capture() {
   : >"$tmp/port"
   /usr/bin/python3 "$SRC/tests/gen/capture_server.py" "$tmp/cap.jsonl" >"$tmp/port" &
   srv_pid=$!
-  for _ in $(seq 100); do
+  for _ in $(seq 600); do
     grep -q '^PORT' "$tmp/port" && break
     sleep 0.1
   done

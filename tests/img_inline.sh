@@ -25,7 +25,7 @@ $PY -m http.server 0 --bind 127.0.0.1 --directory "$tmp/img" > "$tmp/http.out" 2
 pids+=($!)
 $PY "$SRC/tests/gen/capture_chat.py" "$tmp/bodies.jsonl" > "$tmp/cap.out" &
 pids+=($!)
-for _ in $(seq 100); do
+for _ in $(seq 600); do
   grep -q 'port' "$tmp/http.out" && grep -q listening "$tmp/cap.out" && break; sleep 0.05
 done
 hport=$(grep -o 'port [0-9]*' "$tmp/http.out" | head -n1 | cut -d' ' -f2)

@@ -25,7 +25,7 @@ pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 $PY "$SRC/tests/gen/capture_chat.py" "$tmp/bodies.jsonl" > "$tmp/srv.out" &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$tmp/srv.out" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$tmp/srv.out" && break; sleep 0.05; done
 port=$(awk '{print $2}' "$tmp/srv.out")
 [ -n "$port" ] || { echo "FAIL: capture server did not start"; exit 1; }
 

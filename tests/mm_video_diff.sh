@@ -130,7 +130,7 @@ PY
 # Bodies on the wire: random-mm with videos through `serve`, one at a time.
 $PY "$SRC/tests/gen/capture_chat.py" "$tmp/bodies.jsonl" > "$tmp/srv.out" &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$tmp/srv.out" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$tmp/srv.out" && break; sleep 0.05; done
 port=$(awk '{print $2}' "$tmp/srv.out")
 [ -n "$port" ] || { echo "FAIL: capture server did not start"; exit 1; }
 BK='{(16, 16, 3): 0.5, (9, 11, 1): 0.5}'

@@ -25,7 +25,7 @@ trap cleanup EXIT
 # interrupt and outlast the 0.5 s grace (cancelled, counted as failures).
 "$SB_BIN" sim --port 0 --ttft-ms 2 --itl-ms 20 > "$tmp/sim.out" 2>&1 &
 sim_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
     grep -q listening "$tmp/sim.out" && break
     sleep 0.1
 done

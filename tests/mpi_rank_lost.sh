@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 "$SB_BIN" sim --port 0 --ttft-ms 1 --itl-ms 0.2 > "$tmp/sim.out" 2>&1 &
 sim_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
     grep -q listening "$tmp/sim.out" && break
     sleep 0.1
 done

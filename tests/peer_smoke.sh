@@ -18,7 +18,7 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
 
 "$SB_BIN" sim --port 0 --quiet --ttft-ms 5 --itl-ms 2 --record "$work/rec" > "$work/sim" 2>&1 &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$work/sim" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$work/sim" && break; sleep 0.05; done
 url=$(sed -n 's/^servebench sim listening on //p' "$work/sim")
 [ -n "$url" ] || { echo "sim did not start"; cat "$work/sim"; exit 1; }
 

@@ -53,7 +53,7 @@ png "$tmp/res/run.dataset_stats.png" 1600 1120 50
 # 1b. server and GPU metrics scraped during the run (docs/serve.md)
 python3 "$SB_SOURCE_DIR/tests/gen/metrics_server.py" > "$tmp/m.out" &
 mpid=$!
-for _ in $(seq 100); do grep -q listening "$tmp/m.out" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$tmp/m.out" && break; sleep 0.05; done
 mport=$(awk '{print $2}' "$tmp/m.out")
 [ -n "$mport" ] || die "metrics server did not start"
 "$SB_BIN" serve --sim --sim-arg "--max-num-seqs 4 --itl-ms 20" --model sim --num-prompts 40 \

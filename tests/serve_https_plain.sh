@@ -38,7 +38,7 @@ while True:
 PY
 python3 "$tmp/srv.py" > "$tmp/port" &
 pid=$!
-for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 port=$(cat "$tmp/port")
 rc=0
 timeout 120 "$SB_BIN" serve --base-url "https://127.0.0.1:$port" --model sim \

@@ -64,7 +64,7 @@ while True:
 PY
 python3 "$tmp/srv.py" 40000000 > "$tmp/port" &
 pid=$!
-for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 port=$(cat "$tmp/port")
 # Under AddressSanitizer (the ASan CI build) every allocation carries shadow
 # memory and a quarantine, so RSS bounds say nothing: the functional checks

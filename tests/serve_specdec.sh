@@ -67,7 +67,7 @@ start_py() {
     rm -f "$tmp/py.out" # else the wait below can read the previous server's port
     python3 "$tmp/srv.py" "$1" > "$tmp/py.out" 2>&1 &
     pid=$!
-    for _ in $(seq 100); do grep -q '^port' "$tmp/py.out" && break; sleep 0.05; done
+    for _ in $(seq 600); do grep -q '^port' "$tmp/py.out" && break; sleep 0.05; done
     port=$(sed -n 's/^port //p' "$tmp/py.out")
     [ -n "$port" ] || { echo "python server did not start"; cat "$tmp/py.out"; exit 1; }
 }

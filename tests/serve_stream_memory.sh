@@ -27,7 +27,7 @@ cleanup() {
 trap cleanup EXIT
 "$SB_BIN" sim --port 0 --ttft-ms 400 --itl-ms 1 --max-num-seqs 5000 > "$tmp/sim.out" 2>&1 &
 sim_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do
     grep -q listening "$tmp/sim.out" && break
     sleep 0.1
 done

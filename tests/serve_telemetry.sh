@@ -19,7 +19,7 @@ mpid=
 trap '[ -n "$mpid" ] && kill "$mpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 $PY "$SRC/tests/gen/metrics_server.py" > "$tmp/m.out" &
 mpid=$!
-for _ in $(seq 100); do grep -q listening "$tmp/m.out" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$tmp/m.out" && break; sleep 0.05; done
 mport=$(awk '{print $2}' "$tmp/m.out")
 [ -n "$mport" ] || { echo "FAIL: metrics server did not start"; exit 1; }
 fail=0

@@ -59,7 +59,7 @@ for c in good wronghost expired self; do
     fronts+=($!)
 done
 for c in good wronghost expired self; do
-    for _ in $(seq 200); do grep -q listening front-$c.out && break; sleep 0.05; done
+    for _ in $(seq 600); do grep -q listening front-$c.out && break; sleep 0.05; done
     P[$c]=$(awk '{print $2}' front-$c.out)
     [ -n "${P[$c]}" ] || { echo "FAIL: TLS front $c did not start"; exit 1; }
 done

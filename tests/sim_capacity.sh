@@ -36,7 +36,7 @@ expect_fail() { # expect_fail PATTERN SIM-ARGS...
   "$BIN" sim --port 0 --quiet "$@" > "$tmp/sim.out" 2>&1 &
   local pid=$!
   # it must exit without listening; a loaded machine may take a while to get there
-  for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
+  for _ in $(seq 600); do kill -0 $pid 2>/dev/null || break; grep -q listening "$tmp/sim.out" && break; sleep 0.05; done
   if grep -q listening "$tmp/sim.out" || kill -0 $pid 2>/dev/null; then
     kill $pid 2>/dev/null; wait $pid 2>/dev/null; echo "FAIL: sim $* started"; fail=1; return
   fi

@@ -9,7 +9,7 @@ out=$(mktemp)
 trap 'kill "$pid" 2>/dev/null || true; rm -f "$out"' EXIT
 "$SB_BIN" sim --port 0 --ttft-ms 2 --itl-ms 1 > "$out" &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$out" && break; sleep 0.05; done
 line=$(head -n1 "$out")
 [[ "$line" =~ ^servebench\ sim\ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] || { echo "bad first line: $line"; exit 1; }
 url="http://127.0.0.1:${BASH_REMATCH[1]}"

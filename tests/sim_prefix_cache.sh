@@ -106,7 +106,7 @@ PY
 "$SB_BIN" sim --port 0 --model-config "$SB_TEST_DATA/kv/qwen3_4b.json" --gpu t4 \
     --overhead-gib 5.3 --num-gpu-blocks-override 100 --block-size 32 > "$tmp/cap.out" 2>&1 &
 pid=$!
-for _ in $(seq 200); do grep -q listening "$tmp/cap.out" 2>/dev/null && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$tmp/cap.out" 2>/dev/null && break; sleep 0.05; done
 grep -q "KV cache 3200 tokens" "$tmp/cap.out" || { echo "FAIL: override"; cat "$tmp/cap.out"; exit 1; }
 kill "$pid"; wait "$pid" || true; pid=
 "$SB_BIN" serve --sim --model Qwen/Qwen3-4B --tokenizer "$SB_TEST_DATA/tokenizers/qwen3" \

@@ -11,7 +11,7 @@ out=$(mktemp)
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
 "$bin" sim --port 0 --tokenizer "$tok" --ttft-ms 1 --itl-ms 1 >"$out" &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q listening "$out" && break; sleep 0.05; done
 url=$(head -1 "$out" | sed 's/.*listening on //')
 prompt='The quick brown fox jumps over the lazy dog. Ünïcödé, 数字 12345!'
 want=$("$bin" tokenize --tokenizer "$tok" --text "$prompt" --count --add-special-tokens)

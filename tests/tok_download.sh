@@ -18,7 +18,7 @@ cp "$data/tokenizer_config.json" "$tmp/hub/acme/tiny-gpt/resolve/main/"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd "$tmp/hub" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
 srv=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.05; done
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$port/" >/dev/null && break; sleep 0.05; done
 export HF_HUB_CACHE="$tmp/cache" HF_ENDPOINT="http://127.0.0.1:$port"
 text='Hello, servebench downloads only when asked.'
 want=$("$bin" tokenize --tokenizer "$data" --text "$text" --count)
