@@ -65,6 +65,7 @@ typedef struct sim_opts {
     double step_overhead_ms;       /* --step-overhead-ms 1.5 */
     double allreduce_us;           /* --allreduce-us 30 */
     double overhead_gib;           /* --overhead-gib 2 */
+    long max_num_batched_tokens;   /* --max-num-batched-tokens, 0 = vLLM's default for the GPU */
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;

@@ -53,6 +53,6 @@ void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int 
         s->o.tokens_per_chunk);
     for (uint32_t i = 0; i < r->chunks && i < r->emit_cap; i++)
         sb_buf_printf(b, "%s%" PRIu64, i ? "," : "", r->emit_ns[i]);
-    sb_buf_puts(b, "]}\n");
+    sb_buf_printf(b, "],\"first_token_plan_ns\":%" PRIu64 "}\n", r->first_plan_ns);
     fwrite(b->data, 1, b->len, s->rec);
 }

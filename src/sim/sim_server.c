@@ -100,8 +100,10 @@ static int capacity_attach(sim_server *s, sb_err *err)
                             .mbu = o->mbu,
                             .step_overhead_ms = o->step_overhead_ms,
                             .allreduce_us = o->allreduce_us,
-                            .overhead_gib = o->overhead_gib};
+                            .overhead_gib = o->overhead_gib,
+                            .max_num_batched_tokens = o->max_num_batched_tokens};
     s->cap = sb_xcalloc(1, sizeof *s->cap);
+    sim_timer_init(&s->step_timer);
     if (sim_capacity_init(s->cap, &co, err) != 0) {
         free(s->cap);
         s->cap = NULL;
