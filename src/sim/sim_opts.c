@@ -72,7 +72,8 @@ static const char help_text[] =
     "  --allreduce-us F          one all-reduce with TP > 1, two per layer (30)\n"
     "  --overhead-gib F          memory kept from the KV cache per GPU (2)\n"
     "  --max-num-batched-tokens N  tokens one engine step computes at most\n"
-    "                            (default: vLLM's, 8192 on h100/h200/b200/mi300x, else 2048)\n"
+    "                            (default: vLLM's, 8192 on GPUs of 70 GiB+\n"
+    "                            other than the A100, else 2048)\n"
     "  -h, --help                this text\n";
 
 const char *sim_opts_help(void)

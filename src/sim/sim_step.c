@@ -19,7 +19,6 @@
  * Plans are absolute: a late event loop delays the emissions it is late for,
  * never the later steps. Which requests a step holds depends only on their
  * arrival times, so the whole schedule follows from the record's arrival_ns. */
-#include "core/clock.h"
 #include "sim/sim_internal.h"
 
 int sim_step_on(const sim_server *s)
