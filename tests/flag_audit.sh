@@ -3,7 +3,8 @@
 # flag_audit.sh - no serve flag is accepted and silently ignored:
 #  1. tests/gen/flag_audit.py walks the serve flag table: every row's field is
 #     read outside the parser, or the row is marked FT_IGNORED / FT_UNSUPPORTED;
-#     and every other subcommand's cli_opt table: every listed flag is handled;
+#     and every other subcommand's cli_opt table: every listed flag is handled,
+#     and no subcommand parses its flags by hand (checked on a small tree too);
 #  2. every FT_UNSUPPORTED flag stops with "not supported yet" and exit 2;
 #  3. every FT_IGNORED flag prints its "no effect" note and the run goes on;
 #  4. --tokenizer-mode: auto and hf run, other modes stop.
@@ -14,6 +15,30 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 python3 "$SRC/tests/gen/flag_audit.py" "$SRC/src" || fail=1
+
+# The subcommand checks catch what they are for, on a small tree built here:
+# a hand parser, and a table row nothing handles.
+mkdir -p "$tmp/self/app"
+cat > "$tmp/self/app/hand_cmd.c" <<'C'
+int hand_cmd(int argc, char **argv) { return argc > 1 && !strcmp(argv[1], "--x"); }
+C
+cat > "$tmp/self/app/table_cmd.c" <<'C'
+static const cli_opt t[] = {{"used", true}, {"forgotten", false}};
+int table_cmd(int argc, char **argv) { cli_args_next(a, t, 2, &row, &v, &err); return !strcmp(t[row].name, "used"); }
+C
+python3 - "$SRC/tests/gen" "$tmp/self" > "$tmp/self.out" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import flag_audit
+bad = []
+flag_audit.audit_cli_opt_tables(sys.argv[2], bad)
+flag_audit.audit_subcommands(sys.argv[2], bad)
+print("\n".join(bad))
+PY
+grep -q "app/hand_cmd.c: parses its flags by hand" "$tmp/self.out" &&
+  grep -q "table_cmd.c: --forgotten is listed but never handled" "$tmp/self.out" &&
+  ! grep -q "table_cmd.c: parses\|--used" "$tmp/self.out" ||
+  { echo "FAIL: flag_audit.py self-check:"; cat "$tmp/self.out"; fail=1; }
 
 # Rows of one kind: their names and whether they take a value (metavar not NULL).
 rows() { # rows KIND -> "name value|novalue" lines

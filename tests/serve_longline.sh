@@ -66,51 +66,42 @@ python3 "$tmp/srv.py" 40000000 > "$tmp/port" &
 pid=$!
 for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
 port=$(cat "$tmp/port")
-# Runs the client and prints its peak RSS in KiB (ru_maxrss of the child).
-python3 - "$SB_BIN" "$port" "$SB_TEST_DATA/tokenizers/gpt2" "$tmp/out" <<'PY' > "$tmp/rss"
-import resource, subprocess, sys
-sb, port, tok, out = sys.argv[1:]
-with open(out, "w") as f:
-    rc = subprocess.call([sb, "serve", "--base-url", "http://127.0.0.1:" + port, "--model", "sim",
-                          "--tokenizer", tok, "--dataset-name", "random", "--random-input-len", "8",
-                          "--random-output-len", "4", "--num-prompts", "2"], stdout=f,
-                         stderr=subprocess.STDOUT)
-print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
-read -r rc rss < "$tmp/rss"
-[ "$rc" -eq 1 ] || { echo "want exit 1 (all failed), got $rc"; cat "$tmp/out"; exit 1; }
-grep -Eq '^malformed_stream: +2 *$' "$tmp/out" || { echo "no malformed_stream reason"; cat "$tmp/out"; exit 1; }
-grep -q 'a line or message longer than 16777216 bytes' "$tmp/out" ||
-    { echo "message does not name the cap"; cat "$tmp/out"; exit 1; }
-# 16 MiB line buffer (grown by doubling: a 32 MiB block at most, plus the copy
-# while growing) next to a ~40 MiB baseline (tokenizer, dataset): 40 MB
-# unbounded would already be over 160 MiB with the rest.
 # Under AddressSanitizer (the ASan CI build) every allocation carries shadow
 # memory and a quarantine, so RSS bounds say nothing: the functional checks
 # run, the RSS bound is reported but not asserted.
 asan=0
 ldd "$SB_BIN" 2>/dev/null | grep -q libasan && asan=1
-[ "$rss" -lt 163840 ] || [ "$asan" = 1 ] || { echo "peak RSS $rss KiB: the line was not capped"; exit 1; }
-echo "peak RSS ${rss} KiB"
 
-# A non-streamed body: the embeddings backend holds the body whole until it ends.
-python3 - "$SB_BIN" "$port" "$SB_TEST_DATA/tokenizers/gpt2" "$tmp/out2" <<'PY' > "$tmp/rss2"
+# capped LABEL MESSAGE [serve flags...]: two requests against the server must
+# both fail as malformed_stream with MESSAGE (naming the cap), and the
+# client's peak RSS (ru_maxrss of the child, KiB) stays bounded: a 16 MiB
+# buffer (grown by doubling: a 32 MiB block at most, plus the copy while
+# growing) next to a ~40 MiB baseline (tokenizer, dataset); 40 MB held whole
+# would already be over 160 MiB with the rest.
+capped() {
+  local label="$1" msg="$2" rc rss
+  shift 2
+  python3 - "$tmp/$label.out" "$SB_BIN" serve --base-url "http://127.0.0.1:$port" --model sim \
+      --tokenizer "$SB_TEST_DATA/tokenizers/gpt2" --dataset-name random --random-input-len 8 \
+      --num-prompts 2 "$@" <<'PY' > "$tmp/$label.rss"
 import resource, subprocess, sys
-sb, port, tok, out = sys.argv[1:]
-with open(out, "w") as f:
-    rc = subprocess.call([sb, "serve", "--base-url", "http://127.0.0.1:" + port, "--model", "sim",
-                          "--backend", "openai-embeddings", "--endpoint", "/v1/embeddings",
-                          "--tokenizer", tok, "--dataset-name", "random", "--random-input-len", "8",
-                          "--num-prompts", "2"], stdout=f, stderr=subprocess.STDOUT)
+with open(sys.argv[1], "w") as f:
+    rc = subprocess.call(sys.argv[2:], stdout=f, stderr=subprocess.STDOUT)
 print(rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 PY
-read -r rc rss < "$tmp/rss2"
-[ "$rc" -eq 1 ] || { echo "embeddings: want exit 1 (all failed), got $rc"; cat "$tmp/out2"; exit 1; }
-grep -Eq '^malformed_stream: +2 *$' "$tmp/out2" || { echo "embeddings: no malformed_stream reason"; cat "$tmp/out2"; exit 1; }
-grep -q 'a body longer than 16777216 bytes' "$tmp/out2" ||
-    { echo "embeddings: message does not name the cap"; cat "$tmp/out2"; exit 1; }
-[ "$rss" -lt 163840 ] || [ "$asan" = 1 ] || { echo "embeddings: peak RSS $rss KiB: the body was not capped"; exit 1; }
-echo "embeddings: peak RSS ${rss} KiB"
+  read -r rc rss < "$tmp/$label.rss"
+  [ "$rc" -eq 1 ] || { echo "$label: want exit 1 (all failed), got $rc"; cat "$tmp/$label.out"; exit 1; }
+  grep -Eq '^malformed_stream: +2 *$' "$tmp/$label.out" ||
+      { echo "$label: no malformed_stream reason"; cat "$tmp/$label.out"; exit 1; }
+  grep -q "$msg" "$tmp/$label.out" ||
+      { echo "$label: message does not name the cap"; cat "$tmp/$label.out"; exit 1; }
+  [ "$rss" -lt 163840 ] || [ "$asan" = 1 ] || { echo "$label: peak RSS $rss KiB: not capped"; exit 1; }
+  echo "$label: peak RSS ${rss} KiB"
+}
+capped sse 'a line or message longer than 16777216 bytes' --random-output-len 4
+# A non-streamed body: the embeddings backend holds the body whole until it ends.
+capped embeddings 'a body longer than 16777216 bytes' --backend openai-embeddings \
+    --endpoint /v1/embeddings
 
 # A side request's reply: without --model, serve asks /v1/models first.
 rc=0

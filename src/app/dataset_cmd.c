@@ -262,23 +262,32 @@ static int write_out(const sb_dataset *ds, const char *path)
     return SB_EXIT_OK;
 }
 
-/* Takes stats' own flags (--json, --export FILE) out of argv; the rest is a
- * serve command line. Returns the new argc, or -1 when --export lacks a value. */
-static int strip_stats_flags(int argc, char **argv, char **out, cmd_common *cc)
+/* stats' own flags; every other argument is a serve command line, handed
+ * on (cli_args's pass_unknown) to cli_parse_dataset_stats. */
+static const cli_opt stats_flags[] = {{"json", false}, {"export", true}};
+
+/* Takes stats' own flags out of argv into cc and the rest into out. Returns
+ * the new argc, or -1 with err (a bad use of --json or --export). */
+static int strip_stats_flags(int argc, char **argv, char **out, cmd_common *cc, sb_err *err)
 {
     int n = 0;
     out[n++] = argv[0];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
+    cli_args a = {.argc = argc, .argv = argv, .i = 1, .pass_unknown = true};
+    for (;;) {
+        size_t row;
+        const char *v = NULL;
+        int k = cli_args_next(&a, stats_flags, sizeof stats_flags / sizeof stats_flags[0], &row, &v,
+                              err);
+        if (k == CLI_ARG_END)
+            break;
+        if (k < 0)
+            return -1;
+        if (k == CLI_ARG_FLAG && !strcmp(stats_flags[row].name, "json"))
             cc->json = 1;
-        } else if (!strncmp(argv[i], "--export=", 9)) {
-            cc->export_path = argv[i] + 9;
-        } else if (!strcmp(argv[i], "--export")) {
-            if (i + 1 >= argc)
-                return -1;
-            cc->export_path = argv[++i];
-        } else
-            out[n++] = argv[i];
+        else if (k == CLI_ARG_FLAG && !strcmp(stats_flags[row].name, "export"))
+            cc->export_path = v;
+        else /* a serve flag or its value; help too (cli_parse_dataset_stats answers it) */
+            out[n++] = argv[a.i - 1];
     }
     out[n] = NULL;
     return n;
@@ -329,17 +338,17 @@ static int stats_cmd(int argc, char **argv)
     }
     cmd_common cc = {0};
     char **av = sb_xcalloc((size_t)argc + 1, sizeof *av);
-    int ac = strip_stats_flags(argc, argv, av, &cc);
+    sb_err err;
+    sb_err_clear(&err);
+    int ac = strip_stats_flags(argc, argv, av, &cc, &err);
     if (ac < 0) {
         free(av);
-        fprintf(stderr, "servebench dataset stats: --export needs a value\n");
+        fprintf(stderr, "servebench dataset stats: error: %s (see --help)\n", err.msg);
         return SB_EXIT_USAGE;
     }
     sb_config cfg;
     sb_buf notes;
     sb_buf_init(&notes);
-    sb_err err;
-    sb_err_clear(&err);
     int r = cli_parse_dataset_stats(ac, av, &cfg, &notes, &err);
     free(av);
     if (notes.len)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/commands.h"
+#include "cli/opt.h"
 #include "report/html.h"
 
 static void usage(FILE *f)
@@ -35,7 +36,7 @@ static int size_arg(const char *flag, const char *v, int *out)
     long n = strtol(v, &end, 10);
     if (end == v || *end || n < 100 || n > 10000) {
         fprintf(stderr,
-                "servebench plot: %s must be a whole number of pixels from 100 to 10000 "
+                "servebench plot: --%s must be a whole number of pixels from 100 to 10000 "
                 "(got '%s')\n",
                 flag, v);
         return -1;
@@ -50,6 +51,11 @@ static bool ends_with(const char *s, const char *suffix)
     return a >= b && !strcasecmp(s + a - b, suffix);
 }
 
+static const cli_opt plot_flags[] = {
+    {"output", true}, {"o", true},     {"chart", true},  {"width", true},
+    {"height", true}, {"list", false}, {"force", false},
+};
+
 int plot_cmd(int argc, char **argv)
 {
     const char *out = NULL, *name = NULL;
@@ -58,37 +64,36 @@ int plot_cmd(int argc, char **argv)
     char **files = sb_xcalloc((size_t)argc + 1, sizeof *files);
     size_t nf = 0;
     int rc = SB_EXIT_USAGE;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool has_val = i + 1 < argc;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    cli_args args = {.argc = argc, .argv = argv, .i = 1};
+    size_t row;
+    const char *v;
+    sb_err err;
+    sb_err_clear(&err);
+    for (int k; (k = cli_args_next(&args, plot_flags, sizeof plot_flags / sizeof *plot_flags, &row,
+                                   &v, &err)) != CLI_ARG_END;) {
+        if (k == CLI_ARG_HELP) {
             usage(stdout);
             free(files);
             return SB_EXIT_OK;
-        } else if (!strcmp(a, "--force")) {
-            force = true;
-        } else if (!strcmp(a, "--list")) {
-            list = true;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--chart") ||
-                   !strcmp(a, "--width") || !strcmp(a, "--height")) {
-            if (!has_val) {
-                fprintf(stderr, "servebench plot: %s needs a value\n", a);
-                goto done;
-            }
-            const char *v = argv[++i];
-            if (a[1] == 'o' || !strcmp(a, "--output"))
-                out = v;
-            else if (!strcmp(a, "--chart"))
-                name = v;
-            else if (size_arg(a, v, !strcmp(a, "--width") ? &w : &h) < 0)
-                goto done;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "servebench plot: unknown option '%s'\n", a);
-            usage(stderr);
-            goto done;
-        } else {
-            files[nf++] = argv[i];
         }
+        if (k < 0) {
+            fprintf(stderr, "servebench plot: %s (see --help)\n", err.msg);
+            goto done;
+        }
+        const char *flag = k == CLI_ARG_FLAG ? plot_flags[row].name : "";
+        if (k == CLI_ARG_WORD)
+            files[nf++] = argv[args.i - 1];
+        else if (!strcmp(flag, "output") || !strcmp(flag, "o"))
+            out = v;
+        else if (!strcmp(flag, "chart"))
+            name = v;
+        else if (!strcmp(flag, "width") || !strcmp(flag, "height")) {
+            if (size_arg(flag, v, flag[0] == 'w' ? &w : &h) < 0)
+                goto done;
+        } else if (!strcmp(flag, "list"))
+            list = true;
+        else if (!strcmp(flag, "force"))
+            force = true;
     }
     if (!nf || (!list && (!out || !name))) {
         fprintf(stderr, "servebench plot: %s\n",
@@ -101,8 +106,6 @@ int plot_cmd(int argc, char **argv)
         fprintf(stderr, "servebench plot: -o %s: the name must end in .png or .svg\n", out);
         goto done;
     }
-    sb_err err;
-    sb_err_clear(&err);
     report_bundle b;
     if (report_bundle_load(&b, files, nf, &err) != 0) {
         fprintf(stderr, "servebench plot: %s\n", err.msg);

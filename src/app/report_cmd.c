@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app/commands.h"
+#include "cli/opt.h"
 #include "report/html.h"
 
 static void usage(FILE *f)
@@ -24,37 +25,42 @@ static void usage(FILE *f)
           f);
 }
 
+static const cli_opt report_flags[] = {
+    {"output", true},
+    {"o", true},
+    {"force", false},
+};
+
 int report_cmd(int argc, char **argv)
 {
     const char *out = "report.html";
     bool force = false;
     char **files = sb_xcalloc((size_t)argc + 1, sizeof *files);
     size_t nf = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+    cli_args args = {.argc = argc, .argv = argv, .i = 1};
+    size_t row;
+    const char *v;
+    sb_err err;
+    sb_err_clear(&err);
+    for (int k; (k = cli_args_next(&args, report_flags, sizeof report_flags / sizeof *report_flags,
+                                   &row, &v, &err)) != CLI_ARG_END;) {
+        if (k == CLI_ARG_HELP) {
             usage(stdout);
             free(files);
             return SB_EXIT_OK;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "servebench report: %s needs a file name\n", a);
-                free(files);
-                return SB_EXIT_USAGE;
-            }
-            out = argv[++i];
-        } else if (!strncmp(a, "--output=", 9)) {
-            out = a + 9;
-        } else if (!strcmp(a, "--force")) {
-            force = true;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "servebench report: unknown option '%s'\n", a);
-            usage(stderr);
+        }
+        if (k < 0) {
+            fprintf(stderr, "servebench report: %s (see --help)\n", err.msg);
             free(files);
             return SB_EXIT_USAGE;
-        } else {
-            files[nf++] = argv[i];
         }
+        const char *name = k == CLI_ARG_FLAG ? report_flags[row].name : "";
+        if (k == CLI_ARG_WORD)
+            files[nf++] = argv[args.i - 1];
+        else if (!strcmp(name, "output") || !strcmp(name, "o"))
+            out = v;
+        else if (!strcmp(name, "force"))
+            force = true;
     }
     if (!nf) {
         fprintf(stderr, "servebench report: no input file\n");
@@ -62,8 +68,6 @@ int report_cmd(int argc, char **argv)
         free(files);
         return SB_EXIT_USAGE;
     }
-    sb_err err;
-    sb_err_clear(&err);
     report_bundle b;
     if (report_bundle_load(&b, files, nf, &err) != 0) {
         fprintf(stderr, "servebench report: %s\n", err.msg);

@@ -18,6 +18,7 @@
 
 #include "mpi/mpir.h"
 #include "cli/cli.h"
+#include "cli/opt.h"
 #include "app/commands.h"
 #include "sweep/result.h"
 #include "sweep/sweep.h"
@@ -346,15 +347,145 @@ static int slo_flags(cmd_state *s)
     return 0;
 }
 
-/* Splits "--opt=value" / "--opt value"; returns the value or NULL. */
-static const char *opt_value(int argc, char **argv, int *i, const char *arg, const char *eq)
+/* The sweep's own flags; every other --option is a serve flag (cli_args's
+ * pass_unknown) handed to each point with the words after it. The last six
+ * rows are refused with a reason. */
+static const cli_opt sweep_flags[] = {
+    {"output-dir", true},
+    {"force", false},
+    {"stop-on-failure", false},
+    {"num-runs", true},
+    {"sweep", true},
+    {"request-rate", true},
+    {"max-concurrency", true},
+    {"params", true},
+    {"bench-params", true},
+    {"warmup-sec", true},
+    {"cooldown-sec", true},
+    {"warmup-requests", true},
+    {"cooldown-requests", true},
+    {"between-cmd", true},
+    {"slo", true},
+    {"search", true},
+    {"search-start", true},
+    {"search-min", true},
+    {"search-max", true},
+    {"search-tolerance", true},
+    {"search-max-runs", true},
+    {"save-result", false},
+    {"save-detailed", false},
+    {"serve-params", true},
+    {"serve-cmd", true},
+    {"bench-cmd", true},
+    {"result-dir", true},
+    {"result-filename", true},
+    {"append-result", false},
+};
+#define N_SWEEP_FLAGS (sizeof sweep_flags / sizeof sweep_flags[0])
+
+/* An option that is neither the sweep's nor serve's stops here, with the
+ * closest name of both tables, rather than at the first point's parse. */
+static int unknown_flag(const char *word)
 {
-    if (eq)
-        return eq + 1;
-    if (*i + 1 < argc)
-        return argv[++*i];
-    fprintf(stderr, "servebench sweep: error: %s needs a value\n", arg);
-    return NULL;
+    char name[128] = {0};
+    cli_opt_name(word, name, sizeof name, true);
+    char *serve = canon_flag(name);
+    if (serve) {
+        free(serve);
+        return 0;
+    }
+    size_t n = cli_flag_count();
+    const char **names = sb_xcalloc(N_SWEEP_FLAGS + n, sizeof *names);
+    for (size_t i = 0; i < N_SWEEP_FLAGS; i++)
+        names[i] = sweep_flags[i].name;
+    for (size_t i = 0; i < n; i++)
+        names[N_SWEEP_FLAGS + i] = cli_flag_name(i);
+    sb_err err;
+    cli_opt_unknown(&err, name, cli_opt_closest(name, names, N_SWEEP_FLAGS + n));
+    free(names);
+    return usage_err("%s (see --help)%s", err.msg, "");
+}
+
+/* One sweep flag (name without "--", its value or NULL); *hashed false for
+ * the flags that do not change what is measured. */
+static int sweep_flag(cmd_state *s, const char *flag, const char *v, bool *hashed)
+{
+    sweep_opts *o = &s->o;
+    char name[64];
+    snprintf(name, sizeof name, "--%s", flag);
+    *hashed = true;
+    if (!strcmp(flag, "output-dir")) {
+        o->output_dir = v;
+        *hashed = false;
+    } else if (!strcmp(flag, "force")) {
+        o->force = true;
+        *hashed = false;
+    } else if (!strcmp(flag, "stop-on-failure")) {
+        o->stop_on_failure = true;
+        *hashed = false;
+    } else if (!strcmp(flag, "num-runs")) {
+        return parse_long(name, v, &o->num_runs, 1);
+    } else if (!strcmp(flag, "sweep")) {
+        const char *e = strchr(v, '=');
+        if (!e)
+            return usage_err("--sweep '%s': expected FLAG=V1,V2,...%s", v, "");
+        char *fl = sb_xstrndup(v, (size_t)(e - v));
+        char *canon = canon_flag(fl);
+        int rc = 0;
+        if (!canon || sweep_owned(canon))
+            rc = usage_err("--sweep %s: %s", fl,
+                           canon ? "the sweep sets this flag itself" : "not a serve flag");
+        else
+            rc = add_axis(s, canon, e + 1);
+        free(fl);
+        free(canon);
+        return rc;
+    } else if (!strcmp(flag, "request-rate") || !strcmp(flag, "max-concurrency")) {
+        if (strchr(v, ','))
+            return add_axis(s, name, v);
+        push_serve(s, name);
+        push_serve(s, v);
+    } else if (!strcmp(flag, "params") || !strcmp(flag, "bench-params")) {
+        s->params_file = v;
+    } else if (!strcmp(flag, "warmup-sec")) {
+        return parse_double(name, v, &o->window.warmup_s);
+    } else if (!strcmp(flag, "cooldown-sec")) {
+        return parse_double(name, v, &o->window.cooldown_s);
+    } else if (!strcmp(flag, "warmup-requests")) {
+        return parse_long(name, v, &o->window.warmup_requests, 0);
+    } else if (!strcmp(flag, "cooldown-requests")) {
+        return parse_long(name, v, &o->window.cooldown_requests, 0);
+    } else if (!strcmp(flag, "between-cmd")) {
+        o->between_cmd = v;
+    } else if (!strcmp(flag, "slo")) {
+        s->slo_spec = v;
+    } else if (!strcmp(flag, "search")) {
+        s->search_spec = v;
+    } else if (!strcmp(flag, "search-start")) {
+        return parse_double(name, v, &s->start);
+    } else if (!strcmp(flag, "search-min")) {
+        return parse_double(name, v, &s->min);
+    } else if (!strcmp(flag, "search-max")) {
+        return parse_double(name, v, &s->max);
+    } else if (!strcmp(flag, "search-tolerance")) {
+        s->tol_spec = v;
+    } else if (!strcmp(flag, "search-max-runs")) {
+        return parse_long(name, v, &o->search_max_runs, 1);
+    } else if (!strcmp(flag, "save-result") || !strcmp(flag, "save-detailed")) {
+        *hashed = false; /* every point saves its detailed result anyway */
+    } else if (!strcmp(flag, "serve-params") || !strcmp(flag, "serve-cmd") ||
+               !strcmp(flag, "bench-cmd")) {
+        return usage_err("%s (of `vllm bench sweep`) is not supported yet: servebench sweep "
+                         "runs its points in-process against a server that is already up "
+                         "(use --between-cmd to reconfigure it between points)%s",
+                         name, "");
+    } else if (!strcmp(flag, "result-dir") || !strcmp(flag, "result-filename") ||
+               !strcmp(flag, "append-result")) {
+        return usage_err("%s: the sweep names each point's result file itself (use "
+                         "--output-dir)%s",
+                         name, "");
+    }
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, cmd_state *s)
@@ -366,129 +497,34 @@ static int parse_args(int argc, char **argv, cmd_state *s)
     s->start = s->min = s->max = NAN;
     s->tol_spec = "5%";
     o->axes = s->axes;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        char name[96];
-        snprintf(name, sizeof name, "%s", a);
-        char *eqn = strchr(name, '=');
-        if (eqn)
-            *eqn = '\0';
-        for (char *p = name + (name[0] == '-' && name[1] == '-' ? 2 : 0); *p; p++)
-            *p = *p == '_' ? '-' : *p;
-        const char *eq = strchr(a, '=');
-        if (a[0] != '-' || a[1] != '-')
-            eq = NULL;
+    cli_args a = {.argc = argc, .argv = argv, .i = 1, .pass_unknown = true};
+    sb_err err;
+    sb_err_clear(&err);
+    for (;;) {
+        int first = a.i;
+        size_t row;
         const char *v = NULL;
-        int rc = 0;
-#define VAL()                                                                                      \
-    do {                                                                                           \
-        if (!(v = opt_value(argc, argv, &i, name, eq)))                                            \
-            return SB_EXIT_USAGE;                                                                  \
-    } while (0)
-        bool hashed = true;
-        if (!strcmp(name, "--help") || !strcmp(name, "-h")) {
+        int k = cli_args_next(&a, sweep_flags, N_SWEEP_FLAGS, &row, &v, &err);
+        if (k == CLI_ARG_END)
+            break;
+        if (k == CLI_ARG_HELP) {
             fputs(usage_text, stdout);
             return -1;
-        } else if (!strcmp(name, "--output-dir")) {
-            VAL();
-            o->output_dir = v;
-            hashed = false;
-        } else if (!strcmp(name, "--force")) {
-            o->force = true;
-            hashed = false;
-        } else if (!strcmp(name, "--stop-on-failure")) {
-            o->stop_on_failure = true;
-            hashed = false;
-        } else if (!strcmp(name, "--num-runs")) {
-            VAL();
-            rc = parse_long(name, v, &o->num_runs, 1);
-        } else if (!strcmp(name, "--sweep")) {
-            VAL();
-            const char *e = strchr(v, '=');
-            if (!e)
-                return usage_err("--sweep '%s': expected FLAG=V1,V2,...%s", v, "");
-            char *fl = sb_xstrndup(v, (size_t)(e - v));
-            char *flag = canon_flag(fl);
-            if (!flag || sweep_owned(flag)) {
-                rc = usage_err("--sweep %s: %s", fl,
-                               flag ? "the sweep sets this flag itself" : "not a serve flag");
-            } else {
-                rc = add_axis(s, flag, e + 1);
-            }
-            free(fl);
-            free(flag);
-        } else if ((!strcmp(name, "--request-rate") || !strcmp(name, "--max-concurrency"))) {
-            VAL();
-            if (strchr(v, ','))
-                rc = add_axis(s, name, v);
-            else {
-                push_serve(s, name);
-                push_serve(s, v);
-            }
-        } else if (!strcmp(name, "--params") || !strcmp(name, "--bench-params")) {
-            VAL();
-            s->params_file = v;
-        } else if (!strcmp(name, "--warmup-sec")) {
-            VAL();
-            rc = parse_double(name, v, &o->window.warmup_s);
-        } else if (!strcmp(name, "--cooldown-sec")) {
-            VAL();
-            rc = parse_double(name, v, &o->window.cooldown_s);
-        } else if (!strcmp(name, "--warmup-requests")) {
-            VAL();
-            rc = parse_long(name, v, &o->window.warmup_requests, 0);
-        } else if (!strcmp(name, "--cooldown-requests")) {
-            VAL();
-            rc = parse_long(name, v, &o->window.cooldown_requests, 0);
-        } else if (!strcmp(name, "--between-cmd")) {
-            VAL();
-            o->between_cmd = v;
-        } else if (!strcmp(name, "--slo")) {
-            VAL();
-            s->slo_spec = v;
-        } else if (!strcmp(name, "--search")) {
-            VAL();
-            s->search_spec = v;
-        } else if (!strcmp(name, "--search-start")) {
-            VAL();
-            rc = parse_double(name, v, &s->start);
-        } else if (!strcmp(name, "--search-min")) {
-            VAL();
-            rc = parse_double(name, v, &s->min);
-        } else if (!strcmp(name, "--search-max")) {
-            VAL();
-            rc = parse_double(name, v, &s->max);
-        } else if (!strcmp(name, "--search-tolerance")) {
-            VAL();
-            s->tol_spec = v;
-        } else if (!strcmp(name, "--search-max-runs")) {
-            VAL();
-            rc = parse_long(name, v, &o->search_max_runs, 1);
-        } else if (!strcmp(name, "--save-result") || !strcmp(name, "--save-detailed")) {
-            hashed = false; /* every point saves its detailed result anyway */
-        } else if (!strcmp(name, "--serve-params") || !strcmp(name, "--serve-cmd") ||
-                   !strcmp(name, "--bench-cmd")) {
-            return usage_err("%s (of `vllm bench sweep`) is not supported yet: servebench sweep "
-                             "runs its points in-process against a server that is already up "
-                             "(use --between-cmd to reconfigure it between points)%s",
-                             name, "");
-        } else if (!strcmp(name, "--result-dir") || !strcmp(name, "--result-filename") ||
-                   !strcmp(name, "--append-result")) {
-            return usage_err("%s: the sweep names each point's result file itself (use "
-                             "--output-dir)%s",
-                             name, "");
-        } else {
-            push_serve(s, a); /* a serve flag or its value */
-            hashed = true;
         }
-#undef VAL
-        if (rc)
-            return SB_EXIT_USAGE;
-        if (hashed) {
-            s->hash_args = sb_xrealloc(s->hash_args, (s->n_hash + 2) * sizeof *s->hash_args);
-            s->hash_args[s->n_hash++] = a;
-            if (v && !eq)
-                s->hash_args[s->n_hash++] = v;
+        if (k < 0)
+            return usage_err("%s (see --help)%s", err.msg, "");
+        bool hashed = true;
+        if (k == CLI_ARG_FLAG) {
+            if (sweep_flag(s, sweep_flags[row].name, v, &hashed) != 0)
+                return SB_EXIT_USAGE;
+        } else {
+            if (k == CLI_ARG_OTHER && unknown_flag(v) != 0)
+                return SB_EXIT_USAGE;
+            push_serve(s, v); /* a serve flag or its value */
+        }
+        for (int i = first; hashed && i < a.i; i++) { /* the words as given */
+            s->hash_args = sb_xrealloc(s->hash_args, (s->n_hash + 1) * sizeof *s->hash_args);
+            s->hash_args[s->n_hash++] = argv[i];
         }
     }
     return 0;

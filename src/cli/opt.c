@@ -94,6 +94,31 @@ bool cli_opt_is_option(const char *a)
     return a[1] == '-' || !(isdigit((unsigned char)a[1]) || a[1] == '.');
 }
 
+static bool is_short(const cli_opt *o)
+{
+    return o->name[0] && !o->name[1];
+}
+
+/* "-x" (w): a one-letter row, its value the next word; no "-xVALUE" or
+ * "-x=VALUE" (the tables' long names take the inline form). */
+static int short_opt(cli_args *a, const char *w, const cli_opt *table, size_t n, size_t *row,
+                     const char **val, sb_err *err)
+{
+    for (size_t r = 0; w[2] == '\0' && r < n; r++) {
+        if (!is_short(&table[r]) || table[r].name[0] != w[1])
+            continue;
+        *row = r;
+        *val = NULL;
+        if (!table[r].value)
+            return CLI_ARG_FLAG;
+        if (a->i >= a->argc || cli_opt_is_option(a->argv[a->i]))
+            return sb_err_set(err, "%s needs a value", w);
+        *val = a->argv[a->i++];
+        return CLI_ARG_FLAG;
+    }
+    return sb_err_set(err, "unknown option %s (options are --name VALUE)", w);
+}
+
 int cli_args_next(cli_args *a, const cli_opt *table, size_t n, size_t *row, const char **val,
                   sb_err *err)
 {
@@ -107,13 +132,13 @@ int cli_args_next(cli_args *a, const cli_opt *table, size_t n, size_t *row, cons
         return CLI_ARG_WORD;
     }
     if (w[1] != '-')
-        return sb_err_set(err, "unknown option %s (options are --name VALUE)", w);
+        return short_opt(a, w, table, n, row, val, err);
     /* zeroed, not only NUL-terminated: clang's analyzer does not tie strlen(name) to
      * the NUL cli_opt_name writes, and edit_distance reads name up to that length */
     char name[128] = {0};
     const char *inline_v = cli_opt_name(w, name, sizeof name, false);
     for (size_t r = 0; r < n; r++) {
-        if (strcmp(table[r].name, name) != 0)
+        if (is_short(&table[r]) || strcmp(table[r].name, name) != 0)
             continue;
         *row = r;
         if (!table[r].value) {
@@ -131,9 +156,13 @@ int cli_args_next(cli_args *a, const cli_opt *table, size_t n, size_t *row, cons
         *val = a->argv[a->i++];
         return CLI_ARG_FLAG;
     }
+    if (a->pass_unknown) {
+        *val = w;
+        return CLI_ARG_OTHER;
+    }
     const char **names = sb_xmalloc((n + 1) * sizeof *names);
     for (size_t r = 0; r < n; r++)
-        names[r] = table[r].name;
+        names[r] = is_short(&table[r]) ? NULL : table[r].name;
     int rc = cli_opt_unknown(err, name, cli_opt_closest(name, names, n));
     free(names);
     return rc;

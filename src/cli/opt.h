@@ -7,8 +7,9 @@
  * `--flag=value`. Errors read "unknown option --x (did you mean --y?)",
  * "--x needs a value", "--x takes no value". `serve`'s flag table
  * (flag_parse.c, with its lists and dotted keys) spells names and errors
- * through the same functions; `sim`, `tokenize` and `dataset generate` walk
- * their tables with cli_args_next. */
+ * through the same functions; every other subcommand walks its table with
+ * cli_args_next. A one-letter row ("o") is the short option `-o VALUE`,
+ * matched only in that spelling (report and plot's `-o`, as argparse's). */
 #ifndef SB_CLI_OPT_H
 #define SB_CLI_OPT_H
 
@@ -19,7 +20,7 @@
 
 /* One row of a subcommand's flag table. */
 typedef struct cli_opt {
-    const char *name; /* without "--", words joined by '-' ("ttft-ms") */
+    const char *name; /* without "--", words joined by '-' ("ttft-ms"); one letter: -x */
     bool value;       /* takes one value */
 } cli_opt;
 
@@ -28,12 +29,17 @@ typedef struct cli_args {
     int argc;
     char **argv;
     int i;
+    /* An unknown --option is CLI_ARG_OTHER, not an error: for a command that
+     * hands what is not its own to another (sweep gives it to serve). The
+     * words after it come back as CLI_ARG_WORD. */
+    bool pass_unknown;
 } cli_args;
 
-#define CLI_ARG_END 0  /* no words left */
-#define CLI_ARG_FLAG 1 /* a table row: *row its index, *val its value or NULL */
-#define CLI_ARG_WORD 2 /* a word that is not an option: *val */
-#define CLI_ARG_HELP 3 /* -h or --help */
+#define CLI_ARG_END 0   /* no words left */
+#define CLI_ARG_FLAG 1  /* a table row: *row its index, *val its value or NULL */
+#define CLI_ARG_WORD 2  /* a word that is not an option: *val */
+#define CLI_ARG_HELP 3  /* -h or --help */
+#define CLI_ARG_OTHER 4 /* pass_unknown: a --option not in the table, *val the word */
 
 /* The next argument; -1 with err for an unknown option, a missing value or
  * a value given to a flag that takes none. */
