@@ -8,6 +8,10 @@
 #
 # usage: bash bench/tok_bench.sh [BUILD_DIR] [FAMILIES...]
 #   default: build, families llama3 qwen3. Needs node + tests/diff/node_modules.
+#   A family small/NAME is tests/data/tokenizers/small/NAME.json (the hand-made
+#   tokenizers, e.g. small/unigram_scripts for the UnicodeScripts pre-tokenizer).
+#   TOK_BENCH_TEXTS picks the texts (default "prose code"; also "mixed": the
+#   mixed-script golden texts of tests/data/tokenizers, many scripts and emoji).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
@@ -24,6 +28,13 @@ prose=data/sonnet.txt
 # English prose: the sonnet text x8; source code: this repository's C sources.
 for i in 1 2 3 4 5 6 7 8; do cat "$prose"; done > "$tmp/prose.txt"
 find src -name '*.c' | sort | xargs cat > "$tmp/code.txt"
+python3 - "$tmp/mixed.txt" tests/data/tokenizers/*/golden.jsonl <<'PY'
+import json, sys
+with open(sys.argv[1], 'w', encoding='utf-8') as out:
+    for f in sys.argv[2:]:
+        for l in open(f, encoding='utf-8'):
+            out.write(json.loads(l)['text'].replace('\r', '') + '\n')
+PY
 best() { # key file... -> max (mb/s) or min (seconds) over JSON lines
   python3 - "$@" <<'PY'
 import json, sys
@@ -33,14 +44,19 @@ print(min(vals) if key.endswith('_s') else max(vals))
 PY
 }
 printf '%-8s %-6s %10s %10s %7s %10s %9s %9s %7s %8s\n' family text "sb MB/s" "hf MB/s" ratio "scan MB/s" "sb load" "hf load" ratio "rss/file"
+read -r -a texts <<< "${TOK_BENCH_TEXTS:-prose code}"
 for fam in "${fams[@]}"; do
-  gzip -dc "tests/data/tokenizers/$fam/tokenizer.json.gz" > "$tmp/$fam.json"
-  size_kb=$(( $(stat -c %s "$tmp/$fam.json") / 1024 ))
-  for text in prose code; do
+  tj="$tmp/${fam//\//_}.json"
+  case "$fam" in
+    small/*) cp "tests/data/tokenizers/$fam.json" "$tj" ;;
+    *) gzip -dc "tests/data/tokenizers/$fam/tokenizer.json.gz" > "$tj" ;;
+  esac
+  size_kb=$(( ($(stat -c %s "$tj") + 1023) / 1024 ))
+  for text in "${texts[@]}"; do
     : > "$tmp/sb"; : > "$tmp/hf"
     for round in 1 2 3; do
-      "$bin" "$tmp/$fam.json" "$tmp/$text.txt" 5 >> "$tmp/sb"
-      node bench/tok_hf.js "$tmp/$fam.json" "$tmp/$text.txt" 5 >> "$tmp/hf"
+      "$bin" "$tj" "$tmp/$text.txt" 5 >> "$tmp/sb"
+      node bench/tok_hf.js "$tj" "$tmp/$text.txt" 5 >> "$tmp/hf"
     done
     sb=$(best encode_mb_s "$tmp/sb"); hf=$(best encode_mb_s "$tmp/hf"); scan=$(best scan_mb_s "$tmp/sb")
     sl=$(best load_s "$tmp/sb"); hl=$(best load_s "$tmp/hf"); rss=$(best rss_tok_kb "$tmp/sb")

@@ -54,6 +54,9 @@ static const gcase CASES[] = {
     SMALL_PAIR("bytelevel_prefix"),
     SMALL_PAIR("unigram_nmt"),
     SMALL("unigram_precompiled"),
+    {"small/unigram_scripts.json", "small/unigram_scripts.golden.jsonl",
+     "small/unigram_scripts.golden_decode.jsonl", "small/unigram_scripts.golden_pretok.jsonl", NULL,
+     NULL},
 };
 /* clang-format on */
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tok_pretok.c - HF pre-tokenizers: ByteLevel, Split, Digits, Metaspace,
- * Whitespace, WhitespaceSplit, Punctuation, BertPreTokenizer, Sequence.
+ * Whitespace, WhitespaceSplit, Punctuation, BertPreTokenizer,
+ * CharDelimiterSplit, UnicodeScripts, Sequence.
  *
  * Every splitter reduces to the same two steps HF uses: mark segments of a
  * piece as match / non-match (a regex, a literal, or a char predicate), then
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "tokenizer/tok_internal.h"
+#include "tokenizer/tok_scripts.h"
 
 typedef enum { B_REMOVED, B_ISOLATED, B_PREV, B_NEXT, B_CONTIG } behavior;
 typedef enum {
@@ -24,7 +26,8 @@ typedef enum {
     P_PUNCT,
     P_BERT,
     P_SEQ,
-    P_CHARDELIM
+    P_CHARDELIM,
+    P_SCRIPTS
 } pre_kind;
 typedef enum { PRED_NUMERIC, PRED_WHITESPACE, PRED_PUNCT, PRED_CHAR } pred_kind;
 
@@ -169,7 +172,8 @@ tok_pretok *tok_pretok_parse(json_t *j, const char *path, sb_err *err)
     }
     static const char *names[] = {
         "ByteLevel",       "Split",       "Digits",           "Metaspace", "Whitespace",
-        "WhitespaceSplit", "Punctuation", "BertPreTokenizer", "Sequence",  "CharDelimiterSplit"};
+        "WhitespaceSplit", "Punctuation", "BertPreTokenizer", "Sequence",  "CharDelimiterSplit",
+        "UnicodeScripts"};
     int kind = -1;
     for (int i = 0; i < (int)(sizeof names / sizeof *names); i++)
         if (strcmp(type, names[i]) == 0)
@@ -283,6 +287,48 @@ static size_t segs_pred(pred_kind pk, uint32_t ch, const char *s, size_t n, tok_
     }
     if (prev != n)
         seg_push(sc, &k, prev, n, false);
+    return k;
+}
+
+/* HF's fixed_script (unicode_scripts/pre_tokenizer.rs), SentencePiece's
+ * fix-ups from its unigram trainer: the prolonged sound mark U+30FC and the
+ * kana count as Han, so Japanese stays one piece; ' ' is Any, part of
+ * whatever script surrounds it (other spaces keep their script, Common). */
+static uint8_t hf_script(uint32_t cp)
+{
+    if (cp == 0x30FC)
+        return TOK_SCRIPT_HAN;
+    if (cp == ' ')
+        return TOK_SCRIPT_ANY;
+    uint8_t s = tok_script(cp);
+    return s == TOK_SCRIPT_HIRAGANA || s == TOK_SCRIPT_KATAKANA ? TOK_SCRIPT_HAN : s;
+}
+
+/* UnicodeScripts: a piece starts at every char whose script is not Any and
+ * differs from the last script that was not Any. As in HF, the first piece
+ * starts at the first such char: leading Any chars (spaces, code points
+ * Unicode 9.0 did not assign) are dropped, and a piece of Any chars only
+ * vanishes. */
+static size_t segs_scripts(const char *s, size_t n, tok_scratch *sc)
+{
+    size_t k = 0, start = n;
+    int last = -1;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t l = tok_utf8_next(s + i, n - i, &cp);
+        uint8_t script = hf_script(cp);
+        if (script != TOK_SCRIPT_ANY) {
+            if (script != last) {
+                if (start < i)
+                    seg_push(sc, &k, start, i, false);
+                start = i;
+            }
+            last = script;
+        }
+        i += l;
+    }
+    if (start < n)
+        seg_push(sc, &k, start, n, false);
     return k;
 }
 
@@ -439,6 +485,9 @@ static void split_piece(const tok_pretok *p, const tok_piece *pc, const char *te
     case P_CHARDELIM:
         k = segs_pred(PRED_CHAR, p->delim, text, pc->len, sc);
         k = segs_behave(sc, k, B_REMOVED, false);
+        break;
+    case P_SCRIPTS:
+        k = segs_scripts(text, pc->len, sc);
         break;
     case P_BERT:
     case P_SEQ:

@@ -3,7 +3,8 @@
 // components the six real families do not (Unigram, WordPiece, WordLevel,
 // BERT normalizer/pre-tokenizer/post-processor, Metaspace, Digits,
 // Punctuation, Split behaviours, CTC/BPEDecoder/WordPiece decoders, added
-// tokens with lstrip/rstrip/single_word, the Nmt and Precompiled normalizers), and their expected outputs from
+// tokens with lstrip/rstrip/single_word, the Nmt and Precompiled normalizers, the UnicodeScripts
+// pre-tokenizer), and their expected outputs from
 // the Rust library (npm tokenizers). Deterministic; writes into
 // tests/data/tokenizers/small/. usage: node tests/diff/make_small.mjs
 import fs from 'node:fs';
@@ -282,4 +283,45 @@ for (const name of ['bert_wordpiece', 'unigram_metaspace', 'bpe_suffix', 'bytele
   }
   fs.writeFileSync(path.join(OUT, `${name}.golden_pair.jsonl`), lines.join('\n') + '\n');
   console.log(name, 'pairs ok');
+}
+
+// UnicodeScripts (drawn last, with its own generator, so everything above
+// keeps its texts): a Unigram over mixed-script text, ids and pre-tokenizer
+// pieces (small/unigram_scripts.golden_pretok.jsonl: [piece, first char, end char]).
+{
+  const rs = rng(0x5c41975);
+  const pk = (a) => a[Math.floor(rs() * a.length)];
+  const PARTS = ['Hello', 'world', 'the', 'naïve', '日本語', 'ひらがな', 'カタカナ', 'ー', 'ラーメン', '中文', 'Привет',
+    'مرحبا', 'नमस्ते', 'สวัสดี', 'Ελληνικά', '🙂', '🥰', '₿', '123', '٣٤', '.', '。', ',', '!', '-', 'e\u0301', '\u0301',
+    '\u0589', '\u061c', '\u0953', ' ', ' ', ' ', '  ', '\t', '\n', '\u3000', '\u00a0', 'a', 'in', 'sing', 'ring'];
+  const spec = base({
+    added_tokens: [added('<unk>', 0), added('<s>', 1), added('</s>', 2)],
+    normalizer: { type: 'NFC' },
+    pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'UnicodeScripts' }] },
+    decoder: { type: 'Sequence', decoders: [{ type: 'ByteFallback' }, { type: 'Fuse' }] },
+    model: { type: 'Unigram', unk_id: 0, vocab: unigramVocab(), byte_fallback: true },
+  });
+  const json = JSON.stringify(spec);
+  const tok = Tokenizer.fromString(json);
+  const us = Tokenizer.fromString(JSON.stringify(base({ pre_tokenizer: spec.pre_tokenizer,
+    model: { type: 'WordLevel', unk_token: '<unk>', vocab: { '<unk>': 0 } } }))).getPreTokenizer();
+  fs.writeFileSync(path.join(OUT, 'unigram_scripts.json'), json + '\n');
+  const lines = [], pre = [];
+  for (let i = 0; i < 150; i++) {
+    let t = '';
+    for (let n = 1 + Math.floor(rs() * 14); n > 0; n--) t += pk(PARTS);
+    const ids = Array.from((await tok.encode(t, null, { addSpecialTokens: false })).getIds());
+    const sp = Array.from((await tok.encode(t, null, { addSpecialTokens: true })).getIds());
+    lines.push(JSON.stringify({ text: t, ids, ids_special: sp }));
+    pre.push(JSON.stringify({ text: t, pieces: us.preTokenizeString(t).map(([s, [a, b]]) => [s, a, b]) }));
+  }
+  const dec = [];
+  for (let i = 0; i < 40; i++) {
+    const seq = Array.from({ length: 1 + Math.floor(rs() * 20) }, () => Math.floor(rs() * tok.getVocabSize(true)));
+    dec.push(JSON.stringify({ ids: seq, text: await tok.decode(seq, false), text_skip: await tok.decode(seq, true) }));
+  }
+  fs.writeFileSync(path.join(OUT, 'unigram_scripts.golden.jsonl'), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(OUT, 'unigram_scripts.golden_decode.jsonl'), dec.join('\n') + '\n');
+  fs.writeFileSync(path.join(OUT, 'unigram_scripts.golden_pretok.jsonl'), pre.join('\n') + '\n');
+  console.log('unigram_scripts ok');
 }
