@@ -65,16 +65,20 @@ static double memory_ms(const kv_perf *p, double bytes)
     return bytes / (p->o.gpu->bw_gbs * 1e9 * p->o.mbu) * 1e3;
 }
 
+double kv_perf_step_ms(const kv_perf *p, double tokens, double seqs, double ctx_tokens)
+{
+    double bytes =
+        p->weights_bytes_gpu + ctx_tokens * p->token_bytes_gpu + seqs * p->state_bytes_gpu;
+    double mem = memory_ms(p, bytes), c = compute_ms(p, tokens);
+    return fixed_ms(p) + (c > mem ? c : mem);
+}
+
 double kv_perf_prefill_ms(const kv_perf *p, double tokens)
 {
-    double c = compute_ms(p, tokens), mem = memory_ms(p, p->weights_bytes_gpu);
-    return fixed_ms(p) + (c > mem ? c : mem);
+    return kv_perf_step_ms(p, tokens, 1, 0);
 }
 
 double kv_perf_decode_ms(const kv_perf *p, double batch, double ctx_tokens)
 {
-    double bytes =
-        p->weights_bytes_gpu + ctx_tokens * p->token_bytes_gpu + batch * p->state_bytes_gpu;
-    double mem = memory_ms(p, bytes), c = compute_ms(p, batch);
-    return fixed_ms(p) + (c > mem ? c : mem);
+    return kv_perf_step_ms(p, batch, batch, ctx_tokens);
 }

@@ -55,10 +55,16 @@ typedef struct kv_perf {
  * weight bytes. Fails when the model's active parameters are unknown. */
 int kv_perf_init(kv_perf *p, const kv_model *m, const kv_plan *plan, double weights_bytes,
                  const kv_perf_opts *o, sb_err *err);
-/* Time of a prefill of `tokens` prompt tokens (one step), ms. */
+/* Time of one step that computes `tokens` tokens (prompt chunks and decode
+ * tokens together) for `seqs` sequences holding ctx_tokens of KV in all
+ * before the step, ms: the slower of the FLOPs of all its tokens and the
+ * bytes of the weights plus that KV (and the sequences' states), plus the
+ * fixed cost. Attention FLOPs are not counted (they grow with the context). */
+double kv_perf_step_ms(const kv_perf *p, double tokens, double seqs, double ctx_tokens);
+/* A step of one prefill of `tokens` prompt tokens alone, ms. */
 double kv_perf_prefill_ms(const kv_perf *p, double tokens);
-/* Time of one decode step for `batch` sequences holding ctx_tokens of KV in
- * all, ms. */
+/* A step of `batch` decode tokens, one per sequence, holding ctx_tokens of
+ * KV in all, ms. */
 double kv_perf_decode_ms(const kv_perf *p, double batch, double ctx_tokens);
 
 #endif

@@ -71,6 +71,7 @@ typedef struct sim_opts {
     int enable_prefix_caching; /* --enable-prefix-caching (default) / --no-enable-prefix-caching */
     int block_size;            /* --block-size 16: tokens per cached block */
     long num_gpu_blocks;       /* --num-gpu-blocks-override, 0 = the default capacity */
+    long max_num_batched_tokens; /* --max-num-batched-tokens, 0 = vLLM's default for the GPU */
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;

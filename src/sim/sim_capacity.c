@@ -28,6 +28,15 @@ static int load_model(sim_capacity *c, const char *spec, sb_err *err)
     return rc;
 }
 
+/* vLLM's default --max-num-batched-tokens for an OpenAI server: 8192 on GPUs
+ * of 70 GiB or more other than the A100, else 2048 (vllm/engine/arg_utils.py:
+ * EngineArgs._set_default_args; its test tests/engine/test_arg_utils.py:
+ * test_defaults_with_usage_context states the rule). */
+long sim_capacity_default_budget(const kv_gpu *gpu)
+{
+    return gpu->mem_gib >= 70 && strncmp(gpu->name, "a100", 4) != 0 ? 8192 : 2048;
+}
+
 int sim_capacity_init(sim_capacity *c, const sim_capacity_opts *o, sb_err *err)
 {
     memset(c, 0, sizeof *c);
@@ -70,6 +79,8 @@ int sim_capacity_init(sim_capacity *c, const sim_capacity_opts *o, sb_err *err)
     c->kv_tokens = c->plan.kv_tokens;
     if (o->num_blocks > 0) /* vLLM's --num-gpu-blocks-override replaces the profiled count */
         c->kv_tokens = o->num_blocks * ko.block_size;
+    c->budget = o->max_num_batched_tokens > 0 ? o->max_num_batched_tokens
+                                              : sim_capacity_default_budget(gpu);
     return 0;
 }
 
@@ -81,12 +92,13 @@ void sim_capacity_free(sim_capacity *c)
 void sim_capacity_describe(const sim_capacity *c, const sim_capacity_opts *o, sb_buf *out)
 {
     sb_buf_printf(out,
-                  "capacity model: %s (%.2fB parameters, %.2fB active) on %s x TP %d: KV cache "
+                  "capacity model: %s (%.4fB parameters, %.4fB active) on %s x TP %d: KV cache "
                   "%ld tokens (%.0f B per token per GPU); decode step at batch 1 %.2f ms; "
-                  "mfu %.2f, mbu %.2f, step overhead %.2f ms, all-reduce %.0f us",
+                  "step budget %ld tokens; mfu %.2f, mbu %.2f, step overhead %.2f ms, "
+                  "all-reduce %.0f us",
                   c->model.arch, c->model.params_total / 1e9, c->model.params_active / 1e9,
                   c->perf.o.gpu->name, o->tp, c->kv_tokens, c->plan.token_bytes,
-                  kv_perf_decode_ms(&c->perf, 1, 0), o->mfu, o->mbu, o->step_overhead_ms,
+                  kv_perf_decode_ms(&c->perf, 1, 0), c->budget, o->mfu, o->mbu, o->step_overhead_ms,
                   o->allreduce_us);
 }
 
@@ -107,14 +119,10 @@ void sim_capacity_release(sim_capacity *c, long tokens)
         c->reserved = 0;
 }
 
-uint64_t sim_capacity_prefill_ns(const sim_capacity *c, uint32_t prompt_tokens)
+uint64_t sim_capacity_batch_ns(const sim_capacity *c, uint32_t tokens, uint32_t seqs,
+                               double ctx_tokens)
 {
-    return (uint64_t)(kv_perf_prefill_ms(&c->perf, prompt_tokens) * 1e6);
-}
-
-uint64_t sim_capacity_step_ns(const sim_capacity *c, uint32_t running, double ctx_tokens)
-{
-    return (uint64_t)(kv_perf_decode_ms(&c->perf, running ? running : 1, ctx_tokens) * 1e6);
+    return (uint64_t)(kv_perf_step_ms(&c->perf, tokens, seqs, ctx_tokens) * 1e6);
 }
 
 double sim_capacity_usage(const sim_capacity *c)

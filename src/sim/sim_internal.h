@@ -73,6 +73,12 @@ typedef struct sim_req {
     uint64_t *emit_ns;    /* --record: every emission time */
     char *rec_messages;   /* --record-messages: the chat request's "messages" (JSON), or NULL */
     size_t emit_cap;
+    uint64_t first_plan_ns; /* when the first chunk was planned (--record) */
+    /* Capacity mode's engine steps (sim_step.c): prompt tokens computed,
+     * output tokens produced (emitted or not), tokens in the step under way;
+     * the injected stall already taken. */
+    uint32_t prefilled, produced, sched;
+    int stall_done;
 } sim_req;
 
 /* Defaults of the connection limits (sim_opts fields left 0; docs/sim.md). */
@@ -146,6 +152,14 @@ struct sim_server {
     int32_t *pfx_ids;  /* token ids of the prompt being keyed (tokenizer), reused */
     size_t pfx_ids_cap;
     sb_buf scratch, scratch2; /* reused formatting space */
+    /* Capacity mode's engine (sim_step.c): started requests in start order
+     * (linked through wprev/wnext, which a running request does not use for
+     * the waiting queue), the timer of the step under way and when the
+     * engine was last free. */
+    sim_conn *run_head, *run_tail;
+    sim_timer step_timer;
+    int step_busy;
+    uint64_t step_free_ns;
 };
 
 /* sim_tok.c */
@@ -233,6 +247,19 @@ void sim_emit_stream_end(sim_conn *c);
 void sim_emit_full(sim_conn *c, int corrupt);
 /* Appends token i's text (JSON-safe) to b. */
 void sim_emit_token_text(const sim_req *r, uint32_t i, sb_buf *b);
+
+/* sim_step.c: capacity mode's engine steps */
+/* The engine runs (capacity mode without --firehose). */
+int sim_step_on(const sim_server *s);
+/* A started request joins the engine at now (wakes it when idle). */
+void sim_step_join(sim_server *s, sim_conn *c, uint64_t now);
+/* A request left the batch (finished or aborted). */
+void sim_step_leave(sim_server *s, sim_conn *c);
+/* The step timer fired: the step ends, its tokens come out, the next starts. */
+void sim_step_run(sim_server *s);
+/* sim_model.c: emits the chunks whose tokens the engine has produced, as
+ * planned at `planned` (pauses for the stall, the client's full socket). */
+void sim_model_emit_ready(sim_conn *c, uint64_t planned);
 
 /* sim_fault.c */
 int sim_fault_pick(const sim_opts *o, sim_rng *r, uint32_t nchunks, uint32_t *at_chunk);

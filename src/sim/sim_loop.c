@@ -73,7 +73,9 @@ static void run_due_timers(sim_server *s)
         if (t->deadline_ns > now && t->deadline_ns > (now = sb_now_ns()))
             return;
         sim_heap_remove(&s->heap, t);
-        if (t->io) {
+        if (t == &s->step_timer) {
+            sim_step_run(s);
+        } else if (t->io) {
             sim_conn_on_timer((sim_conn *)((char *)t - offsetof(sim_conn, io_timer)));
         } else {
             sim_conn *c = (sim_conn *)((char *)t - offsetof(sim_conn, timer));

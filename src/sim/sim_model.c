@@ -11,7 +11,9 @@
  * --itl-per-seq-us per running sequence. Plans are absolute: a late emission
  * does not push later ones back, and lateness (actual - planned) is measured
  * into the schedule-error histogram. --firehose drops all timing and emits
- * in bursts, yielding to other streams between bursts. */
+ * in bursts, yielding to other streams between bursts. In capacity mode
+ * (without --firehose) the engine of sim_step.c plans instead: a chunk goes
+ * out at the end of the step that produced its last token. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,9 +28,6 @@
 static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
 {
     const sim_opts *o = &s->o;
-    if (s->cap) /* one decode step per token; the batch holds about this context each */
-        return ntok * sim_capacity_step_ns(s->cap, s->running,
-                                           (double)s->running * (r->prompt_tokens + r->emitted));
     double ms = 0;
     for (uint32_t i = 0; i < ntok; i++)
         ms += sim_rng_duration(&r->rng, o->itl_ms, o->itl_std_ms) +
@@ -40,9 +39,8 @@ static uint64_t itl_ns(sim_server *s, sim_req *r, uint32_t ntok)
 static uint64_t ttft_ns(sim_server *s, sim_req *r)
 {
     const sim_opts *o = &s->o;
+    /* (capacity mode times prefill in sim_step.c's steps, not here) */
     uint32_t fresh = r->prompt_tokens - r->cached_tokens;
-    if (s->cap)
-        return sim_capacity_prefill_ns(s->cap, fresh);
     double ms = sim_rng_duration(&r->rng, o->ttft_ms, o->ttft_std_ms);
     if (o->prefill_tok_per_s > 0)
         ms += fresh * 1000.0 / o->prefill_tok_per_s;
@@ -96,6 +94,10 @@ static void start(sim_conn *c, uint64_t now)
     r->phase = SIM_PH_PREFILL;
     r->start_ns = now;
     sim_prom_observe(&s->m.queue, (double)(now - r->arrival_ns) / 1e9);
+    if (sim_step_on(s)) {
+        sim_step_join(s, c, now);
+        return;
+    }
     uint64_t when = s->o.firehose ? now : now + ttft_ns(s, r);
     if (r->fault == SIM_FAULT_STALL && r->fault_chunk == 0 && !s->o.firehose)
         when += (uint64_t)(s->o.stall_ms * 1e6);
@@ -215,6 +217,8 @@ static void end_request(sim_conn *c, const char *outcome, int status, int in_bat
     r->emit_cap = 0;
     r->phase = SIM_PH_IDLE;
     c->busy = 0;
+    if (in_batch && sim_step_on(s))
+        sim_step_leave(s, c);
     if (in_batch)
         leave_batch(s, r);
     /* After leaving: its KV reservation is free again (capacity mode), so
@@ -270,6 +274,7 @@ static void account(sim_conn *c, uint32_t ntok, uint64_t planned, uint64_t now)
     sim_req *r = &c->req;
     if (r->chunks == 0) {
         r->first_ns = now;
+        r->first_plan_ns = planned;
         sim_prom_observe(&s->m.ttft, (double)(now - r->arrival_ns) / 1e9);
         s->m.prompt_tokens += r->prompt_tokens;
         s->t.prompt_tokens += r->prompt_tokens;
@@ -355,12 +360,45 @@ static uint64_t next_plan(sim_conn *c, uint64_t planned)
     return next;
 }
 
+void sim_model_emit_ready(sim_conn *c, uint64_t planned)
+{
+    sim_server *s = c->srv;
+    sim_req *r = &c->req;
+    if (c->dead || !c->busy || r->prefilled < r->prompt_tokens)
+        return;
+    r->phase = SIM_PH_DECODE;
+    uint32_t tpc = (uint32_t)s->o.tokens_per_chunk;
+    for (;;) {
+        uint32_t left = r->out_tokens - r->emitted;
+        if (r->produced - r->emitted < (left < tpc ? left : tpc))
+            break; /* the next chunk's tokens are not all produced yet */
+        if (r->fault == SIM_FAULT_STALL && r->chunks == r->fault_chunk && !r->stall_done) {
+            /* the stream pauses; its tokens keep coming and go out after */
+            r->stall_done = 1;
+            sim_heap_push(&s->heap, &c->timer, planned + (uint64_t)(s->o.stall_ms * 1e6));
+            break;
+        }
+        if (r->stream && sim_conn_out_full(c)) {
+            c->gen_blocked = 1; /* the EPOLLOUT handler resumes through sim_model_tick */
+            c->blocked_plan = planned;
+            break;
+        }
+        if (!emit_one(c, planned, 0))
+            return;
+    }
+    sim_conn_flush(c);
+}
+
 void sim_model_tick(sim_conn *c)
 {
     sim_server *s = c->srv;
     sim_req *r = &c->req;
     if (c->dead || !c->busy)
         return;
+    if (sim_step_on(s)) { /* a stall ended or a full socket drained */
+        sim_model_emit_ready(c, c->timer.deadline_ns);
+        return;
+    }
     r->phase = SIM_PH_DECODE;
     if (s->o.firehose) {
         firehose_burst(c);

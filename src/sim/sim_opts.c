@@ -79,6 +79,9 @@ static const char help_text[] =
     "  --step-overhead-ms F      fixed cost of every step (default 1.5)\n"
     "  --allreduce-us F          one all-reduce with TP > 1, two per layer (30)\n"
     "  --overhead-gib F          memory kept from the KV cache per GPU (2)\n"
+    "  --max-num-batched-tokens N  tokens one engine step computes at most\n"
+    "                            (default: vLLM's, 8192 on GPUs of 70 GiB+\n"
+    "                            other than the A100, else 2048)\n"
     "  -h, --help                this text\n";
 
 const char *sim_opts_help(void)
@@ -232,6 +235,10 @@ static int parse_int_flag(sim_opts *o, const char *name, const char *v, sb_err *
         if (parse_long(name, v, 1, (long)SIM_PREFIX_MAX_BLOCKS, &n, err))
             return -1;
         o->num_gpu_blocks = n;
+    } else if (!strcmp(name, "--max-num-batched-tokens")) {
+        if (parse_long(name, v, 1, 1L << 30, &n, err))
+            return -1;
+        o->max_num_batched_tokens = n;
     } else if (!strcmp(name, "--max-body-bytes")) {
         if (parse_long(name, v, 0, 1L << 40, &n, err))
             return -1;
@@ -336,6 +343,7 @@ static const cli_opt sim_flags[] = {
     {"no-enable-prefix-caching", false},
     {"block-size", true},
     {"num-gpu-blocks-override", true},
+    {"max-num-batched-tokens", true},
 };
 
 int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
@@ -345,8 +353,12 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
     const char *v;
     for (;;) {
         int k = cli_args_next(&a, sim_flags, sizeof sim_flags / sizeof sim_flags[0], &row, &v, err);
-        if (k == CLI_ARG_END)
+        if (k == CLI_ARG_END) {
+            if (o->max_num_batched_tokens && !o->model_config)
+                return sb_err_set(err, "--max-num-batched-tokens: needs --model-config (the "
+                                       "step budget exists in capacity mode only)");
             return 0;
+        }
         if (k == CLI_ARG_HELP)
             return 1;
         if (k < 0)

@@ -53,7 +53,7 @@ void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int 
                   r->out_tokens, r->emitted, s->o.tokens_per_chunk, r->cached_tokens);
     for (uint32_t i = 0; i < r->chunks && i < r->emit_cap; i++)
         sb_buf_printf(b, "%s%" PRIu64, i ? "," : "", r->emit_ns[i]);
-    sb_buf_putc(b, ']');
+    sb_buf_printf(b, "],\"first_token_plan_ns\":%" PRIu64, r->first_plan_ns);
     if (r->session_id[0]) {
         sb_buf_puts(b, ",\"session_id\":");
         pyfmt_json_string_as(b, r->session_id, strlen(r->session_id), false);

@@ -103,8 +103,10 @@ static int capacity_attach(sim_server *s, sb_err *err)
                             .allreduce_us = o->allreduce_us,
                             .overhead_gib = o->overhead_gib,
                             .block_size = o->block_size,
-                            .num_blocks = o->num_gpu_blocks};
+                            .num_blocks = o->num_gpu_blocks,
+                            .max_num_batched_tokens = o->max_num_batched_tokens};
     s->cap = sb_xcalloc(1, sizeof *s->cap);
+    sim_timer_init(&s->step_timer);
     if (sim_capacity_init(s->cap, &co, err) != 0) {
         free(s->cap);
         s->cap = NULL;
