@@ -63,7 +63,8 @@ typedef struct report_run {
 } report_run;
 
 /* Reads one result JSON (the first object of a JSON Lines file written with
- * --append-result). -1 with err naming the file and what is wrong. */
+ * --append-result). -1 with err naming the file and what is wrong. r starts
+ * zeroed; report_run_free it whatever the result. */
 int report_run_load(report_run *r, const char *path, sb_err *err);
 void report_run_free(report_run *r);
 /* The value text of key, or NULL. */
@@ -113,6 +114,7 @@ typedef struct report_sweep {
 /* True when the file's first line starts with a "type" key, as every line
  * of a sweep.jsonl does (a result JSON starts with "date"). */
 bool report_is_sweep(const char *path);
+/* s starts zeroed; report_sweep_free it whatever the result. */
 int report_sweep_load(report_sweep *s, const char *path, sb_err *err);
 void report_sweep_free(report_sweep *s);
 /* Mean of metric key at point p, NAN when absent. */
