@@ -159,6 +159,9 @@ static void show_custom(sb_buf *out, const cli_flag *f, const sb_config *cfg)
     else if (!strcmp(n, "max-concurrency"))
         cfg->max_concurrency > 0 ? sb_buf_printf(out, "%ld", cfg->max_concurrency)
                                  : sb_buf_puts(out, "None");
+    else if (!strcmp(n, "num-workers"))
+        cfg->num_workers > 0 ? sb_buf_printf(out, "%ld", cfg->num_workers)
+                             : sb_buf_puts(out, "'auto'");
     else if (!strcmp(n, "random-range-ratio")) {
         if (cfg->ds.random_range_ratio_in == cfg->ds.random_range_ratio_out)
             py_num(out, cfg->ds.random_range_ratio_in);

@@ -168,10 +168,12 @@ void dataset_fixlen_save(const dataset_fixlen *f, dataset_fixlen_saved *s)
 {
     s->n = f->seq.n;
     s->ids = sb_xmalloc((s->n ? s->n : 1) * sizeof *s->ids);
-    memcpy(s->ids, f->seq.v, s->n * sizeof *s->ids);
+    if (s->n) /* (memcpy from a NULL vector is undefined even for 0 bytes) */
+        memcpy(s->ids, f->seq.v, s->n * sizeof *s->ids);
     s->n_cuts = f->cuts.n;
     s->cuts = sb_xmalloc((s->n_cuts ? s->n_cuts : 1) * sizeof *s->cuts);
-    memcpy(s->cuts, f->cuts.v, s->n_cuts * sizeof *s->cuts);
+    if (s->n_cuts)
+        memcpy(s->cuts, f->cuts.v, s->n_cuts * sizeof *s->cuts);
     s->common = f->common;
     s->retries = f->retries;
     s->target = f->target;

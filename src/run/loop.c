@@ -277,10 +277,11 @@ static int worker_prepare(worker *w, eng *e, const loop_opts *o, rec_store *rs, 
     if (eng_resolve(e, o->url, err) != 0)
         return -1;
     size_t wave = 0;
-    while (wave < w->m && off_of(w, wave) < SB_NS_PER_S)
-        wave++;
-    if (o->feed) /* its first wave, not every record it may fill */
+    if (o->feed) /* its first wave, not every record it may fill (nor the plan's) */
         wave = o->feed->first_wave;
+    else
+        while (wave < w->m && off_of(w, wave) < SB_NS_PER_S)
+            wave++;
     if (!wave && w->m)
         wave = 1;
     if (wave > cap)
@@ -368,7 +369,7 @@ static void worker_drive(worker *w, size_t cap, bool progress)
             break;
         }
         uint64_t deadline = 0;
-        if (!st->interrupted && next < n)
+        if (!st->interrupted && !o->feed && next < n)
             deadline = deadline_of(w, next, t0);
         if (!st->interrupted && wake)
             deadline = wake;
