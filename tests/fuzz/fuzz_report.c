@@ -5,8 +5,8 @@
  * file (report_sweep_load). The input is the file. Besides "never crash,
  * leak or UB": a refusal names the file; an accepted result's per-request
  * arrays agree with report_run_requests (what the charts index them by),
- * and its ITL offsets are a non-decreasing index into the ITLs. Runs in a private directory (the file
- * is written there). */
+ * and its ITL offsets are a non-decreasing index into the ITLs. Runs in a private directory (the
+ * file is written there). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +31,8 @@ static void check_run(const report_run *r)
     size_t n = report_run_requests(r);
     if (n == 0)
         return;
-    const report_vec *per_req[] = {&r->input_lens, &r->output_lens, &r->latencies,
-                                   &r->start_times, &r->failed};
+    const report_vec *per_req[] = {&r->input_lens, &r->output_lens, &r->latencies, &r->start_times,
+                                   &r->failed};
     for (size_t k = 0; k < sizeof per_req / sizeof per_req[0]; k++)
         if (per_req[k]->n != 0 && per_req[k]->n != n)
             abort();
@@ -61,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         report_sweep s;
         memset(&s, 0, sizeof s);
         if (report_sweep_load(&s, "r.json", &err) != 0 && !strstr(err.msg, "r.json"))
-            abort(); /* an error must name the file */
+            abort();           /* an error must name the file */
         report_sweep_free(&s); /* (what it read so far, also after an error) */
         return 0;
     }
