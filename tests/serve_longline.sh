@@ -70,7 +70,7 @@ port=$(cat "$tmp/port")
 # memory and a quarantine, so RSS bounds say nothing: the functional checks
 # run, the RSS bound is reported but not asserted.
 asan=0
-ldd "$SB_BIN" 2>/dev/null | grep -q libasan && asan=1
+case "$(ldd "$SB_BIN" 2>/dev/null)" in *libasan*) asan=1 ;; esac # (not `ldd | grep -q`: under pipefail, grep leaving early fails the pipe)
 
 # capped LABEL MESSAGE [serve flags...]: two requests against the server must
 # both fail as malformed_stream with MESSAGE (naming the cap), and the
