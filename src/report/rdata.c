@@ -449,8 +449,8 @@ static bool jnumber(jreader *j)
         value(j->st, -INFINITY, "-Infinity", 9, false);
         return true;
     }
-    double x;
-    bool slow;
+    double x = 0;
+    bool slow = false;
     if (!jscan_number(j, &x, &slow))
         return false;
     if (slow && isinf(x))
@@ -649,8 +649,8 @@ static bool jarray(jreader *j)
         jws(j);
         char c = j->p < j->end ? *j->p : 0;
         if (direct && (is_digit(c) || (c == '-' && j->end - j->p >= 2 && j->p[1] != 'I'))) {
-            double x;
-            bool slow;
+            double x = 0; /* (set on success; the MinSizeRel build cannot see it) */
+            bool slow = false;
             if (!jscan_number(j, &x, &slow))
                 return false;
             vec_push(direct, x, &j->st->over);
