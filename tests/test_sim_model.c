@@ -40,17 +40,8 @@ static void start(server *sv, const char *args)
 static json_t *stop(server *sv)
 {
     sim_stop(sv->s);
-    sb_buf b;
-    sb_buf_init(&b);
-    assert_int_equal(tu_read_file(sv->path, &b), 0);
+    json_t *all = tu_read_jsonl(sv->path);
     unlink(sv->path);
-    json_t *all = json_array();
-    for (char *line = strtok(b.data ? b.data : (char *)"", "\n"); line; line = strtok(NULL, "\n")) {
-        json_t *j = json_loads(line, 0, NULL);
-        assert_non_null(j);
-        json_array_append_new(all, j);
-    }
-    sb_buf_free(&b);
     return all;
 }
 

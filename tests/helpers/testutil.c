@@ -2,6 +2,7 @@
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,21 @@ int tu_read_file(const char *path, sb_buf *out)
         sb_buf_append(out, tmp, n);
     fclose(f);
     return 0;
+}
+
+struct json_t *tu_read_jsonl(const char *path)
+{
+    sb_buf b;
+    sb_buf_init(&b);
+    assert_int_equal(tu_read_file(path, &b), 0);
+    json_t *all = json_array();
+    for (char *line = strtok(b.data ? b.data : (char *)"", "\n"); line; line = strtok(NULL, "\n")) {
+        json_t *j = json_loads(line, 0, NULL);
+        assert_non_null(j);
+        json_array_append_new(all, j);
+    }
+    sb_buf_free(&b);
+    return all;
 }
 
 int tu_run(const char *cmd, int merge_stderr, sb_buf *out)

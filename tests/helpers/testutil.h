@@ -21,6 +21,9 @@ const char *tu_env(const char *name);
 char *tu_data_path(const char *rel);
 /* Reads a whole file into out; returns 0 or -1. */
 int tu_read_file(const char *path, sb_buf *out);
+/* A JSON Lines file (the simulator's --record) as a JSON array of its lines,
+ * in order; asserts the file exists and every line parses. */
+struct json_t *tu_read_jsonl(const char *path);
 /* Runs a shell command, captures stdout (and stderr if merge_stderr) into
  * out, returns the exit status (or -1). */
 int tu_run(const char *cmd, int merge_stderr, sb_buf *out);
