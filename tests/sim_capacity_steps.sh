@@ -11,6 +11,9 @@
 # the step times before it, within 0.01 % (the printed parameter count is
 # rounded); the last one waits for the others' chunks; each real emission is
 # at or after its plan. Planned times, not wall clock, so load cannot fail it.
+# A second case has the simulator read the first request only after it has
+# composed a step with the other two (the first one's bytes began arriving
+# before theirs): the schedule must still follow from arrival times alone.
 set -u
 BIN="${SB_BIN:?run through ctest}"
 DATA="${SB_TEST_DATA:?}"
@@ -18,36 +21,42 @@ tmp=$(mktemp -d)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 cfg="$DATA/kv/qwen3_4b.json"
-"$BIN" sim --port 0 --model-config "$cfg" --gpu t4 --max-num-batched-tokens 1000 \
-  --record "$tmp/rec.jsonl" > "$tmp/out" 2> "$tmp/err" &
-pid=$!
-for _ in $(seq 400); do grep -q listening "$tmp/out" && break; sleep 0.05; done
-port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$tmp/out")
-[ -n "$port" ] || { echo "FAIL: sim did not start"; cat "$tmp/out" "$tmp/err"; exit 1; }
-
-python3 - "$port" <<'PY' || exit 1
-import http.client, json, sys, threading
-port = int(sys.argv[1])
-def one(i):
-    body = json.dumps({"model": "sim", "prompt": [100 + i] * 800, "max_tokens": 3,
+cat > "$tmp/client.py" <<'PY'
+import json, socket, sys, time
+# "together": three requests at once. "late": the first request's bytes
+# start coming before the others', but its end comes only after the engine
+# has composed a step with the other two, so the simulator reads it after a
+# step it belongs in began (what a busy event loop does by chance).
+port, mode, base = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+def request(i):
+    body = json.dumps({"model": "sim", "prompt": [base + i] * 800, "max_tokens": 3,
                        "ignore_eos": True})
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    c.request("POST", "/v1/completions", body, {"Content-Type": "application/json"})
-    r = c.getresponse()
-    r.read()
-    if r.status != 200:
-        sys.exit(f"FAIL: request {i}: HTTP {r.status}")
-ts = [threading.Thread(target=one, args=(i,)) for i in range(3)]
-for t in ts: t.start()
-for t in ts: t.join()
+    return (f"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n{body}").encode()
+socks = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(3)]
+reqs = [request(i) for i in range(3)]
+if mode == "late":
+    socks[0].sendall(reqs[0][:20])
+    time.sleep(0.05)
+    for k in (1, 2):
+        socks[k].sendall(reqs[k])
+    time.sleep(0.05)
+    socks[0].sendall(reqs[0][20:])
+else:
+    for k in range(3):
+        socks[k].sendall(reqs[k])
+for i, so in enumerate(socks):
+    data = b""
+    while chunk := so.recv(65536):
+        data += chunk
+    if not data.startswith(b"HTTP/1.1 200"):
+        sys.exit(f"FAIL: {mode} request {i}: {data[:80]!r}")
 PY
-kill -INT $pid
-wait $pid
-pid=
-
-python3 - "$tmp/rec.jsonl" "$tmp/err" <<'PY'
+cat > "$tmp/check.py" <<'PY'
 import json, re, sys
-recs = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda r: r["seq"])
+# in arrival order, the engine's start order (it numbers them as it reads them)
+recs = sorted((json.loads(l) for l in open(sys.argv[1])),
+              key=lambda r: (r["arrival_ns"], r["seq"]))
 line = open(sys.argv[2]).read()
 m = re.search(r"\(([\d.]+)B parameters, ([\d.]+)B active\).*\((\d+) B per token per GPU\)"
               r".*step budget (\d+) tokens", line)
@@ -92,7 +101,7 @@ for r, q in zip(recs, reqs):
         print(f"FAIL: request {r['seq']}: first token planned {got}, steps say {want}"); fail = True
     if r["first_token_ns"] < got:
         print(f"FAIL: request {r['seq']} emitted before its plan"); fail = True
-last = recs[-1]
+last = max(recs, key=lambda r: r["first_token_plan_ns"])
 ttft = (last["first_token_plan_ns"] - last["arrival_ns"]) / 1e6
 alone = step_ns(800, 0) / 1e6
 if len(steps) < 3 or not ttft > alone * 1.5:
@@ -100,8 +109,26 @@ if len(steps) < 3 or not ttft > alone * 1.5:
 print(f"steps (seqs, tokens, ms): {steps}; last TTFT {ttft:.2f} ms, alone {alone:.2f} ms")
 sys.exit(1 if fail else 0)
 PY
-rc=$?
-[ $rc -eq 0 ] || exit 1
+
+# one case: a fresh simulator, the client's requests, then the check
+run_case() {
+  local mode=$1 base=$2
+  rm -f "$tmp/rec.jsonl"
+  "$BIN" sim --port 0 --model-config "$cfg" --gpu t4 --max-num-batched-tokens 1000 \
+    --record "$tmp/rec.jsonl" > "$tmp/out" 2> "$tmp/err" &
+  pid=$!
+  for _ in $(seq 600); do grep -q listening "$tmp/out" && break; sleep 0.05; done
+  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$tmp/out")
+  [ -n "$port" ] || { echo "FAIL: sim did not start"; cat "$tmp/out" "$tmp/err"; exit 1; }
+  python3 "$tmp/client.py" "$port" "$mode" "$base" || exit 1
+  kill -INT $pid
+  wait $pid
+  pid=
+  echo "case $mode:"
+  python3 "$tmp/check.py" "$tmp/rec.jsonl" "$tmp/err" || exit 1
+}
+run_case together 100
+run_case late 200
 
 # the budget is a capacity-mode flag: not accepted without a model
 if "$BIN" sim --port 0 --max-num-batched-tokens 512 > "$tmp/o2" 2>&1; then

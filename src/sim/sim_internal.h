@@ -154,12 +154,15 @@ struct sim_server {
     sb_buf scratch, scratch2; /* reused formatting space */
     /* Capacity mode's engine (sim_step.c): started requests in start order
      * (linked through wprev/wnext, which a running request does not use for
-     * the waiting queue), the timer of the step under way and when the
-     * engine was last free. */
+     * the waiting queue), the timer of the step under way, whether that step
+     * is composed (step_begin ran; step_end has not) and when it began, or
+     * when the engine was last free, and when the last step ended. */
     sim_conn *run_head, *run_tail;
     sim_timer step_timer;
     int step_busy;
+    int step_composed;
     uint64_t step_free_ns;
+    uint64_t step_ended_ns;
 };
 
 /* sim_tok.c */

@@ -14,7 +14,10 @@
  * chunks whose tokens are all produced go out, planned at the step's end, and
  * the next step starts at once from the requests that had arrived by then.
  * Requests that arrive during a step wait for the next one, as on the real
- * server, where new requests reach the scheduler between steps.
+ * server, where new requests reach the scheduler between steps. One that
+ * arrived before the step began but that the event loop read only after
+ * composing it (a busy loop reads sockets in its own order) is added by
+ * composing the step again: nothing of a step goes out before its end.
  *
  * Plans are absolute: a late event loop delays the emissions it is late for,
  * never the later steps. Which requests a step holds depends only on their
@@ -37,20 +40,45 @@ static void wake(sim_server *s, uint64_t at)
         sim_heap_push(&s->heap, &s->step_timer, at);
 }
 
+static void step_begin(sim_server *s, uint64_t start);
+
+/* Composes the step under way again, now with a request that was there
+ * `at` when it began; if the engine was idle then, the step begins at `at`. */
+static void step_recompose(sim_server *s, uint64_t at)
+{
+    uint64_t start = s->step_free_ns;
+    if (at < start)
+        start = at > s->step_ended_ns ? at : s->step_ended_ns;
+    for (sim_conn *c = s->run_head; c; c = c->wnext)
+        c->req.sched = 0;
+    step_begin(s, start);
+}
+
 void sim_step_join(sim_server *s, sim_conn *c, uint64_t now)
 {
     sim_req *r = &c->req;
+    uint64_t at = now > r->arrival_ns ? now : r->arrival_ns;
     /* the prefix cache's hits (prefix_lookup, before joining) are computed already */
     r->prefilled = r->cached_tokens;
     r->produced = r->sched = 0;
-    c->wnext = NULL;
-    c->wprev = s->run_tail;
-    if (s->run_tail)
-        s->run_tail->wnext = c;
+    /* in start order; only a request the loop read late goes before others */
+    sim_conn *prev = s->run_tail;
+    while (prev && prev->req.start_ns > r->start_ns)
+        prev = prev->wprev;
+    c->wprev = prev;
+    c->wnext = prev ? prev->wnext : s->run_head;
+    if (c->wnext)
+        c->wnext->wprev = c;
+    else
+        s->run_tail = c;
+    if (prev)
+        prev->wnext = c;
     else
         s->run_head = c;
-    s->run_tail = c;
-    wake(s, now > r->arrival_ns ? now : r->arrival_ns);
+    if (s->step_composed && at <= s->step_free_ns)
+        step_recompose(s, at);
+    else
+        wake(s, at);
 }
 
 void sim_step_leave(sim_server *s, sim_conn *c)
@@ -126,6 +154,7 @@ static void step_begin(sim_server *s, uint64_t start)
         ctx += (double)r->prefilled + r->produced; /* KV the step reads */
     }
     s->step_free_ns = start;
+    s->step_composed = tokens > 0;
     if (tokens == 0) {
         s->step_busy = 0;
         if (later != UINT64_MAX)
@@ -140,8 +169,11 @@ static void step_begin(sim_server *s, uint64_t start)
 void sim_step_run(sim_server *s)
 {
     uint64_t t = s->step_timer.deadline_ns;
-    if (s->step_busy)
+    s->step_composed = 0;
+    if (s->step_busy) {
         step_end(s, t);
+        s->step_ended_ns = t;
+    }
     s->step_busy = 1; /* requests started while it ends join the next step */
     step_begin(s, t);
 }
