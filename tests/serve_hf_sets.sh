@@ -210,6 +210,33 @@ assert abs(secs - 0.15) < 1e-6, secs
 print(f"serve_hf_sets: asr: {res['completed']} transcriptions, {secs:.3f} s of audio (0.2 s clip skipped)")
 PY
 
+# tool-call argument tokens count as output when the server sends no usage:
+# the sim's last 3 of 8 tokens are tool-call argument deltas; with usage off
+# (--extra-body) the client counts content + arguments = 8 per response
+sim_start --model m --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.05 --tool-call-tokens 3
+run tools 6 "${C[@]}" --tokenizer "$chat" --dataset-name hf --dataset-path "$B" --hf-output-len 8 \
+    --ignore-eos --extra-body '{"stream_options": {"include_usage": false}}'
+sim_stop
+/usr/bin/python3 - "$tmp/tools.json" <<'PY'
+import json, sys
+res = json.load(open(sys.argv[1]))
+c = res["servebench"]["channels"]
+assert c["responses_with_tool_call"] == 6 and c["tool_call_messages"] == 6 * 3, c
+assert res["total_output_tokens"] == 6 * 8, res["total_output_tokens"]  # 6 x 5 without the arguments
+print("serve_hf_sets: tools: 6 responses with a tool call, argument tokens counted without usage")
+PY
+# a chat template that renders tools (Qwen3's) counts them in prompt_len
+"$SB_BIN" dataset stats --tokenizer "$SB_TEST_DATA/tokenizers/qwen3" --dataset-name hf \
+    --dataset-path "$B" --num-prompts 6 --backend openai-chat --json > "$tmp/q3.json" 2>&1 ||
+    { echo "FAIL: dataset stats bfcl"; cat "$tmp/q3.json"; exit 1; }
+/usr/bin/python3 - "$tmp/q3.json" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+st = json.loads(text[text.index("{"):])
+assert st["input_len"]["min"] > 150, st["input_len"]  # the bare questions are < 40 tokens
+print(f"serve_hf_sets: qwen3 template with tools: prompt_len {st['input_len']['min']}..{st['input_len']['max']}")
+PY
+
 # bad input: file, row (line) and column
 printf '%s\n' '{"code": "x = 1", "change_request": "y", "norm_distance": 0.2}' \
     '{"code": "x = 2", "norm_distance": 0.2}' > "$tmp/edit_5k_char.jsonl"

@@ -20,6 +20,8 @@ void bk_stream_init(bk_stream *st, bk_mode mode)
     sse_init(&st->sse);
     st->scan = bk_scan_new();
     sb_buf_init(&st->text);
+    sb_buf_init(&st->args);
+    bk_scan_set_args(st->scan, &st->args);
     sb_buf_init(&st->gen);
     sb_buf_init(&st->errbody);
     sb_buf_init(&st->whole);
@@ -30,6 +32,7 @@ void bk_stream_free(bk_stream *st)
     sse_free(&st->sse);
     bk_scan_free(st->scan);
     sb_buf_free(&st->text);
+    sb_buf_free(&st->args);
     sb_buf_free(&st->gen);
     sb_buf_free(&st->errbody);
     sb_buf_free(&st->whole);
@@ -39,6 +42,7 @@ void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns
 {
     sse_reset(&st->sse);
     sb_buf_reset(&st->text);
+    sb_buf_reset(&st->args);
     sb_buf_reset(&st->gen);
     sb_buf_reset(&st->errbody);
     sb_buf_reset(&st->whole);
@@ -209,6 +213,8 @@ static int on_message(void *ud, const char *data, size_t len, uint64_t t)
     if (!m.is_object)
         return fail_malformed(st, data, len, "not a JSON object");
     /* a top-level "delta" string is answer text only in an output_text event */
+    if (st->mode == BK_MODE_RESPONSES && m.resp_event == BK_RESP_TOOL && m.delta_to > m.delta_from)
+        sb_buf_append(&st->args, st->text.data + m.delta_from, m.delta_to - m.delta_from);
     if ((st->mode != BK_MODE_RESPONSES || m.resp_event != BK_RESP_TEXT) &&
         m.delta_to > m.delta_from)
         st->text.data[st->text.len = m.delta_from] = '\0';
@@ -329,11 +335,18 @@ static void keep_text(bk_stream *st, sb_record *r)
     const sb_buf *src = st->mode == BK_MODE_TGI ? &st->gen : &st->text;
     free(r->text);
     r->text = NULL;
-    r->text_len = 0;
+    r->text_len = r->tool_args_len = 0;
     if (!st->keep_text && r->output_tokens > 0)
         return; /* the server counted the tokens: the text is not needed */
-    r->text = sb_xstrndup(src->data ? src->data : "", src->len);
+    /* the text, its NUL, then the tool-call arguments and theirs */
+    r->text = sb_xmalloc(src->len + st->args.len + 2);
+    memcpy(r->text, src->data ? src->data : "", src->len);
+    r->text[src->len] = '\0';
+    if (st->args.len)
+        memcpy(r->text + src->len + 1, st->args.data, st->args.len);
+    r->text[src->len + 1 + st->args.len] = '\0';
     r->text_len = src->len;
+    r->tool_args_len = st->args.len;
 }
 
 void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)

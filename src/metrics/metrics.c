@@ -62,6 +62,10 @@ static int32_t output_len_of(const sb_record *r, bool has_tok, const metrics_tok
     if (!has_tok || !cb || !cb->count)
         return 1;
     long n = cb->count(cb->ctx, r->text ? r->text : "", r->text ? r->text_len : 0);
+    if (n >= 0 && r->text && r->tool_args_len) {
+        long a = cb->count(cb->ctx, r->text + r->text_len + 1, r->tool_args_len);
+        n = a < 0 ? a : n + a;
+    }
     return n < 0 ? 1 : (int32_t)n;
 }
 

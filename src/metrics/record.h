@@ -61,6 +61,10 @@ typedef struct sb_record {
     char *error; /* heap string owned by the store, NULL on success */
     char *text;  /* generated text when kept (save-detailed or no usage), else NULL */
     size_t text_len;
+    /* ours: chat tool-call argument text (tool_calls[].function.arguments,
+     * Responses function-call deltas) kept after text's NUL terminator, so a
+     * server without usage still has its tool-call tokens counted as output */
+    size_t tool_args_len;
 } sb_record;
 
 typedef struct rec_store {
