@@ -17,6 +17,8 @@
 #  - VisionArena, MMStar, LLaVA-OneVision: text + the image (bytes -> JPEG
 #    data URL, a URL as it is), --enable-multimodal-chat's content list;
 #  - MMVU: question + choices, the remote video URL moved onto the local copy;
+#  - openai-embeddings-clip, -vlm2vec, infinity-embeddings-clip with the
+#    VisionArena rows (images): every request answered 200;
 #  - ASR (librispeech): decoded arrays sent as WAV through openai-audio, audio
 #    longer than --asr-max-audio-len-sec skipped (the summed seconds = RTFx x
 #    duration);
@@ -87,6 +89,11 @@ run llava 3 "${C[@]}" --tokenizer "$chat" --dataset-name hf \
 run asr 2 --backend openai-audio --endpoint /v1/audio/transcriptions --tokenizer "$tok" \
     --dataset-name hf --dataset-path "$H/librispeech_asr" --hf-subset clean --hf-split train.100 \
     --disable-shuffle --asr-max-audio-len-sec 0.15 --no-oversample --num-prompts 3
+# the multimodal embeddings backends take the hf image sets end to end
+for be in openai-embeddings-clip openai-embeddings-vlm2vec infinity-embeddings-clip; do
+    run "emb-$be" 3 --backend "$be" --endpoint /v1/embeddings --tokenizer "$chat" --dataset-name hf \
+        --dataset-path "$H/VisionArena-Chat" --disable-shuffle
+done
 sim_stop
 
 /usr/bin/python3 - "$tmp" "$H" "$chat" <<'PY'
@@ -203,6 +210,11 @@ for i, x in enumerate(rows(f"{H}/LLaVA-OneVision-Data/train.jsonl")):
     p = parts(rec("llava", i))
     assert p[0]["text"] == x["conversations"][0]["value"] and is_jpeg_url(p[1]["image_url"]["url"]), p
 print("serve_hf_sets: VisionArena, MMStar, MMVU, LLaVA-OneVision: text and media parts")
+
+for be in ("openai-embeddings-clip", "openai-embeddings-vlm2vec", "infinity-embeddings-clip"):
+    got = [rec(f"emb-{be}", i) for i in range(3)]
+    assert all(r["api"] == "embeddings" and r["status"] == 200 for r in got), (be, got)
+print("serve_hf_sets: clip, vlm2vec, infinity-clip embeddings of VisionArena rows: 3 x 200 each")
 
 res = json.load(open(f"{tmp}/asr.json"))
 secs = res["rtfx"] * res["duration"]
