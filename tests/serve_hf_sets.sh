@@ -21,14 +21,15 @@
 #    VisionArena rows (images): every request answered 200;
 #  - ASR (librispeech): decoded arrays sent as WAV through openai-audio, audio
 #    longer than --asr-max-audio-len-sec skipped (the summed seconds = RTFx x
-#    duration);
+#    duration); Earnings22-Cleaned's repo-local audio files ("url");
 # and bad input stops with file, row (line) and column: a missing column, a
 # wrong type, an empty file, a tool schema that is not an object, a missing
 # category file, a backend that cannot send the set.
 set -euo pipefail
 : "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 . "$SB_SOURCE_DIR/tests/skip.sh"
-/usr/bin/python3 -c 'import jinja2' 2>/dev/null || sb_skip "serve_hf_sets: needs python3-jinja2"
+/usr/bin/python3 -c 'import jinja2, soundfile' 2>/dev/null ||
+    sb_skip "serve_hf_sets: needs python3-jinja2 and python3-soundfile"
 tmp=$(mktemp -d)
 . "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
@@ -89,6 +90,8 @@ run llava 3 "${C[@]}" --tokenizer "$chat" --dataset-name hf \
 run asr 2 --backend openai-audio --endpoint /v1/audio/transcriptions --tokenizer "$tok" \
     --dataset-name hf --dataset-path "$H/librispeech_asr" --hf-subset clean --hf-split train.100 \
     --disable-shuffle --asr-max-audio-len-sec 0.15 --no-oversample --num-prompts 3
+run earn 2 --backend openai-audio --endpoint /v1/audio/transcriptions --tokenizer "$tok" \
+    --dataset-name hf --dataset-path "$H/Earnings22-Cleaned-AA" --hf-split test --disable-shuffle
 # the multimodal embeddings backends take the hf image sets end to end
 for be in openai-embeddings-clip openai-embeddings-vlm2vec infinity-embeddings-clip; do
     run "emb-$be" 3 --backend "$be" --endpoint /v1/embeddings --tokenizer "$chat" --dataset-name hf \
@@ -219,6 +222,11 @@ print("serve_hf_sets: clip, vlm2vec, infinity-clip embeddings of VisionArena row
 res = json.load(open(f"{tmp}/asr.json"))
 secs = res["rtfx"] * res["duration"]
 assert abs(secs - 0.15) < 1e-6, secs
+import soundfile
+res2 = json.load(open(f"{tmp}/earn.json"))
+want = sum(soundfile.info(f"{H}/Earnings22-Cleaned-AA/{x['url']}").duration
+           for x in rows(f"{H}/Earnings22-Cleaned-AA/test.jsonl"))
+assert abs(res2["rtfx"] * res2["duration"] - want) < 1e-6, (res2["rtfx"] * res2["duration"], want)
 print(f"serve_hf_sets: asr: {res['completed']} transcriptions, {secs:.3f} s of audio (0.2 s clip skipped)")
 PY
 
