@@ -8,8 +8,11 @@
  * Order: the reference loads with `datasets` and shuffles with seed; for a
  * streaming load (the default) that is a 1,000-row shuffle buffer driven by
  * numpy default_rng(seed), for --no-stream a default_rng permutation. Both
- * are reproduced here on the row indices. Text classes supported:
- * Conversation, InstructCoder, MTBench, HumanEval, GSM8K, AIMO.
+ * are reproduced here on the row indices. Classes built here: Conversation
+ * and MultiModalConversation (with a row's image), InstructCoder, MTBench,
+ * HumanEval, GSM8K, AIMO; ds_hf_sets.c builds Blazedit, MLPerf,
+ * NextEditPrediction, VisionArena, MMVU, MMStar and ASR from the same rows,
+ * ds_hf_bfcl.c the BFCL set from its own category files.
  *
  * A real copy (ShareGPT_Vicuna_unfiltered) is ~650 MB, so the file is not
  * held: ds_scan keeps each row's byte range (checking the whole file) and a
