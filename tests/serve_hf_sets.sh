@@ -295,6 +295,9 @@ bad bfcl-backend "BFCL dataset requires the 'openai-chat' backend" --tokenizer "
     --dataset-name hf --dataset-path "$B"
 bad bfcl-other "--bfcl-categories is for the BFCL set" "${C[@]}" --tokenizer "$chat" \
     --dataset-name hf --dataset-path "$H/zeta" --bfcl-categories simple
+printf '%s\n' '{"prompt": "x"}' > "$tmp/amigo.jsonl"
+bad not-ami "amigo.jsonl: unknown hf dataset; give --hf-name" "${C[@]}" --tokenizer "$chat" \
+    --dataset-name hf --dataset-path "$tmp/amigo.jsonl"
 bad zeta-outlen "not supported yet for zed-industries/zeta" "${C[@]}" --tokenizer "$chat" \
     --dataset-name hf --dataset-path "$H/zeta" --hf-output-len 4
 echo "serve_hf_sets: ok"

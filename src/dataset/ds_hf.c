@@ -52,14 +52,18 @@ static const hf_class hf_classes[] = {
     {HF_BFCL, "gorilla-llm/Berkeley-Function-Calling-Leaderboard", 512, NULL},
 };
 
-/* Whether path holds a folder or file name that starts with base (so
- * ".../gsm8k/test.jsonl" or ".../ami-sdm.json" match, "/home/sami/x" not). */
+/* Whether path holds a folder or file name that is base, or base followed
+ * by '.', '-' or '_' (so ".../gsm8k/test.jsonl" or ".../ami-sdm.json"
+ * match, "/home/sami/x" or "amigo.json" not). */
 static bool path_names(const char *path, const char *base)
 {
     size_t n = strlen(base);
-    for (const char *p = strstr(path, base); p; p = strstr(p + 1, base))
-        if ((p == path || p[-1] == '/') && n)
+    for (const char *p = strstr(path, base); p && n; p = strstr(p + 1, base)) {
+        char after = p[n];
+        if ((p == path || p[-1] == '/') &&
+            (after == '\0' || after == '/' || after == '.' || after == '-' || after == '_'))
             return true;
+    }
     return false;
 }
 

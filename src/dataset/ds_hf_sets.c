@@ -289,8 +289,8 @@ static int video_part(json_t *v, const char *root, sb_buf *parts, sb_err *err)
             sb_buf_printf(&url, "%s%s", root, s + sizeof remote - 1);
         else
             sb_buf_puts(&url, s);
-        if (strncmp(url.data, "http://", 7) && strncmp(url.data, "https://", 8) &&
-            strncmp(url.data, "file://", 7)) {
+        if (strncmp(url.data, "http://", 7) != 0 && strncmp(url.data, "https://", 8) != 0 &&
+            strncmp(url.data, "file://", 7) != 0) {
             sb_buf tmp;
             sb_buf_init(&tmp);
             sb_buf_printf(&tmp, "file://%s", url.data);
