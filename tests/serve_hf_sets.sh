@@ -298,6 +298,10 @@ bad bfcl-other "--bfcl-categories is for the BFCL set" "${C[@]}" --tokenizer "$c
 printf '%s\n' '{"prompt": "x"}' > "$tmp/amigo.jsonl"
 bad not-ami "amigo.jsonl: unknown hf dataset; give --hf-name" "${C[@]}" --tokenizer "$chat" \
     --dataset-name hf --dataset-path "$tmp/amigo.jsonl"
+bad blaze-other "--blazedit-min/max-distance are for the blazedit sets" "${C[@]}" --tokenizer "$chat" \
+    --dataset-name hf --dataset-path "$H/zeta" --blazedit-max-distance 0.5
+bad asr-other "--asr-min/max-audio-len-sec are for the ASR sets" "${C[@]}" --tokenizer "$chat" \
+    --dataset-name hf --dataset-path "$H/zeta" --asr-min-audio-len-sec 1
 bad zeta-outlen "not supported yet for zed-industries/zeta" "${C[@]}" --tokenizer "$chat" \
     --dataset-name hf --dataset-path "$H/zeta" --hf-output-len 4
 echo "serve_hf_sets: ok"

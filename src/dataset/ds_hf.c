@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -435,6 +436,19 @@ int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
                           o->path, cls ? id : "not recognised as it");
     if (cls && cls->kind == HF_BFCL)
         return hf_bfcl(c, ds, err);
+    /* the class flags act on their class only: given to another, they would do nothing */
+    if ((o->blazedit_min_distance != 0.0 || o->blazedit_max_distance != 1.0) &&
+        (!cls || cls->kind != HF_BLAZEDIT))
+        return sb_err_set(err,
+                          "--blazedit-min/max-distance are for the blazedit sets "
+                          "(vdaita/edit_5k_char, vdaita/edit_10k_char); %s is %s",
+                          o->path, cls ? id : "not recognised as one");
+    if ((o->asr_min_audio_len_sec != 0.0 || o->asr_max_audio_len_sec != HUGE_VAL) &&
+        (!cls || cls->kind != HF_ASR))
+        return sb_err_set(err,
+                          "--asr-min/max-audio-len-sec are for the ASR sets (e.g. "
+                          "openslr/librispeech_asr); %s is %s",
+                          o->path, cls ? id : "not recognised as one");
     char file[4096];
     if (resolve_file(o, cls, file, sizeof file, err) != 0)
         return -1;
