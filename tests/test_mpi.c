@@ -94,9 +94,10 @@ static rec_store *make_store(size_t n, int rank)
         if (!r->success) {
             rec_store_fail(s, j, SB_FAIL_HTTP_STATUS, "HTTP 500 on %zu", j);
         } else {
-            r->text = malloc(9);
-            memcpy(r->text, "hi\0there", 9);
-            r->text_len = 8; /* embedded NUL survives */
+            r->text = malloc(14);
+            memcpy(r->text, "hi\0there\0{\"a\"}", 14);
+            r->text_len = 8;                   /* embedded NUL survives */
+            r->tool_args_len = j == 1 ? 5 : 0; /* tool-call arguments after the NUL */
         }
         if (j == 0) {
             r->itl_tokens = calloc(2, sizeof *r->itl_tokens);
@@ -145,6 +146,9 @@ static void packed_records_merge_in_request_order(void **state)
         if (r->success) {
             assert_int_equal(r->text_len, 8);
             assert_memory_equal(r->text, "hi\0there", 8);
+            assert_int_equal(r->tool_args_len, j == 1 ? 5 : 0);
+            if (j == 1)
+                assert_memory_equal(r->text + 9, "{\"a\"}", 5);
         } else {
             assert_int_equal(r->fail, SB_FAIL_HTTP_STATUS);
             char want[32];
