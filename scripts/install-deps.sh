@@ -25,3 +25,7 @@ fi
 if [ -f tests/diff/package.json ]; then
   (cd tests/diff && npm install --no-audit --no-fund --silent)
 fi
+# A third-party OpenAI-compatible server for tests/third_party.sh (one package, no dependencies).
+if [ -f tests/third_party/package.json ]; then
+  (cd tests/third_party && npm install --no-audit --no-fund --silent)
+fi
