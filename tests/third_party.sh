@@ -23,10 +23,16 @@ set -euo pipefail
 : "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 . "$SB_SOURCE_DIR/tests/skip.sh"
 cli="$SB_SOURCE_DIR/tests/third_party/node_modules/@copilotkit/aimock/dist/cli.js"
-command -v node > /dev/null || sb_skip "node not installed (scripts/install-deps.sh)"
-node -e 'const [a, b] = process.versions.node.split(".").map(Number);
-         process.exit(a > 20 || (a == 20 && b >= 15) ? 0 : 1)' ||
-    sb_skip "aimock needs Node.js >= 20.15 (have $(node --version))"
+# aimock needs Node.js >= 20.15: the machine's, or the npm package
+# scripts/install-deps.sh adds where the machine's is older (Debian 12's 18)
+node=node
+for n in "$SB_SOURCE_DIR"/tests/third_party/node_modules/node-linux-*/bin/node; do
+    [ -x "$n" ] && node=$n
+done
+command -v "$node" > /dev/null || sb_skip "node not installed (scripts/install-deps.sh)"
+"$node" -e 'const [a, b] = process.versions.node.split(".").map(Number);
+            process.exit(a > 20 || (a == 20 && b >= 15) ? 0 : 1)' ||
+    sb_skip "aimock needs Node.js >= 20.15 (have $("$node" --version); scripts/install-deps.sh)"
 [ -f "$cli" ] || sb_skip "aimock not installed: (cd tests/third_party && npm install)"
 tmp=$(mktemp -d)
 apid=
@@ -51,7 +57,7 @@ cat > "$tmp/fixtures.json" <<'EOF'
   {"match": {}, "response": {"content": "The quick brown fox jumps over the lazy dog."}}
 ]}
 EOF
-node "$cli" -p 0 -h 127.0.0.1 -f "$tmp/fixtures.json" -c 8 --journal-max 0 > "$tmp/aimock.out" 2>&1 &
+"$node" "$cli" -p 0 -h 127.0.0.1 -f "$tmp/fixtures.json" -c 8 --journal-max 0 > "$tmp/aimock.out" 2>&1 &
 apid=$!
 url=
 for _ in $(seq 1200); do # start-up under load: up to a minute
