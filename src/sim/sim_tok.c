@@ -24,6 +24,19 @@ size_t sim_count_with_tok(void *ctx, const char *text, size_t len)
     return n;
 }
 
+const struct tok *sim_tok_of(const sim_server *s)
+{
+    return s->o.count_tokens == sim_count_with_tok ? s->o.count_ctx : NULL;
+}
+
+int32_t sim_word_id(const char *w, size_t n)
+{
+    int i = sim_emit_word_index(w, n);
+    if (i >= 0)
+        return i;
+    return (int32_t)(64 + sim_hash(0, w, n) % ((uint64_t)INT32_MAX - 64));
+}
+
 int sim_tok_attach(sim_server *s, sb_err *err)
 {
     if (!s->o.tokenizer || s->o.count_tokens)
