@@ -59,6 +59,8 @@ typedef struct sim_req {
     uint32_t pfx_blocks;    /* its full blocks: hashes in the connection's pfx_hash */
     uint32_t pfx_held;      /* cache entries it pins while running (pfx_ent) */
     uint32_t cached_tokens; /* prompt tokens found in the prefix cache at start */
+    uint64_t pfx_root;      /* the chain's root (seed and cache_salt) */
+    int pfx_retok;          /* the prompt text is in the connection's pfx_text */
     uint64_t seq;           /* arrival number */
     uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
     uint64_t created_s; /* wall seconds, the "created" field */
@@ -118,6 +120,7 @@ struct sim_conn {
     uint64_t *pfx_hash;
     uint32_t *pfx_ent;
     uint32_t pfx_cap;
+    sb_buf pfx_text; /* the prompt text keyed through the tokenizer (sim_key_output) */
     sim_timer timer;         /* model: the next emission */
     sim_timer io_timer;      /* limits: read, write, idle and linger deadlines */
     sim_conn *wprev, *wnext; /* waiting queue links */
@@ -179,6 +182,11 @@ size_t sim_prompt_tokens(sim_conn *c, const char *text, size_t len, const char *
  * max_tokens ids to come, push each id, end. */
 void sim_key_begin(sim_conn *c, size_t max_tokens, const char *salt, size_t salt_len);
 void sim_key_end(sim_conn *c);
+/* A request generated all its tokens: the full blocks of its prompt and
+ * output (but the last output token, whose KV vLLM never computes) are cached
+ * as vLLM caches them, the output keyed as the client will resend it
+ * (docs/sim.md, PREFIX CACHE); held until sim_prefix_release. */
+void sim_key_output(sim_conn *c);
 
 /* The tokenizer prompts are counted with (--tokenizer, or the one a caller
  * installed through sim_count_with_tok), or NULL when the server counts words. */
