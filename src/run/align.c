@@ -14,6 +14,8 @@
 #include "run/align.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +96,10 @@ static long server_count(eng *e, const run_target *t, const char *model, const s
     return count;
 }
 
-/* Cuts q to its first prompt_len server tokens (the text /detokenize gives
- * for them); 0, or -1 when the server did not answer so. */
-static int cut(eng *e, const run_target *t, const char *model, sb_request *q, json_t *ids,
-               sb_arena *arena)
+/* The text of q's first prompt_len server tokens (POST /detokenize; malloc'd,
+ * its length in *len), or NULL when the server did not answer so. */
+static char *cut(eng *e, const run_target *t, const char *model, const sb_request *q, json_t *ids,
+                 size_t *len)
 {
     json_t *head = json_array();
     for (size_t i = 0; i < (size_t)q->prompt_len; i++)
@@ -106,7 +108,7 @@ static int cut(eng *e, const run_target *t, const char *model, sb_request *q, js
     char *s = req ? json_dumps(req, JSON_COMPACT) : NULL;
     json_decref(req);
     if (!s)
-        return -1;
+        return NULL;
     sb_buf b;
     sb_buf_init(&b);
     sb_buf_puts(&b, s);
@@ -116,14 +118,14 @@ static int cut(eng *e, const run_target *t, const char *model, sb_request *q, js
     json_t *j = post(e, t, "/detokenize", &b, &st, why, sizeof why);
     sb_buf_free(&b);
     json_t *p = json_object_get(j, "prompt");
-    int rc = -1;
+    char *text = NULL;
     if (json_is_string(p)) {
-        q->prompt = sb_arena_strndup(arena, json_string_value(p), json_string_length(p));
-        q->prompt_bytes = json_string_length(p);
-        rc = 0;
+        *len = json_string_length(p);
+        text = sb_xmalloc(*len + 1);
+        memcpy(text, json_string_value(p), *len + 1);
     }
     json_decref(j);
-    return rc;
+    return text;
 }
 
 /* How the dataset counted its prompts: 0 without special tokens, 1 with,
@@ -149,25 +151,74 @@ static void not_checked(run_align *out, const char *fmt, const char *arg)
     snprintf(out->reason, sizeof out->reason, fmt, arg);
 }
 
-/* Every prompt through /tokenize; those the server counts longer cut. */
+/* Re-alignment look-ups in flight, as upstream's 64 concurrent requests:
+ * each thread makes its own blocking transfers (eng_fetch, one easy handle
+ * each), so a remote server's round trips overlap. */
+#define ALIGN_THREADS 16
+
+typedef struct realign_job {
+    eng *e;
+    const run_target *t;
+    const char *model;
+    const sb_dataset *ds;
+    char **text; /* per request: the cut text (malloc'd), or NULL */
+    size_t *len;
+    bool *failed;
+    atomic_size_t next;
+} realign_job;
+
+static void *realign_worker(void *arg)
+{
+    realign_job *j = arg;
+    char why[320];
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->ds->n;) {
+        const sb_request *q = &j->ds->reqs[i];
+        json_t *ids = NULL;
+        long n = server_count(j->e, j->t, j->model, q, false, &ids, why, sizeof why);
+        if (n < 0)
+            j->failed[i] = true;
+        else if (n > q->prompt_len && !(j->text[i] = cut(j->e, j->t, j->model, q, ids, &j->len[i])))
+            j->failed[i] = true;
+        json_decref(ids);
+    }
+    return NULL;
+}
+
+/* Every prompt through /tokenize; those the server counts longer cut. The
+ * dataset's arena takes the new texts on this thread, after the workers. */
 static void realign_all(eng *e, const run_target *t, const char *model, sb_dataset *ds,
                         run_align *out)
 {
-    char why[320];
+    realign_job j = {.e = e,
+                     .t = t,
+                     .model = model,
+                     .ds = ds,
+                     .text = sb_xcalloc(ds->n, sizeof *j.text),
+                     .len = sb_xcalloc(ds->n, sizeof *j.len),
+                     .failed = sb_xcalloc(ds->n, sizeof *j.failed)};
+    atomic_init(&j.next, 0);
+    pthread_t th[ALIGN_THREADS];
+    size_t started = 0;
+    for (; started < ALIGN_THREADS && started < ds->n; started++)
+        if (pthread_create(&th[started], NULL, realign_worker, &j) != 0)
+            break;
+    if (started == 0) /* no thread could start: this one does the work */
+        realign_worker(&j);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
     for (size_t i = 0; i < ds->n; i++) {
-        sb_request *q = &ds->reqs[i];
-        json_t *ids = NULL;
-        long n = server_count(e, t, model, q, false, &ids, why, sizeof why);
-        if (n < 0)
+        if (j.failed[i]) {
             out->align_failed++;
-        else if (n > q->prompt_len) {
-            if (cut(e, t, model, q, ids, &ds->arena) == 0)
-                out->realigned++;
-            else
-                out->align_failed++;
+        } else if (j.text[i]) {
+            ds->reqs[i].prompt = sb_arena_strndup(&ds->arena, j.text[i], j.len[i]);
+            ds->reqs[i].prompt_bytes = j.len[i];
+            out->realigned++;
         }
-        json_decref(ids);
+        free(j.text[i]);
     }
+    free(j.text);
+    free(j.len);
+    free(j.failed);
 }
 
 void run_align_prompts(eng *e, const run_target *t, const char *model, const char *dataset,
@@ -180,8 +231,9 @@ void run_align_prompts(eng *e, const run_target *t, const char *model, const cha
     if (mode == RUN_ALIGN_OFF)
         return not_checked(out, "%s", "--tokenizer-alignment off");
     if (special < 0)
-        return not_checked(out, "--dataset-name %s: its prompt lengths are not the client's "
-                                "counts of the text sent",
+        return not_checked(out,
+                           "--dataset-name %s: its prompt lengths are not the client's "
+                           "counts of the text sent",
                            dataset);
     if (multi_turn)
         return not_checked(out, "%s", "--multi-turn builds each turn's prompt during the run");
@@ -240,8 +292,8 @@ void run_align_prompts(eng *e, const run_target *t, const char *model, const cha
         printf("; %zu of %zu prompts cut to their length, %zu kept (look-up failed)\n",
                out->realigned, ds->n, out->align_failed);
     else
-        printf("; prompts not changed (%s)\n",
-               fixable ? "--tokenizer-alignment check" : "only random and prefix_repetition "
+        printf("; prompts not changed (%s)\n", fixable ? "--tokenizer-alignment check"
+                                                       : "only random and prefix_repetition "
                                                          "prompts are re-aligned");
 }
 

@@ -29,17 +29,17 @@ typedef enum { RUN_ALIGN_OFF, RUN_ALIGN_CHECK, RUN_ALIGN_FIX } run_align_mode;
 #define RUN_ALIGN_SAMPLE 8
 
 typedef struct run_align {
-    const char *status;  /* "matched", "mismatch", "realigned", "not checked" */
-    char reason[320];    /* "not checked": why */
-    bool asked;          /* /tokenize was asked (the block shows a section) */
-    bool add_special;    /* what /tokenize was asked (as the client counted) */
-    size_t sampled;      /* prompts compared */
-    size_t matched;      /* of them, counted alike */
-    long first_index;    /* the first sampled prompt counted differently, or -1 */
-    long first_server;   /* its server and client counts */
+    const char *status; /* "matched", "mismatch", "realigned", "not checked" */
+    char reason[320];   /* "not checked": why */
+    bool asked;         /* /tokenize was asked (the block shows a section) */
+    bool add_special;   /* what /tokenize was asked (as the client counted) */
+    size_t sampled;     /* prompts compared */
+    size_t matched;     /* of them, counted alike */
+    long first_index;   /* the first sampled prompt counted differently, or -1 */
+    long first_server;  /* its server and client counts */
     long first_client;
     uint64_t client_tokens, server_tokens; /* sums over the sample */
-    size_t realigned;    /* prompts cut to their length (align mode) */
+    size_t realigned;                      /* prompts cut to their length (align mode) */
     size_t align_failed; /* prompts kept as they were: /tokenize or /detokenize failed */
 } run_align;
 

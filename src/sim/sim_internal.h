@@ -120,7 +120,7 @@ struct sim_conn {
     uint64_t *pfx_hash;
     uint32_t *pfx_ent;
     uint32_t pfx_cap;
-    sb_buf pfx_text; /* the prompt text keyed through the tokenizer (sim_key_output) */
+    sb_buf pfx_text;         /* the prompt text keyed through the tokenizer (sim_key_output) */
     sim_timer timer;         /* model: the next emission */
     sim_timer io_timer;      /* limits: read, write, idle and linger deadlines */
     sim_conn *wprev, *wnext; /* waiting queue links */
