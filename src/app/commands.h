@@ -17,5 +17,6 @@ int sweep_cmd(int argc, char **argv);    /* app/sweep_cmd.c */
 int compare_cmd(int argc, char **argv);  /* app/compare_cmd.c */
 int report_cmd(int argc, char **argv);   /* app/report_cmd.c */
 int plot_cmd(int argc, char **argv);     /* app/plot_cmd.c */
+int multiturn_cmd(int argc, char **argv); /* app/multiturn_cmd.c */
 
 #endif

@@ -33,7 +33,7 @@ static const char *const backends[] = {
 static const char *const datasets[] = {
     "sharegpt", "burstgpt", "sonnet", "random", "random-mm", "random-rerank", "hf", "custom",
     "custom_image", "custom_audio", "custom_mm", "prefix_repetition", "spec_bench", "speed_bench",
-    "timed_trace", "mooncake", NULL};
+    "timed_trace", "mooncake", "conversations", NULL};
 static const char *const ramp_choices[] = {"linear", "exponential", NULL};
 static const char *const mt_rate_choices[] = {"conversations", "turns", NULL};
 static const char *const think_choices[] = {"constant", "exponential", NULL};

@@ -43,9 +43,11 @@ typedef struct sess_conv {
     uint32_t n_msgs;
     uint32_t n_turns;  /* user messages */
     uint32_t next_msg; /* first message not yet in the history */
+    uint32_t hist_msgs; /* messages in the history */
     uint32_t turn;     /* turns sent */
     uint32_t turns_ok;
     uint8_t state;
+    size_t ds_index;     /* the dataset request it came from */
     sb_fail fail;        /* C_FAILED: the failed turn's reason */
     size_t base;         /* record of turn 0 */
     sb_buf hist;         /* rendered messages so far, without brackets */
@@ -70,6 +72,11 @@ struct sess_set {
     sess_msg *msgs;
     uint32_t *rec_conv; /* record index -> conversation */
     uint32_t *rec_turn; /* record index -> turn index (0-based) */
+    uint32_t *rec_msgs; /* record index -> messages sent */
+    int64_t *rec_in;    /* record index -> their content tokens */
+    int32_t *rec_user;  /* record index -> the user message's tokens */
+    char **replies;     /* keep_replies: by original record index */
+    size_t *reply_len;
     unsigned char *sent;
     loop_req *reqs;
     loop_feed feed;
@@ -126,20 +133,25 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
         const sb_request *q = &ds->reqs[i];
         sess_conv *c = &s->convs[s->n_convs];
         c->msgs = s->msgs + m;
-        for (uint32_t k = 0; k < q->n_turns; k++) {
+        uint32_t n_take = q->n_turns;
+        if (o->max_messages > 0 && (long)n_take > o->max_messages)
+            n_take = (uint32_t)o->max_messages; /* upstream's --max-turns counts messages */
+        for (uint32_t k = 0; k < n_take; k++) {
             sess_msg *g = &s->msgs[m++];
             g->text = q->turns[k];
             g->bytes = strlen(q->turns[k]);
             g->role = role_of(q->roles[k]);
-            g->tokens = count_tokens(s, g->text, g->bytes);
+            /* a synthetic conversation's counts are exact already */
+            g->tokens = q->turn_tokens ? q->turn_tokens[k] : count_tokens(s, g->text, g->bytes);
             c->n_turns += g->role == ROLE_USER;
         }
-        c->n_msgs = q->n_turns;
+        c->n_msgs = n_take;
         if (c->n_turns == 0) { /* the dataset skipped these; a request without turns */
             m -= c->n_msgs;
             continue;
         }
         c->base = s->n_turns;
+        c->ds_index = i;
         s->n_turns += c->n_turns;
         sb_buf_init(&c->hist);
         sb_buf_init(&c->body);
@@ -158,6 +170,13 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
     }
     s->rec_conv = sb_xmalloc(s->n_turns * sizeof *s->rec_conv);
     s->rec_turn = sb_xmalloc(s->n_turns * sizeof *s->rec_turn);
+    s->rec_msgs = sb_xcalloc(s->n_turns, sizeof *s->rec_msgs);
+    s->rec_in = sb_xcalloc(s->n_turns, sizeof *s->rec_in);
+    s->rec_user = sb_xcalloc(s->n_turns, sizeof *s->rec_user);
+    if (o->keep_replies) {
+        s->replies = sb_xcalloc(s->n_turns, sizeof *s->replies);
+        s->reply_len = sb_xcalloc(s->n_turns, sizeof *s->reply_len);
+    }
     for (size_t c = 0; c < s->n_convs; c++)
         for (uint32_t k = 0; k < s->convs[c].n_turns; k++) {
             s->rec_conv[s->convs[c].base + k] = (uint32_t)c;
@@ -183,6 +202,13 @@ void sess_free(sess_set *s)
     free(s->msgs);
     free(s->rec_conv);
     free(s->rec_turn);
+    free(s->rec_msgs);
+    free(s->rec_in);
+    free(s->rec_user);
+    for (size_t i = 0; s->replies && i < s->n_turns; i++)
+        free(s->replies[i]);
+    free(s->replies);
+    free(s->reply_len);
     free(s->sent);
     free(s->reqs);
     free(s->fifo);
@@ -279,10 +305,15 @@ static int32_t build_turn(sess_set *s, sess_conv *c, size_t rec)
         const sess_msg *g = &c->msgs[c->next_msg++];
         put_msg(&c->hist, role_name(g->role), g->text, g->bytes);
         c->hist_tokens += g->tokens;
+        c->hist_msgs++;
     }
     const sess_msg *u = &c->msgs[c->next_msg++];
     put_msg(&c->hist, "user", u->text, u->bytes);
     c->hist_tokens += u->tokens;
+    c->hist_msgs++;
+    s->rec_msgs[rec] = c->hist_msgs;
+    s->rec_in[rec] = c->hist_tokens;
+    s->rec_user[rec] = u->tokens;
     /* upstream (send_turn): max_tokens = max(1, tokens of the dataset's
      * reply); its own reply replaces the dataset's in the history. */
     int32_t out = 128; /* a user message the dataset left unanswered */
@@ -337,6 +368,10 @@ static size_t feed_take(void *ud, uint64_t now, uint64_t *wake)
 {
     sess_set *s = ud;
     uint64_t t0 = s->rs->bench_start_ns;
+    if (s->o.max_requests > 0 && s->turns_sent >= (size_t)s->o.max_requests) {
+        *wake = 0; /* the cap: nothing more starts (feed_pending says so) */
+        return SIZE_MAX;
+    }
     arrive(s, t0, now);
     while (s->fifo_head < s->fifo_tail &&
            (s->o.max_active <= 0 || s->active < (size_t)s->o.max_active)) {
@@ -406,6 +441,13 @@ static void feed_done(void *ud, size_t i, const char *text, size_t len, uint64_t
     int32_t out = r->output_tokens > 0 ? r->output_tokens : count_tokens(s, text, len);
     put_msg(&c->hist, "assistant", text, len);
     c->hist_tokens += out;
+    c->hist_msgs++;
+    if (s->replies) {
+        s->replies[i] = sb_xmalloc(len + 1);
+        memcpy(s->replies[i], text, len);
+        s->replies[i][len] = '\0';
+        s->reply_len[i] = len;
+    }
     /* the next user message is the next turn, if the dataset has one */
     bool more = c->turn < c->n_turns;
     if (!more) {
@@ -422,6 +464,8 @@ static void feed_done(void *ud, size_t i, const char *text, size_t len, uint64_t
 static bool feed_pending(void *ud)
 {
     const sess_set *s = ud;
+    if (s->o.max_requests > 0 && s->turns_sent >= (size_t)s->o.max_requests)
+        return false;
     return s->over < s->n_convs;
 }
 
@@ -448,9 +492,40 @@ void sess_finish(sess_set *s, rec_store *rs)
     for (size_t i = 0; i < s->n_turns; i++)
         if (s->sent[i]) { /* the maps follow the records to their new places */
             s->rec_conv[k] = s->rec_conv[i];
+            s->rec_msgs[k] = s->rec_msgs[i];
+            s->rec_in[k] = s->rec_in[i];
+            s->rec_user[k] = s->rec_user[i];
             s->rec_turn[k++] = s->rec_turn[i];
         }
     rec_store_keep(rs, s->sent);
+}
+
+void sess_record(const sess_set *s, size_t i, sess_rec_info *out)
+{
+    *out = (sess_rec_info){.ds_index = s->convs[s->rec_conv[i]].ds_index,
+                           .turn = s->rec_turn[i],
+                           .n_msgs = s->rec_msgs[i],
+                           .input_tokens = s->rec_in[i],
+                           .user_tokens = s->rec_user[i]};
+}
+
+size_t sess_conv_ds_index(const sess_set *s, size_t c)
+{
+    return s->convs[c].ds_index;
+}
+
+bool sess_conv_completed(const sess_set *s, size_t c)
+{
+    return s->convs[c].state == C_DONE;
+}
+
+const char *sess_reply(const sess_set *s, size_t c, uint32_t k, size_t *len)
+{
+    if (!s->replies || k >= s->convs[c].n_turns)
+        return NULL;
+    size_t i = s->convs[c].base + k;
+    *len = s->reply_len[i];
+    return s->replies[i];
 }
 
 /* ---- figures ---- */
@@ -636,7 +711,7 @@ void sess_render(const sess_set *s, const rec_store *rs, const sb_metrics *m, sb
             sb_buf_printf(text, "%-40s %ld\n", label, fail_by[r]);
         }
     if (unfinished)
-        sb_buf_printf(text, "%-40s %zu\n", "  unfinished (interrupted):", unfinished);
+        sb_buf_printf(text, "%-40s %zu\n", "  unfinished (interrupted, or a cap):", unfinished);
     if (s->skipped)
         sb_buf_printf(text, "%-40s %zu\n", "Skipped (bad in the dataset):", s->skipped);
     sb_buf_printf(text, "%-40s %-10.2f\n", "Mean turns per conversation:", mean_turns);
