@@ -731,7 +731,7 @@ int dataset_conversations(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
     if (sb_read_file(path, &data, err) != 0)
         return -1;
     json_error_t je;
-    json_t *root = json_loadb(data.data ? data.data : "", data.len, 0, &je);
+    json_t *root = json_loadb(data.data ? data.data : "", data.len, JSON_DECODE_ANY, &je);
     sb_buf_free(&data);
     if (!root)
         return sb_err_set(err, "%s:%d:%d: not JSON: %s", path, je.line, je.column, je.text);
