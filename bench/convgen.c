@@ -53,8 +53,8 @@ static int write_config(const char *path, long convs, long turns, long tokens)
 }
 
 /* One generation of n conversations: CPU seconds and new tokens. */
-static int incremental(const tok *t, const char *path, long n, long turns, long tokens,
-                       double *cpu, double *new_tokens, sb_dataset *keep)
+static int incremental(const tok *t, const char *path, long n, long turns, long tokens, double *cpu,
+                       double *new_tokens, sb_dataset *keep)
 {
     if (write_config(path, n, turns, tokens) != 0)
         return -1;

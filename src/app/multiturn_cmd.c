@@ -137,9 +137,9 @@ static int whole(const char *flag, const char *v, long lo, long *out, sb_err *er
 {
     char *end;
     long x = strtol(v, &end, 10);
-    if (!*v || *end || x < lo || x > (1L << 40))
-        return sb_err_set(err, "argument --%s: invalid int value: '%s' (at least %ld)", flag, v,
-                          lo);
+    if (!*v || *end || x < lo || x > (1L << 40) || x < -(1L << 40))
+        return sb_err_set(err, "argument --%s: invalid int value: '%s'%s", flag, v,
+                          lo == 0 ? " (must be >= 0)" : "");
     *out = x;
     return 0;
 }
@@ -351,8 +351,9 @@ static int header_kv(const char *h, sb_buf *out, sb_err *err)
 {
     const char *sep = strpbrk(h, ":=");
     if (!sep)
-        return sb_err_set(err, "Headers must be provided as 'Header-Name: value' or "
-                               "'Header-Name=value' (got '%s')",
+        return sb_err_set(err,
+                          "Headers must be provided as 'Header-Name: value' or "
+                          "'Header-Name=value' (got '%s')",
                           h);
     const char *k0 = h, *k1 = sep, *v0 = sep + 1, *v1 = h + strlen(h);
     while (k0 < k1 && (*k0 == ' ' || *k0 == '\t'))
@@ -364,8 +365,9 @@ static int header_kv(const char *h, sb_buf *out, sb_err *err)
     while (v1 > v0 && (v1[-1] == ' ' || v1[-1] == '\t'))
         v1--;
     if (k0 == k1)
-        return sb_err_set(err, "Headers must be provided as 'Header-Name: value' or "
-                               "'Header-Name=value' (got '%s')",
+        return sb_err_set(err,
+                          "Headers must be provided as 'Header-Name: value' or "
+                          "'Header-Name=value' (got '%s')",
                           h);
     sb_buf_reset(out);
     sb_buf_printf(out, "%.*s=%.*s", (int)(k1 - k0), k0, (int)(v1 - v0), v0);
@@ -416,20 +418,10 @@ static int serve_argv(const mt_args *a, argv_b *b, sb_err *err)
 
 /* ---- upstream's figures (process_statistics) ---- */
 
-enum {
-    COL_TTFT,
-    COL_TPOT,
-    COL_LAT,
-    COL_TURNS,
-    COL_IN,
-    COL_OUT,
-    COL_CHUNKS,
-    N_COLS
-};
-static const char *const col_names[N_COLS] = {"ttft_ms",          "tpot_ms",
-                                              "latency_ms",       "input_num_turns",
-                                              "input_num_tokens", "output_num_tokens",
-                                              "output_num_chunks"};
+enum { COL_TTFT, COL_TPOT, COL_LAT, COL_TURNS, COL_IN, COL_OUT, COL_CHUNKS, N_COLS };
+static const char *const col_names[N_COLS] = {
+    "ttft_ms",          "tpot_ms",           "latency_ms",       "input_num_turns",
+    "input_num_tokens", "output_num_tokens", "output_num_chunks"};
 
 typedef struct mt_row {
     double col[N_COLS];
@@ -564,8 +556,7 @@ static void print_statistics(mt_ctx *x, mt_row *rows, size_t n, size_t n_convs)
     if (n >= 10000)
         pcts[n_pcts++] = 0.9999;
     printf("%s\nParameters:\n", SEP);
-    printf("model=%s\nnum_clients=%ld\nnum_conversations=%zu\n", a->model, a->num_clients,
-           n_convs);
+    printf("model=%s\nnum_clients=%ld\nnum_conversations=%zu\n", a->model, a->num_clients, n_convs);
     if (a->max_active_given)
         printf("active_conversations=%ld\n", a->max_active);
     else
@@ -646,8 +637,9 @@ static int write_stats(const char *path, const mt_row *rows, size_t n, const sb_
 
 static void put_message(sb_buf *b, const char *role, const char *text, size_t len, bool last)
 {
-    sb_buf_printf(b, "            {\n                \"role\": \"%s\",\n                "
-                     "\"content\": ",
+    sb_buf_printf(b,
+                  "            {\n                \"role\": \"%s\",\n                "
+                  "\"content\": ",
                   role);
     pyfmt_json_string(b, text, len);
     sb_buf_printf(b, "\n            }%s\n", last ? "" : ",");
@@ -734,9 +726,10 @@ static void on_records(void *ud, const run_records *v)
         w->col[COL_CHUNKS] = r->n_answer_msgs > 0 ? r->n_answer_msgs - 1 : 0;
         w->start_ms = (double)r->start_ns / 1e6;
         w->end_ms = w->start_ms + lat;
-        w->cached_pct = info.input_tokens > 0 ? 100.0 * (double)(info.input_tokens - info.user_tokens) /
-                                                    (double)info.input_tokens
-                                              : 0.0;
+        w->cached_pct =
+            info.input_tokens > 0
+                ? 100.0 * (double)(info.input_tokens - info.user_tokens) / (double)info.input_tokens
+                : 0.0;
         w->ds_index = info.ds_index;
     }
     qsort(rows, n, sizeof *rows, by_start); /* raw_data.sort_values("start_time_ms") */
@@ -842,9 +835,8 @@ int multiturn_cmd(int argc, char **argv)
     fflush(stdout);
     run_point pt = {.ud = &x,
                     .on_records = on_records,
-                    .sess_max_requests = a.max_requests > 0
-                                             ? a.max_requests / a.num_clients * a.num_clients
-                                             : 0,
+                    .sess_max_requests =
+                        a.max_requests > 0 ? a.max_requests / a.num_clients * a.num_clients : 0,
                     .sess_max_messages = a.max_turns > 0 ? a.max_turns : 0,
                     .sess_keep_replies = a.output != NULL};
     status = run_serve_point(&cfg, &pt);

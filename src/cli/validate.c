@@ -55,9 +55,10 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
                           "--strict is not supported yet for --dataset-name %s (only mooncake "
                           "and --multi-turn skip bad rows)",
                           cfg->ds.name);
-    static const char *const need_path[] = {
-        "sharegpt",   "burstgpt",    "custom",      "custom_image", "custom_audio", "custom_mm",
-        "spec_bench", "speed_bench", "timed_trace", "hf",           "mooncake", "conversations"};
+    static const char *const need_path[] = {"sharegpt",     "burstgpt",     "custom",
+                                            "custom_image", "custom_audio", "custom_mm",
+                                            "spec_bench",   "speed_bench",  "timed_trace",
+                                            "hf",           "mooncake",     "conversations"};
     for (size_t i = 0; i < sizeof need_path / sizeof need_path[0]; i++)
         if (!cfg->ds.path && !strcmp(cfg->ds.name, need_path[i]) &&
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))

@@ -39,11 +39,11 @@ enum { D_CONSTANT, D_UNIFORM, D_ZIPF, D_POISSON, D_LOGNORMAL };
 
 typedef struct conv_dist {
     int kind;
-    double value;      /* constant */
-    int64_t min, max;  /* uniform (inclusive) */
-    double alpha;      /* zipf, poisson */
-    double mu, sigma;  /* lognormal: the underlying normal */
-    double average;    /* lognormal by average (> 0), else 0 */
+    double value;     /* constant */
+    int64_t min, max; /* uniform (inclusive) */
+    double alpha;     /* zipf, poisson */
+    double mu, sigma; /* lognormal: the underlying normal */
+    double average;   /* lognormal by average (> 0), else 0 */
     double median_ratio;
     double cap; /* "max" of zipf, poisson, lognormal; 0 = none */
     char repr[96];
@@ -187,12 +187,13 @@ static int num_field(json_t *o, const char *key, double lo, bool whole, const ch
     char f[96];
     snprintf(f, sizeof f, "%s.%s", field, key);
     if (!json_is_number(v))
-        return cfg_err(err, path, f, v ? "must be a number" : "missing (the distribution needs it)");
+        return cfg_err(err, path, f,
+                       v ? "must be a number" : "missing (the distribution needs it)");
     double x = json_number_value(v);
     if (whole && (!json_is_integer(v) && x != floor(x)))
         return cfg_err(err, path, f, "%g is not a whole number", x);
     if (!(x >= lo) || !isfinite(x))
-        return cfg_err(err, path, f, "%g: must be %s%g", x, lo == 0 ? ">= " : ">= ", lo);
+        return cfg_err(err, path, f, "%g: must be >= %g", x, lo);
     *out = x;
     return 0;
 }
@@ -325,14 +326,14 @@ static int parse_config(json_t *root, const char *path, conv_cfg *g, sb_err *err
     g->path = path;
     json_t *ft = json_object_get(root, "filetype");
     if (!ft)
-        return sb_err_set(err, "%s: the input file is invalid (missing 'filetype'; a JSON list "
-                               "holds conversations, an object is a generation config)",
+        return sb_err_set(err,
+                          "%s: the input file is invalid (missing 'filetype'; a JSON list "
+                          "holds conversations, an object is a generation config)",
                           path);
     if (!json_is_string(ft) || strcmp(json_string_value(ft), "generate_conversations") != 0)
         return cfg_err(err, path, "filetype", "must be \"generate_conversations\"");
     json_t *n = json_object_get(root, "num_conversations");
-    if (!json_is_integer(n) || json_integer_value(n) <= 0 ||
-        json_integer_value(n) > DS_MAX_PROMPTS)
+    if (!json_is_integer(n) || json_integer_value(n) <= 0 || json_integer_value(n) > DS_MAX_PROMPTS)
         return cfg_err(err, path, "num_conversations",
                        n ? "must be a whole number in 1..%ld" : "missing (a number in 1..%ld)",
                        DS_MAX_PROMPTS);
@@ -341,7 +342,8 @@ static int parse_config(json_t *root, const char *path, conv_cfg *g, sb_err *err
     if (ps && !json_is_boolean(ps))
         return cfg_err(err, path, "print_stats", "should be either true or false");
     g->print_stats = json_is_true(ps);
-    json_t *in = json_object_get(root, "prompt_input"), *out = json_object_get(root, "prompt_output");
+    json_t *in = json_object_get(root, "prompt_input"),
+           *out = json_object_get(root, "prompt_output");
     if (!json_is_object(in))
         return cfg_err(err, path, "prompt_input", in ? "must be an object" : "missing");
     if (!json_is_object(out))
@@ -432,8 +434,7 @@ static int exact_message(conv_gen *g, const char *head, size_t head_len, const c
     return 0;
 }
 
-static int load_pool(const dataset_ctx *c, json_t *root, const char *path, conv_gen *g,
-                     sb_err *err)
+static int load_pool(const dataset_ctx *c, json_t *root, const char *path, conv_gen *g, sb_err *err)
 {
     json_t *files = json_object_get(root, "text_files");
     if (files && (!json_is_array(files) || json_array_size(files) == 0))
@@ -520,8 +521,8 @@ static int generate(const dataset_ctx *c, const conv_cfg *cf, conv_gen *g, sb_da
     dist_sample(&cf->common, &r, 1, &common_d);
     int rc = 0;
     int64_t common_n = 0, base_n = 0;
-    rc = to_count(common_d, DS_MAX_TOKENS, path, "prompt_input.common_prefix_num_tokens",
-                  &common_n, err);
+    rc = to_count(common_d, DS_MAX_TOKENS, path, "prompt_input.common_prefix_num_tokens", &common_n,
+                  err);
     sb_buf common, head;
     sb_buf_init(&common);
     sb_buf_init(&head);
@@ -742,8 +743,9 @@ int dataset_conversations(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
         conv_cfg cf;
         rc = parse_config(root, path, &cf, err);
         if (rc == 0 && !c->t)
-            rc = sb_err_set(err, "%s: generating conversations needs a tokenizer (not "
-                                 "--skip-tokenizer-init)",
+            rc = sb_err_set(err,
+                            "%s: generating conversations needs a tokenizer (not "
+                            "--skip-tokenizer-init)",
                             path);
         if (rc == 0) {
             conv_gen g = {.t = c->t, .path = path};
@@ -761,8 +763,9 @@ int dataset_conversations(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
             tok_ctx_free(g.ctx);
         }
     } else {
-        rc = sb_err_set(err, "%s: the input file is invalid (neither a list of conversations nor "
-                             "a generation config object)",
+        rc = sb_err_set(err,
+                        "%s: the input file is invalid (neither a list of conversations nor "
+                        "a generation config object)",
                         path);
     }
     json_decref(root);

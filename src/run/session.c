@@ -41,10 +41,10 @@ typedef struct sess_msg {
 typedef struct sess_conv {
     const sess_msg *msgs;
     uint32_t n_msgs;
-    uint32_t n_turns;  /* user messages */
-    uint32_t next_msg; /* first message not yet in the history */
+    uint32_t n_turns;   /* user messages */
+    uint32_t next_msg;  /* first message not yet in the history */
     uint32_t hist_msgs; /* messages in the history */
-    uint32_t turn;     /* turns sent */
+    uint32_t turn;      /* turns sent */
     uint32_t turns_ok;
     uint8_t state;
     size_t ds_index;     /* the dataset request it came from */
