@@ -95,10 +95,10 @@ static double draw_poisson(np_rs *r, double lam)
         return 0;
     if (lam < 10) {
         double limit = exp(-lam), prod = 1.0;
-        for (double x = 0;; x++) {
+        for (long x = 0;; x++) {
             prod *= np_rs_random(r);
             if (prod <= limit)
-                return x;
+                return (double)x;
         }
     }
     double slam = sqrt(lam), loglam = log(lam), b = 0.931 + 2.53 * slam;
@@ -247,7 +247,7 @@ static int parse_dist(json_t *sec, const char *sec_name, const char *sub, bool o
         snprintf(d->repr, sizeof d->repr, "Constant[%.0f]", d->value);
     } else if (!strcmp(name, "uniform")) {
         d->kind = D_UNIFORM;
-        double lo, hi;
+        double lo = 0, hi = 0;
         if (num_field(o, "min", 1, true, path, field, &lo, err) != 0 ||
             num_field(o, "max", 1, true, path, field, &hi, err) != 0)
             return -1;
