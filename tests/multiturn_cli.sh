@@ -126,12 +126,27 @@ sim_start --model m --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.2 --record "$tmp/t
 "$SB_BIN" multi-turn -i "$tmp/gen.json" -m m --tokenizer "$tok" -u "$url" -p 2 -n 5 \
     --limit-min-tokens 3 --limit-max-tokens 3 > "$tmp/run3.txt" 2>&1 ||
     { echo "FAIL: capped run"; cat "$tmp/run3.txt"; exit 1; }
+"$SB_BIN" multi-turn -i "$tmp/gen.json" -m m --tokenizer "$tok" -u "$url" -p 1 -k 5 \
+    --conversation-sampling random --seed 4 > "$tmp/run5.txt" 2>&1 ||
+    { echo "FAIL: random sampling"; cat "$tmp/run5.txt"; exit 1; }
 sim_stop
 /usr/bin/python3 - "$tmp/t2.jsonl" "$tmp/out.json" <<'PY'
 import json, sys
 t = [json.loads(l) for l in open(sys.argv[1])]
-first, second = t[:10], t[10:]
+first, second, third = t[:10], t[10:14], t[14:]
 assert len(first) == 10 and len(second) == 4, (len(first), len(second))
+# random sampling, one client: every turn of the 5 conversations, one at a
+# time, each conversation's turns in order with its history
+assert len(third) == 15 and all(r["outcome"] == "ok" for r in third), len(third)
+for a, b in zip(third, third[1:]):
+    assert b["arrival_ns"] >= a["end_ns"], "more than one request in flight"
+hist = {}
+for r in third:
+    key = r["messages"][0]["content"]
+    n = hist.get(key, 0)
+    assert len(r["messages"]) == 2 * n + 1, (n, len(r["messages"]))
+    hist[key] = n + 1
+assert sorted(hist.values()) == [3] * 5, hist
 assert sorted(len(r["messages"]) for r in first) == [1] * 5 + [3] * 5, first
 out = {c["id"]: c["messages"] for c in json.load(open(sys.argv[2]))}
 for r in first:
@@ -169,8 +184,7 @@ for flag in --warmup-step --no-stream --verify-output --send-conversation-id -e 
     expect_usage "not supported yet" "${M[@]}" "$flag"
 done
 expect_usage "--max-retries above 0" "${M[@]}" --max-retries 2
-expect_usage "--conversation-sampling random is not supported yet" "${M[@]}" \
-    --conversation-sampling random
+expect_usage "invalid choice: 'sideways'" "${M[@]}" --conversation-sampling sideways
 expect_usage "Number of clients must be a positive number" "${M[@]}" -p 0
 expect_usage "both limits should be provided" "${M[@]}" --limit-max-tokens 5
 expect_usage "required: -i/--input-file" -m m

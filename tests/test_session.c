@@ -282,6 +282,30 @@ static void caps_replies_and_exact_counts(void **state)
     teardown(&x);
 }
 
+/* --conversation-sampling random: every due conversation is sent once, in
+ * an order drawn from the seed (not always the oldest first). */
+static void random_sampling_draws_among_due_conversations(void **state)
+{
+    (void)state;
+    bool other_order = false;
+    for (uint32_t seed = 1; seed <= 20; seed++) {
+        fixture x;
+        sess_opts o = {
+            .id_prefix = "p-", .fixed_output_len = -1, .pick_random = true, .seed = seed};
+        setup(&x, (int[]){1, 1, 1, 1}, 4, false, &o, NULL, 4);
+        bool seen[4] = {false};
+        for (size_t k = 0; k < 4; k++) {
+            size_t i = take(&x, T0, NULL);
+            assert_true(i < 4 && !seen[i]);
+            seen[i] = true;
+            other_order |= i != k;
+        }
+        assert_int_equal(take(&x, T0, NULL), SIZE_MAX);
+        teardown(&x);
+    }
+    assert_true(other_order);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +315,7 @@ int main(void)
         cmocka_unit_test(think_time_delays_the_next_turn),
         cmocka_unit_test(a_failed_turn_ends_its_conversation),
         cmocka_unit_test(caps_replies_and_exact_counts),
+        cmocka_unit_test(random_sampling_draws_among_due_conversations),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

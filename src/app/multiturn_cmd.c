@@ -60,14 +60,14 @@ static const char USAGE[] =
     "  --request-timeout-sec S      timeout of a request (default 120)\n"
     "  --warmup-percentages P%,...  also summarise without the first P% of samples\n"
     "  --stats-json-output FILE     per-request figures as a JSON list\n"
-    "  --conversation-sampling round_robin\n"
-    "                               the next conversation: the one waiting longest\n"
+    "  --conversation-sampling S    round_robin (default: the due conversation that\n"
+    "                               waited longest) or random (any due one)\n"
     "  --trust-remote-code          accepted, no effect\n"
     "  --version                    print the version\n"
     "  -h, --help                   this text\n"
     "\n"
     "Not supported yet (they stop with a message): --warmup-step, --no-stream,\n"
-    "--max-retries above 0, --conversation-sampling random, --verify-output,\n"
+    "--max-retries above 0, --verify-output,\n"
     "--send-conversation-id, -e/--excel-output, -v/--verbose, --print-content,\n"
     "--limit-max-tokens below 0.\n"
     "\n"
@@ -127,7 +127,7 @@ typedef struct mt_args {
     long seed, num_clients, max_active, max_requests, max_turns, limit_max, limit_min;
     long max_retries, timeout_s;
     double rate;
-    bool early_stop_off, version, max_active_given;
+    bool early_stop_off, version, max_active_given, pick_random;
     const char *warmups_text;
     double warmups[MT_MAX_WARMUPS];
     size_t n_warmups;
@@ -193,12 +193,8 @@ static int set_flag(mt_args *a, const char *name, const char *v, sb_err *err)
     } else if (!strcmp(name, "max-retries"))
         return whole(name, v, LONG_MIN / 2, &a->max_retries, err);
     else if (!strcmp(name, "conversation-sampling")) {
-        if (!strcmp(v, "random"))
-            return unsupported("--conversation-sampling random",
-                               "the next turn is the conversation that waited longest "
-                               "(round_robin)",
-                               err);
-        if (strcmp(v, "round_robin") != 0)
+        a->pick_random = !strcmp(v, "random");
+        if (!a->pick_random && strcmp(v, "round_robin") != 0)
             return sb_err_set(err,
                               "argument --conversation-sampling: invalid choice: '%s' (choose "
                               "from 'round_robin', 'random')",
@@ -838,7 +834,8 @@ int multiturn_cmd(int argc, char **argv)
                     .sess_max_requests =
                         a.max_requests > 0 ? a.max_requests / a.num_clients * a.num_clients : 0,
                     .sess_max_messages = a.max_turns > 0 ? a.max_turns : 0,
-                    .sess_keep_replies = a.output != NULL};
+                    .sess_keep_replies = a.output != NULL,
+                    .sess_pick_random = a.pick_random};
     status = run_serve_point(&cfg, &pt);
     if (status == SB_EXIT_OK && x.status)
         status = x.status;

@@ -87,6 +87,7 @@ struct sess_set {
     size_t fifo_head, fifo_tail;
     sess_ready *heap;
     size_t n_heap;
+    sess_ready *due;                               /* pick_random: the due entries of one take */
     size_t next_arrival, active, turns_sent, over; /* over: done or failed */
     bool arrived_all;
     np_rs rng;
@@ -186,6 +187,7 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
     s->reqs = sb_xcalloc(s->n_turns, sizeof *s->reqs);
     s->fifo = sb_xmalloc(s->n_convs * sizeof *s->fifo);
     s->heap = sb_xmalloc(s->n_convs * sizeof *s->heap);
+    s->due = sb_xmalloc(s->n_convs * sizeof *s->due);
     return s;
 }
 
@@ -213,6 +215,7 @@ void sess_free(sess_set *s)
     free(s->reqs);
     free(s->fifo);
     free(s->heap);
+    free(s->due);
     pyjson_obj_free(&s->scratch);
     sb_buf_free(&s->list);
     sb_buf_free(&s->id);
@@ -390,7 +393,20 @@ static size_t feed_take(void *ud, uint64_t now, uint64_t *wake)
             at = slot > at ? slot : at;
         }
         if (at <= now) {
-            sess_conv *c = &s->convs[heap_pop(s).conv];
+            sess_ready pick = heap_pop(s);
+            if (s->o.pick_random && s->n_heap && s->heap[0].at_ns <= now) {
+                /* upstream's --conversation-sampling random: any due one */
+                size_t k = 0;
+                s->due[k++] = pick;
+                while (s->n_heap && s->heap[0].at_ns <= now)
+                    s->due[k++] = heap_pop(s);
+                size_t j = (size_t)np_rs_interval(&s->rng, k - 1);
+                pick = s->due[j];
+                for (size_t m = 0; m < k; m++)
+                    if (m != j)
+                        heap_push(s, s->due[m].at_ns, s->due[m].conv);
+            }
+            sess_conv *c = &s->convs[pick.conv];
             size_t rec = c->base + c->turn;
             int32_t out = build_turn(s, c, rec);
             sb_record *r = &s->rs->recs[rec];

@@ -48,6 +48,7 @@ typedef struct sess_opts {
     long max_requests;          /* turns sent in all, then none; 0 = no limit */
     long max_messages;          /* a conversation's first N dataset messages only; 0 = all */
     bool keep_replies;          /* keep every streamed reply (sess_reply) */
+    bool pick_random;           /* next turn: a random due conversation, not the oldest */
 } sess_opts;
 
 /* Builds the sessions of ds (one per request with turns, roles as
