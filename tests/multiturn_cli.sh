@@ -121,7 +121,7 @@ PY
 sim_start --model m --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.2 --record "$tmp/t2.jsonl" \
     --record-messages
 "$SB_BIN" multi-turn --input-file "$tmp/out.json" --model m --tokenizer "$tok" --url "$url" \
-    --num-clients 2 --max-turns 3 --no-early-stop > "$tmp/run2.txt" 2>&1 ||
+    --num-clients 2 --max-turns 3 --no-early-stop --send-conversation-id > "$tmp/run2.txt" 2>&1 ||
     { echo "FAIL: list input"; cat "$tmp/run2.txt"; exit 1; }
 "$SB_BIN" multi-turn -i "$tmp/gen.json" -m m --tokenizer "$tok" -u "$url" -p 2 -n 5 \
     --limit-min-tokens 3 --limit-max-tokens 3 > "$tmp/run3.txt" 2>&1 ||
@@ -149,7 +149,9 @@ for r in third:
 assert sorted(hist.values()) == [3] * 5, hist
 assert sorted(len(r["messages"]) for r in first) == [1] * 5 + [3] * 5, first
 out = {c["id"]: c["messages"] for c in json.load(open(sys.argv[2]))}
-for r in first:
+for r in first:  # --send-conversation-id: X-Session-ID is the conversation's id
+    conv = out[r["session_id"]]
+    assert r["messages"][0] == conv[0], (r["session_id"], r["messages"][0])
     if len(r["messages"]) == 1:
         assert any(r["messages"][0] == m[0] for m in out.values())
         # max tokens from the list's answer, counted with the tokenizer
@@ -179,7 +181,7 @@ expect_usage() { # expect_usage WANT ARGS...: exit 2 and WANT on stderr
         { echo "FAIL: expected exit 2 with '$want' (got $rc)"; cat "$tmp/u.txt"; exit 1; }
 }
 M=(-i "$tmp/gen.json" -m m --tokenizer "$tok" -u http://127.0.0.1:9)
-for flag in --warmup-step --no-stream --verify-output --send-conversation-id -e --excel-output \
+for flag in --warmup-step --no-stream --verify-output -e --excel-output \
     -v --verbose --print-content; do
     expect_usage "not supported yet" "${M[@]}" "$flag"
 done

@@ -306,6 +306,36 @@ static void random_sampling_draws_among_due_conversations(void **state)
     assert_true(other_order);
 }
 
+/* --send-conversation-id: the dataset's id as X-Session-ID and as the body's
+ * last field; an id with a control character is refused. */
+static void conversation_id_in_header_and_body(void **state)
+{
+    (void)state;
+    fixture x;
+    sess_opts o = {.id_prefix = "p-", .fixed_output_len = -1, .send_conversation_id = true};
+    setup(&x, (int[]){1}, 1, false, &(sess_opts){.id_prefix = "p-", .fixed_output_len = -1}, NULL,
+          1);
+    sess_free(x.s);
+    x.ds.reqs[0].conv_id = "conv \"A\"";
+    sb_err err;
+    x.s = sess_new(&o, &x.ds, &x.bp, NULL, &err);
+    assert_non_null(x.s);
+    x.f = sess_feed(x.s, x.rs, &x.plan);
+    size_t i = take(&x, T0, NULL);
+    assert_string_equal(x.f->reqs[i].header, "X-Session-ID: conv \"A\"");
+    const char *body = x.f->reqs[i].body;
+    size_t n = x.f->reqs[i].body_len;
+    const char *tail = ", \"conversation_id\": \"conv \\\"A\\\"\"}";
+    assert_true(n > strlen(tail));
+    assert_memory_equal(body + n - strlen(tail), tail, strlen(tail));
+    sess_free(x.s);
+    x.ds.reqs[0].conv_id = "bad\r\nX-Evil: 1";
+    x.s = sess_new(&o, &x.ds, &x.bp, NULL, &err);
+    assert_null(x.s);
+    assert_non_null(strstr(err.msg, "control character"));
+    teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +346,7 @@ int main(void)
         cmocka_unit_test(a_failed_turn_ends_its_conversation),
         cmocka_unit_test(caps_replies_and_exact_counts),
         cmocka_unit_test(random_sampling_draws_among_due_conversations),
+        cmocka_unit_test(conversation_id_in_header_and_body),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -62,13 +62,15 @@ static const char USAGE[] =
     "  --stats-json-output FILE     per-request figures as a JSON list\n"
     "  --conversation-sampling S    round_robin (default: the due conversation that\n"
     "                               waited longest) or random (any due one)\n"
+    "  --send-conversation-id       \"conversation_id\" in each body and an X-Session-ID\n"
+    "                               header (vLLM's disaggregated multi-turn proxy)\n"
     "  --trust-remote-code          accepted, no effect\n"
     "  --version                    print the version\n"
     "  -h, --help                   this text\n"
     "\n"
     "Not supported yet (they stop with a message): --warmup-step, --no-stream,\n"
-    "--max-retries above 0, --verify-output,\n"
-    "--send-conversation-id, -e/--excel-output, -v/--verbose, --print-content,\n"
+    "--max-retries above 0, --verify-output, -e/--excel-output, -v/--verbose,\n"
+    "--print-content,\n"
     "--limit-max-tokens below 0.\n"
     "\n"
     "Exit status: 0 ok, 1 the run failed, 2 bad usage. See docs/multi-turn.md.\n";
@@ -127,7 +129,7 @@ typedef struct mt_args {
     long seed, num_clients, max_active, max_requests, max_turns, limit_max, limit_min;
     long max_retries, timeout_s;
     double rate;
-    bool early_stop_off, version, max_active_given, pick_random;
+    bool early_stop_off, version, max_active_given, pick_random, send_conv_id;
     const char *warmups_text;
     double warmups[MT_MAX_WARMUPS];
     size_t n_warmups;
@@ -217,7 +219,7 @@ static int set_flag(mt_args *a, const char *name, const char *v, sb_err *err)
     else if (!strcmp(name, "verify-output"))
         return unsupported("--verify-output", NULL, err);
     else if (!strcmp(name, "send-conversation-id"))
-        return unsupported("--send-conversation-id", NULL, err);
+        a->send_conv_id = true;
     else if (!strcmp(name, "e") || !strcmp(name, "excel-output"))
         return unsupported("-e/--excel-output", "no Excel writer; use --stats-json-output", err);
     else if (!strcmp(name, "v") || !strcmp(name, "verbose"))
@@ -835,7 +837,8 @@ int multiturn_cmd(int argc, char **argv)
                         a.max_requests > 0 ? a.max_requests / a.num_clients * a.num_clients : 0,
                     .sess_max_messages = a.max_turns > 0 ? a.max_turns : 0,
                     .sess_keep_replies = a.output != NULL,
-                    .sess_pick_random = a.pick_random};
+                    .sess_pick_random = a.pick_random,
+                    .sess_send_conversation_id = a.send_conv_id};
     status = run_serve_point(&cfg, &pt);
     if (status == SB_EXIT_OK && x.status)
         status = x.status;

@@ -347,6 +347,7 @@ static int start_sessions(run_ctx *c, sb_err *err)
         so.max_messages = c->pt->sess_max_messages;
         so.keep_replies = c->pt->sess_keep_replies;
         so.pick_random = c->pt->sess_pick_random;
+        so.send_conversation_id = c->pt->sess_send_conversation_id;
     }
     c->sess = sess_new(&so, &c->ds, &c->bp, c->tk, err);
     if (!c->sess)

@@ -55,7 +55,7 @@ typedef struct run_point {
     /* --multi-turn sessions (run/session.h sess_opts): turns sent in all,
      * dataset messages per conversation, keep the replies; 0/false: none. */
     long sess_max_requests, sess_max_messages;
-    bool sess_keep_replies, sess_pick_random;
+    bool sess_keep_replies, sess_pick_random, sess_send_conversation_id;
     /* Called once the metrics are computed and the block printed, with what
      * the run measured (`servebench multi-turn` prints upstream's figures). */
     void (*on_records)(void *ud, const struct run_records *v);

@@ -54,6 +54,7 @@ typedef struct sess_conv {
     int64_t hist_tokens; /* their content tokens */
     sb_buf body;         /* the in-flight turn's request body */
     char *header;        /* "name: id" for --session-header, or NULL */
+    const char *conv_id; /* send_conversation_id: the dataset's id */
     uint64_t arrive_ns;  /* offset from t0 */
     uint64_t first_start_ns, end_ns;
 } sess_conv;
@@ -156,10 +157,27 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
         s->n_turns += c->n_turns;
         sb_buf_init(&c->hist);
         sb_buf_init(&c->body);
-        if (o->session_header) {
+        if (o->send_conversation_id) {
+            /* upstream's --send-conversation-id: the dataset's id in the body
+             * and as X-Session-ID (send_request) */
+            c->conv_id = q->conv_id ? q->conv_id : "";
+            for (const char *p = c->conv_id; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                    sess_free(s);
+                    sb_err_set(err,
+                               "conversation %zu: its id holds a control character and cannot "
+                               "be sent as the X-Session-ID header",
+                               i + 1);
+                    return NULL;
+                }
+        }
+        if (o->session_header || o->send_conversation_id) {
             sb_buf h;
             sb_buf_init(&h);
-            sb_buf_printf(&h, "%s: %sconv-%zu", o->session_header, o->id_prefix, s->n_convs);
+            if (o->send_conversation_id)
+                sb_buf_printf(&h, "X-Session-ID: %s", c->conv_id);
+            else
+                sb_buf_printf(&h, "%s: %sconv-%zu", o->session_header, o->id_prefix, s->n_convs);
             c->header = sb_buf_steal(&h);
         }
         s->n_convs++;
@@ -341,6 +359,12 @@ static int32_t build_turn(sess_set *s, sess_conv *c, size_t rec)
                 .chat_messages_bytes = s->list.len};
     sb_buf_reset(&c->body);
     bk_build_body(s->bp, &r, &s->scratch, &c->body);
+    if (c->conv_id && c->body.len && c->body.data[c->body.len - 1] == '}') {
+        c->body.len--; /* the body's last field: "conversation_id" */
+        sb_buf_puts(&c->body, ", \"conversation_id\": ");
+        pyfmt_json_string(&c->body, c->conv_id, strlen(c->conv_id));
+        sb_buf_putc(&c->body, '}');
+    }
     s->reqs[rec] = (loop_req){c->body.data, c->body.len, (long)rec, c->header};
     return out;
 }

@@ -49,6 +49,7 @@ typedef struct sess_opts {
     long max_messages;          /* a conversation's first N dataset messages only; 0 = all */
     bool keep_replies;          /* keep every streamed reply (sess_reply) */
     bool pick_random;           /* next turn: a random due conversation, not the oldest */
+    bool send_conversation_id;  /* "conversation_id" in the body, X-Session-ID header */
 } sess_opts;
 
 /* Builds the sessions of ds (one per request with turns, roles as
