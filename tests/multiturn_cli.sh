@@ -129,11 +129,14 @@ sim_start --model m --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.2 --record "$tmp/t
 "$SB_BIN" multi-turn -i "$tmp/gen.json" -m m --tokenizer "$tok" -u "$url" -p 1 -k 5 \
     --conversation-sampling random --seed 4 > "$tmp/run5.txt" 2>&1 ||
     { echo "FAIL: random sampling"; cat "$tmp/run5.txt"; exit 1; }
+"$SB_BIN" multi-turn -i "$tmp/gen.json" -m m --tokenizer "$tok" -u "$url" -p 2 --warmup-step \
+    --warmup-percentages 50% -o "$tmp/outw.json" > "$tmp/run6.txt" 2>&1 ||
+    { echo "FAIL: warm-up step"; cat "$tmp/run6.txt"; exit 1; }
 sim_stop
-/usr/bin/python3 - "$tmp/t2.jsonl" "$tmp/out.json" <<'PY'
+/usr/bin/python3 - "$tmp/t2.jsonl" "$tmp/out.json" "$tmp/outw.json" <<'PY'
 import json, sys
 t = [json.loads(l) for l in open(sys.argv[1])]
-first, second, third = t[:10], t[10:14], t[14:]
+first, second, third, warm = t[:10], t[10:14], t[14:29], t[29:]
 assert len(first) == 10 and len(second) == 4, (len(first), len(second))
 # random sampling, one client: every turn of the 5 conversations, one at a
 # time, each conversation's turns in order with its history
@@ -147,6 +150,14 @@ for r in third:
     assert len(r["messages"]) == 2 * n + 1, (n, len(r["messages"]))
     hist[key] = n + 1
 assert sorted(hist.values()) == [3] * 5, hist
+# --warmup-step: the 5 first turns alone, then turns 2 and 3 of each with the
+# warm-up's reply in their history (as --output-file shows it)
+assert len(warm) == 15 and [len(r["messages"]) for r in warm[:5]] == [1] * 5, warm[:5]
+outw = {c["id"]: c["messages"] for c in json.load(open(sys.argv[3]))}
+assert len(outw) == 5
+for r in warm[5:]:
+    conv = next(m for m in outw.values() if m[0] == r["messages"][0])
+    assert len(r["messages"]) in (3, 5) and r["messages"] == conv[:len(r["messages"])]
 assert sorted(len(r["messages"]) for r in first) == [1] * 5 + [3] * 5, first
 out = {c["id"]: c["messages"] for c in json.load(open(sys.argv[2]))}
 for r in first:  # --send-conversation-id: X-Session-ID is the conversation's id
@@ -160,6 +171,8 @@ assert all(r["max_tokens"] == 3 for r in second), second
 print("list input and caps: ok")
 PY
 grep -q "^max_tokens=3" "$tmp/run3.txt" || { echo "FAIL: params"; cat "$tmp/run3.txt"; exit 1; }
+grep -q "^warmup_runtime_sec = " "$tmp/run6.txt" && grep -q "^Statistics summary:" "$tmp/run6.txt" ||
+    { echo "FAIL: warm-up figures (and its percentages ignored)"; cat "$tmp/run6.txt"; exit 1; }
 
 # `serve --multi-turn` takes the same file
 sim_start --model m --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.2
@@ -181,7 +194,7 @@ expect_usage() { # expect_usage WANT ARGS...: exit 2 and WANT on stderr
         { echo "FAIL: expected exit 2 with '$want' (got $rc)"; cat "$tmp/u.txt"; exit 1; }
 }
 M=(-i "$tmp/gen.json" -m m --tokenizer "$tok" -u http://127.0.0.1:9)
-for flag in --warmup-step --no-stream --verify-output -e --excel-output \
+for flag in --no-stream --verify-output -e --excel-output \
     -v --verbose --print-content; do
     expect_usage "not supported yet" "${M[@]}" "$flag"
 done

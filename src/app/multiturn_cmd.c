@@ -22,6 +22,7 @@
 #include "app/commands.h"
 #include "cli/cli.h"
 #include "cli/opt.h"
+#include "core/clock.h"
 #include "core/pyfmt.h"
 #include "dataset/dataset.h"
 #include "run/run.h"
@@ -58,6 +59,8 @@ static const char USAGE[] =
     "                               send it)\n"
     "  --request-rate R             Poisson requests/s per client (default 0: no pause)\n"
     "  --request-timeout-sec S      timeout of a request (default 120)\n"
+    "  --warmup-step                first send every conversation's first turn alone,\n"
+    "                               unmeasured; the benchmark goes on from the second\n"
     "  --warmup-percentages P%,...  also summarise without the first P% of samples\n"
     "  --stats-json-output FILE     per-request figures as a JSON list\n"
     "  --conversation-sampling S    round_robin (default: the due conversation that\n"
@@ -68,7 +71,7 @@ static const char USAGE[] =
     "  --version                    print the version\n"
     "  -h, --help                   this text\n"
     "\n"
-    "Not supported yet (they stop with a message): --warmup-step, --no-stream,\n"
+    "Not supported yet (they stop with a message): --no-stream,\n"
     "--max-retries above 0, --verify-output, -e/--excel-output, -v/--verbose,\n"
     "--print-content,\n"
     "--limit-max-tokens below 0.\n"
@@ -129,7 +132,7 @@ typedef struct mt_args {
     long seed, num_clients, max_active, max_requests, max_turns, limit_max, limit_min;
     long max_retries, timeout_s;
     double rate;
-    bool early_stop_off, version, max_active_given, pick_random, send_conv_id;
+    bool early_stop_off, version, max_active_given, pick_random, send_conv_id, warmup_step;
     const char *warmups_text;
     double warmups[MT_MAX_WARMUPS];
     size_t n_warmups;
@@ -213,7 +216,7 @@ static int set_flag(mt_args *a, const char *name, const char *v, sb_err *err)
         fprintf(stderr, "note: --trust-remote-code is accepted for compatibility and has no "
                         "effect (servebench reads tokenizer.json)\n");
     else if (!strcmp(name, "warmup-step"))
-        return unsupported("--warmup-step", NULL, err);
+        a->warmup_step = true;
     else if (!strcmp(name, "no-stream"))
         return unsupported("--no-stream", "servebench's chat requests always stream", err);
     else if (!strcmp(name, "verify-output"))
@@ -302,8 +305,13 @@ static int check(mt_args *a, sb_err *err)
                            "a failed turn ends its conversation", err);
     if (!(a->rate >= 0))
         return sb_err_set(err, "argument --request-rate: must be >= 0");
-    /* Warm-up percentages only without --warmup-step (not supported). */
-    return parse_warmups(a, err);
+    if (parse_warmups(a, err) != 0)
+        return -1;
+    if (a->warmup_step) { /* main: warm-up percentages only without the step */
+        a->n_warmups = 1;
+        a->warmups[0] = 0.0;
+    }
+    return 0;
 }
 
 /* ---- the serve run ---- */
@@ -372,7 +380,8 @@ static int header_kv(const char *h, sb_buf *out, sb_err *err)
     return 0;
 }
 
-static int serve_argv(const mt_args *a, argv_b *b, sb_err *err)
+/* warm: the warm-up run's (one conversation per client at a time). */
+static int serve_argv(const mt_args *a, bool warm, argv_b *b, sb_err *err)
 {
     push(b, "serve");
     push2(b, "--backend", "openai-chat");
@@ -386,7 +395,8 @@ static int serve_argv(const mt_args *a, argv_b *b, sb_err *err)
     push(b, "--multi-turn");
     push_int(b, "--max-concurrency", a->num_clients);
     /* each client holds max_active // num_clients conversations */
-    push_int(b, "--max-active-conversations", a->max_active / a->num_clients * a->num_clients);
+    push_int(b, "--max-active-conversations",
+             warm ? a->num_clients : a->max_active / a->num_clients * a->num_clients);
     push_int(b, "--seed", a->seed);
     if (a->rate > 0) { /* per client: Poisson; the clients together */
         push_num(b, "--request-rate", a->rate * (double)a->num_clients);
@@ -414,6 +424,24 @@ static int serve_argv(const mt_args *a, argv_b *b, sb_err *err)
     return rc;
 }
 
+/* serve's parse of b, its range checks, and --api-key. */
+static int parse_serve(const mt_args *a, argv_b *b, sb_config *cfg, sb_buf *notes, sb_err *err)
+{
+    sb_buf_reset(notes);
+    int rc = cli_parse_serve(b->n, b->v, cfg, notes, err);
+    if (notes->len)
+        fputs(notes->data, stderr);
+    if (rc < 0)
+        return -1;
+    if (dataset_check_opts(&cfg->ds, cfg->num_warmups, err) != 0) {
+        sb_config_free(cfg);
+        return -1;
+    }
+    if (a->api_key)
+        cfg->api_key = sb_xstrdup(a->api_key);
+    return 0;
+}
+
 /* ---- upstream's figures (process_statistics) ---- */
 
 enum { COL_TTFT, COL_TPOT, COL_LAT, COL_TURNS, COL_IN, COL_OUT, COL_CHUNKS, N_COLS };
@@ -431,7 +459,24 @@ typedef struct mt_ctx {
     const mt_args *a;
     char *gen_params; /* the generation config's lines, or NULL */
     int status;       /* a file that could not be written: 1 */
+    /* --warmup-step: each conversation's first reply by dataset index */
+    sess_first_reply *first;
+    size_t n_first;
+    double warmup_s; /* its run time, < 0 without */
 } mt_ctx;
+
+/* The reply to dataset user turn u of conversation c (the warm-up's for
+ * u = 0 after --warmup-step), or NULL. */
+static const char *reply_of(const mt_ctx *x, const sess_set *s, size_t c, uint32_t u, size_t *len)
+{
+    if (!x->first)
+        return sess_reply(s, c, u, len);
+    if (u > 0)
+        return sess_reply(s, c, u - 1, len);
+    const sess_first_reply *f = &x->first[sess_conv_ds_index(s, c)];
+    *len = f->len;
+    return f->text;
+}
 
 static int by_start(const void *x, const void *y)
 {
@@ -580,6 +625,9 @@ static void print_statistics(mt_ctx *x, mt_row *rows, size_t n, size_t n_convs)
             printf("Statistics summary:\n");
         printf("runtime_sec = %.3f\nrequests_per_sec = %.3f\n", runtime_s,
                (double)tail / runtime_s);
+        if (x->warmup_s >= 0)
+            printf("warmup_runtime_sec = %.3f\ntotal_runtime_incl_warmup_sec = %.3f\n", x->warmup_s,
+                   runtime_s + x->warmup_s);
         printf("%s\n", SEP);
         describe(df, tail, pcts, n_pcts);
         printf("%s\n", SEP);
@@ -645,8 +693,8 @@ static void put_message(sb_buf *b, const char *role, const char *text, size_t le
 
 /* --output-file: the finished conversations with the server's answers in
  * place of the dataset's (conversations_dict_to_list, json.dump indent 4). */
-static int write_conversations(const char *path, const sess_set *s, const sb_dataset *ds,
-                               sb_err *err)
+static int write_conversations(const mt_ctx *x, const char *path, const sess_set *s,
+                               const sb_dataset *ds, sb_err *err)
 {
     sb_buf b;
     sb_buf_init(&b);
@@ -664,7 +712,7 @@ static int write_conversations(const char *path, const sess_set *s, const sb_dat
         for (uint32_t k = 0; k < q->n_turns; k++) {
             total++;
             size_t len;
-            if (!strcmp(q->roles[k], "user") && sess_reply(s, c, user++, &len) &&
+            if (!strcmp(q->roles[k], "user") && reply_of(x, s, c, user++, &len) &&
                 !(k + 1 < q->n_turns && !strcmp(q->roles[k + 1], "assistant")))
                 total++; /* an answer to a user message the dataset left unanswered */
         }
@@ -677,7 +725,7 @@ static int write_conversations(const char *path, const sess_set *s, const sb_dat
             }
             put_message(&b, "user", q->turns[k], strlen(q->turns[k]), ++put == total);
             size_t len = 0;
-            const char *reply = sess_reply(s, c, user++, &len);
+            const char *reply = reply_of(x, s, c, user++, &len);
             if (!reply)
                 continue;
             if (k + 1 < q->n_turns && !strcmp(q->roles[k + 1], "assistant"))
@@ -695,6 +743,36 @@ static int write_conversations(const char *path, const sess_set *s, const sb_dat
         rc = sb_err_set(err, "cannot write %s", path);
     sb_buf_free(&b);
     return rc;
+}
+
+/* The warm-up run's records: each answered first turn's reply, kept for
+ * the benchmark run's histories (upstream keeps the conversations that
+ * finished the warm-up). */
+static void on_warmup(void *ud, const run_records *v)
+{
+    mt_ctx *x = ud;
+    x->n_first = v->ds->n;
+    x->first = sb_xcalloc(x->n_first ? x->n_first : 1, sizeof *x->first);
+    for (size_t i = 0; i < v->rs->n; i++) {
+        const sb_record *r = &v->rs->recs[i];
+        sess_rec_info info;
+        sess_record(v->sess, i, &info);
+        if (!r->success || info.turn != 0)
+            continue;
+        sess_first_reply *f = &x->first[info.ds_index];
+        f->tokens = v->m->output_lens ? v->m->output_lens[i] : r->output_len;
+    }
+    for (size_t c = 0; c < sess_conversations(v->sess); c++) {
+        size_t len = 0;
+        const char *t = sess_reply(v->sess, c, 0, &len);
+        if (!t || !sess_conv_completed(v->sess, c))
+            continue;
+        sess_first_reply *f = &x->first[sess_conv_ds_index(v->sess, c)];
+        char *copy = sb_xmalloc(len + 1);
+        memcpy(copy, t, len + 1);
+        f->text = copy;
+        f->len = len;
+    }
 }
 
 static void on_records(void *ud, const run_records *v)
@@ -742,7 +820,7 @@ static void on_records(void *ud, const run_records *v)
         }
     }
     if (x->a->output) {
-        if (write_conversations(x->a->output, v->sess, v->ds, &err) != 0) {
+        if (write_conversations(x, x->a->output, v->sess, v->ds, &err) != 0) {
             fprintf(stderr, "servebench multi-turn: %s\n", err.msg);
             x->status = SB_EXIT_FAIL;
         } else {
@@ -807,22 +885,15 @@ int multiturn_cmd(int argc, char **argv)
     bool have_cfg = false;
     sb_buf notes;
     sb_buf_init(&notes);
-    mt_ctx x = {.a = &a};
-    if (serve_argv(&a, &b, &err) != 0)
-        goto out;
-    int rc = cli_parse_serve(b.n, b.v, &cfg, &notes, &err);
-    if (notes.len)
-        fputs(notes.data, stderr);
-    if (rc < 0)
+    mt_ctx x = {.a = &a, .warmup_s = -1};
+    tok *tk = NULL; /* loaded once, by the first run */
+    char *tok_spec = NULL;
+    if (serve_argv(&a, false, &b, &err) != 0 || parse_serve(&a, &b, &cfg, &notes, &err) != 0)
         goto out;
     have_cfg = true;
-    if (dataset_check_opts(&cfg.ds, cfg.num_warmups, &err) != 0)
-        goto out;
-    if (a.api_key)
-        cfg.api_key = sb_xstrdup(a.api_key);
     sb_buf gen;
     sb_buf_init(&gen);
-    rc = dataset_conversations_params(a.input, &gen, &err);
+    int rc = dataset_conversations_params(a.input, &gen, &err);
     if (rc < 0) {
         sb_buf_free(&gen);
         goto out;
@@ -831,7 +902,46 @@ int multiturn_cmd(int argc, char **argv)
     sb_buf_free(&gen);
     printf("url=%s\nmodel=%s\nnum_clients=%ld\n", a.url, a.model, a.num_clients);
     fflush(stdout);
+    if (a.warmup_step) {
+        /* upstream's warm-up: every conversation's first turn, one
+         * conversation per client at a time, not measured */
+        argv_b wb = {0};
+        sb_config wcfg;
+        int wrc = serve_argv(&a, true, &wb, &err);
+        if (wrc == 0)
+            wrc = parse_serve(&a, &wb, &wcfg, &notes, &err);
+        for (int i = 0; i < wb.n; i++)
+            free(wb.v[i]);
+        free(wb.v);
+        if (wrc != 0)
+            goto out;
+        printf("Warmup start\n");
+        fflush(stdout);
+        run_point wp = {.ud = &x,
+                        .on_records = on_warmup,
+                        .sess_max_user_turns = 1,
+                        .sess_keep_replies = true,
+                        .sess_pick_random = a.pick_random,
+                        .sess_send_conversation_id = a.send_conv_id};
+        uint64_t t0 = sb_now_ns();
+        status = run_serve_point(&wcfg, &wp);
+        x.warmup_s = (double)(sb_now_ns() - t0) / 1e9;
+        sb_config_free(&wcfg);
+        tk = wp.tk;
+        tok_spec = wp.tok_spec;
+        free(wp.result_path);
+        if (status != SB_EXIT_OK)
+            goto out;
+        if (!x.first) { /* no metrics: nothing was measured */
+            status = SB_EXIT_FAIL;
+            goto out;
+        }
+        printf("Warmup runtime: %.3f sec (%.3f ms)\nWarmup done\n", x.warmup_s, x.warmup_s * 1000);
+        fflush(stdout);
+    }
     run_point pt = {.ud = &x,
+                    .tk = tk,
+                    .sess_first_replies = x.first,
                     .on_records = on_records,
                     .sess_max_requests =
                         a.max_requests > 0 ? a.max_requests / a.num_clients * a.num_clients : 0,
@@ -842,11 +952,18 @@ int multiturn_cmd(int argc, char **argv)
     status = run_serve_point(&cfg, &pt);
     if (status == SB_EXIT_OK && x.status)
         status = x.status;
-    free(pt.tok_spec);
     free(pt.result_path);
-    if (pt.tk)
-        tok_free(pt.tk);
+    if (!tk) { /* the benchmark run loaded it */
+        tk = pt.tk;
+        tok_spec = pt.tok_spec;
+    }
 out:
+    if (tk)
+        tok_free(tk);
+    free(tok_spec);
+    for (size_t i = 0; i < x.n_first; i++)
+        free((char *)x.first[i].text);
+    free(x.first);
     if (status == SB_EXIT_USAGE && err.msg[0])
         fprintf(stderr, "servebench multi-turn: error: %s\n", err.msg);
     if (have_cfg)

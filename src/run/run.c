@@ -348,6 +348,8 @@ static int start_sessions(run_ctx *c, sb_err *err)
         so.keep_replies = c->pt->sess_keep_replies;
         so.pick_random = c->pt->sess_pick_random;
         so.send_conversation_id = c->pt->sess_send_conversation_id;
+        so.max_user_turns = c->pt->sess_max_user_turns;
+        so.first_replies = c->pt->sess_first_replies;
     }
     c->sess = sess_new(&so, &c->ds, &c->bp, c->tk, err);
     if (!c->sess)

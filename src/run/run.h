@@ -56,6 +56,8 @@ typedef struct run_point {
      * dataset messages per conversation, keep the replies; 0/false: none. */
     long sess_max_requests, sess_max_messages;
     bool sess_keep_replies, sess_pick_random, sess_send_conversation_id;
+    uint32_t sess_max_user_turns;
+    const struct sess_first_reply *sess_first_replies;
     /* Called once the metrics are computed and the block printed, with what
      * the run measured (`servebench multi-turn` prints upstream's figures). */
     void (*on_records)(void *ud, const struct run_records *v);

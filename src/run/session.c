@@ -98,6 +98,17 @@ struct sess_set {
     size_t skipped; /* the dataset's bad conversations */
 };
 
+static void put_msg(sb_buf *b, const char *role, const char *text, size_t n);
+static const char *role_name(uint8_t r);
+
+/* Appends a dataset message to the conversation's history. */
+static void hist_put(sess_conv *c, const sess_msg *g)
+{
+    put_msg(&c->hist, role_name(g->role), g->text, g->bytes);
+    c->hist_tokens += g->tokens;
+    c->hist_msgs++;
+}
+
 static int32_t count_tokens(sess_set *s, const char *text, size_t len)
 {
     if (!s->tk)
@@ -138,7 +149,14 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
         uint32_t n_take = q->n_turns;
         if (o->max_messages > 0 && (long)n_take > o->max_messages)
             n_take = (uint32_t)o->max_messages; /* upstream's --max-turns counts messages */
+        uint32_t users = 0;
         for (uint32_t k = 0; k < n_take; k++) {
+            if (o->max_user_turns > 0 && users == o->max_user_turns &&
+                role_of(q->roles[k]) == ROLE_USER) {
+                n_take = k; /* the warm-up: the first turn and its reply only */
+                break;
+            }
+            users += role_of(q->roles[k]) == ROLE_USER;
             sess_msg *g = &s->msgs[m++];
             g->text = q->turns[k];
             g->bytes = strlen(q->turns[k]);
@@ -148,15 +166,30 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
             c->n_turns += g->role == ROLE_USER;
         }
         c->n_msgs = n_take;
-        if (c->n_turns == 0) { /* the dataset skipped these; a request without turns */
+        const sess_first_reply *fr = o->first_replies ? &o->first_replies[i] : NULL;
+        if (c->n_turns == 0 || (fr && (!fr->text || c->n_turns < 2))) {
+            /* the dataset skipped these (a request without turns), or the
+             * warm-up did not answer it or left it no turn */
             m -= c->n_msgs;
+            memset(c, 0, sizeof *c);
             continue;
         }
+        c->n_turns -= fr != NULL; /* the warm-up sent the first */
         c->base = s->n_turns;
         c->ds_index = i;
         s->n_turns += c->n_turns;
         sb_buf_init(&c->hist);
         sb_buf_init(&c->body);
+        if (fr) { /* upstream's skip_first_turn: the warm-up's turn is history */
+            while (c->msgs[c->next_msg].role != ROLE_USER)
+                hist_put(c, &c->msgs[c->next_msg++]);
+            hist_put(c, &c->msgs[c->next_msg++]);
+            if (c->next_msg < c->n_msgs && c->msgs[c->next_msg].role == ROLE_ASSISTANT)
+                c->next_msg++; /* the dataset's answer: the server's replaces it */
+            put_msg(&c->hist, "assistant", fr->text, fr->len);
+            c->hist_tokens += fr->tokens;
+            c->hist_msgs++;
+        }
         if (o->send_conversation_id) {
             /* upstream's --send-conversation-id: the dataset's id in the body
              * and as X-Session-ID (send_request) */

@@ -36,6 +36,14 @@
 
 typedef struct sess_set sess_set;
 
+/* A conversation's first turn answered in a warm-up run: the reply and its
+ * tokens (text NULL: not answered, the conversation is left out). */
+typedef struct sess_first_reply {
+    const char *text;
+    size_t len;
+    int32_t tokens;
+} sess_first_reply;
+
 typedef struct sess_opts {
     long max_active;            /* conversations in progress at once; 0 = no limit */
     bool rate_counts_turns;     /* the plan spaces turns, not conversation starts */
@@ -50,6 +58,11 @@ typedef struct sess_opts {
     bool keep_replies;          /* keep every streamed reply (sess_reply) */
     bool pick_random;           /* next turn: a random due conversation, not the oldest */
     bool send_conversation_id;  /* "conversation_id" in the body, X-Session-ID header */
+    uint32_t max_user_turns;    /* a conversation's first N user turns only; 0 = all */
+    /* By dataset index: each conversation's first turn was sent by a warm-up
+     * run; its history starts with that reply and its turns with the second
+     * (upstream's --warmup-step). NULL: none. */
+    const sess_first_reply *first_replies;
 } sess_opts;
 
 /* Builds the sessions of ds (one per request with turns, roles as
