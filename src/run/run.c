@@ -344,6 +344,15 @@ static int start_sessions(run_ctx *c, sb_err *err)
                     .id_prefix = c->prefix,
                     .seed = (uint32_t)cfg->ds.seed,
                     .fixed_output_len = fixed};
+    if (c->pt) {
+        so.max_requests = c->pt->sess_max_requests;
+        so.max_messages = c->pt->sess_max_messages;
+        so.keep_replies = c->pt->sess_keep_replies;
+        so.pick_random = c->pt->sess_pick_random;
+        so.send_conversation_id = c->pt->sess_send_conversation_id;
+        so.max_user_turns = c->pt->sess_max_user_turns;
+        so.first_replies = c->pt->sess_first_replies;
+    }
     c->sess = sess_new(&so, &c->ds, &c->bp, c->tk, err);
     if (!c->sess)
         return -1;
@@ -880,6 +889,10 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     fputs(out.data ? out.data : "", stdout);
     fflush(stdout);
     sb_buf_free(&out);
+    if (c->pt && c->pt->on_records) {
+        run_records v = {.rs = c->rs, .m = &m, .sess = c->sess, .ds = &c->ds};
+        c->pt->on_records(c->pt->ud, &v);
+    }
     if (cfg->profile)
         profile_call(c, "/stop_profile", "Stopping profiler...", "Profiler stopped");
     /* An interrupted run must not look complete to a script: 130, as a
