@@ -36,9 +36,10 @@ int main(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURLM *m = curl_multi_init();
-    static const char body[] = "{\"model\": \"sim\", \"prompt\": \"a b c d e f g h i j k l m n o p\", "
-                               "\"max_tokens\": 16, \"stream\": true, "
-                               "\"stream_options\": {\"include_usage\": true}}";
+    static const char body[] =
+        "{\"model\": \"sim\", \"prompt\": \"a b c d e f g h i j k l m n o p\", "
+        "\"max_tokens\": 16, \"stream\": true, "
+        "\"stream_options\": {\"include_usage\": true}}";
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     CURL **easy = calloc((size_t)n, sizeof *easy);
     char(*errbuf)[CURL_ERROR_SIZE] = calloc((size_t)n, sizeof *errbuf);

@@ -59,9 +59,9 @@ typedef struct sb_record {
     bool partial;      /* cut short by Ctrl-C */
     bool text_spilled; /* the text is in the store's spill file at text_off (rec_store_text) */
     sb_fail fail;
-    char *error; /* heap string owned by the store, NULL on success */
-    char *text;  /* generated text when kept in memory (save-detailed or no usage), else NULL */
-    size_t text_len;   /* bytes of the text, in memory or spilled */
+    char *error;     /* heap string owned by the store, NULL on success */
+    char *text;      /* generated text when kept in memory (save-detailed or no usage), else NULL */
+    size_t text_len; /* bytes of the text, in memory or spilled */
     uint64_t text_off; /* where a spilled text starts in the spill file */
 } sb_record;
 

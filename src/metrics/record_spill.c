@@ -66,8 +66,8 @@ void rec_store_spill_free(rec_store *s)
 
 static void stop(struct rec_spill *sp, const char *what, int e)
 {
-    snprintf(sp->why, sizeof sp->why, "%s the generated texts' spill file in %s: %s", what,
-             sp->dir, strerror(e));
+    snprintf(sp->why, sizeof sp->why, "%s the generated texts' spill file in %s: %s", what, sp->dir,
+             strerror(e));
 }
 
 static int open_file(struct rec_spill *sp)
@@ -205,7 +205,9 @@ const char *rec_store_text(const rec_store *s, size_t i, size_t *len, sb_err *er
                 continue;
             if (n <= 0) {
                 int e = n < 0 ? errno : 0;
-                sb_err_set(err, "reading request %zu's generated text back from the spill file in %s at byte %llu: %s",
+                sb_err_set(err,
+                           "reading request %zu's generated text back from the spill file in %s at "
+                           "byte %llu: %s",
                            i, sp->dir, (unsigned long long)(off + sp->win_len),
                            e ? strerror(e) : "the file ends early");
                 sp->win_len = 0;
