@@ -43,8 +43,11 @@ int main(int argc, char **argv)
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     CURL **easy = calloc((size_t)n, sizeof *easy);
     char(*errbuf)[CURL_ERROR_SIZE] = calloc((size_t)n, sizeof *errbuf);
-    if (!easy || !errbuf)
+    if (!easy || !errbuf) {
+        free(easy);
+        free(errbuf);
         return 1;
+    }
     for (long i = 0; i < n; i++) {
         CURL *c = easy[i] = curl_easy_init();
         curl_easy_setopt(c, CURLOPT_URL, argv[2]);
