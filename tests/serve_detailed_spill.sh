@@ -4,9 +4,10 @@
 # to a temporary file (metrics/record_spill.c) against the simulator:
 # 1. the same workload (fixed --request-id-prefix and simulator seed, so the
 #    same texts and failures) run with every text in memory, every text
-#    spilled and half of them spilled gives the same result keys and
-#    byte-identical generated_texts, errors, input_lens and output_lens
-#    sections of the result file, and leaves no file behind;
+#    spilled and half of them spilled (with two loops on two threads) gives
+#    the same result keys and byte-identical generated_texts, errors,
+#    input_lens and output_lens sections of the result file, and leaves no
+#    file behind;
 # 2. a long --save-detailed run's peak RSS does not grow with its texts:
 #    20,000 answers of 256 tokens (~22 MB of text) with a 1 MiB memory budget
 #    for texts stay within the same run without --save-detailed plus the
@@ -24,10 +25,11 @@ eq=(--sim --sim-arg=--ttft-ms=0 --sim-arg=--itl-ms=0 --sim-arg=--seed=7 --sim-ar
     --request-id-prefix spill- --model sim --tokenizer "$SB_TEST_DATA/tokenizers/gpt2"
     --dataset-name random --random-input-len 4 --random-output-len 48 --num-prompts 2000
     --max-concurrency 32 --save-result --save-detailed --result-dir "$tmp/res")
-for v in mem:100000000000 all:0 half:200000; do
-    name=${v%%:*}
-    SB_TEXT_SPILL_AT=${v#*:} "$SB_BIN" serve "${eq[@]}" --result-filename "$name.json" \
-        > "$tmp/$name.out" 2>&1 || { cat "$tmp/$name.out"; exit 1; }
+# the half-spilled run has two loops on two threads writing to one spill file
+for v in mem:100000000000:1 all:0:1 half:200000:2; do
+    IFS=: read -r name at workers <<< "$v"
+    SB_TEXT_SPILL_AT=$at "$SB_BIN" serve "${eq[@]}" --num-workers "$workers" \
+        --result-filename "$name.json" > "$tmp/$name.out" 2>&1 || { cat "$tmp/$name.out"; exit 1; }
 done
 python3 - "$tmp/res" <<'PY'
 import json, os, sys
