@@ -12,6 +12,7 @@
  * run that finished roughly in order with one pread per window. The file is
  * unlinked at once (O_TMPFILE where the file system has it), so nothing is
  * left behind by a crash or a kill. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -187,6 +188,7 @@ const char *rec_store_text(const rec_store *s, size_t i, size_t *len, sb_err *er
         *len = r->text_len;
         return sp->pend.data + (off - sp->size);
     }
+    assert(off + r->text_len <= sp->size); /* a text is never split by a flush */
     if (off < sp->win_off || off + r->text_len > sp->win_off + sp->win_len) {
         size_t want = r->text_len > SPILL_WINDOW ? r->text_len : SPILL_WINDOW;
         if (want > sp->size - off)
