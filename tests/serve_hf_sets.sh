@@ -235,7 +235,7 @@ PY
 # (--extra-body) the client counts content + arguments = 8 per response
 sim_start --model m --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.05 --tool-call-tokens 3
 run tools 6 "${C[@]}" --tokenizer "$chat" --dataset-name hf --dataset-path "$B" --hf-output-len 8 \
-    --ignore-eos --extra-body '{"stream_options": {"include_usage": false}}'
+    --ignore-eos --extra-body '{"stream_options": {"include_usage": false}}' --save-detailed
 sim_stop
 /usr/bin/python3 - "$tmp/tools.json" <<'PY'
 import json, sys
@@ -243,6 +243,8 @@ res = json.load(open(sys.argv[1]))
 c = res["servebench"]["channels"]
 assert c["responses_with_tool_call"] == 6 and c["tool_call_messages"] == 6 * 3, c
 assert res["total_output_tokens"] == 6 * 8, res["total_output_tokens"]  # 6 x 5 without the arguments
+# generated_texts hold the answer text only (the arguments are kept after it, not in it)
+assert all(t and "\x00" not in t for t in res["generated_texts"]), res["generated_texts"]
 print("serve_hf_sets: tools: 6 responses with a tool call, argument tokens counted without usage")
 PY
 # a chat template that renders tools (Qwen3's) counts them in prompt_len

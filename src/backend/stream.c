@@ -333,20 +333,28 @@ static void keep_text(bk_stream *st, sb_record *r)
     if (st->count_requested && r->output_tokens <= 0)
         r->output_tokens = r->output_len;
     const sb_buf *src = st->mode == BK_MODE_TGI ? &st->gen : &st->text;
-    free(r->text);
-    r->text = NULL;
-    r->text_len = r->tool_args_len = 0;
-    if (!st->keep_text && r->output_tokens > 0)
-        return; /* the server counted the tokens: the text is not needed */
-    /* the text, its NUL, then the tool-call arguments and theirs */
-    r->text = sb_xmalloc(src->len + st->args.len + 2);
-    memcpy(r->text, src->data ? src->data : "", src->len);
-    r->text[src->len] = '\0';
-    if (st->args.len)
-        memcpy(r->text + src->len + 1, st->args.data, st->args.len);
-    r->text[src->len + 1 + st->args.len] = '\0';
-    r->text_len = src->len;
-    r->tool_args_len = st->args.len;
+    if (!st->keep_text && r->output_tokens > 0) {
+        free(r->text); /* the server counted the tokens: the text is not needed */
+        r->text = NULL;
+        r->text_spilled = false;
+        r->text_len = 0;
+        r->tool_args_len = 0;
+        return;
+    }
+    /* the answer text, then after a NUL the tool-call arguments (record.h) */
+    size_t args = st->args.len > UINT32_MAX - 1 ? UINT32_MAX - 1 : st->args.len;
+    if (args) {
+        sb_buf both;
+        sb_buf_init(&both);
+        sb_buf_append(&both, src->data ? src->data : "", src->len);
+        sb_buf_putc(&both, '\0');
+        sb_buf_append(&both, st->args.data, args);
+        rec_store_set_text(st->rs, st->idx, both.data, both.len);
+        sb_buf_free(&both);
+    } else {
+        rec_store_set_text(st->rs, st->idx, src->data ? src->data : "", src->len);
+    }
+    r->tool_args_len = (uint32_t)args;
 }
 
 void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)

@@ -33,7 +33,7 @@ static const char *const backends[] = {
 static const char *const datasets[] = {
     "sharegpt", "burstgpt", "sonnet", "random", "random-mm", "random-rerank", "hf", "custom",
     "custom_image", "custom_audio", "custom_mm", "prefix_repetition", "spec_bench", "speed_bench",
-    "timed_trace", "mooncake", NULL};
+    "timed_trace", "mooncake", "conversations", NULL};
 static const char *const ramp_choices[] = {"linear", "exponential", NULL};
 static const char *const mt_rate_choices[] = {"conversations", "turns", NULL};
 static const char *const think_choices[] = {"constant", "exponential", NULL};
@@ -341,7 +341,7 @@ const cli_flag cli_flags[] = {
     {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
      "PEM file of the CA certificates that https:// servers are verified against"},
     {"multi-turn", NULL, FT_BOOL, D(multi_turn), 0, NULL, "off", 8,
-     "replay whole conversations (sharegpt, custom): turn k sends the history with the "
+     "replay whole conversations (sharegpt, custom, conversations): turn k sends the history with the "
      "server's own earlier replies (openai-chat; docs/serve.md MULTI-TURN)"},
     {"max-active-conversations", NULL, FT_LONG, C(max_active_conversations), 0, "N", "0 (no limit)",
      8, "--multi-turn: conversations in progress at once; others wait to start"},

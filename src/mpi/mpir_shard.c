@@ -119,11 +119,9 @@ void mpir_pack(sb_buf *out, const mpir_health *h, const rec_store *rs, int rank,
         PUT(out, tlen);
         if (r->text)
             sb_buf_append(out, r->text, tlen);
-        /* the tool-call arguments kept after the text's NUL (record.h) */
+        /* how much of the text is tool-call arguments (record.h) */
         uint64_t alen = r->text ? r->tool_args_len : 0;
         PUT(out, alen);
-        if (alen)
-            sb_buf_append(out, r->text + r->text_len + 1, alen);
     }
 }
 
@@ -221,7 +219,8 @@ static void read_rec(rd *r, rec_store *s, const size_t *slot, size_t n_global, u
     const char *t = tlen == UINT64_MAX ? NULL : skip(r, tlen);
     uint64_t alen = 0;
     GET(r, alen);
-    const char *a = alen ? skip(r, alen) : NULL;
+    if (alen && (!t || alen >= tlen))
+        r->bad = true; /* arguments follow an answer and its NUL inside the text */
     if (d && !r->bad) {
         if (e) {
             d->error = sb_xmalloc(elen + 1);
@@ -229,14 +228,11 @@ static void read_rec(rd *r, rec_store *s, const size_t *slot, size_t n_global, u
             d->error[elen] = 0;
         }
         if (t) {
-            d->text = sb_xmalloc(tlen + alen + 2);
+            d->text = sb_xmalloc(tlen + 1);
             memcpy(d->text, t, tlen);
             d->text[tlen] = 0;
             d->text_len = tlen;
-            if (a)
-                memcpy(d->text + tlen + 1, a, alen);
-            d->text[tlen + 1 + (a ? alen : 0)] = 0;
-            d->tool_args_len = a ? alen : 0;
+            d->tool_args_len = (uint32_t)alen;
         }
     }
 }
