@@ -64,39 +64,72 @@ static sf_count_t mem_tell(void *u)
     return ((wav_mem *)u)->pos;
 }
 
+/* Writes frames x channels doubles as PCM_16 WAV appended to out. */
+int sb_wav_from_doubles(const double *y, size_t frames, int channels, int rate, const char *what,
+                        sb_buf *out, sb_err *err)
+{
+    if (channels < 1 || rate < 1)
+        return sb_err_set(err, "%s: %d channels at %d Hz is not an audio format", what, channels,
+                          rate);
+    SF_INFO out_info = {
+        .samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SF_VIRTUAL_IO io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
+    wav_mem m = {.b = out, .start = out->len, .pos = 0};
+    SNDFILE *o = sf_open_virtual(&io, SFM_WRITE, &out_info, &m);
+    int rc = 0;
+    if (!o)
+        rc = sb_err_set(err, "%s: cannot write WAV: %s", what, sf_strerror(NULL));
+    else if (sf_command(o, SFC_SET_CLIPPING, NULL, SF_TRUE),
+             sf_writef_double(o, y, (sf_count_t)frames) != (sf_count_t)frames)
+        rc = sb_err_set(err, "%s: writing WAV failed: %s", what, sf_strerror(o));
+    if (o && sf_close(o) != 0 && rc == 0)
+        rc = sb_err_set(err, "%s: finishing WAV failed", what);
+    return rc;
+}
+
+/* The samples of an open file re-written as WAV (closes in). */
+static int reencode_open(SNDFILE *in, const SF_INFO *in_info, const char *what, sb_buf *out,
+                         sb_err *err)
+{
+    /* python-soundfile turns clipping on for every file it opens; with it
+     * libsndfile scales doubles by 0x8000 instead of 0x7FFF on write. */
+    sf_command(in, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    size_t n = (size_t)in_info->frames * (size_t)in_info->channels;
+    double *y = sb_xmalloc((n ? n : 1) * sizeof *y);
+    sf_count_t got = sf_readf_double(in, y, in_info->frames);
+    sf_close(in);
+    int rc;
+    if (got != in_info->frames)
+        rc = sb_err_set(err, "%s: audio ends after %lld of %lld frames", what, (long long)got,
+                        (long long)in_info->frames);
+    else
+        rc = sb_wav_from_doubles(y, (size_t)in_info->frames, in_info->channels, in_info->samplerate,
+                                 what, out, err);
+    free(y);
+    return rc;
+}
+
 int sb_wav_reencode(const char *path, sb_buf *out, sb_err *err)
 {
     SF_INFO in_info = {0};
     SNDFILE *in = sf_open(path, SFM_READ, &in_info);
     if (!in)
         return sb_err_set(err, "%s: cannot read audio: %s", path, sf_strerror(NULL));
-    /* python-soundfile turns clipping on for every file it opens; with it
-     * libsndfile scales doubles by 0x8000 instead of 0x7FFF on write. */
-    sf_command(in, SFC_SET_CLIPPING, NULL, SF_TRUE);
-    size_t n = (size_t)in_info.frames * (size_t)in_info.channels;
-    double *y = sb_xmalloc((n ? n : 1) * sizeof *y);
-    sf_count_t got = sf_readf_double(in, y, in_info.frames);
-    sf_close(in);
-    if (got != in_info.frames) {
-        free(y);
-        return sb_err_set(err, "%s: audio ends after %lld of %lld frames", path, (long long)got,
-                          (long long)in_info.frames);
-    }
-    SF_INFO out_info = {.samplerate = in_info.samplerate,
-                        .channels = in_info.channels,
-                        .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    return reencode_open(in, &in_info, path, out, err);
+}
+
+int sb_wav_reencode_mem(const void *data, size_t n, const char *what, sb_buf *out, sb_err *err)
+{
+    sb_buf src;
+    sb_buf_init(&src);
+    sb_buf_append(&src, data, n);
+    wav_mem m = {.b = &src, .start = 0, .pos = 0};
     SF_VIRTUAL_IO io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
-    wav_mem m = {.b = out, .start = out->len, .pos = 0};
-    SNDFILE *o = sf_open_virtual(&io, SFM_WRITE, &out_info, &m);
-    int rc = 0;
-    if (!o)
-        rc = sb_err_set(err, "%s: cannot write WAV: %s", path, sf_strerror(NULL));
-    else if (sf_command(o, SFC_SET_CLIPPING, NULL, SF_TRUE),
-             sf_writef_double(o, y, in_info.frames) != in_info.frames)
-        rc = sb_err_set(err, "%s: writing WAV failed: %s", path, sf_strerror(o));
-    if (o && sf_close(o) != 0 && rc == 0)
-        rc = sb_err_set(err, "%s: finishing WAV failed", path);
-    free(y);
+    SF_INFO in_info = {0};
+    SNDFILE *in = sf_open_virtual(&io, SFM_READ, &in_info, &m);
+    int rc = in ? reencode_open(in, &in_info, what, out, err)
+                : sb_err_set(err, "%s: cannot read audio bytes: %s", what, sf_strerror(NULL));
+    sb_buf_free(&src);
     return rc;
 }
 
