@@ -29,24 +29,11 @@
 #include "tokenizer/tok_internal.h"
 
 /* Bump when anything written here, or the map layout or tok_hash, changes. */
-#define TOKC_VERSION 1
+#define TOKC_VERSION 2
 #define TOKC_MAX_SLOTS ((uint64_t)1 << 28)
 #define TOKC_MAX_BYTES ((uint64_t)1 << 32)
 
 static const char tokc_magic[8] = {'S', 'B', 'T', 'O', 'K', 'C', '\n', 0};
-
-typedef struct tokc_header {
-    char magic[8];
-    uint32_t version, header_size;
-    uint32_t sslot_size, pslot_size; /* sizeof the slot structs */
-    uint64_t hash_probe;             /* tok_hash of a fixed string */
-    uint64_t src_size, src_hash;
-    int64_t src_mtime_s, src_mtime_ns;
-    uint64_t text_len; /* compact text */
-    uint64_t vocab_mask, vocab_n, vocab_blob_len;
-    uint64_t merges_mask, merges_n;
-    uint64_t payload_hash; /* of everything after the header */
-} tokc_header;
 
 /* A 4-lane multiply-xor hash: the payload is megabytes and read at every
  * start, so the checksum must run at memory speed (tok_hash, one multiply
@@ -70,6 +57,44 @@ static uint64_t tokc_hash(const void *p, size_t n, uint64_t seed)
         h[0] ^ (h[1] << 1 | h[1] >> 63) ^ (h[2] << 2 | h[2] >> 62) ^ (h[3] << 3 | h[3] >> 61);
     return tok_hash(s, n) ^ (r * 0xd6e8feb86659fd93ULL);
 }
+
+typedef struct tokc_header {
+    char magic[8];
+    uint32_t version, header_size;
+    uint32_t sslot_size, pslot_size; /* sizeof the slot structs */
+    uint64_t hash_probe;             /* tok_hash of a fixed string */
+    uint64_t src_size, src_hash;
+    int64_t src_mtime_s, src_mtime_ns;
+    uint64_t text_len; /* compact text */
+    uint64_t vocab_mask, vocab_n, vocab_blob_len;
+    uint64_t merges_mask, merges_n;
+    uint64_t has_bl_pair;         /* 0 or 1: tok_model.bl_pair follows */
+    uint64_t dec_n, dec_blob_len; /* tok.dec_*: ids (0: none), bytes */
+    uint64_t payload_hash;        /* of everything after the header */
+} tokc_header;
+
+/* The payload in file order: up to 8 arrays. */
+typedef struct tokc_parts {
+    void *p[8];
+    size_t n[8];
+    int count;
+} tokc_parts;
+
+static void parts_add(tokc_parts *pt, const void *p, size_t n)
+{
+    pt->p[pt->count] = (void *)p;
+    pt->n[pt->count++] = n;
+}
+
+static uint64_t parts_hash(const tokc_parts *pt)
+{
+    uint64_t h = 2;
+    for (int i = 0; i < pt->count; i++)
+        h = tokc_hash(pt->p[i], pt->n[i], h);
+    return h;
+}
+
+#define TOKC_BL_PAIR_BYTES (65536 * sizeof(struct tok_bpair))
 
 static uint64_t tokc_probe(void)
 {
@@ -176,9 +201,15 @@ static bool header_ok(const tokc_header *h, const tok_cache_key *key, uint64_t f
         h->merges_n > h->merges_mask || h->text_len > TOKC_MAX_BYTES ||
         h->vocab_blob_len > TOKC_MAX_BYTES || h->vocab_blob_len >= UINT32_MAX)
         return false;
+    if (h->has_bl_pair > 1 || h->dec_n > TOK_MAX_ID || h->dec_blob_len > TOKC_MAX_BYTES ||
+        (!h->dec_n && h->dec_blob_len))
+        return false;
     /* each term is below 2^32 * 16, so the sum cannot overflow */
     uint64_t want = sizeof *h + h->text_len + (h->vocab_mask + 1) * sizeof(struct tok_sslot) +
-                    h->vocab_blob_len + (h->merges_mask + 1) * sizeof(struct tok_pslot);
+                    h->vocab_blob_len + (h->merges_mask + 1) * sizeof(struct tok_pslot) +
+                    h->has_bl_pair * TOKC_BL_PAIR_BYTES;
+    if (h->dec_n)
+        want += (h->dec_n + 1) * 4 + h->dec_blob_len + h->dec_n / 8 + 1;
     return want == file_size;
 }
 
@@ -215,7 +246,12 @@ static bool maps_ok(const tok_maps *m)
             return false;
         n++;
     }
-    return n == m->merges.n;
+    if (n != m->merges.n)
+        return false;
+    for (size_t i = 0; m->dec_off && i < m->dec_n; i++)
+        if (m->dec_off[i] > m->dec_off[i + 1])
+            return false;
+    return true;
 }
 
 void tok_maps_free(tok_maps *m)
@@ -223,6 +259,11 @@ void tok_maps_free(tok_maps *m)
     if (m->vocab.slots)
         tok_smap_free(&m->vocab);
     tok_pmap_free(&m->merges);
+    free(m->bl_pair);
+    free(m->dec_off);
+    free(m->dec_blob);
+    free(m->dec_clean);
+    memset(m, 0, sizeof *m);
 }
 
 int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps)
@@ -253,19 +294,35 @@ int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps)
     maps->merges.slots = sb_xmalloc(ms);
     maps->merges.mask = (size_t)h.merges_mask;
     maps->merges.n = (size_t)h.merges_n;
-    bool ok = read_all(fd, text->data, (size_t)h.text_len) && read_all(fd, v->slots, vs) &&
-              read_all(fd, v->blob.data, (size_t)h.vocab_blob_len) &&
-              read_all(fd, maps->merges.slots, ms);
+    tokc_parts pt = {.count = 0};
+    parts_add(&pt, text->data, (size_t)h.text_len);
+    parts_add(&pt, v->slots, vs);
+    parts_add(&pt, v->blob.data, (size_t)h.vocab_blob_len);
+    parts_add(&pt, maps->merges.slots, ms);
+    if (h.has_bl_pair) {
+        maps->bl_pair = sb_xmalloc(TOKC_BL_PAIR_BYTES);
+        parts_add(&pt, maps->bl_pair, TOKC_BL_PAIR_BYTES);
+    }
+    if (h.dec_n) {
+        maps->dec_n = (size_t)h.dec_n;
+        maps->dec_off = sb_xmalloc((maps->dec_n + 1) * 4);
+        maps->dec_blob = sb_xmalloc((size_t)h.dec_blob_len + 1);
+        maps->dec_blob[h.dec_blob_len] = '\0';
+        maps->dec_clean = sb_xmalloc(maps->dec_n / 8 + 1);
+        parts_add(&pt, maps->dec_off, (maps->dec_n + 1) * 4);
+        parts_add(&pt, maps->dec_blob, (size_t)h.dec_blob_len);
+        parts_add(&pt, maps->dec_clean, maps->dec_n / 8 + 1);
+    }
+    bool ok = true;
+    for (int i = 0; ok && i < pt.count; i++)
+        ok = read_all(fd, pt.p[i], pt.n[i]);
     close(fd);
     if (ok) {
         text->len = (size_t)h.text_len;
         text->data[text->len] = '\0';
         v->blob.len = (size_t)h.vocab_blob_len;
-        uint64_t ph = tokc_hash(text->data, text->len, 2);
-        ph = tokc_hash(v->slots, vs, ph);
-        ph = tokc_hash(v->blob.data, v->blob.len, ph);
-        ph = tokc_hash(maps->merges.slots, ms, ph);
-        ok = ph == h.payload_hash && maps_ok(maps);
+        ok = parts_hash(&pt) == h.payload_hash && maps_ok(maps) &&
+             (!h.dec_n || (maps->dec_off[0] == 0 && maps->dec_off[h.dec_n] == h.dec_blob_len));
     }
     if (!ok) {
         tok_maps_free(maps);
@@ -290,8 +347,9 @@ static void make_dirs(const char *dir)
     free(p);
 }
 
-void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok_model *m)
+void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok *t)
 {
+    const tok_model *m = &t->model;
     if (!key->file || m->kind != TOK_MODEL_BPE || !m->vocab.slots || !m->merges.slots ||
         m->vocab.blob.len >= UINT32_MAX)
         return;
@@ -313,12 +371,22 @@ void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, 
     h.vocab_blob_len = m->vocab.blob.len;
     h.merges_mask = m->merges.mask;
     h.merges_n = m->merges.n;
-    size_t vs = (m->vocab.mask + 1) * sizeof(struct tok_sslot);
-    size_t ms = (m->merges.mask + 1) * sizeof(struct tok_pslot);
-    uint64_t ph = tokc_hash(text, text_len, 2);
-    ph = tokc_hash(m->vocab.slots, vs, ph);
-    ph = tokc_hash(m->vocab.blob.data, m->vocab.blob.len, ph);
-    h.payload_hash = tokc_hash(m->merges.slots, ms, ph);
+    h.has_bl_pair = m->bl_pair != NULL;
+    tokc_parts pt = {.count = 0};
+    parts_add(&pt, text, text_len);
+    parts_add(&pt, m->vocab.slots, (m->vocab.mask + 1) * sizeof(struct tok_sslot));
+    parts_add(&pt, m->vocab.blob.data, m->vocab.blob.len);
+    parts_add(&pt, m->merges.slots, (m->merges.mask + 1) * sizeof(struct tok_pslot));
+    if (m->bl_pair)
+        parts_add(&pt, m->bl_pair, TOKC_BL_PAIR_BYTES);
+    if (t->dec_off && t->n_total) {
+        h.dec_n = t->n_total;
+        h.dec_blob_len = t->dec_off[t->n_total];
+        parts_add(&pt, t->dec_off, (t->n_total + 1) * 4);
+        parts_add(&pt, t->dec_blob, (size_t)h.dec_blob_len);
+        parts_add(&pt, t->dec_clean, t->n_total / 8 + 1);
+    }
+    h.payload_hash = parts_hash(&pt);
     make_dirs(key->dir);
     sb_buf tmp;
     sb_buf_init(&tmp);
@@ -328,10 +396,9 @@ void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, 
         sb_buf_free(&tmp);
         return;
     }
-    bool ok = write_all(fd, &h, sizeof h) && write_all(fd, text, text_len) &&
-              write_all(fd, m->vocab.slots, vs) &&
-              write_all(fd, m->vocab.blob.data, m->vocab.blob.len) &&
-              write_all(fd, m->merges.slots, ms);
+    bool ok = write_all(fd, &h, sizeof h);
+    for (int i = 0; ok && i < pt.count; i++)
+        ok = write_all(fd, pt.p[i], pt.n[i]);
     ok = close(fd) == 0 && ok;
     if (!ok || rename(tmp.data, key->file) != 0)
         (void)unlink(tmp.data);

@@ -80,6 +80,12 @@ bool tok_pmap_get(const tok_pmap *m, uint64_t key, int32_t *a, int32_t *b);
 typedef struct tok_maps {
     tok_smap vocab;
     tok_pmap merges;
+    struct tok_bpair *bl_pair; /* tok_model.bl_pair, or NULL: build it */
+    /* tok.dec_off/dec_blob/dec_clean for dec_n ids, or dec_off NULL: build them */
+    uint32_t *dec_off;
+    char *dec_blob;
+    uint8_t *dec_clean;
+    size_t dec_n;
 } tok_maps;
 
 /* ---- UTF-8 and Unicode helpers (tok_utf8.c) ----------------------------- */
@@ -290,8 +296,8 @@ void tok_cache_key_free(tok_cache_key *key);
 int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps);
 /* Frees what a model did not take over. */
 void tok_maps_free(tok_maps *m);
-/* Writes the copy of a BPE model and its compact text (best effort). */
-void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok_model *m);
+/* Writes the copy of a BPE tokenizer and its compact text (best effort). */
+void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok *t);
 /* Appends the ids of one pre-token. */
 void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                       tok_ids *out);

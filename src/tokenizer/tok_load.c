@@ -124,7 +124,16 @@ static int parse_components(tok *t, json_t *root, const tok_span *vocab, const t
     t->chunk_ok = tok_chunk_eligible(t, root);
     if (t->chunk_ok && !(t->letters = tok_chunk_letters()))
         t->chunk_ok = false;
-    tok_decode_table(t);
+    if (pre && pre->dec_off && pre->dec_n == t->n_total) {
+        t->dec_off = pre->dec_off;
+        t->dec_blob = pre->dec_blob;
+        t->dec_clean = pre->dec_clean;
+        pre->dec_off = NULL;
+        pre->dec_blob = NULL;
+        pre->dec_clean = NULL;
+    } else {
+        tok_decode_table(t);
+    }
     return 0;
 }
 
@@ -416,7 +425,7 @@ static int load_json(tok *t, const char *path, sb_err *err)
     if (rc == 0)
         rc = parse_text(t, text.data ? text.data : "", text.len, path, cache ? &keep : NULL, err);
     if (rc == 0 && keep.data)
-        tok_cache_put(&key, keep.data, keep.len, &t->model);
+        tok_cache_put(&key, keep.data, keep.len, t);
     sb_buf_free(&keep);
     sb_buf_free(&text);
     if (cache)

@@ -269,6 +269,15 @@ static void byte_pair_table(tok_model *m)
         }
 }
 
+/* A byte-pair table read back (tok_cache.c) names only vocabulary ids. */
+static bool bpair_ids_ok(const tok_model *m, const struct tok_bpair *t)
+{
+    for (size_t i = 0; i < 65536; i++)
+        if (t[i].rank != INT32_MAX && (t[i].merged < 0 || (size_t)t[i].merged >= m->n_ids))
+            return false;
+    return true;
+}
+
 static int parse_bpe(tok_model *m, json_t *j, const tok_span *vsp, const tok_span *msp,
                      tok_maps *pre, const char *path, sb_err *err)
 {
@@ -289,7 +298,12 @@ static int parse_bpe(tok_model *m, json_t *j, const tok_span *vsp, const tok_spa
     m->split_meta = !m->cont_prefix && !m->eow_suffix && meta_cut_chars(m);
     if (parse_merges(m, j, msp, pre, path, err) != 0)
         return -1;
-    byte_pair_table(m);
+    if (pre && pre->bl_pair && bpair_ids_ok(m, pre->bl_pair)) {
+        m->bl_pair = pre->bl_pair;
+        pre->bl_pair = NULL;
+    } else {
+        byte_pair_table(m);
+    }
     return 0;
 }
 
