@@ -16,7 +16,6 @@
  * MP4 muxer treats as it treats a file (it seeks back to patch sizes). */
 #include "media/video.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,6 +29,8 @@
 #include <libavutil/log.h>
 #include <libavutil/mem.h>
 #include <libswscale/swscale.h>
+
+#include "core/dynlib.h"
 
 /* FFmpeg is opened on the first video, not linked: its libraries and their
  * codec dependencies are over a hundred shared objects whose loading and
@@ -77,41 +78,27 @@
     X(sws_scale)
 
 static struct video_ff {
-#define VIDEO_FN_FIELD(f) __typeof__(&f) f;
-    VIDEO_FNS(VIDEO_FN_FIELD)
-#undef VIDEO_FN_FIELD
+    VIDEO_FNS(SB_DYNLIB_FIELD)
     char error[512]; /* why FFmpeg could not be used; "" when it can */
 } ff;
 
-static const char *const video_libs[] = {
-    "libavutil.so." VIDEO_STR(LIBAVUTIL_VERSION_MAJOR),
-    "libswscale.so." VIDEO_STR(LIBSWSCALE_VERSION_MAJOR),
-    "libavcodec.so." VIDEO_STR(LIBAVCODEC_VERSION_MAJOR),
-    "libavformat.so." VIDEO_STR(LIBAVFORMAT_VERSION_MAJOR),
-};
-
-/* First the libraries, then every function from whichever of them has it. */
 static void video_load(void)
 {
-    void *h[sizeof video_libs / sizeof *video_libs];
-    for (size_t i = 0; i < sizeof video_libs / sizeof *video_libs; i++)
-        if (!(h[i] = dlopen(video_libs[i], RTLD_NOW | RTLD_LOCAL))) {
-            const char *why = dlerror();
-            snprintf(ff.error, sizeof ff.error, "FFmpeg's %s could not be loaded (%s)",
-                     video_libs[i], why ? why : "no reason given");
-            return;
-        }
-#define VIDEO_FN_LOAD(f)                                                                           \
-    for (size_t i = 0; !ff.f && i < sizeof h / sizeof *h; i++) {                                   \
-        void *sym = dlsym(h[i], #f);                                                               \
-        memcpy(&ff.f, &sym, sizeof sym);                                                           \
-    }                                                                                              \
-    if (!ff.f) {                                                                                   \
-        snprintf(ff.error, sizeof ff.error, "FFmpeg's libraries have no %s", #f);                  \
-        return;                                                                                    \
-    }
-    VIDEO_FNS(VIDEO_FN_LOAD)
-#undef VIDEO_FN_LOAD
+    static const char *const libs[] = {
+        "libavutil.so." VIDEO_STR(LIBAVUTIL_VERSION_MAJOR),
+        "libswscale.so." VIDEO_STR(LIBSWSCALE_VERSION_MAJOR),
+        "libavcodec.so." VIDEO_STR(LIBAVCODEC_VERSION_MAJOR),
+        "libavformat.so." VIDEO_STR(LIBAVFORMAT_VERSION_MAJOR),
+    };
+    static const char *const names[] = {VIDEO_FNS(SB_DYNLIB_NAME)};
+    void *syms[sizeof names / sizeof *names];
+    if (sb_dynlib_open(libs, sizeof libs / sizeof *libs, names, syms, sizeof names / sizeof *names,
+                       ff.error, sizeof ff.error) != 0)
+        return;
+    size_t i = 0;
+#define VIDEO_FN_SET(f) memcpy(&ff.f, &syms[i++], sizeof ff.f);
+    VIDEO_FNS(VIDEO_FN_SET)
+#undef VIDEO_FN_SET
     /* FFmpeg prints warnings (such as "Bitrate ... is extremely low" for tiny
      * frames) to stderr by default; servebench reports failures through
      * sb_err, so its log is silenced once, for the process. */
@@ -318,7 +305,7 @@ sb_video *sb_video_new(uint32_t w, uint32_t h, double fps, sb_err *err)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, video_load);
     if (ff.error[0]) {
-        sb_err_set(err, "video: %s; random-mm video items need it", ff.error);
+        sb_err_set(err, "video: FFmpeg: %s; random-mm video items need it", ff.error);
         return NULL;
     }
     if (!(fps > 0) || fps > 1e6) {
