@@ -23,13 +23,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "tokenizer/tok_internal.h"
 
 /* Bump when anything written here, or the map layout or tok_hash, changes. */
-#define TOKC_VERSION 2
+#define TOKC_VERSION 3
 #define TOKC_MAX_SLOTS ((uint64_t)1 << 28)
 #define TOKC_MAX_BYTES ((uint64_t)1 << 32)
 
@@ -72,27 +73,6 @@ typedef struct tokc_header {
     uint64_t dec_n, dec_blob_len; /* tok.dec_*: ids (0: none), bytes */
     uint64_t payload_hash;        /* of everything after the header */
 } tokc_header;
-
-/* The payload in file order: up to 8 arrays. */
-typedef struct tokc_parts {
-    void *p[8];
-    size_t n[8];
-    int count;
-} tokc_parts;
-
-static void parts_add(tokc_parts *pt, const void *p, size_t n)
-{
-    pt->p[pt->count] = (void *)p;
-    pt->n[pt->count++] = n;
-}
-
-static uint64_t parts_hash(const tokc_parts *pt)
-{
-    uint64_t h = 2;
-    for (int i = 0; i < pt->count; i++)
-        h = tokc_hash(pt->p[i], pt->n[i], h);
-    return h;
-}
 
 #define TOKC_BL_PAIR_BYTES (65536 * sizeof(struct tok_bpair))
 
@@ -187,7 +167,46 @@ static bool pow2_mask(uint64_t mask)
     return mask >= 15 && mask < TOKC_MAX_SLOTS && ((mask + 1) & mask) == 0;
 }
 
-/* Sizes of the header's parts, false when they do not add up to file_size. */
+/* The payload's parts in file order (text, vocab slots, vocab blob, merge
+ * slots, [byte pairs], [decode offsets, bytes, clean bits]) with their sizes
+ * from a header whose counts are within the caps; returns how many. */
+#define TOKC_PARTS 7
+static int tokc_sizes(const tokc_header *h, size_t *sizes)
+{
+    int n = 0;
+    sizes[n++] = (size_t)h->text_len;
+    sizes[n++] = (size_t)(h->vocab_mask + 1) * sizeof(struct tok_sslot);
+    sizes[n++] = (size_t)h->vocab_blob_len;
+    sizes[n++] = (size_t)(h->merges_mask + 1) * sizeof(struct tok_pslot);
+    if (h->has_bl_pair)
+        sizes[n++] = TOKC_BL_PAIR_BYTES;
+    if (h->dec_n) {
+        sizes[n++] = (size_t)(h->dec_n + 1) * 4;
+        sizes[n++] = (size_t)h->dec_blob_len;
+        sizes[n++] = (size_t)h->dec_n / 8 + 1;
+    }
+    return n;
+}
+
+/* Each part starts on a 64-byte boundary after the header, so the arrays
+ * can be used in place where the file is mapped. Fills offs (may be NULL)
+ * and returns the file size. The caps keep every term below 2^36, so the sum
+ * cannot overflow. */
+#define TOKC_ALIGN 64
+static uint64_t tokc_offsets(const size_t *sizes, int n, size_t *offs)
+{
+    uint64_t at = (sizeof(tokc_header) + TOKC_ALIGN - 1) & ~(uint64_t)(TOKC_ALIGN - 1);
+    for (int i = 0; i < n; i++) {
+        if (offs)
+            offs[i] = (size_t)at;
+        at += sizes[i];
+        if (i + 1 < n)
+            at = (at + TOKC_ALIGN - 1) & ~(uint64_t)(TOKC_ALIGN - 1);
+    }
+    return at;
+}
+
+/* The header is this build's and the sizes of its parts add up to file_size. */
 static bool header_ok(const tokc_header *h, const tok_cache_key *key, uint64_t file_size)
 {
     if (memcmp(h->magic, tokc_magic, sizeof tokc_magic) != 0 || h->version != TOKC_VERSION ||
@@ -204,13 +223,9 @@ static bool header_ok(const tokc_header *h, const tok_cache_key *key, uint64_t f
     if (h->has_bl_pair > 1 || h->dec_n > TOK_MAX_ID || h->dec_blob_len > TOKC_MAX_BYTES ||
         (!h->dec_n && h->dec_blob_len))
         return false;
-    /* each term is below 2^32 * 16, so the sum cannot overflow */
-    uint64_t want = sizeof *h + h->text_len + (h->vocab_mask + 1) * sizeof(struct tok_sslot) +
-                    h->vocab_blob_len + (h->merges_mask + 1) * sizeof(struct tok_pslot) +
-                    h->has_bl_pair * TOKC_BL_PAIR_BYTES;
-    if (h->dec_n)
-        want += (h->dec_n + 1) * 4 + h->dec_blob_len + h->dec_n / 8 + 1;
-    return want == file_size;
+    size_t sizes[TOKC_PARTS];
+    int n = tokc_sizes(h, sizes);
+    return tokc_offsets(sizes, n, NULL) == file_size;
 }
 
 /* Every slot points at a whole record inside the blob with a sane id, and
@@ -254,18 +269,77 @@ static bool maps_ok(const tok_maps *m)
     return true;
 }
 
-void tok_maps_free(tok_maps *m)
+/* Whether p points into the mapped copy of m (then it is not free()d). */
+static bool in_map(const tok_maps *m, const void *p)
 {
-    if (m->vocab.slots)
+    const char *c = p, *base = m->map;
+    return base && c >= base && c < base + m->map_len;
+}
+
+static bool in_range(const void *base, size_t len, const void *p)
+{
+    const char *c = p, *b = base;
+    return b && c >= b && c < b + len;
+}
+
+void tok_cache_detach(tok *t)
+{
+    if (!t->cache_map)
+        return;
+    void *b = t->cache_map;
+    size_t n = t->cache_map_len;
+    tok_model *m = &t->model;
+    if (in_range(b, n, m->vocab.slots))
+        m->vocab.slots = NULL;
+    if (in_range(b, n, m->vocab.blob.data))
+        sb_buf_init(&m->vocab.blob);
+    if (in_range(b, n, m->merges.slots))
+        m->merges.slots = NULL;
+    if (in_range(b, n, m->bl_pair))
+        m->bl_pair = NULL;
+    if (in_range(b, n, t->dec_off))
+        t->dec_off = NULL;
+    if (in_range(b, n, t->dec_blob))
+        t->dec_blob = NULL;
+    if (in_range(b, n, t->dec_clean))
+        t->dec_clean = NULL;
+    munmap(b, n);
+    t->cache_map = NULL;
+    t->cache_map_len = 0;
+}
+
+void tok_maps_release(tok_maps *m)
+{
+    if (m->vocab.slots && !in_map(m, m->vocab.slots))
         tok_smap_free(&m->vocab);
-    tok_pmap_free(&m->merges);
-    free(m->bl_pair);
-    free(m->dec_off);
-    free(m->dec_blob);
-    free(m->dec_clean);
+    if (!in_map(m, m->merges.slots))
+        tok_pmap_free(&m->merges);
+    if (!in_map(m, m->bl_pair))
+        free(m->bl_pair);
+    if (!in_map(m, m->dec_off))
+        free(m->dec_off);
+    if (!in_map(m, m->dec_blob))
+        free(m->dec_blob);
+    if (!in_map(m, m->dec_clean))
+        free(m->dec_clean);
     memset(m, 0, sizeof *m);
 }
 
+void tok_maps_free(tok_maps *m)
+{
+    void *map = m->map;
+    size_t len = m->map_len;
+    tok_maps_release(m);
+    if (map)
+        munmap(map, len);
+}
+
+/* The copy is mapped (private, copy-on-write, though nothing writes a loaded
+ * tokenizer) rather than read into fresh memory: reading 5 MB (GPT-2) cost
+ * more in page clearing and copying than all the rest of the load. The
+ * tokenizer keeps the mapping (tok.cache_map, tok_cache_detach). The
+ * file is never rewritten in place (tok_cache_put renames a new one over
+ * it), so the mapping stays whole while other runs refresh the cache. */
 int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps)
 {
     memset(maps, 0, sizeof *maps);
@@ -282,49 +356,47 @@ int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps)
         close(fd);
         return -1;
     }
-    size_t vs = (size_t)(h.vocab_mask + 1) * sizeof(struct tok_sslot);
-    size_t ms = (size_t)(h.merges_mask + 1) * sizeof(struct tok_pslot);
-    sb_buf_reserve(text, (size_t)h.text_len + 1);
+    void *map =
+        mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return -1;
+    maps->map = map;
+    maps->map_len = (size_t)st.st_size;
+    size_t sizes[TOKC_PARTS], offs[TOKC_PARTS];
+    int n = tokc_sizes(&h, sizes);
+    tokc_offsets(sizes, n, offs);
+    char *base = map;
+    uint64_t ph = 2;
+    for (int i = 0; i < n; i++)
+        ph = tokc_hash(base + offs[i], sizes[i], ph);
+    if (ph != h.payload_hash) {
+        tok_maps_free(maps);
+        return -1;
+    }
+    int k = 0;
+    sb_buf_append(text, base + offs[k], sizes[k]);
+    k++;
     tok_smap *v = &maps->vocab;
-    v->slots = sb_xmalloc(vs);
+    v->slots = (struct tok_sslot *)(void *)(base + offs[k++]);
     v->mask = (size_t)h.vocab_mask;
     v->n = (size_t)h.vocab_n;
     sb_buf_init(&v->blob);
-    sb_buf_reserve(&v->blob, (size_t)h.vocab_blob_len + 1);
-    maps->merges.slots = sb_xmalloc(ms);
+    v->blob.data = base + offs[k++];
+    v->blob.len = v->blob.cap = (size_t)h.vocab_blob_len;
+    maps->merges.slots = (struct tok_pslot *)(void *)(base + offs[k++]);
     maps->merges.mask = (size_t)h.merges_mask;
     maps->merges.n = (size_t)h.merges_n;
-    tokc_parts pt = {.count = 0};
-    parts_add(&pt, text->data, (size_t)h.text_len);
-    parts_add(&pt, v->slots, vs);
-    parts_add(&pt, v->blob.data, (size_t)h.vocab_blob_len);
-    parts_add(&pt, maps->merges.slots, ms);
-    if (h.has_bl_pair) {
-        maps->bl_pair = sb_xmalloc(TOKC_BL_PAIR_BYTES);
-        parts_add(&pt, maps->bl_pair, TOKC_BL_PAIR_BYTES);
-    }
+    if (h.has_bl_pair)
+        maps->bl_pair = (struct tok_bpair *)(void *)(base + offs[k++]);
     if (h.dec_n) {
         maps->dec_n = (size_t)h.dec_n;
-        maps->dec_off = sb_xmalloc((maps->dec_n + 1) * 4);
-        maps->dec_blob = sb_xmalloc((size_t)h.dec_blob_len + 1);
-        maps->dec_blob[h.dec_blob_len] = '\0';
-        maps->dec_clean = sb_xmalloc(maps->dec_n / 8 + 1);
-        parts_add(&pt, maps->dec_off, (maps->dec_n + 1) * 4);
-        parts_add(&pt, maps->dec_blob, (size_t)h.dec_blob_len);
-        parts_add(&pt, maps->dec_clean, maps->dec_n / 8 + 1);
+        maps->dec_off = (uint32_t *)(void *)(base + offs[k++]);
+        maps->dec_blob = base + offs[k++];
+        maps->dec_clean = (uint8_t *)(base + offs[k++]);
     }
-    bool ok = true;
-    for (int i = 0; ok && i < pt.count; i++)
-        ok = read_all(fd, pt.p[i], pt.n[i]);
-    close(fd);
-    if (ok) {
-        text->len = (size_t)h.text_len;
-        text->data[text->len] = '\0';
-        v->blob.len = (size_t)h.vocab_blob_len;
-        ok = parts_hash(&pt) == h.payload_hash && maps_ok(maps) &&
-             (!h.dec_n || (maps->dec_off[0] == 0 && maps->dec_off[h.dec_n] == h.dec_blob_len));
-    }
-    if (!ok) {
+    if (!maps_ok(maps) ||
+        (h.dec_n && (maps->dec_off[0] != 0 || maps->dec_off[h.dec_n] != h.dec_blob_len))) {
         tok_maps_free(maps);
         sb_buf_free(text);
         return -1;
@@ -345,6 +417,12 @@ static void make_dirs(const char *dir)
     }
     (void)mkdir(p, 0700);
     free(p);
+}
+
+static bool write_part(int fd, const void *p, size_t n, size_t pad)
+{
+    static const char zeros[TOKC_ALIGN];
+    return write_all(fd, p, n) && write_all(fd, zeros, pad);
 }
 
 void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok *t)
@@ -372,21 +450,29 @@ void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, 
     h.merges_mask = m->merges.mask;
     h.merges_n = m->merges.n;
     h.has_bl_pair = m->bl_pair != NULL;
-    tokc_parts pt = {.count = 0};
-    parts_add(&pt, text, text_len);
-    parts_add(&pt, m->vocab.slots, (m->vocab.mask + 1) * sizeof(struct tok_sslot));
-    parts_add(&pt, m->vocab.blob.data, m->vocab.blob.len);
-    parts_add(&pt, m->merges.slots, (m->merges.mask + 1) * sizeof(struct tok_pslot));
+    const void *parts[TOKC_PARTS];
+    int n = 0;
+    parts[n++] = text;
+    parts[n++] = m->vocab.slots;
+    parts[n++] = m->vocab.blob.data;
+    parts[n++] = m->merges.slots;
     if (m->bl_pair)
-        parts_add(&pt, m->bl_pair, TOKC_BL_PAIR_BYTES);
+        parts[n++] = m->bl_pair;
     if (t->dec_off && t->n_total) {
         h.dec_n = t->n_total;
         h.dec_blob_len = t->dec_off[t->n_total];
-        parts_add(&pt, t->dec_off, (t->n_total + 1) * 4);
-        parts_add(&pt, t->dec_blob, (size_t)h.dec_blob_len);
-        parts_add(&pt, t->dec_clean, t->n_total / 8 + 1);
+        parts[n++] = t->dec_off;
+        parts[n++] = t->dec_blob;
+        parts[n++] = t->dec_clean;
     }
-    h.payload_hash = parts_hash(&pt);
+    size_t sizes[TOKC_PARTS], offs[TOKC_PARTS];
+    if (tokc_sizes(&h, sizes) != n)
+        return;
+    uint64_t total = tokc_offsets(sizes, n, offs);
+    uint64_t ph = 2;
+    for (int i = 0; i < n; i++)
+        ph = tokc_hash(parts[i], sizes[i], ph);
+    h.payload_hash = ph;
     make_dirs(key->dir);
     sb_buf tmp;
     sb_buf_init(&tmp);
@@ -396,9 +482,10 @@ void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, 
         sb_buf_free(&tmp);
         return;
     }
-    bool ok = write_all(fd, &h, sizeof h);
-    for (int i = 0; ok && i < pt.count; i++)
-        ok = write_all(fd, pt.p[i], pt.n[i]);
+    bool ok = write_part(fd, &h, sizeof h, offs[0] - sizeof h);
+    for (int i = 0; ok && i < n; i++)
+        ok = write_part(fd, parts[i], sizes[i],
+                        (i + 1 < n ? offs[i + 1] : (size_t)total) - offs[i] - sizes[i]);
     ok = close(fd) == 0 && ok;
     if (!ok || rename(tmp.data, key->file) != 0)
         (void)unlink(tmp.data);

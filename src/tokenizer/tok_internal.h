@@ -86,6 +86,8 @@ typedef struct tok_maps {
     char *dec_blob;
     uint8_t *dec_clean;
     size_t dec_n;
+    void *map; /* the mapped copy the arrays point into, or NULL */
+    size_t map_len;
 } tok_maps;
 
 /* ---- UTF-8 and Unicode helpers (tok_utf8.c) ----------------------------- */
@@ -294,8 +296,14 @@ void tok_cache_key_free(tok_cache_key *key);
 /* 0 with the compact text (model.vocab/merges cut out) and the maps when a
  * valid copy for key exists; -1 (nothing to free) on any miss. */
 int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps);
-/* Frees what a model did not take over. */
+/* Frees what a model did not take over, and the mapping. */
 void tok_maps_free(tok_maps *m);
+/* Frees what a model did not take over but leaves the mapping, which the
+ * tokenizer has taken (tok.cache_map). */
+void tok_maps_release(tok_maps *m);
+/* Before t's parts are freed: drops t's pointers into its mapped copy and
+ * unmaps it (nothing when t has none). */
+void tok_cache_detach(tok *t);
 /* Writes the copy of a BPE tokenizer and its compact text (best effort). */
 void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok *t);
 /* Appends the ids of one pre-token. */
@@ -384,6 +392,8 @@ struct tok {
     char *dec_blob;
     uint8_t *dec_clean; /* bit per id: its bytes are valid UTF-8 on their own */
     bool from_cache;    /* the maps came from tok_cache.c's copy */
+    void *cache_map;    /* that copy, mapped: the maps' arrays point into it */
+    size_t cache_map_len;
 };
 
 /* tok_added.c */

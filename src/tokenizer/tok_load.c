@@ -407,9 +407,11 @@ static int load_json(tok *t, const char *path, sb_err *err)
     sb_buf_init(&keep);
     bool cache = tok_cache_key_of(path, &raw, &key) == 0;
     if (cache && tok_cache_get(&key, &keep, &maps) == 0) {
+        t->cache_map = maps.map; /* t owns the mapping from here on */
+        t->cache_map_len = maps.map_len;
         sb_err ignored;
         int rc = parse_cached(t, &keep, &maps, &ignored);
-        tok_maps_free(&maps);
+        tok_maps_release(&maps);
         sb_buf_free(&keep);
         if (rc == 0) {
             t->from_cache = true;
@@ -482,6 +484,7 @@ tok *tok_load_compat(const char *spec, tok_compat compat, sb_err *err)
 /* Everything t owns but t itself and its path. */
 static void tok_free_parts(tok *t)
 {
+    tok_cache_detach(t);
     tok_model_free(&t->model);
     tok_norm_free(t->norm);
     tok_pretok_free(t->pre);
