@@ -21,8 +21,8 @@ fp() {
     echo "$f"
 }
 
-off=$(SB_TOKENIZER_CACHE=off fp off)
-export SB_TOKENIZER_CACHE="$tmp/cache"
+off=$(SERVEBENCH_TOKENIZER_CACHE=off fp off)
+export SERVEBENCH_TOKENIZER_CACHE="$tmp/cache"
 miss=$(fp miss)
 n=$(find "$tmp/cache" -name '*.tokc' | wc -l)
 [ "$n" = 1 ] || { echo "expected one cache file after the miss, found $n"; exit 1; }

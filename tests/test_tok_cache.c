@@ -8,7 +8,7 @@
  * is damaged (a flipped byte, cut short, another format) is not used and is
  * written anew; and with the cache off nothing is written. Each test works in
  * its own temporary directory: a copy of the tokenizer files and a cache
- * directory named by SB_TOKENIZER_CACHE. */
+ * directory named by SERVEBENCH_TOKENIZER_CACHE. */
 #include "testutil.h"
 
 #include <fcntl.h>
@@ -26,7 +26,7 @@
 typedef struct fx {
     char dir[64];    /* the temporary directory */
     char tokdir[96]; /* dir/tok: the tokenizer files */
-    char cache[96];  /* dir/cache: SB_TOKENIZER_CACHE */
+    char cache[96];  /* dir/cache: SERVEBENCH_TOKENIZER_CACHE */
     char json[256];  /* the tokenizer.json (or .json.gz) in tokdir */
 } fx;
 
@@ -74,7 +74,7 @@ static fx *fx_new(const char *fam, bool plain)
         assert_int_equal(system(cmd), 0);
         f->json[jl - 3] = '\0';
     }
-    setenv("SB_TOKENIZER_CACHE", f->cache, 1);
+    setenv("SERVEBENCH_TOKENIZER_CACHE", f->cache, 1);
     return f;
 }
 
@@ -83,7 +83,7 @@ static void fx_free(fx *f)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
     assert_int_equal(system(cmd), 0);
-    unsetenv("SB_TOKENIZER_CACHE");
+    unsetenv("SERVEBENCH_TOKENIZER_CACHE");
     free(f);
 }
 
@@ -99,10 +99,10 @@ static tok *load(const fx *f)
 /* The tokenizer as parsed from the JSON, with the cache off. */
 static tok *load_uncached(const fx *f)
 {
-    setenv("SB_TOKENIZER_CACHE", "off", 1);
+    setenv("SERVEBENCH_TOKENIZER_CACHE", "off", 1);
     tok *t = load(f);
     assert_false(tok_from_cache(t));
-    setenv("SB_TOKENIZER_CACHE", f->cache, 1);
+    setenv("SERVEBENCH_TOKENIZER_CACHE", f->cache, 1);
     return t;
 }
 

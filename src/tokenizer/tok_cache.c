@@ -8,8 +8,8 @@
  * few (bench/startup.c), and start-up is part of what a user waits for.
  *
  * One file per tokenizer.json (named by a hash of its real path) under
- * $SB_TOKENIZER_CACHE, else $XDG_CACHE_HOME/servebench/tokenizers, else
- * ~/.cache/servebench/tokenizers; SB_TOKENIZER_CACHE=off turns it off. The
+ * $SERVEBENCH_TOKENIZER_CACHE, else $XDG_CACHE_HOME/servebench/tokenizers, else
+ * ~/.cache/servebench/tokenizers; SERVEBENCH_TOKENIZER_CACHE=off turns it off. The
  * copy is used only when the tokenizer.json it was made from has the same
  * size, modification time and content hash, the format and the hash
  * function are this build's, and the whole payload matches its checksum;
@@ -84,7 +84,7 @@ static uint64_t tokc_probe(void)
 /* The cache directory (malloc'd), or NULL when the cache is off. */
 static char *tokc_dir(void)
 {
-    const char *env = getenv("SB_TOKENIZER_CACHE");
+    const char *env = getenv("SERVEBENCH_TOKENIZER_CACHE");
     sb_buf d;
     sb_buf_init(&d);
     if (env) {

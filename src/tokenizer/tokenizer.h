@@ -54,7 +54,7 @@ tok *tok_load(const char *spec, sb_err *err);
 tok *tok_load_compat(const char *spec, tok_compat compat, sb_err *err);
 void tok_free(tok *t);
 /* Whether t's vocabulary and merges came from the binary copy of its
- * tokenizer.json that loading keeps (tok_cache.c: $SB_TOKENIZER_CACHE, else
+ * tokenizer.json that loading keeps (tok_cache.c: $SERVEBENCH_TOKENIZER_CACHE, else
  * ~/.cache/servebench/tokenizers; "off" disables it) instead of the JSON. The
  * tokenizer is the same either way; this is for tests and diagnostics. */
 bool tok_from_cache(const tok *t);
