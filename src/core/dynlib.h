@@ -28,6 +28,7 @@ int sb_dynlib_open(const char *const *libs, size_t nlibs, const char *const *nam
  * and after sb_dynlib_open(..., tbl_names, syms, ...) each syms[i] is copied
  * into the i-th field (memcpy: ISO C has no cast from void * to a function
  * pointer). */
+/* NOLINTNEXTLINE(bugprone-macro-parentheses): f is a declarator name here */
 #define SB_DYNLIB_FIELD(f) __typeof__(&f) f;
 #define SB_DYNLIB_NAME(f) #f,
 

@@ -45,7 +45,7 @@ static uint64_t tokc_hash(const void *p, size_t n, uint64_t seed)
     const unsigned char *s = p;
     uint64_t h[4] = {seed ^ 0x9e3779b97f4a7c15ULL, seed + n, ~seed, seed ^ 0xc2b2ae3d27d4eb4fULL};
     while (n >= 32) {
-        for (int i = 0; i < 4; i++) {
+        for (size_t i = 0; i < 4; i++) {
             uint64_t w;
             memcpy(&w, s + 8 * i, 8);
             h[i] = (h[i] ^ w) * 0x9fb21c651e98df25ULL;
@@ -85,16 +85,17 @@ static uint64_t tokc_probe(void)
 static char *tokc_dir(void)
 {
     const char *env = getenv("SERVEBENCH_TOKENIZER_CACHE");
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     sb_buf d;
     sb_buf_init(&d);
     if (env) {
         if (!*env || !strcmp(env, "off") || !strcmp(env, "0"))
             return NULL;
         sb_buf_printf(&d, "%s", env);
-    } else if (getenv("XDG_CACHE_HOME") && *getenv("XDG_CACHE_HOME") == '/') {
-        sb_buf_printf(&d, "%s/servebench/tokenizers", getenv("XDG_CACHE_HOME"));
-    } else if (getenv("HOME") && *getenv("HOME")) {
-        sb_buf_printf(&d, "%s/.cache/servebench/tokenizers", getenv("HOME"));
+    } else if (xdg && xdg[0] == '/') { /* XDG: a relative value is ignored */
+        sb_buf_printf(&d, "%s/servebench/tokenizers", xdg);
+    } else if (home && *home) {
+        sb_buf_printf(&d, "%s/.cache/servebench/tokenizers", home);
     } else {
         return NULL;
     }
