@@ -206,8 +206,8 @@ static void in_process(const char *tokdir, char **args, int nargs, int port)
     uint64_t t0 = sb_now_ns();
     sb_err err;
     tok *tk = tok_load(tokdir, &err);
-    printf("  tokenizer load (%s): %.2f ms%s%s\n", tokdir, ms_since(t0), tk ? "" : " FAILED: ",
-           tk ? "" : err.msg);
+    printf("  tokenizer load (%s): %.2f ms%s%s\n", tokdir, ms_since(t0),
+           tk ? "" : " FAILED: ", tk ? "" : err.msg);
     if (!tk)
         return;
     t0 = sb_now_ns();
