@@ -234,6 +234,23 @@ static bool header_ok(const tokc_header *h, const tok_cache_key *key, uint64_t f
 static bool maps_ok(const tok_maps *m)
 {
     size_t n = 0, blen = m->vocab.blob.len;
+    /* tok_smap_next walks the blob record by record (index_ids, the
+     * U+2581 scan): every record must lie whole inside it */
+    for (size_t at = 0; at < blen; n++) {
+        int32_t val;
+        uint32_t len;
+        if (blen - at < 8)
+            return false;
+        memcpy(&val, m->vocab.blob.data + at, 4);
+        memcpy(&len, m->vocab.blob.data + at + 4, 4);
+        size_t step = 8 + (size_t)len + (4 - (len & 3));
+        if (val < 0 || val >= TOK_MAX_ID || len > blen || step > blen - at)
+            return false;
+        at += step;
+    }
+    if (n != m->vocab.n)
+        return false;
+    n = 0;
     for (size_t i = 0; i <= m->vocab.mask; i++) {
         uint32_t off = m->vocab.slots[i].off;
         if (!off)
