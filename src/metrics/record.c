@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "metrics/record_spill.h"
 
 static const char *const fail_names[SB_FAIL_COUNT_] = {
     [SB_FAIL_NONE] = "none",
@@ -64,6 +65,7 @@ void rec_store_free(rec_store *s)
     }
     free(s->recs);
     free(s->overflow);
+    rec_store_spill_free(s);
     free(s);
 }
 
