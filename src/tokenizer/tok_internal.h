@@ -451,6 +451,8 @@ int tok_file_read(const char *path, sb_buf *out, sb_err *err);
 /* The text of a file's bytes raw (taken: raw is left empty): gunzipped when
  * it is gzip, else raw itself. */
 int tok_text_of(const char *path, sb_buf *raw, sb_buf *out, sb_err *err);
+/* gzip bytes in, inflated into out; more than cap bytes is an error. */
+int tok_gunzip(const char *path, const sb_buf *in, size_t cap, sb_buf *out, sb_err *err);
 
 /* tok_scratch lifetime (tok_encode.c) */
 void tok_scratch_init(tok_scratch *sc, const tok *t);
