@@ -7,10 +7,14 @@
  * is ready. Why a timerfd: epoll_wait's timeout is in milliseconds, too
  * coarse for send deadlines at 10,000 req/s; an absolute CLOCK_MONOTONIC
  * timerfd wakes within microseconds. The body timestamp is read first thing
- * in curl's write callback, i.e. right after curl's recv() of that data. */
+ * in curl's write callback, i.e. right after curl's recv() of that data.
+ * With rx_kernel, the kernel's receive stamp of the same data is peeked
+ * (MSG_PEEK) before curl reads it: libcurl reads with recv() and would drop
+ * the control message. */
 #include "http/engine.h"
 
 #include <errno.h>
+#include <linux/net_tstamp.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +25,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -44,6 +49,8 @@ struct eng {
     curl_socket_t fresh[16]; /* sockets new since the last kick that wait to be writable */
     int n_fresh;
     struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
+    int krx_fd;                 /* rx_kernel: socket curl is reading now, else -1 */
+    uint64_t krx_ns;            /* its peeked kernel stamp (0 = none) */
 };
 
 struct eng_xfer {
@@ -60,6 +67,7 @@ struct eng_xfer {
     unsigned attempts;   /* requests curl put on the wire for this start */
     bool resend_refused; /* curl wanted to resend it: see attempt_cb */
     long recv_buf;       /* CURLOPT_BUFFERSIZE now set on the easy handle (0 = curl's default) */
+    int fd;              /* rx_kernel: the socket curl last registered for it (-1 none) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -72,7 +80,6 @@ static void curl_init_once(void)
 
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    (void)easy;
     eng *e = userp;
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL);
@@ -87,6 +94,13 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
         op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
         epoll_ctl(e->epfd, op, s, &ev);
     }
+    /* HTTP/1.1: a socket serves one transfer at a time, and curl registers
+     * it for the transfer that uses it (a reused connection's socket was
+     * removed when its previous transfer ended). */
+    eng_xfer *x = NULL;
+    if (e->o.rx_kernel && easy && curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK &&
+        x)
+        x->fd = s;
     if (!socketp) {
         curl_multi_assign(e->multi, s, e);
         if ((what & CURL_POLL_OUT) && e->n_fresh < (int)(sizeof e->fresh / sizeof e->fresh[0]))
@@ -115,9 +129,63 @@ static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockadd
     eng *e = ud;
     (void)purpose;
     curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd != CURL_SOCKET_BAD)
-        e->open_socks++;
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    int on = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    if (e->o.rx_kernel && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &on, sizeof on) != 0) {
+        close(fd); /* eng_new checked that it works: fail this connection, not silently */
+        return CURL_SOCKET_BAD;
+    }
+    e->open_socks++;
     return fd;
+}
+
+/* rx_kernel: realtime minus monotonic now. Software receive stamps are
+ * CLOCK_REALTIME (ktime_get_real); the run's clock is CLOCK_MONOTONIC. Taken
+ * at each wake-up, so only a step of the wall clock between a packet's
+ * arrival and the wake-up (µs to ms) can make a converted stamp wrong; such
+ * a stamp lands after the peek and is dropped by rx_peek. */
+static int64_t real_minus_mono(void)
+{
+    uint64_t m0 = sb_now_ns();
+    struct timespec r;
+    clock_gettime(CLOCK_REALTIME, &r);
+    uint64_t m1 = sb_now_ns();
+    return (int64_t)((uint64_t)r.tv_sec * SB_NS_PER_S + (uint64_t)r.tv_nsec) -
+           (int64_t)(m0 + (m1 - m0) / 2);
+}
+
+/* Peeks every byte queued on fd without copying (MSG_PEEK | MSG_TRUNC) for
+ * the kernel's receive stamp: TCP reports the stamp of the last segment the
+ * call touched, i.e. the newest queued data, and the kernel coalesces
+ * segments that wait in the receive queue into one buffer that keeps the
+ * newest stamp (seen on Linux 6.18 loopback: six 10 ms apart, one stamp), so
+ * per-segment stamps of queued data do not exist. Returns CLOCK_MONOTONIC
+ * ns, or 0 (nothing queued, no stamp, or a stamp after now). */
+#define RX_PEEK_MAX (64u << 20) /* beyond any receive buffer */
+static uint64_t rx_peek(int fd, int64_t rm)
+{
+    union {
+        char buf[CMSG_SPACE(3 * sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = NULL, .iov_len = RX_PEEK_MAX};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    if (recvmsg(fd, &m, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT) <= 0)
+        return 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPING)
+            continue;
+        struct timespec ts[3]; /* [0]: software; [2]: hardware (not asked for) */
+        memcpy(ts, CMSG_DATA(c), sizeof ts);
+        int64_t real = (int64_t)ts[0].tv_sec * (int64_t)SB_NS_PER_S + ts[0].tv_nsec;
+        if (real == 0 || real - rm <= 0)
+            return 0;
+        uint64_t k = (uint64_t)(real - rm);
+        return k <= sb_now_ns() ? k : 0;
+    }
+    return 0;
 }
 
 static int close_cb(void *ud, curl_socket_t fd)
@@ -132,6 +200,22 @@ eng *eng_new(const eng_opts *o, sb_err *err)
     pthread_once(&curl_once, curl_init_once);
     eng *e = sb_xcalloc(1, sizeof *e);
     e->o = *o;
+    e->krx_fd = -1;
+    if (o->rx_kernel) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int on = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &on, sizeof on) != 0) {
+            sb_err_set(err,
+                       "kernel receive timestamps: this kernel refuses SO_TIMESTAMPING software "
+                       "receive stamps on a TCP socket (%s)",
+                       strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            free(e);
+            return NULL;
+        }
+        close(fd);
+    }
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     e->multi = curl_multi_init();
@@ -183,6 +267,9 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
     uint64_t t = sb_now_ns(); /* before anything else: this is the receive time */
     eng_xfer *x = ud;
     size_t n = size * nmemb;
+    /* Only data of the socket just peeked: curl also runs transfers whose
+     * timers expired, and they read their own sockets. */
+    uint64_t krx = x->e->krx_fd >= 0 && x->fd == x->e->krx_fd ? x->e->krx_ns : 0;
     x->last_rx_ns = t;
     if (!x->status_sent) {
         long code = 0;
@@ -190,7 +277,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
         x->status_sent = true;
         x->ops->on_status(x->ud, (int)code);
     }
-    if (x->ops->on_body(x->ud, p, n, t) != 0) {
+    if (x->ops->on_body(x->ud, p, n, t, krx) != 0) {
         x->aborted = true;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
@@ -244,6 +331,7 @@ eng_xfer *eng_xfer_new(eng *e)
 {
     eng_xfer *x = sb_xcalloc(1, sizeof *x);
     x->e = e;
+    x->fd = -1;
     x->easy = curl_easy_init();
     CURL *c = x->easy;
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
@@ -305,6 +393,7 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     x->ud = ud;
     x->status_sent = x->aborted = x->resend_refused = false;
     x->attempts = 0;
+    x->fd = -1; /* sock_cb names the socket this transfer gets */
     x->errbuf[0] = '\0';
     /* A slot sends the same URL again: setting it anew costs a copy and a
      * parse, so it is passed on only when it changed (compared by content:
@@ -626,6 +715,7 @@ int eng_step(eng *e, uint64_t deadline_ns)
     struct epoll_event evs[EV_BATCH];
     int n = epoll_wait(e->epfd, evs, EV_BATCH, timeout);
     int running = 0;
+    int64_t rm = e->o.rx_kernel && n > 0 ? real_minus_mono() : 0;
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         if (fd == e->tfd) {
@@ -638,7 +728,12 @@ int eng_step(eng *e, uint64_t deadline_ns)
         int flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                     ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+        if (e->o.rx_kernel && (evs[i].events & EPOLLIN)) {
+            e->krx_ns = rx_peek(fd, rm);
+            e->krx_fd = fd;
+        }
         curl_multi_socket_action(e->multi, fd, flags, &running);
+        e->krx_fd = -1;
     }
     if (e->curl_deadline_ns && e->curl_deadline_ns <= sb_now_ns()) {
         e->curl_deadline_ns = 0;

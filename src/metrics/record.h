@@ -75,6 +75,8 @@ typedef struct rec_store {
     uint64_t bench_start_ns; /* monotonic time of the schedule start */
     uint64_t bench_end_ns;   /* after the last request finished */
     void *lock; /* a pthread_mutex_t guarding the overflow table while several loops run */
+    struct krx_store *krx; /* --rx-timestamps kernel: stamps beside the records (krx.h), else NULL;
+                              freed and kept with them */
 } rec_store;
 
 /* Checks, before anything is built for them, that n requests' records and
