@@ -384,9 +384,11 @@ static int prepare(run_ctx *c, sb_err *err)
                    .rx_kernel = cfg->rx_timestamps && !strcmp(cfg->rx_timestamps, "kernel")};
     /* Kernel stamps are peeked from the TCP queue: with TLS that is
      * ciphertext, whose records need not line up with curl's reads. */
-    if (eo.rx_kernel && !strncasecmp(c->tgt.url, "https://", 8))
+    if (eo.rx_kernel && !strncasecmp(c->tgt.url, "https://", 8)) {
+        c->usage_error = true;
         return sb_err_set(err, "--rx-timestamps kernel with an https:// server is not supported "
                                "yet (plain http:// only)");
+    }
     if (!strncasecmp(c->tgt.url, "https://", 8) && eng_tls_check(&eo, c->tgt.url, 10.0, err) != 0)
         return -1;
     if (!(c->e = eng_new(&eo, err)))
