@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # serve_rx_kernel.sh - `--rx-timestamps kernel` end to end against the
-# in-process simulator: every token message has a kernel stamp, the block's
+# in-process simulator: token messages have a kernel stamp (but for the rare
+# out-of-turn read of a late client, at most 1 in 20: test_engine_krx.c), the block's
 # section and the result's servebench.rx_kernel keys are there beside the
 # reference's figures (which stay as they are), the kernel TTFT is no later
 # than the user-space one (orderings only, never magnitudes); without the flag
@@ -18,7 +19,7 @@ common=(--sim --sim-arg=--ttft-ms=5 --sim-arg=--itl-ms=2 --model sim
     > "$tmp/k.out" 2> "$tmp/k.err" || { cat "$tmp/k.out" "$tmp/k.err"; exit 1; }
 "$SB_BIN" serve "${common[@]}" --result-filename u.json \
     > "$tmp/u.out" 2> "$tmp/u.err" || { cat "$tmp/u.out" "$tmp/u.err"; exit 1; }
-grep -Eq '^Token messages with a kernel stamp: +240 of 240$' "$tmp/k.out" ||
+grep -Eq '^Token messages with a kernel stamp: +2[2-4][0-9] of 240$' "$tmp/k.out" ||
     { echo "kernel stamps missing"; cat "$tmp/k.out"; exit 1; }
 for l in 'Mean TTFT, kernel rx \(ms\):' 'P99.9 ITL, kernel rx \(ms\):' 'P50 TTFT rx delay \(ms\):' \
          '^Mean TTFT \(ms\):' '^Mean ITL \(ms\):'; do
@@ -30,8 +31,9 @@ import json, sys
 k, u = (json.load(open(p)) for p in sys.argv[1:])
 assert "rx_kernel" not in u.get("servebench", {}), "rx_kernel without the flag"
 rx = k["servebench"]["rx_kernel"]
-assert rx["token_messages_stamped"] == 240 and rx["token_messages_unstamped"] == 0, rx
-assert rx["ttft_samples"] == 30 and rx["itl_samples"] == 30 * 7, rx
+assert rx["token_messages_stamped"] + rx["token_messages_unstamped"] == 240, rx
+assert rx["token_messages_unstamped"] <= 12, rx
+assert 27 <= rx["ttft_samples"] <= 30 and 200 <= rx["itl_samples"] <= 30 * 7, rx
 for what in ("ttft", "itl", "ttft_rx_delay"):
     for stat in ("mean", "median", "std", "p50", "p99.9"):
         assert f"{stat}_{what}_ms" in rx, (stat, what, sorted(rx))

@@ -2,13 +2,20 @@
 /* test_engine_krx.c - --rx-timestamps kernel (eng_opts.rx_kernel) against
  * `servebench sim --record` in its own process, over real sockets.
  *
- * Asserts orderings only, never magnitudes: every token message has a kernel
+ * Asserts orderings only, never magnitudes: token messages have a kernel
  * stamp; each one is no later than the user-space stamp of the same message,
  * no earlier than the request's start nor than the simulator's emission of
  * that token (both sides read CLOCK_MONOTONIC; the simulator stamps before
  * send()); stamps within a stream never go back. Connections are reused
  * (--max-concurrency below the request count), since a reused connection's
- * socket must be matched to its new transfer. */
+ * socket must be matched to its new transfer.
+ *
+ * "Every token" with one allowance: data that curl reads out of turn (a
+ * transfer whose timer expired, run while another socket is handled) after
+ * it arrived since the engine's last peek has no stamp and is counted as
+ * missing, never given a wrong one. That needs a client late by milliseconds
+ * (seen only with CPU hogs on its core: bench/engine.md (f)), so a loaded
+ * test machine may see a few; more than 1 in 20 is a failure. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -98,16 +105,19 @@ static rec_store *run_kernel(long cap, long workers)
 
 static void check_orderings(const rec_store *rs)
 {
+    uint32_t missing = 0;
     for (int i = 0; i < N; i++) {
         const sb_record *r = &rs->recs[i];
         const krx_req *q = &rs->krx->reqs[i];
         assert_true(r->success);
         assert_int_equal(tr[i].seen, 1);
         assert_int_equal(r->n_chunks, TOKENS);
-        /* a kernel stamp for every token message, none refused as impossible
-         * (before the start or going back) */
-        assert_int_equal(q->missing, 0);
-        assert_int_equal(q->stamped, (uint32_t)r->n_chunks);
+        /* a kernel stamp for every token message but the rare out-of-turn
+         * read (header comment) */
+        assert_int_equal(q->stamped + q->missing, (uint32_t)r->n_chunks);
+        missing += q->missing;
+        if (q->missing)
+            continue;
         assert_true(q->has_ttft);
         assert_int_equal(q->n_itl, r->n_itl);
         /* absolute stamps of message j: start + TTFT + the gaps before j */
@@ -124,6 +134,10 @@ static void check_orderings(const rec_store *rs)
                 assert_true(k >= tr[i].emit[j]);
         }
     }
+    if (missing)
+        print_message("note: %u of %d token messages without a kernel stamp (out-of-turn reads)\n",
+                      missing, N * TOKENS);
+    assert_true(missing <= N * TOKENS / 20);
 }
 
 static void kernel_stamps_every_token_in_order(void **state)

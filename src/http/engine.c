@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <linux/net_tstamp.h>
+#include <linux/tcp.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -51,6 +52,14 @@ struct eng {
     struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
     int krx_fd;                 /* rx_kernel: socket curl is reading now, else -1 */
     uint64_t krx_ns;            /* its peeked kernel stamp (0 = none) */
+    /* rx_kernel: every socket readable at a wake-up, peeked before curl reads
+     * any of them (indexed by fd; cleared when the fd is opened or closed):
+     * curl also runs transfers whose timers expired, while it handles another
+     * socket or a timeout, and they read their own sockets out of turn. */
+    struct krx_pre {
+        uint64_t ns, bytes; /* stamp; tcpi_bytes_received just before it was taken */
+    } *krx_pre;
+    int n_krx_pre;
 };
 
 struct eng_xfer {
@@ -101,6 +110,12 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
     if (e->o.rx_kernel && easy && curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK &&
         x)
         x->fd = s;
+    if (e->o.rx_kernel && s >= e->n_krx_pre && s < (1 << 20)) {
+        int n = s + 64;
+        e->krx_pre = sb_xrealloc(e->krx_pre, (size_t)n * sizeof *e->krx_pre);
+        memset(e->krx_pre + e->n_krx_pre, 0, (size_t)(n - e->n_krx_pre) * sizeof *e->krx_pre);
+        e->n_krx_pre = n;
+    }
     if (!socketp) {
         curl_multi_assign(e->multi, s, e);
         if ((what & CURL_POLL_OUT) && e->n_fresh < (int)(sizeof e->fresh / sizeof e->fresh[0]))
@@ -117,6 +132,13 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     if (timeout_ms == 0)
         e->curl_deadline_ns = 1; /* "as soon as possible": already due */
     return 0;
+}
+
+/* A new or closed socket inherits nothing of an earlier one with its number. */
+static void krx_forget(eng *e, curl_socket_t fd)
+{
+    if (fd >= 0 && fd < e->n_krx_pre)
+        e->krx_pre[fd] = (struct krx_pre){0};
 }
 
 /* Sockets are opened and closed here so the engine knows how many
@@ -137,6 +159,7 @@ static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockadd
         return CURL_SOCKET_BAD;
     }
     e->open_socks++;
+    krx_forget(e, fd);
     return fd;
 }
 
@@ -188,10 +211,36 @@ static uint64_t rx_peek(int fd, int64_t rm)
     return 0;
 }
 
+/* Bytes that have arrived on TCP socket fd so far (0 if unknown). */
+static uint64_t rx_bytes(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        return 0;
+    return ti.tcpi_bytes_received;
+}
+
+/* The stamp for data curl read from fd out of turn: the latest early peek of
+ * fd, provided nothing arrived since (so every byte curl read was queued
+ * then, and the newest of them carried that stamp); else 0. */
+static uint64_t krx_late(const eng *e, int fd)
+{
+    if (fd < 0 || fd >= e->n_krx_pre)
+        return 0;
+    const struct krx_pre *p = &e->krx_pre[fd];
+    if (!p->ns || !p->bytes)
+        return 0;
+    return rx_bytes(fd) == p->bytes ? p->ns : 0;
+}
+
 static int close_cb(void *ud, curl_socket_t fd)
 {
     eng *e = ud;
     e->open_socks--;
+    krx_forget(e, fd);
     return close(fd);
 }
 
@@ -255,6 +304,7 @@ void eng_free(eng *e)
     if (e->multi)
         curl_multi_cleanup(e->multi);
     curl_slist_free_all(e->resolve);
+    free(e->krx_pre);
     if (e->epfd >= 0)
         close(e->epfd);
     if (e->tfd >= 0)
@@ -269,7 +319,9 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     /* Only data of the socket just peeked: curl also runs transfers whose
      * timers expired, and they read their own sockets. */
-    uint64_t krx = x->e->krx_fd >= 0 && x->fd == x->e->krx_fd ? x->e->krx_ns : 0;
+    uint64_t krx = !x->e->o.rx_kernel                           ? 0
+                   : x->e->krx_fd >= 0 && x->fd == x->e->krx_fd ? x->e->krx_ns
+                                                                : krx_late(x->e, x->fd);
     x->last_rx_ns = t;
     if (!x->status_sent) {
         long code = 0;
@@ -716,6 +768,16 @@ int eng_step(eng *e, uint64_t deadline_ns)
     int n = epoll_wait(e->epfd, evs, EV_BATCH, timeout);
     int running = 0;
     int64_t rm = e->o.rx_kernel && n > 0 ? real_minus_mono() : 0;
+    if (e->o.rx_kernel && n > 0) {
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == e->tfd || !(evs[i].events & EPOLLIN) || fd < 0 || fd >= e->n_krx_pre)
+                continue;
+            struct krx_pre *p = &e->krx_pre[fd];
+            p->bytes = rx_bytes(fd); /* first: data arriving after it voids the stamp */
+            p->ns = rx_peek(fd, rm);
+        }
+    }
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         if (fd == e->tfd) {
