@@ -4,10 +4,11 @@
  * emission times.
  *
  * Usage: bench_rx_kernel [-s SERVEBENCH] [-H HOGS] [-n REQUESTS] [-c CONCURRENCY]
- *                        [-t TOKENS] [-i ITL_MS] [-p]
+ *                        [-t TOKENS] [-i ITL_MS] [-p] [-K]
  *        (defaults: 0 hogs, 200 requests, 50 at a time, 32 tokens, 5 ms ITL;
  *        -p pins the simulator to the last CPU, this process and the hogs to
- *        the first)
+ *        the first; -K runs without kernel stamps, for the client CPU they
+ *        cost)
  *
  * A `servebench sim --record` process streams every request's tokens; the
  * engine (one loop_run, eng_opts.rx_kernel) receives them while HOGS
@@ -104,11 +105,11 @@ static void row(const char *what, double *v, size_t n)
 int main(int argc, char **argv)
 {
     const char *bin = getenv("SB_BIN") ? getenv("SB_BIN") : "./build/servebench";
-    int hogs = 0, pin = 0;
+    int hogs = 0, pin = 0, user_only = 0;
     long n = 200, cap = 50, tokens = 32;
     const char *itl = "5";
     int o;
-    while ((o = getopt(argc, argv, "s:H:n:c:t:i:p")) != -1) {
+    while ((o = getopt(argc, argv, "s:H:n:c:t:i:pK")) != -1) {
         switch (o) {
         case 's': bin = optarg; break;
         case 'H': hogs = atoi(optarg); break;
@@ -117,9 +118,10 @@ int main(int argc, char **argv)
         case 't': tokens = atol(optarg); break;
         case 'i': itl = optarg; break;
         case 'p': pin = 1; break;
+        case 'K': user_only = 1; break;
         default:
             fprintf(stderr, "usage: bench_rx_kernel [-s SERVEBENCH] [-H HOGS] [-n REQUESTS] "
-                            "[-c CONCURRENCY] [-t TOKENS] [-i ITL_MS] [-p]\n");
+                            "[-c CONCURRENCY] [-t TOKENS] [-i ITL_MS] [-p] [-K]\n");
             return 2;
         }
     }
@@ -157,7 +159,7 @@ int main(int argc, char **argv)
              tokens);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", port);
     sb_err err;
-    eng_opts eo = {.rx_kernel = true};
+    eng_opts eo = {.rx_kernel = !user_only};
     eng *e = eng_new(&eo, &err);
     if (!e) {
         fprintf(stderr, "bench_rx_kernel: %s\n", err.msg);
@@ -173,11 +175,15 @@ int main(int argc, char **argv)
                     .mode = BK_MODE_COMPLETIONS,
                     .max_concurrency = cap};
     rec_store *rs = rec_store_new((size_t)n);
-    rs->krx = krx_new((size_t)n);
+    rs->krx = user_only ? NULL : krx_new((size_t)n);
     for (long i = 0; i < n; i++)
         rs->recs[i].output_len = (int32_t)tokens;
     loop_stats st;
+    struct timespec c0, c1;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
     int rc = loop_run(e, &lo, reqs, NULL, (size_t)n, rs, &st, &err);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    double cpu_ms = (double)(c1.tv_sec - c0.tv_sec) * 1e3 + (double)(c1.tv_nsec - c0.tv_nsec) / 1e6;
     for (int h = 0; h < hogs; h++)
         kill(hog[h], SIGKILL), waitpid(hog[h], NULL, 0);
     kill(sim, SIGTERM);
@@ -193,7 +199,7 @@ int main(int argc, char **argv)
     double *is = malloc(cap_tok * sizeof *is);
     double *eu = malloc(cap_tok * sizeof *eu), *ek = malloc(cap_tok * sizeof *ek);
     double *tu = malloc((size_t)n * sizeof *tu), *tk = malloc((size_t)n * sizeof *tk);
-    size_t nd = 0, ni = 0, nik = 0, nt = 0, unstamped = 0, failed = 0;
+    size_t nd = 0, ndk = 0, ni = 0, nik = 0, nt = 0, ntk = 0, unstamped = 0, failed = 0;
     FILE *f = fopen(rec, "r");
     char *line = NULL;
     size_t lcap = 0;
@@ -207,15 +213,16 @@ int main(int argc, char **argv)
             continue;
         }
         const sb_record *r = &rs->recs[i];
-        const krx_req *k = &rs->krx->reqs[i];
-        unstamped += k->missing;
+        static const krx_req none = {.missing = 1};
+        const krx_req *k = rs->krx ? &rs->krx->reqs[i] : &none;
+        unstamped += rs->krx ? k->missing : 0;
         json_t *em = json_object_get(j, "emit_ns");
         uint64_t start = rs->bench_start_ns + r->start_ns;
         uint64_t u = start + r->ttft_ns, kk = start + k->ttft_ns;
         bool kernel_ok = k->missing == 0 && k->n_itl == r->n_itl;
-        tu[nt] = (double)r->ttft_ns / 1e6;
-        tk[nt] = (double)k->ttft_ns / 1e6;
-        nt += kernel_ok;
+        tu[nt++] = (double)r->ttft_ns / 1e6;
+        if (kernel_ok)
+            tk[ntk++] = (double)k->ttft_ns / 1e6;
         for (uint32_t t = 0; t < (uint32_t)r->n_chunks && t < json_array_size(em); t++) {
             uint64_t emit = (uint64_t)json_integer_value(json_array_get(em, t));
             if (t) {
@@ -224,19 +231,18 @@ int main(int argc, char **argv)
                 iu[ni] = (double)gu / 1e6;
                 is[ni] = (double)(emit - (uint64_t)json_integer_value(json_array_get(em, t - 1))) /
                          1e6;
+                eu[ni] = fabs(iu[ni] - is[ni]);
                 if (kernel_ok) {
                     kk += k->itl[t - 1];
                     ik[nik] = (double)k->itl[t - 1] / 1e6;
-                    eu[nik] = fabs(iu[ni] - is[ni]);
                     ek[nik] = fabs(ik[nik] - is[ni]);
                     nik++;
                 }
                 ni++;
             }
-            if (kernel_ok) {
-                du[nd] = ((double)u - (double)emit) / 1e6;
-                dk[nd++] = ((double)kk - (double)emit) / 1e6;
-            }
+            du[nd++] = ((double)u - (double)emit) / 1e6;
+            if (kernel_ok)
+                dk[ndk++] = ((double)kk - (double)emit) / 1e6;
         }
         json_decref(j);
     }
@@ -246,20 +252,21 @@ int main(int argc, char **argv)
     unlink(rec);
 
     printf("bench_rx_kernel: %ld requests x %ld tokens, %ld at a time, server ITL %s ms, "
-           "%d hog(s) on the client's core%s; %zu token messages without a kernel stamp, %zu "
-           "failed\n",
+           "%d hog(s) on the client's core%s; %s; %zu token messages without a kernel stamp, "
+           "%zu failed; client CPU %.1f ms (%.2f us per token message)\n",
            n, tokens, cap, itl, hogs, pin ? " (pinned: client+hogs CPU 0, sim last CPU)" : "",
-           unstamped, failed);
+           user_only ? "user stamps only" : "kernel stamps on", unstamped, failed, cpu_ms,
+           cpu_ms * 1e3 / (double)(n * tokens));
     printf("%-30s %9s %9s %9s %9s\n", "ms", "mean", "p50", "p99", "max");
     row("TTFT, user stamp", tu, nt);
-    row("TTFT, kernel stamp", tk, nt);
+    row("TTFT, kernel stamp", tk, ntk);
     row("ITL, server writes", is, ni);
     row("ITL, user stamps", iu, ni);
     row("ITL, kernel stamps", ik, nik);
-    row("|ITL user - ITL server|", eu, nik);
+    row("|ITL user - ITL server|", eu, ni);
     row("|ITL kernel - ITL server|", ek, nik);
     row("token delay, user - server", du, nd);
-    row("token delay, kernel - server", dk, nd);
+    row("token delay, kernel - server", dk, ndk);
     free(eu), free(ek);
     free(du), free(dk), free(iu), free(ik), free(is), free(tu), free(tk);
     rec_store_free(rs);

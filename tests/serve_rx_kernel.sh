@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # serve_rx_kernel.sh - `--rx-timestamps kernel` end to end against the
 # in-process simulator: token messages have a kernel stamp (but for the rare
-# out-of-turn read of a late client, at most 1 in 20: test_engine_krx.c), the block's
+# one that arrives between the engine's peek and curl's read, at most 1 in 20:
+# test_engine_krx.c), the block's
 # section and the result's servebench.rx_kernel keys are there beside the
 # reference's figures (which stay as they are), the kernel TTFT is no later
 # than the user-space one (orderings only, never magnitudes); without the flag

@@ -10,12 +10,12 @@
  * (--max-concurrency below the request count), since a reused connection's
  * socket must be matched to its new transfer.
  *
- * "Every token" with one allowance: data that curl reads out of turn (a
- * transfer whose timer expired, run while another socket is handled) after
- * it arrived since the engine's last peek has no stamp and is counted as
- * missing, never given a wrong one. That needs a client late by milliseconds
- * (seen only with CPU hogs on its core: bench/engine.md (f)), so a loaded
- * test machine may see a few; more than 1 in 20 is a failure. */
+ * "Every token" with one allowance: data that arrived after the engine's
+ * last peek of its socket and before curl read it has no stamp and is
+ * counted as missing, never given a stamp from before it arrived (the
+ * ordering asserts below failed under load before that rule). That needs a
+ * client descheduled at the wrong moment (none on an idle machine; up to 12
+ * of 720 with six CPU hogs on two cores), so more than 1 in 20 is a failure. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -112,8 +112,8 @@ static void check_orderings(const rec_store *rs)
         assert_true(r->success);
         assert_int_equal(tr[i].seen, 1);
         assert_int_equal(r->n_chunks, TOKENS);
-        /* a kernel stamp for every token message but the rare out-of-turn
-         * read (header comment) */
+        /* a kernel stamp for every token message but the rare one that
+         * arrived after the peek (header comment) */
         assert_int_equal(q->stamped + q->missing, (uint32_t)r->n_chunks);
         missing += q->missing;
         if (q->missing)
@@ -135,7 +135,7 @@ static void check_orderings(const rec_store *rs)
         }
     }
     if (missing)
-        print_message("note: %u of %d token messages without a kernel stamp (out-of-turn reads)\n",
+        print_message("note: %u of %d token messages without a kernel stamp (data after the peek)\n",
                       missing, N * TOKENS);
     assert_true(missing <= N * TOKENS / 20);
 }

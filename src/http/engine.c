@@ -50,12 +50,11 @@ struct eng {
     curl_socket_t fresh[16]; /* sockets new since the last kick that wait to be writable */
     int n_fresh;
     struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
-    int krx_fd;                 /* rx_kernel: socket curl is reading now, else -1 */
-    uint64_t krx_ns;            /* its peeked kernel stamp (0 = none) */
-    /* rx_kernel: every socket readable at a wake-up, peeked before curl reads
-     * any of them (indexed by fd; cleared when the fd is opened or closed):
-     * curl also runs transfers whose timers expired, while it handles another
-     * socket or a timeout, and they read their own sockets out of turn. */
+    /* rx_kernel: the newest peek of each socket (indexed by fd; cleared when
+     * the fd is opened or closed). Every socket readable at a wake-up is
+     * peeked before curl reads any of them, because curl also runs transfers
+     * whose timers expired, while it handles another socket or a timeout,
+     * and they read their own sockets out of turn. */
     struct krx_pre {
         uint64_t ns, bytes; /* stamp; tcpi_bytes_received just before it was taken */
     } *krx_pre;
@@ -223,10 +222,26 @@ static uint64_t rx_bytes(int fd)
     return ti.tcpi_bytes_received;
 }
 
-/* The stamp for data curl read from fd out of turn: the latest early peek of
- * fd, provided nothing arrived since (so every byte curl read was queued
- * then, and the newest of them carried that stamp); else 0. */
-static uint64_t krx_late(const eng *e, int fd)
+/* Peeks fd into its table entry: the byte count first, so that data
+ * arriving between the two calls voids the stamp (krx_of) instead of being
+ * covered by a stamp taken before it arrived. */
+static void krx_probe(eng *e, int fd, int64_t rm)
+{
+    if (fd < 0 || fd >= e->n_krx_pre)
+        return;
+    struct krx_pre *p = &e->krx_pre[fd];
+    p->bytes = rx_bytes(fd);
+    p->ns = rx_peek(fd, rm);
+}
+
+/* The kernel stamp of what curl just read from fd: the newest peek of fd,
+ * provided nothing arrived since its byte count was taken. Then every byte
+ * curl read was queued at the peek, which reported the newest queued
+ * segment's stamp: no earlier than any of those bytes arrived, no later than
+ * the peek. Data that arrived after the peek (curl reads a moment later, or
+ * the client was descheduled in between) gets 0, never a stamp from before
+ * it arrived. */
+static uint64_t krx_of(const eng *e, int fd)
 {
     if (fd < 0 || fd >= e->n_krx_pre)
         return 0;
@@ -249,7 +264,6 @@ eng *eng_new(const eng_opts *o, sb_err *err)
     pthread_once(&curl_once, curl_init_once);
     eng *e = sb_xcalloc(1, sizeof *e);
     e->o = *o;
-    e->krx_fd = -1;
     if (o->rx_kernel) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int on = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
@@ -317,11 +331,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
     uint64_t t = sb_now_ns(); /* before anything else: this is the receive time */
     eng_xfer *x = ud;
     size_t n = size * nmemb;
-    /* Only data of the socket just peeked: curl also runs transfers whose
-     * timers expired, and they read their own sockets. */
-    uint64_t krx = !x->e->o.rx_kernel                           ? 0
-                   : x->e->krx_fd >= 0 && x->fd == x->e->krx_fd ? x->e->krx_ns
-                                                                : krx_late(x->e, x->fd);
+    uint64_t krx = x->e->o.rx_kernel ? krx_of(x->e, x->fd) : 0;
     x->last_rx_ns = t;
     if (!x->status_sent) {
         long code = 0;
@@ -768,16 +778,9 @@ int eng_step(eng *e, uint64_t deadline_ns)
     int n = epoll_wait(e->epfd, evs, EV_BATCH, timeout);
     int running = 0;
     int64_t rm = e->o.rx_kernel && n > 0 ? real_minus_mono() : 0;
-    if (e->o.rx_kernel && n > 0) {
-        for (int i = 0; i < n; i++) {
-            int fd = evs[i].data.fd;
-            if (fd == e->tfd || !(evs[i].events & EPOLLIN) || fd < 0 || fd >= e->n_krx_pre)
-                continue;
-            struct krx_pre *p = &e->krx_pre[fd];
-            p->bytes = rx_bytes(fd); /* first: data arriving after it voids the stamp */
-            p->ns = rx_peek(fd, rm);
-        }
-    }
+    for (int i = 0; e->o.rx_kernel && i < n; i++)
+        if (evs[i].data.fd != e->tfd && (evs[i].events & EPOLLIN))
+            krx_probe(e, evs[i].data.fd, rm);
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         if (fd == e->tfd) {
@@ -790,12 +793,12 @@ int eng_step(eng *e, uint64_t deadline_ns)
         int flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                     ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
-        if (e->o.rx_kernel && (evs[i].events & EPOLLIN)) {
-            e->krx_ns = rx_peek(fd, rm);
-            e->krx_fd = fd;
-        }
+        /* Data that came since the early peek: peek again right before curl
+         * reads (the first socket was peeked just now). */
+        if (e->o.rx_kernel && i > 0 && (evs[i].events & EPOLLIN) && fd < e->n_krx_pre &&
+            rx_bytes(fd) != e->krx_pre[fd].bytes)
+            krx_probe(e, fd, rm);
         curl_multi_socket_action(e->multi, fd, flags, &running);
-        e->krx_fd = -1;
     }
     if (e->curl_deadline_ns && e->curl_deadline_ns <= sb_now_ns()) {
         e->curl_deadline_ns = 0;
