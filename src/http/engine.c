@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <linux/net_tstamp.h>
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -24,6 +25,7 @@
 #include <strings.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -235,12 +237,15 @@ static void krx_probe(eng *e, int fd, int64_t rm)
 }
 
 /* The kernel stamp of what curl just read from fd: the newest peek of fd,
- * provided nothing arrived since its byte count was taken. Then every byte
- * curl read was queued at the peek, which reported the newest queued
- * segment's stamp: no earlier than any of those bytes arrived, no later than
- * the peek. Data that arrived after the peek (curl reads a moment later, or
- * the client was descheduled in between) gets 0, never a stamp from before
- * it arrived. */
+ * provided curl read nothing that arrived after its byte count was taken:
+ * either nothing arrived since, or all that arrived is still unread (reads
+ * are in order, so the queue holds the newest bytes; the queue length is
+ * read before the count, so an arrival between the two only makes the test
+ * stricter). Then every byte curl read was queued at the peek, which
+ * reported the newest queued segment's stamp: no earlier than any of those
+ * bytes arrived, no later than the peek. Data that arrived after the peek
+ * and was read (the client was descheduled in between) gets 0, never a
+ * stamp from before it arrived. */
 static uint64_t krx_of(const eng *e, int fd)
 {
     if (fd < 0 || fd >= e->n_krx_pre)
@@ -248,7 +253,13 @@ static uint64_t krx_of(const eng *e, int fd)
     const struct krx_pre *p = &e->krx_pre[fd];
     if (!p->ns || !p->bytes)
         return 0;
-    return rx_bytes(fd) == p->bytes ? p->ns : 0;
+    if (rx_bytes(fd) == p->bytes)
+        return p->ns;
+    int inq = 0;
+    if (ioctl(fd, SIOCINQ, &inq) != 0 || inq < 0)
+        return 0;
+    uint64_t now = rx_bytes(fd);
+    return now >= p->bytes && now - p->bytes <= (uint64_t)inq ? p->ns : 0;
 }
 
 static int close_cb(void *ud, curl_socket_t fd)
@@ -416,6 +427,14 @@ eng_xfer *eng_xfer_new(eng *e)
     curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, e);
     if (e->resolve)
         curl_easy_setopt(c, CURLOPT_RESOLVE, e->resolve);
+    /* curl 7.88 arms a happy-eyeballs timer (200 ms) at every connect and
+     * never disarms it: 200 ms into a stream curl runs the transfer from the
+     * timer and reads its socket out of turn, after data arrived that no
+     * peek saw, so that read had no kernel stamp (1 token message in 16 with
+     * 500 new connections). At 0 the timer fires during the connect, before
+     * any response; the second address family, if any, is tried at once. */
+    if (e->o.rx_kernel)
+        curl_easy_setopt(c, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS, 0L);
     if (e->o.http2)
         curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
     else
