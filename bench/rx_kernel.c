@@ -111,14 +111,30 @@ int main(int argc, char **argv)
     int o;
     while ((o = getopt(argc, argv, "s:H:n:c:t:i:pK")) != -1) {
         switch (o) {
-        case 's': bin = optarg; break;
-        case 'H': hogs = atoi(optarg); break;
-        case 'n': n = atol(optarg); break;
-        case 'c': cap = atol(optarg); break;
-        case 't': tokens = atol(optarg); break;
-        case 'i': itl = optarg; break;
-        case 'p': pin = 1; break;
-        case 'K': user_only = 1; break;
+        case 's':
+            bin = optarg;
+            break;
+        case 'H':
+            hogs = atoi(optarg);
+            break;
+        case 'n':
+            n = atol(optarg);
+            break;
+        case 'c':
+            cap = atol(optarg);
+            break;
+        case 't':
+            tokens = atol(optarg);
+            break;
+        case 'i':
+            itl = optarg;
+            break;
+        case 'p':
+            pin = 1;
+            break;
+        case 'K':
+            user_only = 1;
+            break;
         default:
             fprintf(stderr, "usage: bench_rx_kernel [-s SERVEBENCH] [-H HOGS] [-n REQUESTS] "
                             "[-c CONCURRENCY] [-t TOKENS] [-i ITL_MS] [-p] [-K]\n");
@@ -127,8 +143,7 @@ int main(int argc, char **argv)
     }
     if (hogs < 0 || hogs > MAX_HOGS || n < 1 || n > 100000 || cap < 1 || tokens < 2 ||
         tokens > 4096) {
-        fprintf(stderr, "bench_rx_kernel: -H 0..%d, -n 1..100000, -c >= 1, -t 2..4096\n",
-                MAX_HOGS);
+        fprintf(stderr, "bench_rx_kernel: -H 0..%d, -n 1..100000, -c >= 1, -t 2..4096\n", MAX_HOGS);
         return 2;
     }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -229,8 +244,8 @@ int main(int argc, char **argv)
                 uint64_t gu = rec_store_itl_ns(rs, (size_t)i, t - 1);
                 u += gu;
                 iu[ni] = (double)gu / 1e6;
-                is[ni] = (double)(emit - (uint64_t)json_integer_value(json_array_get(em, t - 1))) /
-                         1e6;
+                is[ni] =
+                    (double)(emit - (uint64_t)json_integer_value(json_array_get(em, t - 1))) / 1e6;
                 eu[ni] = fabs(iu[ni] - is[ni]);
                 if (kernel_ok) {
                     kk += k->itl[t - 1];

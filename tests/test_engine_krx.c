@@ -32,7 +32,7 @@
 #define N 60
 #define TOKENS 12
 #define BODY                                                                                       \
-    "{\"model\": \"sim\", \"prompt\": \"hello world\", \"max_tokens\": 12, \"ignore_eos\": "      \
+    "{\"model\": \"sim\", \"prompt\": \"hello world\", \"max_tokens\": 12, \"ignore_eos\": "       \
     "true, \"stream\": true}"
 
 typedef struct truth {
@@ -135,8 +135,9 @@ static void check_orderings(const rec_store *rs)
         }
     }
     if (missing)
-        print_message("note: %u of %d token messages without a kernel stamp (data after the peek)\n",
-                      missing, N * TOKENS);
+        print_message(
+            "note: %u of %d token messages without a kernel stamp (data after the peek)\n", missing,
+            N * TOKENS);
     assert_true(missing <= N * TOKENS / 20);
 }
 

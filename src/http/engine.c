@@ -59,7 +59,7 @@ struct eng {
      * and they read their own sockets out of turn. */
     struct krx_pre {
         uint64_t ns, bytes; /* stamp; tcpi_bytes_received just before it was taken */
-    } *krx_pre;
+    } * krx_pre;
     int n_krx_pre;
 };
 
@@ -108,8 +108,8 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
      * it for the transfer that uses it (a reused connection's socket was
      * removed when its previous transfer ended). */
     eng_xfer *x = NULL;
-    if (e->o.rx_kernel && easy && curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK &&
-        x)
+    if (e->o.rx_kernel && easy &&
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK && x)
         x->fd = s;
     if (e->o.rx_kernel && s >= e->n_krx_pre && s < (1 << 20)) {
         int n = s + 64;

@@ -104,10 +104,11 @@ void run_krx_render(const rec_store *rs, const sb_metrics *m, sb_buf *json, sb_b
 
     const char *title = "Kernel receive timestamps";
     int pad = 50 - (int)strlen(title);
-    sb_buf_printf(text, "%.*s%s%.*s\n", pad / 2, "-------------------------", title,
-                  pad - pad / 2, "-------------------------");
-    sb_buf_printf(text, "%-40s %llu of %llu\n", "Token messages with a kernel stamp:",
-                  (unsigned long long)stamped, (unsigned long long)(stamped + missing));
+    sb_buf_printf(text, "%.*s%s%.*s\n", pad / 2, "-------------------------", title, pad - pad / 2,
+                  "-------------------------");
+    sb_buf_printf(text, "%-40s %llu of %llu\n",
+                  "Token messages with a kernel stamp:", (unsigned long long)stamped,
+                  (unsigned long long)stamped + (unsigned long long)missing);
     text_stat(text, "TTFT, kernel rx", &s_ttft, m);
     text_stat(text, "ITL, kernel rx", &s_itl, m);
     text_stat(text, "TTFT rx delay", &s_delay, m); /* user - kernel */
