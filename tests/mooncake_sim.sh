@@ -9,7 +9,8 @@
 # --mooncake-slowdown-factor stretches the replay (a lower bound only: no
 # timing upper bounds under load), --mooncake-num-rounds sends each row as
 # growing rounds, bad rows are skipped and counted with file:line reasons,
-# and --strict / --mooncake-workload / a chat backend are refused clearly.
+# and --strict / --mooncake-workload / a backend without ids or text are refused
+# clearly; with openai-chat each prompt is its ids' text as one user message.
 set -euo pipefail
 : "${SB_BIN:?run through ctest}" "${SB_TEST_DATA:?}" "${SB_SOURCE_DIR:?}"
 tmp=$(mktemp -d)
@@ -121,9 +122,36 @@ if "$SB_BIN" serve "${common[@]}" --dataset-path "$tmp/bad.jsonl" --base-url "$u
     echo "FAIL: --strict accepted a bad trace"; exit 1
 fi
 grep -q "bad.jsonl:7: empty line (--strict)" "$tmp/s.txt" || { echo "FAIL: strict message"; cat "$tmp/s.txt"; exit 1; }
-if "$SB_BIN" serve "${common[@]/vllm/openai-chat}" --dataset-path "$trace" --base-url "$url" \
-    --endpoint /v1/chat/completions > "$tmp/c.txt" 2>&1; then echo "FAIL: chat accepted"; exit 1; fi
-grep -q "use --backend vllm or openai" "$tmp/c.txt" || { echo "FAIL: chat message"; cat "$tmp/c.txt"; exit 1; }
+# a chat-only server (tests/third_party.sh): each prompt is its ids' decoded
+# text, one user message; a backend that sends neither ids nor text is refused
+sim_stop
+sim_start --model mc --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.1 --record "$tmp/chat.jsonl" \
+    --record-messages
+chat=("${common[@]/vllm/openai-chat}" --endpoint /v1/chat/completions --dataset-path "$trace")
+"$SB_BIN" serve "${chat[@]}" --base-url "$url" --no-self-timed > "$tmp/c.txt" 2>&1 ||
+    { echo "FAIL: chat"; cat "$tmp/c.txt"; exit 1; }
+grep -Eq "^Successful requests: +6 *$" "$tmp/c.txt" || { echo "FAIL: chat not 6"; cat "$tmp/c.txt"; exit 1; }
+sim_stop
+"$SB_BIN" dataset stats "${chat[@]}" --export "$tmp/chat_ds.jsonl" > /dev/null 2>&1
+/usr/bin/python3 - "$tmp/chat.jsonl" "$tmp/chat_ds.jsonl" "$tmp/ds.jsonl" <<'PY'
+import json, sys
+rec = {r["request_id"]: r for r in map(json.loads, open(sys.argv[1]))}
+text = [json.loads(l)["prompt"] for l in open(sys.argv[2])]
+ids = [json.loads(l)["prompt"] for l in open(sys.argv[3])]
+assert len(rec) == len(text) == len(ids) == 6, (len(rec), len(text))
+for i, t in enumerate(text):
+    assert isinstance(t, str) and t and isinstance(ids[i], list), (i, t)
+    m = rec[f"mc-{i}"]["messages"]
+    c = m[0]["content"]
+    assert len(m) == 1 and m[0]["role"] == "user", m
+    assert (c if isinstance(c, str) else "".join(p["text"] for p in c)) == t, (i, c, t)
+assert text[0].startswith(text[2]) and text[3].startswith(text[0]), "equal ids, equal text"
+PY
+sim_start --model mc --tokenizer "$tok" --ttft-ms 1 --itl-ms 0.1
+if "$SB_BIN" serve "${common[@]/vllm/openai-embeddings}" --endpoint /v1/embeddings \
+    --dataset-path "$trace" --base-url "$url" > "$tmp/e.txt" 2>&1; then echo "FAIL: embeddings accepted"; exit 1; fi
+grep -q "their text to openai-chat or openai-responses (got openai-embeddings)" "$tmp/e.txt" ||
+    { echo "FAIL: backend message"; cat "$tmp/e.txt"; exit 1; }
 if "$SB_BIN" serve "${common[@]}" --base-url "$url" --mooncake-workload toolagent > "$tmp/w.txt" 2>&1; then
     echo "FAIL: --mooncake-workload accepted"; exit 1; fi
 grep -q "mooncake-workload is not supported yet (.*pass it with --dataset-path)" "$tmp/w.txt" || { echo "FAIL: workload message"; cat "$tmp/w.txt"; exit 1; }

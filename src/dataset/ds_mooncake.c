@@ -10,7 +10,12 @@
  * tokenizer's non-special vocabulary with splitmix64 seeded by (--seed, id),
  * and a partial last block is the first tokens of its full block, so a prefix
  * cache sees exactly the sharing the trace describes. The prompt is sent as
- * token ids (completions API), so the server sees input_length tokens.
+ * token ids (completions API), so the server sees input_length tokens. A
+ * chat-only server (OpenAI-compatible servers often have no completions API,
+ * nor token-id prompts) gets the ids' decoded text as one user message
+ * (--backend openai-chat, or openai-responses' input), as AIPerf sends its
+ * mooncake prompts: equal ids still give equal text prefixes, but the server
+ * counts its own tokens, chat template included.
  *
  * Timing follows SGLang (bench_serving.py: get_mooncake_request_over_time):
  * a row is sent (timestamp - first timestamp) / 1000 x
@@ -478,15 +483,44 @@ static int read_rows(mc_load *l, const sb_buf *data, sb_err *err)
     return 0;
 }
 
+/* Backends that send the prompt as text rather than token ids. */
+static bool as_text(const dataset_ctx *c)
+{
+    return !strcmp(c->backend, "openai-chat") || !strcmp(c->backend, "openai-responses");
+}
+
+/* Every request's ids become its prompt text (in the arena); prompt_len stays
+ * the trace's input_length. */
+static int decode_prompts(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
+{
+    sb_buf text;
+    sb_buf_init(&text);
+    int rc = 0;
+    for (size_t i = 0; i < ds->n && rc == 0; i++) {
+        sb_request *r = &ds->reqs[i];
+        sb_buf_reset(&text);
+        rc = tok_decode(c->t, r->forms.ids, r->forms.n_ids, false, &text, err);
+        if (rc == 0) {
+            r->prompt = sb_arena_strndup(&ds->arena, text.data ? text.data : "", text.len);
+            r->prompt_bytes = text.len;
+            r->forms.ids = NULL;
+            r->forms.n_ids = 0;
+        }
+    }
+    sb_buf_free(&text);
+    return rc == 0 ? 0 : sb_err_prefix(err, "mooncake: decoding a prompt: ");
+}
+
 static int check_opts(const dataset_ctx *c, sb_err *err)
 {
     const sb_dataset_opts *o = c->o;
     if (!o->path)
         return sb_err_set(err, "--dataset-name mooncake needs --dataset-path (a .jsonl trace)");
-    if (strcmp(c->backend, "vllm") != 0 && strcmp(c->backend, "openai") != 0)
+    if (strcmp(c->backend, "vllm") != 0 && strcmp(c->backend, "openai") != 0 && !as_text(c))
         return sb_err_set(err,
                           "--dataset-name mooncake sends token-id prompts to the completions "
-                          "API: use --backend vllm or openai (got %s; chat is not supported yet)",
+                          "API (--backend vllm or openai) or their text to openai-chat or "
+                          "openai-responses (got %s)",
                           c->backend);
     if (!c->t)
         return sb_err_set(err, "mooncake dataset needs a tokenizer (its vocabulary)");
@@ -539,6 +573,8 @@ int dataset_mooncake(const dataset_ctx *c, sb_dataset *ds, sb_err *err)
         rc = sb_read_file(l.path, &data, err);
     if (rc == 0)
         rc = read_rows(&l, &data, err);
+    if (rc == 0 && as_text(c))
+        rc = decode_prompts(c, ds, err);
     ds->trace.rows_skipped = l.skipped;
     if (rc == 0 && ds->n == 0)
         rc = sb_err_set(err, "%s: the trace has no usable rows (%zu skipped%s%s)", l.path,
