@@ -288,7 +288,18 @@ eng *eng_new(const eng_opts *o, sb_err *err)
             free(e);
             return NULL;
         }
+        struct tcp_info ti;
+        socklen_t len = sizeof ti;
+        bool counts =
+            getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+            len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received;
         close(fd);
+        if (!counts) { /* krx_of could never trust a stamp */
+            free(e);
+            sb_err_set(err, "kernel receive timestamps: this kernel's TCP_INFO has no "
+                            "tcpi_bytes_received (Linux 4.1 or later needed)");
+            return NULL;
+        }
     }
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

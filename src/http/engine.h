@@ -53,7 +53,9 @@ typedef struct eng_opts {
      * loop): every connection asks for SO_TIMESTAMPING software receive
      * stamps, and before curl reads a readable socket the engine peeks
      * (MSG_PEEK, nothing consumed) for the stamp of the newest data queued
-     * on it. docs/engine.md "Receive timestamps" says what it means. */
+     * on it; curl's happy-eyeballs timer is set to 0 (it would make curl read
+     * a socket out of turn 200 ms into a stream). docs/engine.md "Receive
+     * timestamps" says what the stamp means. */
     bool rx_kernel;
 } eng_opts;
 
@@ -62,8 +64,10 @@ typedef struct eng_ops {
     /* Returns 0 to continue, -1 to abort the transfer (ends with why = NONE
      * from the engine's side: the callback already recorded its reason).
      * krx_ns: with eng_opts.rx_kernel, the kernel's receive time
-     * (CLOCK_MONOTONIC, <= t_ns) of the newest data that was queued on the
-     * socket when the engine woke for it; 0 when unknown or not asked for. */
+     * (CLOCK_MONOTONIC, <= t_ns) of the newest segment queued on the socket
+     * when the engine peeked it before curl read this piece; 0 when not
+     * asked for, or when curl may have read data that arrived after the
+     * peek (never a stamp from before the data arrived). */
     int (*on_body)(void *ud, const char *p, size_t n, uint64_t t_ns, uint64_t krx_ns);
     /* why: SB_FAIL_NONE for a complete response (any status), otherwise the
      * transport failure with a message naming the URL. aborted: on_body
