@@ -22,6 +22,8 @@ static const command commands[] = {
     {"compare", compare_cmd, "compare result JSON files metric by metric, with significance"},
     {"report", report_cmd, "one self-contained HTML report from result and sweep files"},
     {"plot", plot_cmd, "one report chart as a PNG or SVG image"},
+    {"multi-turn", multiturn_cmd,
+     "multi-turn conversations with the command line of vLLM's multi-turn benchmark"},
 };
 
 static void usage(FILE *out)

@@ -227,6 +227,115 @@ static void a_failed_turn_ends_its_conversation(void **state)
     teardown(&x);
 }
 
+/* upstream's --max-turns (messages per conversation), --max-num-requests
+ * (turns sent in all) and --output-file (the replies kept), and a dataset's
+ * exact counts taken as they are (no tokenizer here: only turn_tokens can
+ * give a non-zero input length). */
+static void caps_replies_and_exact_counts(void **state)
+{
+    (void)state;
+    fixture x;
+    sess_opts o = {
+        .id_prefix = "p-", .fixed_output_len = -1, .max_messages = 3, .keep_replies = true};
+    setup(&x, (int[]){3, 1}, 2, false, &o, NULL, 2);
+    assert_int_equal(sess_turns(x.s), 3); /* 3 messages: two user turns, then one */
+    teardown(&x);
+    o = (sess_opts){
+        .id_prefix = "p-", .fixed_output_len = -1, .max_requests = 3, .keep_replies = true};
+    setup(&x, (int[]){3, 1}, 2, false, &o, NULL, 2);
+    assert_int_equal(sess_turns(x.s), 4);
+    sess_free(x.s); /* again, with exact counts in the dataset */
+    static const int32_t counts[] = {7, 5, 11, 3, 13, 2};
+    x.ds.reqs[0].turn_tokens = counts;
+    sb_err err;
+    x.s = sess_new(&o, &x.ds, &x.bp, NULL, &err);
+    assert_non_null(x.s);
+    x.f = sess_feed(x.s, x.rs, &x.plan);
+    size_t a = take(&x, T0, NULL), b = take(&x, T0, NULL);
+    assert_int_equal(a, 0);
+    assert_int_equal(b, 3);
+    assert_int_equal(x.rs->recs[a].output_len, 5); /* the dataset's reply count */
+    x.rs->recs[a].output_tokens = 4;               /* the server's usage count of "r0" */
+    done(&x, a, "r0", true, T0 + 10);
+    done(&x, b, "r-other", true, T0 + 10);
+    size_t c = take(&x, T0 + 10, NULL);
+    assert_int_equal(c, 1);
+    assert_int_equal(x.rs->recs[c].prompt_len, 7 + 4 + 11);
+    done(&x, c, "r1", true, T0 + 20);
+    /* the cap: three turns sent, nothing more, not pending */
+    assert_int_equal(take(&x, T0 + 20, NULL), SIZE_MAX);
+    assert_false(x.f->pending(x.f->ud));
+    sess_finish(x.s, x.rs);
+    assert_int_equal(x.rs->n, 3);
+    sess_rec_info info;
+    sess_record(x.s, 1, &info);
+    assert_int_equal(info.turn, 1);
+    assert_int_equal(info.n_msgs, 3);
+    assert_int_equal(info.user_tokens, 11);
+    size_t len;
+    assert_string_equal(sess_reply(x.s, 0, 1, &len), "r1");
+    assert_int_equal(len, 2);
+    assert_null(sess_reply(x.s, 0, 2, &len)); /* never sent */
+    assert_true(sess_conv_completed(x.s, 1));
+    assert_false(sess_conv_completed(x.s, 0));
+    assert_int_equal(sess_conv_ds_index(x.s, 1), 1);
+    teardown(&x);
+}
+
+/* --conversation-sampling random: every due conversation is sent once, in
+ * an order drawn from the seed (not always the oldest first). */
+static void random_sampling_draws_among_due_conversations(void **state)
+{
+    (void)state;
+    bool other_order = false;
+    for (uint32_t seed = 1; seed <= 20; seed++) {
+        fixture x;
+        sess_opts o = {
+            .id_prefix = "p-", .fixed_output_len = -1, .pick_random = true, .seed = seed};
+        setup(&x, (int[]){1, 1, 1, 1}, 4, false, &o, NULL, 4);
+        bool seen[4] = {false};
+        for (size_t k = 0; k < 4; k++) {
+            size_t i = take(&x, T0, NULL);
+            assert_true(i < 4 && !seen[i]);
+            seen[i] = true;
+            other_order |= i != k;
+        }
+        assert_int_equal(take(&x, T0, NULL), SIZE_MAX);
+        teardown(&x);
+    }
+    assert_true(other_order);
+}
+
+/* --send-conversation-id: the dataset's id as X-Session-ID and as the body's
+ * last field; an id with a control character is refused. */
+static void conversation_id_in_header_and_body(void **state)
+{
+    (void)state;
+    fixture x;
+    sess_opts o = {.id_prefix = "p-", .fixed_output_len = -1, .send_conversation_id = true};
+    setup(&x, (int[]){1}, 1, false, &(sess_opts){.id_prefix = "p-", .fixed_output_len = -1}, NULL,
+          1);
+    sess_free(x.s);
+    x.ds.reqs[0].conv_id = "conv \"A\"";
+    sb_err err;
+    x.s = sess_new(&o, &x.ds, &x.bp, NULL, &err);
+    assert_non_null(x.s);
+    x.f = sess_feed(x.s, x.rs, &x.plan);
+    size_t i = take(&x, T0, NULL);
+    assert_string_equal(x.f->reqs[i].header, "X-Session-ID: conv \"A\"");
+    const char *body = x.f->reqs[i].body;
+    size_t n = x.f->reqs[i].body_len;
+    const char *tail = ", \"conversation_id\": \"conv \\\"A\\\"\"}";
+    assert_true(n > strlen(tail));
+    assert_memory_equal(body + n - strlen(tail), tail, strlen(tail));
+    sess_free(x.s);
+    x.ds.reqs[0].conv_id = "bad\r\nX-Evil: 1";
+    x.s = sess_new(&o, &x.ds, &x.bp, NULL, &err);
+    assert_null(x.s);
+    assert_non_null(strstr(err.msg, "control character"));
+    teardown(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +344,9 @@ int main(void)
         cmocka_unit_test(a_rate_that_counts_turns_spaces_every_turn),
         cmocka_unit_test(think_time_delays_the_next_turn),
         cmocka_unit_test(a_failed_turn_ends_its_conversation),
+        cmocka_unit_test(caps_replies_and_exact_counts),
+        cmocka_unit_test(random_sampling_draws_among_due_conversations),
+        cmocka_unit_test(conversation_id_in_header_and_body),
     };
     return cmocka_run_group_tests(tests, 0, 0);
 }

@@ -359,13 +359,14 @@ static void chat_turns_hit_earlier_turns(void **state)
     server sv;
     start(&sv, "--ttft-ms 0");
     json_t *all = conversation(&sv, NULL);
-    /* words: turn 1 = 43 + 10 = 53; turn 2 = 53 + 5 (reply) + 11 = 69; turn 3 = 69 + 5 + 10 = 84 */
+    /* words: turn 1 = 43 + 10 = 53; turn 2 = 53 + 5 (reply) + 11 = 69; turn 3 = 69 + 5 + 10 = 84;
+     * turn k caches its prompt and reply but the reply's last word: 57 and 73 words */
     assert_int_equal(rec(all, 0, "prompt_tokens"), 53);
     assert_int_equal(rec(all, 1, "prompt_tokens"), 69);
     assert_int_equal(rec(all, 2, "prompt_tokens"), 84);
     assert_int_equal(rec(all, 0, "cached_tokens"), 0);
-    assert_int_equal(rec(all, 1, "cached_tokens"), 48); /* turn 1's 3 full blocks */
-    assert_int_equal(rec(all, 2, "cached_tokens"), 64); /* turn 2's 4 */
+    assert_int_equal(rec(all, 1, "cached_tokens"), 48); /* 3 full blocks of 57 */
+    assert_int_equal(rec(all, 2, "cached_tokens"), 64); /* 4 of 73 */
     json_decref(all);
 }
 
@@ -407,12 +408,24 @@ static void chat_turns_hit_with_a_tokenizer(void **state)
     }
     assert_int_equal(rec(all, 0, "cached_tokens"), 0);
     for (int i = 1; i < 3; i++) {
-        size_t prev_full = ids[i - 1].n / 16 * 16;
-        size_t common = lcp(&ids[i - 1], &ids[i]);
-        size_t want = (common < prev_full ? common : prev_full) / 16 * 16;
+        /* The previous turn cached its prompt and reply tokenized whole (the
+         * history up to this turn's user message), but the reply's last
+         * token; this turn hits the full blocks its own ids share with them,
+         * short of its own last token. */
+        tok_ids hist;
+        tok_ids_init(&hist);
+        size_t hn = (size_t)(strrchr(texts[i], '\n') - texts[i]);
+        assert_int_equal(tok_encode(t, texts[i], hn, true, &hist, &err), 0);
+        size_t lim = lcp(&hist, &ids[i]);
+        if (lim > hist.n - 1)
+            lim = hist.n - 1;
+        if (lim > ids[i].n - 1)
+            lim = ids[i].n - 1;
+        size_t want = lim / 16 * 16, prev_full = ids[i - 1].n / 16 * 16;
         assert_int_equal(rec(all, (size_t)i, "cached_tokens"), (long)want);
         /* the history's ids carry over: at most the block at the seam is lost */
         assert_true(want + 16 >= prev_full && want > 0);
+        tok_ids_free(&hist);
     }
     for (int i = 0; i < 3; i++) {
         tok_ids_free(&ids[i]);

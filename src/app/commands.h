@@ -8,14 +8,15 @@
 
 #include "core/exit.h"
 
-int serve_cmd(int argc, char **argv);    /* app/serve_cmd.c */
-int sim_cmd(int argc, char **argv);      /* app/sim_cmd.c */
-int tokenize_cmd(int argc, char **argv); /* app/tokenize_cmd.c */
-int dataset_cmd(int argc, char **argv);  /* app/dataset_cmd.c */
-int kv_cmd(int argc, char **argv);       /* app/kv_cmd.c */
-int sweep_cmd(int argc, char **argv);    /* app/sweep_cmd.c */
-int compare_cmd(int argc, char **argv);  /* app/compare_cmd.c */
-int report_cmd(int argc, char **argv);   /* app/report_cmd.c */
-int plot_cmd(int argc, char **argv);     /* app/plot_cmd.c */
+int serve_cmd(int argc, char **argv);     /* app/serve_cmd.c */
+int sim_cmd(int argc, char **argv);       /* app/sim_cmd.c */
+int tokenize_cmd(int argc, char **argv);  /* app/tokenize_cmd.c */
+int dataset_cmd(int argc, char **argv);   /* app/dataset_cmd.c */
+int kv_cmd(int argc, char **argv);        /* app/kv_cmd.c */
+int sweep_cmd(int argc, char **argv);     /* app/sweep_cmd.c */
+int compare_cmd(int argc, char **argv);   /* app/compare_cmd.c */
+int report_cmd(int argc, char **argv);    /* app/report_cmd.c */
+int plot_cmd(int argc, char **argv);      /* app/plot_cmd.c */
+int multiturn_cmd(int argc, char **argv); /* app/multiturn_cmd.c */
 
 #endif

@@ -33,11 +33,12 @@ static const char *const backends[] = {
 static const char *const datasets[] = {
     "sharegpt", "burstgpt", "sonnet", "random", "random-mm", "random-rerank", "hf", "custom",
     "custom_image", "custom_audio", "custom_mm", "prefix_repetition", "spec_bench", "speed_bench",
-    "timed_trace", "mooncake", NULL};
+    "timed_trace", "mooncake", "conversations", NULL};
 static const char *const ramp_choices[] = {"linear", "exponential", NULL};
 static const char *const mt_rate_choices[] = {"conversations", "turns", NULL};
 static const char *const think_choices[] = {"constant", "exponential", NULL};
 static const char *const lora_choices[] = {"random", "round-robin", NULL};
+static const char *const align_choices[] = {"align", "check", "off", NULL};
 static const char *const tok_compat_choices[] = {"transformers", "transformers5", "tokenizers",
                                                  NULL};
 static const char *const speed_subsets[] = {"qualitative", "throughput_1k", "throughput_2k",
@@ -71,6 +72,11 @@ const cli_flag cli_flags[] = {
     {"tokenizer-compat", NULL, FT_STR, C(tokenizer_compat), 0, "RULES", "transformers", 1,
      "rules over tokenizer.json: transformers (4.56-4.57, as vLLM), transformers5, tokenizers",
      tok_compat_choices},
+    {"tokenizer-alignment", NULL, FT_STR, C(tokenizer_alignment), 0, "MODE", "align", 1,
+     "compare prompt lengths with the server's POST /tokenize (vLLM, SGLang); align: re-align "
+     "random and prefix_repetition prompts on a mismatch (upstream); check: report only; off: "
+     "send nothing (docs/serve.md TOKENIZER ALIGNMENT)",
+     align_choices},
     {"trust-remote-code", NULL, FT_IGNORED, 0, 0, NULL, "off", 1,
      "accepted for compatibility; no Python code is ever run"},
     {"skip-tokenizer-init", NULL, FT_BOOL, C(skip_tokenizer_init), 0, NULL, "off", 1,
@@ -336,7 +342,7 @@ const cli_flag cli_flags[] = {
     {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
      "PEM file of the CA certificates that https:// servers are verified against"},
     {"multi-turn", NULL, FT_BOOL, D(multi_turn), 0, NULL, "off", 8,
-     "replay whole conversations (sharegpt, custom): turn k sends the history with the "
+     "replay whole conversations (sharegpt, custom, conversations): turn k sends the history with the "
      "server's own earlier replies (openai-chat; docs/serve.md MULTI-TURN)"},
     {"max-active-conversations", NULL, FT_LONG, C(max_active_conversations), 0, "N", "0 (no limit)",
      8, "--multi-turn: conversations in progress at once; others wait to start"},

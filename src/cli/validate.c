@@ -55,14 +55,16 @@ static int check_dataset(const sb_config *cfg, sb_err *err)
                           "--strict is not supported yet for --dataset-name %s (only mooncake "
                           "and --multi-turn skip bad rows)",
                           cfg->ds.name);
-    static const char *const need_path[] = {
-        "sharegpt",   "burstgpt",    "custom",      "custom_image", "custom_audio", "custom_mm",
-        "spec_bench", "speed_bench", "timed_trace", "hf",           "mooncake"};
+    static const char *const need_path[] = {"sharegpt",     "burstgpt",     "custom",
+                                            "custom_image", "custom_audio", "custom_mm",
+                                            "spec_bench",   "speed_bench",  "timed_trace",
+                                            "hf",           "mooncake",     "conversations"};
     for (size_t i = 0; i < sizeof need_path / sizeof need_path[0]; i++)
         if (!cfg->ds.path && !strcmp(cfg->ds.name, need_path[i]) &&
             !(cfg->ds.hf_name && !strcmp(need_path[i], "hf")))
             return sb_err_set(err, "--dataset-name %s needs --dataset-path", cfg->ds.name);
-    if (cfg->ds.num_prompts <= 0 && strncmp(cfg->ds.name, "custom", 6) != 0)
+    if (cfg->ds.num_prompts <= 0 && strncmp(cfg->ds.name, "custom", 6) != 0 &&
+        strcmp(cfg->ds.name, "conversations") != 0)
         return sb_err_set(err, "--num-prompts %ld: must be > 0", cfg->ds.num_prompts);
     return 0;
 }
@@ -396,10 +398,11 @@ static int check_multi_turn(const sb_config *cfg, sb_err *err)
                           "--multi-turn sends the conversation history as chat messages: use "
                           "--backend openai-chat (with --endpoint /v1/chat/completions), not %s",
                           cfg->backend);
-    if (strcmp(cfg->ds.name, "sharegpt") != 0 && strcmp(cfg->ds.name, "custom") != 0)
+    if (strcmp(cfg->ds.name, "sharegpt") != 0 && strcmp(cfg->ds.name, "custom") != 0 &&
+        strcmp(cfg->ds.name, "conversations") != 0)
         return sb_err_set(err,
-                          "--multi-turn needs conversations: --dataset-name sharegpt or custom "
-                          "(not %s)",
+                          "--multi-turn needs conversations: --dataset-name sharegpt, custom or "
+                          "conversations (not %s)",
                           cfg->ds.name);
     if (cfg->num_workers > 1)
         return sb_err_set(err,

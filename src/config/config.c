@@ -22,6 +22,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->endpoint = sb_xstrdup("/v1/completions");
     cfg->tokenizer_mode = sb_xstrdup("auto");
     cfg->tokenizer_compat = sb_xstrdup("transformers");
+    cfg->tokenizer_alignment = sb_xstrdup("align");
     cfg->lora_assignment = sb_xstrdup("random");
     cfg->multi_turn_rate = sb_xstrdup("conversations");
     cfg->think_time_dist = sb_xstrdup("constant");
@@ -102,6 +103,7 @@ void sb_config_free(sb_config *cfg)
                      &cfg->tokenizer,
                      &cfg->tokenizer_mode,
                      &cfg->tokenizer_compat,
+                     &cfg->tokenizer_alignment,
                      &cfg->lora_assignment,
                      &cfg->multi_turn_rate,
                      &cfg->think_time_dist,

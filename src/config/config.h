@@ -126,6 +126,8 @@ typedef struct sb_config {
     char *tokenizer_mode;   /* "auto" */
     char *tokenizer_compat; /* "transformers": rules over tokenizer.json (tokenizer.h) */
     bool skip_tokenizer_init;
+    char *tokenizer_alignment; /* "align" | "check" | "off": compare prompt lengths with the
+                                  server's /tokenize (run/align.h) */
     char **lora_modules;
     size_t n_lora_modules;
     char *lora_assignment; /* "random" | "round-robin" */

@@ -30,6 +30,7 @@ static const ds_entry ds_table[] = {
     {"random-mm", dataset_random_mm},
     {"custom_image", dataset_custom_image},
     {"custom_audio", dataset_custom_audio},
+    {"conversations", dataset_conversations},
 };
 
 const char *const dataset_names[] = {"random",
@@ -47,6 +48,7 @@ const char *const dataset_names[] = {"random",
                                      "custom_image",
                                      "custom_audio",
                                      "mooncake",
+                                     "conversations",
                                      NULL};
 
 /* Names of the reference that servebench refuses by name (the newest

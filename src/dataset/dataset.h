@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "core/arena.h"
+#include "core/buf.h"
 #include "core/prompt.h"
 #include "core/err.h"
 #include "core/rng.h"
@@ -34,6 +35,11 @@ typedef struct sb_request {
     const char *const *turns;
     const char *const *roles;
     uint32_t n_turns;
+    /* conversations dataset: each turn's content tokens when the dataset made
+     * them exact (synthetic conversations; sessions then count nothing), and
+     * the conversation's id (upstream's "id", or CONV_ID_<n>); else NULL. */
+    const int32_t *turn_tokens;
+    const char *conv_id;
     /* Prompt forms other than one text (core/prompt.h); all of it lives in
      * the dataset's arenas. */
     sb_prompt_forms forms;
@@ -83,6 +89,13 @@ void dataset_free(sb_dataset *ds);
  * call before anything is allocated. Returns 0, or -1 with err naming the
  * flag and the value as given. dataset_load makes it too. */
 int dataset_check_opts(const sb_dataset_opts *opts, long num_warmups, sb_err *err);
+
+/* The `conversations` dataset's file at path: when it is a generation
+ * config, its parameters as upstream's multi-turn benchmark prints them
+ * ("text_files=...\ninput_num_turns=UniformDistribution[12, 18]\n...")
+ * appended to out, returning 1; 0 for a list of conversations (not read
+ * past its first character); -1 with err for a bad file. */
+int dataset_conversations_params(const char *path, sb_buf *out, sb_err *err);
 
 /* Names accepted by --dataset-name, NULL-terminated (for help and validation). */
 extern const char *const dataset_names[];

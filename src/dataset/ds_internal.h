@@ -205,6 +205,8 @@ int dataset_hf(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_prefix_rep(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_timed_trace(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 int dataset_mooncake(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
+/* upstream multi-turn benchmark's input file: conversations or a generation config */
+int dataset_conversations(const dataset_ctx *c, sb_dataset *ds, sb_err *err);
 
 /* Sorted ids of t's vocabulary (added tokens included) without its special
  * ids, as the reference's timed_trace draws from; malloc'd, count in *n_out. */

@@ -118,7 +118,7 @@ int ds_check_memory(double need_bytes, const char *what, const char *advice, sb_
 int dataset_check_opts(const sb_dataset_opts *o, long num_warmups, sb_err *err)
 {
     const char *name = o->name ? o->name : "random";
-    bool custom = !strncmp(name, "custom", 6);
+    bool custom = !strncmp(name, "custom", 6) || !strcmp(name, "conversations");
     const long T = DS_MAX_TOKENS;
     const len_flag flags[] = {
         /* custom datasets take <= 0 as every row */

@@ -32,6 +32,7 @@
 #include "metrics/metrics.h"
 #include "core/pyfmt.h"
 #include "report/report.h"
+#include "run/align.h"
 #include "run/fingerprint.h"
 #include "chart/chart.h"
 #include "run/loop.h"
@@ -115,6 +116,7 @@ typedef struct run_ctx {
     char *tk_spec;    /* what c->tk was loaded from, when loaded here */
     run_shard sh;     /* this rank's part of an MPI job (run_mpi.h) */
     sess_set *sess;   /* --multi-turn: the conversations, else NULL */
+    run_align align;  /* prompt lengths against the server's /tokenize */
     double grace_s;   /* --grace-sec as applied (under MPI: what fits before mpirun's SIGKILL) */
     bool mpi_sig_set; /* under MPI: mpirun's kill sequence handled until the result is out */
     struct sigaction old_mpi_sig[RUN_MPI_SIGNALS];
@@ -344,6 +346,15 @@ static int start_sessions(run_ctx *c, sb_err *err)
                     .id_prefix = c->prefix,
                     .seed = (uint32_t)cfg->ds.seed,
                     .fixed_output_len = fixed};
+    if (c->pt) {
+        so.max_requests = c->pt->sess_max_requests;
+        so.max_messages = c->pt->sess_max_messages;
+        so.keep_replies = c->pt->sess_keep_replies;
+        so.pick_random = c->pt->sess_pick_random;
+        so.send_conversation_id = c->pt->sess_send_conversation_id;
+        so.max_user_turns = c->pt->sess_max_user_turns;
+        so.first_replies = c->pt->sess_first_replies;
+    }
     c->sess = sess_new(&so, &c->ds, &c->bp, c->tk, err);
     if (!c->sess)
         return -1;
@@ -416,6 +427,14 @@ static int prepare(run_ctx *c, sb_err *err)
                 c->ds.info[0] && c->ds.info[strlen(c->ds.info) - 1] == '\n' ? "" : "\n");
     if (c->ds.warning)
         fprintf(stderr, "%s\n", c->ds.warning);
+    const char *name = cfg->served_model_name ? cfg->served_model_name : c->model_id;
+    if (!c->tk)
+        run_align_skip(&c->align, "no client tokenizer (--skip-tokenizer-init)");
+    else if (c->be->multipart)
+        run_align_skip(&c->align, "a multipart backend's prompts are audio");
+    else
+        run_align_prompts(c->e, &c->tgt, name, cfg->ds.name, cfg->ds.multi_turn,
+                          run_align_mode_of(cfg->tokenizer_alignment), &c->ds, &c->align);
     np_rs rs;
     np_rs_seed(&rs, (uint32_t)cfg->ds.seed);
     double *ts = NULL;
@@ -438,7 +457,6 @@ static int prepare(run_ctx *c, sb_err *err)
     bool random_ds = !strcmp(cfg->ds.name, "random") || !strcmp(cfg->ds.name, "random-mm") ||
                      !strcmp(cfg->ds.name, "timed_trace");
     bool ignore_eos = cfg->ignore_eos || (random_ds && c->be->openai_compat);
-    const char *name = cfg->served_model_name ? cfg->served_model_name : c->model_id;
     if (bk_params_init(&c->bp, c->be, run_bk_opts(cfg, &(bk_opts){0}), name, ignore_eos, err) != 0)
         return -1;
     c->have_bp = true;
@@ -871,6 +889,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     report_opts ro;
     run_report_opts(cfg, &ro);
     run_tm_render(&c->tm, c->rs->bench_end_ns - c->rs->bench_start_ns, &tm_json, &tm_text);
+    run_align_render(&c->align, &tm_json, &tm_text);
     if (c->sess)
         sess_render(c->sess, c->rs, &m, &tm_json, &tm_text);
     run_krx_render(c->rs, &m, &tm_json, &tm_text);
@@ -883,6 +902,10 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     fputs(out.data ? out.data : "", stdout);
     fflush(stdout);
     sb_buf_free(&out);
+    if (c->pt && c->pt->on_records) {
+        run_records v = {.rs = c->rs, .m = &m, .sess = c->sess, .ds = &c->ds};
+        c->pt->on_records(c->pt->ud, &v);
+    }
     if (cfg->profile)
         profile_call(c, "/stop_profile", "Stopping profiler...", "Profiler stopped");
     /* An interrupted run must not look complete to a script: 130, as a

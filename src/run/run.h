@@ -12,7 +12,9 @@
 
 #include "backend/backend.h"
 #include "config/config.h"
+#include "dataset/dataset.h"
 #include "metrics/metrics.h"
+#include "metrics/record.h"
 #include "report/report.h"
 
 /* Runs the benchmark described by cfg. Prints progress and the result block
@@ -33,6 +35,7 @@ const report_opts *run_report_opts(const sb_config *cfg, report_opts *out);
  * across runs, the caller may skip a run once its workload is known, and the
  * outcome comes back as values, not only as printed text. Zero-initialise,
  * then set the inputs. */
+struct run_records;
 typedef struct run_point {
     /* in/out: a loaded tokenizer to use (not freed by the run). When NULL and
      * the run loads one, it is handed back here (the caller frees it with
@@ -49,6 +52,15 @@ typedef struct run_point {
      * of the metrics (see run_window in window.c). All 0: everything counts. */
     double warmup_s, cooldown_s;
     long warmup_requests, cooldown_requests;
+    /* --multi-turn sessions (run/session.h sess_opts): turns sent in all,
+     * dataset messages per conversation, keep the replies; 0/false: none. */
+    long sess_max_requests, sess_max_messages;
+    bool sess_keep_replies, sess_pick_random, sess_send_conversation_id;
+    uint32_t sess_max_user_turns;
+    const struct sess_first_reply *sess_first_replies;
+    /* Called once the metrics are computed and the block printed, with what
+     * the run measured (`servebench multi-turn` prints upstream's figures). */
+    void (*on_records)(void *ud, const struct run_records *v);
     /* out */
     char fingerprint[65];
     bool skipped, interrupted, measured;        /* measured: metrics were computed */
@@ -57,6 +69,15 @@ typedef struct run_point {
     uint64_t timed_start_ns, timed_end_ns; /* monotonic; 0 when not reached */
     char *result_path;                     /* malloc'd when a result was saved */
 } run_point;
+
+/* What a run measured, for run_point.on_records; valid during the call. */
+struct sess_set;
+typedef struct run_records {
+    const rec_store *rs;
+    const sb_metrics *m;
+    const struct sess_set *sess; /* --multi-turn, else NULL */
+    const sb_dataset *ds;
+} run_records;
 
 /* run_serve with a run_point (NULL: exactly run_serve). Returns the exit
  * status run_serve would. */

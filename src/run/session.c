@@ -41,17 +41,20 @@ typedef struct sess_msg {
 typedef struct sess_conv {
     const sess_msg *msgs;
     uint32_t n_msgs;
-    uint32_t n_turns;  /* user messages */
-    uint32_t next_msg; /* first message not yet in the history */
-    uint32_t turn;     /* turns sent */
+    uint32_t n_turns;   /* user messages */
+    uint32_t next_msg;  /* first message not yet in the history */
+    uint32_t hist_msgs; /* messages in the history */
+    uint32_t turn;      /* turns sent */
     uint32_t turns_ok;
     uint8_t state;
+    size_t ds_index;     /* the dataset request it came from */
     sb_fail fail;        /* C_FAILED: the failed turn's reason */
     size_t base;         /* record of turn 0 */
     sb_buf hist;         /* rendered messages so far, without brackets */
     int64_t hist_tokens; /* their content tokens */
     sb_buf body;         /* the in-flight turn's request body */
     char *header;        /* "name: id" for --session-header, or NULL */
+    const char *conv_id; /* send_conversation_id: the dataset's id */
     uint64_t arrive_ns;  /* offset from t0 */
     uint64_t first_start_ns, end_ns;
 } sess_conv;
@@ -70,6 +73,11 @@ struct sess_set {
     sess_msg *msgs;
     uint32_t *rec_conv; /* record index -> conversation */
     uint32_t *rec_turn; /* record index -> turn index (0-based) */
+    uint32_t *rec_msgs; /* record index -> messages sent */
+    int64_t *rec_in;    /* record index -> their content tokens */
+    int32_t *rec_user;  /* record index -> the user message's tokens */
+    char **replies;     /* keep_replies: by original record index */
+    size_t *reply_len;
     unsigned char *sent;
     loop_req *reqs;
     loop_feed feed;
@@ -80,6 +88,7 @@ struct sess_set {
     size_t fifo_head, fifo_tail;
     sess_ready *heap;
     size_t n_heap;
+    sess_ready *due;                               /* pick_random: the due entries of one take */
     size_t next_arrival, active, turns_sent, over; /* over: done or failed */
     bool arrived_all;
     np_rs rng;
@@ -88,6 +97,17 @@ struct sess_set {
     tok_ids ids;
     size_t skipped; /* the dataset's bad conversations */
 };
+
+static void put_msg(sb_buf *b, const char *role, const char *text, size_t n);
+static const char *role_name(uint8_t r);
+
+/* Appends a dataset message to the conversation's history. */
+static void hist_put(sess_conv *c, const sess_msg *g)
+{
+    put_msg(&c->hist, role_name(g->role), g->text, g->bytes);
+    c->hist_tokens += g->tokens;
+    c->hist_msgs++;
+}
 
 static int32_t count_tokens(sess_set *s, const char *text, size_t len)
 {
@@ -126,27 +146,71 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
         const sb_request *q = &ds->reqs[i];
         sess_conv *c = &s->convs[s->n_convs];
         c->msgs = s->msgs + m;
-        for (uint32_t k = 0; k < q->n_turns; k++) {
+        uint32_t n_take = q->n_turns;
+        if (o->max_messages > 0 && (long)n_take > o->max_messages)
+            n_take = (uint32_t)o->max_messages; /* upstream's --max-turns counts messages */
+        uint32_t users = 0;
+        for (uint32_t k = 0; k < n_take; k++) {
+            if (o->max_user_turns > 0 && users == o->max_user_turns &&
+                role_of(q->roles[k]) == ROLE_USER) {
+                n_take = k; /* the warm-up: the first turn and its reply only */
+                break;
+            }
+            users += role_of(q->roles[k]) == ROLE_USER;
             sess_msg *g = &s->msgs[m++];
             g->text = q->turns[k];
             g->bytes = strlen(q->turns[k]);
             g->role = role_of(q->roles[k]);
-            g->tokens = count_tokens(s, g->text, g->bytes);
+            /* a synthetic conversation's counts are exact already */
+            g->tokens = q->turn_tokens ? q->turn_tokens[k] : count_tokens(s, g->text, g->bytes);
             c->n_turns += g->role == ROLE_USER;
         }
-        c->n_msgs = q->n_turns;
-        if (c->n_turns == 0) { /* the dataset skipped these; a request without turns */
+        c->n_msgs = n_take;
+        const sess_first_reply *fr = o->first_replies ? &o->first_replies[i] : NULL;
+        if (c->n_turns == 0 || (fr && (!fr->text || c->n_turns < 2))) {
+            /* the dataset skipped these (a request without turns), or the
+             * warm-up did not answer it or left it no turn */
             m -= c->n_msgs;
+            memset(c, 0, sizeof *c);
             continue;
         }
+        c->n_turns -= fr != NULL; /* the warm-up sent the first */
         c->base = s->n_turns;
+        c->ds_index = i;
         s->n_turns += c->n_turns;
         sb_buf_init(&c->hist);
         sb_buf_init(&c->body);
-        if (o->session_header) {
+        if (fr) { /* upstream's skip_first_turn: the warm-up's turn is history */
+            while (c->msgs[c->next_msg].role != ROLE_USER)
+                hist_put(c, &c->msgs[c->next_msg++]);
+            hist_put(c, &c->msgs[c->next_msg++]);
+            if (c->next_msg < c->n_msgs && c->msgs[c->next_msg].role == ROLE_ASSISTANT)
+                c->next_msg++; /* the dataset's answer: the server's replaces it */
+            put_msg(&c->hist, "assistant", fr->text, fr->len);
+            c->hist_tokens += fr->tokens;
+            c->hist_msgs++;
+        }
+        if (o->send_conversation_id) {
+            /* upstream's --send-conversation-id: the dataset's id in the body
+             * and as X-Session-ID (send_request) */
+            c->conv_id = q->conv_id ? q->conv_id : "";
+            for (const char *p = c->conv_id; *p; p++)
+                if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+                    sess_free(s);
+                    sb_err_set(err,
+                               "conversation %zu: its id holds a control character and cannot "
+                               "be sent as the X-Session-ID header",
+                               i + 1);
+                    return NULL;
+                }
+        }
+        if (o->session_header || o->send_conversation_id) {
             sb_buf h;
             sb_buf_init(&h);
-            sb_buf_printf(&h, "%s: %sconv-%zu", o->session_header, o->id_prefix, s->n_convs);
+            if (o->send_conversation_id)
+                sb_buf_printf(&h, "X-Session-ID: %s", c->conv_id);
+            else
+                sb_buf_printf(&h, "%s: %sconv-%zu", o->session_header, o->id_prefix, s->n_convs);
             c->header = sb_buf_steal(&h);
         }
         s->n_convs++;
@@ -158,6 +222,13 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
     }
     s->rec_conv = sb_xmalloc(s->n_turns * sizeof *s->rec_conv);
     s->rec_turn = sb_xmalloc(s->n_turns * sizeof *s->rec_turn);
+    s->rec_msgs = sb_xcalloc(s->n_turns, sizeof *s->rec_msgs);
+    s->rec_in = sb_xcalloc(s->n_turns, sizeof *s->rec_in);
+    s->rec_user = sb_xcalloc(s->n_turns, sizeof *s->rec_user);
+    if (o->keep_replies) {
+        s->replies = sb_xcalloc(s->n_turns, sizeof *s->replies);
+        s->reply_len = sb_xcalloc(s->n_turns, sizeof *s->reply_len);
+    }
     for (size_t c = 0; c < s->n_convs; c++)
         for (uint32_t k = 0; k < s->convs[c].n_turns; k++) {
             s->rec_conv[s->convs[c].base + k] = (uint32_t)c;
@@ -167,6 +238,7 @@ sess_set *sess_new(const sess_opts *o, const sb_dataset *ds, const bk_params *bp
     s->reqs = sb_xcalloc(s->n_turns, sizeof *s->reqs);
     s->fifo = sb_xmalloc(s->n_convs * sizeof *s->fifo);
     s->heap = sb_xmalloc(s->n_convs * sizeof *s->heap);
+    s->due = sb_xmalloc(s->n_convs * sizeof *s->due);
     return s;
 }
 
@@ -183,10 +255,18 @@ void sess_free(sess_set *s)
     free(s->msgs);
     free(s->rec_conv);
     free(s->rec_turn);
+    free(s->rec_msgs);
+    free(s->rec_in);
+    free(s->rec_user);
+    for (size_t i = 0; s->replies && i < s->n_turns; i++)
+        free(s->replies[i]);
+    free(s->replies);
+    free(s->reply_len);
     free(s->sent);
     free(s->reqs);
     free(s->fifo);
     free(s->heap);
+    free(s->due);
     pyjson_obj_free(&s->scratch);
     sb_buf_free(&s->list);
     sb_buf_free(&s->id);
@@ -279,10 +359,15 @@ static int32_t build_turn(sess_set *s, sess_conv *c, size_t rec)
         const sess_msg *g = &c->msgs[c->next_msg++];
         put_msg(&c->hist, role_name(g->role), g->text, g->bytes);
         c->hist_tokens += g->tokens;
+        c->hist_msgs++;
     }
     const sess_msg *u = &c->msgs[c->next_msg++];
     put_msg(&c->hist, "user", u->text, u->bytes);
     c->hist_tokens += u->tokens;
+    c->hist_msgs++;
+    s->rec_msgs[rec] = c->hist_msgs;
+    s->rec_in[rec] = c->hist_tokens;
+    s->rec_user[rec] = u->tokens;
     /* upstream (send_turn): max_tokens = max(1, tokens of the dataset's
      * reply); its own reply replaces the dataset's in the history. */
     int32_t out = 128; /* a user message the dataset left unanswered */
@@ -307,6 +392,12 @@ static int32_t build_turn(sess_set *s, sess_conv *c, size_t rec)
                 .chat_messages_bytes = s->list.len};
     sb_buf_reset(&c->body);
     bk_build_body(s->bp, &r, &s->scratch, &c->body);
+    if (c->conv_id && c->body.len && c->body.data[c->body.len - 1] == '}') {
+        c->body.len--; /* the body's last field: "conversation_id" */
+        sb_buf_puts(&c->body, ", \"conversation_id\": ");
+        pyfmt_json_string(&c->body, c->conv_id, strlen(c->conv_id));
+        sb_buf_putc(&c->body, '}');
+    }
     s->reqs[rec] = (loop_req){c->body.data, c->body.len, (long)rec, c->header};
     return out;
 }
@@ -337,6 +428,10 @@ static size_t feed_take(void *ud, uint64_t now, uint64_t *wake)
 {
     sess_set *s = ud;
     uint64_t t0 = s->rs->bench_start_ns;
+    if (s->o.max_requests > 0 && s->turns_sent >= (size_t)s->o.max_requests) {
+        *wake = 0; /* the cap: nothing more starts (feed_pending says so) */
+        return SIZE_MAX;
+    }
     arrive(s, t0, now);
     while (s->fifo_head < s->fifo_tail &&
            (s->o.max_active <= 0 || s->active < (size_t)s->o.max_active)) {
@@ -355,7 +450,20 @@ static size_t feed_take(void *ud, uint64_t now, uint64_t *wake)
             at = slot > at ? slot : at;
         }
         if (at <= now) {
-            sess_conv *c = &s->convs[heap_pop(s).conv];
+            sess_ready pick = heap_pop(s);
+            if (s->o.pick_random && s->n_heap && s->heap[0].at_ns <= now) {
+                /* upstream's --conversation-sampling random: any due one */
+                size_t k = 0;
+                s->due[k++] = pick;
+                while (s->n_heap && s->heap[0].at_ns <= now)
+                    s->due[k++] = heap_pop(s);
+                size_t j = (size_t)np_rs_interval(&s->rng, k - 1);
+                pick = s->due[j];
+                for (size_t m = 0; m < k; m++)
+                    if (m != j)
+                        heap_push(s, s->due[m].at_ns, s->due[m].conv);
+            }
+            sess_conv *c = &s->convs[pick.conv];
             size_t rec = c->base + c->turn;
             int32_t out = build_turn(s, c, rec);
             sb_record *r = &s->rs->recs[rec];
@@ -406,6 +514,13 @@ static void feed_done(void *ud, size_t i, const char *text, size_t len, uint64_t
     int32_t out = r->output_tokens > 0 ? r->output_tokens : count_tokens(s, text, len);
     put_msg(&c->hist, "assistant", text, len);
     c->hist_tokens += out;
+    c->hist_msgs++;
+    if (s->replies) {
+        s->replies[i] = sb_xmalloc(len + 1);
+        memcpy(s->replies[i], text, len);
+        s->replies[i][len] = '\0';
+        s->reply_len[i] = len;
+    }
     /* the next user message is the next turn, if the dataset has one */
     bool more = c->turn < c->n_turns;
     if (!more) {
@@ -422,6 +537,8 @@ static void feed_done(void *ud, size_t i, const char *text, size_t len, uint64_t
 static bool feed_pending(void *ud)
 {
     const sess_set *s = ud;
+    if (s->o.max_requests > 0 && s->turns_sent >= (size_t)s->o.max_requests)
+        return false;
     return s->over < s->n_convs;
 }
 
@@ -448,9 +565,40 @@ void sess_finish(sess_set *s, rec_store *rs)
     for (size_t i = 0; i < s->n_turns; i++)
         if (s->sent[i]) { /* the maps follow the records to their new places */
             s->rec_conv[k] = s->rec_conv[i];
+            s->rec_msgs[k] = s->rec_msgs[i];
+            s->rec_in[k] = s->rec_in[i];
+            s->rec_user[k] = s->rec_user[i];
             s->rec_turn[k++] = s->rec_turn[i];
         }
     rec_store_keep(rs, s->sent);
+}
+
+void sess_record(const sess_set *s, size_t i, sess_rec_info *out)
+{
+    *out = (sess_rec_info){.ds_index = s->convs[s->rec_conv[i]].ds_index,
+                           .turn = s->rec_turn[i],
+                           .n_msgs = s->rec_msgs[i],
+                           .input_tokens = s->rec_in[i],
+                           .user_tokens = s->rec_user[i]};
+}
+
+size_t sess_conv_ds_index(const sess_set *s, size_t c)
+{
+    return s->convs[c].ds_index;
+}
+
+bool sess_conv_completed(const sess_set *s, size_t c)
+{
+    return s->convs[c].state == C_DONE;
+}
+
+const char *sess_reply(const sess_set *s, size_t c, uint32_t k, size_t *len)
+{
+    if (!s->replies || k >= s->convs[c].n_turns)
+        return NULL;
+    size_t i = s->convs[c].base + k;
+    *len = s->reply_len[i];
+    return s->replies[i];
 }
 
 /* ---- figures ---- */
@@ -636,7 +784,7 @@ void sess_render(const sess_set *s, const rec_store *rs, const sb_metrics *m, sb
             sb_buf_printf(text, "%-40s %ld\n", label, fail_by[r]);
         }
     if (unfinished)
-        sb_buf_printf(text, "%-40s %zu\n", "  unfinished (interrupted):", unfinished);
+        sb_buf_printf(text, "%-40s %zu\n", "  unfinished (interrupted, or a cap):", unfinished);
     if (s->skipped)
         sb_buf_printf(text, "%-40s %zu\n", "Skipped (bad in the dataset):", s->skipped);
     sb_buf_printf(text, "%-40s %-10.2f\n", "Mean turns per conversation:", mean_turns);

@@ -36,6 +36,14 @@
 
 typedef struct sess_set sess_set;
 
+/* A conversation's first turn answered in a warm-up run: the reply and its
+ * tokens (text NULL: not answered, the conversation is left out). */
+typedef struct sess_first_reply {
+    const char *text;
+    size_t len;
+    int32_t tokens;
+} sess_first_reply;
+
 typedef struct sess_opts {
     long max_active;            /* conversations in progress at once; 0 = no limit */
     bool rate_counts_turns;     /* the plan spaces turns, not conversation starts */
@@ -45,6 +53,16 @@ typedef struct sess_opts {
     const char *id_prefix;      /* the run's x-request-id prefix */
     uint32_t seed;              /* think-time draws */
     long fixed_output_len;      /* max tokens of every turn; -1 = the dataset's replies */
+    long max_requests;          /* turns sent in all, then none; 0 = no limit */
+    long max_messages;          /* a conversation's first N dataset messages only; 0 = all */
+    bool keep_replies;          /* keep every streamed reply (sess_reply) */
+    bool pick_random;           /* next turn: a random due conversation, not the oldest */
+    bool send_conversation_id;  /* "conversation_id" in the body, X-Session-ID header */
+    uint32_t max_user_turns;    /* a conversation's first N user turns only; 0 = all */
+    /* By dataset index: each conversation's first turn was sent by a warm-up
+     * run; its history starts with that reply and its turns with the second
+     * (upstream's --warmup-step). NULL: none. */
+    const sess_first_reply *first_replies;
 } sess_opts;
 
 /* Builds the sessions of ds (one per request with turns, roles as
@@ -65,6 +83,24 @@ size_t sess_conversations(const sess_set *s);
 const loop_feed *sess_feed(sess_set *s, rec_store *rs, const sched_plan *plan);
 /* After loop_run: drops the records of turns never sent. */
 void sess_finish(sess_set *s, rec_store *rs);
+/* What record i (after sess_finish) was: its conversation (index into the
+ * dataset's requests), turn (0-based), messages sent and their content
+ * tokens as counted here (upstream's input_num_tokens). */
+typedef struct sess_rec_info {
+    size_t ds_index;
+    uint32_t turn, n_msgs;
+    int64_t input_tokens;
+    int32_t user_tokens; /* of them, the turn's own user message */
+} sess_rec_info;
+void sess_record(const sess_set *s, size_t i, sess_rec_info *out);
+/* Conversation c (0 .. sess_conversations - 1): its dataset index, and
+ * whether it ran to its end (every turn answered). */
+size_t sess_conv_ds_index(const sess_set *s, size_t c);
+bool sess_conv_completed(const sess_set *s, size_t c);
+/* With keep_replies: the server's reply to conversation c's turn k, or NULL
+ * when that turn got none. */
+const char *sess_reply(const sess_set *s, size_t c, uint32_t k, size_t *len);
+
 /* The per-turn and per-conversation figures, after metrics_compute on rs:
  * `"multi_turn": {...}` appended to json (", " first when json is not empty)
  * and a block section to text. pcts: --metric-percentiles. */

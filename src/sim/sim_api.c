@@ -201,10 +201,9 @@ static int completions_prompt(json_t *body, gen_args *g, char *msg, size_t cap)
     return -1;
 }
 
-/* Chat prompt = the message contents joined by newlines (text parts only). */
-static int chat_prompt(sim_server *s, json_t *body, gen_args *g, char *msg, size_t cap)
+int sim_api_chat_text(sim_server *s, json_t *m, const char **text, size_t *len, char *msg,
+                      size_t cap)
 {
-    json_t *m = json_object_get(body, "messages");
     if (!json_is_array(m) || json_array_size(m) == 0) {
         snprintf(msg, cap, "'messages' is required and must be a non-empty list");
         return -1;
@@ -243,9 +242,16 @@ static int chat_prompt(sim_server *s, json_t *body, gen_args *g, char *msg, size
             return -1;
         }
     }
-    g->prompt = b->data ? b->data : "";
-    g->prompt_len = b->len;
+    *text = b->data ? b->data : "";
+    *len = b->len;
     return 0;
+}
+
+/* Chat prompt = the message contents joined by newlines (text parts only). */
+static int chat_prompt(sim_server *s, json_t *body, gen_args *g, char *msg, size_t cap)
+{
+    return sim_api_chat_text(s, json_object_get(body, "messages"), &g->prompt, &g->prompt_len, msg,
+                             cap);
 }
 
 static int stream_flags(json_t *body, sim_req *r, char *msg, size_t cap)
@@ -555,7 +561,8 @@ void sim_api_handle(sim_conn *c, const sim_http_req *hr)
         generate(c, api, hr);
         return;
     }
-    if (sim_pool_handle(c, hr) || sim_audio_handle(c, hr) || sim_responses_handle(c, hr))
+    if (sim_pool_handle(c, hr) || sim_audio_handle(c, hr) || sim_responses_handle(c, hr) ||
+        sim_tokenize_handle(c, hr))
         return;
     int known = sim_str_eq(hr->path, "/health") || sim_str_eq(hr->path, "/v1/models") ||
                 sim_str_eq(hr->path, "/metrics") || sim_str_eq(hr->path, "/version");

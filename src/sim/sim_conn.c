@@ -96,6 +96,7 @@ sim_conn *sim_conn_new(sim_server *s, int fd)
     sb_buf_init(&c->in);
     sb_buf_init(&c->out);
     sb_buf_init(&c->pool);
+    sb_buf_init(&c->pfx_text);
     sim_timer_init(&c->timer);
     sim_timer_init(&c->io_timer);
     c->io_timer.io = 1;
@@ -123,6 +124,7 @@ void sim_conn_free(sim_conn *c)
     sb_buf_free(&c->in);
     sb_buf_free(&c->out);
     sb_buf_free(&c->pool);
+    sb_buf_free(&c->pfx_text);
     free(c->req.emit_ns);
     free(c->req.rec_messages);
     free(c->pfx_hash);

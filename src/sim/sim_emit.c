@@ -26,6 +26,19 @@ static const char *const words[64] = {
     " time",  " could", " no",    " make",
 };
 
+const char *sim_emit_word(uint32_t i)
+{
+    return i < 64 ? words[i] : NULL;
+}
+
+int sim_emit_word_index(const char *w, size_t n)
+{
+    for (int i = 0; i < 64; i++)
+        if (strlen(words[i]) == n + 1 && memcmp(words[i] + 1, w, n) == 0)
+            return i;
+    return -1;
+}
+
 void sim_emit_token_text(const sim_req *r, uint32_t i, sb_buf *b)
 {
     uint64_t st = r->text_seed ^ ((uint64_t)i * 0x9e3779b97f4a7c15ull);

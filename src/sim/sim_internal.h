@@ -59,6 +59,8 @@ typedef struct sim_req {
     uint32_t pfx_blocks;    /* its full blocks: hashes in the connection's pfx_hash */
     uint32_t pfx_held;      /* cache entries it pins while running (pfx_ent) */
     uint32_t cached_tokens; /* prompt tokens found in the prefix cache at start */
+    uint64_t pfx_root;      /* the chain's root (seed and cache_salt) */
+    int pfx_retok;          /* the prompt text is in the connection's pfx_text */
     uint64_t seq;           /* arrival number */
     uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
     uint64_t created_s; /* wall seconds, the "created" field */
@@ -118,6 +120,7 @@ struct sim_conn {
     uint64_t *pfx_hash;
     uint32_t *pfx_ent;
     uint32_t pfx_cap;
+    sb_buf pfx_text;         /* the prompt text keyed through the tokenizer (sim_key_output) */
     sim_timer timer;         /* model: the next emission */
     sim_timer io_timer;      /* limits: read, write, idle and linger deadlines */
     sim_conn *wprev, *wnext; /* waiting queue links */
@@ -179,6 +182,19 @@ size_t sim_prompt_tokens(sim_conn *c, const char *text, size_t len, const char *
  * max_tokens ids to come, push each id, end. */
 void sim_key_begin(sim_conn *c, size_t max_tokens, const char *salt, size_t salt_len);
 void sim_key_end(sim_conn *c);
+/* A request generated all its tokens: the full blocks of its prompt and
+ * output (but the last output token, whose KV vLLM never computes) are cached
+ * as vLLM caches them, the output keyed as the client will resend it
+ * (docs/sim.md, PREFIX CACHE); held until sim_prefix_release. */
+void sim_key_output(sim_conn *c);
+
+/* The tokenizer prompts are counted with (--tokenizer, or the one a caller
+ * installed through sim_count_with_tok), or NULL when the server counts words. */
+const struct tok *sim_tok_of(const sim_server *s);
+/* Without a tokenizer, the id of a whitespace-separated word: its index in
+ * the output vocabulary (0-63, sim_emit_word), else 64 + a hash of it below
+ * 2^31, so what the server emits can be detokenized. */
+int32_t sim_word_id(const char *w, size_t n);
 
 /* sim_loop.c */
 int sim_loop_run(sim_server *s);
@@ -217,6 +233,17 @@ void sim_api_bad_request(sim_conn *c, const char *msg);
 void sim_api_admit(sim_conn *c, const char *model, long prompt_tokens, long max_tokens,
                    long min_tokens, int ignore_eos);
 
+/* The chat prompt of a "messages" list (jansson json_t): the contents joined
+ * by newlines, text parts only, in the server's scratch2 (valid until its
+ * next use); -1 with msg when the list is malformed. */
+struct json_t;
+int sim_api_chat_text(sim_server *s, struct json_t *messages, const char **text, size_t *len,
+                      char *msg, size_t cap);
+
+/* sim_tokenize.c: vLLM's /tokenize and /detokenize (SGLang's /v1/ paths too) */
+/* Handles hr when its path is one of them (returns 1), else 0. */
+int sim_tokenize_handle(sim_conn *c, const sim_http_req *hr);
+
 /* sim_audio.c: /v1/audio/transcriptions and /v1/audio/translations */
 /* Handles hr when its path is an audio endpoint (returns 1), else 0. */
 int sim_audio_handle(sim_conn *c, const sim_http_req *hr);
@@ -248,6 +275,10 @@ void sim_emit_stream_head(sim_conn *c);
 void sim_emit_chunk(sim_conn *c, uint32_t first_tok, uint32_t ntok, int last, int corrupt);
 void sim_emit_stream_end(sim_conn *c);
 void sim_emit_full(sim_conn *c, int corrupt);
+/* Word i (0-63) of the output vocabulary, with its leading space; NULL past it. */
+const char *sim_emit_word(uint32_t i);
+/* The index of a word (without the leading space) in that vocabulary, or -1. */
+int sim_emit_word_index(const char *w, size_t n);
 /* Appends token i's text (JSON-safe) to b. */
 void sim_emit_token_text(const sim_req *r, uint32_t i, sb_buf *b);
 

@@ -234,6 +234,7 @@ static void finish(sim_conn *c, uint64_t now)
 {
     sim_server *s = c->srv;
     sim_req *r = &c->req;
+    sim_key_output(c);
     int corrupt = r->fault == SIM_FAULT_MALFORMED;
     if (r->stream)
         sim_emit_stream_end(c);

@@ -46,11 +46,22 @@ static uint64_t mix(uint64_t x)
     return sim_splitmix64(&x);
 }
 
+uint64_t sim_pfx_hasher_root(uint64_t seed, const char *salt, size_t salt_len)
+{
+    return sim_hash(seed ^ 0x7066782d63616368ull, salt ? salt : "", salt ? salt_len : 0);
+}
+
 void sim_pfx_hasher_begin(sim_pfx_hasher *h, uint32_t block_size, uint64_t seed, const char *salt,
                           size_t salt_len, uint64_t *out, uint32_t max)
 {
+    sim_pfx_hasher_begin_at(h, block_size, sim_pfx_hasher_root(seed, salt, salt_len), out, max);
+}
+
+void sim_pfx_hasher_begin_at(sim_pfx_hasher *h, uint32_t block_size, uint64_t root, uint64_t *out,
+                             uint32_t max)
+{
     assert(block_size > 0);
-    h->parent = sim_hash(seed ^ 0x7066782d63616368ull, salt ? salt : "", salt ? salt_len : 0);
+    h->parent = root;
     h->acc = h->parent;
     h->block_size = block_size;
     h->fill = 0;

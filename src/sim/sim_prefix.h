@@ -39,6 +39,11 @@ typedef struct sim_pfx_hasher {
  * into the first block's parent, so different salts never share a block. */
 void sim_pfx_hasher_begin(sim_pfx_hasher *h, uint32_t block_size, uint64_t seed, const char *salt,
                           size_t salt_len, uint64_t *out, uint32_t max);
+/* The root a chain started with (seed and salt folded in): what
+ * sim_pfx_hasher_begin_at takes to hash the same request's tokens again. */
+uint64_t sim_pfx_hasher_root(uint64_t seed, const char *salt, size_t salt_len);
+void sim_pfx_hasher_begin_at(sim_pfx_hasher *h, uint32_t block_size, uint64_t root, uint64_t *out,
+                             uint32_t max);
 void sim_pfx_hasher_push(sim_pfx_hasher *h, uint64_t id);
 
 /* A cache of capacity_blocks blocks (1..SIM_PREFIX_MAX_BLOCKS) of

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """capture_chat.py - a minimal OpenAI chat/completions endpoint for body checks: every
 POST body is appended (as one JSON string line) to OUT, and the answer is a
-two-chunk SSE stream (one token, then usage). Prints "listening PORT".
+two-chunk SSE stream (one token, then usage); /tokenize and /detokenize are
+404 and not recorded. Prints "listening PORT".
 usage: capture_chat.py OUT"""
 import json, sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +18,12 @@ class H(BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers['Content-Length']))
+        if self.path.endswith('tokenize'):
+            # no /tokenize, as an OpenAI endpoint: serve's alignment says "not checked"
+            self.send_response(404)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
         out.write(json.dumps(body.decode('utf-8')) + '\n')
         out.flush()
         # "text" too, so completions backends (choices[0].text) can use it.
