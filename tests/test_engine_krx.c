@@ -13,7 +13,8 @@
  * "Every token" with one allowance: data that arrived after the engine's
  * last peek of its socket and before curl read it has no stamp and is
  * counted as missing, never given a stamp from before it arrived (the
- * ordering asserts below failed under load before that rule). That needs a
+ * ordering asserts below failed under load before that rule, and before the
+ * wall-clock offset was read without a preemption in the middle). That needs a
  * client descheduled at the wrong moment (none on an idle machine; up to 12
  * of 720 with six CPU hogs on two cores), so more than 1 in 20 is a failure. */
 #include "testutil.h"

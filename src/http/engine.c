@@ -61,6 +61,7 @@ struct eng {
         uint64_t ns, bytes; /* stamp; tcpi_bytes_received just before it was taken */
     } * krx_pre;
     int n_krx_pre;
+    int64_t krx_rm; /* realtime - monotonic (real_minus_mono) */
 };
 
 struct eng_xfer {
@@ -164,19 +165,30 @@ static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockadd
     return fd;
 }
 
-/* rx_kernel: realtime minus monotonic now. Software receive stamps are
- * CLOCK_REALTIME (ktime_get_real); the run's clock is CLOCK_MONOTONIC. Taken
- * at each wake-up, so only a step of the wall clock between a packet's
- * arrival and the wake-up (µs to ms) can make a converted stamp wrong; such
- * a stamp lands after the peek and is dropped by rx_peek. */
-static int64_t real_minus_mono(void)
+/* rx_kernel: realtime minus monotonic. Software receive stamps are
+ * CLOCK_REALTIME (ktime_get_real); the run's clock is CLOCK_MONOTONIC. The
+ * two advance at the same rate (NTP slews both), so the offset changes only
+ * when the wall clock is stepped. One sample is a realtime read between two
+ * monotonic reads; its error is up to half their distance, which is ~50 ns
+ * unless the thread is preempted in between (tens of µs under load: stamps
+ * then fell before the server's write in tests/test_engine_krx.c). So a
+ * sample counts only when its window is under RM_WINDOW_NS; each wake-up
+ * tries a few times and otherwise keeps the last good offset. */
+#define RM_WINDOW_NS 1000
+static bool real_minus_mono(int64_t *rm, int tries)
 {
-    uint64_t m0 = sb_now_ns();
-    struct timespec r;
-    clock_gettime(CLOCK_REALTIME, &r);
-    uint64_t m1 = sb_now_ns();
-    return (int64_t)((uint64_t)r.tv_sec * SB_NS_PER_S + (uint64_t)r.tv_nsec) -
-           (int64_t)(m0 + (m1 - m0) / 2);
+    for (int i = 0; i < tries; i++) {
+        uint64_t m0 = sb_now_ns();
+        struct timespec r;
+        clock_gettime(CLOCK_REALTIME, &r);
+        uint64_t m1 = sb_now_ns();
+        if (m1 - m0 < RM_WINDOW_NS) {
+            *rm = (int64_t)((uint64_t)r.tv_sec * SB_NS_PER_S + (uint64_t)r.tv_nsec) -
+                  (int64_t)(m0 + (m1 - m0) / 2);
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Peeks every byte queued on fd without copying (MSG_PEEK | MSG_TRUNC) for
@@ -294,6 +306,12 @@ eng *eng_new(const eng_opts *o, sb_err *err)
             getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
             len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received;
         close(fd);
+        if (counts && !real_minus_mono(&e->krx_rm, 1000)) {
+            free(e);
+            sb_err_set(err, "kernel receive timestamps: no clean reading of the wall clock "
+                            "against the monotonic clock in 1,000 tries");
+            return NULL;
+        }
         if (!counts) { /* krx_of could never trust a stamp */
             free(e);
             sb_err_set(err, "kernel receive timestamps: this kernel's TCP_INFO has no "
@@ -807,7 +825,9 @@ int eng_step(eng *e, uint64_t deadline_ns)
     struct epoll_event evs[EV_BATCH];
     int n = epoll_wait(e->epfd, evs, EV_BATCH, timeout);
     int running = 0;
-    int64_t rm = e->o.rx_kernel && n > 0 ? real_minus_mono() : 0;
+    if (e->o.rx_kernel && n > 0)
+        real_minus_mono(&e->krx_rm, 3); /* else the last good offset stays */
+    int64_t rm = e->krx_rm;
     for (int i = 0; e->o.rx_kernel && i < n; i++)
         if (evs[i].data.fd != e->tfd && (evs[i].events & EPOLLIN))
             krx_probe(e, evs[i].data.fd, rm);
