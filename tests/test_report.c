@@ -717,6 +717,138 @@ static void report_save_creates_dir_and_appends_json_lines(void **state)
  * per-request arrays: a --save-detailed result of 40,000 requests (over 3 MiB)
  * crosses that several times, and the file must equal report_json's text
  * byte for byte (also after a JSON Lines separator). */
+/* A text of request i: escapes, non-ASCII, empty ones, and three long ones
+ * (past the 256 KiB write buffer and the 1 MiB read window of
+ * record_spill.c). */
+static size_t spill_text(size_t i, sb_buf *t)
+{
+    sb_buf_reset(t);
+    if (i % 97 == 5)
+        return 0;
+    size_t reps = i == 3 ? 30000 : i == 40 ? 25000 : i == 41 ? 120000 : 1 + i % 23;
+    for (size_t k = 0; k < reps; k++)
+        sb_buf_printf(t, "%zu \"q\"\u00e9\n\t", i + k);
+    return t->len;
+}
+
+static long count_bytes(void *ctx, const char *text, size_t len)
+{
+    (void)ctx;
+    long n = 0;
+    for (size_t k = 0; k < len; k++)
+        n += text[k] == '"';
+    return n + 1;
+}
+
+/* The same requests, texts set in a scrambled completion order, once held
+ * in memory and once partly spilled to a file: the same output lengths
+ * (texts counted for the requests without usage) and byte-identical result
+ * JSON; then with a spill directory that cannot be used, the texts stay in
+ * memory and the store says why. */
+static void report_spilled_texts_equal_texts_in_memory(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/sbspillXXXXXX";
+    assert_non_null(mkdtemp(dir));
+    sb_config cfg;
+    sb_config_defaults(&cfg);
+    cfg.model = strdup("m");
+    cfg.save_detailed = true;
+    cfg.result_dir = strdup(dir);
+    cfg.result_filename = strdup("spilled.json");
+    enum { N = 3000 };
+    rec_store *st[3];
+    for (int v = 0; v < 3; v++) {
+        st[v] = rec_store_new(N);
+        st[v]->bench_end_ns = 900 * SB_NS_PER_S;
+    }
+    rec_store_spill_setup(st[1], dir, 100000); /* the first ~100 kB stay in memory */
+    rec_store_spill_setup(st[2], "/nonexistent/sbspill", 0);
+    sb_buf t;
+    sb_buf_init(&t);
+    for (size_t k = 0; k < N; k++) {
+        size_t i = (k * 1237) % N; /* completion order, not request order */
+        uint64_t itl[3] = {3 + i % 7, 4, 5};
+        size_t len = spill_text(i, &t);
+        for (int v = 0; v < 3; v++) {
+            set_req(st[v], i, i * 20, 30 + i % 50, 200 + i % 90, itl, 3, i % 4 ? 4 : 0,
+                    (int32_t)(10 + i % 40));
+            rec_store_set_text(st[v], i, t.data ? t.data : "", len);
+        }
+    }
+    rec_store_fail(st[0], 17, SB_FAIL_HTTP_STATUS, "Bad Request");
+    rec_store_fail(st[1], 17, SB_FAIL_HTTP_STATUS, "Bad Request");
+    rec_store_fail(st[2], 17, SB_FAIL_HTTP_STATUS, "Bad Request");
+    assert_null(rec_store_spill_error(st[0]));
+    assert_null(rec_store_spill_error(st[1]));
+    assert_true(rec_store_spilled_bytes(st[1]) > (size_t)2 << 20);
+    assert_non_null(rec_store_spill_error(st[2]));
+    assert_non_null(strstr(rec_store_spill_error(st[2]), "/nonexistent/sbspill"));
+    assert_int_equal(rec_store_spilled_bytes(st[2]), 0);
+    for (size_t i = 0; i < N; i += 211) { /* read back in any order */
+        size_t len = spill_text(i, &t), got_len;
+        sb_err err;
+        const char *got = rec_store_text(st[1], i, &got_len, &err);
+        assert_non_null(got);
+        assert_int_equal(got_len, len);
+        assert_memory_equal(got, t.data ? t.data : "", len);
+    }
+    metrics_tok_cb cb = {.count = count_bytes};
+    const report_opts *ro = run_report_opts(&cfg, &(report_opts){0});
+    report_ctx ctx = {.finished = fixed_time(), .client_cpu_pct = NAN};
+    sb_metrics m[3];
+    sb_buf want, got;
+    sb_buf_init(&want);
+    sb_buf_init(&got);
+    for (int v = 0; v < 3; v++) {
+        sb_err err;
+        assert_int_equal(
+            metrics_compute(st[v], run_metrics_opts(&cfg, &(metrics_opts){0}), &cb, &m[v], &err),
+            0);
+        assert_memory_equal(m[v].output_lens, m[0].output_lens, N * sizeof *m[0].output_lens);
+    }
+    report_json(&want, ro, &m[0], st[0], &ctx);
+    assert_in_range(want.len, (size_t)4 << 20, (size_t)64 << 20);
+    for (int v = 1; v < 3; v++) {
+        char *path = NULL;
+        sb_err err;
+        assert_int_equal(report_save(ro, &m[v], st[v], &ctx, &path, &err), 0);
+        assert_int_equal(tu_read_file(path, &got), 0);
+        assert_int_equal(got.len, want.len);
+        assert_memory_equal(got.data, want.data, want.len);
+        unlink(path);
+        free(path);
+        sb_buf_reset(&got);
+    }
+    /* the steady-state window's and an interrupt's compaction moves the
+     * spilled texts' offsets with their records */
+    unsigned char *keep = calloc(N, 1);
+    for (size_t i = 0; i < N; i++)
+        keep[i] = i % 3 != 1;
+    rec_store_keep(st[1], keep);
+    size_t j = 0;
+    for (size_t i = 0; i < N; i++) {
+        if (!keep[i])
+            continue;
+        size_t len = spill_text(i, &t), got_len;
+        sb_err err;
+        const char *g = rec_store_text(st[1], j++, &got_len, &err);
+        assert_non_null(g);
+        assert_int_equal(got_len, len);
+        assert_memory_equal(g, t.data ? t.data : "", len);
+    }
+    free(keep);
+    for (int v = 0; v < 3; v++) {
+        metrics_free(&m[v]);
+        rec_store_free(st[v]);
+    }
+    rmdir(dir);
+    sb_buf_free(&t);
+    sb_buf_free(&want);
+    sb_buf_free(&got);
+    sb_config_free(&cfg);
+}
+
 static void report_save_streams_large_detailed_result(void **state)
 {
     (void)state;
@@ -959,6 +1091,7 @@ int main(void)
         cmocka_unit_test(report_takes_its_own_options_without_a_config),
         cmocka_unit_test(report_save_creates_dir_and_appends_json_lines),
         cmocka_unit_test(report_save_streams_large_detailed_result),
+        cmocka_unit_test(report_spilled_texts_equal_texts_in_memory),
         cmocka_unit_test(report_plot_and_extras_render),
         cmocka_unit_test(report_timeline_merges_same_coloured_gaps),
     };

@@ -359,13 +359,14 @@ static void keep_text(bk_stream *st, sb_record *r)
     if (st->count_requested && r->output_tokens <= 0)
         r->output_tokens = r->output_len;
     const sb_buf *src = st->mode == BK_MODE_TGI ? &st->gen : &st->text;
-    free(r->text);
-    r->text = NULL;
-    r->text_len = 0;
-    if (!st->keep_text && r->output_tokens > 0)
-        return; /* the server counted the tokens: the text is not needed */
-    r->text = sb_xstrndup(src->data ? src->data : "", src->len);
-    r->text_len = src->len;
+    if (!st->keep_text && r->output_tokens > 0) {
+        free(r->text); /* the server counted the tokens: the text is not needed */
+        r->text = NULL;
+        r->text_spilled = false;
+        r->text_len = 0;
+        return;
+    }
+    rec_store_set_text(st->rs, st->idx, src->data ? src->data : "", src->len);
 }
 
 void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)

@@ -53,15 +53,22 @@ static void select_metrics(const metrics_opts *cfg, bool pooling, bool *sel)
     }
 }
 
-static int32_t output_len_of(const sb_record *r, bool has_tok, const metrics_tok_cb *cb)
+/* -1 with err set when a spilled text cannot be read back. */
+static int32_t output_len_of(const rec_store *s, size_t i, bool has_tok, const metrics_tok_cb *cb,
+                             sb_err *err)
 {
+    const sb_record *r = &s->recs[i];
     if (r->output_tokens)
         return r->output_tokens;
-    if (!r->text && r->output_len > 0)
+    if (!rec_store_has_text(s, i) && r->output_len > 0)
         return r->output_len; /* the engine counted already and dropped the text */
     if (!has_tok || !cb || !cb->count)
         return 1;
-    long n = cb->count(cb->ctx, r->text ? r->text : "", r->text ? r->text_len : 0);
+    size_t len;
+    const char *text = rec_store_text(s, i, &len, err);
+    if (!text)
+        return -1;
+    long n = cb->count(cb->ctx, text, len);
     return n < 0 ? 1 : (int32_t)n;
 }
 
@@ -89,8 +96,8 @@ static void alloc_stats(sb_metrics *m)
 
 /* Counts, totals, output lengths and goodput: the first loop of the
  * reference's calculate_metrics. */
-static void count_requests(const rec_store *s, const metrics_opts *cfg, const metrics_tok_cb *cb,
-                           sb_metrics *m)
+static int count_requests(const rec_store *s, const metrics_opts *cfg, const metrics_tok_cb *cb,
+                          sb_metrics *m, sb_err *err)
 {
     double slo_ttft = cfg->goodput_ttft_ms / 1000.0, slo_tpot = cfg->goodput_tpot_ms / 1000.0;
     double slo_e2el = cfg->goodput_e2el_ms / 1000.0;
@@ -104,7 +111,9 @@ static void count_requests(const rec_store *s, const metrics_opts *cfg, const me
             m->ext.fail_by_reason[r->fail]++;
             continue;
         }
-        int32_t out = output_len_of(r, m->has_tokenizer, cb);
+        int32_t out = output_len_of(s, i, m->has_tokenizer, cb, err);
+        if (out < 0)
+            return -1;
         m->output_lens[i] = out;
         m->completed++;
         m->total_input += r->prompt_len;
@@ -116,6 +125,7 @@ static void count_requests(const rec_store *s, const metrics_opts *cfg, const me
         good += ok; /* NAN SLOs compare false: "no SLO" always holds */
     }
     m->request_goodput = cfg->goodput_set ? (m->duration_s > 0 ? good / m->duration_s : 0.0) : NAN;
+    return 0;
 }
 
 double metrics_queue_ns(const sb_record *r)
@@ -265,7 +275,10 @@ int metrics_compute(const rec_store *s, const metrics_opts *cfg, const metrics_t
     uint64_t dur = s->bench_end_ns > s->bench_start_ns ? s->bench_end_ns - s->bench_start_ns : 0;
     m->duration_s = (double)dur / 1e9;
 
-    count_requests(s, cfg, cb, m);
+    if (count_requests(s, cfg, cb, m, err) != 0) {
+        metrics_free(m);
+        return -1;
+    }
     double secs = m->duration_s;
     m->request_throughput = secs > 0 ? m->completed / secs : 0.0;
     m->output_throughput = secs > 0 ? m->total_output / secs : 0.0;

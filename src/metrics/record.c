@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "metrics/krx.h"
+#include "metrics/record_spill.h"
 
 static const char *const fail_names[SB_FAIL_COUNT_] = {
     [SB_FAIL_NONE] = "none",
@@ -65,6 +66,7 @@ void rec_store_free(rec_store *s)
     }
     free(s->recs);
     free(s->overflow);
+    rec_store_spill_free(s);
     krx_free(s->krx);
     free(s);
 }

@@ -56,11 +56,13 @@ typedef struct sb_record {
     int http_status;
     bool done; /* finished (success or failure) */
     bool success;
-    bool partial; /* cut short by Ctrl-C */
+    bool partial;      /* cut short by Ctrl-C */
+    bool text_spilled; /* the text is in the store's spill file at text_off (rec_store_text) */
     sb_fail fail;
-    char *error; /* heap string owned by the store, NULL on success */
-    char *text;  /* generated text when kept (save-detailed or no usage), else NULL */
-    size_t text_len;
+    char *error;     /* heap string owned by the store, NULL on success */
+    char *text;      /* generated text when kept in memory (save-detailed or no usage), else NULL */
+    size_t text_len; /* bytes of the text, in memory or spilled */
+    uint64_t text_off; /* where a spilled text starts in the spill file */
 } sb_record;
 
 typedef struct rec_store {
@@ -74,7 +76,9 @@ typedef struct rec_store {
     size_t n_overflow, cap_overflow;
     uint64_t bench_start_ns; /* monotonic time of the schedule start */
     uint64_t bench_end_ns;   /* after the last request finished */
-    void *lock; /* a pthread_mutex_t guarding the overflow table while several loops run */
+    void *lock; /* a pthread_mutex_t guarding the overflow table and the spill file while
+                   several loops run */
+    struct rec_spill *spill; /* where kept texts go past the memory budget, or NULL */
     struct krx_store *krx; /* --rx-timestamps kernel: stamps beside the records (krx.h), else NULL;
                               freed and kept with them */
 } rec_store;
@@ -104,6 +108,31 @@ uint64_t rec_store_itl_ns(const rec_store *s, size_t i, uint32_t j);
  * sent after an interrupt, or turns of a session that ended early, leave
  * this way. */
 void rec_store_keep(rec_store *s, const unsigned char *keep);
+/* Kept generated texts (record_spill.c). A --save-detailed run of millions
+ * of requests would otherwise hold every text until the result is written:
+ * past hold_bytes of texts in memory, each further text is appended to an
+ * unlinked temporary file made in dir (opened at the first text that needs
+ * it) and read back in request order when the metrics and the result JSON
+ * ask for it, so the process's memory stays bounded by hold_bytes plus a
+ * 1 MiB read window and a 256 KiB write buffer. Without this call every
+ * text stays in memory. */
+void rec_store_spill_setup(rec_store *s, const char *dir, size_t hold_bytes);
+/* Replaces request i's kept text by a copy of text[0..len) (in memory or
+ * spilled). Safe from several loops at once (s->lock). If the spill file
+ * cannot be made or written, the text is held in memory instead and
+ * rec_store_spill_error says why. */
+void rec_store_set_text(rec_store *s, size_t i, const char *text, size_t len);
+/* Whether request i has a kept text. */
+bool rec_store_has_text(const rec_store *s, size_t i);
+/* Request i's kept text ("" when none), *len its bytes; the pointer is valid
+ * until the next call or a change of the store. Not for use while loops run.
+ * NULL with err set when a spilled text cannot be read back. */
+const char *rec_store_text(const rec_store *s, size_t i, size_t *len, sb_err *err);
+/* Why texts stopped being spilled (a sentence naming the directory), or NULL. */
+const char *rec_store_spill_error(const rec_store *s);
+/* Bytes of texts written to the spill file so far. */
+uint64_t rec_store_spilled_bytes(const rec_store *s);
+
 /* Marks request i failed with a reason and a message (copied). */
 void rec_store_fail(rec_store *s, size_t i, sb_fail why, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -31,7 +31,9 @@ typedef struct jw {
 #define JSON_FLUSH_AT (1u << 20)
 typedef struct json_sink {
     FILE *f;
-    bool bad; /* a write failed; errno tells why */
+    bool bad;      /* a write failed; errno tells why */
+    bool text_bad; /* a spilled generated text could not be read back: text_err */
+    sb_err text_err;
 } json_sink;
 
 static void maybe_flush(sb_buf *out, json_sink *sink)
@@ -127,7 +129,8 @@ typedef enum arr_kind {
     ARR_QUEUE
 } arr_kind;
 
-static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_t i, arr_kind k)
+static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_t i, arr_kind k,
+                     json_sink *sink)
 {
     const sb_record *r = &s->recs[i];
     switch (k) {
@@ -153,9 +156,17 @@ static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_
          * seconds, so rows line up with server-side clocks (sim --record). */
         pyfmt_json_ns_as_s(out, s->bench_start_ns + r->start_ns);
         break;
-    case ARR_TEXT:
-        pyfmt_json_string(out, r->text ? r->text : "", r->text ? r->text_len : 0);
+    case ARR_TEXT: { /* in memory, or read back from the spill file (record_spill.c) */
+        size_t len = 0;
+        sb_err e;
+        const char *t = rec_store_text(s, i, &len, &e);
+        if (!t && sink && !sink->text_bad) {
+            sink->text_bad = true;
+            sink->text_err = e;
+        }
+        pyfmt_json_string(out, t ? t : "", t ? len : 0);
         break;
+    }
     case ARR_ERROR: {
         const char *e = r->success || !r->error ? "" : r->error;
         pyfmt_json_string(out, e, strlen(e));
@@ -177,7 +188,7 @@ static void k_array(jw *w, const char *name, const sb_metrics *m, const rec_stor
     sb_buf_putc(w->out, '[');
     for (size_t i = 0; i < s->n; i++) {
         sb_buf_puts(w->out, i ? ", " : "");
-        arr_item(w->out, m, s, i, k);
+        arr_item(w->out, m, s, i, k, sink);
         maybe_flush(w->out, sink);
     }
     sb_buf_putc(w->out, ']');
@@ -501,8 +512,15 @@ int report_save(const report_opts *ro, const sb_metrics *m, const rec_store *s,
     /* JSON Lines: a newline first when appending to a non-empty file */
     if (ro->append_result && fseek(f, 0, SEEK_END) == 0 && ftell(f) > 0)
         sb_buf_putc(&b, '\n');
-    json_sink sink = {f, false};
+    json_sink sink = {.f = f};
     json_to(&b, ro, m, s, ctx, &sink);
+    if (sink.text_bad) {
+        fclose(f);
+        sb_buf_free(&b);
+        sb_err_set(err, "writing result file %s: %s", path, sink.text_err.msg);
+        free(path);
+        return -1;
+    }
     bool bad = sink.bad || fwrite(b.data, 1, b.len, f) != b.len;
     bad |= fclose(f) != 0;
     sb_buf_free(&b);

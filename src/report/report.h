@@ -129,7 +129,8 @@ void report_console(sb_buf *out, const report_opts *ro, const sb_metrics *m, con
                     const report_ctx *ctx);
 
 /* The result JSON object (one line, Python json.dump formatting), no
- * trailing newline. */
+ * trailing newline. A spilled text that cannot be read back (record.h:
+ * rec_store_text) is written as ""; report_save fails instead. */
 void report_json(sb_buf *out, const report_opts *ro, const sb_metrics *m, const rec_store *s,
                  const report_ctx *ctx);
 /* Result path: --result-dir + (--result-filename or the default name of

@@ -702,6 +702,35 @@ static long auto_workers(const sb_config *cfg, size_t n, bool mpi)
     return mpi || w < 1 ? 1 : w;
 }
 
+/* Kept generated texts past RUN_TEXT_HOLD bytes go to a temporary file
+ * (record.h: rec_store_spill_setup): in the result directory when the result
+ * is saved (the disk the user chose for gigabytes of --save-detailed
+ * output; /tmp may be a RAM file system), else in $TMPDIR or /tmp. Not with
+ * MPI: a rank packs its records from memory and rank 0 holds every pack.
+ * SB_TEXT_SPILL_AT (bytes) moves the threshold, for tests and for machines
+ * with little memory. */
+#define RUN_TEXT_HOLD ((size_t)64 << 20)
+static int run_text_spill(run_ctx *c, sb_err *err)
+{
+    size_t hold = RUN_TEXT_HOLD;
+    const char *env = getenv("SB_TEXT_SPILL_AT");
+    if (env && *env) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (errno || *end || *env == '-' || v > SIZE_MAX)
+            return sb_err_set(err, "SB_TEXT_SPILL_AT=%s: want a number of bytes", env);
+        hold = (size_t)v;
+    }
+    const char *dir = getenv("TMPDIR");
+    if (c->cfg->save_result || c->cfg->append_result)
+        dir = c->cfg->result_dir && *c->cfg->result_dir ? c->cfg->result_dir : ".";
+    else if (!dir || !*dir)
+        dir = "/tmp";
+    rec_store_spill_setup(c->rs, dir, hold);
+    return 0;
+}
+
 static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
 {
     size_t n = c->ds.n;
@@ -718,6 +747,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     c->rs = rec_store_new(n);
     if (eng_options(c->e)->rx_kernel)
         c->rs->krx = krx_new(n);
+    if (!c->sh.on && run_text_spill(c, err) != 0)
+        return -1;
     for (size_t j = 0; !c->sess && j < n; j++) {
         size_t i = c->sh.on ? c->sh.gidx[j] : j;
         c->rs->recs[j].prompt_len = c->ds.reqs[i].prompt_len;
@@ -784,6 +815,9 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     if (c->sh.live_on && c->progress_tty)
         progress_print(c, c->sh.view.finished, c->ds.n, &c->sh.view, true);
     run_tm_stop(&c->tm, c->rs->bench_start_ns, c->rs->bench_end_ns);
+    if (rec_store_spill_error(c->rs))
+        fprintf(stderr, "servebench serve: %s; the texts after it were held in memory\n",
+                rec_store_spill_error(c->rs));
     if (probe)
         run_probe_stop(probe, &c->probe);
     if (rc != 0) {
