@@ -5,7 +5,7 @@
 #    the requests, with a sentence naming the flag and the memory it needs;
 # 2. a 200,000-request run's peak RSS stays under a bound computed from a
 #    1,000-request run of the same shape: its RSS plus 1 KiB per extra request
-#    (record 160 B, one 4-byte ITL gap, body, prompt, schedule: ~0.6 KiB seen).
+#    (record 168 B, one 4-byte ITL gap, body, prompt, schedule: ~0.6 KiB seen).
 #    Something kept per token, per stream or twice per request would break it.
 set -euo pipefail
 : "${SB_BIN:?run through ctest}"

@@ -94,9 +94,11 @@ static rec_store *make_store(size_t n, int rank)
         if (!r->success) {
             rec_store_fail(s, j, SB_FAIL_HTTP_STATUS, "HTTP 500 on %zu", j);
         } else {
-            r->text = malloc(9);
-            memcpy(r->text, "hi\0there", 9);
-            r->text_len = 8; /* embedded NUL survives */
+            r->text = malloc(15);
+            memcpy(r->text, "hi\0there\0{\"a\"}", 15);
+            /* embedded NUL survives; request 1 keeps tool-call arguments after a NUL */
+            r->text_len = j == 1 ? 14 : 8;
+            r->tool_args_len = j == 1 ? 5 : 0;
         }
         if (j == 0) {
             r->itl_tokens = calloc(2, sizeof *r->itl_tokens);
@@ -143,8 +145,12 @@ static void packed_records_merge_in_request_order(void **state)
         assert_int_equal(rec_store_itl_ns(m, g, 1), j == 1 ? 5000000000ULL : 200);
         assert_int_equal(r->success, j % 3 != 2);
         if (r->success) {
-            assert_int_equal(r->text_len, 8);
+            assert_int_equal(r->text_len, j == 1 ? 14 : 8);
             assert_memory_equal(r->text, "hi\0there", 8);
+            assert_int_equal(r->tool_args_len, j == 1 ? 5 : 0);
+            assert_int_equal(rec_text_answer_len(r, r->text_len), 8);
+            if (j == 1)
+                assert_memory_equal(r->text + 9, "{\"a\"}", 5);
         } else {
             assert_int_equal(r->fail, SB_FAIL_HTTP_STATUS);
             char want[32];

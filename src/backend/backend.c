@@ -346,6 +346,13 @@ void bk_build_body(const bk_params *p, const bk_req *r, pyjson_obj *scratch, sb_
         const pyjson_kv *kv = &p->extra.kv[i];
         pyjson_obj_set(scratch, kv->key, p->extra.vals.data + kv->val_off, kv->val_len);
     }
+    /* the request's own keys win over --extra-body (vllm/benchmarks/serve.py: benchmark merges
+     * {**extra_body, **request_overrides}) */
+    if (r->forms.tools) {
+        pyjson_obj_set(scratch, "tools", r->forms.tools, r->forms.tools_bytes);
+        if (r->forms.tool_choice)
+            bk_set_raw(scratch, "tool_choice", r->forms.tool_choice);
+    }
     if (p->be->multipart)
         bk_form_write(scratch, r, out);
     else

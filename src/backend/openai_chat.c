@@ -5,7 +5,8 @@
  * (images, audio) in dataset order. The text part is always there, even for an empty prompt: the
  * reference's _get_chat_content never drops it. When the dataset's prompt already was a list of
  * parts (mm_content_only), that list is the content as it is. A multi-turn session's request
- * carries its whole rendered "messages" list instead (bk_req.chat_messages). */
+ * carries its whole rendered "messages" list instead (bk_req.chat_messages), and so does a
+ * dataset row with pre-built messages (sb_prompt_forms.chat_messages: hf BFCL). */
 #include "backend/backend.h"
 
 #include <string.h>
@@ -15,8 +16,12 @@ static void bk_chat_tail(const bk_params *p, const bk_req *r, pyjson_obj *o);
 void bk_build_chat(const bk_params *p, const bk_req *r, pyjson_obj *o)
 {
     bk_set_str(o, "model", bk_model(p, r), strlen(bk_model(p, r)));
-    if (r->chat_messages) {
-        pyjson_obj_set(o, "messages", r->chat_messages, r->chat_messages_bytes);
+    if (r->chat_messages || r->forms.chat_messages) {
+        /* a session's history, or the dataset's pre-built list (hf BFCL) */
+        if (r->chat_messages)
+            pyjson_obj_set(o, "messages", r->chat_messages, r->chat_messages_bytes);
+        else
+            pyjson_obj_set(o, "messages", r->forms.chat_messages, r->forms.chat_messages_bytes);
         bk_chat_tail(p, r, o);
         return;
     }

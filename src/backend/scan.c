@@ -32,7 +32,7 @@
 #define SCAN_MAX_DEPTH 1024
 
 struct bk_scan {
-    int unused; /* the scanner keeps no state between messages */
+    sb_buf *args; /* tool-call argument text goes here (no other state) */
 };
 
 /* What a value's position means to the decoders. */
@@ -51,6 +51,9 @@ enum role {
     R_CONTENT,
     R_REASONING,
     R_TOOL_CALLS,
+    R_TOOL_CALL, /* an element of delta.tool_calls */
+    R_TOOL_FN,   /* its "function" */
+    R_TOOL_ARGS, /* its function's "arguments" string */
     R_TYPE,
     R_RDELTA,
     R_RESPONSE,
@@ -60,7 +63,7 @@ enum role {
 typedef struct cur {
     const unsigned char *p, *beg, *end;
     bk_msg *out;
-    sb_buf *text, *gen;
+    sb_buf *text, *gen, *args;
     const char *err; /* first error, static text */
     const unsigned char *err_at;
     int depth;
@@ -403,6 +406,10 @@ static enum role member_role(cur *c, enum role obj, const char *k, size_t n)
         if (IS("tool_calls"))
             return R_TOOL_CALLS;
         return R_NONE;
+    case R_TOOL_CALL:
+        return IS("function") ? R_TOOL_FN : R_NONE;
+    case R_TOOL_FN:
+        return IS("arguments") ? R_TOOL_ARGS : R_NONE;
     default:
         return R_NONE;
     }
@@ -439,7 +446,7 @@ static int key(cur *c, enum role obj, enum role *child)
 static int object(cur *c, enum role r)
 {
     enum role obj = r == R_TOP || r == R_USAGE || r == R_CHOICE0 || r == R_DELTA ||
-                            r == R_RESPONSE || r == R_RUSAGE
+                            r == R_RESPONSE || r == R_RUSAGE || r == R_TOOL_CALL || r == R_TOOL_FN
                         ? r
                         : R_NONE;
     if (r == R_TOP)
@@ -492,6 +499,8 @@ static int array(cur *c, enum role r)
             child = R_CHOICE0;
         else if (i == 0 && r == R_MII_TEXT)
             child = R_APPEND;
+        else if (r == R_TOOL_CALLS)
+            child = R_TOOL_CALL;
         if (r == R_CHOICES)
             c->out->n_choices++;
         if (value(c, child) != 0)
@@ -539,7 +548,9 @@ static int string_value(cur *c, enum role r)
         k.buf = c->text;
         c->out->delta_from = c->text ? c->text->len : 0;
     }
-    if (r == R_APPEND || r == R_CONTENT) {
+    if (r == R_TOOL_ARGS) {
+        k.buf = c->args;
+    } else if (r == R_APPEND || r == R_CONTENT) {
         k.buf = c->text;
     } else if (r == R_GENERATED) {
         c->out->has_generated_text = true;
@@ -597,13 +608,23 @@ void bk_scan_free(bk_scan *s)
     free(s);
 }
 
+void bk_scan_set_args(bk_scan *s, sb_buf *args)
+{
+    s->args = args;
+}
+
 int bk_scan_parse(bk_scan *s, const char *json, size_t len, bk_msg *out, sb_buf *text,
                   sb_buf *gen_text, char *why, size_t why_size)
 {
-    (void)s;
     *out = (bk_msg){.n_choices = -1, .completion_tokens = -1, .prompt_tokens = -1};
     const unsigned char *b = (const unsigned char *)json;
-    cur c = {.p = b, .beg = b, .end = b + len, .out = out, .text = text, .gen = gen_text};
+    cur c = {.p = b,
+             .beg = b,
+             .end = b + len,
+             .out = out,
+             .text = text,
+             .gen = gen_text,
+             .args = s ? s->args : NULL};
     skip_ws(&c);
     if (c.p == c.end) {
         snprintf(why, why_size, "empty JSON text");

@@ -52,6 +52,9 @@ typedef struct bk_scan bk_scan;
 
 bk_scan *bk_scan_new(void);
 void bk_scan_free(bk_scan *s);
+/* Where the chat tool_calls[].function.arguments strings of choices[0].delta
+ * are appended (NULL: nowhere, the default). */
+void bk_scan_set_args(bk_scan *s, sb_buf *args);
 /* Parses one complete JSON text. Token text of choices[0] (text or
  * delta.content), "text_output" and "text"[0] is appended to text (may be
  * NULL); TGI "generated_text" goes to gen_text (may be NULL). Returns 0, or -1

@@ -20,6 +20,8 @@ void bk_stream_init(bk_stream *st, bk_mode mode)
     sse_init(&st->sse);
     st->scan = bk_scan_new();
     sb_buf_init(&st->text);
+    sb_buf_init(&st->args);
+    bk_scan_set_args(st->scan, &st->args);
     sb_buf_init(&st->gen);
     sb_buf_init(&st->errbody);
     sb_buf_init(&st->whole);
@@ -30,6 +32,7 @@ void bk_stream_free(bk_stream *st)
     sse_free(&st->sse);
     bk_scan_free(st->scan);
     sb_buf_free(&st->text);
+    sb_buf_free(&st->args);
     sb_buf_free(&st->gen);
     sb_buf_free(&st->errbody);
     sb_buf_free(&st->whole);
@@ -39,6 +42,7 @@ void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns
 {
     sse_reset(&st->sse);
     sb_buf_reset(&st->text);
+    sb_buf_reset(&st->args);
     sb_buf_reset(&st->gen);
     sb_buf_reset(&st->errbody);
     sb_buf_reset(&st->whole);
@@ -209,6 +213,8 @@ static int on_message(void *ud, const char *data, size_t len, uint64_t t)
     if (!m.is_object)
         return fail_malformed(st, data, len, "not a JSON object");
     /* a top-level "delta" string is answer text only in an output_text event */
+    if (st->mode == BK_MODE_RESPONSES && m.resp_event == BK_RESP_TOOL && m.delta_to > m.delta_from)
+        sb_buf_append(&st->args, st->text.data + m.delta_from, m.delta_to - m.delta_from);
     if ((st->mode != BK_MODE_RESPONSES || m.resp_event != BK_RESP_TEXT) &&
         m.delta_to > m.delta_from)
         st->text.data[st->text.len = m.delta_from] = '\0';
@@ -332,9 +338,23 @@ static void keep_text(bk_stream *st, sb_record *r)
         r->text = NULL;
         r->text_spilled = false;
         r->text_len = 0;
+        r->tool_args_len = 0;
         return;
     }
-    rec_store_set_text(st->rs, st->idx, src->data ? src->data : "", src->len);
+    /* the answer text, then after a NUL the tool-call arguments (record.h) */
+    size_t args = st->args.len > UINT32_MAX - 1 ? UINT32_MAX - 1 : st->args.len;
+    if (args) {
+        sb_buf both;
+        sb_buf_init(&both);
+        sb_buf_append(&both, src->data ? src->data : "", src->len);
+        sb_buf_putc(&both, '\0');
+        sb_buf_append(&both, st->args.data, args);
+        rec_store_set_text(st->rs, st->idx, both.data, both.len);
+        sb_buf_free(&both);
+    } else {
+        rec_store_set_text(st->rs, st->idx, src->data ? src->data : "", src->len);
+    }
+    r->tool_args_len = (uint32_t)args;
 }
 
 void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)

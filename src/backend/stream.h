@@ -40,6 +40,7 @@ typedef struct bk_stream {
     bk_scan *scan;
     sb_buf text;    /* generated text of the current request */
     sb_buf gen;     /* TGI generated_text of the newest message */
+    sb_buf args;    /* tool-call argument text of the current request (ours) */
     sb_buf errbody; /* first bytes of a non-200 body */
     sb_buf whole;   /* body of a non-streamed backend */
     rec_store *rs;

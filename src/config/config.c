@@ -44,6 +44,8 @@ void sb_config_defaults(sb_config *cfg)
     ds->prefix_repetition_num_prefixes = 10;
     ds->prefix_repetition_output_len = 128;
     ds->hf_output_len = -1;
+    ds->blazedit_max_distance = 1.0;
+    ds->asr_max_audio_len_sec = HUGE_VAL;
     ds->spec_bench_output_len = 256;
     ds->speed_bench_output_len = 4096;
     ds->timed_trace_chunk_hash_size = 16;
@@ -119,6 +121,7 @@ void sb_config_free(sb_config *cfg)
                      &cfg->ds.hf_subset,
                      &cfg->ds.hf_split,
                      &cfg->ds.hf_name,
+                     &cfg->ds.bfcl_categories,
                      &cfg->ds.spec_bench_category,
                      &cfg->ds.speed_bench_dataset_subset,
                      &cfg->ds.speed_bench_category,

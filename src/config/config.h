@@ -63,7 +63,12 @@ typedef struct sb_dataset_opts {
     char *hf_subset;
     char *hf_split;
     char *hf_name;
-    long hf_output_len; /* -1 unset */
+    long hf_output_len;           /* -1 unset */
+    double blazedit_min_distance; /* 0.0 */
+    double blazedit_max_distance; /* 1.0 */
+    double asr_min_audio_len_sec; /* 0.0 */
+    double asr_max_audio_len_sec; /* inf */
+    char *bfcl_categories;        /* comma list; NULL = simple,live_simple,multiple */
     /* spec_bench / speed_bench */
     long spec_bench_output_len; /* 256 */
     char *spec_bench_category;

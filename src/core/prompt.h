@@ -36,6 +36,17 @@ typedef struct sb_prompt_forms {
      * NULL/0 otherwise. */
     const unsigned char *audio_wav;
     size_t audio_wav_bytes;
+    /* Pre-built chat messages (vllm/benchmarks/datasets/datasets.py: SampleRequest.chat_messages;
+     * hf BFCL rows), rendered in json.dumps style: the chat body sends this list as its
+     * "messages". NULL otherwise. */
+    const char *chat_messages;
+    size_t chat_messages_bytes;
+    /* Per-request body keys (SampleRequest.request_overrides): "tools" (a rendered list) and
+     * "tool_choice" (a rendered value), merged after --extra-body as the reference's
+     * {**extra_body, **request_overrides}. NULL otherwise. */
+    const char *tools;
+    size_t tools_bytes;
+    const char *tool_choice;
 } sb_prompt_forms;
 
 #endif

@@ -43,6 +43,8 @@ void mm_plan_free(mm_plan *p);
  * rule of vllm/benchmarks/datasets/datasets.py: HuggingFaceDataset; image_url = the row's image_url
  * dict whose other keys follow "url", or NULL. */
 void mm_image_url_part(sb_buf *parts, const char *s, json_t *image_url);
+/* v written as Python's json.dumps writes it (", " and ": ", ensure_ascii). */
+void mm_py_json(sb_buf *out, json_t *v);
 /* custom_image "content" rows: appends the checked, rewritten parts and the
  * concatenated text of the text parts. Messages name content[i]. */
 int mm_content_parts(json_t *content, sb_buf *parts, sb_buf *text, sb_err *err);

@@ -53,6 +53,11 @@ static void py_json(sb_buf *out, json_t *v)
     }
 }
 
+void mm_py_json(sb_buf *out, json_t *v)
+{
+    py_json(out, v);
+}
+
 static void sep(sb_buf *parts)
 {
     if (parts->len)

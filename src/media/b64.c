@@ -34,3 +34,38 @@ void sb_b64_encode(sb_buf *out, const void *p, size_t n)
     out->len += add;
     out->data[out->len] = '\0';
 }
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+int sb_b64_decode(sb_buf *out, const char *s, size_t n)
+{
+    while (n && s[n - 1] == '=')
+        n--;
+    if (n % 4 == 1)
+        return -1;
+    sb_buf_reserve(out, n / 4 * 3 + 3);
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_value((unsigned char)s[i]);
+        if (v < 0)
+            return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out->data[out->len++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    out->data[out->len] = '\0';
+    return 0;
+}

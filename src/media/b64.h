@@ -11,5 +11,8 @@
 
 /* Appends the base64 text of p[0..n) to out. */
 void sb_b64_encode(sb_buf *out, const void *p, size_t n);
+/* Appends the bytes of base64 text s[0..n) (padding optional) to out; -1 on
+ * a character outside the alphabet or a bad length (out then holds part). */
+int sb_b64_decode(sb_buf *out, const char *s, size_t n);
 
 #endif

@@ -68,7 +68,12 @@ static int32_t output_len_of(const rec_store *s, size_t i, bool has_tok, const m
     const char *text = rec_store_text(s, i, &len, err);
     if (!text)
         return -1;
-    long n = cb->count(cb->ctx, text, len);
+    size_t answer = rec_text_answer_len(r, len);
+    long n = cb->count(cb->ctx, text, answer);
+    if (n >= 0 && answer < len) {
+        long a = cb->count(cb->ctx, text + answer + 1, len - answer - 1);
+        n = a < 0 ? a : n + a;
+    }
     return n < 0 ? 1 : (int32_t)n;
 }
 

@@ -53,6 +53,11 @@ typedef struct sb_record {
      * text, relative to start (0 = none), and messages carrying each */
     uint64_t reasoning_ttft_ns, answer_ttft_ns;
     uint32_t n_reasoning_msgs, n_answer_msgs, n_tool_call_msgs;
+    /* ours: bytes of chat tool-call argument text (tool_calls[].function.arguments,
+     * Responses function-call deltas) at the end of the kept text, after a NUL:
+     * the text is answer + NUL + arguments (rec_text_answer_len), so a server
+     * without usage still has its tool-call tokens counted as output */
+    uint32_t tool_args_len;
     int http_status;
     bool done; /* finished (success or failure) */
     bool success;
@@ -126,6 +131,12 @@ bool rec_store_has_text(const rec_store *s, size_t i);
  * until the next call or a change of the store. Not for use while loops run.
  * NULL with err set when a spilled text cannot be read back. */
 const char *rec_store_text(const rec_store *s, size_t i, size_t *len, sb_err *err);
+/* Bytes of the answer text in request r's kept text of len bytes: all of it,
+ * or what comes before the NUL that starts its tool-call arguments. */
+static inline size_t rec_text_answer_len(const sb_record *r, size_t len)
+{
+    return r->tool_args_len && len > r->tool_args_len ? len - r->tool_args_len - 1 : len;
+}
 /* Why texts stopped being spilled (a sentence naming the directory), or NULL. */
 const char *rec_store_spill_error(const rec_store *s);
 /* Bytes of texts written to the spill file so far. */

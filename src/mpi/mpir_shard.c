@@ -119,6 +119,9 @@ void mpir_pack(sb_buf *out, const mpir_health *h, const rec_store *rs, int rank,
         PUT(out, tlen);
         if (r->text)
             sb_buf_append(out, r->text, tlen);
+        /* how much of the text is tool-call arguments (record.h) */
+        uint64_t alen = r->text ? r->tool_args_len : 0;
+        PUT(out, alen);
     }
 }
 
@@ -214,6 +217,10 @@ static void read_rec(rd *r, rec_store *s, const size_t *slot, size_t n_global, u
     const char *e = elen == UINT64_MAX ? NULL : skip(r, elen);
     GET(r, tlen);
     const char *t = tlen == UINT64_MAX ? NULL : skip(r, tlen);
+    uint64_t alen = 0;
+    GET(r, alen);
+    if (alen && (!t || alen >= tlen))
+        r->bad = true; /* arguments follow an answer and its NUL inside the text */
     if (d && !r->bad) {
         if (e) {
             d->error = sb_xmalloc(elen + 1);
@@ -225,6 +232,7 @@ static void read_rec(rd *r, rec_store *s, const size_t *slot, size_t n_global, u
             memcpy(d->text, t, tlen);
             d->text[tlen] = 0;
             d->text_len = tlen;
+            d->tool_args_len = (uint32_t)alen;
         }
     }
 }

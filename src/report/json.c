@@ -164,7 +164,8 @@ static void arr_item(sb_buf *out, const sb_metrics *m, const rec_store *s, size_
             sink->text_bad = true;
             sink->text_err = e;
         }
-        pyfmt_json_string(out, t ? t : "", t ? len : 0);
+        /* the answer text: tool-call arguments kept after it are not generated text */
+        pyfmt_json_string(out, t ? t : "", t ? rec_text_answer_len(r, len) : 0);
         break;
     }
     case ARR_ERROR: {

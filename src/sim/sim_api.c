@@ -530,6 +530,27 @@ void sim_api_admit(sim_conn *c, const char *model, long prompt_tokens, long max_
 
 static void copy_trt_model(sim_conn *c, sim_str p);
 
+/* --record-messages: the chat body's "messages", and its "tools" and
+ * "tool_choice" when it has them, as members for the record line. */
+static char *record_messages(json_t *body)
+{
+    json_t *o = json_object();
+    json_object_set(o, "messages", json_object_get(body, "messages"));
+    if (json_object_get(body, "tools"))
+        json_object_set(o, "tools", json_object_get(body, "tools"));
+    if (json_object_get(body, "tool_choice"))
+        json_object_set(o, "tool_choice", json_object_get(body, "tool_choice"));
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!text)
+        return NULL;
+    /* the members without the braces */
+    size_t n = strlen(text);
+    memmove(text, text + 1, n - 2);
+    text[n - 2] = '\0';
+    return text;
+}
+
 static void generate(sim_conn *c, int api, const sim_http_req *hr)
 {
     sim_server *s = c->srv;
@@ -557,7 +578,7 @@ static void generate(sim_conn *c, int api, const sim_http_req *hr)
     if (rc == 0 && (api == SIM_API_TGI || api == SIM_API_TRT))
         c->req.stream = 1;
     if (rc == 0 && api == SIM_API_CHAT && s->o.record_messages) /* body size is capped */
-        c->req.rec_messages = json_dumps(json_object_get(body, "messages"), JSON_COMPACT);
+        c->req.rec_messages = record_messages(body);
     const char *model =
         body && (api == SIM_API_COMPLETIONS || api == SIM_API_CHAT) ? model_of(body) : NULL;
     if (rc == 0 && sim_model_pick(c, model) != 0) {

@@ -73,7 +73,8 @@ typedef struct sim_req {
     char prefix[384];     /* the constant start of every stream chunk */
     uint16_t prefix_len;  /* 0 until built */
     uint64_t *emit_ns;    /* --record: every emission time */
-    char *rec_messages;   /* --record-messages: the chat request's "messages" (JSON), or NULL */
+    char *rec_messages;   /* --record-messages: the chat request's "messages" (and "tools",
+                             "tool_choice") as JSON members, or NULL */
     size_t emit_cap;
     uint64_t first_plan_ns; /* when the first chunk was planned (--record) */
     /* Capacity mode's engine steps (sim_step.c): prompt tokens computed,

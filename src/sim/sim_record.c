@@ -62,7 +62,7 @@ void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int 
         pyfmt_json_string_as(b, r->session_id, strlen(r->session_id), false);
     }
     if (r->rec_messages) /* --record-messages */
-        sb_buf_printf(b, ",\"messages\":%s", r->rec_messages);
+        sb_buf_printf(b, ",%s", r->rec_messages);
     sb_buf_puts(b, "}\n");
     fwrite(b->data, 1, b->len, s->rec);
 }

@@ -37,6 +37,19 @@ static int gunzip(const char *path, const sb_buf *in, sb_buf *out, sb_err *err)
     return 0;
 }
 
+int tok_text_of(const char *path, sb_buf *raw, sb_buf *out, sb_err *err)
+{
+    if (raw->len >= 2 && (unsigned char)raw->data[0] == 0x1f &&
+        (unsigned char)raw->data[1] == 0x8b) {
+        int rc = gunzip(path, raw, out, err);
+        sb_buf_free(raw);
+        return rc;
+    }
+    *out = *raw;
+    sb_buf_init(raw);
+    return 0;
+}
+
 /* Whole file, decompressed when it is gzip. */
 int tok_file_read(const char *path, sb_buf *out, sb_err *err)
 {
@@ -46,13 +59,7 @@ int tok_file_read(const char *path, sb_buf *out, sb_err *err)
         sb_buf_free(&raw);
         return -1;
     }
-    if (raw.len >= 2 && (unsigned char)raw.data[0] == 0x1f && (unsigned char)raw.data[1] == 0x8b) {
-        int rc = gunzip(path, &raw, out, err);
-        sb_buf_free(&raw);
-        return rc;
-    }
-    *out = raw;
-    return 0;
+    return tok_text_of(path, &raw, out, err);
 }
 
 json_t *tok_json_load_file(const char *path, size_t flags, sb_err *err)
