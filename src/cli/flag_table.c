@@ -299,7 +299,8 @@ const cli_flag cli_flags[] = {
     /* 8: ours */
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
      "start the built-in simulated server in-process and benchmark it; it serves the model "
-     "named by `--served-model-name` or `--model` (default `sim`)"},
+     "named by `--served-model-name` or `--model` (default `sim`) and the `--lora-modules` "
+     "adapters"},
     {"mpi", NULL, FT_BOOL, C(mpi), 0, NULL, "off", 8,
      "run as one rank of an MPI job (`mpirun -np N servebench serve ...`; implied under mpirun): "
      "the schedule and --max-concurrency are split across the ranks, one merged result on rank "

@@ -131,7 +131,7 @@ static int fail(const char *what, const sb_err *err)
 /* Splits each --sim-arg on blanks into an argv for sim_start. */
 static int start_sim(run_ctx *c, sb_err *err)
 {
-    char *argv[128];
+    char *argv[128 + SIM_MAX_LORAS];
     int argc = 0;
     argv[argc++] = "sim";
     argv[argc++] = "--port";
@@ -144,11 +144,38 @@ static int start_sim(run_ctx *c, sb_err *err)
         argv[argc++] = "--model";
         argv[argc++] = (char *)model;
     }
+    /* The adapters the requests name (--lora-modules), so the simulator
+     * answers them as vLLM run with --enable-lora --lora-modules would, all
+     * in one batch; a --sim-arg given later still wins. */
+    size_t nl = c->cfg->n_lora_modules;
+    if (nl > SIM_MAX_LORAS)
+        return sb_err_set(err, "--lora-modules: --sim serves at most %d adapters, %zu given",
+                          SIM_MAX_LORAS, nl);
+    char max_loras[16];
+    sb_buf specs[SIM_MAX_LORAS];
+    if (nl) {
+        snprintf(max_loras, sizeof max_loras, "%zu", nl);
+        argv[argc++] = "--enable-lora";
+        argv[argc++] = "--max-loras";
+        argv[argc++] = max_loras;
+        argv[argc++] = "--lora-modules";
+    }
+    for (size_t i = 0; i < nl; i++) { /* JSON: a name may hold '=' or ',' */
+        const char *name = c->cfg->lora_modules[i];
+        sb_buf_init(&specs[i]);
+        sb_buf_puts(&specs[i], "{\"name\":");
+        pyfmt_json_string_as(&specs[i], name, strlen(name), false);
+        sb_buf_puts(&specs[i], ",\"path\":");
+        pyfmt_json_string_as(&specs[i], name, strlen(name), false);
+        sb_buf_puts(&specs[i], "}");
+        argv[argc++] = specs[i].data;
+    }
     char *copies[64];
     size_t nc = 0;
     for (size_t i = 0; i < c->cfg->n_sim_args && nc < 64; i++) {
         char *s = copies[nc++] = sb_xstrdup(c->cfg->sim_args[i]);
-        for (char *tok = strtok(s, " \t"); tok && argc < 126; tok = strtok(NULL, " \t"))
+        for (char *tok = strtok(s, " \t"); tok && argc < 126 + SIM_MAX_LORAS;
+             tok = strtok(NULL, " \t"))
             argv[argc++] = tok;
     }
     argv[argc] = NULL;
@@ -166,6 +193,8 @@ static int start_sim(run_ctx *c, sb_err *err)
     c->sim = rc == 0 ? sim_start_opts(&o, err) : NULL;
     for (size_t i = 0; i < nc; i++)
         free(copies[i]);
+    for (size_t i = 0; i < nl; i++)
+        sb_buf_free(&specs[i]);
     return c->sim ? 0 : -1;
 }
 
