@@ -30,7 +30,7 @@
 #include "tokenizer/tok_internal.h"
 
 /* Bump when anything written here, or the map layout or tok_hash, changes. */
-#define TOKC_VERSION 3
+#define TOKC_VERSION 4 /* 4: copies written with a 7-slot parts array (overran it) are rebuilt */
 #define TOKC_MAX_SLOTS ((uint64_t)1 << 28)
 #define TOKC_MAX_BYTES ((uint64_t)1 << 32)
 
@@ -171,7 +171,7 @@ static bool pow2_mask(uint64_t mask)
 /* The payload's parts in file order (text, vocab slots, vocab blob, merge
  * slots, [byte pairs], [decode offsets, bytes, clean bits]) with their sizes
  * from a header whose counts are within the caps; returns how many. */
-#define TOKC_PARTS 7
+#define TOKC_PARTS 8 /* 4 always, 1 with the byte-level pair table, 3 with the decode table */
 static int tokc_sizes(const tokc_header *h, size_t *sizes)
 {
     int n = 0;
