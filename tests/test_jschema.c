@@ -80,11 +80,22 @@ static void invalid_json(void **state)
     assert_int_equal(check("{}", "{} {}"), JSCHEMA_INVALID_JSON);
     assert_int_equal(check("{}", "Sure! {\"a\": 1}"), JSCHEMA_INVALID_JSON);
     /* nesting past the cap: no match, no crash */
+    /* a deep answer under a shallow schema is checked as deep as the schema goes; a schema
+     * nested past the cap (64 levels) rejects instead of recursing further */
     char deep[401];
     memset(deep, '[', 200);
     memset(deep + 200, ']', 200);
     deep[400] = '\0';
-    assert_int_not_equal(check("{\"items\":{\"items\":{}}}", deep), JSCHEMA_MATCH);
+    assert_int_equal(check("{\"items\":{\"items\":{}}}", deep), JSCHEMA_MATCH);
+    sb_buf sch;
+    sb_buf_init(&sch);
+    for (int k = 0; k < 100; k++)
+        sb_buf_puts(&sch, "{\"items\":");
+    sb_buf_puts(&sch, "{}");
+    for (int k = 0; k < 100; k++)
+        sb_buf_putc(&sch, '}');
+    assert_int_equal(check(sch.data, deep), JSCHEMA_MISMATCH);
+    sb_buf_free(&sch);
 }
 
 static void generated_answers_match(void **state)
