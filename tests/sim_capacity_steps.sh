@@ -117,9 +117,14 @@ run_case() {
   "$BIN" sim --port 0 --model-config "$cfg" --gpu t4 --max-num-batched-tokens 1000 \
     --record "$tmp/rec.jsonl" > "$tmp/out" 2> "$tmp/err" &
   pid=$!
-  for _ in $(seq 600); do grep -q listening "$tmp/out" && break; sleep 0.05; done
-  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$tmp/out")
-  [ -n "$port" ] || { echo "FAIL: sim did not start"; cat "$tmp/out" "$tmp/err"; exit 1; }
+  port=
+  for _ in $(seq 1200); do
+    port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9][0-9]*\).*/\1/p' "$tmp/out")
+    [ -n "$port" ] && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.05
+  done
+  [ -n "$port" ] || { echo "FAIL: sim did not start ($mode)"; cat "$tmp/out" "$tmp/err"; exit 1; }
   python3 "$tmp/client.py" "$port" "$mode" "$base" || exit 1
   kill -INT $pid
   wait $pid

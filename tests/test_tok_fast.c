@@ -5,7 +5,8 @@
  * large piece cache (against encoding without it, for real tokenizers and a
  * budget small enough to be dropped and refilled many times), the chunk and
  * sub-piece caches (tok_chunk.c, tok_bpe_long.c) against encoding without
- * any cache, and the ByteLevel decode table against the decoder chain. */
+ * any cache, and the ByteLevel decode table against the decoder chain; and
+ * the gzip reader's cap on what a tokenizer file may inflate to. */
 #include "testutil.h"
 
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#include <zlib.h>
 
 #include "tokenizer/tok_internal.h"
 #include "tokenizer/tok_unicode.h"
@@ -536,6 +538,52 @@ static void window_off_under_cleanup(void **state)
     free(path);
 }
 
+/* gzip of n zero bytes, as a gzip tokenizer.json would be compressed. */
+static void gzip_zeros(size_t n, sb_buf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    unsigned char *zeros = calloc(n, 1);
+    assert_non_null(zeros);
+    sb_buf_reserve(out, deflateBound(&z, (uLong)n));
+    z.next_in = zeros;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)out->data;
+    z.avail_out = (uInt)(out->cap - 1);
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out->len = z.total_out;
+    deflateEnd(&z);
+    free(zeros);
+}
+
+/* A small gzip file that inflates past the cap stops with a message instead
+ * of growing without end; one under it inflates whole; a cut one is named. */
+static void gunzip_is_capped(void **state)
+{
+    (void)state;
+    sb_buf gz, out;
+    sb_buf_init(&gz);
+    sb_buf_init(&out);
+    gzip_zeros((size_t)3 << 20, &gz);
+    assert_true(gz.len < 16 << 10);
+    sb_err err = {0};
+    assert_int_equal(tok_gunzip("bomb.json.gz", &gz, (size_t)1 << 20, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "bomb.json.gz: gzip data inflates to more than 1 MiB"));
+    assert_true(out.len <= (size_t)1 << 20);
+    sb_buf_free(&out);
+    sb_buf_init(&out);
+    assert_int_equal(tok_gunzip("ok.json.gz", &gz, (size_t)4 << 20, &out, &err), 0);
+    assert_int_equal(out.len, (size_t)3 << 20);
+    sb_buf_free(&out);
+    sb_buf_init(&out);
+    gz.len /= 2;
+    assert_int_equal(tok_gunzip("cut.json.gz", &gz, (size_t)4 << 20, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "cut.json.gz: corrupt gzip data"));
+    sb_buf_free(&out);
+    sb_buf_free(&gz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -547,6 +595,7 @@ int main(void)
         cmocka_unit_test(decode_table_matches_decoder),
         cmocka_unit_test(window_ranges_give_plain_ids),
         cmocka_unit_test(window_off_under_cleanup),
+        cmocka_unit_test(gunzip_is_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

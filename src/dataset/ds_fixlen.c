@@ -40,6 +40,13 @@ void dataset_fixlen_init(dataset_fixlen *f)
     sb_buf_init(&f->text);
 }
 
+void dataset_fixlen_budget(dataset_fixlen *f, size_t total_ids)
+{
+    /* ~100 bytes per cached piece and about one piece per id */
+    size_t b = total_ids < DATASET_FIXLEN_CACHE / 128 ? total_ids * 128 : DATASET_FIXLEN_CACHE;
+    f->cache_bytes = b < ((size_t)1 << 20) ? (size_t)1 << 20 : b;
+}
+
 void dataset_fixlen_free(dataset_fixlen *f)
 {
     tok_ids_free(&f->seq);
@@ -95,8 +102,8 @@ static int one_round(dataset_fixlen *f, const tok *t, sb_err *err)
     if (f->ctx_tok != t) {
         tok_ctx_free(f->ctx);
         f->ctx = tok_ctx_new(t);
-        tok_ctx_cache(f->ctx, DATASET_FIXLEN_CACHE);
-        tok_ctx_chunks(f->ctx, DATASET_FIXLEN_CHUNKS);
+        tok_ctx_cache(f->ctx, f->cache_bytes ? f->cache_bytes : DATASET_FIXLEN_CACHE);
+        tok_ctx_chunks(f->ctx, f->cache_bytes ? f->cache_bytes / 2 : DATASET_FIXLEN_CHUNKS);
         f->ctx_tok = t;
     }
     /* last_in keeps this round's input; seq keeps its first k ids and

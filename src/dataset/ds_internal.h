@@ -81,9 +81,17 @@ typedef struct dataset_fixlen {
     /* First round from a tok_window range instead of decode + encode. */
     const tok_window *win;
     size_t win_a, win_b;
+    /* Budget of the piece cache (the chunk cache gets half), 0: the default
+     * 64 MiB (dataset_fixlen_budget). */
+    size_t cache_bytes;
 } dataset_fixlen;
 
 void dataset_fixlen_init(dataset_fixlen *f);
+/* Sizes f's caches for about total_ids ids to encode in all: a few prompts
+ * need no 64 MiB of cache, whose slot tables alone cost a page fault for
+ * nearly every entry put into them (start-up, bench/startup.c). The output
+ * is the same with any budget. */
+void dataset_fixlen_budget(dataset_fixlen *f, size_t total_ids);
 void dataset_fixlen_free(dataset_fixlen *f);
 /* Starts with ids[0..n) and the target length (retries = 10). */
 void dataset_fixlen_start(dataset_fixlen *f, const int32_t *ids, size_t n, int32_t target);

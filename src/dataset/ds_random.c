@@ -48,6 +48,7 @@ typedef struct rand_work {
      * tokenizer's precomputed encoder of its ranges (NULL: plain rounds). */
     int32_t *cycle;
     tok_window *win;
+    size_t total_ids; /* of all prompts: sizes the workers' caches */
 } rand_work;
 
 typedef struct rand_worker {
@@ -113,6 +114,7 @@ static void *pass1_thread(void *arg)
     rand_work *w = me->w;
     dataset_fixlen f;
     dataset_fixlen_init(&f);
+    dataset_fixlen_budget(&f, w->total_ids);
     tok_ids seq;
     tok_ids_init(&seq);
     sb_err err;
@@ -175,6 +177,7 @@ static void *pass2_thread(void *arg)
     np_gen *g = ((pass2_arg *)arg)->g;
     dataset_fixlen f;
     dataset_fixlen_init(&f);
+    dataset_fixlen_budget(&f, w->total_ids);
     int64_t *draw = NULL;
     size_t draw_cap = 0;
     int64_t V = (int64_t)tok_vocab_size(w->t);
@@ -384,6 +387,9 @@ int dataset_random_build(const tok *t, np_gen *g, const dataset_random_in *in, s
     w->offsets = in->offsets;
     w->n = n;
     w->ds = ds;
+    w->total_ids = 0;
+    for (size_t i = 0; i < n; i++)
+        w->total_ids += (size_t)in->input_lens[i] + in->n_prefix;
     size_t first = ds->n;
     for (size_t i = 0; i < n; i++)
         dataset_push(ds)->output_len = (int32_t)in->output_lens[i];

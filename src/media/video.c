@@ -18,6 +18,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,81 @@
 #include <libavutil/log.h>
 #include <libavutil/mem.h>
 #include <libswscale/swscale.h>
+
+#include "core/dynlib.h"
+
+/* FFmpeg is opened on the first video, not linked: its libraries and their
+ * codec dependencies are over a hundred shared objects whose loading and
+ * constructors cost about 40 ms of every start (bench/startup.c), and only
+ * random-mm's video items use them. The headers give each function's type
+ * and the soname (lib<name>.so.<major> of the version built against), so a
+ * call through ff.* is checked as a direct call would be. The table is filled
+ * once for the process (pthread_once) and read-only afterwards. */
+#define VIDEO_STR2(x) #x
+#define VIDEO_STR(x) VIDEO_STR2(x)
+#define VIDEO_FNS(X)                                                                               \
+    X(av_codec_get_id)                                                                             \
+    X(av_frame_alloc)                                                                              \
+    X(av_frame_free)                                                                               \
+    X(av_free)                                                                                     \
+    X(av_freep)                                                                                    \
+    X(av_guess_format)                                                                             \
+    X(av_image_fill_arrays)                                                                        \
+    X(av_image_get_buffer_size)                                                                    \
+    X(av_log_set_level)                                                                            \
+    X(av_malloc)                                                                                   \
+    X(av_packet_alloc)                                                                             \
+    X(av_packet_free)                                                                              \
+    X(av_packet_rescale_ts)                                                                        \
+    X(av_packet_unref)                                                                             \
+    X(av_strerror)                                                                                 \
+    X(av_write_frame)                                                                              \
+    X(av_write_trailer)                                                                            \
+    X(avcodec_alloc_context3)                                                                      \
+    X(avcodec_find_encoder)                                                                        \
+    X(avcodec_free_context)                                                                        \
+    X(avcodec_open2)                                                                               \
+    X(avcodec_parameters_from_context)                                                             \
+    X(avcodec_receive_packet)                                                                      \
+    X(avcodec_send_frame)                                                                          \
+    X(avformat_alloc_context)                                                                      \
+    X(avformat_free_context)                                                                       \
+    X(avformat_new_stream)                                                                         \
+    X(avformat_write_header)                                                                       \
+    X(avio_alloc_context)                                                                          \
+    X(avio_context_free)                                                                           \
+    X(avio_flush)                                                                                  \
+    X(sws_freeContext)                                                                             \
+    X(sws_getContext)                                                                              \
+    X(sws_scale)
+
+static struct video_ff {
+    VIDEO_FNS(SB_DYNLIB_FIELD)
+    char error[512]; /* why FFmpeg could not be used; "" when it can */
+} ff;
+
+static void video_load(void)
+{
+    static const char *const libs[] = {
+        "libavutil.so." VIDEO_STR(LIBAVUTIL_VERSION_MAJOR),
+        "libswscale.so." VIDEO_STR(LIBSWSCALE_VERSION_MAJOR),
+        "libavcodec.so." VIDEO_STR(LIBAVCODEC_VERSION_MAJOR),
+        "libavformat.so." VIDEO_STR(LIBAVFORMAT_VERSION_MAJOR),
+    };
+    static const char *const names[] = {VIDEO_FNS(SB_DYNLIB_NAME)};
+    void *syms[sizeof names / sizeof *names];
+    if (sb_dynlib_open(libs, sizeof libs / sizeof *libs, names, syms, sizeof names / sizeof *names,
+                       ff.error, sizeof ff.error) != 0)
+        return;
+    size_t i = 0;
+#define VIDEO_FN_SET(f) memcpy(&ff.f, &syms[i++], sizeof ff.f);
+    VIDEO_FNS(VIDEO_FN_SET)
+#undef VIDEO_FN_SET
+    /* FFmpeg prints warnings (such as "Bitrate ... is extremely low" for tiny
+     * frames) to stderr by default; servebench reports failures through
+     * sb_err, so its log is silenced once, for the process. */
+    ff.av_log_set_level(AV_LOG_QUIET);
+}
 
 #define VIDEO_IO_BUF 32768
 #define VIDEO_ROW_ALIGN 32 /* OpenCV's CV_STEP_ALIGNMENT */
@@ -111,7 +187,7 @@ static int64_t mem_seek(void *opaque, int64_t off, int whence)
 static int av_fail(sb_err *err, const char *what, int code)
 {
     char msg[AV_ERROR_MAX_STRING_SIZE];
-    av_strerror(code, msg, sizeof msg);
+    ff.av_strerror(code, msg, sizeof msg);
     return sb_err_set(err, "video: %s failed: %s", what, msg);
 }
 
@@ -131,7 +207,7 @@ static AVRational video_rate(double fps)
  * it before avcodec_open2. */
 static AVCodecContext *video_codec_ctx(sb_video *v, const AVCodec *codec, double fps)
 {
-    AVCodecContext *c = avcodec_alloc_context3(codec);
+    AVCodecContext *c = ff.avcodec_alloc_context3(codec);
     if (!c)
         return NULL;
     double bitrate = fmin(fps * v->w * v->h, (double)INT_MAX / 2);
@@ -160,43 +236,43 @@ static AVCodecContext *video_codec_ctx(sb_video *v, const AVCodec *codec, double
 
 static int video_open_codec(sb_video *v, double fps, sb_err *err)
 {
-    const AVOutputFormat *fmt = av_guess_format(NULL, "video.mp4", NULL);
+    const AVOutputFormat *fmt = ff.av_guess_format(NULL, "video.mp4", NULL);
     if (!fmt)
         return sb_err_set(err, "video: this FFmpeg has no MP4 muxer");
-    enum AVCodecID id = av_codec_get_id(fmt->codec_tag, MKTAG('m', 'p', '4', 'v'));
-    const AVCodec *codec = avcodec_find_encoder(id);
+    enum AVCodecID id = ff.av_codec_get_id(fmt->codec_tag, MKTAG('m', 'p', '4', 'v'));
+    const AVCodec *codec = ff.avcodec_find_encoder(id);
     if (!codec)
         return sb_err_set(err, "video: this FFmpeg has no MPEG-4 Part 2 (mp4v) encoder");
-    v->oc = avformat_alloc_context();
+    v->oc = ff.avformat_alloc_context();
     if (!v->oc)
         return sb_err_set(err, "video: out of memory");
     v->oc->oformat = fmt;
     v->oc->max_delay = (int)(0.7 * AV_TIME_BASE);
-    v->st = avformat_new_stream(v->oc, NULL);
+    v->st = ff.avformat_new_stream(v->oc, NULL);
     if (!v->st)
         return sb_err_set(err, "video: could not add the video stream");
     v->c = video_codec_ctx(v, codec, fps);
     if (!v->c)
         return sb_err_set(err, "video: out of memory");
-    int rc = avcodec_open2(v->c, codec, NULL);
+    int rc = ff.avcodec_open2(v->c, codec, NULL);
     if (rc < 0)
         return av_fail(err, "opening the mpeg4 encoder", rc);
-    rc = avcodec_parameters_from_context(v->st->codecpar, v->c);
+    rc = ff.avcodec_parameters_from_context(v->st->codecpar, v->c);
     return rc < 0 ? av_fail(err, "copying the codec parameters", rc) : 0;
 }
 
 static int video_open_output(sb_video *v, sb_err *err)
 {
-    uint8_t *iobuf = av_malloc(VIDEO_IO_BUF);
+    uint8_t *iobuf = ff.av_malloc(VIDEO_IO_BUF);
     if (!iobuf)
         return sb_err_set(err, "video: out of memory");
-    v->io = avio_alloc_context(iobuf, VIDEO_IO_BUF, 1, &v->mem, NULL, mem_write, mem_seek);
+    v->io = ff.avio_alloc_context(iobuf, VIDEO_IO_BUF, 1, &v->mem, NULL, mem_write, mem_seek);
     if (!v->io) {
-        av_free(iobuf);
+        ff.av_free(iobuf);
         return sb_err_set(err, "video: out of memory");
     }
     v->oc->pb = v->io;
-    int rc = avformat_write_header(v->oc, NULL);
+    int rc = ff.avformat_write_header(v->oc, NULL);
     if (rc < 0)
         return av_fail(err, "writing the MP4 header", rc);
     return 0;
@@ -205,37 +281,33 @@ static int video_open_output(sb_video *v, sb_err *err)
 static int video_alloc_frames(sb_video *v, sb_err *err)
 {
     v->in = sb_xcalloc(v->stride * v->in_h + VIDEO_TAIL_PAD, 1);
-    v->pic = av_frame_alloc();
+    v->pic = ff.av_frame_alloc();
     if (!v->pic)
         return sb_err_set(err, "video: out of memory");
     v->pic->format = AV_PIX_FMT_YUV420P;
     v->pic->width = (int)v->w;
     v->pic->height = (int)v->h;
-    int size = av_image_get_buffer_size(AV_PIX_FMT_YUV420P, (int)v->w, (int)v->h, 1);
+    int size = ff.av_image_get_buffer_size(AV_PIX_FMT_YUV420P, (int)v->w, (int)v->h, 1);
     if (size < 0)
         return av_fail(err, "sizing the YUV picture", size);
     v->yuv = sb_xmalloc((size_t)size);
-    av_image_fill_arrays(v->pic->data, v->pic->linesize, v->yuv, AV_PIX_FMT_YUV420P, (int)v->w,
-                         (int)v->h, 1);
-    v->sws = sws_getContext((int)v->w, (int)v->h, AV_PIX_FMT_BGR24, (int)v->w, (int)v->h,
-                            AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
+    ff.av_image_fill_arrays(v->pic->data, v->pic->linesize, v->yuv, AV_PIX_FMT_YUV420P, (int)v->w,
+                            (int)v->h, 1);
+    v->sws = ff.sws_getContext((int)v->w, (int)v->h, AV_PIX_FMT_BGR24, (int)v->w, (int)v->h,
+                               AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
     if (!v->sws)
         return sb_err_set(err, "video: no BGR24 to YUV420P conversion for %ux%u", v->w, v->h);
     return 0;
 }
 
-/* FFmpeg prints warnings (such as "Bitrate ... is extremely low" for tiny
- * frames) to stderr by default; servebench reports failures through sb_err,
- * so its log is silenced once, for the process. */
-static void video_quiet(void)
-{
-    av_log_set_level(AV_LOG_QUIET);
-}
-
 sb_video *sb_video_new(uint32_t w, uint32_t h, double fps, sb_err *err)
 {
-    static pthread_once_t quiet = PTHREAD_ONCE_INIT;
-    pthread_once(&quiet, video_quiet);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, video_load);
+    if (ff.error[0]) {
+        sb_err_set(err, "video: FFmpeg: %s; random-mm video items need it", ff.error);
+        return NULL;
+    }
     if (!(fps > 0) || fps > 1e6) {
         sb_err_set(err, "video: frame rate %g is not > 0", fps);
         return NULL;
@@ -269,30 +341,30 @@ uint8_t *sb_video_frame(sb_video *v, size_t *stride)
  * every packet the encoder hands back. */
 static int video_send(sb_video *v, AVFrame *frame, sb_err *err)
 {
-    int rc = avcodec_send_frame(v->c, frame);
+    int rc = ff.avcodec_send_frame(v->c, frame);
     if (rc < 0)
         return av_fail(err, "sending a frame to the mpeg4 encoder", rc);
-    AVPacket *pkt = av_packet_alloc();
+    AVPacket *pkt = ff.av_packet_alloc();
     if (!pkt)
         return sb_err_set(err, "video: out of memory");
     for (;;) {
-        rc = avcodec_receive_packet(v->c, pkt);
+        rc = ff.avcodec_receive_packet(v->c, pkt);
         if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF)
             break;
         if (rc < 0) {
-            av_packet_free(&pkt);
+            ff.av_packet_free(&pkt);
             return av_fail(err, "encoding a frame", rc);
         }
         pkt->stream_index = v->st->index;
-        av_packet_rescale_ts(pkt, v->c->time_base, v->st->time_base);
-        rc = av_write_frame(v->oc, pkt);
-        av_packet_unref(pkt);
+        ff.av_packet_rescale_ts(pkt, v->c->time_base, v->st->time_base);
+        rc = ff.av_write_frame(v->oc, pkt);
+        ff.av_packet_unref(pkt);
         if (rc < 0) {
-            av_packet_free(&pkt);
+            ff.av_packet_free(&pkt);
             return av_fail(err, "writing a video packet", rc);
         }
     }
-    av_packet_free(&pkt);
+    ff.av_packet_free(&pkt);
     return 0;
 }
 
@@ -300,7 +372,7 @@ int sb_video_write(sb_video *v, sb_err *err)
 {
     const uint8_t *src[4] = {v->in, NULL, NULL, NULL};
     const int src_stride[4] = {(int)v->stride, 0, 0, 0};
-    if (sws_scale(v->sws, src, src_stride, 0, (int)v->h, v->pic->data, v->pic->linesize) < 0)
+    if (ff.sws_scale(v->sws, src, src_stride, 0, (int)v->h, v->pic->data, v->pic->linesize) < 0)
         return sb_err_set(err, "video: colour conversion of frame %lld failed",
                           (long long)v->frame_idx);
     v->pic->pts = v->frame_idx++;
@@ -313,10 +385,10 @@ int sb_video_finish(sb_video *v, sb_buf *out, sb_err *err)
      * no-op there); the trailer is written either way. */
     if (v->frame_idx > 0 && video_send(v, NULL, err) != 0)
         return -1;
-    int rc = av_write_trailer(v->oc);
+    int rc = ff.av_write_trailer(v->oc);
     if (rc < 0)
         return av_fail(err, "writing the MP4 trailer", rc);
-    avio_flush(v->io);
+    ff.avio_flush(v->io);
     sb_buf_append(out, v->mem.data, v->mem.len);
     return 0;
 }
@@ -326,18 +398,18 @@ void sb_video_free(sb_video *v)
     if (!v)
         return;
     if (v->sws)
-        sws_freeContext(v->sws);
-    av_frame_free(&v->pic);
+        ff.sws_freeContext(v->sws);
+    ff.av_frame_free(&v->pic);
     free(v->yuv);
     free(v->in);
-    avcodec_free_context(&v->c);
+    ff.avcodec_free_context(&v->c);
     if (v->io) {
-        av_freep(&v->io->buffer);
-        avio_context_free(&v->io);
+        ff.av_freep(&v->io->buffer);
+        ff.avio_context_free(&v->io);
     }
     if (v->oc) {
         v->oc->pb = NULL;
-        avformat_free_context(v->oc);
+        ff.avformat_free_context(v->oc);
     }
     free(v->mem.data);
     free(v);

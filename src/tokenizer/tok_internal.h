@@ -74,6 +74,22 @@ void tok_pmap_put(tok_pmap *m, uint64_t key, int32_t a, int32_t b);
 /* true and *a,*b set when present. */
 bool tok_pmap_get(const tok_pmap *m, uint64_t key, int32_t *a, int32_t *b);
 
+/* A BPE model's vocab and merge maps built earlier (read back by
+ * tok_cache.c): moved into the model instead of reading model.vocab and
+ * model.merges from the JSON. */
+typedef struct tok_maps {
+    tok_smap vocab;
+    tok_pmap merges;
+    struct tok_bpair *bl_pair; /* tok_model.bl_pair, or NULL: build it */
+    /* tok.dec_off/dec_blob/dec_clean for dec_n ids, or dec_off NULL: build them */
+    uint32_t *dec_off;
+    char *dec_blob;
+    uint8_t *dec_clean;
+    size_t dec_n;
+    void *map; /* the mapped copy the arrays point into, or NULL */
+    size_t map_len;
+} tok_maps;
+
 /* ---- UTF-8 and Unicode helpers (tok_utf8.c) ----------------------------- */
 
 /* Decodes one scalar at s[0..n); returns its length (>=1). Invalid bytes
@@ -258,10 +274,38 @@ typedef struct tok_model {
 } tok_model;
 
 /* vocab/merges: spans of the raw text already cut out of j (n == 0: absent,
- * read them from j). */
+ * read them from j). pre (may be NULL): a BPE model's maps built earlier,
+ * taken over (left empty) instead of the spans. */
 int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_span *merges,
-                    const char *path, sb_err *err);
+                    tok_maps *pre, const char *path, sb_err *err);
 void tok_model_free(tok_model *m);
+
+/* ---- binary cache of the parsed maps (tok_cache.c) ---------------------- */
+
+/* Where the cached copy of one tokenizer.json lives and what the file was. */
+typedef struct tok_cache_key {
+    char *dir, *file; /* NULL: no cache (off, or no place for it) */
+    uint64_t size, hash;
+    int64_t mtime_s, mtime_ns;
+} tok_cache_key;
+
+/* Fills key for the tokenizer.json at path whose raw bytes are raw; -1 (key
+ * empty) when the cache is off or the file cannot be named. */
+int tok_cache_key_of(const char *path, const sb_buf *raw, tok_cache_key *key);
+void tok_cache_key_free(tok_cache_key *key);
+/* 0 with the compact text (model.vocab/merges cut out) and the maps when a
+ * valid copy for key exists; -1 (nothing to free) on any miss. */
+int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps);
+/* Frees what a model did not take over, and the mapping. */
+void tok_maps_free(tok_maps *m);
+/* Frees what a model did not take over but leaves the mapping, which the
+ * tokenizer has taken (tok.cache_map). */
+void tok_maps_release(tok_maps *m);
+/* Before t's parts are freed: drops t's pointers into its mapped copy and
+ * unmaps it (nothing when t has none). */
+void tok_cache_detach(tok *t);
+/* Writes the copy of a BPE tokenizer and its compact text (best effort). */
+void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok *t);
 /* Appends the ids of one pre-token. */
 void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
                       tok_ids *out);
@@ -347,6 +391,9 @@ struct tok {
     uint32_t *dec_off;
     char *dec_blob;
     uint8_t *dec_clean; /* bit per id: its bytes are valid UTF-8 on their own */
+    bool from_cache;    /* the maps came from tok_cache.c's copy */
+    void *cache_map;    /* that copy, mapped: the maps' arrays point into it */
+    size_t cache_map_len;
 };
 
 /* tok_added.c */
@@ -401,6 +448,11 @@ char *tok_resolve(const char *spec, sb_err *err);
 /* flags: jansson decoding flags added to JSON_ALLOW_NUL */
 json_t *tok_json_load_file(const char *path, size_t flags, sb_err *err);
 int tok_file_read(const char *path, sb_buf *out, sb_err *err);
+/* The text of a file's bytes raw (taken: raw is left empty): gunzipped when
+ * it is gzip, else raw itself. */
+int tok_text_of(const char *path, sb_buf *raw, sb_buf *out, sb_err *err);
+/* gzip bytes in, inflated into out; more than cap bytes is an error. */
+int tok_gunzip(const char *path, const sb_buf *in, size_t cap, sb_buf *out, sb_err *err);
 
 /* tok_scratch lifetime (tok_encode.c) */
 void tok_scratch_init(tok_scratch *sc, const tok *t);

@@ -12,20 +12,34 @@
 #include "core/file.h"
 #include "tokenizer/tok_internal.h"
 
-static int gunzip(const char *path, const sb_buf *in, sb_buf *out, sb_err *err)
+/* The most a gzip tokenizer may inflate to. The largest real tokenizer.json
+ * files are a few tens of MB; a small hostile file that inflates without end
+ * must stop with a message, not fill memory. */
+#define TOK_GZIP_MAX ((size_t)512 << 20)
+
+int tok_gunzip(const char *path, const sb_buf *in, size_t cap, sb_buf *out, sb_err *err)
 {
     z_stream z;
     memset(&z, 0, sizeof z);
     if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
         return sb_err_set(err, "%s: zlib init failed", path);
     z.next_in = (Bytef *)in->data;
+    if (in->len > (uInt)-1) {
+        inflateEnd(&z);
+        return sb_err_set(err, "%s: gzip file over 4 GiB", path);
+    }
     z.avail_in = (uInt)in->len;
-    sb_buf_reserve(out, in->len * 4);
+    sb_buf_reserve(out, in->len < cap / 4 ? in->len * 4 : cap);
     int rc;
     do {
-        sb_buf_reserve(out, 1 << 20);
+        if (out->len >= cap) {
+            inflateEnd(&z);
+            return sb_err_set(err, "%s: gzip data inflates to more than %zu MiB", path, cap >> 20);
+        }
+        size_t room = cap - out->len < ((size_t)1 << 20) ? cap - out->len : (size_t)1 << 20;
+        sb_buf_reserve(out, room);
         z.next_out = (Bytef *)out->data + out->len;
-        z.avail_out = (uInt)(out->cap - out->len - 1);
+        z.avail_out = (uInt)room;
         rc = inflate(&z, Z_NO_FLUSH);
         out->len = (size_t)((char *)z.next_out - out->data);
     } while (rc == Z_OK);
@@ -34,6 +48,19 @@ static int gunzip(const char *path, const sb_buf *in, sb_buf *out, sb_err *err)
     if (rc != Z_STREAM_END)
         return sb_err_set(err, "%s: corrupt gzip data near compressed byte %lu", path,
                           (unsigned long)z.total_in);
+    return 0;
+}
+
+int tok_text_of(const char *path, sb_buf *raw, sb_buf *out, sb_err *err)
+{
+    if (raw->len >= 2 && (unsigned char)raw->data[0] == 0x1f &&
+        (unsigned char)raw->data[1] == 0x8b) {
+        int rc = tok_gunzip(path, raw, TOK_GZIP_MAX, out, err);
+        sb_buf_free(raw);
+        return rc;
+    }
+    *out = *raw;
+    sb_buf_init(raw);
     return 0;
 }
 
@@ -46,13 +73,7 @@ int tok_file_read(const char *path, sb_buf *out, sb_err *err)
         sb_buf_free(&raw);
         return -1;
     }
-    if (raw.len >= 2 && (unsigned char)raw.data[0] == 0x1f && (unsigned char)raw.data[1] == 0x8b) {
-        int rc = gunzip(path, &raw, out, err);
-        sb_buf_free(&raw);
-        return rc;
-    }
-    *out = raw;
-    return 0;
+    return tok_text_of(path, &raw, out, err);
 }
 
 json_t *tok_json_load_file(const char *path, size_t flags, sb_err *err)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "tokenizer/tok_internal.h"
 
 /* The id HF gives an added token when it loads tokenizer.json: the model's
@@ -98,7 +99,7 @@ static void index_added(tok *t)
 }
 
 static int parse_components(tok *t, json_t *root, const tok_span *vocab, const tok_span *merges,
-                            sb_err *err)
+                            tok_maps *pre, sb_err *err)
 {
     json_t *j;
     if (!json_is_object(root))
@@ -109,7 +110,8 @@ static int parse_components(tok *t, json_t *root, const tok_span *vocab, const t
     if ((j = json_object_get(root, "pre_tokenizer")) && !json_is_null(j) &&
         !(t->pre = tok_pretok_parse(j, "pre_tokenizer", err)))
         return -1;
-    if (tok_model_parse(&t->model, json_object_get(root, "model"), vocab, merges, "model", err) < 0)
+    if (tok_model_parse(&t->model, json_object_get(root, "model"), vocab, merges, pre, "model",
+                        err) < 0)
         return -1;
     if (tok_post_parse(t, json_object_get(root, "post_processor"), "post_processor", err) < 0)
         return -1;
@@ -122,7 +124,16 @@ static int parse_components(tok *t, json_t *root, const tok_span *vocab, const t
     t->chunk_ok = tok_chunk_eligible(t, root);
     if (t->chunk_ok && !(t->letters = tok_chunk_letters()))
         t->chunk_ok = false;
-    tok_decode_table(t);
+    if (pre && pre->dec_off && pre->dec_n == t->n_total) {
+        t->dec_off = pre->dec_off;
+        t->dec_blob = pre->dec_blob;
+        t->dec_clean = pre->dec_clean;
+        pre->dec_off = NULL;
+        pre->dec_blob = NULL;
+        pre->dec_clean = NULL;
+    } else {
+        tok_decode_table(t);
+    }
     return 0;
 }
 
@@ -331,8 +342,11 @@ static int compact_error(const compact *c, const char *text, size_t len, const j
 
 /* tokenizer.json text -> components. model.vocab / model.merges are read by
  * the fast path (tok_jscan.c), everything else by jansson. name is used in
- * messages. */
-static int parse_text(tok *t, const char *text, size_t len, const char *name, sb_err *err)
+ * messages. keep (may be NULL) receives the text jansson parsed when the
+ * model is a BPE whose vocab and merges were both cut out (what tok_cache.c
+ * stores beside the maps). */
+static int parse_text(tok *t, const char *text, size_t len, const char *name, sb_buf *keep,
+                      sb_err *err)
 {
     tok_span vocab, merges;
     tok_jscan_find(text, len, &vocab, &merges);
@@ -343,10 +357,81 @@ static int parse_text(tok *t, const char *text, size_t len, const char *name, sb
     int rc = 0;
     if (!root)
         rc = compact_error(&c, text, len, &je, name, err);
-    else if (parse_components(t, root, &vocab, &merges, err) < 0)
+    else if (parse_components(t, root, &vocab, &merges, NULL, err) < 0)
         rc = sb_err_prefix(err, "%s: ", name);
     json_decref(root);
-    sb_buf_free(&c.text);
+    if (keep && rc == 0 && vocab.n && merges.n && t->model.kind == TOK_MODEL_BPE)
+        *keep = c.text;
+    else
+        sb_buf_free(&c.text);
+    return rc;
+}
+
+/* The components from tok_cache.c's copy: the compact text and the maps.
+ * -1 when the copy does not fit this text after all (t is then discarded). */
+static int parse_cached(tok *t, sb_buf *text, tok_maps *maps, sb_err *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text->data, text->len, JSON_ALLOW_NUL, &je);
+    int rc = root ? parse_components(t, root, NULL, NULL, maps, err) : -1;
+    json_decref(root);
+    return rc;
+}
+
+static void tok_free_parts(tok *t);
+
+/* Back to the state tok_load_compat made t in: only path and compat set. */
+static void tok_clear(tok *t)
+{
+    char *path = t->path;
+    tok_compat compat = t->compat;
+    tok_free_parts(t);
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    t->compat = compat;
+}
+
+/* t's components from the tokenizer.json at path: from the cached copy when
+ * one is valid for these bytes, else parsed (and the copy written). */
+static int load_json(tok *t, const char *path, sb_err *err)
+{
+    sb_buf raw;
+    sb_buf_init(&raw);
+    if (sb_read_file(path, &raw, err) < 0) {
+        sb_buf_free(&raw);
+        return -1;
+    }
+    tok_cache_key key;
+    tok_maps maps;
+    sb_buf keep;
+    sb_buf_init(&keep);
+    bool cache = tok_cache_key_of(path, &raw, &key) == 0;
+    if (cache && tok_cache_get(&key, &keep, &maps) == 0) {
+        t->cache_map = maps.map; /* t owns the mapping from here on */
+        t->cache_map_len = maps.map_len;
+        sb_err ignored;
+        int rc = parse_cached(t, &keep, &maps, &ignored);
+        tok_maps_release(&maps);
+        sb_buf_free(&keep);
+        if (rc == 0) {
+            t->from_cache = true;
+            tok_cache_key_free(&key);
+            sb_buf_free(&raw);
+            return 0;
+        }
+        tok_clear(t);
+    }
+    sb_buf text;
+    sb_buf_init(&text);
+    int rc = tok_text_of(path, &raw, &text, err);
+    if (rc == 0)
+        rc = parse_text(t, text.data ? text.data : "", text.len, path, cache ? &keep : NULL, err);
+    if (rc == 0 && keep.data)
+        tok_cache_put(&key, keep.data, keep.len, t);
+    sb_buf_free(&keep);
+    sb_buf_free(&text);
+    if (cache)
+        tok_cache_key_free(&key);
     return rc;
 }
 
@@ -355,7 +440,7 @@ tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err
     tok *t = sb_xcalloc(1, sizeof *t);
     t->path = sb_xstrdup(name ? name : "<buffer>");
     t->max_length = 1e30;
-    int rc = parse_text(t, json, len, t->path, err);
+    int rc = parse_text(t, json, len, t->path, NULL, err);
     if (rc < 0) {
         tok_free(t);
         return NULL;
@@ -381,12 +466,7 @@ tok *tok_load_compat(const char *spec, tok_compat compat, sb_err *err)
     tok *t = sb_xcalloc(1, sizeof *t);
     t->path = path;
     t->compat = compat;
-    sb_buf text;
-    sb_buf_init(&text);
-    int rc = tok_file_read(path, &text, err);
-    if (rc == 0)
-        rc = parse_text(t, text.data ? text.data : "", text.len, path, err);
-    sb_buf_free(&text);
+    int rc = load_json(t, path, err);
     if (rc < 0) {
         tok_free(t);
         return NULL;
@@ -401,11 +481,10 @@ tok *tok_load_compat(const char *spec, tok_compat compat, sb_err *err)
     return t;
 }
 
-void tok_free(tok *t)
+/* Everything t owns but t itself and its path. */
+static void tok_free_parts(tok *t)
 {
-    if (!t)
-        return;
-    free(t->path);
+    tok_cache_detach(t);
     tok_model_free(&t->model);
     tok_norm_free(t->norm);
     tok_pretok_free(t->pre);
@@ -433,5 +512,18 @@ void tok_free(tok *t)
     free(t->chat_template);
     free(t->bos);
     free(t->eos);
+}
+
+void tok_free(tok *t)
+{
+    if (!t)
+        return;
+    tok_free_parts(t);
+    free(t->path);
     free(t);
+}
+
+bool tok_from_cache(const tok *t)
+{
+    return t->from_cache;
 }

@@ -47,9 +47,14 @@ static int index_ids(tok_model *m, const char *path, sb_err *err)
     return 0;
 }
 
-static int parse_vocab_obj(tok_model *m, json_t *j, const tok_span *sp, const char *path,
-                           sb_err *err)
+static int parse_vocab_obj(tok_model *m, json_t *j, const tok_span *sp, tok_maps *pre,
+                           const char *path, sb_err *err)
 {
+    if (pre) {
+        m->vocab = pre->vocab;
+        memset(&pre->vocab, 0, sizeof pre->vocab);
+        return index_ids(m, path, err);
+    }
     if (sp && sp->n) {
         if (tok_jscan_vocab(sp, &m->vocab, err) < 0)
             return -1;
@@ -111,8 +116,24 @@ static int merge_cb(void *ctx, const char *a, size_t al, const char *b, size_t b
     return add_merge(ctx, a, al, b, bl, rank, "model.merges", err);
 }
 
-static int parse_merges(tok_model *m, json_t *j, const tok_span *sp, const char *path, sb_err *err)
+static int parse_merges(tok_model *m, json_t *j, const tok_span *sp, tok_maps *pre,
+                        const char *path, sb_err *err)
 {
+    if (pre) {
+        m->merges = pre->merges;
+        memset(&pre->merges, 0, sizeof pre->merges);
+        /* the ids index id_tok when encoding: a copy naming others is refused */
+        for (size_t i = 0; i <= m->merges.mask; i++) {
+            const struct tok_pslot *e = &m->merges.slots[i];
+            if (e->key && ((e->key - 1) >> 32 >= m->n_ids ||
+                           ((e->key - 1) & 0xffffffffu) >= m->n_ids || (size_t)e->b >= m->n_ids))
+                return sb_err_set(err,
+                                  "%s.merges: the cached merge map names ids outside the "
+                                  "vocabulary",
+                                  path);
+        }
+        return 0;
+    }
     if (sp && sp->n) {
         tok_pmap_init(&m->merges, sp->n / 24 + 16);
         return tok_jscan_merges(sp, merge_cb, m, err);
@@ -248,8 +269,17 @@ static void byte_pair_table(tok_model *m)
         }
 }
 
+/* A byte-pair table read back (tok_cache.c) names only vocabulary ids. */
+static bool bpair_ids_ok(const tok_model *m, const struct tok_bpair *t)
+{
+    for (size_t i = 0; i < 65536; i++)
+        if (t[i].rank != INT32_MAX && (t[i].merged < 0 || (size_t)t[i].merged >= m->n_ids))
+            return false;
+    return true;
+}
+
 static int parse_bpe(tok_model *m, json_t *j, const tok_span *vsp, const tok_span *msp,
-                     const char *path, sb_err *err)
+                     tok_maps *pre, const char *path, sb_err *err)
 {
     m->cont_prefix = opt_affix(j, "continuing_subword_prefix");
     m->eow_suffix = opt_affix(j, "end_of_word_suffix");
@@ -262,13 +292,18 @@ static int parse_bpe(tok_model *m, json_t *j, const tok_span *vsp, const tok_spa
     m->byte_fallback = json_is_true(json_object_get(j, "byte_fallback"));
     m->fuse_unk = json_is_true(json_object_get(j, "fuse_unk"));
     m->ignore_merges = json_is_true(json_object_get(j, "ignore_merges"));
-    if (parse_vocab_obj(m, j, vsp, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
+    if (parse_vocab_obj(m, j, vsp, pre, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
         return -1;
     byte_tables(m);
     m->split_meta = !m->cont_prefix && !m->eow_suffix && meta_cut_chars(m);
-    if (parse_merges(m, j, msp, path, err) != 0)
+    if (parse_merges(m, j, msp, pre, path, err) != 0)
         return -1;
-    byte_pair_table(m);
+    if (pre && pre->bl_pair && bpair_ids_ok(m, pre->bl_pair)) {
+        m->bl_pair = pre->bl_pair;
+        pre->bl_pair = NULL;
+    } else {
+        byte_pair_table(m);
+    }
     return 0;
 }
 
@@ -279,7 +314,7 @@ static int parse_wordpiece(tok_model *m, json_t *j, const tok_span *vsp, const c
     m->cont_prefix = sb_xstrdup(p ? p : "##");
     json_t *mx = json_object_get(j, "max_input_chars_per_word");
     m->max_chars = json_is_integer(mx) ? (size_t)json_integer_value(mx) : 100;
-    if (parse_vocab_obj(m, j, vsp, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
+    if (parse_vocab_obj(m, j, vsp, NULL, path, err) < 0 || unk_from_token(m, j, path, err) < 0)
         return -1;
     if (m->kind == TOK_MODEL_WORDPIECE && m->unk_id < 0)
         return sb_err_set(err, "%s.unk_token: WordPiece needs an unk token in the vocabulary",
@@ -288,7 +323,7 @@ static int parse_wordpiece(tok_model *m, json_t *j, const tok_span *vsp, const c
 }
 
 int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_span *merges,
-                    const char *path, sb_err *err)
+                    tok_maps *pre, const char *path, sb_err *err)
 {
     memset(m, 0, sizeof *m);
     m->unk_id = -1;
@@ -307,8 +342,11 @@ int tok_model_parse(tok_model *m, json_t *j, const tok_span *vocab, const tok_sp
     }
     if (strcmp(type, "BPE") == 0) {
         m->kind = TOK_MODEL_BPE;
-        return parse_bpe(m, j, vocab, merges, path, err);
+        return parse_bpe(m, j, vocab, merges, pre, path, err);
     }
+    if (pre)
+        return sb_err_set(err, "%s.type: \"%s\", but the cached maps are a BPE model's", path,
+                          type);
     if (strcmp(type, "Unigram") == 0) {
         m->kind = TOK_MODEL_UNIGRAM;
         return tok_unigram_parse(m, j, path, err);

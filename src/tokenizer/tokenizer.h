@@ -53,6 +53,11 @@ tok *tok_load(const char *spec, sb_err *err);
 /* tok_load with explicit rules (tok_load uses TOK_COMPAT_TRANSFORMERS). */
 tok *tok_load_compat(const char *spec, tok_compat compat, sb_err *err);
 void tok_free(tok *t);
+/* Whether t's vocabulary and merges came from the binary copy of its
+ * tokenizer.json that loading keeps (tok_cache.c: $SERVEBENCH_TOKENIZER_CACHE, else
+ * ~/.cache/servebench/tokenizers; "off" disables it) instead of the JSON. The
+ * tokenizer is the same either way; this is for tests and diagnostics. */
+bool tok_from_cache(const tok *t);
 /* Loads tokenizer.json text from memory (no tokenizer_config.json: special ids
  * are the special added tokens). name appears in error messages. */
 tok *tok_load_buffer(const char *json, size_t len, const char *name, sb_err *err);
