@@ -236,20 +236,16 @@ static void put_key(const char *k, sb_buf *out)
 static void gen_string(const json_t *schema, uint64_t *st, sb_buf *out)
 {
     long long lo = get_count(schema, "minLength", 0), hi = get_count(schema, "maxLength", -1);
-    if (lo > 4096)
+    if (lo > 4096) /* a longer minimum is a schema no answer in the sim needs to honour */
         lo = 4096;
-    char s[4200];
-    size_t n = 0;
     const char *w = gen_words[mix(st) & 15];
-    size_t wl = strlen(w);
-    memcpy(s, w, wl);
-    n = wl;
-    while ((long long)n < lo)
-        s[n++] = 'x';
-    if (hi >= 0 && (long long)n > hi)
-        n = (size_t)hi;
+    long long wl = (long long)strlen(w);
+    long long n = wl > lo ? wl : lo;
+    if (hi >= 0 && n > hi)
+        n = hi;
     sb_buf_putc(out, '"');
-    sb_buf_append(out, s, n);
+    for (long long k = 0; k < n; k++)
+        sb_buf_putc(out, k < wl ? w[k] : 'x');
     sb_buf_putc(out, '"');
 }
 
