@@ -102,15 +102,15 @@ static void generated_answers_match(void **state)
 {
     (void)state;
     const char *schemas[] = {
-        "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":8,"
-        "\"maxLength\":9},\"age\":{\"type\":\"integer\",\"exclusiveMinimum\":17,\"maximum\":18},"
-        "\"w\":{\"type\":\"number\",\"minimum\":-2.5,\"exclusiveMaximum\":-2.4},"
-        "\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\\\"\",3]},\"minItems\":3},"
-        "\"nested\":{\"properties\":{\"ok\":{\"type\":\"boolean\"},\"z\":{\"type\":\"null\"}},"
-        "\"required\":[\"ok\",\"extra\"]}},\"required\":[\"name\",\"age\"],"
-        "\"additionalProperties\":false}",
-        "{\"type\":\"array\",\"items\":{\"type\":[\"null\",\"integer\"],\"maximum\":-1000},"
-        "\"maxItems\":1}",
+        ("{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\",\"minLength\":8,"
+         "\"maxLength\":9},\"age\":{\"type\":\"integer\",\"exclusiveMinimum\":17,\"maximum\":18},"
+         "\"w\":{\"type\":\"number\",\"minimum\":-2.5,\"exclusiveMaximum\":-2.4},"
+         "\"tags\":{\"type\":\"array\",\"items\":{\"enum\":[\"a\",\"b\\\"\",3]},\"minItems\":3},"
+         "\"nested\":{\"properties\":{\"ok\":{\"type\":\"boolean\"},\"z\":{\"type\":\"null\"}},"
+         "\"required\":[\"ok\",\"extra\"]}},\"required\":[\"name\",\"age\"],"
+         "\"additionalProperties\":false}"),
+        ("{\"type\":\"array\",\"items\":{\"type\":[\"null\",\"integer\"],\"maximum\":-1000},"
+         "\"maxItems\":1}"),
         "{\"anyOf\":[{\"type\":\"string\",\"maxLength\":2},{\"type\":\"integer\"}]}",
         "{\"const\":\"\\u00e9\"}",
         "{}",
