@@ -161,8 +161,9 @@ static void g_status(void *ud, int st)
 {
     ((got *)ud)->status = st;
 }
-static int g_body(void *ud, const char *p, size_t n, uint64_t t)
+static int g_body(void *ud, const char *p, size_t n, uint64_t t, uint64_t krx)
 {
+    (void)krx;
     got *g = ud;
     if (g->npieces < 32)
         g->ts[g->npieces] = t;

@@ -11,7 +11,7 @@
 #include "app/commands.h"
 #include "sim/sim.h"
 
-static void print_totals(const sim_totals *t)
+static void print_totals(const sim_opts *o, const sim_totals *t)
 {
     double span_s =
         t->last_emit_ns > t->first_req_ns ? (double)(t->last_emit_ns - t->first_req_ns) / 1e9 : 0;
@@ -33,6 +33,12 @@ static void print_totals(const sim_totals *t)
         printf("servebench sim: prefix cache: %llu of %llu prompt tokens hit (%.2f%%)\n",
                (unsigned long long)t->prefix_hits, (unsigned long long)t->prefix_queries,
                100.0 * (double)t->prefix_hits / (double)t->prefix_queries);
+    if (o->n_loras > 0) { /* per adapter: what vllm:lora_requests_info does not count */
+        printf("servebench sim: lora requests:");
+        for (int i = 0; i < o->n_loras; i++)
+            printf(" %s %llu", o->loras[i].name, (unsigned long long)t->lora_requests[i]);
+        printf("\n");
+    }
 }
 
 int sim_cmd(int argc, char **argv)
@@ -69,7 +75,7 @@ int sim_cmd(int argc, char **argv)
         sim_totals t;
         sim_get_totals(s, &t);
         printf("servebench sim: %s received\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-        print_totals(&t);
+        print_totals(&o, &t);
         fflush(stdout);
     }
     sim_stop(s);

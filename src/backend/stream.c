@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/krx.h"
+
 #define ERRBODY_MAX 200
+#define KRX_RING BK_KRX_RING
 
 void bk_stream_init(bk_stream *st, bk_mode mode)
 {
@@ -67,6 +70,11 @@ void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns
     r->done = r->success = false;
     r->fail = SB_FAIL_NONE;
     rec_store_begin(rs, idx, r->output_len > 0 ? (uint32_t)r->output_len : 16);
+    if (rs->krx) {
+        memset(st->krx_user, 0, sizeof st->krx_user);
+        st->krx_next = 0;
+        krx_begin(rs->krx, idx, r->output_len > 1 ? (uint32_t)r->output_len - 1 : 16);
+    }
 }
 
 void bk_stream_set_schema(bk_stream *st, const struct json_t *schema)
@@ -104,9 +112,23 @@ static void note_tokens(bk_stream *st, sb_record *r, const bk_msg *m)
     st->cum_tokens = cum;
 }
 
+/* The kernel stamp of the piece whose user-space stamp is t (0: not among
+ * the newest pieces, counted as missing). */
+static uint64_t krx_of(const bk_stream *st, uint64_t t)
+{
+    for (unsigned i = 0; i < KRX_RING; i++) {
+        unsigned j = (st->krx_next + KRX_RING - 1 - i) % KRX_RING;
+        if (st->krx_user[j] == t)
+            return st->krx_kern[j];
+    }
+    return 0;
+}
+
 static void on_token(bk_stream *st, const bk_msg *m, uint64_t t)
 {
     sb_record *r = &st->rs->recs[st->idx];
+    if (st->rs->krx)
+        krx_token(st->rs->krx, st->idx, st->start_ns, krx_of(st, t), !st->got_token);
     if (!st->got_token) {
         st->got_token = true;
         r->ttft_ns = t - st->start_ns;
@@ -249,6 +271,16 @@ static int on_message(void *ud, const char *data, size_t len, uint64_t t)
         break;
     }
     return 0;
+}
+
+int bk_stream_body_krx(bk_stream *st, const char *p, size_t n, uint64_t t_ns, uint64_t krx_ns)
+{
+    if (st->rs->krx) {
+        st->krx_user[st->krx_next] = t_ns;
+        st->krx_kern[st->krx_next] = krx_ns;
+        st->krx_next = (st->krx_next + 1) % KRX_RING;
+    }
+    return bk_stream_body(st, p, n, t_ns);
 }
 
 int bk_stream_body(bk_stream *st, const char *p, size_t n, uint64_t t_ns)

@@ -34,6 +34,8 @@
 #define BK_NO_TOKEN_MSG                                                                            \
     "Never received a valid chunk to calculate TTFT.This response will be marked as failed!"
 
+#define BK_KRX_RING 4u /* pieces whose kernel stamps a stream keeps (bk_stream_body_krx) */
+
 typedef struct bk_stream {
     bk_mode mode;
     sse_dec sse;
@@ -60,6 +62,12 @@ typedef struct bk_stream {
      * answer text is checked against it when the request ends */
     const struct json_t *schema;
     uint64_t n_msgs; /* messages decoded (for client health) */
+    /* --rx-timestamps kernel (rs->krx set): the kernel stamps of the newest
+     * pieces by their user-space stamp. A message carries the user stamp of
+     * the piece that held its data line's end (sse.h), at most a few pieces
+     * back, and finds its kernel stamp here. */
+    uint64_t krx_user[BK_KRX_RING], krx_kern[BK_KRX_RING];
+    unsigned krx_next;
 } bk_stream;
 
 void bk_stream_init(bk_stream *st, bk_mode mode);
@@ -75,6 +83,9 @@ void bk_stream_status(bk_stream *st, int status);
 /* One body piece received at t_ns. Returns 0, or -1 to abort the transfer
  * (the failure is already recorded). */
 int bk_stream_body(bk_stream *st, const char *p, size_t n, uint64_t t_ns);
+/* The same, with the kernel's receive stamp krx_ns of the piece (0 = none;
+ * kept only when the store has a krx part: --rx-timestamps kernel). */
+int bk_stream_body_krx(bk_stream *st, const char *p, size_t n, uint64_t t_ns, uint64_t krx_ns);
 /* The transfer ended. why == SB_FAIL_NONE for a clean end; otherwise the
  * transport failure and its message (ignored if the stream already failed). */
 void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns);

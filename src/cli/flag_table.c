@@ -306,7 +306,8 @@ const cli_flag cli_flags[] = {
     /* 8: ours */
     {"sim", NULL, FT_BOOL, C(sim), 0, NULL, "off", 8,
      "start the built-in simulated server in-process and benchmark it; it serves the model "
-     "named by `--served-model-name` or `--model` (default `sim`)"},
+     "named by `--served-model-name` or `--model` (default `sim`) and the `--lora-modules` "
+     "adapters"},
     {"mpi", NULL, FT_BOOL, C(mpi), 0, NULL, "off", 8,
      "run as one rank of an MPI job (`mpirun -np N servebench serve ...`; implied under mpirun): "
      "the schedule and --max-concurrency are split across the ranks, one merged result on rank "
@@ -343,8 +344,9 @@ const cli_flag cli_flags[] = {
      "one per 512 streams in flight, at most the free cores (docs/engine.md)",
      NULL, false, fv_num_workers},
     {"rx-timestamps", NULL, FT_STR, C(rx_timestamps), 0, "MODE", "user", 8,
-     "receive time of each piece: user (read in curl's write callback); kernel (SO_TIMESTAMPING) "
-     "is not supported yet (docs/engine.md)"},
+     "receive time of each piece: user (read in curl's write callback); kernel: also the kernel's "
+     "software receive stamp (SO_TIMESTAMPING), TTFT/ITL from it reported beside (plain http:// "
+     "only; docs/engine.md)"},
     {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
      "PEM file of the CA certificates that https:// servers are verified against"},
     {"multi-turn", NULL, FT_BOOL, D(multi_turn), 0, NULL, "off", 8,

@@ -7,10 +7,16 @@
  * is ready. Why a timerfd: epoll_wait's timeout is in milliseconds, too
  * coarse for send deadlines at 10,000 req/s; an absolute CLOCK_MONOTONIC
  * timerfd wakes within microseconds. The body timestamp is read first thing
- * in curl's write callback, i.e. right after curl's recv() of that data. */
+ * in curl's write callback, i.e. right after curl's recv() of that data.
+ * With rx_kernel, the kernel's receive stamp of the same data is peeked
+ * (MSG_PEEK) before curl reads it: libcurl reads with recv() and would drop
+ * the control message. */
 #include "http/engine.h"
 
 #include <errno.h>
+#include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -19,8 +25,10 @@
 #include <strings.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -44,6 +52,16 @@ struct eng {
     curl_socket_t fresh[16]; /* sockets new since the last kick that wait to be writable */
     int n_fresh;
     struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
+    /* rx_kernel: the newest peek of each socket (indexed by fd; cleared when
+     * the fd is opened or closed). Every socket readable at a wake-up is
+     * peeked before curl reads any of them, because curl also runs transfers
+     * whose timers expired, while it handles another socket or a timeout,
+     * and they read their own sockets out of turn. */
+    struct krx_pre {
+        uint64_t ns, bytes; /* stamp; tcpi_bytes_received just before it was taken */
+    } * krx_pre;
+    int n_krx_pre;
+    int64_t krx_rm; /* realtime - monotonic (real_minus_mono) */
 };
 
 struct eng_xfer {
@@ -60,6 +78,7 @@ struct eng_xfer {
     unsigned attempts;   /* requests curl put on the wire for this start */
     bool resend_refused; /* curl wanted to resend it: see attempt_cb */
     long recv_buf;       /* CURLOPT_BUFFERSIZE now set on the easy handle (0 = curl's default) */
+    int fd;              /* rx_kernel: the socket curl last registered for it (-1 none) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -72,7 +91,6 @@ static void curl_init_once(void)
 
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
-    (void)easy;
     eng *e = userp;
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(e->epfd, EPOLL_CTL_DEL, s, NULL);
@@ -86,6 +104,19 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
         /* fd numbers are reused: a stale registration or a forgotten one */
         op = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
         epoll_ctl(e->epfd, op, s, &ev);
+    }
+    /* HTTP/1.1: a socket serves one transfer at a time, and curl registers
+     * it for the transfer that uses it (a reused connection's socket was
+     * removed when its previous transfer ended). */
+    eng_xfer *x = NULL;
+    if (e->o.rx_kernel && easy &&
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK && x)
+        x->fd = s;
+    if (e->o.rx_kernel && s >= e->n_krx_pre && s < (1 << 20)) {
+        int n = s + 64;
+        e->krx_pre = sb_xrealloc(e->krx_pre, (size_t)n * sizeof *e->krx_pre);
+        memset(e->krx_pre + e->n_krx_pre, 0, (size_t)(n - e->n_krx_pre) * sizeof *e->krx_pre);
+        e->n_krx_pre = n;
     }
     if (!socketp) {
         curl_multi_assign(e->multi, s, e);
@@ -105,6 +136,13 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
+/* A new or closed socket inherits nothing of an earlier one with its number. */
+static void krx_forget(eng *e, curl_socket_t fd)
+{
+    if (fd >= 0 && fd < e->n_krx_pre)
+        e->krx_pre[fd] = (struct krx_pre){0};
+}
+
 /* Sockets are opened and closed here so the engine knows how many
  * connections exist: when every one is busy, a new transfer cannot reuse one
  * and skips curl's search of the connection cache (CURLOPT_FRESH_CONNECT),
@@ -115,15 +153,132 @@ static curl_socket_t open_cb(void *ud, curlsocktype purpose, struct curl_sockadd
     eng *e = ud;
     (void)purpose;
     curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-    if (fd != CURL_SOCKET_BAD)
-        e->open_socks++;
+    if (fd == CURL_SOCKET_BAD)
+        return fd;
+    int on = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    if (e->o.rx_kernel && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &on, sizeof on) != 0) {
+        close(fd); /* eng_new checked that it works: fail this connection, not silently */
+        return CURL_SOCKET_BAD;
+    }
+    e->open_socks++;
+    krx_forget(e, fd);
     return fd;
+}
+
+/* rx_kernel: realtime minus monotonic. Software receive stamps are
+ * CLOCK_REALTIME (ktime_get_real); the run's clock is CLOCK_MONOTONIC. The
+ * two advance at the same rate (NTP slews both), so the offset changes only
+ * when the wall clock is stepped. One sample is a realtime read between two
+ * monotonic reads; its error is up to half their distance, which is ~50 ns
+ * unless the thread is preempted in between (tens of µs under load: stamps
+ * then fell before the server's write in tests/test_engine_krx.c). So a
+ * sample counts only when its window is under RM_WINDOW_NS; each wake-up
+ * tries a few times and otherwise keeps the last good offset. */
+#define RM_WINDOW_NS 1000
+static bool real_minus_mono(int64_t *rm, int tries)
+{
+    for (int i = 0; i < tries; i++) {
+        uint64_t m0 = sb_now_ns();
+        struct timespec r;
+        clock_gettime(CLOCK_REALTIME, &r);
+        uint64_t m1 = sb_now_ns();
+        if (m1 - m0 < RM_WINDOW_NS) {
+            *rm = (int64_t)((uint64_t)r.tv_sec * SB_NS_PER_S + (uint64_t)r.tv_nsec) -
+                  (int64_t)(m0 + (m1 - m0) / 2);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Peeks every byte queued on fd without copying (MSG_PEEK | MSG_TRUNC) for
+ * the kernel's receive stamp: TCP reports the stamp of the last segment the
+ * call touched, i.e. the newest queued data, and the kernel coalesces
+ * segments that wait in the receive queue into one buffer that keeps the
+ * newest stamp (seen on Linux 6.18 loopback: six 10 ms apart, one stamp), so
+ * per-segment stamps of queued data do not exist. Returns CLOCK_MONOTONIC
+ * ns, or 0 (nothing queued, no stamp, or a stamp after now). */
+#define RX_PEEK_MAX (64u << 20) /* beyond any receive buffer */
+static uint64_t rx_peek(int fd, int64_t rm)
+{
+    union {
+        char buf[CMSG_SPACE(3 * sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = NULL, .iov_len = RX_PEEK_MAX};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    if (recvmsg(fd, &m, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT) <= 0)
+        return 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPING)
+            continue;
+        struct timespec ts[3]; /* [0]: software; [2]: hardware (not asked for) */
+        memcpy(ts, CMSG_DATA(c), sizeof ts);
+        int64_t real = (int64_t)ts[0].tv_sec * (int64_t)SB_NS_PER_S + ts[0].tv_nsec;
+        if (real == 0 || real - rm <= 0)
+            return 0;
+        uint64_t k = (uint64_t)(real - rm);
+        return k <= sb_now_ns() ? k : 0;
+    }
+    return 0;
+}
+
+/* Bytes that have arrived on TCP socket fd so far (0 if unknown). */
+static uint64_t rx_bytes(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received)
+        return 0;
+    return ti.tcpi_bytes_received;
+}
+
+/* Peeks fd into its table entry: the byte count first, so that data
+ * arriving between the two calls voids the stamp (krx_of) instead of being
+ * covered by a stamp taken before it arrived. */
+static void krx_probe(eng *e, int fd, int64_t rm)
+{
+    if (fd < 0 || fd >= e->n_krx_pre)
+        return;
+    struct krx_pre *p = &e->krx_pre[fd];
+    p->bytes = rx_bytes(fd);
+    p->ns = rx_peek(fd, rm);
+}
+
+/* The kernel stamp of what curl just read from fd: the newest peek of fd,
+ * provided curl read nothing that arrived after its byte count was taken:
+ * either nothing arrived since, or all that arrived is still unread (reads
+ * are in order, so the queue holds the newest bytes; the queue length is
+ * read before the count, so an arrival between the two only makes the test
+ * stricter). Then every byte curl read was queued at the peek, which
+ * reported the newest queued segment's stamp: no earlier than any of those
+ * bytes arrived, no later than the peek. Data that arrived after the peek
+ * and was read (the client was descheduled in between) gets 0, never a
+ * stamp from before it arrived. */
+static uint64_t krx_of(const eng *e, int fd)
+{
+    if (fd < 0 || fd >= e->n_krx_pre)
+        return 0;
+    const struct krx_pre *p = &e->krx_pre[fd];
+    if (!p->ns || !p->bytes)
+        return 0;
+    if (rx_bytes(fd) == p->bytes)
+        return p->ns;
+    int inq = 0;
+    if (ioctl(fd, SIOCINQ, &inq) != 0 || inq < 0)
+        return 0;
+    uint64_t now = rx_bytes(fd);
+    return now >= p->bytes && now - p->bytes <= (uint64_t)inq ? p->ns : 0;
 }
 
 static int close_cb(void *ud, curl_socket_t fd)
 {
     eng *e = ud;
     e->open_socks--;
+    krx_forget(e, fd);
     return close(fd);
 }
 
@@ -132,6 +287,38 @@ eng *eng_new(const eng_opts *o, sb_err *err)
     pthread_once(&curl_once, curl_init_once);
     eng *e = sb_xcalloc(1, sizeof *e);
     e->o = *o;
+    if (o->rx_kernel) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int on = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &on, sizeof on) != 0) {
+            sb_err_set(err,
+                       "kernel receive timestamps: this kernel refuses SO_TIMESTAMPING software "
+                       "receive stamps on a TCP socket (%s)",
+                       strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            free(e);
+            return NULL;
+        }
+        struct tcp_info ti;
+        socklen_t len = sizeof ti;
+        bool counts =
+            getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+            len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof ti.tcpi_bytes_received;
+        close(fd);
+        if (counts && !real_minus_mono(&e->krx_rm, 1000)) {
+            free(e);
+            sb_err_set(err, "kernel receive timestamps: no clean reading of the wall clock "
+                            "against the monotonic clock in 1,000 tries");
+            return NULL;
+        }
+        if (!counts) { /* krx_of could never trust a stamp */
+            free(e);
+            sb_err_set(err, "kernel receive timestamps: this kernel's TCP_INFO has no "
+                            "tcpi_bytes_received (Linux 4.1 or later needed)");
+            return NULL;
+        }
+    }
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     e->multi = curl_multi_init();
@@ -171,6 +358,7 @@ void eng_free(eng *e)
     if (e->multi)
         curl_multi_cleanup(e->multi);
     curl_slist_free_all(e->resolve);
+    free(e->krx_pre);
     if (e->epfd >= 0)
         close(e->epfd);
     if (e->tfd >= 0)
@@ -183,6 +371,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
     uint64_t t = sb_now_ns(); /* before anything else: this is the receive time */
     eng_xfer *x = ud;
     size_t n = size * nmemb;
+    uint64_t krx = x->e->o.rx_kernel ? krx_of(x->e, x->fd) : 0;
     x->last_rx_ns = t;
     if (!x->status_sent) {
         long code = 0;
@@ -190,7 +379,7 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
         x->status_sent = true;
         x->ops->on_status(x->ud, (int)code);
     }
-    if (x->ops->on_body(x->ud, p, n, t) != 0) {
+    if (x->ops->on_body(x->ud, p, n, t, krx) != 0) {
         x->aborted = true;
         return 0; /* makes curl stop with CURLE_WRITE_ERROR */
     }
@@ -244,6 +433,7 @@ eng_xfer *eng_xfer_new(eng *e)
 {
     eng_xfer *x = sb_xcalloc(1, sizeof *x);
     x->e = e;
+    x->fd = -1;
     x->easy = curl_easy_init();
     CURL *c = x->easy;
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
@@ -266,6 +456,14 @@ eng_xfer *eng_xfer_new(eng *e)
     curl_easy_setopt(c, CURLOPT_CLOSESOCKETDATA, e);
     if (e->resolve)
         curl_easy_setopt(c, CURLOPT_RESOLVE, e->resolve);
+    /* curl 7.88 arms a happy-eyeballs timer (200 ms) at every connect and
+     * never disarms it: 200 ms into a stream curl runs the transfer from the
+     * timer and reads its socket out of turn, after data arrived that no
+     * peek saw, so that read had no kernel stamp (1 token message in 16 with
+     * 500 new connections). At 0 the timer fires during the connect, before
+     * any response; the second address family, if any, is tried at once. */
+    if (e->o.rx_kernel)
+        curl_easy_setopt(c, CURLOPT_HAPPY_EYEBALLS_TIMEOUT_MS, 0L);
     if (e->o.http2)
         curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
     else
@@ -305,6 +503,7 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     x->ud = ud;
     x->status_sent = x->aborted = x->resend_refused = false;
     x->attempts = 0;
+    x->fd = -1; /* sock_cb names the socket this transfer gets */
     x->errbuf[0] = '\0';
     /* A slot sends the same URL again: setting it anew costs a copy and a
      * parse, so it is passed on only when it changed (compared by content:
@@ -626,6 +825,12 @@ int eng_step(eng *e, uint64_t deadline_ns)
     struct epoll_event evs[EV_BATCH];
     int n = epoll_wait(e->epfd, evs, EV_BATCH, timeout);
     int running = 0;
+    if (e->o.rx_kernel && n > 0)
+        real_minus_mono(&e->krx_rm, 3); /* else the last good offset stays */
+    int64_t rm = e->krx_rm;
+    for (int i = 0; e->o.rx_kernel && i < n; i++)
+        if (evs[i].data.fd != e->tfd && (evs[i].events & EPOLLIN))
+            krx_probe(e, evs[i].data.fd, rm);
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         if (fd == e->tfd) {
@@ -638,6 +843,11 @@ int eng_step(eng *e, uint64_t deadline_ns)
         int flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                     ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
+        /* Data that came since the early peek: peek again right before curl
+         * reads (the first socket was peeked just now). */
+        if (e->o.rx_kernel && i > 0 && (evs[i].events & EPOLLIN) && fd < e->n_krx_pre &&
+            rx_bytes(fd) != e->krx_pre[fd].bytes)
+            krx_probe(e, fd, rm);
         curl_multi_socket_action(e->multi, fd, flags, &running);
     }
     if (e->curl_deadline_ns && e->curl_deadline_ns <= sb_now_ns()) {

@@ -49,19 +49,34 @@ typedef struct eng_opts {
     long recv_buffer_bytes;   /* CURLOPT_BUFFERSIZE; 0 = ENG_RECV_BIG for the first
                                * ENG_BIG_BUFS transfers in flight, ENG_RECV_SMALL beyond */
     bool use_poll;            /* curl_multi_poll loop instead of epoll + socket_action */
+    /* Kernel receive stamps (--rx-timestamps kernel; plain HTTP/1.1, epoll
+     * loop): every connection asks for SO_TIMESTAMPING software receive
+     * stamps, and before curl reads a readable socket the engine peeks
+     * (MSG_PEEK, nothing consumed) for the stamp of the newest data queued
+     * on it; curl's happy-eyeballs timer is set to 0 (it would make curl read
+     * a socket out of turn 200 ms into a stream). docs/engine.md "Receive
+     * timestamps" says what the stamp means. */
+    bool rx_kernel;
 } eng_opts;
 
 typedef struct eng_ops {
     void (*on_status)(void *ud, int status);
     /* Returns 0 to continue, -1 to abort the transfer (ends with why = NONE
-     * from the engine's side: the callback already recorded its reason). */
-    int (*on_body)(void *ud, const char *p, size_t n, uint64_t t_ns);
+     * from the engine's side: the callback already recorded its reason).
+     * krx_ns: with eng_opts.rx_kernel, the kernel's receive time
+     * (CLOCK_MONOTONIC, <= t_ns) of the newest segment queued on the socket
+     * when the engine peeked it before curl read this piece; 0 when not
+     * asked for, or when curl may have read data that arrived after the
+     * peek (never a stamp from before the data arrived). */
+    int (*on_body)(void *ud, const char *p, size_t n, uint64_t t_ns, uint64_t krx_ns);
     /* why: SB_FAIL_NONE for a complete response (any status), otherwise the
      * transport failure with a message naming the URL. aborted: on_body
      * asked to stop. */
     void (*on_done)(void *ud, sb_fail why, const char *msg, bool aborted, uint64_t t_ns);
 } eng_ops;
 
+/* With o->rx_kernel, fails (err set) when this kernel refuses
+ * SO_TIMESTAMPING software receive stamps on a TCP socket. */
 eng *eng_new(const eng_opts *o, sb_err *err);
 /* The options e was made with (to make a sibling engine for another loop). */
 const eng_opts *eng_options(const eng *e);

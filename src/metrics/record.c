@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "metrics/krx.h"
 #include "metrics/record_spill.h"
 
 static const char *const fail_names[SB_FAIL_COUNT_] = {
@@ -66,6 +67,7 @@ void rec_store_free(rec_store *s)
     free(s->recs);
     free(s->overflow);
     rec_store_spill_free(s);
+    krx_free(s->krx);
     free(s);
 }
 
@@ -94,6 +96,8 @@ void rec_store_keep(rec_store *s, const unsigned char *keep)
     s->n_overflow = m;
     memset(s->recs + k, 0, (n - k) * sizeof *s->recs);
     s->n = k;
+    if (s->krx)
+        krx_keep(s->krx, keep, n);
     free(to);
 }
 

@@ -95,6 +95,8 @@ typedef struct rec_store {
     void *lock; /* a pthread_mutex_t guarding the overflow table and the spill file while
                    several loops run */
     struct rec_spill *spill; /* where kept texts go past the memory budget, or NULL */
+    struct krx_store *krx; /* --rx-timestamps kernel: stamps beside the records (krx.h), else NULL;
+                              freed and kept with them */
 } rec_store;
 
 /* Checks, before anything is built for them, that n requests' records and

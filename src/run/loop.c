@@ -18,6 +18,7 @@
 #include "backend/stream.h"
 #include "core/buf.h"
 #include "core/clock.h"
+#include "metrics/krx.h"
 
 typedef struct slot {
     struct loop_ctx *ctx;
@@ -50,10 +51,10 @@ static void s_status(void *ud, int status)
     bk_stream_status(&s->st, status);
 }
 
-static int s_body(void *ud, const char *p, size_t n, uint64_t t)
+static int s_body(void *ud, const char *p, size_t n, uint64_t t, uint64_t krx)
 {
     slot *s = ud;
-    return bk_stream_body(&s->st, p, n, t);
+    return bk_stream_body_krx(&s->st, p, n, t, krx);
 }
 
 static void s_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_t t)
@@ -63,6 +64,8 @@ static void s_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_
     (void)aborted; /* the decoder recorded its own reason before aborting */
     bk_stream_end(&s->st, why, msg, t);
     rec_store_trim(c->rs, s->req);
+    if (c->rs->krx)
+        krx_trim(c->rs->krx, s->req);
     if (c->o->feed) /* the reply may start the conversation's next turn */
         c->o->feed->done(c->o->feed->ud, s->req, s->st.text.data ? s->st.text.data : "",
                          s->st.text.len, t);
@@ -119,9 +122,9 @@ static void p_status(void *ud, int status)
     ((pre_xfer *)ud)->status = status;
 }
 
-static int p_body(void *ud, const char *p, size_t n, uint64_t t)
+static int p_body(void *ud, const char *p, size_t n, uint64_t t, uint64_t krx)
 {
-    (void)ud, (void)p, (void)t;
+    (void)ud, (void)p, (void)t, (void)krx;
     return n > (1u << 20) ? -1 : 0; /* nobody sends a megabyte for this; if so, stop */
 }
 

@@ -28,6 +28,7 @@
 #include "core/rng.h"
 #include "dataset/dataset.h"
 #include "http/engine.h"
+#include "metrics/krx.h"
 #include "metrics/metrics.h"
 #include "core/pyfmt.h"
 #include "report/report.h"
@@ -38,6 +39,7 @@
 #include "run/probe.h"
 #include "run/run_mpi.h"
 #include "run/run_prep.h"
+#include "run/run_krx.h"
 #include "run/run_tm.h"
 #include "run/session.h"
 #include "run/structured.h"
@@ -131,7 +133,7 @@ static int fail(const char *what, const sb_err *err)
 /* Splits each --sim-arg on blanks into an argv for sim_start. */
 static int start_sim(run_ctx *c, sb_err *err)
 {
-    char *argv[128];
+    char *argv[128 + SIM_MAX_LORAS];
     int argc = 0;
     argv[argc++] = "sim";
     argv[argc++] = "--port";
@@ -144,11 +146,38 @@ static int start_sim(run_ctx *c, sb_err *err)
         argv[argc++] = "--model";
         argv[argc++] = (char *)model;
     }
+    /* The adapters the requests name (--lora-modules), so the simulator
+     * answers them as vLLM run with --enable-lora --lora-modules would, all
+     * in one batch; a --sim-arg given later still wins. */
+    size_t nl = c->cfg->n_lora_modules;
+    if (nl > SIM_MAX_LORAS)
+        return sb_err_set(err, "--lora-modules: --sim serves at most %d adapters, %zu given",
+                          SIM_MAX_LORAS, nl);
+    char max_loras[16];
+    sb_buf specs[SIM_MAX_LORAS];
+    if (nl) {
+        snprintf(max_loras, sizeof max_loras, "%zu", nl);
+        argv[argc++] = "--enable-lora";
+        argv[argc++] = "--max-loras";
+        argv[argc++] = max_loras;
+        argv[argc++] = "--lora-modules";
+    }
+    for (size_t i = 0; i < nl; i++) { /* JSON: a name may hold '=' or ',' */
+        const char *name = c->cfg->lora_modules[i];
+        sb_buf_init(&specs[i]);
+        sb_buf_puts(&specs[i], "{\"name\":");
+        pyfmt_json_string_as(&specs[i], name, strlen(name), false);
+        sb_buf_puts(&specs[i], ",\"path\":");
+        pyfmt_json_string_as(&specs[i], name, strlen(name), false);
+        sb_buf_puts(&specs[i], "}");
+        argv[argc++] = specs[i].data;
+    }
     char *copies[64];
     size_t nc = 0;
     for (size_t i = 0; i < c->cfg->n_sim_args && nc < 64; i++) {
         char *s = copies[nc++] = sb_xstrdup(c->cfg->sim_args[i]);
-        for (char *tok = strtok(s, " \t"); tok && argc < 126; tok = strtok(NULL, " \t"))
+        for (char *tok = strtok(s, " \t"); tok && argc < 126 + SIM_MAX_LORAS;
+             tok = strtok(NULL, " \t"))
             argv[argc++] = tok;
     }
     argv[argc] = NULL;
@@ -166,6 +195,8 @@ static int start_sim(run_ctx *c, sb_err *err)
     c->sim = rc == 0 ? sim_start_opts(&o, err) : NULL;
     for (size_t i = 0; i < nc; i++)
         free(copies[i]);
+    for (size_t i = 0; i < nl; i++)
+        sb_buf_free(&specs[i]);
     return c->sim ? 0 : -1;
 }
 
@@ -391,7 +422,15 @@ static int prepare(run_ctx *c, sb_err *err)
                    .insecure = cfg->insecure,
                    .ca_bundle = ca && *ca ? ca : NULL,
                    .timeout_s = cfg->request_timeout_s,
-                   .stall_s = cfg->stall_timeout_s};
+                   .stall_s = cfg->stall_timeout_s,
+                   .rx_kernel = cfg->rx_timestamps && !strcmp(cfg->rx_timestamps, "kernel")};
+    /* Kernel stamps are peeked from the TCP queue: with TLS that is
+     * ciphertext, whose records need not line up with curl's reads. */
+    if (eo.rx_kernel && !strncasecmp(c->tgt.url, "https://", 8)) {
+        c->usage_error = true;
+        return sb_err_set(err, "--rx-timestamps kernel with an https:// server is not supported "
+                               "yet (plain http:// only)");
+    }
     if (!strncasecmp(c->tgt.url, "https://", 8) && eng_tls_check(&eo, c->tgt.url, 10.0, err) != 0)
         return -1;
     if (!(c->e = eng_new(&eo, err)))
@@ -752,6 +791,8 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     if (c->sess) /* the feed sets each turn's lengths when it sends it */
         n = sess_turns(c->sess);
     c->rs = rec_store_new(n);
+    if (eng_options(c->e)->rx_kernel)
+        c->rs->krx = krx_new(n);
     if (!c->sh.on && run_text_spill(c, err) != 0)
         return -1;
     for (size_t j = 0; !c->sess && j < n; j++) {
@@ -932,6 +973,7 @@ static int report(run_ctx *c, const loop_stats *st, double cpu_pct)
     run_align_render(&c->align, &tm_json, &tm_text);
     if (c->sess)
         sess_render(c->sess, c->rs, &m, &tm_json, &tm_text);
+    run_krx_render(c->rs, &m, &tm_json, &tm_text);
     rc.ours_json = tm_json.data;
     rc.extras_text = tm_text.data;
     report_failures(&out, c->rs);

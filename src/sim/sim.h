@@ -14,6 +14,19 @@
 
 typedef struct sim_server sim_server;
 
+/* Caps of the model names a simulator serves (docs/sim.md, LORA). */
+#define SIM_MAX_SERVED_NAMES 8 /* --served-model-name NAME ... */
+#define SIM_MAX_LORAS 64       /* --lora-modules entries */
+#define SIM_NAME_MAX 201       /* bytes of one model or adapter name, NUL included */
+#define SIM_PATH_MAX 512       /* bytes of one adapter path, NUL included */
+
+/* One --lora-modules entry: `name=path` or vLLM's JSON form. */
+typedef struct sim_lora {
+    char name[SIM_NAME_MAX];
+    char path[SIM_PATH_MAX];
+    char base[SIM_NAME_MAX]; /* "base_model_name", "" when not given */
+} sim_lora;
+
 /* Counts the prompt tokens of one request's text (completions prompt, or the
  * concatenated chat message contents). Called on the server thread; must not
  * block. Returns the count (the server raises 0 to 1). */
@@ -73,6 +86,14 @@ typedef struct sim_opts {
     int block_size;            /* --block-size 16: tokens per cached block */
     long num_gpu_blocks;       /* --num-gpu-blocks-override, 0 = the default capacity */
     long max_num_batched_tokens; /* --max-num-batched-tokens, 0 = vLLM's default for the GPU */
+    /* Served names and LoRA adapters (docs/sim.md, LORA), kept inline so a
+     * copy of the options owns them. */
+    char served[SIM_MAX_SERVED_NAMES][SIM_NAME_MAX]; /* --served-model-name; none = --model */
+    int n_served;
+    int enable_lora;               /* --enable-lora */
+    int max_loras;                 /* --max-loras 1: adapters one batch may mix */
+    sim_lora loras[SIM_MAX_LORAS]; /* --lora-modules */
+    int n_loras;
     /* Prompt token counter; NULL = whitespace-separated words, at least 1. */
     sim_count_fn count_tokens;
     void *count_ctx;
@@ -87,6 +108,7 @@ typedef struct sim_totals {
     uint64_t sched_samples;               /* emissions measured for schedule error */
     uint64_t sched_p50_ns, sched_p99_ns, sched_max_ns; /* actual - planned emission */
     uint64_t first_req_ns, last_emit_ns;               /* CLOCK_MONOTONIC span of the work */
+    uint64_t lora_requests[SIM_MAX_LORAS]; /* requests that named each --lora-modules adapter */
 } sim_totals;
 
 void sim_opts_default(sim_opts *o);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/pyfmt.h"
 #include "schema/jschema.h"
 #include "sim/sim_internal.h"
 
@@ -88,23 +89,77 @@ void sim_api_bad_request(sim_conn *c, const char *msg)
     bad_request(c, msg);
 }
 
+/* One /v1/models card (vllm/entrypoints/openai/engine/protocol.py: ModelCard);
+ * parent and max_model_len already JSON ("null" or a number/quoted name). */
+static void model_card(sb_buf *b, const char *id, const char *root, const char *parent,
+                       const char *max_len, uint64_t created)
+{
+    sb_buf_printf(b,
+                  "{\"id\":\"%s\",\"object\":\"model\",\"created\":%" PRIu64
+                  ",\"owned_by\":\"vllm\",\"root\":",
+                  id, created);
+    pyfmt_json_string_as(b, root, strlen(root), false);
+    sb_buf_printf(b,
+                  ",\"parent\":%s,\"max_model_len\":%s,\"permission\":[{\"id\":"
+                  "\"modelperm-sim\",\"object\":\"model_permission\",\"created\":%" PRIu64
+                  ",\"allow_create_engine\":false,\"allow_sampling\":true,\"allow_logprobs\":"
+                  "true,\"allow_search_indices\":false,\"allow_view\":true,"
+                  "\"allow_fine_tuning\":false,\"organization\":\"*\",\"group\":null,"
+                  "\"is_blocking\":false}]}",
+                  parent, max_len, created);
+}
+
+/* vllm/entrypoints/openai/models/serving.py: show_available_models: one
+ * card per served name (root: the model, --model here), then one per
+ * adapter (root: its path; parent: its base_model_name when that is a served
+ * name, else the first served name; no max_model_len). */
 static void models(sim_conn *c)
 {
     const sim_opts *o = &c->srv->o;
     sb_buf *b = &c->srv->scratch;
     sb_buf_reset(b);
     uint64_t created = sb_wall_ns() / SB_NS_PER_S;
-    sb_buf_printf(
-        b,
-        "{\"object\":\"list\",\"data\":[{\"id\":\"%s\",\"object\":\"model\",\"created\":%" PRIu64
-        ",\"owned_by\":\"vllm\",\"root\":\"%s\",\"parent\":null,"
-        "\"max_model_len\":%ld,\"permission\":[{\"id\":\"modelperm-sim\","
-        "\"object\":\"model_permission\",\"created\":%" PRIu64 ",\"allow_create_engine\":"
-        "false,\"allow_sampling\":true,\"allow_logprobs\":true,\"allow_search_indices\":"
-        "false,\"allow_view\":true,\"allow_fine_tuning\":false,\"organization\":\"*\","
-        "\"group\":null,\"is_blocking\":false}]}]}",
-        o->model, created, o->model, o->max_model_len, created);
+    char max_len[32], parent[SIM_NAME_MAX + 2];
+    snprintf(max_len, sizeof max_len, "%ld", o->max_model_len);
+    sb_buf_puts(b, "{\"object\":\"list\",\"data\":[");
+    int ns = o->n_served ? o->n_served : 1;
+    for (int i = 0; i < ns; i++) {
+        sb_buf_puts(b, i ? "," : "");
+        model_card(b, sim_model_name(o, i), o->model, "null", max_len, created);
+    }
+    for (int i = 0; i < o->n_loras; i++) {
+        const sim_lora *l = &o->loras[i];
+        int base = l->base[0] ? sim_model_find(o, l->base) : -1;
+        snprintf(parent, sizeof parent, "\"%s\"",
+                 sim_model_name(o, base >= 0 && base < ns ? base : 0));
+        sb_buf_puts(b, ",");
+        model_card(b, l->name, l->path, parent, "null", created);
+    }
+    sb_buf_puts(b, "]}");
     sim_api_respond(c, 200, "application/json", b->data, b->len);
+}
+
+/* vLLM's v1/metrics/loggers.py: PrometheusStatLogger: with LoRA on, a gauge
+ * whose labels name the adapters with requests running and waiting (comma-
+ * separated) and --max-loras, valued at the wall time it was set. */
+static void lora_info(const sim_server *s, sb_buf *b)
+{
+    sb_buf_puts(b, "# HELP vllm:lora_requests_info Running stats on lora requests.\n"
+                   "# TYPE vllm:lora_requests_info gauge\n");
+    sb_buf_printf(b, "vllm:lora_requests_info{max_lora=\"%d\",running_lora_adapters=\"",
+                  s->o.max_loras);
+    for (int pass = 0; pass < 2; pass++) {
+        const uint32_t *count = pass ? s->lora_waiting : s->lora_running;
+        int first = 1;
+        if (pass)
+            sb_buf_puts(b, "\",waiting_lora_adapters=\"");
+        for (int i = 0; i < s->o.n_loras; i++)
+            if (count[i]) {
+                sb_buf_printf(b, "%s%s", first ? "" : ",", s->o.loras[i].name);
+                first = 0;
+            }
+    }
+    sb_buf_printf(b, "\"} %.9e\n", (double)sb_wall_ns() / 1e9);
 }
 
 static void metrics(sim_conn *c)
@@ -115,7 +170,9 @@ static void metrics(sim_conn *c)
     /* capacity mode: the share of KV tokens reserved; else running / batch width */
     double usage =
         s->cap ? sim_capacity_usage(s->cap) : (double)s->running / (double)s->o.max_num_seqs;
-    sim_metrics_render(&s->m, s->o.model, s->running, s->waiting, usage, b);
+    sim_metrics_render(&s->m, sim_model_name(&s->o, 0), s->running, s->waiting, usage, b);
+    if (s->o.enable_lora)
+        lora_info(s, b);
     sim_api_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", b->data, b->len);
 }
 
@@ -460,7 +517,7 @@ void sim_api_admit(sim_conn *c, const char *model, long prompt_tokens, long max_
                   .max_tokens = max_tokens,
                   .min_tokens = min_tokens,
                   .ignore_eos = ignore_eos};
-    if (model && strcmp(model, s->o.model) != 0) {
+    if (sim_model_pick(c, model) != 0) {
         snprintf(msg, sizeof msg, "The model `%.200s` does not exist.", model);
         s->m.client_errors++;
         s->t.client_errors++;
@@ -571,7 +628,7 @@ static void generate(sim_conn *c, int api, const sim_http_req *hr)
         c->req.rec_messages = record_messages(body);
     const char *model =
         body && (api == SIM_API_COMPLETIONS || api == SIM_API_CHAT) ? model_of(body) : NULL;
-    if (rc == 0 && model && strcmp(model, s->o.model) != 0) {
+    if (rc == 0 && sim_model_pick(c, model) != 0) {
         snprintf(msg, sizeof msg, "The model `%.200s` does not exist.", model);
         s->m.client_errors++;
         s->t.client_errors++;

@@ -120,12 +120,12 @@ static void chunk_prefix(sim_conn *c, sb_buf *b, const char *object)
         int n = snprintf(r->prefix, sizeof r->prefix,
                          "data: {\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
                          ",\"model\":\"%s\",\"choices\":[",
-                         r->id, object, r->created_s, c->srv->o.model);
+                         r->id, object, r->created_s, sim_model_resp(c));
         if (n <= 0 || (size_t)n >= sizeof r->prefix) { /* a model name too long to cache */
             sb_buf_printf(b,
                           "data: {\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
                           ",\"model\":\"%s\",\"choices\":[",
-                          r->id, object, r->created_s, c->srv->o.model);
+                          r->id, object, r->created_s, sim_model_resp(c));
             return;
         }
         r->prefix_len = (uint16_t)n;
@@ -334,7 +334,7 @@ void sim_emit_full(sim_conn *c, int corrupt)
                   "{\"id\":\"%s\",\"object\":\"%s\",\"created\":%" PRIu64
                   ",\"model\":\"%s\",\"choices\":[{\"index\":0,",
                   r->id, chat ? "chat.completion" : "text_completion", r->created_s,
-                  c->srv->o.model);
+                  sim_model_resp(c));
     sb_buf_puts(b, chat ? "\"message\":{\"role\":\"assistant\",\"content\":\"" : "\"text\":\"");
     for (uint32_t i = 0; i < r->out_tokens; i++)
         sim_emit_token_text(r, i, b);

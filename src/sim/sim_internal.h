@@ -86,6 +86,8 @@ typedef struct sim_req {
      * the injected stall already taken. */
     uint32_t prefilled, produced, sched;
     int stall_done;
+    uint16_t model_ref; /* the name it gave (sim_model_find), 0 = the first served name */
+    uint16_t lora;      /* its adapter's index + 1, 0 = the base model */
 } sim_req;
 
 /* Defaults of the connection limits (sim_opts fields left 0; docs/sim.md). */
@@ -151,6 +153,10 @@ struct sim_server {
     sim_heap heap;
     sim_conn *wait_head, *wait_tail;
     uint32_t running, waiting;
+    /* --max-loras: requests of each adapter running and waiting, and how many
+     * adapters the running batch holds. */
+    uint32_t lora_running[SIM_MAX_LORAS], lora_waiting[SIM_MAX_LORAS];
+    uint32_t lora_active;
     uint64_t req_seq;
     sim_metrics m;
     sim_totals t;
@@ -267,6 +273,18 @@ void sim_responses_end(sim_conn *c, sb_buf *b);
 int sim_pool_handle(sim_conn *c, const sim_http_req *hr);
 /* Queues the answer rendered at admission (half of it when corrupt). */
 void sim_pool_emit(sim_conn *c, int corrupt);
+
+/* sim_opts.c: the names a request may give in "model" (vLLM's
+ * vllm/entrypoints/openai/models/serving.py: OpenAIServingModels): every
+ * served name, then every adapter. Returns the name's ref, or -1. */
+int sim_model_find(const sim_opts *o, const char *name);
+/* The name of a ref (a served alias or an adapter). */
+const char *sim_model_name(const sim_opts *o, int ref);
+/* The name a response carries: the adapter's, else the first served name. */
+const char *sim_model_resp(const sim_conn *c);
+/* Resolves the request's "model" (NULL = not given) into c->req and counts
+ * an adapter's request; -1 when no served name or adapter has that name. */
+int sim_model_pick(sim_conn *c, const char *name);
 
 /* sim_model.c */
 void sim_model_admit(sim_conn *c);

@@ -85,6 +85,8 @@ static void start(sim_conn *c, uint64_t now)
     sim_server *s = c->srv;
     sim_req *r = &c->req;
     s->running++;
+    if (r->lora && s->lora_running[r->lora - 1]++ == 0)
+        s->lora_active++;
     prefix_lookup(c);
     if (s->cap) {
         r->kv_reserved = r->prompt_tokens + r->out_tokens;
@@ -116,16 +118,44 @@ static void wait_unlink(sim_server *s, sim_conn *c)
         s->wait_tail = c->wprev;
     c->wprev = c->wnext = NULL;
     s->waiting--;
+    if (c->req.lora)
+        s->lora_waiting[c->req.lora - 1]--;
 }
 
-/* A batch slot freed: the longest-waiting request starts now. */
-/* A request can join the batch: a slot is free and, in capacity mode, the
- * KV cache holds its prompt and output besides what runs. */
+/* --max-loras: a request of an adapter the batch does not hold waits while
+ * the batch holds that many adapters (vllm/v1/core/sched/scheduler.py:
+ * schedule skips it and looks at the requests behind it). */
+static int lora_blocked(const sim_server *s, const sim_req *r)
+{
+    return r->lora && !s->lora_running[r->lora - 1] && s->lora_active >= (uint32_t)s->o.max_loras;
+}
+
+/* A request can join the batch: a slot is free, its adapter fits and, in
+ * capacity mode, the KV cache holds its prompt and output besides what runs. */
 static int can_start(const sim_server *s, const sim_req *r)
 {
-    if (s->running >= (uint32_t)s->o.max_num_seqs)
+    if (s->running >= (uint32_t)s->o.max_num_seqs || lora_blocked(s, r))
         return 0;
     return !s->cap || sim_capacity_fits(s->cap, (long)r->prompt_tokens + r->out_tokens, s->running);
+}
+
+/* The waiting requests that can start do, in arrival order; one that waits
+ * for a slot or KV room stops the scan, one that waits for its adapter only
+ * is passed over. */
+static void start_waiting(sim_server *s)
+{
+    sim_conn *n = s->wait_head;
+    while (n) {
+        sim_conn *next = n->wnext;
+        if (!can_start(s, &n->req)) {
+            if (!lora_blocked(s, &n->req))
+                return;
+        } else {
+            wait_unlink(s, n);
+            start(n, sb_now_ns());
+        }
+        n = next;
+    }
 }
 
 /* A request left the batch: the longest-waiting requests start now, in
@@ -133,16 +163,14 @@ static int can_start(const sim_server *s, const sim_req *r)
 static void leave_batch(sim_server *s, sim_req *gone)
 {
     s->running--;
+    if (gone->lora && --s->lora_running[gone->lora - 1] == 0)
+        s->lora_active--;
     if (s->cap) {
         sim_capacity_release(s->cap, gone->kv_reserved);
         gone->kv_reserved = 0;
         prefix_room(s);
     }
-    while (s->wait_head && can_start(s, &s->wait_head->req)) {
-        sim_conn *n = s->wait_head;
-        wait_unlink(s, n);
-        start(n, sb_now_ns());
-    }
+    start_waiting(s);
 }
 
 static void fault_before_headers(sim_conn *c)
@@ -200,6 +228,10 @@ void sim_model_admit(sim_conn *c)
             s->wait_head = c;
         s->wait_tail = c;
         s->waiting++;
+        if (r->lora) {
+            s->lora_waiting[r->lora - 1]++;
+            start_waiting(s); /* it may pass requests waiting for other adapters */
+        }
     }
     if (r->stream)
         sim_conn_flush(c);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli/opt.h"
 #include "sim/sim_internal.h"
 #include "sim/sim_prefix.h"
@@ -28,6 +30,13 @@ static const char help_text[] =
     "  --host HOST               address to bind (default 127.0.0.1)\n"
     "  --port N                  TCP port, 0 = ephemeral (default 8000)\n"
     "  --model NAME              served model name (default sim)\n"
+    "  --served-model-name NAME ...  names the base model answers to instead; the\n"
+    "                            first is the one responses carry, --model the root\n"
+    "  --enable-lora             serve LoRA adapters (vllm:lora_requests_info in /metrics)\n"
+    "  --lora-modules SPEC ...   adapters requests may name: name=path or\n"
+    "                            {\"name\":..,\"path\":..,\"base_model_name\":..} (up to 64)\n"
+    "  --max-loras N             adapters one batch may mix; a request of another\n"
+    "                            adapter waits (default 1, as vLLM)\n"
     "  --max-body-bytes N        largest request body accepted (default 67108864)\n"
     "  --max-header-bytes N      largest request header block (default 65536)\n"
     "  --record FILE             write one JSON line of ground truth per request\n"
@@ -115,6 +124,7 @@ void sim_opts_default(sim_opts *o)
     o->overhead_gib = 2;
     o->enable_prefix_caching = 1;
     o->block_size = 16;
+    o->max_loras = 1;
 }
 
 size_t sim_count_words(void *ctx, const char *text, size_t len)
@@ -277,6 +287,13 @@ static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err
         o->model = v;
         return 0;
     }
+    if (!strcmp(name, "--max-loras")) {
+        long n = 0;
+        if (parse_long(name, v, 1, SIM_MAX_LORAS, &n, err))
+            return -1;
+        o->max_loras = (int)n;
+        return 0;
+    }
     if (!strcmp(name, "--record")) {
         o->record_path = v;
         return 0;
@@ -300,11 +317,181 @@ static int parse_value_flag(sim_opts *o, const char *name, const char *v, sb_err
     return 0;
 }
 
+/* A model or adapter name a JSON answer can carry between quotes unescaped
+ * (responses print it with %s, as --model). */
+static int usable_name(const char *v, size_t cap)
+{
+    return *v && strlen(v) < cap && !strpbrk(v, "\"\\\n");
+}
+
+static int set_name(char *dst, size_t cap, const char *v)
+{
+    if (!usable_name(v, cap))
+        return -1;
+    memcpy(dst, v, strlen(v) + 1);
+    return 0;
+}
+
+/* One --lora-modules value, as vllm/entrypoints/openai/cli_args.py:
+ * LoRAParserAction reads it: `name=path` when it has a '=' and no ',', else
+ * a JSON object with "name", "path" and optionally "base_model_name". */
+static int parse_lora(sim_lora *l, const char *v, sb_err *err)
+{
+    memset(l, 0, sizeof *l);
+    const char *eq = strchr(v, '=');
+    if (eq && !strchr(v, ',')) {
+        if (strchr(eq + 1, '='))
+            return sb_err_set(err, "--lora-modules: '%s': name=path with one '=' expected", v);
+        char name[SIM_NAME_MAX];
+        size_t n = (size_t)(eq - v);
+        if (n >= sizeof name || !eq[1] || strlen(eq + 1) >= sizeof l->path)
+            return sb_err_set(err, "--lora-modules: '%s': empty or too long a name or path", v);
+        memcpy(name, v, n);
+        name[n] = '\0';
+        if (set_name(l->name, sizeof l->name, name) != 0)
+            return sb_err_set(err, "--lora-modules: '%s': '%s' is not a usable adapter name", v,
+                              name);
+        memcpy(l->path, eq + 1, strlen(eq + 1) + 1);
+        return 0;
+    }
+    json_error_t jerr;
+    json_t *j = json_loads(v, 0, &jerr);
+    if (!j)
+        return sb_err_set(err, "--lora-modules: '%s' is neither name=path nor JSON (column %d: %s)",
+                          v, jerr.column, jerr.text);
+    int rc = -1;
+    const char *key;
+    json_t *val;
+    json_t *name = json_object_get(j, "name"), *path = json_object_get(j, "path");
+    json_t *base = json_object_get(j, "base_model_name");
+    if (!json_is_object(j)) {
+        sb_err_set(err, "--lora-modules: '%s': a JSON object expected", v);
+        goto out;
+    }
+    json_object_foreach(j, key, val)
+    {
+        if (strcmp(key, "name") != 0 && strcmp(key, "path") != 0 &&
+            strcmp(key, "base_model_name") != 0) {
+            sb_err_set(err, "--lora-modules: '%s': field \"%s\" is not supported yet", v, key);
+            goto out;
+        }
+    }
+    if (!json_is_string(name) || !json_is_string(path)) {
+        sb_err_set(err, "--lora-modules: '%s': \"name\" and \"path\" strings are required", v);
+        goto out;
+    }
+    if (set_name(l->name, sizeof l->name, json_string_value(name)) != 0) {
+        sb_err_set(err, "--lora-modules: '%s': \"name\" is not a usable adapter name", v);
+        goto out;
+    }
+    if (!json_string_length(path) || json_string_length(path) >= sizeof l->path ||
+        strlen(json_string_value(path)) != json_string_length(path)) {
+        sb_err_set(err, "--lora-modules: '%s': \"path\" is empty or too long", v);
+        goto out;
+    }
+    memcpy(l->path, json_string_value(path), json_string_length(path) + 1);
+    if (base && !json_is_null(base) &&
+        (!json_is_string(base) ||
+         set_name(l->base, sizeof l->base, json_string_value(base)) != 0)) {
+        sb_err_set(err, "--lora-modules: '%s': \"base_model_name\" is not a usable model name", v);
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(j);
+    return rc;
+}
+
+/* A word after --lora-modules or --served-model-name (argparse's nargs='+'). */
+static int add_list_word(sim_opts *o, const char *list, const char *v, sb_err *err)
+{
+    if (!*v) /* LoRAParserAction skips empty items */
+        return 0;
+    if (!strcmp(list, "served-model-name")) {
+        if (o->n_served == SIM_MAX_SERVED_NAMES)
+            return sb_err_set(err, "--served-model-name: more than %d names", SIM_MAX_SERVED_NAMES);
+        if (set_name(o->served[o->n_served], SIM_NAME_MAX, v) != 0)
+            return sb_err_set(err, "--served-model-name: '%s' is not a usable model name", v);
+        o->n_served++;
+        return 0;
+    }
+    if (o->n_loras == SIM_MAX_LORAS)
+        return sb_err_set(err, "--lora-modules: more than %d adapters", SIM_MAX_LORAS);
+    if (parse_lora(&o->loras[o->n_loras], v, err) != 0)
+        return -1;
+    o->n_loras++;
+    return 0;
+}
+
+/* The checks that need every flag read. */
+static int check_names(const sim_opts *o, sb_err *err)
+{
+    if (o->n_loras && !o->enable_lora)
+        return sb_err_set(err, "--lora-modules: needs --enable-lora (vLLM loads no adapter "
+                               "without it)");
+    if (o->max_loras != 1 && !o->enable_lora)
+        return sb_err_set(err, "--max-loras: needs --enable-lora");
+    int ns = o->n_served ? o->n_served : 1;
+    for (int i = 0; i < o->n_loras; i++) /* the first match is an earlier name */
+        if (sim_model_find(o, o->loras[i].name) != ns + i)
+            return sb_err_set(err,
+                              "--lora-modules: the name '%s' is given twice (or is a "
+                              "served model name)",
+                              o->loras[i].name);
+    return 0;
+}
+
+int sim_model_find(const sim_opts *o, const char *name)
+{
+    int ns = o->n_served ? o->n_served : 1;
+    for (int i = 0; i < ns; i++)
+        if (!strcmp(name, sim_model_name(o, i)))
+            return i;
+    for (int i = 0; i < o->n_loras; i++)
+        if (!strcmp(name, o->loras[i].name))
+            return ns + i;
+    return -1;
+}
+
+const char *sim_model_name(const sim_opts *o, int ref)
+{
+    int ns = o->n_served ? o->n_served : 1;
+    if (ref < ns)
+        return o->n_served ? o->served[ref] : o->model;
+    return o->loras[ref - ns].name;
+}
+
+const char *sim_model_resp(const sim_conn *c)
+{
+    const sim_opts *o = &c->srv->o;
+    /* vllm/entrypoints/openai/models/serving.py: model_name: the adapter's
+     * name, else the first served name whichever alias was asked for */
+    return c->req.lora ? o->loras[c->req.lora - 1].name : sim_model_name(o, 0);
+}
+
+int sim_model_pick(sim_conn *c, const char *name)
+{
+    const sim_opts *o = &c->srv->o;
+    int ref = name ? sim_model_find(o, name) : 0;
+    if (ref < 0)
+        return -1;
+    int ns = o->n_served ? o->n_served : 1;
+    c->req.model_ref = (uint16_t)ref;
+    c->req.lora = (uint16_t)(ref >= ns ? ref - ns + 1 : 0);
+    if (c->req.lora)
+        c->srv->t.lora_requests[c->req.lora - 1]++;
+    return 0;
+}
+
 /* Every sim flag; the values are read by parse_value_flag. */
 static const cli_opt sim_flags[] = {
     {"host", true},
     {"port", true},
     {"model", true},
+    {"served-model-name", true},
+    {"enable-lora", false},
+    {"lora-modules", true},
+    {"max-loras", true},
     {"max-body-bytes", true},
     {"max-header-bytes", true},
     {"record", true},
@@ -355,21 +542,28 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
     cli_args a = {.argc = argc, .argv = argv, .i = 1};
     size_t row;
     const char *v;
+    const char *list = NULL; /* the nargs='+' flag the next words belong to */
     for (;;) {
         int k = cli_args_next(&a, sim_flags, sizeof sim_flags / sizeof sim_flags[0], &row, &v, err);
         if (k == CLI_ARG_END) {
             if (o->max_num_batched_tokens && !o->model_config)
                 return sb_err_set(err, "--max-num-batched-tokens: needs --model-config (the "
                                        "step budget exists in capacity mode only)");
-            return 0;
+            return check_names(o, err);
         }
         if (k == CLI_ARG_HELP)
             return 1;
         if (k < 0)
             return -1;
+        if (k == CLI_ARG_WORD && list) {
+            if (add_list_word(o, list, v, err) != 0)
+                return -1;
+            continue;
+        }
         if (k == CLI_ARG_WORD)
             return sb_err_set(err, "unexpected argument '%s' (see servebench sim --help)", v);
         const char *name = sim_flags[row].name;
+        list = NULL;
         if (!strcmp(name, "firehose"))
             o->firehose = 1;
         else if (!strcmp(name, "quiet"))
@@ -380,7 +574,18 @@ int sim_opts_parse(sim_opts *o, int argc, char **argv, sb_err *err)
             o->enable_prefix_caching = 1;
         else if (!strcmp(name, "no-enable-prefix-caching"))
             o->enable_prefix_caching = 0;
-        else {
+        else if (!strcmp(name, "enable-lora"))
+            o->enable_lora = 1;
+        else if (!strcmp(name, "lora-modules") || !strcmp(name, "served-model-name")) {
+            /* a repeated flag replaces the list, as argparse's does */
+            list = name;
+            if (*name == 'l')
+                o->n_loras = 0;
+            else
+                o->n_served = 0;
+            if (add_list_word(o, list, v, err) != 0)
+                return -1;
+        } else {
             char flag[64];
             snprintf(flag, sizeof flag, "--%s", name);
             if (parse_value_flag(o, flag, v, err) != 0)

@@ -148,7 +148,7 @@ static void embed_answer(sim_conn *c, long n_seq, size_t total)
     /* the model name was checked at startup to need no JSON escaping */
     sb_buf_printf(
         b, "{\"id\":\"%s\",\"object\":\"list\",\"created\":%" PRIu64 ",\"model\":\"%s\",\"data\":[",
-        r->id, r->created_s, c->srv->o.model);
+        r->id, r->created_s, sim_model_resp(c));
     for (long k = 0; k < n_seq; k++) {
         sb_buf_printf(b, "%s{\"index\":%ld,\"object\":\"%s\",\"%s\":[", k ? "," : "", k,
                       pool ? "pooling" : "embedding", pool ? "data" : "embedding");
@@ -189,7 +189,7 @@ static json_t *rerank_answer(sim_conn *c, json_t *docs, long top_n, size_t total
                                              pseudo(r->text_seed, order[k])));
     }
     free(order);
-    return json_pack("{s:s, s:s, s:o, s:o}", "id", r->id, "model", c->srv->o.model, "usage",
+    return json_pack("{s:s, s:s, s:o, s:o}", "id", r->id, "model", sim_model_resp(c), "usage",
                      usage(total), "results", res);
 }
 
@@ -203,7 +203,7 @@ static int pool_answer(sim_conn *c, json_t *body, json_t **out, char *msg, size_
     if (!json_is_object(body))
         return snprintf(msg, cap, "the request body must be a JSON object"), 400;
     json_t *model = json_object_get(body, "model");
-    if (json_is_string(model) && strcmp(json_string_value(model), s->o.model) != 0)
+    if (json_is_string(model) && sim_model_pick(c, json_string_value(model)) != 0)
         return snprintf(msg, cap, "The model `%.200s` does not exist.", json_string_value(model)),
                404;
     size_t counts[4096], total = 0;

@@ -42,6 +42,9 @@ void sim_record_write(sim_server *s, const sim_req *r, const char *outcome, int 
     sb_buf_reset(b);
     sb_buf_printf(b, "{\"seq\":%" PRIu64 ",\"request_id\":", r->seq);
     pyfmt_json_string_as(b, r->request_id, strlen(r->request_id), false);
+    sb_buf_puts(b, ",\"model\":");
+    const char *model = sim_model_name(&s->o, r->model_ref);
+    pyfmt_json_string_as(b, model, strlen(model), false);
     sb_buf_printf(b,
                   ",\"api\":\"%s\",\"stream\":%s,\"status\":%d,\"outcome\":\"%s\","
                   "\"arrival_ns\":%" PRIu64 ",\"start_ns\":%" PRIu64 ",\"first_token_ns\":%" PRIu64

@@ -125,7 +125,7 @@ void sim_responses_chunk(sim_conn *c, sb_buf *b, uint32_t first, uint32_t n)
             b,
             "\"response\":{\"id\":\"resp_%s\",\"object\":\"response\",\"created_at\":%" PRIu64
             ",\"status\":\"in_progress\",\"model\":\"%s\",\"output\":[],\"usage\":null}}\n\n",
-            r->id, r->created_s, c->srv->o.model);
+            r->id, r->created_s, sim_model_resp(c));
     }
     uint64_t nt = (uint64_t)c->srv->o.tool_call_tokens, nr = (uint64_t)c->srv->o.reasoning_tokens;
     uint64_t end = (uint64_t)first + n, tool_from = r->out_tokens > nt ? r->out_tokens - nt : 0;
@@ -147,6 +147,6 @@ void sim_responses_end(sim_conn *c, sb_buf *b)
                   "\"response\":{\"id\":\"resp_%s\",\"object\":\"response\",\"created_at\":%" PRIu64
                   ",\"status\":\"completed\",\"model\":\"%s\",\"usage\":{\"input_tokens\":%" PRIu32
                   ",\"output_tokens\":%" PRIu32 ",\"total_tokens\":%" PRIu32 "}}}\n\n",
-                  r->id, r->created_s, c->srv->o.model, r->prompt_tokens, r->emitted,
+                  r->id, r->created_s, sim_model_resp(c), r->prompt_tokens, r->emitted,
                   r->prompt_tokens + r->emitted);
 }

@@ -58,7 +58,7 @@ static int check_model(sim_conn *c, json_t *body, char *msg, size_t cap)
         snprintf(msg, cap, "'model' must be a string");
         return -1;
     }
-    if (strcmp(json_string_value(m), c->srv->o.model) != 0) {
+    if (sim_model_find(&c->srv->o, json_string_value(m)) < 0) {
         snprintf(msg, cap, "The model `%.200s` does not exist.", json_string_value(m));
         c->srv->m.client_errors++;
         c->srv->t.client_errors++;

@@ -26,8 +26,6 @@ VALIDATION_ONLY = {
     'tokenizer_mode': 'only the modes servebench implements (auto, hf) pass; others stop',
     'dataset_legacy': 'marks that --dataset set ds.path and ds.name (read by the dataset) for '
                       'the "legacy name" note',
-    'rx_timestamps': 'user is the one receive-stamp mode there is (the loop stamps in curl\'s '
-                     'write callback); kernel stops with "not supported yet" in validation',
 }
 
 # One pass over C text: string and char literals are kept whole (so "http://"
