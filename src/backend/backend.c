@@ -338,6 +338,29 @@ void bk_params_free(bk_params *p)
     p->extra.n = 0;
 }
 
+/* A structured-output request: chat takes OpenAI's response_format
+ * {"type": "json_schema", "json_schema": {"name", "schema"}}; completions
+ * vLLM's structured_outputs {"json": schema} (vllm/entrypoints/openai/protocol.py:
+ * CompletionRequest.structured_outputs, which replaced guided_json). */
+static void put_json_schema(bk_mode mode, const bk_req *r, pyjson_obj *scratch)
+{
+    sb_buf v;
+    sb_buf_init(&v);
+    if (mode == BK_MODE_COMPLETIONS) {
+        sb_buf_puts(&v, "{\"json\": ");
+        sb_buf_append(&v, r->forms.json_schema, r->forms.json_schema_bytes);
+        sb_buf_putc(&v, '}');
+        pyjson_obj_set(scratch, "structured_outputs", v.data, v.len);
+    } else {
+        sb_buf_puts(&v, "{\"type\": \"json_schema\", \"json_schema\": {\"name\": "
+                        "\"servebench_schema\", \"schema\": ");
+        sb_buf_append(&v, r->forms.json_schema, r->forms.json_schema_bytes);
+        sb_buf_puts(&v, "}}");
+        pyjson_obj_set(scratch, "response_format", v.data, v.len);
+    }
+    sb_buf_free(&v);
+}
+
 void bk_build_body(const bk_params *p, const bk_req *r, pyjson_obj *scratch, sb_buf *out)
 {
     pyjson_obj_reset(scratch);
@@ -353,6 +376,8 @@ void bk_build_body(const bk_params *p, const bk_req *r, pyjson_obj *scratch, sb_
         if (r->forms.tool_choice)
             bk_set_raw(scratch, "tool_choice", r->forms.tool_choice);
     }
+    if (r->forms.json_schema)
+        put_json_schema(p->be->mode, r, scratch);
     if (p->be->multipart)
         bk_form_write(scratch, r, out);
     else

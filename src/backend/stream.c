@@ -7,6 +7,8 @@
  * simulator stamps its ground truth with. */
 #include "backend/stream.h"
 
+#include "schema/jschema.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +59,9 @@ void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns
     st->cap_itl_tokens = 0;
     st->status = 0;
     st->got_token = st->got_done = st->failed = false;
+    st->schema = NULL;
     sb_record *r = &rs->recs[idx];
+    r->structured = SB_STRUCT_NONE;
     r->ttft_ns = r->latency_ns = 0;
     r->n_chunks = 0;
     r->reasoning_ttft_ns = r->answer_ttft_ns = 0;
@@ -71,6 +75,12 @@ void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns
         st->krx_next = 0;
         krx_begin(rs->krx, idx, r->output_len > 1 ? (uint32_t)r->output_len - 1 : 16);
     }
+}
+
+void bk_stream_set_schema(bk_stream *st, const struct json_t *schema)
+{
+    st->schema = schema;
+    st->rs->recs[st->idx].structured = schema ? SB_STRUCT_SENT : SB_STRUCT_NONE;
 }
 
 void bk_stream_status(bk_stream *st, int status)
@@ -418,6 +428,13 @@ void bk_stream_end(bk_stream *st, sb_fail why, const char *msg, uint64_t t_ns)
             rec_store_fail(st->rs, st->idx, SB_FAIL_EARLY_END,
                            "%s (the stream ended before [DONE])", BK_NO_TOKEN_MSG);
         return;
+    }
+    if (st->schema) { /* checked before keep_text may drop the text */
+        const sb_buf *src = st->mode == BK_MODE_TGI ? &st->gen : &st->text;
+        jschema_verdict v = jschema_check_text(st->schema, src->data ? src->data : "", src->len);
+        r->structured = v == JSCHEMA_MATCH      ? SB_STRUCT_MATCH
+                        : v == JSCHEMA_MISMATCH ? SB_STRUCT_MISMATCH
+                                                : SB_STRUCT_INVALID;
     }
     keep_text(st, r);
     r->success = true;

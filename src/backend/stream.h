@@ -58,7 +58,10 @@ typedef struct bk_stream {
     bool failed;          /* a failure was recorded during the stream */
     bool keep_text;       /* copy the text into the record even when usage came */
     bool count_requested; /* TGI with ignore_eos: output_tokens = requested length (3.10) */
-    uint64_t n_msgs;      /* messages decoded (for client health) */
+    /* the current request's JSON schema (a json_t, read only), or NULL: the
+     * answer text is checked against it when the request ends */
+    const struct json_t *schema;
+    uint64_t n_msgs; /* messages decoded (for client health) */
     /* --rx-timestamps kernel (rs->krx set): the kernel stamps of the newest
      * pieces by their user-space stamp. A message carries the user stamp of
      * the piece that held its data line's end (sse.h), at most a few pieces
@@ -72,6 +75,9 @@ void bk_stream_free(bk_stream *st);
 /* Starts request idx of rs, sent at start_ns (absolute monotonic; the record's
  * own start_ns, relative to the bench start, is the caller's to set). */
 void bk_stream_begin(bk_stream *st, rec_store *rs, size_t idx, uint64_t start_ns);
+/* Request idx (just begun) carries schema (a json_t): its record is marked
+ * structured and its answer checked at the end. */
+void bk_stream_set_schema(bk_stream *st, const struct json_t *schema);
 /* Response status line received. */
 void bk_stream_status(bk_stream *st, int status);
 /* One body piece received at t_ns. Returns 0, or -1 to abort the transfer

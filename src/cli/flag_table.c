@@ -260,6 +260,13 @@ const cli_flag cli_flags[] = {
      "accepted for compatibility; no effect (the reference parses it and does nothing)"},
     {"extra-body", NULL, FT_JSON, C(extra_body), 0, "JSON", "none", 5,
      "JSON object merged last into every body; also --extra-body.KEY VALUE"},
+    {"json-schema-path", NULL, FT_STR, C(json_schema_path), 0, "FILE", "none", 5,
+     "structured output: a JSON Schema file (one object) sent with --structured-output-ratio of "
+     "the requests (chat: response_format json_schema; completions: structured_outputs.json); "
+     "each answer is checked against it"},
+    {"structured-output-ratio", NULL, FT_DOUBLE, C(structured_output_ratio), 0, "X", "1.0", 5,
+     "structured output: fraction of requests, in [0, 1], that carry --json-schema-path's "
+     "schema (a seeded draw per request)"},
     {"chat-template-kwargs", NULL, FT_JSON, D(chat_template_kwargs), 0, "JSON", "none", 5,
      "extra variables for client-side chat templates"},
     /* 6: metrics selection */

@@ -39,6 +39,19 @@ static int check_ramp(const sb_config *cfg, sb_err *err)
     return 0;
 }
 
+static int check_structured(const sb_config *cfg, sb_err *err)
+{
+    double r = cfg->structured_output_ratio;
+    if (!isnan(r) && !(r >= 0 && r <= 1))
+        return sb_err_set(err, "--structured-output-ratio %g: must be in [0, 1]", r);
+    if (!isnan(r) && !cfg->json_schema_path)
+        return sb_err_set(err, "--structured-output-ratio needs --json-schema-path (the schema "
+                               "to send)");
+    if (cfg->json_schema_path && cfg->ds.multi_turn)
+        return sb_err_set(err, "--json-schema-path with --multi-turn is not supported yet");
+    return 0;
+}
+
 static int check_dataset(const sb_config *cfg, sb_err *err)
 {
     static const char *const synthetic[] = {"random", "random-mm", "random-rerank",
@@ -429,10 +442,10 @@ int cli_validate(sb_config *cfg, sb_buf *notes, sb_err *err)
 {
     if (check_multi_turn(cfg, err) < 0)
         return -1;
-    if (check_ramp(cfg, err) < 0 || check_dataset(cfg, err) < 0 || check_sampling(cfg, err) < 0 ||
-        check_lists(cfg, err) < 0 || check_ranges(cfg, err) < 0 || check_timeline(cfg, err) < 0 ||
-        check_tokenizer_mode(cfg, err) < 0 || check_target(cfg, err) < 0 ||
-        check_tls(cfg, notes, err) < 0)
+    if (check_ramp(cfg, err) < 0 || check_structured(cfg, err) < 0 || check_dataset(cfg, err) < 0 ||
+        check_sampling(cfg, err) < 0 || check_lists(cfg, err) < 0 || check_ranges(cfg, err) < 0 ||
+        check_timeline(cfg, err) < 0 || check_tokenizer_mode(cfg, err) < 0 ||
+        check_target(cfg, err) < 0 || check_tls(cfg, notes, err) < 0)
         return -1;
     note_metrics(cfg, notes);
     apply_generic_lens(cfg);

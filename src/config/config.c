@@ -71,6 +71,7 @@ void sb_config_defaults(sb_config *cfg)
     cfg->temperature = cfg->top_p = cfg->top_k = cfg->min_p = NAN;
     cfg->frequency_penalty = cfg->presence_penalty = cfg->repetition_penalty = NAN;
     cfg->logprobs = -1;
+    cfg->structured_output_ratio = NAN;
     cfg->best_of = -1;
     cfg->metric_percentiles = sb_xmalloc(sizeof(double));
     cfg->metric_percentiles[0] = 99.0;
@@ -111,6 +112,7 @@ void sb_config_free(sb_config *cfg)
                      &cfg->think_time_dist,
                      &cfg->session_header,
                      &cfg->extra_body,
+                     &cfg->json_schema_path,
                      &cfg->percentile_metrics,
                      &cfg->result_dir,
                      &cfg->result_filename,

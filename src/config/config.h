@@ -162,6 +162,9 @@ typedef struct sb_config {
     long logprobs;    /* -1 = null */
     long best_of;     /* legacy, -1 unset */
     char *extra_body; /* JSON object text, merged last */
+    /* structured output (benchmarks/benchmark_serving_structured_output.py's names) */
+    char *json_schema_path;         /* schema file sent with a fraction of requests, or NULL */
+    double structured_output_ratio; /* that fraction; NAN = not given (1.0 with a path) */
 
     /* metrics selection */
     char *percentile_metrics;   /* NULL = "ttft,tpot,itl" */

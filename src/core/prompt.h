@@ -47,6 +47,11 @@ typedef struct sb_prompt_forms {
     const char *tools;
     size_t tools_bytes;
     const char *tool_choice;
+    /* Structured output (ours, after vllm/benchmarks/benchmark_serving_structured_output.py): a
+     * JSON schema object rendered compactly, sent as chat's response_format json_schema or
+     * completions' structured_outputs.json, and the answer checked against it. NULL otherwise. */
+    const char *json_schema;
+    size_t json_schema_bytes;
 } sb_prompt_forms;
 
 #endif

@@ -27,6 +27,8 @@ void dataset_rows_push(dataset_rows *rows, sb_arena *a, const char *prompt, long
     r->line_no = line_no;
     r->turns = r->roles = NULL;
     r->n_turns = 0;
+    r->json_schema = NULL;
+    r->json_schema_bytes = 0;
 }
 
 void dataset_rows_free(dataset_rows *rows)
@@ -73,6 +75,8 @@ int dataset_rows_sample(const dataset_ctx *c, const dataset_rows *rows, const ch
         r->turns = row->turns;
         r->roles = row->roles;
         r->n_turns = row->n_turns;
+        r->forms.json_schema = row->json_schema;
+        r->forms.json_schema_bytes = row->json_schema_bytes;
     }
     sb_buf_free(&fmt);
     tok_ids_free(&scratch);
@@ -166,8 +170,23 @@ static int custom_row(void *ctx, json_t *row, size_t line_no, sb_err *err)
     if (!json_is_string(p))
         return sb_err_set(err, "%s:%zu: no string \"prompt\" field", l->path, line_no);
     json_t *ot = json_object_get(row, "output_tokens");
+    json_t *schema = json_object_get(row, "json_schema");
+    if (schema && !json_is_object(schema))
+        return sb_err_set(err,
+                          "%s:%zu: \"json_schema\" must be a JSON object (a JSON Schema for the "
+                          "structured-output answer)",
+                          l->path, line_no);
     dataset_rows_push(l->rows, l->arena, json_string_value(p), ot ? output_tokens(ot) : -1,
                       line_no);
+    if (schema) { /* Python json.dumps separators, as the other rendered request parts */
+        char *s = json_dumps(schema, JSON_ENSURE_ASCII);
+        if (!s)
+            return sb_err_set(err, "%s:%zu: \"json_schema\" cannot be rendered", l->path, line_no);
+        dataset_row *r = &l->rows->v[l->rows->n - 1];
+        r->json_schema_bytes = strlen(s);
+        r->json_schema = sb_arena_strndup(l->arena, s, r->json_schema_bytes);
+        free(s);
+    }
     return 0;
 }
 

@@ -178,6 +178,9 @@ typedef struct dataset_row {
     const char *const *turns;
     const char *const *roles;
     uint32_t n_turns;
+    /* custom rows' "json_schema" object rendered (sb_prompt_forms.json_schema), or NULL */
+    const char *json_schema;
+    size_t json_schema_bytes;
 } dataset_row;
 
 typedef struct dataset_rows {

@@ -213,8 +213,12 @@ static void channel_stats(const rec_store *s, sb_metrics *m, double *scratch)
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++) {
         const sb_record *r = &s->recs[i];
+        x->structured_sent += r->structured != SB_STRUCT_NONE;
         if (!r->success)
             continue;
+        x->structured_answered += r->structured >= SB_STRUCT_INVALID;
+        x->structured_valid_json += r->structured >= SB_STRUCT_MISMATCH;
+        x->structured_match += r->structured == SB_STRUCT_MATCH;
         x->reasoning_responses += r->n_reasoning_msgs > 0;
         x->tool_call_responses += r->n_tool_call_msgs > 0;
         x->reasoning_msgs += r->n_reasoning_msgs;

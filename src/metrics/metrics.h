@@ -74,6 +74,9 @@ typedef struct sb_metrics_ext {
     metrics_stat ttf_reasoning; /* first reasoning message - start, where there was one */
     metrics_stat ttf_answer;    /* first answer (content) message - start, where there was one */
     double token_events_per_s;
+    /* structured output (ours): requests sent with a JSON schema, and of the
+     * successful ones, answers that parsed as JSON and that matched the schema */
+    long structured_sent, structured_answered, structured_valid_json, structured_match;
 } sb_metrics_ext;
 
 /* --probe-request-rate: the side loop of 1-token "Hi" requests, reported apart

@@ -33,6 +33,16 @@ typedef enum sb_fail {
 /* Short stable name of a failure reason ("connect", "http_status", ...). */
 const char *sb_fail_name(sb_fail f);
 
+/* sb_record.structured: a request sent with a JSON schema, and what its
+ * answer was (schema/jschema.h checks it when the request ends). */
+enum {
+    SB_STRUCT_NONE = 0, /* no schema */
+    SB_STRUCT_SENT,     /* sent; failed, or not answered yet */
+    SB_STRUCT_INVALID,  /* answered, the text is not JSON */
+    SB_STRUCT_MISMATCH, /* JSON the schema rejects */
+    SB_STRUCT_MATCH,    /* JSON that satisfies the schema */
+};
+
 typedef struct sb_record {
     uint64_t intended_ns; /* scheduled send time, relative to the benchmark start */
     uint64_t queued_ns;   /* when it became due (before the concurrency limit), relative to
@@ -61,8 +71,9 @@ typedef struct sb_record {
     int http_status;
     bool done; /* finished (success or failure) */
     bool success;
-    bool partial;      /* cut short by Ctrl-C */
-    bool text_spilled; /* the text is in the store's spill file at text_off (rec_store_text) */
+    bool partial;       /* cut short by Ctrl-C */
+    bool text_spilled;  /* the text is in the store's spill file at text_off (rec_store_text) */
+    uint8_t structured; /* ours: a structured-output request (SB_STRUCT_*), else 0 */
     sb_fail fail;
     char *error;     /* heap string owned by the store, NULL on success */
     char *text;      /* generated text when kept in memory (save-detailed or no usage), else NULL */

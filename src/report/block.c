@@ -243,6 +243,16 @@ void report_extras(sb_buf *out, const report_opts *ro, const sb_metrics *m, cons
         if (x->ttf_answer.n)
             ext_stat(out, m, &x->ttf_answer, "time to first answer token");
     }
+    if (x->structured_sent) {
+        title(out, "Structured output", '-');
+        line_i(out, "Structured requests sent:", x->structured_sent);
+        line_i(out, "Structured answers:", x->structured_answered);
+        line_i(out, "Answers that are valid JSON:", x->structured_valid_json);
+        line_i(out, "Answers that match the schema:", x->structured_match);
+        if (x->structured_answered)
+            sb_buf_printf(out, "%-40s %-10.2f\n", "Schema match rate (%):",
+                          100.0 * (double)x->structured_match / (double)x->structured_answered);
+    }
     if (ctx && ctx->trace.present) {
         const report_trace *t = &ctx->trace;
         title(out, "Trace prefix sharing", '-');

@@ -321,6 +321,20 @@ static void ours(jw *w, const report_opts *ro, const sb_metrics *m, const report
         stat_obj(w->out, m, &m->ext.ttf_answer);
     }
     sb_buf_putc(w->out, '}');
+    if (m->ext.structured_sent) { /* structured-output requests (run/structured.h) */
+        key(&o, "structured_output");
+        jw sw = {w->out, 0};
+        sb_buf_putc(w->out, '{');
+        k_int(&sw, "requests", m->ext.structured_sent);
+        k_int(&sw, "answered", m->ext.structured_answered);
+        k_int(&sw, "valid_json", m->ext.structured_valid_json);
+        k_int(&sw, "schema_match", m->ext.structured_match);
+        k_num(&sw, "schema_match_rate",
+              m->ext.structured_answered
+                  ? (double)m->ext.structured_match / (double)m->ext.structured_answered
+                  : 0.0);
+        sb_buf_putc(w->out, '}');
+    }
     if (ctx->trace.present) {
         const report_trace *t = &ctx->trace;
         key(&o, "trace");

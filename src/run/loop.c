@@ -202,6 +202,8 @@ static void start(loop_ctx *c, const loop_req *r, size_t i)
     /* start_ns is re-read inside eng_xfer_start right before the hand-over;
      * the decoder is armed first so no byte can arrive before it. */
     bk_stream_begin(&s->st, c->rs, i, sb_now_ns());
+    if (c->o->schemas && c->o->schemas[i])
+        bk_stream_set_schema(&s->st, c->o->schemas[i]);
     uint64_t t = eng_xfer_start(s->x, c->o->url, h, r->body, r->body_len, &slot_ops, s);
     if (!t) {
         s_done(s, SB_FAIL_OTHER, "the HTTP engine refused the transfer", false, sb_now_ns());

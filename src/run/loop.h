@@ -66,7 +66,10 @@ typedef struct loop_opts {
     const char *id_prefix;
     long max_concurrency; /* <= 0: unlimited */
     bk_mode mode;
-    bool keep_text;  /* keep generated text even when usage came */
+    bool keep_text; /* keep generated text even when usage came */
+    /* Per request index, the JSON schema (a json_t, read only) its answer is
+     * checked against, or NULL (run/structured.h); the array itself may be NULL. */
+    struct json_t *const *schemas;
     bool ignore_eos; /* TGI counts the requested length as output (3.10) */
     double grace_s;  /* after a stop request: wait this long for in-flight */
     bool preconnect; /* open the first wave's connections before t0 */

@@ -42,6 +42,7 @@
 #include "run/run_krx.h"
 #include "run/run_tm.h"
 #include "run/session.h"
+#include "run/structured.h"
 #include "run/window.h"
 #include "sched/sched.h"
 #include "sim/sim.h"
@@ -103,6 +104,7 @@ typedef struct run_ctx {
     bool have_bp;
     sb_arena bodies;
     loop_req *reqs;
+    run_structured structured; /* the requests' parsed JSON schemas */
     rec_store *rs;
     bool progress_tty;
     char fingerprint[RUN_FP_HEX];
@@ -451,6 +453,14 @@ static int prepare(run_ctx *c, sb_err *err)
                               "--dataset-name %s has none (use custom_audio without "
                               "--enable-multimodal-chat)",
                               c->be->name, i, cfg->ds.name);
+    if (cfg->json_schema_path &&
+        run_structured_apply(cfg->json_schema_path,
+                             isnan(cfg->structured_output_ratio) ? 1.0
+                                                                 : cfg->structured_output_ratio,
+                             (uint64_t)cfg->ds.seed, &c->ds, err) != 0) {
+        c->usage_error = true; /* the user's file */
+        return -1;
+    }
     if (c->ds.info) /* the reference logs these (INFO) while sampling */
         fprintf(stderr, "%s%s", c->ds.info,
                 c->ds.info[0] && c->ds.info[strlen(c->ds.info) - 1] == '\n' ? "" : "\n");
@@ -504,6 +514,10 @@ static int prepare(run_ctx *c, sb_err *err)
         c->prefix =
             cfg->ds.request_id_prefix ? sb_xstrdup(cfg->ds.request_id_prefix) : run_random_prefix();
     run_build_bodies(&c->bp, &c->ds, &lora, c->prefix, &c->bodies, c->reqs);
+    if (run_structured_attach(c->be, &c->ds, &c->structured, err) != 0) {
+        c->usage_error = true; /* a schema the chosen backend cannot send */
+        return -1;
+    }
     if (cfg->probe_request_rate > 0)
         c->probe_body = probe_body(&c->bp);
     if (run_fingerprint(c->reqs, c->plan.offset_ns, c->ds.n, c->fingerprint, err) != 0)
@@ -767,6 +781,9 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     const uint64_t *offs = c->plan.offset_ns;
     if (mpir_dump_schedule(offs, n, c->sh.rank, c->sh.size, err) != 0)
         return sb_err_prefix(err, "test hook: ");
+    if (c->sh.on && c->structured.by_req) /* the ranks' records do not carry the verdicts */
+        return sb_err_set(err, "structured output (--json-schema-path, \"json_schema\" rows) under "
+                               "MPI is not supported yet");
     if (c->sh.on) { /* this rank's shard, at the single-process times */
         run_shard_take(&c->sh, c->reqs, offs, n);
         n = c->sh.n, reqs = c->sh.reqs, offs = c->sh.offset_ns;
@@ -787,6 +804,7 @@ static int timed_run(run_ctx *c, loop_stats *st, double *cpu_pct, sb_err *err)
     run_scrape_spec(c->e, &c->tgt, &c->spec_before);
     loop_opts o = base_loop_opts(c);
     o.preconnect = c->cfg->preconnect;
+    o.schemas = c->structured.by_req;
     o.num_workers =
         c->cfg->num_workers > 0 ? c->cfg->num_workers : auto_workers(c->cfg, n, c->sh.on);
     if (c->sh.on)
@@ -1022,6 +1040,7 @@ static void cleanup(run_ctx *c)
     sess_free(c->sess);
     rec_store_free(c->rs);
     free(c->reqs);
+    run_structured_free(&c->structured);
     sb_arena_free(&c->bodies);
     if (c->have_bp)
         bk_params_free(&c->bp);

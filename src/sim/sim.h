@@ -55,11 +55,12 @@ typedef struct sim_opts {
     const char *record_path;     /* --record FILE, NULL = off */
     int record_messages;         /* --record-messages: chat "messages" in each record line */
     double fail_rate, reject_rate, reset_rate, drop_rate, malformed_rate, stall_rate;
-    double stall_ms;         /* --stall-ms 1000 */
-    int firehose;            /* --firehose */
-    size_t max_body_bytes;   /* --max-body-bytes 64 MiB */
-    size_t max_header_bytes; /* --max-header-bytes 64 KiB */
-    int quiet;               /* --quiet: no totals on stop */
+    double structured_fault_rate; /* a JSON-schema answer cut by its last byte (not JSON) */
+    double stall_ms;              /* --stall-ms 1000 */
+    int firehose;                 /* --firehose */
+    size_t max_body_bytes;        /* --max-body-bytes 64 MiB */
+    size_t max_header_bytes;      /* --max-header-bytes 64 KiB */
+    int quiet;                    /* --quiet: no totals on stop */
     /* Connection limits (docs/sim.md, LIMITS); not flags: 0 picks the default,
      * tests set small values. */
     size_t max_out_bytes;      /* pending response bytes that pause a connection, 4 MiB */

@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/pyfmt.h"
+#include "schema/jschema.h"
 #include "sim/sim_internal.h"
 
 static const char *reason(int status)
@@ -551,6 +552,50 @@ static char *record_messages(json_t *body)
     return text;
 }
 
+/* The request's JSON schema: chat's response_format {"type": "json_schema",
+ * "json_schema": {"schema"}}, vLLM's structured_outputs {"json"} or the older
+ * guided_json (either may be the schema's text); NULL when none. *owned is
+ * set when the schema was parsed here. */
+static json_t *schema_of(json_t *body, json_t **owned)
+{
+    json_t *rf = json_object_get(body, "response_format");
+    json_t *so = json_object_get(body, "structured_outputs");
+    json_t *v = NULL;
+    const char *t = json_string_value(json_object_get(rf, "type"));
+    if (t && !strcmp(t, "json_schema"))
+        v = json_object_get(json_object_get(rf, "json_schema"), "schema");
+    else if (so)
+        v = json_object_get(so, "json");
+    else
+        v = json_object_get(body, "guided_json");
+    *owned = NULL;
+    if (json_is_string(v))
+        v = *owned = json_loads(json_string_value(v), 0, NULL);
+    return json_is_object(v) ? v : NULL;
+}
+
+/* A structured-output request: its answer is a document the schema accepts
+ * (schema/jschema.h, drawn from the request's text seed); with
+ * --structured-fault-rate some lose their last byte, so a client's check has
+ * known failures to find. */
+static void structured_answer(sim_conn *c, json_t *body)
+{
+    json_t *owned;
+    json_t *schema = schema_of(body, &owned);
+    if (!schema)
+        return;
+    sim_req *r = &c->req;
+    sb_buf_reset(&c->structured);
+    jschema_generate(schema, r->text_seed, &c->structured);
+    json_decref(owned);
+    uint64_t st = r->text_seed ^ 0x5354525543545552ull; /* its own draw, apart from the text's */
+    double u = (double)(sim_splitmix64(&st) >> 11) / 9007199254740992.0;
+    if (u < c->srv->o.structured_fault_rate && c->structured.len)
+        c->structured.len--;
+    r->structured = c->structured.data;
+    r->structured_len = c->structured.len;
+}
+
 static void generate(sim_conn *c, int api, const sim_http_req *hr)
 {
     sim_server *s = c->srv;
@@ -577,6 +622,8 @@ static void generate(sim_conn *c, int api, const sim_http_req *hr)
                                  : completions_prompt(body, &g, msg, sizeof msg);
     if (rc == 0 && (api == SIM_API_TGI || api == SIM_API_TRT))
         c->req.stream = 1;
+    if (rc == 0 && (api == SIM_API_CHAT || api == SIM_API_COMPLETIONS))
+        structured_answer(c, body);
     if (rc == 0 && api == SIM_API_CHAT && s->o.record_messages) /* body size is capped */
         c->req.rec_messages = record_messages(body);
     const char *model =

@@ -124,6 +124,7 @@ void sim_conn_free(sim_conn *c)
     sb_buf_free(&c->in);
     sb_buf_free(&c->out);
     sb_buf_free(&c->pool);
+    sb_buf_free(&c->structured);
     sb_buf_free(&c->pfx_text);
     free(c->req.emit_ns);
     free(c->req.rec_messages);

@@ -39,8 +39,28 @@ int sim_emit_word_index(const char *w, size_t n)
     return -1;
 }
 
+/* Token i of a structured answer: its share of the document's bytes (the
+ * last token takes the rest), JSON-string escaped. The document is ASCII. */
+static void structured_token(const sim_req *r, uint32_t i, sb_buf *b)
+{
+    uint64_t n = r->out_tokens ? r->out_tokens : 1, len = r->structured_len;
+    if (i >= n)
+        return;
+    size_t from = (size_t)(len * i / n), to = (size_t)(i + 1 == n ? len : len * (i + 1) / n);
+    for (size_t k = from; k < to; k++) {
+        char ch = r->structured[k];
+        if (ch == '"' || ch == '\\')
+            sb_buf_putc(b, '\\');
+        sb_buf_putc(b, ch);
+    }
+}
+
 void sim_emit_token_text(const sim_req *r, uint32_t i, sb_buf *b)
 {
+    if (r->structured) {
+        structured_token(r, i, b);
+        return;
+    }
     uint64_t st = r->text_seed ^ ((uint64_t)i * 0x9e3779b97f4a7c15ull);
     sb_buf_puts(b, words[sim_splitmix64(&st) & 63]);
 }

@@ -65,6 +65,10 @@ typedef struct sim_req {
     uint64_t arrival_ns, start_ns, first_ns, last_ns, prev_emit_ns;
     uint64_t created_s; /* wall seconds, the "created" field */
     uint64_t text_seed;
+    /* a structured-output request's answer (JSON the schema accepts, in the
+     * connection's structured buffer), spread over the output tokens; NULL otherwise */
+    const char *structured;
+    size_t structured_len;
     sim_rng rng;
     char id[40];          /* cmpl-/chatcmpl- id */
     char request_id[128]; /* the x-request-id header, "" when absent */
@@ -109,7 +113,8 @@ struct sim_conn {
     uint32_t events; /* what epoll watches now */
     sim_server *srv;
     sb_buf in, out;
-    sb_buf pool; /* a pooling request's answer, rendered at admission (sim_pool.c) */
+    sb_buf pool;       /* a pooling request's answer, rendered at admission (sim_pool.c) */
+    sb_buf structured; /* a structured-output request's answer (sim_req.structured) */
     size_t out_off;
     uint64_t in_first_ns;   /* when the pending input's first byte came */
     uint64_t last_out_ns;   /* the socket last took output bytes (or output began) */

@@ -76,6 +76,7 @@ static const char help_text[] =
     "  --drop-rate F             connection closed mid-stream (default 0)\n"
     "  --malformed-rate F        one corrupt SSE/JSON chunk (default 0)\n"
     "  --stall-rate F            one pause of --stall-ms mid-stream (default 0)\n"
+    "  --structured-fault-rate F a JSON-schema answer loses its last byte (default 0)\n"
     "  --stall-ms F              length of a stall (default 1000)\n"
     "capacity mode (timing and admission from a model on a GPU, docs/sim.md):\n"
     "  --model-config SPEC       config.json, model folder or cached model name\n"
@@ -189,6 +190,7 @@ static const dflag dflags[] = {
     DF("--drop-rate", drop_rate, 0, 1),
     DF("--malformed-rate", malformed_rate, 0, 1),
     DF("--stall-rate", stall_rate, 0, 1),
+    DF("--structured-fault-rate", structured_fault_rate, 0, 1),
     DF("--stall-ms", stall_ms, 0, 1e9),
     DF("--gpu-memory-utilization", gpu_memory_utilization, 0.01, 1),
     DF("--mfu", mfu, 0.001, 1),
@@ -514,6 +516,7 @@ static const cli_opt sim_flags[] = {
     {"drop-rate", true},
     {"malformed-rate", true},
     {"stall-rate", true},
+    {"structured-fault-rate", true},
     {"stall-ms", true},
     {"reasoning-tokens", true},
     {"tool-call-tokens", true},
