@@ -69,7 +69,7 @@ static fx *fx_new(const char *fam, bool plain)
     assert_true(f->json[0]);
     size_t jl = strlen(f->json);
     if (plain && jl > 3 && !strcmp(f->json + jl - 3, ".gz")) {
-        char cmd[256];
+        char cmd[sizeof f->json + 16];
         snprintf(cmd, sizeof cmd, "gunzip '%s'", f->json);
         assert_int_equal(system(cmd), 0);
         f->json[jl - 3] = '\0';
