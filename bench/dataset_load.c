@@ -85,12 +85,15 @@ int main(int argc, char **argv)
     tok *t = tok_load(argv[1], &err);
     if (!t) {
         fprintf(stderr, "%s\n", err.msg);
+        sb_config_free(&cfg);
         return 1;
     }
     uint64_t t1 = sb_now_ns();
     sb_dataset ds;
     if (dataset_load(&cfg.ds, t, "openai", &ds, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
+        tok_free(t);
+        sb_config_free(&cfg);
         return 1;
     }
     uint64_t t2 = sb_now_ns();

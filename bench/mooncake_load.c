@@ -83,6 +83,7 @@ int main(int argc, char **argv)
     tok *t = tok_load(argv[1], &err);
     if (!t) {
         fprintf(stderr, "%s\n", err.msg);
+        sb_config_free(&cfg);
         return 1;
     }
     struct rusage r0, r1;
@@ -91,6 +92,8 @@ int main(int argc, char **argv)
     sb_dataset ds;
     if (dataset_load(&cfg.ds, t, "openai", &ds, &err) != 0) {
         fprintf(stderr, "%s\n", err.msg);
+        tok_free(t);
+        sb_config_free(&cfg);
         return 1;
     }
     double s = (double)(sb_now_ns() - t0) / 1e9;
