@@ -9,7 +9,9 @@
 # parsed as XML; bad input named with exit 2; no overwrite without --force.
 # Server-side series: a run scraping the simulator's /metrics and a
 # DCGM-shaped endpoint that fails every third scrape gives the server and
-# GPU charts, the failed scrapes drawn as breaks in the line.
+# GPU charts, the failed scrapes drawn as breaks in the line. A real
+# `serve --multi-turn` run gives the turns-ttft and turns-input charts: one
+# point per turn, placed as the JSON's per_turn figures (an affine map).
 set -euo pipefail
 : "${SB_BIN:?run through ctest}"
 source "$SB_SOURCE_DIR/tests/skip.sh"
@@ -108,6 +110,65 @@ PY
 done
 kill "$mpid" 2> /dev/null
 mpid=
+
+# 1c. a real `serve --multi-turn` run: TTFT and input length by turn index
+python3 - "$tmp/conv.json" <<'PY'
+import json, sys
+convs = []
+for i in range(6):
+    t = []
+    for k in range(1 + i % 4):
+        t.append({"from": "human", "value": f"conv {i} turn {k}: what is the weather in town {k}?"})
+        t.append({"from": "gpt", "value": " ".join(["reply"] * (4 + k))})
+    convs.append({"id": f"c{i}", "conversations": t})
+json.dump(convs, open(sys.argv[1], "w"))
+PY
+"$SB_BIN" serve --sim --sim-arg "--ttft-ms 2 --itl-ms 0.5" --backend openai-chat \
+    --endpoint /v1/chat/completions --model sim --tokenizer "$SB_TEST_DATA/tokenizers/gpt2" \
+    --dataset-name sharegpt --dataset-path "$tmp/conv.json" --num-prompts 6 --multi-turn --seed 1 \
+    --save-result --result-dir "$tmp/res" --result-filename mt.json --disable-tqdm \
+    > "$tmp/mt.out" 2>&1 || { cat "$tmp/mt.out"; die "serve --multi-turn failed"; }
+"$SB_BIN" report "$tmp/res/mt.json" "$tmp/res/tm.json" -o "$tmp/mt.html" > /dev/null ||
+    die "report of a multi-turn run"
+"$SB_BIN" plot "$tmp/res/mt.json" "$tmp/res/tm.json" --list > "$tmp/mtlist"
+for c in turns-ttft turns-input; do
+    grep -q "^$c " "$tmp/mtlist" || die "no chart $c: $(cat "$tmp/mtlist")"
+    "$SB_BIN" plot "$tmp/res/mt.json" "$tmp/res/tm.json" -o "$tmp/$c.svg" --chart "$c" \
+        > /dev/null || die "plot $c"
+    "$SB_BIN" plot "$tmp/res/mt.json" -o "$tmp/$c.png" --chart "$c" --width 640 --height 400 \
+        > /dev/null || die "plot $c png"
+    png "$tmp/$c.png" 640 400 20
+done
+# one point per turn index, at positions that are an affine image of the
+# JSON's turn and figure (the y axis shared by mean and p99)
+python3 - "$tmp/res/mt.json" "$tmp/turns-ttft.svg" "$tmp/turns-input.svg" "$tmp/mt.html" <<'PY' ||
+import re, sys
+import json
+pt = json.load(open(sys.argv[1]))["servebench"]["multi_turn"]["per_turn"]
+assert [p["turn"] for p in pt] == [1, 2, 3, 4] and all(p["completed"] > 0 for p in pt), pt
+def lines(svg):
+    got = []
+    for a in re.findall(r'<polyline class="ln c-s0"[^>]*points="([^"]+)"', open(svg).read()):
+        xy = [tuple(map(float, q.split(","))) for q in a.split()]
+        if len(xy) == len(pt):  # the legend's samples have 2 points
+            got.append(xy)
+    return got
+def affine(vals, pix):  # pix = a * vals + b within the 0.1 px the writer rounds to
+    a = (pix[-1] - pix[0]) / (vals[-1] - vals[0])
+    b = pix[0] - a * vals[0]
+    assert all(abs(a * v + b - p) < 0.2 for v, p in zip(vals, pix)), (vals, pix)
+tt, inp = lines(sys.argv[2]), lines(sys.argv[3])
+assert len(tt) == 2 and len(inp) == 1, (tt, inp)
+turns = [p["turn"] for p in pt]
+for ln in tt + inp:
+    affine(turns, [x for x, _ in ln])
+affine([p["ttft_ms"]["mean"] for p in pt] + [p["ttft_ms"]["p99"] for p in pt],
+       [y for _, y in tt[0]] + [y for _, y in tt[1]])
+affine([p["mean_input_len"] for p in pt], [y for _, y in inp[0]])
+page = open(sys.argv[4]).read()
+assert "<h2>Multi-turn</h2>" in page and "mt.json p99" in page
+PY
+    die "turn charts"
 
 # 2. the report
 sweep="$SB_TEST_DATA/report/sweep.jsonl"
@@ -230,6 +291,23 @@ for i in ids:
     assert body.count("<text") >= 5, i
     assert re.search(r'<(rect|path) class="(c-s|dt)|polyline class="ln c-s', body), i
 assert "<h2>Server metrics</h2>" in dom and "<h2>GPU metrics</h2>" in dom
+PY
+# the multi-turn page: no console message, every chart drawn
+cr --dump-dom "file://$tmp/mt.html" > "$tmp/mt.dom" 2> "$tmp/mt.err" || die "chromium mt"
+if grep -E 'CONSOLE|ERR_|Failed to load|Refused' "$tmp/mt.err"; then
+    die "chromium reported the lines above (multi-turn page)"
+fi
+python3 - "$tmp/mt.dom" "$tmp/mtlist" <<'PY' || die "DOM check (multi-turn page)"
+import re, sys
+dom = open(sys.argv[1]).read()
+ids = [l.split()[0] for l in open(sys.argv[2])]
+figs = re.findall(r'<figure data-chart="([^"]+)">\s*<svg[^>]*id="chart-([^"]+)"', dom)
+assert [a for a, b in figs] == ids, (figs, ids)
+for i in ["turns-ttft", "turns-input"]:
+    body = dom.split('id="chart-%s"' % i, 1)[1].split("</svg>", 1)[0]
+    assert body.count("<text") >= 5, i
+    assert re.search(r'polyline class="ln c-s', body), i
+assert "<h2>Multi-turn</h2>" in dom
 PY
 cr --screenshot="$tmp/light.png" --window-size=1280,3000 "file://$tmp/report.html" \
     > /dev/null 2>&1 || die "screenshot"

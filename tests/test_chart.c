@@ -558,6 +558,65 @@ static void server_metrics_become_charts_with_gaps_as_breaks(void **state)
     free(path);
 }
 
+/* servebench.multi_turn.per_turn becomes the turns-ttft and turns-input
+ * charts across files; entries of the wrong shape are left out and counted. */
+static void per_turn_figures_become_turn_charts(void **state)
+{
+    (void)state;
+    char *a = write_tmp(
+        "{\"duration\": 2, \"completed\": 5, \"servebench\": {\"multi_turn\": {\"conversations\": "
+        "3, \"turn\": 99, \"per_turn\": [{\"turn\": 1, \"requests\": 3, \"completed\": 3, "
+        "\"mean_input_len\": 20.5, \"mean_output_len\": 4.0, \"ttft_ms\": {\"mean\": 1.25, "
+        "\"median\": 1.0, \"std\": 0.1, \"p99\": 2.5}, \"tpot_ms\": {\"mean\": 7, \"p99\": 8}}, "
+        "{\"turn\": 2, \"requests\": 2, \"completed\": 2, \"mean_input_len\": 40.0, "
+        "\"mean_output_len\": 5.0, \"ttft_ms\": {\"mean\": 3.5, \"median\": 3.0, \"p99\": 4.75}}, "
+        "{\"turn\": 3, \"requests\": 1, \"completed\": 0, \"mean_input_len\": 0.0, "
+        "\"ttft_ms\": {\"mean\": 0.0, \"p99\": 0.0}}, "
+        "7, [1, 2], {\"turn\": \"4\"}, {\"turn\": 5, \"completed\": true}, "
+        "{\"turn\": 6, \"mean_input_len\": {\"x\": 1}}, {\"requests\": 1}]}, "
+        "\"client_cpu_pct\": 5}}");
+    char *b = write_tmp("{\"duration\": 1, \"completed\": 1}");
+    char *files[] = {a, b};
+    report_bundle bu;
+    sb_err err;
+    assert_int_equal(report_bundle_load(&bu, files, 2, &err), 0);
+    const report_run *r = &bu.runs[0];
+    assert_int_equal(r->n_turns, 3);
+    assert_int_equal(r->turns_skipped, 6);
+    assert_true(r->turns[0].turn == 1 && r->turns[0].ttft_mean == 1.25 &&
+                r->turns[0].ttft_p99 == 2.5 && r->turns[0].mean_input_len == 20.5);
+    assert_true(r->turns[1].ttft_median == 3.0 && r->turns[2].completed == 0);
+    /* scalars around the block are still read; the block's own are not top-level keys */
+    assert_string_equal(report_run_get(r, "servebench.client_cpu_pct"), "5");
+    assert_null(report_run_get(r, "servebench.turn"));
+    assert_int_equal(bu.runs[1].n_turns, 0);
+
+    const chart *t = report_charts_find(&bu.charts, "turns-ttft");
+    const chart *in = report_charts_find(&bu.charts, "turns-input");
+    assert_non_null(t);
+    assert_non_null(in);
+    assert_null(report_charts_find(&bu.charts, "f2-turns-ttft"));
+    /* one file with turns: mean and p99; turn 3 (nobody completed it) left out */
+    assert_int_equal(t->n, 2);
+    assert_int_equal(t->s[0].n, 2);
+    assert_true(t->s[0].x[0] == 1 && t->s[0].x[1] == 2);
+    assert_true(t->s[0].y[0] == 1.25 && t->s[0].y[1] == 3.5);
+    assert_true(t->s[1].dash == CHART_DASHED && t->s[1].y[0] == 2.5 && t->s[1].y[1] == 4.75);
+    assert_non_null(strstr(t->s[1].name, " p99"));
+    assert_int_equal(in->n, 1);
+    assert_true(in->s[0].n == 2 && in->s[0].y[0] == 20.5 && in->s[0].y[1] == 40.0);
+    assert_non_null(strstr(in->note, "6 per_turn entries left out"));
+    report_bundle_free(&bu);
+
+    /* no input with per_turn: no turn charts */
+    char *only[] = {b};
+    assert_int_equal(report_bundle_load(&bu, only, 1, &err), 0);
+    assert_null(report_charts_find(&bu.charts, "turns-ttft"));
+    report_bundle_free(&bu);
+    unlink(a), unlink(b);
+    free(a), free(b);
+}
+
 /* ---- sweeps ---- */
 
 static void sweep_file_gives_points_capacity_and_the_pareto_front(void **state)
@@ -635,6 +694,7 @@ int main(void)
         cmocka_unit_test(bad_result_files_are_named_with_the_reason),
         cmocka_unit_test(json_reader_decodes_escapes_and_rejects_what_json_rejects),
         cmocka_unit_test(server_metrics_become_charts_with_gaps_as_breaks),
+        cmocka_unit_test(per_turn_figures_become_turn_charts),
         cmocka_unit_test(sweep_file_gives_points_capacity_and_the_pareto_front),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -827,6 +827,87 @@ void report_charts_dataset(report_charts *cs, const int *prompt_lens, const int 
     free(p), free(o), free(t), free(x);
 }
 
+/* ---- multi-turn runs ---- */
+
+/* One line of a per_turn figure against the turn index: the entries with a
+ * completed turn and a number for the figure (a turn nobody completed has
+ * only placeholder zeros). */
+typedef double (*turn_fig)(const report_turn *t);
+static double turn_ttft_mean(const report_turn *t)
+{
+    return t->ttft_mean;
+}
+static double turn_ttft_p99(const report_turn *t)
+{
+    return t->ttft_p99;
+}
+static double turn_input(const report_turn *t)
+{
+    return t->mean_input_len;
+}
+
+static void turn_line(chart *c, const report_run *r, turn_fig fig, const char *what, int colour,
+                      int dash)
+{
+    double *x = sb_xmalloc(r->n_turns * sizeof *x), *y = sb_xmalloc(r->n_turns * sizeof *y);
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_turns; i++) {
+        const report_turn *t = &r->turns[i];
+        double v = fig(t);
+        if (t->completed > 0 && isfinite(v)) {
+            x[n] = t->turn;
+            y[n++] = v;
+        }
+    }
+    if (n) {
+        const char *slash = strrchr(r->path, '/');
+        char name[160];
+        snprintf(name, sizeof name, "%s%s%s", slash ? slash + 1 : r->path, what[0] ? " " : "",
+                 what);
+        chart_add(c, CHART_LINE, name, colour, x, y, n)->dash = dash;
+    }
+    free(x), free(y);
+}
+
+/* "turns-ttft" and "turns-input": TTFT and mean input length by turn
+ * index (servebench.multi_turn.per_turn), one line per result file that has
+ * them, so runs with and without a cache or different histories compare. */
+static void turn_charts(report_charts *cs, const report_run *runs, size_t n_runs)
+{
+    size_t with = 0, skipped = 0;
+    for (size_t i = 0; i < n_runs; i++) {
+        with += runs[i].n_turns > 0;
+        skipped += runs[i].turns_skipped;
+    }
+    if (!with && !skipped)
+        return;
+    chart *tt = chart_new("turns-ttft", "TTFT by turn (multi-turn)", "turn", "TTFT (ms)");
+    chart *in = chart_new("turns-input", "Mean input length by turn (multi-turn)", "turn",
+                          "mean input length (tokens)");
+    int colour = 0;
+    for (size_t i = 0; i < n_runs; i++) {
+        const report_run *r = &runs[i];
+        if (!r->n_turns)
+            continue;
+        turn_line(tt, r, turn_ttft_mean, "mean", colour, CHART_SOLID);
+        turn_line(tt, r, turn_ttft_p99, "p99", colour, CHART_DASHED);
+        turn_line(in, r, turn_input, "", colour, CHART_SOLID);
+        colour = (colour + 1) % CHART_NSERIES;
+    }
+    chart *both[] = {tt, in};
+    for (size_t k = 0; k < 2; k++) {
+        both[k]->y_from_zero = true;
+        if (skipped)
+            chart_set_note(both[k],
+                           "%zu per_turn entries left out (not an object, a field that is not a "
+                           "number, or past %d)",
+                           skipped, REPORT_MAX_TURNS);
+        else
+            chart_set_note(both[k], "turns that no conversation completed are left out");
+        add(cs, both[k], "Multi-turn");
+    }
+}
+
 int report_bundle_load(report_bundle *b, char *const *files, size_t n, sb_err *err)
 {
     memset(b, 0, sizeof *b);
@@ -850,6 +931,7 @@ int report_bundle_load(report_bundle *b, char *const *files, size_t n, sb_err *e
             report_charts_run(&b->charts, &b->runs[b->n_runs++], prefix);
         }
     }
+    turn_charts(&b->charts, b->runs, b->n_runs);
     return 0;
 }
 

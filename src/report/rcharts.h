@@ -4,10 +4,10 @@
  * One list of chart descriptions per input file, built from what the file
  * holds; the HTML page and the PNG/SVG files are both drawn from it. Chart
  * ids are stable (docs/report.md lists them); the charts of the second and
- * later files carry an "f2-", "f3-", ... prefix. Drawing data is reduced to
- * a few thousand marks (histogram bins, CDF steps, sampled scatter points);
- * the percentile markers are the figures the run printed, read from the
- * file, never recomputed. */
+ * later files carry an "f2-", "f3-", ... prefix. report_bundle_load adds,
+ * after them, the charts that span all its files (turns-ttft, turns-input). Drawing data is reduced
+ * to a few thousand marks (histogram bins, CDF steps, sampled scatter points); the percentile
+ * markers are the figures the run printed, read from the file, never recomputed. */
 #ifndef SB_REPORT_RCHARTS_H
 #define SB_REPORT_RCHARTS_H
 

@@ -108,6 +108,14 @@ typedef struct rstate {
     char gkey[16];    /* key inside one gaps[] entry (depth 5) */
     report_vec *tvec; /* the t_s or series array being read */
     int tvec_depth;   /* the depth of its values */
+    /* inside servebench.multi_turn (depth 3 and deeper) */
+    bool mt;
+    bool pt, pt_seen;  /* inside its per_turn array; one was read */
+    report_turn *turn; /* the per_turn entry being read (depth 5 and deeper) */
+    bool turn_bad;     /* one of its fields is not a number */
+    char mkey[16];     /* key in multi_turn (depth 3) */
+    char fkey[32];     /* key in one per_turn entry (depth 5) */
+    char qkey[16];     /* key in its ttft_ms (depth 6) */
     bool over, too_deep;
 } rstate;
 
@@ -134,6 +142,42 @@ static bool scalar_level(const rstate *st)
     return st->depth == 1 || (st->in_sb && st->depth == 2);
 }
 
+/* A value inside servebench.multi_turn.per_turn: the entry's numbers and
+ * its ttft_ms figures; anything else there (a string, a bool, null, a
+ * value that is no object) sets the entry aside. */
+static void turn_value(rstate *st, double x, const char *text, size_t len, bool is_str)
+{
+    if (st->depth == 4) { /* an element that is no object */
+        st->r->turns_skipped++;
+        return;
+    }
+    report_turn *t = st->turn;
+    if (!t)
+        return;
+    double *dst = NULL;
+    if (st->depth == 5) {
+        static const char *const names[] = {"turn", "requests", "completed", "mean_input_len",
+                                            "mean_output_len"};
+        double *f[] = {&t->turn, &t->requests, &t->completed, &t->mean_input_len,
+                       &t->mean_output_len};
+        for (size_t i = 0; i < 5; i++)
+            if (!strcmp(st->fkey, names[i]))
+                dst = f[i];
+    } else if (st->depth == 6 && !strcmp(st->fkey, "ttft_ms")) {
+        dst = !strcmp(st->qkey, "mean")     ? &t->ttft_mean
+              : !strcmp(st->qkey, "median") ? &t->ttft_median
+              : !strcmp(st->qkey, "p99")    ? &t->ttft_p99
+                                            : NULL;
+    }
+    if (!dst)
+        return;
+    bool word = len == 4 ? !memcmp(text, "true", 4) : len == 5 && !memcmp(text, "false", 5);
+    if (is_str || word || !isfinite(x))
+        st->turn_bad = true;
+    else
+        *dst = x;
+}
+
 /* A value inside a telemetry block. */
 static void tm_value(rstate *st, double x, const char *text, size_t len, bool is_str)
 {
@@ -154,6 +198,10 @@ static void value(rstate *st, double x, const char *text, size_t len, bool is_st
 {
     if (st->tm) {
         tm_value(st, x, text, len, is_str);
+        return;
+    }
+    if (st->pt) {
+        turn_value(st, x, text, len, is_str);
         return;
     }
     if (scalar_level(st) && st->tgt == T_NONE) {
@@ -177,6 +225,47 @@ static void number(rstate *st, const char *s, size_t len)
         value(st, x, s, len, false);
 }
 
+/* A per_turn entry begins: all NAN until its numbers are read. */
+static void turn_start(rstate *st)
+{
+    report_run *r = st->r;
+    st->turn = NULL;
+    st->turn_bad = false;
+    st->fkey[0] = st->qkey[0] = '\0';
+    if (r->n_turns >= REPORT_MAX_TURNS) {
+        r->turns_skipped++;
+        return;
+    }
+    if (r->n_turns == r->cap_turns) {
+        r->cap_turns = r->cap_turns ? 2 * r->cap_turns : 16;
+        r->turns = sb_xrealloc(r->turns, r->cap_turns * sizeof *r->turns);
+    }
+    st->turn = &r->turns[r->n_turns++];
+    *st->turn = (report_turn){NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+}
+
+/* An object or array as the value of one of the entry's number fields. */
+static void turn_nested(rstate *st)
+{
+    static const char *const names[] = {"turn", "requests", "completed", "mean_input_len",
+                                        "mean_output_len"};
+    for (size_t i = 0; i < 5; i++)
+        if (!strcmp(st->fkey, names[i]))
+            st->turn_bad = true;
+}
+
+/* A per_turn entry ends: kept when its turn index is a number and no field
+ * had the wrong type. */
+static void turn_end(rstate *st)
+{
+    report_run *r = st->r;
+    if (st->turn && (st->turn_bad || !isfinite(st->turn->turn))) {
+        r->n_turns--;
+        r->turns_skipped++;
+    }
+    st->turn = NULL;
+}
+
 static bool start_map(rstate *st)
 {
     if (st->depth == 1 && st->tgt == T_NONE && !strcmp(st->key, "servebench"))
@@ -191,6 +280,14 @@ static bool start_map(rstate *st)
             st->tkey[0] = '\0';
         }
     }
+    if (st->in_sb && st->depth == 2 && !st->tm && !st->mt && !strcmp(st->key, "multi_turn")) {
+        st->mt = true;
+        st->mkey[0] = '\0';
+    }
+    if (st->pt && st->depth == 4)
+        turn_start(st);
+    else if (st->turn && st->depth == 5 && strcmp(st->fkey, "ttft_ms") != 0)
+        turn_nested(st);
     if (++st->depth > RDATA_MAX_DEPTH) {
         st->too_deep = true;
         return false;
@@ -207,6 +304,15 @@ static void copy_key(char *dst, size_t cap, const char *k, size_t len)
 
 static void key(rstate *st, const char *k, size_t len)
 {
+    if (st->mt) {
+        if (st->depth == 3)
+            copy_key(st->mkey, sizeof st->mkey, k, len);
+        else if (st->depth == 5)
+            copy_key(st->fkey, sizeof st->fkey, k, len);
+        else if (st->depth == 6)
+            copy_key(st->qkey, sizeof st->qkey, k, len);
+        return;
+    }
     if (st->tm) {
         if (st->depth == 3)
             copy_key(st->tkey, sizeof st->tkey, k, len);
@@ -227,6 +333,12 @@ static void end_container(rstate *st)
         st->tvec = NULL;
     if (st->tm && st->depth == 2)
         st->tm = NULL;
+    if (st->pt && st->depth == 4)
+        turn_end(st);
+    if (st->pt && st->depth == 3)
+        st->pt = false;
+    if (st->mt && st->depth == 2)
+        st->mt = false;
     if (st->depth == 1) {
         st->tgt = T_NONE;
         st->in_sb = false;
@@ -249,7 +361,13 @@ static report_vec *tm_new_series(report_tm *tm, const char *name)
 static bool start_array(rstate *st)
 {
     report_run *r = st->r;
-    if (st->tm) {
+    if (st->pt && st->depth == 4) {
+        r->turns_skipped++; /* an element that is no object */
+    } else if (st->turn && st->depth == 5) {
+        turn_nested(st);
+    } else if (st->mt && st->depth == 3 && !st->pt_seen && !strcmp(st->mkey, "per_turn")) {
+        st->pt = st->pt_seen = true;
+    } else if (st->tm) {
         report_vec *v = NULL;
         if (st->depth == 3 && !strcmp(st->tkey, "t_s") && st->tm->t.n == 0)
             v = &st->tm->t;
@@ -894,6 +1012,7 @@ void report_run_free(report_run *r)
                        &r->start_times, &r->itls,        &r->itl_off, &r->failed};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         free(v[i]->v);
+    free(r->turns);
     free(r->path);
     memset(r, 0, sizeof *r);
 }

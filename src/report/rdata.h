@@ -50,6 +50,16 @@ typedef struct report_tm {
     size_t n_s;
 } report_tm;
 
+/* One entry of servebench.multi_turn.per_turn (`serve --multi-turn`);
+ * NAN where the file has no number. */
+typedef struct report_turn {
+    double turn, requests, completed, mean_input_len, mean_output_len;
+    double ttft_mean, ttft_median, ttft_p99; /* ms; ttft_p99 only with 99 in --metric-percentiles */
+} report_turn;
+
+/* per_turn entries kept per file; later ones are counted in turns_skipped */
+#define REPORT_MAX_TURNS 100000
+
 typedef struct report_run {
     char *path;
     report_kv *kv;
@@ -60,6 +70,11 @@ typedef struct report_run {
     report_vec itl_off;    /* request i's ITLs are itls.v[itl_off.v[i] .. itl_off.v[i+1]) */
     report_vec failed;     /* 1 where errors[i] is a non-empty string */
     report_tm server, gpu; /* servebench.server_metrics, servebench.gpu_metrics */
+    report_turn *turns;    /* servebench.multi_turn.per_turn, in file order */
+    size_t n_turns, cap_turns;
+    /* per_turn entries left out: not an object, no numeric "turn", a field
+     * of the wrong type, or past REPORT_MAX_TURNS (the chart's note says so) */
+    size_t turns_skipped;
 } report_run;
 
 /* Reads one result JSON (the first object of a JSON Lines file written with
