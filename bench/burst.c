@@ -42,6 +42,7 @@
 #include "core/clock.h"
 #include "http/engine.h"
 #include "run/loop.h"
+#include "bench_sim.h"
 
 #define BODY                                                                                       \
     "{\"model\": \"sim\", \"prompt\": \"hello world\", \"max_tokens\": 4, \"ignore_eos\": true, "  \
@@ -83,37 +84,12 @@ static double pct(double *v, size_t n, double p)
 static pid_t start_sim(const char *bin, size_t n, const char *ttft, const char *rec, bool pin,
                        int *port)
 {
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return -1;
     char seqs[32];
     snprintf(seqs, sizeof seqs, "%zu", n * 2 + 16);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (pin) {
-            long nc = sysconf(_SC_NPROCESSORS_ONLN);
-            cpu_set_t set;
-            CPU_ZERO(&set);
-            CPU_SET((int)nc - 1, &set);
-            sched_setaffinity(0, sizeof set, &set);
-        }
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        execl(bin, bin, "sim", "--port", "0", "--quiet", "--ttft-ms", ttft, "--itl-ms", "1",
-              "--max-num-seqs", seqs, "--record", rec, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    FILE *f = fdopen(pfd[0], "r");
-    char line[256] = "";
-    if (!fgets(line, sizeof line, f)) {
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    const char *c = strrchr(line, ':');
-    *port = c ? atoi(c + 1) : 0;
-    return *port > 0 ? pid : -1;
+    char *argv[] = {(char *)bin, "sim",        "--port",    "0", "--quiet",
+                    "--ttft-ms", (char *)ttft, "--itl-ms",  "1", "--max-num-seqs",
+                    seqs,        "--record",   (char *)rec, NULL};
+    return bench_sim_spawn(bin, argv, pin ? (int)sysconf(_SC_NPROCESSORS_ONLN) - 1 : -1, port);
 }
 
 /* ---- raw client -------------------------------------------------------- */

@@ -36,6 +36,7 @@
 #include "http/engine.h"
 #include "metrics/krx.h"
 #include "run/loop.h"
+#include "bench_sim.h"
 
 #define MAX_HOGS 16
 
@@ -49,27 +50,10 @@ static void pin_to(int cpu)
 
 static pid_t start_sim(const char *bin, const char *itl, const char *rec, int cpu, int *port)
 {
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (cpu >= 0)
-            pin_to(cpu);
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        execl(bin, bin, "sim", "--port", "0", "--quiet", "--ttft-ms", "20", "--itl-ms", itl,
-              "--max-num-seqs", "100000", "--record", rec, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    FILE *f = fdopen(pfd[0], "r");
-    char line[256] = "";
-    char *got = fgets(line, sizeof line, f);
-    fclose(f);
-    const char *c = got ? strrchr(line, ':') : NULL;
-    *port = c ? atoi(c + 1) : 0;
-    return *port > 0 ? pid : -1;
+    char *argv[] = {(char *)bin, "sim",      "--port",    "0",         "--quiet",
+                    "--ttft-ms", "20",       "--itl-ms",  (char *)itl, "--max-num-seqs",
+                    "100000",    "--record", (char *)rec, NULL};
+    return bench_sim_spawn(bin, argv, cpu, port);
 }
 
 static int cmp_d(const void *a, const void *b)

@@ -46,6 +46,7 @@
 #include "core/clock.h"
 #include "dataset/dataset.h"
 #include "tokenizer/tokenizer.h"
+#include "bench_sim.h"
 
 #define MAX_RUNS 1000
 #define MAX_ARGS 64
@@ -78,28 +79,10 @@ static double tv_ms(struct timeval tv)
  * then finds the counts equal and re-aligns nothing. */
 static pid_t start_sim(const char *bin, const char *rec, const char *tokdir, int *port)
 {
-    int pfd[2];
-    if (pipe(pfd) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(pfd[1], 1);
-        close(pfd[0]);
-        execl(bin, bin, "sim", "--port", "0", "--quiet", "--ttft-ms", "1", "--itl-ms", "1",
-              "--tokenizer", tokdir, "--record", rec, (char *)NULL);
-        _exit(127);
-    }
-    close(pfd[1]);
-    FILE *f = fdopen(pfd[0], "r");
-    char line[256] = "";
-    if (!fgets(line, sizeof line, f)) {
-        fclose(f);
-        return -1;
-    }
-    fclose(f);
-    const char *c = strrchr(line, ':');
-    *port = c ? atoi(c + 1) : 0;
-    return *port > 0 ? pid : -1;
+    char *argv[] = {(char *)bin,    "sim",      "--port",    "0", "--quiet",
+                    "--ttft-ms",    "1",        "--itl-ms",  "1", "--tokenizer",
+                    (char *)tokdir, "--record", (char *)rec, NULL};
+    return bench_sim_spawn(bin, argv, -1, port);
 }
 
 /* Forks and execs argv with envp extra (NULL: none) and stdout/stderr to
