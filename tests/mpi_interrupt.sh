@@ -13,24 +13,17 @@ set -euo pipefail
 grep -q libmpi <<< "$(ldd "$SB_BIN")" || { echo "mpi_interrupt: built without MPI"; exit 77; }
 command -v mpirun > /dev/null || { echo "mpi_interrupt: mpirun not installed"; exit 77; }
 tmp=$(mktemp -d)
-sim_pid=
+. "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 mpi_pid=
 cleanup() {
     [ -z "$mpi_pid" ] || kill -9 "$mpi_pid" 2>/dev/null || true
-    [ -z "$sim_pid" ] || kill "$sim_pid" 2>/dev/null || true
+    [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 # 64 tokens 20 ms apart: requests take 1.3 s, so some are in flight at the
 # interrupt and outlast the 0.5 s grace (cancelled, counted as failures).
-"$SB_BIN" sim --port 0 --ttft-ms 2 --itl-ms 20 > "$tmp/sim.out" 2>&1 &
-sim_pid=$!
-for _ in $(seq 600); do
-    grep -q listening "$tmp/sim.out" && break
-    sleep 0.1
-done
-port=$(sed -nE 's/.*listening on http:\/\/[^:]+:([0-9]+).*/\1/p' "$tmp/sim.out")
-[ -n "$port" ] || { echo "simulator did not start"; cat "$tmp/sim.out"; exit 1; }
+sim_start --ttft-ms 2 --itl-ms 20
 
 # 400 requests at 20/s: 20 s of sending, interrupted after about 3 s.
 # sigkill_timeout 3 (default 1) leaves room on a loaded machine.

@@ -22,20 +22,13 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4400 ]; then
     exit 77
 fi
 tmp=$(mktemp -d)
-sim_pid=
+. "$SB_SOURCE_DIR/tests/helpers/sim.sh"
 cleanup() {
-    [ -z "$sim_pid" ] || kill "$sim_pid" 2>/dev/null || true
+    [ -z "$pid" ] || kill "$pid" 2>/dev/null || true
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-"$SB_BIN" sim --port 0 --ttft-ms 400 --itl-ms 1 --max-num-seqs 5000 > "$tmp/sim.out" 2>&1 &
-sim_pid=$!
-for _ in $(seq 600); do
-    grep -q listening "$tmp/sim.out" && break
-    sleep 0.1
-done
-port=$(sed -nE 's/.*listening on http:\/\/[^:]+:([0-9]+).*/\1/p' "$tmp/sim.out")
-[ -n "$port" ] || { echo "simulator did not start"; cat "$tmp/sim.out"; exit 1; }
+sim_start --ttft-ms 400 --itl-ms 1 --max-num-seqs 5000
 
 # Peak RSS in KiB of one run (ru_maxrss of the child), and its exit status.
 peak() {

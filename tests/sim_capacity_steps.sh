@@ -18,8 +18,8 @@ set -u
 BIN="${SB_BIN:?run through ctest}"
 DATA="${SB_TEST_DATA:?}"
 tmp=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$SB_SOURCE_DIR/tests/helpers/sim.sh"
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 cfg="$DATA/kv/qwen3_4b.json"
 cat > "$tmp/client.py" <<'PY'
 import json, socket, sys, time
@@ -114,21 +114,10 @@ PY
 run_case() {
   local mode=$1 base=$2
   rm -f "$tmp/rec.jsonl"
-  "$BIN" sim --port 0 --model-config "$cfg" --gpu t4 --max-num-batched-tokens 1000 \
-    --record "$tmp/rec.jsonl" > "$tmp/out" 2> "$tmp/err" &
-  pid=$!
-  port=
-  for _ in $(seq 1200); do
-    port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9][0-9]*\).*/\1/p' "$tmp/out")
-    [ -n "$port" ] && break
-    kill -0 $pid 2>/dev/null || break
-    sleep 0.05
-  done
-  [ -n "$port" ] || { echo "FAIL: sim did not start ($mode)"; cat "$tmp/out" "$tmp/err"; exit 1; }
+  sim_start --model-config "$cfg" --gpu t4 --max-num-batched-tokens 1000 \
+    --record "$tmp/rec.jsonl" 2> "$tmp/err"
   python3 "$tmp/client.py" "$port" "$mode" "$base" || exit 1
-  kill -INT $pid
-  wait $pid
-  pid=
+  sim_stop
   echo "case $mode:"
   python3 "$tmp/check.py" "$tmp/rec.jsonl" "$tmp/err" || exit 1
 }

@@ -11,11 +11,16 @@ sim_start() {
     rm -f "$tmp/sim.out" # a restart must not read the previous simulator's line
     "$SB_BIN" sim --port 0 "$@" > "$tmp/sim.out" &
     pid=$!
-    for _ in $(seq 200); do grep -q listening "$tmp/sim.out" 2>/dev/null && break; sleep 0.05; done
+    # up to 60 s (a loaded CI machine), no longer once the simulator has exited
+    for _ in $(seq 1200); do
+        grep -q listening "$tmp/sim.out" 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
     local line
     line=$(head -n1 "$tmp/sim.out")
     [[ "$line" =~ ^servebench\ sim\ listening\ on\ http://127\.0\.0\.1:([0-9]+)$ ]] ||
-        { echo "FAIL: bad sim line: $line"; exit 1; }
+        { echo "FAIL: bad sim line: $line"; cat "$tmp/sim.out"; exit 1; }
     port=${BASH_REMATCH[1]}
     url="http://127.0.0.1:$port"
 }
