@@ -207,6 +207,10 @@ const struct tok *sim_tok_of(const sim_server *s);
  * the output vocabulary (0-63, sim_emit_word), else 64 + a hash of it below
  * 2^31, so what the server emits can be detokenized. */
 int32_t sim_word_id(const char *w, size_t n);
+/* The next whitespace-separated word of text at or after *at, as
+ * sim_count_words counts them: its start in *word and its length, 0 when no
+ * word is left; *at moves past it. */
+size_t sim_next_word(const char *text, size_t len, size_t *at, const char **word);
 
 /* sim_loop.c */
 int sim_loop_run(sim_server *s);

@@ -38,6 +38,19 @@ int32_t sim_word_id(const char *w, size_t n)
     return (int32_t)(64 + sim_hash(0, w, n) % ((uint64_t)INT32_MAX - 64));
 }
 
+size_t sim_next_word(const char *text, size_t len, size_t *at, const char **word)
+{
+    size_t i = *at;
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    size_t from = i;
+    while (i < len && !isspace((unsigned char)text[i]))
+        i++;
+    *at = i;
+    *word = text + from;
+    return i - from;
+}
+
 int sim_tok_attach(sim_server *s, sb_err *err)
 {
     if (!s->o.tokenizer || s->o.count_tokens)
@@ -107,17 +120,11 @@ static size_t key_tok_ids(sim_conn *c, const char *text, size_t len)
  * the first limit words. */
 static size_t key_words_upto(sim_conn *c, const char *text, size_t len, size_t limit)
 {
-    size_t n = 0, i = 0;
-    while (i < len && n < limit) {
-        while (i < len && isspace((unsigned char)text[i]))
-            i++;
-        size_t from = i;
-        while (i < len && !isspace((unsigned char)text[i]))
-            i++;
-        if (i > from) {
-            sim_pfx_hasher_push(&c->pfx_h, sim_hash(0, text + from, i - from));
-            n++;
-        }
+    size_t n = 0, at = 0, wl;
+    const char *w;
+    while (n < limit && (wl = sim_next_word(text, len, &at, &w)) > 0) {
+        sim_pfx_hasher_push(&c->pfx_h, sim_hash(0, w, wl));
+        n++;
     }
     return n;
 }

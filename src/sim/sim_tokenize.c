@@ -11,7 +11,6 @@
  * a client comparing its prompt lengths with /tokenize sees exactly the
  * server's usage.prompt_tokens. Tokenizing runs on the one event-loop thread,
  * so the text and the id list are capped (a 400 beyond), as every input is. */
-#include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -31,19 +30,13 @@
  * strs, each word's string too ("Ġ"-free: the word itself). */
 static void word_ids(const char *text, size_t len, tok_ids *ids, sb_buf *strs)
 {
-    size_t i = 0;
-    while (i < len) {
-        while (i < len && isspace((unsigned char)text[i]))
-            i++;
-        size_t from = i;
-        while (i < len && !isspace((unsigned char)text[i]))
-            i++;
-        if (i == from)
-            continue;
-        tok_ids_push(ids, sim_word_id(text + from, i - from));
+    size_t at = 0, wl;
+    const char *w;
+    while ((wl = sim_next_word(text, len, &at, &w)) > 0) {
+        tok_ids_push(ids, sim_word_id(w, wl));
         if (strs) {
             sb_buf_putc(strs, strs->len ? ',' : '[');
-            pyfmt_json_string_as(strs, text + from, i - from, false);
+            pyfmt_json_string_as(strs, w, wl, false);
         }
     }
 }
