@@ -57,6 +57,9 @@ typedef struct eng_opts {
      * a socket out of turn 200 ms into a stream). docs/engine.md "Receive
      * timestamps" says what the stamp means. */
     bool rx_kernel;
+    /* Every transfer through libcurl (--http-client curl), never the own
+     * HTTP/1.1 transport (docs/engine.md "Own HTTP/1.1 transport"). */
+    bool curl_only;
 } eng_opts;
 
 typedef struct eng_ops {
