@@ -765,7 +765,8 @@ static void check_stalls(eng *e, uint64_t now)
             tls_waiting(x)) {
             if (e->plain_http == 0)
                 e->plain_http =
-                    eng_answers_plain_http(x->cu->easy, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+                    eng_answers_plain_http(x->cu->easy, e->plain_where, sizeof e->plain_where) ? 1
+                                                                                               : -1;
             if (e->plain_http == 1) {
                 char msg[700];
                 snprintf(msg, sizeof msg,

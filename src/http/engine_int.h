@@ -73,16 +73,16 @@ struct eng_xfer {
     bool own;  /* this start runs on the own transport (native.c) */
     xcurl *cu; /* libcurl part, NULL until first needed */
     /* own transport, valid while own && active */
-    nconn *conn;                  /* its connection; NULL while waiting for one */
-    eng_xfer *next_wait;          /* in the FIFO of transfers waiting for a connection / to end */
-    const char *body;             /* the caller's, until on_done */
-    size_t body_len;              /* of body */
-    char *head;                   /* request head not yet sent (owned), or NULL */
-    uint32_t head_len;            /* of the whole head */
-    uint64_t sent;                /* head + body bytes written */
-    uint8_t origin;               /* index of its server in the own transport's table */
-    uint8_t pend_why;             /* sb_fail of a failure found while starting (posted) */
-    char *pend_msg;               /* its message (owned) */
+    nconn *conn;         /* its connection; NULL while waiting for one */
+    eng_xfer *next_wait; /* in the FIFO of transfers waiting for a connection / to end */
+    const char *body;    /* the caller's, until on_done */
+    size_t body_len;     /* of body */
+    char *head;          /* request head not yet sent (owned), or NULL */
+    uint32_t head_len;   /* of the whole head */
+    uint64_t sent;       /* head + body bytes written */
+    uint8_t origin;      /* index of its server in the own transport's table */
+    uint8_t pend_why;    /* sb_fail of a failure found while starting (posted) */
+    char *pend_msg;      /* its message (owned) */
 };
 
 /* engine.c: keeps e->active and e->running. */
@@ -102,8 +102,8 @@ void nat_pin(eng *e, const char *host, unsigned port, const struct addrinfo *res
 bool nat_takes(eng *e, const char *url);
 /* Starts x on the own transport (nat_takes(url) was true): builds the head,
  * takes the start time, connects or reuses and writes. Returns the start. */
-uint64_t nat_start(eng_xfer *x, const char *url, const struct curl_slist *headers,
-                   const char *body, size_t body_len);
+uint64_t nat_start(eng_xfer *x, const char *url, const struct curl_slist *headers, const char *body,
+                   size_t body_len);
 /* An epoll event on fd: true when fd is an own connection (handled). */
 bool nat_event(eng *e, int fd, uint32_t events);
 /* Ends transfers whose failure was found while they were starting (on_done

@@ -24,6 +24,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,8 +64,8 @@ struct nconn {
     bool reused;    /* carried an earlier response */
     uint32_t ev;    /* events registered with epoll (0: none yet) */
     uint64_t t_conn;
-    eng_xfer *x;       /* the transfer on it; NULL when idle */
-    nconn *next_idle;  /* in the idle pool */
+    eng_xfer *x;      /* the transfer on it; NULL when idle */
+    nconn *next_idle; /* in the idle pool */
     h1_resp r;
 };
 
@@ -76,8 +77,8 @@ struct nat {
     int norig;
     nconn **byfd; /* fd -> own connection, NULL for curl's sockets */
     int nbyfd;
-    nconn *idle; /* idle keep-alive connections, newest first (reused LIFO) */
-    int nconns;  /* open, idle or busy */
+    nconn *idle;                     /* idle keep-alive connections, newest first (reused LIFO) */
+    int nconns;                      /* open, idle or busy */
     eng_xfer *wait_head, *wait_tail; /* waiting for a connection (max_conns), FIFO */
     eng_xfer *post_head, *post_tail; /* failed while starting: on_done at the next step */
     sb_buf head;                     /* a request head being built */
@@ -521,8 +522,8 @@ static void send_failed(eng *e, nconn *c, int er, bool posted)
     if (c->reused && h1_resp_seen(&c->r) == 0 && (er == EPIPE || er == ECONNRESET))
         reused_msg(x, msg, sizeof msg);
     else
-        snprintf(msg, sizeof msg, "%s: Send failure: %s (%s)",
-                 curl_easy_strerror(CURLE_SEND_ERROR), strerror(er), x->url);
+        snprintf(msg, sizeof msg, "%s: Send failure: %s (%s)", curl_easy_strerror(CURLE_SEND_ERROR),
+                 strerror(er), x->url);
     if (posted) {
         x->conn = NULL;
         conn_close(e, c);
@@ -557,7 +558,12 @@ static bool attach(eng *e, eng_xfer *x, const char *scratch)
         c->st = NC_CONNECTING;
         c->x = x;
         x->conn = c;
-        if (rc == 1) { /* connected later: the head waits with the transfer */
+        /* A non-blocking connect() answers EINPROGRESS even when, as on
+         * loopback, the handshake is done by the time it returns: write at
+         * once if the socket is writable (poll(0), as curl checks), else
+         * wait for EPOLLOUT (an error comes that way too). */
+        struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+        if (rc == 1 && (poll(&p, 1, 0) != 1 || p.revents != POLLOUT)) {
             if (!x->head)
                 x->head = sb_xstrndup(scratch, x->head_len);
             watch(e, c, EPOLLOUT);
@@ -591,8 +597,8 @@ static void dequeue(eng *e)
     }
 }
 
-uint64_t nat_start(eng_xfer *x, const char *url, const struct curl_slist *headers,
-                   const char *body, size_t body_len)
+uint64_t nat_start(eng_xfer *x, const char *url, const struct curl_slist *headers, const char *body,
+                   size_t body_len)
 {
     eng *e = x->e;
     nat *n = e->nat;
@@ -606,8 +612,7 @@ uint64_t nat_start(eng_xfer *x, const char *url, const struct curl_slist *header
     free(x->head);
     x->head = NULL;
     sb_buf_reset(&n->head);
-    h1_request_head(&n->head, &n->u, body != NULL, x->body_len, headers,
-                    "servebench/" SB_VERSION);
+    h1_request_head(&n->head, &n->u, body != NULL, x->body_len, headers, "servebench/" SB_VERSION);
     x->head_len = (uint32_t)n->head.len;
     (void)url;
     uint64_t t = sb_now_ns(); /* the start: connect and write follow at once */
@@ -656,8 +661,8 @@ static bool feed(eng *e, nconn *c, size_t r)
         return true;
     case H1_DONE: {
         /* bytes after the end would be a pipelined answer nobody asked for */
-        bool keep = used == r && h1_resp_reusable(&c->r) &&
-                    x->sent == (uint64_t)x->head_len + x->body_len;
+        bool keep =
+            used == r && h1_resp_reusable(&c->r) && x->sent == (uint64_t)x->head_len + x->body_len;
         x_end(e, x, SB_FAIL_NONE, NULL, keep);
         return false;
     }
@@ -667,8 +672,8 @@ static bool feed(eng *e, nconn *c, size_t r)
     case H1_ERROR:
     default:
         /* as libcurl's CURLE_WEIRD_SERVER_REPLY, which maps to OTHER */
-        snprintf(msg, sizeof msg, "%s: %s (%s)", curl_easy_strerror(CURLE_WEIRD_SERVER_REPLY),
-                 why, x->url);
+        snprintf(msg, sizeof msg, "%s: %s (%s)", curl_easy_strerror(CURLE_WEIRD_SERVER_REPLY), why,
+                 x->url);
         x_end(e, x, SB_FAIL_OTHER, msg, false);
         return false;
     }
@@ -701,8 +706,8 @@ static void on_rx_error(eng *e, nconn *c, int er)
     if (c->reused && h1_resp_seen(&c->r) == 0)
         reused_msg(x, msg, sizeof msg);
     else
-        snprintf(msg, sizeof msg, "%s: Recv failure: %s (%s)",
-                 curl_easy_strerror(CURLE_RECV_ERROR), strerror(er), x->url);
+        snprintf(msg, sizeof msg, "%s: Recv failure: %s (%s)", curl_easy_strerror(CURLE_RECV_ERROR),
+                 strerror(er), x->url);
     x_end(e, x, SB_FAIL_RESET, msg, false);
 }
 
@@ -807,8 +812,8 @@ bool nat_check(eng_xfer *x, uint64_t now)
     if (x->pend_why)
         return false; /* already ended, reported at the next step */
     nconn *c = x->conn;
-    uint64_t ct = e->o.connect_timeout_s > 0 ? (uint64_t)(e->o.connect_timeout_s * 1e9)
-                                              : CONNECT_DEFAULT_NS;
+    uint64_t ct =
+        e->o.connect_timeout_s > 0 ? (uint64_t)(e->o.connect_timeout_s * 1e9) : CONNECT_DEFAULT_NS;
     char msg[MSG_MAX];
     if (e->o.timeout_s > 0 && now - x->start_ns >= (uint64_t)(e->o.timeout_s * 1e9)) {
         snprintf(msg, sizeof msg,
