@@ -53,14 +53,16 @@ bool h1_url_parse(const char *url, h1_url *u);
  * default of that name (Host, User-Agent, Accept, Content-Type), "Name:"
  * with no value removes it and sends nothing, "Name;" sends "Name:" empty.
  * A caller's Content-Length or Transfer-Encoding is not sent (the body's
- * length is ours to state). */
+ * length is ours to state; curl would send the caller's). Expect:
+ * 100-continue is never sent (curl adds it to a body over 1 MiB unless the
+ * caller's "Expect:" removes it, as the engine's callers' headers do). */
 void h1_request_head(sb_buf *out, const h1_url *u, bool post, size_t body_len,
                      const struct curl_slist *headers, const char *user_agent);
 
 /* ---- response ---- */
 
-#define H1_LINE_MAX 8192u   /* one status, header, chunk-size or trailer line */
-#define H1_HEAD_MAX 65536u  /* all header lines of one response (and its 1xx ones) */
+#define H1_LINE_MAX 8192u  /* one status, header, chunk-size or trailer line */
+#define H1_HEAD_MAX 65536u /* all header lines of one response (and its 1xx ones) */
 
 typedef enum h1_rc {
     H1_MORE,  /* every byte was taken; the response goes on */
@@ -89,10 +91,14 @@ typedef struct h1_resp {
     uint64_t seen;     /* response bytes taken so far */
     uint32_t head_len; /* header bytes of this response so far */
     uint32_t line_len; /* bytes of a line split across feeds, held in line */
-    char *line;        /* that line; allocated only when a line spans feeds */
+    uint32_t line_cap; /* allocated size of line */
+    char *line;        /* that line; allocated only when a line spans feeds,
+                        * and let go once a long one (> 256 bytes) is used */
 } h1_resp;
 
-/* Before each response (also to reuse r after H1_DONE or an error). */
+/* Before each response (also to reuse r after H1_DONE or an error). r is
+ * zeroed memory or a parser initialised before (what it holds is kept for
+ * reuse: h1_resp_free lets it go). */
 void h1_resp_init(h1_resp *r);
 /* Frees what r holds; r may be initialised again. */
 void h1_resp_free(h1_resp *r);
