@@ -446,8 +446,14 @@ bool nat_has_posted(const eng *e)
 int nat_flush(eng *e)
 {
     nat *n = e->nat;
-    int k = 0;
-    while (n->post_head) {
+    /* At most those posted before this call: one that an on_done starts and
+     * fails is reported by the next step, so this loop always ends. Popped
+     * from the live list, so an on_done that cancels or frees another posted
+     * transfer (nat_drop unlists it) is safe. */
+    int due = 0, k = 0;
+    for (const eng_xfer *y = n->post_head; y; y = y->next_wait)
+        due++;
+    while (n->post_head && k < due) {
         eng_xfer *x = n->post_head;
         n->post_head = x->next_wait;
         if (!n->post_head)
