@@ -493,7 +493,7 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     x->url = url;
     x->status_sent = x->aborted = false;
     if (nat_takes(e, url))
-        return nat_start(x, url, headers, body, body_len);
+        return nat_start(x, headers, body, body_len);
     x->own = false;
     xcurl *cu = curl_part(x);
     CURL *c = cu->easy;

@@ -100,9 +100,9 @@ void nat_pin(eng *e, const char *host, unsigned port, const struct addrinfo *res
 /* Does the own transport take url? (Eligibility: docs/engine.md "Own HTTP/1.1
  * transport".) Cached for the last URL; may resolve the host once. */
 bool nat_takes(eng *e, const char *url);
-/* Starts x on the own transport (nat_takes(url) was true): builds the head,
+/* Starts x on the own transport (nat_takes(x->url) was just true): builds the head,
  * takes the start time, connects or reuses and writes. Returns the start. */
-uint64_t nat_start(eng_xfer *x, const char *url, const struct curl_slist *headers, const char *body,
+uint64_t nat_start(eng_xfer *x, const struct curl_slist *headers, const char *body,
                    size_t body_len);
 /* An epoll event on fd: true when fd is an own connection (handled). */
 bool nat_event(eng *e, int fd, uint32_t events);

@@ -603,8 +603,7 @@ static void dequeue(eng *e)
     }
 }
 
-uint64_t nat_start(eng_xfer *x, const char *url, const struct curl_slist *headers, const char *body,
-                   size_t body_len)
+uint64_t nat_start(eng_xfer *x, const struct curl_slist *headers, const char *body, size_t body_len)
 {
     eng *e = x->e;
     nat *n = e->nat;
@@ -620,7 +619,6 @@ uint64_t nat_start(eng_xfer *x, const char *url, const struct curl_slist *header
     sb_buf_reset(&n->head);
     h1_request_head(&n->head, &n->u, body != NULL, x->body_len, headers, "servebench/" SB_VERSION);
     x->head_len = (uint32_t)n->head.len;
-    (void)url;
     uint64_t t = sb_now_ns(); /* the start: connect and write follow at once */
     x->start_ns = x->last_rx_ns = t;
     eng_link_active(e, x);
