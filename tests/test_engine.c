@@ -31,6 +31,8 @@ enum mode {
     M_IDLE_CLOSE, /* a keep-alive answer, then close (s->closed set after) */
     M_DROP_2ND,   /* answer the first request; read the second and close */
     M_204,        /* 204 No Content, no body */
+    M_GARBAGE,    /* not HTTP at all */
+    M_SHORT,      /* Content-Length 10, 5 bytes, close */
 };
 
 typedef struct rawsrv {
@@ -124,6 +126,14 @@ static void serve_conn(rawsrv *s, int fd)
                 return;
             put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
             continue;
+        }
+        if (s->mode == M_GARBAGE) {
+            put(fd, "HELLO THERE\r\n\r\n");
+            return;
+        }
+        if (s->mode == M_SHORT) {
+            put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+            return;
         }
         if (s->mode == M_204) {
             put(fd, "HTTP/1.1 204 No Content\r\n\r\n");
@@ -349,6 +359,22 @@ static void check_transport_failures(enum flavour f)
     run_one(e, x, url, &g);
     assert_int_equal(g.why, SB_FAIL_TIMEOUT);
     assert_true(sb_now_ns() - t0 < 1400 * SB_NS_PER_MS); /* before the server gave up */
+    sb_buf_free(&g.body);
+    srv_stop(&s);
+
+    /* a reply that is not HTTP; a body cut short by the close */
+    srv_start(&s, M_GARBAGE);
+    url_of(url, sizeof url, &s);
+    run_one(e, x, url, &g);
+    assert_int_equal(g.why, SB_FAIL_OTHER);
+    assert_non_null(strstr(g.msg, url));
+    sb_buf_free(&g.body);
+    srv_stop(&s);
+    srv_start(&s, M_SHORT);
+    url_of(url, sizeof url, &s);
+    run_one(e, x, url, &g);
+    assert_int_equal(g.why, SB_FAIL_RESET);
+    assert_non_null(strstr(g.msg, url));
     sb_buf_free(&g.body);
     srv_stop(&s);
 
