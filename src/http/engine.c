@@ -837,8 +837,8 @@ int eng_step(eng *e, uint64_t deadline_ns)
         real_minus_mono(&e->krx_rm, 3); /* else the last good offset stays */
     int64_t rm = e->krx_rm;
     for (int i = 0; e->o.rx_kernel && i < n; i++)
-        if (evs[i].data.fd != e->tfd && (evs[i].events & EPOLLIN))
-            krx_probe(e, evs[i].data.fd, rm);
+        if (evs[i].data.fd != e->tfd && (evs[i].events & EPOLLIN) && !nat_owns(e, evs[i].data.fd))
+            krx_probe(e, evs[i].data.fd, rm); /* own sockets read their stamps (native.c) */
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         if (fd == e->tfd) {

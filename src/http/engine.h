@@ -56,7 +56,8 @@ typedef struct eng_opts {
     bool use_poll;            /* curl_multi_poll loop instead of epoll + socket_action */
     /* Kernel receive stamps (--rx-timestamps kernel; plain HTTP/1.1, epoll
      * loop): every connection asks for SO_TIMESTAMPING software receive
-     * stamps, and before curl reads a readable socket the engine peeks
+     * stamps; the own transport reads each with its data (recvmsg), and on
+     * libcurl, before curl reads a readable socket, the engine peeks
      * (MSG_PEEK, nothing consumed) for the stamp of the newest data queued
      * on it; curl's happy-eyeballs timer is set to 0 (it would make curl read
      * a socket out of turn 200 ms into a stream). docs/engine.md "Receive
@@ -72,10 +73,12 @@ typedef struct eng_ops {
     /* Returns 0 to continue, -1 to abort the transfer (ends with why = NONE
      * from the engine's side: the callback already recorded its reason).
      * krx_ns: with eng_opts.rx_kernel, the kernel's receive time
-     * (CLOCK_MONOTONIC, <= t_ns) of the newest segment queued on the socket
-     * when the engine peeked it before curl read this piece; 0 when not
-     * asked for, or when curl may have read data that arrived after the
-     * peek (never a stamp from before the data arrived). */
+     * (CLOCK_MONOTONIC, <= t_ns) of the newest segment of the read that
+     * brought this piece (own transport), or of the newest segment queued on
+     * the socket when the engine peeked it before curl read this piece
+     * (libcurl); 0 when not asked for, when the kernel gave none, or when
+     * curl may have read data that arrived after the peek (never a stamp
+     * from before the data arrived). */
     int (*on_body)(void *ud, const char *p, size_t n, uint64_t t_ns, uint64_t krx_ns);
     /* why: SB_FAIL_NONE for a complete response (any status), otherwise the
      * transport failure with a message naming the URL. aborted: on_body

@@ -104,6 +104,8 @@ bool nat_takes(eng *e, const char *url);
  * takes the start time, connects or reuses and writes. Returns the start. */
 uint64_t nat_start(eng_xfer *x, const struct curl_slist *headers, const char *body,
                    size_t body_len);
+/* Is fd an own connection? */
+bool nat_owns(const eng *e, int fd);
 /* An epoll event on fd: true when fd is an own connection (handled). */
 bool nat_event(eng *e, int fd, uint32_t events);
 /* Ends transfers whose failure was found while they were starting (on_done

@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/net_tstamp.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -84,6 +85,7 @@ struct nat {
     sb_buf head;                     /* a request head being built */
     char *rbuf;                      /* NAT_RBUF: every read goes here */
     uint64_t rx_t;                   /* receive time of the bytes being parsed */
+    uint64_t rx_krx;                 /* their kernel stamp (rx_kernel), or 0 */
 };
 
 nat *nat_new(void)
@@ -253,7 +255,7 @@ static int origin_of(eng *e, const char *url, const h1_url *u)
 bool nat_takes(eng *e, const char *url)
 {
     nat *n = e->nat;
-    if (e->o.use_poll || e->o.http2 || e->o.curl_only || e->o.rx_kernel)
+    if (e->o.use_poll || e->o.http2 || e->o.curl_only)
         return false;
     if (n->url && strcmp(n->url, url) == 0)
         return n->url_origin >= 0;
@@ -319,6 +321,16 @@ static int connect_addr(eng *e, nconn *c)
         return -1;
     }
     sock_opts(c->fd);
+    int stamp = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    if (e->o.rx_kernel &&
+        setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPING, &stamp, sizeof stamp) != 0) {
+        int er = errno; /* eng_new checked that it works: fail this connection, not silently */
+        e->nat->byfd[c->fd] = NULL;
+        close(c->fd);
+        c->fd = -1;
+        errno = er;
+        return -1;
+    }
     if (connect(c->fd, a, o->alen[c->ai]) == 0)
         return 0;
     if (errno == EINPROGRESS)
@@ -436,6 +448,12 @@ static void post(eng *e, eng_xfer *x, sb_fail why, const char *msg)
     else
         n->post_head = x;
     n->post_tail = x;
+}
+
+bool nat_owns(const eng *e, int fd)
+{
+    const nat *n = e->nat;
+    return fd >= 0 && fd < n->nbyfd && n->byfd[fd];
 }
 
 bool nat_has_posted(const eng *e)
@@ -645,7 +663,7 @@ static void sink_status(void *ud, int status)
 static int sink_body(void *ud, const char *p, size_t n)
 {
     eng_xfer *x = ud;
-    if (x->ops->on_body(x->ud, p, n, x->e->nat->rx_t, 0) == 0)
+    if (x->ops->on_body(x->ud, p, n, x->e->nat->rx_t, x->e->nat->rx_krx) == 0)
         return 0;
     x->aborted = true;
     return 1;
@@ -717,14 +735,47 @@ static void on_rx_error(eng *e, nconn *c, int er)
 
 /* Reads and parses at once; the time is taken right after each recv
  * returns, before any parsing (the same point as curl's write callback). */
+/* --rx-timestamps kernel: recvmsg hands over the SO_TIMESTAMPING software
+ * stamp of the newest segment it read from (TCP keeps the stamp of the last
+ * skb copied), i.e. of exactly the data read, so every piece has one (the
+ * libcurl path peeks before curl reads and must drop stamps it cannot
+ * vouch for). The stamp is CLOCK_REALTIME; e->krx_rm (refreshed at every
+ * wake-up, engine.c) turns it into the run's CLOCK_MONOTONIC. 0 when the
+ * kernel gave none or it lies in the future. */
+static ssize_t recv_stamped(eng *e, int fd, void *buf, size_t len, uint64_t *krx)
+{
+    union {
+        char buf[CMSG_SPACE(3 * sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t r = recvmsg(fd, &m, 0);
+    *krx = 0;
+    for (struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPING)
+            continue;
+        struct timespec ts[3]; /* [0]: software; [2]: hardware (not asked for) */
+        memcpy(ts, CMSG_DATA(c), sizeof ts);
+        int64_t real = (int64_t)ts[0].tv_sec * (int64_t)SB_NS_PER_S + ts[0].tv_nsec;
+        if (real != 0 && real - e->krx_rm > 0)
+            *krx = (uint64_t)(real - e->krx_rm);
+    }
+    return r;
+}
+
 static void readable(eng *e, nconn *c)
 {
     nat *n = e->nat;
     for (int i = 0; i < NAT_READS; i++) {
-        ssize_t r = recv(c->fd, n->rbuf, NAT_RBUF, 0);
+        uint64_t krx = 0;
+        ssize_t r = e->o.rx_kernel ? recv_stamped(e, c->fd, n->rbuf, NAT_RBUF, &krx)
+                                   : recv(c->fd, n->rbuf, NAT_RBUF, 0);
         uint64_t t = sb_now_ns();
         if (r > 0) {
             n->rx_t = c->x->last_rx_ns = t;
+            n->rx_krx = krx <= t ? krx : 0;
             if (!feed(e, c, (size_t)r) || (size_t)r < NAT_RBUF)
                 return; /* ended, or the socket is most likely drained */
             continue;
