@@ -282,20 +282,33 @@ void tok_model_free(tok_model *m);
 
 /* ---- binary cache of the parsed maps (tok_cache.c) ---------------------- */
 
-/* Where the cached copy of one tokenizer.json lives and what the file was. */
+/* Where the cached copy of one tokenizer.json lives and what the file was
+ * (its stat data, taken before its bytes are read). */
 typedef struct tok_cache_key {
     char *dir, *file; /* NULL: no cache (off, or no place for it) */
-    uint64_t size, hash;
-    int64_t mtime_s, mtime_ns;
+    uint64_t size, ino, dev;
+    int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
+    uint64_t hash; /* of the file's bytes, once tok_cache_key_content saw them */
+    bool have_hash;
+    bool racy; /* set by tok_cache_get: the copy's content hash was needed */
 } tok_cache_key;
 
-/* Fills key for the tokenizer.json at path whose raw bytes are raw; -1 (key
+/* Fills key from the stat data of the tokenizer.json at path; -1 (key
  * empty) when the cache is off or the file cannot be named. */
-int tok_cache_key_of(const char *path, const sb_buf *raw, tok_cache_key *key);
+int tok_cache_key_of(const char *path, tok_cache_key *key);
 void tok_cache_key_free(tok_cache_key *key);
+/* Adds the hash of the file's bytes raw (read after the key was taken). */
+void tok_cache_key_content(tok_cache_key *key, const sb_buf *raw);
 /* 0 with the compact text (model.vocab/merges cut out) and the maps when a
- * valid copy for key exists; -1 (nothing to free) on any miss. */
-int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps);
+ * valid copy for key exists; -1 (nothing to free) on any miss. A racy copy
+ * (tok_cache.c) needs the file's content hash: without it (have_hash false)
+ * this returns TOK_CACHE_NEED_CONTENT (nothing to free) and is asked again
+ * after tok_cache_key_content. */
+#define TOK_CACHE_NEED_CONTENT 1
+int tok_cache_get(tok_cache_key *key, sb_buf *text, tok_maps *maps);
+/* Whether the file key describes last changed long enough ago that a copy
+ * written now is not racy. */
+bool tok_cache_settled(const tok_cache_key *key);
 /* Frees what a model did not take over, and the mapping. */
 void tok_maps_free(tok_maps *m);
 /* Frees what a model did not take over but leaves the mapping, which the
@@ -304,7 +317,8 @@ void tok_maps_release(tok_maps *m);
 /* Before t's parts are freed: drops t's pointers into its mapped copy and
  * unmaps it (nothing when t has none). */
 void tok_cache_detach(tok *t);
-/* Writes the copy of a BPE tokenizer and its compact text (best effort). */
+/* Writes the copy of a BPE tokenizer and its compact text (best effort;
+ * nothing without the content hash of key). */
 void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok *t);
 /* Appends the ids of one pre-token. */
 void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
