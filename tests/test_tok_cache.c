@@ -23,6 +23,7 @@
 
 #include "config/config.h"
 #include "dataset/dataset.h"
+#include "tokenizer/tok_internal.h"
 #include "tokenizer/tokenizer.h"
 
 typedef struct fx {
@@ -213,6 +214,13 @@ static void miss_then_hit(const char *fam, bool plain)
     assert_same(ref, miss);
     assert_same(ref, hit);
     assert_same_random(ref, hit);
+    /* the letters table read back is the one this build computes */
+    assert_int_equal(ref->chunk_ok, hit->chunk_ok);
+    if (hit->chunk_ok) {
+        assert_true(hit->cache_map && (char *)hit->letters >= (char *)hit->cache_map &&
+                    (char *)hit->letters < (char *)hit->cache_map + hit->cache_map_len);
+        assert_memory_equal(ref->letters, hit->letters, TOK_LETTERS_BYTES);
+    }
     tok_free(ref);
     tok_free(miss);
     tok_free(hit);

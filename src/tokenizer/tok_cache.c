@@ -42,7 +42,7 @@
 #include "tokenizer/tok_internal.h"
 
 /* Bump when anything written here, or the map layout or tok_hash, changes. */
-#define TOKC_VERSION 5 /* 5: keyed by stat data (inode, device, change time), racy rule */
+#define TOKC_VERSION 6 /* 6: the letters table (tok_chunk_letters) */
 #define TOKC_MAX_SLOTS ((uint64_t)1 << 28)
 #define TOKC_MAX_BYTES ((uint64_t)1 << 32)
 /* A tokenizer.json changed less than this before its copy was written may
@@ -90,6 +90,7 @@ typedef struct tokc_header {
     uint64_t merges_mask, merges_n;
     uint64_t has_bl_pair;         /* 0 or 1: tok_model.bl_pair follows */
     uint64_t dec_n, dec_blob_len; /* tok.dec_*: ids (0: none), bytes */
+    uint64_t letters_key;         /* tok_chunk_letters_key, 0: no letters table */
     uint64_t payload_hash;        /* of everything after the header */
 } tokc_header;
 
@@ -202,9 +203,11 @@ static bool pow2_mask(uint64_t mask)
 }
 
 /* The payload's parts in file order (text, vocab slots, vocab blob, merge
- * slots, [byte pairs], [decode offsets, bytes, clean bits]) with their sizes
- * from a header whose counts are within the caps; returns how many. */
-#define TOKC_PARTS 8 /* 4 always, 1 with the byte-level pair table, 3 with the decode table */
+ * slots, [byte pairs], [decode offsets, bytes, clean bits], [letters]) with
+ * their sizes from a header whose counts are within the caps; returns how
+ * many. */
+#define TOKC_PARTS 9 /* 4 always, 1 with the byte pair table, 3 with the decode table, 1 letters   \
+                      */
 static int tokc_sizes(const tokc_header *h, size_t *sizes)
 {
     int n = 0;
@@ -219,6 +222,8 @@ static int tokc_sizes(const tokc_header *h, size_t *sizes)
         sizes[n++] = (size_t)h->dec_blob_len;
         sizes[n++] = (size_t)h->dec_n / 8 + 1;
     }
+    if (h->letters_key)
+        sizes[n++] = TOK_LETTERS_BYTES;
     return n;
 }
 
@@ -278,8 +283,8 @@ static bool header_ok(const tokc_header *h, const tok_cache_key *key, uint64_t f
     return tokc_offsets(sizes, n, NULL) == file_size;
 }
 
-/* Every slot points at a whole record inside the blob with a sane id, and
- * every merge names ids of the vocabulary: what the encoder indexes with. */
+/* Every slot points at a whole record inside the blob with a sane id: what
+ * lookups read. */
 static bool maps_ok(const tok_maps *m)
 {
     size_t n = 0, blen = m->vocab.blob.len;
@@ -317,19 +322,8 @@ static bool maps_ok(const tok_maps *m)
     }
     if (n != m->vocab.n)
         return false;
-    n = 0;
-    for (size_t i = 0; i <= m->merges.mask; i++) {
-        const struct tok_pslot *s = &m->merges.slots[i];
-        if (!s->key)
-            continue;
-        uint64_t k = s->key - 1;
-        if ((k >> 32) >= TOK_MAX_ID || (k & 0xffffffffu) >= TOK_MAX_ID || s->b < 0 ||
-            s->b >= TOK_MAX_ID)
-            return false;
-        n++;
-    }
-    if (n != m->merges.n)
-        return false;
+    /* (every merge's ids are checked against the vocabulary where the model
+     * takes the map over: tok_model.c parse_merges) */
     for (size_t i = 0; m->dec_off && i < m->dec_n; i++)
         if (m->dec_off[i] > m->dec_off[i + 1])
             return false;
@@ -370,6 +364,8 @@ void tok_cache_detach(tok *t)
         t->dec_blob = NULL;
     if (in_range(b, n, t->dec_clean))
         t->dec_clean = NULL;
+    if (in_range(b, n, t->letters))
+        t->letters = NULL;
     munmap(b, n);
     t->cache_map = NULL;
     t->cache_map_len = 0;
@@ -389,6 +385,8 @@ void tok_maps_release(tok_maps *m)
         free(m->dec_blob);
     if (!in_map(m, m->dec_clean))
         free(m->dec_clean);
+    if (!in_map(m, m->letters))
+        free(m->letters);
     memset(m, 0, sizeof *m);
 }
 
@@ -475,6 +473,12 @@ int tok_cache_get(tok_cache_key *key, sb_buf *text, tok_maps *maps)
         maps->dec_blob = base + offs[k++];
         maps->dec_clean = (uint8_t *)(base + offs[k++]);
     }
+    /* computed with this build's tables, else left out (computed anew) */
+    if (h.letters_key) {
+        if (h.letters_key == tok_chunk_letters_key())
+            maps->letters = (uint8_t *)(base + offs[k]);
+        k++;
+    }
     if (!maps_ok(maps) ||
         (h.dec_n && (maps->dec_off[0] != 0 || maps->dec_off[h.dec_n] != h.dec_blob_len))) {
         tok_maps_free(maps);
@@ -552,6 +556,10 @@ void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, 
         parts[n++] = t->dec_off;
         parts[n++] = t->dec_blob;
         parts[n++] = t->dec_clean;
+    }
+    if (t->letters) {
+        h.letters_key = tok_chunk_letters_key();
+        parts[n++] = t->letters;
     }
     size_t sizes[TOKC_PARTS], offs[TOKC_PARTS];
     if (tokc_sizes(&h, sizes) != n)

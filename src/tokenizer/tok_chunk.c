@@ -122,14 +122,20 @@ static bool norm_ok(json_t *n)
  * tokenizer load). Blocks of 512 code points keep each search's subject,
  * which PCRE2 checks for valid UTF-8 at every call, short. */
 #define LETTER_BLOCK 512
+#define LETTER_PATTERN "\\p{L}++"
+uint64_t tok_chunk_letters_key(void)
+{
+    return tok_regex_tables_key(LETTER_PATTERN);
+}
+
 uint8_t *tok_chunk_letters(void)
 {
     sb_err err;
-    tok_regex *re = tok_regex_new("\\p{L}++", &err);
+    tok_regex *re = tok_regex_new(LETTER_PATTERN, &err);
     if (!re)
         return NULL;
     tok_rematch *md = tok_rematch_new();
-    uint8_t *bits = sb_xcalloc(0x10000 / 8, 1);
+    uint8_t *bits = sb_xcalloc(TOK_LETTERS_BYTES, 1);
     char buf[3 * LETTER_BLOCK];
     for (uint32_t base = 0x80; base < 0x10000; base += LETTER_BLOCK) {
         size_t n = 0;

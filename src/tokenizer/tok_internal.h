@@ -86,7 +86,8 @@ typedef struct tok_maps {
     char *dec_blob;
     uint8_t *dec_clean;
     size_t dec_n;
-    void *map; /* the mapped copy the arrays point into, or NULL */
+    uint8_t *letters; /* tok.letters, or NULL: compute it */
+    void *map;        /* the mapped copy the arrays point into, or NULL */
     size_t map_len;
 } tok_maps;
 
@@ -125,6 +126,11 @@ void tok_rematch_free(tok_rematch *md);
  * match is reported as is; callers step past it. */
 bool tok_regex_find(const tok_regex *re, tok_rematch *md, const char *s, size_t n, size_t start,
                     size_t *ms, size_t *me);
+/* A hash of what pattern matches with this build: its rewritten form (the
+ * Unicode additions of tok_unicode.h) and the PCRE2 version (its Unicode
+ * tables). A table computed from the pattern and stored (tok_cache.c) is
+ * valid while this stays the same. */
+uint64_t tok_regex_tables_key(const char *pattern);
 
 /* ---- pattern: a literal string or a regex (Split, Replace) -------------- */
 
@@ -427,6 +433,9 @@ void tok_decode_table(tok *t);
 bool tok_chunk_eligible(const tok *t, json_t *root);
 /* Bitmap of the BMP code points the tokenizer's regexes take for \p{L}. */
 uint8_t *tok_chunk_letters(void);
+#define TOK_LETTERS_BYTES (0x10000 / 8)
+/* tok_regex_tables_key of the pattern tok_chunk_letters searches with. */
+uint64_t tok_chunk_letters_key(void);
 /* May a text be cut right before s[h]? (s[h] is a space and a well-formed
  * letter ends right before it: the rule argued at the top of tok_chunk.c.) */
 bool tok_chunk_cut_at(const uint8_t *letters, const char *s, size_t h);

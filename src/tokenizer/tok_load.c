@@ -122,8 +122,12 @@ static int parse_components(tok *t, json_t *root, const tok_span *vocab, const t
         return -1;
     index_added(t);
     t->chunk_ok = tok_chunk_eligible(t, root);
-    if (t->chunk_ok && !(t->letters = tok_chunk_letters()))
+    if (t->chunk_ok && pre && pre->letters) { /* the cached copy's */
+        t->letters = pre->letters;
+        pre->letters = NULL;
+    } else if (t->chunk_ok && !(t->letters = tok_chunk_letters())) {
         t->chunk_ok = false;
+    }
     if (pre && pre->dec_off && pre->dec_n == t->n_total) {
         t->dec_off = pre->dec_off;
         t->dec_blob = pre->dec_blob;
