@@ -434,8 +434,11 @@ int tok_cache_get(tok_cache_key *key, sb_buf *text, tok_maps *maps)
     }
     /* Read-only: the pages are the page cache's own, not copies (a
      * writable private mapping populated up front is copied page by page:
-     * 2 ms for GPT-2's 5 MB). Nothing writes a loaded tokenizer's maps. */
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+     * 2 ms for GPT-2's 5 MB). Nothing writes a loaded tokenizer's maps. Not
+     * populated up front either: the checksum reads the file in order, and
+     * the kernel maps the pages around each fault in batches (0.1 ms less
+     * than MAP_POPULATE for GPT-2). */
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED)
         return -1;
