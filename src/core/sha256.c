@@ -25,7 +25,7 @@ static uint32_t rotr(uint32_t x, unsigned n)
 static void block(uint32_t h[8], const unsigned char *p)
 {
     uint32_t w[64];
-    for (int t = 0; t < 16; t++)
+    for (size_t t = 0; t < 16; t++)
         w[t] = (uint32_t)p[4 * t] << 24 | (uint32_t)p[4 * t + 1] << 16 |
                (uint32_t)p[4 * t + 2] << 8 | (uint32_t)p[4 * t + 3];
     for (int t = 16; t < 64; t++) {
@@ -101,7 +101,7 @@ void sb_sha256_final(sb_sha256 *s, unsigned char out[32])
     for (int i = 0; i < 8; i++)
         lb[i] = (unsigned char)(bits >> (56 - 8 * i));
     sb_sha256_update(s, lb, 8);
-    for (int i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 8; i++) {
         out[4 * i] = (unsigned char)(s->h[i] >> 24);
         out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
         out[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
@@ -112,7 +112,7 @@ void sb_sha256_final(sb_sha256 *s, unsigned char out[32])
 void sb_sha256_to_hex(const unsigned char d[32], char hex[65])
 {
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
+    for (size_t i = 0; i < 32; i++) {
         hex[2 * i] = digits[d[i] >> 4];
         hex[2 * i + 1] = digits[d[i] & 15];
     }

@@ -206,8 +206,9 @@ static bool pow2_mask(uint64_t mask)
  * slots, [byte pairs], [decode offsets, bytes, clean bits], [letters]) with
  * their sizes from a header whose counts are within the caps; returns how
  * many. */
-#define TOKC_PARTS 9 /* 4 always, 1 with the byte pair table, 3 with the decode table, 1 letters   \
-                      */
+#define TOKC_PARTS                                                                                 \
+    9 /* 4 always, 1 with the byte pair table, 3 with the decode table, 1 letters                  \
+       */
 static int tokc_sizes(const tokc_header *h, size_t *sizes)
 {
     int n = 0;
