@@ -20,8 +20,9 @@
  * an error: the cache only saves time.
  *
  * The stat data stands for the content, as in git's index and make: reading
- * and hashing the JSON at every load cost about half a millisecond (GPT-2's
- * 0.5 MB .gz) to tens (a 10 MB plain tokenizer.json). Any write changes
+ * and hashing the JSON at every load cost about half a millisecond for
+ * GPT-2's 0.5 MB .gz, and grows with the file (plain tokenizer.json files
+ * are up to tens of MB). Any write changes
  * the change time (which no user call can set back), and a rename or copy
  * over the file changes the inode. What stat cannot see is a write in the
  * same timestamp tick as the stat the copy was made from (coarse file
@@ -206,9 +207,8 @@ static bool pow2_mask(uint64_t mask)
  * slots, [byte pairs], [decode offsets, bytes, clean bits], [letters]) with
  * their sizes from a header whose counts are within the caps; returns how
  * many. */
-#define TOKC_PARTS                                                                                 \
-    9 /* 4 always, 1 with the byte pair table, 3 with the decode table, 1 letters                  \
-       */
+/* 4 always, 1 with the byte pair table, 3 with the decode table, 1 letters */
+#define TOKC_PARTS 9
 static int tokc_sizes(const tokc_header *h, size_t *sizes)
 {
     int n = 0;
