@@ -12,8 +12,9 @@
  * started; then, on the same simulator, the raw client (prepared requests;
  * per request socket() + blocking connect() + one write(), then an epoll
  * reader) and servebench's loop_run (all requests due at t0, no
- * concurrency limit, as `--request-rate inf`) each send N requests, in
- * alternating order between repetitions. The simulator's record gives each
+ * concurrency limit, as `--request-rate inf`) on its own HTTP/1.1 transport
+ * and on libcurl (--http-client curl) each send N requests, in rotating
+ * order between repetitions. The simulator's record gives each
  * request's arrival (first byte read) and first-token write on
  * CLOCK_MONOTONIC, the clock both clients stamp with, so:
  *   send delay    = server arrival - client recorded start
@@ -189,12 +190,12 @@ static double raw_run(int port, size_t n, uint64_t *t0_out, uint64_t *start, uin
 
 /* ---- servebench -------------------------------------------------------- */
 
-static rec_store *sb_run(int port, size_t n, bool preconnect, double *used)
+static rec_store *sb_run(int port, size_t n, bool preconnect, bool curl, double *used)
 {
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", port);
     sb_err err;
-    eng_opts eo = {0};
+    eng_opts eo = {.curl_only = curl};
     eng *e = eng_new(&eo, &err);
     if (!e) {
         fprintf(stderr, "engine: %s\n", err.msg);
@@ -206,7 +207,7 @@ static rec_store *sb_run(int port, size_t n, bool preconnect, double *used)
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     loop_opts lo = {.url = url,
                     .headers = h,
-                    .id_prefix = "sb-",
+                    .id_prefix = curl ? "sc-" : "sb-",
                     .mode = BK_MODE_COMPLETIONS,
                     .preconnect = preconnect};
     rec_store *rs = rec_store_new(n);
@@ -338,7 +339,8 @@ int main(int argc, char **argv)
     }
     for (size_t k = 0; k < nn; k++) {
         size_t n = ns[k];
-        side raw = side_new(n * (size_t)reps), sb = side_new(n * (size_t)reps);
+        side raw = side_new(n * (size_t)reps);
+        side sb[2] = {side_new(n * (size_t)reps), side_new(n * (size_t)reps)};
         double la[3] = {0};
         for (int r = 0; r < reps; r++) {
             char rec[] = "/tmp/sb_burst_XXXXXX";
@@ -351,16 +353,17 @@ int main(int argc, char **argv)
             }
             uint64_t raw_t0 = 0, *raw_rx = calloc(n, sizeof *raw_rx);
             uint64_t *raw_start = calloc(n, sizeof *raw_start);
-            rec_store *rs = NULL;
-            for (int w = 0; w < 2; w++) {
-                if (only_sb && (w == 0) == (r % 2 == 0))
+            rec_store *rs[2] = {NULL, NULL}; /* own transport, libcurl */
+            for (int w = 0; w < 3; w++) {
+                int who = (w + r) % 3; /* 0 raw, 1 own, 2 libcurl */
+                if (only_sb && who != 1)
                     continue;
-                if ((w == 0) == (r % 2 == 0))
+                if (who == 0)
                     raw.cpu_ms += raw_run(port, n, &raw_t0, raw_start, raw_rx);
                 else {
                     double u;
-                    rs = sb_run(port, n, pre, &u);
-                    sb.cpu_ms += u;
+                    rs[who - 1] = sb_run(port, n, pre, who == 2, &u);
+                    sb[who - 1].cpu_ms += u;
                 }
                 usleep(200000); /* let the simulator close the other side's connections */
             }
@@ -371,14 +374,19 @@ int main(int argc, char **argv)
             read_truth(rec, "raw-", n, tr);
             fill(&raw, tr, n, raw_start, raw_t0, raw_rx);
             memset(tr, 0, n * sizeof *tr);
-            read_truth(rec, "sb-", n, tr);
-            for (size_t i = 0; i < n; i++) {
-                sb_record *q = &rs->recs[i];
-                start[i] = rs->bench_start_ns + q->start_ns;
-                rx[i] = q->success && q->ttft_ns ? start[i] + q->ttft_ns : 0;
+            for (int k2 = 0; k2 < 2; k2++) {
+                if (!rs[k2])
+                    continue;
+                memset(tr, 0, n * sizeof *tr);
+                read_truth(rec, k2 ? "sc-" : "sb-", n, tr);
+                for (size_t i = 0; i < n; i++) {
+                    sb_record *q = &rs[k2]->recs[i];
+                    start[i] = rs[k2]->bench_start_ns + q->start_ns;
+                    rx[i] = q->success && q->ttft_ns ? start[i] + q->ttft_ns : 0;
+                }
+                fill(&sb[k2], tr, n, start, rs[k2]->bench_start_ns, rx);
+                rec_store_free(rs[k2]);
             }
-            fill(&sb, tr, n, start, rs->bench_start_ns, rx);
-            rec_store_free(rs);
             free(tr);
             free(start);
             free(rx);
@@ -390,10 +398,12 @@ int main(int argc, char **argv)
         printf("N=%zu x %d runs (load average %.2f)%s\n", n, reps, la[0],
                pre ? ", servebench with --preconnect" : "");
         print_side("raw", &raw);
-        print_side("servebench", &sb);
-        printf("  ratio servebench/raw: send p50 %.2f, p99 %.2f\n",
-               pct(sb.send, sb.n_send, .5) / pct(raw.send, raw.n_send, .5),
-               pct(sb.send, sb.n_send, .99) / pct(raw.send, raw.n_send, .99));
+        print_side("sb own", &sb[0]);
+        print_side("sb curl", &sb[1]);
+        for (int k2 = 0; k2 < 2; k2++)
+            printf("  ratio servebench %s/raw: send p50 %.2f, p99 %.2f\n", k2 ? "curl" : "own",
+                   pct(sb[k2].send, sb[k2].n_send, .5) / pct(raw.send, raw.n_send, .5),
+                   pct(sb[k2].send, sb[k2].n_send, .99) / pct(raw.send, raw.n_send, .99));
         fflush(stdout);
     }
     return 0;

@@ -5,8 +5,10 @@
  * (a fourth argument "engine" runs the engine part only, for perf record)
  * Starts the simulator in-process with --firehose (tokens as fast as the
  * socket takes them), then:
- *   engine: the real path (curl multi + epoll, SSE framing, JSON scan,
- *           record updates) on `streams` concurrent completions streams;
+ *   engine: the real path (the own HTTP/1.1 transport on epoll, then
+ *           libcurl's multi on epoll; poll: curl_multi_poll only), SSE
+ *           framing, JSON scan, record updates, on `streams` concurrent
+ *           completions streams;
  *   raw:    the physical limit on this machine: the same streams read with
  *           plain recv() into one buffer, counting "\n\n" only;
  *   json:   one real chunk through the hand-written scanner (scan.c), the
@@ -62,7 +64,7 @@ static char *body_for(int tokens, size_t *len)
     return sb_buf_steal(&b);
 }
 
-static void bench_engine(int port, int streams, int tokens, bool use_poll)
+static void bench_engine(int port, int streams, int tokens, bool use_poll, bool curl)
 {
     char url[96];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", port);
@@ -71,7 +73,7 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
     loop_req *reqs = calloc((size_t)streams, sizeof *reqs);
     for (int i = 0; i < streams; i++)
         reqs[i] = (loop_req){body, blen, i, NULL};
-    eng_opts eo = {.use_poll = use_poll};
+    eng_opts eo = {.use_poll = use_poll, .curl_only = curl};
     if (getenv("SB_INGEST_RECV_BUF")) /* CURLOPT_BUFFERSIZE experiment */
         eo.recv_buffer_bytes = atol(getenv("SB_INGEST_RECV_BUF"));
     sb_err err;
@@ -97,8 +99,10 @@ static void bench_engine(int port, int streams, int tokens, bool use_poll)
         events += rs->recs[i].n_chunks, ok += rs->recs[i].success;
     printf("engine (%s): %d streams, %ld token events, ok %ld/%d, wall %.3f s, client cpu %.3f s: "
            "%.0f events/s per client core (%.0f events/s wall)\n",
-           use_poll ? "curl_multi_poll" : "epoll+socket_action", streams, events, ok, streams, wall,
-           cpu, (double)events / cpu, (double)events / wall);
+           use_poll ? "curl_multi_poll"
+           : curl   ? "libcurl: epoll+socket_action"
+                    : "own HTTP/1.1 transport, epoll",
+           streams, events, ok, streams, wall, cpu, (double)events / cpu, (double)events / wall);
     rec_store_free(rs);
     curl_slist_free_all(h);
     eng_free(e);
@@ -226,7 +230,10 @@ int main(int argc, char **argv)
         bench_json();
         bench_raw(sim_port(sim), streams, tokens);
     }
-    bench_engine(sim_port(sim), streams, tokens, argc > 3 && !strcmp(argv[3], "poll"));
+    bool poll = argc > 3 && !strcmp(argv[3], "poll");
+    bench_engine(sim_port(sim), streams, tokens, poll, poll); /* own transport (epoll only) */
+    if (!poll)
+        bench_engine(sim_port(sim), streams, tokens, false, true); /* libcurl, same run */
     sim_stop(sim);
     return 0;
 }

@@ -4,8 +4,9 @@
 # peak RSS at 100 and 2,000 concurrent streams against `servebench sim` in
 # its own process (TTFT 400 ms keeps every stream open while the burst is
 # sent; 2,000 requests of 16 input tokens, OUT output tokens, --request-rate
-# inf, MALLOC_ARENA_MAX=1), for servebench and for bench_curl_streams (libcurl
-# alone, the floor), REPS times each, alternating.
+# inf, MALLOC_ARENA_MAX=1), for servebench on its own HTTP/1.1 transport, on
+# libcurl (--http-client curl) and for bench_curl_streams (libcurl alone),
+# REPS times each, alternating.
 # usage: bench/stream_memory.sh BUILD_DIR [OUT] [REPS]
 set -euo pipefail
 build=${1:?usage: stream_memory.sh BUILD_DIR [OUT] [REPS]}
@@ -34,12 +35,14 @@ sbrun() {
     peak "$sb" serve --base-url "http://127.0.0.1:$port" --model sim \
         --tokenizer "$src/tests/data/tokenizers/gpt2" --dataset-name random \
         --random-input-len 16 --random-output-len "$out" --num-prompts 2000 --request-rate inf \
-        --max-concurrency "$1"
+        --max-concurrency "$@"
 }
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg); output tokens $out"
 for r in $(seq "$reps"); do
     a=$(sbrun 100) b=$(sbrun 2000)
     echo "servebench  100: $a KiB  2000: $b KiB  per extra stream: $(((b - a) * 1024 / 1900)) B"
+    a=$(sbrun 100 --http-client curl) b=$(sbrun 2000 --http-client curl)
+    echo "sb --http-client curl  100: $a KiB  2000: $b KiB  per extra stream: $(((b - a) * 1024 / 1900)) B"
     a=$(peak "$build/bench/bench_curl_streams" 100 "http://127.0.0.1:$port/v1/completions")
     b=$(peak "$build/bench/bench_curl_streams" 2000 "http://127.0.0.1:$port/v1/completions")
     echo "curl alone  100: $a KiB  2000: $b KiB  per extra stream: $(((b - a) * 1024 / 1900)) B"

@@ -4,12 +4,11 @@
 # the same 2,000 requests at --max-concurrency 200 and 2000 against a
 # simulator in its own process whose TTFT (400 ms) keeps every started stream
 # open while the burst is sent; the peak-RSS difference divided by the 1,800
-# extra streams must stay under 16 KiB. Seen with SB_THREADS=1: 9.3-12.0 KB
-# (bench/engine.md (d)); libcurl alone keeps 11.0 KB per stream
-# (bench/stream_memory.sh, bench_curl_streams), so the issue's 8 KB target is
-# not met and this bound is headroom over what is, not the target. It catches
-# a stream that keeps a buffer per token or a large buffer it fills (16 KiB
-# receive buffers on every stream add 7-10 KB), not a few hundred bytes more.
+# extra streams must stay under the issue's 8 KB. Seen with SB_THREADS=1 on
+# the own HTTP/1.1 transport (the default for http://): 0.8 KB (bench/engine.md
+# (d)); on libcurl (--http-client curl) 13 KB, libcurl alone 11 KB. The
+# margin is wide on purpose (run-to-run noise is ~0.1 KB): it catches a
+# stream that keeps a libcurl handle, a receive buffer or a buffer per token.
 # SB_THREADS=1: the dataset's threads otherwise raise the peak of the smaller
 # run by 4-8 MB (their transient memory, varying from run to run), which hid
 # 2-4 KB of the per-stream figure (8.1-8.7 KiB was reported so before).
@@ -49,11 +48,11 @@ read -r rc many < <(peak "${common[@]}" --max-concurrency 2000)
 [ "$rc" -eq 0 ] || { cat "$tmp/run.out"; exit 1; }
 grep -Eq '^Successful requests: +2000 +$' "$tmp/run.out" || { cat "$tmp/run.out"; exit 1; }
 per=$(( (many - few) * 1024 / 1800 ))
-echo "peak RSS: 200 streams ${few} KiB, 2,000 streams ${many} KiB: ${per} B per extra stream (bound 16384)"
+echo "peak RSS: 200 streams ${few} KiB, 2,000 streams ${many} KiB: ${per} B per extra stream (bound 8192)"
 # Under AddressSanitizer every allocation carries shadow memory and a
 # quarantine: the figure is reported, not asserted.
 if case "$(ldd "$SB_BIN" 2>/dev/null)" in *libasan*) true ;; *) false ;; esac; then
     echo "(ASan build: the bound is not asserted)"
 else
-    [ "$per" -lt 16384 ] || { echo "over the bound"; exit 1; }
+    [ "$per" -lt 8192 ] || { echo "over the bound"; exit 1; }
 fi

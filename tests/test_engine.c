@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_engine.c - the libcurl engine (src/http/engine.c) against a tiny
+/* test_engine.c - the engine (src/http/engine.c, native.c) against a tiny
  * raw-socket HTTP server running on a thread of this test: receive
  * timestamps, connection reuse, and each transport failure (refused, reset,
- * stall timeout, HTTP error), in both loop flavours (epoll and poll). */
+ * stall timeout, HTTP error), on the own HTTP/1.1 transport and on libcurl
+ * in both loop flavours (epoll and poll); then what only the own transport
+ * does itself: responses split at every byte, keep-alive pool, closes,
+ * max_conns queueing, timeouts, and request bytes equal to libcurl's. */
 #include "testutil.h"
 
 #include <arpa/inet.h>
@@ -18,7 +21,19 @@
 #include "core/clock.h"
 #include "http/engine.h"
 
-enum mode { M_STREAM, M_RESET, M_STALL, M_500 };
+enum mode {
+    M_STREAM,
+    M_RESET,
+    M_STALL,
+    M_500,
+    M_SPLIT,      /* resp written in two parts, split at s->k (then k++) */
+    M_CONN_CLOSE, /* "Connection: close", then close */
+    M_IDLE_CLOSE, /* a keep-alive answer, then close (s->closed set after) */
+    M_DROP_2ND,   /* answer the first request; read the second and close */
+    M_204,        /* 204 No Content, no body */
+    M_GARBAGE,    /* not HTTP at all */
+    M_SHORT,      /* Content-Length 10, 5 bytes, close */
+};
 
 typedef struct rawsrv {
     int lfd, port;
@@ -27,10 +42,14 @@ typedef struct rawsrv {
     int requests;
     volatile int cfd;    /* connection being served, -1 none */
     uint64_t sent_ns[8]; /* when each SSE piece was written */
+    const char *resp;    /* M_SPLIT: the response */
+    size_t k;            /* M_SPLIT: the next split point */
+    volatile int closed; /* M_IDLE_CLOSE: connections closed after an answer */
+    sb_buf cap;          /* every request's bytes, as read */
     pthread_t th;
 } rawsrv;
 
-static int read_request(int fd)
+static int read_request(int fd, sb_buf *cap)
 {
     char buf[8192];
     size_t len = 0;
@@ -38,6 +57,7 @@ static int read_request(int fd)
         ssize_t r = read(fd, buf + len, sizeof buf - 1 - len);
         if (r <= 0)
             return -1;
+        sb_buf_append(cap, buf + len, (size_t)r);
         len += (size_t)r;
         buf[len] = '\0';
         char *end = strstr(buf, "\r\n\r\n");
@@ -50,6 +70,7 @@ static int read_request(int fd)
             r = read(fd, buf, sizeof buf);
             if (r <= 0)
                 return -1;
+            sb_buf_append(cap, buf, (size_t)r);
             have += (size_t)r;
         }
         return 0;
@@ -80,8 +101,44 @@ static void serve_conn(rawsrv *s, int fd)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    while (read_request(fd) == 0) {
+    int on_conn = 0;
+    while (read_request(fd, &s->cap) == 0) {
         s->requests++;
+        on_conn++;
+        if (s->mode == M_SPLIT) {
+            size_t n = strlen(s->resp), k = s->k++ % n;
+            if (write(fd, s->resp, k) < 0)
+                return;
+            sb_sleep_until_ns(sb_now_ns() + 300 * SB_NS_PER_US);
+            put(fd, s->resp + k);
+            continue;
+        }
+        if (s->mode == M_CONN_CLOSE) {
+            put(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+            return;
+        }
+        if (s->mode == M_IDLE_CLOSE) {
+            put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            return; /* srv_main closes, then counts */
+        }
+        if (s->mode == M_DROP_2ND) {
+            if (on_conn == 2)
+                return;
+            put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            continue;
+        }
+        if (s->mode == M_GARBAGE) {
+            put(fd, "HELLO THERE\r\n\r\n");
+            return;
+        }
+        if (s->mode == M_SHORT) {
+            put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+            return;
+        }
+        if (s->mode == M_204) {
+            put(fd, "HTTP/1.1 204 No Content\r\n\r\n");
+            continue;
+        }
         if (s->mode == M_500) {
             put(fd, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 11\r\n\r\nbad things!");
             continue;
@@ -119,12 +176,14 @@ static void *srv_main(void *ud)
         serve_conn(s, fd);
         s->cfd = -1;
         close(fd);
+        s->closed++;
     }
 }
 
 static void srv_start(rawsrv *s, enum mode m)
 {
     memset(s, 0, sizeof *s);
+    sb_buf_init(&s->cap);
     s->mode = m;
     s->cfd = -1;
     s->lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -137,7 +196,8 @@ static void srv_start(rawsrv *s, enum mode m)
     pthread_create(&s->th, NULL, srv_main, s);
 }
 
-static void srv_stop(rawsrv *s)
+/* Stops the server thread; s->cap stays (srv_stop frees it). */
+static void srv_join(rawsrv *s)
 {
     shutdown(s->lfd, SHUT_RDWR); /* wakes accept(); close only after the join */
     int c = s->cfd;
@@ -145,6 +205,12 @@ static void srv_stop(rawsrv *s)
         shutdown(c, SHUT_RDWR); /* the client keeps idle connections open */
     pthread_join(s->th, NULL);
     close(s->lfd);
+}
+
+static void srv_stop(rawsrv *s)
+{
+    srv_join(s);
+    sb_buf_free(&s->cap);
 }
 
 typedef struct got {
@@ -193,17 +259,32 @@ static void run_one(eng *e, eng_xfer *x, const char *url, got *g)
     assert_true(g->done);
 }
 
-static void check_stream_and_reuse(bool use_poll)
+/* The three ways a transfer runs: the own HTTP/1.1 transport (the default
+ * for plain http://), libcurl on epoll, libcurl on curl_multi_poll. */
+enum flavour { F_OWN, F_CURL, F_POLL };
+
+static eng_opts opts_of(enum flavour f)
+{
+    return (eng_opts){.use_poll = f == F_POLL, .curl_only = f == F_CURL};
+}
+
+static void url_of(char *url, size_t n, const rawsrv *s)
+{
+    snprintf(url, n, "http://127.0.0.1:%d/v1/completions", s->port);
+}
+
+static void check_stream_and_reuse(enum flavour f)
 {
     rawsrv s;
     srv_start(&s, M_STREAM);
-    eng_opts o = {.max_conns = 1, .use_poll = use_poll};
+    eng_opts o = opts_of(f);
+    o.max_conns = 1;
     sb_err err;
     eng *e = eng_new(&o, &err);
     assert_non_null(e);
     eng_xfer *x = eng_xfer_new(e);
     char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", s.port);
+    url_of(url, sizeof url, &s);
     for (int k = 0; k < 3; k++) {
         got g;
         run_one(e, x, url, &g);
@@ -222,6 +303,7 @@ static void check_stream_and_reuse(bool use_poll)
     }
     assert_int_equal(s.accepts, 1); /* one connection, reused */
     assert_int_equal(s.requests, 3);
+    assert_int_equal(eng_open_conns(e), 1);
     eng_xfer_free(x);
     eng_free(e);
     srv_stop(&s);
@@ -230,19 +312,20 @@ static void check_stream_and_reuse(bool use_poll)
 static void engine_streams_with_timestamps_and_reuses_connection(void **state)
 {
     (void)state;
-    check_stream_and_reuse(false);
+    check_stream_and_reuse(F_OWN);
+    check_stream_and_reuse(F_CURL);
 }
 
 static void engine_poll_loop_does_the_same(void **state)
 {
     (void)state;
-    check_stream_and_reuse(true);
+    check_stream_and_reuse(F_POLL);
 }
 
-static void engine_maps_transport_failures(void **state)
+static void check_transport_failures(enum flavour f)
 {
-    (void)state;
-    eng_opts o = {.stall_s = 0.5};
+    eng_opts o = opts_of(f);
+    o.stall_s = 0.5;
     sb_err err;
     eng *e = eng_new(&o, &err);
     eng_xfer *x = eng_xfer_new(e);
@@ -258,18 +341,20 @@ static void engine_maps_transport_failures(void **state)
     run_one(e, x, url, &g);
     assert_int_equal(g.why, SB_FAIL_CONNECT);
     assert_non_null(strstr(g.msg, url));
+    assert_non_null(strstr(g.msg, "Couldn't connect")); /* the same words on both paths */
     sb_buf_free(&g.body);
 
     srv_start(&s, M_RESET);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", s.port);
+    url_of(url, sizeof url, &s);
     run_one(e, x, url, &g);
     assert_int_equal(g.why, SB_FAIL_RESET);
     assert_true(g.npieces >= 1);
+    assert_non_null(strstr(g.msg, url));
     sb_buf_free(&g.body);
     srv_stop(&s);
 
     srv_start(&s, M_STALL);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", s.port);
+    url_of(url, sizeof url, &s);
     uint64_t t0 = sb_now_ns();
     run_one(e, x, url, &g);
     assert_int_equal(g.why, SB_FAIL_TIMEOUT);
@@ -277,8 +362,24 @@ static void engine_maps_transport_failures(void **state)
     sb_buf_free(&g.body);
     srv_stop(&s);
 
+    /* a reply that is not HTTP; a body cut short by the close */
+    srv_start(&s, M_GARBAGE);
+    url_of(url, sizeof url, &s);
+    run_one(e, x, url, &g);
+    assert_int_equal(g.why, SB_FAIL_OTHER);
+    assert_non_null(strstr(g.msg, url));
+    sb_buf_free(&g.body);
+    srv_stop(&s);
+    srv_start(&s, M_SHORT);
+    url_of(url, sizeof url, &s);
+    run_one(e, x, url, &g);
+    assert_int_equal(g.why, SB_FAIL_RESET);
+    assert_non_null(strstr(g.msg, url));
+    sb_buf_free(&g.body);
+    srv_stop(&s);
+
     srv_start(&s, M_500);
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions", s.port);
+    url_of(url, sizeof url, &s);
     run_one(e, x, url, &g);
     assert_int_equal(g.why, SB_FAIL_NONE);
     assert_int_equal(g.status, 500);
@@ -286,8 +387,261 @@ static void engine_maps_transport_failures(void **state)
     sb_buf_free(&g.body);
     srv_stop(&s);
 
+    assert_int_equal(eng_running(e), 0);
     eng_xfer_free(x);
     eng_free(e);
+}
+
+static void engine_maps_transport_failures(void **state)
+{
+    (void)state;
+    check_transport_failures(F_OWN);
+    check_transport_failures(F_CURL);
+}
+
+/* Chunked and Content-Length responses cut in two at every byte through a
+ * real socket: the same status and body each time, one connection. */
+static void own_transport_parses_responses_split_at_every_byte(void **state)
+{
+    (void)state;
+    static const char *const resps[] = {"HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+                                        "chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+                                        "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world"};
+    for (size_t r = 0; r < 2; r++) {
+        rawsrv s;
+        srv_start(&s, M_SPLIT);
+        s.resp = resps[r];
+        s.k = 1;
+        eng_opts o = {0};
+        sb_err err;
+        eng *e = eng_new(&o, &err);
+        eng_xfer *x = eng_xfer_new(e);
+        char url[64];
+        url_of(url, sizeof url, &s);
+        size_t n = strlen(resps[r]);
+        for (size_t k = 1; k < n; k++) {
+            got g;
+            run_one(e, x, url, &g);
+            assert_int_equal(g.why, SB_FAIL_NONE);
+            assert_int_equal(g.status, 200);
+            assert_int_equal(g.body.len, 11);
+            assert_memory_equal(g.body.data, "hello world", 11);
+            sb_buf_free(&g.body);
+        }
+        assert_int_equal(s.accepts, 1);
+        eng_xfer_free(x);
+        eng_free(e);
+        srv_stop(&s);
+    }
+}
+
+static void wait_closed(rawsrv *s, int n)
+{
+    uint64_t give_up = sb_now_ns() + 10 * SB_NS_PER_S;
+    while (s->closed < n && sb_now_ns() < give_up)
+        sb_sleep_until_ns(sb_now_ns() + SB_NS_PER_MS);
+    assert_true(s->closed >= n);
+}
+
+/* Connection: close, and a pooled connection the server closed while idle:
+ * the next request opens a new connection and nothing fails. */
+static void own_transport_opens_anew_after_a_close(void **state)
+{
+    (void)state;
+    enum mode modes[] = {M_CONN_CLOSE, M_IDLE_CLOSE};
+    for (size_t m = 0; m < 2; m++) {
+        rawsrv s;
+        srv_start(&s, modes[m]);
+        eng_opts o = {.max_conns = 1};
+        sb_err err;
+        eng *e = eng_new(&o, &err);
+        eng_xfer *x = eng_xfer_new(e);
+        char url[64];
+        url_of(url, sizeof url, &s);
+        for (int k = 0; k < 3; k++) {
+            got g;
+            wait_closed(&s, k); /* the close is on the client's socket before it reuses it */
+            run_one(e, x, url, &g);
+            assert_int_equal(g.why, SB_FAIL_NONE);
+            assert_string_equal(g.body.data, "ok");
+            sb_buf_free(&g.body);
+        }
+        assert_int_equal(s.accepts, 3);
+        assert_int_equal(s.requests, 3);
+        eng_xfer_free(x);
+        eng_free(e);
+        srv_stop(&s);
+    }
+}
+
+/* A reused connection the server closes after reading the request: a
+ * reset, and the request is not sent again (one attempt, one request). */
+static void own_transport_never_resends_on_a_reused_connection(void **state)
+{
+    (void)state;
+    rawsrv s;
+    srv_start(&s, M_DROP_2ND);
+    eng_opts o = {.max_conns = 1};
+    sb_err err;
+    eng *e = eng_new(&o, &err);
+    eng_xfer *x = eng_xfer_new(e);
+    char url[64];
+    url_of(url, sizeof url, &s);
+    got g;
+    run_one(e, x, url, &g);
+    assert_int_equal(g.why, SB_FAIL_NONE);
+    sb_buf_free(&g.body);
+    run_one(e, x, url, &g);
+    assert_int_equal(g.why, SB_FAIL_RESET);
+    assert_non_null(strstr(g.msg, "the reused connection closed before the response"));
+    assert_non_null(strstr(g.msg, url));
+    sb_buf_free(&g.body);
+    wait_closed(&s, 1);
+    assert_int_equal(s.requests, 2);
+    assert_int_equal(s.accepts, 1);
+    eng_xfer_free(x);
+    eng_free(e);
+    srv_stop(&s);
+}
+
+static void own_transport_takes_a_204_without_body(void **state)
+{
+    (void)state;
+    rawsrv s;
+    srv_start(&s, M_204);
+    eng_opts o = {0};
+    sb_err err;
+    eng *e = eng_new(&o, &err);
+    eng_xfer *x = eng_xfer_new(e);
+    char url[64];
+    url_of(url, sizeof url, &s);
+    for (int k = 0; k < 2; k++) {
+        got g;
+        run_one(e, x, url, &g);
+        assert_int_equal(g.why, SB_FAIL_NONE);
+        assert_int_equal(g.status, 204); /* on_status before on_done, with no body */
+        assert_int_equal(g.body.len, 0);
+        sb_buf_free(&g.body);
+    }
+    assert_int_equal(s.accepts, 1);
+    eng_xfer_free(x);
+    eng_free(e);
+    srv_stop(&s);
+}
+
+/* max_conns 1 and three transfers started at once: they wait their turn
+ * for the one connection (FIFO) and all complete. */
+static void own_transport_queues_beyond_max_conns(void **state)
+{
+    (void)state;
+    rawsrv s;
+    srv_start(&s, M_500);
+    eng_opts o = {.max_conns = 1};
+    sb_err err;
+    eng *e = eng_new(&o, &err);
+    char url[64];
+    url_of(url, sizeof url, &s);
+    eng_xfer *x[3];
+    got g[3];
+    for (int i = 0; i < 3; i++) {
+        x[i] = eng_xfer_new(e);
+        memset(&g[i], 0, sizeof g[i]);
+        sb_buf_init(&g[i].body);
+        assert_true(eng_xfer_start(x[i], url, NULL, "{}", 2, &ops, &g[i]) > 0);
+    }
+    assert_int_equal(eng_open_conns(e), 1);
+    uint64_t give_up = sb_now_ns() + 10 * SB_NS_PER_S;
+    while (eng_running(e) > 0 && sb_now_ns() < give_up)
+        eng_step(e, sb_now_ns() + 100 * SB_NS_PER_MS);
+    for (int i = 0; i < 3; i++) {
+        assert_true(g[i].done);
+        assert_int_equal(g[i].why, SB_FAIL_NONE);
+        assert_int_equal(g[i].status, 500);
+        sb_buf_free(&g[i].body);
+        eng_xfer_free(x[i]);
+    }
+    assert_int_equal(s.accepts, 1);
+    assert_int_equal(s.requests, 3);
+    eng_free(e);
+    srv_stop(&s);
+}
+
+static void own_transport_request_timeout(void **state)
+{
+    (void)state;
+    rawsrv s;
+    srv_start(&s, M_STALL);
+    eng_opts o = {.timeout_s = 0.3};
+    sb_err err;
+    eng *e = eng_new(&o, &err);
+    eng_xfer *x = eng_xfer_new(e);
+    char url[64];
+    url_of(url, sizeof url, &s);
+    got g;
+    run_one(e, x, url, &g);
+    assert_int_equal(g.why, SB_FAIL_TIMEOUT);
+    assert_non_null(strstr(g.msg, "timed out"));
+    assert_non_null(strstr(g.msg, url));
+    sb_buf_free(&g.body);
+    eng_xfer_free(x);
+    eng_free(e);
+    srv_stop(&s);
+}
+
+/* The own transport puts the same bytes on the wire as libcurl for the
+ * same transfer (h1_request_head), headers replaced, removed and added. */
+static void own_transport_request_bytes_equal_libcurls(void **state)
+{
+    (void)state;
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Authorization: Bearer k");
+    h = curl_slist_append(h, "Accept:");
+    h = curl_slist_append(h, "x-empty;");
+    h = curl_slist_append(h, "x-request-id: bench-7");
+    static const char body[] = "{\"prompt\":\"hi\",\"stream\":true}";
+    /* one server for both, so the Host header names the same port */
+    rawsrv s;
+    srv_start(&s, M_500);
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/completions?a=1", s.port);
+    size_t own_len = 0;
+    for (int f = 0; f < 2; f++) {
+        eng_opts o = opts_of(f ? F_CURL : F_OWN);
+        sb_err err;
+        eng *e = eng_new(&o, &err);
+        eng_xfer *x = eng_xfer_new(e);
+        got g = {0};
+        sb_buf_init(&g.body);
+        assert_true(eng_xfer_start(x, url, h, body, sizeof body - 1, &ops, &g) > 0);
+        while (!g.done)
+            eng_step(e, sb_now_ns() + 100 * SB_NS_PER_MS);
+        g.done = false;
+        assert_true(eng_xfer_start(x, url, NULL, NULL, 0, &ops, &g) > 0); /* a GET */
+        while (!g.done)
+            eng_step(e, sb_now_ns() + 100 * SB_NS_PER_MS);
+        assert_int_equal(g.status, 500);
+        sb_buf_free(&g.body);
+        eng_xfer_free(x);
+        eng_free(e);
+        uint64_t give_up = sb_now_ns() + 10 * SB_NS_PER_S;
+        while (s.requests < 2 * (f + 1) && sb_now_ns() < give_up)
+            sb_sleep_until_ns(sb_now_ns() + SB_NS_PER_MS);
+        if (!f)
+            own_len = s.cap.len;
+    }
+    srv_join(&s); /* cap is complete */
+    sb_buf cap[2];
+    sb_buf_init(&cap[0]);
+    sb_buf_init(&cap[1]);
+    sb_buf_append(&cap[0], s.cap.data, own_len);
+    sb_buf_append(&cap[1], s.cap.data + own_len, s.cap.len - own_len);
+    sb_buf_free(&s.cap);
+    curl_slist_free_all(h);
+    assert_int_equal(cap[0].len, cap[1].len);
+    assert_memory_equal(cap[0].data, cap[1].data, cap[0].len);
+    assert_non_null(strstr(cap[0].data, "x-request-id: bench-7"));
+    sb_buf_free(&cap[0]);
+    sb_buf_free(&cap[1]);
 }
 
 static void engine_step_honours_deadline_precisely(void **state)
@@ -331,6 +685,13 @@ int main(void)
         cmocka_unit_test(engine_poll_loop_does_the_same),
         cmocka_unit_test(engine_maps_transport_failures),
         cmocka_unit_test(engine_step_honours_deadline_precisely),
+        cmocka_unit_test(own_transport_parses_responses_split_at_every_byte),
+        cmocka_unit_test(own_transport_opens_anew_after_a_close),
+        cmocka_unit_test(own_transport_never_resends_on_a_reused_connection),
+        cmocka_unit_test(own_transport_takes_a_204_without_body),
+        cmocka_unit_test(own_transport_queues_beyond_max_conns),
+        cmocka_unit_test(own_transport_request_timeout),
+        cmocka_unit_test(own_transport_request_bytes_equal_libcurls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,7 +10,9 @@
  * (--max-concurrency below the request count), since a reused connection's
  * socket must be matched to its new transfer.
  *
- * "Every token" with one allowance: data that arrived after the engine's
+ * Both paths: the own HTTP/1.1 transport reads each stamp with its data
+ * (recvmsg); libcurl's is peeked before curl reads. "Every token" with one
+ * allowance on libcurl: data that arrived after the engine's
  * last peek of its socket and before curl read it has no stamp and is
  * counted as missing, never given a stamp from before it arrived (the
  * ordering asserts below failed under load before that rule, and before the
@@ -65,8 +67,9 @@ static void read_truth(const char *path)
     json_decref(all);
 }
 
-/* Runs N streamed requests, cap at a time, with kernel stamps. */
-static rec_store *run_kernel(long cap, long workers)
+/* Runs N streamed requests, cap at a time, with kernel stamps, on the own
+ * HTTP/1.1 transport or (curl) on libcurl. */
+static rec_store *run_kernel(long cap, long workers, bool curl)
 {
     char rec[] = "/tmp/sb_krx_t_XXXXXX";
     close(mkstemp(rec));
@@ -77,7 +80,7 @@ static rec_store *run_kernel(long cap, long workers)
     char url[128];
     snprintf(url, sizeof url, "%s/v1/completions", sim.url);
     sb_err err;
-    eng_opts eo = {.rx_kernel = true};
+    eng_opts eo = {.rx_kernel = true, .curl_only = curl};
     eng *e = eng_new(&eo, &err);
     assert_non_null(e);
     static loop_req reqs[N];
@@ -145,16 +148,18 @@ static void check_orderings(const rec_store *rs)
 static void kernel_stamps_every_token_in_order(void **state)
 {
     (void)state;
-    rec_store *rs = run_kernel(6, 1);
-    check_orderings(rs);
-    rec_store_free(rs);
+    for (int curl = 0; curl < 2; curl++) {
+        rec_store *rs = run_kernel(6, 1, curl);
+        check_orderings(rs);
+        rec_store_free(rs);
+    }
 }
 
 /* Two event loops, each with its own engine and sockets, write one store. */
 static void kernel_stamps_with_two_loops(void **state)
 {
     (void)state;
-    rec_store *rs = run_kernel(8, 2);
+    rec_store *rs = run_kernel(8, 2, false);
     check_orderings(rs);
     rec_store_free(rs);
 }

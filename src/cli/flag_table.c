@@ -344,9 +344,12 @@ const cli_flag cli_flags[] = {
      "one per 512 streams in flight, at most the free cores (docs/engine.md)",
      NULL, false, fv_num_workers},
     {"rx-timestamps", NULL, FT_STR, C(rx_timestamps), 0, "MODE", "user", 8,
-     "receive time of each piece: user (read in curl's write callback); kernel: also the kernel's "
+     "receive time of each piece: user (read right after each read from the socket); kernel: also the kernel's "
      "software receive stamp (SO_TIMESTAMPING), TTFT/ITL from it reported beside (plain http:// "
      "only; docs/engine.md)"},
+    {"http-client", NULL, FT_STR, C(http_client), 0, "MODE", "auto", 8,
+     "client of plain http:// requests: auto (the engine's own HTTP/1.1 transport where it "
+     "applies, libcurl elsewhere) or curl (libcurl for every request; docs/engine.md)"},
     {"ca-bundle", NULL, FT_STR, C(ca_bundle), 0, "FILE", "$SSL_CERT_FILE, else the system's", 8,
      "PEM file of the CA certificates that https:// servers are verified against"},
     {"multi-turn", NULL, FT_BOOL, D(multi_turn), 0, NULL, "off", 8,

@@ -283,6 +283,9 @@ static int check_ranges(const sb_config *cfg, sb_err *err)
         return sb_err_set(err, "--rx-timestamps kernel with --http2 is not supported yet");
     if (krx && cfg->mpi)
         return sb_err_set(err, "--rx-timestamps kernel with --mpi is not supported yet");
+    if (cfg->http_client && strcmp(cfg->http_client, "auto") != 0 &&
+        strcmp(cfg->http_client, "curl") != 0)
+        return sb_err_set(err, "--http-client must be auto or curl (got '%s')", cfg->http_client);
     if (cfg->rx_timestamps && !krx && strcmp(cfg->rx_timestamps, "user") != 0)
         return sb_err_set(err, "--rx-timestamps must be user or kernel (got '%s')",
                           cfg->rx_timestamps);

@@ -138,7 +138,8 @@ void sb_config_free(sb_config *cfg)
                      &cfg->timeline_itl_thresholds,
                      &cfg->server_metrics_url,
                      &cfg->gpu_metrics_url,
-                     &cfg->rx_timestamps};
+                     &cfg->rx_timestamps,
+                     &cfg->http_client};
     for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -121,6 +121,7 @@ typedef struct sb_config {
     bool preconnect;          /* ours: --preconnect, connections opened before t0 */
     long num_workers;         /* ours: --num-workers, event loops (1..SB_MAX_WORKERS); 0 = auto */
     char *rx_timestamps;      /* ours: --rx-timestamps, "user" (NULL = user) */
+    char *http_client;        /* ours: --http-client, "auto" or "curl" (NULL = auto) */
     double grace_s;           /* ours: --grace-sec, in-flight time after Ctrl-C (5) */
     double stall_timeout_s;   /* ours: --stall-timeout, silence that fails a stream (600) */
 

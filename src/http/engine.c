@@ -33,54 +33,9 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "http/engine_int.h"
 
 #define EV_BATCH 256
-
-struct eng {
-    CURLM *multi;
-    eng_opts o;
-    int epfd, tfd;
-    uint64_t curl_deadline_ns; /* 0 = curl wants no timeout call */
-    uint64_t armed_ns;         /* what the timerfd is set to (0 = disarmed) */
-    int running;
-    int progressed;   /* transfers finished in this step */
-    eng_xfer *active; /* running transfers, for the stall check */
-    uint64_t next_stall_check_ns;
-    int open_socks;          /* sockets curl holds open: connections, idle or busy */
-    int plain_http;          /* https URL, plain server: 0 not probed, 1 yes, -1 no */
-    char plain_where[80];    /* its address, when 1 */
-    curl_socket_t fresh[16]; /* sockets new since the last kick that wait to be writable */
-    int n_fresh;
-    struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
-    /* rx_kernel: the newest peek of each socket (indexed by fd; cleared when
-     * the fd is opened or closed). Every socket readable at a wake-up is
-     * peeked before curl reads any of them, because curl also runs transfers
-     * whose timers expired, while it handles another socket or a timeout,
-     * and they read their own sockets out of turn. */
-    struct krx_pre {
-        uint64_t ns, bytes; /* stamp; tcpi_bytes_received just before it was taken */
-    } * krx_pre;
-    int n_krx_pre;
-    int64_t krx_rm; /* realtime - monotonic (real_minus_mono) */
-};
-
-struct eng_xfer {
-    eng *e;
-    CURL *easy;
-    const eng_ops *ops;
-    void *ud;
-    const char *url;
-    char *url_copy;        /* the URL set on the easy handle */
-    eng_xfer *prev, *next; /* in e->active while running */
-    uint64_t start_ns;     /* handed to curl */
-    uint64_t last_rx_ns;   /* start, then the newest body piece */
-    bool active, status_sent, aborted;
-    unsigned attempts;   /* requests curl put on the wire for this start */
-    bool resend_refused; /* curl wanted to resend it: see attempt_cb */
-    long recv_buf;       /* CURLOPT_BUFFERSIZE now set on the easy handle (0 = curl's default) */
-    int fd;              /* rx_kernel: the socket curl last registered for it (-1 none) */
-    char errbuf[CURL_ERROR_SIZE];
-};
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
@@ -111,7 +66,7 @@ static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *soc
     eng_xfer *x = NULL;
     if (e->o.rx_kernel && easy &&
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x) == CURLE_OK && x)
-        x->fd = s;
+        x->cu->fd = s;
     if (e->o.rx_kernel && s >= e->n_krx_pre && s < (1 << 20)) {
         int n = s + 64;
         e->krx_pre = sb_xrealloc(e->krx_pre, (size_t)n * sizeof *e->krx_pre);
@@ -282,6 +237,18 @@ static int close_cb(void *ud, curl_socket_t fd)
     return close(fd);
 }
 
+/* How often check_stalls runs: a tenth of the shortest timeout, at most
+ * every 100 ms (so a timeout fires up to that late), at least every 1 ms. */
+static uint64_t check_period(const eng_opts *o)
+{
+    uint64_t every = 100 * SB_NS_PER_MS;
+    const double t[] = {o->stall_s, o->timeout_s, o->connect_timeout_s};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (t[i] > 0 && t[i] * 1e8 < (double)every)
+            every = (uint64_t)(t[i] * 1e8);
+    return every < SB_NS_PER_MS ? SB_NS_PER_MS : every;
+}
+
 eng *eng_new(const eng_opts *o, sb_err *err)
 {
     pthread_once(&curl_once, curl_init_once);
@@ -322,6 +289,8 @@ eng *eng_new(const eng_opts *o, sb_err *err)
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     e->multi = curl_multi_init();
+    e->nat = nat_new();
+    e->check_every_ns = check_period(o);
     if (e->epfd < 0 || e->tfd < 0 || !e->multi) {
         sb_err_set(err, "starting the HTTP engine: %s", strerror(errno));
         eng_free(e);
@@ -355,6 +324,7 @@ void eng_free(eng *e)
 {
     if (!e)
         return;
+    nat_free(e->nat);
     if (e->multi)
         curl_multi_cleanup(e->multi);
     curl_slist_free_all(e->resolve);
@@ -371,11 +341,11 @@ static size_t write_cb(char *p, size_t size, size_t nmemb, void *ud)
     uint64_t t = sb_now_ns(); /* before anything else: this is the receive time */
     eng_xfer *x = ud;
     size_t n = size * nmemb;
-    uint64_t krx = x->e->o.rx_kernel ? krx_of(x->e, x->fd) : 0;
+    uint64_t krx = x->e->o.rx_kernel ? krx_of(x->e, x->cu->fd) : 0;
     x->last_rx_ns = t;
     if (!x->status_sent) {
         long code = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_getinfo(x->cu->easy, CURLINFO_RESPONSE_CODE, &code);
         x->status_sent = true;
         x->ops->on_status(x->ud, (int)code);
     }
@@ -398,14 +368,15 @@ static int attempt_cb(void *ud, char *conn_primary_ip, char *conn_local_ip, int 
 {
     (void)conn_primary_ip, (void)conn_local_ip, (void)conn_primary_port, (void)conn_local_port;
     eng_xfer *x = ud;
-    if (++x->attempts == 1)
+    if (++x->cu->attempts == 1)
         return CURL_PREREQFUNC_OK;
-    x->resend_refused = true;
+    x->cu->resend_refused = true;
     return CURL_PREREQFUNC_ABORT;
 }
 
-static void link_active(eng *e, eng_xfer *x)
+void eng_link_active(eng *e, eng_xfer *x)
 {
+    e->active_own += x->own;
     x->prev = NULL;
     x->next = e->active;
     if (e->active)
@@ -415,8 +386,9 @@ static void link_active(eng *e, eng_xfer *x)
     e->running++;
 }
 
-static void unlink_active(eng *e, eng_xfer *x)
+void eng_unlink_active(eng *e, eng_xfer *x)
 {
+    e->active_own -= x->own;
     if (x->prev)
         x->prev->next = x->next;
     else
@@ -429,17 +401,21 @@ static void unlink_active(eng *e, eng_xfer *x)
     e->progressed++;
 }
 
-eng_xfer *eng_xfer_new(eng *e)
+/* The libcurl part of x, made the first time x goes through libcurl: a slot
+ * that only ever runs on the own transport never holds an easy handle. */
+static xcurl *curl_part(eng_xfer *x)
 {
-    eng_xfer *x = sb_xcalloc(1, sizeof *x);
-    x->e = e;
-    x->fd = -1;
-    x->easy = curl_easy_init();
-    CURL *c = x->easy;
+    if (x->cu)
+        return x->cu;
+    eng *e = x->e;
+    xcurl *cu = x->cu = sb_xcalloc(1, sizeof *cu);
+    cu->fd = -1;
+    cu->easy = curl_easy_init();
+    CURL *c = cu->easy;
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cu->errbuf);
     curl_easy_setopt(c, CURLOPT_PREREQFUNCTION, attempt_cb);
     curl_easy_setopt(c, CURLOPT_PREREQDATA, x);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -478,6 +454,13 @@ eng_xfer *eng_xfer_new(eng *e)
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(e->o.timeout_s * 1000.0));
     if (e->o.connect_timeout_s > 0)
         curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(e->o.connect_timeout_s * 1000.0));
+    return cu;
+}
+
+eng_xfer *eng_xfer_new(eng *e)
+{
+    eng_xfer *x = sb_xcalloc(1, sizeof *x);
+    x->e = e;
     return x;
 }
 
@@ -485,35 +468,47 @@ void eng_xfer_free(eng_xfer *x)
 {
     if (!x)
         return;
-    if (x->active) {
-        curl_multi_remove_handle(x->e->multi, x->easy);
-        unlink_active(x->e, x);
+    if (x->active && x->own) {
+        nat_drop(x);
+        eng_unlink_active(x->e, x);
+        nat_after_drop(x->e);
+    } else if (x->active) {
+        curl_multi_remove_handle(x->e->multi, x->cu->easy);
+        eng_unlink_active(x->e, x);
     }
-    curl_easy_cleanup(x->easy);
-    free(x->url_copy);
+    if (x->cu) {
+        curl_easy_cleanup(x->cu->easy);
+        free(x->cu->url_copy);
+        free(x->cu);
+    }
     free(x);
 }
 
 uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *headers,
                         const char *body, size_t body_len, const eng_ops *ops, void *ud)
 {
-    CURL *c = x->easy;
     eng *e = x->e;
     x->ops = ops;
     x->ud = ud;
-    x->status_sent = x->aborted = x->resend_refused = false;
-    x->attempts = 0;
-    x->fd = -1; /* sock_cb names the socket this transfer gets */
-    x->errbuf[0] = '\0';
+    x->url = url;
+    x->status_sent = x->aborted = false;
+    if (nat_takes(e, url))
+        return nat_start(x, headers, body, body_len);
+    x->own = false;
+    xcurl *cu = curl_part(x);
+    CURL *c = cu->easy;
+    cu->resend_refused = false;
+    cu->attempts = 0;
+    cu->fd = -1; /* sock_cb names the socket this transfer gets */
+    cu->errbuf[0] = '\0';
     /* A slot sends the same URL again: setting it anew costs a copy and a
      * parse, so it is passed on only when it changed (compared by content:
      * a caller may reuse its buffer). Headers and body are pointers. */
-    if (!x->url_copy || strcmp(x->url_copy, url) != 0) {
-        free(x->url_copy);
-        x->url_copy = sb_xstrdup(url);
+    if (!cu->url_copy || strcmp(cu->url_copy, url) != 0) {
+        free(cu->url_copy);
+        cu->url_copy = sb_xstrdup(url);
         curl_easy_setopt(c, CURLOPT_URL, url);
     }
-    x->url = url;
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -526,8 +521,8 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     long rb = e->o.recv_buffer_bytes > 0  ? e->o.recv_buffer_bytes
               : e->running < ENG_BIG_BUFS ? ENG_RECV_BIG
                                           : ENG_RECV_SMALL;
-    if (rb != x->recv_buf && curl_easy_setopt(c, CURLOPT_BUFFERSIZE, rb) == CURLE_OK)
-        x->recv_buf = rb;
+    if (rb != cu->recv_buf && curl_easy_setopt(c, CURLOPT_BUFFERSIZE, rb) == CURLE_OK)
+        cu->recv_buf = rb;
     /* HTTP/1.1: a running transfer holds its connection, so with as many
      * running as open there is no idle one to find. */
     curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, (long)(!e->o.http2 && e->running >= e->open_socks));
@@ -535,7 +530,7 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     if (curl_multi_add_handle(e->multi, c) != CURLM_OK)
         return 0;
     x->start_ns = x->last_rx_ns = t;
-    link_active(e, x);
+    eng_link_active(e, x);
     return t;
 }
 
@@ -566,8 +561,10 @@ int eng_resolve(eng *e, const char *url, sb_err *err)
         rc = sb_err_set(err, "resolving the server: cannot read the host and port of %s", url);
         goto out;
     }
+    e->resolve_tried = true;
     size_t hl = strlen(host);
-    if (host[0] == '[') { /* an IPv6 literal needs no resolution */
+    unsigned portn = (unsigned)strtoul(port, NULL, 10);
+    if (host[0] == '[') { /* an IPv6 literal needs no resolution (curl's, nor the own one's) */
         goto out;
     }
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *res = NULL;
@@ -576,6 +573,7 @@ int eng_resolve(eng *e, const char *url, sb_err *err)
         /* left to curl, so the request fails with its usual reason and URL */
         goto out;
     }
+    nat_pin(e, host, portn, res);
     sb_buf b;
     sb_buf_init(&b);
     sb_buf_printf(&b, "%.*s:%s:", (int)hl, host, port);
@@ -631,11 +629,11 @@ static void finish(eng_xfer *x, CURLcode rc)
 {
     eng *e = x->e;
     uint64_t t = sb_now_ns();
-    curl_multi_remove_handle(e->multi, x->easy);
-    unlink_active(e, x);
+    curl_multi_remove_handle(e->multi, x->cu->easy);
+    eng_unlink_active(e, x);
     if (!x->status_sent) {
         long code = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        curl_easy_getinfo(x->cu->easy, CURLINFO_RESPONSE_CODE, &code);
         x->status_sent = true;
         if (code > 0)
             x->ops->on_status(x->ud, (int)code);
@@ -646,7 +644,7 @@ static void finish(eng_xfer *x, CURLcode rc)
     }
     sb_fail why = map_code(rc);
     char msg[CURL_ERROR_SIZE + 512];
-    if (x->resend_refused) {
+    if (x->cu->resend_refused) {
         why = SB_FAIL_RESET;
         snprintf(msg, sizeof msg,
                  "connection reset: the reused connection closed before the response (not "
@@ -654,7 +652,7 @@ static void finish(eng_xfer *x, CURLcode rc)
                  x->url);
     } else if (why != SB_FAIL_NONE)
         snprintf(msg, sizeof msg, "%s: %s (%s)", curl_easy_strerror(rc),
-                 x->errbuf[0] ? x->errbuf : "no detail", x->url);
+                 x->cu->errbuf[0] ? x->cu->errbuf : "no detail", x->url);
     x->ops->on_done(x->ud, why, why == SB_FAIL_NONE ? NULL : msg, false, t);
 }
 
@@ -663,8 +661,14 @@ void eng_xfer_cancel(eng_xfer *x, sb_fail why, const char *msg)
     if (!x->active)
         return;
     eng *e = x->e;
-    curl_multi_remove_handle(e->multi, x->easy);
-    unlink_active(e, x);
+    if (x->own) {
+        nat_drop(x);
+        eng_unlink_active(e, x);
+        nat_after_drop(e);
+    } else {
+        curl_multi_remove_handle(e->multi, x->cu->easy);
+        eng_unlink_active(e, x);
+    }
     x->ops->on_done(x->ud, why, msg, false, sb_now_ns());
 }
 
@@ -708,10 +712,10 @@ static void arm_timer(eng *e, uint64_t at_ns)
  * up, so a pending TCP connect is not told apart: the probe decides.) */
 static bool tls_waiting(const eng_xfer *x)
 {
-    if (x->last_rx_ns != x->start_ns || strncasecmp(x->url, "https://", 8) != 0)
+    if (x->own || x->last_rx_ns != x->start_ns || strncasecmp(x->url, "https://", 8) != 0)
         return false;
     curl_off_t tls = 0;
-    curl_easy_getinfo(x->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
+    curl_easy_getinfo(x->cu->easy, CURLINFO_APPCONNECT_TIME_T, &tls);
     return tls == 0;
 }
 
@@ -752,14 +756,17 @@ bool eng_answers_plain_http(CURL *easy, char *where, size_t wn)
 
 static void check_stalls(eng *e, uint64_t now)
 {
-    uint64_t stall = (uint64_t)(e->o.stall_s * 1e9);
+    uint64_t stall = e->o.stall_s > 0 ? (uint64_t)(e->o.stall_s * 1e9) : UINT64_MAX;
     for (eng_xfer *x = e->active, *nx; x; x = nx) {
         nx = x->next;
+        if (x->own && (nat_check(x, now) || x->pend_why))
+            continue; /* timed out; or ended already, reported at the next step */
         if (e->plain_http >= 0 && (e->plain_http == 1 || now - x->start_ns >= TLS_PROBE_AFTER_NS) &&
             tls_waiting(x)) {
             if (e->plain_http == 0)
                 e->plain_http =
-                    eng_answers_plain_http(x->easy, e->plain_where, sizeof e->plain_where) ? 1 : -1;
+                    eng_answers_plain_http(x->cu->easy, e->plain_where, sizeof e->plain_where) ? 1
+                                                                                               : -1;
             if (e->plain_http == 1) {
                 char msg[700];
                 snprintf(msg, sizeof msg,
@@ -777,10 +784,7 @@ static void check_stalls(eng *e, uint64_t now)
             eng_xfer_cancel(x, SB_FAIL_TIMEOUT, msg);
         }
     }
-    uint64_t every = stall / 10;
-    if (every > 100 * SB_NS_PER_MS)
-        every = 100 * SB_NS_PER_MS;
-    e->next_stall_check_ns = now + every;
+    e->next_check_ns = now + e->check_every_ns;
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -807,15 +811,19 @@ int eng_step(eng *e, uint64_t deadline_ns)
 {
     e->progressed = 0;
     uint64_t now = sb_now_ns();
-    if (e->o.stall_s > 0 && e->running && now >= e->next_stall_check_ns)
+    int flushed = nat_flush(e);
+    /* The stall timeout, and for own transfers the request and connect
+     * timeouts (libcurl keeps its own), are checked every check_every_ns. */
+    bool check = e->running && (e->o.stall_s > 0 || e->active_own > 0);
+    if (check && now >= e->next_check_ns)
         check_stalls(e, now);
-    if (e->o.stall_s > 0 && e->running)
-        deadline_ns = earliest(deadline_ns, e->next_stall_check_ns);
+    if (check)
+        deadline_ns = earliest(deadline_ns, e->next_check_ns);
     if (e->o.use_poll)
         return step_poll(e, deadline_ns);
     uint64_t wake = earliest(e->curl_deadline_ns, deadline_ns);
     int timeout = -1;
-    if (wake && wake <= now) {
+    if (flushed || nat_has_posted(e) || (wake && wake <= now)) {
         timeout = 0;
     } else {
         arm_timer(e, wake);
@@ -829,8 +837,8 @@ int eng_step(eng *e, uint64_t deadline_ns)
         real_minus_mono(&e->krx_rm, 3); /* else the last good offset stays */
     int64_t rm = e->krx_rm;
     for (int i = 0; e->o.rx_kernel && i < n; i++)
-        if (evs[i].data.fd != e->tfd && (evs[i].events & EPOLLIN))
-            krx_probe(e, evs[i].data.fd, rm);
+        if (evs[i].data.fd != e->tfd && (evs[i].events & EPOLLIN) && !nat_owns(e, evs[i].data.fd))
+            krx_probe(e, evs[i].data.fd, rm); /* own sockets read their stamps (native.c) */
     for (int i = 0; i < n; i++) {
         int fd = evs[i].data.fd;
         if (fd == e->tfd) {
@@ -840,6 +848,8 @@ int eng_step(eng *e, uint64_t deadline_ns)
             e->armed_ns = 0;
             continue;
         }
+        if (nat_event(e, fd, evs[i].events))
+            continue;
         int flags = ((evs[i].events & EPOLLIN) ? CURL_CSELECT_IN : 0) |
                     ((evs[i].events & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
                     ((evs[i].events & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0);
@@ -865,7 +875,7 @@ int eng_running(const eng *e)
 
 int eng_open_conns(const eng *e)
 {
-    return e->open_socks;
+    return e->open_socks + nat_open_conns(e);
 }
 
 /* A side request's reply (metrics scrape, probe, /v1/models): held whole,

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* engine.h - the HTTP engine: libcurl's multi interface on one event loop.
+/* engine.h - the HTTP engine: its own HTTP/1.1 transport for plain http://
+ * (native.c, h1.c) and libcurl's multi interface for the rest, on one event
+ * loop. A transfer runs on the own transport when it can (docs/engine.md
+ * "Own HTTP/1.1 transport"); the callbacks and failure reasons are the same
+ * either way.
  *
  * One eng owns one curl multi handle (so connections are pooled and reused
  * across requests, capped at max_conns) and one epoll set driven through
@@ -8,10 +12,11 @@
  * curl_multi_poll loop is kept as an alternative (eng_opts.use_poll) so the
  * two can be measured (bench/engine.md).
  *
- * A transfer (eng_xfer) is a reusable easy handle: the caller starts it with
- * a URL, headers and a body, and gets callbacks: the status line, every body
- * piece with the monotonic time taken in curl's write callback before any
- * parsing, and the end with a mapped failure reason. Nothing here knows an
+ * A transfer (eng_xfer) is a reusable slot (its easy handle made the first
+ * time it goes through libcurl): the caller starts it with a URL, headers
+ * and a body, and gets callbacks: the status line, every body piece with the
+ * monotonic time taken right after the read of it (curl's write callback on
+ * libcurl) before any parsing, and the end with a mapped failure reason. Nothing here knows an
  * API's JSON. Single-threaded: all calls from the loop's thread. */
 #ifndef SB_ENGINE_H
 #define SB_ENGINE_H
@@ -28,7 +33,7 @@
 typedef struct eng eng;
 typedef struct eng_xfer eng_xfer;
 
-/* Receive buffer per transfer (libcurl's, allocated when the transfer starts
+/* libcurl path: receive buffer per transfer (libcurl's, allocated when the transfer starts
  * and freed when it ends). 16 KiB reads a fast stream in fewer recv() calls;
  * 1 KiB (curl's minimum) holds a few token messages and keeps a stream's
  * client memory under 8 KB. With many streams in flight each one is slow
@@ -51,12 +56,16 @@ typedef struct eng_opts {
     bool use_poll;            /* curl_multi_poll loop instead of epoll + socket_action */
     /* Kernel receive stamps (--rx-timestamps kernel; plain HTTP/1.1, epoll
      * loop): every connection asks for SO_TIMESTAMPING software receive
-     * stamps, and before curl reads a readable socket the engine peeks
+     * stamps; the own transport reads each with its data (recvmsg), and on
+     * libcurl, before curl reads a readable socket, the engine peeks
      * (MSG_PEEK, nothing consumed) for the stamp of the newest data queued
      * on it; curl's happy-eyeballs timer is set to 0 (it would make curl read
      * a socket out of turn 200 ms into a stream). docs/engine.md "Receive
      * timestamps" says what the stamp means. */
     bool rx_kernel;
+    /* Every transfer through libcurl (--http-client curl), never the own
+     * HTTP/1.1 transport (docs/engine.md "Own HTTP/1.1 transport"). */
+    bool curl_only;
 } eng_opts;
 
 typedef struct eng_ops {
@@ -64,10 +73,12 @@ typedef struct eng_ops {
     /* Returns 0 to continue, -1 to abort the transfer (ends with why = NONE
      * from the engine's side: the callback already recorded its reason).
      * krx_ns: with eng_opts.rx_kernel, the kernel's receive time
-     * (CLOCK_MONOTONIC, <= t_ns) of the newest segment queued on the socket
-     * when the engine peeked it before curl read this piece; 0 when not
-     * asked for, or when curl may have read data that arrived after the
-     * peek (never a stamp from before the data arrived). */
+     * (CLOCK_MONOTONIC, <= t_ns) of the newest segment of the read that
+     * brought this piece (own transport), or of the newest segment queued on
+     * the socket when the engine peeked it before curl read this piece
+     * (libcurl); 0 when not asked for, when the kernel gave none, or when
+     * curl may have read data that arrived after the peek (never a stamp
+     * from before the data arrived). */
     int (*on_body)(void *ud, const char *p, size_t n, uint64_t t_ns, uint64_t krx_ns);
     /* why: SB_FAIL_NONE for a complete response (any status), otherwise the
      * transport failure with a message naming the URL. aborted: on_body
@@ -85,8 +96,10 @@ void eng_free(eng *e);
 eng_xfer *eng_xfer_new(eng *e);
 void eng_xfer_free(eng_xfer *x);
 /* Starts a POST (body != NULL) or GET. url, headers and body must stay valid
- * until on_done. Returns the monotonic time just before the hand-over to
- * curl (the request's start), or 0 if curl refused it (on_done not called). */
+ * until on_done. Returns the monotonic time just before the connect/write
+ * (own transport, done inside this call) or the hand-over to curl (the
+ * request's start), or 0 if curl refused it (on_done not called). on_done
+ * never runs inside this call: a failure found here comes from eng_step. */
 uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *headers,
                         const char *body, size_t body_len, const eng_ops *ops, void *ud);
 /* Drives transfers that curl wants to run now (those just started): the
@@ -100,7 +113,7 @@ void eng_kick(eng *e);
  * resolve is left to curl (the requests then fail with curl's reason).
  * Returns -1 only for a URL without a readable host. */
 int eng_resolve(eng *e, const char *url, sb_err *err);
-/* Sockets (connections) open now, idle or busy. */
+/* Sockets (connections) open now, idle or busy, on both paths. */
 int eng_open_conns(const eng *e);
 /* Aborts a running transfer; on_done is called with why (e.g. CANCELLED). */
 void eng_xfer_cancel(eng_xfer *x, sb_fail why, const char *msg);

@@ -451,7 +451,8 @@ static int prepare(run_ctx *c, sb_err *err)
                    .ca_bundle = ca && *ca ? ca : NULL,
                    .timeout_s = cfg->request_timeout_s,
                    .stall_s = cfg->stall_timeout_s,
-                   .rx_kernel = cfg->rx_timestamps && !strcmp(cfg->rx_timestamps, "kernel")};
+                   .rx_kernel = cfg->rx_timestamps && !strcmp(cfg->rx_timestamps, "kernel"),
+                   .curl_only = cfg->http_client && !strcmp(cfg->http_client, "curl")};
     /* Kernel stamps are peeked from the TCP queue: with TLS that is
      * ciphertext, whose records need not line up with curl's reads. */
     if (eo.rx_kernel && !strncasecmp(c->tgt.url, "https://", 8)) {
