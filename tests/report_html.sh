@@ -154,8 +154,14 @@ def lines(svg):
             got.append(xy)
     return got
 def affine(vals, pix):  # pix = a * vals + b within the 0.1 px the writer rounds to
-    a = (pix[-1] - pix[0]) / (vals[-1] - vals[0])
-    b = pix[0] - a * vals[0]
+    # anchored at the smallest and largest value, so the rounding of the two
+    # anchors is never magnified (two close values would tilt the line)
+    lo, hi = vals.index(min(vals)), vals.index(max(vals))
+    if vals[hi] == vals[lo]:
+        assert max(pix) - min(pix) < 0.2, (vals, pix)
+        return
+    a = (pix[hi] - pix[lo]) / (vals[hi] - vals[lo])
+    b = pix[lo] - a * vals[lo]
     assert all(abs(a * v + b - p) < 0.2 for v, p in zip(vals, pix)), (vals, pix)
 tt, inp = lines(sys.argv[2]), lines(sys.argv[3])
 assert len(tt) == 2 and len(inp) == 1, (tt, inp)

@@ -70,8 +70,15 @@ long=(--sim --sim-arg=--firehose --sim-arg=--tokens-per-chunk=64 --request-id-pr
       --model sim --tokenizer "$SB_TEST_DATA/tokenizers/gpt2" --dataset-name random
       --random-input-len 1 --random-output-len 256 --ignore-eos --num-prompts 20000
       --max-concurrency 64 --save-result --result-dir "$tmp/res")
-read -r rc plain < <(peak "${long[@]}" --result-filename plain.json)
-[ "$rc" -eq 0 ] || { cat "$tmp/run.out"; exit 1; }
+# The plain run's peak varies by several MB from run to run (seen 39.8 to
+# 55.6 MB under load, the texts' 21 MB aside), so the bound starts from the
+# higher of two plain runs.
+plain=0
+for _ in 1 2; do
+    read -r rc p < <(peak "${long[@]}" --result-filename plain.json)
+    [ "$rc" -eq 0 ] || { cat "$tmp/run.out"; exit 1; }
+    [ "$p" -gt "$plain" ] && plain=$p
+done
 export SB_TEXT_SPILL_AT=1048576
 read -r rc spilled < <(peak "${long[@]}" --save-detailed --result-filename spilled.json)
 [ "$rc" -eq 0 ] || { cat "$tmp/run.out"; exit 1; }

@@ -254,6 +254,7 @@ eng *eng_new(const eng_opts *o, sb_err *err)
     pthread_once(&curl_once, curl_init_once);
     eng *e = sb_xcalloc(1, sizeof *e);
     e->o = *o;
+    pthread_mutex_init(&e->fetch_mu, NULL);
     if (o->rx_kernel) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int on = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
@@ -325,6 +326,9 @@ void eng_free(eng *e)
     if (!e)
         return;
     nat_free(e->nat);
+    if (e->fetch_easy)
+        curl_easy_cleanup(e->fetch_easy);
+    pthread_mutex_destroy(&e->fetch_mu);
     if (e->multi)
         curl_multi_cleanup(e->multi);
     curl_slist_free_all(e->resolve);
@@ -891,11 +895,30 @@ static size_t fetch_write(char *p, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* The kept handle is reset at once: it must not point at this call's
+ * buffers (error text, body, reply) once the call returned. */
+static void fetch_release(eng *e, CURL *c, bool kept)
+{
+    if (!kept) {
+        curl_easy_cleanup(c);
+        return;
+    }
+    curl_easy_reset(c);
+    pthread_mutex_unlock(&e->fetch_mu);
+}
+
 int eng_fetch(eng *e, const char *method, const char *url, const struct curl_slist *headers,
               const char *body, sb_buf *out, double timeout_s, sb_err *err)
 {
     pthread_once(&curl_once, curl_init_once);
-    CURL *c = curl_easy_init();
+    /* The engine's kept handle when free (curl_easy_reset keeps its live
+     * connections), else one for this request alone. */
+    bool kept = e && pthread_mutex_trylock(&e->fetch_mu) == 0;
+    if (kept && !e->fetch_easy)
+        e->fetch_easy = curl_easy_init();
+    CURL *c = kept ? e->fetch_easy : curl_easy_init();
+    if (kept)
+        curl_easy_reset(c);
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -921,7 +944,7 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
      * handshake not done in 3 s gets the side probe. */
     bool tls = strncasecmp(url, "https://", 8) == 0;
     if (e && tls && e->plain_http == 1) {
-        curl_easy_cleanup(c);
+        fetch_release(e, c, kept);
         sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
                    url, e->plain_where);
         return -1;
@@ -954,6 +977,6 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
     else
         sb_err_set(err, "%s %s: %s: %s", method, url, curl_easy_strerror(rc),
                    errbuf[0] ? errbuf : "no detail");
-    curl_easy_cleanup(c);
+    fetch_release(e, c, kept);
     return (int)code;
 }

@@ -6,6 +6,7 @@
 #define SB_ENGINE_INT_H
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -36,6 +37,11 @@ struct eng {
     struct curl_slist *resolve; /* CURLOPT_RESOLVE entry from eng_resolve, or NULL */
     bool resolve_tried;         /* eng_resolve ran (or was tried lazily) */
     nat *nat;                   /* the own transport's engine-wide state (native.c) */
+    /* eng_fetch's easy handle, kept so side requests reuse one keep-alive
+     * connection (the /tokenize check sends 8 in a row before t0). The
+     * scraper thread fetches too: whoever finds it locked uses a new one. */
+    pthread_mutex_t fetch_mu;
+    CURL *fetch_easy;
     /* rx_kernel: the newest peek of each socket (indexed by fd; cleared when
      * the fd is opened or closed). Every socket readable at a wake-up is
      * peeked before curl reads any of them, because curl also runs transfers
