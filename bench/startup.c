@@ -15,9 +15,10 @@
  * after that run's exec time (runs are sequential). The simulator records
  * benchmark requests, not the POST /tokenize calls of serve's alignment check
  * (--tokenizer-alignment, on by default), which come before them and are
- * counted in the time; add --tokenizer-alignment off to the serve arguments
- * to leave them out. The child's CPU time (user + system, whole run) comes
- * from wait4.
+ * counted in the time; so the same runs are made a second time with
+ * --tokenizer-alignment off (alternating with the first, so both see the
+ * same machine), and the difference is that check's share. The child's CPU
+ * time (user + system, whole run) comes from wait4.
  *
  * Breakdown, each measured on its own:
  *  - the dynamic loader and library constructors: exec to exit of
@@ -284,7 +285,7 @@ int main(int argc, char **argv)
     }
     char portstr[16];
     snprintf(portstr, sizeof portstr, "%d", port);
-    char *sargv[MAX_ARGS];
+    char *sargv[MAX_ARGS], *oargv[MAX_ARGS];
     int k = 0;
     sargv[k++] = (char *)bin;
     sargv[k++] = "serve";
@@ -297,32 +298,54 @@ int main(int argc, char **argv)
     for (int i = 0; i < ndargs; i++)
         sargv[k++] = dargs[i];
     sargv[k] = NULL;
+    memcpy(oargv, sargv, (size_t)k * sizeof *sargv);
+    oargv[k] = "--tokenizer-alignment";
+    oargv[k + 1] = "off";
+    oargv[k + 2] = NULL;
     printf("servebench start-up: %s serve --port P --model sim --tokenizer %s", bin, tokdir);
     for (int i = 0; i < ndargs; i++)
         printf(" %s", dargs[i]);
     printf("\n");
 
-    uint64_t *texec = calloc((size_t)runs, sizeof *texec);
-    uint64_t *first = calloc((size_t)runs, sizeof *first);
-    double *e2e = calloc((size_t)runs, sizeof *e2e), *cpu = calloc((size_t)runs, sizeof *cpu);
-    double *wall = calloc((size_t)runs, sizeof *wall);
+    /* runs alternate: even ones as given, odd ones without the alignment check */
+    size_t nr = 2 * (size_t)runs;
+    uint64_t *texec = calloc(nr, sizeof *texec);
+    uint64_t *first = calloc(nr, sizeof *first);
+    double *e2e = calloc(nr, sizeof *e2e), *cpu = calloc(nr, sizeof *cpu);
+    double *wall = calloc(nr, sizeof *wall);
+    double *e2e_off = calloc(nr, sizeof *e2e_off), *cpu_off = calloc(nr, sizeof *cpu_off);
+    double *wall_off = calloc(nr, sizeof *wall_off);
     int failed = 0;
-    for (long i = 0; i < runs; i++)
-        if (run_child(sargv, NULL, -1, &texec[i], &cpu[i], &wall[i]) != 0)
+    for (size_t i = 0; i < nr; i++)
+        if (run_child(i % 2 ? oargv : sargv, NULL, -1, &texec[i], &cpu[i], &wall[i]) != 0)
             failed++;
     kill(sim, SIGTERM);
     waitpid(sim, NULL, 0);
-    first_arrivals(rec, texec, (size_t)runs, first);
+    first_arrivals(rec, texec, nr, first);
     unlink(rec);
-    size_t ne = 0;
-    for (long i = 0; i < runs; i++)
-        if (first[i])
-            e2e[ne++] = (double)(first[i] - texec[i]) / 1e6;
+    size_t ne = 0, ne_off = 0;
+    for (size_t i = 0; i < nr; i++) {
+        if (i % 2) {
+            cpu_off[i / 2] = cpu[i];
+            wall_off[i / 2] = wall[i];
+            if (first[i])
+                e2e_off[ne_off++] = (double)(first[i] - texec[i]) / 1e6;
+        } else {
+            cpu[i / 2] = cpu[i];
+            wall[i / 2] = wall[i];
+            if (first[i])
+                e2e[ne++] = (double)(first[i] - texec[i]) / 1e6;
+        }
+    }
     if (failed)
-        printf("  %d of %ld runs exited non-zero\n", failed, runs);
+        printf("  %d of %zu runs exited non-zero\n", failed, nr);
     print_stats("exec -> first request byte at the server", e2e, ne);
     print_stats("whole run, wall (exec -> exit)", wall, (size_t)runs);
     print_stats("whole run, CPU (user + system)", cpu, (size_t)runs);
+    printf("the same with --tokenizer-alignment off (no POST /tokenize before the run):\n");
+    print_stats("exec -> first request byte at the server", e2e_off, ne_off);
+    print_stats("whole run, wall (exec -> exit)", wall_off, (size_t)runs);
+    print_stats("whole run, CPU (user + system)", cpu_off, (size_t)runs);
 
     char *vargv[] = {(char *)bin, "--version", NULL};
     for (long i = 0; i < runs; i++)
@@ -350,5 +373,8 @@ int main(int argc, char **argv)
     free(e2e);
     free(cpu);
     free(wall);
+    free(e2e_off);
+    free(cpu_off);
+    free(wall_off);
     return 0;
 }

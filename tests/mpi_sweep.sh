@@ -9,7 +9,7 @@
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0"
 set -euo pipefail
 : "${SB_BIN:?run through ctest}"
-grep -q libmpi <<< "$(ldd "$SB_BIN")" || { echo "mpi_sweep: built without MPI"; exit 77; }
+grep -qa "libmpi\.so" "$SB_BIN" || { echo "mpi_sweep: built without MPI"; exit 77; }
 command -v mpirun > /dev/null || { echo "mpi_sweep: mpirun not installed"; exit 77; }
 tmp=$(mktemp -d)
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT

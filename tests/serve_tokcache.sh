@@ -28,6 +28,9 @@ n=$(find "$tmp/cache" -name '*.tokc' | wc -l)
 [ "$n" = 1 ] || { echo "expected one cache file after the miss, found $n"; exit 1; }
 copy=$(find "$tmp/cache" -name '*.tokc')
 sum=$(md5sum < "$copy")
+# what follows the header (it holds the copy's write time)
+body() { tail -c +4097 "$copy" | md5sum; }
+bodysum=$(body)
 hit=$(fp hit)
 [ "$(md5sum < "$copy")" = "$sum" ] || { echo "the hit rewrote the copy"; exit 1; }
 [ "$off" = "$miss" ] || { echo "cache off and miss differ: $off $miss"; exit 1; }
@@ -36,5 +39,5 @@ hit=$(fp hit)
 printf 'garbage' | dd of="$copy" bs=1 seek=4096 conv=notrunc status=none
 bad=$(fp bad)
 [ "$off" = "$bad" ] || { echo "damaged copy changed the fingerprint: $off $bad"; exit 1; }
-[ "$(md5sum < "$copy")" = "$sum" ] || { echo "the damaged copy was not rewritten"; exit 1; }
+[ "$(body)" = "$bodysum" ] || { echo "the damaged copy was not rewritten"; exit 1; }
 echo "serve_tokcache: ok"

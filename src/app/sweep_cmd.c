@@ -11,11 +11,11 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sha256.h"
 #include "mpi/mpir.h"
 #include "cli/cli.h"
 #include "cli/opt.h"
@@ -277,17 +277,13 @@ static int load_params(cmd_state *s, const char *path)
 
 static void hash_args(cmd_state *s, char hex[65])
 {
-    unsigned char d[EVP_MAX_MD_SIZE];
-    unsigned int dl = 0;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    unsigned char d[32];
+    sb_sha256 md;
+    sb_sha256_init(&md);
     for (size_t i = 0; i < s->n_hash; i++)
-        EVP_DigestUpdate(md, s->hash_args[i], strlen(s->hash_args[i]) + 1);
-    EVP_DigestFinal_ex(md, d, &dl);
-    EVP_MD_CTX_free(md);
-    for (size_t i = 0; i < 32 && i < dl; i++)
-        snprintf(hex + 2 * i, 3, "%02x", d[i]);
-    hex[64] = '\0';
+        sb_sha256_update(&md, s->hash_args[i], strlen(s->hash_args[i]) + 1);
+    sb_sha256_final(&md, d);
+    sb_sha256_to_hex(d, hex);
 }
 
 static bool has_flag(const cmd_state *s, const char *flag)

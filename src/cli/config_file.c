@@ -22,10 +22,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <yaml.h>
 
 #include "cli/flags.h"
+#include "core/dynlib.h"
 #include "core/pyfmt.h"
+
+/* libyaml is opened on the first --config, not linked (core/dynlib.h): one
+ * shared object fewer at every start. The calls below go through this table
+ * (typed from yaml.h). */
+#define YAML_FNS(X)                                                                                \
+    X(yaml_document_delete)                                                                        \
+    X(yaml_document_get_node)                                                                      \
+    X(yaml_document_get_root_node)                                                                 \
+    X(yaml_parser_delete)                                                                          \
+    X(yaml_parser_initialize)                                                                      \
+    X(yaml_parser_load)                                                                            \
+    X(yaml_parser_set_input_string)
+static struct {
+    YAML_FNS(SB_DYNLIB_FIELD)
+} yaml_fn;
+static char yaml_why[512]; /* why libyaml could not be loaded; "" when it was */
+
+static void yaml_load(void)
+{
+    static const char *const libs[] = {SB_YAML_SONAME};
+    static const char *const names[] = {YAML_FNS(SB_DYNLIB_NAME)};
+    void *syms[sizeof names / sizeof *names];
+    _Static_assert(sizeof yaml_fn == sizeof syms, "one pointer per name");
+    if (sb_dynlib_open(libs, 1, names, syms, sizeof syms / sizeof *syms, yaml_why,
+                       sizeof yaml_why) == 0)
+        memcpy(&yaml_fn, syms, sizeof yaml_fn);
+}
+
+#define yaml_document_delete yaml_fn.yaml_document_delete
+#define yaml_document_get_node yaml_fn.yaml_document_get_node
+#define yaml_document_get_root_node yaml_fn.yaml_document_get_root_node
+#define yaml_parser_delete yaml_fn.yaml_parser_delete
+#define yaml_parser_initialize yaml_fn.yaml_parser_initialize
+#define yaml_parser_load yaml_fn.yaml_parser_load
+#define yaml_parser_set_input_string yaml_fn.yaml_parser_set_input_string
 
 #define CONFIG_MAX_BYTES (4u << 20) /* a config file is a few hundred bytes */
 #define CONFIG_MAX_WORDS 100000     /* aliases can multiply words; cap them */
@@ -513,6 +550,10 @@ static int parse_error(cfg_ctx *c, const yaml_parser_t *p)
 
 static int load(cfg_ctx *c, const unsigned char *text, size_t len)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, yaml_load);
+    if (yaml_why[0])
+        return sb_err_set(c->err, "--config %s: libyaml: %s", c->path, yaml_why);
     yaml_parser_t parser;
     yaml_document_t doc, extra;
     if (!yaml_parser_initialize(&parser))

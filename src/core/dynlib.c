@@ -5,8 +5,8 @@
 #include <dlfcn.h>
 #include <stdio.h>
 
-int sb_dynlib_open(const char *const *libs, size_t nlibs, const char *const *names, void **syms,
-                   size_t n, char *why, size_t cap)
+static int dynlib_open(int mode, const char *const *libs, size_t nlibs, const char *const *names,
+                       void **syms, size_t n, char *why, size_t cap)
 {
     void *h[8];
     if (nlibs > sizeof h / sizeof *h) {
@@ -14,7 +14,7 @@ int sb_dynlib_open(const char *const *libs, size_t nlibs, const char *const *nam
         return -1;
     }
     for (size_t i = 0; i < nlibs; i++)
-        if (!(h[i] = dlopen(libs[i], RTLD_NOW | RTLD_LOCAL))) {
+        if (!(h[i] = dlopen(libs[i], RTLD_NOW | mode))) {
             const char *e = dlerror();
             snprintf(why, cap, "%s could not be loaded (%s)", libs[i], e ? e : "no reason given");
             return -1;
@@ -29,4 +29,16 @@ int sb_dynlib_open(const char *const *libs, size_t nlibs, const char *const *nam
         }
     }
     return 0;
+}
+
+int sb_dynlib_open(const char *const *libs, size_t nlibs, const char *const *names, void **syms,
+                   size_t n, char *why, size_t cap)
+{
+    return dynlib_open(RTLD_LOCAL, libs, nlibs, names, syms, n, why, cap);
+}
+
+int sb_dynlib_open_global(const char *const *libs, size_t nlibs, const char *const *names,
+                          void **syms, size_t n, char *why, size_t cap)
+{
+    return dynlib_open(RTLD_GLOBAL, libs, nlibs, names, syms, n, why, cap);
 }

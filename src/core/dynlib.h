@@ -19,6 +19,11 @@
  * the loader's reason) or the symbol none of them has. */
 int sb_dynlib_open(const char *const *libs, size_t nlibs, const char *const *names, void **syms,
                    size_t n, char *why, size_t cap);
+/* The same with RTLD_GLOBAL, for a library that opens plugins of its own
+ * which need its symbols (Open MPI's components). names may also be data
+ * objects: syms[i] is then the object's address. */
+int sb_dynlib_open_global(const char *const *libs, size_t nlibs, const char *const *names,
+                          void **syms, size_t n, char *why, size_t cap);
 
 /* A table of the functions of a list macro FNS (X(name) for each) is a struct
  * with one field per function, typed from the library's own declaration so

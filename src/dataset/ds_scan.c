@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
 
+#include "dataset/ds_yajl.h"
+
 #include "dataset/ds_internal.h"
 
 #define SCAN_CHUNK (4u << 20)
@@ -250,6 +252,8 @@ static int scan_lines(const char *path, int fd, unsigned char *buf, size_t nfirs
 int dataset_scan_rows(const char *path, int fd, dataset_scan *out, sb_err *err)
 {
     memset(out, 0, sizeof *out);
+    if (ds_yajl_ready(err) != 0)
+        return sb_err_prefix(err, "%s: ", path);
     unsigned char *buf = sb_xmalloc(SCAN_CHUNK);
     ssize_t got = read(fd, buf, SCAN_CHUNK);
     int rc = 0;

@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <yajl/yajl_parse.h>
 
+#include "dataset/ds_yajl.h"
+
 #include "dataset/ds_internal.h"
 
 #define SG_CHUNK (4u << 20)
@@ -166,6 +168,8 @@ static int sg_parse_error(sg_scan *s, const char *path, const unsigned char *chu
 /* Pass 1: byte ranges of the entries with a conversations list of >= 2 turns. */
 static int sg_scan_file(const char *path, int fd, sg_scan *s, sb_err *err)
 {
+    if (ds_yajl_ready(err) != 0)
+        return sb_err_prefix(err, "%s: ", path);
     s->h = yajl_alloc(&sg_callbacks, NULL, s);
     unsigned char *buf = sb_xmalloc(SG_CHUNK);
     int rc = 0;

@@ -16,6 +16,8 @@
 #include <png.h>
 #include <zlib.h>
 
+#include "media/media_dl.h"
+
 void sb_rgb_image_free(sb_rgb_image *img)
 {
     free(img->px);
@@ -185,6 +187,8 @@ static void png_icc_raw(const unsigned char *d, size_t n, sb_buf *icc)
 
 static int decode_png(const unsigned char *data, size_t n, sb_rgb_image *out, sb_err *err)
 {
+    if (sb_media_png_ready(err) != 0)
+        return -1;
     png_structp ps = png_create_read_struct(PNG_LIBPNG_VER_STRING, err, png_err, png_warn);
     png_infop pi = ps ? png_create_info_struct(ps) : NULL;
     png_bytep *rows = NULL;
@@ -246,6 +250,8 @@ static void jpeg_exit(j_common_ptr ci)
 
 static int decode_jpeg(const unsigned char *data, size_t n, sb_rgb_image *out, sb_err *err)
 {
+    if (sb_media_jpeg_ready(err) != 0)
+        return -1;
     struct jpeg_decompress_struct ci;
     jpeg_fail f = {.err = err};
     ci.err = jpeg_std_error(&f.pub);

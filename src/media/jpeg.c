@@ -12,6 +12,8 @@
 
 #include <jpeglib.h>
 
+#include "media/media_dl.h"
+
 typedef struct jpeg_fail {
     struct jpeg_error_mgr mgr;
     jmp_buf jump;
@@ -29,6 +31,8 @@ static void jpeg_fail_exit(j_common_ptr cinfo)
 
 int sb_jpeg_encode_rgb(const uint8_t *rgb, uint32_t w, uint32_t h, sb_buf *out, sb_err *err)
 {
+    if (sb_media_jpeg_ready(err) != 0)
+        return -1;
     if (w == 0 || h == 0 || w > JPEG_MAX_DIMENSION || h > JPEG_MAX_DIMENSION)
         return sb_err_set(err, "JPEG: image size %ux%u is outside 1..%ld", w, h,
                           (long)JPEG_MAX_DIMENSION);

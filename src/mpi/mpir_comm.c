@@ -2,7 +2,16 @@
 /* mpir_comm.c - every MPI call of servebench (mpir.h). Built with MPI when
  * CMake found it (SB_HAVE_MPI); otherwise each entry point says that this
  * build has no MPI support, so `--mpi` or a start under mpirun never runs
- * N independent benchmarks by mistake. */
+ * N independent benchmarks by mistake.
+ *
+ * Open MPI is not linked but opened by mpir_start (SB_MPI_SONAME; CMake
+ * defines it when the MPI found is Open MPI): libmpi and its tree (open-rte,
+ * open-pal, hwloc, libevent, udev: 7 shared objects, 4,000 relocations)
+ * cost about 1.5 ms at every start, and only runs under mpirun or with
+ * --mpi use them. The calls below go through a table typed from mpi.h
+ * (core/dynlib.h), and Open MPI's predefined handles (MPI_COMM_WORLD,
+ * MPI_INT, ...), which its mpi.h defines as the addresses of its own
+ * objects, are those objects' addresses looked up in the library. */
 #include "mpi/mpir.h"
 
 #include <fcntl.h>
@@ -34,6 +43,100 @@ const char *mpir_launcher(void)
 
 #include <mpi.h>
 
+#ifdef SB_MPI_SONAME /* (CMake sets it only when mpi.h is Open MPI's) */
+#include "core/dynlib.h"
+
+#define MPIR_FNS(X)                                                                                \
+    X(MPI_Allreduce)                                                                               \
+    X(MPI_Bcast)                                                                                   \
+    X(MPI_Cancel)                                                                                  \
+    X(MPI_Comm_dup)                                                                                \
+    X(MPI_Comm_free)                                                                               \
+    X(MPI_Comm_rank)                                                                               \
+    X(MPI_Comm_set_errhandler)                                                                     \
+    X(MPI_Comm_size)                                                                               \
+    X(MPI_Error_string)                                                                            \
+    X(MPI_Finalize)                                                                                \
+    X(MPI_Iallreduce)                                                                              \
+    X(MPI_Ibcast)                                                                                  \
+    X(MPI_Init_thread)                                                                             \
+    X(MPI_Irecv)                                                                                   \
+    X(MPI_Recv)                                                                                    \
+    X(MPI_Request_free)                                                                            \
+    X(MPI_Send)                                                                                    \
+    X(MPI_Test)
+static struct {
+    MPIR_FNS(SB_DYNLIB_FIELD)
+} mpi_fn;
+static const char *const mpi_fn_names[] = {MPIR_FNS(SB_DYNLIB_NAME)};
+
+/* The objects behind the handles used here, in this order. */
+enum { OBJ_COMM_WORLD, OBJ_INT, OBJ_UINT64, OBJ_BYTE, OBJ_SUM, OBJ_LAND, OBJ_ERRORS_RETURN, OBJ_N };
+static const char *const mpi_obj_names[OBJ_N] = {
+    "ompi_mpi_comm_world", "ompi_mpi_int",     "ompi_mpi_uint64_t",     "ompi_mpi_byte",
+    "ompi_mpi_op_sum",     "ompi_mpi_op_land", "ompi_mpi_errors_return"};
+static void *mpi_obj[OBJ_N];
+
+/* From here on the names of mpi.h mean the table's entries. */
+#define MPI_Allreduce mpi_fn.MPI_Allreduce
+#define MPI_Bcast mpi_fn.MPI_Bcast
+#define MPI_Cancel mpi_fn.MPI_Cancel
+#define MPI_Comm_dup mpi_fn.MPI_Comm_dup
+#define MPI_Comm_free mpi_fn.MPI_Comm_free
+#define MPI_Comm_rank mpi_fn.MPI_Comm_rank
+#define MPI_Comm_set_errhandler mpi_fn.MPI_Comm_set_errhandler
+#define MPI_Comm_size mpi_fn.MPI_Comm_size
+#define MPI_Error_string mpi_fn.MPI_Error_string
+#define MPI_Finalize mpi_fn.MPI_Finalize
+#define MPI_Iallreduce mpi_fn.MPI_Iallreduce
+#define MPI_Ibcast mpi_fn.MPI_Ibcast
+#define MPI_Init_thread mpi_fn.MPI_Init_thread
+#define MPI_Irecv mpi_fn.MPI_Irecv
+#define MPI_Recv mpi_fn.MPI_Recv
+#define MPI_Request_free mpi_fn.MPI_Request_free
+#define MPI_Send mpi_fn.MPI_Send
+#define MPI_Test mpi_fn.MPI_Test
+#undef MPI_COMM_WORLD
+#undef MPI_INT
+#undef MPI_UINT64_T
+#undef MPI_BYTE
+#undef MPI_SUM
+#undef MPI_LAND
+#undef MPI_ERRORS_RETURN
+#define MPI_COMM_WORLD ((MPI_Comm)mpi_obj[OBJ_COMM_WORLD])
+#define MPI_INT ((MPI_Datatype)mpi_obj[OBJ_INT])
+#define MPI_UINT64_T ((MPI_Datatype)mpi_obj[OBJ_UINT64])
+#define MPI_BYTE ((MPI_Datatype)mpi_obj[OBJ_BYTE])
+#define MPI_SUM ((MPI_Op)mpi_obj[OBJ_SUM])
+#define MPI_LAND ((MPI_Op)mpi_obj[OBJ_LAND])
+#define MPI_ERRORS_RETURN ((MPI_Errhandler)mpi_obj[OBJ_ERRORS_RETURN])
+
+/* Opens Open MPI (RTLD_GLOBAL: its own components, which it opens in turn,
+ * resolve their symbols against it) and fills the tables; once. */
+static int mpi_load(sb_err *err)
+{
+    static bool loaded;
+    if (loaded)
+        return 0;
+    static const char *const libs[] = {SB_MPI_SONAME};
+    char why[512];
+    void *syms[sizeof mpi_fn_names / sizeof *mpi_fn_names];
+    if (sb_dynlib_open_global(libs, 1, mpi_fn_names, syms, sizeof syms / sizeof *syms, why,
+                              sizeof why) != 0 ||
+        sb_dynlib_open_global(libs, 1, mpi_obj_names, mpi_obj, OBJ_N, why, sizeof why) != 0)
+        return sb_err_set(err, "MPI support could not be loaded: %s", why);
+    memcpy(&mpi_fn, syms, sizeof mpi_fn);
+    loaded = true;
+    return 0;
+}
+#else
+static int mpi_load(sb_err *err)
+{
+    (void)err;
+    return 0;
+}
+#endif
+
 static struct {
     bool active;
     bool lost; /* a rank died: MPI_Finalize would wait for it */
@@ -61,6 +164,8 @@ int mpir_start(bool required, sb_err *err)
         return 0;
     if (!required && !mpir_launcher())
         return 0;
+    if (mpi_load(err) != 0)
+        return -1;
     uint64_t t0 = sb_now_ns();
     /* Other threads (event loops, the simulator) never call MPI; the main
      * thread makes every call. */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -392,6 +393,38 @@ static int start_sessions(run_ctx *c, sb_err *err)
     return rec_store_fits(sess_turns(c->sess), err);
 }
 
+/* The model name, tokenizer and dataset (usage_error set for what fails). */
+static int load_inputs(run_ctx *c, sb_err *err)
+{
+    sb_config *cfg = c->cfg;
+    if (resolve_model(c, err) != 0)
+        return -1;
+    c->usage_error = true; /* a missing tokenizer or dataset file, a bad row */
+    if (load_tokenizer(c, err) != 0)
+        return -1;
+    if (cfg->ds.num_prompts > 0 && rec_store_fits((size_t)cfg->ds.num_prompts, err) != 0)
+        return sb_err_prefix(err, "--num-prompts %ld: ", cfg->ds.num_prompts);
+    return dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err);
+}
+
+typedef struct eng_job {
+    eng_opts o;
+    const char *url;
+    eng *e;
+    sb_err err;
+} eng_job;
+
+static void *eng_job_run(void *p)
+{
+    eng_job *j = p;
+    j->e = eng_new(&j->o, &j->err);
+    if (j->e && eng_curl_prepare(j->e, j->url, &j->err) != 0) {
+        eng_free(j->e);
+        j->e = NULL;
+    }
+    return NULL;
+}
+
 static int prepare(run_ctx *c, sb_err *err)
 {
     sb_config *cfg = c->cfg;
@@ -434,16 +467,29 @@ static int prepare(run_ctx *c, sb_err *err)
     }
     if (!strncasecmp(c->tgt.url, "https://", 8) && eng_tls_check(&eo, c->tgt.url, 10.0, err) != 0)
         return -1;
-    if (!(c->e = eng_new(&eo, err)))
+    /* The engine is made on another core while the tokenizer and the dataset
+     * load, when nothing there needs it (a named model: no /v1/models query),
+     * with what its first requests need: the server's name resolved, and for
+     * a run that goes through libcurl (https, --http2, a proxy, --http-client
+     * curl) libcurl opened, about 5 ms of shared objects and curl_global_init
+     * (a plain http:// run never loads it: core/curl_dl.h); docs/engine.md
+     * "Start-up". */
+    eng_job job = {.o = eo, .url = c->tgt.url};
+    pthread_t th;
+    bool bg = cfg->model && pthread_create(&th, NULL, eng_job_run, &job) == 0;
+    if (!bg && !(c->e = eng_new(&eo, err)))
         return -1;
-    if (resolve_model(c, err) != 0)
-        return -1;
-    c->usage_error = true; /* a missing tokenizer or dataset file, a bad row */
-    if (load_tokenizer(c, err) != 0)
-        return -1;
-    if (cfg->ds.num_prompts > 0 && rec_store_fits((size_t)cfg->ds.num_prompts, err) != 0)
-        return sb_err_prefix(err, "--num-prompts %ld: ", cfg->ds.num_prompts);
-    if (dataset_load(&cfg->ds, c->tk, cfg->backend, &c->ds, err) != 0)
+    int rc = load_inputs(c, err);
+    if (bg) {
+        pthread_join(th, NULL);
+        c->e = job.e;
+        if (!c->e && rc == 0) { /* not the user's input */
+            *err = job.err;
+            c->usage_error = false;
+            rc = -1;
+        }
+    }
+    if (rc != 0)
         return -1;
     c->usage_error = false;
     c->have_ds = true;
@@ -488,7 +534,7 @@ static int prepare(run_ctx *c, sb_err *err)
     /* --multi-turn: one send time per conversation, or per turn */
     size_t plan_n =
         cfg->ds.multi_turn ? sess_plan_size(&c->ds, multi_turn_counts_turns(cfg)) : c->ds.n;
-    int rc = sched_plan_build(&so, plan_n, &rs, ts, &c->plan, err);
+    rc = sched_plan_build(&so, plan_n, &rs, ts, &c->plan, err);
     free(ts);
     if (rc != 0)
         return -1;

@@ -11,13 +11,25 @@
  * $SERVEBENCH_TOKENIZER_CACHE, else $XDG_CACHE_HOME/servebench/tokenizers, else
  * ~/.cache/servebench/tokenizers; SERVEBENCH_TOKENIZER_CACHE=off turns it off. The
  * copy is used only when the tokenizer.json it was made from has the same
- * size, modification time and content hash, the format and the hash
- * function are this build's, and the whole payload matches its checksum;
- * anything else (stale, truncated, corrupt) is a miss, the JSON is parsed
- * and the copy written anew (to a temporary file renamed into place, so
- * concurrent runs never read half a file). Every offset and id read back is
- * checked before the maps are used. Failing to write is not an error: the
- * cache only saves time. */
+ * stat data (size, modification and change times to the ns, inode, device),
+ * the format and the hash function are this build's, and the whole payload
+ * matches its checksum; anything else (stale, truncated, corrupt) is a miss,
+ * the JSON is parsed and the copy written anew (to a temporary file renamed
+ * into place, so concurrent runs never read half a file). Every offset and
+ * id read back is checked before the maps are used. Failing to write is not
+ * an error: the cache only saves time.
+ *
+ * The stat data stands for the content, as in git's index and make: reading
+ * and hashing the JSON at every load cost about half a millisecond for
+ * GPT-2's 0.5 MB .gz, and grows with the file (plain tokenizer.json files
+ * are up to tens of MB). Any write changes
+ * the change time (which no user call can set back), and a rename or copy
+ * over the file changes the inode. What stat cannot see is a write in the
+ * same timestamp tick as the stat the copy was made from (coarse file
+ * system clocks): a file changed within TOKC_RACY_NS before the copy was
+ * written is "racy" and its content hash (kept for every copy) is checked
+ * at each load, until a load finds the file settled and writes the copy
+ * anew with a later write time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,14 +37,19 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tokenizer/tok_internal.h"
 
 /* Bump when anything written here, or the map layout or tok_hash, changes. */
-#define TOKC_VERSION 4 /* 4: copies written with a 7-slot parts array (overran it) are rebuilt */
+#define TOKC_VERSION 6 /* 6: the letters table (tok_chunk_letters) */
 #define TOKC_MAX_SLOTS ((uint64_t)1 << 28)
 #define TOKC_MAX_BYTES ((uint64_t)1 << 32)
+/* A tokenizer.json changed less than this before its copy was written may
+ * have changed again within the same timestamp tick: its content is checked
+ * (2 s: FAT's mtime granularity, the coarsest a Linux file system has). */
+#define TOKC_RACY_NS ((int64_t)2000000000)
 
 static const char tokc_magic[8] = {'S', 'B', 'T', 'O', 'K', 'C', '\n', 0};
 
@@ -66,11 +83,15 @@ typedef struct tokc_header {
     uint64_t hash_probe;             /* tok_hash of a fixed string */
     uint64_t src_size, src_hash;
     int64_t src_mtime_s, src_mtime_ns;
-    uint64_t text_len; /* compact text */
+    int64_t src_ctime_s, src_ctime_ns;
+    uint64_t src_ino, src_dev;
+    int64_t written_s, written_ns; /* CLOCK_REALTIME when the copy was made */
+    uint64_t text_len;             /* compact text */
     uint64_t vocab_mask, vocab_n, vocab_blob_len;
     uint64_t merges_mask, merges_n;
     uint64_t has_bl_pair;         /* 0 or 1: tok_model.bl_pair follows */
     uint64_t dec_n, dec_blob_len; /* tok.dec_*: ids (0: none), bytes */
+    uint64_t letters_key;         /* tok_chunk_letters_key, 0: no letters table */
     uint64_t payload_hash;        /* of everything after the header */
 } tokc_header;
 
@@ -102,7 +123,12 @@ static char *tokc_dir(void)
     return sb_buf_steal(&d);
 }
 
-int tok_cache_key_of(const char *path, const sb_buf *raw, tok_cache_key *key)
+static int64_t ts_ns(int64_t s, int64_t ns)
+{
+    return s * 1000000000 + ns;
+}
+
+int tok_cache_key_of(const char *path, tok_cache_key *key)
 {
     memset(key, 0, sizeof *key);
     struct stat st;
@@ -116,7 +142,10 @@ int tok_cache_key_of(const char *path, const sb_buf *raw, tok_cache_key *key)
     key->size = (uint64_t)st.st_size;
     key->mtime_s = (int64_t)st.st_mtim.tv_sec;
     key->mtime_ns = (int64_t)st.st_mtim.tv_nsec;
-    key->hash = tokc_hash(raw->data, raw->len, 1);
+    key->ctime_s = (int64_t)st.st_ctim.tv_sec;
+    key->ctime_ns = (int64_t)st.st_ctim.tv_nsec;
+    key->ino = (uint64_t)st.st_ino;
+    key->dev = (uint64_t)st.st_dev;
     sb_buf f;
     sb_buf_init(&f);
     sb_buf_printf(&f, "%s/%016llx.tokc", dir, (unsigned long long)tok_hash(real, strlen(real)));
@@ -124,6 +153,12 @@ int tok_cache_key_of(const char *path, const sb_buf *raw, tok_cache_key *key)
     key->file = sb_buf_steal(&f);
     free(real);
     return 0;
+}
+
+void tok_cache_key_content(tok_cache_key *key, const sb_buf *raw)
+{
+    key->hash = tokc_hash(raw->data, raw->len, 1);
+    key->have_hash = true;
 }
 
 void tok_cache_key_free(tok_cache_key *key)
@@ -169,9 +204,11 @@ static bool pow2_mask(uint64_t mask)
 }
 
 /* The payload's parts in file order (text, vocab slots, vocab blob, merge
- * slots, [byte pairs], [decode offsets, bytes, clean bits]) with their sizes
- * from a header whose counts are within the caps; returns how many. */
-#define TOKC_PARTS 8 /* 4 always, 1 with the byte-level pair table, 3 with the decode table */
+ * slots, [byte pairs], [decode offsets, bytes, clean bits], [letters]) with
+ * their sizes from a header whose counts are within the caps; returns how
+ * many. */
+/* 4 always, 1 with the byte pair table, 3 with the decode table, 1 letters */
+#define TOKC_PARTS 9
 static int tokc_sizes(const tokc_header *h, size_t *sizes)
 {
     int n = 0;
@@ -186,6 +223,8 @@ static int tokc_sizes(const tokc_header *h, size_t *sizes)
         sizes[n++] = (size_t)h->dec_blob_len;
         sizes[n++] = (size_t)h->dec_n / 8 + 1;
     }
+    if (h->letters_key)
+        sizes[n++] = TOK_LETTERS_BYTES;
     return n;
 }
 
@@ -207,15 +246,31 @@ static uint64_t tokc_offsets(const size_t *sizes, int n, size_t *offs)
     return at;
 }
 
-/* The header is this build's and the sizes of its parts add up to file_size. */
+/* The later of the source's modification and change times, in ns. */
+static int64_t src_changed_ns(const tok_cache_key *key)
+{
+    int64_t m = ts_ns(key->mtime_s, key->mtime_ns), c = ts_ns(key->ctime_s, key->ctime_ns);
+    return m > c ? m : c;
+}
+
+bool tok_cache_settled(const tok_cache_key *key)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return ts_ns((int64_t)now.tv_sec, (int64_t)now.tv_nsec) - src_changed_ns(key) >= TOKC_RACY_NS;
+}
+
+/* The header is this build's, was made from the file key describes, and the
+ * sizes of its parts add up to file_size. */
 static bool header_ok(const tokc_header *h, const tok_cache_key *key, uint64_t file_size)
 {
     if (memcmp(h->magic, tokc_magic, sizeof tokc_magic) != 0 || h->version != TOKC_VERSION ||
         h->header_size != sizeof *h || h->sslot_size != sizeof(struct tok_sslot) ||
         h->pslot_size != sizeof(struct tok_pslot) || h->hash_probe != tokc_probe())
         return false;
-    if (h->src_size != key->size || h->src_hash != key->hash || h->src_mtime_s != key->mtime_s ||
-        h->src_mtime_ns != key->mtime_ns)
+    if (h->src_size != key->size || h->src_mtime_s != key->mtime_s ||
+        h->src_mtime_ns != key->mtime_ns || h->src_ctime_s != key->ctime_s ||
+        h->src_ctime_ns != key->ctime_ns || h->src_ino != key->ino || h->src_dev != key->dev)
         return false;
     if (!pow2_mask(h->vocab_mask) || !pow2_mask(h->merges_mask) || h->vocab_n > h->vocab_mask ||
         h->merges_n > h->merges_mask || h->text_len > TOKC_MAX_BYTES ||
@@ -229,8 +284,8 @@ static bool header_ok(const tokc_header *h, const tok_cache_key *key, uint64_t f
     return tokc_offsets(sizes, n, NULL) == file_size;
 }
 
-/* Every slot points at a whole record inside the blob with a sane id, and
- * every merge names ids of the vocabulary: what the encoder indexes with. */
+/* Every slot points at a whole record inside the blob with a sane id: what
+ * lookups read. */
 static bool maps_ok(const tok_maps *m)
 {
     size_t n = 0, blen = m->vocab.blob.len;
@@ -268,19 +323,8 @@ static bool maps_ok(const tok_maps *m)
     }
     if (n != m->vocab.n)
         return false;
-    n = 0;
-    for (size_t i = 0; i <= m->merges.mask; i++) {
-        const struct tok_pslot *s = &m->merges.slots[i];
-        if (!s->key)
-            continue;
-        uint64_t k = s->key - 1;
-        if ((k >> 32) >= TOK_MAX_ID || (k & 0xffffffffu) >= TOK_MAX_ID || s->b < 0 ||
-            s->b >= TOK_MAX_ID)
-            return false;
-        n++;
-    }
-    if (n != m->merges.n)
-        return false;
+    /* (every merge's ids are checked against the vocabulary where the model
+     * takes the map over: tok_model.c parse_merges) */
     for (size_t i = 0; m->dec_off && i < m->dec_n; i++)
         if (m->dec_off[i] > m->dec_off[i + 1])
             return false;
@@ -321,6 +365,8 @@ void tok_cache_detach(tok *t)
         t->dec_blob = NULL;
     if (in_range(b, n, t->dec_clean))
         t->dec_clean = NULL;
+    if (in_range(b, n, t->letters))
+        t->letters = NULL;
     munmap(b, n);
     t->cache_map = NULL;
     t->cache_map_len = 0;
@@ -340,6 +386,8 @@ void tok_maps_release(tok_maps *m)
         free(m->dec_blob);
     if (!in_map(m, m->dec_clean))
         free(m->dec_clean);
+    if (!in_map(m, m->letters))
+        free(m->letters);
     memset(m, 0, sizeof *m);
 }
 
@@ -352,16 +400,16 @@ void tok_maps_free(tok_maps *m)
         munmap(map, len);
 }
 
-/* The copy is mapped (private, copy-on-write, though nothing writes a loaded
- * tokenizer) rather than read into fresh memory: reading 5 MB (GPT-2) cost
+/* The copy is mapped (read-only) rather than read into fresh memory: reading 5 MB (GPT-2) cost
  * more in page clearing and copying than all the rest of the load. The
  * tokenizer keeps the mapping (tok.cache_map, tok_cache_detach). The
  * file is never rewritten in place (tok_cache_put renames a new one over
  * it), so the mapping stays whole while other runs refresh the cache. */
-int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps)
+int tok_cache_get(tok_cache_key *key, sb_buf *text, tok_maps *maps)
 {
     memset(maps, 0, sizeof *maps);
     sb_buf_init(text);
+    key->racy = false;
     if (!key->file)
         return -1;
     int fd = open(key->file, O_RDONLY | O_CLOEXEC);
@@ -374,8 +422,24 @@ int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps)
         close(fd);
         return -1;
     }
-    void *map =
-        mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (src_changed_ns(key) > ts_ns(h.written_s, h.written_ns) - TOKC_RACY_NS) {
+        key->racy = true;
+        if (!key->have_hash) {
+            close(fd);
+            return TOK_CACHE_NEED_CONTENT;
+        }
+        if (key->hash != h.src_hash) {
+            close(fd);
+            return -1;
+        }
+    }
+    /* Read-only: the pages are the page cache's own, not copies (a
+     * writable private mapping populated up front is copied page by page:
+     * 2 ms for GPT-2's 5 MB). Nothing writes a loaded tokenizer's maps. Not
+     * populated up front either: the checksum reads the file in order, and
+     * the kernel maps the pages around each fault in batches (0.1 ms less
+     * than MAP_POPULATE for GPT-2). */
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED)
         return -1;
@@ -413,6 +477,12 @@ int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps)
         maps->dec_blob = base + offs[k++];
         maps->dec_clean = (uint8_t *)(base + offs[k++]);
     }
+    /* computed with this build's tables, else left out (computed anew) */
+    if (h.letters_key) {
+        if (h.letters_key == tok_chunk_letters_key())
+            maps->letters = (uint8_t *)(base + offs[k]);
+        k++;
+    }
     if (!maps_ok(maps) ||
         (h.dec_n && (maps->dec_off[0] != 0 || maps->dec_off[h.dec_n] != h.dec_blob_len))) {
         tok_maps_free(maps);
@@ -446,8 +516,8 @@ static bool write_part(int fd, const void *p, size_t n, size_t pad)
 void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok *t)
 {
     const tok_model *m = &t->model;
-    if (!key->file || m->kind != TOK_MODEL_BPE || !m->vocab.slots || !m->merges.slots ||
-        m->vocab.blob.len >= UINT32_MAX)
+    if (!key->file || !key->have_hash || m->kind != TOK_MODEL_BPE || !m->vocab.slots ||
+        !m->merges.slots || m->vocab.blob.len >= UINT32_MAX)
         return;
     tokc_header h;
     memset(&h, 0, sizeof h);
@@ -461,6 +531,14 @@ void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, 
     h.src_hash = key->hash;
     h.src_mtime_s = key->mtime_s;
     h.src_mtime_ns = key->mtime_ns;
+    h.src_ctime_s = key->ctime_s;
+    h.src_ctime_ns = key->ctime_ns;
+    h.src_ino = key->ino;
+    h.src_dev = key->dev;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    h.written_s = (int64_t)now.tv_sec;
+    h.written_ns = (int64_t)now.tv_nsec;
     h.text_len = text_len;
     h.vocab_mask = m->vocab.mask;
     h.vocab_n = m->vocab.n;
@@ -482,6 +560,10 @@ void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, 
         parts[n++] = t->dec_off;
         parts[n++] = t->dec_blob;
         parts[n++] = t->dec_clean;
+    }
+    if (t->letters) {
+        h.letters_key = tok_chunk_letters_key();
+        parts[n++] = t->letters;
     }
     size_t sizes[TOKC_PARTS], offs[TOKC_PARTS];
     if (tokc_sizes(&h, sizes) != n)

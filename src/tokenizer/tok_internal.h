@@ -86,7 +86,8 @@ typedef struct tok_maps {
     char *dec_blob;
     uint8_t *dec_clean;
     size_t dec_n;
-    void *map; /* the mapped copy the arrays point into, or NULL */
+    uint8_t *letters; /* tok.letters, or NULL: compute it */
+    void *map;        /* the mapped copy the arrays point into, or NULL */
     size_t map_len;
 } tok_maps;
 
@@ -125,6 +126,11 @@ void tok_rematch_free(tok_rematch *md);
  * match is reported as is; callers step past it. */
 bool tok_regex_find(const tok_regex *re, tok_rematch *md, const char *s, size_t n, size_t start,
                     size_t *ms, size_t *me);
+/* A hash of what pattern matches with this build: its rewritten form (the
+ * Unicode additions of tok_unicode.h) and the PCRE2 version (its Unicode
+ * tables). A table computed from the pattern and stored (tok_cache.c) is
+ * valid while this stays the same. */
+uint64_t tok_regex_tables_key(const char *pattern);
 
 /* ---- pattern: a literal string or a regex (Split, Replace) -------------- */
 
@@ -282,20 +288,33 @@ void tok_model_free(tok_model *m);
 
 /* ---- binary cache of the parsed maps (tok_cache.c) ---------------------- */
 
-/* Where the cached copy of one tokenizer.json lives and what the file was. */
+/* Where the cached copy of one tokenizer.json lives and what the file was
+ * (its stat data, taken before its bytes are read). */
 typedef struct tok_cache_key {
     char *dir, *file; /* NULL: no cache (off, or no place for it) */
-    uint64_t size, hash;
-    int64_t mtime_s, mtime_ns;
+    uint64_t size, ino, dev;
+    int64_t mtime_s, mtime_ns, ctime_s, ctime_ns;
+    uint64_t hash; /* of the file's bytes, once tok_cache_key_content saw them */
+    bool have_hash;
+    bool racy; /* set by tok_cache_get: the copy's content hash was needed */
 } tok_cache_key;
 
-/* Fills key for the tokenizer.json at path whose raw bytes are raw; -1 (key
+/* Fills key from the stat data of the tokenizer.json at path; -1 (key
  * empty) when the cache is off or the file cannot be named. */
-int tok_cache_key_of(const char *path, const sb_buf *raw, tok_cache_key *key);
+int tok_cache_key_of(const char *path, tok_cache_key *key);
 void tok_cache_key_free(tok_cache_key *key);
+/* Adds the hash of the file's bytes raw (read after the key was taken). */
+void tok_cache_key_content(tok_cache_key *key, const sb_buf *raw);
 /* 0 with the compact text (model.vocab/merges cut out) and the maps when a
- * valid copy for key exists; -1 (nothing to free) on any miss. */
-int tok_cache_get(const tok_cache_key *key, sb_buf *text, tok_maps *maps);
+ * valid copy for key exists; -1 (nothing to free) on any miss. A racy copy
+ * (tok_cache.c) needs the file's content hash: without it (have_hash false)
+ * this returns TOK_CACHE_NEED_CONTENT (nothing to free) and is asked again
+ * after tok_cache_key_content. */
+#define TOK_CACHE_NEED_CONTENT 1
+int tok_cache_get(tok_cache_key *key, sb_buf *text, tok_maps *maps);
+/* Whether the file key describes last changed long enough ago that a copy
+ * written now is not racy. */
+bool tok_cache_settled(const tok_cache_key *key);
 /* Frees what a model did not take over, and the mapping. */
 void tok_maps_free(tok_maps *m);
 /* Frees what a model did not take over but leaves the mapping, which the
@@ -304,7 +323,8 @@ void tok_maps_release(tok_maps *m);
 /* Before t's parts are freed: drops t's pointers into its mapped copy and
  * unmaps it (nothing when t has none). */
 void tok_cache_detach(tok *t);
-/* Writes the copy of a BPE tokenizer and its compact text (best effort). */
+/* Writes the copy of a BPE tokenizer and its compact text (best effort;
+ * nothing without the content hash of key). */
 void tok_cache_put(const tok_cache_key *key, const char *text, size_t text_len, const tok *t);
 /* Appends the ids of one pre-token. */
 void tok_model_encode(const tok_model *m, const tok_piece *pc, const char *buf, tok_scratch *sc,
@@ -413,6 +433,9 @@ void tok_decode_table(tok *t);
 bool tok_chunk_eligible(const tok *t, json_t *root);
 /* Bitmap of the BMP code points the tokenizer's regexes take for \p{L}. */
 uint8_t *tok_chunk_letters(void);
+#define TOK_LETTERS_BYTES (0x10000 / 8)
+/* tok_regex_tables_key of the pattern tok_chunk_letters searches with. */
+uint64_t tok_chunk_letters_key(void);
 /* May a text be cut right before s[h]? (s[h] is a space and a well-formed
  * letter ends right before it: the rule argued at the top of tok_chunk.c.) */
 bool tok_chunk_cut_at(const uint8_t *letters, const char *s, size_t h);

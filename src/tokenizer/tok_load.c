@@ -122,8 +122,12 @@ static int parse_components(tok *t, json_t *root, const tok_span *vocab, const t
         return -1;
     index_added(t);
     t->chunk_ok = tok_chunk_eligible(t, root);
-    if (t->chunk_ok && !(t->letters = tok_chunk_letters()))
+    if (t->chunk_ok && pre && pre->letters) { /* the cached copy's */
+        t->letters = pre->letters;
+        pre->letters = NULL;
+    } else if (t->chunk_ok && !(t->letters = tok_chunk_letters())) {
         t->chunk_ok = false;
+    }
     if (pre && pre->dec_off && pre->dec_n == t->n_total) {
         t->dec_off = pre->dec_off;
         t->dec_blob = pre->dec_blob;
@@ -392,35 +396,58 @@ static void tok_clear(tok *t)
 }
 
 /* t's components from the tokenizer.json at path: from the cached copy when
- * one is valid for these bytes, else parsed (and the copy written). */
+ * one is valid for the file, else parsed (and the copy written). The file is
+ * stat'ed before it is read (tok_cache_key_of) and, on a hit, read only when
+ * the copy is racy (tok_cache.c). */
 static int load_json(tok *t, const char *path, sb_err *err)
 {
     sb_buf raw;
     sb_buf_init(&raw);
-    if (sb_read_file(path, &raw, err) < 0) {
-        sb_buf_free(&raw);
-        return -1;
-    }
+    bool have_raw = false;
     tok_cache_key key;
     tok_maps maps;
     sb_buf keep;
     sb_buf_init(&keep);
-    bool cache = tok_cache_key_of(path, &raw, &key) == 0;
-    if (cache && tok_cache_get(&key, &keep, &maps) == 0) {
+    bool cache = tok_cache_key_of(path, &key) == 0;
+    int got = cache ? tok_cache_get(&key, &keep, &maps) : -1;
+    if (got == TOK_CACHE_NEED_CONTENT) {
+        if (sb_read_file(path, &raw, err) < 0) {
+            sb_buf_free(&raw);
+            tok_cache_key_free(&key);
+            return -1;
+        }
+        have_raw = true;
+        tok_cache_key_content(&key, &raw);
+        got = tok_cache_get(&key, &keep, &maps);
+    }
+    if (got == 0) {
         t->cache_map = maps.map; /* t owns the mapping from here on */
         t->cache_map_len = maps.map_len;
         sb_err ignored;
         int rc = parse_cached(t, &keep, &maps, &ignored);
         tok_maps_release(&maps);
-        sb_buf_free(&keep);
         if (rc == 0) {
             t->from_cache = true;
+            /* a racy copy of a file that has since settled: written anew
+             * with a later write time, so later loads need not read it */
+            if (key.racy && tok_cache_settled(&key))
+                tok_cache_put(&key, keep.data, keep.len, t);
+            sb_buf_free(&keep);
             tok_cache_key_free(&key);
             sb_buf_free(&raw);
             return 0;
         }
+        sb_buf_free(&keep);
         tok_clear(t);
     }
+    if (!have_raw && sb_read_file(path, &raw, err) < 0) {
+        sb_buf_free(&raw);
+        if (cache)
+            tok_cache_key_free(&key);
+        return -1;
+    }
+    if (cache && !key.have_hash)
+        tok_cache_key_content(&key, &raw);
     sb_buf text;
     sb_buf_init(&text);
     int rc = tok_text_of(path, &raw, &text, err);
@@ -430,6 +457,7 @@ static int load_json(tok *t, const char *path, sb_err *err)
         tok_cache_put(&key, keep.data, keep.len, t);
     sb_buf_free(&keep);
     sb_buf_free(&text);
+    sb_buf_free(&raw);
     if (cache)
         tok_cache_key_free(&key);
     return rc;

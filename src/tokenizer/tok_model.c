@@ -223,6 +223,10 @@ static bool meta_cut_chars(tok_model *m)
     bool any = false;
     m->n_meta_after = 0;
     while (tok_smap_next(&m->vocab, &pos, &k, &len, &v)) {
+        /* most tokens of most vocabularies have no U+2581 (GPT-2: none): one
+         * memchr instead of a compare at every byte (1 ms at every load) */
+        if (!memchr(k, 0xE2, len))
+            continue;
         size_t i = 0;
         while (i + 3 <= len && memcmp(k + i, "\xE2\x96\x81", 3) == 0)
             i += 3;

@@ -163,6 +163,20 @@ void tok_rematch_free(tok_rematch *md)
     pcre2_match_data_free((pcre2_match_data *)md);
 }
 
+uint64_t tok_regex_tables_key(const char *pattern)
+{
+    sb_buf o;
+    sb_buf_init(&o);
+    rewrite(pattern, &o);
+    char ver[64] = "";
+    if (pcre2_config(PCRE2_CONFIG_VERSION, ver) < 0)
+        ver[0] = '\0';
+    sb_buf_printf(&o, "\n%s\n%s", ver, pcre2_config(PCRE2_CONFIG_JIT, NULL) >= 0 ? "" : "-");
+    uint64_t h = tok_hash(o.data, o.len);
+    sb_buf_free(&o);
+    return h;
+}
+
 bool tok_regex_find(const tok_regex *re, tok_rematch *md, const char *s, size_t n, size_t start,
                     size_t *ms, size_t *me)
 {
