@@ -1025,11 +1025,12 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
         return sb_err_prefix(err, "%s %s: ", method, url);
     /* The engine's kept handle when free (curl_easy_reset keeps its live
      * connections), else one for this request alone. */
-    bool kept = e && pthread_mutex_trylock(&e->fetch_mu) == 0;
-    if (kept && !e->fetch_easy)
-        e->fetch_easy = curl_easy_init();
-    CURL *c = kept ? e->fetch_easy : curl_easy_init();
-    if (kept)
+    eng *owner = e && pthread_mutex_trylock(&e->fetch_mu) == 0 ? e : NULL;
+    bool kept = owner != NULL;
+    if (owner && !owner->fetch_easy)
+        owner->fetch_easy = curl_easy_init();
+    CURL *c = owner ? owner->fetch_easy : curl_easy_init();
+    if (owner)
         curl_easy_reset(c);
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -1056,7 +1057,7 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
      * handshake not done in 3 s gets the side probe. */
     bool tls = strncasecmp(url, "https://", 8) == 0;
     if (e && tls && e->plain_http == 1) {
-        fetch_release(e, c, kept);
+        fetch_release(owner, c, kept);
         sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
                    url, e->plain_where);
         return -1;
@@ -1089,6 +1090,6 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
     else
         sb_err_set(err, "%s %s: %s: %s", method, url, curl_easy_strerror(rc),
                    errbuf[0] ? errbuf : "no detail");
-    fetch_release(e, c, kept);
+    fetch_release(owner, c, kept);
     return (int)code;
 }
