@@ -5,8 +5,10 @@
  * "Own HTTP/1.1 transport"); the callbacks and failure reasons are the same
  * either way.
  *
- * One eng owns one curl multi handle (so connections are pooled and reused
- * across requests, capped at max_conns) and one epoll set driven through
+ * One eng owns one curl multi handle (made the first time a transfer goes
+ * through libcurl, which is opened then: core/curl_dl.h; connections are
+ * pooled and reused across requests, capped at max_conns) and one epoll set
+ * driven through
  * curl_multi_socket_action (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION), with a
  * timerfd giving nanosecond wake-ups for the caller's send deadlines. A
  * curl_multi_poll loop is kept as an alternative (eng_opts.use_poll) so the

@@ -34,6 +34,7 @@ typedef struct fetch {
     const h1_url *u;
     uint64_t t0, deadline; /* deadline 0: none */
     sb_buf *out;
+    size_t base;      /* out's length before the reply */
     bool too_long;    /* the reply passed FETCH_MAX */
     CURLcode code;    /* of a failure */
     char detail[512]; /* its detail */
@@ -172,7 +173,7 @@ static void on_status(void *ud, int status)
 static int on_body(void *ud, const char *p, size_t n)
 {
     fetch *f = ud;
-    if (n > FETCH_MAX || f->out->len > FETCH_MAX - n) {
+    if (n > FETCH_MAX || f->out->len - f->base > FETCH_MAX - n) {
         f->too_long = true;
         return 1;
     }
@@ -191,7 +192,7 @@ static int read_reply(fetch *f, int fd, h1_resp *r, bool *reusable)
     for (;;) {
         int w = wait_fd(fd, POLLIN, f->deadline);
         if (w == 0)
-            return timed_out(f, f->out->len);
+            return timed_out(f, f->out->len - f->base);
         ssize_t n = w > 0 ? recv(fd, buf, sizeof buf, 0) : -1;
         if (n < 0 && errno == EINTR)
             continue;
@@ -232,7 +233,8 @@ int nat_fetch(eng *e, const char *method, const char *url, const h1_url *u,
               const struct curl_slist *headers, const char *body, sb_buf *out, double timeout_s,
               sb_err *err)
 {
-    fetch f = {.method = method, .url = url, .u = u, .out = out, .t0 = sb_now_ns()};
+    fetch f = {
+        .method = method, .url = url, .u = u, .out = out, .base = out->len, .t0 = sb_now_ns()};
     if (timeout_s > 0)
         f.deadline = f.t0 + (uint64_t)(timeout_s * 1e9);
     size_t blen = body ? strlen(body) : 0;
@@ -251,6 +253,7 @@ int nat_fetch(eng *e, const char *method, const char *url, const h1_url *u,
     }
     int status = -1;
     bool reusable = false;
+    size_t base = out->len;
     h1_resp r;
     memset(&r, 0, sizeof r);
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -258,7 +261,10 @@ int nat_fetch(eng *e, const char *method, const char *url, const h1_url *u,
         if (fd < 0 && (fd = open_conn(&f)) < 0)
             break;
         h1_resp_init(&r);
-        sb_buf_reset(out);
+        if (out->len > base) { /* a first attempt's bytes (appended to, as libcurl does) */
+            out->len = base;
+            out->data[base] = '\0';
+        }
         int rc = send_all(&f, fd, &head, body, blen);
         if (rc == 0)
             rc = read_reply(&f, fd, &r, &reusable);
