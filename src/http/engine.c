@@ -13,6 +13,7 @@
  * the control message. */
 #include "http/engine.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/net_tstamp.h>
 #include <linux/sockios.h>
@@ -654,7 +655,11 @@ int eng_resolve(eng *e, const char *url, sb_err *err)
         return sb_err_set(err, "resolving the server: cannot read the host and port of %s", url);
     e->resolve_tried = true;
     unsigned portn = (unsigned)strtoul(port, NULL, 10);
-    if (host[0] == '[') /* an IPv6 literal needs no resolution (curl's, nor the own one's) */
+    /* An address literal needs no resolution (curl's, nor the own transport's:
+     * native.c takes its address from the name): getaddrinfo would still
+     * cost a netlink query and an nscd probe (0.3-0.5 ms before t0). */
+    struct in_addr a4;
+    if (host[0] == '[' || inet_pton(AF_INET, host, &a4) == 1)
         return 0;
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *res = NULL;
     if (getaddrinfo(host, port, &hints, &res) != 0)

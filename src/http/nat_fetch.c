@@ -10,6 +10,7 @@
  * runs on the caller's thread (the telemetry scraper's, a probe's) with no
  * state shared but the engine's one kept connection, taken under fetch_mu:
  * a caller that finds it taken uses a connection of its own. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -90,7 +91,13 @@ static int open_conn(fetch *f)
 {
     char port[8];
     snprintf(port, sizeof port, "%u", f->u->port);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *res = NULL;
+    /* an address literal: no look-up (AI_ADDRCONFIG's netlink query, nscd) */
+    unsigned char lit[sizeof(struct in6_addr)];
+    bool numeric =
+        inet_pton(AF_INET, f->u->host, lit) == 1 || inet_pton(AF_INET6, f->u->host, lit) == 1;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                             .ai_flags = numeric ? AI_NUMERICHOST : AI_ADDRCONFIG},
+                    *res = NULL;
     if (getaddrinfo(f->u->host, port, &hints, &res) != 0)
         return fail(f, CURLE_COULDNT_RESOLVE_HOST, "Could not resolve host: %s", f->u->host);
     uint64_t cdl = f->t0 + (uint64_t)CONNECT_DEFAULT_MS * SB_NS_PER_MS;
