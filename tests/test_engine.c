@@ -20,6 +20,7 @@
 
 #include "core/clock.h"
 #include "http/engine.h"
+#include "http/engine_int.h"
 
 enum mode {
     M_STREAM,
@@ -33,6 +34,7 @@ enum mode {
     M_204,        /* 204 No Content, no body */
     M_GARBAGE,    /* not HTTP at all */
     M_SHORT,      /* Content-Length 10, 5 bytes, close */
+    M_HUGE,       /* a body longer than eng_fetch keeps, until the client closes */
 };
 
 typedef struct rawsrv {
@@ -133,6 +135,15 @@ static void serve_conn(rawsrv *s, int fd)
         }
         if (s->mode == M_SHORT) {
             put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello");
+            return;
+        }
+        if (s->mode == M_HUGE) {
+            put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 68000000\r\n\r\n");
+            static char mib[1 << 20];
+            memset(mib, 'x', sizeof mib);
+            for (int i = 0; i < 65; i++)
+                if (write(fd, mib, sizeof mib) <= 0)
+                    return;
             return;
         }
         if (s->mode == M_204) {
@@ -644,6 +655,104 @@ static void own_transport_request_bytes_equal_libcurls(void **state)
     sb_buf_free(&cap[1]);
 }
 
+/* eng_fetch on a plain http:// URL goes over the own transport (no
+ * libcurl): the same request bytes as libcurl's eng_fetch, status and body,
+ * one kept connection, and each failure in libcurl's words. */
+static int fetch_of(eng *e, const char *method, const rawsrv *s, const char *body,
+                    const struct curl_slist *h, double timeout_s, sb_buf *out, sb_err *err)
+{
+    char url[96];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics?x=1", s->port);
+    sb_buf_reset(out);
+    return eng_fetch(e, method, url, h, body, out, timeout_s, err);
+}
+
+static void eng_fetch_own_transport(void **state)
+{
+    (void)state;
+    sb_err err;
+    eng_opts o = {0}, oc = {.curl_only = true};
+    eng *e = eng_new(&o, &err), *ec = eng_new(&oc, &err);
+    assert_non_null(e);
+    assert_non_null(ec);
+    sb_buf out;
+    sb_buf_init(&out);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, "Authorization: Bearer k");
+    h = curl_slist_append(h, "Expect:");
+    rawsrv s;
+    srv_start(&s, M_500);
+    /* status, body, the bytes on the wire equal libcurl's, one kept connection */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(fetch_of(ec, "POST", &s, "{\"a\":1}", h, 5, &out, &err), 500);
+        assert_string_equal(out.data, "bad things!");
+    }
+    assert_int_equal(fetch_of(ec, "GET", &s, NULL, h, 5, &out, &err), 500);
+    assert_int_equal(s.accepts, 1);
+    char *curl_bytes = sb_xstrdup(s.cap.data);
+    eng_free(ec); /* closes its kept connection: the server serves one at a time */
+    sb_buf_reset(&s.cap);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(fetch_of(e, "POST", &s, "{\"a\":1}", h, 5, &out, &err), 500);
+        assert_string_equal(out.data, "bad things!");
+    }
+    assert_int_equal(fetch_of(e, "GET", &s, NULL, h, 5, &out, &err), 500);
+    assert_int_equal(s.accepts, 2); /* one more: the own one, kept */
+    assert_string_equal(s.cap.data, curl_bytes);
+    free(curl_bytes);
+    srv_stop(&s);
+    /* a kept connection the server closed: a fresh one, the request sent once */
+    srv_start(&s, M_IDLE_CLOSE);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(fetch_of(e, "GET", &s, NULL, NULL, 5, &out, &err), 200);
+    assert_int_equal(s.requests, 3);
+    srv_stop(&s);
+    /* the reply cap */
+    srv_start(&s, M_HUGE);
+    assert_int_equal(fetch_of(e, "GET", &s, NULL, NULL, 30, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "the reply is longer than 67108864 bytes"));
+    assert_true(out.len <= FETCH_MAX);
+    srv_stop(&s);
+    /* a server that closes early, one that is not HTTP */
+    srv_start(&s, M_SHORT);
+    assert_int_equal(fetch_of(e, "GET", &s, NULL, NULL, 5, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "GET http://127.0.0.1:"));
+    assert_non_null(strstr(err.msg, "/metrics?x=1: Transferred a partial file: "));
+    s.mode = M_GARBAGE;
+    assert_int_equal(fetch_of(e, "GET", &s, NULL, NULL, 5, &out, &err), -1);
+    assert_non_null(strstr(err.msg, ": Weird server reply: "));
+    /* a timeout: headers, then nothing */
+    s.mode = M_STALL;
+    uint64_t t0 = sb_now_ns();
+    assert_int_equal(fetch_of(e, "GET", &s, NULL, NULL, 0.3, &out, &err), -1);
+    assert_true(sb_now_ns() - t0 < 1400 * SB_NS_PER_MS); /* not the server's 1.5 s */
+    assert_non_null(strstr(err.msg, ": Timeout was reached: Operation timed out after "));
+    srv_stop(&s);
+    /* a refused connect (the port is closed now) */
+    assert_int_equal(fetch_of(e, "GET", &s, NULL, NULL, 5, &out, &err), -1);
+    assert_non_null(
+        strstr(err.msg, ": Couldn't connect to server: Failed to connect to 127.0.0.1 port "));
+    assert_non_null(strstr(err.msg, "Connection refused"));
+    /* without an engine too (side requests before one exists) */
+    assert_int_equal(fetch_of(NULL, "GET", &s, NULL, NULL, 5, &out, &err), -1);
+    assert_non_null(strstr(err.msg, "Connection refused"));
+    curl_slist_free_all(h);
+    sb_buf_free(&out);
+    eng_free(e);
+}
+
+/* The own transport's failure texts are libcurl's own (eng_curl_text). */
+static void curl_texts_are_libcurls(void **state)
+{
+    (void)state;
+    const CURLcode codes[] = {CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT,
+                              CURLE_WEIRD_SERVER_REPLY,   CURLE_PARTIAL_FILE,
+                              CURLE_OPERATION_TIMEDOUT,   CURLE_GOT_NOTHING,
+                              CURLE_SEND_ERROR,           CURLE_RECV_ERROR};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        assert_string_equal(eng_curl_text(codes[i]), curl_easy_strerror(codes[i]));
+}
+
 static void engine_step_honours_deadline_precisely(void **state)
 {
     (void)state;
@@ -692,6 +801,8 @@ int main(void)
         cmocka_unit_test(own_transport_queues_beyond_max_conns),
         cmocka_unit_test(own_transport_request_timeout),
         cmocka_unit_test(own_transport_request_bytes_equal_libcurls),
+        cmocka_unit_test(eng_fetch_own_transport),
+        cmocka_unit_test(curl_texts_are_libcurls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

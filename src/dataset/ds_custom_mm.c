@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "media/b64.h"
+#include "core/curl_dl.h"
 #include "core/file.h"
 #include "media/png.h"
 #include "media/wav.h"
@@ -89,6 +90,8 @@ static size_t curl_collect(char *p, size_t size, size_t n, void *ud)
 /* GET url into out: vLLM's fetch has a 5 s timeout (VLLM_IMAGE_FETCH_TIMEOUT). */
 static int http_get(const char *url, sb_buf *out, sb_err *err)
 {
+    if (sb_curl_ready("downloading an image URL", err) != 0)
+        return -1;
     CURL *c = curl_easy_init();
     if (!c)
         return sb_err_set(err, "cannot start libcurl");

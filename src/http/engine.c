@@ -13,6 +13,7 @@
  * the control message. */
 #include "http/engine.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/net_tstamp.h>
 #include <linux/sockios.h>
@@ -33,16 +34,10 @@
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/curl_dl.h"
 #include "http/engine_int.h"
 
 #define EV_BATCH 256
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 static int sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
@@ -251,9 +246,9 @@ static uint64_t check_period(const eng_opts *o)
 
 eng *eng_new(const eng_opts *o, sb_err *err)
 {
-    pthread_once(&curl_once, curl_init_once);
     eng *e = sb_xcalloc(1, sizeof *e);
     e->o = *o;
+    e->fetch_fd = -1;
     pthread_mutex_init(&e->fetch_mu, NULL);
     if (o->rx_kernel) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -289,16 +284,45 @@ eng *eng_new(const eng_opts *o, sb_err *err)
     }
     e->epfd = epoll_create1(EPOLL_CLOEXEC);
     e->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    e->multi = curl_multi_init();
     e->nat = nat_new();
     e->check_every_ns = check_period(o);
-    if (e->epfd < 0 || e->tfd < 0 || !e->multi) {
+    if (e->epfd < 0 || e->tfd < 0) {
         sb_err_set(err, "starting the HTTP engine: %s", strerror(errno));
         eng_free(e);
         return NULL;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = e->tfd};
     epoll_ctl(e->epfd, EPOLL_CTL_ADD, e->tfd, &ev);
+    return e;
+}
+
+/* What makes url go through libcurl, for the message when it cannot load. */
+static const char *curl_use(const eng_opts *o, const char *url)
+{
+    if (o && o->curl_only)
+        return "--http-client curl";
+    if (o && o->http2)
+        return "--http2";
+    if (o && o->use_poll)
+        return "the curl_multi_poll loop";
+    if (url && strncasecmp(url, "https://", 8) == 0)
+        return "an https:// URL";
+    return "a URL the own HTTP/1.1 transport does not take (a proxy applies, user:password, "
+           "a fragment or bytes curl rewrites)";
+}
+
+/* libcurl's part of the engine, made the first time a transfer goes
+ * through libcurl (a plain http:// run never loads libcurl): the library,
+ * the multi handle and its epoll hooks. */
+static int curl_up(eng *e, const char *url, sb_err *err)
+{
+    if (e->multi)
+        return 0;
+    if (sb_curl_ready(curl_use(&e->o, url), err) != 0)
+        return -1;
+    if (!(e->multi = curl_multi_init()))
+        return sb_err_set(err, "starting libcurl's multi handle failed");
+    const eng_opts *o = &e->o;
     if (!o->use_poll) {
         curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
         curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
@@ -313,7 +337,12 @@ eng *eng_new(const eng_opts *o, sb_err *err)
      * handles come and go): the reference's pool keeps them alive too. */
     curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, o->max_conns > 0 ? o->max_conns : 100000L);
     curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    return e;
+    return 0;
+}
+
+int eng_curl_prepare(eng *e, const char *url, sb_err *err)
+{
+    return nat_takes(e, url) ? 0 : curl_up(e, url, err);
 }
 
 const eng_opts *eng_options(const eng *e)
@@ -328,6 +357,8 @@ void eng_free(eng *e)
     nat_free(e->nat);
     if (e->fetch_easy)
         curl_easy_cleanup(e->fetch_easy);
+    if (e->fetch_fd >= 0)
+        close(e->fetch_fd);
     pthread_mutex_destroy(&e->fetch_mu);
     if (e->multi)
         curl_multi_cleanup(e->multi);
@@ -407,15 +438,20 @@ void eng_unlink_active(eng *e, eng_xfer *x)
 
 /* The libcurl part of x, made the first time x goes through libcurl: a slot
  * that only ever runs on the own transport never holds an easy handle. */
-static xcurl *curl_part(eng_xfer *x)
+static xcurl *curl_part(eng_xfer *x, const char *url)
 {
     if (x->cu)
         return x->cu;
     eng *e = x->e;
+    sb_err err; /* eng_curl_prepare said it before the run; here the start is refused */
+    if (curl_up(e, url, &err) != 0)
+        return NULL;
+    CURL *c = curl_easy_init();
+    if (!c)
+        return NULL;
     xcurl *cu = x->cu = sb_xcalloc(1, sizeof *cu);
     cu->fd = -1;
-    cu->easy = curl_easy_init();
-    CURL *c = cu->easy;
+    cu->easy = c;
     curl_easy_setopt(c, CURLOPT_PRIVATE, x);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
@@ -499,7 +535,9 @@ uint64_t eng_xfer_start(eng_xfer *x, const char *url, const struct curl_slist *h
     if (nat_takes(e, url))
         return nat_start(x, headers, body, body_len);
     x->own = false;
-    xcurl *cu = curl_part(x);
+    xcurl *cu = curl_part(x, url);
+    if (!cu)
+        return 0;
     CURL *c = cu->easy;
     cu->resend_refused = false;
     cu->attempts = 0;
@@ -554,33 +592,82 @@ void eng_kick(eng *e)
     e->n_fresh = 0;
 }
 
+/* The host and port of an http:// or https:// URL (the port the scheme
+ * implies when none is written), without libcurl: host as curl_url gives
+ * it (an IPv6 literal keeps its brackets), port as decimal text. False for
+ * another scheme or a host or port that cannot be read. */
+static bool host_port_of(const char *url, char *host, size_t hcap, char *port, size_t pcap)
+{
+    const char *p;
+    const char *dflt;
+    if (strncasecmp(url, "http://", 7) == 0)
+        p = url + 7, dflt = "80";
+    else if (strncasecmp(url, "https://", 8) == 0)
+        p = url + 8, dflt = "443";
+    else
+        return false;
+    size_t auth = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', auth); /* user:password@ is not the host */
+    while (at) {
+        auth -= (size_t)(at + 1 - p);
+        p = at + 1;
+        at = memchr(p, '@', auth);
+    }
+    size_t hl;
+    if (*p == '[') {
+        const char *close = memchr(p, ']', auth);
+        if (!close)
+            return false;
+        hl = (size_t)(close - p) + 1;
+    } else {
+        hl = strcspn(p, ":/?#");
+        if (hl > auth)
+            hl = auth;
+    }
+    if (hl == 0 || hl >= hcap)
+        return false;
+    memcpy(host, p, hl);
+    host[hl] = '\0';
+    const char *rest = p + hl;
+    size_t rl = auth - hl;
+    if (rl == 0 || (rl == 1 && *rest == ':')) { /* "host" or "host:" */
+        snprintf(port, pcap, "%s", dflt);
+        return true;
+    }
+    if (*rest != ':' || rl - 1 > 5 || rl - 1 >= pcap)
+        return false;
+    unsigned v = 0;
+    for (size_t i = 1; i < rl; i++) {
+        if (rest[i] < '0' || rest[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(rest[i] - '0');
+    }
+    if (v == 0 || v > 65535)
+        return false;
+    snprintf(port, pcap, "%u", v);
+    return true;
+}
+
 int eng_resolve(eng *e, const char *url, sb_err *err)
 {
-    CURLU *u = curl_url();
-    char *host = NULL, *port = NULL;
-    int rc = 0;
-    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        rc = sb_err_set(err, "resolving the server: cannot read the host and port of %s", url);
-        goto out;
-    }
+    char host[256], port[8];
+    if (!host_port_of(url, host, sizeof host, port, sizeof port))
+        return sb_err_set(err, "resolving the server: cannot read the host and port of %s", url);
     e->resolve_tried = true;
-    size_t hl = strlen(host);
     unsigned portn = (unsigned)strtoul(port, NULL, 10);
-    if (host[0] == '[') { /* an IPv6 literal needs no resolution (curl's, nor the own one's) */
-        goto out;
-    }
+    /* An address literal needs no resolution (curl's, nor the own transport's:
+     * native.c takes its address from the name): getaddrinfo would still
+     * cost a netlink query and an nscd probe (0.3-0.5 ms before t0). */
+    struct in_addr a4;
+    if (host[0] == '[' || inet_pton(AF_INET, host, &a4) == 1)
+        return 0;
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *res = NULL;
-    int g = getaddrinfo(host, port, &hints, &res);
-    if (g != 0) {
-        /* left to curl, so the request fails with its usual reason and URL */
-        goto out;
-    }
+    if (getaddrinfo(host, port, &hints, &res) != 0)
+        return 0; /* left to curl, so the request fails with its usual reason and URL */
     nat_pin(e, host, portn, res);
     sb_buf b;
     sb_buf_init(&b);
-    sb_buf_printf(&b, "%.*s:%s:", (int)hl, host, port);
+    sb_buf_printf(&b, "%s:%s:", host, port);
     size_t n = 0;
     for (struct addrinfo *a = res; a && n < 8; a = a->ai_next) {
         char ip[NI_MAXHOST];
@@ -596,11 +683,7 @@ int eng_resolve(eng *e, const char *url, sb_err *err)
         e->resolve = curl_slist_append(NULL, b.data);
     }
     sb_buf_free(&b);
-out:
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
-    return rc;
+    return 0;
 }
 
 static sb_fail map_code(CURLcode rc)
@@ -680,6 +763,8 @@ static void drain_done(eng *e)
 {
     CURLMsg *m;
     int left;
+    if (!e->multi)
+        return;
     while ((m = curl_multi_info_read(e->multi, &left))) {
         if (m->msg != CURLMSG_DONE)
             continue;
@@ -805,6 +890,10 @@ static int step_poll(eng *e, uint64_t deadline_ns)
     if (ms > 1000)
         ms = 1000;
     int nfds = 0, running = 0;
+    if (!e->multi) { /* nothing went through libcurl yet: just wait */
+        poll(NULL, 0, (int)ms);
+        return e->running;
+    }
     curl_multi_poll(e->multi, NULL, 0, (int)ms, &nfds);
     curl_multi_perform(e->multi, &running);
     drain_done(e);
@@ -882,9 +971,31 @@ int eng_open_conns(const eng *e)
     return e->open_socks + nat_open_conns(e);
 }
 
-/* A side request's reply (metrics scrape, probe, /v1/models): held whole,
- * so capped; returning short makes curl stop with CURLE_WRITE_ERROR. */
-#define FETCH_MAX ((size_t)64 << 20)
+/* Returning short makes curl stop with CURLE_WRITE_ERROR (FETCH_MAX). */
+const char *eng_curl_text(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return "Couldn't resolve host name";
+    case CURLE_COULDNT_CONNECT:
+        return "Couldn't connect to server";
+    case CURLE_WEIRD_SERVER_REPLY:
+        return "Weird server reply";
+    case CURLE_PARTIAL_FILE:
+        return "Transferred a partial file";
+    case CURLE_OPERATION_TIMEDOUT:
+        return "Timeout was reached";
+    case CURLE_GOT_NOTHING:
+        return "Server returned nothing (no headers, no data)";
+    case CURLE_SEND_ERROR:
+        return "Failed sending data to the peer";
+    case CURLE_RECV_ERROR:
+        return "Failure when receiving data from the peer";
+    default:
+        return "Unknown error";
+    }
+}
+
 static size_t fetch_write(char *p, size_t size, size_t nmemb, void *ud)
 {
     sb_buf *out = ud;
@@ -910,14 +1021,21 @@ static void fetch_release(eng *e, CURL *c, bool kept)
 int eng_fetch(eng *e, const char *method, const char *url, const struct curl_slist *headers,
               const char *body, sb_buf *out, double timeout_s, sb_err *err)
 {
-    pthread_once(&curl_once, curl_init_once);
+    /* plain http:// as the engine's streams go: over the own transport */
+    h1_url u;
+    bool get = strcmp(method, "GET") == 0 && !body, post = strcmp(method, "POST") == 0 && body;
+    if ((get || post) && nat_url_ok(e ? &e->o : NULL, url, &u))
+        return nat_fetch(e, method, url, &u, headers, body, out, timeout_s, err);
+    if (sb_curl_ready(curl_use(e ? &e->o : NULL, url), err) != 0)
+        return sb_err_prefix(err, "%s %s: ", method, url);
     /* The engine's kept handle when free (curl_easy_reset keeps its live
      * connections), else one for this request alone. */
-    bool kept = e && pthread_mutex_trylock(&e->fetch_mu) == 0;
-    if (kept && !e->fetch_easy)
-        e->fetch_easy = curl_easy_init();
-    CURL *c = kept ? e->fetch_easy : curl_easy_init();
-    if (kept)
+    eng *owner = e && pthread_mutex_trylock(&e->fetch_mu) == 0 ? e : NULL;
+    bool kept = owner != NULL;
+    if (owner && !owner->fetch_easy)
+        owner->fetch_easy = curl_easy_init();
+    CURL *c = owner ? owner->fetch_easy : curl_easy_init();
+    if (owner)
         curl_easy_reset(c);
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -944,7 +1062,7 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
      * handshake not done in 3 s gets the side probe. */
     bool tls = strncasecmp(url, "https://", 8) == 0;
     if (e && tls && e->plain_http == 1) {
-        fetch_release(e, c, kept);
+        fetch_release(owner, c, kept);
         sb_err_set(err, "%s %s: the server at %s speaks plain HTTP, not TLS (use http://)", method,
                    url, e->plain_where);
         return -1;
@@ -977,6 +1095,6 @@ int eng_fetch(eng *e, const char *method, const char *url, const struct curl_sli
     else
         sb_err_set(err, "%s %s: %s: %s", method, url, curl_easy_strerror(rc),
                    errbuf[0] ? errbuf : "no detail");
-    fetch_release(e, c, kept);
+    fetch_release(owner, c, kept);
     return (int)code;
 }

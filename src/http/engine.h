@@ -5,8 +5,10 @@
  * "Own HTTP/1.1 transport"); the callbacks and failure reasons are the same
  * either way.
  *
- * One eng owns one curl multi handle (so connections are pooled and reused
- * across requests, capped at max_conns) and one epoll set driven through
+ * One eng owns one curl multi handle (made the first time a transfer goes
+ * through libcurl, which is opened then: core/curl_dl.h; connections are
+ * pooled and reused across requests, capped at max_conns) and one epoll set
+ * driven through
  * curl_multi_socket_action (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION), with a
  * timerfd giving nanosecond wake-ups for the caller's send deadlines. A
  * curl_multi_poll loop is kept as an alternative (eng_opts.use_poll) so the
@@ -113,6 +115,12 @@ void eng_kick(eng *e);
  * resolve is left to curl (the requests then fail with curl's reason).
  * Returns -1 only for a URL without a readable host. */
 int eng_resolve(eng *e, const char *url, sb_err *err);
+/* Before a run, after eng_resolve: when url goes through libcurl (https://,
+ * --http2, a proxy, --http-client curl), opens libcurl now (outside the
+ * timed part: it is loaded on first use, core/curl_dl.h) and makes the
+ * multi handle. -1 with err naming libcurl and what needs it when it cannot
+ * be loaded. A plain http:// URL on the own transport: 0, nothing loaded. */
+int eng_curl_prepare(eng *e, const char *url, sb_err *err);
 /* Sockets (connections) open now, idle or busy, on both paths. */
 int eng_open_conns(const eng *e);
 /* Aborts a running transfer; on_done is called with why (e.g. CANCELLED). */
@@ -126,7 +134,10 @@ int eng_running(const eng *e);
 
 /* Blocking helper for one-off requests outside the timed run (model list,
  * /metrics, profiler): GET or POST url, body into out. Returns the HTTP status,
- * or -1 with err set on a transport failure. */
+ * or -1 with err set on a transport failure. Plain http:// that the own
+ * transport takes goes over it (nat_fetch.c; no libcurl); the rest over
+ * libcurl. Safe from another thread than the loop's (e is only read, but
+ * for its one kept connection, under a lock). */
 int eng_fetch(eng *e, const char *method, const char *url, const struct curl_slist *headers,
               const char *body, sb_buf *out, double timeout_s, sb_err *err);
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "http/engine.h"
+#include "http/h1.h"
 
 struct addrinfo;
 typedef struct nat nat;
@@ -41,7 +42,9 @@ struct eng {
      * connection (the /tokenize check sends 8 in a row before t0). The
      * scraper thread fetches too: whoever finds it locked uses a new one. */
     pthread_mutex_t fetch_mu;
-    CURL *fetch_easy;
+    CURL *fetch_easy;       /* libcurl's (https, proxies) */
+    int fetch_fd;           /* the own transport's (nat_fetch), -1 none */
+    char fetch_origin[272]; /* its server, as h1_url.authority */
     /* rx_kernel: the newest peek of each socket (indexed by fd; cleared when
      * the fd is opened or closed). Every socket readable at a wake-up is
      * peeked before curl reads any of them, because curl also runs transfers
@@ -91,6 +94,15 @@ struct eng_xfer {
     char *pend_msg;      /* its message (owned) */
 };
 
+/* A side request's reply (eng_fetch: metrics scrape, probe, /v1/models) is
+ * held whole, so capped. */
+#define FETCH_MAX ((size_t)64 << 20)
+
+/* engine.c: libcurl 7.88's curl_easy_strerror text of rc, for the codes the
+ * own transport's messages use (so they read as the libcurl path's without
+ * loading libcurl). */
+const char *eng_curl_text(CURLcode rc);
+
 /* engine.c: keeps e->active and e->running. */
 void eng_link_active(eng *e, eng_xfer *x);
 void eng_unlink_active(eng *e, eng_xfer *x);
@@ -103,6 +115,15 @@ void nat_free(nat *n);
 /* Pins the addresses eng_resolve found for host:port (res: a getaddrinfo
  * list) so that URLs naming that server run on the own transport. */
 void nat_pin(eng *e, const char *host, unsigned port, const struct addrinfo *res);
+/* Would the own transport take url with options o (NULL: defaults)? Parses
+ * it into u: plain http:// that h1_url_parse reads, no proxy applies, not
+ * --http-client curl / --http2 / the poll loop. No engine state: any thread. */
+bool nat_url_ok(const eng_opts *o, const char *url, h1_url *u);
+/* eng_fetch over the own transport (nat_url_ok was true; GET without body or
+ * POST with one): blocking, on the caller's thread (nat_fetch.c). */
+int nat_fetch(eng *e, const char *method, const char *url, const h1_url *u,
+              const struct curl_slist *headers, const char *body, sb_buf *out, double timeout_s,
+              sb_err *err);
 /* Does the own transport take url? (Eligibility: docs/engine.md "Own HTTP/1.1
  * transport".) Cached for the last URL; may resolve the host once. */
 bool nat_takes(eng *e, const char *url);

@@ -252,6 +252,13 @@ static int origin_of(eng *e, const char *url, const h1_url *u)
     return i >= 0 && n->orig[i].naddr > 0 ? i : -1;
 }
 
+bool nat_url_ok(const eng_opts *o, const char *url, h1_url *u)
+{
+    if (o && (o->use_poll || o->http2 || o->curl_only))
+        return false;
+    return h1_url_parse(url, u) && !proxy_applies(u->host);
+}
+
 bool nat_takes(eng *e, const char *url)
 {
     nat *n = e->nat;
@@ -262,7 +269,7 @@ bool nat_takes(eng *e, const char *url)
     free(n->url);
     n->url = sb_xstrdup(url);
     n->url_origin = -1;
-    if (h1_url_parse(n->url, &n->u) && !proxy_applies(n->u.host))
+    if (nat_url_ok(&e->o, n->url, &n->u))
         n->url_origin = origin_of(e, n->url, &n->u);
     return n->url_origin >= 0;
 }
@@ -357,7 +364,7 @@ static void connect_msg(eng *e, const eng_xfer *x, int er, char *msg, size_t mn)
 {
     const origin *o = &e->nat->orig[x->origin];
     snprintf(msg, mn, "%s: Failed to connect to %s port %u after %llu ms: %s (%s)",
-             curl_easy_strerror(CURLE_COULDNT_CONNECT), o->host, o->port,
+             eng_curl_text(CURLE_COULDNT_CONNECT), o->host, o->port,
              (unsigned long long)((sb_now_ns() - x->start_ns) / SB_NS_PER_MS), strerror(er),
              x->url);
 }
@@ -546,7 +553,7 @@ static void send_failed(eng *e, nconn *c, int er, bool posted)
     if (c->reused && h1_resp_seen(&c->r) == 0 && (er == EPIPE || er == ECONNRESET))
         reused_msg(x, msg, sizeof msg);
     else
-        snprintf(msg, sizeof msg, "%s: Send failure: %s (%s)", curl_easy_strerror(CURLE_SEND_ERROR),
+        snprintf(msg, sizeof msg, "%s: Send failure: %s (%s)", eng_curl_text(CURLE_SEND_ERROR),
                  strerror(er), x->url);
     if (posted) {
         x->conn = NULL;
@@ -694,7 +701,7 @@ static bool feed(eng *e, nconn *c, size_t r)
     case H1_ERROR:
     default:
         /* as libcurl's CURLE_WEIRD_SERVER_REPLY, which maps to OTHER */
-        snprintf(msg, sizeof msg, "%s: %s (%s)", curl_easy_strerror(CURLE_WEIRD_SERVER_REPLY), why,
+        snprintf(msg, sizeof msg, "%s: %s (%s)", eng_curl_text(CURLE_WEIRD_SERVER_REPLY), why,
                  x->url);
         x_end(e, x, SB_FAIL_OTHER, msg, false);
         return false;
@@ -728,7 +735,7 @@ static void on_rx_error(eng *e, nconn *c, int er)
     if (c->reused && h1_resp_seen(&c->r) == 0)
         reused_msg(x, msg, sizeof msg);
     else
-        snprintf(msg, sizeof msg, "%s: Recv failure: %s (%s)", curl_easy_strerror(CURLE_RECV_ERROR),
+        snprintf(msg, sizeof msg, "%s: Recv failure: %s (%s)", eng_curl_text(CURLE_RECV_ERROR),
                  strerror(er), x->url);
     x_end(e, x, SB_FAIL_RESET, msg, false);
 }
@@ -873,7 +880,7 @@ bool nat_check(eng_xfer *x, uint64_t now)
     if (e->o.timeout_s > 0 && now - x->start_ns >= (uint64_t)(e->o.timeout_s * 1e9)) {
         snprintf(msg, sizeof msg,
                  "%s: Operation timed out after %llu milliseconds with %llu bytes received (%s)",
-                 curl_easy_strerror(CURLE_OPERATION_TIMEDOUT),
+                 eng_curl_text(CURLE_OPERATION_TIMEDOUT),
                  (unsigned long long)((now - x->start_ns) / SB_NS_PER_MS),
                  (unsigned long long)(c ? h1_resp_seen(&c->r) : 0), x->url);
         x_end(e, x, SB_FAIL_TIMEOUT, msg, false);
@@ -881,7 +888,7 @@ bool nat_check(eng_xfer *x, uint64_t now)
     }
     if (c && c->st == NC_CONNECTING && now - c->t_conn >= ct) {
         snprintf(msg, sizeof msg, "%s: Connection timed out after %llu milliseconds (%s)",
-                 curl_easy_strerror(CURLE_OPERATION_TIMEDOUT),
+                 eng_curl_text(CURLE_OPERATION_TIMEDOUT),
                  (unsigned long long)((now - c->t_conn) / SB_NS_PER_MS), x->url);
         x_end(e, x, SB_FAIL_TIMEOUT, msg, false);
         return true;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/curl_dl.h"
 #include "http/engine.h"
 
 /* host:port of url for messages (never the user:password part). */
@@ -41,6 +42,8 @@ static const char *advice(CURLcode rc, const char *detail)
 
 int eng_tls_check(const eng_opts *o, const char *url, double connect_s, sb_err *err)
 {
+    if (sb_curl_ready("an https:// URL", err) != 0)
+        return -1;
     CURL *c = curl_easy_init();
     if (!c)
         return sb_err_set(err, "TLS check: cannot start a transfer");

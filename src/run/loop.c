@@ -279,7 +279,7 @@ static int worker_prepare(worker *w, eng *e, const loop_opts *o, rec_store *rs, 
 {
     memset(&w->st, 0, sizeof w->st);
     w->c = (loop_ctx){.e = e, .o = o, .rs = rs, .st = &w->st};
-    if (eng_resolve(e, o->url, err) != 0)
+    if (eng_resolve(e, o->url, err) != 0 || eng_curl_prepare(e, o->url, err) != 0)
         return -1;
     size_t wave = 0;
     if (o->feed) /* its first wave, not every record it may fill (nor the plan's) */

@@ -409,6 +409,7 @@ static int load_inputs(run_ctx *c, sb_err *err)
 
 typedef struct eng_job {
     eng_opts o;
+    const char *url;
     eng *e;
     sb_err err;
 } eng_job;
@@ -417,6 +418,10 @@ static void *eng_job_run(void *p)
 {
     eng_job *j = p;
     j->e = eng_new(&j->o, &j->err);
+    if (j->e && eng_curl_prepare(j->e, j->url, &j->err) != 0) {
+        eng_free(j->e);
+        j->e = NULL;
+    }
     return NULL;
 }
 
@@ -462,11 +467,14 @@ static int prepare(run_ctx *c, sb_err *err)
     }
     if (!strncasecmp(c->tgt.url, "https://", 8) && eng_tls_check(&eo, c->tgt.url, 10.0, err) != 0)
         return -1;
-    /* The engine's set-up (curl_global_init: OpenSSL's, about 0.7 ms) runs on
-     * another core while the tokenizer and the dataset load, when nothing
-     * there needs it (a named model: no /v1/models query); docs/engine.md
+    /* The engine is made on another core while the tokenizer and the dataset
+     * load, when nothing there needs it (a named model: no /v1/models query),
+     * with what its first requests need: the server's name resolved, and for
+     * a run that goes through libcurl (https, --http2, a proxy, --http-client
+     * curl) libcurl opened, about 5 ms of shared objects and curl_global_init
+     * (a plain http:// run never loads it: core/curl_dl.h); docs/engine.md
      * "Start-up". */
-    eng_job job = {.o = eo};
+    eng_job job = {.o = eo, .url = c->tgt.url};
     pthread_t th;
     bool bg = cfg->model && pthread_create(&th, NULL, eng_job_run, &job) == 0;
     if (!bg && !(c->e = eng_new(&eo, err)))

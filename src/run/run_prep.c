@@ -13,6 +13,7 @@
 #include <sys/random.h>
 
 #include "core/buf.h"
+#include "core/curl_dl.h"
 
 void run_target_init(run_target *t, const sb_config *cfg, const char *sim_base)
 {
@@ -46,21 +47,21 @@ void run_target_headers(run_target *t, const sb_config *cfg, const char *content
     sb_buf_init(&line);
     if (!user_sets(cfg, "Content-Type")) {
         sb_buf_printf(&line, "Content-Type: %s", content_type);
-        t->headers = curl_slist_append(t->headers, line.data);
+        t->headers = sb_curl_slist_append(t->headers, line.data);
         sb_buf_reset(&line);
     }
     if (cfg->api_key && *cfg->api_key && !user_sets(cfg, "Authorization")) {
         sb_buf_printf(&line, "Authorization: Bearer %s", cfg->api_key);
-        t->headers = curl_slist_append(t->headers, line.data);
+        t->headers = sb_curl_slist_append(t->headers, line.data);
     }
     for (size_t i = 0; i < cfg->n_headers; i++) {
         if (strcasecmp(cfg->headers[i].key, "x-request-id") == 0)
             continue; /* the per-request id wins (3.2 rule 4) */
         sb_buf_reset(&line);
         sb_buf_printf(&line, "%s: %s", cfg->headers[i].key, cfg->headers[i].value);
-        t->headers = curl_slist_append(t->headers, line.data);
+        t->headers = sb_curl_slist_append(t->headers, line.data);
     }
-    t->headers = curl_slist_append(t->headers, "Expect:");
+    t->headers = sb_curl_slist_append(t->headers, "Expect:");
     sb_buf_free(&line);
 }
 
@@ -68,7 +69,7 @@ void run_target_free(run_target *t)
 {
     free(t->base);
     free(t->url);
-    curl_slist_free_all(t->headers);
+    sb_curl_slist_free(t->headers);
 }
 
 int run_fetch_model(eng *e, const run_target *t, char **id, char **root, sb_err *err)

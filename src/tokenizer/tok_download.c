@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/curl_dl.h"
 #include "tokenizer/tok_internal.h"
 
 bool tok_download_enabled(void)
@@ -47,6 +48,8 @@ static int mkdirs(const char *path)
  * set on a transport or file error. */
 static long fetch(const char *url, const char *path, sb_err *err)
 {
+    if (sb_curl_ready("downloading from the Hugging Face Hub", err) != 0)
+        return -1;
     sb_buf tmp;
     sb_buf_init(&tmp);
     sb_buf_printf(&tmp, "%s.part", path);
