@@ -36,6 +36,7 @@
 #include "core/clock.h"
 #include "core/curl_dl.h"
 #include "http/engine_int.h"
+#include "http/h1.h"
 
 #define EV_BATCH 256
 
@@ -151,27 +152,33 @@ static bool real_minus_mono(int64_t *rm, int tries)
 #define RX_PEEK_MAX (64u << 20) /* beyond any receive buffer */
 static uint64_t rx_peek(int fd, int64_t rm)
 {
+    uint64_t k = 0;
+    if (eng_recv_stamped(fd, NULL, RX_PEEK_MAX, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT, rm, &k) <= 0)
+        return 0;
+    return k <= sb_now_ns() ? k : 0;
+}
+
+ssize_t eng_recv_stamped(int fd, void *buf, size_t len, int flags, int64_t rm, uint64_t *krx)
+{
     union {
         char buf[CMSG_SPACE(3 * sizeof(struct timespec))];
         struct cmsghdr align;
     } ctl;
-    struct iovec iov = {.iov_base = NULL, .iov_len = RX_PEEK_MAX};
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
     struct msghdr m = {
         .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    if (recvmsg(fd, &m, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT) <= 0)
-        return 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+    ssize_t r = recvmsg(fd, &m, flags);
+    *krx = 0;
+    for (struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
         if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPING)
             continue;
         struct timespec ts[3]; /* [0]: software; [2]: hardware (not asked for) */
         memcpy(ts, CMSG_DATA(c), sizeof ts);
         int64_t real = (int64_t)ts[0].tv_sec * (int64_t)SB_NS_PER_S + ts[0].tv_nsec;
-        if (real == 0 || real - rm <= 0)
-            return 0;
-        uint64_t k = (uint64_t)(real - rm);
-        return k <= sb_now_ns() ? k : 0;
+        if (real != 0 && real - rm > 0)
+            *krx = (uint64_t)(real - rm);
     }
-    return 0;
+    return r;
 }
 
 /* Bytes that have arrived on TCP socket fd so far (0 if unknown). */
@@ -634,15 +641,8 @@ static bool host_port_of(const char *url, char *host, size_t hcap, char *port, s
         snprintf(port, pcap, "%s", dflt);
         return true;
     }
-    if (*rest != ':' || rl - 1 > 5 || rl - 1 >= pcap)
-        return false;
     unsigned v = 0;
-    for (size_t i = 1; i < rl; i++) {
-        if (rest[i] < '0' || rest[i] > '9')
-            return false;
-        v = v * 10 + (unsigned)(rest[i] - '0');
-    }
-    if (v == 0 || v > 65535)
+    if (*rest != ':' || !h1_port_parse(rest + 1, rl - 1, &v))
         return false;
     snprintf(port, pcap, "%u", v);
     return true;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "http/engine.h"
 #include "http/h1.h"
@@ -148,5 +149,12 @@ bool nat_check(eng_xfer *x, uint64_t now);
 void nat_drop(eng_xfer *x);
 void nat_after_drop(eng *e);
 int nat_open_conns(const eng *e);
+
+/* recvmsg on fd with the SO_TIMESTAMPING control message (engine.c): the
+ * count recvmsg returns; *krx the kernel's software receive stamp of the
+ * data read (or, with MSG_PEEK, of the newest queued), moved to
+ * CLOCK_MONOTONIC with rm (realtime - monotonic); 0 when there was none or
+ * it is not after the epoch of that clock. */
+ssize_t eng_recv_stamped(int fd, void *buf, size_t len, int flags, int64_t rm, uint64_t *krx);
 
 #endif

@@ -70,7 +70,7 @@ static bool host_byte_ok(unsigned char c, bool v6)
     return v6 ? (c == ':' || (c >= 'A' && c <= 'F')) : c == '_';
 }
 
-static bool parse_port(const char *p, size_t n, unsigned *port)
+bool h1_port_parse(const char *p, size_t n, unsigned *port)
 {
     if (n == 0 || n > 5)
         return false;
@@ -107,7 +107,7 @@ bool h1_url_parse(const char *url, h1_url *u)
     const char *rest = v6 ? hend + 1 : hend; /* ":port" or the end of the authority */
     size_t rn = (size_t)(a + an - rest);
     u->port = 80;
-    if (rn && (rest[0] != ':' || !parse_port(rest + 1, rn - 1, &u->port)))
+    if (rn && (rest[0] != ':' || !h1_port_parse(rest + 1, rn - 1, &u->port)))
         return false;
     memcpy(u->host, h, (size_t)(hend - h));
     u->host[hend - h] = '\0';

@@ -41,6 +41,9 @@ typedef struct h1_url {
  * into url, which must outlive u. */
 bool h1_url_parse(const char *url, h1_url *u);
 
+/* A port as written after "host:" (n bytes of decimal digits, 1..65535). */
+bool h1_port_parse(const char *p, size_t n, unsigned *port);
+
 /* ---- request ---- */
 
 /* Appends to out the request head libcurl 7.88 sends for a POST (post =

@@ -742,42 +742,17 @@ static void on_rx_error(eng *e, nconn *c, int er)
 
 /* Reads and parses at once; the time is taken right after each recv
  * returns, before any parsing (the same point as curl's write callback). */
-/* --rx-timestamps kernel: recvmsg hands over the SO_TIMESTAMPING software
- * stamp of the newest segment it read from (TCP keeps the stamp of the last
- * skb copied), i.e. of exactly the data read, so every piece has one (the
- * libcurl path peeks before curl reads and must drop stamps it cannot
- * vouch for). The stamp is CLOCK_REALTIME; e->krx_rm (refreshed at every
- * wake-up, engine.c) turns it into the run's CLOCK_MONOTONIC. 0 when the
- * kernel gave none or it lies in the future. */
-static ssize_t recv_stamped(eng *e, int fd, void *buf, size_t len, uint64_t *krx)
-{
-    union {
-        char buf[CMSG_SPACE(3 * sizeof(struct timespec))];
-        struct cmsghdr align;
-    } ctl;
-    struct iovec iov = {.iov_base = buf, .iov_len = len};
-    struct msghdr m = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    ssize_t r = recvmsg(fd, &m, 0);
-    *krx = 0;
-    for (struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPING)
-            continue;
-        struct timespec ts[3]; /* [0]: software; [2]: hardware (not asked for) */
-        memcpy(ts, CMSG_DATA(c), sizeof ts);
-        int64_t real = (int64_t)ts[0].tv_sec * (int64_t)SB_NS_PER_S + ts[0].tv_nsec;
-        if (real != 0 && real - e->krx_rm > 0)
-            *krx = (uint64_t)(real - e->krx_rm);
-    }
-    return r;
-}
-
+/* With --rx-timestamps kernel each read is a recvmsg that hands over the
+ * SO_TIMESTAMPING stamp of the newest segment it copied (TCP keeps the
+ * stamp of the last skb read), i.e. of exactly the data read, so every
+ * piece has one (the libcurl path peeks before curl reads and must drop
+ * stamps it cannot vouch for). */
 static void readable(eng *e, nconn *c)
 {
     nat *n = e->nat;
     for (int i = 0; i < NAT_READS; i++) {
         uint64_t krx = 0;
-        ssize_t r = e->o.rx_kernel ? recv_stamped(e, c->fd, n->rbuf, NAT_RBUF, &krx)
+        ssize_t r = e->o.rx_kernel ? eng_recv_stamped(c->fd, n->rbuf, NAT_RBUF, 0, e->krx_rm, &krx)
                                    : recv(c->fd, n->rbuf, NAT_RBUF, 0);
         uint64_t t = sb_now_ns();
         if (r > 0) {
