@@ -36,6 +36,7 @@ enum mode {
     M_SHORT,      /* Content-Length 10, 5 bytes, close */
     M_HUGE,       /* a body longer than eng_fetch keeps, until the client closes */
     M_EARLY_413,  /* reads the head only, answers 413 and closes (RST: body unread) */
+    M_TRAILING,   /* a keep-alive answer with bytes after its Content-Length body */
 };
 
 typedef struct rawsrv {
@@ -159,6 +160,10 @@ static void serve_conn(rawsrv *s, int fd)
                 if (write(fd, mib, sizeof mib) <= 0)
                     return;
             return;
+        }
+        if (s->mode == M_TRAILING) {
+            put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n");
+            continue;
         }
         if (s->mode == M_204) {
             put(fd, "HTTP/1.1 204 No Content\r\n\r\n");
@@ -695,6 +700,36 @@ static void own_transport_reads_an_early_answer(void **state)
     srv_stop(&s);
 }
 
+/* Bytes after a response's Content-Length body are no part of it, and the
+ * connection that carried them is not reused: each request opens anew. */
+static void own_transport_drops_bytes_after_the_end(void **state)
+{
+    (void)state;
+    rawsrv s;
+    srv_start(&s, M_TRAILING);
+    eng_opts o = {0};
+    sb_err err;
+    eng *e = eng_new(&o, &err);
+    eng_xfer *x = eng_xfer_new(e);
+    char url[64];
+    url_of(url, sizeof url, &s);
+    for (int k = 0; k < 2; k++) {
+        got g;
+        run_one(e, x, url, &g);
+        assert_int_equal(g.ndone, 1);
+        assert_int_equal(g.why, SB_FAIL_NONE);
+        assert_int_equal(g.status, 200);
+        assert_int_equal(g.body.len, 2);
+        assert_memory_equal(g.body.data, "ok", 2);
+        assert_int_equal(eng_open_conns(e), 0);
+        sb_buf_free(&g.body);
+    }
+    eng_xfer_free(x);
+    eng_free(e);
+    srv_stop(&s);
+    assert_int_equal(s.accepts, 2);
+}
+
 /* The own transport puts the same bytes on the wire as libcurl for the
  * same transfer (h1_request_head), headers replaced, removed and added. */
 static void own_transport_request_bytes_equal_libcurls(void **state)
@@ -898,6 +933,7 @@ int main(void)
         cmocka_unit_test(own_transport_request_timeout),
         cmocka_unit_test(own_transport_timeout_while_queued_ends_once),
         cmocka_unit_test(own_transport_reads_an_early_answer),
+        cmocka_unit_test(own_transport_drops_bytes_after_the_end),
         cmocka_unit_test(own_transport_request_bytes_equal_libcurls),
         cmocka_unit_test(eng_fetch_own_transport),
         cmocka_unit_test(curl_texts_are_libcurls),
