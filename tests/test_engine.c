@@ -35,6 +35,8 @@ enum mode {
     M_GARBAGE,    /* not HTTP at all */
     M_SHORT,      /* Content-Length 10, 5 bytes, close */
     M_HUGE,       /* a body longer than eng_fetch keeps, until the client closes */
+    M_EARLY_413,  /* reads the head only, answers 413 and closes (RST: body unread) */
+    M_TRAILING,   /* a keep-alive answer with bytes after its Content-Length body */
 };
 
 typedef struct rawsrv {
@@ -104,6 +106,19 @@ static void serve_conn(rawsrv *s, int fd)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int on_conn = 0;
+    if (s->mode == M_EARLY_413) {
+        char buf[8192];
+        size_t len = 0;
+        ssize_t r;
+        while (len < sizeof buf - 1 && (r = read(fd, buf + len, sizeof buf - 1 - len)) > 0) {
+            len += (size_t)r;
+            buf[len] = '\0';
+            if (strstr(buf, "\r\n\r\n"))
+                break;
+        }
+        put(fd, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        return;
+    }
     while (read_request(fd, &s->cap) == 0) {
         s->requests++;
         on_conn++;
@@ -145,6 +160,10 @@ static void serve_conn(rawsrv *s, int fd)
                 if (write(fd, mib, sizeof mib) <= 0)
                     return;
             return;
+        }
+        if (s->mode == M_TRAILING) {
+            put(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n\r\n");
+            continue;
         }
         if (s->mode == M_204) {
             put(fd, "HTTP/1.1 204 No Content\r\n\r\n");
@@ -232,6 +251,7 @@ typedef struct got {
     sb_fail why;
     char msg[512];
     bool done, aborted;
+    int ndone; /* on_done calls: exactly one per start */
 } got;
 
 static void g_status(void *ud, int st)
@@ -256,6 +276,7 @@ static void g_done(void *ud, sb_fail why, const char *msg, bool aborted, uint64_
     g->aborted = aborted;
     snprintf(g->msg, sizeof g->msg, "%s", msg ? msg : "");
     g->done = true;
+    g->ndone++;
 }
 static const eng_ops ops = {g_status, g_body, g_done};
 
@@ -599,6 +620,116 @@ static void own_transport_request_timeout(void **state)
     srv_stop(&s);
 }
 
+/* A request timeout of a transfer still waiting for a connection (max_conns
+ * 1) ends it once: it leaves the queue and is never sent afterwards. */
+static void own_transport_timeout_while_queued_ends_once(void **state)
+{
+    (void)state;
+    rawsrv s;
+    srv_start(&s, M_STALL);
+    eng_opts o = {.max_conns = 1, .timeout_s = 0.3};
+    sb_err err;
+    eng *e = eng_new(&o, &err);
+    char url[64];
+    url_of(url, sizeof url, &s);
+    eng_xfer *x[2];
+    got g[2];
+    for (int i = 0; i < 2; i++) {
+        x[i] = eng_xfer_new(e);
+        memset(&g[i], 0, sizeof g[i]);
+        sb_buf_init(&g[i].body);
+        assert_true(eng_xfer_start(x[i], url, NULL, "{}", 2, &ops, &g[i]) > 0);
+    }
+    uint64_t give_up = sb_now_ns() + 10 * SB_NS_PER_S;
+    while (eng_running(e) > 0 && sb_now_ns() < give_up)
+        eng_step(e, sb_now_ns() + 100 * SB_NS_PER_MS);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(g[i].ndone, 1);
+        assert_int_equal(g[i].why, SB_FAIL_TIMEOUT);
+    }
+    assert_int_equal(eng_open_conns(e), 0); /* the queued one never took a connection */
+    for (int i = 0; i < 5; i++)
+        eng_step(e, sb_now_ns() + 20 * SB_NS_PER_MS);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(g[i].ndone, 1);
+        sb_buf_free(&g[i].body);
+        eng_xfer_free(x[i]);
+    }
+    eng_free(e);
+    srv_stop(&s);
+}
+
+/* A server that answers (413) before the request body is written and
+ * closes: the answer queued ahead of the reset is read and reported, as
+ * libcurl reads before it writes. */
+static void own_transport_reads_an_early_answer(void **state)
+{
+    (void)state;
+    rawsrv s;
+    srv_start(&s, M_EARLY_413);
+    sb_err err;
+    eng_opts o = {0};
+    eng *e = eng_new(&o, &err);
+    char url[64];
+    url_of(url, sizeof url, &s);
+    size_t blen = (size_t)16 << 20;
+    char *body = malloc(blen);
+    memset(body, 'b', blen);
+    eng_xfer *x = eng_xfer_new(e);
+    got g;
+    memset(&g, 0, sizeof g);
+    sb_buf_init(&g.body);
+    assert_true(eng_xfer_start(x, url, NULL, body, blen, &ops, &g) > 0);
+    /* the answer and the reset both arrive before the next step */
+    uint64_t give_up = sb_now_ns() + 10 * SB_NS_PER_S;
+    while (s.closed == 0 && sb_now_ns() < give_up)
+        sb_sleep_until_ns(sb_now_ns() + SB_NS_PER_MS);
+    sb_sleep_until_ns(sb_now_ns() + 50 * SB_NS_PER_MS);
+    while (!g.done && sb_now_ns() < give_up)
+        eng_step(e, sb_now_ns() + 100 * SB_NS_PER_MS);
+    assert_int_equal(g.ndone, 1);
+    if (g.why != SB_FAIL_NONE)
+        fprintf(stderr, "early answer: %s\n", g.msg);
+    assert_int_equal(g.why, SB_FAIL_NONE);
+    assert_int_equal(g.status, 413);
+    assert_int_equal(eng_open_conns(e), 0);
+    sb_buf_free(&g.body);
+    eng_xfer_free(x);
+    free(body);
+    eng_free(e);
+    srv_stop(&s);
+}
+
+/* Bytes after a response's Content-Length body are no part of it, and the
+ * connection that carried them is not reused: each request opens anew. */
+static void own_transport_drops_bytes_after_the_end(void **state)
+{
+    (void)state;
+    rawsrv s;
+    srv_start(&s, M_TRAILING);
+    eng_opts o = {0};
+    sb_err err;
+    eng *e = eng_new(&o, &err);
+    eng_xfer *x = eng_xfer_new(e);
+    char url[64];
+    url_of(url, sizeof url, &s);
+    for (int k = 0; k < 2; k++) {
+        got g;
+        run_one(e, x, url, &g);
+        assert_int_equal(g.ndone, 1);
+        assert_int_equal(g.why, SB_FAIL_NONE);
+        assert_int_equal(g.status, 200);
+        assert_int_equal(g.body.len, 2);
+        assert_memory_equal(g.body.data, "ok", 2);
+        assert_int_equal(eng_open_conns(e), 0);
+        sb_buf_free(&g.body);
+    }
+    eng_xfer_free(x);
+    eng_free(e);
+    srv_stop(&s);
+    assert_int_equal(s.accepts, 2);
+}
+
 /* The own transport puts the same bytes on the wire as libcurl for the
  * same transfer (h1_request_head), headers replaced, removed and added. */
 static void own_transport_request_bytes_equal_libcurls(void **state)
@@ -800,6 +931,9 @@ int main(void)
         cmocka_unit_test(own_transport_takes_a_204_without_body),
         cmocka_unit_test(own_transport_queues_beyond_max_conns),
         cmocka_unit_test(own_transport_request_timeout),
+        cmocka_unit_test(own_transport_timeout_while_queued_ends_once),
+        cmocka_unit_test(own_transport_reads_an_early_answer),
+        cmocka_unit_test(own_transport_drops_bytes_after_the_end),
         cmocka_unit_test(own_transport_request_bytes_equal_libcurls),
         cmocka_unit_test(eng_fetch_own_transport),
         cmocka_unit_test(curl_texts_are_libcurls),

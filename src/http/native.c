@@ -604,8 +604,19 @@ static bool attach(eng *e, eng_xfer *x, const char *scratch)
     c->x = x;
     x->conn = c;
     c->st = NC_SENDING;
-    if (send_some(e, c, scratch) != 0)
-        send_failed(e, c, errno, true);
+    if (send_some(e, c, scratch) != 0) {
+        int er = errno;
+        if (er != EPIPE && er != ECONNRESET) {
+            send_failed(e, c, er, true);
+            return true;
+        }
+        /* The server closed, maybe after an early answer (a 413 to a body
+         * still going out): the next step reads what came before the close
+         * (nat_event reads first; the error keeps the socket ready). */
+        if (!x->head && x->sent < x->head_len)
+            x->head = sb_xstrndup(scratch, x->head_len);
+        watch(e, c, EPOLLIN | EPOLLOUT);
+    }
     return true;
 }
 
@@ -747,7 +758,7 @@ static void on_rx_error(eng *e, nconn *c, int er)
  * stamp of the last skb read), i.e. of exactly the data read, so every
  * piece has one (the libcurl path peeks before curl reads and must drop
  * stamps it cannot vouch for). */
-static void readable(eng *e, nconn *c)
+static bool readable(eng *e, nconn *c)
 {
     nat *n = e->nat;
     for (int i = 0; i < NAT_READS; i++) {
@@ -758,20 +769,25 @@ static void readable(eng *e, nconn *c)
         if (r > 0) {
             n->rx_t = c->x->last_rx_ns = t;
             n->rx_krx = krx <= t ? krx : 0;
-            if (!feed(e, c, (size_t)r) || (size_t)r < NAT_RBUF)
-                return; /* ended, or the socket is most likely drained */
+            if (!feed(e, c, (size_t)r))
+                return false;
+            if ((size_t)r < NAT_RBUF)
+                return true; /* the socket is most likely drained */
             continue;
         }
         if (r == 0) {
             on_eof(e, c);
-            return;
+            return false;
         }
         if (errno == EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
             on_rx_error(e, c, errno);
-        return;
+            return false;
+        }
+        return true;
     }
+    return true;
 }
 
 static void connected(eng *e, nconn *c)
@@ -830,18 +846,19 @@ bool nat_event(eng *e, int fd, uint32_t events)
             connected(e, c);
         return true;
     }
-    if (c->st == NC_SENDING && (events & EPOLLOUT)) {
-        if (send_some(e, c, NULL) != 0) {
-            send_failed(e, c, errno, false);
-            return true;
-        }
-    }
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
-        readable(e, c);
+    /* Read before writing, as libcurl does: a server that answers early (a
+     * 413 while the body is still going out) and closes gets its answer
+     * reported, not the send failure its close causes. */
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !readable(e, c))
+        return true; /* the transfer ended */
+    if (c->st == NC_SENDING && (events & EPOLLOUT) && send_some(e, c, NULL) != 0)
+        send_failed(e, c, errno, false);
     return true;
 }
 
 /* ---- timeouts, cancel ---- */
+
+static void unlist(eng_xfer **head, eng_xfer **tail, eng_xfer *x);
 
 bool nat_check(eng_xfer *x, uint64_t now)
 {
@@ -858,6 +875,8 @@ bool nat_check(eng_xfer *x, uint64_t now)
                  eng_curl_text(CURLE_OPERATION_TIMEDOUT),
                  (unsigned long long)((now - x->start_ns) / SB_NS_PER_MS),
                  (unsigned long long)(c ? h1_resp_seen(&c->r) : 0), x->url);
+        if (!c) /* still waiting for a connection: it must never take one now */
+            unlist(&e->nat->wait_head, &e->nat->wait_tail, x);
         x_end(e, x, SB_FAIL_TIMEOUT, msg, false);
         return true;
     }
