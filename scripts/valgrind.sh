@@ -18,6 +18,12 @@ pass=0 fail=0
 for t in "$dir"/tests/test_*; do
   name=$(basename "$t")
   [[ "$name" =~ $filter ]] || continue
+  # Kernel receive stamps need a wall-clock reading taken within 1 us of two
+  # monotonic ones (http/engine.c: real_minus_mono); under valgrind a clock
+  # read takes longer, so eng_new refuses --rx-timestamps kernel there.
+  if [ "$name" = test_engine_krx ]; then
+    echo "skip $name (clock reads too slow under valgrind for kernel stamps)"; continue
+  fi
   if "${vg[@]}" "$t" >"/tmp/sb-vg-$name.log" 2>&1; then
     pass=$((pass + 1)); echo "ok   $name"
   else
