@@ -305,6 +305,31 @@ static void url_of(char *url, size_t n, const rawsrv *s)
     snprintf(url, n, "http://127.0.0.1:%d/v1/completions", s->port);
 }
 
+/* One case's server, engine, URL and (when asked for) transfer. */
+typedef struct fixture {
+    rawsrv s;
+    eng *e;
+    eng_xfer *x; /* NULL unless fix_start made one */
+    char url[64];
+} fixture;
+
+static void fix_start(fixture *f, enum mode m, eng_opts o, bool with_xfer)
+{
+    srv_start(&f->s, m);
+    sb_err err;
+    f->e = eng_new(&o, &err);
+    assert_non_null(f->e);
+    f->x = with_xfer ? eng_xfer_new(f->e) : NULL;
+    url_of(f->url, sizeof f->url, &f->s);
+}
+
+static void fix_stop(fixture *f)
+{
+    eng_xfer_free(f->x);
+    eng_free(f->e);
+    srv_stop(&f->s);
+}
+
 static void check_stream_and_reuse(enum flavour f)
 {
     rawsrv s;
@@ -511,54 +536,38 @@ static void own_transport_opens_anew_after_a_close(void **state)
 static void own_transport_never_resends_on_a_reused_connection(void **state)
 {
     (void)state;
-    rawsrv s;
-    srv_start(&s, M_DROP_2ND);
-    eng_opts o = {.max_conns = 1};
-    sb_err err;
-    eng *e = eng_new(&o, &err);
-    eng_xfer *x = eng_xfer_new(e);
-    char url[64];
-    url_of(url, sizeof url, &s);
+    fixture f;
+    fix_start(&f, M_DROP_2ND, (eng_opts){.max_conns = 1}, true);
     got g;
-    run_one(e, x, url, &g);
+    run_one(f.e, f.x, f.url, &g);
     assert_int_equal(g.why, SB_FAIL_NONE);
     sb_buf_free(&g.body);
-    run_one(e, x, url, &g);
+    run_one(f.e, f.x, f.url, &g);
     assert_int_equal(g.why, SB_FAIL_RESET);
     assert_non_null(strstr(g.msg, "the reused connection closed before the response"));
-    assert_non_null(strstr(g.msg, url));
+    assert_non_null(strstr(g.msg, f.url));
     sb_buf_free(&g.body);
-    wait_closed(&s, 1);
-    assert_int_equal(s.requests, 2);
-    assert_int_equal(s.accepts, 1);
-    eng_xfer_free(x);
-    eng_free(e);
-    srv_stop(&s);
+    wait_closed(&f.s, 1);
+    assert_int_equal(f.s.requests, 2);
+    assert_int_equal(f.s.accepts, 1);
+    fix_stop(&f);
 }
 
 static void own_transport_takes_a_204_without_body(void **state)
 {
     (void)state;
-    rawsrv s;
-    srv_start(&s, M_204);
-    eng_opts o = {0};
-    sb_err err;
-    eng *e = eng_new(&o, &err);
-    eng_xfer *x = eng_xfer_new(e);
-    char url[64];
-    url_of(url, sizeof url, &s);
+    fixture f;
+    fix_start(&f, M_204, (eng_opts){0}, true);
     for (int k = 0; k < 2; k++) {
         got g;
-        run_one(e, x, url, &g);
+        run_one(f.e, f.x, f.url, &g);
         assert_int_equal(g.why, SB_FAIL_NONE);
         assert_int_equal(g.status, 204); /* on_status before on_done, with no body */
         assert_int_equal(g.body.len, 0);
         sb_buf_free(&g.body);
     }
-    assert_int_equal(s.accepts, 1);
-    eng_xfer_free(x);
-    eng_free(e);
-    srv_stop(&s);
+    assert_int_equal(f.s.accepts, 1);
+    fix_stop(&f);
 }
 
 /* max_conns 1 and three transfers started at once: they wait their turn
@@ -566,25 +575,20 @@ static void own_transport_takes_a_204_without_body(void **state)
 static void own_transport_queues_beyond_max_conns(void **state)
 {
     (void)state;
-    rawsrv s;
-    srv_start(&s, M_500);
-    eng_opts o = {.max_conns = 1};
-    sb_err err;
-    eng *e = eng_new(&o, &err);
-    char url[64];
-    url_of(url, sizeof url, &s);
+    fixture f;
+    fix_start(&f, M_500, (eng_opts){.max_conns = 1}, false);
     eng_xfer *x[3];
     got g[3];
     for (int i = 0; i < 3; i++) {
-        x[i] = eng_xfer_new(e);
+        x[i] = eng_xfer_new(f.e);
         memset(&g[i], 0, sizeof g[i]);
         sb_buf_init(&g[i].body);
-        assert_true(eng_xfer_start(x[i], url, NULL, "{}", 2, &ops, &g[i]) > 0);
+        assert_true(eng_xfer_start(x[i], f.url, NULL, "{}", 2, &ops, &g[i]) > 0);
     }
-    assert_int_equal(eng_open_conns(e), 1);
+    assert_int_equal(eng_open_conns(f.e), 1);
     uint64_t give_up = sb_now_ns() + 10 * SB_NS_PER_S;
-    while (eng_running(e) > 0 && sb_now_ns() < give_up)
-        eng_step(e, sb_now_ns() + 100 * SB_NS_PER_MS);
+    while (eng_running(f.e) > 0 && sb_now_ns() < give_up)
+        eng_step(f.e, sb_now_ns() + 100 * SB_NS_PER_MS);
     for (int i = 0; i < 3; i++) {
         assert_true(g[i].done);
         assert_int_equal(g[i].why, SB_FAIL_NONE);
@@ -592,32 +596,23 @@ static void own_transport_queues_beyond_max_conns(void **state)
         sb_buf_free(&g[i].body);
         eng_xfer_free(x[i]);
     }
-    assert_int_equal(s.accepts, 1);
-    assert_int_equal(s.requests, 3);
-    eng_free(e);
-    srv_stop(&s);
+    assert_int_equal(f.s.accepts, 1);
+    assert_int_equal(f.s.requests, 3);
+    fix_stop(&f);
 }
 
 static void own_transport_request_timeout(void **state)
 {
     (void)state;
-    rawsrv s;
-    srv_start(&s, M_STALL);
-    eng_opts o = {.timeout_s = 0.3};
-    sb_err err;
-    eng *e = eng_new(&o, &err);
-    eng_xfer *x = eng_xfer_new(e);
-    char url[64];
-    url_of(url, sizeof url, &s);
+    fixture f;
+    fix_start(&f, M_STALL, (eng_opts){.timeout_s = 0.3}, true);
     got g;
-    run_one(e, x, url, &g);
+    run_one(f.e, f.x, f.url, &g);
     assert_int_equal(g.why, SB_FAIL_TIMEOUT);
     assert_non_null(strstr(g.msg, "timed out"));
-    assert_non_null(strstr(g.msg, url));
+    assert_non_null(strstr(g.msg, f.url));
     sb_buf_free(&g.body);
-    eng_xfer_free(x);
-    eng_free(e);
-    srv_stop(&s);
+    fix_stop(&f);
 }
 
 /* A request timeout of a transfer still waiting for a connection (max_conns
@@ -625,38 +620,32 @@ static void own_transport_request_timeout(void **state)
 static void own_transport_timeout_while_queued_ends_once(void **state)
 {
     (void)state;
-    rawsrv s;
-    srv_start(&s, M_STALL);
-    eng_opts o = {.max_conns = 1, .timeout_s = 0.3};
-    sb_err err;
-    eng *e = eng_new(&o, &err);
-    char url[64];
-    url_of(url, sizeof url, &s);
+    fixture f;
+    fix_start(&f, M_STALL, (eng_opts){.max_conns = 1, .timeout_s = 0.3}, false);
     eng_xfer *x[2];
     got g[2];
     for (int i = 0; i < 2; i++) {
-        x[i] = eng_xfer_new(e);
+        x[i] = eng_xfer_new(f.e);
         memset(&g[i], 0, sizeof g[i]);
         sb_buf_init(&g[i].body);
-        assert_true(eng_xfer_start(x[i], url, NULL, "{}", 2, &ops, &g[i]) > 0);
+        assert_true(eng_xfer_start(x[i], f.url, NULL, "{}", 2, &ops, &g[i]) > 0);
     }
     uint64_t give_up = sb_now_ns() + 10 * SB_NS_PER_S;
-    while (eng_running(e) > 0 && sb_now_ns() < give_up)
-        eng_step(e, sb_now_ns() + 100 * SB_NS_PER_MS);
+    while (eng_running(f.e) > 0 && sb_now_ns() < give_up)
+        eng_step(f.e, sb_now_ns() + 100 * SB_NS_PER_MS);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(g[i].ndone, 1);
         assert_int_equal(g[i].why, SB_FAIL_TIMEOUT);
     }
-    assert_int_equal(eng_open_conns(e), 0); /* the queued one never took a connection */
+    assert_int_equal(eng_open_conns(f.e), 0); /* the queued one never took a connection */
     for (int i = 0; i < 5; i++)
-        eng_step(e, sb_now_ns() + 20 * SB_NS_PER_MS);
+        eng_step(f.e, sb_now_ns() + 20 * SB_NS_PER_MS);
     for (int i = 0; i < 2; i++) {
         assert_int_equal(g[i].ndone, 1);
         sb_buf_free(&g[i].body);
         eng_xfer_free(x[i]);
     }
-    eng_free(e);
-    srv_stop(&s);
+    fix_stop(&f);
 }
 
 /* A server that answers (413) before the request body is written and
@@ -705,29 +694,21 @@ static void own_transport_reads_an_early_answer(void **state)
 static void own_transport_drops_bytes_after_the_end(void **state)
 {
     (void)state;
-    rawsrv s;
-    srv_start(&s, M_TRAILING);
-    eng_opts o = {0};
-    sb_err err;
-    eng *e = eng_new(&o, &err);
-    eng_xfer *x = eng_xfer_new(e);
-    char url[64];
-    url_of(url, sizeof url, &s);
+    fixture f;
+    fix_start(&f, M_TRAILING, (eng_opts){0}, true);
     for (int k = 0; k < 2; k++) {
         got g;
-        run_one(e, x, url, &g);
+        run_one(f.e, f.x, f.url, &g);
         assert_int_equal(g.ndone, 1);
         assert_int_equal(g.why, SB_FAIL_NONE);
         assert_int_equal(g.status, 200);
         assert_int_equal(g.body.len, 2);
         assert_memory_equal(g.body.data, "ok", 2);
-        assert_int_equal(eng_open_conns(e), 0);
+        assert_int_equal(eng_open_conns(f.e), 0);
         sb_buf_free(&g.body);
     }
-    eng_xfer_free(x);
-    eng_free(e);
-    srv_stop(&s);
-    assert_int_equal(s.accepts, 2);
+    fix_stop(&f);
+    assert_int_equal(f.s.accepts, 2);
 }
 
 /* The own transport puts the same bytes on the wire as libcurl for the
