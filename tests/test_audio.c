@@ -18,7 +18,7 @@
 
 #include "backend/backend.h"
 #include "config/config.h"
-#include "media/b64.h"
+#include "core/b64.h"
 #include "dataset/dataset.h"
 #include "run/run.h"
 

@@ -17,7 +17,7 @@
 #include "backend/backend.h"
 #include "backend/pyjson.h"
 #include "config/config.h"
-#include "media/b64.h"
+#include "core/b64.h"
 #include "dataset/dataset.h"
 #include "dataset/ds_mm.h"
 #include "run/run.h"

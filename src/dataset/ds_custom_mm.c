@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "media/b64.h"
+#include "core/b64.h"
 #include "core/curl_dl.h"
 #include "core/file.h"
 #include "media/png.h"

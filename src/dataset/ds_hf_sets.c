@@ -14,7 +14,7 @@
 #include "core/pyfmt.h"
 #include "dataset/ds_hf.h"
 #include "dataset/ds_mm.h"
-#include "media/b64.h"
+#include "core/b64.h"
 #include "media/jpeg.h"
 #include "media/png.h"
 #include "media/wav.h"

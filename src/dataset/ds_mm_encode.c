@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "media/b64.h"
+#include "core/b64.h"
 #include "media/jpeg.h"
 #include "media/video.h"
 #include "dataset/ds_mm.h"

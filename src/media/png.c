@@ -19,7 +19,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "media/b64.h"
+#include "core/b64.h"
 
 /* zlib fails here only without memory: abort like the allocators. */
 static void zfail(const char *what)

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "core/b64.h"
 #include "tokenizer/tok_internal.h"
 
 struct tok_charsmap {
@@ -23,38 +24,6 @@ struct tok_charsmap {
     char *norm; /* replacement strings, NUL-terminated */
     size_t n_norm;
 };
-
-static int b64_val(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Standard base64 with optional padding; -1 on any other byte. */
-static int b64_decode(const char *s, size_t n, sb_buf *out)
-{
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '=')
-            break;
-        int v = b64_val((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            sb_buf_putc(out, (char)((acc >> bits) & 0xFF));
-        }
-    }
-    return 0;
-}
 
 tok_charsmap *tok_charsmap_parse(json_t *j, const char *path, sb_err *err)
 {
@@ -66,7 +35,7 @@ tok_charsmap *tok_charsmap_parse(json_t *j, const char *path, sb_err *err)
     }
     sb_buf raw;
     sb_buf_init(&raw);
-    if (b64_decode(json_string_value(cm), json_string_length(cm), &raw) < 0) {
+    if (sb_b64_decode(&raw, json_string_value(cm), json_string_length(cm)) < 0) {
         sb_buf_free(&raw);
         sb_err_set(err, "%s.precompiled_charsmap: not base64", path);
         return NULL;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* b64.c - base64 encoding for multimodal request parts (see b64.h). Writes
+/* b64.c - base64 for multimodal request parts and tokenizer files (see b64.h). Writes
  * straight into the reserved buffer: a 720p image is ~0.7 MB of output. */
-#include "media/b64.h"
+#include "core/b64.h"
 
 #include <stdint.h>
 
