@@ -27,6 +27,20 @@ static int finish(const hf_job *j, sb_err *err)
                               "hf", err);
 }
 
+/* The next row of the sampling order while the dataset wants more (have <
+ * --num-prompts) and nothing failed (*rc == 0): the row, *i its index, *k
+ * moved on; NULL when done, or on a read error (*rc = -1, err set). */
+static json_t *next_row(const hf_job *j, size_t have, size_t *k, size_t *i, int *rc, sb_err *err)
+{
+    if (*rc != 0 || *k >= j->rows->scan.n || (long)have >= j->c->o->num_prompts)
+        return NULL;
+    *i = j->order[(*k)++];
+    json_t *row = hf_row(j->rows, *i, err);
+    if (!row)
+        *rc = -1;
+    return row;
+}
+
 /* ---- Blazedit ---- */
 
 /* BlazeditDataset.sample: rows whose norm_distance lies in [min, max], the
@@ -41,13 +55,9 @@ int hf_blazedit(const hf_job *j, sb_err *err)
     sb_buf_init(&b);
     int rc = 0;
     size_t skipped = 0;
-    for (size_t k = 0; k < j->rows->scan.n && rc == 0 && (long)list.n < o->num_prompts; k++) {
-        size_t i = j->order[k];
-        json_t *row = hf_row(j->rows, i, err);
-        if (!row) {
-            rc = -1;
-            break;
-        }
+    size_t k = 0, i;
+    json_t *row;
+    while ((row = next_row(j, list.n, &k, &i, &rc, err))) {
         const char *code = hf_str(j, row, i, "code", err);
         const char *req = code ? hf_str(j, row, i, "change_request", err) : NULL;
         json_t *d = json_object_get(row, "norm_distance");
@@ -129,13 +139,9 @@ int hf_mlperf(const hf_job *j, sb_err *err)
     tok_ids_init(&scratch);
     int rc = 0;
     size_t skipped = 0;
-    for (size_t k = 0; k < j->rows->scan.n && rc == 0 && (long)j->ds->n < c->o->num_prompts; k++) {
-        size_t i = j->order[k];
-        json_t *row = hf_row(j->rows, i, err);
-        if (!row) {
-            rc = -1;
-            break;
-        }
+    size_t k = 0, i;
+    json_t *row;
+    while ((row = next_row(j, j->ds->n, &k, &i, &rc, err))) {
         const char *sys = hf_str(j, row, i, "system_prompt", err);
         const char *q = sys ? hf_str(j, row, i, "question", err) : NULL;
         const char *ans = q ? hf_str(j, row, i, "output", err) : NULL;
@@ -189,13 +195,9 @@ int hf_nep(const hf_job *j, sb_err *err)
     tok_ids scratch;
     tok_ids_init(&scratch);
     int rc = 0;
-    for (size_t k = 0; k < j->rows->scan.n && rc == 0 && (long)j->ds->n < c->o->num_prompts; k++) {
-        size_t i = j->order[k];
-        json_t *row = hf_row(j->rows, i, err);
-        if (!row) {
-            rc = -1;
-            break;
-        }
+    size_t k = 0, i;
+    json_t *row;
+    while ((row = next_row(j, j->ds->n, &k, &i, &rc, err))) {
         const char *ev = hf_str(j, row, i, "events", err);
         const char *in = ev ? hf_str(j, row, i, "input", err) : NULL;
         const char *out = in ? hf_str(j, row, i, "output", err) : NULL;
@@ -440,13 +442,9 @@ int hf_vision(const hf_job *j, sb_err *err)
     tok_ids scratch;
     tok_ids_init(&scratch);
     int rc = 0;
-    for (size_t k = 0; k < j->rows->scan.n && rc == 0 && (long)j->ds->n < c->o->num_prompts; k++) {
-        size_t i = j->order[k];
-        json_t *row = hf_row(j->rows, i, err);
-        if (!row) {
-            rc = -1;
-            break;
-        }
+    size_t k = 0, i;
+    json_t *row;
+    while ((row = next_row(j, j->ds->n, &k, &i, &rc, err))) {
         int32_t plen = 0;
         rc = vision_row(j, row, i, root.data, &p, &parts, err);
         if (rc == 0)
@@ -577,13 +575,9 @@ int hf_asr(const hf_job *j, sb_err *err)
     sb_buf wav;
     sb_buf_init(&wav);
     size_t skipped = 0;
-    for (size_t k = 0; k < j->rows->scan.n && rc == 0 && (long)j->ds->n < c->o->num_prompts; k++) {
-        size_t i = j->order[k];
-        json_t *row = hf_row(j->rows, i, err);
-        if (!row) {
-            rc = -1;
-            break;
-        }
+    size_t k = 0, i;
+    json_t *row;
+    while ((row = next_row(j, j->ds->n, &k, &i, &rc, err))) {
         sb_buf_reset(&wav);
         double dur = 0;
         rc = asr_audio(j, row, i, &wav, err);
