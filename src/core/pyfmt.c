@@ -232,3 +232,11 @@ void pyfmt_json_string_as(sb_buf *b, const char *s, size_t n, bool ensure_ascii)
     sb_buf_append(b, p + n - run, run);
     sb_buf_putc(b, '"');
 }
+
+void pyfmt_pct_word(char *buf, size_t size, double p)
+{
+    if (p == floor(p) && fabs(p) < 1e15)
+        snprintf(buf, size, "%ld", (long)p);
+    else
+        py_float_repr(buf, size, p);
+}

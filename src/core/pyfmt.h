@@ -13,6 +13,9 @@
 /* Python repr() of a float (shortest round-trip digits, "inf", "nan",
  * integral values with ".0"); writes into buf (>= 32 bytes), returns buf. */
 char *py_float_repr(char *buf, size_t size, double v);
+/* A percentile as the reference names it in labels and keys ("P99",
+ * "p99.9_ttft_ms"): str(int(p)) when integral, else str(p). */
+void pyfmt_pct_word(char *buf, size_t size, double p);
 /* json.dump of a float: repr, with bare NaN / Infinity / -Infinity. */
 void pyfmt_json_number(sb_buf *out, double v);
 /* json.dump of the float ns / 1e9 (a time in seconds), without float

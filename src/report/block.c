@@ -37,15 +37,6 @@ static void line_f(sb_buf *out, const char *label, double v)
     sb_buf_printf(out, "%-40s %-10.2f\n", label, v);
 }
 
-/* "P99", "P99.9", "P12.5": str(int(p)) when integral, else str(p). */
-static void pct_word(char *buf, size_t size, double p)
-{
-    if (p == floor(p) && fabs(p) < 1e15)
-        snprintf(buf, size, "%ld", (long)p);
-    else
-        py_float_repr(buf, size, p);
-}
-
 static void stat_section(sb_buf *out, const sb_metrics *m, sb_metric_kind k, const char *header,
                          const char *name)
 {
@@ -57,7 +48,7 @@ static void stat_section(sb_buf *out, const sb_metrics *m, sb_metric_kind k, con
     snprintf(label, sizeof label, "Median %s (ms):", name);
     line_f(out, label, st->median_ms);
     for (size_t i = 0; i < m->n_pcts; i++) {
-        pct_word(pw, sizeof pw, m->pcts[i]);
+        pyfmt_pct_word(pw, sizeof pw, m->pcts[i]);
         snprintf(label, sizeof label, "P%s %s (ms):", pw, name);
         line_f(out, label, st->pct_ms[i]);
     }
@@ -181,7 +172,7 @@ static void ext_stat(sb_buf *out, const sb_metrics *m, const metrics_stat *st, c
     snprintf(label, sizeof label, "Median %s (ms):", name);
     line_f(out, label, st->median_ms);
     for (size_t i = 0; i < m->n_pcts; i++) {
-        pct_word(pw, sizeof pw, m->pcts[i]);
+        pyfmt_pct_word(pw, sizeof pw, m->pcts[i]);
         snprintf(label, sizeof label, "P%s %s (ms):", pw, name);
         line_f(out, label, st->pct_ms[i]);
     }

@@ -234,11 +234,7 @@ static void stat_keys(jw *w, const report_opts *ro, const sb_metrics *m)
         snprintf(k, sizeof k, "std_%s_ms", nm);
         k_num(w, k, st->std_ms);
         for (size_t i = 0; i < m->n_pcts; i++) {
-            double p = m->pcts[i];
-            if (p == floor(p) && fabs(p) < 1e15)
-                snprintf(pw, sizeof pw, "%ld", (long)p);
-            else
-                py_float_repr(pw, sizeof pw, p);
+            pyfmt_pct_word(pw, sizeof pw, m->pcts[i]);
             snprintf(k, sizeof k, "p%s_%s_ms", pw, nm);
             k_num(w, k, st->pct_ms[i]);
         }

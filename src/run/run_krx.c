@@ -5,7 +5,6 @@
  * request or gap without a kernel stamp is left out and counted. */
 #include "run/run_krx.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +25,7 @@ static void json_stat(sb_buf *j, const char *name, const metrics_stat *st, const
     }
     for (size_t i = 0; i < m->n_pcts; i++) {
         char pw[40];
-        if (m->pcts[i] == floor(m->pcts[i]))
-            snprintf(pw, sizeof pw, "%ld", (long)m->pcts[i]);
-        else
-            py_float_repr(pw, sizeof pw, m->pcts[i]);
+        pyfmt_pct_word(pw, sizeof pw, m->pcts[i]);
         sb_buf_printf(j, ", \"p%s_%s_ms\": ", pw, name);
         pyfmt_json_number(j, st->pct_ms[i]);
     }
@@ -44,10 +40,7 @@ static void text_stat(sb_buf *t, const char *name, const metrics_stat *st, const
     sb_buf_printf(t, "%-40s %-10.2f\n", label, st->median_ms);
     for (size_t i = 0; i < m->n_pcts; i++) {
         char pw[40];
-        if (m->pcts[i] == floor(m->pcts[i]))
-            snprintf(pw, sizeof pw, "%ld", (long)m->pcts[i]);
-        else
-            py_float_repr(pw, sizeof pw, m->pcts[i]);
+        pyfmt_pct_word(pw, sizeof pw, m->pcts[i]);
         snprintf(label, sizeof label, "P%s %s (ms):", pw, name);
         sb_buf_printf(t, "%-40s %-10.2f\n", label, st->pct_ms[i]);
     }
